@@ -1,0 +1,2 @@
+// The bin only loads the entry.
+import "./main.js";

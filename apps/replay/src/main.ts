@@ -1,0 +1,2 @@
+process.stderr.write("not implemented yet\n");
+process.exitCode = 1;

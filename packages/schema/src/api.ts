@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { EventLine } from "./event-line.js";
+import { ComponentHealth } from "./poller-results.js";
+import { Snapshot } from "./snapshot.js";
+import { Timestamp } from "./timestamp.js";
+
+/** `GET /api/snapshot`. */
+export const SnapshotResponse = Snapshot;
+export type SnapshotResponse = z.infer<typeof SnapshotResponse>;
+
+/** `GET /api/events`: log lines in time order, served by seeking, not scanning. */
+export const EventsResponse = z.object({
+  events: z.array(EventLine),
+  /** Lines skipped as invalid or oversized while reading this page. */
+  skipped: z.number().int(),
+  /** True when `limit` cut the page short; `next` is then the `since` for the following page. */
+  truncated: z.boolean(),
+  next: Timestamp.nullable(),
+});
+export type EventsResponse = z.infer<typeof EventsResponse>;
+
+/** `GET /healthz`. */
+export const HealthResponse = z.object({
+  status: z.enum(["ok", "degraded"]),
+  version: z.string(),
+  uptimeSec: z.number(),
+  rssBytes: z.number().int(),
+  catalystDir: z.string(),
+  sources: ComponentHealth,
+  pollers: z.object({ github: ComponentHealth, liveness: ComponentHealth }),
+  clients: z.object({ count: z.number().int(), queueDepths: z.array(z.number().int()) }),
+  lastEventId: z.number().int(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** Every JSON error body: a stable code and a message for people. */
+export const ApiError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type ApiError = z.infer<typeof ApiError>;

@@ -1,0 +1,160 @@
+import { z } from "zod";
+import { type ParseResult, makeIssue, parseWith, trimForMessage } from "./parse-result.js";
+import { Timestamp, timestampMs } from "./timestamp.js";
+
+/** v1 event types: the template enums at 168b0093 and 1ce9444c plus values writers emit (§4.2). */
+export const KNOWN_EVENT_TYPES = [
+  "orchestrator-started",
+  "orchestrator-completed",
+  "orchestrator-failed",
+  "orchestrator-paused",
+  "orchestrator-resumed",
+  "orchestrator-heartbeat",
+  "orchestrator-status",
+  "wave-started",
+  "wave-completed",
+  "worker-dispatched",
+  "worker-status-change",
+  "worker-phase-advanced",
+  "worker-status-terminal",
+  "worker-pr-created",
+  "worker-pr-merged",
+  "worker-done",
+  "worker-failed",
+  "worker-stalled",
+  "worker-launch-failed",
+  "worker-revived",
+  "verification-started",
+  "verification-passed",
+  "verification-failed",
+  "remediation-started",
+  "attention-raised",
+  "attention-resolved",
+  "worker-usage-captured",
+  "archive",
+] as const;
+export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
+
+/** The shape a log line was written in (FORMATS §4.1, §4.3, §4.7). */
+export type EventShape = "v1" | "session" | "v2" | "canonical";
+
+/**
+ * One line of `events/YYYY-MM.jsonl` or the legacy `events.jsonl`, in any of the four shapes.
+ * Only `ts` is required, plus an event name (`event`, or `attributes["event.name"]`).
+ * Unknown keys and unknown event names are kept.
+ */
+export const EventLine = z
+  .looseObject({
+    ts: Timestamp,
+    event: z.string().optional(),
+    orchestrator: z.string().nullable().optional(),
+    worker: z.string().nullable().optional(),
+    detail: z.unknown().optional(),
+    session: z.string().optional(),
+    id: z.string().optional(),
+    schemaVersion: z.number().optional(),
+    source: z.string().optional(),
+    scope: z.record(z.string(), z.unknown()).nullable().optional(),
+    attributes: z.record(z.string(), z.unknown()).optional(),
+    body: z.unknown().optional(),
+  })
+  .refine((line) => typeof line.event === "string" || typeof line.attributes?.["event.name"] === "string", {
+    message: "an `event` name or `attributes[\"event.name\"]`",
+    path: ["event"],
+  });
+export type EventLine = z.infer<typeof EventLine>;
+
+/** One event, the same whatever shape it was written in. `raw` is the parsed line itself. */
+export interface NormalizedEvent {
+  ts: string;
+  /** `ts` in epoch milliseconds. */
+  tsMs: number;
+  /** The v1 event name (`worker-pr-merged`); canonical names are mapped back where known. */
+  type: string;
+  orchestrator: string | null;
+  worker: string | null;
+  detail: unknown;
+  shape: EventShape;
+  raw: EventLine;
+}
+
+// FORMATS §4.7: v1 → canonical names. Reversed here so canonical lines read like v1 ones.
+const V1_TO_CANONICAL: Record<string, string> = {
+  "orchestrator-started": "orchestrator.started",
+  "orchestrator-failed": "orchestrator.failed",
+  "worker-dispatched": "orchestrator.worker.dispatched",
+  "worker-pr-created": "orchestrator.worker.pr_created",
+  "worker-pr-merged": "orchestrator.worker.pr_merged",
+  "worker-done": "orchestrator.worker.done",
+  "worker-failed": "orchestrator.worker.failed",
+  "worker-launch-failed": "orchestrator.worker.launch_failed",
+  "worker-revived": "orchestrator.worker.revived",
+  "worker-status-terminal": "orchestrator.worker.status_terminal",
+  "worker-phase-advanced": "orchestrator.worker.phase_advanced",
+  "attention-raised": "orchestrator.attention.raised",
+  "attention-resolved": "orchestrator.attention.resolved",
+  "orchestrator-status": "orchestrator.status",
+  archive: "orchestrator.archived",
+};
+const CANONICAL_TO_V1 = new Map(Object.entries(V1_TO_CANONICAL).map(([v1, c]) => [c, v1]));
+
+/** Map a canonical `event.name` back to its v1 name (`orchestrator.X` → `X` for the catch-all rule). */
+export function canonicalToV1(name: string): string {
+  const mapped = CANONICAL_TO_V1.get(name);
+  if (mapped) return mapped;
+  if (name.startsWith("orchestrator.") && !name.slice("orchestrator.".length).includes(".")) {
+    return name.slice("orchestrator.".length);
+  }
+  return name;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+/** Read the common fields out of a parsed line, whatever its shape. */
+export function normalizeEventLine(line: EventLine): NormalizedEvent {
+  const tsMs = timestampMs(line.ts);
+  const attrs = line.attributes;
+  if (attrs && typeof attrs["event.name"] === "string") {
+    const body = line.body as { payload?: unknown } | null | undefined;
+    return {
+      ts: line.ts,
+      tsMs,
+      type: canonicalToV1(attrs["event.name"]),
+      orchestrator: str(attrs["catalyst.orchestrator.id"]) ?? str(line.orchestrator),
+      worker: str(attrs["catalyst.worker.ticket"]) ?? str(line.worker),
+      detail: body && typeof body === "object" ? (body.payload ?? null) : null,
+      shape: "canonical",
+      raw: line,
+    };
+  }
+  const scope = line.scope ?? null;
+  const shape: EventShape =
+    line.schemaVersion === 2 ? "v2" : typeof line.session === "string" && !("orchestrator" in line) ? "session" : "v1";
+  return {
+    ts: line.ts,
+    tsMs,
+    type: line.event ?? "",
+    orchestrator: str(line.orchestrator) ?? str(scope?.orchestrator),
+    worker: str(line.worker) ?? str(scope?.worker) ?? str(scope?.ticket),
+    detail: line.detail ?? null,
+    shape,
+    raw: line,
+  };
+}
+
+/** Parse one log line of text (without its newline). Blank and non-JSON lines are issues, not throws. */
+export function parseEventLine(text: string, file?: string): ParseResult<EventLine> {
+  const fileField = file === undefined ? {} : { file };
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text);
+  } catch {
+    return {
+      ok: false,
+      error: makeIssue({ ...fileField, path: "$", expected: "one JSON object", received: trimForMessage(text) }),
+    };
+  }
+  return parseWith(EventLine, decoded, file);
+}

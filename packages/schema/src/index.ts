@@ -1,0 +1,80 @@
+export { ApiError, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
+export type { EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";
+export {
+  canonicalToV1,
+  EventLine,
+  KNOWN_EVENT_TYPES,
+  normalizeEventLine,
+  parseEventLine,
+} from "./event-line.js";
+export {
+  AttentionItem,
+  GlobalState,
+  GlobalWorker,
+  GlobalWorkerPr,
+  OrchestratorEntry,
+  Progress,
+  Usage,
+} from "./global-state.js";
+export { generateJsonSchemas, PUBLISHED_SCHEMAS, renderJsonSchema } from "./json-schemas.js";
+export { LocalState, localWaves, Wave } from "./local-state.js";
+export type { ParseResult, SchemaIssue } from "./parse-result.js";
+export { formatJsonPath, makeIssue, parseJsonText, parseWith, trimForMessage } from "./parse-result.js";
+export { ComponentHealth, LivenessReason, LivenessResult, PrStatus } from "./poller-results.js";
+export {
+  CorruptMarker,
+  NeedsYouItem,
+  NeedsYouReason,
+  OrchestratorSummary,
+  OrchestratorView,
+  PrState,
+  PrView,
+  ProgressView,
+  Snapshot,
+  SourceKind,
+  WaveView,
+  WorkerView,
+} from "./snapshot.js";
+export type {
+  FuseInput,
+  GlobalStateRead,
+  LocalStateRead,
+  LogRecord,
+  OrchestratorRef,
+  SignalFileRead,
+  SourceChange,
+} from "./source-change.js";
+export type { DeltaData } from "./sse-events.js";
+export {
+  AttentionRaised,
+  Delta,
+  LivenessChange,
+  LogEvent,
+  NeedsYouUpdate,
+  OrchestratorRemoved,
+  OrchestratorUpdate,
+  PrUpdate,
+  SSE_EVENT_NAMES,
+  SseEventName,
+  WaveCompleted,
+  WorkerRemoved,
+  WorkerUpdate,
+} from "./sse-events.js";
+export type { KnownWorkerStatus } from "./status.js";
+export {
+  ABANDONED_WORKER_STATUSES,
+  isKnownWorkerStatus,
+  isTerminalStatus,
+  KNOWN_ATTENTION_TYPES,
+  KNOWN_CI_STATUSES,
+  KNOWN_ORCHESTRATOR_STATUSES,
+  KNOWN_WAVE_STATUSES,
+  KNOWN_WORKER_STATUSES,
+  TERMINAL_WORKER_STATUSES,
+  WorkerStatus,
+} from "./status.js";
+export { isTimestamp, OptionalTimestamp, Timestamp, timestampMs } from "./timestamp.js";
+export { Cost, SignalPr, WorkerSignal } from "./worker-signal.js";
+
+
+export { parseSignalText, parseGlobalStateText, parseLocalStateText } from "./parse-files.js";

@@ -1,0 +1,132 @@
+import type { z } from "zod";
+
+/** A problem found while parsing one input: where it was, what was expected, what arrived. */
+export interface SchemaIssue {
+  /** The file the input came from, when the caller named one. */
+  file?: string;
+  /** JSON path of the offending value, e.g. `$.pr.number`; `$` for the whole document. */
+  path: string;
+  expected: string;
+  /** A trimmed rendering of what arrived. */
+  received: string;
+  /** One line naming file, path, expected and received. */
+  message: string;
+}
+
+/** Expected bad input is data, not an exception: every parser returns one of these. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: SchemaIssue };
+
+const MAX_RECEIVED = 80;
+
+/** Render a value for an error message, trimmed to a readable length. */
+export function trimForMessage(value: unknown, max = MAX_RECEIVED): string {
+  let text: string;
+  if (value === undefined) text = "nothing";
+  else if (typeof value === "string") text = JSON.stringify(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Format a zod issue path as a JSON path (`$.workers["CTL-48"].phase`). */
+export function formatJsonPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "$";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)) out += `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+/** Build a SchemaIssue with its one-line message. */
+export function makeIssue(fields: Omit<SchemaIssue, "message">): SchemaIssue {
+  const where = fields.file ? `${fields.file}: ` : "";
+  return {
+    ...fields,
+    message: `${where}at ${fields.path}: expected ${fields.expected}, received ${fields.received}`,
+  };
+}
+
+function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let cur: unknown = input;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function describeExpected(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return issue.expected;
+    case "invalid_value":
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "too_small":
+      return `${issue.origin} >= ${String(issue.minimum)}`;
+    case "too_big":
+      return `${issue.origin} <= ${String(issue.maximum)}`;
+    case "invalid_union":
+      return "a value matching one of the allowed shapes";
+    default:
+      return issue.message;
+  }
+}
+
+/** Validate already-decoded JSON against a schema, returning a result that names the file and path. */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  file?: string,
+): ParseResult<z.output<S>> {
+  const res = schema.safeParse(input);
+  if (res.success) return { ok: true, value: res.data };
+  const first = res.error.issues[0];
+  const path = first ? first.path : [];
+  return {
+    ok: false,
+    error: makeIssue({
+      ...(file === undefined ? {} : { file }),
+      path: formatJsonPath(path),
+      expected: first ? describeExpected(first) : "valid input",
+      received: trimForMessage(valueAt(input, path)),
+    }),
+  };
+}
+
+/** Decode JSON text and validate it; empty, torn or non-JSON text becomes an issue at `$`. */
+export function parseJsonText<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  file?: string,
+): ParseResult<z.output<S>> {
+  const fileField = file === undefined ? {} : { file };
+  if (text.trim() === "") {
+    return {
+      ok: false,
+      error: makeIssue({ ...fileField, path: "$", expected: "a JSON document", received: "an empty file" }),
+    };
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return {
+      ok: false,
+      error: makeIssue({
+        ...fileField,
+        path: "$",
+        expected: "valid JSON",
+        received: `${trimForMessage(text, 60)} (${reason})`,
+      }),
+    };
+  }
+  return parseWith(schema, decoded, file);
+}

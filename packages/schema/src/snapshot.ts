@@ -1,0 +1,148 @@
+import { z } from "zod";
+import { AttentionItem } from "./global-state.js";
+import { WorkerStatus } from "./status.js";
+import { Timestamp } from "./timestamp.js";
+import { Cost } from "./worker-signal.js";
+
+const NullableTimestamp = Timestamp.nullable();
+
+/** Where a piece of the fused view came from. */
+export const SourceKind = z.enum(["signal", "state", "log", "github", "liveness"]);
+export type SourceKind = z.infer<typeof SourceKind>;
+
+/** Marks a view whose file could not be read: the last good state is kept beside it. */
+export const CorruptMarker = z.object({
+  file: z.string(),
+  reason: z.string(),
+  /** When the problem was first seen. */
+  since: Timestamp,
+});
+export type CorruptMarker = z.infer<typeof CorruptMarker>;
+
+/** GitHub's view of a pull request, as the PR poller last saw it. */
+export const PrState = z.enum(["open", "closed", "merged", "unknown"]);
+export type PrState = z.infer<typeof PrState>;
+
+/** A worker's PR, fused from the signal file, global state, the log and the GitHub poller. */
+export const PrView = z.object({
+  number: z.number().int(),
+  url: z.string().nullable(),
+  /** `owner/name`, parsed from a github.com URL; null for other hosts. */
+  repo: z.string().nullable(),
+  state: PrState,
+  /** `pending`, `passing`, `failing`, `merged`, `unknown`, or a raw value a writer used. */
+  ciStatus: z.string(),
+  openedAt: NullableTimestamp,
+  mergedAt: NullableTimestamp,
+  reviewDecision: z.string().nullable(),
+  isDraft: z.boolean().nullable(),
+  mergeable: z.string().nullable(),
+  title: z.string().nullable(),
+  /** When GitHub last answered for this PR; null if never polled. */
+  checkedAt: NullableTimestamp,
+  /** True when the last poll failed and these fields are older than `checkedAt` suggests. */
+  stale: z.boolean(),
+});
+export type PrView = z.infer<typeof PrView>;
+
+/** One worker as the monitor shows it. */
+export const WorkerView = z.object({
+  orchestrator: z.string(),
+  ticket: z.string(),
+  title: z.string().nullable(),
+  label: z.string().nullable(),
+  status: WorkerStatus,
+  phase: z.number().int(),
+  wave: z.number().int().nullable(),
+  pid: z.number().int().nullable(),
+  /** Pid liveness: null when unknown (no pid, not checked yet, or the status is terminal). */
+  alive: z.boolean().nullable(),
+  pr: PrView.nullable(),
+  startedAt: NullableTimestamp,
+  updatedAt: NullableTimestamp,
+  completedAt: NullableTimestamp,
+  lastHeartbeat: NullableTimestamp,
+  phaseTimestamps: z.record(z.string(), Timestamp),
+  cost: Cost.nullable(),
+  error: z.string().nullable(),
+  needsAttention: z.boolean(),
+  attentionReason: z.string().nullable(),
+  corrupt: CorruptMarker.nullable(),
+  sources: z.array(SourceKind),
+});
+export type WorkerView = z.infer<typeof WorkerView>;
+
+/** A wave of an orchestrator (local state, or derived from the log). */
+export const WaveView = z.object({
+  wave: z.number().int(),
+  status: z.string().nullable(),
+  tickets: z.array(z.string()),
+  completedAt: NullableTimestamp,
+  dependsOn: z.array(z.number().int()),
+});
+export type WaveView = z.infer<typeof WaveView>;
+
+/** Progress derived from the workers (superseded/canceled are left out of `total`). */
+export const ProgressView = z.object({
+  total: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  active: z.number().int(),
+});
+export type ProgressView = z.infer<typeof ProgressView>;
+
+/** One orchestrator and its workers. */
+export const OrchestratorView = z.object({
+  id: z.string(),
+  /** The depth-1 parent under `wt/`, or `default` (FORMATS §5.2). */
+  workspace: z.string(),
+  /** The orchestrator directory, when one was discovered on disk. */
+  path: z.string().nullable(),
+  status: z.string().nullable(),
+  projectKey: z.string().nullable(),
+  repository: z.string().nullable(),
+  baseBranch: z.string().nullable(),
+  startedAt: NullableTimestamp,
+  updatedAt: NullableTimestamp,
+  completedAt: NullableTimestamp,
+  lastHeartbeat: NullableTimestamp,
+  currentWave: z.number().int(),
+  totalWaves: z.number().int(),
+  waves: z.array(WaveView),
+  progress: ProgressView,
+  usage: Cost.nullable(),
+  attention: z.array(AttentionItem),
+  /** Set when the orchestrator-local state.json is unreadable; the last good one is kept. */
+  corrupt: CorruptMarker.nullable(),
+  sources: z.array(SourceKind),
+  workers: z.record(z.string(), WorkerView),
+});
+export type OrchestratorView = z.infer<typeof OrchestratorView>;
+
+/** An orchestrator without its workers, as carried by `orchestrator-update`. */
+export const OrchestratorSummary = OrchestratorView.omit({ workers: true });
+export type OrchestratorSummary = z.infer<typeof OrchestratorSummary>;
+
+/** Why a worker needs the operator, most urgent first. */
+export const NeedsYouReason = z.enum(["attention", "failed", "dead", "stalled", "corrupt"]);
+export type NeedsYouReason = z.infer<typeof NeedsYouReason>;
+
+/** One row of the "needs you" panel. */
+export const NeedsYouItem = z.object({
+  orchestrator: z.string(),
+  worker: z.string().nullable(),
+  reason: NeedsYouReason,
+  message: z.string(),
+  since: NullableTimestamp,
+});
+export type NeedsYouItem = z.infer<typeof NeedsYouItem>;
+
+/** The fused fleet: the seed's `{orchestrators, generatedAt}` plus derived fields. */
+export const Snapshot = z.object({
+  generatedAt: Timestamp,
+  orchestrators: z.array(OrchestratorView),
+  needsYou: z.array(NeedsYouItem),
+  /** Problems with files that belong to no single worker (global state.json). */
+  sourceErrors: z.array(CorruptMarker),
+});
+export type Snapshot = z.infer<typeof Snapshot>;

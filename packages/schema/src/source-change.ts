@@ -1,0 +1,73 @@
+import type { EventLine, NormalizedEvent } from "./event-line.js";
+import type { GlobalState } from "./global-state.js";
+import type { LocalState } from "./local-state.js";
+import type { ParseResult } from "./parse-result.js";
+import type { LivenessResult, PrStatus } from "./poller-results.js";
+import type { WorkerSignal } from "./worker-signal.js";
+
+// The plain-data contract between the packages: @catalyst/sources produces these, the pollers
+// produce PrStatus and LivenessResult, and @catalyst/fuse consumes all of them as FuseInput.
+
+/** An orchestrator directory found under `runs/` or `wt/` (FORMATS §5.2). */
+export interface OrchestratorRef {
+  /** The directory basename. */
+  id: string;
+  /** Depth-1 parent name under `wt/`, else `default`. */
+  workspace: string;
+  /** Absolute path of the orchestrator directory (the one holding `workers/`). */
+  path: string;
+  source: "runs" | "wt";
+}
+
+/** One signal file read. `key` is the filename without `.json` (the fallback worker key). */
+export interface SignalFileRead {
+  orchestrator: string;
+  key: string;
+  file: string;
+  result: ParseResult<WorkerSignal>;
+}
+
+/** The orchestrator-local `state.json` read. */
+export interface LocalStateRead {
+  orchestrator: string;
+  file: string;
+  result: ParseResult<LocalState>;
+}
+
+/** The global `$CATALYST_DIR/state.json` read. */
+export interface GlobalStateRead {
+  file: string;
+  result: ParseResult<GlobalState>;
+}
+
+/** One complete event-log line, with where it came from. */
+export interface LogRecord {
+  file: string;
+  /** Byte offset of the line's first byte in `file`. */
+  offset: number;
+  /** The line as written, without its newline. */
+  text: string;
+  line: EventLine;
+  event: NormalizedEvent;
+}
+
+/** A change seen by the sources watcher (or read at start-up). */
+export type SourceChange =
+  | { kind: "orchestrator-added"; orchestrator: OrchestratorRef }
+  | { kind: "orchestrator-removed"; id: string }
+  | ({ kind: "signal" } & SignalFileRead)
+  | { kind: "signal-removed"; orchestrator: string; key: string; file: string }
+  | ({ kind: "local-state" } & LocalStateRead)
+  | { kind: "local-state-removed"; orchestrator: string; file: string }
+  | ({ kind: "global-state" } & GlobalStateRead)
+  | { kind: "global-state-removed"; file: string }
+  | { kind: "log-lines"; records: LogRecord[] }
+  | { kind: "log-reset"; file: string; reason: "truncated" | "replaced" | "deleted" }
+  | { kind: "log-skipped"; file: string; offset: number; reason: "invalid" | "oversized"; detail: string };
+
+/** Everything fuse accepts: source changes, poller answers, and a clock tick for time-based rules. */
+export type FuseInput =
+  | SourceChange
+  | { kind: "pr-status"; status: PrStatus }
+  | { kind: "liveness"; orchestrator: string; worker: string; result: LivenessResult }
+  | { kind: "tick" };

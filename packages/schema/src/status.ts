@@ -1,0 +1,91 @@
+import { z } from "zod";
+
+/**
+ * Worker statuses we know, in lifecycle order, followed by side and later states (FORMATS §2.3).
+ * Writers use values outside any enum (§8.12), so a status is always kept as its raw string.
+ */
+export const KNOWN_WORKER_STATUSES = [
+  "dispatched",
+  "researching",
+  "planning",
+  "implementing",
+  "validating",
+  "shipping",
+  "pr-created",
+  "merging",
+  "done",
+  "failed",
+  "stalled",
+  "remediation",
+  "in_progress",
+  "merged",
+  "superseded",
+  "canceled",
+  "deploying",
+  "deploy-failed",
+] as const;
+export type KnownWorkerStatus = (typeof KNOWN_WORKER_STATUSES)[number];
+
+/** A worker status: one we know, or any other string a newer writer used (kept verbatim). */
+export type WorkerStatus = KnownWorkerStatus | (string & {});
+export const WorkerStatus = z.string().meta({
+  description: "Worker status; known values are listed in KNOWN_WORKER_STATUSES, others are kept verbatim",
+  examples: [...KNOWN_WORKER_STATUSES],
+}) as z.ZodType<WorkerStatus, string>;
+
+/** Statuses after which a worker does no more work (union of the monitor's done sets, FORMATS §2.3). */
+export const TERMINAL_WORKER_STATUSES: ReadonlySet<string> = new Set([
+  "done",
+  "merged",
+  "failed",
+  "stalled",
+  "superseded",
+  "canceled",
+]);
+
+/** Statuses excluded from progress denominators (`04373001`). */
+export const ABANDONED_WORKER_STATUSES: ReadonlySet<string> = new Set(["superseded", "canceled"]);
+
+const known: ReadonlySet<string> = new Set(KNOWN_WORKER_STATUSES);
+
+/** True when the status is one of KNOWN_WORKER_STATUSES. */
+export function isKnownWorkerStatus(status: string): status is KnownWorkerStatus {
+  return known.has(status);
+}
+
+/** True when the status is terminal (the worker will not write again). */
+export function isTerminalStatus(status: string): boolean {
+  return TERMINAL_WORKER_STATUSES.has(status);
+}
+
+/** Orchestrator statuses in global state (§3.2); others are kept verbatim. */
+export const KNOWN_ORCHESTRATOR_STATUSES = ["active", "paused", "completed", "failed", "abandoned"] as const;
+
+/** PR CI statuses written into signal files (§2.4); mixed values such as `passing,pending` occur. */
+export const KNOWN_CI_STATUSES = ["pending", "passing", "failing", "merged", "unknown"] as const;
+
+/** Attention types: the template enum plus values real writers pass (§3.5). */
+export const KNOWN_ATTENTION_TYPES = [
+  "needs-review",
+  "verification-failed",
+  "stalled",
+  "merge-conflict",
+  "ci-failing",
+  "waiting-for-user",
+  "remediation",
+  "pr-closed",
+  "merge-conflicts",
+  "launch-failure",
+  "fixup-budget-exhausted",
+] as const;
+
+/** Wave statuses seen in skills, tests and UI (§3.6). */
+export const KNOWN_WAVE_STATUSES = [
+  "provisioning",
+  "blocked",
+  "pending",
+  "in_progress",
+  "active",
+  "complete",
+  "failed",
+] as const;

@@ -1,0 +1,2 @@
+// Filled in by its issue; the public door lists every export explicitly.
+export {};

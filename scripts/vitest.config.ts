@@ -1,0 +1,5 @@
+import { defineProject } from "vitest/config";
+import { sharedProject } from "../vitest.shared";
+
+const base = sharedProject("tooling");
+export default defineProject({ ...base, test: { ...base.test, include: ["*.test.ts"] } });
