@@ -16,8 +16,25 @@ export const ALLOWED = {
 /** Members that must stay pure: no node: built-ins, no I/O modules. */
 export const PURE = new Set(["@catalyst/fuse"]);
 const NODE_BUILTINS = new Set([
-  "fs", "fs/promises", "path", "os", "child_process", "http", "https", "net", "url", "crypto",
-  "stream", "events", "util", "worker_threads", "process", "timers", "readline", "zlib", "dns",
+  "fs",
+  "fs/promises",
+  "path",
+  "os",
+  "child_process",
+  "http",
+  "https",
+  "net",
+  "url",
+  "crypto",
+  "stream",
+  "events",
+  "util",
+  "worker_threads",
+  "process",
+  "timers",
+  "readline",
+  "zlib",
+  "dns",
 ]);
 
 function walk(dir, out = []) {
@@ -30,7 +47,8 @@ function walk(dir, out = []) {
   return out;
 }
 
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
+const IMPORT_RE =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
 
 /** Return every layer violation under `root` as human-readable strings. */
 export function findViolations(root) {
@@ -52,7 +70,9 @@ export function findViolations(root) {
       }
       const allowed = ALLOWED[pkg.name];
       if (!allowed) {
-        problems.push(`${relative(root, dir)}: unknown member ${pkg.name} (add it to ALLOWED in scripts/check-deps.mjs)`);
+        problems.push(
+          `${relative(root, dir)}: unknown member ${pkg.name} (add it to ALLOWED in scripts/check-deps.mjs)`,
+        );
         continue;
       }
       const declared = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies });

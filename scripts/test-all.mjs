@@ -42,7 +42,8 @@ if (existsSync(out)) {
   results.passed += report.numPassedTests ?? 0;
   results.failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
   results.skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  if (report.numFailedTestSuites > 0 && (report.numFailedTests ?? 0) === 0) results.failed += report.numFailedTestSuites;
+  if (report.numFailedTestSuites > 0 && (report.numFailedTests ?? 0) === 0)
+    results.failed += report.numFailedTestSuites;
 } else {
   results.failed += 1;
   failedChecks.push("vitest produced no report");

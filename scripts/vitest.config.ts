@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config";
-import { sharedProject } from "../vitest.shared";
+import { sharedProject } from "../vitest.shared.ts";
 
 const base = sharedProject("tooling");
 export default defineProject({ ...base, test: { ...base.test, include: ["*.test.ts"] } });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ParseResult, makeIssue, parseWith, trimForMessage } from "./parse-result.js";
+import { makeIssue, type ParseResult, parseWith, trimForMessage } from "./parse-result.js";
 import { Timestamp, timestampMs } from "./timestamp.js";
 
 /** v1 event types: the template enums at 168b0093 and 1ce9444c plus values writers emit (§4.2). */
@@ -59,7 +59,7 @@ export const EventLine = z
     body: z.unknown().optional(),
   })
   .refine((line) => typeof line.event === "string" || typeof line.attributes?.["event.name"] === "string", {
-    message: "an `event` name or `attributes[\"event.name\"]`",
+    message: 'an `event` name or `attributes["event.name"]`',
     path: ["event"],
   });
 export type EventLine = z.infer<typeof EventLine>;
@@ -131,7 +131,11 @@ export function normalizeEventLine(line: EventLine): NormalizedEvent {
   }
   const scope = line.scope ?? null;
   const shape: EventShape =
-    line.schemaVersion === 2 ? "v2" : typeof line.session === "string" && !("orchestrator" in line) ? "session" : "v1";
+    line.schemaVersion === 2
+      ? "v2"
+      : typeof line.session === "string" && !("orchestrator" in line)
+        ? "session"
+        : "v1";
   return {
     ts: line.ts,
     tsMs,
@@ -153,7 +157,12 @@ export function parseEventLine(text: string, file?: string): ParseResult<EventLi
   } catch {
     return {
       ok: false,
-      error: makeIssue({ ...fileField, path: "$", expected: "one JSON object", received: trimForMessage(text) }),
+      error: makeIssue({
+        ...fileField,
+        path: "$",
+        expected: "one JSON object",
+        received: trimForMessage(text),
+      }),
     };
   }
   return parseWith(EventLine, decoded, file);

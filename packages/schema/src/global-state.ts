@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { Cost } from "./worker-signal.js";
-import { OptionalTimestamp } from "./timestamp.js";
 import { WorkerStatus } from "./status.js";
+import { OptionalTimestamp } from "./timestamp.js";
+import { Cost } from "./worker-signal.js";
 
 /** Usage counters (FORMATS §3.5); mirrors `claude --output-format json`. */
 export const Usage = Cost;

@@ -18,6 +18,7 @@ export {
 } from "./global-state.js";
 export { generateJsonSchemas, PUBLISHED_SCHEMAS, renderJsonSchema } from "./json-schemas.js";
 export { LocalState, localWaves, Wave } from "./local-state.js";
+export { parseGlobalStateText, parseLocalStateText, parseSignalText } from "./parse-files.js";
 export type { ParseResult, SchemaIssue } from "./parse-result.js";
 export { formatJsonPath, makeIssue, parseJsonText, parseWith, trimForMessage } from "./parse-result.js";
 export { ComponentHealth, LivenessReason, LivenessResult, PrStatus } from "./poller-results.js";
@@ -27,9 +28,9 @@ export {
   NeedsYouReason,
   OrchestratorSummary,
   OrchestratorView,
+  ProgressView,
   PrState,
   PrView,
-  ProgressView,
   Snapshot,
   SourceKind,
   WaveView,
@@ -75,6 +76,3 @@ export {
 } from "./status.js";
 export { isTimestamp, OptionalTimestamp, Timestamp, timestampMs } from "./timestamp.js";
 export { Cost, SignalPr, WorkerSignal } from "./worker-signal.js";
-
-
-export { parseSignalText, parseGlobalStateText, parseLocalStateText } from "./parse-files.js";

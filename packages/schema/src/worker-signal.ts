@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { OptionalTimestamp, Timestamp } from "./timestamp.js";
 import { WorkerStatus } from "./status.js";
+import { OptionalTimestamp, Timestamp } from "./timestamp.js";
 
 /** Token usage and cost; later writers add the full usage object (FORMATS §2.2). */
 export const Cost = z.looseObject({

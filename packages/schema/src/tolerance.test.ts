@@ -1,0 +1,144 @@
+import { describe, expect, it } from "vitest";
+import {
+  isKnownWorkerStatus,
+  isTimestamp,
+  normalizeEventLine,
+  parseEventLine,
+  parseGlobalStateText,
+  parseSignalText,
+  timestampMs,
+} from "./index.js";
+
+const base = { ticket: "CTL-1", status: "implementing", phase: 3 };
+const signal = (extra: Record<string, unknown>) => JSON.stringify({ ...base, ...extra });
+
+describe("real files vary (FORMATS §8.12)", () => {
+  it("keeps unknown extra fields", () => {
+    const res = parseSignalText(signal({ previews: [{ url: "x" }], reviveCount: 2 }));
+    if (!res.ok) throw new Error(res.error.message);
+    expect(res.value).toMatchObject({ previews: [{ url: "x" }], reviveCount: 2 });
+  });
+
+  it.each(["2026-04-14T19:03:01Z", "2026-04-14T19:03:01.482Z", "2026-04-14T19:03:01+00:00"])(
+    "accepts timestamp %s",
+    (ts) => {
+      expect(isTimestamp(ts)).toBe(true);
+      expect(parseSignalText(signal({ updatedAt: ts })).ok).toBe(true);
+    },
+  );
+
+  it("compares timestamps by parsing, not as strings", () => {
+    expect(timestampMs("2026-04-14T19:03:01.482Z")).toBeGreaterThan(timestampMs("2026-04-14T19:03:01Z"));
+    expect(Number.isNaN(timestampMs("yesterday"))).toBe(true);
+  });
+
+  it("accepts pr as an object or a bare number", () => {
+    expect(parseSignalText(signal({ pr: { number: 5, url: "https://github.com/a/b/pull/5" } })).ok).toBe(
+      true,
+    );
+    expect(parseSignalText(signal({ pr: 5 })).ok).toBe(true);
+    expect(parseSignalText(signal({ pr: null })).ok).toBe(true);
+  });
+
+  it("keeps statuses the enum does not know", () => {
+    const res = parseSignalText(signal({ status: "deploy-verifying" }));
+    if (!res.ok) throw new Error(res.error.message);
+    expect(res.value.status).toBe("deploy-verifying");
+    expect(isKnownWorkerStatus(res.value.status)).toBe(false);
+    expect(isKnownWorkerStatus("merging")).toBe(true);
+  });
+
+  it("keeps mixed ciStatus values such as passing,pending (§5.8.4)", () => {
+    const res = parseSignalText(signal({ pr: { number: 5, ciStatus: "passing,pending" } }));
+    if (!res.ok) throw new Error(res.error.message);
+    expect(res.value.pr).toMatchObject({ ciStatus: "passing,pending" });
+  });
+
+  it("treats a non-number pid as no pid (§2.6)", () => {
+    const res = parseSignalText(signal({ pid: "63709" }));
+    if (!res.ok) throw new Error(res.error.message);
+    expect(res.value.pid).toBeNull();
+  });
+
+  it("keeps unknown event types and attention types", () => {
+    const res = parseEventLine(
+      '{"ts":"2026-04-14T19:00:10Z","orchestrator":"o","worker":"CTL-1","event":"worker-teleported","detail":{"attentionType":"brand-new"}}',
+    );
+    if (!res.ok) throw new Error(res.error.message);
+    expect(normalizeEventLine(res.value).type).toBe("worker-teleported");
+    const state = parseGlobalStateText(
+      JSON.stringify({
+        orchestrators: { o: { attention: [{ type: "brand-new", ticketId: "CTL-1", message: "m" }] } },
+      }),
+    );
+    expect(state.ok).toBe(true);
+  });
+
+  it("accepts the freshly initialised global state with an empty lastUpdated (§1.5)", () => {
+    expect(parseGlobalStateText('{"version":"1.0.0","lastUpdated":"","orchestrators":{}}').ok).toBe(true);
+  });
+});
+
+describe("errors name the file, the JSON path, expected and received", () => {
+  it("an empty file", () => {
+    const res = parseSignalText("", "/x/workers/CTL-1.json");
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.error.message).toBe(
+      "/x/workers/CTL-1.json: at $: expected a JSON document, received an empty file",
+    );
+  });
+
+  it("a torn file", () => {
+    const res = parseSignalText('{"ticket":"CTL-1","status":"impl', "CTL-1.json");
+    if (res.ok) throw new Error("should fail");
+    expect(res.error.file).toBe("CTL-1.json");
+    expect(res.error.path).toBe("$");
+    expect(res.error.expected).toBe("valid JSON");
+    expect(res.error.message).toContain('{\\"ticket\\":\\"CTL-1\\"');
+  });
+
+  it("a wrong type deep inside", () => {
+    const res = parseSignalText(signal({ phase: "three" }), "CTL-1.json");
+    if (res.ok) throw new Error("should fail");
+    expect(res.error).toMatchObject({
+      file: "CTL-1.json",
+      path: "$.phase",
+      expected: "number",
+      received: '"three"',
+    });
+    expect(res.error.message).toBe('CTL-1.json: at $.phase: expected number, received "three"');
+  });
+
+  it("paths with keys that are not identifiers", () => {
+    const res = parseGlobalStateText(
+      JSON.stringify({ orchestrators: { "orch-1": { workers: { "CTL-9": { phase: -1 } } } } }),
+    );
+    if (res.ok) throw new Error("should fail");
+    expect(res.error.path).toBe('$.orchestrators["orch-1"].workers["CTL-9"].phase');
+  });
+
+  it("trims long received values", () => {
+    const res = parseSignalText(signal({ status: 42, ticket: "x".repeat(500) }));
+    if (res.ok) throw new Error("should fail");
+    expect(res.error.received.length).toBeLessThanOrEqual(80);
+  });
+
+  it("a JSON document that is not an object", () => {
+    const res = parseSignalText("[1,2]", "a.json");
+    if (res.ok) throw new Error("should fail");
+    expect(res.error.expected).toBe("object");
+  });
+
+  it("an event line without a name", () => {
+    const res = parseEventLine('{"ts":"2026-04-14T19:00:10Z","orchestrator":"o"}', "2026-04.jsonl");
+    if (res.ok) throw new Error("should fail");
+    expect(res.error.path).toBe("$.event");
+  });
+
+  it("an event line with a bad ts", () => {
+    const res = parseEventLine('{"ts":"14/04/2026","event":"x"}');
+    if (res.ok) throw new Error("should fail");
+    expect(res.error.path).toBe("$.ts");
+  });
+});
