@@ -1,0 +1,35 @@
+import type { ComponentHealth } from "@catalyst/schema";
+
+/** The mutable health record a poller keeps; `health()` hands out copies. */
+export function createHealthState(): ComponentHealth {
+  return {
+    enabled: true,
+    reason: null,
+    lastSuccessAt: null,
+    lastErrorAt: null,
+    lastError: null,
+    nextRunAt: null,
+  };
+}
+
+/** Calls every listener; one that throws does not stop the others or the poller, and is reported. */
+export function notifyListeners<T>(
+  listeners: Iterable<(value: T) => void>,
+  value: T,
+  onError: (error: unknown) => void,
+): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(value);
+    } catch (error) {
+      onError(error);
+    }
+  }
+}
+
+/** A short, single-line description of an unknown error for `ComponentHealth.lastError`. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}

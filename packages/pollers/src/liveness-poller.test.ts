@@ -1,0 +1,93 @@
+import type { ChildProcess } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { killAndWait, spawnSleeper, waitUntil } from "./child-process.test-helper.js";
+import { createLivenessPoller, type LivenessPoller } from "./index.js";
+
+const children: ChildProcess[] = [];
+const pollers: LivenessPoller[] = [];
+afterEach(async () => {
+  await Promise.all(pollers.splice(0).map((p) => p.stop()));
+  await Promise.all(children.splice(0).map(killAndWait));
+});
+const fixedClock = { now: () => new Date("2026-11-24T12:00:00.000Z") };
+
+describe("createLivenessPoller", () => {
+  it("notifies only results that changed since the last check", async () => {
+    const child = await spawnSleeper();
+    children.push(child);
+    const poller = createLivenessPoller({ clock: fixedClock });
+    pollers.push(poller);
+    const seen: Array<Array<{ worker: string; alive: boolean | null }>> = [];
+    poller.subscribe((results) =>
+      seen.push(results.map((r) => ({ worker: r.worker, alive: r.result.alive }))),
+    );
+    const startedAt = new Date(Date.now() - 1_000).toISOString();
+    poller.track([
+      { orchestrator: "o", worker: "A", pid: child.pid, startedAt },
+      { orchestrator: "o", worker: "B", pid: null, startedAt: null },
+    ]);
+
+    expect(poller.checkNow()).toHaveLength(2);
+    expect(seen).toEqual([
+      [
+        { worker: "A", alive: true },
+        { worker: "B", alive: null },
+      ],
+    ]);
+    poller.checkNow();
+    expect(seen).toHaveLength(1);
+
+    await killAndWait(child);
+    const all = poller.checkNow();
+    expect(all.find((r) => r.worker === "A")?.result).toMatchObject({ alive: false, reason: "dead" });
+    expect(seen[1]).toEqual([{ worker: "A", alive: false }]);
+    expect(poller.health()).toMatchObject({ enabled: true, lastSuccessAt: "2026-11-24T12:00:00.000Z" });
+  });
+
+  it("forgets untracked workers and reports a worker again when it comes back", async () => {
+    const poller = createLivenessPoller({ clock: fixedClock });
+    pollers.push(poller);
+    const seen: string[] = [];
+    poller.subscribe((results) => seen.push(...results.map((r) => `${r.worker}:${r.result.reason}`)));
+    poller.track([{ orchestrator: "o", worker: "A", pid: null, startedAt: null }]);
+    poller.checkNow();
+    poller.track([]);
+    expect(poller.checkNow()).toEqual([]);
+    poller.track([{ orchestrator: "o", worker: "A", pid: null, startedAt: null }]);
+    poller.checkNow();
+    expect(seen).toEqual(["A:no-pid", "A:no-pid"]);
+  });
+
+  it("runs on its timer after start() and reports a death without being asked", async () => {
+    const child = await spawnSleeper();
+    children.push(child);
+    const poller = createLivenessPoller({ intervalMs: 20 });
+    pollers.push(poller);
+    const dead: number[] = [];
+    poller.subscribe((results) => {
+      for (const r of results) if (r.result.alive === false && r.result.pid !== null) dead.push(r.result.pid);
+    });
+    poller.track([{ orchestrator: "o", worker: "A", pid: child.pid, startedAt: null }]);
+    poller.start();
+    expect(poller.health().nextRunAt).not.toBeNull();
+    await killAndWait(child);
+    await waitUntil(() => dead.includes(child.pid), 5_000, "the death to be reported");
+    await poller.stop();
+    expect(poller.health().nextRunAt).toBeNull();
+  });
+
+  it("keeps going when a subscriber throws, and says so in its health", () => {
+    const poller = createLivenessPoller({ clock: fixedClock });
+    let calls = 0;
+    poller.subscribe(() => {
+      throw new Error("listener bug");
+    });
+    poller.subscribe(() => {
+      calls += 1;
+    });
+    poller.track([{ orchestrator: "o", worker: "A", pid: null, startedAt: null }]);
+    expect(() => poller.checkNow()).not.toThrow();
+    expect(calls).toBe(1);
+    expect(poller.health().lastError).toContain("listener bug");
+  });
+});

@@ -1,0 +1,129 @@
+import type { ComponentHealth, LivenessResult } from "@catalyst/schema";
+import { type Clock, systemClock } from "./clock.js";
+import { createHealthState, describeError, notifyListeners } from "./health-state.js";
+import { checkLiveness, type LivenessDeps, type LivenessTarget } from "./pid-liveness.js";
+
+/** One worker's liveness answer. */
+export interface LivenessReport {
+  orchestrator: string;
+  worker: string;
+  result: LivenessResult;
+}
+
+/** Options of `createLivenessPoller`. */
+export interface LivenessPollerOptions {
+  clock?: Clock;
+  /** @default 5_000 */
+  intervalMs?: number;
+  /** Probe overrides (tests inject EPERM, other platforms); real defaults otherwise. */
+  deps?: LivenessDeps;
+}
+
+/** Checks tracked worker pids on a timer and reports the ones whose answer changed. */
+export interface LivenessPoller {
+  /** Checks at once, then every `intervalMs`. */
+  start(): void;
+  stop(): Promise<void>;
+  /** Replaces the set of workers to check; dropped workers are forgotten. */
+  track(targets: readonly LivenessTarget[]): void;
+  /** Checks every tracked worker now; returns all results and notifies the changed ones. */
+  checkNow(): LivenessReport[];
+  subscribe(listener: (results: LivenessReport[]) => void): () => void;
+  health(): ComponentHealth;
+}
+
+const keyOf = (t: { orchestrator: string; worker: string }) => `${t.orchestrator}\u0000${t.worker}`;
+
+function sameAnswer(a: LivenessResult, b: LivenessResult): boolean {
+  return a.pid === b.pid && a.alive === b.alive && a.reason === b.reason;
+}
+
+/** Creates the pid liveness poller (seed: every 5 s → `liveness-change`). Never throws on bad pids. */
+export function createLivenessPoller(options: LivenessPollerOptions = {}): LivenessPoller {
+  const clock = options.clock ?? systemClock;
+  const intervalMs = options.intervalMs ?? 5_000;
+  const targets = new Map<string, LivenessTarget>();
+  const last = new Map<string, LivenessResult>();
+  const listeners = new Set<(results: LivenessReport[]) => void>();
+  const health = createHealthState();
+  let timer: NodeJS.Timeout | null = null;
+  let running = false;
+
+  const recordError = (error: unknown) => {
+    health.lastErrorAt = clock.now().toISOString();
+    health.lastError = describeError(error);
+  };
+
+  const checkNow = (): LivenessReport[] => {
+    const now = clock.now();
+    const all: LivenessReport[] = [];
+    const changed: LivenessReport[] = [];
+    for (const [key, target] of targets) {
+      const result = checkLiveness(target, now, options.deps);
+      const report = { orchestrator: target.orchestrator, worker: target.worker, result };
+      all.push(report);
+      const before = last.get(key);
+      if (!before || !sameAnswer(before, result)) changed.push(report);
+      last.set(key, result);
+    }
+    health.lastSuccessAt = now.toISOString();
+    if (changed.length > 0) notifyListeners(listeners, changed, recordError);
+    return all;
+  };
+
+  const schedule = () => {
+    health.nextRunAt = new Date(clock.now().getTime() + intervalMs).toISOString();
+    timer = setTimeout(tick, intervalMs);
+    timer.unref?.();
+  };
+  const tick = () => {
+    try {
+      checkNow();
+    } catch (error) {
+      recordError(error);
+    }
+    if (running) schedule();
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      tick();
+    },
+    async stop() {
+      running = false;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      health.nextRunAt = null;
+    },
+    track(next) {
+      const keep = new Set<string>();
+      for (const target of next) {
+        const key = keyOf(target);
+        keep.add(key);
+        const before = targets.get(key);
+        // A changed pid keeps the old answer as the baseline, so the next check reports the new one.
+        if (!before || before.pid !== target.pid || before.startedAt !== target.startedAt) {
+          targets.set(key, { ...target });
+        }
+      }
+      for (const key of [...targets.keys()]) {
+        if (!keep.has(key)) {
+          targets.delete(key);
+          last.delete(key);
+        }
+      }
+    },
+    checkNow,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    health() {
+      return { ...health };
+    },
+  };
+}
