@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { EventLine } from "./event-line.js";
-import { NeedsYouItem, OrchestratorSummary, PrState, Snapshot, WorkerView } from "./snapshot.js";
+import {
+  CorruptMarker,
+  NeedsYouItem,
+  OrchestratorSummary,
+  PrState,
+  Snapshot,
+  WorkerView,
+} from "./snapshot.js";
 import { WorkerStatus } from "./status.js";
 import { Timestamp } from "./timestamp.js";
 
@@ -72,7 +79,12 @@ export const OrchestratorUpdate = z.object({
 export const OrchestratorRemoved = z.object({ orchestrator: z.string(), ts: Timestamp });
 
 /** `needs-you`: the derived "needs you" list changed; carries the whole new list. */
-export const NeedsYouUpdate = z.object({ ts: Timestamp, items: z.array(NeedsYouItem) });
+export const NeedsYouUpdate = z.object({
+  ts: Timestamp,
+  items: z.array(NeedsYouItem),
+  /** The snapshot's whole `sourceErrors` list (e.g. an unreadable global state.json), when fuse sends it. */
+  sourceErrors: z.array(CorruptMarker).optional(),
+});
 
 /** `log-event`: a new line was appended to the event log. */
 export const LogEvent = z.object({
