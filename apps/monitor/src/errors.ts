@@ -1,0 +1,24 @@
+/** A bad command line or environment; the bin prints the message on one line and exits 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** The port is taken by another process; the bin prints one line and exits 1. */
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+  readonly port: number;
+  constructor(port: number, options?: { cause?: unknown }) {
+    super(`port ${port} is in use (try --port 0 or another port)`, options);
+    this.port = port;
+  }
+}
+
+/** The pid file could not be written. */
+export class PidFileError extends Error {
+  override name = "PidFileError";
+  readonly path: string;
+  constructor(path: string, options?: { cause?: unknown }) {
+    super(`cannot write pid file ${path}`, options);
+    this.path = path;
+  }
+}

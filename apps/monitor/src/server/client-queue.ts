@@ -1,0 +1,172 @@
+/** Limits of one SSE client's queue of frames not yet taken by its socket. */
+export interface ClientQueueLimits {
+  /** @default 1000 */
+  maxFrames: number;
+  /** @default 8 MiB */
+  maxBytes: number;
+}
+
+/** Why a client queue ended: closed by us, cancelled by the reader (disconnect), or overflowed. */
+export type ClientEndReason = "closed" | "cancelled" | "overflow";
+
+/** One client's bounded outbound queue, exposed to the HTTP layer as a byte stream. */
+export interface ClientQueue {
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Queues a frame; returns false if the queue had ended or this frame overflowed it (it then ends). */
+  push(frame: Uint8Array): boolean;
+  /** Ends the stream after the frames already queued. */
+  close(): void;
+  /** Ends at once, dropping queued frames, and breaks the connection. */
+  abort(): void;
+  /** Ends at once because the reader went away (request aborted). */
+  disconnect(): void;
+  /** Frames queued and not yet taken by the socket. */
+  depth(): number;
+  readonly ended: boolean;
+}
+
+function concatFrames(frames: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const frame of frames) {
+    out.set(frame, at);
+    at += frame.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Creates a pull-driven queue: the socket pulls only when it has drained (the Node adapter waits
+ * for `drain`), so a stalled reader leaves frames here, where the limits apply, rather than in
+ * an unbounded stream buffer. On overflow the client is dropped, never grown (issue 7, R4).
+ * `destroy` breaks the underlying connection (the adapter's socket); without it the stream errors.
+ */
+export function createClientQueue(
+  limits: ClientQueueLimits,
+  onEnd: (reason: ClientEndReason) => void,
+  destroy?: () => void,
+): ClientQueue {
+  let frames: Uint8Array[] = [];
+  let bytes = 0;
+  let ended = false;
+  let closing = false;
+  let wake: (() => void) | null = null;
+  let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+
+  const finish = (reason: ClientEndReason): void => {
+    if (ended) return;
+    ended = true;
+    frames = [];
+    bytes = 0;
+    const w = wake;
+    wake = null;
+    w?.();
+    onEnd(reason);
+  };
+
+  const flushInto = (c: ReadableStreamDefaultController<Uint8Array>): void => {
+    if (frames.length === 0) return;
+    const out = frames.length === 1 ? frames[0]! : concatFrames(frames, bytes);
+    frames = [];
+    bytes = 0;
+    c.enqueue(out);
+  };
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull(c) {
+        if (ended) return;
+        if (frames.length > 0) {
+          flushInto(c);
+          if (closing) {
+            c.close();
+            finish("closed");
+          }
+          return;
+        }
+        return new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      },
+      cancel() {
+        finish("cancelled");
+      },
+    },
+    { highWaterMark: 0 },
+  );
+
+  const deliverIfWaiting = (): void => {
+    if (wake === null || controller === null) return;
+    const w = wake;
+    wake = null;
+    flushInto(controller);
+    if (closing) {
+      controller.close();
+      finish("closed");
+    }
+    w();
+  };
+
+  return {
+    stream,
+    push(frame) {
+      if (ended || closing) return false;
+      frames.push(frame);
+      bytes += frame.byteLength;
+      // One frame larger than maxBytes (a big snapshot) still goes out; a backlog does not.
+      if (frames.length > limits.maxFrames || (frames.length > 1 && bytes > limits.maxBytes)) {
+        this.abort();
+        return false;
+      }
+      deliverIfWaiting();
+      return true;
+    },
+    close() {
+      if (ended || closing) return;
+      closing = true;
+      if (frames.length === 0 || wake !== null) {
+        if (wake !== null) deliverIfWaiting();
+        else {
+          try {
+            controller?.close();
+          } catch {
+            // already closed by the reader
+          }
+          finish("closed");
+        }
+      }
+    },
+    abort() {
+      if (ended) return;
+      const c = controller;
+      finish("overflow");
+      if (destroy) destroy();
+      else {
+        try {
+          c?.error(new Error("SSE client too slow: queue limit reached"));
+        } catch {
+          // already errored or closed
+        }
+      }
+    },
+    disconnect() {
+      if (ended) return;
+      const c = controller;
+      finish("cancelled");
+      try {
+        c?.close();
+      } catch {
+        // already closed or cancelled
+      }
+    },
+    depth() {
+      return frames.length;
+    },
+    get ended() {
+      return ended;
+    },
+  };
+}

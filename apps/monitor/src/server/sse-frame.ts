@@ -1,0 +1,19 @@
+// SSE wire framing (WHATWG "server-sent events"): one `field: value` per line, a blank line ends
+// the message. Payloads are single-line JSON, so no data field ever needs splitting.
+
+const encoder = new TextEncoder();
+
+/** Frames one SSE message: `id:`, `event:` and a one-line JSON `data:`, as bytes. */
+export function encodeSseFrame(id: number, event: string, data: unknown): Uint8Array {
+  return encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** Frames the reconnect-delay hint the client should use (`retry:` in milliseconds). */
+export function encodeSseRetry(ms: number): Uint8Array {
+  return encoder.encode(`retry: ${Math.max(0, Math.floor(ms))}\n\n`);
+}
+
+/** Frames a comment line; clients ignore it, proxies and sockets see traffic (keep-alive). */
+export function encodeSseComment(text: string): Uint8Array {
+  return encoder.encode(`: ${text.replace(/[\r\n]+/g, " ")}\n\n`);
+}

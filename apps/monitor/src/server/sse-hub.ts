@@ -1,0 +1,190 @@
+import type { Delta, Snapshot } from "@catalyst/schema";
+import { type ClientEndReason, type ClientQueue, createClientQueue } from "./client-queue.js";
+import { type DeltaFilter, isOpenFilter, matchesDelta } from "./delta-filter.js";
+import { encodeSseComment, encodeSseFrame, encodeSseRetry } from "./sse-frame.js";
+
+/** What the hub needs from fuse (the real `Fuse` fits it). */
+export interface DeltaFeed {
+  snapshot(): Snapshot;
+  lastId(): number;
+  since(id: number): { ok: true; deltas: Delta[] } | { ok: false; reason: "gap" };
+  subscribe(listener: (deltas: Delta[]) => void): () => void;
+}
+
+/** A connect, disconnect or drop, for the app's debug log. */
+export interface ClientEvent {
+  type: "connect" | "disconnect" | "drop";
+  clients: number;
+  resumed: boolean;
+}
+
+/** Options of the SSE hub. */
+export interface SseHubOptions {
+  /** @default 1000 */
+  maxQueueFrames?: number;
+  /** @default 8 MiB */
+  maxQueueBytes?: number;
+  /** Interval of the `: ka` comment. @default 15_000 */
+  keepAliveMs?: number;
+  /** The `retry:` hint sent first. @default 2000 */
+  retryMs?: number;
+  onClientEvent?: (event: ClientEvent) => void;
+}
+
+/** How one client connects. */
+export interface OpenClientOptions {
+  /** `Last-Event-ID` (header or `?lastEventId=`); null for a fresh start. */
+  lastEventId: string | null;
+  filter: DeltaFilter;
+  /** Aborted when the request goes away. */
+  signal?: AbortSignal;
+  /** Breaks the connection (used to drop a stalled client). */
+  destroy?: () => void;
+}
+
+/** Fans fuse's deltas out to SSE clients, each with its own bounded queue. */
+export interface SseHub {
+  /** Opens one client: `retry:`, then a snapshot or the missed deltas, then live deltas. */
+  open(options: OpenClientOptions): ReadableStream<Uint8Array>;
+  /** Sends a full `snapshot` frame to every client (the 60 s refresh). */
+  broadcastSnapshot(): void;
+  clientCount(): number;
+  queueDepths(): number[];
+  /** True while the hub holds a subscription on the feed (only while it has clients). */
+  subscribed(): boolean;
+  /** Clients dropped for overflowing their queue since start. */
+  droppedCount(): number;
+  /** Ends every stream and releases the feed. */
+  close(): void;
+}
+
+interface Client {
+  queue: ClientQueue;
+  filter: DeltaFilter;
+  open: boolean;
+}
+
+const KEEP_ALIVE = encodeSseComment("ka");
+
+function parseEventId(text: string | null): number | null {
+  if (text === null) return null;
+  const trimmed = text.trim();
+  if (!/^\d{1,15}$/.test(trimmed)) return null;
+  return Number(trimmed);
+}
+
+/** Creates the hub. It subscribes to the feed while it has clients and runs the keep-alive timer then. */
+export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseHub {
+  const limits = {
+    maxFrames: options.maxQueueFrames ?? 1000,
+    maxBytes: options.maxQueueBytes ?? 8 * 1024 * 1024,
+  };
+  const keepAliveMs = options.keepAliveMs ?? 15_000;
+  const retryFrame = encodeSseRetry(options.retryMs ?? 2000);
+  const clients = new Set<Client>();
+  let unsubscribe: (() => void) | null = null;
+  let keepAlive: ReturnType<typeof setInterval> | null = null;
+  let dropped = 0;
+  let closed = false;
+  let snapshotCache: { key: string; frame: Uint8Array } | null = null;
+
+  const snapshotFrame = (): Uint8Array => {
+    const snapshot = feed.snapshot();
+    const id = feed.lastId();
+    const key = `${id}|${snapshot.generatedAt}`;
+    if (snapshotCache?.key !== key) snapshotCache = { key, frame: encodeSseFrame(id, "snapshot", snapshot) };
+    return snapshotCache.frame;
+  };
+
+  const onDeltas = (deltas: Delta[]): void => {
+    for (const delta of deltas) {
+      let frame: Uint8Array | null = null;
+      for (const client of clients) {
+        if (!isOpenFilter(client.filter) && !matchesDelta(client.filter, delta)) continue;
+        frame ??= encodeSseFrame(delta.id, delta.event, delta.data);
+        client.queue.push(frame);
+      }
+    }
+  };
+
+  const startShared = (): void => {
+    if (unsubscribe === null) unsubscribe = feed.subscribe(onDeltas);
+    if (keepAlive === null && keepAliveMs > 0) {
+      keepAlive = setInterval(() => {
+        for (const client of clients) client.queue.push(KEEP_ALIVE);
+      }, keepAliveMs);
+      keepAlive.unref?.();
+    }
+  };
+
+  const stopSharedIfIdle = (): void => {
+    if (clients.size > 0) return;
+    unsubscribe?.();
+    unsubscribe = null;
+    if (keepAlive !== null) clearInterval(keepAlive);
+    keepAlive = null;
+  };
+
+  return {
+    open({ lastEventId, filter, signal, destroy }) {
+      const resumeFrom = parseEventId(lastEventId);
+      let client: Client | null = null;
+      const onAbort = (): void => client?.queue.disconnect();
+      const onEnd = (reason: ClientEndReason): void => {
+        signal?.removeEventListener("abort", onAbort);
+        if (client === null || !client.open) return;
+        client.open = false;
+        clients.delete(client);
+        if (reason === "overflow") dropped += 1;
+        stopSharedIfIdle();
+        options.onClientEvent?.({
+          type: reason === "overflow" ? "drop" : "disconnect",
+          clients: clients.size,
+          resumed: resumeFrom !== null,
+        });
+      };
+      const queue = createClientQueue(limits, onEnd, destroy);
+      client = { queue, filter, open: true };
+      if (closed || signal?.aborted) {
+        client.open = false;
+        queue.close();
+        return queue.stream;
+      }
+      // Snapshot (or replay) and subscription happen in one synchronous step, so no delta can
+      // fall between them.
+      queue.push(retryFrame);
+      const missed = resumeFrom === null ? null : feed.since(resumeFrom);
+      if (missed?.ok) {
+        for (const delta of missed.deltas) {
+          if (matchesDelta(filter, delta)) queue.push(encodeSseFrame(delta.id, delta.event, delta.data));
+        }
+      } else {
+        queue.push(snapshotFrame());
+      }
+      clients.add(client);
+      startShared();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      options.onClientEvent?.({ type: "connect", clients: clients.size, resumed: missed?.ok === true });
+      return queue.stream;
+    },
+    broadcastSnapshot() {
+      if (clients.size === 0) return;
+      const frame = snapshotFrame();
+      for (const client of clients) client.queue.push(frame);
+    },
+    clientCount: () => clients.size,
+    queueDepths: () => [...clients].map((c) => c.queue.depth()),
+    subscribed: () => unsubscribe !== null,
+    droppedCount: () => dropped,
+    close() {
+      closed = true;
+      for (const client of [...clients]) client.queue.close();
+      // A stalled client cannot take its last frames; it is released here, its socket by the server.
+      for (const client of [...clients]) {
+        client.open = false;
+        clients.delete(client);
+      }
+      stopSharedIfIdle();
+    },
+  };
+}
