@@ -1,0 +1,48 @@
+/** A bad command line: the CLI prints the message on one line and exits with code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+  /** The flag at fault (`--since`), when there is one. */
+  readonly flag: string | undefined;
+  /** The value that was given, when there is one. */
+  readonly value: string | undefined;
+  constructor(
+    message: string,
+    fields: { flag?: string; value?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.flag = fields.flag;
+    this.value = fields.value;
+  }
+}
+
+/** The event log could not be read: the CLI names the path and exits with code 1. */
+export class ReplayReadError extends Error {
+  override name = "ReplayReadError";
+  readonly path: string;
+  constructor(path: string, options?: { cause?: unknown }) {
+    super(`cannot read event log at ${path}${describeCause(options?.cause)}`, options);
+    this.path = path;
+  }
+}
+
+/** `--strict` met a malformed or oversized line: the CLI exits with code 1. */
+export class MalformedLineError extends Error {
+  override name = "MalformedLineError";
+  readonly invalid: number;
+  readonly oversized: number;
+  constructor(counts: { invalid: number; oversized: number }) {
+    super(
+      `malformed event-log line (--strict): ${counts.invalid} invalid, ${counts.oversized} oversized so far`,
+    );
+    this.invalid = counts.invalid;
+    this.oversized = counts.oversized;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause && typeof cause === "object" && "code" in cause && typeof cause.code === "string") {
+    return ` (${cause.code})`;
+  }
+  return "";
+}

@@ -1,0 +1,40 @@
+import { TIME_EXAMPLES } from "./parse-time.js";
+
+/** The `--help` text. */
+export function renderHelp(): string {
+  return `catalyst-replay: query, follow and time-travel the Catalyst event log
+
+Usage:
+  catalyst-replay --since <ts> [--until <ts>] [--follow] [filters] [--format pretty|jsonl|json]
+  catalyst-replay --follow [filters] [--format pretty|jsonl]
+  catalyst-replay --at <ts> --snapshot [--orchestrator <id>] [--worker <ticket>] [--format ...]
+
+Options:
+  --since <ts>           print events at or after this time (inclusive)
+  --until <ts>           stop before this time (exclusive)
+  -f, --follow           after the history, keep printing new lines as they are appended
+                         (follows month rollover, truncation and re-creation) until Ctrl-C
+  --orchestrator <id>    only this orchestrator (comma-separated list allowed)
+  --worker <ticket>      only this worker ticket (comma-separated list allowed)
+  --type <a,b>           only these event types, v1 (worker-pr-merged) or canonical
+                         (orchestrator.worker.pr_merged) names
+  --format <f>           pretty (default; coloured on a terminal, honours NO_COLOR),
+                         jsonl (the original lines, byte for byte), or json (one array)
+  --dir <dir>            the catalyst dir (default: $CATALYST_DIR, else ~/catalyst)
+  --at <ts> --snapshot   print the fleet as it was at <ts>, folded from the log
+  --strict               stop with exit code 1 at the first malformed line
+                         (by default malformed lines are skipped and counted on stderr)
+  -h, --help             show this help
+  -V, --version          print the version
+
+Times (<ts>):
+  ISO 8601 with or without milliseconds, seconds or zone; a time without a zone is UTC.
+  A date alone means its UTC midnight. A relative age counts back from now: 90s, 15m, 2h, 3d, 1w.
+  Examples: ${TIME_EXAMPLES}.
+
+Reads $CATALYST_DIR/events/YYYY-MM.jsonl in month order and the legacy events.jsonl, merged in
+time order; it seeks to --since by binary search instead of scanning the whole log.
+
+Exit codes: 0 success (also when nothing matched), 1 I/O error or --strict failure, 2 usage error.
+`;
+}

@@ -1,0 +1,217 @@
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { UsageError } from "./errors.js";
+import { parseTimeArg } from "./parse-time.js";
+
+/** How records are printed. */
+export type ReplayFormat = "pretty" | "jsonl" | "json";
+export const REPLAY_FORMATS: readonly ReplayFormat[] = ["pretty", "jsonl", "json"];
+
+/** Everything `replay` needs, already parsed and checked. */
+export interface ReplayOptions {
+  /** The catalyst dir (`$CATALYST_DIR`, default `~/catalyst`). */
+  dir: string;
+  /** Inclusive lower bound; absent means from the first line. */
+  since?: Date;
+  /** Exclusive upper bound. */
+  until?: Date;
+  /** Keep printing new lines after the history (tail -F). */
+  follow: boolean;
+  orchestrators?: readonly string[];
+  workers?: readonly string[];
+  /** Event types, v1 (`worker-pr-merged`) or canonical (`orchestrator.worker.pr_merged`) names. */
+  types?: readonly string[];
+  /** @default "pretty" */
+  format: ReplayFormat;
+  /** With `snapshot`: print the fleet folded up to this time. */
+  at?: Date;
+  snapshot: boolean;
+  /** Make malformed or oversized lines fatal. */
+  strict: boolean;
+}
+
+/** What the command line asks for. */
+export type ReplayCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "replay"; options: ReplayOptions };
+
+/** What argument parsing reads from the environment. */
+export interface ParseArgsContext {
+  now: Date;
+  env: Record<string, string | undefined>;
+  /** @default os.homedir() */
+  home?: string;
+  /** Base for a relative `--dir`. @default process.cwd() */
+  cwd?: string;
+}
+
+const VALUE_FLAGS = new Set([
+  "--since",
+  "--until",
+  "--orchestrator",
+  "--worker",
+  "--type",
+  "--format",
+  "--dir",
+  "--at",
+]);
+const BOOLEAN_FLAGS = new Set(["--follow", "--snapshot", "--strict", "--help", "--version"]);
+const ALIASES: Record<string, string> = { "-h": "--help", "-V": "--version", "-f": "--follow" };
+const VALUE_EXAMPLES: Record<string, string> = {
+  "--since": "--since 2h",
+  "--until": "--until 2026-04-14T20:00:00Z",
+  "--at": "--at 2026-04-14T19:30:00Z",
+  "--orchestrator": "--orchestrator orch-api-redesign-2026-04-14",
+  "--worker": "--worker CTL-48",
+  "--type": "--type worker-pr-merged,worker-failed",
+  "--format": "--format jsonl",
+  "--dir": "--dir ~/catalyst",
+};
+
+/** Parse argv (without node and the script) into a command. Throws UsageError on anything wrong. */
+export function parseReplayArgs(argv: readonly string[], context: ParseArgsContext): ReplayCommand {
+  const values = new Map<string, string[]>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") {
+      if (i + 1 < argv.length)
+        throw new UsageError(`unexpected argument ${JSON.stringify(argv[i + 1])} (see --help)`);
+      break;
+    }
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const rawName = eq === -1 ? arg : arg.slice(0, eq);
+    const name = ALIASES[rawName] ?? rawName;
+    if (VALUE_FLAGS.has(name)) {
+      let value: string | undefined;
+      if (eq !== -1) value = arg.slice(eq + 1);
+      else {
+        value = argv[i + 1];
+        if (value?.startsWith("--") && value.length > 2) value = undefined;
+        else i++;
+      }
+      if (value === undefined || value === "") {
+        throw new UsageError(`${name} needs a value, e.g. ${VALUE_EXAMPLES[name]}`, { flag: name });
+      }
+      const list = values.get(name) ?? [];
+      list.push(value);
+      values.set(name, list);
+    } else if (BOOLEAN_FLAGS.has(name)) {
+      if (eq !== -1)
+        throw new UsageError(`${name} takes no value, got ${JSON.stringify(arg)}`, { flag: name });
+      flags.add(name);
+    } else if (arg.startsWith("-") && arg !== "-") {
+      throw new UsageError(`unknown option ${rawName} (see --help)`, { flag: rawName });
+    } else {
+      throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (see --help)`, { value: arg });
+    }
+  }
+  if (flags.has("--help")) return { kind: "help" };
+  if (flags.has("--version")) return { kind: "version" };
+
+  const single = (flag: string): string | undefined => {
+    const list = values.get(flag);
+    if (list && list.length > 1) {
+      throw new UsageError(`${flag} given ${list.length} times; give it once, e.g. ${VALUE_EXAMPLES[flag]}`, {
+        flag,
+      });
+    }
+    return list?.[0];
+  };
+  const list = (flag: string): string[] | undefined => {
+    const given = values.get(flag);
+    if (!given) return undefined;
+    const items = given.flatMap((v) => v.split(",")).map((v) => v.trim());
+    if (items.some((v) => v === "")) {
+      throw new UsageError(
+        `invalid ${flag} value ${JSON.stringify(given.join(","))}: empty name in the list, e.g. ${VALUE_EXAMPLES[flag]}`,
+        {
+          flag,
+          value: given.join(","),
+        },
+      );
+    }
+    return items;
+  };
+  const time = (flag: string): Date | undefined => {
+    const value = single(flag);
+    return value === undefined ? undefined : parseTimeArg(flag, value, context.now);
+  };
+
+  const formatValue = single("--format") ?? "pretty";
+  if (!(REPLAY_FORMATS as readonly string[]).includes(formatValue)) {
+    throw new UsageError(
+      `invalid --format value ${JSON.stringify(formatValue)}: expected one of ${REPLAY_FORMATS.join(", ")}, e.g. --format jsonl`,
+      { flag: "--format", value: formatValue },
+    );
+  }
+  const format = formatValue as ReplayFormat;
+  const since = time("--since");
+  const until = time("--until");
+  const at = time("--at");
+  const follow = flags.has("--follow");
+  const snapshot = flags.has("--snapshot");
+  const types = list("--type");
+
+  if (snapshot || at) {
+    if (!at)
+      throw new UsageError("--snapshot needs --at <ts>, e.g. --at 2026-04-14T19:30:00Z --snapshot", {
+        flag: "--snapshot",
+      });
+    if (!snapshot)
+      throw new UsageError("--at needs --snapshot, e.g. --at 2026-04-14T19:30:00Z --snapshot", {
+        flag: "--at",
+      });
+    for (const flag of ["--since", "--until", "--type"]) {
+      if (values.has(flag))
+        throw new UsageError(`${flag} cannot be used with --snapshot (it folds every event up to --at)`, {
+          flag,
+        });
+    }
+    if (follow) throw new UsageError("--follow cannot be used with --snapshot", { flag: "--follow" });
+  } else {
+    if (!since && !follow) {
+      throw new UsageError("--since is required, e.g. --since 2h (or --follow, or --at <ts> --snapshot)", {
+        flag: "--since",
+      });
+    }
+    if (since && until && until.getTime() <= since.getTime()) {
+      throw new UsageError(
+        `--until (${until.toISOString()}) must be later than --since (${since.toISOString()})`,
+        {
+          flag: "--until",
+        },
+      );
+    }
+    if (follow && until) throw new UsageError("--until cannot be used with --follow", { flag: "--until" });
+    if (follow && format === "json") {
+      throw new UsageError(
+        "--format json cannot be used with --follow (the array never ends); use --format jsonl",
+        {
+          flag: "--format",
+          value: "json",
+        },
+      );
+    }
+  }
+
+  const home = context.home ?? homedir();
+  const dirArg = single("--dir") ?? context.env.CATALYST_DIR ?? resolve(home, "catalyst");
+  const dir = resolve(context.cwd ?? process.cwd(), expandHome(dirArg, home));
+
+  const options: ReplayOptions = { dir, follow, format, snapshot, strict: flags.has("--strict") };
+  if (since) options.since = since;
+  if (until) options.until = until;
+  if (at) options.at = at;
+  const orchestrators = list("--orchestrator");
+  if (orchestrators) options.orchestrators = orchestrators;
+  const workers = list("--worker");
+  if (workers) options.workers = workers;
+  if (types) options.types = types;
+  return { kind: "replay", options };
+}
+
+function expandHome(path: string, home: string): string {
+  return path === "~" || path.startsWith("~/") ? home + path.slice(1) : path;
+}

@@ -1,0 +1,250 @@
+import { stat } from "node:fs/promises";
+import type { LogRecord, NormalizedEvent, SourceChange } from "@catalyst/schema";
+import { createPaint, shouldUseColour } from "./colour.js";
+import { MalformedLineError, ReplayReadError } from "./errors.js";
+import { buildEventFilter } from "./event-filter.js";
+import { createPrettyFormatter, type RecordFormatter } from "./format-pretty.js";
+import { createOutputBuffer, type OutputBuffer, type TextSink } from "./output-buffer.js";
+import type { ReplayOptions } from "./parse-args.js";
+import { defaultReplayDeps, type ReplayDeps } from "./replay-deps.js";
+import { printSnapshot } from "./snapshot.js";
+
+/** Where replay writes, and what it knows about the terminal. */
+export interface ReplayIo {
+  out: TextSink;
+  err: TextSink;
+  /** stdout is a terminal: colours the pretty view. @default false */
+  isTTY?: boolean;
+  /** stderr is a terminal: says "no events matched" there. @default isTTY */
+  errIsTTY?: boolean;
+  /** For NO_COLOR / FORCE_COLOR. @default {} */
+  env?: Record<string, string | undefined>;
+  /** Ends `--follow` (Ctrl-C in the CLI). */
+  signal?: AbortSignal;
+}
+
+/** What a run printed and skipped. */
+export interface ReplaySummary {
+  printed: number;
+  invalid: number;
+  oversized: number;
+  files: number;
+}
+
+/**
+ * Print the event log from `options.since` on, in time order across the monthly files and the
+ * legacy `events.jsonl`, then (with `follow`) new lines as they are appended until `io.signal`
+ * aborts; or, with `snapshot`, the fleet folded at `options.at`. Throws ReplayReadError on I/O
+ * errors and MalformedLineError under `strict`.
+ */
+export async function replay(
+  options: ReplayOptions,
+  io: ReplayIo,
+  deps: ReplayDeps = defaultReplayDeps,
+): Promise<ReplaySummary> {
+  await assertDirectory(options.dir);
+  if (options.snapshot) return printSnapshot(options, io, deps);
+
+  const colour = options.format === "pretty" && shouldUseColour(io.env ?? {}, io.isTTY ?? false);
+  const format = pickFormatter(options, colour);
+  const filter = buildEventFilter(options);
+  const matches = (event: NormalizedEvent): boolean =>
+    (filter === undefined || filter(event)) &&
+    (options.since === undefined || event.tsMs >= options.since.getTime());
+  const out = createOutputBuffer(io.out);
+  const summary: ReplaySummary = { printed: 0, invalid: 0, oversized: 0, files: 0 };
+
+  // Follow: start the tailer (at the current end of the log) BEFORE reading history, and drop
+  // live records that history already printed, so a line appended in between is printed once.
+  const live = options.follow ? startLive(options, deps, summary) : null;
+  if (live) await live.ready;
+
+  const scannedEnd = new Map<string, number>();
+  let printedFirst = false;
+  if (options.format === "json") out.push("[");
+  try {
+    // `--follow` alone means live lines only: there is no history to print.
+    const records =
+      options.since === undefined && live
+        ? emptyRecords()
+        : deps.readEvents(options.dir, {
+            ...(options.since ? { since: options.since } : {}),
+            ...(options.until ? { until: options.until } : {}),
+            // In follow mode every record is seen here, so the scanned end of each file is known.
+            ...(filter && !live ? { filter } : {}),
+          });
+    let badSoFar = 0;
+    for await (const record of records) {
+      if (options.strict) {
+        badSoFar = records.stats.invalid + records.stats.oversized;
+        if (badSoFar > 0) throw new MalformedLineError(records.stats);
+      }
+      if (live) {
+        const end = record.offset + Buffer.byteLength(record.text) + 1;
+        if (end > (scannedEnd.get(record.file) ?? 0)) scannedEnd.set(record.file, end);
+        if (filter && !filter(record.event)) continue;
+      }
+      const full = out.push(format(record, summary.printed));
+      summary.printed++;
+      // The first line goes out at once (time to first line); the rest in 64 KiB chunks.
+      if (!printedFirst || full) {
+        printedFirst = true;
+        await out.flush();
+      }
+    }
+    summary.invalid = records.stats.invalid;
+    summary.oversized = records.stats.oversized;
+    summary.files = records.stats.files;
+  } catch (error) {
+    if (live) await live.stop();
+    throw wrapReadError(error, options.dir);
+  }
+  if (options.format === "json") out.push(summary.printed === 0 ? "]\n" : "\n]\n");
+  await out.flush();
+  if (options.strict && summary.invalid + summary.oversized > 0) {
+    if (live) await live.stop();
+    throw new MalformedLineError(summary);
+  }
+
+  if (!live) {
+    reportEnd(summary, io);
+    return summary;
+  }
+  await live.run(scannedEnd, matches, format, out, io);
+  reportEnd(summary, io);
+  return summary;
+}
+
+function pickFormatter(
+  options: ReplayOptions,
+  colour: boolean,
+): (record: LogRecord, index: number) => string {
+  if (options.format === "jsonl") return (record) => `${record.text}\n`;
+  // The original text is already one valid JSON object, so the array reuses its bytes.
+  if (options.format === "json") return (record, index) => `${index === 0 ? "\n" : ",\n"}${record.text}`;
+  const pretty: RecordFormatter = createPrettyFormatter(createPaint(colour));
+  return (record) => pretty(record);
+}
+
+interface Live {
+  ready: Promise<void>;
+  stop(): Promise<void>;
+  run(
+    scannedEnd: Map<string, number>,
+    matches: (event: NormalizedEvent) => boolean,
+    format: (record: LogRecord, index: number) => string,
+    out: OutputBuffer,
+    io: ReplayIo,
+  ): Promise<void>;
+}
+
+function startLive(options: ReplayOptions, deps: ReplayDeps, summary: ReplaySummary): Live {
+  const tailer = deps.createLogTailer({ catalystDir: options.dir, from: "end" });
+  let queue: SourceChange[][] = [];
+  let wake: (() => void) | null = null;
+  const unsubscribe = tailer.subscribe((changes) => {
+    queue.push(changes);
+    wake?.();
+  });
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    unsubscribe();
+    await tailer.stop();
+  };
+  return {
+    ready: tailer.start(),
+    stop,
+    async run(scannedEnd, matches, format, out, io) {
+      const aborted = new Promise<void>((resolve) => {
+        if (io.signal?.aborted) resolve();
+        io.signal?.addEventListener("abort", () => resolve(), { once: true });
+      });
+      let done = false;
+      void aborted.then(() => {
+        done = true;
+        wake?.();
+      });
+      try {
+        while (!done) {
+          if (queue.length === 0) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = null;
+            continue;
+          }
+          const batch = queue;
+          queue = [];
+          for (const changes of batch) {
+            for (const change of changes) {
+              if (change.kind === "log-skipped") {
+                if (change.reason === "oversized") summary.oversized++;
+                else summary.invalid++;
+                if (options.strict) throw new MalformedLineError(summary);
+                continue;
+              }
+              if (change.kind === "log-reset") {
+                // Truncated, replaced or deleted: offsets start again, so nothing seen before is a duplicate.
+                scannedEnd.delete(change.file);
+                continue;
+              }
+              if (change.kind !== "log-lines") continue;
+              for (const record of change.records) {
+                if (record.offset < (scannedEnd.get(record.file) ?? 0)) continue;
+                if (!matches(record.event)) continue;
+                out.push(format(record, summary.printed));
+                summary.printed++;
+              }
+            }
+          }
+          await out.flush();
+        }
+      } finally {
+        await stop();
+        await out.flush();
+      }
+    },
+  };
+}
+
+function emptyRecords(): AsyncIterable<LogRecord> & {
+  stats: { invalid: 0; oversized: 0; files: 0; bytesRead: 0 };
+} {
+  return {
+    stats: { invalid: 0, oversized: 0, files: 0, bytesRead: 0 },
+    async *[Symbol.asyncIterator]() {},
+  };
+}
+
+async function assertDirectory(dir: string): Promise<void> {
+  // A missing --dir is almost always a typo, so it fails loudly rather than printing nothing.
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+  } catch (cause) {
+    throw new ReplayReadError(dir, { cause });
+  }
+}
+
+function wrapReadError(error: unknown, dir: string): unknown {
+  if (error instanceof MalformedLineError || error instanceof ReplayReadError) return error;
+  if (error && typeof error === "object" && ("code" in error || "path" in error)) {
+    const path = "path" in error && typeof error.path === "string" ? error.path : dir;
+    return new ReplayReadError(path, { cause: error });
+  }
+  return error;
+}
+
+function reportEnd(summary: ReplaySummary, io: ReplayIo): void {
+  const skipped = summary.invalid + summary.oversized;
+  if (skipped > 0) {
+    io.err.write(
+      `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized)\n`,
+    );
+  }
+  if (summary.printed === 0 && (io.errIsTTY ?? io.isTTY ?? false)) {
+    io.err.write("catalyst-replay: no events matched\n");
+  }
+}

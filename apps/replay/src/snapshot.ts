@@ -1,0 +1,82 @@
+import type { NormalizedEvent, Snapshot } from "@catalyst/schema";
+import { createPaint, shouldUseColour } from "./colour.js";
+import { MalformedLineError } from "./errors.js";
+import { buildEventFilter } from "./event-filter.js";
+import { formatSnapshot } from "./format-snapshot.js";
+import type { ReplayOptions } from "./parse-args.js";
+import type { ReplayIo, ReplaySummary } from "./replay.js";
+import type { ReplayDeps } from "./replay-deps.js";
+
+/**
+ * `--at <ts> --snapshot`: fold every event up to and including `at` with @catalyst/fuse and
+ * print the fleet as it was then. `--orchestrator` and `--worker` narrow what is printed.
+ */
+export async function printSnapshot(
+  options: ReplayOptions,
+  io: ReplayIo,
+  deps: ReplayDeps,
+): Promise<ReplaySummary> {
+  const at = options.at as Date;
+  const filter = buildEventFilter({
+    ...(options.orchestrators ? { orchestrators: options.orchestrators } : {}),
+  });
+  const records = deps.readEvents(options.dir, {
+    // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
+    until: new Date(at.getTime() + 1),
+    ...(filter ? { filter } : {}),
+  });
+  const events: NormalizedEvent[] = [];
+  for await (const record of records) {
+    if (options.strict && records.stats.invalid + records.stats.oversized > 0) {
+      throw new MalformedLineError(records.stats);
+    }
+    events.push(record.event);
+  }
+  const summary: ReplaySummary = {
+    printed: 0,
+    invalid: records.stats.invalid,
+    oversized: records.stats.oversized,
+    files: records.stats.files,
+  };
+  if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
+
+  const snapshot = narrowSnapshot(deps.foldEvents(events, at), options);
+  summary.printed = snapshot.orchestrators.length;
+  if (options.format === "pretty") {
+    const colour = shouldUseColour(io.env ?? {}, io.isTTY ?? false);
+    io.out.write(formatSnapshot(snapshot, at, createPaint(colour)));
+  } else if (options.format === "jsonl") {
+    io.out.write(`${JSON.stringify(snapshot)}\n`);
+  } else {
+    io.out.write(`${JSON.stringify(snapshot, null, 2)}\n`);
+  }
+  const skipped = summary.invalid + summary.oversized;
+  if (skipped > 0) {
+    io.err.write(
+      `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized)\n`,
+    );
+  }
+  return summary;
+}
+
+function narrowSnapshot(snapshot: Snapshot, options: ReplayOptions): Snapshot {
+  const orchestrators = options.orchestrators ? new Set(options.orchestrators) : null;
+  const workers = options.workers ? new Set(options.workers) : null;
+  if (!orchestrators && !workers) return snapshot;
+  const keep = (orch: string, worker: string | null): boolean =>
+    (!orchestrators || orchestrators.has(orch)) && (!workers || (worker !== null && workers.has(worker)));
+  return {
+    ...snapshot,
+    orchestrators: snapshot.orchestrators
+      .filter((o) => !orchestrators || orchestrators.has(o.id))
+      .map((o) =>
+        workers
+          ? {
+              ...o,
+              workers: Object.fromEntries(Object.entries(o.workers).filter(([key]) => workers.has(key))),
+            }
+          : o,
+      ),
+    needsYou: snapshot.needsYou.filter((item) => keep(item.orchestrator, item.worker)),
+  };
+}
