@@ -1,0 +1,160 @@
+import { mkdtempSync } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { DemoDirNotEmptyError } from "./errors.js";
+import { createGlobalStateWriter } from "./global-state-writer.js";
+import { formatUtcDay } from "./iso-seconds.js";
+import { createFleetPlanner } from "./plan-fleet.js";
+import { createOrchestrationRun, type OrchestrationRun } from "./run-orchestration.js";
+import { createSeededRandom } from "./seeded-random.js";
+import { createProcessPool, type SpawnSleeper, spawnSleeper } from "./worker-processes.js";
+
+/** Options for {@link createDemoFleet}. */
+export interface DemoFleetOptions {
+  /** The catalyst dir to simulate into; must be empty or missing. @default a new mkdtemp dir */
+  dir?: string;
+  /** @default 3 */
+  orchestrators?: number;
+  /** @default 6 */
+  workersPerOrchestrator?: number;
+  /** Pace of the simulation: one step every `tickMs`. @default 1500 */
+  tickMs?: number;
+  /** Seed of every choice the simulation makes. @default 7400 */
+  seed?: number;
+  /** Start new orchestrations when all finish. @default true */
+  loop?: boolean;
+  /** Told about a step that failed (the disk filled up, the dir was removed); the fleet keeps going. */
+  onError?: (error: unknown) => void;
+  /** How stand-in worker processes are started. @default `sleep` (or Node where there is none) */
+  spawnProcess?: SpawnSleeper;
+}
+
+/** A simulated, live Catalyst fleet writing real files into a catalyst dir. */
+export interface DemoFleet {
+  /** The catalyst dir the fleet writes (absolute). */
+  readonly dir: string;
+  /** Create the initial files; resolves once the first orchestrators and their workers exist. */
+  start(): Promise<void>;
+  /** Kill and reap every child process, stop writing, and remove the dir if the fleet created it. */
+  stop(): Promise<void>;
+}
+
+// Ticks to leave finished orchestrations on screen before archiving them and starting anew.
+const LINGER_TICKS = 6;
+// The top-level entries the fleet may create in a dir it was handed (FORMATS §1.1).
+const OWN_ENTRIES = ["runs", "wt", "events", "history", "state.json", "state.json.tmp", "state.json.lock"];
+
+/** Create a demo fleet. It writes nothing until `start()`; only the default temp dir is made at once. */
+export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
+  const tickMs = Math.max(1, options.tickMs ?? 1500);
+  const loop = options.loop ?? true;
+  const orchestrators = options.orchestrators ?? 3;
+  const workersPerOrchestrator = options.workersPerOrchestrator ?? 6;
+  const onError = options.onError ?? (() => {});
+  // Made here so `dir` is right from the start; stop() removes it even if start() never ran.
+  const dir =
+    options.dir === undefined ? mkdtempSync(join(tmpdir(), "catalyst-demo-")) : resolve(options.dir);
+  let createdDir = options.dir === undefined;
+
+  const now = () => new Date();
+  const random = createSeededRandom(options.seed ?? 7400);
+  const planner = createFleetPlanner(random);
+  const processes = createProcessPool(options.spawnProcess ?? spawnSleeper);
+  const state = createGlobalStateWriter({ catalystDir: dir, now });
+  // Long enough to outlive any worker's story; short enough that an orphan (the demo was
+  // SIGKILLed) soon goes away on its own.
+  const processLifetimeMs = Math.max(60_000, tickMs * 200);
+
+  let runs: OrchestrationRun[] = [];
+  let lingered = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> = Promise.resolve();
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  let stopped = false;
+
+  async function prepareDir(): Promise<void> {
+    if (createdDir) return;
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      await mkdir(dir, { recursive: true });
+      createdDir = true;
+      return;
+    }
+    // Never write a simulated fleet into a real catalyst dir.
+    if (entries.length > 0) throw new DemoDirNotEmptyError(dir, entries);
+  }
+
+  async function startGeneration(): Promise<void> {
+    const plans = planner.planGeneration({ orchestrators, workersPerOrchestrator, day: formatUtcDay(now()) });
+    runs = plans.map((plan) =>
+      createOrchestrationRun(plan, { catalystDir: dir, random, state, processes, now, processLifetimeMs }),
+    );
+    lingered = 0;
+    for (const run of runs) await run.start();
+  }
+
+  /** One step: every orchestration advances; a finished fleet lingers, then starts over (or rests). */
+  async function step(): Promise<boolean> {
+    for (const run of runs) {
+      if (stopped) return false;
+      await run.tick();
+    }
+    if (!runs.every((run) => run.isComplete())) return true;
+    if (!loop) return false;
+    lingered++;
+    if (lingered < LINGER_TICKS) return true;
+    for (const run of runs) await run.teardown();
+    if (stopped) return false;
+    await startGeneration();
+    return true;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      current = step().then(
+        (again) => {
+          if (again) schedule();
+        },
+        (error: unknown) => {
+          onError(error);
+          schedule();
+        },
+      );
+    }, tickMs);
+  }
+
+  return {
+    dir,
+    start() {
+      starting ??= (async () => {
+        await prepareDir();
+        await state.init();
+        await startGeneration();
+        schedule();
+      })();
+      return starting;
+    },
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await starting?.catch(() => {});
+        clearTimeout(timer);
+        await current;
+        await processes.stopAll();
+        if (createdDir) {
+          await rm(dir, { recursive: true, force: true });
+        } else {
+          for (const entry of OWN_ENTRIES) await rm(join(dir, entry), { recursive: true, force: true });
+        }
+      })();
+      return stopping;
+    },
+  };
+}
