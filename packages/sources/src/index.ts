@@ -1,2 +1,22 @@
-// Filled in by its issue; the public door lists every export explicitly.
-export {};
+// The public door of @catalyst/sources: the only package that touches the filesystem.
+export { discoverOrchestrators } from "./discover-orchestrators.js";
+export { EventLogReadError, WatchError } from "./errors.js";
+export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
+export type { LogLineResult } from "./parse-log-line.js";
+export { parseLogLine } from "./parse-log-line.js";
+export type { BriefingRead } from "./read-briefings.js";
+export { readBriefings } from "./read-briefings.js";
+export type { EventReadStats, ReadEventsOptions } from "./read-events.js";
+export { DEFAULT_MAX_LINE_BYTES, DEFAULT_SKEW_MS, readEvents } from "./read-events.js";
+export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";
+export { readGlobalState, readLocalState } from "./read-state.js";
+export { scanCatalystDir } from "./scan-catalyst-dir.js";
+export type { LineSplitter, SplitItem } from "./split-lines.js";
+export { createLineSplitter } from "./split-lines.js";
+export type { LogTailer, LogTailerOptions } from "./tail-event-log.js";
+export { createLogTailer } from "./tail-event-log.js";
+export type { TextFiles } from "./text-files.js";
+export { nodeFiles } from "./text-files.js";
+export type { WatchBackend } from "./watch-dir.js";
+export type { SourceWatcher, SourceWatcherOptions } from "./watch-sources.js";
+export { createSourceWatcher } from "./watch-sources.js";

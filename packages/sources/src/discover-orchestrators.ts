@@ -1,0 +1,68 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { OrchestratorRef } from "@catalyst/schema";
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    // stat, not lstat: symlinked orchestrator dirs count, as in the seed monitor (FORMATS §5.2).
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Names of the sub-directories of `dir`, sorted; `[]` when `dir` is missing or unreadable. */
+export async function listSubdirs(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  names.sort();
+  const flags = await Promise.all(names.map((n) => (n.startsWith(".") ? false : isDir(join(dir, n)))));
+  return names.filter((_, i) => flags[i]);
+}
+
+/** True when `dir` holds a `workers/` directory, which is what makes it an orchestrator dir. */
+export function hasWorkersDir(dir: string): Promise<boolean> {
+  return isDir(join(dir, "workers"));
+}
+
+async function scanBase(base: string, source: "runs" | "wt"): Promise<OrchestratorRef[]> {
+  const out: OrchestratorRef[] = [];
+  for (const name of await listSubdirs(base)) {
+    const path = join(base, name);
+    // Depth 1 with workers/ is an orchestrator and is not descended into; otherwise depth 2,
+    // the nested-by-project layout. No `orch-` prefix is required (FORMATS §1.1, §7 3353d8c6).
+    if (await hasWorkersDir(path)) {
+      out.push({ id: name, workspace: "default", path, source });
+      continue;
+    }
+    for (const child of await listSubdirs(path)) {
+      const childPath = join(path, child);
+      if (await hasWorkersDir(childPath)) out.push({ id: child, workspace: name, path: childPath, source });
+    }
+  }
+  return out;
+}
+
+/**
+ * Find orchestrator directories under `$CATALYST_DIR/runs/` and `$CATALYST_DIR/wt/` at depth 1 and 2
+ * (any directory with a `workers/` sub-directory). On an id clash `runs/` wins, then the first in
+ * sorted order. Missing roots give `[]`.
+ */
+export async function discoverOrchestrators(catalystDir: string): Promise<OrchestratorRef[]> {
+  const [runs, wt] = await Promise.all([
+    scanBase(join(catalystDir, "runs"), "runs"),
+    scanBase(join(catalystDir, "wt"), "wt"),
+  ]);
+  const seen = new Set<string>();
+  const out: OrchestratorRef[] = [];
+  for (const ref of [...runs, ...wt]) {
+    if (seen.has(ref.id)) continue;
+    seen.add(ref.id);
+    out.push(ref);
+  }
+  return out;
+}

@@ -1,0 +1,30 @@
+import type { SourceChange } from "@catalyst/schema";
+import { discoverOrchestrators } from "./discover-orchestrators.js";
+import { readSignalDir } from "./read-signals.js";
+import { readGlobalState, readLocalState } from "./read-state.js";
+
+/**
+ * Read everything but the event log once, as changes: the global state, then per orchestrator an
+ * `orchestrator-added`, its local state and its signal files.
+ */
+export async function scanCatalystDir(catalystDir: string): Promise<SourceChange[]> {
+  const [orchs, global] = await Promise.all([
+    discoverOrchestrators(catalystDir),
+    readGlobalState(catalystDir),
+  ]);
+  const out: SourceChange[] = [];
+  if (global) out.push({ kind: "global-state", ...global });
+  const perOrch = await Promise.all(
+    orchs.map(async (orch) => ({
+      orch,
+      local: await readLocalState(orch),
+      signals: await readSignalDir(orch),
+    })),
+  );
+  for (const { orch, local, signals } of perOrch) {
+    out.push({ kind: "orchestrator-added", orchestrator: orch });
+    if (local) out.push({ kind: "local-state", ...local });
+    for (const s of signals) out.push({ kind: "signal", ...s });
+  }
+  return out;
+}

@@ -1,0 +1,476 @@
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type ComponentHealth,
+  type OrchestratorRef,
+  parseGlobalStateText,
+  parseLocalStateText,
+  type SourceChange,
+} from "@catalyst/schema";
+import { discoverOrchestrators, hasWorkersDir, listSubdirs } from "./discover-orchestrators.js";
+import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
+import { globalStatePath, localStatePath } from "./read-state.js";
+import { createLogTailer, type LogTailer } from "./tail-event-log.js";
+import { errorCode, nodeFiles, type TextFiles } from "./text-files.js";
+import { createDirWatcher, type DirWatch, type DirWatcher, type WatchBackend } from "./watch-dir.js";
+
+/** Options of {@link createSourceWatcher}. */
+export interface SourceWatcherOptions {
+  catalystDir: string;
+  /** Full rescan period, the correctness backstop behind the directory watches. @default 30_000 */
+  rescanIntervalMs?: number;
+  /** Where the log tail begins in files that exist at start. @default "end" */
+  logFrom?: "end" | "start";
+  /** Directory-watch implementation (see BENCHMARKS.md for why `fs` is the default). @default "fs" */
+  backend?: WatchBackend;
+  /** How often to look for a missing `catalystDir`. @default 1_000 */
+  waitIntervalMs?: number;
+}
+
+/** The live view of a Catalyst dir; see {@link createSourceWatcher}. */
+export interface SourceWatcher {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  subscribe(listener: (changes: SourceChange[]) => void): () => void;
+  health(): ComponentHealth;
+}
+
+type Task =
+  | { kind: "rescan" }
+  | { kind: "discover" }
+  | { kind: "global" }
+  | { kind: "local"; id: string }
+  | { kind: "signals"; id: string }
+  | { kind: "signal"; id: string; file: string };
+
+function taskKey(t: Task): string {
+  switch (t.kind) {
+    case "rescan":
+    case "discover":
+    case "global":
+      return t.kind;
+    case "local":
+    case "signals":
+      return `${t.kind}\0${t.id}`;
+    case "signal":
+      return `signal\0${t.id}\0${t.file}`;
+  }
+}
+
+interface Tracked {
+  ref: OrchestratorRef;
+  /** Last text read per signal file path; only a different text is emitted again. */
+  signals: Map<string, string>;
+  local: string | null;
+  orchWatch: DirWatch | null;
+  workersWatch: DirWatch | null;
+}
+
+/**
+ * Create the one watcher of a Catalyst dir. start() scans everything and emits it as one batch, then
+ * emits live changes: signal, local and global state re-reads (only when the text changed), their
+ * removals, orchestrators appearing and disappearing, and the log tail's `log-lines`, `log-reset`
+ * and `log-skipped`. Each directory is watched on its own (never a file, never recursively), each
+ * event re-reads at once (no debounce; a read in flight is followed by another), and a full rescan
+ * runs every `rescanIntervalMs` and at once after a watch error. A missing `catalystDir` is waited for.
+ */
+export function createSourceWatcher(options: SourceWatcherOptions): SourceWatcher {
+  const dir = options.catalystDir;
+  const rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
+  const waitIntervalMs = options.waitIntervalMs ?? 1_000;
+  const files: TextFiles = nodeFiles;
+  const listeners = new Set<(changes: SourceChange[]) => void>();
+  const orchs = new Map<string, Tracked>();
+  const structural = new Map<string, DirWatch>();
+  let globalText: string | null = null;
+  let watcher: DirWatcher | null = null;
+  let tailer: LogTailer | null = null;
+  let unsubscribeTailer: (() => void) | null = null;
+  let running = false;
+  let present = false;
+  let rescanTimer: NodeJS.Timeout | null = null;
+  let waitTimer: NodeJS.Timeout | null = null;
+  const pending = new Map<string, Task>();
+  let draining: Promise<void> | null = null;
+  /** While the initial scan runs, events queue up but wait, so the scan goes out first as one batch. */
+  let initializing = false;
+  /** Set by a watch error: the next rescan re-creates every watch. */
+  let rewatch = false;
+  const health: ComponentHealth = {
+    enabled: true,
+    reason: null,
+    lastSuccessAt: null,
+    lastErrorAt: null,
+    lastError: null,
+    nextRunAt: null,
+  };
+
+  function emit(changes: SourceChange[]): void {
+    for (const l of [...listeners]) {
+      try {
+        l(changes);
+      } catch {
+        // A failing subscriber must not stop the others.
+      }
+    }
+  }
+
+  function noteError(error: unknown): void {
+    health.lastErrorAt = new Date().toISOString();
+    health.lastError = error instanceof Error ? error.message : String(error);
+  }
+
+  function enqueue(task: Task): void {
+    if (!running || !present) return;
+    pending.set(taskKey(task), task);
+    if (!draining && !initializing) draining = drain().finally(() => (draining = null));
+  }
+
+  function onWatchError(error: unknown): void {
+    noteError(error);
+    rewatch = true;
+    enqueue({ kind: "rescan" });
+  }
+
+  async function drain(): Promise<void> {
+    while (running && pending.size > 0) {
+      const round = [...pending.values()];
+      pending.clear();
+      const out: SourceChange[] = [];
+      const rescan = round.some((t) => t.kind === "rescan");
+      try {
+        if (rescan) await runRescan(out);
+        else {
+          if (round.some((t) => t.kind === "discover")) await runDiscover(out);
+          await Promise.all(round.map((t) => runTask(t, out)));
+        }
+      } catch (error) {
+        noteError(error);
+      }
+      if (out.length > 0) emit(out);
+    }
+  }
+
+  async function runTask(task: Task, out: SourceChange[]): Promise<void> {
+    switch (task.kind) {
+      case "global":
+        return readGlobal(out);
+      case "local": {
+        const t = orchs.get(task.id);
+        if (t) await readLocal(t, out);
+        return;
+      }
+      case "signals": {
+        const t = orchs.get(task.id);
+        if (t) await readAllSignals(t, out);
+        return;
+      }
+      case "signal": {
+        const t = orchs.get(task.id);
+        if (t) await readSignal(t, task.file, out);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  async function readText(file: string): Promise<{ text: string } | { error: unknown } | null> {
+    try {
+      return { text: await files.read(file) };
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return null;
+      return { error };
+    }
+  }
+
+  async function readGlobal(out: SourceChange[]): Promise<void> {
+    const file = globalStatePath(dir);
+    const got = await readText(file);
+    if (got === null) {
+      if (globalText !== null) out.push({ kind: "global-state-removed", file });
+      globalText = null;
+      return;
+    }
+    if ("error" in got) {
+      globalText = "";
+      out.push({ kind: "global-state", file, result: unreadableResult(file, got.error) });
+      return;
+    }
+    if (got.text === globalText) return;
+    globalText = got.text;
+    out.push({ kind: "global-state", file, result: parseGlobalStateText(got.text, file) });
+  }
+
+  async function readLocal(t: Tracked, out: SourceChange[]): Promise<void> {
+    const file = localStatePath(t.ref);
+    const got = await readText(file);
+    if (got === null) {
+      if (t.local !== null) out.push({ kind: "local-state-removed", orchestrator: t.ref.id, file });
+      t.local = null;
+      return;
+    }
+    if ("error" in got) {
+      t.local = "";
+      out.push({
+        kind: "local-state",
+        orchestrator: t.ref.id,
+        file,
+        result: unreadableResult(file, got.error),
+      });
+      return;
+    }
+    if (got.text === t.local) return;
+    t.local = got.text;
+    out.push({
+      kind: "local-state",
+      orchestrator: t.ref.id,
+      file,
+      result: parseLocalStateText(got.text, file),
+    });
+  }
+
+  async function readSignal(t: Tracked, file: string, out: SourceChange[]): Promise<void> {
+    const got = await readText(file);
+    if (got === null) {
+      if (t.signals.delete(file)) {
+        out.push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
+      }
+      return;
+    }
+    if ("error" in got) {
+      t.signals.set(file, "");
+      out.push({
+        kind: "signal",
+        orchestrator: t.ref.id,
+        key: signalKey(file),
+        file,
+        result: unreadableResult(file, got.error),
+      });
+      return;
+    }
+    if (t.signals.get(file) === got.text) return;
+    t.signals.set(file, got.text);
+    out.push({ kind: "signal", ...toSignalRead(t.ref.id, file, got.text) });
+  }
+
+  async function readAllSignals(t: Tracked, out: SourceChange[]): Promise<void> {
+    const workers = join(t.ref.path, "workers");
+    let names: string[];
+    try {
+      names = (await files.list(workers)).filter(isSignalFileName).sort();
+    } catch {
+      names = [];
+    }
+    const present = new Set(names.map((n) => join(workers, n)));
+    for (const known of [...t.signals.keys()]) if (!present.has(known)) present.add(known);
+    const perFile: SourceChange[][] = await Promise.all(
+      [...present].map(async (f) => {
+        const one: SourceChange[] = [];
+        await readSignal(t, f, one);
+        return one;
+      }),
+    );
+    for (const c of perFile) out.push(...c);
+  }
+
+  function tryWatch(path: string, onChange: (name: string | null) => void): DirWatch | null {
+    if (!watcher) return null;
+    try {
+      return watcher.watch(path, onChange, onWatchError);
+    } catch {
+      return null; // missing: the parent's watch or the rescan will see it appear
+    }
+  }
+
+  function watchWorkers(t: Tracked): void {
+    const id = t.ref.id;
+    const workers = join(t.ref.path, "workers");
+    t.workersWatch?.close();
+    t.workersWatch = tryWatch(workers, (name) => {
+      // `<T>.json.tmp` is ignored; the rename that follows names `<T>.json` (FORMATS §5.6).
+      if (name === null) enqueue({ kind: "signals", id });
+      else if (isSignalFileName(name)) enqueue({ kind: "signal", id, file: join(workers, name) });
+    });
+  }
+
+  function watchOrch(t: Tracked): void {
+    const id = t.ref.id;
+    t.orchWatch?.close();
+    t.orchWatch = tryWatch(t.ref.path, (name) => {
+      if (name === "state.json") enqueue({ kind: "local", id });
+      else if (name === "workers" || name === null) {
+        // workers/ was removed or re-created: its old watch is dead.
+        if (orchs.get(id) === t) watchWorkers(t);
+        enqueue({ kind: "discover" });
+        enqueue({ kind: "signals", id });
+      }
+    });
+    watchWorkers(t);
+  }
+
+  function closeOrch(t: Tracked): void {
+    t.orchWatch?.close();
+    t.workersWatch?.close();
+    t.orchWatch = null;
+    t.workersWatch = null;
+  }
+
+  /** Watch the directories where orchestrators can appear: root, runs/, wt/, their children without workers/. */
+  async function watchStructure(): Promise<void> {
+    const wanted = new Set<string>([dir, join(dir, "runs"), join(dir, "wt")]);
+    const orchPaths = new Set([...orchs.values()].map((t) => t.ref.path));
+    for (const base of ["runs", "wt"]) {
+      for (const name of await listSubdirs(join(dir, base))) {
+        const p = join(dir, base, name);
+        // wt/<workspace>/ for depth-2 orchestrators; runs/<id>/ until its workers/ appears.
+        if (!orchPaths.has(p) && (base === "wt" || !(await hasWorkersDir(p)))) wanted.add(p);
+      }
+    }
+    for (const [p, w] of structural) {
+      if (!wanted.has(p)) {
+        w.close();
+        structural.delete(p);
+      }
+    }
+    for (const p of wanted) {
+      if (structural.has(p)) continue;
+      const w = tryWatch(
+        p,
+        p === dir
+          ? (name) => {
+              if (name === "state.json") enqueue({ kind: "global" });
+              else if (name === "runs" || name === "wt" || name === null) enqueue({ kind: "discover" });
+            }
+          : () => enqueue({ kind: "discover" }),
+      );
+      if (w) structural.set(p, w);
+    }
+  }
+
+  async function runDiscover(out: SourceChange[]): Promise<void> {
+    const found = await discoverOrchestrators(dir);
+    const byId = new Map(found.map((r) => [r.id, r]));
+    for (const [id, t] of orchs) {
+      const now = byId.get(id);
+      if (!now || now.path !== t.ref.path) {
+        closeOrch(t);
+        orchs.delete(id);
+        out.push({ kind: "orchestrator-removed", id });
+      }
+    }
+    const added: Tracked[] = [];
+    for (const ref of found) {
+      if (orchs.has(ref.id)) continue;
+      const t: Tracked = { ref, signals: new Map(), local: null, orchWatch: null, workersWatch: null };
+      orchs.set(ref.id, t);
+      // Watch first, then read: a file written in between is caught by one or the other.
+      watchOrch(t);
+      out.push({ kind: "orchestrator-added", orchestrator: ref });
+      added.push(t);
+    }
+    await watchStructure();
+    await Promise.all(added.map(async (t) => Promise.all([readLocal(t, out), readAllSignals(t, out)])));
+  }
+
+  async function runRescan(out: SourceChange[]): Promise<void> {
+    // After a watch error re-create every watch; then re-read everything. Only differences come out.
+    if (rewatch) {
+      rewatch = false;
+      for (const t of orchs.values()) watchOrch(t);
+      for (const w of structural.values()) w.close();
+      structural.clear();
+    }
+    await runDiscover(out);
+    await readGlobal(out);
+    for (const t of orchs.values()) {
+      await readLocal(t, out);
+      await readAllSignals(t, out);
+    }
+    health.lastSuccessAt = new Date().toISOString();
+    health.nextRunAt = new Date(Date.now() + rescanIntervalMs).toISOString();
+  }
+
+  async function exists(path: string): Promise<boolean> {
+    try {
+      return (await stat(path)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  async function begin(): Promise<void> {
+    present = true;
+    health.reason = null;
+    watcher = createDirWatcher(options.backend ?? "fs");
+    initializing = true;
+    const initial: SourceChange[] = [];
+    try {
+      await runRescan(initial);
+    } catch (error) {
+      noteError(error);
+    }
+    initializing = false;
+    emit(initial);
+    if (pending.size > 0 && !draining) draining = drain().finally(() => (draining = null));
+    rescanTimer = setInterval(() => enqueue({ kind: "rescan" }), rescanIntervalMs);
+    tailer = createLogTailer({
+      catalystDir: dir,
+      from: options.logFrom ?? "end",
+      backend: options.backend ?? "fs",
+    });
+    unsubscribeTailer = tailer.subscribe(emit);
+    await tailer.start();
+  }
+
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      if (await exists(dir)) {
+        await begin();
+        return;
+      }
+      health.reason = `waiting for ${dir} to appear`;
+      const poll = async () => {
+        waitTimer = null;
+        if (!running) return;
+        try {
+          if (await exists(dir)) await begin();
+          else waitTimer = setTimeout(poll, waitIntervalMs);
+        } catch (error) {
+          noteError(error);
+        }
+      };
+      waitTimer = setTimeout(poll, waitIntervalMs);
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      if (waitTimer) clearTimeout(waitTimer);
+      if (rescanTimer) clearInterval(rescanTimer);
+      waitTimer = null;
+      rescanTimer = null;
+      await draining;
+      pending.clear();
+      unsubscribeTailer?.();
+      await tailer?.stop();
+      tailer = null;
+      for (const t of orchs.values()) closeOrch(t);
+      orchs.clear();
+      globalText = null;
+      for (const w of structural.values()) w.close();
+      structural.clear();
+      await watcher?.close();
+      watcher = null;
+      present = false;
+      health.nextRunAt = null;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    health: () => ({ ...health }),
+  };
+}
