@@ -1,2 +1,121 @@
-// Browser entry of the dashboard (bundled to dist/public/app.js by tsup.dashboard.config.ts).
-export {};
+// Browser entry of the dashboard (bundled to dist/public/app.js by tsup.dashboard.config.ts):
+// wires the SSE connection to the store and the store to the views.
+import { type ConnectionStatus, createConnection } from "./connection.js";
+import { requireElement } from "./dom.js";
+import { type Filters, formatFilters, parseFilters } from "./filters.js";
+import { createStore } from "./store.js";
+import { startTicker, tickAges } from "./ticker.js";
+import { renderEvents } from "./view-events.js";
+import { createFilterBar } from "./view-filter-bar.js";
+import { countVisible, HIGHLIGHT_MS, renderFleet } from "./view-fleet.js";
+import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
+import { renderNeedsYou } from "./view-needs-you.js";
+
+function startDashboard(): void {
+  const page = {
+    connection: requireElement("connection"),
+    summary: requireElement("fleet-summary"),
+    snapshotTime: requireElement("snapshot-time"),
+    needsYou: requireElement("needs-you"),
+    filterBar: requireElement("filter-bar"),
+    fleet: requireElement("fleet"),
+    events: requireElement("events"),
+  };
+  const store = createStore();
+  let filters: Filters = parseFilters(location.search);
+  let showLog = false;
+  let status: ConnectionStatus = { state: "connecting", attempt: 0 };
+  let wasLive = false;
+
+  const setFilters = (next: Filters) => {
+    filters = next;
+    history.replaceState(
+      null,
+      "",
+      `${location.pathname}${formatFilters(filters, location.search)}${location.hash}`,
+    );
+    scheduleRender();
+  };
+  const filterBar = createFilterBar(page.filterBar, setFilters);
+
+  const render = () => {
+    const state = store.getState();
+    const now = Date.now();
+    renderSummary(page.summary, state.snapshot);
+    renderSnapshotTime(page.snapshotTime, state.snapshot, state.lastId);
+    renderNeedsYou(page.needsYou, state.snapshot, filters, now);
+    filterBar.update(state.snapshot, filters, countVisible(state.snapshot, filters));
+    renderFleet(page.fleet, {
+      snapshot: state.snapshot,
+      filters,
+      changedAt: state.changedAt,
+      now,
+      onClearFilters: () => setFilters({ orch: [], status: [], project: [] }),
+    });
+    renderEvents(page.events, {
+      feed: state.feed,
+      filters,
+      showLog,
+      onToggleLog: (show) => {
+        showLog = show;
+        scheduleRender();
+      },
+    });
+    document.body.dataset.ready = state.snapshot ? "true" : "false";
+  };
+
+  // Bursts of deltas (a wave of signal writes) become one render per animation frame.
+  let pending = false;
+  function scheduleRender() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      render();
+    });
+  }
+  store.subscribe(scheduleRender);
+
+  const token = new URLSearchParams(location.search).get("token");
+  const connection = createConnection({
+    baseUrl: location.origin,
+    token,
+    lastId: () => store.getState().lastId,
+    onFrame: (delta) => store.applyFrame(delta),
+    onBadFrame: () => store.rejectFrame(),
+    onOpen: (resumed) => {
+      if (!resumed) store.expectResync();
+    },
+    onStatus: (next) => {
+      if (next.state === "reconnecting" && status.state === "live") {
+        store.note({
+          kind: "sync",
+          tone: "failed",
+          orchestrator: null,
+          worker: null,
+          text: `disconnected: ${next.reason}`,
+        });
+      }
+      if (next.state === "live" && wasLive) {
+        const text = next.resumed ? "reconnected, resumed without a gap" : "reconnected, fresh snapshot";
+        store.note({ kind: "sync", tone: "implement", orchestrator: null, worker: null, text });
+      }
+      if (next.state === "live") wasLive = true;
+      status = next;
+      renderConnection(page.connection, status, Date.now());
+    },
+  });
+  page.connection.querySelector("[data-role=retry]")?.addEventListener("click", () => connection.retryNow());
+
+  startTicker((now) => {
+    tickAges(document, now);
+    if (status.state === "reconnecting") renderConnection(page.connection, status, now);
+    // Drop highlights that have run their course so later renders do not restart them.
+    for (const [key, at] of store.getState().changedAt)
+      if (now - at > HIGHLIGHT_MS) store.getState().changedAt.delete(key);
+  });
+  render();
+  connection.start();
+}
+
+startDashboard();

@@ -1,0 +1,191 @@
+// Shared pieces of the dashboard's browser tests: building the bundle, launching Debian's
+// Chromium through playwright-core, screenshots, and waiting on page state (never sleeping).
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+const run = promisify(execFile);
+
+// Page-side globals used inside page.evaluate callbacks, typed minimally: the app's tsconfig has
+// no DOM lib (the browser code has its own tsconfig), and these callbacks run in the page.
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  querySelector(selector: string): PageElement | null;
+  compareDocumentPosition(other: PageElement): number;
+}
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
+  body: PageElement;
+};
+
+/** apps/monitor. */
+export const MONITOR_DIR = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Where screenshots go (gitignored). */
+export const ARTIFACTS_DIR = join(MONITOR_DIR, "test-artifacts");
+
+/** The browser binary: Debian's `chromium`, or CHROMIUM_PATH. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Launches headless Chromium; fails with an actionable message when it is not installed. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}. The dashboard tests need a real browser: ` +
+        "install Debian's package with `apt-get update && apt-get install -y chromium` " +
+        "(.ci/run does this), or set CHROMIUM_PATH to a Chromium binary.",
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** Builds only the browser bundle into a fresh temp dir (so no other test's build can clobber it). */
+export async function buildDashboardBundle(): Promise<string> {
+  const outDir = await mkdtemp(join(tmpdir(), "catalyst-dashboard-"));
+  await run(
+    "pnpm",
+    ["exec", "tsup", "--config", "tsup.dashboard.config.ts", "--out-dir", outDir, "--silent"],
+    {
+      cwd: MONITOR_DIR,
+    },
+  );
+  return outDir;
+}
+
+/** Builds the whole app (dist/bin.js and dist/public), as `pnpm --filter catalyst-monitor build` does. */
+export async function buildMonitorApp(): Promise<void> {
+  await run("pnpm", ["run", "build"], { cwd: MONITOR_DIR, maxBuffer: 16 * 1024 * 1024 });
+}
+
+/** Saves a full-page screenshot as test-artifacts/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(ARTIFACTS_DIR, { recursive: true });
+  const path = join(ARTIFACTS_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  return path;
+}
+
+/** A new page at 1400×900 that records console errors and failed requests. */
+export async function openPage(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const problems: string[] = [];
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(msg.text())) {
+      problems.push(`console: ${msg.text()}`);
+    }
+  });
+  await page.goto(url);
+  return { page, problems };
+}
+
+/** Text of the status cell of a worker row, or null when the row is not shown. */
+export function rowStatus(page: Page, orchestrator: string, worker: string): Promise<string | null> {
+  return page.evaluate(
+    ([o, w]) => {
+      const row = Array.from(document.querySelectorAll("tr.worker")).find(
+        (r) => r.dataset.orch === o && r.dataset.worker === w,
+      );
+      return row ? (row.querySelector(".col-status")?.textContent ?? "") : null;
+    },
+    [orchestrator, worker] as const,
+  );
+}
+
+/** Waits until the row of a worker shows the status (or until `timeoutMs`). */
+export async function waitForRowStatus(
+  page: Page,
+  orchestrator: string,
+  worker: string,
+  status: string,
+  timeoutMs = 10_000,
+) {
+  await page.waitForFunction(
+    ([o, w, s]) =>
+      Array.from(document.querySelectorAll("tr.worker")).some(
+        (r) =>
+          r.dataset.orch === o && r.dataset.worker === w && r.querySelector(".col-status")?.textContent === s,
+      ),
+    [orchestrator, worker, status] as const,
+    { timeout: timeoutMs },
+  );
+}
+
+/** Waits until the connection indicator is in the given state. */
+export async function waitForConnection(
+  page: Page,
+  state: "live" | "reconnecting" | "connecting",
+  timeoutMs = 10_000,
+) {
+  await page.waitForSelector(`#connection[data-state="${state}"]`, { timeout: timeoutMs });
+}
+
+/** The visible worker tickets, in page order, as `orch/ticket`. */
+export function visibleWorkers(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll("tr.worker")).map((r) => `${r.dataset.orch}/${r.dataset.worker}`),
+  );
+}
+
+/** True when the first match of `first` comes before the first match of `second` in the document. */
+export function comesBefore(page: Page, first: string, second: string): Promise<boolean> {
+  return page.evaluate(
+    ([a, b]) => {
+      const x = document.querySelector(a);
+      const y = document.querySelector(b);
+      // 4 = Node.DOCUMENT_POSITION_FOLLOWING
+      return !!x && !!y && (x.compareDocumentPosition(y) & 4) !== 0;
+    },
+    [first, second] as const,
+  );
+}
+
+/** `document.body.dataset[key]`, or null. */
+export function bodyData(page: Page, key: string): Promise<string | null> {
+  return page.evaluate((k) => document.body.dataset[k] ?? null, key);
+}
+
+/** Waits until the text of the first match of `selector` differs from `before`. */
+export async function waitForTextChange(
+  page: Page,
+  selector: string,
+  before: string | null,
+  timeoutMs = 5000,
+) {
+  await page.waitForFunction(
+    ([sel, old]) => document.querySelector(sel)?.textContent !== old,
+    [selector, before] as const,
+    {
+      timeout: timeoutMs,
+    },
+  );
+}
+
+/** Waits until `selector` matches exactly `count` elements. */
+export async function waitForCount(page: Page, selector: string, count: number, timeoutMs = 10_000) {
+  await page.waitForFunction(
+    ([sel, n]) => document.querySelectorAll(sel).length === n,
+    [selector, count] as const,
+    {
+      timeout: timeoutMs,
+    },
+  );
+}

@@ -1,0 +1,178 @@
+// The SSE connection: one EventSource on /events, our own reconnect with exponential backoff (the
+// browser's built-in retry has no backoff and no visible state), and resume by `?lastEventId=`
+// when the same server instance is still running.
+import type { Delta, HealthResponse, SseEventName } from "@catalyst/schema";
+import { type Backoff, backoffDelay, canResume } from "./reconnect-policy.js";
+
+/** What the header shows about the connection. */
+export type ConnectionStatus =
+  | { state: "connecting"; attempt: number }
+  | { state: "live"; since: number; resumed: boolean }
+  | { state: "reconnecting"; attempt: number; retryAt: number; reason: string };
+
+export interface ConnectionOptions {
+  /** Origin of the monitor, e.g. `location.origin`. */
+  baseUrl: string;
+  /** Sent as `?token=` when the monitor requires one (non-loopback `--host`). */
+  token: string | null;
+  /** The id of the last frame applied, for resume. */
+  lastId(): number;
+  onFrame(delta: Delta): void;
+  onBadFrame(name: string): void;
+  onStatus(status: ConnectionStatus): void;
+  /** Called when a stream opens; `resumed` is false when a fresh snapshot follows. */
+  onOpen(resumed: boolean): void;
+  backoff?: Partial<Backoff>;
+  /** @default Math.random */
+  random?: () => number;
+}
+
+export interface Connection {
+  start(): void;
+  stop(): void;
+  /** Skips the remaining backoff wait and reconnects now. */
+  retryNow(): void;
+}
+
+// Every SSE event name; the type check below fails the build when the schema gains one we miss.
+const EVENT_NAMES = [
+  "snapshot",
+  "worker-update",
+  "worker-removed",
+  "pr-update",
+  "liveness-change",
+  "attention-raised",
+  "wave-completed",
+  "orchestrator-update",
+  "orchestrator-removed",
+  "needs-you",
+  "log-event",
+] as const satisfies readonly SseEventName[];
+type MissingEventName = Exclude<SseEventName, (typeof EVENT_NAMES)[number]>;
+const allEventNamesHandled: [MissingEventName] extends [never] ? true : never = true;
+void allEventNamesHandled;
+
+/** Creates the connection; nothing happens until start(). */
+export function createConnection(options: ConnectionOptions): Connection {
+  const backoff: Backoff = { initialMs: 500, maxMs: 15_000, ...options.backoff };
+  const random = options.random ?? Math.random;
+  let source: EventSource | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let attempt = 0;
+  let stopped = true;
+  let lostAt = 0;
+
+  const withToken = (path: string, params: Record<string, string> = {}): string => {
+    const url = new URL(path, options.baseUrl);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    if (options.token) url.searchParams.set("token", options.token);
+    return url.href;
+  };
+
+  const handleMessage = (name: SseEventName, event: MessageEvent<string>) => {
+    const id = Number(event.lastEventId);
+    let data: unknown;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      options.onBadFrame(name);
+      return;
+    }
+    if (!Number.isFinite(id) || typeof data !== "object" || data === null) {
+      options.onBadFrame(name);
+      return;
+    }
+    // The server frames what fuse produced (schema-valid); the client trusts the shape.
+    options.onFrame({ id, event: name, data } as Delta);
+  };
+
+  const open = (resumeFrom: number | null) => {
+    if (stopped) return;
+    options.onStatus({ state: "connecting", attempt });
+    const params: Record<string, string> = resumeFrom === null ? {} : { lastEventId: String(resumeFrom) };
+    const es = new EventSource(withToken("/events", params));
+    source = es;
+    es.onopen = () => {
+      if (source !== es) return;
+      attempt = 0;
+      options.onOpen(resumeFrom !== null);
+      options.onStatus({ state: "live", since: Date.now(), resumed: resumeFrom !== null });
+    };
+    es.onerror = () => {
+      if (source !== es) return;
+      es.close();
+      source = null;
+      if (attempt === 0) lostAt = Date.now();
+      scheduleReconnect(es.readyState === EventSource.CLOSED ? "connection lost" : "stream error");
+    };
+    for (const name of EVENT_NAMES) {
+      es.addEventListener(name, (event) => {
+        if (source === es) handleMessage(name, event as MessageEvent<string>);
+      });
+    }
+  };
+
+  const scheduleReconnect = (reason: string) => {
+    if (stopped) return;
+    attempt += 1;
+    const delay = backoffDelay(attempt, backoff, random);
+    options.onStatus({ state: "reconnecting", attempt, retryAt: Date.now() + delay, reason });
+    timer = setTimeout(() => {
+      timer = null;
+      void probe();
+    }, delay);
+  };
+
+  // Ask /healthz first: it tells whether the server is back at all (so a dead server costs one
+  // cheap request per attempt) and whether it is the same instance (so resume is safe).
+  const probe = async () => {
+    let health: Partial<HealthResponse> | null = null;
+    const abort = new AbortController();
+    const timeout = setTimeout(() => abort.abort(), 3000);
+    try {
+      const res = await fetch(withToken("/healthz"), { signal: abort.signal, cache: "no-store" });
+      health = (await res.json().catch(() => ({}))) as Partial<HealthResponse>;
+    } catch {
+      health = null;
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (stopped) return;
+    if (health === null) {
+      scheduleReconnect("server unreachable");
+      return;
+    }
+    const lastId = options.lastId();
+    const resume =
+      typeof health.lastEventId === "number" && typeof health.uptimeSec === "number"
+        ? canResume(
+            lastId,
+            { lastEventId: health.lastEventId, uptimeSec: health.uptimeSec },
+            Date.now() - lostAt,
+          )
+        : false;
+    open(resume ? lastId : null);
+  };
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      attempt = 0;
+      open(null);
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      source?.close();
+      source = null;
+    },
+    retryNow() {
+      if (stopped || timer === null) return;
+      clearTimeout(timer);
+      timer = null;
+      void probe();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+// Turns SSE deltas into the lines of the live event stream, comparing with the state before the
+// delta so a line can say what changed ("implementing → validating"), as the reference UI's
+// events card did (FORMATS §5.13).
+import type { Delta, Snapshot, WorkerView } from "@catalyst/schema";
+import { type Tone, workerStatusTone } from "./status-tone.js";
+
+/** What kind of change a feed line reports; styles.css colours the kind chip. */
+export type FeedKind =
+  | "new"
+  | "status"
+  | "phase"
+  | "pr"
+  | "live"
+  | "attn"
+  | "wave"
+  | "orch"
+  | "removed"
+  | "update"
+  | "log"
+  | "sync";
+
+/** One line of the event stream. */
+export interface FeedEntry {
+  /** The SSE id of the delta (0 for lines the client made itself). */
+  id: number;
+  /** ISO time of the change (the delta's `ts`). */
+  at: string;
+  kind: FeedKind;
+  tone: Tone;
+  orchestrator: string | null;
+  worker: string | null;
+  text: string;
+}
+
+function findWorker(snapshot: Snapshot | null, orchestrator: string, worker: string): WorkerView | null {
+  const orch = snapshot?.orchestrators.find((o) => o.id === orchestrator);
+  return orch?.workers[worker] ?? null;
+}
+
+function describeLiveness(alive: boolean | null, pid: number | null): string {
+  const proc = pid === null ? "process" : `pid ${pid}`;
+  if (alive === true) return `${proc} alive`;
+  if (alive === false) return `${proc} stopped responding`;
+  return `${proc} liveness unknown`;
+}
+
+/** The feed line for one delta, or null when the delta is not worth a line. */
+export function describeDelta(delta: Delta, before: Snapshot | null): FeedEntry | null {
+  const base = { id: delta.id };
+  switch (delta.event) {
+    case "snapshot":
+      return null;
+    case "worker-update": {
+      const d = delta.data;
+      const prev = findWorker(before, d.orchestrator, d.worker);
+      const line = {
+        ...base,
+        at: d.ts,
+        orchestrator: d.orchestrator,
+        worker: d.worker,
+        tone: workerStatusTone(d.status),
+      };
+      if (!prev) return { ...line, kind: "new", text: `discovered · ${d.status} · phase ${d.phase}` };
+      if (prev.status !== d.status) return { ...line, kind: "status", text: `${prev.status} → ${d.status}` };
+      if (prev.phase !== d.phase) return { ...line, kind: "phase", text: `phase ${prev.phase} → ${d.phase}` };
+      if ((prev.corrupt === null) !== (d.workerState.corrupt === null)) {
+        const corrupt = d.workerState.corrupt;
+        return corrupt
+          ? { ...line, kind: "update", tone: "failed", text: `signal file unreadable: ${corrupt.reason}` }
+          : { ...line, kind: "update", text: "signal file readable again" };
+      }
+      return { ...line, kind: "update", text: `updated · ${d.status}` };
+    }
+    case "worker-removed": {
+      const d = delta.data;
+      return {
+        ...base,
+        at: d.ts,
+        orchestrator: d.orchestrator,
+        worker: d.worker,
+        kind: "removed",
+        tone: "abandoned",
+        text: "worker removed",
+      };
+    }
+    case "pr-update": {
+      const d = delta.data;
+      const prev = findWorker(before, d.orchestrator, d.worker)?.pr ?? null;
+      const what = prev === null ? "PR opened" : `PR #${d.pr}`;
+      const tone: Tone = d.ciStatus.includes("failing") ? "failed" : d.state === "merged" ? "done" : "ship";
+      return {
+        ...base,
+        at: d.ts,
+        orchestrator: d.orchestrator,
+        worker: d.worker,
+        kind: "pr",
+        tone,
+        text: `${what} · CI ${d.ciStatus} · ${d.state}`,
+      };
+    }
+    case "liveness-change": {
+      const d = delta.data;
+      const tone: Tone = d.alive === false ? "failed" : d.alive ? "implement" : "unknown";
+      return {
+        ...base,
+        at: d.ts,
+        orchestrator: d.orchestrator,
+        worker: d.worker,
+        kind: "live",
+        tone,
+        text: describeLiveness(d.alive, d.pid),
+      };
+    }
+    case "attention-raised": {
+      const d = delta.data;
+      return {
+        ...base,
+        at: d.ts,
+        orchestrator: d.orchestrator,
+        worker: d.worker,
+        kind: "attn",
+        tone: "stalled",
+        text: d.message ? `${d.attentionType}: ${d.message}` : d.attentionType,
+      };
+    }
+    case "wave-completed": {
+      const d = delta.data;
+      const n = d.tickets.length;
+      return {
+        ...base,
+        at: d.ts,
+        orchestrator: d.orchestrator,
+        worker: null,
+        kind: "wave",
+        tone: "done",
+        text: `wave ${d.wave} completed (${n} ticket${n === 1 ? "" : "s"})`,
+      };
+    }
+    case "orchestrator-update": {
+      const { orchestratorState: next, ts } = delta.data;
+      const prev = before?.orchestrators.find((o) => o.id === next.id) ?? null;
+      const line = { ...base, at: ts, orchestrator: next.id, worker: null };
+      if (!prev) return { ...line, kind: "new", tone: "plan", text: "orchestrator discovered" };
+      if (prev.status !== next.status) {
+        return {
+          ...line,
+          kind: "orch",
+          tone: "plan",
+          text: `status ${prev.status ?? "—"} → ${next.status ?? "—"}`,
+        };
+      }
+      if (prev.currentWave !== next.currentWave) {
+        return {
+          ...line,
+          kind: "wave",
+          tone: "plan",
+          text: `wave ${prev.currentWave} → ${next.currentWave}`,
+        };
+      }
+      return null;
+    }
+    case "orchestrator-removed": {
+      const d = delta.data;
+      return {
+        ...base,
+        at: d.ts,
+        orchestrator: d.orchestrator,
+        worker: null,
+        kind: "removed",
+        tone: "abandoned",
+        text: "orchestrator removed",
+      };
+    }
+    case "needs-you":
+      return null;
+    case "log-event": {
+      const d = delta.data;
+      return {
+        ...base,
+        at: d.ts,
+        orchestrator: d.orchestrator,
+        worker: d.worker,
+        kind: "log",
+        tone: "unknown",
+        text: d.event,
+      };
+    }
+  }
+}

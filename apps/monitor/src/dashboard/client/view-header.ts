@@ -1,0 +1,66 @@
+// The header: fleet totals, the connection state and the snapshot time.
+import type { Snapshot } from "@catalyst/schema";
+import type { ConnectionStatus } from "./connection.js";
+import { el } from "./dom.js";
+import { formatClock } from "./format.js";
+
+const TERMINAL = new Set(["done", "merged", "failed", "stalled", "superseded", "canceled"]);
+
+/** Shows the connection state: a coloured dot, a word, and a retry countdown while reconnecting. */
+export function renderConnection(container: HTMLElement, status: ConnectionStatus, now: number): void {
+  container.dataset.state = status.state;
+  const text = container.querySelector<HTMLElement>("[data-role=text]");
+  const retry = container.querySelector<HTMLButtonElement>("[data-role=retry]");
+  if (!text || !retry) return;
+  retry.hidden = status.state !== "reconnecting";
+  switch (status.state) {
+    case "connecting":
+      text.textContent = status.attempt > 0 ? `connecting… (attempt ${status.attempt})` : "connecting…";
+      break;
+    case "live":
+      text.textContent = status.resumed ? "live (resumed)" : "live";
+      break;
+    case "reconnecting": {
+      const secs = Math.max(0, Math.ceil((status.retryAt - now) / 1000));
+      text.textContent = `reconnecting in ${secs}s (${status.reason}, attempt ${status.attempt})`;
+      break;
+    }
+  }
+}
+
+/** Fleet totals: orchestrators, workers, active, failed. */
+export function renderSummary(container: HTMLElement, snapshot: Snapshot | null): void {
+  if (!snapshot) {
+    container.replaceChildren();
+    return;
+  }
+  let workers = 0;
+  let active = 0;
+  let failed = 0;
+  for (const orch of snapshot.orchestrators) {
+    for (const w of Object.values(orch.workers)) {
+      workers += 1;
+      if (!TERMINAL.has(w.status)) active += 1;
+      if (w.status === "failed") failed += 1;
+    }
+  }
+  const stat = (n: number, label: string, cls = "") =>
+    el("span", { class: `sum ${cls}` }, el("b", null, String(n)), ` ${label}`);
+  container.replaceChildren(
+    stat(
+      snapshot.orchestrators.length,
+      snapshot.orchestrators.length === 1 ? "orchestrator" : "orchestrators",
+    ),
+    stat(workers, "workers"),
+    stat(active, "active", "sum-active"),
+    stat(failed, "failed", failed > 0 ? "sum-failed" : ""),
+  );
+}
+
+/** "snapshot HH:MM:SS" plus the last event id, like the reference header. */
+export function renderSnapshotTime(container: HTMLElement, snapshot: Snapshot | null, lastId: number): void {
+  container.textContent = snapshot
+    ? `data as of ${formatClock(snapshot.generatedAt)} · #${lastId}`
+    : "no data yet";
+  container.title = snapshot ? snapshot.generatedAt : "";
+}
