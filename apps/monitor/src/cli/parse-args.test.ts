@@ -1,0 +1,76 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../errors.js";
+import { parseCliArgs } from "./parse-args.js";
+
+const HOME = "/home/someone";
+
+describe("parseCliArgs", () => {
+  it("defaults to 127.0.0.1:7400 and ~/catalyst", () => {
+    const o = parseCliArgs([], {}, HOME);
+    expect(o).toMatchObject({
+      dir: "/home/someone/catalyst",
+      port: 7400,
+      host: "127.0.0.1",
+      token: null,
+      demo: false,
+      pidFile: null,
+      logFormat: "text",
+      warnings: [],
+    });
+  });
+
+  it("reads CATALYST_DIR and MONITOR_PORT, and flags win over them", () => {
+    expect(parseCliArgs([], { CATALYST_DIR: "/x/cat", MONITOR_PORT: "7500" }, HOME)).toMatchObject({
+      dir: "/x/cat",
+      port: 7500,
+    });
+    expect(
+      parseCliArgs(["--dir", "/y", "--port", "0"], { CATALYST_DIR: "/x/cat", MONITOR_PORT: "7500" }, HOME),
+    ).toMatchObject({ dir: "/y", port: 0 });
+  });
+
+  it("falls back to 7400 on a bad MONITOR_PORT with a warning (FORMATS §1.6)", () => {
+    for (const bad of ["abc", "0", "-3", "70000"]) {
+      const o = parseCliArgs([], { MONITOR_PORT: bad }, HOME);
+      expect(o.port, bad).toBe(7400);
+      expect(o.warnings).toHaveLength(1);
+    }
+  });
+
+  it("rejects bad flags with a one-line UsageError", () => {
+    for (const argv of [
+      ["--bogus"],
+      ["--port", "http"],
+      ["--port", "65536"],
+      ["--log-format", "xml"],
+      ["extra"],
+      ["--token", ""],
+      ["--demo", "--dir", "/x"],
+    ]) {
+      expect(() => parseCliArgs(argv, {}, HOME), argv.join(" ")).toThrow(UsageError);
+      try {
+        parseCliArgs(argv, {}, HOME);
+      } catch (error) {
+        expect((error as Error).message).not.toContain("\n");
+      }
+    }
+  });
+
+  it("refuses a non-loopback host without a token and accepts loopback names", () => {
+    expect(() => parseCliArgs(["--host", "0.0.0.0"], {}, HOME)).toThrow(/refusing to start without --token/);
+    expect(() => parseCliArgs(["--host", "192.168.1.5"], {}, HOME)).toThrow(UsageError);
+    expect(parseCliArgs(["--host", "10.0.0.2", "--token", "t"], {}, HOME).host).toBe("10.0.0.2");
+    for (const host of ["localhost", "127.0.0.2", "::1", "[::1]"])
+      expect(parseCliArgs(["--host", host], {}, HOME).host).toBe(host);
+  });
+
+  it("refuses a pid file inside the catalyst dir", () => {
+    expect(() => parseCliArgs(["--dir", "/c", "--pid-file", "/c/monitor.pid"], {}, HOME)).toThrow(
+      /never writes/,
+    );
+    expect(parseCliArgs(["--dir", "/c", "--pid-file", "run/m.pid"], {}, HOME).pidFile).toBe(
+      resolve("run/m.pid"),
+    );
+  });
+});

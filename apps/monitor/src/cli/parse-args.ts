@@ -1,0 +1,115 @@
+import { isAbsolute, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
+import { isLoopbackHost } from "../server/access-guard.js";
+
+/** The monitor's settings after flags and environment are read. */
+export interface CliOptions {
+  /** Absolute catalyst dir (`--dir`, `CATALYST_DIR`, `~/catalyst`); unused with `--demo`. */
+  dir: string;
+  port: number;
+  host: string;
+  token: string | null;
+  demo: boolean;
+  pidFile: string | null;
+  logFormat: "text" | "json";
+  help: boolean;
+  version: boolean;
+  /** Non-fatal notes about the environment (a bad MONITOR_PORT), for the log. */
+  warnings: string[];
+}
+
+/** @default port when neither `--port` nor `MONITOR_PORT` is set (FORMATS §1.6). */
+export const DEFAULT_PORT = 7400;
+
+function parsePort(text: string): number | null {
+  if (!/^\d{1,5}$/.test(text.trim())) return null;
+  const port = Number(text.trim());
+  return port <= 65535 ? port : null;
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/** Reads argv (without node and script) and env into options; a bad flag throws `UsageError`. */
+export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, home: string): CliOptions {
+  let values: ReturnType<typeof parseFlags>["values"];
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseFlags(argv));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split("\n")[0]} (see --help)`);
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (see --help)`);
+  const warnings: string[] = [];
+
+  let port = DEFAULT_PORT;
+  if (values.port !== undefined) {
+    const parsed = parsePort(values.port);
+    if (parsed === null)
+      throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`);
+    port = parsed;
+  } else if (env.MONITOR_PORT !== undefined && env.MONITOR_PORT !== "") {
+    const parsed = parsePort(env.MONITOR_PORT);
+    // FORMATS §1.6: a non-positive or unparseable MONITOR_PORT falls back to 7400.
+    if (parsed === null || parsed === 0)
+      warnings.push(`ignoring MONITOR_PORT=${JSON.stringify(env.MONITOR_PORT)}; using ${DEFAULT_PORT}`);
+    else port = parsed;
+  }
+
+  const host = values.host ?? "127.0.0.1";
+  if (host.trim() === "") throw new UsageError("--host must not be empty");
+  const token = values.token ?? null;
+  if (token !== null && token.trim() === "") throw new UsageError("--token must not be empty");
+  if (!isLoopbackHost(host) && token === null)
+    throw new UsageError(`--host ${host} is not a loopback address; refusing to start without --token`);
+
+  const logFormat = values["log-format"] ?? "text";
+  if (logFormat !== "text" && logFormat !== "json")
+    throw new UsageError(`--log-format must be text or json, got ${JSON.stringify(logFormat)}`);
+
+  const demo = values.demo ?? false;
+  if (demo && values.dir !== undefined)
+    throw new UsageError("--demo runs its own catalyst dir; do not pass --dir with it");
+  const dir = resolve(values.dir ?? (env.CATALYST_DIR || resolve(home, "catalyst")));
+
+  const pidFile = values["pid-file"] === undefined ? null : resolve(values["pid-file"]);
+  // The monitor never writes under the catalyst dir (issue 7, B6).
+  if (pidFile !== null && !demo && isInside(dir, pidFile))
+    throw new UsageError(`--pid-file ${pidFile} is inside the catalyst dir; the monitor never writes there`);
+
+  return {
+    dir,
+    port,
+    host,
+    token,
+    demo,
+    pidFile,
+    logFormat,
+    help: values.help ?? false,
+    version: values.version ?? false,
+    warnings,
+  };
+}
+
+function parseFlags(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      dir: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      token: { type: "string" },
+      demo: { type: "boolean" },
+      "pid-file": { type: "string" },
+      "log-format": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+}
