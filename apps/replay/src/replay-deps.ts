@@ -1,4 +1,3 @@
-import { foldEvents } from "@catalyst/fuse";
 import type { LogRecord, NormalizedEvent, Snapshot, SourceChange } from "@catalyst/schema";
 import { createLogTailer, readEvents } from "@catalyst/sources";
 
@@ -21,8 +20,13 @@ export interface ReplayDeps {
     stop(): Promise<void>;
     subscribe(listener: (changes: SourceChange[]) => void): () => void;
   };
-  foldEvents(events: Iterable<NormalizedEvent>, at: Date): Snapshot;
+  foldEvents(events: Iterable<NormalizedEvent>, at: Date): Snapshot | Promise<Snapshot>;
 }
 
 /** The real ones: @catalyst/sources for the log, @catalyst/fuse for time travel. */
-export const defaultReplayDeps: ReplayDeps = { readEvents, createLogTailer, foldEvents };
+export const defaultReplayDeps: ReplayDeps = {
+  readEvents,
+  createLogTailer,
+  // Loaded only for --snapshot, so a plain --since run does not pay for fuse at start-up.
+  foldEvents: async (events, at) => (await import("@catalyst/fuse")).foldEvents(events, at),
+};

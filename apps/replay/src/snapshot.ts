@@ -40,7 +40,7 @@ export async function printSnapshot(
   };
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
 
-  const snapshot = narrowSnapshot(deps.foldEvents(events, at), options);
+  const snapshot = narrowSnapshot(await deps.foldEvents(events, at), options);
   summary.printed = snapshot.orchestrators.length;
   if (options.format === "pretty") {
     const colour = shouldUseColour(io.env ?? {}, io.isTTY ?? false);

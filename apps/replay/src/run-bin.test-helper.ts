@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// The real bin, run as a child process from source: Node resolves the workspace packages to
+// their src through the @catalyst/source condition and tsx compiles TypeScript on the fly.
+const here = dirname(fileURLToPath(import.meta.url));
+export const BIN = join(here, "bin.ts");
+export const REPO_ROOT = join(here, "..", "..", "..");
+export const NODE_ARGS = ["--conditions=@catalyst/source", "--import", "tsx", BIN];
+
+/** The finished run of the bin. */
+export interface BinResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** The environment children get: no colour forcing from the test runner's own env. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  if (!("FORCE_COLOR" in extra)) delete env.FORCE_COLOR;
+  if (!("NO_COLOR" in extra)) delete env.NO_COLOR;
+  return env;
+}
+
+/** Run `catalyst-replay <args>` to completion. */
+export function runBin(args: string[], env: Record<string, string> = {}): Promise<BinResult> {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return collect(child);
+}
+
+/** Run a shell pipeline (bash, pipefail) to completion; `$REPLAY` expands to the bin command. */
+export function runShell(script: string, env: Record<string, string> = {}): Promise<BinResult> {
+  const replay = [process.execPath, ...NODE_ARGS].join(" ");
+  const child = spawn("bash", ["-c", `set -o pipefail; ${script}`], {
+    cwd: REPO_ROOT,
+    env: childEnv({ ...env, REPLAY: replay }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return collect(child);
+}
+
+/** Collect a child's output until it exits. */
+export function collect(child: ChildProcess): Promise<BinResult> {
+  const out: Buffer[] = [];
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr }));
+  });
+}
+
+/** Poll `check` until it returns true, failing after `timeoutMs` with `what` in the message. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
