@@ -1,0 +1,27 @@
+import { createFuse } from "@catalyst/fuse";
+import { createLivenessPoller, createPrPoller, systemClock } from "@catalyst/pollers";
+import { createSourceWatcher, readEvents } from "@catalyst/sources";
+import type { MonitorParts } from "./monitor.js";
+import type { ReadEvents } from "./server/events-api.js";
+
+/** Settings of the real parts. */
+export interface PartsOptions {
+  catalystDir: string;
+  /** GitHub token for PR polling; null disables it (health says why). */
+  githubToken: string | null;
+  /** Pid check interval. @default 5_000 */
+  livenessIntervalMs?: number;
+}
+
+/** Builds the real library objects the monitor wires (sources, fuse, pollers). */
+export function buildParts(options: PartsOptions): MonitorParts & { readEvents: ReadEvents } {
+  const clock = systemClock;
+  return {
+    fuse: createFuse(),
+    watcher: createSourceWatcher({ catalystDir: options.catalystDir }),
+    prPoller: createPrPoller({ token: options.githubToken, clock }),
+    liveness: createLivenessPoller({ clock, intervalMs: options.livenessIntervalMs ?? 5_000 }),
+    clock,
+    readEvents,
+  };
+}
