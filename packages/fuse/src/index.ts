@@ -1,2 +1,14 @@
-// Filled in by its issue; the public door lists every export explicitly.
-export {};
+// The one public door of @catalyst/fuse: everything not listed here is internal.
+export { applyDelta } from "./apply-delta.js";
+export { CORRUPT_STATUS } from "./build-worker-view.js";
+export type { Fuse } from "./create-fuse.js";
+export { createFuse } from "./create-fuse.js";
+export type { DeltaDraft } from "./delta-draft.js";
+export { FuseListenerError, FuseOptionsError, InvalidTimeError } from "./errors.js";
+export { foldEvents } from "./fold-events.js";
+export type { FuseOptions } from "./options.js";
+export { DEFAULT_RING_SIZE, DEFAULT_STALL_AFTER_MS } from "./options.js";
+export { reduce } from "./reduce.js";
+export type { FuseState } from "./state.js";
+export { createInitialState } from "./state.js";
+export { toSnapshot } from "./to-snapshot.js";

@@ -1,0 +1,229 @@
+import {
+  type GlobalWorker,
+  isTerminalStatus,
+  type PrState,
+  type PrView,
+  type SignalPr,
+  type SourceKind,
+  type WorkerSignal,
+  type WorkerView,
+} from "@catalyst/schema";
+import { githubRepoOf } from "./github-repo.js";
+import type { OrchestratorContext } from "./orchestrator-context.js";
+import type { SignalRecord, WorkerLogFacts } from "./state.js";
+import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
+
+// Precedence, field by field (the README's table says the same):
+// - status/phase: the signal file beats global state.json; the log's newest status replaces that
+//   only when it is newer than the file's updatedAt (workers exit before writing it, SEED).
+// - a merged PR beats any status not newer than the merge (FORMATS §5.8.2–5.8.3).
+// - PR state and CI: a live GitHub answer beats the files, except that nothing un-merges a PR.
+// - liveness: the poller's answer for the current pid, ignored for terminal statuses (§5.9).
+
+const PHASE_OF_STATUS: Record<string, number> = {
+  dispatched: 0,
+  researching: 1,
+  planning: 2,
+  implementing: 3,
+  validating: 4,
+  shipping: 5,
+  "pr-created": 5,
+  merging: 6,
+  done: 6,
+  merged: 6,
+};
+
+const SOURCE_ORDER: readonly SourceKind[] = ["signal", "state", "log", "github", "liveness"];
+
+/** Status shown when the only thing known about a worker is an unreadable signal file (FORMATS §5.10). */
+export const CORRUPT_STATUS = "signal_corrupt";
+
+// Two files with the same ticket: a readable one beats an unreadable one, then the newest
+// updatedAt, then the later file key (readdir order, FORMATS §5.10).
+function pickSignal(
+  signals: Readonly<Record<string, SignalRecord>>,
+  files: readonly string[] | undefined,
+): SignalRecord | null {
+  let best: SignalRecord | null = null;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const key of files ?? []) {
+    const rec = signals[key];
+    if (!rec) continue;
+    const ms = msOf(rec.value?.updatedAt);
+    const score = rec.value === null ? Number.NEGATIVE_INFINITY : Number.isNaN(ms) ? -Number.MAX_VALUE : ms;
+    if (best === null || score >= bestScore) {
+      best = rec;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function signalPr(signal: WorkerSignal | null): SignalPr | null {
+  const pr = signal?.pr;
+  if (typeof pr === "number") return { number: pr };
+  // FORMATS §2.7: a pr object is kept only when it has a numeric `number`.
+  return pr && typeof pr === "object" && typeof pr.number === "number" ? pr : null;
+}
+
+function fileState(value: unknown): PrState | null {
+  if (typeof value !== "string") return null;
+  const lower = value.toLowerCase();
+  return lower === "open" || lower === "closed" || lower === "merged" ? lower : null;
+}
+
+function buildPr(
+  ctx: OrchestratorContext,
+  sp: SignalPr | null,
+  gp: GlobalWorker["pr"] | null | undefined,
+  lp: WorkerLogFacts["pr"] | null | undefined,
+): { pr: PrView | null; polled: boolean } {
+  const gpr = gp && typeof gp.number === "number" ? gp : null;
+  const number = sp?.number ?? gpr?.number ?? lp?.number ?? null;
+  if (number === null || number === undefined) return { pr: null, polled: false };
+  const url = sp?.url ?? gpr?.url ?? lp?.url ?? null;
+  const repo = githubRepoOf(url);
+  const poll = repo ? ctx.prStatuses[`${repo}#${number}`] : undefined;
+  const mergedAt =
+    timestampOrNull(poll?.mergedAt) ??
+    timestampOrNull(sp?.mergedAt) ??
+    timestampOrNull(lp?.mergedAt) ??
+    timestampOrNull(gpr?.mergedAt);
+  const merged =
+    poll?.state === "merged" ||
+    mergedAt !== null ||
+    sp?.ciStatus === "merged" ||
+    gpr?.ciStatus === "merged" ||
+    fileState(sp?.state) === "merged";
+  // A poll that failed or answered UNKNOWN never overwrites what the files already say (§5.8.2 edge).
+  const state: PrState = merged
+    ? "merged"
+    : poll && poll.state !== "unknown"
+      ? poll.state
+      : (fileState(sp?.state) ?? "unknown");
+  const ciStatus = merged
+    ? "merged"
+    : poll && poll.ciStatus !== "unknown"
+      ? poll.ciStatus
+      : (sp?.ciStatus ?? gpr?.ciStatus ?? "unknown");
+  return {
+    polled: poll !== undefined,
+    pr: {
+      number,
+      url,
+      repo,
+      state,
+      ciStatus,
+      openedAt:
+        timestampOrNull(sp?.prOpenedAt) ?? timestampOrNull(gpr?.prOpenedAt) ?? timestampOrNull(lp?.openedAt),
+      mergedAt,
+      reviewDecision: poll?.reviewDecision ?? null,
+      isDraft: poll?.isDraft ?? null,
+      mergeable: poll?.mergeable ?? null,
+      title: poll?.title ?? (typeof sp?.title === "string" ? sp.title : null),
+      checkedAt: poll?.checkedAt ?? null,
+      stale: poll?.stale ?? false,
+    },
+  };
+}
+
+function phaseTimestampsOf(signal: WorkerSignal | null, log: WorkerLogFacts | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [status, value] of Object.entries(signal?.phaseTimestamps ?? {})) {
+    const ts = timestampOrNull(value);
+    if (ts !== null) out[status] = ts;
+  }
+  for (const [status, ts] of Object.entries(log?.phaseTimestamps ?? {})) {
+    if (!(status in out)) out[status] = ts;
+  }
+  return out;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+/** Fuse everything known about one worker into its view, or null when no source knows it any more. */
+export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerView | null {
+  const { record } = ctx;
+  const sig = pickSignal(record.signals, record.workerFiles[key]);
+  const s = sig?.value ?? null;
+  const g = ctx.entry?.workers?.[key] ?? null;
+  const l = record.logWorkers[key] ?? null;
+  if (!sig && !g && !l) return null;
+
+  let status: string;
+  let phase: number;
+  let statusMs: number;
+  if (s) {
+    status = s.status;
+    phase = s.phase;
+    statusMs = msOf(s.updatedAt);
+  } else if (g && typeof g.status === "string") {
+    status = g.status;
+    phase = g.phase ?? 0;
+    statusMs = msOf(g.updatedAt);
+  } else {
+    status = sig ? CORRUPT_STATUS : "unknown";
+    phase = g?.phase ?? 0;
+    statusMs = Number.NaN;
+  }
+  if (l?.status && (Number.isNaN(statusMs) || status === CORRUPT_STATUS || l.status.tsMs > statusMs)) {
+    status = l.status.status;
+    phase = PHASE_OF_STATUS[status] ?? phase;
+    statusMs = l.status.tsMs;
+  }
+
+  const { pr, polled } = buildPr(ctx, signalPr(s), g?.pr, l?.pr);
+  let completedAt = timestampOrNull(s?.completedAt) ?? l?.completedAt ?? null;
+  if (pr?.state === "merged" && status !== "done" && status !== "merged") {
+    const mergedMs = msOf(pr.mergedAt);
+    if (Number.isNaN(statusMs) || Number.isNaN(mergedMs) || statusMs <= mergedMs) {
+      status = "merged";
+      phase = Math.max(phase, 6);
+      completedAt ??= pr.mergedAt;
+    }
+  }
+
+  const live = record.liveness[key];
+  let pid = typeof s?.pid === "number" ? s.pid : null;
+  if (pid === null && !s && live && Number.isInteger(live.pid)) pid = live.pid;
+  const liveApplies = live !== undefined && live.pid === pid && !isTerminalStatus(status);
+  const alive = liveApplies ? live.alive : null;
+
+  const needsAttention = g?.needsAttention === true || ctx.attentionByTicket.has(key);
+  const attentionReason = needsAttention
+    ? (text(g?.attentionReason) ?? ctx.attentionByTicket.get(key) ?? null)
+    : null;
+
+  const used = new Set<SourceKind>();
+  if (sig) used.add("signal");
+  if (g) used.add("state");
+  if (l) used.add("log");
+  if (polled) used.add("github");
+  if (liveApplies) used.add("liveness");
+
+  return {
+    orchestrator: record.id,
+    ticket: key,
+    title: text(g?.title),
+    label: text(s?.label) ?? text(g?.label),
+    status,
+    phase,
+    wave: typeof s?.wave === "number" ? s.wave : (ctx.waveOf.get(key) ?? null),
+    pid,
+    alive,
+    pr,
+    startedAt: timestampOrNull(s?.startedAt) ?? l?.dispatchedAt ?? null,
+    updatedAt: newestTimestamp(s?.updatedAt, g?.updatedAt, l?.lastTs),
+    completedAt,
+    lastHeartbeat: timestampOrNull(s?.lastHeartbeat),
+    phaseTimestamps: phaseTimestampsOf(s, l),
+    cost: s?.cost ?? g?.usage ?? null,
+    error: text(s?.error) ?? text(s?.failureReason) ?? l?.error ?? null,
+    needsAttention,
+    attentionReason,
+    corrupt: sig?.corrupt ?? null,
+    sources: SOURCE_ORDER.filter((kind) => used.has(kind)),
+  };
+}

@@ -1,0 +1,143 @@
+import {
+  isTerminalStatus,
+  type NeedsYouItem,
+  type NeedsYouReason,
+  type OrchestratorView,
+  timestampMs,
+} from "@catalyst/schema";
+import type { OrchestratorRecord } from "./state.js";
+import { msOf, newestTimestamp } from "./time.js";
+
+// The "needs you" list (B9) is derived, never stored on disk: open attention items, failed and
+// stalled workers, dead pids of live workers, and unreadable files. Messages hold no durations,
+// so the list (and its delta) changes only when a worker's situation does, not every tick.
+
+const REASON_RANK: Record<NeedsYouReason, number> = {
+  attention: 0,
+  failed: 1,
+  dead: 2,
+  stalled: 3,
+  corrupt: 4,
+};
+
+/** Most urgent reason first, then the oldest, then by orchestrator and worker. */
+export function compareNeedsYou(a: NeedsYouItem, b: NeedsYouItem): number {
+  const rank = REASON_RANK[a.reason] - REASON_RANK[b.reason];
+  if (rank !== 0) return rank;
+  const am = a.since === null ? Number.POSITIVE_INFINITY : timestampMs(a.since);
+  const bm = b.since === null ? Number.POSITIVE_INFINITY : timestampMs(b.since);
+  if (am !== bm) return am < bm ? -1 : 1;
+  if (a.orchestrator !== b.orchestrator) return a.orchestrator < b.orchestrator ? -1 : 1;
+  const aw = a.worker ?? "";
+  const bw = b.worker ?? "";
+  if (aw !== bw) return aw < bw ? -1 : 1;
+  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+}
+
+/** The items one orchestrator contributes, evaluated at `nowMs`. */
+export function deriveNeedsYou(
+  record: OrchestratorRecord,
+  view: OrchestratorView,
+  nowMs: number,
+  stallAfterMs: number,
+): NeedsYouItem[] {
+  const items: NeedsYouItem[] = [];
+  const orchestrator = view.id;
+  const seenAttention = new Set<string>();
+  // Repeated stall checks prepend duplicate items (FORMATS §3.5): one row per ticket and type.
+  for (const item of view.attention) {
+    const worker = typeof item.ticketId === "string" && item.ticketId !== "" ? item.ticketId : null;
+    const dedupe = `${worker ?? ""}\u0000${item.type}`;
+    if (seenAttention.has(dedupe)) continue;
+    seenAttention.add(dedupe);
+    const since = typeof item.since === "string" && item.since !== "" ? item.since : null;
+    items.push({
+      orchestrator,
+      worker,
+      reason: "attention",
+      message: item.message ? `${item.type}: ${item.message}` : item.type,
+      since,
+    });
+  }
+  if (view.corrupt) {
+    items.push({
+      orchestrator,
+      worker: null,
+      reason: "corrupt",
+      message: view.corrupt.reason,
+      since: view.corrupt.since,
+    });
+  }
+  for (const key in view.workers) {
+    const w = view.workers[key];
+    if (!w) continue;
+    const terminal = isTerminalStatus(w.status);
+    if (w.needsAttention && !view.attention.some((item) => item.ticketId === key)) {
+      items.push({
+        orchestrator,
+        worker: key,
+        reason: "attention",
+        message: w.attentionReason ?? "needs attention",
+        since: w.updatedAt,
+      });
+    }
+    if (w.status === "failed" || w.status === "deploy-failed") {
+      items.push({
+        orchestrator,
+        worker: key,
+        reason: "failed",
+        message: w.error ? `${w.status}: ${w.error}` : `Status: ${w.status}`,
+        since: w.completedAt ?? w.updatedAt,
+      });
+    }
+    if (w.alive === false && !terminal) {
+      items.push({
+        orchestrator,
+        worker: key,
+        reason: "dead",
+        message: `Worker died (pid ${w.pid ?? "?"})`,
+        since: record.liveness[key]?.checkedAt ?? null,
+      });
+    }
+    if (w.status === "stalled") {
+      items.push({
+        orchestrator,
+        worker: key,
+        reason: "stalled",
+        message: "Status: stalled",
+        since: w.updatedAt,
+      });
+    } else if (!terminal && w.status !== "signal_corrupt" && isStalled(w, nowMs, stallAfterMs)) {
+      const last = newestTimestamp(w.updatedAt, w.lastHeartbeat);
+      items.push({
+        orchestrator,
+        worker: key,
+        reason: "stalled",
+        message: `No update since ${last}`,
+        since: last,
+      });
+    }
+    if (w.corrupt) {
+      items.push({
+        orchestrator,
+        worker: key,
+        reason: "corrupt",
+        message: w.corrupt.reason,
+        since: w.corrupt.since,
+      });
+    }
+  }
+  return items;
+}
+
+// lastHeartbeat is often written once and never refreshed (FORMATS §2.6), so the newer of it and
+// updatedAt counts. A worker waiting on an open PR is not stalled (`5e4e3bdb`, FORMATS §7).
+function isStalled(
+  w: { updatedAt: string | null; lastHeartbeat: string | null; pr: { state: string } | null },
+  nowMs: number,
+  stallAfterMs: number,
+): boolean {
+  if (w.pr && (w.pr.state === "open" || w.pr.state === "merged")) return false;
+  const lastMs = msOf(newestTimestamp(w.updatedAt, w.lastHeartbeat));
+  return Number.isFinite(lastMs) && nowMs - lastMs > stallAfterMs;
+}

@@ -1,0 +1,239 @@
+import type { AttentionItem, NormalizedEvent } from "@catalyst/schema";
+import type { StateDraft } from "./draft.js";
+import type { LogWave, OrchestratorLogFacts, TimedStatus, WorkerLogFacts } from "./state.js";
+import { newestTimestamp, timestampOrNull } from "./time.js";
+
+/** A `wave-completed` line seen in the log (fuse emits it once per orchestrator and wave). */
+export interface LoggedWaveCompletion {
+  orchestrator: string;
+  wave: number;
+  tickets: string[];
+  ts: string;
+}
+
+const TERMINAL_FOR_COMPLETED_AT = new Set(["done", "failed", "stalled"]);
+
+function emptyOrchestratorFacts(): OrchestratorLogFacts {
+  return {
+    startedAt: null,
+    status: null,
+    completedAt: null,
+    lastHeartbeat: null,
+    lastTs: null,
+    archived: false,
+    waves: {},
+    attention: [],
+  };
+}
+
+function emptyWorkerFacts(): WorkerLogFacts {
+  return {
+    status: null,
+    dispatchedAt: null,
+    completedAt: null,
+    lastTs: null,
+    error: null,
+    pr: null,
+    phaseTimestamps: {},
+  };
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function text(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+function int(value: unknown): number | null {
+  return typeof value === "number" && Number.isInteger(value) ? value : null;
+}
+
+function strings(value: unknown): string[] | null {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : null;
+}
+
+// Lines from concurrent writers are only roughly in time order (FORMATS §4.1), so a status from
+// the log replaces an earlier one only when it is at least as new.
+function setStatus(facts: WorkerLogFacts, status: string, ts: string, tsMs: number): void {
+  if (facts.status && tsMs < facts.status.tsMs) return;
+  const next: TimedStatus = { status, ts, tsMs };
+  facts.status = next;
+  if (!(status in facts.phaseTimestamps)) facts.phaseTimestamps = { ...facts.phaseTimestamps, [status]: ts };
+  if (TERMINAL_FOR_COMPLETED_AT.has(status)) facts.completedAt = ts;
+}
+
+function setPr(facts: WorkerLogFacts, fields: Partial<NonNullable<WorkerLogFacts["pr"]>>): void {
+  const prev = facts.pr ?? { number: null, url: null, openedAt: null, mergedAt: null };
+  facts.pr = {
+    number: fields.number ?? prev.number,
+    url: fields.url ?? prev.url,
+    openedAt: prev.openedAt ?? fields.openedAt ?? null,
+    mergedAt: prev.mergedAt ?? fields.mergedAt ?? null,
+  };
+}
+
+function foldWorkerEvent(
+  facts: WorkerLogFacts,
+  event: NormalizedEvent,
+  detail: Record<string, unknown>,
+): void {
+  const { ts, tsMs } = event;
+  switch (event.type) {
+    case "worker-dispatched":
+      facts.dispatchedAt ??= ts;
+      setStatus(facts, "dispatched", ts, tsMs);
+      break;
+    case "worker-status-change":
+    case "worker-status-terminal": {
+      const to = text(detail.to);
+      if (to) setStatus(facts, to, ts, tsMs);
+      const pr = record(detail.pr);
+      const number = int(pr.number);
+      if (number !== null) setPr(facts, { number, url: text(pr.url) });
+      break;
+    }
+    case "worker-pr-created": {
+      const number = int(detail.pr) ?? int(record(detail.pr).number);
+      if (number !== null) setPr(facts, { number, url: text(detail.url), openedAt: ts });
+      break;
+    }
+    case "worker-pr-merged": {
+      const number = int(detail.pr) ?? int(record(detail.pr).number);
+      const mergedAt = timestampOrNull(detail.mergedAt) ?? ts;
+      if (number !== null) setPr(facts, { number, mergedAt });
+      break;
+    }
+    case "worker-done":
+      setStatus(facts, "done", ts, tsMs);
+      break;
+    case "worker-failed":
+      setStatus(facts, "failed", ts, tsMs);
+      facts.error = text(detail.reason) ?? facts.error;
+      break;
+    case "worker-launch-failed":
+      setStatus(facts, "failed", ts, tsMs);
+      facts.error = text(detail.reason) ?? "launch-failure";
+      break;
+    case "worker-stalled":
+      setStatus(facts, "stalled", ts, tsMs);
+      break;
+  }
+}
+
+function openWorker(draft: StateDraft, orchestrator: string, worker: string, ts: string): WorkerLogFacts {
+  const rec = draft.orchestrator(orchestrator, true);
+  const workers = draft.map(rec, "logWorkers");
+  const facts = { ...(workers[worker] ?? emptyWorkerFacts()) };
+  facts.lastTs = newestTimestamp(facts.lastTs, ts);
+  workers[worker] = facts;
+  draft.markWorker(orchestrator, worker);
+  return facts;
+}
+
+/**
+ * Fold one event-log line into the draft: history fills in what signal files miss, such as
+ * `pr.mergedAt` and statuses a worker exits before writing (SEED "Workers exit before merge").
+ * Returns the wave completion when the line is a `wave-completed`.
+ */
+export function foldLogEvent(draft: StateDraft, event: NormalizedEvent): LoggedWaveCompletion | null {
+  const orchestrator = event.orchestrator;
+  if (orchestrator === null || !Number.isFinite(event.tsMs)) return null; // session lines name no orchestrator
+  const rec = draft.orchestrator(orchestrator, true);
+  const facts: OrchestratorLogFacts = { ...(rec.log ?? emptyOrchestratorFacts()) };
+  rec.log = facts;
+  facts.lastTs = newestTimestamp(facts.lastTs, event.ts);
+  if (event.type !== "archive") facts.archived = false;
+  const detail = record(event.detail);
+  const { ts, tsMs } = event;
+  const setOrchestratorStatus = (status: string) => {
+    if (!facts.status || tsMs >= facts.status.tsMs) facts.status = { status, ts, tsMs };
+  };
+  let completion: LoggedWaveCompletion | null = null;
+
+  switch (event.type) {
+    case "orchestrator-started":
+      facts.startedAt ??= ts;
+      setOrchestratorStatus("active");
+      break;
+    case "orchestrator-completed":
+      setOrchestratorStatus("completed");
+      facts.completedAt = ts;
+      break;
+    case "orchestrator-failed":
+      setOrchestratorStatus("failed");
+      break;
+    case "orchestrator-paused":
+      setOrchestratorStatus("paused");
+      break;
+    case "orchestrator-resumed":
+      setOrchestratorStatus("active");
+      break;
+    case "orchestrator-heartbeat":
+      facts.lastHeartbeat = newestTimestamp(facts.lastHeartbeat, ts);
+      break;
+    case "orchestrator-status": {
+      const status = text(detail.status) ?? text(detail.to);
+      if (status) setOrchestratorStatus(status);
+      break;
+    }
+    case "wave-started":
+    case "wave-completed": {
+      const wave = int(detail.wave);
+      if (wave === null) break;
+      const prev: LogWave = facts.waves[String(wave)] ?? { tickets: [], startedAt: null, completedAt: null };
+      const tickets = strings(detail.tickets) ?? prev.tickets;
+      const next: LogWave =
+        event.type === "wave-started"
+          ? { ...prev, tickets, startedAt: prev.startedAt ?? ts }
+          : { ...prev, tickets, completedAt: prev.completedAt ?? ts };
+      facts.waves = { ...facts.waves, [String(wave)]: next };
+      if (event.type === "wave-completed") completion = { orchestrator, wave, tickets, ts };
+      draft.markAll(orchestrator);
+      break;
+    }
+    case "archive":
+      facts.archived = true;
+      draft.markAll(orchestrator);
+      break;
+    case "attention-raised": {
+      const item: AttentionItem = {
+        type: text(detail.attentionType) ?? "unknown",
+        ticketId: event.worker,
+        message: text(detail.reason) ?? text(detail.message) ?? "",
+        since: ts,
+      };
+      facts.attention = [item, ...facts.attention];
+      break;
+    }
+    case "attention-resolved":
+      // Resolving a ticket removes every item with that ticketId (FORMATS §3.5).
+      facts.attention = facts.attention.filter((item) => (item.ticketId ?? null) !== event.worker);
+      break;
+    case "worker-phase-advanced": {
+      // Coalesced transitions (FORMATS §4.2, 682e8178): each change names its own worker and time.
+      const changes = Array.isArray(detail.changes) ? detail.changes : [];
+      for (const raw of changes) {
+        const change = record(raw);
+        const worker = text(change.worker) ?? event.worker;
+        const to = text(change.to);
+        const changeTs = timestampOrNull(change.ts) ?? ts;
+        if (!worker || !to) continue;
+        const workerFacts = openWorker(draft, orchestrator, worker, changeTs);
+        setStatus(workerFacts, to, changeTs, Date.parse(changeTs));
+      }
+      break;
+    }
+  }
+
+  if (event.worker !== null) {
+    const workerFacts = openWorker(draft, orchestrator, event.worker, ts);
+    foldWorkerEvent(workerFacts, event, detail);
+  } else {
+    draft.markSummary(orchestrator);
+  }
+  return completion;
+}

@@ -1,0 +1,161 @@
+import type { FuseInput, GlobalState, ParseResult, SignalFileRead } from "@catalyst/schema";
+import type { StateDraft } from "./draft.js";
+import { type OrchestratorRecord, type SignalRecord, type StateFileRecord, workerKeyOf } from "./state.js";
+
+// Store one non-log input in the draft and mark what it can change. Log lines go through
+// foldLogEvent; poller answers and signal reads land here.
+
+function nextFileRecord<T>(
+  prev: StateFileRecord<T> | null,
+  file: string,
+  result: ParseResult<T>,
+  nowIso: string,
+): StateFileRecord<T> {
+  if (result.ok) return { file, value: result.value, corrupt: null };
+  // Keep the last good value beside the marker: a torn write must not blank the view (FORMATS §5.10).
+  return {
+    file,
+    value: prev?.value ?? null,
+    corrupt: { file, reason: result.error.message, since: prev?.corrupt?.since ?? nowIso },
+  };
+}
+
+function reindexSignal(
+  draft: StateDraft,
+  rec: OrchestratorRecord,
+  prev: SignalRecord | undefined,
+  next: SignalRecord | undefined,
+): void {
+  const oldKey = prev ? workerKeyOf(prev) : null;
+  const newKey = next ? workerKeyOf(next) : null;
+  if (oldKey !== newKey) {
+    const files = draft.map(rec, "workerFiles");
+    if (prev && oldKey !== null) {
+      const left = (files[oldKey] ?? []).filter((k) => k !== prev.key);
+      if (left.length > 0) files[oldKey] = left;
+      else delete files[oldKey];
+    }
+    if (next && newKey !== null) {
+      const list = files[newKey] ?? [];
+      if (!list.includes(next.key)) files[newKey] = [...list, next.key].sort();
+    }
+  }
+  if (oldKey !== null) draft.markWorker(rec.id, oldKey);
+  if (newKey !== null) draft.markWorker(rec.id, newKey);
+}
+
+function ingestSignal(draft: StateDraft, read: SignalFileRead, nowIso: string): void {
+  const rec = draft.orchestrator(read.orchestrator, true);
+  const prev = rec.signals[read.key];
+  const next: SignalRecord = read.result.ok
+    ? { file: read.file, key: read.key, value: read.result.value, corrupt: null }
+    : {
+        file: read.file,
+        key: read.key,
+        value: prev?.value ?? null,
+        corrupt: {
+          file: read.file,
+          reason: read.result.error.message,
+          since: prev?.corrupt?.since ?? nowIso,
+        },
+      };
+  draft.map(rec, "signals")[read.key] = next;
+  reindexSignal(draft, rec, prev, next);
+}
+
+function markGlobalOrchestrators(draft: StateDraft, value: GlobalState | null | undefined): void {
+  for (const id of Object.keys(value?.orchestrators ?? {})) {
+    draft.orchestrator(id, true);
+    draft.markAll(id);
+  }
+}
+
+/** Apply one non-log input to the draft. */
+export function ingestInput(
+  draft: StateDraft,
+  input: Exclude<FuseInput, { kind: "log-lines" }>,
+  nowIso: string,
+): void {
+  const { state } = draft;
+  switch (input.kind) {
+    case "orchestrator-added": {
+      const rec = draft.orchestrator(input.orchestrator.id, true);
+      rec.ref = input.orchestrator;
+      draft.markAll(rec.id);
+      return;
+    }
+    case "orchestrator-removed": {
+      // The directory is gone, and with it the signal files and the local state.
+      const rec = draft.orchestrator(input.id, false);
+      if (!rec) return;
+      rec.ref = null;
+      rec.local = null;
+      rec.signals = {};
+      rec.workerFiles = {};
+      rec.liveness = {};
+      draft.markAll(rec.id);
+      return;
+    }
+    case "signal":
+      ingestSignal(draft, input, nowIso);
+      return;
+    case "signal-removed": {
+      const rec = draft.orchestrator(input.orchestrator, false);
+      const prev = rec?.signals[input.key];
+      if (!rec || !prev) return;
+      delete draft.map(rec, "signals")[input.key];
+      reindexSignal(draft, rec, prev, undefined);
+      return;
+    }
+    case "local-state": {
+      const rec = draft.orchestrator(input.orchestrator, true);
+      rec.local = nextFileRecord(rec.local, input.file, input.result, nowIso);
+      draft.markAll(rec.id);
+      return;
+    }
+    case "local-state-removed": {
+      const rec = draft.orchestrator(input.orchestrator, false);
+      if (!rec) return;
+      rec.local = null;
+      draft.markAll(rec.id);
+      return;
+    }
+    case "global-state": {
+      const prev = state.global;
+      state.global = nextFileRecord(prev, input.file, input.result, nowIso);
+      markGlobalOrchestrators(draft, prev?.value);
+      markGlobalOrchestrators(draft, state.global.value);
+      return;
+    }
+    case "global-state-removed": {
+      const prev = state.global;
+      state.global = null;
+      markGlobalOrchestrators(draft, prev?.value);
+      return;
+    }
+    case "pr-status": {
+      const { status } = input;
+      const key = `${status.repo}#${status.number}`;
+      state.prStatuses = { ...state.prStatuses, [key]: status };
+      for (const rec of Object.values(state.orchestrators)) {
+        for (const [worker, view] of Object.entries(rec.view?.workers ?? {})) {
+          if (view.pr && view.pr.repo === status.repo && view.pr.number === status.number) {
+            draft.markWorker(rec.id, worker);
+          }
+        }
+      }
+      return;
+    }
+    case "liveness": {
+      const rec = draft.orchestrator(input.orchestrator, true);
+      draft.map(rec, "liveness")[input.worker] = input.result;
+      draft.markWorker(rec.id, input.worker);
+      return;
+    }
+    case "log-reset":
+    case "log-skipped":
+    case "tick":
+      // Folded history stays: a truncated or rotated log does not undo what already happened.
+      return;
+  }
+}

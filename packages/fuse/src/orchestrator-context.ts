@@ -1,0 +1,55 @@
+import {
+  type AttentionItem,
+  localWaves,
+  type OrchestratorEntry,
+  type PrStatus,
+  type Wave,
+} from "@catalyst/schema";
+import type { FuseState, OrchestratorRecord } from "./state.js";
+
+/** What every worker of one orchestrator reads besides its own inputs. */
+export interface OrchestratorContext {
+  record: OrchestratorRecord;
+  /** This orchestrator's entry in the global state.json (fleet truth), if any. */
+  entry: OrchestratorEntry | null;
+  waves: Wave[];
+  /** Ticket → wave number, from the local waves and then the log's `wave-started` lines. */
+  waveOf: Map<string, number>;
+  /** Open attention items, newest first. */
+  attention: AttentionItem[];
+  /** Ticket → message of its newest open attention item. */
+  attentionByTicket: Map<string, string>;
+  prStatuses: Readonly<Record<string, PrStatus>>;
+}
+
+// Attention lives in the global state (FORMATS §3.5, §8.11); the local file and the log are
+// fallbacks for orchestrators the global state does not list.
+function pickAttention(record: OrchestratorRecord, entry: OrchestratorEntry | null): AttentionItem[] {
+  if (entry && "attention" in entry) return entry.attention ?? [];
+  const local = record.local?.value?.attention;
+  if (Array.isArray(local) && local.length > 0) return local;
+  return record.log?.attention ?? [];
+}
+
+/** Gather the orchestrator-wide inputs once per recompute. */
+export function buildOrchestratorContext(
+  state: { global: FuseState["global"]; prStatuses: FuseState["prStatuses"] },
+  record: OrchestratorRecord,
+): OrchestratorContext {
+  const entry = state.global?.value?.orchestrators[record.id] ?? null;
+  const waves = record.local?.value ? localWaves(record.local.value) : [];
+  const waveOf = new Map<string, number>();
+  for (const [wave, logWave] of Object.entries(record.log?.waves ?? {})) {
+    for (const ticket of logWave.tickets) waveOf.set(ticket, Number(wave));
+  }
+  for (const wave of waves) for (const ticket of wave.tickets ?? []) waveOf.set(ticket, wave.wave);
+  const attention = pickAttention(record, entry);
+  const attentionByTicket = new Map<string, string>();
+  for (const item of attention) {
+    const ticket = item.ticketId;
+    if (typeof ticket === "string" && ticket !== "" && !attentionByTicket.has(ticket)) {
+      attentionByTicket.set(ticket, item.message ? `${item.type}: ${item.message}` : item.type);
+    }
+  }
+  return { record, entry, waves, waveOf, attention, attentionByTicket, prStatuses: state.prStatuses };
+}

@@ -1,0 +1,136 @@
+import type {
+  AttentionItem,
+  CorruptMarker,
+  GlobalState,
+  LivenessResult,
+  LocalState,
+  NeedsYouItem,
+  OrchestratorRef,
+  OrchestratorView,
+  PrStatus,
+  WorkerSignal,
+} from "@catalyst/schema";
+
+// Everything fuse remembers, as plain data (no Maps, no classes), so a state can be inspected,
+// cloned with structuredClone or written to disk by a caller. Raw inputs are kept beside the
+// views last published from them; deltas are the difference between old and new views.
+
+/** The last read of one signal file. `value` is the last good parse, kept when a later read fails. */
+export interface SignalRecord {
+  file: string;
+  /** The filename without `.json`. */
+  key: string;
+  value: WorkerSignal | null;
+  corrupt: CorruptMarker | null;
+}
+
+/** The last read of a state.json (local or global), with the last good value kept. */
+export interface StateFileRecord<T> {
+  file: string;
+  value: T | null;
+  corrupt: CorruptMarker | null;
+}
+
+/** A status learned from the event log and when it was written. */
+export interface TimedStatus {
+  status: string;
+  ts: string;
+  tsMs: number;
+}
+
+/** What the event log said about one worker. */
+export interface WorkerLogFacts {
+  status: TimedStatus | null;
+  dispatchedAt: string | null;
+  completedAt: string | null;
+  lastTs: string | null;
+  error: string | null;
+  pr: { number: number | null; url: string | null; openedAt: string | null; mergedAt: string | null } | null;
+  phaseTimestamps: Record<string, string>;
+}
+
+/** One wave as the log described it (`wave-started`, `wave-completed`). */
+export interface LogWave {
+  tickets: string[];
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+/** What the event log said about one orchestrator. */
+export interface OrchestratorLogFacts {
+  startedAt: string | null;
+  status: TimedStatus | null;
+  completedAt: string | null;
+  lastHeartbeat: string | null;
+  lastTs: string | null;
+  /** After an `archive` line the log alone no longer keeps the orchestrator in the fleet. */
+  archived: boolean;
+  waves: Record<string, LogWave>;
+  /** Open attention items raised in the log, newest first (used when no state file has them). */
+  attention: AttentionItem[];
+}
+
+/** Everything known about one orchestrator, plus its last published view. */
+export interface OrchestratorRecord {
+  id: string;
+  ref: OrchestratorRef | null;
+  local: StateFileRecord<LocalState> | null;
+  signals: Record<string, SignalRecord>;
+  /** Worker key → signal file keys that resolve to it (sorted). */
+  workerFiles: Record<string, string[]>;
+  log: OrchestratorLogFacts | null;
+  logWorkers: Record<string, WorkerLogFacts>;
+  liveness: Record<string, LivenessResult>;
+  /** The view last published as deltas; null before the orchestrator first appeared. */
+  view: OrchestratorView | null;
+  /** This orchestrator's share of the published "needs you" list. */
+  needsYou: NeedsYouItem[];
+}
+
+/** The whole fuse state: opaque to callers, but plain data. */
+export interface FuseState {
+  orchestrators: Record<string, OrchestratorRecord>;
+  global: StateFileRecord<GlobalState> | null;
+  /** PR poller answers keyed `owner/name#number`. */
+  prStatuses: Record<string, PrStatus>;
+  /** `orchestrator\u0000wave` of every wave-completed already emitted (never emitted twice). */
+  wavesCompleted: Record<string, true>;
+  /** The published, sorted "needs you" list. */
+  needsYou: NeedsYouItem[];
+  /** The published `sourceErrors`. */
+  sourceErrors: CorruptMarker[];
+}
+
+/** An empty fleet. */
+export function createInitialState(): FuseState {
+  return {
+    orchestrators: {},
+    global: null,
+    prStatuses: {},
+    wavesCompleted: {},
+    needsYou: [],
+    sourceErrors: [],
+  };
+}
+
+/** A fresh record for an orchestrator first named by some input. */
+export function createOrchestratorRecord(id: string): OrchestratorRecord {
+  return {
+    id,
+    ref: null,
+    local: null,
+    signals: {},
+    workerFiles: {},
+    log: null,
+    logWorkers: {},
+    liveness: {},
+    view: null,
+    needsYou: [],
+  };
+}
+
+/** The worker key a signal file resolves to: its ticket when non-empty, else the file key (FORMATS §2.7). */
+export function workerKeyOf(record: SignalRecord): string {
+  const ticket = record.value?.ticket;
+  return typeof ticket === "string" && ticket !== "" ? ticket : record.key;
+}
