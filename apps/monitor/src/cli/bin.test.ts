@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+
+// The bin runs from source through tsx with the workspace's source condition, as a real child
+// process: no build is needed, and no other test's build can pull dist/ from under it.
+const MONITOR_DIR = fileURLToPath(new URL("../../", import.meta.url));
+const TSX = fileURLToPath(new URL("../../../../node_modules/tsx/dist/loader.mjs", import.meta.url));
+const BIN = join(MONITOR_DIR, "src", "bin.ts");
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const child = spawn(process.execPath, ["--conditions=@catalyst/source", "--import", TSX, BIN, ...args], {
+    cwd: MONITOR_DIR,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_TOKEN: "", GH_TOKEN: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+async function waitForUrl(run: Run, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = /catalyst-monitor listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(run.stdout());
+    if (match) return match[1]!;
+    if (run.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`no listening line; stdout=${run.stdout()} stderr=${run.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "monitor-bin-"));
+  dirs.push(dir);
+  return dir;
+}
+
+describe("catalyst-monitor bin (child process)", () => {
+  it("prints help and version and exits 0", async () => {
+    const help = runBin(["--help"]);
+    expect((await help.exit).code).toBe(0);
+    expect(help.stdout()).toContain("Usage:");
+    const version = runBin(["--version"]);
+    expect((await version.exit).code).toBe(0);
+    expect(version.stdout().trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("exits 2 with one line on a bad flag or a non-loopback host without a token", async () => {
+    for (const args of [["--bogus"], ["--host", "0.0.0.0"]]) {
+      const run = runBin(args);
+      expect((await run.exit).code, args.join(" ")).toBe(2);
+      expect(run.stderr().trim().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(run.stderr()).toMatch(/^error: /);
+    }
+  });
+
+  it("exits 1 with one error line and no stack trace when the port is in use", async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const dir = await tempDir();
+      const run = runBin(["--dir", join(dir, "catalyst"), "--port", String(port)]);
+      expect((await run.exit).code).toBe(1);
+      const lines = run.stderr().trim().split("\n");
+      expect(lines.at(-1)).toBe(`error: port ${port} is in use (try --port 0 or another port)`);
+      expect(run.stderr()).not.toMatch(/\n\s+at /);
+      expect(run.stdout()).toBe("");
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it("serves a missing catalyst dir, writes the pid file, and exits 0 on SIGTERM with streams open", async () => {
+    const dir = await tempDir();
+    const pidFile = join(dir, "monitor.pid");
+    const run = runBin(["--dir", join(dir, "not-yet"), "--port", "0", "--pid-file", pidFile]);
+    const url = await waitForUrl(run);
+    expect((await readFile(pidFile, "utf8")).trim()).toBe(String(run.child.pid));
+    const health = await fetch(`${url}healthz`);
+    expect(health.status).toBe(200);
+    const events = await fetch(`${url}events`);
+    const reader = events.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain("retry: 2000");
+
+    const sentAt = Date.now();
+    run.child.kill("SIGTERM");
+    const { code } = await run.exit;
+    const tookMs = Date.now() - sentAt;
+    expect(code).toBe(0);
+    // The budget is 1 s; leave slack for a loaded CI box.
+    expect(tookMs).toBeLessThan(5_000);
+    await expect(readFile(pidFile, "utf8")).rejects.toThrow();
+    await reader.read().catch(() => null);
+  });
+
+  it("exits 0 on SIGINT too and never prints the token", async () => {
+    const dir = await tempDir();
+    const run = runBin(["--dir", dir, "--port", "0", "--token", "very-secret-token-123"]);
+    const url = await waitForUrl(run);
+    expect((await fetch(`${url}healthz`)).status).toBe(401);
+    expect(
+      (await fetch(`${url}healthz`, { headers: { Authorization: "Bearer very-secret-token-123" } })).status,
+    ).toBe(200);
+    run.child.kill("SIGINT");
+    expect((await run.exit).code).toBe(0);
+    expect(run.stdout() + run.stderr()).not.toContain("very-secret-token-123");
+  });
+});
