@@ -1,0 +1,67 @@
+import type { Delta } from "@catalyst/schema";
+import { describe, expect, it } from "vitest";
+import { createFuse, FuseListenerError, FuseOptionsError } from "./index.js";
+import { at, NOW, orchestratorAdded, signal, working } from "./inputs.test-helper.js";
+
+describe("createFuse", () => {
+  it("numbers deltas 1, 2, 3… across applies and stamps the snapshot with the last now", () => {
+    const fuse = createFuse();
+    expect(fuse.lastId()).toBe(0);
+    expect(fuse.snapshot().generatedAt).toBe("1970-01-01T00:00:00.000Z");
+    const first = fuse.apply([orchestratorAdded(), signal(working("CTL-49"))], NOW);
+    const second = fuse.apply(signal(working("CTL-49", { status: "validating", phase: 4 })), at(1));
+    expect([...first, ...second].map((d) => d.id)).toEqual(
+      Array.from({ length: first.length + second.length }, (_, i) => i + 1),
+    );
+    expect(fuse.lastId()).toBe(first.length + second.length);
+    expect(fuse.snapshot().generatedAt).toBe(at(1).toISOString());
+    expect(fuse.snapshot().orchestrators[0]?.workers["CTL-49"]?.status).toBe("validating");
+  });
+
+  it("answers since(id) with the missed deltas, and a gap when evicted or unknown", () => {
+    const fuse = createFuse({ ringSize: 3 });
+    for (let i = 0; i < 5; i++) fuse.apply(signal(working(`CTL-${i}`)), at(i));
+    const last = fuse.lastId();
+    expect(fuse.since(last)).toEqual({ ok: true, deltas: [] });
+    const recent = fuse.since(last - 3);
+    expect(recent.ok && recent.deltas.map((d) => d.id)).toEqual([last - 2, last - 1, last]);
+    expect(fuse.since(last - 4)).toEqual({ ok: false, reason: "gap" });
+    expect(fuse.since(last + 1)).toEqual({ ok: false, reason: "gap" });
+    expect(fuse.since(-1)).toEqual({ ok: false, reason: "gap" });
+    expect(fuse.since(1.5)).toEqual({ ok: false, reason: "gap" });
+  });
+
+  it("answers since(0) with everything while nothing was evicted", () => {
+    const fuse = createFuse();
+    const all = fuse.apply([orchestratorAdded(), signal(working("CTL-49"))], NOW);
+    expect(fuse.since(0)).toEqual({ ok: true, deltas: all });
+  });
+
+  it("notifies subscribers once per non-empty batch until they unsubscribe", () => {
+    const fuse = createFuse();
+    const batches: Delta[][] = [];
+    const unsubscribe = fuse.subscribe((deltas) => batches.push(deltas));
+    const applied = fuse.apply([orchestratorAdded(), signal(working("CTL-49"))], NOW);
+    fuse.apply({ kind: "tick" }, NOW);
+    unsubscribe();
+    fuse.apply(signal(working("CTL-50")), NOW);
+    expect(batches).toEqual([applied]);
+  });
+
+  it("keeps the deltas and notifies every subscriber when one throws", () => {
+    const fuse = createFuse();
+    const seen: number[] = [];
+    fuse.subscribe(() => {
+      throw new Error("boom");
+    });
+    fuse.subscribe((deltas) => seen.push(deltas.length));
+    expect(() => fuse.apply(signal(working("CTL-49")), NOW)).toThrow(FuseListenerError);
+    expect(seen).toHaveLength(1);
+    expect(fuse.lastId()).toBeGreaterThan(0);
+    expect(fuse.since(0).ok).toBe(true);
+  });
+
+  it("rejects a ring size it cannot honour", () => {
+    expect(() => createFuse({ ringSize: 0 })).toThrow(FuseOptionsError);
+  });
+});
