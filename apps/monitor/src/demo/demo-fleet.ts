@@ -56,6 +56,8 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
   const dir =
     options.dir === undefined ? mkdtempSync(join(tmpdir(), "catalyst-demo-")) : resolve(options.dir);
   let createdDir = options.dir === undefined;
+  // Set once a handed-in dir was found empty: only then are its entries ours to remove.
+  let claimedDir = false;
 
   const now = () => new Date();
   const random = createSeededRandom(options.seed ?? 7400);
@@ -87,6 +89,7 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
     }
     // Never write a simulated fleet into a real catalyst dir.
     if (entries.length > 0) throw new DemoDirNotEmptyError(dir, entries);
+    claimedDir = true;
   }
 
   async function startGeneration(): Promise<void> {
@@ -150,7 +153,7 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
         await processes.stopAll();
         if (createdDir) {
           await rm(dir, { recursive: true, force: true });
-        } else {
+        } else if (claimedDir) {
           for (const entry of OWN_ENTRIES) await rm(join(dir, entry), { recursive: true, force: true });
         }
       })();

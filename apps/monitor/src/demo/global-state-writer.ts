@@ -67,8 +67,11 @@ export function createGlobalStateWriter(options: GlobalStateWriterOptions): Glob
   const file = join(catalystDir, "state.json");
   const lockDir = `${file}.lock`;
 
+  let ensured = false;
   async function ensureDirs(): Promise<void> {
+    if (ensured) return;
     for (const sub of ["events", "history", "runs"]) await mkdir(join(catalystDir, sub), { recursive: true });
+    ensured = true;
   }
 
   async function readState(): Promise<JsonObject> {

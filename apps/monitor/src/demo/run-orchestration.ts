@@ -435,6 +435,9 @@ export function createOrchestrationRun(
     const stamp = formatIsoSeconds(at);
     w.reviveCount++;
     w.signal.pid = spawnFor(w);
+    // A revive is a fresh launch. Liveness checkers treat a process that started well after
+    // `startedAt` as a reused pid, so the relaunch restamps it like a dispatch would.
+    w.signal.startedAt = stamp;
     w.signal.lastHeartbeat = stamp;
     w.signal.reviveCount = w.reviveCount;
     w.signal.lastReviveReason = "pid-dead";
