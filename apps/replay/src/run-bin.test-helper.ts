@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
 
-// The real bin, run as a child process from source: Node resolves the workspace packages to
-// their src through the @catalyst/source condition and tsx compiles TypeScript on the fly.
+// The real bin as a child process: src/bin.ts bundled once by the global setup (with the
+// workspace packages read from source), run by plain node.
 const here = dirname(fileURLToPath(import.meta.url));
-export const BIN = join(here, "bin.ts");
 export const REPO_ROOT = join(here, "..", "..", "..");
-export const NODE_ARGS = ["--conditions=@catalyst/source", "--import", "tsx", BIN];
+export const NODE_ARGS = [inject("replayBin")];
 
 /** The finished run of the bin. */
 export interface BinResult {
