@@ -46,12 +46,25 @@ export interface LivenessDeps {
   startSlackMs?: number;
 }
 
-/** `processStartMs` default: procfs on Linux, nothing elsewhere (kill(0) only). */
+/**
+ * `processStartMs` default: procfs on Linux, nothing elsewhere (kill(0) only). The boot time is
+ * re-read at most once a minute: it only moves with clock adjustments, and `/proc/stat` is not tiny.
+ */
 export function createProcessStartReader(
   platform: NodeJS.Platform = process.platform,
+  clockMs: () => number = Date.now,
 ): (pid: number) => number | null {
   if (platform !== "linux") return () => null;
-  return (pid) => readProcessStartMs(pid, readBootTimeMs());
+  let bootTimeMs: number | null = null;
+  let readAt = Number.NEGATIVE_INFINITY;
+  return (pid) => {
+    const now = clockMs();
+    if (bootTimeMs === null || now - readAt > 60_000) {
+      bootTimeMs = readBootTimeMs();
+      readAt = now;
+    }
+    return readProcessStartMs(pid, bootTimeMs);
+  };
 }
 
 const defaultStartReader = createProcessStartReader();

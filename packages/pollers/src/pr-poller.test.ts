@@ -162,6 +162,16 @@ describe("polling", () => {
     expect(byNumber(statuses, 7)).toMatchObject({ state: "open", ciStatus: "passing" });
   });
 
+  it("forgets PRs that are no longer tracked", async () => {
+    const p = poller();
+    p.track([{ repo: "acme/api", number: 7 }]);
+    expect(await p.pollNow()).toHaveLength(1);
+    p.track([]);
+    expect(await p.pollNow()).toEqual([]);
+    expect(p.stats().polled).toBe(0);
+    expect(github.requests).toHaveLength(1);
+  });
+
   it("does nothing while no PR needs polling", async () => {
     const p = poller();
     expect(await p.pollNow()).toEqual([]);
@@ -192,7 +202,7 @@ describe("cost per tick (the batching claim)", () => {
     await p.pollNow();
     expect(github.requests).toHaveLength(5);
     expect(github.requests.at(-1)?.prs).toHaveLength(50);
-    expect(p.stats()).toMatchObject({ requests: 5, polls: 3, polled: 50 });
+    expect(p.stats()).toMatchObject({ requests: 5, polls: 3, polled: 50, points: 9 });
   });
 });
 

@@ -49,6 +49,8 @@ export interface PrPollerStats {
   requests: number;
   /** Polls that sent at least one request. */
   polls: number;
+  /** GraphQL rate-limit points spent, summed from GitHub's own `rateLimit.cost` answers. */
+  points: number;
   /** PRs currently polled (tracked and not yet merged or closed). */
   polled: number;
   /** GitHub's own numbers from the last answer (`rateLimit { cost remaining resetAt }`). */
@@ -126,7 +128,7 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
   const statuses = new Map<string, PrStatus>();
   const finished = new Set<string>();
   const listeners = new Set<(statuses: PrStatus[]) => void>();
-  const counters = { requests: 0, polls: 0 };
+  const counters = { requests: 0, polls: 0, points: 0 };
   let rateLimit: PrPollerStats["rateLimit"] = null;
   let stopController = new AbortController();
   let inflight: Promise<void> | null = null;
@@ -232,6 +234,7 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
             : null,
       resetAt: typeof limit?.resetAt === "string" ? limit.resetAt : null,
     };
+    if (rateLimit.cost !== null) counters.points += rateLimit.cost;
     const checkedAt = clock.now().toISOString();
     // Partial answers are normal: a PR that is gone or invisible comes back null with a NOT_FOUND
     // error beside the data of the others.
@@ -251,11 +254,8 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
       return;
     }
     const nowMs = clock.now().getTime();
-    const waitSec =
-      pendingWaitSec ??
-      (failure.status === 403 || failure.status === 429 || failure.status === 200
-        ? waitFromHeaders(failure.response?.headers, nowMs)
-        : null);
+    // The throttling plugin reports the wait it declined; a 429 it did not recognise still carries headers.
+    const waitSec = pendingWaitSec ?? waitFromHeaders(failure.response?.headers, nowMs);
     if (waitSec !== null) {
       blockedUntilMs = nowMs + waitSec * 1000;
       health.reason = `rate limited by GitHub until ${new Date(blockedUntilMs).toISOString()}; showing last known PR data`;
@@ -283,9 +283,10 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
       try {
         await queryBatch(batch, changed);
       } catch (error) {
+        // Stopped mid-poll: nothing failed, so nothing turns stale.
+        if (stopController.signal.aborted) return;
         failed = true;
         markStale(batch, changed);
-        if ((error as Error | null)?.name === "AbortError" && stopController.signal.aborted) continue;
         handleFailure(error);
       }
     }
@@ -348,10 +349,11 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
       stopController = new AbortController();
     },
     track(refs) {
-      const next = new Map<string, PrRef>();
-      for (const ref of refs) next.set(prKey(ref), { repo: ref.repo, number: ref.number });
       tracked.clear();
-      for (const [key, ref] of next) tracked.set(key, ref);
+      for (const ref of refs) tracked.set(prKey(ref), { repo: ref.repo, number: ref.number });
+      // Forget PRs nobody tracks any more, so memory follows the fleet.
+      for (const key of [...statuses.keys()]) if (!tracked.has(key)) statuses.delete(key);
+      for (const key of [...finished]) if (!tracked.has(key)) finished.delete(key);
     },
     async pollNow() {
       await pollShared();
