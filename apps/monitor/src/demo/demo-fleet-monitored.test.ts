@@ -1,0 +1,88 @@
+import { createFuse } from "@catalyst/fuse";
+import { checkLiveness } from "@catalyst/pollers";
+import type { FuseInput, LogRecord } from "@catalyst/schema";
+import { readEvents, scanCatalystDir } from "@catalyst/sources";
+import { describe, expect, it } from "vitest";
+import { eventLines } from "./fleet-files.test-helper.js";
+import { createDemoFleet } from "./index.js";
+import { pollUntil } from "./poll-until.test-helper.js";
+
+// The demo exists to be watched: read it with the monitor's own readers, fuse and liveness check.
+describe("the demo fleet through sources, fuse and the liveness check", () => {
+  it("shows every orchestrator, both layouts, and the failed, attention and dead workers", async () => {
+    const fleet = createDemoFleet({ tickMs: 150, seed: 17, loop: false });
+    try {
+      await fleet.start();
+      const stalled = await pollUntil(
+        () =>
+          eventLines(fleet.dir).find(
+            (l) =>
+              l.event === "attention-raised" &&
+              (l.detail as { attentionType: string }).attentionType === "stalled",
+          ),
+        "a stalled attention line",
+      );
+
+      const fuse = createFuse();
+      const records: LogRecord[] = [];
+      const log = readEvents(fleet.dir);
+      for await (const record of log) records.push(record);
+      expect(log.stats.invalid).toBe(0);
+      const scanned = await scanCatalystDir(fleet.dir);
+      fuse.apply([...scanned, { kind: "log-lines", records }], new Date());
+
+      const liveness: FuseInput[] = [];
+      for (const orch of fuse.snapshot().orchestrators) {
+        for (const w of Object.values(orch.workers)) {
+          const target = { orchestrator: orch.id, worker: w.ticket, pid: w.pid, startedAt: w.startedAt };
+          const result = checkLiveness(target, new Date());
+          liveness.push({ kind: "liveness", orchestrator: orch.id, worker: w.ticket, result });
+        }
+      }
+      fuse.apply(liveness, new Date());
+      const snapshot = fuse.snapshot();
+
+      expect(snapshot.sourceErrors).toEqual([]);
+      expect(snapshot.orchestrators).toHaveLength(3);
+      const workspaces = snapshot.orchestrators.map((o) => o.workspace).sort();
+      expect(workspaces.filter((w) => w === "default")).toHaveLength(2);
+      const workers = snapshot.orchestrators.flatMap((o) => Object.values(o.workers));
+      expect(workers).toHaveLength(18);
+      expect(workers.filter((w) => w.corrupt !== null)).toEqual([]);
+      expect(workers.every((w) => w.wave !== null)).toBe(true);
+      // Workers in flight have a live, real pid (not a "reused" one). A worker's process is ended
+      // only after its signal says done/failed, so one still unfinished on disk now was alive then.
+      const onDisk = await scanCatalystDir(fleet.dir);
+      const stillRunning = new Set(
+        onDisk.flatMap((c) =>
+          c.kind === "signal" && c.result.ok && !["done", "failed"].includes(c.result.value.status)
+            ? [`${c.key}:${c.result.value.pid}`]
+            : [],
+        ),
+      );
+      const inFlight = workers.filter(
+        (w) =>
+          w.status !== "dispatched" &&
+          w.ticket !== stalled.worker &&
+          stillRunning.has(`${w.ticket}:${w.pid}`),
+      );
+      expect(inFlight.length).toBeGreaterThan(0);
+      for (const w of inFlight) expect(w.alive).toBe(true);
+
+      const reasons = snapshot.needsYou.map((n) => `${n.reason}:${n.worker}`);
+      const failed = workers.find((w) => w.status === "failed")!;
+      expect(reasons).toContain(`failed:${failed.ticket}`);
+      expect(reasons).toContain(`attention:${failed.ticket}`);
+      expect(reasons).toContain(`attention:${stalled.worker}`);
+      // The revive comes three ticks after the stall line. If the scan still read the crashed
+      // pid (no reviveCount yet), the liveness check must have found it dead.
+      const crashedSignal = scanned.find((c) => c.kind === "signal" && c.key === stalled.worker);
+      const value =
+        crashedSignal?.kind === "signal" && crashedSignal.result.ok ? crashedSignal.result.value : null;
+      expect(value).not.toBeNull();
+      if (value?.reviveCount === undefined) expect(reasons).toContain(`dead:${stalled.worker}`);
+    } finally {
+      await fleet.stop();
+    }
+  }, 90_000);
+});
