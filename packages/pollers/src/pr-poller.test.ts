@@ -247,7 +247,7 @@ describe("faults", () => {
   });
 
   it("times out a hung request and retries it", async () => {
-    const { p } = await primed({ requestTimeoutMs: 150, retries: 1 });
+    const { p } = await primed({ requestTimeoutMs: 750, retries: 1 });
     github.failNext({ kind: "hang" });
     const [status] = await p.pollNow();
     expect(github.requests.map((r) => r.fault)).toEqual(["hang", null]);
@@ -342,6 +342,22 @@ describe("start and stop", () => {
     expect(p.health().nextRunAt).not.toBeNull();
     await p.stop();
     expect(p.health().nextRunAt).toBeNull();
+  });
+
+  it("polls at once when the first PRs arrive after start()", async () => {
+    const p = poller({ intervalMs: 600_000 });
+    p.start();
+    await waitUntil(() => p.health().nextRunAt !== null, 5_000, "the idle first tick");
+    p.track([{ repo: "acme/api", number: 7 }]);
+    await waitUntil(() => p.health().lastSuccessAt !== null, 5_000, "the early poll");
+    expect(github.requests).toHaveLength(1);
+    p.track([
+      { repo: "acme/api", number: 7 },
+      { repo: "acme/api", number: 8 },
+    ]);
+    await p.pollNow();
+    // Later additions wait for the regular tick (pollNow above is the only other request).
+    expect(github.requests).toHaveLength(2);
   });
 
   it("stop() aborts a hung request at once", async () => {

@@ -354,6 +354,11 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
       // Forget PRs nobody tracks any more, so memory follows the fleet.
       for (const key of [...statuses.keys()]) if (!tracked.has(key)) statuses.delete(key);
       for (const key of [...finished]) if (!tracked.has(key)) finished.delete(key);
+      // Started before the first scan delivered any PR: poll now rather than a full interval later.
+      if (running && counters.polls === 0 && inflight === null && timer !== null && tracked.size > 0) {
+        clearTimeout(timer);
+        tick();
+      }
     },
     async pollNow() {
       await pollShared();
