@@ -20,7 +20,7 @@ import {
   pidExists,
   signalFiles,
 } from "./fleet-files.test-helper.js";
-import { createDemoFleet, DemoDirNotEmptyError, type DemoFleet } from "./index.js";
+import { createDemoFleet, DemoDirNotEmptyError, type DemoFleet, DemoFleetStoppedError } from "./index.js";
 import { pollUntil } from "./poll-until.test-helper.js";
 import { WORKER_LIFECYCLE } from "./run-orchestration.js";
 
@@ -423,10 +423,12 @@ describe("createDemoFleet: seed, loop and directories", () => {
     expect(readFileSync(join(given, "state.json"), "utf8")).toBe('{"orchestrators":{}}\n');
   });
 
-  it("removes its temp dir on stop even when never started", async () => {
+  it("removes its temp dir on stop even when never started, and will not start after", async () => {
     const fleet = track(createDemoFleet());
     expect(existsSync(fleet.dir)).toBe(true);
     await fleet.stop();
+    expect(existsSync(fleet.dir)).toBe(false);
+    await expect(fleet.start()).rejects.toBeInstanceOf(DemoFleetStoppedError);
     expect(existsSync(fleet.dir)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { DemoDirNotEmptyError } from "./errors.js";
+import { DemoDirNotEmptyError, DemoFleetStoppedError } from "./errors.js";
 import { createGlobalStateWriter } from "./global-state-writer.js";
 import { formatUtcDay } from "./iso-seconds.js";
 import { createFleetPlanner } from "./plan-fleet.js";
@@ -135,6 +135,7 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
   return {
     dir,
     start() {
+      if (stopped && starting === undefined) return Promise.reject(new DemoFleetStoppedError(dir));
       starting ??= (async () => {
         await prepareDir();
         await state.init();

@@ -22,3 +22,13 @@ export class DemoDirNotEmptyError extends Error {
     this.entries = entries;
   }
 }
+
+/** `start()` was called on a fleet that was already stopped: a stopped fleet has given its dir back. */
+export class DemoFleetStoppedError extends Error {
+  override name = "DemoFleetStoppedError";
+  readonly dir: string;
+  constructor(dir: string) {
+    super(`expected a fleet that was not stopped yet; the demo fleet at ${dir} was stopped`);
+    this.dir = dir;
+  }
+}
