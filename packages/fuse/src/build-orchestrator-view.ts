@@ -7,6 +7,7 @@ import {
   type WaveView,
   type WorkerView,
 } from "@catalyst/schema";
+import { forEachKey, type KeyedMap } from "./keyed-map.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
 import type { OrchestratorRecord } from "./state.js";
 import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
@@ -14,25 +15,32 @@ import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
 /** True while some source still names the orchestrator (an `archive` line releases the log's hold). */
 export function orchestratorExists(record: OrchestratorRecord, hasGlobalEntry: boolean): boolean {
   if (record.ref || record.local || hasGlobalEntry) return true;
-  if (Object.keys(record.workerFiles).length > 0) return true;
+  if (record.workerFiles.size > 0) return true;
   return record.log !== null && !record.log.archived;
 }
 
-/** Progress from the workers; superseded/canceled leave the denominator (FORMATS §2.3, `04373001`). */
-export function buildProgress(workers: Readonly<Record<string, WorkerView>>): ProgressView {
-  let total = 0;
-  let done = 0;
-  let failed = 0;
-  let active = 0;
-  for (const key in workers) {
-    const status = (workers[key] as WorkerView).status;
-    if (ABANDONED_WORKER_STATUSES.has(status)) continue;
-    total++;
-    if (status === "done" || status === "merged") done++;
-    else if (status === "failed") failed++;
-    else if (!isTerminalStatus(status)) active++;
-  }
-  return { total, done, failed, active };
+/**
+ * Add (sign 1) or remove (sign -1) one worker's share of the progress counters, so a change to
+ * one worker updates progress without a pass over the others. Superseded/canceled workers leave
+ * the denominator (FORMATS §2.3, `04373001`).
+ */
+export function countProgress(progress: ProgressView, worker: WorkerView, sign: 1 | -1): ProgressView {
+  const { status } = worker;
+  if (ABANDONED_WORKER_STATUSES.has(status)) return progress;
+  const next = { ...progress, total: progress.total + sign };
+  if (status === "done" || status === "merged") next.done += sign;
+  else if (status === "failed") next.failed += sign;
+  else if (!isTerminalStatus(status)) next.active += sign;
+  return next;
+}
+
+/** Progress counted from scratch. */
+export function buildProgress(workers: KeyedMap<WorkerView>): ProgressView {
+  let progress: ProgressView = { total: 0, done: 0, failed: 0, active: 0 };
+  forEachKey(workers, (worker) => {
+    progress = countProgress(progress, worker, 1);
+  });
+  return progress;
 }
 
 function buildWaves(ctx: OrchestratorContext): WaveView[] {
@@ -77,7 +85,7 @@ function text(value: unknown): string | null {
 /** The orchestrator's own fields, fused from its ref, local and global state and the log. */
 export function buildOrchestratorSummary(
   ctx: OrchestratorContext,
-  workers: Readonly<Record<string, WorkerView>>,
+  progress: ProgressView,
 ): OrchestratorSummary {
   const { record, entry } = ctx;
   const local = record.local?.value ?? null;
@@ -85,7 +93,7 @@ export function buildOrchestratorSummary(
   const waves = buildWaves(ctx);
   const maxLogWave = Object.keys(log?.waves ?? {}).reduce((max, key) => Math.max(max, Number(key)), 0);
   const used = new Set<SourceKind>();
-  if (Object.keys(record.workerFiles).length > 0) used.add("signal");
+  if (record.workerFiles.size > 0) used.add("signal");
   if (record.local || entry) used.add("state");
   if (log) used.add("log");
   return {
@@ -108,7 +116,7 @@ export function buildOrchestratorSummary(
       entry?.progress?.totalWaves ??
       waves.length,
     waves,
-    progress: buildProgress(workers),
+    progress,
     usage: entry?.usage ?? null,
     attention: ctx.attention,
     corrupt: record.local?.corrupt ?? null,

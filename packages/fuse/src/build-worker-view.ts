@@ -9,6 +9,7 @@ import {
   type WorkerView,
 } from "@catalyst/schema";
 import { githubRepoOf } from "./github-repo.js";
+import { getKey, type KeyedMap } from "./keyed-map.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
 import type { SignalRecord, WorkerLogFacts } from "./state.js";
 import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
@@ -41,13 +42,13 @@ export const CORRUPT_STATUS = "signal_corrupt";
 // Two files with the same ticket: a readable one beats an unreadable one, then the newest
 // updatedAt, then the later file key (readdir order, FORMATS §5.10).
 function pickSignal(
-  signals: Readonly<Record<string, SignalRecord>>,
+  signals: KeyedMap<SignalRecord>,
   files: readonly string[] | undefined,
 ): SignalRecord | null {
   let best: SignalRecord | null = null;
   let bestScore = Number.NEGATIVE_INFINITY;
   for (const key of files ?? []) {
-    const rec = signals[key];
+    const rec = getKey(signals, key);
     if (!rec) continue;
     const ms = msOf(rec.value?.updatedAt);
     const score = rec.value === null ? Number.NEGATIVE_INFINITY : Number.isNaN(ms) ? -Number.MAX_VALUE : ms;
@@ -146,10 +147,10 @@ function text(value: unknown): string | null {
 /** Fuse everything known about one worker into its view, or null when no source knows it any more. */
 export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerView | null {
   const { record } = ctx;
-  const sig = pickSignal(record.signals, record.workerFiles[key]);
+  const sig = pickSignal(record.signals, getKey(record.workerFiles, key));
   const s = sig?.value ?? null;
   const g = ctx.entry?.workers?.[key] ?? null;
-  const l = record.logWorkers[key] ?? null;
+  const l = getKey(record.logWorkers, key) ?? null;
   if (!sig && !g && !l) return null;
 
   let status: string;
@@ -185,7 +186,7 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
     }
   }
 
-  const live = record.liveness[key];
+  const live = getKey(record.liveness, key);
   let pid = typeof s?.pid === "number" ? s.pid : null;
   if (pid === null && !s && live && Number.isInteger(live.pid)) pid = live.pid;
   const liveApplies = live !== undefined && live.pid === pid && !isTerminalStatus(status);

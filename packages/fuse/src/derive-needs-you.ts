@@ -1,11 +1,12 @@
 import {
   isTerminalStatus,
+  type LivenessResult,
   type NeedsYouItem,
   type NeedsYouReason,
-  type OrchestratorView,
+  type OrchestratorSummary,
   timestampMs,
+  type WorkerView,
 } from "@catalyst/schema";
-import type { OrchestratorRecord } from "./state.js";
 import { msOf, newestTimestamp } from "./time.js";
 
 // The "needs you" list (B9) is derived, never stored on disk: open attention items, failed and
@@ -34,110 +35,114 @@ export function compareNeedsYou(a: NeedsYouItem, b: NeedsYouItem): number {
   return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
 }
 
-/** The items one orchestrator contributes, evaluated at `nowMs`. */
-export function deriveNeedsYou(
-  record: OrchestratorRecord,
-  view: OrchestratorView,
-  nowMs: number,
-  stallAfterMs: number,
-): NeedsYouItem[] {
+/** Tickets that have an open attention item in the orchestrator's list. */
+export function attentionTicketsOf(summary: OrchestratorSummary): Set<string> {
+  const out = new Set<string>();
+  for (const item of summary.attention) if (typeof item.ticketId === "string") out.add(item.ticketId);
+  return out;
+}
+
+/** The orchestrator's own rows: its open attention items and an unreadable local state.json. */
+export function deriveOrchestratorNeeds(summary: OrchestratorSummary): NeedsYouItem[] {
   const items: NeedsYouItem[] = [];
-  const orchestrator = view.id;
-  const seenAttention = new Set<string>();
+  const orchestrator = summary.id;
+  const seen = new Set<string>();
   // Repeated stall checks prepend duplicate items (FORMATS §3.5): one row per ticket and type.
-  for (const item of view.attention) {
+  for (const item of summary.attention) {
     const worker = typeof item.ticketId === "string" && item.ticketId !== "" ? item.ticketId : null;
     const dedupe = `${worker ?? ""}\u0000${item.type}`;
-    if (seenAttention.has(dedupe)) continue;
-    seenAttention.add(dedupe);
-    const since = typeof item.since === "string" && item.since !== "" ? item.since : null;
+    if (seen.has(dedupe)) continue;
+    seen.add(dedupe);
     items.push({
       orchestrator,
       worker,
       reason: "attention",
       message: item.message ? `${item.type}: ${item.message}` : item.type,
-      since,
+      since: typeof item.since === "string" && item.since !== "" ? item.since : null,
     });
   }
-  if (view.corrupt) {
+  if (summary.corrupt) {
     items.push({
       orchestrator,
       worker: null,
       reason: "corrupt",
-      message: view.corrupt.reason,
-      since: view.corrupt.since,
+      message: summary.corrupt.reason,
+      since: summary.corrupt.since,
     });
   }
-  for (const key in view.workers) {
-    const w = view.workers[key];
-    if (!w) continue;
-    const terminal = isTerminalStatus(w.status);
-    if (w.needsAttention && !view.attention.some((item) => item.ticketId === key)) {
+  return items;
+}
+
+/** One worker's rows, evaluated at `nowMs`. */
+export function deriveWorkerNeeds(
+  w: WorkerView,
+  attentionTickets: ReadonlySet<string>,
+  live: LivenessResult | undefined,
+  nowMs: number,
+  stallAfterMs: number,
+): NeedsYouItem[] {
+  const items: NeedsYouItem[] = [];
+  const orchestrator = w.orchestrator;
+  const worker = w.ticket;
+  const terminal = isTerminalStatus(w.status);
+  if (w.needsAttention && !attentionTickets.has(worker)) {
+    items.push({
+      orchestrator,
+      worker,
+      reason: "attention",
+      message: w.attentionReason ?? "needs attention",
+      since: w.updatedAt,
+    });
+  }
+  if (w.status === "failed" || w.status === "deploy-failed") {
+    items.push({
+      orchestrator,
+      worker,
+      reason: "failed",
+      message: w.error ? `${w.status}: ${w.error}` : `Status: ${w.status}`,
+      since: w.completedAt ?? w.updatedAt,
+    });
+  }
+  if (w.alive === false && !terminal) {
+    items.push({
+      orchestrator,
+      worker,
+      reason: "dead",
+      message: `Worker died (pid ${w.pid ?? "?"})`,
+      since: live?.checkedAt ?? null,
+    });
+  }
+  if (w.status === "stalled") {
+    items.push({ orchestrator, worker, reason: "stalled", message: "Status: stalled", since: w.updatedAt });
+  } else if (!terminal && w.status !== "signal_corrupt") {
+    const last = stalledSince(w, nowMs, stallAfterMs);
+    if (last !== null) {
       items.push({
         orchestrator,
-        worker: key,
-        reason: "attention",
-        message: w.attentionReason ?? "needs attention",
-        since: w.updatedAt,
-      });
-    }
-    if (w.status === "failed" || w.status === "deploy-failed") {
-      items.push({
-        orchestrator,
-        worker: key,
-        reason: "failed",
-        message: w.error ? `${w.status}: ${w.error}` : `Status: ${w.status}`,
-        since: w.completedAt ?? w.updatedAt,
-      });
-    }
-    if (w.alive === false && !terminal) {
-      items.push({
-        orchestrator,
-        worker: key,
-        reason: "dead",
-        message: `Worker died (pid ${w.pid ?? "?"})`,
-        since: record.liveness[key]?.checkedAt ?? null,
-      });
-    }
-    if (w.status === "stalled") {
-      items.push({
-        orchestrator,
-        worker: key,
-        reason: "stalled",
-        message: "Status: stalled",
-        since: w.updatedAt,
-      });
-    } else if (!terminal && w.status !== "signal_corrupt" && isStalled(w, nowMs, stallAfterMs)) {
-      const last = newestTimestamp(w.updatedAt, w.lastHeartbeat);
-      items.push({
-        orchestrator,
-        worker: key,
+        worker,
         reason: "stalled",
         message: `No update since ${last}`,
         since: last,
       });
     }
-    if (w.corrupt) {
-      items.push({
-        orchestrator,
-        worker: key,
-        reason: "corrupt",
-        message: w.corrupt.reason,
-        since: w.corrupt.since,
-      });
-    }
+  }
+  if (w.corrupt) {
+    items.push({
+      orchestrator,
+      worker,
+      reason: "corrupt",
+      message: w.corrupt.reason,
+      since: w.corrupt.since,
+    });
   }
   return items;
 }
 
 // lastHeartbeat is often written once and never refreshed (FORMATS §2.6), so the newer of it and
 // updatedAt counts. A worker waiting on an open PR is not stalled (`5e4e3bdb`, FORMATS §7).
-function isStalled(
-  w: { updatedAt: string | null; lastHeartbeat: string | null; pr: { state: string } | null },
-  nowMs: number,
-  stallAfterMs: number,
-): boolean {
-  if (w.pr && (w.pr.state === "open" || w.pr.state === "merged")) return false;
-  const lastMs = msOf(newestTimestamp(w.updatedAt, w.lastHeartbeat));
-  return Number.isFinite(lastMs) && nowMs - lastMs > stallAfterMs;
+function stalledSince(w: WorkerView, nowMs: number, stallAfterMs: number): string | null {
+  if (w.pr && (w.pr.state === "open" || w.pr.state === "merged")) return null;
+  const last = newestTimestamp(w.updatedAt, w.lastHeartbeat);
+  const lastMs = msOf(last);
+  return Number.isFinite(lastMs) && nowMs - lastMs > stallAfterMs ? last : null;
 }

@@ -1,5 +1,6 @@
 import type { AttentionItem, NormalizedEvent } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
+import { getKey, setKey } from "./keyed-map.js";
 import type { LogWave, OrchestratorLogFacts, TimedStatus, WorkerLogFacts } from "./state.js";
 import { newestTimestamp, timestampOrNull } from "./time.js";
 
@@ -126,10 +127,9 @@ function foldWorkerEvent(
 
 function openWorker(draft: StateDraft, orchestrator: string, worker: string, ts: string): WorkerLogFacts {
   const rec = draft.orchestrator(orchestrator, true);
-  const workers = draft.map(rec, "logWorkers");
-  const facts = { ...(workers[worker] ?? emptyWorkerFacts()) };
+  const facts = { ...(getKey(rec.logWorkers, worker) ?? emptyWorkerFacts()) };
   facts.lastTs = newestTimestamp(facts.lastTs, ts);
-  workers[worker] = facts;
+  rec.logWorkers = setKey(rec.logWorkers, worker, facts);
   draft.markWorker(orchestrator, worker);
   return facts;
 }

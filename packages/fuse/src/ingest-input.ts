@@ -1,5 +1,6 @@
 import type { FuseInput, GlobalState, ParseResult, SignalFileRead } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
+import { deleteKey, emptyKeyedMap, forEachKey, getKey, setKey } from "./keyed-map.js";
 import { type OrchestratorRecord, type SignalRecord, type StateFileRecord, workerKeyOf } from "./state.js";
 
 // Store one non-log input in the draft and mark what it can change. Log lines go through
@@ -29,15 +30,15 @@ function reindexSignal(
   const oldKey = prev ? workerKeyOf(prev) : null;
   const newKey = next ? workerKeyOf(next) : null;
   if (oldKey !== newKey) {
-    const files = draft.map(rec, "workerFiles");
     if (prev && oldKey !== null) {
-      const left = (files[oldKey] ?? []).filter((k) => k !== prev.key);
-      if (left.length > 0) files[oldKey] = left;
-      else delete files[oldKey];
+      const left = (getKey(rec.workerFiles, oldKey) ?? []).filter((k) => k !== prev.key);
+      rec.workerFiles =
+        left.length > 0 ? setKey(rec.workerFiles, oldKey, left) : deleteKey(rec.workerFiles, oldKey);
     }
     if (next && newKey !== null) {
-      const list = files[newKey] ?? [];
-      if (!list.includes(next.key)) files[newKey] = [...list, next.key].sort();
+      const list = getKey(rec.workerFiles, newKey) ?? [];
+      if (!list.includes(next.key))
+        rec.workerFiles = setKey(rec.workerFiles, newKey, [...list, next.key].sort());
     }
   }
   if (oldKey !== null) draft.markWorker(rec.id, oldKey);
@@ -46,7 +47,7 @@ function reindexSignal(
 
 function ingestSignal(draft: StateDraft, read: SignalFileRead, nowIso: string): void {
   const rec = draft.orchestrator(read.orchestrator, true);
-  const prev = rec.signals[read.key];
+  const prev = getKey(rec.signals, read.key);
   const next: SignalRecord = read.result.ok
     ? { file: read.file, key: read.key, value: read.result.value, corrupt: null }
     : {
@@ -59,7 +60,7 @@ function ingestSignal(draft: StateDraft, read: SignalFileRead, nowIso: string): 
           since: prev?.corrupt?.since ?? nowIso,
         },
       };
-  draft.map(rec, "signals")[read.key] = next;
+  rec.signals = setKey(rec.signals, read.key, next);
   reindexSignal(draft, rec, prev, next);
 }
 
@@ -90,9 +91,9 @@ export function ingestInput(
       if (!rec) return;
       rec.ref = null;
       rec.local = null;
-      rec.signals = {};
-      rec.workerFiles = {};
-      rec.liveness = {};
+      rec.signals = emptyKeyedMap();
+      rec.workerFiles = emptyKeyedMap();
+      rec.liveness = emptyKeyedMap();
       draft.markAll(rec.id);
       return;
     }
@@ -101,9 +102,9 @@ export function ingestInput(
       return;
     case "signal-removed": {
       const rec = draft.orchestrator(input.orchestrator, false);
-      const prev = rec?.signals[input.key];
+      const prev = rec ? getKey(rec.signals, input.key) : undefined;
       if (!rec || !prev) return;
-      delete draft.map(rec, "signals")[input.key];
+      rec.signals = deleteKey(rec.signals, input.key);
       reindexSignal(draft, rec, prev, undefined);
       return;
     }
@@ -138,17 +139,18 @@ export function ingestInput(
       const key = `${status.repo}#${status.number}`;
       state.prStatuses = { ...state.prStatuses, [key]: status };
       for (const rec of Object.values(state.orchestrators)) {
-        for (const [worker, view] of Object.entries(rec.view?.workers ?? {})) {
+        if (!rec.view) continue;
+        forEachKey(rec.view.workers, (view, worker) => {
           if (view.pr && view.pr.repo === status.repo && view.pr.number === status.number) {
             draft.markWorker(rec.id, worker);
           }
-        }
+        });
       }
       return;
     }
     case "liveness": {
       const rec = draft.orchestrator(input.orchestrator, true);
-      draft.map(rec, "liveness")[input.worker] = input.result;
+      rec.liveness = setKey(rec.liveness, input.worker, input.result);
       draft.markWorker(rec.id, input.worker);
       return;
     }

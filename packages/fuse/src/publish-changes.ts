@@ -3,31 +3,54 @@ import {
   type CorruptMarker,
   isTerminalStatus,
   type NeedsYouItem,
-  type OrchestratorView,
+  type OrchestratorSummary,
   type WorkerView,
 } from "@catalyst/schema";
-import { buildOrchestratorSummary, orchestratorExists } from "./build-orchestrator-view.js";
+import {
+  buildOrchestratorSummary,
+  buildProgress,
+  countProgress,
+  orchestratorExists,
+} from "./build-orchestrator-view.js";
 import { buildWorkerView } from "./build-worker-view.js";
 import { type DeltaDraft, livenessChangeDelta, prUpdateDelta, workerUpdateDelta } from "./delta-draft.js";
-import { compareNeedsYou, deriveNeedsYou } from "./derive-needs-you.js";
+import {
+  attentionTicketsOf,
+  compareNeedsYou,
+  deriveOrchestratorNeeds,
+  deriveWorkerNeeds,
+} from "./derive-needs-you.js";
 import type { StateDraft } from "./draft.js";
 import type { LoggedWaveCompletion } from "./fold-log-event.js";
+import {
+  deleteKey,
+  emptyKeyedMap,
+  forEachKey,
+  getKey,
+  type KeyedMap,
+  keyedMapFrom,
+  keysOf,
+  setKey,
+} from "./keyed-map.js";
 import type { ResolvedOptions } from "./options.js";
 import { buildOrchestratorContext } from "./orchestrator-context.js";
 import { sameValue } from "./same-value.js";
+import type { OrchestratorRecord } from "./state.js";
 
 /** What one publish pass needs besides the draft. */
 export interface PublishContext {
   nowIso: string;
   nowMs: number;
   options: ResolvedOptions;
-  /** Re-evaluate "needs you" for every orchestrator (a tick), not only the dirty ones. */
+  /** Re-evaluate "needs you" for every worker (a tick), not only the dirty ones. */
   everyone: boolean;
   logged: readonly LoggedWaveCompletion[];
 }
 
 const NOT_PLAIN_FIELDS = new Set(["pr", "alive", "sources"]);
 
+// One worker change can be several seed events at once (a merge changes the PR and the status);
+// each carries the same full view, so applying any subset in order gives the same result.
 function workerChangeDeltas(prev: WorkerView, view: WorkerView, ts: string): DeltaDraft[] {
   let other = false;
   for (const key of Object.keys(view) as Array<keyof WorkerView>) {
@@ -49,32 +72,32 @@ function attentionKey(item: AttentionItem): string {
   return JSON.stringify([item.type, item.ticketId ?? null, item.message ?? null, item.since ?? null]);
 }
 
-function sameSummary(a: OrchestratorView, b: OrchestratorView): boolean {
-  for (const key of Object.keys(b) as Array<keyof OrchestratorView>) {
-    if (key !== "workers" && !sameValue(a[key], b[key])) return false;
-  }
-  return true;
-}
-
-function summaryOf(view: OrchestratorView): Omit<OrchestratorView, "workers"> {
-  const { workers: _workers, ...summary } = view;
-  return summary;
-}
-
-function workerKeysToRebuild(
-  draft: StateDraft,
+function attentionRaised(
   id: string,
-  marks: Set<string> | "all",
-  entryWorkers: Record<string, unknown> | undefined,
-): Iterable<string> {
-  if (marks !== "all") return marks;
-  const rec = draft.state.orchestrators[id];
-  const keys = new Set<string>(Object.keys(rec?.workerFiles ?? {}));
-  for (const key of Object.keys(entryWorkers ?? {})) keys.add(key);
-  for (const key of Object.keys(rec?.logWorkers ?? {})) keys.add(key);
-  for (const key of Object.keys(rec?.view?.workers ?? {})) keys.add(key);
-  return keys;
+  before: readonly AttentionItem[],
+  after: OrchestratorSummary,
+  nowIso: string,
+): DeltaDraft[] {
+  const seen = new Set(before.map(attentionKey));
+  const out: DeltaDraft[] = [];
+  for (const item of after.attention) {
+    if (seen.has(attentionKey(item))) continue;
+    out.push({
+      event: "attention-raised",
+      data: {
+        orchestrator: id,
+        worker: typeof item.ticketId === "string" && item.ticketId !== "" ? item.ticketId : null,
+        attentionType: item.type,
+        message: item.message ?? "",
+        ts: typeof item.since === "string" && item.since !== "" ? item.since : nowIso,
+      },
+    });
+  }
+  return out;
 }
+
+/** Which workers' "needs you" rows must be re-derived after the views were published. */
+type NeedsScope = Set<string> | "all";
 
 function publishOrchestrator(
   draft: StateDraft,
@@ -82,61 +105,61 @@ function publishOrchestrator(
   marks: Set<string> | "all",
   ctx: PublishContext,
   out: DeltaDraft[],
-): void {
+): NeedsScope | null {
   const rec = draft.orchestrator(id, true);
   const context = buildOrchestratorContext(draft.state, rec);
   const old = rec.view;
   if (!orchestratorExists(rec, context.entry !== null)) {
     if (old) out.push({ event: "orchestrator-removed", data: { orchestrator: id, ts: ctx.nowIso } });
     draft.remove(id);
-    return;
+    return null;
   }
-  let workers: Record<string, WorkerView> = old?.workers ?? {};
-  let copied = false;
+  let keys: Iterable<string> = marks;
+  if (marks === "all") {
+    const all = new Set<string>(keysOf(rec.workerFiles));
+    for (const key of Object.keys(context.entry?.workers ?? {})) all.add(key);
+    for (const key of keysOf(rec.logWorkers)) all.add(key);
+    if (old) for (const key of keysOf(old.workers)) all.add(key);
+    keys = all;
+  }
+  const before: KeyedMap<WorkerView> = old?.workers ?? emptyKeyedMap();
+  let workers = before;
+  let progress = old?.summary.progress ?? { total: 0, done: 0, failed: 0, active: 0 };
   const workerDeltas: DeltaDraft[] = [];
-  for (const key of workerKeysToRebuild(draft, id, marks, context.entry?.workers)) {
+  for (const key of keys) {
     const view = buildWorkerView(context, key);
-    const prev = old?.workers[key];
+    const prev = getKey(before, key);
     if (view === null && prev === undefined) continue;
     if (view !== null && prev !== undefined && sameValue(prev, view)) continue;
-    if (!copied) {
-      workers = { ...workers };
-      copied = true;
-    }
+    if (prev) progress = countProgress(progress, prev, -1);
     if (view === null) {
-      delete workers[key];
+      workers = deleteKey(workers, key);
       workerDeltas.push({ event: "worker-removed", data: { orchestrator: id, worker: key, ts: ctx.nowIso } });
     } else {
-      workers[key] = view;
+      progress = countProgress(progress, view, 1);
+      workers = setKey(workers, key, view);
       workerDeltas.push(
         ...(prev ? workerChangeDeltas(prev, view, ctx.nowIso) : [workerUpdateDelta(view, ctx.nowIso)]),
       );
     }
   }
-  const next: OrchestratorView = { ...buildOrchestratorSummary(context, workers), workers };
-  const summaryChanged = !old || !sameSummary(old, next);
+  if (marks === "all") progress = buildProgress(workers);
+  const summary = buildOrchestratorSummary(context, progress);
+  const summaryChanged = !old || !sameValue(old.summary, summary);
   if (summaryChanged) {
-    const before = new Set((old?.attention ?? []).map(attentionKey));
-    for (const item of next.attention) {
-      if (before.has(attentionKey(item))) continue;
-      out.push({
-        event: "attention-raised",
-        data: {
-          orchestrator: id,
-          worker: typeof item.ticketId === "string" && item.ticketId !== "" ? item.ticketId : null,
-          attentionType: item.type,
-          message: item.message ?? "",
-          ts: typeof item.since === "string" && item.since !== "" ? item.since : ctx.nowIso,
-        },
-      });
-    }
+    out.push(...attentionRaised(id, old?.summary.attention ?? [], summary, ctx.nowIso));
     out.push({
       event: "orchestrator-update",
-      data: { orchestrator: id, ts: ctx.nowIso, orchestratorState: summaryOf(next) },
+      data: { orchestrator: id, ts: ctx.nowIso, orchestratorState: summary },
     });
   }
   out.push(...workerDeltas);
-  rec.view = copied || summaryChanged ? next : old;
+  if (summaryChanged || workers !== before) {
+    rec.view = { summary: summaryChanged || !old ? summary : old.summary, workers };
+  }
+  const attentionChanged =
+    !old || !sameValue(old.summary.attention, summary.attention) || old.summary.corrupt !== summary.corrupt;
+  return marks === "all" || attentionChanged ? "all" : marks;
 }
 
 function markWaveCompleted(draft: StateDraft, orchestrator: string, wave: number): boolean {
@@ -162,10 +185,10 @@ function publishWaves(
   for (const id of ids) {
     const view = draft.state.orchestrators[id]?.view;
     if (!view) continue;
-    for (const wave of view.waves) {
+    for (const wave of view.summary.waves) {
       if (wave.tickets.length === 0) continue;
       const complete = wave.tickets.every((ticket) => {
-        const worker = view.workers[ticket];
+        const worker = getKey(view.workers, ticket);
         return worker !== undefined && isTerminalStatus(worker.status);
       });
       if (complete && markWaveCompleted(draft, id, wave.wave)) {
@@ -178,23 +201,66 @@ function publishWaves(
   }
 }
 
+function refreshNeeds(
+  draft: StateDraft,
+  rec: OrchestratorRecord,
+  scope: NeedsScope,
+  ctx: PublishContext,
+): boolean {
+  const view = rec.view;
+  if (!view) return false;
+  const tickets = attentionTicketsOf(view.summary);
+  const derive = (worker: WorkerView) =>
+    deriveWorkerNeeds(
+      worker,
+      tickets,
+      getKey(rec.liveness, worker.ticket),
+      ctx.nowMs,
+      ctx.options.stallAfterMs,
+    );
+  let workerNeeds = rec.workerNeeds;
+  if (scope === "all") {
+    const entries: Array<[string, NeedsYouItem[]]> = [];
+    forEachKey(view.workers, (worker, key) => {
+      const items = derive(worker);
+      if (items.length > 0) entries.push([key, items]);
+    });
+    workerNeeds = keyedMapFrom(entries);
+  } else {
+    for (const key of scope) {
+      const worker = getKey(view.workers, key);
+      const items = worker ? derive(worker) : [];
+      const prev = getKey(workerNeeds, key);
+      if (items.length === 0) workerNeeds = deleteKey(workerNeeds, key);
+      else if (!prev || !sameValue(prev, items)) workerNeeds = setKey(workerNeeds, key, items);
+    }
+  }
+  const total = deriveOrchestratorNeeds(view.summary);
+  forEachKey(workerNeeds, (items) => {
+    total.push(...items);
+  });
+  if (sameValue(total, rec.needsYou)) return false;
+  const writable = draft.orchestrator(rec.id, true);
+  writable.workerNeeds = workerNeeds;
+  writable.needsYou = total;
+  return true;
+}
+
 function publishNeedsYou(
   draft: StateDraft,
-  ids: readonly string[],
+  scopes: ReadonlyMap<string, NeedsScope>,
   removed: boolean,
   ctx: PublishContext,
   out: DeltaDraft[],
 ): void {
   const { state } = draft;
   let changed = removed;
-  const targets = ctx.everyone ? Object.keys(state.orchestrators) : ids;
-  for (const id of targets) {
-    const current = state.orchestrators[id];
-    if (!current?.view) continue;
-    const items = deriveNeedsYou(current, current.view, ctx.nowMs, ctx.options.stallAfterMs);
-    if (sameValue(items, current.needsYou)) continue;
-    draft.orchestrator(id, true).needsYou = items;
-    changed = true;
+  const targets: Array<[string, NeedsScope]> = ctx.everyone
+    ? Object.keys(state.orchestrators).map((id) => [id, "all"])
+    : [...scopes];
+  for (const [id, scope] of targets) {
+    const rec = state.orchestrators[id];
+    if (rec && refreshNeeds(draft, rec, scope, ctx)) changed = true;
   }
   let needsYou: NeedsYouItem[] = state.needsYou;
   if (changed) {
@@ -218,13 +284,14 @@ function publishNeedsYou(
 /** Recompute every view the draft marked dirty and append the deltas that describe the change. */
 export function publishChanges(draft: StateDraft, ctx: PublishContext, out: DeltaDraft[]): void {
   const ids = [...draft.dirty.keys()].sort();
+  const scopes = new Map<string, NeedsScope>();
   let removed = false;
   for (const id of ids) {
-    const marks = draft.dirty.get(id) ?? "all";
     const had = Boolean(draft.state.orchestrators[id]?.view);
-    publishOrchestrator(draft, id, marks, ctx, out);
-    if (had && !draft.state.orchestrators[id]) removed = true;
+    const scope = publishOrchestrator(draft, id, draft.dirty.get(id) ?? "all", ctx, out);
+    if (scope === null) removed ||= had;
+    else scopes.set(id, scope);
   }
   publishWaves(draft, ids, ctx, out);
-  publishNeedsYou(draft, ids, removed, ctx, out);
+  publishNeedsYou(draft, scopes, removed, ctx, out);
 }

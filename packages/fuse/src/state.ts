@@ -6,13 +6,16 @@ import type {
   LocalState,
   NeedsYouItem,
   OrchestratorRef,
-  OrchestratorView,
+  OrchestratorSummary,
   PrStatus,
   WorkerSignal,
+  WorkerView,
 } from "@catalyst/schema";
+import { emptyKeyedMap, type KeyedMap } from "./keyed-map.js";
 
 // Everything fuse remembers, as plain data (no Maps, no classes), so a state can be inspected,
-// cloned with structuredClone or written to disk by a caller. Raw inputs are kept beside the
+// cloned with structuredClone or written to disk by a caller. Per-worker maps are KeyedMaps, so a
+// change copies a small bucket rather than every worker. Raw inputs are kept beside the
 // views last published from them; deltas are the difference between old and new views.
 
 /** The last read of one signal file. `value` is the last good parse, kept when a later read fails. */
@@ -70,19 +73,28 @@ export interface OrchestratorLogFacts {
   attention: AttentionItem[];
 }
 
+/** An orchestrator view as last published: its own fields and its workers. */
+export interface PublishedOrchestrator {
+  summary: OrchestratorSummary;
+  workers: KeyedMap<WorkerView>;
+}
+
 /** Everything known about one orchestrator, plus its last published view. */
 export interface OrchestratorRecord {
   id: string;
   ref: OrchestratorRef | null;
   local: StateFileRecord<LocalState> | null;
-  signals: Record<string, SignalRecord>;
+  /** Signal file key → its last read. */
+  signals: KeyedMap<SignalRecord>;
   /** Worker key → signal file keys that resolve to it (sorted). */
-  workerFiles: Record<string, string[]>;
+  workerFiles: KeyedMap<string[]>;
   log: OrchestratorLogFacts | null;
-  logWorkers: Record<string, WorkerLogFacts>;
-  liveness: Record<string, LivenessResult>;
+  logWorkers: KeyedMap<WorkerLogFacts>;
+  liveness: KeyedMap<LivenessResult>;
   /** The view last published as deltas; null before the orchestrator first appeared. */
-  view: OrchestratorView | null;
+  view: PublishedOrchestrator | null;
+  /** Worker key → its "needs you" rows (only workers that have some). */
+  workerNeeds: KeyedMap<NeedsYouItem[]>;
   /** This orchestrator's share of the published "needs you" list. */
   needsYou: NeedsYouItem[];
 }
@@ -119,12 +131,13 @@ export function createOrchestratorRecord(id: string): OrchestratorRecord {
     id,
     ref: null,
     local: null,
-    signals: {},
-    workerFiles: {},
+    signals: emptyKeyedMap(),
+    workerFiles: emptyKeyedMap(),
     log: null,
-    logWorkers: {},
-    liveness: {},
+    logWorkers: emptyKeyedMap(),
+    liveness: emptyKeyedMap(),
     view: null,
+    workerNeeds: emptyKeyedMap(),
     needsYou: [],
   };
 }

@@ -1,4 +1,5 @@
 import type { OrchestratorView, Snapshot } from "@catalyst/schema";
+import { toRecord } from "./keyed-map.js";
 import type { FuseOptions } from "./options.js";
 import type { FuseState } from "./state.js";
 import { isoOf } from "./time.js";
@@ -17,7 +18,7 @@ export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions):
   const orchestrators: OrchestratorView[] = [];
   for (const id of Object.keys(state.orchestrators).sort(compareIds)) {
     const view = state.orchestrators[id]?.view;
-    if (view) orchestrators.push(view);
+    if (view) orchestrators.push({ ...view.summary, workers: toRecord(view.workers) });
   }
   return {
     generatedAt: isoOf(now),
