@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 
 // Test helper: a real HTTP server on an ephemeral 127.0.0.1 port that answers our GraphQL PR query
 // the way api.github.com does (aliases, partial NOT_FOUND errors, rate-limit headers) and can inject
@@ -122,13 +122,14 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
   const reset = () => Math.floor(Date.now() / 1000) + 3600;
   const app = new Hono();
 
-  app.post("/graphql", async (c) => {
+  // api.github.com serves GraphQL at /graphql; GitHub Enterprise Server at /api/graphql.
+  const answer = async (c: Context) => {
     const body = (await c.req.json().catch(() => ({}))) as { query?: string };
     const plan = parseQuery(body.query ?? "");
     const fault = faults.shift() ?? null;
     requests.push({
       method: "POST",
-      path: "/graphql",
+      path: new URL(c.req.url).pathname,
       authorization: c.req.header("authorization") ?? null,
       prs: plan.flatMap((r) => r.prs.map((p) => `${r.repo}#${p.number}`)),
       fault: fault?.kind ?? null,
@@ -195,7 +196,9 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
       data[repo.repoAlias] = block;
     }
     return c.json(errors.length > 0 ? { data, errors } : { data }, 200, rateHeaders(remaining, reset()));
-  });
+  };
+  app.post("/graphql", answer);
+  app.post("/api/graphql", answer);
 
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () =>

@@ -124,7 +124,7 @@ describe("polling", () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toHaveLength(3);
     expect(p.health()).toMatchObject({ enabled: true, reason: null, lastSuccessAt: now.toISOString() });
-    expect(github.requests[0]?.authorization).toBe(`token ${TOKEN}`);
+    expect(github.requests[0]).toMatchObject({ path: "/graphql", authorization: `token ${TOKEN}` });
   });
 
   it("stops polling merged PRs, and notifies only changes", async () => {
@@ -160,6 +160,14 @@ describe("polling", () => {
     const statuses = await p.pollNow();
     expect(byNumber(statuses, 99)).toMatchObject({ state: "unknown", ciStatus: "unknown", stale: false });
     expect(byNumber(statuses, 7)).toMatchObject({ state: "open", ciStatus: "passing" });
+  });
+
+  it("finds GraphQL at /api/graphql on GitHub Enterprise Server", async () => {
+    const p = poller({ baseUrl: `${github.url}/api/v3` });
+    p.track([{ repo: "acme/api", number: 7 }]);
+    const [status] = await p.pollNow();
+    expect(status).toMatchObject({ state: "open", ciStatus: "passing" });
+    expect(github.requests.map((r) => r.path)).toEqual(["/api/graphql"]);
   });
 
   it("forgets PRs that are no longer tracked", async () => {

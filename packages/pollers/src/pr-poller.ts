@@ -156,10 +156,15 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
     return false;
   };
 
+  const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "");
+  // GitHub Enterprise Server serves REST under /api/v3 and GraphQL at /api/graphql.
+  const graphqlUrl = /\/api\/v3$/.test(baseUrl)
+    ? baseUrl.replace(/\/api\/v3$/, "/api/graphql")
+    : `${baseUrl}/graphql`;
   const octokit = token
     ? new Octokit({
         auth: token,
-        baseUrl: options.baseUrl ?? "https://api.github.com",
+        baseUrl,
         log: silentLog,
         request: {
           fetch: createTimedFetch({
@@ -209,7 +214,7 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
   const queryBatch = async (refs: readonly PrRef[], changed: PrStatus[]): Promise<void> => {
     if (!octokit) return;
     const plan = buildPrQuery(refs);
-    const response = await octokit.request("POST /graphql", { query: plan.query });
+    const response = await octokit.request({ method: "POST", url: graphqlUrl, query: plan.query });
     const body = (response.data ?? {}) as {
       data?: Record<string, unknown> | null;
       errors?: Array<{ message?: string; type?: string }>;
