@@ -11,6 +11,9 @@ export default defineConfig({
   clean: false,
   sourcemap: true,
   publicDir: "src/dashboard/static",
+  // The browser has no node_modules: bundle the workspace libraries (only type imports and fuse's
+  // pure applyDelta are used, so zod stays out of the bundle).
+  noExternal: [/^@catalyst\//],
   esbuildOptions(options) {
     options.conditions = ["@catalyst/source", "browser", "import"];
   },

@@ -189,3 +189,25 @@ export async function waitForCount(page: Page, selector: string, count: number, 
     },
   );
 }
+
+/** Waits until `selector` matches at least `count` elements. */
+export async function waitForAtLeast(page: Page, selector: string, count: number, timeoutMs = 10_000) {
+  await page.waitForFunction(
+    ([sel, n]) => document.querySelectorAll(sel).length >= n,
+    [selector, count] as const,
+    {
+      timeout: timeoutMs,
+    },
+  );
+}
+
+/** Waits until the header shows that frame `id` has been applied. */
+export async function waitForLastId(page: Page, id: number, timeoutMs = 10_000) {
+  await page.waitForFunction(
+    (want) => document.querySelector("#snapshot-time")?.textContent?.endsWith(want),
+    `#${id}`,
+    {
+      timeout: timeoutMs,
+    },
+  );
+}

@@ -1,6 +1,7 @@
 // The dashboard's DOM-free modules, tested in Node with plain objects and fixed times.
+
+import { applyDelta } from "@catalyst/fuse";
 import { describe, expect, it } from "vitest";
-import { applyDelta } from "./client/apply-delta.js";
 import { describeDelta } from "./client/event-feed.js";
 import { formatFilters, matchesWorker, parseFilters } from "./client/filters.js";
 import { compareNatural, formatAge, formatTokens, formatUsd, ticketProject } from "./client/format.js";
@@ -103,7 +104,7 @@ describe("connection policy", () => {
   });
 });
 
-describe("applyDelta stand-in and the event stream lines", () => {
+describe("applyDelta (from @catalyst/fuse) as the dashboard relies on it, and the event stream lines", () => {
   it("patches workers, orchestrators and the needs-you list without mutating the input", () => {
     const snap = fleetSnapshot();
     const frozen = JSON.stringify(snap);
@@ -134,6 +135,17 @@ describe("applyDelta stand-in and the event stream lines", () => {
     const e = applyDelta(d, { id: 15, event: "orchestrator-removed", data: { orchestrator: WEB, ts: T0 } });
     expect(e.orchestrators.map((o) => o.id)).toEqual([API]);
     expect(JSON.stringify(snap)).toBe(frozen);
+  });
+
+  it("keeps unchanged orchestrators and workers as the same objects (the fleet view reuses their DOM)", () => {
+    const snap = fleetSnapshot();
+    const next = applyDelta(
+      snap,
+      workerUpdate(11, workerView(WEB, "WEB-7", { status: "shipping", phase: 5 })),
+    );
+    expect(next.orchestrators[0]).toBe(snap.orchestrators[0]);
+    expect(next.orchestrators[1]).not.toBe(snap.orchestrators[1]);
+    expect(next.orchestrators[1]!.workers["WEB-8"]).toBe(snap.orchestrators[1]!.workers["WEB-8"]);
   });
 
   it("describes what changed compared with the state before", () => {

@@ -7,7 +7,7 @@ import { createStore } from "./store.js";
 import { startTicker, tickAges } from "./ticker.js";
 import { renderEvents } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
-import { countVisible, HIGHLIGHT_MS, renderFleet } from "./view-fleet.js";
+import { countVisible, createFleetView, HIGHLIGHT_MS } from "./view-fleet.js";
 import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
 import { renderNeedsYou } from "./view-needs-you.js";
 
@@ -37,15 +37,18 @@ function startDashboard(): void {
     scheduleRender();
   };
   const filterBar = createFilterBar(page.filterBar, setFilters);
+  const fleetView = createFleetView(page.fleet);
+  const renderStats = { renders: 0, totalMs: 0, maxMs: 0 };
 
   const render = () => {
+    const started = performance.now();
     const state = store.getState();
     const now = Date.now();
     renderSummary(page.summary, state.snapshot);
     renderSnapshotTime(page.snapshotTime, state.snapshot, state.lastId);
     renderNeedsYou(page.needsYou, state.snapshot, filters, now);
     filterBar.update(state.snapshot, filters, countVisible(state.snapshot, filters));
-    renderFleet(page.fleet, {
+    fleetView.render({
       snapshot: state.snapshot,
       filters,
       changedAt: state.changedAt,
@@ -62,6 +65,12 @@ function startDashboard(): void {
       },
     });
     document.body.dataset.ready = state.snapshot ? "true" : "false";
+    // Render cost, read by the render bench (and handy in devtools).
+    const ms = performance.now() - started;
+    renderStats.renders += 1;
+    renderStats.totalMs += ms;
+    renderStats.maxMs = Math.max(renderStats.maxMs, ms);
+    document.body.dataset.renderStats = JSON.stringify(renderStats);
   };
 
   // Bursts of deltas (a wave of signal writes) become one render per animation frame.

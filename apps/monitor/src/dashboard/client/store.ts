@@ -1,7 +1,8 @@
 // The dashboard's state: the current snapshot (patched by each delta with applyDelta), the
 // live event stream lines, and when each worker last changed (for the row highlight).
+
+import { applyDelta } from "@catalyst/fuse";
 import type { Delta, Snapshot } from "@catalyst/schema";
-import { applyDelta } from "./apply-delta.js";
 import { describeDelta, type FeedEntry } from "./event-feed.js";
 
 /** Everything the views render. Treat as read-only. */

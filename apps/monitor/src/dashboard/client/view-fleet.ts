@@ -280,6 +280,19 @@ function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: FleetView
   return row;
 }
 
+/** Row nodes by worker object: a worker that did not change keeps its row (see createFleetView). */
+type RowCache = WeakMap<WorkerView, HTMLElement>;
+
+function rowFor(orch: OrchestratorView, w: WorkerView, input: FleetViewInput, rows: RowCache): HTMLElement {
+  const cached = rows.get(w);
+  const changed = input.changedAt.get(workerKey(orch.id, w.ticket));
+  // A row still highlighting is rebuilt, so its animation delay matches the time now.
+  if (cached && (changed === undefined || input.now - changed >= HIGHLIGHT_MS)) return cached;
+  const row = renderWorkerRow(orch, w, input);
+  rows.set(w, row);
+  return row;
+}
+
 function sortWorkers(workers: WorkerView[]): WorkerView[] {
   return [...workers].sort((a, b) => (a.wave ?? 1e9) - (b.wave ?? 1e9) || compareNatural(a.ticket, b.ticket));
 }
@@ -288,13 +301,14 @@ function renderWorkerTable(
   orch: OrchestratorView,
   workers: WorkerView[],
   input: FleetViewInput,
+  rows: RowCache,
 ): HTMLElement {
   const head = ["Wave", "Ticket", "Status", "Phase", "PR · CI", "Process", "Cost", "Updated"];
   return el(
     "table",
     { class: "workers" },
     el("thead", null, el("tr", null, ...head.map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", null, ...sortWorkers(workers).map((w) => renderWorkerRow(orch, w, input))),
+    el("tbody", null, ...sortWorkers(workers).map((w) => rowFor(orch, w, input, rows))),
   );
 }
 
@@ -302,6 +316,7 @@ function renderOrchestrator(
   orch: OrchestratorView,
   visible: WorkerView[],
   input: FleetViewInput,
+  rows: RowCache,
 ): HTMLElement {
   const all = Object.values(orch.workers);
   const meta = [
@@ -336,7 +351,7 @@ function renderOrchestrator(
     ),
     renderWaveStrip(orch),
     visible.length > 0
-      ? renderWorkerTable(orch, visible, input)
+      ? renderWorkerTable(orch, visible, input, rows)
       : el("p", { class: "empty" }, all.length === 0 ? "No workers yet." : "No workers match the filters."),
     visible.length < all.length && visible.length > 0
       ? el("p", { class: "hidden-note" }, `${all.length - visible.length} workers hidden by filters`)
@@ -357,37 +372,83 @@ export function countVisible(snapshot: Snapshot | null, filters: Filters): { sho
   return { shown, total };
 }
 
-/** Renders every orchestrator that passes the filters, with its visible workers. */
-export function renderFleet(container: HTMLElement, input: FleetViewInput): void {
-  const { snapshot, filters } = input;
-  if (!snapshot) {
-    container.replaceChildren(el("p", { class: "empty big" }, "Waiting for the first snapshot…"));
-    return;
-  }
-  if (snapshot.orchestrators.length === 0) {
-    container.replaceChildren(
-      el(
-        "p",
-        { class: "empty big" },
-        "No orchestrators found. The monitor is watching the catalyst dir and will show them as they appear.",
-      ),
-    );
-    return;
-  }
-  const workerFilter = filters.status.length > 0 || filters.project.length > 0;
-  const sections: HTMLElement[] = [];
-  const orchestrators = [...snapshot.orchestrators].sort((a, b) => compareNatural(a.id, b.id));
-  for (const orch of orchestrators) {
-    if (!matchesOrchestrator(orch, filters)) continue;
-    const visible = Object.values(orch.workers).filter((w) => matchesWorker(w, orch, filters));
-    if (workerFilter && visible.length === 0) continue;
-    sections.push(renderOrchestrator(orch, visible, input));
-  }
-  if (sections.length === 0 && hasFilters(filters)) {
-    const clear = el("button", { type: "button", class: "btn" }, "clear filters");
-    clear.addEventListener("click", input.onClearFilters);
-    container.replaceChildren(el("div", { class: "empty big" }, "Nothing matches the filters. ", clear));
-    return;
-  }
-  container.replaceChildren(...sections);
+/** The fleet view: renders into one container and reuses the sections of unchanged orchestrators. */
+export interface FleetView {
+  render(input: FleetViewInput): void;
+}
+
+/** Puts exactly `nodes`, in order, into `container`, leaving nodes already in place untouched. */
+function reconcileChildren(container: HTMLElement, nodes: readonly HTMLElement[]): void {
+  nodes.forEach((node, i) => {
+    const at = container.children[i];
+    if (at !== node) container.insertBefore(node, at ?? null);
+  });
+  while (container.children.length > nodes.length) container.lastElementChild!.remove();
+}
+
+/**
+ * Creates the fleet view. applyDelta keeps unchanged orchestrators as the same objects, so a
+ * section is rebuilt only when its orchestrator object or the filters change: a delta for one
+ * worker in a 100×20 fleet rebuilds one card, not 2,000 rows. Ages tick by themselves (ticker.ts).
+ */
+export function createFleetView(container: HTMLElement): FleetView {
+  let cache = new WeakMap<OrchestratorView, { filterKey: string; node: HTMLElement }>();
+  const rows: RowCache = new WeakMap();
+  let lastFilterKey = "";
+
+  const showMessage = (node: HTMLElement) => {
+    cache = new WeakMap();
+    container.replaceChildren(node);
+  };
+
+  return {
+    render(input) {
+      const { snapshot, filters } = input;
+      if (!snapshot) {
+        showMessage(el("p", { class: "empty big" }, "Waiting for the first snapshot…"));
+        return;
+      }
+      if (snapshot.orchestrators.length === 0) {
+        showMessage(
+          el(
+            "p",
+            { class: "empty big" },
+            "No orchestrators found. The monitor is watching the catalyst dir and will show them as they appear.",
+          ),
+        );
+        return;
+      }
+      const filterKey = JSON.stringify(filters);
+      if (filterKey !== lastFilterKey) {
+        cache = new WeakMap();
+        lastFilterKey = filterKey;
+      }
+      const workerFilter = filters.status.length > 0 || filters.project.length > 0;
+      const sections: HTMLElement[] = [];
+      const orchestrators = [...snapshot.orchestrators].sort((a, b) => compareNatural(a.id, b.id));
+      for (const orch of orchestrators) {
+        if (!matchesOrchestrator(orch, filters)) continue;
+        const cached = cache.get(orch);
+        if (cached && cached.filterKey === filterKey) {
+          sections.push(cached.node);
+          continue;
+        }
+        const visible = Object.values(orch.workers).filter((w) => matchesWorker(w, orch, filters));
+        if (workerFilter && visible.length === 0) continue;
+        const node = renderOrchestrator(orch, visible, input, rows);
+        cache.set(orch, { filterKey, node });
+        sections.push(node);
+      }
+      if (sections.length === 0 && hasFilters(filters)) {
+        const clear = el("button", { type: "button", class: "btn" }, "clear filters");
+        clear.addEventListener("click", input.onClearFilters);
+        showMessage(el("div", { class: "empty big" }, "Nothing matches the filters. ", clear));
+        return;
+      }
+      // A message (empty state) is not a section: clear it before placing sections.
+      if (container.firstElementChild && !container.firstElementChild.matches("section.orch"))
+        container.replaceChildren();
+      reconcileChildren(container, sections);
+    },
+  };
 }
