@@ -74,7 +74,7 @@ describe("the demo fleet through sources, fuse and the liveness check", () => {
       expect(reasons).toContain(`failed:${failed.ticket}`);
       expect(reasons).toContain(`attention:${failed.ticket}`);
       expect(reasons).toContain(`attention:${stalled.worker}`);
-      // The revive comes three ticks after the stall line. If the scan still read the crashed
+      // The revive comes six ticks after the stall line. If the scan still read the crashed
       // pid (no reviveCount yet), the liveness check must have found it dead.
       const crashedSignal = scanned.find((c) => c.kind === "signal" && c.key === stalled.worker);
       const value =

@@ -114,7 +114,10 @@ export function createGlobalStateWriter(options: GlobalStateWriterOptions): Glob
       state.lastUpdated = stamp;
       await writeJsonAtomic(file, state);
     } finally {
-      await rmdir(lockDir);
+      // A vanished lock (the dir was removed under us) is already released.
+      await rmdir(lockDir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      });
     }
   }
 

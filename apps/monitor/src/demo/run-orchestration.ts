@@ -38,7 +38,8 @@ const PHASE_OF: Readonly<Record<string, number>> = {
 const ADVANCE_CHANCE = 0.45;
 const MAX_TICKS_IN_STATUS = 4;
 const STALL_ATTENTION_AFTER_TICKS = 2;
-const REVIVE_AFTER_TICKS = 5;
+// Long enough at the default pace (12 s) for a 5 s liveness poll to see the dead pid.
+const REVIVE_AFTER_TICKS = 8;
 const HEARTBEAT_EVERY_TICKS = 5;
 
 /** What an orchestration run needs from the fleet around it. */
