@@ -57,7 +57,7 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
  * inode changed was replaced: the old one is drained through the still-open handle, then
  * `log-reset` and the new one is read from 0. A missing file is `log-reset` with `deleted`.
  * Emits one `log-lines` change per chunk read (plus `log-skipped` for bad lines in it).
- * stop() then start() resumes where it stopped.
+ * stop() reads what was written up to that moment; stop() then start() resumes where it stopped.
  */
 export function createLogTailer(options: LogTailerOptions): LogTailer {
   const dir = options.catalystDir;
@@ -272,8 +272,9 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
 
   async function finish(tf: TailedFile, reason: "replaced" | "deleted" | "truncated"): Promise<void> {
     if (tf.handle && reason !== "truncated") {
-      // The old inode is still readable through our handle: deliver what was appended before it went.
-      await readNew(tf);
+      // The old inode is still readable through our handle: deliver what was appended before it went,
+      // after checking it was not truncated and rewritten first.
+      await catchUp(tf);
       const partial = tf.splitter.takePartial();
       if (partial) emit(toChanges(tf.path, [{ kind: "line", offset: partial.offset, text: partial.text }]));
     }
@@ -315,11 +316,14 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
       tf = opened;
       files.set(path, tf);
     }
+    await catchUp(tf);
+  }
+
+  /** Read what is new in an open file, starting again at 0 if it was truncated or rewritten. */
+  async function catchUp(tf: TailedFile): Promise<void> {
     const size = (await tf.handle!.stat()).size;
-    if (size < tf.splitter.position() || !(await unchanged(tf))) {
-      await resetTruncated(tf);
-    }
-    if (!(await readNew(tf))) await resetTruncated(tf);
+    if (size < tf.splitter.position() || !(await unchanged(tf))) await resetTruncated(tf);
+    else if (!(await readNew(tf))) await resetTruncated(tf);
   }
 
   async function resetTruncated(tf: TailedFile): Promise<void> {
@@ -345,10 +349,12 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
     },
     async stop() {
       if (!running) return;
-      running = false;
       if (timer) clearInterval(timer);
       timer = null;
+      // One last pass, so what was written (or rotated away) before stop() is delivered, not lost.
+      schedule(null);
       await draining;
+      running = false;
       rootWatch?.close();
       eventsWatch?.close();
       rootWatch = null;

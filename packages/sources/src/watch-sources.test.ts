@@ -1,0 +1,161 @@
+import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SourceChange } from "@catalyst/schema";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSourceWatcher, type SourceWatcher, scanCatalystDir } from "./index.js";
+import { makeTree, removeTree, signalText, v1Line, waitFor } from "./test-tree.test-helper.js";
+
+let root = "";
+let watcher: SourceWatcher | null = null;
+afterEach(async () => {
+  await watcher?.stop();
+  watcher = null;
+  await removeTree(root);
+});
+
+/** Write like every signal writer does: `<T>.json.tmp`, then rename (FORMATS §1.5). */
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+async function startWatcher(options: { logFrom?: "end" | "start"; backend?: "fs" | "chokidar" } = {}) {
+  const batches: SourceChange[][] = [];
+  watcher = createSourceWatcher({ catalystDir: root, waitIntervalMs: 20, ...options });
+  watcher.subscribe((b) => batches.push(b));
+  await watcher.start();
+  const all = () => batches.flat();
+  const lastSignal = (file: string) => {
+    const hits = all().filter((c) => c.kind === "signal" && c.file === file);
+    const last = hits.at(-1);
+    return last?.kind === "signal" && last.result.ok ? last.result.value : null;
+  };
+  return { batches, all, lastSignal };
+}
+
+describe("createSourceWatcher", () => {
+  it("emits the initial scan as one batch, equal to scanCatalystDir", async () => {
+    root = await makeTree({
+      "state.json": JSON.stringify({ orchestrators: {} }),
+      "runs/orch-a/state.json": JSON.stringify({ currentWave: 1 }),
+      "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
+      "wt/ctl/orch-b/workers/CTL-2.json": signalText("CTL-2"),
+    });
+    const w = await startWatcher();
+    expect(w.batches).toHaveLength(1);
+    const sortKey = (c: SourceChange) => JSON.stringify(c);
+    expect(w.batches[0]!.map(sortKey).sort()).toEqual((await scanCatalystDir(root)).map(sortKey).sort());
+    expect(watcher!.health()).toMatchObject({ enabled: true, reason: null });
+    expect(watcher!.health().lastSuccessAt).not.toBeNull();
+  });
+
+  it("re-reads a signal file on tmp+rename, ignores the .tmp write, and reports removal", async () => {
+    root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1", "researching", 1) });
+    const file = join(root, "runs/orch-a/workers/CTL-1.json");
+    const w = await startWatcher();
+    writeAtomic(file, signalText("CTL-1", "planning", 2));
+    await waitFor(() => w.lastSignal(file)?.status === "planning", 5_000, "planning");
+    expect(w.all().some((c) => "file" in c && String(c.file).endsWith(".tmp"))).toBe(false);
+    rmSync(file);
+    await waitFor(() => w.all().some((c) => c.kind === "signal-removed"), 5_000, "removal");
+    expect(w.all().find((c) => c.kind === "signal-removed")).toEqual({
+      kind: "signal-removed",
+      orchestrator: "orch-a",
+      key: "CTL-1",
+      file,
+    });
+  });
+
+  it("reports a torn in-place write as a failed result, then the repaired content", async () => {
+    root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1") });
+    const file = join(root, "runs/orch-a/workers/CTL-1.json");
+    const w = await startWatcher();
+    writeFileSync(file, '{"ticket":"CTL-1","sta');
+    await waitFor(() => w.all().some((c) => c.kind === "signal" && !c.result.ok), 5_000, "torn read");
+    writeFileSync(file, signalText("CTL-1", "validating", 4));
+    await waitFor(() => w.lastSignal(file)?.status === "validating", 5_000, "repaired");
+  });
+
+  it("sees orchestrators appear and disappear under runs/ and wt/, and state files change", async () => {
+    root = await makeTree({ "runs/": "", "wt/ctl/": "" });
+    const w = await startWatcher();
+    mkdirSync(join(root, "runs/orch-new/workers"), { recursive: true });
+    writeAtomic(join(root, "runs/orch-new/workers/CTL-9.json"), signalText("CTL-9"));
+    await waitFor(
+      () => w.lastSignal(join(root, "runs/orch-new/workers/CTL-9.json")) !== null,
+      5_000,
+      "new orch",
+    );
+    expect(w.all().find((c) => c.kind === "orchestrator-added")).toMatchObject({
+      orchestrator: { id: "orch-new", source: "runs", workspace: "default" },
+    });
+    mkdirSync(join(root, "wt/ctl/orch-nested/workers"), { recursive: true });
+    await waitFor(
+      () => w.all().some((c) => c.kind === "orchestrator-added" && c.orchestrator.id === "orch-nested"),
+      5_000,
+      "nested orch",
+    );
+    writeAtomic(join(root, "runs/orch-new/state.json"), JSON.stringify({ currentWave: 2 }));
+    writeAtomic(join(root, "state.json"), JSON.stringify({ orchestrators: {} }));
+    await waitFor(
+      () => w.all().some((c) => c.kind === "local-state") && w.all().some((c) => c.kind === "global-state"),
+      5_000,
+      "state files",
+    );
+    rmSync(join(root, "runs/orch-new"), { recursive: true });
+    await waitFor(
+      () => w.all().some((c) => c.kind === "orchestrator-removed" && c.id === "orch-new"),
+      5_000,
+      "removal",
+    );
+  });
+
+  it("waits for a missing catalyst dir, then scans it", async () => {
+    const parent = await makeTree({});
+    root = join(parent, "catalyst");
+    const w = await startWatcher();
+    expect(watcher!.health().reason).toContain("waiting");
+    mkdirSync(join(root, "runs/orch-a/workers"), { recursive: true });
+    writeFileSync(join(root, "runs/orch-a/workers/CTL-1.json"), signalText("CTL-1"));
+    await waitFor(() => w.all().some((c) => c.kind === "signal"), 5_000, "scan after appearing");
+    await watcher!.stop();
+    watcher = null;
+    root = parent;
+  });
+
+  it("forwards log lines from the tail", async () => {
+    root = await makeTree({ "events/2026-04.jsonl": `${v1Line("2026-04-14T18:00:00Z")}\n` });
+    const w = await startWatcher({ logFrom: "start" });
+    appendFileSync(join(root, "events/2026-04.jsonl"), `${v1Line("2026-04-14T18:00:01Z")}\n`);
+    const lines = () => w.all().flatMap((c) => (c.kind === "log-lines" ? c.records : []));
+    await waitFor(() => lines().length === 2, 5_000, "two log lines");
+    // The initial scan batch comes first, before any log line.
+    expect(w.batches[0]!.some((c) => c.kind === "log-lines")).toBe(false);
+  });
+
+  for (const backend of ["fs", "chokidar"] as const) {
+    it(`delivers the final content of every file after a burst of tmp+rename writes (${backend})`, async () => {
+      const tree: Record<string, string> = {};
+      for (let o = 0; o < 5; o++) {
+        for (let k = 0; k < 20; k++)
+          tree[`runs/orch-${o}/workers/CTL-${k}.json`] = signalText(`CTL-${k}`, "dispatched", 0);
+      }
+      root = await makeTree(tree);
+      const w = await startWatcher({ backend });
+      const finals = new Map<string, number>();
+      for (let i = 0; i < 1000; i++) {
+        const o = i % 5;
+        const k = (i * 7) % 20;
+        const file = join(root, `runs/orch-${o}/workers/CTL-${k}.json`);
+        writeAtomic(file, signalText(`CTL-${k}`, "implementing", 3, { seq: i }));
+        finals.set(file, i);
+      }
+      await waitFor(
+        () =>
+          [...finals].every(([file, seq]) => (w.lastSignal(file) as { seq?: number } | null)?.seq === seq),
+        10_000,
+        "final content of every file",
+      );
+    });
+  }
+});
