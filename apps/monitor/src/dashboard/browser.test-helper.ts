@@ -2,7 +2,7 @@
 // Chromium through playwright-core, screenshots, and waiting on page state (never sleeping).
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,9 +70,49 @@ export async function buildDashboardBundle(): Promise<string> {
   return outDir;
 }
 
-/** Builds the whole app (dist/bin.js and dist/public), as `pnpm --filter catalyst-monitor build` does. */
-export async function buildMonitorApp(): Promise<void> {
-  await run("pnpm", ["run", "build"], { cwd: MONITOR_DIR, maxBuffer: 16 * 1024 * 1024 });
+// Serialises `pnpm run build` of the monitor between test files and processes: tsup's `clean`
+// empties dist/ first, so two builds at once (or a build during another file's run) break each other.
+const BUILD_LOCK = join(tmpdir(), "catalyst-monitor-build.lock.d");
+
+async function withBuildLock<T>(work: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await mkdir(BUILD_LOCK);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      // A lock left by a killed run is taken over after the longest a build can take.
+      const info = await stat(BUILD_LOCK).catch(() => null);
+      if (info && Date.now() - info.mtimeMs > timeoutMs)
+        await rm(BUILD_LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${BUILD_LOCK}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(BUILD_LOCK, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds the app as `pnpm --filter catalyst-monitor build` does, then copies `dist/bin.js` (one
+ * bundle; only its npm dependencies stay external) into a private dir with its own `public/`, so a later build by
+ * another test cannot pull files from under the running monitor. Returns that dir.
+ */
+export async function buildMonitorApp(): Promise<string> {
+  // Inside apps/monitor (under the gitignored test-artifacts/) so the bin still finds hono and
+  // @hono/node-server in apps/monitor/node_modules.
+  await mkdir(ARTIFACTS_DIR, { recursive: true });
+  const outDir = await mkdtemp(join(ARTIFACTS_DIR, "app-"));
+  await withBuildLock(async () => {
+    await run("pnpm", ["run", "build"], { cwd: MONITOR_DIR, maxBuffer: 16 * 1024 * 1024 });
+    await copyFile(join(MONITOR_DIR, "dist", "bin.js"), join(outDir, "bin.js"));
+    await cp(join(MONITOR_DIR, "dist", "public"), join(outDir, "public"), { recursive: true });
+  });
+  return outDir;
 }
 
 /** Saves a full-page screenshot as test-artifacts/<name>.png. */

@@ -175,6 +175,13 @@ describe("applyDelta (from @catalyst/fuse) as the dashboard relies on it, and th
     );
     expect(wave).toMatchObject({ kind: "wave", text: "wave 1 completed (1 ticket)" });
     expect(describeDelta({ id: 15, event: "needs-you", data: { ts: T0, items: [] } }, snap)).toBeNull();
+    const web7 = snap.orchestrators[1]!.workers["WEB-7"]!;
+    const pid = describeDelta(workerUpdate(16, { ...web7, pid: 6001, cost: { costUSD: 0.5 } }), snap);
+    expect(pid).toMatchObject({ kind: "update", text: "pid 6001 · cost $0.50" });
+    // Only a timestamp moved: not worth a line.
+    expect(
+      describeDelta(workerUpdate(17, { ...web7, updatedAt: "2026-04-14T20:00:00.000Z" }), snap),
+    ).toBeNull();
   });
 });
 

@@ -1,5 +1,5 @@
-// The dashboard against the real monitor: the built `dist/bin.js` as a child process on a temp
-// catalyst dir. A signal file changed on disk (tmp + rename, as writers do) must change its row;
+// The dashboard against the real monitor: the built `dist/bin.js` (run from a private copy) as a
+// child process on a temp catalyst dir. A signal file changed on disk (tmp + rename, as writers do) must change its row;
 // a restart of the monitor on the same port must be survived; the demo fleet must render.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   buildMonitorApp,
   launchChromium,
-  MONITOR_DIR,
   openPage,
   screenshot,
   visibleWorkers,
@@ -21,7 +20,6 @@ import {
 } from "./browser.test-helper.js";
 
 const ORCH = "orch-e2e-2026-04-14";
-const BIN = join(MONITOR_DIR, "dist", "bin.js");
 
 interface RunningBin {
   child: ChildProcess;
@@ -32,7 +30,7 @@ interface RunningBin {
 
 /** Starts `node dist/bin.js <args>` and resolves with the URL from its `listening on` line. */
 function startBin(args: string[], timeoutMs = 20_000): Promise<RunningBin> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [join(appDir, "bin.js"), ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "" },
   });
@@ -105,13 +103,15 @@ function signal(ticket: string, status: string, phase: number, extra: Record<str
 }
 
 let browser: Browser;
+/** A private copy of the built app: bin.js and public/ (see buildMonitorApp). */
+let appDir: string;
 let catalystDir: string;
 let bin: RunningBin | null = null;
 const pages: Page[] = [];
 
 beforeAll(async () => {
   browser = await launchChromium();
-  await buildMonitorApp();
+  appDir = await buildMonitorApp();
 }, 180_000);
 
 afterEach(async () => {
@@ -123,6 +123,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (appDir) await rm(appDir, { recursive: true, force: true });
 });
 
 async function makeCatalystDir(): Promise<string> {

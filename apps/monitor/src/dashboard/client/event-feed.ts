@@ -44,6 +44,20 @@ function describeLiveness(alive: boolean | null, pid: number | null): string {
   return `${proc} liveness unknown`;
 }
 
+/** What visibly changed between two views of a worker, besides status and phase; null if nothing. */
+function describeWorkerChange(prev: WorkerView, next: WorkerView): string | null {
+  const parts: string[] = [];
+  if (prev.pid !== next.pid) parts.push(next.pid === null ? "pid cleared" : `pid ${next.pid}`);
+  if ((prev.pr?.number ?? null) !== (next.pr?.number ?? null) && next.pr) parts.push(`PR #${next.pr.number}`);
+  if (prev.wave !== next.wave && next.wave !== null) parts.push(`wave ${next.wave}`);
+  if (prev.error !== next.error && next.error) parts.push(`error: ${next.error}`);
+  if (!prev.needsAttention && next.needsAttention)
+    parts.push(`needs attention${next.attentionReason ? `: ${next.attentionReason}` : ""}`);
+  const cost = (w: WorkerView) => w.cost?.costUSD ?? 0;
+  if (cost(next) > cost(prev)) parts.push(`cost $${cost(next).toFixed(2)}`);
+  return parts.length > 0 ? parts.join(" · ") : null;
+}
+
 /** The feed line for one delta, or null when the delta is not worth a line. */
 export function describeDelta(delta: Delta, before: Snapshot | null): FeedEntry | null {
   const base = { id: delta.id };
@@ -69,7 +83,8 @@ export function describeDelta(delta: Delta, before: Snapshot | null): FeedEntry 
           ? { ...line, kind: "update", tone: "failed", text: `signal file unreadable: ${corrupt.reason}` }
           : { ...line, kind: "update", text: "signal file readable again" };
       }
-      return { ...line, kind: "update", text: `updated · ${d.status}` };
+      const details = describeWorkerChange(prev, d.workerState);
+      return details ? { ...line, kind: "update", text: details } : null;
     }
     case "worker-removed": {
       const d = delta.data;
