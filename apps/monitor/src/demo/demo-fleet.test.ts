@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, watch } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,7 +21,13 @@ import {
   pidExists,
   signalFiles,
 } from "./fleet-files.test-helper.js";
-import { createDemoFleet, DemoDirNotEmptyError, type DemoFleet, DemoFleetStoppedError } from "./index.js";
+import {
+  createDemoFleet,
+  DemoDirNotEmptyError,
+  type DemoFleet,
+  DemoFleetStoppedError,
+  WorkerProcessSpawnError,
+} from "./index.js";
 import { pollUntil } from "./poll-until.test-helper.js";
 import { WORKER_LIFECYCLE } from "./run-orchestration.js";
 
@@ -421,6 +428,22 @@ describe("createDemoFleet: seed, loop and directories", () => {
     await fleet.stop();
     expect(await readdir(given)).toEqual(["state.json"]);
     expect(readFileSync(join(given, "state.json"), "utf8")).toBe('{"orchestrators":{}}\n');
+  });
+
+  it("rejects start() when no worker process can be started, and still cleans up", async () => {
+    const missing = join(tmpdir(), "no-such-dir", "no-such-binary");
+    const fleet = track(
+      createDemoFleet({
+        spawnProcess: () => {
+          const child = spawn(missing, [], { stdio: "ignore" });
+          child.on("error", () => {});
+          return child;
+        },
+      }),
+    );
+    await expect(fleet.start()).rejects.toBeInstanceOf(WorkerProcessSpawnError);
+    await fleet.stop();
+    expect(existsSync(fleet.dir)).toBe(false);
   });
 
   it("removes its temp dir on stop even when never started, and will not start after", async () => {

@@ -32,3 +32,11 @@ export class DemoFleetStoppedError extends Error {
     this.dir = dir;
   }
 }
+
+/** No stand-in worker process could be started (neither `sleep` nor Node itself). */
+export class WorkerProcessSpawnError extends Error {
+  override name = "WorkerProcessSpawnError";
+  constructor(options?: { cause?: unknown }) {
+    super("expected a pid for a stand-in worker process, received none (spawn failed)", options);
+  }
+}

@@ -1,4 +1,9 @@
 export type { DemoFleet, DemoFleetOptions } from "./demo-fleet.js";
 export { createDemoFleet } from "./demo-fleet.js";
-export { DemoDirNotEmptyError, DemoFleetStoppedError, StateLockTimeoutError } from "./errors.js";
+export {
+  DemoDirNotEmptyError,
+  DemoFleetStoppedError,
+  StateLockTimeoutError,
+  WorkerProcessSpawnError,
+} from "./errors.js";
 export type { SpawnSleeper } from "./worker-processes.js";

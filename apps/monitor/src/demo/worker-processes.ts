@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { WorkerProcessSpawnError } from "./errors.js";
 
 /** Starts one stand-in worker process that exits by itself after `lifetimeMs`. */
 export type SpawnSleeper = (lifetimeMs: number) => ChildProcess;
@@ -51,7 +52,7 @@ export function createProcessPool(spawnOne: SpawnSleeper = spawnSleeper): Proces
     spawn(lifetimeMs, onUnexpectedExit) {
       const child = spawnOne(lifetimeMs);
       const pid = child.pid;
-      if (pid === undefined) throw new Error("could not start a stand-in worker process");
+      if (pid === undefined) throw new WorkerProcessSpawnError();
       const tracked: Tracked = {
         child,
         expected: false,
