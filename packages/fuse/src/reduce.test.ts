@@ -229,6 +229,40 @@ describe("reduce: precedence when sources disagree", () => {
     });
   });
 
+  it("two signal files with one ticket: the newer updatedAt wins, and the other still counts when it goes", () => {
+    const { state } = run([
+      signal(working("CTL-9", { status: "planning", updatedAt: "2026-04-14T19:00:00Z" }), "CTL-9"),
+      signal(working("CTL-9", { status: "validating", updatedAt: "2026-04-14T19:10:00Z" }), "CTL-9-copy"),
+    ]);
+    expect(worker(state, "CTL-9")?.status).toBe("validating");
+    const after = reduce(state, signalRemoved("CTL-9-copy"), at(1));
+    expect(worker(after.state, "CTL-9")?.status).toBe("planning");
+  });
+
+  it("orchestrator status: a newer log line beats the global state, an older one does not", () => {
+    const global = globalWith({ status: "active", updatedAt: "2026-04-14T20:00:00Z" });
+    const newer = run([global, logLines(line("2026-04-14T21:48:03Z", "orchestrator-completed", null))]);
+    expect(toSnapshot(newer.state, NOW).orchestrators[0]).toMatchObject({
+      status: "completed",
+      completedAt: "2026-04-14T21:48:03Z",
+    });
+    const older = run([global, logLines(line("2026-04-14T19:48:03Z", "orchestrator-completed", null))]);
+    expect(toSnapshot(older.state, NOW).orchestrators[0]?.status).toBe("active");
+  });
+
+  it("an orchestrator directory going away drops its signal workers but keeps what state.json knows", () => {
+    const first = run([
+      orchestratorAdded(),
+      signal(working("CTL-49")),
+      globalWith({ workers: { "CTL-50": { status: "dispatched", phase: 0 } } }),
+    ]);
+    const gone = reduce(first.state, { kind: "orchestrator-removed", id: ORCH }, at(1));
+    expect(gone.deltas.filter((d) => d.event === "worker-removed").map((d) => d.data)).toEqual([
+      { orchestrator: ORCH, worker: "CTL-49", ts: at(1).toISOString() },
+    ]);
+    expect(Object.keys(toSnapshot(gone.state, NOW).orchestrators[0]?.workers ?? {})).toEqual(["CTL-50"]);
+  });
+
   it("a merged PR beats a stale status (GitHub poll backstop)", () => {
     const pr = { number: 123, url: "https://github.com/acme/api/pull/123", ciStatus: "passing" };
     const first = run([
