@@ -101,8 +101,12 @@ export function describeDelta(delta: Delta, before: Snapshot | null): FeedEntry 
     case "pr-update": {
       const d = delta.data;
       const prev = findWorker(before, d.orchestrator, d.worker)?.pr ?? null;
-      const what = prev === null ? "PR opened" : `PR #${d.pr}`;
+      const what = prev === null ? `PR #${d.pr} opened` : `PR #${d.pr}`;
       const tone: Tone = d.ciStatus.includes("failing") ? "failed" : d.state === "merged" ? "done" : "ship";
+      const text =
+        d.state === "merged"
+          ? `PR #${d.pr} merged`
+          : `${what} · CI ${d.ciStatus}${d.state === "open" || d.state === "unknown" ? "" : ` · ${d.state}`}`;
       return {
         ...base,
         at: d.ts,
@@ -110,7 +114,7 @@ export function describeDelta(delta: Delta, before: Snapshot | null): FeedEntry 
         worker: d.worker,
         kind: "pr",
         tone,
-        text: `${what} · CI ${d.ciStatus} · ${d.state}`,
+        text,
       };
     }
     case "liveness-change": {

@@ -4,7 +4,7 @@ import { type ConnectionStatus, createConnection } from "./connection.js";
 import { requireElement } from "./dom.js";
 import { type Filters, formatFilters, parseFilters } from "./filters.js";
 import { createStore } from "./store.js";
-import { startTicker, tickAges } from "./ticker.js";
+import { expireHighlights, startTicker, tickAges } from "./ticker.js";
 import { renderEvents } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
 import { countVisible, createFleetView, HIGHLIGHT_MS } from "./view-fleet.js";
@@ -118,6 +118,7 @@ function startDashboard(): void {
 
   startTicker((now) => {
     tickAges(document, now);
+    expireHighlights(document, now, HIGHLIGHT_MS);
     if (status.state === "reconnecting") renderConnection(page.connection, status, now);
     // Drop highlights that have run their course so later renders do not restart them.
     for (const [key, at] of store.getState().changedAt)

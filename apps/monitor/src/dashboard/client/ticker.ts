@@ -14,6 +14,16 @@ export function tickAges(root: ParentNode, now: number): void {
   }
 }
 
+/**
+ * Ends row highlights whose time is up. Off-screen cards do not run animations
+ * (content-visibility), so a stale `.changed` would replay when the card scrolls into view.
+ */
+export function expireHighlights(root: ParentNode, now: number, highlightMs: number): void {
+  for (const row of root.querySelectorAll<HTMLElement>("tr.changed")) {
+    if (now - Number(row.dataset.changedAt) >= highlightMs) row.classList.remove("changed");
+  }
+}
+
 /** Calls `tick` once a second until the returned function is called. */
 export function startTicker(tick: (now: number) => void, everyMs = 1000): () => void {
   const handle = setInterval(() => tick(Date.now()), everyMs);

@@ -219,12 +219,20 @@ function renderProcess(w: WorkerView): HTMLElement {
       el("span", { class: "dot" }),
       `dead${pid}`,
     );
-  const why = w.pid === null ? "no pid" : TERMINAL.has(w.status) ? "exited" : "unknown";
+  if (w.pid === null)
+    return el(
+      "span",
+      { class: "proc proc-unknown", title: "no pid recorded" },
+      el("span", { class: "dot" }),
+      "—",
+    );
+  // The pid of a finished worker is history: keep it in the tooltip, not in the cell.
+  const why = TERMINAL.has(w.status) ? "exited" : "unknown";
   return el(
     "span",
-    { class: "proc proc-unknown", title: why },
+    { class: "proc proc-unknown", title: `${why}: pid ${w.pid}` },
     el("span", { class: "dot" }),
-    w.pid === null ? "—" : `${why}${pid}`,
+    why,
   );
 }
 
@@ -275,6 +283,7 @@ function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: FleetView
   if (changed !== undefined && input.now - changed < HIGHLIGHT_MS) {
     // Rows are rebuilt on every change; a negative delay continues the animation where it was.
     row.classList.add("changed");
+    row.dataset.changedAt = String(changed);
     row.style.animationDelay = `-${input.now - changed}ms`;
   }
   return row;
