@@ -1,5 +1,6 @@
 import type { Delta, OrchestratorView, Snapshot, WorkerView } from "@catalyst/schema";
 import type { DeltaDraft } from "./delta-draft.js";
+import { setOwn } from "./own-property.js";
 import { compareIds } from "./to-snapshot.js";
 
 function emptyOrchestrator(id: string): OrchestratorView {
@@ -51,7 +52,7 @@ function setWorker(snapshot: Snapshot, orchestrator: string, key: string, view: 
     const base = current ?? emptyOrchestrator(orchestrator);
     const workers = { ...base.workers };
     if (view === null) delete workers[key];
-    else workers[key] = view;
+    else setOwn(workers, key, view);
     return { ...base, workers };
   });
   return { ...snapshot, orchestrators };

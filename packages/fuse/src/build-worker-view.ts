@@ -11,6 +11,7 @@ import {
 import { githubRepoOf } from "./github-repo.js";
 import { getKey, type KeyedMap } from "./keyed-map.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
+import { ownValue, setOwn } from "./own-property.js";
 import type { SignalRecord, WorkerLogFacts } from "./state.js";
 import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
 
@@ -84,7 +85,7 @@ function buildPr(
   if (number === null || number === undefined) return { pr: null, polled: false };
   const url = sp?.url ?? gpr?.url ?? lp?.url ?? null;
   const repo = githubRepoOf(url);
-  const poll = repo ? ctx.prStatuses[`${repo}#${number}`] : undefined;
+  const poll = repo ? ownValue(ctx.prStatuses, `${repo}#${number}`) : undefined;
   const mergedAt =
     timestampOrNull(poll?.mergedAt) ??
     timestampOrNull(sp?.mergedAt) ??
@@ -132,10 +133,10 @@ function phaseTimestampsOf(signal: WorkerSignal | null, log: WorkerLogFacts | nu
   const out: Record<string, string> = {};
   for (const [status, value] of Object.entries(signal?.phaseTimestamps ?? {})) {
     const ts = timestampOrNull(value);
-    if (ts !== null) out[status] = ts;
+    if (ts !== null) setOwn(out, status, ts);
   }
   for (const [status, ts] of Object.entries(log?.phaseTimestamps ?? {})) {
-    if (!(status in out)) out[status] = ts;
+    if (!Object.hasOwn(out, status)) setOwn(out, status, ts);
   }
   return out;
 }
@@ -149,7 +150,7 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
   const { record } = ctx;
   const sig = pickSignal(record.signals, getKey(record.workerFiles, key));
   const s = sig?.value ?? null;
-  const g = ctx.entry?.workers?.[key] ?? null;
+  const g = ownValue(ctx.entry?.workers, key) ?? null;
   const l = getKey(record.logWorkers, key) ?? null;
   if (!sig && !g && !l) return null;
 

@@ -1,3 +1,4 @@
+import { ownValue, setOwn } from "./own-property.js";
 import { createOrchestratorRecord, type FuseState, type OrchestratorRecord } from "./state.js";
 
 /**
@@ -27,11 +28,11 @@ export function createDraft(base: FuseState): StateDraft {
   const dirty = new Map<string, Set<string> | "all">();
 
   function orchestrator(id: string, create: boolean): OrchestratorRecord | undefined {
-    const existing = state.orchestrators[id];
+    const existing = ownValue(state.orchestrators, id);
     if (existing && copiedRecords.has(id)) return existing;
     if (!existing && !create) return undefined;
     const record = existing ? { ...existing } : createOrchestratorRecord(id);
-    state.orchestrators[id] = record;
+    setOwn(state.orchestrators, id, record);
     copiedRecords.add(id);
     return record;
   }

@@ -1,3 +1,5 @@
+import { setOwn } from "./own-property.js";
+
 // A persistent string-keyed map as plain data: 64 buckets of plain objects. Setting one key copies
 // one bucket (~1/64 of the entries) and the bucket array, so a change to one worker of a 2,000-worker
 // orchestrator copies ~30 entries instead of 2,000, and earlier states and snapshots stay intact.
@@ -69,7 +71,7 @@ export function keysOf<V>(map: KeyedMap<V>): string[] {
 export function toRecord<V>(map: KeyedMap<V>): Record<string, V> {
   const out: Record<string, V> = {};
   forEachKey(map, (value, key) => {
-    out[key] = value;
+    setOwn(out, key, value);
   });
   return out;
 }
@@ -86,7 +88,7 @@ export function keyedMapFrom<V>(entries: Iterable<readonly [string, V]>): KeyedM
       buckets[index] = bucket;
     }
     if (!Object.hasOwn(bucket, key)) size++;
-    bucket[key] = value;
+    setOwn(bucket, key, value);
   }
   return size === 0 ? emptyKeyedMap() : { size, buckets };
 }

@@ -5,6 +5,7 @@ import {
   type PrStatus,
   type Wave,
 } from "@catalyst/schema";
+import { ownValue } from "./own-property.js";
 import type { FuseState, OrchestratorRecord } from "./state.js";
 
 /** What every worker of one orchestrator reads besides its own inputs. */
@@ -36,7 +37,7 @@ export function buildOrchestratorContext(
   state: { global: FuseState["global"]; prStatuses: FuseState["prStatuses"] },
   record: OrchestratorRecord,
 ): OrchestratorContext {
-  const entry = state.global?.value?.orchestrators[record.id] ?? null;
+  const entry = ownValue(state.global?.value?.orchestrators, record.id) ?? null;
   const waves = record.local?.value ? localWaves(record.local.value) : [];
   const waveOf = new Map<string, number>();
   for (const [wave, logWave] of Object.entries(record.log?.waves ?? {})) {

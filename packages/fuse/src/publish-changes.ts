@@ -34,6 +34,7 @@ import {
 } from "./keyed-map.js";
 import type { ResolvedOptions } from "./options.js";
 import { buildOrchestratorContext } from "./orchestrator-context.js";
+import { ownValue } from "./own-property.js";
 import { sameValue } from "./same-value.js";
 import type { OrchestratorRecord } from "./state.js";
 
@@ -164,7 +165,7 @@ function publishOrchestrator(
 
 function markWaveCompleted(draft: StateDraft, orchestrator: string, wave: number): boolean {
   const key = `${orchestrator}\u0000${wave}`;
-  if (draft.state.wavesCompleted[key]) return false;
+  if (ownValue(draft.state.wavesCompleted, key)) return false;
   draft.state.wavesCompleted = { ...draft.state.wavesCompleted, [key]: true };
   return true;
 }
@@ -183,7 +184,7 @@ function publishWaves(
     }
   }
   for (const id of ids) {
-    const view = draft.state.orchestrators[id]?.view;
+    const view = ownValue(draft.state.orchestrators, id)?.view;
     if (!view) continue;
     for (const wave of view.summary.waves) {
       if (wave.tickets.length === 0) continue;
@@ -259,13 +260,13 @@ function publishNeedsYou(
     ? Object.keys(state.orchestrators).map((id) => [id, "all"])
     : [...scopes];
   for (const [id, scope] of targets) {
-    const rec = state.orchestrators[id];
+    const rec = ownValue(state.orchestrators, id);
     if (rec && refreshNeeds(draft, rec, scope, ctx)) changed = true;
   }
   let needsYou: NeedsYouItem[] = state.needsYou;
   if (changed) {
     const all: NeedsYouItem[] = [];
-    for (const id of Object.keys(state.orchestrators)) all.push(...(state.orchestrators[id]?.needsYou ?? []));
+    for (const rec of Object.values(state.orchestrators)) all.push(...rec.needsYou);
     all.sort(compareNeedsYou);
     needsYou = all;
   }
@@ -287,7 +288,7 @@ export function publishChanges(draft: StateDraft, ctx: PublishContext, out: Delt
   const scopes = new Map<string, NeedsScope>();
   let removed = false;
   for (const id of ids) {
-    const had = Boolean(draft.state.orchestrators[id]?.view);
+    const had = Boolean(ownValue(draft.state.orchestrators, id)?.view);
     const scope = publishOrchestrator(draft, id, draft.dirty.get(id) ?? "all", ctx, out);
     if (scope === null) removed ||= had;
     else scopes.set(id, scope);

@@ -504,6 +504,26 @@ describe("reduce: waves and the log", () => {
   });
 });
 
+describe("reduce: hostile keys", () => {
+  it("treats __proto__ and constructor as ordinary orchestrator and worker keys", () => {
+    const { state } = run([
+      signal(working("__proto__"), "__proto__", "constructor"),
+      logLines({
+        ts: "2026-04-14T19:00:00Z",
+        orchestrator: "toString",
+        worker: "constructor",
+        event: "worker-done",
+      }),
+    ]);
+    const snapshot = toSnapshot(state, NOW);
+    expect(snapshot.orchestrators.map((o) => o.id)).toEqual(["constructor", "toString"]);
+    expect(Object.hasOwn(snapshot.orchestrators[0]?.workers ?? {}, "__proto__")).toBe(true);
+    expect(
+      Object.getOwnPropertyDescriptor(snapshot.orchestrators[1]?.workers, "constructor")?.value,
+    ).toMatchObject({ status: "done" });
+  });
+});
+
 describe("reduce: bad arguments", () => {
   it("rejects an invalid now and bad options with named errors", () => {
     expect(() => reduce(createInitialState(), { kind: "tick" }, new Date(Number.NaN))).toThrow(/valid Date/);

@@ -14,11 +14,11 @@ import {
   tornSignal,
 } from "./inputs.test-helper.js";
 
-// Random input sequences over a small universe (2 orchestrators, 4 tickets, a few timestamps) so
+// Random input sequences over a small universe (3 orchestrators, 5 tickets, a few timestamps) so
 // that inputs collide: the same worker from several sources, corrupt reads, removals, merges.
 
-const ORCHS = ["orch-a", "orch-b"];
-const TICKETS = ["T-1", "T-2", "T-3", "T-4"];
+const ORCHS = ["orch-a", "orch-b", "constructor"];
+const TICKETS = ["T-1", "T-2", "T-3", "__proto__", "toString"];
 const STATUSES = [
   "dispatched",
   "implementing",

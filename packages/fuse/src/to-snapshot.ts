@@ -1,6 +1,7 @@
 import type { OrchestratorView, Snapshot } from "@catalyst/schema";
 import { toRecord } from "./keyed-map.js";
 import type { FuseOptions } from "./options.js";
+import { ownValue } from "./own-property.js";
 import type { FuseState } from "./state.js";
 import { isoOf } from "./time.js";
 
@@ -17,7 +18,7 @@ export function compareIds(a: string, b: string): number {
 export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions): Snapshot {
   const orchestrators: OrchestratorView[] = [];
   for (const id of Object.keys(state.orchestrators).sort(compareIds)) {
-    const view = state.orchestrators[id]?.view;
+    const view = ownValue(state.orchestrators, id)?.view;
     if (view) orchestrators.push({ ...view.summary, workers: toRecord(view.workers) });
   }
   return {
