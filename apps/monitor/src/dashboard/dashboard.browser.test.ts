@@ -24,12 +24,14 @@ const API = "orch-api-2026-04-14";
 const WEB = "orch-web-2026-04-14";
 
 let publicDir: string;
-let browser: Browser;
+// Launched once; a launch failure (no Chromium) fails every test with its message, not a skip.
+let browser: Promise<Browser>;
 let monitor: ScriptedMonitor | null = null;
 const pages: Page[] = [];
 
 beforeAll(async () => {
-  browser = await launchChromium();
+  browser = launchChromium();
+  browser.catch(() => {});
   publicDir = await buildDashboardBundle();
 }, 120_000);
 
@@ -40,13 +42,13 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await (await browser?.catch(() => null))?.close();
   if (publicDir) await rm(publicDir, { recursive: true, force: true });
 });
 
 async function open(path = "/"): Promise<{ page: Page; problems: string[]; monitor: ScriptedMonitor }> {
   monitor ??= await startScriptedMonitor({ publicDir, snapshot: fleetSnapshot(), snapshotId: 10 });
-  const opened = await openPage(browser, new URL(path, monitor.url).href);
+  const opened = await openPage(await browser, new URL(path, monitor.url).href);
   pages.push(opened.page);
   await opened.page.waitForSelector("body[data-ready=true]", { timeout: 10_000 });
   return { ...opened, monitor };

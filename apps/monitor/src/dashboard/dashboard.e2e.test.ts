@@ -102,7 +102,8 @@ function signal(ticket: string, status: string, phase: number, extra: Record<str
   )}\n`;
 }
 
-let browser: Browser;
+// Launched once; a launch failure (no Chromium) fails every test with its message, not a skip.
+let browser: Promise<Browser>;
 /** A private copy of the built app: bin.js and public/ (see buildMonitorApp). */
 let appDir: string;
 let catalystDir: string;
@@ -110,7 +111,8 @@ let bin: RunningBin | null = null;
 const pages: Page[] = [];
 
 beforeAll(async () => {
-  browser = await launchChromium();
+  browser = launchChromium();
+  browser.catch(() => {});
   appDir = await buildMonitorApp();
 }, 180_000);
 
@@ -122,7 +124,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await (await browser?.catch(() => null))?.close();
   if (appDir) await rm(appDir, { recursive: true, force: true });
 });
 
@@ -151,7 +153,7 @@ async function makeCatalystDir(): Promise<string> {
 }
 
 async function openDashboard(url: string): Promise<Page> {
-  const { page } = await openPage(browser, url);
+  const { page } = await openPage(await browser, url);
   pages.push(page);
   await page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
   return page;
@@ -185,7 +187,7 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     await page.waitForSelector("body[data-ready=true]");
     expect(await visibleWorkers(page)).toEqual([`${ORCH}/CTL-1`]);
     await screenshot(page, "e2e-real-monitor");
-  });
+  }, 60_000);
 
   it("reconnects after the monitor restarts on the same port and keeps following the files", async () => {
     const dir = await makeCatalystDir();
@@ -206,7 +208,7 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     await writeAtomically(join(workers, "CTL-3.json"), signal("CTL-3", "planning", 2));
     await waitForRowStatus(page, ORCH, "CTL-3", "planning", 15_000);
     await screenshot(page, "e2e-after-restart");
-  });
+  }, 60_000);
 
   it("renders the demo fleet (the README's first command)", async () => {
     bin = await startBin(["--demo", "--port", "0"]);
@@ -218,5 +220,5 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     // The simulation moves on every tick: live lines arrive after the snapshot line.
     await waitForAtLeast(page, ".feed-item", 4, 30_000);
     await screenshot(page, "e2e-demo-fleet");
-  });
+  }, 60_000);
 });
