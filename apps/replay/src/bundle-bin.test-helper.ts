@@ -11,7 +11,7 @@ const appRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
  * into one ESM file under a fresh temp dir, and return its path. Tests and the bench run it
  * with plain `node`, which starts far faster than `node --import tsx`.
  */
-export async function bundleBin(): Promise<string> {
+export async function bundleBin(options: { external?: string[] } = {}): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), "catalyst-replay-bin-"));
   await build({
     config: false,
@@ -26,6 +26,7 @@ export async function bundleBin(): Promise<string> {
     silent: true,
     splitting: false,
     noExternal: [/.*/],
+    external: options.external ?? [],
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },

@@ -75,6 +75,8 @@ export async function replay(
           });
     let badSoFar = 0;
     for await (const record of records) {
+      // Ctrl-C during a long history in follow mode: stop reading, go straight to the end.
+      if (io.signal?.aborted) break;
       if (options.strict) {
         badSoFar = records.stats.invalid + records.stats.oversized;
         if (badSoFar > 0) throw new MalformedLineError(records.stats);
