@@ -5,7 +5,7 @@ import { requireElement } from "./dom.js";
 import { type Filters, formatFilters, parseFilters } from "./filters.js";
 import { createStore } from "./store.js";
 import { expireHighlights, startTicker, tickAges } from "./ticker.js";
-import { renderEvents } from "./view-events.js";
+import { createEventsView } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
 import { countVisible, createFleetView, HIGHLIGHT_MS } from "./view-fleet.js";
 import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
@@ -38,6 +38,10 @@ function startDashboard(): void {
   };
   const filterBar = createFilterBar(page.filterBar, setFilters);
   const fleetView = createFleetView(page.fleet);
+  const eventsView = createEventsView(page.events, (show) => {
+    showLog = show;
+    scheduleRender();
+  });
   const renderStats = { renders: 0, totalMs: 0, maxMs: 0 };
 
   const render = () => {
@@ -55,15 +59,7 @@ function startDashboard(): void {
       now,
       onClearFilters: () => setFilters({ orch: [], status: [], project: [] }),
     });
-    renderEvents(page.events, {
-      feed: state.feed,
-      filters,
-      showLog,
-      onToggleLog: (show) => {
-        showLog = show;
-        scheduleRender();
-      },
-    });
+    eventsView.render({ feed: state.feed, filters, showLog });
     document.body.dataset.ready = state.snapshot ? "true" : "false";
     // Render cost, read by the render bench (and handy in devtools).
     const ms = performance.now() - started;

@@ -9,7 +9,6 @@ export interface EventsViewInput {
   filters: Filters;
   /** Whether raw `log-event` lines are shown (they repeat what the other lines say). */
   showLog: boolean;
-  onToggleLog(show: boolean): void;
 }
 
 function renderEntry(entry: FeedEntry): HTMLElement {
@@ -33,24 +32,55 @@ function renderEntry(entry: FeedEntry): HTMLElement {
   );
 }
 
-/** Renders the panel: a header with the log toggle, then the lines that pass the orch filter. */
-export function renderEvents(container: HTMLElement, input: EventsViewInput): void {
-  const lines = input.feed.filter(
-    (e) =>
-      (input.showLog || e.kind !== "log") &&
-      (e.orchestrator === null || matchesOrchestrator({ id: e.orchestrator }, input.filters)),
-  );
-  const toggle = el("input", { type: "checkbox", id: "show-log", checked: input.showLog });
-  toggle.addEventListener("change", () => input.onToggleLog(toggle.checked));
+export interface EventsView {
+  render(input: EventsViewInput): void;
+}
+
+/**
+ * Creates the panel inside `container`. The header is built once (so the toggle keeps focus) and
+ * each line's node is kept with its entry, so a burst of deltas adds lines instead of rebuilding 200.
+ */
+export function createEventsView(container: HTMLElement, onToggleLog: (show: boolean) => void): EventsView {
+  const toggle = el("input", { type: "checkbox", id: "show-log" });
+  toggle.addEventListener("change", () => onToggleLog(toggle.checked));
+  const count = el("span", { class: "count" }, "0");
+  const empty = el("p", { class: "muted empty" }, "No events yet. Changes appear here as they happen.");
+  const list = el("ol", { class: "feed" });
   container.replaceChildren(
     el(
       "header",
       { class: "panel-head" },
-      el("h2", { class: "panel-title" }, "Live events", el("span", { class: "count" }, String(lines.length))),
+      el("h2", { class: "panel-title" }, "Live events", count),
       el("label", { class: "toggle", for: "show-log" }, toggle, " log lines"),
     ),
-    lines.length === 0
-      ? el("p", { class: "muted empty" }, "No events yet. Changes appear here as they happen.")
-      : el("ol", { class: "feed" }, ...lines.map(renderEntry)),
+    empty,
+    list,
   );
+  const nodes = new WeakMap<FeedEntry, HTMLElement>();
+
+  return {
+    render(input) {
+      toggle.checked = input.showLog;
+      const lines = input.feed.filter(
+        (e) =>
+          (input.showLog || e.kind !== "log") &&
+          (e.orchestrator === null || matchesOrchestrator({ id: e.orchestrator }, input.filters)),
+      );
+      count.textContent = String(lines.length);
+      empty.hidden = lines.length > 0;
+      const wanted = lines.map((entry) => {
+        let node = nodes.get(entry);
+        if (!node) {
+          node = renderEntry(entry);
+          nodes.set(entry, node);
+        }
+        return node;
+      });
+      wanted.forEach((node, i) => {
+        const at = list.children[i];
+        if (at !== node) list.insertBefore(node, at ?? null);
+      });
+      while (list.children.length > wanted.length) list.lastElementChild!.remove();
+    },
+  };
 }
