@@ -10,7 +10,7 @@ import {
   v1Line,
   writeTree,
 } from "./log-fixture.test-helper.js";
-import { collect, runBin, runShell } from "./run-bin.test-helper.js";
+import { collect, NODE_ARGS, runBin, runShell } from "./run-bin.test-helper.js";
 
 // End to end: the real bin as a child process on real generated catalyst dirs.
 
@@ -46,8 +46,11 @@ const orderedFiles = (): string[] =>
   ["events.jsonl", "events/2026-03.jsonl", "events/2026-04.jsonl"].map((f) => join(ordered, f));
 
 describe("catalyst-replay --since T --format jsonl against the seed's awk recipe", () => {
+  // "2026-04-01T00:00:11Z" is a line's own ts: awk's `>` still selects that line (the text after
+  // `"ts":` is longer than the quoted T), just as replay's inclusive --since does.
   it.each([
     SEED_T,
+    "2026-04-01T00:00:11Z",
     "2026-02-27T12:00:00Z",
     "2026-04-20T00:00:00Z",
     "2026-01-01T00:00:00Z",
@@ -261,5 +264,20 @@ describe("catalyst-replay output and exit codes", () => {
       expect(result.code).toBe(0);
       expect(result.stdout.toString().split("\n")).toHaveLength(4);
     }
+  });
+
+  it("on a real terminal (a pty from script(1)): colours pretty output, NO_COLOR turns it off, says when nothing matched", async () => {
+    const replay = [process.execPath, ...NODE_ARGS].join(" ");
+    const underPty = (args: string, env: Record<string, string> = {}) =>
+      runShell(`script -qec "${replay} ${args}" /dev/null`, env);
+    const coloured = await underPty(`--since 2026-04-24 --dir ${ordered}`);
+    expect(coloured.code).toBe(0);
+    expect(coloured.stdout.toString()).toContain("\x1b[2m2026-04-2");
+    const plain = await underPty(`--since 2026-04-24 --dir ${ordered}`, { NO_COLOR: "1" });
+    expect(plain.stdout.toString()).toMatch(/2026-04-2\d \d\d:\d\d/);
+    expect(plain.stdout.includes(0x1b)).toBe(false);
+    const nothing = await underPty(`--since 2030-01-01 --dir ${ordered}`);
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout.toString()).toContain("catalyst-replay: no events matched");
   });
 });
