@@ -104,7 +104,8 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       } catch (error) {
         throw new PidFileError(pidFile, { cause: error });
       }
-      cleanups.push(() => rm(pidFile, { force: true }));
+      // First on the way out, so the hard exit deadline never leaves a stale pid file.
+      cleanups.unshift(() => rm(pidFile, { force: true }));
     }
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
     logger.info("monitoring", { dir: catalystDir, url });

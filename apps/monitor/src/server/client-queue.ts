@@ -50,6 +50,7 @@ export function createClientQueue(
   let bytes = 0;
   let ended = false;
   let closing = false;
+  let flushScheduled = false;
   let wake: (() => void) | null = null;
   let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
 
@@ -121,7 +122,14 @@ export function createClientQueue(
         this.abort();
         return false;
       }
-      deliverIfWaiting();
+      // Deliver once per microtask: all deltas of one fuse apply reach the socket as one write.
+      if (!flushScheduled) {
+        flushScheduled = true;
+        queueMicrotask(() => {
+          flushScheduled = false;
+          if (!ended) deliverIfWaiting();
+        });
+      }
       return true;
     },
     close() {
