@@ -263,10 +263,10 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     } catch {
       names = [];
     }
-    const present = new Set(names.map((n) => join(workers, n)));
-    for (const known of [...t.signals.keys()]) if (!present.has(known)) present.add(known);
+    // Files listed now plus files known before: the latter come out as removals when gone.
+    const paths = new Set([...names.map((n) => join(workers, n)), ...t.signals.keys()]);
     const perFile: SourceChange[][] = await Promise.all(
-      [...present].map(async (f) => {
+      [...paths].map(async (f) => {
         const one: SourceChange[] = [];
         await readSignal(t, f, one);
         return one;
