@@ -2,7 +2,7 @@
 // deltas per second, tick cost, and the memory a full delta ring holds.
 // Run: pnpm --filter @catalyst/fuse bench   (prints a Markdown table for BENCHMARKS.md)
 import { cpus, totalmem } from "node:os";
-import { type FuseInput, parseSignalText } from "@catalyst/schema";
+import { type FuseInput, parseGlobalStateText, parseSignalText } from "@catalyst/schema";
 import { createFuse, createInitialState, type FuseState, reduce } from "../src/index.js";
 
 const WORKERS = 2000;
@@ -105,6 +105,51 @@ function benchTick(orchestrators: number): number {
   return median(samples);
 }
 
+// catalyst-state.sh rewrites the whole global state.json on every worker write: one worker entry
+// differs from the last read. Parsing is the sources' job, so the inputs are pre-parsed.
+function benchGlobal(): number {
+  const orchestrators = 20;
+  const per = WORKERS / orchestrators;
+  const { inputs } = fleet(orchestrators);
+  let state: FuseState = createInitialState();
+  for (const input of inputs) state = reduce(state, input, now(0)).state;
+  const globalInput = (step: number): FuseInput => {
+    const entries: Record<string, unknown> = {};
+    for (let o = 0; o < orchestrators; o++) {
+      const workers: Record<string, unknown> = {};
+      for (let w = 0; w < per; w++) {
+        const touched = o === step % orchestrators && w === step % per;
+        workers[`CTL-${o * per + w}`] = {
+          ticketId: `CTL-${o * per + w}`,
+          title: "Rate-limit token endpoint",
+          status: touched ? "validating" : "implementing",
+          phase: 3,
+          updatedAt: new Date(T0 + (touched ? step : 0) * 1000).toISOString(),
+          needsAttention: false,
+          attentionReason: null,
+        };
+      }
+      const id = `orch-bench-${o}`;
+      entries[id] = { id, status: "active", updatedAt: "2026-04-14T19:00:00Z", workers, attention: [] };
+    }
+    const text = JSON.stringify({ version: "1.0.0", orchestrators: entries });
+    return {
+      kind: "global-state",
+      file: "/bench/state.json",
+      result: parseGlobalStateText(text, "/bench/state.json"),
+    };
+  };
+  const changes = Array.from({ length: 41 }, (_, i) => globalInput(i));
+  state = reduce(state, changes[0] as FuseInput, now(0)).state;
+  const samples: number[] = [];
+  for (let i = 1; i < changes.length; i++) {
+    const t = performance.now();
+    state = reduce(state, changes[i] as FuseInput, now(i)).state;
+    samples.push(performance.now() - t);
+  }
+  return median(samples);
+}
+
 function heapAfterGc(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
@@ -145,6 +190,7 @@ function medianRun(orchestrators: number): ReturnType<typeof benchReduce> {
 const one = medianRun(1);
 const twenty = medianRun(20);
 const tick20 = median([1, 2, 3].map(() => benchTick(20)));
+const global20 = median([1, 2, 3].map(() => benchGlobal()));
 const sharedBytes = median([1, 2, 3].map(() => benchRingMemory(1000, WORKERS)));
 const retainedBytes = median([1, 2, 3].map(() => benchRingMemory(1000, 10)));
 const hasGc = typeof (globalThis as { gc?: unknown }).gc === "function";
@@ -162,6 +208,7 @@ const lines = [
       `| ${label} | ${(r as typeof one).medianUs.toFixed(0)} µs | ${(r as typeof one).meanUs.toFixed(0)} µs | ${(r as typeof one).p99Us.toFixed(0)} µs | ${Math.round((r as typeof one).deltasPerSec).toLocaleString("en-US")} | ${(r as typeof one).deltasPerChange.toFixed(2)} |`,
   ),
   `| \`tick\` (re-evaluate stalled everywhere), 20 × 100 | ${(tick20 * 1000).toFixed(0)} µs | | | | |`,
+  `| Whole global state.json re-read, one worker entry changed, 20 × 100 | ${(global20 * 1000).toFixed(0)} µs | | | | |`,
   "",
   `Ring memory, ringSize 1000 (heap after GC, full ring minus a ring of 1${hasGc ? "" : "; run without --expose-gc, noisy"}):`,
   `about ${Math.round(sharedBytes).toLocaleString("en-US")} bytes per delta when its worker views are still in the state (${((sharedBytes * 1000) / 1024 / 1024).toFixed(2)} MiB per 1,000),`,

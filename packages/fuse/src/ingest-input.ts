@@ -1,6 +1,8 @@
 import type { FuseInput, GlobalState, ParseResult, SignalFileRead } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
 import { deleteKey, emptyKeyedMap, forEachKey, getKey, setKey } from "./keyed-map.js";
+import { ownValue } from "./own-property.js";
+import { sameValue } from "./same-value.js";
 import { type OrchestratorRecord, type SignalRecord, type StateFileRecord, workerKeyOf } from "./state.js";
 
 // Store one non-log input in the draft and mark what it can change. Log lines go through
@@ -64,10 +66,31 @@ function ingestSignal(draft: StateDraft, read: SignalFileRead, nowIso: string): 
   reindexSignal(draft, rec, prev, next);
 }
 
-function markGlobalOrchestrators(draft: StateDraft, value: GlobalState | null | undefined): void {
-  for (const id of Object.keys(value?.orchestrators ?? {})) {
+// catalyst-state.sh rewrites the whole global file on every worker write, so only what differs
+// from the last good read is marked: one changed worker entry costs one worker rebuild.
+function markGlobalChanges(
+  draft: StateDraft,
+  prev: GlobalState | null | undefined,
+  next: GlobalState | null | undefined,
+): void {
+  if (prev === next) return;
+  const ids = new Set([...Object.keys(prev?.orchestrators ?? {}), ...Object.keys(next?.orchestrators ?? {})]);
+  for (const id of ids) {
+    const before = ownValue(prev?.orchestrators, id);
+    const after = ownValue(next?.orchestrators, id);
     draft.orchestrator(id, true);
-    draft.markAll(id);
+    if (!before || !after || !sameValue(before.attention, after.attention)) {
+      // Attention marks tickets (needsAttention); a new or vanished entry changes every worker.
+      draft.markAll(id);
+      continue;
+    }
+    const { workers: beforeWorkers, ...beforeRest } = before;
+    const { workers: afterWorkers, ...afterRest } = after;
+    if (!sameValue(beforeRest, afterRest)) draft.markSummary(id);
+    const keys = new Set([...Object.keys(beforeWorkers ?? {}), ...Object.keys(afterWorkers ?? {})]);
+    for (const key of keys) {
+      if (!sameValue(ownValue(beforeWorkers, key), ownValue(afterWorkers, key))) draft.markWorker(id, key);
+    }
   }
 }
 
@@ -124,14 +147,13 @@ export function ingestInput(
     case "global-state": {
       const prev = state.global;
       state.global = nextFileRecord(prev, input.file, input.result, nowIso);
-      markGlobalOrchestrators(draft, prev?.value);
-      markGlobalOrchestrators(draft, state.global.value);
+      markGlobalChanges(draft, prev?.value, state.global.value);
       return;
     }
     case "global-state-removed": {
       const prev = state.global;
       state.global = null;
-      markGlobalOrchestrators(draft, prev?.value);
+      markGlobalChanges(draft, prev?.value, null);
       return;
     }
     case "pr-status": {

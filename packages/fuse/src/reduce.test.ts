@@ -171,6 +171,21 @@ describe("reduce: workers without a signal file", () => {
 });
 
 describe("reduce: precedence when sources disagree", () => {
+  it("a re-read global state rebuilds only the workers whose entry changed", () => {
+    const entry = (status: string) => ({
+      status: "active",
+      workers: {
+        "CTL-1": { status: "planning", phase: 2 },
+        "CTL-2": { status, phase: 3 },
+      },
+    });
+    const first = run([globalWith(entry("implementing"))]);
+    const again = reduce(first.state, globalWith(entry("validating")), at(1));
+    expect(again.deltas.map((d) => [d.event, "worker" in d.data ? d.data.worker : null])).toEqual([
+      ["worker-update", "CTL-2"],
+    ]);
+  });
+
   it("signal file beats state.json for worker fields, even when state.json is newer", () => {
     const { state } = run([
       signal(working("CTL-49", { updatedAt: "2026-04-14T19:00:00Z" })),
