@@ -19,6 +19,7 @@ interface PageElement {
   querySelector(selector: string): PageElement | null;
   compareDocumentPosition(other: PageElement): number;
 }
+declare const window: { scrollTo(x: number, y: number): void };
 declare const document: {
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
@@ -250,4 +251,9 @@ export async function waitForLastId(page: Page, id: number, timeoutMs = 10_000) 
       timeout: timeoutMs,
     },
   );
+}
+
+/** Jumps (no smooth scrolling) to the top of the page. */
+export async function scrollToTop(page: Page): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
 }

@@ -11,6 +11,7 @@ import {
   launchChromium,
   openPage,
   screenshot,
+  scrollToTop,
   visibleWorkers,
   waitForConnection,
   waitForCount,
@@ -178,6 +179,21 @@ describe("dashboard in Chromium (scripted server)", () => {
     });
     await waitForCount(page, ".needs-item", 1);
     expect(await page.locator(".needs-item").textContent()).toContain("merge-conflict: rebase needed");
+
+    // A periodic snapshot that reports an unreadable global state.json: shown first, not filterable.
+    const withError = fleetSnapshot();
+    withError.sourceErrors = [
+      {
+        file: "/tmp/catalyst/state.json",
+        reason: "Unexpected token } in JSON",
+        since: new Date().toISOString(),
+      },
+    ];
+    monitor.push({ id: 12, event: "snapshot", data: withError });
+    await page.waitForSelector(".needs-item.needs-source");
+    expect(await page.locator(".needs-item").first().textContent()).toContain("/tmp/catalyst/state.json");
+    expect(await page.locator("#needs-you .count").textContent()).toBe("4");
+    await scrollToTop(page);
     await screenshot(page, "dashboard-needs-you");
   });
 

@@ -1,6 +1,6 @@
 // The "needs you" panel, shown first: the snapshot's derived list (and `needs-you` deltas).
 // Clicking an item scrolls to its worker row and flashes it, as the reference UI did.
-import type { NeedsYouItem, Snapshot } from "@catalyst/schema";
+import type { CorruptMarker, NeedsYouItem, Snapshot } from "@catalyst/schema";
 import { el, replaceChildren } from "./dom.js";
 import { type Filters, matchesNeedsYou } from "./filters.js";
 import { needsYouTone } from "./status-tone.js";
@@ -52,6 +52,24 @@ function renderItem(item: NeedsYouItem, now: number): HTMLElement {
   return button;
 }
 
+/** A file that belongs to no worker (the global state.json) could not be read: not clickable. */
+function renderSourceError(marker: CorruptMarker, now: number): HTMLElement {
+  const message = `${marker.file}: ${marker.reason}`;
+  return el(
+    "div",
+    { class: "needs-item needs-source", "data-reason": "source" },
+    el("span", { class: `chip tone-${needsYouTone("corrupt")}` }, "unreadable file"),
+    el(
+      "span",
+      { class: "needs-who" },
+      "global state",
+      el("span", { class: "needs-orch" }, "every orchestrator"),
+    ),
+    el("span", { class: "needs-msg", title: message }, message),
+    el("span", { class: "needs-since" }, ageCell(marker.since, now, false), " ago"),
+  );
+}
+
 /** Renders the panel; hidden items (filtered out) are counted, not shown. */
 export function renderNeedsYou(
   container: HTMLElement,
@@ -61,12 +79,15 @@ export function renderNeedsYou(
 ): void {
   const all = snapshot?.needsYou ?? [];
   const items = all.filter((item) => matchesNeedsYou(item, snapshot?.orchestrators ?? [], filters));
-  container.dataset.count = String(items.length);
+  // Source errors concern the whole fleet, so filters never hide them.
+  const sourceErrors = snapshot?.sourceErrors ?? [];
+  const shown = items.length + sourceErrors.length;
+  container.dataset.count = String(shown);
   const title = el(
     "h2",
     { class: "panel-title" },
     "Needs you",
-    el("span", { class: `count${items.length > 0 ? " count-hot" : ""}` }, String(items.length)),
+    el("span", { class: `count${shown > 0 ? " count-hot" : ""}` }, String(shown)),
   );
   if (!snapshot) {
     container.replaceChildren(title, el("p", { class: "muted" }, "waiting for data…"));
@@ -76,11 +97,16 @@ export function renderNeedsYou(
   replaceChildren(
     container,
     title,
-    items.length === 0
+    shown === 0
       ? hidden > 0
         ? el("p", { class: "muted" }, "Nothing here for the current filters.")
         : el("p", { class: "all-clear" }, "All clear: nothing needs you right now.")
-      : el("div", { class: "needs-list" }, ...items.map((item) => renderItem(item, now))),
+      : el(
+          "div",
+          { class: "needs-list" },
+          ...sourceErrors.map((marker) => renderSourceError(marker, now)),
+          ...items.map((item) => renderItem(item, now)),
+        ),
     hidden > 0 ? el("p", { class: "hidden-note" }, `${hidden} more hidden by filters`) : null,
   );
 }
