@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { expect } from "vitest";
 
 const run = promisify(execFile);
 
@@ -256,4 +257,29 @@ export async function waitForLastId(page: Page, id: number, timeoutMs = 10_000) 
 /** Jumps (no smooth scrolling) to the top of the page. */
 export async function scrollToTop(page: Page): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0));
+}
+
+/**
+ * Waits until the visible workers are exactly `expected` (renders happen on the next animation
+ * frame after an input), then returns what is shown, so the caller's assertion shows any diff.
+ */
+export async function settledVisibleWorkers(page: Page, expected: readonly string[], timeoutMs = 10_000) {
+  await page
+    .waitForFunction(
+      (want) =>
+        JSON.stringify(
+          Array.from(document.querySelectorAll("tr.worker")).map(
+            (r) => `${r.dataset.orch}/${r.dataset.worker}`,
+          ),
+        ) === want,
+      JSON.stringify(expected),
+      { timeout: timeoutMs },
+    )
+    .catch(() => {});
+  return visibleWorkers(page);
+}
+
+/** Asserts the visible workers (`orch/ticket`, in page order) once the page has settled on them. */
+export async function expectVisibleWorkers(page: Page, expected: readonly string[]): Promise<void> {
+  expect(await settledVisibleWorkers(page, expected)).toEqual(expected);
 }

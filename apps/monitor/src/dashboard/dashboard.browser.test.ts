@@ -8,11 +8,11 @@ import {
   bodyData,
   buildDashboardBundle,
   comesBefore,
+  expectVisibleWorkers,
   launchChromium,
   openPage,
   screenshot,
   scrollToTop,
-  visibleWorkers,
   waitForConnection,
   waitForCount,
   waitForRowStatus,
@@ -59,7 +59,7 @@ describe("dashboard in Chromium (scripted server)", () => {
   it("loads and shows the fleet: needs-you first, orchestrator cards, worker grid, connection state", async () => {
     const { page, problems } = await open();
     await waitForConnection(page, "live");
-    expect(await visibleWorkers(page)).toEqual([
+    await expectVisibleWorkers(page, [
       `${API}/CTL-48`,
       `${API}/CTL-49`,
       `${API}/CTL-50`,
@@ -110,7 +110,10 @@ describe("dashboard in Chromium (scripted server)", () => {
       workerUpdate(11, workerView(WEB, "WEB-7", { status: "shipping", phase: 5, pid: 5001, alive: true })),
     );
     await waitForRowStatus(page, WEB, "WEB-7", "shipping");
-    expect(await page.locator(`tr.worker[data-worker="WEB-7"]`).getAttribute("class")).toContain("changed");
+    // Highlighted as changed (the class itself is removed again after 2.5 s).
+    expect(
+      await page.locator(`tr.worker[data-worker="WEB-7"]`).getAttribute("data-changed-at"),
+    ).not.toBeNull();
     const line = page.locator(".feed-item").first();
     expect(await line.textContent()).toContain("WEB-7");
     expect(await line.textContent()).toContain("validating → shipping");
@@ -129,29 +132,29 @@ describe("dashboard in Chromium (scripted server)", () => {
 
   it("filters by ?orch=, ?status= and ?project=, and writes select changes back to the URL", async () => {
     const { page } = await open(`/?project=web`);
-    expect(await visibleWorkers(page)).toEqual([`${WEB}/WEB-7`, `${WEB}/WEB-8`, `${WEB}/WEB-9`]);
+    await expectVisibleWorkers(page, [`${WEB}/WEB-7`, `${WEB}/WEB-8`, `${WEB}/WEB-9`]);
     expect(await page.locator(".needs-item").count()).toBe(0);
     expect(await page.locator("#needs-you .hidden-note").textContent()).toContain("3 more hidden");
 
     await page.goto(new URL(`/?status=failed,stalled,dispatched`, page.url()).href);
     await page.waitForSelector("body[data-ready=true]");
-    expect(await visibleWorkers(page)).toEqual([`${API}/CTL-50`, `${API}/CTL-53`]);
+    await expectVisibleWorkers(page, [`${API}/CTL-50`, `${API}/CTL-53`]);
     expect(await page.locator(".filter-count").textContent()).toBe("showing 2 of 9 workers");
 
     await page.goto(new URL(`/?orch=orch-web&status=active`, page.url()).href);
     await page.waitForSelector("body[data-ready=true]");
-    expect(await visibleWorkers(page)).toEqual([`${WEB}/WEB-7`, `${WEB}/WEB-8`, `${WEB}/WEB-9`]);
+    await expectVisibleWorkers(page, [`${WEB}/WEB-7`, `${WEB}/WEB-8`, `${WEB}/WEB-9`]);
 
     await page.locator("#clear-filters").click();
     await page.selectOption("#filter-status", "failed");
-    expect(await visibleWorkers(page)).toEqual([`${API}/CTL-50`]);
+    await expectVisibleWorkers(page, [`${API}/CTL-50`]);
     expect(new URL(page.url()).search).toBe("?status=failed");
     await page.selectOption("#filter-orch", WEB);
     await page.waitForSelector(".empty.big");
     expect(new URL(page.url()).searchParams.get("orch")).toBe(WEB);
     await page.selectOption("#filter-status", "");
     await page.selectOption("#filter-project", "WEB");
-    expect(await visibleWorkers(page)).toEqual([`${WEB}/WEB-7`, `${WEB}/WEB-8`, `${WEB}/WEB-9`]);
+    await expectVisibleWorkers(page, [`${WEB}/WEB-7`, `${WEB}/WEB-8`, `${WEB}/WEB-9`]);
     await screenshot(page, "dashboard-filtered");
   });
 

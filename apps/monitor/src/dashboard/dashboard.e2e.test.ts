@@ -9,10 +9,10 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   buildMonitorApp,
+  expectVisibleWorkers,
   launchChromium,
   openPage,
   screenshot,
-  visibleWorkers,
   waitForAtLeast,
   waitForConnection,
   waitForCount,
@@ -166,7 +166,7 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     const page = await openDashboard(bin.url);
     await waitForConnection(page, "live");
     await waitForCount(page, "tr.worker", 3, 15_000);
-    expect(await visibleWorkers(page)).toEqual([`${ORCH}/CTL-1`, `${ORCH}/CTL-2`, `${ORCH}/CTL-3`]);
+    await expectVisibleWorkers(page, [`${ORCH}/CTL-1`, `${ORCH}/CTL-2`, `${ORCH}/CTL-3`]);
     await waitForRowStatus(page, ORCH, "CTL-1", "implementing");
 
     const workers = join(dir, "runs", ORCH, "workers");
@@ -185,7 +185,7 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
 
     await page.goto(new URL("/?status=validating", bin.url).href);
     await page.waitForSelector("body[data-ready=true]");
-    expect(await visibleWorkers(page)).toEqual([`${ORCH}/CTL-1`]);
+    await expectVisibleWorkers(page, [`${ORCH}/CTL-1`]);
     await screenshot(page, "e2e-real-monitor");
   }, 60_000);
 

@@ -37,13 +37,18 @@ export function createFilterBar(container: HTMLElement, onChange: (filters: Filt
   const optionKeys = new Map<FilterName, string>();
   const count = el("span", { class: "filter-count" });
   const clear = el("button", { type: "button", class: "btn btn-quiet", id: "clear-filters" }, "clear");
-  clear.addEventListener("click", () => onChange({ orch: [], status: [], project: [] }));
+  // `current` moves at once, so a second input before the next render builds on the first.
+  const emit = (next: Filters) => {
+    current = next;
+    onChange(next);
+  };
+  clear.addEventListener("click", () => emit({ orch: [], status: [], project: [] }));
 
   const fields = FILTER_NAMES.map((name) => {
     const select = el("select", { id: `filter-${name}`, "data-filter": name });
     select.addEventListener("change", () => {
       const value = select.value;
-      onChange({ ...current, [name]: value ? value.split(",") : [] });
+      emit({ ...current, [name]: value ? value.split(",") : [] });
     });
     selects.set(name, select);
     return el(
