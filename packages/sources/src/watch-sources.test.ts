@@ -113,6 +113,27 @@ describe("createSourceWatcher", () => {
     );
   });
 
+  it("re-watches a workers/ dir that was removed and created again, without waiting for the rescan", async () => {
+    root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1") });
+    const workers = join(root, "runs/orch-a/workers");
+    const w = await startWatcher();
+    rmSync(workers, { recursive: true });
+    await waitFor(() => w.all().some((c) => c.kind === "signal-removed"), 5_000, "removal");
+    mkdirSync(workers);
+    writeAtomic(join(workers, "CTL-2.json"), signalText("CTL-2", "planning", 2));
+    await waitFor(
+      () => w.lastSignal(join(workers, "CTL-2.json"))?.status === "planning",
+      5_000,
+      "new signal",
+    );
+    writeAtomic(join(workers, "CTL-2.json"), signalText("CTL-2", "implementing", 3));
+    await waitFor(
+      () => w.lastSignal(join(workers, "CTL-2.json"))?.status === "implementing",
+      5_000,
+      "re-watched",
+    );
+  });
+
   it("waits for a missing catalyst dir, then scans it", async () => {
     const parent = await makeTree({});
     root = join(parent, "catalyst");
