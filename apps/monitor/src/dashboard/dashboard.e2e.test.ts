@@ -108,6 +108,8 @@ let browser: Promise<Browser>;
 let appDir: string;
 let catalystDir: string;
 let bin: RunningBin | null = null;
+/** Stand-in worker processes started by a test; killed after it. */
+const children: ChildProcess[] = [];
 const pages: Page[] = [];
 
 beforeAll(async () => {
@@ -120,6 +122,8 @@ afterEach(async () => {
   for (const page of pages.splice(0)) await page.close();
   await stopBin(bin);
   bin = null;
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   if (catalystDir) await rm(catalystDir, { recursive: true, force: true });
 });
 
@@ -187,6 +191,33 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     await page.waitForSelector("body[data-ready=true]");
     await expectVisibleWorkers(page, [`${ORCH}/CTL-1`]);
     await screenshot(page, "e2e-real-monitor");
+  }, 60_000);
+
+  it("shows a worker's real process alive, then dead, and lists it under needs you", async () => {
+    const dir = await makeCatalystDir();
+    const sleeper = spawn("sleep", ["120"], { stdio: "ignore" });
+    children.push(sleeper);
+    const pid = sleeper.pid!;
+    const workers = join(dir, "runs", ORCH, "workers");
+    // startedAt = now: a process that started long after a worker's dispatch is a reused pid.
+    await writeAtomically(
+      join(workers, "CTL-1.json"),
+      signal("CTL-1", "implementing", 3, { pid, startedAt: new Date().toISOString() }),
+    );
+    bin = await startBin(["--dir", dir, "--port", "0"]);
+    const page = await openDashboard(bin.url);
+    const proc = page.locator(`tr.worker[data-worker="CTL-1"] .col-proc`);
+    await page.waitForSelector(`tr.worker[data-worker="CTL-1"] .proc-alive`, { timeout: 20_000 });
+    expect(await proc.textContent()).toBe(`alive ${pid}`);
+
+    const exited = new Promise((resolve) => sleeper.once("exit", resolve));
+    sleeper.kill("SIGKILL");
+    await exited;
+    // The liveness poller checks every 5 s.
+    await page.waitForSelector(`tr.worker[data-worker="CTL-1"] .proc-dead`, { timeout: 20_000 });
+    expect(await proc.textContent()).toBe(`dead ${pid}`);
+    await page.waitForSelector(`.needs-item[data-reason="dead"][data-worker="CTL-1"]`, { timeout: 10_000 });
+    await screenshot(page, "e2e-dead-worker");
   }, 60_000);
 
   it("reconnects after the monitor restarts on the same port and keeps following the files", async () => {

@@ -279,6 +279,7 @@ function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: FleetView
     el("td", { class: "col-age" }, ageCell(w.updatedAt, input.now, !TERMINAL.has(w.status))),
   );
   if (w.corrupt) row.classList.add("is-corrupt");
+  if (w.alive === false && !TERMINAL.has(w.status)) row.classList.add("is-dead");
   const changed = input.changedAt.get(workerKey(orch.id, w.ticket));
   if (changed !== undefined && input.now - changed < HIGHLIGHT_MS) {
     // Rows are rebuilt on every change; a negative delay continues the animation where it was.
