@@ -454,8 +454,9 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       rescanTimer = null;
       await draining;
       pending.clear();
-      unsubscribeTailer?.();
+      // The tailer's last pass still reaches subscribers; unsubscribe after it.
       await tailer?.stop();
+      unsubscribeTailer?.();
       tailer = null;
       for (const t of orchs.values()) closeOrch(t);
       orchs.clear();
