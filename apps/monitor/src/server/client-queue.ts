@@ -9,9 +9,8 @@ export interface ClientQueueLimits {
 /** Why a client queue ended: closed by us, cancelled by the reader (disconnect), or overflowed. */
 export type ClientEndReason = "closed" | "cancelled" | "overflow";
 
-/** One client's bounded outbound queue, exposed to the HTTP layer as a byte stream. */
+/** One client's bounded outbound queue. */
 export interface ClientQueue {
-  readonly stream: ReadableStream<Uint8Array>;
   /** Queues a frame; returns false if the queue had ended or this frame overflowed it (it then ends). */
   push(frame: Uint8Array): boolean;
   /** Ends the stream after the frames already queued. */
@@ -45,7 +44,7 @@ export function createClientQueue(
   limits: ClientQueueLimits,
   onEnd: (reason: ClientEndReason) => void,
   destroy?: () => void,
-): ClientQueue {
+): ClientQueue & { readonly stream: ReadableStream<Uint8Array> } {
   let frames: Uint8Array[] = [];
   let bytes = 0;
   let ended = false;
@@ -169,6 +168,106 @@ export function createClientQueue(
       } catch {
         // already closed or cancelled
       }
+    },
+    depth() {
+      return frames.length;
+    },
+    get ended() {
+      return ended;
+    },
+  };
+}
+
+/** The part of a Node `ServerResponse` a socket-backed queue writes to. */
+export interface ByteSink {
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  destroy(): void;
+  once(event: "drain" | "close", listener: () => void): unknown;
+  off(event: "drain" | "close", listener: () => void): unknown;
+}
+
+/**
+ * Creates a queue that writes straight to a Node response, the fast path under
+ * @hono/node-server: while `write` reports the socket's buffer full, frames wait here until
+ * `drain`, where the same limits apply; on overflow the connection is destroyed.
+ */
+export function createSinkClientQueue(
+  limits: ClientQueueLimits,
+  onEnd: (reason: ClientEndReason) => void,
+  sink: ByteSink,
+): ClientQueue {
+  let frames: Uint8Array[] = [];
+  let bytes = 0;
+  let ended = false;
+  let closing = false;
+  let blocked = false;
+  let flushScheduled = false;
+
+  const onClose = (): void => finish("cancelled");
+  const onDrain = (): void => {
+    blocked = false;
+    flush();
+  };
+  const finish = (reason: ClientEndReason): void => {
+    if (ended) return;
+    ended = true;
+    frames = [];
+    bytes = 0;
+    sink.off("close", onClose);
+    sink.off("drain", onDrain);
+    onEnd(reason);
+  };
+  const flush = (): void => {
+    if (ended || blocked) return;
+    if (frames.length > 0) {
+      const out = frames.length === 1 ? frames[0]! : concatFrames(frames, bytes);
+      frames = [];
+      bytes = 0;
+      if (!sink.write(out)) {
+        blocked = true;
+        sink.once("drain", onDrain);
+        return;
+      }
+    }
+    if (closing) {
+      sink.end();
+      finish("closed");
+    }
+  };
+  sink.once("close", onClose);
+
+  return {
+    push(frame) {
+      if (ended || closing) return false;
+      frames.push(frame);
+      bytes += frame.byteLength;
+      if (frames.length > limits.maxFrames || (frames.length > 1 && bytes > limits.maxBytes)) {
+        this.abort();
+        return false;
+      }
+      // One write per microtask: all deltas of one fuse apply reach the socket together.
+      if (!flushScheduled && !blocked) {
+        flushScheduled = true;
+        queueMicrotask(() => {
+          flushScheduled = false;
+          flush();
+        });
+      }
+      return true;
+    },
+    close() {
+      if (ended || closing) return;
+      closing = true;
+      flush();
+    },
+    abort() {
+      if (ended) return;
+      finish("overflow");
+      sink.destroy();
+    },
+    disconnect() {
+      finish("cancelled");
     },
     depth() {
       return frames.length;

@@ -1,5 +1,11 @@
 import type { Delta, Snapshot } from "@catalyst/schema";
-import { type ClientEndReason, type ClientQueue, createClientQueue } from "./client-queue.js";
+import {
+  type ByteSink,
+  type ClientEndReason,
+  type ClientQueue,
+  createClientQueue,
+  createSinkClientQueue,
+} from "./client-queue.js";
 import { type DeltaFilter, isOpenFilter, matchesDelta } from "./delta-filter.js";
 import { encodeSseComment, encodeSseFrame, encodeSseRetry } from "./sse-frame.js";
 
@@ -46,6 +52,8 @@ export interface OpenClientOptions {
 export interface SseHub {
   /** Opens one client: `retry:`, then a snapshot or the missed deltas, then live deltas. */
   open(options: OpenClientOptions): ReadableStream<Uint8Array>;
+  /** The same, writing straight to a Node response whose headers are already sent. */
+  attach(options: OpenClientOptions, sink: ByteSink): void;
   /** Sends a full `snapshot` frame to every client (the 60 s refresh). */
   broadcastSnapshot(): void;
   clientCount(): number;
@@ -125,47 +133,62 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     keepAlive = null;
   };
 
+  const connect = (
+    { lastEventId, filter, signal }: OpenClientOptions,
+    makeQueue: (onEnd: (reason: ClientEndReason) => void) => ClientQueue,
+  ): void => {
+    const resumeFrom = parseEventId(lastEventId);
+    let client: Client | null = null;
+    const onAbort = (): void => client?.queue.disconnect();
+    const onEnd = (reason: ClientEndReason): void => {
+      signal?.removeEventListener("abort", onAbort);
+      if (client === null || !client.open) return;
+      client.open = false;
+      clients.delete(client);
+      if (reason === "overflow") dropped += 1;
+      stopSharedIfIdle();
+      options.onClientEvent?.({
+        type: reason === "overflow" ? "drop" : "disconnect",
+        clients: clients.size,
+        resumed: resumeFrom !== null,
+      });
+    };
+    const queue = makeQueue(onEnd);
+    client = { queue, filter, open: true };
+    if (closed || signal?.aborted) {
+      client.open = false;
+      queue.close();
+      return;
+    }
+    // Snapshot (or replay) and subscription happen in one synchronous step, so no delta can
+    // fall between them.
+    queue.push(retryFrame);
+    const missed = resumeFrom === null ? null : feed.since(resumeFrom);
+    if (missed?.ok) {
+      for (const delta of missed.deltas) {
+        if (matchesDelta(filter, delta)) queue.push(encodeSseFrame(delta.id, delta.event, delta.data));
+      }
+    } else {
+      queue.push(snapshotFrame());
+    }
+    clients.add(client);
+    startShared();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    options.onClientEvent?.({ type: "connect", clients: clients.size, resumed: missed?.ok === true });
+  };
+
   return {
-    open({ lastEventId, filter, signal, destroy }) {
-      const resumeFrom = parseEventId(lastEventId);
-      let client: Client | null = null;
-      const onAbort = (): void => client?.queue.disconnect();
-      const onEnd = (reason: ClientEndReason): void => {
-        signal?.removeEventListener("abort", onAbort);
-        if (client === null || !client.open) return;
-        client.open = false;
-        clients.delete(client);
-        if (reason === "overflow") dropped += 1;
-        stopSharedIfIdle();
-        options.onClientEvent?.({
-          type: reason === "overflow" ? "drop" : "disconnect",
-          clients: clients.size,
-          resumed: resumeFrom !== null,
-        });
-      };
-      const queue = createClientQueue(limits, onEnd, destroy);
-      client = { queue, filter, open: true };
-      if (closed || signal?.aborted) {
-        client.open = false;
-        queue.close();
-        return queue.stream;
-      }
-      // Snapshot (or replay) and subscription happen in one synchronous step, so no delta can
-      // fall between them.
-      queue.push(retryFrame);
-      const missed = resumeFrom === null ? null : feed.since(resumeFrom);
-      if (missed?.ok) {
-        for (const delta of missed.deltas) {
-          if (matchesDelta(filter, delta)) queue.push(encodeSseFrame(delta.id, delta.event, delta.data));
-        }
-      } else {
-        queue.push(snapshotFrame());
-      }
-      clients.add(client);
-      startShared();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      options.onClientEvent?.({ type: "connect", clients: clients.size, resumed: missed?.ok === true });
-      return queue.stream;
+    open(options) {
+      let stream: ReadableStream<Uint8Array> | null = null;
+      connect(options, (onEnd) => {
+        const queue = createClientQueue(limits, onEnd, options.destroy);
+        stream = queue.stream;
+        return queue;
+      });
+      return stream!;
+    },
+    attach(options, sink) {
+      connect(options, (onEnd) => createSinkClientQueue(limits, onEnd, sink));
     },
     broadcastSnapshot() {
       if (clients.size === 0) return;
