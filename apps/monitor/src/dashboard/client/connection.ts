@@ -23,6 +23,13 @@ export interface ConnectionOptions {
   /** Called when a stream opens; `resumed` is false when a fresh snapshot follows. */
   onOpen(resumed: boolean): void;
   backoff?: Partial<Backoff>;
+  /**
+   * Reconnect when a live stream brings nothing for this long. The monitor sends a full snapshot
+   * every 60 s, so silence means a dead link that the browser has not noticed (a laptop that
+   * slept, a dropped NAT entry), while the page would still say "live".
+   * @default 150_000
+   */
+  silentAfterMs?: number;
   /** @default Math.random */
   random?: () => number;
 }
@@ -56,6 +63,8 @@ void allEventNamesHandled;
 export function createConnection(options: ConnectionOptions): Connection {
   const backoff: Backoff = { initialMs: 500, maxMs: 15_000, ...options.backoff };
   const random = options.random ?? Math.random;
+  const silentAfterMs = options.silentAfterMs ?? 150_000;
+  let watchdog: ReturnType<typeof setTimeout> | null = null;
   let source: EventSource | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let attempt = 0;
@@ -67,6 +76,24 @@ export function createConnection(options: ConnectionOptions): Connection {
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     if (options.token) url.searchParams.set("token", options.token);
     return url.href;
+  };
+
+  const stopWatchdog = () => {
+    if (watchdog) clearTimeout(watchdog);
+    watchdog = null;
+  };
+
+  // Re-armed by every frame; fires only when the stream has gone quiet.
+  const armWatchdog = (es: EventSource) => {
+    stopWatchdog();
+    watchdog = setTimeout(() => {
+      watchdog = null;
+      if (source !== es) return;
+      es.close();
+      source = null;
+      lostAt = Date.now();
+      scheduleReconnect(`no data for ${Math.round(silentAfterMs / 1000)}s`);
+    }, silentAfterMs);
   };
 
   const handleMessage = (name: SseEventName, event: MessageEvent<string>) => {
@@ -95,11 +122,13 @@ export function createConnection(options: ConnectionOptions): Connection {
     es.onopen = () => {
       if (source !== es) return;
       attempt = 0;
+      armWatchdog(es);
       options.onOpen(resumeFrom !== null);
       options.onStatus({ state: "live", since: Date.now(), resumed: resumeFrom !== null });
     };
     es.onerror = () => {
       if (source !== es) return;
+      stopWatchdog();
       es.close();
       source = null;
       if (attempt === 0) lostAt = Date.now();
@@ -107,7 +136,9 @@ export function createConnection(options: ConnectionOptions): Connection {
     };
     for (const name of EVENT_NAMES) {
       es.addEventListener(name, (event) => {
-        if (source === es) handleMessage(name, event as MessageEvent<string>);
+        if (source !== es) return;
+        armWatchdog(es);
+        handleMessage(name, event as MessageEvent<string>);
       });
     }
   };
@@ -163,6 +194,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     },
     stop() {
       stopped = true;
+      stopWatchdog();
       if (timer) clearTimeout(timer);
       timer = null;
       source?.close();
