@@ -21,6 +21,7 @@ interface PageElement {
   compareDocumentPosition(other: PageElement): number;
 }
 declare const window: { scrollTo(x: number, y: number): void };
+declare function getComputedStyle(element: PageElement): { getPropertyValue(name: string): string };
 declare const document: {
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
@@ -282,4 +283,15 @@ export async function settledVisibleWorkers(page: Page, expected: readonly strin
 /** Asserts the visible workers (`orch/ticket`, in page order) once the page has settled on them. */
 export async function expectVisibleWorkers(page: Page, expected: readonly string[]): Promise<void> {
   expect(await settledVisibleWorkers(page, expected)).toEqual(expected);
+}
+
+/** A computed CSS property of the first match of `selector` (proves the stylesheet loaded). */
+export function computedStyle(page: Page, selector: string, property: string): Promise<string | null> {
+  return page.evaluate(
+    ([sel, prop]) => {
+      const node = document.querySelector(sel);
+      return node ? getComputedStyle(node).getPropertyValue(prop) : null;
+    },
+    [selector, property] as const,
+  );
 }

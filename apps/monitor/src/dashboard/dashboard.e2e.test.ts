@@ -9,6 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   buildMonitorApp,
+  computedStyle,
   expectVisibleWorkers,
   launchChromium,
   openPage,
@@ -239,6 +240,22 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     await writeAtomically(join(workers, "CTL-3.json"), signal("CTL-3", "planning", 2));
     await waitForRowStatus(page, ORCH, "CTL-3", "planning", 15_000);
     await screenshot(page, "e2e-after-restart");
+  }, 60_000);
+
+  it("works when the monitor requires a token (--token): the page passes ?token= on", async () => {
+    const dir = await makeCatalystDir();
+    bin = await startBin(["--dir", dir, "--port", "0", "--token", "s3cret-e2e"]);
+    const { page, problems } = await openPage(await browser, new URL("/?token=s3cret-e2e", bin.url).href);
+    pages.push(page);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
+    await waitForConnection(page, "live");
+    await waitForCount(page, "tr.worker", 3, 15_000);
+    // Styles applied: the stylesheet came through with the token too.
+    expect(await computedStyle(page, "#connection", "border-top-left-radius")).toBe("999px");
+    await page.selectOption("#filter-status", "dispatched");
+    await expectVisibleWorkers(page, [`${ORCH}/CTL-3`]);
+    expect(new URL(page.url()).searchParams.get("token")).toBe("s3cret-e2e");
+    expect(problems).toEqual([]);
   }, 60_000);
 
   it("renders the demo fleet (the README's first command)", async () => {

@@ -124,4 +124,7 @@ function startDashboard(): void {
   connection.start();
 }
 
-startDashboard();
+// index.html adds this script from a small loader, so it may run before the body is parsed.
+if (document.readyState === "loading")
+  document.addEventListener("DOMContentLoaded", startDashboard, { once: true });
+else startDashboard();
