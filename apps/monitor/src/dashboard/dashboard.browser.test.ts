@@ -74,6 +74,7 @@ describe("dashboard in Chromium (scripted server)", () => {
     expect(await comesBefore(page, "#needs-you", "#fleet")).toBe(true);
     expect(await page.locator(".needs-item").count()).toBe(3);
     expect(await page.locator("#needs-you .count").textContent()).toBe("3");
+    expect(await page.title()).toBe("(3) Catalyst fleet monitor");
 
     // Orchestrator card: progress, wave, cost.
     const card = page.locator(`section.orch[data-orch="${API}"]`);

@@ -90,9 +90,12 @@ export function matchesWorker(worker: WorkerView, orch: OrchestratorView, filter
   );
 }
 
-/** True when a "needs you" item belongs to the filtered orchestrators and projects. */
+/**
+ * True when a "needs you" item or an event line belongs to the filtered orchestrators and
+ * projects (the status filter is about rows, so it does not apply here).
+ */
 export function matchesNeedsYou(
-  item: NeedsYouItem,
+  item: Pick<NeedsYouItem, "orchestrator" | "worker">,
   orchestrators: readonly OrchestratorView[],
   filters: Filters,
 ): boolean {

@@ -59,7 +59,15 @@ function startDashboard(): void {
       now,
       onClearFilters: () => setFilters({ orch: [], status: [], project: [] }),
     });
-    eventsView.render({ feed: state.feed, filters, showLog });
+    eventsView.render({
+      feed: state.feed,
+      filters,
+      showLog,
+      orchestrators: state.snapshot?.orchestrators ?? [],
+    });
+    // A background tab shows how many things need the operator.
+    const needs = state.snapshot ? state.snapshot.needsYou.length + state.snapshot.sourceErrors.length : 0;
+    document.title = needs > 0 ? `(${needs}) Catalyst fleet monitor` : "Catalyst fleet monitor";
     document.body.dataset.ready = state.snapshot ? "true" : "false";
     // Render cost, read by the render bench (and handy in devtools).
     const ms = performance.now() - started;

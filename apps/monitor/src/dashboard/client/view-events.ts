@@ -1,12 +1,15 @@
 // The live event stream: lines made from deltas, newest first, capped by the store.
+import type { OrchestratorView } from "@catalyst/schema";
 import { el } from "./dom.js";
 import type { FeedEntry } from "./event-feed.js";
-import { type Filters, matchesOrchestrator } from "./filters.js";
+import { type Filters, matchesNeedsYou } from "./filters.js";
 import { formatClock } from "./format.js";
 
 export interface EventsViewInput {
   feed: readonly FeedEntry[];
   filters: Filters;
+  /** For the project filter (an orchestrator's projectKey). */
+  orchestrators: readonly OrchestratorView[];
   /** Whether raw `log-event` lines are shown (they repeat what the other lines say). */
   showLog: boolean;
 }
@@ -64,7 +67,12 @@ export function createEventsView(container: HTMLElement, onToggleLog: (show: boo
       const lines = input.feed.filter(
         (e) =>
           (input.showLog || e.kind !== "log") &&
-          (e.orchestrator === null || matchesOrchestrator({ id: e.orchestrator }, input.filters)),
+          (e.orchestrator === null ||
+            matchesNeedsYou(
+              { orchestrator: e.orchestrator, worker: e.worker },
+              input.orchestrators,
+              input.filters,
+            )),
       );
       count.textContent = String(lines.length);
       empty.hidden = lines.length > 0;
