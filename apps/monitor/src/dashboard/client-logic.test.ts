@@ -1,12 +1,13 @@
 // The dashboard's DOM-free modules, tested in Node with plain objects and fixed times.
 
 import { applyDelta } from "@catalyst/fuse";
+import { TERMINAL_WORKER_STATUSES } from "@catalyst/schema";
 import { describe, expect, it } from "vitest";
 import { describeDelta } from "./client/event-feed.js";
 import { formatFilters, matchesWorker, parseFilters } from "./client/filters.js";
 import { compareNatural, formatAge, formatTokens, formatUsd, ticketProject } from "./client/format.js";
 import { backoffDelay, canResume } from "./client/reconnect-policy.js";
-import { ciTone, workerStatusTone } from "./client/status-tone.js";
+import { ciTone, FINISHED_STATUSES, workerStatusTone } from "./client/status-tone.js";
 import { createStore, workerKey } from "./client/store.js";
 import { fleetSnapshot, T0, workerUpdate, workerView } from "./fleet-fixture.test-helper.js";
 
@@ -33,6 +34,10 @@ describe("format", () => {
     expect(["CTL-10", "CTL-9", "CTL-100"].sort(compareNatural)).toEqual(["CTL-9", "CTL-10", "CTL-100"]);
     expect(ticketProject("ctl-48")).toBe("CTL");
     expect(ticketProject("orch-x")).toBeNull();
+  });
+
+  it("knows the same finished statuses as the schema", () => {
+    expect([...FINISHED_STATUSES].sort()).toEqual([...TERMINAL_WORKER_STATUSES].sort());
   });
 
   it("maps open-ended statuses onto fixed tones", () => {

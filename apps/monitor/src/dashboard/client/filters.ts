@@ -2,6 +2,7 @@
 // FORMATS §5.13). Each takes a comma-separated list; an empty list means "no filter".
 import type { NeedsYouItem, OrchestratorView, WorkerView } from "@catalyst/schema";
 import { ticketProject } from "./format.js";
+import { isFinished } from "./status-tone.js";
 
 /** The active filters. Values are kept as typed (trimmed); matching is case-insensitive. */
 export interface Filters {
@@ -19,10 +20,6 @@ export type FilterName = (typeof FILTER_NAMES)[number];
 
 /** Status groups accepted by `?status=` beside plain status names. */
 export const STATUS_GROUPS = ["active", "finished", "attention"] as const;
-
-// A local copy of the schema's terminal set: importing values from @catalyst/schema would pull zod
-// into the browser bundle.
-const TERMINAL = new Set(["done", "merged", "failed", "stalled", "superseded", "canceled"]);
 
 /** Reads the filters from a query string such as `location.search`. */
 export function parseFilters(search: string): Filters {
@@ -74,8 +71,8 @@ function matchesStatus(worker: WorkerView, filters: Filters): boolean {
   if (filters.status.length === 0) return true;
   const status = worker.status.toLowerCase();
   return lower(filters.status).some((v) => {
-    if (v === "active") return !TERMINAL.has(status);
-    if (v === "finished") return TERMINAL.has(status);
+    if (v === "active") return !isFinished(status);
+    if (v === "finished") return isFinished(status);
     if (v === "attention") return worker.needsAttention || worker.corrupt !== null || worker.alive === false;
     return v === status;
   });

@@ -3,7 +3,7 @@ import type { OrchestratorView, Snapshot, WorkerView } from "@catalyst/schema";
 import { el, externalLink } from "./dom.js";
 import { type Filters, hasFilters, matchesOrchestrator, matchesWorker } from "./filters.js";
 import { compareNatural, formatAgeSince, formatTokens, formatUsd, parseTime } from "./format.js";
-import { ciTone, groupStatusTone, workerStatusTone } from "./status-tone.js";
+import { ciTone, groupStatusTone, isFinished, workerStatusTone } from "./status-tone.js";
 import { workerKey } from "./store.js";
 
 /** How long a changed row stays highlighted (styles.css `.changed` animation length). */
@@ -12,7 +12,6 @@ export const HIGHLIGHT_MS = 2500;
 /** A worker counts as stale when its last update is older than this (the reference UI: 10 min). */
 export const STALE_AFTER_MS = 10 * 60_000;
 
-const TERMINAL = new Set(["done", "merged", "failed", "stalled", "superseded", "canceled"]);
 const PHASES = 6;
 
 export interface FleetViewInput {
@@ -101,7 +100,7 @@ function renderCostStat(orch: OrchestratorView, workers: WorkerView[]): HTMLElem
   const fromWorkers = workers.reduce((sum, w) => sum + workerCost(w), 0);
   const total = Math.max(fromWorkers, orch.usage?.costUSD ?? 0);
   const tokens = workers.reduce((sum, w) => sum + workerTokens(w), 0);
-  const done = workers.filter((w) => TERMINAL.has(w.status)).length;
+  const done = workers.filter((w) => isFinished(w.status)).length;
   return el(
     "div",
     { class: "stat stat-cost" },
@@ -145,7 +144,7 @@ function renderWaveStrip(orch: OrchestratorView): HTMLElement | null {
     { class: "wave-strip" },
     ...orch.waves.map((wave) => {
       const workers = wave.tickets.map((t) => orch.workers[t]);
-      const finished = workers.filter((w) => w && TERMINAL.has(w.status)).length;
+      const finished = workers.filter((w) => w && isFinished(w.status)).length;
       return el(
         "div",
         { class: `wave${wave.wave === orch.currentWave ? " wave-current" : ""}`, "data-wave": wave.wave },
@@ -227,7 +226,7 @@ function renderProcess(w: WorkerView): HTMLElement {
       "—",
     );
   // The pid of a finished worker is history: keep it in the tooltip, not in the cell.
-  const why = TERMINAL.has(w.status) ? "exited" : "unknown";
+  const why = isFinished(w.status) ? "exited" : "unknown";
   return el(
     "span",
     { class: "proc proc-unknown", title: `${why}: pid ${w.pid}` },
@@ -276,10 +275,10 @@ function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: FleetView
     el("td", { class: "col-pr" }, renderPr(w)),
     el("td", { class: "col-proc" }, renderProcess(w)),
     el("td", { class: "col-cost" }, w.cost ? formatUsd(workerCost(w)) : el("span", { class: "muted" }, "—")),
-    el("td", { class: "col-age" }, ageCell(w.updatedAt, input.now, !TERMINAL.has(w.status))),
+    el("td", { class: "col-age" }, ageCell(w.updatedAt, input.now, !isFinished(w.status))),
   );
   if (w.corrupt) row.classList.add("is-corrupt");
-  if (w.alive === false && !TERMINAL.has(w.status)) row.classList.add("is-dead");
+  if (w.alive === false && !isFinished(w.status)) row.classList.add("is-dead");
   const changed = input.changedAt.get(workerKey(orch.id, w.ticket));
   if (changed !== undefined && input.now - changed < HIGHLIGHT_MS) {
     // Rows are rebuilt on every change; a negative delay continues the animation where it was.

@@ -3,8 +3,7 @@ import type { Snapshot } from "@catalyst/schema";
 import type { ConnectionStatus } from "./connection.js";
 import { el } from "./dom.js";
 import { formatClock } from "./format.js";
-
-const TERMINAL = new Set(["done", "merged", "failed", "stalled", "superseded", "canceled"]);
+import { isFinished } from "./status-tone.js";
 
 /** Shows the connection state: a coloured dot, a word, and a retry countdown while reconnecting. */
 export function renderConnection(container: HTMLElement, status: ConnectionStatus, now: number): void {
@@ -40,7 +39,7 @@ export function renderSummary(container: HTMLElement, snapshot: Snapshot | null)
   for (const orch of snapshot.orchestrators) {
     for (const w of Object.values(orch.workers)) {
       workers += 1;
-      if (!TERMINAL.has(w.status)) active += 1;
+      if (!isFinished(w.status)) active += 1;
       if (w.status === "failed") failed += 1;
     }
   }
