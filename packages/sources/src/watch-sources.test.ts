@@ -19,7 +19,9 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-async function startWatcher(options: { logFrom?: "end" | "start"; backend?: "fs" | "chokidar" } = {}) {
+async function startWatcher(
+  options: { logFrom?: "end" | "start"; backend?: "fs" | "chokidar"; rescanIntervalMs?: number } = {},
+) {
   const batches: SourceChange[][] = [];
   const latest = new Map<string, SourceChange>();
   watcher = createSourceWatcher({ catalystDir: root, waitIntervalMs: 20, ...options });
@@ -118,7 +120,12 @@ describe("createSourceWatcher", () => {
     const workers = join(root, "runs/orch-a/workers");
     const w = await startWatcher();
     rmSync(workers, { recursive: true });
-    await waitFor(() => w.all().some((c) => c.kind === "signal-removed"), 5_000, "removal");
+    // Either the file's removal or, when the dir's went first, the orchestrator's (it has no workers/).
+    await waitFor(
+      () => w.all().some((c) => c.kind === "signal-removed" || c.kind === "orchestrator-removed"),
+      5_000,
+      "removal",
+    );
     mkdirSync(workers);
     writeAtomic(join(workers, "CTL-2.json"), signalText("CTL-2", "planning", 2));
     await waitFor(
@@ -132,6 +139,34 @@ describe("createSourceWatcher", () => {
       5_000,
       "re-watched",
     );
+  });
+
+  it("finds by the periodic rescan what no watch covers: a wt/ dir that gains workers/ later", async () => {
+    root = await makeTree({ "wt/ctl/": "" });
+    const w = await startWatcher({ rescanIntervalMs: 100 });
+    const firstScan = watcher!.health().lastSuccessAt;
+    mkdirSync(join(root, "wt/ctl/orch-late"));
+    await waitFor(() => watcher!.health().lastSuccessAt !== firstScan, 5_000, "a rescan");
+    mkdirSync(join(root, "wt/ctl/orch-late/workers"));
+    writeFileSync(join(root, "wt/ctl/orch-late/workers/CTL-1.json"), signalText("CTL-1"));
+    await waitFor(
+      () => w.lastSignal(join(root, "wt/ctl/orch-late/workers/CTL-1.json")) !== null,
+      5_000,
+      "rescan",
+    );
+    expect(w.all().find((c) => c.kind === "orchestrator-added")).toMatchObject({
+      orchestrator: { id: "orch-late", workspace: "ctl", source: "wt" },
+    });
+    expect(watcher!.health().nextRunAt).not.toBeNull();
+  });
+
+  it("reports a torn global state.json, then its removal", async () => {
+    root = await makeTree({ "state.json": JSON.stringify({ orchestrators: {} }) });
+    const w = await startWatcher();
+    writeFileSync(join(root, "state.json"), '{"orchestrators": {');
+    await waitFor(() => w.all().some((c) => c.kind === "global-state" && !c.result.ok), 5_000, "torn global");
+    rmSync(join(root, "state.json"));
+    await waitFor(() => w.all().some((c) => c.kind === "global-state-removed"), 5_000, "global removal");
   });
 
   it("waits for a missing catalyst dir, then scans it", async () => {

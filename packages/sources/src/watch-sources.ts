@@ -7,7 +7,7 @@ import {
   parseLocalStateText,
   type SourceChange,
 } from "@catalyst/schema";
-import { discoverOrchestrators, hasWorkersDir, listSubdirs } from "./discover-orchestrators.js";
+import { discoverOrchestrators, listSubdirs } from "./discover-orchestrators.js";
 import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
@@ -317,15 +317,18 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     t.workersWatch = null;
   }
 
-  /** Watch the directories where orchestrators can appear: root, runs/, wt/, their children without workers/. */
+  /**
+   * Watch the directories where orchestrators can appear: the root, `runs/`, `wt/`, and every
+   * depth-1 directory under them that is not itself a tracked orchestrator (`wt/<workspace>/`, or a
+   * `runs/<id>/` whose `workers/` is not there yet, or was just removed).
+   */
   async function watchStructure(): Promise<void> {
     const wanted = new Set<string>([dir, join(dir, "runs"), join(dir, "wt")]);
     const orchPaths = new Set([...orchs.values()].map((t) => t.ref.path));
     for (const base of ["runs", "wt"]) {
       for (const name of await listSubdirs(join(dir, base))) {
         const p = join(dir, base, name);
-        // wt/<workspace>/ for depth-2 orchestrators; runs/<id>/ until its workers/ appears.
-        if (!orchPaths.has(p) && (base === "wt" || !(await hasWorkersDir(p)))) wanted.add(p);
+        if (!orchPaths.has(p)) wanted.add(p);
       }
     }
     for (const [p, w] of structural) {
@@ -334,6 +337,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         structural.delete(p);
       }
     }
+    let added = false;
     for (const p of wanted) {
       if (structural.has(p)) continue;
       const w = tryWatch(
@@ -345,8 +349,13 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
             }
           : () => enqueue({ kind: "discover" }),
       );
-      if (w) structural.set(p, w);
+      if (w) {
+        structural.set(p, w);
+        added = true;
+      }
     }
+    // Watch, then look again: whatever appeared before a new watch existed is found by this discover.
+    if (added) enqueue({ kind: "discover" });
   }
 
   async function runDiscover(out: SourceChange[]): Promise<void> {
