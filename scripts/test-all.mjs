@@ -23,7 +23,7 @@ function check(label, cmd, args) {
 }
 
 check("typecheck", "pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]);
-check("lint", "pnpm", ["exec", "biome", "ci", "."]);
+check("lint", "pnpm", ["exec", "biome", "ci", ...(process.env.NO_COLOR ? ["--colors=off"] : []), "."]);
 check("layers", "node", ["scripts/check-deps.mjs"]);
 
 const out = ".vitest-results.json";
