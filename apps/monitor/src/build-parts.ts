@@ -17,7 +17,9 @@ export interface PartsOptions {
 export function buildParts(options: PartsOptions): MonitorParts & { readEvents: ReadEvents } {
   const clock = systemClock;
   return {
-    fuse: createFuse(),
+    // Ids grow across restarts (start time in ms × 1000), so a client resuming with an id from an
+    // earlier process gets a gap and a fresh snapshot rather than deltas from another sequence.
+    fuse: createFuse({ idBase: clock.now().getTime() * 1000 }),
     watcher: createSourceWatcher({ catalystDir: options.catalystDir }),
     prPoller: createPrPoller({ token: options.githubToken, clock }),
     liveness: createLivenessPoller({ clock, intervalMs: options.livenessIntervalMs ?? 5_000 }),

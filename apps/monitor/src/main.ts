@@ -46,7 +46,9 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
   let fleet: DemoFleet | null = null;
   let catalystDir = options.dir;
   if (options.demo) {
-    fleet = createDemoFleet();
+    fleet = createDemoFleet({
+      onError: (error) => logger.warn("demo step failed", { error: String(error) }),
+    });
     await fleet.start();
     catalystDir = fleet.dir;
     logger.info("demo fleet started", { dir: catalystDir });
@@ -57,9 +59,14 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     cleanups.push(() => started.stop());
   }
   try {
-    const github = await resolveGithubToken(io.env);
+    // The demo's PRs are made up: never send them to GitHub, whatever token the user has.
+    const github = options.demo ? null : await resolveGithubToken(io.env);
     logger.info(
-      github === null ? "PR polling disabled: no GITHUB_TOKEN, GH_TOKEN or gh login" : "PR polling enabled",
+      options.demo
+        ? "PR polling disabled in demo mode"
+        : github === null
+          ? "PR polling disabled: no GITHUB_TOKEN, GH_TOKEN or gh login"
+          : "PR polling enabled",
       {
         tokenSource: github?.source,
       },

@@ -37,6 +37,16 @@ describe("createFuse", () => {
     expect(fuse.since(0)).toEqual({ ok: true, deltas: all });
   });
 
+  it("starts its sequence after idBase, and treats older ids as a gap (a client from an earlier process)", () => {
+    const fuse = createFuse({ idBase: 5_000 });
+    expect(fuse.lastId()).toBe(5_000);
+    const all = fuse.apply([orchestratorAdded(), signal(working("CTL-49"))], NOW);
+    expect(all[0]?.id).toBe(5_001);
+    expect(fuse.since(5_000)).toEqual({ ok: true, deltas: all });
+    expect(fuse.since(3)).toEqual({ ok: false, reason: "gap" });
+    expect(() => createFuse({ idBase: -1 })).toThrow(FuseOptionsError);
+  });
+
   it("notifies subscribers once per non-empty batch until they unsubscribe", () => {
     const fuse = createFuse();
     const batches: Delta[][] = [];

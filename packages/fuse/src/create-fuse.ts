@@ -1,6 +1,6 @@
 import type { Delta, FuseInput, Snapshot } from "@catalyst/schema";
 import { createDeltaRing } from "./delta-ring.js";
-import { FuseListenerError } from "./errors.js";
+import { FuseListenerError, FuseOptionsError } from "./errors.js";
 import { type FuseOptions, resolveOptions } from "./options.js";
 import { reduce } from "./reduce.js";
 import { createInitialState, type FuseState } from "./state.js";
@@ -13,7 +13,7 @@ export interface Fuse {
   apply(inputs: FuseInput | readonly FuseInput[], now: Date): Delta[];
   /** The fleet as of the last apply (`generatedAt` = that now; before any apply, the epoch). */
   snapshot(): Snapshot;
-  /** The id of the newest delta; 0 before any. */
+  /** The id of the newest delta; `idBase` (0 by default) before any. */
   lastId(): number;
   /** The deltas after `id`, or a gap when some were evicted or `id` is not one this fuse issued. */
   since(id: number): { ok: true; deltas: Delta[] } | { ok: false; reason: "gap" };
@@ -23,13 +23,28 @@ export interface Fuse {
 
 const EPOCH_MS = 0;
 
+/** Options of `createFuse`: the shared fuse options plus where its sequence starts. */
+export interface CreateFuseOptions extends FuseOptions {
+  /**
+   * The first delta gets `idBase + 1`. A long-lived app passes something that grows across restarts
+   * (the start time in ms × 1000, say), so a client still holding an id from an earlier process gets
+   * a gap, and therefore a fresh snapshot, instead of deltas from a sequence it never saw.
+   * @default 0
+   */
+  idBase?: number;
+}
+
 /** Create a fuse with its own state, sequence and ring. */
-export function createFuse(options?: FuseOptions): Fuse {
+export function createFuse(options?: CreateFuseOptions): Fuse {
   const resolved = resolveOptions(options);
+  const idBase = options?.idBase ?? 0;
+  if (!Number.isSafeInteger(idBase) || idBase < 0) {
+    throw new FuseOptionsError("idBase", "a safe integer >= 0", idBase);
+  }
   const ring = createDeltaRing(resolved.ringSize);
   const listeners = new Set<(deltas: Delta[]) => void>();
   let state: FuseState = createInitialState();
-  let last = 0;
+  let last = idBase;
   let lastNow = new Date(EPOCH_MS);
 
   return {
@@ -68,7 +83,7 @@ export function createFuse(options?: FuseOptions): Fuse {
       return last;
     },
     since(id) {
-      if (!Number.isInteger(id) || id < 0 || id > last) return { ok: false, reason: "gap" };
+      if (!Number.isInteger(id) || id < idBase || id > last) return { ok: false, reason: "gap" };
       const deltas = ring.after(id);
       return deltas === null ? { ok: false, reason: "gap" } : { ok: true, deltas };
     },

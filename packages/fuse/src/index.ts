@@ -1,7 +1,7 @@
 // The one public door of @catalyst/fuse: everything not listed here is internal.
 export { applyDelta } from "./apply-delta.js";
 export { CORRUPT_STATUS } from "./build-worker-view.js";
-export type { Fuse } from "./create-fuse.js";
+export type { CreateFuseOptions, Fuse } from "./create-fuse.js";
 export { createFuse } from "./create-fuse.js";
 export type { DeltaDraft } from "./delta-draft.js";
 export { FuseListenerError, FuseOptionsError, InvalidTimeError } from "./errors.js";

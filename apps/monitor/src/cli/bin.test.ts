@@ -136,4 +136,27 @@ describe("catalyst-monitor bin (child process)", () => {
     expect((await run.exit).code).toBe(0);
     expect(run.stdout() + run.stderr()).not.toContain("very-secret-token-123");
   });
+
+  it("--demo starts a live fleet, never polls GitHub even with a token, and cleans up on exit", async () => {
+    const run = runBin(["--demo", "--port", "0"], { GITHUB_TOKEN: "ghp_demo-should-not-be-used" });
+    const url = await waitForUrl(run, 60_000);
+    const health = (await (await fetch(`${url}healthz`)).json()) as {
+      catalystDir: string;
+      pollers: { github: { enabled: boolean } };
+    };
+    expect(health.pollers.github.enabled).toBe(false);
+    const deadline = Date.now() + 30_000;
+    let orchestrators = 0;
+    while (orchestrators === 0 && Date.now() < deadline) {
+      const snap = (await (await fetch(`${url}api/snapshot`)).json()) as { orchestrators: unknown[] };
+      orchestrators = snap.orchestrators.length;
+      if (orchestrators === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(orchestrators).toBeGreaterThan(0);
+    run.child.kill("SIGTERM");
+    expect((await run.exit).code).toBe(0);
+    expect(run.stderr()).toContain("PR polling disabled in demo mode");
+    expect(run.stdout() + run.stderr()).not.toContain("ghp_demo-should-not-be-used");
+    await expect(readFile(join(health.catalystDir, "state.json"), "utf8")).rejects.toThrow();
+  }, 90_000);
 });
