@@ -7,9 +7,10 @@ import { createStore } from "./store.js";
 import { expireHighlights, startTicker, tickAges } from "./ticker.js";
 import { createEventsView } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
-import { countVisible, createFleetView, HIGHLIGHT_MS } from "./view-fleet.js";
+import { countVisible, createFleetView } from "./view-fleet.js";
 import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
 import { renderNeedsYou } from "./view-needs-you.js";
+import { HIGHLIGHT_MS } from "./view-worker-row.js";
 
 function startDashboard(): void {
   const page = {

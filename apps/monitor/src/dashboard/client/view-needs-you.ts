@@ -4,7 +4,7 @@ import type { CorruptMarker, NeedsYouItem, Snapshot } from "@catalyst/schema";
 import { el, replaceChildren } from "./dom.js";
 import { type Filters, matchesNeedsYou } from "./filters.js";
 import { needsYouTone } from "./status-tone.js";
-import { ageCell } from "./view-fleet.js";
+import { ageCell } from "./view-cells.js";
 
 const REASON_LABEL: Record<string, string> = {
   attention: "attention",

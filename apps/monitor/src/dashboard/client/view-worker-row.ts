@@ -1,0 +1,181 @@
+// One row of the worker grid: wave, ticket, status, phase, PR + CI, process, cost, age.
+import type { OrchestratorView, WorkerView } from "@catalyst/schema";
+import { el, externalLink } from "./dom.js";
+import { compareNatural, formatUsd } from "./format.js";
+import { ciTone, isFinished, workerStatusTone } from "./status-tone.js";
+import { workerKey } from "./store.js";
+import { ageCell, chip } from "./view-cells.js";
+
+/** How long a changed row stays highlighted (styles.css `.changed` animation length). */
+export const HIGHLIGHT_MS = 2500;
+
+const PHASES = 6;
+
+/** What a row needs besides its worker: when workers changed, and the time now. */
+export interface RowContext {
+  changedAt: ReadonlyMap<string, number>;
+  now: number;
+}
+
+export function workerCost(w: WorkerView): number {
+  return w.cost?.costUSD ?? 0;
+}
+
+export function workerTokens(w: WorkerView): number {
+  const c = w.cost;
+  return c ? (c.inputTokens ?? 0) + (c.outputTokens ?? 0) + (c.cacheReadTokens ?? 0) : 0;
+}
+
+function renderPhase(w: WorkerView): HTMLElement {
+  const phase = Math.max(0, Math.min(PHASES, w.phase));
+  const tone = workerStatusTone(w.status);
+  const segs = Array.from({ length: PHASES }, (_, i) =>
+    el("span", { class: i < phase ? `ph on tone-${tone}` : "ph" }),
+  );
+  return el(
+    "div",
+    { class: "phase", title: `phase ${w.phase} of ${PHASES}` },
+    el("span", { class: "phase-bar" }, ...segs),
+    el("span", { class: "phase-num" }, `${w.phase}`),
+  );
+}
+
+function renderPr(w: WorkerView): HTMLElement {
+  const pr = w.pr;
+  if (!pr) return el("span", { class: "muted" }, "—");
+  const link = externalLink(pr.url, `#${pr.number}`, { class: `pr-link pr-${pr.state}` });
+  const notes: HTMLElement[] = [];
+  if (pr.state === "merged") notes.push(el("span", { class: "pr-note tone-text-done" }, "merged"));
+  else if (pr.state === "closed") notes.push(el("span", { class: "pr-note tone-text-failed" }, "closed"));
+  if (pr.isDraft) notes.push(el("span", { class: "pr-note muted" }, "draft"));
+  const ciShown =
+    pr.ciStatus && pr.ciStatus !== "unknown" && !(pr.ciStatus === "merged" && pr.state === "merged");
+  const ci = ciShown ? chip(`CI ${pr.ciStatus}`, ciTone(pr.ciStatus)) : null;
+  return el(
+    "div",
+    { class: "pr", title: pr.title ?? pr.url ?? "" },
+    link,
+    ci,
+    ...notes,
+    pr.stale ? el("span", { class: "pr-note muted", title: "last GitHub poll failed" }, "stale") : null,
+  );
+}
+
+function renderProcess(w: WorkerView): HTMLElement {
+  const pid = w.pid === null ? "" : ` ${w.pid}`;
+  if (w.alive === true)
+    return el(
+      "span",
+      { class: "proc proc-alive", title: "process responds to kill -0" },
+      el("span", { class: "dot" }),
+      `alive${pid}`,
+    );
+  if (w.alive === false)
+    return el(
+      "span",
+      { class: "proc proc-dead", title: "process does not respond" },
+      el("span", { class: "dot" }),
+      `dead${pid}`,
+    );
+  if (w.pid === null)
+    return el(
+      "span",
+      { class: "proc proc-unknown", title: "no pid recorded" },
+      el("span", { class: "dot" }),
+      "—",
+    );
+  // The pid of a finished worker is history: keep it in the tooltip, not in the cell.
+  const why = isFinished(w.status) ? "exited" : "unknown";
+  return el(
+    "span",
+    { class: "proc proc-unknown", title: `${why}: pid ${w.pid}` },
+    el("span", { class: "dot" }),
+    why,
+  );
+}
+
+function renderTicketCell(w: WorkerView): HTMLElement {
+  const sub = w.title ?? w.label;
+  return el(
+    "td",
+    { class: "col-ticket" },
+    el(
+      "div",
+      { class: "ticket-line" },
+      el("span", { class: "ticket" }, w.ticket),
+      w.needsAttention ? chip("needs you", "stalled", w.attentionReason ?? "needs attention") : null,
+      w.corrupt
+        ? chip(
+            "⚠ corrupt",
+            "failed",
+            `${w.corrupt.file}: ${w.corrupt.reason} (since ${w.corrupt.since}); showing the last good read`,
+          )
+        : null,
+    ),
+    sub ? el("div", { class: "ticket-sub", title: sub }, sub) : null,
+    w.error ? el("div", { class: "ticket-error", title: w.error }, w.error) : null,
+  );
+}
+
+function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: RowContext): HTMLElement {
+  const tone = workerStatusTone(w.status);
+  const row = el(
+    "tr",
+    {
+      class: `worker tone-row-${tone}`,
+      "data-orch": orch.id,
+      "data-worker": w.ticket,
+      "data-status": w.status,
+    },
+    el("td", { class: "col-wave" }, w.wave === null ? "—" : `W${w.wave}`),
+    renderTicketCell(w),
+    el("td", { class: "col-status" }, chip(w.status, tone)),
+    el("td", { class: "col-phase" }, renderPhase(w)),
+    el("td", { class: "col-pr" }, renderPr(w)),
+    el("td", { class: "col-proc" }, renderProcess(w)),
+    el("td", { class: "col-cost" }, w.cost ? formatUsd(workerCost(w)) : el("span", { class: "muted" }, "—")),
+    el("td", { class: "col-age" }, ageCell(w.updatedAt, input.now, !isFinished(w.status))),
+  );
+  if (w.corrupt) row.classList.add("is-corrupt");
+  if (w.alive === false && !isFinished(w.status)) row.classList.add("is-dead");
+  const changed = input.changedAt.get(workerKey(orch.id, w.ticket));
+  if (changed !== undefined && input.now - changed < HIGHLIGHT_MS) {
+    // Rows are rebuilt on every change; a negative delay continues the animation where it was.
+    row.classList.add("changed");
+    row.dataset.changedAt = String(changed);
+    row.style.animationDelay = `-${input.now - changed}ms`;
+  }
+  return row;
+}
+
+/** Row nodes by worker object: a worker that did not change keeps its row (see createFleetView). */
+export type RowCache = WeakMap<WorkerView, HTMLElement>;
+
+function rowFor(orch: OrchestratorView, w: WorkerView, input: RowContext, rows: RowCache): HTMLElement {
+  const cached = rows.get(w);
+  const changed = input.changedAt.get(workerKey(orch.id, w.ticket));
+  // A row still highlighting is rebuilt, so its animation delay matches the time now.
+  if (cached && (changed === undefined || input.now - changed >= HIGHLIGHT_MS)) return cached;
+  const row = renderWorkerRow(orch, w, input);
+  rows.set(w, row);
+  return row;
+}
+
+function sortWorkers(workers: WorkerView[]): WorkerView[] {
+  return [...workers].sort((a, b) => (a.wave ?? 1e9) - (b.wave ?? 1e9) || compareNatural(a.ticket, b.ticket));
+}
+
+export function renderWorkerTable(
+  orch: OrchestratorView,
+  workers: WorkerView[],
+  input: RowContext,
+  rows: RowCache,
+): HTMLElement {
+  const head = ["Wave", "Ticket", "Status", "Phase", "PR · CI", "Process", "Cost", "Updated"];
+  return el(
+    "table",
+    { class: "workers" },
+    el("thead", null, el("tr", null, ...head.map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", null, ...sortWorkers(workers).map((w) => rowFor(orch, w, input, rows))),
+  );
+}
