@@ -247,8 +247,8 @@ export async function waitForAtLeast(page: Page, selector: string, count: number
 /** Waits until the header shows that frame `id` has been applied. */
 export async function waitForLastId(page: Page, id: number, timeoutMs = 10_000) {
   await page.waitForFunction(
-    (want) => document.querySelector("#snapshot-time")?.textContent?.endsWith(want),
-    `#${id}`,
+    (want) => document.querySelector("#snapshot-time")?.dataset.lastId === want,
+    String(id),
     {
       timeout: timeoutMs,
     },

@@ -56,10 +56,12 @@ export function renderSummary(container: HTMLElement, snapshot: Snapshot | null)
   );
 }
 
-/** "snapshot HH:MM:SS" plus the last event id, like the reference header. */
+/**
+ * "data as of HH:MM:SS", like the reference header. The last event id (the resume point) goes in
+ * `data-last-id` and the tooltip: the monitor numbers events from its start time, so it is long.
+ */
 export function renderSnapshotTime(container: HTMLElement, snapshot: Snapshot | null, lastId: number): void {
-  container.textContent = snapshot
-    ? `data as of ${formatClock(snapshot.generatedAt)} · #${lastId}`
-    : "no data yet";
-  container.title = snapshot ? snapshot.generatedAt : "";
+  container.textContent = snapshot ? `data as of ${formatClock(snapshot.generatedAt)}` : "no data yet";
+  container.title = snapshot ? `${snapshot.generatedAt} · last event id ${lastId}` : "";
+  container.dataset.lastId = String(lastId);
 }
