@@ -201,6 +201,27 @@ describe("dashboard in Chromium (scripted server)", () => {
     await screenshot(page, "dashboard-needs-you");
   });
 
+  it("says so when the catalyst dir has no orchestrators yet, then shows the first one as it appears", async () => {
+    monitor = await startScriptedMonitor({
+      publicDir,
+      snapshot: { generatedAt: new Date().toISOString(), orchestrators: [], needsYou: [], sourceErrors: [] },
+      snapshotId: 0,
+    });
+    const { page } = await open();
+    await page.waitForSelector("#fleet .empty.big");
+    expect(await page.locator("#fleet").textContent()).toContain("No orchestrators found");
+    const orch = fleetSnapshot().orchestrators[1]!;
+    const { workers: _workers, ...summary } = orch;
+    monitor.push({
+      id: 1,
+      event: "orchestrator-update",
+      data: { orchestrator: orch.id, ts: new Date().toISOString(), orchestratorState: summary },
+    });
+    monitor.push(workerUpdate(2, orch.workers["WEB-7"]!));
+    await waitForRowStatus(page, WEB, "WEB-7", "validating");
+    expect(await page.locator("#fleet .empty.big").count()).toBe(0);
+  });
+
   it("shows hostile strings as text and never links a javascript: URL", async () => {
     const { page, problems } = await open();
     const title = await page.locator(`tr.worker[data-worker="WEB-9"] .ticket-sub`).textContent();
