@@ -3,6 +3,7 @@ export type { EventShape, KnownEventType, NormalizedEvent } from "./event-line.j
 export {
   canonicalToV1,
   EventLine,
+  isValidEventLine,
   KNOWN_EVENT_TYPES,
   normalizeEventLine,
   parseEventLine,
@@ -74,5 +75,5 @@ export {
   TERMINAL_WORKER_STATUSES,
   WorkerStatus,
 } from "./status.js";
-export { isTimestamp, OptionalTimestamp, Timestamp, timestampMs } from "./timestamp.js";
+export { isTimestamp, OptionalTimestamp, slowTimestampMs, Timestamp, timestampMs } from "./timestamp.js";
 export { Cost, SignalPr, WorkerSignal } from "./worker-signal.js";
