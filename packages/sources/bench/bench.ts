@@ -303,7 +303,7 @@ function renderSection(watch: WatchResult[], log: LogResult | null): string {
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}), ${f1(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, Linux`;
   const lines: string[] = [];
   lines.push(
-    `Run ${date} on ${machine}. Script: \`pnpm --filter @catalyst/sources bench\` (flags: \`--log-mb\`, \`--bursts\`, \`--rate\`).`,
+    `Run ${date} on ${machine}. Script: \`pnpm --filter @catalyst/sources bench\` (flags: \`--log-mb\`, \`--rounds\`, \`--bursts\`, \`--rate\`, \`--skip-watch\`, \`--skip-log\`, \`--skip-whole\`).`,
   );
   lines.push("");
   if (watch.length > 0) {
@@ -325,7 +325,7 @@ function renderSection(watch: WatchResult[], log: LogResult | null): string {
     const chok = watch.find((w) => w.backend === "chokidar");
     if (fsRun && chok) {
       lines.push(
-        `Decision: the watcher uses plain \`fs.watch\`, one per directory (catalyst dir, \`runs/\`, \`wt/\`, \`wt/<workspace>/\`, each orchestrator dir and its \`workers/\`). Over all rounds chokidar left ${chok.missedFinals} final state(s) undelivered 5 s after a burst (fs.watch: ${fsRun.missedFinals}), which fails the bar; only the 30 s rescan would have repaired them. Its median write→emit was ${f1(chok.p50)} ms against ${f1(fsRun.p50)} ms, and its initial scan ${f1(chok.startMs)} ms against ${f1(fsRun.startMs)} ms. The tail (p95 and up) is the shared 2-core box (load average ${os
+        `Decision: the watcher uses plain \`fs.watch\`, one per directory (catalyst dir, \`runs/\`, \`wt/\`, every depth-1 dir under those two that is not an orchestrator, each orchestrator dir and its \`workers/\`). Over all rounds chokidar left ${chok.missedFinals} final state(s) undelivered 5 s after a burst (fs.watch: ${fsRun.missedFinals}), which fails the bar; only the 30 s rescan would have repaired them. Its median write→emit was ${f1(chok.p50)} ms against ${f1(fsRun.p50)} ms, and its initial scan ${f1(chok.startMs)} ms against ${f1(fsRun.startMs)} ms. The tail (p95 and up) is the shared 2-core box (load average ${os
           .loadavg()
           .map((l) => l.toFixed(1))
           .join(
