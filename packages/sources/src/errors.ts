@@ -7,13 +7,3 @@ export class EventLogReadError extends Error {
     this.path = path;
   }
 }
-
-/** A directory watch failed; the watcher rescans and reports it through `health()`, never throws it. */
-export class WatchError extends Error {
-  override name = "WatchError";
-  readonly dir: string;
-  constructor(dir: string, options?: { cause?: unknown }) {
-    super(`watch on ${dir} failed; rescanning`, options);
-    this.dir = dir;
-  }
-}

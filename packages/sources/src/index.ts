@@ -1,6 +1,6 @@
 // The public door of @catalyst/sources: the only package that touches the filesystem.
 export { discoverOrchestrators } from "./discover-orchestrators.js";
-export { EventLogReadError, WatchError } from "./errors.js";
+export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
 export type { LogLineResult } from "./parse-log-line.js";
 export { parseLogLine } from "./parse-log-line.js";
