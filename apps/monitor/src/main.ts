@@ -100,7 +100,15 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     cleanups.unshift(() => listening.close());
     cleanups.unshift(async () => hub.close());
 
-    const monitor = createMonitor(parts, { onSnapshotTimer: () => hub.broadcastSnapshot(), logger });
+    const historySince = new Date(Date.now() - options.historyMs);
+    const monitor = createMonitor(parts, {
+      onSnapshotTimer: () => hub.broadcastSnapshot(),
+      logger,
+      history:
+        options.historyMs > 0
+          ? { since: historySince, read: (since) => parts.readEvents(catalystDir, { since }) }
+          : null,
+    });
     cleanups.splice(2, 0, () => monitor.stop());
     await monitor.start();
 
@@ -114,6 +122,10 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       // First on the way out, so the hard exit deadline never leaves a stale pid file.
       cleanups.unshift(() => rm(pidFile, { force: true }));
     }
+    void monitor.historyLoaded().then(({ records, error }) => {
+      if (error === null && options.historyMs > 0)
+        logger.info("event log history folded in", { since: historySince.toISOString(), lines: records });
+    });
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
     logger.info("monitoring", { dir: catalystDir, url });
     let stopping: Promise<void> | null = null;

@@ -3,6 +3,7 @@ import type {
   Delta,
   FuseInput,
   LivenessResult,
+  LogRecord,
   PrStatus,
   Snapshot,
   SourceChange,
@@ -79,12 +80,22 @@ export interface MonitorOptions {
   /** Called on the snapshot timer (the SSE hub's broadcast). */
   onSnapshotTimer?: () => void;
   logger?: Logger;
+  /**
+   * Start-up history: the log read from `since` on (sources' `readEvents`) and folded into fuse,
+   * so statuses and merges only the log knows survive a restart (SEED: workers exit before merge).
+   * Null or absent: no history.
+   */
+  history?: { since: Date; read: (since: Date) => AsyncIterable<LogRecord> } | null;
 }
+
+const HISTORY_BATCH = 2_000;
 
 /** The wiring, started and stopped by main. */
 export interface Monitor {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Resolves when the start-up history is folded in (at once when there is none). */
+  historyLoaded(): Promise<{ records: number; error: string | null }>;
 }
 
 /** Workers worth a pid check: a pid and a status that is not terminal. */
@@ -124,6 +135,13 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
   let lastTargetsKey = "";
   let lastRefsKey = "";
   let stopped = false;
+  // While history loads, live log lines are remembered by file and offset so a line both tailed
+  // live and read as history is folded once.
+  let liveLogKeys: Set<string> | null = null;
+  let historyDone: Promise<{ records: number; error: string | null }> = Promise.resolve({
+    records: 0,
+    error: null,
+  });
 
   const retrack = (): void => {
     const snapshot = fuse.snapshot();
@@ -151,9 +169,50 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     }
   };
 
+  // Runs after the first snapshot is live, so a large log never delays start-up.
+  const loadHistory = async (history: NonNullable<MonitorOptions["history"]>) => {
+    let records = 0;
+    let batch: LogRecord[] = [];
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      apply([{ kind: "log-lines", records: batch, replayed: true }], "log history");
+      batch = [];
+    };
+    try {
+      for await (const record of history.read(history.since)) {
+        if (stopped) break;
+        if (liveLogKeys?.has(`${record.file}:${record.offset}`)) continue;
+        batch.push(record);
+        records += 1;
+        if (batch.length >= HISTORY_BATCH) flush();
+      }
+      flush();
+      return { records, error: null };
+    } catch (error) {
+      flush();
+      options.logger?.warn("could not read the event log history", { error: String(error) });
+      return { records, error: String(error) };
+    } finally {
+      liveLogKeys = null;
+    }
+  };
+
   return {
     async start() {
-      unsubscribes.push(watcher.subscribe((changes) => apply(changes, "source changes")));
+      const history = options.history ?? null;
+      if (history) liveLogKeys = new Set();
+      unsubscribes.push(
+        watcher.subscribe((changes) => {
+          if (liveLogKeys) {
+            for (const change of changes) {
+              if (change.kind === "log-lines")
+                for (const r of change.records) liveLogKeys.add(`${r.file}:${r.offset}`);
+              else if (change.kind === "log-reset") liveLogKeys.clear();
+            }
+          }
+          apply(changes, "source changes");
+        }),
+      );
       unsubscribes.push(
         prPoller.subscribe((statuses) =>
           apply(
@@ -184,7 +243,9 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       tick.unref?.();
       refresh.unref?.();
       timers.push(tick, refresh);
+      if (history) historyDone = loadHistory(history);
     },
+    historyLoaded: () => historyDone,
     async stop() {
       stopped = true;
       for (const timer of timers.splice(0)) clearInterval(timer);

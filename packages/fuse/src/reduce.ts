@@ -27,7 +27,7 @@ export function reduce(
   const logged: LoggedWaveCompletion[] = [];
   if (input.kind === "log-lines") {
     for (const record of input.records) {
-      deltas.push(logEventDelta(record));
+      if (!input.replayed) deltas.push(logEventDelta(record));
       const completion = foldLogEvent(draft, record.event);
       if (completion) logged.push(completion);
     }

@@ -61,7 +61,12 @@ export type SourceChange =
   | { kind: "local-state-removed"; orchestrator: string; file: string }
   | ({ kind: "global-state" } & GlobalStateRead)
   | { kind: "global-state-removed"; file: string }
-  | { kind: "log-lines"; records: LogRecord[] }
+  | {
+      kind: "log-lines";
+      records: LogRecord[];
+      /** History read at start-up rather than appended live: folded in, but not re-announced. */
+      replayed?: boolean;
+    }
   | { kind: "log-reset"; file: string; reason: "truncated" | "replaced" | "deleted" }
   | { kind: "log-skipped"; file: string; offset: number; reason: "invalid" | "oversized"; detail: string };
 

@@ -65,6 +65,15 @@ describe("parseCliArgs", () => {
       expect(parseCliArgs(["--host", host], {}, HOME).host).toBe(host);
   });
 
+  it("reads --history as 0 or a duration, a week by default", () => {
+    expect(parseCliArgs([], {}, HOME).historyMs).toBe(7 * 86_400_000);
+    expect(parseCliArgs(["--history", "12h"], {}, HOME).historyMs).toBe(12 * 3_600_000);
+    expect(parseCliArgs(["--history", "0"], {}, HOME).historyMs).toBe(0);
+    for (const bad of ["yesterday", "-1d", "12"]) {
+      expect(() => parseCliArgs(["--history", bad], {}, HOME)).toThrow(UsageError);
+    }
+  });
+
   it("refuses a pid file inside the catalyst dir", () => {
     expect(() => parseCliArgs(["--dir", "/c", "--pid-file", "/c/monitor.pid"], {}, HOME)).toThrow(
       /never writes/,

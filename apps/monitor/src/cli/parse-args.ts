@@ -13,6 +13,8 @@ export interface CliOptions {
   demo: boolean;
   pidFile: string | null;
   logFormat: "text" | "json";
+  /** How far back the event log is folded in at start-up, in ms; 0 turns it off. */
+  historyMs: number;
   help: boolean;
   version: boolean;
   /** Non-fatal notes about the environment (a bad MONITOR_PORT), for the log. */
@@ -31,6 +33,18 @@ function parsePort(text: string): number | null {
 function isInside(parent: string, child: string): boolean {
   const rel = relative(parent, child);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/** @default `--history`: a week of log, enough to cover orchestrations still running. */
+export const DEFAULT_HISTORY_MS = 7 * 24 * 3_600_000;
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `0`, or a whole number with a unit: `90m`, `12h`, `7d`, `2w`. Null when it is neither. */
+export function parseDuration(text: string): number | null {
+  if (text.trim() === "0") return 0;
+  const match = /^(\d{1,6})([mhdw])$/.exec(text.trim());
+  return match ? Number(match[1]) * UNIT_MS[match[2]!]! : null;
 }
 
 /** Reads argv (without node and script) and env into options; a bad flag throws `UsageError`. */
@@ -81,6 +95,16 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   if (pidFile !== null && !demo && isInside(dir, pidFile))
     throw new UsageError(`--pid-file ${pidFile} is inside the catalyst dir; the monitor never writes there`);
 
+  let historyMs = DEFAULT_HISTORY_MS;
+  if (values.history !== undefined) {
+    const parsed = parseDuration(values.history);
+    if (parsed === null)
+      throw new UsageError(
+        `--history must be 0 or a duration such as 12h or 7d, got ${JSON.stringify(values.history)}`,
+      );
+    historyMs = parsed;
+  }
+
   return {
     dir,
     port,
@@ -89,6 +113,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     demo,
     pidFile,
     logFormat,
+    historyMs,
     help: values.help ?? false,
     version: values.version ?? false,
     warnings,
@@ -108,6 +133,7 @@ function parseFlags(argv: readonly string[]) {
       demo: { type: "boolean" },
       "pid-file": { type: "string" },
       "log-format": { type: "string" },
+      history: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

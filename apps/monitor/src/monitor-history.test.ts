@@ -1,0 +1,126 @@
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LogRecord } from "@catalyst/schema";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildParts } from "./build-parts.js";
+import { createMonitor, type Monitor } from "./monitor.js";
+
+// SEED "workers exit before merge": the signal file stops at pr-created and only the log knows the
+// PR merged. After a monitor restart the fleet must still say so.
+
+const ORCH = "orch-history";
+const month = new Date().toISOString().slice(0, 7);
+const recent = (minutesAgo: number) =>
+  new Date(Date.now() - minutesAgo * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+
+async function fleet(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "monitor-history-"));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, "runs", ORCH, "workers"), { recursive: true });
+  await mkdir(join(dir, "events"), { recursive: true });
+  const signal = {
+    ticket: "CTL-48",
+    orchestrator: ORCH,
+    status: "pr-created",
+    phase: 5,
+    startedAt: recent(90),
+    updatedAt: recent(60),
+    pr: { number: 123, url: "https://github.com/acme/api/pull/123" },
+  };
+  await writeFile(join(dir, "runs", ORCH, "workers", "CTL-48.json"), `${JSON.stringify(signal, null, 2)}\n`);
+  const merged = {
+    ts: recent(30),
+    orchestrator: ORCH,
+    worker: "CTL-48",
+    event: "worker-pr-merged",
+    detail: { pr: 123, mergedAt: recent(31) },
+  };
+  await writeFile(join(dir, "events", `${month}.jsonl`), `${JSON.stringify(merged)}\n`);
+  return dir;
+}
+
+async function start(dir: string, history: boolean, read?: (since: Date) => AsyncIterable<LogRecord>) {
+  const parts = buildParts({ catalystDir: dir, githubToken: null });
+  const monitor: Monitor = createMonitor(parts, {
+    history: history
+      ? {
+          since: new Date(Date.now() - 86_400_000),
+          read: read ?? ((since) => parts.readEvents(dir, { since })),
+        }
+      : null,
+  });
+  cleanup.push(() => monitor.stop());
+  await monitor.start();
+  return { parts, monitor };
+}
+
+describe("start-up history", () => {
+  it("folds merges that only the log knows into the fleet", async () => {
+    const dir = await fleet();
+    const { parts, monitor } = await start(dir, true);
+    expect(await monitor.historyLoaded()).toEqual({ records: 1, error: null });
+    const worker = parts.fuse.snapshot().orchestrators[0]?.workers["CTL-48"];
+    expect(worker?.status).toBe("merged");
+    expect(worker?.pr?.state).toBe("merged");
+  });
+
+  it("without history the same fleet still shows the stale pr-created (the case history exists for)", async () => {
+    const dir = await fleet();
+    const { parts } = await start(dir, false);
+    expect(parts.fuse.snapshot().orchestrators[0]?.workers["CTL-48"]?.status).toBe("pr-created");
+  });
+
+  it("does not re-announce history lines as log-event deltas", async () => {
+    const dir = await fleet();
+    const { parts, monitor } = await start(dir, true);
+    const before = parts.fuse.lastId();
+    await monitor.historyLoaded();
+    const since = parts.fuse.since(before);
+    if (!since.ok) throw new Error("gap");
+    expect(since.deltas.map((d) => d.event)).not.toContain("log-event");
+    expect(since.deltas.map((d) => d.event)).toContain("worker-update");
+  });
+
+  it("folds a line that arrives live while history loads only once", async () => {
+    const dir = await fleet();
+    const file = join(dir, "events", `${month}.jsonl`);
+    const live = {
+      ts: recent(1),
+      orchestrator: ORCH,
+      worker: "CTL-48",
+      event: "verification-passed",
+      detail: null,
+    };
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let partsRef!: ReturnType<typeof buildParts>;
+    const { parts, monitor } = await start(dir, true, async function* (since) {
+      await gate; // hold history back until the live line has been tailed
+      yield* partsRef.readEvents(dir, { since });
+    });
+    partsRef = parts;
+    const seen: string[] = [];
+    parts.fuse.subscribe((deltas) => {
+      for (const d of deltas) if (d.event === "log-event") seen.push(d.data.event);
+    });
+    await appendFile(file, `${JSON.stringify(live)}\n`);
+    const deadline = Date.now() + 10_000;
+    while (!seen.includes("verification-passed")) {
+      if (Date.now() > deadline) throw new Error("live line never arrived");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    release();
+    // Two lines on disk; the live one was already folded, so history folds one.
+    expect(await monitor.historyLoaded()).toEqual({ records: 1, error: null });
+    expect(parts.fuse.snapshot().orchestrators[0]?.workers["CTL-48"]?.status).toBe("merged");
+  });
+});
