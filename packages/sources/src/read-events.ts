@@ -151,7 +151,11 @@ async function* readFileInOrder(
     const start = Number.isFinite(sinceMs)
       ? await seekSince(handle, file, size, sinceMs, skewMs, maxLineBytes, stats)
       : 0;
+    // In-order records (the usual case) queue in a FIFO; only a line older than the FIFO's tail
+    // (a backfill) goes into the heap. Both are sorted, so the smaller head is the next record.
     const heap = new MinHeap<Pending>(earlier);
+    const fifo: Pending[] = [];
+    let head = 0;
     let newest = Number.NEGATIVE_INFINITY;
     for await (const item of readItems(handle, start, READ_CHUNK, maxLineBytes, stats)) {
       if (item.kind === "oversized") {
@@ -165,12 +169,43 @@ async function* readFileInOrder(
       }
       const ts = res.record.event.tsMs;
       if (ts > newest) newest = ts;
-      if (ts >= sinceMs && ts < untilMs) heap.push({ record: res.record, source });
-      while (heap.size > 0 && heap.peek()!.record.event.tsMs <= newest - skewMs) yield heap.pop()!;
+      if (ts >= sinceMs && ts < untilMs) {
+        const pending = { record: res.record, source };
+        // Offsets grow down the file, so a time equal to the tail's still sorts after it.
+        if (head === fifo.length || ts >= fifo[fifo.length - 1]!.record.event.tsMs) fifo.push(pending);
+        else heap.push(pending);
+      }
+      const limit = newest - skewMs;
+      for (;;) {
+        const f = fifo[head];
+        const h = heap.peek();
+        if (f !== undefined && (h === undefined || earlier(f, h))) {
+          if (f.record.event.tsMs > limit) break;
+          head++;
+          yield f;
+        } else if (h !== undefined && h.record.event.tsMs <= limit) {
+          yield heap.pop()!;
+        } else break;
+      }
+      if (head === fifo.length) {
+        fifo.length = 0;
+        head = 0;
+      } else if (head >= 1024 && head * 2 >= fifo.length) {
+        fifo.splice(0, head);
+        head = 0;
+      }
       // Every later line is at least `newest - skew`, so none can fall before `until` any more.
       if (newest - skewMs >= untilMs) break;
     }
-    while (heap.size > 0) yield heap.pop()!;
+    for (;;) {
+      const f = fifo[head];
+      const h = heap.peek();
+      if (f !== undefined && (h === undefined || earlier(f, h))) {
+        head++;
+        yield f;
+      } else if (h !== undefined) yield heap.pop()!;
+      else break;
+    }
   } finally {
     await handle.close();
   }
