@@ -139,6 +139,8 @@ class FileReader {
   #handle: FileHandle | null = null;
   #splitter: LineSplitter | null = null;
   #buf: Buffer | null = null;
+  /** The read of the chunk after the current one, started early. */
+  #ahead: Promise<{ bytesRead: number }> | null = null;
   #items: SplitItem[] = [];
   #itemAt = 0;
   #pos = 0;
@@ -197,19 +199,30 @@ class FileReader {
 
   async close(): Promise<void> {
     this.#finished = true;
-    this.#buf = null;
     this.#items = [];
     this.#itemAt = 0;
     const handle = this.#handle;
     this.#handle = null;
+    // A read ahead may still be in flight into the buffer: let it land before closing.
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    if (ahead) await ahead.catch(() => {});
+    this.#buf = null;
     if (handle) await handle.close();
   }
 
-  /** Read the next chunk into `#items`; at the end of the file, release everything held. */
+  /**
+   * Read the next chunk into `#items`; at the end of the file, release everything held. The
+   * splitter copies every byte it keeps, so the buffer is free at once and the next read is
+   * started straight away: the disk (the thread pool) works while this thread parses.
+   */
   async #readChunk(out: LogRecord[]): Promise<void> {
     const splitter = this.#splitter!;
     const buf = this.#buf!;
-    const { bytesRead } = await this.#handle!.read(buf, 0, READ_CHUNK, this.#pos);
+    const handle = this.#handle!;
+    const read = this.#ahead ?? handle.read(buf, 0, READ_CHUNK, this.#pos);
+    this.#ahead = null;
+    const { bytesRead } = await read;
     if (bytesRead === 0) {
       // An unterminated last line counts only if it parses: a torn JSON object never does.
       const partial = splitter.takePartial();
@@ -221,6 +234,9 @@ class FileReader {
     this.#pos += bytesRead;
     this.#items = splitter.push(buf.subarray(0, bytesRead));
     this.#itemAt = 0;
+    const ahead = handle.read(buf, 0, READ_CHUNK, this.#pos);
+    ahead.catch(() => {}); // awaited by the next #readChunk or by close(), which see its error
+    this.#ahead = ahead;
   }
 
   /**
