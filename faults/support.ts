@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import { EventSource } from "eventsource";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const TSX = join(ROOT, "node_modules", "tsx", "dist", "loader.mjs");
-const MONITOR_BIN = join(ROOT, "apps", "monitor", "src", "bin.ts");
+export const TSX = join(ROOT, "node_modules", "tsx", "dist", "loader.mjs");
+export const MONITOR_BIN = join(ROOT, "apps", "monitor", "src", "bin.ts");
 const REPLAY_BIN = join(ROOT, "apps", "replay", "src", "bin.ts");
 
 /** Size knob: 1 for the full suite, smaller under CI (FAULTS_SCALE wins over both). */
@@ -38,7 +38,7 @@ export async function waitFor<T>(
   }
 }
 
-/** A temp dir removed by `cleanup()`. */
+/** A fresh temp dir (the caller removes it with `removeDir`). */
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `faults-${prefix}-`));
 }
@@ -259,7 +259,7 @@ export function workerOf(snap: SnapshotLike, orch: string, worker: string) {
   return snap.orchestrators.find((o) => o.id === orch)?.workers[worker];
 }
 
-/** Asserts-free check that a stream's ids only grow (no duplicate, no reordering). */
+/** Pairs of ids that break "ids only grow" (a repeat or a step back); a snapshot may repeat the last delta id. */
 export function nonIncreasingIds(frames: SseFrame[]): Array<[number, number]> {
   const bad: Array<[number, number]> = [];
   let last = -1;
