@@ -170,11 +170,7 @@ describe("SSE under fault (real monitor bin, real clients)", () => {
     expect(monitor.alive()).toBe(true);
   });
 
-  // KNOWN BUG, kept visible: since ids are based on the start time (ms × 1000, 16 digits), the
-  // monitor's parseEventId (apps/monitor/src/server/sse-hub.ts, /^\d{1,15}$/) rejects every real
-  // Last-Event-ID, so every resume gets a fresh snapshot instead of the missed deltas. `it.fails`
-  // turns red once that is fixed: then make this a plain `it`.
-  it.fails("Last-Event-ID across a burst resumes gap-free from the ring, without a snapshot", async () => {
+  it("Last-Event-ID across a burst resumes gap-free from the ring, without a snapshot", async () => {
     const early = openStream(monitor.url);
     await waitFor("the early client's snapshot", () => early.frames.some((f) => f.event === "snapshot"));
     await burst(20, 1);

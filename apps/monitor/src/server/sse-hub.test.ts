@@ -2,6 +2,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseEventId } from "./sse-hub.js";
 import {
   createScriptedFeed,
   removedDraft,
@@ -55,6 +56,17 @@ afterEach(async () => {
   for (const es of sources.splice(0)) es.close();
   await server?.close();
   server = null;
+});
+
+describe("parseEventId", () => {
+  it("reads the 16-digit ids a monitor based on its start time issues, and nothing unsafe", () => {
+    const id = 1_795_000_000_000 * 1000 + 42;
+    expect(parseEventId(String(id))).toBe(id);
+    expect(parseEventId(" 7 ")).toBe(7);
+    for (const bad of ["", "-1", "1.5", "12345678901234567", "9007199254740993", "abc", null]) {
+      expect(parseEventId(bad)).toBeNull();
+    }
+  });
 });
 
 describe("SSE /events over a real socket", () => {

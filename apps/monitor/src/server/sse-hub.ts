@@ -74,11 +74,13 @@ interface Client {
 
 const KEEP_ALIVE = encodeSseComment("ka");
 
-function parseEventId(text: string | null): number | null {
+/** A `Last-Event-ID`: fuse ids are safe integers (16 digits once based on the start time). */
+export function parseEventId(text: string | null): number | null {
   if (text === null) return null;
   const trimmed = text.trim();
-  if (!/^\d{1,15}$/.test(trimmed)) return null;
-  return Number(trimmed);
+  if (!/^\d{1,16}$/.test(trimmed)) return null;
+  const id = Number(trimmed);
+  return Number.isSafeInteger(id) ? id : null;
 }
 
 /** Creates the hub. It subscribes to the feed while it has clients and runs the keep-alive timer then. */
