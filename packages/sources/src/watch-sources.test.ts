@@ -182,6 +182,32 @@ describe("createSourceWatcher", () => {
     root = parent;
   });
 
+  it("notices the catalyst dir deleted and created again without waiting for the rescan", async () => {
+    const parent = await makeTree({ "catalyst/runs/orch-a/workers/CTL-1.json": signalText("CTL-1") });
+    root = join(parent, "catalyst");
+    const w = await startWatcher({ rescanIntervalMs: 600_000 });
+    rmSync(root, { recursive: true });
+    await waitFor(() => w.all().some((c) => c.kind === "orchestrator-removed"), 5_000, "removal");
+    await waitFor(() => watcher!.health().reason?.includes("waiting") === true, 5_000, "waiting state");
+    mkdirSync(join(root, "runs/orch-b/workers"), { recursive: true });
+    writeAtomic(join(root, "runs/orch-b/workers/CTL-2.json"), signalText("CTL-2", "planning", 2));
+    await waitFor(
+      () => w.lastSignal(join(root, "runs/orch-b/workers/CTL-2.json"))?.status === "planning",
+      5_000,
+      "re-created dir scanned",
+    );
+    // And watched again, not only scanned once.
+    writeAtomic(join(root, "runs/orch-b/workers/CTL-2.json"), signalText("CTL-2", "implementing", 3));
+    await waitFor(
+      () => w.lastSignal(join(root, "runs/orch-b/workers/CTL-2.json"))?.status === "implementing",
+      5_000,
+      "re-watched",
+    );
+    await watcher!.stop();
+    watcher = null;
+    root = parent;
+  });
+
   it("forwards log lines from the tail", async () => {
     root = await makeTree({ "events/2026-04.jsonl": `${v1Line("2026-04-14T18:00:00Z")}\n` });
     const w = await startWatcher({ logFrom: "start" });

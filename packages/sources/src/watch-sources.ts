@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   type ComponentHealth,
   type OrchestratorRef,
@@ -323,6 +323,14 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
    * `runs/<id>/` whose `workers/` is not there yet, or was just removed).
    */
   async function watchStructure(): Promise<void> {
+    if (!(await exists(dir))) {
+      // The catalyst dir itself was deleted: its watches are dead. Wait for it to come back, then
+      // re-create every watch and rescan (issue 9 fault: dir deleted and re-created).
+      for (const w of structural.values()) w.close();
+      structural.clear();
+      awaitReturn();
+      return;
+    }
     const wanted = new Set<string>([dir, join(dir, "runs"), join(dir, "wt")]);
     const orchPaths = new Set([...orchs.values()].map((t) => t.ref.path));
     for (const base of ["runs", "wt"]) {
@@ -345,7 +353,9 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         p === dir
           ? (name) => {
               if (name === "state.json") enqueue({ kind: "global" });
-              else if (name === "runs" || name === "wt" || name === null) enqueue({ kind: "discover" });
+              // The dir's own name comes with its deletion (inotify IN_DELETE_SELF).
+              else if (name === "runs" || name === "wt" || name === null || name === basename(dir))
+                enqueue({ kind: "discover" });
             }
           : () => enqueue({ kind: "discover" }),
       );
@@ -407,6 +417,22 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     } catch {
       return false;
     }
+  }
+
+  /** Poll for the deleted catalyst dir; when it is back, re-watch everything and rescan. */
+  function awaitReturn(): void {
+    if (waitTimer !== null || !running) return;
+    health.reason = `waiting for ${dir} to appear again`;
+    const poll = async () => {
+      waitTimer = null;
+      if (!running) return;
+      if (await exists(dir)) {
+        health.reason = null;
+        rewatch = true;
+        enqueue({ kind: "rescan" });
+      } else waitTimer = setTimeout(poll, waitIntervalMs);
+    };
+    waitTimer = setTimeout(poll, waitIntervalMs);
   }
 
   async function begin(): Promise<void> {
