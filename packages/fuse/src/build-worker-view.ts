@@ -3,6 +3,7 @@ import {
   isTerminalStatus,
   type PrState,
   type PrView,
+  phaseOfStatus,
   type SignalPr,
   type SourceKind,
   type WorkerSignal,
@@ -21,19 +22,6 @@ import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
 // - a merged PR beats any status not newer than the merge (FORMATS §5.8.2–5.8.3).
 // - PR state and CI: a live GitHub answer beats the files, except that nothing un-merges a PR.
 // - liveness: the poller's answer for the current pid, ignored for terminal statuses (§5.9).
-
-const PHASE_OF_STATUS: Record<string, number> = {
-  dispatched: 0,
-  researching: 1,
-  planning: 2,
-  implementing: 3,
-  validating: 4,
-  shipping: 5,
-  "pr-created": 5,
-  merging: 6,
-  done: 6,
-  merged: 6,
-};
 
 const SOURCE_ORDER: readonly SourceKind[] = ["signal", "state", "log", "github", "liveness"];
 
@@ -172,7 +160,7 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
   }
   if (l?.status && (Number.isNaN(statusMs) || status === CORRUPT_STATUS || l.status.tsMs > statusMs)) {
     status = l.status.status;
-    phase = PHASE_OF_STATUS[status] ?? phase;
+    phase = phaseOfStatus(status) ?? phase;
     statusMs = l.status.tsMs;
   }
 

@@ -72,7 +72,9 @@ export {
   KNOWN_ORCHESTRATOR_STATUSES,
   KNOWN_WAVE_STATUSES,
   KNOWN_WORKER_STATUSES,
+  phaseOfStatus,
   TERMINAL_WORKER_STATUSES,
+  WORKER_LIFECYCLE,
   WorkerStatus,
 } from "./status.js";
 export { isTimestamp, OptionalTimestamp, slowTimestampMs, Timestamp, timestampMs } from "./timestamp.js";

@@ -1,10 +1,7 @@
 import { z } from "zod";
 
-/**
- * Worker statuses we know, in lifecycle order, followed by side and later states (FORMATS §2.3).
- * Writers use values outside any enum (§8.12), so a status is always kept as its raw string.
- */
-export const KNOWN_WORKER_STATUSES = [
+/** The success path of a worker, in order (FORMATS §2.3); `failed` may replace any step after dispatch. */
+export const WORKER_LIFECYCLE = [
   "dispatched",
   "researching",
   "planning",
@@ -14,6 +11,14 @@ export const KNOWN_WORKER_STATUSES = [
   "pr-created",
   "merging",
   "done",
+] as const;
+
+/**
+ * Worker statuses we know: the lifecycle, followed by side and later states (FORMATS §2.3).
+ * Writers use values outside any enum (§8.12), so a status is always kept as its raw string.
+ */
+export const KNOWN_WORKER_STATUSES = [
+  ...WORKER_LIFECYCLE,
   "failed",
   "stalled",
   "remediation",
@@ -32,6 +37,26 @@ export const WorkerStatus = z.string().meta({
   description: "Worker status; known values are listed in KNOWN_WORKER_STATUSES, others are kept verbatim",
   examples: [...KNOWN_WORKER_STATUSES],
 }) as z.ZodType<WorkerStatus, string>;
+
+// FORMATS §2.3: the phase each lifecycle status is written with (oneshot mapping); `merged` is the
+// monitor's display status for a merged PR, in phase 6 like `done`.
+const PHASE_BY_STATUS: ReadonlyMap<string, number> = new Map([
+  ["dispatched", 0],
+  ["researching", 1],
+  ["planning", 2],
+  ["implementing", 3],
+  ["validating", 4],
+  ["shipping", 5],
+  ["pr-created", 5],
+  ["merging", 6],
+  ["done", 6],
+  ["merged", 6],
+]);
+
+/** The phase a lifecycle status belongs to, or undefined for side and unknown statuses. */
+export function phaseOfStatus(status: string): number | undefined {
+  return PHASE_BY_STATUS.get(status);
+}
 
 /** Statuses after which a worker does no more work (union of the monitor's done sets, FORMATS §2.3). */
 export const TERMINAL_WORKER_STATUSES: ReadonlySet<string> = new Set([

@@ -6,7 +6,9 @@ import {
   parseEventLine,
   parseGlobalStateText,
   parseSignalText,
+  phaseOfStatus,
   timestampMs,
+  WORKER_LIFECYCLE,
 } from "./index.js";
 
 const base = { ticket: "CTL-1", status: "implementing", phase: 3 };
@@ -140,5 +142,14 @@ describe("errors name the file, the JSON path, expected and received", () => {
     const res = parseEventLine('{"ts":"14/04/2026","event":"x"}');
     if (res.ok) throw new Error("should fail");
     expect(res.error.path).toBe("$.ts");
+  });
+});
+
+describe("status facts (FORMATS §2.3)", () => {
+  it("maps lifecycle statuses to their phases and leaves side states alone", () => {
+    expect(WORKER_LIFECYCLE.map((s) => phaseOfStatus(s))).toEqual([0, 1, 2, 3, 4, 5, 5, 6, 6]);
+    expect(phaseOfStatus("merged")).toBe(6);
+    expect(phaseOfStatus("failed")).toBeUndefined();
+    expect(phaseOfStatus("deploy-verifying")).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { phaseOfStatus, WORKER_LIFECYCLE } from "@catalyst/schema";
 import { appendEventLine, buildEventLine } from "./append-event.js";
 import type { GlobalStateWriter, JsonObject } from "./global-state-writer.js";
 import { formatIsoSeconds } from "./iso-seconds.js";
@@ -8,30 +9,7 @@ import type { SeededRandom } from "./seeded-random.js";
 import type { ProcessPool } from "./worker-processes.js";
 import { writeJsonAtomic } from "./write-json-file.js";
 
-/** The worker lifecycle in order (FORMATS §2.3); `failed` may replace any step after dispatch. */
-export const WORKER_LIFECYCLE = [
-  "dispatched",
-  "researching",
-  "planning",
-  "implementing",
-  "validating",
-  "shipping",
-  "pr-created",
-  "merging",
-  "done",
-] as const;
-
-const PHASE_OF: Readonly<Record<string, number>> = {
-  dispatched: 0,
-  researching: 1,
-  planning: 2,
-  implementing: 3,
-  validating: 4,
-  shipping: 5,
-  "pr-created": 5,
-  merging: 6,
-  done: 6,
-};
+export { WORKER_LIFECYCLE };
 
 // Pacing, in ticks. A worker advances with ADVANCE_CHANCE per tick, and always after
 // MAX_TICKS_IN_STATUS ticks, so every worker finishes within a bounded number of ticks.
@@ -237,7 +215,7 @@ export function createOrchestrationRun(
     const from = w.status;
     const signal = w.signal;
     signal.status = to;
-    signal.phase = PHASE_OF[to] ?? (signal.phase as number);
+    signal.phase = phaseOfStatus(to) ?? (signal.phase as number);
     signal.updatedAt = stamp;
     signal.lastHeartbeat = stamp;
     const stamps = (signal.phaseTimestamps as JsonObject | undefined) ?? {};
