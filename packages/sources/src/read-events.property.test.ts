@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { LogRecord } from "@catalyst/schema";
 import { afterEach, describe, expect, it } from "vitest";
 import { readEvents } from "./index.js";
-import { makeTree, removeTree, v1Line } from "./test-tree.test-helper.js";
+import { makeTree, removeTree, rng, v1Line } from "./test-tree.test-helper.js";
 
 // Property tests of readEvents' ordering: random, partly backfilled logs across several files
 // (the legacy events.jsonl and month files whose times overlap), checked against a plain sort and
@@ -13,18 +13,6 @@ import { makeTree, removeTree, v1Line } from "./test-tree.test-helper.js";
 
 let root = "";
 afterEach(() => removeTree(root));
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One valid line of a generated file: its time and its identity (file, index among valid lines). */
 interface GenLine {

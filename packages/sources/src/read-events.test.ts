@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { LogRecord } from "@catalyst/schema";
 import { afterEach, describe, expect, it } from "vitest";
 import { listEventLogFiles, readEvents } from "./index.js";
-import { makeTree, removeTree, v1Line } from "./test-tree.test-helper.js";
+import { makeTree, removeTree, rng, v1Line } from "./test-tree.test-helper.js";
 
 const FIXTURES = join(import.meta.dirname, "../../schema/fixtures/formats");
 
@@ -14,18 +14,6 @@ async function collect(it: AsyncIterable<LogRecord>): Promise<LogRecord[]> {
   const out: LogRecord[] = [];
   for await (const r of it) out.push(r);
   return out;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("listEventLogFiles", () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { setTimeout as pause, setImmediate as yieldTurn } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLogTailer } from "./index.js";
-import { makeTree, removeTree, waitFor } from "./test-tree.test-helper.js";
+import { makeTree, removeTree, rng, waitFor } from "./test-tree.test-helper.js";
 
 // R1: a model-based randomized test of the log tail. A writer (this process, synchronous fs calls)
 // appends lines with unique sequence numbers: whole batches, lines split over several writes with
@@ -15,17 +15,6 @@ import { makeTree, removeTree, waitFor } from "./test-tree.test-helper.js";
 
 const TARGET_LINES = Number(process.env.SOURCES_R1_LINES ?? 100_000);
 const SEED = Number(process.env.SOURCES_SEED ?? randomInt(2 ** 31));
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FileInstance {
   path: string;

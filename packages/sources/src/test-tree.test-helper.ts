@@ -52,3 +52,15 @@ export function signalText(ticket: string, status = "implementing", phase = 3, e
 export function v1Line(ts: string, event = "worker-dispatched", extra: object = {}): string {
   return JSON.stringify({ ts, orchestrator: "o", worker: "CTL-1", event, detail: null, ...extra });
 }
+
+/** A small deterministic PRNG (mulberry32), so a failing randomized case can be replayed from its seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
