@@ -94,7 +94,7 @@ afterAll(async () => {
 
 describe("pnpm install-bins into a temp prefix", () => {
   it("installs only the two apps and public dependencies", ({ skip }) => {
-    if (unreachable !== null) skip(unreachable);
+    if (unreachable !== null) return skip(unreachable);
     const modules = join(prefix, "lib", "node_modules");
     for (const app of ["catalyst-monitor", "catalyst-replay"]) {
       expect(existsSync(join(prefix, "bin", app)), app).toBe(true);
@@ -111,7 +111,7 @@ describe("pnpm install-bins into a temp prefix", () => {
   });
 
   it("catalyst-replay --since prints the generated log from that time on", async ({ skip }) => {
-    if (unreachable !== null) skip(unreachable);
+    if (unreachable !== null) return skip(unreachable);
     const dir = join(work, "catalyst");
     await mkdir(join(dir, "events"), { recursive: true });
     const line = (ts: string, event: string, worker: string) =>
@@ -143,7 +143,7 @@ describe("pnpm install-bins into a temp prefix", () => {
   it("catalyst-monitor --demo serves /healthz; service status reads it; errors are one line", async ({
     skip,
   }) => {
-    if (unreachable !== null) skip(unreachable);
+    if (unreachable !== null) return skip(unreachable);
     const child = spawn("catalyst-monitor", ["--demo", "--port", "0", "--history", "0"], {
       env: binEnv(),
       stdio: ["ignore", "pipe", "pipe"],
@@ -192,7 +192,7 @@ describe("pnpm install-bins into a temp prefix", () => {
   it("service print gives a unit that systemd-analyze verify accepts, pointing at the installed bin", async ({
     skip,
   }) => {
-    if (unreachable !== null) skip(unreachable);
+    if (unreachable !== null) return skip(unreachable);
     const out = await run("catalyst-monitor", [
       "service",
       "print",
@@ -206,7 +206,8 @@ describe("pnpm install-bins into a temp prefix", () => {
       `ExecStart=${process.execPath} ${bin} --dir ${join(work, "catalyst")} --port 7400`,
     );
     const analyze = spawnSync("systemd-analyze", ["--version"]);
-    if (analyze.error) skip("systemd-analyze is not installed (Debian package systemd); .ci/run installs it");
+    if (analyze.error)
+      return skip("systemd-analyze is not installed (Debian package systemd); .ci/run installs it");
     const unit = join(work, "catalyst-monitor.service");
     await writeFile(unit, out.stdout);
     const verify = await run("systemd-analyze", ["verify", unit], process.env);
@@ -215,7 +216,7 @@ describe("pnpm install-bins into a temp prefix", () => {
   });
 
   it("service install and uninstall write only the user's unit dir", async ({ skip }) => {
-    if (unreachable !== null) skip(unreachable);
+    if (unreachable !== null) return skip(unreachable);
     const unit = join(work, "home", ".config", "systemd", "user", "catalyst-monitor.service");
     const install = await run("catalyst-monitor", ["service", "install", "--systemd", "--port", "7411"]);
     expect(install.code, install.stderr).toBe(0);

@@ -154,6 +154,15 @@ async function runCleanups(cleanups: Array<() => Promise<void>>): Promise<void> 
   }
 }
 
+/** The running script with symlinks resolved (npm's `bin/catalyst-monitor` links to `dist/bin.js`). */
+function realBinPath(script: string): string {
+  try {
+    return realpathSync(script);
+  } catch {
+    return script;
+  }
+}
+
 /** Exit budget after SIGINT/SIGTERM (the issue asks for under 1 s). */
 const SHUTDOWN_BUDGET_MS = 900;
 
@@ -170,7 +179,7 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
       home: homedir(),
       platform: process.platform,
       execPath: process.execPath,
-      binPath: realpathSync(process.argv[1] ?? "."),
+      binPath: realBinPath(process.argv[1] ?? ""),
       uid: process.getuid?.() ?? 0,
       version: readVersion(),
     });

@@ -30,7 +30,10 @@ interface Harness {
   run: (argv: string[]) => Promise<number>;
 }
 
-async function harness(env: NodeJS.ProcessEnv = {}): Promise<Harness> {
+async function harness(
+  env: NodeJS.ProcessEnv = {},
+  binPath = "/opt/catalyst-monitor/dist/bin.js",
+): Promise<Harness> {
   const root = await tempDir();
   const home = join(root, "home");
   const catalyst = join(root, "catalyst");
@@ -42,7 +45,7 @@ async function harness(env: NodeJS.ProcessEnv = {}): Promise<Harness> {
     home,
     platform: "linux",
     execPath: process.execPath,
-    binPath: "/opt/catalyst-monitor/dist/bin.js",
+    binPath,
     uid: 501,
     version: "1.2.3",
     stdout: (t) => {
@@ -190,6 +193,15 @@ describe("catalyst-monitor service status", () => {
     );
     expect(await h.run(["status", "--port", String(denied)])).toBe(1);
     expect(h.out()).toContain("answered HTTP 401");
+  });
+
+  it("warns when the monitor runs from TypeScript source, which the service could not start", async () => {
+    const h = await harness({}, "/src/catalyst/apps/monitor/src/bin.ts");
+    expect(await h.run(["print"])).toBe(0);
+    expect(h.err()).toMatch(
+      /^warning: the monitor runs from \/src\/catalyst\/apps\/monitor\/src\/bin\.ts, .*pnpm install-bins\)\n$/,
+    );
+    expect(h.out()).toContain("ExecStart=");
   });
 
   it("prints help with exit 0 and a usage error with exit 2", async () => {

@@ -67,6 +67,11 @@ function specFor(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): S
 
 function render(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): string {
   const spec = specFor(command, io, paths);
+  // Run from a checkout through tsx, the file would point plain node at TypeScript.
+  if (!spec.bin.endsWith(".js"))
+    io.stderr(
+      `warning: the monitor runs from ${spec.bin}, which plain node cannot start; install the bins first (pnpm install-bins)\n`,
+    );
   return command.kind === "systemd" ? renderSystemdUnit(spec) : renderLaunchdPlist(spec);
 }
 

@@ -153,7 +153,7 @@ describe("renderSystemdUnit", () => {
     const file = join(dir, "catalyst-monitor.service");
     await writeFile(file, unit);
     const verify = verifyUnit(file);
-    if (verify === null) ctx.skip("systemd-analyze is not installed (Debian package systemd)");
+    if (verify === null) return ctx.skip("systemd-analyze is not installed (Debian package systemd)");
     expect(verify.stderr).toBe("");
     expect(verify.status).toBe(0);
   });
@@ -163,7 +163,7 @@ describe("renderSystemdUnit", () => {
     const file = join(dir, "catalyst-monitor.service");
     await writeFile(file, renderSystemdUnit(spec()).replace(/^ExecStart=/m, 'ExecStart="'));
     const verify = verifyUnit(file);
-    if (verify === null) ctx.skip("systemd-analyze is not installed (Debian package systemd)");
+    if (verify === null) return ctx.skip("systemd-analyze is not installed (Debian package systemd)");
     expect(verify.status).not.toBe(0);
   });
 
@@ -190,7 +190,7 @@ describe("renderLaunchdPlist", () => {
   it("is a plist a real parser reads back to the exact arguments", (ctx) => {
     const text = renderLaunchdPlist(spec({ args: AWKWARD }));
     const plist = parsePlist(text);
-    if (plist === null) ctx.skip("python3 is not installed");
+    if (plist === null) return ctx.skip("python3 is not installed");
     expect(plist).toEqual({
       Label: "dev.catalyst.monitor",
       ProgramArguments: [process.execPath, spec().bin, ...AWKWARD],
@@ -207,7 +207,7 @@ describe("renderLaunchdPlist", () => {
 
   it("plistlib rejects a broken plist (so the check above can fail)", (ctx) => {
     const broken = renderLaunchdPlist(spec()).replace("</dict>\n</plist>", "</plist>");
-    if (parsePlist(renderLaunchdPlist(spec())) === null) ctx.skip("python3 is not installed");
+    if (parsePlist(renderLaunchdPlist(spec())) === null) return ctx.skip("python3 is not installed");
     expect(() => parsePlist(broken)).toThrow(/plistlib rejected/);
   });
 });
