@@ -10,3 +10,14 @@ export const baseTsup: Options = {
   target: "node20",
   platform: "node",
 };
+
+/**
+ * Options for an app's entries: the workspace libraries are bundled in from source (the
+ * `@catalyst/source` condition), so the packed app installs with only public npm dependencies.
+ */
+export const bundleWorkspaceTsup: Options = {
+  noExternal: [/^@catalyst\//],
+  esbuildOptions(options) {
+    options.conditions = ["@catalyst/source", "import", "node"];
+  },
+};

@@ -1,19 +1,16 @@
 import { defineConfig } from "tsup";
-import { baseTsup } from "../../tsup.config.base";
+import { baseTsup, bundleWorkspaceTsup } from "../../tsup.config.base";
 
-// The bin bundles the workspace libraries from source (the `@catalyst/source` condition), so
-// `pnpm --filter catalyst-monitor build && node dist/bin.js` runs without building them first.
+// Both entries bundle the workspace libraries from source, so `pnpm --filter catalyst-monitor build
+// && node dist/bin.js` runs without building them first and the packed app needs no @catalyst/*.
 export default defineConfig([
-  baseTsup,
+  { ...baseTsup, ...bundleWorkspaceTsup },
   {
     ...baseTsup,
+    ...bundleWorkspaceTsup,
     entry: ["src/bin.ts"],
     dts: false,
     clean: false,
     banner: { js: "#!/usr/bin/env node" },
-    noExternal: [/^@catalyst\//],
-    esbuildOptions(options) {
-      options.conditions = ["@catalyst/source", "import", "node"];
-    },
   },
 ]);

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -6,6 +6,7 @@ import { resolveGithubToken } from "@catalyst/pollers";
 import { buildParts } from "./build-parts.js";
 import { HELP_TEXT } from "./cli/help-text.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
+import { runServiceCommand } from "./cli/service-command.js";
 import { createDemoFleet, type DemoFleet } from "./demo/index.js";
 import { PidFileError, PortInUseError, UsageError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -127,7 +128,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
         logger.info("event log history folded in", { since: historySince.toISOString(), lines: records });
     });
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
-    logger.info("monitoring", { dir: catalystDir, url });
+    logger.info("catalyst-monitor started", { version: readVersion(), url, dir: catalystDir });
     let stopping: Promise<void> | null = null;
     return {
       url,
@@ -153,6 +154,15 @@ async function runCleanups(cleanups: Array<() => Promise<void>>): Promise<void> 
   }
 }
 
+/** The running script with symlinks resolved (npm's `bin/catalyst-monitor` links to `dist/bin.js`). */
+function realBinPath(script: string): string {
+  try {
+    return realpathSync(script);
+  } catch {
+    return script;
+  }
+}
+
 /** Exit budget after SIGINT/SIGTERM (the issue asks for under 1 s). */
 const SHUTDOWN_BUDGET_MS = 900;
 
@@ -163,6 +173,18 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
     stdout: io?.stdout ?? ((text) => void process.stdout.write(text)),
     stderr: io?.stderr ?? ((text) => void process.stderr.write(text)),
   };
+  if (argv[0] === "service") {
+    process.exitCode = await runServiceCommand(argv.slice(1), {
+      ...fullIo,
+      home: homedir(),
+      platform: process.platform,
+      execPath: process.execPath,
+      binPath: realBinPath(process.argv[1] ?? ""),
+      uid: process.getuid?.() ?? 0,
+      version: readVersion(),
+    });
+    return;
+  }
   let options: CliOptions;
   try {
     options = parseCliArgs(argv, fullIo.env, homedir());

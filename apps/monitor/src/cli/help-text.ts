@@ -5,6 +5,8 @@ Usage:
   catalyst-monitor [--dir <catalyst dir>] [--port 7400] [--host 127.0.0.1] [--token <t>]
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
                    [--help] [--version]
+  catalyst-monitor service print|install|uninstall|status [--systemd|--launchd] [flags]
+                   (run it as a user service; see catalyst-monitor service --help)
 
 Options:
   --dir <path>         catalyst dir to watch (env CATALYST_DIR, default ~/catalyst); may not exist yet
@@ -24,4 +26,38 @@ Environment:
   CATALYST_MONITOR_DEBUG=1 logs client connects and disconnects.
 
 Endpoints: GET / (dashboard), /events (SSE), /api/snapshot, /api/events, /healthz
+`;
+
+/** The \`service --help\` text. */
+export const SERVICE_HELP_TEXT = `catalyst-monitor service: run the monitor as a user service (systemd on Linux, launchd on macOS)
+
+Usage:
+  catalyst-monitor service print     [--systemd|--launchd] [monitor flags]
+  catalyst-monitor service install   [--systemd|--launchd] [monitor flags]
+  catalyst-monitor service uninstall [--systemd|--launchd]
+  catalyst-monitor service status    [--systemd|--launchd] [--port <n>] [--host <h>] [--token <t>]
+
+Actions:
+  print      write the systemd user unit or launchd LaunchAgent plist to stdout
+  install    write it to $XDG_CONFIG_HOME/systemd/user/catalyst-monitor.service (default
+             ~/.config/systemd/user) or ~/Library/LaunchAgents/dev.catalyst.monitor.plist and
+             print the one command that enables it; needs no root, never writes into the catalyst dir
+  uninstall  remove that file (and systemd's enable link) and print the command that stops it
+  status     say whether the file is installed and ask the running monitor's /healthz (at the
+             port the installed service was given, unless --port/--host are passed)
+
+Options:
+  --systemd / --launchd   which kind of file (default: launchd on macOS, systemd elsewhere)
+  monitor flags           --dir, --port, --host, --history, --pid-file, --log-format, as for the
+                          monitor; they go into the service's command line with paths made
+                          absolute, and --dir and --port are always written (from CATALYST_DIR and
+                          MONITOR_PORT when not given). Logs default to --log-format json.
+                          --token and --demo are refused (a token in a unit file is readable).
+
+The systemd unit restarts on failure, logs to the journal (journalctl --user -u catalyst-monitor)
+and reads optional KEY=value lines (GITHUB_TOKEN=...) from ~/.config/catalyst-monitor/env; the
+plist restarts on failure and logs to ~/Library/Logs/catalyst-monitor.log.
+
+Exit codes: 0 done (status: the monitor answered), 1 failed, 2 bad usage,
+            3 status: nothing answering at the port.
 `;

@@ -77,7 +77,7 @@ export async function buildDashboardBundle(): Promise<string> {
 // empties dist/ first, so two builds at once (or a build during another file's run) break each other.
 const BUILD_LOCK = join(tmpdir(), "catalyst-monitor-build.lock.d");
 
-async function withBuildLock<T>(work: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
+export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

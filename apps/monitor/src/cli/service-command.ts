@@ -1,0 +1,270 @@
+import { lstat, mkdir, open, readlink, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { HealthResponse } from "@catalyst/schema";
+import { UsageError } from "../errors.js";
+import { formatUrlHost } from "../server/access-guard.js";
+import { SERVICE_HELP_TEXT } from "./help-text.js";
+import { parseCliArgs } from "./parse-args.js";
+import { parseServiceArgs, type ServiceCommand } from "./service-args.js";
+import {
+  LAUNCHD_LABEL,
+  readServiceArgs,
+  renderLaunchdPlist,
+  renderSystemdUnit,
+  type ServicePaths,
+  type ServiceSpec,
+  SYSTEMD_UNIT,
+  servicePaths,
+} from "./service-files.js";
+
+/** What the service command reads from and writes to; `main` passes the real process's. */
+export interface ServiceIo {
+  env: NodeJS.ProcessEnv;
+  home: string;
+  platform: NodeJS.Platform;
+  /** Absolute node binary (`process.execPath`). */
+  execPath: string;
+  /** Absolute path of the running monitor bin (`dist/bin.js`). */
+  binPath: string;
+  /** The user id for launchctl's `gui/<uid>` domain. */
+  uid: number;
+  version: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** @default 5000 */
+  statusTimeoutMs?: number;
+}
+
+/** Exit codes: 0 done, 1 failed, 2 bad usage, 3 `status` found nothing answering (as LSB `status`). */
+export const SERVICE_EXIT = { ok: 0, failed: 1, usage: 2, notRunning: 3 } as const;
+
+/** Largest unit file or /healthz body `status` reads. */
+const MAX_READ_BYTES = 256 * 1024;
+
+/** Quotes a path for the printed shell commands, only when it needs it. */
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+function specFor(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): ServiceSpec {
+  const { options } = command;
+  return {
+    node: io.execPath,
+    bin: io.binPath,
+    args: command.monitorArgs,
+    path: io.env.PATH || "/usr/local/bin:/usr/bin:/bin",
+    url: `http://${formatUrlHost(options.host)}:${options.port}/`,
+    version: io.version,
+    envFile: paths.envFile,
+    logFile: paths.logFile,
+  };
+}
+
+function render(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): string {
+  const spec = specFor(command, io, paths);
+  // Run from a checkout through tsx, the file would point plain node at TypeScript.
+  if (!spec.bin.endsWith(".js"))
+    io.stderr(
+      `warning: the monitor runs from ${spec.bin}, which plain node cannot start; install the bins first (pnpm install-bins)\n`,
+    );
+  return command.kind === "systemd" ? renderSystemdUnit(spec) : renderLaunchdPlist(spec);
+}
+
+/** Reads a small text file, or null when it is not there; never more than MAX_READ_BYTES. */
+async function readSmallFile(path: string): Promise<string | null> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_READ_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, MAX_READ_BYTES, 0);
+    return buffer.subarray(0, bytesRead).toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function install(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): Promise<number> {
+  // The monitor never writes under the catalyst dir, and neither does its installer.
+  if (isInside(command.options.dir, paths.file))
+    throw new UsageError(
+      `${paths.file} is inside the catalyst dir ${command.options.dir}; refusing to write there`,
+    );
+  const text = render(command, io, paths);
+  const replaced = await exists(paths.file);
+  await mkdir(dirname(paths.file), { recursive: true });
+  // tmp + rename, so a service manager never reads half a unit.
+  const tmp = `${paths.file}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o644 });
+  await rename(tmp, paths.file);
+  io.stdout(`${replaced ? "replaced" : "wrote"} ${paths.file}\n`);
+  if (command.kind === "systemd") {
+    const unit = SYSTEMD_UNIT;
+    io.stdout(
+      replaced
+        ? `apply it with:\n  systemctl --user daemon-reload && systemctl --user restart ${unit}\n`
+        : `enable and start it with:\n  systemctl --user daemon-reload && systemctl --user enable --now ${unit}\n`,
+    );
+    io.stdout(
+      `logs: journalctl --user -u ${unit} -f\n` +
+        `to keep it running while you are logged out: loginctl enable-linger\n` +
+        `GITHUB_TOKEN for PR status, if gh is not logged in: a GITHUB_TOKEN=... line in ${paths.envFile} (chmod 600)\n`,
+    );
+  } else {
+    const domain = `gui/${io.uid}`;
+    const plist = shellWord(paths.file);
+    io.stdout(
+      replaced
+        ? `apply it with:\n  launchctl bootout ${domain}/${LAUNCHD_LABEL}; launchctl bootstrap ${domain} ${plist}\n`
+        : `start it (and at every login) with:\n  launchctl bootstrap ${domain} ${plist}\n`,
+    );
+    io.stdout(`logs: ${paths.logFile}\n`);
+  }
+  return SERVICE_EXIT.ok;
+}
+
+async function uninstall(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): Promise<number> {
+  const had = await exists(paths.file);
+  // systemd's enable link is what `systemctl --user disable` removes; drop it only if it is ours.
+  if (paths.enableLink !== null) {
+    const target = await readlink(paths.enableLink).catch(() => null);
+    if (target !== null && resolve(dirname(paths.enableLink), target) === paths.file)
+      await rm(paths.enableLink);
+  }
+  await rm(paths.file, { force: true });
+  io.stdout(had ? `removed ${paths.file}\n` : `nothing to remove: ${paths.file} does not exist\n`);
+  if (command.kind === "systemd")
+    io.stdout(
+      `stop it if it runs:\n  systemctl --user stop ${SYSTEMD_UNIT}; systemctl --user daemon-reload\n`,
+    );
+  else io.stdout(`stop it if it runs:\n  launchctl bootout gui/${io.uid}/${LAUNCHD_LABEL}\n`);
+  return SERVICE_EXIT.ok;
+}
+
+function formatUptime(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3_600);
+  const m = Math.floor((s % 3_600) / 60);
+  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
+}
+
+async function status(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): Promise<number> {
+  const text = await readSmallFile(paths.file);
+  const enabled = paths.enableLink !== null && (await exists(paths.enableLink));
+  io.stdout(
+    `service file: ${paths.file} (${text === null ? "not installed" : enabled ? "installed, enabled" : "installed"})\n`,
+  );
+  // Without flags, ask the port the installed service was given.
+  let options = command.options;
+  const installedArgs = text === null ? null : readServiceArgs(text);
+  if (!command.flagsGiven && installedArgs !== null) {
+    try {
+      options = parseCliArgs(installedArgs, {}, io.home);
+    } catch {
+      io.stderr(`warning: could not read the flags in ${paths.file}; using the defaults\n`);
+    }
+  }
+  const url = `http://${formatUrlHost(options.host)}:${options.port}/`;
+  let response: Response;
+  try {
+    response = await fetch(`${url}healthz`, {
+      headers: options.token === null ? {} : { authorization: `Bearer ${options.token}` },
+      signal: AbortSignal.timeout(io.statusTimeoutMs ?? 5_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    io.stdout(`monitor: not answering at ${url} (${cause})\n`);
+    return SERVICE_EXIT.notRunning;
+  }
+  const body = await readBody(response);
+  if (!response.ok) {
+    io.stdout(`monitor: ${url}healthz answered HTTP ${response.status}: ${body.slice(0, 200)}\n`);
+    return SERVICE_EXIT.failed;
+  }
+  let health: HealthResponse;
+  try {
+    health = HealthResponse.parse(JSON.parse(body));
+  } catch {
+    io.stdout(
+      `monitor: ${url}healthz did not answer like catalyst-monitor; is something else on that port?\n`,
+    );
+    return SERVICE_EXIT.failed;
+  }
+  io.stdout(
+    `monitor: ${health.status} at ${url}, version ${health.version}, up ${formatUptime(health.uptimeSec)}, ` +
+      `${health.clients.count} SSE client${health.clients.count === 1 ? "" : "s"}, watching ${health.catalystDir}\n`,
+  );
+  return SERVICE_EXIT.ok;
+}
+
+async function readBody(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > MAX_READ_BYTES) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** `catalyst-monitor service …`: returns the exit code; user mistakes are one line on stderr. */
+export async function runServiceCommand(argv: readonly string[], io: ServiceIo): Promise<number> {
+  let command: ServiceCommand;
+  try {
+    command = parseServiceArgs(argv, io.env, io.home, io.platform);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`error: ${error.message}\n`);
+    return SERVICE_EXIT.usage;
+  }
+  if (command.action === "help") {
+    io.stdout(SERVICE_HELP_TEXT);
+    return SERVICE_EXIT.ok;
+  }
+  const paths = servicePaths(command.kind, io.env, io.home);
+  try {
+    switch (command.action) {
+      case "print":
+        io.stdout(render(command, io, paths));
+        return SERVICE_EXIT.ok;
+      case "install":
+        return await install(command, io, paths);
+      case "uninstall":
+        return await uninstall(command, io, paths);
+      case "status":
+        return await status(command, io, paths);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`error: ${error.message}\n`);
+      return SERVICE_EXIT.usage;
+    }
+    io.stderr(`error: service ${command.action} failed: ${(error as Error).message}\n`);
+    return SERVICE_EXIT.failed;
+  }
+}
