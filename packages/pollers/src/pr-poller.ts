@@ -1,3 +1,4 @@
+/// <reference path="./bottleneck-light.d.ts" />
 import type { ComponentHealth, PrStatus } from "@catalyst/schema";
 import { Octokit as OctokitCore } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
