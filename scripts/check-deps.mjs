@@ -11,6 +11,7 @@ export const ALLOWED = {
   "@catalyst/pollers": ["@catalyst/schema"],
   "@catalyst/fuse": ["@catalyst/schema"],
   "@catalyst/client": ["@catalyst/schema", "@catalyst/fuse"],
+  "@catalyst/fleet-sim": ["@catalyst/schema"],
   "@catalyst/test-utils": [],
   "catalyst-monitor": [
     "@catalyst/schema",
@@ -18,6 +19,7 @@ export const ALLOWED = {
     "@catalyst/pollers",
     "@catalyst/fuse",
     "@catalyst/client",
+    "@catalyst/fleet-sim",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
 };
