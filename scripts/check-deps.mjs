@@ -10,11 +10,25 @@ export const ALLOWED = {
   "@catalyst/sources": ["@catalyst/schema"],
   "@catalyst/pollers": ["@catalyst/schema"],
   "@catalyst/fuse": ["@catalyst/schema"],
-  "catalyst-monitor": ["@catalyst/schema", "@catalyst/sources", "@catalyst/pollers", "@catalyst/fuse"],
+  "@catalyst/client": ["@catalyst/schema", "@catalyst/fuse"],
+  "@catalyst/fleet-sim": ["@catalyst/schema"],
+  "@catalyst/test-utils": [],
+  "catalyst-monitor": [
+    "@catalyst/schema",
+    "@catalyst/sources",
+    "@catalyst/pollers",
+    "@catalyst/fuse",
+    "@catalyst/client",
+    "@catalyst/fleet-sim",
+  ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
 };
 /** Members that must stay pure: no node: built-ins, no I/O modules. */
 export const PURE = new Set(["@catalyst/fuse"]);
+/** Members that also run in browsers: no node: built-ins outside tests. */
+export const BROWSER = new Set(["@catalyst/client"]);
+/** Private test helpers: any member may use them, from test files only. */
+export const TEST_ONLY = new Set(["@catalyst/test-utils"]);
 const NODE_BUILTINS = new Set([
   "fs",
   "fs/promises",
@@ -77,6 +91,7 @@ export function findViolations(root) {
       }
       const declared = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies });
       for (const dep of declared) {
+        if (TEST_ONLY.has(dep) && dep in (pkg.devDependencies ?? {})) continue;
         if (dep in ALLOWED && !allowed.includes(dep)) {
           problems.push(`${relative(root, dir)}/package.json: ${pkg.name} must not depend on ${dep}`);
         }
@@ -87,17 +102,23 @@ export function findViolations(root) {
       } catch {}
       for (const file of srcFiles) {
         const isTest = /\.test\.[cm]?[jt]sx?$/.test(file);
+        const isTestSupport = isTest || /\.test-helper\.[cm]?[jt]sx?$/.test(file);
         const text = readFileSync(file, "utf8");
         for (const match of text.matchAll(IMPORT_RE)) {
           const spec = match[1] ?? match[2] ?? match[3];
           const where = `${relative(root, file)}`;
           const bare = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
+          if (TEST_ONLY.has(bare)) {
+            if (!isTestSupport) problems.push(`${where}: ${bare} is for tests only`);
+            continue;
+          }
           if (bare in ALLOWED && bare !== pkg.name && !allowed.includes(bare)) {
             problems.push(`${where}: ${pkg.name} must not import ${bare}`);
           }
-          if (PURE.has(pkg.name) && !isTest) {
+          if ((PURE.has(pkg.name) || BROWSER.has(pkg.name)) && !isTest) {
             if (spec.startsWith("node:") || NODE_BUILTINS.has(spec)) {
-              problems.push(`${where}: ${pkg.name} is pure and must not import ${spec}`);
+              const why = PURE.has(pkg.name) ? "is pure" : "runs in browsers";
+              problems.push(`${where}: ${pkg.name} ${why} and must not import ${spec}`);
             }
           }
         }
@@ -118,5 +139,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const p of problems) console.error(`  ${p}`);
     process.exit(1);
   }
-  console.log("dependency check passed: schema <- sources, pollers, fuse <- apps");
+  console.log("dependency check passed: schema <- sources, pollers, fuse <- client <- apps");
 }

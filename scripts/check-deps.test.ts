@@ -52,6 +52,32 @@ describe("layer check", () => {
     ]);
   });
 
+  it("fails when the browser client imports a node: module, and not in its tests", () => {
+    const root = workspace({
+      "packages/client/package.json": pkg("@catalyst/client"),
+      "packages/client/src/a.ts": 'import { request } from "node:http";\nexport const t = Date.now();\n',
+      "packages/client/src/a.test.ts": 'import { request } from "node:http";\n',
+    });
+    expect(findViolations(root)).toEqual([
+      "packages/client/src/a.ts: @catalyst/client runs in browsers and must not import node:http",
+    ]);
+  });
+
+  it("lets any member use the test utilities from tests only", () => {
+    const root = workspace({
+      "packages/sources/package.json": JSON.stringify({
+        name: "@catalyst/sources",
+        devDependencies: { "@catalyst/test-utils": "workspace:*" },
+      }),
+      "packages/sources/src/a.test.ts": 'import { writeAtomic } from "@catalyst/test-utils";\n',
+      "packages/sources/src/b.test-helper.ts": 'import { writeAtomic } from "@catalyst/test-utils";\n',
+      "packages/sources/src/c.ts": 'import { writeAtomic } from "@catalyst/test-utils";\n',
+    });
+    expect(findViolations(root)).toEqual([
+      "packages/sources/src/c.ts: @catalyst/test-utils is for tests only",
+    ]);
+  });
+
   it("fails when a library depends on an app or a lower layer on a higher one", () => {
     const root = workspace({
       "packages/schema/package.json": pkg("@catalyst/schema", { "@catalyst/fuse": "workspace:*" }),

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveGithubToken, runGhAuthToken } from "./index.js";
+import { resolveGithubToken, runGhAuthToken } from "./github-token.js";
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -1,6 +1,11 @@
+/// <reference path="./bottleneck-light.d.ts" />
 import type { ComponentHealth, PrStatus } from "@catalyst/schema";
-import Bottleneck from "bottleneck";
-import { Octokit } from "octokit";
+import { Octokit as OctokitCore } from "@octokit/core";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+// The light build is the one the throttling plugin itself loads; the default entry would ship a
+// second, full copy of Bottleneck (with its Redis clustering) beside it.
+import Bottleneck from "bottleneck/light.js";
 import { type Clock, systemClock } from "./clock.js";
 import { GithubGraphqlError } from "./errors.js";
 import { createHealthState, describeError, notifyListeners } from "./health-state.js";
@@ -76,6 +81,9 @@ const NO_TOKEN =
   "no GitHub token (set GITHUB_TOKEN or GH_TOKEN, or run `gh auth login`); PR status polling is disabled";
 const BAD_TOKEN =
   "GitHub rejected the token (HTTP 401); PR status polling is disabled until restart with a valid token";
+
+/** Only `request` is used: the core client plus the retry and throttling plugins, no REST surface. */
+const Octokit = OctokitCore.plugin(retry, throttling);
 
 const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 let pollerCount = 0;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildPrQuery } from "./index.js";
-import { pickPrNodes, readPrNode } from "./pr-query.js";
+import { buildPrQuery, pickPrNodes, readPrNode } from "./pr-query.js";
 
 describe("buildPrQuery", () => {
   it("groups PRs under one aliased repository each and asks for the rate-limit cost", () => {

@@ -1,39 +1,9 @@
 import { z } from "zod";
+import { KNOWN_EVENT_TYPES, type KnownEventType } from "./constants.js";
 import { makeIssue, type ParseResult, parseWith, trimForMessage } from "./parse-result.js";
 import { isTimestamp, Timestamp, timestampMs } from "./timestamp.js";
 
-/** v1 event types: the template enums at 168b0093 and 1ce9444c plus values writers emit (§4.2). */
-export const KNOWN_EVENT_TYPES = [
-  "orchestrator-started",
-  "orchestrator-completed",
-  "orchestrator-failed",
-  "orchestrator-paused",
-  "orchestrator-resumed",
-  "orchestrator-heartbeat",
-  "orchestrator-status",
-  "wave-started",
-  "wave-completed",
-  "worker-dispatched",
-  "worker-status-change",
-  "worker-phase-advanced",
-  "worker-status-terminal",
-  "worker-pr-created",
-  "worker-pr-merged",
-  "worker-done",
-  "worker-failed",
-  "worker-stalled",
-  "worker-launch-failed",
-  "worker-revived",
-  "verification-started",
-  "verification-passed",
-  "verification-failed",
-  "remediation-started",
-  "attention-raised",
-  "attention-resolved",
-  "worker-usage-captured",
-  "archive",
-] as const;
-export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
+export { KNOWN_EVENT_TYPES, type KnownEventType };
 
 /** The shape a log line was written in (FORMATS §4.1, §4.3, §4.7). */
 export type EventShape = "v1" | "session" | "v2" | "canonical";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SSE_EVENT_NAMES } from "./constants.js";
 import { EventLine } from "./event-line.js";
 import {
   CorruptMarker,
@@ -95,20 +96,7 @@ export const LogEvent = z.object({
   line: EventLine,
 });
 
-/** Every SSE event name, in the seed's vocabulary plus the additions above. */
-export const SSE_EVENT_NAMES = [
-  "snapshot",
-  "worker-update",
-  "worker-removed",
-  "pr-update",
-  "liveness-change",
-  "attention-raised",
-  "wave-completed",
-  "orchestrator-update",
-  "orchestrator-removed",
-  "needs-you",
-  "log-event",
-] as const;
+export { SSE_EVENT_NAMES };
 export const SseEventName = z.enum(SSE_EVENT_NAMES);
 export type SseEventName = z.infer<typeof SseEventName>;
 

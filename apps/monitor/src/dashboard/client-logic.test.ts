@@ -1,13 +1,12 @@
 // The dashboard's DOM-free modules, tested in Node with plain objects and fixed times.
 
+import { backoffDelay, canResume } from "@catalyst/client";
 import { applyDelta } from "@catalyst/fuse";
-import { TERMINAL_WORKER_STATUSES } from "@catalyst/schema";
 import { describe, expect, it } from "vitest";
 import { describeDelta } from "./client/event-feed.js";
 import { formatFilters, matchesWorker, parseFilters } from "./client/filters.js";
 import { compareNatural, formatAge, formatTokens, formatUsd, ticketProject } from "./client/format.js";
-import { backoffDelay, canResume } from "./client/reconnect-policy.js";
-import { ciTone, FINISHED_STATUSES, workerStatusTone } from "./client/status-tone.js";
+import { ciTone, isFinished, workerStatusTone } from "./client/status-tone.js";
 import { createStore, workerKey } from "./client/store.js";
 import { fleetSnapshot, T0, workerUpdate, workerView } from "./fleet-fixture.test-helper.js";
 
@@ -36,8 +35,9 @@ describe("format", () => {
     expect(ticketProject("orch-x")).toBeNull();
   });
 
-  it("knows the same finished statuses as the schema", () => {
-    expect([...FINISHED_STATUSES].sort()).toEqual([...TERMINAL_WORKER_STATUSES].sort());
+  it("counts a worker finished by the schema's terminal statuses, in any case", () => {
+    expect(isFinished("MERGED")).toBe(true);
+    expect(isFinished("implementing")).toBe(false);
   });
 
   it("maps open-ended statuses onto fixed tones", () => {

@@ -1,6 +1,6 @@
 // Browser entry of the dashboard (bundled to dist/public/app.js by tsup.dashboard.config.ts):
 // wires the SSE connection to the store and the store to the views.
-import { type ConnectionStatus, createConnection } from "./connection.js";
+import { type ConnectionStatus, createMonitorConnection } from "@catalyst/client";
 import { requireElement } from "./dom.js";
 import { type Filters, formatFilters, parseFilters } from "./filters.js";
 import { createStore } from "./store.js";
@@ -91,7 +91,7 @@ function startDashboard(): void {
   store.subscribe(scheduleRender);
 
   const token = new URLSearchParams(location.search).get("token");
-  const connection = createConnection({
+  const connection = createMonitorConnection({
     baseUrl: location.origin,
     token,
     lastId: () => store.getState().lastId,

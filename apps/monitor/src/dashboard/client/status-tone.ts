@@ -2,17 +2,12 @@
 // the reference UI's phase colours (FORMATS §5.13). Unknown values get a neutral tone; the raw
 // status is never used as a class name.
 
-// The schema's TERMINAL_WORKER_STATUSES, copied: importing values from @catalyst/schema would pull
-// zod into the browser bundle. client-logic.test.ts checks that the two stay equal.
-const TERMINAL = new Set(["done", "merged", "failed", "stalled", "superseded", "canceled"]);
+import { TERMINAL_WORKER_STATUSES } from "@catalyst/schema/constants";
 
 /** True when the worker will not write again (done, merged, failed, stalled, superseded, canceled). */
 export function isFinished(status: string): boolean {
-  return TERMINAL.has(status.toLowerCase());
+  return TERMINAL_WORKER_STATUSES.has(status.toLowerCase());
 }
-
-/** Every status `isFinished` accepts (for the test against the schema). */
-export const FINISHED_STATUSES: ReadonlySet<string> = TERMINAL;
 
 /** The colour tones styles.css defines. */
 export type Tone =

@@ -1,6 +1,7 @@
 // The header: fleet totals, the connection state and the snapshot time.
+
+import type { ConnectionStatus } from "@catalyst/client";
 import type { Snapshot } from "@catalyst/schema";
-import type { ConnectionStatus } from "./connection.js";
 import { el } from "./dom.js";
 import { formatClock } from "./format.js";
 import { isFinished } from "./status-tone.js";

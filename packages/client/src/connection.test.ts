@@ -2,9 +2,9 @@
 // probe, resume or fresh start, and the silent-stream watchdog. Losing a link and waiting minutes
 // for silence cannot be made to happen in a real browser test in reasonable time (the Chromium
 // tests cover the real reconnects).
-import type { Delta } from "@catalyst/schema";
+import type { Delta } from "@catalyst/schema/constants";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ConnectionStatus, createConnection } from "./connection.js";
+import { type ConnectionStatus, createMonitorConnection, type EventSourceConstructor } from "./connection.js";
 
 type Listener = (event: { data: string; lastEventId: string }) => void;
 
@@ -43,10 +43,17 @@ let lastId = 0;
 const statuses: ConnectionStatus[] = [];
 const frames: Delta[] = [];
 
+const fakeFetch = (async () => {
+  if (!healthUp) throw new TypeError("connection refused");
+  return { json: async () => health };
+}) as unknown as typeof fetch;
+
 const latest = () => FakeEventSource.instances.at(-1)!;
 
 function start(options: { silentAfterMs?: number } = {}) {
-  const connection = createConnection({
+  const connection = createMonitorConnection({
+    EventSource: FakeEventSource as unknown as EventSourceConstructor,
+    fetch: fakeFetch,
     baseUrl: "http://127.0.0.1:7400",
     token: null,
     lastId: () => lastId,
@@ -72,19 +79,13 @@ beforeEach(() => {
   lastId = 0;
   healthUp = true;
   health = { lastEventId: 0, uptimeSec: 3600 };
-  vi.stubGlobal("EventSource", FakeEventSource);
-  vi.stubGlobal("fetch", async () => {
-    if (!healthUp) throw new TypeError("connection refused");
-    return { json: async () => health };
-  });
 });
 
 afterEach(() => {
   vi.useRealTimers();
-  vi.unstubAllGlobals();
 });
 
-describe("createConnection", () => {
+describe("createMonitorConnection", () => {
   it("backs off 0.5 s, 1 s, 2 s while the server is down, then resumes from the last id", async () => {
     start();
     latest().open();

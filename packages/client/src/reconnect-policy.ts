@@ -1,5 +1,5 @@
 // When to reconnect and whether a reconnect may resume: pure, so it is unit-tested in Node.
-import type { HealthResponse } from "@catalyst/schema";
+import type { HealthResponse } from "@catalyst/schema/constants";
 
 /** Backoff settings. */
 export interface Backoff {

@@ -1,11 +1,27 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createDemoFleet } from "@catalyst/fleet-sim";
 import { createFuse } from "@catalyst/fuse";
 import { checkLiveness } from "@catalyst/pollers";
 import type { FuseInput, LogRecord } from "@catalyst/schema";
 import { readEvents, scanCatalystDir } from "@catalyst/sources";
-import { describe, expect, it } from "vitest";
-import { eventLines } from "./fleet-files.test-helper.js";
-import { createDemoFleet } from "./index.js";
-import { pollUntil } from "./poll-until.test-helper.js";
+import { describe, expect, it, vi } from "vitest";
+
+/** The demo's log lines so far (month files, in order). */
+function attentionLines(
+  dir: string,
+): Array<{ event: string; worker: string; detail: { attentionType?: string } }> {
+  let files: string[] = [];
+  try {
+    files = readdirSync(join(dir, "events")).sort();
+  } catch {
+    return [];
+  }
+  return files
+    .flatMap((f) => readFileSync(join(dir, "events", f), "utf8").split("\n"))
+    .filter((line) => line.includes('"attention-raised"'))
+    .map((line) => JSON.parse(line));
+}
 
 // The demo exists to be watched: read it with the monitor's own readers, fuse and liveness check.
 describe("the demo fleet through sources, fuse and the liveness check", () => {
@@ -13,14 +29,13 @@ describe("the demo fleet through sources, fuse and the liveness check", () => {
     const fleet = createDemoFleet({ tickMs: 150, seed: 17, loop: false });
     try {
       await fleet.start();
-      const stalled = await pollUntil(
-        () =>
-          eventLines(fleet.dir).find(
-            (l) =>
-              l.event === "attention-raised" &&
-              (l.detail as { attentionType: string }).attentionType === "stalled",
-          ),
-        "a stalled attention line",
+      const stalled = await vi.waitFor(
+        () => {
+          const line = attentionLines(fleet.dir).find((l) => l.detail.attentionType === "stalled");
+          if (!line) throw new Error("no stalled attention line yet");
+          return line;
+        },
+        { timeout: 60_000, interval: 20 },
       );
 
       const fuse = createFuse();

@@ -1,7 +1,12 @@
 // The SSE connection: one EventSource on /events, our own reconnect with exponential backoff (the
-// browser's built-in retry has no backoff and no visible state), and resume by `?lastEventId=`
+// built-in retry of EventSource has no backoff and no visible state), and resume by `?lastEventId=`
 // when the same server instance is still running.
-import type { Delta, HealthResponse, SseEventName } from "@catalyst/schema";
+import {
+  type Delta,
+  type HealthResponse,
+  SSE_EVENT_NAMES,
+  type SseEventName,
+} from "@catalyst/schema/constants";
 import { type Backoff, backoffDelay, canResume } from "./reconnect-policy.js";
 
 /** What the header shows about the connection. */
@@ -10,11 +15,38 @@ export type ConnectionStatus =
   | { state: "live"; since: number; resumed: boolean }
   | { state: "reconnecting"; attempt: number; retryAt: number; reason: string };
 
+/** The part of an SSE message event the connection reads. */
+export interface MessageEventLike {
+  readonly data: string;
+  readonly lastEventId: string;
+}
+
+/**
+ * The part of the WHATWG `EventSource` the connection uses (browsers' own, or the `eventsource`
+ * package in Node). Declared here so the package needs neither the DOM library nor Node's types.
+ */
+export interface EventSourceLike {
+  readonly readyState: number;
+  // biome-ignore lint/suspicious/noExplicitAny: the handlers' event types differ between implementations
+  onopen: ((event: any) => unknown) | null;
+  // biome-ignore lint/suspicious/noExplicitAny: the handlers' event types differ between implementations
+  onerror: ((event: any) => unknown) | null;
+  // biome-ignore lint/suspicious/noExplicitAny: the listener's event type differs between implementations
+  addEventListener(type: string, listener: (event: any) => void): void;
+  close(): void;
+}
+
+/** A constructor of `EventSourceLike`, with the `CLOSED` constant. */
+export interface EventSourceConstructor {
+  new (url: string): EventSourceLike;
+  readonly CLOSED: number;
+}
+
 export interface ConnectionOptions {
-  /** Origin of the monitor, e.g. `location.origin`. */
+  /** Origin of the monitor, e.g. `location.origin` or `http://127.0.0.1:7400`. */
   baseUrl: string;
   /** Sent as `?token=` when the monitor requires one (non-loopback `--host`). */
-  token: string | null;
+  token?: string | null;
   /** The id of the last frame applied, for resume. */
   lastId(): number;
   onFrame(delta: Delta): void;
@@ -32,6 +64,10 @@ export interface ConnectionOptions {
   silentAfterMs?: number;
   /** @default Math.random */
   random?: () => number;
+  /** @default globalThis.EventSource (Node 20 has none: pass `EventSource` from the `eventsource` package) */
+  EventSource?: EventSourceConstructor;
+  /** Used for the `/healthz` probe before a reconnect. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
 }
 
 export interface Connection {
@@ -41,31 +77,21 @@ export interface Connection {
   retryNow(): void;
 }
 
-// Every SSE event name; the type check below fails the build when the schema gains one we miss.
-const EVENT_NAMES = [
-  "snapshot",
-  "worker-update",
-  "worker-removed",
-  "pr-update",
-  "liveness-change",
-  "attention-raised",
-  "wave-completed",
-  "orchestrator-update",
-  "orchestrator-removed",
-  "needs-you",
-  "log-event",
-] as const satisfies readonly SseEventName[];
-type MissingEventName = Exclude<SseEventName, (typeof EVENT_NAMES)[number]>;
-const allEventNamesHandled: [MissingEventName] extends [never] ? true : never = true;
-void allEventNamesHandled;
-
-/** Creates the connection; nothing happens until start(). */
-export function createConnection(options: ConnectionOptions): Connection {
+/** Creates the connection to a monitor; nothing happens until start(). */
+export function createMonitorConnection(options: ConnectionOptions): Connection {
+  const EventSourceImpl =
+    options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+  if (!EventSourceImpl) {
+    throw new TypeError(
+      "no EventSource here: pass one as options.EventSource (in Node, `EventSource` from the `eventsource` package)",
+    );
+  }
+  const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const backoff: Backoff = { initialMs: 500, maxMs: 15_000, ...options.backoff };
   const random = options.random ?? Math.random;
   const silentAfterMs = options.silentAfterMs ?? 150_000;
   let watchdog: ReturnType<typeof setTimeout> | null = null;
-  let source: EventSource | null = null;
+  let source: EventSourceLike | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let attempt = 0;
   let stopped = true;
@@ -84,7 +110,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   };
 
   // Re-armed by every frame; fires only when the stream has gone quiet.
-  const armWatchdog = (es: EventSource) => {
+  const armWatchdog = (es: EventSourceLike) => {
     stopWatchdog();
     watchdog = setTimeout(() => {
       watchdog = null;
@@ -96,7 +122,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     }, silentAfterMs);
   };
 
-  const handleMessage = (name: SseEventName, event: MessageEvent<string>) => {
+  const handleMessage = (name: SseEventName, event: MessageEventLike) => {
     const id = Number(event.lastEventId);
     let data: unknown;
     try {
@@ -117,7 +143,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     if (stopped) return;
     options.onStatus({ state: "connecting", attempt });
     const params: Record<string, string> = resumeFrom === null ? {} : { lastEventId: String(resumeFrom) };
-    const es = new EventSource(withToken("/events", params));
+    const es = new EventSourceImpl(withToken("/events", params));
     source = es;
     es.onopen = () => {
       if (source !== es) return;
@@ -132,13 +158,13 @@ export function createConnection(options: ConnectionOptions): Connection {
       es.close();
       source = null;
       if (attempt === 0) lostAt = Date.now();
-      scheduleReconnect(es.readyState === EventSource.CLOSED ? "connection lost" : "stream error");
+      scheduleReconnect(es.readyState === EventSourceImpl.CLOSED ? "connection lost" : "stream error");
     };
-    for (const name of EVENT_NAMES) {
-      es.addEventListener(name, (event) => {
+    for (const name of SSE_EVENT_NAMES) {
+      es.addEventListener(name, (event: MessageEventLike) => {
         if (source !== es) return;
         armWatchdog(es);
-        handleMessage(name, event as MessageEvent<string>);
+        handleMessage(name, event);
       });
     }
   };
@@ -161,7 +187,9 @@ export function createConnection(options: ConnectionOptions): Connection {
     const abort = new AbortController();
     const timeout = setTimeout(() => abort.abort(), 3000);
     try {
-      const res = await fetch(withToken("/healthz"), { signal: abort.signal, cache: "no-store" });
+      // `cache` is a browser option (Node's fetch has no HTTP cache and ignores it).
+      const init = { signal: abort.signal, cache: "no-store" } as RequestInit;
+      const res = await fetchImpl(withToken("/healthz"), init);
       health = (await res.json().catch(() => ({}))) as Partial<HealthResponse>;
     } catch {
       health = null;

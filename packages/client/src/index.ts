@@ -1,0 +1,14 @@
+export type {
+  Connection,
+  ConnectionOptions,
+  ConnectionStatus,
+  EventSourceConstructor,
+  EventSourceLike,
+} from "./connection.js";
+export { createMonitorConnection } from "./connection.js";
+export type { FleetListener, FleetStore } from "./fleet-store.js";
+export { createFleetStore } from "./fleet-store.js";
+export type { FleetFollower, FollowFleetOptions } from "./follow-fleet.js";
+export { followFleet } from "./follow-fleet.js";
+export type { Backoff } from "./reconnect-policy.js";
+export { backoffDelay, canResume } from "./reconnect-policy.js";

@@ -1,0 +1,10 @@
+export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
+export {
+  BIN_SOURCES,
+  killAllSpawned,
+  REPO_ROOT,
+  spawnBin,
+  spawnNode,
+  startMonitorBin,
+} from "./spawn-bin.js";
+export { writeAtomic } from "./write-atomic.js";
