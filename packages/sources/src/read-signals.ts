@@ -7,7 +7,8 @@ import {
   type SignalFileRead,
   type WorkerSignal,
 } from "@catalyst/schema";
-import { errorCode, nodeFiles, type TextFiles } from "./text-files.js";
+import { FileRejectedError } from "./errors.js";
+import { describeReadError, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 
 /**
  * True for a worker signal file name: `*.json` directly in `workers/`, not hidden, not the claude
@@ -29,8 +30,8 @@ export function unreadableResult<T>(file: string, error: unknown): ParseResult<T
     error: makeIssue({
       file,
       path: "$",
-      expected: "a readable file",
-      received: errorCode(error) ?? String(error),
+      expected: error instanceof FileRejectedError ? "a regular file within the size cap" : "a readable file",
+      received: describeReadError(error),
     }),
   };
 }

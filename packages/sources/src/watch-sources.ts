@@ -11,7 +11,7 @@ import { discoverOrchestrators, listSubdirs } from "./discover-orchestrators.js"
 import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
-import { errorCode, nodeFiles, type TextFiles } from "./text-files.js";
+import { createNodeFiles, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 import { createDirWatcher, type DirWatch, type DirWatcher, type WatchBackend } from "./watch-dir.js";
 
 /** Options of {@link createSourceWatcher}. */
@@ -25,6 +25,13 @@ export interface SourceWatcherOptions {
   backend?: WatchBackend;
   /** How often to look for a missing `catalystDir`. @default 1_000 */
   waitIntervalMs?: number;
+  /** Signal and state files larger than this are refused and reported as corrupt. @default 4 MiB */
+  maxFileBytes?: number;
+  /**
+   * Called with an fs error the watcher recovered from but the operator should hear about (for
+   * example EMFILE: out of file descriptors). The library never logs; the app does.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** The live view of a Catalyst dir; see {@link createSourceWatcher}. */
@@ -78,7 +85,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   const dir = options.catalystDir;
   const rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
   const waitIntervalMs = options.waitIntervalMs ?? 1_000;
-  const files: TextFiles = nodeFiles;
+  const files: TextFiles =
+    options.maxFileBytes === undefined ? nodeFiles : createNodeFiles(options.maxFileBytes);
   const listeners = new Set<(changes: SourceChange[]) => void>();
   const orchs = new Map<string, Tracked>();
   const structural = new Map<string, DirWatch>();
@@ -118,6 +126,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   function noteError(error: unknown): void {
     health.lastErrorAt = new Date().toISOString();
     health.lastError = error instanceof Error ? error.message : String(error);
+    try {
+      options.onError?.(error);
+    } catch {
+      // the app's reporter must not break the watcher
+    }
   }
 
   function enqueue(task: Task): void {
@@ -454,6 +467,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       catalystDir: dir,
       from: options.logFrom ?? "end",
       backend: options.backend ?? "fs",
+      onError: (error) => noteError(error),
     });
     unsubscribeTailer = tailer.subscribe(emit);
     await tailer.start();
