@@ -32,6 +32,8 @@ export interface LogTailer {
   start(): Promise<void>;
   stop(): Promise<void>;
   subscribe(listener: (changes: SourceChange[]) => void): () => void;
+  /** Close every held handle and the watches, then look at every file again (SIGHUP). */
+  reopen(): void;
 }
 
 const READ_CHUNK = 256 * 1024;
@@ -477,6 +479,24 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    reopen() {
+      if (!running) return;
+      rootWatch?.close();
+      eventsWatch?.close();
+      rootWatch = null;
+      eventsWatch = null;
+      const reopenAll = async () => {
+        await draining;
+        // Closed idle files compare inode, size and mtime on the next poll, so nothing is re-read.
+        for (const tf of files.values()) {
+          await release(tf);
+          tf.closedAt = null;
+        }
+        failing.clear();
+        schedule(null);
+      };
+      void reopenAll().catch(() => schedule(null));
     },
   };
 }

@@ -40,6 +40,11 @@ export interface SourceWatcher {
   stop(): Promise<void>;
   subscribe(listener: (changes: SourceChange[]) => void): () => void;
   health(): ComponentHealth;
+  /**
+   * Re-create every watch, close and re-open the log files, and rescan (what a daemon does on
+   * SIGHUP); only differences come out, subscribers stay.
+   */
+  reopen(): void;
 }
 
 type Task =
@@ -522,5 +527,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       return () => listeners.delete(listener);
     },
     health: () => ({ ...health }),
+    reopen() {
+      if (!running || !present) return;
+      rewatch = true;
+      enqueue({ kind: "rescan" });
+      tailer?.reopen();
+    },
   };
 }

@@ -58,7 +58,7 @@ describe("parseCliArgs", () => {
   });
 
   it("refuses a non-loopback host without a token and accepts loopback names", () => {
-    expect(() => parseCliArgs(["--host", "0.0.0.0"], {}, HOME)).toThrow(/refusing to start without --token/);
+    expect(() => parseCliArgs(["--host", "0.0.0.0"], {}, HOME)).toThrow(/refusing to start without a token/);
     expect(() => parseCliArgs(["--host", "192.168.1.5"], {}, HOME)).toThrow(UsageError);
     expect(parseCliArgs(["--host", "10.0.0.2", "--token", "t"], {}, HOME).host).toBe("10.0.0.2");
     for (const host of ["localhost", "127.0.0.2", "::1", "[::1]"])
