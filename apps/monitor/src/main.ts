@@ -131,7 +131,6 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
 
     if (options.pidFile !== null) {
       const pidFile = options.pidFile;
-      if (!options.demo) await assertPidFileOutside(pidFile, catalystDir);
       try {
         await writeFile(pidFile, `${process.pid}\n`);
       } catch (error) {
@@ -257,6 +256,16 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
   if (options.version) {
     fullIo.stdout(`${readVersion()}\n`);
     return;
+  }
+  if (options.pidFile !== null && !options.demo) {
+    try {
+      await assertPidFileOutside(options.pidFile, options.dir);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      fullIo.stderr(`error: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
   }
   const logger = createLogger({
     format: options.logFormat,
