@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { LogRecord, SourceChange } from "@catalyst/schema";
 import { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
 import { parseLogLine } from "./parse-log-line.js";
