@@ -75,12 +75,18 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
         tokenSource: github?.source,
       },
     );
+    let lastSourceError: { key: string; at: number } | null = null;
     const parts = buildParts({
       catalystDir,
       githubToken: github?.token ?? null,
       maxFileBytes: options.maxFileBytes,
       onSourceError: (error) => {
         const code = (error as { code?: unknown } | null)?.code;
+        // One line per kind of problem every 10 s: out of descriptors, every read fails at once.
+        const key = code === "EMFILE" || code === "ENFILE" ? String(code) : String(error);
+        const now = Date.now();
+        if (lastSourceError?.key === key && now - lastSourceError.at < 10_000) return;
+        lastSourceError = { key, at: now };
         logger.warn(
           code === "EMFILE" || code === "ENFILE"
             ? "out of file descriptors reading the catalyst dir (raise ulimit -n); retrying"

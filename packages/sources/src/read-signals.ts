@@ -8,6 +8,7 @@ import {
   type WorkerSignal,
 } from "@catalyst/schema";
 import { FileRejectedError } from "./errors.js";
+import { mapLimited, READ_CONCURRENCY } from "./map-limited.js";
 import { describeReadError, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 
 /**
@@ -77,6 +78,8 @@ export async function readSignalDir(
     return [];
   }
   names = names.filter(isSignalFileName).sort();
-  const reads = await Promise.all(names.map((n) => readSignalFile(orch.id, join(dir, n), files)));
+  const reads = await mapLimited(names, READ_CONCURRENCY, (n) =>
+    readSignalFile(orch.id, join(dir, n), files),
+  );
   return reads.filter((r): r is SignalFileRead => r !== null);
 }

@@ -8,6 +8,7 @@ import {
   type SourceChange,
 } from "@catalyst/schema";
 import { discoverOrchestrators, listSubdirs } from "./discover-orchestrators.js";
+import { createLimiter, mapLimited, READ_CONCURRENCY } from "./map-limited.js";
 import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
@@ -32,6 +33,11 @@ export interface SourceWatcherOptions {
    * example EMFILE: out of file descriptors). The library never logs; the app does.
    */
   onError?: (error: unknown) => void;
+  /**
+   * Signal and state file access. Inject a fake only to stage what cannot be made to happen
+   * reliably for real, such as EMFILE. @default `createNodeFiles(maxFileBytes)`
+   */
+  files?: TextFiles;
 }
 
 /** The live view of a Catalyst dir; see {@link createSourceWatcher}. */
@@ -91,7 +97,10 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   const rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
   const waitIntervalMs = options.waitIntervalMs ?? 1_000;
   const files: TextFiles =
-    options.maxFileBytes === undefined ? nodeFiles : createNodeFiles(options.maxFileBytes);
+    options.files ?? (options.maxFileBytes === undefined ? nodeFiles : createNodeFiles(options.maxFileBytes));
+  // Every read of this watcher shares one gate: however many orchestrators are read at once, at
+  // most READ_CONCURRENCY descriptors are open for signal and state files.
+  const gate = createLimiter(READ_CONCURRENCY);
   const listeners = new Set<(changes: SourceChange[]) => void>();
   const orchs = new Map<string, Tracked>();
   const structural = new Map<string, DirWatch>();
@@ -193,12 +202,21 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
   }
 
-  async function readText(file: string): Promise<{ text: string } | { error: unknown } | null> {
+  /**
+   * The file's text; null when it is gone; `{ error }` when it cannot be read; `"busy"` when the
+   * process is out of descriptors (EMFILE, ENFILE): that is no fault of the file, so nothing is
+   * marked, the error goes to the health and `onError`, and the next rescan reads it again.
+   */
+  async function readText(file: string): Promise<{ text: string } | { error: unknown } | null | "busy"> {
     try {
-      return { text: await files.read(file) };
+      return { text: await gate(() => files.read(file)) };
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return null;
+      if (code === "EMFILE" || code === "ENFILE") {
+        noteError(error);
+        return "busy";
+      }
       return { error };
     }
   }
@@ -206,6 +224,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   async function readGlobal(out: SourceChange[]): Promise<void> {
     const file = globalStatePath(dir);
     const got = await readText(file);
+    if (got === "busy") return;
     if (got === null) {
       if (globalText !== null) out.push({ kind: "global-state-removed", file });
       globalText = null;
@@ -224,6 +243,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   async function readLocal(t: Tracked, out: SourceChange[]): Promise<void> {
     const file = localStatePath(t.ref);
     const got = await readText(file);
+    if (got === "busy") return;
     if (got === null) {
       if (t.local !== null) out.push({ kind: "local-state-removed", orchestrator: t.ref.id, file });
       t.local = null;
@@ -251,6 +271,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
 
   async function readSignal(t: Tracked, file: string, out: SourceChange[]): Promise<void> {
     const got = await readText(file);
+    if (got === "busy") return;
     if (got === null) {
       if (t.signals.delete(file)) {
         out.push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
@@ -283,13 +304,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     // Files listed now plus files known before: the latter come out as removals when gone.
     const paths = new Set([...names.map((n) => join(workers, n)), ...t.signals.keys()]);
-    const perFile: SourceChange[][] = await Promise.all(
-      [...paths].map(async (f) => {
-        const one: SourceChange[] = [];
-        await readSignal(t, f, one);
-        return one;
-      }),
-    );
+    const perFile: SourceChange[][] = await mapLimited([...paths], READ_CONCURRENCY, async (f) => {
+      const one: SourceChange[] = [];
+      await readSignal(t, f, one);
+      return one;
+    });
     for (const c of perFile) out.push(...c);
   }
 
