@@ -1,7 +1,7 @@
 // Shared pieces of the fault suite: the real monitor and replay bins as child processes, real SSE
 // clients (the `eventsource` package and raw node:http), fleet writers and poll-until waits.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -385,4 +385,114 @@ export function rssOf(pid: number): number | null {
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+// ---- hostile-* helpers (issue 17) ----
+
+/** Spawns the monitor bin through `sh -c 'ulimit -n <fds>; exec …'` when `fdLimit` is set. */
+export function spawnMonitorWith(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; fdLimit?: number } = {},
+): SpawnedBin {
+  if (options.fdLimit === undefined)
+    return spawnBin("monitor", args, options.env ? { env: options.env } : {});
+  const argv = [process.execPath, "--conditions=@catalyst/source", "--import", TSX, MONITOR_BIN, ...args];
+  const child = spawn("sh", ["-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "sh", ...argv], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_TOKEN: "", GH_TOKEN: "", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  spawned.add(child);
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      spawned.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+/** Waits for a spawned monitor's listening line (any host) and returns its URL and port. */
+export async function listeningOn(
+  run: SpawnedBin,
+  timeoutMs = 60_000,
+): Promise<{ url: string; port: number }> {
+  const url = await waitFor(
+    "the monitor's listening line",
+    () => {
+      const match = /catalyst-monitor listening on (http:\/\/\S+\/)\n/.exec(run.stdout());
+      if (match) return match[1]!;
+      if (run.child.exitCode !== null)
+        throw new Error(`monitor exited ${run.child.exitCode}: ${run.stderr()}`);
+      return undefined;
+    },
+    timeoutMs,
+  );
+  return { url, port: Number(new URL(url).port) };
+}
+
+/** SIGTERM, then SIGKILL after 3 s. */
+export async function stopBin(run: SpawnedBin): Promise<void> {
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+  run.child.kill("SIGTERM");
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), 3000);
+  await run.exit;
+  clearTimeout(timer);
+}
+
+/** The open file descriptors of a pid, as the paths they point at (from /proc). */
+export function openFds(pid: number): string[] {
+  const out: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    try {
+      out.push(readlinkSync(`/proc/${pid}/fd/${name}`));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
+/** A raw HTTP request with a method, host header and extra headers; resolves with status, headers and the start of the body. */
+export function rawRequestFull(
+  port: number,
+  options: { method?: string; path?: string; host?: string; headers?: Record<string, string> },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: options.method ?? "GET",
+        path: options.path ?? "/",
+        headers: { host: options.host ?? `127.0.0.1:${port}`, ...options.headers },
+        agent: false,
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          if (body.length < 100_000) body += d;
+          if (res.headers["content-type"]?.includes("text/event-stream")) res.destroy();
+        });
+        res.on("close", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
 }

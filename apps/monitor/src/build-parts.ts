@@ -11,6 +11,10 @@ export interface PartsOptions {
   githubToken: string | null;
   /** Pid check interval. @default 5_000 */
   livenessIntervalMs?: number;
+  /** Size cap of signal and state files. @default 4 MiB */
+  maxFileBytes?: number;
+  /** Called with fs errors the watcher recovered from (EMFILE, EACCES), for the log. */
+  onSourceError?: (error: unknown) => void;
 }
 
 /** Builds the real library objects the monitor wires (sources, fuse, pollers). */
@@ -20,7 +24,11 @@ export function buildParts(options: PartsOptions): MonitorParts & { readEvents: 
     // Ids grow across restarts (start time in ms × 1000), so a client resuming with an id from an
     // earlier process gets a gap and a fresh snapshot rather than deltas from another sequence.
     fuse: createFuse({ idBase: clock.now().getTime() * 1000 }),
-    watcher: createSourceWatcher({ catalystDir: options.catalystDir }),
+    watcher: createSourceWatcher({
+      catalystDir: options.catalystDir,
+      ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }),
+      ...(options.onSourceError === undefined ? {} : { onError: options.onSourceError }),
+    }),
     prPoller: createPrPoller({ token: options.githubToken, clock }),
     liveness: createLivenessPoller({ clock, intervalMs: options.livenessIntervalMs ?? 5_000 }),
     clock,

@@ -1,6 +1,7 @@
-import { readFileSync, realpathSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { constants, readFileSync, realpathSync } from "node:fs";
+import { lstat, open, readlink, realpath, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
@@ -27,6 +28,8 @@ export interface MainIo {
 export interface RunningMonitor {
   url: string;
   port: number;
+  /** SIGHUP: re-open the log files and rescan the catalyst dir; clients stay connected. */
+  reopen(): void;
   stop(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ export function readVersion(): string {
 export async function startMonitor(options: CliOptions, io: MainIo, logger: Logger): Promise<RunningMonitor> {
   let fleet: DemoFleet | null = null;
   let catalystDir = options.dir;
+  const token = options.tokenFile === null ? options.token : await readTokenFile(options.tokenFile);
   if (options.demo) {
     fleet = createDemoFleet({
       onError: (error) => logger.warn("demo step failed", { error: String(error) }),
@@ -72,7 +76,26 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
         tokenSource: github?.source,
       },
     );
-    const parts = buildParts({ catalystDir, githubToken: github?.token ?? null });
+    let lastSourceError: { key: string; at: number } | null = null;
+    const parts = buildParts({
+      catalystDir,
+      githubToken: github?.token ?? null,
+      maxFileBytes: options.maxFileBytes,
+      onSourceError: (error) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        // One line per kind of problem every 10 s: out of descriptors, every read fails at once.
+        const key = code === "EMFILE" || code === "ENFILE" ? String(code) : String(error);
+        const now = Date.now();
+        if (lastSourceError?.key === key && now - lastSourceError.at < 10_000) return;
+        lastSourceError = { key, at: now };
+        logger.warn(
+          code === "EMFILE" || code === "ENFILE"
+            ? "out of file descriptors reading the catalyst dir (raise ulimit -n); retrying"
+            : "could not read a source file; retrying",
+          { error: String(error) },
+        );
+      },
+    });
     const debug = io.env.CATALYST_MONITOR_DEBUG === "1";
     const hub = createSseHub(parts.fuse, {
       onClientEvent: (e) =>
@@ -86,7 +109,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       hub,
       catalystDir,
       publicDir: fileURLToPath(new URL("./public/", import.meta.url)),
-      access: { host: options.host, port: () => port, token: options.token },
+      access: { host: options.host, port: () => port, token, allowHosts: options.allowHosts },
       readEvents: parts.readEvents,
       health: {
         sources: parts.watcher.health,
@@ -133,6 +156,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     return {
       url,
       port,
+      reopen: () => parts.watcher.reopen?.(),
       stop: () => {
         stopping ??= runCleanups(cleanups);
         return stopping;
@@ -142,6 +166,64 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     await runCleanups(cleanups);
     throw error;
   }
+}
+
+/** The first line of `--token-file`; a missing, empty or oversized file is a usage error. */
+async function readTokenFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const st = await handle.stat();
+      if (!st.isFile() || st.size > 4096)
+        throw new UsageError(`--token-file ${path} is not a small regular file`);
+      text = await handle.readFile("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `cannot read --token-file ${path} (${(error as { code?: string }).code ?? String(error)})`,
+    );
+  }
+  const token = text.split(/\r?\n/)[0]?.trim() ?? "";
+  if (token === "") throw new UsageError(`--token-file ${path} holds no token on its first line`);
+  return token;
+}
+
+/** Realpath of `path`, or of its nearest existing ancestor with the rest appended. */
+async function realpathLoose(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    const parent = dirname(path);
+    if (parent === path) return path;
+    return join(await realpathLoose(parent), basename(path));
+  }
+}
+
+/**
+ * The monitor never writes inside the catalyst dir (issue 7, B6). The parser already refuses a path
+ * that is inside by name; this checks where the write would really land: through a symlinked
+ * `--dir`, a symlinked directory followed by `..`, or a pid path that is itself a symlink.
+ */
+export async function assertPidFileOutside(pidFile: string, catalystDir: string): Promise<void> {
+  const realDir = await realpathLoose(resolve(catalystDir));
+  let target = join(await realpathLoose(dirname(pidFile)), basename(pidFile));
+  try {
+    if ((await lstat(target)).isSymbolicLink()) {
+      const link = await readlink(target);
+      target = await realpathLoose(resolve(dirname(target), link));
+    }
+  } catch {
+    // absent: it is created where `target` says
+  }
+  const rel = relative(realDir, target);
+  if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel)))
+    throw new UsageError(
+      `--pid-file ${pidFile} resolves to ${target}, inside the catalyst dir ${realDir}; the monitor never writes there`,
+    );
 }
 
 async function runCleanups(cleanups: Array<() => Promise<void>>): Promise<void> {
@@ -168,6 +250,7 @@ const SHUTDOWN_BUDGET_MS = 900;
 
 /** The bin's body: parse, start, print the URL, and exit 0 on SIGINT/SIGTERM. */
 export async function main(argv: readonly string[], io?: Partial<MainIo>): Promise<void> {
+  if (io?.stdout === undefined || io.stderr === undefined) ignoreBrokenStdio();
   const fullIo: MainIo = {
     env: io?.env ?? process.env,
     stdout: io?.stdout ?? ((text) => void process.stdout.write(text)),
@@ -202,6 +285,16 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
     fullIo.stdout(`${readVersion()}\n`);
     return;
   }
+  if (options.pidFile !== null && !options.demo) {
+    try {
+      await assertPidFileOutside(options.pidFile, options.dir);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      fullIo.stderr(`error: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+  }
   const logger = createLogger({
     format: options.logFormat,
     debug: fullIo.env.CATALYST_MONITOR_DEBUG === "1",
@@ -214,21 +307,43 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
     running = await startMonitor(options, fullIo, logger);
   } catch (error) {
     const message =
-      error instanceof PortInUseError || error instanceof PidFileError
+      error instanceof PortInUseError || error instanceof PidFileError || error instanceof UsageError
         ? error.message
         : `could not start: ${error instanceof Error ? error.message : String(error)}`;
     fullIo.stderr(`error: ${message}\n`);
-    process.exitCode = 1;
+    process.exitCode = error instanceof UsageError ? 2 : 1;
     return;
   }
   fullIo.stdout(`catalyst-monitor listening on ${running.url}\n`);
 
+  let stopping = false;
   const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
     logger.info("shutting down", { signal });
     const hardStop = setTimeout(() => process.exit(0), SHUTDOWN_BUDGET_MS);
     hardStop.unref();
     void running.stop().finally(() => process.exit(0));
   };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  for (const signal of TERMINATING_SIGNALS) process.on(signal, () => shutdown(signal));
+  // SIGHUP: the daemon convention (log rotation, a terminal gone away) is "reopen and carry on".
+  process.on("SIGHUP", () => {
+    logger.info("SIGHUP: re-opening log files and rescanning the catalyst dir");
+    running.reopen();
+  });
+}
+
+/**
+ * Signals that stop the monitor cleanly (log line, pid file removed, exit 0). SIGQUIT and SIGUSR2
+ * would otherwise kill it without either; SIGUSR1 is left to Node (it starts the inspector).
+ */
+export const TERMINATING_SIGNALS = ["SIGINT", "SIGTERM", "SIGQUIT", "SIGUSR2"] as const;
+
+/**
+ * A daemon's stdout or stderr reader may go away (a closed pipe, a log shipper restarting): the
+ * write then fails with EPIPE, which must not kill the process. Other stream errors are dropped the
+ * same way; there is nowhere left to report them.
+ */
+export function ignoreBrokenStdio(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 }

@@ -26,6 +26,8 @@ export interface WatcherLike {
   stop(): Promise<void>;
   subscribe(listener: (changes: SourceChange[]) => void): () => void;
   health(): ComponentHealth;
+  /** SIGHUP: re-open held files and rescan (optional for test doubles). */
+  reopen?(): void;
 }
 
 /** A worker pid to check. */

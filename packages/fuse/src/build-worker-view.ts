@@ -14,7 +14,7 @@ import { getKey, type KeyedMap } from "./keyed-map.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
 import { ownValue, setOwn } from "./own-property.js";
 import type { SignalRecord, WorkerLogFacts } from "./state.js";
-import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
+import { FUTURE_SKEW_MS, msOf, newestTimestamp, timestampOrNull } from "./time.js";
 
 // Precedence, field by field (the README's table says the same):
 // - status/phase: the signal file beats global state.json; the log's newest status replaces that
@@ -142,6 +142,19 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
   const l = getKey(record.logWorkers, key) ?? null;
   if (!sig && !g && !l) return null;
 
+  // A clock far ahead (or a hostile file) must not set updatedAt: 9999-12-31 would never go stale.
+  const future: string[] = [];
+  const trusted = (field: string, value: unknown): string | null => {
+    const ts = timestampOrNull(value);
+    if (ts === null || !(msOf(ts) > ctx.futureLimitMs)) return ts;
+    future.push(`${field} ${ts}`);
+    return null;
+  };
+  const signalUpdatedAt = trusted("updatedAt", s?.updatedAt);
+  const stateUpdatedAt = trusted("state.json updatedAt", g?.updatedAt);
+  const heartbeat = trusted("lastHeartbeat", s?.lastHeartbeat);
+  if (l?.futureTs) future.push(`log line ${l.futureTs}`);
+
   let status: string;
   let phase: number;
   let statusMs: number;
@@ -205,9 +218,9 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
     alive,
     pr,
     startedAt: timestampOrNull(s?.startedAt) ?? l?.dispatchedAt ?? null,
-    updatedAt: newestTimestamp(s?.updatedAt, g?.updatedAt, l?.lastTs),
+    updatedAt: newestTimestamp(signalUpdatedAt, stateUpdatedAt, l?.lastTs),
     completedAt,
-    lastHeartbeat: timestampOrNull(s?.lastHeartbeat),
+    lastHeartbeat: heartbeat,
     phaseTimestamps: phaseTimestampsOf(s, l),
     cost: s?.cost ?? g?.usage ?? null,
     error: text(s?.error) ?? text(s?.failureReason) ?? l?.error ?? null,
@@ -215,5 +228,10 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
     attentionReason,
     corrupt: sig?.corrupt ?? null,
     sources: SOURCE_ORDER.filter((kind) => used.has(kind)),
+    ...(future.length > 0
+      ? {
+          warning: `timestamps beyond the ${FUTURE_SKEW_MS / 60_000}-minute clock-skew allowance ignored: ${future.join(", ")}`,
+        }
+      : {}),
   };
 }

@@ -2,7 +2,7 @@ import type { AttentionItem, NormalizedEvent } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
 import { getKey, setKey } from "./keyed-map.js";
 import type { LogWave, OrchestratorLogFacts, TimedStatus, WorkerLogFacts } from "./state.js";
-import { newestTimestamp, timestampOrNull } from "./time.js";
+import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
 
 /** A `wave-completed` line seen in the log (fuse emits it once per orchestrator and wave). */
 export interface LoggedWaveCompletion {
@@ -125,10 +125,18 @@ function foldWorkerEvent(
   }
 }
 
-function openWorker(draft: StateDraft, orchestrator: string, worker: string, ts: string): WorkerLogFacts {
+function openWorker(
+  draft: StateDraft,
+  orchestrator: string,
+  worker: string,
+  ts: string,
+  futureLimitMs: number,
+): WorkerLogFacts {
   const rec = draft.orchestrator(orchestrator, true);
   const facts = { ...(getKey(rec.logWorkers, worker) ?? emptyWorkerFacts()) };
-  facts.lastTs = newestTimestamp(facts.lastTs, ts);
+  // A line stamped beyond the skew allowance is folded, but its time is flagged, not trusted.
+  if (msOf(ts) > futureLimitMs) facts.futureTs = newestTimestamp(facts.futureTs, ts);
+  else facts.lastTs = newestTimestamp(facts.lastTs, ts);
   rec.logWorkers = setKey(rec.logWorkers, worker, facts);
   draft.markWorker(orchestrator, worker);
   return facts;
@@ -139,13 +147,17 @@ function openWorker(draft: StateDraft, orchestrator: string, worker: string, ts:
  * `pr.mergedAt` and statuses a worker exits before writing (SEED "Workers exit before merge").
  * Returns the wave completion when the line is a `wave-completed`.
  */
-export function foldLogEvent(draft: StateDraft, event: NormalizedEvent): LoggedWaveCompletion | null {
+export function foldLogEvent(
+  draft: StateDraft,
+  event: NormalizedEvent,
+  futureLimitMs = Number.POSITIVE_INFINITY,
+): LoggedWaveCompletion | null {
   const orchestrator = event.orchestrator;
   if (orchestrator === null || !Number.isFinite(event.tsMs)) return null; // session lines name no orchestrator
   const rec = draft.orchestrator(orchestrator, true);
   const facts: OrchestratorLogFacts = { ...(rec.log ?? emptyOrchestratorFacts()) };
   rec.log = facts;
-  facts.lastTs = newestTimestamp(facts.lastTs, event.ts);
+  if (!(event.tsMs > futureLimitMs)) facts.lastTs = newestTimestamp(facts.lastTs, event.ts);
   if (event.type !== "archive") facts.archived = false;
   const detail = record(event.detail);
   const { ts, tsMs } = event;
@@ -222,7 +234,7 @@ export function foldLogEvent(draft: StateDraft, event: NormalizedEvent): LoggedW
         const to = text(change.to);
         const changeTs = timestampOrNull(change.ts) ?? ts;
         if (!worker || !to) continue;
-        const workerFacts = openWorker(draft, orchestrator, worker, changeTs);
+        const workerFacts = openWorker(draft, orchestrator, worker, changeTs, futureLimitMs);
         setStatus(workerFacts, to, changeTs, Date.parse(changeTs));
       }
       break;
@@ -230,7 +242,7 @@ export function foldLogEvent(draft: StateDraft, event: NormalizedEvent): LoggedW
   }
 
   if (event.worker !== null) {
-    const workerFacts = openWorker(draft, orchestrator, event.worker, ts);
+    const workerFacts = openWorker(draft, orchestrator, event.worker, ts, futureLimitMs);
     foldWorkerEvent(workerFacts, event, detail);
   } else {
     draft.markSummary(orchestrator);

@@ -3,7 +3,13 @@ import type { StateDraft } from "./draft.js";
 import { deleteKey, emptyKeyedMap, forEachKey, getKey, setKey } from "./keyed-map.js";
 import { ownValue } from "./own-property.js";
 import { sameValue } from "./same-value.js";
-import { type OrchestratorRecord, type SignalRecord, type StateFileRecord, workerKeyOf } from "./state.js";
+import {
+  MAX_LOG_PROBLEMS,
+  type OrchestratorRecord,
+  type SignalRecord,
+  type StateFileRecord,
+  workerKeyOf,
+} from "./state.js";
 
 // Store one non-log input in the draft and mark what it can change. Log lines go through
 // foldLogEvent; poller answers and signal reads land here.
@@ -176,10 +182,32 @@ export function ingestInput(
       draft.markWorker(rec.id, input.worker);
       return;
     }
-    case "log-reset":
-    case "log-skipped":
+    case "log-reset": {
+      // Folded history stays: a truncated or rotated log does not undo what already happened. The
+      // file starts over, so its problem marker goes.
+      if (Object.hasOwn(state.logProblems, input.file)) {
+        const { [input.file]: _gone, ...rest } = state.logProblems;
+        state.logProblems = rest;
+      }
+      return;
+    }
+    case "log-skipped": {
+      // An invalid line is only counted; a dropped oversized line or a log path that is not a file
+      // is shown as a source error (issue 17).
+      if (input.reason === "invalid") return;
+      const prev = ownValue(state.logProblems, input.file);
+      const reason =
+        input.reason === "oversized" ? `line at byte ${input.offset}: ${input.detail}` : input.detail;
+      const next = {
+        ...state.logProblems,
+        [input.file]: { file: input.file, reason, since: prev?.since ?? nowIso },
+      };
+      const files = Object.keys(next);
+      if (files.length > MAX_LOG_PROBLEMS) delete next[files[0]!];
+      state.logProblems = next;
+      return;
+    }
     case "tick":
-      // Folded history stays: a truncated or rotated log does not undo what already happened.
       return;
   }
 }

@@ -7,6 +7,7 @@ import {
 } from "@catalyst/schema";
 import { ownValue } from "./own-property.js";
 import type { FuseState, OrchestratorRecord } from "./state.js";
+import { FUTURE_SKEW_MS } from "./time.js";
 
 /** What every worker of one orchestrator reads besides its own inputs. */
 export interface OrchestratorContext {
@@ -21,6 +22,8 @@ export interface OrchestratorContext {
   /** Ticket → message of its newest open attention item. */
   attentionByTicket: Map<string, string>;
   prStatuses: Readonly<Record<string, PrStatus>>;
+  /** Timestamps after this (now + FUTURE_SKEW_MS) are not trusted. */
+  futureLimitMs: number;
 }
 
 // Attention lives in the global state (FORMATS §3.5, §8.11); the local file and the log are
@@ -36,6 +39,7 @@ function pickAttention(record: OrchestratorRecord, entry: OrchestratorEntry | nu
 export function buildOrchestratorContext(
   state: { global: FuseState["global"]; prStatuses: FuseState["prStatuses"] },
   record: OrchestratorRecord,
+  nowMs = Number.POSITIVE_INFINITY,
 ): OrchestratorContext {
   const entry = ownValue(state.global?.value?.orchestrators, record.id) ?? null;
   const waves = record.local?.value ? localWaves(record.local.value) : [];
@@ -52,5 +56,14 @@ export function buildOrchestratorContext(
       attentionByTicket.set(ticket, item.message ? `${item.type}: ${item.message}` : item.type);
     }
   }
-  return { record, entry, waves, waveOf, attention, attentionByTicket, prStatuses: state.prStatuses };
+  return {
+    record,
+    entry,
+    waves,
+    waveOf,
+    attention,
+    attentionByTicket,
+    prStatuses: state.prStatuses,
+    futureLimitMs: nowMs + FUTURE_SKEW_MS,
+  };
 }

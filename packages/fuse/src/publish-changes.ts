@@ -108,7 +108,7 @@ function publishOrchestrator(
   out: DeltaDraft[],
 ): NeedsScope | null {
   const rec = draft.orchestrator(id, true);
-  const context = buildOrchestratorContext(draft.state, rec);
+  const context = buildOrchestratorContext(draft.state, rec, ctx.nowMs);
   const old = rec.view;
   if (!orchestratorExists(rec, context.entry !== null)) {
     if (old) out.push({ event: "orchestrator-removed", data: { orchestrator: id, ts: ctx.nowIso } });
@@ -271,6 +271,7 @@ function publishNeedsYou(
     needsYou = all;
   }
   const sourceErrors: CorruptMarker[] = state.global?.corrupt ? [state.global.corrupt] : [];
+  sourceErrors.push(...Object.values(state.logProblems));
   const needsChanged = !sameValue(needsYou, state.needsYou);
   const errorsChanged = !sameValue(sourceErrors, state.sourceErrors);
   if (!needsChanged && !errorsChanged) return;

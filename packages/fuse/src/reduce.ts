@@ -7,7 +7,7 @@ import { ingestInput } from "./ingest-input.js";
 import { type FuseOptions, resolveOptions } from "./options.js";
 import { publishChanges } from "./publish-changes.js";
 import type { FuseState } from "./state.js";
-import { isoOf } from "./time.js";
+import { FUTURE_SKEW_MS, isoOf } from "./time.js";
 
 /**
  * Fold one input into the state and return the new state with the deltas that describe what
@@ -25,10 +25,11 @@ export function reduce(
   const draft = createDraft(state);
   const deltas: DeltaDraft[] = [];
   const logged: LoggedWaveCompletion[] = [];
+  const futureLimitMs = now.getTime() + FUTURE_SKEW_MS;
   if (input.kind === "log-lines") {
     for (const record of input.records) {
       if (!input.replayed) deltas.push(logEventDelta(record));
-      const completion = foldLogEvent(draft, record.event);
+      const completion = foldLogEvent(draft, record.event, futureLimitMs);
       if (completion) logged.push(completion);
     }
   } else {

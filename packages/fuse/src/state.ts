@@ -50,6 +50,8 @@ export interface WorkerLogFacts {
   error: string | null;
   pr: { number: number | null; url: string | null; openedAt: string | null; mergedAt: string | null } | null;
   phaseTimestamps: Record<string, string>;
+  /** The newest line stamped beyond the clock-skew allowance; it was not folded in. */
+  futureTs?: string | null;
 }
 
 /** One wave as the log described it (`wave-started`, `wave-completed`). */
@@ -111,7 +113,15 @@ export interface FuseState {
   needsYou: NeedsYouItem[];
   /** The published `sourceErrors`. */
   sourceErrors: CorruptMarker[];
+  /**
+   * Event-log files with a problem, by path: a line dropped as oversized, or a log path that is not
+   * a regular file. Cleared by that file's `log-reset`; at most {@link MAX_LOG_PROBLEMS} files.
+   */
+  logProblems: Record<string, CorruptMarker>;
 }
+
+/** How many log files can carry a problem marker at once (bounded like every buffer). */
+export const MAX_LOG_PROBLEMS = 16;
 
 /** An empty fleet. */
 export function createInitialState(): FuseState {
@@ -122,6 +132,7 @@ export function createInitialState(): FuseState {
     wavesCompleted: {},
     needsYou: [],
     sourceErrors: [],
+    logProblems: {},
   };
 }
 

@@ -1,6 +1,13 @@
 import { isTimestamp, timestampMs } from "@catalyst/schema";
 import { InvalidTimeError } from "./errors.js";
 
+/**
+ * How far ahead of `now` a timestamp may be and still be trusted (writers' clocks drift; the
+ * replay reader allows the same 5 min). Anything later is flagged on the worker and ignored for
+ * `updatedAt`, statuses and staleness, so a line stamped 9999-12-31 cannot hide a stall.
+ */
+export const FUTURE_SKEW_MS = 5 * 60_000;
+
 /** The ISO form of a caller-supplied `now`; throws InvalidTimeError for an invalid Date. */
 export function isoOf(now: Date): string {
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new InvalidTimeError(now);

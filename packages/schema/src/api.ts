@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EventLine } from "./event-line.js";
 import { ComponentHealth } from "./poller-results.js";
-import { Snapshot } from "./snapshot.js";
+import { CorruptMarker, Snapshot } from "./snapshot.js";
 import { Timestamp } from "./timestamp.js";
 
 /** `GET /api/snapshot`. */
@@ -30,6 +30,12 @@ export const HealthResponse = z.object({
   pollers: z.object({ github: ComponentHealth, liveness: ComponentHealth }),
   clients: z.object({ count: z.number().int(), queueDepths: z.array(z.number().int()) }),
   lastEventId: z.number().int(),
+  /**
+   * Files the monitor cannot use right now, each with the reason (a FIFO, too large, too deep, a log
+   * replaced by a directory, a dropped 10 MB line); `status` is `degraded` while there are any.
+   * The first 100.
+   */
+  degradedSources: z.array(CorruptMarker),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 

@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { KNOWN_EVENT_TYPES, type KnownEventType } from "./constants.js";
-import { makeIssue, type ParseResult, parseWith, trimForMessage } from "./parse-result.js";
+import {
+  jsonDepth,
+  MAX_JSON_DEPTH,
+  makeIssue,
+  type ParseResult,
+  parseWith,
+  trimForMessage,
+} from "./parse-result.js";
 import { isTimestamp, Timestamp, timestampMs } from "./timestamp.js";
 
 export { KNOWN_EVENT_TYPES, type KnownEventType };
@@ -142,9 +149,25 @@ export function isValidEventLine(v: unknown): v is EventLine {
   return typeof v.event === "string" || typeof attrs?.["event.name"] === "string";
 }
 
+/** Lines up to this many characters cannot nest deep enough to hurt, so they skip the depth scan. */
+const DEPTH_SCAN_FROM = 2048;
+
 /** Parse one log line of text (without its newline). Blank and non-JSON lines are issues, not throws. */
 export function parseEventLine(text: string, file?: string): ParseResult<EventLine> {
   const fileField = file === undefined ? {} : { file };
+  // Nesting deep enough to overflow a recursive walk needs thousands of brackets, so only long
+  // lines pay for the depth scan (issue 17).
+  if (text.length > DEPTH_SCAN_FROM && jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return {
+      ok: false,
+      error: makeIssue({
+        ...fileField,
+        path: "$",
+        expected: `JSON nested at most ${MAX_JSON_DEPTH} deep`,
+        received: `a line nested more than ${MAX_JSON_DEPTH} deep`,
+      }),
+    };
+  }
   let decoded: unknown;
   try {
     decoded = JSON.parse(text);

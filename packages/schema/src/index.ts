@@ -21,7 +21,15 @@ export { generateJsonSchemas, PUBLISHED_SCHEMAS, renderJsonSchema } from "./json
 export { LocalState, localWaves, Wave } from "./local-state.js";
 export { parseGlobalStateText, parseLocalStateText, parseSignalText } from "./parse-files.js";
 export type { ParseResult, SchemaIssue } from "./parse-result.js";
-export { formatJsonPath, makeIssue, parseJsonText, parseWith, trimForMessage } from "./parse-result.js";
+export {
+  formatJsonPath,
+  jsonDepth,
+  MAX_JSON_DEPTH,
+  makeIssue,
+  parseJsonText,
+  parseWith,
+  trimForMessage,
+} from "./parse-result.js";
 export { ComponentHealth, LivenessReason, LivenessResult, PrStatus } from "./poller-results.js";
 export {
   CorruptMarker,

@@ -27,7 +27,13 @@ export function trimForMessage(value: unknown, max = MAX_RECEIVED): string {
     try {
       text = JSON.stringify(value) ?? String(value);
     } catch {
-      text = String(value);
+      // A cycle, a BigInt, or nesting deep enough to overflow the stack: String() of a deep array
+      // recurses too, so it gets its own guard (issue 17: a 100k-deep array broke the message).
+      try {
+        text = String(value);
+      } catch {
+        text = Array.isArray(value) ? "an array" : typeof value;
+      }
     }
   }
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -100,17 +106,62 @@ export function parseWith<S extends z.ZodType>(
   };
 }
 
-/** Decode JSON text and validate it; empty, torn or non-JSON text becomes an issue at `$`. */
+/**
+ * @default nesting cap of a JSON document: real Catalyst files nest under ten levels; a value
+ * nested thousands deep overflows the stack in every recursive walk after the parse (validation,
+ * cloning, `JSON.stringify` for the API), so it is refused up front.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of arrays and objects in JSON text, stopping once it passes `cap` (strings skipped). */
+export function jsonDepth(text: string, cap = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > cap) return max;
+      }
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
+/**
+ * Decode JSON text and validate it; empty, torn, non-JSON or too deeply nested text (over
+ * `maxDepth`) becomes an issue at `$`.
+ */
 export function parseJsonText<S extends z.ZodType>(
   schema: S,
   text: string,
   file?: string,
+  maxDepth = MAX_JSON_DEPTH,
 ): ParseResult<z.output<S>> {
   const fileField = file === undefined ? {} : { file };
   if (text.trim() === "") {
     return {
       ok: false,
       error: makeIssue({ ...fileField, path: "$", expected: "a JSON document", received: "an empty file" }),
+    };
+  }
+  if (jsonDepth(text, maxDepth) > maxDepth) {
+    return {
+      ok: false,
+      error: makeIssue({
+        ...fileField,
+        path: "$",
+        expected: `JSON nested at most ${maxDepth} deep`,
+        received: `a document nested more than ${maxDepth} deep`,
+      }),
     };
   }
   let decoded: unknown;

@@ -69,6 +69,11 @@ export const WorkerView = z.object({
   attentionReason: z.string().nullable(),
   corrupt: CorruptMarker.nullable(),
   sources: z.array(SourceKind),
+  /**
+   * Something doubtful that is not an error, such as timestamps beyond the clock-skew allowance
+   * (5 min) that were ignored; absent when there is nothing to say.
+   */
+  warning: z.string().optional(),
 });
 export type WorkerView = z.infer<typeof WorkerView>;
 

@@ -68,7 +68,14 @@ export type SourceChange =
       replayed?: boolean;
     }
   | { kind: "log-reset"; file: string; reason: "truncated" | "replaced" | "deleted" }
-  | { kind: "log-skipped"; file: string; offset: number; reason: "invalid" | "oversized"; detail: string };
+  | {
+      kind: "log-skipped";
+      file: string;
+      offset: number;
+      /** `unreadable`: the log path is not a regular file (a directory, a FIFO); offset is 0. */
+      reason: "invalid" | "oversized" | "unreadable";
+      detail: string;
+    };
 
 /** Everything fuse accepts: source changes, poller answers, and a clock tick for time-based rules. */
 export type FuseInput =

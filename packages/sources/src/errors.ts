@@ -7,3 +7,16 @@ export class EventLogReadError extends Error {
     this.path = path;
   }
 }
+
+/** A file refused before reading: not a regular file (a FIFO, a device), or over the size cap. */
+export class FileRejectedError extends Error {
+  override name = "FileRejectedError";
+  readonly path: string;
+  /** `not a regular file (a FIFO)`, `too large (…)`. */
+  readonly reason: string;
+  constructor(path: string, reason: string) {
+    super(`refused to read ${path}: ${reason}`);
+    this.path = path;
+    this.reason = reason;
+  }
+}

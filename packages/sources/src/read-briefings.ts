@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { OrchestratorRef } from "@catalyst/schema";
+import { FileRejectedError } from "./errors.js";
 import { errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 
 /** One `wave-<N>-briefing.md` of an orchestrator (FORMATS §1.1). */
@@ -34,7 +35,8 @@ export async function readBriefings(
     try {
       out.push({ orchestrator: orch.id, wave, file, text: await files.read(file) });
     } catch (error) {
-      if (errorCode(error) !== "ENOENT") throw error;
+      // A FIFO or an oversized file named like a briefing is skipped, not a reason to fail them all.
+      if (errorCode(error) !== "ENOENT" && !(error instanceof FileRejectedError)) throw error;
     }
   }
   return out;

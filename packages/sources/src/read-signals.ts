@@ -7,7 +7,9 @@ import {
   type SignalFileRead,
   type WorkerSignal,
 } from "@catalyst/schema";
-import { errorCode, nodeFiles, type TextFiles } from "./text-files.js";
+import { FileRejectedError } from "./errors.js";
+import { mapLimited, READ_CONCURRENCY } from "./map-limited.js";
+import { describeReadError, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 
 /**
  * True for a worker signal file name: `*.json` directly in `workers/`, not hidden, not the claude
@@ -29,8 +31,8 @@ export function unreadableResult<T>(file: string, error: unknown): ParseResult<T
     error: makeIssue({
       file,
       path: "$",
-      expected: "a readable file",
-      received: errorCode(error) ?? String(error),
+      expected: error instanceof FileRejectedError ? "a regular file within the size cap" : "a readable file",
+      received: describeReadError(error),
     }),
   };
 }
@@ -76,6 +78,8 @@ export async function readSignalDir(
     return [];
   }
   names = names.filter(isSignalFileName).sort();
-  const reads = await Promise.all(names.map((n) => readSignalFile(orch.id, join(dir, n), files)));
+  const reads = await mapLimited(names, READ_CONCURRENCY, (n) =>
+    readSignalFile(orch.id, join(dir, n), files),
+  );
   return reads.filter((r): r is SignalFileRead => r !== null);
 }

@@ -2,23 +2,27 @@ import type { SourceChange } from "@catalyst/schema";
 import { discoverOrchestrators } from "./discover-orchestrators.js";
 import { readSignalDir } from "./read-signals.js";
 import { readGlobalState, readLocalState } from "./read-state.js";
+import { nodeFiles, type TextFiles } from "./text-files.js";
 
 /**
  * Read everything but the event log once, as changes: the global state, then per orchestrator an
  * `orchestrator-added`, its local state and its signal files.
  */
-export async function scanCatalystDir(catalystDir: string): Promise<SourceChange[]> {
+export async function scanCatalystDir(
+  catalystDir: string,
+  files: TextFiles = nodeFiles,
+): Promise<SourceChange[]> {
   const [orchs, global] = await Promise.all([
     discoverOrchestrators(catalystDir),
-    readGlobalState(catalystDir),
+    readGlobalState(catalystDir, files),
   ]);
   const out: SourceChange[] = [];
   if (global) out.push({ kind: "global-state", ...global });
   const perOrch = await Promise.all(
     orchs.map(async (orch) => ({
       orch,
-      local: await readLocalState(orch),
-      signals: await readSignalDir(orch),
+      local: await readLocalState(orch, files),
+      signals: await readSignalDir(orch, files),
     })),
   );
   for (const { orch, local, signals } of perOrch) {

@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { LogRecord, SourceChange } from "@catalyst/schema";
@@ -19,6 +20,11 @@ export interface LogTailerOptions {
   pollIntervalMs?: number;
   /** @default "fs" */
   backend?: WatchBackend;
+  /**
+   * Called once per file and distinct error when reading a log file fails (EACCES, EIO, EMFILE);
+   * the file is retried on the next event or poll. The library never logs; the app does.
+   */
+  onError?: (error: unknown, file: string) => void;
 }
 
 /** Follows the event log live; see {@link createLogTailer}. */
@@ -26,6 +32,8 @@ export interface LogTailer {
   start(): Promise<void>;
   stop(): Promise<void>;
   subscribe(listener: (changes: SourceChange[]) => void): () => void;
+  /** Close every held handle and the watches, then look at every file again (SIGHUP). */
+  reopen(): void;
 }
 
 const READ_CHUNK = 256 * 1024;
@@ -41,6 +49,23 @@ interface TailedFile {
   head: Buffer;
   /** The bytes just before `splitter.position()`. */
   tail: Buffer;
+  /** The mtime when the handle was last closed; an idle file read to its end and not modified since is not reopened. */
+  closedAt: { mtimeMs: number } | null;
+  /** When (by the tailer's activity counter) bytes were last read from it. */
+  lastActive: number;
+}
+
+/** How many log files keep an open handle between polls: the ones appended to most recently. */
+const KEEP_OPEN = 4;
+
+// O_NONBLOCK: a FIFO named like a log file must not block the open (issue 17).
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean }): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isCharacterDevice()) return "a character device";
+  return "not a regular file";
 }
 
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
@@ -76,6 +101,16 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
   const dirty = new Set<string>();
   let dirtyAll = false;
   let draining: Promise<void> | null = null;
+  /**
+   * Only the files appended to most recently keep their handle between polls (at most
+   * KEEP_OPEN); the others are closed and reopened when their size or mtime moves, so 10,000 month
+   * files cost a handful of descriptors, not 10,000 (issue 17). A counter, bumped on each read.
+   */
+  let activity = 0;
+  /** Paths that are not regular files, by inode, so each is reported once. */
+  const refused = new Map<string, number>();
+  /** The last error reported per path, so a file that keeps failing is reported once. */
+  const failing = new Map<string, string>();
 
   function emit(changes: SourceChange[]): void {
     if (changes.length === 0) return;
@@ -151,7 +186,7 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
         ensureRootWatch();
         ensureEventsWatch();
         const listed = await listEventLogFiles(dir);
-        paths = [...new Set([...listed, ...files.keys()])];
+        paths = [...new Set([...listed, ...files.keys(), ...refused.keys()])];
       } else {
         paths = [...dirty];
         dirty.clear();
@@ -160,8 +195,20 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
         if (!running) return;
         try {
           await pollFile(p);
-        } catch {
-          // An unreadable file (EACCES, EIO) is retried by the next event or backstop poll.
+          failing.delete(p);
+        } catch (error) {
+          // An unreadable file (EACCES, EIO, EMFILE) is retried by the next event or backstop poll.
+          const tf = files.get(p);
+          if (tf) await release(tf);
+          const text = String(error);
+          if (failing.get(p) !== text) {
+            failing.set(p, text);
+            try {
+              options.onError?.(error, p);
+            } catch {
+              // the app's reporter must not stop the tail
+            }
+          }
         }
       }
     }
@@ -223,7 +270,32 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
       splitter: createLineSplitter(offset, maxLineBytes),
       head: Buffer.alloc(0),
       tail: Buffer.alloc(0),
+      closedAt: null,
+      lastActive: ++activity,
     };
+  }
+
+  /** Close the handles of all but the KEEP_OPEN files read most recently. */
+  async function trimOpen(): Promise<void> {
+    const open = [...files.values()].filter((f) => f.handle !== null);
+    if (open.length <= KEEP_OPEN) return;
+    open.sort((a, b) => a.lastActive - b.lastActive);
+    for (const f of open.slice(0, open.length - KEEP_OPEN)) await release(f);
+  }
+
+  /** Close an idle file's handle, remembering its size and mtime to know when to look again. */
+  async function release(tf: TailedFile): Promise<void> {
+    if (!tf.handle) return;
+    const handle = tf.handle;
+    tf.handle = null;
+    try {
+      const st = await handle.stat();
+      tf.closedAt = { mtimeMs: st.mtimeMs };
+    } catch {
+      tf.closedAt = null;
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Read from the offset to the end, one emit per chunk. Returns false when the file was rewritten meanwhile. */
@@ -238,6 +310,7 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
       // A truncate-and-rewrite between two reads would splice new bytes onto old ones: check that the
       // start of the file is still what we read before trusting this chunk.
       if (tf.head.length > 0 && !(await readAt(handle, 0, tf.head.length)).equals(tf.head)) return false;
+      tf.lastActive = ++activity;
       const items = tf.splitter.push(chunk);
       remember(tf, chunk, pos);
       emit(toChanges(tf.path, items));
@@ -248,11 +321,17 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
   async function openAt(path: string, from: "end" | "start"): Promise<TailedFile | null> {
     let handle: FileHandle;
     try {
-      handle = await open(path, "r");
-    } catch {
-      return null;
+      handle = await open(path, OPEN_FLAGS);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return null;
+      throw error;
     }
     const st = await handle.stat();
+    if (!st.isFile()) {
+      // Swapped for a directory or a FIFO between stat and open: never keep the handle.
+      await handle.close();
+      return null;
+    }
     let offset = 0;
     if (from === "end" && st.size > 0) {
       // Start after the last complete line, so a line being written now is read whole.
@@ -286,23 +365,53 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
   async function pollFile(path: string): Promise<void> {
     let tf = files.get(path);
     let ino: number | null = null;
+    let st: Awaited<ReturnType<typeof stat>> | null = null;
     try {
-      ino = (await stat(path)).ino;
+      st = await stat(path);
+      ino = st.ino;
     } catch (error) {
       if (errorCode(error) !== "ENOENT") throw error;
     }
+    if (st !== null && !st.isFile()) {
+      // A log replaced by a directory (or a FIFO): end the old file, hold no handle on the new
+      // thing, and say so once per inode.
+      if (tf) {
+        files.delete(path);
+        if (tf.handle) await finish(tf, "replaced");
+        else emit([{ kind: "log-reset", file: path, reason: "replaced" }]);
+      }
+      if (refused.get(path) !== st.ino) {
+        refused.set(path, st.ino);
+        emit([
+          {
+            kind: "log-skipped",
+            file: path,
+            offset: 0,
+            reason: "unreadable",
+            detail: `${path} is ${kindOf(st)}, not a regular file`,
+          },
+        ]);
+      }
+      return;
+    }
+    // A path that was refused and is a regular file again starts over, which clears its marker.
+    if (refused.delete(path))
+      emit([{ kind: "log-reset", file: path, reason: st === null ? "deleted" : "replaced" }]);
     if (tf && !tf.handle) {
-      // Resuming after stop(): reopen if it is still the same file.
+      // An idle older file, or resuming after stop(): reopen if it is still the same file.
       if (ino === null || ino !== tf.ino) {
         files.delete(path);
         emit([{ kind: "log-reset", file: path, reason: ino === null ? "deleted" : "replaced" }]);
         tf = undefined;
+      } else if (
+        st !== null &&
+        tf.closedAt !== null &&
+        st.size === tf.splitter.position() &&
+        st.mtimeMs === tf.closedAt.mtimeMs
+      ) {
+        return; // an idle file that has not moved: no open at all
       } else {
-        try {
-          tf.handle = await open(path, "r");
-        } catch {
-          return;
-        }
+        tf.handle = await open(path, OPEN_FLAGS);
       }
     } else if (tf && ino !== tf.ino) {
       files.delete(path);
@@ -317,6 +426,7 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
       files.set(path, tf);
     }
     await catchUp(tf);
+    await trimOpen();
   }
 
   /** Read what is new in an open file, starting again at 0 if it was truncated or rewritten. */
@@ -369,6 +479,24 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    reopen() {
+      if (!running) return;
+      rootWatch?.close();
+      eventsWatch?.close();
+      rootWatch = null;
+      eventsWatch = null;
+      const reopenAll = async () => {
+        await draining;
+        // Closed idle files compare inode, size and mtime on the next poll, so nothing is re-read.
+        for (const tf of files.values()) {
+          await release(tf);
+          tf.closedAt = null;
+        }
+        failing.clear();
+        schedule(null);
+      };
+      void reopenAll().catch(() => schedule(null));
     },
   };
 }

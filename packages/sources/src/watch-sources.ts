@@ -8,10 +8,11 @@ import {
   type SourceChange,
 } from "@catalyst/schema";
 import { discoverOrchestrators, listSubdirs } from "./discover-orchestrators.js";
+import { createLimiter, mapLimited, READ_CONCURRENCY } from "./map-limited.js";
 import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
-import { errorCode, nodeFiles, type TextFiles } from "./text-files.js";
+import { createNodeFiles, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 import { createDirWatcher, type DirWatch, type DirWatcher, type WatchBackend } from "./watch-dir.js";
 
 /** Options of {@link createSourceWatcher}. */
@@ -25,6 +26,18 @@ export interface SourceWatcherOptions {
   backend?: WatchBackend;
   /** How often to look for a missing `catalystDir`. @default 1_000 */
   waitIntervalMs?: number;
+  /** Signal and state files larger than this are refused and reported as corrupt. @default 4 MiB */
+  maxFileBytes?: number;
+  /**
+   * Called with an fs error the watcher recovered from but the operator should hear about (for
+   * example EMFILE: out of file descriptors). The library never logs; the app does.
+   */
+  onError?: (error: unknown) => void;
+  /**
+   * Signal and state file access. Inject a fake only to stage what cannot be made to happen
+   * reliably for real, such as EMFILE. @default `createNodeFiles(maxFileBytes)`
+   */
+  files?: TextFiles;
 }
 
 /** The live view of a Catalyst dir; see {@link createSourceWatcher}. */
@@ -33,6 +46,11 @@ export interface SourceWatcher {
   stop(): Promise<void>;
   subscribe(listener: (changes: SourceChange[]) => void): () => void;
   health(): ComponentHealth;
+  /**
+   * Re-create every watch, close and re-open the log files, and rescan (what a daemon does on
+   * SIGHUP); only differences come out, subscribers stay.
+   */
+  reopen(): void;
 }
 
 type Task =
@@ -78,7 +96,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   const dir = options.catalystDir;
   const rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
   const waitIntervalMs = options.waitIntervalMs ?? 1_000;
-  const files: TextFiles = nodeFiles;
+  const files: TextFiles =
+    options.files ?? (options.maxFileBytes === undefined ? nodeFiles : createNodeFiles(options.maxFileBytes));
+  // Every read of this watcher shares one gate: however many orchestrators are read at once, at
+  // most READ_CONCURRENCY descriptors are open for signal and state files.
+  const gate = createLimiter(READ_CONCURRENCY);
   const listeners = new Set<(changes: SourceChange[]) => void>();
   const orchs = new Map<string, Tracked>();
   const structural = new Map<string, DirWatch>();
@@ -118,6 +140,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   function noteError(error: unknown): void {
     health.lastErrorAt = new Date().toISOString();
     health.lastError = error instanceof Error ? error.message : String(error);
+    try {
+      options.onError?.(error);
+    } catch {
+      // the app's reporter must not break the watcher
+    }
   }
 
   function enqueue(task: Task): void {
@@ -175,12 +202,21 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
   }
 
-  async function readText(file: string): Promise<{ text: string } | { error: unknown } | null> {
+  /**
+   * The file's text; null when it is gone; `{ error }` when it cannot be read; `"busy"` when the
+   * process is out of descriptors (EMFILE, ENFILE): that is no fault of the file, so nothing is
+   * marked, the error goes to the health and `onError`, and the next rescan reads it again.
+   */
+  async function readText(file: string): Promise<{ text: string } | { error: unknown } | null | "busy"> {
     try {
-      return { text: await files.read(file) };
+      return { text: await gate(() => files.read(file)) };
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return null;
+      if (code === "EMFILE" || code === "ENFILE") {
+        noteError(error);
+        return "busy";
+      }
       return { error };
     }
   }
@@ -188,6 +224,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   async function readGlobal(out: SourceChange[]): Promise<void> {
     const file = globalStatePath(dir);
     const got = await readText(file);
+    if (got === "busy") return;
     if (got === null) {
       if (globalText !== null) out.push({ kind: "global-state-removed", file });
       globalText = null;
@@ -206,6 +243,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   async function readLocal(t: Tracked, out: SourceChange[]): Promise<void> {
     const file = localStatePath(t.ref);
     const got = await readText(file);
+    if (got === "busy") return;
     if (got === null) {
       if (t.local !== null) out.push({ kind: "local-state-removed", orchestrator: t.ref.id, file });
       t.local = null;
@@ -233,6 +271,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
 
   async function readSignal(t: Tracked, file: string, out: SourceChange[]): Promise<void> {
     const got = await readText(file);
+    if (got === "busy") return;
     if (got === null) {
       if (t.signals.delete(file)) {
         out.push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
@@ -265,13 +304,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     // Files listed now plus files known before: the latter come out as removals when gone.
     const paths = new Set([...names.map((n) => join(workers, n)), ...t.signals.keys()]);
-    const perFile: SourceChange[][] = await Promise.all(
-      [...paths].map(async (f) => {
-        const one: SourceChange[] = [];
-        await readSignal(t, f, one);
-        return one;
-      }),
-    );
+    const perFile: SourceChange[][] = await mapLimited([...paths], READ_CONCURRENCY, async (f) => {
+      const one: SourceChange[] = [];
+      await readSignal(t, f, one);
+      return one;
+    });
     for (const c of perFile) out.push(...c);
   }
 
@@ -454,6 +491,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       catalystDir: dir,
       from: options.logFrom ?? "end",
       backend: options.backend ?? "fs",
+      onError: (error) => noteError(error),
     });
     unsubscribeTailer = tailer.subscribe(emit);
     await tailer.start();
@@ -508,5 +546,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       return () => listeners.delete(listener);
     },
     health: () => ({ ...health }),
+    reopen() {
+      if (!running || !present) return;
+      rewatch = true;
+      enqueue({ kind: "rescan" });
+      tailer?.reopen();
+    },
   };
 }

@@ -2,28 +2,41 @@
 export const HELP_TEXT = `catalyst-monitor: a read-only live view of Catalyst orchestrators and workers
 
 Usage:
-  catalyst-monitor [--dir <catalyst dir>] [--port 7400] [--host 127.0.0.1] [--token <t>]
+  catalyst-monitor [--dir <catalyst dir>] [--port 7400] [--host 127.0.0.1]
+                   [--token-file <path> | --token <t>] [--allow-host <name>]...
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
-                   [--help] [--version]
+                   [--max-file-mb 4] [--help] [--version]
   catalyst-monitor service print|install|uninstall|status [--systemd|--launchd] [flags]
                    (run it as a user service; see catalyst-monitor service --help)
 
 Options:
   --dir <path>         catalyst dir to watch (env CATALYST_DIR, default ~/catalyst); may not exist yet
   --port <n>           port to listen on, 0 for any free one (env MONITOR_PORT, default 7400)
-  --host <name>        address to bind (default 127.0.0.1); a non-loopback host needs --token
-  --token <t>          require "Authorization: Bearer <t>" or ?token=<t> on every request
+  --host <name>        address to bind (default 127.0.0.1); a non-loopback host needs a token
+  --token-file <path>  require the token in this file (first line) as "Authorization: Bearer <t>"
+                       or ?token=<t> on every request; the token is never printed
+  --token <t>          the same with the token on the command line (visible to local users in
+                       /proc; prefer --token-file or CATALYST_MONITOR_TOKEN)
+  --allow-host <name>  also accept this Host name (repeatable), e.g. the name a proxy or DNS uses;
+                       the bound address (every interface address for 0.0.0.0) is always accepted
   --history <d>        fold this much of the event log in at start-up (default 7d; 0 = off), so
                        merges and statuses only the log knows are shown after a restart
   --demo               run a simulated fleet in a temporary dir and monitor it
   --pid-file <path>    write the process id here while running (never inside the catalyst dir)
   --log-format <f>     log lines on stderr as text (default) or json
+  --max-file-mb <n>    refuse signal and state files larger than this (default 4); they show as
+                       corrupt, naming the file
   -h, --help           show this help
   -v, --version        show the version
 
 Environment:
   GITHUB_TOKEN / GH_TOKEN (or a logged-in gh) enable PR status polling.
+  CATALYST_MONITOR_TOKEN sets the token (like --token, but not visible in the process list).
   CATALYST_MONITOR_DEBUG=1 logs client connects and disconnects.
+
+Signals:
+  SIGHUP re-opens the log files and rescans the catalyst dir, keeping clients connected.
+  SIGINT, SIGTERM, SIGQUIT and SIGUSR2 stop cleanly (log line, pid file removed), exit 0.
 
 Endpoints: GET / (dashboard), /events (SSE), /api/snapshot, /api/events, /healthz
 `;

@@ -58,7 +58,7 @@ describe("parseCliArgs", () => {
   });
 
   it("refuses a non-loopback host without a token and accepts loopback names", () => {
-    expect(() => parseCliArgs(["--host", "0.0.0.0"], {}, HOME)).toThrow(/refusing to start without --token/);
+    expect(() => parseCliArgs(["--host", "0.0.0.0"], {}, HOME)).toThrow(/refusing to start without a token/);
     expect(() => parseCliArgs(["--host", "192.168.1.5"], {}, HOME)).toThrow(UsageError);
     expect(parseCliArgs(["--host", "10.0.0.2", "--token", "t"], {}, HOME).host).toBe("10.0.0.2");
     for (const host of ["localhost", "127.0.0.2", "::1", "[::1]"])
@@ -80,6 +80,40 @@ describe("parseCliArgs", () => {
     );
     expect(parseCliArgs(["--dir", "/c", "--pid-file", "run/m.pid"], {}, HOME).pidFile).toBe(
       resolve("run/m.pid"),
+    );
+  });
+});
+
+describe("parseCliArgs: remote-use flags (issue 17)", () => {
+  it("takes the token from CATALYST_MONITOR_TOKEN, or a --token-file path, and --allow-host repeated", () => {
+    const env = parseCliArgs(["--host", "0.0.0.0"], { CATALYST_MONITOR_TOKEN: "t0k" }, HOME);
+    expect({ token: env.token, tokenSource: env.tokenSource }).toEqual({ token: "t0k", tokenSource: "env" });
+    const file = parseCliArgs(
+      ["--token-file", "/etc/t", "--allow-host", "A.example", "--allow-host", "b"],
+      {},
+      HOME,
+    );
+    expect({ tokenFile: file.tokenFile, token: file.token, allowHosts: file.allowHosts }).toEqual({
+      tokenFile: "/etc/t",
+      token: null,
+      allowHosts: ["a.example", "b"],
+    });
+    expect(() => parseCliArgs(["--token", "a", "--token-file", "/t"], {}, HOME)).toThrow(
+      /either --token or --token-file/,
+    );
+    expect(() => parseCliArgs(["--allow-host", "a.example:80"], {}, HOME)).toThrow(/without a port/);
+  });
+
+  it("--max-file-mb sets the size cap (default 4 MiB)", () => {
+    expect(parseCliArgs([], {}, HOME).maxFileBytes).toBe(4 * 1024 * 1024);
+    expect(parseCliArgs(["--max-file-mb", "0.5"], {}, HOME).maxFileBytes).toBe(512 * 1024);
+    expect(() => parseCliArgs(["--max-file-mb", "0"], {}, HOME)).toThrow(/--max-file-mb/);
+  });
+
+  it("keeps `..` in --pid-file for the realpath check, and still refuses one inside by name", () => {
+    expect(parseCliArgs(["--pid-file", "/tmp/link/../m.pid"], {}, HOME).pidFile).toBe("/tmp/link/../m.pid");
+    expect(() => parseCliArgs(["--dir", "/c", "--pid-file", "/c/x/../m.pid"], {}, HOME)).toThrow(
+      /inside the catalyst dir/,
     );
   });
 });

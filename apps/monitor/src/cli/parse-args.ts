@@ -10,7 +10,19 @@ export interface CliOptions {
   port: number;
   host: string;
   token: string | null;
+  /** Where the token came from, for the log (never the token itself). */
+  tokenSource: "flag" | "env" | "file" | null;
+  /** `--token-file`: read by main (the parser does no I/O); wins over `token` when set. */
+  tokenFile: string | null;
+  /** Extra `Host` names accepted (`--allow-host`, repeatable). */
+  allowHosts: string[];
+  /** Signal and state files larger than this are refused and shown as corrupt. */
+  maxFileBytes: number;
   demo: boolean;
+  /**
+   * Absolute, but not normalised: `..` is left for the kernel to resolve, so that main's realpath
+   * check sees `link/..` the way the write would (issue 17).
+   */
   pidFile: string | null;
   logFormat: "text" | "json";
   /** How far back the event log is folded in at start-up, in ms; 0 turns it off. */
@@ -20,6 +32,9 @@ export interface CliOptions {
   /** Non-fatal notes about the environment (a bad MONITOR_PORT), for the log. */
   warnings: string[];
 }
+
+/** @default `--max-file-mb`: 4 MiB, far above any real signal or state file. */
+export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 /** @default port when neither `--port` nor `MONITOR_PORT` is set (FORMATS §1.6). */
 export const DEFAULT_PORT = 7400;
@@ -76,10 +91,35 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
 
   const host = values.host ?? "127.0.0.1";
   if (host.trim() === "") throw new UsageError("--host must not be empty");
-  const token = values.token ?? null;
-  if (token !== null && token.trim() === "") throw new UsageError("--token must not be empty");
-  if (!isLoopbackHost(host) && token === null)
-    throw new UsageError(`--host ${host} is not a loopback address; refusing to start without --token`);
+  const tokenFile = values["token-file"] === undefined ? null : resolve(values["token-file"]);
+  if (tokenFile !== null && values.token !== undefined)
+    throw new UsageError("pass either --token or --token-file, not both");
+  const envToken = env.CATALYST_MONITOR_TOKEN === "" ? undefined : env.CATALYST_MONITOR_TOKEN;
+  const token = values.token ?? (tokenFile === null ? (envToken ?? null) : null);
+  const tokenSource =
+    tokenFile !== null ? "file" : values.token !== undefined ? "flag" : envToken !== undefined ? "env" : null;
+  if (token !== null && token.trim() === "")
+    throw new UsageError(`${tokenSource === "env" ? "CATALYST_MONITOR_TOKEN" : "--token"} must not be empty`);
+  if (!isLoopbackHost(host) && token === null && tokenFile === null)
+    throw new UsageError(
+      `--host ${host} is not a loopback address; refusing to start without a token (--token-file, CATALYST_MONITOR_TOKEN or --token)`,
+    );
+  const allowHosts = (values["allow-host"] ?? []).map((h) => h.trim().toLowerCase());
+  for (const h of allowHosts)
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h))
+      throw new UsageError(
+        `--allow-host must be a host name or address without a port, got ${JSON.stringify(h)}`,
+      );
+
+  let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+  if (values["max-file-mb"] !== undefined) {
+    const mb = Number(values["max-file-mb"]);
+    if (!/^\d+(\.\d+)?$/.test(values["max-file-mb"].trim()) || !(mb > 0) || mb > 1024)
+      throw new UsageError(
+        `--max-file-mb must be a number of MiB above 0 and at most 1024, got ${JSON.stringify(values["max-file-mb"])}`,
+      );
+    maxFileBytes = Math.round(mb * 1024 * 1024);
+  }
 
   const logFormat = values["log-format"] ?? "text";
   if (logFormat !== "text" && logFormat !== "json")
@@ -90,9 +130,11 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     throw new UsageError("--demo runs its own catalyst dir; do not pass --dir with it");
   const dir = resolve(values.dir ?? (env.CATALYST_DIR || resolve(home, "catalyst")));
 
-  const pidFile = values["pid-file"] === undefined ? null : resolve(values["pid-file"]);
+  const rawPid = values["pid-file"];
+  if (rawPid !== undefined && rawPid.trim() === "") throw new UsageError("--pid-file must not be empty");
+  const pidFile = rawPid === undefined ? null : isAbsolute(rawPid) ? rawPid : `${process.cwd()}/${rawPid}`;
   // The monitor never writes under the catalyst dir (issue 7, B6).
-  if (pidFile !== null && !demo && isInside(dir, pidFile))
+  if (pidFile !== null && !demo && isInside(dir, resolve(pidFile)))
     throw new UsageError(`--pid-file ${pidFile} is inside the catalyst dir; the monitor never writes there`);
 
   let historyMs = DEFAULT_HISTORY_MS;
@@ -110,6 +152,10 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     port,
     host,
     token,
+    tokenSource,
+    tokenFile,
+    allowHosts,
+    maxFileBytes,
     demo,
     pidFile,
     logFormat,
@@ -130,6 +176,9 @@ function parseFlags(argv: readonly string[]) {
       port: { type: "string" },
       host: { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
+      "allow-host": { type: "string", multiple: true },
+      "max-file-mb": { type: "string" },
       demo: { type: "boolean" },
       "pid-file": { type: "string" },
       "log-format": { type: "string" },

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
+import { networkInterfaces } from "node:os";
 import type { MiddlewareHandler } from "hono";
 import { jsonError } from "./json-error.js";
 
@@ -11,7 +12,27 @@ export interface AccessOptions {
   port: number | (() => number);
   /** Required on every route when set (`Authorization: Bearer <t>` or `?token=`). */
   token: string | null;
+  /** Extra Host names to accept (`--allow-host`), without a port. */
+  allowHosts?: readonly string[];
+  /** This machine's addresses, accepted for a wildcard bind. @default every interface address */
+  interfaceAddresses?: () => string[];
 }
+
+/** Every address of every network interface (what a remote browser may put in `Host`). */
+export function localInterfaceAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(a.address);
+  return out;
+}
+
+/** True for a bind on every interface. */
+function isWildcard(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1");
+  return bare === "0.0.0.0" || bare === "::" || bare === "0:0:0:0:0:0:0:0";
+}
+
+/** Interface addresses can change (DHCP, VPN): look again at most this often. */
+const INTERFACES_TTL_MS = 30_000;
 
 const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
 
@@ -29,10 +50,20 @@ export function formatUrlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;
 }
 
-/** The `Host` header values accepted for a server on this host and port. */
-export function allowedHostHeaders(host: string, port: number): Set<string> {
+/**
+ * The `Host` header values accepted for a server on this host and port: the loopback names, the
+ * bound address, `extra` names (the machine's addresses for a wildcard bind, `--allow-host`), each
+ * with the port, and also without it on ports 80 and 443, where browsers leave it out.
+ */
+export function allowedHostHeaders(host: string, port: number, extra: readonly string[] = []): Set<string> {
   const names = new Set([...LOOPBACK_NAMES, formatUrlHost(host).toLowerCase()]);
-  return new Set([...names].map((name) => `${name}:${port}`));
+  for (const name of extra) names.add(formatUrlHost(name.replace(/^\[(.*)\]$/, "$1")).toLowerCase());
+  const out = new Set<string>();
+  for (const name of names) {
+    out.add(`${name}:${port}`);
+    if (port === 80 || port === 443) out.add(name);
+  }
+  return out;
 }
 
 function digest(text: string): Buffer {
@@ -57,15 +88,22 @@ function bearerToken(header: string | undefined): string | null {
 export function createAccessGuard(options: AccessOptions): MiddlewareHandler {
   const portOf = typeof options.port === "function" ? options.port : () => options.port as number;
   const expectedToken = options.token === null ? null : digest(options.token);
-  let cache: { port: number; hosts: Set<string> } | null = null;
+  const interfaces = options.interfaceAddresses ?? localInterfaceAddresses;
+  const wildcard = isWildcard(options.host);
+  let cache: { port: number; hosts: Set<string>; at: number } | null = null;
   return async (c, next) => {
     const port = portOf();
-    if (cache?.port !== port) cache = { port, hosts: allowedHostHeaders(options.host, port) };
+    const now = Date.now();
+    if (cache?.port !== port || (wildcard && now - cache.at > INTERFACES_TTL_MS)) {
+      const extra = [...(options.allowHosts ?? []), ...(wildcard ? interfaces() : [])];
+      cache = { port, hosts: allowedHostHeaders(options.host, port, extra), at: now };
+    }
     const host = c.req.header("host")?.trim().toLowerCase() ?? "";
     if (!cache.hosts.has(host))
       return jsonError(c, 403, "forbidden_host", `Host ${JSON.stringify(host.slice(0, 100))} is not allowed`);
     const origin = c.req.header("origin")?.trim().toLowerCase() ?? "";
-    if (origin !== "" && !(origin.startsWith("http://") && cache.hosts.has(origin.slice("http://".length))))
+    const originHost = /^http:\/\/(.*)$/.exec(origin)?.[1];
+    if (origin !== "" && !(originHost !== undefined && cache.hosts.has(originHost)))
       return jsonError(
         c,
         403,

@@ -1,5 +1,8 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
-import type { ComponentHealth, HealthResponse } from "@catalyst/schema";
+import { join } from "node:path";
+import type { ComponentHealth, CorruptMarker, HealthResponse, Snapshot } from "@catalyst/schema";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
@@ -52,11 +55,63 @@ function isFailing(health: ComponentHealth): boolean {
   return health.lastSuccessAt === null || Date.parse(health.lastErrorAt) > Date.parse(health.lastSuccessAt);
 }
 
+/** The `'sha256-…'` sources of the inline scripts of the dashboard's index.html, for its CSP. */
+export function inlineScriptHashes(html: string): string[] {
+  const out: string[] = [];
+  for (const m of html.matchAll(/<script>([\s\S]*?)<\/script>/g))
+    out.push(`'sha256-${createHash("sha256").update(m[1]!).digest("base64")}'`);
+  return out;
+}
+
+function readInlineHashes(publicDir: string): string[] {
+  try {
+    return inlineScriptHashes(readFileSync(join(publicDir, "index.html"), "utf8"));
+  } catch {
+    return []; // no dashboard built: nothing inline to allow
+  }
+}
+
+/**
+ * The headers every response carries: a strict CSP (scripts, styles and connections only from this
+ * origin, plus the hash of the page's one inline loader), no framing, no referrer, no sniffing.
+ */
+export function securityHeaders(scriptHashes: readonly string[]): Record<string, string> {
+  return {
+    "Content-Security-Policy": [
+      "default-src 'none'",
+      `script-src 'self'${scriptHashes.map((h) => ` ${h}`).join("")}`,
+      "style-src 'self'",
+      "img-src 'self'",
+      "connect-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join("; "),
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+  };
+}
+
 const SSE_HEADERS = {
   "Content-Type": "text/event-stream; charset=utf-8",
   "Cache-Control": "no-cache, no-transform",
   "X-Accel-Buffering": "no",
 };
+
+/** How many degraded files `/healthz` lists. */
+const MAX_DEGRADED = 100;
+
+/** Every file the snapshot marks as unusable: global/log problems, local states, signal files. */
+export function degradedSources(snapshot: Snapshot): CorruptMarker[] {
+  const out: CorruptMarker[] = [...snapshot.sourceErrors];
+  for (const o of snapshot.orchestrators) {
+    if (out.length >= MAX_DEGRADED) break;
+    if (o.corrupt) out.push(o.corrupt);
+    for (const w of Object.values(o.workers)) if (w.corrupt) out.push(w.corrupt);
+  }
+  return out.slice(0, MAX_DEGRADED);
+}
 
 /**
  * Builds the monitor's HTTP app: `/events` (SSE), `/api/snapshot`, `/api/events`, `/healthz`
@@ -66,24 +121,41 @@ export function createApp(deps: AppDeps): Hono {
   const hub = deps.hub ?? createSseHub(deps.feed, deps.sse);
   const startedAt = deps.startedAt ?? new Date();
   const app = new Hono();
+  const security = securityHeaders(readInlineHashes(deps.publicDir));
+  const sseHeaders = { ...SSE_HEADERS, ...security };
 
+  // First, so refusals (403, 401, 404) carry the headers too.
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.res === RESPONSE_ALREADY_SENT) return;
+    for (const [name, value] of Object.entries(security)) c.res.headers.set(name, value);
+  });
   app.use("*", createAccessGuard(deps.access));
 
   app.get("/events", (c) => {
     const parsed = parseDeltaFilter((name) => c.req.query(name));
     if (!parsed.ok) return jsonError(c, 400, "bad_filter", parsed.message);
+    // HEAD: the headers a GET would get, and no stream (Hono runs HEAD through the GET route).
+    if (c.req.method === "HEAD") return new Response(null, { status: 200, headers: sseHeaders });
     const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? null;
     const open = { lastEventId, filter: parsed.filter, signal: c.req.raw.signal };
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing !== undefined && !outgoing.headersSent) {
       // Under @hono/node-server, write to the response directly: no web-stream hop per frame,
       // which cut the CPU of a 1,000-client fan-out by about 40% (BENCHMARKS.md, P3).
-      outgoing.writeHead(200, SSE_HEADERS);
+      outgoing.writeHead(200, sseHeaders);
       outgoing.flushHeaders();
-      hub.attach(open, outgoing);
+      try {
+        hub.attach(open, outgoing);
+      } catch (error) {
+        // The headers are out: a 500 can no longer be sent, so end the stream (the client
+        // reconnects) rather than let the error handler write into it.
+        deps.onError?.(error);
+        outgoing.destroy();
+      }
       return RESPONSE_ALREADY_SENT;
     }
-    return new Response(hub.open(open), { status: 200, headers: SSE_HEADERS });
+    return new Response(hub.open(open), { status: 200, headers: sseHeaders });
   });
 
   app.get("/api/snapshot", (c) => c.json(deps.feed.snapshot()));
@@ -92,8 +164,9 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/healthz", (c) => {
     const sources = deps.health?.sources?.() ?? UNCONFIGURED;
+    const degraded = degradedSources(deps.feed.snapshot());
     const body: HealthResponse = {
-      status: isFailing(sources) ? "degraded" : "ok",
+      status: isFailing(sources) || degraded.length > 0 ? "degraded" : "ok",
       version: deps.version ?? "0.0.0",
       uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
       rssBytes: process.memoryUsage.rss(),
@@ -105,6 +178,7 @@ export function createApp(deps: AppDeps): Hono {
       },
       clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
       lastEventId: deps.feed.lastId(),
+      degradedSources: degraded,
     };
     return c.json(body);
   });

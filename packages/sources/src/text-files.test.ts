@@ -1,0 +1,47 @@
+import { spawnSync } from "node:child_process";
+import { open, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FileRejectedError } from "./errors.js";
+import { makeTree, removeTree } from "./test-tree.test-helper.js";
+import { readRegularFile } from "./text-files.js";
+
+// Issue 17: only regular files are read, never blocking on open, and never past the size cap.
+
+let root = "";
+beforeAll(async () => {
+  root = await makeTree({ "ok.json": '{"a":1}' });
+});
+afterAll(() => removeTree(root));
+
+describe("readRegularFile", () => {
+  it("reads a regular file", async () => {
+    expect(await readRegularFile(join(root, "ok.json"))).toBe('{"a":1}');
+  });
+
+  it("refuses a FIFO without blocking on the open", async () => {
+    const fifo = join(root, "x.json");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    await expect(readRegularFile(fifo)).rejects.toThrow(
+      new FileRejectedError(fifo, "not a regular file (a FIFO)"),
+    );
+  });
+
+  it("refuses a symlink to /dev/zero and a sparse file over the cap, before reading", async () => {
+    const zero = join(root, "zero.json");
+    await symlink("/dev/zero", zero);
+    await expect(readRegularFile(zero)).rejects.toThrow(/a character device/);
+    const sparse = join(root, "sparse.json");
+    const handle = await open(sparse, "w");
+    await handle.truncate(1_900_000_000);
+    await handle.close();
+    await expect(readRegularFile(sparse)).rejects.toThrow(/too large \(1900000000 bytes, cap 4194304\)/);
+  });
+
+  it("honours a smaller cap, and passes ENOENT and EISDIR through", async () => {
+    await writeFile(join(root, "big.json"), "x".repeat(2000));
+    await expect(readRegularFile(join(root, "big.json"), 1000)).rejects.toBeInstanceOf(FileRejectedError);
+    await expect(readRegularFile(join(root, "gone.json"))).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(readRegularFile(root)).rejects.toMatchObject({ code: "EISDIR" });
+  });
+});
