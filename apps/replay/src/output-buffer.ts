@@ -3,7 +3,7 @@
  * returns false and the sink can say `drain`, the writer waits for it (backpressure).
  */
 export interface TextSink {
-  write(text: string): unknown;
+  write(chunk: string | Uint8Array): unknown;
   once?(event: "drain", listener: () => void): unknown;
 }
 
@@ -11,8 +11,8 @@ export interface TextSink {
 export function createStringSink(): TextSink & { text: string } {
   const sink = {
     text: "",
-    write(chunk: string): boolean {
-      sink.text += chunk;
+    write(chunk: string | Uint8Array): boolean {
+      sink.text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
       return true;
     },
   };

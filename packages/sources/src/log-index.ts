@@ -2,7 +2,7 @@ import { isUtf8 } from "node:buffer";
 import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
-import { parseLogLine } from "./parse-log-line.js";
+import type { parseLogLine } from "./parse-log-line.js";
 import { scanTs } from "./scan-ts.js";
 
 /**
@@ -228,6 +228,7 @@ export async function extendFileIndex(
   prev: FileIndex | null,
   maxLineBytes: number,
   blockBytes: number,
+  parseLine: typeof parseLogLine,
   onProgress?: (progress: IndexProgress) => void,
 ): Promise<{ index: FileIndex; partial: IndexBlock | null; bytesRead: number }> {
   const from = prev?.indexedEnd ?? 0;
@@ -248,7 +249,7 @@ export async function extendFileIndex(
   const parse = (bytes: Buffer, start: number): number | null => {
     let text = bytes.toString("utf8");
     if (text.endsWith("\r")) text = text.slice(0, -1);
-    const res = parseLogLine(text, file, start);
+    const res = parseLine(text, file, start);
     if (!res.ok) {
       if (!res.blank) cur.invalid++;
       return null;

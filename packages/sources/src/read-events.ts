@@ -11,7 +11,7 @@ import {
   loadFileIndex,
   saveFileIndex,
 } from "./log-index.js";
-import { parseLogLine } from "./parse-log-line.js";
+import type { parseLogLine } from "./parse-log-line.js";
 import { scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
 
@@ -160,6 +160,12 @@ class LogQuery {
   #ahead: { at: number; data: Promise<Buffer> } | null = null;
   #active: Loaded[] = [];
   #done = false;
+  /**
+   * The line parser (and with it the schema and zod), loaded only when something needs parsing:
+   * indexing, or a block that is not pure, or records. A jsonl run over an indexed, plain log
+   * never loads it.
+   */
+  #parse: typeof parseLogLine | null = null;
 
   constructor(dir: string, options: ReadEventsOptions, mode: Mode, stats: EventReadStats) {
     this.#dir = dir;
@@ -224,6 +230,7 @@ class LogQuery {
       if (indexDir !== undefined)
         prev = await loadFileIndex(indexDir, handle, file, info, maxLineBytes, blockBytes);
       if (prev && prev.indexedEnd === info.size) return prev.blocks;
+      const parse = await this.#parser();
       const progress = onProgress ? (p: IndexProgress) => onProgress(p) : undefined;
       const { index, partial, bytesRead } = await extendFileIndex(
         handle,
@@ -232,6 +239,7 @@ class LogQuery {
         prev,
         maxLineBytes,
         blockBytes,
+        parse,
         progress,
       );
       this.stats.bytesRead += bytesRead;
@@ -250,6 +258,11 @@ class LogQuery {
     } finally {
       await handle.close().catch(() => {});
     }
+  }
+
+  async #parser(): Promise<typeof parseLogLine> {
+    this.#parse ??= (await import("./parse-log-line.js")).parseLogLine;
+    return this.#parse;
   }
 
   #headTs(l: Loaded): number {
@@ -296,6 +309,7 @@ class LogQuery {
       order: [],
       at: 0,
     };
+    if (!loaded.whole && (this.#mode === "records" || !b.pure)) await this.#parser();
     if (!loaded.whole) this.#split(loaded);
     if (loaded.whole || loaded.order.length > 0) this.#active.push(loaded);
   }
@@ -318,7 +332,7 @@ class LogQuery {
       else {
         let text = buf.toString("utf8", i, nl);
         if (text.endsWith("\r")) text = text.slice(0, -1);
-        const res = parseLogLine(text, pb.file, base + i);
+        const res = this.#parse!(text, pb.file, base + i);
         ts = res.ok ? res.record.event.tsMs : Number.NaN;
         if (res.ok) record = res.record;
       }
@@ -375,7 +389,10 @@ class LogQuery {
           out.push(best.buf);
           size += best.buf.length;
           active.splice(active.indexOf(best), 1);
-        } else this.#split(best);
+        } else {
+          if (!best.pb.block.pure) await this.#parser();
+          this.#split(best);
+        }
       } else {
         size += this.#emitRun(best, second, poolMin, out);
         if (best.at >= best.order.length) active.splice(active.indexOf(best), 1);
@@ -415,7 +432,7 @@ class LogQuery {
       } else {
         let record = best.records[i];
         if (record === undefined) {
-          const res = parseLogLine(buf.toString("utf8", starts[i]!, ends[i]!), pb.file, base + starts[i]!);
+          const res = this.#parse!(buf.toString("utf8", starts[i]!, ends[i]!), pb.file, base + starts[i]!);
           if (!res.ok) continue; // cannot happen for a pure block of an unchanged file
           record = res.record;
         }
