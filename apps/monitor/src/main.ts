@@ -3,6 +3,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { resolveGithubToken } from "@catalyst/pollers";
+import { resolveCacheDir } from "@catalyst/sources";
 import { buildParts } from "./build-parts.js";
 import { HELP_TEXT } from "./cli/help-text.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
@@ -71,7 +72,11 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
         tokenSource: github?.source,
       },
     );
-    const parts = buildParts({ catalystDir, githubToken: github?.token ?? null });
+    const parts = buildParts({
+      catalystDir,
+      githubToken: github?.token ?? null,
+      cacheDir: resolveCacheDir(io.env),
+    });
     const debug = io.env.CATALYST_MONITOR_DEBUG === "1";
     const hub = createSseHub(parts.fuse, {
       onClientEvent: (e) =>
