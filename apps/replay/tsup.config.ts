@@ -1,3 +1,4 @@
+import type { Plugin } from "esbuild";
 import { defineConfig } from "tsup";
 import { baseTsup } from "../../tsup.config.base";
 
@@ -5,6 +6,19 @@ import { baseTsup } from "../../tsup.config.base";
 // condition) and their dependencies are bundled in, so start-up resolves and reads no other module
 // and the benchmarked bin is the shipped one. fuse is reached only through a dynamic import
 // (--snapshot), which esbuild keeps lazy: its module code runs only when that import runs.
+// zod re-exports every translation of its error messages (`z.locales`, ~400 KB) that nothing here
+// uses (errors are in English, which zod imports on its own): leave them out so that Node has less
+// to compile before the first line.
+const noZodLocales: Plugin = {
+  name: "no-zod-locales",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes("/zod/") ? { path: "zod-locales", namespace: "empty" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "empty" }, () => ({ contents: "export {};", loader: "js" }));
+  },
+};
+
 export default defineConfig([
   baseTsup,
   {
@@ -15,6 +29,7 @@ export default defineConfig([
     sourcemap: false,
     splitting: false,
     noExternal: [/.*/],
+    esbuildPlugins: [noZodLocales],
     banner: {
       js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },

@@ -144,10 +144,11 @@ async function replayBytes(options: ReplayOptions, io: ReplayIo, deps: ReplayDep
         throw new MalformedLineError(chunks.stats);
       }
       summary.printed += countLines(chunk);
-      const ok = io.out.write(chunk);
-      if (ok === false && typeof io.out.once === "function") {
-        await new Promise<void>((resolve) => io.out.once?.("drain", resolve));
-      }
+      // The reader reuses a chunk's memory on its next step, so each write is waited for: that is
+      // the backpressure too (a slow reader of stdout slows the log reading, memory stays flat).
+      await new Promise<void>((resolve, reject) => {
+        io.out.write(chunk, (error) => (error ? reject(error) : resolve()));
+      });
     }
   } catch (error) {
     throw wrapReadError(error, options.dir);

@@ -94,7 +94,8 @@ async function readRange(handle: FileHandle, start: number, end: number): Promis
 
 async function fingerprints(handle: FileHandle, end: number): Promise<{ head: string; tail: string }> {
   const head = fingerprint(await readRange(handle, 0, Math.min(HASH_SPAN, end)));
-  const tail = fingerprint(await readRange(handle, Math.max(0, end - HASH_SPAN), end));
+  // A short file: the head already covers the tail, one read is enough.
+  const tail = end <= HASH_SPAN ? head : fingerprint(await readRange(handle, end - HASH_SPAN, end));
   return { head, tail };
 }
 

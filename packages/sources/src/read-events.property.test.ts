@@ -110,7 +110,8 @@ async function collect(it: AsyncIterable<LogRecord>): Promise<LogRecord[]> {
 
 async function bytesOf(it: AsyncIterable<Buffer>): Promise<string> {
   const parts: Buffer[] = [];
-  for await (const b of it) parts.push(b);
+  // A chunk is valid until the next call: keep a copy.
+  for await (const b of it) parts.push(Buffer.from(b));
   return Buffer.concat(parts).toString("utf8");
 }
 

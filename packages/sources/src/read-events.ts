@@ -58,6 +58,9 @@ const DEFAULT_MAX_OPEN_FILES = 16;
 /** Records per batch handed out by readEvents; bytes per chunk by readEventBytes. */
 const BATCH_RECORDS = 512;
 const BATCH_BYTES = 256 * 1024;
+/** Bytes of blocks read ahead of the merge (a few blocks: enough to keep the disk busy). */
+const READ_AHEAD_BYTES = 2 * 1024 * 1024;
+const MAX_FREE_BUFFERS = 16;
 
 /** A block of one file in the merge. */
 interface PoolBlock {
@@ -115,7 +118,7 @@ class HandleCache {
   }
 }
 
-async function readBlock(handles: HandleCache, pb: PoolBlock): Promise<Buffer> {
+async function readBlock(handles: HandleCache, pb: PoolBlock, spare: Buffer | undefined): Promise<Buffer> {
   const { start, end } = pb.block;
   let handle: FileHandle;
   try {
@@ -123,7 +126,12 @@ async function readBlock(handles: HandleCache, pb: PoolBlock): Promise<Buffer> {
   } catch (error) {
     throw new EventLogReadError(pb.file, { cause: error });
   }
-  const buf = Buffer.allocUnsafe(end - start);
+  // A spare buffer is reused whole; a new one gets some room so that it fits the next blocks too.
+  const size = end - start;
+  const buf =
+    spare !== undefined && spare.length >= size
+      ? spare.subarray(0, size)
+      : Buffer.allocUnsafeSlow(size + (size >> 3)).subarray(0, size);
   let got = 0;
   while (got < buf.length) {
     const { bytesRead } = await handle.read(buf, got, buf.length - got, start + got);
@@ -157,7 +165,11 @@ class LogQuery {
   readonly #handles: HandleCache;
   #pool: PoolBlock[] | null = null;
   #poolAt = 0;
-  #ahead: { at: number; data: Promise<Buffer> } | null = null;
+  /** Reads started ahead of the merge, in pool order: at most READ_AHEAD_BYTES in flight. */
+  #ahead: { at: number; bytes: number; data: Promise<Buffer> }[] = [];
+  /** Block buffers free for the next reads, and those the last batch handed out may still show. */
+  #free: Buffer[] = [];
+  #lent: Buffer[] = [];
   #active: Loaded[] = [];
   #done = false;
   /**
@@ -183,8 +195,10 @@ class LogQuery {
     this.#active = [];
     this.#pool = [];
     const ahead = this.#ahead;
-    this.#ahead = null;
-    if (ahead) await ahead.data.catch(() => {});
+    this.#ahead = [];
+    await Promise.allSettled(ahead.map((a) => a.data));
+    this.#free = [];
+    this.#lent = [];
     await this.#handles.closeAll();
   }
 
@@ -193,8 +207,20 @@ class LogQuery {
     const files = await listEventLogFiles(this.#dir);
     this.stats.files = files.length;
     const pool: PoolBlock[] = [];
+    // Check (or build) the files' indexes a few at a time: with a current index this is a handful
+    // of small reads per file, and the latency of thousands of them in a row is the time to first line.
+    const perFile: IndexBlock[][] = new Array(files.length);
+    let nextFile = 0;
+    const worker = async (): Promise<void> => {
+      while (nextFile < files.length) {
+        const i = nextFile++;
+        perFile[i] = await this.#indexOne(files[i]!);
+      }
+    };
+    const width = Math.min(files.length, this.#options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
+    await Promise.all(Array.from({ length: width }, worker));
     for (const [source, file] of files.entries()) {
-      const blocks = await this.#indexOne(file);
+      const blocks = perFile[source]!;
       for (const block of blocks) {
         if (!Number.isFinite(block.minTs)) {
           // No valid line: nothing to read, but its bad lines still count.
@@ -285,17 +311,25 @@ class LogQuery {
   async #loadNext(pool: PoolBlock[]): Promise<void> {
     const at = this.#poolAt++;
     const pb = pool[at]!;
-    const ahead = this.#ahead;
-    const data = ahead && ahead.at === at ? ahead.data : readBlock(this.#handles, pb);
-    this.#ahead = null;
+    const head = this.#ahead[0];
+    let data: Promise<Buffer>;
+    if (head !== undefined && head.at === at) {
+      this.#ahead.shift();
+      data = head.data;
+    } else data = readBlock(this.#handles, pb, this.#free.pop());
+    // Bounded read-ahead: the next blocks in merge order, read while this one is handed out.
+    let inFlight = this.#ahead.reduce((n, a) => n + a.bytes, 0);
+    let next = this.#ahead.length > 0 ? this.#ahead[this.#ahead.length - 1]!.at + 1 : at + 1;
+    while (next < pool.length && inFlight < READ_AHEAD_BYTES) {
+      const block = pool[next]!.block;
+      const read = readBlock(this.#handles, pool[next]!, this.#free.pop());
+      read.catch(() => {});
+      this.#ahead.push({ at: next, bytes: block.end - block.start, data: read });
+      inFlight += block.end - block.start;
+      next++;
+    }
     const buf = await data;
     this.stats.bytesRead += buf.length;
-    if (this.#poolAt < pool.length) {
-      // Bounded read-ahead: the next block only, read while this one is handed out.
-      const next = readBlock(this.#handles, pool[this.#poolAt]!);
-      next.catch(() => {});
-      this.#ahead = { at: this.#poolAt, data: next };
-    }
     const b = pb.block;
     const inside = b.minTs >= this.#sinceMs && b.maxTs < this.#untilMs;
     const loaded: Loaded = {
@@ -312,6 +346,7 @@ class LogQuery {
     if (!loaded.whole && (this.#mode === "records" || !b.pure)) await this.#parser();
     if (!loaded.whole) this.#split(loaded);
     if (loaded.whole || loaded.order.length > 0) this.#active.push(loaded);
+    else this.#lent.push(buf);
   }
 
   /** Cut a loaded block into lines, find each line's `ts` (from bytes when pure), order them. */
@@ -355,6 +390,12 @@ class LogQuery {
   /** Fill `out` with the next lines (records or byte slices); false once the log is done. */
   async fill(out: (LogRecord | Buffer)[]): Promise<boolean> {
     if (this.#done) return false;
+    // The caller is done with what the last batch showed: those buffers can be read into again.
+    for (const b of this.#lent.splice(0)) {
+      // The whole allocation behind the block's view (each was allocated on its own).
+      if (this.#free.length < MAX_FREE_BUFFERS)
+        this.#free.push(Buffer.from(b.buffer, 0, b.buffer.byteLength));
+    }
     if (this.#pool === null) this.#pool = await this.#start();
     const pool = this.#pool;
     const active = this.#active;
@@ -389,13 +430,17 @@ class LogQuery {
           out.push(best.buf);
           size += best.buf.length;
           active.splice(active.indexOf(best), 1);
+          this.#lent.push(best.buf);
         } else {
           if (!best.pb.block.pure) await this.#parser();
           this.#split(best);
         }
       } else {
         size += this.#emitRun(best, second, poolMin, out);
-        if (best.at >= best.order.length) active.splice(active.indexOf(best), 1);
+        if (best.at >= best.order.length) {
+          active.splice(active.indexOf(best), 1);
+          this.#lent.push(best.buf);
+        }
       }
       if (this.#mode === "bytes" ? size >= BATCH_BYTES : out.length >= BATCH_RECORDS) return true;
     }
@@ -518,7 +563,9 @@ export function readEvents(
 
 /**
  * The same lines as {@link readEvents} (without `filter`), as raw bytes: chunks of whole lines,
- * each ending in `\n`, the original bytes of every line. A line is parsed only when its block holds
+ * each ending in `\n`, the original bytes of every line. A chunk is valid until the next call of
+ * the iterator's `next()`: its memory is then read into again (copy it to keep it longer), so
+ * memory stays flat however large the log. A line is parsed only when its block holds
  * something that is not a plain valid line; whole blocks inside the window are copied as read.
  */
 export function readEventBytes(
