@@ -158,7 +158,9 @@ describe("readEvents exactness (property)", () => {
         const w = pickWindow(rand, files);
         // Tiny blocks so that many are skipped; the first query builds the index, later ones reuse it.
         const blockBytes = 512 + Math.floor(rand() * 4096);
-        const options = { ...windowOptions(w), blockBytes, indexDir: cache };
+        // One to three open files: the handle cache closes idle ones, never one a read is using.
+        const maxOpenFiles = 1 + Math.floor(rand() * 3);
+        const options = { ...windowOptions(w), blockBytes, indexDir: cache, maxOpenFiles };
         const want = fullScan(files, w.sinceMs, w.untilMs);
         const got = await collect(readEvents(root, options));
         expect(ids(got), `seed ${seed} round ${round} query ${q}`).toEqual(

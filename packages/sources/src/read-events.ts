@@ -86,59 +86,73 @@ interface Loaded {
 
 type Mode = "records" | "bytes";
 
-/** Open handles, least recently used closed first: never one per file for thousands of files. */
+/**
+ * Open handles, least recently used closed first: never one per file for thousands of files. A
+ * handle in use by a read is never closed under it; the cap may be passed for a moment when every
+ * open handle is busy.
+ */
 class HandleCache {
   readonly #max: number;
-  readonly #open = new Map<string, Promise<FileHandle>>();
+  readonly #open = new Map<string, { handle: Promise<FileHandle>; users: number }>();
   constructor(max: number) {
     this.#max = Math.max(1, max);
   }
-  async get(file: string): Promise<FileHandle> {
-    const have = this.#open.get(file);
-    if (have) {
+  async use<T>(file: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+    let entry = this.#open.get(file);
+    if (entry) this.#open.delete(file); // re-inserted below: most recently used last
+    else {
+      const handle = open(file, "r");
+      handle.catch(() => {});
+      entry = { handle, users: 0 };
+    }
+    this.#open.set(file, entry);
+    entry.users++;
+    try {
+      return await fn(await entry.handle);
+    } catch (error) {
+      if (this.#open.get(file) === entry) this.#open.delete(file); // do not keep a failed open
+      throw error;
+    } finally {
+      entry.users--;
+      this.#trim();
+    }
+  }
+  #trim(): void {
+    for (const [file, entry] of this.#open) {
+      if (this.#open.size <= this.#max) return;
+      if (entry.users > 0) continue;
       this.#open.delete(file);
-      this.#open.set(file, have);
-      return have;
+      void entry.handle.then((h) => h.close()).catch(() => {});
     }
-    if (this.#open.size >= this.#max) {
-      const [oldest, handle] = this.#open.entries().next().value as [string, Promise<FileHandle>];
-      this.#open.delete(oldest);
-      // A read may still be using it: close once that read has had its turn.
-      void handle.then((h) => setTimeout(() => void h.close().catch(() => {}), 0)).catch(() => {});
-    }
-    const opened = open(file, "r");
-    opened.catch(() => {});
-    this.#open.set(file, opened);
-    return opened;
   }
   async closeAll(): Promise<void> {
     const all = [...this.#open.values()];
     this.#open.clear();
-    await Promise.allSettled(all.map(async (h) => (await h).close()));
+    await Promise.allSettled(all.map(async (e) => (await e.handle).close()));
   }
 }
 
 async function readBlock(handles: HandleCache, pb: PoolBlock, spare: Buffer | undefined): Promise<Buffer> {
   const { start, end } = pb.block;
-  let handle: FileHandle;
-  try {
-    handle = await handles.get(pb.file);
-  } catch (error) {
-    throw new EventLogReadError(pb.file, { cause: error });
-  }
   // A spare buffer is reused whole; a new one gets some room so that it fits the next blocks too.
   const size = end - start;
   const buf =
     spare !== undefined && spare.length >= size
       ? spare.subarray(0, size)
       : Buffer.allocUnsafeSlow(size + (size >> 3)).subarray(0, size);
-  let got = 0;
-  while (got < buf.length) {
-    const { bytesRead } = await handle.read(buf, got, buf.length - got, start + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
+  try {
+    return await handles.use(pb.file, async (handle) => {
+      let got = 0;
+      while (got < size) {
+        const { bytesRead } = await handle.read(buf, got, size - got, start + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === size ? buf : buf.subarray(0, got);
+    });
+  } catch (error) {
+    throw new EventLogReadError(pb.file, { cause: error });
   }
-  return got === buf.length ? buf : buf.subarray(0, got);
 }
 
 /** Merge order of blocks: smallest `ts` first, then file, then offset. */
