@@ -99,7 +99,8 @@ class HandleCache {
   }
   async use<T>(file: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
     let entry = this.#open.get(file);
-    if (entry) this.#open.delete(file); // re-inserted below: most recently used last
+    if (entry)
+      this.#open.delete(file); // re-inserted below: most recently used last
     else {
       const handle = open(file, "r");
       handle.catch(() => {});
