@@ -86,6 +86,9 @@ interface Loaded {
 
 type Mode = "records" | "bytes";
 
+/** How the readers get the line parser: statically from the main door, lazily from `./event-log`. */
+export type LoadParser = () => Promise<typeof parseLogLine>;
+
 /**
  * Open handles, least recently used closed first: never one per file for thousands of files. A
  * handle in use by a read is never closed under it; the cap may be passed for a moment when every
@@ -194,7 +197,16 @@ class LogQuery {
    */
   #parse: typeof parseLogLine | null = null;
 
-  constructor(dir: string, options: ReadEventsOptions, mode: Mode, stats: EventReadStats) {
+  readonly #loadParser: LoadParser;
+
+  constructor(
+    dir: string,
+    options: ReadEventsOptions,
+    mode: Mode,
+    stats: EventReadStats,
+    loadParser: LoadParser,
+  ) {
+    this.#loadParser = loadParser;
     this.#dir = dir;
     this.#options = options;
     this.#sinceMs = options.since ? options.since.getTime() : Number.NEGATIVE_INFINITY;
@@ -302,7 +314,7 @@ class LogQuery {
   }
 
   async #parser(): Promise<typeof parseLogLine> {
-    this.#parse ??= (await import("./parse-log-line.js")).parseLogLine;
+    this.#parse ??= await this.#loadParser();
     return this.#parse;
   }
 
@@ -557,40 +569,44 @@ function newStats(): EventReadStats {
   return { invalid: 0, oversized: 0, files: 0, bytesRead: 0, bytesIndexed: 0 };
 }
 
-/**
- * Stream event-log records (legacy `events.jsonl` and `events/YYYY-MM.jsonl`) in time order across
- * files, `since` inclusive and `until` exclusive: exactly the lines a full scan filtered by `ts`
- * would give, whatever order they were written in. Blocks whose time range misses the window are
- * never read (per-block min/max `ts` index, kept in `indexDir`); lines are parsed lazily, only when
- * handed out. Invalid and oversized lines are skipped and counted in `stats`.
- */
-export function readEvents(
+/** `readEvents(catalystDir, options)`: see the main door (`log-readers.ts`). */
+export type ReadEvents = (
   catalystDir: string,
-  options: ReadEventsOptions = {},
-): AsyncIterable<LogRecord> & { readonly stats: EventReadStats } {
-  const stats = newStats();
-  return {
-    stats,
-    [Symbol.asyncIterator]: () =>
-      new Batches<LogRecord>(new LogQuery(catalystDir, options, "records", stats)),
-  };
-}
+  options?: ReadEventsOptions,
+) => AsyncIterable<LogRecord> & { readonly stats: EventReadStats };
+
+/** `readEventBytes(catalystDir, options)`: see the main door (`log-readers.ts`). */
+export type ReadEventBytes = (
+  catalystDir: string,
+  options?: Omit<ReadEventsOptions, "filter">,
+) => AsyncIterable<Buffer> & { readonly stats: EventReadStats };
 
 /**
- * The same lines as {@link readEvents} (without `filter`), as raw bytes: chunks of whole lines,
- * each ending in `\n`, the original bytes of every line. A chunk is valid until the next call of
- * the iterator's `next()`: its memory is then read into again (copy it to keep it longer), so
- * memory stays flat however large the log. A line is parsed only when its block holds
- * something that is not a plain valid line; whole blocks inside the window are copied as read.
+ * The two readers, bound to a way of loading the line parser. The package's doors call this once:
+ * the main door with the parser it imports anyway, `./event-log` with a dynamic import, so that a
+ * bundler following the main door never meets a dynamic import (and never splits a chunk off).
  */
-export function readEventBytes(
-  catalystDir: string,
-  options: Omit<ReadEventsOptions, "filter"> = {},
-): AsyncIterable<Buffer> & { readonly stats: EventReadStats } {
-  const stats = newStats();
-  const { filter: _ignored, ...rest } = options as ReadEventsOptions;
+export function createLogReaders(loadParser: LoadParser): {
+  readEvents: ReadEvents;
+  readEventBytes: ReadEventBytes;
+} {
   return {
-    stats,
-    [Symbol.asyncIterator]: () => new Batches<Buffer>(new LogQuery(catalystDir, rest, "bytes", stats), true),
+    readEvents: (catalystDir, options = {}) => {
+      const stats = newStats();
+      return {
+        stats,
+        [Symbol.asyncIterator]: () =>
+          new Batches<LogRecord>(new LogQuery(catalystDir, options, "records", stats, loadParser)),
+      };
+    },
+    readEventBytes: (catalystDir, options = {}) => {
+      const stats = newStats();
+      const { filter: _ignored, ...rest } = options as ReadEventsOptions;
+      return {
+        stats,
+        [Symbol.asyncIterator]: () =>
+          new Batches<Buffer>(new LogQuery(catalystDir, rest, "bytes", stats, loadParser), true),
+      };
+    },
   };
 }
