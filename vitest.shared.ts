@@ -1,4 +1,10 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { UserWorkspaceConfig } from "vitest/config";
+
+// Every bin and reader a test starts keeps its event-log index here (children get it through
+// their env), so test runs never write into the user's ~/.cache.
+const cacheDir = process.env.CATALYST_CACHE_DIR ?? join(tmpdir(), `catalyst-test-cache-${process.pid}`);
 
 // Tests read sibling packages from source through this export condition (see STYLE.md),
 // so no build is needed before `vitest run`.
@@ -13,6 +19,7 @@ export function sharedProject(name: string): UserWorkspaceConfig {
       name,
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
       environment: "node",
+      env: { CATALYST_CACHE_DIR: cacheDir },
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

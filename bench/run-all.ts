@@ -51,7 +51,7 @@ const steps: Step[] = [
     env: { BENCH_ROUNDS: ROUNDS },
   },
   {
-    name: "catalyst-replay (≈P4)",
+    name: "catalyst-replay (P4: first line, late --since, full scan, RSS, 64 MB heap, against node -e 0, cat, awk, rg)",
     cmd: [
       "pnpm",
       "--filter",

@@ -86,6 +86,7 @@ export function spawnBin(
       env: {
         PATH: process.env.PATH,
         HOME: options.uid === undefined ? process.env.HOME : tmpdir(),
+        CATALYST_CACHE_DIR: process.env.CATALYST_CACHE_DIR,
         GITHUB_TOKEN: "",
         GH_TOKEN: "",
         ...options.env,
@@ -399,7 +400,14 @@ export function spawnMonitorWith(
   const argv = [process.execPath, "--conditions=@catalyst/source", "--import", TSX, MONITOR_BIN, ...args];
   const child = spawn("sh", ["-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "sh", ...argv], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_TOKEN: "", GH_TOKEN: "", ...options.env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CATALYST_CACHE_DIR: process.env.CATALYST_CACHE_DIR,
+      GITHUB_TOKEN: "",
+      GH_TOKEN: "",
+      ...options.env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   spawned.add(child);

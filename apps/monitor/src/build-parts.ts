@@ -15,6 +15,8 @@ export interface PartsOptions {
   maxFileBytes?: number;
   /** Called with fs errors the watcher recovered from (EMFILE, EACCES), for the log. */
   onSourceError?: (error: unknown) => void;
+  /** Where the event-log index is kept (sources' resolveCacheDir); absent: in memory per read. */
+  cacheDir?: string;
 }
 
 /** Builds the real library objects the monitor wires (sources, fuse, pollers). */
@@ -32,6 +34,8 @@ export function buildParts(options: PartsOptions): MonitorParts & { readEvents: 
     prPoller: createPrPoller({ token: options.githubToken, clock }),
     liveness: createLivenessPoller({ clock, intervalMs: options.livenessIntervalMs ?? 5_000 }),
     clock,
-    readEvents,
+    // /api/events and the start-up history: the exact, indexed reader, its index kept in the cache dir.
+    readEvents: (dir, read) =>
+      readEvents(dir, { ...read, ...(options.cacheDir === undefined ? {} : { indexDir: options.cacheDir }) }),
   };
 }

@@ -5,6 +5,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import { fileURLToPath } from "node:url";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
+import { resolveCacheDir } from "@catalyst/sources";
 import { buildParts } from "./build-parts.js";
 import { HELP_TEXT } from "./cli/help-text.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
@@ -81,6 +82,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       catalystDir,
       githubToken: github?.token ?? null,
       maxFileBytes: options.maxFileBytes,
+      cacheDir: resolveCacheDir(io.env),
       onSourceError: (error) => {
         const code = (error as { code?: unknown } | null)?.code;
         // One line per kind of problem every 10 s: out of descriptors, every read fails at once.

@@ -10,8 +10,11 @@ export interface GeneratedLog {
   lastMs: number;
 }
 
-const START = Date.parse("2026-01-01T00:00:00Z");
-const END = Date.parse("2026-05-01T00:00:00Z");
+/** 76 months: the issue's held-out log has ≥ 70 monthly files. */
+export const LOG_START = Date.parse("2020-01-01T00:00:00Z");
+export const LOG_END = Date.parse("2026-05-01T00:00:00Z");
+const START = LOG_START;
+const END = LOG_END;
 const TICKETS = Array.from({ length: 40 }, (_, i) => `CTL-${100 + i}`);
 const STATUSES = ["researching", "planning", "implementing", "validating", "shipping", "pr-created"];
 
@@ -36,9 +39,9 @@ function makeLine(i: number, ms: number): string {
 }
 
 /**
- * Write about `targetBytes` of event log under `dir`: `events/2026-01.jsonl` … `2026-04.jsonl`
- * (each line in its UTC month's file), lines evenly spread from 2026-01-01 to 2026-04-30 in time
- * order, mixed shapes and precisions. Returns what it wrote.
+ * Write about `targetBytes` of event log under `dir`: `events/2020-01.jsonl` … `2026-04.jsonl`
+ * (76 files, each line in its UTC month's file), lines evenly spread from 2020-01-01 to 2026-04-30
+ * in time order, mixed shapes and precisions. Returns what it wrote.
  */
 export async function generateLog(dir: string, targetBytes: number): Promise<GeneratedLog> {
   await mkdir(join(dir, "events"), { recursive: true });

@@ -74,7 +74,7 @@ describe("catalyst-replay --since T --format jsonl against the seed's awk recipe
     expect(lines.at(-1)).toBe(fixture.lines.at(-1));
   });
 
-  it("differs from awk only where the recipe is wrong: backfilled lines and sub-second stamps", async () => {
+  it("differs from awk only where the recipe is wrong: order, and sub-second stamps; lying clocks included", async () => {
     const dir = join(root, "backfilled");
     const T = "2026-04-10T12:00:00Z";
     const legacy = [
@@ -86,11 +86,17 @@ describe("catalyst-replay --since T --format jsonl against the seed's awk recipe
       v1Line("2026-04-10T11:58:00Z", "worker-status-change", "CTL-2"),
       v1Line("2026-04-10T12:01:00Z", "worker-status-change", "CTL-3"),
       v1Line("2026-04-10T12:02:00Z", "worker-status-change", "CTL-4"),
-      // Backfilled: written after 12:02 but stamped a minute earlier (within the 5 min skew).
+      // Backfilled: written after 12:02 but stamped a minute earlier.
       v1Line("2026-04-10T12:01:30Z", "worker-pr-created", "CTL-5", { pr: 5 }),
       // Millisecond stamp in the same second as T: awk compares "…00.250Z" < "…00Z" and drops it.
       '{"ts":"2026-04-10T12:00:00.250Z","orchestrator":"orch-api-redesign-2026-04-14","worker":"CTL-6","event":"worker-failed","detail":{"reason":"late writer"}}',
       v1Line("2026-04-10T12:03:00Z", "worker-status-change", "CTL-7"),
+      // A writer whose clock is 12 h ahead, a line stamped 2099 and one stamped 1970 by bugs, and a
+      // line backfilled days later into the window.
+      v1Line("2026-04-11T00:05:00Z", "worker-status-change", "CTL-8"),
+      v1Line("2099-01-01T00:00:00Z", "worker-status-change", "CTL-9"),
+      v1Line("1970-01-01T00:00:00Z", "worker-status-change", "CTL-11"),
+      v1Line("2026-04-10T12:00:05Z", "worker-status-change", "CTL-10"),
     ];
     await writeTree(dir, {
       "events.jsonl": legacy.map((l) => `${l}\n`).join(""),
@@ -105,15 +111,66 @@ describe("catalyst-replay --since T --format jsonl against the seed's awk recipe
     const awkLines = theirs.toString("utf8").trimEnd().split("\n");
     const worker = (line: string): string => (JSON.parse(line) as { worker: string }).worker;
     // awk: file order (legacy first, backfilled line where it was appended) and no CTL-6.
-    expect(awkLines.map(worker)).toEqual(["CTL-1", "CTL-3", "CTL-4", "CTL-5", "CTL-7"]);
+    expect(awkLines.map(worker)).toEqual([
+      "CTL-1",
+      "CTL-3",
+      "CTL-4",
+      "CTL-5",
+      "CTL-7",
+      "CTL-8",
+      "CTL-9",
+      "CTL-10",
+    ]);
     // replay: time order across files, CTL-6 included (it is 250 ms after T).
-    expect(oursLines.map(worker)).toEqual(["CTL-6", "CTL-3", "CTL-5", "CTL-4", "CTL-7", "CTL-1"]);
+    expect(oursLines.map(worker)).toEqual([
+      "CTL-6",
+      "CTL-10",
+      "CTL-3",
+      "CTL-5",
+      "CTL-4",
+      "CTL-7",
+      "CTL-1",
+      "CTL-8",
+      "CTL-9",
+    ]);
     // Apart from those two faults, the same lines with the same bytes.
     expect([...oursLines].filter((l) => worker(l) !== "CTL-6").sort()).toEqual([...awkLines].sort());
   });
 });
 
 describe("catalyst-replay output and exit codes", () => {
+  it("prints a marker for a line the pretty view cannot render, and every line around it (exit 0)", async () => {
+    const dir = join(root, "deep");
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const lines = [
+      v1Line("2026-04-14T10:00:00Z", "worker-dispatched", "CTL-1"),
+      `{"ts":"2026-04-14T10:00:01Z","orchestrator":"o","worker":"CTL-2","event":"worker-failed","detail":${deep}}`,
+      ...Array.from({ length: 2_000 }, (_, i) =>
+        v1Line(
+          new Date(Date.parse("2026-04-14T10:00:02Z") + i * 1000).toISOString(),
+          "worker-status-change",
+          "CTL-3",
+        ),
+      ),
+    ];
+    await writeTree(dir, { "events/2026-04.jsonl": lines.map((l) => `${l}\n`).join("") });
+    const result = await runBin(["--since", "2026-04-14", "--dir", dir]);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = result.stdout.toString().trimEnd().split("\n");
+    expect(rows).toHaveLength(lines.length);
+    expect(rows[1]).toMatch(/cannot format the line at .*2026-04\.jsonl:\d+/);
+    expect(rows.at(-1)).toContain("CTL-3");
+  });
+
+  it("exits 1 naming the path when events/ is a file, instead of printing nothing", async () => {
+    const dir = join(root, "events-file");
+    await writeTree(dir, { events: "not a directory\n" });
+    const result = await runBin(["--since", "1h", "--format", "jsonl", "--dir", dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(join(dir, "events"));
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
   it("prints --help (saying a zone-less time is UTC) and --version, exit 0", async () => {
     const help = await runBin(["--help"]);
     expect(help.code).toBe(0);

@@ -32,9 +32,13 @@ Times (<ts>):
   A date alone means its UTC midnight. A relative age counts back from now: 90s, 15m, 2h, 3d, 1w.
   Examples: ${TIME_EXAMPLES}.
 
-Reads $CATALYST_DIR/events/YYYY-MM.jsonl in month order and the legacy events.jsonl, merged in
-time order; it seeks to --since by binary search instead of scanning the whole log.
+Reads $CATALYST_DIR/events/YYYY-MM.jsonl and the legacy events.jsonl, merged in time order, and
+prints exactly the lines whose ts is in the window, whatever order they were written in. A
+per-block ts index kept in $CATALYST_CACHE_DIR (else $XDG_CACHE_HOME/catalyst, else
+~/.cache/catalyst; never the catalyst dir) lets it skip what is outside the window; the first run
+over a log builds it.
 
-Exit codes: 0 success (also when nothing matched), 1 I/O error or --strict failure, 2 usage error.
+Exit codes: 0 success (also when nothing matched), 1 I/O error (also an unreadable events dir) or
+--strict failure, 2 usage error.
 `;
 }

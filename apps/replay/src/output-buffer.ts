@@ -3,7 +3,8 @@
  * returns false and the sink can say `drain`, the writer waits for it (backpressure).
  */
 export interface TextSink {
-  write(text: string): unknown;
+  /** `callback`, when the sink takes one, runs once the chunk has been written out. */
+  write(chunk: string | Uint8Array, callback?: (error?: Error | null) => void): unknown;
   once?(event: "drain", listener: () => void): unknown;
 }
 
@@ -11,8 +12,9 @@ export interface TextSink {
 export function createStringSink(): TextSink & { text: string } {
   const sink = {
     text: "",
-    write(chunk: string): boolean {
-      sink.text += chunk;
+    write(chunk: string | Uint8Array, callback?: (error?: Error | null) => void): boolean {
+      sink.text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      callback?.();
       return true;
     },
   };

@@ -29,7 +29,18 @@ describe("parseReplayArgs", () => {
       format: "pretty",
       snapshot: false,
       strict: false,
+      cacheDir: "/home/op/.cache/catalyst",
     });
+  });
+
+  it("keeps the log index in CATALYST_CACHE_DIR, else XDG_CACHE_HOME/catalyst, else ~/.cache/catalyst", () => {
+    const at = (env: Record<string, string>): string | undefined => {
+      const command = parseReplayArgs(["--since", "2h"], { ...context, env });
+      return command.kind === "replay" ? command.options.cacheDir : undefined;
+    };
+    expect(at({ CATALYST_CACHE_DIR: "/tmp/c" })).toBe("/tmp/c");
+    expect(at({ XDG_CACHE_HOME: "/tmp/x" })).toBe("/tmp/x/catalyst");
+    expect(at({})).toBe("/home/op/.cache/catalyst");
   });
 
   it("accepts --flag=value, lists and every filter", () => {

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import { resolveCacheDir } from "@catalyst/sources/event-log";
 import { UsageError } from "./errors.js";
 import { parseTimeArg } from "./parse-time.js";
 
@@ -28,6 +29,11 @@ export interface ReplayOptions {
   snapshot: boolean;
   /** Make malformed or oversized lines fatal. */
   strict: boolean;
+  /**
+   * The user cache dir where the log index is kept (`$CATALYST_CACHE_DIR`, else
+   * `$XDG_CACHE_HOME/catalyst`, else `~/.cache/catalyst`); absent: index in memory only.
+   */
+  cacheDir?: string;
 }
 
 /** What the command line asks for. */
@@ -200,7 +206,14 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   const dirArg = single("--dir") ?? context.env.CATALYST_DIR ?? resolve(home, "catalyst");
   const dir = resolve(context.cwd ?? process.cwd(), expandHome(dirArg, home));
 
-  const options: ReplayOptions = { dir, follow, format, snapshot, strict: flags.has("--strict") };
+  const options: ReplayOptions = {
+    dir,
+    follow,
+    format,
+    snapshot,
+    strict: flags.has("--strict"),
+    cacheDir: resolve(context.cwd ?? process.cwd(), resolveCacheDir(context.env, home)),
+  };
   if (since) options.since = since;
   if (until) options.until = until;
   if (at) options.at = at;

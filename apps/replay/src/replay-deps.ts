@@ -1,32 +1,92 @@
 import type { LogRecord, NormalizedEvent, Snapshot, SourceChange } from "@catalyst/schema";
-import { createLogTailer, readEvents } from "@catalyst/sources";
+import { type IndexProgress, readEventBytes, readEvents } from "@catalyst/sources/event-log";
 
-/** Counters `readEvents` keeps while it streams (the @catalyst/sources EventReadStats). */
+/** Counters the log readers keep while they stream (the @catalyst/sources EventReadStats). */
 export interface ReadStats {
   readonly invalid: number;
   readonly oversized: number;
   readonly files: number;
   readonly bytesRead: number;
+  readonly bytesIndexed?: number;
+  readonly indexSaveError?: string;
+}
+
+/** What replay asks of the log readers. */
+export interface ReadOptions {
+  since?: Date;
+  until?: Date;
+  indexDir?: string;
+  onProgress?: (progress: IndexProgress) => void;
 }
 
 /** The library calls replay makes; tests may pass their own for races they cannot provoke. */
 export interface ReplayDeps {
   readEvents(
     catalystDir: string,
-    options?: { since?: Date; until?: Date; filter?: (event: NormalizedEvent) => boolean },
+    options?: ReadOptions & { filter?: (event: NormalizedEvent) => boolean },
   ): AsyncIterable<LogRecord> & { readonly stats: ReadStats };
+  /** The same lines as original bytes, in chunks of whole lines (the jsonl fast path). */
+  readEventBytes(
+    catalystDir: string,
+    options?: ReadOptions,
+  ): AsyncIterable<Buffer> & { readonly stats: ReadStats };
   createLogTailer(options: { catalystDir: string; from?: "end" | "start" }): {
     start(): Promise<void>;
     stop(): Promise<void>;
     subscribe(listener: (changes: SourceChange[]) => void): () => void;
   };
-  foldEvents(events: Iterable<NormalizedEvent>, at: Date): Snapshot | Promise<Snapshot>;
+  /** Fold a stream of records into the fleet at `at`, holding only the fold's state, not the events. */
+  foldEvents(records: AsyncIterable<LogRecord>, at: Date): Promise<Snapshot>;
 }
+
+const FOLD_BATCH = 512;
 
 /** The real ones: @catalyst/sources for the log, @catalyst/fuse for time travel. */
 export const defaultReplayDeps: ReplayDeps = {
   readEvents,
-  createLogTailer,
+  readEventBytes,
+  createLogTailer: (options) => {
+    // The tailer's module is loaded on start(): --follow is the only mode that needs one.
+    type Tailer = ReturnType<ReplayDeps["createLogTailer"]>;
+    type Listener = (changes: SourceChange[]) => void;
+    let tailer: Tailer | null = null;
+    const listeners = new Map<Listener, (() => void) | null>();
+    return {
+      async start() {
+        const { createLogTailer } = await import("./live-tailer.js");
+        const real = createLogTailer(options);
+        tailer = real;
+        for (const listener of listeners.keys()) listeners.set(listener, real.subscribe(listener));
+        await real.start();
+      },
+      async stop() {
+        await tailer?.stop();
+      },
+      subscribe(listener) {
+        listeners.set(listener, tailer ? tailer.subscribe(listener) : null);
+        return () => {
+          listeners.get(listener)?.();
+          listeners.delete(listener);
+        };
+      },
+    };
+  },
   // Loaded only for --snapshot, so a plain --since run does not pay for fuse at start-up.
-  foldEvents: async (events, at) => (await import("@catalyst/fuse")).foldEvents(events, at),
+  foldEvents: async (records, at) => {
+    const { createInitialState, reduce, toSnapshot } = await import("@catalyst/fuse");
+    let state = createInitialState();
+    let batch: LogRecord[] = [];
+    const fold = (): void => {
+      state = reduce(state, { kind: "log-lines", records: batch, replayed: true }, at).state;
+      batch = [];
+    };
+    for await (const record of records) {
+      batch.push(record);
+      if (batch.length >= FOLD_BATCH) fold();
+    }
+    if (batch.length > 0) fold();
+    // One tick at `at` publishes every orchestrator, as a one-shot fold does.
+    state = reduce(state, { kind: "tick" }, at).state;
+    return toSnapshot(state, at);
+  },
 };

@@ -66,7 +66,8 @@ afterAll(async () => {
 function optionsFor(...argv: string[]): ReplayOptions {
   const command = parseReplayArgs([...argv, "--dir", dir], {
     now: new Date("2026-04-15T00:00:00Z"),
-    env: {},
+    // The log index goes to the test's temp dir, never the user's ~/.cache.
+    env: { CATALYST_CACHE_DIR: join(root, "cache") },
   });
   if (command.kind !== "replay") throw new Error("expected a replay command");
   return command.options;
@@ -80,6 +81,38 @@ async function run(...argv: string[]): Promise<{ out: string; err: string }> {
 }
 
 describe("replay", () => {
+  it("keeps the index in the cache dir, and reports indexing that takes over a second on stderr", async () => {
+    const own = join(root, "progress");
+    await writeTree(own, { "events/2026-04.jsonl": `${EXAMPLE.join("\n")}\n` });
+    const options = { ...optionsFor("--since", "2026-04-01", "--format", "jsonl"), dir: own };
+    const err = createStringSink();
+    let clock = 0;
+    // A clock that moves 1.5 s per look: the first progress report is past the 1 s mark.
+    await replay(options, { out: createStringSink(), err, nowMs: () => (clock += 1500) });
+    expect(err.text).toMatch(/catalyst-replay: indexing .*2026-04\.jsonl: 100% of/);
+    const again = createStringSink();
+    await replay(options, { out: createStringSink(), err: again, nowMs: () => (clock += 1500) });
+    expect(again.text).toBe(""); // indexed: nothing to report
+  });
+
+  it("folds --snapshot from a stream to the same fleet as fuse's one-shot foldEvents", async () => {
+    const { foldEvents } = await import("@catalyst/fuse");
+    const { readEvents } = await import("@catalyst/sources");
+    const { defaultReplayDeps } = await import("./replay-deps.js");
+    for (const at of ["2026-04-14T19:20:00Z", "2026-04-14T20:33:00Z", "2026-04-15T00:00:00Z"]) {
+      const until = new Date(Date.parse(at) + 1);
+      const records = [];
+      for await (const r of readEvents(dir, { until })) records.push(r);
+      const streamed = await defaultReplayDeps.foldEvents(readEvents(dir, { until }), new Date(at));
+      expect(streamed).toEqual(
+        foldEvents(
+          records.map((r) => r.event),
+          new Date(at),
+        ),
+      );
+    }
+  });
+
   it("merges the legacy and monthly files in time order, since inclusive and until exclusive", async () => {
     const all = await run("--since", "2026-04-14", "--format", "jsonl");
     expect(all.out).toBe(`${EXAMPLE.join("\n")}\n`);

@@ -1,12 +1,15 @@
-import { stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { LogRecord, NormalizedEvent, SourceChange } from "@catalyst/schema";
+import type { IndexProgress } from "@catalyst/sources/event-log";
 import { createPaint, shouldUseColour } from "./colour.js";
 import { MalformedLineError, ReplayReadError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { createPrettyFormatter, type RecordFormatter } from "./format-pretty.js";
 import { createOutputBuffer, type OutputBuffer, type TextSink } from "./output-buffer.js";
 import type { ReplayOptions } from "./parse-args.js";
-import { defaultReplayDeps, type ReplayDeps } from "./replay-deps.js";
+import { defaultReplayDeps, type ReadStats, type ReplayDeps } from "./replay-deps.js";
 import { printSnapshot } from "./snapshot.js";
 
 /** Where replay writes, and what it knows about the terminal. */
@@ -21,6 +24,8 @@ export interface ReplayIo {
   env?: Record<string, string | undefined>;
   /** Ends `--follow` (Ctrl-C in the CLI). */
   signal?: AbortSignal;
+  /** The clock for "indexing takes more than a second" progress. @default performance.now */
+  nowMs?: () => number;
 }
 
 /** What a run printed and skipped. */
@@ -44,10 +49,13 @@ export async function replay(
 ): Promise<ReplaySummary> {
   await assertDirectory(options.dir);
   if (options.snapshot) return printSnapshot(options, io, deps);
+  const filter = buildEventFilter(options);
+  if (options.format === "jsonl" && !options.follow && filter === undefined) {
+    return replayBytes(options, io, deps);
+  }
 
   const colour = options.format === "pretty" && shouldUseColour(io.env ?? {}, io.isTTY ?? false);
   const format = pickFormatter(options, colour);
-  const filter = buildEventFilter(options);
   const matches = (event: NormalizedEvent): boolean =>
     (filter === undefined || filter(event)) &&
     (options.since === undefined || event.tsMs >= options.since.getTime());
@@ -70,6 +78,7 @@ export async function replay(
         : deps.readEvents(options.dir, {
             ...(options.since ? { since: options.since } : {}),
             ...(options.until ? { until: options.until } : {}),
+            ...readOptions(options, io),
             // In follow mode every record is seen here, so the scanned end of each file is known.
             ...(filter && !live ? { filter } : {}),
           });
@@ -86,7 +95,7 @@ export async function replay(
         if (end > (scannedEnd.get(record.file) ?? 0)) scannedEnd.set(record.file, end);
         if (filter && !filter(record.event)) continue;
       }
-      const full = out.push(format(record, summary.printed));
+      const full = out.push(formatSafely(format, record, summary.printed));
       summary.printed++;
       // The first line goes out at once (time to first line); the rest in 64 KiB chunks.
       if (!printedFirst || full) {
@@ -97,6 +106,7 @@ export async function replay(
     summary.invalid = records.stats.invalid;
     summary.oversized = records.stats.oversized;
     summary.files = records.stats.files;
+    reportIndex(records.stats, options, io);
   } catch (error) {
     if (live) await live.stop();
     throw wrapReadError(error, options.dir);
@@ -115,6 +125,103 @@ export async function replay(
   await live.run(scannedEnd, matches, format, out, io);
   reportEnd(summary, io);
   return summary;
+}
+
+/**
+ * The jsonl fast path: no filter needs parsed fields, so the lines are copied out as the original
+ * bytes (sources' readEventBytes), in chunks, waiting for stdout to drain (backpressure).
+ */
+async function replayBytes(options: ReplayOptions, io: ReplayIo, deps: ReplayDeps): Promise<ReplaySummary> {
+  const summary: ReplaySummary = { printed: 0, invalid: 0, oversized: 0, files: 0 };
+  const chunks = deps.readEventBytes(options.dir, {
+    ...(options.since ? { since: options.since } : {}),
+    ...(options.until ? { until: options.until } : {}),
+    ...readOptions(options, io),
+  });
+  try {
+    for await (const chunk of chunks) {
+      if (options.strict && chunks.stats.invalid + chunks.stats.oversized > 0) {
+        throw new MalformedLineError(chunks.stats);
+      }
+      summary.printed += countLines(chunk);
+      // The reader reuses a chunk's memory on its next step, so each write is waited for: that is
+      // the backpressure too (a slow reader of stdout slows the log reading, memory stays flat).
+      await new Promise<void>((resolve, reject) => {
+        io.out.write(chunk, (error) => (error ? reject(error) : resolve()));
+      });
+    }
+  } catch (error) {
+    throw wrapReadError(error, options.dir);
+  }
+  summary.invalid = chunks.stats.invalid;
+  summary.oversized = chunks.stats.oversized;
+  summary.files = chunks.stats.files;
+  if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
+  reportIndex(chunks.stats, options, io);
+  reportEnd(summary, io);
+  return summary;
+}
+
+function countLines(chunk: Buffer): number {
+  let n = 0;
+  let i = chunk.indexOf(10);
+  while (i !== -1) {
+    n++;
+    i = chunk.indexOf(10, i + 1);
+  }
+  return n;
+}
+
+/**
+ * Where the index lives, and progress on stderr once indexing has taken more than a second (a
+ * first run over a large log, or a month file that grew a lot since the last run).
+ */
+export function readOptions(
+  options: ReplayOptions,
+  io: ReplayIo,
+): { indexDir?: string; onProgress: (p: IndexProgress) => void } {
+  const now = io.nowMs ?? (() => performance.now());
+  const started = now();
+  let lastPrinted = started;
+  let printedAny = false;
+  const onProgress = (p: IndexProgress): void => {
+    const t = now();
+    if (t - started < 1000 || (printedAny && t - lastPrinted < 1000 && p.done < p.total)) return;
+    printedAny = true;
+    lastPrinted = t;
+    const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 100;
+    io.err.write(
+      `catalyst-replay: indexing ${p.file}: ${pct}% of ${formatMb(p.total)} (first read of this part of the log)\n`,
+    );
+  };
+  return { ...(options.cacheDir ? { indexDir: options.cacheDir } : {}), onProgress };
+}
+
+function formatMb(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(0)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
+}
+
+/** Say once, on stderr, that the index could not be kept (the output is complete all the same). */
+export function reportIndex(stats: ReadStats, options: ReplayOptions, io: ReplayIo): void {
+  if (stats.indexSaveError !== undefined) {
+    io.err.write(
+      `catalyst-replay: cannot keep the log index in ${options.cacheDir} (${stats.indexSaveError}); set CATALYST_CACHE_DIR to a writable dir to make later runs fast\n`,
+    );
+  }
+}
+
+/** A record the pretty view cannot render (e.g. nested too deeply) gets a marker, not a crash. */
+function formatSafely(
+  format: (record: LogRecord, index: number) => string,
+  record: LogRecord,
+  index: number,
+): string {
+  try {
+    return format(record, index);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return `[catalyst-replay: cannot format the line at ${record.file}:${record.offset} (${reason}); --format jsonl prints it as written]\n`;
+  }
 }
 
 function pickFormatter(
@@ -196,7 +303,7 @@ function startLive(options: ReplayOptions, deps: ReplayDeps, summary: ReplaySumm
               for (const record of change.records) {
                 if (record.offset < (scannedEnd.get(record.file) ?? 0)) continue;
                 if (!matches(record.event)) continue;
-                out.push(format(record, summary.printed));
+                out.push(formatSafely(format, record, summary.printed));
                 summary.printed++;
               }
             }
@@ -228,9 +335,26 @@ async function assertDirectory(dir: string): Promise<void> {
   } catch (cause) {
     throw new ReplayReadError(dir, { cause });
   }
+  // No events/ is an empty log; an events/ that is a file or cannot be listed is an error, not
+  // "nothing matched".
+  const events = join(dir, "events");
+  try {
+    const info = await stat(events);
+    if (!info.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    await access(events, constants.R_OK | constants.X_OK);
+  } catch (cause) {
+    if (errnoOf(cause) === "ENOENT") return;
+    throw new ReplayReadError(events, { cause });
+  }
 }
 
-function wrapReadError(error: unknown, dir: string): unknown {
+function errnoOf(error: unknown): string | undefined {
+  return error && typeof error === "object" && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
+
+export function wrapReadError(error: unknown, dir: string): unknown {
   if (error instanceof MalformedLineError || error instanceof ReplayReadError) return error;
   if (error && typeof error === "object" && ("code" in error || "path" in error)) {
     const path = "path" in error && typeof error.path === "string" ? error.path : dir;

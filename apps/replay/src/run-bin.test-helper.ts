@@ -19,7 +19,8 @@ export interface BinResult {
 
 /** The environment children get: no colour forcing from the test runner's own env. */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  // The log index goes to a temp cache dir, never the user's ~/.cache.
+  const env: NodeJS.ProcessEnv = { ...process.env, CATALYST_CACHE_DIR: inject("replayCacheDir"), ...extra };
   if (!("FORCE_COLOR" in extra)) delete env.FORCE_COLOR;
   if (!("NO_COLOR" in extra)) delete env.NO_COLOR;
   return env;

@@ -1,10 +1,10 @@
-import type { NormalizedEvent, Snapshot } from "@catalyst/schema";
+import type { LogRecord, Snapshot } from "@catalyst/schema";
 import { createPaint, shouldUseColour } from "./colour.js";
 import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { formatSnapshot } from "./format-snapshot.js";
 import type { ReplayOptions } from "./parse-args.js";
-import type { ReplayIo, ReplaySummary } from "./replay.js";
+import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay.js";
 import type { ReplayDeps } from "./replay-deps.js";
 
 /**
@@ -24,13 +24,22 @@ export async function printSnapshot(
     // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
     until: new Date(at.getTime() + 1),
     ...(filter ? { filter } : {}),
+    ...readOptions(options, io),
   });
-  const events: NormalizedEvent[] = [];
-  for await (const record of records) {
-    if (options.strict && records.stats.invalid + records.stats.oversized > 0) {
-      throw new MalformedLineError(records.stats);
+  // Streamed into the fold: memory holds the fleet's state, never the log's events.
+  async function* checked(): AsyncGenerator<LogRecord> {
+    for await (const record of records) {
+      if (options.strict && records.stats.invalid + records.stats.oversized > 0) {
+        throw new MalformedLineError(records.stats);
+      }
+      yield record;
     }
-    events.push(record.event);
+  }
+  let folded: Snapshot;
+  try {
+    folded = await deps.foldEvents(checked(), at);
+  } catch (error) {
+    throw wrapReadError(error, options.dir);
   }
   const summary: ReplaySummary = {
     printed: 0,
@@ -39,8 +48,9 @@ export async function printSnapshot(
     files: records.stats.files,
   };
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
+  reportIndex(records.stats, options, io);
 
-  const snapshot = narrowSnapshot(await deps.foldEvents(events, at), options);
+  const snapshot = narrowSnapshot(folded, options);
   summary.printed = snapshot.orchestrators.length;
   if (options.format === "pretty") {
     const colour = shouldUseColour(io.env ?? {}, io.isTTY ?? false);

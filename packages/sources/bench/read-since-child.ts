@@ -1,10 +1,10 @@
 // Child process of the readEvents benchmark: one clean process per measurement, so maxRSS is its own.
 import { readEvents } from "../src/index.js";
 
-const [dir, since] = process.argv.slice(2);
+const [dir, since, indexDir] = process.argv.slice(2);
 const rssBefore = process.memoryUsage().rss;
 const t0 = performance.now();
-const it = readEvents(dir!, { since: new Date(since!) });
+const it = readEvents(dir!, { since: new Date(since!), ...(indexDir ? { indexDir } : {}) });
 let count = 0;
 for await (const _ of it) count += 1;
 const ms = performance.now() - t0;

@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -23,16 +24,25 @@ export async function listEventLogFiles(catalystDir: string): Promise<string[]> 
   const out: string[] = [];
   const legacy = join(catalystDir, LEGACY_LOG);
   if (await isFile(legacy)) out.push(legacy);
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = await readdir(join(catalystDir, "events"));
+    entries = await readdir(join(catalystDir, "events"), { withFileTypes: true });
   } catch {
     return out;
   }
-  const months = names.filter((n) => MONTH_FILE.test(n)).sort();
-  const flags = await Promise.all(months.map((n) => isFile(join(catalystDir, "events", n))));
-  months.forEach((n, i) => {
-    if (flags[i]) out.push(join(catalystDir, "events", n));
+  // The entry type comes with the listing; only a symlink (or an unknown type) costs a stat.
+  const months = entries.filter((e) => MONTH_FILE.test(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const flags = await Promise.all(
+    months.map((e) =>
+      e.isFile()
+        ? true
+        : e.isSymbolicLink() || !e.isDirectory()
+          ? isFile(join(catalystDir, "events", e.name))
+          : false,
+    ),
+  );
+  months.forEach((e, i) => {
+    if (flags[i]) out.push(join(catalystDir, "events", e.name));
   });
   return out;
 }

@@ -2,12 +2,15 @@
 export { discoverOrchestrators } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
+export type { IndexProgress } from "./log-index.js";
+export { resolveCacheDir } from "./log-index.js";
+export { readEventBytes, readEvents } from "./log-readers.js";
 export type { LogLineResult } from "./parse-log-line.js";
 export { parseLogLine } from "./parse-log-line.js";
 export type { BriefingRead } from "./read-briefings.js";
 export { readBriefings } from "./read-briefings.js";
-export type { EventReadStats, ReadEventsOptions } from "./read-events.js";
-export { DEFAULT_MAX_LINE_BYTES, DEFAULT_SKEW_MS, readEvents } from "./read-events.js";
+export type { EventReadStats, ReadEventBytes, ReadEvents, ReadEventsOptions } from "./read-events.js";
+export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";
 export { readGlobalState, readLocalState } from "./read-state.js";
 export { scanCatalystDir } from "./scan-catalyst-dir.js";

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogRecord } from "@catalyst/schema";
 import { afterEach, describe, expect, it } from "vitest";
@@ -86,19 +87,24 @@ describe("readEvents", () => {
     expect(filtered).toHaveLength(1);
   });
 
-  it("seeks by binary search: reads a small part of a large file and still finds backfilled lines", async () => {
+  it("skips the blocks outside the window once indexed, and still finds lines backfilled by days", async () => {
     root = await makeTree({ "events/": "" });
+    const cache = await mkdtemp(join(tmpdir(), "catalyst-cache-"));
     const base = Date.parse("2026-04-01T00:00:00Z");
     const lines: string[] = [];
     for (let i = 0; i < 40_000; i++) {
-      // One line every 10 s; every 1000th line is backfilled 4 minutes (inside the 5 min skew).
-      const t = base + i * 10_000 - (i % 1000 === 999 ? 240_000 : 0);
+      // One line every 10 s; every 1000th line is backfilled by 3 days, one is stamped 1970.
+      let t = base + i * 10_000 - (i % 1000 === 999 ? 3 * 86_400_000 : 0);
+      if (i === 20_000) t = 7_000;
       lines.push(v1Line(new Date(t).toISOString(), "worker-status-change", { seq: i }));
     }
     const text = `${lines.join("\n")}\n`;
     await writeFile(join(root, "events/2026-04.jsonl"), text);
     const since = new Date(base + 39_000 * 10_000 - 200_000);
-    const it = readEvents(root, { since });
+    const first = readEvents(root, { since, indexDir: cache });
+    await collect(first);
+    expect(first.stats.bytesIndexed).toBe(text.length);
+    const it = readEvents(root, { since, indexDir: cache });
     const got = await collect(it);
     const expected = lines
       .map((l) => JSON.parse(l) as { ts: string; seq: number })
@@ -106,11 +112,25 @@ describe("readEvents", () => {
       .sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts) || a.seq - b.seq)
       .map((l) => l.seq);
     expect(got.map((r) => (r.line as { seq?: number }).seq)).toEqual(expected);
-    // Line 38999 is backfilled to before `since` but sits after lines 38980..38998 that are inside the
-    // window: a probe landing on it must not make the search skip them.
     expect(expected.slice(0, 3)).toEqual([38_980, 38_981, 38_982]);
     expect(expected).not.toContain(38_999);
+    expect(it.stats.bytesIndexed).toBe(0);
     expect(it.stats.bytesRead).toBeLessThan(text.length / 10);
+    // The 1970 line is found by a window around it, reading only its block.
+    const old = readEvents(root, { until: new Date(10_000), indexDir: cache });
+    expect((await collect(old)).map((r) => (r.line as { seq?: number }).seq)).toEqual([20_000]);
+    expect(old.stats.bytesRead).toBeLessThan(text.length / 10);
+    await removeTree(cache);
+  });
+
+  it("works without persisting when the cache dir cannot be written, and says so in stats", async () => {
+    root = await makeTree({
+      "events/2026-04.jsonl": `${v1Line("2026-04-14T10:00:00Z")}\n`,
+      blocker: "a file",
+    });
+    const it = readEvents(root, { indexDir: join(root, "blocker", "cache") });
+    expect(await collect(it)).toHaveLength(1);
+    expect(it.stats.indexSaveError).toMatch(/ENOTDIR|EEXIST|not a directory/i);
   });
 
   it("matches a brute-force sort and filter on random logs with bounded skew (seeded)", async () => {
@@ -134,7 +154,7 @@ describe("readEvents", () => {
       const hi = lo + rand() * (clock - lo);
       const since = new Date(Math.floor(lo));
       const until = new Date(Math.floor(hi));
-      const got = await collect(readEvents(root, { since, until, skewMs }));
+      const got = await collect(readEvents(root, { since, until, blockBytes: 4096 }));
       const want = lines
         .filter((l) => l.ts >= since.getTime() && l.ts < until.getTime())
         .sort((a, b) => a.ts - b.ts || a.seq - b.seq)

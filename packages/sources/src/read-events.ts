@@ -2,524 +2,611 @@ import { type FileHandle, open } from "node:fs/promises";
 import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { EventLogReadError } from "./errors.js";
 import { listEventLogFiles } from "./event-log-files.js";
-import { MinHeap } from "./min-heap.js";
-import { parseLogLine } from "./parse-log-line.js";
-import { createLineSplitter, type LineSplitter, type SplitItem } from "./split-lines.js";
+import {
+  DEFAULT_BLOCK_BYTES,
+  extendFileIndex,
+  type FileIndex,
+  type IndexBlock,
+  type IndexProgress,
+  loadFileIndex,
+  saveFileIndex,
+} from "./log-index.js";
+import type { parseLogLine } from "./parse-log-line.js";
+import { scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
 
-/** Options of {@link readEvents}. */
+/** Options of {@link readEvents} and {@link readEventBytes}. */
 export interface ReadEventsOptions {
   /** Inclusive lower bound on `ts` (`>=`, FORMATS §4.5). */
   since?: Date;
   /** Exclusive upper bound on `ts`. */
   until?: Date;
+  /** Keep only the events it accepts (readEvents only: it needs parsed fields). */
   filter?: (e: NormalizedEvent) => boolean;
-  /** How much older than its neighbours a backfilled line may be and still be found. @default 300_000 */
-  skewMs?: number;
   /** Lines longer than this are skipped and counted. @default 1 MiB */
   maxLineBytes?: number;
+  /**
+   * Where the per-block `ts` index is kept between runs (see `resolveCacheDir`); never the catalyst
+   * dir. Without it each run indexes every file again in memory (one parse of the whole log).
+   */
+  indexDir?: string;
+  /** Called while a file is being indexed (a first run, or the unindexed end of a growing file). */
+  onProgress?: (progress: IndexProgress) => void;
+  /** Target size of an index block (tests make it small to get many blocks). @default 256 KiB */
+  blockBytes?: number;
+  /** At most this many log files are open at once. @default 16 */
+  maxOpenFiles?: number;
 }
 
-/** Counters of one {@link readEvents} pass, updated as it streams. */
+/** Counters of one read, updated as it streams. */
 export interface EventReadStats {
+  /** Invalid lines in the blocks the window touches (and in blocks with no valid line). */
   invalid: number;
   oversized: number;
   files: number;
+  /** Bytes read from the log files: indexing plus the blocks read for output. */
   bytesRead: number;
+  /** Bytes indexed in this run (0 when every file's index was current). */
+  bytesIndexed: number;
+  /** Set when the index could not be saved to `indexDir` (the read still works). */
+  indexSaveError?: string;
 }
 
-/** @default skew tolerance of readEvents */
-export const DEFAULT_SKEW_MS = 300_000;
 /** @default line cap of the log readers */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
-
-const READ_CHUNK = 1024 * 1024;
-/** Records per batch a file hands to the merge. */
+const DEFAULT_MAX_OPEN_FILES = 16;
+/** Records per batch handed out by readEvents; bytes per chunk by readEventBytes. */
 const BATCH_RECORDS = 512;
-const PROBE_CHUNK = 16 * 1024;
-/** Below this window the binary search stops and reading goes linear. */
-const LINEAR_WINDOW = 64 * 1024;
+const BATCH_BYTES = 256 * 1024;
+/** Bytes of blocks read ahead of the merge (a few blocks: enough to keep the disk busy). */
+const READ_AHEAD_BYTES = 2 * 1024 * 1024;
+const MAX_FREE_BUFFERS = 16;
 
-async function* readItems(
-  handle: FileHandle,
-  start: number,
-  chunkSize: number,
-  maxLineBytes: number,
-  stats: EventReadStats,
-): AsyncGenerator<SplitItem & { partial?: true }> {
-  const splitter = createLineSplitter(start, maxLineBytes);
-  const buf = Buffer.allocUnsafe(chunkSize);
-  let pos = start;
-  for (;;) {
-    const { bytesRead } = await handle.read(buf, 0, chunkSize, pos);
-    if (bytesRead === 0) break;
-    stats.bytesRead += bytesRead;
-    pos += bytesRead;
-    yield* splitter.push(buf.subarray(0, bytesRead));
-  }
-  // An unterminated last line is yielded only if it parses: a torn JSON object never does.
-  const partial = splitter.takePartial();
-  if (partial) yield { kind: "line", offset: partial.offset, text: partial.text, partial: true };
-}
-
-/**
- * The timestamp of the first valid line that starts at or after `at` and before `end`, or null.
- * Reading starts one byte early so that a line starting exactly at `at` is seen whole.
- */
-async function probe(
-  handle: FileHandle,
-  file: string,
-  at: number,
-  end: number,
-  maxLineBytes: number,
-  stats: EventReadStats,
-): Promise<{ offset: number; tsMs: number } | null> {
-  let first = true;
-  for await (const item of readItems(handle, at - 1, PROBE_CHUNK, maxLineBytes, stats)) {
-    if (first) {
-      first = false; // the tail of the line that `at - 1` falls in (empty when it is a newline)
-      continue;
-    }
-    if (item.offset >= end) return null;
-    if (item.kind !== "line") continue;
-    const res = parseLogLine(item.text, file, item.offset);
-    if (res.ok) return { offset: item.offset, tsMs: res.record.event.tsMs };
-  }
-  return null;
-}
-
-/**
- * Binary search on byte offsets for a safe place to start reading: a line start before which no
- * line can be at or after `sinceMs`. A line may be up to `skewMs` older than the lines before it,
- * so any line stamped earlier than `sinceMs - skewMs` is such a place; offset 0 always is.
- */
-export async function seekSince(
-  handle: FileHandle,
-  file: string,
-  size: number,
-  sinceMs: number,
-  skewMs: number,
-  maxLineBytes: number,
-  stats: EventReadStats,
-): Promise<number> {
-  const target = sinceMs - skewMs;
-  let lo = 0;
-  let hi = size;
-  while (hi - lo > LINEAR_WINDOW) {
-    const mid = lo + Math.floor((hi - lo) / 2);
-    const found = await probe(handle, file, mid, hi, maxLineBytes, stats);
-    if (found && found.tsMs < target) lo = found.offset;
-    else hi = mid;
-  }
-  return lo;
-}
-
-type Bounds = Required<Pick<ReadEventsOptions, "skewMs" | "maxLineBytes">> & {
-  sinceMs: number;
-  untilMs: number;
-};
-
-/** Order within one file: time, then offset (unique in a file). */
-function before(a: LogRecord, b: LogRecord): boolean {
-  const ta = a.event.tsMs;
-  const tb = b.event.tsMs;
-  return ta < tb || (ta === tb && a.offset < b.offset);
-}
-
-/**
- * One file's records in `[since, until)`, in time order, in small batches. A record is held until
- * no later line can be older than it (the newest time seen minus the skew). Records that arrive in
- * time order (nearly all) wait in a FIFO; only a line older than the FIFO's tail (a backfill) goes
- * into the heap. Both are sorted, so the smaller of their heads comes out next.
- */
-class FileReader {
-  readonly #file: string;
-  readonly #bounds: Bounds;
-  readonly #stats: EventReadStats;
-  #handle: FileHandle | null = null;
-  #splitter: LineSplitter | null = null;
-  #buf: Buffer | null = null;
-  /** The read of the chunk after the current one, started early. */
-  #ahead: Promise<{ bytesRead: number }> | null = null;
-  #items: SplitItem[] = [];
-  #itemAt = 0;
-  #pos = 0;
-  #fifo: LogRecord[] = [];
-  #head = 0;
-  readonly #heap = new MinHeap<LogRecord>(before);
-  #newest = Number.NEGATIVE_INFINITY;
-  #finished = false;
-
-  constructor(file: string, bounds: Bounds, stats: EventReadStats) {
-    this.#file = file;
-    this.#bounds = bounds;
-    this.#stats = stats;
-  }
-
-  /** Open the file and seek to `since`; false when it was removed since it was listed. */
-  async open(): Promise<boolean> {
-    let handle: FileHandle;
-    try {
-      handle = await open(this.#file, "r");
-    } catch (error) {
-      this.#finished = true;
-      if (errorCode(error) === "ENOENT") return false; // pruned by gc between list and open
-      throw new EventLogReadError(this.#file, { cause: error });
-    }
-    this.#handle = handle;
-    const { skewMs, maxLineBytes, sinceMs } = this.#bounds;
-    try {
-      const { size } = await handle.stat();
-      this.#pos = Number.isFinite(sinceMs)
-        ? await seekSince(handle, this.#file, size, sinceMs, skewMs, maxLineBytes, this.#stats)
-        : 0;
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
-    this.#splitter = createLineSplitter(this.#pos, maxLineBytes);
-    this.#buf = Buffer.allocUnsafe(READ_CHUNK);
-    return true;
-  }
-
-  /** The next records in order (never an empty batch), or null once the file is done and closed. */
-  async next(): Promise<LogRecord[] | null> {
-    const out: LogRecord[] = [];
-    try {
-      while (out.length === 0 && !this.#finished) {
-        if (this.#itemAt >= this.#items.length) await this.#readChunk(out);
-        else if (this.#takeItems(out)) await this.#end(out);
-      }
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
-    return out.length > 0 ? out : null;
-  }
-
-  async close(): Promise<void> {
-    this.#finished = true;
-    this.#items = [];
-    this.#itemAt = 0;
-    const handle = this.#handle;
-    this.#handle = null;
-    // A read ahead may still be in flight into the buffer: let it land before closing.
-    const ahead = this.#ahead;
-    this.#ahead = null;
-    if (ahead) await ahead.catch(() => {});
-    this.#buf = null;
-    if (handle) await handle.close();
-  }
-
-  /**
-   * Read the next chunk into `#items`; at the end of the file, release everything held. The
-   * splitter copies every byte it keeps, so the buffer is free at once and the next read is
-   * started straight away: the disk (the thread pool) works while this thread parses.
-   */
-  async #readChunk(out: LogRecord[]): Promise<void> {
-    const splitter = this.#splitter!;
-    const buf = this.#buf!;
-    const handle = this.#handle!;
-    const read = this.#ahead ?? handle.read(buf, 0, READ_CHUNK, this.#pos);
-    this.#ahead = null;
-    const { bytesRead } = await read;
-    if (bytesRead === 0) {
-      // An unterminated last line counts only if it parses: a torn JSON object never does.
-      const partial = splitter.takePartial();
-      if (partial) this.#line(partial.text, partial.offset, true, out);
-      await this.#end(out);
-      return;
-    }
-    this.#stats.bytesRead += bytesRead;
-    this.#pos += bytesRead;
-    this.#items = splitter.push(buf.subarray(0, bytesRead));
-    this.#itemAt = 0;
-    const ahead = handle.read(buf, 0, READ_CHUNK, this.#pos);
-    ahead.catch(() => {}); // awaited by the next #readChunk or by close(), which see its error
-    this.#ahead = ahead;
-  }
-
-  /**
-   * Parse lines of the current chunk until a batch is full. Batches stay small so that few parsed
-   * records are alive at once: that keeps young-generation GC cheap. True when no later line can
-   * be inside the window any more.
-   */
-  #takeItems(out: LogRecord[]): boolean {
-    const items = this.#items;
-    let i = this.#itemAt;
-    while (i < items.length && out.length < BATCH_RECORDS) {
-      const item = items[i++]!;
-      if (item.kind === "oversized") {
-        this.#stats.oversized += 1;
-        continue;
-      }
-      if (this.#line(item.text, item.offset, false, out)) {
-        // Every later line is at least `newest - skew`, so none can fall before `until` any more.
-        this.#itemAt = items.length;
-        return true;
-      }
-    }
-    this.#itemAt = i;
-    return false;
-  }
-
-  async #end(out: LogRecord[]): Promise<void> {
-    this.#release(Number.POSITIVE_INFINITY, out);
-    await this.close();
-  }
-
-  /** Take one line; true when no later line can be inside the window any more. */
-  #line(text: string, offset: number, partial: boolean, out: LogRecord[]): boolean {
-    const res = parseLogLine(text, this.#file, offset);
-    if (!res.ok) {
-      if (!res.blank && !partial) this.#stats.invalid += 1;
-      return false;
-    }
-    const record = res.record;
-    const ts = record.event.tsMs;
-    if (ts > this.#newest) this.#newest = ts;
-    const { sinceMs, untilMs, skewMs } = this.#bounds;
-    if (ts >= sinceMs && ts < untilMs) {
-      const fifo = this.#fifo;
-      // Offsets grow down the file, so a time equal to the tail's still sorts after it.
-      if (this.#head === fifo.length || ts >= fifo[fifo.length - 1]!.event.tsMs) fifo.push(record);
-      else this.#heap.push(record);
-    }
-    const limit = this.#newest - skewMs;
-    this.#release(limit, out);
-    return limit >= untilMs;
-  }
-
-  /** Move every held record stamped at or before `limit` to `out`, smallest first. */
-  #release(limit: number, out: LogRecord[]): void {
-    const fifo = this.#fifo;
-    const heap = this.#heap;
-    let head = this.#head;
-    for (;;) {
-      const f = head < fifo.length ? fifo[head]! : undefined;
-      const h = heap.size > 0 ? heap.peek()! : undefined;
-      if (f !== undefined && (h === undefined || before(f, h))) {
-        if (f.event.tsMs > limit) break;
-        out.push(f);
-        head++;
-      } else if (h !== undefined && h.event.tsMs <= limit) {
-        out.push(heap.pop()!);
-      } else break;
-    }
-    if (head === fifo.length) {
-      fifo.length = 0;
-      head = 0;
-    } else if (head >= 4096 && head * 2 >= fifo.length) {
-      this.#fifo = fifo.slice(head);
-      head = 0;
-    }
-    this.#head = head;
-  }
-}
-
-/** One file's place in the merge: its current batch and the next record in it. */
-interface Lane {
-  reader: FileReader;
+/** A block of one file in the merge. */
+interface PoolBlock {
   source: number;
-  batch: LogRecord[];
+  file: string;
+  block: IndexBlock;
+}
+
+/** A block read into memory, with the lines still to hand out in (ts, offset) order. */
+interface Loaded {
+  pb: PoolBlock;
+  buf: Buffer;
+  /** Not split into lines yet: pure, sorted and wholly inside the window. */
+  whole: boolean;
+  starts: number[];
+  ends: number[];
+  ts: number[];
+  records: (LogRecord | undefined)[];
+  /** Line indices to hand out, in order; `at` is the next one. */
+  order: number[];
   at: number;
 }
 
-/** Merge order of two lanes' heads: time, then file (the legacy file first; lanes are distinct files). */
-function laneBefore(a: Lane, b: Lane): boolean {
-  const ta = a.batch[a.at]!.event.tsMs;
-  const tb = b.batch[b.at]!.event.tsMs;
-  return ta < tb || (ta === tb && a.source < b.source);
-}
+type Mode = "records" | "bytes";
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+/** How the readers get the line parser: statically from the main door, lazily from `./event-log`. */
+export type LoadParser = () => Promise<typeof parseLogLine>;
 
 /**
- * The k-way merge of every file's batches, as an async iterator that hands out records from a
- * buffered batch without a generator step per record. While one file's head stays before every
- * other file's head, its records are copied in a run; with one file left, whole batches are.
+ * Open handles, least recently used closed first: never one per file for thousands of files. A
+ * handle in use by a read is never closed under it; the cap may be passed for a moment when every
+ * open handle is busy.
  */
-class MergedEvents implements AsyncIterableIterator<LogRecord> {
+class HandleCache {
+  readonly #max: number;
+  readonly #open = new Map<string, { handle: Promise<FileHandle>; users: number }>();
+  constructor(max: number) {
+    this.#max = Math.max(1, max);
+  }
+  async use<T>(file: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+    let entry = this.#open.get(file);
+    if (entry)
+      this.#open.delete(file); // re-inserted below: most recently used last
+    else {
+      const handle = open(file, "r");
+      handle.catch(() => {});
+      entry = { handle, users: 0 };
+    }
+    this.#open.set(file, entry);
+    entry.users++;
+    try {
+      return await fn(await entry.handle);
+    } catch (error) {
+      if (this.#open.get(file) === entry) this.#open.delete(file); // do not keep a failed open
+      throw error;
+    } finally {
+      entry.users--;
+      this.#trim();
+    }
+  }
+  #trim(): void {
+    for (const [file, entry] of this.#open) {
+      if (this.#open.size <= this.#max) return;
+      if (entry.users > 0) continue;
+      this.#open.delete(file);
+      void entry.handle.then((h) => h.close()).catch(() => {});
+    }
+  }
+  async closeAll(): Promise<void> {
+    const all = [...this.#open.values()];
+    this.#open.clear();
+    await Promise.allSettled(all.map(async (e) => (await e.handle).close()));
+  }
+}
+
+async function readBlock(handles: HandleCache, pb: PoolBlock, spare: Buffer | undefined): Promise<Buffer> {
+  const { start, end } = pb.block;
+  // A spare buffer is reused whole; a new one gets some room so that it fits the next blocks too.
+  const size = end - start;
+  const buf =
+    spare !== undefined && spare.length >= size
+      ? spare.subarray(0, size)
+      : Buffer.allocUnsafeSlow(size + (size >> 3)).subarray(0, size);
+  try {
+    return await handles.use(pb.file, async (handle) => {
+      let got = 0;
+      while (got < size) {
+        const { bytesRead } = await handle.read(buf, got, size - got, start + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === size ? buf : buf.subarray(0, got);
+    });
+  } catch (error) {
+    throw new EventLogReadError(pb.file, { cause: error });
+  }
+}
+
+/** Merge order of blocks: smallest `ts` first, then file, then offset. */
+function poolBefore(a: PoolBlock, b: PoolBlock): number {
+  return a.block.minTs - b.block.minTs || a.source - b.source || a.block.start - b.block.start;
+}
+
+/**
+ * The exact merge. Every file has a sparse per-block min/max `ts` index; the blocks that can hold
+ * a line inside `[since, until)` are taken in order of their smallest `ts`, and a block is read
+ * only once the output has reached that `ts`, so the lines in memory are those of the blocks whose
+ * time ranges overlap the current output time (one or two for a log written in order, whatever a
+ * few lines stamped 1970 or 2099 do). Lines come out in (ts, file, offset) order: the same set a
+ * full scan filtered by `ts` gives, in time order.
+ */
+class LogQuery {
   readonly #dir: string;
-  readonly #bounds: Bounds;
+  readonly #sinceMs: number;
+  readonly #untilMs: number;
   readonly #filter: ((e: NormalizedEvent) => boolean) | undefined;
-  readonly #stats: EventReadStats;
-  #out: LogRecord[] = [];
-  #at = 0;
-  #readers: FileReader[] = [];
-  #lanes: Lane[] | null = null;
+  readonly #options: ReadEventsOptions;
+  readonly #mode: Mode;
+  readonly stats: EventReadStats;
+  readonly #handles: HandleCache;
+  #pool: PoolBlock[] | null = null;
+  #poolAt = 0;
+  /** Reads started ahead of the merge, in pool order: at most READ_AHEAD_BYTES in flight. */
+  #ahead: { at: number; bytes: number; data: Promise<Buffer> }[] = [];
+  /** Block buffers free for the next reads, and those the last batch handed out may still show. */
+  #free: Buffer[] = [];
+  #lent: Buffer[] = [];
+  #active: Loaded[] = [];
   #done = false;
-  /** An error met while filling: thrown once the records before it have been handed out. */
-  #error: { error: unknown } | null = null;
-  /** Calls waiting behind a fill; next() takes the fast path only when there are none. */
-  #pending = 0;
-  #chain: Promise<unknown> = Promise.resolve();
+  /**
+   * The line parser (and with it the schema and zod), loaded only when something needs parsing:
+   * indexing, or a block that is not pure, or records. A jsonl run over an indexed, plain log
+   * never loads it.
+   */
+  #parse: typeof parseLogLine | null = null;
+
+  readonly #loadParser: LoadParser;
 
   constructor(
     dir: string,
-    bounds: Bounds,
-    filter: ((e: NormalizedEvent) => boolean) | undefined,
+    options: ReadEventsOptions,
+    mode: Mode,
     stats: EventReadStats,
+    loadParser: LoadParser,
   ) {
+    this.#loadParser = loadParser;
     this.#dir = dir;
-    this.#bounds = bounds;
-    this.#filter = filter;
-    this.#stats = stats;
+    this.#options = options;
+    this.#sinceMs = options.since ? options.since.getTime() : Number.NEGATIVE_INFINITY;
+    this.#untilMs = options.until ? options.until.getTime() : Number.POSITIVE_INFINITY;
+    this.#filter = mode === "records" ? options.filter : undefined;
+    this.#mode = mode;
+    this.stats = stats;
+    this.#handles = new HandleCache(options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
   }
 
+  async close(): Promise<void> {
+    this.#done = true;
+    this.#active = [];
+    this.#pool = [];
+    const ahead = this.#ahead;
+    this.#ahead = [];
+    await Promise.allSettled(ahead.map((a) => a.data));
+    this.#free = [];
+    this.#lent = [];
+    await this.#handles.closeAll();
+  }
+
+  /** Index (or re-validate the index of) every file, then lay out the blocks in merge order. */
+  async #start(): Promise<PoolBlock[]> {
+    const files = await listEventLogFiles(this.#dir);
+    this.stats.files = files.length;
+    const pool: PoolBlock[] = [];
+    // Check (or build) the files' indexes a few at a time: with a current index this is a handful
+    // of small reads per file, and the latency of thousands of them in a row is the time to first line.
+    const perFile: IndexBlock[][] = new Array(files.length);
+    let nextFile = 0;
+    const worker = async (): Promise<void> => {
+      while (nextFile < files.length) {
+        const i = nextFile++;
+        perFile[i] = await this.#indexOne(files[i]!);
+      }
+    };
+    const width = Math.min(files.length, this.#options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
+    await Promise.all(Array.from({ length: width }, worker));
+    for (const [source, file] of files.entries()) {
+      const blocks = perFile[source]!;
+      for (const block of blocks) {
+        if (!Number.isFinite(block.minTs)) {
+          // No valid line: nothing to read, but its bad lines still count.
+          this.stats.invalid += block.invalid;
+          this.stats.oversized += block.oversized;
+          continue;
+        }
+        if (block.maxTs < this.#sinceMs || block.minTs >= this.#untilMs) continue;
+        this.stats.invalid += block.invalid;
+        this.stats.oversized += block.oversized;
+        pool.push({ source, file, block });
+      }
+    }
+    pool.sort(poolBefore);
+    return pool;
+  }
+
+  async #indexOne(file: string): Promise<IndexBlock[]> {
+    const { indexDir, onProgress } = this.#options;
+    const maxLineBytes = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const blockBytes = this.#options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+    let handle: FileHandle;
+    try {
+      handle = await open(file, "r");
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return []; // pruned between list and open
+      throw new EventLogReadError(file, { cause: error });
+    }
+    try {
+      const st = await handle.stat();
+      const info = { dev: st.dev, ino: st.ino, size: st.size };
+      let prev: FileIndex | null = null;
+      if (indexDir !== undefined)
+        prev = await loadFileIndex(indexDir, handle, file, info, maxLineBytes, blockBytes);
+      if (prev && prev.indexedEnd === info.size) return prev.blocks;
+      const parse = await this.#parser();
+      const progress = onProgress ? (p: IndexProgress) => onProgress(p) : undefined;
+      const { index, partial, bytesRead } = await extendFileIndex(
+        handle,
+        file,
+        info,
+        prev,
+        maxLineBytes,
+        blockBytes,
+        parse,
+        progress,
+      );
+      this.stats.bytesRead += bytesRead;
+      this.stats.bytesIndexed += bytesRead;
+      if (indexDir !== undefined && index.indexedEnd > (prev?.indexedEnd ?? -1)) {
+        try {
+          await saveFileIndex(indexDir, index);
+        } catch (error) {
+          this.stats.indexSaveError ??= error instanceof Error ? error.message : String(error);
+        }
+      }
+      return partial ? [...index.blocks, partial] : index.blocks;
+    } catch (error) {
+      if (error instanceof EventLogReadError) throw error;
+      throw new EventLogReadError(file, { cause: error });
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  async #parser(): Promise<typeof parseLogLine> {
+    this.#parse ??= await this.#loadParser();
+    return this.#parse;
+  }
+
+  #headTs(l: Loaded): number {
+    return l.whole ? l.pb.block.minTs : l.ts[l.order[l.at]!]!;
+  }
+
+  #headOffset(l: Loaded): number {
+    return l.pb.block.start + (l.whole ? 0 : l.starts[l.order[l.at]!]!);
+  }
+
+  /** a's head before b's head in (ts, file, offset) order. */
+  #before(a: Loaded, b: Loaded): boolean {
+    const ta = this.#headTs(a);
+    const tb = this.#headTs(b);
+    if (ta !== tb) return ta < tb;
+    if (a.pb.source !== b.pb.source) return a.pb.source < b.pb.source;
+    return this.#headOffset(a) < this.#headOffset(b);
+  }
+
+  async #loadNext(pool: PoolBlock[]): Promise<void> {
+    const at = this.#poolAt++;
+    const pb = pool[at]!;
+    const head = this.#ahead[0];
+    let data: Promise<Buffer>;
+    if (head !== undefined && head.at === at) {
+      this.#ahead.shift();
+      data = head.data;
+    } else data = readBlock(this.#handles, pb, this.#free.pop());
+    // Bounded read-ahead: the next blocks in merge order, read while this one is handed out.
+    let inFlight = this.#ahead.reduce((n, a) => n + a.bytes, 0);
+    let next = this.#ahead.length > 0 ? this.#ahead[this.#ahead.length - 1]!.at + 1 : at + 1;
+    while (next < pool.length && inFlight < READ_AHEAD_BYTES) {
+      const block = pool[next]!.block;
+      const read = readBlock(this.#handles, pool[next]!, this.#free.pop());
+      read.catch(() => {});
+      this.#ahead.push({ at: next, bytes: block.end - block.start, data: read });
+      inFlight += block.end - block.start;
+      next++;
+    }
+    const buf = await data;
+    this.stats.bytesRead += buf.length;
+    const b = pb.block;
+    const inside = b.minTs >= this.#sinceMs && b.maxTs < this.#untilMs;
+    const loaded: Loaded = {
+      pb,
+      buf,
+      whole: this.#mode === "bytes" && b.pure && b.sorted && inside && buf.length === b.end - b.start,
+      starts: [],
+      ends: [],
+      ts: [],
+      records: [],
+      order: [],
+      at: 0,
+    };
+    if (!loaded.whole && (this.#mode === "records" || !b.pure)) await this.#parser();
+    if (!loaded.whole) this.#split(loaded);
+    if (loaded.whole || loaded.order.length > 0) this.#active.push(loaded);
+    else this.#lent.push(buf);
+  }
+
+  /** Cut a loaded block into lines, find each line's `ts` (from bytes when pure), order them. */
+  #split(l: Loaded): void {
+    const { buf, pb } = l;
+    const base = pb.block.start;
+    const pure = pb.block.pure;
+    const since = this.#sinceMs;
+    const until = this.#untilMs;
+    let i = 0;
+    while (i < buf.length) {
+      let nl = buf.indexOf(10, i);
+      if (nl === -1) nl = buf.length; // the partial last line
+      const index = l.starts.length;
+      let ts: number;
+      let record: LogRecord | undefined;
+      if (pure) ts = scanTs(buf, i, nl);
+      else {
+        let text = buf.toString("utf8", i, nl);
+        if (text.endsWith("\r")) text = text.slice(0, -1);
+        const res = this.#parse!(text, pb.file, base + i);
+        ts = res.ok ? res.record.event.tsMs : Number.NaN;
+        if (res.ok) record = res.record;
+      }
+      l.starts.push(i);
+      l.ends.push(nl);
+      l.ts.push(ts);
+      l.records.push(record);
+      if (ts >= since && ts < until) l.order.push(index);
+      i = nl + 1;
+    }
+    if (!pb.block.sorted) {
+      const order = l.order;
+      const tsOf = l.ts;
+      order.sort((a, b) => tsOf[a]! - tsOf[b]! || a - b);
+    }
+    l.whole = false;
+    l.at = 0;
+  }
+
+  /** Fill `out` with the next lines (records or byte slices); false once the log is done. */
+  async fill(out: (LogRecord | Buffer)[]): Promise<boolean> {
+    if (this.#done) return false;
+    // The caller is done with what the last batch showed: those buffers can be read into again.
+    for (const b of this.#lent.splice(0)) {
+      // The whole allocation behind the block's view (each was allocated on its own).
+      if (this.#free.length < MAX_FREE_BUFFERS)
+        this.#free.push(Buffer.from(b.buffer, 0, b.buffer.byteLength));
+    }
+    if (this.#pool === null) this.#pool = await this.#start();
+    const pool = this.#pool;
+    const active = this.#active;
+    let size = 0;
+    for (;;) {
+      // Read every block that could hold a line before the smallest head in memory.
+      while (this.#poolAt < pool.length) {
+        let best: Loaded | undefined;
+        for (const l of active) if (best === undefined || this.#before(l, best)) best = l;
+        if (best !== undefined && pool[this.#poolAt]!.block.minTs > this.#headTs(best)) break;
+        await this.#loadNext(pool);
+      }
+      if (active.length === 0) {
+        this.#done = true;
+        await this.close();
+        return out.length > 0;
+      }
+      let best = active[0]!;
+      let second: Loaded | undefined;
+      for (let k = 1; k < active.length; k++) {
+        const l = active[k]!;
+        if (this.#before(l, best)) {
+          second = best;
+          best = l;
+        } else if (second === undefined || this.#before(l, second)) second = l;
+      }
+      const poolMin = this.#poolAt < pool.length ? pool[this.#poolAt]!.block.minTs : Number.POSITIVE_INFINITY;
+      if (best.whole) {
+        const limit = Math.min(poolMin, second ? this.#headTs(second) : Number.POSITIVE_INFINITY);
+        if (best.pb.block.maxTs < limit) {
+          // A run of whole lines, all inside the window, before anything else: copy it as it is.
+          out.push(best.buf);
+          size += best.buf.length;
+          active.splice(active.indexOf(best), 1);
+          this.#lent.push(best.buf);
+        } else {
+          if (!best.pb.block.pure) await this.#parser();
+          this.#split(best);
+        }
+      } else {
+        size += this.#emitRun(best, second, poolMin, out);
+        if (best.at >= best.order.length) {
+          active.splice(active.indexOf(best), 1);
+          this.#lent.push(best.buf);
+        }
+      }
+      if (this.#mode === "bytes" ? size >= BATCH_BYTES : out.length >= BATCH_RECORDS) return true;
+    }
+  }
+
+  /** Hand out `best`'s lines while they stay before `second`'s head and every unread block. */
+  #emitRun(best: Loaded, second: Loaded | undefined, poolMin: number, out: (LogRecord | Buffer)[]): number {
+    const { order, ts, starts, ends, buf, pb } = best;
+    const sTs = second ? this.#headTs(second) : Number.POSITIVE_INFINITY;
+    const sSource = second ? second.pb.source : 0;
+    const sOffset = second ? this.#headOffset(second) : 0;
+    const base = pb.block.start;
+    const filter = this.#filter;
+    let size = 0;
+    let k = best.at;
+    for (; k < order.length; k++) {
+      const i = order[k]!;
+      const t = ts[i]!;
+      if (t >= poolMin) break;
+      if (
+        t > sTs ||
+        (t === sTs && (pb.source > sSource || (pb.source === sSource && base + starts[i]! > sOffset)))
+      )
+        break;
+      if (this.#mode === "bytes") {
+        // Pure lines end in a bare `\n`; a parsed line is written as its text plus `\n`.
+        const record = best.records[i];
+        const piece =
+          record === undefined
+            ? buf.subarray(starts[i]!, Math.min(ends[i]! + 1, buf.length))
+            : Buffer.from(`${record.text}\n`);
+        out.push(piece);
+        size += piece.length;
+      } else {
+        let record = best.records[i];
+        if (record === undefined) {
+          const res = this.#parse!(buf.toString("utf8", starts[i]!, ends[i]!), pb.file, base + starts[i]!);
+          if (!res.ok) continue; // cannot happen for a pure block of an unchanged file
+          record = res.record;
+        }
+        best.records[i] = undefined;
+        if (filter === undefined || filter(record.event)) out.push(record);
+      }
+      if (out.length >= BATCH_RECORDS * 4) {
+        k++;
+        break;
+      }
+    }
+    // A run always makes progress: the head is before `second` and before every unread block.
+    best.at = k;
+    return size;
+  }
+}
+
+/** The iterator over a LogQuery's batches, without a generator step per item. */
+class Batches<T extends LogRecord | Buffer> implements AsyncIterableIterator<T> {
+  readonly #query: LogQuery;
+  #out: T[] = [];
+  #at = 0;
+  #chain: Promise<unknown> = Promise.resolve();
+  readonly #concat: boolean;
+  /** `concat`: hand out each batch of byte slices as one chunk. */
+  constructor(query: LogQuery, concat = false) {
+    this.#query = query;
+    this.#concat = concat;
+  }
   [Symbol.asyncIterator](): this {
     return this;
   }
-
-  next(): Promise<IteratorResult<LogRecord>> {
-    if (this.#pending === 0 && this.#at < this.#out.length) {
-      return Promise.resolve({ done: false, value: this.#out[this.#at++]! });
-    }
-    return this.#serial(() => this.#nextSlow());
-  }
-
-  return(): Promise<IteratorResult<LogRecord>> {
-    return this.#serial(async () => {
-      await this.#close();
-      return DONE;
-    });
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    const run = this.#chain.then(async () => {
-      try {
-        return await fn();
-      } finally {
-        this.#pending--;
+  next(): Promise<IteratorResult<T>> {
+    if (this.#at < this.#out.length) return Promise.resolve({ done: false, value: this.#out[this.#at++]! });
+    const run = this.#chain.then(async (): Promise<IteratorResult<T>> => {
+      while (this.#at >= this.#out.length) {
+        this.#out = [];
+        this.#at = 0;
+        try {
+          if (!(await this.#query.fill(this.#out as (LogRecord | Buffer)[])) && this.#out.length === 0)
+            return { done: true, value: undefined };
+          if (this.#concat && this.#out.length > 1) this.#out = [Buffer.concat(this.#out as Buffer[]) as T];
+        } catch (error) {
+          await this.#query.close().catch(() => {});
+          throw error;
+        }
       }
+      return { done: false, value: this.#out[this.#at++]! };
     });
     this.#chain = run.catch(() => {});
     return run;
   }
-
-  async #nextSlow(): Promise<IteratorResult<LogRecord>> {
-    while (this.#at >= this.#out.length) {
-      if (this.#error) {
-        const { error } = this.#error;
-        this.#error = null;
-        await this.#close();
-        throw error;
-      }
-      if (this.#done) return DONE;
-      this.#out = [];
-      this.#at = 0;
-      try {
-        await this.#fill(this.#out);
-      } catch (error) {
-        this.#error = { error };
-      }
-    }
-    return { done: false, value: this.#out[this.#at++]! };
-  }
-
-  async #close(): Promise<void> {
-    this.#done = true;
+  async return(): Promise<IteratorResult<T>> {
     this.#out = [];
     this.#at = 0;
-    this.#lanes = [];
-    const readers = this.#readers;
-    this.#readers = [];
-    const results = await Promise.allSettled(readers.map((r) => r.close()));
-    for (const r of results) if (r.status === "rejected") throw r.reason;
-  }
-
-  async #start(): Promise<Lane[]> {
-    const files = await listEventLogFiles(this.#dir);
-    this.#stats.files = files.length;
-    const lanes: Lane[] = [];
-    this.#lanes = lanes;
-    for (const [source, file] of files.entries()) {
-      const reader = new FileReader(file, this.#bounds, this.#stats);
-      this.#readers.push(reader);
-      if (!(await reader.open())) continue;
-      const batch = await reader.next();
-      if (batch) lanes.push({ reader, source, batch, at: 0 });
-    }
-    return lanes;
-  }
-
-  /** Append the next records to `out`: at least one unless the log is done. */
-  async #fill(out: LogRecord[]): Promise<void> {
-    const lanes = this.#lanes ?? (await this.#start());
-    const filter = this.#filter;
-    for (;;) {
-      // Every lane must show its next record before any comparison; a refill waits for a later
-      // call when there is already something to hand out.
-      for (let i = 0; i < lanes.length; i++) {
-        const lane = lanes[i]!;
-        if (lane.at < lane.batch.length) continue;
-        if (out.length > 0) return;
-        const batch = await lane.reader.next();
-        if (batch) {
-          lane.batch = batch;
-          lane.at = 0;
-        } else {
-          lanes.splice(i, 1);
-          i--;
-        }
-      }
-      if (lanes.length === 0) {
-        this.#done = true;
-        return;
-      }
-      let best = lanes[0]!;
-      let second: Lane | undefined;
-      for (let i = 1; i < lanes.length; i++) {
-        const lane = lanes[i]!;
-        if (laneBefore(lane, best)) {
-          second = best;
-          best = lane;
-        } else if (second === undefined || laneBefore(lane, second)) second = lane;
-      }
-      const batch = best.batch;
-      let i = best.at;
-      if (second === undefined) {
-        // One file left: its whole batch is next.
-        for (; i < batch.length; i++) {
-          const r = batch[i]!;
-          if (filter === undefined || filter(r.event)) out.push(r);
-        }
-      } else {
-        // A run from `best` while it stays before the other files' smallest head.
-        const limit = second.batch[second.at]!.event.tsMs;
-        const bestFirst = best.source < second.source;
-        for (; i < batch.length; i++) {
-          const r = batch[i]!;
-          const ts = r.event.tsMs;
-          if (ts > limit || (ts === limit && !bestFirst)) break;
-          if (filter === undefined || filter(r.event)) out.push(r);
-        }
-      }
-      best.at = i;
-    }
+    await this.#query.close();
+    return { done: true, value: undefined };
   }
 }
 
-/**
- * Stream event-log records (legacy `events.jsonl` and `events/YYYY-MM.jsonl`) in time order across
- * files, `since` inclusive and `until` exclusive. Each file is entered by binary search on byte
- * offsets, never read whole; invalid and oversized lines are skipped and counted in `stats`.
- */
-export function readEvents(
+function newStats(): EventReadStats {
+  return { invalid: 0, oversized: 0, files: 0, bytesRead: 0, bytesIndexed: 0 };
+}
+
+/** `readEvents(catalystDir, options)`: see the main door (`log-readers.ts`). */
+export type ReadEvents = (
   catalystDir: string,
-  options: ReadEventsOptions = {},
-): AsyncIterable<LogRecord> & { readonly stats: EventReadStats } {
-  const stats: EventReadStats = { invalid: 0, oversized: 0, files: 0, bytesRead: 0 };
-  const bounds: Bounds = {
-    skewMs: options.skewMs ?? DEFAULT_SKEW_MS,
-    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-    sinceMs: options.since ? options.since.getTime() : Number.NEGATIVE_INFINITY,
-    untilMs: options.until ? options.until.getTime() : Number.POSITIVE_INFINITY,
-  };
-  const filter = options.filter;
+  options?: ReadEventsOptions,
+) => AsyncIterable<LogRecord> & { readonly stats: EventReadStats };
+
+/** `readEventBytes(catalystDir, options)`: see the main door (`log-readers.ts`). */
+export type ReadEventBytes = (
+  catalystDir: string,
+  options?: Omit<ReadEventsOptions, "filter">,
+) => AsyncIterable<Buffer> & { readonly stats: EventReadStats };
+
+/**
+ * The two readers, bound to a way of loading the line parser. The package's doors call this once:
+ * the main door with the parser it imports anyway, `./event-log` with a dynamic import, so that a
+ * bundler following the main door never meets a dynamic import (and never splits a chunk off).
+ */
+export function createLogReaders(loadParser: LoadParser): {
+  readEvents: ReadEvents;
+  readEventBytes: ReadEventBytes;
+} {
   return {
-    stats,
-    [Symbol.asyncIterator]: () => new MergedEvents(catalystDir, bounds, filter, stats),
+    readEvents: (catalystDir, options = {}) => {
+      const stats = newStats();
+      return {
+        stats,
+        [Symbol.asyncIterator]: () =>
+          new Batches<LogRecord>(new LogQuery(catalystDir, options, "records", stats, loadParser)),
+      };
+    },
+    readEventBytes: (catalystDir, options = {}) => {
+      const stats = newStats();
+      const { filter: _ignored, ...rest } = options as ReadEventsOptions;
+      return {
+        stats,
+        [Symbol.asyncIterator]: () =>
+          new Batches<Buffer>(new LogQuery(catalystDir, rest, "bytes", stats, loadParser), true),
+      };
+    },
   };
 }

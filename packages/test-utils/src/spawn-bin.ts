@@ -57,6 +57,8 @@ export function spawnNode(args: string[], options: SpawnBinOptions = {}): Spawne
     env: {
       PATH: process.env.PATH,
       HOME: options.uid === undefined ? process.env.HOME : tmpdir(),
+      // The event-log index goes where the test run says (vitest.shared.ts), never into ~/.cache.
+      CATALYST_CACHE_DIR: process.env.CATALYST_CACHE_DIR,
       GITHUB_TOKEN: "",
       GH_TOKEN: "",
       ...options.env,

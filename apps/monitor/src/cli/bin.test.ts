@@ -29,7 +29,14 @@ afterEach(async () => {
 function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const child = spawn(process.execPath, ["--conditions=@catalyst/source", "--import", TSX, BIN, ...args], {
     cwd: MONITOR_DIR,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_TOKEN: "", GH_TOKEN: "", ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CATALYST_CACHE_DIR: process.env.CATALYST_CACHE_DIR,
+      GITHUB_TOKEN: "",
+      GH_TOKEN: "",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);

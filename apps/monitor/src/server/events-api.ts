@@ -30,7 +30,7 @@ function listParam(text: string | undefined): Set<string> | null {
 
 /**
  * `GET /api/events?since=&until=&orchestrator=&worker=&type=&limit=`: log lines in time order,
- * read by seeking (sources' `readEvents`), not by scanning. `since` is inclusive, `until`
+ * exactly those a full scan filtered by `ts` would give (sources' indexed `readEvents`). `since` is inclusive, `until`
  * exclusive; when `limit` cuts the page, `next` is the time of the first line left out, so the
  * next page (`since=next`) may repeat lines that share that exact time.
  */

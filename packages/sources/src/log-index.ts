@@ -1,0 +1,353 @@
+import { isUtf8 } from "node:buffer";
+import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { basename, join } from "node:path";
+import type { parseLogLine } from "./parse-log-line.js";
+import { scanTs } from "./scan-ts.js";
+
+/**
+ * One block of a log file: whole lines `[start, end)`, and what a reader needs to know without
+ * reading it. `minTs`/`maxTs` span the valid lines (`+Inf`/`-Inf` when there are none), so a block
+ * is skipped only when every line in it is outside the window.
+ */
+export interface IndexBlock {
+  start: number;
+  end: number;
+  minTs: number;
+  maxTs: number;
+  /** Lines that are not valid JSON or fail the schema (blank lines are not counted). */
+  invalid: number;
+  /** Lines over the line cap; such a line is a block of its own and never read again. */
+  oversized: number;
+  /** The valid lines' `ts` never decrease down the block. */
+  sorted: boolean;
+  /**
+   * Every line is valid, has a finite `ts` that `scanTs` finds in its bytes, is UTF-8 and ends in a
+   * bare `\n`: its bytes can be copied out, and its `ts` read, without parsing.
+   */
+  pure: boolean;
+  /** An unterminated last line that parses (never persisted: the writer may be mid-line). */
+  partial?: true;
+}
+
+/** The index of one file, valid while the bytes `[0, indexedEnd)` stay as they were. */
+export interface FileIndex {
+  file: string;
+  dev: number;
+  ino: number;
+  maxLineBytes: number;
+  blockBytes: number;
+  /** Bytes covered: always the end of a complete line. */
+  indexedEnd: number;
+  /** Hash of the first 4 KiB and of the 4 KiB before `indexedEnd`. */
+  head: string;
+  tail: string;
+  blocks: IndexBlock[];
+}
+
+/** Progress of a first scan over an unindexed file (or the unindexed end of a growing one). */
+export interface IndexProgress {
+  file: string;
+  /** Bytes of this file indexed so far / to index in this pass. */
+  done: number;
+  total: number;
+}
+
+/** Bytes per block: small enough to over-read little at a window's edge, large enough to copy fast. */
+export const DEFAULT_BLOCK_BYTES = 256 * 1024;
+// Parsing one chunk is synchronous work: 256 KiB keeps it to a few ms, so a monitor indexing its
+// log at start-up does not hold its event loop.
+const READ_CHUNK = 256 * 1024;
+const HASH_SPAN = 4096;
+const FORMAT_VERSION = 1;
+const INDEX_SUBDIR = "event-index-v1";
+
+/**
+ * The user cache dir for the log index, never inside the catalyst dir: `$CATALYST_CACHE_DIR`, else
+ * `$XDG_CACHE_HOME/catalyst`, else `~/.cache/catalyst`.
+ */
+export function resolveCacheDir(env: Record<string, string | undefined>, home: string = homedir()): string {
+  if (env.CATALYST_CACHE_DIR) return env.CATALYST_CACHE_DIR;
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "catalyst");
+  return join(home, ".cache", "catalyst");
+}
+
+/** FNV-1a over bytes, twice with different seeds: a 64-bit fingerprint as hex (not cryptographic). */
+function fingerprint(bytes: Uint8Array): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ bytes.length;
+  for (let i = 0; i < bytes.length; i++) {
+    a = Math.imul(a ^ bytes[i]!, 0x01000193);
+    b = Math.imul(b ^ bytes[i]!, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
+async function readRange(handle: FileHandle, start: number, end: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(end - start);
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead } = await handle.read(buf, got, buf.length - got, start + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === buf.length ? buf : buf.subarray(0, got);
+}
+
+async function fingerprints(handle: FileHandle, end: number): Promise<{ head: string; tail: string }> {
+  const head = fingerprint(await readRange(handle, 0, Math.min(HASH_SPAN, end)));
+  // A short file: the head already covers the tail, one read is enough.
+  const tail = end <= HASH_SPAN ? head : fingerprint(await readRange(handle, end - HASH_SPAN, end));
+  return { head, tail };
+}
+
+function indexPath(indexDir: string, file: string): string {
+  const name = basename(file).replace(/[^\w.-]/g, "_");
+  return join(indexDir, INDEX_SUBDIR, `${fingerprint(Buffer.from(file))}-${name}.json`);
+}
+
+type StoredBlock = [number, number, number | null, number | null, number, number, number];
+
+/**
+ * The stored index of `file` if it still describes the file's first bytes: same device and inode,
+ * at least as long, same fingerprints at the head and at the indexed end, same line cap. A file
+ * that was replaced, truncated or rewritten fails one of these and is indexed again from 0.
+ */
+export async function loadFileIndex(
+  indexDir: string,
+  handle: FileHandle,
+  file: string,
+  info: { dev: number; ino: number; size: number },
+  maxLineBytes: number,
+  blockBytes: number,
+): Promise<FileIndex | null> {
+  let stored: {
+    v: number;
+    file: string;
+    dev: number;
+    ino: number;
+    maxLineBytes: number;
+    blockBytes: number;
+    indexedEnd: number;
+    head: string;
+    tail: string;
+    blocks: StoredBlock[];
+  };
+  try {
+    stored = JSON.parse(await readFile(indexPath(indexDir, file), "utf8"));
+  } catch {
+    return null;
+  }
+  if (
+    stored?.v !== FORMAT_VERSION ||
+    stored.file !== file ||
+    stored.dev !== info.dev ||
+    stored.ino !== info.ino ||
+    stored.maxLineBytes !== maxLineBytes ||
+    stored.blockBytes !== blockBytes ||
+    !Number.isInteger(stored.indexedEnd) ||
+    stored.indexedEnd > info.size ||
+    !Array.isArray(stored.blocks)
+  ) {
+    return null;
+  }
+  const { head, tail } = await fingerprints(handle, stored.indexedEnd);
+  if (head !== stored.head || tail !== stored.tail) return null;
+  const blocks = stored.blocks.map(
+    ([start, end, min, max, invalid, oversized, flags]): IndexBlock => ({
+      start,
+      end,
+      minTs: min ?? Number.POSITIVE_INFINITY,
+      maxTs: max ?? Number.NEGATIVE_INFINITY,
+      invalid,
+      oversized,
+      sorted: (flags & 1) !== 0,
+      pure: (flags & 2) !== 0,
+    }),
+  );
+  return { ...stored, blocks };
+}
+
+/** Write the index atomically (temp file + rename). Throws when the cache dir is not writable. */
+export async function saveFileIndex(indexDir: string, index: FileIndex): Promise<void> {
+  const path = indexPath(indexDir, index.file);
+  await mkdir(join(indexDir, INDEX_SUBDIR), { recursive: true });
+  const blocks: StoredBlock[] = index.blocks
+    .filter((b) => !b.partial)
+    .map((b) => [
+      b.start,
+      b.end,
+      Number.isFinite(b.minTs) ? b.minTs : null,
+      Number.isFinite(b.maxTs) ? b.maxTs : null,
+      b.invalid,
+      b.oversized,
+      (b.sorted ? 1 : 0) | (b.pure ? 2 : 0),
+    ]);
+  const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail } = index;
+  const text = JSON.stringify({
+    v: FORMAT_VERSION,
+    file,
+    dev,
+    ino,
+    maxLineBytes,
+    blockBytes,
+    indexedEnd,
+    head,
+    tail,
+    blocks,
+  });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (error) {
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+function emptyBlock(start: number): IndexBlock {
+  return {
+    start,
+    end: start,
+    minTs: Number.POSITIVE_INFINITY,
+    maxTs: Number.NEGATIVE_INFINITY,
+    invalid: 0,
+    oversized: 0,
+    sorted: true,
+    pure: true,
+  };
+}
+
+/**
+ * Index `file` from `prev.indexedEnd` (or 0) to its last complete line, reading it once in 1 MiB
+ * chunks and parsing every line (this is the only full parse a line ever gets). An unterminated
+ * last line that parses comes back as a `partial` block, not counted in `indexedEnd`.
+ */
+export async function extendFileIndex(
+  handle: FileHandle,
+  file: string,
+  info: { dev: number; ino: number; size: number },
+  prev: FileIndex | null,
+  maxLineBytes: number,
+  blockBytes: number,
+  parseLine: typeof parseLogLine,
+  onProgress?: (progress: IndexProgress) => void,
+): Promise<{ index: FileIndex; partial: IndexBlock | null; bytesRead: number }> {
+  const from = prev?.indexedEnd ?? 0;
+  const blocks = prev ? prev.blocks.filter((b) => !b.partial) : [];
+  let cur = emptyBlock(from);
+  let lastTs = Number.NEGATIVE_INFINITY;
+  let carry: Buffer[] = [];
+  let carryLen = 0;
+  let carryStart = from;
+  let discarding = false;
+  let lineEnd = from;
+
+  const close = (): void => {
+    if (cur.end > cur.start) blocks.push(cur);
+    cur = emptyBlock(cur.end);
+    lastTs = Number.NEGATIVE_INFINITY;
+  };
+  const parse = (bytes: Buffer, start: number): number | null => {
+    let text = bytes.toString("utf8");
+    if (text.endsWith("\r")) text = text.slice(0, -1);
+    const res = parseLine(text, file, start);
+    if (!res.ok) {
+      if (!res.blank) cur.invalid++;
+      return null;
+    }
+    return res.record.event.tsMs;
+  };
+  const line = (bytes: Buffer | null, start: number, end: number): void => {
+    if (bytes === null) {
+      close();
+      blocks.push({ ...emptyBlock(start), end, oversized: 1, pure: false });
+      cur = emptyBlock(end);
+      return;
+    }
+    if (cur.end === cur.start) cur.start = start;
+    const ts = parse(bytes, start);
+    if (ts === null || !Number.isFinite(ts)) cur.pure = false;
+    else {
+      if (ts < cur.minTs) cur.minTs = ts;
+      if (ts > cur.maxTs) cur.maxTs = ts;
+      if (ts < lastTs) cur.sorted = false;
+      lastTs = ts;
+      if (cur.pure) {
+        const n = bytes.length;
+        if (scanTs(bytes, 0, n) !== ts || bytes[n - 1] === 13 || !isUtf8(bytes)) cur.pure = false;
+      }
+    }
+    cur.end = end;
+    if (cur.end - cur.start >= blockBytes) close();
+  };
+
+  const total = info.size - from;
+  const buf = Buffer.allocUnsafe(READ_CHUNK);
+  let pos = from;
+  let bytesRead = 0;
+  while (pos < info.size) {
+    const { bytesRead: n } = await handle.read(buf, 0, Math.min(READ_CHUNK, info.size - pos), pos);
+    if (n === 0) break;
+    bytesRead += n;
+    let i = 0;
+    while (i < n) {
+      const nl = buf.indexOf(10, i);
+      if (nl === -1 || nl >= n) {
+        const len = n - i;
+        if (carryLen === 0 && !discarding) carryStart = pos + i;
+        if (!discarding && carryLen + len > maxLineBytes) {
+          discarding = true;
+          carry = [];
+        }
+        if (!discarding) carry.push(Buffer.from(buf.subarray(i, n)));
+        carryLen += len;
+        break;
+      }
+      const start = carryLen > 0 || discarding ? carryStart : pos + i;
+      const size = carryLen + (nl - i);
+      const end = pos + nl + 1;
+      if (discarding || size > maxLineBytes) line(null, start, end);
+      else
+        line(
+          carry.length > 0 ? Buffer.concat([...carry, buf.subarray(i, nl)]) : buf.subarray(i, nl),
+          start,
+          end,
+        );
+      carry = [];
+      carryLen = 0;
+      discarding = false;
+      lineEnd = end;
+      i = nl + 1;
+    }
+    pos += n;
+    onProgress?.({ file, done: pos - from, total });
+  }
+  close();
+
+  let partial: IndexBlock | null = null;
+  if (carryLen > 0 && !discarding) {
+    // A torn line never parses; a complete one without its newline yet is kept, unpersisted.
+    const ts = parse(Buffer.concat(carry), carryStart);
+    if (ts !== null && Number.isFinite(ts)) {
+      partial = { ...emptyBlock(carryStart), end: pos, minTs: ts, maxTs: ts, pure: false, partial: true };
+    }
+  }
+  const { head, tail } = await fingerprints(handle, lineEnd);
+  return {
+    index: {
+      file,
+      dev: info.dev,
+      ino: info.ino,
+      maxLineBytes,
+      blockBytes,
+      indexedEnd: lineEnd,
+      head,
+      tail,
+      blocks,
+    },
+    partial,
+    bytesRead,
+  };
+}
