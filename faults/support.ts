@@ -15,7 +15,6 @@ export const MONITOR_BIN = join(ROOT, "apps", "monitor", "src", "bin.ts");
 const REPLAY_BIN = join(ROOT, "apps", "replay", "src", "bin.ts");
 
 /** Size knob: 1 for the full suite, smaller under CI (FAULTS_SCALE wins over both). */
-// biome-ignore lint/suspicious/noUndeclaredEnvVars: read by vitest in-process, never by a turbo task's cache key
 export const SCALE = Number(process.env.FAULTS_SCALE ?? (process.env.CI ? 0.2 : 1));
 
 /** `n` scaled, never below `min`. */
