@@ -12,19 +12,22 @@ import { isoOf } from "./time.js";
 /**
  * Fold one input into the state and return the new state with the deltas that describe what
  * became visible. Pure: `state` is not modified, `now` is the only time read, and an input that
- * changes nothing visible yields no delta.
+ * changes nothing visible yields no delta. `visited` counts the worker views rebuilt and the
+ * "needs you" rows re-derived: the work follows the change (one worker, or one orchestrator when
+ * its own fields moved), not the fleet, except on a `tick`, which re-checks every stall.
  */
 export function reduce(
   state: FuseState,
   input: FuseInput,
   now: Date,
   options?: FuseOptions,
-): { state: FuseState; deltas: DeltaDraft[] } {
+): { state: FuseState; deltas: DeltaDraft[]; visited: number } {
   const resolved = resolveOptions(options);
   const nowIso = isoOf(now);
   const draft = createDraft(state);
   const deltas: DeltaDraft[] = [];
   const logged: LoggedWaveCompletion[] = [];
+  const work = { visited: 0 };
   if (input.kind === "log-lines") {
     for (const record of input.records) {
       if (!input.replayed) deltas.push(logEventDelta(record));
@@ -36,8 +39,8 @@ export function reduce(
   }
   publishChanges(
     draft,
-    { nowIso, nowMs: now.getTime(), options: resolved, everyone: input.kind === "tick", logged },
+    { nowIso, nowMs: now.getTime(), options: resolved, everyone: input.kind === "tick", logged, work },
     deltas,
   );
-  return { state: draft.state, deltas };
+  return { state: draft.state, deltas, visited: work.visited };
 }

@@ -1,5 +1,6 @@
-import type { OrchestratorView, Snapshot } from "@catalyst/schema";
-import { toRecord } from "./keyed-map.js";
+import type { NeedsYouItem, OrchestratorView, Snapshot } from "@catalyst/schema";
+import { compareNeedsYou } from "./derive-needs-you.js";
+import { forEachKey, toRecord } from "./keyed-map.js";
 import type { FuseOptions } from "./options.js";
 import { ownValue } from "./own-property.js";
 import type { FuseState } from "./state.js";
@@ -17,14 +18,23 @@ export function compareIds(a: string, b: string): number {
  */
 export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions): Snapshot {
   const orchestrators: OrchestratorView[] = [];
+  // The sorted list is built here, once per snapshot, so a change never re-sorts the fleet.
+  const needsYou: NeedsYouItem[] = [];
   for (const id of Object.keys(state.orchestrators).sort(compareIds)) {
-    const view = ownValue(state.orchestrators, id)?.view;
-    if (view) orchestrators.push({ ...view.summary, workers: toRecord(view.workers) });
+    const rec = ownValue(state.orchestrators, id);
+    const view = rec?.view;
+    if (!rec || !view) continue;
+    orchestrators.push({ ...view.summary, workers: toRecord(view.workers) });
+    needsYou.push(...rec.ownNeeds);
+    forEachKey(rec.workerNeeds, (items) => {
+      needsYou.push(...items);
+    });
   }
+  needsYou.sort(compareNeedsYou);
   return {
     generatedAt: isoOf(now),
     orchestrators,
-    needsYou: state.needsYou,
+    needsYou,
     sourceErrors: state.sourceErrors,
   };
 }

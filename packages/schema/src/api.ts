@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EventLine } from "./event-line.js";
 import { ComponentHealth } from "./poller-results.js";
-import { Snapshot } from "./snapshot.js";
+import { LoadingState, Snapshot } from "./snapshot.js";
 import { Timestamp } from "./timestamp.js";
 
 /** `GET /api/snapshot`. */
@@ -30,6 +30,10 @@ export const HealthResponse = z.object({
   pollers: z.object({ github: ComponentHealth, liveness: ComponentHealth }),
   clients: z.object({ count: z.number().int(), queueDepths: z.array(z.number().int()) }),
   lastEventId: z.number().int(),
+  /** Non-null while the monitor is still loading at start-up (it answers meanwhile). */
+  loading: LoadingState.nullable().optional(),
+  /** Event-loop delay since the previous `/healthz` (`perf_hooks.monitorEventLoopDelay`), in ms. */
+  eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 

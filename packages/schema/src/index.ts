@@ -25,8 +25,10 @@ export { formatJsonPath, makeIssue, parseJsonText, parseWith, trimForMessage } f
 export { ComponentHealth, LivenessReason, LivenessResult, PrStatus } from "./poller-results.js";
 export {
   CorruptMarker,
+  LoadingState,
   NeedsYouItem,
   NeedsYouReason,
+  needsYouKey,
   OrchestratorSummary,
   OrchestratorView,
   ProgressView,
