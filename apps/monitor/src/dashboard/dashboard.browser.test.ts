@@ -119,7 +119,11 @@ describe("dashboard in Chromium (scripted server)", () => {
     expect(await line.textContent()).toContain("WEB-7");
     expect(await line.textContent()).toContain("validating → shipping");
 
-    monitor.push({ id: 12, event: "needs-you", data: { ts: new Date().toISOString(), items: [] } });
+    monitor.push({
+      id: 12,
+      event: "needs-you",
+      data: { ts: new Date().toISOString(), added: [], changed: [], removed: fleetSnapshot().needsYou },
+    });
     await page.waitForSelector("#needs-you .all-clear");
     monitor.push({
       id: 13,
@@ -170,7 +174,7 @@ describe("dashboard in Chromium (scripted server)", () => {
       event: "needs-you",
       data: {
         ts: new Date().toISOString(),
-        items: [
+        added: [
           {
             orchestrator: WEB,
             worker: "WEB-9",
@@ -179,6 +183,8 @@ describe("dashboard in Chromium (scripted server)", () => {
             since: null,
           },
         ],
+        changed: [],
+        removed: fleetSnapshot().needsYou,
       },
     });
     await waitForCount(page, ".needs-item", 1);

@@ -1,11 +1,12 @@
 import type { ServerResponse } from "node:http";
-import type { ComponentHealth, HealthResponse } from "@catalyst/schema";
+import type { ComponentHealth, HealthResponse, LoadingState, Snapshot } from "@catalyst/schema";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
 import { parseDeltaFilter } from "./delta-filter.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
+import type { EventLoopDelay } from "./event-loop-delay.js";
 import { createSseHub, type DeltaFeed, type SseHub, type SseHubOptions } from "./sse-hub.js";
 import { mountStaticAssets } from "./static-assets.js";
 
@@ -36,6 +37,10 @@ export interface AppDeps {
   startedAt?: Date;
   /** Called with an unexpected handler error (the app answers 500). */
   onError?: (error: unknown) => void;
+  /** What start-up is still doing (null once loaded), for `/healthz`. */
+  loading?: () => LoadingState | null;
+  /** Event-loop delay since the previous read, for `/healthz`. */
+  eventLoopDelay?: () => EventLoopDelay;
 }
 
 const UNCONFIGURED: ComponentHealth = {
@@ -86,7 +91,13 @@ export function createApp(deps: AppDeps): Hono {
     return new Response(hub.open(open), { status: 200, headers: SSE_HEADERS });
   });
 
-  app.get("/api/snapshot", (c) => c.json(deps.feed.snapshot()));
+  // Serialised once per snapshot object: many pollers of a large fleet share the bytes.
+  let snapshotJson: { snapshot: Snapshot; text: string } | null = null;
+  app.get("/api/snapshot", (c) => {
+    const snapshot = deps.feed.snapshot();
+    if (snapshotJson?.snapshot !== snapshot) snapshotJson = { snapshot, text: JSON.stringify(snapshot) };
+    return c.body(snapshotJson.text, 200, { "Content-Type": "application/json" });
+  });
 
   app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
 
@@ -105,7 +116,9 @@ export function createApp(deps: AppDeps): Hono {
       },
       clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
       lastEventId: deps.feed.lastId(),
+      loading: deps.loading?.() ?? null,
     };
+    if (deps.eventLoopDelay) body.eventLoopDelayMs = deps.eventLoopDelay();
     return c.json(body);
   });
 
