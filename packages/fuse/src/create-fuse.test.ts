@@ -101,4 +101,20 @@ describe("createFuse", () => {
     expect(fuse.targets().version).toBeGreaterThan(first.version);
     expect(fuse.targets().liveness).toEqual([]);
   });
+
+  it("gives the same deltas and snapshot for a batch as for its inputs one by one", () => {
+    const inputs = [
+      orchestratorAdded(),
+      signal(working("CTL-1")),
+      signal(working("CTL-2", { status: "failed", error: "boom" })),
+      signal(working("CTL-1", { status: "validating", phase: 4 })),
+      { kind: "tick" } as const,
+    ];
+    const batched = createFuse();
+    const single = createFuse();
+    const a = batched.apply(inputs, at(30));
+    const b = inputs.flatMap((input) => single.apply(input, at(30)));
+    expect(a).toEqual(b);
+    expect(batched.snapshot()).toEqual(single.snapshot());
+  });
 });

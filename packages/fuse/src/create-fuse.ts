@@ -2,7 +2,7 @@ import type { Delta, FuseInput, Snapshot } from "@catalyst/schema";
 import { createDeltaRing } from "./delta-ring.js";
 import { FuseListenerError, FuseOptionsError } from "./errors.js";
 import { type FuseOptions, resolveOptions } from "./options.js";
-import { reduce } from "./reduce.js";
+import { reduceBatch } from "./reduce.js";
 import { createInitialState, type FuseState } from "./state.js";
 import { isoOf } from "./time.js";
 import { createTargetIndex, type PollTargets } from "./target-index.js";
@@ -61,16 +61,14 @@ export function createFuse(options?: CreateFuseOptions): Fuse {
       isoOf(now); // reject an invalid Date before touching anything
       const list: readonly FuseInput[] = Array.isArray(inputs) ? inputs : [inputs as FuseInput];
       const batch: Delta[] = [];
-      for (const input of list) {
-        const result = reduce(state, input, now, resolved);
-        state = result.state;
-        for (const draft of result.deltas) {
-          last += 1;
-          const delta = { ...draft, id: last } as Delta;
-          ring.push(delta);
-          targets.apply(delta);
-          batch.push(delta);
-        }
+      const result = reduceBatch(state, list, now, resolved);
+      state = result.state;
+      for (const draft of result.deltas) {
+        last += 1;
+        const delta = { ...draft, id: last } as Delta;
+        ring.push(delta);
+        targets.apply(delta);
+        batch.push(delta);
       }
       lastNow = new Date(now.getTime());
       if (batch.length > 0) {

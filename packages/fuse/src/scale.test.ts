@@ -37,7 +37,12 @@ function oneWrite(workers: number): FuseInput {
   const o = Math.floor(workers / PER_ORCHESTRATOR / 2);
   const id = orchestratorId(o);
   return signal(
-    working(`T-${o}-3`, { orchestrator: id, pid: 1003, status: "validating", updatedAt: at(121).toISOString() }),
+    working(`T-${o}-3`, {
+      orchestrator: id,
+      pid: 1003,
+      status: "validating",
+      updatedAt: at(121).toISOString(),
+    }),
     `T-${o}-3`,
     id,
   );
@@ -95,4 +100,3 @@ describe("scale: one change costs the same at 100 and 5,000 workers", () => {
     }
   });
 });
-
