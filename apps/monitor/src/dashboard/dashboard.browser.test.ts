@@ -228,6 +228,24 @@ describe("dashboard in Chromium (scripted server)", () => {
     expect(await page.locator("#fleet .empty.big").count()).toBe(0);
   });
 
+  it("shows a progress indicator while the monitor is still loading, until the full snapshot", async () => {
+    const loadingSnapshot = {
+      ...fleetSnapshot(),
+      loading: { phase: "history" as const, records: 12_000, startedAt: new Date().toISOString() },
+    };
+    monitor = await startScriptedMonitor({ publicDir, snapshot: loadingSnapshot, snapshotId: 10 });
+    const { page } = await open();
+    await page.waitForSelector('#snapshot-time .loading-indicator[role="progressbar"]');
+    expect(await page.locator("#snapshot-time").textContent()).toContain(
+      "loading event history (12,000 lines)",
+    );
+    // The fleet read so far is already shown.
+    await waitForRowStatus(page, WEB, "WEB-7", fleetSnapshot().orchestrators[1]!.workers["WEB-7"]!.status);
+    monitor.push({ id: 11, event: "snapshot", data: fleetSnapshot() });
+    await page.waitForSelector("#snapshot-time .loading-indicator", { state: "detached" });
+    expect(await page.locator("#snapshot-time").textContent()).toContain("data as of");
+  });
+
   it("shows hostile strings as text and never links a javascript: URL", async () => {
     const { page, problems } = await open();
     const title = await page.locator(`tr.worker[data-worker="WEB-9"] .ticket-sub`).textContent();
