@@ -13,9 +13,9 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMonitor } from "./monitor.js";
 import { formatUrlHost } from "./server/access-guard.js";
 import { createApp } from "./server/create-app.js";
-import { listenApp } from "./server/listen.js";
 import { createEventLoopDelayMeter } from "./server/event-loop-delay.js";
-import { withLoadingState } from "./server/loading-feed.js";
+import { listenApp } from "./server/listen.js";
+import { throttleWhileLoading, withLoadingState } from "./server/loading-feed.js";
 import { createSseHub } from "./server/sse-hub.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
@@ -94,6 +94,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const app = createApp({
       feed,
       hub,
+      apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
       loading,
       eventLoopDelay: () => delay.read(),
       catalystDir,

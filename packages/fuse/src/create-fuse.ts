@@ -4,8 +4,8 @@ import { FuseListenerError, FuseOptionsError } from "./errors.js";
 import { type FuseOptions, resolveOptions } from "./options.js";
 import { reduceBatch } from "./reduce.js";
 import { createInitialState, type FuseState } from "./state.js";
-import { isoOf } from "./time.js";
 import { createTargetIndex, type PollTargets } from "./target-index.js";
+import { isoOf } from "./time.js";
 import { toSnapshot } from "./to-snapshot.js";
 
 /** The stateful wrapper apps and tools use: sequencing, a resumable ring, and fan-out. */

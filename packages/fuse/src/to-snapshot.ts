@@ -3,12 +3,26 @@ import { compareNeedsYou } from "./derive-needs-you.js";
 import { forEachKey, toRecord } from "./keyed-map.js";
 import type { FuseOptions } from "./options.js";
 import { ownValue } from "./own-property.js";
-import type { FuseState } from "./state.js";
+import type { FuseState, PublishedOrchestrator } from "./state.js";
 import { isoOf } from "./time.js";
 
 /** Orchestrators are listed by id, in code-unit order, in snapshots and in applyDelta. */
 export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// Views are immutable, so an orchestrator whose published view did not change gets the very same
+// OrchestratorView object in the next snapshot: callers can cache its serialised bytes by identity,
+// and a snapshot after one change costs one orchestrator, not the fleet.
+const viewCache = new WeakMap<PublishedOrchestrator, OrchestratorView>();
+
+function orchestratorView(view: PublishedOrchestrator): OrchestratorView {
+  let out = viewCache.get(view);
+  if (out === undefined) {
+    out = { ...view.summary, workers: toRecord(view.workers) };
+    viewCache.set(view, out);
+  }
+  return out;
 }
 
 /**
@@ -24,7 +38,7 @@ export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions):
     const rec = ownValue(state.orchestrators, id);
     const view = rec?.view;
     if (!rec || !view) continue;
-    orchestrators.push({ ...view.summary, workers: toRecord(view.workers) });
+    orchestrators.push(orchestratorView(view));
     needsYou.push(...rec.ownNeeds);
     forEachKey(rec.workerNeeds, (items) => {
       needsYou.push(...items);

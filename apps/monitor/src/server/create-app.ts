@@ -4,9 +4,10 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
 import { parseDeltaFilter } from "./delta-filter.js";
+import type { EventLoopDelay } from "./event-loop-delay.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
-import type { EventLoopDelay } from "./event-loop-delay.js";
+import { createSnapshotSerializer } from "./snapshot-json.js";
 import { createSseHub, type DeltaFeed, type SseHub, type SseHubOptions } from "./sse-hub.js";
 import { mountStaticAssets } from "./static-assets.js";
 
@@ -37,6 +38,8 @@ export interface AppDeps {
   startedAt?: Date;
   /** Called with an unexpected handler error (the app answers 500). */
   onError?: (error: unknown) => void;
+  /** What `/api/snapshot` serves; `feed.snapshot` when absent. */
+  apiSnapshot?: () => Snapshot;
   /** What start-up is still doing (null once loaded), for `/healthz`. */
   loading?: () => LoadingState | null;
   /** Event-loop delay since the previous read, for `/healthz`. */
@@ -93,9 +96,10 @@ export function createApp(deps: AppDeps): Hono {
 
   // Serialised once per snapshot object: many pollers of a large fleet share the bytes.
   let snapshotJson: { snapshot: Snapshot; text: string } | null = null;
+  const serializeSnapshot = createSnapshotSerializer();
   app.get("/api/snapshot", (c) => {
-    const snapshot = deps.feed.snapshot();
-    if (snapshotJson?.snapshot !== snapshot) snapshotJson = { snapshot, text: JSON.stringify(snapshot) };
+    const snapshot = deps.apiSnapshot?.() ?? deps.feed.snapshot();
+    if (snapshotJson?.snapshot !== snapshot) snapshotJson = { snapshot, text: serializeSnapshot(snapshot) };
     return c.body(snapshotJson.text, 200, { "Content-Type": "application/json" });
   });
 

@@ -24,3 +24,23 @@ export function withLoadingState(feed: DeltaFeed, loading: () => LoadingState | 
     subscribe: (listener) => feed.subscribe(listener),
   };
 }
+
+/**
+ * `/api/snapshot` while loading: the fleet so far, rebuilt at most every `refreshMs`. Building and
+ * serialising a large fleet costs tens of ms, and pollers during a long start-up would otherwise
+ * pay it on every request and slow the loading itself. Once loaded, every change is served.
+ * Only for plain reads: an SSE snapshot must match its id, so the hub never uses this.
+ */
+export function throttleWhileLoading(
+  snapshot: () => Snapshot,
+  loading: () => LoadingState | null,
+  refreshMs = 1000,
+  now: () => number = () => performance.now(),
+): () => Snapshot {
+  let cached: { snapshot: Snapshot; at: number } | null = null;
+  return () => {
+    if (loading() !== null && cached !== null && now() - cached.at < refreshMs) return cached.snapshot;
+    cached = { snapshot: snapshot(), at: now() };
+    return cached.snapshot;
+  };
+}

@@ -4,11 +4,12 @@ import {
   type ClientEndReason,
   type ClientQueue,
   createClientQueue,
-  type OverflowHandler,
   createSinkClientQueue,
+  type OverflowHandler,
 } from "./client-queue.js";
 import { type DeltaFilter, isOpenFilter, matchesDelta } from "./delta-filter.js";
-import { encodeSseComment, encodeSseFrame, encodeSseRetry } from "./sse-frame.js";
+import { createSnapshotSerializer } from "./snapshot-json.js";
+import { encodeSseComment, encodeSseFrame, encodeSseRetry, encodeSseText } from "./sse-frame.js";
 
 /** What the hub needs from fuse (the real `Fuse` fits it). */
 export interface DeltaFeed {
@@ -104,6 +105,7 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
   let dropped = 0;
   let closed = false;
   let resyncs = 0;
+  const serializeSnapshot = createSnapshotSerializer();
   // One encoded snapshot per snapshot object (fuse returns the same object until its state or
   // time moves), shared by every client that needs it.
   let snapshotCache: { snapshot: Snapshot; id: number; frame: Uint8Array } | null = null;
@@ -112,7 +114,7 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     const snapshot = feed.snapshot();
     const id = feed.lastId();
     if (snapshotCache?.snapshot !== snapshot || snapshotCache.id !== id) {
-      snapshotCache = { snapshot, id, frame: encodeSseFrame(id, "snapshot", snapshot) };
+      snapshotCache = { snapshot, id, frame: encodeSseText(id, "snapshot", serializeSnapshot(snapshot)) };
     }
     return snapshotCache.frame;
   };
