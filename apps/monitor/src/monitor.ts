@@ -97,8 +97,8 @@ export interface MonitorOptions {
 
 // Start-up work is cut into slices so the event loop never waits long (HTTP answers meanwhile):
 // inputs are applied CHUNK at a time until SLICE_MS has passed, then the loop gets a turn.
-const HISTORY_BATCH = 500;
-const CHUNK = 200;
+const HISTORY_BATCH = 250;
+const CHUNK = 50;
 const SLICE_MS = 20;
 /** Re-tracking the pollers builds their whole lists: at most this often. */
 const RETRACK_MS = 250;
