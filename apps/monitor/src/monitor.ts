@@ -171,35 +171,42 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
   // One queue keeps every input in arrival order; a small batch with nothing ahead of it is
   // applied at once, anything else is pumped in slices.
   const queue: Array<{ inputs: readonly FuseInput[]; what: string; at: number }> = [];
-  let pumping: Promise<void> | null = null;
+  // `running` (not the promise) says whether a pump is active: a pump whose work fits in one
+  // slice finishes before `pump()` even returns its promise.
+  let running = false;
+  let pumping: Promise<void> = Promise.resolve();
   const pump = async (): Promise<void> => {
-    while (queue.length > 0 && !stopped) {
-      const sliceStart = performance.now();
-      while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) {
-        const job = queue[0]!;
-        const end = Math.min(job.at + CHUNK, job.inputs.length);
-        applyNow(
-          job.at === 0 && end === job.inputs.length ? job.inputs : job.inputs.slice(job.at, end),
-          job.what,
-        );
-        job.at = end;
-        if (job.at >= job.inputs.length) queue.shift();
+    running = true;
+    try {
+      while (queue.length > 0 && !stopped) {
+        const sliceStart = performance.now();
+        while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) {
+          const job = queue[0]!;
+          const end = Math.min(job.at + CHUNK, job.inputs.length);
+          applyNow(
+            job.at === 0 && end === job.inputs.length ? job.inputs : job.inputs.slice(job.at, end),
+            job.what,
+          );
+          job.at = end;
+          if (job.at >= job.inputs.length) queue.shift();
+        }
+        retrack();
+        if (queue.length > 0) await yieldToLoop();
       }
-      retrack();
-      if (queue.length > 0) await yieldToLoop();
+    } finally {
+      queue.length = 0;
+      running = false;
     }
-    queue.length = 0;
-    pumping = null;
   };
   const apply = (inputs: readonly FuseInput[], what: string): Promise<void> => {
-    if (stopped || inputs.length === 0) return pumping ?? Promise.resolve();
-    if (pumping === null && inputs.length <= CHUNK) {
+    if (stopped || inputs.length === 0) return running ? pumping : Promise.resolve();
+    if (!running && inputs.length <= CHUNK) {
       applyNow(inputs, what);
       retrack();
       return Promise.resolve();
     }
     queue.push({ inputs, what, at: 0 });
-    pumping ??= pump();
+    if (!running) pumping = pump();
     return pumping;
   };
 
