@@ -5,7 +5,7 @@
 //   pnpm bench [--only packages,p5,p6|summary] [--log-mb 1024] [--replay-size 1GB] [--replay-runs 2]
 //              [--p5-seconds 90] [--p5-mb 150] [--p6-runs 5] [--rounds 3]
 //              [--p7-sizes 1000,2000,4000,8000,10000,16000] [--p7-writes 1000] [--p7-rate 200]
-// The defaults keep the 1 GB log for P4 and finish in about 14 minutes on a 2-core box.
+// The defaults keep the 1 GB log for P4 and finish in about 17 minutes on a 2-core box (P7: 2–3).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { type P5Shape, runP5 } from "./p5-rss.ts";
