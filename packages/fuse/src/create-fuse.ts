@@ -61,7 +61,8 @@ export function createFuse(options?: CreateFuseOptions): Fuse {
       isoOf(now); // reject an invalid Date before touching anything
       const list: readonly FuseInput[] = Array.isArray(inputs) ? inputs : [inputs as FuseInput];
       const batch: Delta[] = [];
-      const result = reduceBatch(state, list, now, resolved);
+      // The state is private to this fuse (snapshots and deltas never hold its record table).
+      const result = reduceBatch(state, list, now, resolved, true);
       state = result.state;
       for (const draft of result.deltas) {
         last += 1;

@@ -32,17 +32,19 @@ export function reduce(
 /**
  * `reduce` over several inputs in order, with one copy-on-write draft for all of them: the same
  * state and deltas as reducing them one by one, but the fleet's record table is copied once per
- * batch rather than once per input (a start-up scan is thousands of inputs).
+ * batch rather than once per input (a start-up scan is thousands of inputs). `ownsState`: the
+ * caller drops `state` for the result and nothing else holds it, so the table is not copied at all.
  */
 export function reduceBatch(
   state: FuseState,
   inputs: readonly FuseInput[],
   now: Date,
   options?: FuseOptions,
+  ownsState = false,
 ): { state: FuseState; deltas: DeltaDraft[] } {
   const resolved = resolveOptions(options);
   const nowIso = isoOf(now);
-  const draft = createDraft(state);
+  const draft = createDraft(state, ownsState);
   const deltas: DeltaDraft[] = [];
   for (const input of inputs) {
     reduceInto(draft, input, nowIso, now.getTime(), resolved, deltas);
