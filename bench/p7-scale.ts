@@ -426,10 +426,11 @@ Goals at 10,000 workers (figures interpolated log-linearly when 10,000 was not a
 - zero lost final states: ${g.lost === 0 ? "**met**" : `**missed** (${g.lost})`}.
 
 Where the RSS goes (measured once, in-process under tsx, on 2026-12-01 at 10,000 workers): after
-loading and a full GC the live heap is 51 MB, but V8's heap grew to 230 MB on the way (the
-start-up churns through short-lived drafts, deltas and parsed files faster than scavenges free
-them), and RSS keeps that growth. The live state is well under the goal; cutting the start-up
-churn (or bounding the young generation) is what would bring RSS down.
+loading and a full GC the live heap is about 50 MB, but V8's heap grows on the way (to 230 MB
+before fuse stopped copying its record table per apply, 119 MB after; the start-up still churns
+through about 640 MB of short-lived drafts, deltas, parsed files and promises), and RSS keeps
+that growth, plus the snapshot built and encoded for the poller and the SSE client. The live
+state is well under the goal; cutting the start-up churn further is what would bring RSS down.
 
 The floor's cold start is lower by construction (it validates, fuses and folds nothing); it is
 there to show what the machine and Node cost, so the monitor's growth per doubling is the figure
