@@ -4,12 +4,14 @@
 //
 //   pnpm bench [--only packages,p5,p6|summary] [--log-mb 1024] [--replay-size 1GB] [--replay-runs 2]
 //              [--p5-seconds 90] [--p5-mb 150] [--p6-runs 5] [--rounds 3]
-// The defaults keep the issue's 1 GB log for P4 and finish in about 14 minutes on a 2-core box.
+//              [--p7-sizes 1000,2000,4000,8000,10000,16000] [--p7-writes 1000] [--p7-rate 200]
+// The defaults keep the issue's 1 GB log for P4 and finish in about 17 minutes on a 2-core box (P7: 2–3).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { type P5Shape, runP5 } from "./p5-rss.ts";
 import { P6_SHAPE, runP6 } from "./p6-cold-start.ts";
-import { type Figure, monitorFigures, replayFigures, summaryTable } from "./summary.ts";
+import { P7_HEADING, p7Figures, p7Section, parseP7Args, runP7 } from "./p7-scale.ts";
+import { type Figure, monitorFigures, replayFigures, scaleRows, summaryTable } from "./summary.ts";
 import { BENCHMARKS, fmtMs, load, machine, ROOT, writeSection } from "./support.ts";
 
 const argv = process.argv.slice(2);
@@ -17,13 +19,14 @@ const opt = (name: string, fallback: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
 };
-const only = new Set(opt("only", "packages,p5,p6").split(","));
+const only = new Set(opt("only", "packages,p5,p6,p7").split(","));
 const LOG_MB = opt("log-mb", "1024");
 const REPLAY_SIZE = opt("replay-size", "1GB");
 const REPLAY_RUNS = opt("replay-runs", "2");
 const ROUNDS = opt("rounds", "3");
 const P5: P5Shape = { seconds: Number(opt("p5-seconds", "90")), mb: Number(opt("p5-mb", "150")) };
 const P6_RUNS = Number(opt("p6-runs", "5"));
+const P7 = parseP7Args(argv, "p7-");
 
 interface Step {
   name: string;
@@ -90,9 +93,9 @@ const run = (step: Step) => {
 
 if (only.has("packages")) for (const step of steps) run(step);
 // P5 and P6 measure the built bin, as users run it; build it fresh from the current source.
-if (only.has("p5") || only.has("p6"))
+if (only.has("p5") || only.has("p6") || only.has("p7"))
   run({
-    name: "build catalyst-monitor (for P5/P6)",
+    name: "build catalyst-monitor (for P5–P7)",
     cmd: ["pnpm", "--filter", "catalyst-monitor", "run", "build"],
   });
 
@@ -195,6 +198,16 @@ not how users do.`,
   });
 }
 
+if (only.has("p7")) {
+  console.log(`\n── bench: P7 (${P7.sizes.join(", ")} workers, ${P7.writes} writes at ${P7.rate}/s)`);
+  const t0 = performance.now();
+  const loadBefore = load();
+  const points = await runP7(P7);
+  results.push({ name: "P7 scale curve", seconds: (performance.now() - t0) / 1000, code: 0 });
+  await writeSection(P7_HEADING, p7Section(points, P7, startedAt, loadBefore));
+  figures.push(...p7Figures(points));
+}
+
 // The summary reads P1–P4 back from the sections this run (or the last one) wrote.
 const doc = readFileSync(BENCHMARKS, "utf8");
 const previous = (p: string) => {
@@ -217,6 +230,26 @@ const table = [
     "P6",
     figures.filter((x) => x.p === "P6"),
   ),
+  // P7's rows come from this run, else from its section (written alone by `bench/p7-scale.ts`).
+  ...summaryTable(
+    figures.some((x) => x.p === "P7")
+      ? figures.filter((x) => x.p === "P7")
+      : scaleRows(doc).length > 0
+        ? p7Figures(
+            scaleRows(doc).map((r) => ({
+              ...r,
+              worstWaitMs: null,
+              worstLoopDelayMs: null,
+              p50: Number.NaN,
+              bytesPerWrite: Number.NaN,
+              delivered: 0,
+              peakMB: Number.NaN,
+            })),
+          )
+        : [],
+  )
+    .split("\n")
+    .slice(2),
 ].join("\n");
 const previousSteps = /\nSteps of the run (\([^)]*\)): ([^\n]*)\.\n/.exec(doc);
 const steps_ =
@@ -234,11 +267,11 @@ const stepsScope =
 await writeSection(
   "Summary: every P-figure",
   `Written by \`pnpm bench\` (\`bench/run-all.ts\`) on ${date}, machine: ${machine()}. P1–P3 come from the
-monitor section, P4 from the replay section, P5 and P6 from the system sections below, each
+monitor section, P4 from the replay section, P5–P7 from the system sections below, each
 measured against its baseline in the same run; the ratio is this figure over the baseline's
 (lower is better). Every missed goal is marked **no** with its reason; the sections hold the
 detail. Sizes of this run: sources log ${LOG_MB} MB, replay log ${REPLAY_SIZE} (${REPLAY_RUNS} runs), monitor ${ROUNDS} rounds, P5 ${P5.seconds} s / ${P5.mb} MB,
-P6 ${P6_RUNS} runs.
+P6 ${P6_RUNS} runs, P7 ${P7.sizes.join("/")} workers with ${P7.writes} writes at ${P7.rate}/s.
 
 ${table}
 

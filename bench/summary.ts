@@ -136,7 +136,7 @@ export function monitorFigures(doc: string): Figure[] {
       note: [
         p99 < 100
           ? ""
-          : `p99 over the bar; the baseline's p99 is ${f(durationMs(b?.[2]))} on the same box, whose 2 cores also run the 1,000 client sockets`,
+          : `p99 over the bar; the baseline's p99 is ${f(durationMs(b?.[2]))} on the same box (idle clients in 4 processes of their own)`,
         rssMB < 150
           ? ""
           : "RSS over the bar: 1,000 open responses with their queues in the server process, against the baseline's bare sockets",
@@ -146,6 +146,30 @@ export function monitorFigures(doc: string): Figure[] {
     });
   }
   return out;
+}
+
+/** The P7 table read back into its rows (server, workers and the figures the goals use). */
+export function scaleRows(doc: string): Array<{
+  workers: number;
+  server: "monitor" | "floor";
+  coldStartMs: number;
+  p99: number;
+  lost: number;
+  rssMB: number;
+}> {
+  const section = sectionOf(doc, "System P7:");
+  if (section === null) return [];
+  const [table] = tablesOf(section);
+  return (table ?? [])
+    .filter((r) => r[1] === "monitor" || r[1] === "floor")
+    .map((r) => ({
+      workers: numberOf(r[0]),
+      server: r[1] as "monitor" | "floor",
+      coldStartMs: numberOf(r[2]),
+      p99: numberOf(r[6]),
+      lost: numberOf(r[9]),
+      rssMB: numberOf(r[10]),
+    }));
 }
 
 /**

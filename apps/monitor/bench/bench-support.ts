@@ -37,7 +37,14 @@ export async function startChild(
 ): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
-    ["--conditions=@catalyst/source", "--import", "tsx", entry, ...args],
+    [
+      ...(process.env.BENCH_CHILD_FLAGS?.split(" ").filter(Boolean) ?? []),
+      "--conditions=@catalyst/source",
+      "--import",
+      "tsx",
+      entry,
+      ...args,
+    ],
     {
       cwd: MONITOR_DIR,
       env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "", ...env },

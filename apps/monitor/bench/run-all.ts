@@ -63,18 +63,22 @@ ${latencyTable(p2.monitor, p2.baseline)}
 
 **P3: fan-out, ${P3_SHAPE.clients} clients at ${P3_SHAPE.rate} events/s for ${P3_SHAPE.seconds} s.** The monitor side is the real fuse +
 SSE hub + Hono app fed ${P3_SHAPE.rate} worker signal changes a second; the baseline is a minimal node:http
-server writing frames of the same size to every client. ${P3_SHAPE.sampled} clients parse and time frames
-(stamped with their scheduled send time, so a sender that falls behind counts as latency); the
-others drain raw sockets. CPU is the server's user+system seconds during the run; RSS its peak.
+server writing frames of the same size to every client. ${P3_SHAPE.sampled} clients in the bench process parse and
+time frames (stamped with their scheduled send time, so a sender that falls behind counts as
+latency); the other ${P3_SHAPE.clients - P3_SHAPE.sampled} are idle readers on plain sockets in ${P3_SHAPE.drainProcesses} processes of their own
+(\`drain-clients.mjs\`), so the bench process is no longer the bottleneck. CPU is the server's
+user+system seconds during the run; RSS its peak.
 
 | server | p50 ms | p99 ms | max ms | events/s delivered | CPU s | peak RSS MiB | frame bytes | p50 of each run |
 |---|---|---|---|---|---|---|---|---|
 ${fanRow("catalyst-monitor", p3.monitor)}
 ${fanRow("raw baseline", p3.baseline)}
 
-P3 shares the 2-core box with its own 1,000 reader sockets (the bench process) and, on this run,
-with other engineers' jobs: when "events/s delivered" is below the 50/s target, the box fell behind,
-not only the server, so compare the two rows of the same run. Before the monitor wrote SSE frames
+P3 shares the 2-core box with its reader processes and, on this run, with other engineers' jobs:
+when "events/s delivered" is below the 50/s target, the box fell behind, not only the server, so
+compare the two rows of the same run. Until the idle clients moved to processes of their own, the
+bench process read all 1,000 sockets itself and was the bottleneck: its raw baseline showed p99
+510 ms. Before the monitor wrote SSE frames
 straight to the Node response (it went through a web \`ReadableStream\` per client), the same P3 took
 8.6 CPU s and delivered 26.8 events/s against the baseline's 4.4 s and 38.3 events/s.
 `;

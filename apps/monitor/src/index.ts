@@ -15,7 +15,7 @@ export type {
   PrRefLike,
   WatcherLike,
 } from "./monitor.js";
-export { createMonitor, deriveLivenessTargets, derivePrRefs } from "./monitor.js";
+export { createMonitor } from "./monitor.js";
 export type { AccessOptions } from "./server/access-guard.js";
 export { allowedHostHeaders, createAccessGuard, isLoopbackHost } from "./server/access-guard.js";
 export type { ClientEndReason, ClientQueue, ClientQueueLimits } from "./server/client-queue.js";

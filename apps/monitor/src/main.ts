@@ -5,6 +5,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import { fileURLToPath } from "node:url";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
+import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import { buildParts } from "./build-parts.js";
 import { HELP_TEXT } from "./cli/help-text.js";
@@ -15,7 +16,9 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMonitor } from "./monitor.js";
 import { formatUrlHost } from "./server/access-guard.js";
 import { createApp } from "./server/create-app.js";
+import { createEventLoopDelayMeter } from "./server/event-loop-delay.js";
 import { listenApp } from "./server/listen.js";
+import { throttleWhileLoading, withLoadingState } from "./server/loading-feed.js";
 import { createSseHub } from "./server/sse-hub.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
@@ -99,7 +102,15 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       },
     });
     const debug = io.env.CATALYST_MONITOR_DEBUG === "1";
-    const hub = createSseHub(parts.fuse, {
+    // The monitor exists only after the socket is up; until then (and until it has loaded)
+    // clients get the fleet so far, marked `loading`.
+    const starting: LoadingState = { phase: "scanning", records: 0, startedAt: new Date().toISOString() };
+    let monitorLoading: () => LoadingState | null = () => starting;
+    const loading = (): LoadingState | null => monitorLoading();
+    const feed = withLoadingState(parts.fuse, loading);
+    const delay = createEventLoopDelayMeter();
+    cleanups.push(async () => delay.stop());
+    const hub = createSseHub(feed, {
       onClientEvent: (e) =>
         e.type === "drop"
           ? logger.warn("dropped a slow SSE client (queue full)", { clients: e.clients })
@@ -107,8 +118,11 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     });
     let port = options.port;
     const app = createApp({
-      feed: parts.fuse,
+      feed,
       hub,
+      apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
+      loading,
+      eventLoopDelay: () => delay.read(),
       catalystDir,
       publicDir: fileURLToPath(new URL("./public/", import.meta.url)),
       access: { host: options.host, port: () => port, token, allowHosts: options.allowHosts },
@@ -129,6 +143,8 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const historySince = new Date(Date.now() - options.historyMs);
     const monitor = createMonitor(parts, {
       onSnapshotTimer: () => hub.broadcastSnapshot(),
+      // Loading is over: every client gets the full snapshot, without the `loading` mark.
+      onLoaded: () => hub.broadcastSnapshot(),
       logger,
       history:
         options.historyMs > 0
@@ -136,6 +152,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
           : null,
     });
     cleanups.splice(2, 0, () => monitor.stop());
+    monitorLoading = () => monitor.loading();
     await monitor.start();
 
     if (options.pidFile !== null) {

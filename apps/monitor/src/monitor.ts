@@ -3,12 +3,11 @@ import type {
   Delta,
   FuseInput,
   LivenessResult,
+  LoadingState,
   LogRecord,
   PrStatus,
-  Snapshot,
   SourceChange,
 } from "@catalyst/schema";
-import { isTerminalStatus } from "@catalyst/schema";
 import type { Logger } from "./logger.js";
 import type { DeltaFeed } from "./server/sse-hub.js";
 
@@ -18,6 +17,12 @@ import type { DeltaFeed } from "./server/sse-hub.js";
 /** Fuse as the monitor drives it. */
 export interface FuseLike extends DeltaFeed {
   apply(inputs: FuseInput | readonly FuseInput[], now: Date): Delta[];
+  /** Pids and PRs to poll, with a version that grows when either list changes (fuse keeps them). */
+  targets(): {
+    version: number;
+    liveness: readonly LivenessTargetRef[];
+    prRefs: readonly PrRefLike[];
+  };
 }
 
 /** The sources watcher: initial scan and live changes, as batches. */
@@ -81,6 +86,8 @@ export interface MonitorOptions {
   snapshotMs?: number;
   /** Called on the snapshot timer (the SSE hub's broadcast). */
   onSnapshotTimer?: () => void;
+  /** Called once start-up loading is over (scan and history in), e.g. to send every client a snapshot. */
+  onLoaded?: () => void;
   logger?: Logger;
   /**
    * Start-up history: the log read from `since` on (sources' `readEvents`) and folded into fuse,
@@ -90,53 +97,42 @@ export interface MonitorOptions {
   history?: { since: Date; read: (since: Date) => AsyncIterable<LogRecord> } | null;
 }
 
-const HISTORY_BATCH = 2_000;
+// Start-up work is cut into slices so the event loop never waits long (HTTP answers meanwhile):
+// inputs are applied CHUNK at a time until SLICE_MS has passed, then the loop gets a turn.
+const HISTORY_BATCH = 250;
+const CHUNK = 50;
+const SLICE_MS = 20;
+/** Re-tracking the pollers builds their whole lists: at most this often. */
+const RETRACK_MS = 250;
 
 /** The wiring, started and stopped by main. */
 export interface Monitor {
+  /** Subscribes, scans and applies the first read of every file (yielding as it goes). */
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves when the start-up history is folded in (at once when there is none). */
   historyLoaded(): Promise<{ records: number; error: string | null }>;
+  /** What start-up is still doing, or null once the scan and the history are in. */
+  loading(): LoadingState | null;
 }
 
-/** Workers worth a pid check: a pid and a status that is not terminal. */
-export function deriveLivenessTargets(snapshot: Snapshot): LivenessTargetRef[] {
-  const targets: LivenessTargetRef[] = [];
-  for (const orch of snapshot.orchestrators) {
-    for (const [key, worker] of Object.entries(orch.workers)) {
-      if (worker.pid === null || isTerminalStatus(worker.status)) continue;
-      targets.push({ orchestrator: orch.id, worker: key, pid: worker.pid, startedAt: worker.startedAt });
-    }
-  }
-  return targets;
-}
-
-/** PRs worth polling: on github (a repo), not merged or closed; each once. */
-export function derivePrRefs(snapshot: Snapshot): PrRefLike[] {
-  const refs = new Map<string, PrRefLike>();
-  for (const orch of snapshot.orchestrators) {
-    for (const worker of Object.values(orch.workers)) {
-      const pr = worker.pr;
-      if (pr === null || pr.repo === null || pr.state === "merged" || pr.state === "closed") continue;
-      refs.set(`${pr.repo}#${pr.number}`, { repo: pr.repo, number: pr.number });
-    }
-  }
-  return [...refs.values()];
-}
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Wires the parts: watcher batches and poller answers go into fuse; after each apply the pid
- * and PR targets are re-derived from the snapshot; a tick drives stall rules; a timer refreshes
- * every client's snapshot. Errors in one batch are logged and do not stop the stream.
+ * Wires the parts: watcher batches and poller answers go into fuse, in order, through one queue
+ * that applies large batches (the first scan, the history) in slices and yields between them;
+ * the pollers re-track when fuse's target lists change; a tick drives stall rules; a timer
+ * refreshes every client's snapshot. Errors in one batch are logged and do not stop the stream.
  */
 export function createMonitor(parts: MonitorParts, options: MonitorOptions = {}): Monitor {
   const { fuse, watcher, prPoller, liveness, clock } = parts;
   const unsubscribes: Array<() => void> = [];
   const timers: Array<ReturnType<typeof setInterval>> = [];
-  let lastTargetsKey = "";
-  let lastRefsKey = "";
+  let lastTargetsVersion = -1;
+  let lastRetrackAt = Number.NEGATIVE_INFINITY;
+  let retrackTimer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
+  let loading: LoadingState | null = null;
   // While history loads, live log lines are remembered by file and offset so a line both tailed
   // live and read as history is folded once.
   let liveLogKeys: Set<string> | null = null;
@@ -145,40 +141,89 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     error: null,
   });
 
+  const retrackNow = (): void => {
+    retrackTimer = null;
+    lastRetrackAt = performance.now();
+    const targets = fuse.targets();
+    if (targets.version === lastTargetsVersion) return;
+    lastTargetsVersion = targets.version;
+    liveness.track(targets.liveness);
+    prPoller.track(targets.prRefs);
+  };
+  // Cheap when nothing changed (one version check); the lists are rebuilt at most every RETRACK_MS.
   const retrack = (): void => {
-    const snapshot = fuse.snapshot();
-    const targets = deriveLivenessTargets(snapshot);
-    const targetsKey = JSON.stringify(targets);
-    if (targetsKey !== lastTargetsKey) {
-      lastTargetsKey = targetsKey;
-      liveness.track(targets);
-    }
-    const refs = derivePrRefs(snapshot);
-    const refsKey = JSON.stringify(refs);
-    if (refsKey !== lastRefsKey) {
-      lastRefsKey = refsKey;
-      prPoller.track(refs);
+    if (stopped || retrackTimer !== null) return;
+    if (fuse.targets().version === lastTargetsVersion) return;
+    const wait = lastRetrackAt + RETRACK_MS - performance.now();
+    if (wait <= 0) retrackNow();
+    else {
+      retrackTimer = setTimeout(retrackNow, wait);
+      retrackTimer.unref?.();
     }
   };
 
-  const apply = (inputs: readonly FuseInput[], what: string): void => {
-    if (stopped || inputs.length === 0) return;
+  const applyNow = (inputs: readonly FuseInput[], what: string): void => {
     try {
       fuse.apply(inputs, clock.now());
-      retrack();
     } catch (error) {
       options.logger?.error(`could not apply ${what}`, { error: String(error) });
     }
   };
 
+  // One queue keeps every input in arrival order; a small batch with nothing ahead of it is
+  // applied at once, anything else is pumped in slices.
+  const queue: Array<{ inputs: readonly FuseInput[]; what: string; at: number }> = [];
+  // `running` (not the promise) says whether a pump is active: a pump whose work fits in one
+  // slice finishes before `pump()` even returns its promise.
+  let running = false;
+  let pumping: Promise<void> = Promise.resolve();
+  const pump = async (): Promise<void> => {
+    running = true;
+    try {
+      while (queue.length > 0 && !stopped) {
+        const sliceStart = performance.now();
+        while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) {
+          const job = queue[0]!;
+          const end = Math.min(job.at + CHUNK, job.inputs.length);
+          applyNow(
+            job.at === 0 && end === job.inputs.length ? job.inputs : job.inputs.slice(job.at, end),
+            job.what,
+          );
+          job.at = end;
+          if (job.at >= job.inputs.length) queue.shift();
+        }
+        retrack();
+        if (queue.length > 0) await yieldToLoop();
+      }
+    } finally {
+      queue.length = 0;
+      running = false;
+    }
+  };
+  const apply = (inputs: readonly FuseInput[], what: string): Promise<void> => {
+    if (stopped || inputs.length === 0) return running ? pumping : Promise.resolve();
+    if (!running && inputs.length <= CHUNK) {
+      applyNow(inputs, what);
+      retrack();
+      return Promise.resolve();
+    }
+    queue.push({ inputs, what, at: 0 });
+    if (!running) pumping = pump();
+    return pumping;
+  };
+
   // Runs after the first snapshot is live, so a large log never delays start-up.
+  // Folded in batches with a turn of the event loop after each, so /healthz, SSE and SIGTERM
+  // are served while a large log loads.
   const loadHistory = async (history: NonNullable<MonitorOptions["history"]>) => {
     let records = 0;
     let batch: LogRecord[] = [];
-    const flush = (): void => {
+    const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      apply([{ kind: "log-lines", records: batch, replayed: true }], "log history");
+      const records = batch;
       batch = [];
+      await apply([{ kind: "log-lines", records, replayed: true }], "log history");
+      await yieldToLoop();
     };
     try {
       for await (const record of history.read(history.since)) {
@@ -186,16 +231,22 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
         if (liveLogKeys?.has(`${record.file}:${record.offset}`)) continue;
         batch.push(record);
         records += 1;
-        if (batch.length >= HISTORY_BATCH) flush();
+        if (batch.length >= HISTORY_BATCH) {
+          if (loading) loading = { ...loading, records };
+          await flush();
+        }
       }
-      flush();
+      await flush();
       return { records, error: null };
     } catch (error) {
-      flush();
+      await flush();
       options.logger?.warn("could not read the event log history", { error: String(error) });
       return { records, error: String(error) };
     } finally {
       liveLogKeys = null;
+      loading = null;
+      retrack();
+      if (!stopped) options.onLoaded?.();
     }
   };
 
@@ -203,6 +254,8 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     async start() {
       const history = options.history ?? null;
       if (history) liveLogKeys = new Set();
+      loading = { phase: "scanning", records: 0, startedAt: clock.now().toISOString() };
+      let initial: Promise<void> = Promise.resolve();
       unsubscribes.push(
         watcher.subscribe((changes) => {
           if (liveLogKeys) {
@@ -212,7 +265,8 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
               else if (change.kind === "log-reset") liveLogKeys.clear();
             }
           }
-          apply(changes, "source changes");
+          const applied = apply(changes, "source changes");
+          if (loading?.phase === "scanning") initial = applied;
         }),
       );
       unsubscribes.push(
@@ -237,7 +291,8 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
         ),
       );
       await watcher.start();
-      retrack();
+      await initial;
+      retrackNow();
       prPoller.start();
       liveness.start();
       const tick = setInterval(() => apply([{ kind: "tick" }], "tick"), options.tickMs ?? 5_000);
@@ -245,11 +300,19 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       tick.unref?.();
       refresh.unref?.();
       timers.push(tick, refresh);
-      if (history) historyDone = loadHistory(history);
+      if (history) {
+        loading = { ...loading, phase: "history" };
+        historyDone = loadHistory(history);
+      } else {
+        loading = null;
+        options.onLoaded?.();
+      }
     },
     historyLoaded: () => historyDone,
+    loading: () => loading,
     async stop() {
       stopped = true;
+      if (retrackTimer !== null) clearTimeout(retrackTimer);
       for (const timer of timers.splice(0)) clearInterval(timer);
       for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
       await Promise.allSettled([watcher.stop(), prPoller.stop(), liveness.stop()]);

@@ -125,7 +125,7 @@ describe("createMonitorConnection", () => {
     latest().open();
     for (let i = 1; i <= 5; i++) {
       await vi.advanceTimersByTimeAsync(6000);
-      latest().send("needs-you", i, { ts: "2026-04-14T19:00:00Z", items: [] });
+      latest().send("needs-you", i, { ts: "2026-04-14T19:00:00Z", added: [], changed: [], removed: [] });
     }
     expect(FakeEventSource.instances).toHaveLength(1);
     expect(statuses.at(-1)).toMatchObject({ state: "live" });

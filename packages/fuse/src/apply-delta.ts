@@ -1,5 +1,14 @@
-import type { Delta, OrchestratorView, Snapshot, WorkerView } from "@catalyst/schema";
+import {
+  type Delta,
+  type NeedsYouItem,
+  type NeedsYouUpdate,
+  needsYouKey,
+  type OrchestratorView,
+  type Snapshot,
+  type WorkerView,
+} from "@catalyst/schema";
 import type { DeltaDraft } from "./delta-draft.js";
+import { compareNeedsYou } from "./derive-needs-you.js";
 import { setOwn } from "./own-property.js";
 import { compareIds } from "./to-snapshot.js";
 
@@ -58,6 +67,28 @@ function setWorker(snapshot: Snapshot, orchestrator: string, key: string, view: 
   return { ...snapshot, orchestrators };
 }
 
+// Drop the removed and changed keys, then insert the new rows where the sort puts them, so the
+// list equals the one `toSnapshot` sorts. Adding a key already present replaces it (idempotent).
+function patchNeedsYou(list: readonly NeedsYouItem[], update: NeedsYouUpdate): NeedsYouItem[] {
+  const incoming = [...update.added, ...update.changed];
+  if (incoming.length === 0 && update.removed.length === 0) return list as NeedsYouItem[];
+  const drop = new Set<string>();
+  for (const item of update.removed) drop.add(needsYouKey(item));
+  for (const item of incoming) drop.add(needsYouKey(item));
+  const out = list.filter((item) => !drop.has(needsYouKey(item)));
+  for (const item of incoming.sort(compareNeedsYou)) {
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareNeedsYou(out[mid] as NeedsYouItem, item) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, item);
+  }
+  return out;
+}
+
 /**
  * Patch a snapshot with one delta, client-side. The input is not modified. State-changing
  * deltas move `generatedAt` to their `ts`; `log-event`, `attention-raised` and `wave-completed`
@@ -94,10 +125,10 @@ export function applyDelta(snapshot: Snapshot, delta: Delta | DeltaDraft): Snaps
       };
     }
     case "needs-you": {
-      const { items, sourceErrors, ts } = delta.data;
+      const { sourceErrors, ts } = delta.data;
       return {
         ...snapshot,
-        needsYou: items,
+        needsYou: patchNeedsYou(snapshot.needsYou, delta.data),
         sourceErrors: sourceErrors ?? snapshot.sourceErrors,
         generatedAt: ts,
       };

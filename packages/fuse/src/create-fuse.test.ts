@@ -74,4 +74,47 @@ describe("createFuse", () => {
   it("rejects a ring size it cannot honour", () => {
     expect(() => createFuse({ ringSize: 0 })).toThrow(FuseOptionsError);
   });
+
+  it("bounds the ring in bytes: one worker rewritten with a huge error keeps only the newest", () => {
+    const fuse = createFuse({ ringBytes: 3_000_000 });
+    const error = "x".repeat(1_000_000);
+    for (let i = 0; i < 20; i++) {
+      fuse.apply(signal(working("CTL-49", { status: "failed", error: `${i}${error}` })), at(i));
+    }
+    const kept = fuse.since(fuse.lastId() - 2);
+    expect(kept.ok).toBe(true);
+    expect(fuse.since(fuse.lastId() - 12)).toEqual({ ok: false, reason: "gap" });
+  });
+
+  it("keeps the poll targets from the deltas and bumps their version only when they change", () => {
+    const fuse = createFuse();
+    const pr = { number: 9, url: "https://github.com/acme/api/pull/9" };
+    fuse.apply([orchestratorAdded(), signal(working("CTL-1", { pid: 11, pr }))], NOW);
+    const first = fuse.targets();
+    expect(first.liveness).toEqual([
+      { orchestrator: expect.any(String), worker: "CTL-1", pid: 11, startedAt: "2026-04-14T18:37:53Z" },
+    ]);
+    expect(first.prRefs).toEqual([{ repo: "acme/api", number: 9 }]);
+    fuse.apply(signal(working("CTL-1", { pid: 11, pr, status: "validating", phase: 4 })), at(1));
+    expect(fuse.targets().version).toBe(first.version);
+    fuse.apply(signal(working("CTL-1", { pid: 11, pr, status: "done", phase: 6 })), at(2));
+    expect(fuse.targets().version).toBeGreaterThan(first.version);
+    expect(fuse.targets().liveness).toEqual([]);
+  });
+
+  it("gives the same deltas and snapshot for a batch as for its inputs one by one", () => {
+    const inputs = [
+      orchestratorAdded(),
+      signal(working("CTL-1")),
+      signal(working("CTL-2", { status: "failed", error: "boom" })),
+      signal(working("CTL-1", { status: "validating", phase: 4 })),
+      { kind: "tick" } as const,
+    ];
+    const batched = createFuse();
+    const single = createFuse();
+    const a = batched.apply(inputs, at(30));
+    const b = inputs.flatMap((input) => single.apply(input, at(30)));
+    expect(a).toEqual(b);
+    expect(batched.snapshot()).toEqual(single.snapshot());
+  });
 });

@@ -2,8 +2,9 @@ import type { Delta, FuseInput, Snapshot } from "@catalyst/schema";
 import { createDeltaRing } from "./delta-ring.js";
 import { FuseListenerError, FuseOptionsError } from "./errors.js";
 import { type FuseOptions, resolveOptions } from "./options.js";
-import { reduce } from "./reduce.js";
+import { reduceBatch } from "./reduce.js";
 import { createInitialState, type FuseState } from "./state.js";
+import { createTargetIndex, type PollTargets } from "./target-index.js";
 import { isoOf } from "./time.js";
 import { toSnapshot } from "./to-snapshot.js";
 
@@ -19,6 +20,11 @@ export interface Fuse {
   since(id: number): { ok: true; deltas: Delta[] } | { ok: false; reason: "gap" };
   /** Be called with each non-empty batch `apply` produces; returns the unsubscribe. */
   subscribe(listener: (deltas: Delta[]) => void): () => void;
+  /**
+   * The pids and PRs worth polling, kept from the deltas as they are made (O(1) per worker
+   * change); `version` grows only when a list changed, so a caller re-tracks only then.
+   */
+  targets(): PollTargets;
 }
 
 const EPOCH_MS = 0;
@@ -41,7 +47,10 @@ export function createFuse(options?: CreateFuseOptions): Fuse {
   if (!Number.isSafeInteger(idBase) || idBase < 0) {
     throw new FuseOptionsError("idBase", "a safe integer >= 0", idBase);
   }
-  const ring = createDeltaRing(resolved.ringSize);
+  const ring = createDeltaRing(resolved.ringSize, resolved.ringBytes);
+  const targets = createTargetIndex();
+  // One snapshot per state and time: many callers (SSE clients, /api/snapshot) share it.
+  let memo: { state: FuseState; nowMs: number; snapshot: Snapshot } | null = null;
   const listeners = new Set<(deltas: Delta[]) => void>();
   let state: FuseState = createInitialState();
   let last = idBase;
@@ -52,15 +61,15 @@ export function createFuse(options?: CreateFuseOptions): Fuse {
       isoOf(now); // reject an invalid Date before touching anything
       const list: readonly FuseInput[] = Array.isArray(inputs) ? inputs : [inputs as FuseInput];
       const batch: Delta[] = [];
-      for (const input of list) {
-        const result = reduce(state, input, now, resolved);
-        state = result.state;
-        for (const draft of result.deltas) {
-          last += 1;
-          const delta = { ...draft, id: last } as Delta;
-          ring.push(delta);
-          batch.push(delta);
-        }
+      // The state is private to this fuse (snapshots and deltas never hold its record table).
+      const result = reduceBatch(state, list, now, resolved, true);
+      state = result.state;
+      for (const draft of result.deltas) {
+        last += 1;
+        const delta = { ...draft, id: last } as Delta;
+        ring.push(delta);
+        targets.apply(delta);
+        batch.push(delta);
       }
       lastNow = new Date(now.getTime());
       if (batch.length > 0) {
@@ -77,8 +86,12 @@ export function createFuse(options?: CreateFuseOptions): Fuse {
       return batch;
     },
     snapshot() {
-      return toSnapshot(state, lastNow);
+      if (memo === null || memo.state !== state || memo.nowMs !== lastNow.getTime()) {
+        memo = { state, nowMs: lastNow.getTime(), snapshot: toSnapshot(state, lastNow) };
+      }
+      return memo.snapshot;
     },
+    targets: () => targets.current(),
     lastId() {
       return last;
     },

@@ -25,7 +25,7 @@ export function foldEvents(events: Iterable<NormalizedEvent>, at: Date, options?
   const discarded: DeltaDraft[] = [];
   publishChanges(
     draft,
-    { nowIso: atIso, nowMs: atMs, options: resolved, everyone: true, logged: [] },
+    { nowIso: atIso, nowMs: atMs, options: resolved, everyone: true, logged: [], work: { visited: 0 } },
     discarded,
   );
   return toSnapshot(draft.state, at);

@@ -3,6 +3,7 @@ import {
   type CorruptMarker,
   isTerminalStatus,
   type NeedsYouItem,
+  needsYouKey,
   type OrchestratorSummary,
   type WorkerView,
 } from "@catalyst/schema";
@@ -14,24 +15,10 @@ import {
 } from "./build-orchestrator-view.js";
 import { buildWorkerView } from "./build-worker-view.js";
 import { type DeltaDraft, livenessChangeDelta, prUpdateDelta, workerUpdateDelta } from "./delta-draft.js";
-import {
-  attentionTicketsOf,
-  compareNeedsYou,
-  deriveOrchestratorNeeds,
-  deriveWorkerNeeds,
-} from "./derive-needs-you.js";
+import { attentionTicketsOf, deriveOrchestratorNeeds, deriveWorkerNeeds } from "./derive-needs-you.js";
 import type { StateDraft } from "./draft.js";
 import type { LoggedWaveCompletion } from "./fold-log-event.js";
-import {
-  deleteKey,
-  emptyKeyedMap,
-  forEachKey,
-  getKey,
-  type KeyedMap,
-  keyedMapFrom,
-  keysOf,
-  setKey,
-} from "./keyed-map.js";
+import { deleteKey, emptyKeyedMap, forEachKey, getKey, type KeyedMap, keysOf, setKey } from "./keyed-map.js";
 import type { ResolvedOptions } from "./options.js";
 import { buildOrchestratorContext } from "./orchestrator-context.js";
 import { ownValue } from "./own-property.js";
@@ -46,6 +33,8 @@ export interface PublishContext {
   /** Re-evaluate "needs you" for every worker (a tick), not only the dirty ones. */
   everyone: boolean;
   logged: readonly LoggedWaveCompletion[];
+  /** Counts the work done (worker views built, rows derived), so tests can check it follows the change. */
+  work: { visited: number };
 }
 
 const NOT_PLAIN_FIELDS = new Set(["pr", "alive", "sources"]);
@@ -128,6 +117,7 @@ function publishOrchestrator(
   let progress = old?.summary.progress ?? { total: 0, done: 0, failed: 0, active: 0 };
   const workerDeltas: DeltaDraft[] = [];
   for (const key of keys) {
+    ctx.work.visited += 1;
     const view = buildWorkerView(context, key);
     const prev = getKey(before, key);
     if (view === null && prev === undefined) continue;
@@ -202,84 +192,127 @@ function publishWaves(
   }
 }
 
+/** The rows of one `needs-you` delta, collected over every orchestrator an input touched. */
+interface NeedsDiff {
+  added: NeedsYouItem[];
+  changed: NeedsYouItem[];
+  removed: NeedsYouItem[];
+}
+
+// Rows are few per worker (at most one per reason), so a keyed diff of two short lists is cheap.
+function diffRows(before: readonly NeedsYouItem[], after: readonly NeedsYouItem[], diff: NeedsDiff): void {
+  if (before.length === 0 && after.length === 0) return;
+  const old = new Map<string, NeedsYouItem>();
+  for (const item of before) old.set(needsYouKey(item), item);
+  for (const item of after) {
+    const key = needsYouKey(item);
+    const prev = old.get(key);
+    if (prev === undefined) diff.added.push(item);
+    else {
+      old.delete(key);
+      if (!sameValue(prev, item)) diff.changed.push(item);
+    }
+  }
+  for (const item of old.values()) diff.removed.push(item);
+}
+
+// Two attention items can render the same row (FORMATS §3.5 repeats stall checks): keep the first.
+function uniqueRows(items: NeedsYouItem[]): NeedsYouItem[] {
+  if (items.length < 2) return items;
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = needsYouKey(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Every published row of an orchestrator (its own, then its workers'). */
+export function needsRowsOf(rec: OrchestratorRecord): NeedsYouItem[] {
+  const rows = rec.ownNeeds.slice();
+  forEachKey(rec.workerNeeds, (items) => {
+    rows.push(...items);
+  });
+  return rows;
+}
+
+// Re-derive the rows of the workers in `scope` (all of them on a tick or an attention change)
+// and of the orchestrator itself; only the rows that differ go into `diff`.
 function refreshNeeds(
   draft: StateDraft,
   rec: OrchestratorRecord,
   scope: NeedsScope,
   ctx: PublishContext,
-): boolean {
+  diff: NeedsDiff,
+): void {
   const view = rec.view;
-  if (!view) return false;
+  if (!view) return;
   const tickets = attentionTicketsOf(view.summary);
-  const derive = (worker: WorkerView) =>
-    deriveWorkerNeeds(
-      worker,
-      tickets,
-      getKey(rec.liveness, worker.ticket),
-      ctx.nowMs,
-      ctx.options.stallAfterMs,
+  const derive = (worker: WorkerView) => {
+    ctx.work.visited += 1;
+    return uniqueRows(
+      deriveWorkerNeeds(
+        worker,
+        tickets,
+        getKey(rec.liveness, worker.ticket),
+        ctx.nowMs,
+        ctx.options.stallAfterMs,
+      ),
     );
+  };
   let workerNeeds = rec.workerNeeds;
+  const update = (key: string, worker: WorkerView | undefined): void => {
+    const items = worker ? derive(worker) : [];
+    const prev = getKey(workerNeeds, key) ?? [];
+    if (prev.length === 0 && items.length === 0) return;
+    if (sameValue(prev, items)) return;
+    diffRows(prev, items, diff);
+    workerNeeds = items.length === 0 ? deleteKey(workerNeeds, key) : setKey(workerNeeds, key, items);
+  };
   if (scope === "all") {
-    const entries: Array<[string, NeedsYouItem[]]> = [];
-    forEachKey(view.workers, (worker, key) => {
-      const items = derive(worker);
-      if (items.length > 0) entries.push([key, items]);
-    });
-    workerNeeds = keyedMapFrom(entries);
+    forEachKey(view.workers, (worker, key) => update(key, worker));
+    // Workers gone from the view since their rows were derived.
+    for (const key of keysOf(rec.workerNeeds))
+      if (getKey(view.workers, key) === undefined) update(key, undefined);
   } else {
-    for (const key of scope) {
-      const worker = getKey(view.workers, key);
-      const items = worker ? derive(worker) : [];
-      const prev = getKey(workerNeeds, key);
-      if (items.length === 0) workerNeeds = deleteKey(workerNeeds, key);
-      else if (!prev || !sameValue(prev, items)) workerNeeds = setKey(workerNeeds, key, items);
-    }
+    for (const key of scope) update(key, getKey(view.workers, key));
   }
-  const total = deriveOrchestratorNeeds(view.summary);
-  forEachKey(workerNeeds, (items) => {
-    total.push(...items);
-  });
-  if (sameValue(total, rec.needsYou)) return false;
+  const own = uniqueRows(deriveOrchestratorNeeds(view.summary));
+  const ownChanged = !sameValue(own, rec.ownNeeds);
+  if (ownChanged) diffRows(rec.ownNeeds, own, diff);
+  if (!ownChanged && workerNeeds === rec.workerNeeds) return;
   const writable = draft.orchestrator(rec.id, true);
   writable.workerNeeds = workerNeeds;
-  writable.needsYou = total;
-  return true;
+  if (ownChanged) writable.ownNeeds = own;
 }
 
 function publishNeedsYou(
   draft: StateDraft,
   scopes: ReadonlyMap<string, NeedsScope>,
-  removed: boolean,
+  gone: readonly OrchestratorRecord[],
   ctx: PublishContext,
   out: DeltaDraft[],
 ): void {
   const { state } = draft;
-  let changed = removed;
+  const diff: NeedsDiff = { added: [], changed: [], removed: [] };
+  for (const rec of gone) diff.removed.push(...needsRowsOf(rec));
   const targets: Array<[string, NeedsScope]> = ctx.everyone
     ? Object.keys(state.orchestrators).map((id) => [id, "all"])
     : [...scopes];
   for (const [id, scope] of targets) {
     const rec = ownValue(state.orchestrators, id);
-    if (rec && refreshNeeds(draft, rec, scope, ctx)) changed = true;
-  }
-  let needsYou: NeedsYouItem[] = state.needsYou;
-  if (changed) {
-    const all: NeedsYouItem[] = [];
-    for (const rec of Object.values(state.orchestrators)) all.push(...rec.needsYou);
-    all.sort(compareNeedsYou);
-    needsYou = all;
+    if (rec) refreshNeeds(draft, rec, scope, ctx, diff);
   }
   const sourceErrors: CorruptMarker[] = state.global?.corrupt ? [state.global.corrupt] : [];
   sourceErrors.push(...Object.values(state.logProblems));
-  const needsChanged = !sameValue(needsYou, state.needsYou);
   const errorsChanged = !sameValue(sourceErrors, state.sourceErrors);
-  if (!needsChanged && !errorsChanged) return;
-  if (needsChanged) state.needsYou = needsYou;
+  const rowsChanged = diff.added.length + diff.changed.length + diff.removed.length > 0;
+  if (!rowsChanged && !errorsChanged) return;
   if (errorsChanged) state.sourceErrors = sourceErrors;
   out.push({
     event: "needs-you",
-    data: { ts: ctx.nowIso, items: state.needsYou, sourceErrors: state.sourceErrors },
+    data: errorsChanged ? { ts: ctx.nowIso, ...diff, sourceErrors } : { ts: ctx.nowIso, ...diff },
   });
 }
 
@@ -287,13 +320,14 @@ function publishNeedsYou(
 export function publishChanges(draft: StateDraft, ctx: PublishContext, out: DeltaDraft[]): void {
   const ids = [...draft.dirty.keys()].sort();
   const scopes = new Map<string, NeedsScope>();
-  let removed = false;
+  const gone: OrchestratorRecord[] = [];
   for (const id of ids) {
-    const had = Boolean(ownValue(draft.state.orchestrators, id)?.view);
+    const before = ownValue(draft.state.orchestrators, id);
     const scope = publishOrchestrator(draft, id, draft.dirty.get(id) ?? "all", ctx, out);
-    if (scope === null) removed ||= had;
-    else scopes.set(id, scope);
+    if (scope === null) {
+      if (before) gone.push(before);
+    } else scopes.set(id, scope);
   }
   publishWaves(draft, ids, ctx, out);
-  publishNeedsYou(draft, scopes, removed, ctx, out);
+  publishNeedsYou(draft, scopes, gone, ctx, out);
 }

@@ -103,7 +103,7 @@ describe("reduce: corrupt inputs stay visible", () => {
     });
     expect(view?.corrupt?.reason).toContain("expected valid JSON");
     const needs = torn.deltas.find((d) => d.event === "needs-you");
-    expect(needs?.data).toMatchObject({ items: [{ reason: "corrupt", worker: "CTL-49" }] });
+    expect(needs?.data).toMatchObject({ added: [{ reason: "corrupt", worker: "CTL-49" }], removed: [] });
 
     const stillTorn = reduce(torn.state, tornSignal("CTL-49"), at(2));
     expect(worker(stillTorn.state, "CTL-49")?.corrupt?.since).toBe(at(1).toISOString());

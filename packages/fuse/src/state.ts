@@ -97,8 +97,8 @@ export interface OrchestratorRecord {
   view: PublishedOrchestrator | null;
   /** Worker key → its "needs you" rows (only workers that have some). */
   workerNeeds: KeyedMap<NeedsYouItem[]>;
-  /** This orchestrator's share of the published "needs you" list. */
-  needsYou: NeedsYouItem[];
+  /** The orchestrator's own published "needs you" rows (attention items, unreadable state). */
+  ownNeeds: NeedsYouItem[];
 }
 
 /** The whole fuse state: opaque to callers, but plain data. */
@@ -109,8 +109,6 @@ export interface FuseState {
   prStatuses: Record<string, PrStatus>;
   /** `orchestrator\u0000wave` of every wave-completed already emitted (never emitted twice). */
   wavesCompleted: Record<string, true>;
-  /** The published, sorted "needs you" list. */
-  needsYou: NeedsYouItem[];
   /** The published `sourceErrors`. */
   sourceErrors: CorruptMarker[];
   /**
@@ -130,7 +128,6 @@ export function createInitialState(): FuseState {
     global: null,
     prStatuses: {},
     wavesCompleted: {},
-    needsYou: [],
     sourceErrors: [],
     logProblems: {},
   };
@@ -149,7 +146,7 @@ export function createOrchestratorRecord(id: string): OrchestratorRecord {
     liveness: emptyKeyedMap(),
     view: null,
     workerNeeds: emptyKeyedMap(),
-    needsYou: [],
+    ownNeeds: [],
   };
 }
 

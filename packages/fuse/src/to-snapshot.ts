@@ -1,13 +1,28 @@
-import type { OrchestratorView, Snapshot } from "@catalyst/schema";
-import { toRecord } from "./keyed-map.js";
+import type { NeedsYouItem, OrchestratorView, Snapshot } from "@catalyst/schema";
+import { compareNeedsYou } from "./derive-needs-you.js";
+import { forEachKey, toRecord } from "./keyed-map.js";
 import type { FuseOptions } from "./options.js";
 import { ownValue } from "./own-property.js";
-import type { FuseState } from "./state.js";
+import type { FuseState, PublishedOrchestrator } from "./state.js";
 import { isoOf } from "./time.js";
 
 /** Orchestrators are listed by id, in code-unit order, in snapshots and in applyDelta. */
 export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// Views are immutable, so an orchestrator whose published view did not change gets the very same
+// OrchestratorView object in the next snapshot: callers can cache its serialised bytes by identity,
+// and a snapshot after one change costs one orchestrator, not the fleet.
+const viewCache = new WeakMap<PublishedOrchestrator, OrchestratorView>();
+
+function orchestratorView(view: PublishedOrchestrator): OrchestratorView {
+  let out = viewCache.get(view);
+  if (out === undefined) {
+    out = { ...view.summary, workers: toRecord(view.workers) };
+    viewCache.set(view, out);
+  }
+  return out;
 }
 
 /**
@@ -17,14 +32,23 @@ export function compareIds(a: string, b: string): number {
  */
 export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions): Snapshot {
   const orchestrators: OrchestratorView[] = [];
+  // The sorted list is built here, once per snapshot, so a change never re-sorts the fleet.
+  const needsYou: NeedsYouItem[] = [];
   for (const id of Object.keys(state.orchestrators).sort(compareIds)) {
-    const view = ownValue(state.orchestrators, id)?.view;
-    if (view) orchestrators.push({ ...view.summary, workers: toRecord(view.workers) });
+    const rec = ownValue(state.orchestrators, id);
+    const view = rec?.view;
+    if (!rec || !view) continue;
+    orchestrators.push(orchestratorView(view));
+    needsYou.push(...rec.ownNeeds);
+    forEachKey(rec.workerNeeds, (items) => {
+      needsYou.push(...items);
+    });
   }
+  needsYou.sort(compareNeedsYou);
   return {
     generatedAt: isoOf(now),
     orchestrators,
-    needsYou: state.needsYou,
+    needsYou,
     sourceErrors: state.sourceErrors,
   };
 }

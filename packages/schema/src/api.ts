@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EventLine } from "./event-line.js";
 import { ComponentHealth } from "./poller-results.js";
-import { CorruptMarker, Snapshot } from "./snapshot.js";
+import { CorruptMarker, LoadingState, Snapshot } from "./snapshot.js";
 import { Timestamp } from "./timestamp.js";
 
 /** `GET /api/snapshot`. */
@@ -36,6 +36,10 @@ export const HealthResponse = z.object({
    * The first 100.
    */
   degradedSources: z.array(CorruptMarker),
+  /** Non-null while the monitor is still loading at start-up (it answers meanwhile). */
+  loading: LoadingState.nullable().optional(),
+  /** Event-loop delay since the previous `/healthz` (`perf_hooks.monitorEventLoopDelay`), in ms. */
+  eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 

@@ -33,8 +33,10 @@ export {
 export { ComponentHealth, LivenessReason, LivenessResult, PrStatus } from "./poller-results.js";
 export {
   CorruptMarker,
+  LoadingState,
   NeedsYouItem,
   NeedsYouReason,
+  needsYouKey,
   OrchestratorSummary,
   OrchestratorView,
   ProgressView,

@@ -142,6 +142,25 @@ export const NeedsYouItem = z.object({
 });
 export type NeedsYouItem = z.infer<typeof NeedsYouItem>;
 
+/**
+ * The identity of a "needs you" row across `needs-you` deltas: one row per orchestrator, worker
+ * and reason, and for `attention` rows also per message (one per attention type and ticket).
+ */
+export function needsYouKey(item: NeedsYouItem): string {
+  const base = `${item.orchestrator}\u0000${item.worker ?? ""}\u0000${item.reason}`;
+  return item.reason === "attention" ? `${base}\u0000${item.message}` : base;
+}
+
+/** While the monitor is still reading its sources at start-up: what it is doing and how far it got. */
+export const LoadingState = z.object({
+  /** `scanning`: the first read of every signal and state file; `history`: folding the event log. */
+  phase: z.enum(["scanning", "history"]),
+  /** Event-log lines folded in so far (0 while scanning). */
+  records: z.number().int(),
+  startedAt: Timestamp,
+});
+export type LoadingState = z.infer<typeof LoadingState>;
+
 /** The fused fleet: the seed's `{orchestrators, generatedAt}` plus derived fields. */
 export const Snapshot = z.object({
   generatedAt: Timestamp,
@@ -149,5 +168,10 @@ export const Snapshot = z.object({
   needsYou: z.array(NeedsYouItem),
   /** Problems with files that belong to no single worker (global state.json). */
   sourceErrors: z.array(CorruptMarker),
+  /**
+   * Present only while the monitor is still loading at start-up: the snapshot is then the fleet
+   * read so far, and a snapshot without it follows when loading is done.
+   */
+  loading: LoadingState.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;

@@ -79,11 +79,21 @@ export const OrchestratorUpdate = z.object({
 /** `orchestrator-removed`: an orchestrator left every source (archived, directory deleted). */
 export const OrchestratorRemoved = z.object({ orchestrator: z.string(), ts: Timestamp });
 
-/** `needs-you`: the derived "needs you" list changed; carries the whole new list. */
+/**
+ * `needs-you`: rows of the derived "needs you" list changed, keyed by `needsYouKey`. Only the
+ * rows that changed travel (so a frame's size follows the change, not the fleet); the whole,
+ * sorted list is in snapshots. Apply: drop every `removed` and `changed` key, then insert
+ * `added` and `changed` in `compareNeedsYou` order (fuse's `applyDelta` does this).
+ */
 export const NeedsYouUpdate = z.object({
   ts: Timestamp,
-  items: z.array(NeedsYouItem),
-  /** The snapshot's whole `sourceErrors` list (e.g. an unreadable global state.json), when fuse sends it. */
+  /** Rows whose key was not in the list. */
+  added: z.array(NeedsYouItem),
+  /** Rows whose key was in the list with other content (the new row). */
+  changed: z.array(NeedsYouItem),
+  /** Rows that left the list, as last sent (match them by `needsYouKey`). */
+  removed: z.array(NeedsYouItem),
+  /** The snapshot's whole `sourceErrors` list (e.g. an unreadable global state.json), when it changed. */
   sourceErrors: z.array(CorruptMarker).optional(),
 });
 

@@ -135,7 +135,11 @@ describe("applyDelta (from @catalyst/fuse) as the dashboard relies on it, and th
     });
     expect(c.orchestrators[0]!.currentWave).toBe(2);
     expect(Object.keys(c.orchestrators[0]!.workers)).toHaveLength(6);
-    const d = applyDelta(c, { id: 14, event: "needs-you", data: { ts: T0, items: [] } });
+    const d = applyDelta(c, {
+      id: 14,
+      event: "needs-you",
+      data: { ts: T0, added: [], changed: [], removed: c.needsYou },
+    });
     expect(d.needsYou).toEqual([]);
     const e = applyDelta(d, { id: 15, event: "orchestrator-removed", data: { orchestrator: WEB, ts: T0 } });
     expect(e.orchestrators.map((o) => o.id)).toEqual([API]);
@@ -179,7 +183,12 @@ describe("applyDelta (from @catalyst/fuse) as the dashboard relies on it, and th
       snap,
     );
     expect(wave).toMatchObject({ kind: "wave", text: "wave 1 completed (1 ticket)" });
-    expect(describeDelta({ id: 15, event: "needs-you", data: { ts: T0, items: [] } }, snap)).toBeNull();
+    expect(
+      describeDelta(
+        { id: 15, event: "needs-you", data: { ts: T0, added: [], changed: [], removed: [] } },
+        snap,
+      ),
+    ).toBeNull();
     const web7 = snap.orchestrators[1]!.workers["WEB-7"]!;
     const pid = describeDelta(workerUpdate(16, { ...web7, pid: 6001, cost: { costUSD: 0.5 } }), snap);
     expect(pid).toMatchObject({ kind: "update", text: "pid 6001 · cost $0.50" });

@@ -119,7 +119,11 @@ describe("dashboard in Chromium (scripted server)", () => {
     expect(await line.textContent()).toContain("WEB-7");
     expect(await line.textContent()).toContain("validating → shipping");
 
-    monitor.push({ id: 12, event: "needs-you", data: { ts: new Date().toISOString(), items: [] } });
+    monitor.push({
+      id: 12,
+      event: "needs-you",
+      data: { ts: new Date().toISOString(), added: [], changed: [], removed: fleetSnapshot().needsYou },
+    });
     await page.waitForSelector("#needs-you .all-clear");
     monitor.push({
       id: 13,
@@ -170,7 +174,7 @@ describe("dashboard in Chromium (scripted server)", () => {
       event: "needs-you",
       data: {
         ts: new Date().toISOString(),
-        items: [
+        added: [
           {
             orchestrator: WEB,
             worker: "WEB-9",
@@ -179,6 +183,8 @@ describe("dashboard in Chromium (scripted server)", () => {
             since: null,
           },
         ],
+        changed: [],
+        removed: fleetSnapshot().needsYou,
       },
     });
     await waitForCount(page, ".needs-item", 1);
@@ -220,6 +226,24 @@ describe("dashboard in Chromium (scripted server)", () => {
     monitor.push(workerUpdate(2, orch.workers["WEB-7"]!));
     await waitForRowStatus(page, WEB, "WEB-7", "validating");
     expect(await page.locator("#fleet .empty.big").count()).toBe(0);
+  });
+
+  it("shows a progress indicator while the monitor is still loading, until the full snapshot", async () => {
+    const loadingSnapshot = {
+      ...fleetSnapshot(),
+      loading: { phase: "history" as const, records: 12_000, startedAt: new Date().toISOString() },
+    };
+    monitor = await startScriptedMonitor({ publicDir, snapshot: loadingSnapshot, snapshotId: 10 });
+    const { page } = await open();
+    await page.waitForSelector('#snapshot-time .loading-indicator[role="progressbar"]');
+    expect(await page.locator("#snapshot-time").textContent()).toContain(
+      "loading event history (12,000 lines)",
+    );
+    // The fleet read so far is already shown.
+    await waitForRowStatus(page, WEB, "WEB-7", fleetSnapshot().orchestrators[1]!.workers["WEB-7"]!.status);
+    monitor.push({ id: 11, event: "snapshot", data: fleetSnapshot() });
+    await page.waitForSelector("#snapshot-time .loading-indicator", { state: "detached" });
+    expect(await page.locator("#snapshot-time").textContent()).toContain("data as of");
   });
 
   it("shows hostile strings as text and never links a javascript: URL", async () => {

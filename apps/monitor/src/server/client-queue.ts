@@ -21,8 +21,16 @@ export interface ClientQueue {
   disconnect(): void;
   /** Frames queued and not yet taken by the socket. */
   depth(): number;
+  /** How many times queued frames went out to the socket (a client that reads makes progress). */
+  written(): number;
   readonly ended: boolean;
 }
+
+/**
+ * Asked when a push overflows the queue: a frame to replace everything queued with (a fresh
+ * snapshot, so a client that fell behind catches up), or null to drop the client.
+ */
+export type OverflowHandler = () => Uint8Array | null;
 
 function concatFrames(frames: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
@@ -44,9 +52,11 @@ export function createClientQueue(
   limits: ClientQueueLimits,
   onEnd: (reason: ClientEndReason) => void,
   destroy?: () => void,
+  onOverflow?: OverflowHandler,
 ): ClientQueue & { readonly stream: ReadableStream<Uint8Array> } {
   let frames: Uint8Array[] = [];
   let bytes = 0;
+  let writes = 0;
   let ended = false;
   let closing = false;
   let flushScheduled = false;
@@ -69,6 +79,7 @@ export function createClientQueue(
     const out = frames.length === 1 ? frames[0]! : concatFrames(frames, bytes);
     frames = [];
     bytes = 0;
+    writes += 1;
     c.enqueue(out);
   };
 
@@ -118,8 +129,13 @@ export function createClientQueue(
       bytes += frame.byteLength;
       // One frame larger than maxBytes (a big snapshot) still goes out; a backlog does not.
       if (frames.length > limits.maxFrames || (frames.length > 1 && bytes > limits.maxBytes)) {
-        this.abort();
-        return false;
+        const replacement = onOverflow?.() ?? null;
+        if (replacement === null) {
+          this.abort();
+          return false;
+        }
+        frames = [replacement];
+        bytes = replacement.byteLength;
       }
       // Deliver once per microtask: all deltas of one fuse apply reach the socket as one write.
       if (!flushScheduled) {
@@ -172,6 +188,7 @@ export function createClientQueue(
     depth() {
       return frames.length;
     },
+    written: () => writes,
     get ended() {
       return ended;
     },
@@ -196,9 +213,11 @@ export function createSinkClientQueue(
   limits: ClientQueueLimits,
   onEnd: (reason: ClientEndReason) => void,
   sink: ByteSink,
+  onOverflow?: OverflowHandler,
 ): ClientQueue {
   let frames: Uint8Array[] = [];
   let bytes = 0;
+  let writes = 0;
   let ended = false;
   let closing = false;
   let blocked = false;
@@ -224,6 +243,7 @@ export function createSinkClientQueue(
       const out = frames.length === 1 ? frames[0]! : concatFrames(frames, bytes);
       frames = [];
       bytes = 0;
+      writes += 1;
       if (!sink.write(out)) {
         blocked = true;
         sink.once("drain", onDrain);
@@ -243,8 +263,13 @@ export function createSinkClientQueue(
       frames.push(frame);
       bytes += frame.byteLength;
       if (frames.length > limits.maxFrames || (frames.length > 1 && bytes > limits.maxBytes)) {
-        this.abort();
-        return false;
+        const replacement = onOverflow?.() ?? null;
+        if (replacement === null) {
+          this.abort();
+          return false;
+        }
+        frames = [replacement];
+        bytes = replacement.byteLength;
       }
       // One write per microtask: all deltas of one fuse apply reach the socket together.
       if (!flushScheduled && !blocked) {
@@ -272,6 +297,7 @@ export function createSinkClientQueue(
     depth() {
       return frames.length;
     },
+    written: () => writes,
     get ended() {
       return ended;
     },

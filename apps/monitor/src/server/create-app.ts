@@ -2,13 +2,21 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
-import type { ComponentHealth, CorruptMarker, HealthResponse, Snapshot } from "@catalyst/schema";
+import type {
+  ComponentHealth,
+  CorruptMarker,
+  HealthResponse,
+  LoadingState,
+  Snapshot,
+} from "@catalyst/schema";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
 import { parseDeltaFilter } from "./delta-filter.js";
+import type { EventLoopDelay } from "./event-loop-delay.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
+import { createSnapshotSerializer } from "./snapshot-json.js";
 import { createSseHub, type DeltaFeed, type SseHub, type SseHubOptions } from "./sse-hub.js";
 import { mountStaticAssets } from "./static-assets.js";
 
@@ -39,6 +47,12 @@ export interface AppDeps {
   startedAt?: Date;
   /** Called with an unexpected handler error (the app answers 500). */
   onError?: (error: unknown) => void;
+  /** What `/api/snapshot` serves; `feed.snapshot` when absent. */
+  apiSnapshot?: () => Snapshot;
+  /** What start-up is still doing (null once loaded), for `/healthz`. */
+  loading?: () => LoadingState | null;
+  /** Event-loop delay since the previous read, for `/healthz`. */
+  eventLoopDelay?: () => EventLoopDelay;
 }
 
 const UNCONFIGURED: ComponentHealth = {
@@ -158,13 +172,23 @@ export function createApp(deps: AppDeps): Hono {
     return new Response(hub.open(open), { status: 200, headers: sseHeaders });
   });
 
-  app.get("/api/snapshot", (c) => c.json(deps.feed.snapshot()));
+  // Serialised once per snapshot object: many pollers of a large fleet share the bytes.
+  let snapshotJson: { snapshot: Snapshot; text: string } | null = null;
+  const serializeSnapshot = createSnapshotSerializer();
+  app.get("/api/snapshot", (c) => {
+    const snapshot = deps.apiSnapshot?.() ?? deps.feed.snapshot();
+    if (snapshotJson?.snapshot !== snapshot) snapshotJson = { snapshot, text: serializeSnapshot(snapshot) };
+    return c.body(snapshotJson.text, 200, { "Content-Type": "application/json" });
+  });
 
   app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
 
   app.get("/healthz", (c) => {
     const sources = deps.health?.sources?.() ?? UNCONFIGURED;
-    const degraded = degradedSources(deps.feed.snapshot());
+    const loading = deps.loading?.() ?? null;
+    // While loading, the fleet is still being read: listing its bad files would mean building a
+    // full snapshot per request, which is what loading must not wait for.
+    const degraded = loading ? [] : degradedSources(deps.feed.snapshot());
     const body: HealthResponse = {
       status: isFailing(sources) || degraded.length > 0 ? "degraded" : "ok",
       version: deps.version ?? "0.0.0",
@@ -179,7 +203,9 @@ export function createApp(deps: AppDeps): Hono {
       clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
       lastEventId: deps.feed.lastId(),
       degradedSources: degraded,
+      loading,
     };
+    if (deps.eventLoopDelay) body.eventLoopDelayMs = deps.eventLoopDelay();
     return c.json(body);
   });
 

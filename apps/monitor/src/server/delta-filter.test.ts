@@ -11,7 +11,9 @@ const needsYou: Delta = {
   event: "needs-you",
   data: {
     ts: TS,
-    items: [{ orchestrator: "o2", worker: "W9", reason: "failed", message: "failed", since: null }],
+    added: [],
+    changed: [{ orchestrator: "o2", worker: "W9", reason: "failed", message: "failed", since: null }],
+    removed: [],
   },
 } as Delta;
 

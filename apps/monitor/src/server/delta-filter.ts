@@ -1,4 +1,4 @@
-import type { Delta } from "@catalyst/schema";
+import type { Delta, NeedsYouItem } from "@catalyst/schema";
 import { SSE_EVENT_NAMES } from "@catalyst/schema";
 
 /** Which deltas one SSE client asked for (`?orchestrator=&worker=&type=a,b`); null means any. */
@@ -53,19 +53,19 @@ export function isOpenFilter(filter: DeltaFilter): boolean {
 }
 
 /**
- * Whether a delta passes the filter. `needs-you` carries a list, so it passes the orchestrator or
- * worker filter when any item names it; a delta that names no worker never passes a worker filter.
+ * Whether a delta passes the filter. `needs-you` carries the rows that changed, so it passes the
+ * orchestrator or worker filter when any added, changed or removed row names it; a delta that names no worker never passes a worker filter.
  */
 export function matchesDelta(filter: DeltaFilter, delta: Delta): boolean {
   if (filter.types !== null && !filter.types.has(delta.event)) return false;
   if (filter.orchestrator === null && filter.worker === null) return true;
   if (delta.event === "snapshot") return true;
   if (delta.event === "needs-you") {
-    return delta.data.items.some(
-      (item) =>
-        (filter.orchestrator === null || item.orchestrator === filter.orchestrator) &&
-        (filter.worker === null || item.worker === filter.worker),
-    );
+    const { added, changed, removed } = delta.data;
+    const names = (item: NeedsYouItem): boolean =>
+      (filter.orchestrator === null || item.orchestrator === filter.orchestrator) &&
+      (filter.worker === null || item.worker === filter.worker);
+    return added.some(names) || changed.some(names) || removed.some(names);
   }
   const data = delta.data as { orchestrator?: string | null; worker?: string | null };
   if (filter.orchestrator !== null && data.orchestrator !== filter.orchestrator) return false;

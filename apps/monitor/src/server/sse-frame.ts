@@ -8,6 +8,11 @@ export function encodeSseFrame(id: number, event: string, data: unknown): Uint8A
   return encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+/** The same for a payload already serialised as one line of JSON. */
+export function encodeSseText(id: number, event: string, json: string): Uint8Array {
+  return encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${json}\n\n`);
+}
+
 /** Frames the reconnect-delay hint the client should use (`retry:` in milliseconds). */
 export function encodeSseRetry(ms: number): Uint8Array {
   return encoder.encode(`retry: ${Math.max(0, Math.floor(ms))}\n\n`);

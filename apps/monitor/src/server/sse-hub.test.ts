@@ -227,4 +227,34 @@ describe("SSE /events over a real socket", () => {
     await waitFor(() => healthy.got.length === published + 1, 20_000, "healthy client got everything");
     stalled.destroy();
   });
+
+  it("answers a Last-Event-ID whose missed deltas would overflow the queue with a fresh snapshot", async () => {
+    const feed = createScriptedFeed();
+    feed.publish(Array.from({ length: 40 }, (_, n) => removedDraft("o1", `W${n}`)));
+    server = await startTestServer(feed, { sse: { maxQueueFrames: 16 } });
+    const { es, got } = collect(`${server.base}/events`, { "Last-Event-ID": "2" });
+    sources.push(es);
+    await waitFor(() => got.length >= 1, 10_000, "snapshot instead of 38 deltas");
+    expect(got[0]).toMatchObject({ event: "snapshot", id: "40" });
+    expect(server.hub.droppedCount()).toBe(0);
+  });
+
+  it("replaces the backlog of a client hit by a burst with one snapshot instead of dropping it", async () => {
+    const feed = createScriptedFeed();
+    server = await startTestServer(feed, { sse: { maxQueueFrames: 16 } });
+    const { es, got } = collect(`${server.base}/events`);
+    sources.push(es);
+    await waitFor(() => got.length === 1, 10_000, "first snapshot");
+    // One apply with far more deltas than the queue holds (a start-up scan, say).
+    feed.publish(Array.from({ length: 100 }, (_, n) => removedDraft("o1", `W${n}`)));
+    await waitFor(() => got.some((m) => m.event === "snapshot" && m.id === "100"), 10_000, "resync snapshot");
+    expect(server.hub.droppedCount()).toBe(0);
+    expect(server.hub.resyncCount()).toBe(1);
+    expect(server.hub.clientCount()).toBe(1);
+    // Nothing older than the resync snapshot follows it.
+    const at = got.findIndex((m) => m.event === "snapshot" && m.id === "100");
+    expect(got.slice(at + 1).every((m) => Number(m.id) > 100)).toBe(true);
+    feed.publish([removedDraft("o1", "later")]);
+    await waitFor(() => got.some((m) => m.id === "101"), 10_000, "live delta after the resync");
+  });
 });

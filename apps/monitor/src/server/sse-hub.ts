@@ -5,9 +5,11 @@ import {
   type ClientQueue,
   createClientQueue,
   createSinkClientQueue,
+  type OverflowHandler,
 } from "./client-queue.js";
 import { type DeltaFilter, isOpenFilter, matchesDelta } from "./delta-filter.js";
-import { encodeSseComment, encodeSseFrame, encodeSseRetry } from "./sse-frame.js";
+import { createSnapshotSerializer } from "./snapshot-json.js";
+import { encodeSseComment, encodeSseFrame, encodeSseRetry, encodeSseText } from "./sse-frame.js";
 
 /** What the hub needs from fuse (the real `Fuse` fits it). */
 export interface DeltaFeed {
@@ -60,8 +62,10 @@ export interface SseHub {
   queueDepths(): number[];
   /** True while the hub holds a subscription on the feed (only while it has clients). */
   subscribed(): boolean;
-  /** Clients dropped for overflowing their queue since start. */
+  /** Clients dropped for overflowing their queue since start (stalled: they took nothing since a resync). */
   droppedCount(): number;
+  /** Times a client that fell behind had its backlog replaced by a fresh snapshot. */
+  resyncCount(): number;
   /** Ends every stream and releases the feed. */
   close(): void;
 }
@@ -70,6 +74,10 @@ interface Client {
   queue: ClientQueue;
   filter: DeltaFilter;
   open: boolean;
+  /** Deltas up to this id are already in a snapshot the client was sent (after a resync). */
+  skipThrough: number;
+  /** `queue.written()` at the last resync: a client that took nothing since is dropped instead. */
+  resyncedAt: number | null;
 }
 
 const KEEP_ALIVE = encodeSseComment("ka");
@@ -96,25 +104,58 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
   let keepAlive: ReturnType<typeof setInterval> | null = null;
   let dropped = 0;
   let closed = false;
-  let snapshotCache: { key: string; frame: Uint8Array } | null = null;
+  let resyncs = 0;
+  const serializeSnapshot = createSnapshotSerializer();
+  // One encoded snapshot per snapshot object (fuse returns the same object until its state or
+  // time moves), shared by every client that needs it.
+  let snapshotCache: { snapshot: Snapshot; id: number; frame: Uint8Array } | null = null;
 
   const snapshotFrame = (): Uint8Array => {
     const snapshot = feed.snapshot();
     const id = feed.lastId();
-    const key = `${id}|${snapshot.generatedAt}`;
-    if (snapshotCache?.key !== key) snapshotCache = { key, frame: encodeSseFrame(id, "snapshot", snapshot) };
+    if (snapshotCache?.snapshot !== snapshot || snapshotCache.id !== id) {
+      snapshotCache = { snapshot, id, frame: encodeSseText(id, "snapshot", serializeSnapshot(snapshot)) };
+    }
     return snapshotCache.frame;
+  };
+
+  // A client whose queue overflowed but has been reading gets its backlog replaced by one fresh
+  // snapshot (a burst, e.g. start-up, must not cost it the connection); one that took nothing
+  // since its last resync is stalled and is dropped.
+  const overflowHandler = (client: () => Client | null) => (): Uint8Array | null => {
+    const c = client();
+    if (c === null) return null;
+    const written = c.queue.written();
+    if (c.resyncedAt !== null && written <= c.resyncedAt) return null;
+    c.resyncedAt = written;
+    c.skipThrough = feed.lastId();
+    resyncs += 1;
+    return snapshotFrame();
   };
 
   const onDeltas = (deltas: Delta[]): void => {
     for (const delta of deltas) {
       let frame: Uint8Array | null = null;
       for (const client of clients) {
+        if (delta.id <= client.skipThrough) continue;
         if (!isOpenFilter(client.filter) && !matchesDelta(client.filter, delta)) continue;
         frame ??= encodeSseFrame(delta.id, delta.event, delta.data);
         client.queue.push(frame);
       }
     }
+  };
+
+  const encodeMissed = (deltas: readonly Delta[], filter: DeltaFilter): Uint8Array[] | null => {
+    const frames: Uint8Array[] = [];
+    let bytes = 0;
+    for (const delta of deltas) {
+      if (!matchesDelta(filter, delta)) continue;
+      const frame = encodeSseFrame(delta.id, delta.event, delta.data);
+      frames.push(frame);
+      bytes += frame.byteLength;
+      if (frames.length >= limits.maxFrames || bytes > limits.maxBytes) return null;
+    }
+    return frames;
   };
 
   const startShared = (): void => {
@@ -137,7 +178,7 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
 
   const connect = (
     { lastEventId, filter, signal }: OpenClientOptions,
-    makeQueue: (onEnd: (reason: ClientEndReason) => void) => ClientQueue,
+    makeQueue: (onEnd: (reason: ClientEndReason) => void, onOverflow: OverflowHandler) => ClientQueue,
   ): void => {
     const resumeFrom = parseEventId(lastEventId);
     let client: Client | null = null;
@@ -155,8 +196,11 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
         resumed: resumeFrom !== null,
       });
     };
-    const queue = makeQueue(onEnd);
-    client = { queue, filter, open: true };
+    const queue = makeQueue(
+      onEnd,
+      overflowHandler(() => client),
+    );
+    client = { queue, filter, open: true, skipThrough: 0, resyncedAt: null };
     if (closed || signal?.aborted) {
       client.open = false;
       queue.close();
@@ -166,13 +210,10 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     // fall between them.
     queue.push(retryFrame);
     const missed = resumeFrom === null ? null : feed.since(resumeFrom);
-    if (missed?.ok) {
-      for (const delta of missed.deltas) {
-        if (matchesDelta(filter, delta)) queue.push(encodeSseFrame(delta.id, delta.event, delta.data));
-      }
-    } else {
-      queue.push(snapshotFrame());
-    }
+    // Missed deltas that would not fit the queue are sent as one fresh snapshot instead.
+    const replay = missed?.ok ? encodeMissed(missed.deltas, filter) : null;
+    if (replay !== null) for (const frame of replay) queue.push(frame);
+    else queue.push(snapshotFrame());
     clients.add(client);
     startShared();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -182,15 +223,15 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
   return {
     open(options) {
       let stream: ReadableStream<Uint8Array> | null = null;
-      connect(options, (onEnd) => {
-        const queue = createClientQueue(limits, onEnd, options.destroy);
+      connect(options, (onEnd, onOverflow) => {
+        const queue = createClientQueue(limits, onEnd, options.destroy, onOverflow);
         stream = queue.stream;
         return queue;
       });
       return stream!;
     },
     attach(options, sink) {
-      connect(options, (onEnd) => createSinkClientQueue(limits, onEnd, sink));
+      connect(options, (onEnd, onOverflow) => createSinkClientQueue(limits, onEnd, sink, onOverflow));
     },
     broadcastSnapshot() {
       if (clients.size === 0) return;
@@ -201,6 +242,7 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     queueDepths: () => [...clients].map((c) => c.queue.depth()),
     subscribed: () => unsubscribe !== null,
     droppedCount: () => dropped,
+    resyncCount: () => resyncs,
     close() {
       closed = true;
       for (const client of [...clients]) client.queue.close();

@@ -62,7 +62,22 @@ export function renderSummary(container: HTMLElement, snapshot: Snapshot | null)
  * `data-last-id` and the tooltip: the monitor numbers events from its start time, so it is long.
  */
 export function renderSnapshotTime(container: HTMLElement, snapshot: Snapshot | null, lastId: number): void {
-  container.textContent = snapshot ? `data as of ${formatClock(snapshot.generatedAt)}` : "no data yet";
+  const loading = snapshot?.loading;
+  if (loading) {
+    // The monitor is still reading its sources: the fleet shown is what it has read so far, and
+    // a full snapshot replaces this once loading is over.
+    const what =
+      loading.phase === "history"
+        ? `loading event history${loading.records > 0 ? ` (${loading.records.toLocaleString("en")} lines)` : ""}…`
+        : "scanning files…";
+    container.replaceChildren(
+      el("span", { class: "loading-indicator", role: "progressbar", "aria-busy": "true" }, what),
+    );
+    container.dataset.loading = loading.phase;
+  } else {
+    container.textContent = snapshot ? `data as of ${formatClock(snapshot.generatedAt)}` : "no data yet";
+    delete container.dataset.loading;
+  }
   container.title = snapshot ? `${snapshot.generatedAt} · last event id ${lastId}` : "";
   container.dataset.lastId = String(lastId);
 }

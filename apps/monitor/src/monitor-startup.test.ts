@@ -1,0 +1,56 @@
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildParts } from "./build-parts.js";
+import { createMonitor } from "./monitor.js";
+import { waitFor } from "./server/test-support.test-helper.js";
+
+// The first scan is a batch larger than one slice of the start-up queue: it must be applied in
+// full before start() resolves, and live changes after it must still flow.
+
+const ORCH = "orch-startup";
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+
+const signal = (ticket: string, status: string) =>
+  `${JSON.stringify({ ticket, orchestrator: ORCH, status, phase: 3, updatedAt: new Date().toISOString() })}\n`;
+
+describe("monitor start-up in slices", () => {
+  it("applies a scan of 120 files before start() resolves, reports loading meanwhile, then keeps applying live writes", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "monitor-startup-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const workers = join(dir, "runs", ORCH, "workers");
+    await mkdir(workers, { recursive: true });
+    for (let i = 0; i < 120; i++)
+      await writeFile(join(workers, `W-${i}.json`), signal(`W-${i}`, "implementing"));
+
+    const parts = buildParts({ catalystDir: dir, githubToken: null });
+    let loaded = 0;
+    const monitor = createMonitor(parts, { history: null, onLoaded: () => (loaded += 1) });
+    cleanup.push(() => monitor.stop());
+    const starting = monitor.start();
+    expect(monitor.loading()).toMatchObject({ phase: "scanning", records: 0 });
+    await starting;
+    expect(monitor.loading()).toBeNull();
+    expect(loaded).toBe(1);
+    expect(Object.keys(parts.fuse.snapshot().orchestrators[0]?.workers ?? {})).toHaveLength(120);
+
+    // Two live writes after the big batch: both arrive.
+    for (const ticket of ["W-1", "W-2"]) {
+      await writeFile(join(workers, `${ticket}.json.tmp`), signal(ticket, "validating"));
+      await rename(join(workers, `${ticket}.json.tmp`), join(workers, `${ticket}.json`));
+    }
+    await waitFor(
+      () => {
+        const w = parts.fuse.snapshot().orchestrators[0]?.workers ?? {};
+        return w["W-1"]?.status === "validating" && w["W-2"]?.status === "validating";
+      },
+      15_000,
+      "live writes after the scan",
+    );
+  });
+});

@@ -1,0 +1,102 @@
+// Cost follows the change, not the fleet: the same signal write on a 100- and a 5,000-worker fleet
+// does the same work and sends the same bytes. Counted, never timed.
+import type { Delta, FuseInput } from "@catalyst/schema";
+import { describe, expect, it } from "vitest";
+import { applyDelta, createFuse, createInitialState, reduce } from "./index.js";
+import { at, orchestratorAdded, signal, working } from "./inputs.test-helper.js";
+
+const PER_ORCHESTRATOR = 20;
+
+function orchestratorId(i: number): string {
+  return `orch-${String(i).padStart(4, "0")}`;
+}
+
+/** Workers last updated long ago, so after a tick every one of them is stalled. */
+function fleetInputs(workers: number): FuseInput[] {
+  const inputs: FuseInput[] = [];
+  for (let o = 0; o * PER_ORCHESTRATOR < workers; o++) {
+    const id = orchestratorId(o);
+    inputs.push(orchestratorAdded(id));
+    for (let w = 0; w < PER_ORCHESTRATOR && o * PER_ORCHESTRATOR + w < workers; w++) {
+      const ticket = `T-${o}-${w}`;
+      inputs.push(signal(working(ticket, { orchestrator: id, pid: 1000 + w }), ticket, id));
+    }
+  }
+  return inputs;
+}
+
+function stalledFleet(workers: number) {
+  const fuse = createFuse();
+  fuse.apply(fleetInputs(workers), at(0));
+  fuse.apply({ kind: "tick" }, at(120));
+  return fuse;
+}
+
+/** One worker of the middle orchestrator writes a new status. */
+function oneWrite(workers: number): FuseInput {
+  const o = Math.floor(workers / PER_ORCHESTRATOR / 2);
+  const id = orchestratorId(o);
+  return signal(
+    working(`T-${o}-3`, {
+      orchestrator: id,
+      pid: 1003,
+      status: "validating",
+      updatedAt: at(121).toISOString(),
+    }),
+    `T-${o}-3`,
+    id,
+  );
+}
+
+function bytesOf(deltas: readonly Delta[]): number {
+  return deltas.reduce((n, d) => n + Buffer.byteLength(JSON.stringify(d.data)), 0);
+}
+
+describe("scale: one change costs the same at 100 and 5,000 workers", () => {
+  const sizes = [100, 5000] as const;
+  const runs = sizes.map((workers) => {
+    const fuse = stalledFleet(workers);
+    const before = fuse.snapshot();
+    const deltas = fuse.apply(oneWrite(workers), at(121));
+    return { workers, fuse, before, deltas };
+  });
+
+  it("lists every worker as stalled before the write (the fleet really is large)", () => {
+    for (const run of runs) expect(run.before.needsYou).toHaveLength(run.workers);
+  });
+
+  it("sends needs-you as the one row that left (the worker moved again), and the same bytes within 2× at both sizes", () => {
+    const [small, large] = runs.map((r) => bytesOf(r.deltas));
+    for (const run of runs) {
+      const needs = run.deltas.find((d) => d.event === "needs-you");
+      expect(needs?.event === "needs-you" && needs.data).toMatchObject({
+        added: [],
+        changed: [],
+        removed: [{ worker: expect.stringMatching(/-3$/), reason: "stalled" }],
+      });
+    }
+    expect(large).toBeLessThan(2 * (small as number));
+    expect(small).toBeLessThan(2 * (large as number));
+    expect(large).toBeLessThan(20_000);
+  });
+
+  it("visits the same number of items per change at both sizes", () => {
+    const visited = sizes.map((workers) => {
+      let state = createInitialState();
+      for (const input of fleetInputs(workers)) state = reduce(state, input, at(0)).state;
+      state = reduce(state, { kind: "tick" }, at(120)).state;
+      return reduce(state, oneWrite(workers), at(121)).visited;
+    });
+    expect(visited[0]).toBe(visited[1]);
+    expect(visited[0]).toBeLessThanOrEqual(4);
+  });
+
+  it("patches a client's copy to the live snapshot with the keyed needs-you delta", () => {
+    for (const run of runs) {
+      let copy = run.before;
+      for (const delta of run.deltas) copy = applyDelta(copy, delta);
+      const live = run.fuse.snapshot();
+      expect(copy.needsYou).toEqual(live.needsYou);
+    }
+  });
+});
