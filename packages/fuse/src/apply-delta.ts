@@ -7,8 +7,8 @@ import {
   type Snapshot,
   type WorkerView,
 } from "@catalyst/schema";
+import { compareNeedsYou } from "./compare-needs-you.js";
 import type { DeltaDraft } from "./delta-draft.js";
-import { compareNeedsYou } from "./derive-needs-you.js";
 import { setOwn } from "./own-property.js";
 import { compareIds } from "./to-snapshot.js";
 

@@ -2,38 +2,17 @@ import {
   isTerminalStatus,
   type LivenessResult,
   type NeedsYouItem,
-  type NeedsYouReason,
   type OrchestratorSummary,
-  timestampMs,
   type WorkerView,
 } from "@catalyst/schema";
+import { compareNeedsYou } from "./compare-needs-you.js";
 import { msOf, newestTimestamp } from "./time.js";
+
+export { compareNeedsYou };
 
 // The "needs you" list (B9) is derived, never stored on disk: open attention items, failed and
 // stalled workers, dead pids of live workers, and unreadable files. Messages hold no durations,
 // so the list (and its delta) changes only when a worker's situation does, not every tick.
-
-const REASON_RANK: Record<NeedsYouReason, number> = {
-  attention: 0,
-  failed: 1,
-  dead: 2,
-  stalled: 3,
-  corrupt: 4,
-};
-
-/** Most urgent reason first, then the oldest, then by orchestrator and worker. */
-export function compareNeedsYou(a: NeedsYouItem, b: NeedsYouItem): number {
-  const rank = REASON_RANK[a.reason] - REASON_RANK[b.reason];
-  if (rank !== 0) return rank;
-  const am = a.since === null ? Number.POSITIVE_INFINITY : timestampMs(a.since);
-  const bm = b.since === null ? Number.POSITIVE_INFINITY : timestampMs(b.since);
-  if (am !== bm) return am < bm ? -1 : 1;
-  if (a.orchestrator !== b.orchestrator) return a.orchestrator < b.orchestrator ? -1 : 1;
-  const aw = a.worker ?? "";
-  const bw = b.worker ?? "";
-  if (aw !== bw) return aw < bw ? -1 : 1;
-  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
-}
 
 /** Tickets that have an open attention item in the orchestrator's list. */
 export function attentionTicketsOf(summary: OrchestratorSummary): Set<string> {

@@ -1,10 +1,10 @@
 // The one public door of @catalyst/fuse: everything not listed here is internal.
 export { applyDelta } from "./apply-delta.js";
 export { CORRUPT_STATUS } from "./build-worker-view.js";
+export { compareNeedsYou } from "./compare-needs-you.js";
 export type { CreateFuseOptions, Fuse } from "./create-fuse.js";
 export { createFuse } from "./create-fuse.js";
 export type { DeltaDraft } from "./delta-draft.js";
-export { compareNeedsYou } from "./derive-needs-you.js";
 export { FuseListenerError, FuseOptionsError, InvalidTimeError } from "./errors.js";
 export { foldEvents } from "./fold-events.js";
 export type { FuseOptions } from "./options.js";

@@ -1,3 +1,5 @@
+import type { NeedsYouItem } from "./snapshot.js";
+
 // Zod-free values and types: event names, statuses, lifecycle order and the status → phase map.
 // Browser code and other light consumers import this entry (`@catalyst/schema/constants`) so
 // that zod stays out of their bundles; the schemas in this package build on the same lists.
@@ -157,12 +159,25 @@ export const SSE_EVENT_NAMES = [
   "needs-you",
   "log-event",
 ] as const;
+/**
+ * The identity of a "needs you" row across `needs-you` deltas: one row per orchestrator, worker
+ * and reason, and for `attention` rows also per message (one per attention type and ticket).
+ */
+export function needsYouKey(
+  item: Pick<NeedsYouItem, "orchestrator" | "worker" | "reason" | "message">,
+): string {
+  const base = `${item.orchestrator}\u0000${item.worker ?? ""}\u0000${item.reason}`;
+  return item.reason === "attention" ? `${base}\u0000${item.message}` : base;
+}
+
 /** An SSE event name. */
 export type SseEventName = (typeof SSE_EVENT_NAMES)[number];
 
 // Types only (erased at run time, so they bring no zod along).
+
 export type { HealthResponse } from "./api.js";
 export type {
+  LoadingState,
   NeedsYouItem,
   OrchestratorView,
   PrView,

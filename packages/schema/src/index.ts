@@ -1,4 +1,5 @@
 export { ApiError, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
+export { needsYouKey } from "./constants.js";
 export type { EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";
 export {
   canonicalToV1,
@@ -36,7 +37,6 @@ export {
   LoadingState,
   NeedsYouItem,
   NeedsYouReason,
-  needsYouKey,
   OrchestratorSummary,
   OrchestratorView,
   ProgressView,
@@ -87,5 +87,6 @@ export {
   WORKER_LIFECYCLE,
   WorkerStatus,
 } from "./status.js";
-export { isTimestamp, OptionalTimestamp, slowTimestampMs, Timestamp, timestampMs } from "./timestamp.js";
+export { OptionalTimestamp, Timestamp } from "./timestamp.js";
+export { isTimestamp, slowTimestampMs, timestampMs } from "./timestamp-parse.js";
 export { Cost, SignalPr, WorkerSignal } from "./worker-signal.js";

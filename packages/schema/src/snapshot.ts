@@ -142,15 +142,6 @@ export const NeedsYouItem = z.object({
 });
 export type NeedsYouItem = z.infer<typeof NeedsYouItem>;
 
-/**
- * The identity of a "needs you" row across `needs-you` deltas: one row per orchestrator, worker
- * and reason, and for `attention` rows also per message (one per attention type and ticket).
- */
-export function needsYouKey(item: NeedsYouItem): string {
-  const base = `${item.orchestrator}\u0000${item.worker ?? ""}\u0000${item.reason}`;
-  return item.reason === "attention" ? `${base}\u0000${item.message}` : base;
-}
-
 /** While the monitor is still reading its sources at start-up: what it is doing and how far it got. */
 export const LoadingState = z.object({
   /** `scanning`: the first read of every signal and state file; `history`: folding the event log. */
