@@ -23,6 +23,7 @@ function emptyOrchestrator(id: string): OrchestratorView {
     usage: null,
     attention: [],
     corrupt: null,
+    briefings: [],
     sources: [],
     workers: {},
   };

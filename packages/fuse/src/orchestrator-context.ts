@@ -3,6 +3,7 @@ import {
   localWaves,
   type OrchestratorEntry,
   type PrStatus,
+  type SchemaIssue,
   type Wave,
 } from "@catalyst/schema";
 import { ownValue } from "./own-property.js";
@@ -21,6 +22,8 @@ export interface OrchestratorContext {
   /** Ticket → message of its newest open attention item. */
   attentionByTicket: Map<string, string>;
   prStatuses: Readonly<Record<string, PrStatus>>;
+  /** Worker key → the global state.json warnings inside its entry. */
+  globalWarnings: Map<string, SchemaIssue[]>;
 }
 
 // Attention lives in the global state (FORMATS §3.5, §8.11); the local file and the log are
@@ -52,5 +55,21 @@ export function buildOrchestratorContext(
       attentionByTicket.set(ticket, item.message ? `${item.type}: ${item.message}` : item.type);
     }
   }
-  return { record, entry, waves, waveOf, attention, attentionByTicket, prStatuses: state.prStatuses };
+  const globalWarnings = new Map<string, SchemaIssue[]>();
+  for (const issue of state.global?.warnings ?? []) {
+    const [top, id, workers, key] = issue.segments ?? [];
+    if (top !== "orchestrators" || id !== record.id || workers !== "workers" || typeof key !== "string")
+      continue;
+    globalWarnings.set(key, [...(globalWarnings.get(key) ?? []), issue]);
+  }
+  return {
+    record,
+    entry,
+    waves,
+    waveOf,
+    attention,
+    attentionByTicket,
+    prStatuses: state.prStatuses,
+    globalWarnings,
+  };
 }

@@ -4,6 +4,7 @@ import { logEventDelta } from "./delta-draft.js";
 import { createDraft } from "./draft.js";
 import { foldLogEvent, type LoggedWaveCompletion } from "./fold-log-event.js";
 import { ingestInput } from "./ingest-input.js";
+import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, resolveOptions } from "./options.js";
 import { publishChanges } from "./publish-changes.js";
 import type { FuseState } from "./state.js";
@@ -27,6 +28,7 @@ export function reduce(
   const logged: LoggedWaveCompletion[] = [];
   if (input.kind === "log-lines") {
     for (const record of input.records) {
+      if (!admitLogRecord(draft.state, record)) continue;
       if (!input.replayed) deltas.push(logEventDelta(record));
       const completion = foldLogEvent(draft, record.event);
       if (completion) logged.push(completion);

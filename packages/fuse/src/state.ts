@@ -1,5 +1,6 @@
 import type {
   AttentionItem,
+  BriefingMeta,
   CorruptMarker,
   GlobalState,
   LivenessResult,
@@ -8,6 +9,7 @@ import type {
   OrchestratorRef,
   OrchestratorSummary,
   PrStatus,
+  SchemaIssue,
   WorkerSignal,
   WorkerView,
 } from "@catalyst/schema";
@@ -25,6 +27,8 @@ export interface SignalRecord {
   key: string;
   value: WorkerSignal | null;
   corrupt: CorruptMarker | null;
+  /** Fields the tolerant parse dropped from `value` (empty when none). */
+  warnings: SchemaIssue[];
 }
 
 /** The last read of a state.json (local or global), with the last good value kept. */
@@ -32,6 +36,8 @@ export interface StateFileRecord<T> {
   file: string;
   value: T | null;
   corrupt: CorruptMarker | null;
+  /** Fields the tolerant parse dropped from `value` (empty when none). */
+  warnings: SchemaIssue[];
 }
 
 /** A status learned from the event log and when it was written. */
@@ -97,6 +103,21 @@ export interface OrchestratorRecord {
   workerNeeds: KeyedMap<NeedsYouItem[]>;
   /** This orchestrator's share of the published "needs you" list. */
   needsYou: NeedsYouItem[];
+  /** Briefing file name → its metadata (`DASHBOARD.md`, `wave-<N>-briefing.md`). */
+  briefings: Record<string, BriefingMeta>;
+}
+
+/**
+ * What has been folded from one log file, so lines re-delivered after a `log-reset` (a truncated
+ * file that grew again, a replaced one) are not applied twice.
+ */
+export interface LogFileMark {
+  /** Newest line time folded from the file. */
+  maxTsMs: number;
+  /** The texts of the folded lines stamped exactly `maxTsMs` (bounded). */
+  textsAtMax: string[];
+  /** Set by a `log-reset`: lines not newer than the mark are skipped until a newer one arrives. */
+  guard: boolean;
 }
 
 /** The whole fuse state: opaque to callers, but plain data. */
@@ -111,6 +132,8 @@ export interface FuseState {
   needsYou: NeedsYouItem[];
   /** The published `sourceErrors`. */
   sourceErrors: CorruptMarker[];
+  /** Log file path → what has been folded from it. */
+  logFiles: Record<string, LogFileMark>;
 }
 
 /** An empty fleet. */
@@ -122,6 +145,7 @@ export function createInitialState(): FuseState {
     wavesCompleted: {},
     needsYou: [],
     sourceErrors: [],
+    logFiles: {},
   };
 }
 
@@ -139,6 +163,7 @@ export function createOrchestratorRecord(id: string): OrchestratorRecord {
     view: null,
     workerNeeds: emptyKeyedMap(),
     needsYou: [],
+    briefings: {},
   };
 }
 

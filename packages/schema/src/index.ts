@@ -19,12 +19,14 @@ export {
 } from "./global-state.js";
 export { generateJsonSchemas, PUBLISHED_SCHEMAS, renderJsonSchema } from "./json-schemas.js";
 export { LocalState, localWaves, Wave } from "./local-state.js";
-export { parseGlobalStateText, parseLocalStateText, parseSignalText } from "./parse-files.js";
+export { parseGlobalStateText, parseLocalStateText, parseSignalText, UNKNOWN_STATUS } from "./parse-files.js";
 export type { ParseResult, SchemaIssue } from "./parse-result.js";
 export { formatJsonPath, makeIssue, parseJsonText, parseWith, trimForMessage } from "./parse-result.js";
 export { ComponentHealth, LivenessReason, LivenessResult, PrStatus } from "./poller-results.js";
 export {
+  BriefingMeta,
   CorruptMarker,
+  FieldWarning,
   NeedsYouItem,
   NeedsYouReason,
   OrchestratorSummary,
@@ -38,6 +40,7 @@ export {
   WorkerView,
 } from "./snapshot.js";
 export type {
+  BriefingFileRead,
   FuseInput,
   GlobalStateRead,
   LocalStateRead,
@@ -78,4 +81,6 @@ export {
   WorkerStatus,
 } from "./status.js";
 export { isTimestamp, OptionalTimestamp, slowTimestampMs, Timestamp, timestampMs } from "./timestamp.js";
+export type { TolerancePolicy } from "./tolerant-parse.js";
+export { parseTolerant } from "./tolerant-parse.js";
 export { Cost, SignalPr, WorkerSignal } from "./worker-signal.js";

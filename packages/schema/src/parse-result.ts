@@ -11,10 +11,19 @@ export interface SchemaIssue {
   received: string;
   /** One line naming file, path, expected and received. */
   message: string;
+  /** `path` as keys and indexes, for callers that attribute an issue to part of a document. */
+  segments?: (string | number)[];
 }
 
 /** Expected bad input is data, not an exception: every parser returns one of these. */
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: SchemaIssue };
+export type ParseResult<T> =
+  | {
+      ok: true;
+      value: T;
+      /** Values that were dropped or replaced so the rest could be kept (tolerant parsers only). */
+      warnings?: SchemaIssue[];
+    }
+  | { ok: false; error: SchemaIssue };
 
 const MAX_RECEIVED = 80;
 
@@ -62,7 +71,7 @@ function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
-function describeExpected(issue: z.core.$ZodIssue): string {
+export function describeExpected(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
       return issue.expected;
@@ -105,6 +114,7 @@ export function parseJsonText<S extends z.ZodType>(
   schema: S,
   text: string,
   file?: string,
+  validate: (decoded: unknown) => ParseResult<z.output<S>> = (decoded) => parseWith(schema, decoded, file),
 ): ParseResult<z.output<S>> {
   const fileField = file === undefined ? {} : { file };
   if (text.trim() === "") {
@@ -128,5 +138,5 @@ export function parseJsonText<S extends z.ZodType>(
       }),
     };
   }
-  return parseWith(schema, decoded, file);
+  return validate(decoded);
 }
