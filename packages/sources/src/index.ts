@@ -4,8 +4,15 @@ export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
 export type { LogLineResult } from "./parse-log-line.js";
 export { parseLogLine } from "./parse-log-line.js";
-export type { BriefingRead } from "./read-briefings.js";
-export { readBriefings } from "./read-briefings.js";
+export type { BriefingRead, BriefingTextResult } from "./read-briefings.js";
+export {
+  briefingWaveOf,
+  DASHBOARD_FILE,
+  MAX_BRIEFING_BYTES,
+  readBriefings,
+  readBriefingText,
+  statBriefings,
+} from "./read-briefings.js";
 export type { EventReadStats, ReadEventsOptions } from "./read-events.js";
 export { DEFAULT_MAX_LINE_BYTES, DEFAULT_SKEW_MS, readEvents } from "./read-events.js";
 export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";

@@ -1,5 +1,6 @@
 import type { SourceChange } from "@catalyst/schema";
 import { discoverOrchestrators } from "./discover-orchestrators.js";
+import { statBriefings } from "./read-briefings.js";
 import { readSignalDir } from "./read-signals.js";
 import { readGlobalState, readLocalState } from "./read-state.js";
 
@@ -19,12 +20,14 @@ export async function scanCatalystDir(catalystDir: string): Promise<SourceChange
       orch,
       local: await readLocalState(orch),
       signals: await readSignalDir(orch),
+      briefings: await statBriefings(orch),
     })),
   );
-  for (const { orch, local, signals } of perOrch) {
+  for (const { orch, local, signals, briefings } of perOrch) {
     out.push({ kind: "orchestrator-added", orchestrator: orch });
     if (local) out.push({ kind: "local-state", ...local });
     for (const s of signals) out.push({ kind: "signal", ...s });
+    for (const b of briefings) out.push({ kind: "briefing", ...b });
   }
   return out;
 }

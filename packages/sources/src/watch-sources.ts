@@ -8,6 +8,7 @@ import {
   type SourceChange,
 } from "@catalyst/schema";
 import { discoverOrchestrators, listSubdirs } from "./discover-orchestrators.js";
+import { briefingWaveOf, statBriefings } from "./read-briefings.js";
 import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
@@ -25,6 +26,11 @@ export interface SourceWatcherOptions {
   backend?: WatchBackend;
   /** How often to look for a missing `catalystDir`. @default 1_000 */
   waitIntervalMs?: number;
+  /**
+   * A signal or state file that does not parse is read again after this long before the failure is
+   * reported: a writer rewriting in place (`jq … > file`) is often caught half-way. @default 30
+   */
+  reparseDelayMs?: number;
 }
 
 /** The live view of a Catalyst dir; see {@link createSourceWatcher}. */
@@ -41,6 +47,7 @@ type Task =
   | { kind: "global" }
   | { kind: "local"; id: string }
   | { kind: "signals"; id: string }
+  | { kind: "briefings"; id: string }
   | { kind: "signal"; id: string; file: string };
 
 function taskKey(t: Task): string {
@@ -51,6 +58,7 @@ function taskKey(t: Task): string {
       return t.kind;
     case "local":
     case "signals":
+    case "briefings":
       return `${t.kind}\0${t.id}`;
     case "signal":
       return `signal\0${t.id}\0${t.file}`;
@@ -62,6 +70,8 @@ interface Tracked {
   /** Last text read per signal file path; only a different text is emitted again. */
   signals: Map<string, string>;
   local: string | null;
+  /** Briefing file path → `size:mtime` last emitted. */
+  briefings: Map<string, string>;
   orchWatch: DirWatch | null;
   workersWatch: DirWatch | null;
 }
@@ -78,6 +88,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   const dir = options.catalystDir;
   const rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
   const waitIntervalMs = options.waitIntervalMs ?? 1_000;
+  const reparseDelayMs = options.reparseDelayMs ?? 30;
   const files: TextFiles = nodeFiles;
   const listeners = new Set<(changes: SourceChange[]) => void>();
   const orchs = new Map<string, Tracked>();
@@ -170,6 +181,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         if (t) await readSignal(t, task.file, out);
         return;
       }
+      case "briefings": {
+        const t = orchs.get(task.id);
+        if (t) await readBriefingMeta(t, out);
+        return;
+      }
       default:
         return;
     }
@@ -185,9 +201,50 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
   }
 
+  /**
+   * Read a file and parse it; when the text does not parse, wait `reparseDelayMs` and read once more,
+   * so a file caught mid-rewrite is seen whole. The second read's text and result are the ones used.
+   */
+  async function readParsed<R extends { ok: boolean }>(
+    file: string,
+    parse: (text: string) => R,
+  ): Promise<{ text: string; result: R } | { error: unknown } | null> {
+    const got = await readText(file);
+    if (got === null || "error" in got) return got;
+    const result = parse(got.text);
+    if (result.ok || reparseDelayMs <= 0) return { text: got.text, result };
+    await new Promise((resolve) => setTimeout(resolve, reparseDelayMs));
+    if (!running) return { text: got.text, result };
+    const again = await readText(file);
+    if (again === null || "error" in again) return again;
+    return { text: again.text, result: again.text === got.text ? result : parse(again.text) };
+  }
+
+  async function readBriefingMeta(t: Tracked, out: SourceChange[]): Promise<void> {
+    const found = await statBriefings(t.ref);
+    const seen = new Set<string>();
+    for (const b of found) {
+      seen.add(b.file);
+      const stamp = `${b.bytes}:${b.modifiedAt}`;
+      if (t.briefings.get(b.file) === stamp) continue;
+      t.briefings.set(b.file, stamp);
+      out.push({ kind: "briefing", ...b });
+    }
+    for (const file of [...t.briefings.keys()]) {
+      if (seen.has(file)) continue;
+      t.briefings.delete(file);
+      out.push({
+        kind: "briefing-removed",
+        orchestrator: t.ref.id,
+        file,
+        wave: briefingWaveOf(basename(file)) ?? null,
+      });
+    }
+  }
+
   async function readGlobal(out: SourceChange[]): Promise<void> {
     const file = globalStatePath(dir);
-    const got = await readText(file);
+    const got = await readParsed(file, (text) => parseGlobalStateText(text, file));
     if (got === null) {
       if (globalText !== null) out.push({ kind: "global-state-removed", file });
       globalText = null;
@@ -200,12 +257,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (got.text === globalText) return;
     globalText = got.text;
-    out.push({ kind: "global-state", file, result: parseGlobalStateText(got.text, file) });
+    out.push({ kind: "global-state", file, result: got.result });
   }
 
   async function readLocal(t: Tracked, out: SourceChange[]): Promise<void> {
     const file = localStatePath(t.ref);
-    const got = await readText(file);
+    const got = await readParsed(file, (text) => parseLocalStateText(text, file));
     if (got === null) {
       if (t.local !== null) out.push({ kind: "local-state-removed", orchestrator: t.ref.id, file });
       t.local = null;
@@ -223,16 +280,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (got.text === t.local) return;
     t.local = got.text;
-    out.push({
-      kind: "local-state",
-      orchestrator: t.ref.id,
-      file,
-      result: parseLocalStateText(got.text, file),
-    });
+    out.push({ kind: "local-state", orchestrator: t.ref.id, file, result: got.result });
   }
 
   async function readSignal(t: Tracked, file: string, out: SourceChange[]): Promise<void> {
-    const got = await readText(file);
+    const got = await readParsed(file, (text) => toSignalRead(t.ref.id, file, text).result);
     if (got === null) {
       if (t.signals.delete(file)) {
         out.push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
@@ -252,7 +304,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (t.signals.get(file) === got.text) return;
     t.signals.set(file, got.text);
-    out.push({ kind: "signal", ...toSignalRead(t.ref.id, file, got.text) });
+    out.push({ kind: "signal", orchestrator: t.ref.id, key: signalKey(file), file, result: got.result });
   }
 
   async function readAllSignals(t: Tracked, out: SourceChange[]): Promise<void> {
@@ -300,11 +352,13 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     t.orchWatch?.close();
     t.orchWatch = tryWatch(t.ref.path, (name) => {
       if (name === "state.json") enqueue({ kind: "local", id });
+      else if (name !== null && briefingWaveOf(name) !== undefined) enqueue({ kind: "briefings", id });
       else if (name === "workers" || name === null) {
         // workers/ was removed or re-created: its old watch is dead.
         if (orchs.get(id) === t) watchWorkers(t);
         enqueue({ kind: "discover" });
         enqueue({ kind: "signals", id });
+        if (name === null) enqueue({ kind: "briefings", id });
       }
     });
     watchWorkers(t);
@@ -382,7 +436,14 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     const added: Tracked[] = [];
     for (const ref of found) {
       if (orchs.has(ref.id)) continue;
-      const t: Tracked = { ref, signals: new Map(), local: null, orchWatch: null, workersWatch: null };
+      const t: Tracked = {
+        ref,
+        signals: new Map(),
+        local: null,
+        briefings: new Map(),
+        orchWatch: null,
+        workersWatch: null,
+      };
       orchs.set(ref.id, t);
       // Watch first, then read: a file written in between is caught by one or the other.
       watchOrch(t);
@@ -390,7 +451,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       added.push(t);
     }
     await watchStructure();
-    await Promise.all(added.map(async (t) => Promise.all([readLocal(t, out), readAllSignals(t, out)])));
+    await Promise.all(
+      added.map(async (t) =>
+        Promise.all([readLocal(t, out), readAllSignals(t, out), readBriefingMeta(t, out)]),
+      ),
+    );
   }
 
   async function runRescan(out: SourceChange[]): Promise<void> {
@@ -406,6 +471,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     for (const t of orchs.values()) {
       await readLocal(t, out);
       await readAllSignals(t, out);
+      await readBriefingMeta(t, out);
     }
     health.lastSuccessAt = new Date().toISOString();
     health.nextRunAt = new Date(Date.now() + rescanIntervalMs).toISOString();
