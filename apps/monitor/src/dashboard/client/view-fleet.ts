@@ -3,6 +3,7 @@ import type { OrchestratorView, Snapshot } from "@catalyst/schema";
 import { el } from "./dom.js";
 import { type Filters, hasFilters, matchesOrchestrator, matchesWorker } from "./filters.js";
 import { compareNatural } from "./format.js";
+import type { BriefingTarget } from "./view-briefing.js";
 import { renderOrchestrator } from "./view-orchestrator-card.js";
 import type { RowCache, RowContext } from "./view-worker-row.js";
 
@@ -10,7 +11,14 @@ export interface FleetViewInput extends RowContext {
   snapshot: Snapshot | null;
   filters: Filters;
   onClearFilters(): void;
+  /** Orchestrators shown as a timeline rather than a table. */
+  timelines?: ReadonlySet<string>;
+  onView?(orchestrator: string, timeline: boolean): void;
+  onBriefing?(target: BriefingTarget): void;
 }
+
+/** A timeline's now edge moves in steps of this much; its card is rebuilt once per step. */
+export const TIMELINE_STEP_MS = 5_000;
 
 /** Counts for the filter bar: workers shown and workers in total. */
 export function countVisible(snapshot: Snapshot | null, filters: Filters): { shown: number; total: number } {
@@ -81,15 +89,23 @@ export function createFleetView(container: HTMLElement): FleetView {
       const orchestrators = [...snapshot.orchestrators].sort((a, b) => compareNatural(a.id, b.id));
       for (const orch of orchestrators) {
         if (!matchesOrchestrator(orch, filters)) continue;
+        const timeline = input.timelines?.has(orch.id) ?? false;
+        const cardKey = timeline
+          ? `${filterKey}\u0000${Math.floor(input.now / TIMELINE_STEP_MS)}`
+          : filterKey;
         const cached = cache.get(orch);
-        if (cached && cached.filterKey === filterKey) {
+        if (cached && cached.filterKey === cardKey) {
           sections.push(cached.node);
           continue;
         }
         const visible = Object.values(orch.workers).filter((w) => matchesWorker(w, orch, filters));
         if (workerFilter && visible.length === 0) continue;
-        const node = renderOrchestrator(orch, visible, input, rows);
-        cache.set(orch, { filterKey, node });
+        const node = renderOrchestrator(orch, visible, input, rows, {
+          timeline,
+          onView: (id, on) => input.onView?.(id, on),
+          onBriefing: (target) => input.onBriefing?.(target),
+        });
+        cache.set(orch, { filterKey: cardKey, node });
         sections.push(node);
       }
       if (sections.length === 0 && hasFilters(filters)) {
