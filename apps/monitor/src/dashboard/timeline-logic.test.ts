@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { timelineRange, workerSpans } from "./client/view-timeline.js";
+import { workerSpans } from "./client/timeline-spans.js";
 import { workerView } from "./fleet-fixture.test-helper.js";
 
 const at = (min: number) => new Date(Date.UTC(2026, 3, 14, 19, min)).toISOString();
@@ -46,11 +46,5 @@ describe("timeline spans from phaseTimestamps", () => {
       phaseTimestamps: { implementing: at(5) },
     });
     expect(workerSpans(w, ms(30)).map((s) => s.status)).toEqual(["implementing", "validating"]);
-  });
-
-  it("the range runs from the first timestamp past now", () => {
-    const range = timelineRange([[{ status: "x", start: ms(0), end: ms(10), open: false }]], ms(20));
-    expect(range.from).toBe(ms(0));
-    expect(range.to).toBeGreaterThan(ms(20));
   });
 });

@@ -8,9 +8,10 @@ import { expireHighlights, startTicker, tickAges } from "./ticker.js";
 import { createBriefingDrawer } from "./view-briefing.js";
 import { createEventsView } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
-import { countVisible, createFleetView, TIMELINE_STEP_MS } from "./view-fleet.js";
+import { countVisible, createFleetView } from "./view-fleet.js";
 import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
 import { renderNeedsYou } from "./view-needs-you.js";
+import { tickTimelines } from "./view-timeline.js";
 import { HIGHLIGHT_MS } from "./view-worker-row.js";
 
 function startDashboard(): void {
@@ -140,12 +141,8 @@ function startDashboard(): void {
   });
   page.connection.querySelector("[data-role=retry]")?.addEventListener("click", () => connection.retryNow());
 
-  let timelineStep = Math.floor(Date.now() / TIMELINE_STEP_MS);
   startTicker((now) => {
-    // Open timelines move their now edge one step at a time.
-    const step = Math.floor(now / TIMELINE_STEP_MS);
-    if (timelines.size > 0 && step !== timelineStep) scheduleRender();
-    timelineStep = step;
+    tickTimelines(document, now);
     tickAges(document, now);
     expireHighlights(document, now, HIGHLIGHT_MS);
     if (status.state === "reconnecting") renderConnection(page.connection, status, now);

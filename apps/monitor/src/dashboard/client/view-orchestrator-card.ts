@@ -6,7 +6,7 @@ import { groupStatusTone, isFinished, workerStatusTone } from "./status-tone.js"
 import type { BriefingTarget } from "./view-briefing.js";
 import { briefingLabel } from "./view-briefing.js";
 import { ageCell, chip } from "./view-cells.js";
-import { renderTimeline } from "./view-timeline.js";
+import { renderTimeline, type TimelineRowCache } from "./view-timeline.js";
 import {
   type RowCache,
   type RowContext,
@@ -138,6 +138,11 @@ export interface CardActions {
   timeline: boolean;
   onView(orchestrator: string, timeline: boolean): void;
   onBriefing(target: BriefingTarget): void;
+  /**
+   * The timeline of this orchestrator already on the page: it is patched in place and the card
+   * holds a `.tl-placeholder` where it goes (view-fleet.ts moves the new parts around it).
+   */
+  reuseTimeline?: HTMLElement | null;
 }
 
 function renderCardTools(orch: OrchestratorView, actions: CardActions): HTMLElement {
@@ -185,12 +190,17 @@ function renderCardTools(orch: OrchestratorView, actions: CardActions): HTMLElem
   );
 }
 
+function placeTimeline(node: HTMLElement, actions: CardActions): HTMLElement {
+  return node === actions.reuseTimeline ? el("div", { class: "tl-placeholder" }) : node;
+}
+
 /** Renders the card with the given visible workers (the filters already applied). */
 export function renderOrchestrator(
   orch: OrchestratorView,
   visible: WorkerView[],
   input: RowContext,
   rows: RowCache,
+  timelineRows: TimelineRowCache,
   actions: CardActions,
 ): HTMLElement {
   const all = Object.values(orch.workers);
@@ -228,7 +238,10 @@ export function renderOrchestrator(
     renderWaveStrip(orch),
     visible.length > 0
       ? actions.timeline
-        ? renderTimeline(orch, visible, input.now)
+        ? placeTimeline(
+            renderTimeline(orch, visible, input.now, timelineRows, actions.reuseTimeline ?? null),
+            actions,
+          )
         : renderWorkerTable(orch, visible, input, rows)
       : el("p", { class: "empty" }, all.length === 0 ? "No workers yet." : "No workers match the filters."),
     visible.length < all.length && visible.length > 0

@@ -4,78 +4,32 @@
 // rebuilt only when data changes or the now edge moves a step (view-fleet.ts).
 import type { OrchestratorView, WorkerView } from "@catalyst/schema";
 import { el } from "./dom.js";
-import { compareNatural, formatAgeSince, parseTime } from "./format.js";
-import { isFinished, workerStatusTone } from "./status-tone.js";
+import { compareNatural, formatAgeSince } from "./format.js";
+import { workerStatusTone } from "./status-tone.js";
+import { type TimelineSpan, workerSpans } from "./timeline-spans.js";
 
-/** One coloured span of a worker's row. */
-export interface TimelineSpan {
-  status: string;
-  start: number;
-  end: number;
-  /** True for the current status of a worker still running: it ends at "now". */
-  open: boolean;
-}
+// Positions are CSS custom properties in seconds since BASE (float-safe small numbers): each span
+// carries its start and duration (--s, --d; an open span has no --d and runs to the track's end),
+// the card carries --from and --span. So a row depends on its worker alone and is reused across
+// renders, and the live now edge is one element that moves (tickTimeline).
+const BASE = Date.now();
+const sec = (ms: number) => ((ms - BASE) / 1000).toFixed(1);
 
-/** A worker's statuses in time order, as spans; `[]` when it has no timestamps at all. */
-export function workerSpans(w: WorkerView, now: number): TimelineSpan[] {
-  const points: Array<{ status: string; at: number }> = [];
-  for (const [status, iso] of Object.entries(w.phaseTimestamps)) {
-    const at = parseTime(iso);
-    if (at !== null) points.push({ status, at });
-  }
-  points.sort((a, b) => a.at - b.at || compareNatural(a.status, b.status));
-  const started = parseTime(w.startedAt);
-  if (
-    started !== null &&
-    (points.length === 0 || started < points[0]!.at) &&
-    !points.some((p) => p.status === "dispatched")
-  )
-    points.unshift({ status: "dispatched", at: started });
-  if (points.length === 0) return [];
-  const finished = isFinished(w.status);
-  const endOfLast = finished
-    ? Math.max(points.at(-1)!.at, parseTime(w.completedAt) ?? parseTime(w.updatedAt) ?? points.at(-1)!.at)
-    : Math.max(now, points.at(-1)!.at);
-  // A current status missing from phaseTimestamps (writers skip some, FORMATS §2.5) still shows.
-  if (points.at(-1)!.status !== w.status && !finished) {
-    const at = parseTime(w.updatedAt);
-    if (at !== null && at >= points.at(-1)!.at) points.push({ status: w.status, at });
-  }
-  return points.map((p, i) => {
-    const next = points[i + 1];
-    return { status: p.status, start: p.at, end: next ? next.at : endOfLast, open: !next && !finished };
-  });
-}
+/** Timeline rows by worker object: a worker that did not change keeps its row. */
+export type TimelineRowCache = WeakMap<WorkerView, HTMLElement>;
 
-/** The time range the rows share: the first timestamp to now (or the last end, when later). */
-export function timelineRange(spans: readonly TimelineSpan[][], now: number): { from: number; to: number } {
-  let from = Number.POSITIVE_INFINITY;
-  let to = now;
-  for (const row of spans)
-    for (const s of row) {
-      if (s.start < from) from = s.start;
-      if (s.end > to) to = s.end;
-    }
-  if (!Number.isFinite(from)) from = now - 60_000;
-  // A little room after now, so the edge is visible and open spans visibly reach it.
-  const pad = Math.max(1000, (to - from) * 0.02);
-  return { from, to: to + pad };
-}
-
-function pct(value: number, from: number, to: number): string {
-  const span = to - from;
-  return `${span <= 0 ? 0 : Math.max(0, Math.min(100, ((value - from) / span) * 100)).toFixed(3)}%`;
-}
-
-function renderRow(w: WorkerView, spans: TimelineSpan[], from: number, to: number): HTMLElement {
+function renderRow(w: WorkerView, spans: TimelineSpan[]): HTMLElement {
   const track = el("div", { class: "tl-track" });
   for (const s of spans) {
+    const since = new Date(s.start).toISOString();
     const seg = el("span", {
       class: `tl-seg tone-${workerStatusTone(s.status)}${s.open ? " tl-open" : ""}`,
-      title: `${s.status} · ${new Date(s.start).toISOString()} · ${formatAgeSince(new Date(s.start).toISOString(), s.end)}`,
+      title: s.open
+        ? `${s.status} since ${since}`
+        : `${s.status} · ${since} · ${formatAgeSince(since, s.end)}`,
     });
-    seg.style.left = pct(s.start, from, to);
-    seg.style.width = pct(from + (s.end - s.start), from, to);
+    seg.style.setProperty("--s", sec(s.start));
+    if (!s.open) seg.style.setProperty("--d", ((s.end - s.start) / 1000).toFixed(1));
     track.append(seg);
   }
   if (spans.length === 0) track.append(el("span", { class: "tl-none muted" }, "no timestamps yet"));
@@ -87,28 +41,90 @@ function renderRow(w: WorkerView, spans: TimelineSpan[], from: number, to: numbe
   );
 }
 
-/** Renders the timeline of `workers` (already filtered) at `now`. */
+/**
+ * Moves the now edge of one timeline to `now`. The range (--from, --span) has headroom and changes
+ * only when now runs past it; in between only the "future" veil moves, one element, so a tick
+ * restyles nothing else. Open spans run to the track's end and the veil hides what is past now.
+ */
+function tickTimeline(node: HTMLElement, now: number): void {
+  const from = Number(node.dataset.from);
+  if (!(now <= Number(node.dataset.to))) {
+    const to = Math.max(Number(node.dataset.end), now);
+    const span = Math.max(60_000, (to - from) * 1.25);
+    node.dataset.to = String(from + span);
+    node.style.setProperty("--from", sec(from));
+    node.style.setProperty("--span", (span / 1000).toFixed(1));
+  }
+  const veil = node.querySelector<HTMLElement>(".tl-now");
+  const at = (now - from) / (Number(node.dataset.to) - from);
+  veil?.style.setProperty("--at", Math.max(0, Math.min(1, at)).toFixed(4));
+  const fromLabel = node.querySelector<HTMLElement>(".tl-from");
+  if (fromLabel) fromLabel.textContent = `${formatAgeSince(new Date(from).toISOString(), now)} ago`;
+}
+
+/** Moves the now edge of every timeline under `root` (called by the 1 s ticker). */
+export function tickTimelines(root: ParentNode, now: number): void {
+  for (const node of Array.from(root.querySelectorAll<HTMLElement>(".timeline[data-from]")))
+    tickTimeline(node, now);
+}
+
+/** Renders the timeline of `workers` (already filtered) at `now`, reusing unchanged rows. */
 export function renderTimeline(
   orch: OrchestratorView,
   workers: readonly WorkerView[],
   now: number,
+  rows: TimelineRowCache = new WeakMap(),
+  reuse: HTMLElement | null = null,
 ): HTMLElement {
   const sorted = [...workers].sort(
     (a, b) => (a.wave ?? 1e9) - (b.wave ?? 1e9) || compareNatural(a.ticket, b.ticket),
   );
-  const spans = sorted.map((w) => workerSpans(w, now));
-  const { from, to } = timelineRange(spans, now);
+  let from = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
   const body = el("div", { class: "tl-body" });
-  const rows: HTMLElement[] = [];
-  for (let i = 0; i < sorted.length; i++) rows.push(renderRow(sorted[i]!, spans[i]!, from, to));
-  body.append(...rows);
-  const edge = el("div", { class: "tl-now", title: "now", "aria-hidden": "true" });
-  edge.style.setProperty("--at", String(Math.max(0, Math.min(1, (now - from) / (to - from)))));
-  body.append(edge);
-  const fromIso = new Date(from).toISOString();
-  return el(
+  const nodes: HTMLElement[] = [];
+  for (const w of sorted) {
+    let row = rows.get(w);
+    const spans = workerSpans(w, now);
+    for (const s of spans) {
+      if (s.start < from) from = s.start;
+      if (!s.open && s.end > end) end = s.end;
+    }
+    if (!row) {
+      row = renderRow(w, spans);
+      rows.set(w, row);
+    }
+    nodes.push(row);
+  }
+  if (!Number.isFinite(from)) from = now - 60_000;
+  const reusedBody = reuse?.querySelector<HTMLElement>(".tl-body");
+  if (reuse && reusedBody) {
+    // Patch the timeline already on the page: only rows whose worker changed are swapped, so a
+    // delta costs the style and layout of those rows, not of all of them.
+    const edge = reusedBody.querySelector(".tl-now");
+    // Drop the rows that go first, so the ones that stay are already in order and never move.
+    const keep = new Set<Element>(nodes);
+    for (const child of Array.from(reusedBody.children))
+      if (!keep.has(child) && child !== edge) child.remove();
+    nodes.forEach((node, i) => {
+      const at = reusedBody.children[i];
+      if (at !== node) reusedBody.insertBefore(node, at ?? null);
+    });
+    while (reusedBody.children.length > nodes.length) reusedBody.lastElementChild!.remove();
+    if (edge) reusedBody.append(edge);
+    if (reuse.dataset.from !== String(from)) delete reuse.dataset.to; // the range starts again
+    reuse.dataset.from = String(from);
+    reuse.dataset.end = String(end);
+    tickTimeline(reuse, now);
+    return reuse;
+  }
+  body.append(
+    ...nodes,
+    el("div", { class: "tl-now", title: "now: later is the future", "aria-hidden": "true" }),
+  );
+  const node = el(
     "div",
-    { class: "timeline", "data-orch": orch.id, "data-now": String(now) },
+    { class: "timeline", "data-orch": orch.id, "data-from": String(from), "data-end": String(end) },
     el(
       "div",
       { class: "tl-axis" },
@@ -116,10 +132,11 @@ export function renderTimeline(
       el(
         "span",
         { class: "tl-axis-track" },
-        el("span", { class: "tl-from", title: fromIso }, `${formatAgeSince(fromIso, now)} ago`),
-        el("span", { class: "tl-to" }, "now"),
+        el("span", { class: "tl-from", title: new Date(from).toISOString() }),
       ),
     ),
     body,
   );
+  tickTimeline(node, now);
+  return node;
 }
