@@ -136,6 +136,14 @@ describe("the event log", () => {
     expect(worker(newer.state, "CTL-50")?.status).toBe("done");
   });
 
+  it("what fuse remembers per log file stays a few numbers, whatever the lines hold", () => {
+    const big = Array.from({ length: 20 }, (_, i) =>
+      line("2026-04-14T19:00:10Z", "worker-dispatched", `CTL-${i}`, { pad: "x".repeat(100_000) }),
+    );
+    const { state } = run([logLines(...big)]);
+    expect(JSON.stringify(state.logFiles).length).toBeLessThan(200);
+  });
+
   it("without a reset, the same lines are folded as usual", () => {
     const l = line("2026-04-14T19:00:10Z", "worker-dispatched", "CTL-50");
     const first = run([logLines(l)]);

@@ -114,8 +114,8 @@ export interface OrchestratorRecord {
 export interface LogFileMark {
   /** Newest line time folded from the file. */
   maxTsMs: number;
-  /** The texts of the folded lines stamped exactly `maxTsMs` (bounded). */
-  textsAtMax: string[];
+  /** Byte offset of the furthest line folded from the file (since the last lifted guard). */
+  lastOffset: number;
   /** Set by a `log-reset`: lines not newer than the mark are skipped until a newer one arrives. */
   guard: boolean;
 }
