@@ -136,12 +136,29 @@ describe("the event log", () => {
     expect(worker(newer.state, "CTL-50")?.status).toBe("done");
   });
 
-  it("what fuse remembers per log file stays a few numbers, whatever the lines hold", () => {
-    const big = Array.from({ length: 20 }, (_, i) =>
-      line("2026-04-14T19:00:10Z", "worker-dispatched", `CTL-${i}`, { pad: "x".repeat(100_000) }),
+  it("what fuse remembers per log file is bounded, whatever the lines hold", () => {
+    const big = Array.from({ length: 3000 }, (_, i) =>
+      line("2026-04-14T19:00:10Z", "worker-dispatched", `CTL-${i % 50}`, {
+        i,
+        pad: "x".repeat(i < 20 ? 100_000 : 10),
+      }),
     );
     const { state } = run([logLines(...big)]);
-    expect(JSON.stringify(state.logFiles).length).toBeLessThan(200);
+    expect(JSON.stringify(state.logFiles).length).toBeLessThan(2 * 1024 * 30);
+  });
+
+  it("a truncated log refilled with new lines in the same second loses none of them", () => {
+    const first = run([
+      orchestratorAdded(),
+      logLines(line("2026-04-14T19:00:10Z", "worker-dispatched", "CTL-1")),
+    ]);
+    const reset: FuseInput = { kind: "log-reset", file: `${DIR}/events/2026-04.jsonl`, reason: "truncated" };
+    const again = run(
+      [reset, logLines(line("2026-04-14T19:00:10Z", "worker-dispatched", "CTL-2"))],
+      first.state,
+    );
+    expect(again.deltas.map((d) => d.event)).toContain("log-event");
+    expect(worker(again.state, "CTL-2")?.status).toBe("dispatched");
   });
 
   it("without a reset, the same lines are folded as usual", () => {

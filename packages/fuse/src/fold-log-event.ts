@@ -235,7 +235,15 @@ export function foldLogEvent(draft: StateDraft, event: NormalizedEvent): LoggedW
         message: text(detail.reason) ?? text(detail.message) ?? "",
         since: ts,
       };
-      facts.attention = [item, ...facts.attention];
+      // The same line folded again (history re-delivered after a log-reset) adds nothing.
+      const again = facts.attention.some(
+        (a) =>
+          a.type === item.type &&
+          a.ticketId === item.ticketId &&
+          a.since === ts &&
+          a.message === item.message,
+      );
+      if (!again) facts.attention = [item, ...facts.attention];
       break;
     }
     case "attention-resolved":

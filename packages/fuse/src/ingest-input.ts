@@ -213,7 +213,8 @@ export function ingestInput(
       // Folded history stays: a truncated or rotated log does not undo what already happened,
       // and the lines it re-delivers are not applied again (see foldLogRecords).
       const mark = ownValue(state.logFiles, input.file);
-      if (mark) state.logFiles = { ...state.logFiles, [input.file]: { ...mark, guard: true } };
+      if (mark)
+        state.logFiles = { ...state.logFiles, [input.file]: { prints: mark.prints.slice(), guard: true } };
       return;
     }
     case "log-skipped":

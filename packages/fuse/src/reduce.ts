@@ -27,8 +27,9 @@ export function reduce(
   const deltas: DeltaDraft[] = [];
   const logged: LoggedWaveCompletion[] = [];
   if (input.kind === "log-lines") {
+    const copied = new Set<string>();
     for (const record of input.records) {
-      if (!admitLogRecord(draft.state, record)) continue;
+      if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
       if (!input.replayed) deltas.push(logEventDelta(record));
       const completion = foldLogEvent(draft, record.event);
       if (completion) logged.push(completion);

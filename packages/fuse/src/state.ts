@@ -109,14 +109,12 @@ export interface OrchestratorRecord {
 
 /**
  * What has been folded from one log file, so lines re-delivered after a `log-reset` (a truncated
- * file that grew again, a replaced one) are not applied twice.
+ * file that grew again, a replaced one) are not applied twice (see log-file-marks.ts).
  */
 export interface LogFileMark {
-  /** Newest line time folded from the file. */
-  maxTsMs: number;
-  /** Byte offset of the furthest line folded from the file (since the last lifted guard). */
-  lastOffset: number;
-  /** Set by a `log-reset`: lines not newer than the mark are skipped until a newer one arrives. */
+  /** Fingerprints of the last live lines folded from the file, oldest first (bounded). */
+  prints: string[];
+  /** Set by a `log-reset`: known lines are skipped until an unknown one arrives. */
   guard: boolean;
 }
 
