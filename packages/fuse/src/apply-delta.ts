@@ -32,6 +32,7 @@ function emptyOrchestrator(id: string): OrchestratorView {
     usage: null,
     attention: [],
     corrupt: null,
+    briefings: [],
     sources: [],
     workers: {},
   };

@@ -120,6 +120,9 @@ export function buildOrchestratorSummary(
     usage: entry?.usage ?? null,
     attention: ctx.attention,
     corrupt: record.local?.corrupt ?? null,
+    briefings: Object.values(record.briefings).sort(
+      (a, b) => (a.wave ?? Number.NEGATIVE_INFINITY) - (b.wave ?? Number.NEGATIVE_INFINITY),
+    ),
     sources: (["signal", "state", "log"] as const).filter((kind) => used.has(kind)),
   };
 }

@@ -1,11 +1,15 @@
 import {
+  type FieldWarning,
+  formatJsonPath,
   type GlobalWorker,
   isTerminalStatus,
   type PrState,
   type PrView,
   phaseOfStatus,
+  type SchemaIssue,
   type SignalPr,
   type SourceKind,
+  UNKNOWN_STATUS,
   type WorkerSignal,
   type WorkerView,
 } from "@catalyst/schema";
@@ -24,6 +28,28 @@ import { FUTURE_SKEW_MS, msOf, newestTimestamp, timestampOrNull } from "./time.j
 // - liveness: the poller's answer for the current pid, ignored for terminal statuses (§5.9).
 
 const SOURCE_ORDER: readonly SourceKind[] = ["signal", "state", "log", "github", "liveness"];
+
+/** Status of a ticket that only a wave's ticket list names (not dispatched yet). */
+export const PLANNED_STATUS = "queued";
+
+function toFieldWarning(issue: SchemaIssue, source: SourceKind, skip: number): FieldWarning {
+  const rest = (issue.segments ?? []).slice(skip);
+  return {
+    field: rest.length > 0 ? formatJsonPath(rest) : issue.path,
+    expected: issue.expected,
+    received: issue.received,
+    source,
+  };
+}
+
+// Signal warnings are paths in the file; state.json ones are cut to the worker's own entry
+// (`$.orchestrators.o.workers.T.usage` → `$.usage`).
+function warningsOf(sig: SignalRecord | null, global: readonly SchemaIssue[] | undefined): FieldWarning[] {
+  const out: FieldWarning[] = [];
+  for (const issue of sig?.warnings ?? []) out.push(toFieldWarning(issue, "signal", 0));
+  for (const issue of global ?? []) out.push(toFieldWarning(issue, "state", 4));
+  return out;
+}
 
 /** Status shown when the only thing known about a worker is an unreadable signal file (FORMATS §5.10). */
 export const CORRUPT_STATUS = "signal_corrupt";
@@ -140,25 +166,34 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
   const s = sig?.value ?? null;
   const g = ownValue(ctx.entry?.workers, key) ?? null;
   const l = getKey(record.logWorkers, key) ?? null;
-  if (!sig && !g && !l) return null;
+  // A ticket only a wave's ticket list names is planned but not dispatched yet.
+  const planned = !sig && !g && !l && ctx.waveOf.has(key);
+  if (!sig && !g && !l && !planned) return null;
 
   // A clock far ahead (or a hostile file) must not set updatedAt: 9999-12-31 would never go stale.
-  const future: string[] = [];
-  const trusted = (field: string, value: unknown): string | null => {
+  // Such a time is ignored and shown as a warning on the worker, like a field of the wrong type.
+  const future: FieldWarning[] = [];
+  const skewed = (field: string, received: string, source: FieldWarning["source"]): FieldWarning => ({
+    field,
+    expected: `a time at most ${FUTURE_SKEW_MS / 60_000} minutes ahead of the monitor's clock (ignored)`,
+    received,
+    source,
+  });
+  const trusted = (field: string, value: unknown, source: FieldWarning["source"]): string | null => {
     const ts = timestampOrNull(value);
     if (ts === null || !(msOf(ts) > ctx.futureLimitMs)) return ts;
-    future.push(`${field} ${ts}`);
+    future.push(skewed(field, ts, source));
     return null;
   };
-  const signalUpdatedAt = trusted("updatedAt", s?.updatedAt);
-  const stateUpdatedAt = trusted("state.json updatedAt", g?.updatedAt);
-  const heartbeat = trusted("lastHeartbeat", s?.lastHeartbeat);
-  if (l?.futureTs) future.push(`log line ${l.futureTs}`);
+  const signalUpdatedAt = trusted("$.updatedAt", s?.updatedAt, "signal");
+  const stateUpdatedAt = trusted("$.updatedAt", g?.updatedAt, "state");
+  const heartbeat = trusted("$.lastHeartbeat", s?.lastHeartbeat, "signal");
+  if (l?.futureTs) future.push(skewed("$.ts", l.futureTs, "log"));
 
   let status: string;
   let phase: number;
   let statusMs: number;
-  if (s) {
+  if (s && !(s.status === UNKNOWN_STATUS && typeof g?.status === "string")) {
     status = s.status;
     phase = s.phase;
     statusMs = msOf(s.updatedAt);
@@ -167,7 +202,7 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
     phase = g.phase ?? 0;
     statusMs = msOf(g.updatedAt);
   } else {
-    status = sig ? CORRUPT_STATUS : "unknown";
+    status = sig ? CORRUPT_STATUS : planned ? PLANNED_STATUS : "unknown";
     phase = g?.phase ?? 0;
     statusMs = Number.NaN;
   }
@@ -201,7 +236,8 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
 
   const used = new Set<SourceKind>();
   if (sig) used.add("signal");
-  if (g) used.add("state");
+  if (g || (planned && ctx.waves.some((w) => w.tickets?.includes(key)))) used.add("state");
+  if (planned && !used.has("state")) used.add("log");
   if (l) used.add("log");
   if (polled) used.add("github");
   if (liveApplies) used.add("liveness");
@@ -224,14 +260,15 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
     phaseTimestamps: phaseTimestampsOf(s, l),
     cost: s?.cost ?? g?.usage ?? null,
     error: text(s?.error) ?? text(s?.failureReason) ?? l?.error ?? null,
+    fixupCommit: text(s?.fixupCommit),
+    followUpTo: text(s?.followUpTo),
     needsAttention,
     attentionReason,
     corrupt: sig?.corrupt ?? null,
+    warnings:
+      future.length > 0
+        ? [...warningsOf(sig, ctx.globalWarnings.get(key)), ...future]
+        : warningsOf(sig, ctx.globalWarnings.get(key)),
     sources: SOURCE_ORDER.filter((kind) => used.has(kind)),
-    ...(future.length > 0
-      ? {
-          warning: `timestamps beyond the ${FUTURE_SKEW_MS / 60_000}-minute clock-skew allowance ignored: ${future.join(", ")}`,
-        }
-      : {}),
   };
 }

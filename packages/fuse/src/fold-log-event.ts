@@ -1,6 +1,6 @@
 import type { AttentionItem, NormalizedEvent } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
-import { getKey, setKey } from "./keyed-map.js";
+import { forEachKey, getKey, setKey } from "./keyed-map.js";
 import type { LogWave, OrchestratorLogFacts, TimedStatus, WorkerLogFacts } from "./state.js";
 import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
 
@@ -77,6 +77,28 @@ function setPr(facts: WorkerLogFacts, fields: Partial<NonNullable<WorkerLogFacts
   };
 }
 
+function githubPrNumber(event: NormalizedEvent, detail: Record<string, unknown>): number | null {
+  return (
+    int(record(event.raw.scope).pr) ??
+    int(detail.pr) ??
+    int(record(detail.pr).number) ??
+    int(detail.number) ??
+    int(record(detail.pull_request).number)
+  );
+}
+
+// A `github.*` line without a worker is matched to one by its PR number (FORMATS §8, CTL-398).
+function workerOfPr(draft: StateDraft, orchestrator: string, number: number): string | null {
+  const view = draft.orchestrator(orchestrator, false)?.view;
+  let found: string | null = null;
+  if (view) {
+    forEachKey(view.workers, (worker, key) => {
+      if (found === null && worker.pr?.number === number) found = key;
+    });
+  }
+  return found;
+}
+
 function foldWorkerEvent(
   facts: WorkerLogFacts,
   event: NormalizedEvent,
@@ -105,6 +127,13 @@ function foldWorkerEvent(
     case "worker-pr-merged": {
       const number = int(detail.pr) ?? int(record(detail.pr).number);
       const mergedAt = timestampOrNull(detail.mergedAt) ?? ts;
+      if (number !== null) setPr(facts, { number, mergedAt });
+      break;
+    }
+    case "github.pr.merged": {
+      // v2 webhook lines (FORMATS §4.3): the PR number sits in `scope.pr` or the detail.
+      const number = githubPrNumber(event, detail);
+      const mergedAt = timestampOrNull(detail.mergedAt) ?? timestampOrNull(detail.merged_at) ?? ts;
       if (number !== null) setPr(facts, { number, mergedAt });
       break;
     }
@@ -218,7 +247,15 @@ export function foldLogEvent(
         message: text(detail.reason) ?? text(detail.message) ?? "",
         since: ts,
       };
-      facts.attention = [item, ...facts.attention];
+      // The same line folded again (history re-delivered after a log-reset) adds nothing.
+      const again = facts.attention.some(
+        (a) =>
+          a.type === item.type &&
+          a.ticketId === item.ticketId &&
+          a.since === ts &&
+          a.message === item.message,
+      );
+      if (!again) facts.attention = [item, ...facts.attention];
       break;
     }
     case "attention-resolved":
@@ -241,8 +278,13 @@ export function foldLogEvent(
     }
   }
 
-  if (event.worker !== null) {
-    const workerFacts = openWorker(draft, orchestrator, event.worker, ts, futureLimitMs);
+  let worker = event.worker;
+  if (worker === null && event.type === "github.pr.merged") {
+    const number = githubPrNumber(event, detail);
+    if (number !== null) worker = workerOfPr(draft, orchestrator, number);
+  }
+  if (worker !== null) {
+    const workerFacts = openWorker(draft, orchestrator, worker, ts, futureLimitMs);
     foldWorkerEvent(workerFacts, event, detail);
   } else {
     draft.markSummary(orchestrator);

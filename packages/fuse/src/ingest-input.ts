@@ -11,6 +11,12 @@ import {
   workerKeyOf,
 } from "./state.js";
 
+// Fuse has no node:path; both separators are accepted so Windows paths work too.
+function basename(file: string): string {
+  const cut = Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\"));
+  return cut < 0 ? file : file.slice(cut + 1);
+}
+
 // Store one non-log input in the draft and mark what it can change. Log lines go through
 // foldLogEvent; poller answers and signal reads land here.
 
@@ -20,12 +26,13 @@ function nextFileRecord<T>(
   result: ParseResult<T>,
   nowIso: string,
 ): StateFileRecord<T> {
-  if (result.ok) return { file, value: result.value, corrupt: null };
+  if (result.ok) return { file, value: result.value, corrupt: null, warnings: result.warnings ?? [] };
   // Keep the last good value beside the marker: a torn write must not blank the view (FORMATS §5.10).
   return {
     file,
     value: prev?.value ?? null,
     corrupt: { file, reason: result.error.message, since: prev?.corrupt?.since ?? nowIso },
+    warnings: prev?.warnings ?? [],
   };
 }
 
@@ -57,7 +64,13 @@ function ingestSignal(draft: StateDraft, read: SignalFileRead, nowIso: string): 
   const rec = draft.orchestrator(read.orchestrator, true);
   const prev = getKey(rec.signals, read.key);
   const next: SignalRecord = read.result.ok
-    ? { file: read.file, key: read.key, value: read.result.value, corrupt: null }
+    ? {
+        file: read.file,
+        key: read.key,
+        value: read.result.value,
+        corrupt: null,
+        warnings: read.result.warnings ?? [],
+      }
     : {
         file: read.file,
         key: read.key,
@@ -67,6 +80,7 @@ function ingestSignal(draft: StateDraft, read: SignalFileRead, nowIso: string): 
           reason: read.result.error.message,
           since: prev?.corrupt?.since ?? nowIso,
         },
+        warnings: prev?.warnings ?? [],
       };
   rec.signals = setKey(rec.signals, read.key, next);
   reindexSignal(draft, rec, prev, next);
@@ -162,6 +176,25 @@ export function ingestInput(
       markGlobalChanges(draft, prev?.value, null);
       return;
     }
+    case "briefing": {
+      const rec = draft.orchestrator(input.orchestrator, true);
+      const name = basename(input.file);
+      rec.briefings = {
+        ...rec.briefings,
+        [name]: { wave: input.wave, name, bytes: input.bytes, modifiedAt: input.modifiedAt },
+      };
+      draft.markSummary(rec.id);
+      return;
+    }
+    case "briefing-removed": {
+      const rec = draft.orchestrator(input.orchestrator, false);
+      const name = basename(input.file);
+      if (!rec || !Object.hasOwn(rec.briefings, name)) return;
+      const { [name]: _gone, ...rest } = rec.briefings;
+      rec.briefings = rest;
+      draft.markSummary(rec.id);
+      return;
+    }
     case "pr-status": {
       const { status } = input;
       const key = `${status.repo}#${status.number}`;
@@ -183,8 +216,12 @@ export function ingestInput(
       return;
     }
     case "log-reset": {
-      // Folded history stays: a truncated or rotated log does not undo what already happened. The
-      // file starts over, so its problem marker goes.
+      // Folded history stays: a truncated or rotated log does not undo what already happened, and
+      // the lines it re-delivers are not applied again (see foldLogRecords). The file starts over,
+      // so its problem marker goes.
+      const mark = ownValue(state.logFiles, input.file);
+      if (mark)
+        state.logFiles = { ...state.logFiles, [input.file]: { prints: mark.prints.slice(), guard: true } };
       if (Object.hasOwn(state.logProblems, input.file)) {
         const { [input.file]: _gone, ...rest } = state.logProblems;
         state.logProblems = rest;

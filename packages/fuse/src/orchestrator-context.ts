@@ -3,6 +3,7 @@ import {
   localWaves,
   type OrchestratorEntry,
   type PrStatus,
+  type SchemaIssue,
   type Wave,
 } from "@catalyst/schema";
 import { ownValue } from "./own-property.js";
@@ -24,6 +25,8 @@ export interface OrchestratorContext {
   prStatuses: Readonly<Record<string, PrStatus>>;
   /** Timestamps after this (now + FUTURE_SKEW_MS) are not trusted. */
   futureLimitMs: number;
+  /** Worker key → the global state.json warnings inside its entry. */
+  globalWarnings: Map<string, SchemaIssue[]>;
 }
 
 // Attention lives in the global state (FORMATS §3.5, §8.11); the local file and the log are
@@ -56,6 +59,13 @@ export function buildOrchestratorContext(
       attentionByTicket.set(ticket, item.message ? `${item.type}: ${item.message}` : item.type);
     }
   }
+  const globalWarnings = new Map<string, SchemaIssue[]>();
+  for (const issue of state.global?.warnings ?? []) {
+    const [top, id, workers, key] = issue.segments ?? [];
+    if (top !== "orchestrators" || id !== record.id || workers !== "workers" || typeof key !== "string")
+      continue;
+    globalWarnings.set(key, [...(globalWarnings.get(key) ?? []), issue]);
+  }
   return {
     record,
     entry,
@@ -65,5 +75,6 @@ export function buildOrchestratorContext(
     attentionByTicket,
     prStatuses: state.prStatuses,
     futureLimitMs: nowMs + FUTURE_SKEW_MS,
+    globalWarnings,
   };
 }

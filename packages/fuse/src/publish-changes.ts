@@ -109,6 +109,7 @@ function publishOrchestrator(
     const all = new Set<string>(keysOf(rec.workerFiles));
     for (const key of Object.keys(context.entry?.workers ?? {})) all.add(key);
     for (const key of keysOf(rec.logWorkers)) all.add(key);
+    for (const key of context.waveOf.keys()) all.add(key);
     if (old) for (const key of keysOf(old.workers)) all.add(key);
     keys = all;
   }

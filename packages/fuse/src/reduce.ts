@@ -4,6 +4,7 @@ import { logEventDelta } from "./delta-draft.js";
 import { createDraft, type StateDraft } from "./draft.js";
 import { foldLogEvent, type LoggedWaveCompletion } from "./fold-log-event.js";
 import { ingestInput } from "./ingest-input.js";
+import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { publishChanges } from "./publish-changes.js";
 import type { FuseState } from "./state.js";
@@ -65,7 +66,9 @@ function reduceInto(
   const futureLimitMs = nowMs + FUTURE_SKEW_MS;
   const work = { visited: 0 };
   if (input.kind === "log-lines") {
+    const copied = new Set<string>();
     for (const record of input.records) {
+      if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
       if (!input.replayed) deltas.push(logEventDelta(record));
       const completion = foldLogEvent(draft, record.event, futureLimitMs);
       if (completion) logged.push(completion);

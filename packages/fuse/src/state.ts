@@ -1,5 +1,6 @@
 import type {
   AttentionItem,
+  BriefingMeta,
   CorruptMarker,
   GlobalState,
   LivenessResult,
@@ -8,6 +9,7 @@ import type {
   OrchestratorRef,
   OrchestratorSummary,
   PrStatus,
+  SchemaIssue,
   WorkerSignal,
   WorkerView,
 } from "@catalyst/schema";
@@ -25,6 +27,8 @@ export interface SignalRecord {
   key: string;
   value: WorkerSignal | null;
   corrupt: CorruptMarker | null;
+  /** Fields the tolerant parse dropped from `value` (empty when none). */
+  warnings: SchemaIssue[];
 }
 
 /** The last read of a state.json (local or global), with the last good value kept. */
@@ -32,6 +36,8 @@ export interface StateFileRecord<T> {
   file: string;
   value: T | null;
   corrupt: CorruptMarker | null;
+  /** Fields the tolerant parse dropped from `value` (empty when none). */
+  warnings: SchemaIssue[];
 }
 
 /** A status learned from the event log and when it was written. */
@@ -99,6 +105,19 @@ export interface OrchestratorRecord {
   workerNeeds: KeyedMap<NeedsYouItem[]>;
   /** The orchestrator's own published "needs you" rows (attention items, unreadable state). */
   ownNeeds: NeedsYouItem[];
+  /** Briefing file name → its metadata (`DASHBOARD.md`, `wave-<N>-briefing.md`). */
+  briefings: Record<string, BriefingMeta>;
+}
+
+/**
+ * What has been folded from one log file, so lines re-delivered after a `log-reset` (a truncated
+ * file that grew again, a replaced one) are not applied twice (see log-file-marks.ts).
+ */
+export interface LogFileMark {
+  /** Fingerprints of the last live lines folded from the file, oldest first (bounded). */
+  prints: string[];
+  /** Set by a `log-reset`: known lines are skipped until an unknown one arrives. */
+  guard: boolean;
 }
 
 /** The whole fuse state: opaque to callers, but plain data. */
@@ -116,6 +135,8 @@ export interface FuseState {
    * a regular file. Cleared by that file's `log-reset`; at most {@link MAX_LOG_PROBLEMS} files.
    */
   logProblems: Record<string, CorruptMarker>;
+  /** Log file path → what has been folded from it. */
+  logFiles: Record<string, LogFileMark>;
 }
 
 /** How many log files can carry a problem marker at once (bounded like every buffer). */
@@ -130,6 +151,7 @@ export function createInitialState(): FuseState {
     wavesCompleted: {},
     sourceErrors: [],
     logProblems: {},
+    logFiles: {},
   };
 }
 
@@ -147,6 +169,7 @@ export function createOrchestratorRecord(id: string): OrchestratorRecord {
     view: null,
     workerNeeds: emptyKeyedMap(),
     ownNeeds: [],
+    briefings: {},
   };
 }
 

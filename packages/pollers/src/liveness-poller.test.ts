@@ -44,6 +44,21 @@ describe("createLivenessPoller", () => {
     expect(poller.health()).toMatchObject({ enabled: true, lastSuccessAt: "2026-11-24T12:00:00.000Z" });
   });
 
+  it("checks a newly tracked pid on its own within a second, long before the next round", async () => {
+    const child = await spawnSleeper();
+    children.push(child);
+    // A round every 10 minutes: only the first-check path can answer in time.
+    const poller = createLivenessPoller({ intervalMs: 600_000 });
+    pollers.push(poller);
+    const seen: string[] = [];
+    poller.subscribe((results) => seen.push(...results.map((r) => `${r.worker}:${r.result.reason}`)));
+    poller.start();
+    const startedAt = new Date(Date.now() - 1_000).toISOString();
+    poller.track([{ orchestrator: "o", worker: "A", pid: child.pid, startedAt }]);
+    await waitUntil(() => seen.includes("A:alive"), 5_000);
+    expect(seen).toEqual(["A:alive"]);
+  });
+
   it("forgets untracked workers and reports a worker again when it comes back", async () => {
     const poller = createLivenessPoller({ clock: fixedClock });
     pollers.push(poller);

@@ -15,6 +15,11 @@ export interface LivenessPollerOptions {
   clock?: Clock;
   /** @default 5_000 */
   intervalMs?: number;
+  /**
+   * A worker first tracked (or tracked with a new pid) while running is checked this soon, on its
+   * own, rather than on the next full round. @default 100
+   */
+  firstCheckDelayMs?: number;
   /** Probe overrides (tests inject EPERM, other platforms); real defaults otherwise. */
   deps?: LivenessDeps;
 }
@@ -42,6 +47,10 @@ function sameAnswer(a: LivenessResult, b: LivenessResult): boolean {
 export function createLivenessPoller(options: LivenessPollerOptions = {}): LivenessPoller {
   const clock = options.clock ?? systemClock;
   const intervalMs = options.intervalMs ?? 5_000;
+  const firstCheckDelayMs = options.firstCheckDelayMs ?? 100;
+  /** Keys tracked since the last check, checked on their own by `firstTimer`. */
+  const fresh = new Set<string>();
+  let firstTimer: NodeJS.Timeout | null = null;
   const targets = new Map<string, LivenessTarget>();
   const last = new Map<string, LivenessResult>();
   const listeners = new Set<(results: LivenessReport[]) => void>();
@@ -54,11 +63,14 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
     health.lastError = describeError(error);
   };
 
-  const checkNow = (): LivenessReport[] => {
+  const check = (keys: Iterable<string>): LivenessReport[] => {
     const now = clock.now();
     const all: LivenessReport[] = [];
     const changed: LivenessReport[] = [];
-    for (const [key, target] of targets) {
+    for (const key of keys) {
+      const target = targets.get(key);
+      if (!target) continue;
+      fresh.delete(key);
       const result = checkLiveness(target, now, options.deps);
       const report = { orchestrator: target.orchestrator, worker: target.worker, result };
       all.push(report);
@@ -69,6 +81,17 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
     health.lastSuccessAt = now.toISOString();
     if (changed.length > 0) notifyListeners(listeners, changed, recordError);
     return all;
+  };
+  const checkNow = (): LivenessReport[] => check([...targets.keys()]);
+
+  // Cost follows the change: only the workers tracked since the last check are probed here.
+  const checkFresh = () => {
+    firstTimer = null;
+    try {
+      check([...fresh]);
+    } catch (error) {
+      recordError(error);
+    }
   };
 
   const schedule = () => {
@@ -94,7 +117,10 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
     async stop() {
       running = false;
       if (timer !== null) clearTimeout(timer);
+      if (firstTimer !== null) clearTimeout(firstTimer);
       timer = null;
+      firstTimer = null;
+      fresh.clear();
       health.nextRunAt = null;
     },
     track(next) {
@@ -106,13 +132,19 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
         // A changed pid keeps the old answer as the baseline, so the next check reports the new one.
         if (!before || before.pid !== target.pid || before.startedAt !== target.startedAt) {
           targets.set(key, { ...target });
+          fresh.add(key);
         }
       }
       for (const key of [...targets.keys()]) {
         if (!keep.has(key)) {
           targets.delete(key);
           last.delete(key);
+          fresh.delete(key);
         }
+      }
+      if (running && fresh.size > 0 && firstTimer === null) {
+        firstTimer = setTimeout(checkFresh, firstCheckDelayMs);
+        firstTimer.unref?.();
       }
     },
     checkNow,

@@ -20,7 +20,7 @@ export {
 } from "./global-state.js";
 export { generateJsonSchemas, PUBLISHED_SCHEMAS, renderJsonSchema } from "./json-schemas.js";
 export { LocalState, localWaves, Wave } from "./local-state.js";
-export { parseGlobalStateText, parseLocalStateText, parseSignalText } from "./parse-files.js";
+export { parseGlobalStateText, parseLocalStateText, parseSignalText, UNKNOWN_STATUS } from "./parse-files.js";
 export type { ParseResult, SchemaIssue } from "./parse-result.js";
 export {
   formatJsonPath,
@@ -33,7 +33,9 @@ export {
 } from "./parse-result.js";
 export { ComponentHealth, LivenessReason, LivenessResult, PrStatus } from "./poller-results.js";
 export {
+  BriefingMeta,
   CorruptMarker,
+  FieldWarning,
   LoadingState,
   NeedsYouItem,
   NeedsYouReason,
@@ -48,6 +50,7 @@ export {
   WorkerView,
 } from "./snapshot.js";
 export type {
+  BriefingFileRead,
   FuseInput,
   GlobalStateRead,
   LocalStateRead,
@@ -89,4 +92,6 @@ export {
 } from "./status.js";
 export { OptionalTimestamp, Timestamp } from "./timestamp.js";
 export { isTimestamp, slowTimestampMs, timestampMs } from "./timestamp-parse.js";
+export type { TolerancePolicy } from "./tolerant-parse.js";
+export { parseTolerant } from "./tolerant-parse.js";
 export { Cost, SignalPr, WorkerSignal } from "./worker-signal.js";

@@ -1,19 +1,49 @@
 import { GlobalState } from "./global-state.js";
 import { LocalState } from "./local-state.js";
 import { type ParseResult, parseJsonText } from "./parse-result.js";
+import { phaseOfStatus } from "./status.js";
+import { parseTolerant, type TolerancePolicy } from "./tolerant-parse.js";
 import { WorkerSignal } from "./worker-signal.js";
 
-/** Parse the text of a worker signal file; torn, empty or invalid text becomes an issue naming the file. */
+/** The status a signal file gets when its own is missing or not a string. */
+export const UNKNOWN_STATUS = "unknown";
+
+// A signal file's identity is its ticket: without one it is corrupt. A bad status or phase gets a
+// stand-in (the phase from the status when it is a lifecycle one), everything else is dropped.
+const signalPolicy: TolerancePolicy = {
+  isIdentity: (path) => path.length === 1 && path[0] === "ticket",
+  fallback: (path, doc) => {
+    if (path.length !== 1) return undefined;
+    if (path[0] === "status") return UNKNOWN_STATUS;
+    if (path[0] === "phase") return typeof doc.status === "string" ? (phaseOfStatus(doc.status) ?? 0) : 0;
+    return undefined;
+  },
+};
+
+// state.json entries are all optional: a bad field is dropped from its entry, never the whole file.
+const statePolicy: TolerancePolicy = { isIdentity: () => false };
+
+/**
+ * Parse the text of a worker signal file. Torn, empty or non-object text, or a missing or
+ * non-string `ticket`, is an issue naming the file; a bad optional field is dropped and reported
+ * in `warnings`, so the worker keeps its status, phase and PR.
+ */
 export function parseSignalText(text: string, file?: string): ParseResult<WorkerSignal> {
-  return parseJsonText(WorkerSignal, text, file);
+  return parseJsonText(WorkerSignal, text, file, (decoded) =>
+    parseTolerant(WorkerSignal, decoded, signalPolicy, file),
+  );
 }
 
-/** Parse the text of the global `state.json`. */
+/** Parse the text of the global `state.json`; a bad field of an entry is dropped with a warning. */
 export function parseGlobalStateText(text: string, file?: string): ParseResult<GlobalState> {
-  return parseJsonText(GlobalState, text, file);
+  return parseJsonText(GlobalState, text, file, (decoded) =>
+    parseTolerant(GlobalState, decoded, statePolicy, file),
+  );
 }
 
-/** Parse the text of an orchestrator-local `state.json`. */
+/** Parse the text of an orchestrator-local `state.json`; a bad field is dropped with a warning. */
 export function parseLocalStateText(text: string, file?: string): ParseResult<LocalState> {
-  return parseJsonText(LocalState, text, file);
+  return parseJsonText(LocalState, text, file, (decoded) =>
+    parseTolerant(LocalState, decoded, statePolicy, file),
+  );
 }

@@ -11,10 +11,19 @@ export interface SchemaIssue {
   received: string;
   /** One line naming file, path, expected and received. */
   message: string;
+  /** `path` as keys and indexes, for callers that attribute an issue to part of a document. */
+  segments?: (string | number)[];
 }
 
 /** Expected bad input is data, not an exception: every parser returns one of these. */
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: SchemaIssue };
+export type ParseResult<T> =
+  | {
+      ok: true;
+      value: T;
+      /** Values that were dropped or replaced so the rest could be kept (tolerant parsers only). */
+      warnings?: SchemaIssue[];
+    }
+  | { ok: false; error: SchemaIssue };
 
 const MAX_RECEIVED = 80;
 
@@ -68,7 +77,7 @@ function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
-function describeExpected(issue: z.core.$ZodIssue): string {
+export function describeExpected(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
       return issue.expected;
@@ -144,6 +153,7 @@ export function parseJsonText<S extends z.ZodType>(
   schema: S,
   text: string,
   file?: string,
+  validate: (decoded: unknown) => ParseResult<z.output<S>> = (decoded) => parseWith(schema, decoded, file),
   maxDepth = MAX_JSON_DEPTH,
 ): ParseResult<z.output<S>> {
   const fileField = file === undefined ? {} : { file };
@@ -179,5 +189,5 @@ export function parseJsonText<S extends z.ZodType>(
       }),
     };
   }
-  return parseWith(schema, decoded, file);
+  return validate(decoded);
 }

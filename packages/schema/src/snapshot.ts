@@ -19,6 +19,32 @@ export const CorruptMarker = z.object({
 });
 export type CorruptMarker = z.infer<typeof CorruptMarker>;
 
+/**
+ * An optional field that was dropped (or a required one replaced) so the rest of a file could be
+ * kept: where it was, what was expected and what arrived. `source` names the file kind.
+ */
+export const FieldWarning = z.object({
+  /** JSON path inside the worker's own entry, e.g. `$.cost.inputTokens`. */
+  field: z.string(),
+  expected: z.string(),
+  received: z.string(),
+  source: SourceKind,
+});
+export type FieldWarning = z.infer<typeof FieldWarning>;
+
+/**
+ * A briefing document of an orchestrator: `wave-<N>-briefing.md` (`wave` = N) or `DASHBOARD.md`
+ * (`wave` = null). Only metadata travels in the snapshot; the text is fetched on demand.
+ */
+export const BriefingMeta = z.object({
+  wave: z.number().int().nullable(),
+  /** The file's basename. */
+  name: z.string(),
+  bytes: z.number().int(),
+  modifiedAt: NullableTimestamp,
+});
+export type BriefingMeta = z.infer<typeof BriefingMeta>;
+
 /** GitHub's view of a pull request, as the PR poller last saw it. */
 export const PrState = z.enum(["open", "closed", "merged", "unknown"]);
 export type PrState = z.infer<typeof PrState>;
@@ -65,15 +91,19 @@ export const WorkerView = z.object({
   phaseTimestamps: z.record(z.string(), Timestamp),
   cost: Cost.nullable(),
   error: z.string().nullable(),
+  /** SHA a fix-up worker pushed onto an already-open PR (FORMATS §2.5, recovery pattern A). */
+  fixupCommit: z.string().nullable(),
+  /** Parent ticket of a follow-up worker (recovery pattern B). */
+  followUpTo: z.string().nullable(),
   needsAttention: z.boolean(),
   attentionReason: z.string().nullable(),
   corrupt: CorruptMarker.nullable(),
-  sources: z.array(SourceKind),
   /**
-   * Something doubtful that is not an error, such as timestamps beyond the clock-skew allowance
-   * (5 min) that were ignored; absent when there is nothing to say.
+   * Fields dropped from an otherwise readable signal file or state.json entry, and times beyond the
+   * 5-minute clock-skew allowance that were not trusted (`source` says where each came from).
    */
-  warning: z.string().optional(),
+  warnings: z.array(FieldWarning),
+  sources: z.array(SourceKind),
 });
 export type WorkerView = z.infer<typeof WorkerView>;
 
@@ -119,6 +149,8 @@ export const OrchestratorView = z.object({
   attention: z.array(AttentionItem),
   /** Set when the orchestrator-local state.json is unreadable; the last good one is kept. */
   corrupt: CorruptMarker.nullable(),
+  /** `DASHBOARD.md` first, then wave briefings by wave; text via `/api/briefing`. */
+  briefings: z.array(BriefingMeta),
   sources: z.array(SourceKind),
   workers: z.record(z.string(), WorkerView),
 });

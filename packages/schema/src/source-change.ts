@@ -40,6 +40,17 @@ export interface GlobalStateRead {
   result: ParseResult<GlobalState>;
 }
 
+/** A briefing document found in an orchestrator directory (`DASHBOARD.md`, `wave-<N>-briefing.md`). */
+export interface BriefingFileRead {
+  orchestrator: string;
+  file: string;
+  /** N for `wave-<N>-briefing.md`, null for `DASHBOARD.md`. */
+  wave: number | null;
+  bytes: number;
+  /** The file's mtime as ISO 8601, or null when unknown. */
+  modifiedAt: string | null;
+}
+
 /** One complete event-log line, with where it came from. */
 export interface LogRecord {
   file: string;
@@ -59,6 +70,8 @@ export type SourceChange =
   | { kind: "signal-removed"; orchestrator: string; key: string; file: string }
   | ({ kind: "local-state" } & LocalStateRead)
   | { kind: "local-state-removed"; orchestrator: string; file: string }
+  | ({ kind: "briefing" } & BriefingFileRead)
+  | { kind: "briefing-removed"; orchestrator: string; file: string; wave: number | null }
   | ({ kind: "global-state" } & GlobalStateRead)
   | { kind: "global-state-removed"; file: string }
   | {

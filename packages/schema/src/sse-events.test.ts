@@ -19,9 +19,12 @@ const worker: WorkerView = {
   phaseTimestamps: { implementing: "2026-04-14T19:03:01Z" },
   cost: null,
   error: null,
+  fixupCommit: null,
+  followUpTo: null,
   needsAttention: false,
   attentionReason: null,
   corrupt: null,
+  warnings: [],
   sources: ["signal"],
 };
 

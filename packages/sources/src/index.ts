@@ -7,8 +7,15 @@ export { resolveCacheDir } from "./log-index.js";
 export { readEventBytes, readEvents } from "./log-readers.js";
 export type { LogLineResult } from "./parse-log-line.js";
 export { parseLogLine } from "./parse-log-line.js";
-export type { BriefingRead } from "./read-briefings.js";
-export { readBriefings } from "./read-briefings.js";
+export type { BriefingRead, BriefingTextResult } from "./read-briefings.js";
+export {
+  briefingWaveOf,
+  DASHBOARD_FILE,
+  MAX_BRIEFING_BYTES,
+  readBriefings,
+  readBriefingText,
+  statBriefings,
+} from "./read-briefings.js";
 export type { EventReadStats, ReadEventBytes, ReadEvents, ReadEventsOptions } from "./read-events.js";
 export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";

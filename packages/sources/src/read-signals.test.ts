@@ -43,11 +43,12 @@ describe("readSignalDir", () => {
     if (first.result.ok) expect(first.result.value.status).toBe("done");
   });
 
-  it("turns torn, empty and schema-invalid files into results that name the file and the problem", async () => {
+  it("turns torn, empty and ticket-less files into results that name the file and the problem", async () => {
     root = await makeTree({
       "w/workers/torn.json": '{"ticket":"CTL-1","status":"impl',
       "w/workers/empty.json": "",
-      "w/workers/bad.json": JSON.stringify({ ticket: "CTL-3", status: "planning", phase: "three" }),
+      "w/workers/bad.json": JSON.stringify({ ticket: 3, status: "planning", phase: 2 }),
+      "w/workers/odd.json": JSON.stringify({ ticket: "CTL-4", status: "planning", phase: "three" }),
     });
     const reads = await readSignalDir(ref(join(root, "w")));
     const byKey = Object.fromEntries(reads.map((r) => [r.key, r.result]));
@@ -57,7 +58,9 @@ describe("readSignalDir", () => {
       if (!res.ok) expect(res.error.message).toContain(join(root, "w/workers", `${key}.json`));
     }
     const bad = byKey.bad!;
-    if (!bad.ok) expect(bad.error.path).toBe("$.phase");
+    if (!bad.ok) expect(bad.error.path).toBe("$.ticket");
+    // A bad phase is not fatal: it falls back to the status's phase, with a warning.
+    expect(byKey.odd).toMatchObject({ ok: true, value: { phase: 2 }, warnings: [{ path: "$.phase" }] });
     const empty = byKey.empty!;
     if (!empty.ok) expect(empty.error.received).toBe("an empty file");
   });

@@ -1,5 +1,6 @@
 import type { SourceChange } from "@catalyst/schema";
 import { discoverOrchestrators } from "./discover-orchestrators.js";
+import { statBriefings } from "./read-briefings.js";
 import { readSignalDir } from "./read-signals.js";
 import { readGlobalState, readLocalState } from "./read-state.js";
 import { nodeFiles, type TextFiles } from "./text-files.js";
@@ -23,12 +24,14 @@ export async function scanCatalystDir(
       orch,
       local: await readLocalState(orch, files),
       signals: await readSignalDir(orch, files),
+      briefings: await statBriefings(orch),
     })),
   );
-  for (const { orch, local, signals } of perOrch) {
+  for (const { orch, local, signals, briefings } of perOrch) {
     out.push({ kind: "orchestrator-added", orchestrator: orch });
     if (local) out.push({ kind: "local-state", ...local });
     for (const s of signals) out.push({ kind: "signal", ...s });
+    for (const b of briefings) out.push({ kind: "briefing", ...b });
   }
   return out;
 }

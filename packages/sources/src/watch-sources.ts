@@ -9,6 +9,7 @@ import {
 } from "@catalyst/schema";
 import { discoverOrchestrators, listSubdirs } from "./discover-orchestrators.js";
 import { createLimiter, mapLimited, READ_CONCURRENCY } from "./map-limited.js";
+import { briefingWaveOf, statBriefings } from "./read-briefings.js";
 import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
@@ -38,6 +39,11 @@ export interface SourceWatcherOptions {
    * reliably for real, such as EMFILE. @default `createNodeFiles(maxFileBytes)`
    */
   files?: TextFiles;
+  /**
+   * A signal or state file that does not parse is read again after this long before the failure is
+   * reported: a writer rewriting in place (`jq … > file`) is often caught half-way. @default 30
+   */
+  reparseDelayMs?: number;
 }
 
 /** The live view of a Catalyst dir; see {@link createSourceWatcher}. */
@@ -59,6 +65,7 @@ type Task =
   | { kind: "global" }
   | { kind: "local"; id: string }
   | { kind: "signals"; id: string }
+  | { kind: "briefings"; id: string }
   | { kind: "signal"; id: string; file: string };
 
 function taskKey(t: Task): string {
@@ -69,6 +76,7 @@ function taskKey(t: Task): string {
       return t.kind;
     case "local":
     case "signals":
+    case "briefings":
       return `${t.kind}\0${t.id}`;
     case "signal":
       return `signal\0${t.id}\0${t.file}`;
@@ -80,6 +88,8 @@ interface Tracked {
   /** Last text read per signal file path; only a different text is emitted again. */
   signals: Map<string, string>;
   local: string | null;
+  /** Briefing file path → `size:mtime` last emitted. */
+  briefings: Map<string, string>;
   orchWatch: DirWatch | null;
   workersWatch: DirWatch | null;
 }
@@ -96,6 +106,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   const dir = options.catalystDir;
   const rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
   const waitIntervalMs = options.waitIntervalMs ?? 1_000;
+  const reparseDelayMs = options.reparseDelayMs ?? 30;
   const files: TextFiles =
     options.files ?? (options.maxFileBytes === undefined ? nodeFiles : createNodeFiles(options.maxFileBytes));
   // Every read of this watcher shares one gate: however many orchestrators are read at once, at
@@ -197,6 +208,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         if (t) await readSignal(t, task.file, out);
         return;
       }
+      case "briefings": {
+        const t = orchs.get(task.id);
+        if (t) await readBriefingMeta(t, out);
+        return;
+      }
       default:
         return;
     }
@@ -221,9 +237,50 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
   }
 
+  /**
+   * Read a file and parse it; when the text does not parse, wait `reparseDelayMs` and read once more,
+   * so a file caught mid-rewrite is seen whole. The second read's text and result are the ones used.
+   */
+  async function readParsed<R extends { ok: boolean }>(
+    file: string,
+    parse: (text: string) => R,
+  ): Promise<{ text: string; result: R } | { error: unknown } | null | "busy"> {
+    const got = await readText(file);
+    if (got === null || got === "busy" || "error" in got) return got;
+    const result = parse(got.text);
+    if (result.ok || reparseDelayMs <= 0) return { text: got.text, result };
+    await new Promise((resolve) => setTimeout(resolve, reparseDelayMs));
+    if (!running) return { text: got.text, result };
+    const again = await readText(file);
+    if (again === null || again === "busy" || "error" in again) return again;
+    return { text: again.text, result: again.text === got.text ? result : parse(again.text) };
+  }
+
+  async function readBriefingMeta(t: Tracked, out: SourceChange[]): Promise<void> {
+    const found = await statBriefings(t.ref);
+    const seen = new Set<string>();
+    for (const b of found) {
+      seen.add(b.file);
+      const stamp = `${b.bytes}:${b.modifiedAt}`;
+      if (t.briefings.get(b.file) === stamp) continue;
+      t.briefings.set(b.file, stamp);
+      out.push({ kind: "briefing", ...b });
+    }
+    for (const file of [...t.briefings.keys()]) {
+      if (seen.has(file)) continue;
+      t.briefings.delete(file);
+      out.push({
+        kind: "briefing-removed",
+        orchestrator: t.ref.id,
+        file,
+        wave: briefingWaveOf(basename(file)) ?? null,
+      });
+    }
+  }
+
   async function readGlobal(out: SourceChange[]): Promise<void> {
     const file = globalStatePath(dir);
-    const got = await readText(file);
+    const got = await readParsed(file, (text) => parseGlobalStateText(text, file));
     if (got === "busy") return;
     if (got === null) {
       if (globalText !== null) out.push({ kind: "global-state-removed", file });
@@ -237,12 +294,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (got.text === globalText) return;
     globalText = got.text;
-    out.push({ kind: "global-state", file, result: parseGlobalStateText(got.text, file) });
+    out.push({ kind: "global-state", file, result: got.result });
   }
 
   async function readLocal(t: Tracked, out: SourceChange[]): Promise<void> {
     const file = localStatePath(t.ref);
-    const got = await readText(file);
+    const got = await readParsed(file, (text) => parseLocalStateText(text, file));
     if (got === "busy") return;
     if (got === null) {
       if (t.local !== null) out.push({ kind: "local-state-removed", orchestrator: t.ref.id, file });
@@ -261,16 +318,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (got.text === t.local) return;
     t.local = got.text;
-    out.push({
-      kind: "local-state",
-      orchestrator: t.ref.id,
-      file,
-      result: parseLocalStateText(got.text, file),
-    });
+    out.push({ kind: "local-state", orchestrator: t.ref.id, file, result: got.result });
   }
 
   async function readSignal(t: Tracked, file: string, out: SourceChange[]): Promise<void> {
-    const got = await readText(file);
+    const got = await readParsed(file, (text) => toSignalRead(t.ref.id, file, text).result);
     if (got === "busy") return;
     if (got === null) {
       if (t.signals.delete(file)) {
@@ -291,7 +343,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (t.signals.get(file) === got.text) return;
     t.signals.set(file, got.text);
-    out.push({ kind: "signal", ...toSignalRead(t.ref.id, file, got.text) });
+    out.push({ kind: "signal", orchestrator: t.ref.id, key: signalKey(file), file, result: got.result });
   }
 
   async function readAllSignals(t: Tracked, out: SourceChange[]): Promise<void> {
@@ -337,11 +389,13 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     t.orchWatch?.close();
     t.orchWatch = tryWatch(t.ref.path, (name) => {
       if (name === "state.json") enqueue({ kind: "local", id });
+      else if (name !== null && briefingWaveOf(name) !== undefined) enqueue({ kind: "briefings", id });
       else if (name === "workers" || name === null) {
         // workers/ was removed or re-created: its old watch is dead.
         if (orchs.get(id) === t) watchWorkers(t);
         enqueue({ kind: "discover" });
         enqueue({ kind: "signals", id });
+        if (name === null) enqueue({ kind: "briefings", id });
       }
     });
     watchWorkers(t);
@@ -419,7 +473,14 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     const added: Tracked[] = [];
     for (const ref of found) {
       if (orchs.has(ref.id)) continue;
-      const t: Tracked = { ref, signals: new Map(), local: null, orchWatch: null, workersWatch: null };
+      const t: Tracked = {
+        ref,
+        signals: new Map(),
+        local: null,
+        briefings: new Map(),
+        orchWatch: null,
+        workersWatch: null,
+      };
       orchs.set(ref.id, t);
       // Watch first, then read: a file written in between is caught by one or the other.
       watchOrch(t);
@@ -427,7 +488,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       added.push(t);
     }
     await watchStructure();
-    await Promise.all(added.map(async (t) => Promise.all([readLocal(t, out), readAllSignals(t, out)])));
+    await Promise.all(
+      added.map(async (t) =>
+        Promise.all([readLocal(t, out), readAllSignals(t, out), readBriefingMeta(t, out)]),
+      ),
+    );
   }
 
   async function runRescan(out: SourceChange[]): Promise<void> {
@@ -443,6 +508,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     for (const t of orchs.values()) {
       await readLocal(t, out);
       await readAllSignals(t, out);
+      await readBriefingMeta(t, out);
     }
     health.lastSuccessAt = new Date().toISOString();
     health.nextRunAt = new Date(Date.now() + rescanIntervalMs).toISOString();

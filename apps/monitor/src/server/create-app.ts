@@ -9,9 +9,11 @@ import type {
   LoadingState,
   Snapshot,
 } from "@catalyst/schema";
+import { readBriefingText } from "@catalyst/sources";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
+import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
 import { parseDeltaFilter } from "./delta-filter.js";
 import type { EventLoopDelay } from "./event-loop-delay.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
@@ -40,6 +42,8 @@ export interface AppDeps {
   access: AccessOptions;
   /** `@catalyst/sources` `readEvents`, for `/api/events`. */
   readEvents: ReadEvents;
+  /** Briefing reader for `/api/briefing`. @default `@catalyst/sources` `readBriefingText` */
+  readBriefing?: ReadBriefing;
   health?: HealthReporters;
   /** @default "0.0.0" */
   version?: string;
@@ -182,6 +186,10 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
+
+  app.get("/api/briefing", (c) =>
+    serveBriefing(c, () => deps.feed.snapshot(), deps.readBriefing ?? readBriefingText),
+  );
 
   app.get("/healthz", (c) => {
     const sources = deps.health?.sources?.() ?? UNCONFIGURED;

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { jsonError } from "./json-error.js";
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -23,9 +23,9 @@ async function readIfFile(path: string): Promise<Buffer | null> {
   }
 }
 
-/** Serves the dashboard: `GET /` → index.html, `GET /assets/<name>` → a file directly in publicDir. */
+/** Serves the dashboard: `GET /` and `GET /index.html` → index.html, `GET /assets/<name>` → a file directly in publicDir. */
 export function mountStaticAssets(app: Hono, publicDir: string): void {
-  app.get("/", async (c) => {
+  const index = async (c: Context) => {
     const body = await readIfFile(join(publicDir, "index.html"));
     if (body === null)
       return jsonError(
@@ -38,7 +38,9 @@ export function mountStaticAssets(app: Hono, publicDir: string): void {
       "Content-Type": "text/html; charset=utf-8",
       "Cache-Control": "no-cache",
     });
-  });
+  };
+  app.get("/", index);
+  app.get("/index.html", index);
   app.get("/assets/:name", async (c) => {
     const name = c.req.param("name");
     const dot = name.lastIndexOf(".");

@@ -5,11 +5,13 @@ import { requireElement } from "./dom.js";
 import { type Filters, formatFilters, parseFilters } from "./filters.js";
 import { createStore } from "./store.js";
 import { expireHighlights, startTicker, tickAges } from "./ticker.js";
+import { createBriefingDrawer } from "./view-briefing.js";
 import { createEventsView } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
 import { countVisible, createFleetView } from "./view-fleet.js";
 import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
 import { renderNeedsYou } from "./view-needs-you.js";
+import { tickTimelines } from "./view-timeline.js";
 import { HIGHLIGHT_MS } from "./view-worker-row.js";
 
 function startDashboard(): void {
@@ -21,10 +23,24 @@ function startDashboard(): void {
     filterBar: requireElement("filter-bar"),
     fleet: requireElement("fleet"),
     events: requireElement("events"),
+    drawer: requireElement("briefing-drawer"),
   };
   const store = createStore();
   let filters: Filters = parseFilters(location.search);
   let showLog = false;
+  // Orchestrators shown as a timeline; kept in the URL hash so a reload keeps the choice.
+  const timelines = new Set<string>(
+    new URLSearchParams(location.hash.slice(1)).getAll("timeline").filter((id) => id !== ""),
+  );
+  const setTimeline = (id: string, on: boolean) => {
+    if (on) timelines.add(id);
+    else timelines.delete(id);
+    const hash = new URLSearchParams();
+    for (const t of timelines) hash.append("timeline", t);
+    const text = hash.toString();
+    history.replaceState(null, "", `${location.pathname}${location.search}${text ? `#${text}` : ""}`);
+    scheduleRender();
+  };
   let status: ConnectionStatus = { state: "connecting", attempt: 0 };
   let wasLive = false;
 
@@ -44,6 +60,7 @@ function startDashboard(): void {
     scheduleRender();
   });
   const renderStats = { renders: 0, totalMs: 0, maxMs: 0 };
+  const drawer = createBriefingDrawer(page.drawer, new URLSearchParams(location.search).get("token"));
 
   const render = () => {
     const started = performance.now();
@@ -59,6 +76,9 @@ function startDashboard(): void {
       changedAt: state.changedAt,
       now,
       onClearFilters: () => setFilters({ orch: [], status: [], project: [] }),
+      timelines,
+      onView: setTimeline,
+      onBriefing: (target) => drawer.open(target),
     });
     eventsView.render({
       feed: state.feed,
@@ -122,6 +142,7 @@ function startDashboard(): void {
   page.connection.querySelector("[data-role=retry]")?.addEventListener("click", () => connection.retryNow());
 
   startTicker((now) => {
+    tickTimelines(document, now);
     tickAges(document, now);
     expireHighlights(document, now, HIGHLIGHT_MS);
     if (status.state === "reconnecting") renderConnection(page.connection, status, now);

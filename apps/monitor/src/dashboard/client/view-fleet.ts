@@ -3,13 +3,19 @@ import type { OrchestratorView, Snapshot } from "@catalyst/schema";
 import { el } from "./dom.js";
 import { type Filters, hasFilters, matchesOrchestrator, matchesWorker } from "./filters.js";
 import { compareNatural } from "./format.js";
+import type { BriefingTarget } from "./view-briefing.js";
 import { renderOrchestrator } from "./view-orchestrator-card.js";
+import type { TimelineRowCache } from "./view-timeline.js";
 import type { RowCache, RowContext } from "./view-worker-row.js";
 
 export interface FleetViewInput extends RowContext {
   snapshot: Snapshot | null;
   filters: Filters;
   onClearFilters(): void;
+  /** Orchestrators shown as a timeline rather than a table. */
+  timelines?: ReadonlySet<string>;
+  onView?(orchestrator: string, timeline: boolean): void;
+  onBriefing?(target: BriefingTarget): void;
 }
 
 /** Counts for the filter bar: workers shown and workers in total. */
@@ -40,6 +46,24 @@ function reconcileChildren(container: HTMLElement, nodes: readonly HTMLElement[]
 }
 
 /**
+ * Moves the parts of a freshly rendered card into the card on the page, around its timeline,
+ * which is never detached (re-attaching 2,000 rows would restyle them all).
+ */
+function mergeInto(prev: HTMLElement, fresh: HTMLElement, timeline: HTMLElement): HTMLElement {
+  for (const child of Array.from(prev.children)) if (child !== timeline) child.remove();
+  let before = true;
+  for (const child of Array.from(fresh.children)) {
+    if (child.classList.contains("tl-placeholder")) {
+      before = false;
+      continue;
+    }
+    if (before) prev.insertBefore(child, timeline);
+    else prev.append(child);
+  }
+  return prev;
+}
+
+/**
  * Creates the fleet view. applyDelta keeps unchanged orchestrators as the same objects, so a
  * section is rebuilt only when its orchestrator object or the filters change: a delta for one
  * worker in a 100×20 fleet rebuilds one card, not 2,000 rows. Ages tick by themselves (ticker.ts).
@@ -47,6 +71,9 @@ function reconcileChildren(container: HTMLElement, nodes: readonly HTMLElement[]
 export function createFleetView(container: HTMLElement): FleetView {
   let cache = new WeakMap<OrchestratorView, { filterKey: string; node: HTMLElement }>();
   const rows: RowCache = new WeakMap();
+  const timelineRows: TimelineRowCache = new WeakMap();
+  /** The section last shown per orchestrator id (timeline cards are updated in place). */
+  const byId = new Map<string, HTMLElement>();
   let lastFilterKey = "";
 
   const showMessage = (node: HTMLElement) => {
@@ -81,15 +108,29 @@ export function createFleetView(container: HTMLElement): FleetView {
       const orchestrators = [...snapshot.orchestrators].sort((a, b) => compareNatural(a.id, b.id));
       for (const orch of orchestrators) {
         if (!matchesOrchestrator(orch, filters)) continue;
+        const timeline = input.timelines?.has(orch.id) ?? false;
+        const cardKey = timeline ? `${filterKey}\u0000timeline` : filterKey;
         const cached = cache.get(orch);
-        if (cached && cached.filterKey === filterKey) {
+        if (cached && cached.filterKey === cardKey) {
           sections.push(cached.node);
           continue;
         }
         const visible = Object.values(orch.workers).filter((w) => matchesWorker(w, orch, filters));
         if (workerFilter && visible.length === 0) continue;
-        const node = renderOrchestrator(orch, visible, input, rows);
-        cache.set(orch, { filterKey, node });
+        // A timeline already on the page stays where it is and is patched (see mergeInto).
+        const prev = timeline ? byId.get(orch.id) : undefined;
+        const reuseTimeline = prev?.isConnected
+          ? prev.querySelector<HTMLElement>(":scope > .timeline")
+          : null;
+        const fresh = renderOrchestrator(orch, visible, input, rows, timelineRows, {
+          timeline,
+          reuseTimeline,
+          onView: (id, on) => input.onView?.(id, on),
+          onBriefing: (target) => input.onBriefing?.(target),
+        });
+        const node = prev && reuseTimeline ? mergeInto(prev, fresh, reuseTimeline) : fresh;
+        byId.set(orch.id, node);
+        cache.set(orch, { filterKey: cardKey, node });
         sections.push(node);
       }
       if (sections.length === 0 && hasFilters(filters)) {

@@ -3,7 +3,10 @@ import type { OrchestratorView, WorkerView } from "@catalyst/schema";
 import { el } from "./dom.js";
 import { formatAgeSince, formatTokens, formatUsd, parseTime } from "./format.js";
 import { groupStatusTone, isFinished, workerStatusTone } from "./status-tone.js";
+import type { BriefingTarget } from "./view-briefing.js";
+import { briefingLabel } from "./view-briefing.js";
 import { ageCell, chip } from "./view-cells.js";
+import { renderTimeline, type TimelineRowCache } from "./view-timeline.js";
 import {
   type RowCache,
   type RowContext,
@@ -129,12 +132,76 @@ function renderWaveStrip(orch: OrchestratorView): HTMLElement | null {
   );
 }
 
+/** What a card can ask of the page: its view mode, and opening a briefing. */
+export interface CardActions {
+  /** True when this orchestrator shows its timeline instead of the table. */
+  timeline: boolean;
+  onView(orchestrator: string, timeline: boolean): void;
+  onBriefing(target: BriefingTarget): void;
+  /**
+   * The timeline of this orchestrator already on the page: it is patched in place and the card
+   * holds a `.tl-placeholder` where it goes (view-fleet.ts moves the new parts around it).
+   */
+  reuseTimeline?: HTMLElement | null;
+}
+
+function renderCardTools(orch: OrchestratorView, actions: CardActions): HTMLElement {
+  const toggle = (label: string, timeline: boolean) => {
+    const on = actions.timeline === timeline;
+    const b = el(
+      "button",
+      {
+        type: "button",
+        class: `seg-btn${on ? " seg-on" : ""}`,
+        "aria-pressed": on ? "true" : "false",
+        "data-view": label.toLowerCase(),
+      },
+      label,
+    );
+    b.addEventListener("click", () => actions.onView(orch.id, timeline));
+    return b;
+  };
+  const briefings = (orch.briefings ?? []).map((b) => {
+    const button = el(
+      "button",
+      {
+        type: "button",
+        class: "btn btn-quiet briefing-btn",
+        "data-briefing": b.wave === null ? "dashboard" : String(b.wave),
+      },
+      b.wave === null ? "DASHBOARD.md" : `W${b.wave} briefing →`,
+    );
+    button.title = `open ${briefingLabel(b)}`;
+    button.addEventListener("click", () =>
+      actions.onBriefing({ orchestrator: orch.id, briefings: orch.briefings, wave: b.wave }),
+    );
+    return button;
+  });
+  return el(
+    "div",
+    { class: "orch-tools" },
+    el(
+      "span",
+      { class: "seg-group", role: "group", "aria-label": "view" },
+      toggle("Table", false),
+      toggle("Timeline", true),
+    ),
+    ...briefings,
+  );
+}
+
+function placeTimeline(node: HTMLElement, actions: CardActions): HTMLElement {
+  return node === actions.reuseTimeline ? el("div", { class: "tl-placeholder" }) : node;
+}
+
 /** Renders the card with the given visible workers (the filters already applied). */
 export function renderOrchestrator(
   orch: OrchestratorView,
   visible: WorkerView[],
   input: RowContext,
   rows: RowCache,
+  timelineRows: TimelineRowCache,
+  actions: CardActions,
 ): HTMLElement {
   const all = Object.values(orch.workers);
   const meta = [
@@ -167,9 +234,15 @@ export function renderOrchestrator(
         renderElapsedStat(orch, all, input.now),
       ),
     ),
+    renderCardTools(orch, actions),
     renderWaveStrip(orch),
     visible.length > 0
-      ? renderWorkerTable(orch, visible, input, rows)
+      ? actions.timeline
+        ? placeTimeline(
+            renderTimeline(orch, visible, input.now, timelineRows, actions.reuseTimeline ?? null),
+            actions,
+          )
+        : renderWorkerTable(orch, visible, input, rows)
       : el("p", { class: "empty" }, all.length === 0 ? "No workers yet." : "No workers match the filters."),
     visible.length < all.length && visible.length > 0
       ? el("p", { class: "hidden-note" }, `${all.length - visible.length} workers hidden by filters`)

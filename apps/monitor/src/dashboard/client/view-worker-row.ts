@@ -113,7 +113,50 @@ function renderTicketCell(w: WorkerView): HTMLElement {
         : null,
     ),
     sub ? el("div", { class: "ticket-sub", title: sub }, sub) : null,
+    renderLineage(w),
     w.error ? el("div", { class: "ticket-error", title: w.error }, w.error) : null,
+  );
+}
+
+/** Recovery links: the fix-up commit pushed onto an open PR, and the parent of a follow-up. */
+function renderLineage(w: WorkerView): HTMLElement | null {
+  const warnings = w.warnings ?? [];
+  if (!w.fixupCommit && !w.followUpTo && warnings.length === 0) return null;
+  return el(
+    "div",
+    { class: "ticket-notes" },
+    w.fixupCommit
+      ? el(
+          "span",
+          { class: "note note-fixup", title: `fix-up commit ${w.fixupCommit} pushed onto the open PR` },
+          `fix-up ${w.fixupCommit.slice(0, 7)}`,
+        )
+      : null,
+    w.followUpTo
+      ? el(
+          "span",
+          { class: "note note-followup", title: `follow-up of ${w.followUpTo}` },
+          `follow-up of ${w.followUpTo}`,
+        )
+      : null,
+    warnings.length > 0 ? renderWarnings(w) : null,
+  );
+}
+
+/** Fields dropped from the worker's files: the worker is shown, the bad values are listed. */
+function renderWarnings(w: WorkerView): HTMLElement {
+  const lines = w.warnings.map(
+    (x) =>
+      `${x.source === "state" ? "state.json" : "signal file"} ${x.field}: expected ${x.expected}, received ${x.received}`,
+  );
+  return el(
+    "span",
+    {
+      class: "note note-warning",
+      "data-role": "warnings",
+      title: `ignored ${lines.length === 1 ? "a field" : `${lines.length} fields`}:\n${lines.join("\n")}`,
+    },
+    `⚠ ${lines.length} ${lines.length === 1 ? "field" : "fields"} ignored`,
   );
 }
 
@@ -127,14 +170,23 @@ function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: RowContex
       "data-worker": w.ticket,
       "data-status": w.status,
     },
-    el("td", { class: "col-wave" }, w.wave === null ? "—" : `W${w.wave}`),
+    // data-label names each cell in the phone layout, where rows become cards (styles.css).
+    el("td", { class: "col-wave", "data-label": "Wave" }, w.wave === null ? "—" : `W${w.wave}`),
     renderTicketCell(w),
-    el("td", { class: "col-status" }, chip(w.status, tone)),
-    el("td", { class: "col-phase" }, renderPhase(w)),
-    el("td", { class: "col-pr" }, renderPr(w)),
-    el("td", { class: "col-proc" }, renderProcess(w)),
-    el("td", { class: "col-cost" }, w.cost ? formatUsd(workerCost(w)) : el("span", { class: "muted" }, "—")),
-    el("td", { class: "col-age" }, ageCell(w.updatedAt, input.now, !isFinished(w.status))),
+    el("td", { class: "col-status", "data-label": "Status" }, chip(w.status, tone)),
+    el("td", { class: "col-phase", "data-label": "Phase" }, renderPhase(w)),
+    el("td", { class: "col-pr", "data-label": "PR" }, renderPr(w)),
+    el("td", { class: "col-proc", "data-label": "Process" }, renderProcess(w)),
+    el(
+      "td",
+      { class: "col-cost", "data-label": "Cost" },
+      w.cost ? formatUsd(workerCost(w)) : el("span", { class: "muted" }, "—"),
+    ),
+    el(
+      "td",
+      { class: "col-age", "data-label": "Updated" },
+      ageCell(w.updatedAt, input.now, !isFinished(w.status)),
+    ),
   );
   if (w.corrupt) row.classList.add("is-corrupt");
   if (w.alive === false && !isFinished(w.status)) row.classList.add("is-dead");
