@@ -1,3 +1,4 @@
+export * from "./fleet-fixture.js";
 export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
 export {
   BIN_SOURCES,

@@ -1,6 +1,6 @@
 import type { Snapshot } from "@catalyst/schema";
+import { fleetSnapshot } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
-import { fleetSnapshot } from "../dashboard/fleet-fixture.test-helper.js";
 import { createSnapshotSerializer } from "./snapshot-json.js";
 
 describe("createSnapshotSerializer", () => {

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFuse } from "@catalyst/fuse";
 import { scanCatalystDir } from "@catalyst/sources";
+import { buildDashboardBundle, comesBefore, launchChromium, screenshot } from "@catalyst/test-utils/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../server/test-support.test-helper.js";
-import { buildDashboardBundle, comesBefore, launchChromium, screenshot } from "./browser.test-helper.js";
 
 // Page-side globals used inside page.evaluate callbacks, typed minimally (the app's tsconfig has no
 // DOM lib; these callbacks run in the page).

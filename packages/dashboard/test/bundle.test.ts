@@ -1,4 +1,4 @@
-// The dashboard bundle stays light: built as tsup.dashboard.config.ts builds it, it must contain
+// The dashboard bundle stays light: built as this package's tsup.config.ts builds it, it must contain
 // no zod (the schemas come in only as types, values from `@catalyst/schema/constants`).
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 describe("dashboard bundle", () => {
   it("contains no zod and no node: module", async () => {
     const result = await build({
-      entryPoints: [fileURLToPath(new URL("./client/main.ts", import.meta.url))],
+      entryPoints: [fileURLToPath(new URL("../src/main.ts", import.meta.url))],
       bundle: true,
       write: false,
       format: "esm",

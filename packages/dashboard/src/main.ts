@@ -1,4 +1,4 @@
-// Browser entry of the dashboard (bundled to dist/public/app.js by tsup.dashboard.config.ts):
+// Browser entry of the dashboard (bundled to dist/public/app.js by this package's tsup.config.ts):
 // wires the SSE connection to the store and the store to the views.
 import { type ConnectionStatus, createMonitorConnection } from "@catalyst/client";
 import { requireElement } from "./dom.js";

@@ -2,13 +2,13 @@
 // first paint of 2,000 rows, then 500 worker-update deltas in bursts of 50. Reads the page's own
 // render timings (body[data-render-stats]), against a baseline run with the off-screen skipping
 // (content-visibility) turned off; then the timeline view of one 2,000-worker orchestrator
-// (`--timeline-only` runs just that; TL_WORKERS=500 for a quick look). Run: pnpm exec tsx apps/monitor/src/dashboard/bench/render-bench.ts
+// (`--timeline-only` runs just that; TL_WORKERS=500 for a quick look). Run: pnpm exec tsx packages/dashboard/bench/render-bench.ts
 import { cpus, loadavg, totalmem } from "node:os";
 import type { Snapshot } from "@catalyst/schema";
+import { orchestratorView, workerUpdate, workerView } from "@catalyst/test-utils";
+import { buildDashboardBundle, launchChromium, openPage, waitForLastId } from "@catalyst/test-utils/browser";
 import type { Browser } from "playwright-core";
-import { buildDashboardBundle, launchChromium, openPage, waitForLastId } from "../browser.test-helper.js";
-import { orchestratorView, workerUpdate, workerView } from "../fleet-fixture.test-helper.js";
-import { type ScriptedMonitor, startScriptedMonitor } from "../scripted-monitor.test-helper.js";
+import { type ScriptedMonitor, startScriptedMonitor } from "../test/scripted-monitor.test-helper.js";
 
 const ORCHS = 100;
 const WORKERS = 20;

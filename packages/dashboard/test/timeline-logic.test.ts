@@ -1,6 +1,6 @@
+import { workerView } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
-import { workerSpans } from "./client/timeline-spans.js";
-import { workerView } from "./fleet-fixture.test-helper.js";
+import { workerSpans } from "../src/timeline-spans.js";
 
 const at = (min: number) => new Date(Date.UTC(2026, 3, 14, 19, min)).toISOString();
 const ms = (min: number) => Date.parse(at(min));

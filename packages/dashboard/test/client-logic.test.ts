@@ -2,13 +2,13 @@
 
 import { backoffDelay, canResume } from "@catalyst/client";
 import { applyDelta } from "@catalyst/fuse";
+import { fleetSnapshot, T0, workerUpdate, workerView } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
-import { describeDelta } from "./client/event-feed.js";
-import { formatFilters, matchesWorker, parseFilters } from "./client/filters.js";
-import { compareNatural, formatAge, formatTokens, formatUsd, ticketProject } from "./client/format.js";
-import { ciTone, isFinished, workerStatusTone } from "./client/status-tone.js";
-import { createStore, workerKey } from "./client/store.js";
-import { fleetSnapshot, T0, workerUpdate, workerView } from "./fleet-fixture.test-helper.js";
+import { describeDelta } from "../src/event-feed.js";
+import { formatFilters, matchesWorker, parseFilters } from "../src/filters.js";
+import { compareNatural, formatAge, formatTokens, formatUsd, ticketProject } from "../src/format.js";
+import { ciTone, isFinished, workerStatusTone } from "../src/status-tone.js";
+import { createStore, workerKey } from "../src/store.js";
 
 const API = "orch-api-2026-04-14";
 const WEB = "orch-web-2026-04-14";

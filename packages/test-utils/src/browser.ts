@@ -1,14 +1,14 @@
-// Shared pieces of the dashboard's browser tests: building the bundle, launching Debian's
-// Chromium through playwright-core, screenshots, and waiting on page state (never sleeping).
+// Shared pieces of the dashboard's browser tests (in @catalyst/dashboard and catalyst-monitor):
+// launching Debian's Chromium through playwright-core, screenshots, and waiting on page state (never sleeping).
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { expect } from "vitest";
+import { REPO_ROOT } from "./spawn-bin.js";
 
 const run = promisify(execFile);
 
@@ -28,11 +28,12 @@ declare const document: {
   body: PageElement;
 };
 
-/** apps/monitor. */
-export const MONITOR_DIR = fileURLToPath(new URL("../../", import.meta.url));
+/** packages/dashboard and apps/monitor. */
+const DASHBOARD_DIR = join(REPO_ROOT, "packages", "dashboard");
+const MONITOR_DIR = join(REPO_ROOT, "apps", "monitor");
 
-/** Where screenshots go (gitignored). */
-export const ARTIFACTS_DIR = join(MONITOR_DIR, "test-artifacts");
+/** Where screenshots go (gitignored): test-artifacts/ at the repository root. */
+export const ARTIFACTS_DIR = join(REPO_ROOT, "test-artifacts");
 
 /** The browser binary: Debian's `chromium`, or CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -60,16 +61,12 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-/** Builds only the browser bundle into a fresh temp dir (so no other test's build can clobber it). */
+/** Builds the dashboard (@catalyst/dashboard's tsup config: app.js + static files) into a fresh temp dir (so no other test's build can clobber it). */
 export async function buildDashboardBundle(): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), "catalyst-dashboard-"));
-  await run(
-    "pnpm",
-    ["exec", "tsup", "--config", "tsup.dashboard.config.ts", "--out-dir", outDir, "--silent"],
-    {
-      cwd: MONITOR_DIR,
-    },
-  );
+  await run("pnpm", ["exec", "tsup", "--out-dir", outDir, "--silent"], {
+    cwd: DASHBOARD_DIR,
+  });
   return outDir;
 }
 
@@ -108,8 +105,8 @@ export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs = 240_0
 export async function buildMonitorApp(): Promise<string> {
   // Inside apps/monitor (under the gitignored test-artifacts/) so the bin still finds hono and
   // @hono/node-server in apps/monitor/node_modules.
-  await mkdir(ARTIFACTS_DIR, { recursive: true });
-  const outDir = await mkdtemp(join(ARTIFACTS_DIR, "app-"));
+  await mkdir(join(MONITOR_DIR, "test-artifacts"), { recursive: true });
+  const outDir = await mkdtemp(join(MONITOR_DIR, "test-artifacts", "app-"));
   await withBuildLock(async () => {
     await run("pnpm", ["run", "build"], { cwd: MONITOR_DIR, maxBuffer: 16 * 1024 * 1024 });
     await copyFile(join(MONITOR_DIR, "dist", "bin.js"), join(outDir, "bin.js"));

@@ -5,8 +5,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   buildMonitorApp,
   computedStyle,
@@ -18,7 +16,9 @@ import {
   waitForConnection,
   waitForCount,
   waitForRowStatus,
-} from "./browser.test-helper.js";
+} from "@catalyst/test-utils/browser";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 const ORCH = "orch-e2e-2026-04-14";
 

@@ -2,8 +2,7 @@
 // test send exact frames: load and fleet, live deltas, filters, needs-you, reconnect after a
 // restart on the same port, and hostile strings. The real app is covered by dashboard.e2e.test.ts.
 import { rm } from "node:fs/promises";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { fleetSnapshot, workerUpdate, workerView } from "@catalyst/test-utils";
 import {
   bodyData,
   buildDashboardBundle,
@@ -17,8 +16,9 @@ import {
   waitForCount,
   waitForRowStatus,
   waitForTextChange,
-} from "./browser.test-helper.js";
-import { fleetSnapshot, workerUpdate, workerView } from "./fleet-fixture.test-helper.js";
+} from "@catalyst/test-utils/browser";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ScriptedMonitor, startScriptedMonitor } from "./scripted-monitor.test-helper.js";
 
 const API = "orch-api-2026-04-14";

@@ -2,7 +2,7 @@ import { defineConfig } from "tsup";
 
 // The dashboard's browser bundle: one ESM file, no CDN, served from dist/public by the monitor.
 export default defineConfig({
-  entry: { app: "src/dashboard/client/main.ts" },
+  entry: { app: "src/main.ts" },
   outDir: "dist/public",
   format: ["esm"],
   platform: "browser",
@@ -10,8 +10,9 @@ export default defineConfig({
   dts: false,
   clean: false,
   sourcemap: true,
-  publicDir: "src/dashboard/static",
-  // The browser has no node_modules: bundle the workspace libraries (only type imports and fuse's
+  publicDir: "static",
+  // The browser has no node_modules: marked and DOMPurify are devDependencies so tsup bundles them;
+  // bundle the workspace libraries too (only type imports and fuse's
   // pure applyDelta are used, so zod stays out of the bundle).
   noExternal: [/^@catalyst\//],
   esbuildOptions(options) {
