@@ -12,6 +12,8 @@ export const ALLOWED = {
   "@catalyst/fuse": ["@catalyst/schema"],
   "@catalyst/client": ["@catalyst/schema", "@catalyst/fuse"],
   "@catalyst/fleet-sim": ["@catalyst/schema"],
+  "@catalyst/sse-server": ["@catalyst/schema"],
+  "@catalyst/service-files": [],
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/fuse", "@catalyst/client"],
   "@catalyst/test-utils": ["@catalyst/schema"],
   "catalyst-monitor": [
@@ -22,6 +24,8 @@ export const ALLOWED = {
     "@catalyst/client",
     "@catalyst/fleet-sim",
     "@catalyst/dashboard",
+    "@catalyst/sse-server",
+    "@catalyst/service-files",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
 };

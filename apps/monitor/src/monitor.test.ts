@@ -3,13 +3,13 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Snapshot } from "@catalyst/schema";
+import { createSseHub, type SseHub } from "@catalyst/sse-server";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildParts } from "./build-parts.js";
 import { createMonitor, type Monitor } from "./monitor.js";
 import { createApp } from "./server/create-app.js";
 import { type Listening, listenApp } from "./server/listen.js";
-import { createSseHub, type SseHub } from "./server/sse-hub.js";
 import { waitFor } from "./server/test-support.test-helper.js";
 
 const ORCH = "orch-e2e";

@@ -1,4 +1,5 @@
 export * from "./fleet-fixture.js";
+export * from "./scripted-feed.js";
 export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
 export {
   BIN_SOURCES,

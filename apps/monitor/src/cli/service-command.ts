@@ -1,21 +1,22 @@
 import { lstat, mkdir, open, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { HealthResponse } from "@catalyst/schema";
-import { UsageError } from "../errors.js";
-import { formatUrlHost } from "../server/access-guard.js";
-import { SERVICE_HELP_TEXT } from "./help-text.js";
-import { parseCliArgs } from "./parse-args.js";
-import { parseServiceArgs, type ServiceCommand } from "./service-args.js";
 import {
   LAUNCHD_LABEL,
   readServiceArgs,
   renderLaunchdPlist,
   renderSystemdUnit,
+  ServiceFileError,
   type ServicePaths,
   type ServiceSpec,
   SYSTEMD_UNIT,
   servicePaths,
-} from "./service-files.js";
+} from "@catalyst/service-files";
+import { UsageError } from "../errors.js";
+import { formatUrlHost } from "../server/access-guard.js";
+import { SERVICE_HELP_TEXT } from "./help-text.js";
+import { parseCliArgs } from "./parse-args.js";
+import { parseServiceArgs, type ServiceCommand } from "./service-args.js";
 
 /** What the service command reads from and writes to; `main` passes the real process's. */
 export interface ServiceIo {
@@ -260,7 +261,7 @@ export async function runServiceCommand(argv: readonly string[], io: ServiceIo):
         return await status(command, io, paths);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ServiceFileError) {
       io.stderr(`error: ${error.message}\n`);
       return SERVICE_EXIT.usage;
     }

@@ -10,16 +10,21 @@ import type {
   Snapshot,
 } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
+import {
+  createSnapshotSerializer,
+  createSseHub,
+  type DeltaFeed,
+  parseDeltaFilter,
+  type SseHub,
+  type SseHubOptions,
+} from "@catalyst/sse-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
 import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
-import { parseDeltaFilter } from "./delta-filter.js";
 import type { EventLoopDelay } from "./event-loop-delay.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
-import { createSnapshotSerializer } from "./snapshot-json.js";
-import { createSseHub, type DeltaFeed, type SseHub, type SseHubOptions } from "./sse-hub.js";
 import { mountStaticAssets } from "./static-assets.js";
 
 /** Health reporters of the running pieces, read by `/healthz`. */

@@ -1,7 +1,11 @@
 import { join } from "node:path";
-import { UsageError } from "../errors.js";
 
 /** Which service manager a file is for. */
+/** A value that cannot go into a service file, or a flag that does not belong in one: a user mistake. */
+export class ServiceFileError extends Error {
+  override name = "ServiceFileError";
+}
+
 export type ServiceKind = "systemd" | "launchd";
 
 /** Everything a unit or plist says; paths are absolute. */
@@ -63,7 +67,7 @@ export function servicePaths(kind: ServiceKind, env: NodeJS.ProcessEnv, home: st
 function checkText(what: string, value: string): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
   if (/[\u0000-\u001f\u007f]/.test(value))
-    throw new UsageError(
+    throw new ServiceFileError(
       `${what} ${JSON.stringify(value)} contains a control character; a service file cannot hold it`,
     );
 }
