@@ -18,7 +18,7 @@ export type {
 } from "./monitor.js";
 export { createMonitor } from "./monitor.js";
 export type { AccessOptions } from "./server/access-guard.js";
-export { allowedHostHeaders, createAccessGuard, isLoopbackHost } from "./server/access-guard.js";
+export { createAccessGuard } from "./server/access-guard.js";
 export type { AppDeps, HealthReporters } from "./server/create-app.js";
 export { createApp } from "./server/create-app.js";
 export type { ReadEvents } from "./server/events-api.js";

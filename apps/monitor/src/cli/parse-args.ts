@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { isLoopbackHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
-import { isLoopbackHost } from "../server/access-guard.js";
 
 /** The monitor's settings after flags and environment are read. */
 export interface CliOptions {

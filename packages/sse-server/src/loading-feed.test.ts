@@ -1,7 +1,7 @@
 import type { LoadingState, Snapshot } from "@catalyst/schema";
+import { createScriptedFeed, emptySnapshot, removedDraft } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
 import { throttleWhileLoading, withLoadingState } from "./loading-feed.js";
-import { createScriptedFeed, emptySnapshot, removedDraft } from "./test-support.test-helper.js";
 
 const LOADING: LoadingState = { phase: "history", records: 500, startedAt: "2026-04-14T19:00:00Z" };
 

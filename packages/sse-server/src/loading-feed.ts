@@ -1,5 +1,5 @@
 import type { LoadingState, Snapshot } from "@catalyst/schema";
-import type { DeltaFeed } from "@catalyst/sse-server";
+import type { DeltaFeed } from "./sse-hub.js";
 
 /**
  * The feed as clients see it while the monitor loads: every snapshot is the fleet read so far,
