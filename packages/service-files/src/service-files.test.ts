@@ -179,7 +179,7 @@ describe("serviceFlags", () => {
   });
 
   it("refuses --token (unless allowed), --demo and --version with a ServiceFileError", () => {
-    for (const argv of [["--token", "t"], ["--demo"], ["--version"]])
+    for (const argv of [["--token", "t"], ["--demo"], ["--version"], ["-V"], ["-v"]])
       expect(() => serviceFlags(argv, defaults), argv.join(" ")).toThrow(ServiceFileError);
     expect(serviceFlags(["--token", "t"], { ...defaults, allowToken: true }).args.slice(0, 2)).toEqual([
       "--token",

@@ -14,6 +14,7 @@ const REFUSED: Record<string, string> = {
   demo: "--demo runs a throw-away simulated fleet; a service watches a real catalyst dir",
   version: "--version does not go into a service (catalyst-monitor --version prints it)",
 };
+REFUSED["version-v"] = REFUSED.version!;
 
 /** What {@link serviceFlags} needs besides the flags. */
 export interface ServiceFlagOptions {
@@ -39,7 +40,11 @@ export function serviceFlags(
     strict: false,
     allowPositionals: true,
     tokens: true,
-    options: { demo: { type: "boolean" }, version: { type: "boolean", short: "v" } },
+    options: {
+      demo: { type: "boolean" },
+      version: { type: "boolean", short: "V" },
+      "version-v": { type: "boolean", short: "v" },
+    },
   });
   const given = new Set<string>();
   const args: string[] = [];
@@ -50,7 +55,7 @@ export function serviceFlags(
     if (refusal !== undefined && !(options.allowToken && token.name === "token"))
       throw new ServiceFileError(refusal);
     let value = token.value;
-    if (value === undefined && token.name !== "demo" && token.name !== "version") {
+    if (value === undefined && token.name !== "demo" && !token.name.startsWith("version")) {
       // The monitor's parser accepted these flags strictly and rejects positionals, so a
       // positional right after a flag is that flag's value.
       const next = tokens[i + 1];

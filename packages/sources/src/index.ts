@@ -1,4 +1,5 @@
 // The public door of @catalyst/sources: the only package that touches the filesystem.
+export { DURATION_EXAMPLES, DURATION_UNIT_MS, parseDuration, resolveCatalystDir } from "./command-line.js";
 export { discoverOrchestrators } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
