@@ -35,6 +35,12 @@ export interface SourceWatcherOptions {
    */
   onError?: (error: unknown) => void;
   /**
+   * Gets the error of a subscriber that threw. Every subscriber is still called and the watcher
+   * goes on. @default rethrow the error on a later microtask, where the host's uncaught-error
+   * handling sees it
+   */
+  onListenerError?: (error: unknown) => void;
+  /**
    * Signal and state file access. Inject a fake only to stage what cannot be made to happen
    * reliably for real, such as EMFILE. @default `createNodeFiles(maxFileBytes)`
    */
@@ -113,6 +119,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   // most READ_CONCURRENCY descriptors are open for signal and state files.
   const gate = createLimiter(READ_CONCURRENCY);
   const listeners = new Set<(changes: SourceChange[]) => void>();
+  const onListenerError =
+    options.onListenerError ??
+    ((error: unknown) =>
+      queueMicrotask(() => {
+        throw error;
+      }));
   const orchs = new Map<string, Tracked>();
   const structural = new Map<string, DirWatch>();
   let globalText: string | null = null;
@@ -142,8 +154,9 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     for (const l of [...listeners]) {
       try {
         l(changes);
-      } catch {
-        // A failing subscriber must not stop the others.
+      } catch (error) {
+        // A failing subscriber must not stop the others or the watcher.
+        onListenerError(error);
       }
     }
   }
