@@ -1,21 +1,10 @@
 import { defineConfig } from "tsup";
+import { baseTsup } from "../../tsup.config.base";
+import { browserBundle } from "./tsup.browser.config";
 
-// The dashboard's browser bundle: one ESM file, no CDN, served from dist/public by the monitor.
-export default defineConfig({
-  entry: { app: "src/main.ts" },
-  outDir: "dist/public",
-  format: ["esm"],
-  platform: "browser",
-  target: "es2022",
-  dts: false,
-  clean: false,
-  sourcemap: true,
-  publicDir: "static",
-  // The browser has no node_modules: marked and DOMPurify are devDependencies so tsup bundles them;
-  // bundle the workspace libraries too (only type imports and fuse's
-  // pure applyDelta are used, so zod stays out of the bundle).
-  noExternal: [/^@catalyst\//],
-  esbuildOptions(options) {
-    options.conditions = ["@catalyst/source", "browser", "import"];
-  },
-});
+// Two builds: the page (dist/public, see tsup.browser.config.ts) and the Node side (dist/index.js:
+// publicDir, the asset reader and the security headers), which must not clean dist/public.
+export default defineConfig([
+  browserBundle,
+  { ...baseTsup, entry: { index: "node/index.ts" }, clean: false },
+]);

@@ -64,7 +64,7 @@ export async function launchChromium(): Promise<Browser> {
 /** Builds the dashboard (@catalyst/dashboard's tsup config: app.js + static files) into a fresh temp dir (so no other test's build can clobber it). */
 export async function buildDashboardBundle(): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), "catalyst-dashboard-"));
-  await run("pnpm", ["exec", "tsup", "--out-dir", outDir, "--silent"], {
+  await run("pnpm", ["exec", "tsup", "--config", "tsup.browser.config.ts", "--out-dir", outDir, "--silent"], {
     cwd: DASHBOARD_DIR,
   });
   return outDir;
