@@ -22,8 +22,6 @@ export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";
 export { readGlobalState, readLocalState } from "./read-state.js";
 export { scanCatalystDir } from "./scan-catalyst-dir.js";
-export type { LineSplitter, SplitItem } from "./split-lines.js";
-export { createLineSplitter } from "./split-lines.js";
 export type { LogTailer, LogTailerOptions } from "./tail-event-log.js";
 export { createLogTailer } from "./tail-event-log.js";
 export type { TextFiles } from "./text-files.js";

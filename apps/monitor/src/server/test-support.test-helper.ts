@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readEvents } from "@catalyst/sources";
 import { createSseHub, type DeltaFeed, type SseHub, type SseHubOptions } from "@catalyst/sse-server";
 import { createScriptedFeed, emptySnapshot, removedDraft, type ScriptedFeed } from "@catalyst/test-utils";
 import { type AppDeps, createApp } from "./create-app.js";
@@ -18,15 +19,8 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = "
 
 export { createScriptedFeed, emptySnapshot, removedDraft, type ScriptedFeed };
 
-const noEvents: ReadEvents = () => {
-  const stats = { invalid: 0, oversized: 0 };
-  return Object.assign(
-    (async function* () {
-      // empty log
-    })(),
-    { stats },
-  );
-};
+// The real reader: these apps' catalyst dirs hold no event log, so it yields nothing.
+const noEvents: ReadEvents = readEvents;
 
 /** A running app on 127.0.0.1 with an ephemeral port, its hub, and a temp publicDir. */
 export interface TestServer {

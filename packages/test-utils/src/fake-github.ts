@@ -5,7 +5,8 @@ import { type Context, Hono } from "hono";
 
 // Test helper: a real HTTP server on an ephemeral 127.0.0.1 port that answers our GraphQL PR query
 // the way api.github.com does (aliases, partial NOT_FOUND errors, rate-limit headers) and can inject
-// the faults GitHub produces. It understands only the query shape built by buildPrQuery.
+// the faults GitHub produces. It understands only the query shape @catalyst/pollers builds
+// (pr-query.ts). Used by the pollers tests and bench and the fault suite.
 
 /** A check item as GitHub returns it inside `statusCheckRollup.contexts.nodes`. */
 export type FakeCheck =
