@@ -1,4 +1,4 @@
-import type { EventsResponse, LogRecord, NormalizedEvent } from "@catalyst/schema";
+import type { EventsResponse, NormalizedEvent } from "@catalyst/schema";
 import { timestampMs } from "@catalyst/schema";
 import type { ReadEvents } from "@catalyst/sources";
 import type { Context } from "hono";
