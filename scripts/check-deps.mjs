@@ -14,8 +14,8 @@ export const ALLOWED = {
   "@catalyst/fleet-sim": ["@catalyst/schema"],
   "@catalyst/sse-server": ["@catalyst/schema"],
   "@catalyst/service-files": [],
-  "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/fuse", "@catalyst/client"],
-  "@catalyst/test-utils": ["@catalyst/schema"],
+  "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client", "@catalyst/fuse"],
+  "@catalyst/test-utils": ["@catalyst/schema", "@catalyst/fleet-sim"],
   "catalyst-monitor": [
     "@catalyst/schema",
     "@catalyst/sources",

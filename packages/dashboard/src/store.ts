@@ -1,7 +1,8 @@
-// The dashboard's state: the current snapshot (patched by each delta with applyDelta), the
-// live event stream lines, and when each worker last changed (for the row highlight).
+// The dashboard's state: the current snapshot and resume id (@catalyst/client's fleet store, which
+// patches the snapshot with each delta), the live event stream lines, and when each worker last
+// changed (for the row highlight).
 
-import { applyDelta } from "@catalyst/fuse";
+import { createFleetStore } from "@catalyst/client";
 import type { Delta, Snapshot } from "@catalyst/schema";
 import { describeDelta, type FeedEntry } from "./event-feed.js";
 
@@ -52,6 +53,7 @@ export function createStore(options: StoreOptions = {}): Store {
   const maxFeed = options.maxFeed ?? 200;
   const now = options.now ?? (() => Date.now());
   const listeners = new Set<(state: DashboardState) => void>();
+  const fleet = createFleetStore();
   let resyncPending = true;
   const state: DashboardState = {
     snapshot: null,
@@ -89,9 +91,13 @@ export function createStore(options: StoreOptions = {}): Store {
     getState: () => state,
     applyFrame(delta) {
       const at = now();
-      const before = state.snapshot;
+      const before = fleet.snapshot();
+      // A delta before any snapshot has nothing to patch (the server always sends one first).
+      if (!fleet.apply(delta)) return;
+      state.snapshot = fleet.snapshot();
+      // A snapshot's id is the server's resume point; after a server restart it can go down.
+      state.lastId = fleet.lastId();
       if (delta.event === "snapshot") {
-        state.snapshot = delta.data;
         state.snapshotReceivedAt = at;
         markSnapshotChanges(before, delta.data, at);
         if (resyncPending) {
@@ -107,18 +113,13 @@ export function createStore(options: StoreOptions = {}): Store {
             text: `snapshot: ${n} orchestrator${n === 1 ? "" : "s"}, ${countWorkers(delta.data)} workers`,
           });
         }
-      } else {
-        // A delta before any snapshot has nothing to patch; the server always sends one first.
-        if (!before) return;
+      } else if (before !== null) {
         const entry = describeDelta(delta, before);
-        state.snapshot = applyDelta(before, delta);
         if (entry) pushFeed(entry);
         if ("worker" in delta.data && typeof delta.data.worker === "string" && "workerState" in delta.data) {
           state.changedAt.set(workerKey(delta.data.orchestrator, delta.data.worker), at);
         }
       }
-      // A snapshot's id is the server's resume point; after a server restart it can go down.
-      state.lastId = delta.id;
       state.frames.applied += 1;
       emit();
     },

@@ -1,16 +1,7 @@
-import type { ComponentHealth } from "@catalyst/schema";
+import { initialHealth } from "@catalyst/schema";
 
 /** The mutable health record a poller keeps; `health()` hands out copies. */
-export function createHealthState(): ComponentHealth {
-  return {
-    enabled: true,
-    reason: null,
-    lastSuccessAt: null,
-    lastErrorAt: null,
-    lastError: null,
-    nextRunAt: null,
-  };
-}
+export const createHealthState = initialHealth;
 
 /** Calls every listener; one that throws does not stop the others or the poller; its error goes to `onError`. */
 export function notifyListeners<T>(

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
   type ComponentHealth,
+  initialHealth,
   type OrchestratorRef,
   parseGlobalStateText,
   parseLocalStateText,
@@ -141,14 +142,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   let initializing = false;
   /** Set by a watch error: the next rescan re-creates every watch. */
   let rewatch = false;
-  const health: ComponentHealth = {
-    enabled: true,
-    reason: null,
-    lastSuccessAt: null,
-    lastErrorAt: null,
-    lastError: null,
-    nextRunAt: null,
-  };
+  const health: ComponentHealth = initialHealth();
 
   function emit(changes: SourceChange[]): void {
     for (const l of [...listeners]) {

@@ -2,9 +2,10 @@
 // child process on a temp catalyst dir. A signal file changed on disk (tmp + rename, as writers do) must change its row;
 // a restart of the monitor on the same port must be survived; the demo fleet must render.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeAtomic } from "@catalyst/test-utils";
 import {
   buildMonitorApp,
   computedStyle,
@@ -17,6 +18,7 @@ import {
   waitForCount,
   waitForRowStatus,
 } from "@catalyst/test-utils/browser";
+
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
@@ -72,11 +74,6 @@ async function stopBin(bin: RunningBin | null): Promise<void> {
 }
 
 /** Writes JSON the way Catalyst's writers do: a temp file, then rename over the target. */
-async function writeAtomically(path: string, content: string): Promise<void> {
-  await writeFile(`${path}.tmp`, content);
-  await rename(`${path}.tmp`, path);
-}
-
 function signal(ticket: string, status: string, phase: number, extra: Record<string, unknown> = {}): string {
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   return `${JSON.stringify(
@@ -137,7 +134,7 @@ async function makeCatalystDir(): Promise<string> {
   catalystDir = await mkdtemp(join(tmpdir(), "catalyst-dashboard-e2e-"));
   const workers = join(catalystDir, "runs", ORCH, "workers");
   await mkdir(workers, { recursive: true });
-  await writeAtomically(
+  await writeAtomic(
     join(catalystDir, "runs", ORCH, "state.json"),
     JSON.stringify({
       id: ORCH,
@@ -151,9 +148,9 @@ async function makeCatalystDir(): Promise<string> {
       ],
     }),
   );
-  await writeAtomically(join(workers, "CTL-1.json"), signal("CTL-1", "implementing", 3));
-  await writeAtomically(join(workers, "CTL-2.json"), signal("CTL-2", "researching", 1));
-  await writeAtomically(join(workers, "CTL-3.json"), signal("CTL-3", "dispatched", 0));
+  await writeAtomic(join(workers, "CTL-1.json"), signal("CTL-1", "implementing", 3));
+  await writeAtomic(join(workers, "CTL-2.json"), signal("CTL-2", "researching", 1));
+  await writeAtomic(join(workers, "CTL-3.json"), signal("CTL-3", "dispatched", 0));
   return catalystDir;
 }
 
@@ -175,14 +172,14 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     await waitForRowStatus(page, ORCH, "CTL-1", "implementing");
 
     const workers = join(dir, "runs", ORCH, "workers");
-    await writeAtomically(join(workers, "CTL-1.json"), signal("CTL-1", "validating", 4));
+    await writeAtomic(join(workers, "CTL-1.json"), signal("CTL-1", "validating", 4));
     await waitForRowStatus(page, ORCH, "CTL-1", "validating", 15_000);
     expect(await page.locator(".feed-item").allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining("implementing → validating")]),
     );
 
     // A half-written file (FORMATS §5.10): the last good row stays, marked corrupt.
-    await writeAtomically(join(workers, "CTL-2.json"), '{"ticket":"CTL-2","status":"plann');
+    await writeAtomic(join(workers, "CTL-2.json"), '{"ticket":"CTL-2","status":"plann');
     await page.waitForSelector(`tr.worker.is-corrupt[data-worker="CTL-2"]`, { timeout: 15_000 });
     expect(await page.locator(`tr.worker[data-worker="CTL-2"] .col-status`).textContent()).toBe(
       "researching",
@@ -201,7 +198,7 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     const pid = sleeper.pid!;
     const workers = join(dir, "runs", ORCH, "workers");
     // startedAt = now: a process that started long after a worker's dispatch is a reused pid.
-    await writeAtomically(
+    await writeAtomic(
       join(workers, "CTL-1.json"),
       signal("CTL-1", "implementing", 3, { pid, startedAt: new Date().toISOString() }),
     );
@@ -232,12 +229,12 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     await stopBin(bin);
     await waitForConnection(page, "reconnecting");
     const workers = join(dir, "runs", ORCH, "workers");
-    await writeAtomically(join(workers, "CTL-3.json"), signal("CTL-3", "researching", 1));
+    await writeAtomic(join(workers, "CTL-3.json"), signal("CTL-3", "researching", 1));
     bin = await startBin(["--dir", dir, "--port", String(port)]);
     await waitForConnection(page, "live", 30_000);
     await waitForRowStatus(page, ORCH, "CTL-3", "researching", 15_000);
 
-    await writeAtomically(join(workers, "CTL-3.json"), signal("CTL-3", "planning", 2));
+    await writeAtomic(join(workers, "CTL-3.json"), signal("CTL-3", "planning", 2));
     await waitForRowStatus(page, ORCH, "CTL-3", "planning", 15_000);
     await screenshot(page, "e2e-after-restart");
   }, 60_000);

@@ -3,18 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readEvents } from "@catalyst/sources";
 import { createSseHub, type DeltaFeed, type SseHub, type SseHubOptions } from "@catalyst/sse-server";
-import { createScriptedFeed, emptySnapshot, removedDraft, type ScriptedFeed } from "@catalyst/test-utils";
+import {
+  createScriptedFeed,
+  emptySnapshot,
+  removedDraft,
+  type ScriptedFeed,
+  waitUntil,
+} from "@catalyst/test-utils";
 import { type AppDeps, createApp } from "./create-app.js";
 import type { ReadEvents } from "./events-api.js";
 import { type Listening, listenApp } from "./listen.js";
 
-/** Polls until `check` returns true, failing after `timeoutMs`. */
+/** Waits until `check` holds (`waitUntil` of @catalyst/test-utils, on vi.waitFor), failing after `timeoutMs`. */
 export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitUntil(what, check, { timeoutMs, intervalMs: 5 });
 }
 
 export { createScriptedFeed, emptySnapshot, removedDraft, type ScriptedFeed };
