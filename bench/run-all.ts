@@ -71,7 +71,7 @@ const steps: Step[] = [
     ? [
         {
           name: "monitor dashboard render (Chromium; prints only)",
-          cmd: ["pnpm", "exec", "tsx", "apps/monitor/src/dashboard/bench/render-bench.ts"],
+          cmd: ["pnpm", "exec", "tsx", "packages/dashboard/bench/render-bench.ts"],
         },
       ]
     : []),

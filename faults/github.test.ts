@@ -5,15 +5,12 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, createMonitor, createSseHub, listenApp } from "../apps/monitor/src/index.ts";
+import { createApp, createMonitor, listenApp } from "../apps/monitor/src/index.ts";
 import { createFuse } from "../packages/fuse/src/index.ts";
-import {
-  type FakeCheck,
-  type FakeGithub,
-  startFakeGithub,
-} from "../packages/pollers/src/fake-github.test-helper.ts";
 import { createLivenessPoller, createPrPoller, systemClock } from "../packages/pollers/src/index.ts";
 import { createSourceWatcher, readEvents } from "../packages/sources/src/index.ts";
+import { createSseHub } from "../packages/sse-server/src/index.ts";
+import { type FakeCheck, type FakeGithub, startFakeGithub } from "../packages/test-utils/src/fake-github.ts";
 import {
   type Health,
   health,

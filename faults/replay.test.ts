@@ -1,6 +1,7 @@
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createSeededRandom } from "../packages/fleet-sim/src/index.ts";
 import { getJson, killAll, type MonitorRun, removeDir, spawnBin, startMonitor, tempDir } from "./support.js";
 
 // catalyst-replay and /api/events on logs whose clocks lie: lines stamped 1970 and 2099 by bugs,
@@ -28,17 +29,8 @@ interface Line {
 const FILES = ["events.jsonl", "events/2026-03.jsonl", "events/2026-04.jsonl", "events/2026-05.jsonl"];
 const HOUR = 3_600_000;
 
-/** A deterministic PRNG (mulberry32): a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (fleet-sim's): a failure names its seed. */
+const rng = (seed: number): (() => number) => createSeededRandom(seed).next;
 
 async function adversarialLog(dir: string, seed: number, count: number): Promise<Line[]> {
   const rand = rng(seed);

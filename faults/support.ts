@@ -2,12 +2,13 @@
 // clients (the `eventsource` package and raw node:http), fleet writers and poll-until waits.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EventSource } from "eventsource";
+import { waitUntil, writeAtomic } from "../packages/test-utils/src/index.ts";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const TSX = join(ROOT, "node_modules", "tsx", "dist", "loader.mjs");
@@ -22,20 +23,12 @@ export function scaled(n: number, min = 1): number {
   return Math.max(min, Math.round(n * SCALE));
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or throws at the deadline. */
-export async function waitFor<T>(
+/** Polls `check` until it returns a value other than undefined/false (`waitUntil` of @catalyst/test-utils). */
+export const waitFor = <T>(
   what: string,
   check: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+): Promise<T> => waitUntil(what, check, { timeoutMs, intervalMs: 25 });
 
 /** A fresh temp dir (the caller removes it with `removeDir`). */
 export async function tempDir(prefix: string): Promise<string> {
@@ -296,10 +289,7 @@ export function signalText(orch: string, worker: string, status: string, phase =
 }
 
 /** Writes like Catalyst does: a temp file, then rename over the target. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
-}
+export { writeAtomic };
 
 /** `runs/<orch>/workers/<ticket>.json` */
 export const signalPath = (dir: string, orch: string, worker: string) =>

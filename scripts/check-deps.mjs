@@ -12,7 +12,10 @@ export const ALLOWED = {
   "@catalyst/fuse": ["@catalyst/schema"],
   "@catalyst/client": ["@catalyst/schema", "@catalyst/fuse"],
   "@catalyst/fleet-sim": ["@catalyst/schema"],
-  "@catalyst/test-utils": [],
+  "@catalyst/sse-server": ["@catalyst/schema"],
+  "@catalyst/service-files": [],
+  "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client", "@catalyst/fuse"],
+  "@catalyst/test-utils": ["@catalyst/schema", "@catalyst/fleet-sim"],
   "catalyst-monitor": [
     "@catalyst/schema",
     "@catalyst/sources",
@@ -20,13 +23,16 @@ export const ALLOWED = {
     "@catalyst/fuse",
     "@catalyst/client",
     "@catalyst/fleet-sim",
+    "@catalyst/dashboard",
+    "@catalyst/sse-server",
+    "@catalyst/service-files",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
 };
 /** Members that must stay pure: no node: built-ins, no I/O modules. */
 export const PURE = new Set(["@catalyst/fuse"]);
 /** Members that also run in browsers: no node: built-ins outside tests. */
-export const BROWSER = new Set(["@catalyst/client"]);
+export const BROWSER = new Set(["@catalyst/client", "@catalyst/dashboard"]);
 /** Private test helpers: any member may use them, from test files only. */
 export const TEST_ONLY = new Set(["@catalyst/test-utils"]);
 const NODE_BUILTINS = new Set([

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { withBuildLock } from "../apps/monitor/src/dashboard/browser.test-helper.js";
+import { withBuildLock } from "../packages/test-utils/src/browser.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const VERSION = (

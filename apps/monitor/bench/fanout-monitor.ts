@@ -3,9 +3,9 @@
 import { createFuse } from "@catalyst/fuse";
 import { parseSignalText } from "@catalyst/schema";
 import { readEvents } from "@catalyst/sources";
+import { createSseHub } from "@catalyst/sse-server";
 import { createApp } from "../src/server/create-app.js";
 import { listenApp } from "../src/server/listen.js";
-import { createSseHub } from "../src/server/sse-hub.js";
 
 const rate = Number(process.argv[2] ?? 50);
 const total = Number(process.argv[3] ?? 400);

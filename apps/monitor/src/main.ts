@@ -7,6 +7,7 @@ import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
+import { createSseHub, formatUrlHost, throttleWhileLoading, withLoadingState } from "@catalyst/sse-server";
 import { buildParts } from "./build-parts.js";
 import { HELP_TEXT } from "./cli/help-text.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
@@ -14,12 +15,9 @@ import { runServiceCommand } from "./cli/service-command.js";
 import { PidFileError, PortInUseError, UsageError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMonitor } from "./monitor.js";
-import { formatUrlHost } from "./server/access-guard.js";
 import { createApp } from "./server/create-app.js";
 import { createEventLoopDelayMeter } from "./server/event-loop-delay.js";
 import { listenApp } from "./server/listen.js";
-import { throttleWhileLoading, withLoadingState } from "./server/loading-feed.js";
-import { createSseHub } from "./server/sse-hub.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
 export interface MainIo {

@@ -1,15 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Snapshot } from "@catalyst/schema";
+import { createSseHub, type SseHub } from "@catalyst/sse-server";
+import { writeAtomic } from "@catalyst/test-utils";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildParts } from "./build-parts.js";
 import { createMonitor, type Monitor } from "./monitor.js";
 import { createApp } from "./server/create-app.js";
 import { type Listening, listenApp } from "./server/listen.js";
-import { createSseHub, type SseHub } from "./server/sse-hub.js";
 import { waitFor } from "./server/test-support.test-helper.js";
 
 const ORCH = "orch-e2e";
@@ -46,11 +47,6 @@ function signal(ticket: string, status: string, phase: number, pid: number | nul
     null,
     2,
   )}\n`;
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
 }
 
 let cleanup: Array<() => Promise<void> | void> = [];
@@ -92,7 +88,7 @@ describe("monitor wiring: real sources → real fuse → SSE over a real socket"
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const workers = join(dir, "runs", ORCH, "workers");
     await mkdir(workers, { recursive: true });
-    await writeAtomically(join(workers, "CTL-1.json"), signal("CTL-1", "researching", 1, null));
+    await writeAtomic(join(workers, "CTL-1.json"), signal("CTL-1", "researching", 1, null));
 
     const { base, hub } = await startStack(dir);
     const got: Message[] = [];
@@ -109,7 +105,7 @@ describe("monitor wiring: real sources → real fuse → SSE over a real socket"
     expect(snap.orchestrators.map((o) => o.id)).toEqual([ORCH]);
     expect(snap.orchestrators[0]?.workers["CTL-1"]?.status).toBe("researching");
 
-    await writeAtomically(join(workers, "CTL-1.json"), signal("CTL-1", "implementing", 3, null));
+    await writeAtomic(join(workers, "CTL-1.json"), signal("CTL-1", "implementing", 3, null));
     await waitFor(
       () => got.some((m) => m.event === "worker-update" && m.data.status === "implementing"),
       15_000,
@@ -137,7 +133,7 @@ describe("monitor wiring: real sources → real fuse → SSE over a real socket"
     cleanup.push(() => {
       child.kill("SIGKILL");
     });
-    await writeAtomically(join(workers, "CTL-2.json"), signal("CTL-2", "implementing", 3, child.pid ?? null));
+    await writeAtomic(join(workers, "CTL-2.json"), signal("CTL-2", "implementing", 3, child.pid ?? null));
 
     const { base } = await startStack(dir);
     const got: Message[] = [];

@@ -8,8 +8,8 @@ import type {
   PrStatus,
   SourceChange,
 } from "@catalyst/schema";
+import type { DeltaFeed } from "@catalyst/sse-server";
 import type { Logger } from "./logger.js";
-import type { DeltaFeed } from "./server/sse-hub.js";
 
 // Structural views of the library objects the monitor wires together; the real `Fuse`,
 // `SourceWatcher`, `PrPoller` and `LivenessPoller` fit them (see build-parts.ts).

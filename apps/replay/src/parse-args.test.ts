@@ -82,6 +82,22 @@ describe("parseReplayArgs", () => {
     expect(options("--since", "1h", "--dir", "~/x").dir).toBe("/home/op/x");
   });
 
+  it("shares the monitor's catalyst dir, duration grammar and version flags", () => {
+    // An empty CATALYST_DIR is unset (it used to mean the current dir here, ~/catalyst in the monitor).
+    expect(options("--since", "1h").dir).toBe("/home/op/catalyst");
+    expect(parseReplayArgs(["--since", "1h"], { ...context, env: { CATALYST_DIR: "" } })).toMatchObject({
+      options: { dir: "/home/op/catalyst" },
+    });
+    for (const [text, ms] of [
+      ["90s", 90_000],
+      ["15m", 900_000],
+      ["2h", 7_200_000],
+      ["7d", 604_800_000],
+    ] as const)
+      expect(options("--since", text).since, text).toEqual(new Date(context.now.getTime() - ms));
+    expect(parseReplayArgs(["-v"], context)).toEqual({ kind: "version" });
+  });
+
   it("recognises help and version, which win over everything else", () => {
     expect(parseReplayArgs(["--help"], context)).toEqual({ kind: "help" });
     expect(parseReplayArgs(["-h", "--since", "bogus"], context)).toEqual({ kind: "help" });

@@ -1,5 +1,7 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { resolveCatalystDir } from "@catalyst/sources/command-line";
 import { resolveCacheDir } from "@catalyst/sources/event-log";
 import { UsageError } from "./errors.js";
 import { parseTimeArg } from "./parse-time.js";
@@ -10,7 +12,7 @@ export const REPLAY_FORMATS: readonly ReplayFormat[] = ["pretty", "jsonl", "json
 
 /** Everything `replay` needs, already parsed and checked. */
 export interface ReplayOptions {
-  /** The catalyst dir (`$CATALYST_DIR`, default `~/catalyst`). */
+  /** The catalyst dir (`--dir`, else a non-empty `$CATALYST_DIR`, else `~/catalyst`). */
   dir: string;
   /** Inclusive lower bound; absent means from the first line. */
   since?: Date;
@@ -52,18 +54,17 @@ export interface ParseArgsContext {
   cwd?: string;
 }
 
-const VALUE_FLAGS = new Set([
-  "--since",
-  "--until",
-  "--orchestrator",
-  "--worker",
-  "--type",
-  "--format",
-  "--dir",
-  "--at",
-]);
-const BOOLEAN_FLAGS = new Set(["--follow", "--snapshot", "--strict", "--help", "--version"]);
-const ALIASES: Record<string, string> = { "-h": "--help", "-V": "--version", "-f": "--follow" };
+const VALUE_FLAGS = ["since", "until", "orchestrator", "worker", "type", "format", "dir", "at"] as const;
+const FLAG_OPTIONS = {
+  ...Object.fromEntries(VALUE_FLAGS.map((name) => [name, { type: "string", multiple: true }])),
+  follow: { type: "boolean", short: "f" },
+  snapshot: { type: "boolean" },
+  strict: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+  // -v: the monitor's old spelling, accepted by both bins; not in --help.
+  "version-v": { type: "boolean", short: "v" },
+} as const satisfies ParseArgsConfig["options"];
 const VALUE_EXAMPLES: Record<string, string> = {
   "--since": "--since 2h",
   "--until": "--until 2026-04-14T20:00:00Z",
@@ -79,38 +80,39 @@ const VALUE_EXAMPLES: Record<string, string> = {
 export function parseReplayArgs(argv: readonly string[], context: ParseArgsContext): ReplayCommand {
   const values = new Map<string, string[]>();
   const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--") {
-      if (i + 1 < argv.length)
-        throw new UsageError(`unexpected argument ${JSON.stringify(argv[i + 1])} (see --help)`);
-      break;
-    }
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const rawName = eq === -1 ? arg : arg.slice(0, eq);
-    const name = ALIASES[rawName] ?? rawName;
-    if (VALUE_FLAGS.has(name)) {
-      let value: string | undefined;
-      if (eq !== -1) value = arg.slice(eq + 1);
-      else {
-        value = argv[i + 1];
-        if (value?.startsWith("--") && value.length > 2) value = undefined;
-        else i++;
-      }
-      if (value === undefined || value === "") {
+  // Tokens, not values: parseArgs finds the flags, this loop keeps replay's own one-line errors.
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: FLAG_OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") continue;
+    if (token.kind === "positional")
+      throw new UsageError(`unexpected argument ${JSON.stringify(token.value)} (see --help)`, {
+        value: token.value,
+      });
+    const option = (FLAG_OPTIONS as Record<string, { type: string }>)[token.name];
+    if (option === undefined)
+      throw new UsageError(`unknown option ${token.rawName} (see --help)`, { flag: token.rawName });
+    const name = `--${token.name === "version-v" ? "version" : token.name}`;
+    if (option.type === "string") {
+      const value = token.value;
+      // A flag right after a value flag is a missing value, not the value.
+      if (value === undefined || value === "" || (!token.inlineValue && /^--./.test(value)))
         throw new UsageError(`${name} needs a value, e.g. ${VALUE_EXAMPLES[name]}`, { flag: name });
-      }
-      const list = values.get(name) ?? [];
-      list.push(value);
-      values.set(name, list);
-    } else if (BOOLEAN_FLAGS.has(name)) {
-      if (eq !== -1)
-        throw new UsageError(`${name} takes no value, got ${JSON.stringify(arg)}`, { flag: name });
-      flags.add(name);
-    } else if (arg.startsWith("-") && arg !== "-") {
-      throw new UsageError(`unknown option ${rawName} (see --help)`, { flag: rawName });
+      values.set(name, [...(values.get(name) ?? []), value]);
     } else {
-      throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (see --help)`, { value: arg });
+      if (token.inlineValue)
+        throw new UsageError(
+          `${name} takes no value, got ${JSON.stringify(`${token.rawName}=${token.value}`)}`,
+          {
+            flag: name,
+          },
+        );
+      flags.add(name);
     }
   }
   if (flags.has("--help")) return { kind: "help" };
@@ -203,8 +205,7 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   }
 
   const home = context.home ?? homedir();
-  const dirArg = single("--dir") ?? context.env.CATALYST_DIR ?? resolve(home, "catalyst");
-  const dir = resolve(context.cwd ?? process.cwd(), expandHome(dirArg, home));
+  const dir = resolveCatalystDir(single("--dir"), context.env, home, context.cwd ?? process.cwd());
 
   const options: ReplayOptions = {
     dir,
@@ -223,8 +224,4 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   if (workers) options.workers = workers;
   if (types) options.types = types;
   return { kind: "replay", options };
-}
-
-function expandHome(path: string, home: string): string {
-  return path === "~" || path.startsWith("~/") ? home + path.slice(1) : path;
 }

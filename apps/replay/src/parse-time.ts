@@ -1,11 +1,10 @@
+import { parseDuration } from "@catalyst/sources/command-line";
 import { UsageError } from "./errors.js";
 
 // FORMATS §0: writers stamp UTC, with or without milliseconds. A value typed by a person may
 // also drop the seconds, the zone or the whole time; a missing zone means UTC (said in --help).
 const ISO_LIKE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-const RELATIVE = /^(\d+)(s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** An example of each accepted form, used in error messages and --help. */
 export const TIME_EXAMPLES = "2026-04-14T19:00:00Z, 2026-04-14T19:00, 2026-04-14, 15m, 2h or 3d";
@@ -17,11 +16,10 @@ export const TIME_EXAMPLES = "2026-04-14T19:00:00Z, 2026-04-14T19:00, 2026-04-14
  */
 export function parseTimeArg(flag: string, value: string, now: Date): Date {
   const trimmed = value.trim();
-  const relative = RELATIVE.exec(trimmed);
-  if (relative) {
-    const amount = Number(relative[1]);
-    const unit = UNIT_MS[relative[2] as string] as number;
-    const ms = now.getTime() - amount * unit;
+  // A relative age in the duration grammar the monitor's --history uses too.
+  if (/^\d+[smhdw]$/.test(trimmed)) {
+    const age = parseDuration(trimmed);
+    const ms = age === null ? Number.NaN : now.getTime() - age;
     if (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15) return new Date(ms);
     throw invalid(flag, value);
   }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitUntil } from "@catalyst/test-utils";
 import { inject } from "vitest";
 
 // The real bin as a child process: src/bin.ts bundled once by the global setup (with the
@@ -61,11 +62,7 @@ export function collect(child: ChildProcess): Promise<BinResult> {
   });
 }
 
-/** Poll `check` until it returns true, failing after `timeoutMs` with `what` in the message. */
+/** Waits until `check` holds (`waitUntil` of @catalyst/test-utils, on vi.waitFor), failing after `timeoutMs`. */
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitUntil(what, check, { timeoutMs, intervalMs: 20 });
 }

@@ -6,4 +6,6 @@ export {
   StateLockTimeoutError,
   WorkerProcessSpawnError,
 } from "./errors.js";
+export type { SeededRandom } from "./seeded-random.js";
+export { createSeededRandom } from "./seeded-random.js";
 export type { SpawnSleeper } from "./worker-processes.js";

@@ -1,6 +1,6 @@
 import type { Delta } from "@catalyst/schema";
-import { describe, expect, it } from "vitest";
-import { createFuse, FuseListenerError, FuseOptionsError } from "./index.js";
+import { describe, expect, it, vi } from "vitest";
+import { createFuse, FuseOptionsError } from "./index.js";
 import { at, NOW, orchestratorAdded, signal, working } from "./inputs.test-helper.js";
 
 describe("createFuse", () => {
@@ -58,17 +58,36 @@ describe("createFuse", () => {
     expect(batches).toEqual([applied]);
   });
 
-  it("keeps the deltas and notifies every subscriber when one throws", () => {
-    const fuse = createFuse();
+  it("keeps the deltas and notifies every subscriber when one throws; the error goes to onListenerError", () => {
+    const errors: unknown[] = [];
+    const fuse = createFuse({ onListenerError: (error) => errors.push(error) });
     const seen: number[] = [];
     fuse.subscribe(() => {
       throw new Error("boom");
     });
     fuse.subscribe((deltas) => seen.push(deltas.length));
-    expect(() => fuse.apply(signal(working("CTL-49")), NOW)).toThrow(FuseListenerError);
+    expect(fuse.apply(signal(working("CTL-49")), NOW).length).toBeGreaterThan(0);
     expect(seen).toHaveLength(1);
+    expect(errors).toEqual([new Error("boom")]);
     expect(fuse.lastId()).toBeGreaterThan(0);
     expect(fuse.since(0).ok).toBe(true);
+  });
+
+  it("rethrows a subscriber's error on a later microtask by default, after apply returned", () => {
+    const fuse = createFuse();
+    fuse.subscribe(() => {
+      throw new Error("late boom");
+    });
+    // The later microtask is caught here rather than left to crash the test run.
+    const later: Array<() => void> = [];
+    vi.stubGlobal("queueMicrotask", (task: () => void) => later.push(task));
+    try {
+      expect(fuse.apply(signal(working("CTL-49")), NOW).length).toBeGreaterThan(0);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(later).toHaveLength(1);
+    expect(later[0]).toThrow("late boom");
   });
 
   it("rejects a ring size it cannot honour", () => {

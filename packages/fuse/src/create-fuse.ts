@@ -1,6 +1,6 @@
 import type { Delta, FuseInput, Snapshot } from "@catalyst/schema";
 import { createDeltaRing } from "./delta-ring.js";
-import { FuseListenerError, FuseOptionsError } from "./errors.js";
+import { FuseOptionsError } from "./errors.js";
 import { type FuseOptions, resolveOptions } from "./options.js";
 import { reduceBatch } from "./reduce.js";
 import { createInitialState, type FuseState } from "./state.js";
@@ -38,12 +38,25 @@ export interface CreateFuseOptions extends FuseOptions {
    * @default 0
    */
   idBase?: number;
+  /**
+   * Gets the error of a subscriber that threw. Every subscriber is still called and `apply` still
+   * returns its deltas (they are stored before anyone is notified).
+   * @default rethrow the error on a later microtask, where the host's uncaught-error handling sees it
+   */
+  onListenerError?: (error: unknown) => void;
+}
+
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }
 
 /** Create a fuse with its own state, sequence and ring. */
 export function createFuse(options?: CreateFuseOptions): Fuse {
   const resolved = resolveOptions(options);
   const idBase = options?.idBase ?? 0;
+  const onListenerError = options?.onListenerError ?? rethrowLater;
   if (!Number.isSafeInteger(idBase) || idBase < 0) {
     throw new FuseOptionsError("idBase", "a safe integer >= 0", idBase);
   }
@@ -73,15 +86,13 @@ export function createFuse(options?: CreateFuseOptions): Fuse {
       }
       lastNow = new Date(now.getTime());
       if (batch.length > 0) {
-        const errors: unknown[] = [];
         for (const listener of [...listeners]) {
           try {
             listener(batch);
           } catch (error) {
-            errors.push(error);
+            onListenerError(error);
           }
         }
-        if (errors.length > 0) throw new FuseListenerError(errors);
       }
       return batch;
     },

@@ -22,13 +22,3 @@ export class InvalidTimeError extends Error {
     this.received = received;
   }
 }
-
-/** One or more subscribers threw while being notified; the deltas were stored before they ran. */
-export class FuseListenerError extends Error {
-  override name = "FuseListenerError";
-  readonly errors: readonly unknown[];
-  constructor(errors: readonly unknown[]) {
-    super(`${errors.length} fuse subscriber(s) threw while being notified`, { cause: errors[0] });
-    this.errors = errors;
-  }
-}

@@ -5,7 +5,7 @@ export { compareNeedsYou } from "./compare-needs-you.js";
 export type { CreateFuseOptions, Fuse } from "./create-fuse.js";
 export { createFuse } from "./create-fuse.js";
 export type { DeltaDraft } from "./delta-draft.js";
-export { FuseListenerError, FuseOptionsError, InvalidTimeError } from "./errors.js";
+export { FuseOptionsError, InvalidTimeError } from "./errors.js";
 export { foldEvents } from "./fold-events.js";
 export type { FuseOptions } from "./options.js";
 export { DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, DEFAULT_STALL_AFTER_MS } from "./options.js";

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { availableParallelism, totalmem } from "node:os";
-import { startFakeGithub } from "../src/fake-github.test-helper.js";
+import { startFakeGithub } from "@catalyst/test-utils/fake-github";
 import { createLivenessPoller, createPrPoller } from "../src/index.js";
 
 const median = (xs: number[]) => {

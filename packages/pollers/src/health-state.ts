@@ -1,18 +1,9 @@
-import type { ComponentHealth } from "@catalyst/schema";
+import { initialHealth } from "@catalyst/schema";
 
 /** The mutable health record a poller keeps; `health()` hands out copies. */
-export function createHealthState(): ComponentHealth {
-  return {
-    enabled: true,
-    reason: null,
-    lastSuccessAt: null,
-    lastErrorAt: null,
-    lastError: null,
-    nextRunAt: null,
-  };
-}
+export const createHealthState = initialHealth;
 
-/** Calls every listener; one that throws does not stop the others or the poller, and is reported. */
+/** Calls every listener; one that throws does not stop the others or the poller; its error goes to `onError`. */
 export function notifyListeners<T>(
   listeners: Iterable<(value: T) => void>,
   value: T,
@@ -32,4 +23,11 @@ export function describeError(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const line = text.replace(/\s+/g, " ").trim();
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/** The default `onListenerError`: the error is thrown again on a later microtask, where the host's uncaught-error handling sees it. */
+export function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }

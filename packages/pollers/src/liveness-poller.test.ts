@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { killAndWait, spawnSleeper, waitUntil } from "./child-process.test-helper.js";
 import { createLivenessPoller, type LivenessPoller } from "./index.js";
 
@@ -91,8 +91,12 @@ describe("createLivenessPoller", () => {
     expect(poller.health().nextRunAt).toBeNull();
   });
 
-  it("keeps going when a subscriber throws, and says so in its health", () => {
-    const poller = createLivenessPoller({ clock: fixedClock });
+  it("keeps going when a subscriber throws, and hands the error to onListenerError", () => {
+    const errors: unknown[] = [];
+    const poller = createLivenessPoller({
+      clock: fixedClock,
+      onListenerError: (error) => errors.push(error),
+    });
     let calls = 0;
     poller.subscribe(() => {
       throw new Error("listener bug");
@@ -103,6 +107,25 @@ describe("createLivenessPoller", () => {
     poller.track([{ orchestrator: "o", worker: "A", pid: null, startedAt: null }]);
     expect(() => poller.checkNow()).not.toThrow();
     expect(calls).toBe(1);
-    expect(poller.health().lastError).toContain("listener bug");
+    expect(errors).toEqual([new Error("listener bug")]);
+    // A subscriber's bug is not the poller's health.
+    expect(poller.health().lastError).toBeNull();
+  });
+
+  it("rethrows a subscriber's error on a later microtask by default", () => {
+    const poller = createLivenessPoller({ clock: fixedClock });
+    poller.subscribe(() => {
+      throw new Error("listener bug");
+    });
+    poller.track([{ orchestrator: "o", worker: "A", pid: null, startedAt: null }]);
+    const later: Array<() => void> = [];
+    vi.stubGlobal("queueMicrotask", (task: () => void) => later.push(task));
+    try {
+      expect(() => poller.checkNow()).not.toThrow();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(later).toHaveLength(1);
+    expect(later[0]).toThrow("listener bug");
   });
 });

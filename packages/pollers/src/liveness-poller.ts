@@ -1,6 +1,6 @@
 import type { ComponentHealth, LivenessResult } from "@catalyst/schema";
 import { type Clock, systemClock } from "./clock.js";
-import { createHealthState, describeError, notifyListeners } from "./health-state.js";
+import { createHealthState, describeError, notifyListeners, rethrowLater } from "./health-state.js";
 import { checkLiveness, type LivenessDeps, type LivenessTarget } from "./pid-liveness.js";
 
 /** One worker's liveness answer. */
@@ -22,6 +22,12 @@ export interface LivenessPollerOptions {
   firstCheckDelayMs?: number;
   /** Probe overrides (tests inject EPERM, other platforms); real defaults otherwise. */
   deps?: LivenessDeps;
+  /**
+   * Gets the error of a subscriber that threw. Every subscriber is still called and the poller
+   * goes on. @default rethrow the error on a later microtask, where the host's uncaught-error
+   * handling sees it
+   */
+  onListenerError?: (error: unknown) => void;
 }
 
 /** Checks tracked worker pids on a timer and reports the ones whose answer changed. */
@@ -58,6 +64,7 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
   let timer: NodeJS.Timeout | null = null;
   let running = false;
 
+  const onListenerError = options.onListenerError ?? rethrowLater;
   const recordError = (error: unknown) => {
     health.lastErrorAt = clock.now().toISOString();
     health.lastError = describeError(error);
@@ -79,7 +86,7 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
       last.set(key, result);
     }
     health.lastSuccessAt = now.toISOString();
-    if (changed.length > 0) notifyListeners(listeners, changed, recordError);
+    if (changed.length > 0) notifyListeners(listeners, changed, onListenerError);
     return all;
   };
   const checkNow = (): LivenessReport[] => check([...targets.keys()]);

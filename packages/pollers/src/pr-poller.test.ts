@@ -1,7 +1,7 @@
 import type { PrStatus } from "@catalyst/schema";
+import { type FakeGithub, startFakeGithub } from "@catalyst/test-utils/fake-github";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { waitUntil } from "./child-process.test-helper.js";
-import { type FakeGithub, startFakeGithub } from "./fake-github.test-helper.js";
 import { createPrPoller, type PrPoller, type PrPollerOptions } from "./index.js";
 
 const TOKEN = "ghp_testTokenValue0123456789abcdefABCDEF";

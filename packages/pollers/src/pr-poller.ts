@@ -8,7 +8,7 @@ import { throttling } from "@octokit/plugin-throttling";
 import Bottleneck from "bottleneck/light.js";
 import { type Clock, systemClock } from "./clock.js";
 import { GithubGraphqlError } from "./errors.js";
-import { createHealthState, describeError, notifyListeners } from "./health-state.js";
+import { createHealthState, describeError, notifyListeners, rethrowLater } from "./health-state.js";
 import { buildPrQuery, pickPrNodes, readPrNode, unknownPrStatus } from "./pr-query.js";
 import { type PrRef, prKey } from "./pr-ref.js";
 import { createTimedFetch } from "./timed-fetch.js";
@@ -17,6 +17,12 @@ import { createTimedFetch } from "./timed-fetch.js";
 export interface PrPollerOptions {
   /** From `resolveGithubToken`; null disables the poller (its health says why). */
   token: string | null;
+  /**
+   * Gets the error of a subscriber that threw. Every subscriber is still called and the poller
+   * goes on. @default rethrow the error on a later microtask, where the host's uncaught-error
+   * handling sees it
+   */
+  onListenerError?: (error: unknown) => void;
   /** @default "https://api.github.com" */
   baseUrl?: string;
   clock?: Clock;
@@ -153,6 +159,7 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
   }
 
   const redact = (text: string) => (token ? text.split(token).join("[redacted]") : text);
+  const onListenerError = options.onListenerError ?? rethrowLater;
   const recordError = (error: unknown) => {
     health.lastErrorAt = clock.now().toISOString();
     health.lastError = redact(describeError(error));
@@ -308,7 +315,7 @@ export function createPrPoller(options: PrPollerOptions): PrPoller {
       health.reason = null;
       health.lastSuccessAt = clock.now().toISOString();
     }
-    if (changed.length > 0) notifyListeners(listeners, changed, recordError);
+    if (changed.length > 0) notifyListeners(listeners, changed, onListenerError);
   };
 
   const pollShared = (): Promise<void> => {

@@ -31,7 +31,13 @@ export {
   parseWith,
   trimForMessage,
 } from "./parse-result.js";
-export { ComponentHealth, LivenessReason, LivenessResult, PrStatus } from "./poller-results.js";
+export {
+  ComponentHealth,
+  initialHealth,
+  LivenessReason,
+  LivenessResult,
+  PrStatus,
+} from "./poller-results.js";
 export {
   BriefingMeta,
   CorruptMarker,

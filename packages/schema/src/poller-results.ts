@@ -47,3 +47,15 @@ export const ComponentHealth = z.object({
   nextRunAt: Timestamp.nullable(),
 });
 export type ComponentHealth = z.infer<typeof ComponentHealth>;
+
+/** A fresh health record of an enabled component that has not run yet (each caller gets its own to update). */
+export function initialHealth(): ComponentHealth {
+  return {
+    enabled: true,
+    reason: null,
+    lastSuccessAt: null,
+    lastErrorAt: null,
+    lastError: null,
+    nextRunAt: null,
+  };
+}

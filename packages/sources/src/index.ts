@@ -1,4 +1,5 @@
 // The public door of @catalyst/sources: the only package that touches the filesystem.
+export { DURATION_EXAMPLES, DURATION_UNIT_MS, parseDuration, resolveCatalystDir } from "./command-line.js";
 export { discoverOrchestrators } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
@@ -21,8 +22,6 @@ export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";
 export { readGlobalState, readLocalState } from "./read-state.js";
 export { scanCatalystDir } from "./scan-catalyst-dir.js";
-export type { LineSplitter, SplitItem } from "./split-lines.js";
-export { createLineSplitter } from "./split-lines.js";
 export type { LogTailer, LogTailerOptions } from "./tail-event-log.js";
 export { createLogTailer } from "./tail-event-log.js";
 export type { TextFiles } from "./text-files.js";

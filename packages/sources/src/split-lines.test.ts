@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLineSplitter } from "./index.js";
+import { createLineSplitter } from "./split-lines.js";
 
 const b = (s: string) => Buffer.from(s, "utf8");
 

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { createSeededRandom, waitUntil } from "@catalyst/test-utils";
 
 /** A file tree: path → content. A path ending in `/` is an empty directory. */
 export type Tree = Record<string, string>;
@@ -30,13 +31,9 @@ export function removeTree(root: string): Promise<void> {
   return rm(root, { recursive: true, force: true });
 }
 
-/** Poll `check` until it returns true, or fail after `timeoutMs`. Not a sleep: it returns as soon as it holds. */
+/** Waits until `check` holds (`waitUntil` of @catalyst/test-utils, on vi.waitFor), failing after `timeoutMs`. */
 export async function waitFor(check: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await waitUntil(what, check, { timeoutMs, intervalMs: 2 });
 }
 
 /** A valid signal file body. */
@@ -53,14 +50,7 @@ export function v1Line(ts: string, event = "worker-dispatched", extra: object = 
   return JSON.stringify({ ts, orchestrator: "o", worker: "CTL-1", event, detail: null, ...extra });
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing randomized case can be replayed from its seed. */
+/** A deterministic PRNG (fleet-sim's, through test-utils), so a failing randomized case can be replayed from its seed. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createSeededRandom(seed).next;
 }

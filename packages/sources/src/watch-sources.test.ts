@@ -54,6 +54,28 @@ describe("createSourceWatcher", () => {
     expect(watcher!.health().lastSuccessAt).not.toBeNull();
   });
 
+  it("calls every subscriber when one throws, goes on watching, and hands the error to onListenerError", async () => {
+    root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1", "researching", 1) });
+    const errors: unknown[] = [];
+    watcher = createSourceWatcher({
+      catalystDir: root,
+      waitIntervalMs: 20,
+      onListenerError: (error) => errors.push(error),
+    });
+    watcher.subscribe(() => {
+      throw new Error("subscriber bug");
+    });
+    const seen: SourceChange[] = [];
+    watcher.subscribe((b) => seen.push(...b));
+    await watcher.start();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(errors).toEqual([new Error("subscriber bug")]);
+    writeAtomic(join(root, "runs/orch-a/workers/CTL-2.json"), signalText("CTL-2"));
+    await waitFor(() => seen.some((c) => c.kind === "signal" && c.file.endsWith("CTL-2.json")));
+    expect(errors.length).toBeGreaterThan(1);
+    expect(watcher.health().lastError).toBeNull();
+  });
+
   it("re-reads a signal file on tmp+rename, ignores the .tmp write, and reports removal", async () => {
     root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1", "researching", 1) });
     const file = join(root, "runs/orch-a/workers/CTL-1.json");

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
   type ComponentHealth,
+  initialHealth,
   type OrchestratorRef,
   parseGlobalStateText,
   parseLocalStateText,
@@ -34,6 +35,12 @@ export interface SourceWatcherOptions {
    * example EMFILE: out of file descriptors). The library never logs; the app does.
    */
   onError?: (error: unknown) => void;
+  /**
+   * Gets the error of a subscriber that threw. Every subscriber is still called and the watcher
+   * goes on. @default rethrow the error on a later microtask, where the host's uncaught-error
+   * handling sees it
+   */
+  onListenerError?: (error: unknown) => void;
   /**
    * Signal and state file access. Inject a fake only to stage what cannot be made to happen
    * reliably for real, such as EMFILE. @default `createNodeFiles(maxFileBytes)`
@@ -113,6 +120,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   // most READ_CONCURRENCY descriptors are open for signal and state files.
   const gate = createLimiter(READ_CONCURRENCY);
   const listeners = new Set<(changes: SourceChange[]) => void>();
+  const onListenerError =
+    options.onListenerError ??
+    ((error: unknown) =>
+      queueMicrotask(() => {
+        throw error;
+      }));
   const orchs = new Map<string, Tracked>();
   const structural = new Map<string, DirWatch>();
   let globalText: string | null = null;
@@ -129,21 +142,15 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   let initializing = false;
   /** Set by a watch error: the next rescan re-creates every watch. */
   let rewatch = false;
-  const health: ComponentHealth = {
-    enabled: true,
-    reason: null,
-    lastSuccessAt: null,
-    lastErrorAt: null,
-    lastError: null,
-    nextRunAt: null,
-  };
+  const health: ComponentHealth = initialHealth();
 
   function emit(changes: SourceChange[]): void {
     for (const l of [...listeners]) {
       try {
         l(changes);
-      } catch {
-        // A failing subscriber must not stop the others.
+      } catch (error) {
+        // A failing subscriber must not stop the others or the watcher.
+        onListenerError(error);
       }
     }
   }

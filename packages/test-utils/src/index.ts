@@ -1,3 +1,7 @@
+// The seeded PRNG is @catalyst/fleet-sim's; tests of packages that may not depend on it take it here.
+export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
+export * from "./fleet-fixture.js";
+export * from "./scripted-feed.js";
 export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
 export {
   BIN_SOURCES,
@@ -7,4 +11,6 @@ export {
   spawnNode,
   startMonitorBin,
 } from "./spawn-bin.js";
+export type { WaitUntilOptions } from "./wait-until.js";
+export { waitUntil } from "./wait-until.js";
 export { writeAtomic } from "./write-atomic.js";

@@ -19,15 +19,16 @@ Options:
                        /proc; prefer --token-file or CATALYST_MONITOR_TOKEN)
   --allow-host <name>  also accept this Host name (repeatable), e.g. the name a proxy or DNS uses;
                        the bound address (every interface address for 0.0.0.0) is always accepted
-  --history <d>        fold this much of the event log in at start-up (default 7d; 0 = off), so
-                       merges and statuses only the log knows are shown after a restart
+  --history <d>        fold this much of the event log in at start-up (90s, 15m, 2h, 7d, 1w;
+                       default 7d; 0 = off), so merges and statuses only the log knows are
+                       shown after a restart
   --demo               run a simulated fleet in a temporary dir and monitor it
   --pid-file <path>    write the process id here while running (never inside the catalyst dir)
   --log-format <f>     log lines on stderr as text (default) or json
   --max-file-mb <n>    refuse signal and state files larger than this (default 4); they show as
                        corrupt, naming the file
   -h, --help           show this help
-  -v, --version        show the version
+  -V, --version        show the version
 
 Environment:
   GITHUB_TOKEN / GH_TOKEN (or a logged-in gh) enable PR status polling.

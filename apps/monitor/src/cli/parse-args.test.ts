@@ -74,6 +74,21 @@ describe("parseCliArgs", () => {
     }
   });
 
+  it("shares catalyst-replay's duration grammar, catalyst dir and version flags", () => {
+    for (const [text, ms] of [
+      ["90s", 90_000],
+      ["15m", 900_000],
+      ["2h", 7_200_000],
+      ["7d", 604_800_000],
+    ] as const)
+      expect(parseCliArgs(["--history", text], {}, HOME).historyMs, text).toBe(ms);
+    // An empty CATALYST_DIR is unset: ~/catalyst, as for catalyst-replay.
+    expect(parseCliArgs([], { CATALYST_DIR: "" }, HOME).dir).toBe(`${HOME}/catalyst`);
+    expect(parseCliArgs(["--dir", "~/fleet"], {}, HOME).dir).toBe(`${HOME}/fleet`);
+    for (const flag of ["-V", "--version", "-v"])
+      expect(parseCliArgs([flag], {}, HOME).version, flag).toBe(true);
+  });
+
   it("refuses a pid file inside the catalyst dir", () => {
     expect(() => parseCliArgs(["--dir", "/c", "--pid-file", "/c/monitor.pid"], {}, HOME)).toThrow(
       /never writes/,

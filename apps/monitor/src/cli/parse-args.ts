@@ -1,7 +1,8 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DURATION_EXAMPLES, parseDuration, resolveCatalystDir } from "@catalyst/sources/command-line";
+import { isLoopbackHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
-import { isLoopbackHost } from "../server/access-guard.js";
 
 /** The monitor's settings after flags and environment are read. */
 export interface CliOptions {
@@ -52,15 +53,6 @@ function isInside(parent: string, child: string): boolean {
 
 /** @default `--history`: a week of log, enough to cover orchestrations still running. */
 export const DEFAULT_HISTORY_MS = 7 * 24 * 3_600_000;
-
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `0`, or a whole number with a unit: `90m`, `12h`, `7d`, `2w`. Null when it is neither. */
-export function parseDuration(text: string): number | null {
-  if (text.trim() === "0") return 0;
-  const match = /^(\d{1,6})([mhdw])$/.exec(text.trim());
-  return match ? Number(match[1]) * UNIT_MS[match[2]!]! : null;
-}
 
 /** Reads argv (without node and script) and env into options; a bad flag throws `UsageError`. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, home: string): CliOptions {
@@ -128,7 +120,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   const demo = values.demo ?? false;
   if (demo && values.dir !== undefined)
     throw new UsageError("--demo runs its own catalyst dir; do not pass --dir with it");
-  const dir = resolve(values.dir ?? (env.CATALYST_DIR || resolve(home, "catalyst")));
+  const dir = resolveCatalystDir(values.dir, env, home);
 
   const rawPid = values["pid-file"];
   if (rawPid !== undefined && rawPid.trim() === "") throw new UsageError("--pid-file must not be empty");
@@ -139,10 +131,10 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
 
   let historyMs = DEFAULT_HISTORY_MS;
   if (values.history !== undefined) {
-    const parsed = parseDuration(values.history);
+    const parsed = values.history.trim() === "0" ? 0 : parseDuration(values.history);
     if (parsed === null)
       throw new UsageError(
-        `--history must be 0 or a duration such as 12h or 7d, got ${JSON.stringify(values.history)}`,
+        `--history must be 0 or a duration such as ${DURATION_EXAMPLES}, got ${JSON.stringify(values.history)}`,
       );
     historyMs = parsed;
   }
@@ -161,7 +153,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     logFormat,
     historyMs,
     help: values.help ?? false,
-    version: values.version ?? false,
+    version: (values.version ?? false) || (values["version-v"] ?? false),
     warnings,
   };
 }
@@ -184,7 +176,9 @@ function parseFlags(argv: readonly string[]) {
       "log-format": { type: "string" },
       history: { type: "string" },
       help: { type: "boolean", short: "h" },
-      version: { type: "boolean", short: "v" },
+      version: { type: "boolean", short: "V" },
+      // -v, kept from before -V was shared with catalyst-replay; not in --help.
+      "version-v": { type: "boolean", short: "v" },
     },
   });
 }

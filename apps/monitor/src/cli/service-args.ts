@@ -1,8 +1,6 @@
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { ServiceFileError, type ServiceKind, serviceFlags } from "@catalyst/service-files";
 import { UsageError } from "../errors.js";
 import { type CliOptions, parseCliArgs } from "./parse-args.js";
-import type { ServiceKind } from "./service-files.js";
 
 /** What `catalyst-monitor service` was asked to do. */
 export type ServiceAction = "print" | "install" | "uninstall" | "status";
@@ -20,17 +18,6 @@ export interface ServiceCommand {
 }
 
 const ACTIONS: readonly string[] = ["print", "install", "uninstall", "status"];
-
-/** Flags whose value is a path: written out absolute, since the service starts in the home dir. */
-const PATH_FLAGS = new Set(["dir", "pid-file", "token-file"]);
-
-/** Flags that make no sense in a unit file. */
-const REFUSED: Record<string, string> = {
-  token:
-    "--token would be written into the service file and shown by ps; give the service a --token-file instead",
-  demo: "--demo runs a throw-away simulated fleet; a service watches a real catalyst dir",
-  version: "--version does not go into a service (catalyst-monitor --version prints it)",
-};
 
 /**
  * Reads `service <action> [--systemd|--launchd] [monitor flags]`. The monitor flags are checked by
@@ -80,39 +67,19 @@ export function parseServiceArgs(
     return { action: "help", kind: chosenKind, monitorArgs: [], options, flagsGiven: false };
   }
 
-  const { tokens } = parseArgs({
-    args: monitorArgv,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-    options: { demo: { type: "boolean" }, version: { type: "boolean", short: "v" } },
-  });
-  const given = new Set<string>();
-  const monitorArgs: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (token.kind !== "option") continue;
-    const refusal = REFUSED[token.name];
-    // status only reads /healthz, so a token on its command line is never written anywhere.
-    if (refusal !== undefined && !(action === "status" && token.name === "token"))
-      throw new UsageError(refusal);
-    let value = token.value;
-    if (value === undefined && token.name !== "demo" && token.name !== "version") {
-      // parseCliArgs accepted these flags strictly and rejects positionals, so a positional right
-      // after a flag is that flag's value.
-      const next = tokens[i + 1];
-      if (next?.kind === "positional") {
-        value = next.value;
-        i++;
-      }
-    }
-    given.add(token.name);
-    if (value === undefined) monitorArgs.push(`--${token.name}`);
-    else monitorArgs.push(`--${token.name}`, PATH_FLAGS.has(token.name) ? resolve(value) : value);
+  let flags: { args: string[]; given: ReadonlySet<string> };
+  try {
+    flags = serviceFlags(monitorArgv, {
+      allowToken: action === "status",
+      dir: options.dir,
+      port: options.port,
+    });
+  } catch (error) {
+    if (error instanceof ServiceFileError) throw new UsageError(error.message);
+    throw error;
   }
-  if (!given.has("dir")) monitorArgs.push("--dir", options.dir);
-  if (!given.has("port")) monitorArgs.push("--port", String(options.port));
-  if (!given.has("log-format")) monitorArgs.push("--log-format", "json");
+  const monitorArgs = flags.args;
+  const given = flags.given;
   return {
     action,
     kind: chosenKind,

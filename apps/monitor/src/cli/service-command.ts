@@ -1,21 +1,24 @@
-import { lstat, mkdir, open, readlink, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import { HealthResponse } from "@catalyst/schema";
+import {
+  installHints,
+  readServiceArgs,
+  readServiceFile,
+  removeServiceFile,
+  renderLaunchdPlist,
+  renderSystemdUnit,
+  ServiceFileError,
+  type ServicePaths,
+  type ServiceSpec,
+  servicePaths,
+  uninstallHints,
+  writeServiceFile,
+} from "@catalyst/service-files";
+import { formatUrlHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
-import { formatUrlHost } from "../server/access-guard.js";
 import { SERVICE_HELP_TEXT } from "./help-text.js";
 import { parseCliArgs } from "./parse-args.js";
 import { parseServiceArgs, type ServiceCommand } from "./service-args.js";
-import {
-  LAUNCHD_LABEL,
-  readServiceArgs,
-  renderLaunchdPlist,
-  renderSystemdUnit,
-  type ServicePaths,
-  type ServiceSpec,
-  SYSTEMD_UNIT,
-  servicePaths,
-} from "./service-files.js";
 
 /** What the service command reads from and writes to; `main` passes the real process's. */
 export interface ServiceIo {
@@ -38,13 +41,8 @@ export interface ServiceIo {
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 `status` found nothing answering (as LSB `status`). */
 export const SERVICE_EXIT = { ok: 0, failed: 1, usage: 2, notRunning: 3 } as const;
 
-/** Largest unit file or /healthz body `status` reads. */
+/** Largest /healthz body `status` reads. */
 const MAX_READ_BYTES = 256 * 1024;
-
-/** Quotes a path for the printed shell commands, only when it needs it. */
-function shellWord(value: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
-}
 
 function isInside(parent: string, child: string): boolean {
   const rel = relative(parent, child);
@@ -75,85 +73,22 @@ function render(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): st
   return command.kind === "systemd" ? renderSystemdUnit(spec) : renderLaunchdPlist(spec);
 }
 
-/** Reads a small text file, or null when it is not there; never more than MAX_READ_BYTES. */
-async function readSmallFile(path: string): Promise<string | null> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
-  try {
-    const buffer = Buffer.alloc(MAX_READ_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, MAX_READ_BYTES, 0);
-    return buffer.subarray(0, bytesRead).toString("utf8");
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 async function install(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): Promise<number> {
   // The monitor never writes under the catalyst dir, and neither does its installer.
   if (isInside(command.options.dir, paths.file))
     throw new UsageError(
       `${paths.file} is inside the catalyst dir ${command.options.dir}; refusing to write there`,
     );
-  const text = render(command, io, paths);
-  const replaced = await exists(paths.file);
-  await mkdir(dirname(paths.file), { recursive: true });
-  // tmp + rename, so a service manager never reads half a unit.
-  const tmp = `${paths.file}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o644 });
-  await rename(tmp, paths.file);
+  const { replaced } = await writeServiceFile(paths, render(command, io, paths));
   io.stdout(`${replaced ? "replaced" : "wrote"} ${paths.file}\n`);
-  if (command.kind === "systemd") {
-    const unit = SYSTEMD_UNIT;
-    io.stdout(
-      replaced
-        ? `apply it with:\n  systemctl --user daemon-reload && systemctl --user restart ${unit}\n`
-        : `enable and start it with:\n  systemctl --user daemon-reload && systemctl --user enable --now ${unit}\n`,
-    );
-    io.stdout(
-      `logs: journalctl --user -u ${unit} -f\n` +
-        `to keep it running while you are logged out: loginctl enable-linger\n` +
-        `GITHUB_TOKEN for PR status, if gh is not logged in: a GITHUB_TOKEN=... line in ${paths.envFile} (chmod 600)\n`,
-    );
-  } else {
-    const domain = `gui/${io.uid}`;
-    const plist = shellWord(paths.file);
-    io.stdout(
-      replaced
-        ? `apply it with:\n  launchctl bootout ${domain}/${LAUNCHD_LABEL}; launchctl bootstrap ${domain} ${plist}\n`
-        : `start it (and at every login) with:\n  launchctl bootstrap ${domain} ${plist}\n`,
-    );
-    io.stdout(`logs: ${paths.logFile}\n`);
-  }
+  io.stdout(installHints(command.kind, paths, { replaced, uid: io.uid }));
   return SERVICE_EXIT.ok;
 }
 
 async function uninstall(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): Promise<number> {
-  const had = await exists(paths.file);
-  // systemd's enable link is what `systemctl --user disable` removes; drop it only if it is ours.
-  if (paths.enableLink !== null) {
-    const target = await readlink(paths.enableLink).catch(() => null);
-    if (target !== null && resolve(dirname(paths.enableLink), target) === paths.file)
-      await rm(paths.enableLink);
-  }
-  await rm(paths.file, { force: true });
-  io.stdout(had ? `removed ${paths.file}\n` : `nothing to remove: ${paths.file} does not exist\n`);
-  if (command.kind === "systemd")
-    io.stdout(
-      `stop it if it runs:\n  systemctl --user stop ${SYSTEMD_UNIT}; systemctl --user daemon-reload\n`,
-    );
-  else io.stdout(`stop it if it runs:\n  launchctl bootout gui/${io.uid}/${LAUNCHD_LABEL}\n`);
+  const { removed } = await removeServiceFile(paths);
+  io.stdout(removed ? `removed ${paths.file}\n` : `nothing to remove: ${paths.file} does not exist\n`);
+  io.stdout(uninstallHints(command.kind, { uid: io.uid }));
   return SERVICE_EXIT.ok;
 }
 
@@ -166,8 +101,7 @@ function formatUptime(seconds: number): string {
 }
 
 async function status(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): Promise<number> {
-  const text = await readSmallFile(paths.file);
-  const enabled = paths.enableLink !== null && (await exists(paths.enableLink));
+  const { text, enabled } = await readServiceFile(paths);
   io.stdout(
     `service file: ${paths.file} (${text === null ? "not installed" : enabled ? "installed, enabled" : "installed"})\n`,
   );
@@ -260,7 +194,7 @@ export async function runServiceCommand(argv: readonly string[], io: ServiceIo):
         return await status(command, io, paths);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ServiceFileError) {
       io.stderr(`error: ${error.message}\n`);
       return SERVICE_EXIT.usage;
     }

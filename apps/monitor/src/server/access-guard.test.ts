@@ -1,6 +1,7 @@
+import { allowedHostHeaders } from "@catalyst/sse-server";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { allowedHostHeaders, createAccessGuard } from "./access-guard.js";
+import { createAccessGuard } from "./access-guard.js";
 
 // Issue 17: remote use. The bound addresses and --allow-host names pass, and on ports 80/443 a
 // browser's Host without a port passes too.

@@ -1,10 +1,10 @@
 import type { Snapshot } from "@catalyst/schema";
-import type { BriefingTextResult } from "@catalyst/sources";
+import type { readBriefingText } from "@catalyst/sources";
 import type { Context } from "hono";
 import { jsonError } from "./json-error.js";
 
-/** Reads one briefing's text: `wave` null for `DASHBOARD.md` (`@catalyst/sources` `readBriefingText`). */
-export type ReadBriefing = (orchestratorPath: string, wave: number | null) => Promise<BriefingTextResult>;
+/** Reads one briefing's text: `wave` null for `DASHBOARD.md`. */
+export type ReadBriefing = typeof readBriefingText;
 
 /** The body of `GET /api/briefing`. */
 export interface BriefingResponse {

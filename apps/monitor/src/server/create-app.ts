@@ -1,7 +1,5 @@
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
-import { join } from "node:path";
+import { securityHeaders } from "@catalyst/dashboard";
 import type {
   ComponentHealth,
   CorruptMarker,
@@ -10,16 +8,21 @@ import type {
   Snapshot,
 } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
+import {
+  createSnapshotSerializer,
+  createSseHub,
+  type DeltaFeed,
+  parseDeltaFilter,
+  type SseHub,
+  type SseHubOptions,
+} from "@catalyst/sse-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
 import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
-import { parseDeltaFilter } from "./delta-filter.js";
 import type { EventLoopDelay } from "./event-loop-delay.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
-import { createSnapshotSerializer } from "./snapshot-json.js";
-import { createSseHub, type DeltaFeed, type SseHub, type SseHubOptions } from "./sse-hub.js";
 import { mountStaticAssets } from "./static-assets.js";
 
 /** Health reporters of the running pieces, read by `/healthz`. */
@@ -73,44 +76,6 @@ function isFailing(health: ComponentHealth): boolean {
   return health.lastSuccessAt === null || Date.parse(health.lastErrorAt) > Date.parse(health.lastSuccessAt);
 }
 
-/** The `'sha256-…'` sources of the inline scripts of the dashboard's index.html, for its CSP. */
-export function inlineScriptHashes(html: string): string[] {
-  const out: string[] = [];
-  for (const m of html.matchAll(/<script>([\s\S]*?)<\/script>/g))
-    out.push(`'sha256-${createHash("sha256").update(m[1]!).digest("base64")}'`);
-  return out;
-}
-
-function readInlineHashes(publicDir: string): string[] {
-  try {
-    return inlineScriptHashes(readFileSync(join(publicDir, "index.html"), "utf8"));
-  } catch {
-    return []; // no dashboard built: nothing inline to allow
-  }
-}
-
-/**
- * The headers every response carries: a strict CSP (scripts, styles and connections only from this
- * origin, plus the hash of the page's one inline loader), no framing, no referrer, no sniffing.
- */
-export function securityHeaders(scriptHashes: readonly string[]): Record<string, string> {
-  return {
-    "Content-Security-Policy": [
-      "default-src 'none'",
-      `script-src 'self'${scriptHashes.map((h) => ` ${h}`).join("")}`,
-      "style-src 'self'",
-      "img-src 'self'",
-      "connect-src 'self'",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join("; "),
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-  };
-}
-
 const SSE_HEADERS = {
   "Content-Type": "text/event-stream; charset=utf-8",
   "Cache-Control": "no-cache, no-transform",
@@ -139,7 +104,7 @@ export function createApp(deps: AppDeps): Hono {
   const hub = deps.hub ?? createSseHub(deps.feed, deps.sse);
   const startedAt = deps.startedAt ?? new Date();
   const app = new Hono();
-  const security = securityHeaders(readInlineHashes(deps.publicDir));
+  const security = securityHeaders(deps.publicDir);
   const sseHeaders = { ...SSE_HEADERS, ...security };
 
   // First, so refusals (403, 401, 404) carry the headers too.

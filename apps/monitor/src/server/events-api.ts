@@ -1,13 +1,10 @@
-import type { EventsResponse, LogRecord, NormalizedEvent } from "@catalyst/schema";
+import type { EventsResponse, NormalizedEvent } from "@catalyst/schema";
 import { timestampMs } from "@catalyst/schema";
+import type { ReadEvents } from "@catalyst/sources";
 import type { Context } from "hono";
 import { jsonError } from "./json-error.js";
 
-/** The part of `@catalyst/sources` `readEvents` this route uses. */
-export type ReadEvents = (
-  catalystDir: string,
-  options?: { since?: Date; until?: Date; filter?: (e: NormalizedEvent) => boolean },
-) => AsyncIterable<LogRecord> & { readonly stats: { invalid: number; oversized: number } };
+export type { ReadEvents };
 
 /** @default page size of `/api/events` */
 export const DEFAULT_EVENTS_LIMIT = 1000;

@@ -1,8 +1,8 @@
 import { request } from "node:http";
 import { connect } from "node:net";
+import { parseEventId } from "@catalyst/sse-server";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseEventId } from "./sse-hub.js";
 import {
   createScriptedFeed,
   removedDraft,

@@ -1,0 +1,160 @@
+// Browser entry of the dashboard (bundled to dist/public/app.js by this package's tsup.config.ts):
+// wires the SSE connection to the store and the store to the views.
+import { type ConnectionStatus, createMonitorConnection } from "@catalyst/client";
+import { requireElement } from "./dom.js";
+import { type Filters, formatFilters, parseFilters } from "./filters.js";
+import { createStore } from "./store.js";
+import { expireHighlights, startTicker, tickAges } from "./ticker.js";
+import { createBriefingDrawer } from "./view-briefing.js";
+import { createEventsView } from "./view-events.js";
+import { createFilterBar } from "./view-filter-bar.js";
+import { countVisible, createFleetView } from "./view-fleet.js";
+import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
+import { renderNeedsYou } from "./view-needs-you.js";
+import { tickTimelines } from "./view-timeline.js";
+import { HIGHLIGHT_MS } from "./view-worker-row.js";
+
+function startDashboard(): void {
+  const page = {
+    connection: requireElement("connection"),
+    summary: requireElement("fleet-summary"),
+    snapshotTime: requireElement("snapshot-time"),
+    needsYou: requireElement("needs-you"),
+    filterBar: requireElement("filter-bar"),
+    fleet: requireElement("fleet"),
+    events: requireElement("events"),
+    drawer: requireElement("briefing-drawer"),
+  };
+  const store = createStore();
+  let filters: Filters = parseFilters(location.search);
+  let showLog = false;
+  // Orchestrators shown as a timeline; kept in the URL hash so a reload keeps the choice.
+  const timelines = new Set<string>(
+    new URLSearchParams(location.hash.slice(1)).getAll("timeline").filter((id) => id !== ""),
+  );
+  const setTimeline = (id: string, on: boolean) => {
+    if (on) timelines.add(id);
+    else timelines.delete(id);
+    const hash = new URLSearchParams();
+    for (const t of timelines) hash.append("timeline", t);
+    const text = hash.toString();
+    history.replaceState(null, "", `${location.pathname}${location.search}${text ? `#${text}` : ""}`);
+    scheduleRender();
+  };
+  let status: ConnectionStatus = { state: "connecting", attempt: 0 };
+  let wasLive = false;
+
+  const setFilters = (next: Filters) => {
+    filters = next;
+    history.replaceState(
+      null,
+      "",
+      `${location.pathname}${formatFilters(filters, location.search)}${location.hash}`,
+    );
+    scheduleRender();
+  };
+  const filterBar = createFilterBar(page.filterBar, setFilters);
+  const fleetView = createFleetView(page.fleet);
+  const eventsView = createEventsView(page.events, (show) => {
+    showLog = show;
+    scheduleRender();
+  });
+  const renderStats = { renders: 0, totalMs: 0, maxMs: 0 };
+  const drawer = createBriefingDrawer(page.drawer, new URLSearchParams(location.search).get("token"));
+
+  const render = () => {
+    const started = performance.now();
+    const state = store.getState();
+    const now = Date.now();
+    renderSummary(page.summary, state.snapshot);
+    renderSnapshotTime(page.snapshotTime, state.snapshot, state.lastId);
+    renderNeedsYou(page.needsYou, state.snapshot, filters, now);
+    filterBar.update(state.snapshot, filters, countVisible(state.snapshot, filters));
+    fleetView.render({
+      snapshot: state.snapshot,
+      filters,
+      changedAt: state.changedAt,
+      now,
+      onClearFilters: () => setFilters({ orch: [], status: [], project: [] }),
+      timelines,
+      onView: setTimeline,
+      onBriefing: (target) => drawer.open(target),
+    });
+    eventsView.render({
+      feed: state.feed,
+      filters,
+      showLog,
+      orchestrators: state.snapshot?.orchestrators ?? [],
+    });
+    // A background tab shows how many things need the operator.
+    const needs = state.snapshot ? state.snapshot.needsYou.length + state.snapshot.sourceErrors.length : 0;
+    document.title = needs > 0 ? `(${needs}) Catalyst fleet monitor` : "Catalyst fleet monitor";
+    document.body.dataset.ready = state.snapshot ? "true" : "false";
+    // Render cost, read by the render bench (and handy in devtools).
+    const ms = performance.now() - started;
+    renderStats.renders += 1;
+    renderStats.totalMs += ms;
+    renderStats.maxMs = Math.max(renderStats.maxMs, ms);
+    document.body.dataset.renderStats = JSON.stringify(renderStats);
+  };
+
+  // Bursts of deltas (a wave of signal writes) become one render per animation frame.
+  let pending = false;
+  function scheduleRender() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      render();
+    });
+  }
+  store.subscribe(scheduleRender);
+
+  const token = new URLSearchParams(location.search).get("token");
+  const connection = createMonitorConnection({
+    baseUrl: location.origin,
+    token,
+    lastId: () => store.getState().lastId,
+    onFrame: (delta) => store.applyFrame(delta),
+    onBadFrame: () => store.rejectFrame(),
+    onOpen: (resumed) => {
+      if (!resumed) store.expectResync();
+    },
+    onStatus: (next) => {
+      if (next.state === "reconnecting" && status.state === "live") {
+        store.note({
+          kind: "sync",
+          tone: "failed",
+          orchestrator: null,
+          worker: null,
+          text: `disconnected: ${next.reason}`,
+        });
+      }
+      if (next.state === "live" && wasLive) {
+        const text = next.resumed ? "reconnected, resumed without a gap" : "reconnected, fresh snapshot";
+        store.note({ kind: "sync", tone: "implement", orchestrator: null, worker: null, text });
+      }
+      if (next.state === "live") wasLive = true;
+      status = next;
+      renderConnection(page.connection, status, Date.now());
+    },
+  });
+  page.connection.querySelector("[data-role=retry]")?.addEventListener("click", () => connection.retryNow());
+
+  startTicker((now) => {
+    tickTimelines(document, now);
+    tickAges(document, now);
+    expireHighlights(document, now, HIGHLIGHT_MS);
+    if (status.state === "reconnecting") renderConnection(page.connection, status, now);
+    // Drop highlights that have run their course so later renders do not restart them.
+    for (const [key, at] of store.getState().changedAt)
+      if (now - at > HIGHLIGHT_MS) store.getState().changedAt.delete(key);
+  });
+  render();
+  connection.start();
+}
+
+// index.html adds this script from a small loader, so it may run before the body is parsed.
+if (document.readyState === "loading")
+  document.addEventListener("DOMContentLoaded", startDashboard, { once: true });
+else startDashboard();

@@ -1,0 +1,50 @@
+import { workerView } from "@catalyst/test-utils";
+import { describe, expect, it } from "vitest";
+import { workerSpans } from "../src/timeline-spans.js";
+
+const at = (min: number) => new Date(Date.UTC(2026, 3, 14, 19, min)).toISOString();
+const ms = (min: number) => Date.parse(at(min));
+
+describe("timeline spans from phaseTimestamps", () => {
+  it("orders the statuses by time; a running worker's last span is open and ends now", () => {
+    const w = workerView("o", "CTL-1", {
+      status: "implementing",
+      startedAt: at(0),
+      phaseTimestamps: { planning: at(10), researching: at(2), implementing: at(20) },
+    });
+    expect(workerSpans(w, ms(30))).toEqual([
+      { status: "dispatched", start: ms(0), end: ms(2), open: false },
+      { status: "researching", start: ms(2), end: ms(10), open: false },
+      { status: "planning", start: ms(10), end: ms(20), open: false },
+      { status: "implementing", start: ms(20), end: ms(30), open: true },
+    ]);
+  });
+
+  it("a finished worker ends at completedAt; no timestamps give no spans", () => {
+    const done = workerView("o", "CTL-2", {
+      status: "done",
+      startedAt: null,
+      completedAt: at(40),
+      phaseTimestamps: { implementing: at(5), done: at(35) },
+    });
+    expect(workerSpans(done, ms(60)).at(-1)).toEqual({
+      status: "done",
+      start: ms(35),
+      end: ms(40),
+      open: false,
+    });
+    expect(workerSpans(workerView("o", "CTL-3", { startedAt: null, phaseTimestamps: {} }), ms(60))).toEqual(
+      [],
+    );
+  });
+
+  it("a current status missing from phaseTimestamps still shows from updatedAt", () => {
+    const w = workerView("o", "CTL-4", {
+      status: "validating",
+      startedAt: null,
+      updatedAt: at(25),
+      phaseTimestamps: { implementing: at(5) },
+    });
+    expect(workerSpans(w, ms(30)).map((s) => s.status)).toEqual(["implementing", "validating"]);
+  });
+});

@@ -1,0 +1,76 @@
+// The hub on its own: a scripted feed in place of fuse, clients read as the web streams `open`
+// returns (no HTTP server needed; the monitor's tests drive the same hub over real sockets).
+import { createScriptedFeed, removedDraft } from "@catalyst/test-utils";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSseHub, NO_FILTER, parseDeltaFilter, type SseHub } from "./index.js";
+
+const hubs: SseHub[] = [];
+afterEach(() => {
+  for (const hub of hubs.splice(0)) hub.close();
+});
+
+/** Reads a stream's text as it arrives; `until` waits for a substring (the stream is never slept on). */
+function reader(stream: ReadableStream<Uint8Array>) {
+  const r = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  return {
+    text: () => text,
+    async until(part: string): Promise<string> {
+      while (!text.includes(part)) {
+        const next = await r.read();
+        if (next.done) throw new Error(`stream ended before ${JSON.stringify(part)}; got ${text}`);
+        text += decoder.decode(next.value, { stream: true });
+      }
+      return text;
+    },
+    cancel: () => r.cancel(),
+  };
+}
+
+describe("createSseHub", () => {
+  it("sends retry, a snapshot, then live deltas, and subscribes only while it has clients", async () => {
+    const feed = createScriptedFeed();
+    const hub = createSseHub(feed, { retryMs: 1234 });
+    hubs.push(hub);
+    expect(hub.subscribed()).toBe(false);
+    const client = reader(hub.open({ lastEventId: null, filter: NO_FILTER }));
+    await client.until("event: snapshot");
+    expect(client.text().startsWith("retry: 1234\n")).toBe(true);
+    expect(hub.subscribed()).toBe(true);
+    expect(hub.clientCount()).toBe(1);
+    feed.publish([removedDraft("orch-a", "T-1")]);
+    await client.until("event: worker-removed");
+    expect(client.text()).toContain("id: 1\n");
+    await client.cancel();
+    expect(hub.clientCount()).toBe(0);
+    expect(feed.listenerCount()).toBe(0);
+  });
+
+  it("resumes from Last-Event-ID with only the missed deltas, and gives a snapshot for a gap", async () => {
+    const feed = createScriptedFeed(2);
+    const hub = createSseHub(feed);
+    hubs.push(hub);
+    feed.publish([removedDraft("orch-a", "T-1"), removedDraft("orch-a", "T-2")]);
+    const resumed = reader(hub.open({ lastEventId: "1", filter: NO_FILTER }));
+    const text = await resumed.until("id: 2\n");
+    expect(text).not.toContain("event: snapshot");
+    expect(text).not.toContain("id: 1\n");
+    feed.publish([removedDraft("orch-a", "T-3"), removedDraft("orch-a", "T-4")]);
+    const gap = reader(hub.open({ lastEventId: "1", filter: NO_FILTER }));
+    expect(await gap.until("event: snapshot")).toContain("event: snapshot");
+  });
+
+  it("passes a client only the deltas its filter matches", async () => {
+    const feed = createScriptedFeed();
+    const hub = createSseHub(feed);
+    hubs.push(hub);
+    const parsed = parseDeltaFilter((name) => (name === "orchestrator" ? "orch-b" : undefined));
+    if (!parsed.ok) throw new Error(parsed.message);
+    const client = reader(hub.open({ lastEventId: null, filter: parsed.filter }));
+    await client.until("event: snapshot");
+    feed.publish([removedDraft("orch-a", "T-1"), removedDraft("orch-b", "T-2")]);
+    const text = await client.until('"T-2"');
+    expect(text).not.toContain('"T-1"');
+  });
+});
