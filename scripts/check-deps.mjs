@@ -12,6 +12,7 @@ export const ALLOWED = {
   "@catalyst/fuse": ["@catalyst/schema"],
   "@catalyst/client": ["@catalyst/schema", "@catalyst/fuse"],
   "@catalyst/fleet-sim": ["@catalyst/schema"],
+  "@catalyst/engine": ["@catalyst/schema", "@catalyst/sources", "@catalyst/pollers", "@catalyst/fuse"],
   "@catalyst/test-utils": [],
   "catalyst-monitor": [
     "@catalyst/schema",
@@ -20,8 +21,10 @@ export const ALLOWED = {
     "@catalyst/fuse",
     "@catalyst/client",
     "@catalyst/fleet-sim",
+    "@catalyst/engine",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
+  "catalyst-top": ["@catalyst/schema", "@catalyst/client", "@catalyst/engine", "@catalyst/fleet-sim"],
 };
 /** Members that must stay pure: no node: built-ins, no I/O modules. */
 export const PURE = new Set(["@catalyst/fuse"]);

@@ -1,9 +1,5 @@
 // The monitor's public door: the app factory and its pieces, for tests, benches and embedding.
-export type { CliOptions } from "./cli/parse-args.js";
-export { DEFAULT_PORT, parseCliArgs } from "./cli/parse-args.js";
-export { PidFileError, PortInUseError, UsageError } from "./errors.js";
-export type { Logger, LoggerOptions, LogLevel } from "./logger.js";
-export { createLogger } from "./logger.js";
+
 export type {
   FuseLike,
   LivenessPollerLike,
@@ -14,8 +10,13 @@ export type {
   PrPollerLike,
   PrRefLike,
   WatcherLike,
-} from "./monitor.js";
-export { createMonitor } from "./monitor.js";
+} from "@catalyst/engine";
+export { createMonitor } from "@catalyst/engine";
+export type { CliOptions } from "./cli/parse-args.js";
+export { DEFAULT_PORT, parseCliArgs } from "./cli/parse-args.js";
+export { PidFileError, PortInUseError, UsageError } from "./errors.js";
+export type { Logger, LoggerOptions, LogLevel } from "./logger.js";
+export { createLogger } from "./logger.js";
 export type { AccessOptions } from "./server/access-guard.js";
 export { allowedHostHeaders, createAccessGuard, isLoopbackHost } from "./server/access-guard.js";
 export type { ClientEndReason, ClientQueue, ClientQueueLimits } from "./server/client-queue.js";

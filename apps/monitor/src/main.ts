@@ -3,17 +3,16 @@ import { lstat, open, readlink, realpath, rm, writeFile } from "node:fs/promises
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildParts, createMonitor } from "@catalyst/engine";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
-import { buildParts } from "./build-parts.js";
 import { HELP_TEXT } from "./cli/help-text.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
 import { runServiceCommand } from "./cli/service-command.js";
 import { PidFileError, PortInUseError, UsageError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
-import { createMonitor } from "./monitor.js";
 import { formatUrlHost } from "./server/access-guard.js";
 import { createApp } from "./server/create-app.js";
 import { createEventLoopDelayMeter } from "./server/event-loop-delay.js";

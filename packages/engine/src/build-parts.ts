@@ -1,8 +1,14 @@
 import { createFuse } from "@catalyst/fuse";
 import { createLivenessPoller, createPrPoller, systemClock } from "@catalyst/pollers";
+import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { createSourceWatcher, readEvents } from "@catalyst/sources";
 import type { MonitorParts } from "./monitor.js";
-import type { ReadEvents } from "./server/events-api.js";
+
+/** The exact, indexed event-log reader, bound to the parts' cache dir (sources' `readEvents`). */
+export type ReadEvents = (
+  catalystDir: string,
+  options?: { since?: Date; until?: Date; filter?: (e: NormalizedEvent) => boolean },
+) => AsyncIterable<LogRecord> & { readonly stats: { invalid: number; oversized: number } };
 
 /** Settings of the real parts. */
 export interface PartsOptions {

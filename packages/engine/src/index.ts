@@ -1,0 +1,19 @@
+// A live fleet in-process: the sources, the log history and the pollers wired into fuse.
+export type { PartsOptions, ReadEvents } from "./build-parts.js";
+export { buildParts } from "./build-parts.js";
+export type { Engine, EngineOptions } from "./engine.js";
+export { createEngine } from "./engine.js";
+export type {
+  DeltaFeed,
+  EngineLogger,
+  FuseLike,
+  LivenessPollerLike,
+  LivenessTargetRef,
+  Monitor,
+  MonitorOptions,
+  MonitorParts,
+  PrPollerLike,
+  PrRefLike,
+  WatcherLike,
+} from "./monitor.js";
+export { createMonitor } from "./monitor.js";
