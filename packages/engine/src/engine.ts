@@ -10,6 +10,8 @@ export interface EngineOptions extends PartsOptions {
   logger?: EngineLogger;
   /** Stall-rule tick. @default 5_000 */
   tickMs?: number;
+  /** Called once the scan and the history are in (the snapshot no longer carries `loading`). */
+  onLoaded?: () => void;
 }
 
 /** A live fleet in-process: fuse fed by the catalyst dir, the log history and the pollers. */
@@ -40,6 +42,7 @@ export function createEngine(options: EngineOptions): Engine {
   const monitor = createMonitor(parts, {
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+    ...(options.onLoaded === undefined ? {} : { onLoaded: options.onLoaded }),
     history:
       historyMs > 0
         ? {
