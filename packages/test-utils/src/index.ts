@@ -1,6 +1,7 @@
 export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
 export {
   BIN_SOURCES,
+  binNodeArgs,
   killAllSpawned,
   REPO_ROOT,
   spawnBin,
