@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import { createFleetStore } from "@catalyst/client";
 import type { Delta } from "@catalyst/schema/constants";
 import { render } from "ink-testing-library";

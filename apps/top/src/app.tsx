@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 // The screen. Thin: the rows, windows, counts and cells come from view-model.ts; this file lays
 // them out and maps keys to view state.
 import { Box, Text, useApp, useInput, useStdout } from "ink";
@@ -320,9 +322,12 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
           );
         })
       )}
-      <Text dimColor>
-        {`rows ${workerList.length === 0 ? 0 : win.start + 1}-${win.end} of ${workerList.length}`}
-        {filters.length > 0 ? ` · ${filters.join(" · ")}` : ""} · events:
+      <Text dimColor wrap="truncate">
+        {fit(
+          `rows ${workerList.length === 0 ? 0 : win.start + 1}-${win.end} of ${workerList.length}${filters.length > 0 ? ` · ${filters.join(" · ")}` : ""} · events:`,
+          columns - 1,
+          false,
+        )}
       </Text>
       {events.map((e, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: the pane is an append-only tail

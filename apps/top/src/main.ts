@@ -154,16 +154,23 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
     process.once(signal, () => {
       app.unmount();
     });
-  try {
-    await source.start();
-  } catch (error) {
+  const exited = app.waitUntilExit().catch(() => {});
+  // Quitting while the fleet is still starting (a large first scan) must not wait for it.
+  const started = source.start().then(
+    () => null,
+    (error: unknown) => error,
+  );
+  const first = await Promise.race([started, exited.then(() => "quit" as const)]);
+  if (first !== null && first !== "quit") {
     app.unmount();
     restore();
     await stopAll();
-    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`error: ${first instanceof Error ? first.message : String(first)}\n`);
     return 1;
   }
-  await app.waitUntilExit().catch(() => {});
+  await exited;
+  restore();
+  await Promise.race([started, new Promise((r) => setTimeout(r, 2000).unref())]);
   restore();
   await stopAll();
   return 0;
