@@ -150,8 +150,13 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
     view.stop();
     await source.stop().catch(() => {});
   };
+  // SIGTERM, or SIGHUP when the terminal goes away: quit as on `q`, and exit anyway after 3 s.
   for (const signal of ["SIGTERM", "SIGHUP"] as const)
     process.once(signal, () => {
+      setTimeout(() => {
+        restore();
+        process.exit(0);
+      }, 3000).unref();
       app.unmount();
     });
   const exited = app.waitUntilExit().catch(() => {});
