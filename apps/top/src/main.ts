@@ -1,5 +1,6 @@
 import { constants, readFileSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { resolveGithubToken } from "@catalyst/engine";
 import type { Snapshot } from "@catalyst/schema/constants";
 import { render } from "ink";
 import { createElement } from "react";
@@ -52,7 +53,11 @@ async function readTokenFile(path: string): Promise<string> {
 }
 
 /** Fetches one snapshot for --once: `/api/snapshot` from a monitor, or the engine's after loading. */
-async function onceSnapshot(options: TopOptions, token: string | null): Promise<Snapshot> {
+async function onceSnapshot(
+  options: TopOptions,
+  token: string | null,
+  env: NodeJS.ProcessEnv,
+): Promise<Snapshot> {
   if (options.mode === "url") {
     const base = options.url.replace(/\/+$/, "");
     const q = token === null ? "" : `?${new URLSearchParams({ token })}`;
@@ -69,7 +74,7 @@ async function onceSnapshot(options: TopOptions, token: string | null): Promise<
     if (!res.ok) throw new Error(`the monitor at ${base} answered ${res.status}`);
     return (await res.json()) as Snapshot;
   }
-  const source = embeddedSource({ catalystDir: options.dir, demo: options.mode === "demo" });
+  const source = await embedded(options, env);
   try {
     await source.start();
     await source.loaded();
@@ -77,6 +82,13 @@ async function onceSnapshot(options: TopOptions, token: string | null): Promise<
   } finally {
     await source.stop();
   }
+}
+
+/** The in-process source; on a real dir, PR polling uses the token the monitor would (the demo's PRs are made up). */
+async function embedded(options: TopOptions, env: NodeJS.ProcessEnv): Promise<FleetSource> {
+  const demo = options.mode === "demo";
+  const github = demo ? null : await resolveGithubToken(env);
+  return embeddedSource({ catalystDir: options.dir, demo, githubToken: github?.token ?? null });
 }
 
 // The alternate screen keeps the shell's scrollback as it was: on exit the terminal shows what it
@@ -112,7 +124,7 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
 
   if (options.once || !io.stdout.isTTY || options.format === "json") {
     try {
-      const snapshot = await onceSnapshot(options, token);
+      const snapshot = await onceSnapshot(options, token, io.env);
       io.stdout.write(
         options.format === "json"
           ? `${JSON.stringify(snapshot, null, 2)}\n`
@@ -126,9 +138,7 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
   }
 
   const source: FleetSource =
-    options.mode === "url"
-      ? remoteSource({ url: options.url, token })
-      : embeddedSource({ catalystDir: options.dir, demo: options.mode === "demo" });
+    options.mode === "url" ? remoteSource({ url: options.url, token }) : await embedded(options, io.env);
   const view = createLiveView(source.store);
   const color = !("NO_COLOR" in io.env) || io.env.NO_COLOR === "";
   io.stdout.write(ENTER_ALT);
