@@ -127,7 +127,11 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
     await expectQuitCleanly(t);
   }, 120_000);
 
-  it("not a terminal: --once prints one plain table and exits 0; bad flags exit 2", () => {
+  it("not a terminal: --once prints one plain table and exits 0; --dir --format json; bad flags exit 2", async () => {
+    const onceDir = await mkdtemp(join(tmpdir(), "top-once-"));
+    cleanups.push(() => rm(onceDir, { recursive: true, force: true }));
+    await mkdir(join(onceDir, "runs", ORCH, "workers"), { recursive: true });
+    await writeAtomic(join(onceDir, "runs", ORCH, "workers", "OD-1.json"), signal("OD-1", "implementing", 3));
     const out = execFileSync(process.execPath, [...binNodeArgs("top"), "--demo", "--once"], {
       encoding: "utf8",
       env: { ...process.env, ...cacheEnv },
@@ -136,6 +140,22 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
     expect(out).toContain("TICKET");
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no escape codes in plain output
     expect(out).not.toMatch(/\x1b/);
+    // --dir, piped: the engine in-process on a temp dir, the snapshot as JSON.
+    const json = execFileSync(
+      process.execPath,
+      [...binNodeArgs("top"), "--dir", onceDir, "--format", "json"],
+      {
+        encoding: "utf8",
+        env: { ...process.env, ...cacheEnv, GITHUB_TOKEN: "", GH_TOKEN: "" },
+      },
+    );
+    const snapshot = JSON.parse(json) as {
+      orchestrators: Array<{ id: string; workers: Record<string, { status: string }> }>;
+    };
+    expect(snapshot.orchestrators[0]?.workers["OD-1"]?.status).toBe("implementing");
+    expect(execFileSync(process.execPath, [...binNodeArgs("top"), "--help"], { encoding: "utf8" })).toContain(
+      "catalyst-top --dir <catalyst dir>",
+    );
     let status = 0;
     let stderr = "";
     try {
