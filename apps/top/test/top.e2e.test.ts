@@ -127,6 +127,29 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
     await expectQuitCleanly(t);
   }, 120_000);
 
+  it("--url: shows the drop, reconnects to a restarted monitor and carries on live", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "top-drop-"));
+    const workers = join(dir, "runs", ORCH, "workers");
+    await mkdir(workers, { recursive: true });
+    await writeAtomic(join(workers, "DR-1.json"), signal("DR-1", "planning", 2));
+    let monitor: MonitorRun = await startMonitorBin(dir, { args: ["--history", "0"] });
+    const port = monitor.port;
+    cleanups.push(async () => {
+      await monitor.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const t = open(["--url", monitor.url]);
+    await t.waitFor(/DR-1\s.*planning/);
+    await monitor.stop();
+    await t.waitFor(/reconnecting/);
+    await writeAtomic(join(workers, "DR-1.json"), signal("DR-1", "shipping", 5));
+    monitor = await startMonitorBin(dir, { port, args: ["--history", "0"] });
+    const screen = await t.waitFor(/DR-1\s.*shipping/, 60_000);
+    expect(screen).toMatch(/· live/);
+    t.keys("q");
+    await expectQuitCleanly(t);
+  }, 150_000);
+
   it("not a terminal: --once prints one plain table and exits 0; --dir --format json; bad flags exit 2", async () => {
     const onceDir = await mkdtemp(join(tmpdir(), "top-once-"));
     cleanups.push(() => rm(onceDir, { recursive: true, force: true }));
