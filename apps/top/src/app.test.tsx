@@ -127,6 +127,16 @@ describe("TopApp", () => {
     expect(frame(app)).not.toMatch(/^[ >!]A-/m);
   });
 
+  it("takes keys that arrive in one read (fast typing, a paste) one at a time", async () => {
+    const { app } = setup();
+    app.stdin.write("jj");
+    await waitFrame(app, /^>A-3/m);
+    app.stdin.write("/dark\r");
+    await waitFrame(app, /rows 1-1 of 1 · filter "dark" · events:/);
+    expect(frame(app)).toContain("↑↓ move");
+    expect(frame(app)).not.toContain("\r");
+  });
+
   it("shows help on ? and the reconnecting state", async () => {
     const { app } = setup(fleet, { state: "reconnecting", attempt: 2, reason: "stream closed", retryAt: 0 });
     expect(frame(app)).toContain("reconnecting (stream closed)");

@@ -3,7 +3,7 @@
 // The screen. Thin: the rows, windows, counts and cells come from view-model.ts; this file lays
 // them out and maps keys to view state.
 import { Box, Text, useApp, useInput, useStdout } from "ink";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { EventLineView, FleetSource, SourceState } from "./fleet-source.js";
 import type { LiveView } from "./live-view.js";
 import {
@@ -68,7 +68,14 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
   const { columns, rows } = useTerminalSize();
   const [, setVersion] = useState(0);
   const [, setConn] = useState(0);
-  const [mode, setMode] = useState<Mode>("table");
+  const [mode, setModeState] = useState<Mode>("table");
+  // Keys can arrive faster than React re-renders (fast typing, a paste, a loaded machine): the
+  // handler reads the mode from a ref so "/" followed at once by text goes into the filter.
+  const modeRef = useRef<Mode>("table");
+  const setMode = (next: Mode) => {
+    modeRef.current = next;
+    setModeState(next);
+  };
   const [filter, setFilter] = useState<ViewFilter>(NO_VIEW_FILTER);
   const [selected, setSelected] = useState(0);
   const [pickIndex, setPickIndex] = useState(0);
@@ -117,14 +124,19 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
     );
   };
 
-  useInput((input, key) => {
+  const onKey = (input: string, key: Parameters<Parameters<typeof useInput>[0]>[1]) => {
+    const mode = modeRef.current;
     if (mode === "filter") {
       if (key.return) setMode("table");
       else if (key.escape) {
         setFilter((f) => ({ ...f, text: "" }));
         setMode("table");
       } else if (key.backspace || key.delete) setFilter((f) => ({ ...f, text: f.text.slice(0, -1) }));
-      else if (input && !key.ctrl && !key.meta) setFilter((f) => ({ ...f, text: f.text + input }));
+      else if (input && !key.ctrl && !key.meta) {
+        // Printable text only: a control character in the filter would garble the screen.
+        const text = [...input].filter((ch) => ch >= " " && ch !== "\x7f").join("");
+        if (text !== "") setFilter((f) => ({ ...f, text: f.text + text }));
+      }
       setSelected(0);
       return;
     }
@@ -154,10 +166,11 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       }
       return;
     }
-    if (key.upArrow || input === "k") setSelected(Math.max(0, sel - 1));
-    else if (key.downArrow || input === "j") setSelected(Math.min(workerList.length - 1, sel + 1));
-    else if (key.pageUp) setSelected(Math.max(0, sel - tableRows));
-    else if (key.pageDown) setSelected(Math.min(workerList.length - 1, sel + tableRows));
+    const last = Math.max(0, workerList.length - 1);
+    if (key.upArrow || input === "k") setSelected((s) => clamp(s - 1, 0, last));
+    else if (key.downArrow || input === "j") setSelected((s) => clamp(s + 1, 0, last));
+    else if (key.pageUp) setSelected((s) => clamp(s - tableRows, 0, last));
+    else if (key.pageDown) setSelected((s) => clamp(s + tableRows, 0, last));
     else if (input === "g") setSelected(0);
     else if (input === "G") setSelected(Math.max(0, workerList.length - 1));
     else if (key.return) {
@@ -177,6 +190,16 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       setFilter(NO_VIEW_FILTER);
       setSelected(0);
     }
+  };
+  useInput((input, key) => {
+    // Several printable keys in one read (typed fast or pasted): one at a time, in order.
+    if (input.length > 1 && !key.ctrl && !key.meta && !key.return && !key.escape && !key.tab)
+      for (const ch of input) {
+        if (ch === "\r" || ch === "\n") onKey("", { ...key, return: true });
+        else if (ch === "\x7f" || ch === "\b") onKey("", { ...key, backspace: true });
+        else if (ch >= " ") onKey(ch, key);
+      }
+    else onKey(input, key);
   });
 
   const counts = snapshot === null ? null : countFleet(snapshot);

@@ -119,7 +119,9 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
     await t.waitFor(/TP-1\s.*(researching|dispatched)/);
     await writeAtomic(join(workers, "TP-1.json"), signal("TP-1", "validating", 4));
     await t.waitFor(/TP-1\s.*validating/);
-    t.keys("/", "T", "P", "-", "1", "Enter");
+    t.keys("/", "T", "P", "-", "1");
+    await t.waitFor(/filter "TP-1"/);
+    t.keys("Enter");
     await t.waitFor(/rows 1-1 of 1/);
     t.keys("Enter");
     await t.waitFor(/worker-dispatched.*first/);
