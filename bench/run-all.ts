@@ -67,6 +67,10 @@ const steps: Step[] = [
       REPLAY_RUNS,
     ],
   },
+  {
+    name: "catalyst-top (render cost per delta, burst through the throttle, idle CPU, 2,000 workers)",
+    cmd: ["pnpm", "--filter", "catalyst-top", "run", "bench"],
+  },
   ...(hasChromium
     ? [
         {

@@ -15,6 +15,7 @@ export const ALLOWED = {
   "@catalyst/sse-server": ["@catalyst/schema"],
   "@catalyst/service-files": [],
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client", "@catalyst/fuse"],
+  "@catalyst/engine": ["@catalyst/schema", "@catalyst/sources", "@catalyst/pollers", "@catalyst/fuse"],
   "@catalyst/test-utils": ["@catalyst/schema", "@catalyst/fleet-sim"],
   "catalyst-monitor": [
     "@catalyst/schema",
@@ -26,8 +27,10 @@ export const ALLOWED = {
     "@catalyst/dashboard",
     "@catalyst/sse-server",
     "@catalyst/service-files",
+    "@catalyst/engine",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
+  "catalyst-top": ["@catalyst/schema", "@catalyst/client", "@catalyst/engine", "@catalyst/fleet-sim"],
 };
 /** Members that must stay pure: no node: built-ins, no I/O modules. */
 export const PURE = new Set(["@catalyst/fuse"]);

@@ -1,10 +1,6 @@
 // The monitor's public door: the app factory and its pieces, for tests, benches and embedding.
-// The SSE hub, queues, filters and frames are @catalyst/sse-server's.
-export type { CliOptions } from "./cli/parse-args.js";
-export { DEFAULT_PORT, parseCliArgs } from "./cli/parse-args.js";
-export { PidFileError, PortInUseError, UsageError } from "./errors.js";
-export type { Logger, LoggerOptions, LogLevel } from "./logger.js";
-export { createLogger } from "./logger.js";
+// The SSE hub, queues, filters and frames are @catalyst/sse-server's; the in-process wiring
+// (sources → fuse ← pollers) is @catalyst/engine's.
 export type {
   FuseLike,
   LivenessPollerLike,
@@ -15,8 +11,13 @@ export type {
   PrPollerLike,
   PrRefLike,
   WatcherLike,
-} from "./monitor.js";
-export { createMonitor } from "./monitor.js";
+} from "@catalyst/engine";
+export { createMonitor } from "@catalyst/engine";
+export type { CliOptions } from "./cli/parse-args.js";
+export { DEFAULT_PORT, parseCliArgs } from "./cli/parse-args.js";
+export { PidFileError, PortInUseError, UsageError } from "./errors.js";
+export type { Logger, LoggerOptions, LogLevel } from "./logger.js";
+export { createLogger } from "./logger.js";
 export type { AccessOptions } from "./server/access-guard.js";
 export { createAccessGuard } from "./server/access-guard.js";
 export type { AppDeps, HealthReporters } from "./server/create-app.js";

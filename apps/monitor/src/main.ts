@@ -3,18 +3,17 @@ import { lstat, open, readlink, realpath, rm, writeFile } from "node:fs/promises
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildParts, createMonitor } from "@catalyst/engine";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import { createSseHub, formatUrlHost, throttleWhileLoading, withLoadingState } from "@catalyst/sse-server";
-import { buildParts } from "./build-parts.js";
 import { HELP_TEXT } from "./cli/help-text.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
 import { runServiceCommand } from "./cli/service-command.js";
 import { PidFileError, PortInUseError, UsageError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
-import { createMonitor } from "./monitor.js";
 import { createApp } from "./server/create-app.js";
 import { createEventLoopDelayMeter } from "./server/event-loop-delay.js";
 import { listenApp } from "./server/listen.js";
@@ -84,6 +83,8 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       githubToken: github?.token ?? null,
       maxFileBytes: options.maxFileBytes,
       cacheDir: resolveCacheDir(io.env),
+      // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
+      onListenerError: (error) => logger.error("a subscriber failed", { error: String(error) }),
       onSourceError: (error) => {
         const code = (error as { code?: unknown } | null)?.code;
         // One line per kind of problem every 10 s: out of descriptors, every read fails at once.

@@ -5,6 +5,7 @@ export * from "./scripted-feed.js";
 export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
 export {
   BIN_SOURCES,
+  binNodeArgs,
   killAllSpawned,
   REPO_ROOT,
   spawnBin,

@@ -13,7 +13,13 @@ const TSX_LOADER = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
 export const BIN_SOURCES = {
   monitor: join(REPO_ROOT, "apps", "monitor", "src", "bin.ts"),
   replay: join(REPO_ROOT, "apps", "replay", "src", "bin.ts"),
+  top: join(REPO_ROOT, "apps", "top", "src", "bin.ts"),
 } as const;
+
+/** The arguments of `node` that run a workspace bin from source (for a terminal such as tmux). */
+export function binNodeArgs(bin: BinName): string[] {
+  return ["--conditions=@catalyst/source", "--import", TSX_LOADER, BIN_SOURCES[bin]];
+}
 
 export type BinName = keyof typeof BIN_SOURCES;
 

@@ -6,13 +6,29 @@ import type {
   LoadingState,
   LogRecord,
   PrStatus,
+  Snapshot,
   SourceChange,
 } from "@catalyst/schema";
-import type { DeltaFeed } from "@catalyst/sse-server";
-import type { Logger } from "./logger.js";
 
 // Structural views of the library objects the monitor wires together; the real `Fuse`,
 // `SourceWatcher`, `PrPoller` and `LivenessPoller` fit them (see build-parts.ts).
+
+/** What a server (or an in-process view) reads from fuse: the snapshot, the ring and live deltas. */
+export interface DeltaFeed {
+  snapshot(): Snapshot;
+  lastId(): number;
+  since(id: number): { ok: true; deltas: Delta[] } | { ok: false; reason: "gap" };
+  subscribe(listener: (deltas: Delta[]) => void): () => void;
+}
+
+/**
+ * Where the wiring reports what it recovered from (a batch fuse refused, an unreadable log). The
+ * library never prints: the app passes its logger, or nothing.
+ */
+export interface EngineLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
 
 /** Fuse as the monitor drives it. */
 export interface FuseLike extends DeltaFeed {
@@ -88,7 +104,7 @@ export interface MonitorOptions {
   onSnapshotTimer?: () => void;
   /** Called once start-up loading is over (scan and history in), e.g. to send every client a snapshot. */
   onLoaded?: () => void;
-  logger?: Logger;
+  logger?: EngineLogger;
   /**
    * Start-up history: the log read from `since` on (sources' `readEvents`) and folded into fuse,
    * so statuses and merges only the log knows survive a restart (SEED: workers exit before merge).

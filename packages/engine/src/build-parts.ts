@@ -1,8 +1,10 @@
 import { createFuse } from "@catalyst/fuse";
 import { createLivenessPoller, createPrPoller, systemClock } from "@catalyst/pollers";
-import { createSourceWatcher, readEvents } from "@catalyst/sources";
+import { createSourceWatcher, type ReadEvents, readEvents } from "@catalyst/sources";
 import type { MonitorParts } from "./monitor.js";
-import type { ReadEvents } from "./server/events-api.js";
+
+/** The exact, indexed event-log reader, bound to the parts' cache dir (sources' `readEvents`). */
+export type { ReadEvents };
 
 /** Settings of the real parts. */
 export interface PartsOptions {
@@ -17,22 +19,35 @@ export interface PartsOptions {
   onSourceError?: (error: unknown) => void;
   /** Where the event-log index is kept (sources' resolveCacheDir); absent: in memory per read. */
   cacheDir?: string;
+  /**
+   * Told about an error thrown by a subscriber of fuse, the watcher or a poller (a bug in the code
+   * wired to them). The producer carries on either way; without this the error is rethrown on a
+   * later microtask (the libraries' default), which ends a process that has no handler for it.
+   */
+  onListenerError?: (error: unknown) => void;
 }
 
 /** Builds the real library objects the monitor wires (sources, fuse, pollers). */
 export function buildParts(options: PartsOptions): MonitorParts & { readEvents: ReadEvents } {
   const clock = systemClock;
+  const listenerErrors =
+    options.onListenerError === undefined ? {} : { onListenerError: options.onListenerError };
   return {
     // Ids grow across restarts (start time in ms × 1000), so a client resuming with an id from an
     // earlier process gets a gap and a fresh snapshot rather than deltas from another sequence.
-    fuse: createFuse({ idBase: clock.now().getTime() * 1000 }),
+    fuse: createFuse({ idBase: clock.now().getTime() * 1000, ...listenerErrors }),
     watcher: createSourceWatcher({
       catalystDir: options.catalystDir,
       ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }),
       ...(options.onSourceError === undefined ? {} : { onError: options.onSourceError }),
+      ...listenerErrors,
     }),
-    prPoller: createPrPoller({ token: options.githubToken, clock }),
-    liveness: createLivenessPoller({ clock, intervalMs: options.livenessIntervalMs ?? 5_000 }),
+    prPoller: createPrPoller({ token: options.githubToken, clock, ...listenerErrors }),
+    liveness: createLivenessPoller({
+      clock,
+      intervalMs: options.livenessIntervalMs ?? 5_000,
+      ...listenerErrors,
+    }),
     clock,
     // /api/events and the start-up history: the exact, indexed reader, its index kept in the cache dir.
     readEvents: (dir, read) =>

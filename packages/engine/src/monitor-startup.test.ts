@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildParts } from "./build-parts.js";
 import { createMonitor } from "./monitor.js";
-import { waitFor } from "./server/test-support.test-helper.js";
 
 // The first scan is a batch larger than one slice of the start-up queue: it must be applied in
 // full before start() resolves, and live changes after it must still flow.
@@ -44,13 +43,15 @@ describe("monitor start-up in slices", () => {
       await writeFile(join(workers, `${ticket}.json.tmp`), signal(ticket, "validating"));
       await rename(join(workers, `${ticket}.json.tmp`), join(workers, `${ticket}.json`));
     }
-    await waitFor(
+    await vi.waitFor(
       () => {
         const w = parts.fuse.snapshot().orchestrators[0]?.workers ?? {};
-        return w["W-1"]?.status === "validating" && w["W-2"]?.status === "validating";
+        expect([w["W-1"]?.status, w["W-2"]?.status], "live writes after the scan").toEqual([
+          "validating",
+          "validating",
+        ]);
       },
-      15_000,
-      "live writes after the scan",
+      { timeout: 15_000, interval: 5 },
     );
   });
 });

@@ -1,0 +1,371 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
+// The screen. Thin: the rows, windows, counts and cells come from view-model.ts; this file lays
+// them out and maps keys to view state.
+import { Box, Text, useApp, useInput, useStdout } from "ink";
+import { useEffect, useMemo, useRef, useState } from "react";
+import type { EventLineView, FleetSource, SourceState } from "./fleet-source.js";
+import type { LiveView } from "./live-view.js";
+import {
+  age,
+  aliveCell,
+  clamp,
+  countFleet,
+  countsLine,
+  fit,
+  formatHeaderRow,
+  formatWorkerRow,
+  NO_VIEW_FILTER,
+  orchestratorLine,
+  orchestratorList,
+  phaseBar,
+  prCell,
+  type ViewFilter,
+  type WorkerRow,
+  windowRows,
+  workerRows,
+} from "./view-model.js";
+
+export interface TopAppProps {
+  view: LiveView;
+  source: Pick<FleetSource, "label" | "state" | "onState" | "recentEvents">;
+  /** False with NO_COLOR: everything in the terminal's own colour. */
+  color: boolean;
+  now?: () => number;
+}
+
+type Mode = "table" | "filter" | "pick" | "help" | "detail";
+
+function stateText(s: SourceState, nowMs: number): string {
+  switch (s.state) {
+    case "connecting":
+      return "connecting…";
+    case "live":
+      return s.resumed ? "live (resumed)" : "live";
+    case "reconnecting":
+      return `reconnecting (${s.reason}), retry ${Math.max(0, Math.ceil((s.retryAt - nowMs) / 1000))}s`;
+    case "embedded":
+      return s.loading ? "in-process, loading…" : "in-process";
+  }
+}
+
+function useTerminalSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const [size, setSize] = useState(() => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
+  useEffect(() => {
+    const onResize = () => setSize({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+    stdout.on("resize", onResize);
+    return () => {
+      stdout.off("resize", onResize);
+    };
+  }, [stdout]);
+  return size;
+}
+
+/** The whole catalyst-top screen. */
+export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const [, setVersion] = useState(0);
+  const [, setConn] = useState(0);
+  const [mode, setModeState] = useState<Mode>("table");
+  // Keys can arrive faster than React re-renders (fast typing, a paste, a loaded machine): the
+  // handler reads the mode from a ref so "/" followed at once by text goes into the filter.
+  const modeRef = useRef<Mode>("table");
+  const setMode = (next: Mode) => {
+    modeRef.current = next;
+    setModeState(next);
+  };
+  const [filter, setFilter] = useState<ViewFilter>(NO_VIEW_FILTER);
+  const [selected, setSelected] = useState(0);
+  const [pickIndex, setPickIndex] = useState(0);
+  const [detail, setDetail] = useState<{
+    row: WorkerRow;
+    events: EventLineView[] | null;
+    error: string | null;
+  } | null>(null);
+
+  useEffect(() => view.subscribe(() => setVersion((v) => v + 1)), [view]);
+  useEffect(() => source.onState(() => setConn((v) => v + 1)), [source]);
+  // Ages and the retry countdown move on without any delta: one redraw a second.
+  useEffect(() => {
+    const timer = setInterval(() => setConn((v) => v + 1), 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const state = view.current();
+  const snapshot = state.snapshot;
+  const workerList = useMemo(
+    () => (snapshot === null ? [] : workerRows(snapshot, filter)),
+    [snapshot, filter],
+  );
+  const orchestrators = snapshot?.orchestrators ?? [];
+  const c = (name: string): string | undefined => (color ? name : undefined);
+  const nowMs = now();
+
+  const budget = Math.max(10, rows - 1);
+  const big = budget >= 30;
+  const needsYou = snapshot?.needsYou ?? [];
+  const nyShown = Math.min(needsYou.length, big ? 5 : 3);
+  const orchShown = snapshot === null ? 0 : Math.min(orchestratorList(snapshot, filter).length, big ? 5 : 3);
+  const eventsShown = big ? 5 : 3;
+  const tableRows = Math.max(
+    3,
+    budget - 2 - (1 + Math.max(nyShown, 0)) - orchShown - 1 - (1 + eventsShown) - 1,
+  );
+  const sel = clamp(selected, 0, Math.max(0, workerList.length - 1));
+
+  const openDetail = (row: WorkerRow) => {
+    setDetail({ row, events: null, error: null });
+    setMode("detail");
+    source.recentEvents(row.orchestrator, row.worker.ticket).then(
+      (events) => setDetail((d) => (d?.row.key === row.key ? { ...d, events } : d)),
+      (error: unknown) => setDetail((d) => (d?.row.key === row.key ? { ...d, error: String(error) } : d)),
+    );
+  };
+
+  const onKey = (input: string, key: Parameters<Parameters<typeof useInput>[0]>[1]) => {
+    const mode = modeRef.current;
+    if (mode === "filter") {
+      if (key.return) setMode("table");
+      else if (key.escape) {
+        setFilter((f) => ({ ...f, text: "" }));
+        setMode("table");
+      } else if (key.backspace || key.delete) setFilter((f) => ({ ...f, text: f.text.slice(0, -1) }));
+      else if (input && !key.ctrl && !key.meta) {
+        // Printable text only: a control character in the filter would garble the screen.
+        const text = [...input].filter((ch) => ch >= " " && ch !== "\x7f").join("");
+        if (text !== "") setFilter((f) => ({ ...f, text: f.text + text }));
+      }
+      setSelected(0);
+      return;
+    }
+    if (mode === "pick") {
+      const n = orchestrators.length + 1;
+      if (key.upArrow || input === "k") setPickIndex((i) => (i + n - 1) % n);
+      else if (key.downArrow || input === "j") setPickIndex((i) => (i + 1) % n);
+      else if (key.return) {
+        setFilter((f) => ({
+          ...f,
+          orchestrator: pickIndex === 0 ? null : (orchestrators[pickIndex - 1]?.id ?? null),
+        }));
+        setSelected(0);
+        setMode("table");
+      } else if (key.escape || input === "o") setMode("table");
+      else if (input === "q") exit();
+      return;
+    }
+    if (input === "q") {
+      exit();
+      return;
+    }
+    if (mode === "help" || mode === "detail") {
+      if (key.escape || input === "?" || key.return || key.backspace || input === "h") {
+        setMode("table");
+        setDetail(null);
+      }
+      return;
+    }
+    const last = Math.max(0, workerList.length - 1);
+    if (key.upArrow || input === "k") setSelected((s) => clamp(s - 1, 0, last));
+    else if (key.downArrow || input === "j") setSelected((s) => clamp(s + 1, 0, last));
+    else if (key.pageUp) setSelected((s) => clamp(s - tableRows, 0, last));
+    else if (key.pageDown) setSelected((s) => clamp(s + tableRows, 0, last));
+    else if (input === "g") setSelected(0);
+    else if (input === "G") setSelected(Math.max(0, workerList.length - 1));
+    else if (key.return) {
+      const row = workerList[sel];
+      if (row) openDetail(row);
+    } else if (input === "/") setMode("filter");
+    else if (input === "o") {
+      const at =
+        filter.orchestrator === null ? 0 : orchestrators.findIndex((o) => o.id === filter.orchestrator) + 1;
+      setPickIndex(Math.max(0, at));
+      setMode("pick");
+    } else if (input === "f") {
+      setFilter((f) => ({ ...f, failedOnly: !f.failedOnly }));
+      setSelected(0);
+    } else if (input === "?") setMode("help");
+    else if (key.escape) {
+      setFilter(NO_VIEW_FILTER);
+      setSelected(0);
+    }
+  };
+  useInput((input, key) => {
+    // Several printable keys in one read (typed fast or pasted): one at a time, in order.
+    if (input.length > 1 && !key.ctrl && !key.meta && !key.return && !key.escape && !key.tab)
+      for (const ch of input) {
+        if (ch === "\r" || ch === "\n") onKey("", { ...key, return: true });
+        else if (ch === "\x7f" || ch === "\b") onKey("", { ...key, backspace: true });
+        else if (ch >= " ") onKey(ch, key);
+      }
+    else onKey(input, key);
+  });
+
+  const counts = snapshot === null ? null : countFleet(snapshot);
+  const header = (
+    <Box flexDirection="column">
+      <Text>
+        <Text bold color={c("cyan")}>
+          catalyst-top
+        </Text>{" "}
+        {fit(source.label, Math.max(10, columns - 50), false)} ·{" "}
+        <Text color={c(source.state().state === "reconnecting" ? "yellow" : "green")}>
+          {stateText(source.state(), nowMs)}
+        </Text>
+        {snapshot?.loading ? ` · loading ${snapshot.loading.phase} (${snapshot.loading.records} lines)` : ""}
+      </Text>
+      <Text>
+        {counts === null ? "waiting for the first snapshot…" : fit(countsLine(counts), columns - 1, false)}
+      </Text>
+    </Box>
+  );
+
+  if (mode === "help") {
+    return (
+      <Box flexDirection="column">
+        {header}
+        <Text bold>Keys</Text>
+        <Text>↑/↓ j/k move · PgUp/PgDn page · g/G top/bottom</Text>
+        <Text>Enter worker detail (its recent events from the log)</Text>
+        <Text>/ filter by text (Enter keeps, Esc clears)</Text>
+        <Text>o pick an orchestrator · f failed / needs-you only · Esc clear filters</Text>
+        <Text>? this help · q quit (Ctrl-C too)</Text>
+        <Text dimColor>Esc or ? to go back</Text>
+      </Box>
+    );
+  }
+
+  if (mode === "detail" && detail !== null) {
+    const live = snapshot?.orchestrators.find((o) => o.id === detail.row.orchestrator)?.workers[
+      detail.row.worker.ticket
+    ];
+    const w = live ?? detail.row.worker;
+    const room = Math.max(3, budget - 2 - 6);
+    const events = detail.events ?? [];
+    return (
+      <Box flexDirection="column">
+        {header}
+        <Text bold>
+          {w.ticket} <Text dimColor>{detail.row.orchestrator}</Text>
+          {w.title ? ` ${fit(w.title, Math.max(10, columns - w.ticket.length - 30), false)}` : ""}
+        </Text>
+        <Text>
+          status {w.status} · phase {w.phase} {phaseBar(w.phase)} · wave {w.wave ?? "-"} · alive{" "}
+          {aliveCell(w)} · updated {age(w.updatedAt, nowMs)} ago
+        </Text>
+        <Text>
+          PR {prCell(w)}
+          {w.pr?.url ? ` ${w.pr.url}` : ""}
+          {w.error ? ` · error: ${fit(w.error, 60, false)}` : ""}
+          {w.attentionReason ? ` · attention: ${fit(w.attentionReason, 60, false)}` : ""}
+        </Text>
+        <Text bold>Recent events</Text>
+        {detail.error !== null ? (
+          <Text color={c("red")}>could not read the log: {detail.error}</Text>
+        ) : detail.events === null ? (
+          <Text dimColor>reading the event log…</Text>
+        ) : events.length === 0 ? (
+          <Text dimColor>no events for this worker in the log</Text>
+        ) : (
+          events.slice(-room).map((e, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a static list of log lines
+            <Text key={i} wrap="truncate">
+              {e.ts.slice(11, 19)} {e.event} <Text dimColor>{e.detail}</Text>
+            </Text>
+          ))
+        )}
+        <Text dimColor>Esc back · q quit</Text>
+      </Box>
+    );
+  }
+
+  if (mode === "pick") {
+    const names = ["all orchestrators", ...orchestrators.map((o) => o.id)];
+    const win = windowRows(names.length, pickIndex, budget - 4);
+    return (
+      <Box flexDirection="column">
+        {header}
+        <Text bold>Pick an orchestrator (Enter choose, Esc back)</Text>
+        {names.slice(win.start, win.end).map((name, i) => (
+          <Text key={name} inverse={win.start + i === pickIndex}>
+            {win.start + i === pickIndex ? "> " : "  "}
+            {name}
+          </Text>
+        ))}
+      </Box>
+    );
+  }
+
+  const win = windowRows(workerList.length, sel, tableRows);
+  const visible = workerList.slice(win.start, win.end);
+  const orchs = snapshot === null ? [] : orchestratorList(snapshot, filter).slice(0, orchShown);
+  const events = state.events.slice(-eventsShown);
+  const filters = [
+    filter.text ? `filter "${filter.text}"` : "",
+    filter.orchestrator ? `orch ${filter.orchestrator}` : "",
+    filter.failedOnly ? "failed / needs-you only" : "",
+  ].filter((x) => x !== "");
+
+  return (
+    <Box flexDirection="column">
+      {header}
+      <Text bold color={c(needsYou.length > 0 ? "red" : "green")}>
+        {needsYou.length > 0 ? `NEEDS YOU (${needsYou.length})` : "needs you: nothing"}
+      </Text>
+      {needsYou.slice(0, nyShown).map((n) => (
+        <Text key={`${n.orchestrator}/${n.worker ?? ""}/${n.reason}`} wrap="truncate">
+          {"  "}
+          <Text color={c("red")}>{n.reason}</Text> {n.worker ?? n.orchestrator} {n.message}
+        </Text>
+      ))}
+      {orchs.map((o) => (
+        <Text key={o.id} wrap="truncate">
+          <Text bold>{o.id}</Text> {o.status ?? "-"} · {orchestratorLine(o)}
+        </Text>
+      ))}
+      <Text bold inverse={color}>
+        {fit(formatHeaderRow(columns), columns - 1)}
+      </Text>
+      {visible.length === 0 ? (
+        <Text dimColor>{snapshot === null ? "" : "no workers match"}</Text>
+      ) : (
+        visible.map((row, i) => {
+          const isSel = win.start + i === sel;
+          const failed = row.needsYou || row.worker.status === "failed" || row.worker.status === "stalled";
+          return (
+            <Text
+              key={row.key}
+              inverse={isSel}
+              color={isSel ? undefined : c(failed ? "red" : row.worker.alive === false ? "yellow" : "white")}
+              wrap="truncate"
+            >
+              {formatWorkerRow(row, columns - 1, nowMs, isSel)}
+            </Text>
+          );
+        })
+      )}
+      <Text dimColor wrap="truncate">
+        {fit(
+          `rows ${workerList.length === 0 ? 0 : win.start + 1}-${win.end} of ${workerList.length}${filters.length > 0 ? ` · ${filters.join(" · ")}` : ""} · events:`,
+          columns - 1,
+          false,
+        )}
+      </Text>
+      {events.map((e, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the pane is an append-only tail
+        <Text key={`${state.version}-${i}`} wrap="truncate" dimColor>
+          {e.ts.slice(11, 19)} {e.text}
+        </Text>
+      ))}
+      {mode === "filter" ? (
+        <Text>
+          / {filter.text}
+          <Text inverse> </Text> <Text dimColor>(Enter keep, Esc clear)</Text>
+        </Text>
+      ) : (
+        <Text dimColor>↑↓ move · Enter detail · / filter · o orch · f failed · ? help · q quit</Text>
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,192 @@
+import { constants, readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { resolveGithubToken } from "@catalyst/engine";
+import type { Snapshot } from "@catalyst/schema/constants";
+import { render } from "ink";
+import { createElement } from "react";
+import { TopApp } from "./app.js";
+import { HELP_TEXT, parseTopArgs, type TopOptions } from "./cli.js";
+import { UsageError } from "./errors.js";
+import { embeddedSource, type FleetSource, remoteSource } from "./fleet-source.js";
+import { createLiveView } from "./live-view.js";
+import { plainTable } from "./plain.js";
+
+export interface TopIo {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WriteStream;
+  stderr: (text: string) => void;
+  stdin: NodeJS.ReadStream;
+}
+
+export function readVersion(): string {
+  try {
+    return (
+      (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string })
+        .version ?? "0.0.0"
+    );
+  } catch {
+    return "0.0.0";
+  }
+}
+
+async function readTokenFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const st = await handle.stat();
+      if (!st.isFile() || st.size > 4096)
+        throw new UsageError(`--token-file ${path} is not a small regular file`);
+      text = await handle.readFile("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `cannot read --token-file ${path} (${(error as { code?: string }).code ?? String(error)})`,
+    );
+  }
+  const token = text.split(/\r?\n/)[0]?.trim() ?? "";
+  if (token === "") throw new UsageError(`--token-file ${path} holds no token on its first line`);
+  return token;
+}
+
+/** Fetches one snapshot for --once: `/api/snapshot` from a monitor, or the engine's after loading. */
+async function onceSnapshot(
+  options: TopOptions,
+  token: string | null,
+  env: NodeJS.ProcessEnv,
+): Promise<Snapshot> {
+  if (options.mode === "url") {
+    const base = options.url.replace(/\/+$/, "");
+    const q = token === null ? "" : `?${new URLSearchParams({ token })}`;
+    let res: Response;
+    try {
+      res = await fetch(`${base}/api/snapshot${q}`);
+    } catch (error) {
+      throw new Error(
+        `cannot reach the monitor at ${base} (${(error as { cause?: { code?: string } }).cause?.code ?? String(error)})`,
+      );
+    }
+    if (res.status === 401 || res.status === 403)
+      throw new Error(`the monitor at ${base} refused the request (${res.status}): check --token`);
+    if (!res.ok) throw new Error(`the monitor at ${base} answered ${res.status}`);
+    return (await res.json()) as Snapshot;
+  }
+  const source = await embedded(options, env);
+  try {
+    await source.start();
+    await source.loaded();
+    return source.store.snapshot() as Snapshot;
+  } finally {
+    await source.stop();
+  }
+}
+
+/** The in-process source; on a real dir, PR polling uses the token the monitor would (the demo's PRs are made up). */
+async function embedded(options: TopOptions, env: NodeJS.ProcessEnv): Promise<FleetSource> {
+  const demo = options.mode === "demo";
+  const github = demo ? null : await resolveGithubToken(env);
+  return embeddedSource({ catalystDir: options.dir, demo, githubToken: github?.token ?? null });
+}
+
+// The alternate screen keeps the shell's scrollback as it was: on exit the terminal shows what it
+// showed before catalyst-top started.
+const ENTER_ALT = "\x1b[?1049h\x1b[H";
+const LEAVE_ALT = "\x1b[?25h\x1b[?1049l";
+
+/** The bin's body; resolves with the exit code. */
+export async function main(argv: readonly string[], io: TopIo): Promise<number> {
+  let options: TopOptions;
+  let token: string | null;
+  try {
+    options = parseTopArgs(argv, io.env);
+    if (options.help) {
+      io.stdout.write(HELP_TEXT);
+      return 0;
+    }
+    if (options.version) {
+      io.stdout.write(`${readVersion()}\n`);
+      return 0;
+    }
+    token = options.tokenFile === null ? options.token : await readTokenFile(options.tokenFile);
+    if (options.mode === "dir" && options.dir !== null) {
+      const { stat } = await import("node:fs/promises");
+      const st = await stat(options.dir).catch(() => null);
+      if (st === null || !st.isDirectory()) throw new UsageError(`--dir ${options.dir} is not a directory`);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`error: ${error.message}\n`);
+    return 2;
+  }
+
+  if (options.once || !io.stdout.isTTY || options.format === "json") {
+    try {
+      const snapshot = await onceSnapshot(options, token, io.env);
+      io.stdout.write(
+        options.format === "json"
+          ? `${JSON.stringify(snapshot, null, 2)}\n`
+          : plainTable(snapshot, io.stdout.columns || 100),
+      );
+      return 0;
+    } catch (error) {
+      io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 1;
+    }
+  }
+
+  const source: FleetSource =
+    options.mode === "url" ? remoteSource({ url: options.url, token }) : await embedded(options, io.env);
+  const view = createLiveView(source.store);
+  const color = !("NO_COLOR" in io.env) || io.env.NO_COLOR === "";
+  io.stdout.write(ENTER_ALT);
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    io.stdout.write(LEAVE_ALT);
+  };
+  process.on("exit", restore);
+  const app = render(createElement(TopApp, { view, source, color }), {
+    stdout: io.stdout,
+    stdin: io.stdin,
+    exitOnCtrlC: true,
+    patchConsole: false,
+    maxFps: 10,
+  });
+  const stopAll = async (): Promise<void> => {
+    view.stop();
+    await source.stop().catch(() => {});
+  };
+  // SIGTERM, or SIGHUP when the terminal goes away: quit as on `q`, and exit anyway after 3 s.
+  for (const signal of ["SIGTERM", "SIGHUP"] as const)
+    process.once(signal, () => {
+      setTimeout(() => {
+        restore();
+        process.exit(0);
+      }, 3000).unref();
+      app.unmount();
+    });
+  const exited = app.waitUntilExit().catch(() => {});
+  // Quitting while the fleet is still starting (a large first scan) must not wait for it.
+  const started = source.start().then(
+    () => null,
+    (error: unknown) => error,
+  );
+  const first = await Promise.race([started, exited.then(() => "quit" as const)]);
+  if (first !== null && first !== "quit") {
+    app.unmount();
+    restore();
+    await stopAll();
+    io.stderr(`error: ${first instanceof Error ? first.message : String(first)}\n`);
+    return 1;
+  }
+  await exited;
+  restore();
+  await Promise.race([started, new Promise((r) => setTimeout(r, 2000).unref())]);
+  restore();
+  await stopAll();
+  return 0;
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { bigFleet, orchestrator, snapshotOf, worker } from "./fixtures.test-helper.js";
+import {
+  age,
+  countFleet,
+  formatHeaderRow,
+  formatWorkerRow,
+  NO_VIEW_FILTER,
+  phaseBar,
+  pushBounded,
+  windowRows,
+  workerRows,
+} from "./view-model.js";
+
+const fleet = snapshotOf([
+  orchestrator("orch-a", [
+    worker("orch-a", "A-1", { status: "done", phase: 6 }),
+    worker("orch-a", "A-2", { status: "failed", phase: 3 }),
+    worker("orch-a", "A-3", { status: "researching", phase: 1, title: "Dark mode" }),
+  ]),
+  orchestrator("orch-b", [
+    worker("orch-b", "B-1", { status: "validating", phase: 4, alive: false }),
+    worker("orch-b", "B-2", { status: "stalled", phase: 2 }),
+  ]),
+]);
+
+describe("workerRows", () => {
+  it("puts needs-you first, then failed, then running by phase, then done", () => {
+    expect(workerRows(fleet, NO_VIEW_FILTER).map((r) => r.worker.ticket)).toEqual([
+      "A-2",
+      "B-2",
+      "B-1",
+      "A-3",
+      "A-1",
+    ]);
+    expect(workerRows(fleet, NO_VIEW_FILTER)[0]?.needsYou).toBe(true);
+  });
+
+  it("filters by text (ticket, title, status), by orchestrator, and failed / needs-you only", () => {
+    expect(workerRows(fleet, { ...NO_VIEW_FILTER, text: "dark" }).map((r) => r.worker.ticket)).toEqual([
+      "A-3",
+    ]);
+    expect(workerRows(fleet, { ...NO_VIEW_FILTER, text: "VALID" }).map((r) => r.worker.ticket)).toEqual([
+      "B-1",
+    ]);
+    expect(
+      workerRows(fleet, { ...NO_VIEW_FILTER, orchestrator: "orch-b" }).map((r) => r.worker.ticket),
+    ).toEqual(["B-2", "B-1"]);
+    expect(workerRows(fleet, { ...NO_VIEW_FILTER, failedOnly: true }).map((r) => r.worker.ticket)).toEqual([
+      "A-2",
+      "B-2",
+    ]);
+  });
+});
+
+describe("countFleet", () => {
+  it("counts over the whole fleet", () => {
+    expect(countFleet(fleet)).toEqual({
+      orchestrators: 2,
+      workers: 5,
+      active: 2,
+      done: 1,
+      failed: 2,
+      needsYou: 1,
+      dead: 1,
+    });
+  });
+});
+
+describe("windowRows", () => {
+  it("shows everything when it fits", () => {
+    expect(windowRows(5, 3, 10)).toEqual({ start: 0, end: 5 });
+  });
+  it("keeps the selection in view and stays inside the list", () => {
+    expect(windowRows(2000, 0, 10)).toEqual({ start: 0, end: 10 });
+    expect(windowRows(2000, 1000, 10)).toEqual({ start: 995, end: 1005 });
+    expect(windowRows(2000, 1999, 10)).toEqual({ start: 1990, end: 2000 });
+    expect(windowRows(2000, 5000, 10)).toEqual({ start: 1990, end: 2000 });
+  });
+});
+
+describe("cells", () => {
+  it("draws a phase bar, ages, and rows that fit the width", () => {
+    expect(phaseBar(0)).toBe("░░░░░░░");
+    expect(phaseBar(6)).toBe("███████");
+    expect(phaseBar(3)).toBe("████░░░");
+    const now = Date.parse("2026-04-14T19:00:00Z");
+    expect(age("2026-04-14T18:59:30Z", now)).toBe("30s");
+    expect(age("2026-04-14T17:00:00Z", now)).toBe("2h");
+    expect(age(null, now)).toBe("-");
+    const rows = workerRows(fleet, NO_VIEW_FILTER);
+    for (const columns of [80, 120, 200]) {
+      expect(formatHeaderRow(columns).length).toBeLessThanOrEqual(columns);
+      for (const row of rows) expect(formatWorkerRow(row, columns, now).length).toBeLessThanOrEqual(columns);
+    }
+    expect(formatWorkerRow(rows[0]!, 80, now, true).startsWith(">")).toBe(true);
+  });
+
+  it("keeps the event pane bounded", () => {
+    expect(pushBounded([1, 2, 3], [4, 5], 3)).toEqual([3, 4, 5]);
+  });
+});
+
+describe("scale", () => {
+  it("sorts 2,000 workers and windows them", () => {
+    const big = bigFleet(2000);
+    const rows = workerRows(big, NO_VIEW_FILTER);
+    expect(rows).toHaveLength(2000);
+    expect(rows.slice(0, 286).every((r) => r.needsYou)).toBe(true);
+    const w = windowRows(rows.length, 1500, 12);
+    expect(w.end - w.start).toBe(12);
+  });
+});

@@ -1,0 +1,68 @@
+import type { LoadingState, Snapshot } from "@catalyst/schema";
+import { buildParts, type PartsOptions, type ReadEvents } from "./build-parts.js";
+import { createMonitor, type EngineLogger, type FuseLike, type MonitorParts } from "./monitor.js";
+
+/** Settings of an in-process fleet. */
+export interface EngineOptions extends PartsOptions {
+  /** How far back the start-up history reads the event log; 0 reads none. @default 24 h */
+  historyMs?: number;
+  /** Gets what the wiring recovered from; the engine itself never prints. */
+  logger?: EngineLogger;
+  /** Stall-rule tick. @default 5_000 */
+  tickMs?: number;
+  /** Called once the scan and the history are in (the snapshot no longer carries `loading`). */
+  onLoaded?: () => void;
+}
+
+/** A live fleet in-process: fuse fed by the catalyst dir, the log history and the pollers. */
+export interface Engine {
+  /** The fused fleet: snapshot, delta ring and live deltas. */
+  readonly feed: FuseLike;
+  /** The exact event-log reader (e.g. one worker's recent events). */
+  readonly readEvents: ReadEvents;
+  readonly parts: MonitorParts;
+  /** The current snapshot, marked `loading` while the scan or the history is still coming in. */
+  snapshot(): Snapshot;
+  loading(): LoadingState | null;
+  /** Resolves once the first scan is applied (the history keeps loading after). */
+  start(): Promise<void>;
+  historyLoaded(): Promise<{ records: number; error: string | null }>;
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Builds the real parts for `catalystDir` and wires them (what `catalyst-monitor` runs behind its
+ * server, without the server): for a terminal view, a script or a test that wants the fleet live.
+ */
+export function createEngine(options: EngineOptions): Engine {
+  const parts = buildParts(options);
+  const historyMs = options.historyMs ?? DAY_MS;
+  const monitor = createMonitor(parts, {
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+    ...(options.onLoaded === undefined ? {} : { onLoaded: options.onLoaded }),
+    history:
+      historyMs > 0
+        ? {
+            since: new Date(parts.clock.now().getTime() - historyMs),
+            read: (since) => parts.readEvents(options.catalystDir, { since }),
+          }
+        : null,
+  });
+  return {
+    feed: parts.fuse,
+    readEvents: parts.readEvents,
+    parts,
+    snapshot() {
+      const snapshot = parts.fuse.snapshot();
+      const loading = monitor.loading();
+      return loading === null ? snapshot : { ...snapshot, loading };
+    },
+    loading: () => monitor.loading(),
+    start: () => monitor.start(),
+    historyLoaded: () => monitor.historyLoaded(),
+    stop: () => monitor.stop(),
+  };
+}

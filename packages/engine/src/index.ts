@@ -1,0 +1,22 @@
+// A live fleet in-process: the sources, the log history and the pollers wired into fuse.
+
+// The token lookup the monitor uses (GITHUB_TOKEN, GH_TOKEN, `gh auth token`), for apps that run the engine.
+export { resolveGithubToken } from "@catalyst/pollers";
+export type { PartsOptions, ReadEvents } from "./build-parts.js";
+export { buildParts } from "./build-parts.js";
+export type { Engine, EngineOptions } from "./engine.js";
+export { createEngine } from "./engine.js";
+export type {
+  DeltaFeed,
+  EngineLogger,
+  FuseLike,
+  LivenessPollerLike,
+  LivenessTargetRef,
+  Monitor,
+  MonitorOptions,
+  MonitorParts,
+  PrPollerLike,
+  PrRefLike,
+  WatcherLike,
+} from "./monitor.js";
+export { createMonitor } from "./monitor.js";
