@@ -31,7 +31,9 @@ export function startTerminal(
   const env = Object.entries(options.env ?? {})
     .map(([k, v]) => `${k}=${shellQuote(v)}`)
     .join(" ");
-  const command = `echo before-top; env ${env} ${argv.map(shellQuote).join(" ")}; echo "[exit $?]"; exec cat`;
+  // A person's terminal: without CI/CONTINUOUS_INTEGRATION, which Ink reads at load to draw only
+  // the last frame (the suite itself runs with CI=true in CI).
+  const command = `echo before-top; env -u CI -u CONTINUOUS_INTEGRATION ${env} ${argv.map(shellQuote).join(" ")}; echo "[exit $?]"; exec cat`;
   const tmux = (...args: string[]) =>
     execFileSync("tmux", ["-L", socket, "-f", "/dev/null", ...args], { encoding: "utf8" });
   tmux(
