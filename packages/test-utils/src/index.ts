@@ -8,6 +8,7 @@ export {
   killAllSpawned,
   REPO_ROOT,
   spawnBin,
+  spawnCommand,
   spawnNode,
   startMonitorBin,
 } from "./spawn-bin.js";
