@@ -1,6 +1,5 @@
 // Shared pieces of the fault suite: the real monitor and replay bins as child processes, real SSE
 // clients (the `eventsource` package and raw node:http), fleet writers and poll-until waits.
-import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
@@ -10,14 +9,16 @@ import { fileURLToPath } from "node:url";
 import { EventSource } from "eventsource";
 import {
   killAllSpawned,
+  type MonitorRun,
   type SpawnedBin,
   spawnBin,
   spawnCommand,
+  startMonitorBin,
   waitUntil,
   writeAtomic,
 } from "../packages/test-utils/src/index.ts";
 
-export { type SpawnedBin, spawnBin };
+export { type MonitorRun, type SpawnedBin, spawnBin };
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const TSX = join(ROOT, "node_modules", "tsx", "dist", "loader.mjs");
@@ -43,61 +44,11 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `faults-${prefix}-`));
 }
 
-/** A running monitor bin. */
-export interface MonitorRun {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  stdout(): string;
-  stderr(): string;
-  alive(): boolean;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then SIGKILL after 3 s. */
-  stop(): Promise<void>;
-}
-
 /** Kills every child this suite started that is still running (afterAll). */
 export const killAll = killAllSpawned;
 
-/** Starts `catalyst-monitor --dir <dir> --port <port>` and waits for its listening line. */
-export async function startMonitor(
-  dir: string,
-  options: { port?: number; args?: string[]; env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
-): Promise<MonitorRun> {
-  const run = spawnBin(
-    "monitor",
-    ["--dir", dir, "--port", String(options.port ?? 0), ...(options.args ?? [])],
-    {
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
-    },
-  );
-  const url = await waitFor(
-    "the monitor's listening line",
-    () => {
-      const match = /catalyst-monitor listening on (http:\/\/127\.0\.0\.1:(\d+)\/)\n/.exec(run.stdout());
-      if (match) return match[1]!;
-      if (run.child.exitCode !== null)
-        throw new Error(`monitor exited ${run.child.exitCode}: ${run.stderr()}`);
-      return undefined;
-    },
-    60_000,
-  );
-  const alive = () => run.child.exitCode === null && run.child.signalCode === null;
-  return {
-    ...run,
-    url,
-    port: Number(new URL(url).port),
-    alive,
-    async stop() {
-      if (!alive()) return;
-      run.child.kill("SIGTERM");
-      const timer = setTimeout(() => run.child.kill("SIGKILL"), 3000);
-      await run.exit;
-      clearTimeout(timer);
-    },
-  };
-}
+/** Starts `catalyst-monitor --dir <dir> --port <port>` and waits for its listening line (60 s). */
+export const startMonitor = startMonitorBin;
 
 /** One SSE frame as a client saw it. */
 export interface SseFrame {
