@@ -1,6 +1,5 @@
 // Shared pieces of the fault suite: the real monitor and replay bins as child processes, real SSE
 // clients (the `eventsource` package and raw node:http), fleet writers and poll-until waits.
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
@@ -8,12 +7,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EventSource } from "eventsource";
-import { waitUntil, writeAtomic } from "../packages/test-utils/src/index.ts";
+import {
+  killAllSpawned,
+  type MonitorRun,
+  type SpawnedBin,
+  spawnBin,
+  spawnCommand,
+  startMonitorBin,
+  waitUntil,
+  writeAtomic,
+} from "../packages/test-utils/src/index.ts";
+
+export { type MonitorRun, type SpawnedBin, spawnBin };
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const TSX = join(ROOT, "node_modules", "tsx", "dist", "loader.mjs");
 export const MONITOR_BIN = join(ROOT, "apps", "monitor", "src", "bin.ts");
-const REPLAY_BIN = join(ROOT, "apps", "replay", "src", "bin.ts");
 
 /** Size knob: 1 for the full suite, smaller under CI (FAULTS_SCALE wins over both). */
 export const SCALE = Number(process.env.FAULTS_SCALE ?? (process.env.CI ? 0.2 : 1));
@@ -35,115 +44,11 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `faults-${prefix}-`));
 }
 
-/** A running monitor bin. */
-export interface MonitorRun {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  stdout(): string;
-  stderr(): string;
-  alive(): boolean;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then SIGKILL after 3 s. */
-  stop(): Promise<void>;
-}
-
-export interface SpawnedBin {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const spawned = new Set<ChildProcess>();
-
 /** Kills every child this suite started that is still running (afterAll). */
-export function killAll(): void {
-  for (const child of spawned)
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  spawned.clear();
-}
+export const killAll = killAllSpawned;
 
-/** Spawns a TypeScript bin from source (tsx + the workspace's source condition). */
-export function spawnBin(
-  bin: "monitor" | "replay",
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
-): SpawnedBin {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@catalyst/source", "--import", TSX, bin === "monitor" ? MONITOR_BIN : REPLAY_BIN, ...args],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: options.uid === undefined ? process.env.HOME : tmpdir(),
-        CATALYST_CACHE_DIR: process.env.CATALYST_CACHE_DIR,
-        GITHUB_TOKEN: "",
-        GH_TOKEN: "",
-        ...options.env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid }),
-    },
-  );
-  spawned.add(child);
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
-      spawned.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-/** Starts `catalyst-monitor --dir <dir> --port <port>` and waits for its listening line. */
-export async function startMonitor(
-  dir: string,
-  options: { port?: number; args?: string[]; env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
-): Promise<MonitorRun> {
-  const run = spawnBin(
-    "monitor",
-    ["--dir", dir, "--port", String(options.port ?? 0), ...(options.args ?? [])],
-    {
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
-    },
-  );
-  const url = await waitFor(
-    "the monitor's listening line",
-    () => {
-      const match = /catalyst-monitor listening on (http:\/\/127\.0\.0\.1:(\d+)\/)\n/.exec(run.stdout());
-      if (match) return match[1]!;
-      if (run.child.exitCode !== null)
-        throw new Error(`monitor exited ${run.child.exitCode}: ${run.stderr()}`);
-      return undefined;
-    },
-    60_000,
-  );
-  const alive = () => run.child.exitCode === null && run.child.signalCode === null;
-  return {
-    ...run,
-    url,
-    port: Number(new URL(url).port),
-    alive,
-    async stop() {
-      if (!alive()) return;
-      run.child.kill("SIGTERM");
-      const timer = setTimeout(() => run.child.kill("SIGKILL"), 3000);
-      await run.exit;
-      clearTimeout(timer);
-    },
-  };
-}
+/** Starts `catalyst-monitor --dir <dir> --port <port>` and waits for its listening line (60 s). */
+export const startMonitor = startMonitorBin;
 
 /** One SSE frame as a client saw it. */
 export interface SseFrame {
@@ -387,34 +292,9 @@ export function spawnMonitorWith(
   if (options.fdLimit === undefined)
     return spawnBin("monitor", args, options.env ? { env: options.env } : {});
   const argv = [process.execPath, "--conditions=@catalyst/source", "--import", TSX, MONITOR_BIN, ...args];
-  const child = spawn("sh", ["-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "sh", ...argv], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      CATALYST_CACHE_DIR: process.env.CATALYST_CACHE_DIR,
-      GITHUB_TOKEN: "",
-      GH_TOKEN: "",
-      ...options.env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  return spawnCommand("sh", ["-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "sh", ...argv], {
+    ...(options.env ? { env: options.env } : {}),
   });
-  spawned.add(child);
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
-      spawned.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, stdout: () => out, stderr: () => err, exit };
 }
 
 /** Waits for a spawned monitor's listening line (any host) and returns its URL and port. */

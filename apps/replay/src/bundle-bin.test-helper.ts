@@ -7,7 +7,7 @@ import { build } from "tsup";
 const appRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Bundle the real bin (with the workspace packages read from source, and zod/chokidar inlined)
+ * Bundle the real bin (with the workspace packages read from source, and zod inlined)
  * into one ESM file under a fresh temp dir, and return its path. Tests and the bench run it
  * with plain `node`, which starts far faster than `node --import tsx`.
  */

@@ -26,6 +26,5 @@ export type { LogTailer, LogTailerOptions } from "./tail-event-log.js";
 export { createLogTailer } from "./tail-event-log.js";
 export type { TextFiles } from "./text-files.js";
 export { nodeFiles } from "./text-files.js";
-export type { WatchBackend } from "./watch-dir.js";
 export type { SourceWatcher, SourceWatcherOptions } from "./watch-sources.js";
 export { createSourceWatcher } from "./watch-sources.js";

@@ -7,7 +7,7 @@ import { parseLogLine } from "./parse-log-line.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 import { createLineSplitter, type LineSplitter, type SplitItem } from "./split-lines.js";
 import { errorCode } from "./text-files.js";
-import { createDirWatcher, type DirWatch, type DirWatcher, type WatchBackend } from "./watch-dir.js";
+import { createFsDirWatcher, type DirWatch, type DirWatcher } from "./watch-dir.js";
 
 /** Options of {@link createLogTailer}. */
 export interface LogTailerOptions {
@@ -18,8 +18,6 @@ export interface LogTailerOptions {
   maxLineBytes?: number;
   /** Backstop poll of every log file, for filesystems whose events are lost. @default 1_000 */
   pollIntervalMs?: number;
-  /** @default "fs" */
-  backend?: WatchBackend;
   /**
    * Called once per file and distinct error when reading a log file fails (EACCES, EIO, EMFILE);
    * the file is retried on the next event or poll. The library never logs; the app does.
@@ -448,7 +446,7 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
     async start() {
       if (running) return;
       running = true;
-      watcher = createDirWatcher(options.backend ?? "fs");
+      watcher = createFsDirWatcher();
       ensureRootWatch();
       ensureEventsWatch();
       dirtyAll = true;

@@ -19,9 +19,7 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-async function startWatcher(
-  options: { logFrom?: "end" | "start"; backend?: "fs" | "chokidar"; rescanIntervalMs?: number } = {},
-) {
+async function startWatcher(options: { logFrom?: "end" | "start"; rescanIntervalMs?: number } = {}) {
   const batches: SourceChange[][] = [];
   const latest = new Map<string, SourceChange>();
   watcher = createSourceWatcher({ catalystDir: root, waitIntervalMs: 20, ...options });
@@ -240,38 +238,26 @@ describe("createSourceWatcher", () => {
     expect(w.batches[0]!.some((c) => c.kind === "log-lines")).toBe(false);
   });
 
-  it("works on the chokidar backend too", async () => {
-    root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1", "researching", 1) });
-    const file = join(root, "runs/orch-a/workers/CTL-1.json");
-    const w = await startWatcher({ backend: "chokidar" });
-    writeAtomic(file, signalText("CTL-1", "planning", 2));
-    await waitFor(() => w.lastSignal(file)?.status === "planning", 5_000, "planning");
+  it("delivers the final content of every file after a burst of tmp+rename writes", async () => {
+    const tree: Record<string, string> = {};
+    for (let o = 0; o < 5; o++) {
+      for (let k = 0; k < 20; k++)
+        tree[`runs/orch-${o}/workers/CTL-${k}.json`] = signalText(`CTL-${k}`, "dispatched", 0);
+    }
+    root = await makeTree(tree);
+    const w = await startWatcher();
+    const finals = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const o = i % 5;
+      const k = (i * 7) % 20;
+      const file = join(root, `runs/orch-${o}/workers/CTL-${k}.json`);
+      writeAtomic(file, signalText(`CTL-${k}`, "implementing", 3, { seq: i }));
+      finals.set(file, i);
+    }
+    await waitFor(
+      () => [...finals].every(([file, seq]) => (w.lastSignal(file) as { seq?: number } | null)?.seq === seq),
+      10_000,
+      "final content of every file",
+    );
   });
-
-  // chokidar is not run here: in the benchmark it missed final states (BENCHMARKS.md).
-  for (const backend of ["fs"] as const) {
-    it(`delivers the final content of every file after a burst of tmp+rename writes (${backend})`, async () => {
-      const tree: Record<string, string> = {};
-      for (let o = 0; o < 5; o++) {
-        for (let k = 0; k < 20; k++)
-          tree[`runs/orch-${o}/workers/CTL-${k}.json`] = signalText(`CTL-${k}`, "dispatched", 0);
-      }
-      root = await makeTree(tree);
-      const w = await startWatcher({ backend });
-      const finals = new Map<string, number>();
-      for (let i = 0; i < 1000; i++) {
-        const o = i % 5;
-        const k = (i * 7) % 20;
-        const file = join(root, `runs/orch-${o}/workers/CTL-${k}.json`);
-        writeAtomic(file, signalText(`CTL-${k}`, "implementing", 3, { seq: i }));
-        finals.set(file, i);
-      }
-      await waitFor(
-        () =>
-          [...finals].every(([file, seq]) => (w.lastSignal(file) as { seq?: number } | null)?.seq === seq),
-        10_000,
-        "final content of every file",
-      );
-    });
-  }
 });

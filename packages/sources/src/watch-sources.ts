@@ -15,7 +15,7 @@ import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./r
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
 import { createNodeFiles, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
-import { createDirWatcher, type DirWatch, type DirWatcher, type WatchBackend } from "./watch-dir.js";
+import { createFsDirWatcher, type DirWatch, type DirWatcher } from "./watch-dir.js";
 
 /** Options of {@link createSourceWatcher}. */
 export interface SourceWatcherOptions {
@@ -24,8 +24,6 @@ export interface SourceWatcherOptions {
   rescanIntervalMs?: number;
   /** Where the log tail begins in files that exist at start. @default "end" */
   logFrom?: "end" | "start";
-  /** Directory-watch implementation (see BENCHMARKS.md for why `fs` is the default). @default "fs" */
-  backend?: WatchBackend;
   /** How often to look for a missing `catalystDir`. @default 1_000 */
   waitIntervalMs?: number;
   /** Signal and state files larger than this are refused and reported as corrupt. @default 4 MiB */
@@ -548,7 +546,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   async function begin(): Promise<void> {
     present = true;
     health.reason = null;
-    watcher = createDirWatcher(options.backend ?? "fs");
+    watcher = createFsDirWatcher();
     initializing = true;
     const initial: SourceChange[] = [];
     try {
@@ -563,7 +561,6 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     tailer = createLogTailer({
       catalystDir: dir,
       from: options.logFrom ?? "end",
-      backend: options.backend ?? "fs",
       onError: (error) => noteError(error),
     });
     unsubscribeTailer = tailer.subscribe(emit);

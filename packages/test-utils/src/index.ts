@@ -9,6 +9,7 @@ export {
   killAllSpawned,
   REPO_ROOT,
   spawnBin,
+  spawnCommand,
   spawnNode,
   startMonitorBin,
 } from "./spawn-bin.js";

@@ -58,7 +58,12 @@ export function spawnBin(bin: BinName, args: string[], options: SpawnBinOptions 
 
 /** Spawns `node <args>` with captured output. */
 export function spawnNode(args: string[], options: SpawnBinOptions = {}): SpawnedBin {
-  const child = spawn(process.execPath, args, {
+  return spawnCommand(process.execPath, args, options);
+}
+
+/** Spawns any `command <args>` (for example `sh -c 'ulimit …; exec node …'`) with captured output. */
+export function spawnCommand(command: string, args: string[], options: SpawnBinOptions = {}): SpawnedBin {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: {
       PATH: process.env.PATH,

@@ -1,57 +1,27 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { killAllSpawned, type SpawnedBin, spawnBin } from "@catalyst/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 
-// The bin runs from source through tsx with the workspace's source condition, as a real child
-// process: no build is needed, and no other test's build can pull dist/ from under it.
+// The bin runs from source through tsx with the workspace's source condition (spawnBin of
+// @catalyst/test-utils), as a real child process: no build is needed, and no other test's build can
+// pull dist/ from under it.
 const MONITOR_DIR = fileURLToPath(new URL("../../", import.meta.url));
-const TSX = fileURLToPath(new URL("../../../../node_modules/tsx/dist/loader.mjs", import.meta.url));
-const BIN = join(MONITOR_DIR, "src", "bin.ts");
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Run = SpawnedBin;
 
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  killAllSpawned();
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
+/** The bin from source, in the monitor's own dir, with a minimal environment (no GitHub token). */
 function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const child = spawn(process.execPath, ["--conditions=@catalyst/source", "--import", TSX, BIN, ...args], {
-    cwd: MONITOR_DIR,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      CATALYST_CACHE_DIR: process.env.CATALYST_CACHE_DIR,
-      GITHUB_TOKEN: "",
-      GH_TOKEN: "",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stdout: () => out, stderr: () => err, exit };
+  return spawnBin("monitor", args, { cwd: MONITOR_DIR, env });
 }
 
 async function waitForUrl(run: Run, timeoutMs = 20_000): Promise<string> {
