@@ -17,6 +17,7 @@ export const ALLOWED = {
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client", "@catalyst/fuse"],
   "@catalyst/engine": ["@catalyst/schema", "@catalyst/sources", "@catalyst/pollers", "@catalyst/fuse"],
   "@catalyst/test-utils": ["@catalyst/schema", "@catalyst/fleet-sim"],
+  "@catalyst/relay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fleet-sim"],
   "catalyst-monitor": [
     "@catalyst/schema",
     "@catalyst/sources",
