@@ -29,6 +29,7 @@ export const ALLOWED = {
     "@catalyst/sse-server",
     "@catalyst/service-files",
     "@catalyst/engine",
+    "@catalyst/relay",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
   "catalyst-top": ["@catalyst/schema", "@catalyst/client", "@catalyst/engine", "@catalyst/fleet-sim"],

@@ -5,13 +5,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import type { LogRecord, SourceChange } from "@catalyst/schema";
-import { waitUntil } from "@catalyst/test-utils";
+import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRelayConsumer, type RelayConsumer } from "./consumer.js";
 import { cursorPath } from "./cursor.js";
-import { NATS_SERVER, type NatsServer, startNatsServer } from "./nats-server.test-helper.js";
+
 import { createRelayPublisher, type RelayPublisher } from "./publisher.js";
 
 const skipReason = NATS_SERVER

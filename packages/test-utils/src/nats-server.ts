@@ -1,4 +1,4 @@
-// A real `nats-server -js` on a loopback port with its own store dir, for the relay tests.
+// A real `nats-server -js` on a loopback port with its own store dir, for the relay and monitor tests.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 
