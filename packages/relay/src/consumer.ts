@@ -32,6 +32,13 @@ export interface RelayConsumer {
   subscribe(listener: (batch: HostChanges) => void): () => void;
   /** Hosts seen, with when (consumer clock, ms) each last sent anything. */
   hosts(): Map<string, number>;
+  /** Each publishing host's last heartbeat, as the broker stamped it (ms since the epoch). */
+  heartbeats(): Map<string, number>;
+  /**
+   * Hosts whose last heartbeat is older than `thresholdMs` (broker's stamp against `now`, so the
+   * two clocks should agree within the threshold): silent or gone, not their workers dead.
+   */
+  staleHosts(thresholdMs: number, now?: number): string[];
   stats(): { lines: number; redeliveriesDropped: number; stateUpdates: number; malformed: number };
 }
 
@@ -48,6 +55,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   const ns = options.namespace ?? ((h: string, id: string) => `${h}/${id}`);
   const listeners = new Set<(batch: HostChanges) => void>();
   const lastSeen = new Map<string, number>();
+  const beats = new Map<string, number>();
   const stats = { lines: 0, redeliveriesDropped: 0, stateUpdates: 0, malformed: 0 };
   let broker: Broker | null = null;
   let watch: QueuedIterator<KvWatchEntry> | null = null;
@@ -81,6 +89,10 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       return null;
     }
     const h = key.host;
+    if (key.kind === "heartbeat") {
+      if (entry.operation === "PUT") beats.set(h, Math.max(beats.get(h) ?? 0, entry.created.getTime()));
+      return null;
+    }
     stats.stateUpdates++;
     if (entry.operation !== "PUT") {
       switch (key.kind) {
@@ -241,6 +253,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       return () => listeners.delete(listener);
     },
     hosts: () => new Map(lastSeen),
+    heartbeats: () => new Map(beats),
+    staleHosts(thresholdMs, now = Date.now()) {
+      return [...beats]
+        .filter(([, at]) => now - at > thresholdMs)
+        .map(([h]) => h)
+        .sort();
+    },
     stats: () => ({ ...stats }),
   };
 }

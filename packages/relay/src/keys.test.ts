@@ -37,6 +37,7 @@ describe("broker names", () => {
   it("round-trips every state key, and a ticket named like a reserved token stays a ticket", () => {
     const keys = [
       { kind: "global-state", host: "h.1" },
+      { kind: "heartbeat", host: "h" },
       { kind: "orchestrator", host: "h", orchestrator: "orch 1" },
       { kind: "local-state", host: "h", orchestrator: "o" },
       { kind: "signal", host: "h", orchestrator: "o", key: "=local" },

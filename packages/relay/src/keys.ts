@@ -44,6 +44,7 @@ export function unescapeToken(token: string): string | null {
 export const GLOBAL_TOKEN = "=global";
 export const LOCAL_TOKEN = "=local";
 export const ORCH_TOKEN = "=orch";
+export const HOST_TOKEN = "=host";
 /** Log lines with no orchestrator go to this subject token. */
 export const NO_ORCH_TOKEN = "=none";
 
@@ -52,14 +53,17 @@ export type StateKey =
   | { kind: "signal"; host: string; orchestrator: string; key: string }
   | { kind: "local-state"; host: string; orchestrator: string }
   | { kind: "orchestrator"; host: string; orchestrator: string }
-  | { kind: "global-state"; host: string };
+  | { kind: "global-state"; host: string }
+  | { kind: "heartbeat"; host: string };
 
-/** The KV key of one piece of state: `<host>.<orch>.<ticket>`, `<host>.<orch>.=local`, `<host>.<orch>.=orch`, `<host>.=global`. */
+/** The KV key of one piece of state: `<host>.<orch>.<ticket>`, `<host>.<orch>.=local`, `<host>.<orch>.=orch`, `<host>.=global`, `<host>.=host` (heartbeat). */
 export function stateKeyOf(k: StateKey): string {
   const host = escapeToken(k.host);
   switch (k.kind) {
     case "global-state":
       return `${host}.${GLOBAL_TOKEN}`;
+    case "heartbeat":
+      return `${host}.${HOST_TOKEN}`;
     case "orchestrator":
       return `${host}.${escapeToken(k.orchestrator)}.${ORCH_TOKEN}`;
     case "local-state":
@@ -75,6 +79,7 @@ export function parseStateKey(key: string): StateKey | null {
   const host = parts[0] === undefined ? null : unescapeToken(parts[0]);
   if (host === null) return null;
   if (parts.length === 2 && parts[1] === GLOBAL_TOKEN) return { kind: "global-state", host };
+  if (parts.length === 2 && parts[1] === HOST_TOKEN) return { kind: "heartbeat", host };
   if (parts.length !== 3) return null;
   const orchestrator = unescapeToken(parts[1]!);
   if (orchestrator === null) return null;

@@ -24,6 +24,8 @@ export interface RelayPublisherOptions extends BrokerOptions, RelayNames {
   retryMs?: number;
   /** Passed to the sources watcher (not `catalystDir` / `logFrom`). */
   watcher?: Omit<SourceWatcherOptions, "catalystDir" | "logFrom">;
+  /** How often the host's heartbeat key is written, so a central view can tell a silent host from a gone one. @default 5_000 */
+  heartbeatMs?: number;
   /** Hears errors the publisher recovered from (a failed publish it will retry). The library never logs. */
   onError?: (error: unknown) => void;
 }
@@ -48,7 +50,10 @@ export interface RelayPublisher {
   idle(): Promise<void>;
 }
 
-type Job = { kind: "changes"; changes: SourceChange[]; bytes: number } | { kind: "sweep" };
+type Job =
+  | { kind: "changes"; changes: SourceChange[]; bytes: number }
+  | { kind: "sweep" }
+  | { kind: "heartbeat" };
 
 function sizeOf(changes: SourceChange[]): number {
   let n = 0;
@@ -97,6 +102,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   /** Keys of this host on the broker at start; the ones the first scan does not write are deleted. */
   let staleKeys: Set<string> | null = null;
   let wake: (() => void) | null = null;
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  let heartbeat: NodeJS.Timeout | null = null;
 
   const rel = (file: string) => relative(dir, file) || file;
 
@@ -255,6 +262,16 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         }
         break;
       }
+      if (job.kind === "heartbeat") {
+        const key = stateKeyOf({ kind: "heartbeat", host });
+        await putState(key, {
+          host,
+          kind: "heartbeat",
+          at: new Date().toISOString(),
+          intervalMs: heartbeatMs,
+        });
+        continue;
+      }
       if (job.kind === "sweep") {
         const stale = staleKeys ?? new Set<string>();
         staleKeys = null;
@@ -308,11 +325,19 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       const keys = await broker.kv.keys(`${escapeToken(host)}.>`);
       for await (const k of keys) staleKeys.add(k);
       await startWatcher();
-      queue.push({ kind: "sweep" });
+      queue.push({ kind: "heartbeat" }, { kind: "sweep" });
       kick();
+      heartbeat = setInterval(() => {
+        // One heartbeat waits at most: a broker that is down does not pile them up.
+        if (!queue.some((j) => j.kind === "heartbeat")) queue.push({ kind: "heartbeat" });
+        kick();
+      }, heartbeatMs);
+      heartbeat.unref();
     },
     async stop() {
       if (!running) return;
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
       unsubscribe?.();
       unsubscribe = null;
       await watcher?.stop();

@@ -343,4 +343,34 @@ describe.skipIf(skipReason !== null)("relay through a real nats-server", () => {
     cleanups.push(() => killChild(restarted.child, "SIGTERM"));
     await stopAndExpectExactlyOnce({ hosts, received, server }, consumer);
   }, 180_000);
+
+  it("a host that stops publishing turns stale after the threshold; one still publishing does not", async () => {
+    const root = await mkdtemp(join(tmpdir(), "relay-stale-"));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const server = await startNatsServer(join(root, "store"));
+    cleanups.push(() => server.kill());
+    const publishers: RelayPublisher[] = [];
+    for (const name of ["quiet", "gone"]) {
+      const dir = join(root, name);
+      await mkdir(dir, { recursive: true });
+      const p = createRelayPublisher({
+        servers: server.url,
+        hostName: name,
+        catalystDir: dir,
+        stateDir: join(root, "state"),
+        heartbeatMs: 100,
+      });
+      cleanups.push(() => p.stop());
+      await p.start();
+      publishers.push(p);
+    }
+    const consumer = createRelayConsumer({ servers: server.url });
+    await consumer.start();
+    cleanups.push(() => consumer.stop());
+    await waitUntil("both heartbeats", () => consumer.heartbeats().size === 2);
+    expect(consumer.staleHosts(2_000)).toEqual([]);
+    await publishers[1]!.stop(); // "quiet" writes nothing but keeps its heartbeat
+    await waitUntil("the stopped host stale", () => consumer.staleHosts(1_000).join() === "gone", 30_000);
+    expect(Date.now() - consumer.heartbeats().get("quiet")!).toBeLessThan(30_000);
+  }, 60_000);
 });

@@ -24,4 +24,6 @@ export type StateMessage =
       result: ParseResult<WorkerSignal>;
     }
   | { host: string; kind: "local-state"; orchestrator: string; file: string; result: ParseResult<LocalState> }
-  | { host: string; kind: "global-state"; file: string; result: ParseResult<GlobalState> };
+  | { host: string; kind: "global-state"; file: string; result: ParseResult<GlobalState> }
+  /** Written every `heartbeatMs` by a running publisher. */
+  | { host: string; kind: "heartbeat"; at: string; intervalMs: number };
