@@ -17,6 +17,7 @@ export const ALLOWED = {
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client", "@catalyst/fuse"],
   "@catalyst/engine": ["@catalyst/schema", "@catalyst/sources", "@catalyst/pollers", "@catalyst/fuse"],
   "@catalyst/test-utils": ["@catalyst/schema", "@catalyst/fleet-sim"],
+  "@catalyst/relay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fleet-sim"],
   "catalyst-monitor": [
     "@catalyst/schema",
     "@catalyst/sources",
@@ -28,6 +29,7 @@ export const ALLOWED = {
     "@catalyst/sse-server",
     "@catalyst/service-files",
     "@catalyst/engine",
+    "@catalyst/relay",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
   "catalyst-top": ["@catalyst/schema", "@catalyst/client", "@catalyst/engine", "@catalyst/fleet-sim"],

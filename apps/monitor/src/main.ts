@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { buildParts, createMonitor } from "@catalyst/engine";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
+import { createRelayPublisher } from "@catalyst/relay";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import { createSseHub, formatUrlHost, throttleWhileLoading, withLoadingState } from "@catalyst/sse-server";
@@ -153,6 +154,31 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     cleanups.splice(2, 0, () => monitor.stop());
     monitorLoading = () => monitor.loading();
     await monitor.start();
+
+    if (options.publish !== null) {
+      let lastRelayError = 0;
+      const publisher = createRelayPublisher({
+        servers: options.publish,
+        hostName: options.hostName,
+        catalystDir,
+        stateDir: resolveCacheDir(io.env),
+        onError: (error) => {
+          // A broker that is down fails every publish: one line per 10 s (never the URL: it may hold credentials).
+          if (Date.now() - lastRelayError < 10_000) return;
+          lastRelayError = Date.now();
+          logger.warn("publishing to NATS failed; retrying", { error: String(error) });
+        },
+      });
+      try {
+        await publisher.start();
+      } catch (error) {
+        throw new Error(
+          `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
+      cleanups.unshift(() => publisher.stop());
+      logger.info("publishing to NATS JetStream", { hostName: options.hostName });
+    }
 
     if (options.pidFile !== null) {
       const pidFile = options.pidFile;

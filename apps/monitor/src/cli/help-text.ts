@@ -5,7 +5,8 @@ Usage:
   catalyst-monitor [--dir <catalyst dir>] [--port 7400] [--host 127.0.0.1]
                    [--token-file <path> | --token <t>] [--allow-host <name>]...
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
-                   [--max-file-mb 4] [--help] [--version]
+                   [--max-file-mb 4] [--publish <nats-url> [--host-name <name>]]
+                   [--help] [--version]
   catalyst-monitor service print|install|uninstall|status [--systemd|--launchd] [flags]
                    (run it as a user service; see catalyst-monitor service --help)
 
@@ -27,6 +28,9 @@ Options:
   --log-format <f>     log lines on stderr as text (default) or json
   --max-file-mb <n>    refuse signal and state files larger than this (default 4); they show as
                        corrupt, naming the file
+  --publish <url>      also publish the catalyst dir to a NATS JetStream broker (nats://host:4222),
+                       for a central view of several machines; the dashboard is still served
+  --host-name <name>   this machine's name on the broker (default: the hostname)
   -h, --help           show this help
   -V, --version        show the version
 

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DURATION_EXAMPLES, parseDuration, resolveCatalystDir } from "@catalyst/sources/command-line";
@@ -28,6 +29,10 @@ export interface CliOptions {
   logFormat: "text" | "json";
   /** How far back the event log is folded in at start-up, in ms; 0 turns it off. */
   historyMs: number;
+  /** `--publish <nats-url>`: also publish the catalyst dir to this NATS JetStream broker. */
+  publish: string | null;
+  /** `--host-name`: this machine's name on the broker (default the hostname). */
+  hostName: string;
   help: boolean;
   version: boolean;
   /** Non-fatal notes about the environment (a bad MONITOR_PORT), for the log. */
@@ -139,6 +144,15 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     historyMs = parsed;
   }
 
+  const publish = values.publish ?? null;
+  if (publish !== null && !/^(nats|tls):\/\/[^\s/]+$/.test(publish))
+    throw new UsageError("--publish must be a NATS URL such as nats://127.0.0.1:4222");
+  if (values["host-name"] !== undefined && publish === null)
+    throw new UsageError("--host-name names this machine on the broker; pass --publish with it");
+  const hostName = values["host-name"] ?? hostname();
+  if (hostName.trim() === "" || hostName.length > 200)
+    throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
+
   return {
     dir,
     port,
@@ -152,6 +166,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     pidFile,
     logFormat,
     historyMs,
+    publish,
+    hostName,
     help: values.help ?? false,
     version: (values.version ?? false) || (values["version-v"] ?? false),
     warnings,
@@ -175,6 +191,8 @@ function parseFlags(argv: readonly string[]) {
       "pid-file": { type: "string" },
       "log-format": { type: "string" },
       history: { type: "string" },
+      publish: { type: "string" },
+      "host-name": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
       // -v, kept from before -V was shared with catalyst-replay; not in --help.

@@ -1,0 +1,361 @@
+import { stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { SourceChange } from "@catalyst/schema";
+import { createSourceWatcher, type SourceWatcher, type SourceWatcherOptions } from "@catalyst/sources";
+import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
+import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
+import { escapeToken, eventSubjectOf, messageIdOf, stateKeyOf } from "./keys.js";
+import { type RelayNames, resolveNames } from "./names.js";
+import type { LogMessage, StateMessage } from "./wire.js";
+
+/** Options of {@link createRelayPublisher}. */
+export interface RelayPublisherOptions extends BrokerOptions, RelayNames {
+  catalystDir: string;
+  /** This machine's name in every key, subject and message. */
+  hostName: string;
+  /** Where the per-file cursors live (never the catalyst dir), e.g. `resolveCacheDir(process.env)`. */
+  stateDir: string;
+  /** Log lines published at once before their acks are awaited. @default 256 */
+  maxInFlight?: number;
+  /** Changes waiting to be published, bounded in count and bytes; past either the queue is dropped and the dir re-read from the cursors. @default 50_000 / 64 MiB */
+  maxQueuedChanges?: number;
+  maxQueuedBytes?: number;
+  /** First retry delay after the broker failed a publish; doubles up to 5 s. @default 250 */
+  retryMs?: number;
+  /** Passed to the sources watcher (not `catalystDir` / `logFrom`). */
+  watcher?: Omit<SourceWatcherOptions, "catalystDir" | "logFrom">;
+  /** How often the host's heartbeat key is written, so a central view can tell a silent host from a gone one. @default 5_000 */
+  heartbeatMs?: number;
+  /** Hears errors the publisher recovered from (a failed publish it will retry). The library never logs. */
+  onError?: (error: unknown) => void;
+}
+
+/** What the publisher has done so far. */
+export interface RelayPublisherStats {
+  linesPublished: number;
+  duplicatesDropped: number;
+  statePuts: number;
+  stateDeletes: number;
+  retries: number;
+  resyncs: number;
+  queuedChanges: number;
+}
+
+export interface RelayPublisher {
+  start(): Promise<void>;
+  /** Stops watching, publishes what was already queued if the broker answers, saves the cursors, closes. */
+  stop(): Promise<void>;
+  stats(): RelayPublisherStats;
+  /** Resolves when everything seen so far is acknowledged by JetStream. */
+  idle(): Promise<void>;
+}
+
+type Job =
+  | { kind: "changes"; changes: SourceChange[]; bytes: number }
+  | { kind: "sweep" }
+  | { kind: "heartbeat" };
+
+function sizeOf(changes: SourceChange[]): number {
+  let n = 0;
+  for (const c of changes) {
+    if (c.kind === "log-lines") for (const r of c.records) n += r.text.length + 64;
+    else n += 512;
+  }
+  return n;
+}
+
+/**
+ * Publish one catalyst dir to JetStream: each worker signal, orchestrator, local and global state
+ * into the KV bucket (last value per key, see `stateKeyOf`), each event-log line into the stream
+ * under `<prefix>.<host>.<orch>` with a message id from host + file + generation + byte offset.
+ * A per-file cursor, saved after JetStream acknowledged the lines, says where to resume; lines
+ * re-read after a crash are dropped by JetStream's de-duplication window.
+ */
+export function createRelayPublisher(options: RelayPublisherOptions): RelayPublisher {
+  const names = resolveNames(options);
+  const host = options.hostName;
+  const dir = options.catalystDir;
+  const maxInFlight = options.maxInFlight ?? 256;
+  const maxQueuedChanges = options.maxQueuedChanges ?? 50_000;
+  const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
+  const baseRetry = options.retryMs ?? 250;
+  const path = cursorPath(options.stateDir, host, dir);
+  const stats: RelayPublisherStats = {
+    linesPublished: 0,
+    duplicatesDropped: 0,
+    statePuts: 0,
+    stateDeletes: 0,
+    retries: 0,
+    resyncs: 0,
+    queuedChanges: 0,
+  };
+  let broker: Broker | null = null;
+  let watcher: SourceWatcher | null = null;
+  let unsubscribe: (() => void) | null = null;
+  let cursors: Cursors = {};
+  const queue: Job[] = [];
+  let queuedBytes = 0;
+  let overflowed = false;
+  let running = false;
+  let pump: Promise<void> | null = null;
+  let idleWaiters: (() => void)[] = [];
+  /** Keys of this host on the broker at start; the ones the first scan does not write are deleted. */
+  let staleKeys: Set<string> | null = null;
+  let wake: (() => void) | null = null;
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  let heartbeat: NodeJS.Timeout | null = null;
+
+  const rel = (file: string) => relative(dir, file) || file;
+
+  function enqueue(changes: SourceChange[]): void {
+    if (overflowed) return;
+    const bytes = sizeOf(changes);
+    if (stats.queuedChanges + changes.length > maxQueuedChanges || queuedBytes + bytes > maxQueuedBytes) {
+      // Bounded: drop the queue and re-read the dir from the cursors once what is in flight is done.
+      overflowed = true;
+      queue.length = 0;
+      stats.queuedChanges = 0;
+      queuedBytes = 0;
+      kick();
+      return;
+    }
+    queue.push({ kind: "changes", changes, bytes });
+    stats.queuedChanges += changes.length;
+    queuedBytes += bytes;
+    kick();
+  }
+
+  function kick(): void {
+    if (!pump && running) pump = drain().finally(() => (pump = null));
+  }
+
+  async function retrying<T>(op: () => Promise<T>): Promise<T> {
+    let delay = baseRetry;
+    for (;;) {
+      try {
+        return await op();
+      } catch (error) {
+        if (!broker) throw error;
+        stats.retries++;
+        options.onError?.(error);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = null;
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  async function putState(key: string, value: StateMessage): Promise<void> {
+    const b = broker!;
+    staleKeys?.delete(key);
+    await retrying(() => b.kv.put(key, JSON.stringify(value)));
+    stats.statePuts++;
+  }
+
+  async function deleteState(key: string): Promise<void> {
+    const b = broker!;
+    staleKeys?.delete(key);
+    await retrying(() => b.kv.delete(key));
+    stats.stateDeletes++;
+  }
+
+  async function publishLines(change: Extract<SourceChange, { kind: "log-lines" }>): Promise<void> {
+    const b = broker!;
+    const pending: { subject: string; data: string; id: string; file: string; end: number }[] = [];
+    for (const r of change.records) {
+      const file = rel(r.file);
+      const cur = cursors[file] ?? { generation: 0, offset: 0 };
+      if (r.offset < cur.offset) continue; // acknowledged before a restart
+      const msg: LogMessage = { host, file, generation: cur.generation, offset: r.offset, text: r.text };
+      pending.push({
+        subject: eventSubjectOf(names.subjectPrefix, host, r.event.orchestrator),
+        data: JSON.stringify(msg),
+        id: messageIdOf(host, file, cur.generation, r.offset),
+        file,
+        end: r.offset + Buffer.byteLength(r.text) + 1,
+      });
+    }
+    for (let i = 0; i < pending.length; i += maxInFlight) {
+      const chunk = pending.slice(i, i + maxInFlight);
+      const acks = await retrying(() =>
+        Promise.all(chunk.map((p) => b.js.publish(p.subject, p.data, { msgID: p.id }))),
+      );
+      for (const [j, ack] of acks.entries()) {
+        if (ack.duplicate) stats.duplicatesDropped++;
+        else stats.linesPublished++;
+        const p = chunk[j]!;
+        const cur = cursors[p.file] ?? { generation: 0, offset: 0 };
+        if (p.end > cur.offset) cursors[p.file] = { generation: cur.generation, offset: p.end };
+      }
+      await saveCursors(path, cursors);
+    }
+  }
+
+  async function apply(c: SourceChange): Promise<void> {
+    switch (c.kind) {
+      case "orchestrator-added":
+        return putState(stateKeyOf({ kind: "orchestrator", host, orchestrator: c.orchestrator.id }), {
+          host,
+          kind: "orchestrator",
+          orchestrator: { ...c.orchestrator, path: rel(c.orchestrator.path) },
+        });
+      case "orchestrator-removed":
+        return deleteState(stateKeyOf({ kind: "orchestrator", host, orchestrator: c.id }));
+      case "signal":
+        return putState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }), {
+          host,
+          kind: "signal",
+          orchestrator: c.orchestrator,
+          key: c.key,
+          file: rel(c.file),
+          result: c.result,
+        });
+      case "signal-removed":
+        return deleteState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }));
+      case "local-state":
+        return putState(stateKeyOf({ kind: "local-state", host, orchestrator: c.orchestrator }), {
+          host,
+          kind: "local-state",
+          orchestrator: c.orchestrator,
+          file: rel(c.file),
+          result: c.result,
+        });
+      case "local-state-removed":
+        return deleteState(stateKeyOf({ kind: "local-state", host, orchestrator: c.orchestrator }));
+      case "global-state":
+        return putState(stateKeyOf({ kind: "global-state", host }), {
+          host,
+          kind: "global-state",
+          file: rel(c.file),
+          result: c.result,
+        });
+      case "global-state-removed":
+        return deleteState(stateKeyOf({ kind: "global-state", host }));
+      case "log-lines":
+        return publishLines(c);
+      case "log-reset": {
+        const file = rel(c.file);
+        const cur = cursors[file] ?? { generation: 0, offset: 0 };
+        cursors[file] = { generation: cur.generation + 1, offset: 0 };
+        await saveCursors(path, cursors);
+        return;
+      }
+      default:
+        // Briefings and skipped log lines are not relayed (yet).
+        return;
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (running) {
+      const job = queue.shift();
+      if (!job) {
+        if (overflowed) {
+          await resync();
+          continue;
+        }
+        break;
+      }
+      if (job.kind === "heartbeat") {
+        const key = stateKeyOf({ kind: "heartbeat", host });
+        await putState(key, {
+          host,
+          kind: "heartbeat",
+          at: new Date().toISOString(),
+          intervalMs: heartbeatMs,
+        });
+        continue;
+      }
+      if (job.kind === "sweep") {
+        const stale = staleKeys ?? new Set<string>();
+        staleKeys = null;
+        for (const key of stale) await deleteState(key);
+        continue;
+      }
+      stats.queuedChanges -= job.changes.length;
+      queuedBytes -= job.bytes;
+      for (const c of job.changes) await apply(c);
+    }
+    if (queue.length === 0 && !overflowed) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Lines kept by the cursors must still be in the files; a file now shorter was truncated while we were away. */
+  async function checkCursors(): Promise<void> {
+    for (const [file, cur] of Object.entries(cursors)) {
+      const size = await stat(join(dir, file)).then(
+        (s) => s.size,
+        () => -1,
+      );
+      if (size >= 0 && size < cur.offset) cursors[file] = { generation: cur.generation + 1, offset: 0 };
+    }
+  }
+
+  async function startWatcher(): Promise<void> {
+    watcher = createSourceWatcher({ ...options.watcher, catalystDir: dir, logFrom: "start" });
+    unsubscribe = watcher.subscribe(enqueue);
+    await watcher.start();
+  }
+
+  async function resync(): Promise<void> {
+    stats.resyncs++;
+    unsubscribe?.();
+    await watcher?.stop();
+    overflowed = false;
+    await startWatcher();
+  }
+
+  return {
+    async start() {
+      if (running) return;
+      cursors = await loadCursors(path);
+      await checkCursors();
+      broker = await openBroker(options, names);
+      running = true;
+      staleKeys = new Set<string>();
+      const keys = await broker.kv.keys(`${escapeToken(host)}.>`);
+      for await (const k of keys) staleKeys.add(k);
+      await startWatcher();
+      queue.push({ kind: "heartbeat" }, { kind: "sweep" });
+      kick();
+      heartbeat = setInterval(() => {
+        // One heartbeat waits at most: a broker that is down does not pile them up.
+        if (!queue.some((j) => j.kind === "heartbeat")) queue.push({ kind: "heartbeat" });
+        kick();
+      }, heartbeatMs);
+      heartbeat.unref();
+    },
+    async stop() {
+      if (!running) return;
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
+      unsubscribe?.();
+      unsubscribe = null;
+      await watcher?.stop();
+      watcher = null;
+      running = false;
+      wake?.();
+      await pump?.catch(() => {});
+      await saveCursors(path, cursors).catch(() => {});
+      const b = broker;
+      broker = null;
+      await b?.nc.close().catch(() => {});
+      for (const w of idleWaiters) w();
+      idleWaiters = [];
+    },
+    stats: () => ({ ...stats }),
+    idle() {
+      if (!running || (queue.length === 0 && !pump && !overflowed)) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { GlobalState, LocalState, OrchestratorRef, ParseResult, WorkerSignal } from "@catalyst/schema";
+
+// What travels through the broker. Every message names its host; file paths are relative to the
+// host's catalyst dir.
+
+/** One event-log line on the stream. */
+export interface LogMessage {
+  host: string;
+  file: string;
+  generation: number;
+  offset: number;
+  text: string;
+}
+
+/** One KV value. */
+export type StateMessage =
+  | { host: string; kind: "orchestrator"; orchestrator: OrchestratorRef }
+  | {
+      host: string;
+      kind: "signal";
+      orchestrator: string;
+      key: string;
+      file: string;
+      result: ParseResult<WorkerSignal>;
+    }
+  | { host: string; kind: "local-state"; orchestrator: string; file: string; result: ParseResult<LocalState> }
+  | { host: string; kind: "global-state"; file: string; result: ParseResult<GlobalState> }
+  /** Written every `heartbeatMs` by a running publisher. */
+  | { host: string; kind: "heartbeat"; at: string; intervalMs: number };

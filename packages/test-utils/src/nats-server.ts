@@ -1,0 +1,61 @@
+// A real `nats-server -js` on a loopback port with its own store dir, for the relay and monitor tests.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const CANDIDATES = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
+
+/** The nats-server binary, or null when it is not installed (the tests then skip and say why). */
+export const NATS_SERVER = CANDIDATES.find((p) => existsSync(p)) ?? null;
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  /** Stop it (SIGKILL by default: a crash), keeping the store dir. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Start it again on the same port and store dir. */
+  restart(): Promise<void>;
+}
+
+function launch(storeDir: string, port: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(NATS_SERVER!, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`nats-server did not start: ${text.slice(-500)}`));
+    }, 20_000);
+    child.stderr!.on("data", (b: Buffer) => {
+      if (text.length < 64 * 1024) text += b.toString("utf8");
+      const m = /Listening for client connections on 127\.0\.0\.1:(\d+)/.exec(text);
+      if (m && /Server is ready/.test(text)) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]) });
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nats-server exited with ${code}: ${text.slice(-500)}`));
+    });
+  });
+}
+
+/** Start a broker on an ephemeral port (`-p -1`) with JetStream stored under `storeDir`. */
+export async function startNatsServer(storeDir: string): Promise<NatsServer> {
+  let { child, port } = await launch(storeDir, -1);
+  const server: NatsServer = {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async kill(signal: NodeJS.Signals = "SIGKILL") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise<void>((r) => child.once("exit", () => r()));
+      child.kill(signal);
+      await gone;
+    },
+    async restart() {
+      ({ child } = await launch(storeDir, port));
+    },
+  };
+  return server;
+}
