@@ -32,7 +32,13 @@ export const ALLOWED = {
     "@catalyst/relay",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
-  "catalyst-top": ["@catalyst/schema", "@catalyst/client", "@catalyst/engine", "@catalyst/fleet-sim"],
+  "catalyst-top": [
+    "@catalyst/schema",
+    "@catalyst/sources",
+    "@catalyst/client",
+    "@catalyst/engine",
+    "@catalyst/fleet-sim",
+  ],
 };
 /** Members that must stay pure: no node: built-ins, no I/O modules. */
 export const PURE = new Set(["@catalyst/fuse"]);

@@ -1,7 +1,6 @@
-import { constants, readFileSync, realpathSync } from "node:fs";
-import { lstat, open, readlink, realpath, rm, writeFile } from "node:fs/promises";
+import { readFileSync, realpathSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildParts, createMonitor } from "@catalyst/engine";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
@@ -9,6 +8,7 @@ import { resolveGithubToken } from "@catalyst/pollers";
 import { createRelayPublisher } from "@catalyst/relay";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
+import { readTokenFile as readTokenFileText, resolvesInsideDir } from "@catalyst/sources/command-line";
 import { createSseHub, formatUrlHost, throttleWhileLoading, withLoadingState } from "@catalyst/sse-server";
 import { HELP_TEXT } from "./cli/help-text.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
@@ -214,57 +214,18 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
 
 /** The first line of `--token-file`; a missing, empty or oversized file is a usage error. */
 async function readTokenFile(path: string): Promise<string> {
-  let text: string;
-  try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      const st = await handle.stat();
-      if (!st.isFile() || st.size > 4096)
-        throw new UsageError(`--token-file ${path} is not a small regular file`);
-      text = await handle.readFile("utf8");
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(
-      `cannot read --token-file ${path} (${(error as { code?: string }).code ?? String(error)})`,
-    );
-  }
-  const token = text.split(/\r?\n/)[0]?.trim() ?? "";
-  if (token === "") throw new UsageError(`--token-file ${path} holds no token on its first line`);
-  return token;
-}
-
-/** Realpath of `path`, or of its nearest existing ancestor with the rest appended. */
-async function realpathLoose(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    const parent = dirname(path);
-    if (parent === path) return path;
-    return join(await realpathLoose(parent), basename(path));
-  }
+  const read = await readTokenFileText(path);
+  if (!read.ok) throw new UsageError(`--token-file ${path} ${read.problem}`);
+  return read.token;
 }
 
 /**
  * The monitor never writes inside the catalyst dir (issue 7, B6). The parser already refuses a path
- * that is inside by name; this checks where the write would really land: through a symlinked
- * `--dir`, a symlinked directory followed by `..`, or a pid path that is itself a symlink.
+ * that is inside by name; this checks where the write would really land (symlinks, `..`).
  */
 export async function assertPidFileOutside(pidFile: string, catalystDir: string): Promise<void> {
-  const realDir = await realpathLoose(resolve(catalystDir));
-  let target = join(await realpathLoose(dirname(pidFile)), basename(pidFile));
-  try {
-    if ((await lstat(target)).isSymbolicLink()) {
-      const link = await readlink(target);
-      target = await realpathLoose(resolve(dirname(target), link));
-    }
-  } catch {
-    // absent: it is created where `target` says
-  }
-  const rel = relative(realDir, target);
-  if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel)))
+  const { inside, target, realDir } = await resolvesInsideDir(pidFile, catalystDir);
+  if (inside)
     throw new UsageError(
       `--pid-file ${pidFile} resolves to ${target}, inside the catalyst dir ${realDir}; the monitor never writes there`,
     );

@@ -1,7 +1,7 @@
-import { constants, readFileSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { resolveGithubToken } from "@catalyst/engine";
 import type { Snapshot } from "@catalyst/schema/constants";
+import { readTokenFile as readTokenFileText } from "@catalyst/sources/command-line";
 import { render } from "ink";
 import { createElement } from "react";
 import { TopApp } from "./app.js";
@@ -29,27 +29,11 @@ export function readVersion(): string {
   }
 }
 
+/** The first line of `--token-file`; a missing, empty or oversized file is a usage error. */
 async function readTokenFile(path: string): Promise<string> {
-  let text: string;
-  try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      const st = await handle.stat();
-      if (!st.isFile() || st.size > 4096)
-        throw new UsageError(`--token-file ${path} is not a small regular file`);
-      text = await handle.readFile("utf8");
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(
-      `cannot read --token-file ${path} (${(error as { code?: string }).code ?? String(error)})`,
-    );
-  }
-  const token = text.split(/\r?\n/)[0]?.trim() ?? "";
-  if (token === "") throw new UsageError(`--token-file ${path} holds no token on its first line`);
-  return token;
+  const read = await readTokenFileText(path);
+  if (!read.ok) throw new UsageError(`--token-file ${path} ${read.problem}`);
+  return read.token;
 }
 
 /** Fetches one snapshot for --once: `/api/snapshot` from a monitor, or the engine's after loading. */

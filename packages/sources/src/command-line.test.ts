@@ -1,5 +1,14 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDuration, resolveCatalystDir } from "./command-line.js";
+import {
+  isInsideDir,
+  parseDuration,
+  readTokenFile,
+  resolveCatalystDir,
+  resolvesInsideDir,
+} from "./command-line.js";
 
 describe("resolveCatalystDir", () => {
   const home = "/home/op";
@@ -34,5 +43,51 @@ describe("parseDuration", () => {
   it("rejects anything else, and spans longer than dates reach", () => {
     for (const text of ["", "0", "2", "h", "1.5h", "-2h", "2H", "2 h", "2hours", "9999999999999999w"])
       expect(parseDuration(text), text).toBeNull();
+  });
+});
+
+describe("where the bins' own files may go, and token files", () => {
+  it("resolvesInsideDir follows a symlinked dir and a symlinked file; isInsideDir goes by name", async () => {
+    const root = await mkdtemp(join(tmpdir(), "cmdline-"));
+    try {
+      const dir = join(root, "catalyst");
+      await mkdir(dir);
+      await symlink(dir, join(root, "alias"));
+      await symlink(join(dir, "x.pid"), join(root, "link.pid"));
+      expect(isInsideDir(dir, join(dir, "a", "b"))).toBe(true);
+      expect(isInsideDir(dir, join(root, "alias", "a"))).toBe(false);
+      expect((await resolvesInsideDir(join(root, "alias", "m.pid"), dir)).inside).toBe(true);
+      expect((await resolvesInsideDir(join(root, "link.pid"), dir)).inside).toBe(true);
+      expect((await resolvesInsideDir(join(root, "m.pid"), dir)).inside).toBe(false);
+      // `link/..` is where the link points, then up: inside when the link points below the dir.
+      await mkdir(join(dir, "runs"));
+      await symlink(join(dir, "runs"), join(root, "runs-link"));
+      expect((await resolvesInsideDir(`${join(root, "runs-link")}/../c.pid`, dir)).inside).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("readTokenFile takes the first line of a small regular file and explains the rest", async () => {
+    const root = await mkdtemp(join(tmpdir(), "cmdline-"));
+    try {
+      await writeFile(join(root, "t"), "s3cret\nignored\n");
+      await writeFile(join(root, "empty"), "\n");
+      await writeFile(join(root, "big"), "x".repeat(5000));
+      expect(await readTokenFile(join(root, "t"))).toEqual({ ok: true, token: "s3cret" });
+      expect(await readTokenFile(join(root, "empty"))).toEqual({
+        ok: false,
+        problem: "holds no token on its first line",
+      });
+      expect(await readTokenFile(join(root, "big"))).toEqual({
+        ok: false,
+        problem: "is not a small regular file",
+      });
+      expect(await readTokenFile(root)).toEqual({ ok: false, problem: "is not a small regular file" });
+      const missing = await readTokenFile(join(root, "nope"));
+      expect(missing.ok ? "" : missing.problem).toMatch(/cannot be read \(ENOENT\)/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

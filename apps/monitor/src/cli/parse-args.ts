@@ -1,7 +1,12 @@
 import { hostname } from "node:os";
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DURATION_EXAMPLES, parseDuration, resolveCatalystDir } from "@catalyst/sources/command-line";
+import {
+  DURATION_EXAMPLES,
+  isInsideDir,
+  parseDuration,
+  resolveCatalystDir,
+} from "@catalyst/sources/command-line";
 import { isLoopbackHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
 
@@ -49,11 +54,6 @@ function parsePort(text: string): number | null {
   if (!/^\d{1,5}$/.test(text.trim())) return null;
   const port = Number(text.trim());
   return port <= 65535 ? port : null;
-}
-
-function isInside(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 /** @default `--history`: a week of log, enough to cover orchestrations still running. */
@@ -131,7 +131,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   if (rawPid !== undefined && rawPid.trim() === "") throw new UsageError("--pid-file must not be empty");
   const pidFile = rawPid === undefined ? null : isAbsolute(rawPid) ? rawPid : `${process.cwd()}/${rawPid}`;
   // The monitor never writes under the catalyst dir (issue 7, B6).
-  if (pidFile !== null && !demo && isInside(dir, resolve(pidFile)))
+  if (pidFile !== null && !demo && isInsideDir(dir, resolve(pidFile)))
     throw new UsageError(`--pid-file ${pidFile} is inside the catalyst dir; the monitor never writes there`);
 
   let historyMs = DEFAULT_HISTORY_MS;

@@ -1,4 +1,3 @@
-import { isAbsolute, relative } from "node:path";
 import { HealthResponse } from "@catalyst/schema";
 import {
   installHints,
@@ -14,6 +13,7 @@ import {
   uninstallHints,
   writeServiceFile,
 } from "@catalyst/service-files";
+import { resolvesInsideDir } from "@catalyst/sources/command-line";
 import { formatUrlHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
 import { SERVICE_HELP_TEXT } from "./help-text.js";
@@ -44,11 +44,6 @@ export const SERVICE_EXIT = { ok: 0, failed: 1, usage: 2, notRunning: 3 } as con
 /** Largest /healthz body `status` reads. */
 const MAX_READ_BYTES = 256 * 1024;
 
-function isInside(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-}
-
 function specFor(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): ServiceSpec {
   const { options } = command;
   return {
@@ -75,7 +70,8 @@ function render(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): st
 
 async function install(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): Promise<number> {
   // The monitor never writes under the catalyst dir, and neither does its installer.
-  if (isInside(command.options.dir, paths.file))
+  // By where the write would land (a symlinked dir or unit dir), not only by name.
+  if ((await resolvesInsideDir(paths.file, command.options.dir)).inside)
     throw new UsageError(
       `${paths.file} is inside the catalyst dir ${command.options.dir}; refusing to write there`,
     );
