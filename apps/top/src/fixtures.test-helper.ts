@@ -1,65 +1,25 @@
 import type { OrchestratorView, Snapshot, WorkerView } from "@catalyst/schema/constants";
+import { orchestratorView, workerView } from "@catalyst/test-utils";
 
 const AT = "2026-04-14T19:00:00Z";
 
-/** A worker view with sensible defaults. */
+/** A worker view: the shared fixture's, at a fixed time, with a live pid. */
 export function worker(orchestrator: string, ticket: string, over: Partial<WorkerView> = {}): WorkerView {
-  return {
-    orchestrator,
-    ticket,
-    title: null,
-    label: null,
-    status: "implementing",
-    phase: 3,
-    wave: 1,
-    pid: 100,
-    alive: true,
-    pr: null,
-    startedAt: AT,
-    updatedAt: AT,
-    completedAt: null,
-    lastHeartbeat: null,
-    phaseTimestamps: {},
-    cost: null,
-    error: null,
-    fixupCommit: null,
-    followUpTo: null,
-    needsAttention: false,
-    attentionReason: null,
-    corrupt: null,
-    warnings: [],
-    sources: ["signal"],
-    ...over,
-  };
+  return workerView(orchestrator, ticket, { pid: 100, alive: true, updatedAt: AT, ...over });
 }
 
-/** An orchestrator holding `workers`. */
+/** An orchestrator holding `workers` (the shared fixture's, without its wave list). */
 export function orchestrator(id: string, workers: WorkerView[]): OrchestratorView {
-  const done = workers.filter((w) => w.status === "done").length;
-  const failed = workers.filter((w) => w.status === "failed").length;
-  return {
-    id,
+  return orchestratorView(id, workers, {
     workspace: "ws",
     path: null,
-    status: "active",
-    projectKey: null,
     repository: null,
     baseBranch: null,
     startedAt: AT,
     updatedAt: AT,
-    completedAt: null,
-    lastHeartbeat: null,
-    currentWave: 1,
-    totalWaves: 2,
     waves: [],
-    progress: { total: workers.length, done, failed, active: workers.length - done - failed },
-    usage: null,
-    attention: [],
-    corrupt: null,
-    briefings: [],
     sources: ["state"],
-    workers: Object.fromEntries(workers.map((w) => [w.ticket, w])),
-  };
+  });
 }
 
 /** A snapshot of the given orchestrators; `failed` workers are listed in needs-you. */
