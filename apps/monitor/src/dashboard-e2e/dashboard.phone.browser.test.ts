@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFuse } from "@catalyst/fuse";
+import { WORKER_LIFECYCLE } from "@catalyst/schema/constants";
 import { scanCatalystDir } from "@catalyst/sources";
 import { buildDashboardBundle, comesBefore, launchChromium, screenshot } from "@catalyst/test-utils/browser";
 import type { Browser, Page } from "playwright-core";
@@ -44,17 +45,7 @@ const pages: Page[] = [];
 const iso = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
 
 function signal(orch: string, ticket: string, status: string, phase: number, steps: number, extra = {}) {
-  const lifecycle = [
-    "dispatched",
-    "researching",
-    "planning",
-    "implementing",
-    "validating",
-    "shipping",
-    "pr-created",
-    "merging",
-    "done",
-  ];
+  const lifecycle = WORKER_LIFECYCLE;
   const phaseTimestamps: Record<string, string> = {};
   for (let i = 0; i < steps; i++) phaseTimestamps[lifecycle[i]!] = iso(120 - i * 14 - ticket.length);
   return JSON.stringify({
