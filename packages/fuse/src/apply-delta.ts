@@ -134,6 +134,10 @@ export function applyDelta(snapshot: Snapshot, delta: Delta | DeltaDraft): Snaps
         generatedAt: ts,
       };
     }
+    case "hosts": {
+      const { hosts, ts } = delta.data;
+      return { ...snapshot, hosts, generatedAt: ts };
+    }
     case "attention-raised":
     case "wave-completed":
     case "log-event":

@@ -158,6 +158,7 @@ export const SSE_EVENT_NAMES = [
   "orchestrator-removed",
   "needs-you",
   "log-event",
+  "hosts",
 ] as const;
 /**
  * The identity of a "needs you" row across `needs-you` deltas: one row per orchestrator, worker
@@ -177,6 +178,7 @@ export type SseEventName = (typeof SSE_EVENT_NAMES)[number];
 
 export type { HealthResponse } from "./api.js";
 export type {
+  HostView,
   LoadingState,
   NeedsYouItem,
   OrchestratorView,

@@ -42,6 +42,7 @@ export {
   BriefingMeta,
   CorruptMarker,
   FieldWarning,
+  HostView,
   LoadingState,
   NeedsYouItem,
   NeedsYouReason,
@@ -69,6 +70,7 @@ export type { DeltaData } from "./sse-events.js";
 export {
   AttentionRaised,
   Delta,
+  HostsUpdate,
   LivenessChange,
   LogEvent,
   NeedsYouUpdate,

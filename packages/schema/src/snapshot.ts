@@ -129,6 +129,11 @@ export type ProgressView = z.infer<typeof ProgressView>;
 /** One orchestrator and its workers. */
 export const OrchestratorView = z.object({
   id: z.string(),
+  /**
+   * The machine it runs on, when the monitor fuses several hosts (`catalyst-monitor --nats`); the
+   * id is then `<host>/<id on that host>`. Absent for a monitor of one catalyst dir.
+   */
+  host: z.string().optional(),
   /** The depth-1 parent under `wt/`, or `default` (FORMATS §5.2). */
   workspace: z.string(),
   /** The orchestrator directory, when one was discovered on disk. */
@@ -184,6 +189,19 @@ export const LoadingState = z.object({
 });
 export type LoadingState = z.infer<typeof LoadingState>;
 
+/** One publishing machine, when the monitor fuses several hosts through NATS (`--nats`). */
+export const HostView = z.object({
+  name: z.string(),
+  /** The host's last heartbeat as the broker stamped it; null before the first one arrived. */
+  lastHeartbeat: NullableTimestamp,
+  /**
+   * No heartbeat for longer than the monitor's stale threshold: the host is silent or gone. Its
+   * workers keep their last known state; they are not marked dead.
+   */
+  stale: z.boolean(),
+});
+export type HostView = z.infer<typeof HostView>;
+
 /** The fused fleet: the seed's `{orchestrators, generatedAt}` plus derived fields. */
 export const Snapshot = z.object({
   generatedAt: Timestamp,
@@ -196,5 +214,7 @@ export const Snapshot = z.object({
    * read so far, and a snapshot without it follows when loading is done.
    */
   loading: LoadingState.optional(),
+  /** Present only when the monitor fuses several hosts (`--nats`): every host seen, sorted by name. */
+  hosts: z.array(HostView).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;

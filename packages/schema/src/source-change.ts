@@ -3,6 +3,7 @@ import type { GlobalState } from "./global-state.js";
 import type { LocalState } from "./local-state.js";
 import type { ParseResult } from "./parse-result.js";
 import type { LivenessResult, PrStatus } from "./poller-results.js";
+import type { HostView } from "./snapshot.js";
 import type { WorkerSignal } from "./worker-signal.js";
 
 // The plain-data contract between the packages: @catalyst/sources produces these, the pollers
@@ -17,6 +18,11 @@ export interface OrchestratorRef {
   /** Absolute path of the orchestrator directory (the one holding `workers/`). */
   path: string;
   source: "runs" | "wt";
+  /**
+   * The machine it runs on, set by a relay consumer that reads several hosts (then `id` and `path`
+   * are namespaced by host); absent for a local catalyst dir.
+   */
+  host?: string;
 }
 
 /** One signal file read. `key` is the filename without `.json` (the fallback worker key). */
@@ -95,4 +101,9 @@ export type FuseInput =
   | SourceChange
   | { kind: "pr-status"; status: PrStatus }
   | { kind: "liveness"; orchestrator: string; worker: string; result: LivenessResult }
-  | { kind: "tick" };
+  | { kind: "tick" }
+  /**
+   * The hosts of a monitor that fuses several machines, whole and sorted, each marked stale or not
+   * by the wiring (fuse has no clock). Published as a `hosts` delta when it differs.
+   */
+  | { kind: "hosts"; hosts: HostView[] };

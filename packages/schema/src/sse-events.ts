@@ -3,6 +3,7 @@ import { SSE_EVENT_NAMES } from "./constants.js";
 import { EventLine } from "./event-line.js";
 import {
   CorruptMarker,
+  HostView,
   NeedsYouItem,
   OrchestratorSummary,
   PrState,
@@ -106,6 +107,13 @@ export const LogEvent = z.object({
   line: EventLine,
 });
 
+/**
+ * `hosts`: a host went stale or came back, or a new host appeared (only from a monitor that fuses
+ * several hosts, `--nats`). Carries the whole, sorted host list: its size follows the number of
+ * machines, not workers.
+ */
+export const HostsUpdate = z.object({ ts: Timestamp, hosts: z.array(HostView) });
+
 export { SSE_EVENT_NAMES };
 export const SseEventName = z.enum(SSE_EVENT_NAMES);
 export type SseEventName = z.infer<typeof SseEventName>;
@@ -123,6 +131,7 @@ export const Delta = z.discriminatedUnion("event", [
   z.object({ id: z.number().int(), event: z.literal("orchestrator-removed"), data: OrchestratorRemoved }),
   z.object({ id: z.number().int(), event: z.literal("needs-you"), data: NeedsYouUpdate }),
   z.object({ id: z.number().int(), event: z.literal("log-event"), data: LogEvent }),
+  z.object({ id: z.number().int(), event: z.literal("hosts"), data: HostsUpdate }),
 ]);
 export type Delta = z.infer<typeof Delta>;
 
@@ -136,6 +145,7 @@ export type OrchestratorUpdate = z.infer<typeof OrchestratorUpdate>;
 export type OrchestratorRemoved = z.infer<typeof OrchestratorRemoved>;
 export type NeedsYouUpdate = z.infer<typeof NeedsYouUpdate>;
 export type LogEvent = z.infer<typeof LogEvent>;
+export type HostsUpdate = z.infer<typeof HostsUpdate>;
 
 /** The payload type for one event name. */
 export type DeltaData<E extends SseEventName> = Extract<Delta, { event: E }>["data"];
