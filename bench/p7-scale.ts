@@ -56,10 +56,10 @@ export interface P7Point {
 const PER_ORCHESTRATOR = 20;
 const HOUR_AGO = new Date(Date.now() - 3_600_000).toISOString();
 const TWO_HOURS_AGO = new Date(Date.now() - 7_200_000).toISOString().replace(/\.\d+Z$/, "Z");
-const orchOf = (i: number) => `orch-p7-${String(Math.floor(i / PER_ORCHESTRATOR)).padStart(4, "0")}`;
-const ticketOf = (i: number) => `P7-${String(i).padStart(5, "0")}`;
+export const orchOf = (i: number) => `orch-p7-${String(Math.floor(i / PER_ORCHESTRATOR)).padStart(4, "0")}`;
+export const ticketOf = (i: number) => `P7-${String(i).padStart(5, "0")}`;
 
-function signalText(i: number, status: string, error: string | null, updatedAt: string): string {
+export function signalText(i: number, status: string, error: string | null, updatedAt: string): string {
   return `${JSON.stringify({
     ticket: ticketOf(i),
     orchestrator: orchOf(i),
@@ -164,7 +164,7 @@ async function spawnServer(kind: "monitor" | "floor", dir: string, source: boole
   }
 }
 
-function getText(url: string): Promise<{ status: number; text: string; ms: number }> {
+export function getText(url: string): Promise<{ status: number; text: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false }, (res) => {
@@ -183,12 +183,12 @@ function getText(url: string): Promise<{ status: number; text: string; ms: numbe
   });
 }
 
-function countWorkers(snapshotText: string): number {
+export function countWorkers(snapshotText: string): number {
   return snapshotText.split('"ticket":"').length - 1;
 }
 
-/** An SSE client that records when each `seq-N` first arrives, and every byte. */
-function watchSeqs(url: string) {
+/** An SSE client that records when each `seq-N` (or whatever `pattern` captures) first arrives, and every byte. */
+export function watchSeqs(url: string, pattern = /"error":"seq-(\d+)"/g) {
   const firstSeen = new Map<number, number>();
   let bytes = 0;
   let snapshotDone = false;
@@ -216,7 +216,7 @@ function watchSeqs(url: string) {
         tail = snapshotDone ? "" : rest.slice(-2);
         return;
       }
-      for (const m of text.matchAll(/"error":"seq-(\d+)"/g)) {
+      for (const m of text.matchAll(pattern)) {
         const seq = Number(m[1]);
         if (!firstSeen.has(seq)) firstSeen.set(seq, now);
       }
@@ -228,12 +228,12 @@ function watchSeqs(url: string) {
   return { firstSeen, bytes: () => bytes, ready: () => snapshotDone, close: () => req.destroy() };
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function measure(
+export async function measure(
   kind: "monitor" | "floor",
   dir: string,
   workers: number,
