@@ -93,7 +93,9 @@ describe("hostile requests (real monitor bin)", () => {
   });
 
   it("oversized query strings and headers are refused without harm", async () => {
-    const long = "a".repeat(64 * 1024);
+    // Under Node's 16 KiB header limit, so the app itself answers (past it, Node may reset the
+    // socket while the client still writes: that case is the raw request below).
+    const long = "a".repeat(12 * 1024);
     const res = await rawGet(monitor.port, `/api/events?since=${long}`);
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
