@@ -24,6 +24,11 @@ export interface RelayConsumerOptions extends BrokerOptions, RelayNames {
    * @default null
    */
   history?: { since: Date } | null;
+  /**
+   * Awaited after each history batch is handed over, before the next is read: a caller that
+   * applies batches asynchronously returns its promise, so at most one batch waits at a time.
+   */
+  pace?: () => Promise<void> | void;
   /** A malformed message (not written by a relay publisher) is acked, skipped and reported here. */
   onError?: (error: unknown) => void;
 }
@@ -315,11 +320,14 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     let batch = new Map<string, LogRecord[]>();
     let batchLines = 0;
     let batchBytes = 0;
-    const flush = () => {
-      for (const [host, records] of batch) emit(host, [{ kind: "log-lines", records, replayed: true }]);
+    const flush = async (): Promise<void> => {
+      if (batchLines === 0) return;
+      const full = batch;
       batch = new Map();
       batchLines = 0;
       batchBytes = 0;
+      for (const [host, records] of full) emit(host, [{ kind: "log-lines", records, replayed: true }]);
+      await options.pace?.();
     };
     try {
       for await (const m of iter) {
@@ -338,18 +346,18 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
                 batchBytes += data.text.length;
                 stats.historyLines++;
                 progress.records++;
-                if (batchLines >= HISTORY_BATCH_LINES || batchBytes >= HISTORY_BATCH_BYTES) flush();
+                if (batchLines >= HISTORY_BATCH_LINES || batchBytes >= HISTORY_BATCH_BYTES) await flush();
               }
             }
           } else if (data) {
-            flush(); // keep stream order between history and new lines
+            await flush(); // keep stream order between history and new lines
             fromLog(data);
             progress.records++;
           }
         }
         if (seq >= target || m.info.pending === 0) break;
       }
-      flush();
+      await flush();
     } finally {
       history = null;
       await iter.close().catch(() => {});
