@@ -110,6 +110,19 @@ function signalText(ticket: string, status: string, phase: number): string {
   });
 }
 
+describe("catalyst-monitor --nats without a broker", () => {
+  it("exits 1 with one line that names the flag, never the credentials", async () => {
+    const run = spawnBin("monitor", ["--nats", "nats://alice:s3cret@127.0.0.1:1", "--port", "0"]);
+    const { code } = await run.exit;
+    expect(code).toBe(1);
+    expect(run.stderr()).toContain(
+      "error: could not start: cannot read from the NATS broker given to --nats",
+    );
+    expect(run.stderr() + run.stdout()).not.toContain("s3cret");
+    expect(run.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+  }, 60_000);
+});
+
 describe.skipIf(skipReason !== null)("catalyst-monitor --nats: the central view of several hosts", () => {
   it("fuses three published hosts; one worker's update is one small frame; a silent host goes stale; a kill -9 restart loses and repeats nothing", async () => {
     const root = await mkdtemp(join(tmpdir(), "monitor-central-"));
