@@ -301,7 +301,9 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     above.add(seq);
     while (above.delete(floor + 1)) floor += 1;
     if (above.size > MAX_FOLDED_ABOVE_FLOOR) {
-      floor = Math.min(...above) - 1;
+      let lowest = Number.POSITIVE_INFINITY;
+      for (const s of above) if (s < lowest) lowest = s;
+      floor = lowest - 1;
       while (above.delete(floor + 1)) floor += 1;
     }
     return true;
@@ -388,6 +390,9 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       const durable = options.durable ?? "catalyst-central";
       const streamInfo = await b.jsm.streams.info(names.stream);
       const target = streamInfo.state.messages === 0 ? 0 : streamInfo.state.last_seq;
+      // Sequences before the stream's first message are gone (limits, purges): never waited for.
+      floor = Math.max(0, streamInfo.state.first_seq - 1);
+      above.clear();
       let ackFloor: number;
       try {
         const info = await b.jsm.consumers.info(names.stream, durable);
