@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SourceChange } from "@catalyst/schema";
 import { NATS_SERVER, startNatsServer, waitUntil } from "@catalyst/test-utils";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRelayConsumer } from "./consumer.js";
 import { createRelayPublisher } from "./publisher.js";
@@ -42,6 +44,21 @@ function collect(consumer: ReturnType<typeof createRelayConsumer>) {
   return { got, changes };
 }
 
+/** Wait until the stream holds `count` lines: the publisher's watcher may see an append late. */
+async function streamHolds(url: string, count: number): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await waitUntil(
+      `${count} lines on the stream`,
+      async () => (await jsm.streams.info("CATALYST_EVENTS")).state.messages >= count,
+      30_000,
+    );
+  } finally {
+    await nc.close();
+  }
+}
+
 describe.skipIf(NATS_SERVER === null)("relay consumer restart", () => {
   it("replays what the durable acked (in the history window), delivers what it did not, nothing twice", async () => {
     const root = await mkdtemp(join(tmpdir(), "relay-restart-"));
@@ -63,7 +80,7 @@ describe.skipIf(NATS_SERVER === null)("relay consumer restart", () => {
     });
     cleanups.push(() => publisher.stop());
     await publisher.start();
-    await publisher.idle();
+    await streamHolds(server.url, 3);
 
     const history = { since: new Date(now - DAY) };
     // First run, a new durable: what the stream already holds is history.
@@ -79,7 +96,7 @@ describe.skipIf(NATS_SERVER === null)("relay consumer restart", () => {
 
     // Written while no consumer runs: never acked, so new to the next run.
     await appendFile(log, lineText(5, now) + lineText(6, now - 40 * DAY));
-    await publisher.idle();
+    await streamHolds(server.url, 7);
 
     const b = createRelayConsumer({ servers: server.url, durable: "central", history });
     const second = collect(b);
@@ -95,7 +112,7 @@ describe.skipIf(NATS_SERVER === null)("relay consumer restart", () => {
     // A third run with no history window gets only what the durable never acked.
     await b.stop();
     await appendFile(log, lineText(8, now));
-    await publisher.idle();
+    await streamHolds(server.url, 9);
     const c = createRelayConsumer({ servers: server.url, durable: "central" });
     const third = collect(c);
     cleanups.push(() => c.stop());
