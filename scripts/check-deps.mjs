@@ -15,7 +15,13 @@ export const ALLOWED = {
   "@catalyst/sse-server": ["@catalyst/schema"],
   "@catalyst/service-files": [],
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client", "@catalyst/fuse"],
-  "@catalyst/engine": ["@catalyst/schema", "@catalyst/sources", "@catalyst/pollers", "@catalyst/fuse"],
+  "@catalyst/engine": [
+    "@catalyst/schema",
+    "@catalyst/sources",
+    "@catalyst/pollers",
+    "@catalyst/fuse",
+    "@catalyst/relay",
+  ],
   "@catalyst/test-utils": ["@catalyst/schema", "@catalyst/fleet-sim"],
   "@catalyst/relay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fleet-sim"],
   "catalyst-monitor": [

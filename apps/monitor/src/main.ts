@@ -2,7 +2,13 @@ import { readFileSync, realpathSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { buildParts, createMonitor } from "@catalyst/engine";
+import {
+  buildCentralParts,
+  buildParts,
+  createMonitor,
+  type MonitorParts,
+  type ReadEvents,
+} from "@catalyst/engine";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
 import { createRelayPublisher } from "@catalyst/relay";
@@ -47,10 +53,17 @@ export function readVersion(): string {
   }
 }
 
+/** A NATS URL as it may be logged: any user, password or token in it replaced by `***`. */
+export function redactNatsUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1***@");
+}
+
 /** Starts everything for parsed options: demo fleet, parts, app, socket, wiring, pid file. */
 export async function startMonitor(options: CliOptions, io: MainIo, logger: Logger): Promise<RunningMonitor> {
   let fleet: DemoFleet | null = null;
   let catalystDir = options.dir;
+  const nats = options.nats;
+  const natsShown = nats === null ? null : redactNatsUrl(nats);
   const token = options.tokenFile === null ? options.token : await readTokenFile(options.tokenFile);
   if (options.demo) {
     fleet = createDemoFleet({
@@ -78,29 +91,55 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
         tokenSource: github?.source,
       },
     );
+    const historySince = new Date(Date.now() - options.historyMs);
+    // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
+    const onListenerError = (error: unknown) => logger.error("a subscriber failed", { error: String(error) });
+    let lastRelayError = 0;
+    const central =
+      nats === null
+        ? null
+        : buildCentralParts({
+            servers: nats,
+            durable: options.durable,
+            githubToken: github?.token ?? null,
+            staleAfterMs: options.staleAfterMs,
+            historySince: options.historyMs > 0 ? historySince : null,
+            onListenerError,
+            onRelayError: (error) => {
+              // One line per 10 s while the broker is away (never the URL: it may hold credentials).
+              if (Date.now() - lastRelayError < 10_000) return;
+              lastRelayError = Date.now();
+              logger.warn("reading from NATS failed; retrying", { error: String(error) });
+            },
+          });
     let lastSourceError: { key: string; at: number } | null = null;
-    const parts = buildParts({
-      catalystDir,
-      githubToken: github?.token ?? null,
-      maxFileBytes: options.maxFileBytes,
-      cacheDir: resolveCacheDir(io.env),
-      // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
-      onListenerError: (error) => logger.error("a subscriber failed", { error: String(error) }),
-      onSourceError: (error) => {
-        const code = (error as { code?: unknown } | null)?.code;
-        // One line per kind of problem every 10 s: out of descriptors, every read fails at once.
-        const key = code === "EMFILE" || code === "ENFILE" ? String(code) : String(error);
-        const now = Date.now();
-        if (lastSourceError?.key === key && now - lastSourceError.at < 10_000) return;
-        lastSourceError = { key, at: now };
-        logger.warn(
-          code === "EMFILE" || code === "ENFILE"
-            ? "out of file descriptors reading the catalyst dir (raise ulimit -n); retrying"
-            : "could not read a source file; retrying",
-          { error: String(error) },
-        );
-      },
-    });
+    const local =
+      central !== null
+        ? null
+        : buildParts({
+            catalystDir,
+            githubToken: github?.token ?? null,
+            maxFileBytes: options.maxFileBytes,
+            cacheDir: resolveCacheDir(io.env),
+            onListenerError,
+            onSourceError: (error) => {
+              const code = (error as { code?: unknown } | null)?.code;
+              // One line per kind of problem every 10 s: out of descriptors, every read fails at once.
+              const key = code === "EMFILE" || code === "ENFILE" ? String(code) : String(error);
+              const now = Date.now();
+              if (lastSourceError?.key === key && now - lastSourceError.at < 10_000) return;
+              lastSourceError = { key, at: now };
+              logger.warn(
+                code === "EMFILE" || code === "ENFILE"
+                  ? "out of file descriptors reading the catalyst dir (raise ulimit -n); retrying"
+                  : "could not read a source file; retrying",
+                { error: String(error) },
+              );
+            },
+          });
+    const parts: MonitorParts = (central ?? local)!;
+    // The central monitor has no exact reader of the merged stream wired in yet: /api/events says so.
+    const readEvents: ReadEvents | null = local?.readEvents ?? central?.readEvents ?? null;
     const debug = io.env.CATALYST_MONITOR_DEBUG === "1";
     // The monitor exists only after the socket is up; until then (and until it has loaded)
     // clients get the fleet so far, marked `loading`.
@@ -123,10 +162,18 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
       loading,
       eventLoopDelay: () => delay.read(),
-      catalystDir,
+      catalystDir: natsShown === null ? catalystDir : `${natsShown} (central)`,
       publicDir: fileURLToPath(new URL("./public/", import.meta.url)),
       access: { host: options.host, port: () => port, token, allowHosts: options.allowHosts },
-      readEvents: parts.readEvents,
+      readEvents,
+      ...(central === null || natsShown === null
+        ? {}
+        : {
+            central: {
+              nats: () => ({ url: natsShown, ...central.nats() }),
+              hosts: () => central.hosts(),
+            },
+          }),
       health: {
         sources: parts.watcher.health,
         github: parts.prPoller.health,
@@ -140,23 +187,29 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     cleanups.unshift(() => listening.close());
     cleanups.unshift(async () => hub.close());
 
-    const historySince = new Date(Date.now() - options.historyMs);
     const monitor = createMonitor(parts, {
       onSnapshotTimer: () => hub.broadcastSnapshot(),
       // Loading is over: every client gets the full snapshot, without the `loading` mark.
       onLoaded: () => hub.broadcastSnapshot(),
       logger,
+      // The central monitor's relay consumer folds its own history (from the stream) while starting.
       history:
-        options.historyMs > 0
-          ? { since: historySince, read: (since) => parts.readEvents(catalystDir, { since }) }
+        local !== null && options.historyMs > 0
+          ? { since: historySince, read: (since) => local.readEvents(catalystDir, { since }) }
           : null,
     });
     cleanups.splice(2, 0, () => monitor.stop());
     monitorLoading = () => monitor.loading();
-    await monitor.start();
+    try {
+      await monitor.start();
+    } catch (error) {
+      if (central === null) throw error;
+      throw new Error(
+        `cannot read from the NATS broker given to --nats (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
 
     if (options.publish !== null) {
-      let lastRelayError = 0;
       const publisher = createRelayPublisher({
         servers: options.publish,
         hostName: options.hostName,
@@ -192,10 +245,21 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     }
     void monitor.historyLoaded().then(({ records, error }) => {
       if (error === null && options.historyMs > 0)
-        logger.info("event log history folded in", { since: historySince.toISOString(), lines: records });
+        logger.info("event log history folded in", {
+          since: historySince.toISOString(),
+          lines: central === null ? records : central.consumer.stats().historyLines,
+        });
     });
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
-    logger.info("catalyst-monitor started", { version: readVersion(), url, dir: catalystDir });
+    if (central !== null)
+      logger.info("catalyst-monitor started as the central monitor of every host on NATS", {
+        version: readVersion(),
+        url,
+        nats: natsShown,
+        durable: options.durable,
+        hosts: central.hosts().length,
+      });
+    else logger.info("catalyst-monitor started", { version: readVersion(), url, dir: catalystDir });
     let stopping: Promise<void> | null = null;
     return {
       url,

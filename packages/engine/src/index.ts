@@ -4,12 +4,15 @@
 export { resolveGithubToken } from "@catalyst/pollers";
 export type { PartsOptions, ReadEvents } from "./build-parts.js";
 export { buildParts } from "./build-parts.js";
+export type { CentralEngine, CentralEngineOptions, CentralOptions, CentralParts } from "./central.js";
+export { buildCentralParts, createCentralEngine, DEFAULT_STALE_AFTER_MS } from "./central.js";
 export type { Engine, EngineOptions } from "./engine.js";
 export { createEngine } from "./engine.js";
 export type {
   DeltaFeed,
   EngineLogger,
   FuseLike,
+  HostsInput,
   LivenessPollerLike,
   LivenessTargetRef,
   Monitor,

@@ -41,15 +41,26 @@ export interface FuseLike extends DeltaFeed {
   };
 }
 
-/** The sources watcher: initial scan and live changes, as batches. */
+/**
+ * The sources watcher: initial scan and live changes, as batches. A watcher of several hosts (the
+ * relay's, see central.ts) also sends `{kind: "hosts"}`. The listener returns a promise that
+ * settles once the batch is applied, so a watcher that reads a large start-up backlog can wait for
+ * it before reading more.
+ */
 export interface WatcherLike {
+  /** Resolves once the first read of everything is delivered to the listeners. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  subscribe(listener: (changes: SourceChange[]) => void): () => void;
+  subscribe(listener: (changes: Array<SourceChange | HostsInput>) => Promise<void> | void): () => void;
   health(): ComponentHealth;
   /** SIGHUP: re-open held files and rescan (optional for test doubles). */
   reopen?(): void;
+  /** While `start()` runs: log lines delivered so far and whether they are history (optional). */
+  progress?(): { phase: LoadingState["phase"]; records: number };
 }
+
+/** The hosts of a monitor of several machines, as fuse takes them. */
+export type HostsInput = Extract<FuseInput, { kind: "hosts" }>;
 
 /** A worker pid to check. */
 export interface LivenessTargetRef {
@@ -283,6 +294,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
           }
           const applied = apply(changes, "source changes");
           if (loading?.phase === "scanning") initial = applied;
+          return applied;
         }),
       );
       unsubscribes.push(
@@ -325,7 +337,11 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       }
     },
     historyLoaded: () => historyDone,
-    loading: () => loading,
+    loading: () => {
+      // A watcher that reads its own backlog at start (the relay's) says how far it got.
+      if (loading?.phase === "scanning" && watcher.progress) return { ...loading, ...watcher.progress() };
+      return loading;
+    },
     async stop() {
       stopped = true;
       if (retrackTimer !== null) clearTimeout(retrackTimer);

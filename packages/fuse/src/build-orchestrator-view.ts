@@ -98,6 +98,8 @@ export function buildOrchestratorSummary(
   if (log) used.add("log");
   return {
     id: record.id,
+    // Only a relay consumer sets it (several hosts); a local orchestrator has no `host` key at all.
+    ...(typeof record.ref?.host === "string" ? { host: record.ref.host } : {}),
     workspace: record.ref?.workspace ?? "default",
     path: record.ref?.path ?? null,
     status: pickStatus(ctx),

@@ -165,15 +165,19 @@ export function ingestInput(
       return;
     }
     case "global-state": {
-      const prev = state.global;
-      state.global = nextFileRecord(prev, input.file, input.result, nowIso);
-      markGlobalChanges(draft, prev?.value, state.global.value);
+      // One record per file (one per host centrally); only this file's entries are diffed.
+      const prev = ownValue(state.globals, input.file) ?? null;
+      const next = nextFileRecord(prev, input.file, input.result, nowIso);
+      state.globals = { ...state.globals, [input.file]: next };
+      markGlobalChanges(draft, prev?.value, next.value);
       return;
     }
     case "global-state-removed": {
-      const prev = state.global;
-      state.global = null;
-      markGlobalChanges(draft, prev?.value, null);
+      const prev = ownValue(state.globals, input.file);
+      if (!prev) return;
+      const { [input.file]: _gone, ...rest } = state.globals;
+      state.globals = rest;
+      markGlobalChanges(draft, prev.value, null);
       return;
     }
     case "briefing": {
@@ -245,6 +249,8 @@ export function ingestInput(
       return;
     }
     case "tick":
+    case "hosts":
+      // `hosts` is kept and published by reduce (it is a delta of its own, not a view change).
       return;
   }
 }

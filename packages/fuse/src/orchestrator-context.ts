@@ -1,5 +1,6 @@
 import {
   type AttentionItem,
+  type GlobalState,
   localWaves,
   type OrchestratorEntry,
   type PrStatus,
@@ -7,7 +8,7 @@ import {
   type Wave,
 } from "@catalyst/schema";
 import { ownValue } from "./own-property.js";
-import type { FuseState, OrchestratorRecord } from "./state.js";
+import type { FuseState, OrchestratorRecord, StateFileRecord } from "./state.js";
 import { FUTURE_SKEW_MS } from "./time.js";
 
 /** What every worker of one orchestrator reads besides its own inputs. */
@@ -38,13 +39,31 @@ function pickAttention(record: OrchestratorRecord, entry: OrchestratorEntry | nu
   return record.log?.attention ?? [];
 }
 
+/**
+ * The global state.json that lists the orchestrator, with its entry: the first file (in the order
+ * the files were first read) that has it. Costs one lookup per global file, never a pass over the
+ * fleet: one for a local catalyst dir, one per host centrally (where ids are namespaced, so two
+ * hosts never list the same one).
+ */
+function findGlobalEntry(
+  globals: FuseState["globals"],
+  id: string,
+): { file: StateFileRecord<GlobalState>; entry: OrchestratorEntry } | null {
+  for (const file of Object.values(globals)) {
+    const entry = ownValue(file.value?.orchestrators, id);
+    if (entry) return { file, entry };
+  }
+  return null;
+}
+
 /** Gather the orchestrator-wide inputs once per recompute. */
 export function buildOrchestratorContext(
-  state: { global: FuseState["global"]; prStatuses: FuseState["prStatuses"] },
+  state: { globals: FuseState["globals"]; prStatuses: FuseState["prStatuses"] },
   record: OrchestratorRecord,
   nowMs = Number.POSITIVE_INFINITY,
 ): OrchestratorContext {
-  const entry = ownValue(state.global?.value?.orchestrators, record.id) ?? null;
+  const found = findGlobalEntry(state.globals, record.id);
+  const entry = found?.entry ?? null;
   const waves = record.local?.value ? localWaves(record.local.value) : [];
   const waveOf = new Map<string, number>();
   for (const [wave, logWave] of Object.entries(record.log?.waves ?? {})) {
@@ -60,7 +79,8 @@ export function buildOrchestratorContext(
     }
   }
   const globalWarnings = new Map<string, SchemaIssue[]>();
-  for (const issue of state.global?.warnings ?? []) {
+  // Only the warnings of the file that holds the entry: another host's file cannot name this id.
+  for (const issue of found?.file.warnings ?? []) {
     const [top, id, workers, key] = issue.segments ?? [];
     if (top !== "orchestrators" || id !== record.id || workers !== "workers" || typeof key !== "string")
       continue;

@@ -305,7 +305,9 @@ function publishNeedsYou(
     const rec = ownValue(state.orchestrators, id);
     if (rec) refreshNeeds(draft, rec, scope, ctx, diff);
   }
-  const sourceErrors: CorruptMarker[] = state.global?.corrupt ? [state.global.corrupt] : [];
+  // Every unreadable global state.json (one per host centrally), then the log files with a problem.
+  const sourceErrors: CorruptMarker[] = [];
+  for (const file of Object.values(state.globals)) if (file.corrupt) sourceErrors.push(file.corrupt);
   sourceErrors.push(...Object.values(state.logProblems));
   const errorsChanged = !sameValue(sourceErrors, state.sourceErrors);
   const rowsChanged = diff.added.length + diff.changed.length + diff.removed.length > 0;

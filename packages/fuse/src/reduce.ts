@@ -7,6 +7,7 @@ import { ingestInput } from "./ingest-input.js";
 import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { publishChanges } from "./publish-changes.js";
+import { sameValue } from "./same-value.js";
 import type { FuseState } from "./state.js";
 import { FUTURE_SKEW_MS, isoOf } from "./time.js";
 
@@ -72,6 +73,13 @@ function reduceInto(
       if (!input.replayed) deltas.push(logEventDelta(record));
       const completion = foldLogEvent(draft, record.event, futureLimitMs);
       if (completion) logged.push(completion);
+    }
+  } else if (input.kind === "hosts") {
+    // The host list is small (one row per machine) and published whole when it differs.
+    if (draft.state.hosts === null || !sameValue(draft.state.hosts, input.hosts)) {
+      const hosts = input.hosts.map((h) => ({ ...h }));
+      draft.state.hosts = hosts;
+      deltas.push({ event: "hosts", data: { ts: nowIso, hosts } });
     }
   } else {
     ingestInput(draft, input, nowIso);

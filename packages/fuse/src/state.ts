@@ -3,6 +3,7 @@ import type {
   BriefingMeta,
   CorruptMarker,
   GlobalState,
+  HostView,
   LivenessResult,
   LocalState,
   NeedsYouItem,
@@ -123,7 +124,13 @@ export interface LogFileMark {
 /** The whole fuse state: opaque to callers, but plain data. */
 export interface FuseState {
   orchestrators: Record<string, OrchestratorRecord>;
-  global: StateFileRecord<GlobalState> | null;
+  /**
+   * Every global state.json read, by its file: one for a local catalyst dir, one per host for a
+   * monitor that fuses several machines. An orchestrator's entry is looked up across them.
+   */
+  globals: Record<string, StateFileRecord<GlobalState>>;
+  /** The hosts of a multi-machine monitor, as last given by a `hosts` input; null before any. */
+  hosts: HostView[] | null;
   /** PR poller answers keyed `owner/name#number`. */
   prStatuses: Record<string, PrStatus>;
   /** `orchestrator\u0000wave` of every wave-completed already emitted (never emitted twice). */
@@ -146,7 +153,8 @@ export const MAX_LOG_PROBLEMS = 16;
 export function createInitialState(): FuseState {
   return {
     orchestrators: {},
-    global: null,
+    globals: {},
+    hosts: null,
     prStatuses: {},
     wavesCompleted: {},
     sourceErrors: [],

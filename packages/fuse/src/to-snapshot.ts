@@ -45,10 +45,13 @@ export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions):
     });
   }
   needsYou.sort(compareNeedsYou);
-  return {
+  const snapshot: Snapshot = {
     generatedAt: isoOf(now),
     orchestrators,
     needsYou,
     sourceErrors: state.sourceErrors,
   };
+  // Only a monitor that fuses several hosts feeds `hosts`; a local one's snapshot has no such key.
+  if (state.hosts !== null) snapshot.hosts = state.hosts;
+  return snapshot;
 }

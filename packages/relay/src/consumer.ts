@@ -1,11 +1,12 @@
-import type { SourceChange } from "@catalyst/schema";
+import type { ComponentHealth, LogRecord, SourceChange } from "@catalyst/schema";
 import { parseLogLine } from "@catalyst/sources";
-import { AckPolicy, type ConsumerMessages, DeliverPolicy } from "@nats-io/jetstream";
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { parseStateKey } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
+import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
 /** Options of {@link createRelayConsumer}. */
@@ -15,7 +16,19 @@ export interface RelayConsumerOptions extends BrokerOptions, RelayNames {
   /** Bytes pulled at once: the consumer's buffer bound (and so its count bound). @default 4 MiB */
   maxBytes?: number;
   /** How host-local ids become fleet-wide ones. @default `${host}/${id}` */
-  namespace?: (host: string, id: string) => string;
+  namespace?: Namespace;
+  /**
+   * Start-up history: the stream's lines up to the durable's ack floor (what an earlier run of
+   * this durable already folded) whose own `ts` is at or after `since` are delivered again, as
+   * `replayed` log lines, before anything live. Null: none (only what this durable never acked).
+   * @default null
+   */
+  history?: { since: Date } | null;
+  /**
+   * Awaited after each history batch is handed over, before the next is read: a caller that
+   * applies batches asynchronously returns its promise, so at most one batch waits at a time.
+   */
+  pace?: () => Promise<void> | void;
   /** A malformed message (not written by a relay publisher) is acked, skipped and reported here. */
   onError?: (error: unknown) => void;
 }
@@ -26,7 +39,22 @@ export interface HostChanges {
   changes: SourceChange[];
 }
 
+/** What start-up is doing: the KV's current values, then the stream up to its sequence at start. */
+export interface RelayProgress {
+  phase: "connecting" | "state" | "history" | "live";
+  /** Log lines delivered so far (history and catch-up). */
+  records: number;
+  /** The stream's last sequence when start-up began; `start()` resolves once it is delivered. */
+  targetSeq: number;
+  /** The durable's ack floor at start: lines up to it are history, lines after it are new. */
+  ackFloor: number;
+}
+
 export interface RelayConsumer {
+  /**
+   * Connects, delivers the KV's current values, then the stream's history and every line up to the
+   * stream's last sequence at start, and resolves; live changes follow.
+   */
   start(): Promise<void>;
   stop(): Promise<void>;
   subscribe(listener: (batch: HostChanges) => void): () => void;
@@ -39,29 +67,69 @@ export interface RelayConsumer {
    * two clocks should agree within the threshold): silent or gone, not their workers dead.
    */
   staleHosts(thresholdMs: number, now?: number): string[];
-  stats(): { lines: number; redeliveriesDropped: number; stateUpdates: number; malformed: number };
+  progress(): RelayProgress;
+  /** The broker connection: connected or not, the last error. */
+  health(): ComponentHealth & { connected: boolean };
+  stats(): {
+    lines: number;
+    historyLines: number;
+    redeliveriesDropped: number;
+    stateUpdates: number;
+    malformed: number;
+  };
 }
+
+/** History lines handed to listeners at once: a bound in count and in bytes of line text. */
+const HISTORY_BATCH_LINES = 500;
+const HISTORY_BATCH_BYTES = 1024 * 1024;
+/**
+ * Sequences folded above the contiguous floor (a redelivery can come out of order after a broker
+ * restart): past this many, the floor jumps to the lowest of them (a sequence below it that never
+ * came is one the stream no longer has).
+ */
+const MAX_FOLDED_ABOVE_FLOOR = 100_000;
 
 /**
  * Read every host back from JetStream: the KV bucket is watched (its current values first, then
  * every change) and the stream is consumed by a durable pull consumer with explicit acks. Each
  * message becomes the `SourceChange` the host's own watcher saw, with ids namespaced by host so
- * two hosts' orchestrator `o1` stay two orchestrators. Within one run each stream message reaches
- * the listeners once (redeliveries are dropped by stream sequence); a message is acked after the
- * listeners returned.
+ * two hosts' orchestrator `o1` stay two orchestrators.
+ *
+ * Restart without loss or duplicates: a new process has folded nothing, so at start the stream is
+ * read in order from its first message up to its last sequence L: lines up to the durable's ack
+ * floor S (folded by an earlier run) are delivered as `replayed` history when their own `ts` is in
+ * the history window, lines in (S, L] as new. The durable then delivers what follows; anything at
+ * or below a sequence already delivered is acked and dropped, so each message reaches the
+ * listeners once per run. A message is acked after the listeners returned.
  */
 export function createRelayConsumer(options: RelayConsumerOptions): RelayConsumer {
   const names = resolveNames(options);
-  const ns = options.namespace ?? ((h: string, id: string) => `${h}/${id}`);
+  const ns: Namespace = options.namespace ?? ((h: string, id: string) => `${h}/${id}`);
+  const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+  const sinceMs = options.history ? options.history.since.getTime() : null;
   const listeners = new Set<(batch: HostChanges) => void>();
   const lastSeen = new Map<string, number>();
   const beats = new Map<string, number>();
-  const stats = { lines: 0, redeliveriesDropped: 0, stateUpdates: 0, malformed: 0 };
+  const stats = { lines: 0, historyLines: 0, redeliveriesDropped: 0, stateUpdates: 0, malformed: 0 };
+  const progress: RelayProgress = { phase: "connecting", records: 0, targetSeq: 0, ackFloor: 0 };
+  const health = {
+    enabled: true,
+    reason: null as string | null,
+    lastSuccessAt: null as string | null,
+    lastErrorAt: null as string | null,
+    lastError: null as string | null,
+    nextRunAt: null,
+    connected: false,
+  };
   let broker: Broker | null = null;
   let watch: QueuedIterator<KvWatchEntry> | null = null;
   let messages: ConsumerMessages | null = null;
+  let history: ConsumerMessages | null = null;
   let loops: Promise<void>[] = [];
-  let lastSeq = 0;
+  // Every sequence <= floor was delivered (or is before the run's start); `above` holds the ones
+  // delivered beyond it.
+  let floor = 0;
+  const above = new Set<number>();
 
   function emit(host: string, changes: SourceChange[]): void {
     lastSeen.set(host, Date.now());
@@ -74,7 +142,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
   }
 
-  const file = (host: string, f: string) => `${ns(host, f)}`;
+  const file = (host: string, f: string) => ns(host, f);
+
+  function noteError(error: unknown): void {
+    health.lastErrorAt = new Date().toISOString();
+    health.lastError = error instanceof Error ? error.message : String(error);
+    options.onError?.(error);
+  }
 
   function fromState(entry: KvWatchEntry): void {
     const change = stateChange(entry);
@@ -139,6 +213,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
               ...m.orchestrator,
               id: ns(h, m.orchestrator.id),
               path: file(h, m.orchestrator.path),
+              host: h,
             },
           },
         };
@@ -163,88 +238,238 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             result: m.result,
           },
         };
-      case "global-state":
-        return { host: h, change: { kind: "global-state", file: file(h, m.file), result: m.result } };
+      case "global-state": {
+        // The same file name as a removal of this key gives, so the removal finds the record.
+        const f = file(h, "state.json");
+        return {
+          host: h,
+          change: { kind: "global-state", file: f, result: namespaceGlobalState(m.result, h, ns, f) },
+        };
+      }
       default:
         stats.malformed++;
         return null;
     }
   }
 
-  function fromLog(data: LogMessage): void {
+  /** A stream message as a relay log message, or null (counted, reported) when it is not one. */
+  function decode(m: JsMsg): LogMessage | null {
+    try {
+      const data = m.json<LogMessage>();
+      if (typeof data.host !== "string" || typeof data.text !== "string" || typeof data.file !== "string")
+        throw new Error("not a relay log message");
+      return data;
+    } catch (error) {
+      stats.malformed++;
+      options.onError?.(error);
+      return null;
+    }
+  }
+
+  /** The line as the host's reader gave it, its orchestrator namespaced; a string when it is invalid. */
+  function toRecord(data: LogMessage): LogRecord | string {
     const f = file(data.host, data.file);
     const parsed = parseLogLine(data.text, f, data.offset);
-    if (!parsed.ok) {
+    if (!parsed.ok) return parsed.detail;
+    const ev = parsed.record.event;
+    return ev.orchestrator === null
+      ? parsed.record
+      : { ...parsed.record, event: { ...ev, orchestrator: ns(data.host, ev.orchestrator) } };
+  }
+
+  function fromLog(data: LogMessage): void {
+    const record = toRecord(data);
+    if (typeof record === "string") {
       emit(data.host, [
-        { kind: "log-skipped", file: f, offset: data.offset, reason: "invalid", detail: parsed.detail },
+        {
+          kind: "log-skipped",
+          file: file(data.host, data.file),
+          offset: data.offset,
+          reason: "invalid",
+          detail: record,
+        },
       ]);
       return;
     }
-    const ev = parsed.record.event;
-    const record =
-      ev.orchestrator === null
-        ? parsed.record
-        : { ...parsed.record, event: { ...ev, orchestrator: ns(data.host, ev.orchestrator) } };
     stats.lines++;
     emit(data.host, [{ kind: "log-lines", records: [record] }]);
+  }
+
+  /** True the first time a sequence is seen in this run; moves the floor over what is contiguous. */
+  function firstTime(seq: number): boolean {
+    if (seq <= floor || above.has(seq)) return false;
+    above.add(seq);
+    while (above.delete(floor + 1)) floor += 1;
+    if (above.size > MAX_FOLDED_ABOVE_FLOOR) {
+      let lowest = Number.POSITIVE_INFINITY;
+      for (const s of above) if (s < lowest) lowest = s;
+      floor = lowest - 1;
+      while (above.delete(floor + 1)) floor += 1;
+    }
+    return true;
+  }
+
+  /**
+   * Read the stream in order from its start up to `target` (an ordered consumer: no server-side
+   * state, gaps are reset by the client): up to `ackFloor` as replayed history filtered by each
+   * line's own ts, after it as new lines.
+   */
+  async function catchUp(b: Broker, target: number, ackFloor: number): Promise<void> {
+    if (target === 0) return;
+    const ordered = await b.js.consumers.get(names.stream, { deliver_policy: DeliverPolicy.All });
+    const iter = await ordered.consume({ max_bytes: maxBytes });
+    history = iter;
+    let batch = new Map<string, LogRecord[]>();
+    let batchLines = 0;
+    let batchBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (batchLines === 0) return;
+      const full = batch;
+      batch = new Map();
+      batchLines = 0;
+      batchBytes = 0;
+      for (const [host, records] of full) emit(host, [{ kind: "log-lines", records, replayed: true }]);
+      await options.pace?.();
+    };
+    try {
+      for await (const m of iter) {
+        const seq = m.seq;
+        if (seq <= target && firstTime(seq)) {
+          const data = decode(m);
+          if (data && seq <= ackFloor) {
+            const record = toRecord(data);
+            // Clocks lie: the window is the line's own ts, never the broker's stamp.
+            if (typeof record !== "string" && (sinceMs === null || record.event.tsMs >= sinceMs)) {
+              if (sinceMs !== null) {
+                const list = batch.get(data.host);
+                if (list) list.push(record);
+                else batch.set(data.host, [record]);
+                batchLines += 1;
+                batchBytes += data.text.length;
+                stats.historyLines++;
+                progress.records++;
+                if (batchLines >= HISTORY_BATCH_LINES || batchBytes >= HISTORY_BATCH_BYTES) await flush();
+              }
+            }
+          } else if (data) {
+            await flush(); // keep stream order between history and new lines
+            fromLog(data);
+            progress.records++;
+          }
+        }
+        if (seq >= target || m.info.pending === 0) break;
+      }
+      await flush();
+    } finally {
+      history = null;
+      await iter.close().catch(() => {});
+    }
+  }
+
+  async function watchConnection(b: Broker): Promise<void> {
+    for await (const s of b.nc.status()) {
+      if (s.type === "disconnect") {
+        health.connected = false;
+        health.lastErrorAt = new Date().toISOString();
+        health.lastError = "disconnected from the NATS broker; reconnecting";
+      } else if (s.type === "reconnect") {
+        health.connected = true;
+        health.lastSuccessAt = new Date().toISOString();
+      }
+    }
   }
 
   return {
     async start() {
       if (broker) return;
       broker = await openBroker(options, names);
+      const b = broker;
+      health.connected = true;
+      health.lastSuccessAt = new Date().toISOString();
+      loops.push(watchConnection(b).catch(() => {}));
       const durable = options.durable ?? "catalyst-central";
+      const streamInfo = await b.jsm.streams.info(names.stream);
+      const target = streamInfo.state.messages === 0 ? 0 : streamInfo.state.last_seq;
+      // Sequences before the stream's first message are gone (limits, purges): never waited for.
+      floor = Math.max(0, streamInfo.state.first_seq - 1);
+      above.clear();
+      let ackFloor: number;
       try {
-        await broker.jsm.consumers.info(names.stream, durable);
+        const info = await b.jsm.consumers.info(names.stream, durable);
+        // A durable created at sequence N has acked nothing before N, but folded nothing either.
+        ackFloor = Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1);
       } catch {
-        await broker.jsm.consumers.add(names.stream, {
+        // A new durable: everything already in the stream is history, what follows is new.
+        await b.jsm.consumers.add(names.stream, {
           durable_name: durable,
           ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: streamInfo.state.last_seq + 1,
         });
+        ackFloor = streamInfo.state.last_seq;
       }
-      watch = await broker.kv.watch({ key: ">" });
-      const consumer = await broker.js.consumers.get(names.stream, durable);
-      // JetStream takes one bound per pull: bytes, which also bounds the count (a message is never empty).
-      messages = await consumer.consume({ max_bytes: options.maxBytes ?? 4 * 1024 * 1024 });
+      progress.targetSeq = target;
+      progress.ackFloor = ackFloor;
+
+      // The KV's current values first (the watcher marks the last of them `isUpdate`).
+      progress.phase = "state";
+      const status = await b.kv.status();
+      watch = await b.kv.watch({ key: ">" });
       const w = watch;
-      const ms = messages;
-      loops = [
+      let initialDone: () => void = () => {};
+      const initial = new Promise<void>((resolve) => {
+        initialDone = resolve;
+      });
+      if (status.values === 0) initialDone();
+      loops.push(
         (async () => {
-          for await (const e of w) fromState(e);
-        })().catch((error) => options.onError?.(error)),
+          for await (const e of w) {
+            fromState(e);
+            if (e.isUpdate) initialDone();
+          }
+          initialDone();
+        })().catch(noteError),
+      );
+      await initial;
+
+      progress.phase = "history";
+      await catchUp(b, target, ackFloor);
+      // The durable delivers what follows; the floor makes sure nothing up to L comes twice.
+      if (floor < target) {
+        // A sequence up to L the catch-up did not see is no longer in the stream.
+        floor = target;
+        for (const seq of above) if (seq <= floor) above.delete(seq);
+        while (above.delete(floor + 1)) floor += 1;
+      }
+      const consumer = await b.js.consumers.get(names.stream, durable);
+      // JetStream takes one bound per pull: bytes, which also bounds the count (a message is never empty).
+      messages = await consumer.consume({ max_bytes: maxBytes });
+      const ms = messages;
+      loops.push(
         (async () => {
           for await (const m of ms) {
-            if (m.seq <= lastSeq) {
+            if (!firstTime(m.seq)) {
               stats.redeliveriesDropped++;
               m.ack();
               continue;
             }
-            lastSeq = m.seq;
-            let data: LogMessage;
-            try {
-              data = m.json<LogMessage>();
-              if (typeof data.host !== "string" || typeof data.text !== "string")
-                throw new Error("not a relay log message");
-            } catch (error) {
-              stats.malformed++;
-              options.onError?.(error);
-              m.ack();
-              continue;
-            }
-            fromLog(data);
+            const data = decode(m);
+            if (data) fromLog(data);
             m.ack();
           }
-        })().catch((error) => options.onError?.(error)),
-      ];
+        })().catch(noteError),
+      );
+      progress.phase = "live";
     },
     async stop() {
       const b = broker;
       if (!b) return;
       broker = null;
       watch?.stop();
+      await history?.close().catch(() => {});
       await messages?.close();
       await b.nc.drain().catch(() => {});
+      health.connected = false;
       await Promise.all(loops);
       loops = [];
     },
@@ -260,6 +485,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         .map(([h]) => h)
         .sort();
     },
+    progress: () => ({ ...progress }),
+    health: () => ({ ...health }),
     stats: () => ({ ...stats }),
   };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EventLine } from "./event-line.js";
 import { ComponentHealth } from "./poller-results.js";
-import { CorruptMarker, LoadingState, Snapshot } from "./snapshot.js";
+import { CorruptMarker, HostView, LoadingState, Snapshot } from "./snapshot.js";
 import { Timestamp } from "./timestamp.js";
 
 /** `GET /api/snapshot`. */
@@ -38,6 +38,19 @@ export const HealthResponse = z.object({
   degradedSources: z.array(CorruptMarker),
   /** Non-null while the monitor is still loading at start-up (it answers meanwhile). */
   loading: LoadingState.nullable().optional(),
+  /**
+   * Only on a monitor that fuses several hosts (`--nats`): the broker connection (its URL with any
+   * credentials removed) and every host with its current heartbeat and stale mark.
+   */
+  nats: z
+    .object({
+      url: z.string(),
+      connected: z.boolean(),
+      lastError: z.string().nullable(),
+      lastErrorAt: Timestamp.nullable(),
+    })
+    .optional(),
+  hosts: z.array(HostView).optional(),
   /** Event-loop delay since the previous `/healthz` (`perf_hooks.monitorEventLoopDelay`), in ms. */
   eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
 });

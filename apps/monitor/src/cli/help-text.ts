@@ -7,6 +7,9 @@ Usage:
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
                    [--max-file-mb 4] [--publish <nats-url> [--host-name <name>]]
                    [--help] [--version]
+  catalyst-monitor --nats <nats-url> [--stale-after 30s] [--durable <name>] [--port 7400]
+                   [--host 127.0.0.1] [--token-file <path>] [--history 7d] [--log-format text|json]
+                   (the central view of several machines; no catalyst dir)
   catalyst-monitor service print|install|uninstall|status [--systemd|--launchd] [flags]
                    (run it as a user service; see catalyst-monitor service --help)
 
@@ -31,6 +34,15 @@ Options:
   --publish <url>      also publish the catalyst dir to a NATS JetStream broker (nats://host:4222),
                        for a central view of several machines; the dashboard is still served
   --host-name <name>   this machine's name on the broker (default: the hostname)
+  --nats <url>         be the central monitor: read every host that publishes to this NATS
+                       JetStream broker (nats://host:4222) instead of a catalyst dir; ids are
+                       <host>/<id>, workers carry no liveness (their pids are on their hosts).
+                       Not with --dir, --demo or --publish
+  --stale-after <d>    with --nats: a host silent this long is marked stale (default 30s; hosts
+                       beat every 5s); its workers keep their last state, never marked dead
+  --durable <name>     with --nats: the broker-side consumer name; a restarted monitor with the
+                       same name folds the history again and misses nothing (default
+                       catalyst-central); run two central monitors with two names
   -h, --help           show this help
   -V, --version        show the version
 

@@ -38,6 +38,12 @@ export interface CliOptions {
   publish: string | null;
   /** `--host-name`: this machine's name on the broker (default the hostname). */
   hostName: string;
+  /** `--nats <nats-url>`: the central monitor of every host publishing there (no catalyst dir). */
+  nats: string | null;
+  /** `--stale-after`: a host without a heartbeat this long is stale (ms). */
+  staleAfterMs: number;
+  /** `--durable`: the central monitor's consumer name on the broker. */
+  durable: string;
   help: boolean;
   version: boolean;
   /** Non-fatal notes about the environment (a bad MONITOR_PORT), for the log. */
@@ -58,6 +64,13 @@ function parsePort(text: string): number | null {
 
 /** @default `--history`: a week of log, enough to cover orchestrations still running. */
 export const DEFAULT_HISTORY_MS = 7 * 24 * 3_600_000;
+
+/** @default `--stale-after`: six missed heartbeats (publishers beat every 5 s). */
+export const DEFAULT_STALE_AFTER_MS = 30_000;
+/** @default `--durable` */
+export const DEFAULT_DURABLE = "catalyst-central";
+
+const NATS_URL = /^(nats|tls):\/\/[^\s/]+$/;
 
 /** Reads argv (without node and script) and env into options; a bad flag throws `UsageError`. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, home: string): CliOptions {
@@ -145,11 +158,39 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   }
 
   const publish = values.publish ?? null;
-  if (publish !== null && !/^(nats|tls):\/\/[^\s/]+$/.test(publish))
+  if (publish !== null && !NATS_URL.test(publish))
     throw new UsageError("--publish must be a NATS URL such as nats://127.0.0.1:4222");
   if (values["host-name"] !== undefined && publish === null)
     throw new UsageError("--host-name names this machine on the broker; pass --publish with it");
   const hostName = values["host-name"] ?? hostname();
+  const nats = values.nats ?? null;
+  if (nats !== null) {
+    if (!NATS_URL.test(nats)) throw new UsageError("--nats must be a NATS URL such as nats://127.0.0.1:4222");
+    if (values.dir !== undefined)
+      throw new UsageError("--nats reads every host from the broker; do not pass --dir with it");
+    if (demo) throw new UsageError("--nats and --demo cannot be combined (the demo is one local fleet)");
+    if (publish !== null)
+      throw new UsageError(
+        "--nats reads from the broker and --publish writes to it; run them as two monitors",
+      );
+  }
+  if (values["stale-after"] !== undefined && nats === null)
+    throw new UsageError("--stale-after applies to the central monitor; pass --nats with it");
+  if (values.durable !== undefined && nats === null)
+    throw new UsageError("--durable names the central monitor's consumer; pass --nats with it");
+  let staleAfterMs = DEFAULT_STALE_AFTER_MS;
+  if (values["stale-after"] !== undefined) {
+    const parsed = parseDuration(values["stale-after"]);
+    if (parsed === null || parsed < 1000)
+      throw new UsageError(
+        `--stale-after must be a duration of at least 1s such as 30s, 2m, got ${JSON.stringify(values["stale-after"])}`,
+      );
+    staleAfterMs = parsed;
+  }
+  const durable = values.durable ?? DEFAULT_DURABLE;
+  // A JetStream consumer name: no whitespace, dots, wildcards or path separators.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(durable))
+    throw new UsageError(`--durable must be 1 to 64 letters, digits, - or _, got ${JSON.stringify(durable)}`);
   if (hostName.trim() === "" || hostName.length > 200)
     throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
 
@@ -168,6 +209,9 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     historyMs,
     publish,
     hostName,
+    nats,
+    staleAfterMs,
+    durable,
     help: values.help ?? false,
     version: (values.version ?? false) || (values["version-v"] ?? false),
     warnings,
@@ -193,6 +237,9 @@ function parseFlags(argv: readonly string[]) {
       history: { type: "string" },
       publish: { type: "string" },
       "host-name": { type: "string" },
+      nats: { type: "string" },
+      "stale-after": { type: "string" },
+      durable: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
       // -v, kept from before -V was shared with catalyst-replay; not in --help.

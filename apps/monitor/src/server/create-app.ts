@@ -4,6 +4,7 @@ import type {
   ComponentHealth,
   CorruptMarker,
   HealthResponse,
+  HostView,
   LoadingState,
   Snapshot,
 } from "@catalyst/schema";
@@ -43,8 +44,11 @@ export interface AppDeps {
   /** The dashboard's built files (`dist/public`). */
   publicDir: string;
   access: AccessOptions;
-  /** `@catalyst/sources` `readEvents`, for `/api/events`. */
-  readEvents: ReadEvents;
+  /**
+   * `@catalyst/sources` `readEvents`, for `/api/events`. Null on a monitor with no exact reader of
+   * its log (the central `--nats` monitor for now): `/api/events` answers 501 and says where to look.
+   */
+  readEvents: ReadEvents | null;
   /** Briefing reader for `/api/briefing`. @default `@catalyst/sources` `readBriefingText` */
   readBriefing?: ReadBriefing;
   health?: HealthReporters;
@@ -60,6 +64,8 @@ export interface AppDeps {
   loading?: () => LoadingState | null;
   /** Event-loop delay since the previous read, for `/healthz`. */
   eventLoopDelay?: () => EventLoopDelay;
+  /** A monitor of several hosts (`--nats`): the broker connection and the hosts, for `/healthz`. */
+  central?: { nats: () => NonNullable<HealthResponse["nats"]>; hosts: () => HostView[] };
 }
 
 const UNCONFIGURED: ComponentHealth = {
@@ -150,7 +156,17 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(snapshotJson.text, 200, { "Content-Type": "application/json" });
   });
 
-  app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
+  const readEvents = deps.readEvents;
+  app.get("/api/events", (c) =>
+    readEvents === null
+      ? jsonError(
+          c,
+          501,
+          "not_available",
+          "/api/events is not served by the central monitor (--nats) yet; read the stream with catalyst-replay --nats, or ask a host's own monitor",
+        )
+      : serveEvents(c, deps.catalystDir, readEvents),
+  );
 
   app.get("/api/briefing", (c) =>
     serveBriefing(c, () => deps.feed.snapshot(), deps.readBriefing ?? readBriefingText),
@@ -179,6 +195,11 @@ export function createApp(deps: AppDeps): Hono {
       loading,
     };
     if (deps.eventLoopDelay) body.eventLoopDelayMs = deps.eventLoopDelay();
+    if (deps.central) {
+      body.nats = deps.central.nats();
+      body.hosts = deps.central.hosts();
+      if (!body.nats.connected) body.status = "degraded";
+    }
     return c.json(body);
   });
 

@@ -1,0 +1,248 @@
+import { createFuse } from "@catalyst/fuse";
+import { createPrPoller, systemClock } from "@catalyst/pollers";
+import { createRelayConsumer, type RelayConsumer, type RelayNames } from "@catalyst/relay";
+import type { ComponentHealth, HostView, LoadingState, Snapshot } from "@catalyst/schema";
+import type { ReadEvents } from "./build-parts.js";
+import {
+  createMonitor,
+  type EngineLogger,
+  type FuseLike,
+  type HostsInput,
+  type LivenessPollerLike,
+  type MonitorParts,
+  type WatcherLike,
+} from "./monitor.js";
+
+// The central monitor of several machines: the relay consumer stands where a catalyst dir's watcher
+// stands, and fuse gets every host's changes, ids namespaced `<host>/<id>`. Worker pids belong to
+// the publishing machines, so nothing here checks them: a silent host is marked stale in `hosts`,
+// and its workers keep their last known state (never dead because their host went quiet).
+
+/** Settings of the central parts. */
+export interface CentralOptions extends RelayNames {
+  /** NATS URL(s) of the broker the hosts publish to. */
+  servers: string | string[];
+  /** Passed to the NATS client as they are (token, user/pass, TLS…); never printed. */
+  connectOptions?: Record<string, unknown>;
+  /** The durable consumer's name: a restarted monitor resumes after its ack floor. @default "catalyst-central" */
+  durable?: string;
+  /** GitHub token for PR polling; null disables it (health says why). */
+  githubToken: string | null;
+  /** A host whose last heartbeat is older than this is stale. Publishers beat every 5 s. @default 30_000 */
+  staleAfterMs?: number;
+  /** How often the stale marks are re-computed. @default 1_000 */
+  hostsCheckMs?: number;
+  /**
+   * Start-up history: lines an earlier run of this durable folded, stamped at or after this, are
+   * folded again (replayed). Null: none.
+   */
+  historySince: Date | null;
+  /** Told about what the consumer recovered from (a malformed message, a dropped connection). */
+  onRelayError?: (error: unknown) => void;
+  /** As in `buildParts`: an error thrown by a subscriber of fuse or a poller. */
+  onListenerError?: (error: unknown) => void;
+}
+
+/** Default {@link CentralOptions.staleAfterMs}: six missed heartbeats. */
+export const DEFAULT_STALE_AFTER_MS = 30_000;
+
+/** The central parts: the monitor's parts plus the relay consumer and the hosts. */
+export interface CentralParts extends MonitorParts {
+  consumer: RelayConsumer;
+  /**
+   * `/api/events` on the central monitor: null until an exact reader of the merged stream is wired
+   * in (`@catalyst/relay`'s stream reader); callers answer "not available here" meanwhile.
+   */
+  readEvents: ReadEvents | null;
+  /** Every host seen, sorted, with its current heartbeat and stale mark. */
+  hosts(): HostView[];
+  /** The broker connection, for `/healthz`. */
+  nats(): { connected: boolean; lastError: string | null; lastErrorAt: string | null };
+}
+
+function hostsEqual(a: readonly HostView[] | null, b: readonly HostView[]): boolean {
+  if (a === null || a.length !== b.length) return false;
+  return a.every((h, i) => h.name === b[i]!.name && h.stale === b[i]!.stale);
+}
+
+/** No pid checks centrally: the pids are on the publishing machines. */
+function disabledLiveness(): LivenessPollerLike {
+  const health: ComponentHealth = {
+    enabled: false,
+    reason:
+      "central monitor (--nats): worker pids belong to the publishing machines, so none is checked here; a silent host shows as stale, its workers keep their last state",
+    lastSuccessAt: null,
+    lastErrorAt: null,
+    lastError: null,
+    nextRunAt: null,
+  };
+  return {
+    start() {},
+    async stop() {},
+    track() {},
+    subscribe: () => () => {},
+    health: () => ({ ...health }),
+  };
+}
+
+/**
+ * The relay consumer as the monitor's watcher: every host's changes, then `{kind: "hosts"}`
+ * whenever a host appears, goes stale or comes back (checked every `hostsCheckMs`).
+ */
+function relayWatcher(
+  consumer: RelayConsumer,
+  hosts: () => HostView[],
+  checkMs: number,
+  pace: { pending: Promise<void> | void },
+): WatcherLike {
+  type Listener = Parameters<WatcherLike["subscribe"]>[0];
+  const listeners = new Set<Listener>();
+  let lastFed: HostView[] | null = null;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let unsubscribe: (() => void) | null = null;
+  const send = (changes: Parameters<Listener>[0]): void => {
+    for (const l of [...listeners]) pace.pending = l(changes);
+  };
+  const feedHosts = (): void => {
+    const now = hosts();
+    // Only the set and the stale marks count: a heartbeat every 5 s per host is not a change.
+    if (hostsEqual(lastFed, now)) return;
+    lastFed = now;
+    const input: HostsInput = { kind: "hosts", hosts: now };
+    send([input]);
+  };
+  return {
+    async start() {
+      unsubscribe = consumer.subscribe(({ changes }) => send(changes));
+      await consumer.start();
+      feedHosts();
+      timer = setInterval(feedHosts, checkMs);
+      timer.unref?.();
+    },
+    async stop() {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+      unsubscribe?.();
+      await consumer.stop();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    health() {
+      const h = consumer.health();
+      return {
+        enabled: true,
+        reason: h.connected ? "reading every host from NATS JetStream" : "not connected to the NATS broker",
+        lastSuccessAt: h.lastSuccessAt,
+        lastErrorAt: h.connected ? h.lastErrorAt : (h.lastErrorAt ?? new Date().toISOString()),
+        lastError: h.connected ? h.lastError : (h.lastError ?? "not connected to the NATS broker"),
+        nextRunAt: null,
+      };
+    },
+    progress() {
+      const p = consumer.progress();
+      return { phase: p.phase === "history" ? "history" : "scanning", records: p.records };
+    },
+  };
+}
+
+/** Builds the central monitor's parts: fuse, the relay consumer as its watcher, the PR poller. */
+export function buildCentralParts(options: CentralOptions): CentralParts {
+  const clock = systemClock;
+  const listenerErrors =
+    options.onListenerError === undefined ? {} : { onListenerError: options.onListenerError };
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const pace: { pending: Promise<void> | void } = { pending: undefined };
+  const consumer = createRelayConsumer({
+    servers: options.servers,
+    ...(options.connectOptions === undefined ? {} : { connectOptions: options.connectOptions }),
+    ...(options.durable === undefined ? {} : { durable: options.durable }),
+    ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
+    ...(options.stream === undefined ? {} : { stream: options.stream }),
+    ...(options.subjectPrefix === undefined ? {} : { subjectPrefix: options.subjectPrefix }),
+    history: options.historySince === null ? null : { since: options.historySince },
+    // A history batch is folded before the next is read: the monitor's queue holds one at a time.
+    pace: () => pace.pending,
+    ...(options.onRelayError === undefined ? {} : { onError: options.onRelayError }),
+  });
+  const startedAt = clock.now().getTime();
+  const hosts = (): HostView[] => {
+    const now = clock.now().getTime();
+    const beats = consumer.heartbeats();
+    const names = new Set([...beats.keys(), ...consumer.hosts().keys()]);
+    return [...names].sort().map((name) => {
+      const beat = beats.get(name);
+      // A host never heard beating is stale once the monitor has waited as long as the threshold.
+      const stale = beat === undefined ? now - startedAt > staleAfterMs : now - beat > staleAfterMs;
+      return { name, lastHeartbeat: beat === undefined ? null : new Date(beat).toISOString(), stale };
+    });
+  };
+  return {
+    fuse: createFuse({ idBase: clock.now().getTime() * 1000, ...listenerErrors }),
+    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace),
+    prPoller: createPrPoller({ token: options.githubToken, clock, ...listenerErrors }),
+    liveness: disabledLiveness(),
+    clock,
+    consumer,
+    readEvents: null,
+    hosts,
+    nats() {
+      const h = consumer.health();
+      return { connected: h.connected, lastError: h.lastError, lastErrorAt: h.lastErrorAt };
+    },
+  };
+}
+
+/** Settings of an in-process central fleet. */
+export interface CentralEngineOptions extends Omit<CentralOptions, "historySince"> {
+  /** How far back the start-up history reaches (by each line's own ts); 0 for none. @default 24 h */
+  historyMs?: number;
+  logger?: EngineLogger;
+  /** Stall-rule tick. @default 5_000 */
+  tickMs?: number;
+  onLoaded?: () => void;
+}
+
+/** A fleet of several machines in-process, read from NATS: what `catalyst-monitor --nats` runs. */
+export interface CentralEngine {
+  readonly feed: FuseLike;
+  readonly parts: CentralParts;
+  /** The current snapshot, marked `loading` until every host's state and the stream are in. */
+  snapshot(): Snapshot;
+  loading(): LoadingState | null;
+  /** Resolves once the KV's current values and the stream up to its last sequence at start are applied. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Builds the central parts and wires them (the relay does its own history; no pid checks). */
+export function createCentralEngine(options: CentralEngineOptions): CentralEngine {
+  const historyMs = options.historyMs ?? DAY_MS;
+  const parts = buildCentralParts({
+    ...options,
+    historySince: historyMs > 0 ? new Date(systemClock.now().getTime() - historyMs) : null,
+  });
+  const monitor = createMonitor(parts, {
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+    ...(options.onLoaded === undefined ? {} : { onLoaded: options.onLoaded }),
+    history: null,
+  });
+  return {
+    feed: parts.fuse,
+    parts,
+    snapshot() {
+      const snapshot = parts.fuse.snapshot();
+      const loading = monitor.loading();
+      return loading === null ? snapshot : { ...snapshot, loading };
+    },
+    loading: () => monitor.loading(),
+    start: () => monitor.start(),
+    stop: () => monitor.stop(),
+  };
+}
