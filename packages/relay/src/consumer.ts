@@ -8,6 +8,9 @@ import { parseStateKey } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
+/** Sequences remembered against redeliveries: more than one pull (4 MiB, ~40k lines of 100 bytes). */
+const MAX_HANDLED = 65_536;
+
 /** Options of {@link createRelayConsumer}. */
 export interface RelayConsumerOptions extends BrokerOptions, RelayNames {
   /** The durable consumer's name: a restarted consumer with the same name resumes after its last ack. @default "catalyst-central" */
@@ -24,6 +27,12 @@ export interface RelayConsumerOptions extends BrokerOptions, RelayNames {
 export interface HostChanges {
   host: string;
   changes: SourceChange[];
+  /**
+   * The stream sequence of the log line this batch carries (absent for KV changes): a reader that
+   * remembers the ones it handled can drop what a restarted consumer delivers again. Not in
+   * order across a restart: a line the stopped run pulled but never handled comes an ack wait later.
+   */
+  seq?: number;
 }
 
 export interface RelayConsumer {
@@ -61,13 +70,17 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   let watch: QueuedIterator<KvWatchEntry> | null = null;
   let messages: ConsumerMessages | null = null;
   let loops: Promise<void>[] = [];
-  let lastSeq = 0;
+  // Stream sequences handled in this run (the latest MAX_HANDLED). A high-water mark is not
+  // enough: a message a stopped consumer pulled but never handled comes back an ack wait later,
+  // below sequences this run already handled, and must not be taken for a redelivery.
+  const handled = new Set<number>();
 
-  function emit(host: string, changes: SourceChange[]): void {
+  function emit(host: string, changes: SourceChange[], seq?: number): void {
     lastSeen.set(host, Date.now());
+    const batch: HostChanges = seq === undefined ? { host, changes } : { host, changes, seq };
     for (const l of [...listeners]) {
       try {
-        l({ host, changes });
+        l(batch);
       } catch (error) {
         options.onError?.(error);
       }
@@ -171,13 +184,15 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
   }
 
-  function fromLog(data: LogMessage): void {
+  function fromLog(data: LogMessage, seq: number): void {
     const f = file(data.host, data.file);
     const parsed = parseLogLine(data.text, f, data.offset);
     if (!parsed.ok) {
-      emit(data.host, [
-        { kind: "log-skipped", file: f, offset: data.offset, reason: "invalid", detail: parsed.detail },
-      ]);
+      emit(
+        data.host,
+        [{ kind: "log-skipped", file: f, offset: data.offset, reason: "invalid", detail: parsed.detail }],
+        seq,
+      );
       return;
     }
     const ev = parsed.record.event;
@@ -186,7 +201,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         ? parsed.record
         : { ...parsed.record, event: { ...ev, orchestrator: ns(data.host, ev.orchestrator) } };
     stats.lines++;
-    emit(data.host, [{ kind: "log-lines", records: [record] }]);
+    emit(data.host, [{ kind: "log-lines", records: [record] }], seq);
   }
 
   return {
@@ -215,12 +230,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         })().catch((error) => options.onError?.(error)),
         (async () => {
           for await (const m of ms) {
-            if (m.seq <= lastSeq) {
+            if (handled.has(m.seq)) {
               stats.redeliveriesDropped++;
               m.ack();
               continue;
             }
-            lastSeq = m.seq;
+            handled.add(m.seq);
+            if (handled.size > MAX_HANDLED) handled.delete(handled.values().next().value!);
             let data: LogMessage;
             try {
               data = m.json<LogMessage>();
@@ -232,7 +248,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
               m.ack();
               continue;
             }
-            fromLog(data);
+            fromLog(data, m.seq);
             m.ack();
           }
         })().catch((error) => options.onError?.(error)),
