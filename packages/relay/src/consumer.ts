@@ -221,7 +221,9 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       watch = await broker.kv.watch({ key: ">" });
       const consumer = await broker.js.consumers.get(names.stream, durable);
       // JetStream takes one bound per pull: bytes, which also bounds the count (a message is never empty).
-      messages = await consumer.consume({ max_bytes: options.maxBytes ?? 4 * 1024 * 1024 });
+      // Pulls expire after 5 s (30 s by default): a pull waiting at a cluster node that died is
+      // only noticed when its heartbeats stop, and until then nothing arrives.
+      messages = await consumer.consume({ max_bytes: options.maxBytes ?? 4 * 1024 * 1024, expires: 5_000 });
       const w = watch;
       const ms = messages;
       loops = [
