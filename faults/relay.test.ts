@@ -7,7 +7,14 @@
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRelayConsumer, type HostChanges, type RelayConsumer } from "../packages/relay/src/index.ts";
+import { openBroker } from "../packages/relay/src/broker.ts";
+import {
+  createRelayConsumer,
+  type HostChanges,
+  type RelayConsumer,
+  type RelayConsumerOptions,
+  resolveNames,
+} from "../packages/relay/src/index.ts";
 import {
   type ChildPublisher,
   type ChildPublisherOptions,
@@ -79,7 +86,7 @@ async function startHosts(
 /** A central consumer that records every log line it hands out as `host|file|offset`, with its stream sequence. */
 function recordingConsumer(
   servers: string | string[],
-  options: { durable?: string; replicas?: number } = {},
+  options: Pick<RelayConsumerOptions, "durable" | "replicas" | "connectOptions"> = {},
 ) {
   const received: string[] = [];
   const seqs: number[] = [];
@@ -162,15 +169,34 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
     const dir = await root("relay-cluster");
     const cluster = await startNatsCluster(join(dir, "cluster"));
     cleanups.push(() => cluster.kill());
+    // The stream and the bucket with three replicas, as the relay creates them (once, not by three
+    // publishers at once, whose creation requests may time out while the cluster is young).
+    await waitFor(
+      "the stream and the bucket created",
+      async () => {
+        const broker = await openBroker(
+          { servers: cluster.urls, maxReconnectAttempts: 0 },
+          resolveNames({ replicas: 3 }),
+        );
+        await broker.nc.close();
+        return true;
+      },
+      60_000,
+    );
     const hosts = await startHosts(dir, cluster.urls, 3, { replicas: 3 });
-    // The publishers created the stream and the bucket with three replicas; the victim is the
-    // stream's leader, and the central consumer is connected to it too (listed first, no shuffle).
+    // The victim is the stream's leader, and the central consumer is connected to it too (listed
+    // first, no shuffle).
     const { stream, bucket } = await clusterInfo(cluster.urls);
     expect(stream.replicas).toBe(3);
     expect(bucket.replicas).toBe(3);
     const victim = cluster.indexOf(stream.leader);
     const servers = [cluster.urls[victim]!, ...cluster.urls.filter((_, i) => i !== victim)];
-    const { consumer, received } = recordingConsumer(servers, { replicas: 3 });
+    // Lines in flight to the lost node come back after the ack wait: 5 s here instead of 30 s.
+    await createDurable(cluster.urls, "catalyst-central", 5_000);
+    const { consumer, received } = recordingConsumer(servers, {
+      replicas: 3,
+      connectOptions: { noRandomize: true },
+    });
     cleanups.push(() => consumer.stop());
     await consumer.start();
     await waitFor(
