@@ -327,7 +327,17 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     unsubscribe?.();
     await watcher?.stop();
     overflowed = false;
+    // The dropped queue may have held removals: as at start, the keys the new scan does not write
+    // are deleted after it (the heartbeat's excepted: it is not a file).
+    const b = broker!;
+    staleKeys = await retrying(async () => {
+      const keys = new Set<string>();
+      for await (const k of await b.kv.keys(`${escapeToken(host)}.>`)) keys.add(k);
+      return keys;
+    });
+    staleKeys.delete(stateKeyOf({ kind: "heartbeat", host }));
     await startWatcher();
+    queue.push({ kind: "sweep" });
   }
 
   return {
