@@ -324,7 +324,9 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
     );
     await createDurable(server.url, "central", 2_000);
     const first = recordingConsumer(server.url, { durable: "central" });
-    // Stopped from inside a listener, mid-pull: the lines pulled behind this one are never handled.
+    // Stopped from inside a listener, mid-pull: lines already pulled behind this one may never be
+    // handled and come back to the second run after the ack wait, below lines it already handled
+    // (consumer-restart.test.ts makes that happen every time).
     let stopping: Promise<void> | null = null;
     first.consumer.subscribe(() => {
       if (first.received.length >= 60) stopping ??= first.consumer.stop();
@@ -359,9 +361,6 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
       handled.add(seqs[i]!);
       once.push(line);
     }
-    // The case that matters happened: the second run got lines below ones it had already handled
-    // (pulled by the first run, never handled, redelivered after the ack wait).
-    expect(second.seqs.some((s, i) => i > 0 && s < second.seqs[i - 1]!)).toBe(true);
     expect(seqs.every((s) => s > 0)).toBe(true);
     expect(sorted(once)).toEqual(sorted(truth));
     for (const h of hosts) await expectKvOfHost(server.url, h);
