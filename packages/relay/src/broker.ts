@@ -5,7 +5,7 @@ import { DEFAULT_DUPLICATE_WINDOW_MS, type ResolvedNames, windowNanos } from "./
 
 /** How to reach the broker. Credentials pass straight to the NATS client and are never echoed in errors. */
 export interface BrokerOptions {
-  /** NATS URL(s), e.g. `nats://127.0.0.1:4222`. */
+  /** NATS URL(s), e.g. `nats://127.0.0.1:4222`; list every node of a cluster so the client fails over. */
   servers: string | string[];
   /** Passed to `connect()` as they are (token, user/pass, authenticator, tls, ...). */
   connectOptions?: Record<string, unknown>;
@@ -41,10 +41,11 @@ export async function openBroker(
         name: names.stream,
         subjects: [`${names.subjectPrefix}.>`],
         duplicate_window: windowNanos(duplicateWindowMs),
+        num_replicas: names.replicas,
       });
     }
     const js = jetstream(nc);
-    const kv = await new Kvm(js).create(names.bucket, { history: 1 });
+    const kv = await new Kvm(js).create(names.bucket, { history: 1, replicas: names.replicas });
     return { nc, js, jsm, kv };
   } catch (error) {
     await nc.close().catch(() => {});

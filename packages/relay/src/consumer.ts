@@ -37,6 +37,12 @@ export interface RelayConsumerOptions extends BrokerOptions, RelayNames {
 export interface HostChanges {
   host: string;
   changes: SourceChange[];
+  /**
+   * The stream sequence of the log line this batch carries (absent for KV changes): a reader that
+   * remembers the ones it handled can drop what a restarted consumer delivers again. Not in
+   * order across a restart: a line the stopped run pulled but never handled comes an ack wait later.
+   */
+  seq?: number;
 }
 
 /** What start-up is doing: the KV's current values, then the stream up to its sequence at start. */
@@ -131,11 +137,12 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   let floor = 0;
   const above = new Set<number>();
 
-  function emit(host: string, changes: SourceChange[]): void {
+  function emit(host: string, changes: SourceChange[], seq?: number): void {
     lastSeen.set(host, Date.now());
+    const batch: HostChanges = seq === undefined ? { host, changes } : { host, changes, seq };
     for (const l of [...listeners]) {
       try {
-        l({ host, changes });
+        l(batch);
       } catch (error) {
         options.onError?.(error);
       }
@@ -277,22 +284,26 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       : { ...parsed.record, event: { ...ev, orchestrator: ns(data.host, ev.orchestrator) } };
   }
 
-  function fromLog(data: LogMessage): void {
+  function fromLog(data: LogMessage, seq?: number): void {
     const record = toRecord(data);
     if (typeof record === "string") {
-      emit(data.host, [
-        {
-          kind: "log-skipped",
-          file: file(data.host, data.file),
-          offset: data.offset,
-          reason: "invalid",
-          detail: record,
-        },
-      ]);
+      emit(
+        data.host,
+        [
+          {
+            kind: "log-skipped",
+            file: file(data.host, data.file),
+            offset: data.offset,
+            reason: "invalid",
+            detail: record,
+          },
+        ],
+        seq,
+      );
       return;
     }
     stats.lines++;
-    emit(data.host, [{ kind: "log-lines", records: [record] }]);
+    emit(data.host, [{ kind: "log-lines", records: [record] }], seq);
   }
 
   /** True the first time a sequence is seen in this run; moves the floor over what is contiguous. */
@@ -353,7 +364,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             }
           } else if (data) {
             await flush(); // keep stream order between history and new lines
-            fromLog(data);
+            fromLog(data, seq);
             progress.records++;
           }
         }
@@ -443,7 +454,9 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       }
       const consumer = await b.js.consumers.get(names.stream, durable);
       // JetStream takes one bound per pull: bytes, which also bounds the count (a message is never empty).
-      messages = await consumer.consume({ max_bytes: maxBytes });
+      // Pulls expire after 5 s (30 s by default): a pull waiting at a cluster node that died is
+      // only noticed when its heartbeats stop, and until then nothing arrives.
+      messages = await consumer.consume({ max_bytes: maxBytes, expires: 5_000 });
       const ms = messages;
       loops.push(
         (async () => {
@@ -454,7 +467,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
               continue;
             }
             const data = decode(m);
-            if (data) fromLog(data);
+            if (data) fromLog(data, m.seq);
             m.ack();
           }
         })().catch(noteError),

@@ -8,12 +8,19 @@ export interface RelayNames {
   stream?: string;
   /** Subject prefix of the stream. @default "catalyst.events" */
   subjectPrefix?: string;
+  /**
+   * Copies of the stream and the KV bucket a JetStream cluster keeps (1, 3 or 5; at most the
+   * cluster's size). Used when the relay creates them: an existing stream or bucket keeps its own.
+   * @default 1
+   */
+  replicas?: number;
 }
 
 export interface ResolvedNames {
   bucket: string;
   stream: string;
   subjectPrefix: string;
+  replicas: number;
 }
 
 export function resolveNames(n: RelayNames = {}): ResolvedNames {
@@ -21,6 +28,7 @@ export function resolveNames(n: RelayNames = {}): ResolvedNames {
     bucket: n.bucket ?? "catalyst-state",
     stream: n.stream ?? "CATALYST_EVENTS",
     subjectPrefix: n.subjectPrefix ?? "catalyst.events",
+    replicas: n.replicas ?? 1,
   };
 }
 

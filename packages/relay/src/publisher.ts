@@ -165,6 +165,22 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     stats.stateDeletes++;
   }
 
+  /**
+   * The watcher reports a removed orchestrator dir once, not each file that went with it (the
+   * files are gone by the time it looks): its signal and local-state keys are deleted with it.
+   */
+  async function removeOrchestrator(id: string): Promise<void> {
+    const b = broker!;
+    const own = stateKeyOf({ kind: "orchestrator", host, orchestrator: id });
+    const keys = await retrying(async () => {
+      const out: string[] = [];
+      for await (const k of await b.kv.keys(`${escapeToken(host)}.${escapeToken(id)}.>`)) out.push(k);
+      return out;
+    });
+    await deleteState(own);
+    for (const k of keys) if (k !== own) await deleteState(k);
+  }
+
   async function publishLines(change: Extract<SourceChange, { kind: "log-lines" }>): Promise<void> {
     const b = broker!;
     const pending: { subject: string; data: string; id: string; file: string; end: number }[] = [];
@@ -206,7 +222,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
           orchestrator: { ...c.orchestrator, path: rel(c.orchestrator.path) },
         });
       case "orchestrator-removed":
-        return deleteState(stateKeyOf({ kind: "orchestrator", host, orchestrator: c.id }));
+        return removeOrchestrator(c.id);
       case "signal":
         return putState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }), {
           host,
@@ -311,7 +327,17 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     unsubscribe?.();
     await watcher?.stop();
     overflowed = false;
+    // The dropped queue may have held removals: as at start, the keys the new scan does not write
+    // are deleted after it (the heartbeat's excepted: it is not a file).
+    const b = broker!;
+    staleKeys = await retrying(async () => {
+      const keys = new Set<string>();
+      for await (const k of await b.kv.keys(`${escapeToken(host)}.>`)) keys.add(k);
+      return keys;
+    });
+    staleKeys.delete(stateKeyOf({ kind: "heartbeat", host }));
     await startWatcher();
+    queue.push({ kind: "sweep" });
   }
 
   return {

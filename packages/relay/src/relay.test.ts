@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import type { LogRecord, SourceChange } from "@catalyst/schema";
 import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
@@ -13,102 +11,17 @@ import { createRelayConsumer, type RelayConsumer } from "./consumer.js";
 import { cursorPath } from "./cursor.js";
 
 import { createRelayPublisher, type RelayPublisher } from "./publisher.js";
+import { type ChildPublisher, killChild, linesOnDisk, spawnPublisher } from "./relay-hosts.test-helper.js";
 
 const skipReason = NATS_SERVER
   ? null
   : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
 if (skipReason) console.warn(`@catalyst/relay broker tests skipped: ${skipReason}`);
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** A publisher in its own process (publish-child.test-helper.ts). */
-interface ChildPublisher {
-  child: ChildProcess;
-  published: number;
-  idle(): Promise<void>;
-}
-
-async function spawnPublisher(
-  url: string,
-  host: string,
-  dir: string,
-  stateDir: string,
-): Promise<ChildPublisher> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--conditions=@catalyst/source",
-      "--import",
-      "tsx",
-      join(HERE, "publish-child.test-helper.ts"),
-      url,
-      host,
-      dir,
-      stateDir,
-    ],
-    { cwd: join(HERE, ".."), stdio: ["pipe", "pipe", "pipe"] },
-  );
-  let out = "";
-  let err = "";
-  let idles = 0;
-  const p: ChildPublisher = {
-    child,
-    published: 0,
-    async idle() {
-      const want = idles + 1;
-      child.stdin!.write("idle\n");
-      await waitUntil(`publisher ${host} idle`, () => idles >= want, 60_000);
-    },
-  };
-  child.stderr!.on("data", (b: Buffer) => {
-    if (err.length < 8192) err += b.toString("utf8");
-  });
-  child.stdout!.on("data", (b: Buffer) => {
-    out += b.toString("utf8");
-    const lines = out.split("\n");
-    out = lines.pop()!;
-    for (const line of lines) {
-      if (line === "idle") idles++;
-      const m = /^published (\d+)$/.exec(line);
-      if (m) p.published = Number(m[1]);
-    }
-  });
-  const started = new Promise<void>((resolve, reject) => {
-    child.stdout!.once("data", () => resolve());
-    child.once("exit", (code) => reject(new Error(`publisher child exited ${code}: ${err}`)));
-  });
-  await started;
-  return p;
-}
-
-async function killChild(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill(signal);
-  await gone;
-}
-
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
-
-/** Every complete line in a catalyst dir's event logs, as `host|file|offset`. */
-async function linesOnDisk(host: string, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const files = (await readdir(join(dir, "events")).catch(() => [] as string[])).filter((f) =>
-    f.endsWith(".jsonl"),
-  );
-  for (const f of files) {
-    const text = await readFile(join(dir, "events", f), "utf8");
-    let offset = 0;
-    for (const line of text.split("\n").slice(0, -1)) {
-      if (line.trim() !== "") out.push(`${host}|events/${f}|${offset}`);
-      offset += Buffer.byteLength(line) + 1;
-    }
-  }
-  return out;
-}
 
 interface Host {
   name: string;

@@ -1,6 +1,8 @@
 // The seeded PRNG is @catalyst/fleet-sim's; tests of packages that may not depend on it take it here.
 export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
 export * from "./fleet-fixture.js";
+export type { NatsCluster, NatsClusterNode } from "./nats-cluster.js";
+export { startNatsCluster } from "./nats-cluster.js";
 export type { NatsServer } from "./nats-server.js";
 export { NATS_SERVER, startNatsServer } from "./nats-server.js";
 export * from "./scripted-feed.js";

@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NATS_SERVER, startNatsServer, waitUntil } from "@catalyst/test-utils";
+import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { openBroker } from "./broker.js";
+import { createRelayConsumer } from "./consumer.js";
+import { eventSubjectOf, messageIdOf } from "./keys.js";
+import { resolveNames } from "./names.js";
+import type { LogMessage } from "./wire.js";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+describe.skipIf(NATS_SERVER === null)("a central consumer restarted with the same durable", () => {
+  it("gets the lines a crashed run pulled but never acked, though they come back after later ones", async () => {
+    const root = await mkdtemp(join(tmpdir(), "relay-restart-"));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const server = await startNatsServer(join(root, "store"));
+    cleanups.push(() => server.kill());
+    const names = resolveNames();
+    const broker = await openBroker({ servers: server.url }, names);
+    cleanups.push(() => broker.nc.close());
+    for (let i = 0; i < 40; i++) {
+      const line = JSON.stringify({
+        ts: "2026-04-14T18:00:00Z",
+        orchestrator: "o",
+        worker: `W-${i}`,
+        event: "x",
+      });
+      const msg: LogMessage = {
+        host: "h",
+        file: "events/2026-04.jsonl",
+        generation: 0,
+        offset: i * 100,
+        text: line,
+      };
+      await broker.js.publish(eventSubjectOf(names.subjectPrefix, "h", "o"), JSON.stringify(msg), {
+        msgID: messageIdOf("h", msg.file, 0, msg.offset),
+      });
+    }
+    // A 4 s ack wait (30 s by default) so the unacked lines come back soon, after the new run started.
+    await broker.jsm.consumers.add(names.stream, {
+      durable_name: "central",
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(4_000),
+    });
+    // The run that crashed: it pulled 20 lines, handled and acked 10, and never got to the rest.
+    const crashed = await broker.js.consumers.get(names.stream, "central");
+    let n = 0;
+    for await (const m of await crashed.fetch({ max_messages: 20, expires: 5_000 })) {
+      if (n++ < 10) await m.ackAck();
+    }
+    expect(n).toBe(20);
+
+    const seqs: number[] = [];
+    const consumer = createRelayConsumer({ servers: server.url, durable: "central" });
+    consumer.subscribe(({ seq }) => {
+      if (seq !== undefined) seqs.push(seq);
+    });
+    cleanups.push(() => consumer.stop());
+    await consumer.start();
+    await waitUntil("every line the crashed run did not ack", () => seqs.length >= 30, 30_000);
+    // Lines 21-40 first, then 11-20 after the ack wait: below what this run already handled.
+    expect(seqs.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
+    expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => 11 + i));
+    expect(consumer.stats().redeliveriesDropped).toBe(0);
+  }, 60_000);
+});
