@@ -5,12 +5,13 @@ import { fileURLToPath } from "node:url";
 import { buildParts, createMonitor } from "@catalyst/engine";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
-import { createRelayPublisher } from "@catalyst/relay";
+import { createRelayPublisher, RelayConnectError } from "@catalyst/relay";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import { readTokenFile as readTokenFileText, resolvesInsideDir } from "@catalyst/sources/command-line";
 import { createSseHub, formatUrlHost, throttleWhileLoading, withLoadingState } from "@catalyst/sse-server";
 import { HELP_TEXT } from "./cli/help-text.js";
+import { resolveBrokerConnection } from "./cli/nats-connection.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
 import { runServiceCommand } from "./cli/service-command.js";
 import { PidFileError, PortInUseError, UsageError } from "./errors.js";
@@ -52,6 +53,10 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
   let fleet: DemoFleet | null = null;
   let catalystDir = options.dir;
   const token = options.tokenFile === null ? options.token : await readTokenFile(options.tokenFile);
+  const broker =
+    options.publish === null
+      ? null
+      : await resolveBrokerConnection(options.publish, options.natsFlags, io.env);
   if (options.demo) {
     fleet = createDemoFleet({
       onError: (error) => logger.warn("demo step failed", { error: String(error) }),
@@ -155,10 +160,11 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     monitorLoading = () => monitor.loading();
     await monitor.start();
 
-    if (options.publish !== null) {
+    if (broker !== null) {
       let lastRelayError = 0;
       const publisher = createRelayPublisher({
-        servers: options.publish,
+        servers: broker.servers,
+        auth: broker.auth,
         hostName: options.hostName,
         catalystDir,
         stateDir: resolveCacheDir(io.env),
@@ -172,12 +178,15 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       try {
         await publisher.start();
       } catch (error) {
+        // A RelayConnectError already names the broker (credentials hidden) and what went wrong.
         throw new Error(
-          `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
+          error instanceof RelayConnectError
+            ? `--publish: ${error.message}`
+            : `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
         );
       }
       cleanups.unshift(() => publisher.stop());
-      logger.info("publishing to NATS JetStream", { hostName: options.hostName });
+      logger.info("publishing to NATS JetStream", { hostName: options.hostName, auth: broker.description });
     }
 
     if (options.pidFile !== null) {

@@ -1,7 +1,7 @@
 // The seeded PRNG is @catalyst/fleet-sim's; tests of packages that may not depend on it take it here.
 export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
 export * from "./fleet-fixture.js";
-export type { NatsServer } from "./nats-server.js";
+export type { NatsServer, NatsServerOptions } from "./nats-server.js";
 export { NATS_SERVER, startNatsServer } from "./nats-server.js";
 export * from "./scripted-feed.js";
 export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";

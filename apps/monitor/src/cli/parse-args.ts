@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { NATS_CONNECTION_OPTIONS, type NatsConnectionFlags, natsFlagsOf } from "@catalyst/relay/command-line";
 import {
   DURATION_EXAMPLES,
   isInsideDir,
@@ -38,6 +39,8 @@ export interface CliOptions {
   publish: string | null;
   /** `--host-name`: this machine's name on the broker (default the hostname). */
   hostName: string;
+  /** The `--nats-*` credential flags (paths and a user name, never a secret); main reads the files. */
+  natsFlags: NatsConnectionFlags;
   help: boolean;
   version: boolean;
   /** Non-fatal notes about the environment (a bad MONITOR_PORT), for the log. */
@@ -168,6 +171,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     historyMs,
     publish,
     hostName,
+    natsFlags: natsFlagsOf(values),
     help: values.help ?? false,
     version: (values.version ?? false) || (values["version-v"] ?? false),
     warnings,
@@ -193,6 +197,7 @@ function parseFlags(argv: readonly string[]) {
       history: { type: "string" },
       publish: { type: "string" },
       "host-name": { type: "string" },
+      ...NATS_CONNECTION_OPTIONS,
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
       // -v, kept from before -V was shared with catalyst-replay; not in --help.
