@@ -26,6 +26,7 @@ describe("catalyst-monitor --publish", () => {
       hostName: "box-1",
     });
     expect(parse().publish).toBeNull();
+    expect(parse("--publish", "nats://a:4222,nats://b:4222").publish).toBe("nats://a:4222,nats://b:4222");
     expect(() => parse("--publish", "http://user:s3cret@x")).toThrow(/^--publish must be a NATS URL/);
     expect(() => parse("--publish", "http://user:s3cret@x")).not.toThrow(/s3cret/);
     expect(() => parse("--host-name", "box")).toThrow(/pass --publish with it/);

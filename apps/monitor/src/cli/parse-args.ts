@@ -1,7 +1,12 @@
 import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { NATS_CONNECTION_OPTIONS, type NatsConnectionFlags, natsFlagsOf } from "@catalyst/relay/command-line";
+import {
+  NATS_CONNECTION_OPTIONS,
+  type NatsConnectionFlags,
+  natsFlagsOf,
+  parseNatsUrl,
+} from "@catalyst/relay/command-line";
 import {
   DURATION_EXAMPLES,
   isInsideDir,
@@ -148,8 +153,11 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   }
 
   const publish = values.publish ?? null;
-  if (publish !== null && !/^(nats|tls):\/\/[^\s/]+$/.test(publish))
-    throw new UsageError("--publish must be a NATS URL such as nats://127.0.0.1:4222");
+  // Never echo the URL: it may hold a password.
+  if (publish !== null && parseNatsUrl(publish) === null)
+    throw new UsageError(
+      "--publish must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
+    );
   if (values["host-name"] !== undefined && publish === null)
     throw new UsageError("--host-name names this machine on the broker; pass --publish with it");
   const hostName = values["host-name"] ?? hostname();
