@@ -71,6 +71,10 @@ const steps: Step[] = [
     ],
   },
   {
+    name: "catalyst-replay --nats (several hosts from NATS JetStream, merged by ts; in memory and spilled)",
+    cmd: ["pnpm", "--filter", "catalyst-replay", "run", "bench:nats"],
+  },
+  {
     name: "catalyst-top (render cost per delta, burst through the throttle, idle CPU, 2,000 workers)",
     cmd: ["pnpm", "--filter", "catalyst-top", "run", "bench"],
   },

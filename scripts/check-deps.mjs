@@ -37,7 +37,7 @@ export const ALLOWED = {
     "@catalyst/engine",
     "@catalyst/relay",
   ],
-  "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse"],
+  "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse", "@catalyst/relay"],
   "catalyst-top": [
     "@catalyst/schema",
     "@catalyst/sources",

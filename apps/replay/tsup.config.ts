@@ -19,6 +19,17 @@ const noZodLocales: Plugin = {
   },
 };
 
+/**
+ * `@catalyst/relay` (the NATS client, ~600 KB) is needed only by `--nats`: the bin imports it as the
+ * sibling file `./relay.js`, built as its own bundle below, so a local replay does not parse it.
+ */
+const relayBeside: Plugin = {
+  name: "relay-beside",
+  setup(build) {
+    build.onResolve({ filter: /^@catalyst\/relay$/ }, () => ({ path: "./relay.js", external: true }));
+  },
+};
+
 export default defineConfig([
   // The library entry (tests, embedding) bundles the workspace libraries too, like the monitor's.
   { ...baseTsup, ...bundleWorkspaceTsup },
@@ -30,9 +41,26 @@ export default defineConfig([
     sourcemap: false,
     splitting: false,
     noExternal: [/.*/],
-    esbuildPlugins: [noZodLocales],
+    esbuildPlugins: [noZodLocales, relayBeside],
     banner: {
       js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    esbuildOptions(options) {
+      options.conditions = ["@catalyst/source", "module", "import", "node"];
+    },
+  },
+  // The relay for --nats, next to the bin (see relayBeside).
+  {
+    ...baseTsup,
+    entry: { relay: "../../packages/relay/src/index.ts" },
+    dts: false,
+    clean: false,
+    sourcemap: false,
+    splitting: false,
+    noExternal: [/.*/],
+    esbuildPlugins: [noZodLocales],
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
     esbuildOptions(options) {
       options.conditions = ["@catalyst/source", "module", "import", "node"];

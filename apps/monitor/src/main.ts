@@ -11,12 +11,13 @@ import {
 } from "@catalyst/engine";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
-import { createRelayPublisher } from "@catalyst/relay";
+import { createRelayPublisher, RelayConnectError, redactUrl } from "@catalyst/relay";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import { readTokenFile as readTokenFileText, resolvesInsideDir } from "@catalyst/sources/command-line";
 import { createSseHub, formatUrlHost, throttleWhileLoading, withLoadingState } from "@catalyst/sse-server";
 import { HELP_TEXT } from "./cli/help-text.js";
+import { resolveBrokerConnection } from "./cli/nats-connection.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
 import { runServiceCommand } from "./cli/service-command.js";
 import { PidFileError, PortInUseError, UsageError } from "./errors.js";
@@ -53,10 +54,8 @@ export function readVersion(): string {
   }
 }
 
-/** A NATS URL as it may be logged: any user, password or token in it replaced by `***`. */
-export function redactNatsUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1***@");
-}
+/** A NATS URL as it may be logged: any user, password or token in it replaced by `***` (every entry of a list). */
+export const redactNatsUrl = redactUrl;
 
 /** Starts everything for parsed options: demo fleet, parts, app, socket, wiring, pid file. */
 export async function startMonitor(options: CliOptions, io: MainIo, logger: Logger): Promise<RunningMonitor> {
@@ -65,6 +64,12 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
   const nats = options.nats;
   const natsShown = nats === null ? null : redactNatsUrl(nats);
   const token = options.tokenFile === null ? options.token : await readTokenFile(options.tokenFile);
+  const broker =
+    options.publish === null
+      ? null
+      : await resolveBrokerConnection(options.publish, options.natsFlags, io.env);
+  // The central monitor's broker: the same --nats-* credential flags and NATS_* variables.
+  const centralBroker = nats === null ? null : await resolveBrokerConnection(nats, options.natsFlags, io.env);
   if (options.demo) {
     fleet = createDemoFleet({
       onError: (error) => logger.warn("demo step failed", { error: String(error) }),
@@ -96,10 +101,11 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const onListenerError = (error: unknown) => logger.error("a subscriber failed", { error: String(error) });
     let lastRelayError = 0;
     const central =
-      nats === null
+      centralBroker === null
         ? null
         : buildCentralParts({
-            servers: nats,
+            servers: centralBroker.servers,
+            auth: centralBroker.auth,
             durable: options.durable,
             githubToken: github?.token ?? null,
             staleAfterMs: options.staleAfterMs,
@@ -209,9 +215,11 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       );
     }
 
-    if (options.publish !== null) {
+    if (broker !== null) {
+      let lastRelayError = 0;
       const publisher = createRelayPublisher({
-        servers: options.publish,
+        servers: broker.servers,
+        auth: broker.auth,
         hostName: options.hostName,
         catalystDir,
         stateDir: resolveCacheDir(io.env),
@@ -225,12 +233,15 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       try {
         await publisher.start();
       } catch (error) {
+        // A RelayConnectError already names the broker (credentials hidden) and what went wrong.
         throw new Error(
-          `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
+          error instanceof RelayConnectError
+            ? `--publish: ${error.message}`
+            : `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
         );
       }
       cleanups.unshift(() => publisher.stop());
-      logger.info("publishing to NATS JetStream", { hostName: options.hostName });
+      logger.info("publishing to NATS JetStream", { hostName: options.hostName, auth: broker.description });
     }
 
     if (options.pidFile !== null) {

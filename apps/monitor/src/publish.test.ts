@@ -26,10 +26,17 @@ describe("catalyst-monitor --publish", () => {
       hostName: "box-1",
     });
     expect(parse().publish).toBeNull();
+    expect(parse("--publish", "nats://a:4222,nats://b:4222").publish).toBe("nats://a:4222,nats://b:4222");
     expect(() => parse("--publish", "http://user:s3cret@x")).toThrow(/^--publish must be a NATS URL/);
     expect(() => parse("--publish", "http://user:s3cret@x")).not.toThrow(/s3cret/);
     expect(() => parse("--host-name", "box")).toThrow(/pass --publish with it/);
     expect(() => parse("--publish", "nats://h:1", "--host-name", " ")).toThrow(/--host-name must be/);
+    // The shared credential flags (@catalyst/relay/command-line): paths and a user name, never a secret.
+    expect(
+      parse("--publish", "tls://h:1", "--nats-creds", "/c.creds", "--nats-tls-ca", "/ca.pem").natsFlags,
+    ).toEqual({ "nats-creds": "/c.creds", "nats-tls-ca": "/ca.pem" });
+    expect(() => parse("--publish", "nats://h:1", "--nats-token", "s3cret")).toThrow(/'--nats-token'/);
+    expect(() => parse("--publish", "nats://h:1", "--nats-token", "s3cret")).not.toThrow(/s3cret/);
   });
 
   it.skipIf(skipReason !== null)(

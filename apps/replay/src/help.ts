@@ -1,3 +1,4 @@
+import { NATS_CONNECTION_HELP } from "@catalyst/relay/command-line";
 import { TIME_EXAMPLES } from "./parse-time.js";
 
 /** The `--help` text. */
@@ -8,6 +9,8 @@ Usage:
   catalyst-replay --since <ts> [--until <ts>] [--follow] [filters] [--format pretty|jsonl|json]
   catalyst-replay --follow [filters] [--format pretty|jsonl]
   catalyst-replay --at <ts> --snapshot [--orchestrator <id>] [--worker <ticket>] [--format ...]
+  catalyst-replay --nats <url> --since <ts> [--until <ts>] [--host <name>] [filters]
+                  [--format pretty|jsonl|json] [--with-host] [--nats-* credentials]
 
 Options:
   --since <ts>           print events at or after this time (inclusive)
@@ -24,6 +27,11 @@ Options:
   --at <ts> --snapshot   print the fleet as it was at <ts>, folded from the log
   --strict               stop with exit code 1 at the first malformed line
                          (by default malformed lines are skipped and counted on stderr)
+  --nats <url>           replay every host from a NATS JetStream broker (what
+                         catalyst-monitor --publish sends) instead of a local dir
+  --host <name>          with --nats: only this host (comma-separated list allowed)
+  --with-host            with --nats and jsonl/json: print {"host":"<host>","line":<line>}
+                         (the line as written, byte for byte) instead of the bare line
   -h, --help             show this help
   -V, --version          print the version
 
@@ -38,7 +46,16 @@ per-block ts index kept in $CATALYST_CACHE_DIR (else $XDG_CACHE_HOME/catalyst, e
 ~/.cache/catalyst; never the catalyst dir) lets it skip what is outside the window; the first run
 over a log builds it.
 
-Exit codes: 0 success (also when nothing matched), 1 I/O error (also an unreadable events dir) or
---strict failure, 2 usage error.
+Several machines (--nats): the whole stream is read (not from a start time: the broker's receive
+time is not a line's ts), and every host's lines come out merged by their own ts, then host, file
+and byte offset, exact whatever the hosts' clocks did. pretty shows the host in the first column;
+jsonl prints the lines as written (add --with-host to know each line's host). A window larger than
+CATALYST_REPLAY_SORT_BYTES (default 64 MiB) is sorted on disk in a temp dir that is removed
+afterwards.
+
+${NATS_CONNECTION_HELP}
+Exit codes: 0 success (also when nothing matched), 1 I/O error (also an unreadable events dir),
+--strict failure, or the broker unreachable or refusing the credentials, 2 usage error (also an
+unreadable credentials file).
 `;
 }

@@ -6,6 +6,7 @@ export { formatSnapshot } from "./format-snapshot.js";
 export { renderHelp } from "./help.js";
 export { createOutputBuffer, createStringSink, type OutputBuffer, type TextSink } from "./output-buffer.js";
 export {
+  type NatsReplayOptions,
   type ParseArgsContext,
   parseReplayArgs,
   REPLAY_FORMATS,

@@ -26,7 +26,8 @@ async function runMain(argv: string[]): Promise<number> {
       return 0;
     }
     const controller = new AbortController();
-    if (command.options.follow) {
+    // --nats may spill a sort to a temp dir: Ctrl-C ends the read so that the dir is removed.
+    if (command.options.follow || command.options.nats) {
       const stop = (): void => {
         // A second Ctrl-C while shutting down means "now".
         if (controller.signal.aborted) process.exit(130);
@@ -43,7 +44,8 @@ async function runMain(argv: string[]): Promise<number> {
       env: process.env,
       signal: controller.signal,
     });
-    return 0;
+    // An interrupted --nats read printed only part of the window: say so in the exit code.
+    return command.options.nats && controller.signal.aborted ? 130 : 0;
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`catalyst-replay: ${error.message}\n`);

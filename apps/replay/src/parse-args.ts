@@ -1,6 +1,13 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import {
+  NATS_CONNECTION_OPTIONS,
+  NATS_FLAG_EXAMPLES,
+  type NatsConnectionFlags,
+  natsFlagsOf,
+  parseNatsUrl,
+} from "@catalyst/relay/command-line";
 import { resolveCatalystDir } from "@catalyst/sources/command-line";
 import { resolveCacheDir } from "@catalyst/sources/event-log";
 import { UsageError } from "./errors.js";
@@ -36,6 +43,22 @@ export interface ReplayOptions {
    * `$XDG_CACHE_HOME/catalyst`, else `~/.cache/catalyst`); absent: index in memory only.
    */
   cacheDir?: string;
+  /** `--nats <url>`: replay every host from the broker's stream instead of a local dir. */
+  nats?: NatsReplayOptions;
+}
+
+/** What `--nats` reads: the broker, how to authenticate, which hosts, how hosts show. */
+export interface NatsReplayOptions {
+  /** The URL as given (may hold credentials: never print it, see `redactUrl`). */
+  url: string;
+  /** The `--nats-*` connection flags, resolved (files read) when the run starts. */
+  flags: NatsConnectionFlags;
+  /** `--host`: only these hosts. */
+  hosts?: readonly string[];
+  /** `--with-host`: jsonl/json wrap each line as `{"host":…,"line":<the line as written>}`. */
+  withHost: boolean;
+  /** Bytes sorted in memory before runs spill to a temp dir (`CATALYST_REPLAY_SORT_BYTES`). */
+  sortBytes?: number;
 }
 
 /** What the command line asks for. */
@@ -54,9 +77,22 @@ export interface ParseArgsContext {
   cwd?: string;
 }
 
-const VALUE_FLAGS = ["since", "until", "orchestrator", "worker", "type", "format", "dir", "at"] as const;
+const VALUE_FLAGS = [
+  "since",
+  "until",
+  "orchestrator",
+  "worker",
+  "type",
+  "format",
+  "dir",
+  "at",
+  "nats",
+  "host",
+  ...(Object.keys(NATS_CONNECTION_OPTIONS) as (keyof typeof NATS_CONNECTION_OPTIONS)[]),
+] as const;
 const FLAG_OPTIONS = {
   ...Object.fromEntries(VALUE_FLAGS.map((name) => [name, { type: "string", multiple: true }])),
+  "with-host": { type: "boolean" },
   follow: { type: "boolean", short: "f" },
   snapshot: { type: "boolean" },
   strict: { type: "boolean" },
@@ -74,6 +110,9 @@ const VALUE_EXAMPLES: Record<string, string> = {
   "--type": "--type worker-pr-merged,worker-failed",
   "--format": "--format jsonl",
   "--dir": "--dir ~/catalyst",
+  "--nats": "--nats nats://127.0.0.1:4222",
+  "--host": "--host build-box-1",
+  ...Object.fromEntries(Object.entries(NATS_FLAG_EXAMPLES).map(([flag, example]) => [`--${flag}`, example])),
 };
 
 /** Parse argv (without node and the script) into a command. Throws UsageError on anything wrong. */
@@ -204,6 +243,19 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
     }
   }
 
+  const nats = natsOptions(values, flags, single, list, context.env);
+  if (nats) {
+    for (const [flag, why] of [
+      ["--dir", "it reads the broker's stream, not a local dir"],
+      ["--follow", "it replays what the stream holds; follow a host locally"],
+      ["--snapshot", "fold a host's log locally"],
+      ["--at", "fold a host's log locally"],
+    ] as const) {
+      if (values.has(flag) || flags.has(flag))
+        throw new UsageError(`${flag} cannot be used with --nats (${why})`, { flag });
+    }
+  }
+
   const home = context.home ?? homedir();
   const dir = resolveCatalystDir(single("--dir"), context.env, home, context.cwd ?? process.cwd());
 
@@ -223,5 +275,48 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   const workers = list("--worker");
   if (workers) options.workers = workers;
   if (types) options.types = types;
+  if (nats) options.nats = nats;
   return { kind: "replay", options };
+}
+
+/** `--nats` and the flags that only make sense with it. */
+function natsOptions(
+  values: Map<string, string[]>,
+  flags: Set<string>,
+  single: (flag: string) => string | undefined,
+  list: (flag: string) => string[] | undefined,
+  env: Record<string, string | undefined>,
+): NatsReplayOptions | undefined {
+  const url = single("--nats");
+  if (url === undefined) {
+    const stray = [...values.keys(), ...flags].find(
+      (f) => f === "--host" || f === "--with-host" || f.startsWith("--nats-"),
+    );
+    if (stray)
+      throw new UsageError(`${stray} needs --nats <url>, e.g. --nats nats://127.0.0.1:4222`, { flag: stray });
+    return undefined;
+  }
+  // Never echo the URL: it may hold a password.
+  if (parseNatsUrl(url) === null)
+    throw new UsageError(
+      "--nats must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
+      { flag: "--nats" },
+    );
+  const given: Record<string, string> = {};
+  for (const name of Object.keys(NATS_CONNECTION_OPTIONS)) {
+    const v = single(`--${name}`);
+    if (v !== undefined) given[name] = v;
+  }
+  const nats: NatsReplayOptions = { url, flags: natsFlagsOf(given), withHost: flags.has("--with-host") };
+  const hosts = list("--host");
+  if (hosts) nats.hosts = hosts;
+  const sort = env.CATALYST_REPLAY_SORT_BYTES;
+  if (sort !== undefined && sort !== "") {
+    if (!/^\d+$/.test(sort.trim()) || Number(sort) < 1024)
+      throw new UsageError(
+        `invalid CATALYST_REPLAY_SORT_BYTES ${JSON.stringify(sort)}: expected a number of bytes of at least 1024, e.g. 67108864`,
+      );
+    nats.sortBytes = Number(sort);
+  }
+  return nats;
 }

@@ -38,7 +38,7 @@ export interface ReplaySummary {
 
 /**
  * Print the event log from `options.since` on, in time order across the monthly files and the
- * legacy `events.jsonl`, then (with `follow`) new lines as they are appended until `io.signal`
+ * legacy `events.jsonl` (with `nats`: every host's lines from the broker, merged by `ts`), then (with `follow`) new lines as they are appended until `io.signal`
  * aborts; or, with `snapshot`, the fleet folded at `options.at`. Throws ReplayReadError on I/O
  * errors and MalformedLineError under `strict`.
  */
@@ -47,6 +47,11 @@ export async function replay(
   io: ReplayIo,
   deps: ReplayDeps = defaultReplayDeps,
 ): Promise<ReplaySummary> {
+  if (options.nats) {
+    // Loaded only for --nats: a local replay never pays for the NATS client.
+    const { replayNats } = await import("./replay-nats.js");
+    return replayNats(options, io);
+  }
   await assertDirectory(options.dir);
   if (options.snapshot) return printSnapshot(options, io, deps);
   const filter = buildEventFilter(options);

@@ -1,7 +1,15 @@
 import { createFuse } from "@catalyst/fuse";
 import { createPrPoller, systemClock } from "@catalyst/pollers";
-import { createRelayConsumer, type RelayConsumer, type RelayNames } from "@catalyst/relay";
-import type { ComponentHealth, HostView, LoadingState, Snapshot } from "@catalyst/schema";
+import {
+  createRelayConsumer,
+  type NatsAuth,
+  type RelayConsumer,
+  type RelayNames,
+  readRelayEvents,
+  toLogRecord,
+} from "@catalyst/relay";
+import type { ComponentHealth, HostView, LoadingState, LogRecord, Snapshot } from "@catalyst/schema";
+import type { EventReadStats, ReadEventsOptions } from "@catalyst/sources";
 import type { ReadEvents } from "./build-parts.js";
 import {
   createMonitor,
@@ -24,6 +32,8 @@ export interface CentralOptions extends RelayNames {
   servers: string | string[];
   /** Passed to the NATS client as they are (token, user/pass, TLS…); never printed. */
   connectOptions?: Record<string, unknown>;
+  /** Credentials read from the `--nats-*` flags / NATS_* variables (`@catalyst/relay/command-line`); never printed. */
+  auth?: NatsAuth;
   /** The durable consumer's name: a restarted monitor resumes after its ack floor. @default "catalyst-central" */
   durable?: string;
   /** GitHub token for PR polling; null disables it (health says why). */
@@ -50,10 +60,12 @@ export const DEFAULT_STALE_AFTER_MS = 30_000;
 export interface CentralParts extends MonitorParts {
   consumer: RelayConsumer;
   /**
-   * `/api/events` on the central monitor: null until an exact reader of the merged stream is wired
-   * in (`@catalyst/relay`'s stream reader); callers answer "not available here" meanwhile.
+   * `/api/events` on the central monitor: every host's lines read from the stream (`readRelayEvents`:
+   * the whole stream, filtered by each line's own ts, sorted by time then host, file, offset), with
+   * orchestrator ids and files namespaced as the live view has them. The catalyst dir it is given
+   * is ignored.
    */
-  readEvents: ReadEvents | null;
+  readEvents: ReadEvents;
   /** Every host seen, sorted, with its current heartbeat and stale mark. */
   hosts(): HostView[];
   /** The broker connection, for `/healthz`. */
@@ -149,6 +161,52 @@ function relayWatcher(
   };
 }
 
+/**
+ * The exact reader of every host's lines on the stream, shaped as sources' `readEvents`: records
+ * carry `<host>/<file>` and `<host>/<orchestrator>` as the consumer namespaces them, and the
+ * caller's filter sees them so (a filter on `h1/o1` matches host h1's `o1`).
+ */
+function centralReadEvents(options: CentralOptions): ReadEvents {
+  return (_catalystDir: string, read: ReadEventsOptions = {}) => {
+    const events = readRelayEvents({
+      servers: options.servers,
+      ...(options.connectOptions === undefined ? {} : { connectOptions: options.connectOptions }),
+      ...(options.auth === undefined ? {} : { auth: options.auth }),
+      ...(options.stream === undefined ? {} : { stream: options.stream }),
+      ...(options.subjectPrefix === undefined ? {} : { subjectPrefix: options.subjectPrefix }),
+      ...(read.since === undefined ? {} : { since: read.since }),
+      ...(read.until === undefined ? {} : { until: read.until }),
+      // A query is not a live consumer: one attempt, then an error the route reports.
+      maxReconnectAttempts: 0,
+    });
+    const stats: EventReadStats = {
+      get invalid() {
+        return events.stats.invalid + events.stats.malformed;
+      },
+      oversized: 0,
+      files: 0,
+      bytesRead: 0,
+      bytesIndexed: 0,
+    };
+    async function* records(): AsyncGenerator<LogRecord> {
+      for await (const event of events) {
+        const record = toLogRecord(event);
+        if (record === null) continue;
+        const { host, ...rest } = record;
+        const ev = rest.event;
+        const out: LogRecord = {
+          ...rest,
+          file: `${host}/${rest.file}`,
+          event: ev.orchestrator === null ? ev : { ...ev, orchestrator: `${host}/${ev.orchestrator}` },
+        };
+        if (read.filter && !read.filter(out.event)) continue;
+        yield out;
+      }
+    }
+    return { stats, [Symbol.asyncIterator]: records };
+  };
+}
+
 /** Builds the central monitor's parts: fuse, the relay consumer as its watcher, the PR poller. */
 export function buildCentralParts(options: CentralOptions): CentralParts {
   const clock = systemClock;
@@ -159,6 +217,7 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
   const consumer = createRelayConsumer({
     servers: options.servers,
     ...(options.connectOptions === undefined ? {} : { connectOptions: options.connectOptions }),
+    ...(options.auth === undefined ? {} : { auth: options.auth }),
     ...(options.durable === undefined ? {} : { durable: options.durable }),
     ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
     ...(options.stream === undefined ? {} : { stream: options.stream }),
@@ -187,7 +246,7 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     liveness: disabledLiveness(),
     clock,
     consumer,
-    readEvents: null,
+    readEvents: centralReadEvents(options),
     hosts,
     nats() {
       const h = consumer.health();

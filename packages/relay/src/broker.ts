@@ -1,13 +1,17 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { type NatsAuth, redactUrl } from "./command-line.js";
+import { RelayConnectError, type RelayConnectProblem } from "./errors.js";
 import { DEFAULT_DUPLICATE_WINDOW_MS, type ResolvedNames, windowNanos } from "./names.js";
 
 /** How to reach the broker. Credentials pass straight to the NATS client and are never echoed in errors. */
 export interface BrokerOptions {
   /** NATS URL(s), e.g. `nats://127.0.0.1:4222`; list every node of a cluster so the client fails over. */
   servers: string | string[];
-  /** Passed to `connect()` as they are (token, user/pass, authenticator, tls, ...). */
+  /** Credentials and TLS as plain data (`resolveNatsConnection` of `@catalyst/relay/command-line`). */
+  auth?: NatsAuth;
+  /** Passed to `connect()` as they are (token, user/pass, authenticator, tls, ...); applied after `auth`. */
   connectOptions?: Record<string, unknown>;
   /** Reconnect forever by default: a broker restart must not end the relay. */
   maxReconnectAttempts?: number;
@@ -26,12 +30,7 @@ export async function openBroker(
   names: ResolvedNames,
   duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS,
 ): Promise<Broker> {
-  const nc = await connect({
-    ...options.connectOptions,
-    servers: options.servers,
-    maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
-    reconnectTimeWait: 250,
-  });
+  const nc = await connectNats(options);
   try {
     const jsm = await jetstreamManager(nc);
     try {
@@ -51,4 +50,82 @@ export async function openBroker(
     await nc.close().catch(() => {});
     throw error;
   }
+}
+
+/** The NATS `connect()` options for plain-data credentials: token, user/pass, creds, TLS. */
+export function natsConnectOptions(auth: NatsAuth | undefined): Record<string, unknown> {
+  if (!auth) return {};
+  const out: Record<string, unknown> = {};
+  if (auth.token !== undefined) out.token = auth.token;
+  if (auth.user !== undefined) {
+    out.user = auth.user;
+    out.pass = auth.pass ?? "";
+  }
+  if (auth.creds !== undefined) out.authenticator = credsAuthenticator(auth.creds);
+  if (auth.tls !== undefined) out.tls = { ...auth.tls };
+  return out;
+}
+
+/**
+ * Connect to the broker. The first connection fails at once (no waiting for a broker that is not
+ * there); later disconnects reconnect forever by default. A failure becomes a RelayConnectError with
+ * a one-line message: the broker (credentials hidden) and what went wrong, never a secret.
+ */
+export async function connectNats(options: BrokerOptions): Promise<NatsConnection> {
+  try {
+    return await connect({
+      ...natsConnectOptions(options.auth),
+      ...options.connectOptions,
+      servers: options.servers,
+      maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+      reconnectTimeWait: 250,
+    });
+  } catch (error) {
+    throw toConnectError(error, options.servers);
+  }
+}
+
+const TLS_CODES = /^(ERR_TLS|ERR_SSL|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|CERT_|HOSTNAME_MISMATCH)/;
+
+/** Name what went wrong connecting, in one line without secrets. */
+export function toConnectError(error: unknown, servers: string | string[]): RelayConnectError {
+  if (error instanceof RelayConnectError) return error;
+  const where = redactUrl(Array.isArray(servers) ? servers.join(",") : servers);
+  const chain: { name?: string; message?: string; code?: string }[] = [];
+  for (
+    let e: unknown = error;
+    e && typeof e === "object" && chain.length < 5;
+    e = (e as { cause?: unknown }).cause
+  )
+    chain.push(e as { name?: string; message?: string; code?: string });
+  const text = chain.map((e) => `${e.name ?? ""} ${e.message ?? ""} ${e.code ?? ""}`).join(" ");
+  // The innermost message is the most specific (node's TLS reason, "Authorization Violation").
+  const reason = oneLine(
+    chain.findLast((e) => typeof e.message === "string" && e.message !== "")?.message ?? String(error),
+  );
+  let problem: RelayConnectProblem = "other";
+  let message: string;
+  if (/authoriz|authenticat|user authentication|permissions? violation/i.test(text)) {
+    problem = "auth";
+    message = `the NATS broker at ${where} refused the credentials (${reason})`;
+  } else if (
+    chain.some((e) => typeof e.code === "string" && TLS_CODES.test(e.code)) ||
+    /\btls\b|ssl|certificate/i.test(text)
+  ) {
+    problem = "tls";
+    message = `TLS with the NATS broker at ${where} failed (${reason})`;
+  } else if (
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|connection refused|timeout/i.test(
+      text,
+    )
+  ) {
+    problem = "unreachable";
+    message = `cannot reach the NATS broker at ${where} (${reason})`;
+  } else message = `cannot connect to the NATS broker at ${where} (${reason})`;
+  return new RelayConnectError(message, problem, { cause: error });
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

@@ -3,7 +3,7 @@ export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
 export * from "./fleet-fixture.js";
 export type { NatsCluster, NatsClusterNode } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
-export type { NatsServer } from "./nats-server.js";
+export type { NatsServer, NatsServerOptions } from "./nats-server.js";
 export { NATS_SERVER, startNatsServer } from "./nats-server.js";
 export * from "./scripted-feed.js";
 export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";

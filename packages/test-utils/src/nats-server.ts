@@ -16,10 +16,29 @@ export interface NatsServer {
   restart(): Promise<void>;
 }
 
-function launch(storeDir: string, port: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(NATS_SERVER!, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+/** Options of {@link startNatsServer}. */
+export interface NatsServerOptions {
+  /**
+   * More `nats-server` arguments, e.g. `["--auth", token]`, `["--user", u, "--pass", p]` or
+   * `["--tls", "--tlscert", cert, "--tlskey", key]`. Kept for `restart()`.
+   */
+  args?: string[];
+  /** The scheme of `url`: `tls` for a broker that requires TLS. @default "nats" */
+  scheme?: "nats" | "tls";
+}
+
+function launch(
+  storeDir: string,
+  port: number,
+  extra: string[],
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    NATS_SERVER!,
+    ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, ...extra],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   return new Promise((resolve, reject) => {
     let text = "";
     const timer = setTimeout(() => {
@@ -42,10 +61,14 @@ function launch(storeDir: string, port: number): Promise<{ child: ChildProcess; 
 }
 
 /** Start a broker on an ephemeral port (`-p -1`) with JetStream stored under `storeDir`. */
-export async function startNatsServer(storeDir: string): Promise<NatsServer> {
-  let { child, port } = await launch(storeDir, -1);
+export async function startNatsServer(
+  storeDir: string,
+  options: NatsServerOptions = {},
+): Promise<NatsServer> {
+  const extra = options.args ?? [];
+  let { child, port } = await launch(storeDir, -1, extra);
   const server: NatsServer = {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${options.scheme ?? "nats"}://127.0.0.1:${port}`,
     port,
     async kill(signal: NodeJS.Signals = "SIGKILL") {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -54,7 +77,7 @@ export async function startNatsServer(storeDir: string): Promise<NatsServer> {
       await gone;
     },
     async restart() {
-      ({ child } = await launch(storeDir, port));
+      ({ child } = await launch(storeDir, port, extra));
     },
   };
   return server;

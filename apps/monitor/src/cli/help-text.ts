@@ -1,3 +1,5 @@
+import { NATS_CONNECTION_HELP } from "@catalyst/relay/command-line";
+
 /** The `--help` text. */
 export const HELP_TEXT = `catalyst-monitor: a read-only live view of Catalyst orchestrators and workers
 
@@ -5,7 +7,7 @@ Usage:
   catalyst-monitor [--dir <catalyst dir>] [--port 7400] [--host 127.0.0.1]
                    [--token-file <path> | --token <t>] [--allow-host <name>]...
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
-                   [--max-file-mb 4] [--publish <nats-url> [--host-name <name>]]
+                   [--max-file-mb 4] [--publish <nats-url> [--host-name <name>] [--nats-* ...]]
                    [--help] [--version]
   catalyst-monitor --nats <nats-url> [--stale-after 30s] [--durable <name>] [--port 7400]
                    [--host 127.0.0.1] [--token-file <path>] [--history 7d] [--log-format text|json]
@@ -46,6 +48,7 @@ Options:
   -h, --help           show this help
   -V, --version        show the version
 
+${NATS_CONNECTION_HELP}
 Environment:
   GITHUB_TOKEN / GH_TOKEN (or a logged-in gh) enable PR status polling.
   CATALYST_MONITOR_TOKEN sets the token (like --token, but not visible in the process list).

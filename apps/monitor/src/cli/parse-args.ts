@@ -2,6 +2,12 @@ import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  NATS_CONNECTION_OPTIONS,
+  type NatsConnectionFlags,
+  natsFlagsOf,
+  parseNatsUrl,
+} from "@catalyst/relay/command-line";
+import {
   DURATION_EXAMPLES,
   isInsideDir,
   parseDuration,
@@ -44,6 +50,8 @@ export interface CliOptions {
   staleAfterMs: number;
   /** `--durable`: the central monitor's consumer name on the broker. */
   durable: string;
+  /** The `--nats-*` credential flags (paths and a user name, never a secret); main reads the files. */
+  natsFlags: NatsConnectionFlags;
   help: boolean;
   version: boolean;
   /** Non-fatal notes about the environment (a bad MONITOR_PORT), for the log. */
@@ -69,8 +77,6 @@ export const DEFAULT_HISTORY_MS = 7 * 24 * 3_600_000;
 export const DEFAULT_STALE_AFTER_MS = 30_000;
 /** @default `--durable` */
 export const DEFAULT_DURABLE = "catalyst-central";
-
-const NATS_URL = /^(nats|tls):\/\/[^\s/]+$/;
 
 /** Reads argv (without node and script) and env into options; a bad flag throws `UsageError`. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, home: string): CliOptions {
@@ -158,14 +164,21 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   }
 
   const publish = values.publish ?? null;
-  if (publish !== null && !NATS_URL.test(publish))
-    throw new UsageError("--publish must be a NATS URL such as nats://127.0.0.1:4222");
+  // Never echo the URL: it may hold a password.
+  if (publish !== null && parseNatsUrl(publish) === null)
+    throw new UsageError(
+      "--publish must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
+    );
   if (values["host-name"] !== undefined && publish === null)
     throw new UsageError("--host-name names this machine on the broker; pass --publish with it");
   const hostName = values["host-name"] ?? hostname();
   const nats = values.nats ?? null;
   if (nats !== null) {
-    if (!NATS_URL.test(nats)) throw new UsageError("--nats must be a NATS URL such as nats://127.0.0.1:4222");
+    // Never echo the URL: it may hold a password.
+    if (parseNatsUrl(nats) === null)
+      throw new UsageError(
+        "--nats must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
+      );
     if (values.dir !== undefined)
       throw new UsageError("--nats reads every host from the broker; do not pass --dir with it");
     if (demo) throw new UsageError("--nats and --demo cannot be combined (the demo is one local fleet)");
@@ -212,6 +225,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     nats,
     staleAfterMs,
     durable,
+    natsFlags: natsFlagsOf(values),
     help: values.help ?? false,
     version: (values.version ?? false) || (values["version-v"] ?? false),
     warnings,
@@ -240,6 +254,7 @@ function parseFlags(argv: readonly string[]) {
       nats: { type: "string" },
       "stale-after": { type: "string" },
       durable: { type: "string" },
+      ...NATS_CONNECTION_OPTIONS,
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
       // -v, kept from before -V was shared with catalyst-replay; not in --help.

@@ -1,0 +1,315 @@
+// How the bins reach a NATS broker: the credential flags and environment variables they share, the
+// help text for them, and turning them into plain connection settings. Its own door
+// (`@catalyst/relay/command-line`): no NATS client and no zod here, so `--help` and argument
+// parsing stay fast; the client is loaded only to connect.
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
+import { resolve } from "node:path";
+import { readTokenFile } from "@catalyst/sources/command-line";
+import { NatsCredentialsError } from "./errors.js";
+
+/**
+ * `node:util` parseArgs definitions of the NATS connection flags. Secrets are never flags (`ps`
+ * shows argv): a token or password comes from a file or the environment.
+ */
+export const NATS_CONNECTION_OPTIONS = {
+  "nats-token-file": { type: "string" },
+  "nats-user": { type: "string" },
+  "nats-password-file": { type: "string" },
+  "nats-creds": { type: "string" },
+  "nats-tls-ca": { type: "string" },
+  "nats-tls-cert": { type: "string" },
+  "nats-tls-key": { type: "string" },
+} as const;
+
+/** The flag names (without `--`). */
+export type NatsConnectionFlag = keyof typeof NATS_CONNECTION_OPTIONS;
+
+/** The values of the NATS connection flags, as parsed (absent when not given). */
+export type NatsConnectionFlags = Partial<Record<NatsConnectionFlag, string>>;
+
+/** One example per flag, for "needs a value, e.g. …" messages. */
+export const NATS_FLAG_EXAMPLES: Readonly<Record<NatsConnectionFlag, string>> = {
+  "nats-token-file": "--nats-token-file ~/.config/catalyst/nats-token",
+  "nats-user": "--nats-user catalyst",
+  "nats-password-file": "--nats-password-file ~/.config/catalyst/nats-password",
+  "nats-creds": "--nats-creds ~/.config/catalyst/catalyst.creds",
+  "nats-tls-ca": "--nats-tls-ca /etc/nats/ca.pem",
+  "nats-tls-cert": "--nats-tls-cert /etc/nats/client.pem",
+  "nats-tls-key": "--nats-tls-key /etc/nats/client-key.pem",
+};
+
+/** The help block for the NATS connection flags, indented like the bins' option lists. */
+export const NATS_CONNECTION_HELP = `NATS connection (with a nats:// or tls:// URL; secrets are never flags):
+  --nats-token-file <path>     token on the file's first line (or env NATS_TOKEN)
+  --nats-user <name>           user name (or env NATS_USER); the password from
+  --nats-password-file <path>  the file's first line (or env NATS_PASSWORD)
+  --nats-creds <path>          a NATS .creds file: user JWT + nkey seed (or env NATS_CREDS)
+  --nats-tls-ca <path>         PEM CA that signed the broker's certificate
+  --nats-tls-cert <path>       PEM client certificate (with --nats-tls-key) for mutual TLS
+  --nats-tls-key <path>        PEM key of the client certificate
+  A tls:// URL or any --nats-tls-* flag turns TLS on. Flags win over the environment; one way of
+  authenticating at a time. Credentials in the URL (nats://user:pass@host) work too but show in
+  ps; they are never printed.
+`;
+
+/** Pick the NATS connection flags out of parseArgs values. */
+export function natsFlagsOf(values: Record<string, unknown>): NatsConnectionFlags {
+  const flags: NatsConnectionFlags = {};
+  for (const name of Object.keys(NATS_CONNECTION_OPTIONS) as NatsConnectionFlag[]) {
+    const v = values[name];
+    if (typeof v === "string") flags[name] = v;
+    else if (Array.isArray(v) && typeof v[v.length - 1] === "string") flags[name] = v[v.length - 1] as string;
+  }
+  return flags;
+}
+
+const URL_ENTRY = /^(nats|tls):\/\/(?:([^@\s/]*)@)?([^\s/@]+)$/i;
+
+/** A NATS URL (or comma-separated list) with any `user:pass@` or `token@` replaced by `***@`, for logs. */
+export function redactUrl(url: string): string {
+  return url
+    .split(",")
+    .map((entry) => entry.replace(/^(\s*(?:[a-z][a-z0-9+.-]*:\/\/)?)[^@/\s]*@/i, "$1***@"))
+    .join(",");
+}
+
+/** What a `--publish`/`--nats` URL says: the servers (credentials removed), TLS, credentials in it. */
+export interface NatsUrl {
+  /** `scheme://host:port` per entry, without credentials. */
+  servers: string[];
+  /** A `tls://` entry asks for TLS. */
+  tls: boolean;
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
+/**
+ * Read a NATS URL or a comma-separated list of them (`nats://host:4222`, `tls://…`, with optional
+ * `user:pass@` or `token@`). Null when it is not one; the caller says so without echoing it.
+ */
+export function parseNatsUrl(text: string): NatsUrl | null {
+  const entries = text.split(",").map((e) => e.trim());
+  if (entries.length === 0 || entries.some((e) => e === "")) return null;
+  const url: NatsUrl = { servers: [], tls: false };
+  let userinfo: string | undefined;
+  for (const entry of entries) {
+    const m = URL_ENTRY.exec(entry);
+    if (!m) return null;
+    const scheme = m[1]!.toLowerCase();
+    if (scheme === "tls") url.tls = true;
+    url.servers.push(`${scheme}://${m[3]}`);
+    if (m[2] !== undefined) {
+      // Every entry of a cluster list names the same account; two different ones is a mistake.
+      if (userinfo !== undefined && userinfo !== m[2]) return null;
+      userinfo = m[2];
+    }
+  }
+  if (userinfo !== undefined && userinfo !== "") {
+    try {
+      const colon = userinfo.indexOf(":");
+      if (colon === -1) url.token = decodeURIComponent(userinfo);
+      else {
+        url.user = decodeURIComponent(userinfo.slice(0, colon));
+        url.pass = decodeURIComponent(userinfo.slice(colon + 1));
+      }
+    } catch {
+      return null;
+    }
+  }
+  return url;
+}
+
+/** Credentials and TLS as plain data; `@catalyst/relay` turns them into NATS `connect()` options. */
+export interface NatsAuth {
+  token?: string;
+  user?: string;
+  pass?: string;
+  /** The contents of a `.creds` file (user JWT + nkey seed). */
+  creds?: Uint8Array;
+  /** TLS on, with these PEM contents (absent: the system CAs, no client certificate). */
+  tls?: { ca?: string; cert?: string; key?: string };
+}
+
+/** Where to connect and how, plus a description of the auth without any secret, for logs. */
+export interface NatsConnectionSettings {
+  servers: string[];
+  auth: NatsAuth;
+  /** E.g. "token from NATS_TOKEN, TLS with CA /etc/nats/ca.pem". */
+  description: string;
+}
+
+/** Caps of the files read: a token or password line, a creds file, a PEM file. */
+const CREDS_MAX_BYTES = 64 * 1024;
+const PEM_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Turn a NATS URL, the connection flags and the environment (`NATS_TOKEN`, `NATS_USER`,
+ * `NATS_PASSWORD`, `NATS_CREDS`) into connection settings, reading the files named (each with a
+ * size cap). Flags win over the environment; two ways of authenticating at once is an error.
+ * Throws NatsCredentialsError (naming the flag or variable and the file, never a secret).
+ */
+export async function resolveNatsConnection(
+  urlText: string,
+  flags: NatsConnectionFlags,
+  env: Record<string, string | undefined>,
+  cwd: string = process.cwd(),
+): Promise<NatsConnectionSettings> {
+  const url = parseNatsUrl(urlText);
+  if (url === null)
+    throw new NatsCredentialsError(
+      "the broker must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
+      "url",
+    );
+  const e = (name: string): string | undefined => (env[name] === "" ? undefined : env[name]);
+  const path = (p: string) => resolve(cwd, p);
+  const auth: NatsAuth = {};
+  const parts: string[] = [];
+
+  const fromFlags = ["nats-token-file", "nats-user", "nats-password-file", "nats-creds"].filter(
+    (f) => flags[f as NatsConnectionFlag] !== undefined,
+  );
+  const inUrl = url.token !== undefined || url.user !== undefined;
+  if (inUrl && fromFlags.length > 0)
+    throw new NatsCredentialsError(
+      `the URL holds credentials and --${fromFlags[0]} gives more; give them one way`,
+      `--${fromFlags[0]}`,
+    );
+  const methods: string[] = [];
+  if (flags["nats-token-file"] !== undefined) methods.push("--nats-token-file");
+  if (flags["nats-user"] !== undefined || flags["nats-password-file"] !== undefined)
+    methods.push(flags["nats-user"] !== undefined ? "--nats-user" : "--nats-password-file");
+  if (flags["nats-creds"] !== undefined) methods.push("--nats-creds");
+  if (methods.length > 1)
+    throw new NatsCredentialsError(
+      `${methods[0]} and ${methods[1]} are two ways of authenticating; give one`,
+      methods[1]!,
+    );
+
+  if (flags["nats-token-file"] !== undefined) {
+    auth.token = await readLine("--nats-token-file", path(flags["nats-token-file"]));
+    parts.push(`token from --nats-token-file ${path(flags["nats-token-file"])}`);
+  } else if (flags["nats-user"] !== undefined || flags["nats-password-file"] !== undefined) {
+    const user = flags["nats-user"] ?? e("NATS_USER");
+    if (user === undefined || user.trim() === "")
+      throw new NatsCredentialsError(
+        "--nats-password-file needs a user name: --nats-user <name> or NATS_USER",
+        "--nats-user",
+      );
+    auth.user = user;
+    if (flags["nats-password-file"] !== undefined) {
+      auth.pass = await readLine("--nats-password-file", path(flags["nats-password-file"]));
+      parts.push(`user ${user}, password from --nats-password-file ${path(flags["nats-password-file"])}`);
+    } else if (e("NATS_PASSWORD") !== undefined) {
+      auth.pass = e("NATS_PASSWORD")!;
+      parts.push(`user ${user}, password from NATS_PASSWORD`);
+    } else
+      throw new NatsCredentialsError(
+        "--nats-user needs a password: --nats-password-file <path> or NATS_PASSWORD",
+        "--nats-user",
+      );
+  } else if (flags["nats-creds"] !== undefined) {
+    auth.creds = await readCreds("--nats-creds", path(flags["nats-creds"]));
+    parts.push(`creds file ${path(flags["nats-creds"])}`);
+  } else if (url.token !== undefined) {
+    auth.token = url.token;
+    parts.push("token from the URL");
+  } else if (url.user !== undefined) {
+    auth.user = url.user;
+    auth.pass = url.pass ?? "";
+    parts.push(`user ${url.user} from the URL`);
+  } else {
+    const set = ["NATS_TOKEN", "NATS_USER", "NATS_CREDS"].filter((n) => e(n) !== undefined);
+    if (set.length > 1)
+      throw new NatsCredentialsError(`${set[0]} and ${set[1]} are both set; unset one`, set[1]!);
+    if (e("NATS_TOKEN") !== undefined) {
+      auth.token = e("NATS_TOKEN")!;
+      parts.push("token from NATS_TOKEN");
+    } else if (e("NATS_USER") !== undefined) {
+      const pass = e("NATS_PASSWORD");
+      if (pass === undefined)
+        throw new NatsCredentialsError(
+          "NATS_USER needs a password: NATS_PASSWORD or --nats-password-file <path>",
+          "NATS_USER",
+        );
+      auth.user = e("NATS_USER")!;
+      auth.pass = pass;
+      parts.push(`user ${auth.user}, password from NATS_PASSWORD`);
+    } else if (e("NATS_CREDS") !== undefined) {
+      auth.creds = await readCreds("NATS_CREDS", path(e("NATS_CREDS")!));
+      parts.push(`creds file ${path(e("NATS_CREDS")!)} (NATS_CREDS)`);
+    } else parts.push("no credentials");
+  }
+
+  const ca = flags["nats-tls-ca"];
+  const cert = flags["nats-tls-cert"];
+  const key = flags["nats-tls-key"];
+  if ((cert === undefined) !== (key === undefined))
+    throw new NatsCredentialsError(
+      cert === undefined
+        ? "--nats-tls-key needs --nats-tls-cert (the client certificate it belongs to)"
+        : "--nats-tls-cert needs --nats-tls-key (the certificate's private key)",
+      cert === undefined ? "--nats-tls-key" : "--nats-tls-cert",
+    );
+  if (url.tls || ca !== undefined || cert !== undefined) {
+    auth.tls = {};
+    const tlsParts: string[] = [];
+    if (ca !== undefined) {
+      auth.tls.ca = await readPem("--nats-tls-ca", path(ca));
+      tlsParts.push(`CA ${path(ca)}`);
+    } else tlsParts.push("system CAs");
+    if (cert !== undefined && key !== undefined) {
+      auth.tls.cert = await readPem("--nats-tls-cert", path(cert));
+      auth.tls.key = await readPem("--nats-tls-key", path(key));
+      tlsParts.push(`client certificate ${path(cert)}`);
+    }
+    parts.push(`TLS with ${tlsParts.join(", ")}`);
+  }
+  return { servers: url.servers, auth, description: parts.join(", ") };
+}
+
+async function readLine(flag: string, file: string): Promise<string> {
+  const read = await readTokenFile(file);
+  if (!read.ok) throw new NatsCredentialsError(`${flag} ${file} ${read.problem}`, flag);
+  return read.token;
+}
+
+async function readCreds(flag: string, file: string): Promise<Uint8Array> {
+  const data = await readCapped(flag, file, CREDS_MAX_BYTES);
+  if (!data.includes("NKEY SEED"))
+    throw new NatsCredentialsError(`${flag} ${file} is not a NATS creds file (no nkey seed in it)`, flag);
+  return data;
+}
+
+async function readPem(flag: string, file: string): Promise<string> {
+  const data = await readCapped(flag, file, PEM_MAX_BYTES);
+  const text = data.toString("utf8");
+  if (!text.includes("-----BEGIN "))
+    throw new NatsCredentialsError(`${flag} ${file} is not a PEM file (no -----BEGIN line)`, flag);
+  return text;
+}
+
+/** A small regular file, whole; a FIFO, a directory or a file over `max` bytes is refused. */
+async function readCapped(flag: string, file: string, max: number): Promise<Buffer> {
+  try {
+    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const st = await handle.stat();
+      if (!st.isFile() || st.size > max)
+        throw new NatsCredentialsError(
+          `${flag} ${file} is not a regular file of at most ${max / 1024} KiB`,
+          flag,
+        );
+      const data = await handle.readFile();
+      if (data.length === 0) throw new NatsCredentialsError(`${flag} ${file} is empty`, flag);
+      return data;
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof NatsCredentialsError) throw error;
+    const code = (error as { code?: string }).code ?? String(error);
+    throw new NatsCredentialsError(`${flag} ${file} cannot be read (${code})`, flag, { cause: error });
+  }
+}
