@@ -15,7 +15,11 @@ import {
   fit,
   formatHeaderRow,
   formatWorkerRow,
+  hostColumnWidth,
+  hostParts,
+  hostPartText,
   NO_VIEW_FILTER,
+  nextHost,
   orchestratorLine,
   orchestratorList,
   phaseBar,
@@ -103,7 +107,10 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
   const c = (name: string): string | undefined => (color ? name : undefined);
   const nowMs = now();
 
-  const budget = Math.max(10, rows - 1);
+  // A monitor that fuses several machines: a HOST column, the hosts line and the `h` key.
+  const hostWidth = hostColumnWidth(snapshot);
+  const hosts = hostParts(snapshot, nowMs);
+  const budget = Math.max(10, rows - 1) - (hosts === null ? 0 : 1);
   const big = budget >= 30;
   const needsYou = snapshot?.needsYou ?? [];
   const nyShown = Math.min(needsYou.length, big ? 5 : 3);
@@ -185,6 +192,9 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
     } else if (input === "f") {
       setFilter((f) => ({ ...f, failedOnly: !f.failedOnly }));
       setSelected(0);
+    } else if (input === "h" && snapshot?.hosts) {
+      setFilter((f) => ({ ...f, host: nextHost(snapshot.hosts, f.host) }));
+      setSelected(0);
     } else if (input === "?") setMode("help");
     else if (key.escape) {
       setFilter(NO_VIEW_FILTER);
@@ -218,6 +228,23 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       <Text>
         {counts === null ? "waiting for the first snapshot…" : fit(countsLine(counts), columns - 1, false)}
       </Text>
+      {hosts === null ? null : (
+        <Text wrap="truncate">
+          hosts:{" "}
+          {hosts.map((h, i) => (
+            <Text key={h.name}>
+              {i > 0 ? " · " : ""}
+              {h.stale === null ? (
+                <Text bold={filter.host === h.name}>{h.name}</Text>
+              ) : (
+                <Text color={c("yellow")} bold={filter.host === h.name}>
+                  {hostPartText(h)}
+                </Text>
+              )}
+            </Text>
+          ))}
+        </Text>
+      )}
     </Box>
   );
 
@@ -230,6 +257,9 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
         <Text>Enter worker detail (its recent events from the log)</Text>
         <Text>/ filter by text (Enter keeps, Esc clears)</Text>
         <Text>o pick an orchestrator · f failed / needs-you only · Esc clear filters</Text>
+        {hosts === null ? null : (
+          <Text>h next host (all → each host → all); a stale host's workers show "stale host"</Text>
+        )}
         <Text>? this help · q quit (Ctrl-C too)</Text>
         <Text dimColor>Esc or ? to go back</Text>
       </Box>
@@ -248,11 +278,13 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
         {header}
         <Text bold>
           {w.ticket} <Text dimColor>{detail.row.orchestrator}</Text>
+          {detail.row.host === null ? "" : ` on ${detail.row.host}`}
+          {detail.row.hostStale ? <Text color={c("yellow")}> (stale host: last known state)</Text> : ""}
           {w.title ? ` ${fit(w.title, Math.max(10, columns - w.ticket.length - 30), false)}` : ""}
         </Text>
         <Text>
           status {w.status} · phase {w.phase} {phaseBar(w.phase)} · wave {w.wave ?? "-"} · alive{" "}
-          {aliveCell(w)} · updated {age(w.updatedAt, nowMs)} ago
+          {aliveCell(w, detail.row.hostStale)} · updated {age(w.updatedAt, nowMs)} ago
         </Text>
         <Text>
           PR {prCell(w)}
@@ -304,6 +336,7 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
   const filters = [
     filter.text ? `filter "${filter.text}"` : "",
     filter.orchestrator ? `orch ${filter.orchestrator}` : "",
+    filter.host ? `host ${filter.host}` : "",
     filter.failedOnly ? "failed / needs-you only" : "",
   ].filter((x) => x !== "");
 
@@ -322,10 +355,15 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       {orchs.map((o) => (
         <Text key={o.id} wrap="truncate">
           <Text bold>{o.id}</Text> {o.status ?? "-"} · {orchestratorLine(o)}
+          {o.host !== undefined && hosts?.some((h) => h.name === o.host && h.stale !== null) ? (
+            <Text color={c("yellow")}> · stale host</Text>
+          ) : (
+            ""
+          )}
         </Text>
       ))}
       <Text bold inverse={color}>
-        {fit(formatHeaderRow(columns), columns - 1)}
+        {fit(formatHeaderRow(columns, hostWidth), columns - 1)}
       </Text>
       {visible.length === 0 ? (
         <Text dimColor>{snapshot === null ? "" : "no workers match"}</Text>
@@ -337,10 +375,22 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
             <Text
               key={row.key}
               inverse={isSel}
-              color={isSel ? undefined : c(failed ? "red" : row.worker.alive === false ? "yellow" : "white")}
+              color={
+                isSel
+                  ? undefined
+                  : c(
+                      failed
+                        ? "red"
+                        : row.hostStale
+                          ? "gray"
+                          : row.worker.alive === false
+                            ? "yellow"
+                            : "white",
+                    )
+              }
               wrap="truncate"
             >
-              {formatWorkerRow(row, columns - 1, nowMs, isSel)}
+              {formatWorkerRow(row, columns - 1, nowMs, isSel, hostWidth)}
             </Text>
           );
         })
@@ -364,7 +414,10 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
           <Text inverse> </Text> <Text dimColor>(Enter keep, Esc clear)</Text>
         </Text>
       ) : (
-        <Text dimColor>↑↓ move · Enter detail · / filter · o orch · f failed · ? help · q quit</Text>
+        <Text dimColor>
+          ↑↓ move · Enter detail · / filter · o orch{hosts === null ? "" : " · h host"} · f failed · ? help ·
+          q quit
+        </Text>
       )}
     </Box>
   );

@@ -47,6 +47,13 @@ export function paneEventOf(delta: Delta): PaneEvent | null {
     }
     case "orchestrator-update":
       return null;
+    case "hosts": {
+      const stale = delta.data.hosts.filter((h) => h.stale).map((h) => h.name);
+      return {
+        ts: delta.data.ts,
+        text: stale.length === 0 ? "hosts: every host reporting" : `hosts: stale ${stale.join(", ")}`,
+      };
+    }
     default: {
       const d = delta.data as { ts?: string; orchestrator?: string };
       return { ts: d.ts ?? "", text: `${delta.event}${d.orchestrator ? ` ${d.orchestrator}` : ""}` };

@@ -5,6 +5,9 @@ import {
   countsLine,
   formatHeaderRow,
   formatWorkerRow,
+  hostColumnWidth,
+  hostParts,
+  hostsLine,
   NO_VIEW_FILTER,
   orchestratorLine,
   workerRows,
@@ -14,6 +17,8 @@ import {
 export function plainTable(snapshot: Snapshot, columns = 100, nowMs = Date.now()): string {
   const lines: string[] = [];
   lines.push(countsLine(countFleet(snapshot)));
+  const hosts = hostParts(snapshot, nowMs);
+  if (hosts !== null) lines.push(hostsLine(hosts));
   if (snapshot.loading)
     lines.push(`(still loading: ${snapshot.loading.phase}, ${snapshot.loading.records} log lines)`);
   lines.push("");
@@ -25,8 +30,9 @@ export function plainTable(snapshot: Snapshot, columns = 100, nowMs = Date.now()
   lines.push("");
   for (const o of snapshot.orchestrators) lines.push(`${o.id} ${o.status ?? "-"} · ${orchestratorLine(o)}`);
   lines.push("");
-  lines.push(formatHeaderRow(columns).trimEnd());
+  const hostWidth = hostColumnWidth(snapshot);
+  lines.push(formatHeaderRow(columns, hostWidth).trimEnd());
   for (const row of workerRows(snapshot, NO_VIEW_FILTER))
-    lines.push(formatWorkerRow(row, columns, nowMs).trimEnd());
+    lines.push(formatWorkerRow(row, columns, nowMs, false, hostWidth).trimEnd());
   return `${lines.join("\n")}\n`;
 }

@@ -1,11 +1,19 @@
+import { multiHostSnapshot } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
 import { bigFleet, orchestrator, snapshotOf, worker } from "./fixtures.test-helper.js";
+import { plainTable } from "./plain.js";
 import {
   age,
   countFleet,
+  countsLine,
   formatHeaderRow,
   formatWorkerRow,
+  hostColumnWidth,
+  hostParts,
+  hostsLine,
   NO_VIEW_FILTER,
+  nextHost,
+  orchestratorList,
   phaseBar,
   pushBounded,
   windowRows,
@@ -63,6 +71,7 @@ describe("countFleet", () => {
       failed: 2,
       needsYou: 1,
       dead: 1,
+      onStaleHosts: 0,
     });
   });
 });
@@ -98,6 +107,66 @@ describe("cells", () => {
 
   it("keeps the event pane bounded", () => {
     expect(pushBounded([1, 2, 3], [4, 5], 3)).toEqual([3, 4, 5]);
+  });
+});
+
+describe("several hosts", () => {
+  const now = Date.now();
+
+  it("adds nothing on a single-host snapshot", () => {
+    expect(hostColumnWidth(fleet)).toBe(0);
+    expect(hostParts(fleet, now)).toBeNull();
+    expect(nextHost(fleet.hosts, null)).toBeNull();
+    expect(formatHeaderRow(120)).toBe(formatHeaderRow(120, hostColumnWidth(fleet)));
+    expect(formatHeaderRow(120)).not.toContain("HOST");
+  });
+
+  it("gives each row its host, filters by host and cycles all → each host → all", () => {
+    const snap = multiHostSnapshot();
+    const rows = workerRows(snap, NO_VIEW_FILTER);
+    expect(rows.map((r) => `${r.host}:${r.worker.ticket}`).sort()).toEqual([
+      "alpha:CTL-1",
+      "alpha:CTL-2",
+      "beta:WEB-1",
+      "beta:WEB-2",
+    ]);
+    expect(workerRows(snap, { ...NO_VIEW_FILTER, host: "beta" }).map((r) => r.worker.ticket)).toEqual([
+      "WEB-2",
+      "WEB-1",
+    ]);
+    expect(orchestratorList(snap, { ...NO_VIEW_FILTER, host: "alpha" }).map((o) => o.id)).toEqual([
+      "alpha/orch-api",
+    ]);
+    expect(workerRows(snap, { ...NO_VIEW_FILTER, text: "beta" })).toHaveLength(2);
+    expect([null, "alpha", "beta"].map((h) => nextHost(snap.hosts, h))).toEqual(["alpha", "beta", null]);
+  });
+
+  it("marks a stale host's workers 'stale host', never counts them dead, and words the silence", () => {
+    const fresh = multiHostSnapshot();
+    expect(countFleet(fresh)).toMatchObject({ dead: 1, onStaleHosts: 0 });
+    const stale = multiHostSnapshot({ staleHosts: ["beta"], heartbeatAgoMs: 130_000 });
+    const counts = countFleet(stale);
+    expect(counts).toMatchObject({ dead: 0, onStaleHosts: 2 });
+    expect(countsLine(counts)).toContain("· 2 on stale hosts");
+    expect(countsLine(counts)).not.toContain("dead");
+    const web2 = workerRows(stale, NO_VIEW_FILTER).find((r) => r.worker.ticket === "WEB-2")!;
+    expect(web2.hostStale).toBe(true);
+    const width = hostColumnWidth(stale);
+    expect(width).toBe(5);
+    for (const columns of [80, 120, 200]) {
+      const line = formatWorkerRow(web2, columns, now, false, width);
+      expect(line.length).toBeLessThanOrEqual(columns);
+      expect(line).toContain("stale host");
+      expect(line).not.toContain("DEAD");
+      expect(formatHeaderRow(columns, width)).toContain("HOST");
+    }
+    expect(hostsLine(hostParts(stale, now)!)).toBe("hosts: alpha · beta STALE (no heartbeat for 2 min)");
+    // --once prints the same: the hosts line, the HOST column, no DEAD on the stale host.
+    const plain = plainTable(stale, 100, now).split("\n");
+    expect(plain[1]).toBe("hosts: alpha · beta STALE (no heartbeat for 2 min)");
+    expect(plain.find((l) => l.startsWith(" TICKET"))).toContain("HOST");
+    expect(plain.find((l) => l.startsWith(" WEB-2"))).toMatch(/beta .*stale host/);
+    expect(plainTable(fleet, 100, now)).not.toMatch(/HOST|hosts:/);
   });
 });
 

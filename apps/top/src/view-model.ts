@@ -1,15 +1,24 @@
 // The screen as data: which workers show, in what order, which slice of them fits, and the counts
 // in the header. Pure functions of the snapshot and the view state, so the components only draw.
-import type { NeedsYouItem, OrchestratorView, Snapshot, WorkerView } from "@catalyst/schema/constants";
+import { describeStaleHost, staleHostNames } from "@catalyst/client";
+import type {
+  HostView,
+  NeedsYouItem,
+  OrchestratorView,
+  Snapshot,
+  WorkerView,
+} from "@catalyst/schema/constants";
 
-/** What the user chose: filter text, one orchestrator or all, failed / needs-you only. */
+/** What the user chose: filter text, one orchestrator or all, one host or all, failed / needs-you only. */
 export interface ViewFilter {
   text: string;
   orchestrator: string | null;
+  /** One host of a multi-host monitor, or null for all. */
+  host: string | null;
   failedOnly: boolean;
 }
 
-export const NO_VIEW_FILTER: ViewFilter = { text: "", orchestrator: null, failedOnly: false };
+export const NO_VIEW_FILTER: ViewFilter = { text: "", orchestrator: null, host: null, failedOnly: false };
 
 /** One row of the worker table. */
 export interface WorkerRow {
@@ -18,6 +27,10 @@ export interface WorkerRow {
   worker: WorkerView;
   /** Listed in "needs you" (failed, dead, stalled, attention, corrupt). */
   needsYou: boolean;
+  /** The machine it runs on (multi-host monitor), or null. */
+  host: string | null;
+  /** Its host sends no heartbeat: the row is its last known state, not a dead worker. */
+  hostStale: boolean;
 }
 
 /** The header's counts. */
@@ -29,6 +42,8 @@ export interface FleetCounts {
   failed: number;
   needsYou: number;
   dead: number;
+  /** Workers on stale hosts (last known state; never counted dead). */
+  onStaleHosts: number;
 }
 
 const FAILED = new Set(["failed", "stalled", "deploy-failed"]);
@@ -45,14 +60,18 @@ export function countFleet(snapshot: Snapshot): FleetCounts {
     failed: 0,
     needsYou: snapshot.needsYou.length,
     dead: 0,
+    onStaleHosts: 0,
   };
+  const stale = staleHostNames(snapshot);
   for (const orch of snapshot.orchestrators) {
+    const hostStale = orch.host !== undefined && stale.has(orch.host);
     for (const w of Object.values(orch.workers)) {
       counts.workers += 1;
       if (FAILED.has(w.status)) counts.failed += 1;
       else if (DONE.has(w.status)) counts.done += 1;
       else if (!QUIET.has(w.status)) counts.active += 1;
-      if (w.alive === false && !DONE.has(w.status) && !QUIET.has(w.status)) counts.dead += 1;
+      if (hostStale) counts.onStaleHosts += 1;
+      else if (w.alive === false && !DONE.has(w.status) && !QUIET.has(w.status)) counts.dead += 1;
     }
   }
   return counts;
@@ -87,7 +106,7 @@ function compareRows(a: WorkerRow, b: WorkerRow): number {
 function matchesText(row: WorkerRow, needle: string): boolean {
   if (needle === "") return true;
   const w = row.worker;
-  const hay = `${w.ticket} ${w.status} ${row.orchestrator} ${w.title ?? ""} ${w.label ?? ""} ${w.pr ? `#${w.pr.number}` : ""}`;
+  const hay = `${w.ticket} ${w.status} ${row.orchestrator} ${row.host ?? ""} ${w.title ?? ""} ${w.label ?? ""} ${w.pr ? `#${w.pr.number}` : ""}`;
   return hay.toLowerCase().includes(needle);
 }
 
@@ -95,12 +114,23 @@ function matchesText(row: WorkerRow, needle: string): boolean {
 export function workerRows(snapshot: Snapshot, filter: ViewFilter): WorkerRow[] {
   const flagged = needsYouKeys(snapshot.needsYou);
   const needle = filter.text.trim().toLowerCase();
+  const stale = staleHostNames(snapshot);
   const rows: WorkerRow[] = [];
   for (const orch of snapshot.orchestrators) {
     if (filter.orchestrator !== null && orch.id !== filter.orchestrator) continue;
+    if (filter.host !== null && orch.host !== filter.host) continue;
+    const host = orch.host ?? null;
+    const hostStale = host !== null && stale.has(host);
     for (const [id, worker] of Object.entries(orch.workers)) {
       const key = `${orch.id}/${id}`;
-      const row: WorkerRow = { key, orchestrator: orch.id, worker, needsYou: flagged.has(key) };
+      const row: WorkerRow = {
+        key,
+        orchestrator: orch.id,
+        worker,
+        needsYou: flagged.has(key),
+        host,
+        hostStale,
+      };
       if (filter.failedOnly && !row.needsYou && !FAILED.has(worker.status)) continue;
       if (!matchesText(row, needle)) continue;
       rows.push(row);
@@ -109,11 +139,45 @@ export function workerRows(snapshot: Snapshot, filter: ViewFilter): WorkerRow[] 
   return rows.sort(compareRows);
 }
 
-/** The orchestrators to list, filtered to the picked one. */
+/** The orchestrators to list, filtered to the picked one and the picked host. */
 export function orchestratorList(snapshot: Snapshot, filter: ViewFilter): OrchestratorView[] {
-  return filter.orchestrator === null
-    ? snapshot.orchestrators
-    : snapshot.orchestrators.filter((o) => o.id === filter.orchestrator);
+  if (filter.orchestrator === null && filter.host === null) return snapshot.orchestrators;
+  return snapshot.orchestrators.filter(
+    (o) =>
+      (filter.orchestrator === null || o.id === filter.orchestrator) &&
+      (filter.host === null || o.host === filter.host),
+  );
+}
+
+/** The host after `current` in the `h` cycle: all → each host in order → all. */
+export function nextHost(
+  hosts: readonly HostView[] | null | undefined,
+  current: string | null,
+): string | null {
+  if (!hosts || hosts.length === 0) return null;
+  const at = current === null ? -1 : hosts.findIndex((h) => h.name === current);
+  return at + 1 < hosts.length ? hosts[at + 1]!.name : null;
+}
+
+/** Width of the HOST column: 0 on a single-host monitor (no column), else the longest name, 4–12. */
+export function hostColumnWidth(snapshot: Pick<Snapshot, "hosts"> | null): number {
+  const hosts = snapshot?.hosts;
+  if (!hosts) return 0;
+  return clamp(Math.max(4, ...hosts.map((h) => h.name.length)), 4, 12);
+}
+
+/** One host of the header's hosts line: its name and, when stale, the silence in words. */
+export interface HostPart {
+  name: string;
+  /** "stale — no heartbeat for 2 min", or null for a host that reports. */
+  stale: string | null;
+}
+
+/** The header's hosts line, host by host (null on a single-host monitor). */
+export function hostParts(snapshot: Pick<Snapshot, "hosts"> | null, nowMs: number): HostPart[] | null {
+  const hosts = snapshot?.hosts;
+  if (!hosts) return null;
+  return hosts.map((h) => ({ name: h.name, stale: describeStaleHost(h, nowMs) }));
 }
 
 /** The slice of `total` rows that fits `height` lines and keeps `selected` in view. */
@@ -156,8 +220,19 @@ export function prCell(worker: WorkerView): string {
   return `#${pr.number} ${ci}${pr.stale ? "?" : ""}`;
 }
 
-/** `yes`, `DEAD`, or `-` when unknown. */
-export function aliveCell(worker: WorkerView): string {
+/** The hosts line as plain text: `hosts: alpha · beta STALE (no heartbeat for 2 min)`. */
+export function hostsLine(parts: readonly HostPart[]): string {
+  return `hosts: ${parts.map(hostPartText).join(" · ")}`;
+}
+
+/** One host of the hosts line: its name, and `STALE (…)` when stale. */
+export function hostPartText(part: HostPart): string {
+  return part.stale === null ? part.name : `${part.name} STALE (${part.stale.replace(/^stale — /, "")})`;
+}
+
+/** `yes`, `DEAD`, or `-` when unknown; `stale host` when its host went silent (never `DEAD`). */
+export function aliveCell(worker: WorkerView, hostStale = false): string {
+  if (hostStale) return "stale host";
   return worker.alive === null ? "-" : worker.alive ? "yes" : "DEAD";
 }
 
@@ -175,8 +250,14 @@ export function fit(text: string, width: number, pad = true): string {
   return pad ? out.padEnd(width) : out;
 }
 
-/** Column widths of the worker table for a terminal `columns` wide. */
-export function tableColumns(columns: number): {
+/**
+ * Column widths of the worker table for a terminal `columns` wide. `hostWidth` > 0 (a multi-host
+ * monitor, see hostColumnWidth) adds the HOST column and widens ALIVE to fit `stale host`.
+ */
+export function tableColumns(
+  columns: number,
+  hostWidth = 0,
+): {
   ticket: number;
   status: number;
   bar: number;
@@ -184,39 +265,48 @@ export function tableColumns(columns: number): {
   alive: number;
   age: number;
   orch: number;
+  host: number;
 } {
-  const fixed = { status: 13, bar: 7, pr: 14, alive: 5, age: 4 };
-  const gaps = 7;
+  const fixed = { status: 13, bar: 7, pr: 14, alive: hostWidth > 0 ? 10 : 5, age: 4 };
+  const gaps = 7 + (hostWidth > 0 ? 1 : 0);
   const rest = Math.max(
     10,
-    columns - (fixed.status + fixed.bar + fixed.pr + fixed.alive + fixed.age + gaps) - 2,
+    columns - (fixed.status + fixed.bar + fixed.pr + fixed.alive + fixed.age + gaps + hostWidth) - 2,
   );
   // The orchestrator column only when there is room for it.
   const orch = rest >= 40 ? Math.min(24, rest - 20) : 0;
-  return { ...fixed, ticket: rest - orch, orch };
+  return { ...fixed, ticket: rest - orch, orch, host: hostWidth };
 }
 
-/** One worker row as plain text (the table and `--once` share it). */
-export function formatWorkerRow(row: WorkerRow, columns: number, nowMs: number, selected = false): string {
-  const c = tableColumns(columns);
+/** One worker row as plain text (the table and `--once` share it); `hostWidth` as in tableColumns. */
+export function formatWorkerRow(
+  row: WorkerRow,
+  columns: number,
+  nowMs: number,
+  selected = false,
+  hostWidth = 0,
+): string {
+  const c = tableColumns(columns, hostWidth);
   const w = row.worker;
   const cells = [
     fit(`${selected ? ">" : row.needsYou ? "!" : " "}${w.ticket}${w.title ? ` ${w.title}` : ""}`, c.ticket),
+    ...(c.host > 0 ? [fit(row.host ?? "-", c.host)] : []),
     ...(c.orch > 0 ? [fit(row.orchestrator, c.orch)] : []),
     fit(w.status, c.status),
     phaseBar(w.phase, c.bar),
     fit(prCell(w), c.pr),
-    fit(aliveCell(w), c.alive),
+    fit(aliveCell(w, row.hostStale), c.alive),
     fit(age(w.updatedAt, nowMs), c.age, false),
   ];
   return cells.join(" ");
 }
 
 /** The table header matching formatWorkerRow. */
-export function formatHeaderRow(columns: number): string {
-  const c = tableColumns(columns);
+export function formatHeaderRow(columns: number, hostWidth = 0): string {
+  const c = tableColumns(columns, hostWidth);
   const cells = [
     fit(" TICKET / TITLE", c.ticket),
+    ...(c.host > 0 ? [fit("HOST", c.host)] : []),
     ...(c.orch > 0 ? [fit("ORCHESTRATOR", c.orch)] : []),
     fit("STATUS", c.status),
     fit("PHASE", c.bar),
@@ -229,7 +319,7 @@ export function formatHeaderRow(columns: number): string {
 
 /** The header's one-line summary of the counts. */
 export function countsLine(c: FleetCounts): string {
-  return `${c.orchestrators} orch · ${c.workers} workers · ${c.active} active · ${c.done} done · ${c.failed} failed · ${c.needsYou} need you${c.dead > 0 ? ` · ${c.dead} dead` : ""}`;
+  return `${c.orchestrators} orch · ${c.workers} workers · ${c.active} active · ${c.done} done · ${c.failed} failed · ${c.needsYou} need you${c.dead > 0 ? ` · ${c.dead} dead` : ""}${c.onStaleHosts > 0 ? ` · ${c.onStaleHosts} on stale hosts` : ""}`;
 }
 
 /** A `log-event` or other delta as one line of the event pane. */

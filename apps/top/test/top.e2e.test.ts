@@ -6,9 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   binNodeArgs,
+  hostsUpdate,
   killAllSpawned,
   type MonitorRun,
+  multiHostSnapshot,
   startMonitorBin,
+  startScriptedSseServer,
   writeAtomic,
 } from "@catalyst/test-utils";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -151,6 +154,32 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
     t.keys("q");
     await expectQuitCleanly(t);
   }, 150_000);
+
+  it("--url on a multi-host monitor at 80×24: HOST column, a host going stale, h cycles hosts", async () => {
+    const server = await startScriptedSseServer({ snapshot: multiHostSnapshot(), snapshotId: 3 });
+    cleanups.push(() => server.stop());
+    const t = open(["--url", server.url], { columns: 80, rows: 24 });
+    let screen = await t.waitFor(/hosts: alpha · beta/);
+    expect(screen).toMatch(/TICKET \/ TITLE\s+HOST/);
+    for (const line of screen.split("\n")) expect(line.length).toBeLessThanOrEqual(80);
+    expect(screen).toMatch(/^ WEB-2\s.*beta .*DEAD/m);
+    server.push(
+      hostsUpdate(4, [
+        { name: "alpha", lastHeartbeat: new Date().toISOString(), stale: false },
+        { name: "beta", lastHeartbeat: new Date(Date.now() - 180_000).toISOString(), stale: true },
+      ]),
+    );
+    screen = await t.waitFor(/beta STALE \(no heartbeat for 3 min\)/);
+    expect(screen).toMatch(/^ WEB-2\s.*stale host/m);
+    expect(screen).not.toContain("DEAD");
+    t.keys("h");
+    await t.waitFor(/rows 1-2 of 2 · host alpha/);
+    t.keys("h");
+    screen = await t.waitFor(/rows 1-2 of 2 · host beta/);
+    expect(screen).not.toMatch(/^[ >!]CTL-/m);
+    t.keys("q");
+    await expectQuitCleanly(t);
+  }, 120_000);
 
   it("not a terminal: --once prints one plain table and exits 0; --dir --format json; bad flags exit 2", async () => {
     const onceDir = await mkdtemp(join(tmpdir(), "top-once-"));

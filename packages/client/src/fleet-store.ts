@@ -2,7 +2,7 @@
 // own pure applyDelta, so client and server agree on what a delta means), the id to resume from,
 // and listeners told about each change.
 import { applyDelta } from "@catalyst/fuse";
-import type { Delta, Snapshot } from "@catalyst/schema/constants";
+import type { Delta, HostView, Snapshot } from "@catalyst/schema/constants";
 
 /** What a listener is told: the fleet after the frame, and the frame itself. */
 export type FleetListener = (snapshot: Snapshot, delta: Delta) => void;
@@ -10,10 +10,17 @@ export type FleetListener = (snapshot: Snapshot, delta: Delta) => void;
 export interface FleetStore {
   /** The fleet now, or null before the first snapshot. Treat as read-only. */
   snapshot(): Snapshot | null;
+  /**
+   * The hosts of a monitor that fuses several machines (sorted by name, each with its last
+   * heartbeat and whether it is stale), kept up to date by `hosts` frames; null before the first
+   * snapshot and on a single-host monitor. Treat as read-only.
+   */
+  hosts(): readonly HostView[] | null;
   /** The id of the last frame applied: the resume point (`Last-Event-ID`). 0 before any frame. */
   lastId(): number;
   /**
-   * Applies one frame. A `snapshot` replaces the fleet; any other frame patches it. Returns false
+   * Applies one frame. A `snapshot` replaces the fleet; any other frame patches it (a `hosts`
+   * frame replaces the host list). Returns false
    * (and changes nothing) for a delta that arrives before any snapshot, which has nothing to patch.
    */
   apply(delta: Delta): boolean;
@@ -40,6 +47,7 @@ export function createFleetStore(options: { onListenerError?: (error: unknown) =
 
   return {
     snapshot: () => current,
+    hosts: () => current?.hosts ?? null,
     lastId: () => last,
     apply(delta) {
       if (delta.event === "snapshot") current = delta.data;

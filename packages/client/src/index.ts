@@ -10,5 +10,13 @@ export type { FleetListener, FleetStore } from "./fleet-store.js";
 export { createFleetStore } from "./fleet-store.js";
 export type { FleetFollower, FollowFleetOptions } from "./follow-fleet.js";
 export { followFleet } from "./follow-fleet.js";
+export {
+  describeStaleHost,
+  fleetHosts,
+  formatSilence,
+  heartbeatAgeMs,
+  hostOf,
+  staleHostNames,
+} from "./hosts.js";
 export type { Backoff } from "./reconnect-policy.js";
 export { backoffDelay, canResume } from "./reconnect-policy.js";

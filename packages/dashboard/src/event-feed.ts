@@ -17,6 +17,7 @@ export type FeedKind =
   | "removed"
   | "update"
   | "log"
+  | "host"
   | "sync";
 
 /** One line of the event stream. */
@@ -204,5 +205,36 @@ export function describeDelta(delta: Delta, before: Snapshot | null): FeedEntry 
         text: d.event,
       };
     }
+    case "hosts":
+      return describeHosts(delta.id, delta.data, before);
   }
+}
+
+/** A line for the hosts that went stale, came back or appeared; null when none did. */
+function describeHosts(
+  id: number,
+  data: Extract<Delta, { event: "hosts" }>["data"],
+  before: Snapshot | null,
+): FeedEntry | null {
+  const prev = new Map((before?.hosts ?? []).map((h) => [h.name, h]));
+  const parts: string[] = [];
+  let worst: Tone = "implement";
+  for (const host of data.hosts) {
+    const old = prev.get(host.name);
+    if (host.stale && !old?.stale) {
+      parts.push(`${host.name} stale (no heartbeat)`);
+      worst = "stalled";
+    } else if (!host.stale && old?.stale) parts.push(`${host.name} back`);
+    else if (!old) parts.push(`${host.name} joined`);
+  }
+  if (parts.length === 0) return null;
+  return {
+    id,
+    at: data.ts,
+    kind: "host",
+    tone: worst,
+    orchestrator: null,
+    worker: null,
+    text: `host ${parts.join(" · ")}`,
+  };
 }

@@ -1,5 +1,6 @@
 // URL filters of the dashboard: `?orch=`, `?status=`, `?project=` (the seed's unbuilt filters,
-// FORMATS §5.13). Each takes a comma-separated list; an empty list means "no filter".
+// FORMATS §5.13), and `?host=` on a monitor that fuses several machines. Each takes a
+// comma-separated list; an empty list means "no filter".
 import type { NeedsYouItem, OrchestratorView, WorkerView } from "@catalyst/schema";
 import { ticketProject } from "./format.js";
 import { isFinished } from "./status-tone.js";
@@ -12,10 +13,15 @@ export interface Filters {
   status: string[];
   /** Project keys (`CTL`): an orchestrator's projectKey or a ticket's prefix. */
   project: string[];
+  /** Host names (exact, case-insensitive), on a multi-host monitor. */
+  host: string[];
 }
 
+/** No filter at all. */
+export const NO_FILTERS: Readonly<Filters> = Object.freeze({ orch: [], status: [], project: [], host: [] });
+
 /** The filter names, in the order the filter bar shows them. */
-export const FILTER_NAMES = ["orch", "status", "project"] as const;
+export const FILTER_NAMES = ["orch", "status", "project", "host"] as const;
 export type FilterName = (typeof FILTER_NAMES)[number];
 
 /** Status groups accepted by `?status=` beside plain status names. */
@@ -30,7 +36,7 @@ export function parseFilters(search: string): Filters {
       .flatMap((v) => v.split(","))
       .map((v) => v.trim())
       .filter((v) => v.length > 0);
-  return { orch: list("orch"), status: list("status"), project: list("project") };
+  return { orch: list("orch"), status: list("status"), project: list("project"), host: list("host") };
 }
 
 /** Writes the filters into a query string, keeping other parameters (such as `token`). */
@@ -51,8 +57,15 @@ export function hasFilters(filters: Filters): boolean {
 
 const lower = (values: readonly string[]): string[] => values.map((v) => v.toLowerCase());
 
-/** True when the orchestrator passes the `orch` filter (exact id or a part of it). */
-export function matchesOrchestrator(orch: { id: string }, filters: Filters): boolean {
+/**
+ * True when the orchestrator passes the `orch` filter (exact id or a part of it) and the `host`
+ * filter (its host, exactly; an orchestrator with no host never matches a host filter).
+ */
+export function matchesOrchestrator(orch: { id: string; host?: string }, filters: Filters): boolean {
+  if (filters.host.length > 0) {
+    const host = orch.host?.toLowerCase();
+    if (host === undefined || !lower(filters.host).includes(host)) return false;
+  }
   if (filters.orch.length === 0) return true;
   const id = orch.id.toLowerCase();
   return lower(filters.orch).some((v) => id.includes(v));
@@ -96,8 +109,11 @@ export function matchesNeedsYou(
   orchestrators: readonly OrchestratorView[],
   filters: Filters,
 ): boolean {
-  if (!matchesOrchestrator({ id: item.orchestrator }, filters)) return false;
+  const orch =
+    filters.host.length > 0 || filters.project.length > 0
+      ? orchestrators.find((o) => o.id === item.orchestrator)
+      : undefined;
+  if (!matchesOrchestrator({ id: item.orchestrator, host: orch?.host }, filters)) return false;
   if (filters.project.length === 0) return true;
-  const orch = orchestrators.find((o) => o.id === item.orchestrator);
   return matchesProject({ ticket: item.worker ?? "" }, { projectKey: orch?.projectKey ?? null }, filters);
 }

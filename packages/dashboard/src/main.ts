@@ -1,8 +1,8 @@
 // Browser entry of the dashboard (bundled to dist/public/app.js by this package's tsup.config.ts):
 // wires the SSE connection to the store and the store to the views.
-import { type ConnectionStatus, createMonitorConnection } from "@catalyst/client";
+import { type ConnectionStatus, createMonitorConnection, staleHostNames } from "@catalyst/client";
 import { requireElement } from "./dom.js";
-import { type Filters, formatFilters, parseFilters } from "./filters.js";
+import { type Filters, formatFilters, NO_FILTERS, parseFilters } from "./filters.js";
 import { createStore } from "./store.js";
 import { expireHighlights, startTicker, tickAges } from "./ticker.js";
 import { createBriefingDrawer } from "./view-briefing.js";
@@ -10,6 +10,7 @@ import { createEventsView } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
 import { countVisible, createFleetView } from "./view-fleet.js";
 import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
+import { createHostsView, tickHostBadges } from "./view-hosts.js";
 import { renderNeedsYou } from "./view-needs-you.js";
 import { tickTimelines } from "./view-timeline.js";
 import { HIGHLIGHT_MS } from "./view-worker-row.js";
@@ -20,6 +21,7 @@ function startDashboard(): void {
     summary: requireElement("fleet-summary"),
     snapshotTime: requireElement("snapshot-time"),
     needsYou: requireElement("needs-you"),
+    hosts: requireElement("hosts"),
     filterBar: requireElement("filter-bar"),
     fleet: requireElement("fleet"),
     events: requireElement("events"),
@@ -54,6 +56,11 @@ function startDashboard(): void {
     scheduleRender();
   };
   const filterBar = createFilterBar(page.filterBar, setFilters);
+  // A click on a host shows only that host; a second click shows every host again.
+  const hostsView = createHostsView(page.hosts, (name) => {
+    const on = filters.host.length === 1 && filters.host[0]!.toLowerCase() === name.toLowerCase();
+    setFilters({ ...filters, host: on ? [] : [name] });
+  });
   const fleetView = createFleetView(page.fleet);
   const eventsView = createEventsView(page.events, (show) => {
     showLog = show;
@@ -69,13 +76,16 @@ function startDashboard(): void {
     renderSummary(page.summary, state.snapshot);
     renderSnapshotTime(page.snapshotTime, state.snapshot, state.lastId);
     renderNeedsYou(page.needsYou, state.snapshot, filters, now);
+    hostsView.render(state.snapshot, filters, now);
     filterBar.update(state.snapshot, filters, countVisible(state.snapshot, filters));
     fleetView.render({
       snapshot: state.snapshot,
       filters,
       changedAt: state.changedAt,
       now,
-      onClearFilters: () => setFilters({ orch: [], status: [], project: [] }),
+      // Only a multi-host monitor's snapshot has hosts: then the table gains its Host column.
+      staleHosts: state.snapshot?.hosts ? staleHostNames(state.snapshot) : null,
+      onClearFilters: () => setFilters({ ...NO_FILTERS }),
       timelines,
       onView: setTimeline,
       onBriefing: (target) => drawer.open(target),
@@ -144,6 +154,7 @@ function startDashboard(): void {
   startTicker((now) => {
     tickTimelines(document, now);
     tickAges(document, now);
+    tickHostBadges(document, now);
     expireHighlights(document, now, HIGHLIGHT_MS);
     if (status.state === "reconnecting") renderConnection(page.connection, status, now);
     // Drop highlights that have run their course so later renders do not restart them.

@@ -2,19 +2,25 @@
 // not rebuilt under the user's pointer.
 import type { Snapshot } from "@catalyst/schema";
 import { el } from "./dom.js";
-import { FILTER_NAMES, type FilterName, type Filters, STATUS_GROUPS } from "./filters.js";
+import { FILTER_NAMES, type FilterName, type Filters, NO_FILTERS, STATUS_GROUPS } from "./filters.js";
 import { compareNatural, ticketProject } from "./format.js";
 
 export interface FilterBar {
   update(snapshot: Snapshot | null, filters: Filters, counts: { shown: number; total: number }): void;
 }
 
-const LABELS: Record<FilterName, string> = { orch: "Orchestrator", status: "Status", project: "Project" };
+const LABELS: Record<FilterName, string> = {
+  orch: "Orchestrator",
+  status: "Status",
+  project: "Project",
+  host: "Host",
+};
 
 function optionsFor(name: FilterName, snapshot: Snapshot | null): string[] {
   const orchs = snapshot?.orchestrators ?? [];
   const values = new Set<string>();
   if (name === "orch") for (const o of orchs) values.add(o.id);
+  if (name === "host") for (const h of snapshot?.hosts ?? []) values.add(h.name);
   if (name === "status")
     for (const o of orchs) for (const w of Object.values(o.workers)) values.add(w.status);
   if (name === "project") {
@@ -32,7 +38,7 @@ function optionsFor(name: FilterName, snapshot: Snapshot | null): string[] {
 
 /** Builds the bar inside `container`; `onChange` gets the new filters. */
 export function createFilterBar(container: HTMLElement, onChange: (filters: Filters) => void): FilterBar {
-  let current: Filters = { orch: [], status: [], project: [] };
+  let current: Filters = { ...NO_FILTERS };
   const selects = new Map<FilterName, HTMLSelectElement>();
   const optionKeys = new Map<FilterName, string>();
   const count = el("span", { class: "filter-count" });
@@ -42,8 +48,9 @@ export function createFilterBar(container: HTMLElement, onChange: (filters: Filt
     current = next;
     onChange(next);
   };
-  clear.addEventListener("click", () => emit({ orch: [], status: [], project: [] }));
+  clear.addEventListener("click", () => emit({ ...NO_FILTERS }));
 
+  const labels = new Map<FilterName, HTMLElement>();
   const fields = FILTER_NAMES.map((name) => {
     const select = el("select", { id: `filter-${name}`, "data-filter": name });
     select.addEventListener("change", () => {
@@ -51,12 +58,14 @@ export function createFilterBar(container: HTMLElement, onChange: (filters: Filt
       emit({ ...current, [name]: value ? value.split(",") : [] });
     });
     selects.set(name, select);
-    return el(
+    const label = el(
       "label",
       { class: "filter", for: `filter-${name}` },
       el("span", { class: "filter-label" }, LABELS[name]),
       select,
     );
+    labels.set(name, label);
+    return label;
   });
   container.replaceChildren(el("span", { class: "filter-title" }, "Filter"), ...fields, clear, count);
 
@@ -66,6 +75,8 @@ export function createFilterBar(container: HTMLElement, onChange: (filters: Filt
       for (const name of FILTER_NAMES) {
         const select = selects.get(name)!;
         const selected = filters[name].join(",");
+        // The host filter exists only on a multi-host monitor (or when the URL sets one).
+        if (name === "host") labels.get(name)!.hidden = !snapshot?.hosts && selected === "";
         const values = optionsFor(name, snapshot);
         // A value from the URL that is not (yet) in the data still shows as selected.
         if (selected && !values.includes(selected)) values.push(selected);

@@ -6,7 +6,7 @@ import { compareNatural } from "./format.js";
 import type { BriefingTarget } from "./view-briefing.js";
 import { renderOrchestrator } from "./view-orchestrator-card.js";
 import type { TimelineRowCache } from "./view-timeline.js";
-import type { RowCache, RowContext } from "./view-worker-row.js";
+import { type RowCache, type RowContext, rowHostKey } from "./view-worker-row.js";
 
 export interface FleetViewInput extends RowContext {
   snapshot: Snapshot | null;
@@ -109,7 +109,8 @@ export function createFleetView(container: HTMLElement): FleetView {
       for (const orch of orchestrators) {
         if (!matchesOrchestrator(orch, filters)) continue;
         const timeline = input.timelines?.has(orch.id) ?? false;
-        const cardKey = timeline ? `${filterKey}\u0000timeline` : filterKey;
+        // A host going stale changes no orchestrator object, only what its card shows.
+        const cardKey = `${filterKey}\u0000${timeline ? "timeline" : "table"}\u0000${rowHostKey(orch, input)}`;
         const cached = cache.get(orch);
         if (cached && cached.filterKey === cardKey) {
           sections.push(cached.node);

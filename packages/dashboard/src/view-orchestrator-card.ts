@@ -8,6 +8,8 @@ import { briefingLabel } from "./view-briefing.js";
 import { ageCell, chip } from "./view-cells.js";
 import { renderTimeline, type TimelineRowCache } from "./view-timeline.js";
 import {
+  hostStaleChip,
+  onStaleHost,
   type RowCache,
   type RowContext,
   renderWorkerTable,
@@ -204,6 +206,7 @@ export function renderOrchestrator(
   actions: CardActions,
 ): HTMLElement {
   const all = Object.values(orch.workers);
+  const hostStale = onStaleHost(orch, input);
   const meta = [
     orch.projectKey,
     orch.repository,
@@ -211,7 +214,12 @@ export function renderOrchestrator(
   ].filter((m): m is string => !!m);
   return el(
     "section",
-    { class: "orch", "data-orch": orch.id, "aria-label": `orchestrator ${orch.id}` },
+    {
+      class: `orch${hostStale ? " on-stale-host" : ""}`,
+      "data-orch": orch.id,
+      "data-host": orch.host,
+      "aria-label": `orchestrator ${orch.id}`,
+    },
     el(
       "header",
       { class: "orch-head" },
@@ -219,6 +227,10 @@ export function renderOrchestrator(
         "div",
         { class: "orch-title" },
         el("h2", { title: orch.path ?? orch.id }, orch.id),
+        orch.host !== undefined
+          ? el("span", { class: "orch-host", title: `runs on host ${orch.host}` }, `on ${orch.host}`)
+          : null,
+        hostStale ? hostStaleChip(orch.host ?? "") : null,
         orch.status ? chip(orch.status, groupStatusTone(orch.status)) : null,
         orch.corrupt
           ? chip("⚠ state.json unreadable", "failed", `${orch.corrupt.file}: ${orch.corrupt.reason}`)

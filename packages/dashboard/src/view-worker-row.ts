@@ -15,6 +15,28 @@ const PHASES = 6;
 export interface RowContext {
   changedAt: ReadonlyMap<string, number>;
   now: number;
+  /**
+   * The stale hosts of a monitor that fuses several machines; absent (or null) on a single-host
+   * monitor, where the table has no Host column.
+   */
+  staleHosts?: ReadonlySet<string> | null;
+}
+
+/** True when the orchestrator runs on a host that the monitor marked stale. */
+export function onStaleHost(
+  orch: Pick<OrchestratorView, "host">,
+  input: Pick<RowContext, "staleHosts">,
+): boolean {
+  return orch.host !== undefined && (input.staleHosts?.has(orch.host) ?? false);
+}
+
+/** The "host stale" chip: the worker keeps its last known state, it is not dead. */
+export function hostStaleChip(host: string): HTMLElement {
+  return chip(
+    "host stale",
+    "stalled",
+    `${host} sends no heartbeat: showing the last known state, not a dead worker`,
+  );
 }
 
 export function workerCost(w: WorkerView): number {
@@ -61,8 +83,19 @@ function renderPr(w: WorkerView): HTMLElement {
   );
 }
 
-function renderProcess(w: WorkerView): HTMLElement {
+function renderProcess(w: WorkerView, hostStale: boolean): HTMLElement {
   const pid = w.pid === null ? "" : ` ${w.pid}`;
+  // Its host is silent: what the pid does now is unknown there, not "dead".
+  if (hostStale && !isFinished(w.status))
+    return el(
+      "span",
+      {
+        class: "proc proc-host-stale",
+        title: `host sends no heartbeat; last known: ${w.alive === true ? "alive" : w.alive === false ? "dead" : "unknown"}${pid}`,
+      },
+      el("span", { class: "dot" }),
+      `host stale${pid}`,
+    );
   if (w.alive === true)
     return el(
       "span",
@@ -160,8 +193,18 @@ function renderWarnings(w: WorkerView): HTMLElement {
   );
 }
 
+function renderHostCell(orch: OrchestratorView, hostStale: boolean): HTMLElement {
+  return el(
+    "td",
+    { class: "col-host", "data-label": "Host" },
+    el("span", { class: "host-name" }, orch.host ?? "—"),
+    hostStale ? hostStaleChip(orch.host ?? "") : null,
+  );
+}
+
 function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: RowContext): HTMLElement {
   const tone = workerStatusTone(w.status);
+  const hostStale = onStaleHost(orch, input);
   const row = el(
     "tr",
     {
@@ -173,10 +216,11 @@ function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: RowContex
     // data-label names each cell in the phone layout, where rows become cards (styles.css).
     el("td", { class: "col-wave", "data-label": "Wave" }, w.wave === null ? "—" : `W${w.wave}`),
     renderTicketCell(w),
+    input.staleHosts ? renderHostCell(orch, hostStale) : null,
     el("td", { class: "col-status", "data-label": "Status" }, chip(w.status, tone)),
     el("td", { class: "col-phase", "data-label": "Phase" }, renderPhase(w)),
     el("td", { class: "col-pr", "data-label": "PR" }, renderPr(w)),
-    el("td", { class: "col-proc", "data-label": "Process" }, renderProcess(w)),
+    el("td", { class: "col-proc", "data-label": "Process" }, renderProcess(w, hostStale)),
     el(
       "td",
       { class: "col-cost", "data-label": "Cost" },
@@ -189,7 +233,8 @@ function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: RowContex
     ),
   );
   if (w.corrupt) row.classList.add("is-corrupt");
-  if (w.alive === false && !isFinished(w.status)) row.classList.add("is-dead");
+  if (hostStale) row.classList.add("is-host-stale");
+  else if (w.alive === false && !isFinished(w.status)) row.classList.add("is-dead");
   const changed = input.changedAt.get(workerKey(orch.id, w.ticket));
   if (changed !== undefined && input.now - changed < HIGHLIGHT_MS) {
     // Rows are rebuilt on every change; a negative delay continues the animation where it was.
@@ -200,17 +245,31 @@ function renderWorkerRow(orch: OrchestratorView, w: WorkerView, input: RowContex
   return row;
 }
 
-/** Row nodes by worker object: a worker that did not change keeps its row (see createFleetView). */
-export type RowCache = WeakMap<WorkerView, HTMLElement>;
+/**
+ * Row nodes by worker object: a worker that did not change keeps its row (see createFleetView),
+ * unless what the row shows of its host changed (a host column appeared, the host went stale).
+ */
+export type RowCache = WeakMap<WorkerView, { node: HTMLElement; hostKey: string }>;
+
+/** What a row shows of its host: nothing (one host), or the host column, stale or not. */
+export function rowHostKey(
+  orch: Pick<OrchestratorView, "host">,
+  input: Pick<RowContext, "staleHosts">,
+): string {
+  if (!input.staleHosts) return "";
+  return onStaleHost(orch, input) ? "stale" : "host";
+}
 
 function rowFor(orch: OrchestratorView, w: WorkerView, input: RowContext, rows: RowCache): HTMLElement {
   const cached = rows.get(w);
   const changed = input.changedAt.get(workerKey(orch.id, w.ticket));
+  const hostKey = rowHostKey(orch, input);
   // A row still highlighting is rebuilt, so its animation delay matches the time now.
-  if (cached && (changed === undefined || input.now - changed >= HIGHLIGHT_MS)) return cached;
-  const row = renderWorkerRow(orch, w, input);
-  rows.set(w, row);
-  return row;
+  if (cached && cached.hostKey === hostKey && (changed === undefined || input.now - changed >= HIGHLIGHT_MS))
+    return cached.node;
+  const node = renderWorkerRow(orch, w, input);
+  rows.set(w, { node, hostKey });
+  return node;
 }
 
 function sortWorkers(workers: WorkerView[]): WorkerView[] {
@@ -223,11 +282,22 @@ export function renderWorkerTable(
   input: RowContext,
   rows: RowCache,
 ): HTMLElement {
-  const head = ["Wave", "Ticket", "Status", "Phase", "PR · CI", "Process", "Cost", "Updated"];
+  const head = ["Wave", "Ticket", ...(input.staleHosts ? ["Host"] : []), "Status", "Phase", "PR · CI"];
+  head.push("Process", "Cost", "Updated");
   return el(
     "table",
     { class: "workers" },
-    el("thead", null, el("tr", null, ...head.map((h) => el("th", { scope: "col" }, h)))),
+    el(
+      "thead",
+      null,
+      el(
+        "tr",
+        null,
+        ...head.map((h) =>
+          el("th", { scope: "col", "data-col": h === "PR · CI" ? "pr" : h.toLowerCase() }, h),
+        ),
+      ),
+    ),
     el("tbody", null, ...sortWorkers(workers).map((w) => rowFor(orch, w, input, rows))),
   );
 }

@@ -2,10 +2,17 @@
 
 import { backoffDelay, canResume } from "@catalyst/client";
 import { applyDelta } from "@catalyst/fuse";
-import { fleetSnapshot, T0, workerUpdate, workerView } from "@catalyst/test-utils";
+import {
+  fleetSnapshot,
+  hostsUpdate,
+  multiHostSnapshot,
+  T0,
+  workerUpdate,
+  workerView,
+} from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
 import { describeDelta } from "../src/event-feed.js";
-import { formatFilters, matchesWorker, parseFilters } from "../src/filters.js";
+import { formatFilters, matchesNeedsYou, matchesWorker, parseFilters } from "../src/filters.js";
 import { compareNatural, formatAge, formatTokens, formatUsd, ticketProject } from "../src/format.js";
 import { ciTone, isFinished, workerStatusTone } from "../src/status-tone.js";
 import { createStore, workerKey } from "../src/store.js";
@@ -52,11 +59,12 @@ describe("format", () => {
 describe("filters", () => {
   it("parses comma lists and writes them back, keeping other parameters", () => {
     const f = parseFilters("?orch=a,b&status=failed&token=t0k&project=");
-    expect(f).toEqual({ orch: ["a", "b"], status: ["failed"], project: [] });
+    expect(f).toEqual({ orch: ["a", "b"], status: ["failed"], project: [], host: [] });
     expect(formatFilters({ ...f, project: ["CTL"] }, "?token=t0k&orch=x")).toBe(
       "?token=t0k&orch=a,b&status=failed&project=CTL",
     );
-    expect(formatFilters({ orch: [], status: [], project: [] }, "?orch=x")).toBe("");
+    expect(formatFilters({ orch: [], status: [], project: [], host: [] }, "?orch=x")).toBe("");
+    expect(formatFilters({ ...f, host: ["beta"] }, "")).toBe("?orch=a,b&status=failed&host=beta");
   });
 
   it("matches status groups, project keys and ticket prefixes, orchestrator id parts", () => {
@@ -86,6 +94,42 @@ describe("filters", () => {
     const noKey = { ...web, projectKey: null };
     expect(matchesWorker(web.workers["WEB-7"]!, noKey, parseFilters("?project=WEB"))).toBe(true);
     expect(matchesWorker(api.workers["CTL-48"]!, api, parseFilters("?project=WEB"))).toBe(false);
+  });
+});
+
+describe("hosts (a monitor that fuses several machines)", () => {
+  it("filters by host, exactly and in any case; an orchestrator without a host never matches one", () => {
+    const snap = multiHostSnapshot();
+    const byHost = (search: string) =>
+      snap.orchestrators.flatMap((o) =>
+        Object.values(o.workers)
+          .filter((w) => matchesWorker(w, o, parseFilters(search)))
+          .map((w) => w.ticket),
+      );
+    expect(byHost("?host=BETA")).toEqual(["WEB-1", "WEB-2"]);
+    expect(byHost("?host=bet")).toEqual([]);
+    expect(byHost("?host=alpha,beta&status=failed")).toEqual(["CTL-2"]);
+    expect(matchesNeedsYou(snap.needsYou[0]!, snap.orchestrators, parseFilters("?host=beta"))).toBe(false);
+    expect(matchesNeedsYou(snap.needsYou[0]!, snap.orchestrators, parseFilters("?host=alpha"))).toBe(true);
+    const single = fleetSnapshot().orchestrators[0]!;
+    expect(matchesWorker(Object.values(single.workers)[0]!, single, parseFilters("?host=alpha"))).toBe(false);
+  });
+
+  it("says which hosts went stale, came back or joined, and nothing for a heartbeat alone", () => {
+    const before = multiHostSnapshot();
+    const hosts = before.hosts!;
+    const stale = hosts.map((h) => ({ ...h, stale: h.name === "beta" }));
+    expect(describeDelta(hostsUpdate(5, stale), before)).toMatchObject({
+      kind: "host",
+      tone: "stalled",
+      orchestrator: null,
+      text: "host beta stale (no heartbeat)",
+    });
+    const after = applyDelta(before, hostsUpdate(5, stale));
+    const back = [...hosts, { name: "gamma", lastHeartbeat: null, stale: false }];
+    expect(describeDelta(hostsUpdate(6, back), after)?.text).toBe("host beta back · gamma joined");
+    const beat = hosts.map((h) => ({ ...h, lastHeartbeat: new Date().toISOString() }));
+    expect(describeDelta(hostsUpdate(7, beat), before)).toBeNull();
   });
 });
 

@@ -213,3 +213,41 @@ export function workerUpdate(id: number, view: WorkerView): Delta {
     },
   };
 }
+
+/**
+ * A fleet fused from two machines (`catalyst-monitor --nats`): host `alpha` runs
+ * `alpha/orch-api` (CTL-1 implementing, CTL-2 failed), host `beta` runs `beta/orch-web` (WEB-1
+ * validating with a live pid, WEB-2 shipping with a pid last seen dead). Both hosts fresh, with a
+ * heartbeat `heartbeatAgoMs` before now; pass `staleHosts` to mark some stale.
+ */
+export function multiHostSnapshot(
+  options: { staleHosts?: readonly string[]; heartbeatAgoMs?: number } = {},
+): Snapshot {
+  const beat = new Date(Date.now() - (options.heartbeatAgoMs ?? 2000)).toISOString();
+  const stale = new Set(options.staleHosts ?? []);
+  const api = "alpha/orch-api";
+  const web = "beta/orch-web";
+  const apiWorkers = [
+    workerView(api, "CTL-1", { status: "implementing", phase: 3, pid: 7001, alive: true }),
+    workerView(api, "CTL-2", { status: "failed", phase: 4, error: "tests failed" }),
+  ];
+  const webWorkers = [
+    workerView(web, "WEB-1", { status: "validating", phase: 4, pid: 8001, alive: true }),
+    workerView(web, "WEB-2", { status: "shipping", phase: 5, pid: 8002, alive: false }),
+  ];
+  return {
+    generatedAt: new Date().toISOString(),
+    orchestrators: [
+      orchestratorView(api, apiWorkers, { host: "alpha", projectKey: "CTL", path: null }),
+      orchestratorView(web, webWorkers, { host: "beta", projectKey: "WEB", path: null }),
+    ],
+    needsYou: [{ orchestrator: api, worker: "CTL-2", reason: "failed", message: "tests failed", since: T0 }],
+    sourceErrors: [],
+    hosts: ["alpha", "beta"].map((name) => ({ name, lastHeartbeat: beat, stale: stale.has(name) })),
+  };
+}
+
+/** A `hosts` delta: the whole host list, as the monitor sends it when a host goes stale or back. */
+export function hostsUpdate(id: number, hosts: NonNullable<Snapshot["hosts"]>): Delta {
+  return { id, event: "hosts", data: { ts: new Date().toISOString(), hosts } };
+}

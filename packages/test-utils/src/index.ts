@@ -6,6 +6,8 @@ export { startNatsCluster } from "./nats-cluster.js";
 export type { NatsServer, NatsServerOptions } from "./nats-server.js";
 export { NATS_SERVER, startNatsServer } from "./nats-server.js";
 export * from "./scripted-feed.js";
+export type { ScriptedSseServer, ScriptedSseServerOptions } from "./scripted-sse-server.js";
+export { startScriptedSseServer } from "./scripted-sse-server.js";
 export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
 export {
   BIN_SOURCES,
