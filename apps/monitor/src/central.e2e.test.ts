@@ -259,7 +259,18 @@ describe.skipIf(skipReason !== null)("catalyst-monitor --nats: the central view 
     expect(health.nats.connected).toBe(true);
     expect(health.hosts).toHaveLength(3);
     expect(health.pollers.liveness).toMatchObject({ enabled: false });
-    expect((await fetch(`${central.url}api/events`)).status).toBe(501);
+    // /api/events answers from the stream: every host, the orchestrator filter in central ids.
+    const eventsRes = await fetch(`${central.url}api/events?orchestrator=alpha%2Fmanual&limit=1000`);
+    expect(eventsRes.status).toBe(200);
+    const eventsBody = (await eventsRes.json()) as { events: Array<{ worker?: string; event: string }> };
+    expect(eventsBody.events.filter((e) => e.worker === "L-1").map((e) => e.event)).toEqual([
+      "worker-dispatched",
+      "worker-failed",
+    ]);
+    const otherHost = (await (await fetch(`${central.url}api/events?orchestrator=beta%2Fmanual`)).json()) as {
+      events: unknown[];
+    };
+    expect(otherHost.events).toEqual([]);
 
     // catalyst-top follows the central monitor.
     const top = spawnBin("top", ["--url", central.url, "--once"], { env: centralEnv });
