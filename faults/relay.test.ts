@@ -332,7 +332,7 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
       if (first.received.length >= 60) stopping ??= first.consumer.stop();
     });
     await first.consumer.start();
-    await waitFor("the first run stopped mid-stream", () => stopping, 60_000);
+    await waitFor("the first run stopped mid-stream", () => stopping !== null, 60_000);
     await stopping;
     const firstCount = first.received.length;
 

@@ -344,6 +344,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     };
     try {
       for await (const m of iter) {
+        if (broker !== b) break; // stopped (e.g. from a listener) while catching up
         const seq = m.seq;
         if (seq <= target && firstTime(seq)) {
           const data = decode(m);
@@ -442,9 +443,12 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         })().catch(noteError),
       );
       await initial;
+      // A stop() while start-up waited (a listener may call it): nothing more to set up.
+      if (broker !== b) return;
 
       progress.phase = "history";
       await catchUp(b, target, ackFloor);
+      if (broker !== b) return;
       // The durable delivers what follows; the floor makes sure nothing up to L comes twice.
       if (floor < target) {
         // A sequence up to L the catch-up did not see is no longer in the stream.
