@@ -74,6 +74,19 @@ export function signalText(i: number, status: string, error: string | null, upda
   })}\n`;
 }
 
+/** Writes one worker's signal file (tmp + rename) carrying `seq-N` in its error field. */
+export async function writeSignal(dir: string, worker: number, seq: number): Promise<void> {
+  const path = join(dir, "runs", orchOf(worker), "workers", `${ticketOf(worker)}.json`);
+  const text = signalText(
+    worker,
+    seq % 2 === 0 ? "validating" : "implementing",
+    `seq-${seq}`,
+    new Date().toISOString(),
+  );
+  await writeFile(`${path}.${seq}.tmp`, text);
+  await rename(`${path}.${seq}.tmp`, path);
+}
+
 export async function writeFleet(dir: string, workers: number): Promise<void> {
   for (let o = 0; o * PER_ORCHESTRATOR < workers; o++) {
     await mkdir(join(dir, "runs", orchOf(o * PER_ORCHESTRATOR), "workers"), { recursive: true });
@@ -279,17 +292,9 @@ export async function measure(
     const batch: Array<Promise<void>> = [];
     for (let k = 0; k < perTick && seq < shape.writes; k++, seq++) {
       const worker = (seq * stride) % workers;
-      const path = join(dir, "runs", orchOf(worker), "workers", `${ticketOf(worker)}.json`);
-      const text = signalText(
-        worker,
-        seq % 2 === 0 ? "validating" : "implementing",
-        `seq-${seq}`,
-        new Date().toISOString(),
-      );
       writtenAt.set(seq, performance.now());
       lastSeqOf.set(worker, seq);
-      const s = seq;
-      batch.push(writeFile(`${path}.${s}.tmp`, text).then(() => rename(`${path}.${s}.tmp`, path)));
+      batch.push(writeSignal(dir, worker, seq));
     }
     await Promise.all(batch);
   }

@@ -9,7 +9,7 @@
 //                                       [--log-lines 5000] [--outage-ms 5000]
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p8` runs it too.
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
@@ -19,10 +19,10 @@ import {
   measure,
   orchOf,
   percentile,
-  signalText,
   ticketOf,
   watchSeqs,
   writeFleet,
+  writeSignal,
 } from "./p7-scale.ts";
 import type { Figure } from "./summary.ts";
 import {
@@ -75,19 +75,6 @@ export interface P8Result {
 
 const BIN = join(ROOT, "apps/monitor/dist/bin.js");
 const hostName = (h: number) => `h${String(h).padStart(2, "0")}`;
-
-/** Writes one signal file (tmp + rename) carrying `seq-N`. */
-async function writeSignal(dir: string, worker: number, seq: number): Promise<void> {
-  const path = join(dir, "runs", orchOf(worker), "workers", `${ticketOf(worker)}.json`);
-  const text = signalText(
-    worker,
-    seq % 2 === 0 ? "validating" : "implementing",
-    `seq-${seq}`,
-    new Date().toISOString(),
-  );
-  await writeFile(`${path}.${seq}.tmp`, text);
-  await rename(`${path}.${seq}.tmp`, path);
-}
 
 async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
