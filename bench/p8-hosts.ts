@@ -330,7 +330,11 @@ carrying its sequence number; write → first SSE frame at the central client th
 | RSS after the run: central monitor / one host's monitor | ${r.centralRssMB.toFixed(0)} MB / ${r.hostRssMB.toFixed(0)} MB |
 
 Nothing lost is the goal of every row; the latency and throughput figures are reported next to
-the single host's, not held to a bar (the issue sets none).`;
+the single host's, not held to a bar (the issue sets none).
+
+Recovery includes the NATS clients' reconnect wait and the central consumer's pull, which expires
+every 5 s; so it varies from well under a second to about 6 s from run to run (0.4 s and 5.7 s in
+two runs on the same day).`;
 }
 
 export function p8Figures(r: P8Result): Figure[] {
