@@ -54,15 +54,13 @@ export function readVersion(): string {
   }
 }
 
-/** A NATS URL as it may be logged: any user, password or token in it replaced by `***` (every entry of a list). */
-export const redactNatsUrl = redactUrl;
-
 /** Starts everything for parsed options: demo fleet, parts, app, socket, wiring, pid file. */
 export async function startMonitor(options: CliOptions, io: MainIo, logger: Logger): Promise<RunningMonitor> {
   let fleet: DemoFleet | null = null;
   let catalystDir = options.dir;
   const nats = options.nats;
-  const natsShown = nats === null ? null : redactNatsUrl(nats);
+  // As the URL may be logged: any user, password or token in it replaced by `***`.
+  const natsShown = nats === null ? null : redactUrl(nats);
   const token = options.tokenFile === null ? options.token : await readTokenFile(options.tokenFile);
   const broker =
     options.publish === null
@@ -144,8 +142,8 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
             },
           });
     const parts: MonitorParts = (central ?? local)!;
-    // The central monitor has no exact reader of the merged stream wired in yet: /api/events says so.
-    const readEvents: ReadEvents | null = local?.readEvents ?? central?.readEvents ?? null;
+    // /api/events: the local log's exact reader, or centrally the exact reader of the merged stream.
+    const readEvents: ReadEvents = (central ?? local)!.readEvents;
     const debug = io.env.CATALYST_MONITOR_DEBUG === "1";
     // The monitor exists only after the socket is up; until then (and until it has loaded)
     // clients get the fleet so far, marked `loading`.

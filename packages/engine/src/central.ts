@@ -11,6 +11,7 @@ import {
 import type { ComponentHealth, HostView, LoadingState, LogRecord, Snapshot } from "@catalyst/schema";
 import type { EventReadStats, ReadEventsOptions } from "@catalyst/sources";
 import type { ReadEvents } from "./build-parts.js";
+import { snapshotWithLoading } from "./engine.js";
 import {
   createMonitor,
   type EngineLogger,
@@ -295,11 +296,7 @@ export function createCentralEngine(options: CentralEngineOptions): CentralEngin
   return {
     feed: parts.fuse,
     parts,
-    snapshot() {
-      const snapshot = parts.fuse.snapshot();
-      const loading = monitor.loading();
-      return loading === null ? snapshot : { ...snapshot, loading };
-    },
+    snapshot: () => snapshotWithLoading(parts.fuse, monitor),
     loading: () => monitor.loading(),
     start: () => monitor.start(),
     stop: () => monitor.stop(),

@@ -1,6 +1,12 @@
 import type { LoadingState, Snapshot } from "@catalyst/schema";
 import { buildParts, type PartsOptions, type ReadEvents } from "./build-parts.js";
-import { createMonitor, type EngineLogger, type FuseLike, type MonitorParts } from "./monitor.js";
+import {
+  createMonitor,
+  type EngineLogger,
+  type FuseLike,
+  type Monitor,
+  type MonitorParts,
+} from "./monitor.js";
 
 /** Settings of an in-process fleet. */
 export interface EngineOptions extends PartsOptions {
@@ -32,6 +38,16 @@ export interface Engine {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Fuse's snapshot, marked `loading` while the monitor is still reading its sources. */
+export function snapshotWithLoading(
+  feed: Pick<FuseLike, "snapshot">,
+  monitor: Pick<Monitor, "loading">,
+): Snapshot {
+  const snapshot = feed.snapshot();
+  const loading = monitor.loading();
+  return loading === null ? snapshot : { ...snapshot, loading };
+}
+
 /**
  * Builds the real parts for `catalystDir` and wires them (what `catalyst-monitor` runs behind its
  * server, without the server): for a terminal view, a script or a test that wants the fleet live.
@@ -55,11 +71,7 @@ export function createEngine(options: EngineOptions): Engine {
     feed: parts.fuse,
     readEvents: parts.readEvents,
     parts,
-    snapshot() {
-      const snapshot = parts.fuse.snapshot();
-      const loading = monitor.loading();
-      return loading === null ? snapshot : { ...snapshot, loading };
-    },
+    snapshot: () => snapshotWithLoading(parts.fuse, monitor),
     loading: () => monitor.loading(),
     start: () => monitor.start(),
     historyLoaded: () => monitor.historyLoaded(),

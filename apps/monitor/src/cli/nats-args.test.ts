@@ -1,5 +1,5 @@
+import { redactUrl } from "@catalyst/relay";
 import { describe, expect, it } from "vitest";
-import { redactNatsUrl } from "../main.js";
 import { DEFAULT_DURABLE, DEFAULT_STALE_AFTER_MS, parseCliArgs } from "./parse-args.js";
 
 const parse = (...args: string[]) => parseCliArgs(args, {}, "/home/u");
@@ -31,8 +31,8 @@ describe("catalyst-monitor --nats (the central monitor)", () => {
   });
 
   it("logs the URL without its credentials", () => {
-    expect(redactNatsUrl("nats://alice:s3cret@broker:4222")).toBe("nats://***@broker:4222");
-    expect(redactNatsUrl("tls://tok3n@broker:4222")).toBe("tls://***@broker:4222");
-    expect(redactNatsUrl("nats://127.0.0.1:4222")).toBe("nats://127.0.0.1:4222");
+    expect(redactUrl("nats://alice:s3cret@broker:4222")).toBe("nats://***@broker:4222");
+    expect(redactUrl("tls://tok3n@broker:4222")).toBe("tls://***@broker:4222");
+    expect(redactUrl("nats://127.0.0.1:4222")).toBe("nats://127.0.0.1:4222");
   });
 });

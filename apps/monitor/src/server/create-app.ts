@@ -45,10 +45,10 @@ export interface AppDeps {
   publicDir: string;
   access: AccessOptions;
   /**
-   * `@catalyst/sources` `readEvents`, for `/api/events`. Null on a monitor with no exact reader of
-   * its log (the central `--nats` monitor for now): `/api/events` answers 501 and says where to look.
+   * `@catalyst/sources` `readEvents`, for `/api/events` (on the central `--nats` monitor, the engine's
+   * reader of the merged stream, of the same shape).
    */
-  readEvents: ReadEvents | null;
+  readEvents: ReadEvents;
   /** Briefing reader for `/api/briefing`. @default `@catalyst/sources` `readBriefingText` */
   readBriefing?: ReadBriefing;
   health?: HealthReporters;
@@ -156,17 +156,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(snapshotJson.text, 200, { "Content-Type": "application/json" });
   });
 
-  const readEvents = deps.readEvents;
-  app.get("/api/events", (c) =>
-    readEvents === null
-      ? jsonError(
-          c,
-          501,
-          "not_available",
-          "/api/events is not served by the central monitor (--nats) yet; read the stream with catalyst-replay --nats, or ask a host's own monitor",
-        )
-      : serveEvents(c, deps.catalystDir, readEvents),
-  );
+  app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
 
   app.get("/api/briefing", (c) =>
     serveBriefing(c, () => deps.feed.snapshot(), deps.readBriefing ?? readBriefingText),
