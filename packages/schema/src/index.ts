@@ -1,9 +1,31 @@
 export { ApiError, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
 export { needsYouKey } from "./constants.js";
-export type { EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";
+export type {
+  DroppedEvent,
+  EnvelopeFields,
+  EnvelopeShape,
+  EventLineProblem,
+} from "./event-envelope.js";
+export {
+  classifyEnvelope,
+  EVENT_LINE_PROBLEMS,
+  getEventName,
+  OVERSIZED_EVENT,
+  PHASE_EVENT_PATTERN,
+  parsePhaseAction,
+  parsePhaseEvent,
+  readEnvelopeFields,
+  readTombstone,
+  SEVERITY_NUMBERS,
+  shortHostName,
+  TICKET_PATTERN,
+  trailingTicket,
+} from "./event-envelope.js";
+export type { EventLineParse, EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";
 export {
   canonicalToV1,
   EventLine,
+  eventLineProblem,
   isValidEventLine,
   KNOWN_EVENT_TYPES,
   normalizeEventLine,
