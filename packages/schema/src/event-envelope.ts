@@ -62,6 +62,9 @@ export const SEVERITY_NUMBERS: Readonly<Record<string, number>> = {
 
 type Rec = Record<string, unknown>;
 
+/** `phase.<slot>.…` slots that are not phases (R1.26): the real phase is in the payload. */
+const SLOT_EXCEPTIONS: ReadonlySet<string> = new Set(["dispatch", "scheduler", "advance"]);
+
 /** A plain object (not an array, not null). */
 export function isPlainObject(value: unknown): value is Rec {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -124,7 +127,9 @@ export function parsePhaseEvent(name: string): { phase: string; status: string; 
  * `phase.<slot>.<action>[.<T>]` names beyond the lifecycle set (R1.27, R1.28): the slot and the
  * action, and the ticket when the last segment is one. Null for other names.
  */
-export function parsePhaseAction(name: string): { slot: string; action: string; ticket: string | null } | null {
+export function parsePhaseAction(
+  name: string,
+): { slot: string; action: string; ticket: string | null } | null {
   if (!name.startsWith("phase.")) return null;
   const parts = name.split(".");
   if (parts.length < 3) return null;
@@ -240,7 +245,7 @@ export function readEnvelopeFields(line: Rec, name: string, shape: EnvelopeShape
 
   const lifecycle = parsePhaseEvent(name);
   const phase: string | number | null =
-    lifecycle?.phase ??
+    (lifecycle && !SLOT_EXCEPTIONS.has(lifecycle.phase) ? lifecycle.phase : null) ??
     nonEmpty(payload.phase) ??
     int(payload.phase) ??
     nonEmpty(payload.phase_name) ??
