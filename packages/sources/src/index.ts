@@ -2,7 +2,8 @@
 export { DURATION_EXAMPLES, DURATION_UNIT_MS, parseDuration, resolveCatalystDir } from "./command-line.js";
 export { discoverOrchestrators } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
-export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
+export type { ListEventLogOptions } from "./event-log-files.js";
+export { LEGACY_LOG, LEGACY_MONTH_FILE, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
 export type { IndexProgress } from "./log-index.js";
 export { resolveCacheDir } from "./log-index.js";
 export { readEventBytes, readEvents } from "./log-readers.js";

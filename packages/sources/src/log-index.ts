@@ -2,6 +2,7 @@ import { isUtf8 } from "node:buffer";
 import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
+import type { EventLineProblem } from "@catalyst/schema";
 import type { parseLogLine } from "./parse-log-line.js";
 import { scanTs } from "./scan-ts.js";
 
@@ -17,6 +18,8 @@ export interface IndexBlock {
   maxTs: number;
   /** Lines that are not valid JSON or fail the schema (blank lines are not counted). */
   invalid: number;
+  /** `invalid`, by the reason each line was skipped (FORMATS-TODAY R1.9). */
+  reasons?: Partial<Record<EventLineProblem, number>>;
   /** Lines over the line cap; such a line is a block of its own and never read again. */
   oversized: number;
   /** The valid lines' `ts` never decrease down the block. */
@@ -59,8 +62,10 @@ export const DEFAULT_BLOCK_BYTES = 256 * 1024;
 // log at start-up does not hold its event loop.
 const READ_CHUNK = 256 * 1024;
 const HASH_SPAN = 4096;
-const FORMAT_VERSION = 1;
-const INDEX_SUBDIR = "event-index-v1";
+// v2: bare v3 lines became valid and dual lines with two names invalid (FORMATS-TODAY R1.9), so a
+// v1 index counts the wrong lines; blocks also keep the reasons of their invalid lines.
+const FORMAT_VERSION = 2;
+const INDEX_SUBDIR = "event-index-v2";
 
 /**
  * The user cache dir for the log index, never inside the catalyst dir: `$CATALYST_CACHE_DIR`, else
@@ -106,7 +111,16 @@ function indexPath(indexDir: string, file: string): string {
   return join(indexDir, INDEX_SUBDIR, `${fingerprint(Buffer.from(file))}-${name}.json`);
 }
 
-type StoredBlock = [number, number, number | null, number | null, number, number, number];
+type StoredBlock = [
+  number,
+  number,
+  number | null,
+  number | null,
+  number,
+  number,
+  number,
+  Partial<Record<EventLineProblem, number>> | 0,
+];
 
 /**
  * The stored index of `file` if it still describes the file's first bytes: same device and inode,
@@ -154,7 +168,7 @@ export async function loadFileIndex(
   const { head, tail } = await fingerprints(handle, stored.indexedEnd);
   if (head !== stored.head || tail !== stored.tail) return null;
   const blocks = stored.blocks.map(
-    ([start, end, min, max, invalid, oversized, flags]): IndexBlock => ({
+    ([start, end, min, max, invalid, oversized, flags, reasons]): IndexBlock => ({
       start,
       end,
       minTs: min ?? Number.POSITIVE_INFINITY,
@@ -163,6 +177,7 @@ export async function loadFileIndex(
       oversized,
       sorted: (flags & 1) !== 0,
       pure: (flags & 2) !== 0,
+      ...(reasons && typeof reasons === "object" ? { reasons } : {}),
     }),
   );
   return { ...stored, blocks };
@@ -182,6 +197,7 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
       b.invalid,
       b.oversized,
       (b.sorted ? 1 : 0) | (b.pure ? 2 : 0),
+      b.reasons ?? 0,
     ]);
   const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail } = index;
   const text = JSON.stringify({
@@ -254,7 +270,11 @@ export async function extendFileIndex(
     if (text.endsWith("\r")) text = text.slice(0, -1);
     const res = parseLine(text, file, start);
     if (!res.ok) {
-      if (!res.blank) cur.invalid++;
+      if (!res.blank) {
+        cur.invalid++;
+        const reasons = (cur.reasons ??= {});
+        reasons[res.reason] = (reasons[res.reason] ?? 0) + 1;
+      }
       return null;
     }
     return res.record.event.tsMs;

@@ -1,5 +1,5 @@
 import { type FileHandle, open } from "node:fs/promises";
-import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
+import type { EventLineProblem, LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { EventLogReadError } from "./errors.js";
 import { listEventLogFiles } from "./event-log-files.js";
 import {
@@ -36,12 +36,20 @@ export interface ReadEventsOptions {
   blockBytes?: number;
   /** At most this many log files are open at once. @default 16 */
   maxOpenFiles?: number;
+  /**
+   * Also read the rotated-aside `events/YYYY-MM.jsonl.legacy*` files (FORMATS-TODAY R1.2), merged
+   * by `ts` with the rest. They are not the live log (R1.3), so the default leaves them out.
+   * @default false
+   */
+  includeLegacy?: boolean;
 }
 
 /** Counters of one read, updated as it streams. */
 export interface EventReadStats {
   /** Invalid lines in the blocks the window touches (and in blocks with no valid line). */
   invalid: number;
+  /** `invalid` by reason: not JSON, no name (`unknown-shape`), no `ts`, a dual name mismatch, … */
+  invalidReasons: Partial<Record<EventLineProblem, number>>;
   oversized: number;
   files: number;
   /** Bytes read from the log files: indexing plus the blocks read for output. */
@@ -231,7 +239,7 @@ class LogQuery {
 
   /** Index (or re-validate the index of) every file, then lay out the blocks in merge order. */
   async #start(): Promise<PoolBlock[]> {
-    const files = await listEventLogFiles(this.#dir);
+    const files = await listEventLogFiles(this.#dir, { includeLegacy: this.#options.includeLegacy === true });
     this.stats.files = files.length;
     const pool: PoolBlock[] = [];
     // Check (or build) the files' indexes a few at a time: with a current index this is a handful
@@ -251,18 +259,26 @@ class LogQuery {
       for (const block of blocks) {
         if (!Number.isFinite(block.minTs)) {
           // No valid line: nothing to read, but its bad lines still count.
-          this.stats.invalid += block.invalid;
-          this.stats.oversized += block.oversized;
+          this.#count(block);
           continue;
         }
         if (block.maxTs < this.#sinceMs || block.minTs >= this.#untilMs) continue;
-        this.stats.invalid += block.invalid;
-        this.stats.oversized += block.oversized;
+        this.#count(block);
         pool.push({ source, file, block });
       }
     }
     pool.sort(poolBefore);
     return pool;
+  }
+
+  #count(block: IndexBlock): void {
+    this.stats.invalid += block.invalid;
+    this.stats.oversized += block.oversized;
+    if (block.reasons) {
+      const into = this.stats.invalidReasons;
+      for (const [reason, n] of Object.entries(block.reasons) as [EventLineProblem, number][])
+        into[reason] = (into[reason] ?? 0) + n;
+    }
   }
 
   async #indexOne(file: string): Promise<IndexBlock[]> {
@@ -566,7 +582,7 @@ class Batches<T extends LogRecord | Buffer> implements AsyncIterableIterator<T> 
 }
 
 function newStats(): EventReadStats {
-  return { invalid: 0, oversized: 0, files: 0, bytesRead: 0, bytesIndexed: 0 };
+  return { invalid: 0, invalidReasons: {}, oversized: 0, files: 0, bytesRead: 0, bytesIndexed: 0 };
 }
 
 /** `readEvents(catalystDir, options)`: see the main door (`log-readers.ts`). */
