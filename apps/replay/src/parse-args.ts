@@ -39,6 +39,11 @@ export interface ReplayOptions {
   /** Make malformed or oversized lines fatal. */
   strict: boolean;
   /**
+   * `--include-legacy`: also read the rotated-aside `events/YYYY-MM.jsonl.legacy*` files (not the
+   * live log, FORMATS-TODAY R1.2–R1.3), merged by `ts` with the rest.
+   */
+  includeLegacy?: boolean;
+  /**
    * The user cache dir where the log index is kept (`$CATALYST_CACHE_DIR`, else
    * `$XDG_CACHE_HOME/catalyst`, else `~/.cache/catalyst`); absent: index in memory only.
    */
@@ -96,6 +101,7 @@ const FLAG_OPTIONS = {
   follow: { type: "boolean", short: "f" },
   snapshot: { type: "boolean" },
   strict: { type: "boolean" },
+  "include-legacy": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
   // -v: the monitor's old spelling, accepted by both bins; not in --help.
@@ -250,6 +256,7 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
       ["--follow", "it replays what the stream holds; follow a host locally"],
       ["--snapshot", "fold a host's log locally"],
       ["--at", "fold a host's log locally"],
+      ["--include-legacy", "the stream holds what hosts published from their live log"],
     ] as const) {
       if (values.has(flag) || flags.has(flag))
         throw new UsageError(`${flag} cannot be used with --nats (${why})`, { flag });
@@ -267,6 +274,7 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
     strict: flags.has("--strict"),
     cacheDir: resolve(context.cwd ?? process.cwd(), resolveCacheDir(context.env, home)),
   };
+  if (flags.has("--include-legacy")) options.includeLegacy = true;
   if (since) options.since = since;
   if (until) options.until = until;
   if (at) options.at = at;

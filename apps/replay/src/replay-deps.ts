@@ -4,6 +4,8 @@ import { type IndexProgress, readEventBytes, readEvents } from "@catalyst/source
 /** Counters the log readers keep while they stream (the @catalyst/sources EventReadStats). */
 export interface ReadStats {
   readonly invalid: number;
+  /** `invalid` by reason (not-json, unknown-shape, no-ts, dual-mismatch, …). */
+  readonly invalidReasons?: Readonly<Record<string, number>>;
   readonly oversized: number;
   readonly files: number;
   readonly bytesRead: number;
@@ -17,6 +19,8 @@ export interface ReadOptions {
   until?: Date;
   indexDir?: string;
   onProgress?: (progress: IndexProgress) => void;
+  /** Also read rotated `*.legacy*` month files. */
+  includeLegacy?: boolean;
 }
 
 /** The library calls replay makes; tests may pass their own for races they cannot provoke. */

@@ -32,6 +32,8 @@ export interface ReplayIo {
 export interface ReplaySummary {
   printed: number;
   invalid: number;
+  /** `invalid` by reason, when the reader knows them (FORMATS-TODAY R1.9). */
+  invalidReasons?: Readonly<Record<string, number>>;
   oversized: number;
   files: number;
 }
@@ -109,6 +111,8 @@ export async function replay(
       }
     }
     summary.invalid = records.stats.invalid;
+    const reasons = (records.stats as ReadStats).invalidReasons;
+    if (reasons) summary.invalidReasons = reasons;
     summary.oversized = records.stats.oversized;
     summary.files = records.stats.files;
     reportIndex(records.stats, options, io);
@@ -159,6 +163,7 @@ async function replayBytes(options: ReplayOptions, io: ReplayIo, deps: ReplayDep
     throw wrapReadError(error, options.dir);
   }
   summary.invalid = chunks.stats.invalid;
+  if (chunks.stats.invalidReasons) summary.invalidReasons = chunks.stats.invalidReasons;
   summary.oversized = chunks.stats.oversized;
   summary.files = chunks.stats.files;
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
@@ -184,7 +189,7 @@ function countLines(chunk: Buffer): number {
 export function readOptions(
   options: ReplayOptions,
   io: ReplayIo,
-): { indexDir?: string; onProgress: (p: IndexProgress) => void } {
+): { indexDir?: string; includeLegacy?: boolean; onProgress: (p: IndexProgress) => void } {
   const now = io.nowMs ?? (() => performance.now());
   const started = now();
   let lastPrinted = started;
@@ -199,7 +204,11 @@ export function readOptions(
       `catalyst-replay: indexing ${p.file}: ${pct}% of ${formatMb(p.total)} (first read of this part of the log)\n`,
     );
   };
-  return { ...(options.cacheDir ? { indexDir: options.cacheDir } : {}), onProgress };
+  return {
+    ...(options.cacheDir ? { indexDir: options.cacheDir } : {}),
+    ...(options.includeLegacy ? { includeLegacy: true } : {}),
+    onProgress,
+  };
 }
 
 function formatMb(bytes: number): string {
@@ -368,13 +377,24 @@ export function wrapReadError(error: unknown, dir: string): unknown {
   return error;
 }
 
-function reportEnd(summary: ReplaySummary, io: ReplayIo): void {
+/**
+ * The stderr line for skipped lines, with the reasons when known:
+ * `skipped 3 malformed lines (2 invalid, 1 oversized; dual-mismatch 1, not-json 1)`.
+ */
+export function skippedMessage(summary: ReplaySummary): string | null {
   const skipped = summary.invalid + summary.oversized;
-  if (skipped > 0) {
-    io.err.write(
-      `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized)\n`,
-    );
-  }
+  if (skipped === 0) return null;
+  const reasons = Object.entries(summary.invalidReasons ?? {})
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(", ");
+  return `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized${reasons ? `; ${reasons}` : ""})\n`;
+}
+
+function reportEnd(summary: ReplaySummary, io: ReplayIo): void {
+  const skipped = skippedMessage(summary);
+  if (skipped !== null) io.err.write(skipped);
   if (summary.printed === 0 && (io.errIsTTY ?? io.isTTY ?? false)) {
     io.err.write("catalyst-replay: no events matched\n");
   }

@@ -4,7 +4,14 @@ import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { formatSnapshot } from "./format-snapshot.js";
 import type { ReplayOptions } from "./parse-args.js";
-import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay.js";
+import {
+  type ReplayIo,
+  type ReplaySummary,
+  readOptions,
+  reportIndex,
+  skippedMessage,
+  wrapReadError,
+} from "./replay.js";
 import type { ReplayDeps } from "./replay-deps.js";
 
 /**
@@ -44,6 +51,7 @@ export async function printSnapshot(
   const summary: ReplaySummary = {
     printed: 0,
     invalid: records.stats.invalid,
+    ...(records.stats.invalidReasons ? { invalidReasons: records.stats.invalidReasons } : {}),
     oversized: records.stats.oversized,
     files: records.stats.files,
   };
@@ -60,12 +68,8 @@ export async function printSnapshot(
   } else {
     io.out.write(`${JSON.stringify(snapshot, null, 2)}\n`);
   }
-  const skipped = summary.invalid + summary.oversized;
-  if (skipped > 0) {
-    io.err.write(
-      `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized)\n`,
-    );
-  }
+  const skipped = skippedMessage(summary);
+  if (skipped !== null) io.err.write(skipped);
   return summary;
 }
 
