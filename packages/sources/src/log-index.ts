@@ -272,7 +272,8 @@ export async function extendFileIndex(
     if (!res.ok) {
       if (!res.blank) {
         cur.invalid++;
-        const reasons = (cur.reasons ??= {});
+        cur.reasons ??= {};
+        const reasons = cur.reasons;
         reasons[res.reason] = (reasons[res.reason] ?? 0) + 1;
       }
       return null;
