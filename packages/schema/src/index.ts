@@ -68,6 +68,7 @@ export {
   LoadingState,
   NeedsYouItem,
   NeedsYouReason,
+  NodeView,
   OrchestratorSummary,
   OrchestratorView,
   ProgressView,
