@@ -87,7 +87,7 @@ export interface NormalizedEvent {
    * ticket embedded in the dropped event's name.
    */
   worker: string | null;
-  /** The payload: `body.payload` (v2, dual), `detail` (v1), the line itself (v3). */
+  /** The payload: `body.payload` (v2, dual), `detail` (v1), else the line's own other keys (v1, v3). */
   detail: unknown;
   /** Seed-era shape name (FORMATS.md §4). */
   shape: EventShape;
@@ -162,8 +162,12 @@ export function normalizeEventLine(line: EventLine): NormalizedEvent {
             ? "session"
             : "v1";
   let detail: unknown;
-  if (envelope === "v1") detail = line.detail ?? null;
-  else if (envelope === "v3") {
+  if (envelope === "v1" && "detail" in line) detail = line.detail ?? null;
+  else if (envelope === "v1") {
+    // Today's v1 lines carry no `detail`: their payload is flat, like v3's (FORMATS-TODAY §1.3).
+    const { event: _event, ts: _ts, ...rest } = line as Record<string, unknown>;
+    detail = rest;
+  } else if (envelope === "v3") {
     const { name: _name, ts: _ts, ...rest } = line as Record<string, unknown>;
     detail = rest;
   } else {
