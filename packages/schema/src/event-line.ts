@@ -132,6 +132,11 @@ const V1_TO_CANONICAL: Record<string, string> = {
 };
 const CANONICAL_TO_V1 = new Map(Object.entries(V1_TO_CANONICAL).map(([v1, c]) => [c, v1]));
 
+/** Map a v1 event name to the canonical name `catalyst-state.sh` writes for it (FORMATS §4.7). */
+export function v1ToCanonical(name: string): string {
+  return Object.hasOwn(V1_TO_CANONICAL, name) ? V1_TO_CANONICAL[name]! : `orchestrator.${name}`;
+}
+
 /** Map a canonical `event.name` back to its v1 name (`orchestrator.X` → `X` for the catch-all rule). */
 export function canonicalToV1(name: string): string {
   const mapped = CANONICAL_TO_V1.get(name);

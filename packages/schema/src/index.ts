@@ -30,6 +30,7 @@ export {
   KNOWN_EVENT_TYPES,
   normalizeEventLine,
   parseEventLine,
+  v1ToCanonical,
 } from "./event-line.js";
 export {
   AttentionItem,
