@@ -240,9 +240,13 @@ export function foldLogEvent(
   }
   const orchestrator = event.orchestrator;
   const ticket = event.worker;
+  // Execution-core passes the ticket as the orchestrator id (R1.20); a central monitor has
+  // namespaced it as `<host>/<ticket>` (tickets never hold a `/`).
+  const ticketIsOrchestrator =
+    ticket !== null && (orchestrator === ticket || orchestrator?.endsWith(`/${ticket}`) === true);
   if (
     orchestrator === null ||
-    (orchestrator === ticket && draft.orchestrator(orchestrator, false) === undefined)
+    (ticketIsOrchestrator && draft.orchestrator(orchestrator, false) === undefined)
   ) {
     if (ticket !== null) foldByTicket(draft, event, ticket, futureLimitMs);
     return null; // session lines name no orchestrator
