@@ -427,3 +427,29 @@ describe("the same event in each of the four shapes folds to the same fused stat
     expect(dual.needsYou.filter((r) => r.worker === "CTL-1")).toHaveLength(1);
   });
 });
+
+describe("R1.6 a tombstone that names no known worker", () => {
+  it("is shown as a problem of its log file (sourceErrors), naming the dropped event", () => {
+    const { snap } = run(
+      orchestratorAdded(),
+      known(),
+      logLines({
+        ts: "2026-08-21T09:00:00.000Z",
+        severityText: "ERROR",
+        severityNumber: 17,
+        attributes: {
+          "event.name": "catalyst.event.oversized",
+          "catalyst.event.oversized.name": "session.context",
+          "catalyst.event.oversized.bytes": 300512,
+          "catalyst.event.oversized.cap": 262144,
+        },
+        resource: { "service.name": "catalyst.event-append", "host.name": "mini" },
+      }),
+    );
+    expect(snap.sourceErrors).toHaveLength(1);
+    expect(snap.sourceErrors[0]!.reason).toMatch(
+      /session\.context \(300512 bytes over the 262144-byte append cap\)/,
+    );
+    expect(workerOf(snap, "CTL-1")?.dataLoss).toBeUndefined();
+  });
+});
