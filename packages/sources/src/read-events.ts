@@ -49,7 +49,7 @@ export interface EventReadStats {
   /** Invalid lines in the blocks the window touches (and in blocks with no valid line). */
   invalid: number;
   /** `invalid` by reason: not JSON, no name (`unknown-shape`), no `ts`, a dual name mismatch, … */
-  invalidReasons: Partial<Record<EventLineProblem, number>>;
+  invalidReasons?: Partial<Record<EventLineProblem, number>>;
   oversized: number;
   files: number;
   /** Bytes read from the log files: indexing plus the blocks read for output. */
@@ -275,6 +275,7 @@ class LogQuery {
     this.stats.invalid += block.invalid;
     this.stats.oversized += block.oversized;
     if (block.reasons) {
+      this.stats.invalidReasons ??= {};
       const into = this.stats.invalidReasons;
       for (const [reason, n] of Object.entries(block.reasons) as [EventLineProblem, number][])
         into[reason] = (into[reason] ?? 0) + n;
