@@ -62,6 +62,10 @@ export const SEVERITY_NUMBERS: Readonly<Record<string, number>> = {
 
 type Rec = Record<string, unknown>;
 
+const SEVERITY_TEXTS: ReadonlyMap<number, string> = new Map(
+  Object.entries(SEVERITY_NUMBERS).map(([text, n]) => [n, text]),
+);
+
 /** `phase.<slot>.…` slots that are not phases (R1.26): the real phase is in the payload. */
 const SLOT_EXCEPTIONS: ReadonlySet<string> = new Set(["dispatch", "scheduler", "advance"]);
 
@@ -261,8 +265,7 @@ export function readEnvelopeFields(line: Rec, name: string, shape: EnvelopeShape
   const text = nonEmpty(line.severityText)?.toUpperCase() ?? null;
   const num = int(line.severityNumber);
   const severityNumber = num ?? (text !== null ? (SEVERITY_NUMBERS[text] ?? 9) : 9);
-  const severityText =
-    text ?? Object.entries(SEVERITY_NUMBERS).find(([, n]) => n === severityNumber)?.[0] ?? "INFO";
+  const severityText = text ?? SEVERITY_TEXTS.get(severityNumber) ?? "INFO";
 
   return {
     orchestrator,

@@ -3,7 +3,7 @@ import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "nod
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import type { EventLineProblem } from "@catalyst/schema";
-import type { parseLogLine } from "./parse-log-line.js";
+import type { checkLogLine } from "./parse-log-line.js";
 import { scanTs } from "./scan-ts.js";
 
 /**
@@ -247,7 +247,7 @@ export async function extendFileIndex(
   prev: FileIndex | null,
   maxLineBytes: number,
   blockBytes: number,
-  parseLine: typeof parseLogLine,
+  parseLine: typeof checkLogLine,
   onProgress?: (progress: IndexProgress) => void,
 ): Promise<{ index: FileIndex; partial: IndexBlock | null; bytesRead: number }> {
   const from = prev?.indexedEnd ?? 0;
@@ -268,7 +268,7 @@ export async function extendFileIndex(
   const parse = (bytes: Buffer, start: number): number | null => {
     let text = bytes.toString("utf8");
     if (text.endsWith("\r")) text = text.slice(0, -1);
-    const res = parseLine(text, file, start);
+    const res = parseLine(text, file);
     if (!res.ok) {
       if (!res.blank) {
         cur.invalid++;
@@ -278,7 +278,7 @@ export async function extendFileIndex(
       }
       return null;
     }
-    return res.record.event.tsMs;
+    return res.tsMs;
   };
   const line = (bytes: Buffer | null, start: number, end: number): void => {
     if (bytes === null) {

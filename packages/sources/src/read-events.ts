@@ -11,7 +11,7 @@ import {
   loadFileIndex,
   saveFileIndex,
 } from "./log-index.js";
-import type { parseLogLine } from "./parse-log-line.js";
+import type { LineParsers, parseLogLine } from "./parse-log-line.js";
 import { scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
 
@@ -95,7 +95,7 @@ interface Loaded {
 type Mode = "records" | "bytes";
 
 /** How the readers get the line parser: statically from the main door, lazily from `./event-log`. */
-export type LoadParser = () => Promise<typeof parseLogLine>;
+export type LoadParser = () => Promise<LineParsers>;
 
 /**
  * Open handles, least recently used closed first: never one per file for thousands of files. A
@@ -204,6 +204,7 @@ class LogQuery {
    * never loads it.
    */
   #parse: typeof parseLogLine | null = null;
+  #parsers: LineParsers | null = null;
 
   readonly #loadParser: LoadParser;
 
@@ -300,7 +301,7 @@ class LogQuery {
       if (indexDir !== undefined)
         prev = await loadFileIndex(indexDir, handle, file, info, maxLineBytes, blockBytes);
       if (prev && prev.indexedEnd === info.size) return prev.blocks;
-      const parse = await this.#parser();
+      const parse = await this.#checker();
       const progress = onProgress ? (p: IndexProgress) => onProgress(p) : undefined;
       const { index, partial, bytesRead } = await extendFileIndex(
         handle,
@@ -331,8 +332,14 @@ class LogQuery {
   }
 
   async #parser(): Promise<typeof parseLogLine> {
-    this.#parse ??= await this.#loadParser();
+    this.#parsers ??= await this.#loadParser();
+    this.#parse = this.#parsers.parseLogLine;
     return this.#parse;
+  }
+
+  async #checker(): Promise<LineParsers["checkLogLine"]> {
+    this.#parsers ??= await this.#loadParser();
+    return this.#parsers.checkLogLine;
   }
 
   #headTs(l: Loaded): number {
