@@ -265,7 +265,7 @@ export async function extendFileIndex(
     cur = emptyBlock(cur.end);
     lastTs = Number.NEGATIVE_INFINITY;
   };
-  const parse = (bytes: Buffer, start: number): number | null => {
+  const parse = (bytes: Buffer): number | null => {
     let text = bytes.toString("utf8");
     if (text.endsWith("\r")) text = text.slice(0, -1);
     const res = parseLine(text, file);
@@ -288,7 +288,7 @@ export async function extendFileIndex(
       return;
     }
     if (cur.end === cur.start) cur.start = start;
-    const ts = parse(bytes, start);
+    const ts = parse(bytes);
     if (ts === null || !Number.isFinite(ts)) cur.pure = false;
     else {
       if (ts < cur.minTs) cur.minTs = ts;
@@ -350,7 +350,7 @@ export async function extendFileIndex(
   let partial: IndexBlock | null = null;
   if (carryLen > 0 && !discarding) {
     // A torn line never parses; a complete one without its newline yet is kept, unpersisted.
-    const ts = parse(Buffer.concat(carry), carryStart);
+    const ts = parse(Buffer.concat(carry));
     if (ts !== null && Number.isFinite(ts)) {
       partial = { ...emptyBlock(carryStart), end: pos, minTs: ts, maxTs: ts, pure: false, partial: true };
     }
