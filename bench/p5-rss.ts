@@ -166,7 +166,7 @@ export async function runP5(shape: P5Shape): Promise<{ monitor: RssTrace; baseli
     (_dir, logFile) =>
       startListening(
         ["--import", TSX, join(ROOT, "apps/monitor/bench/baseline-server.ts"), "tail", logFile],
-        join(ROOT, "apps/monitor"),
+        { cwd: join(ROOT, "apps/monitor") },
       ),
     shape,
   );

@@ -1,5 +1,6 @@
 // The door of @catalyst/test-utils (private, for tests): every helper other members' tests use,
-// by name. Chromium is `@catalyst/test-utils/browser`, the fake GitHub `@catalyst/test-utils/fake-github`.
+// by name. Chromium is `@catalyst/test-utils/browser`, the fake GitHub `@catalyst/test-utils/fake-github`,
+// the benches' machine line and BENCHMARKS.md writer `@catalyst/test-utils/bench`.
 // The seeded PRNG is @catalyst/fleet-sim's; tests of packages that may not depend on it take it here.
 export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
 export {
@@ -19,14 +20,23 @@ export type { ScriptedFeed } from "./scripted-feed.js";
 export { createScriptedFeed, emptySnapshot, removedDraft } from "./scripted-feed.js";
 export type { ScriptedSseServer, ScriptedSseServerOptions } from "./scripted-sse-server.js";
 export { startScriptedSseServer } from "./scripted-sse-server.js";
-export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
+export type {
+  BinName,
+  ListeningChild,
+  MonitorRun,
+  SpawnBinOptions,
+  SpawnedBin,
+  StartListeningOptions,
+} from "./spawn-bin.js";
 export {
   binNodeArgs,
   killAllSpawned,
   REPO_ROOT,
   spawnBin,
   spawnCommand,
+  startListening,
   startMonitorBin,
+  waitForListening,
 } from "./spawn-bin.js";
 export type { WaitUntilOptions } from "./wait-until.js";
 export { waitUntil } from "./wait-until.js";
