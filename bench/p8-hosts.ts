@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { appendFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/index.ts";
+import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
 import {
   countWorkers,
   getText,

@@ -4,8 +4,14 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export { BENCHMARKS, load, machine, writeSection } from "../packages/test-utils/src/bench.ts";
-export { type ListeningChild as Child, startListening } from "../packages/test-utils/src/index.ts";
+export {
+  BENCHMARKS,
+  type ListeningChild as Child,
+  load,
+  machine,
+  startListening,
+  writeSection,
+} from "../packages/test-utils/src/bench.ts";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const TSX = `${ROOT}node_modules/tsx/dist/loader.mjs`;

@@ -4,8 +4,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
-import { startListening } from "@catalyst/test-utils";
-import { machine } from "@catalyst/test-utils/bench";
+import { machine, startListening } from "@catalyst/test-utils/bench";
 
 export const MONITOR_DIR = fileURLToPath(new URL("../", import.meta.url));
 

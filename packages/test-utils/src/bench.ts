@@ -1,9 +1,13 @@
-// The benches' shared facts and output (the door `@catalyst/test-utils/bench`): one machine line,
-// the load average, and one rule for rewriting a section of BENCHMARKS.md.
+// The benches' door, `@catalyst/test-utils/bench`: the one wait for a server child's
+// `listening on <url>`, one machine line, the load average, and one rule for rewriting a section of
+// BENCHMARKS.md. It imports no other member, so benches run without a build or source condition.
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./spawn-bin.js";
+
+export type { ListeningChild, StartListeningOptions } from "./spawn-bin.js";
+export { startListening } from "./spawn-bin.js";
 
 /** The repository's BENCHMARKS.md. */
 export const BENCHMARKS = join(REPO_ROOT, "BENCHMARKS.md");

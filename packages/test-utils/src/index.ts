@@ -1,6 +1,7 @@
 // The door of @catalyst/test-utils (private, for tests): every helper other members' tests use,
 // by name. Chromium is `@catalyst/test-utils/browser`, the fake GitHub `@catalyst/test-utils/fake-github`,
-// the benches' machine line and BENCHMARKS.md writer `@catalyst/test-utils/bench`.
+// a nats-server `@catalyst/test-utils/nats-server` (no other member behind it), the benches' helpers
+// `@catalyst/test-utils/bench`.
 // The seeded PRNG is @catalyst/fleet-sim's; tests of packages that may not depend on it take it here.
 export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
 export {
