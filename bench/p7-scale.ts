@@ -13,7 +13,17 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Figure } from "./summary.ts";
-import { fmtMs, load, machine, memoryOf, ROOT, sleep, startListening, TSX, writeSection } from "./support.ts";
+import {
+  fmtMs,
+  load,
+  MONITOR_FROM_SOURCE,
+  machine,
+  memoryOf,
+  ROOT,
+  sleep,
+  startListening,
+  writeSection,
+} from "./support.ts";
 
 export interface P7Shape {
   sizes: number[];
@@ -128,16 +138,7 @@ async function spawnServer(kind: "monitor" | "floor", dir: string, source: boole
     kind === "floor"
       ? [join(ROOT, "bench", "p7-floor.mjs"), dir]
       : source
-        ? [
-            "--conditions=@catalyst/source",
-            "--import",
-            TSX,
-            join(ROOT, "apps/monitor/src/bin.ts"),
-            "--dir",
-            dir,
-            "--port",
-            "0",
-          ]
+        ? [...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
         : [join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
   const server = await startListening(args, { timeoutMs: 120_000 });
   return { pid: server.child.pid!, url: server.url, stop: server.stop };

@@ -16,6 +16,14 @@ export {
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const TSX = `${ROOT}node_modules/tsx/dist/loader.mjs`;
 
+/** The `node` arguments that run catalyst-monitor from source (tsx, the source condition). */
+export const MONITOR_FROM_SOURCE = [
+  "--conditions=@catalyst/source",
+  "--import",
+  TSX,
+  `${ROOT}apps/monitor/src/bin.ts`,
+];
+
 export function median(values: number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
