@@ -9,7 +9,6 @@ import type {
   LogRecord,
   PrRef,
   PrStatus,
-  Snapshot,
   SourceChange,
 } from "@catalyst/schema";
 
