@@ -1,9 +1,10 @@
-// What catalyst-monitor and catalyst-replay read from their command lines and environment the
-// same way: the catalyst dir and durations. Its own door (`@catalyst/sources/command-line`) so a
-// bin can parse its flags without loading the readers.
-import { constants } from "node:fs";
+// What catalyst-monitor, catalyst-replay and catalyst-top read from their command lines and
+// environment the same way (the catalyst dir, durations, a token file, their own version) and how
+// they report a mistake (UsageError, `<bin>: <message>`, exit 2). Its own door
+// (`@catalyst/sources/command-line`) so a bin can parse its flags without loading the readers.
+import { constants, readFileSync } from "node:fs";
 import { lstat, open, readlink, realpath } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 
 /**
  * The catalyst dir, absolute: `--dir` when given (`~` and `~/…` expanded), else `$CATALYST_DIR`
@@ -50,7 +51,9 @@ export function parseDuration(text: string): number | null {
 /** True when `child` is `parent` or below it, by name (both absolute; no symlinks followed). */
 export function isInsideDir(parent: string, child: string): boolean {
   const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+  // Only `..` itself or `../…` leaves `parent`; `..monitor.pid` is a file inside it.
+  const outside = rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+  return !outside;
 }
 
 /** Realpath of `path`, or of its nearest existing ancestor with the rest appended. */
@@ -109,4 +112,63 @@ export async function readTokenFile(
   }
   const token = text.split(/\r?\n/)[0]?.trim() ?? "";
   return token === "" ? { ok: false, problem: "holds no token on its first line" } : { ok: true, token };
+}
+
+/**
+ * `--token-file <path>` read by `readTokenFile`: the token, or a UsageError naming the flag and the
+ * file (never the file's text).
+ */
+export async function readTokenFlag(path: string, flag = "--token-file"): Promise<string> {
+  const read = await readTokenFile(path);
+  if (!read.ok) throw new UsageError(`${flag} ${path} ${read.problem}`, { flag });
+  return read.token;
+}
+
+/**
+ * A mistake on the command line or in the environment. Every bin prints it as one line,
+ * `<bin>: <message>`, without a stack trace, and exits with `EXIT_USAGE` (2).
+ */
+export class UsageError extends Error {
+  override name = "UsageError";
+  /** The flag at fault (`--since`), when there is one. */
+  readonly flag: string | undefined;
+  /** The value that was given, when there is one. */
+  readonly value: string | undefined;
+  constructor(
+    message: string,
+    fields: { flag?: string; value?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.flag = fields.flag;
+    this.value = fields.value;
+  }
+}
+
+/** The bins' exit codes: 0 done, 1 failed (unreachable, unreadable, could not start), 2 usage error. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * Prints `<bin>: <message>` for `error` and returns the exit code: `EXIT_USAGE` for a UsageError,
+ * else `EXIT_FAILURE`. Only the message is printed, never a stack trace.
+ */
+export function reportCliError(bin: string, error: unknown, stderr: (text: string) => void): number {
+  const message = error instanceof Error ? error.message : String(error);
+  stderr(`${bin}: ${message}\n`);
+  return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+/**
+ * The `version` of the package.json at `url` (a bin passes `new URL("../package.json",
+ * import.meta.url)`, one level above both src/ and dist/); "0.0.0" when it cannot be read.
+ */
+export function readPackageVersion(url: URL): string {
+  try {
+    const pkg = JSON.parse(readFileSync(url, "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
 }
