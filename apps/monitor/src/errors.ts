@@ -1,7 +1,6 @@
-/** A bad command line or environment; the bin prints the message on one line and exits 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+// A bad command line or environment: the one UsageError of the three bins (`catalyst-monitor:
+// <message>` on stderr, exit 2).
+export { UsageError } from "@catalyst/sources/command-line";
 
 /** The port is taken by another process; the bin prints one line and exits 1. */
 export class PortInUseError extends Error {

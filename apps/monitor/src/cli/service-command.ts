@@ -13,7 +13,7 @@ import {
   uninstallHints,
   writeServiceFile,
 } from "@catalyst/service-files";
-import { resolvesInsideDir } from "@catalyst/sources/command-line";
+import { reportCliError, resolvesInsideDir } from "@catalyst/sources/command-line";
 import { formatUrlHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
 import { SERVICE_HELP_TEXT } from "./help-text.js";
@@ -37,6 +37,8 @@ export interface ServiceIo {
   /** @default 5000 */
   statusTimeoutMs?: number;
 }
+
+const BIN = "catalyst-monitor";
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 `status` found nothing answering (as LSB `status`). */
 export const SERVICE_EXIT = { ok: 0, failed: 1, usage: 2, notRunning: 3 } as const;
@@ -169,8 +171,7 @@ export async function runServiceCommand(argv: readonly string[], io: ServiceIo):
     command = parseServiceArgs(argv, io.env, io.home, io.platform);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr(`error: ${error.message}\n`);
-    return SERVICE_EXIT.usage;
+    return reportCliError(BIN, error, io.stderr);
   }
   if (command.action === "help") {
     io.stdout(SERVICE_HELP_TEXT);
@@ -190,11 +191,10 @@ export async function runServiceCommand(argv: readonly string[], io: ServiceIo):
         return await status(command, io, paths);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ServiceFileError) {
-      io.stderr(`error: ${error.message}\n`);
-      return SERVICE_EXIT.usage;
-    }
-    io.stderr(`error: service ${command.action} failed: ${(error as Error).message}\n`);
-    return SERVICE_EXIT.failed;
+    // A service file that is not ours is a usage error too (exit 2).
+    const message = (error as Error).message;
+    const usage = error instanceof UsageError || error instanceof ServiceFileError;
+    const shown = usage ? new UsageError(message) : new Error(`service ${command.action} failed: ${message}`);
+    return reportCliError(BIN, shown, io.stderr);
   }
 }
