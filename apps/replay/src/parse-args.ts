@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import {
   NATS_CONNECTION_OPTIONS,
   NATS_FLAG_EXAMPLES,
@@ -8,7 +8,7 @@ import {
   natsFlagsOf,
   parseNatsUrl,
 } from "@catalyst/relay/command-line";
-import { resolveCatalystDir } from "@catalyst/sources/command-line";
+import { readFlags, resolveCatalystDir } from "@catalyst/sources/command-line";
 import { resolveCacheDir } from "@catalyst/sources/event-log";
 import { UsageError } from "./errors.js";
 import { parseTimeArg } from "./parse-time.js";
@@ -117,43 +117,11 @@ const VALUE_EXAMPLES: Record<string, string> = {
 
 /** Parse argv (without node and the script) into a command. Throws UsageError on anything wrong. */
 export function parseReplayArgs(argv: readonly string[], context: ParseArgsContext): ReplayCommand {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  // Tokens, not values: parseArgs finds the flags, this loop keeps replay's own one-line errors.
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options: FLAG_OPTIONS,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
+  // parseArgs by its tokens (readFlags), so that replay's errors stay one line with an example.
+  const { values, switches: flags } = readFlags(argv, FLAG_OPTIONS, {
+    examples: VALUE_EXAMPLES,
+    aliases: { "version-v": "version" },
   });
-  for (const token of tokens) {
-    if (token.kind === "option-terminator") continue;
-    if (token.kind === "positional")
-      throw new UsageError(`unexpected argument ${JSON.stringify(token.value)} (see --help)`, {
-        value: token.value,
-      });
-    const option = (FLAG_OPTIONS as Record<string, { type: string }>)[token.name];
-    if (option === undefined)
-      throw new UsageError(`unknown option ${token.rawName} (see --help)`, { flag: token.rawName });
-    const name = `--${token.name === "version-v" ? "version" : token.name}`;
-    if (option.type === "string") {
-      const value = token.value;
-      // A flag right after a value flag is a missing value, not the value.
-      if (value === undefined || value === "" || (!token.inlineValue && /^--./.test(value)))
-        throw new UsageError(`${name} needs a value, e.g. ${VALUE_EXAMPLES[name]}`, { flag: name });
-      values.set(name, [...(values.get(name) ?? []), value]);
-    } else {
-      if (token.inlineValue)
-        throw new UsageError(
-          `${name} takes no value, got ${JSON.stringify(`${token.rawName}=${token.value}`)}`,
-          {
-            flag: name,
-          },
-        );
-      flags.add(name);
-    }
-  }
   if (flags.has("--help")) return { kind: "help" };
   if (flags.has("--version")) return { kind: "version" };
 

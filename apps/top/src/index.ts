@@ -1,7 +1,8 @@
 // catalyst-top's pieces, for tests, the benchmark and embedding.
+
+export { UsageError } from "@catalyst/sources/command-line";
 export { TopApp, type TopAppProps } from "./app.js";
 export { DEFAULT_URL, HELP_TEXT, parseTopArgs, type TopOptions } from "./cli.js";
-export { UsageError } from "./errors.js";
 export {
   type EventLineView,
   embeddedSource,

@@ -5,6 +5,7 @@
 import { constants, readFileSync } from "node:fs";
 import { lstat, open, readlink, realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 
 /**
  * The catalyst dir, absolute: `--dir` when given (`~` and `~/…` expanded), else `$CATALYST_DIR`
@@ -171,4 +172,63 @@ export function readPackageVersion(url: URL): string {
   } catch {
     return "0.0.0";
   }
+}
+
+/** The flags given on a command line, by their long name (`--since`): values in order, and switches. */
+export interface GivenFlags {
+  values: Map<string, string[]>;
+  switches: Set<string>;
+}
+
+/**
+ * Reads argv (without node and the script) with `node:util` parseArgs, by its tokens, so that every
+ * mistake is a one-line UsageError the bins word alike: `unknown option --x (see --help)`,
+ * `unexpected argument "x" (see --help)`, `--x needs a value[, e.g. <example>]`, `--x takes no value`.
+ * A value that looks like a flag (`--dir --demo`) is a missing value, unless given as `--dir=--demo`.
+ * `aliases` map an option's name to the flag it stands for (a hidden `-v` for `--version`).
+ */
+export function readFlags(
+  argv: readonly string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+  {
+    examples = {},
+    aliases = {},
+  }: { examples?: Record<string, string>; aliases?: Record<string, string> } = {},
+): GivenFlags {
+  const values = new Map<string, string[]>();
+  const switches = new Set<string>();
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") continue;
+    if (token.kind === "positional")
+      throw new UsageError(`unexpected argument ${JSON.stringify(token.value)} (see --help)`, {
+        value: token.value,
+      });
+    const option = options[token.name];
+    if (option === undefined)
+      throw new UsageError(`unknown option ${token.rawName} (see --help)`, { flag: token.rawName });
+    const name = `--${aliases[token.name] ?? token.name}`;
+    if (option.type === "string") {
+      const value = token.value;
+      if (value === undefined || value === "" || (!token.inlineValue && /^--./.test(value))) {
+        const example = examples[name] === undefined ? "" : `, e.g. ${examples[name]}`;
+        throw new UsageError(`${name} needs a value${example}`, { flag: name });
+      }
+      values.set(name, [...(values.get(name) ?? []), value]);
+    } else if (token.inlineValue) {
+      throw new UsageError(
+        `${name} takes no value, got ${JSON.stringify(`${token.rawName}=${token.value}`)}`,
+        {
+          flag: name,
+        },
+      );
+    } else switches.add(name);
+  }
+  return { values, switches };
 }
