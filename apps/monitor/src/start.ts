@@ -4,13 +4,12 @@
 import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import {
-  buildCentralParts,
-  buildParts,
-  type CentralParts,
-  createMonitor,
-  type Monitor,
-  type MonitorParts,
-  type ReadEvents,
+  type CentralEngine,
+  createCentralEngine,
+  createEngine,
+  createEventLoopDelayMeter,
+  type Engine,
+  type EngineOptions,
 } from "@catalyst/engine";
 import { createDemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
@@ -30,7 +29,6 @@ import type { CliOptions } from "./cli/parse-args.js";
 import { PidFileError } from "./errors.js";
 import { type Logger, rateLimitedWarn } from "./logger.js";
 import { createApp } from "./server/create-app.js";
-import { createEventLoopDelayMeter } from "./server/event-loop-delay.js";
 import { listenApp } from "./server/listen.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
@@ -80,18 +78,21 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
   const cleanups = createCleanupStack();
   try {
     const catalystDir = options.demo ? await startDemo(logger, cleanups) : options.dir;
-    const fleet = await buildFleet(options, catalystDir, io.env, logger, secrets);
+    // The hub exists once the fleet's feed does; the engine's timers only fire after start.
+    let hub: SseHub | null = null;
+    const fleet = await startFleet(options, catalystDir, io.env, logger, secrets, () =>
+      hub?.broadcastSnapshot(),
+    );
+    cleanups.defer(() => fleet.engine.stop());
     const delay = createEventLoopDelayMeter();
     cleanups.defer(() => delay.stop());
-    // The monitor exists only after the socket is up; until then (and until it has loaded)
-    // clients get the fleet so far, marked `loading`.
+    // Until the socket is up and the engine started (and until it has loaded), clients get the
+    // fleet so far, marked `loading`.
     const starting: LoadingState = { phase: "scanning", records: 0, startedAt: new Date().toISOString() };
     let loadingOf: () => LoadingState | null = () => starting;
     const loading = (): LoadingState | null => loadingOf();
-    const feed = withLoadingState(fleet.parts.fuse, loading);
-    const hub = createSseHub(feed, { onClientEvent: clientEventLogger(logger, io.env) });
-    const monitor = wireMonitor(fleet, hub, logger, options.historyMs, catalystDir);
-    cleanups.defer(() => monitor.stop());
+    const feed = withLoadingState(fleet.engine.feed, loading);
+    hub = createSseHub(feed, { onClientEvent: clientEventLogger(logger, io.env) });
     let port = options.port;
     const app = createApp({
       feed,
@@ -102,12 +103,12 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       catalystDir: fleet.natsShown === null ? catalystDir : `${fleet.natsShown} (central)`,
       publicDir: fileURLToPath(new URL("./public/", import.meta.url)),
       access: { host: options.host, port: () => port, token: secrets.token, allowHosts: options.allowHosts },
-      readEvents: fleet.readEvents,
+      readEvents: fleet.engine.readEvents,
       ...centralHealth(fleet),
       health: {
-        sources: fleet.parts.watcher.health,
-        github: fleet.parts.prPoller.health,
-        liveness: fleet.parts.liveness.health,
+        sources: fleet.engine.parts.watcher.health,
+        github: fleet.engine.parts.prPoller.health,
+        liveness: fleet.engine.parts.liveness.health,
       },
       version: readVersion(),
       onError: (error) => logger.error("request failed", { error: String(error) }),
@@ -115,20 +116,20 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const listening = await listenApp(app, { host: options.host, port: options.port });
     port = listening.port;
     cleanups.defer(() => listening.close());
-    cleanups.defer(() => hub.close());
-    loadingOf = () => monitor.loading();
-    await startFolding(monitor, fleet.central);
+    cleanups.defer(() => hub?.close());
+    loadingOf = () => fleet.engine.loading();
+    await startFolding(fleet);
     if (secrets.broker !== null)
       await startPublisher(options, secrets.broker, catalystDir, io.env, logger, cleanups);
     if (options.pidFile !== null) await writePidFile(options.pidFile, cleanups);
-    logHistory(monitor, fleet, options.historyMs, logger);
+    logHistory(fleet, options.historyMs, logger);
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
     logStarted(url, options, fleet, catalystDir, logger);
     let stopping: Promise<void> | null = null;
     return {
       url,
       port,
-      reopen: () => fleet.parts.watcher.reopen?.(),
+      reopen: () => fleet.engine.parts.watcher.reopen?.(),
       stop: () => {
         stopping ??= cleanups.run();
         return stopping;
@@ -169,23 +170,24 @@ async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<string
   return fleet.dir;
 }
 
-/** The fleet's parts: the local catalyst dir, or centrally every host on the broker. */
+/** The fleet: the engine of the local catalyst dir, or centrally of every host on the broker. */
 interface Fleet {
-  parts: MonitorParts;
-  /** /api/events: the local log's exact reader, or centrally the exact reader of the merged stream. */
-  readEvents: ReadEvents;
-  central: CentralParts | null;
+  engine: Engine | CentralEngine;
+  central: CentralEngine | null;
   /** The `--nats` URL with any user, password or token replaced by `***` (it may be logged). */
   natsShown: string | null;
+  /** Where the start-up history starts (for the log). */
   historySince: Date;
 }
 
-async function buildFleet(
+/** The engine for the options, not yet started; `onSnapshotTimer` refreshes every SSE client. */
+async function startFleet(
   options: CliOptions,
   catalystDir: string,
   env: NodeJS.ProcessEnv,
   logger: Logger,
   secrets: Secrets,
+  onSnapshotTimer: () => void,
 ): Promise<Fleet> {
   // The demo's PRs are made up: never send them to GitHub, whatever token the user has.
   const github = options.demo ? null : await resolveGithubToken(env);
@@ -197,36 +199,35 @@ async function buildFleet(
         : "PR polling enabled",
     { tokenSource: github?.source },
   );
-  const historySince = new Date(Date.now() - options.historyMs);
-  // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
-  const onListenerError = (error: unknown) => logger.error("a subscriber failed", { error: String(error) });
   const warn = rateLimitedWarn(logger);
+  const common = {
+    githubToken: github?.token ?? null,
+    historyMs: options.historyMs,
+    logger,
+    // Loading is over: every client gets the full snapshot, without the `loading` mark.
+    onLoaded: onSnapshotTimer,
+    onSnapshotTimer,
+    // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
+    onListenerError: (error: unknown) => logger.error("a subscriber failed", { error: String(error) }),
+  } satisfies Partial<EngineOptions>;
+  const historySince = new Date(Date.now() - options.historyMs);
   if (secrets.centralBroker !== null && options.nats !== null) {
-    const central = buildCentralParts({
+    const central = createCentralEngine({
+      ...common,
       servers: secrets.centralBroker.servers,
       auth: secrets.centralBroker.auth,
       durable: options.durable,
-      githubToken: github?.token ?? null,
       staleAfterMs: options.staleAfterMs,
-      historySince: options.historyMs > 0 ? historySince : null,
-      onListenerError,
       // One line per 10 s while the broker is away (never the URL: it may hold credentials).
       onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
     });
-    return {
-      parts: central,
-      readEvents: central.readEvents,
-      central,
-      natsShown: redactUrl(options.nats),
-      historySince,
-    };
+    return { engine: central, central, natsShown: redactUrl(options.nats), historySince };
   }
-  const local = buildParts({
+  const engine = createEngine({
+    ...common,
     catalystDir,
-    githubToken: github?.token ?? null,
     maxFileBytes: options.maxFileBytes,
     cacheDir: resolveCacheDir(env),
-    onListenerError,
     onSourceError: (error) => {
       const code = (error as { code?: unknown } | null)?.code;
       // One line per kind of problem every 10 s: out of descriptors, every read fails at once.
@@ -240,7 +241,7 @@ async function buildFleet(
       );
     },
   });
-  return { parts: local, readEvents: local.readEvents, central: null, natsShown: null, historySince };
+  return { engine, central: null, natsShown: null, historySince };
 }
 
 /** What SSE clients coming, going and being dropped is logged as (only drops unless debugging). */
@@ -252,38 +253,17 @@ function clientEventLogger(logger: Logger, env: NodeJS.ProcessEnv) {
       : debug && logger.debug(`SSE client ${e.type}`, { clients: e.clients, resumed: e.resumed });
 }
 
-/** The wiring of the parts into fuse, with the hub's snapshot refreshes and the start-up history. */
-function wireMonitor(
-  fleet: Fleet,
-  hub: SseHub,
-  logger: Logger,
-  historyMs: number,
-  catalystDir: string,
-): Monitor {
-  const { central, readEvents, historySince } = fleet;
-  return createMonitor(fleet.parts, {
-    onSnapshotTimer: () => hub.broadcastSnapshot(),
-    // Loading is over: every client gets the full snapshot, without the `loading` mark.
-    onLoaded: () => hub.broadcastSnapshot(),
-    logger,
-    // The central monitor's relay consumer folds its own history (from the stream) while starting.
-    history:
-      central === null && historyMs > 0
-        ? { since: historySince, read: (since) => readEvents(catalystDir, { since }) }
-        : null,
-  });
-}
-
 /** The `/healthz` fields of a central monitor: the broker connection and the hosts. */
 function centralHealth({ central, natsShown }: Fleet) {
   if (central === null || natsShown === null) return {};
-  return { central: { nats: () => ({ url: natsShown, ...central.nats() }), hosts: () => central.hosts() } };
+  const { parts } = central;
+  return { central: { nats: () => ({ url: natsShown, ...parts.nats() }), hosts: () => parts.hosts() } };
 }
 
 /** Starts folding the sources into fuse; a central monitor says that the broker failed it. */
-async function startFolding(monitor: Monitor, central: CentralParts | null): Promise<void> {
+async function startFolding({ engine, central }: Fleet): Promise<void> {
   try {
-    await monitor.start();
+    await engine.start();
   } catch (error) {
     if (central === null) throw error;
     throw new Error(
@@ -336,13 +316,10 @@ async function writePidFile(pidFile: string, cleanups: CleanupStack): Promise<vo
 }
 
 /** One line once the start-up history is folded in. */
-function logHistory(monitor: Monitor, fleet: Fleet, historyMs: number, logger: Logger): void {
-  void monitor.historyLoaded().then(({ records, error }) => {
+function logHistory(fleet: Fleet, historyMs: number, logger: Logger): void {
+  void fleet.engine.historyLoaded().then(({ records, error }) => {
     if (error === null && historyMs > 0)
-      logger.info("event log history folded in", {
-        since: fleet.historySince.toISOString(),
-        lines: fleet.central === null ? records : fleet.central.consumer.stats().historyLines,
-      });
+      logger.info("event log history folded in", { since: fleet.historySince.toISOString(), lines: records });
   });
 }
 
@@ -359,7 +336,7 @@ function logStarted(
       url,
       nats: fleet.natsShown,
       durable: options.durable,
-      hosts: fleet.central.hosts().length,
+      hosts: fleet.central.parts.hosts().length,
     });
   else logger.info("catalyst-monitor started", { version: readVersion(), url, dir: catalystDir });
 }

@@ -18,6 +18,8 @@ export interface EngineOptions extends PartsOptions {
   tickMs?: number;
   /** Called once the scan and the history are in (the snapshot no longer carries `loading`). */
   onLoaded?: () => void;
+  /** Called on the full-snapshot timer (a server's SSE hub re-sends every client the snapshot). */
+  onSnapshotTimer?: () => void;
 }
 
 /** A live fleet in-process: fuse fed by the catalyst dir, the log history and the pollers. */
@@ -59,6 +61,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.onLoaded === undefined ? {} : { onLoaded: options.onLoaded }),
+    ...(options.onSnapshotTimer === undefined ? {} : { onSnapshotTimer: options.onSnapshotTimer }),
     history:
       historyMs > 0
         ? {

@@ -8,6 +8,9 @@ export type { CentralEngine, CentralEngineOptions, CentralOptions, CentralParts 
 export { buildCentralParts, createCentralEngine, DEFAULT_STALE_AFTER_MS } from "./central.js";
 export type { Engine, EngineOptions } from "./engine.js";
 export { createEngine } from "./engine.js";
+export type { EventLoopDelay, EventLoopDelayMeter } from "./event-loop-delay.js";
+export { createEventLoopDelayMeter } from "./event-loop-delay.js";
+export { degradedSources, isComponentFailing, MAX_DEGRADED_SOURCES, UNCONFIGURED_HEALTH } from "./health.js";
 export type {
   DeltaFeed,
   EngineLogger,

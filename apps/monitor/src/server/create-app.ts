@@ -1,13 +1,12 @@
 import type { ServerResponse } from "node:http";
 import { securityHeaders } from "@catalyst/dashboard";
-import type {
-  ComponentHealth,
-  CorruptMarker,
-  HealthResponse,
-  HostView,
-  LoadingState,
-  Snapshot,
-} from "@catalyst/schema";
+import {
+  degradedSources,
+  type EventLoopDelay,
+  isComponentFailing,
+  UNCONFIGURED_HEALTH,
+} from "@catalyst/engine";
+import type { ComponentHealth, HealthResponse, HostView, LoadingState, Snapshot } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
 import {
   createSnapshotSerializer,
@@ -21,7 +20,6 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
 import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
-import type { EventLoopDelay } from "./event-loop-delay.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
 import { mountStaticAssets } from "./static-assets.js";
@@ -68,39 +66,11 @@ export interface AppDeps {
   central?: { nats: () => NonNullable<HealthResponse["nats"]>; hosts: () => HostView[] };
 }
 
-const UNCONFIGURED: ComponentHealth = {
-  enabled: false,
-  reason: "not configured",
-  lastSuccessAt: null,
-  lastErrorAt: null,
-  lastError: null,
-  nextRunAt: null,
-};
-
-function isFailing(health: ComponentHealth): boolean {
-  if (health.lastErrorAt === null) return false;
-  return health.lastSuccessAt === null || Date.parse(health.lastErrorAt) > Date.parse(health.lastSuccessAt);
-}
-
 const SSE_HEADERS = {
   "Content-Type": "text/event-stream; charset=utf-8",
   "Cache-Control": "no-cache, no-transform",
   "X-Accel-Buffering": "no",
 };
-
-/** How many degraded files `/healthz` lists. */
-const MAX_DEGRADED = 100;
-
-/** Every file the snapshot marks as unusable: global/log problems, local states, signal files. */
-export function degradedSources(snapshot: Snapshot): CorruptMarker[] {
-  const out: CorruptMarker[] = [...snapshot.sourceErrors];
-  for (const o of snapshot.orchestrators) {
-    if (out.length >= MAX_DEGRADED) break;
-    if (o.corrupt) out.push(o.corrupt);
-    for (const w of Object.values(o.workers)) if (w.corrupt) out.push(w.corrupt);
-  }
-  return out.slice(0, MAX_DEGRADED);
-}
 
 /**
  * Builds the monitor's HTTP app: `/events` (SSE), `/api/snapshot`, `/api/events`, `/healthz`
@@ -163,21 +133,21 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   app.get("/healthz", (c) => {
-    const sources = deps.health?.sources?.() ?? UNCONFIGURED;
+    const sources = deps.health?.sources?.() ?? UNCONFIGURED_HEALTH;
     const loading = deps.loading?.() ?? null;
     // While loading, the fleet is still being read: listing its bad files would mean building a
     // full snapshot per request, which is what loading must not wait for.
     const degraded = loading ? [] : degradedSources(deps.feed.snapshot());
     const body: HealthResponse = {
-      status: isFailing(sources) || degraded.length > 0 ? "degraded" : "ok",
+      status: isComponentFailing(sources) || degraded.length > 0 ? "degraded" : "ok",
       version: deps.version ?? "0.0.0",
       uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
       rssBytes: process.memoryUsage.rss(),
       catalystDir: deps.catalystDir,
       sources,
       pollers: {
-        github: deps.health?.github?.() ?? UNCONFIGURED,
-        liveness: deps.health?.liveness?.() ?? UNCONFIGURED,
+        github: deps.health?.github?.() ?? UNCONFIGURED_HEALTH,
+        liveness: deps.health?.liveness?.() ?? UNCONFIGURED_HEALTH,
       },
       clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
       lastEventId: deps.feed.lastId(),
