@@ -149,6 +149,16 @@ describe("catalyst-monitor service install / uninstall", () => {
     await expect(stat(join(root, "cfg"))).rejects.toThrow(/ENOENT/);
   });
 
+  it("refuses a unit dir inside the catalyst dir whose name only starts with `..`", async () => {
+    const root = await tempDir();
+    const h = await harness({ CATALYST_DIR: root, XDG_CONFIG_HOME: join(root, "..config") });
+    expect(await h.run(["install"])).toBe(2);
+    expect(h.err()).toMatch(
+      /^catalyst-monitor: .*\/\.\.config\/systemd\/user\/catalyst-monitor\.service is inside the catalyst dir .*; refusing to write there\n$/,
+    );
+    await expect(stat(join(root, "..config"))).rejects.toThrow(/ENOENT/);
+  });
+
   it("reports a write failure as one line and exit 1", async () => {
     const h = await harness();
     // A file where the unit dir should be.
