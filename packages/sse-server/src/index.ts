@@ -21,6 +21,8 @@ export type {
 export { createClientQueue, createSinkClientQueue } from "./client-queue.js";
 export type { DeltaFilter } from "./delta-filter.js";
 export { isOpenFilter, matchesDelta, NO_FILTER, parseDeltaFilter } from "./delta-filter.js";
+export type { Listening } from "./http.js";
+export { listenHttp, PortInUseError, respondSse, SSE_HEADERS } from "./http.js";
 export { throttleWhileLoading, withLoadingState } from "./loading-feed.js";
 export { createSnapshotSerializer } from "./snapshot-json.js";
 export { encodeSseComment, encodeSseFrame, encodeSseRetry, encodeSseText } from "./sse-frame.js";
