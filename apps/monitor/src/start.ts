@@ -16,7 +16,12 @@ import { resolveGithubToken } from "@catalyst/pollers";
 import { createRelayPublisher, RelayConnectError, redactUrl } from "@catalyst/relay";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
-import { readPackageVersion, readTokenFlag } from "@catalyst/sources/command-line";
+import {
+  type CleanupStack,
+  createCleanupStack,
+  readPackageVersion,
+  readTokenFlag,
+} from "@catalyst/sources/command-line";
 import {
   createSseHub,
   formatUrlHost,
@@ -49,28 +54,6 @@ export interface RunningMonitor {
 
 /** The package version (package.json is one level above both src/ and dist/). */
 export const readVersion = (): string => readPackageVersion(new URL("../package.json", import.meta.url));
-
-/** Undo steps, run newest first, each once, best effort (a failing step does not stop the rest). */
-export interface CleanupStack {
-  defer(step: () => unknown): void;
-  run(): Promise<void>;
-}
-
-export function createCleanupStack(): CleanupStack {
-  const steps: Array<() => unknown> = [];
-  return {
-    defer: (step) => void steps.push(step),
-    async run() {
-      for (let step = steps.pop(); step !== undefined; step = steps.pop()) {
-        try {
-          await step();
-        } catch {
-          // best effort on the way out
-        }
-      }
-    },
-  };
-}
 
 /** Starts everything for parsed options: demo fleet, parts, app, socket, wiring, pid file. */
 export async function startMonitor(options: CliOptions, io: MainIo, logger: Logger): Promise<RunningMonitor> {

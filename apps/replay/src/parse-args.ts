@@ -2,11 +2,11 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import type { ParseArgsConfig } from "node:util";
 import {
+  checkNatsUrlFlag,
   NATS_CONNECTION_OPTIONS,
   NATS_FLAG_EXAMPLES,
   type NatsConnectionFlags,
   natsFlagsOf,
-  parseNatsUrl,
 } from "@catalyst/relay/command-line";
 import { readFlags, resolveCatalystDir } from "@catalyst/sources/command-line";
 import { resolveCacheDir } from "@catalyst/sources/event-log";
@@ -264,12 +264,7 @@ function natsOptions(
       throw new UsageError(`${stray} needs --nats <url>, e.g. --nats nats://127.0.0.1:4222`, { flag: stray });
     return undefined;
   }
-  // Never echo the URL: it may hold a password.
-  if (parseNatsUrl(url) === null)
-    throw new UsageError(
-      "--nats must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
-      { flag: "--nats" },
-    );
+  checkNatsUrlFlag("--nats", url);
   const given: Record<string, string> = {};
   for (const name of Object.keys(NATS_CONNECTION_OPTIONS)) {
     const v = single(`--${name}`);

@@ -10,7 +10,14 @@ export type { Engine, EngineOptions } from "./engine.js";
 export { createEngine } from "./engine.js";
 export type { EventLoopDelay, EventLoopDelayMeter } from "./event-loop-delay.js";
 export { createEventLoopDelayMeter } from "./event-loop-delay.js";
-export { degradedSources, isComponentFailing, MAX_DEGRADED_SOURCES, UNCONFIGURED_HEALTH } from "./health.js";
+export type { HealthInputs } from "./health.js";
+export {
+  degradedSources,
+  healthReport,
+  isComponentFailing,
+  MAX_DEGRADED_SOURCES,
+  UNCONFIGURED_HEALTH,
+} from "./health.js";
 export type {
   DeltaFeed,
   EngineLogger,

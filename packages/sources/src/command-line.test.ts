@@ -3,10 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  createCleanupStack,
   EXIT_FAILURE,
   EXIT_USAGE,
   isInsideDir,
   parseDuration,
+  readFlags,
   readPackageVersion,
   readTokenFile,
   readTokenFlag,
@@ -165,5 +167,58 @@ describe("how the bins report errors and their version", () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("readFlags", () => {
+  const options = {
+    dir: { type: "string" },
+    follow: { type: "boolean", short: "f" },
+    "version-v": { type: "boolean", short: "v" },
+  } as const;
+
+  it("collects values in order and switches, by long name, with aliases", () => {
+    const { values, switches } = readFlags(["--dir", "/a", "--dir=/b", "-f", "-v"], options, {
+      aliases: { "version-v": "version" },
+    });
+    expect(values.get("--dir")).toEqual(["/a", "/b"]);
+    expect([...switches]).toEqual(["--follow", "--version"]);
+  });
+
+  it("words every mistake as one line", () => {
+    const cases: Array<[string[], string]> = [
+      [["--bogus"], "unknown option --bogus (see --help)"],
+      [["extra"], 'unexpected argument "extra" (see --help)'],
+      [["--dir"], "--dir needs a value, e.g. --dir ~/catalyst"],
+      [["--dir", "--follow"], "--dir needs a value, e.g. --dir ~/catalyst"],
+      [["--follow=yes"], '--follow takes no value, got "--follow=yes"'],
+    ];
+    for (const [argv, message] of cases) {
+      let error: unknown = null;
+      try {
+        readFlags(argv, options, { examples: { "--dir": "--dir ~/catalyst" } });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error, argv.join(" ")).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message, argv.join(" ")).toBe(message);
+    }
+    expect(readFlags(["--dir=--follow"], options).values.get("--dir")).toEqual(["--follow"]);
+  });
+});
+
+describe("createCleanupStack", () => {
+  it("runs the steps newest first, each once, past a failing one", async () => {
+    const ran: string[] = [];
+    const stack = createCleanupStack();
+    stack.defer(() => ran.push("demo"));
+    stack.defer(async () => {
+      ran.push("server");
+      throw new Error("already closed");
+    });
+    stack.defer(() => ran.push("pid file"));
+    await stack.run();
+    await stack.run();
+    expect(ran).toEqual(["pid file", "server", "demo"]);
   });
 });

@@ -232,3 +232,29 @@ export function readFlags(
   }
   return { values, switches };
 }
+
+/**
+ * What a bin undoes on the way out, last in first out: each step that opens something defers its
+ * undoing, so stopping runs them newest first (each once; a failing step does not stop the rest).
+ */
+export interface CleanupStack {
+  defer(step: () => unknown): void;
+  run(): Promise<void>;
+}
+
+/** An empty cleanup stack. */
+export function createCleanupStack(): CleanupStack {
+  const steps: Array<() => unknown> = [];
+  return {
+    defer: (step) => void steps.push(step),
+    async run() {
+      for (let step = steps.pop(); step !== undefined; step = steps.pop()) {
+        try {
+          await step();
+        } catch {
+          // best effort on the way out
+        }
+      }
+    },
+  };
+}

@@ -1,11 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { securityHeaders } from "@catalyst/dashboard";
-import {
-  degradedSources,
-  type EventLoopDelay,
-  isComponentFailing,
-  UNCONFIGURED_HEALTH,
-} from "@catalyst/engine";
+import { type EventLoopDelay, type HealthInputs, healthReport } from "@catalyst/engine";
 import type { ComponentHealth, HealthResponse, HostView, LoadingState, Snapshot } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
 import {
@@ -67,6 +62,16 @@ export interface AppDeps {
   central?: { nats: () => NonNullable<HealthResponse["nats"]>; hosts: () => HostView[] };
 }
 
+/** The reporters' current health, leaving out those not given. */
+function definedHealth(health: HealthReporters = {}): Pick<HealthInputs, "sources" | "github" | "liveness"> {
+  const out: Pick<HealthInputs, "sources" | "github" | "liveness"> = {};
+  for (const key of ["sources", "github", "liveness"] as const) {
+    const read = health[key];
+    if (read !== undefined) out[key] = read();
+  }
+  return out;
+}
+
 /**
  * Builds the monitor's HTTP app: `/events` (SSE), `/api/snapshot`, `/api/events`, `/healthz`
  * and the dashboard, all behind the Host/Origin/token guard.
@@ -117,36 +122,22 @@ export function createApp(deps: AppDeps): Hono {
     serveBriefing(c, () => deps.feed.snapshot(), deps.readBriefing ?? readBriefingText),
   );
 
-  app.get("/healthz", (c) => {
-    const sources = deps.health?.sources?.() ?? UNCONFIGURED_HEALTH;
-    const loading = deps.loading?.() ?? null;
-    // While loading, the fleet is still being read: listing its bad files would mean building a
-    // full snapshot per request, which is what loading must not wait for.
-    const degraded = loading ? [] : degradedSources(deps.feed.snapshot());
-    const body: HealthResponse = {
-      status: isComponentFailing(sources) || degraded.length > 0 ? "degraded" : "ok",
-      version: deps.version ?? "0.0.0",
-      uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
-      rssBytes: process.memoryUsage.rss(),
-      catalystDir: deps.catalystDir,
-      sources,
-      pollers: {
-        github: deps.health?.github?.() ?? UNCONFIGURED_HEALTH,
-        liveness: deps.health?.liveness?.() ?? UNCONFIGURED_HEALTH,
-      },
-      clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
-      lastEventId: deps.feed.lastId(),
-      degradedSources: degraded,
-      loading,
-    };
-    if (deps.eventLoopDelay) body.eventLoopDelayMs = deps.eventLoopDelay();
-    if (deps.central) {
-      body.nats = deps.central.nats();
-      body.hosts = deps.central.hosts();
-      if (!body.nats.connected) body.status = "degraded";
-    }
-    return c.json(body);
-  });
+  app.get("/healthz", (c) =>
+    c.json(
+      healthReport({
+        version: deps.version ?? "0.0.0",
+        startedAt,
+        catalystDir: deps.catalystDir,
+        ...definedHealth(deps.health),
+        loading: deps.loading?.() ?? null,
+        snapshot: () => deps.feed.snapshot(),
+        lastEventId: deps.feed.lastId(),
+        clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
+        ...(deps.eventLoopDelay ? { eventLoopDelay: deps.eventLoopDelay() } : {}),
+        ...(deps.central ? { central: { nats: deps.central.nats(), hosts: deps.central.hosts() } } : {}),
+      }),
+    ),
+  );
 
   mountStaticAssets(app, deps.publicDir);
 
