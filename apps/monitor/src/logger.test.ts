@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, rateLimitedWarn } from "./logger.js";
+import { createLogger } from "./logger.js";
 
 const at = () => new Date("2026-04-14T19:00:00.000Z");
 
@@ -27,26 +27,5 @@ describe("createLogger", () => {
       msg: "slow client",
       clients: 1,
     });
-  });
-});
-
-describe("rateLimitedWarn", () => {
-  it("warns once per interval for the same key, and at once for a new key", () => {
-    const lines: string[] = [];
-    let clock = 0;
-    const warn = rateLimitedWarn(createLogger({ write: (l) => lines.push(l), now: at }), 10_000, () => clock);
-    warn("EMFILE", "out of descriptors");
-    clock = 9_999;
-    warn("EMFILE", "out of descriptors");
-    warn("EACCES", "could not read");
-    clock = 12_000;
-    warn("EACCES", "could not read");
-    clock = 20_000;
-    warn("EACCES", "could not read", { error: "x" });
-    expect(lines.map((l) => l.slice(25))).toEqual([
-      "warn out of descriptors\n",
-      "warn could not read\n",
-      "warn could not read error=x\n",
-    ]);
   });
 });

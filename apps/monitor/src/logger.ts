@@ -46,21 +46,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
-
-/**
- * A warning that repeats while something stays broken (a broker away, every read failing for lack
- * of descriptors): written at most once per `intervalMs` for the same key, at once for a new key.
- */
-export function rateLimitedWarn(
-  logger: Logger,
-  intervalMs = 10_000,
-  now: () => number = Date.now,
-): (key: string, message: string, fields?: Record<string, unknown>) => void {
-  let last: { key: string; at: number } | null = null;
-  return (key, message, fields) => {
-    const at = now();
-    if (last?.key === key && at - last.at < intervalMs) return;
-    last = { key, at };
-    logger.warn(message, fields);
-  };
-}

@@ -10,6 +10,7 @@ import {
   createEventLoopDelayMeter,
   type Engine,
   type EngineOptions,
+  rateLimitedWarn,
 } from "@catalyst/engine";
 import { createDemoFleet } from "@catalyst/fleet-sim";
 import { resolveGithubToken } from "@catalyst/pollers";
@@ -32,7 +33,7 @@ import {
 import { resolveBrokerConnection } from "./cli/nats-connection.js";
 import type { CliOptions } from "./cli/parse-args.js";
 import { PidFileError } from "./errors.js";
-import { type Logger, rateLimitedWarn } from "./logger.js";
+import type { Logger } from "./logger.js";
 import { createApp } from "./server/create-app.js";
 import { listenApp } from "./server/listen.js";
 
@@ -211,18 +212,7 @@ async function startFleet(
     catalystDir,
     maxFileBytes: options.maxFileBytes,
     cacheDir: resolveCacheDir(env),
-    onSourceError: (error) => {
-      const code = (error as { code?: unknown } | null)?.code;
-      // One line per kind of problem every 10 s: out of descriptors, every read fails at once.
-      const descriptors = code === "EMFILE" || code === "ENFILE";
-      warn(
-        descriptors ? String(code) : String(error),
-        descriptors
-          ? "out of file descriptors reading the catalyst dir (raise ulimit -n); retrying"
-          : "could not read a source file; retrying",
-        { error: String(error) },
-      );
-    },
+    // Without onSourceError, the engine tells the logger: one line per kind of problem every 10 s.
   });
   return { engine, central: null, natsShown: null, historySince };
 }
