@@ -19,17 +19,14 @@ export {
   UNCONFIGURED_HEALTH,
 } from "./health.js";
 export type {
-  DeltaFeed,
   EngineLogger,
   FuseLike,
   HostsInput,
   LivenessPollerLike,
-  LivenessTargetRef,
   Monitor,
   MonitorOptions,
   MonitorParts,
   PrPollerLike,
-  PrRefLike,
   WatcherLike,
 } from "./monitor.js";
 export { createMonitor } from "./monitor.js";

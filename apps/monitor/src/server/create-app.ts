@@ -1,12 +1,18 @@
 import type { ServerResponse } from "node:http";
 import { securityHeaders } from "@catalyst/dashboard";
 import { type EventLoopDelay, type HealthInputs, healthReport } from "@catalyst/engine";
-import type { ComponentHealth, HealthResponse, HostView, LoadingState, Snapshot } from "@catalyst/schema";
+import type {
+  ComponentHealth,
+  DeltaFeed,
+  HealthResponse,
+  HostView,
+  LoadingState,
+  Snapshot,
+} from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
 import {
   createSnapshotSerializer,
   createSseHub,
-  type DeltaFeed,
   parseDeltaFilter,
   respondSse,
   type SseHub,
