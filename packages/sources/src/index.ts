@@ -4,6 +4,8 @@ export { discoverOrchestrators } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
 export type { ListEventLogOptions } from "./event-log-files.js";
 export { LEGACY_LOG, LEGACY_MONTH_FILE, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
+export type { EventsPageQuery } from "./events-page.js";
+export { readEventsPage } from "./events-page.js";
 export type { IndexProgress } from "./log-index.js";
 export { resolveCacheDir } from "./log-index.js";
 export { readEventBytes, readEvents } from "./log-readers.js";
