@@ -14,6 +14,8 @@ export const ALLOWED = {
   "@catalyst/fleet-sim": ["@catalyst/schema"],
   "@catalyst/sse-server": ["@catalyst/schema"],
   "@catalyst/service-files": [],
+  "@catalyst/notify": ["@catalyst/schema"],
+  "@catalyst/notify-channels": ["@catalyst/schema", "@catalyst/notify"],
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client", "@catalyst/fuse"],
   "@catalyst/engine": [
     "@catalyst/schema",
@@ -36,6 +38,8 @@ export const ALLOWED = {
     "@catalyst/service-files",
     "@catalyst/engine",
     "@catalyst/relay",
+    "@catalyst/notify",
+    "@catalyst/notify-channels",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse", "@catalyst/relay"],
   "catalyst-top": [
@@ -47,7 +51,7 @@ export const ALLOWED = {
   ],
 };
 /** Members that must stay pure: no node: built-ins, no I/O modules. */
-export const PURE = new Set(["@catalyst/fuse"]);
+export const PURE = new Set(["@catalyst/fuse", "@catalyst/notify"]);
 /** Members that also run in browsers: no node: built-ins outside tests. */
 export const BROWSER = new Set(["@catalyst/client", "@catalyst/dashboard"]);
 /** Private test helpers: any member may use them, from test files only. */
