@@ -1,5 +1,8 @@
 // The seeded PRNG is @catalyst/fleet-sim's; tests of packages that may not depend on it take it here.
+
 export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
+export type { AlertReceiver, ReceivedRequest } from "./alert-receiver.js";
+export { startAlertReceiver } from "./alert-receiver.js";
 export * from "./fleet-fixture.js";
 export type { NatsCluster, NatsClusterNode } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
