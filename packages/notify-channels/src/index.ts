@@ -1,4 +1,13 @@
 // The one public door of @catalyst/notify-channels: everything not listed here is internal.
+
+export type { Alerting, AlertingOptions } from "./alerting.js";
+export {
+  buildChannels,
+  incidentStoreName,
+  readSecretFile,
+  sendTestAlert,
+  startAlerting,
+} from "./alerting.js";
 export type { Channel } from "./channel.js";
 export type { ChannelHealth, DispatchEvent, Dispatcher, DispatcherOptions } from "./dispatcher.js";
 export { createDispatcher } from "./dispatcher.js";
@@ -8,6 +17,14 @@ export { createExecChannel } from "./exec-channel.js";
 export type { FetchLike } from "./http-post.js";
 export type { IncidentStore } from "./incident-store.js";
 export { createIncidentStore } from "./incident-store.js";
+export type { NotifyFlags } from "./notify-flags.js";
+export {
+  hasNotifyChannels,
+  NOTIFY_CLI_OPTIONS,
+  NOTIFY_HELP,
+  notifyFlagsOf,
+  parseShortDuration,
+} from "./notify-flags.js";
 export type { AlertFeed, NotifyRuntime, NotifyRuntimeOptions } from "./notify-runtime.js";
 export { createNotifyRuntime } from "./notify-runtime.js";
 export type { NtfyChannelOptions } from "./ntfy-channel.js";

@@ -31,8 +31,8 @@ export interface NotifyRuntime {
   start(): Promise<void>;
   /** Stops the timer and the subscription and writes the incidents one last time. */
   stop(): Promise<void>;
-  /** The last alerts, oldest first. */
-  recent(): Alert[];
+  /** The last alerts, oldest first, each with its sequence number in this run (1, 2, …). */
+  recent(): Array<Alert & { seq: number }>;
   /** Every alert as it is made (SSE `alert` events, Web Push). */
   subscribe(listener: (alert: Alert) => void): () => void;
   stats(): NotifierStats;
@@ -45,7 +45,8 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
   const store = options.store ?? null;
   const onProblem = options.onProblem ?? (() => {});
   const { notifier } = options;
-  const recent: Alert[] = [];
+  const recent: Array<Alert & { seq: number }> = [];
+  let seq = 0;
   const listeners = new Set<(alert: Alert) => void>();
   let timer: ReturnType<typeof setTimeout> | null = null;
   let timerAt: number | null = null;
@@ -56,7 +57,8 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
 
   function emit(alerts: readonly Alert[]): void {
     for (const alert of alerts) {
-      recent.push(alert);
+      seq += 1;
+      recent.push({ ...alert, seq });
       if (recent.length > limit) recent.shift();
       options.deliver(alert);
       for (const l of listeners) {

@@ -1,36 +1,14 @@
+import type { Alert } from "@catalyst/schema";
+
 /** How loud an alert is: `critical` wakes someone (failed, dead, needs input), `info` is news. */
-export type Severity = "critical" | "warning" | "info";
+export type Severity = Alert["severity"];
 
 /** Kinds that alert only when asked for (`--notify-kinds`). */
 export const OPT_IN_KINDS = ["pr-merged", "wave-completed", "orchestrator-finished", "host-stale"] as const;
 export type OptInKind = (typeof OPT_IN_KINDS)[number];
 
-/**
- * One message to send. `kind` is a needs-you reason (`attention`, `failed`, `dead`, `stalled`,
- * `corrupt`, or a newer reason such as `needs-input`, kept verbatim), `ci-failing`, one of the
- * opt-in kinds, or `test`. The webhook body is this object as JSON.
- */
-export interface Alert {
-  kind: string;
-  /** `firing` when the incident opens (or for a one-shot event), `resolved` when it closes. */
-  state: "firing" | "resolved";
-  severity: Severity;
-  /** Stable across the incident's life (and across monitor restarts): the same key for firing and resolved. */
-  incident: string;
-  title: string;
-  /** One line, at most 300 characters. */
-  message: string;
-  orchestrator: string | null;
-  /** The worker, or null for an orchestrator-level alert or one that counts several workers. */
-  worker: string | null;
-  host: string | null;
-  /** Deep link into the dashboard (`?orch=&worker=`), or null when no dashboard URL was given. */
-  url: string | null;
-  /** When the alert was made (ISO 8601). */
-  at: string;
-  /** How many conditions (workers) the incident counts when it is sent; 1 for a single worker. */
-  count: number;
-}
+/** One message to send (its zod schema and JSON shape are `Alert` of `@catalyst/schema`). */
+export type { Alert };
 
 /** An open incident as the app persists it, so a restarted monitor does not send it again. */
 export interface PersistedIncident {

@@ -1,3 +1,4 @@
+export { Alert, AlertsResponse, NotifyChannelHealth } from "./alert.js";
 export { ApiError, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
 export { needsYouKey } from "./constants.js";
 export type { EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";
