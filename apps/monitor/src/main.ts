@@ -10,6 +10,7 @@ import {
   type ReadEvents,
 } from "@catalyst/engine";
 import { createDemoFleet, type DemoFleet } from "@catalyst/fleet-sim";
+import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
 import { createRelayPublisher, RelayConnectError, redactUrl } from "@catalyst/relay";
 import type { LoadingState } from "@catalyst/schema";
@@ -18,10 +19,12 @@ import { readTokenFile as readTokenFileText, resolvesInsideDir } from "@catalyst
 import { createSseHub, formatUrlHost, throttleWhileLoading, withLoadingState } from "@catalyst/sse-server";
 import { HELP_TEXT } from "./cli/help-text.js";
 import { resolveBrokerConnection } from "./cli/nats-connection.js";
+import { runNotifyCommand } from "./cli/notify-command.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
 import { runServiceCommand } from "./cli/service-command.js";
 import { PidFileError, PortInUseError, UsageError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
+import { buildMonitorAlerting } from "./notify-wiring.js";
 import { createApp } from "./server/create-app.js";
 import { createEventLoopDelayMeter } from "./server/event-loop-delay.js";
 import { listenApp } from "./server/listen.js";
@@ -160,6 +163,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
           : debug && logger.debug(`SSE client ${e.type}`, { clients: e.clients, resumed: e.resumed }),
     });
     let port = options.port;
+    let alerting: Alerting | null = null;
     const app = createApp({
       feed,
       hub,
@@ -182,6 +186,10 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
         sources: parts.watcher.health,
         github: parts.prPoller.health,
         liveness: parts.liveness.health,
+      },
+      notify: {
+        health: () => alerting?.health() ?? null,
+        alerts: (after) => alerting?.alerts(after) ?? { alerts: [], lastSeq: after, open: 0 },
       },
       version: readVersion(),
       onError: (error) => logger.error("request failed", { error: String(error) }),
@@ -260,6 +268,22 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
         });
     });
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
+    const built = await buildMonitorAlerting({
+      flags: options.notify,
+      env: io.env,
+      feed: parts.fuse,
+      dashboardUrl: url,
+      catalystDir: central === null ? catalystDir : null,
+      identity: central === null ? catalystDir : `${natsShown} ${options.durable}`,
+      logger,
+    });
+    cleanups.unshift(() => built.stop());
+    alerting = built;
+    // Alerts follow the fleet once it has loaded: history folded at start-up is not news.
+    void monitor
+      .historyLoaded()
+      .then(() => built.start())
+      .catch((error) => logger.error("alerts could not start", { error: String(error) }));
     if (central !== null)
       logger.info("catalyst-monitor started as the central monitor of every host on NATS", {
         version: readVersion(),
@@ -334,6 +358,10 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
     stdout: io?.stdout ?? ((text) => void process.stdout.write(text)),
     stderr: io?.stderr ?? ((text) => void process.stderr.write(text)),
   };
+  if (argv[0] === "notify") {
+    process.exitCode = await runNotifyCommand(argv.slice(1), fullIo, homedir());
+    return;
+  }
   if (argv[0] === "service") {
     process.exitCode = await runServiceCommand(argv.slice(1), {
       ...fullIo,

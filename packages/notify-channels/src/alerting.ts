@@ -78,6 +78,8 @@ export interface AlertingOptions {
 }
 
 export interface Alerting {
+  /** Restores the incidents and starts following the feed: call once the monitor has loaded. */
+  start(): Promise<void>;
   runtime: NotifyRuntime;
   dispatcher: Dispatcher;
   /** `/healthz`'s `notify` object. */
@@ -90,10 +92,11 @@ export interface Alerting {
 }
 
 /**
- * Builds and starts alerting over a loaded feed. Without any channel it still runs (the
- * dashboard's bell and `/api/alerts`), but keeps no incident file.
+ * Builds alerting (reading the token files, so a bad one fails here); `start()` once the feed has
+ * loaded. Without any channel it still runs (the dashboard's bell and `/api/alerts`), but keeps
+ * no incident file.
  */
-export async function startAlerting(options: AlertingOptions): Promise<Alerting> {
+export async function createAlerting(options: AlertingOptions): Promise<Alerting> {
   const channels = [...(await buildChannels(options.flags, options.fetch)), ...(options.channels ?? [])];
   const dispatcher = createDispatcher(channels, { ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
   const notifier = createNotifier({
@@ -111,8 +114,13 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
       : null,
     ...(options.onProblem ? { onProblem: options.onProblem } : {}),
   });
-  await runtime.start();
+  let started = false;
   return {
+    async start() {
+      if (started) return;
+      started = true;
+      await runtime.start();
+    },
     runtime,
     dispatcher,
     health() {

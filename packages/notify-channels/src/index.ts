@@ -3,10 +3,10 @@
 export type { Alerting, AlertingOptions } from "./alerting.js";
 export {
   buildChannels,
+  createAlerting,
   incidentStoreName,
   readSecretFile,
   sendTestAlert,
-  startAlerting,
 } from "./alerting.js";
 export type { Channel } from "./channel.js";
 export type { ChannelHealth, DispatchEvent, Dispatcher, DispatcherOptions } from "./dispatcher.js";

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { securityHeaders } from "@catalyst/dashboard";
 import type {
+  AlertsResponse,
   ComponentHealth,
   CorruptMarker,
   HealthResponse,
@@ -66,6 +67,8 @@ export interface AppDeps {
   eventLoopDelay?: () => EventLoopDelay;
   /** A monitor of several hosts (`--nats`): the broker connection and the hosts, for `/healthz`. */
   central?: { nats: () => NonNullable<HealthResponse["nats"]>; hosts: () => HostView[] };
+  /** Alerts: `/healthz`'s `notify` (null until alerting started) and `/api/alerts`. */
+  notify?: { health: () => HealthResponse["notify"] | null; alerts: (after: number) => AlertsResponse };
 }
 
 const UNCONFIGURED: ComponentHealth = {
@@ -158,6 +161,13 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
 
+  app.get("/api/alerts", (c) => {
+    const after = c.req.query("after") ?? "0";
+    if (!/^\d{1,15}$/.test(after))
+      return jsonError(c, 400, "bad_after", "after must be a sequence number (0 or more)");
+    return c.json(deps.notify?.alerts(Number(after)) ?? { alerts: [], lastSeq: 0, open: 0 });
+  });
+
   app.get("/api/briefing", (c) =>
     serveBriefing(c, () => deps.feed.snapshot(), deps.readBriefing ?? readBriefingText),
   );
@@ -189,6 +199,11 @@ export function createApp(deps: AppDeps): Hono {
       body.nats = deps.central.nats();
       body.hosts = deps.central.hosts();
       if (!body.nats.connected) body.status = "degraded";
+    }
+    const notify = deps.notify?.health() ?? null;
+    if (notify !== null) {
+      body.notify = notify;
+      if (notify.channels.some((channel) => channel.state === "failing")) body.status = "degraded";
     }
     return c.json(body);
   });
