@@ -36,7 +36,12 @@ async function runMain(argv: string[]): Promise<number> {
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     }
-    await replay(command.options, {
+    // --wait-for --timeout: give up after the timeout (exit 1, below).
+    const timeout =
+      command.options.timeoutMs === undefined
+        ? null
+        : setTimeout(() => controller.abort(), command.options.timeoutMs);
+    const summary = await replay(command.options, {
       out: process.stdout,
       err: process.stderr,
       isTTY: process.stdout.isTTY === true,
@@ -44,6 +49,14 @@ async function runMain(argv: string[]): Promise<number> {
       env: process.env,
       signal: controller.signal,
     });
+    if (timeout !== null) clearTimeout(timeout);
+    if (command.options.waitFor && summary.printed === 0) {
+      if (timeout !== null)
+        process.stderr.write(
+          `catalyst-replay: no matching line within ${(command.options.timeoutMs ?? 0) / 1000}s\n`,
+        );
+      return 1;
+    }
     // An interrupted --nats read printed only part of the window: say so in the exit code.
     return command.options.nats && controller.signal.aborted ? 130 : 0;
   } catch (error) {
