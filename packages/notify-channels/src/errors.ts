@@ -6,10 +6,18 @@ export class ChannelError extends Error {
   readonly channel: string;
   /** Retrying may help (5xx, 429, connection refused, timeout); false for a 4xx the receiver will keep refusing. */
   readonly retryable: boolean;
-  constructor(channel: string, problem: string, retryable: boolean, options?: { cause?: unknown }) {
+  /** The HTTP status, when the receiver answered. */
+  readonly status: number | null;
+  constructor(
+    channel: string,
+    problem: string,
+    retryable: boolean,
+    options?: { cause?: unknown; status?: number },
+  ) {
     super(`${channel}: ${problem}`, options);
     this.channel = channel;
     this.retryable = retryable;
+    this.status = options?.status ?? null;
   }
 }
 

@@ -10,7 +10,7 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 export async function postTo(
   channel: string,
   url: string,
-  init: { headers: Record<string, string>; body: string },
+  init: { headers: Record<string, string>; body: string | Uint8Array },
   signal: AbortSignal,
   fetchImpl: FetchLike,
 ): Promise<void> {
@@ -19,7 +19,7 @@ export async function postTo(
     response = await fetchImpl(url, {
       method: "POST",
       headers: init.headers,
-      body: init.body,
+      body: init.body as RequestInit["body"],
       signal,
       redirect: "error",
     });
@@ -32,5 +32,5 @@ export async function postTo(
   await response.arrayBuffer().catch(() => undefined);
   if (response.ok) return;
   const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
-  throw new ChannelError(channel, `HTTP ${response.status}`, retryable);
+  throw new ChannelError(channel, `HTTP ${response.status}`, retryable, { status: response.status });
 }

@@ -31,5 +31,14 @@ export type { NtfyChannelOptions } from "./ntfy-channel.js";
 export { createNtfyChannel, ntfyHeaders } from "./ntfy-channel.js";
 export { parseHttpUrl, redactUrl } from "./redact-url.js";
 export { readJsonFile, resolveConfigDir, resolveStateDir, writeJsonFile } from "./state-files.js";
+export type { PushSubscriptionJson, PushSubscriptions, VapidKeys } from "./web-push-channel.js";
+export {
+  checkPushEndpoint,
+  createWebPushChannel,
+  loadPushSubscriptions,
+  loadVapidKeys,
+  parsePushSubscription,
+  pushPayload,
+} from "./web-push-channel.js";
 export type { WebhookChannelOptions, WebhookFormat } from "./webhook-channel.js";
 export { createWebhookChannel, webhookBody } from "./webhook-channel.js";

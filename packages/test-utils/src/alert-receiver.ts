@@ -11,6 +11,8 @@ export interface ReceivedRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** The body's bytes (a Web Push body is binary). */
+  bytes: Buffer;
   /** When it arrived (Date.now()). */
   at: number;
 }
@@ -36,12 +38,14 @@ export async function startAlertReceiver(): Promise<AlertReceiver> {
   const waiters = new Set<() => void>();
   const app = new Hono();
   app.post("*", async (c) => {
-    const body = await c.req.text();
+    const bytes = Buffer.from(await c.req.arrayBuffer());
+    const body = bytes.toString("utf8");
     if (status >= 200 && status < 300) {
       received.push({
         path: new URL(c.req.url).pathname + new URL(c.req.url).search,
         headers: c.req.header(),
         body,
+        bytes,
         at: Date.now(),
       });
       for (const w of waiters) w();

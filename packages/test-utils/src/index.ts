@@ -8,6 +8,8 @@ export type { NatsCluster, NatsClusterNode } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
 export type { NatsServer, NatsServerOptions } from "./nats-server.js";
 export { NATS_SERVER, startNatsServer } from "./nats-server.js";
+export type { TestPushKeys } from "./push-decrypt.js";
+export { createTestPushKeys } from "./push-decrypt.js";
 export * from "./scripted-feed.js";
 export type { ScriptedSseServer, ScriptedSseServerOptions } from "./scripted-sse-server.js";
 export { startScriptedSseServer } from "./scripted-sse-server.js";
