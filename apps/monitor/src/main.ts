@@ -190,6 +190,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       notify: {
         health: () => alerting?.health() ?? null,
         alerts: (after) => alerting?.alerts(after) ?? { alerts: [], lastSeq: after, open: 0 },
+        push: () => alerting?.push ?? null,
       },
       version: readVersion(),
       onError: (error) => logger.error("request failed", { error: String(error) }),

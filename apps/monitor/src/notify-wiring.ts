@@ -5,6 +5,7 @@ import {
   ChannelConfigError,
   createAlerting,
   type NotifyFlags,
+  resolveConfigDir,
   resolveStateDir,
 } from "@catalyst/notify-channels";
 import { isInsideDir } from "@catalyst/sources/command-line";
@@ -25,10 +26,15 @@ export async function buildMonitorAlerting(input: {
 }): Promise<Alerting> {
   const { logger } = input;
   const stateDir = resolveStateDir(input.env, homedir());
-  if (input.catalystDir !== null && isInsideDir(input.catalystDir, stateDir))
-    throw new UsageError(
-      `the alert state dir ${stateDir} is inside the catalyst dir; the monitor never writes there`,
-    );
+  const configDir = resolveConfigDir(input.env, homedir());
+  for (const [what, path] of [
+    ["state", stateDir],
+    ["config", configDir],
+  ] as const)
+    if (input.catalystDir !== null && isInsideDir(input.catalystDir, path))
+      throw new UsageError(
+        `the alert ${what} dir ${path} is inside the catalyst dir; the monitor never writes there`,
+      );
   let alerting: Alerting;
   try {
     alerting = await createAlerting({
@@ -36,6 +42,8 @@ export async function buildMonitorAlerting(input: {
       feed: input.feed,
       dashboardUrl: input.dashboardUrl,
       stateDir,
+      configDir,
+      allowHttpPushLoopback: input.env.CATALYST_NOTIFY_PUSH_ALLOW_HTTP_LOOPBACK === "1",
       identity: input.identity,
       onProblem: (problem) => logger.warn(`alerts: ${problem}`),
       // Channel names and errors are redacted by the library (no URL path, query or token).

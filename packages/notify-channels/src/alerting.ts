@@ -11,6 +11,14 @@ import { createIncidentStore } from "./incident-store.js";
 import { hasNotifyChannels, type NotifyFlags } from "./notify-flags.js";
 import { type AlertFeed, createNotifyRuntime, type NotifyRuntime } from "./notify-runtime.js";
 import { createNtfyChannel } from "./ntfy-channel.js";
+import {
+  createWebPushChannel,
+  loadPushSubscriptions,
+  loadVapidKeys,
+  type PushSubscriptions,
+  parsePushSubscription,
+  type VapidKeys,
+} from "./web-push-channel.js";
 import { createWebhookChannel } from "./webhook-channel.js";
 
 // Everything a monitor needs for alerts, built from its flags: channels, dispatcher, notifier
@@ -70,8 +78,10 @@ export interface AlertingOptions {
   stateDir: string;
   /** Names this monitor's store (`incidentStoreName` of the catalyst dir, or of the broker and durable). */
   identity: string;
-  /** Extra channels (Web Push). */
-  channels?: Channel[];
+  /** With `flags.push`: where the VAPID keys and subscriptions live (`resolveConfigDir`). */
+  configDir?: string;
+  /** Test-only: accept http push endpoints on loopback (`CATALYST_NOTIFY_PUSH_ALLOW_HTTP_LOOPBACK=1`). */
+  allowHttpPushLoopback?: boolean;
   onEvent?: (event: DispatchEvent) => void;
   onProblem?: (problem: string) => void;
   fetch?: FetchLike;
@@ -88,6 +98,8 @@ export interface Alerting {
   alerts(after: number): AlertsResponse;
   /** Every alert as it is made. */
   subscribe(listener: (alert: Alert) => void): () => void;
+  /** Web Push for the dashboard: null without `--notify-push`. */
+  push: PushEndpoints | null;
   stop(): Promise<void>;
 }
 
@@ -97,7 +109,19 @@ export interface Alerting {
  * no incident file.
  */
 export async function createAlerting(options: AlertingOptions): Promise<Alerting> {
-  const channels = [...(await buildChannels(options.flags, options.fetch)), ...(options.channels ?? [])];
+  const channels = await buildChannels(options.flags, options.fetch);
+  let push: PushEndpoints | null = null;
+  if (options.flags.push) {
+    if (options.configDir === undefined)
+      throw new ChannelConfigError("--notify-push", "a config dir", "none");
+    const allowHttp = options.allowHttpPushLoopback ?? false;
+    const vapid = await loadVapidKeys(options.configDir);
+    const subscriptions = await loadPushSubscriptions(options.configDir, allowHttp);
+    channels.push(
+      createWebPushChannel({ vapid, subscriptions, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+    );
+    push = createPushEndpoints(vapid, subscriptions, allowHttp);
+  }
   const dispatcher = createDispatcher(channels, { ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
   const notifier = createNotifier({
     holdMs: options.flags.holdMs,
@@ -141,6 +165,7 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
       };
     },
     subscribe: (listener) => runtime.subscribe(listener),
+    push,
     async stop() {
       await runtime.stop();
       // A short grace for alerts already queued (a shutdown must not hang on a dead receiver).
@@ -154,12 +179,51 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
 export async function sendTestAlert(
   flags: NotifyFlags,
   dashboardUrl: string | null,
-  extra: Channel[] = [],
+  push: { configDir: string; allowHttpPushLoopback?: boolean } | null = null,
 ): Promise<Array<{ channel: string; ok: boolean; error: string | null }>> {
-  const dispatcher = createDispatcher([...(await buildChannels(flags)), ...extra]);
+  const channels: Channel[] = await buildChannels(flags);
+  if (flags.push && push !== null) {
+    const subscriptions = await loadPushSubscriptions(push.configDir, push.allowHttpPushLoopback ?? false);
+    channels.push(createWebPushChannel({ vapid: await loadVapidKeys(push.configDir), subscriptions }));
+  }
+  const dispatcher = createDispatcher(channels);
   try {
     return await dispatcher.sendNow(createTestAlert(Date.now(), dashboardUrl));
   } finally {
     dispatcher.stop();
   }
+}
+
+/** What the dashboard's "Enable alerts" button talks to, as plain functions (the app routes them). */
+export interface PushEndpoints {
+  /** `GET /api/push/key`: the VAPID public key for `pushManager.subscribe`. */
+  key(): { publicKey: string };
+  /** `POST /api/push/subscribe` with the subscription JSON: 201, or 400 saying what is wrong. */
+  subscribe(body: unknown): Promise<{ status: 201 | 400; body: unknown }>;
+  /** `POST /api/push/unsubscribe` with `{endpoint}`. */
+  unsubscribe(body: unknown): Promise<{ status: 200 | 400; body: unknown }>;
+}
+
+function createPushEndpoints(
+  vapid: VapidKeys,
+  subscriptions: PushSubscriptions,
+  allowHttp: boolean,
+): PushEndpoints {
+  return {
+    key: () => ({ publicKey: vapid.publicKey }),
+    async subscribe(body) {
+      const parsed = parsePushSubscription(body, allowHttp);
+      if (!parsed.ok)
+        return { status: 400, body: { error: { code: "bad_subscription", message: parsed.problem } } };
+      await subscriptions.add(parsed.subscription);
+      return { status: 201, body: { ok: true, subscriptions: subscriptions.list().length } };
+    },
+    async unsubscribe(body) {
+      const endpoint = (body as { endpoint?: unknown } | null)?.endpoint;
+      if (typeof endpoint !== "string")
+        return { status: 400, body: { error: { code: "bad_subscription", message: "expected {endpoint}" } } };
+      await subscriptions.remove(endpoint);
+      return { status: 200, body: { ok: true } };
+    },
+  };
 }

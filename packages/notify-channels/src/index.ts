@@ -1,6 +1,6 @@
 // The one public door of @catalyst/notify-channels: everything not listed here is internal.
 
-export type { Alerting, AlertingOptions } from "./alerting.js";
+export type { Alerting, AlertingOptions, PushEndpoints } from "./alerting.js";
 export {
   buildChannels,
   createAlerting,

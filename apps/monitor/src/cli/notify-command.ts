@@ -1,4 +1,10 @@
-import { ChannelConfigError, hasNotifyChannels, NOTIFY_HELP, sendTestAlert } from "@catalyst/notify-channels";
+import {
+  ChannelConfigError,
+  hasNotifyChannels,
+  NOTIFY_HELP,
+  resolveConfigDir,
+  sendTestAlert,
+} from "@catalyst/notify-channels";
 import { formatUrlHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
 import type { MainIo } from "../main.js";
@@ -25,11 +31,16 @@ export async function runNotifyCommand(argv: readonly string[], io: MainIo, home
   try {
     const options = parseCliArgs(argv.slice(1), io.env, home);
     if (!hasNotifyChannels(options.notify)) {
-      io.stderr("error: no alert channel configured (--notify-webhook, --notify-ntfy, --notify-exec)\n");
+      io.stderr(
+        "error: no alert channel configured (--notify-webhook, --notify-ntfy, --notify-exec, --notify-push)\n",
+      );
       return 2;
     }
     const url = `http://${formatUrlHost(options.host)}:${options.port}/`;
-    const results = await sendTestAlert(options.notify, url);
+    const results = await sendTestAlert(options.notify, url, {
+      configDir: resolveConfigDir(io.env, home),
+      allowHttpPushLoopback: io.env.CATALYST_NOTIFY_PUSH_ALLOW_HTTP_LOOPBACK === "1",
+    });
     for (const r of results) io.stdout(r.ok ? `ok      ${r.channel}\n` : `FAILED  ${r.error}\n`);
     const failed = results.filter((r) => !r.ok).length;
     io.stdout(

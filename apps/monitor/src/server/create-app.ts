@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { securityHeaders } from "@catalyst/dashboard";
+import type { PushEndpoints } from "@catalyst/notify-channels";
 import type {
   AlertsResponse,
   ComponentHealth,
@@ -25,6 +26,7 @@ import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
 import type { EventLoopDelay } from "./event-loop-delay.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
+import { mountPushRoutes } from "./push-routes.js";
 import { mountStaticAssets } from "./static-assets.js";
 
 /** Health reporters of the running pieces, read by `/healthz`. */
@@ -68,7 +70,12 @@ export interface AppDeps {
   /** A monitor of several hosts (`--nats`): the broker connection and the hosts, for `/healthz`. */
   central?: { nats: () => NonNullable<HealthResponse["nats"]>; hosts: () => HostView[] };
   /** Alerts: `/healthz`'s `notify` (null until alerting started) and `/api/alerts`. */
-  notify?: { health: () => HealthResponse["notify"] | null; alerts: (after: number) => AlertsResponse };
+  notify?: {
+    health: () => HealthResponse["notify"] | null;
+    alerts: (after: number) => AlertsResponse;
+    /** Web Push (`--notify-push`): the dashboard's key and subscription routes; null when off. */
+    push?: () => PushEndpoints | null;
+  };
 }
 
 const UNCONFIGURED: ComponentHealth = {
@@ -167,6 +174,8 @@ export function createApp(deps: AppDeps): Hono {
       return jsonError(c, 400, "bad_after", "after must be a sequence number (0 or more)");
     return c.json(deps.notify?.alerts(Number(after)) ?? { alerts: [], lastSeq: 0, open: 0 });
   });
+
+  mountPushRoutes(app, () => deps.notify?.push?.() ?? null);
 
   app.get("/api/briefing", (c) =>
     serveBriefing(c, () => deps.feed.snapshot(), deps.readBriefing ?? readBriefingText),
