@@ -5,6 +5,7 @@ import { requireElement } from "./dom.js";
 import { type Filters, formatFilters, NO_FILTERS, parseFilters } from "./filters.js";
 import { createStore } from "./store.js";
 import { expireHighlights, startTicker, tickAges } from "./ticker.js";
+import { startAlertsView } from "./view-alerts.js";
 import { createBriefingDrawer } from "./view-briefing.js";
 import { createEventsView } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
@@ -163,6 +164,7 @@ function startDashboard(): void {
   });
   render();
   connection.start();
+  startAlertsView(requireElement("alerts"), token);
 }
 
 // index.html adds this script from a small loader, so it may run before the body is parsed.
