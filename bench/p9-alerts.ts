@@ -64,7 +64,8 @@ async function main(): Promise<void> {
   }
 
   // The webhook: every POST's arrival time, by worker (or orchestrator for a correlated alert).
-  const arrivals: Array<{ at: number; worker: string | null; orchestrator: string | null; count: number }> = [];
+  const arrivals: Array<{ at: number; worker: string | null; orchestrator: string | null; count: number }> =
+    [];
   const receiver = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => {
@@ -99,7 +100,10 @@ async function main(): Promise<void> {
   ]);
   try {
     for (;;) {
-      const health = (await (await fetch(`${monitor.url}healthz`)).json()) as { loading: unknown; notify?: unknown };
+      const health = (await (await fetch(`${monitor.url}healthz`)).json()) as {
+        loading: unknown;
+        notify?: unknown;
+      };
       if (health.loading === null && health.notify !== undefined) break;
       await sleep(100);
     }
@@ -119,7 +123,8 @@ async function main(): Promise<void> {
           const data = frame.split("\n").find((l) => l.startsWith("data: "));
           if (data === undefined) continue;
           const parsed = JSON.parse(data.slice(6)) as { added: Array<{ worker: string | null }> };
-          for (const row of parsed.added) if (row.worker !== null && !sseAt.has(row.worker)) sseAt.set(row.worker, Date.now());
+          for (const row of parsed.added)
+            if (row.worker !== null && !sseAt.has(row.worker)) sseAt.set(row.worker, Date.now());
         }
       });
     });
@@ -136,7 +141,8 @@ async function main(): Promise<void> {
       await sleep(2_100);
     }
     const deadline = Date.now() + HOLD_MS + 60_000;
-    while (Date.now() < deadline && [...written.keys()].some((w) => !arrivals.some((a) => a.worker === w))) await sleep(50);
+    while (Date.now() < deadline && [...written.keys()].some((w) => !arrivals.some((a) => a.worker === w)))
+      await sleep(50);
     const alertMs = [...written].flatMap(([w, t]) => {
       const a = arrivals.find((x) => x.worker === w);
       return a === undefined ? [] : [a.at - t];
@@ -156,20 +162,27 @@ async function main(): Promise<void> {
       const now = () => new Date().toISOString();
       for (const name of names) {
         const path = join(dir, "runs", orch, "workers", `${name}.json`);
-        await writeFile(`${path}.tmp`, `${JSON.stringify({ ticket: name, orchestrator: orch, status: "implementing", phase: 3, startedAt: now(), updatedAt: now(), pr: null, pid: null })}\n`);
+        await writeFile(
+          `${path}.tmp`,
+          `${JSON.stringify({ ticket: name, orchestrator: orch, status: "implementing", phase: 3, startedAt: now(), updatedAt: now(), pr: null, pid: null })}\n`,
+        );
         await rename(`${path}.tmp`, path);
       }
       await sleep(1_000);
       for (const name of names) {
         const path = join(dir, "runs", orch, "workers", `${name}.json`);
-        await writeFile(`${path}.tmp`, `${JSON.stringify({ ticket: name, orchestrator: orch, status: "failed", phase: 3, startedAt: now(), updatedAt: now(), pr: null, pid: null, error: "killed" })}\n`);
+        await writeFile(
+          `${path}.tmp`,
+          `${JSON.stringify({ ticket: name, orchestrator: orch, status: "failed", phase: 3, startedAt: now(), updatedAt: now(), pr: null, pid: null, error: "killed" })}\n`,
+        );
         await rename(`${path}.tmp`, path);
       }
       // Everything the burst could cause: past the hold-down and the 30 s correlation window.
       await sleep(HOLD_MS + 35_000);
       perBurst.push(arrivals.filter((a) => a.orchestrator === orch).length);
       const last = arrivals.filter((a) => a.orchestrator === orch).at(-1);
-      if (last !== undefined && last.count !== 50) console.error(`burst ${b}: the alert counted ${last.count} workers`);
+      if (last !== undefined && last.count !== 50)
+        console.error(`burst ${b}: the alert counted ${last.count} workers`);
     }
     sse.destroy();
 

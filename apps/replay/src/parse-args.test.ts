@@ -151,7 +151,8 @@ describe("parseReplayArgs", () => {
     });
     expect(usageError("--since", "1h", "--wait-for").message).toMatch(/--wait-for needs --follow/);
     expect(usageError("--follow", "--timeout", "5s").message).toMatch(/--timeout needs --wait-for/);
-    expect(usageError("--follow", "--wait-for", "--timeout", "soon").message).toMatch(/invalid --timeout value "soon"/);
+    expect(usageError("--follow", "--wait-for", "--timeout", "soon").message).toMatch(
+      /invalid --timeout value "soon"/,
+    );
   });
 });
-

@@ -86,7 +86,7 @@ export async function loadVapidKeys(
 ): Promise<VapidKeys> {
   const path = join(configDir, "push-vapid.json");
   const read = await readJsonFile(path);
-  if (read !== null && read.ok) {
+  if (read?.ok) {
     const v = read.value as Partial<VapidKeys>;
     if (typeof v.publicKey === "string" && typeof v.privateKey === "string")
       return { publicKey: v.publicKey, privateKey: v.privateKey, subject: v.subject ?? subject };
@@ -114,7 +114,7 @@ export async function loadPushSubscriptions(
   const path = join(configDir, "push-subscriptions.json");
   const read = await readJsonFile(path);
   let list: PushSubscriptionJson[] = [];
-  if (read !== null && read.ok && Array.isArray((read.value as { subscriptions?: unknown }).subscriptions))
+  if (read?.ok && Array.isArray((read.value as { subscriptions?: unknown }).subscriptions))
     for (const item of (read.value as { subscriptions: unknown[] }).subscriptions) {
       const parsed = parsePushSubscription(item, allowHttpLoopback);
       if (parsed.ok) list.push(parsed.subscription);
