@@ -162,6 +162,28 @@ describe("correlation", () => {
     expect(n.tick(T0 + 125_000)).toHaveLength(1);
   });
 
+  it("counts a central monitor's workers per host, across its orchestrators", () => {
+    const n = createNotifier();
+    const orchUpdate = (id: string, host: string): Delta => ({
+      id: 1,
+      event: "orchestrator-update",
+      data: { orchestrator: id, ts: new Date(T0).toISOString(), orchestratorState: { id, host } as never },
+    });
+    n.apply(
+      [orchUpdate("alpha/o1", "alpha"), orchUpdate("alpha/o2", "alpha"), orchUpdate("beta/o3", "beta")],
+      T0,
+    );
+    n.apply(
+      [needs([row("A", "dead", "alpha/o1"), row("B", "dead", "alpha/o2"), row("C", "dead", "beta/o3")])],
+      T0,
+    );
+    const alerts = n.tick(T0 + 5_000);
+    expect(alerts.map((a) => [a.title, a.count, a.host, a.orchestrator]).sort()).toEqual([
+      ["2 workers of host alpha died", 2, "alpha", null],
+      ["C died (its process is gone) · beta/o3", 1, "beta", "beta/o3"],
+    ]);
+  });
+
   it("keeps kinds and orchestrators apart", () => {
     const n = createNotifier();
     n.apply([needs([row("A", "failed"), row("B", "stalled"), row("C", "failed", "orch-b")])], T0);

@@ -103,8 +103,15 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
   let version = 0;
   const counts = { alertsSent: 0, firing: 0, resolved: 0, suppressed: 0, correlated: 0 };
 
+  // Workers of one host (a central monitor knows it) or else of one orchestrator, per kind.
   const groupKeyOf = (r: Raise) =>
-    r.worker !== null && r.orchestrator !== null ? `${r.kind}\u0000${r.orchestrator}` : r.key;
+    r.worker === null
+      ? r.key
+      : r.host !== null
+        ? `${r.kind}\u0000host\u0000${r.host}`
+        : r.orchestrator !== null
+          ? `${r.kind}\u0000${r.orchestrator}`
+          : r.key;
 
   function groupFor(key: string): Group {
     let g = groups.get(key);
@@ -191,15 +198,20 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
     g.pending.clear();
     const single = members.length === 1;
     const subject = c.worker ?? c.orchestrator ?? c.host ?? "?";
+    // A host's group may span orchestrators: then it names the host and links to no orchestrator.
+    const orchestrator = members.every((m) => m.orchestrator === c.orchestrator) ? c.orchestrator : null;
+    const groupOf = orchestrator ?? `host ${c.host ?? "?"}`;
     const inc: Incident = {
-      key: single ? c.key : `${c.kind}|${c.orchestrator ?? "-"}|group@${new Date(now).toISOString()}`,
+      key: single
+        ? c.key
+        : `${c.kind}|${orchestrator ?? `host:${c.host ?? "-"}`}|group@${new Date(now).toISOString()}`,
       kind: c.kind,
-      orchestrator: c.orchestrator,
+      orchestrator,
       worker: single ? c.worker : null,
       host: c.host,
       title: single
         ? `${singleTitle(c.kind, subject)}${c.worker !== null && c.orchestrator !== null ? ` · ${c.orchestrator}` : ""}`
-        : groupTitle(c.kind, members.length, c.orchestrator ?? "?"),
+        : groupTitle(c.kind, members.length, groupOf),
       openedAt: now,
       members: new Set(),
       total: members.length,
@@ -457,10 +469,14 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
     restore(list, now) {
       for (const p of list) {
         if (incidents.has(p.incident) || p.members.length === 0) continue;
-        const groupKey =
-          p.orchestrator !== null && (p.worker !== null || p.members.length > 1)
-            ? `${p.kind}\u0000${p.orchestrator}`
-            : (p.members[0] ?? p.incident);
+        const perWorker = p.worker !== null || p.members.length > 1;
+        const groupKey = !perWorker
+          ? (p.members[0] ?? p.incident)
+          : p.host !== null
+            ? `${p.kind}\u0000host\u0000${p.host}`
+            : p.orchestrator !== null
+              ? `${p.kind}\u0000${p.orchestrator}`
+              : (p.members[0] ?? p.incident);
         const group = groupFor(groupKey);
         const inc: Incident = {
           key: p.incident,
