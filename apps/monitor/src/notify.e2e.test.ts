@@ -13,6 +13,7 @@ import {
   writeAtomic,
 } from "@catalyst/test-utils";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runNotifyCommand } from "./cli/notify-command.js";
 
 // The real bin, a real catalyst dir and a Hono server as the webhook: a failure that lasts is
 // sent once, the monitor restarted with the incident open does not repeat it, and a webhook that
@@ -162,13 +163,24 @@ describe("catalyst-monitor alerts", () => {
     expect((await bad.exit).code).toBe(1);
     expect(bad.stdout()).toContain("FAILED  exec exit: exit code 4");
 
-    const none = spawnBin("monitor", ["notify", "test"]);
-    expect((await none.exit).code).toBe(2);
-    expect(none.stderr()).toContain("no alert channel configured");
-
-    const usage = spawnBin("monitor", ["--notify-webhook", "ftp://x/SECRET"]);
-    expect((await usage.exit).code).toBe(2);
-    expect(usage.stderr()).toContain("--notify-webhook: expected an http:// or https:// URL");
-    expect(usage.stderr()).not.toContain("SECRET");
+    // Usage errors in-process (no bin start needed): none configured, a bad URL never echoed.
+    const io = () => {
+      const out = { stdout: "", stderr: "" };
+      return {
+        out,
+        io: {
+          env: {},
+          stdout: (t: string) => void (out.stdout += t),
+          stderr: (t: string) => void (out.stderr += t),
+        },
+      };
+    };
+    const none = io();
+    expect(await runNotifyCommand(["test"], none.io, dir)).toBe(2);
+    expect(none.out.stderr).toContain("no alert channel configured");
+    const badUrl = io();
+    expect(await runNotifyCommand(["test", "--notify-webhook", "ftp://x/SECRET"], badUrl.io, dir)).toBe(2);
+    expect(badUrl.out.stderr).toContain("--notify-webhook: expected an http:// or https:// URL");
+    expect(badUrl.out.stderr).not.toContain("SECRET");
   }, 60_000);
 });
