@@ -141,3 +141,20 @@ async function subscribePush(query: (p: Record<string, string>) => string): Prom
   });
   return res.ok;
 }
+
+/**
+ * An alert's deep link is `?orch=<id>&worker=<ticket>`: `orch` is a filter; the worker's row is
+ * scrolled into view and marked once it is drawn. True once done (or nothing to do).
+ */
+export function focusLinkedWorker(search: string): boolean {
+  const params = new URLSearchParams(search);
+  const worker = params.get("worker");
+  if (worker === null || worker === "") return true;
+  const orch = params.get("orch");
+  const inOrch = orch === null || orch === "" ? "" : `[data-orch="${CSS.escape(orch)}"]`;
+  const row = document.querySelector<HTMLElement>(`tr.worker${inOrch}[data-worker="${CSS.escape(worker)}"]`);
+  if (row === null) return false;
+  row.classList.add("is-linked");
+  row.scrollIntoView({ block: "center" });
+  return true;
+}
