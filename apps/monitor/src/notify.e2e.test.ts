@@ -170,8 +170,12 @@ describe("catalyst-monitor alerts", () => {
         out,
         io: {
           env: {},
-          stdout: (t: string) => void (out.stdout += t),
-          stderr: (t: string) => void (out.stderr += t),
+          stdout: (t: string) => {
+            out.stdout += t;
+          },
+          stderr: (t: string) => {
+            out.stderr += t;
+          },
         },
       };
     };

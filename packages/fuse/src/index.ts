@@ -12,6 +12,6 @@ export { DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, DEFAULT_STALL_AFTER_MS } from ".
 export { reduce } from "./reduce.js";
 export type { FuseState } from "./state.js";
 export { createInitialState } from "./state.js";
-export type { LivenessTarget, PollTargets, PrRef } from "./target-index.js";
+export type { PollTargets } from "./target-index.js";
 export { livenessTargetOf, prRefOf } from "./target-index.js";
 export { toSnapshot } from "./to-snapshot.js";

@@ -5,6 +5,7 @@ import type {
   AlertsResponse,
   ComponentHealth,
   CorruptMarker,
+  DeltaFeed,
   HealthResponse,
   HostView,
   LoadingState,
@@ -14,7 +15,6 @@ import { readBriefingText } from "@catalyst/sources";
 import {
   createSnapshotSerializer,
   createSseHub,
-  type DeltaFeed,
   parseDeltaFilter,
   type SseHub,
   type SseHubOptions,
