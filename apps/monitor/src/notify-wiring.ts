@@ -8,7 +8,7 @@ import {
   resolveConfigDir,
   resolveStateDir,
 } from "@catalyst/notify-channels";
-import { isInsideDir } from "@catalyst/sources/command-line";
+import { type CleanupStack, isInsideDir } from "@catalyst/sources/command-line";
 import { UsageError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
@@ -67,5 +67,22 @@ export async function buildMonitorAlerting(input: {
   );
   const channels = alerting.dispatcher.health().map((c) => c.name);
   if (channels.length > 0) logger.info("alerts enabled", { channels, holdMs: input.flags.holdMs });
+  return alerting;
+}
+
+/**
+ * Builds alerting (a bad token file fails the start), undoes it on the cleanup stack, and starts
+ * it once the history is folded in: history read at start-up is not news.
+ */
+export async function startMonitorAlerting(
+  input: Parameters<typeof buildMonitorAlerting>[0] & { historyLoaded: () => Promise<unknown> },
+  cleanups: CleanupStack,
+): Promise<Alerting> {
+  const alerting = await buildMonitorAlerting(input);
+  cleanups.defer(() => alerting.stop());
+  void input
+    .historyLoaded()
+    .then(() => alerting.start())
+    .catch((error) => input.logger.error("alerts could not start", { error: String(error) }));
   return alerting;
 }

@@ -5,8 +5,8 @@ import {
   resolveConfigDir,
   sendTestAlert,
 } from "@catalyst/notify-channels";
+import { reportCliError, UsageError } from "@catalyst/sources/command-line";
 import { formatUrlHost } from "@catalyst/sse-server";
-import { UsageError } from "../errors.js";
 import type { MainIo } from "../main.js";
 import { parseCliArgs } from "./parse-args.js";
 
@@ -25,17 +25,18 @@ export async function runNotifyCommand(argv: readonly string[], io: MainIo, home
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] !== "test") {
-    io.stderr(`error: unknown notify action ${JSON.stringify(argv[0])} (only "test"; see notify --help)\n`);
-    return 2;
+    return reportCliError(
+      "catalyst-monitor",
+      new UsageError(`unknown notify action ${JSON.stringify(argv[0])} (only "test"; see notify --help)`),
+      io.stderr,
+    );
   }
   try {
     const options = parseCliArgs(argv.slice(1), io.env, home);
-    if (!hasNotifyChannels(options.notify)) {
-      io.stderr(
-        "error: no alert channel configured (--notify-webhook, --notify-ntfy, --notify-exec, --notify-push)\n",
+    if (!hasNotifyChannels(options.notify))
+      throw new UsageError(
+        "no alert channel configured (--notify-webhook, --notify-ntfy, --notify-exec, --notify-push)",
       );
-      return 2;
-    }
     const url = `http://${formatUrlHost(options.host)}:${options.port}/`;
     const results = await sendTestAlert(options.notify, url, {
       configDir: resolveConfigDir(io.env, home),
@@ -50,10 +51,8 @@ export async function runNotifyCommand(argv: readonly string[], io: MainIo, home
     );
     return failed === 0 ? 0 : 1;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ChannelConfigError) {
-      io.stderr(`error: ${error.message}\n`);
-      return 2;
-    }
+    if (error instanceof UsageError || error instanceof ChannelConfigError)
+      return reportCliError("catalyst-monitor", new UsageError(error.message), io.stderr);
     throw error;
   }
 }
