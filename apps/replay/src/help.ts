@@ -58,8 +58,8 @@ CATALYST_REPLAY_SORT_BYTES (default 64 MiB) is sorted on disk in a temp dir that
 afterwards.
 
 ${NATS_CONNECTION_HELP}
-Exit codes: 0 success (also when nothing matched), 1 I/O error, --wait-for timed out (also an unreadable events dir),
---strict failure, or the broker unreachable or refusing the credentials, 2 usage error (also an
+Exit codes: 0 success (also when nothing matched), 1 I/O error (also an unreadable events dir),
+--wait-for timed out, --strict failure, or the broker unreachable or refusing the credentials, 2 usage error (also an
 unreadable credentials file).
 `;
 }
