@@ -74,7 +74,8 @@ beforeAll(async () => {
   prefix = join(work, "prefix");
   unreachable = await registryReachable();
   if (unreachable !== null) return;
-  // The build empties apps/*/dist, so it takes the lock the dashboard tests build under.
+  // The build empties apps/*/dist, so it takes the lock the dashboard tests build under. Three
+  // apps built, packed and installed take minutes on a loaded 2-core box: a generous budget.
   const install = await withBuildLock(() =>
     run(
       process.execPath,
@@ -87,7 +88,7 @@ beforeAll(async () => {
   expect(install.stdout).toContain(
     `npm uninstall -g --prefix ${prefix} catalyst-monitor catalyst-replay catalyst-top`,
   );
-}, 240_000);
+}, 420_000);
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");

@@ -59,7 +59,7 @@ afterwards.
 
 ${NATS_CONNECTION_HELP}
 Exit codes: 0 success (also when nothing matched), 1 I/O error (also an unreadable events dir),
---wait-for timed out, --strict failure, or the broker unreachable or refusing the credentials, 2 usage error (also an
-unreadable credentials file).
+--wait-for timed out, --strict failure, or the broker unreachable or refusing the credentials,
+2 usage error (also an unreadable credentials file).
 `;
 }
