@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     const goal = HOLD_MS + 100;
     const body = `Run on ${new Date().toISOString().slice(0, 10)}, ${machine()}; load average ${load()} at the end. **The box was loaded** by six other developers' builds and tests while this ran (2 shared cores), so these are upper bounds.
 
-\`node --import tsx bench/p9-alerts.ts --workers ${WORKERS} --singles ${SINGLES} --bursts ${BURSTS} --hold ${HOLD_MS / 1000}s\`: the monitor from source (tsx) on ${WORKERS} workers; single failures written 2.1 s apart (below the channel's rate limit of 30 a minute) (${WORKERS / PER} orchestrators × ${PER}), \`--notify-hold ${HOLD_MS / 1000}s\`, one webhook (a node:http receiver on loopback), one SSE client.
+\`node --import tsx bench/p9-alerts.ts --workers ${WORKERS} --singles ${SINGLES} --bursts ${BURSTS} --hold ${HOLD_MS / 1000}s\`: the monitor from source (tsx) on ${WORKERS} workers (${WORKERS / PER} orchestrators × ${PER}); single failures written 2.1 s apart (below the channel's rate limit of 30 a minute); \`--notify-hold ${HOLD_MS / 1000}s\`, one webhook (a node:http receiver on loopback), one SSE client.
 
 | Figure | Measured | Floor (same run) | Goal |
 | --- | --- | --- | --- |
