@@ -80,6 +80,7 @@ export async function replay(
       }
       const full = out.push(formatSafely(format, record, summary.printed));
       summary.printed++;
+      if (options.waitFor) break;
       // The first line goes out at once (time to first line); the rest in 64 KiB chunks.
       if (!printedFirst || full) {
         printedFirst = true;
@@ -101,12 +102,13 @@ export async function replay(
     throw new MalformedLineError(summary);
   }
 
-  if (!live) {
-    reportEnd(summary, io);
+  if (!live || (options.waitFor && summary.printed > 0)) {
+    if (live) await live.stop();
+    if (!options.waitFor) reportEnd(summary, io);
     return summary;
   }
   await live.run(scannedEnd, matches, format, out, io);
-  reportEnd(summary, io);
+  if (!options.waitFor) reportEnd(summary, io);
   return summary;
 }
 
@@ -250,8 +252,15 @@ function startLive(options: ReplayOptions, deps: ReplayDeps, summary: ReplaySumm
                 if (!matches(record.event)) continue;
                 out.push(formatSafely(format, record, summary.printed));
                 summary.printed++;
+                // --wait-for: the first matching line is the answer.
+                if (options.waitFor) {
+                  done = true;
+                  break;
+                }
               }
+              if (done) break;
             }
+            if (done) break;
           }
           await out.flush();
         }

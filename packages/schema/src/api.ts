@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NotifyChannelHealth } from "./alert.js";
 import { EventLine } from "./event-line.js";
 import { ComponentHealth } from "./poller-results.js";
 import { CorruptMarker, HostView, LoadingState, Snapshot } from "./snapshot.js";
@@ -64,6 +65,18 @@ export const HealthResponse = z.object({
   hosts: z.array(HostView).optional(),
   /** Event-loop delay since the previous `/healthz` (`perf_hooks.monitorEventLoopDelay`), in ms. */
   eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
+  /**
+   * Only when alerts are configured (`--notify-*`): each channel's delivery state (`status` is
+   * `degraded` while one is failing), incidents open and pending, and alerts sent.
+   */
+  notify: z
+    .object({
+      channels: z.array(NotifyChannelHealth),
+      openIncidents: z.number().int(),
+      pending: z.number().int(),
+      alertsSent: z.number().int(),
+    })
+    .optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
