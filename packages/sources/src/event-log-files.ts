@@ -1,6 +1,7 @@
 import type { Dirent } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { EventLogReadError } from "./errors.js";
 
 /** `events/YYYY-MM.jsonl`; `YYYY-MM.jsonl.legacy` and other names are not part of the live log. */
 export const MONTH_FILE = /^\d{4}-\d{2}\.jsonl$/;
@@ -8,26 +9,48 @@ export const MONTH_FILE = /^\d{4}-\d{2}\.jsonl$/;
 /** The legacy single-file log the SEED names (FORMATS §1.3). */
 export const LEGACY_LOG = "events.jsonl";
 
-async function isFile(path: string): Promise<boolean> {
+async function isFile(path: string, onSkipped?: SkippedListener): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
-  } catch {
+    const info = await stat(path);
+    if (!info.isFile()) onSkipped?.(path, "not a regular file");
+    return info.isFile();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (code !== "ENOENT") onSkipped?.(path, code ?? String(error));
     return false;
   }
+}
+
+/** A name that looks like part of the log but is not a readable regular file, and why. */
+export type SkippedListener = (path: string, reason: string) => void;
+
+/** What a strict listing reports besides the files (the exact readers use it; the tailer does not). */
+export interface ListLogOptions {
+  /** A month-named entry that is a directory, a FIFO, a symlink loop…: named, not silently dropped. */
+  onSkipped?: SkippedListener;
+  /** `events/` exists but cannot be listed (EACCES, ENOTDIR, ELOOP): throw instead of "no files". */
+  throwOnUnlistable?: boolean;
 }
 
 /**
  * The event-log files, as absolute paths: the legacy `events.jsonl` first when it exists, then
  * `events/YYYY-MM.jsonl` in lexical order, which is chronological (FORMATS §1.3).
  */
-export async function listEventLogFiles(catalystDir: string): Promise<string[]> {
+export async function listEventLogFiles(
+  catalystDir: string,
+  options: ListLogOptions = {},
+): Promise<string[]> {
+  const { onSkipped } = options;
   const out: string[] = [];
   const legacy = join(catalystDir, LEGACY_LOG);
-  if (await isFile(legacy)) out.push(legacy);
+  if (await isFile(legacy, onSkipped)) out.push(legacy);
   let entries: Dirent[];
+  const eventsDir = join(catalystDir, "events");
   try {
-    entries = await readdir(join(catalystDir, "events"), { withFileTypes: true });
-  } catch {
+    entries = await readdir(eventsDir, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (options.throwOnUnlistable && code !== "ENOENT") throw new EventLogReadError(eventsDir, { cause: error });
     return out;
   }
   // The entry type comes with the listing; only a symlink (or an unknown type) costs a stat.
@@ -37,8 +60,8 @@ export async function listEventLogFiles(catalystDir: string): Promise<string[]> 
       e.isFile()
         ? true
         : e.isSymbolicLink() || !e.isDirectory()
-          ? isFile(join(catalystDir, "events", e.name))
-          : false,
+          ? isFile(join(catalystDir, "events", e.name), onSkipped)
+          : (onSkipped?.(join(catalystDir, "events", e.name), "a directory"), false),
     ),
   );
   months.forEach((e, i) => {

@@ -1,4 +1,3 @@
-import { isUtf8 } from "node:buffer";
 import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
@@ -28,6 +27,12 @@ export interface IndexBlock {
   pure: boolean;
   /** An unterminated last line that parses (never persisted: the writer may be mid-line). */
   partial?: true;
+  /**
+   * Built by the byte scan, not by parsing every line: `minTs`/`maxTs` bound the `ts` of its valid
+   * lines, `invalid` counts only the lines the scan had to parse, and `pure` is false: its lines
+   * are parsed when read (and invalid ones counted then).
+   */
+  unverified?: true;
 }
 
 /** The index of one file, valid while the bytes `[0, indexedEnd)` stay as they were. */
@@ -55,9 +60,9 @@ export interface IndexProgress {
 
 /** Bytes per block: small enough to over-read little at a window's edge, large enough to copy fast. */
 export const DEFAULT_BLOCK_BYTES = 256 * 1024;
-// Parsing one chunk is synchronous work: 256 KiB keeps it to a few ms, so a monitor indexing its
-// log at start-up does not hold its event loop.
-const READ_CHUNK = 256 * 1024;
+// Scanning one chunk is synchronous work: 1 MiB of bytes is a few ms (the few lines that need
+// parsing are parsed after it), so a monitor indexing its log at start-up does not hold its event loop.
+const READ_CHUNK = 1024 * 1024;
 const HASH_SPAN = 4096;
 const FORMAT_VERSION = 1;
 const INDEX_SUBDIR = "event-index-v1";
@@ -163,6 +168,7 @@ export async function loadFileIndex(
       oversized,
       sorted: (flags & 1) !== 0,
       pure: (flags & 2) !== 0,
+      ...((flags & 4) !== 0 ? { unverified: true as const } : {}),
     }),
   );
   return { ...stored, blocks };
@@ -181,7 +187,7 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
       Number.isFinite(b.maxTs) ? b.maxTs : null,
       b.invalid,
       b.oversized,
-      (b.sorted ? 1 : 0) | (b.pure ? 2 : 0),
+      (b.sorted ? 1 : 0) | (b.pure ? 2 : 0) | (b.unverified ? 4 : 0),
     ]);
   const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail } = index;
   const text = JSON.stringify({
@@ -219,10 +225,18 @@ function emptyBlock(start: number): IndexBlock {
   };
 }
 
+const TS_KEY = Buffer.from('"ts"');
+const ESCAPE_U = Buffer.from("\\u");
+
 /**
- * Index `file` from `prev.indexedEnd` (or 0) to its last complete line, reading it once in 1 MiB
- * chunks and parsing every line (this is the only full parse a line ever gets). An unterminated
- * last line that parses comes back as a `partial` block, not counted in `indexedEnd`.
+ * Index `file` from `prev.indexedEnd` (or 0) to its last complete line, reading it once in chunks.
+ * The `ts` of a line is read from its bytes (`scanTs`: no JSON.parse, no string) when the line
+ * starts with `{"ts":"<UTC time>"` and holds no second `"ts"` and no `\u` escape (either could make
+ * the parsed `ts` differ from the first one written); any other line is parsed (the slow path,
+ * which loads the line parser only when first needed). Blocks built this way are *unverified*:
+ * their min/max bound the `ts` of every line that turns out valid (an invalid line only widens
+ * them), and their lines are parsed when read. An unterminated last line that parses comes back
+ * as a `partial` block, not counted in `indexedEnd`.
  */
 export async function extendFileIndex(
   handle: FileHandle,
@@ -231,7 +245,7 @@ export async function extendFileIndex(
   prev: FileIndex | null,
   maxLineBytes: number,
   blockBytes: number,
-  parseLine: typeof parseLogLine,
+  loadParser: () => Promise<typeof parseLogLine>,
   onProgress?: (progress: IndexProgress) => void,
 ): Promise<{ index: FileIndex; partial: IndexBlock | null; bytesRead: number }> {
   const from = prev?.indexedEnd ?? 0;
@@ -243,6 +257,9 @@ export async function extendFileIndex(
   let carryStart = from;
   let discarding = false;
   let lineEnd = from;
+  // Lines the byte scan cannot vouch for, parsed once the chunk has been scanned.
+  let slow: { bytes: Buffer; start: number; end: number; block: IndexBlock; lastTs: number }[] = [];
+  let parser: typeof parseLogLine | null = null;
 
   const close = (): void => {
     if (cur.end > cur.start) blocks.push(cur);
@@ -252,35 +269,64 @@ export async function extendFileIndex(
   const parse = (bytes: Buffer, start: number): number | null => {
     let text = bytes.toString("utf8");
     if (text.endsWith("\r")) text = text.slice(0, -1);
-    const res = parseLine(text, file, start);
-    if (!res.ok) {
-      if (!res.blank) cur.invalid++;
-      return null;
-    }
+    const res = parser!(text, file, start);
+    if (!res.ok) return res.blank ? Number.NaN : null;
     return res.record.event.tsMs;
   };
-  const line = (bytes: Buffer | null, start: number, end: number): void => {
-    if (bytes === null) {
-      close();
-      blocks.push({ ...emptyBlock(start), end, oversized: 1, pure: false });
-      cur = emptyBlock(end);
-      return;
-    }
+  const note = (block: IndexBlock, ts: number): void => {
+    if (ts < block.minTs) block.minTs = ts;
+    if (ts > block.maxTs) block.maxTs = ts;
+  };
+  // The first `"ts"` and `\u` at or after a position, found once per chunk pass (amortised linear).
+  let chunk: Buffer = Buffer.alloc(0);
+  let chunkLen = 0;
+  let nextKey = -1;
+  let nextEsc = -1;
+  const lineAt = (s: number, e: number, start: number, end: number): void => {
     if (cur.end === cur.start) cur.start = start;
-    const ts = parse(bytes, start);
-    if (ts === null || !Number.isFinite(ts)) cur.pure = false;
-    else {
-      if (ts < cur.minTs) cur.minTs = ts;
-      if (ts > cur.maxTs) cur.maxTs = ts;
+    cur.unverified = true;
+    cur.pure = false;
+    let ts = scanTs(chunk, s, e);
+    if (ts === ts) {
+      if (nextKey !== -1 && nextKey < s + 2) {
+        nextKey = chunk.indexOf(TS_KEY, s + 2);
+        if (nextKey >= chunkLen) nextKey = -1;
+      }
+      if (nextKey !== -1 && nextKey < e) ts = Number.NaN;
+      else {
+        if (nextEsc !== -1 && nextEsc < s) {
+          nextEsc = chunk.indexOf(ESCAPE_U, s);
+          if (nextEsc >= chunkLen) nextEsc = -1;
+        }
+        if (nextEsc !== -1 && nextEsc < e) ts = Number.NaN;
+      }
+    }
+    if (ts === ts) {
+      note(cur, ts);
       if (ts < lastTs) cur.sorted = false;
       lastTs = ts;
-      if (cur.pure) {
-        const n = bytes.length;
-        if (scanTs(bytes, 0, n) !== ts || bytes[n - 1] === 13 || !isUtf8(bytes)) cur.pure = false;
-      }
+    } else {
+      slow.push({ bytes: Buffer.from(chunk.subarray(s, e)), start, end, block: cur, lastTs });
+      // Order within the block is settled when the slow line is parsed; be safe meanwhile.
+      cur.sorted = false;
     }
     cur.end = end;
     if (cur.end - cur.start >= blockBytes) close();
+  };
+  const oversized = (start: number, end: number): void => {
+    close();
+    blocks.push({ ...emptyBlock(start), end, oversized: 1, pure: false });
+    cur = emptyBlock(end);
+  };
+  const settleSlow = async (): Promise<void> => {
+    if (slow.length === 0) return;
+    parser ??= await loadParser();
+    for (const l of slow) {
+      const ts = parse(l.bytes, l.start);
+      if (ts === null) l.block.invalid++;
+      else if (ts === ts && Number.isFinite(ts)) note(l.block, ts);
+    }
+    slow = [];
   };
 
   const total = info.size - from;
@@ -291,6 +337,10 @@ export async function extendFileIndex(
     const { bytesRead: n } = await handle.read(buf, 0, Math.min(READ_CHUNK, info.size - pos), pos);
     if (n === 0) break;
     bytesRead += n;
+    chunk = buf;
+    chunkLen = n;
+    nextKey = -2; // -2: not looked for yet; -1: none left in this chunk
+    nextEsc = -2;
     let i = 0;
     while (i < n) {
       const nl = buf.indexOf(10, i);
@@ -308,13 +358,18 @@ export async function extendFileIndex(
       const start = carryLen > 0 || discarding ? carryStart : pos + i;
       const size = carryLen + (nl - i);
       const end = pos + nl + 1;
-      if (discarding || size > maxLineBytes) line(null, start, end);
-      else
-        line(
-          carry.length > 0 ? Buffer.concat([...carry, buf.subarray(i, nl)]) : buf.subarray(i, nl),
-          start,
-          end,
-        );
+      if (discarding || size > maxLineBytes) oversized(start, end);
+      else if (carry.length > 0) {
+        // A line across chunks: scan a copy of it on its own.
+        const whole = Buffer.concat([...carry, buf.subarray(i, nl)]);
+        const [savedChunk, savedLen, savedKey, savedEsc] = [chunk, chunkLen, nextKey, nextEsc];
+        chunk = whole;
+        chunkLen = whole.length;
+        nextKey = -2;
+        nextEsc = -2;
+        lineAt(0, whole.length, start, end);
+        [chunk, chunkLen, nextKey, nextEsc] = [savedChunk, savedLen, savedKey, savedEsc];
+      } else lineAt(i, nl, start, end);
       carry = [];
       carryLen = 0;
       discarding = false;
@@ -322,6 +377,7 @@ export async function extendFileIndex(
       i = nl + 1;
     }
     pos += n;
+    await settleSlow();
     onProgress?.({ file, done: pos - from, total });
   }
   close();
@@ -329,6 +385,7 @@ export async function extendFileIndex(
   let partial: IndexBlock | null = null;
   if (carryLen > 0 && !discarding) {
     // A torn line never parses; a complete one without its newline yet is kept, unpersisted.
+    parser ??= await loadParser();
     const ts = parse(Buffer.concat(carry), carryStart);
     if (ts !== null && Number.isFinite(ts)) {
       partial = { ...emptyBlock(carryStart), end: pos, minTs: ts, maxTs: ts, pure: false, partial: true };

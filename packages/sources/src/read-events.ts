@@ -1,4 +1,4 @@
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { EventLogReadError } from "./errors.js";
 import { listEventLogFiles } from "./event-log-files.js";
@@ -12,7 +12,7 @@ import {
   saveFileIndex,
 } from "./log-index.js";
 import type { parseLogLine } from "./parse-log-line.js";
-import { scanTs } from "./scan-ts.js";
+import { scanFirstTs, scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
 
 /** Options of {@link readEvents} and {@link readEventBytes}. */
@@ -50,6 +50,13 @@ export interface EventReadStats {
   bytesIndexed: number;
   /** Set when the index could not be saved to `indexDir` (the read still works). */
   indexSaveError?: string;
+  /**
+   * Log files that could not be read (permission denied, a symlink loop, a directory or FIFO named
+   * like a month file), with the reason: the read goes on without them, so the answer is complete
+   * except for these. At most 100 are named; `unreadableCount` counts them all.
+   */
+  unreadable: { file: string; reason: string }[];
+  unreadableCount: number;
 }
 
 /** @default line cap of the log readers */
@@ -61,6 +68,11 @@ const BATCH_BYTES = 256 * 1024;
 /** Bytes of blocks read ahead of the merge (a few blocks: enough to keep the disk busy). */
 const READ_AHEAD_BYTES = 2 * 1024 * 1024;
 const MAX_FREE_BUFFERS = 16;
+/** Blocks read ahead at most (thousands of tiny month files must not mean thousands of reads). */
+const READ_AHEAD_BLOCKS = 32;
+const MAX_NAMED_UNREADABLE = 100;
+/** Errors of the process, not of a file: the read fails with a clear error rather than skip files. */
+const PROCESS_ERRORS = new Set(["EMFILE", "ENFILE", "ENOMEM"]);
 
 /** A block of one file in the merge. */
 interface PoolBlock {
@@ -97,10 +109,19 @@ export type LoadParser = () => Promise<typeof parseLogLine>;
 class HandleCache {
   readonly #max: number;
   readonly #open = new Map<string, { handle: Promise<FileHandle>; users: number }>();
+  readonly #waiting: (() => void)[] = [];
+  /** The most handles open at once so far (tests check the bound with it). */
+  peak = 0;
   constructor(max: number) {
     this.#max = Math.max(1, max);
   }
   async use<T>(file: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+    // At the cap with every handle busy: wait for one to be released (never open past the cap).
+    while (!this.#open.has(file) && this.#open.size >= this.#max) {
+      this.#trim(this.#max - 1);
+      if (this.#open.size < this.#max) break;
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
     let entry = this.#open.get(file);
     if (entry)
       this.#open.delete(file); // re-inserted below: most recently used last
@@ -110,6 +131,7 @@ class HandleCache {
       entry = { handle, users: 0 };
     }
     this.#open.set(file, entry);
+    if (this.#open.size > this.peak) this.peak = this.#open.size;
     entry.users++;
     try {
       return await fn(await entry.handle);
@@ -118,12 +140,13 @@ class HandleCache {
       throw error;
     } finally {
       entry.users--;
-      this.#trim();
+      this.#trim(this.#max);
+      this.#waiting.shift()?.();
     }
   }
-  #trim(): void {
+  #trim(max: number): void {
     for (const [file, entry] of this.#open) {
-      if (this.#open.size <= this.#max) return;
+      if (this.#open.size <= max) return;
       if (entry.users > 0) continue;
       this.#open.delete(file);
       void entry.handle.then((h) => h.close()).catch(() => {});
@@ -231,7 +254,10 @@ class LogQuery {
 
   /** Index (or re-validate the index of) every file, then lay out the blocks in merge order. */
   async #start(): Promise<PoolBlock[]> {
-    const files = await listEventLogFiles(this.#dir);
+    const files = await listEventLogFiles(this.#dir, {
+      throwOnUnlistable: true,
+      onSkipped: (file, reason) => this.#unreadable(file, reason),
+    });
     this.stats.files = files.length;
     const pool: PoolBlock[] = [];
     // Check (or build) the files' indexes a few at a time: with a current index this is a handful
@@ -265,25 +291,57 @@ class LogQuery {
     return pool;
   }
 
+  #unreadable(file: string, reason: string): void {
+    this.stats.unreadableCount++;
+    if (this.stats.unreadable.length < MAX_NAMED_UNREADABLE) this.stats.unreadable.push({ file, reason });
+  }
+
   async #indexOne(file: string): Promise<IndexBlock[]> {
     const { indexDir, onProgress } = this.#options;
     const maxLineBytes = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const blockBytes = this.#options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+    // A file unchanged since this process last indexed it (same inode, size, mtime and ctime): its
+    // blocks are known without opening it. A long-lived monitor answers each query with one stat
+    // per file and the blocks the window needs.
+    let key: string | null = null;
+    try {
+      const st = await stat(file);
+      key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${maxLineBytes}:${blockBytes}`;
+      const known = memoryIndex.get(file);
+      if (known !== undefined && known.key === key) {
+        memoryIndex.delete(file); // most recently used last
+        memoryIndex.set(file, known);
+        return known.blocks;
+      }
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return []; // pruned between list and stat
+      if (PROCESS_ERRORS.has(errorCode(error) ?? "")) throw new EventLogReadError(file, { cause: error });
+      this.#unreadable(file, describe(error));
+      return [];
+    }
     let handle: FileHandle;
     try {
       handle = await open(file, "r");
     } catch (error) {
       if (errorCode(error) === "ENOENT") return []; // pruned between list and open
-      throw new EventLogReadError(file, { cause: error });
+      if (PROCESS_ERRORS.has(errorCode(error) ?? "")) throw new EventLogReadError(file, { cause: error });
+      this.#unreadable(file, describe(error));
+      return [];
     }
     try {
       const st = await handle.stat();
+      if (!st.isFile()) {
+        this.#unreadable(file, "not a regular file");
+        return [];
+      }
       const info = { dev: st.dev, ino: st.ino, size: st.size };
       let prev: FileIndex | null = null;
       if (indexDir !== undefined)
         prev = await loadFileIndex(indexDir, handle, file, info, maxLineBytes, blockBytes);
-      if (prev && prev.indexedEnd === info.size) return prev.blocks;
-      const parse = await this.#parser();
+      if (prev && prev.indexedEnd === info.size) {
+        remember(file, key, prev.blocks);
+        return prev.blocks;
+      }
       const progress = onProgress ? (p: IndexProgress) => onProgress(p) : undefined;
       const { index, partial, bytesRead } = await extendFileIndex(
         handle,
@@ -292,7 +350,7 @@ class LogQuery {
         prev,
         maxLineBytes,
         blockBytes,
-        parse,
+        () => this.#parser(),
         progress,
       );
       this.stats.bytesRead += bytesRead;
@@ -304,9 +362,19 @@ class LogQuery {
           this.stats.indexSaveError ??= error instanceof Error ? error.message : String(error);
         }
       }
-      return partial ? [...index.blocks, partial] : index.blocks;
+      const blocks = partial ? [...index.blocks, partial] : index.blocks;
+      // Remembered only when the file did not move while it was read (the key is from before).
+      const after = await handle.stat();
+      if (after.size === info.size && after.mtimeMs === st.mtimeMs) remember(file, key, blocks);
+      return blocks;
     } catch (error) {
       if (error instanceof EventLogReadError) throw error;
+      const code = errorCode(error);
+      if (code !== undefined && !PROCESS_ERRORS.has(code)) {
+        // EISDIR, EIO, EACCES on read: this file is left out and named; the others are read.
+        this.#unreadable(file, describe(error));
+        return [];
+      }
       throw new EventLogReadError(file, { cause: error });
     } finally {
       await handle.close().catch(() => {});
@@ -347,7 +415,11 @@ class LogQuery {
     // Bounded read-ahead: the next blocks in merge order, read while this one is handed out.
     let inFlight = this.#ahead.reduce((n, a) => n + a.bytes, 0);
     let next = this.#ahead.length > 0 ? this.#ahead[this.#ahead.length - 1]!.at + 1 : at + 1;
-    while (next < pool.length && inFlight < READ_AHEAD_BYTES) {
+    while (
+      next < pool.length &&
+      inFlight < READ_AHEAD_BYTES &&
+      this.#ahead.length < READ_AHEAD_BLOCKS
+    ) {
       const block = pool[next]!.block;
       const read = readBlock(this.#handles, pool[next]!, this.#free.pop());
       read.catch(() => {});
@@ -381,6 +453,7 @@ class LogQuery {
     const { buf, pb } = l;
     const base = pb.block.start;
     const pure = pb.block.pure;
+    const unverified = pb.block.unverified === true;
     const since = this.#sinceMs;
     const until = this.#untilMs;
     let i = 0;
@@ -397,6 +470,8 @@ class LogQuery {
         const res = this.#parse!(text, pb.file, base + i);
         ts = res.ok ? res.record.event.tsMs : Number.NaN;
         if (res.ok) record = res.record;
+        // An unverified block counted only the lines its byte scan parsed: count the others now.
+        else if (unverified && !res.blank && Number.isFinite(scanFirstTs(buf, i, nl))) this.stats.invalid++;
       }
       l.starts.push(i);
       l.ends.push(nl);
@@ -566,7 +641,42 @@ class Batches<T extends LogRecord | Buffer> implements AsyncIterableIterator<T> 
 }
 
 function newStats(): EventReadStats {
-  return { invalid: 0, oversized: 0, files: 0, bytesRead: 0, bytesIndexed: 0 };
+  return { invalid: 0, oversized: 0, files: 0, bytesRead: 0, bytesIndexed: 0, unreadable: [], unreadableCount: 0 };
+}
+
+function describe(error: unknown): string {
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "a directory";
+  if (code === "ELOOP") return "too many symbolic links (a loop?)";
+  return code ?? message;
+}
+
+/**
+ * The blocks of files this process indexed, by path, with the stat key they were valid for
+ * (least recently used dropped first). Bounded in files and in blocks.
+ */
+const memoryIndex = new Map<string, { key: string; blocks: IndexBlock[] }>();
+const MEMORY_INDEX_FILES = 20_000;
+const MEMORY_INDEX_BLOCKS = 200_000;
+let memoryIndexBlocks = 0;
+
+function remember(file: string, key: string | null, blocks: IndexBlock[]): void {
+  if (key === null) return;
+  const old = memoryIndex.get(file);
+  if (old !== undefined) {
+    memoryIndexBlocks -= old.blocks.length;
+    memoryIndex.delete(file);
+  }
+  if (blocks.length > MEMORY_INDEX_BLOCKS / 4) return;
+  memoryIndex.set(file, { key, blocks });
+  memoryIndexBlocks += blocks.length;
+  for (const [name, entry] of memoryIndex) {
+    if (memoryIndex.size <= MEMORY_INDEX_FILES && memoryIndexBlocks <= MEMORY_INDEX_BLOCKS) break;
+    memoryIndex.delete(name);
+    memoryIndexBlocks -= entry.blocks.length;
+  }
 }
 
 /** `readEvents(catalystDir, options)`: see the main door (`log-readers.ts`). */

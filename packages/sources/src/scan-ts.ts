@@ -58,3 +58,19 @@ export function scanTs(buf: Buffer, start: number, end: number): number {
   if (minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
+
+const TS_KEY = Buffer.from('"ts"');
+const ESCAPE_U = Buffer.from("\\u");
+
+/**
+ * `scanTs`, and only when nothing else on the line could be the key `ts` once parsed (no second
+ * `"ts"`, no `\u` escape): then a valid line's parsed `ts` is this one. What the index's byte scan
+ * trusts, one line at a time (the scan itself finds the same keys once per chunk).
+ */
+export function scanFirstTs(buf: Buffer, start: number, end: number): number {
+  const ts = scanTs(buf, start, end);
+  if (ts !== ts) return ts;
+  const line = buf.subarray(start, end);
+  if (line.indexOf(TS_KEY, 2) !== -1 || line.indexOf(ESCAPE_U) !== -1) return Number.NaN;
+  return ts;
+}
