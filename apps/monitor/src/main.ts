@@ -252,12 +252,13 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       // First on the way out, so the hard exit deadline never leaves a stale pid file.
       cleanups.unshift(() => rm(pidFile, { force: true }));
     }
-    void monitor.historyLoaded().then(({ records, error }) => {
-      if (error === null && options.historyMs > 0)
-        logger.info("event log history folded in", {
-          since: historySince.toISOString(),
-          lines: central === null ? records : central.consumer.stats().historyLines,
-        });
+    void monitor.historyLoaded().then(({ records, error, complete }) => {
+      if (error !== null || options.historyMs <= 0) return;
+      const lines = central === null ? records : central.consumer.stats().historyLines;
+      // Stopped part-way (SIGTERM while folding): say so, never "folded" with a partial count.
+      if (!complete)
+        logger.info("event log history fold stopped early", { since: historySince.toISOString(), lines });
+      else logger.info("event log history folded in", { since: historySince.toISOString(), lines });
     });
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
     if (central !== null)

@@ -1,5 +1,5 @@
 import packageJson from "../package.json" with { type: "json" };
-import { MalformedLineError, ReplayReadError, UsageError } from "./errors.js";
+import { MalformedLineError, ReplayReadError, UnreadableFilesError, UsageError } from "./errors.js";
 import { renderHelp } from "./help.js";
 import { parseReplayArgs } from "./parse-args.js";
 import { replay } from "./replay.js";
@@ -51,7 +51,11 @@ async function runMain(argv: string[]): Promise<number> {
       process.stderr.write(`catalyst-replay: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof ReplayReadError || error instanceof MalformedLineError) {
+    if (
+      error instanceof ReplayReadError ||
+      error instanceof MalformedLineError ||
+      error instanceof UnreadableFilesError
+    ) {
       process.stderr.write(`catalyst-replay: ${error.message}\n`);
       return 1;
     }

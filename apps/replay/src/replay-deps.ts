@@ -9,6 +9,9 @@ export interface ReadStats {
   readonly bytesRead: number;
   readonly bytesIndexed?: number;
   readonly indexSaveError?: string;
+  /** Log files left out because they could not be read, with the reason (the first 100). */
+  readonly unreadable?: readonly { file: string; reason: string }[];
+  readonly unreadableCount?: number;
 }
 
 /** What replay asks of the log readers. */

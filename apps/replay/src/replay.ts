@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { LogRecord, NormalizedEvent, SourceChange } from "@catalyst/schema";
 import type { IndexProgress } from "@catalyst/sources/event-log";
 import { createPaint, shouldUseColour } from "./colour.js";
-import { MalformedLineError, ReplayReadError } from "./errors.js";
+import { MalformedLineError, ReplayReadError, UnreadableFilesError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { createPrettyFormatter, type RecordFormatter } from "./format-pretty.js";
 import { createOutputBuffer, type OutputBuffer, type TextSink } from "./output-buffer.js";
@@ -74,6 +74,7 @@ export async function replay(
 
   const scannedEnd = new Map<string, number>();
   let printedFirst = false;
+  let unreadableStats: ReadStats | null = null;
   if (options.format === "json") out.push("[");
   try {
     // `--follow` alone means live lines only: there is no history to print.
@@ -112,12 +113,15 @@ export async function replay(
     summary.oversized = records.stats.oversized;
     summary.files = records.stats.files;
     reportIndex(records.stats, options, io);
+    unreadableStats = records.stats;
   } catch (error) {
     if (live) await live.stop();
     throw wrapReadError(error, options.dir);
   }
   if (options.format === "json") out.push(summary.printed === 0 ? "]\n" : "\n]\n");
   await out.flush();
+  // Files left out are named; a one-shot run then fails, --follow goes on following.
+  if (unreadableStats) reportUnreadable(unreadableStats, io, live === null);
   if (options.strict && summary.invalid + summary.oversized > 0) {
     if (live) await live.stop();
     throw new MalformedLineError(summary);
@@ -164,6 +168,7 @@ async function replayBytes(options: ReplayOptions, io: ReplayIo, deps: ReplayDep
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
   reportIndex(chunks.stats, options, io);
   reportEnd(summary, io);
+  reportUnreadable(chunks.stats, io);
   return summary;
 }
 
@@ -191,7 +196,8 @@ export function readOptions(
   let printedAny = false;
   const onProgress = (p: IndexProgress): void => {
     const t = now();
-    if (t - started < 1000 || (printedAny && t - lastPrinted < 1000 && p.done < p.total)) return;
+    // At most one line a second, whatever the number of files (10,000 small ones index in a blink each).
+    if (t - started < 1000 || (printedAny && t - lastPrinted < 1000)) return;
     printedAny = true;
     lastPrinted = t;
     const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 100;
@@ -204,6 +210,20 @@ export function readOptions(
 
 function formatMb(bytes: number): string {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(0)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
+}
+
+/**
+ * Name on stderr each log file that could not be read; the output lacks their lines, so the run
+ * then fails (exit 1) after printing everything else.
+ */
+export function reportUnreadable(stats: ReadStats, io: ReplayIo, fail = true): void {
+  const count = stats.unreadableCount ?? 0;
+  if (count === 0) return;
+  for (const { file, reason } of stats.unreadable ?? [])
+    io.err.write(`catalyst-replay: cannot read ${file} (${reason}); its lines are left out\n`);
+  const named = stats.unreadable?.length ?? 0;
+  if (count > named) io.err.write(`catalyst-replay: … and ${count - named} more unreadable files\n`);
+  if (fail) throw new UnreadableFilesError(count);
 }
 
 /** Say once, on stderr, that the index could not be kept (the output is complete all the same). */
@@ -360,7 +380,12 @@ function errnoOf(error: unknown): string | undefined {
 }
 
 export function wrapReadError(error: unknown, dir: string): unknown {
-  if (error instanceof MalformedLineError || error instanceof ReplayReadError) return error;
+  if (
+    error instanceof MalformedLineError ||
+    error instanceof ReplayReadError ||
+    error instanceof UnreadableFilesError
+  )
+    return error;
   if (error && typeof error === "object" && ("code" in error || "path" in error)) {
     const path = "path" in error && typeof error.path === "string" ? error.path : dir;
     return new ReplayReadError(path, { cause: error });

@@ -4,7 +4,14 @@ import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { formatSnapshot } from "./format-snapshot.js";
 import type { ReplayOptions } from "./parse-args.js";
-import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay.js";
+import {
+  type ReplayIo,
+  type ReplaySummary,
+  readOptions,
+  reportIndex,
+  reportUnreadable,
+  wrapReadError,
+} from "./replay.js";
 import type { ReplayDeps } from "./replay-deps.js";
 
 /**
@@ -49,6 +56,7 @@ export async function printSnapshot(
   };
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
   reportIndex(records.stats, options, io);
+  reportUnreadable(records.stats, io);
 
   const snapshot = narrowSnapshot(folded, options);
   summary.printed = snapshot.orchestrators.length;

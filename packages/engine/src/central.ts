@@ -188,6 +188,8 @@ function centralReadEvents(options: CentralOptions): ReadEvents {
       files: 0,
       bytesRead: 0,
       bytesIndexed: 0,
+      unreadable: [],
+      unreadableCount: 0,
     };
     async function* records(): AsyncGenerator<LogRecord> {
       for await (const event of events) {

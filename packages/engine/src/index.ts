@@ -12,6 +12,7 @@ export type {
   DeltaFeed,
   EngineLogger,
   FuseLike,
+  HistoryResult,
   HostsInput,
   LivenessPollerLike,
   LivenessTargetRef,

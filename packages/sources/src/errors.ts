@@ -13,7 +13,8 @@ export class EventLogReadError extends Error {
 }
 
 function errnoCode(cause: unknown): string | undefined {
-  if (cause && typeof cause === "object" && "code" in cause && typeof cause.code === "string") return cause.code;
+  if (cause && typeof cause === "object" && "code" in cause && typeof cause.code === "string")
+    return cause.code;
   return undefined;
 }
 
@@ -28,4 +29,13 @@ export class FileRejectedError extends Error {
     this.path = path;
     this.reason = reason;
   }
+}
+
+/** Why a log file could not be read, in words (`permission denied`), else its errno code. */
+export function describeReadError(error: unknown): string {
+  const code = errnoCode(error);
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "a directory";
+  if (code === "ELOOP") return "too many symbolic links (a loop?)";
+  return code ?? (error instanceof Error ? error.message : String(error));
 }

@@ -1,7 +1,7 @@
 import type { Dirent } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { EventLogReadError } from "./errors.js";
+import { describeReadError, EventLogReadError } from "./errors.js";
 
 /** `events/YYYY-MM.jsonl`; `YYYY-MM.jsonl.legacy` and other names are not part of the live log. */
 export const MONTH_FILE = /^\d{4}-\d{2}\.jsonl$/;
@@ -15,8 +15,8 @@ async function isFile(path: string, onSkipped?: SkippedListener): Promise<boolea
     if (!info.isFile()) onSkipped?.(path, "not a regular file");
     return info.isFile();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException | null)?.code;
-    if (code !== "ENOENT") onSkipped?.(path, code ?? String(error));
+    if ((error as NodeJS.ErrnoException | null)?.code !== "ENOENT")
+      onSkipped?.(path, describeReadError(error));
     return false;
   }
 }
@@ -50,19 +50,20 @@ export async function listEventLogFiles(
     entries = await readdir(eventsDir, { withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | null)?.code;
-    if (options.throwOnUnlistable && code !== "ENOENT") throw new EventLogReadError(eventsDir, { cause: error });
+    if (options.throwOnUnlistable && code !== "ENOENT")
+      throw new EventLogReadError(eventsDir, { cause: error });
     return out;
   }
   // The entry type comes with the listing; only a symlink (or an unknown type) costs a stat.
   const months = entries.filter((e) => MONTH_FILE.test(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
   const flags = await Promise.all(
-    months.map((e) =>
-      e.isFile()
-        ? true
-        : e.isSymbolicLink() || !e.isDirectory()
-          ? isFile(join(catalystDir, "events", e.name), onSkipped)
-          : (onSkipped?.(join(catalystDir, "events", e.name), "a directory"), false),
-    ),
+    months.map((e) => {
+      if (e.isFile()) return true;
+      const path = join(catalystDir, "events", e.name);
+      if (e.isSymbolicLink() || !e.isDirectory()) return isFile(path, onSkipped);
+      onSkipped?.(path, "a directory");
+      return false;
+    }),
   );
   months.forEach((e, i) => {
     if (flags[i]) out.push(join(catalystDir, "events", e.name));

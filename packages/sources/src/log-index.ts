@@ -287,7 +287,7 @@ export async function extendFileIndex(
     cur.unverified = true;
     cur.pure = false;
     let ts = scanTs(chunk, s, e);
-    if (ts === ts) {
+    if (!Number.isNaN(ts)) {
       if (nextKey !== -1 && nextKey < s + 2) {
         nextKey = chunk.indexOf(TS_KEY, s + 2);
         if (nextKey >= chunkLen) nextKey = -1;
@@ -301,7 +301,7 @@ export async function extendFileIndex(
         if (nextEsc !== -1 && nextEsc < e) ts = Number.NaN;
       }
     }
-    if (ts === ts) {
+    if (!Number.isNaN(ts)) {
       note(cur, ts);
       if (ts < lastTs) cur.sorted = false;
       lastTs = ts;
@@ -324,7 +324,7 @@ export async function extendFileIndex(
     for (const l of slow) {
       const ts = parse(l.bytes, l.start);
       if (ts === null) l.block.invalid++;
-      else if (ts === ts && Number.isFinite(ts)) note(l.block, ts);
+      else if (Number.isFinite(ts)) note(l.block, ts);
     }
     slow = [];
   };

@@ -1,6 +1,6 @@
 import { type FileHandle, open, stat } from "node:fs/promises";
 import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
-import { EventLogReadError } from "./errors.js";
+import { describeReadError, EventLogReadError } from "./errors.js";
 import { listEventLogFiles } from "./event-log-files.js";
 import {
   DEFAULT_BLOCK_BYTES,
@@ -214,6 +214,17 @@ class LogQuery {
   #active: Loaded[] = [];
   #done = false;
   /**
+   * The first batches are small and each is twice the last, up to the full size: a caller that
+   * wants ten lines (a limit-10 page, `| head`) reads the blocks of about ten lines, and the
+   * first line goes out early, while a long read soon works in full batches.
+   */
+  #batchRecords = 16;
+  #batchBytes = 16 * 1024;
+  #grow(): void {
+    this.#batchRecords = Math.min(BATCH_RECORDS, this.#batchRecords * 2);
+    this.#batchBytes = Math.min(BATCH_BYTES, this.#batchBytes * 2);
+  }
+  /**
    * The line parser (and with it the schema and zod), loaded only when something needs parsing:
    * indexing, or a block that is not pure, or records. A jsonl run over an indexed, plain log
    * never loads it.
@@ -316,7 +327,7 @@ class LogQuery {
     } catch (error) {
       if (errorCode(error) === "ENOENT") return []; // pruned between list and stat
       if (PROCESS_ERRORS.has(errorCode(error) ?? "")) throw new EventLogReadError(file, { cause: error });
-      this.#unreadable(file, describe(error));
+      this.#unreadable(file, describeReadError(error));
       return [];
     }
     let handle: FileHandle;
@@ -325,7 +336,7 @@ class LogQuery {
     } catch (error) {
       if (errorCode(error) === "ENOENT") return []; // pruned between list and open
       if (PROCESS_ERRORS.has(errorCode(error) ?? "")) throw new EventLogReadError(file, { cause: error });
-      this.#unreadable(file, describe(error));
+      this.#unreadable(file, describeReadError(error));
       return [];
     }
     try {
@@ -372,7 +383,7 @@ class LogQuery {
       const code = errorCode(error);
       if (code !== undefined && !PROCESS_ERRORS.has(code)) {
         // EISDIR, EIO, EACCES on read: this file is left out and named; the others are read.
-        this.#unreadable(file, describe(error));
+        this.#unreadable(file, describeReadError(error));
         return [];
       }
       throw new EventLogReadError(file, { cause: error });
@@ -415,11 +426,7 @@ class LogQuery {
     // Bounded read-ahead: the next blocks in merge order, read while this one is handed out.
     let inFlight = this.#ahead.reduce((n, a) => n + a.bytes, 0);
     let next = this.#ahead.length > 0 ? this.#ahead[this.#ahead.length - 1]!.at + 1 : at + 1;
-    while (
-      next < pool.length &&
-      inFlight < READ_AHEAD_BYTES &&
-      this.#ahead.length < READ_AHEAD_BLOCKS
-    ) {
+    while (next < pool.length && inFlight < READ_AHEAD_BYTES && this.#ahead.length < READ_AHEAD_BLOCKS) {
       const block = pool[next]!.block;
       const read = readBlock(this.#handles, pool[next]!, this.#free.pop());
       read.catch(() => {});
@@ -544,7 +551,10 @@ class LogQuery {
           this.#lent.push(best.buf);
         }
       }
-      if (this.#mode === "bytes" ? size >= BATCH_BYTES : out.length >= BATCH_RECORDS) return true;
+      if (this.#mode === "bytes" ? size >= this.#batchBytes : out.length >= this.#batchRecords) {
+        this.#grow();
+        return true;
+      }
     }
   }
 
@@ -641,16 +651,15 @@ class Batches<T extends LogRecord | Buffer> implements AsyncIterableIterator<T> 
 }
 
 function newStats(): EventReadStats {
-  return { invalid: 0, oversized: 0, files: 0, bytesRead: 0, bytesIndexed: 0, unreadable: [], unreadableCount: 0 };
-}
-
-function describe(error: unknown): string {
-  const code = errorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  if (code === "EISDIR") return "a directory";
-  if (code === "ELOOP") return "too many symbolic links (a loop?)";
-  return code ?? message;
+  return {
+    invalid: 0,
+    oversized: 0,
+    files: 0,
+    bytesRead: 0,
+    bytesIndexed: 0,
+    unreadable: [],
+    unreadableCount: 0,
+  };
 }
 
 /**

@@ -69,7 +69,7 @@ const ESCAPE_U = Buffer.from("\\u");
  */
 export function scanFirstTs(buf: Buffer, start: number, end: number): number {
   const ts = scanTs(buf, start, end);
-  if (ts !== ts) return ts;
+  if (Number.isNaN(ts)) return ts;
   const line = buf.subarray(start, end);
   if (line.indexOf(TS_KEY, 2) !== -1 || line.indexOf(ESCAPE_U) !== -1) return Number.NaN;
   return ts;

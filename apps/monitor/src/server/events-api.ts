@@ -1,6 +1,6 @@
 import type { EventsResponse, NormalizedEvent } from "@catalyst/schema";
 import { timestampMs } from "@catalyst/schema";
-import type { ReadEvents } from "@catalyst/sources";
+import { EventLogReadError, type ReadEvents } from "@catalyst/sources";
 import type { Context } from "hono";
 import { jsonError } from "./json-error.js";
 
@@ -59,18 +59,35 @@ export async function serveEvents(
   });
   const events: EventsResponse["events"] = [];
   let next: string | null = null;
-  for await (const record of iterable) {
-    if (events.length >= limit) {
-      next = record.event.ts;
-      break;
+  try {
+    // The reader is lazy: once `limit` lines (and one more, for `next`) are out, the loop leaves
+    // and the reader stops, so a small page reads a few blocks, not the whole log.
+    for await (const record of iterable) {
+      if (events.length >= limit) {
+        next = record.event.ts;
+        break;
+      }
+      events.push(record.line);
     }
-    events.push(record.line);
+  } catch (error) {
+    // The log as a whole cannot be read (the events dir is not listable, the process is out of
+    // descriptors): a clear error naming the path, never a 500 and never an empty page.
+    if (error instanceof EventLogReadError)
+      return jsonError(c, 503, "log_unreadable", `${error.message}${error.code ? "" : describeCause(error)}`);
+    throw error;
   }
   const body: EventsResponse = {
     events,
     skipped: iterable.stats.invalid + iterable.stats.oversized,
     truncated: next !== null,
     next,
+    // A file that cannot be read is left out and named: the page says it is incomplete.
+    ...(iterable.stats.unreadableCount > 0 ? { unreadable: iterable.stats.unreadable } : {}),
   };
   return c.json(body);
+}
+
+function describeCause(error: Error): string {
+  const cause = error.cause;
+  return cause instanceof Error ? ` (${cause.message})` : "";
 }
