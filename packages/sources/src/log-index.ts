@@ -2,7 +2,7 @@ import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "nod
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import type { parseLogLine } from "./parse-log-line.js";
-import { scanTs } from "./scan-ts.js";
+import { SUSPICIOUS, scanTs } from "./scan-ts.js";
 
 /**
  * One block of a log file: whole lines `[start, end)`, and what a reader needs to know without
@@ -64,6 +64,8 @@ export const DEFAULT_BLOCK_BYTES = 256 * 1024;
 // parsing are parsed after it), so a monitor indexing its log at start-up does not hold its event loop.
 const READ_CHUNK = 1024 * 1024;
 const HASH_SPAN = 4096;
+const freeChunks: Buffer[] = [];
+const MAX_FREE_CHUNKS = 16;
 const FORMAT_VERSION = 1;
 const INDEX_SUBDIR = "event-index-v1";
 
@@ -225,14 +227,12 @@ function emptyBlock(start: number): IndexBlock {
   };
 }
 
-const TS_KEY = Buffer.from('"ts"');
-const ESCAPE_U = Buffer.from("\\u");
-
 /**
  * Index `file` from `prev.indexedEnd` (or 0) to its last complete line, reading it once in chunks.
  * The `ts` of a line is read from its bytes (`scanTs`: no JSON.parse, no string) when the line
- * starts with `{"ts":"<UTC time>"` and holds no second `"ts"` and no `\u` escape (either could make
- * the parsed `ts` differ from the first one written); any other line is parsed (the slow path,
+ * starts with `{"ts":"<UTC time>"` and holds none of the `SUSPICIOUS` patterns (another top-level
+ * key after a comma, a `\u` escape: either could make the parsed `ts` differ from the first one
+ * written); any other line is parsed (the slow path,
  * which loads the line parser only when first needed). Blocks built this way are *unverified*:
  * their min/max bound the `ts` of every line that turns out valid (an invalid line only widens
  * them), and their lines are parsed when read. An unterminated last line that parses comes back
@@ -277,28 +277,28 @@ export async function extendFileIndex(
     if (ts < block.minTs) block.minTs = ts;
     if (ts > block.maxTs) block.maxTs = ts;
   };
-  // The first `"ts"` and `\u` at or after a position, found once per chunk pass (amortised linear).
+  // The next place each SUSPICIOUS pattern occurs in the chunk, found once per chunk pass
+  // (amortised linear: on a clean log each pattern costs one search per chunk, not per line).
   let chunk: Buffer = Buffer.alloc(0);
   let chunkLen = 0;
-  let nextKey = -1;
-  let nextEsc = -1;
+  let next: number[] = SUSPICIOUS.map(() => -2);
   const lineAt = (s: number, e: number, start: number, end: number): void => {
     if (cur.end === cur.start) cur.start = start;
     cur.unverified = true;
     cur.pure = false;
     let ts = scanTs(chunk, s, e);
     if (!Number.isNaN(ts)) {
-      if (nextKey !== -1 && nextKey < s + 2) {
-        nextKey = chunk.indexOf(TS_KEY, s + 2);
-        if (nextKey >= chunkLen) nextKey = -1;
-      }
-      if (nextKey !== -1 && nextKey < e) ts = Number.NaN;
-      else {
-        if (nextEsc !== -1 && nextEsc < s) {
-          nextEsc = chunk.indexOf(ESCAPE_U, s);
-          if (nextEsc >= chunkLen) nextEsc = -1;
+      for (let k = 0; k < next.length; k++) {
+        let at = next[k]!;
+        if (at !== -1 && at < s) {
+          at = chunk.indexOf(SUSPICIOUS[k]!, s);
+          if (at >= chunkLen) at = -1;
+          next[k] = at;
         }
-        if (nextEsc !== -1 && nextEsc < e) ts = Number.NaN;
+        if (at !== -1 && at < e) {
+          ts = Number.NaN;
+          break;
+        }
       }
     }
     if (!Number.isNaN(ts)) {
@@ -330,55 +330,59 @@ export async function extendFileIndex(
   };
 
   const total = info.size - from;
-  const buf = Buffer.allocUnsafe(READ_CHUNK);
+  // Chunk buffers are reused across files: 76 files indexed 16 at a time must not leave 76 MiB of
+  // dead buffers for the garbage collector to find late.
+  const buf = freeChunks.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
   let pos = from;
   let bytesRead = 0;
-  while (pos < info.size) {
-    const { bytesRead: n } = await handle.read(buf, 0, Math.min(READ_CHUNK, info.size - pos), pos);
-    if (n === 0) break;
-    bytesRead += n;
-    chunk = buf;
-    chunkLen = n;
-    nextKey = -2; // -2: not looked for yet; -1: none left in this chunk
-    nextEsc = -2;
-    let i = 0;
-    while (i < n) {
-      const nl = buf.indexOf(10, i);
-      if (nl === -1 || nl >= n) {
-        const len = n - i;
-        if (carryLen === 0 && !discarding) carryStart = pos + i;
-        if (!discarding && carryLen + len > maxLineBytes) {
-          discarding = true;
-          carry = [];
+  try {
+    while (pos < info.size) {
+      const { bytesRead: n } = await handle.read(buf, 0, Math.min(READ_CHUNK, info.size - pos), pos);
+      if (n === 0) break;
+      bytesRead += n;
+      chunk = buf;
+      chunkLen = n;
+      next = SUSPICIOUS.map(() => -2); // -2: not looked for yet; -1: none left in this chunk
+      let i = 0;
+      while (i < n) {
+        const nl = buf.indexOf(10, i);
+        if (nl === -1 || nl >= n) {
+          const len = n - i;
+          if (carryLen === 0 && !discarding) carryStart = pos + i;
+          if (!discarding && carryLen + len > maxLineBytes) {
+            discarding = true;
+            carry = [];
+          }
+          if (!discarding) carry.push(Buffer.from(buf.subarray(i, n)));
+          carryLen += len;
+          break;
         }
-        if (!discarding) carry.push(Buffer.from(buf.subarray(i, n)));
-        carryLen += len;
-        break;
+        const start = carryLen > 0 || discarding ? carryStart : pos + i;
+        const size = carryLen + (nl - i);
+        const end = pos + nl + 1;
+        if (discarding || size > maxLineBytes) oversized(start, end);
+        else if (carry.length > 0) {
+          // A line across chunks: scan a copy of it on its own.
+          const whole = Buffer.concat([...carry, buf.subarray(i, nl)]);
+          const saved = { chunk, chunkLen, next };
+          chunk = whole;
+          chunkLen = whole.length;
+          next = SUSPICIOUS.map(() => -2);
+          lineAt(0, whole.length, start, end);
+          ({ chunk, chunkLen, next } = saved);
+        } else lineAt(i, nl, start, end);
+        carry = [];
+        carryLen = 0;
+        discarding = false;
+        lineEnd = end;
+        i = nl + 1;
       }
-      const start = carryLen > 0 || discarding ? carryStart : pos + i;
-      const size = carryLen + (nl - i);
-      const end = pos + nl + 1;
-      if (discarding || size > maxLineBytes) oversized(start, end);
-      else if (carry.length > 0) {
-        // A line across chunks: scan a copy of it on its own.
-        const whole = Buffer.concat([...carry, buf.subarray(i, nl)]);
-        const [savedChunk, savedLen, savedKey, savedEsc] = [chunk, chunkLen, nextKey, nextEsc];
-        chunk = whole;
-        chunkLen = whole.length;
-        nextKey = -2;
-        nextEsc = -2;
-        lineAt(0, whole.length, start, end);
-        [chunk, chunkLen, nextKey, nextEsc] = [savedChunk, savedLen, savedKey, savedEsc];
-      } else lineAt(i, nl, start, end);
-      carry = [];
-      carryLen = 0;
-      discarding = false;
-      lineEnd = end;
-      i = nl + 1;
+      pos += n;
+      await settleSlow();
+      onProgress?.({ file, done: pos - from, total });
     }
-    pos += n;
-    await settleSlow();
-    onProgress?.({ file, done: pos - from, total });
+  } finally {
+    if (freeChunks.length < MAX_FREE_CHUNKS) freeChunks.push(buf);
   }
   close();
 
