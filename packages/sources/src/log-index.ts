@@ -48,6 +48,12 @@ export interface FileIndex {
   head: string;
   tail: string;
   blocks: IndexBlock[];
+  /**
+   * The file's `size:mtimeMs:ctimeMs` when it was indexed (and did not move while it was read). A
+   * file whose stat still says exactly this is taken as unchanged without opening it; ctime cannot
+   * be set back by a writer, so a rewrite in place changes it.
+   */
+  statKey?: string;
 }
 
 /** Progress of a first scan over an unindexed file (or the unindexed end of a growing one). */
@@ -115,51 +121,17 @@ function indexPath(indexDir: string, file: string): string {
 
 type StoredBlock = [number, number, number | null, number | null, number, number, number];
 
-/**
- * The stored index of `file` if it still describes the file's first bytes: same device and inode,
- * at least as long, same fingerprints at the head and at the indexed end, same line cap. A file
- * that was replaced, truncated or rewritten fails one of these and is indexed again from 0.
- */
-export async function loadFileIndex(
-  indexDir: string,
-  handle: FileHandle,
-  file: string,
-  info: { dev: number; ino: number; size: number },
-  maxLineBytes: number,
-  blockBytes: number,
-): Promise<FileIndex | null> {
-  let stored: {
-    v: number;
-    file: string;
-    dev: number;
-    ino: number;
-    maxLineBytes: number;
-    blockBytes: number;
-    indexedEnd: number;
-    head: string;
-    tail: string;
-    blocks: StoredBlock[];
-  };
+type StoredIndex = Omit<FileIndex, "blocks"> & { v: number; blocks: StoredBlock[] };
+
+async function readStored(indexDir: string, file: string): Promise<StoredIndex | null> {
   try {
-    stored = JSON.parse(await readFile(indexPath(indexDir, file), "utf8"));
+    return JSON.parse(await readFile(indexPath(indexDir, file), "utf8"));
   } catch {
     return null;
   }
-  if (
-    stored?.v !== FORMAT_VERSION ||
-    stored.file !== file ||
-    stored.dev !== info.dev ||
-    stored.ino !== info.ino ||
-    stored.maxLineBytes !== maxLineBytes ||
-    stored.blockBytes !== blockBytes ||
-    !Number.isInteger(stored.indexedEnd) ||
-    stored.indexedEnd > info.size ||
-    !Array.isArray(stored.blocks)
-  ) {
-    return null;
-  }
-  const { head, tail } = await fingerprints(handle, stored.indexedEnd);
-  if (head !== stored.head || tail !== stored.tail) return null;
+}
+
+function fromStored(stored: StoredIndex): FileIndex {
   const blocks = stored.blocks.map(
     ([start, end, min, max, invalid, oversized, flags]): IndexBlock => ({
       start,
@@ -173,7 +145,65 @@ export async function loadFileIndex(
       ...((flags & 4) !== 0 ? { unverified: true as const } : {}),
     }),
   );
-  return { ...stored, blocks };
+  const { v: _v, ...rest } = stored;
+  return { ...rest, blocks };
+}
+
+function matches(
+  stored: StoredIndex | null,
+  file: string,
+  info: { dev: number; ino: number; size: number },
+  maxLineBytes: number,
+  blockBytes: number,
+): stored is StoredIndex {
+  return (
+    stored?.v === FORMAT_VERSION &&
+    stored.file === file &&
+    stored.dev === info.dev &&
+    stored.ino === info.ino &&
+    stored.maxLineBytes === maxLineBytes &&
+    stored.blockBytes === blockBytes &&
+    Number.isInteger(stored.indexedEnd) &&
+    stored.indexedEnd <= info.size &&
+    Array.isArray(stored.blocks)
+  );
+}
+
+/**
+ * The stored index of `file` when the file's stat is exactly what it was when indexed (see
+ * `FileIndex.statKey`) and the index covers the whole file: no need to open the log file at all.
+ */
+export async function loadUnchangedIndex(
+  indexDir: string,
+  file: string,
+  info: { dev: number; ino: number; size: number; statKey: string },
+  maxLineBytes: number,
+  blockBytes: number,
+): Promise<FileIndex | null> {
+  const stored = await readStored(indexDir, file);
+  if (!matches(stored, file, info, maxLineBytes, blockBytes)) return null;
+  if (stored.statKey !== info.statKey || stored.indexedEnd !== info.size) return null;
+  return fromStored(stored);
+}
+
+/**
+ * The stored index of `file` if it still describes the file's first bytes: same device and inode,
+ * at least as long, same fingerprints at the head and at the indexed end, same line cap. A file
+ * that was replaced, truncated or rewritten fails one of these and is indexed again from 0.
+ */
+export async function loadFileIndex(
+  indexDir: string,
+  handle: FileHandle,
+  file: string,
+  info: { dev: number; ino: number; size: number },
+  maxLineBytes: number,
+  blockBytes: number,
+): Promise<FileIndex | null> {
+  const stored = await readStored(indexDir, file);
+  if (!matches(stored, file, info, maxLineBytes, blockBytes)) return null;
+  const { head, tail } = await fingerprints(handle, stored.indexedEnd);
+  if (head !== stored.head || tail !== stored.tail) return null;
+  return fromStored(stored);
 }
 
 /** Write the index atomically (temp file + rename). Throws when the cache dir is not writable. */
@@ -191,7 +221,7 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
       b.oversized,
       (b.sorted ? 1 : 0) | (b.pure ? 2 : 0) | (b.unverified ? 4 : 0),
     ]);
-  const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail } = index;
+  const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, statKey } = index;
   const text = JSON.stringify({
     v: FORMAT_VERSION,
     file,
@@ -203,6 +233,7 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
     head,
     tail,
     blocks,
+    ...(statKey === undefined ? {} : { statKey }),
   });
   const tmp = `${path}.${process.pid}.tmp`;
   try {

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { describeReadError, EventLogReadError } from "./errors.js";
@@ -9,6 +10,7 @@ import {
   type IndexBlock,
   type IndexProgress,
   loadFileIndex,
+  loadUnchangedIndex,
   saveFileIndex,
 } from "./log-index.js";
 import type { parseLogLine } from "./parse-log-line.js";
@@ -213,6 +215,9 @@ class LogQuery {
   #lent: Buffer[] = [];
   #active: Loaded[] = [];
   #done = false;
+  /** Sources with blocks verified by this read, and each source's index (to save them). */
+  readonly #verified = new Set<number>();
+  #fileIndexes: (FileIndex | null)[] = [];
   /**
    * The first batches are small and each is twice the last, up to the full size: a caller that
    * wants ten lines (a limit-10 page, `| head`) reads the blocks of about ten lines, and the
@@ -253,6 +258,16 @@ class LogQuery {
 
   async close(): Promise<void> {
     this.#done = true;
+    // Keep what this read verified (see #split), so the next one needs no parser for those blocks.
+    const indexDir = this.#options.indexDir;
+    const verified = [...this.#verified];
+    this.#verified.clear();
+    if (indexDir !== undefined) {
+      for (const source of verified) {
+        const index = this.#fileIndexes[source];
+        if (index) await saveFileIndex(indexDir, index).catch(() => {});
+      }
+    }
     this.#active = [];
     this.#pool = [];
     const ahead = this.#ahead;
@@ -274,11 +289,14 @@ class LogQuery {
     // Check (or build) the files' indexes a few at a time: with a current index this is a handful
     // of small reads per file, and the latency of thousands of them in a row is the time to first line.
     const perFile: IndexBlock[][] = new Array(files.length);
+    this.#fileIndexes = new Array(files.length).fill(null);
     let nextFile = 0;
     const worker = async (): Promise<void> => {
       while (nextFile < files.length) {
         const i = nextFile++;
-        perFile[i] = await this.#indexOne(files[i]!);
+        const { blocks, index } = await this.#indexOne(files[i]!);
+        perFile[i] = blocks;
+        this.#fileIndexes[i] = index;
       }
     };
     const width = Math.min(files.length, this.#options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
@@ -307,7 +325,7 @@ class LogQuery {
     if (this.stats.unreadable.length < MAX_NAMED_UNREADABLE) this.stats.unreadable.push({ file, reason });
   }
 
-  async #indexOne(file: string): Promise<IndexBlock[]> {
+  async #indexOne(file: string): Promise<{ blocks: IndexBlock[]; index: FileIndex | null }> {
     const { indexDir, onProgress } = this.#options;
     const maxLineBytes = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const blockBytes = this.#options.blockBytes ?? DEFAULT_BLOCK_BYTES;
@@ -315,43 +333,60 @@ class LogQuery {
     // blocks are known without opening it. A long-lived monitor answers each query with one stat
     // per file and the blocks the window needs.
     let key: string | null = null;
+    let statKey: string | undefined;
     try {
       const st = await stat(file);
-      key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${maxLineBytes}:${blockBytes}`;
+      statKey = `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      key = `${st.dev}:${st.ino}:${statKey}:${maxLineBytes}:${blockBytes}`;
       const known = memoryIndex.get(file);
       if (known !== undefined && known.key === key) {
         memoryIndex.delete(file); // most recently used last
         memoryIndex.set(file, known);
-        return known.blocks;
+        return { blocks: known.blocks, index: known.index };
+      }
+      // Unchanged since it was indexed (by any process): the stored index, without opening the file.
+      if (indexDir !== undefined && st.isFile()) {
+        const info = { dev: st.dev, ino: st.ino, size: st.size, statKey };
+        const stored = await loadUnchangedIndex(indexDir, file, info, maxLineBytes, blockBytes);
+        if (stored) {
+          remember(file, key, stored.blocks, stored);
+          return { blocks: stored.blocks, index: stored };
+        }
       }
     } catch (error) {
-      if (errorCode(error) === "ENOENT") return []; // pruned between list and stat
+      if (errorCode(error) === "ENOENT") return NONE; // pruned between list and stat
       if (PROCESS_ERRORS.has(errorCode(error) ?? "")) throw new EventLogReadError(file, { cause: error });
       this.#unreadable(file, describeReadError(error));
-      return [];
+      return NONE;
     }
     let handle: FileHandle;
     try {
       handle = await open(file, "r");
     } catch (error) {
-      if (errorCode(error) === "ENOENT") return []; // pruned between list and open
+      if (errorCode(error) === "ENOENT") return NONE; // pruned between list and open
       if (PROCESS_ERRORS.has(errorCode(error) ?? "")) throw new EventLogReadError(file, { cause: error });
       this.#unreadable(file, describeReadError(error));
-      return [];
+      return NONE;
     }
     try {
       const st = await handle.stat();
       if (!st.isFile()) {
         this.#unreadable(file, "not a regular file");
-        return [];
+        return NONE;
       }
       const info = { dev: st.dev, ino: st.ino, size: st.size };
       let prev: FileIndex | null = null;
       if (indexDir !== undefined)
         prev = await loadFileIndex(indexDir, handle, file, info, maxLineBytes, blockBytes);
       if (prev && prev.indexedEnd === info.size) {
-        remember(file, key, prev.blocks);
-        return prev.blocks;
+        remember(file, key, prev.blocks, prev);
+        if (indexDir !== undefined && statKey !== undefined && prev.statKey !== statKey) {
+          // Current by its fingerprints but stamped with another stat (touched, or an older index):
+          // stamp it, so that the next run need not open the file.
+          prev.statKey = statKey;
+          await saveFileIndex(indexDir, prev).catch(() => {});
+        }
+        return { blocks: prev.blocks, index: prev };
       }
       const progress = onProgress ? (p: IndexProgress) => onProgress(p) : undefined;
       const { index, partial, bytesRead } = await extendFileIndex(
@@ -366,6 +401,10 @@ class LogQuery {
       );
       this.stats.bytesRead += bytesRead;
       this.stats.bytesIndexed += bytesRead;
+      // Stamped with the stat it describes when the file did not move while it was read.
+      const after = await handle.stat();
+      const still = after.size === info.size && after.mtimeMs === st.mtimeMs;
+      if (still && statKey !== undefined && index.indexedEnd === info.size) index.statKey = statKey;
       if (indexDir !== undefined && index.indexedEnd > (prev?.indexedEnd ?? -1)) {
         try {
           await saveFileIndex(indexDir, index);
@@ -375,16 +414,15 @@ class LogQuery {
       }
       const blocks = partial ? [...index.blocks, partial] : index.blocks;
       // Remembered only when the file did not move while it was read (the key is from before).
-      const after = await handle.stat();
-      if (after.size === info.size && after.mtimeMs === st.mtimeMs) remember(file, key, blocks);
-      return blocks;
+      if (still) remember(file, key, blocks, index);
+      return { blocks, index };
     } catch (error) {
       if (error instanceof EventLogReadError) throw error;
       const code = errorCode(error);
       if (code !== undefined && !PROCESS_ERRORS.has(code)) {
         // EISDIR, EIO, EACCES on read: this file is left out and named; the others are read.
         this.#unreadable(file, describeReadError(error));
-        return [];
+        return NONE;
       }
       throw new EventLogReadError(file, { cause: error });
     } finally {
@@ -463,6 +501,17 @@ class LogQuery {
     const unverified = pb.block.unverified === true;
     const since = this.#sinceMs;
     const until = this.#untilMs;
+    // An unverified block read whole is verified on the way (every line is parsed here anyway):
+    // its exact flags replace the byte scan's, and the index is saved so later runs copy it as is.
+    const verify = unverified && !pb.block.partial && buf.length === pb.block.end - pb.block.start;
+    const seen = {
+      pure: verify && isUtf8(buf),
+      invalid: 0,
+      min: Infinity,
+      max: -Infinity,
+      sorted: true,
+      last: -Infinity,
+    };
     let i = 0;
     while (i < buf.length) {
       let nl = buf.indexOf(10, i);
@@ -479,6 +528,19 @@ class LogQuery {
         if (res.ok) record = res.record;
         // An unverified block counted only the lines its byte scan parsed: count the others now.
         else if (unverified && !res.blank && Number.isFinite(scanFirstTs(buf, i, nl))) this.stats.invalid++;
+        if (verify) {
+          if (!res.ok) {
+            seen.pure = false;
+            if (!res.blank) seen.invalid++;
+          } else if (Number.isFinite(ts)) {
+            if (ts < seen.min) seen.min = ts;
+            if (ts > seen.max) seen.max = ts;
+            if (ts < seen.last) seen.sorted = false;
+            seen.last = ts;
+            if (seen.pure && (buf[nl - 1] === 13 || nl === buf.length || scanTs(buf, i, nl) !== ts))
+              seen.pure = false;
+          } else seen.pure = false;
+        }
       }
       l.starts.push(i);
       l.ends.push(nl);
@@ -486,6 +548,16 @@ class LogQuery {
       l.records.push(record);
       if (ts >= since && ts < until) l.order.push(index);
       i = nl + 1;
+    }
+    if (verify) {
+      const b = pb.block;
+      b.pure = seen.pure;
+      b.sorted = seen.sorted;
+      b.invalid = seen.invalid;
+      b.minTs = seen.min;
+      b.maxTs = seen.max;
+      delete b.unverified;
+      this.#verified.add(pb.source);
     }
     if (!pb.block.sorted) {
       const order = l.order;
@@ -666,12 +738,16 @@ function newStats(): EventReadStats {
  * The blocks of files this process indexed, by path, with the stat key they were valid for
  * (least recently used dropped first). Bounded in files and in blocks.
  */
-const memoryIndex = new Map<string, { key: string; blocks: IndexBlock[] }>();
+const memoryIndex = new Map<string, { key: string; blocks: IndexBlock[]; index: FileIndex }>();
+const NONE: { blocks: IndexBlock[]; index: FileIndex | null } = Object.freeze({
+  blocks: [],
+  index: null,
+}) as never;
 const MEMORY_INDEX_FILES = 20_000;
 const MEMORY_INDEX_BLOCKS = 200_000;
 let memoryIndexBlocks = 0;
 
-function remember(file: string, key: string | null, blocks: IndexBlock[]): void {
+function remember(file: string, key: string | null, blocks: IndexBlock[], index: FileIndex): void {
   if (key === null) return;
   const old = memoryIndex.get(file);
   if (old !== undefined) {
@@ -679,7 +755,7 @@ function remember(file: string, key: string | null, blocks: IndexBlock[]): void 
     memoryIndex.delete(file);
   }
   if (blocks.length > MEMORY_INDEX_BLOCKS / 4) return;
-  memoryIndex.set(file, { key, blocks });
+  memoryIndex.set(file, { key, blocks, index });
   memoryIndexBlocks += blocks.length;
   for (const [name, entry] of memoryIndex) {
     if (memoryIndex.size <= MEMORY_INDEX_FILES && memoryIndexBlocks <= MEMORY_INDEX_BLOCKS) break;
