@@ -5,7 +5,7 @@ export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
 export type { IndexProgress } from "./log-index.js";
 export { resolveCacheDir } from "./log-index.js";
-export { readEventBytes, readEvents } from "./log-readers.js";
+export { readEventBytes, readEvents, readLogLayout } from "./log-readers.js";
 export type { LogLineResult } from "./parse-log-line.js";
 export { parseLogLine } from "./parse-log-line.js";
 export type { BriefingRead, BriefingTextResult } from "./read-briefings.js";
@@ -17,7 +17,14 @@ export {
   readBriefingText,
   statBriefings,
 } from "./read-briefings.js";
-export type { EventReadStats, ReadEventBytes, ReadEvents, ReadEventsOptions } from "./read-events.js";
+export type {
+  EventReadStats,
+  LogLayout,
+  ReadEventBytes,
+  ReadEvents,
+  ReadEventsOptions,
+  ReadLogLayout,
+} from "./read-events.js";
 export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";
 export { readGlobalState, readLocalState } from "./read-state.js";

@@ -279,13 +279,32 @@ class LogQuery {
   }
 
   /** Index (or re-validate the index of) every file, then lay out the blocks in merge order. */
-  async #start(): Promise<PoolBlock[]> {
+  /** Index (or check the index of) every file: each file's blocks, in listing order. */
+  async layout(): Promise<LogLayout> {
+    const { files, perFile } = await this.#indexAll();
+    return {
+      files: files.map((file, i) => {
+        const index = this.#fileIndexes[i];
+        const blocks = perFile[i]!;
+        return {
+          file,
+          dev: index?.dev ?? 0,
+          ino: index?.ino ?? 0,
+          head: index?.head ?? "",
+          length: blocks.reduce((n, b) => Math.max(n, b.end), 0),
+          blocks: blocks.map((b) => ({ start: b.start, end: b.end, minTs: b.minTs, maxTs: b.maxTs })),
+        };
+      }),
+      stats: this.stats,
+    };
+  }
+
+  async #indexAll(): Promise<{ files: string[]; perFile: IndexBlock[][] }> {
     const files = await listEventLogFiles(this.#dir, {
       throwOnUnlistable: true,
       onSkipped: (file, reason) => this.#unreadable(file, reason),
     });
     this.stats.files = files.length;
-    const pool: PoolBlock[] = [];
     // Check (or build) the files' indexes a few at a time: with a current index this is a handful
     // of small reads per file, and the latency of thousands of them in a row is the time to first line.
     const perFile: IndexBlock[][] = new Array(files.length);
@@ -301,6 +320,12 @@ class LogQuery {
     };
     const width = Math.min(files.length, this.#options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
     await Promise.all(Array.from({ length: width }, worker));
+    return { files, perFile };
+  }
+
+  async #start(): Promise<PoolBlock[]> {
+    const { files, perFile } = await this.#indexAll();
+    const pool: PoolBlock[] = [];
     for (const [source, file] of files.entries()) {
       const blocks = perFile[source]!;
       for (const block of blocks) {
@@ -764,6 +789,35 @@ function remember(file: string, key: string | null, blocks: IndexBlock[], index:
   }
 }
 
+/**
+ * The shape of the log by its index: each file (legacy first, then months), its identity, how far
+ * it is covered, and each block's byte range and `ts` range (`minTs` +Infinity when the block has
+ * no valid line). What a cache of results over the log (catalyst-replay's fold checkpoints) needs
+ * to tell whether lines were added or removed before a time, without reading them.
+ */
+export interface LogLayout {
+  files: {
+    file: string;
+    dev: number;
+    ino: number;
+    /** Fingerprint of the file's first 4 KiB (changes when the file is rewritten). */
+    head: string;
+    /** Bytes covered by the blocks (the end of the last line, or of a complete unterminated one). */
+    length: number;
+    blocks: { start: number; end: number; minTs: number; maxTs: number }[];
+  }[];
+  stats: EventReadStats;
+}
+
+/** `readLogLayout(catalystDir, options)`: index the log (as a read would) and describe it. */
+export type ReadLogLayout = (
+  catalystDir: string,
+  options?: Pick<
+    ReadEventsOptions,
+    "indexDir" | "onProgress" | "maxLineBytes" | "blockBytes" | "maxOpenFiles"
+  >,
+) => Promise<LogLayout>;
+
 /** `readEvents(catalystDir, options)`: see the main door (`log-readers.ts`). */
 export type ReadEvents = (
   catalystDir: string,
@@ -784,8 +838,17 @@ export type ReadEventBytes = (
 export function createLogReaders(loadParser: LoadParser): {
   readEvents: ReadEvents;
   readEventBytes: ReadEventBytes;
+  readLogLayout: ReadLogLayout;
 } {
   return {
+    readLogLayout: async (catalystDir, options = {}) => {
+      const query = new LogQuery(catalystDir, options, "bytes", newStats(), loadParser);
+      try {
+        return await query.layout();
+      } finally {
+        await query.close();
+      }
+    },
     readEvents: (catalystDir, options = {}) => {
       const stats = newStats();
       return {
