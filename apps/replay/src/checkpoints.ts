@@ -28,8 +28,8 @@ export interface Checkpoint {
 const SUBDIR = "fold-checkpoints-v1";
 /** Checkpoints kept per catalyst dir at most (the oldest beyond it are removed). */
 export const MAX_CHECKPOINTS = 64;
-/** A checkpoint every this many lines folded (about 60 MB of a typical log). */
-export const CHECKPOINT_LINES = 250_000;
+/** A checkpoint every this many lines folded (about 25 MB of a typical log). */
+export const CHECKPOINT_LINES = 100_000;
 
 function hashText(text: string): string {
   let h = 0x811c9dc5;
@@ -111,7 +111,7 @@ export async function saveCheckpoint(dir: string, cp: Checkpoint): Promise<void>
     const names = (await readdir(dir)).filter((n) => /^-?\d+\.json$/.test(n));
     if (names.length > MAX_CHECKPOINTS) {
       const sorted = names.map((n) => Number(n.slice(0, -5))).sort((a, b) => a - b);
-      // Thin out evenly: drop every other one of the oldest, keeping the newest ones dense.
+      // Over the cap: the oldest go first (the newest are where people look).
       for (const t of sorted.slice(0, names.length - MAX_CHECKPOINTS))
         await unlink(join(dir, `${t}.json`)).catch(() => {});
     }

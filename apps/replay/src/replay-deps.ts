@@ -59,7 +59,8 @@ export interface ReplayDeps {
 export interface FoldOptions {
   from?: unknown;
   every?: number;
-  onCheckpoint?: (state: unknown, atMs: number) => void;
+  /** Awaited before the fold goes on, so at most one checkpoint is held in memory at a time. */
+  onCheckpoint?: (state: unknown, atMs: number) => void | Promise<void>;
 }
 
 const FOLD_BATCH = 512;
@@ -117,7 +118,7 @@ export const defaultReplayDeps: ReplayDeps = {
       // Records come in ts order: before the first line of a later ts, every line up to lastTs is in.
       if (sinceCheckpoint >= every && ts > lastTs && Number.isFinite(lastTs)) {
         fold();
-        options.onCheckpoint?.(exportState(state), lastTs);
+        await options.onCheckpoint?.(exportState(state), lastTs);
         sinceCheckpoint = 0;
       }
       lastTs = ts;

@@ -56,27 +56,22 @@ export async function printSnapshot(
     ...(filter ? { filter } : {}),
     ...read,
   });
-  const saving: Promise<void>[] = [];
   const fold: FoldOptions = {
     ...(from ? { from: from.state } : {}),
     ...(checkpoints
       ? {
           // A checkpoint every CHECKPOINT_LINES lines; CATALYST_REPLAY_CHECKPOINT_LINES tunes it (tests).
           every: Number(io.env?.CATALYST_REPLAY_CHECKPOINT_LINES) || CHECKPOINT_LINES,
-          onCheckpoint: (state: unknown, atMs: number) => {
-            const cp = checkpoints;
-            saving.push(
-              saveCheckpoint(cp.dir, {
-                v: 1,
-                dir: resolve(options.dir),
-                atMs,
-                files: coverage(cp.layout),
-                invalid: (from?.invalid ?? 0) + records.stats.invalid,
-                oversized: (from?.oversized ?? 0) + records.stats.oversized,
-                state,
-              }),
-            );
-          },
+          onCheckpoint: (state: unknown, atMs: number) =>
+            saveCheckpoint(checkpoints.dir, {
+              v: 1,
+              dir: resolve(options.dir),
+              atMs,
+              files: coverage(checkpoints.layout),
+              invalid: (from?.invalid ?? 0) + records.stats.invalid,
+              oversized: (from?.oversized ?? 0) + records.stats.oversized,
+              state,
+            }),
         }
       : {}),
   };
@@ -92,7 +87,6 @@ export async function printSnapshot(
   let folded: Snapshot;
   try {
     folded = await deps.foldEvents(checked(), at, fold);
-    await Promise.all(saving);
   } catch (error) {
     throw wrapReadError(error, options.dir);
   }
