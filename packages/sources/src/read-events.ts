@@ -13,6 +13,7 @@ import {
   loadUnchangedIndex,
   saveFileIndex,
 } from "./log-index.js";
+import { mapLimited } from "./map-limited.js";
 import type { parseLogLine } from "./parse-log-line.js";
 import { scanFirstTs, scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
@@ -217,6 +218,8 @@ class LogQuery {
   #done = false;
   /** Sources with blocks verified by this read, and each source's index (to save them). */
   readonly #verified = new Set<number>();
+  /** Indexes built or extended by this read, saved when it closes. */
+  readonly #unsaved = new Set<FileIndex>();
   #fileIndexes: (FileIndex | null)[] = [];
   /**
    * The first batches are small and each is twice the last, up to the full size: a caller that
@@ -258,16 +261,14 @@ class LogQuery {
 
   async close(): Promise<void> {
     this.#done = true;
-    // Keep what this read verified (see #split), so the next one needs no parser for those blocks.
-    const indexDir = this.#options.indexDir;
-    const verified = [...this.#verified];
-    this.#verified.clear();
-    if (indexDir !== undefined) {
-      for (const source of verified) {
-        const index = this.#fileIndexes[source];
-        if (index) await saveFileIndex(indexDir, index).catch(() => {});
-      }
+    // Save what this read verified (see #split), so the next one needs no parser for those blocks.
+    const toSave = new Set<FileIndex>();
+    for (const source of this.#verified) {
+      const index = this.#fileIndexes[source];
+      if (index) toSave.add(index);
     }
+    this.#verified.clear();
+    await this.#save(toSave);
     this.#active = [];
     this.#pool = [];
     const ahead = this.#ahead;
@@ -323,8 +324,25 @@ class LogQuery {
     return { files, perFile };
   }
 
+  /** Write indexes to `indexDir`, 16 at a time; a cache dir that cannot be written is noted once. */
+  async #save(indexes: Set<FileIndex>): Promise<void> {
+    const indexDir = this.#options.indexDir;
+    if (indexDir === undefined || indexes.size === 0) return;
+    await mapLimited([...indexes], DEFAULT_MAX_OPEN_FILES, async (index) => {
+      try {
+        await saveFileIndex(indexDir, index);
+      } catch (error) {
+        this.stats.indexSaveError ??= error instanceof Error ? error.message : String(error);
+      }
+    });
+  }
+
   async #start(): Promise<PoolBlock[]> {
     const { files, perFile } = await this.#indexAll();
+    // Saved before the first line goes out: a read cut short (`| head`) still leaves its index.
+    const unsaved = new Set(this.#unsaved);
+    this.#unsaved.clear();
+    await this.#save(unsaved);
     const pool: PoolBlock[] = [];
     for (const [source, file] of files.entries()) {
       const blocks = perFile[source]!;
@@ -430,13 +448,8 @@ class LogQuery {
       const after = await handle.stat();
       const still = after.size === info.size && after.mtimeMs === st.mtimeMs;
       if (still && statKey !== undefined && index.indexedEnd === info.size) index.statKey = statKey;
-      if (indexDir !== undefined && index.indexedEnd > (prev?.indexedEnd ?? -1)) {
-        try {
-          await saveFileIndex(indexDir, index);
-        } catch (error) {
-          this.stats.indexSaveError ??= error instanceof Error ? error.message : String(error);
-        }
-      }
+      // Saved once every file is indexed (#start), 16 at a time.
+      if (indexDir !== undefined && index.indexedEnd > (prev?.indexedEnd ?? -1)) this.#unsaved.add(index);
       const blocks = partial ? [...index.blocks, partial] : index.blocks;
       // Remembered only when the file did not move while it was read (the key is from before).
       if (still) remember(file, key, blocks, index);
