@@ -14,6 +14,7 @@ import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { formatSnapshot } from "./format-snapshot.js";
 import type { ReplayOptions } from "./parse-args.js";
+import type { FoldOptions, ReplayDeps } from "./replay-deps.js";
 import {
   type ReplayIo,
   type ReplaySummary,
@@ -21,8 +22,7 @@ import {
   reportIndex,
   reportUnreadable,
   wrapReadError,
-} from "./replay.js";
-import type { FoldOptions, ReplayDeps } from "./replay-deps.js";
+} from "./replay-io.js";
 
 /**
  * `--at <ts> --snapshot`: fold every event up to and including `at` with @catalyst/fuse and
