@@ -311,9 +311,12 @@ async function writePidFile(pidFile: string, cleanups: CleanupStack): Promise<vo
 
 /** One line once the start-up history is folded in. */
 function logHistory(fleet: Fleet, historyMs: number, logger: Logger): void {
-  void fleet.engine.historyLoaded().then(({ records, error }) => {
-    if (error === null && historyMs > 0)
-      logger.info("event log history folded in", { since: fleet.historySince.toISOString(), lines: records });
+  void fleet.engine.historyLoaded().then(({ records, error, complete }) => {
+    if (error !== null || historyMs <= 0) return;
+    const fields = { since: fleet.historySince.toISOString(), lines: records };
+    // Stopped part-way (SIGTERM while folding): say so, never "folded" with a partial count (issue 25).
+    if (complete === false) logger.info("event log history fold stopped early", fields);
+    else logger.info("event log history folded in", fields);
   });
 }
 

@@ -17,6 +17,12 @@ export const EventsResponse = z.object({
   /** True when `limit` cut the page short; `next` is then the `since` for the following page. */
   truncated: z.boolean(),
   next: Timestamp.nullable(),
+  /**
+   * Log files left out because they could not be read (permission denied, a symlink loop, a
+   * directory named like a month file), with the reason: the page lacks their lines. Absent when
+   * every file was read.
+   */
+  unreadable: z.array(z.object({ file: z.string(), reason: z.string() })).optional(),
 });
 export type EventsResponse = z.infer<typeof EventsResponse>;
 
