@@ -21,6 +21,7 @@ export {
 export type {
   EngineLogger,
   FuseLike,
+  HistoryResult,
   HostsInput,
   LivenessPollerLike,
   Monitor,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scanTs } from "./scan-ts.js";
+import { scanFirstTs, scanTs } from "./scan-ts.js";
 
 const scan = (line: string) => scanTs(Buffer.from(line), 0, Buffer.byteLength(line));
 
@@ -23,5 +23,23 @@ describe("scanTs", () => {
     expect(scan('{"name":"n","ts":"yesterday"}')).toBeNaN();
     expect(scan('{"name":"n","ts":"2026-08-06T22:41:09Z"} ')).toBeNaN();
     expect(scan("")).toBeNaN();
+  });
+
+  it("scanFirstTs vouches for a ts only when the parse must agree: a closing one, or a first one with no later key", () => {
+    const first = (line: string) => scanFirstTs(Buffer.from(line), 0, Buffer.byteLength(line));
+    const at = Date.parse("2026-08-13T10:00:00Z");
+    // The bare v3 ts closes the line: the last top-level key, the one JSON.parse keeps.
+    expect(first('{"name":"a","ts":"2026-08-13T10:00:00Z"}')).toBe(at);
+    expect(first('{"ts":"2020-01-01T00:00:00Z","name":"a","ts":"2026-08-13T10:00:00Z"}')).toBeNaN();
+    expect(first('{"ts":"2026-08-13T10:00:00Z","name":"a"}')).toBe(at);
+    expect(first('{"ts":"2026-08-13T10:00:00Z", "ts":"2020-01-01T00:00:00Z"}')).toBeNaN();
+    expect(first('{"ts":"2026-08-13T10:00:00Z","t\\u0073":"2020-01-01T00:00:00Z"}')).toBeNaN();
+    // A nested object closing the line is not the top level: not a closing ts.
+    expect(first('{"name":"a","x":{"ts":"2026-08-13T10:00:00Z"}}')).toBeNaN();
+    for (const line of [
+      '{"name":"a","ts":"2026-08-13T10:00:00Z"}',
+      '{"ts":"2020-01-01T00:00:00Z","name":"a","ts":"2026-08-13T10:00:00Z"}',
+    ])
+      expect(JSON.parse(line).ts).toBe("2026-08-13T10:00:00Z");
   });
 });

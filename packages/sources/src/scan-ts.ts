@@ -28,15 +28,20 @@ function daysIn(year: number, month: number): number {
  * only in blocks where it does. It imports nothing, so the byte path loads no schema code.
  */
 export function scanTs(buf: Buffer, start: number, end: number): number {
-  let prefixed = true;
-  for (let k = 0; k < PREFIX.length; k++) {
-    if (buf[start + k] !== PREFIX[k]) {
-      prefixed = false;
-      break;
-    }
-  }
-  if (prefixed) return tsAt(buf, start + PREFIX.length, end);
+  if (tsFirst(buf, start)) return tsAt(buf, start + PREFIX.length, end);
   return tsAtTail(buf, start, end);
+}
+
+/**
+ * Whether the line at `start` begins `{"ts":"`: then `scanTs` reads the first `ts` written, which
+ * a later top-level `ts` would override once parsed (see `SUSPICIOUS`). Otherwise `scanTs` reads a
+ * `ts` that closes the line (`,"ts":"…"}`): in a valid line that is the top-level object's last
+ * key (the `"` before `}` ends a string of time characters, opened after `:` by an unescaped quote,
+ * its key `"ts"` after a comma), and the last of duplicate keys is the one a parse keeps.
+ */
+export function tsFirst(buf: Buffer, start: number): boolean {
+  for (let k = 0; k < PREFIX.length; k++) if (buf[start + k] !== PREFIX[k]) return false;
+  return true;
 }
 
 // `,"ts":"` and the closing `"}` around a 20- or 24-byte value at the very end of the line.
@@ -89,4 +94,29 @@ function tsAt(buf: Buffer, at: number, end: number): number {
   }
   if (minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
+/**
+ * Byte patterns that could make a line's parsed top-level `ts` differ from the first one written.
+ * Another top-level key comes after a comma and optional JSON whitespace: compact `,"ts"`, or a
+ * comma then whitespace (`, "`, `,  `; a raw tab or CR, which a JSON string cannot hold, can only
+ * be whitespace); and `\u` could spell `ts` as an escape. A JSON string cannot hold a raw `"`, so
+ * `, "` is never text. A line holding none of them, starting `{"ts":"<UTC time>"`, has that `ts`
+ * once parsed (if it parses at all). Nested `"ts"` keys do not matter and are not looked for.
+ */
+export const SUSPICIOUS: readonly Buffer[] = [',"ts"', ', "', ",  ", "\t", "\r", "\\u"].map((p) =>
+  Buffer.from(p),
+);
+
+/**
+ * `scanTs`, and only when nothing else on the line could be the key `ts` once parsed (a `ts`
+ * closing the line, or a first one with no `SUSPICIOUS` pattern on the line): then a valid line's parsed `ts` is this one. What the index's byte scan
+ * trusts, one line at a time (the scan itself looks for the patterns once per chunk).
+ */
+export function scanFirstTs(buf: Buffer, start: number, end: number): number {
+  const ts = scanTs(buf, start, end);
+  if (Number.isNaN(ts) || !tsFirst(buf, start)) return ts;
+  const line = buf.subarray(start, end);
+  for (const p of SUSPICIOUS) if (line.indexOf(p) !== -1) return Number.NaN;
+  return ts;
 }

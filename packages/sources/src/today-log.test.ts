@@ -68,6 +68,34 @@ describe("today's event log", () => {
     expect(again.stats.invalidReasons).toEqual({ "no-ts": 1 });
   });
 
+  it("R1.9 the reasons are exact whether a bad line was parsed when indexed or only when read", async () => {
+    // The index reads ts from the bytes (issue 25): the lines below with a readable ts (first or, as
+    // bare v3 puts it, last) are not parsed then, only when their block is read (and verified).
+    root = await makeTree({
+      "events/2026-08.jsonl": [
+        line("2026-08-01T00:00:00Z", "ok.one"),
+        '{"ts":"2026-08-01T00:00:01Z","detail":{"no":"name"}}',
+        '{"detail":{"no":"name"},"ts":"2026-08-01T00:00:02Z"}',
+        '{"name":"no.ts"}',
+        "{torn",
+        JSON.stringify({ name: "ok.two", ts: "2026-08-01T00:00:03Z" }),
+        "",
+      ].join("\n"),
+    });
+    const want = { "unknown-shape": 2, "no-ts": 1, "not-json": 1 };
+    const plain = readEvents(root);
+    expect((await collect(plain)).map((r) => r.event.name)).toEqual(["ok.one", "ok.two"]);
+    expect(plain.stats.invalidReasons).toEqual(want);
+    const indexDir = join(root, "cache");
+    for (let run = 0; run < 3; run++) {
+      // 0: builds the index (unverified) and verifies it; 1 and 2: the verified index, saved.
+      const read = readEvents(root, { indexDir });
+      expect((await collect(read)).map((r) => r.event.name)).toEqual(["ok.one", "ok.two"]);
+      expect(read.stats.invalid).toBe(4);
+      expect(read.stats.invalidReasons).toEqual(want);
+    }
+  });
+
   it("R0.1 lines with and without milliseconds merge by parsed time, not by text", async () => {
     root = await makeTree({
       "events/2026-08.jsonl": [
