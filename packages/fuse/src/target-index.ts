@@ -1,11 +1,15 @@
 import { type Delta, isTerminalStatus, type WorkerView } from "@catalyst/schema";
+import { JOB_CHECKED_STATUSES } from "./derive-pipeline.js";
 
 /** A worker pid worth checking: it has a pid and a status that is not terminal. */
 export interface LivenessTarget {
   orchestrator: string;
   worker: string;
-  pid: number;
+  /** Null for an execution-core worker, whose liveness is its bg job (`jobId`). */
+  pid: number | null;
   startedAt: string | null;
+  /** The Claude Code bg job to check instead of a pid (FORMATS-TODAY §3.5). */
+  jobId?: string;
 }
 
 /** A PR worth polling on GitHub: it has a repo and is neither merged nor closed. */
@@ -23,6 +27,18 @@ export interface PollTargets {
 
 /** The pid check a worker view asks for, if any. */
 export function livenessTargetOf(view: WorkerView): LivenessTarget | null {
+  const p = view.pipeline;
+  if (p) {
+    // Only a phase a job runs for (dispatched, running, a self-wait) is checked (R3.17–R3.19).
+    if (p.jobId === null || !JOB_CHECKED_STATUSES.has(p.phaseStatus)) return null;
+    return {
+      orchestrator: view.orchestrator,
+      worker: view.ticket,
+      pid: null,
+      startedAt: view.startedAt,
+      jobId: p.jobId,
+    };
+  }
   if (view.pid === null || isTerminalStatus(view.status)) return null;
   return { orchestrator: view.orchestrator, worker: view.ticket, pid: view.pid, startedAt: view.startedAt };
 }
@@ -73,6 +89,7 @@ export function createTargetIndex(): TargetIndex {
       (prevLive !== null &&
         nextLive !== null &&
         prevLive.pid === nextLive.pid &&
+        prevLive.jobId === nextLive.jobId &&
         prevLive.startedAt === nextLive.startedAt);
     const samePr = (prev?.pr ?? null) === (next?.pr ?? null);
     if (sameLive && samePr) {
