@@ -124,6 +124,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
             catalystDir,
             githubToken: github?.token ?? null,
             maxFileBytes: options.maxFileBytes,
+            jobsDir: fleet !== null && options.jobsDir === null ? fleet.jobsDir : options.jobsDir,
             cacheDir: resolveCacheDir(io.env),
             onListenerError,
             onSourceError: (error) => {

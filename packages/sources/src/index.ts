@@ -1,10 +1,16 @@
 // The public door of @catalyst/sources: the only package that touches the filesystem.
-export { DURATION_EXAMPLES, DURATION_UNIT_MS, parseDuration, resolveCatalystDir } from "./command-line.js";
+export {
+  DURATION_EXAMPLES,
+  DURATION_UNIT_MS,
+  parseDuration,
+  resolveCatalystDir,
+  resolveJobsDir,
+} from "./command-line.js";
 export { discoverOrchestrators, EXECUTION_CORE_DIR } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
 export type { JobLiveness } from "./job-state.js";
-export { MAX_JOB_STATE_BYTES, readJobLiveness, resolveJobsDir } from "./job-state.js";
+export { MAX_JOB_STATE_BYTES, readJobLiveness } from "./job-state.js";
 export type { IndexProgress } from "./log-index.js";
 export { resolveCacheDir } from "./log-index.js";
 export { readEventBytes, readEvents } from "./log-readers.js";

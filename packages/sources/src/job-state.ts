@@ -1,5 +1,4 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseJobStateText } from "@catalyst/schema";
 
@@ -23,17 +22,6 @@ const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** @default cap on a job state.json: a real one is a few hundred bytes. */
 export const MAX_JOB_STATE_BYTES = 64 * 1024;
-
-/**
- * The jobs root: `$CATALYST_REVIVE_JOBS_DIR` when set and not empty, else `~/.claude/jobs`
- * (FORMATS-TODAY §3.5). A `--jobs-dir` flag, when the app has one, goes before both.
- */
-export function resolveJobsDir(flag: string | undefined, env: NodeJS.ProcessEnv, home = homedir()): string {
-  if (flag !== undefined && flag !== "") return flag;
-  const fromEnv = env.CATALYST_REVIVE_JOBS_DIR;
-  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  return join(home, ".claude", "jobs");
-}
 
 // Sync on purpose: one small file per running phase, on the pid poller's timer. O_NONBLOCK and
 // fstat refuse a FIFO or device without blocking; at most `maxBytes` are read.
