@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { resolveGithubToken } from "@catalyst/engine";
 import type { Snapshot } from "@catalyst/schema/constants";
-import { readTokenFile as readTokenFileText } from "@catalyst/sources/command-line";
+import { readTokenFile as readTokenFileText, resolveJobsDir } from "@catalyst/sources/command-line";
 import { render } from "ink";
 import { createElement } from "react";
 import { TopApp } from "./app.js";
@@ -72,7 +73,13 @@ async function onceSnapshot(
 async function embedded(options: TopOptions, env: NodeJS.ProcessEnv): Promise<FleetSource> {
   const demo = options.mode === "demo";
   const github = demo ? null : await resolveGithubToken(env);
-  return embeddedSource({ catalystDir: options.dir, demo, githubToken: github?.token ?? null });
+  return embeddedSource({
+    catalystDir: options.dir,
+    demo,
+    githubToken: github?.token ?? null,
+    // execution-core liveness: $CATALYST_REVIVE_JOBS_DIR, else ~/.claude/jobs (the demo has its own).
+    jobsDir: demo ? null : resolveJobsDir(undefined, env, homedir()),
+  });
 }
 
 // The alternate screen keeps the shell's scrollback as it was: on exit the terminal shows what it
