@@ -13,7 +13,17 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { countWorkers, getText, percentile, watchSeqs, writeFleet, writeSignal } from "./p7-scale.ts";
-import { fmtMs, load, machine, median, ROOT, sleep, startListening, TSX, writeSection } from "./support.ts";
+import {
+  fmtMs,
+  load,
+  MONITOR_FROM_SOURCE,
+  machine,
+  median,
+  ROOT,
+  sleep,
+  startListening,
+  writeSection,
+} from "./support.ts";
 
 export const P9_HEADING = "P9: execution-core tickets (issue 23)";
 
@@ -92,13 +102,10 @@ async function runOnce(
   dist: boolean,
 ): Promise<Run> {
   const t0 = performance.now();
-  const bin = dist
-    ? [join(ROOT, "apps/monitor/dist/bin.js")]
-    : ["--conditions=@catalyst/source", "--import", TSX, join(ROOT, "apps/monitor/src/bin.ts")];
+  const bin = dist ? [join(ROOT, "apps/monitor/dist/bin.js")] : MONITOR_FROM_SOURCE;
   const server = await startListening(
     [...bin, "--dir", dir, "--port", "0", "--history", "0", "--jobs-dir", join(dir, "no-jobs")],
-    ROOT,
-    180_000,
+    { timeoutMs: 180_000 },
   );
   try {
     const deadline = Date.now() + 180_000;

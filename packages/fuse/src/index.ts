@@ -22,6 +22,6 @@ export { overlaySignal, selectOverlay } from "./phase-overlay.js";
 export { reduce } from "./reduce.js";
 export type { FuseState } from "./state.js";
 export { createInitialState } from "./state.js";
-export type { LivenessTarget, PollTargets, PrRef } from "./target-index.js";
+export type { PollTargets } from "./target-index.js";
 export { livenessTargetOf, prRefOf } from "./target-index.js";
 export { toSnapshot } from "./to-snapshot.js";

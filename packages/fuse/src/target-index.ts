@@ -1,22 +1,11 @@
-import { type Delta, isTerminalStatus, type WorkerView } from "@catalyst/schema";
+import {
+  type Delta,
+  isTerminalStatus,
+  type LivenessTarget,
+  type PrRef,
+  type WorkerView,
+} from "@catalyst/schema";
 import { JOB_CHECKED_STATUSES } from "./derive-pipeline.js";
-
-/** A worker pid worth checking: it has a pid and a status that is not terminal. */
-export interface LivenessTarget {
-  orchestrator: string;
-  worker: string;
-  /** Null for an execution-core worker, whose liveness is its bg job (`jobId`). */
-  pid: number | null;
-  startedAt: string | null;
-  /** The Claude Code bg job to check instead of a pid (FORMATS-TODAY §3.5). */
-  jobId?: string;
-}
-
-/** A PR worth polling on GitHub: it has a repo and is neither merged nor closed. */
-export interface PrRef {
-  repo: string;
-  number: number;
-}
 
 /** What the pollers should watch now; `version` grows whenever either list changed. */
 export interface PollTargets {
@@ -25,7 +14,7 @@ export interface PollTargets {
   prRefs: readonly PrRef[];
 }
 
-/** The pid check a worker view asks for, if any. */
+/** The pid check a worker view asks for, if any: it has a pid and a status that is not terminal. */
 export function livenessTargetOf(view: WorkerView): LivenessTarget | null {
   const p = view.pipeline;
   if (p) {
@@ -43,7 +32,7 @@ export function livenessTargetOf(view: WorkerView): LivenessTarget | null {
   return { orchestrator: view.orchestrator, worker: view.ticket, pid: view.pid, startedAt: view.startedAt };
 }
 
-/** The PR a worker view asks to poll, if any. */
+/** The PR a worker view asks to poll, if any: it has a repo and is neither merged nor closed. */
 export function prRefOf(view: WorkerView): PrRef | null {
   const pr = view.pr;
   if (pr === null || pr.repo === null || pr.state === "merged" || pr.state === "closed") return null;

@@ -1,4 +1,4 @@
-import type { LivenessResult } from "@catalyst/schema";
+import type { LivenessResult, LivenessTarget } from "@catalyst/schema";
 import { readBootTimeMs, readProcessStartMs } from "./proc-stat.js";
 
 /** Sends a signal; the default wraps `process.kill` so a spy installed later still sees calls. */
@@ -20,20 +20,6 @@ export function isPidAlive(pid: number, kill: KillProbe = processKill): boolean 
   } catch (error) {
     return (error as NodeJS.ErrnoException | null)?.code === "EPERM" ? "eperm" : false;
   }
-}
-
-/** A worker whose pid the liveness poller checks. */
-export interface LivenessTarget {
-  orchestrator: string;
-  worker: string;
-  pid: number | null;
-  /** The signal file's `startedAt` (dispatch time); used to spot a reused pid. */
-  startedAt: string | null;
-  /**
-   * An execution-core worker's Claude Code bg job (FORMATS-TODAY §3.5): checked with the
-   * `jobProbe` instead of the pid.
-   */
-  jobId?: string;
 }
 
 /** What a job probe found (the shape of `@catalyst/sources`' `readJobLiveness`). */
