@@ -9,6 +9,8 @@ export {
 export { discoverOrchestrators, EXECUTION_CORE_DIR } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
+export type { EventsPageQuery } from "./events-page.js";
+export { readEventsPage } from "./events-page.js";
 export type { JobLiveness } from "./job-state.js";
 export { MAX_JOB_STATE_BYTES, readJobLiveness } from "./job-state.js";
 export type { IndexProgress } from "./log-index.js";
