@@ -99,7 +99,7 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
   it("draws live on a terminal even with CI=true in the environment", async () => {
     // Ink alone would draw nothing until the last frame here; the bin hides CI from it on a TTY.
     const t = open(["--demo"], { columns: 100, rows: 30 }, { CI: "true", CONTINUOUS_INTEGRATION: "1" });
-    await t.waitFor(/3 orch · 18 workers/);
+    await t.waitFor(/4 orch · 24 workers/);
     t.keys("?");
     await t.waitFor(/pick an orchestrator/);
     t.keys("Escape");
