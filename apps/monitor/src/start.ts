@@ -63,10 +63,13 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
   const secrets = await readSecrets(options, io.env);
   const cleanups = createCleanupStack();
   try {
-    const catalystDir = options.demo ? await startDemo(logger, cleanups) : options.dir;
+    const demo = options.demo ? await startDemo(logger, cleanups) : null;
+    const catalystDir = demo?.dir ?? options.dir;
+    // Execution-core liveness: the demo's own simulated jobs unless --jobs-dir says otherwise.
+    const jobsDir = options.jobsDir ?? demo?.jobsDir ?? null;
     // The hub exists once the fleet's feed does; the engine's timers only fire after start.
     let hub: SseHub | null = null;
-    const fleet = await startFleet(options, catalystDir, io.env, logger, secrets, () =>
+    const fleet = await startFleet(options, catalystDir, jobsDir, io.env, logger, secrets, () =>
       hub?.broadcastSnapshot(),
     );
     cleanups.defer(() => fleet.engine.stop());
@@ -164,15 +167,15 @@ async function readSecrets(options: CliOptions, env: NodeJS.ProcessEnv): Promise
   return { token, broker: await resolve(options.publish), centralBroker: await resolve(options.nats) };
 }
 
-/** `--demo`: starts the simulated fleet and returns its catalyst dir. */
-async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<string> {
+/** `--demo`: starts the simulated fleet and returns its catalyst dir and its simulated jobs dir. */
+async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<{ dir: string; jobsDir: string }> {
   const fleet = createDemoFleet({
     onError: (error) => logger.warn("demo step failed", { error: String(error) }),
   });
   await fleet.start();
   cleanups.defer(() => fleet.stop());
   logger.info("demo fleet started", { dir: fleet.dir });
-  return fleet.dir;
+  return { dir: fleet.dir, jobsDir: fleet.jobsDir };
 }
 
 /** The fleet: the engine of the local catalyst dir, or centrally of every host on the broker. */
@@ -189,6 +192,7 @@ interface Fleet {
 async function startFleet(
   options: CliOptions,
   catalystDir: string,
+  jobsDir: string | null,
   env: NodeJS.ProcessEnv,
   logger: Logger,
   secrets: Secrets,
@@ -232,6 +236,7 @@ async function startFleet(
     ...common,
     catalystDir,
     maxFileBytes: options.maxFileBytes,
+    jobsDir,
     cacheDir: resolveCacheDir(env),
     // Without onSourceError, the engine tells the logger: one line per kind of problem every 10 s.
   });

@@ -290,9 +290,18 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
           {w.title ? ` ${fit(w.title, Math.max(10, columns - w.ticket.length - 30), false)}` : ""}
         </Text>
         <Text>
-          status {w.status} · phase {w.phase} {phaseBar(w.phase)} · wave {w.wave ?? "-"} · alive{" "}
-          {aliveCell(w, detail.row.hostStale)} · updated {age(w.updatedAt, nowMs)} ago
+          status {w.status} · phase{" "}
+          {w.pipeline ? `${w.pipeline.phase} (${w.pipeline.column})` : `${w.phase} ${phaseBar(w.phase)}`} ·
+          wave {w.wave ?? "-"} · alive {aliveCell(w, detail.row.hostStale)} · updated{" "}
+          {age(w.updatedAt, nowMs)} ago
         </Text>
+        {w.pipeline ? (
+          <Text>
+            phases {w.pipeline.phases.map((p) => `${p.phase}:${p.status}`).join(" → ") || "-"}
+            {w.pipeline.jobId ? ` · job ${w.pipeline.jobId} ${w.pipeline.job}` : ""}
+            {w.pipeline.host ? ` · host ${w.pipeline.host}` : ""}
+          </Text>
+        ) : null}
         <Text>
           PR {prCell(w)}
           {w.pr?.url ? ` ${w.pr.url}` : ""}

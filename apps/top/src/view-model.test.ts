@@ -1,9 +1,10 @@
-import { multiHostSnapshot } from "@catalyst/test-utils";
+import { multiHostSnapshot, workerView } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
 import { bigFleet, orchestrator, snapshotOf, worker } from "./fixtures.test-helper.js";
 import { plainTable } from "./plain.js";
 import {
   age,
+  aliveCell,
   countFleet,
   countsLine,
   formatHeaderRow,
@@ -15,6 +16,7 @@ import {
   nextHost,
   orchestratorList,
   phaseBar,
+  phaseCell,
   pushBounded,
   windowRows,
   workerRows,
@@ -178,5 +180,26 @@ describe("scale", () => {
     expect(rows.slice(0, 286).every((r) => r.needsYou)).toBe(true);
     const w = windowRows(rows.length, 1500, 12);
     expect(w.end - w.start).toBe(12);
+  });
+});
+
+describe("execution-core rows (FORMATS-TODAY §3.4)", () => {
+  it("R3.12 the PHASE cell names the board column; a blocked job is WAIT, never DEAD", () => {
+    const pipeline = {
+      phase: "verify",
+      phaseStatus: "running",
+      column: "Validate",
+      attention: "waiting-on-you" as const,
+      attentionSince: null,
+      jobId: "5e0c9a7f",
+      job: "waiting-on-you" as const,
+      host: null,
+      generation: null,
+      yieldDeadline: null,
+      phases: [],
+    };
+    const w = workerView("execution-core", "CTL-415", { status: "running", phase: 4, alive: null, pipeline });
+    expect(phaseCell(w, 7)).toBe("Valid  ");
+    expect(aliveCell(w)).toBe("WAIT");
   });
 });

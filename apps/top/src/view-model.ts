@@ -194,6 +194,24 @@ export function clamp(n: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, n));
 }
 
+// The execution-core board's columns (FORMATS-TODAY R3.12), short enough for the PHASE column.
+const COLUMN_SHORT: Readonly<Record<string, string>> = {
+  Triage: "Triage",
+  Research: "Resrch",
+  Plan: "Plan",
+  Implement: "Impl",
+  Validate: "Valid",
+  PR: "PR",
+  Done: "Done",
+};
+
+/** The PHASE cell: an execution-core ticket's board column by name, else the phase bar. */
+export function phaseCell(worker: WorkerView, width = 7): string {
+  const column = worker.pipeline?.column;
+  if (column !== undefined) return fit(COLUMN_SHORT[column] ?? column, width);
+  return phaseBar(worker.phase, width);
+}
+
 /** A phase bar of `width` cells for phases 0..6. */
 export function phaseBar(phase: number, width = 7): string {
   const filled = clamp(Math.round((clamp(phase, 0, 6) / 6) * width), 0, width);
@@ -233,6 +251,8 @@ export function hostPartText(part: HostPart): string {
 /** `yes`, `DEAD`, or `-` when unknown; `stale host` when its host went silent (never `DEAD`). */
 export function aliveCell(worker: WorkerView, hostStale = false): string {
   if (hostStale) return "stale host";
+  // An execution-core phase: its Claude Code job (R3.18/R3.19); blocked is waiting on you, not dead.
+  if (worker.pipeline?.job === "waiting-on-you") return "WAIT";
   return worker.alive === null ? "-" : worker.alive ? "yes" : "DEAD";
 }
 
@@ -293,7 +313,7 @@ export function formatWorkerRow(
     ...(c.host > 0 ? [fit(row.host ?? "-", c.host)] : []),
     ...(c.orch > 0 ? [fit(row.orchestrator, c.orch)] : []),
     fit(w.status, c.status),
-    phaseBar(w.phase, c.bar),
+    phaseCell(w, c.bar),
     fit(prCell(w), c.pr),
     fit(aliveCell(w, row.hostStale), c.alive),
     fit(age(w.updatedAt, nowMs), c.age, false),

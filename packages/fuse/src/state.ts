@@ -9,6 +9,7 @@ import type {
   NeedsYouItem,
   OrchestratorRef,
   OrchestratorSummary,
+  PhaseSignal,
   PrStatus,
   SchemaIssue,
   WorkerSignal,
@@ -29,6 +30,18 @@ export interface SignalRecord {
   value: WorkerSignal | null;
   corrupt: CorruptMarker | null;
   /** Fields the tolerant parse dropped from `value` (empty when none). */
+  warnings: SchemaIssue[];
+}
+
+/**
+ * The last read of one per-phase file (`workers/<TICKET>/phase-<phase>.json`): an execution-core
+ * phase signal or an orchestrate worker's overlay. `value` is the last good parse.
+ */
+export interface PhaseRecord {
+  file: string;
+  phase: string;
+  value: PhaseSignal | null;
+  corrupt: CorruptMarker | null;
   warnings: SchemaIssue[];
 }
 
@@ -97,6 +110,8 @@ export interface OrchestratorRecord {
   signals: KeyedMap<SignalRecord>;
   /** Worker key → signal file keys that resolve to it (sorted). */
   workerFiles: KeyedMap<string[]>;
+  /** Ticket → phase name → its phase file's last read (execution-core, or orchestrate overlays). */
+  phases: KeyedMap<Record<string, PhaseRecord>>;
   log: OrchestratorLogFacts | null;
   logWorkers: KeyedMap<WorkerLogFacts>;
   liveness: KeyedMap<LivenessResult>;
@@ -171,6 +186,7 @@ export function createOrchestratorRecord(id: string): OrchestratorRecord {
     local: null,
     signals: emptyKeyedMap(),
     workerFiles: emptyKeyedMap(),
+    phases: emptyKeyedMap(),
     log: null,
     logWorkers: emptyKeyedMap(),
     liveness: emptyKeyedMap(),

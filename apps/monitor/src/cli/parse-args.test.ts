@@ -20,6 +20,14 @@ describe("parseCliArgs", () => {
     });
   });
 
+  it("reads the jobs dir from --jobs-dir, else CATALYST_REVIVE_JOBS_DIR, else ~/.claude/jobs; the demo uses its own", () => {
+    expect(parseCliArgs([], {}, HOME).jobsDir).toBe("/home/someone/.claude/jobs");
+    expect(parseCliArgs([], { CATALYST_REVIVE_JOBS_DIR: "/j" }, HOME).jobsDir).toBe("/j");
+    expect(parseCliArgs(["--jobs-dir", "/k"], { CATALYST_REVIVE_JOBS_DIR: "/j" }, HOME).jobsDir).toBe("/k");
+    expect(parseCliArgs(["--demo"], { CATALYST_REVIVE_JOBS_DIR: "/j" }, HOME).jobsDir).toBeNull();
+    expect(() => parseCliArgs(["--jobs-dir", " "], {}, HOME)).toThrow(UsageError);
+  });
+
   it("reads CATALYST_DIR and MONITOR_PORT, and flags win over them", () => {
     expect(parseCliArgs([], { CATALYST_DIR: "/x/cat", MONITOR_PORT: "7500" }, HOME)).toMatchObject({
       dir: "/x/cat",

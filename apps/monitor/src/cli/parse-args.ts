@@ -18,6 +18,7 @@ import {
   isInsideDir,
   parseDuration,
   resolveCatalystDir,
+  resolveJobsDir,
 } from "@catalyst/sources/command-line";
 import { isLoopbackHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
@@ -37,6 +38,11 @@ export interface CliOptions {
   allowHosts: string[];
   /** Signal and state files larger than this are refused and shown as corrupt. */
   maxFileBytes: number;
+  /**
+   * Claude Code's jobs root for execution-core liveness (`--jobs-dir`, `CATALYST_REVIVE_JOBS_DIR`,
+   * `~/.claude/jobs`); with `--demo`, null unless given (the demo uses its own).
+   */
+  jobsDir: string | null;
   demo: boolean;
   /**
    * Absolute, but not normalised: `..` is left for the kernel to resolve, so that main's realpath
@@ -153,6 +159,11 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   if (demo && values.dir !== undefined)
     throw new UsageError("--demo runs its own catalyst dir; do not pass --dir with it");
   const dir = resolveCatalystDir(values.dir, env, home);
+  if (values["jobs-dir"] !== undefined && values["jobs-dir"].trim() === "")
+    throw new UsageError("--jobs-dir must not be empty");
+  // The demo checks its own simulated jobs, never the user's ~/.claude, unless told otherwise.
+  const jobsDir =
+    demo && values["jobs-dir"] === undefined ? null : resolveJobsDir(values["jobs-dir"], env, home);
 
   const rawPid = values["pid-file"];
   if (rawPid !== undefined && rawPid.trim() === "") throw new UsageError("--pid-file must not be empty");
@@ -224,6 +235,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     tokenFile,
     allowHosts,
     maxFileBytes,
+    jobsDir,
     demo,
     pidFile,
     logFormat,
@@ -254,6 +266,7 @@ function parseFlags(argv: readonly string[]) {
       "token-file": { type: "string" },
       "allow-host": { type: "string", multiple: true },
       "max-file-mb": { type: "string" },
+      "jobs-dir": { type: "string" },
       demo: { type: "boolean" },
       "pid-file": { type: "string" },
       "log-format": { type: "string" },
