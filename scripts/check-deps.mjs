@@ -14,6 +14,7 @@ export const ALLOWED = {
   "@catalyst/fleet-sim": ["@catalyst/schema"],
   "@catalyst/sse-server": ["@catalyst/schema"],
   "@catalyst/service-files": [],
+  "@catalyst/metrics": ["@catalyst/schema", "@catalyst/fuse"],
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client", "@catalyst/fuse"],
   "@catalyst/engine": [
     "@catalyst/schema",
@@ -36,6 +37,7 @@ export const ALLOWED = {
     "@catalyst/service-files",
     "@catalyst/engine",
     "@catalyst/relay",
+    "@catalyst/metrics",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse", "@catalyst/relay"],
   "catalyst-top": [
