@@ -25,6 +25,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createApp } from "./server/create-app.js";
 import { createEventLoopDelayMeter } from "./server/event-loop-delay.js";
 import { listenApp } from "./server/listen.js";
+import { wireMonitorMetrics } from "./server/metrics-wiring.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
 export interface MainIo {
@@ -56,6 +57,7 @@ export function readVersion(): string {
 
 /** Starts everything for parsed options: demo fleet, parts, app, socket, wiring, pid file. */
 export async function startMonitor(options: CliOptions, io: MainIo, logger: Logger): Promise<RunningMonitor> {
+  const startedMs = Date.now();
   let fleet: DemoFleet | null = null;
   let catalystDir = options.dir;
   const nats = options.nats;
@@ -117,6 +119,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
             },
           });
     let lastSourceError: { key: string; at: number } | null = null;
+    let sourceReadErrors = 0;
     const local =
       central !== null
         ? null
@@ -127,6 +130,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
             cacheDir: resolveCacheDir(io.env),
             onListenerError,
             onSourceError: (error) => {
+              sourceReadErrors += 1;
               const code = (error as { code?: unknown } | null)?.code;
               // One line per kind of problem every 10 s: out of descriptors, every read fails at once.
               const key = code === "EMFILE" || code === "ENFILE" ? String(code) : String(error);
@@ -159,8 +163,18 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
           ? logger.warn("dropped a slow SSE client (queue full)", { clients: e.clients })
           : debug && logger.debug(`SSE client ${e.type}`, { clients: e.clients, resumed: e.resumed }),
     });
+    let loadedSeconds: number | null = null;
+    const metricsWiring = wireMonitorMetrics({
+      parts,
+      hub,
+      sourceReadErrors: () => sourceReadErrors,
+      startup: () => ({ loading: monitorLoading() !== null, seconds: loadedSeconds }),
+      // Alerts (issue 24) are not on this branch yet: pass their count here once they are.
+    });
+    cleanups.push(async () => metricsWiring.stop());
     let port = options.port;
     const app = createApp({
+      metrics: metricsWiring.metrics,
       feed,
       hub,
       apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
@@ -194,7 +208,10 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const monitor = createMonitor(parts, {
       onSnapshotTimer: () => hub.broadcastSnapshot(),
       // Loading is over: every client gets the full snapshot, without the `loading` mark.
-      onLoaded: () => hub.broadcastSnapshot(),
+      onLoaded: () => {
+        loadedSeconds = (Date.now() - startedMs) / 1000;
+        hub.broadcastSnapshot();
+      },
       logger,
       // The central monitor's relay consumer folds its own history (from the stream) while starting.
       history:
