@@ -266,7 +266,12 @@ export function createMonitorMetrics(sources: MonitorMetricsSources): MonitorMet
   if (alerts !== undefined)
     counterFrom(registers, "catalyst_alerts_sent_total", "Alerts the monitor sent.", alerts);
 
-  if (sources.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (sources.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names these gauges `_total`, which `promtool check metrics` refuses (only
+    // counters may end so); each is the sum of its by-type sibling (`nodejs_active_handles{type}`…).
+    for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(name);
+  }
 
   return {
     registry,
@@ -274,6 +279,12 @@ export function createMonitorMetrics(sources: MonitorMetricsSources): MonitorMet
     render: () => registry.metrics(),
   };
 }
+
+const NON_COUNTER_TOTALS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
 
 /** A counter whose value is a running total kept elsewhere, read at scrape time. */
 function counterFrom(registers: Registry[], name: string, help: string, read: () => number): void {
