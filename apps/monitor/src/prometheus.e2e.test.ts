@@ -1,6 +1,6 @@
 // A real Prometheus (Debian's `prometheus`) scrapes a real monitor on an ephemeral port; its HTTP
 // API must return the fleet's numbers, and `promtool check metrics` must accept /metrics.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
