@@ -10,6 +10,8 @@ export { foldEvents } from "./fold-events.js";
 export type { FuseOptions } from "./options.js";
 export { DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, DEFAULT_STALL_AFTER_MS } from "./options.js";
 export { reduce } from "./reduce.js";
+export type { SpendTracker, SpendTrackerOptions } from "./spend-tracker.js";
+export { createSpendTracker } from "./spend-tracker.js";
 export type { FuseState } from "./state.js";
 export { createInitialState } from "./state.js";
 export type { LivenessTarget, PollTargets, PrRef } from "./target-index.js";
