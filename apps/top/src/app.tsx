@@ -24,6 +24,7 @@ import {
   orchestratorList,
   phaseBar,
   prCell,
+  spendLine,
   type ViewFilter,
   type WorkerRow,
   windowRows,
@@ -32,7 +33,10 @@ import {
 
 export interface TopAppProps {
   view: LiveView;
-  source: Pick<FleetSource, "label" | "state" | "onState" | "recentEvents">;
+  /** With a `store`, the header also shows spend today and the burn rate (the store's `spent`). */
+  source: Pick<FleetSource, "label" | "state" | "onState" | "recentEvents"> & {
+    store?: Pick<FleetSource["store"], "spent">;
+  };
   /** False with NO_COLOR: everything in the terminal's own colour. */
   color: boolean;
   now?: () => number;
@@ -228,6 +232,9 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       <Text>
         {counts === null ? "waiting for the first snapshot…" : fit(countsLine(counts), columns - 1, false)}
       </Text>
+      {counts === null || source.store === undefined ? null : (
+        <Text color={c("yellow")}>{fit(spendLine(source.store.spent, nowMs), columns - 1, false)}</Text>
+      )}
       {hosts === null ? null : (
         <Text wrap="truncate">
           hosts:{" "}
