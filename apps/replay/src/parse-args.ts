@@ -38,6 +38,8 @@ export interface ReplayOptions {
   snapshot: boolean;
   /** Make malformed or oversized lines fatal. */
   strict: boolean;
+  /** `--cost`: print the spend per day and per orchestrator in `[since, until)` (until = now by default). */
+  cost?: boolean;
   /**
    * The user cache dir where the log index is kept (`$CATALYST_CACHE_DIR`, else
    * `$XDG_CACHE_HOME/catalyst`, else `~/.cache/catalyst`); absent: index in memory only.
@@ -95,6 +97,7 @@ const FLAG_OPTIONS = {
   "with-host": { type: "boolean" },
   follow: { type: "boolean", short: "f" },
   snapshot: { type: "boolean" },
+  cost: { type: "boolean" },
   strict: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -200,6 +203,17 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   const follow = flags.has("--follow");
   const snapshot = flags.has("--snapshot");
   const types = list("--type");
+  const cost = flags.has("--cost");
+  if (cost) {
+    if (!since) throw new UsageError("--cost needs --since, e.g. --cost --since 7d", { flag: "--cost" });
+    for (const flag of ["--follow", "--snapshot", "--at", "--type", "--worker", "--nats"]) {
+      if (values.has(flag) || flags.has(flag))
+        throw new UsageError(`${flag} cannot be used with --cost (it sums the workers' cost over a window)`, {
+          flag,
+        });
+    }
+  }
+
 
   if (snapshot || at) {
     if (!at)
@@ -269,6 +283,11 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   };
   if (since) options.since = since;
   if (until) options.until = until;
+  if (cost) {
+    options.cost = true;
+    // The window of a cost report ends now unless --until says otherwise.
+    options.until ??= context.now;
+  }
   if (at) options.at = at;
   const orchestrators = list("--orchestrator");
   if (orchestrators) options.orchestrators = orchestrators;

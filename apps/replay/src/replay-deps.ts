@@ -1,4 +1,4 @@
-import type { LogRecord, NormalizedEvent, Snapshot, SourceChange } from "@catalyst/schema";
+import type { FuseInput, LogRecord, NormalizedEvent, Snapshot, SourceChange } from "@catalyst/schema";
 import { type IndexProgress, readEventBytes, readEvents } from "@catalyst/sources/event-log";
 
 /** Counters the log readers keep while they stream (the @catalyst/sources EventReadStats). */
@@ -37,6 +37,8 @@ export interface ReplayDeps {
   };
   /** Fold a stream of records into the fleet at `at`, holding only the fold's state, not the events. */
   foldEvents(records: AsyncIterable<LogRecord>, at: Date): Promise<Snapshot>;
+  /** `--cost`: the signal and state files of the dir, as fuse inputs (@catalyst/sources' scan). */
+  scanDir?(dir: string): Promise<FuseInput[]>;
 }
 
 const FOLD_BATCH = 512;
@@ -70,6 +72,11 @@ export const defaultReplayDeps: ReplayDeps = {
         };
       },
     };
+  },
+  // Loaded only for --cost.
+  scanDir: async (dir) => {
+    const { scanCatalystDir } = await import("@catalyst/sources");
+    return scanCatalystDir(dir);
   },
   // Loaded only for --snapshot, so a plain --since run does not pay for fuse at start-up.
   foldEvents: async (records, at) => {
