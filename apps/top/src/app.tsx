@@ -356,7 +356,7 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       {needsYou.slice(0, nyShown).map((n) => (
         <Text key={`${n.orchestrator}/${n.worker ?? ""}/${n.reason}`} wrap="truncate">
           {"  "}
-          <Text color={c("red")}>{n.reason}</Text> {n.worker ?? n.orchestrator} {n.message}
+          <Text color={c("red")}>{n.reason}</Text> {n.worker ?? (n.orchestrator || "fleet")} {n.message}
         </Text>
       ))}
       {orchs.map((o) => (

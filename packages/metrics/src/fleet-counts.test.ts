@@ -61,6 +61,18 @@ describe("fleet counts follow fuse's deltas", () => {
     expect([...counts.orchestrators()][0]!.costUsd).toBe(3.8);
   });
 
+  it("counts the fleet's budget row apart from every orchestrator", () => {
+    const fuse = createFuse();
+    const { counts } = followFleet(fuse);
+    fuse.apply(fleetInputs(1, 2), at(0));
+    const over = { limitUsd: 1, spentUsd: 2, since: at(1).toISOString() };
+    fuse.apply({ kind: "budget", over }, at(1));
+    expect([...counts.fleetNeedsYou()]).toEqual([["budget", 1]]);
+    expect([...counts.orchestrators()].map((o) => o.id)).toEqual(["orch-0"]);
+    fuse.apply({ kind: "budget", over: null }, at(2));
+    expect([...counts.fleetNeedsYou()]).toEqual([]);
+  });
+
   it("drops an orchestrator's workers with it (fuse sends no worker-removed for them)", () => {
     const fuse = createFuse();
     const { counts } = followFleet(fuse);

@@ -50,6 +50,8 @@ export interface FleetCounts {
     stale: number;
     list: ReadonlyArray<{ name: string; lastHeartbeat: string | null; stale: boolean }>;
   } | null;
+  /** Fleet-level "needs you" rows (orchestrator "", e.g. `budget`) by reason. */
+  fleetNeedsYou(): ReadonlyMap<string, number>;
   /** Unreadable files that belong to no worker (the snapshot's `sourceErrors`). */
   sourceErrors(): number;
   /** Worker records looked at since creation (for the scale test: a scrape adds none). */
@@ -138,6 +140,9 @@ function bump(map: Map<string, number>, key: string, by: number): void {
 export function createFleetCounts(): FleetCounts {
   const orchs = new Map<string, OrchestratorRecord>();
   let hosts: ReturnType<FleetCounts["hosts"]> = null;
+  // Rows of no orchestrator (the daily budget): counted apart, never an orchestrator record.
+  const fleetRows = new Map<string, string>();
+  const fleetNeeds = new Map<string, number>();
   let sourceErrors = 0;
   let visited = 0;
 
@@ -197,22 +202,28 @@ export function createFleetCounts(): FleetCounts {
 
   // Rows are matched by key within their orchestrator: a `changed` or `removed` row replaces
   // the one counted before (the key names the reason, so the counts stay exact).
+  const rowsOf = (row: NeedsYouItem, create: boolean) => {
+    if (row.orchestrator === "") return { rows: fleetRows, counts: fleetNeeds };
+    const rec = create ? orchestrator(row.orchestrator) : orchs.get(row.orchestrator);
+    return rec === undefined ? null : { rows: rec.rows, counts: rec.needsYou };
+  };
+
   const addRow = (row: NeedsYouItem): void => {
-    const rec = orchestrator(row.orchestrator);
+    const at = rowsOf(row, true)!;
     const key = needsYouKey(row);
-    const old = rec.rows.get(key);
-    if (old !== undefined) bump(rec.needsYou, old, -1);
-    rec.rows.set(key, row.reason);
-    bump(rec.needsYou, row.reason, 1);
+    const old = at.rows.get(key);
+    if (old !== undefined) bump(at.counts, old, -1);
+    at.rows.set(key, row.reason);
+    bump(at.counts, row.reason, 1);
   };
 
   const removeRow = (row: NeedsYouItem): void => {
-    const rec = orchs.get(row.orchestrator);
+    const at = rowsOf(row, false);
     const key = needsYouKey(row);
-    const old = rec?.rows.get(key);
-    if (rec === undefined || old === undefined) return;
-    rec.rows.delete(key);
-    bump(rec.needsYou, old, -1);
+    const old = at?.rows.get(key);
+    if (at === null || old === undefined) return;
+    at.rows.delete(key);
+    bump(at.counts, old, -1);
   };
 
   const setHosts = (list: Snapshot["hosts"]): void => {
@@ -230,6 +241,8 @@ export function createFleetCounts(): FleetCounts {
   return {
     reset(snapshot) {
       orchs.clear();
+      fleetRows.clear();
+      fleetNeeds.clear();
       for (const o of snapshot.orchestrators) {
         const { workers, ...summary } = o;
         setSummary(summary);
@@ -298,6 +311,7 @@ export function createFleetCounts(): FleetCounts {
       }
     },
     hosts: () => hosts,
+    fleetNeedsYou: () => fleetNeeds,
     sourceErrors: () => sourceErrors,
     visited: () => visited,
   };

@@ -72,6 +72,8 @@ export function createMonitorMetrics(sources: MonitorMetricsSources): MonitorMet
       this.reset();
       for (const o of fleet.orchestrators())
         for (const [kind, n] of o.needsYou) this.set({ orchestrator: o.id, kind }, n);
+      // Rows of the whole fleet (the daily budget) carry an empty orchestrator.
+      for (const [kind, n] of fleet.fleetNeedsYou()) this.set({ orchestrator: "", kind }, n);
     },
   });
   new Gauge({
