@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import {
   buildCentralParts,
   buildParts,
+  createBudgetWatch,
   createMonitor,
   type MonitorParts,
   type ReadEvents,
@@ -205,11 +206,28 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     cleanups.unshift(() => listening.close());
     cleanups.unshift(async () => hub.close());
 
+    let budget: ReturnType<typeof createBudgetWatch> | null = null;
+    if (options.budgetUsd !== null) {
+      budget = createBudgetWatch({
+        fuse: parts.fuse,
+        limitUsd: options.budgetUsd,
+        // Alerts (issue 24's @catalyst/notify) are not on this branch yet: the log line is the hook.
+        onExceeded: (over) =>
+          logger.warn("today's spend passed the daily budget", {
+            spentUsd: over.spentUsd,
+            limitUsd: over.limitUsd,
+          }),
+      });
+      const started = budget;
+      started.start();
+      cleanups.push(async () => started.stop());
+    }
     const monitor = createMonitor(parts, {
       onSnapshotTimer: () => hub.broadcastSnapshot(),
       // Loading is over: every client gets the full snapshot, without the `loading` mark.
       onLoaded: () => {
         loadedSeconds = (Date.now() - startedMs) / 1000;
+        budget?.check();
         hub.broadcastSnapshot();
       },
       logger,

@@ -57,7 +57,9 @@ async function writeFleet(dir: string): Promise<void> {
           orchestrator: orch,
           status,
           phase: status === "done" ? 6 : 3,
-          startedAt: new Date(Date.now() - 600_000).toISOString(),
+          // Under a minute of work: the spend tracker books each cost at the worker's last update
+          // (now), so "today" holds all of it even just after midnight.
+          startedAt: new Date(Date.now() - 30_000).toISOString(),
           updatedAt: new Date().toISOString(),
           pr: w % 2 === 0 ? { number: 100 + w, ciStatus: "passing" } : null,
           cost: {
@@ -84,7 +86,7 @@ describe.skipIf(skipReason !== null)("Prometheus scrapes the monitor", () => {
     killAllSpawned();
   });
 
-  it("its HTTP API returns the fleet's numbers, and promtool accepts /metrics", async () => {
+  it("its HTTP API returns the fleet's numbers, promtool accepts /metrics, and --budget-usd raises a row", async () => {
     const root = await mkdtemp(join(tmpdir(), "prom-e2e-"));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
     const dir = join(root, "catalyst");
@@ -92,18 +94,19 @@ describe.skipIf(skipReason !== null)("Prometheus scrapes the monitor", () => {
     const tokenFile = join(root, "token");
     await writeFile(tokenFile, `${TOKEN}\n`);
     const monitor: MonitorRun = await startMonitorBin(dir, {
-      args: ["--token-file", tokenFile, "--history", "0"],
+      args: ["--token-file", tokenFile, "--history", "0", "--budget-usd", "5"],
     });
     cleanups.push(() => monitor.stop());
     const auth = { authorization: `Bearer ${TOKEN}` };
 
     // The fleet as the monitor has it, once loaded.
     const snapshot = await waitUntil(
-      "the monitor to load 14 workers",
+      "the monitor to load 14 workers and raise the budget row",
       async () => {
         const s = (await (await fetch(`${monitor.url}api/snapshot`, { headers: auth })).json()) as Snapshot;
         const n = s.orchestrators.reduce((a, o) => a + Object.keys(o.workers).length, 0);
-        return s.loading === undefined && n === 14 ? s : undefined;
+        const budgeted = s.needsYou.some((row) => row.reason === "budget");
+        return s.loading === undefined && n === 14 && budgeted ? s : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 50 },
     );
@@ -185,5 +188,13 @@ describe.skipIf(skipReason !== null)("Prometheus scrapes the monitor", () => {
     expect(perOrch.map((r) => r.metric.orchestrator).sort()).toEqual(ORCHS);
     const up = await waitUntil("the target up", () => query('up{job="catalyst"}'));
     expect(up[0]!.value[1]).toBe("1");
+
+    // The fleet spent more than --budget-usd 5 today: one fleet-level budget row, scraped too.
+    const budgetRow = snapshot.needsYou.find((n) => n.reason === "budget");
+    expect(budgetRow?.message).toMatch(/^spent \$\d+\.\d\d today, over the daily budget of \$5\.00$/);
+    const budget = await waitUntil("the budget row in Prometheus", () =>
+      query('catalyst_needs_you{kind="budget"}'),
+    );
+    expect(budget[0]!.value[1]).toBe("1");
   }, 120_000);
 });

@@ -50,6 +50,8 @@ export interface CliOptions {
   staleAfterMs: number;
   /** `--durable`: the central monitor's consumer name on the broker. */
   durable: string;
+  /** `--budget-usd`: the daily budget; today's spend past it raises a `budget` needs-you row. */
+  budgetUsd: number | null;
   /** The `--nats-*` credential flags (paths and a user name, never a secret); main reads the files. */
   natsFlags: NatsConnectionFlags;
   help: boolean;
@@ -207,6 +209,17 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   if (hostName.trim() === "" || hostName.length > 200)
     throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
 
+  let budgetUsd: number | null = null;
+  if (values["budget-usd"] !== undefined) {
+    const text = values["budget-usd"].trim();
+    const usd = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text) || !(usd > 0) || usd > 1e9)
+      throw new UsageError(
+        `--budget-usd must be a number of US dollars above 0, e.g. --budget-usd 250, got ${JSON.stringify(values["budget-usd"])}`,
+      );
+    budgetUsd = usd;
+  }
+
   return {
     dir,
     port,
@@ -225,6 +238,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     nats,
     staleAfterMs,
     durable,
+    budgetUsd,
     natsFlags: natsFlagsOf(values),
     help: values.help ?? false,
     version: (values.version ?? false) || (values["version-v"] ?? false),
@@ -254,6 +268,7 @@ function parseFlags(argv: readonly string[]) {
       nats: { type: "string" },
       "stale-after": { type: "string" },
       durable: { type: "string" },
+      "budget-usd": { type: "string" },
       ...NATS_CONNECTION_OPTIONS,
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
