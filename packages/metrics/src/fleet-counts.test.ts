@@ -14,7 +14,7 @@ import { createFleetCounts, type FleetCounts, followFleet } from "./index.js";
 /** Plain, comparable figures of every orchestrator. */
 function figures(counts: FleetCounts) {
   return [...counts.orchestrators()]
-    .map((o) => ({
+    .map(({ version: _version, ...o }) => ({
       ...o,
       workers: Object.fromEntries([...o.workers].sort()),
       prs: Object.fromEntries([...o.prs].sort()),

@@ -34,6 +34,8 @@ export interface OrchestratorCounts {
   tokens: Readonly<Record<TokenKind, number>>;
   /** Workers carrying a `corrupt` marker, plus one when the orchestrator's own state is corrupt. */
   corrupt: number;
+  /** Grows with every change of these figures: a renderer may cache an orchestrator's text by it. */
+  version: number;
 }
 
 /** Per-label counts of the fleet, kept from fuse's deltas so a scrape never walks the workers. */
@@ -54,6 +56,8 @@ export interface FleetCounts {
   fleetNeedsYou(): ReadonlyMap<string, number>;
   /** Unreadable files that belong to no worker (the snapshot's `sourceErrors`). */
   sourceErrors(): number;
+  /** Grows with every change of any count (a renderer may cache the whole text by it). */
+  version(): number;
   /** Worker records looked at since creation (for the scale test: a scrape adds none). */
   visited(): number;
 }
@@ -115,6 +119,7 @@ function recordOf(view: WorkerView): WorkerRecord {
 
 interface OrchestratorRecord {
   id: string;
+  version: number;
   project: string;
   host: string;
   status: string;
@@ -145,12 +150,15 @@ export function createFleetCounts(): FleetCounts {
   const fleetNeeds = new Map<string, number>();
   let sourceErrors = 0;
   let visited = 0;
+  // One sequence for every record, so a record removed and made again never repeats a version.
+  let changes = 0;
 
   const orchestrator = (id: string): OrchestratorRecord => {
     let rec = orchs.get(id);
     if (rec === undefined) {
       rec = {
         id,
+        version: 0,
         project: "",
         host: "",
         status: "unknown",
@@ -170,6 +178,7 @@ export function createFleetCounts(): FleetCounts {
   };
 
   const count = (rec: OrchestratorRecord, w: WorkerRecord, sign: 1 | -1): void => {
+    rec.version = ++changes;
     bump(rec.byStatus, w.statusPhase, sign);
     if (w.ci !== null) bump(rec.prs, w.ci, sign);
     rec.costMicro += sign * w.costMicro;
@@ -194,6 +203,7 @@ export function createFleetCounts(): FleetCounts {
 
   const setSummary = (summary: OrchestratorSummary): void => {
     const rec = orchestrator(summary.id);
+    rec.version = ++changes;
     rec.project = summary.projectKey ?? "";
     rec.host = summary.host ?? "";
     rec.status = boundedOrchestratorStatus(summary.status);
@@ -203,9 +213,14 @@ export function createFleetCounts(): FleetCounts {
   // Rows are matched by key within their orchestrator: a `changed` or `removed` row replaces
   // the one counted before (the key names the reason, so the counts stay exact).
   const rowsOf = (row: NeedsYouItem, create: boolean) => {
-    if (row.orchestrator === "") return { rows: fleetRows, counts: fleetNeeds };
+    if (row.orchestrator === "") {
+      changes += 1;
+      return { rows: fleetRows, counts: fleetNeeds };
+    }
     const rec = create ? orchestrator(row.orchestrator) : orchs.get(row.orchestrator);
-    return rec === undefined ? null : { rows: rec.rows, counts: rec.needsYou };
+    if (rec === undefined) return null;
+    rec.version = ++changes;
+    return { rows: rec.rows, counts: rec.needsYou };
   };
 
   const addRow = (row: NeedsYouItem): void => {
@@ -240,6 +255,7 @@ export function createFleetCounts(): FleetCounts {
 
   return {
     reset(snapshot) {
+      changes += 1;
       orchs.clear();
       fleetRows.clear();
       fleetNeeds.clear();
@@ -266,12 +282,12 @@ export function createFleetCounts(): FleetCounts {
           case "orchestrator-update":
             setSummary(delta.data.orchestratorState);
             break;
-          case "orchestrator-removed": {
+          case "orchestrator-removed":
             // Fuse sends no worker-removed for the workers of a removed orchestrator: they, and
             // its needs-you rows, go with its record.
+            changes += 1;
             orchs.delete(delta.data.orchestrator);
             break;
-          }
           case "needs-you":
             for (const row of delta.data.removed) removeRow(row);
             for (const row of delta.data.changed) addRow(row);
@@ -307,11 +323,13 @@ export function createFleetCounts(): FleetCounts {
             cache_creation: rec.tokens[3],
           },
           corrupt: rec.corruptWorkers + (rec.ownCorrupt ? 1 : 0),
+          version: rec.version,
         };
       }
     },
     hosts: () => hosts,
     fleetNeedsYou: () => fleetNeeds,
+    version: () => changes,
     sourceErrors: () => sourceErrors,
     visited: () => visited,
   };

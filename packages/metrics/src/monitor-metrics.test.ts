@@ -1,6 +1,6 @@
 import { createFuse } from "@catalyst/fuse";
 import { describe, expect, it } from "vitest";
-import { fleetInputs, NOW } from "./fleet-inputs.test-helper.js";
+import { fleetInputs, NOW, orchestratorAdded, signal } from "./fleet-inputs.test-helper.js";
 import { createMonitorMetrics, followFleet } from "./index.js";
 
 /** `name{labels} value` lines of one metric. */
@@ -35,6 +35,35 @@ describe("the monitor's metrics", () => {
     // Bounded labels only: no worker or PR ever becomes a label.
     expect(text).not.toMatch(/(worker|ticket|pr)="/);
     expect(text).not.toContain("T-0-1");
+  });
+
+  it("a scrape after a change shows it (an orchestrator's cached lines are rebuilt), and one gone leaves", async () => {
+    const fuse = createFuse();
+    const { counts } = followFleet(fuse);
+    fuse.apply(fleetInputs(2, 4), NOW);
+    const metrics = createMonitorMetrics({ fleet: counts, defaultMetrics: false });
+    const fresh = async () => {
+      const other = followFleet(fuse).counts;
+      return createMonitorMetrics({ fleet: other, defaultMetrics: false }).render();
+    };
+    const sorted = (text: string) => text.split("\n").sort().join("\n");
+    await metrics.render();
+    fuse.apply(signal("orch-1", "T-1-0", { status: "done", phase: 6, cost: { costUSD: 9 } }), NOW);
+    expect(sorted(await metrics.render())).toEqual(sorted(await fresh()));
+    counts.apply([
+      { id: 0, event: "orchestrator-removed", data: { orchestrator: "orch-1", ts: NOW.toISOString() } },
+    ]);
+    const text = await metrics.render();
+    expect(text).not.toContain('orchestrator="orch-1"');
+    expect(text).toContain('orchestrator="orch-0"');
+  });
+
+  it("escapes label values", async () => {
+    const fuse = createFuse();
+    const { counts } = followFleet(fuse);
+    fuse.apply([orchestratorAdded('or"ch\\x'), signal('or"ch\\x', "A")], NOW);
+    const text = await createMonitorMetrics({ fleet: counts, defaultMetrics: false }).render();
+    expect(text).toContain('catalyst_workers{orchestrator="or\\"ch\\\\x",status="implementing",phase="3"} 1');
   });
 
   it("a scrape at 10,000 workers visits no worker", async () => {

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import { type FleetCounts, TOKEN_KINDS } from "./fleet-counts.js";
+import type { FleetCounts } from "./fleet-counts.js";
+import { createFleetText } from "./fleet-text.js";
 
 /** The SSE hub's figures (`@catalyst/sse-server`'s hub has every one). */
 export interface SseFigures {
@@ -38,7 +39,10 @@ export interface MonitorMetrics {
   registry: Registry;
   /** `Content-Type` of `render()`'s text (the Prometheus text format 0.0.4). */
   contentType: string;
-  /** The exposition text: O(orchestrators × labels), no worker visited. */
+  /**
+   * The exposition text: O(orchestrators) (the per-orchestrator lines are cached until that
+   * orchestrator's counts move), no worker visited. The fleet families are not in `registry`.
+   */
   render(): Promise<string>;
 }
 
@@ -50,33 +54,6 @@ export function createMonitorMetrics(sources: MonitorMetricsSources): MonitorMet
   const now = sources.now ?? Date.now;
 
   new Gauge({
-    name: "catalyst_workers",
-    help: "Workers by orchestrator, status and phase (an unknown status is counted as other).",
-    labelNames: ["orchestrator", "status", "phase"] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const o of fleet.orchestrators())
-        for (const [key, n] of o.workers) {
-          const [status, phase] = key.split("\u0000") as [string, string];
-          this.set({ orchestrator: o.id, status, phase }, n);
-        }
-    },
-  });
-  new Gauge({
-    name: "catalyst_needs_you",
-    help: "Rows of the needs-you list by orchestrator and kind (attention, failed, dead, stalled, corrupt).",
-    labelNames: ["orchestrator", "kind"] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const o of fleet.orchestrators())
-        for (const [kind, n] of o.needsYou) this.set({ orchestrator: o.id, kind }, n);
-      // Rows of the whole fleet (the daily budget) carry an empty orchestrator.
-      for (const [kind, n] of fleet.fleetNeedsYou()) this.set({ orchestrator: "", kind }, n);
-    },
-  });
-  new Gauge({
     name: "catalyst_orchestrators",
     help: "Orchestrators by status, project and host.",
     labelNames: ["status", "project", "host"] as const,
@@ -84,40 +61,6 @@ export function createMonitorMetrics(sources: MonitorMetricsSources): MonitorMet
     collect() {
       this.reset();
       for (const o of fleet.orchestrators()) this.inc({ status: o.status, project: o.project, host: o.host });
-    },
-  });
-  new Gauge({
-    name: "catalyst_pull_requests",
-    help: "Workers' pull requests by orchestrator and CI state (pending, passing, failing, merged, unknown, other).",
-    labelNames: ["orchestrator", "status"] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const o of fleet.orchestrators())
-        for (const [status, n] of o.prs) this.set({ orchestrator: o.id, status }, n);
-    },
-  });
-  new Gauge({
-    name: "catalyst_cost_usd",
-    help: "What the orchestrator's workers have cost so far, in US dollars (sum of the workers' costUSD).",
-    labelNames: ["orchestrator", "project", "host"] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const o of fleet.orchestrators())
-        this.set({ orchestrator: o.id, project: o.project, host: o.host }, o.costUsd);
-    },
-  });
-  new Gauge({
-    name: "catalyst_tokens",
-    help: "Tokens the orchestrator's workers used, by kind (input, output, cache_read, cache_creation).",
-    labelNames: ["orchestrator", "project", "host", "kind"] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const o of fleet.orchestrators())
-        for (const kind of TOKEN_KINDS)
-          this.set({ orchestrator: o.id, project: o.project, host: o.host, kind }, o.tokens[kind]);
     },
   });
   new Gauge({
@@ -275,10 +218,13 @@ export function createMonitorMetrics(sources: MonitorMetricsSources): MonitorMet
     for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(name);
   }
 
+  // The per-orchestrator families (workers, needs-you, PRs, cost, tokens) are the bulk of a large
+  // fleet's text: written from cached per-orchestrator strings, before the registry's own.
+  const fleetText = createFleetText(fleet);
   return {
     registry,
     contentType: registry.contentType,
-    render: () => registry.metrics(),
+    render: async () => fleetText.render() + (await registry.metrics()),
   };
 }
 
