@@ -284,14 +284,13 @@ export function tableColumns(
   orch: number;
   host: number;
 } {
-  const fixed = { status: 13, bar: 7, pr: 14, alive: hostWidth > 0 ? 10 : 5, cost: 8, age: 4 };
-  const gaps = 8 + (hostWidth > 0 ? 1 : 0);
-  const rest = Math.max(
-    10,
-    columns -
-      (fixed.status + fixed.bar + fixed.pr + fixed.alive + fixed.cost + fixed.age + gaps + hostWidth) -
-      2,
-  );
+  const base = { status: 13, bar: 7, pr: 14, alive: hostWidth > 0 ? 10 : 5, age: 4 };
+  const gaps = 7 + (hostWidth > 0 ? 1 : 0);
+  const room = columns - (base.status + base.bar + base.pr + base.alive + base.age + gaps + hostWidth) - 2;
+  // The COST column only when the ticket keeps room for "TICKET / TITLE" beside it.
+  const cost = room - 9 >= 16 ? 8 : 0;
+  const fixed = { ...base, cost };
+  const rest = Math.max(10, room - (cost > 0 ? cost + 1 : 0));
   // The orchestrator column only when there is room for it.
   const orch = rest >= 40 ? Math.min(24, rest - 20) : 0;
   return { ...fixed, ticket: rest - orch, orch, host: hostWidth };
@@ -315,7 +314,7 @@ export function formatWorkerRow(
     phaseBar(w.phase, c.bar),
     fit(prCell(w), c.pr),
     fit(aliveCell(w, row.hostStale), c.alive),
-    fit(formatUsd(workerCost(w)).padStart(c.cost), c.cost),
+    ...(c.cost > 0 ? [fit(formatUsd(workerCost(w)).padStart(c.cost), c.cost)] : []),
     fit(age(w.updatedAt, nowMs), c.age, false),
   ];
   return cells.join(" ");
@@ -332,7 +331,7 @@ export function formatHeaderRow(columns: number, hostWidth = 0): string {
     fit("PHASE", c.bar),
     fit("PR / CI", c.pr),
     fit("ALIVE", c.alive),
-    "COST".padStart(c.cost),
+    ...(c.cost > 0 ? ["COST".padStart(c.cost)] : []),
     "AGE",
   ];
   return cells.join(" ");
