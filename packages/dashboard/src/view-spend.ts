@@ -1,8 +1,9 @@
 // Cost where people look: spend today and the burn rate in the header, and the tickets that cost
 // the most.
-import type { Snapshot, WorkerView } from "@catalyst/schema";
+import type { Snapshot } from "@catalyst/schema";
 import { el, replaceChildren } from "./dom.js";
 import { formatUsd } from "./format.js";
+import { topSpenders } from "./spenders.js";
 import { revealWorker } from "./view-needs-you.js";
 import { workerCost } from "./view-worker-row.js";
 
@@ -35,29 +36,6 @@ export function renderSpend(
   container.replaceChildren(
     el("span", { class: "sum sum-spend" }, el("b", null, formatUsd(today)), " today"),
     el("span", { class: "sum sum-burn" }, el("b", null, `${formatUsd(lastHour)}/h`), " burn"),
-  );
-}
-
-/** The `n` workers that cost the most, most first (ties by orchestrator, then ticket). */
-export function topSpenders(snapshot: Snapshot, n: number): WorkerView[] {
-  const top: WorkerView[] = [];
-  for (const o of snapshot.orchestrators)
-    for (const w of Object.values(o.workers)) {
-      if (workerCost(w) <= 0) continue;
-      top.push(w);
-      if (top.length > n * 4) {
-        top.sort(bySpend);
-        top.length = n;
-      }
-    }
-  return top.sort(bySpend).slice(0, n);
-}
-
-function bySpend(a: WorkerView, b: WorkerView): number {
-  return (
-    workerCost(b) - workerCost(a) ||
-    a.orchestrator.localeCompare(b.orchestrator) ||
-    a.ticket.localeCompare(b.ticket)
   );
 }
 

@@ -14,9 +14,9 @@ import { describe, expect, it } from "vitest";
 import { describeDelta } from "../src/event-feed.js";
 import { formatFilters, matchesNeedsYou, matchesWorker, parseFilters } from "../src/filters.js";
 import { compareNatural, formatAge, formatTokens, formatUsd, ticketProject } from "../src/format.js";
+import { topSpenders } from "../src/spenders.js";
 import { ciTone, isFinished, workerStatusTone } from "../src/status-tone.js";
 import { createStore, workerKey } from "../src/store.js";
-import { topSpenders } from "../src/view-spend.js";
 
 const API = "orch-api-2026-04-14";
 const WEB = "orch-web-2026-04-14";
