@@ -8,7 +8,17 @@ import { appendFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Child, median, memoryOf, mib, ROOT, sleep, startListening, TSX } from "./support.ts";
+import {
+  type Child,
+  MONITOR_FROM_SOURCE,
+  median,
+  memoryOf,
+  mib,
+  ROOT,
+  sleep,
+  startListening,
+  TSX,
+} from "./support.ts";
 
 export interface P5Shape {
   seconds: number;
@@ -149,7 +159,7 @@ export function monitorCommand(): { label: string; args: string[] } {
     ? { label: "built `dist/bin.js`", args: [dist] }
     : {
         label: "from source under tsx",
-        args: ["--conditions=@catalyst/source", "--import", TSX, join(ROOT, "apps/monitor/src/bin.ts")],
+        args: MONITOR_FROM_SOURCE,
       };
 }
 
@@ -166,7 +176,7 @@ export async function runP5(shape: P5Shape): Promise<{ monitor: RssTrace; baseli
     (_dir, logFile) =>
       startListening(
         ["--import", TSX, join(ROOT, "apps/monitor/bench/baseline-server.ts"), "tail", logFile],
-        join(ROOT, "apps/monitor"),
+        { cwd: join(ROOT, "apps/monitor") },
       ),
     shape,
   );

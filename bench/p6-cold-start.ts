@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Child, median, ROOT, startListening, TSX } from "./support.ts";
+import { type Child, MONITOR_FROM_SOURCE, median, ROOT, startListening } from "./support.ts";
 
 export const P6_SHAPE = { orchestrators: 100, workers: 20 };
 
@@ -110,16 +110,7 @@ export async function runP6(runs = 5): Promise<P6Result> {
     const variants: Array<{ name: string; args: string[] }> = [
       {
         name: "catalyst-monitor from source (tsx, as P1/P2 run it)",
-        args: [
-          "--conditions=@catalyst/source",
-          "--import",
-          TSX,
-          join(ROOT, "apps/monitor/src/bin.ts"),
-          "--dir",
-          dir,
-          "--port",
-          "0",
-        ],
+        args: [...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"],
       },
       ...(existsSync(dist)
         ? [{ name: "catalyst-monitor built (`dist/bin.js`)", args: [dist, "--dir", dir, "--port", "0"] }]

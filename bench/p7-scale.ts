@@ -7,14 +7,23 @@
 //   node --import tsx bench/p7-scale.ts [--sizes 1000,2000,4000,8000,10000,16000] [--writes 1000]
 //                                       [--rate 200] [--source]
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p7` runs it too.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Figure } from "./summary.ts";
-import { fmtMs, load, machine, memoryOf, ROOT, sleep, TSX, writeSection } from "./support.ts";
+import {
+  fmtMs,
+  load,
+  MONITOR_FROM_SOURCE,
+  machine,
+  memoryOf,
+  ROOT,
+  sleep,
+  startListening,
+  writeSection,
+} from "./support.ts";
 
 export interface P7Shape {
   sizes: number[];
@@ -129,52 +138,10 @@ async function spawnServer(kind: "monitor" | "floor", dir: string, source: boole
     kind === "floor"
       ? [join(ROOT, "bench", "p7-floor.mjs"), dir]
       : source
-        ? [
-            "--conditions=@catalyst/source",
-            "--import",
-            TSX,
-            join(ROOT, "apps/monitor/src/bin.ts"),
-            "--dir",
-            dir,
-            "--port",
-            "0",
-          ]
+        ? [...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
         : [join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const match = /listening on (http:\/\/\S+?)\/?\n/.exec(out);
-    if (match) {
-      return {
-        pid: child.pid!,
-        url: `${match[1]}/`,
-        async stop() {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-          const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-          await exited;
-          clearTimeout(timer);
-        },
-      };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${kind} did not start: ${err.slice(-2000)}`);
-    }
-    await sleep(5);
-  }
+  const server = await startListening(args, { timeoutMs: 120_000 });
+  return { pid: server.child.pid!, url: server.url, stop: server.stop };
 }
 
 export function getText(url: string): Promise<{ status: number; text: string; ms: number }> {

@@ -7,10 +7,10 @@
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openBroker } from "../packages/relay/src/broker.ts";
 import {
   createRelayConsumer,
   type HostChanges,
+  openBroker,
   type RelayConsumer,
   type RelayConsumerOptions,
   resolveNames,

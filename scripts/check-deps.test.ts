@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 // @ts-expect-error plain .mjs script without types
-import { findViolations } from "./check-deps.mjs";
+import { findUnusedEdges, findViolations } from "./check-deps.mjs";
 
 const repoRoot = join(import.meta.dirname, "..");
 const made: string[] = [];
@@ -25,8 +25,83 @@ function workspace(files: Record<string, string>): string {
 const pkg = (name: string, deps: Record<string, string> = {}) => JSON.stringify({ name, dependencies: deps });
 
 describe("layer check", () => {
-  it("passes on this repository", () => {
+  it("passes on this repository, and every edge of the map is used", () => {
     expect(findViolations(repoRoot)).toEqual([]);
+    expect(findUnusedEdges(repoRoot)).toEqual([]);
+  });
+
+  it("checks benches, tests and node/ code of members and the root bench/ and faults/", () => {
+    const root = workspace({
+      "packages/fuse/package.json": pkg("@catalyst/fuse"),
+      "packages/fuse/bench/a.ts": 'import { readEvents } from "@catalyst/sources";\n',
+      "packages/fuse/test/b.test.ts": 'import { relay } from "@catalyst/relay";\n',
+      "packages/fuse/node/c.ts": 'import { engine } from "@catalyst/engine";\n',
+      "packages/sources/package.json": pkg("@catalyst/sources"),
+      "packages/sources/src/index.ts": "export const x = 1;\n",
+      "packages/sources/src/tail.ts": "export const y = 1;\n",
+      "bench/p9.ts":
+        'import { x } from "../packages/sources/src/index.ts";\nimport { y } from "../packages/sources/src/tail.ts";\n',
+      "faults/f.test.ts": 'import { y } from "../packages/sources/src/tail.ts";\n',
+    });
+    expect(findViolations(root)).toEqual([
+      "packages/fuse/bench/a.ts: @catalyst/fuse must not import @catalyst/sources",
+      "packages/fuse/node/c.ts: @catalyst/fuse must not import @catalyst/engine",
+      "packages/fuse/test/b.test.ts: @catalyst/fuse must not import @catalyst/relay",
+      "bench/p9.ts: deep import of packages/sources/src/tail.ts (use the door of @catalyst/sources)",
+      "faults/f.test.ts: deep import of packages/sources/src/tail.ts (use the door of @catalyst/sources)",
+    ]);
+  });
+
+  it("lets a member in only through its door: a listed subpath or an entry file", () => {
+    const root = workspace({
+      "packages/sources/package.json": JSON.stringify({
+        name: "@catalyst/sources",
+        exports: { ".": { "@catalyst/source": "./src/index.ts" }, "./event-log": "./src/event-log.ts" },
+      }),
+      "packages/relay/package.json": pkg("@catalyst/relay"),
+      "packages/relay/src/a.ts":
+        'import { a } from "@catalyst/sources";\nimport { b } from "@catalyst/sources/event-log";\nimport { c } from "@catalyst/sources/src/tail.js";\nimport { d } from "../../sources/src/tail.js";\nimport { e } from "../../sources/src/index.js";\n',
+      "packages/relay/src/b.test.ts": 'import { h } from "../../sources/src/hosts.test-helper.js";\n',
+      "packages/relay/src/c.ts": 'import { h } from "../../sources/src/hosts.test-helper.js";\n',
+    });
+    expect(findViolations(root)).toEqual([
+      "packages/relay/src/a.ts: deep import of @catalyst/sources/src/tail.js (@catalyst/sources has no such door)",
+      "packages/relay/src/a.ts: deep import of packages/sources/src/tail.js (use the door of @catalyst/sources)",
+      "packages/relay/src/c.ts: deep import of packages/sources/src/hosts.test-helper.js (use the door of @catalyst/sources)",
+    ]);
+  });
+
+  it("keeps the bench helpers to benches and the test helpers to tests and benches", () => {
+    const root = workspace({
+      "packages/bench-support/package.json": pkg("@catalyst/bench-support"),
+      "packages/sources/package.json": pkg("@catalyst/sources"),
+      "packages/sources/bench/a.ts":
+        'import { spawnAndWait } from "@catalyst/bench-support";\nimport { writeAtomic } from "@catalyst/test-utils";\n',
+      "packages/sources/src/b.test.ts": 'import { spawnAndWait } from "@catalyst/bench-support";\n',
+      "bench/p9.ts": 'import { spawnAndWait } from "../packages/bench-support/src/index.ts";\n',
+      "faults/f.test.ts": 'import { spawnAndWait } from "@catalyst/bench-support";\n',
+    });
+    expect(findViolations(root)).toEqual([
+      "packages/sources/src/b.test.ts: @catalyst/bench-support is for benches only",
+      "faults/f.test.ts: @catalyst/bench-support is for benches only",
+    ]);
+  });
+
+  it("reports an edge of the map that no import uses", () => {
+    const root = workspace({
+      "packages/dashboard/package.json": pkg("@catalyst/dashboard"),
+      "packages/dashboard/src/a.ts": 'import { x } from "@catalyst/schema";\n',
+      "packages/dashboard/test/a.test.ts": 'import { x } from "@catalyst/fuse";\n',
+      "packages/schema/package.json": pkg("@catalyst/schema"),
+      "packages/client/package.json": pkg("@catalyst/client"),
+      "packages/fuse/package.json": pkg("@catalyst/fuse"),
+    });
+    expect(findUnusedEdges(root)).toEqual([
+      "ALLOWED lets @catalyst/fuse import @catalyst/schema, and nothing does",
+      "ALLOWED lets @catalyst/client import @catalyst/schema, and nothing does",
+      "ALLOWED lets @catalyst/client import @catalyst/fuse, and nothing does",
+      "ALLOWED lets @catalyst/dashboard import @catalyst/client, and nothing does",
+    ]);
   });
 
   it("fails when fuse imports sources", () => {

@@ -1,10 +1,10 @@
 // Shared pieces of the monitor benches: child servers, raw SSE clients, percentiles, machine facts.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { rename, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { connect } from "node:net";
-import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import { machine, startListening } from "@catalyst/test-utils/bench";
 
 export const MONITOR_DIR = fileURLToPath(new URL("../", import.meta.url));
 
@@ -35,8 +35,7 @@ export async function startChild(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<ChildServer> {
-  const child = spawn(
-    process.execPath,
+  const { child, url, stop } = await startListening(
     [
       ...(process.env.BENCH_CHILD_FLAGS?.split(" ").filter(Boolean) ?? []),
       "--conditions=@catalyst/source",
@@ -45,33 +44,8 @@ export async function startChild(
       entry,
       ...args,
     ],
-    {
-      cwd: MONITOR_DIR,
-      env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "", ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    },
+    { cwd: MONITOR_DIR, env, stdin: true },
   );
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) {
-        clearInterval(timer);
-        resolve(match[1]!.endsWith("/") ? match[1]! : `${match[1]}/`);
-      } else if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`${entry} exited early: ${err}`));
-      }
-    }, 20);
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     url,
     child,
@@ -88,12 +62,7 @@ export async function startChild(
         return null;
       }
     },
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop,
     async peakRssKiB() {
       try {
         const { readFile } = await import("node:fs/promises");
@@ -208,9 +177,9 @@ export function medianRun<T extends { summary: Summary }>(runs: T[]): T {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/** The machine line and the date. */
 export function machineLine(): string {
-  const date = new Date().toISOString().slice(0, 10);
-  return `${cpus().length} cores (${cpus()[0]?.model.trim() ?? "cpu"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${date}`;
+  return `${machine()}, ${new Date().toISOString().slice(0, 10)}`;
 }
 
 export const fmt = (ms: number) => (Number.isNaN(ms) ? "–" : ms < 10 ? ms.toFixed(1) : ms.toFixed(0));

@@ -1,14 +1,12 @@
 // `pnpm --filter catalyst-monitor bench`: runs P1, P2 and P3 (monitor and raw baseline alternating
 // in the same run) and rewrites the monitor section of BENCHMARKS.md.
-import { readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
+import { writeSection } from "@catalyst/test-utils/bench";
 import { fmt, machineLine, medianRun, type Summary } from "./bench-support.js";
 import { P1_SHAPE, P2_SHAPE, runP1, runP2 } from "./p1-p2-latency.js";
 import { type FanoutRun, P3_SHAPE, runP3 } from "./p3-fanout.js";
 
-const BENCHMARKS = fileURLToPath(new URL("../../../BENCHMARKS.md", import.meta.url));
-const HEADING = "## Monitor: write → SSE latency and fan-out";
+const HEADING = "Monitor: write → SSE latency and fan-out";
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const row = (name: string, s: Summary, runs: Summary[]) =>
@@ -38,9 +36,7 @@ const p3 = await runP3(Math.max(1, rounds - 1));
 console.log("P3 done", JSON.stringify(p3));
 const loadAfter = loadavg()[0]!.toFixed(1);
 
-const section = `${HEADING}
-
-Run with \`pnpm --filter catalyst-monitor bench\` (\`apps/monitor/bench/run-all.ts\`), which rewrites this
+const section = `Run with \`pnpm --filter catalyst-monitor bench\` (\`apps/monitor/bench/run-all.ts\`), which rewrites this
 section. Machine: ${machineLine()}; started ${startedAt}, 1-min load average ${load} at start and
 ${loadAfter} at the end (a shared box: other engineers' builds and benches ran at the same time, so
 tails are noisy). Each figure is the median run (by p50) of ${rounds} alternating monitor/baseline
@@ -83,10 +79,5 @@ straight to the Node response (it went through a web \`ReadableStream\` per clie
 8.6 CPU s and delivered 26.8 events/s against the baseline's 4.4 s and 38.3 events/s.
 `;
 
-const text = await readFile(BENCHMARKS, "utf8");
-const start = text.indexOf(HEADING);
-if (start === -1) throw new Error(`no "${HEADING}" section in BENCHMARKS.md`);
-const nextHeading = text.indexOf("\n## ", start + HEADING.length);
-const updated = `${text.slice(0, start)}${section}${nextHeading === -1 ? "" : `\n${text.slice(nextHeading + 1)}`}`;
-await writeFile(BENCHMARKS, updated);
+await writeSection(HEADING, section);
 console.log(section);

@@ -4,12 +4,10 @@
 export type {
   FuseLike,
   LivenessPollerLike,
-  LivenessTargetRef,
   Monitor,
   MonitorOptions,
   MonitorParts,
   PrPollerLike,
-  PrRefLike,
   WatcherLike,
 } from "@catalyst/engine";
 export { createMonitor } from "@catalyst/engine";

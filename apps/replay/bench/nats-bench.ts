@@ -8,11 +8,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRelayPublisher } from "@catalyst/relay";
+import { load, machine, writeSection } from "@catalyst/test-utils/bench";
 
 const APP = join(dirname(fileURLToPath(import.meta.url)), "..");
 const HEADING = "Replay from NATS: catalyst-replay --nats, merged by ts, in memory and spilled";
@@ -217,9 +218,7 @@ async function main(): Promise<void> {
     });
     const section = [
       `Run ${new Date().toISOString()} with \`pnpm --filter catalyst-replay run bench:nats\` (\`apps/replay/bench/nats-bench.ts\`; flags \`--lines\`, \`--hosts\`, \`--runs\`).`,
-      `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}; load average ${loadavg()
-        .map((x) => x.toFixed(1))
-        .join(", ")} at the end. The box is shared with other engineers' tests: figures are noisy.`,
+      `Machine: ${machine()}; load average ${load()} at the end. The box is shared with other engineers' tests: figures are noisy.`,
       "",
       `Stream: ${total.toLocaleString("en-US")} lines (${(logBytes / 1e6).toFixed(0)} MB of log) from ${args.hosts} hosts, clocks 0, +12 h and −3 h off, one line in 500 stamped 1970 or 2099; published by the relay publisher in ${(publishMs / 1000).toFixed(1)} s (${Math.round((total / publishMs) * 1000).toLocaleString("en-US")} lines/s, one host after the other, loopback nats-server ${spawnSync(NATS, ["--version"]).stdout.toString().trim()}). Each run reads the whole stream (an ordered consumer, 1 MiB pulls), parses every line for its own ts, sorts the window and prints it; "lines/s" is stream lines read per second of wall time. Medians of ${args.runs} runs, scenarios interleaved; peak RSS from \`/usr/bin/time -f %M\`.`,
       "",
@@ -234,25 +233,11 @@ async function main(): Promise<void> {
       "- A narrow window costs the same read of the stream (the broker's receive time says nothing about a line's ts), but sorts and prints little.",
     ].join("\n");
     process.stdout.write(`\n## ${HEADING}\n\n${section}\n`);
-    if (args.write) await writeSection(section);
+    if (args.write) await writeSection(HEADING, section);
   } finally {
     nats?.child.kill("SIGKILL");
     await rm(root, { recursive: true, force: true });
   }
-}
-
-/** Replace (or append) this bench's own section of BENCHMARKS.md. */
-async function writeSection(body: string): Promise<void> {
-  const file = join(APP, "..", "..", "BENCHMARKS.md");
-  const text = await readFile(file, "utf8");
-  const section = `## ${HEADING}\n\n${body.trim()}\n`;
-  const start = text.indexOf(`\n## ${HEADING}\n`);
-  if (start === -1) {
-    await writeFile(file, `${text.trimEnd()}\n\n${section}`);
-    return;
-  }
-  const next = text.indexOf("\n## ", start + 1);
-  await writeFile(file, `${text.slice(0, start + 1)}${section}${next === -1 ? "" : text.slice(next)}`);
 }
 
 await main();

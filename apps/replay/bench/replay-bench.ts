@@ -6,13 +6,15 @@
 // in a temp dir that is removed at the end.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { machine, writeSection } from "@catalyst/test-utils/bench";
 import { generateLog } from "./generate-log.js";
 
 const APP = join(dirname(fileURLToPath(import.meta.url)), "..");
+const HEADING = "Replay: `catalyst-replay` on a 1 GB log (P4)";
 
 interface Args {
   sizeBytes: number;
@@ -253,10 +255,8 @@ async function main(): Promise<void> {
     ];
 
     const section = [
-      "## Replay: `catalyst-replay` on a 1 GB log (P4)",
-      "",
       `Run ${new Date().toISOString().slice(0, 16)}Z with \`pnpm --filter catalyst-replay bench -- --size ${fmtBytes(args.sizeBytes).replace(" ", "")} --runs ${args.runs}\`.`,
-      `Machine: nproc ${cpus().length}, RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; load average ${loadStart.join(", ")} at the start and ${loadEnd.join(", ")} at the end (a shared, busy box: the other engineers' tests run at the same time).`,
+      `Machine: ${machine()}; load average ${loadStart.join(", ")} at the start and ${loadEnd.join(", ")} at the end (a shared, busy box: the other engineers' tests run at the same time).`,
       `Log: ${fmtBytes(log.bytes)}, ${log.lines.toLocaleString("en-US")} lines in ${log.files.length} monthly files (\`events/2020-01.jsonl\` … \`2026-04.jsonl\`), v1, session and canonical shapes, in time order, warm page cache. The bin is the shipped \`dist/bin.js\` (one bundled file). Index: ${fmtBytes(cacheBytes)} in \`$CATALYST_CACHE_DIR\`, built by the first run below; every other run reads it.`,
       `Each tool's stdout is a pipe read by the bench; "first line" is spawn → first stdout byte; peak RSS from \`/usr/bin/time -f %M\`. Medians of ${args.runs} runs, tools interleaved within each run. ${rgVersion ? `rg is ${rgVersion}.` : "rg is not installed, so its rows are skipped (install ripgrep to include them)."} Node ${process.version} has no \`module.enableCompileCache\` (it arrived in Node 22.1), so the bin cannot use the compile cache here.`,
       "",
@@ -271,37 +271,11 @@ async function main(): Promise<void> {
       '- cat and rg are plain-scan baselines: cat prints every line, rg matches a fixed prefix, neither compares times. awk\'s recipe compares the raw text after `"ts":`; on this ordered, whole-second log it selects the same lines as catalyst-replay, so the outputs are compared byte for byte.',
       "",
     ].join("\n");
-    process.stdout.write(`${section}\n`);
-    if (args.write) await writeSection(section);
+    process.stdout.write(`## ${HEADING}\n\n${section}\n`);
+    if (args.write) await writeSection(HEADING, section);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-}
-
-async function writeSection(section: string): Promise<void> {
-  const file = join(APP, "..", "..", "BENCHMARKS.md");
-  const text = await readFile(file, "utf8");
-  const start = text.indexOf("## Replay:");
-  if (start === -1) {
-    await writeFile(file, `${text.trimEnd()}\n\n${section}`);
-    return;
-  }
-  const next = text.indexOf("\n## ", start + 1);
-  const notes = extractNotes(next === -1 ? text.slice(start) : text.slice(start, next));
-  const replaced = `${section}${notes}`;
-  await writeFile(
-    file,
-    next === -1
-      ? `${text.slice(0, start)}${replaced}`
-      : `${text.slice(0, start)}${replaced}\n${text.slice(next + 1)}`,
-  );
-}
-
-// Hand-written analysis below the generated table survives a re-run: it starts at this marker.
-const NOTES_MARKER = "<!-- replay-bench: notes -->";
-function extractNotes(old: string): string {
-  const at = old.indexOf(NOTES_MARKER);
-  return at === -1 ? "" : `\n${old.slice(at).trimEnd()}\n`;
 }
 
 await main();

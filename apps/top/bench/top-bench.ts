@@ -6,23 +6,15 @@
 //
 //   pnpm --filter catalyst-top run bench [--workers 2000] [--deltas 300] [--burst 20000] [--idle-s 10]
 
-import { readFile, writeFile } from "node:fs/promises";
-import { cpus, loadavg, totalmem } from "node:os";
 import { createFleetStore } from "@catalyst/client";
 import type { Delta, Snapshot } from "@catalyst/schema/constants";
+import { load, machine, writeSection } from "@catalyst/test-utils/bench";
 import { render } from "ink-testing-library";
 import { createElement } from "react";
 import { TopApp } from "../src/app.js";
 import { bigFleet, worker } from "../src/fixtures.test-helper.js";
 import { createLiveView } from "../src/live-view.js";
 
-const BENCHMARKS = new URL("../../../BENCHMARKS.md", import.meta.url);
-const machine = () =>
-  `${cpus().length} cores (${cpus()[0]?.model.split(" ").slice(0, 2).join(" ") ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${process.platform}`;
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(", ");
 const median = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length === 0
@@ -30,15 +22,6 @@ const median = (values: number[]) => {
     : (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2;
 };
 const fmtMs = (ms: number) => (Number.isNaN(ms) ? "–" : ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
-/** Replaces (or appends) this bench's own section of BENCHMARKS.md. */
-async function writeSection(heading: string, body: string): Promise<void> {
-  const text = await readFile(BENCHMARKS, "utf8");
-  const section = `## ${heading}\n\n${body.trim()}\n`;
-  const start = text.indexOf(`\n## ${heading}\n`);
-  if (start === -1) return writeFile(BENCHMARKS, `${text.trimEnd()}\n\n${section}`);
-  const next = text.indexOf("\n## ", start + heading.length + 4);
-  await writeFile(BENCHMARKS, `${text.slice(0, start + 1)}${section}${next === -1 ? "" : text.slice(next)}`);
-}
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {

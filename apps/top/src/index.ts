@@ -1,17 +1,6 @@
-// catalyst-top's pieces, for tests, the benchmark and embedding.
+// catalyst-top's door, for embedding the view in another process: `main(argv, io)` runs it as the
+// bin does; `TopApp` draws a `LiveView` of a `FleetSource` (a monitor's URL or an in-process engine).
 export { TopApp, type TopAppProps } from "./app.js";
-export { DEFAULT_URL, HELP_TEXT, parseTopArgs, type TopOptions } from "./cli.js";
-export { UsageError } from "./errors.js";
-export {
-  type EventLineView,
-  embeddedSource,
-  eventLineView,
-  type FleetSource,
-  remoteSource,
-  type SourceState,
-} from "./fleet-source.js";
-export { createLiveView, type LiveView, type LiveViewState, paneEventOf } from "./live-view.js";
+export { embeddedSource, type FleetSource, remoteSource, type SourceState } from "./fleet-source.js";
+export { createLiveView, type LiveView } from "./live-view.js";
 export { main, type TopIo } from "./main.js";
-export { plainTable } from "./plain.js";
-export { createThrottle, type Throttle, type ThrottleTimers } from "./throttle.js";
-export * from "./view-model.js";

@@ -3,9 +3,9 @@
 // render timings (body[data-render-stats]), against a baseline run with the off-screen skipping
 // (content-visibility) turned off; then the timeline view of one 2,000-worker orchestrator
 // (`--timeline-only` runs just that; TL_WORKERS=500 for a quick look). Run: pnpm exec tsx packages/dashboard/bench/render-bench.ts
-import { cpus, loadavg, totalmem } from "node:os";
 import type { Snapshot } from "@catalyst/schema";
 import { orchestratorView, workerUpdate, workerView } from "@catalyst/test-utils";
+import { load, machine } from "@catalyst/test-utils/bench";
 import { buildDashboardBundle, launchChromium, openPage, waitForLastId } from "@catalyst/test-utils/browser";
 import type { Browser } from "playwright-core";
 import { type ScriptedMonitor, startScriptedMonitor } from "../test/scripted-monitor.test-helper.js";
@@ -206,7 +206,7 @@ async function main() {
     const timeline = await runTimeline(browser, monitor, baseline.nextId);
     const result = {
       date: new Date().toISOString().slice(0, 10),
-      machine: `${cpus().length} cpu, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load ${loadavg()[0]!.toFixed(1)}, node ${process.version}, chromium ${browser.version()}`,
+      machine: `${machine()}, load ${load()}, chromium ${browser.version()}`,
       fleet: `${ORCHS} orchestrators x ${WORKERS} workers`,
       deltas: `${DELTAS} worker-update in bursts of ${BURST}`,
       dashboard: shipped,

@@ -11,17 +11,14 @@ export { buildCentralParts, createCentralEngine, DEFAULT_STALE_AFTER_MS } from "
 export type { Engine, EngineOptions } from "./engine.js";
 export { createEngine } from "./engine.js";
 export type {
-  DeltaFeed,
   EngineLogger,
   FuseLike,
   HostsInput,
   LivenessPollerLike,
-  LivenessTargetRef,
   Monitor,
   MonitorOptions,
   MonitorParts,
   PrPollerLike,
-  PrRefLike,
   WatcherLike,
 } from "./monitor.js";
 export { createMonitor } from "./monitor.js";

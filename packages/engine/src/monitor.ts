@@ -1,25 +1,19 @@
 import type {
   ComponentHealth,
   Delta,
+  DeltaFeed,
   FuseInput,
   LivenessResult,
+  LivenessTarget,
   LoadingState,
   LogRecord,
+  PrRef,
   PrStatus,
-  Snapshot,
   SourceChange,
 } from "@catalyst/schema";
 
 // Structural views of the library objects the monitor wires together; the real `Fuse`,
 // `SourceWatcher`, `PrPoller` and `LivenessPoller` fit them (see build-parts.ts).
-
-/** What a server (or an in-process view) reads from fuse: the snapshot, the ring and live deltas. */
-export interface DeltaFeed {
-  snapshot(): Snapshot;
-  lastId(): number;
-  since(id: number): { ok: true; deltas: Delta[] } | { ok: false; reason: "gap" };
-  subscribe(listener: (deltas: Delta[]) => void): () => void;
-}
 
 /**
  * Where the wiring reports what it recovered from (a batch fuse refused, an unreadable log). The
@@ -36,8 +30,8 @@ export interface FuseLike extends DeltaFeed {
   /** Pids and PRs to poll, with a version that grows when either list changes (fuse keeps them). */
   targets(): {
     version: number;
-    liveness: readonly LivenessTargetRef[];
-    prRefs: readonly PrRefLike[];
+    liveness: readonly LivenessTarget[];
+    prRefs: readonly PrRef[];
   };
 }
 
@@ -64,25 +58,11 @@ export interface WatcherLike {
 /** The hosts of a monitor of several machines, as fuse takes them. */
 export type HostsInput = Extract<FuseInput, { kind: "hosts" }>;
 
-/** A worker pid to check. */
-export interface LivenessTargetRef {
-  orchestrator: string;
-  worker: string;
-  pid: number | null;
-  startedAt: string | null;
-}
-
-/** A PR to poll. */
-export interface PrRefLike {
-  repo: string;
-  number: number;
-}
-
 /** The GitHub PR poller. */
 export interface PrPollerLike {
   start(): void;
   stop(): Promise<void>;
-  track(refs: readonly PrRefLike[]): void;
+  track(refs: readonly PrRef[]): void;
   subscribe(listener: (statuses: PrStatus[]) => void): () => void;
   health(): ComponentHealth;
   /** GitHub's rate-limit figures from the last answer, for the metrics (optional for test doubles). */
@@ -93,7 +73,7 @@ export interface PrPollerLike {
 export interface LivenessPollerLike {
   start(): void;
   stop(): Promise<void>;
-  track(targets: readonly LivenessTargetRef[]): void;
+  track(targets: readonly LivenessTarget[]): void;
   subscribe(
     listener: (results: Array<{ orchestrator: string; worker: string; result: LivenessResult }>) => void,
   ): () => void;

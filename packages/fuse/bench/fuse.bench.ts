@@ -1,8 +1,8 @@
 // Micro-benchmark for @catalyst/fuse: cost of one signal change on a 2,000-worker fleet,
 // deltas per second, tick cost, and the memory a full delta ring holds.
 // Run: pnpm --filter @catalyst/fuse bench   (prints a Markdown table for BENCHMARKS.md)
-import { cpus, totalmem } from "node:os";
 import { type FuseInput, parseGlobalStateText, parseSignalText } from "@catalyst/schema";
+import { machine } from "@catalyst/test-utils/bench";
 import { createFuse, createInitialState, type FuseState, reduce } from "../src/index.js";
 
 const WORKERS = 2000;
@@ -196,7 +196,7 @@ const retainedBytes = median([1, 2, 3].map(() => benchRingMemory(1000, 10)));
 const hasGc = typeof (globalThis as { gc?: unknown }).gc === "function";
 
 const lines = [
-  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.`,
   "",
   "| Case (2,000 workers) | Median | Mean (incl. GC) | p99 | Deltas/s | Deltas per change |",
   "|---|---|---|---|---|---|",

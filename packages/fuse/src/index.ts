@@ -14,6 +14,6 @@ export type { SpendTracker, SpendTrackerOptions } from "./spend-tracker.js";
 export { createSpendTracker } from "./spend-tracker.js";
 export type { FuseState } from "./state.js";
 export { createInitialState } from "./state.js";
-export type { LivenessTarget, PollTargets, PrRef } from "./target-index.js";
+export type { PollTargets } from "./target-index.js";
 export { livenessTargetOf, prRefOf } from "./target-index.js";
 export { toSnapshot } from "./to-snapshot.js";

@@ -1,18 +1,10 @@
-import { type Delta, isTerminalStatus, type WorkerView } from "@catalyst/schema";
-
-/** A worker pid worth checking: it has a pid and a status that is not terminal. */
-export interface LivenessTarget {
-  orchestrator: string;
-  worker: string;
-  pid: number;
-  startedAt: string | null;
-}
-
-/** A PR worth polling on GitHub: it has a repo and is neither merged nor closed. */
-export interface PrRef {
-  repo: string;
-  number: number;
-}
+import {
+  type Delta,
+  isTerminalStatus,
+  type LivenessTarget,
+  type PrRef,
+  type WorkerView,
+} from "@catalyst/schema";
 
 /** What the pollers should watch now; `version` grows whenever either list changed. */
 export interface PollTargets {
@@ -21,13 +13,13 @@ export interface PollTargets {
   prRefs: readonly PrRef[];
 }
 
-/** The pid check a worker view asks for, if any. */
+/** The pid check a worker view asks for, if any: it has a pid and a status that is not terminal. */
 export function livenessTargetOf(view: WorkerView): LivenessTarget | null {
   if (view.pid === null || isTerminalStatus(view.status)) return null;
   return { orchestrator: view.orchestrator, worker: view.ticket, pid: view.pid, startedAt: view.startedAt };
 }
 
-/** The PR a worker view asks to poll, if any. */
+/** The PR a worker view asks to poll, if any: it has a repo and is neither merged nor closed. */
 export function prRefOf(view: WorkerView): PrRef | null {
   const pr = view.pr;
   if (pr === null || pr.repo === null || pr.state === "merged" || pr.state === "closed") return null;

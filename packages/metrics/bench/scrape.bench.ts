@@ -9,12 +9,10 @@
 // Run: pnpm --filter @catalyst/metrics bench [--sizes 0,1000,10000] [--scrapes 200] [--runs 3]
 // Prints a Markdown section and rewrites "## Metrics: /metrics scrape" in BENCHMARKS.md.
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import { cpus, loadavg, totalmem } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { createFuse } from "@catalyst/fuse";
+import { load, machine, writeSection } from "@catalyst/test-utils/bench";
 import { fleetInputs, NOW } from "../src/fleet-inputs.test-helper.js";
 import { createMonitorMetrics, followFleet } from "../src/index.js";
 
@@ -28,7 +26,6 @@ const SCRAPES = Number(opt("scrapes", "200"));
 const RUNS = Number(opt("runs", "3"));
 const PER_ORCH = 20;
 const HEADING = "Metrics: `/metrics` scrape at 10,000 workers";
-const BENCHMARKS = fileURLToPath(new URL("../../../BENCHMARKS.md", import.meta.url));
 
 // The scraper: sequential GETs, each answer read to the end; prints the answer times in ms.
 const CLIENT = `
@@ -164,19 +161,15 @@ async function measureSize(workers: number): Promise<Row> {
 }
 
 const rows: Row[] = [];
-const loadBefore = loadavg()
-  .map((x) => x.toFixed(1))
-  .join(", ");
+const loadBefore = load();
 for (const size of SIZES) {
   rows.push(await measureSize(size));
   console.error(`measured ${size} workers`);
 }
-const loadAfter = loadavg()
-  .map((x) => x.toFixed(1))
-  .join(", ");
+const loadAfter = load();
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
 const big = rows.find((r) => r.workers === 10_000);
-const body = `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}. **Load average ${loadBefore} before and ${loadAfter} after: the box was shared with other developers' builds and tests while this ran (loaded), so the times are pessimistic.** \`pnpm --filter @catalyst/metrics bench\` (\`packages/metrics/bench/scrape.bench.ts\`): a real fuse folds ${PER_ORCH} workers per orchestrator (every worker with a cost, tokens, a third with a PR), \`followFleet\` keeps the counts, a node:http server in the process answers \`GET /metrics\` with \`createMonitorMetrics\` (fleet, SSE, watcher, start-up, GitHub and prom-client's default metrics), and a client in a child process scrapes it ${SCRAPES} times in a row. Medians of ${RUNS} runs; the 0-worker row is the baseline of the same run (default metrics only). Goal: p99 < 50 ms and no event-loop block over 10 ms per scrape at 10,000 workers.
+const body = `${new Date().toISOString().slice(0, 10)}, ${machine()}. **Load average ${loadBefore} before and ${loadAfter} after: the box was shared with other developers' builds and tests while this ran (loaded), so the times are pessimistic.** \`pnpm --filter @catalyst/metrics bench\` (\`packages/metrics/bench/scrape.bench.ts\`): a real fuse folds ${PER_ORCH} workers per orchestrator (every worker with a cost, tokens, a third with a PR), \`followFleet\` keeps the counts, a node:http server in the process answers \`GET /metrics\` with \`createMonitorMetrics\` (fleet, SSE, watcher, start-up, GitHub and prom-client's default metrics), and a client in a child process scrapes it ${SCRAPES} times in a row. Medians of ${RUNS} runs; the 0-worker row is the baseline of the same run (default metrics only). Goal: p99 < 50 ms and no event-loop block over 10 ms per scrape at 10,000 workers.
 
 | workers | orchestrators | series | bytes | HTTP p50 ms | HTTP p99 ms | worst event-loop delay ms | render CPU p99 ms, quiet | render CPU p99 ms, every orchestrator changed | workers visited by the scrapes |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -185,11 +178,4 @@ ${rows.map((r) => `| ${r.workers.toLocaleString("en")} | ${r.orchestrators} | ${
 ${big ? `At 10,000 workers: HTTP p99 ${fmt(big.p99)} ms (goal < 50 ms: ${big.p99 < 50 ? "met" : "missed"} on this loaded box; compare the baseline row), render CPU p99 ${fmt(big.renderQuiet)} ms quiet and ${fmt(big.renderBusy)} ms with every orchestrator changed (goal ≤ 10 ms of event-loop block per scrape: ${big.renderBusy <= 10 ? "met" : big.renderQuiet <= 10 ? "met when quiet, missed when every orchestrator changed" : "missed"}).` : ""} The scrape's cost follows the orchestrators (${PER_ORCH} workers each here: the series are per orchestrator × status × phase, never per worker) and no worker record is visited; the event-loop delay is the histogram's worst sample (1 ms resolution) over the whole scraping run, so it also holds whatever else the process did meanwhile.
 `;
 console.log(`## ${HEADING}\n\n${body}`);
-const doc = await readFile(BENCHMARKS, "utf8");
-const section = `## ${HEADING}\n\n${body.trim()}\n`;
-const start = doc.indexOf(`\n## ${HEADING}\n`);
-if (start === -1) await writeFile(BENCHMARKS, `${doc.trimEnd()}\n\n${section}`);
-else {
-  const next = doc.indexOf("\n## ", start + HEADING.length + 4);
-  await writeFile(BENCHMARKS, `${doc.slice(0, start + 1)}${section}${next === -1 ? "" : doc.slice(next)}`);
-}
+await writeSection(HEADING, body);

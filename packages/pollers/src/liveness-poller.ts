@@ -1,7 +1,7 @@
-import type { ComponentHealth, LivenessResult } from "@catalyst/schema";
+import type { ComponentHealth, LivenessResult, LivenessTarget } from "@catalyst/schema";
 import { type Clock, systemClock } from "./clock.js";
 import { createHealthState, describeError, notifyListeners, rethrowLater } from "./health-state.js";
-import { checkLiveness, type LivenessDeps, type LivenessTarget } from "./pid-liveness.js";
+import { checkLiveness, type LivenessDeps } from "./pid-liveness.js";
 
 /** One worker's liveness answer. */
 export interface LivenessReport {

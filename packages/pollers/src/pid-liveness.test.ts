@@ -1,7 +1,8 @@
 import type { ChildProcess } from "node:child_process";
+import type { LivenessTarget } from "@catalyst/schema";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { killAndWait, spawnSleeper } from "./child-process.test-helper.js";
-import { checkLiveness, createProcessStartReader, isPidAlive, type LivenessTarget } from "./pid-liveness.js";
+import { checkLiveness, createProcessStartReader, isPidAlive } from "./pid-liveness.js";
 
 const now = new Date("2026-11-24T12:00:00.000Z");
 const children: ChildProcess[] = [];

@@ -1,4 +1,4 @@
-import type { LivenessResult } from "@catalyst/schema";
+import type { LivenessResult, LivenessTarget } from "@catalyst/schema";
 import { readBootTimeMs, readProcessStartMs } from "./proc-stat.js";
 
 /** Sends a signal; the default wraps `process.kill` so a spy installed later still sees calls. */
@@ -20,15 +20,6 @@ export function isPidAlive(pid: number, kill: KillProbe = processKill): boolean 
   } catch (error) {
     return (error as NodeJS.ErrnoException | null)?.code === "EPERM" ? "eperm" : false;
   }
-}
-
-/** A worker whose pid the liveness poller checks. */
-export interface LivenessTarget {
-  orchestrator: string;
-  worker: string;
-  pid: number | null;
-  /** The signal file's `startedAt` (dispatch time); used to spot a reused pid. */
-  startedAt: string | null;
 }
 
 /** Effects of a liveness check, with real defaults. */

@@ -1,5 +1,5 @@
 /// <reference path="./bottleneck-light.d.ts" />
-import type { ComponentHealth, PrStatus } from "@catalyst/schema";
+import type { ComponentHealth, PrRef, PrStatus } from "@catalyst/schema";
 import { Octokit as OctokitCore } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
@@ -10,7 +10,7 @@ import { type Clock, systemClock } from "./clock.js";
 import { GithubGraphqlError } from "./errors.js";
 import { createHealthState, describeError, notifyListeners, rethrowLater } from "./health-state.js";
 import { buildPrQuery, pickPrNodes, readPrNode, unknownPrStatus } from "./pr-query.js";
-import { type PrRef, prKey } from "./pr-ref.js";
+import { prKey } from "./pr-ref.js";
 import { createTimedFetch } from "./timed-fetch.js";
 
 /** Options of `createPrPoller`. */

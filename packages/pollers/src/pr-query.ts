@@ -1,6 +1,5 @@
-import type { PrState, PrStatus } from "@catalyst/schema";
+import type { PrRef, PrState, PrStatus } from "@catalyst/schema";
 import { type CheckRollup, ciStatusFromRollup, type RollupContext } from "./ci-status.js";
-import type { PrRef } from "./pr-ref.js";
 
 /** Items of the checks rollup read per PR; more than this falls back to GitHub's summary state. */
 export const ROLLUP_PAGE_SIZE = 100;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePrUrl, prKey, prRefOf } from "./index.js";
+import { parsePrUrl, parsePrValue, prKey } from "./index.js";
 
 describe("parsePrUrl", () => {
   it.each([
@@ -34,20 +34,20 @@ describe("parsePrUrl", () => {
   });
 });
 
-describe("prRefOf", () => {
+describe("parsePrValue", () => {
   it("takes the repo and number from a signal file's pr object (FORMATS §2.4)", () => {
     expect(
-      prRefOf({ number: 123, url: "https://github.com/acme/api/pull/123", ciStatus: "pending" }),
+      parsePrValue({ number: 123, url: "https://github.com/acme/api/pull/123", ciStatus: "pending" }),
     ).toEqual({
       repo: "acme/api",
       number: 123,
     });
   });
   it("is null for a bare number, a missing url, or other hosts", () => {
-    expect(prRefOf(123)).toBeNull();
-    expect(prRefOf({ number: 5 })).toBeNull();
-    expect(prRefOf({ number: 5, url: "https://example.com/pr/5" })).toBeNull();
-    expect(prRefOf(null)).toBeNull();
+    expect(parsePrValue(123)).toBeNull();
+    expect(parsePrValue({ number: 5 })).toBeNull();
+    expect(parsePrValue({ number: 5, url: "https://example.com/pr/5" })).toBeNull();
+    expect(parsePrValue(null)).toBeNull();
   });
   it("keys refs as owner/name#n", () => {
     expect(prKey({ repo: "acme/api", number: 3 })).toBe("acme/api#3");

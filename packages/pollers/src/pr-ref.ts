@@ -1,9 +1,4 @@
-/** One pull request to poll. */
-export interface PrRef {
-  /** `owner/name`. */
-  repo: string;
-  number: number;
-}
+import type { PrRef } from "@catalyst/schema";
 
 // FORMATS §2.4: the monitor takes owner/repo from `^https?://github\.com/<owner>/<repo>/pull/<n>`;
 // other hosts skip PR polling. Trailing `/files`, `?query` or `#fragment` are allowed.
@@ -26,7 +21,7 @@ export function parsePrUrl(url: string): PrRef | null {
  * The PR to poll for a signal file's or global state's `pr` value (FORMATS §2.4), or null.
  * The repo comes only from the URL; a bare number (some event payloads) has no repo to poll.
  */
-export function prRefOf(pr: unknown): PrRef | null {
+export function parsePrValue(pr: unknown): PrRef | null {
   if (!pr || typeof pr !== "object") return null;
   const { url } = pr as { url?: unknown };
   return typeof url === "string" ? parsePrUrl(url) : null;

@@ -1,4 +1,5 @@
-import type { NeedsYouItem } from "./snapshot.js";
+import type { NeedsYouItem, Snapshot } from "./snapshot.js";
+import type { Delta } from "./sse-events.js";
 
 // Zod-free values and types: event names, statuses, lifecycle order and the status → phase map.
 // Browser code and other light consumers import this entry (`@catalyst/schema/constants`) so
@@ -188,3 +189,30 @@ export type {
   WorkerView,
 } from "./snapshot.js";
 export type { Delta, DeltaData } from "./sse-events.js";
+
+// Contracts between members: one home for each shape that fuse, pollers, engine and sse-server pass
+// between them (each member used to declare its own copy).
+
+/** A pull request to poll on GitHub. */
+export interface PrRef {
+  /** `owner/name`. */
+  repo: string;
+  number: number;
+}
+
+/** A worker whose pid the liveness poller checks (fuse lists those with a pid and a live status). */
+export interface LivenessTarget {
+  orchestrator: string;
+  worker: string;
+  pid: number | null;
+  /** The signal file's `startedAt` (dispatch time); used to spot a reused pid. */
+  startedAt: string | null;
+}
+
+/** What a server or an in-process view reads from fuse: the snapshot, the ring and live deltas (`Fuse` fits it). */
+export interface DeltaFeed {
+  snapshot(): Snapshot;
+  lastId(): number;
+  since(id: number): { ok: true; deltas: Delta[] } | { ok: false; reason: "gap" };
+  subscribe(listener: (deltas: Delta[]) => void): () => void;
+}

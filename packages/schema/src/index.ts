@@ -1,4 +1,5 @@
 export { ApiError, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
+export type { DeltaFeed, LivenessTarget, PrRef } from "./constants.js";
 export { needsYouKey } from "./constants.js";
 export type { EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";
 export {

@@ -10,18 +10,17 @@ import {
   type FSWatcher,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
-  renameSync,
   rmSync,
   statSync,
   watch,
   writeFileSync,
 } from "node:fs";
 import { readFile } from "node:fs/promises";
-import os, { cpus, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { load, machine, writeSection } from "@catalyst/test-utils/bench";
 import { createSourceWatcher } from "../src/index.js";
 import { benchDiscovery, type DiscoveryResult, type DiscoveryVariant } from "./discovery.js";
 
@@ -305,10 +304,9 @@ async function benchLog(): Promise<LogResult> {
 
 function renderSection(watch: WatchResult[], discovery: DiscoveryRow[], log: LogResult | null): string {
   const date = new Date().toISOString().slice(0, 10);
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}), ${f1(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, Linux`;
   const lines: string[] = [];
   lines.push(
-    `Run ${date} on ${machine}. Script: \`pnpm --filter @catalyst/sources bench\` (flags: \`--log-mb\`, \`--rounds\`, \`--bursts\`, \`--rate\`, \`--discovery\`, \`--discovery-burst\`, \`--skip-watch\`, \`--skip-discovery\`, \`--skip-log\`, \`--skip-whole\`).`,
+    `Run ${date} on ${machine()}. Script: \`pnpm --filter @catalyst/sources bench\` (flags: \`--log-mb\`, \`--rounds\`, \`--bursts\`, \`--rate\`, \`--discovery\`, \`--discovery-burst\`, \`--skip-watch\`, \`--skip-discovery\`, \`--skip-log\`, \`--skip-whole\`).`,
   );
   lines.push("");
   if (watch.length > 0) {
@@ -327,7 +325,7 @@ function renderSection(watch: WatchResult[], discovery: DiscoveryRow[], log: Log
     }
     lines.push("");
     lines.push(
-      `The watcher uses plain \`fs.watch\`, one per directory (catalyst dir, \`runs/\`, \`wt/\`, every depth-1 dir under those two that is not an orchestrator, each orchestrator dir and its \`workers/\`). The tail (p95 and up) is the shared 2-core box (load average ${loadavg()} at the end of the run): the bare floor measured beside the watcher has the same tail, so the library adds little to it. On 2026-11-24 the same bar run with chokidar 5 as the whole watcher's backend (depth 0, one instance, \`atomic: false\`) left 12 final states undelivered 5 s after a burst (fs.watch: 0), with a median write→emit of 2.0 ms against 0.6 ms and an initial scan of 592.9 ms against 368.5 ms.`,
+      `The watcher uses plain \`fs.watch\`, one per directory (catalyst dir, \`runs/\`, \`wt/\`, every depth-1 dir under those two that is not an orchestrator, each orchestrator dir and its \`workers/\`). The tail (p95 and up) is the shared 2-core box (load average ${load()} at the end of the run): the bare floor measured beside the watcher has the same tail, so the library adds little to it. On 2026-11-24 the same bar run with chokidar 5 as the whole watcher's backend (depth 0, one instance, \`atomic: false\`) left 12 final states undelivered 5 s after a burst (fs.watch: 0), with a median write→emit of 2.0 ms against 0.6 ms and an initial scan of 592.9 ms against 368.5 ms.`,
     );
     lines.push("");
   }
@@ -374,13 +372,6 @@ const DISCOVERY_LABEL: Record<DiscoveryVariant, string> = {
   "chokidar-atomic-awf": "chokidar 5, depth 0, `atomic: true` + `awaitWriteFinish` (50 ms / 10 ms)",
 };
 
-function loadavg(): string {
-  return os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(", ");
-}
-
 function renderDiscovery(rows: DiscoveryRow[]): string[] {
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
   const all = (r: DiscoveryRow, pick: (d: DiscoveryResult) => number[]) => sorted(r.rounds.flatMap(pick));
@@ -421,24 +412,11 @@ function renderDiscovery(rows: DiscoveryRow[]): string[] {
     lines.push(
       chokidarAhead
         ? `This run has chokidar (${DISCOVERY_LABEL[best.variant]}) ahead on both medians, unlike the run that removed it from the runtime (see the sources README): re-examine before trusting either.`
-        : `Decision: chokidar has no job at runtime. chokidar runs on the same \`fs.watch\` underneath and adds a \`stat\` and its own bookkeeping to every event, so it cannot see a directory sooner: its best setting here (${DISCOVERY_LABEL[best.variant]}) named a new orchestrator in ${f1(p(best, (d) => d.appear, 50))} ms p50 / ${f1(p(best, (d) => d.appear, 95))} ms p95 against ${f1(p(fsRow, (d) => d.appear, 50))} / ${f1(p(fsRow, (d) => d.appear, 95))} ms, and a vanished one in ${f1(p(best, (d) => d.vanish, 50))} / ${f1(p(best, (d) => d.vanish, 95))} ms against ${f1(p(fsRow, (d) => d.vanish, 50))} / ${f1(p(fsRow, (d) => d.vanish, 95))} ms. \`atomic\` and \`awaitWriteFinish\` act on files, not on the directory events discovery needs. Neither backend missed anything, so there is no loss for chokidar to repair either; \`@catalyst/sources\` keeps one \`fs.watch\` per directory and chokidar is only a devDependency of this bench. Load average ${loadavg()} at the end of the run: a shared box, so the tails are noisy.`,
+        : `Decision: chokidar has no job at runtime. chokidar runs on the same \`fs.watch\` underneath and adds a \`stat\` and its own bookkeeping to every event, so it cannot see a directory sooner: its best setting here (${DISCOVERY_LABEL[best.variant]}) named a new orchestrator in ${f1(p(best, (d) => d.appear, 50))} ms p50 / ${f1(p(best, (d) => d.appear, 95))} ms p95 against ${f1(p(fsRow, (d) => d.appear, 50))} / ${f1(p(fsRow, (d) => d.appear, 95))} ms, and a vanished one in ${f1(p(best, (d) => d.vanish, 50))} / ${f1(p(best, (d) => d.vanish, 95))} ms against ${f1(p(fsRow, (d) => d.vanish, 50))} / ${f1(p(fsRow, (d) => d.vanish, 95))} ms. \`atomic\` and \`awaitWriteFinish\` act on files, not on the directory events discovery needs. Neither backend missed anything, so there is no loss for chokidar to repair either; \`@catalyst/sources\` keeps one \`fs.watch\` per directory and chokidar is only a devDependency of this bench. Load average ${load()} at the end of the run: a shared box, so the tails are noisy.`,
     );
     lines.push("");
   }
   return lines;
-}
-
-function writeBenchmarks(section: string): void {
-  const path = join(here, "../../../BENCHMARKS.md");
-  const text = readFileSync(path, "utf8");
-  const heading = "## Sources: watcher and `readEvents --since`";
-  const start = text.indexOf(heading);
-  if (start < 0) throw new Error(`no "${heading}" in ${path}`);
-  const next = text.indexOf("\n## ", start + heading.length);
-  const end = next < 0 ? text.length : next + 1;
-  const updated = `${text.slice(0, start)}${heading}\n\n${section}\n${text.slice(end)}`;
-  writeFileSync(`${path}.tmp`, updated);
-  renameSync(`${path}.tmp`, path);
 }
 
 const watchResults: WatchResult[] = [];
@@ -479,4 +457,4 @@ if (!args.includes("--skip-log")) {
 }
 const section = renderSection(watchResults, discoveryRows, log);
 console.log(section);
-if (!args.includes("--no-write")) writeBenchmarks(section);
+if (!args.includes("--no-write")) await writeSection("Sources: watcher and `readEvents --since`", section);

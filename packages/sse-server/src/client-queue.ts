@@ -32,8 +32,43 @@ export interface ClientQueue {
  */
 export type OverflowHandler = () => Uint8Array | null;
 
-function concatFrames(frames: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
+/** The frames waiting for one socket and their total size. */
+interface Backlog {
+  frames: Uint8Array[];
+  bytes: number;
+}
+
+/**
+ * Queues a frame within the limits. On overflow the backlog becomes the handler's replacement
+ * frame; false when there is none (the caller then drops the client). One frame larger than
+ * maxBytes (a big snapshot) still goes out; a backlog does not.
+ */
+function admit(
+  backlog: Backlog,
+  frame: Uint8Array,
+  limits: ClientQueueLimits,
+  onOverflow: OverflowHandler | undefined,
+): boolean {
+  backlog.frames.push(frame);
+  backlog.bytes += frame.byteLength;
+  const { frames, bytes } = backlog;
+  if (frames.length > limits.maxFrames || (frames.length > 1 && bytes > limits.maxBytes)) {
+    const replacement = onOverflow?.() ?? null;
+    if (replacement === null) return false;
+    backlog.frames = [replacement];
+    backlog.bytes = replacement.byteLength;
+  }
+  return true;
+}
+
+/** Empties the backlog and returns its frames as one chunk (null when it was empty). */
+function takeAll(backlog: Backlog): Uint8Array | null {
+  const { frames, bytes } = backlog;
+  if (frames.length === 0) return null;
+  backlog.frames = [];
+  backlog.bytes = 0;
+  if (frames.length === 1) return frames[0]!;
+  const out = new Uint8Array(bytes);
   let at = 0;
   for (const frame of frames) {
     out.set(frame, at);
@@ -54,8 +89,7 @@ export function createClientQueue(
   destroy?: () => void,
   onOverflow?: OverflowHandler,
 ): ClientQueue & { readonly stream: ReadableStream<Uint8Array> } {
-  let frames: Uint8Array[] = [];
-  let bytes = 0;
+  const backlog: Backlog = { frames: [], bytes: 0 };
   let writes = 0;
   let ended = false;
   let closing = false;
@@ -66,8 +100,7 @@ export function createClientQueue(
   const finish = (reason: ClientEndReason): void => {
     if (ended) return;
     ended = true;
-    frames = [];
-    bytes = 0;
+    takeAll(backlog);
     const w = wake;
     wake = null;
     w?.();
@@ -75,10 +108,8 @@ export function createClientQueue(
   };
 
   const flushInto = (c: ReadableStreamDefaultController<Uint8Array>): void => {
-    if (frames.length === 0) return;
-    const out = frames.length === 1 ? frames[0]! : concatFrames(frames, bytes);
-    frames = [];
-    bytes = 0;
+    const out = takeAll(backlog);
+    if (out === null) return;
     writes += 1;
     c.enqueue(out);
   };
@@ -90,7 +121,7 @@ export function createClientQueue(
       },
       pull(c) {
         if (ended) return;
-        if (frames.length > 0) {
+        if (backlog.frames.length > 0) {
           flushInto(c);
           if (closing) {
             c.close();
@@ -125,17 +156,9 @@ export function createClientQueue(
     stream,
     push(frame) {
       if (ended || closing) return false;
-      frames.push(frame);
-      bytes += frame.byteLength;
-      // One frame larger than maxBytes (a big snapshot) still goes out; a backlog does not.
-      if (frames.length > limits.maxFrames || (frames.length > 1 && bytes > limits.maxBytes)) {
-        const replacement = onOverflow?.() ?? null;
-        if (replacement === null) {
-          this.abort();
-          return false;
-        }
-        frames = [replacement];
-        bytes = replacement.byteLength;
+      if (!admit(backlog, frame, limits, onOverflow)) {
+        this.abort();
+        return false;
       }
       // Deliver once per microtask: all deltas of one fuse apply reach the socket as one write.
       if (!flushScheduled) {
@@ -150,7 +173,7 @@ export function createClientQueue(
     close() {
       if (ended || closing) return;
       closing = true;
-      if (frames.length === 0 || wake !== null) {
+      if (backlog.frames.length === 0 || wake !== null) {
         if (wake !== null) deliverIfWaiting();
         else {
           try {
@@ -186,7 +209,7 @@ export function createClientQueue(
       }
     },
     depth() {
-      return frames.length;
+      return backlog.frames.length;
     },
     written: () => writes,
     get ended() {
@@ -215,8 +238,7 @@ export function createSinkClientQueue(
   sink: ByteSink,
   onOverflow?: OverflowHandler,
 ): ClientQueue {
-  let frames: Uint8Array[] = [];
-  let bytes = 0;
+  const backlog: Backlog = { frames: [], bytes: 0 };
   let writes = 0;
   let ended = false;
   let closing = false;
@@ -231,18 +253,15 @@ export function createSinkClientQueue(
   const finish = (reason: ClientEndReason): void => {
     if (ended) return;
     ended = true;
-    frames = [];
-    bytes = 0;
+    takeAll(backlog);
     sink.off("close", onClose);
     sink.off("drain", onDrain);
     onEnd(reason);
   };
   const flush = (): void => {
     if (ended || blocked) return;
-    if (frames.length > 0) {
-      const out = frames.length === 1 ? frames[0]! : concatFrames(frames, bytes);
-      frames = [];
-      bytes = 0;
+    const out = takeAll(backlog);
+    if (out !== null) {
       writes += 1;
       if (!sink.write(out)) {
         blocked = true;
@@ -260,16 +279,9 @@ export function createSinkClientQueue(
   return {
     push(frame) {
       if (ended || closing) return false;
-      frames.push(frame);
-      bytes += frame.byteLength;
-      if (frames.length > limits.maxFrames || (frames.length > 1 && bytes > limits.maxBytes)) {
-        const replacement = onOverflow?.() ?? null;
-        if (replacement === null) {
-          this.abort();
-          return false;
-        }
-        frames = [replacement];
-        bytes = replacement.byteLength;
+      if (!admit(backlog, frame, limits, onOverflow)) {
+        this.abort();
+        return false;
       }
       // One write per microtask: all deltas of one fuse apply reach the socket together.
       if (!flushScheduled && !blocked) {
@@ -295,7 +307,7 @@ export function createSinkClientQueue(
       finish("cancelled");
     },
     depth() {
-      return frames.length;
+      return backlog.frames.length;
     },
     written: () => writes,
     get ended() {

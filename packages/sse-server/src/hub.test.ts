@@ -2,7 +2,8 @@
 // returns (no HTTP server needed; the monitor's tests drive the same hub over real sockets).
 import { createScriptedFeed, removedDraft } from "@catalyst/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSseHub, NO_FILTER, parseDeltaFilter, type SseHub } from "./index.js";
+import { NO_FILTER, parseDeltaFilter } from "./delta-filter.js";
+import { createSseHub, type SseHub } from "./sse-hub.js";
 
 const hubs: SseHub[] = [];
 afterEach(() => {

@@ -1,5 +1,4 @@
-import type { LoadingState, Snapshot } from "@catalyst/schema";
-import type { DeltaFeed } from "./sse-hub.js";
+import type { DeltaFeed, LoadingState, Snapshot } from "@catalyst/schema";
 
 /**
  * The feed as clients see it while the monitor loads: every snapshot is the fleet read so far,

@@ -1,4 +1,4 @@
-import type { Delta, Snapshot } from "@catalyst/schema";
+import type { Delta, DeltaFeed, Snapshot } from "@catalyst/schema";
 import {
   type ByteSink,
   type ClientEndReason,
@@ -10,14 +10,6 @@ import {
 import { type DeltaFilter, isOpenFilter, matchesDelta } from "./delta-filter.js";
 import { createSnapshotSerializer } from "./snapshot-json.js";
 import { encodeSseComment, encodeSseFrame, encodeSseRetry, encodeSseText } from "./sse-frame.js";
-
-/** What the hub needs from fuse (the real `Fuse` fits it). */
-export interface DeltaFeed {
-  snapshot(): Snapshot;
-  lastId(): number;
-  since(id: number): { ok: true; deltas: Delta[] } | { ok: false; reason: "gap" };
-  subscribe(listener: (deltas: Delta[]) => void): () => void;
-}
 
 /** A connect, disconnect or drop, for the app's debug log. */
 export interface ClientEvent {

@@ -1,23 +1,43 @@
+// The door of @catalyst/test-utils (private, for tests): every helper other members' tests use,
+// by name. Chromium is `@catalyst/test-utils/browser`, the fake GitHub `@catalyst/test-utils/fake-github`,
+// a nats-server `@catalyst/test-utils/nats-server` (no other member behind it), the benches' helpers
+// `@catalyst/test-utils/bench`.
 // The seeded PRNG is @catalyst/fleet-sim's; tests of packages that may not depend on it take it here.
 export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
-export * from "./fleet-fixture.js";
-export type { NatsCluster, NatsClusterNode } from "./nats-cluster.js";
+export {
+  fleetSnapshot,
+  hostsUpdate,
+  multiHostSnapshot,
+  orchestratorView,
+  T0,
+  workerUpdate,
+  workerView,
+} from "./fleet-fixture.js";
+export type { NatsCluster } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
 export type { NatsServer, NatsServerOptions } from "./nats-server.js";
 export { NATS_SERVER, startNatsServer } from "./nats-server.js";
-export * from "./scripted-feed.js";
+export type { ScriptedFeed } from "./scripted-feed.js";
+export { createScriptedFeed, emptySnapshot, removedDraft } from "./scripted-feed.js";
 export type { ScriptedSseServer, ScriptedSseServerOptions } from "./scripted-sse-server.js";
 export { startScriptedSseServer } from "./scripted-sse-server.js";
-export type { BinName, MonitorRun, SpawnBinOptions, SpawnedBin } from "./spawn-bin.js";
+export type {
+  BinName,
+  ListeningChild,
+  MonitorRun,
+  SpawnBinOptions,
+  SpawnedBin,
+  StartListeningOptions,
+} from "./spawn-bin.js";
 export {
-  BIN_SOURCES,
   binNodeArgs,
   killAllSpawned,
   REPO_ROOT,
   spawnBin,
   spawnCommand,
-  spawnNode,
+  startListening,
   startMonitorBin,
+  waitForListening,
 } from "./spawn-bin.js";
 export type { WaitUntilOptions } from "./wait-until.js";
 export { waitUntil } from "./wait-until.js";

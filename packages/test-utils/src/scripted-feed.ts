@@ -6,7 +6,7 @@ export function emptySnapshot(at = "2026-04-14T19:00:00Z"): Snapshot {
   return { generatedAt: at, orchestrators: [], needsYou: [], sourceErrors: [] };
 }
 
-/** A scripted feed for hub tests: the shape of fuse (and of @catalyst/sse-server's DeltaFeed), with deltas published by the test. */
+/** A scripted feed for hub tests: the shape of fuse (and of @catalyst/schema's DeltaFeed), with deltas published by the test. */
 export interface ScriptedFeed {
   snapshot(): Snapshot;
   lastId(): number;

@@ -77,6 +77,11 @@ export function spawnCommand(command: string, args: string[], options: SpawnBinO
     stdio: ["ignore", "pipe", "pipe"],
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
   });
+  return captured(child);
+}
+
+/** Tracks a child for `killAllSpawned` and records its output. */
+function captured(child: ChildProcess): SpawnedBin {
   spawned.add(child);
   let out = "";
   let err = "";
@@ -118,22 +123,47 @@ export async function startMonitorBin(
     ["--dir", dir, "--port", String(options.port ?? 0), ...(options.args ?? [])],
     options,
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timeoutMs = options.timeoutMs ?? 60_000;
+  const url = await waitForListening(run, options.timeoutMs ?? 60_000, "monitor");
+  const alive = () => run.child.exitCode === null && run.child.signalCode === null;
+  return {
+    ...run,
+    url,
+    port: Number(new URL(url).port),
+    alive,
+    stop: () => stopChild(run),
+  };
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves once the child has exited. */
+async function stopChild(run: SpawnedBin): Promise<void> {
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+  run.child.kill("SIGTERM");
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), 3000);
+  await run.exit;
+  clearTimeout(timer);
+}
+
+/**
+ * Resolves with the URL (ending in `/`) once the child prints `listening on http://<host:port>/`;
+ * rejects if it exits first or after `timeoutMs`. The one wait for a server child: bins, benches.
+ */
+export function waitForListening(run: SpawnedBin, timeoutMs: number, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     const look = () => {
-      const match = /catalyst-monitor listening on (http:\/\/127\.0\.0\.1:(\d+)\/)\n/.exec(run.stdout());
+      // The terminator matters: a chunk may end in the middle of the URL.
+      const match = /listening on (http:\/\/[^\s/"]+)\/?[\s"]/.exec(run.stdout());
       if (match?.[1]) {
         done();
-        resolve(match[1]);
+        resolve(`${match[1]}/`);
       }
     };
     const timer = setTimeout(() => {
       done();
-      reject(new Error(`monitor did not listen within ${timeoutMs} ms: ${run.stderr()}`));
+      reject(new Error(`${what} did not listen within ${timeoutMs} ms: ${run.stderr().slice(-2000)}`));
     }, timeoutMs);
     const onExit = (code: number | null) => {
       done();
-      reject(new Error(`monitor exited ${code} before listening: ${run.stderr()}`));
+      reject(new Error(`${what} exited ${code} before listening: ${run.stderr().slice(-2000)}`));
     };
     const done = () => {
       clearTimeout(timer);
@@ -142,20 +172,50 @@ export async function startMonitorBin(
     };
     run.child.stdout?.on("data", look);
     run.child.once("exit", onExit);
-    look();
+    if (run.child.exitCode !== null) onExit(run.child.exitCode);
+    else look();
   });
-  const alive = () => run.child.exitCode === null && run.child.signalCode === null;
-  return {
-    ...run,
-    url,
-    port: Number(new URL(url).port),
-    alive,
-    async stop() {
-      if (!alive()) return;
-      run.child.kill("SIGTERM");
-      const timer = setTimeout(() => run.child.kill("SIGKILL"), 3000);
-      await run.exit;
-      clearTimeout(timer);
-    },
-  };
+}
+
+/** A server child that printed its URL. */
+export interface ListeningChild extends SpawnedBin {
+  /** `http://<host:port>/` */
+  url: string;
+  /** SIGTERM, then SIGKILL after 3 s. */
+  stop(): Promise<void>;
+}
+
+/** Options of `startListening`. */
+export interface StartListeningOptions {
+  /** @default the repository root */
+  cwd?: string;
+  /** Added to this process's environment (GitHub tokens emptied so nothing polls GitHub). */
+  env?: NodeJS.ProcessEnv;
+  /** Keep stdin open as a pipe (`child.stdin`) for servers that wait for a line. @default false */
+  stdin?: boolean;
+  /** @default 120_000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Spawns `node <args>` (a bin, a bench server) with this process's environment and resolves once
+ * it prints `listening on <url>` (see `waitForListening`); the child is killed if it never does.
+ */
+export async function startListening(
+  args: string[],
+  options: StartListeningOptions = {},
+): Promise<ListeningChild> {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "", ...options.env },
+    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+  });
+  const run = captured(child);
+  try {
+    const url = await waitForListening(run, options.timeoutMs ?? 120_000, args.join(" "));
+    return { ...run, url, stop: () => stopChild(run) };
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
 }

@@ -3,6 +3,7 @@ import { securityHeaders } from "@catalyst/dashboard";
 import type {
   ComponentHealth,
   CorruptMarker,
+  DeltaFeed,
   HealthResponse,
   HostView,
   LoadingState,
@@ -12,7 +13,6 @@ import { readBriefingText } from "@catalyst/sources";
 import {
   createSnapshotSerializer,
   createSseHub,
-  type DeltaFeed,
   parseDeltaFilter,
   type SseHub,
   type SseHubOptions,

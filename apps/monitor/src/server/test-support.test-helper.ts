@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { DeltaFeed } from "@catalyst/schema";
 import { readEvents } from "@catalyst/sources";
-import { createSseHub, type DeltaFeed, type SseHub, type SseHubOptions } from "@catalyst/sse-server";
+import { createSseHub, type SseHub, type SseHubOptions } from "@catalyst/sse-server";
 import {
   createScriptedFeed,
   emptySnapshot,

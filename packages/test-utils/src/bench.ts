@@ -1,0 +1,53 @@
+// The benches' door, `@catalyst/test-utils/bench`: the one wait for a server child's
+// `listening on <url>`, one machine line, the load average, and one rule for rewriting a section of
+// BENCHMARKS.md. It imports no other member, so benches run without a build or source condition.
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "./spawn-bin.js";
+
+export type { ListeningChild, StartListeningOptions } from "./spawn-bin.js";
+export { startListening } from "./spawn-bin.js";
+
+/** The repository's BENCHMARKS.md. */
+export const BENCHMARKS = join(REPO_ROOT, "BENCHMARKS.md");
+
+/** "2 cores (AMD EPYC …), 23.5 GiB RAM, Node v20.20.2, linux": the machine line every bench records. */
+export function machine(): string {
+  const model = cpus()[0]?.model.trim() || "cpu";
+  return `${cpus().length} cores (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${process.platform}`;
+}
+
+/** The 1, 5 and 15 minute load averages: "1.9, 2.4, 2.2". */
+export function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(1))
+    .join(", ");
+}
+
+/** Hand-written notes below a section's generated text start at this line and survive a re-run. */
+export const NOTES_MARKER = "<!-- notes: kept when the bench rewrites this section -->";
+
+/**
+ * Replaces the `## <heading>` section of BENCHMARKS.md (up to the next `## ` heading) with
+ * `body`, or appends the section when there is none. Notes after `NOTES_MARKER` in the old section
+ * are kept. The file is replaced whole (write, then rename), never left half-written.
+ */
+export async function writeSection(heading: string, body: string, file = BENCHMARKS): Promise<void> {
+  const text = await readFile(file, "utf8");
+  const title = `## ${heading}\n`;
+  const start = text.startsWith(title) ? 0 : text.indexOf(`\n${title}`) + 1;
+  let section = `${title}\n${body.trim()}\n`;
+  let updated: string;
+  if (start === 0 && !text.startsWith(title)) {
+    updated = `${text.trimEnd()}\n\n${section}`;
+  } else {
+    const next = text.indexOf("\n## ", start + title.length - 1);
+    const old = next === -1 ? text.slice(start) : text.slice(start, next + 1);
+    const notes = old.indexOf(NOTES_MARKER);
+    if (notes !== -1) section += `\n${old.slice(notes).trimEnd()}\n`;
+    updated = `${text.slice(0, start)}${section}${next === -1 ? "" : text.slice(next)}`;
+  }
+  await writeFile(`${file}.tmp`, updated);
+  await rename(`${file}.tmp`, file);
+}
