@@ -135,7 +135,7 @@ describe("pid file", () => {
       const { code } = await run.exit;
       expect(code, what).toBe(2);
       expect(run.stderr(), what).toMatch(
-        /^error: --pid-file .* inside the catalyst dir .*never writes there\n$/,
+        /^catalyst-monitor: --pid-file .* inside the catalyst dir .*never writes there\n$/,
       );
       expect(run.stderr(), what).not.toMatch(/\n\s+at /);
     }

@@ -101,7 +101,7 @@ describe("remote use", () => {
     const missing = spawnMonitorWith(["--dir", dir, "--port", "0", "--token-file", join(root, "absent")]);
     const { code } = await missing.exit;
     expect(code).toBe(2);
-    expect(missing.stderr()).toMatch(/^error: --token-file .*absent cannot be read \(ENOENT\)\n$/);
+    expect(missing.stderr()).toMatch(/^catalyst-monitor: --token-file .*absent cannot be read \(ENOENT\)\n$/);
   });
 
   it("every response carries CSP, Referrer-Policy, X-Frame-Options and nosniff, refusals and the stream included", async () => {

@@ -45,6 +45,7 @@ export const ALLOWED = {
   "@catalyst/bench-support": [],
   "catalyst-monitor": [
     "@catalyst/schema",
+    "@catalyst/client",
     "@catalyst/sources",
     "@catalyst/pollers",
     "@catalyst/fleet-sim",

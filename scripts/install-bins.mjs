@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `pnpm install-bins`: build the two apps, pack them and `npm install -g` the tarballs, so
-// `catalyst-monitor` and `catalyst-replay` are on PATH. Each app bundles the @catalyst/* libraries
+// `pnpm install-bins`: build the three apps, pack them and `npm install -g` the tarballs, so
+// `catalyst-monitor`, `catalyst-replay` and `catalyst-top` are on PATH. Each app bundles the @catalyst/* libraries
 // (see tsup.config.base.ts), so the tarballs install from the public npm registry alone.
 // Usage: node scripts/install-bins.mjs [--prefix <dir>] [--pack-only <dir>] [--no-build]
 import { spawnSync } from "node:child_process";
@@ -12,11 +12,11 @@ import { parseArgs } from "node:util";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** The apps that ship a bin, in install order. */
-export const APPS = ["catalyst-monitor", "catalyst-replay"];
+export const APPS = ["catalyst-monitor", "catalyst-replay", "catalyst-top"];
 
 const USAGE = `Usage: pnpm install-bins [--prefix <dir>] [--pack-only <dir>] [--no-build]
 
-Builds apps/monitor and apps/replay, packs them and runs \`npm install -g\` on the tarballs.
+Builds apps/monitor, apps/replay and apps/top, packs them and runs \`npm install -g\` on the tarballs.
   --prefix <dir>     install under <dir> (bins in <dir>/bin) instead of npm's global prefix
   --pack-only <dir>  write the tarballs to <dir> and stop
   --no-build         pack the existing dist/ as it is
@@ -107,7 +107,7 @@ function main() {
     ]);
     const where = values.prefix === undefined ? "npm's global bin dir" : join(resolve(values.prefix), "bin");
     process.stdout.write(
-      `installed ${APPS.join(" and ")} into ${where}\nremove them with: npm uninstall -g ${prefix.join(" ")}${prefix.length ? " " : ""}${APPS.join(" ")}\n`,
+      `installed ${APPS.join(", ")} into ${where}\nremove them with: npm uninstall -g ${prefix.join(" ")}${prefix.length ? " " : ""}${APPS.join(" ")}\n`,
     );
   } finally {
     if (!values["pack-only"]) rmSync(packDir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-// `pnpm install-bins` end to end: build and pack both apps, `npm install -g` them into a temp
+// `pnpm install-bins` end to end: build and pack the three apps, `npm install -g` them into a temp
 // prefix from the public registry, then run the installed bins from that prefix's PATH as a user
 // would: replay a generated log, start the demo monitor, and generate, verify and install its
 // service file.
@@ -74,7 +74,8 @@ beforeAll(async () => {
   prefix = join(work, "prefix");
   unreachable = await registryReachable();
   if (unreachable !== null) return;
-  // The build empties apps/*/dist, so it takes the lock the dashboard tests build under.
+  // The build empties apps/*/dist, so it takes the lock the dashboard tests build under. Three
+  // apps built, packed and installed take minutes on a loaded 2-core box: a generous budget.
   const install = await withBuildLock(() =>
     run(
       process.execPath,
@@ -84,8 +85,10 @@ beforeAll(async () => {
     ),
   );
   expect(install.code, `install-bins failed:\n${install.stdout}\n${install.stderr}`).toBe(0);
-  expect(install.stdout).toContain(`npm uninstall -g --prefix ${prefix} catalyst-monitor catalyst-replay`);
-}, 240_000);
+  expect(install.stdout).toContain(
+    `npm uninstall -g --prefix ${prefix} catalyst-monitor catalyst-replay catalyst-top`,
+  );
+}, 420_000);
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
@@ -93,10 +96,10 @@ afterAll(async () => {
 });
 
 describe("pnpm install-bins into a temp prefix", () => {
-  it("installs only the two apps and public dependencies", ({ skip }) => {
+  it("installs only the three apps and public dependencies", ({ skip }) => {
     if (unreachable !== null) return skip(unreachable);
     const modules = join(prefix, "lib", "node_modules");
-    for (const app of ["catalyst-monitor", "catalyst-replay"]) {
+    for (const app of ["catalyst-monitor", "catalyst-replay", "catalyst-top"]) {
       expect(existsSync(join(prefix, "bin", app)), app).toBe(true);
       const pkg = JSON.parse(readFileSync(join(modules, app, "package.json"), "utf8")) as {
         dependencies?: Record<string, string>;
@@ -183,10 +186,24 @@ describe("pnpm install-bins into a temp prefix", () => {
     expect(help.stdout).toContain("catalyst-monitor service print");
     const bad = await run("catalyst-monitor", ["service", "start"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error: unknown service action "start"[^\n]*\n$/);
+    expect(bad.stderr).toMatch(/^catalyst-monitor: unknown service action "start"[^\n]*\n$/);
 
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+  });
+
+  it("catalyst-top --demo --once prints the demo fleet as a plain table", async ({ skip }) => {
+    if (unreachable !== null) return skip(unreachable);
+    const version = await run("catalyst-top", ["--version"]);
+    expect(version.code, version.stderr).toBe(0);
+    const topPackage = JSON.parse(readFileSync(join(ROOT, "apps/top/package.json"), "utf8")) as {
+      version: string;
+    };
+    expect(version.stdout).toBe(`${topPackage.version}\n`);
+    const once = await run("catalyst-top", ["--demo", "--once"], binEnv({ NO_COLOR: "1" }));
+    expect(once.code, once.stderr).toBe(0);
+    expect(once.stdout).toMatch(/3 orch · 18 workers/);
+    expect(once.stdout).toContain("TICKET");
   });
 
   it("service print gives a unit that systemd-analyze verify accepts, pointing at the installed bin", async ({

@@ -9,6 +9,9 @@ export default defineConfig([
     ...baseTsup,
     ...bundleWorkspaceTsup,
     entry: ["src/bin.ts"],
+    // bin.ts imports main.ts (and with it Ink) dynamically, after hiding CI from Ink: main must be
+    // its own chunk, or esbuild would hoist Ink's import above the bin's first line.
+    splitting: true,
     dts: false,
     clean: false,
     banner: { js: "#!/usr/bin/env node" },

@@ -1,4 +1,10 @@
-// The bin only loads the entry and runs it.
-import { main } from "./main.js";
+// The bin: the only place that exits. main resolves with the exit code once the monitor has stopped.
+import { ignoreBrokenStdio, main } from "./main.js";
 
-void main(process.argv.slice(2));
+ignoreBrokenStdio();
+const code = await main(process.argv.slice(2), {
+  env: process.env,
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+});
+process.exit(code);

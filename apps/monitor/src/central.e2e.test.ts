@@ -116,7 +116,7 @@ describe("catalyst-monitor --nats without a broker", () => {
     const { code } = await run.exit;
     expect(code).toBe(1);
     expect(run.stderr()).toContain(
-      "error: could not start: cannot read from the NATS broker given to --nats",
+      "catalyst-monitor: could not start: cannot read from the NATS broker given to --nats",
     );
     expect(run.stderr() + run.stdout()).not.toContain("s3cret");
     expect(run.stderr()).not.toMatch(/\n\s+at /); // no stack trace

@@ -1,17 +1,9 @@
-/** A bad command line or environment; the bin prints the message on one line and exits 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+// A bad command line or environment: the one UsageError of the three bins (`catalyst-monitor:
+// <message>` on stderr, exit 2).
+export { UsageError } from "@catalyst/sources/command-line";
 
-/** The port is taken by another process; the bin prints one line and exits 1. */
-export class PortInUseError extends Error {
-  override name = "PortInUseError";
-  readonly port: number;
-  constructor(port: number, options?: { cause?: unknown }) {
-    super(`port ${port} is in use (try --port 0 or another port)`, options);
-    this.port = port;
-  }
-}
+// The port is taken by another process; the bin prints one line and exits 1.
+export { PortInUseError } from "@catalyst/sse-server";
 
 /** The pid file could not be written. */
 export class PidFileError extends Error {

@@ -6,7 +6,7 @@ import { NATS_SERVER, startNatsServer, waitUntil } from "@catalyst/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseCliArgs } from "./cli/parse-args.js";
 import { createLogger } from "./logger.js";
-import { startMonitor } from "./main.js";
+import { startMonitor } from "./start.js";
 
 const skipReason = NATS_SERVER
   ? null

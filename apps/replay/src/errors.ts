@@ -1,20 +1,5 @@
-/** A bad command line: the CLI prints the message on one line and exits with code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-  /** The flag at fault (`--since`), when there is one. */
-  readonly flag: string | undefined;
-  /** The value that was given, when there is one. */
-  readonly value: string | undefined;
-  constructor(
-    message: string,
-    fields: { flag?: string; value?: string } = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.flag = fields.flag;
-    this.value = fields.value;
-  }
-}
+// A bad command line: the one UsageError of the three bins (`catalyst-replay: <message>`, exit 2).
+export { UsageError } from "@catalyst/sources/command-line";
 
 /** The event log could not be read: the CLI names the path and exits with code 1. */
 export class ReplayReadError extends Error {

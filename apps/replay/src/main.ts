@@ -1,62 +1,63 @@
+// catalyst-replay's body: parse, replay, and resolve with the exit code. Only bin.ts exits;
+// importing this module runs nothing.
+import { reportCliError } from "@catalyst/sources/command-line";
 import packageJson from "../package.json" with { type: "json" };
-import { MalformedLineError, ReplayReadError, UsageError } from "./errors.js";
 import { renderHelp } from "./help.js";
 import { parseReplayArgs } from "./parse-args.js";
 import { replay } from "./replay.js";
 
-// `catalyst-replay ... | head` closes stdout early: that is a normal end, not a crash.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0);
-  process.stderr.write(`catalyst-replay: cannot write output: ${error.message}\n`);
-  process.exit(1);
-});
-process.stderr.on("error", () => {});
+/** The prefix of every error line (`catalyst-replay: <message>`). */
+export const BIN = "catalyst-replay";
 
-process.exitCode = await runMain(process.argv.slice(2));
+/** Where the process talks to the world; the bin passes the real process's streams. */
+export interface ReplayMainIo {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
 
-async function runMain(argv: string[]): Promise<number> {
+/** Exit code of an interrupted `--nats` read (and of a second Ctrl-C): 128 + SIGINT. */
+const INTERRUPTED = 130;
+
+/**
+ * The bin's body; resolves with the exit code: 0 done, 1 the log could not be read (or `--strict`
+ * met a bad line), 2 usage error, 130 interrupted `--nats` read or a second Ctrl-C. Errors are one
+ * line, `catalyst-replay: <message>`, on stderr.
+ */
+export async function main(argv: readonly string[], io: ReplayMainIo): Promise<number> {
   try {
-    const command = parseReplayArgs(argv, { now: new Date(), env: process.env });
-    if (command.kind === "help") {
-      process.stdout.write(renderHelp());
-      return 0;
-    }
-    if (command.kind === "version") {
-      process.stdout.write(`catalyst-replay ${packageJson.version}\n`);
+    const command = parseReplayArgs(argv, { now: new Date(), env: io.env });
+    if (command.kind === "help" || command.kind === "version") {
+      io.stdout.write(command.kind === "help" ? renderHelp() : `catalyst-replay ${packageJson.version}\n`);
       return 0;
     }
     const controller = new AbortController();
+    let forced: (code: number) => void = () => {};
+    const interrupted = new Promise<number>((resolve) => {
+      forced = resolve;
+    });
     // --nats may spill a sort to a temp dir: Ctrl-C ends the read so that the dir is removed.
     if (command.options.follow || command.options.nats) {
       const stop = (): void => {
         // A second Ctrl-C while shutting down means "now".
-        if (controller.signal.aborted) process.exit(130);
+        if (controller.signal.aborted) forced(INTERRUPTED);
         controller.abort();
       };
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     }
-    await replay(command.options, {
-      out: process.stdout,
-      err: process.stderr,
-      isTTY: process.stdout.isTTY === true,
-      errIsTTY: process.stderr.isTTY === true,
-      env: process.env,
+    const run = replay(command.options, {
+      out: io.stdout,
+      err: io.stderr,
+      isTTY: io.stdout.isTTY === true,
+      errIsTTY: io.stderr.isTTY === true,
+      env: io.env,
       signal: controller.signal,
-    });
+    }).then(() => (command.options.nats && controller.signal.aborted ? INTERRUPTED : 0));
     // An interrupted --nats read printed only part of the window: say so in the exit code.
-    return command.options.nats && controller.signal.aborted ? 130 : 0;
+    return await Promise.race([run, interrupted]);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`catalyst-replay: ${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof ReplayReadError || error instanceof MalformedLineError) {
-      process.stderr.write(`catalyst-replay: ${error.message}\n`);
-      return 1;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`catalyst-replay: ${message}\n`);
-    return 1;
+    // A usage error exits 2; an unreadable log, a bad line under --strict or anything else exits 1.
+    return reportCliError(BIN, error, (text) => void io.stderr.write(text));
   }
 }

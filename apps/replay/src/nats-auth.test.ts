@@ -204,7 +204,7 @@ describe.skipIf(skipReason !== null)("NATS credentials, end to end", () => {
         {},
         [],
         {},
-        /^(error: could not start: --publish: )?.*TLS with the NATS broker at tls:\/\/127\.0\.0\.1:\d+ failed \(/m,
+        /^(catalyst-monitor: could not start: --publish: )?.*TLS with the NATS broker at tls:\/\/127\.0\.0\.1:\d+ failed \(/m,
         "tls-wrong",
       );
     },

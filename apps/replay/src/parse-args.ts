@@ -1,14 +1,14 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import {
+  checkNatsUrlFlag,
   NATS_CONNECTION_OPTIONS,
   NATS_FLAG_EXAMPLES,
   type NatsConnectionFlags,
   natsFlagsOf,
-  parseNatsUrl,
 } from "@catalyst/relay/command-line";
-import { resolveCatalystDir } from "@catalyst/sources/command-line";
+import { readFlags, resolveCatalystDir } from "@catalyst/sources/command-line";
 import { resolveCacheDir } from "@catalyst/sources/event-log";
 import { UsageError } from "./errors.js";
 import { parseTimeArg } from "./parse-time.js";
@@ -120,43 +120,11 @@ const VALUE_EXAMPLES: Record<string, string> = {
 
 /** Parse argv (without node and the script) into a command. Throws UsageError on anything wrong. */
 export function parseReplayArgs(argv: readonly string[], context: ParseArgsContext): ReplayCommand {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  // Tokens, not values: parseArgs finds the flags, this loop keeps replay's own one-line errors.
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options: FLAG_OPTIONS,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
+  // parseArgs by its tokens (readFlags), so that replay's errors stay one line with an example.
+  const { values, switches: flags } = readFlags(argv, FLAG_OPTIONS, {
+    examples: VALUE_EXAMPLES,
+    aliases: { "version-v": "version" },
   });
-  for (const token of tokens) {
-    if (token.kind === "option-terminator") continue;
-    if (token.kind === "positional")
-      throw new UsageError(`unexpected argument ${JSON.stringify(token.value)} (see --help)`, {
-        value: token.value,
-      });
-    const option = (FLAG_OPTIONS as Record<string, { type: string }>)[token.name];
-    if (option === undefined)
-      throw new UsageError(`unknown option ${token.rawName} (see --help)`, { flag: token.rawName });
-    const name = `--${token.name === "version-v" ? "version" : token.name}`;
-    if (option.type === "string") {
-      const value = token.value;
-      // A flag right after a value flag is a missing value, not the value.
-      if (value === undefined || value === "" || (!token.inlineValue && /^--./.test(value)))
-        throw new UsageError(`${name} needs a value, e.g. ${VALUE_EXAMPLES[name]}`, { flag: name });
-      values.set(name, [...(values.get(name) ?? []), value]);
-    } else {
-      if (token.inlineValue)
-        throw new UsageError(
-          `${name} takes no value, got ${JSON.stringify(`${token.rawName}=${token.value}`)}`,
-          {
-            flag: name,
-          },
-        );
-      flags.add(name);
-    }
-  }
   if (flags.has("--help")) return { kind: "help" };
   if (flags.has("--version")) return { kind: "version" };
 
@@ -315,12 +283,7 @@ function natsOptions(
       throw new UsageError(`${stray} needs --nats <url>, e.g. --nats nats://127.0.0.1:4222`, { flag: stray });
     return undefined;
   }
-  // Never echo the URL: it may hold a password.
-  if (parseNatsUrl(url) === null)
-    throw new UsageError(
-      "--nats must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
-      { flag: "--nats" },
-    );
+  checkNatsUrlFlag("--nats", url);
   const given: Record<string, string> = {};
   for (const name of Object.keys(NATS_CONNECTION_OPTIONS)) {
     const v = single(`--${name}`);

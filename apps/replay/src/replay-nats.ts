@@ -4,7 +4,7 @@ import { buildEventFilter } from "./event-filter.js";
 import { clean, createPrettyFormatter } from "./format-pretty.js";
 import { createOutputBuffer } from "./output-buffer.js";
 import type { ReplayOptions } from "./parse-args.js";
-import type { ReplayIo, ReplaySummary } from "./replay.js";
+import type { ReplayIo, ReplaySummary } from "./replay-io.js";
 
 const MAX_HOST_WIDTH = 24;
 

@@ -2,40 +2,18 @@ import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { LogRecord, NormalizedEvent, SourceChange } from "@catalyst/schema";
-import type { IndexProgress } from "@catalyst/sources/event-log";
 import { createPaint, shouldUseColour } from "./colour.js";
 import { printCost } from "./cost-report.js";
 import { MalformedLineError, ReplayReadError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { createPrettyFormatter, type RecordFormatter } from "./format-pretty.js";
-import { createOutputBuffer, type OutputBuffer, type TextSink } from "./output-buffer.js";
+import { createOutputBuffer, type OutputBuffer } from "./output-buffer.js";
 import type { ReplayOptions } from "./parse-args.js";
-import { defaultReplayDeps, type ReadStats, type ReplayDeps } from "./replay-deps.js";
+import { defaultReplayDeps, type ReplayDeps } from "./replay-deps.js";
+import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay-io.js";
 import { printSnapshot } from "./snapshot.js";
 
-/** Where replay writes, and what it knows about the terminal. */
-export interface ReplayIo {
-  out: TextSink;
-  err: TextSink;
-  /** stdout is a terminal: colours the pretty view. @default false */
-  isTTY?: boolean;
-  /** stderr is a terminal: says "no events matched" there. @default isTTY */
-  errIsTTY?: boolean;
-  /** For NO_COLOR / FORCE_COLOR. @default {} */
-  env?: Record<string, string | undefined>;
-  /** Ends `--follow` (Ctrl-C in the CLI). */
-  signal?: AbortSignal;
-  /** The clock for "indexing takes more than a second" progress. @default performance.now */
-  nowMs?: () => number;
-}
-
-/** What a run printed and skipped. */
-export interface ReplaySummary {
-  printed: number;
-  invalid: number;
-  oversized: number;
-  files: number;
-}
+export type { ReplayIo, ReplaySummary } from "./replay-io.js";
 
 /**
  * Print the event log from `options.since` on, in time order across the monthly files and the
@@ -177,44 +155,6 @@ function countLines(chunk: Buffer): number {
     i = chunk.indexOf(10, i + 1);
   }
   return n;
-}
-
-/**
- * Where the index lives, and progress on stderr once indexing has taken more than a second (a
- * first run over a large log, or a month file that grew a lot since the last run).
- */
-export function readOptions(
-  options: ReplayOptions,
-  io: ReplayIo,
-): { indexDir?: string; onProgress: (p: IndexProgress) => void } {
-  const now = io.nowMs ?? (() => performance.now());
-  const started = now();
-  let lastPrinted = started;
-  let printedAny = false;
-  const onProgress = (p: IndexProgress): void => {
-    const t = now();
-    if (t - started < 1000 || (printedAny && t - lastPrinted < 1000 && p.done < p.total)) return;
-    printedAny = true;
-    lastPrinted = t;
-    const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 100;
-    io.err.write(
-      `catalyst-replay: indexing ${p.file}: ${pct}% of ${formatMb(p.total)} (first read of this part of the log)\n`,
-    );
-  };
-  return { ...(options.cacheDir ? { indexDir: options.cacheDir } : {}), onProgress };
-}
-
-function formatMb(bytes: number): string {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(0)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
-}
-
-/** Say once, on stderr, that the index could not be kept (the output is complete all the same). */
-export function reportIndex(stats: ReadStats, options: ReplayOptions, io: ReplayIo): void {
-  if (stats.indexSaveError !== undefined) {
-    io.err.write(
-      `catalyst-replay: cannot keep the log index in ${options.cacheDir} (${stats.indexSaveError}); set CATALYST_CACHE_DIR to a writable dir to make later runs fast\n`,
-    );
-  }
 }
 
 /** A record the pretty view cannot render (e.g. nested too deeply) gets a marker, not a crash. */
@@ -359,15 +299,6 @@ function errnoOf(error: unknown): string | undefined {
   return error && typeof error === "object" && "code" in error && typeof error.code === "string"
     ? error.code
     : undefined;
-}
-
-export function wrapReadError(error: unknown, dir: string): unknown {
-  if (error instanceof MalformedLineError || error instanceof ReplayReadError) return error;
-  if (error && typeof error === "object" && ("code" in error || "path" in error)) {
-    const path = "path" in error && typeof error.path === "string" ? error.path : dir;
-    return new ReplayReadError(path, { cause: error });
-  }
-  return error;
 }
 
 function reportEnd(summary: ReplaySummary, io: ReplayIo): void {

@@ -4,8 +4,8 @@ import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { formatSnapshot } from "./format-snapshot.js";
 import type { ReplayOptions } from "./parse-args.js";
-import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay.js";
 import type { ReplayDeps } from "./replay-deps.js";
+import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay-io.js";
 
 /**
  * `--at <ts> --snapshot`: fold every event up to and including `at` with @catalyst/fuse and

@@ -20,6 +20,19 @@ describe("parseTopArgs", () => {
       token: "t",
     });
   });
+  it("resolves --dir like the other bins: ~ expanded, relative to the working dir", () => {
+    expect(parseTopArgs(["--dir", "~/cat"], {}, "/home/op", "/work")).toMatchObject({ dir: "/home/op/cat" });
+    expect(parseTopArgs(["--dir=~"], {}, "/home/op", "/work")).toMatchObject({ dir: "/home/op" });
+    expect(parseTopArgs(["--dir", "cat"], { CATALYST_DIR: "/x" }, "/home/op", "/work")).toMatchObject({
+      mode: "dir",
+      dir: "/work/cat",
+    });
+    // Without --dir it follows the monitor, wherever CATALYST_DIR points.
+    expect(parseTopArgs([], { CATALYST_DIR: "/x" }, "/home/op", "/work")).toMatchObject({
+      mode: "url",
+      dir: null,
+    });
+  });
   it("refuses mistakes with a clear message", () => {
     expect(() => parseTopArgs(["--bogus"], {})).toThrow(/unknown option --bogus/);
     expect(() => parseTopArgs(["--dir"], {})).toThrow(/--dir needs a value/);

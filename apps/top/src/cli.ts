@@ -1,5 +1,6 @@
-// Command-line options of catalyst-top.
-import { UsageError } from "./errors.js";
+// Command-line options of catalyst-top, read like the other bins' (readFlags, resolveCatalystDir).
+import { homedir } from "node:os";
+import { readFlags, resolveCatalystDir, UsageError } from "@catalyst/sources/command-line";
 
 export const DEFAULT_URL = "http://127.0.0.1:7400";
 
@@ -27,7 +28,7 @@ Options:
   --url <url>          the monitor to follow (default ${DEFAULT_URL})
   --token <token>      the monitor's access token (also env CATALYST_MONITOR_TOKEN)
   --token-file <file>  read the token from the first line of a file
-  --dir <dir>          embedded mode on this catalyst dir
+  --dir <dir>          embedded mode on this catalyst dir (~ expanded)
   --demo               embedded mode on the simulated demo fleet
   --once               print one plain table and exit (the default when stdout is not a terminal)
   --format table|json  with --once: a table (default) or the snapshot as JSON
@@ -37,84 +38,55 @@ Options:
 Keys: ↑/↓ or j/k move · PgUp/PgDn page · Enter worker detail · / filter · o pick orchestrator
       f failed / needs-you only · Esc back · ? help · q quit
 
-Exit codes: 0 ok, 1 could not reach or read the fleet, 2 usage error.
+Exit codes: 0 ok, 1 could not reach or read the fleet, 2 usage error; errors are one line on
+stderr, "catalyst-top: <message>".
 NO_COLOR turns colours off.
 `;
 
-function value(argv: readonly string[], i: number, flag: string): string {
-  const v = argv[i + 1];
-  if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-  return v;
-}
+const OPTIONS = {
+  url: { type: "string" },
+  token: { type: "string" },
+  "token-file": { type: "string" },
+  dir: { type: "string" },
+  demo: { type: "boolean" },
+  once: { type: "boolean" },
+  format: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
 
-/** Parses argv (without node and the script). Throws UsageError on a mistake. */
-export function parseTopArgs(argv: readonly string[], env: NodeJS.ProcessEnv): TopOptions {
+/**
+ * Parses argv (without node and the script). Throws UsageError on a mistake. `--dir` is resolved
+ * like the other bins' (`~` expanded, relative to `cwd`).
+ */
+export function parseTopArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  home: string = homedir(),
+  cwd: string = process.cwd(),
+): TopOptions {
+  const { values, switches } = readFlags(argv, OPTIONS);
+  // Given twice, the last one counts.
+  const last = (flag: string): string | null => values.get(flag)?.at(-1) ?? null;
+  const format = last("--format") ?? "table";
+  if (format !== "table" && format !== "json")
+    throw new UsageError(`--format must be table or json, not ${format}`);
+  const dirFlag = last("--dir");
+  const demo = switches.has("--demo");
   const o: TopOptions = {
-    mode: "url",
-    url: DEFAULT_URL,
-    dir: null,
-    token: null,
-    tokenFile: null,
-    once: false,
-    format: "table",
-    help: false,
-    version: false,
+    mode: demo ? "demo" : dirFlag !== null ? "dir" : "url",
+    url: last("--url") ?? DEFAULT_URL,
+    dir: dirFlag === null ? null : resolveCatalystDir(dirFlag, env, home, cwd),
+    token: last("--token"),
+    tokenFile: last("--token-file"),
+    once: switches.has("--once"),
+    format,
+    help: switches.has("--help"),
+    version: switches.has("--version"),
   };
-  let urlGiven = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] =
-      arg.startsWith("--") && arg.includes("=")
-        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-        : [arg, undefined];
-    const take = (): string => {
-      if (inline !== undefined) return inline;
-      const v = value(argv, i, flag);
-      i += 1;
-      return v;
-    };
-    switch (flag) {
-      case "--url":
-        o.url = take();
-        urlGiven = true;
-        break;
-      case "--token":
-        o.token = take();
-        break;
-      case "--token-file":
-        o.tokenFile = take();
-        break;
-      case "--dir":
-        o.dir = take();
-        o.mode = "dir";
-        break;
-      case "--demo":
-        o.mode = "demo";
-        break;
-      case "--once":
-        o.once = true;
-        break;
-      case "--format": {
-        const f = take();
-        if (f !== "table" && f !== "json") throw new UsageError(`--format must be table or json, not ${f}`);
-        o.format = f;
-        break;
-      }
-      case "-h":
-      case "--help":
-        o.help = true;
-        break;
-      case "-v":
-      case "--version":
-        o.version = true;
-        break;
-      default:
-        throw new UsageError(`unknown option ${arg} (see --help)`);
-    }
-  }
-  if (o.dir !== null && argv.includes("--demo"))
-    throw new UsageError("--dir and --demo cannot be used together");
-  if (urlGiven && o.mode !== "url") throw new UsageError("--url cannot be used with --dir or --demo");
+  if (dirFlag !== null && demo) throw new UsageError("--dir and --demo cannot be used together");
+  if (values.has("--url") && o.mode !== "url")
+    throw new UsageError("--url cannot be used with --dir or --demo");
   if (o.token !== null && o.tokenFile !== null)
     throw new UsageError("--token and --token-file cannot be used together");
   if (o.mode === "url") {

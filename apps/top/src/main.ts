@@ -1,12 +1,18 @@
-import { readFileSync } from "node:fs";
+// catalyst-top's body: parse, then one table or the live view; resolves with the exit code. Only
+// bin.ts exits; importing this module runs nothing.
+import { stat } from "node:fs/promises";
 import { resolveGithubToken } from "@catalyst/engine";
 import type { Snapshot } from "@catalyst/schema/constants";
-import { readTokenFile as readTokenFileText } from "@catalyst/sources/command-line";
+import {
+  readPackageVersion,
+  readTokenFlag,
+  reportCliError,
+  UsageError,
+} from "@catalyst/sources/command-line";
 import { render } from "ink";
 import { createElement } from "react";
 import { TopApp } from "./app.js";
 import { HELP_TEXT, parseTopArgs, type TopOptions } from "./cli.js";
-import { UsageError } from "./errors.js";
 import { embeddedSource, type FleetSource, remoteSource } from "./fleet-source.js";
 import { createLiveView } from "./live-view.js";
 import { plainTable } from "./plain.js";
@@ -18,23 +24,11 @@ export interface TopIo {
   stdin: NodeJS.ReadStream;
 }
 
-export function readVersion(): string {
-  try {
-    return (
-      (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string })
-        .version ?? "0.0.0"
-    );
-  } catch {
-    return "0.0.0";
-  }
-}
+/** The package version (package.json is one level above both src/ and dist/). */
+export const readVersion = (): string => readPackageVersion(new URL("../package.json", import.meta.url));
 
-/** The first line of `--token-file`; a missing, empty or oversized file is a usage error. */
-async function readTokenFile(path: string): Promise<string> {
-  const read = await readTokenFileText(path);
-  if (!read.ok) throw new UsageError(`--token-file ${path} ${read.problem}`);
-  return read.token;
-}
+/** The prefix of every error line (`catalyst-top: <message>`). */
+export const BIN = "catalyst-top";
 
 /** Fetches one snapshot for --once: `/api/snapshot` from a monitor, or the engine's after loading. */
 async function onceSnapshot(
@@ -80,7 +74,10 @@ async function embedded(options: TopOptions, env: NodeJS.ProcessEnv): Promise<Fl
 const ENTER_ALT = "\x1b[?1049h\x1b[H";
 const LEAVE_ALT = "\x1b[?25h\x1b[?1049l";
 
-/** The bin's body; resolves with the exit code. */
+/**
+ * The bin's body; resolves with the exit code: 0 done, 1 the fleet could not be reached or read,
+ * 2 usage error (`catalyst-top: <message>` on stderr).
+ */
 export async function main(argv: readonly string[], io: TopIo): Promise<number> {
   let options: TopOptions;
   let token: string | null;
@@ -94,16 +91,14 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
       io.stdout.write(`${readVersion()}\n`);
       return 0;
     }
-    token = options.tokenFile === null ? options.token : await readTokenFile(options.tokenFile);
+    token = options.tokenFile === null ? options.token : await readTokenFlag(options.tokenFile);
     if (options.mode === "dir" && options.dir !== null) {
-      const { stat } = await import("node:fs/promises");
       const st = await stat(options.dir).catch(() => null);
       if (st === null || !st.isDirectory()) throw new UsageError(`--dir ${options.dir} is not a directory`);
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr(`error: ${error.message}\n`);
-    return 2;
+    return reportCliError(BIN, error, io.stderr);
   }
 
   if (options.once || !io.stdout.isTTY || options.format === "json") {
@@ -116,8 +111,7 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
       );
       return 0;
     } catch (error) {
-      io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-      return 1;
+      return reportCliError(BIN, error, io.stderr);
     }
   }
 
@@ -140,19 +134,35 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
     patchConsole: false,
     maxFps: 10,
   });
-  const stopAll = async (): Promise<void> => {
-    view.stop();
-    await source.stop().catch(() => {});
-  };
-  // SIGTERM, or SIGHUP when the terminal goes away: quit as on `q`, and exit anyway after 3 s.
+  // SIGTERM, or SIGHUP when the terminal goes away: quit as on `q`, and resolve anyway after 3 s
+  // (the bin then exits, whatever is still stopping).
+  let forceQuit: (code: number) => void = () => {};
+  const forced = new Promise<number>((resolve) => {
+    forceQuit = resolve;
+  });
   for (const signal of ["SIGTERM", "SIGHUP"] as const)
     process.once(signal, () => {
       setTimeout(() => {
         restore();
-        process.exit(0);
+        forceQuit(0);
       }, 3000).unref();
       app.unmount();
     });
+  return Promise.race([forced, runUntilQuit(app, source, restore, view, io)]);
+}
+
+/** Starts the source under the drawn app and resolves with the exit code once the user quits. */
+async function runUntilQuit(
+  app: ReturnType<typeof render>,
+  source: FleetSource,
+  restore: () => void,
+  view: { stop(): void },
+  io: TopIo,
+): Promise<number> {
+  const stopAll = async (): Promise<void> => {
+    view.stop();
+    await source.stop().catch(() => {});
+  };
   const exited = app.waitUntilExit().catch(() => {});
   // Quitting while the fleet is still starting (a large first scan) must not wait for it.
   const started = source.start().then(
@@ -164,8 +174,7 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
     app.unmount();
     restore();
     await stopAll();
-    io.stderr(`error: ${first instanceof Error ? first.message : String(first)}\n`);
-    return 1;
+    return reportCliError(BIN, first, io.stderr);
   }
   await exited;
   restore();

@@ -49,8 +49,12 @@ afterAll(async () => {
   killAllSpawned();
 });
 
-function open(args: string[], size: { columns?: number; rows?: number } = {}): Terminal {
-  const t = startTerminal([...top, ...args], { ...size, env: cacheEnv });
+function open(
+  args: string[],
+  size: { columns?: number; rows?: number } = {},
+  env: Record<string, string> = {},
+): Terminal {
+  const t = startTerminal([...top, ...args], { ...size, env: { ...cacheEnv, ...env } });
   terminals.push(t);
   return t;
 }
@@ -91,6 +95,18 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
     t.keys("q");
     await expectQuitCleanly(t);
   }, 120_000);
+
+  it("draws live on a terminal even with CI=true in the environment", async () => {
+    // Ink alone would draw nothing until the last frame here; the bin hides CI from it on a TTY.
+    const t = open(["--demo"], { columns: 100, rows: 30 }, { CI: "true", CONTINUOUS_INTEGRATION: "1" });
+    await t.waitFor(/3 orch · 18 workers/);
+    t.keys("?");
+    await t.waitFor(/pick an orchestrator/);
+    t.keys("Escape");
+    await t.waitFor(/TICKET/);
+    t.keys("q");
+    await expectQuitCleanly(t);
+  }, 60_000);
 
   it("Ctrl-C restores the terminal too", async () => {
     const t = open(["--demo"]);
@@ -219,6 +235,6 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
       stderr = String((error as { stderr: string }).stderr);
     }
     expect(status).toBe(2);
-    expect(stderr).toBe("error: unknown option --bogus (see --help)\n");
+    expect(stderr).toBe("catalyst-top: unknown option --bogus (see --help)\n");
   }, 60_000);
 });

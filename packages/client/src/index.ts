@@ -10,6 +10,8 @@ export type { FleetListener, FleetStore } from "./fleet-store.js";
 export { createFleetStore } from "./fleet-store.js";
 export type { FleetFollower, FollowFleetOptions } from "./follow-fleet.js";
 export { followFleet } from "./follow-fleet.js";
+export type { HealthProbe, HealthProbeOptions } from "./health-probe.js";
+export { formatUptime, probeMonitorHealth } from "./health-probe.js";
 export {
   describeStaleHost,
   fleetHosts,

@@ -1,6 +1,6 @@
 // The briefing drawer: DASHBOARD.md and the wave briefings of one orchestrator, fetched on demand
 // from /api/briefing and rendered as sanitised markdown (render-markdown.ts).
-import type { BriefingMeta } from "@catalyst/schema";
+import type { BriefingMeta, BriefingResponse } from "@catalyst/schema";
 import { el, replaceChildren } from "./dom.js";
 import { renderMarkdown } from "./render-markdown.js";
 
@@ -14,12 +14,6 @@ export interface BriefingTarget {
 export interface BriefingDrawer {
   open(target: BriefingTarget): void;
   close(): void;
-}
-
-/** The body of `/api/briefing` (apps/monitor/src/server/briefing-api.ts). */
-interface BriefingBody {
-  markdown: string;
-  truncated: boolean;
 }
 
 export function briefingLabel(b: Pick<BriefingMeta, "wave">): string {
@@ -85,7 +79,7 @@ export function createBriefingDrawer(container: HTMLElement, token: string | nul
     fetch(`/api/briefing?${query}`)
       .then(async (res) => {
         if (!res.ok) throw new Error(`the monitor answered ${res.status}`);
-        return (await res.json()) as BriefingBody;
+        return (await res.json()) as BriefingResponse;
       })
       .then((got) => {
         if (mine !== request) return;

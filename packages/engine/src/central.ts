@@ -264,17 +264,23 @@ export interface CentralEngineOptions extends Omit<CentralOptions, "historySince
   /** Stall-rule tick. @default 5_000 */
   tickMs?: number;
   onLoaded?: () => void;
+  /** Called on the full-snapshot timer (a server's SSE hub re-sends every client the snapshot). */
+  onSnapshotTimer?: () => void;
 }
 
 /** A fleet of several machines in-process, read from NATS: what `catalyst-monitor --nats` runs. */
 export interface CentralEngine {
   readonly feed: FuseLike;
+  /** Every host's log lines, read from the stream (`CentralParts.readEvents`). */
+  readonly readEvents: ReadEvents;
   readonly parts: CentralParts;
   /** The current snapshot, marked `loading` until every host's state and the stream are in. */
   snapshot(): Snapshot;
   loading(): LoadingState | null;
   /** Resolves once the KV's current values and the stream up to its last sequence at start are applied. */
   start(): Promise<void>;
+  /** After start: how many stream lines the start-up history folded (`historyMs`), as the local engine's. */
+  historyLoaded(): Promise<{ records: number; error: string | null }>;
   stop(): Promise<void>;
 }
 
@@ -291,14 +297,18 @@ export function createCentralEngine(options: CentralEngineOptions): CentralEngin
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.onLoaded === undefined ? {} : { onLoaded: options.onLoaded }),
+    ...(options.onSnapshotTimer === undefined ? {} : { onSnapshotTimer: options.onSnapshotTimer }),
     history: null,
   });
   return {
     feed: parts.fuse,
+    readEvents: parts.readEvents,
     parts,
     snapshot: () => snapshotWithLoading(parts.fuse, monitor),
     loading: () => monitor.loading(),
     start: () => monitor.start(),
+    // The relay consumer folds the history itself, while starting.
+    historyLoaded: async () => ({ records: parts.consumer.stats().historyLines, error: null }),
     stop: () => monitor.stop(),
   };
 }

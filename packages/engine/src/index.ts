@@ -9,7 +9,17 @@ export { buildParts } from "./build-parts.js";
 export type { CentralEngine, CentralEngineOptions, CentralOptions, CentralParts } from "./central.js";
 export { buildCentralParts, createCentralEngine, DEFAULT_STALE_AFTER_MS } from "./central.js";
 export type { Engine, EngineOptions } from "./engine.js";
-export { createEngine } from "./engine.js";
+export { createEngine, rateLimitedWarn, reportSourceErrors } from "./engine.js";
+export type { EventLoopDelay, EventLoopDelayMeter } from "./event-loop-delay.js";
+export { createEventLoopDelayMeter } from "./event-loop-delay.js";
+export type { HealthInputs } from "./health.js";
+export {
+  degradedSources,
+  healthReport,
+  isComponentFailing,
+  MAX_DEGRADED_SOURCES,
+  UNCONFIGURED_HEALTH,
+} from "./health.js";
 export type {
   EngineLogger,
   FuseLike,

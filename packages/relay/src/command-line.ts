@@ -5,7 +5,7 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
-import { readTokenFile } from "@catalyst/sources/command-line";
+import { readTokenFile, UsageError } from "@catalyst/sources/command-line";
 import { NatsCredentialsError } from "./errors.js";
 
 /**
@@ -83,6 +83,18 @@ export interface NatsUrl {
   user?: string;
   pass?: string;
   token?: string;
+}
+
+/**
+ * The bins' check of a NATS URL flag (`--publish`, `--nats`): a UsageError that never echoes the
+ * URL (it may hold a password) when `url` is not one.
+ */
+export function checkNatsUrlFlag(flag: string, url: string): void {
+  if (parseNatsUrl(url) === null)
+    throw new UsageError(
+      `${flag} must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)`,
+      { flag },
+    );
 }
 
 /**

@@ -19,6 +19,17 @@ export const EventsResponse = z.object({
 });
 export type EventsResponse = z.infer<typeof EventsResponse>;
 
+/** `GET /api/briefing`: one briefing's markdown, `wave` null for `DASHBOARD.md`. */
+export const BriefingResponse = z.object({
+  orchestrator: z.string(),
+  wave: z.number().int().nullable(),
+  name: z.string(),
+  markdown: z.string(),
+  /** True when the file was longer than the read cap and the text was cut. */
+  truncated: z.boolean(),
+});
+export type BriefingResponse = z.infer<typeof BriefingResponse>;
+
 /** `GET /healthz`. */
 export const HealthResponse = z.object({
   status: z.enum(["ok", "degraded"]),

@@ -177,7 +177,7 @@ export type SseEventName = (typeof SSE_EVENT_NAMES)[number];
 
 // Types only (erased at run time, so they bring no zod along).
 
-export type { HealthResponse } from "./api.js";
+export type { BriefingResponse, HealthResponse } from "./api.js";
 export type {
   HostView,
   LoadingState,

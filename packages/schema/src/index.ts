@@ -1,4 +1,4 @@
-export { ApiError, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
+export { ApiError, BriefingResponse, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
 export type { DeltaFeed, LivenessTarget, PrRef } from "./constants.js";
 export { needsYouKey } from "./constants.js";
 export type { EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";

@@ -3,11 +3,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  createCleanupStack,
+  EXIT_FAILURE,
+  EXIT_USAGE,
   isInsideDir,
   parseDuration,
+  readFlags,
+  readPackageVersion,
   readTokenFile,
+  readTokenFlag,
+  reportCliError,
   resolveCatalystDir,
   resolvesInsideDir,
+  UsageError,
 } from "./command-line.js";
 
 describe("resolveCatalystDir", () => {
@@ -89,5 +97,128 @@ describe("where the bins' own files may go, and token files", () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+
+  it("isInsideDir: a name that only starts with `..` is inside; `..` and `../x` are outside", async () => {
+    const dir = "/srv/catalyst";
+    expect(isInsideDir(dir, "/srv/catalyst/..monitor.pid")).toBe(true);
+    expect(isInsideDir(dir, "/srv/catalyst/...")).toBe(true);
+    expect(isInsideDir(dir, "/srv/catalyst/..a/b")).toBe(true);
+    expect(isInsideDir(dir, "/srv/catalyst")).toBe(true);
+    expect(isInsideDir(dir, "/srv")).toBe(false);
+    expect(isInsideDir(dir, "/srv/x.pid")).toBe(false);
+    expect(isInsideDir(dir, "/srv/catalyst-other/x")).toBe(false);
+    expect(isInsideDir(dir, "/srv/..catalyst")).toBe(false);
+    const root = await mkdtemp(join(tmpdir(), "cmdline-"));
+    try {
+      const real = join(root, "catalyst");
+      await mkdir(real);
+      const resolved = await resolvesInsideDir(join(real, "..monitor.pid"), real);
+      expect(resolved).toEqual({ inside: true, target: join(real, "..monitor.pid"), realDir: real });
+      expect((await resolvesInsideDir(join(real, "..", "monitor.pid"), real)).inside).toBe(false);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("readTokenFlag throws a UsageError naming the flag and the file, never its text", async () => {
+    const root = await mkdtemp(join(tmpdir(), "cmdline-"));
+    try {
+      await writeFile(join(root, "t"), "s3cret\n");
+      await writeFile(join(root, "big"), "s3cret".repeat(1000));
+      expect(await readTokenFlag(join(root, "t"))).toBe("s3cret");
+      const error = await readTokenFlag(join(root, "big"), "--nats-token-file").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toBe(
+        `--nats-token-file ${join(root, "big")} is not a small regular file`,
+      );
+      expect((error as UsageError).flag).toBe("--nats-token-file");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("how the bins report errors and their version", () => {
+  it("reportCliError prints `<bin>: <message>` and returns 2 for a usage error, 1 otherwise", () => {
+    const lines: string[] = [];
+    expect(
+      reportCliError("catalyst-top", new UsageError("--url x is not an http(s) URL"), (t) => lines.push(t)),
+    ).toBe(EXIT_USAGE);
+    expect(reportCliError("catalyst-top", new Error("cannot reach"), (t) => lines.push(t))).toBe(
+      EXIT_FAILURE,
+    );
+    expect(reportCliError("catalyst-top", "odd", (t) => lines.push(t))).toBe(EXIT_FAILURE);
+    expect(lines).toEqual([
+      "catalyst-top: --url x is not an http(s) URL\n",
+      "catalyst-top: cannot reach\n",
+      "catalyst-top: odd\n",
+    ]);
+  });
+
+  it("readPackageVersion reads `version`, and says 0.0.0 when it cannot", async () => {
+    const root = await mkdtemp(join(tmpdir(), "cmdline-"));
+    try {
+      await writeFile(join(root, "package.json"), JSON.stringify({ name: "x", version: "1.2.3" }));
+      await writeFile(join(root, "bad.json"), "{");
+      expect(readPackageVersion(new URL(`file://${join(root, "package.json")}`))).toBe("1.2.3");
+      expect(readPackageVersion(new URL(`file://${join(root, "bad.json")}`))).toBe("0.0.0");
+      expect(readPackageVersion(new URL(`file://${join(root, "absent.json")}`))).toBe("0.0.0");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("readFlags", () => {
+  const options = {
+    dir: { type: "string" },
+    follow: { type: "boolean", short: "f" },
+    "version-v": { type: "boolean", short: "v" },
+  } as const;
+
+  it("collects values in order and switches, by long name, with aliases", () => {
+    const { values, switches } = readFlags(["--dir", "/a", "--dir=/b", "-f", "-v"], options, {
+      aliases: { "version-v": "version" },
+    });
+    expect(values.get("--dir")).toEqual(["/a", "/b"]);
+    expect([...switches]).toEqual(["--follow", "--version"]);
+  });
+
+  it("words every mistake as one line", () => {
+    const cases: Array<[string[], string]> = [
+      [["--bogus"], "unknown option --bogus (see --help)"],
+      [["extra"], 'unexpected argument "extra" (see --help)'],
+      [["--dir"], "--dir needs a value, e.g. --dir ~/catalyst"],
+      [["--dir", "--follow"], "--dir needs a value, e.g. --dir ~/catalyst"],
+      [["--follow=yes"], '--follow takes no value, got "--follow=yes"'],
+    ];
+    for (const [argv, message] of cases) {
+      let error: unknown = null;
+      try {
+        readFlags(argv, options, { examples: { "--dir": "--dir ~/catalyst" } });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error, argv.join(" ")).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message, argv.join(" ")).toBe(message);
+    }
+    expect(readFlags(["--dir=--follow"], options).values.get("--dir")).toEqual(["--follow"]);
+  });
+});
+
+describe("createCleanupStack", () => {
+  it("runs the steps newest first, each once, past a failing one", async () => {
+    const ran: string[] = [];
+    const stack = createCleanupStack();
+    stack.defer(() => ran.push("demo"));
+    stack.defer(async () => {
+      ran.push("server");
+      throw new Error("already closed");
+    });
+    stack.defer(() => ran.push("pid file"));
+    await stack.run();
+    await stack.run();
+    expect(ran).toEqual(["pid file", "server", "demo"]);
   });
 });

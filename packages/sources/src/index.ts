@@ -3,6 +3,8 @@ export { DURATION_EXAMPLES, DURATION_UNIT_MS, parseDuration, resolveCatalystDir 
 export { discoverOrchestrators } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
 export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
+export type { EventsPageQuery } from "./events-page.js";
+export { readEventsPage } from "./events-page.js";
 export type { IndexProgress } from "./log-index.js";
 export { resolveCacheDir } from "./log-index.js";
 export { readEventBytes, readEvents } from "./log-readers.js";

@@ -8,6 +8,8 @@ export type { AccessOptions, AccessRefusal, AccessRequest } from "./access.js";
 export { allowedHostHeaders, createAccessCheck, formatUrlHost, isLoopbackHost } from "./access.js";
 export type { DeltaFilter } from "./delta-filter.js";
 export { NO_FILTER, parseDeltaFilter } from "./delta-filter.js";
+export type { Listening } from "./http.js";
+export { listenHttp, PortInUseError, respondSse, SSE_HEADERS } from "./http.js";
 export { throttleWhileLoading, withLoadingState } from "./loading-feed.js";
 export { createSnapshotSerializer } from "./snapshot-json.js";
 export type { ClientEvent, OpenClientOptions, SseHub, SseHubOptions } from "./sse-hub.js";

@@ -56,7 +56,7 @@ describe("catalyst-monitor bin (child process)", () => {
       const run = runBin(args);
       expect((await run.exit).code, args.join(" ")).toBe(2);
       expect(run.stderr().trim().split("\n"), args.join(" ")).toHaveLength(1);
-      expect(run.stderr()).toMatch(/^error: /);
+      expect(run.stderr()).toMatch(/^catalyst-monitor: /);
     }
   });
 
@@ -69,7 +69,7 @@ describe("catalyst-monitor bin (child process)", () => {
       const run = runBin(["--dir", join(dir, "catalyst"), "--port", String(port)]);
       expect((await run.exit).code).toBe(1);
       const lines = run.stderr().trim().split("\n");
-      expect(lines.at(-1)).toBe(`error: port ${port} is in use (try --port 0 or another port)`);
+      expect(lines.at(-1)).toBe(`catalyst-monitor: port ${port} is in use (try --port 0 or another port)`);
       expect(run.stderr()).not.toMatch(/\n\s+at /);
       expect(run.stdout()).toBe("");
     } finally {

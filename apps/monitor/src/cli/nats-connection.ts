@@ -18,7 +18,8 @@ export async function resolveBrokerConnection(
   try {
     return await resolveNatsConnection(url, flags, env);
   } catch (error) {
-    if (error instanceof NatsCredentialsError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof NatsCredentialsError)
+      throw new UsageError(error.message, { flag: error.source }, { cause: error });
     throw error;
   }
 }

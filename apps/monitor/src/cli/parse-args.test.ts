@@ -107,6 +107,16 @@ describe("parseCliArgs", () => {
       resolve("run/m.pid"),
     );
   });
+
+  it("refuses a pid file whose name only starts with `..`: it is inside the catalyst dir", () => {
+    expect(() => parseCliArgs(["--dir", "/c", "--pid-file", "/c/..monitor.pid"], {}, HOME)).toThrow(
+      /--pid-file \/c\/\.\.monitor\.pid is inside the catalyst dir/,
+    );
+    // `..` as a path step does leave it.
+    expect(parseCliArgs(["--dir", "/c/d", "--pid-file", "/c/d/../m.pid"], {}, HOME).pidFile).toBe(
+      "/c/d/../m.pid",
+    );
+  });
 });
 
 describe("parseCliArgs: remote-use flags (issue 17)", () => {

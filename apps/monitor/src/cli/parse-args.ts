@@ -2,10 +2,10 @@ import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  checkNatsUrlFlag,
   NATS_CONNECTION_OPTIONS,
   type NatsConnectionFlags,
   natsFlagsOf,
-  parseNatsUrl,
 } from "@catalyst/relay/command-line";
 import {
   DURATION_EXAMPLES,
@@ -166,21 +166,13 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   }
 
   const publish = values.publish ?? null;
-  // Never echo the URL: it may hold a password.
-  if (publish !== null && parseNatsUrl(publish) === null)
-    throw new UsageError(
-      "--publish must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
-    );
+  if (publish !== null) checkNatsUrlFlag("--publish", publish);
   if (values["host-name"] !== undefined && publish === null)
     throw new UsageError("--host-name names this machine on the broker; pass --publish with it");
   const hostName = values["host-name"] ?? hostname();
   const nats = values.nats ?? null;
   if (nats !== null) {
-    // Never echo the URL: it may hold a password.
-    if (parseNatsUrl(nats) === null)
-      throw new UsageError(
-        "--nats must be a NATS URL such as nats://127.0.0.1:4222 or tls://host:4222 (a comma-separated list for a cluster)",
-      );
+    checkNatsUrlFlag("--nats", nats);
     if (values.dir !== undefined)
       throw new UsageError("--nats reads every host from the broker; do not pass --dir with it");
     if (demo) throw new UsageError("--nats and --demo cannot be combined (the demo is one local fleet)");

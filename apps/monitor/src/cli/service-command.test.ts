@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
-import { type RunningMonitor, startMonitor } from "../main.js";
+import { type RunningMonitor, startMonitor } from "../start.js";
 import { parseCliArgs } from "./parse-args.js";
 import { runServiceCommand, type ServiceIo } from "./service-command.js";
 
@@ -143,8 +143,20 @@ describe("catalyst-monitor service install / uninstall", () => {
     const root = await tempDir();
     const h = await harness({ CATALYST_DIR: root, XDG_CONFIG_HOME: join(root, "cfg") });
     expect(await h.run(["install"])).toBe(2);
-    expect(h.err()).toMatch(/^error: .* is inside the catalyst dir .*; refusing to write there\n$/);
+    expect(h.err()).toMatch(
+      /^catalyst-monitor: .* is inside the catalyst dir .*; refusing to write there\n$/,
+    );
     await expect(stat(join(root, "cfg"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("refuses a unit dir inside the catalyst dir whose name only starts with `..`", async () => {
+    const root = await tempDir();
+    const h = await harness({ CATALYST_DIR: root, XDG_CONFIG_HOME: join(root, "..config") });
+    expect(await h.run(["install"])).toBe(2);
+    expect(h.err()).toMatch(
+      /^catalyst-monitor: .*\/\.\.config\/systemd\/user\/catalyst-monitor\.service is inside the catalyst dir .*; refusing to write there\n$/,
+    );
+    await expect(stat(join(root, "..config"))).rejects.toThrow(/ENOENT/);
   });
 
   it("reports a write failure as one line and exit 1", async () => {
@@ -153,7 +165,7 @@ describe("catalyst-monitor service install / uninstall", () => {
     await mkdir(join(h.home, ".config"));
     await writeFile(join(h.home, ".config", "systemd"), "not a dir");
     expect(await h.run(["install"])).toBe(1);
-    expect(h.err()).toMatch(/^error: service install failed: .*(ENOTDIR|EEXIST).*\n$/);
+    expect(h.err()).toMatch(/^catalyst-monitor: service install failed: .*(ENOTDIR|EEXIST).*\n$/);
   });
 });
 
@@ -209,6 +221,6 @@ describe("catalyst-monitor service status", () => {
     expect(await h.run(["--help"])).toBe(0);
     expect(h.out()).toContain("Exit codes:");
     expect(await h.run(["install", "--demo"])).toBe(2);
-    expect(h.err()).toMatch(/^error: --demo [^\n]*\n$/);
+    expect(h.err()).toMatch(/^catalyst-monitor: --demo [^\n]*\n$/);
   });
 });

@@ -1,4 +1,4 @@
-import { HealthResponse } from "@catalyst/schema";
+import { formatUptime, probeMonitorHealth } from "@catalyst/client";
 import {
   installHints,
   readServiceArgs,
@@ -13,7 +13,7 @@ import {
   uninstallHints,
   writeServiceFile,
 } from "@catalyst/service-files";
-import { resolvesInsideDir } from "@catalyst/sources/command-line";
+import { reportCliError, resolvesInsideDir } from "@catalyst/sources/command-line";
 import { formatUrlHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
 import { SERVICE_HELP_TEXT } from "./help-text.js";
@@ -38,11 +38,10 @@ export interface ServiceIo {
   statusTimeoutMs?: number;
 }
 
+const BIN = "catalyst-monitor";
+
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 `status` found nothing answering (as LSB `status`). */
 export const SERVICE_EXIT = { ok: 0, failed: 1, usage: 2, notRunning: 3 } as const;
-
-/** Largest /healthz body `status` reads. */
-const MAX_READ_BYTES = 256 * 1024;
 
 function specFor(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): ServiceSpec {
   const { options } = command;
@@ -88,14 +87,6 @@ async function uninstall(command: ServiceCommand, io: ServiceIo, paths: ServiceP
   return SERVICE_EXIT.ok;
 }
 
-function formatUptime(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const d = Math.floor(s / 86_400);
-  const h = Math.floor((s % 86_400) / 3_600);
-  const m = Math.floor((s % 3_600) / 60);
-  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
-}
-
 async function status(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): Promise<number> {
   const { text, enabled } = await readServiceFile(paths);
   io.stdout(
@@ -112,54 +103,30 @@ async function status(command: ServiceCommand, io: ServiceIo, paths: ServicePath
     }
   }
   const url = `http://${formatUrlHost(options.host)}:${options.port}/`;
-  let response: Response;
-  try {
-    response = await fetch(`${url}healthz`, {
-      headers: options.token === null ? {} : { authorization: `Bearer ${options.token}` },
-      signal: AbortSignal.timeout(io.statusTimeoutMs ?? 5_000),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    io.stdout(`monitor: not answering at ${url} (${cause})\n`);
+  const probe = await probeMonitorHealth(url, {
+    token: options.token,
+    timeoutMs: io.statusTimeoutMs ?? 5_000,
+  });
+  if (probe.kind === "unreachable") {
+    io.stdout(`monitor: not answering at ${url} (${probe.cause})\n`);
     return SERVICE_EXIT.notRunning;
   }
-  const body = await readBody(response);
-  if (!response.ok) {
-    io.stdout(`monitor: ${url}healthz answered HTTP ${response.status}: ${body.slice(0, 200)}\n`);
+  if (probe.kind === "http-error") {
+    io.stdout(`monitor: ${url}healthz answered HTTP ${probe.status}: ${probe.body.slice(0, 200)}\n`);
     return SERVICE_EXIT.failed;
   }
-  let health: HealthResponse;
-  try {
-    health = HealthResponse.parse(JSON.parse(body));
-  } catch {
+  if (probe.kind === "not-a-monitor") {
     io.stdout(
       `monitor: ${url}healthz did not answer like catalyst-monitor; is something else on that port?\n`,
     );
     return SERVICE_EXIT.failed;
   }
+  const { health } = probe;
   io.stdout(
     `monitor: ${health.status} at ${url}, version ${health.version}, up ${formatUptime(health.uptimeSec)}, ` +
       `${health.clients.count} SSE client${health.clients.count === 1 ? "" : "s"}, watching ${health.catalystDir}\n`,
   );
   return SERVICE_EXIT.ok;
-}
-
-async function readBody(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > MAX_READ_BYTES) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** `catalyst-monitor service …`: returns the exit code; user mistakes are one line on stderr. */
@@ -169,8 +136,7 @@ export async function runServiceCommand(argv: readonly string[], io: ServiceIo):
     command = parseServiceArgs(argv, io.env, io.home, io.platform);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr(`error: ${error.message}\n`);
-    return SERVICE_EXIT.usage;
+    return reportCliError(BIN, error, io.stderr);
   }
   if (command.action === "help") {
     io.stdout(SERVICE_HELP_TEXT);
@@ -190,11 +156,10 @@ export async function runServiceCommand(argv: readonly string[], io: ServiceIo):
         return await status(command, io, paths);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ServiceFileError) {
-      io.stderr(`error: ${error.message}\n`);
-      return SERVICE_EXIT.usage;
-    }
-    io.stderr(`error: service ${command.action} failed: ${(error as Error).message}\n`);
-    return SERVICE_EXIT.failed;
+    // A service file that is not ours is a usage error too (exit 2).
+    const message = (error as Error).message;
+    const usage = error instanceof UsageError || error instanceof ServiceFileError;
+    const shown = usage ? new UsageError(message) : new Error(`service ${command.action} failed: ${message}`);
+    return reportCliError(BIN, shown, io.stderr);
   }
 }

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFuse } from "@catalyst/fuse";
+import type { BriefingResponse } from "@catalyst/schema";
 import { readEvents, scanCatalystDir } from "@catalyst/sources";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BriefingResponse } from "./briefing-api.js";
 import { createApp } from "./create-app.js";
 
 let dir = "";

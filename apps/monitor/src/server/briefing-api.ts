@@ -1,20 +1,10 @@
-import type { Snapshot } from "@catalyst/schema";
+import type { BriefingResponse, Snapshot } from "@catalyst/schema";
 import type { readBriefingText } from "@catalyst/sources";
 import type { Context } from "hono";
 import { jsonError } from "./json-error.js";
 
 /** Reads one briefing's text: `wave` null for `DASHBOARD.md`. */
 export type ReadBriefing = typeof readBriefingText;
-
-/** The body of `GET /api/briefing`. */
-export interface BriefingResponse {
-  orchestrator: string;
-  wave: number | null;
-  name: string;
-  markdown: string;
-  /** True when the file was longer than the read cap and the text was cut. */
-  truncated: boolean;
-}
 
 const WAVE = /^(0|[1-9]\d{0,5})$/;
 

@@ -1,8 +1,8 @@
 import type { ServerResponse } from "node:http";
 import { securityHeaders } from "@catalyst/dashboard";
+import { type EventLoopDelay, type HealthInputs, healthReport } from "@catalyst/engine";
 import type {
   ComponentHealth,
-  CorruptMarker,
   DeltaFeed,
   HealthResponse,
   HostView,
@@ -14,6 +14,7 @@ import {
   createSnapshotSerializer,
   createSseHub,
   parseDeltaFilter,
+  respondSse,
   type SseHub,
   type SseHubOptions,
 } from "@catalyst/sse-server";
@@ -21,7 +22,6 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { type AccessOptions, createAccessGuard } from "./access-guard.js";
 import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
-import type { EventLoopDelay } from "./event-loop-delay.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
 import { mountStaticAssets } from "./static-assets.js";
@@ -70,38 +70,14 @@ export interface AppDeps {
   central?: { nats: () => NonNullable<HealthResponse["nats"]>; hosts: () => HostView[] };
 }
 
-const UNCONFIGURED: ComponentHealth = {
-  enabled: false,
-  reason: "not configured",
-  lastSuccessAt: null,
-  lastErrorAt: null,
-  lastError: null,
-  nextRunAt: null,
-};
-
-function isFailing(health: ComponentHealth): boolean {
-  if (health.lastErrorAt === null) return false;
-  return health.lastSuccessAt === null || Date.parse(health.lastErrorAt) > Date.parse(health.lastSuccessAt);
-}
-
-const SSE_HEADERS = {
-  "Content-Type": "text/event-stream; charset=utf-8",
-  "Cache-Control": "no-cache, no-transform",
-  "X-Accel-Buffering": "no",
-};
-
-/** How many degraded files `/healthz` lists. */
-const MAX_DEGRADED = 100;
-
-/** Every file the snapshot marks as unusable: global/log problems, local states, signal files. */
-export function degradedSources(snapshot: Snapshot): CorruptMarker[] {
-  const out: CorruptMarker[] = [...snapshot.sourceErrors];
-  for (const o of snapshot.orchestrators) {
-    if (out.length >= MAX_DEGRADED) break;
-    if (o.corrupt) out.push(o.corrupt);
-    for (const w of Object.values(o.workers)) if (w.corrupt) out.push(w.corrupt);
+/** The reporters' current health, leaving out those not given. */
+function definedHealth(health: HealthReporters = {}): Pick<HealthInputs, "sources" | "github" | "liveness"> {
+  const out: Pick<HealthInputs, "sources" | "github" | "liveness"> = {};
+  for (const key of ["sources", "github", "liveness"] as const) {
+    const read = health[key];
+    if (read !== undefined) out[key] = read();
   }
-  return out.slice(0, MAX_DEGRADED);
+  return out;
 }
 
 /**
@@ -113,7 +89,6 @@ export function createApp(deps: AppDeps): Hono {
   const startedAt = deps.startedAt ?? new Date();
   const app = new Hono();
   const security = securityHeaders(deps.publicDir);
-  const sseHeaders = { ...SSE_HEADERS, ...security };
 
   // First, so refusals (403, 401, 404) carry the headers too.
   app.use("*", async (c, next) => {
@@ -126,27 +101,18 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/events", (c) => {
     const parsed = parseDeltaFilter((name) => c.req.query(name));
     if (!parsed.ok) return jsonError(c, 400, "bad_filter", parsed.message);
-    // HEAD: the headers a GET would get, and no stream (Hono runs HEAD through the GET route).
-    if (c.req.method === "HEAD") return new Response(null, { status: 200, headers: sseHeaders });
     const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? null;
-    const open = { lastEventId, filter: parsed.filter, signal: c.req.raw.signal };
+    // Under @hono/node-server the stream is written to the Node response directly (RESPONSE_ALREADY_SENT).
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    if (outgoing !== undefined && !outgoing.headersSent) {
-      // Under @hono/node-server, write to the response directly: no web-stream hop per frame,
-      // which cut the CPU of a 1,000-client fan-out by about 40% (BENCHMARKS.md, P3).
-      outgoing.writeHead(200, sseHeaders);
-      outgoing.flushHeaders();
-      try {
-        hub.attach(open, outgoing);
-      } catch (error) {
-        // The headers are out: a 500 can no longer be sent, so end the stream (the client
-        // reconnects) rather than let the error handler write into it.
-        deps.onError?.(error);
-        outgoing.destroy();
-      }
-      return RESPONSE_ALREADY_SENT;
-    }
-    return new Response(hub.open(open), { status: 200, headers: sseHeaders });
+    const open = { lastEventId, filter: parsed.filter, signal: c.req.raw.signal };
+    const response = respondSse(hub, open, {
+      // Hono runs HEAD through the GET route.
+      head: c.req.method === "HEAD",
+      ...(outgoing === undefined ? {} : { outgoing }),
+      headers: security,
+      ...(deps.onError === undefined ? {} : { onError: deps.onError }),
+    });
+    return response ?? RESPONSE_ALREADY_SENT;
   });
 
   // Serialised once per snapshot object: many pollers of a large fleet share the bytes.
@@ -173,36 +139,22 @@ export function createApp(deps: AppDeps): Hono {
     serveBriefing(c, () => deps.feed.snapshot(), deps.readBriefing ?? readBriefingText),
   );
 
-  app.get("/healthz", (c) => {
-    const sources = deps.health?.sources?.() ?? UNCONFIGURED;
-    const loading = deps.loading?.() ?? null;
-    // While loading, the fleet is still being read: listing its bad files would mean building a
-    // full snapshot per request, which is what loading must not wait for.
-    const degraded = loading ? [] : degradedSources(deps.feed.snapshot());
-    const body: HealthResponse = {
-      status: isFailing(sources) || degraded.length > 0 ? "degraded" : "ok",
-      version: deps.version ?? "0.0.0",
-      uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
-      rssBytes: process.memoryUsage.rss(),
-      catalystDir: deps.catalystDir,
-      sources,
-      pollers: {
-        github: deps.health?.github?.() ?? UNCONFIGURED,
-        liveness: deps.health?.liveness?.() ?? UNCONFIGURED,
-      },
-      clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
-      lastEventId: deps.feed.lastId(),
-      degradedSources: degraded,
-      loading,
-    };
-    if (deps.eventLoopDelay) body.eventLoopDelayMs = deps.eventLoopDelay();
-    if (deps.central) {
-      body.nats = deps.central.nats();
-      body.hosts = deps.central.hosts();
-      if (!body.nats.connected) body.status = "degraded";
-    }
-    return c.json(body);
-  });
+  app.get("/healthz", (c) =>
+    c.json(
+      healthReport({
+        version: deps.version ?? "0.0.0",
+        startedAt,
+        catalystDir: deps.catalystDir,
+        ...definedHealth(deps.health),
+        loading: deps.loading?.() ?? null,
+        snapshot: () => deps.feed.snapshot(),
+        lastEventId: deps.feed.lastId(),
+        clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
+        ...(deps.eventLoopDelay ? { eventLoopDelay: deps.eventLoopDelay() } : {}),
+        ...(deps.central ? { central: { nats: deps.central.nats(), hosts: deps.central.hosts() } } : {}),
+      }),
+    ),
+  );
 
   mountStaticAssets(app, deps.publicDir);
 

@@ -1,6 +1,5 @@
-import type { EventsResponse, NormalizedEvent } from "@catalyst/schema";
 import { timestampMs } from "@catalyst/schema";
-import type { ReadEvents } from "@catalyst/sources";
+import { type ReadEvents, readEventsPage } from "@catalyst/sources";
 import type { Context } from "hono";
 import { jsonError } from "./json-error.js";
 
@@ -27,9 +26,8 @@ function listParam(text: string | undefined): Set<string> | null {
 
 /**
  * `GET /api/events?since=&until=&orchestrator=&worker=&type=&limit=`: log lines in time order,
- * exactly those a full scan filtered by `ts` would give (sources' indexed `readEvents`). `since` is inclusive, `until`
- * exclusive; when `limit` cuts the page, `next` is the time of the first line left out, so the
- * next page (`since=next`) may repeat lines that share that exact time.
+ * exactly those a full scan filtered by `ts` would give (sources' `readEventsPage` over the indexed
+ * `readEvents`); see `readEventsPage` for `since`, `until` and `next`.
  */
 export async function serveEvents(
   c: Context,
@@ -44,33 +42,13 @@ export async function serveEvents(
   const limit = limitText === undefined || limitText === "" ? DEFAULT_EVENTS_LIMIT : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_LIMIT)
     return jsonError(c, 400, "bad_limit", `limit must be an integer from 1 to ${MAX_EVENTS_LIMIT}`);
-  const orchestrators = listParam(c.req.query("orchestrator"));
-  const workers = listParam(c.req.query("worker"));
-  const types = listParam(c.req.query("type"));
-  const filter = (e: NormalizedEvent): boolean =>
-    (orchestrators === null || (e.orchestrator !== null && orchestrators.has(e.orchestrator))) &&
-    (workers === null || (e.worker !== null && workers.has(e.worker))) &&
-    (types === null || types.has(e.type));
-
-  const iterable = readEvents(catalystDir, {
-    ...(since === null ? {} : { since }),
-    ...(until === null ? {} : { until }),
-    filter,
+  const page = await readEventsPage(readEvents, catalystDir, {
+    since,
+    until,
+    orchestrators: listParam(c.req.query("orchestrator")),
+    workers: listParam(c.req.query("worker")),
+    types: listParam(c.req.query("type")),
+    limit,
   });
-  const events: EventsResponse["events"] = [];
-  let next: string | null = null;
-  for await (const record of iterable) {
-    if (events.length >= limit) {
-      next = record.event.ts;
-      break;
-    }
-    events.push(record.line);
-  }
-  const body: EventsResponse = {
-    events,
-    skipped: iterable.stats.invalid + iterable.stats.oversized,
-    truncated: next !== null,
-    next,
-  };
-  return c.json(body);
+  return c.json(page);
 }

@@ -1,3 +1,5 @@
+// The event loop's delay as a running fleet sees it (the engine slices its start-up work so that
+// the loop never waits long; `/healthz` reports what it measured since the previous read).
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
 /** Event-loop delay in ms over a window: median, 99th percentile and worst. */

@@ -1,0 +1,369 @@
+// Starting the monitor for parsed options, one named step at a time. Every step that opens
+// something defers its undoing on one last-in-first-out cleanup stack: stop() (or a failed start)
+// undoes them newest first, so the pid file goes first and the demo fleet last.
+import { rm, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import {
+  type CentralEngine,
+  createBudgetWatch,
+  createCentralEngine,
+  createEngine,
+  createEventLoopDelayMeter,
+  type Engine,
+  type EngineOptions,
+  rateLimitedWarn,
+  reportSourceErrors,
+} from "@catalyst/engine";
+import { createDemoFleet } from "@catalyst/fleet-sim";
+import { resolveGithubToken } from "@catalyst/pollers";
+import { createRelayPublisher, RelayConnectError, redactUrl } from "@catalyst/relay";
+import type { LoadingState } from "@catalyst/schema";
+import { resolveCacheDir } from "@catalyst/sources";
+import {
+  type CleanupStack,
+  createCleanupStack,
+  readPackageVersion,
+  readTokenFlag,
+} from "@catalyst/sources/command-line";
+import {
+  createSseHub,
+  formatUrlHost,
+  type SseHub,
+  throttleWhileLoading,
+  withLoadingState,
+} from "@catalyst/sse-server";
+import { resolveBrokerConnection } from "./cli/nats-connection.js";
+import type { CliOptions } from "./cli/parse-args.js";
+import { PidFileError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { createApp } from "./server/create-app.js";
+import { listenApp } from "./server/listen.js";
+import { wireMonitorMetrics } from "./server/metrics-wiring.js";
+
+/** Where the process talks to the world; tests of `main` may pass their own. */
+export interface MainIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** A started monitor: its URL and a stop that closes streams, watchers, pollers and the demo. */
+export interface RunningMonitor {
+  url: string;
+  port: number;
+  /** SIGHUP: re-open the log files and rescan the catalyst dir; clients stay connected. */
+  reopen(): void;
+  stop(): Promise<void>;
+}
+
+/** The package version (package.json is one level above both src/ and dist/). */
+export const readVersion = (): string => readPackageVersion(new URL("../package.json", import.meta.url));
+
+/** Starts everything for parsed options: demo fleet, parts, app, socket, wiring, pid file. */
+export async function startMonitor(options: CliOptions, io: MainIo, logger: Logger): Promise<RunningMonitor> {
+  const startedMs = Date.now();
+  const secrets = await readSecrets(options, io.env);
+  const cleanups = createCleanupStack();
+  try {
+    const catalystDir = options.demo ? await startDemo(logger, cleanups) : options.dir;
+    // The hub exists once the fleet's feed does; the engine's timers only fire after start.
+    let hub: SseHub | null = null;
+    // Start-up time for /metrics, and the budget's first check, once loading is done.
+    let loadedSeconds: number | null = null;
+    let budget: ReturnType<typeof createBudgetWatch> | null = null;
+    const onLoaded = (): void => {
+      loadedSeconds = (Date.now() - startedMs) / 1000;
+      budget?.check();
+      hub?.broadcastSnapshot();
+    };
+    const fleet = await startFleet(options, catalystDir, io.env, logger, secrets, onLoaded, () =>
+      hub?.broadcastSnapshot(),
+    );
+    cleanups.defer(() => fleet.engine.stop());
+    if (options.budgetUsd !== null) {
+      const watch = createBudgetWatch({
+        fuse: fleet.engine.parts.fuse,
+        limitUsd: options.budgetUsd,
+        // Alerts (issue 24's @catalyst/notify) are not on this branch: this log line is their hook.
+        onExceeded: (over) =>
+          logger.warn("today's spend passed the daily budget", {
+            spentUsd: over.spentUsd,
+            limitUsd: over.limitUsd,
+          }),
+      });
+      watch.start();
+      cleanups.defer(async () => watch.stop());
+      budget = watch;
+    }
+    const delay = createEventLoopDelayMeter();
+    cleanups.defer(() => delay.stop());
+    // Until the socket is up and the engine started (and until it has loaded), clients get the
+    // fleet so far, marked `loading`.
+    const starting: LoadingState = { phase: "scanning", records: 0, startedAt: new Date().toISOString() };
+    let loadingOf: () => LoadingState | null = () => starting;
+    const loading = (): LoadingState | null => loadingOf();
+    const feed = withLoadingState(fleet.engine.feed, loading);
+    hub = createSseHub(feed, { onClientEvent: clientEventLogger(logger, io.env) });
+    const metrics = wireMonitorMetrics({
+      parts: fleet.engine.parts,
+      hub,
+      sourceReadErrors: fleet.sourceReadErrors,
+      startup: () => ({ loading: loadingOf() !== null, seconds: loadedSeconds }),
+      // Alerts (issue 24) are not on this branch yet: pass their count here once they are.
+    });
+    cleanups.defer(async () => metrics.stop());
+    let port = options.port;
+    const app = createApp({
+      metrics: metrics.metrics,
+      feed,
+      hub,
+      apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
+      loading,
+      eventLoopDelay: () => delay.read(),
+      catalystDir: fleet.natsShown === null ? catalystDir : `${fleet.natsShown} (central)`,
+      publicDir: fileURLToPath(new URL("./public/", import.meta.url)),
+      access: { host: options.host, port: () => port, token: secrets.token, allowHosts: options.allowHosts },
+      readEvents: fleet.engine.readEvents,
+      ...centralHealth(fleet),
+      health: {
+        sources: fleet.engine.parts.watcher.health,
+        github: fleet.engine.parts.prPoller.health,
+        liveness: fleet.engine.parts.liveness.health,
+      },
+      version: readVersion(),
+      onError: (error) => logger.error("request failed", { error: String(error) }),
+    });
+    const listening = await listenApp(app, { host: options.host, port: options.port });
+    port = listening.port;
+    cleanups.defer(() => listening.close());
+    cleanups.defer(() => hub?.close());
+    loadingOf = () => fleet.engine.loading();
+    await startFolding(fleet);
+    if (secrets.broker !== null)
+      await startPublisher(options, secrets.broker, catalystDir, io.env, logger, cleanups);
+    if (options.pidFile !== null) await writePidFile(options.pidFile, cleanups);
+    logHistory(fleet, options.historyMs, logger);
+    const url = `http://${formatUrlHost(options.host)}:${port}/`;
+    logStarted(url, options, fleet, catalystDir, logger);
+    let stopping: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      reopen: () => fleet.engine.parts.watcher.reopen?.(),
+      stop: () => {
+        stopping ??= cleanups.run();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanups.run();
+    throw error;
+  }
+}
+
+type Broker = Awaited<ReturnType<typeof resolveBrokerConnection>>;
+
+interface Secrets {
+  token: string | null;
+  /** `--publish`'s broker. */
+  broker: Broker | null;
+  /** `--nats`'s broker: the same --nats-* credential flags and NATS_* variables. */
+  centralBroker: Broker | null;
+}
+
+/** Reads the token file and the brokers' credentials (a file that cannot be used is a usage error). */
+async function readSecrets(options: CliOptions, env: NodeJS.ProcessEnv): Promise<Secrets> {
+  const token = options.tokenFile === null ? options.token : await readTokenFlag(options.tokenFile);
+  const resolve = (url: string | null) =>
+    url === null ? null : resolveBrokerConnection(url, options.natsFlags, env);
+  return { token, broker: await resolve(options.publish), centralBroker: await resolve(options.nats) };
+}
+
+/** `--demo`: starts the simulated fleet and returns its catalyst dir. */
+async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<string> {
+  const fleet = createDemoFleet({
+    onError: (error) => logger.warn("demo step failed", { error: String(error) }),
+  });
+  await fleet.start();
+  cleanups.defer(() => fleet.stop());
+  logger.info("demo fleet started", { dir: fleet.dir });
+  return fleet.dir;
+}
+
+/** The fleet: the engine of the local catalyst dir, or centrally of every host on the broker. */
+interface Fleet {
+  engine: Engine | CentralEngine;
+  central: CentralEngine | null;
+  /** The `--nats` URL with any user, password or token replaced by `***` (it may be logged). */
+  natsShown: string | null;
+  /** Where the start-up history starts (for the log). */
+  historySince: Date;
+  /** File-system errors the local watcher recovered from, since start (for /metrics). */
+  sourceReadErrors: () => number;
+}
+
+/**
+ * The engine for the options, not yet started; `onLoaded` runs once loading is over,
+ * `onSnapshotTimer` refreshes every SSE client.
+ */
+async function startFleet(
+  options: CliOptions,
+  catalystDir: string,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  secrets: Secrets,
+  onLoaded: () => void,
+  onSnapshotTimer: () => void,
+): Promise<Fleet> {
+  // The demo's PRs are made up: never send them to GitHub, whatever token the user has.
+  const github = options.demo ? null : await resolveGithubToken(env);
+  logger.info(
+    options.demo
+      ? "PR polling disabled in demo mode"
+      : github === null
+        ? "PR polling disabled: no GITHUB_TOKEN, GH_TOKEN or gh login"
+        : "PR polling enabled",
+    { tokenSource: github?.source },
+  );
+  const warn = rateLimitedWarn(logger);
+  const common = {
+    githubToken: github?.token ?? null,
+    historyMs: options.historyMs,
+    logger,
+    // Loading is over: every client gets the full snapshot, without the `loading` mark.
+    onLoaded,
+    onSnapshotTimer,
+    // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
+    onListenerError: (error: unknown) => logger.error("a subscriber failed", { error: String(error) }),
+  } satisfies Partial<EngineOptions>;
+  const historySince = new Date(Date.now() - options.historyMs);
+  if (secrets.centralBroker !== null && options.nats !== null) {
+    const central = createCentralEngine({
+      ...common,
+      servers: secrets.centralBroker.servers,
+      auth: secrets.centralBroker.auth,
+      durable: options.durable,
+      staleAfterMs: options.staleAfterMs,
+      // One line per 10 s while the broker is away (never the URL: it may hold credentials).
+      onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
+    });
+    return {
+      engine: central,
+      central,
+      natsShown: redactUrl(options.nats),
+      historySince,
+      sourceReadErrors: () => 0,
+    };
+  }
+  // Each source error is counted for /metrics; the log gets one line per kind every 10 s.
+  let sourceReadErrors = 0;
+  const report = reportSourceErrors(logger);
+  const engine = createEngine({
+    ...common,
+    catalystDir,
+    maxFileBytes: options.maxFileBytes,
+    cacheDir: resolveCacheDir(env),
+    onSourceError: (error) => {
+      sourceReadErrors += 1;
+      report(error);
+    },
+  });
+  return { engine, central: null, natsShown: null, historySince, sourceReadErrors: () => sourceReadErrors };
+}
+
+/** What SSE clients coming, going and being dropped is logged as (only drops unless debugging). */
+function clientEventLogger(logger: Logger, env: NodeJS.ProcessEnv) {
+  const debug = env.CATALYST_MONITOR_DEBUG === "1";
+  return (e: { type: string; clients: number; resumed?: boolean }) =>
+    e.type === "drop"
+      ? logger.warn("dropped a slow SSE client (queue full)", { clients: e.clients })
+      : debug && logger.debug(`SSE client ${e.type}`, { clients: e.clients, resumed: e.resumed });
+}
+
+/** The `/healthz` fields of a central monitor: the broker connection and the hosts. */
+function centralHealth({ central, natsShown }: Fleet) {
+  if (central === null || natsShown === null) return {};
+  const { parts } = central;
+  return { central: { nats: () => ({ url: natsShown, ...parts.nats() }), hosts: () => parts.hosts() } };
+}
+
+/** Starts folding the sources into fuse; a central monitor says that the broker failed it. */
+async function startFolding({ engine, central }: Fleet): Promise<void> {
+  try {
+    await engine.start();
+  } catch (error) {
+    if (central === null) throw error;
+    throw new Error(
+      `cannot read from the NATS broker given to --nats (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+}
+
+/** `--publish`: also publishes the catalyst dir to the broker. */
+async function startPublisher(
+  options: CliOptions,
+  broker: Broker,
+  catalystDir: string,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  cleanups: CleanupStack,
+): Promise<void> {
+  const warn = rateLimitedWarn(logger);
+  const publisher = createRelayPublisher({
+    servers: broker.servers,
+    auth: broker.auth,
+    hostName: options.hostName,
+    catalystDir,
+    stateDir: resolveCacheDir(env),
+    // A broker that is down fails every publish: one line per 10 s (never the URL: it may hold credentials).
+    onError: (error) => warn("publish", "publishing to NATS failed; retrying", { error: String(error) }),
+  });
+  try {
+    await publisher.start();
+  } catch (error) {
+    // A RelayConnectError already names the broker (credentials hidden) and what went wrong.
+    throw new Error(
+      error instanceof RelayConnectError
+        ? `--publish: ${error.message}`
+        : `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  cleanups.defer(() => publisher.stop());
+  logger.info("publishing to NATS JetStream", { hostName: options.hostName, auth: broker.description });
+}
+
+/** `--pid-file`: written last, so removed first on the way out (the exit deadline never leaves it). */
+async function writePidFile(pidFile: string, cleanups: CleanupStack): Promise<void> {
+  try {
+    await writeFile(pidFile, `${process.pid}\n`);
+  } catch (error) {
+    throw new PidFileError(pidFile, { cause: error });
+  }
+  cleanups.defer(() => rm(pidFile, { force: true }));
+}
+
+/** One line once the start-up history is folded in. */
+function logHistory(fleet: Fleet, historyMs: number, logger: Logger): void {
+  void fleet.engine.historyLoaded().then(({ records, error }) => {
+    if (error === null && historyMs > 0)
+      logger.info("event log history folded in", { since: fleet.historySince.toISOString(), lines: records });
+  });
+}
+
+function logStarted(
+  url: string,
+  options: CliOptions,
+  fleet: Fleet,
+  catalystDir: string,
+  logger: Logger,
+): void {
+  if (fleet.central !== null)
+    logger.info("catalyst-monitor started as the central monitor of every host on NATS", {
+      version: readVersion(),
+      url,
+      nats: fleet.natsShown,
+      durable: options.durable,
+      hosts: fleet.central.parts.hosts().length,
+    });
+  else logger.info("catalyst-monitor started", { version: readVersion(), url, dir: catalystDir });
+}

@@ -1,0 +1,80 @@
+// What a replay run writes besides the records, shared by the log replay (replay.ts) and the
+// snapshot (snapshot.ts): the run's streams and summary, index progress and trouble on stderr, and
+// read failures turned into ReplayReadError.
+import type { IndexProgress } from "@catalyst/sources/event-log";
+import { MalformedLineError, ReplayReadError } from "./errors.js";
+import type { TextSink } from "./output-buffer.js";
+import type { ReplayOptions } from "./parse-args.js";
+import type { ReadStats } from "./replay-deps.js";
+
+/** Where replay writes, and what it knows about the terminal. */
+export interface ReplayIo {
+  out: TextSink;
+  err: TextSink;
+  /** stdout is a terminal: colours the pretty view. @default false */
+  isTTY?: boolean;
+  /** stderr is a terminal: says "no events matched" there. @default isTTY */
+  errIsTTY?: boolean;
+  /** For NO_COLOR / FORCE_COLOR. @default {} */
+  env?: Record<string, string | undefined>;
+  /** Ends `--follow` (Ctrl-C in the CLI). */
+  signal?: AbortSignal;
+  /** The clock for "indexing takes more than a second" progress. @default performance.now */
+  nowMs?: () => number;
+}
+
+/** What a run printed and skipped. */
+export interface ReplaySummary {
+  printed: number;
+  invalid: number;
+  oversized: number;
+  files: number;
+}
+
+/**
+ * Where the index lives, and progress on stderr once indexing has taken more than a second (a
+ * first run over a large log, or a month file that grew a lot since the last run).
+ */
+export function readOptions(
+  options: ReplayOptions,
+  io: ReplayIo,
+): { indexDir?: string; onProgress: (p: IndexProgress) => void } {
+  const now = io.nowMs ?? (() => performance.now());
+  const started = now();
+  let lastPrinted = started;
+  let printedAny = false;
+  const onProgress = (p: IndexProgress): void => {
+    const t = now();
+    if (t - started < 1000 || (printedAny && t - lastPrinted < 1000 && p.done < p.total)) return;
+    printedAny = true;
+    lastPrinted = t;
+    const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 100;
+    io.err.write(
+      `catalyst-replay: indexing ${p.file}: ${pct}% of ${formatMb(p.total)} (first read of this part of the log)\n`,
+    );
+  };
+  return { ...(options.cacheDir ? { indexDir: options.cacheDir } : {}), onProgress };
+}
+
+function formatMb(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(0)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
+}
+
+/** Say once, on stderr, that the index could not be kept (the output is complete all the same). */
+export function reportIndex(stats: ReadStats, options: ReplayOptions, io: ReplayIo): void {
+  if (stats.indexSaveError !== undefined) {
+    io.err.write(
+      `catalyst-replay: cannot keep the log index in ${options.cacheDir} (${stats.indexSaveError}); set CATALYST_CACHE_DIR to a writable dir to make later runs fast\n`,
+    );
+  }
+}
+
+/** A failure reading the log as a ReplayReadError naming the path (the CLI exits 1). */
+export function wrapReadError(error: unknown, dir: string): unknown {
+  if (error instanceof MalformedLineError || error instanceof ReplayReadError) return error;
+  if (error && typeof error === "object" && ("code" in error || "path" in error)) {
+    const path = "path" in error && typeof error.path === "string" ? error.path : dir;
+    return new ReplayReadError(path, { cause: error });
+  }
+  return error;
+}
