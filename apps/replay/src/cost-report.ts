@@ -1,8 +1,8 @@
 import type { FuseInput, LogRecord, Snapshot } from "@catalyst/schema";
 import { MalformedLineError } from "./errors.js";
 import type { ReplayOptions } from "./parse-args.js";
-import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay-io.js";
 import type { ReplayDeps } from "./replay-deps.js";
+import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay-io.js";
 
 const DAY_MS = 86_400_000;
 const FOLD_BATCH = 512;

@@ -182,7 +182,6 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
     }
   }
 
-
   if (snapshot || at) {
     if (!at)
       throw new UsageError("--snapshot needs --at <ts>, e.g. --at 2026-04-14T19:30:00Z --snapshot", {
