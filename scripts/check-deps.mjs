@@ -32,6 +32,8 @@ export const ALLOWED = {
   "@catalyst/sse-server": ["@catalyst/schema"],
   "@catalyst/service-files": [],
   "@catalyst/metrics": ["@catalyst/schema"],
+  "@catalyst/notify": ["@catalyst/schema"],
+  "@catalyst/notify-channels": ["@catalyst/schema", "@catalyst/notify"],
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client"],
   "@catalyst/engine": [
     "@catalyst/schema",
@@ -55,6 +57,7 @@ export const ALLOWED = {
     "@catalyst/engine",
     "@catalyst/relay",
     "@catalyst/metrics",
+    "@catalyst/notify-channels",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse", "@catalyst/relay"],
   "catalyst-top": [
@@ -73,7 +76,7 @@ export const TEST_ALLOWED = {
   "catalyst-monitor": ["@catalyst/fuse"],
 };
 /** Members that must stay pure: no node: built-ins, no clock. */
-export const PURE = new Set(["@catalyst/fuse"]);
+export const PURE = new Set(["@catalyst/fuse", "@catalyst/notify"]);
 /** Members whose src/ also runs in browsers: no node: built-ins outside tests. */
 export const BROWSER = new Set(["@catalyst/client", "@catalyst/dashboard"]);
 /** Private test helpers: any member may use them, from tests and benches only. */

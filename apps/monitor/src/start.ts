@@ -15,6 +15,7 @@ import {
   reportSourceErrors,
 } from "@catalyst/engine";
 import { createDemoFleet } from "@catalyst/fleet-sim";
+import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
 import { createRelayPublisher, RelayConnectError, redactUrl } from "@catalyst/relay";
 import type { LoadingState } from "@catalyst/schema";
@@ -36,6 +37,7 @@ import { resolveBrokerConnection } from "./cli/nats-connection.js";
 import type { CliOptions } from "./cli/parse-args.js";
 import { PidFileError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { startMonitorAlerting } from "./notify-wiring.js";
 import { createApp } from "./server/create-app.js";
 import { listenApp } from "./server/listen.js";
 import { wireMonitorMetrics } from "./server/metrics-wiring.js";
@@ -84,7 +86,8 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       const watch = createBudgetWatch({
         fuse: fleet.engine.parts.fuse,
         limitUsd: options.budgetUsd,
-        // Alerts (issue 24's @catalyst/notify) are not on this branch: this log line is their hook.
+        // The rule-based alerts (--notify-*) see the budget row like any needs-you row; this line
+        // is the log's.
         onExceeded: (over) =>
           logger.warn("today's spend passed the daily budget", {
             spentUsd: over.spentUsd,
@@ -104,12 +107,13 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const loading = (): LoadingState | null => loadingOf();
     const feed = withLoadingState(fleet.engine.feed, loading);
     hub = createSseHub(feed, { onClientEvent: clientEventLogger(logger, io.env) });
+    let alerting: Alerting | null = null;
     const metrics = wireMonitorMetrics({
       parts: fleet.engine.parts,
       hub,
       sourceReadErrors: fleet.sourceReadErrors,
       startup: () => ({ loading: loadingOf() !== null, seconds: loadedSeconds }),
-      // Alerts (issue 24) are not on this branch yet: pass their count here once they are.
+      alertsSent: () => alerting?.health().alertsSent ?? 0,
     });
     cleanups.defer(async () => metrics.stop());
     let port = options.port;
@@ -130,6 +134,11 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
         github: fleet.engine.parts.prPoller.health,
         liveness: fleet.engine.parts.liveness.health,
       },
+      notify: {
+        health: () => alerting?.health() ?? null,
+        alerts: (after) => alerting?.alerts(after) ?? { alerts: [], lastSeq: after, open: 0 },
+        push: () => alerting?.push ?? null,
+      },
       version: readVersion(),
       onError: (error) => logger.error("request failed", { error: String(error) }),
     });
@@ -139,6 +148,19 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     cleanups.defer(() => hub?.close());
     loadingOf = () => fleet.engine.loading();
     await startFolding(fleet);
+    alerting = await startMonitorAlerting(
+      {
+        flags: options.notify,
+        env: io.env,
+        feed: fleet.engine.feed,
+        dashboardUrl: `http://${formatUrlHost(options.host)}:${port}/`,
+        catalystDir: fleet.central === null ? catalystDir : null,
+        identity: fleet.central === null ? catalystDir : `${fleet.natsShown} ${options.durable}`,
+        logger,
+        historyLoaded: () => fleet.engine.historyLoaded(),
+      },
+      cleanups,
+    );
     if (secrets.broker !== null)
       await startPublisher(options, secrets.broker, catalystDir, io.env, logger, cleanups);
     if (options.pidFile !== null) await writePidFile(options.pidFile, cleanups);
@@ -344,9 +366,12 @@ async function writePidFile(pidFile: string, cleanups: CleanupStack): Promise<vo
 
 /** One line once the start-up history is folded in. */
 function logHistory(fleet: Fleet, historyMs: number, logger: Logger): void {
-  void fleet.engine.historyLoaded().then(({ records, error }) => {
-    if (error === null && historyMs > 0)
-      logger.info("event log history folded in", { since: fleet.historySince.toISOString(), lines: records });
+  void fleet.engine.historyLoaded().then(({ records, error, complete }) => {
+    if (error !== null || historyMs <= 0) return;
+    const fields = { since: fleet.historySince.toISOString(), lines: records };
+    // Stopped part-way (SIGTERM while folding): say so, never "folded" with a partial count (issue 25).
+    if (complete === false) logger.info("event log history fold stopped early", fields);
+    else logger.info("event log history folded in", fields);
   });
 }
 

@@ -11,6 +11,21 @@ export class ReplayReadError extends Error {
   }
 }
 
+/**
+ * Some log files could not be read (permission denied, a symlink loop…): everything else was
+ * printed, each such file was named on stderr, and the CLI exits 1 because the output is incomplete.
+ */
+export class UnreadableFilesError extends Error {
+  override name = "UnreadableFilesError";
+  readonly files: number;
+  constructor(files: number) {
+    super(
+      `${files} event-log file${files === 1 ? "" : "s"} could not be read; the output is missing ${files === 1 ? "its" : "their"} lines`,
+    );
+    this.files = files;
+  }
+}
+
 /** `--strict` met a malformed or oversized line: the CLI exits with code 1. */
 export class MalformedLineError extends Error {
   override name = "MalformedLineError";

@@ -132,4 +132,35 @@ describe("catalyst-replay --follow", () => {
     for (const p of printed) expect(JSON.parse(p)).toMatchObject({ worker: "CTL-9" });
     expect(r.stdout()).not.toContain(old);
   });
+
+  it("--wait-for exits 0 on the first matching line (printing only it), and 1 after --timeout", async () => {
+    const april = join(dir, "events/2026-04.jsonl");
+    await writeTree(dir, { "events/2026-04.jsonl": `${line(1, "2026-04-10T00:00:00Z")}\n` });
+    running = start(["--follow", "--wait-for", "--format", "jsonl", "--worker", "CTL-9", "--dir", dir]);
+    const r = running;
+    // The tailer's start is not observable from outside: append until the bin exits.
+    let sent = 0;
+    let code: number | null | undefined;
+    void r.exited.then((c) => {
+      code = c;
+    });
+    await waitFor("the bin to exit on a match", () => {
+      if (code !== undefined) return true;
+      sent++;
+      void appendFile(
+        april,
+        `${line(2, "2026-04-10T00:00:01Z")}\n${line(9, `2026-04-10T00:01:${String(sent % 60).padStart(2, "0")}Z`)}\n`,
+      );
+      return false;
+    });
+    expect(code).toBe(0);
+    const printed = r.stdout().trimEnd().split("\n");
+    expect(printed).toHaveLength(1);
+    expect(JSON.parse(printed[0]!)).toMatchObject({ worker: "CTL-9" });
+
+    running = start(["--follow", "--wait-for", "--worker", "CTL-404", "--timeout", "1s", "--dir", dir]);
+    expect(await running.exited).toBe(1);
+    expect(running.stdout()).toBe("");
+    expect(running.stderr()).toContain("no matching line within 1s");
+  });
 });

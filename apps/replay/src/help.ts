@@ -8,6 +8,7 @@ export function renderHelp(): string {
 Usage:
   catalyst-replay --since <ts> [--until <ts>] [--follow] [filters] [--format pretty|jsonl|json]
   catalyst-replay --follow [filters] [--format pretty|jsonl]
+  catalyst-replay --follow --wait-for [filters] [--timeout <d>]
   catalyst-replay --at <ts> --snapshot [--orchestrator <id>] [--worker <ticket>] [--format ...]
   catalyst-replay --cost --since <ts> [--until <ts>] [--orchestrator <id>] [--format pretty|json|jsonl]
   catalyst-replay --nats <url> --since <ts> [--until <ts>] [--host <name>] [filters]
@@ -18,6 +19,9 @@ Options:
   --until <ts>           stop before this time (exclusive)
   -f, --follow           after the history, keep printing new lines as they are appended
                          (follows month rollover, truncation and re-creation) until Ctrl-C
+  --wait-for             with --follow: print the first matching line and exit 0 (for scripts:
+                         wait until a worker's PR merges, a wave completes, ...)
+  --timeout <d>          with --wait-for: exit 1 if nothing matched within this long (90s, 10m)
   --orchestrator <id>    only this orchestrator (comma-separated list allowed)
   --worker <ticket>      only this worker ticket (comma-separated list allowed)
   --type <a,b>           only these event types, v1 (worker-pr-merged) or canonical
@@ -60,7 +64,7 @@ afterwards.
 
 ${NATS_CONNECTION_HELP}
 Exit codes: 0 success (also when nothing matched), 1 I/O error (also an unreadable events dir),
---strict failure, or the broker unreachable or refusing the credentials, 2 usage error (also an
-unreadable credentials file).
+--wait-for timed out, --strict failure, or the broker unreachable or refusing the credentials,
+2 usage error (also an unreadable credentials file).
 `;
 }

@@ -20,7 +20,7 @@ export interface ReplayMainIo {
 const INTERRUPTED = 130;
 
 /**
- * The bin's body; resolves with the exit code: 0 done, 1 the log could not be read (or `--strict`
+ * The bin's body; resolves with the exit code: 0 done (`--wait-for`: a line matched), 1 the log could not be read (or `--strict`
  * met a bad line), 2 usage error, 130 interrupted `--nats` read or a second Ctrl-C. Errors are one
  * line, `catalyst-replay: <message>`, on stderr.
  */
@@ -46,6 +46,11 @@ export async function main(argv: readonly string[], io: ReplayMainIo): Promise<n
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     }
+    // --wait-for --timeout: give up after the timeout (exit 1, below).
+    const timeout =
+      command.options.timeoutMs === undefined
+        ? null
+        : setTimeout(() => controller.abort(), command.options.timeoutMs);
     const run = replay(command.options, {
       out: io.stdout,
       err: io.stderr,
@@ -53,7 +58,15 @@ export async function main(argv: readonly string[], io: ReplayMainIo): Promise<n
       errIsTTY: io.stderr.isTTY === true,
       env: io.env,
       signal: controller.signal,
-    }).then(() => (command.options.nats && controller.signal.aborted ? INTERRUPTED : 0));
+    }).then((summary) => {
+      if (timeout !== null) clearTimeout(timeout);
+      if (command.options.waitFor && summary.printed === 0) {
+        if (timeout !== null)
+          io.stderr.write(`${BIN}: no matching line within ${(command.options.timeoutMs ?? 0) / 1000}s\n`);
+        return 1;
+      }
+      return command.options.nats && controller.signal.aborted ? INTERRUPTED : 0;
+    });
     // An interrupted --nats read printed only part of the window: say so in the exit code.
     return await Promise.race([run, interrupted]);
   } catch (error) {

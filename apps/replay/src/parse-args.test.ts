@@ -141,4 +141,18 @@ describe("parseReplayArgs", () => {
     expect(error.message).toMatch(pattern);
     expect(error.message).not.toContain("\n");
   });
+
+  it("reads --wait-for and --timeout, only with --follow", () => {
+    expect(options("--follow", "--wait-for", "--worker", "CTL-1", "--timeout", "10m")).toMatchObject({
+      follow: true,
+      waitFor: true,
+      timeoutMs: 600_000,
+      workers: ["CTL-1"],
+    });
+    expect(usageError("--since", "1h", "--wait-for").message).toMatch(/--wait-for needs --follow/);
+    expect(usageError("--follow", "--timeout", "5s").message).toMatch(/--timeout needs --wait-for/);
+    expect(usageError("--follow", "--wait-for", "--timeout", "soon").message).toMatch(
+      /invalid --timeout value "soon"/,
+    );
+  });
 });

@@ -8,7 +8,7 @@ import {
   type NatsConnectionFlags,
   natsFlagsOf,
 } from "@catalyst/relay/command-line";
-import { readFlags, resolveCatalystDir } from "@catalyst/sources/command-line";
+import { parseDuration, readFlags, resolveCatalystDir } from "@catalyst/sources/command-line";
 import { resolveCacheDir } from "@catalyst/sources/event-log";
 import { UsageError } from "./errors.js";
 import { parseTimeArg } from "./parse-time.js";
@@ -27,6 +27,10 @@ export interface ReplayOptions {
   until?: Date;
   /** Keep printing new lines after the history (tail -F). */
   follow: boolean;
+  /** `--wait-for` (with `--follow`): stop after the first matching line. */
+  waitFor?: boolean;
+  /** `--timeout` (with `--wait-for`): give up after this many ms (exit 1). */
+  timeoutMs?: number;
   orchestrators?: readonly string[];
   workers?: readonly string[];
   /** Event types, v1 (`worker-pr-merged`) or canonical (`orchestrator.worker.pr_merged`) names. */
@@ -90,12 +94,14 @@ const VALUE_FLAGS = [
   "at",
   "nats",
   "host",
+  "timeout",
   ...(Object.keys(NATS_CONNECTION_OPTIONS) as (keyof typeof NATS_CONNECTION_OPTIONS)[]),
 ] as const;
 const FLAG_OPTIONS = {
   ...Object.fromEntries(VALUE_FLAGS.map((name) => [name, { type: "string", multiple: true }])),
   "with-host": { type: "boolean" },
   follow: { type: "boolean", short: "f" },
+  "wait-for": { type: "boolean" },
   snapshot: { type: "boolean" },
   cost: { type: "boolean" },
   strict: { type: "boolean" },
@@ -115,6 +121,7 @@ const VALUE_EXAMPLES: Record<string, string> = {
   "--dir": "--dir ~/catalyst",
   "--nats": "--nats nats://127.0.0.1:4222",
   "--host": "--host build-box-1",
+  "--timeout": "--timeout 10m",
   ...Object.fromEntries(Object.entries(NATS_FLAG_EXAMPLES).map(([flag, example]) => [`--${flag}`, example])),
 };
 
@@ -224,6 +231,29 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
     }
   }
 
+  const waitFor = flags.has("--wait-for");
+  if (waitFor && !follow)
+    throw new UsageError(
+      "--wait-for needs --follow, e.g. --follow --wait-for --worker CTL-48 --timeout 10m",
+      {
+        flag: "--wait-for",
+      },
+    );
+  const timeoutText = single("--timeout");
+  if (timeoutText !== undefined && !waitFor)
+    throw new UsageError("--timeout needs --wait-for, e.g. --follow --wait-for --timeout 10m", {
+      flag: "--timeout",
+    });
+  const timeoutMs = timeoutText === undefined ? undefined : parseDuration(timeoutText);
+  if (timeoutMs === null || timeoutMs === 0)
+    throw new UsageError(
+      `invalid --timeout value ${JSON.stringify(timeoutText)}: expected a duration such as 90s, 10m, 2h`,
+      {
+        flag: "--timeout",
+        value: timeoutText ?? "",
+      },
+    );
+
   const nats = natsOptions(values, flags, single, list, context.env);
   if (nats) {
     for (const [flag, why] of [
@@ -255,6 +285,8 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
     // The window of a cost report ends now unless --until says otherwise.
     options.until ??= context.now;
   }
+  if (waitFor) options.waitFor = true;
+  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   if (at) options.at = at;
   const orchestrators = list("--orchestrator");
   if (orchestrators) options.orchestrators = orchestrators;

@@ -2,7 +2,7 @@
 // snapshot (snapshot.ts): the run's streams and summary, index progress and trouble on stderr, and
 // read failures turned into ReplayReadError.
 import type { IndexProgress } from "@catalyst/sources/event-log";
-import { MalformedLineError, ReplayReadError } from "./errors.js";
+import { MalformedLineError, ReplayReadError, UnreadableFilesError } from "./errors.js";
 import type { TextSink } from "./output-buffer.js";
 import type { ReplayOptions } from "./parse-args.js";
 import type { ReadStats } from "./replay-deps.js";
@@ -45,7 +45,8 @@ export function readOptions(
   let printedAny = false;
   const onProgress = (p: IndexProgress): void => {
     const t = now();
-    if (t - started < 1000 || (printedAny && t - lastPrinted < 1000 && p.done < p.total)) return;
+    // At most one line a second, whatever the number of files (10,000 small ones index in a blink each).
+    if (t - started < 1000 || (printedAny && t - lastPrinted < 1000)) return;
     printedAny = true;
     lastPrinted = t;
     const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 100;
@@ -60,6 +61,20 @@ function formatMb(bytes: number): string {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(0)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
 }
 
+/**
+ * Name on stderr each log file that could not be read; the output lacks their lines, so the run
+ * then fails (exit 1) after printing everything else (issue 25).
+ */
+export function reportUnreadable(stats: ReadStats, io: ReplayIo, fail = true): void {
+  const count = stats.unreadableCount ?? 0;
+  if (count === 0) return;
+  for (const { file, reason } of stats.unreadable ?? [])
+    io.err.write(`catalyst-replay: cannot read ${file} (${reason}); its lines are left out\n`);
+  const named = stats.unreadable?.length ?? 0;
+  if (count > named) io.err.write(`catalyst-replay: … and ${count - named} more unreadable files\n`);
+  if (fail) throw new UnreadableFilesError(count);
+}
+
 /** Say once, on stderr, that the index could not be kept (the output is complete all the same). */
 export function reportIndex(stats: ReadStats, options: ReplayOptions, io: ReplayIo): void {
   if (stats.indexSaveError !== undefined) {
@@ -71,7 +86,12 @@ export function reportIndex(stats: ReadStats, options: ReplayOptions, io: Replay
 
 /** A failure reading the log as a ReplayReadError naming the path (the CLI exits 1). */
 export function wrapReadError(error: unknown, dir: string): unknown {
-  if (error instanceof MalformedLineError || error instanceof ReplayReadError) return error;
+  if (
+    error instanceof MalformedLineError ||
+    error instanceof ReplayReadError ||
+    error instanceof UnreadableFilesError
+  )
+    return error;
   if (error && typeof error === "object" && ("code" in error || "path" in error)) {
     const path = "path" in error && typeof error.path === "string" ? error.path : dir;
     return new ReplayReadError(path, { cause: error });

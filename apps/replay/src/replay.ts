@@ -9,8 +9,15 @@ import { buildEventFilter } from "./event-filter.js";
 import { createPrettyFormatter, type RecordFormatter } from "./format-pretty.js";
 import { createOutputBuffer, type OutputBuffer } from "./output-buffer.js";
 import type { ReplayOptions } from "./parse-args.js";
-import { defaultReplayDeps, type ReplayDeps } from "./replay-deps.js";
-import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay-io.js";
+import { defaultReplayDeps, type ReadStats, type ReplayDeps } from "./replay-deps.js";
+import {
+  type ReplayIo,
+  type ReplaySummary,
+  readOptions,
+  reportIndex,
+  reportUnreadable,
+  wrapReadError,
+} from "./replay-io.js";
 import { printSnapshot } from "./snapshot.js";
 
 export type { ReplayIo, ReplaySummary } from "./replay-io.js";
@@ -54,6 +61,7 @@ export async function replay(
 
   const scannedEnd = new Map<string, number>();
   let printedFirst = false;
+  let unreadableStats: ReadStats | null = null;
   if (options.format === "json") out.push("[");
   try {
     // `--follow` alone means live lines only: there is no history to print.
@@ -82,6 +90,7 @@ export async function replay(
       }
       const full = out.push(formatSafely(format, record, summary.printed));
       summary.printed++;
+      if (options.waitFor) break;
       // The first line goes out at once (time to first line); the rest in 64 KiB chunks.
       if (!printedFirst || full) {
         printedFirst = true;
@@ -92,23 +101,27 @@ export async function replay(
     summary.oversized = records.stats.oversized;
     summary.files = records.stats.files;
     reportIndex(records.stats, options, io);
+    unreadableStats = records.stats;
   } catch (error) {
     if (live) await live.stop();
     throw wrapReadError(error, options.dir);
   }
   if (options.format === "json") out.push(summary.printed === 0 ? "]\n" : "\n]\n");
   await out.flush();
+  // Files left out are named; a one-shot run then fails, --follow goes on following.
+  if (unreadableStats) reportUnreadable(unreadableStats, io, live === null);
   if (options.strict && summary.invalid + summary.oversized > 0) {
     if (live) await live.stop();
     throw new MalformedLineError(summary);
   }
 
-  if (!live) {
-    reportEnd(summary, io);
+  if (!live || (options.waitFor && summary.printed > 0)) {
+    if (live) await live.stop();
+    if (!options.waitFor) reportEnd(summary, io);
     return summary;
   }
   await live.run(scannedEnd, matches, format, out, io);
-  reportEnd(summary, io);
+  if (!options.waitFor) reportEnd(summary, io);
   return summary;
 }
 
@@ -144,6 +157,7 @@ async function replayBytes(options: ReplayOptions, io: ReplayIo, deps: ReplayDep
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
   reportIndex(chunks.stats, options, io);
   reportEnd(summary, io);
+  reportUnreadable(chunks.stats, io);
   return summary;
 }
 
@@ -252,8 +266,15 @@ function startLive(options: ReplayOptions, deps: ReplayDeps, summary: ReplaySumm
                 if (!matches(record.event)) continue;
                 out.push(formatSafely(format, record, summary.printed));
                 summary.printed++;
+                // --wait-for: the first matching line is the answer.
+                if (options.waitFor) {
+                  done = true;
+                  break;
+                }
               }
+              if (done) break;
             }
+            if (done) break;
           }
           await out.flush();
         }

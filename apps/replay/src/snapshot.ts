@@ -1,11 +1,28 @@
+import { resolve } from "node:path";
 import type { LogRecord, Snapshot } from "@catalyst/schema";
+import type { LogLayout } from "@catalyst/sources/event-log";
+import {
+  CHECKPOINT_LINES,
+  type Checkpoint,
+  checkpointDir,
+  coverage,
+  findCheckpoint,
+  saveCheckpoint,
+} from "./checkpoints.js";
 import { createPaint, shouldUseColour } from "./colour.js";
 import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { formatSnapshot } from "./format-snapshot.js";
 import type { ReplayOptions } from "./parse-args.js";
-import type { ReplayDeps } from "./replay-deps.js";
-import { type ReplayIo, type ReplaySummary, readOptions, reportIndex, wrapReadError } from "./replay-io.js";
+import type { FoldOptions, ReplayDeps } from "./replay-deps.js";
+import {
+  type ReplayIo,
+  type ReplaySummary,
+  readOptions,
+  reportIndex,
+  reportUnreadable,
+  wrapReadError,
+} from "./replay-io.js";
 
 /**
  * `--at <ts> --snapshot`: fold every event up to and including `at` with @catalyst/fuse and
@@ -20,12 +37,44 @@ export async function printSnapshot(
   const filter = buildEventFilter({
     ...(options.orchestrators ? { orchestrators: options.orchestrators } : {}),
   });
+  // Fold checkpoints (issue 25): start from the latest valid one at or before `at`, and leave
+  // new ones behind. Only for the whole fleet (a filtered fold is another state) and with a cache dir.
+  const read = readOptions(options, io);
+  let checkpoints: { dir: string; layout: LogLayout; from: Checkpoint | null } | null = null;
+  if (filter === undefined && options.cacheDir !== undefined && deps.readLogLayout) {
+    const layout = await deps.readLogLayout(options.dir, read);
+    if (layout.stats.unreadableCount === 0) {
+      const dir = checkpointDir(options.cacheDir, options.dir);
+      checkpoints = { dir, layout, from: await findCheckpoint(dir, at.getTime(), layout) };
+    }
+  }
+  const from = checkpoints?.from ?? null;
   const records = deps.readEvents(options.dir, {
+    ...(from ? { since: new Date(from.atMs + 1) } : {}),
     // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
     until: new Date(at.getTime() + 1),
     ...(filter ? { filter } : {}),
-    ...readOptions(options, io),
+    ...read,
   });
+  const fold: FoldOptions = {
+    ...(from ? { from: from.state } : {}),
+    ...(checkpoints
+      ? {
+          // A checkpoint every CHECKPOINT_LINES lines; CATALYST_REPLAY_CHECKPOINT_LINES tunes it (tests).
+          every: Number(io.env?.CATALYST_REPLAY_CHECKPOINT_LINES) || CHECKPOINT_LINES,
+          onCheckpoint: (state: unknown, atMs: number) =>
+            saveCheckpoint(checkpoints.dir, {
+              v: 1,
+              dir: resolve(options.dir),
+              atMs,
+              files: coverage(checkpoints.layout),
+              invalid: (from?.invalid ?? 0) + records.stats.invalid,
+              oversized: (from?.oversized ?? 0) + records.stats.oversized,
+              state,
+            }),
+        }
+      : {}),
+  };
   // Streamed into the fold: memory holds the fleet's state, never the log's events.
   async function* checked(): AsyncGenerator<LogRecord> {
     for await (const record of records) {
@@ -37,18 +86,19 @@ export async function printSnapshot(
   }
   let folded: Snapshot;
   try {
-    folded = await deps.foldEvents(checked(), at);
+    folded = await deps.foldEvents(checked(), at, fold);
   } catch (error) {
     throw wrapReadError(error, options.dir);
   }
   const summary: ReplaySummary = {
     printed: 0,
-    invalid: records.stats.invalid,
-    oversized: records.stats.oversized,
+    invalid: (from?.invalid ?? 0) + records.stats.invalid,
+    oversized: (from?.oversized ?? 0) + records.stats.oversized,
     files: records.stats.files,
   };
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
   reportIndex(records.stats, options, io);
+  reportUnreadable(records.stats, io);
 
   const snapshot = narrowSnapshot(folded, options);
   summary.printed = snapshot.orchestrators.length;

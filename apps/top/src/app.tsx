@@ -34,9 +34,8 @@ import {
 export interface TopAppProps {
   view: LiveView;
   /** With a `store`, the header also shows spend today and the burn rate (the store's `spent`). */
-  source: Pick<FleetSource, "label" | "state" | "onState" | "recentEvents"> & {
-    store?: Pick<FleetSource["store"], "spent">;
-  };
+  source: Pick<FleetSource, "label" | "state" | "onState" | "recentEvents"> &
+    Partial<Pick<FleetSource, "alerts">> & { store?: Pick<FleetSource["store"], "spent"> };
   /** False with NO_COLOR: everything in the terminal's own colour. */
   color: boolean;
   now?: () => number;
@@ -217,6 +216,7 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
   });
 
   const counts = snapshot === null ? null : countFleet(snapshot);
+  const bell = source.alerts?.() ?? null;
   const header = (
     <Box flexDirection="column">
       <Text>
@@ -228,6 +228,11 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
           {stateText(source.state(), nowMs)}
         </Text>
         {snapshot?.loading ? ` · loading ${snapshot.loading.phase} (${snapshot.loading.records} lines)` : ""}
+        {bell === null ? null : (
+          <Text color={c(bell.open > 0 ? "red" : "gray")}>
+            {` · alerts ${bell.open} open${bell.latest === null ? "" : `: ${fit(bell.latest, 40, false)}`}`}
+          </Text>
+        )}
       </Text>
       <Text>
         {counts === null ? "waiting for the first snapshot…" : fit(countsLine(counts), columns - 1, false)}

@@ -30,6 +30,11 @@ export interface FleetSource {
   /** Resolves once the fleet is complete: the engine's history is in (remote: the first snapshot). */
   loaded(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * The monitor's alert bell (`/api/alerts`, polled every 5 s): incidents open and the newest
+   * alert's title; null in-process or before the first answer (or from a monitor without it).
+   */
+  alerts(): { open: number; latest: string | null } | null;
   /** The worker's last `limit` events from the event log, oldest first. */
   recentEvents(orchestrator: string, worker: string, limit?: number): Promise<EventLineView[]>;
 }
@@ -79,16 +84,42 @@ export function remoteSource(options: {
       for (const l of [...listeners]) l();
     },
   });
+  let alerts: { open: number; latest: string | null } | null = null;
+  let alertTimer: ReturnType<typeof setInterval> | null = null;
+  let lastSeq = 0;
+  const pollAlerts = async (): Promise<void> => {
+    try {
+      const q = new URLSearchParams({ after: String(lastSeq) });
+      if (options.token !== null) q.set("token", options.token);
+      const res = await doFetch(`${base}/api/alerts?${q}`);
+      if (!res.ok) return;
+      const body = (await res.json()) as { alerts: Array<{ title: string }>; lastSeq: number; open: number };
+      // A restarted monitor counts from 1 again.
+      if (body.lastSeq < lastSeq) lastSeq = 0;
+      else lastSeq = body.lastSeq;
+      const latest = body.alerts.at(-1)?.title ?? alerts?.latest ?? null;
+      if (alerts?.open !== body.open || alerts?.latest !== latest) {
+        alerts = { open: body.open, latest };
+        for (const l of [...listeners]) l();
+      }
+    } catch {
+      // The SSE connection line already says when the monitor is away.
+    }
+  };
   return {
     store: follower.store,
     label: base,
     state: () => state,
+    alerts: () => alerts,
     onState(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async start() {
       follower.start();
+      void pollAlerts();
+      alertTimer = setInterval(() => void pollAlerts(), 5_000);
+      alertTimer.unref?.();
     },
     loaded: () =>
       new Promise<void>((resolve) => {
@@ -100,6 +131,7 @@ export function remoteSource(options: {
       }),
     async stop() {
       follower.stop();
+      if (alertTimer !== null) clearInterval(alertTimer);
     },
     async recentEvents(orchestrator, worker, limit = RECENT_DEFAULT) {
       const since = new Date(Date.now() - HISTORY_MS).toISOString();
@@ -142,6 +174,7 @@ export function embeddedSource(options: {
     store,
     label: options.demo ? "demo fleet (in-process)" : `${options.catalystDir} (in-process)`,
     state: () => ({ state: "embedded", loading }),
+    alerts: () => null,
     onState(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

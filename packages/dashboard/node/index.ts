@@ -59,6 +59,23 @@ export async function readDashboardAsset(
   return body === null ? null : { body, type };
 }
 
+/** Files served at the root, not under /assets: the service worker (its scope is its path) and the manifest. */
+const ROOT_FILES: Record<string, string> = {
+  "sw.js": "text/javascript; charset=utf-8",
+  "manifest.webmanifest": "application/manifest+json",
+};
+
+/** `GET /sw.js` or `GET /manifest.webmanifest`: the built file, or null for another name or when not built. */
+export async function readDashboardRootFile(
+  name: string,
+  dir: string = publicDir,
+): Promise<DashboardFile | null> {
+  const type = Object.hasOwn(ROOT_FILES, name) ? ROOT_FILES[name] : undefined;
+  if (type === undefined) return null;
+  const body = await readIfFile(join(dir, name));
+  return body === null ? null : { body, type };
+}
+
 /** The `'sha256-…'` sources of the inline scripts of a page, for its CSP. */
 export function inlineScriptHashes(html: string): string[] {
   const out: string[] = [];
@@ -86,6 +103,9 @@ export function securityHeaders(dir: string = publicDir): Record<string, string>
       "style-src 'self'",
       "img-src 'self'",
       "connect-src 'self'",
+      // The installable app: its manifest and its service worker (push, offline shell).
+      "manifest-src 'self'",
+      "worker-src 'self'",
       "base-uri 'none'",
       "form-action 'none'",
       "frame-ancestors 'none'",

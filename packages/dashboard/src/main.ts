@@ -5,6 +5,7 @@ import { requireElement } from "./dom.js";
 import { type Filters, formatFilters, NO_FILTERS, parseFilters } from "./filters.js";
 import { createStore } from "./store.js";
 import { expireHighlights, startTicker, tickAges } from "./ticker.js";
+import { focusLinkedWorker, startAlertsView } from "./view-alerts.js";
 import { createBriefingDrawer } from "./view-briefing.js";
 import { createEventsView } from "./view-events.js";
 import { createFilterBar } from "./view-filter-bar.js";
@@ -72,6 +73,8 @@ function startDashboard(): void {
   const renderStats = { renders: 0, totalMs: 0, maxMs: 0 };
   const drawer = createBriefingDrawer(page.drawer, new URLSearchParams(location.search).get("token"));
 
+  // An alert's deep link names a worker: show its row once (view-alerts.ts).
+  let linkedDone = false;
   const render = () => {
     const started = performance.now();
     const state = store.getState();
@@ -105,6 +108,7 @@ function startDashboard(): void {
     const needs = state.snapshot ? state.snapshot.needsYou.length + state.snapshot.sourceErrors.length : 0;
     document.title = needs > 0 ? `(${needs}) Catalyst fleet monitor` : "Catalyst fleet monitor";
     document.body.dataset.ready = state.snapshot ? "true" : "false";
+    if (!linkedDone && state.snapshot) linkedDone = focusLinkedWorker(location.search);
     // Render cost, read by the render bench (and handy in devtools).
     const ms = performance.now() - started;
     renderStats.renders += 1;
@@ -168,6 +172,7 @@ function startDashboard(): void {
   });
   render();
   connection.start();
+  startAlertsView(requireElement("alerts"), token);
 }
 
 // index.html adds this script from a small loader, so it may run before the body is parsed.

@@ -188,6 +188,8 @@ function centralReadEvents(options: CentralOptions): ReadEvents {
       files: 0,
       bytesRead: 0,
       bytesIndexed: 0,
+      unreadable: [],
+      unreadableCount: 0,
     };
     async function* records(): AsyncGenerator<LogRecord> {
       for await (const event of events) {
@@ -280,7 +282,7 @@ export interface CentralEngine {
   /** Resolves once the KV's current values and the stream up to its last sequence at start are applied. */
   start(): Promise<void>;
   /** After start: how many stream lines the start-up history folded (`historyMs`), as the local engine's. */
-  historyLoaded(): Promise<{ records: number; error: string | null }>;
+  historyLoaded(): Promise<{ records: number; error: string | null; complete?: boolean }>;
   stop(): Promise<void>;
 }
 

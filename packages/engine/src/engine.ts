@@ -4,6 +4,7 @@ import {
   createMonitor,
   type EngineLogger,
   type FuseLike,
+  type HistoryResult,
   type Monitor,
   type MonitorParts,
 } from "./monitor.js";
@@ -37,7 +38,7 @@ export interface Engine {
   loading(): LoadingState | null;
   /** Resolves once the first scan is applied (the history keeps loading after). */
   start(): Promise<void>;
-  historyLoaded(): Promise<{ records: number; error: string | null }>;
+  historyLoaded(): Promise<HistoryResult>;
   stop(): Promise<void>;
 }
 

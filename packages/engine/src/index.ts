@@ -23,6 +23,7 @@ export {
 export type {
   EngineLogger,
   FuseLike,
+  HistoryResult,
   HostsInput,
   LivenessPollerLike,
   Monitor,

@@ -65,7 +65,7 @@ describe("start-up history", () => {
   it("folds merges that only the log knows into the fleet", async () => {
     const dir = await fleet();
     const { parts, monitor } = await start(dir, true);
-    expect(await monitor.historyLoaded()).toEqual({ records: 1, error: null });
+    expect(await monitor.historyLoaded()).toEqual({ records: 1, error: null, complete: true });
     const worker = parts.fuse.snapshot().orchestrators[0]?.workers["CTL-48"];
     expect(worker?.status).toBe("merged");
     expect(worker?.pr?.state).toBe("merged");
@@ -120,7 +120,36 @@ describe("start-up history", () => {
     }
     release();
     // Two lines on disk; the live one was already folded, so history folds one.
-    expect(await monitor.historyLoaded()).toEqual({ records: 1, error: null });
+    expect(await monitor.historyLoaded()).toEqual({ records: 1, error: null, complete: true });
     expect(parts.fuse.snapshot().orchestrators[0]?.workers["CTL-48"]?.status).toBe("merged");
+  });
+
+  it("stopped (SIGTERM) while folding says so: complete is false, never a finished fold", async () => {
+    const dir = await fleet();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let partsRef!: ReturnType<typeof buildParts>;
+    let monitorRef!: Monitor;
+    let yielded = 0;
+    const { parts, monitor } = await start(dir, true, async function* (since) {
+      await gate;
+      // A long history (the one line, many times): stopped part-way, as SIGTERM does.
+      for await (const record of partsRef.readEvents(dir, { since })) {
+        for (let i = 0; i < 2_000; i++) {
+          yielded++;
+          if (yielded === 300) await monitorRef.stop();
+          yield { ...record, offset: record.offset + i };
+        }
+      }
+    });
+    partsRef = parts;
+    monitorRef = monitor;
+    release();
+    const result = await monitor.historyLoaded();
+    expect(result.complete).toBe(false);
+    expect(result.error).toBeNull();
+    expect(result.records).toBeLessThan(2_000);
   });
 });

@@ -116,13 +116,25 @@ const SLICE_MS = 20;
 /** Re-tracking the pollers builds their whole lists: at most this often. */
 const RETRACK_MS = 250;
 
+/** How the start-up history fold ended. */
+export interface HistoryResult {
+  /** Lines folded in. */
+  records: number;
+  error: string | null;
+  /** Every line of the window was folded (false: stopped early or failed). */
+  complete: boolean;
+}
+
 /** The wiring, started and stopped by main. */
 export interface Monitor {
   /** Subscribes, scans and applies the first read of every file (yielding as it goes). */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Resolves when the start-up history is folded in (at once when there is none). */
-  historyLoaded(): Promise<{ records: number; error: string | null }>;
+  /**
+   * Resolves when the start-up history is folded in (at once when there is none). `complete` is
+   * false when it ended early: stopped (SIGTERM) while folding, or an error part-way.
+   */
+  historyLoaded(): Promise<HistoryResult>;
   /** What start-up is still doing, or null once the scan and the history are in. */
   loading(): LoadingState | null;
 }
@@ -147,10 +159,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
   // While history loads, live log lines are remembered by file and offset so a line both tailed
   // live and read as history is folded once.
   let liveLogKeys: Set<string> | null = null;
-  let historyDone: Promise<{ records: number; error: string | null }> = Promise.resolve({
-    records: 0,
-    error: null,
-  });
+  let historyDone: Promise<HistoryResult> = Promise.resolve({ records: 0, error: null, complete: true });
 
   const retrackNow = (): void => {
     retrackTimer = null;
@@ -226,7 +235,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
   // Runs after the first snapshot is live, so a large log never delays start-up.
   // Folded in batches with a turn of the event loop after each, so /healthz, SSE and SIGTERM
   // are served while a large log loads.
-  const loadHistory = async (history: NonNullable<MonitorOptions["history"]>) => {
+  const loadHistory = async (history: NonNullable<MonitorOptions["history"]>): Promise<HistoryResult> => {
     let records = 0;
     let batch: LogRecord[] = [];
     const flush = async (): Promise<void> => {
@@ -248,11 +257,12 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
         }
       }
       await flush();
-      return { records, error: null };
+      // Stopped (SIGTERM) part-way: the loop left early, which is not "folded".
+      return { records, error: null, complete: !stopped };
     } catch (error) {
       await flush();
       options.logger?.warn("could not read the event log history", { error: String(error) });
-      return { records, error: String(error) };
+      return { records, error: String(error), complete: false };
     } finally {
       liveLogKeys = null;
       loading = null;

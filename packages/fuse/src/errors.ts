@@ -22,3 +22,8 @@ export class InvalidTimeError extends Error {
     this.received = received;
   }
 }
+
+/** `importState` was given something other than an `exportState` result of this version. */
+export class StateImportError extends Error {
+  override name = "StateImportError";
+}

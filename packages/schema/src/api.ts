@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NotifyChannelHealth } from "./alert.js";
 import { EventLine } from "./event-line.js";
 import { ComponentHealth } from "./poller-results.js";
 import { CorruptMarker, HostView, LoadingState, Snapshot } from "./snapshot.js";
@@ -16,6 +17,12 @@ export const EventsResponse = z.object({
   /** True when `limit` cut the page short; `next` is then the `since` for the following page. */
   truncated: z.boolean(),
   next: Timestamp.nullable(),
+  /**
+   * Log files left out because they could not be read (permission denied, a symlink loop, a
+   * directory named like a month file), with the reason: the page lacks their lines. Absent when
+   * every file was read.
+   */
+  unreadable: z.array(z.object({ file: z.string(), reason: z.string() })).optional(),
 });
 export type EventsResponse = z.infer<typeof EventsResponse>;
 
@@ -64,6 +71,18 @@ export const HealthResponse = z.object({
   hosts: z.array(HostView).optional(),
   /** Event-loop delay since the previous `/healthz` (`perf_hooks.monitorEventLoopDelay`), in ms. */
   eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
+  /**
+   * Only when alerts are configured (`--notify-*`): each channel's delivery state (`status` is
+   * `degraded` while one is failing), incidents open and pending, and alerts sent.
+   */
+  notify: z
+    .object({
+      channels: z.array(NotifyChannelHealth),
+      openIncidents: z.number().int(),
+      pending: z.number().int(),
+      alertsSent: z.number().int(),
+    })
+    .optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 

@@ -1,3 +1,4 @@
+export { Alert, AlertsResponse, NotifyChannelHealth } from "./alert.js";
 export { ApiError, BriefingResponse, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
 export type { DeltaFeed, LivenessTarget, PrRef } from "./constants.js";
 export { needsYouKey } from "./constants.js";

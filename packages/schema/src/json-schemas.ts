@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Alert, AlertsResponse } from "./alert.js";
 import { ApiError, EventsResponse, HealthResponse } from "./api.js";
 import { EventLine } from "./event-line.js";
 import { GlobalState } from "./global-state.js";
@@ -19,6 +20,8 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "api-events": EventsResponse,
   "api-health": HealthResponse,
   "api-error": ApiError,
+  "api-alerts": AlertsResponse,
+  alert: Alert,
   "pr-status": PrStatus,
   "liveness-result": LivenessResult,
 };

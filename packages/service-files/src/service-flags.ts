@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { ServiceFileError } from "./service-files.js";
 
 /** Flags whose value is a path: written out absolute, since the service starts in the home dir. */
-const PATH_FLAGS = new Set(["dir", "pid-file", "token-file"]);
+const PATH_FLAGS = new Set(["dir", "pid-file", "token-file", "notify-ntfy-token-file"]);
 
 /** Flags that make no sense in a unit file. */
 const REFUSED: Record<string, string> = {

@@ -4,11 +4,18 @@
 // indexed, plain log never uses them. catalyst-replay's bundled bin imports this door. Do not add
 // anything here that imports @catalyst/schema at the top.
 import type { parseLogLine } from "./parse-log-line.js";
-import { createLogReaders, type ReadEventBytes, type ReadEvents } from "./read-events.js";
+import { createLogReaders, type ReadEventBytes, type ReadEvents, type ReadLogLayout } from "./read-events.js";
 
 export type { IndexProgress } from "./log-index.js";
 export { resolveCacheDir } from "./log-index.js";
-export type { EventReadStats, ReadEventBytes, ReadEvents, ReadEventsOptions } from "./read-events.js";
+export type {
+  EventReadStats,
+  LogLayout,
+  ReadEventBytes,
+  ReadEvents,
+  ReadEventsOptions,
+  ReadLogLayout,
+} from "./read-events.js";
 export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 
 const readers = createLogReaders(
@@ -19,3 +26,9 @@ const readers = createLogReaders(
 export const readEvents: ReadEvents = readers.readEvents;
 /** `readEventBytes` of the main door, loading the line parser only when a line needs parsing. */
 export const readEventBytes: ReadEventBytes = readers.readEventBytes;
+
+/**
+ * Index the log as a read would and describe it (`LogLayout`): each file's identity, length and
+ * blocks with their `ts` ranges, without reading any line. For caches of results over the log.
+ */
+export const readLogLayout: ReadLogLayout = readers.readLogLayout;

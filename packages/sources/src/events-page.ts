@@ -35,6 +35,8 @@ export async function readEventsPage(
   });
   const events: EventsResponse["events"] = [];
   let next: string | null = null;
+  // The reader is lazy: once `limit` lines (and one more, for `next`) are out, the loop leaves and
+  // the reader stops, so a small page reads the blocks of about that many lines.
   for await (const record of iterable) {
     if (events.length >= limit) {
       next = record.event.ts;
@@ -47,5 +49,7 @@ export async function readEventsPage(
     skipped: iterable.stats.invalid + iterable.stats.oversized,
     truncated: next !== null,
     next,
+    // A file that cannot be read is left out and named: the page says it is incomplete (issue 25).
+    ...(iterable.stats.unreadableCount > 0 ? { unreadable: iterable.stats.unreadable } : {}),
   };
 }

@@ -7,7 +7,7 @@ export type { EventsPageQuery } from "./events-page.js";
 export { readEventsPage } from "./events-page.js";
 export type { IndexProgress } from "./log-index.js";
 export { resolveCacheDir } from "./log-index.js";
-export { readEventBytes, readEvents } from "./log-readers.js";
+export { readEventBytes, readEvents, readLogLayout } from "./log-readers.js";
 export type { LogLineResult } from "./parse-log-line.js";
 export { parseLogLine } from "./parse-log-line.js";
 export type { BriefingRead, BriefingTextResult } from "./read-briefings.js";
@@ -19,7 +19,14 @@ export {
   readBriefingText,
   statBriefings,
 } from "./read-briefings.js";
-export type { EventReadStats, ReadEventBytes, ReadEvents, ReadEventsOptions } from "./read-events.js";
+export type {
+  EventReadStats,
+  LogLayout,
+  ReadEventBytes,
+  ReadEvents,
+  ReadEventsOptions,
+  ReadLogLayout,
+} from "./read-events.js";
 export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";
 export { readGlobalState, readLocalState } from "./read-state.js";

@@ -1,9 +1,8 @@
-import { isUtf8 } from "node:buffer";
 import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import type { parseLogLine } from "./parse-log-line.js";
-import { scanTs } from "./scan-ts.js";
+import { SUSPICIOUS, scanTs } from "./scan-ts.js";
 
 /**
  * One block of a log file: whole lines `[start, end)`, and what a reader needs to know without
@@ -28,6 +27,12 @@ export interface IndexBlock {
   pure: boolean;
   /** An unterminated last line that parses (never persisted: the writer may be mid-line). */
   partial?: true;
+  /**
+   * Built by the byte scan, not by parsing every line: `minTs`/`maxTs` bound the `ts` of its valid
+   * lines, `invalid` counts only the lines the scan had to parse, and `pure` is false: its lines
+   * are parsed when read (and invalid ones counted then).
+   */
+  unverified?: true;
 }
 
 /** The index of one file, valid while the bytes `[0, indexedEnd)` stay as they were. */
@@ -43,6 +48,12 @@ export interface FileIndex {
   head: string;
   tail: string;
   blocks: IndexBlock[];
+  /**
+   * The file's `size:mtimeMs:ctimeMs` when it was indexed (and did not move while it was read). A
+   * file whose stat still says exactly this is taken as unchanged without opening it; ctime cannot
+   * be set back by a writer, so a rewrite in place changes it.
+   */
+  statKey?: string;
 }
 
 /** Progress of a first scan over an unindexed file (or the unindexed end of a growing one). */
@@ -55,10 +66,12 @@ export interface IndexProgress {
 
 /** Bytes per block: small enough to over-read little at a window's edge, large enough to copy fast. */
 export const DEFAULT_BLOCK_BYTES = 256 * 1024;
-// Parsing one chunk is synchronous work: 256 KiB keeps it to a few ms, so a monitor indexing its
-// log at start-up does not hold its event loop.
-const READ_CHUNK = 256 * 1024;
+// Scanning one chunk is synchronous work: 1 MiB of bytes is a few ms (the few lines that need
+// parsing are parsed after it), so a monitor indexing its log at start-up does not hold its event loop.
+const READ_CHUNK = 1024 * 1024;
 const HASH_SPAN = 4096;
+const freeChunks: Buffer[] = [];
+const MAX_FREE_CHUNKS = 16;
 const FORMAT_VERSION = 1;
 const INDEX_SUBDIR = "event-index-v1";
 
@@ -108,6 +121,71 @@ function indexPath(indexDir: string, file: string): string {
 
 type StoredBlock = [number, number, number | null, number | null, number, number, number];
 
+type StoredIndex = Omit<FileIndex, "blocks"> & { v: number; blocks: StoredBlock[] };
+
+async function readStored(indexDir: string, file: string): Promise<StoredIndex | null> {
+  try {
+    return JSON.parse(await readFile(indexPath(indexDir, file), "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+function fromStored(stored: StoredIndex): FileIndex {
+  const blocks = stored.blocks.map(
+    ([start, end, min, max, invalid, oversized, flags]): IndexBlock => ({
+      start,
+      end,
+      minTs: min ?? Number.POSITIVE_INFINITY,
+      maxTs: max ?? Number.NEGATIVE_INFINITY,
+      invalid,
+      oversized,
+      sorted: (flags & 1) !== 0,
+      pure: (flags & 2) !== 0,
+      ...((flags & 4) !== 0 ? { unverified: true as const } : {}),
+    }),
+  );
+  const { v: _v, ...rest } = stored;
+  return { ...rest, blocks };
+}
+
+function matches(
+  stored: StoredIndex | null,
+  file: string,
+  info: { dev: number; ino: number; size: number },
+  maxLineBytes: number,
+  blockBytes: number,
+): stored is StoredIndex {
+  return (
+    stored?.v === FORMAT_VERSION &&
+    stored.file === file &&
+    stored.dev === info.dev &&
+    stored.ino === info.ino &&
+    stored.maxLineBytes === maxLineBytes &&
+    stored.blockBytes === blockBytes &&
+    Number.isInteger(stored.indexedEnd) &&
+    stored.indexedEnd <= info.size &&
+    Array.isArray(stored.blocks)
+  );
+}
+
+/**
+ * The stored index of `file` when the file's stat is exactly what it was when indexed (see
+ * `FileIndex.statKey`) and the index covers the whole file: no need to open the log file at all.
+ */
+export async function loadUnchangedIndex(
+  indexDir: string,
+  file: string,
+  info: { dev: number; ino: number; size: number; statKey: string },
+  maxLineBytes: number,
+  blockBytes: number,
+): Promise<FileIndex | null> {
+  const stored = await readStored(indexDir, file);
+  if (!matches(stored, file, info, maxLineBytes, blockBytes)) return null;
+  if (stored.statKey !== info.statKey || stored.indexedEnd !== info.size) return null;
+  return fromStored(stored);
+}
+
 /**
  * The stored index of `file` if it still describes the file's first bytes: same device and inode,
  * at least as long, same fingerprints at the head and at the indexed end, same line cap. A file
@@ -121,51 +199,11 @@ export async function loadFileIndex(
   maxLineBytes: number,
   blockBytes: number,
 ): Promise<FileIndex | null> {
-  let stored: {
-    v: number;
-    file: string;
-    dev: number;
-    ino: number;
-    maxLineBytes: number;
-    blockBytes: number;
-    indexedEnd: number;
-    head: string;
-    tail: string;
-    blocks: StoredBlock[];
-  };
-  try {
-    stored = JSON.parse(await readFile(indexPath(indexDir, file), "utf8"));
-  } catch {
-    return null;
-  }
-  if (
-    stored?.v !== FORMAT_VERSION ||
-    stored.file !== file ||
-    stored.dev !== info.dev ||
-    stored.ino !== info.ino ||
-    stored.maxLineBytes !== maxLineBytes ||
-    stored.blockBytes !== blockBytes ||
-    !Number.isInteger(stored.indexedEnd) ||
-    stored.indexedEnd > info.size ||
-    !Array.isArray(stored.blocks)
-  ) {
-    return null;
-  }
+  const stored = await readStored(indexDir, file);
+  if (!matches(stored, file, info, maxLineBytes, blockBytes)) return null;
   const { head, tail } = await fingerprints(handle, stored.indexedEnd);
   if (head !== stored.head || tail !== stored.tail) return null;
-  const blocks = stored.blocks.map(
-    ([start, end, min, max, invalid, oversized, flags]): IndexBlock => ({
-      start,
-      end,
-      minTs: min ?? Number.POSITIVE_INFINITY,
-      maxTs: max ?? Number.NEGATIVE_INFINITY,
-      invalid,
-      oversized,
-      sorted: (flags & 1) !== 0,
-      pure: (flags & 2) !== 0,
-    }),
-  );
-  return { ...stored, blocks };
+  return fromStored(stored);
 }
 
 /** Write the index atomically (temp file + rename). Throws when the cache dir is not writable. */
@@ -181,9 +219,9 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
       Number.isFinite(b.maxTs) ? b.maxTs : null,
       b.invalid,
       b.oversized,
-      (b.sorted ? 1 : 0) | (b.pure ? 2 : 0),
+      (b.sorted ? 1 : 0) | (b.pure ? 2 : 0) | (b.unverified ? 4 : 0),
     ]);
-  const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail } = index;
+  const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, statKey } = index;
   const text = JSON.stringify({
     v: FORMAT_VERSION,
     file,
@@ -195,6 +233,7 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
     head,
     tail,
     blocks,
+    ...(statKey === undefined ? {} : { statKey }),
   });
   const tmp = `${path}.${process.pid}.tmp`;
   try {
@@ -220,9 +259,15 @@ function emptyBlock(start: number): IndexBlock {
 }
 
 /**
- * Index `file` from `prev.indexedEnd` (or 0) to its last complete line, reading it once in 1 MiB
- * chunks and parsing every line (this is the only full parse a line ever gets). An unterminated
- * last line that parses comes back as a `partial` block, not counted in `indexedEnd`.
+ * Index `file` from `prev.indexedEnd` (or 0) to its last complete line, reading it once in chunks.
+ * The `ts` of a line is read from its bytes (`scanTs`: no JSON.parse, no string) when the line
+ * starts with `{"ts":"<UTC time>"` and holds none of the `SUSPICIOUS` patterns (another top-level
+ * key after a comma, a `\u` escape: either could make the parsed `ts` differ from the first one
+ * written); any other line is parsed (the slow path,
+ * which loads the line parser only when first needed). Blocks built this way are *unverified*:
+ * their min/max bound the `ts` of every line that turns out valid (an invalid line only widens
+ * them), and their lines are parsed when read. An unterminated last line that parses comes back
+ * as a `partial` block, not counted in `indexedEnd`.
  */
 export async function extendFileIndex(
   handle: FileHandle,
@@ -231,7 +276,7 @@ export async function extendFileIndex(
   prev: FileIndex | null,
   maxLineBytes: number,
   blockBytes: number,
-  parseLine: typeof parseLogLine,
+  loadParser: () => Promise<typeof parseLogLine>,
   onProgress?: (progress: IndexProgress) => void,
 ): Promise<{ index: FileIndex; partial: IndexBlock | null; bytesRead: number }> {
   const from = prev?.indexedEnd ?? 0;
@@ -243,6 +288,9 @@ export async function extendFileIndex(
   let carryStart = from;
   let discarding = false;
   let lineEnd = from;
+  // Lines the byte scan cannot vouch for, parsed once the chunk has been scanned.
+  let slow: { bytes: Buffer; start: number; end: number; block: IndexBlock; lastTs: number }[] = [];
+  let parser: typeof parseLogLine | null = null;
 
   const close = (): void => {
     if (cur.end > cur.start) blocks.push(cur);
@@ -252,83 +300,127 @@ export async function extendFileIndex(
   const parse = (bytes: Buffer, start: number): number | null => {
     let text = bytes.toString("utf8");
     if (text.endsWith("\r")) text = text.slice(0, -1);
-    const res = parseLine(text, file, start);
-    if (!res.ok) {
-      if (!res.blank) cur.invalid++;
-      return null;
-    }
+    const res = parser!(text, file, start);
+    if (!res.ok) return res.blank ? Number.NaN : null;
     return res.record.event.tsMs;
   };
-  const line = (bytes: Buffer | null, start: number, end: number): void => {
-    if (bytes === null) {
-      close();
-      blocks.push({ ...emptyBlock(start), end, oversized: 1, pure: false });
-      cur = emptyBlock(end);
-      return;
-    }
+  const note = (block: IndexBlock, ts: number): void => {
+    if (ts < block.minTs) block.minTs = ts;
+    if (ts > block.maxTs) block.maxTs = ts;
+  };
+  // The next place each SUSPICIOUS pattern occurs in the chunk, found once per chunk pass
+  // (amortised linear: on a clean log each pattern costs one search per chunk, not per line).
+  let chunk: Buffer = Buffer.alloc(0);
+  let chunkLen = 0;
+  let next: number[] = SUSPICIOUS.map(() => -2);
+  const lineAt = (s: number, e: number, start: number, end: number): void => {
     if (cur.end === cur.start) cur.start = start;
-    const ts = parse(bytes, start);
-    if (ts === null || !Number.isFinite(ts)) cur.pure = false;
-    else {
-      if (ts < cur.minTs) cur.minTs = ts;
-      if (ts > cur.maxTs) cur.maxTs = ts;
+    cur.unverified = true;
+    cur.pure = false;
+    let ts = scanTs(chunk, s, e);
+    if (!Number.isNaN(ts)) {
+      for (let k = 0; k < next.length; k++) {
+        let at = next[k]!;
+        if (at !== -1 && at < s) {
+          at = chunk.indexOf(SUSPICIOUS[k]!, s);
+          if (at >= chunkLen) at = -1;
+          next[k] = at;
+        }
+        if (at !== -1 && at < e) {
+          ts = Number.NaN;
+          break;
+        }
+      }
+    }
+    if (!Number.isNaN(ts)) {
+      note(cur, ts);
       if (ts < lastTs) cur.sorted = false;
       lastTs = ts;
-      if (cur.pure) {
-        const n = bytes.length;
-        if (scanTs(bytes, 0, n) !== ts || bytes[n - 1] === 13 || !isUtf8(bytes)) cur.pure = false;
-      }
+    } else {
+      slow.push({ bytes: Buffer.from(chunk.subarray(s, e)), start, end, block: cur, lastTs });
+      // Order within the block is settled when the slow line is parsed; be safe meanwhile.
+      cur.sorted = false;
     }
     cur.end = end;
     if (cur.end - cur.start >= blockBytes) close();
   };
+  const oversized = (start: number, end: number): void => {
+    close();
+    blocks.push({ ...emptyBlock(start), end, oversized: 1, pure: false });
+    cur = emptyBlock(end);
+  };
+  const settleSlow = async (): Promise<void> => {
+    if (slow.length === 0) return;
+    parser ??= await loadParser();
+    for (const l of slow) {
+      const ts = parse(l.bytes, l.start);
+      if (ts === null) l.block.invalid++;
+      else if (Number.isFinite(ts)) note(l.block, ts);
+    }
+    slow = [];
+  };
 
   const total = info.size - from;
-  const buf = Buffer.allocUnsafe(READ_CHUNK);
+  // Chunk buffers are reused across files: 76 files indexed 16 at a time must not leave 76 MiB of
+  // dead buffers for the garbage collector to find late.
+  const buf = freeChunks.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
   let pos = from;
   let bytesRead = 0;
-  while (pos < info.size) {
-    const { bytesRead: n } = await handle.read(buf, 0, Math.min(READ_CHUNK, info.size - pos), pos);
-    if (n === 0) break;
-    bytesRead += n;
-    let i = 0;
-    while (i < n) {
-      const nl = buf.indexOf(10, i);
-      if (nl === -1 || nl >= n) {
-        const len = n - i;
-        if (carryLen === 0 && !discarding) carryStart = pos + i;
-        if (!discarding && carryLen + len > maxLineBytes) {
-          discarding = true;
-          carry = [];
+  try {
+    while (pos < info.size) {
+      const { bytesRead: n } = await handle.read(buf, 0, Math.min(READ_CHUNK, info.size - pos), pos);
+      if (n === 0) break;
+      bytesRead += n;
+      chunk = buf;
+      chunkLen = n;
+      next = SUSPICIOUS.map(() => -2); // -2: not looked for yet; -1: none left in this chunk
+      let i = 0;
+      while (i < n) {
+        const nl = buf.indexOf(10, i);
+        if (nl === -1 || nl >= n) {
+          const len = n - i;
+          if (carryLen === 0 && !discarding) carryStart = pos + i;
+          if (!discarding && carryLen + len > maxLineBytes) {
+            discarding = true;
+            carry = [];
+          }
+          if (!discarding) carry.push(Buffer.from(buf.subarray(i, n)));
+          carryLen += len;
+          break;
         }
-        if (!discarding) carry.push(Buffer.from(buf.subarray(i, n)));
-        carryLen += len;
-        break;
+        const start = carryLen > 0 || discarding ? carryStart : pos + i;
+        const size = carryLen + (nl - i);
+        const end = pos + nl + 1;
+        if (discarding || size > maxLineBytes) oversized(start, end);
+        else if (carry.length > 0) {
+          // A line across chunks: scan a copy of it on its own.
+          const whole = Buffer.concat([...carry, buf.subarray(i, nl)]);
+          const saved = { chunk, chunkLen, next };
+          chunk = whole;
+          chunkLen = whole.length;
+          next = SUSPICIOUS.map(() => -2);
+          lineAt(0, whole.length, start, end);
+          ({ chunk, chunkLen, next } = saved);
+        } else lineAt(i, nl, start, end);
+        carry = [];
+        carryLen = 0;
+        discarding = false;
+        lineEnd = end;
+        i = nl + 1;
       }
-      const start = carryLen > 0 || discarding ? carryStart : pos + i;
-      const size = carryLen + (nl - i);
-      const end = pos + nl + 1;
-      if (discarding || size > maxLineBytes) line(null, start, end);
-      else
-        line(
-          carry.length > 0 ? Buffer.concat([...carry, buf.subarray(i, nl)]) : buf.subarray(i, nl),
-          start,
-          end,
-        );
-      carry = [];
-      carryLen = 0;
-      discarding = false;
-      lineEnd = end;
-      i = nl + 1;
+      pos += n;
+      await settleSlow();
+      onProgress?.({ file, done: pos - from, total });
     }
-    pos += n;
-    onProgress?.({ file, done: pos - from, total });
+  } finally {
+    if (freeChunks.length < MAX_FREE_CHUNKS) freeChunks.push(buf);
   }
   close();
 
   let partial: IndexBlock | null = null;
   if (carryLen > 0 && !discarding) {
     // A torn line never parses; a complete one without its newline yet is kept, unpersisted.
+    parser ??= await loadParser();
     const ts = parse(Buffer.concat(carry), carryStart);
     if (ts !== null && Number.isFinite(ts)) {
       partial = { ...emptyBlock(carryStart), end: pos, minTs: ts, maxTs: ts, pure: false, partial: true };

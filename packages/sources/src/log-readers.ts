@@ -1,5 +1,5 @@
 import { parseLogLine } from "./parse-log-line.js";
-import { createLogReaders, type ReadEventBytes, type ReadEvents } from "./read-events.js";
+import { createLogReaders, type ReadEventBytes, type ReadEvents, type ReadLogLayout } from "./read-events.js";
 
 // The readers of the package's main door, with the line parser imported statically (the main door
 // loads the schema anyway). `./event-log.ts` makes its own pair that loads the parser lazily.
@@ -20,3 +20,9 @@ export const readEvents: ReadEvents = readers.readEvents;
  * the iterator's `next()` (its memory is then read into again: copy it to keep it longer).
  */
 export const readEventBytes: ReadEventBytes = readers.readEventBytes;
+
+/**
+ * Index the log as a read would and describe it (`LogLayout`): each file's identity, length and
+ * blocks with their `ts` ranges, without reading any line. For caches of results over the log.
+ */
+export const readLogLayout: ReadLogLayout = readers.readLogLayout;

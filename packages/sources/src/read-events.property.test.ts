@@ -51,6 +51,13 @@ function lineText(rand: () => number, ts: number, f: number, seq: number): strin
   const tsText = iso(ts, rand);
   if (r < 0.05) return JSON.stringify({ orchestrator: "o", ts: tsText, event: "archive", f, seq }); // ts not first
   if (r < 0.08) return JSON.stringify({ ts: tsText, event: "archive", detail: { note: "é ✓ 日本" }, f, seq });
+  // Hostile to a byte scan of the first `"ts"`: JSON.parse keeps the last of duplicate keys, and
+  // `\u0074s` is the key `ts` too. Written with a decoy first `ts` an hour (or decades) away.
+  const decoy = iso(rand() < 0.5 ? FAR_FUTURE : Math.max(0, ts - HOUR), rand);
+  if (r < 0.1)
+    return `{"ts":"${decoy}","orchestrator":"o","worker":"CTL-1","event":"archive","f":${f},"seq":${seq}${[",", ", ", ",\t", " ,  "][Math.floor(rand() * 4)]}"ts":"${tsText}"}`;
+  if (r < 0.12)
+    return `{"ts":"${decoy}","orchestrator":"o","event":"archive","f":${f},"seq":${seq},"\\u0074s":"${tsText}"}`;
   return JSON.stringify({ ts: tsText, orchestrator: "o", worker: "CTL-1", event: "archive", f, seq });
 }
 

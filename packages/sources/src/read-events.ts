@@ -1,6 +1,7 @@
-import { type FileHandle, open } from "node:fs/promises";
+import { isUtf8 } from "node:buffer";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
-import { EventLogReadError } from "./errors.js";
+import { describeReadError, EventLogReadError } from "./errors.js";
 import { listEventLogFiles } from "./event-log-files.js";
 import {
   DEFAULT_BLOCK_BYTES,
@@ -9,10 +10,12 @@ import {
   type IndexBlock,
   type IndexProgress,
   loadFileIndex,
+  loadUnchangedIndex,
   saveFileIndex,
 } from "./log-index.js";
+import { mapLimited } from "./map-limited.js";
 import type { parseLogLine } from "./parse-log-line.js";
-import { scanTs } from "./scan-ts.js";
+import { scanFirstTs, scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
 
 /** Options of {@link readEvents} and {@link readEventBytes}. */
@@ -50,6 +53,13 @@ export interface EventReadStats {
   bytesIndexed: number;
   /** Set when the index could not be saved to `indexDir` (the read still works). */
   indexSaveError?: string;
+  /**
+   * Log files that could not be read (permission denied, a symlink loop, a directory or FIFO named
+   * like a month file), with the reason: the read goes on without them, so the answer is complete
+   * except for these. At most 100 are named; `unreadableCount` counts them all.
+   */
+  unreadable: { file: string; reason: string }[];
+  unreadableCount: number;
 }
 
 /** @default line cap of the log readers */
@@ -61,6 +71,11 @@ const BATCH_BYTES = 256 * 1024;
 /** Bytes of blocks read ahead of the merge (a few blocks: enough to keep the disk busy). */
 const READ_AHEAD_BYTES = 2 * 1024 * 1024;
 const MAX_FREE_BUFFERS = 16;
+/** Blocks read ahead at most (thousands of tiny month files must not mean thousands of reads). */
+const READ_AHEAD_BLOCKS = 32;
+const MAX_NAMED_UNREADABLE = 100;
+/** Errors of the process, not of a file: the read fails with a clear error rather than skip files. */
+const PROCESS_ERRORS = new Set(["EMFILE", "ENFILE", "ENOMEM"]);
 
 /** A block of one file in the merge. */
 interface PoolBlock {
@@ -97,10 +112,19 @@ export type LoadParser = () => Promise<typeof parseLogLine>;
 class HandleCache {
   readonly #max: number;
   readonly #open = new Map<string, { handle: Promise<FileHandle>; users: number }>();
+  readonly #waiting: (() => void)[] = [];
+  /** The most handles open at once so far (tests check the bound with it). */
+  peak = 0;
   constructor(max: number) {
     this.#max = Math.max(1, max);
   }
   async use<T>(file: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+    // At the cap with every handle busy: wait for one to be released (never open past the cap).
+    while (!this.#open.has(file) && this.#open.size >= this.#max) {
+      this.#trim(this.#max - 1);
+      if (this.#open.size < this.#max) break;
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
     let entry = this.#open.get(file);
     if (entry)
       this.#open.delete(file); // re-inserted below: most recently used last
@@ -110,6 +134,7 @@ class HandleCache {
       entry = { handle, users: 0 };
     }
     this.#open.set(file, entry);
+    if (this.#open.size > this.peak) this.peak = this.#open.size;
     entry.users++;
     try {
       return await fn(await entry.handle);
@@ -118,12 +143,13 @@ class HandleCache {
       throw error;
     } finally {
       entry.users--;
-      this.#trim();
+      this.#trim(this.#max);
+      this.#waiting.shift()?.();
     }
   }
-  #trim(): void {
+  #trim(max: number): void {
     for (const [file, entry] of this.#open) {
-      if (this.#open.size <= this.#max) return;
+      if (this.#open.size <= max) return;
       if (entry.users > 0) continue;
       this.#open.delete(file);
       void entry.handle.then((h) => h.close()).catch(() => {});
@@ -190,6 +216,22 @@ class LogQuery {
   #lent: Buffer[] = [];
   #active: Loaded[] = [];
   #done = false;
+  /** Sources with blocks verified by this read, and each source's index (to save them). */
+  readonly #verified = new Set<number>();
+  /** Indexes built or extended by this read, saved when it closes. */
+  readonly #unsaved = new Set<FileIndex>();
+  #fileIndexes: (FileIndex | null)[] = [];
+  /**
+   * The first batches are small and each is twice the last, up to the full size: a caller that
+   * wants ten lines (a limit-10 page, `| head`) reads the blocks of about ten lines, and the
+   * first line goes out early, while a long read soon works in full batches.
+   */
+  #batchRecords = 16;
+  #batchBytes = 16 * 1024;
+  #grow(): void {
+    this.#batchRecords = Math.min(BATCH_RECORDS, this.#batchRecords * 2);
+    this.#batchBytes = Math.min(BATCH_BYTES, this.#batchBytes * 2);
+  }
   /**
    * The line parser (and with it the schema and zod), loaded only when something needs parsing:
    * indexing, or a block that is not pure, or records. A jsonl run over an indexed, plain log
@@ -219,6 +261,14 @@ class LogQuery {
 
   async close(): Promise<void> {
     this.#done = true;
+    // Save what this read verified (see #split), so the next one needs no parser for those blocks.
+    const toSave = new Set<FileIndex>();
+    for (const source of this.#verified) {
+      const index = this.#fileIndexes[source];
+      if (index) toSave.add(index);
+    }
+    this.#verified.clear();
+    await this.#save(toSave);
     this.#active = [];
     this.#pool = [];
     const ahead = this.#ahead;
@@ -230,22 +280,70 @@ class LogQuery {
   }
 
   /** Index (or re-validate the index of) every file, then lay out the blocks in merge order. */
-  async #start(): Promise<PoolBlock[]> {
-    const files = await listEventLogFiles(this.#dir);
+  /** Index (or check the index of) every file: each file's blocks, in listing order. */
+  async layout(): Promise<LogLayout> {
+    const { files, perFile } = await this.#indexAll();
+    return {
+      files: files.map((file, i) => {
+        const index = this.#fileIndexes[i];
+        const blocks = perFile[i]!;
+        return {
+          file,
+          dev: index?.dev ?? 0,
+          ino: index?.ino ?? 0,
+          head: index?.head ?? "",
+          length: blocks.reduce((n, b) => Math.max(n, b.end), 0),
+          blocks: blocks.map((b) => ({ start: b.start, end: b.end, minTs: b.minTs, maxTs: b.maxTs })),
+        };
+      }),
+      stats: this.stats,
+    };
+  }
+
+  async #indexAll(): Promise<{ files: string[]; perFile: IndexBlock[][] }> {
+    const files = await listEventLogFiles(this.#dir, {
+      throwOnUnlistable: true,
+      onSkipped: (file, reason) => this.#unreadable(file, reason),
+    });
     this.stats.files = files.length;
-    const pool: PoolBlock[] = [];
     // Check (or build) the files' indexes a few at a time: with a current index this is a handful
     // of small reads per file, and the latency of thousands of them in a row is the time to first line.
     const perFile: IndexBlock[][] = new Array(files.length);
+    this.#fileIndexes = new Array(files.length).fill(null);
     let nextFile = 0;
     const worker = async (): Promise<void> => {
       while (nextFile < files.length) {
         const i = nextFile++;
-        perFile[i] = await this.#indexOne(files[i]!);
+        const { blocks, index } = await this.#indexOne(files[i]!);
+        perFile[i] = blocks;
+        this.#fileIndexes[i] = index;
       }
     };
     const width = Math.min(files.length, this.#options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
     await Promise.all(Array.from({ length: width }, worker));
+    return { files, perFile };
+  }
+
+  /** Write indexes to `indexDir`, 16 at a time; a cache dir that cannot be written is noted once. */
+  async #save(indexes: Set<FileIndex>): Promise<void> {
+    const indexDir = this.#options.indexDir;
+    if (indexDir === undefined || indexes.size === 0) return;
+    await mapLimited([...indexes], DEFAULT_MAX_OPEN_FILES, async (index) => {
+      try {
+        await saveFileIndex(indexDir, index);
+      } catch (error) {
+        this.stats.indexSaveError ??= error instanceof Error ? error.message : String(error);
+      }
+    });
+  }
+
+  async #start(): Promise<PoolBlock[]> {
+    const { files, perFile } = await this.#indexAll();
+    // Saved before the first line goes out: a read cut short (`| head`) still leaves its index.
+    const unsaved = new Set(this.#unsaved);
+    this.#unsaved.clear();
+    await this.#save(unsaved);
+    const pool: PoolBlock[] = [];
     for (const [source, file] of files.entries()) {
       const blocks = perFile[source]!;
       for (const block of blocks) {
@@ -265,25 +363,74 @@ class LogQuery {
     return pool;
   }
 
-  async #indexOne(file: string): Promise<IndexBlock[]> {
+  #unreadable(file: string, reason: string): void {
+    this.stats.unreadableCount++;
+    if (this.stats.unreadable.length < MAX_NAMED_UNREADABLE) this.stats.unreadable.push({ file, reason });
+  }
+
+  async #indexOne(file: string): Promise<{ blocks: IndexBlock[]; index: FileIndex | null }> {
     const { indexDir, onProgress } = this.#options;
     const maxLineBytes = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const blockBytes = this.#options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+    // A file unchanged since this process last indexed it (same inode, size, mtime and ctime): its
+    // blocks are known without opening it. A long-lived monitor answers each query with one stat
+    // per file and the blocks the window needs.
+    let key: string | null = null;
+    let statKey: string | undefined;
+    try {
+      const st = await stat(file);
+      statKey = `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      key = `${st.dev}:${st.ino}:${statKey}:${maxLineBytes}:${blockBytes}`;
+      const known = memoryIndex.get(file);
+      if (known !== undefined && known.key === key) {
+        memoryIndex.delete(file); // most recently used last
+        memoryIndex.set(file, known);
+        return { blocks: known.blocks, index: known.index };
+      }
+      // Unchanged since it was indexed (by any process): the stored index, without opening the file.
+      if (indexDir !== undefined && st.isFile()) {
+        const info = { dev: st.dev, ino: st.ino, size: st.size, statKey };
+        const stored = await loadUnchangedIndex(indexDir, file, info, maxLineBytes, blockBytes);
+        if (stored) {
+          remember(file, key, stored.blocks, stored);
+          return { blocks: stored.blocks, index: stored };
+        }
+      }
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return NONE; // pruned between list and stat
+      if (PROCESS_ERRORS.has(errorCode(error) ?? "")) throw new EventLogReadError(file, { cause: error });
+      this.#unreadable(file, describeReadError(error));
+      return NONE;
+    }
     let handle: FileHandle;
     try {
       handle = await open(file, "r");
     } catch (error) {
-      if (errorCode(error) === "ENOENT") return []; // pruned between list and open
-      throw new EventLogReadError(file, { cause: error });
+      if (errorCode(error) === "ENOENT") return NONE; // pruned between list and open
+      if (PROCESS_ERRORS.has(errorCode(error) ?? "")) throw new EventLogReadError(file, { cause: error });
+      this.#unreadable(file, describeReadError(error));
+      return NONE;
     }
     try {
       const st = await handle.stat();
+      if (!st.isFile()) {
+        this.#unreadable(file, "not a regular file");
+        return NONE;
+      }
       const info = { dev: st.dev, ino: st.ino, size: st.size };
       let prev: FileIndex | null = null;
       if (indexDir !== undefined)
         prev = await loadFileIndex(indexDir, handle, file, info, maxLineBytes, blockBytes);
-      if (prev && prev.indexedEnd === info.size) return prev.blocks;
-      const parse = await this.#parser();
+      if (prev && prev.indexedEnd === info.size) {
+        remember(file, key, prev.blocks, prev);
+        if (indexDir !== undefined && statKey !== undefined && prev.statKey !== statKey) {
+          // Current by its fingerprints but stamped with another stat (touched, or an older index):
+          // stamp it, so that the next run need not open the file.
+          prev.statKey = statKey;
+          await saveFileIndex(indexDir, prev).catch(() => {});
+        }
+        return { blocks: prev.blocks, index: prev };
+      }
       const progress = onProgress ? (p: IndexProgress) => onProgress(p) : undefined;
       const { index, partial, bytesRead } = await extendFileIndex(
         handle,
@@ -292,21 +439,29 @@ class LogQuery {
         prev,
         maxLineBytes,
         blockBytes,
-        parse,
+        () => this.#parser(),
         progress,
       );
       this.stats.bytesRead += bytesRead;
       this.stats.bytesIndexed += bytesRead;
-      if (indexDir !== undefined && index.indexedEnd > (prev?.indexedEnd ?? -1)) {
-        try {
-          await saveFileIndex(indexDir, index);
-        } catch (error) {
-          this.stats.indexSaveError ??= error instanceof Error ? error.message : String(error);
-        }
-      }
-      return partial ? [...index.blocks, partial] : index.blocks;
+      // Stamped with the stat it describes when the file did not move while it was read.
+      const after = await handle.stat();
+      const still = after.size === info.size && after.mtimeMs === st.mtimeMs;
+      if (still && statKey !== undefined && index.indexedEnd === info.size) index.statKey = statKey;
+      // Saved once every file is indexed (#start), 16 at a time.
+      if (indexDir !== undefined && index.indexedEnd > (prev?.indexedEnd ?? -1)) this.#unsaved.add(index);
+      const blocks = partial ? [...index.blocks, partial] : index.blocks;
+      // Remembered only when the file did not move while it was read (the key is from before).
+      if (still) remember(file, key, blocks, index);
+      return { blocks, index };
     } catch (error) {
       if (error instanceof EventLogReadError) throw error;
+      const code = errorCode(error);
+      if (code !== undefined && !PROCESS_ERRORS.has(code)) {
+        // EISDIR, EIO, EACCES on read: this file is left out and named; the others are read.
+        this.#unreadable(file, describeReadError(error));
+        return NONE;
+      }
       throw new EventLogReadError(file, { cause: error });
     } finally {
       await handle.close().catch(() => {});
@@ -347,7 +502,7 @@ class LogQuery {
     // Bounded read-ahead: the next blocks in merge order, read while this one is handed out.
     let inFlight = this.#ahead.reduce((n, a) => n + a.bytes, 0);
     let next = this.#ahead.length > 0 ? this.#ahead[this.#ahead.length - 1]!.at + 1 : at + 1;
-    while (next < pool.length && inFlight < READ_AHEAD_BYTES) {
+    while (next < pool.length && inFlight < READ_AHEAD_BYTES && this.#ahead.length < READ_AHEAD_BLOCKS) {
       const block = pool[next]!.block;
       const read = readBlock(this.#handles, pool[next]!, this.#free.pop());
       read.catch(() => {});
@@ -381,8 +536,20 @@ class LogQuery {
     const { buf, pb } = l;
     const base = pb.block.start;
     const pure = pb.block.pure;
+    const unverified = pb.block.unverified === true;
     const since = this.#sinceMs;
     const until = this.#untilMs;
+    // An unverified block read whole is verified on the way (every line is parsed here anyway):
+    // its exact flags replace the byte scan's, and the index is saved so later runs copy it as is.
+    const verify = unverified && !pb.block.partial && buf.length === pb.block.end - pb.block.start;
+    const seen = {
+      pure: verify && isUtf8(buf),
+      invalid: 0,
+      min: Infinity,
+      max: -Infinity,
+      sorted: true,
+      last: -Infinity,
+    };
     let i = 0;
     while (i < buf.length) {
       let nl = buf.indexOf(10, i);
@@ -397,6 +564,21 @@ class LogQuery {
         const res = this.#parse!(text, pb.file, base + i);
         ts = res.ok ? res.record.event.tsMs : Number.NaN;
         if (res.ok) record = res.record;
+        // An unverified block counted only the lines its byte scan parsed: count the others now.
+        else if (unverified && !res.blank && Number.isFinite(scanFirstTs(buf, i, nl))) this.stats.invalid++;
+        if (verify) {
+          if (!res.ok) {
+            seen.pure = false;
+            if (!res.blank) seen.invalid++;
+          } else if (Number.isFinite(ts)) {
+            if (ts < seen.min) seen.min = ts;
+            if (ts > seen.max) seen.max = ts;
+            if (ts < seen.last) seen.sorted = false;
+            seen.last = ts;
+            if (seen.pure && (buf[nl - 1] === 13 || nl === buf.length || scanTs(buf, i, nl) !== ts))
+              seen.pure = false;
+          } else seen.pure = false;
+        }
       }
       l.starts.push(i);
       l.ends.push(nl);
@@ -404,6 +586,16 @@ class LogQuery {
       l.records.push(record);
       if (ts >= since && ts < until) l.order.push(index);
       i = nl + 1;
+    }
+    if (verify) {
+      const b = pb.block;
+      b.pure = seen.pure;
+      b.sorted = seen.sorted;
+      b.invalid = seen.invalid;
+      b.minTs = seen.min;
+      b.maxTs = seen.max;
+      delete b.unverified;
+      this.#verified.add(pb.source);
     }
     if (!pb.block.sorted) {
       const order = l.order;
@@ -469,7 +661,10 @@ class LogQuery {
           this.#lent.push(best.buf);
         }
       }
-      if (this.#mode === "bytes" ? size >= BATCH_BYTES : out.length >= BATCH_RECORDS) return true;
+      if (this.#mode === "bytes" ? size >= this.#batchBytes : out.length >= this.#batchRecords) {
+        this.#grow();
+        return true;
+      }
     }
   }
 
@@ -566,8 +761,75 @@ class Batches<T extends LogRecord | Buffer> implements AsyncIterableIterator<T> 
 }
 
 function newStats(): EventReadStats {
-  return { invalid: 0, oversized: 0, files: 0, bytesRead: 0, bytesIndexed: 0 };
+  return {
+    invalid: 0,
+    oversized: 0,
+    files: 0,
+    bytesRead: 0,
+    bytesIndexed: 0,
+    unreadable: [],
+    unreadableCount: 0,
+  };
 }
+
+/**
+ * The blocks of files this process indexed, by path, with the stat key they were valid for
+ * (least recently used dropped first). Bounded in files and in blocks.
+ */
+const memoryIndex = new Map<string, { key: string; blocks: IndexBlock[]; index: FileIndex }>();
+const NONE: { blocks: IndexBlock[]; index: FileIndex | null } = Object.freeze({
+  blocks: [],
+  index: null,
+}) as never;
+const MEMORY_INDEX_FILES = 20_000;
+const MEMORY_INDEX_BLOCKS = 200_000;
+let memoryIndexBlocks = 0;
+
+function remember(file: string, key: string | null, blocks: IndexBlock[], index: FileIndex): void {
+  if (key === null) return;
+  const old = memoryIndex.get(file);
+  if (old !== undefined) {
+    memoryIndexBlocks -= old.blocks.length;
+    memoryIndex.delete(file);
+  }
+  if (blocks.length > MEMORY_INDEX_BLOCKS / 4) return;
+  memoryIndex.set(file, { key, blocks, index });
+  memoryIndexBlocks += blocks.length;
+  for (const [name, entry] of memoryIndex) {
+    if (memoryIndex.size <= MEMORY_INDEX_FILES && memoryIndexBlocks <= MEMORY_INDEX_BLOCKS) break;
+    memoryIndex.delete(name);
+    memoryIndexBlocks -= entry.blocks.length;
+  }
+}
+
+/**
+ * The shape of the log by its index: each file (legacy first, then months), its identity, how far
+ * it is covered, and each block's byte range and `ts` range (`minTs` +Infinity when the block has
+ * no valid line). What a cache of results over the log (catalyst-replay's fold checkpoints) needs
+ * to tell whether lines were added or removed before a time, without reading them.
+ */
+export interface LogLayout {
+  files: {
+    file: string;
+    dev: number;
+    ino: number;
+    /** Fingerprint of the file's first 4 KiB (changes when the file is rewritten). */
+    head: string;
+    /** Bytes covered by the blocks (the end of the last line, or of a complete unterminated one). */
+    length: number;
+    blocks: { start: number; end: number; minTs: number; maxTs: number }[];
+  }[];
+  stats: EventReadStats;
+}
+
+/** `readLogLayout(catalystDir, options)`: index the log (as a read would) and describe it. */
+export type ReadLogLayout = (
+  catalystDir: string,
+  options?: Pick<
+    ReadEventsOptions,
+    "indexDir" | "onProgress" | "maxLineBytes" | "blockBytes" | "maxOpenFiles"
+  >,
+) => Promise<LogLayout>;
 
 /** `readEvents(catalystDir, options)`: see the main door (`log-readers.ts`). */
 export type ReadEvents = (
@@ -589,8 +851,17 @@ export type ReadEventBytes = (
 export function createLogReaders(loadParser: LoadParser): {
   readEvents: ReadEvents;
   readEventBytes: ReadEventBytes;
+  readLogLayout: ReadLogLayout;
 } {
   return {
+    readLogLayout: async (catalystDir, options = {}) => {
+      const query = new LogQuery(catalystDir, options, "bytes", newStats(), loadParser);
+      try {
+        return await query.layout();
+      } finally {
+        await query.close();
+      }
+    },
     readEvents: (catalystDir, options = {}) => {
       const stats = newStats();
       return {

@@ -58,3 +58,28 @@ export function scanTs(buf: Buffer, start: number, end: number): number {
   if (minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
+
+/**
+ * Byte patterns that could make a line's parsed top-level `ts` differ from the first one written.
+ * Another top-level key comes after a comma and optional JSON whitespace: compact `,"ts"`, or a
+ * comma then whitespace (`, "`, `,  `; a raw tab or CR, which a JSON string cannot hold, can only
+ * be whitespace); and `\u` could spell `ts` as an escape. A JSON string cannot hold a raw `"`, so
+ * `, "` is never text. A line holding none of them, starting `{"ts":"<UTC time>"`, has that `ts`
+ * once parsed (if it parses at all). Nested `"ts"` keys do not matter and are not looked for.
+ */
+export const SUSPICIOUS: readonly Buffer[] = [',"ts"', ', "', ",  ", "\t", "\r", "\\u"].map((p) =>
+  Buffer.from(p),
+);
+
+/**
+ * `scanTs`, and only when nothing else on the line could be the key `ts` once parsed (no
+ * `SUSPICIOUS` pattern): then a valid line's parsed `ts` is this one. What the index's byte scan
+ * trusts, one line at a time (the scan itself looks for the patterns once per chunk).
+ */
+export function scanFirstTs(buf: Buffer, start: number, end: number): number {
+  const ts = scanTs(buf, start, end);
+  if (Number.isNaN(ts)) return ts;
+  const line = buf.subarray(start, end);
+  for (const p of SUSPICIOUS) if (line.indexOf(p) !== -1) return Number.NaN;
+  return ts;
+}

@@ -3,7 +3,10 @@
 // a nats-server `@catalyst/test-utils/nats-server` (no other member behind it), the benches' helpers
 // `@catalyst/test-utils/bench`.
 // The seeded PRNG is @catalyst/fleet-sim's; tests of packages that may not depend on it take it here.
+
 export { createSeededRandom, type SeededRandom } from "@catalyst/fleet-sim";
+export type { AlertReceiver, ReceivedRequest } from "./alert-receiver.js";
+export { startAlertReceiver } from "./alert-receiver.js";
 export {
   fleetSnapshot,
   hostsUpdate,
@@ -17,6 +20,8 @@ export type { NatsCluster } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
 export type { NatsServer, NatsServerOptions } from "./nats-server.js";
 export { NATS_SERVER, startNatsServer } from "./nats-server.js";
+export type { TestPushKeys } from "./push-decrypt.js";
+export { createTestPushKeys } from "./push-decrypt.js";
 export type { ScriptedFeed } from "./scripted-feed.js";
 export { createScriptedFeed, emptySnapshot, removedDraft } from "./scripted-feed.js";
 export type { ScriptedSseServer, ScriptedSseServerOptions } from "./scripted-sse-server.js";

@@ -1,3 +1,4 @@
+import { NOTIFY_HELP } from "@catalyst/notify-channels";
 import { NATS_CONNECTION_HELP } from "@catalyst/relay/command-line";
 
 /** The `--help` text. */
@@ -14,6 +15,8 @@ Usage:
                    (the central view of several machines; no catalyst dir)
   catalyst-monitor service print|install|uninstall|status [--systemd|--launchd] [flags]
                    (run it as a user service; see catalyst-monitor service --help)
+  catalyst-monitor notify test [--notify-* ...]
+                   (send a test alert through every configured channel; exit 1 if one failed)
 
 Options:
   --dir <path>         catalyst dir to watch (env CATALYST_DIR, default ~/catalyst); may not exist yet
@@ -52,6 +55,7 @@ Options:
   -V, --version        show the version
 
 ${NATS_CONNECTION_HELP}
+${NOTIFY_HELP}
 Environment:
   GITHUB_TOKEN / GH_TOKEN (or a logged-in gh) enable PR status polling.
   CATALYST_MONITOR_TOKEN sets the token (like --token, but not visible in the process list).
@@ -61,7 +65,7 @@ Signals:
   SIGHUP re-opens the log files and rescans the catalyst dir, keeping clients connected.
   SIGINT, SIGTERM, SIGQUIT and SIGUSR2 stop cleanly (log line, pid file removed), exit 0.
 
-Endpoints: GET / (dashboard), /events (SSE), /api/snapshot, /api/events, /healthz
+Endpoints: GET / (dashboard), /events (SSE), /api/snapshot, /api/events, /api/alerts, /healthz
 `;
 
 /** The \`service --help\` text. */

@@ -2,6 +2,12 @@ import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  ChannelConfigError,
+  NOTIFY_CLI_OPTIONS,
+  type NotifyFlags,
+  notifyFlagsOf,
+} from "@catalyst/notify-channels";
+import {
   checkNatsUrlFlag,
   NATS_CONNECTION_OPTIONS,
   type NatsConnectionFlags,
@@ -54,6 +60,8 @@ export interface CliOptions {
   budgetUsd: number | null;
   /** The `--nats-*` credential flags (paths and a user name, never a secret); main reads the files. */
   natsFlags: NatsConnectionFlags;
+  /** The `--notify-*` alert settings (token files are read by main). */
+  notify: NotifyFlags;
   help: boolean;
   version: boolean;
   /** Non-fatal notes about the environment (a bad MONITOR_PORT), for the log. */
@@ -212,6 +220,14 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     budgetUsd = usd;
   }
 
+  let notify: NotifyFlags;
+  try {
+    notify = notifyFlagsOf(values, env);
+  } catch (error) {
+    if (error instanceof ChannelConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+
   return {
     dir,
     port,
@@ -232,6 +248,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     durable,
     budgetUsd,
     natsFlags: natsFlagsOf(values),
+    notify,
     help: values.help ?? false,
     version: (values.version ?? false) || (values["version-v"] ?? false),
     warnings,
@@ -262,6 +279,7 @@ function parseFlags(argv: readonly string[]) {
       durable: { type: "string" },
       "budget-usd": { type: "string" },
       ...NATS_CONNECTION_OPTIONS,
+      ...NOTIFY_CLI_OPTIONS,
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
       // -v, kept from before -V was shared with catalyst-replay; not in --help.

@@ -1,7 +1,9 @@
 import type { ServerResponse } from "node:http";
 import { securityHeaders } from "@catalyst/dashboard";
 import { type EventLoopDelay, type HealthInputs, healthReport } from "@catalyst/engine";
+import type { PushEndpoints } from "@catalyst/notify-channels";
 import type {
+  AlertsResponse,
   ComponentHealth,
   DeltaFeed,
   HealthResponse,
@@ -24,6 +26,7 @@ import { type AccessOptions, createAccessGuard } from "./access-guard.js";
 import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
+import { mountPushRoutes } from "./push-routes.js";
 import { mountStaticAssets } from "./static-assets.js";
 
 /** Health reporters of the running pieces, read by `/healthz`. */
@@ -68,6 +71,13 @@ export interface AppDeps {
   metrics?: { contentType: string; render(): Promise<string> };
   /** A monitor of several hosts (`--nats`): the broker connection and the hosts, for `/healthz`. */
   central?: { nats: () => NonNullable<HealthResponse["nats"]>; hosts: () => HostView[] };
+  /** Alerts: `/healthz`'s `notify` (null until alerting started) and `/api/alerts`. */
+  notify?: {
+    health: () => HealthResponse["notify"] | null;
+    alerts: (after: number) => AlertsResponse;
+    /** Web Push (`--notify-push`): the dashboard's key and subscription routes; null when off. */
+    push?: () => PushEndpoints | null;
+  };
 }
 
 /** The reporters' current health, leaving out those not given. */
@@ -135,26 +145,39 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
 
+  app.get("/api/alerts", (c) => {
+    const after = c.req.query("after") ?? "0";
+    if (!/^\d{1,15}$/.test(after))
+      return jsonError(c, 400, "bad_after", "after must be a sequence number (0 or more)");
+    return c.json(deps.notify?.alerts(Number(after)) ?? { alerts: [], lastSeq: 0, open: 0 });
+  });
+
+  mountPushRoutes(app, () => deps.notify?.push?.() ?? null);
+
   app.get("/api/briefing", (c) =>
     serveBriefing(c, () => deps.feed.snapshot(), deps.readBriefing ?? readBriefingText),
   );
 
-  app.get("/healthz", (c) =>
-    c.json(
-      healthReport({
-        version: deps.version ?? "0.0.0",
-        startedAt,
-        catalystDir: deps.catalystDir,
-        ...definedHealth(deps.health),
-        loading: deps.loading?.() ?? null,
-        snapshot: () => deps.feed.snapshot(),
-        lastEventId: deps.feed.lastId(),
-        clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
-        ...(deps.eventLoopDelay ? { eventLoopDelay: deps.eventLoopDelay() } : {}),
-        ...(deps.central ? { central: { nats: deps.central.nats(), hosts: deps.central.hosts() } } : {}),
-      }),
-    ),
-  );
+  app.get("/healthz", (c) => {
+    const body = healthReport({
+      version: deps.version ?? "0.0.0",
+      startedAt,
+      catalystDir: deps.catalystDir,
+      ...definedHealth(deps.health),
+      loading: deps.loading?.() ?? null,
+      snapshot: () => deps.feed.snapshot(),
+      lastEventId: deps.feed.lastId(),
+      clients: { count: hub.clientCount(), queueDepths: hub.queueDepths() },
+      ...(deps.eventLoopDelay ? { eventLoopDelay: deps.eventLoopDelay() } : {}),
+      ...(deps.central ? { central: { nats: deps.central.nats(), hosts: deps.central.hosts() } } : {}),
+    });
+    const notify = deps.notify?.health() ?? null;
+    if (notify !== null) {
+      body.notify = notify;
+      if (notify.channels.some((channel) => channel.state === "failing")) body.status = "degraded";
+    }
+    return c.json(body);
+  });
 
   mountStaticAssets(app, deps.publicDir);
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventsResponse } from "@catalyst/schema";
@@ -106,5 +106,51 @@ describe("GET /api/events (served from the log via sources' readEvents)", () => 
     const res = await empty.request("/api/events", { headers: { Host: "127.0.0.1:7400" } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ events: [], skipped: 0, truncated: false, next: null });
+  });
+
+  // Issue 25: unreadable history is named, never a 500 and never a silent empty page. The tests
+  // run as root, for whom mode 000 is no obstacle: a symlink loop and a file where the events
+  // dir should be are refused by the kernel for root too (catalyst-replay's tests drop to
+  // `nobody` for the mode-000 case itself).
+  const appFor = (catalystDir: string) =>
+    createApp({
+      feed: createScriptedFeed(),
+      catalystDir,
+      publicDir: dir,
+      access: { host: "127.0.0.1", port: 7400, token: null },
+      readEvents,
+    });
+
+  it("leaves out a month file that cannot be read and names it in the page (200, the other lines)", async () => {
+    const other = await mkdtemp(join(tmpdir(), "monitor-events-loop-"));
+    try {
+      await mkdir(join(other, "events"));
+      await writeFile(join(other, "events", "2026-03.jsonl"), `${JSON.stringify(LINES[0])}\n`);
+      await symlink("2026-04.jsonl", join(other, "events", "2026-04.jsonl")); // a loop
+      const res = await appFor(other).request("/api/events", { headers: { Host: "127.0.0.1:7400" } });
+      expect(res.status).toBe(200);
+      const body = EventsResponse.parse(await res.json());
+      expect(body.events).toHaveLength(1);
+      expect(body.unreadable).toEqual([
+        { file: join(other, "events", "2026-04.jsonl"), reason: expect.stringMatching(/symbolic links/) },
+      ]);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it("answers 503 naming the events dir when it cannot be listed, not an empty 200", async () => {
+    const other = await mkdtemp(join(tmpdir(), "monitor-events-nodir-"));
+    try {
+      await writeFile(join(other, "events"), "not a directory\n");
+      const res = await appFor(other).request("/api/events", { headers: { Host: "127.0.0.1:7400" } });
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("log_unreadable");
+      expect(body.error.message).toContain(join(other, "events"));
+      expect(body.error.message).toContain("ENOTDIR");
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { timestampMs } from "@catalyst/schema";
-import { type ReadEvents, readEventsPage } from "@catalyst/sources";
+import { EventLogReadError, type ReadEvents, readEventsPage } from "@catalyst/sources";
 import type { Context } from "hono";
 import { jsonError } from "./json-error.js";
 
@@ -42,13 +42,21 @@ export async function serveEvents(
   const limit = limitText === undefined || limitText === "" ? DEFAULT_EVENTS_LIMIT : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_LIMIT)
     return jsonError(c, 400, "bad_limit", `limit must be an integer from 1 to ${MAX_EVENTS_LIMIT}`);
-  const page = await readEventsPage(readEvents, catalystDir, {
-    since,
-    until,
-    orchestrators: listParam(c.req.query("orchestrator")),
-    workers: listParam(c.req.query("worker")),
-    types: listParam(c.req.query("type")),
-    limit,
-  });
-  return c.json(page);
+  try {
+    const page = await readEventsPage(readEvents, catalystDir, {
+      since,
+      until,
+      orchestrators: listParam(c.req.query("orchestrator")),
+      workers: listParam(c.req.query("worker")),
+      types: listParam(c.req.query("type")),
+      limit,
+    });
+    return c.json(page);
+  } catch (error) {
+    // The log as a whole cannot be read (the events dir is not listable, the process is out of
+    // descriptors): a clear error naming the path, never a 500 and never an empty page. A single
+    // unreadable month file is not an error: the page names it in `unreadable`.
+    if (error instanceof EventLogReadError) return jsonError(c, 503, "log_unreadable", error.message);
+    throw error;
+  }
 }

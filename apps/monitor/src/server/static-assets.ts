@@ -1,4 +1,4 @@
-import { readDashboardAsset, readDashboardPage } from "@catalyst/dashboard";
+import { readDashboardAsset, readDashboardPage, readDashboardRootFile } from "@catalyst/dashboard";
 import type { Context, Hono } from "hono";
 import { jsonError } from "./json-error.js";
 
@@ -17,6 +17,12 @@ export function mountStaticAssets(app: Hono, publicDir: string): void {
   };
   app.get("/", index);
   app.get("/index.html", index);
+  for (const name of ["sw.js", "manifest.webmanifest"])
+    app.get(`/${name}`, async (c) => {
+      const file = await readDashboardRootFile(name, publicDir);
+      if (file === null) return jsonError(c, 404, "not_found", `no ${name} (dashboard not built)`);
+      return c.body(file.body, 200, { "Content-Type": file.type, "Cache-Control": "no-cache" });
+    });
   app.get("/assets/:name", async (c) => {
     const name = c.req.param("name");
     const asset = await readDashboardAsset(name, publicDir);

@@ -1,0 +1,142 @@
+// Alerts in real headless Chromium against the real app (createApp over a socket) with real
+// alerting (@catalyst/notify-channels, Web Push on, keys in a temp config dir) over a scripted
+// feed: a needs-you row rings the bell, the manifest and the service worker are served under the
+// CSP, and the service worker shows a push message delivered through DevTools
+// (`ServiceWorker.deliverPushMessage`: a headless browser has no push service of its own).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Alerting, createAlerting, notifyFlagsOf } from "@catalyst/notify-channels";
+import { createScriptedFeed } from "@catalyst/test-utils";
+import { buildDashboardBundle, launchChromium } from "@catalyst/test-utils/browser";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../server/test-support.test-helper.js";
+
+let root = "";
+let publicDir = "";
+let server: TestServer;
+let alerting: Alerting;
+let browser: Promise<Browser>;
+const feed = createScriptedFeed();
+
+beforeAll(async () => {
+  browser = launchChromium();
+  browser.catch(() => {});
+  root = await mkdtemp(join(tmpdir(), "dashboard-alerts-"));
+  publicDir = await buildDashboardBundle();
+  alerting = await createAlerting({
+    flags: notifyFlagsOf({ "notify-push": true, "notify-hold": "0" }, {}),
+    feed,
+    dashboardUrl: "http://127.0.0.1/",
+    stateDir: join(root, "state"),
+    configDir: join(root, "config"),
+    identity: "alerts-browser-test",
+  });
+  await alerting.start();
+  server = await startTestServer(feed, {
+    deps: {
+      publicDir,
+      notify: {
+        health: () => alerting.health(),
+        alerts: (after) => alerting.alerts(after),
+        push: () => alerting.push,
+      },
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await (await browser?.catch(() => null))?.close();
+  await server?.close();
+  await alerting?.stop();
+  await rm(root, { recursive: true, force: true });
+  if (publicDir) await rm(publicDir, { recursive: true, force: true });
+});
+
+describe("dashboard alerts in Chromium", () => {
+  it("rings the bell, serves the installable app, and shows a Web Push message from the service worker", async () => {
+    const context = await (await browser).newContext();
+    await context.grantPermissions(["notifications"], { origin: server.base });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(`${server.base}/`);
+    await page.waitForSelector("#alerts .bell");
+
+    feed.publish([
+      {
+        event: "needs-you",
+        data: {
+          ts: new Date().toISOString(),
+          added: [
+            {
+              orchestrator: "orch-a",
+              worker: "CTL-2",
+              reason: "failed",
+              message: "tests failed",
+              since: null,
+            },
+          ],
+          changed: [],
+          removed: [],
+        },
+      },
+    ]);
+    await page.waitForSelector("#alerts .bell-count:text-is('1')", { timeout: 20_000 });
+    await page.click("#alerts .bell");
+    expect(await page.locator("#alerts .alerts-list li").first().textContent()).toContain(
+      "CTL-2 failed · orch-a",
+    );
+
+    const manifest = await fetch(`${server.base}/manifest.webmanifest`);
+    expect(manifest.headers.get("content-type")).toBe("application/manifest+json");
+    expect((await fetch(`${server.base}/`)).headers.get("content-security-policy")).toContain(
+      "worker-src 'self'",
+    );
+    expect(
+      ((await (await fetch(`${server.base}/api/push/key`)).json()) as { publicKey: string }).publicKey,
+    ).toMatch(/^[A-Za-z0-9_-]{80,}$/);
+
+    const cdp = await context.newCDPSession(page);
+    const registered = new Promise<string>((resolve) =>
+      cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        (e: { registrations: Array<{ registrationId: string; isDeleted: boolean }> }) => {
+          const live = e.registrations.find((r) => !r.isDeleted);
+          if (live) resolve(live.registrationId);
+        },
+      ),
+    );
+    await cdp.send("ServiceWorker.enable");
+    // Registered as the "Enable alerts" button does (a string: this package's tsconfig has no DOM types).
+    await page.evaluate(`(async () => {
+      await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+      await navigator.serviceWorker.ready;
+    })()`);
+    const registrationId = await registered;
+    const payload = {
+      title: "CTL-9 needs input · orch-a",
+      body: "which API?",
+      url: `${server.base}/?orch=orch-a&worker=CTL-9`,
+      tag: "t1",
+    };
+    await cdp.send("ServiceWorker.deliverPushMessage", {
+      origin: server.base,
+      registrationId,
+      data: JSON.stringify(payload),
+    });
+    const shown = await page.evaluate(`(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      for (let i = 0; i < 100; i += 1) {
+        const list = await reg.getNotifications();
+        if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return [];
+    })()`);
+    expect(shown).toEqual([{ title: payload.title, body: payload.body, tag: "t1" }]);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 90_000);
+});

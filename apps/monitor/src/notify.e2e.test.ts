@@ -1,0 +1,190 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AlertsResponse, HealthResponse } from "@catalyst/schema";
+import {
+  type AlertReceiver,
+  killAllSpawned,
+  type MonitorRun,
+  spawnBin,
+  startAlertReceiver,
+  startMonitorBin,
+  waitUntil,
+  writeAtomic,
+} from "@catalyst/test-utils";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runNotifyCommand } from "./cli/notify-command.js";
+
+// The real bin, a real catalyst dir and a Hono server as the webhook: a failure that lasts is
+// sent once, the monitor restarted with the incident open does not repeat it, and a webhook that
+// is down is shown failing in /healthz and gets the alert once it is back.
+
+const ORCH = "orch-alerts";
+let receiver: AlertReceiver;
+let dir: string;
+let state: string;
+let monitors: MonitorRun[] = [];
+
+beforeEach(async () => {
+  receiver = await startAlertReceiver();
+  dir = await mkdtemp(join(tmpdir(), "notify-e2e-"));
+  state = await mkdtemp(join(tmpdir(), "notify-e2e-state-"));
+  await mkdir(join(dir, "runs", ORCH, "workers"), { recursive: true });
+});
+afterEach(async () => {
+  for (const m of monitors) await m.stop();
+  monitors = [];
+  await receiver.close();
+  await rm(dir, { recursive: true, force: true });
+  await rm(state, { recursive: true, force: true });
+});
+afterAll(() => killAllSpawned());
+
+async function writeWorker(ticket: string, status: string, orchestrator = ORCH): Promise<void> {
+  const now = new Date().toISOString();
+  const signal = {
+    ticket,
+    orchestrator,
+    status,
+    phase: 3,
+    startedAt: now,
+    updatedAt: now,
+    pr: null,
+    pid: null,
+  };
+  await mkdir(join(dir, "runs", orchestrator, "workers"), { recursive: true });
+  await writeAtomic(
+    join(dir, "runs", orchestrator, "workers", `${ticket}.json`),
+    `${JSON.stringify(signal)}\n`,
+  );
+}
+
+async function start(): Promise<MonitorRun> {
+  const run = await startMonitorBin(dir, {
+    args: [
+      "--history",
+      "0",
+      "--notify-webhook",
+      `${receiver.url}/hook/SECRET-PATH?token=SECRET-Q`,
+      "--notify-hold",
+      "300ms",
+    ],
+    env: { XDG_STATE_HOME: state },
+  });
+  monitors.push(run);
+  return run;
+}
+
+async function json<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  return (await res.json()) as T;
+}
+
+const health = (run: MonitorRun) => json<HealthResponse>(`${run.url}healthz`);
+
+describe("catalyst-monitor alerts", () => {
+  it("sends a lasting failure once, not again after a restart, and retries a webhook that was down", async () => {
+    await writeWorker("CTL-1", "implementing");
+    const first = await start();
+    await waitUntil("alerting to start", async () => (await health(first)).notify !== undefined);
+
+    await writeWorker("CTL-1", "failed");
+    const [req] = await receiver.waitForCount(1, 30_000);
+    expect(JSON.parse(req!.body)).toMatchObject({
+      kind: "failed",
+      incident: `failed|${ORCH}|CTL-1`,
+      worker: "CTL-1",
+      url: `${first.url}?orch=${ORCH}&worker=CTL-1`,
+    });
+    const alerts = await json<AlertsResponse>(`${first.url}api/alerts`);
+    expect(alerts).toMatchObject({ lastSeq: 1, open: 1, alerts: [{ seq: 1, kind: "failed" }] });
+    expect((await json<AlertsResponse>(`${first.url}api/alerts?after=1`)).alerts).toEqual([]);
+    await waitUntil(
+      "the delivery to be counted",
+      async () => (await health(first)).notify?.channels[0]?.sent === 1,
+    );
+    await first.stop();
+
+    // Restarted with the worker still failed: the incident is restored, nothing is sent.
+    const second = await start();
+    await waitUntil("the incident restored", async () => {
+      const n = (await health(second)).notify;
+      return n !== undefined && n.openIncidents === 1 && n.pending === 0;
+    });
+    expect((await health(second)).notify?.alertsSent).toBe(0);
+    expect(receiver.received).toHaveLength(1);
+
+    // The webhook goes down; a new failure (another orchestrator: the same one within 30 s would be
+    // counted into the open incident) is retried and shown failing, then delivered.
+    receiver.respondWith(503);
+    await writeWorker("CTL-2", "failed", "orch-other");
+    await waitUntil("the channel to fail", async () => {
+      const h = await health(second);
+      return h.status === "degraded" && h.notify?.channels[0]?.state === "failing";
+    });
+    receiver.respondWith(200);
+    const got = await receiver.waitForCount(2, 60_000);
+    expect(JSON.parse(got[1]!.body)).toMatchObject({ kind: "failed", worker: "CTL-2" });
+    await waitUntil(
+      "the channel to recover",
+      async () => (await health(second)).notify?.channels[0]?.state === "ok",
+    );
+
+    // Secrets in the URL never reach the log or /healthz.
+    const text = `${first.stderr()}${second.stderr()}${JSON.stringify(await health(second))}`;
+    expect(text).not.toContain("SECRET");
+    expect(text).toContain("alert delivered");
+  }, 120_000);
+
+  it("notify test says which channel worked and exits 1 when one failed", async () => {
+    const out = join(dir, "..", `notify-test-${process.pid}.json`);
+    const ok = spawnBin("monitor", [
+      "notify",
+      "test",
+      "--notify-webhook",
+      receiver.url,
+      "--notify-exec",
+      `cat > ${out}`,
+    ]);
+    expect((await ok.exit).code).toBe(0);
+    expect(ok.stdout()).toContain(`ok      webhook ${receiver.url}/`);
+    expect(ok.stdout()).toContain("ok      exec cat");
+    expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ kind: "test" });
+    await rm(out, { force: true });
+
+    const bad = spawnBin("monitor", [
+      "notify",
+      "test",
+      "--notify-webhook",
+      receiver.url,
+      "--notify-exec",
+      "exit 4",
+    ]);
+    expect((await bad.exit).code).toBe(1);
+    expect(bad.stdout()).toContain("FAILED  exec exit: exit code 4");
+
+    // Usage errors in-process (no bin start needed): none configured, a bad URL never echoed.
+    const io = () => {
+      const out = { stdout: "", stderr: "" };
+      return {
+        out,
+        io: {
+          env: {},
+          stdout: (t: string) => {
+            out.stdout += t;
+          },
+          stderr: (t: string) => {
+            out.stderr += t;
+          },
+        },
+      };
+    };
+    const none = io();
+    expect(await runNotifyCommand(["test"], none.io, dir)).toBe(2);
+    expect(none.out.stderr).toContain("no alert channel configured");
+    const badUrl = io();
+    expect(await runNotifyCommand(["test", "--notify-webhook", "ftp://x/SECRET"], badUrl.io, dir)).toBe(2);
+    expect(badUrl.out.stderr).toContain("--notify-webhook: expected an http:// or https:// URL");
+    expect(badUrl.out.stderr).not.toContain("SECRET");
+  }, 60_000);
+});

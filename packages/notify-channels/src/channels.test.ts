@@ -1,0 +1,344 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Alert, createNotifier, createTestAlert } from "@catalyst/notify";
+import type { NeedsYouItem, Snapshot } from "@catalyst/schema";
+import { type AlertReceiver, startAlertReceiver, waitUntil } from "@catalyst/test-utils";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createDispatcher,
+  createExecChannel,
+  createIncidentStore,
+  createNotifyRuntime,
+  createNtfyChannel,
+  createWebhookChannel,
+  redactUrl,
+} from "./index.js";
+
+// Real receivers: a Hono server on an ephemeral port as the webhook and as ntfy, real child
+// processes for exec, real files for the incident store.
+
+let receiver: AlertReceiver;
+let dir: string;
+beforeEach(async () => {
+  receiver = await startAlertReceiver();
+  dir = await mkdtemp(join(tmpdir(), "notify-channels-"));
+});
+afterEach(async () => {
+  await receiver.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const alert: Alert = {
+  ...createTestAlert(Date.parse("2026-12-07T09:00:00Z"), "http://127.0.0.1:7400/"),
+  kind: "failed",
+  severity: "critical",
+  incident: "failed|orch-a|CTL-1",
+  title: "CTL-1 failed · orch-a — café",
+  message: "exit 1 <boom> & more",
+  orchestrator: "orch-a",
+  worker: "CTL-1",
+  url: "http://127.0.0.1:7400/?orch=orch-a&worker=CTL-1",
+};
+
+describe("webhook", () => {
+  it("POSTs the alert as JSON", async () => {
+    const d = createDispatcher([createWebhookChannel({ url: `${receiver.url}/hook/secret?token=abc` })]);
+    d.dispatch(alert);
+    const [req] = await receiver.waitForCount(1);
+    expect(req!.path).toBe("/hook/secret?token=abc");
+    expect(req!.headers["content-type"]).toBe("application/json");
+    const body = JSON.parse(req!.body);
+    for (const key of [
+      "kind",
+      "severity",
+      "incident",
+      "title",
+      "message",
+      "orchestrator",
+      "worker",
+      "host",
+      "url",
+      "at",
+    ])
+      expect(body).toHaveProperty(key);
+    expect(body).toMatchObject({ kind: "failed", incident: "failed|orch-a|CTL-1", worker: "CTL-1" });
+    await d.idle();
+    expect(d.health()[0]).toMatchObject({ name: `webhook ${receiver.url}/***`, state: "ok", sent: 1 });
+    d.stop();
+  });
+
+  it("speaks Slack's incoming-webhook shape with --notify-format slack", async () => {
+    const d = createDispatcher([createWebhookChannel({ url: receiver.url, format: "slack" })]);
+    d.dispatch(alert);
+    const [req] = await receiver.waitForCount(1);
+    const body = JSON.parse(req!.body);
+    expect(body.text).toBe(
+      ":rotating_light: *<http://127.0.0.1:7400/?orch=orch-a&worker=CTL-1|CTL-1 failed · orch-a — café>*\nexit 1 &lt;boom&gt; &amp; more",
+    );
+    expect(body.blocks[0].text).toEqual({ type: "mrkdwn", text: body.text });
+    d.stop();
+  });
+
+  it("refuses a URL that is not http(s), without echoing it", () => {
+    expect(() => createWebhookChannel({ url: "file:///etc/passwd?x=secret" })).toThrow(/--notify-webhook/);
+    expect(() => createWebhookChannel({ url: "ftp://u:pw@h/x" })).not.toThrow(/pw/);
+  });
+});
+
+describe("ntfy", () => {
+  it("publishes with Title, Priority, Tags, Click and the bearer token", async () => {
+    const d = createDispatcher([createNtfyChannel({ url: `${receiver.url}/my-topic`, token: "tk_secret" })]);
+    d.dispatch(alert);
+    const [req] = await receiver.waitForCount(1);
+    expect(req!.path).toBe("/my-topic");
+    expect(req!.body).toBe(alert.message);
+    expect(req!.headers.priority).toBe("5");
+    expect(req!.headers.tags).toBe("rotating_light,failed");
+    expect(req!.headers.click).toBe(alert.url);
+    expect(req!.headers.authorization).toBe("Bearer tk_secret");
+    // Not Latin-1: sent as an RFC 2047 encoded word, which ntfy decodes.
+    const title = req!.headers.title!;
+    expect(title).toMatch(/^=\?UTF-8\?B\?/);
+    expect(Buffer.from(title.slice(10, -2), "base64").toString("utf8")).toBe(alert.title);
+    expect(JSON.stringify(d.health())).not.toContain("my-topic");
+    d.stop();
+  });
+});
+
+describe("exec", () => {
+  it("runs the command with the alert JSON on stdin and CATALYST_ALERT_* set", async () => {
+    const out = join(dir, "got.json");
+    const d = createDispatcher([
+      createExecChannel({ command: `cat > ${out}; printf '%s' "$CATALYST_ALERT_TITLE" > ${out}.title` }),
+    ]);
+    d.dispatch(alert);
+    await d.idle();
+    expect(JSON.parse(await readFile(out, "utf8"))).toEqual(alert);
+    expect(await readFile(`${out}.title`, "utf8")).toBe(alert.title);
+    expect(d.health()[0]).toMatchObject({ name: "exec cat", sent: 1, state: "ok" });
+    d.stop();
+  });
+
+  it("kills a command that runs past its timeout, and what it started", async () => {
+    const pidFile = join(dir, "child.pid");
+    const channel = createExecChannel({ command: `sleep 60 & echo $! > ${pidFile}; wait`, timeoutMs: 300 });
+    await expect(channel.send(alert, new AbortController().signal)).rejects.toThrow(/killed after 300 ms/);
+    const pid = Number((await readFile(pidFile, "utf8")).trim());
+    await waitUntil("the sleep to be gone", () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
+
+  it("reports a failing command's exit code", async () => {
+    const channel = createExecChannel({ command: "exit 3" });
+    await expect(channel.send(alert, new AbortController().signal)).rejects.toThrow(/exit code 3/);
+  });
+});
+
+describe("dispatcher", () => {
+  it("retries a channel that is down and delivers once it is back (not lost, shown failing meanwhile)", async () => {
+    receiver.respondWith(503);
+    const events: string[] = [];
+    const d = createDispatcher([createWebhookChannel({ url: `${receiver.url}/x?key=SECRET` })], {
+      retryBaseMs: 50,
+      retryMaxMs: 200,
+      onEvent: (e) => events.push(JSON.stringify(e)),
+    });
+    d.dispatch(alert);
+    await waitUntil("two failed attempts", () => receiver.refused() >= 2);
+    expect(d.health()[0]).toMatchObject({
+      state: "failing",
+      queued: 1,
+      lastError: expect.stringContaining("HTTP 503"),
+    });
+    receiver.respondWith(200);
+    await receiver.waitForCount(1);
+    await waitUntil("the channel to be ok", () => d.health()[0]!.state === "ok");
+    expect(d.health()[0]).toMatchObject({ sent: 1, queued: 0, dropped: 0 });
+    expect(events.join("\n")).not.toContain("SECRET");
+    d.stop();
+  });
+
+  it("keeps retrying after a connection is refused (receiver gone)", async () => {
+    const url = receiver.url;
+    await receiver.close();
+    const d = createDispatcher([createWebhookChannel({ url })], { retryBaseMs: 20, retryMaxMs: 50 });
+    d.dispatch(alert);
+    await waitUntil("a failure", () => d.health()[0]!.failed >= 2);
+    expect(d.health()[0]!.lastError).toMatch(/cannot connect \(ECONNREFUSED\)/);
+    d.stop();
+    receiver = await startAlertReceiver();
+  });
+
+  it("drops a request the receiver refuses (4xx) instead of retrying it forever", async () => {
+    receiver.respondWith(400);
+    const d = createDispatcher([createWebhookChannel({ url: receiver.url })], { retryBaseMs: 10 });
+    d.dispatch(alert);
+    await d.idle();
+    expect(d.health()[0]).toMatchObject({ failed: 1, dropped: 1, queued: 0 });
+    d.stop();
+  });
+
+  it("bounds each queue in count and bytes, dropping the oldest and counting it", async () => {
+    receiver.respondWith(503);
+    const d = createDispatcher([createWebhookChannel({ url: receiver.url })], {
+      maxQueue: 3,
+      retryBaseMs: 60_000,
+    });
+    for (let i = 0; i < 10; i += 1) d.dispatch({ ...alert, incident: `i${i}` });
+    expect(d.health()[0]).toMatchObject({ queued: 3, dropped: 7 });
+    const big = createDispatcher([createWebhookChannel({ url: receiver.url })], {
+      maxQueueBytes: 2_000,
+      retryBaseMs: 60_000,
+    });
+    for (let i = 0; i < 10; i += 1) big.dispatch({ ...alert, incident: `i${i}` });
+    expect(big.health()[0]!.queued).toBeLessThan(10);
+    expect(big.health()[0]!.dropped).toBeGreaterThan(0);
+    d.stop();
+    big.stop();
+  });
+
+  it("rate-limits each channel: a burst goes, the rest waits in the queue", async () => {
+    const d = createDispatcher([createWebhookChannel({ url: receiver.url })], { ratePerMinute: 1, burst: 2 });
+    for (let i = 0; i < 5; i += 1) d.dispatch({ ...alert, incident: `i${i}` });
+    await receiver.waitForCount(2);
+    await waitUntil("two sent", () => d.health()[0]!.sent === 2);
+    expect(d.health()[0]).toMatchObject({ sent: 2, queued: 3, dropped: 0 });
+    d.stop();
+  });
+
+  it("sendNow says which channels worked", async () => {
+    const d = createDispatcher([
+      createWebhookChannel({ url: receiver.url }),
+      createExecChannel({ command: "exit 1" }),
+    ]);
+    const results = await d.sendNow(alert);
+    expect(results).toEqual([
+      { channel: `webhook ${receiver.url}/`, ok: true, error: null },
+      { channel: "exec exit", ok: false, error: "exec exit: exit code 1" },
+    ]);
+    d.stop();
+  });
+});
+
+describe("redactUrl", () => {
+  it("keeps only the scheme and host", () => {
+    expect(redactUrl("https://hooks.slack.com/services/T0/B0/XXXX")).toBe("https://hooks.slack.com/***");
+    expect(redactUrl("https://user:pw@ntfy.example/topic?auth=tok")).toBe("https://ntfy.example/***");
+    expect(redactUrl("http://127.0.0.1:9/")).toBe("http://127.0.0.1:9/");
+    expect(redactUrl("not a url secret")).toBe("***");
+  });
+});
+
+// A feed standing in for fuse: a snapshot and deltas the test publishes.
+function createFeed(needsYou: NeedsYouItem[] = []) {
+  const listeners = new Set<(d: import("@catalyst/schema").Delta[]) => void>();
+  let id = 0;
+  const snap: Snapshot = {
+    generatedAt: new Date().toISOString(),
+    orchestrators: [],
+    needsYou,
+    sourceErrors: [],
+  };
+  return {
+    snapshot: () => snap,
+    subscribe(l: (d: import("@catalyst/schema").Delta[]) => void) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    needs(added: NeedsYouItem[], removed: NeedsYouItem[] = []) {
+      id += 1;
+      for (const l of listeners)
+        l([{ id, event: "needs-you", data: { ts: new Date().toISOString(), added, changed: [], removed } }]);
+    },
+  };
+}
+
+const dead = (w: string): NeedsYouItem => ({
+  orchestrator: "orch-a",
+  worker: w,
+  reason: "dead",
+  message: "pid gone",
+  since: null,
+});
+
+describe("runtime", () => {
+  it("sends one message for 50 workers dying together, after the hold-down, driven by its own timer", async () => {
+    const feed = createFeed();
+    const d = createDispatcher([createWebhookChannel({ url: receiver.url })]);
+    const runtime = createNotifyRuntime({
+      feed,
+      notifier: createNotifier({ holdMs: 200 }),
+      deliver: (a) => d.dispatch(a),
+    });
+    await runtime.start();
+    const rows = Array.from({ length: 50 }, (_, i) => dead(`W${i}`));
+    for (let i = 0; i < 50; i += 10) feed.needs(rows.slice(i, i + 10));
+    const [req] = await receiver.waitForCount(1);
+    expect(JSON.parse(req!.body)).toMatchObject({ count: 50, title: "50 workers of orch-a died" });
+    await waitUntil("nothing pending", () => runtime.stats().pending === 0);
+    await d.idle();
+    expect(receiver.received).toHaveLength(1);
+    expect(runtime.recent()).toHaveLength(1);
+    await runtime.stop();
+    d.stop();
+  });
+
+  it("persists the open incident (0600, outside the catalyst dir) and does not repeat it after a restart", async () => {
+    const stateDir = join(dir, "state");
+    const store = createIncidentStore(stateDir);
+    const feed = createFeed();
+    const d = createDispatcher([createWebhookChannel({ url: receiver.url })]);
+    const first = createNotifyRuntime({
+      feed,
+      notifier: createNotifier({ holdMs: 100 }),
+      deliver: (a) => d.dispatch(a),
+      store,
+    });
+    await first.start();
+    feed.needs([dead("W1")]);
+    await receiver.waitForCount(1);
+    await first.stop();
+    expect((await stat(store.path)).mode & 0o777).toBe(0o600);
+    expect((await store.load()).incidents).toMatchObject([
+      { incident: "dead|orch-a|W1", members: ["dead|orch-a|W1"] },
+    ]);
+
+    // Restarted: the fleet still shows the dead worker.
+    const again = createFeed([dead("W1")]);
+    const second = createNotifyRuntime({
+      feed: again,
+      notifier: createNotifier({ holdMs: 100 }),
+      deliver: (a) => d.dispatch(a),
+      store,
+    });
+    await second.start();
+    expect(second.stats()).toMatchObject({ pending: 0, openIncidents: 1, alertsSent: 0 });
+    await second.stop();
+    await d.idle();
+    expect(receiver.received).toHaveLength(1);
+    d.stop();
+  });
+
+  it("starts empty from an unreadable store and says so", async () => {
+    const store = createIncidentStore(dir);
+    await writeFile(store.path, "{torn");
+    const problems: string[] = [];
+    const runtime = createNotifyRuntime({
+      feed: createFeed(),
+      notifier: createNotifier(),
+      deliver: () => {},
+      store,
+      onProblem: (p) => problems.push(p),
+    });
+    await runtime.start();
+    expect(problems).toEqual([`${store.path}: not valid JSON`]);
+    await runtime.stop();
+  });
+});

@@ -1,0 +1,273 @@
+import type { Alert } from "@catalyst/notify";
+import type { Channel } from "./channel.js";
+import { ChannelError } from "./errors.js";
+
+// One queue per channel, so a slow or dead receiver delays only itself. `dispatch` only enqueues:
+// delivery runs on promises and timers, never on the caller's turn of the event loop. A failed
+// alert stays at the head of its queue and is retried with backoff until it goes through
+// (a channel down then back loses nothing); only a queue over its bounds drops, oldest first,
+// and counts it.
+
+export interface DispatcherOptions {
+  /** Alerts waiting per channel. @default 200 */
+  maxQueue?: number;
+  /** Bytes (JSON) waiting per channel. @default 1 MiB */
+  maxQueueBytes?: number;
+  /** Sends per minute per channel (token bucket). @default 30 */
+  ratePerMinute?: number;
+  /** Sends allowed back to back before the rate applies. @default 10 */
+  burst?: number;
+  /** First retry delay, doubled per failure. @default 1000 */
+  retryBaseMs?: number;
+  /** @default 60000 */
+  retryMaxMs?: number;
+  /** One attempt's time limit. @default 10000 */
+  timeoutMs?: number;
+  /** ms since the epoch. @default Date.now */
+  clock?: () => number;
+  /** What happened, for the app's log (no secret in it: channels' names and errors are redacted). */
+  onEvent?: (event: DispatchEvent) => void;
+}
+
+export type DispatchEvent =
+  | { type: "sent"; channel: string; incident: string; attempts: number }
+  | { type: "failed"; channel: string; incident: string; error: string; retryInMs: number | null }
+  | { type: "dropped"; channel: string; incident: string; reason: "queue-full" | "refused" };
+
+/** One channel's state, as `/healthz` shows it under `notify`. */
+export interface ChannelHealth {
+  name: string;
+  kind: Channel["kind"];
+  /** `ok` until a send fails; `failing` from then until one goes through. */
+  state: "ok" | "failing";
+  sent: number;
+  failed: number;
+  dropped: number;
+  queued: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastSentAt: string | null;
+}
+
+export interface Dispatcher {
+  /** Queues the alert on every channel; returns at once. */
+  dispatch(alert: Alert): void;
+  /** One try per channel, now, bypassing queues and limits (`notify test`). */
+  sendNow(alert: Alert): Promise<Array<{ channel: string; ok: boolean; error: string | null }>>;
+  health(): ChannelHealth[];
+  /** Resolves once every queue is empty (tests, and a short grace on shutdown). */
+  idle(): Promise<void>;
+  stop(): void;
+}
+
+interface Queued {
+  alert: Alert;
+  bytes: number;
+  attempts: number;
+}
+
+interface Lane {
+  channel: Channel;
+  queue: Queued[];
+  bytes: number;
+  busy: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
+  tokens: number;
+  tokensAt: number;
+  health: ChannelHealth;
+}
+
+/** Creates the delivery side over a fixed list of channels. */
+export function createDispatcher(channels: readonly Channel[], options: DispatcherOptions = {}): Dispatcher {
+  const maxQueue = options.maxQueue ?? 200;
+  const maxQueueBytes = options.maxQueueBytes ?? 1024 * 1024;
+  const ratePerMinute = options.ratePerMinute ?? 30;
+  const burst = options.burst ?? 10;
+  const retryBaseMs = options.retryBaseMs ?? 1_000;
+  const retryMaxMs = options.retryMaxMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const clock = options.clock ?? Date.now;
+  const onEvent = options.onEvent ?? (() => {});
+  let stopped = false;
+  let idleWaiters: Array<() => void> = [];
+  const lanes: Lane[] = channels.map((channel) => ({
+    channel,
+    queue: [],
+    bytes: 0,
+    busy: false,
+    timer: null,
+    tokens: burst,
+    tokensAt: clock(),
+    health: {
+      name: channel.name,
+      kind: channel.kind,
+      state: "ok",
+      sent: 0,
+      failed: 0,
+      dropped: 0,
+      queued: 0,
+      lastError: null,
+      lastErrorAt: null,
+      lastSentAt: null,
+    },
+  }));
+
+  function checkIdle(): void {
+    if (lanes.every((l) => l.queue.length === 0 && !l.busy)) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  function refill(lane: Lane, now: number): void {
+    const perMs = ratePerMinute / 60_000;
+    lane.tokens = Math.min(burst, lane.tokens + (now - lane.tokensAt) * perMs);
+    lane.tokensAt = now;
+  }
+
+  function schedule(lane: Lane, delayMs: number): void {
+    if (lane.timer !== null || stopped) return;
+    lane.timer = setTimeout(() => {
+      lane.timer = null;
+      pump(lane);
+    }, delayMs);
+    lane.timer.unref?.();
+  }
+
+  function pump(lane: Lane): void {
+    if (stopped || lane.busy || lane.timer !== null) return;
+    const head = lane.queue[0];
+    if (head === undefined) {
+      checkIdle();
+      return;
+    }
+    const now = clock();
+    refill(lane, now);
+    if (lane.tokens < 1) {
+      schedule(lane, Math.ceil((1 - lane.tokens) / (ratePerMinute / 60_000)));
+      return;
+    }
+    lane.tokens -= 1;
+    lane.busy = true;
+    head.attempts += 1;
+    void lane.channel
+      .send(head.alert, AbortSignal.timeout(timeoutMs))
+      .then(
+        () => {
+          lane.queue.shift();
+          lane.bytes -= head.bytes;
+          lane.health.sent += 1;
+          lane.health.state = "ok";
+          lane.health.lastSentAt = new Date(clock()).toISOString();
+          onEvent({
+            type: "sent",
+            channel: lane.channel.name,
+            incident: head.alert.incident,
+            attempts: head.attempts,
+          });
+          return 0;
+        },
+        (error: unknown) => {
+          const message =
+            error instanceof ChannelError ? error.message : `${lane.channel.name}: ${String(error)}`;
+          lane.health.failed += 1;
+          lane.health.state = "failing";
+          lane.health.lastError = message;
+          lane.health.lastErrorAt = new Date(clock()).toISOString();
+          if (error instanceof ChannelError && !error.retryable) {
+            // The receiver refuses this request (a 4xx): retrying the same bytes cannot help.
+            lane.queue.shift();
+            lane.bytes -= head.bytes;
+            lane.health.dropped += 1;
+            onEvent({
+              type: "failed",
+              channel: lane.channel.name,
+              incident: head.alert.incident,
+              error: message,
+              retryInMs: null,
+            });
+            onEvent({
+              type: "dropped",
+              channel: lane.channel.name,
+              incident: head.alert.incident,
+              reason: "refused",
+            });
+            return 0;
+          }
+          const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(20, head.attempts - 1));
+          onEvent({
+            type: "failed",
+            channel: lane.channel.name,
+            incident: head.alert.incident,
+            error: message,
+            retryInMs: delay,
+          });
+          return delay;
+        },
+      )
+      .then((delay) => {
+        lane.busy = false;
+        lane.health.queued = lane.queue.length;
+        if (delay > 0) schedule(lane, delay);
+        else pump(lane);
+      });
+  }
+
+  return {
+    dispatch(alert) {
+      if (stopped) return;
+      const bytes = JSON.stringify(alert).length;
+      for (const lane of lanes) {
+        lane.queue.push({ alert, bytes, attempts: 0 });
+        lane.bytes += bytes;
+        // Over a bound: drop the oldest waiting alert, never the one being sent.
+        while (lane.queue.length > 1 && (lane.queue.length > maxQueue || lane.bytes > maxQueueBytes)) {
+          const dropAt = lane.busy ? 1 : 0;
+          const [dropped] = lane.queue.splice(dropAt, 1);
+          if (dropped === undefined) break;
+          lane.bytes -= dropped.bytes;
+          lane.health.dropped += 1;
+          onEvent({
+            type: "dropped",
+            channel: lane.channel.name,
+            incident: dropped.alert.incident,
+            reason: "queue-full",
+          });
+        }
+        lane.health.queued = lane.queue.length;
+        pump(lane);
+      }
+    },
+    async sendNow(alert) {
+      return Promise.all(
+        lanes.map(async (lane) => {
+          try {
+            await lane.channel.send(alert, AbortSignal.timeout(timeoutMs));
+            lane.health.sent += 1;
+            lane.health.lastSentAt = new Date(clock()).toISOString();
+            return { channel: lane.channel.name, ok: true, error: null };
+          } catch (error) {
+            const message =
+              error instanceof ChannelError ? error.message : `${lane.channel.name}: ${String(error)}`;
+            return { channel: lane.channel.name, ok: false, error: message };
+          }
+        }),
+      );
+    },
+    health: () => lanes.map((l) => ({ ...l.health, queued: l.queue.length })),
+    idle() {
+      return new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        checkIdle();
+      });
+    },
+    stop() {
+      stopped = true;
+      for (const lane of lanes) {
+        if (lane.timer !== null) clearTimeout(lane.timer);
+        lane.timer = null;
+      }
+    },
+  };
+}

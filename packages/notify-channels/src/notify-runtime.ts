@@ -1,0 +1,157 @@
+import type { Alert, Notifier, NotifierStats } from "@catalyst/notify";
+import type { Delta, Snapshot } from "@catalyst/schema";
+import type { IncidentStore } from "./incident-store.js";
+
+// Drives the pure notifier over a live delta feed: one timer armed at its next deadline, the
+// open incidents persisted whenever they changed (one write in flight at a time, the latest
+// state last), the last alerts kept for the bell, and every alert handed to the dispatcher.
+
+/** What the runtime reads from fuse (the monitor's feed fits). */
+export interface AlertFeed {
+  snapshot(): Snapshot;
+  subscribe(listener: (deltas: Delta[]) => void): () => void;
+}
+
+export interface NotifyRuntimeOptions {
+  feed: AlertFeed;
+  notifier: Notifier;
+  /** Where alerts go (the dispatcher, usually). */
+  deliver: (alert: Alert) => void;
+  store?: IncidentStore | null;
+  /** @default Date.now */
+  clock?: () => number;
+  /** Alerts kept for `recent()`. @default 50 */
+  recentLimit?: number;
+  /** A failed write of the store, or a store that could not be read (the app logs it). */
+  onProblem?: (problem: string) => void;
+}
+
+export interface NotifyRuntime {
+  /** Restores the persisted incidents, seeds from the feed's snapshot and starts following it. */
+  start(): Promise<void>;
+  /** Stops the timer and the subscription and writes the incidents one last time. */
+  stop(): Promise<void>;
+  /** The last alerts, oldest first, each with its sequence number in this run (1, 2, …). */
+  recent(): Array<Alert & { seq: number }>;
+  /** Every alert as it is made (SSE `alert` events, Web Push). */
+  subscribe(listener: (alert: Alert) => void): () => void;
+  stats(): NotifierStats;
+}
+
+/** Creates the runtime; nothing happens until `start()`. */
+export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntime {
+  const clock = options.clock ?? Date.now;
+  const limit = options.recentLimit ?? 50;
+  const store = options.store ?? null;
+  const onProblem = options.onProblem ?? (() => {});
+  const { notifier } = options;
+  const recent: Array<Alert & { seq: number }> = [];
+  let seq = 0;
+  const listeners = new Set<(alert: Alert) => void>();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timerAt: number | null = null;
+  let unsubscribe: (() => void) | null = null;
+  let savedVersion = notifier.version();
+  let saving: Promise<void> | null = null;
+  let stopped = false;
+
+  function emit(alerts: readonly Alert[]): void {
+    for (const alert of alerts) {
+      seq += 1;
+      recent.push({ ...alert, seq });
+      if (recent.length > limit) recent.shift();
+      options.deliver(alert);
+      for (const l of listeners) {
+        try {
+          l(alert);
+        } catch (error) {
+          onProblem(`an alert listener failed: ${String(error)}`);
+        }
+      }
+    }
+  }
+
+  function persist(): void {
+    if (store === null || saving !== null || notifier.version() === savedVersion) return;
+    const version = notifier.version();
+    const incidents = notifier.openIncidents();
+    saving = store
+      .save(incidents)
+      .then(
+        () => {
+          savedVersion = version;
+        },
+        (error: unknown) =>
+          onProblem(`cannot write ${store.path}: ${String((error as { code?: unknown }).code ?? error)}`),
+      )
+      .finally(() => {
+        saving = null;
+        // Changed again while writing: write the newer state (a failed write is retried on the next change).
+        if (!stopped && notifier.version() !== version && savedVersion === version) persist();
+      });
+  }
+
+  function arm(): void {
+    if (stopped) return;
+    const next = notifier.nextDeadline();
+    if (next === timerAt) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    timerAt = next;
+    if (next === null) return;
+    timer = setTimeout(
+      () => {
+        timer = null;
+        timerAt = null;
+        emit(notifier.tick(Math.max(clock(), next)));
+        after();
+      },
+      Math.max(0, next - clock()),
+    );
+    timer.unref?.();
+  }
+
+  function after(): void {
+    arm();
+    persist();
+  }
+
+  return {
+    async start() {
+      if (store !== null) {
+        const { incidents, problem } = await store.load();
+        if (problem !== null) onProblem(problem);
+        notifier.restore(incidents, clock());
+        savedVersion = notifier.version();
+      }
+      emit(notifier.seed(options.feed.snapshot(), clock()));
+      unsubscribe = options.feed.subscribe((deltas) => {
+        emit(notifier.apply(deltas, clock()));
+        after();
+      });
+      after();
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe?.();
+      unsubscribe = null;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      if (saving !== null) await saving;
+      if (store !== null && notifier.version() !== savedVersion) {
+        try {
+          await store.save(notifier.openIncidents());
+          savedVersion = notifier.version();
+        } catch (error) {
+          onProblem(`cannot write ${store.path}: ${String((error as { code?: unknown }).code ?? error)}`);
+        }
+      }
+    },
+    recent: () => [...recent],
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stats: () => notifier.stats(),
+  };
+}

@@ -1,0 +1,14 @@
+// The one public door of @catalyst/notify: everything not listed here is internal.
+export { deepLink, severityOf } from "./alert-text.js";
+export type { Notifier } from "./create-notifier.js";
+export { createNotifier, createTestAlert, needsYouIncidentKey } from "./create-notifier.js";
+export { NotifyOptionsError } from "./errors.js";
+export type { NotifierOptions } from "./options.js";
+export {
+  DEFAULT_CLEAR_HOLD_MS,
+  DEFAULT_CORRELATE_MS,
+  DEFAULT_HOLD_MS,
+  parseOptInKinds,
+} from "./options.js";
+export type { Alert, NotifierStats, OptInKind, PersistedIncident, Severity } from "./types.js";
+export { OPT_IN_KINDS } from "./types.js";
