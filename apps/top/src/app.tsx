@@ -24,6 +24,7 @@ import {
   orchestratorList,
   phaseBar,
   prCell,
+  spendLine,
   type ViewFilter,
   type WorkerRow,
   windowRows,
@@ -32,8 +33,9 @@ import {
 
 export interface TopAppProps {
   view: LiveView;
+  /** With a `store`, the header also shows spend today and the burn rate (the store's `spent`). */
   source: Pick<FleetSource, "label" | "state" | "onState" | "recentEvents"> &
-    Partial<Pick<FleetSource, "alerts">>;
+    Partial<Pick<FleetSource, "alerts">> & { store?: Pick<FleetSource["store"], "spent"> };
   /** False with NO_COLOR: everything in the terminal's own colour. */
   color: boolean;
   now?: () => number;
@@ -235,6 +237,9 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       <Text>
         {counts === null ? "waiting for the first snapshot…" : fit(countsLine(counts), columns - 1, false)}
       </Text>
+      {counts === null || source.store === undefined ? null : (
+        <Text color={c("yellow")}>{fit(spendLine(source.store.spent, nowMs), columns - 1, false)}</Text>
+      )}
       {hosts === null ? null : (
         <Text wrap="truncate">
           hosts:{" "}
@@ -365,7 +370,7 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       {needsYou.slice(0, nyShown).map((n) => (
         <Text key={`${n.orchestrator}/${n.worker ?? ""}/${n.reason}`} wrap="truncate">
           {"  "}
-          <Text color={c("red")}>{n.reason}</Text> {n.worker ?? n.orchestrator} {n.message}
+          <Text color={c("red")}>{n.reason}</Text> {n.worker ?? (n.orchestrator || "fleet")} {n.message}
         </Text>
       ))}
       {orchs.map((o) => (

@@ -18,6 +18,7 @@ import {
   phaseBar,
   phaseCell,
   pushBounded,
+  spendLine,
   windowRows,
   workerRows,
 } from "./view-model.js";
@@ -74,7 +75,26 @@ describe("countFleet", () => {
       needsYou: 1,
       dead: 1,
       onStaleHosts: 0,
+      costUsd: expect.any(Number),
     });
+  });
+
+  it("sums the workers' cost into the header and shows it in a COST column", () => {
+    const costed = structuredClone(fleet);
+    const workers = costed.orchestrators.flatMap((o) => Object.values(o.workers));
+    workers.forEach((w, i) => {
+      w.cost = { costUSD: 1.25 * (i + 1) };
+    });
+    const counts = countFleet(costed);
+    expect(counts.costUsd).toBeCloseTo(1.25 * ((workers.length * (workers.length + 1)) / 2), 6);
+    expect(countsLine(counts)).toContain(`· $${counts.costUsd.toFixed(2)} spent`);
+    expect(formatHeaderRow(120)).toContain("COST");
+    const row = workerRows(costed, NO_VIEW_FILTER).find((r) => r.worker.ticket === workers[0]!.ticket)!;
+    expect(formatWorkerRow(row, 120, Date.now())).toContain("$1.25");
+    const at = Date.parse("2026-04-14T12:00:00");
+    expect(spendLine((from, to) => (to.getTime() - from.getTime() > 3_600_001 ? 12.5 : 0.75), at)).toBe(
+      "spent today $12.50 · burn $0.75/h",
+    );
   });
 });
 

@@ -20,6 +20,8 @@ export type { FuseOptions } from "./options.js";
 export { DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, DEFAULT_STALL_AFTER_MS } from "./options.js";
 export { overlaySignal, selectOverlay } from "./phase-overlay.js";
 export { reduce } from "./reduce.js";
+export type { SpendTracker, SpendTrackerOptions } from "./spend-tracker.js";
+export { createSpendTracker } from "./spend-tracker.js";
 export type { FuseState } from "./state.js";
 export { createInitialState } from "./state.js";
 export type { FuseStateExport } from "./state-export.js";

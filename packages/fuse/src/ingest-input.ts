@@ -256,6 +256,7 @@ export function ingestInput(
     }
     case "tick":
     case "hosts":
+    case "budget":
       // `hosts` is kept and published by reduce (it is a delta of its own, not a view change).
       return;
   }

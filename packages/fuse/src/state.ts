@@ -146,6 +146,8 @@ export interface FuseState {
   globals: Record<string, StateFileRecord<GlobalState>>;
   /** The hosts of a multi-machine monitor, as last given by a `hosts` input; null before any. */
   hosts: HostView[] | null;
+  /** The fleet-level "needs you" row of a daily budget passed (`budget` input); null otherwise. */
+  budgetRow: NeedsYouItem | null;
   /** PR poller answers keyed `owner/name#number`. */
   prStatuses: Record<string, PrStatus>;
   /** `orchestrator\u0000wave` of every wave-completed already emitted (never emitted twice). */
@@ -170,6 +172,7 @@ export function createInitialState(): FuseState {
     orchestrators: {},
     globals: {},
     hosts: null,
+    budgetRow: null,
     prStatuses: {},
     wavesCompleted: {},
     sourceErrors: [],

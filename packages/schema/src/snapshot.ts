@@ -235,8 +235,11 @@ export type OrchestratorView = z.infer<typeof OrchestratorView>;
 export const OrchestratorSummary = OrchestratorView.omit({ workers: true });
 export type OrchestratorSummary = z.infer<typeof OrchestratorSummary>;
 
-/** Why a worker needs the operator, most urgent first. */
-export const NeedsYouReason = z.enum(["attention", "failed", "dead", "stalled", "corrupt"]);
+/**
+ * Why a worker needs the operator, most urgent first; `budget` is the fleet's: today's spend passed
+ * the monitor's daily budget (its row has orchestrator "" and no worker).
+ */
+export const NeedsYouReason = z.enum(["attention", "failed", "dead", "stalled", "corrupt", "budget"]);
 export type NeedsYouReason = z.infer<typeof NeedsYouReason>;
 
 /** One row of the "needs you" panel. */

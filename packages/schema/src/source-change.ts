@@ -124,4 +124,10 @@ export type FuseInput =
    * The hosts of a monitor that fuses several machines, whole and sorted, each marked stale or not
    * by the wiring (fuse has no clock). Published as a `hosts` delta when it differs.
    */
-  | { kind: "hosts"; hosts: HostView[] };
+  | { kind: "hosts"; hosts: HostView[] }
+  /**
+   * The daily budget (`catalyst-monitor --budget-usd`): `over` while today's spend is past the
+   * limit, null otherwise. Fuse has no clock and no spend history: the wiring decides, fuse keeps
+   * the fleet-level `budget` row of the "needs you" list and publishes it when it changes.
+   */
+  | { kind: "budget"; over: { limitUsd: number; spentUsd: number; since: string } | null };

@@ -59,6 +59,11 @@ export interface SourceWatcher {
   subscribe(listener: (changes: SourceChange[]) => void): () => void;
   health(): ComponentHealth;
   /**
+   * What it holds: directories with a live watch, and files it tracks (signal files, local and
+   * global state, briefings). O(orchestrators), for the monitor's metrics.
+   */
+  watched(): { directories: number; files: number };
+  /**
    * Re-create every watch, close and re-open the log files, and rescan (what a daemon does on
    * SIGHUP); only differences come out, subscribers stay.
    */
@@ -783,6 +788,16 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       return () => listeners.delete(listener);
     },
     health: () => ({ ...health }),
+    watched() {
+      let directories = structural.size;
+      let files = globalText === null ? 0 : 1;
+      for (const t of orchs.values()) {
+        if (t.orchWatch !== null) directories += 1;
+        if (t.workersWatch !== null) directories += 1;
+        files += t.signals.size + t.briefings.size + (t.local === null ? 0 : 1);
+      }
+      return { directories, files };
+    },
     reopen() {
       if (!running || !present) return;
       rewatch = true;

@@ -9,7 +9,7 @@ Usage:
                    [--token-file <path> | --token <t>] [--allow-host <name>]...
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
                    [--max-file-mb 4] [--jobs-dir <path>] [--publish <nats-url> [--host-name <name>] [--nats-* ...]]
-                   [--help] [--version]
+                   [--budget-usd <n>] [--help] [--version]
   catalyst-monitor --nats <nats-url> [--stale-after 30s] [--durable <name>] [--port 7400]
                    [--host 127.0.0.1] [--token-file <path>] [--history 7d] [--log-format text|json]
                    (the central view of several machines; no catalyst dir)
@@ -51,6 +51,9 @@ Options:
   --durable <name>     with --nats: the broker-side consumer name; a restarted monitor with the
                        same name folds the history again and misses nothing (default
                        catalyst-central); run two central monitors with two names
+  --budget-usd <n>     a daily budget in US dollars: once today's spend (since local midnight,
+                       from the workers' cost changes) passes it, "needs you" gets one
+                       "over budget" row until midnight; /metrics has catalyst_needs_you{kind="budget"}
   -h, --help           show this help
   -V, --version        show the version
 

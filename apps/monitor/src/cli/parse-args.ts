@@ -62,6 +62,8 @@ export interface CliOptions {
   staleAfterMs: number;
   /** `--durable`: the central monitor's consumer name on the broker. */
   durable: string;
+  /** `--budget-usd`: the daily budget; today's spend past it raises a `budget` needs-you row. */
+  budgetUsd: number | null;
   /** The `--nats-*` credential flags (paths and a user name, never a secret); main reads the files. */
   natsFlags: NatsConnectionFlags;
   /** The `--notify-*` alert settings (token files are read by main). */
@@ -218,6 +220,17 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   if (hostName.trim() === "" || hostName.length > 200)
     throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
 
+  let budgetUsd: number | null = null;
+  if (values["budget-usd"] !== undefined) {
+    const text = values["budget-usd"].trim();
+    const usd = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text) || !(usd > 0) || usd > 1e9)
+      throw new UsageError(
+        `--budget-usd must be a number of US dollars above 0, e.g. --budget-usd 250, got ${JSON.stringify(values["budget-usd"])}`,
+      );
+    budgetUsd = usd;
+  }
+
   let notify: NotifyFlags;
   try {
     notify = notifyFlagsOf(values, env);
@@ -245,6 +258,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     nats,
     staleAfterMs,
     durable,
+    budgetUsd,
     natsFlags: natsFlagsOf(values),
     notify,
     help: values.help ?? false,
@@ -276,6 +290,7 @@ function parseFlags(argv: readonly string[]) {
       nats: { type: "string" },
       "stale-after": { type: "string" },
       durable: { type: "string" },
+      "budget-usd": { type: "string" },
       ...NATS_CONNECTION_OPTIONS,
       ...NOTIFY_CLI_OPTIONS,
       help: { type: "boolean", short: "h" },
