@@ -52,6 +52,10 @@ const steps: Step[] = [
     cmd: ["pnpm", "--filter", "@catalyst/pollers", "run", "bench"],
   },
   {
+    name: "@catalyst/metrics (/metrics scrape at 0, 1,000 and 10,000 workers)",
+    cmd: ["pnpm", "--filter", "@catalyst/metrics", "run", "bench"],
+  },
+  {
     name: "catalyst-monitor (P1, P2, P3)",
     cmd: ["pnpm", "--filter", "catalyst-monitor", "run", "bench"],
     env: { BENCH_ROUNDS: ROUNDS },

@@ -31,6 +31,7 @@ export const ALLOWED = {
   "@catalyst/fleet-sim": ["@catalyst/schema"],
   "@catalyst/sse-server": ["@catalyst/schema"],
   "@catalyst/service-files": [],
+  "@catalyst/metrics": ["@catalyst/schema"],
   "@catalyst/notify": ["@catalyst/schema"],
   "@catalyst/notify-channels": ["@catalyst/schema", "@catalyst/notify"],
   "@catalyst/dashboard": ["@catalyst/schema", "@catalyst/client"],
@@ -55,6 +56,7 @@ export const ALLOWED = {
     "@catalyst/service-files",
     "@catalyst/engine",
     "@catalyst/relay",
+    "@catalyst/metrics",
     "@catalyst/notify-channels",
   ],
   "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse", "@catalyst/relay"],
@@ -69,6 +71,7 @@ export const ALLOWED = {
 /** What a member's tests and benches may import besides ALLOWED (the real thing instead of a double). */
 export const TEST_ALLOWED = {
   "@catalyst/dashboard": ["@catalyst/fuse"],
+  "@catalyst/metrics": ["@catalyst/fuse"],
   "@catalyst/relay": ["@catalyst/fleet-sim"],
   "catalyst-monitor": ["@catalyst/fuse"],
 };

@@ -141,6 +141,9 @@ describe.skipIf(skipReason !== null)("catalyst-monitor --nats: the central view 
         tickMs: 100,
         seed: 11 + i,
         loop: false,
+        // The orchestrate layout only: the counts below are of its workers (execution-core is
+        // relayed too, see the relay tests).
+        executionCoreTickets: 0,
       });
       await fleet.start();
       await waitUntil("the simulated fleet writing its log", async () => {

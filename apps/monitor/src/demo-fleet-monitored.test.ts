@@ -65,10 +65,16 @@ describe("the demo fleet through sources, fuse and the liveness check", () => {
       const snapshot = fuse.snapshot();
 
       expect(snapshot.sourceErrors).toEqual([]);
-      expect(snapshot.orchestrators).toHaveLength(3);
-      const workspaces = snapshot.orchestrators.map((o) => o.workspace).sort();
+      expect(snapshot.orchestrators).toHaveLength(4);
+      // The execution-core pipeline beside the three orchestrators (FORMATS-TODAY §3).
+      const core = snapshot.orchestrators.find((o) => o.id === "execution-core");
+      const tickets = Object.values(core?.workers ?? {});
+      expect(tickets).toHaveLength(6);
+      expect(tickets.every((w) => w.pipeline !== undefined && w.corrupt === null)).toBe(true);
+      const orchestrate = snapshot.orchestrators.filter((o) => o.id !== "execution-core");
+      const workspaces = orchestrate.map((o) => o.workspace).sort();
       expect(workspaces.filter((w) => w === "default")).toHaveLength(2);
-      const workers = snapshot.orchestrators.flatMap((o) => Object.values(o.workers));
+      const workers = orchestrate.flatMap((o) => Object.values(o.workers));
       expect(workers).toHaveLength(18);
       expect(workers.filter((w) => w.corrupt !== null)).toEqual([]);
       expect(workers.every((w) => w.wave !== null)).toBe(true);

@@ -5,12 +5,14 @@ import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import {
   type CentralEngine,
+  createBudgetWatch,
   createCentralEngine,
   createEngine,
   createEventLoopDelayMeter,
   type Engine,
   type EngineOptions,
   rateLimitedWarn,
+  reportSourceErrors,
 } from "@catalyst/engine";
 import { createDemoFleet } from "@catalyst/fleet-sim";
 import type { Alerting } from "@catalyst/notify-channels";
@@ -38,6 +40,7 @@ import type { Logger } from "./logger.js";
 import { startMonitorAlerting } from "./notify-wiring.js";
 import { createApp } from "./server/create-app.js";
 import { listenApp } from "./server/listen.js";
+import { wireMonitorMetrics } from "./server/metrics-wiring.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
 export interface MainIo {
@@ -60,16 +63,44 @@ export const readVersion = (): string => readPackageVersion(new URL("../package.
 
 /** Starts everything for parsed options: demo fleet, parts, app, socket, wiring, pid file. */
 export async function startMonitor(options: CliOptions, io: MainIo, logger: Logger): Promise<RunningMonitor> {
+  const startedMs = Date.now();
   const secrets = await readSecrets(options, io.env);
   const cleanups = createCleanupStack();
   try {
-    const catalystDir = options.demo ? await startDemo(logger, cleanups) : options.dir;
+    const demo = options.demo ? await startDemo(logger, cleanups) : null;
+    const catalystDir = demo?.dir ?? options.dir;
+    // Execution-core liveness: the demo's own simulated jobs unless --jobs-dir says otherwise.
+    const jobsDir = options.jobsDir ?? demo?.jobsDir ?? null;
     // The hub exists once the fleet's feed does; the engine's timers only fire after start.
     let hub: SseHub | null = null;
-    const fleet = await startFleet(options, catalystDir, io.env, logger, secrets, () =>
+    // Start-up time for /metrics, and the budget's first check, once loading is done.
+    let loadedSeconds: number | null = null;
+    let budget: ReturnType<typeof createBudgetWatch> | null = null;
+    const onLoaded = (): void => {
+      loadedSeconds = (Date.now() - startedMs) / 1000;
+      budget?.check();
+      hub?.broadcastSnapshot();
+    };
+    const fleet = await startFleet(options, catalystDir, jobsDir, io.env, logger, secrets, onLoaded, () =>
       hub?.broadcastSnapshot(),
     );
     cleanups.defer(() => fleet.engine.stop());
+    if (options.budgetUsd !== null) {
+      const watch = createBudgetWatch({
+        fuse: fleet.engine.parts.fuse,
+        limitUsd: options.budgetUsd,
+        // The rule-based alerts (--notify-*) see the budget row like any needs-you row; this line
+        // is the log's.
+        onExceeded: (over) =>
+          logger.warn("today's spend passed the daily budget", {
+            spentUsd: over.spentUsd,
+            limitUsd: over.limitUsd,
+          }),
+      });
+      watch.start();
+      cleanups.defer(async () => watch.stop());
+      budget = watch;
+    }
     const delay = createEventLoopDelayMeter();
     cleanups.defer(() => delay.stop());
     // Until the socket is up and the engine started (and until it has loaded), clients get the
@@ -79,9 +110,18 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const loading = (): LoadingState | null => loadingOf();
     const feed = withLoadingState(fleet.engine.feed, loading);
     hub = createSseHub(feed, { onClientEvent: clientEventLogger(logger, io.env) });
-    let port = options.port;
     let alerting: Alerting | null = null;
+    const metrics = wireMonitorMetrics({
+      parts: fleet.engine.parts,
+      hub,
+      sourceReadErrors: fleet.sourceReadErrors,
+      startup: () => ({ loading: loadingOf() !== null, seconds: loadedSeconds }),
+      alertsSent: () => alerting?.health().alertsSent ?? 0,
+    });
+    cleanups.defer(async () => metrics.stop());
+    let port = options.port;
     const app = createApp({
+      metrics: metrics.metrics,
       feed,
       hub,
       apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
@@ -164,15 +204,15 @@ async function readSecrets(options: CliOptions, env: NodeJS.ProcessEnv): Promise
   return { token, broker: await resolve(options.publish), centralBroker: await resolve(options.nats) };
 }
 
-/** `--demo`: starts the simulated fleet and returns its catalyst dir. */
-async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<string> {
+/** `--demo`: starts the simulated fleet and returns its catalyst dir and its simulated jobs dir. */
+async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<{ dir: string; jobsDir: string }> {
   const fleet = createDemoFleet({
     onError: (error) => logger.warn("demo step failed", { error: String(error) }),
   });
   await fleet.start();
   cleanups.defer(() => fleet.stop());
   logger.info("demo fleet started", { dir: fleet.dir });
-  return fleet.dir;
+  return { dir: fleet.dir, jobsDir: fleet.jobsDir };
 }
 
 /** The fleet: the engine of the local catalyst dir, or centrally of every host on the broker. */
@@ -183,15 +223,22 @@ interface Fleet {
   natsShown: string | null;
   /** Where the start-up history starts (for the log). */
   historySince: Date;
+  /** File-system errors the local watcher recovered from, since start (for /metrics). */
+  sourceReadErrors: () => number;
 }
 
-/** The engine for the options, not yet started; `onSnapshotTimer` refreshes every SSE client. */
+/**
+ * The engine for the options, not yet started; `onLoaded` runs once loading is over,
+ * `onSnapshotTimer` refreshes every SSE client.
+ */
 async function startFleet(
   options: CliOptions,
   catalystDir: string,
+  jobsDir: string | null,
   env: NodeJS.ProcessEnv,
   logger: Logger,
   secrets: Secrets,
+  onLoaded: () => void,
   onSnapshotTimer: () => void,
 ): Promise<Fleet> {
   // The demo's PRs are made up: never send them to GitHub, whatever token the user has.
@@ -210,7 +257,7 @@ async function startFleet(
     historyMs: options.historyMs,
     logger,
     // Loading is over: every client gets the full snapshot, without the `loading` mark.
-    onLoaded: onSnapshotTimer,
+    onLoaded,
     onSnapshotTimer,
     // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
     onListenerError: (error: unknown) => logger.error("a subscriber failed", { error: String(error) }),
@@ -226,16 +273,29 @@ async function startFleet(
       // One line per 10 s while the broker is away (never the URL: it may hold credentials).
       onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
     });
-    return { engine: central, central, natsShown: redactUrl(options.nats), historySince };
+    return {
+      engine: central,
+      central,
+      natsShown: redactUrl(options.nats),
+      historySince,
+      sourceReadErrors: () => 0,
+    };
   }
+  // Each source error is counted for /metrics; the log gets one line per kind every 10 s.
+  let sourceReadErrors = 0;
+  const report = reportSourceErrors(logger);
   const engine = createEngine({
     ...common,
     catalystDir,
     maxFileBytes: options.maxFileBytes,
+    jobsDir,
     cacheDir: resolveCacheDir(env),
-    // Without onSourceError, the engine tells the logger: one line per kind of problem every 10 s.
+    onSourceError: (error) => {
+      sourceReadErrors += 1;
+      report(error);
+    },
   });
-  return { engine, central: null, natsShown: null, historySince };
+  return { engine, central: null, natsShown: null, historySince, sourceReadErrors: () => sourceReadErrors };
 }
 
 /** What SSE clients coming, going and being dropped is logged as (only drops unless debugging). */

@@ -10,6 +10,7 @@ Usage:
   catalyst-replay --follow [filters] [--format pretty|jsonl]
   catalyst-replay --follow --wait-for [filters] [--timeout <d>]
   catalyst-replay --at <ts> --snapshot [--orchestrator <id>] [--worker <ticket>] [--format ...]
+  catalyst-replay --cost --since <ts> [--until <ts>] [--orchestrator <id>] [--format pretty|json|jsonl]
   catalyst-replay --nats <url> --since <ts> [--until <ts>] [--host <name>] [filters]
                   [--format pretty|jsonl|json] [--with-host] [--nats-* credentials]
 
@@ -29,6 +30,10 @@ Options:
                          jsonl (the original lines, byte for byte), or json (one array)
   --dir <dir>            the catalyst dir (default: $CATALYST_DIR, else ~/catalyst)
   --at <ts> --snapshot   print the fleet as it was at <ts>, folded from the log
+  --cost                 with --since: what the fleet spent per day (UTC) and per orchestrator
+                         in the window, from the workers' cost in the signal and state files
+                         and the log (each worker's cost spread between its start and its
+                         last update); json/jsonl print one object
   --strict               stop with exit code 1 at the first malformed line
                          (by default malformed lines are skipped and counted on stderr,
                          with the reason: not-json, unknown-shape, no-ts, dual-mismatch, …)

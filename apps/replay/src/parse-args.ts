@@ -42,6 +42,8 @@ export interface ReplayOptions {
   snapshot: boolean;
   /** Make malformed or oversized lines fatal. */
   strict: boolean;
+  /** `--cost`: print the spend per day and per orchestrator in `[since, until)` (until = now by default). */
+  cost?: boolean;
   /**
    * `--include-legacy`: also read the rotated-aside `events/YYYY-MM.jsonl.legacy*` files (not the
    * live log, FORMATS-TODAY R1.2–R1.3), merged by `ts` with the rest.
@@ -106,6 +108,7 @@ const FLAG_OPTIONS = {
   follow: { type: "boolean", short: "f" },
   "wait-for": { type: "boolean" },
   snapshot: { type: "boolean" },
+  cost: { type: "boolean" },
   strict: { type: "boolean" },
   "include-legacy": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -181,6 +184,16 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   const follow = flags.has("--follow");
   const snapshot = flags.has("--snapshot");
   const types = list("--type");
+  const cost = flags.has("--cost");
+  if (cost) {
+    if (!since) throw new UsageError("--cost needs --since, e.g. --cost --since 7d", { flag: "--cost" });
+    for (const flag of ["--follow", "--snapshot", "--at", "--type", "--worker", "--nats"]) {
+      if (values.has(flag) || flags.has(flag))
+        throw new UsageError(`${flag} cannot be used with --cost (it sums the workers' cost over a window)`, {
+          flag,
+        });
+    }
+  }
 
   if (snapshot || at) {
     if (!at)
@@ -275,6 +288,11 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   if (flags.has("--include-legacy")) options.includeLegacy = true;
   if (since) options.since = since;
   if (until) options.until = until;
+  if (cost) {
+    options.cost = true;
+    // The window of a cost report ends now unless --until says otherwise.
+    options.until ??= context.now;
+  }
   if (waitFor) options.waitFor = true;
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   if (at) options.at = at;

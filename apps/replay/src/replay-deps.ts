@@ -1,4 +1,4 @@
-import type { LogRecord, NormalizedEvent, Snapshot, SourceChange } from "@catalyst/schema";
+import type { FuseInput, LogRecord, NormalizedEvent, Snapshot, SourceChange } from "@catalyst/schema";
 import {
   type IndexProgress,
   type LogLayout,
@@ -57,6 +57,8 @@ export interface ReplayDeps {
   foldEvents(records: AsyncIterable<LogRecord>, at: Date, fold?: FoldOptions): Promise<Snapshot>;
   /** The log's layout by its index (fold checkpoints check their validity with it). Optional. */
   readLogLayout?(catalystDir: string, options: { indexDir?: string }): Promise<LogLayout>;
+  /** `--cost`: the signal and state files of the dir, as fuse inputs (@catalyst/sources' scan). */
+  scanDir?(dir: string): Promise<FuseInput[]>;
 }
 
 /** Checkpoints of a fold (see `ReplayDeps.foldEvents`). */
@@ -98,6 +100,11 @@ export const defaultReplayDeps: ReplayDeps = {
         };
       },
     };
+  },
+  // Loaded only for --cost.
+  scanDir: async (dir) => {
+    const { scanCatalystDir } = await import("@catalyst/sources");
+    return scanCatalystDir(dir);
   },
   // Loaded only for --snapshot, so a plain --since run does not pay for fuse at start-up.
   readLogLayout,

@@ -3,6 +3,7 @@ import { access, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { LogRecord, NormalizedEvent, SourceChange } from "@catalyst/schema";
 import { createPaint, shouldUseColour } from "./colour.js";
+import { printCost } from "./cost-report.js";
 import { MalformedLineError, ReplayReadError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { createPrettyFormatter, type RecordFormatter } from "./format-pretty.js";
@@ -40,6 +41,7 @@ export async function replay(
   }
   await assertDirectory(options.dir);
   if (options.snapshot) return printSnapshot(options, io, deps);
+  if (options.cost) return printCost(options, io, deps, deps.scanDir ?? defaultReplayDeps.scanDir!);
   const filter = buildEventFilter(options);
   if (options.format === "jsonl" && !options.follow && filter === undefined) {
     return replayBytes(options, io, deps);

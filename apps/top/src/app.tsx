@@ -24,6 +24,7 @@ import {
   orchestratorList,
   phaseBar,
   prCell,
+  spendLine,
   type ViewFilter,
   type WorkerRow,
   windowRows,
@@ -32,8 +33,9 @@ import {
 
 export interface TopAppProps {
   view: LiveView;
+  /** With a `store`, the header also shows spend today and the burn rate (the store's `spent`). */
   source: Pick<FleetSource, "label" | "state" | "onState" | "recentEvents"> &
-    Partial<Pick<FleetSource, "alerts">>;
+    Partial<Pick<FleetSource, "alerts">> & { store?: Pick<FleetSource["store"], "spent"> };
   /** False with NO_COLOR: everything in the terminal's own colour. */
   color: boolean;
   now?: () => number;
@@ -235,6 +237,9 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       <Text>
         {counts === null ? "waiting for the first snapshot…" : fit(countsLine(counts), columns - 1, false)}
       </Text>
+      {counts === null || source.store === undefined ? null : (
+        <Text color={c("yellow")}>{fit(spendLine(source.store.spent, nowMs), columns - 1, false)}</Text>
+      )}
       {hosts === null ? null : (
         <Text wrap="truncate">
           hosts:{" "}
@@ -290,9 +295,18 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
           {w.title ? ` ${fit(w.title, Math.max(10, columns - w.ticket.length - 30), false)}` : ""}
         </Text>
         <Text>
-          status {w.status} · phase {w.phase} {phaseBar(w.phase)} · wave {w.wave ?? "-"} · alive{" "}
-          {aliveCell(w, detail.row.hostStale)} · updated {age(w.updatedAt, nowMs)} ago
+          status {w.status} · phase{" "}
+          {w.pipeline ? `${w.pipeline.phase} (${w.pipeline.column})` : `${w.phase} ${phaseBar(w.phase)}`} ·
+          wave {w.wave ?? "-"} · alive {aliveCell(w, detail.row.hostStale)} · updated{" "}
+          {age(w.updatedAt, nowMs)} ago
         </Text>
+        {w.pipeline ? (
+          <Text>
+            phases {w.pipeline.phases.map((p) => `${p.phase}:${p.status}`).join(" → ") || "-"}
+            {w.pipeline.jobId ? ` · job ${w.pipeline.jobId} ${w.pipeline.job}` : ""}
+            {w.pipeline.host ? ` · host ${w.pipeline.host}` : ""}
+          </Text>
+        ) : null}
         <Text>
           PR {prCell(w)}
           {w.pr?.url ? ` ${w.pr.url}` : ""}
@@ -356,7 +370,7 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       {needsYou.slice(0, nyShown).map((n) => (
         <Text key={`${n.orchestrator}/${n.worker ?? ""}/${n.reason}`} wrap="truncate">
           {"  "}
-          <Text color={c("red")}>{n.reason}</Text> {n.worker ?? n.orchestrator} {n.message}
+          <Text color={c("red")}>{n.reason}</Text> {n.worker ?? (n.orchestrator || "fleet")} {n.message}
         </Text>
       ))}
       {orchs.map((o) => (

@@ -178,6 +178,8 @@ export function embeddedSource(options: {
   catalystDir: string | null;
   demo?: boolean;
   githubToken?: string | null;
+  /** Claude Code's jobs dir for execution-core liveness; the demo uses its own simulated one. */
+  jobsDir?: string | null;
 }): FleetSource {
   const store = createFleetStore();
   const listeners = new Set<() => void>();
@@ -218,6 +220,7 @@ export function embeddedSource(options: {
       const started = createEngine({
         catalystDir: dir,
         githubToken: options.demo ? null : (options.githubToken ?? null),
+        jobsDir: options.demo ? (fleet?.jobsDir ?? null) : (options.jobsDir ?? null),
         onLoaded: () => resnapshot(),
       });
       engine = started;

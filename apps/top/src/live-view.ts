@@ -42,7 +42,7 @@ export function paneEventOf(delta: Delta): PaneEvent | null {
       const first = d.added[0]!;
       return {
         ts: d.ts,
-        text: `needs you: ${first.worker ?? first.orchestrator} ${first.reason}${d.added.length > 1 ? ` (+${d.added.length - 1})` : ""}`,
+        text: `needs you: ${first.worker ?? (first.orchestrator || "fleet")} ${first.reason}${d.added.length > 1 ? ` (+${d.added.length - 1})` : ""}`,
       };
     }
     case "orchestrator-update":

@@ -1,12 +1,14 @@
 // catalyst-top's body: parse, then one table or the live view; resolves with the exit code. Only
 // bin.ts exits; importing this module runs nothing.
 import { stat } from "node:fs/promises";
+import { homedir } from "node:os";
 import { resolveGithubToken } from "@catalyst/engine";
 import type { Snapshot } from "@catalyst/schema/constants";
 import {
   readPackageVersion,
   readTokenFlag,
   reportCliError,
+  resolveJobsDir,
   UsageError,
 } from "@catalyst/sources/command-line";
 import { render } from "ink";
@@ -66,7 +68,13 @@ async function onceSnapshot(
 async function embedded(options: TopOptions, env: NodeJS.ProcessEnv): Promise<FleetSource> {
   const demo = options.mode === "demo";
   const github = demo ? null : await resolveGithubToken(env);
-  return embeddedSource({ catalystDir: options.dir, demo, githubToken: github?.token ?? null });
+  return embeddedSource({
+    catalystDir: options.dir,
+    demo,
+    githubToken: github?.token ?? null,
+    // execution-core liveness: $CATALYST_REVIVE_JOBS_DIR, else ~/.claude/jobs (the demo has its own).
+    jobsDir: demo ? null : resolveJobsDir(undefined, env, homedir()),
+  });
 }
 
 // The alternate screen keeps the shell's scrollback as it was: on exit the terminal shows what it

@@ -25,7 +25,8 @@ export function plainTable(snapshot: Snapshot, columns = 100, nowMs = Date.now()
   if (snapshot.needsYou.length === 0) lines.push("needs you: nothing");
   else {
     lines.push(`NEEDS YOU (${snapshot.needsYou.length})`);
-    for (const n of snapshot.needsYou) lines.push(`  ${n.reason} ${n.worker ?? n.orchestrator} ${n.message}`);
+    for (const n of snapshot.needsYou)
+      lines.push(`  ${n.reason} ${n.worker ?? (n.orchestrator || "fleet")} ${n.message}`);
   }
   lines.push("");
   for (const o of snapshot.orchestrators) lines.push(`${o.id} ${o.status ?? "-"} · ${orchestratorLine(o)}`);

@@ -1,9 +1,10 @@
-import { multiHostSnapshot } from "@catalyst/test-utils";
+import { multiHostSnapshot, workerView } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
 import { bigFleet, orchestrator, snapshotOf, worker } from "./fixtures.test-helper.js";
 import { plainTable } from "./plain.js";
 import {
   age,
+  aliveCell,
   countFleet,
   countsLine,
   formatHeaderRow,
@@ -15,7 +16,9 @@ import {
   nextHost,
   orchestratorList,
   phaseBar,
+  phaseCell,
   pushBounded,
+  spendLine,
   windowRows,
   workerRows,
 } from "./view-model.js";
@@ -72,7 +75,26 @@ describe("countFleet", () => {
       needsYou: 1,
       dead: 1,
       onStaleHosts: 0,
+      costUsd: expect.any(Number),
     });
+  });
+
+  it("sums the workers' cost into the header and shows it in a COST column", () => {
+    const costed = structuredClone(fleet);
+    const workers = costed.orchestrators.flatMap((o) => Object.values(o.workers));
+    workers.forEach((w, i) => {
+      w.cost = { costUSD: 1.25 * (i + 1) };
+    });
+    const counts = countFleet(costed);
+    expect(counts.costUsd).toBeCloseTo(1.25 * ((workers.length * (workers.length + 1)) / 2), 6);
+    expect(countsLine(counts)).toContain(`· $${counts.costUsd.toFixed(2)} spent`);
+    expect(formatHeaderRow(120)).toContain("COST");
+    const row = workerRows(costed, NO_VIEW_FILTER).find((r) => r.worker.ticket === workers[0]!.ticket)!;
+    expect(formatWorkerRow(row, 120, Date.now())).toContain("$1.25");
+    const at = Date.parse("2026-04-14T12:00:00");
+    expect(spendLine((from, to) => (to.getTime() - from.getTime() > 3_600_001 ? 12.5 : 0.75), at)).toBe(
+      "spent today $12.50 · burn $0.75/h",
+    );
   });
 });
 
@@ -178,5 +200,26 @@ describe("scale", () => {
     expect(rows.slice(0, 286).every((r) => r.needsYou)).toBe(true);
     const w = windowRows(rows.length, 1500, 12);
     expect(w.end - w.start).toBe(12);
+  });
+});
+
+describe("execution-core rows (FORMATS-TODAY §3.4)", () => {
+  it("R3.12 the PHASE cell names the board column; a blocked job is WAIT, never DEAD", () => {
+    const pipeline = {
+      phase: "verify",
+      phaseStatus: "running",
+      column: "Validate",
+      attention: "waiting-on-you" as const,
+      attentionSince: null,
+      jobId: "5e0c9a7f",
+      job: "waiting-on-you" as const,
+      host: null,
+      generation: null,
+      yieldDeadline: null,
+      phases: [],
+    };
+    const w = workerView("execution-core", "CTL-415", { status: "running", phase: 4, alive: null, pipeline });
+    expect(phaseCell(w, 7)).toBe("Valid  ");
+    expect(aliveCell(w)).toBe("WAIT");
   });
 });

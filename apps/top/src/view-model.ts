@@ -44,6 +44,8 @@ export interface FleetCounts {
   dead: number;
   /** Workers on stale hosts (last known state; never counted dead). */
   onStaleHosts: number;
+  /** What the workers shown have cost so far, in USD (the sum of their `cost.costUSD`). */
+  costUsd: number;
 }
 
 const FAILED = new Set(["failed", "stalled", "deploy-failed"]);
@@ -61,12 +63,14 @@ export function countFleet(snapshot: Snapshot): FleetCounts {
     needsYou: snapshot.needsYou.length,
     dead: 0,
     onStaleHosts: 0,
+    costUsd: 0,
   };
   const stale = staleHostNames(snapshot);
   for (const orch of snapshot.orchestrators) {
     const hostStale = orch.host !== undefined && stale.has(orch.host);
     for (const w of Object.values(orch.workers)) {
       counts.workers += 1;
+      counts.costUsd += workerCost(w);
       if (FAILED.has(w.status)) counts.failed += 1;
       else if (DONE.has(w.status)) counts.done += 1;
       else if (!QUIET.has(w.status)) counts.active += 1;
@@ -194,6 +198,24 @@ export function clamp(n: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, n));
 }
 
+// The execution-core board's columns (FORMATS-TODAY R3.12), short enough for the PHASE column.
+const COLUMN_SHORT: Readonly<Record<string, string>> = {
+  Triage: "Triage",
+  Research: "Resrch",
+  Plan: "Plan",
+  Implement: "Impl",
+  Validate: "Valid",
+  PR: "PR",
+  Done: "Done",
+};
+
+/** The PHASE cell: an execution-core ticket's board column by name, else the phase bar. */
+export function phaseCell(worker: WorkerView, width = 7): string {
+  const column = worker.pipeline?.column;
+  if (column !== undefined) return fit(COLUMN_SHORT[column] ?? column, width);
+  return phaseBar(worker.phase, width);
+}
+
 /** A phase bar of `width` cells for phases 0..6. */
 export function phaseBar(phase: number, width = 7): string {
   const filled = clamp(Math.round((clamp(phase, 0, 6) / 6) * width), 0, width);
@@ -233,7 +255,21 @@ export function hostPartText(part: HostPart): string {
 /** `yes`, `DEAD`, or `-` when unknown; `stale host` when its host went silent (never `DEAD`). */
 export function aliveCell(worker: WorkerView, hostStale = false): string {
   if (hostStale) return "stale host";
+  // An execution-core phase: its Claude Code job (R3.18/R3.19); blocked is waiting on you, not dead.
+  if (worker.pipeline?.job === "waiting-on-you") return "WAIT";
   return worker.alive === null ? "-" : worker.alive ? "yes" : "DEAD";
+}
+
+/** A worker's `cost.costUSD`, 0 when it has none. */
+export function workerCost(worker: WorkerView): number {
+  const usd = worker.cost?.costUSD;
+  return typeof usd === "number" && Number.isFinite(usd) && usd > 0 ? usd : 0;
+}
+
+/** Dollars as `$12.34` (`<$0.01` for a fraction of a cent, `-` for none). */
+export function formatUsd(usd: number): string {
+  if (!(usd > 0)) return "-";
+  return usd < 0.01 ? "<$0.01" : `$${usd.toFixed(2)}`;
 }
 
 /** `3/10 done, 1 failed, wave 2/4`. */
@@ -263,16 +299,18 @@ export function tableColumns(
   bar: number;
   pr: number;
   alive: number;
+  cost: number;
   age: number;
   orch: number;
   host: number;
 } {
-  const fixed = { status: 13, bar: 7, pr: 14, alive: hostWidth > 0 ? 10 : 5, age: 4 };
+  const base = { status: 13, bar: 7, pr: 14, alive: hostWidth > 0 ? 10 : 5, age: 4 };
   const gaps = 7 + (hostWidth > 0 ? 1 : 0);
-  const rest = Math.max(
-    10,
-    columns - (fixed.status + fixed.bar + fixed.pr + fixed.alive + fixed.age + gaps + hostWidth) - 2,
-  );
+  const room = columns - (base.status + base.bar + base.pr + base.alive + base.age + gaps + hostWidth) - 2;
+  // The COST column only when the ticket keeps room for "TICKET / TITLE" beside it.
+  const cost = room - 9 >= 16 ? 8 : 0;
+  const fixed = { ...base, cost };
+  const rest = Math.max(10, room - (cost > 0 ? cost + 1 : 0));
   // The orchestrator column only when there is room for it.
   const orch = rest >= 40 ? Math.min(24, rest - 20) : 0;
   return { ...fixed, ticket: rest - orch, orch, host: hostWidth };
@@ -293,9 +331,10 @@ export function formatWorkerRow(
     ...(c.host > 0 ? [fit(row.host ?? "-", c.host)] : []),
     ...(c.orch > 0 ? [fit(row.orchestrator, c.orch)] : []),
     fit(w.status, c.status),
-    phaseBar(w.phase, c.bar),
+    phaseCell(w, c.bar),
     fit(prCell(w), c.pr),
     fit(aliveCell(w, row.hostStale), c.alive),
+    ...(c.cost > 0 ? [fit(formatUsd(workerCost(w)).padStart(c.cost), c.cost)] : []),
     fit(age(w.updatedAt, nowMs), c.age, false),
   ];
   return cells.join(" ");
@@ -312,6 +351,7 @@ export function formatHeaderRow(columns: number, hostWidth = 0): string {
     fit("PHASE", c.bar),
     fit("PR / CI", c.pr),
     fit("ALIVE", c.alive),
+    ...(c.cost > 0 ? ["COST".padStart(c.cost)] : []),
     "AGE",
   ];
   return cells.join(" ");
@@ -319,7 +359,17 @@ export function formatHeaderRow(columns: number, hostWidth = 0): string {
 
 /** The header's one-line summary of the counts. */
 export function countsLine(c: FleetCounts): string {
-  return `${c.orchestrators} orch · ${c.workers} workers · ${c.active} active · ${c.done} done · ${c.failed} failed · ${c.needsYou} need you${c.dead > 0 ? ` · ${c.dead} dead` : ""}${c.onStaleHosts > 0 ? ` · ${c.onStaleHosts} on stale hosts` : ""}`;
+  return `${c.orchestrators} orch · ${c.workers} workers · ${c.active} active · ${c.done} done · ${c.failed} failed · ${c.needsYou} need you${c.dead > 0 ? ` · ${c.dead} dead` : ""}${c.onStaleHosts > 0 ? ` · ${c.onStaleHosts} on stale hosts` : ""}${c.costUsd > 0 ? ` · ${formatUsd(c.costUsd)} spent` : ""}`;
+}
+
+/** `spent today $12.34 · burn $1.20/h`: since local midnight, and over the last hour. */
+export function spendLine(spent: (from: Date, to: Date) => number, nowMs: number): string {
+  const midnight = new Date(nowMs);
+  midnight.setHours(0, 0, 0, 0);
+  const end = new Date(nowMs + 1);
+  const today = spent(midnight, end);
+  const hour = spent(new Date(nowMs - 3_600_000), end);
+  return `spent today ${today > 0 ? formatUsd(today) : "$0"} · burn ${hour > 0 ? formatUsd(hour) : "$0"}/h`;
 }
 
 /** A `log-event` or other delta as one line of the event pane. */

@@ -70,7 +70,7 @@ async function expectQuitCleanly(t: Terminal): Promise<void> {
 describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
   it("--demo: live table at 80×24, filter, detail, help, quit with the terminal restored", async () => {
     const t = open(["--demo"], { columns: 80, rows: 24 });
-    let screen = await t.waitFor(/3 orch · 18 workers/);
+    let screen = await t.waitFor(/4 orch · 24 workers/);
     expect(screen).toContain("TICKET");
     for (const line of screen.split("\n")) expect(line.length).toBeLessThanOrEqual(80);
     // The demo moves on: some worker leaves `dispatched`.
@@ -100,7 +100,7 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
   it("draws live on a terminal even with CI=true in the environment", async () => {
     // Ink alone would draw nothing until the last frame here; the bin hides CI from it on a TTY.
     const t = open(["--demo"], { columns: 100, rows: 30 }, { CI: "true", CONTINUOUS_INTEGRATION: "1" });
-    await t.waitFor(/3 orch · 18 workers/);
+    await t.waitFor(/4 orch · 24 workers/);
     t.keys("?");
     await t.waitFor(/pick an orchestrator/);
     t.keys("Escape");
@@ -111,7 +111,7 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
 
   it("Ctrl-C restores the terminal too", async () => {
     const t = open(["--demo"]);
-    await t.waitFor(/18 workers/);
+    await t.waitFor(/24 workers/);
     t.keys("C-c");
     await expectQuitCleanly(t);
   }, 60_000);
@@ -207,7 +207,7 @@ describe.skipIf(!hasTmux)("catalyst-top in tmux", () => {
       encoding: "utf8",
       env: { ...process.env, ...cacheEnv },
     });
-    expect(out).toMatch(/3 orch · 18 workers/);
+    expect(out).toMatch(/4 orch · 24 workers/);
     expect(out).toContain("TICKET");
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no escape codes in plain output
     expect(out).not.toMatch(/\x1b/);

@@ -1,7 +1,7 @@
 // The fleet as the client knows it: the last snapshot with every delta since applied (by fuse's
 // own pure applyDelta, so client and server agree on what a delta means), the id to resume from,
 // and listeners told about each change.
-import { applyDelta } from "@catalyst/fuse";
+import { applyDelta, createSpendTracker } from "@catalyst/fuse";
 import type { Delta, HostView, Snapshot } from "@catalyst/schema/constants";
 
 /** What a listener is told: the fleet after the frame, and the frame itself. */
@@ -24,6 +24,12 @@ export interface FleetStore {
    * (and changes nothing) for a delta that arrives before any snapshot, which has nothing to patch.
    */
   apply(delta: Delta): boolean;
+  /**
+   * US dollars the fleet spent in `[from, to)`, from the cost changes of the frames applied
+   * (fuse's `createSpendTracker`: a worker first seen has its cost spread over its life so far).
+   * For "today" and the burn rate; exact to a minute over the last 48 hours.
+   */
+  spent(from: Date, to: Date): number;
   /** Calls `listener` after every applied frame; returns the unsubscribe function. */
   subscribe(listener: FleetListener): () => void;
 }
@@ -44,15 +50,18 @@ export function createFleetStore(options: { onListenerError?: (error: unknown) =
   const listeners = new Set<FleetListener>();
   let current: Snapshot | null = null;
   let last = 0;
+  const spend = createSpendTracker();
 
   return {
     snapshot: () => current,
     hosts: () => current?.hosts ?? null,
     lastId: () => last,
+    spent: (from, to) => spend.spent(from, to),
     apply(delta) {
       if (delta.event === "snapshot") current = delta.data;
       else if (current === null) return false;
       else current = applyDelta(current, delta);
+      spend.observe(delta);
       // A snapshot's id is the server's resume point; after a server restart it can go down.
       last = delta.id;
       const snapshot = current;

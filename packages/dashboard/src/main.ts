@@ -13,6 +13,7 @@ import { countVisible, createFleetView } from "./view-fleet.js";
 import { renderConnection, renderSnapshotTime, renderSummary } from "./view-header.js";
 import { createHostsView, tickHostBadges } from "./view-hosts.js";
 import { renderNeedsYou } from "./view-needs-you.js";
+import { renderSpend, renderTopSpenders } from "./view-spend.js";
 import { tickTimelines } from "./view-timeline.js";
 import { HIGHLIGHT_MS } from "./view-worker-row.js";
 
@@ -20,6 +21,8 @@ function startDashboard(): void {
   const page = {
     connection: requireElement("connection"),
     summary: requireElement("fleet-summary"),
+    spend: requireElement("fleet-spend"),
+    topSpenders: requireElement("top-spenders"),
     snapshotTime: requireElement("snapshot-time"),
     needsYou: requireElement("needs-you"),
     hosts: requireElement("hosts"),
@@ -77,9 +80,11 @@ function startDashboard(): void {
     const state = store.getState();
     const now = Date.now();
     renderSummary(page.summary, state.snapshot);
+    renderSpend(page.spend, state.snapshot, store.spent, now);
     renderSnapshotTime(page.snapshotTime, state.snapshot, state.lastId);
     renderNeedsYou(page.needsYou, state.snapshot, filters, now);
     hostsView.render(state.snapshot, filters, now);
+    renderTopSpenders(page.topSpenders, state.snapshot);
     filterBar.update(state.snapshot, filters, countVisible(state.snapshot, filters));
     fleetView.render({
       snapshot: state.snapshot,

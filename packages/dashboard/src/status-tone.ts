@@ -94,6 +94,7 @@ export function needsYouTone(reason: string): Tone {
     case "dead":
       return "failed";
     case "stalled":
+    case "budget":
       return "stalled";
     case "corrupt":
       return "remediation";

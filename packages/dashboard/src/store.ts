@@ -36,6 +36,8 @@ export interface Store {
   /** Marks that the next snapshot follows a (re)connect, so it is worth a stream line. */
   expectResync(): void;
   rejectFrame(): void;
+  /** US dollars spent in `[from, to)`, from the frames' cost changes (the fleet store's `spent`). */
+  spent(from: Date, to: Date): number;
   subscribe(listener: (state: DashboardState) => void): () => void;
 }
 
@@ -89,6 +91,7 @@ export function createStore(options: StoreOptions = {}): Store {
 
   return {
     getState: () => state,
+    spent: (from, to) => fleet.spent(from, to),
     applyFrame(delta) {
       const at = now();
       const before = fleet.snapshot();

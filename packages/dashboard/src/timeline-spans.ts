@@ -10,10 +10,30 @@ export interface TimelineSpan {
   end: number;
   /** True for the current status of a worker still running: it ends at "now". */
   open: boolean;
+  /** The execution-core phase the span is (its `status` is that phase's status). */
+  phase?: string;
+}
+
+/**
+ * An execution-core ticket's phases as spans (FORMATS-TODAY R3.15): each phase file from its
+ * `startedAt` to its `completedAt`, a phase still in flight to now.
+ */
+export function pipelineSpans(w: WorkerView, now: number): TimelineSpan[] {
+  const out: TimelineSpan[] = [];
+  for (const p of w.pipeline?.phases ?? []) {
+    const start = parseTime(p.startedAt);
+    if (start === null) continue;
+    const end = parseTime(p.completedAt);
+    const settled = end !== null || ["done", "failed", "stalled", "skipped"].includes(p.status);
+    const stop = end ?? (settled ? (parseTime(p.updatedAt) ?? start) : Math.max(now, start));
+    out.push({ status: p.status, start, end: Math.max(stop, start), open: !settled, phase: p.phase });
+  }
+  return out.sort((a, b) => a.start - b.start);
 }
 
 /** A worker's statuses in time order, as spans; `[]` when it has no timestamps at all. */
 export function workerSpans(w: WorkerView, now: number): TimelineSpan[] {
+  if (w.pipeline) return pipelineSpans(w, now);
   const points: Array<{ status: string; at: number }> = [];
   for (const [status, iso] of Object.entries(w.phaseTimestamps)) {
     const at = parseTime(iso);

@@ -12,6 +12,7 @@ const REASON_LABEL: Record<string, string> = {
   dead: "process dead",
   stalled: "stalled",
   corrupt: "unreadable file",
+  budget: "over budget",
 };
 
 /** Scrolls to the row of a worker (or the orchestrator card) and flashes it. */
@@ -42,7 +43,7 @@ function renderItem(item: NeedsYouItem, now: number): HTMLElement {
     el(
       "span",
       { class: "needs-who" },
-      item.worker ?? "orchestrator",
+      item.worker ?? (item.reason === "budget" ? "fleet" : "orchestrator"),
       el("span", { class: "needs-orch" }, item.orchestrator),
     ),
     el("span", { class: "needs-msg", title: item.message }, item.message),

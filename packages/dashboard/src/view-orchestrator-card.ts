@@ -104,6 +104,49 @@ function renderElapsedStat(orch: OrchestratorView, workers: WorkerView[], now: n
   );
 }
 
+const PIPELINE_COLUMNS = ["Triage", "Research", "Plan", "Implement", "Validate", "PR", "Done"];
+
+/**
+ * The execution-core board (FORMATS-TODAY §3.4): one column per board column the user knows from
+ * Catalyst's own board, each with its tickets as pills coloured by status. Null for other groups.
+ */
+function renderPipelineBoard(orch: OrchestratorView): HTMLElement | null {
+  const workers = Object.values(orch.workers).filter((w) => w.pipeline);
+  if (workers.length === 0) return null;
+  return el(
+    "div",
+    { class: "pipeline-board", "aria-label": "execution-core pipeline" },
+    ...PIPELINE_COLUMNS.map((column) => {
+      const here = workers.filter((w) => w.pipeline?.column === column);
+      return el(
+        "div",
+        { class: "pipeline-col", "data-column": column },
+        el(
+          "div",
+          { class: "pipeline-col-head" },
+          column,
+          el("span", { class: "wave-count" }, ` ${here.length}`),
+        ),
+        el(
+          "div",
+          { class: "wave-pills" },
+          ...here.slice(0, 40).map((w) =>
+            el(
+              "span",
+              {
+                class: `pill pill-ticket tone-${workerStatusTone(w.status)}`,
+                title: `${w.ticket} · ${w.pipeline?.phase} · ${w.pipeline?.phaseStatus}${w.pipeline?.attention ? ` · ${w.pipeline.attention}` : ""}`,
+              },
+              w.ticket,
+            ),
+          ),
+          here.length > 40 ? el("span", { class: "muted" }, ` +${here.length - 40}`) : null,
+        ),
+      );
+    }),
+  );
+}
+
 function renderWaveStrip(orch: OrchestratorView): HTMLElement | null {
   if (orch.waves.length === 0) return null;
   return el(
@@ -248,6 +291,7 @@ export function renderOrchestrator(
     ),
     renderCardTools(orch, actions),
     renderWaveStrip(orch),
+    renderPipelineBoard(orch),
     visible.length > 0
       ? actions.timeline
         ? placeTimeline(

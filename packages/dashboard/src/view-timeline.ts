@@ -24,9 +24,9 @@ function renderRow(w: WorkerView, spans: TimelineSpan[]): HTMLElement {
     const since = new Date(s.start).toISOString();
     const seg = el("span", {
       class: `tl-seg tone-${workerStatusTone(s.status)}${s.open ? " tl-open" : ""}`,
-      title: s.open
-        ? `${s.status} since ${since}`
-        : `${s.status} · ${since} · ${formatAgeSince(since, s.end)}`,
+      title: `${s.phase === undefined ? "" : `${s.phase}: `}${
+        s.open ? `${s.status} since ${since}` : `${s.status} · ${since} · ${formatAgeSince(since, s.end)}`
+      }`,
     });
     seg.style.setProperty("--s", sec(s.start));
     if (!s.open) seg.style.setProperty("--d", ((s.end - s.start) / 1000).toFixed(1));

@@ -48,7 +48,26 @@ export function workerTokens(w: WorkerView): number {
   return c ? (c.inputTokens ?? 0) + (c.outputTokens ?? 0) + (c.cacheReadTokens ?? 0) : 0;
 }
 
+// The board's columns (FORMATS-TODAY R3.12); an execution-core ticket's `phase` is the column index.
+const PIPELINE_COLUMNS = ["Triage", "Research", "Plan", "Implement", "Validate", "PR", "Done"];
+
+function renderPipelinePhase(w: WorkerView, p: NonNullable<WorkerView["pipeline"]>): HTMLElement {
+  const tone = workerStatusTone(w.status);
+  const at = PIPELINE_COLUMNS.indexOf(p.column);
+  const segs = PIPELINE_COLUMNS.map((column, i) =>
+    el("span", { class: i <= at ? `ph on tone-${tone}` : "ph", title: column }),
+  );
+  return el(
+    "div",
+    { class: "phase phase-pipeline", title: `${p.column}: phase ${p.phase} (${p.phaseStatus})` },
+    el("span", { class: "phase-bar" }, ...segs),
+    el("span", { class: "phase-num" }, p.column),
+    el("span", { class: "phase-name muted" }, ` ${p.phase}`),
+  );
+}
+
 function renderPhase(w: WorkerView): HTMLElement {
+  if (w.pipeline) return renderPipelinePhase(w, w.pipeline);
   const phase = Math.max(0, Math.min(PHASES, w.phase));
   const tone = workerStatusTone(w.status);
   const segs = Array.from({ length: PHASES }, (_, i) =>
@@ -83,7 +102,40 @@ function renderPr(w: WorkerView): HTMLElement {
   );
 }
 
+// An execution-core phase's liveness is its Claude Code job (FORMATS-TODAY §3.5), never a pid.
+function renderJob(p: NonNullable<WorkerView["pipeline"]>): HTMLElement {
+  const id = p.jobId === null ? "" : ` ${p.jobId}`;
+  if (p.job === "alive")
+    return el(
+      "span",
+      { class: "proc proc-alive", title: `job${id} is working` },
+      el("span", { class: "dot" }),
+      `alive${id}`,
+    );
+  if (p.job === "dead")
+    return el(
+      "span",
+      { class: "proc proc-dead", title: `job${id} is gone or ended` },
+      el("span", { class: "dot" }),
+      `dead${id}`,
+    );
+  if (p.job === "waiting-on-you")
+    return el(
+      "span",
+      { class: "proc proc-waiting", title: `job${id} is blocked on a prompt: waiting on you` },
+      el("span", { class: "dot" }),
+      "waiting on you",
+    );
+  return el(
+    "span",
+    { class: "proc proc-unknown", title: p.jobId === null ? "no job id recorded" : `job${id}: not checked` },
+    el("span", { class: "dot" }),
+    "—",
+  );
+}
+
 function renderProcess(w: WorkerView, hostStale: boolean): HTMLElement {
+  if (w.pipeline && !hostStale) return renderJob(w.pipeline);
   const pid = w.pid === null ? "" : ` ${w.pid}`;
   // Its host is silent: what the pid does now is unknown there, not "dead".
   if (hostStale && !isFinished(w.status))

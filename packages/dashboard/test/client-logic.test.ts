@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { describeDelta } from "../src/event-feed.js";
 import { formatFilters, matchesNeedsYou, matchesWorker, parseFilters } from "../src/filters.js";
 import { compareNatural, formatAge, formatTokens, formatUsd, ticketProject } from "../src/format.js";
+import { topSpenders } from "../src/spenders.js";
 import { ciTone, isFinished, workerStatusTone } from "../src/status-tone.js";
 import { createStore, workerKey } from "../src/store.js";
 
@@ -268,5 +269,55 @@ describe("store", () => {
     store.applyFrame({ id: 2, event: "snapshot", data: fleetSnapshot() });
     expect(store.getState().lastId).toBe(2);
     expect(store.getState().feed[0]!.kind).not.toBe("sync");
+  });
+});
+
+describe("spend", () => {
+  it("the store books what a worker's cost grew at the frame's time; top spenders are by cost", () => {
+    const store = createStore();
+    const base = fleetSnapshot();
+    const costed = {
+      ...base,
+      generatedAt: "2026-04-14T20:00:00.000Z",
+      orchestrators: base.orchestrators.map((o, i) => ({
+        ...o,
+        workers: Object.fromEntries(
+          Object.entries(o.workers).map(([k, w], j) => [
+            k,
+            { ...w, cost: { costUSD: i + j + 1 }, startedAt: null, updatedAt: "2026-04-14T19:30:00.000Z" },
+          ]),
+        ),
+      })),
+    };
+    store.applyFrame({ id: 1, event: "snapshot", data: costed });
+    const all = costed.orchestrators.flatMap((o) => Object.values(o.workers));
+    const total = all.reduce((n, w) => n + (w.cost?.costUSD ?? 0), 0);
+    const day = [new Date("2026-04-14T00:00:00Z"), new Date("2026-04-15T00:00:00Z")] as const;
+    expect(store.spent(...day)).toBeCloseTo(total, 6);
+    const first = all[0]!;
+    store.applyFrame(
+      workerUpdate(2, {
+        ...first,
+        cost: { costUSD: (first.cost?.costUSD ?? 0) + 2.5 },
+        updatedAt: "2026-04-14T20:10:00.000Z",
+      }),
+    );
+    expect(store.spent(new Date("2026-04-14T20:00:00Z"), new Date("2026-04-14T21:00:00Z"))).toBeCloseTo(
+      2.5,
+      6,
+    );
+    const top = topSpenders(store.getState().snapshot!, 3);
+    expect(top).toHaveLength(Math.min(3, all.length));
+    for (let i = 1; i < top.length; i++)
+      expect(top[i - 1]!.cost!.costUSD!).toBeGreaterThanOrEqual(top[i]!.cost!.costUSD!);
+    expect(top[0]!.cost!.costUSD).toBe(
+      Math.max(
+        ...all.map((w) =>
+          w.ticket === first.ticket && w.orchestrator === first.orchestrator
+            ? (first.cost?.costUSD ?? 0) + 2.5
+            : (w.cost?.costUSD ?? 0),
+        ),
+      ),
+    );
   });
 });

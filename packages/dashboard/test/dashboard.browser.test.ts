@@ -92,6 +92,16 @@ describe("dashboard in Chromium (scripted server)", () => {
     expect(await row("CTL-51").locator(".age.stale").count()).toBe(1);
     expect(await row("CTL-52").locator(".col-pr").textContent()).toContain("merged");
 
+    // Spend: the header's today and burn figures, and the tickets that cost the most, most first.
+    expect(await page.locator("#fleet-spend").textContent()).toMatch(
+      /^(\$[\d.]+|<\$0\.01) today(\$[\d.]+|<\$0\.01)\/h burn$/,
+    );
+    expect(await page.locator("#top-spenders .spender-cost").allTextContents()).toEqual([
+      "$2.50",
+      "$1.92",
+      "$0.75",
+    ]);
+
     expect(await page.locator("#snapshot-time").getAttribute("data-last-id")).toBe("10");
     expect(await page.locator(".feed-item").first().textContent()).toContain(
       "snapshot: 2 orchestrators, 9 workers",

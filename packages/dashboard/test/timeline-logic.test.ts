@@ -48,3 +48,31 @@ describe("timeline spans from phaseTimestamps", () => {
     expect(workerSpans(w, ms(30)).map((s) => s.status)).toEqual(["implementing", "validating"]);
   });
 });
+
+describe("execution-core timeline (FORMATS-TODAY R3.15)", () => {
+  it("R3.15 each phase file is a span from startedAt to completedAt; the phase in flight runs to now", () => {
+    const w = workerView("execution-core", "CTL-412", {
+      status: "running",
+      pipeline: {
+        phase: "implement",
+        phaseStatus: "running",
+        column: "Implement",
+        attention: null,
+        attentionSince: null,
+        jobId: "5e0c9a7f",
+        job: "alive",
+        host: "mini",
+        generation: 2,
+        yieldDeadline: null,
+        phases: [
+          { phase: "plan", status: "done", startedAt: at(0), completedAt: at(25), updatedAt: at(25) },
+          { phase: "implement", status: "running", startedAt: at(30), completedAt: null, updatedAt: at(31) },
+        ],
+      },
+    });
+    expect(workerSpans(w, ms(50))).toEqual([
+      { status: "done", start: ms(0), end: ms(25), open: false, phase: "plan" },
+      { status: "running", start: ms(30), end: ms(50), open: true, phase: "implement" },
+    ]);
+  });
+});

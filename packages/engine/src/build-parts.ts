@@ -1,6 +1,6 @@
 import { createFuse } from "@catalyst/fuse";
 import { createLivenessPoller, createPrPoller, systemClock } from "@catalyst/pollers";
-import { createSourceWatcher, type ReadEvents, readEvents } from "@catalyst/sources";
+import { createSourceWatcher, type ReadEvents, readEvents, readJobLiveness } from "@catalyst/sources";
 import type { MonitorParts } from "./monitor.js";
 
 /** The exact, indexed event-log reader, bound to the parts' cache dir (sources' `readEvents`). */
@@ -11,8 +11,14 @@ export interface PartsOptions {
   catalystDir: string;
   /** GitHub token for PR polling; null disables it (health says why). */
   githubToken: string | null;
-  /** Pid check interval. @default 5_000 */
+  /** Pid check interval (execution-core jobs are checked on the same cadence). @default 5_000 */
   livenessIntervalMs?: number;
+  /**
+   * Claude Code's jobs root, where execution-core phases' `<bg_job_id>/state.json` live
+   * (FORMATS-TODAY §3.5; the bins resolve `--jobs-dir`, `$CATALYST_REVIVE_JOBS_DIR`, `~/.claude/jobs`).
+   * @default null: jobs are not checked, execution-core liveness stays unknown
+   */
+  jobsDir?: string | null;
   /** Size cap of signal and state files. @default 4 MiB */
   maxFileBytes?: number;
   /** Called with fs errors the watcher recovered from (EMFILE, EACCES), for the log. */
@@ -30,6 +36,7 @@ export interface PartsOptions {
 /** Builds the real library objects the monitor wires (sources, fuse, pollers). */
 export function buildParts(options: PartsOptions): MonitorParts & { readEvents: ReadEvents } {
   const clock = systemClock;
+  const jobsDir = options.jobsDir ?? null;
   const listenerErrors =
     options.onListenerError === undefined ? {} : { onListenerError: options.onListenerError };
   return {
@@ -46,6 +53,7 @@ export function buildParts(options: PartsOptions): MonitorParts & { readEvents: 
     liveness: createLivenessPoller({
       clock,
       intervalMs: options.livenessIntervalMs ?? 5_000,
+      ...(jobsDir === null ? {} : { deps: { jobProbe: (jobId: string) => readJobLiveness(jobsDir, jobId) } }),
       ...listenerErrors,
     }),
     clock,

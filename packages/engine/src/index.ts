@@ -2,6 +2,8 @@
 
 // The token lookup the monitor uses (GITHUB_TOKEN, GH_TOKEN, `gh auth token`), for apps that run the engine.
 export { resolveGithubToken } from "@catalyst/pollers";
+export type { BudgetOver, BudgetWatch, BudgetWatchOptions } from "./budget-watch.js";
+export { createBudgetWatch } from "./budget-watch.js";
 export type { PartsOptions, ReadEvents } from "./build-parts.js";
 export { buildParts } from "./build-parts.js";
 export type { CentralEngine, CentralEngineOptions, CentralOptions, CentralParts } from "./central.js";

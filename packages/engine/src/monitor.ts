@@ -49,6 +49,8 @@ export interface WatcherLike {
   health(): ComponentHealth;
   /** SIGHUP: re-open held files and rescan (optional for test doubles). */
   reopen?(): void;
+  /** Files tracked and directories watched, for the metrics (optional: a central monitor has none). */
+  watched?(): { directories: number; files: number };
   /** While `start()` runs: log lines delivered so far and whether they are history (optional). */
   progress?(): { phase: LoadingState["phase"]; records: number };
 }
@@ -63,6 +65,8 @@ export interface PrPollerLike {
   track(refs: readonly PrRef[]): void;
   subscribe(listener: (statuses: PrStatus[]) => void): () => void;
   health(): ComponentHealth;
+  /** GitHub's rate-limit figures from the last answer, for the metrics (optional for test doubles). */
+  stats?(): { rateLimit: { remaining: number | null } | null };
 }
 
 /** The pid liveness poller. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { LineShapes } from "./append-event.js";
 import { DemoDirNotEmptyError, DemoFleetStoppedError } from "./errors.js";
+import { createExecutionCoreSim } from "./execution-core-sim.js";
 import { createGlobalStateWriter } from "./global-state-writer.js";
 import { formatUtcDay } from "./iso-seconds.js";
 import { createFleetPlanner } from "./plan-fleet.js";
@@ -34,12 +35,24 @@ export interface DemoFleetOptions {
    * tombstone (FORMATS-TODAY §1), or only the seed's v1. @default "mixed"
    */
   lineShapes?: LineShapes;
+  /**
+   * Tickets of the execution-core pipeline (`execution-core/workers/<TICKET>/phase-*.json`, FORMATS-TODAY
+   * §3) simulated beside the orchestrators; 0 for none. @default 6
+   */
+  executionCoreTickets?: number;
+  /**
+   * Where the simulated Claude Code jobs (`<bg_job_id>/state.json`) are written: never the user's
+   * `~/.claude`. @default a new mkdtemp dir, removed by stop()
+   */
+  jobsDir?: string;
 }
 
 /** A simulated, live Catalyst fleet writing real files into a catalyst dir. */
 export interface DemoFleet {
   /** The catalyst dir the fleet writes (absolute). */
   readonly dir: string;
+  /** The jobs root of the simulated execution-core phases (pass it to the monitor as `--jobs-dir`). */
+  readonly jobsDir: string;
   /** Create the initial files; resolves once the first orchestrators and their workers exist. */
   start(): Promise<void>;
   /** Kill and reap every child process, stop writing, and remove the dir if the fleet created it. */
@@ -49,7 +62,16 @@ export interface DemoFleet {
 // Ticks to leave finished orchestrations on screen before archiving them and starting anew.
 const LINGER_TICKS = 6;
 // The top-level entries the fleet may create in a dir it was handed (FORMATS §1.1).
-const OWN_ENTRIES = ["runs", "wt", "events", "history", "state.json", "state.json.tmp", "state.json.lock"];
+const OWN_ENTRIES = [
+  "runs",
+  "wt",
+  "events",
+  "history",
+  "execution-core",
+  "state.json",
+  "state.json.tmp",
+  "state.json.lock",
+];
 
 /** Create a demo fleet. It writes nothing until `start()`; only the default temp dir is made at once. */
 export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
@@ -62,6 +84,11 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
   const dir =
     options.dir === undefined ? mkdtempSync(join(tmpdir(), "catalyst-demo-")) : resolve(options.dir);
   let createdDir = options.dir === undefined;
+  const createdJobsDir = options.jobsDir === undefined;
+  const jobsDir =
+    options.jobsDir === undefined
+      ? mkdtempSync(join(tmpdir(), "catalyst-demo-jobs-"))
+      : resolve(options.jobsDir);
   // Set once a handed-in dir was found empty: only then are its entries ours to remove.
   let claimedDir = false;
 
@@ -74,6 +101,13 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
   // Long enough to outlive any worker's story; short enough that an orphan (the demo was
   // SIGKILLed) soon goes away on its own.
   const processLifetimeMs = Math.max(60_000, tickMs * 200);
+  const core = createExecutionCoreSim({
+    catalystDir: dir,
+    jobsDir,
+    tickets: options.executionCoreTickets ?? 6,
+    random: createSeededRandom((options.seed ?? 7400) + 1),
+    now,
+  });
 
   let runs: OrchestrationRun[] = [];
   let lingered = 0;
@@ -118,6 +152,7 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
 
   /** One step: every orchestration advances; a finished fleet lingers, then starts over (or rests). */
   async function step(): Promise<boolean> {
+    await core.tick();
     for (const run of runs) {
       if (stopped) return false;
       await run.tick();
@@ -149,11 +184,13 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
 
   return {
     dir,
+    jobsDir,
     start() {
       if (stopped && starting === undefined) return Promise.reject(new DemoFleetStoppedError(dir));
       starting ??= (async () => {
         await prepareDir();
         await state.init();
+        await core.start();
         await startGeneration();
         schedule();
       })();
@@ -167,6 +204,7 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
         clearTimeout(timer);
         await current;
         await processes.stopAll();
+        if (createdJobsDir) await rm(jobsDir, { recursive: true, force: true });
         if (createdDir) {
           await rm(dir, { recursive: true, force: true });
         } else if (claimedDir) {

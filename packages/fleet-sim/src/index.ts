@@ -8,6 +8,8 @@ export {
   StateLockTimeoutError,
   WorkerProcessSpawnError,
 } from "./errors.js";
+export type { ExecutionCoreSim, ExecutionCoreSimOptions, TicketFate } from "./execution-core-sim.js";
+export { createExecutionCoreSim } from "./execution-core-sim.js";
 export type { SeededRandom } from "./seeded-random.js";
 export { createSeededRandom } from "./seeded-random.js";
 export type { SpawnSleeper } from "./worker-processes.js";

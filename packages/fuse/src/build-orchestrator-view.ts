@@ -15,7 +15,7 @@ import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
 /** True while some source still names the orchestrator (an `archive` line releases the log's hold). */
 export function orchestratorExists(record: OrchestratorRecord, hasGlobalEntry: boolean): boolean {
   if (record.ref || record.local || hasGlobalEntry) return true;
-  if (record.workerFiles.size > 0) return true;
+  if (record.workerFiles.size > 0 || record.phases.size > 0) return true;
   return record.log !== null && !record.log.archived;
 }
 

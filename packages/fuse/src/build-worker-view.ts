@@ -13,10 +13,13 @@ import {
   type WorkerSignal,
   type WorkerView,
 } from "@catalyst/schema";
+import { buildPipelineWorkerView, isExecutionCore } from "./build-pipeline-view.js";
 import { githubRepoOf } from "./github-repo.js";
 import { getKey, type KeyedMap } from "./keyed-map.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
 import { ownValue, setOwn } from "./own-property.js";
+import { overlaySignal } from "./phase-overlay.js";
+import { signalDetailsOf } from "./signal-details.js";
 import type { SignalRecord, WorkerLogFacts } from "./state.js";
 import { FUTURE_SKEW_MS, msOf, newestTimestamp, timestampOrNull } from "./time.js";
 
@@ -32,7 +35,7 @@ const SOURCE_ORDER: readonly SourceKind[] = ["signal", "state", "log", "github",
 /** Status of a ticket that only a wave's ticket list names (not dispatched yet). */
 export const PLANNED_STATUS = "queued";
 
-function toFieldWarning(issue: SchemaIssue, source: SourceKind, skip: number): FieldWarning {
+export function toFieldWarning(issue: SchemaIssue, source: SourceKind, skip: number): FieldWarning {
   const rest = (issue.segments ?? []).slice(skip);
   return {
     field: rest.length > 0 ? formatJsonPath(rest) : issue.path,
@@ -88,7 +91,7 @@ function fileState(value: unknown): PrState | null {
   return lower === "open" || lower === "closed" || lower === "merged" ? lower : null;
 }
 
-function buildPr(
+export function buildPr(
   ctx: OrchestratorContext,
   sp: SignalPr | null,
   gp: GlobalWorker["pr"] | null | undefined,
@@ -163,13 +166,15 @@ function text(value: unknown): string | null {
 /** Fuse everything known about one worker into its view, or null when no source knows it any more. */
 export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerView | null {
   const { record } = ctx;
+  // Execution-core tickets and orchestrate phase overlays: FORMATS-TODAY §3.4 and §2.3.
+  if (isExecutionCore(record)) return buildPipelineWorkerView(ctx, key);
   const sig = pickSignal(record.signals, getKey(record.workerFiles, key));
-  const s = sig?.value ?? null;
+  const s = overlaySignal(sig?.value ?? null, getKey(record.phases, key));
   const g = ownValue(ctx.entry?.workers, key) ?? null;
   const l = getKey(record.logWorkers, key) ?? null;
   // A ticket only a wave's ticket list names is planned but not dispatched yet.
-  const planned = !sig && !g && !l && ctx.waveOf.has(key);
-  if (!sig && !g && !l && !planned) return null;
+  const planned = !sig && !s && !g && !l && ctx.waveOf.has(key);
+  if (!sig && !s && !g && !l && !planned) return null;
 
   // A clock far ahead (or a hostile file) must not set updatedAt: 9999-12-31 would never go stale.
   // Such a time is ignored and shown as a warning on the worker, like a field of the wrong type.
@@ -247,7 +252,7 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
   }
 
   const used = new Set<SourceKind>();
-  if (sig) used.add("signal");
+  if (sig || s) used.add("signal");
   if (g || (planned && ctx.waves.some((w) => w.tickets?.includes(key)))) used.add("state");
   if (planned && !used.has("state")) used.add("log");
   if (l) used.add("log");
@@ -292,5 +297,7 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
           },
         }
       : {}),
+    ...(typeof s?.phaseName === "string" && s.phaseName !== "" ? { phaseName: s.phaseName } : {}),
+    ...signalDetailsOf(s),
   };
 }

@@ -9,6 +9,7 @@ const REASON_RANK: Record<NeedsYouReason, number> = {
   dead: 2,
   stalled: 3,
   corrupt: 4,
+  budget: 5,
 };
 
 /** Most urgent reason first, then the oldest, then by orchestrator and worker. */

@@ -6,6 +6,7 @@ import {
   type WorkerView,
 } from "@catalyst/schema";
 import { compareNeedsYou } from "./compare-needs-you.js";
+import { derivePipelineNeeds } from "./derive-pipeline-needs.js";
 import { msOf, newestTimestamp } from "./time.js";
 
 export { compareNeedsYou };
@@ -60,6 +61,7 @@ export function deriveWorkerNeeds(
   nowMs: number,
   stallAfterMs: number,
 ): NeedsYouItem[] {
+  if (w.pipeline) return derivePipelineNeeds(w, nowMs);
   const items: NeedsYouItem[] = [];
   const orchestrator = w.orchestrator;
   const worker = w.ticket;

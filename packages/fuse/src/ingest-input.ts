@@ -1,5 +1,6 @@
 import type { FuseInput, GlobalState, ParseResult, SignalFileRead } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
+import { ingestPhaseFile } from "./ingest-phase-file.js";
 import { deleteKey, emptyKeyedMap, forEachKey, getKey, setKey } from "./keyed-map.js";
 import { ownValue } from "./own-property.js";
 import { sameValue } from "./same-value.js";
@@ -136,12 +137,17 @@ export function ingestInput(
       rec.local = null;
       rec.signals = emptyKeyedMap();
       rec.workerFiles = emptyKeyedMap();
+      rec.phases = emptyKeyedMap();
       rec.liveness = emptyKeyedMap();
       draft.markAll(rec.id);
       return;
     }
     case "signal":
       ingestSignal(draft, input, nowIso);
+      return;
+    case "phase-signal":
+    case "phase-signal-removed":
+      ingestPhaseFile(draft, input, nowIso);
       return;
     case "signal-removed": {
       const rec = draft.orchestrator(input.orchestrator, false);
@@ -250,6 +256,7 @@ export function ingestInput(
     }
     case "tick":
     case "hosts":
+    case "budget":
       // `hosts` is kept and published by reduce (it is a delta of its own, not a view change).
       return;
   }

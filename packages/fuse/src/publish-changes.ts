@@ -110,6 +110,7 @@ function publishOrchestrator(
   let keys: Iterable<string> = marks;
   if (marks === "all") {
     const all = new Set<string>(keysOf(rec.workerFiles));
+    for (const key of keysOf(rec.phases)) all.add(key);
     for (const key of Object.keys(context.entry?.workers ?? {})) all.add(key);
     for (const key of keysOf(rec.logWorkers)) all.add(key);
     for (const key of context.waveOf.keys()) all.add(key);

@@ -1,4 +1,4 @@
-import type { FuseInput, LogRecord } from "@catalyst/schema";
+import type { FuseInput, LogRecord, NeedsYouItem } from "@catalyst/schema";
 import type { DeltaDraft } from "./delta-draft.js";
 import { logEventDelta } from "./delta-draft.js";
 import { createDraft, type StateDraft } from "./draft.js";
@@ -70,6 +70,39 @@ export function reduceBatch(
   return { state: draft.state, deltas };
 }
 
+/** The fleet-level budget row: added, changed (a new figure) or removed, as one `needs-you` delta. */
+function publishBudget(
+  draft: StateDraft,
+  input: Extract<FuseInput, { kind: "budget" }>,
+  nowIso: string,
+  deltas: DeltaDraft[],
+): void {
+  const before = draft.state.budgetRow;
+  const over = input.over;
+  const after: NeedsYouItem | null =
+    over === null
+      ? null
+      : {
+          orchestrator: "",
+          worker: null,
+          reason: "budget",
+          message: `spent $${over.spentUsd.toFixed(2)} today, over the daily budget of $${over.limitUsd.toFixed(2)}`,
+          since: over.since,
+        };
+  if (before === null && after === null) return;
+  if (before !== null && after !== null && sameValue(before, after)) return;
+  draft.state.budgetRow = after;
+  deltas.push({
+    event: "needs-you",
+    data: {
+      ts: nowIso,
+      added: before === null && after !== null ? [after] : [],
+      changed: before !== null && after !== null ? [after] : [],
+      removed: before !== null && after === null ? [before] : [],
+    },
+  });
+}
+
 function reduceInto(
   draft: StateDraft,
   input: FuseInput,
@@ -97,6 +130,8 @@ function reduceInto(
       draft.state.hosts = hosts;
       deltas.push({ event: "hosts", data: { ts: nowIso, hosts } });
     }
+  } else if (input.kind === "budget") {
+    publishBudget(draft, input, nowIso, deltas);
   } else {
     ingestInput(draft, input, nowIso);
   }

@@ -9,6 +9,7 @@ import type {
   NeedsYouItem,
   OrchestratorRef,
   OrchestratorSummary,
+  PhaseSignal,
   PrStatus,
   SchemaIssue,
   WorkerSignal,
@@ -29,6 +30,18 @@ export interface SignalRecord {
   value: WorkerSignal | null;
   corrupt: CorruptMarker | null;
   /** Fields the tolerant parse dropped from `value` (empty when none). */
+  warnings: SchemaIssue[];
+}
+
+/**
+ * The last read of one per-phase file (`workers/<TICKET>/phase-<phase>.json`): an execution-core
+ * phase signal or an orchestrate worker's overlay. `value` is the last good parse.
+ */
+export interface PhaseRecord {
+  file: string;
+  phase: string;
+  value: PhaseSignal | null;
+  corrupt: CorruptMarker | null;
   warnings: SchemaIssue[];
 }
 
@@ -131,6 +144,8 @@ export interface OrchestratorRecord {
   signals: KeyedMap<SignalRecord>;
   /** Worker key → signal file keys that resolve to it (sorted). */
   workerFiles: KeyedMap<string[]>;
+  /** Ticket → phase name → its phase file's last read (execution-core, or orchestrate overlays). */
+  phases: KeyedMap<Record<string, PhaseRecord>>;
   log: OrchestratorLogFacts | null;
   logWorkers: KeyedMap<WorkerLogFacts>;
   liveness: KeyedMap<LivenessResult>;
@@ -165,6 +180,8 @@ export interface FuseState {
   globals: Record<string, StateFileRecord<GlobalState>>;
   /** The hosts of a multi-machine monitor, as last given by a `hosts` input; null before any. */
   hosts: HostView[] | null;
+  /** The fleet-level "needs you" row of a daily budget passed (`budget` input); null otherwise. */
+  budgetRow: NeedsYouItem | null;
   /** PR poller answers keyed `owner/name#number`. */
   prStatuses: Record<string, PrStatus>;
   /** `orchestrator\u0000wave` of every wave-completed already emitted (never emitted twice). */
@@ -204,6 +221,7 @@ export function createInitialState(): FuseState {
     orchestrators: {},
     globals: {},
     hosts: null,
+    budgetRow: null,
     prStatuses: {},
     wavesCompleted: {},
     sourceErrors: [],
@@ -220,6 +238,7 @@ export function createOrchestratorRecord(id: string): OrchestratorRecord {
     local: null,
     signals: emptyKeyedMap(),
     workerFiles: emptyKeyedMap(),
+    phases: emptyKeyedMap(),
     log: null,
     logWorkers: emptyKeyedMap(),
     liveness: emptyKeyedMap(),

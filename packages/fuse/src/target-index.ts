@@ -5,6 +5,7 @@ import {
   type PrRef,
   type WorkerView,
 } from "@catalyst/schema";
+import { JOB_CHECKED_STATUSES } from "./derive-pipeline.js";
 
 /** What the pollers should watch now; `version` grows whenever either list changed. */
 export interface PollTargets {
@@ -15,6 +16,18 @@ export interface PollTargets {
 
 /** The pid check a worker view asks for, if any: it has a pid and a status that is not terminal. */
 export function livenessTargetOf(view: WorkerView): LivenessTarget | null {
+  const p = view.pipeline;
+  if (p) {
+    // Only a phase a job runs for (dispatched, running, a self-wait) is checked (R3.17–R3.19).
+    if (p.jobId === null || !JOB_CHECKED_STATUSES.has(p.phaseStatus)) return null;
+    return {
+      orchestrator: view.orchestrator,
+      worker: view.ticket,
+      pid: null,
+      startedAt: view.startedAt,
+      jobId: p.jobId,
+    };
+  }
   if (view.pid === null || isTerminalStatus(view.status)) return null;
   return { orchestrator: view.orchestrator, worker: view.ticket, pid: view.pid, startedAt: view.startedAt };
 }
@@ -65,6 +78,7 @@ export function createTargetIndex(): TargetIndex {
       (prevLive !== null &&
         nextLive !== null &&
         prevLive.pid === nextLive.pid &&
+        prevLive.jobId === nextLive.jobId &&
         prevLive.startedAt === nextLive.startedAt);
     const samePr = (prev?.pr ?? null) === (next?.pr ?? null);
     if (sameLive && samePr) {

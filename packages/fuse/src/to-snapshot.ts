@@ -45,6 +45,7 @@ export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions):
       needsYou.push(...items);
     });
   }
+  if (state.budgetRow !== null) needsYou.push(state.budgetRow);
   needsYou.sort(compareNeedsYou);
   const snapshot: Snapshot = {
     generatedAt: isoOf(now),

@@ -7,7 +7,7 @@ export type { GithubTokenSource } from "./github-token.js";
 export { resolveGithubToken } from "./github-token.js";
 export type { LivenessPoller, LivenessPollerOptions, LivenessReport } from "./liveness-poller.js";
 export { createLivenessPoller } from "./liveness-poller.js";
-export type { KillProbe, LivenessDeps } from "./pid-liveness.js";
+export type { JobProbe, JobProbeAnswer, KillProbe, LivenessDeps } from "./pid-liveness.js";
 export { checkLiveness, DEFAULT_START_SLACK_MS, isPidAlive } from "./pid-liveness.js";
 export type { PrPoller, PrPollerOptions, PrPollerStats } from "./pr-poller.js";
 export { createPrPoller } from "./pr-poller.js";

@@ -46,7 +46,7 @@ export interface LivenessPoller {
 const keyOf = (t: { orchestrator: string; worker: string }) => `${t.orchestrator}\u0000${t.worker}`;
 
 function sameAnswer(a: LivenessResult, b: LivenessResult): boolean {
-  return a.pid === b.pid && a.alive === b.alive && a.reason === b.reason;
+  return a.pid === b.pid && a.alive === b.alive && a.reason === b.reason && a.jobId === b.jobId;
 }
 
 /** Creates the pid liveness poller (seed: every 5 s → `liveness-change`). Never throws on bad pids. */
@@ -137,7 +137,12 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
         keep.add(key);
         const before = targets.get(key);
         // A changed pid keeps the old answer as the baseline, so the next check reports the new one.
-        if (!before || before.pid !== target.pid || before.startedAt !== target.startedAt) {
+        if (
+          !before ||
+          before.pid !== target.pid ||
+          before.startedAt !== target.startedAt ||
+          before.jobId !== target.jobId
+        ) {
           targets.set(key, { ...target });
           fresh.add(key);
         }

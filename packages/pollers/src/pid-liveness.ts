@@ -22,6 +22,15 @@ export function isPidAlive(pid: number, kill: KillProbe = processKill): boolean 
   }
 }
 
+/** What a job probe found (the shape of `@catalyst/sources`' `readJobLiveness`). */
+export interface JobProbeAnswer {
+  verdict: "alive" | "dead" | "blocked" | "unknown";
+  state: string | null;
+}
+
+/** Reads a job's liveness; the engine passes sources' `readJobLiveness` bound to the jobs dir. */
+export type JobProbe = (jobId: string) => JobProbeAnswer;
+
 /** Effects of a liveness check, with real defaults. */
 export interface LivenessDeps {
   /** @default process.kill wrapper */
@@ -35,6 +44,8 @@ export interface LivenessDeps {
    * @default 60_000
    */
   startSlackMs?: number;
+  /** How a target with a `jobId` is checked. @default none: such a target is unknown (`no-job`), never dead */
+  jobProbe?: JobProbe;
 }
 
 /**
@@ -70,6 +81,7 @@ export const DEFAULT_START_SLACK_MS = 60_000;
  */
 export function checkLiveness(target: LivenessTarget, now: Date, deps: LivenessDeps = {}): LivenessResult {
   const checkedAt = now.toISOString();
+  if (target.jobId !== undefined) return checkJob(target.jobId, checkedAt, deps.jobProbe);
   const pid: unknown = target.pid;
   if (pid === null || pid === undefined) return { pid: null, alive: null, reason: "no-pid", checkedAt };
   // pid 0 and negative pids address process groups and 1 is init: none of them is a worker.
@@ -92,4 +104,30 @@ export function checkLiveness(target: LivenessTarget, now: Date, deps: LivenessD
     }
   }
   return { pid, alive: true, reason: probe === "eperm" ? "eperm" : "alive", checkedAt };
+}
+
+/**
+ * An execution-core job (R3.17–R3.19): alive, dead (dir gone or a terminal state), blocked (waiting
+ * on you: `alive` null, not dead), or unknown when there is no probe or no usable id.
+ */
+function checkJob(jobId: string, checkedAt: string, probe: JobProbe | undefined): LivenessResult {
+  const base = { pid: null, checkedAt, jobId };
+  if (!probe || jobId === "") return { ...base, alive: null, reason: "no-job", jobState: null };
+  let answer: JobProbeAnswer;
+  try {
+    answer = probe(jobId);
+  } catch {
+    answer = { verdict: "unknown", state: null };
+  }
+  const jobState = answer.state;
+  switch (answer.verdict) {
+    case "alive":
+      return { ...base, alive: true, reason: "job-alive", jobState };
+    case "dead":
+      return { ...base, alive: false, reason: "job-dead", jobState };
+    case "blocked":
+      return { ...base, alive: null, reason: "job-blocked", jobState };
+    default:
+      return { ...base, alive: null, reason: "no-job", jobState };
+  }
 }

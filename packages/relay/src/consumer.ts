@@ -189,6 +189,17 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
               file: file(h, `${key.orchestrator}/workers/${key.key}.json`),
             },
           };
+        case "phase":
+          return {
+            host: h,
+            change: {
+              kind: "phase-signal-removed",
+              orchestrator: ns(h, key.orchestrator),
+              ticket: key.ticket,
+              phase: key.phase,
+              file: file(h, `${key.orchestrator}/workers/${key.ticket}/phase-${key.phase}.json`),
+            },
+          };
         case "local-state":
           return {
             host: h,
@@ -231,6 +242,18 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             kind: "signal",
             orchestrator: ns(h, m.orchestrator),
             key: m.key,
+            file: file(h, m.file),
+            result: m.result,
+          },
+        };
+      case "phase":
+        return {
+          host: h,
+          change: {
+            kind: "phase-signal",
+            orchestrator: ns(h, m.orchestrator),
+            ticket: m.ticket,
+            phase: m.phase,
             file: file(h, m.file),
             result: m.result,
           },

@@ -42,6 +42,8 @@ describe("broker names", () => {
       { kind: "local-state", host: "h", orchestrator: "o" },
       { kind: "signal", host: "h", orchestrator: "o", key: "=local" },
       { kind: "signal", host: "h", orchestrator: "o", key: "PROJ-7" },
+      { kind: "phase", host: "h", orchestrator: "execution-core", ticket: "CTL-412", phase: "monitor-merge" },
+      { kind: "phase", host: "h.1", orchestrator: "o", ticket: "=phase", phase: "plan" },
     ] as const;
     for (const k of keys) {
       const key = stateKeyOf(k);

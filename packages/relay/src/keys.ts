@@ -45,12 +45,15 @@ export const GLOBAL_TOKEN = "=global";
 export const LOCAL_TOKEN = "=local";
 export const ORCH_TOKEN = "=orch";
 export const HOST_TOKEN = "=host";
+/** Third token of a per-phase file's key: `<host>.<orch>.=phase.<ticket>.<phase>` (FORMATS-TODAY §2.3, §3). */
+export const PHASE_TOKEN = "=phase";
 /** Log lines with no orchestrator go to this subject token. */
 export const NO_ORCH_TOKEN = "=none";
 
 /** What a KV key names. */
 export type StateKey =
   | { kind: "signal"; host: string; orchestrator: string; key: string }
+  | { kind: "phase"; host: string; orchestrator: string; ticket: string; phase: string }
   | { kind: "local-state"; host: string; orchestrator: string }
   | { kind: "orchestrator"; host: string; orchestrator: string }
   | { kind: "global-state"; host: string }
@@ -70,6 +73,8 @@ export function stateKeyOf(k: StateKey): string {
       return `${host}.${escapeToken(k.orchestrator)}.${LOCAL_TOKEN}`;
     case "signal":
       return `${host}.${escapeToken(k.orchestrator)}.${escapeToken(k.key)}`;
+    case "phase":
+      return `${host}.${escapeToken(k.orchestrator)}.${PHASE_TOKEN}.${escapeToken(k.ticket)}.${escapeToken(k.phase)}`;
   }
 }
 
@@ -80,6 +85,11 @@ export function parseStateKey(key: string): StateKey | null {
   if (host === null) return null;
   if (parts.length === 2 && parts[1] === GLOBAL_TOKEN) return { kind: "global-state", host };
   if (parts.length === 2 && parts[1] === HOST_TOKEN) return { kind: "heartbeat", host };
+  if (parts.length === 5 && parts[2] === PHASE_TOKEN) {
+    const [orchestrator, ticket, phase] = [parts[1]!, parts[3]!, parts[4]!].map(unescapeToken);
+    if (orchestrator == null || ticket == null || phase == null) return null;
+    return { kind: "phase", host, orchestrator, ticket, phase };
+  }
   if (parts.length !== 3) return null;
   const orchestrator = unescapeToken(parts[1]!);
   if (orchestrator === null) return null;

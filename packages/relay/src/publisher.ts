@@ -234,6 +234,24 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         });
       case "signal-removed":
         return deleteState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }));
+      // Per-phase files (execution-core, orchestrate overlays) go like signal files, one key each.
+      case "phase-signal":
+        return putState(
+          stateKeyOf({ kind: "phase", host, orchestrator: c.orchestrator, ticket: c.ticket, phase: c.phase }),
+          {
+            host,
+            kind: "phase",
+            orchestrator: c.orchestrator,
+            ticket: c.ticket,
+            phase: c.phase,
+            file: rel(c.file),
+            result: c.result,
+          },
+        );
+      case "phase-signal-removed":
+        return deleteState(
+          stateKeyOf({ kind: "phase", host, orchestrator: c.orchestrator, ticket: c.ticket, phase: c.phase }),
+        );
       case "local-state":
         return putState(stateKeyOf({ kind: "local-state", host, orchestrator: c.orchestrator }), {
           host,

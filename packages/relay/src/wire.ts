@@ -1,4 +1,11 @@
-import type { GlobalState, LocalState, OrchestratorRef, ParseResult, WorkerSignal } from "@catalyst/schema";
+import type {
+  GlobalState,
+  LocalState,
+  OrchestratorRef,
+  ParseResult,
+  PhaseSignal,
+  WorkerSignal,
+} from "@catalyst/schema";
 
 // What travels through the broker. Every message names its host; file paths are relative to the
 // host's catalyst dir.
@@ -22,6 +29,15 @@ export type StateMessage =
       key: string;
       file: string;
       result: ParseResult<WorkerSignal>;
+    }
+  | {
+      host: string;
+      kind: "phase";
+      orchestrator: string;
+      ticket: string;
+      phase: string;
+      file: string;
+      result: ParseResult<PhaseSignal>;
     }
   | { host: string; kind: "local-state"; orchestrator: string; file: string; result: ParseResult<LocalState> }
   | { host: string; kind: "global-state"; file: string; result: ParseResult<GlobalState> }

@@ -33,6 +33,8 @@ export const KNOWN_WORKER_STATUSES = [
   "canceled",
   "deploying",
   "deploy-failed",
+  // FORMATS-TODAY §2.2 (CTL-484): a continuation is pending, so not terminal.
+  "turn-cap-exhausted",
 ] as const;
 export type KnownWorkerStatus = (typeof KNOWN_WORKER_STATUSES)[number];
 
@@ -79,6 +81,59 @@ export function isKnownWorkerStatus(status: string): status is KnownWorkerStatus
 /** True when the status is terminal (the worker will not write again). */
 export function isTerminalStatus(status: string): boolean {
   return TERMINAL_WORKER_STATUSES.has(status);
+}
+
+/**
+ * The execution-core pipeline in order (FORMATS-TODAY R3.5, the board's `PHASE_ORDER`).
+ * `remediate` and `recovery-pass` are ancillary and not in the order.
+ */
+export const PIPELINE_PHASES = [
+  "triage",
+  "research",
+  "plan",
+  "implement",
+  "verify",
+  "review",
+  "pr",
+  "monitor-merge",
+  "monitor-deploy",
+  "teardown",
+] as const;
+export type PipelinePhase = (typeof PIPELINE_PHASES)[number];
+
+/** Phase files that are not in the pipeline order but still read (R3.9). */
+export const ANCILLARY_PHASES = ["remediate", "recovery-pass"] as const;
+
+/** The pipeline columns the board shows, in order (R3.12 `PHASE_TO_LINEAR`, without `Todo`). */
+export const PIPELINE_COLUMNS = [
+  "Triage",
+  "Research",
+  "Plan",
+  "Implement",
+  "Validate",
+  "PR",
+  "Done",
+] as const;
+export type PipelineColumn = (typeof PIPELINE_COLUMNS)[number];
+
+const PHASE_TO_COLUMN: ReadonlyMap<string, PipelineColumn> = new Map([
+  ["triage", "Triage"],
+  ["research", "Research"],
+  ["plan", "Plan"],
+  ["implement", "Implement"],
+  ["verify", "Validate"],
+  ["remediate", "Validate"],
+  ["review", "Validate"],
+  ["pr", "PR"],
+  ["monitor-merge", "PR"],
+  ["monitor-deploy", "Done"],
+  ["teardown", "Done"],
+  ["done", "Done"],
+]);
+
+/** R3.12: the board column of a phase, `Research` for anything it does not map (as the board does). */
+export function columnOfPhase(phase: string): PipelineColumn {
+  return PHASE_TO_COLUMN.get(phase) ?? "Research";
 }
 
 /** Orchestrator statuses in global state (§3.2); others are kept verbatim. */
@@ -207,6 +262,11 @@ export interface LivenessTarget {
   pid: number | null;
   /** The signal file's `startedAt` (dispatch time); used to spot a reused pid. */
   startedAt: string | null;
+  /**
+   * An execution-core worker's Claude Code bg job (FORMATS-TODAY §3.5): checked instead of the pid
+   * (then `pid` is null).
+   */
+  jobId?: string;
 }
 
 /** What a server or an in-process view reads from fuse: the snapshot, the ring and live deltas (`Fuse` fits it). */

@@ -45,7 +45,14 @@ export {
 } from "./global-state.js";
 export { generateJsonSchemas, PUBLISHED_SCHEMAS, renderJsonSchema } from "./json-schemas.js";
 export { LocalState, localWaves, Wave } from "./local-state.js";
-export { parseGlobalStateText, parseLocalStateText, parseSignalText, UNKNOWN_STATUS } from "./parse-files.js";
+export {
+  parseGlobalStateText,
+  parseJobStateText,
+  parseLocalStateText,
+  parsePhaseSignalText,
+  parseSignalText,
+  UNKNOWN_STATUS,
+} from "./parse-files.js";
 export type { ParseResult, SchemaIssue } from "./parse-result.js";
 export {
   formatJsonPath,
@@ -56,6 +63,17 @@ export {
   parseWith,
   trimForMessage,
 } from "./parse-result.js";
+export type { PipelineColumn, PipelinePhase } from "./phase-signal.js";
+export {
+  ANCILLARY_PHASES,
+  columnOfPhase,
+  JobState,
+  PhaseHost,
+  PhasePr,
+  PhaseSignal,
+  PIPELINE_COLUMNS,
+  PIPELINE_PHASES,
+} from "./phase-signal.js";
 export {
   ComponentHealth,
   initialHealth,
@@ -74,9 +92,12 @@ export {
   NodeView,
   OrchestratorSummary,
   OrchestratorView,
+  PhaseSpan,
+  PipelineView,
   ProgressView,
   PrState,
   PrView,
+  SignalDetails,
   Snapshot,
   SourceKind,
   WaveView,
@@ -89,6 +110,7 @@ export type {
   LocalStateRead,
   LogRecord,
   OrchestratorRef,
+  PhaseFileRead,
   SignalFileRead,
   SourceChange,
 } from "./source-change.js";
@@ -128,4 +150,11 @@ export { OptionalTimestamp, Timestamp } from "./timestamp.js";
 export { isTimestamp, slowTimestampMs, timestampMs } from "./timestamp-parse.js";
 export type { TolerancePolicy } from "./tolerant-parse.js";
 export { parseTolerant } from "./tolerant-parse.js";
-export { Cost, SignalPr, WorkerSignal } from "./worker-signal.js";
+export {
+  Continuation,
+  Cost,
+  Deploy,
+  PostMergeVerification,
+  SignalPr,
+  WorkerSignal,
+} from "./worker-signal.js";

@@ -4,6 +4,7 @@ import { ApiError, EventsResponse, HealthResponse } from "./api.js";
 import { EventLine } from "./event-line.js";
 import { GlobalState } from "./global-state.js";
 import { LocalState } from "./local-state.js";
+import { PhaseSignal } from "./phase-signal.js";
 import { LivenessResult, PrStatus } from "./poller-results.js";
 import { Snapshot } from "./snapshot.js";
 import { Delta } from "./sse-events.js";
@@ -12,6 +13,7 @@ import { WorkerSignal } from "./worker-signal.js";
 /** The schemas published as JSON Schema, by output file name (without `.schema.json`). */
 export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "worker-signal": WorkerSignal,
+  "phase-signal": PhaseSignal,
   "global-state": GlobalState,
   "local-state": LocalState,
   "event-line": EventLine,

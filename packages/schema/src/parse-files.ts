@@ -1,6 +1,7 @@
 import { GlobalState } from "./global-state.js";
 import { LocalState } from "./local-state.js";
 import { type ParseResult, parseJsonText } from "./parse-result.js";
+import { JobState, PhaseSignal } from "./phase-signal.js";
 import { phaseOfStatus } from "./status.js";
 import { parseTolerant, type TolerancePolicy } from "./tolerant-parse.js";
 import { WorkerSignal } from "./worker-signal.js";
@@ -45,5 +46,26 @@ export function parseGlobalStateText(text: string, file?: string): ParseResult<G
 export function parseLocalStateText(text: string, file?: string): ParseResult<LocalState> {
   return parseJsonText(LocalState, text, file, (decoded) =>
     parseTolerant(LocalState, decoded, statePolicy, file),
+  );
+}
+
+// A phase file names its ticket and phase by its path, so no field is its identity (R3.4).
+const phasePolicy: TolerancePolicy = { isIdentity: () => false };
+
+/**
+ * Parse the text of an execution-core phase file or a per-phase overlay
+ * (`workers/<TICKET>/phase-<name>.json`, FORMATS-TODAY §3.2). Only torn, empty or non-object text
+ * is an issue; a bad field is dropped and reported in `warnings`.
+ */
+export function parsePhaseSignalText(text: string, file?: string): ParseResult<PhaseSignal> {
+  return parseJsonText(PhaseSignal, text, file, (decoded) =>
+    parseTolerant(PhaseSignal, decoded, phasePolicy, file),
+  );
+}
+
+/** Parse the text of a Claude Code job `state.json` (FORMATS-TODAY §3.5). */
+export function parseJobStateText(text: string, file?: string): ParseResult<JobState> {
+  return parseJsonText(JobState, text, file, (decoded) =>
+    parseTolerant(JobState, decoded, phasePolicy, file),
   );
 }

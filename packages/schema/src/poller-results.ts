@@ -24,7 +24,21 @@ export const PrStatus = z.object({
 export type PrStatus = z.infer<typeof PrStatus>;
 
 /** Why a liveness answer is what it is. */
-export const LivenessReason = z.enum(["alive", "eperm", "dead", "reused", "no-pid", "invalid-pid"]);
+export const LivenessReason = z.enum([
+  "alive",
+  "eperm",
+  "dead",
+  "reused",
+  "no-pid",
+  "invalid-pid",
+  // Execution-core workers have a Claude Code bg job instead of a pid (FORMATS-TODAY §3.5):
+  // `job-alive`, `job-dead` (dir gone or a terminal state), `job-blocked` (waiting on you, alive null),
+  // `no-job` (no job id: unknown, never dead).
+  "job-alive",
+  "job-dead",
+  "job-blocked",
+  "no-job",
+]);
 export type LivenessReason = z.infer<typeof LivenessReason>;
 
 /** One pid check. `alive` is null when the pid is missing or invalid ("unknown", not dead). */
@@ -33,6 +47,10 @@ export const LivenessResult = z.object({
   alive: z.boolean().nullable(),
   reason: LivenessReason,
   checkedAt: Timestamp,
+  /** The bg job id checked, for an execution-core worker (then `pid` is null). */
+  jobId: z.string().nullable().optional(),
+  /** The job's raw `state` when one was read (`working`, `blocked`, …). */
+  jobState: z.string().nullable().optional(),
 });
 export type LivenessResult = z.infer<typeof LivenessResult>;
 

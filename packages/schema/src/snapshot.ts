@@ -71,6 +71,67 @@ export const PrView = z.object({
 });
 export type PrView = z.infer<typeof PrView>;
 
+/** One phase of an execution-core ticket, for the timeline (FORMATS-TODAY R3.15). */
+export const PhaseSpan = z.object({
+  phase: z.string(),
+  /** The file's status, `unknown` when it has none (R3.10). */
+  status: z.string(),
+  startedAt: NullableTimestamp,
+  completedAt: NullableTimestamp,
+  updatedAt: NullableTimestamp,
+});
+export type PhaseSpan = z.infer<typeof PhaseSpan>;
+
+/** An execution-core ticket's pipeline state, derived as the board does (FORMATS-TODAY §3.4, §3.5). */
+export const PipelineView = z.object({
+  /** Current phase (R3.10, R3.11): a pipeline phase, `remediate`, or the synthetic `done`. */
+  phase: z.string(),
+  /** That phase's file status (`unknown` when missing). */
+  phaseStatus: z.string(),
+  /** R3.12 board column: Triage, Research, Plan, Implement, Validate, PR or Done. */
+  column: z.string(),
+  /** R3.14: `needs-human` beats `waiting-on-you` (a blocked job); null when nothing is asked. */
+  attention: z.enum(["needs-human", "waiting-on-you"]).nullable(),
+  attentionSince: NullableTimestamp,
+  /** The current (else latest) phase's Claude Code bg job id (R3.17). */
+  jobId: z.string().nullable(),
+  /** R3.18/R3.19 from the job's state.json; `unknown` without a job id or before a check (never `dead`). */
+  job: z.enum(["alive", "dead", "waiting-on-you", "unknown"]),
+  /** Host of the current (else latest terminal) phase, cut to its first label (R3.15). */
+  host: z.string().nullable(),
+  generation: z.number().int().nullable(),
+  /** For `awaiting-work`: when the bounded self-wait ends (`firstYieldedAt` + `yieldMs`, at most 30 min). */
+  yieldDeadline: NullableTimestamp,
+  /** Every phase file present, in pipeline order, then `remediate` and `recovery-pass`. */
+  phases: z.array(PhaseSpan),
+});
+export type PipelineView = z.infer<typeof PipelineView>;
+
+/** Signal fields added since the seed (FORMATS-TODAY §2.2, R2.4), shown when a file has them. */
+export const SignalDetails = z.object({
+  blockedSince: NullableTimestamp,
+  continuationCount: z.number().int().nullable(),
+  handoffPath: z.string().nullable(),
+  postMergeVerification: z
+    .object({
+      result: z.string().nullable(),
+      verifiedAt: NullableTimestamp,
+      remediationTicket: z.string().nullable(),
+    })
+    .nullable(),
+  fixupAttempts: z.number().int().nullable(),
+  lastReviveReason: z.string().nullable(),
+  stalledReason: z.string().nullable(),
+  deploy: z
+    .object({
+      environment: z.string().nullable(),
+      result: z.string().nullable(),
+      completedAt: NullableTimestamp,
+    })
+    .nullable(),
+});
+export type SignalDetails = z.infer<typeof SignalDetails>;
+
 /** One worker as the monitor shows it. */
 export const WorkerView = z.object({
   orchestrator: z.string(),
@@ -119,6 +180,15 @@ export const WorkerView = z.object({
       count: z.number().int(),
     })
     .optional(),
+  /**
+   * The phase by name: an orchestrate worker's per-phase overlay (FORMATS-TODAY R2.8), or an
+   * execution-core ticket's current phase. Absent when no phase file names one.
+   */
+  phaseName: z.string().optional(),
+  /** Present only for an execution-core ticket (then `phase` is the column's index, 0 Triage … 6 Done). */
+  pipeline: PipelineView.optional(),
+  /** Newer signal fields, present when the file has any of them. */
+  details: SignalDetails.optional(),
 });
 export type WorkerView = z.infer<typeof WorkerView>;
 
@@ -180,8 +250,11 @@ export type OrchestratorView = z.infer<typeof OrchestratorView>;
 export const OrchestratorSummary = OrchestratorView.omit({ workers: true });
 export type OrchestratorSummary = z.infer<typeof OrchestratorSummary>;
 
-/** Why a worker needs the operator, most urgent first. */
-export const NeedsYouReason = z.enum(["attention", "failed", "dead", "stalled", "corrupt"]);
+/**
+ * Why a worker needs the operator, most urgent first; `budget` is the fleet's: today's spend passed
+ * the monitor's daily budget (its row has orchestrator "" and no worker).
+ */
+export const NeedsYouReason = z.enum(["attention", "failed", "dead", "stalled", "corrupt", "budget"]);
 export type NeedsYouReason = z.infer<typeof NeedsYouReason>;
 
 /** One row of the "needs you" panel. */

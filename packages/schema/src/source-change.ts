@@ -2,6 +2,7 @@ import type { EventLine, NormalizedEvent } from "./event-line.js";
 import type { GlobalState } from "./global-state.js";
 import type { LocalState } from "./local-state.js";
 import type { ParseResult } from "./parse-result.js";
+import type { PhaseSignal } from "./phase-signal.js";
 import type { LivenessResult, PrStatus } from "./poller-results.js";
 import type { HostView } from "./snapshot.js";
 import type { WorkerSignal } from "./worker-signal.js";
@@ -17,7 +18,8 @@ export interface OrchestratorRef {
   workspace: string;
   /** Absolute path of the orchestrator directory (the one holding `workers/`). */
   path: string;
-  source: "runs" | "wt";
+  /** `execution-core`: the execution-core daemon's dir, `$CATALYST_DIR/execution-core` (FORMATS-TODAY §3). */
+  source: "runs" | "wt" | "execution-core";
   /**
    * The machine it runs on, set by a relay consumer that reads several hosts (then `id` and `path`
    * are namespaced by host); absent for a local catalyst dir.
@@ -31,6 +33,20 @@ export interface SignalFileRead {
   key: string;
   file: string;
   result: ParseResult<WorkerSignal>;
+}
+
+/**
+ * One per-phase file read, `<orch-dir>/workers/<TICKET>/phase-<phase>.json`: an execution-core
+ * phase signal (FORMATS-TODAY §3.2) or an orchestrate worker's per-phase overlay (§2.3).
+ */
+export interface PhaseFileRead {
+  orchestrator: string;
+  /** The ticket directory's name. */
+  ticket: string;
+  /** The phase from the file name (`phase-<phase>.json`). */
+  phase: string;
+  file: string;
+  result: ParseResult<PhaseSignal>;
 }
 
 /** The orchestrator-local `state.json` read. */
@@ -74,6 +90,8 @@ export type SourceChange =
   | { kind: "orchestrator-removed"; id: string }
   | ({ kind: "signal" } & SignalFileRead)
   | { kind: "signal-removed"; orchestrator: string; key: string; file: string }
+  | ({ kind: "phase-signal" } & PhaseFileRead)
+  | { kind: "phase-signal-removed"; orchestrator: string; ticket: string; phase: string; file: string }
   | ({ kind: "local-state" } & LocalStateRead)
   | { kind: "local-state-removed"; orchestrator: string; file: string }
   | ({ kind: "briefing" } & BriefingFileRead)
@@ -106,4 +124,10 @@ export type FuseInput =
    * The hosts of a monitor that fuses several machines, whole and sorted, each marked stale or not
    * by the wiring (fuse has no clock). Published as a `hosts` delta when it differs.
    */
-  | { kind: "hosts"; hosts: HostView[] };
+  | { kind: "hosts"; hosts: HostView[] }
+  /**
+   * The daily budget (`catalyst-monitor --budget-usd`): `over` while today's spend is past the
+   * limit, null otherwise. Fuse has no clock and no spend history: the wiring decides, fuse keeps
+   * the fleet-level `budget` row of the "needs you" list and publishes it when it changes.
+   */
+  | { kind: "budget"; over: { limitUsd: number; spentUsd: number; since: string } | null };

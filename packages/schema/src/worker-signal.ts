@@ -25,10 +25,40 @@ export const SignalPr = z.looseObject({
   autoMergeArmedAt: OptionalTimestamp,
   mergedAt: OptionalTimestamp,
   mergeCommitSha: z.string().nullable().optional(),
+  mergeStateStatus: z.string().nullable().optional(),
+  isDraft: z.boolean().nullable().optional(),
   state: z.string().optional(),
   title: z.string().optional(),
 });
 export type SignalPr = z.infer<typeof SignalPr>;
+
+/** One entry of `continuations` (FORMATS-TODAY §2.2): all three fields required, else dropped (R2.11). */
+export const Continuation = z.looseObject({
+  ts: z.string(),
+  sessionId: z.string(),
+  handoffPath: z.string(),
+});
+export type Continuation = z.infer<typeof Continuation>;
+
+/** `postMergeVerification` (CTL-130): the result of verification after merge. */
+export const PostMergeVerification = z.looseObject({
+  result: z.string().optional(),
+  verifiedAt: OptionalTimestamp,
+  remediationTicket: z.string().nullable().optional(),
+});
+export type PostMergeVerification = z.infer<typeof PostMergeVerification>;
+
+/** `deploy` (R2.4): each field type-checked on its own (R2.11). */
+export const Deploy = z.looseObject({
+  startedAt: OptionalTimestamp,
+  completedAt: OptionalTimestamp,
+  environment: z.string().nullable().optional(),
+  deploymentId: z.union([z.string(), z.number()]).nullable().optional(),
+  result: z.string().nullable().optional(),
+  failedAttempts: z.number().int().min(0).nullable().optional(),
+  lastFailureState: z.string().nullable().optional(),
+});
+export type Deploy = z.infer<typeof Deploy>;
 
 /**
  * A worker signal file, `<orch-dir>/workers/<TICKET>.json` (FORMATS §2).
@@ -61,6 +91,22 @@ export const WorkerSignal = z.looseObject({
   label: z.string().nullable().optional(),
   wave: z.number().int().nullable().optional(),
   failureReason: z.string().nullable().optional(),
+  // FORMATS-TODAY §2.2 (template fields since 168b0093) and R2.4 (written by code, not in the template).
+  blockedSince: OptionalTimestamp,
+  fixupAttempts: z.number().int().min(0).nullable().optional(),
+  lastFixupDispatchedAt: OptionalTimestamp,
+  continuationCount: z.number().int().min(0).optional(),
+  continuations: z.array(Continuation).optional(),
+  handoffPath: z.string().nullable().optional(),
+  postMergeVerification: PostMergeVerification.nullable().optional(),
+  lastReviveReason: z.string().nullable().optional(),
+  lastApiErrorUuid: z.string().nullable().optional(),
+  reviveCount: z.number().int().min(0).optional(),
+  stalledReason: z.string().nullable().optional(),
+  attentionReason: z.string().nullable().optional(),
+  phaseName: z.string().nullable().optional(),
+  deploy: Deploy.nullable().optional(),
+  dirtySince: OptionalTimestamp,
 });
 export type WorkerSignal = z.infer<typeof WorkerSignal>;
 

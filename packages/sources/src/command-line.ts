@@ -23,6 +23,22 @@ export function resolveCatalystDir(
   return resolve(cwd, expanded);
 }
 
+/**
+ * Claude Code's jobs root, absolute (FORMATS-TODAY §3.5): `--jobs-dir` when given (`~` expanded),
+ * else `$CATALYST_REVIVE_JOBS_DIR` when set and not empty, else `~/.claude/jobs`.
+ */
+export function resolveJobsDir(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+  home: string,
+  cwd: string = process.cwd(),
+): string {
+  const given = (flag || undefined) ?? (env.CATALYST_REVIVE_JOBS_DIR || undefined);
+  if (given === undefined) return join(home, ".claude", "jobs");
+  const expanded = given === "~" || given.startsWith("~/") ? home + given.slice(1) : given;
+  return resolve(cwd, expanded);
+}
+
 /** Milliseconds per duration unit: seconds, minutes, hours, days, weeks. */
 export const DURATION_UNIT_MS: Readonly<Record<string, number>> = {
   s: 1_000,

@@ -47,19 +47,31 @@ async function scanBase(base: string, source: "runs" | "wt"): Promise<Orchestrat
   return out;
 }
 
+/** The directory name (and orchestrator id) of the execution-core daemon's dir (FORMATS-TODAY R2.1). */
+export const EXECUTION_CORE_DIR = "execution-core";
+
+/** `$CATALYST_DIR/execution-core` as an orchestrator, when it has `workers/` (FORMATS-TODAY §3.1). */
+async function executionCoreRef(catalystDir: string): Promise<OrchestratorRef[]> {
+  const path = join(catalystDir, EXECUTION_CORE_DIR);
+  if (!(await hasWorkersDir(path))) return [];
+  return [{ id: EXECUTION_CORE_DIR, workspace: "default", path, source: "execution-core" }];
+}
+
 /**
  * Find orchestrator directories under `$CATALYST_DIR/runs/` and `$CATALYST_DIR/wt/` at depth 1 and 2
- * (any directory with a `workers/` sub-directory). On an id clash `runs/` wins, then the first in
+ * (any directory with a `workers/` sub-directory), and `$CATALYST_DIR/execution-core` (id
+ * `execution-core`, first). On an id clash execution-core wins, then `runs/`, then the first in
  * sorted order. Missing roots give `[]`.
  */
 export async function discoverOrchestrators(catalystDir: string): Promise<OrchestratorRef[]> {
-  const [runs, wt] = await Promise.all([
+  const [runs, wt, core] = await Promise.all([
     scanBase(join(catalystDir, "runs"), "runs"),
     scanBase(join(catalystDir, "wt"), "wt"),
+    executionCoreRef(catalystDir),
   ]);
   const seen = new Set<string>();
   const out: OrchestratorRef[] = [];
-  for (const ref of [...runs, ...wt]) {
+  for (const ref of [...core, ...runs, ...wt]) {
     if (seen.has(ref.id)) continue;
     seen.add(ref.id);
     out.push(ref);

@@ -1,11 +1,19 @@
 // The public door of @catalyst/sources: the only package that touches the filesystem.
-export { DURATION_EXAMPLES, DURATION_UNIT_MS, parseDuration, resolveCatalystDir } from "./command-line.js";
-export { discoverOrchestrators } from "./discover-orchestrators.js";
+export {
+  DURATION_EXAMPLES,
+  DURATION_UNIT_MS,
+  parseDuration,
+  resolveCatalystDir,
+  resolveJobsDir,
+} from "./command-line.js";
+export { discoverOrchestrators, EXECUTION_CORE_DIR } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
 export type { ListEventLogOptions } from "./event-log-files.js";
 export { LEGACY_LOG, LEGACY_MONTH_FILE, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
 export type { EventsPageQuery } from "./events-page.js";
 export { readEventsPage } from "./events-page.js";
+export type { JobLiveness } from "./job-state.js";
+export { MAX_JOB_STATE_BYTES, readJobLiveness } from "./job-state.js";
 export type { IndexProgress } from "./log-index.js";
 export { resolveCacheDir } from "./log-index.js";
 export { readEventBytes, readEvents, readLogLayout } from "./log-readers.js";
@@ -29,6 +37,7 @@ export type {
   ReadLogLayout,
 } from "./read-events.js";
 export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
+export { isTicketDirName, phaseOfFileName, readPhaseDirs, readTicketDir } from "./read-phase-files.js";
 export { isSignalFileName, readSignalDir, readSignalFile } from "./read-signals.js";
 export { readGlobalState, readLocalState } from "./read-state.js";
 export { scanCatalystDir } from "./scan-catalyst-dir.js";

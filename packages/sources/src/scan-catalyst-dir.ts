@@ -1,6 +1,7 @@
 import type { SourceChange } from "@catalyst/schema";
 import { discoverOrchestrators } from "./discover-orchestrators.js";
 import { statBriefings } from "./read-briefings.js";
+import { readPhaseDirs } from "./read-phase-files.js";
 import { readSignalDir } from "./read-signals.js";
 import { readGlobalState, readLocalState } from "./read-state.js";
 import { nodeFiles, type TextFiles } from "./text-files.js";
@@ -24,13 +25,15 @@ export async function scanCatalystDir(
       orch,
       local: await readLocalState(orch, files),
       signals: await readSignalDir(orch, files),
+      phases: await readPhaseDirs(orch, files),
       briefings: await statBriefings(orch),
     })),
   );
-  for (const { orch, local, signals, briefings } of perOrch) {
+  for (const { orch, local, signals, phases, briefings } of perOrch) {
     out.push({ kind: "orchestrator-added", orchestrator: orch });
     if (local) out.push({ kind: "local-state", ...local });
     for (const s of signals) out.push({ kind: "signal", ...s });
+    for (const p of phases) out.push({ kind: "phase-signal", ...p });
     for (const b of briefings) out.push({ kind: "briefing", ...b });
   }
   return out;

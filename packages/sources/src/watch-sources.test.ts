@@ -50,6 +50,9 @@ describe("createSourceWatcher", () => {
     expect(w.batches[0]!.map(sortKey).sort()).toEqual((await scanCatalystDir(root)).map(sortKey).sort());
     expect(watcher!.health()).toMatchObject({ enabled: true, reason: null });
     expect(watcher!.health().lastSuccessAt).not.toBeNull();
+    // Global and local state plus two signal files; the root, runs/, wt/ and each orchestrator's dirs.
+    expect(watcher!.watched().files).toBe(4);
+    expect(watcher!.watched().directories).toBeGreaterThanOrEqual(5);
   });
 
   it("calls every subscriber when one throws, goes on watching, and hands the error to onListenerError", async () => {

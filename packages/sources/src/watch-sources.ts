@@ -8,9 +8,10 @@ import {
   parseLocalStateText,
   type SourceChange,
 } from "@catalyst/schema";
-import { discoverOrchestrators, listSubdirs } from "./discover-orchestrators.js";
+import { discoverOrchestrators, EXECUTION_CORE_DIR, listSubdirs } from "./discover-orchestrators.js";
 import { createLimiter, mapLimited, READ_CONCURRENCY } from "./map-limited.js";
 import { briefingWaveOf, statBriefings } from "./read-briefings.js";
+import { isTicketDirName, phaseOfFileName, toPhaseRead } from "./read-phase-files.js";
 import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
@@ -58,6 +59,11 @@ export interface SourceWatcher {
   subscribe(listener: (changes: SourceChange[]) => void): () => void;
   health(): ComponentHealth;
   /**
+   * What it holds: directories with a live watch, and files it tracks (signal files, local and
+   * global state, briefings). O(orchestrators), for the monitor's metrics.
+   */
+  watched(): { directories: number; files: number };
+  /**
    * Re-create every watch, close and re-open the log files, and rescan (what a daemon does on
    * SIGHUP); only differences come out, subscribers stay.
    */
@@ -71,7 +77,10 @@ type Task =
   | { kind: "local"; id: string }
   | { kind: "signals"; id: string }
   | { kind: "briefings"; id: string }
-  | { kind: "signal"; id: string; file: string };
+  | { kind: "signal"; id: string; file: string }
+  | { kind: "tickets"; id: string }
+  | { kind: "ticket"; id: string; ticket: string }
+  | { kind: "phase"; id: string; ticket: string; file: string };
 
 function taskKey(t: Task): string {
   switch (t.kind) {
@@ -85,6 +94,12 @@ function taskKey(t: Task): string {
       return `${t.kind}\0${t.id}`;
     case "signal":
       return `signal\0${t.id}\0${t.file}`;
+    case "tickets":
+      return `tickets\0${t.id}`;
+    case "ticket":
+      return `ticket\0${t.id}\0${t.ticket}`;
+    case "phase":
+      return `phase\0${t.id}\0${t.file}`;
   }
 }
 
@@ -97,6 +112,14 @@ interface Tracked {
   briefings: Map<string, string>;
   orchWatch: DirWatch | null;
   workersWatch: DirWatch | null;
+  /** Ticket directories under `workers/` (per-phase files, FORMATS-TODAY §2.3, §3): one watch each. */
+  tickets: Map<string, TrackedTicket>;
+}
+
+interface TrackedTicket {
+  watch: DirWatch | null;
+  /** Last text read per phase file path; only a different text is emitted again. */
+  files: Map<string, string>;
 }
 
 /**
@@ -216,6 +239,22 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       case "briefings": {
         const t = orchs.get(task.id);
         if (t) await readBriefingMeta(t, out);
+        return;
+      }
+      case "tickets": {
+        const t = orchs.get(task.id);
+        if (t) await readAllTickets(t, out);
+        return;
+      }
+      case "ticket": {
+        const t = orchs.get(task.id);
+        if (t) await readTicket(t, task.ticket, out);
+        return;
+      }
+      case "phase": {
+        const t = orchs.get(task.id);
+        const tt = t?.tickets.get(task.ticket);
+        if (t && tt) await readPhase(t, task.ticket, tt, task.file, out);
         return;
       }
       default:
@@ -369,6 +408,108 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     for (const c of perFile) out.push(...c);
   }
 
+  async function readPhase(
+    t: Tracked,
+    ticket: string,
+    tt: TrackedTicket,
+    file: string,
+    out: SourceChange[],
+  ): Promise<void> {
+    const phase = phaseOfFileName(basename(file));
+    if (phase === null) return;
+    const orchestrator = t.ref.id;
+    const got = await readParsed(file, (text) => toPhaseRead(orchestrator, ticket, phase, file, text).result);
+    if (got === "busy") return;
+    if (got === null) {
+      if (tt.files.delete(file))
+        out.push({ kind: "phase-signal-removed", orchestrator, ticket, phase, file });
+      return;
+    }
+    if ("error" in got) {
+      tt.files.set(file, "");
+      out.push({
+        kind: "phase-signal",
+        orchestrator,
+        ticket,
+        phase,
+        file,
+        result: unreadableResult(file, got.error),
+      });
+      return;
+    }
+    if (tt.files.get(file) === got.text) return;
+    tt.files.set(file, got.text);
+    out.push({ kind: "phase-signal", orchestrator, ticket, phase, file, result: got.result });
+  }
+
+  function dropTicket(t: Tracked, ticket: string, out: SourceChange[]): void {
+    const tt = t.tickets.get(ticket);
+    if (!tt) return;
+    tt.watch?.close();
+    for (const file of tt.files.keys()) {
+      const phase = phaseOfFileName(basename(file));
+      if (phase !== null)
+        out.push({ kind: "phase-signal-removed", orchestrator: t.ref.id, ticket, phase, file });
+    }
+    t.tickets.delete(ticket);
+  }
+
+  /**
+   * Read one ticket directory: only its own phase files (a change under one ticket never reads
+   * another). The directory is watched first, then listed, so a file written in between is seen.
+   */
+  async function readTicket(t: Tracked, ticket: string, out: SourceChange[]): Promise<void> {
+    const tdir = join(t.ref.path, "workers", ticket);
+    let tt = t.tickets.get(ticket);
+    if (!tt) {
+      tt = { watch: null, files: new Map() };
+      t.tickets.set(ticket, tt);
+    }
+    if (!tt.watch) {
+      const id = t.ref.id;
+      tt.watch = tryWatch(tdir, (name) => {
+        if (name === null) enqueue({ kind: "ticket", id, ticket });
+        else if (phaseOfFileName(name) !== null)
+          enqueue({ kind: "phase", id, ticket, file: join(tdir, name) });
+      });
+    }
+    let names: string[];
+    try {
+      names = await files.list(tdir);
+    } catch {
+      dropTicket(t, ticket, out);
+      return;
+    }
+    const paths = new Set([
+      ...names.filter((n) => phaseOfFileName(n) !== null).map((n) => join(tdir, n)),
+      ...tt.files.keys(),
+    ]);
+    const current = tt;
+    const perFile = await mapLimited([...paths].sort(), READ_CONCURRENCY, async (f) => {
+      const one: SourceChange[] = [];
+      await readPhase(t, ticket, current, f, one);
+      return one;
+    });
+    for (const c of perFile) out.push(...c);
+  }
+
+  async function readAllTickets(t: Tracked, out: SourceChange[]): Promise<void> {
+    let names: string[];
+    try {
+      names = (await files.list(join(t.ref.path, "workers"))).filter(isTicketDirName);
+    } catch {
+      names = [];
+    }
+    const listed = new Set(names);
+    for (const ticket of [...t.tickets.keys()]) if (!listed.has(ticket)) dropTicket(t, ticket, out);
+    const perTicket = await mapLimited(names.sort(), 4, async (ticket) => {
+      const one: SourceChange[] = [];
+      await readTicket(t, ticket, one);
+      return one;
+    });
+    for (const c of perTicket) out.push(...c);
+  }
+
   function tryWatch(path: string, onChange: (name: string | null) => void): DirWatch | null {
     if (!watcher) return null;
     try {
@@ -384,8 +525,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     t.workersWatch?.close();
     t.workersWatch = tryWatch(workers, (name) => {
       // `<T>.json.tmp` is ignored; the rename that follows names `<T>.json` (FORMATS §5.6).
-      if (name === null) enqueue({ kind: "signals", id });
-      else if (isSignalFileName(name)) enqueue({ kind: "signal", id, file: join(workers, name) });
+      if (name === null) {
+        enqueue({ kind: "signals", id });
+        enqueue({ kind: "tickets", id });
+      } else if (isSignalFileName(name)) enqueue({ kind: "signal", id, file: join(workers, name) });
+      else if (isTicketDirName(name)) enqueue({ kind: "ticket", id, ticket: name });
     });
   }
 
@@ -400,13 +544,22 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         if (orchs.get(id) === t) watchWorkers(t);
         enqueue({ kind: "discover" });
         enqueue({ kind: "signals", id });
+        enqueue({ kind: "tickets", id });
         if (name === null) enqueue({ kind: "briefings", id });
       }
     });
     watchWorkers(t);
   }
 
+  function closeTicketWatches(t: Tracked): void {
+    for (const tt of t.tickets.values()) {
+      tt.watch?.close();
+      tt.watch = null;
+    }
+  }
+
   function closeOrch(t: Tracked): void {
+    closeTicketWatches(t);
     t.orchWatch?.close();
     t.workersWatch?.close();
     t.orchWatch = null;
@@ -429,6 +582,9 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     const wanted = new Set<string>([dir, join(dir, "runs"), join(dir, "wt")]);
     const orchPaths = new Set([...orchs.values()].map((t) => t.ref.path));
+    // execution-core/ before its workers/ exists (FORMATS-TODAY §3.1).
+    const core = join(dir, EXECUTION_CORE_DIR);
+    if (!orchPaths.has(core) && (await exists(core))) wanted.add(core);
     for (const base of ["runs", "wt"]) {
       for (const name of await listSubdirs(join(dir, base))) {
         const p = join(dir, base, name);
@@ -450,7 +606,13 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
           ? (name) => {
               if (name === "state.json") enqueue({ kind: "global" });
               // The dir's own name comes with its deletion (inotify IN_DELETE_SELF).
-              else if (name === "runs" || name === "wt" || name === null || name === basename(dir))
+              else if (
+                name === "runs" ||
+                name === "wt" ||
+                name === EXECUTION_CORE_DIR ||
+                name === null ||
+                name === basename(dir)
+              )
                 enqueue({ kind: "discover" });
             }
           : () => enqueue({ kind: "discover" }),
@@ -485,6 +647,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         briefings: new Map(),
         orchWatch: null,
         workersWatch: null,
+        tickets: new Map(),
       };
       orchs.set(ref.id, t);
       // Watch first, then read: a file written in between is caught by one or the other.
@@ -495,7 +658,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     await watchStructure();
     await Promise.all(
       added.map(async (t) =>
-        Promise.all([readLocal(t, out), readAllSignals(t, out), readBriefingMeta(t, out)]),
+        Promise.all([
+          readLocal(t, out),
+          readAllSignals(t, out),
+          readAllTickets(t, out),
+          readBriefingMeta(t, out),
+        ]),
       ),
     );
   }
@@ -504,7 +672,10 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     // After a watch error re-create every watch; then re-read everything. Only differences come out.
     if (rewatch) {
       rewatch = false;
-      for (const t of orchs.values()) watchOrch(t);
+      for (const t of orchs.values()) {
+        closeTicketWatches(t);
+        watchOrch(t);
+      }
       for (const w of structural.values()) w.close();
       structural.clear();
     }
@@ -513,6 +684,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     for (const t of orchs.values()) {
       await readLocal(t, out);
       await readAllSignals(t, out);
+      await readAllTickets(t, out);
       await readBriefingMeta(t, out);
     }
     health.lastSuccessAt = new Date().toISOString();
@@ -616,6 +788,16 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       return () => listeners.delete(listener);
     },
     health: () => ({ ...health }),
+    watched() {
+      let directories = structural.size;
+      let files = globalText === null ? 0 : 1;
+      for (const t of orchs.values()) {
+        if (t.orchWatch !== null) directories += 1;
+        if (t.workersWatch !== null) directories += 1;
+        files += t.signals.size + t.briefings.size + (t.local === null ? 0 : 1);
+      }
+      return { directories, files };
+    },
     reopen() {
       if (!running || !present) return;
       rewatch = true;

@@ -48,6 +48,24 @@ describe("createSseHub", () => {
     expect(feed.listenerCount()).toBe(0);
   });
 
+  it("counts the frames and bytes it queues to clients", async () => {
+    const feed = createScriptedFeed();
+    const hub = createSseHub(feed);
+    hubs.push(hub);
+    expect(hub.sentCounts()).toEqual({ frames: 0, bytes: 0 });
+    const a = reader(hub.open({ lastEventId: null, filter: NO_FILTER }));
+    const b = reader(hub.open({ lastEventId: null, filter: NO_FILTER }));
+    feed.publish([removedDraft("orch-a", "T-1")]);
+    const texts = [await a.until("event: worker-removed"), await b.until("event: worker-removed")];
+    // retry + snapshot + one delta per client, and every byte each client read.
+    expect(hub.sentCounts()).toEqual({
+      frames: 6,
+      bytes: texts.reduce((n, t) => n + Buffer.byteLength(t), 0),
+    });
+    await a.cancel();
+    await b.cancel();
+  });
+
   it("resumes from Last-Event-ID with only the missed deltas, and gives a snapshot for a gap", async () => {
     const feed = createScriptedFeed(2);
     const hub = createSseHub(feed);

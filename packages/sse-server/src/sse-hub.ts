@@ -58,6 +58,8 @@ export interface SseHub {
   droppedCount(): number;
   /** Times a client that fell behind had its backlog replaced by a fresh snapshot. */
   resyncCount(): number;
+  /** Frames (keep-alives included) and their bytes queued to clients since start. */
+  sentCounts(): { frames: number; bytes: number };
   /** Ends every stream and releases the feed. */
   close(): void;
 }
@@ -97,6 +99,12 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
   let dropped = 0;
   let closed = false;
   let resyncs = 0;
+  const sent = { frames: 0, bytes: 0 };
+  const send = (queue: ClientQueue, frame: Uint8Array): void => {
+    sent.frames += 1;
+    sent.bytes += frame.byteLength;
+    queue.push(frame);
+  };
   const serializeSnapshot = createSnapshotSerializer();
   // One encoded snapshot per snapshot object (fuse returns the same object until its state or
   // time moves), shared by every client that needs it.
@@ -122,7 +130,10 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     c.resyncedAt = written;
     c.skipThrough = feed.lastId();
     resyncs += 1;
-    return snapshotFrame();
+    const frame = snapshotFrame();
+    sent.frames += 1;
+    sent.bytes += frame.byteLength;
+    return frame;
   };
 
   const onDeltas = (deltas: Delta[]): void => {
@@ -132,7 +143,7 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
         if (delta.id <= client.skipThrough) continue;
         if (!isOpenFilter(client.filter) && !matchesDelta(client.filter, delta)) continue;
         frame ??= encodeSseFrame(delta.id, delta.event, delta.data);
-        client.queue.push(frame);
+        send(client.queue, frame);
       }
     }
   };
@@ -154,7 +165,7 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     if (unsubscribe === null) unsubscribe = feed.subscribe(onDeltas);
     if (keepAlive === null && keepAliveMs > 0) {
       keepAlive = setInterval(() => {
-        for (const client of clients) client.queue.push(KEEP_ALIVE);
+        for (const client of clients) send(client.queue, KEEP_ALIVE);
       }, keepAliveMs);
       keepAlive.unref?.();
     }
@@ -200,12 +211,12 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     }
     // Snapshot (or replay) and subscription happen in one synchronous step, so no delta can
     // fall between them.
-    queue.push(retryFrame);
+    send(queue, retryFrame);
     const missed = resumeFrom === null ? null : feed.since(resumeFrom);
     // Missed deltas that would not fit the queue are sent as one fresh snapshot instead.
     const replay = missed?.ok ? encodeMissed(missed.deltas, filter) : null;
-    if (replay !== null) for (const frame of replay) queue.push(frame);
-    else queue.push(snapshotFrame());
+    if (replay !== null) for (const frame of replay) send(queue, frame);
+    else send(queue, snapshotFrame());
     clients.add(client);
     startShared();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -228,13 +239,14 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     broadcastSnapshot() {
       if (clients.size === 0) return;
       const frame = snapshotFrame();
-      for (const client of clients) client.queue.push(frame);
+      for (const client of clients) send(client.queue, frame);
     },
     clientCount: () => clients.size,
     queueDepths: () => [...clients].map((c) => c.queue.depth()),
     subscribed: () => unsubscribe !== null,
     droppedCount: () => dropped,
     resyncCount: () => resyncs,
+    sentCounts: () => ({ ...sent }),
     close() {
       closed = true;
       for (const client of [...clients]) client.queue.close();

@@ -8,8 +8,8 @@ Usage:
   catalyst-monitor [--dir <catalyst dir>] [--port 7400] [--host 127.0.0.1]
                    [--token-file <path> | --token <t>] [--allow-host <name>]...
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
-                   [--max-file-mb 4] [--publish <nats-url> [--host-name <name>] [--nats-* ...]]
-                   [--help] [--version]
+                   [--max-file-mb 4] [--jobs-dir <path>] [--publish <nats-url> [--host-name <name>] [--nats-* ...]]
+                   [--budget-usd <n>] [--help] [--version]
   catalyst-monitor --nats <nats-url> [--stale-after 30s] [--durable <name>] [--port 7400]
                    [--host 127.0.0.1] [--token-file <path>] [--history 7d] [--log-format text|json]
                    (the central view of several machines; no catalyst dir)
@@ -36,6 +36,9 @@ Options:
   --log-format <f>     log lines on stderr as text (default) or json
   --max-file-mb <n>    refuse signal and state files larger than this (default 4); they show as
                        corrupt, naming the file
+  --jobs-dir <path>    Claude Code's jobs dir, for the liveness of execution-core phases
+                       (<bg_job_id>/state.json; env CATALYST_REVIVE_JOBS_DIR, default
+                       ~/.claude/jobs; --demo uses its own simulated one)
   --publish <url>      also publish the catalyst dir to a NATS JetStream broker (nats://host:4222),
                        for a central view of several machines; the dashboard is still served
   --host-name <name>   this machine's name on the broker (default: the hostname)
@@ -48,6 +51,9 @@ Options:
   --durable <name>     with --nats: the broker-side consumer name; a restarted monitor with the
                        same name folds the history again and misses nothing (default
                        catalyst-central); run two central monitors with two names
+  --budget-usd <n>     a daily budget in US dollars: once today's spend (since local midnight,
+                       from the workers' cost changes) passes it, "needs you" gets one
+                       "over budget" row until midnight; /metrics has catalyst_needs_you{kind="budget"}
   -h, --help           show this help
   -V, --version        show the version
 

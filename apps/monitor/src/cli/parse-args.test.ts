@@ -20,6 +20,24 @@ describe("parseCliArgs", () => {
     });
   });
 
+  it("reads the jobs dir from --jobs-dir, else CATALYST_REVIVE_JOBS_DIR, else ~/.claude/jobs; the demo uses its own", () => {
+    expect(parseCliArgs([], {}, HOME).jobsDir).toBe("/home/someone/.claude/jobs");
+    expect(parseCliArgs([], { CATALYST_REVIVE_JOBS_DIR: "/j" }, HOME).jobsDir).toBe("/j");
+    expect(parseCliArgs(["--jobs-dir", "/k"], { CATALYST_REVIVE_JOBS_DIR: "/j" }, HOME).jobsDir).toBe("/k");
+    expect(parseCliArgs(["--demo"], { CATALYST_REVIVE_JOBS_DIR: "/j" }, HOME).jobsDir).toBeNull();
+    expect(() => parseCliArgs(["--jobs-dir", " "], {}, HOME)).toThrow(UsageError);
+  });
+
+  it("reads --budget-usd as dollars above 0, and refuses anything else", () => {
+    expect(parseCliArgs([], {}, HOME).budgetUsd).toBeNull();
+    expect(parseCliArgs(["--budget-usd", "250"], {}, HOME).budgetUsd).toBe(250);
+    expect(parseCliArgs(["--budget-usd", "12.5"], {}, HOME).budgetUsd).toBe(12.5);
+    for (const bad of ["0", "-5", "ten", "1e3", ""])
+      expect(() => parseCliArgs([`--budget-usd=${bad}`], {}, HOME)).toThrow(
+        /--budget-usd must be a number of US dollars/,
+      );
+  });
+
   it("reads CATALYST_DIR and MONITOR_PORT, and flags win over them", () => {
     expect(parseCliArgs([], { CATALYST_DIR: "/x/cat", MONITOR_PORT: "7500" }, HOME)).toMatchObject({
       dir: "/x/cat",

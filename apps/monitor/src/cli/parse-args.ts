@@ -18,6 +18,7 @@ import {
   isInsideDir,
   parseDuration,
   resolveCatalystDir,
+  resolveJobsDir,
 } from "@catalyst/sources/command-line";
 import { isLoopbackHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
@@ -37,6 +38,11 @@ export interface CliOptions {
   allowHosts: string[];
   /** Signal and state files larger than this are refused and shown as corrupt. */
   maxFileBytes: number;
+  /**
+   * Claude Code's jobs root for execution-core liveness (`--jobs-dir`, `CATALYST_REVIVE_JOBS_DIR`,
+   * `~/.claude/jobs`); with `--demo`, null unless given (the demo uses its own).
+   */
+  jobsDir: string | null;
   demo: boolean;
   /**
    * Absolute, but not normalised: `..` is left for the kernel to resolve, so that main's realpath
@@ -56,6 +62,8 @@ export interface CliOptions {
   staleAfterMs: number;
   /** `--durable`: the central monitor's consumer name on the broker. */
   durable: string;
+  /** `--budget-usd`: the daily budget; today's spend past it raises a `budget` needs-you row. */
+  budgetUsd: number | null;
   /** The `--nats-*` credential flags (paths and a user name, never a secret); main reads the files. */
   natsFlags: NatsConnectionFlags;
   /** The `--notify-*` alert settings (token files are read by main). */
@@ -153,6 +161,11 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   if (demo && values.dir !== undefined)
     throw new UsageError("--demo runs its own catalyst dir; do not pass --dir with it");
   const dir = resolveCatalystDir(values.dir, env, home);
+  if (values["jobs-dir"] !== undefined && values["jobs-dir"].trim() === "")
+    throw new UsageError("--jobs-dir must not be empty");
+  // The demo checks its own simulated jobs, never the user's ~/.claude, unless told otherwise.
+  const jobsDir =
+    demo && values["jobs-dir"] === undefined ? null : resolveJobsDir(values["jobs-dir"], env, home);
 
   const rawPid = values["pid-file"];
   if (rawPid !== undefined && rawPid.trim() === "") throw new UsageError("--pid-file must not be empty");
@@ -207,6 +220,17 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   if (hostName.trim() === "" || hostName.length > 200)
     throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
 
+  let budgetUsd: number | null = null;
+  if (values["budget-usd"] !== undefined) {
+    const text = values["budget-usd"].trim();
+    const usd = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text) || !(usd > 0) || usd > 1e9)
+      throw new UsageError(
+        `--budget-usd must be a number of US dollars above 0, e.g. --budget-usd 250, got ${JSON.stringify(values["budget-usd"])}`,
+      );
+    budgetUsd = usd;
+  }
+
   let notify: NotifyFlags;
   try {
     notify = notifyFlagsOf(values, env);
@@ -224,6 +248,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     tokenFile,
     allowHosts,
     maxFileBytes,
+    jobsDir,
     demo,
     pidFile,
     logFormat,
@@ -233,6 +258,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     nats,
     staleAfterMs,
     durable,
+    budgetUsd,
     natsFlags: natsFlagsOf(values),
     notify,
     help: values.help ?? false,
@@ -254,6 +280,7 @@ function parseFlags(argv: readonly string[]) {
       "token-file": { type: "string" },
       "allow-host": { type: "string", multiple: true },
       "max-file-mb": { type: "string" },
+      "jobs-dir": { type: "string" },
       demo: { type: "boolean" },
       "pid-file": { type: "string" },
       "log-format": { type: "string" },
@@ -263,6 +290,7 @@ function parseFlags(argv: readonly string[]) {
       nats: { type: "string" },
       "stale-after": { type: "string" },
       durable: { type: "string" },
+      "budget-usd": { type: "string" },
       ...NATS_CONNECTION_OPTIONS,
       ...NOTIFY_CLI_OPTIONS,
       help: { type: "boolean", short: "h" },

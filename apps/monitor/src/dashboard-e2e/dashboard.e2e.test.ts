@@ -262,6 +262,13 @@ describe("dashboard in Chromium against the real monitor (dist/bin.js)", () => {
     await page.waitForSelector("section.orch", { timeout: 15_000 });
     expect(await page.locator("section.orch").count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator("tr.worker").count()).toBeGreaterThanOrEqual(6);
+    // The execution-core pipeline as a board with the columns Catalyst's own board uses (issue 23).
+    const board = page.locator('section.orch[data-orch="execution-core"] .pipeline-board');
+    await board.waitFor({ timeout: 15_000 });
+    expect(await board.locator(".pipeline-col").allInnerTexts()).toEqual(
+      expect.arrayContaining([expect.stringContaining("Triage"), expect.stringContaining("Validate")]),
+    );
+    expect(await board.locator(".pill-ticket").count()).toBeGreaterThanOrEqual(3);
     // The simulation moves on every tick: live lines arrive after the snapshot line.
     await waitForAtLeast(page, ".feed-item", 4, 30_000);
     await screenshot(page, "e2e-demo-fleet");

@@ -67,6 +67,8 @@ export interface AppDeps {
   loading?: () => LoadingState | null;
   /** Event-loop delay since the previous read, for `/healthz`. */
   eventLoopDelay?: () => EventLoopDelay;
+  /** Prometheus metrics for `GET /metrics` (`@catalyst/metrics`); without them the route is a 404. */
+  metrics?: { contentType: string; render(): Promise<string> };
   /** A monitor of several hosts (`--nats`): the broker connection and the hosts, for `/healthz`. */
   central?: { nats: () => NonNullable<HealthResponse["nats"]>; hosts: () => HostView[] };
   /** Alerts: `/healthz`'s `notify` (null until alerting started) and `/api/alerts`. */
@@ -131,6 +133,15 @@ export function createApp(deps: AppDeps): Hono {
     if (snapshotJson?.snapshot !== snapshot) snapshotJson = { snapshot, text: serializeSnapshot(snapshot) };
     return c.body(snapshotJson.text, 200, { "Content-Type": "application/json" });
   });
+
+  const metrics = deps.metrics;
+  if (metrics !== undefined) {
+    // Behind the same guard as every route (token when bound beyond loopback): Prometheus sends it
+    // as `authorization: { credentials_file: ... }` or `?token=`.
+    app.get("/metrics", async (c) =>
+      c.body(await metrics.render(), 200, { "Content-Type": metrics.contentType }),
+    );
+  }
 
   app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
 
