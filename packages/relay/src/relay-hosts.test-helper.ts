@@ -219,6 +219,20 @@ export async function expectedKv(host: string, dir: string): Promise<Map<string,
           stateFingerprint({ ...c, host, file: rel(c.file) }),
         );
         return;
+      case "phase-signal":
+        out.set(
+          stateKeyOf({ kind: "phase", host, orchestrator: c.orchestrator, ticket: c.ticket, phase: c.phase }),
+          stateFingerprint({
+            host,
+            kind: "phase",
+            orchestrator: c.orchestrator,
+            ticket: c.ticket,
+            phase: c.phase,
+            file: rel(c.file),
+            result: c.result,
+          }),
+        );
+        return;
       case "local-state":
         out.set(
           stateKeyOf({ kind: "local-state", host, orchestrator: c.orchestrator }),
