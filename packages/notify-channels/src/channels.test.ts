@@ -9,10 +9,13 @@ import {
   createDispatcher,
   createExecChannel,
   createIncidentStore,
+  createLoggedAlerting,
   createNotifyRuntime,
   createNtfyChannel,
   createWebhookChannel,
+  notifyFlagsOf,
   redactUrl,
+  startAlertingAfter,
 } from "./index.js";
 
 // Real receivers: a Hono server on an ephemeral port as the webhook and as ntfy, real child
@@ -340,5 +343,56 @@ describe("runtime", () => {
     await runtime.start();
     expect(problems).toEqual([`${store.path}: not valid JSON`]);
     await runtime.stop();
+  });
+});
+
+describe("createLoggedAlerting", () => {
+  const env = () => ({ XDG_STATE_HOME: join(dir, "state"), XDG_CONFIG_HOME: join(dir, "config") });
+  it("reports deliveries to the bin's log and starts only once the history is in", async () => {
+    const lines: string[] = [];
+    const log = {
+      info: (m: string) => lines.push(`info ${m}`),
+      warn: (m: string) => lines.push(`warn ${m}`),
+      error: (m: string) => lines.push(`error ${m}`),
+    };
+    const feed = createFeed();
+    const alerting = await createLoggedAlerting({
+      flags: notifyFlagsOf({ "notify-webhook": [receiver.url], "notify-hold": "100ms" }, {}),
+      env: env(),
+      home: dir,
+      feed,
+      dashboardUrl: "http://127.0.0.1:7400/",
+      checkDir: () => {},
+      identity: "/tmp/catalyst",
+      log,
+    });
+    expect(lines).toEqual(["info alerts enabled"]);
+    let loaded = (): void => {};
+    startAlertingAfter(alerting, new Promise<void>((r) => (loaded = r)), log);
+    loaded();
+    await waitUntil("alerting started", async () => {
+      feed.needs([dead("W1")]);
+      return lines.includes("info alert delivered");
+    });
+    expect(lines).toContain("info alert");
+    await alerting.stop();
+  });
+
+  it("refuses a state dir the bin must not write into", async () => {
+    const options = {
+      flags: notifyFlagsOf({ "notify-webhook": [receiver.url] }, {}),
+      env: env(),
+      home: dir,
+      feed: createFeed(),
+      dashboardUrl: "http://127.0.0.1:7400/",
+      checkDir: (what: string, path: string) => {
+        if (what === "state") throw new Error(`refused ${path}`);
+      },
+      identity: "/tmp/catalyst",
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+    };
+    await expect(createLoggedAlerting(options)).rejects.toThrow(
+      `refused ${join(dir, "state", "catalyst-monitor")}`,
+    );
   });
 });

@@ -17,6 +17,8 @@ export { createExecChannel } from "./exec-channel.js";
 export type { FetchLike } from "./http-post.js";
 export type { IncidentStore } from "./incident-store.js";
 export { createIncidentStore } from "./incident-store.js";
+export type { AlertLog, LoggedAlertingOptions } from "./logged-alerting.js";
+export { createLoggedAlerting, startAlertingAfter } from "./logged-alerting.js";
 export type { NotifyFlags } from "./notify-flags.js";
 export {
   hasNotifyChannels,
