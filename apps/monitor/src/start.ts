@@ -14,6 +14,7 @@ import {
   startPublishing,
 } from "@catalyst/engine";
 import { createDemoFleet } from "@catalyst/fleet-sim";
+import { followMonitor } from "@catalyst/metrics";
 import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
 import type { LoadingState } from "@catalyst/schema";
@@ -38,7 +39,6 @@ import type { Logger } from "./logger.js";
 import { startMonitorAlerting } from "./notify-wiring.js";
 import { createApp } from "./server/create-app.js";
 import { listenApp } from "./server/listen.js";
-import { wireMonitorMetrics } from "./server/metrics-wiring.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
 export interface MainIo {
@@ -109,7 +109,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const feed = withLoadingState(fleet.engine.feed, loading);
     hub = createSseHub(feed, { onClientEvent: clientEventLogger(logger, io.env) });
     let alerting: Alerting | null = null;
-    const metrics = wireMonitorMetrics({
+    const metrics = followMonitor({
       parts: fleet.engine.parts,
       hub,
       sourceReadErrors: fleet.sourceReadErrors,
