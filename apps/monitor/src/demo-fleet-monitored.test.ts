@@ -3,11 +3,11 @@ import { join } from "node:path";
 import { createDemoFleet } from "@catalyst/fleet-sim";
 import { createFuse } from "@catalyst/fuse";
 import { checkLiveness } from "@catalyst/pollers";
-import type { FuseInput, LogRecord } from "@catalyst/schema";
+import { type FuseInput, type LogRecord, normalizeEventLine, parseEventLine } from "@catalyst/schema";
 import { readEvents, scanCatalystDir } from "@catalyst/sources";
 import { describe, expect, it, vi } from "vitest";
 
-/** The demo's log lines so far (month files, in order). */
+/** The demo's attention-raised events so far (month files, in order), whatever shape each line has. */
 function attentionLines(
   dir: string,
 ): Array<{ event: string; worker: string; detail: { attentionType?: string } }> {
@@ -19,8 +19,15 @@ function attentionLines(
   }
   return files
     .flatMap((f) => readFileSync(join(dir, "events", f), "utf8").split("\n"))
-    .filter((line) => line.includes('"attention-raised"'))
-    .map((line) => JSON.parse(line));
+    .flatMap((text) => {
+      const res = text === "" ? null : parseEventLine(text);
+      if (!res?.ok) return [];
+      const e = normalizeEventLine(res.value);
+      if (e.type !== "attention-raised") return [];
+      return [
+        { event: e.type, worker: e.worker ?? "", detail: (e.detail ?? {}) as { attentionType?: string } },
+      ];
+    });
 }
 
 // The demo exists to be watched: read it with the monitor's own readers, fuse and liveness check.

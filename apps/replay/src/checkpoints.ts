@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { LogLayout } from "@catalyst/sources/event-log";
+import type { EventReadStats, LogLayout } from "@catalyst/sources/event-log";
 
 /**
  * Fold checkpoints for `--at <ts> --snapshot` (issue 25): the fused state after every line with
@@ -12,7 +12,7 @@ import type { LogLayout } from "@catalyst/sources/event-log";
  * backfilled at time B invalidates the checkpoints at or after B and no earlier one.
  */
 export interface Checkpoint {
-  v: 1;
+  v: 2;
   /** The catalyst dir, absolute. */
   dir: string;
   /** Every line with ts <= atMs is folded in. */
@@ -20,12 +20,14 @@ export interface Checkpoint {
   files: { file: string; dev: number; ino: number; head: string; length: number }[];
   /** Invalid and oversized lines folded past (to report the same counts as a full fold). */
   invalid: number;
+  /** The invalid lines folded past by reason (issue 23), so the reasons reported stay exact too. */
+  invalidReasons: NonNullable<EventReadStats["invalidReasons"]>;
   oversized: number;
   /** fuse's `exportState` of the state. */
   state: unknown;
 }
 
-const SUBDIR = "fold-checkpoints-v1";
+const SUBDIR = "fold-checkpoints-v2";
 /** Checkpoints kept per catalyst dir at most (the oldest beyond it are removed). */
 export const MAX_CHECKPOINTS = 64;
 /** A checkpoint every this many lines folded (about 25 MB of a typical log). */
@@ -37,7 +39,7 @@ function hashText(text: string): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
-/** The checkpoint dir of one catalyst dir: `<cacheDir>/fold-checkpoints-v1/<hash of the dir>`. */
+/** The checkpoint dir of one catalyst dir: `<cacheDir>/fold-checkpoints-v2/<hash of the dir>`. */
 export function checkpointDir(cacheDir: string, catalystDir: string): string {
   return join(cacheDir, SUBDIR, hashText(resolve(catalystDir)));
 }
@@ -94,10 +96,30 @@ export async function findCheckpoint(
       await unlink(path).catch(() => {});
       continue;
     }
-    if (cp?.v === 1 && cp.atMs === t && Array.isArray(cp.files) && stillValid(cp, layout)) return cp;
+    if (
+      cp?.v === 2 &&
+      cp.atMs === t &&
+      Array.isArray(cp.files) &&
+      typeof cp.invalidReasons === "object" &&
+      cp.invalidReasons !== null &&
+      stillValid(cp, layout)
+    )
+      return cp;
     await unlink(path).catch(() => {});
   }
   return null;
+}
+
+/** The sum of two counts by reason (a checkpoint's and the read's since it), or undefined when both are. */
+export function addReasons(
+  a: Checkpoint["invalidReasons"] | undefined,
+  b: Checkpoint["invalidReasons"] | undefined,
+): Checkpoint["invalidReasons"] | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const sum: Record<string, number> = { ...a };
+  for (const [reason, n] of Object.entries(b)) sum[reason] = (sum[reason] ?? 0) + (n ?? 0);
+  return sum as Checkpoint["invalidReasons"];
 }
 
 /** Write a checkpoint (temp file + rename); keep at most MAX_CHECKPOINTS. Best effort: a cache dir that cannot be written only costs speed. */

@@ -227,7 +227,9 @@ describe("catalyst-replay output and exit codes", () => {
     const result = await runBin(["--since", "2026-04-14", "--format", "jsonl", "--dir", dir]);
     expect(result.code).toBe(0);
     expect(result.stdout.toString()).toBe(`${good[0]}\n${good[1]}\n`);
-    expect(result.stderr).toBe("catalyst-replay: skipped 2 malformed lines (2 invalid, 0 oversized)\n");
+    expect(result.stderr).toBe(
+      "catalyst-replay: skipped 2 malformed lines (2 invalid, 0 oversized; bad-ts 1, not-json 1)\n",
+    );
     const strict = await runBin(["--since", "2026-04-14", "--format", "jsonl", "--strict", "--dir", dir]);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toMatch(/malformed event-log line \(--strict\)/);

@@ -28,7 +28,6 @@ export function buildEventFilter(spec: EventFilterSpec): ((event: NormalizedEven
 }
 
 function writtenName(event: NormalizedEvent): string {
-  const name = event.raw.attributes?.["event.name"];
-  if (typeof name === "string") return name;
-  return event.raw.event ?? "";
+  // Whatever the shape: `event`, `attributes["event.name"]` or a bare v3 `name` (FORMATS-TODAY R1.8).
+  return event.name;
 }

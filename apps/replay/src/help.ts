@@ -35,7 +35,10 @@ Options:
                          and the log (each worker's cost spread between its start and its
                          last update); json/jsonl print one object
   --strict               stop with exit code 1 at the first malformed line
-                         (by default malformed lines are skipped and counted on stderr)
+                         (by default malformed lines are skipped and counted on stderr,
+                         with the reason: not-json, unknown-shape, no-ts, dual-mismatch, …)
+  --include-legacy       also read the rotated-aside events/YYYY-MM.jsonl.legacy* files
+                         (not the live log), merged by ts with the rest
   --nats <url>           replay every host from a NATS JetStream broker (what
                          catalyst-monitor --publish sends) instead of a local dir
   --host <name>          with --nats: only this host (comma-separated list allowed)
@@ -49,7 +52,8 @@ Times (<ts>):
   A date alone means its UTC midnight. A relative age counts back from now: 90s, 15m, 2h, 3d, 1w.
   Examples: ${TIME_EXAMPLES}.
 
-Reads $CATALYST_DIR/events/YYYY-MM.jsonl and the legacy events.jsonl, merged in time order, and
+Reads $CATALYST_DIR/events/YYYY-MM.jsonl and the legacy events.jsonl (every line shape: v1 event,
+v2 attributes["event.name"], dual, bare v3 name), merged in time order, and
 prints exactly the lines whose ts is in the window, whatever order they were written in. A
 per-block ts index kept in $CATALYST_CACHE_DIR (else $XDG_CACHE_HOME/catalyst, else
 ~/.cache/catalyst; never the catalyst dir) lets it skip what is outside the window; the first run

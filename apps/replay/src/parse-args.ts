@@ -45,6 +45,11 @@ export interface ReplayOptions {
   /** `--cost`: print the spend per day and per orchestrator in `[since, until)` (until = now by default). */
   cost?: boolean;
   /**
+   * `--include-legacy`: also read the rotated-aside `events/YYYY-MM.jsonl.legacy*` files (not the
+   * live log, FORMATS-TODAY R1.2–R1.3), merged by `ts` with the rest.
+   */
+  includeLegacy?: boolean;
+  /**
    * The user cache dir where the log index is kept (`$CATALYST_CACHE_DIR`, else
    * `$XDG_CACHE_HOME/catalyst`, else `~/.cache/catalyst`); absent: index in memory only.
    */
@@ -105,6 +110,7 @@ const FLAG_OPTIONS = {
   snapshot: { type: "boolean" },
   cost: { type: "boolean" },
   strict: { type: "boolean" },
+  "include-legacy": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
   // -v: the monitor's old spelling, accepted by both bins; not in --help.
@@ -261,6 +267,7 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
       ["--follow", "it replays what the stream holds; follow a host locally"],
       ["--snapshot", "fold a host's log locally"],
       ["--at", "fold a host's log locally"],
+      ["--include-legacy", "the stream holds what hosts published from their live log"],
     ] as const) {
       if (values.has(flag) || flags.has(flag))
         throw new UsageError(`${flag} cannot be used with --nats (${why})`, { flag });
@@ -278,6 +285,7 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
     strict: flags.has("--strict"),
     cacheDir: resolve(context.cwd ?? process.cwd(), resolveCacheDir(context.env, home)),
   };
+  if (flags.has("--include-legacy")) options.includeLegacy = true;
   if (since) options.since = since;
   if (until) options.until = until;
   if (cost) {

@@ -10,6 +10,8 @@ import {
 /** Counters the log readers keep while they stream (the @catalyst/sources EventReadStats). */
 export interface ReadStats {
   readonly invalid: number;
+  /** `invalid` by reason (not-json, unknown-shape, no-ts, dual-mismatch, …). */
+  readonly invalidReasons?: Readonly<Record<string, number>>;
   readonly oversized: number;
   readonly files: number;
   readonly bytesRead: number;
@@ -26,6 +28,8 @@ export interface ReadOptions {
   until?: Date;
   indexDir?: string;
   onProgress?: (progress: IndexProgress) => void;
+  /** Also read rotated `*.legacy*` month files. */
+  includeLegacy?: boolean;
 }
 
 /** The library calls replay makes; tests may pass their own for races they cannot provoke. */

@@ -27,6 +27,8 @@ export interface ReplayIo {
 export interface ReplaySummary {
   printed: number;
   invalid: number;
+  /** `invalid` by reason, when the reader knows them (FORMATS-TODAY R1.9). */
+  invalidReasons?: Readonly<Record<string, number>>;
   oversized: number;
   files: number;
 }
@@ -38,7 +40,7 @@ export interface ReplaySummary {
 export function readOptions(
   options: ReplayOptions,
   io: ReplayIo,
-): { indexDir?: string; onProgress: (p: IndexProgress) => void } {
+): { indexDir?: string; includeLegacy?: boolean; onProgress: (p: IndexProgress) => void } {
   const now = io.nowMs ?? (() => performance.now());
   const started = now();
   let lastPrinted = started;
@@ -54,7 +56,11 @@ export function readOptions(
       `catalyst-replay: indexing ${p.file}: ${pct}% of ${formatMb(p.total)} (first read of this part of the log)\n`,
     );
   };
-  return { ...(options.cacheDir ? { indexDir: options.cacheDir } : {}), onProgress };
+  return {
+    ...(options.cacheDir ? { indexDir: options.cacheDir } : {}),
+    ...(options.includeLegacy ? { includeLegacy: true } : {}),
+    onProgress,
+  };
 }
 
 function formatMb(bytes: number): string {
@@ -97,4 +103,19 @@ export function wrapReadError(error: unknown, dir: string): unknown {
     return new ReplayReadError(path, { cause: error });
   }
   return error;
+}
+
+/**
+ * The stderr line for skipped lines, with the reasons when known:
+ * `skipped 3 malformed lines (2 invalid, 1 oversized; dual-mismatch 1, not-json 1)`.
+ */
+export function skippedMessage(summary: ReplaySummary): string | null {
+  const skipped = summary.invalid + summary.oversized;
+  if (skipped === 0) return null;
+  const reasons = Object.entries(summary.invalidReasons ?? {})
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(", ");
+  return `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized${reasons ? `; ${reasons}` : ""})\n`;
 }

@@ -16,6 +16,7 @@ import {
   readOptions,
   reportIndex,
   reportUnreadable,
+  skippedMessage,
   wrapReadError,
 } from "./replay-io.js";
 import { printSnapshot } from "./snapshot.js";
@@ -98,6 +99,8 @@ export async function replay(
       }
     }
     summary.invalid = records.stats.invalid;
+    const reasons = (records.stats as ReadStats).invalidReasons;
+    if (reasons) summary.invalidReasons = reasons;
     summary.oversized = records.stats.oversized;
     summary.files = records.stats.files;
     reportIndex(records.stats, options, io);
@@ -152,6 +155,7 @@ async function replayBytes(options: ReplayOptions, io: ReplayIo, deps: ReplayDep
     throw wrapReadError(error, options.dir);
   }
   summary.invalid = chunks.stats.invalid;
+  if (chunks.stats.invalidReasons) summary.invalidReasons = chunks.stats.invalidReasons;
   summary.oversized = chunks.stats.oversized;
   summary.files = chunks.stats.files;
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
@@ -323,12 +327,8 @@ function errnoOf(error: unknown): string | undefined {
 }
 
 function reportEnd(summary: ReplaySummary, io: ReplayIo): void {
-  const skipped = summary.invalid + summary.oversized;
-  if (skipped > 0) {
-    io.err.write(
-      `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized)\n`,
-    );
-  }
+  const skipped = skippedMessage(summary);
+  if (skipped !== null) io.err.write(skipped);
   if (summary.printed === 0 && (io.errIsTTY ?? io.isTTY ?? false)) {
     io.err.write("catalyst-replay: no events matched\n");
   }

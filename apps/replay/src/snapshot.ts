@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { LogRecord, Snapshot } from "@catalyst/schema";
 import type { LogLayout } from "@catalyst/sources/event-log";
 import {
+  addReasons,
   CHECKPOINT_LINES,
   type Checkpoint,
   checkpointDir,
@@ -21,6 +22,7 @@ import {
   readOptions,
   reportIndex,
   reportUnreadable,
+  skippedMessage,
   wrapReadError,
 } from "./replay-io.js";
 
@@ -64,11 +66,12 @@ export async function printSnapshot(
           every: Number(io.env?.CATALYST_REPLAY_CHECKPOINT_LINES) || CHECKPOINT_LINES,
           onCheckpoint: (state: unknown, atMs: number) =>
             saveCheckpoint(checkpoints.dir, {
-              v: 1,
+              v: 2,
               dir: resolve(options.dir),
               atMs,
               files: coverage(checkpoints.layout),
               invalid: (from?.invalid ?? 0) + records.stats.invalid,
+              invalidReasons: addReasons(from?.invalidReasons, records.stats.invalidReasons) ?? {},
               oversized: (from?.oversized ?? 0) + records.stats.oversized,
               state,
             }),
@@ -90,9 +93,11 @@ export async function printSnapshot(
   } catch (error) {
     throw wrapReadError(error, options.dir);
   }
+  const reasons = addReasons(from?.invalidReasons, records.stats.invalidReasons);
   const summary: ReplaySummary = {
     printed: 0,
     invalid: (from?.invalid ?? 0) + records.stats.invalid,
+    ...(reasons ? { invalidReasons: reasons } : {}),
     oversized: (from?.oversized ?? 0) + records.stats.oversized,
     files: records.stats.files,
   };
@@ -110,12 +115,8 @@ export async function printSnapshot(
   } else {
     io.out.write(`${JSON.stringify(snapshot, null, 2)}\n`);
   }
-  const skipped = summary.invalid + summary.oversized;
-  if (skipped > 0) {
-    io.err.write(
-      `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized)\n`,
-    );
-  }
+  const skipped = skippedMessage(summary);
+  if (skipped !== null) io.err.write(skipped);
   return summary;
 }
 

@@ -42,20 +42,48 @@ export interface FleetSource {
 const RECENT_DEFAULT = 50;
 const HISTORY_MS = 7 * 24 * 60 * 60 * 1000;
 
+function plain(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
+}
+
+// Any envelope shape (FORMATS-TODAY R1.7): a canonical line's payload is `body.payload`, a v1 line's
+// `detail`, a bare v3 line's its other top-level keys.
 function detailOf(line: Record<string, unknown>): string {
-  const { ts: _ts, event: _e, orchestrator: _o, worker: _w, ...rest } = line;
+  const payload = plain(line.attributes) ? plain(line.body)?.payload : undefined;
+  if (payload !== null && payload !== undefined) return JSON.stringify(payload).slice(0, 300);
+  const { ts: _ts, event: _e, name: _n, orchestrator: _o, worker: _w, ...rest } = line;
   if (rest.detail !== null && rest.detail !== undefined) return JSON.stringify(rest.detail).slice(0, 300);
   const kept = Object.fromEntries(
-    Object.entries(rest).filter(([k, v]) => v !== null && v !== undefined && k !== "detail"),
+    Object.entries(rest).filter(
+      ([k, v]) =>
+        v !== null &&
+        v !== undefined &&
+        ![
+          "detail",
+          "id",
+          "observedTs",
+          "severityText",
+          "severityNumber",
+          "resource",
+          "attributes",
+          "body",
+        ].includes(k),
+    ),
   );
   const text = JSON.stringify(kept);
   return text === "{}" ? "" : text.slice(0, 300);
 }
 
-/** Turns a raw log line into the detail view's row. */
+function nonEmpty(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+/** Turns a raw log line of any shape into the detail view's row (the name as R1.8 resolves it). */
 export function eventLineView(line: Record<string, unknown>): EventLineView {
-  const attrs = line.attributes as Record<string, unknown> | undefined;
-  const name = typeof line.event === "string" ? line.event : String(attrs?.["event.name"] ?? "?");
+  const name =
+    nonEmpty(line.event) ?? nonEmpty(plain(line.attributes)?.["event.name"]) ?? nonEmpty(line.name) ?? "?";
   return { ts: String(line.ts ?? ""), event: name, detail: detailOf(line) };
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   localWaves,
+  normalizeEventLine,
   OrchestratorEntry,
   parseEventLine,
   parseGlobalStateText,
@@ -198,20 +199,28 @@ describe("createDemoFleet: a whole fleet, run to the end", () => {
         }
       }
 
-      // Event lines: compact v1, seconds precision, in the month file of their ts, in time order.
+      // Event lines: compact, today's four shapes (FORMATS-TODAY R1.7) with the odd tombstone, v1
+      // keys in writer order, in the month file of their ts, in time order by the second (v1 and
+      // canonical lines stamp whole seconds, bare v3 lines milliseconds: R0.1).
       const texts = eventLineTexts(dir);
-      let lastTs = "";
+      let lastSecond = 0;
+      const shapes = new Set<string>();
       for (const { file, text } of texts) {
         const res = parseEventLine(text, file);
         if (!res.ok) throw new Error(res.error.message);
         const line = JSON.parse(text);
         expect(JSON.stringify(line)).toBe(text);
-        expect(Object.keys(line)).toEqual(["ts", "orchestrator", "worker", "event", "detail"]);
-        expect(line.ts).toMatch(SECONDS_Z);
+        const event = normalizeEventLine(res.value);
+        shapes.add(event.dropped ? "tombstone" : event.envelope);
+        if (event.envelope === "v1")
+          expect(Object.keys(line)).toEqual(["ts", "orchestrator", "worker", "event", "detail"]);
+        if (event.envelope !== "v3" && !event.dropped) expect(line.ts).toMatch(SECONDS_Z);
         expect(file).toBe(`${line.ts.slice(0, 7)}.jsonl`);
-        expect(line.ts >= lastTs).toBe(true);
-        lastTs = line.ts;
+        const second = Math.floor(event.tsMs / 1000);
+        expect(second >= lastSecond).toBe(true);
+        lastSecond = second;
       }
+      expect([...shapes].filter((s) => s !== "tombstone").sort()).toEqual(["dual", "v1", "v2", "v3"]);
       const lines = eventLines(dir);
       const byWorker = new Map<string, typeof lines>();
       for (const line of lines) {

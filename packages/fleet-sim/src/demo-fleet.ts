@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { LineShapes } from "./append-event.js";
 import { DemoDirNotEmptyError, DemoFleetStoppedError } from "./errors.js";
 import { createExecutionCoreSim } from "./execution-core-sim.js";
 import { createGlobalStateWriter } from "./global-state-writer.js";
@@ -29,6 +30,11 @@ export interface DemoFleetOptions {
   onError?: (error: unknown) => void;
   /** How stand-in worker processes are started. @default `sleep` (or Node where there is none) */
   spawnProcess?: SpawnSleeper;
+  /**
+   * Event-line shapes: today's mix of v1, v2, dual and bare v3 lines with an occasional oversized
+   * tombstone (FORMATS-TODAY §1), or only the seed's v1. @default "mixed"
+   */
+  lineShapes?: LineShapes;
   /**
    * Tickets of the execution-core pipeline (`execution-core/workers/<TICKET>/phase-*.json`, FORMATS-TODAY
    * §3) simulated beside the orchestrators; 0 for none. @default 6
@@ -90,7 +96,8 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
   const random = createSeededRandom(options.seed ?? 7400);
   const planner = createFleetPlanner(random);
   const processes = createProcessPool(options.spawnProcess ?? spawnSleeper);
-  const state = createGlobalStateWriter({ catalystDir: dir, now });
+  const lineShapes = options.lineShapes ?? "mixed";
+  const state = createGlobalStateWriter({ catalystDir: dir, now, lineShapes });
   // Long enough to outlive any worker's story; short enough that an orphan (the demo was
   // SIGKILLed) soon goes away on its own.
   const processLifetimeMs = Math.max(60_000, tickMs * 200);
@@ -129,7 +136,15 @@ export function createDemoFleet(options: DemoFleetOptions = {}): DemoFleet {
   async function startGeneration(): Promise<void> {
     const plans = planner.planGeneration({ orchestrators, workersPerOrchestrator, day: formatUtcDay(now()) });
     runs = plans.map((plan) =>
-      createOrchestrationRun(plan, { catalystDir: dir, random, state, processes, now, processLifetimeMs }),
+      createOrchestrationRun(plan, {
+        catalystDir: dir,
+        random,
+        state,
+        processes,
+        now,
+        processLifetimeMs,
+        lineShapes,
+      }),
     );
     lingered = 0;
     for (const run of runs) await run.start();

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { normalizeEventLine, parseEventLine } from "@catalyst/schema";
 import type { V1EventLine } from "./append-event.js";
 
 /** Every file under `dir`, as paths relative to it with `/` separators. */
@@ -50,9 +51,31 @@ export function eventLineTexts(dir: string): Array<{ file: string; text: string 
   return out;
 }
 
-/** The decoded event lines (the demo only writes v1 lines). */
+/**
+ * The decoded event lines, whatever shape each was written in (the demo writes today's mix of v1,
+ * v2, dual and v3), read back as the v1 line it encodes; tombstones are left out.
+ */
 export function eventLines(dir: string): V1EventLine[] {
-  return eventLineTexts(dir).map(({ text }) => JSON.parse(text) as V1EventLine);
+  const out: V1EventLine[] = [];
+  for (const { file, text } of eventLineTexts(dir)) {
+    const res = parseEventLine(text, file);
+    if (!res.ok) throw new Error(res.error.message);
+    const e = normalizeEventLine(res.value);
+    if (e.dropped) continue;
+    let detail = e.detail as Record<string, unknown> | null;
+    if (e.envelope === "v3") {
+      const { orchestrator: _o, ticket: _t, ...rest } = detail ?? {};
+      detail = rest;
+    }
+    out.push({
+      ts: e.envelope === "v3" ? `${e.ts.slice(0, 19)}Z` : e.ts,
+      orchestrator: e.orchestrator ?? "",
+      worker: e.worker,
+      event: e.type,
+      detail,
+    });
+  }
+  return out;
 }
 
 /** Whether a pid names a live (or zombie) process; false once it is gone and reaped. */

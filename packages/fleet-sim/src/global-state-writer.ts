@@ -1,6 +1,6 @@
 import { mkdir, readFile, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import { appendEventLine, buildEventLine } from "./append-event.js";
+import { appendEventLine, buildEventLine, createLineShaper, type LineShapes } from "./append-event.js";
 import { StateLockTimeoutError } from "./errors.js";
 import { formatIsoSeconds } from "./iso-seconds.js";
 import { writeJsonAtomic } from "./write-json-file.js";
@@ -20,6 +20,8 @@ export interface GlobalStateWriterOptions {
   lockTimeoutMs?: number;
   /** Pause between lock attempts. The script sleeps 1 s; the demo has no rival writer. @default 25 */
   lockRetryMs?: number;
+  /** Which event-line shapes it writes. @default "v1" */
+  lineShapes?: LineShapes;
 }
 
 /** The `catalyst-state.sh` commands the demo needs, with the same writes and event lines (FORMATS §6). */
@@ -64,6 +66,7 @@ export function createGlobalStateWriter(options: GlobalStateWriterOptions): Glob
   const now = options.now ?? (() => new Date());
   const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   const lockRetryMs = options.lockRetryMs ?? 25;
+  const shaper = createLineShaper(options.lineShapes ?? "v1");
   const file = join(catalystDir, "state.json");
   const lockDir = `${file}.lock`;
 
@@ -147,6 +150,7 @@ export function createGlobalStateWriter(options: GlobalStateWriterOptions): Glob
         catalystDir,
         at,
         buildEventLine(at, id, null, "orchestrator-started", { tickets: workers.sort() }),
+        shaper,
       );
     },
     async update(id, edit) {
@@ -187,6 +191,7 @@ export function createGlobalStateWriter(options: GlobalStateWriterOptions): Glob
         catalystDir,
         at,
         buildEventLine(at, id, ticket, "attention-raised", { attentionType: type, reason: message }),
+        shaper,
       );
     },
     async resolveAttention(id, ticket) {
@@ -200,7 +205,12 @@ export function createGlobalStateWriter(options: GlobalStateWriterOptions): Glob
         worker.attentionReason = null;
         entry.updatedAt = stamp;
       });
-      await appendEventLine(catalystDir, at, buildEventLine(at, id, ticket, "attention-resolved", null));
+      await appendEventLine(
+        catalystDir,
+        at,
+        buildEventLine(at, id, ticket, "attention-resolved", null),
+        shaper,
+      );
     },
     async archive(id) {
       const at = now();
@@ -217,7 +227,7 @@ export function createGlobalStateWriter(options: GlobalStateWriterOptions): Glob
         delete orchestrators[id];
       });
       if (historyFile === null) return null;
-      await appendEventLine(catalystDir, at, buildEventLine(at, id, null, "archive", null));
+      await appendEventLine(catalystDir, at, buildEventLine(at, id, null, "archive", null), shaper);
       return historyFile;
     },
   };

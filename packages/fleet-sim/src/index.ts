@@ -1,3 +1,5 @@
+export type { LineShape, LineShapes } from "./append-event.js";
+export { buildTombstone, encodeEventLine } from "./append-event.js";
 export type { DemoFleet, DemoFleetOptions } from "./demo-fleet.js";
 export { createDemoFleet } from "./demo-fleet.js";
 export {

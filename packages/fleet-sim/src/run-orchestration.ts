@@ -1,7 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { phaseOfStatus, WORKER_LIFECYCLE } from "@catalyst/schema";
-import { appendEventLine, buildEventLine } from "./append-event.js";
+import { appendEventLine, buildEventLine, createLineShaper, type LineShapes } from "./append-event.js";
 import type { GlobalStateWriter, JsonObject } from "./global-state-writer.js";
 import { formatIsoSeconds } from "./iso-seconds.js";
 import type { PlannedOrchestration, PlannedWorker } from "./plan-fleet.js";
@@ -29,6 +29,8 @@ export interface OrchestrationDeps {
   now: () => Date;
   /** How long a stand-in worker process lives at most if nobody ends it. */
   processLifetimeMs: number;
+  /** Which event-line shapes the run writes. @default "v1" */
+  lineShapes?: LineShapes;
 }
 
 /** One simulated orchestration: an orchestrator dir, its waves and its workers. */
@@ -141,8 +143,9 @@ export function createOrchestrationRun(
     });
   }
 
+  const shaper = createLineShaper(deps.lineShapes ?? "v1");
   const log = (at: Date, worker: string | null, event: string, detail: JsonObject | null = null) =>
-    appendEventLine(catalystDir, at, buildEventLine(at, plan.id, worker, event, detail));
+    appendEventLine(catalystDir, at, buildEventLine(at, plan.id, worker, event, detail), shaper);
 
   const writeSignal = (w: WorkerRun) => writeJsonAtomic(join(workersDir, `${w.plan.ticket}.json`), w.signal);
 

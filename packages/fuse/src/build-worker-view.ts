@@ -115,16 +115,17 @@ export function buildPr(
     gpr?.ciStatus === "merged" ||
     fileState(sp?.state) === "merged";
   // A poll that failed or answered UNKNOWN never overwrites what the files already say (§5.8.2 edge).
+  // The log's `github.pr.closed` and check suites (FORMATS-TODAY §1.7) fill in what files lack.
   const state: PrState = merged
     ? "merged"
     : poll && poll.state !== "unknown"
       ? poll.state
-      : (fileState(sp?.state) ?? "unknown");
+      : (fileState(sp?.state) ?? (lp?.closedAt ? "closed" : "unknown"));
   const ciStatus = merged
     ? "merged"
     : poll && poll.ciStatus !== "unknown"
       ? poll.ciStatus
-      : (sp?.ciStatus ?? gpr?.ciStatus ?? "unknown");
+      : (lp?.ciStatus?.status ?? sp?.ciStatus ?? gpr?.ciStatus ?? "unknown");
   return {
     polled: poll !== undefined,
     pr: {
@@ -213,7 +214,7 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
   }
   if (l?.status && (Number.isNaN(statusMs) || status === CORRUPT_STATUS || l.status.tsMs > statusMs)) {
     status = l.status.status;
-    phase = phaseOfStatus(status) ?? phase;
+    phase = phaseOfStatus(status) ?? l.status.phase ?? phase;
     statusMs = l.status.tsMs;
   }
 
@@ -234,10 +235,21 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
   const liveApplies = live !== undefined && live.pid === pid && !isTerminalStatus(status);
   const alive = liveApplies ? live.alive : null;
 
-  const needsAttention = g?.needsAttention === true || ctx.attentionByTicket.has(key);
+  // The log raises attention on a worker too: needs input, turn cap, escalation (FORMATS-TODAY §1.7).
+  const logAttention = l?.attention ? `${l.attention.type}: ${l.attention.message}` : null;
+  const needsAttention =
+    g?.needsAttention === true || ctx.attentionByTicket.has(key) || logAttention !== null;
   const attentionReason = needsAttention
-    ? (text(g?.attentionReason) ?? ctx.attentionByTicket.get(key) ?? null)
+    ? (text(g?.attentionReason) ?? ctx.attentionByTicket.get(key) ?? logAttention)
     : null;
+  if (l?.dataLoss) {
+    future.push({
+      field: "$",
+      expected: "every event of this worker in the log",
+      received: `${l.dataLoss.event} was dropped by the writer (${l.dataLoss.bytes ?? "?"} bytes over the append cap)`,
+      source: "log",
+    });
+  }
 
   const used = new Set<SourceKind>();
   if (sig || s) used.add("signal");
@@ -275,6 +287,16 @@ export function buildWorkerView(ctx: OrchestratorContext, key: string): WorkerVi
         ? [...warningsOf(sig, ctx.globalWarnings.get(key)), ...future]
         : warningsOf(sig, ctx.globalWarnings.get(key)),
     sources: SOURCE_ORDER.filter((kind) => used.has(kind)),
+    ...(l?.dataLoss
+      ? {
+          dataLoss: {
+            event: l.dataLoss.event,
+            bytes: l.dataLoss.bytes,
+            ts: l.dataLoss.ts,
+            count: l.dataLoss.count,
+          },
+        }
+      : {}),
     ...(typeof s?.phaseName === "string" && s.phaseName !== "" ? { phaseName: s.phaseName } : {}),
     ...signalDetailsOf(s),
   };

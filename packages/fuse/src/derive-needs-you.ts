@@ -119,10 +119,15 @@ export function deriveWorkerNeeds(
   return items;
 }
 
+// Today's workers that wait on purpose (FORMATS-TODAY §1.7): on a human (its own attention row),
+// or held by the scheduler. Not stalled.
+const WAITING_STATUSES: ReadonlySet<string> = new Set(["needs-input", "needs-human", "queued", "blocked"]);
+
 // lastHeartbeat is often written once and never refreshed (FORMATS §2.6), so the newer of it and
 // updatedAt counts. A worker waiting on an open PR is not stalled (`5e4e3bdb`, FORMATS §7).
 function stalledSince(w: WorkerView, nowMs: number, stallAfterMs: number): string | null {
   if (w.pr && (w.pr.state === "open" || w.pr.state === "merged")) return null;
+  if (WAITING_STATUSES.has(w.status)) return null;
   const last = newestTimestamp(w.updatedAt, w.lastHeartbeat);
   const lastMs = msOf(last);
   return Number.isFinite(lastMs) && nowMs - lastMs > stallAfterMs ? last : null;

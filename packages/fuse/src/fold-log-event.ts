@@ -1,7 +1,9 @@
 import type { AttentionItem, NormalizedEvent } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
+import { foldNodeHeartbeat, foldTodayWorkerEvent, isTodayPrEvent } from "./fold-today-event.js";
 import { forEachKey, getKey, setKey } from "./keyed-map.js";
 import type { LogWave, OrchestratorLogFacts, TimedStatus, WorkerLogFacts } from "./state.js";
+import { addTicketOwner, ownersOfTicket } from "./ticket-owners.js";
 import { msOf, newestTimestamp, timestampOrNull } from "./time.js";
 
 /** A `wave-completed` line seen in the log (fuse emits it once per orchestrator and wave). */
@@ -79,6 +81,7 @@ function setPr(facts: WorkerLogFacts, fields: Partial<NonNullable<WorkerLogFacts
 
 function githubPrNumber(event: NormalizedEvent, detail: Record<string, unknown>): number | null {
   return (
+    event.prNumber ??
     int(record(event.raw.scope).pr) ??
     int(detail.pr) ??
     int(record(detail.pr).number) ??
@@ -87,13 +90,14 @@ function githubPrNumber(event: NormalizedEvent, detail: Record<string, unknown>)
   );
 }
 
-// A `github.*` line without a worker is matched to one by its PR number (FORMATS §8, CTL-398).
-function workerOfPr(draft: StateDraft, orchestrator: string, number: number): string | null {
+// A `github.*` line without a worker is matched to one by its PR number (FORMATS §8, CTL-398); a
+// check suite names several PRs and is matched against all of them (FORMATS-TODAY R1.23).
+function workersOfPrs(draft: StateDraft, orchestrator: string, numbers: readonly number[]): string[] {
   const view = draft.orchestrator(orchestrator, false)?.view;
-  let found: string | null = null;
-  if (view) {
+  const found: string[] = [];
+  if (view && numbers.length > 0) {
     forEachKey(view.workers, (worker, key) => {
-      if (found === null && worker.pr?.number === number) found = key;
+      if (worker.pr && numbers.includes(worker.pr.number)) found.push(key);
     });
   }
   return found;
@@ -112,7 +116,8 @@ function foldWorkerEvent(
       break;
     case "worker-status-change":
     case "worker-status-terminal": {
-      const to = text(detail.to);
+      // Canonical lines carry the new status as `event.value` too (FORMATS §4.7).
+      const to = text(detail.to) ?? text(record(event.raw.attributes)["event.value"]);
       if (to) setStatus(facts, to, ts, tsMs);
       const pr = record(detail.pr);
       const number = int(pr.number);
@@ -120,12 +125,12 @@ function foldWorkerEvent(
       break;
     }
     case "worker-pr-created": {
-      const number = int(detail.pr) ?? int(record(detail.pr).number);
+      const number = int(detail.pr) ?? int(record(detail.pr).number) ?? event.prNumber;
       if (number !== null) setPr(facts, { number, url: text(detail.url), openedAt: ts });
       break;
     }
     case "worker-pr-merged": {
-      const number = int(detail.pr) ?? int(record(detail.pr).number);
+      const number = int(detail.pr) ?? int(record(detail.pr).number) ?? event.prNumber;
       const mergedAt = timestampOrNull(detail.mergedAt) ?? ts;
       if (number !== null) setPr(facts, { number, mergedAt });
       break;
@@ -160,15 +165,62 @@ function openWorker(
   worker: string,
   ts: string,
   futureLimitMs: number,
+  touch = true,
 ): WorkerLogFacts {
   const rec = draft.orchestrator(orchestrator, true);
-  const facts = { ...(getKey(rec.logWorkers, worker) ?? emptyWorkerFacts()) };
+  const known = getKey(rec.logWorkers, worker);
+  const facts = { ...(known ?? emptyWorkerFacts()) };
   // A line stamped beyond the skew allowance is folded, but its time is flagged, not trusted.
-  if (msOf(ts) > futureLimitMs) facts.futureTs = newestTimestamp(facts.futureTs, ts);
+  if (!touch) {
+    // a tombstone is not the worker's activity: it does not move updatedAt
+  } else if (msOf(ts) > futureLimitMs) facts.futureTs = newestTimestamp(facts.futureTs, ts);
   else facts.lastTs = newestTimestamp(facts.lastTs, ts);
   rec.logWorkers = setKey(rec.logWorkers, worker, facts);
+  if (!known) addTicketOwner(draft.state, worker, orchestrator);
   draft.markWorker(orchestrator, worker);
   return facts;
+}
+
+/** Fold what a worker-level line says into one worker's facts (seed-era meanings, then today's). */
+function foldOntoWorker(
+  facts: WorkerLogFacts,
+  event: NormalizedEvent,
+  detail: Record<string, unknown>,
+): void {
+  if (event.dropped) {
+    // FORMATS-TODAY R1.6: a tombstone marks data loss; it is never the dropped event itself.
+    const prev = facts.dataLoss;
+    if (!prev || event.tsMs >= msOf(prev.ts))
+      facts.dataLoss = {
+        event: event.dropped.name,
+        bytes: event.dropped.bytes,
+        ts: event.ts,
+        count: (prev?.count ?? 0) + 1,
+      };
+    else facts.dataLoss = { ...prev, count: prev.count + 1 };
+    return;
+  }
+  foldWorkerEvent(facts, event, detail);
+  foldTodayWorkerEvent(facts, event, detail);
+}
+
+/**
+ * Lines that name a ticket but no orchestrator (v3, v1 reap lines), or whose orchestrator is the
+ * ticket itself (execution-core, FORMATS-TODAY R1.20), go to the workers fuse already knows by
+ * that ticket; they never create an orchestrator of their own.
+ */
+function foldByTicket(
+  draft: StateDraft,
+  event: NormalizedEvent,
+  ticket: string,
+  futureLimitMs: number,
+): void {
+  const detail = record(event.detail);
+  for (const orchestrator of ownersOfTicket(draft.state, ticket)) {
+    if (draft.orchestrator(orchestrator, false) === undefined) continue;
+    const facts = openWorker(draft, orchestrator, ticket, event.ts, futureLimitMs, event.dropped === null);
+    foldOntoWorker(facts, event, detail);
+  }
 }
 
 /**
@@ -181,8 +233,24 @@ export function foldLogEvent(
   event: NormalizedEvent,
   futureLimitMs = Number.POSITIVE_INFINITY,
 ): LoggedWaveCompletion | null {
+  if (!Number.isFinite(event.tsMs)) return null;
+  if (event.name === "node.heartbeat") {
+    foldNodeHeartbeat(draft.state, event);
+    return null;
+  }
   const orchestrator = event.orchestrator;
-  if (orchestrator === null || !Number.isFinite(event.tsMs)) return null; // session lines name no orchestrator
+  const ticket = event.worker;
+  // Execution-core passes the ticket as the orchestrator id (R1.20); a central monitor has
+  // namespaced it as `<host>/<ticket>` (tickets never hold a `/`).
+  const ticketIsOrchestrator =
+    ticket !== null && (orchestrator === ticket || orchestrator?.endsWith(`/${ticket}`) === true);
+  if (
+    orchestrator === null ||
+    (ticketIsOrchestrator && draft.orchestrator(orchestrator, false) === undefined)
+  ) {
+    if (ticket !== null) foldByTicket(draft, event, ticket, futureLimitMs);
+    return null; // session lines name no orchestrator
+  }
   const rec = draft.orchestrator(orchestrator, true);
   const facts: OrchestratorLogFacts = { ...(rec.log ?? emptyOrchestratorFacts()) };
   rec.log = facts;
@@ -278,16 +346,16 @@ export function foldLogEvent(
     }
   }
 
-  let worker = event.worker;
-  if (worker === null && event.type === "github.pr.merged") {
+  let workers: string[] = event.worker === null ? [] : [event.worker];
+  if (workers.length === 0 && (event.type === "github.pr.merged" || isTodayPrEvent(event))) {
     const number = githubPrNumber(event, detail);
-    if (number !== null) worker = workerOfPr(draft, orchestrator, number);
+    const numbers = event.prNumbers.length > 0 ? event.prNumbers : number === null ? [] : [number];
+    workers = workersOfPrs(draft, orchestrator, numbers);
   }
-  if (worker !== null) {
-    const workerFacts = openWorker(draft, orchestrator, worker, ts, futureLimitMs);
-    foldWorkerEvent(workerFacts, event, detail);
-  } else {
-    draft.markSummary(orchestrator);
+  for (const worker of workers) {
+    const workerFacts = openWorker(draft, orchestrator, worker, ts, futureLimitMs, event.dropped === null);
+    foldOntoWorker(workerFacts, event, detail);
   }
+  if (workers.length === 0) draft.markSummary(orchestrator);
   return completion;
 }

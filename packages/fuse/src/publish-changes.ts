@@ -24,6 +24,7 @@ import { buildOrchestratorContext } from "./orchestrator-context.js";
 import { ownValue } from "./own-property.js";
 import { sameValue } from "./same-value.js";
 import type { OrchestratorRecord } from "./state.js";
+import { addTicketOwner, removeTicketOwner } from "./ticket-owners.js";
 
 /** What one publish pass needs besides the draft. */
 export interface PublishContext {
@@ -101,6 +102,8 @@ function publishOrchestrator(
   const old = rec.view;
   if (!orchestratorExists(rec, context.entry !== null)) {
     if (old) out.push({ event: "orchestrator-removed", data: { orchestrator: id, ts: ctx.nowIso } });
+    for (const key of keysOf(rec.logWorkers)) removeTicketOwner(draft.state, key, id);
+    if (old) for (const key of keysOf(old.workers)) removeTicketOwner(draft.state, key, id);
     draft.remove(id);
     return null;
   }
@@ -126,10 +129,12 @@ function publishOrchestrator(
     if (view !== null && prev !== undefined && sameValue(prev, view)) continue;
     if (prev) progress = countProgress(progress, prev, -1);
     if (view === null) {
+      removeTicketOwner(draft.state, key, id);
       workers = deleteKey(workers, key);
       workerDeltas.push({ event: "worker-removed", data: { orchestrator: id, worker: key, ts: ctx.nowIso } });
     } else {
       progress = countProgress(progress, view, 1);
+      if (!prev) addTicketOwner(draft.state, key, id);
       workers = setKey(workers, key, view);
       workerDeltas.push(
         ...(prev ? workerChangeDeltas(prev, view, ctx.nowIso) : [workerUpdateDelta(view, ctx.nowIso)]),

@@ -1,4 +1,4 @@
-import type { FuseInput, NeedsYouItem } from "@catalyst/schema";
+import type { FuseInput, LogRecord, NeedsYouItem } from "@catalyst/schema";
 import type { DeltaDraft } from "./delta-draft.js";
 import { logEventDelta } from "./delta-draft.js";
 import { createDraft, type StateDraft } from "./draft.js";
@@ -8,8 +8,23 @@ import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { publishChanges } from "./publish-changes.js";
 import { sameValue } from "./same-value.js";
-import type { FuseState } from "./state.js";
+import { type FuseState, MAX_LOG_PROBLEMS } from "./state.js";
+import { ownersOfTicket } from "./ticket-owners.js";
 import { FUTURE_SKEW_MS, isoOf } from "./time.js";
+
+// A tombstone whose dropped event names no worker fuse knows (e.g. `session.context`) has no
+// worker to mark: the loss is shown as a problem of its log file (FORMATS-TODAY R1.6), like a line
+// the reader itself dropped as oversized.
+function markUnplacedTombstone(state: FuseState, record: LogRecord): void {
+  const dropped = record.event.dropped;
+  if (!dropped) return;
+  if (dropped.ticket !== null && ownersOfTicket(state, dropped.ticket).length > 0) return;
+  const reason = `event dropped by its writer: ${dropped.name} (${dropped.bytes ?? "?"} bytes over the ${dropped.cap ?? "?"}-byte append cap), tombstone at byte ${record.offset}`;
+  const next = { ...state.logProblems, [record.file]: { file: record.file, reason, since: record.event.ts } };
+  const files = Object.keys(next);
+  if (files.length > MAX_LOG_PROBLEMS) delete next[files[0]!];
+  state.logProblems = next;
+}
 
 /**
  * Fold one input into the state and return the new state with the deltas that describe what
@@ -106,6 +121,7 @@ function reduceInto(
       if (!input.replayed) deltas.push(logEventDelta(record));
       const completion = foldLogEvent(draft, record.event, futureLimitMs);
       if (completion) logged.push(completion);
+      if (record.event.dropped) markUnplacedTombstone(draft.state, record);
     }
   } else if (input.kind === "hosts") {
     // The host list is small (one row per machine) and published whole when it differs.

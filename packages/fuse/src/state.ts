@@ -59,6 +59,27 @@ export interface TimedStatus {
   status: string;
   ts: string;
   tsMs: number;
+  /** The worker phase (0..6) the event implies, when the status alone does not (today's phase names). */
+  phase?: number;
+}
+
+/** Something the log says the operator must look at, raised on one worker (FORMATS-TODAY §1.7). */
+export interface LogWorkerAttention {
+  /** `needs-input`, `turn-cap-exhausted`, `escalated`, `context-pressure`, `attention`. */
+  type: string;
+  message: string;
+  since: string;
+  sinceMs: number;
+}
+
+/** An oversized-line tombstone naming this worker's event (FORMATS-TODAY R1.6): data was lost. */
+export interface LogDataLoss {
+  /** The dropped event's name as the tombstone gives it. */
+  event: string;
+  bytes: number | null;
+  ts: string;
+  /** How many tombstones named this worker. */
+  count: number;
 }
 
 /** What the event log said about one worker. */
@@ -68,8 +89,21 @@ export interface WorkerLogFacts {
   completedAt: string | null;
   lastTs: string | null;
   error: string | null;
-  pr: { number: number | null; url: string | null; openedAt: string | null; mergedAt: string | null } | null;
+  pr: {
+    number: number | null;
+    url: string | null;
+    openedAt: string | null;
+    mergedAt: string | null;
+    /** Closed without a merge (`github.pr.closed`, merged false). */
+    closedAt?: string | null;
+    /** CI as the last completed check suite for this PR concluded (`passing` / `failing`). */
+    ciStatus?: TimedStatus | null;
+  } | null;
   phaseTimestamps: Record<string, string>;
+  /** Open attention the log raised for this worker (needs input, turn cap, escalation). */
+  attention?: LogWorkerAttention | null;
+  /** The newest tombstone naming one of this worker's events. */
+  dataLoss?: LogDataLoss | null;
   /** The newest line stamped beyond the clock-skew allowance; it was not folded in. */
   futureTs?: string | null;
 }
@@ -161,6 +195,21 @@ export interface FuseState {
   logProblems: Record<string, CorruptMarker>;
   /** Log file path → what has been folded from it. */
   logFiles: Record<string, LogFileMark>;
+  /**
+   * Ticket → the orchestrators that have a worker with that key (published, or known from the log):
+   * where an event that names only a ticket (v3, v1 reap lines, execution-core) is folded.
+   */
+  ticketOwners?: KeyedMap<string[]>;
+  /** Host → its newest `node.heartbeat` (FORMATS-TODAY R1.31); liveness is derived at snapshot time. */
+  nodes?: Record<string, NodeHeartbeat>;
+}
+
+/** The newest `node.heartbeat` of one host. */
+export interface NodeHeartbeat {
+  lastHeartbeat: string;
+  lastMs: number;
+  /** `catalyst.node.in_flight_count`, when the heartbeat carried it. */
+  inFlight: number | null;
 }
 
 /** How many log files can carry a problem marker at once (bounded like every buffer). */

@@ -1,5 +1,6 @@
-import type { NeedsYouItem, OrchestratorView, Snapshot } from "@catalyst/schema";
+import type { NeedsYouItem, NodeView, OrchestratorView, Snapshot } from "@catalyst/schema";
 import { compareNeedsYou } from "./derive-needs-you.js";
+import { nodeLiveness } from "./fold-today-event.js";
 import { forEachKey, toRecord } from "./keyed-map.js";
 import type { FuseOptions } from "./options.js";
 import { ownValue } from "./own-property.js";
@@ -54,5 +55,20 @@ export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions):
   };
   // Only a monitor that fuses several hosts feeds `hosts`; a local one's snapshot has no such key.
   if (state.hosts !== null) snapshot.hosts = state.hosts;
+  // Hosts that log `node.heartbeat` (today's execution-core daemons), live as of `now` (R1.31).
+  if (state.nodes && Object.keys(state.nodes).length > 0) {
+    const nowMs = now.getTime();
+    snapshot.nodes = Object.keys(state.nodes)
+      .sort(compareIds)
+      .map((name): NodeView => {
+        const node = state.nodes![name]!;
+        return {
+          name,
+          lastHeartbeat: node.lastHeartbeat,
+          liveness: nodeLiveness(node.lastMs, nowMs),
+          inFlight: node.inFlight,
+        };
+      });
+  }
   return snapshot;
 }

@@ -29,6 +29,7 @@ const line = fc.record(
     scope: field(anyJson),
     attributes: field(anyJson),
     body: field(anyJson),
+    name: field(anyJson),
     extra: field(anyJson),
   },
   { requiredKeys: [] },

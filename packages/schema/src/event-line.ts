@@ -1,24 +1,40 @@
 import { z } from "zod";
 import { KNOWN_EVENT_TYPES, type KnownEventType } from "./constants.js";
 import {
+  classifyEnvelope,
+  type DroppedEvent,
+  type EnvelopeShape,
+  type EventLineProblem,
+  envelopeNameProblem,
+  getEventName,
+  isPlainObject,
+  readEnvelopeFields,
+  readTombstone,
+} from "./event-envelope.js";
+import {
   jsonDepth,
   MAX_JSON_DEPTH,
   makeIssue,
   type ParseResult,
   parseWith,
+  type SchemaIssue,
   trimForMessage,
 } from "./parse-result.js";
 import { isTimestamp, Timestamp, timestampMs } from "./timestamp.js";
 
 export { KNOWN_EVENT_TYPES, type KnownEventType };
 
-/** The shape a log line was written in (FORMATS §4.1, §4.3, §4.7). */
-export type EventShape = "v1" | "session" | "v2" | "canonical";
+/**
+ * The shape a log line was written in, in FORMATS.md's seed-era names (§4.1, §4.3, §4.7), plus
+ * `bare` for today's `{name, …, ts}` lines. See `NormalizedEvent.envelope` for today's names.
+ */
+export type EventShape = "v1" | "session" | "v2" | "canonical" | "bare";
 
 /**
- * One line of `events/YYYY-MM.jsonl` or the legacy `events.jsonl`, in any of the four shapes.
- * Only `ts` is required, plus an event name (`event`, or `attributes["event.name"]`).
- * Unknown keys and unknown event names are kept.
+ * One line of `events/YYYY-MM.jsonl` or the legacy `events.jsonl`, in any shape: v1 (`event`), v2
+ * (`attributes["event.name"]`), dual (both, and they must agree) or v3 (a bare `name`)
+ * (FORMATS-TODAY R1.7–R1.9). Only `ts` is required, plus a name. Unknown keys and unknown event
+ * names are kept; the keys the seed formats define must have their types.
  */
 export const EventLine = z
   .looseObject({
@@ -35,23 +51,64 @@ export const EventLine = z
     attributes: z.record(z.string(), z.unknown()).optional(),
     body: z.unknown().optional(),
   })
-  .refine((line) => typeof line.event === "string" || typeof line.attributes?.["event.name"] === "string", {
-    message: 'an `event` name or `attributes["event.name"]`',
-    path: ["event"],
+  .superRefine((line, ctx) => {
+    const problem = envelopeNameProblem(line);
+    if (problem === "unknown-shape")
+      ctx.addIssue({
+        code: "custom",
+        message: 'a name: a non-empty `event`, `attributes["event.name"]` or `name`',
+        path: ["event"],
+      });
+    else if (problem === "dual-mismatch")
+      ctx.addIssue({
+        code: "custom",
+        message: '`attributes["event.name"]` equal to `event` (a dual line)',
+        path: ["attributes", "event.name"],
+      });
   });
 export type EventLine = z.infer<typeof EventLine>;
 
-/** One event, the same whatever shape it was written in. `raw` is the parsed line itself. */
+/**
+ * One event, the same whatever shape it was written in (FORMATS-TODAY §1.5). `raw` is the parsed
+ * line itself. A dual line is one event.
+ */
 export interface NormalizedEvent {
   ts: string;
   /** `ts` in epoch milliseconds. */
   tsMs: number;
   /** The v1 event name (`worker-pr-merged`); canonical names are mapped back where known. */
   type: string;
+  /** The name as written (R1.8 `getEventName`), e.g. `phase.plan.complete.CTL-412`. */
+  name: string;
+  /** R1.20 ladder. */
   orchestrator: string | null;
+  /**
+   * The ticket (R1.21 ladder, ending with a ticket embedded in the name). For a tombstone, the
+   * ticket embedded in the dropped event's name.
+   */
   worker: string | null;
+  /** The payload: `body.payload` (v2, dual), `detail` (v1), else the line's own other keys (v1, v3). */
   detail: unknown;
+  /** Seed-era shape name (FORMATS.md §4). */
   shape: EventShape;
+  /** Today's envelope shape (FORMATS-TODAY R1.7). */
+  envelope: Exclude<EnvelopeShape, "unknown">;
+  /** R1.22, an FQDN cut to its first label. */
+  host: string | null;
+  /** R1.23. */
+  prNumber: number | null;
+  /** Every PR number the line names (all of a check suite's `prNumbers`). */
+  prNumbers: number[];
+  /** R1.24: `sess_…` catalyst session and Claude Code session UUID, never mixed. */
+  catalystSession: string | null;
+  claudeSession: string | null;
+  /** R1.25. */
+  phase: string | number | null;
+  /** R1.17: INFO/9 when the line has none. */
+  severityText: string;
+  severityNumber: number;
+  /** Set on an oversized-line tombstone (R1.6): what was dropped. The line is not that event. */
+  dropped: DroppedEvent | null;
   raw: EventLine;
 }
 
@@ -75,6 +132,11 @@ const V1_TO_CANONICAL: Record<string, string> = {
 };
 const CANONICAL_TO_V1 = new Map(Object.entries(V1_TO_CANONICAL).map(([v1, c]) => [c, v1]));
 
+/** Map a v1 event name to the canonical name `catalyst-state.sh` writes for it (FORMATS §4.7). */
+export function v1ToCanonical(name: string): string {
+  return Object.hasOwn(V1_TO_CANONICAL, name) ? V1_TO_CANONICAL[name]! : `orchestrator.${name}`;
+}
+
 /** Map a canonical `event.name` back to its v1 name (`orchestrator.X` → `X` for the catch-all rule). */
 export function canonicalToV1(name: string): string {
   const mapped = CANONICAL_TO_V1.get(name);
@@ -85,42 +147,60 @@ export function canonicalToV1(name: string): string {
   return name;
 }
 
-function str(value: unknown): string | null {
-  return typeof value === "string" && value !== "" ? value : null;
-}
-
-/** Read the common fields out of a parsed line, whatever its shape. */
+/** Read the common fields out of a parsed line, whatever its shape (FORMATS-TODAY §1.5). */
 export function normalizeEventLine(line: EventLine): NormalizedEvent {
   const tsMs = timestampMs(line.ts);
-  const attrs = line.attributes;
-  if (attrs && typeof attrs["event.name"] === "string") {
-    const body = line.body as { payload?: unknown } | null | undefined;
-    return {
-      ts: line.ts,
-      tsMs,
-      type: canonicalToV1(attrs["event.name"]),
-      orchestrator: str(attrs["catalyst.orchestrator.id"]) ?? str(line.orchestrator),
-      worker: str(attrs["catalyst.worker.ticket"]) ?? str(line.worker),
-      detail: body && typeof body === "object" ? (body.payload ?? null) : null,
-      shape: "canonical",
-      raw: line,
-    };
-  }
-  const scope = line.scope ?? null;
+  const classified = classifyEnvelope(line);
+  // A valid line always classifies; `unknown` only reaches here from a caller that skipped parsing.
+  const envelope = classified === "unknown" ? "v1" : classified;
+  const name = getEventName(line);
+  const fields = readEnvelopeFields(line, name, envelope);
+  const dropped = readTombstone(line, name);
   const shape: EventShape =
-    line.schemaVersion === 2
-      ? "v2"
-      : typeof line.session === "string" && !("orchestrator" in line)
-        ? "session"
-        : "v1";
+    envelope === "v2" || envelope === "dual"
+      ? "canonical"
+      : envelope === "v3"
+        ? "bare"
+        : line.schemaVersion === 2
+          ? "v2"
+          : typeof line.session === "string" && !("orchestrator" in line)
+            ? "session"
+            : "v1";
+  let detail: unknown;
+  if (envelope === "v1" && "detail" in line) detail = line.detail ?? null;
+  else if (envelope === "v1") {
+    // Today's v1 lines carry no `detail`: their payload is flat, like v3's (FORMATS-TODAY §1.3).
+    const { event: _event, ts: _ts, ...rest } = line as Record<string, unknown>;
+    detail = rest;
+  } else if (envelope === "v3") {
+    const { name: _name, ts: _ts, ...rest } = line as Record<string, unknown>;
+    detail = rest;
+  } else {
+    const body = line.body as { payload?: unknown } | null | undefined;
+    detail = body && typeof body === "object" ? (body.payload ?? null) : null;
+    // A dual line's flat keys are its v1 payload (R1.11); the canonical payload wins a collision.
+    if (envelope === "dual" && isPlainObject(line.detail))
+      detail = isPlainObject(detail) ? { ...line.detail, ...detail } : line.detail;
+  }
   return {
     ts: line.ts,
     tsMs,
-    type: line.event ?? "",
-    orchestrator: str(line.orchestrator) ?? str(scope?.orchestrator),
-    worker: str(line.worker) ?? str(scope?.worker) ?? str(scope?.ticket),
-    detail: line.detail ?? null,
+    type: canonicalToV1(name),
+    name,
+    orchestrator: fields.orchestrator,
+    worker: dropped ? dropped.ticket : fields.ticket,
+    detail,
     shape,
+    envelope,
+    host: fields.host,
+    prNumber: fields.prNumber,
+    prNumbers: fields.prNumbers,
+    catalystSession: fields.catalystSession,
+    claudeSession: fields.claudeSession,
+    phase: fields.phase,
+    severityText: fields.severityText,
+    severityNumber: fields.severityNumber,
+    dropped,
     raw: line,
   };
 }
@@ -145,15 +225,32 @@ export function isValidEventLine(v: unknown): v is EventLine {
   if (!optional(v.schemaVersion, (x) => typeof x === "number" && Number.isFinite(x))) return false;
   if (!optional(v.scope, (x) => x === null || isRecord(x))) return false;
   if (!optional(v.attributes, isRecord)) return false;
-  const attrs = v.attributes as Record<string, unknown> | undefined;
-  return typeof v.event === "string" || typeof attrs?.["event.name"] === "string";
+  return envelopeNameProblem(v) === null;
+}
+
+/**
+ * Why a decoded line is not usable, or null when it is (FORMATS-TODAY R1.9 plus the seed-era field
+ * types): the reason a reader counts it under.
+ */
+export function eventLineProblem(v: unknown): EventLineProblem | null {
+  if (!isRecord(v)) return "not-object";
+  const named = envelopeNameProblem(v);
+  if (named !== null) return named;
+  if (typeof v.ts !== "string" || v.ts === "") return "no-ts";
+  if (!isTimestamp(v.ts)) return "bad-ts";
+  return isValidEventLine(v) ? null : "bad-field";
 }
 
 /** Lines up to this many characters cannot nest deep enough to hurt, so they skip the depth scan. */
 const DEPTH_SCAN_FROM = 2048;
 
+/** A parsed log line, or the issue and the reason it is counted under (FORMATS-TODAY R1.9). */
+export type EventLineParse =
+  | { ok: true; value: EventLine }
+  | { ok: false; error: SchemaIssue; problem: EventLineProblem };
+
 /** Parse one log line of text (without its newline). Blank and non-JSON lines are issues, not throws. */
-export function parseEventLine(text: string, file?: string): ParseResult<EventLine> {
+export function parseEventLine(text: string, file?: string): EventLineParse {
   const fileField = file === undefined ? {} : { file };
   // Nesting deep enough to overflow a recursive walk needs thousands of brackets, so only long
   // lines pay for the depth scan (issue 17).
@@ -166,6 +263,7 @@ export function parseEventLine(text: string, file?: string): ParseResult<EventLi
         expected: `JSON nested at most ${MAX_JSON_DEPTH} deep`,
         received: `a line nested more than ${MAX_JSON_DEPTH} deep`,
       }),
+      problem: "too-deep",
     };
   }
   let decoded: unknown;
@@ -180,8 +278,11 @@ export function parseEventLine(text: string, file?: string): ParseResult<EventLi
         expected: "one JSON object",
         received: trimForMessage(text),
       }),
+      problem: "not-json",
     };
   }
   if (isValidEventLine(decoded)) return { ok: true, value: decoded };
-  return parseWith(EventLine, decoded, file);
+  const res: ParseResult<EventLine> = parseWith(EventLine, decoded, file);
+  if (res.ok) return { ok: true, value: res.value };
+  return { ok: false, error: res.error, problem: eventLineProblem(decoded) ?? "bad-field" };
 }

@@ -2,14 +2,37 @@ export { Alert, AlertsResponse, NotifyChannelHealth } from "./alert.js";
 export { ApiError, BriefingResponse, EventsResponse, HealthResponse, SnapshotResponse } from "./api.js";
 export type { DeltaFeed, LivenessTarget, PrRef } from "./constants.js";
 export { needsYouKey } from "./constants.js";
-export type { EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";
+export type {
+  DroppedEvent,
+  EnvelopeFields,
+  EnvelopeShape,
+  EventLineProblem,
+} from "./event-envelope.js";
+export {
+  classifyEnvelope,
+  EVENT_LINE_PROBLEMS,
+  getEventName,
+  OVERSIZED_EVENT,
+  PHASE_EVENT_PATTERN,
+  parsePhaseAction,
+  parsePhaseEvent,
+  readEnvelopeFields,
+  readTombstone,
+  SEVERITY_NUMBERS,
+  shortHostName,
+  TICKET_PATTERN,
+  trailingTicket,
+} from "./event-envelope.js";
+export type { EventLineParse, EventShape, KnownEventType, NormalizedEvent } from "./event-line.js";
 export {
   canonicalToV1,
   EventLine,
+  eventLineProblem,
   isValidEventLine,
   KNOWN_EVENT_TYPES,
   normalizeEventLine,
   parseEventLine,
+  v1ToCanonical,
 } from "./event-line.js";
 export {
   AttentionItem,
@@ -66,6 +89,7 @@ export {
   LoadingState,
   NeedsYouItem,
   NeedsYouReason,
+  NodeView,
   OrchestratorSummary,
   OrchestratorView,
   PhaseSpan,

@@ -166,6 +166,21 @@ export const WorkerView = z.object({
   warnings: z.array(FieldWarning),
   sources: z.array(SourceKind),
   /**
+   * Set when an oversized-line tombstone named one of this worker's events (FORMATS-TODAY R1.6):
+   * that event was dropped by the writer and is missing from the log. Absent when none did.
+   */
+  dataLoss: z
+    .object({
+      /** The dropped event's name, e.g. `phase.plan.complete.CTL-1`. */
+      event: z.string(),
+      bytes: z.number().int().nullable(),
+      /** The tombstone's time. */
+      ts: Timestamp,
+      /** How many tombstones named this worker. */
+      count: z.number().int(),
+    })
+    .optional(),
+  /**
    * The phase by name: an orchestrate worker's per-phase overlay (FORMATS-TODAY R2.8), or an
    * execution-core ticket's current phase. Absent when no phase file names one.
    */
@@ -275,6 +290,20 @@ export const HostView = z.object({
 });
 export type HostView = z.infer<typeof HostView>;
 
+/**
+ * A host running today's execution-core daemon, as its `node.heartbeat` lines say (FORMATS-TODAY
+ * R1.31): `live` when the last heartbeat is at most 30 s old, `degraded` up to 5 min, else `offline`;
+ * a heartbeat stamped in the future counts as age 0.
+ */
+export const NodeView = z.object({
+  name: z.string(),
+  lastHeartbeat: Timestamp,
+  liveness: z.enum(["live", "degraded", "offline"]),
+  /** Tickets in flight on it, as the last heartbeat said; null when it did not say. */
+  inFlight: z.number().int().nullable(),
+});
+export type NodeView = z.infer<typeof NodeView>;
+
 /** The fused fleet: the seed's `{orchestrators, generatedAt}` plus derived fields. */
 export const Snapshot = z.object({
   generatedAt: Timestamp,
@@ -289,5 +318,10 @@ export const Snapshot = z.object({
   loading: LoadingState.optional(),
   /** Present only when the monitor fuses several hosts (`--nats`): every host seen, sorted by name. */
   hosts: z.array(HostView).optional(),
+  /**
+   * Present when the event log carries `node.heartbeat` lines: every such host, sorted by name,
+   * with its liveness at `generatedAt`.
+   */
+  nodes: z.array(NodeView).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;

@@ -3,7 +3,7 @@
 // tailer and no schema; the line parser (and zod) are loaded on first use, and a jsonl read over an
 // indexed, plain log never uses them. catalyst-replay's bundled bin imports this door. Do not add
 // anything here that imports @catalyst/schema at the top.
-import type { parseLogLine } from "./parse-log-line.js";
+import type { LineParsers } from "./parse-log-line.js";
 import { createLogReaders, type ReadEventBytes, type ReadEvents, type ReadLogLayout } from "./read-events.js";
 
 export type { IndexProgress } from "./log-index.js";
@@ -18,9 +18,10 @@ export type {
 } from "./read-events.js";
 export { DEFAULT_MAX_LINE_BYTES } from "./read-events.js";
 
-const readers = createLogReaders(
-  async (): Promise<typeof parseLogLine> => (await import("./parse-log-line.js")).parseLogLine,
-);
+const readers = createLogReaders(async (): Promise<LineParsers> => {
+  const { parseLogLine, checkLogLine } = await import("./parse-log-line.js");
+  return { parseLogLine, checkLogLine };
+});
 
 /** `readEvents` of the main door, loading the line parser only when a line needs parsing. */
 export const readEvents: ReadEvents = readers.readEvents;

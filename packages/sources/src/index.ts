@@ -8,7 +8,8 @@ export {
 } from "./command-line.js";
 export { discoverOrchestrators, EXECUTION_CORE_DIR } from "./discover-orchestrators.js";
 export { EventLogReadError } from "./errors.js";
-export { LEGACY_LOG, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
+export type { ListEventLogOptions } from "./event-log-files.js";
+export { LEGACY_LOG, LEGACY_MONTH_FILE, listEventLogFiles, MONTH_FILE } from "./event-log-files.js";
 export type { EventsPageQuery } from "./events-page.js";
 export { readEventsPage } from "./events-page.js";
 export type { JobLiveness } from "./job-state.js";

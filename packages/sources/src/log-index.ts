@@ -1,8 +1,9 @@
 import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
-import type { parseLogLine } from "./parse-log-line.js";
-import { SUSPICIOUS, scanTs } from "./scan-ts.js";
+import type { EventLineProblem } from "@catalyst/schema";
+import type { checkLogLine } from "./parse-log-line.js";
+import { SUSPICIOUS, scanTs, tsFirst } from "./scan-ts.js";
 
 /**
  * One block of a log file: whole lines `[start, end)`, and what a reader needs to know without
@@ -16,6 +17,8 @@ export interface IndexBlock {
   maxTs: number;
   /** Lines that are not valid JSON or fail the schema (blank lines are not counted). */
   invalid: number;
+  /** `invalid`, by the reason each line was skipped (FORMATS-TODAY R1.9). */
+  reasons?: Partial<Record<EventLineProblem, number>>;
   /** Lines over the line cap; such a line is a block of its own and never read again. */
   oversized: number;
   /** The valid lines' `ts` never decrease down the block. */
@@ -72,8 +75,12 @@ const READ_CHUNK = 1024 * 1024;
 const HASH_SPAN = 4096;
 const freeChunks: Buffer[] = [];
 const MAX_FREE_CHUNKS = 16;
-const FORMAT_VERSION = 1;
-const INDEX_SUBDIR = "event-index-v1";
+// v2 (issue 23): bare v3 lines became valid and dual lines with two names invalid (FORMATS-TODAY
+// R1.9), so a v1 index counts the wrong lines; blocks also keep the reasons of their invalid lines.
+// v3: both that and issue 25's unverified blocks (flag 4) and statKey; a v2 index has no unverified
+// flag and no reasons were kept by a v1 one, so neither is read as v3.
+const FORMAT_VERSION = 3;
+const INDEX_SUBDIR = "event-index-v3";
 
 /**
  * The user cache dir for the log index, never inside the catalyst dir: `$CATALYST_CACHE_DIR`, else
@@ -119,7 +126,16 @@ function indexPath(indexDir: string, file: string): string {
   return join(indexDir, INDEX_SUBDIR, `${fingerprint(Buffer.from(file))}-${name}.json`);
 }
 
-type StoredBlock = [number, number, number | null, number | null, number, number, number];
+type StoredBlock = [
+  number,
+  number,
+  number | null,
+  number | null,
+  number,
+  number,
+  number,
+  Partial<Record<EventLineProblem, number>> | 0,
+];
 
 type StoredIndex = Omit<FileIndex, "blocks"> & { v: number; blocks: StoredBlock[] };
 
@@ -133,7 +149,7 @@ async function readStored(indexDir: string, file: string): Promise<StoredIndex |
 
 function fromStored(stored: StoredIndex): FileIndex {
   const blocks = stored.blocks.map(
-    ([start, end, min, max, invalid, oversized, flags]): IndexBlock => ({
+    ([start, end, min, max, invalid, oversized, flags, reasons]): IndexBlock => ({
       start,
       end,
       minTs: min ?? Number.POSITIVE_INFINITY,
@@ -142,6 +158,7 @@ function fromStored(stored: StoredIndex): FileIndex {
       oversized,
       sorted: (flags & 1) !== 0,
       pure: (flags & 2) !== 0,
+      ...(reasons && typeof reasons === "object" ? { reasons } : {}),
       ...((flags & 4) !== 0 ? { unverified: true as const } : {}),
     }),
   );
@@ -220,6 +237,7 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
       b.invalid,
       b.oversized,
       (b.sorted ? 1 : 0) | (b.pure ? 2 : 0) | (b.unverified ? 4 : 0),
+      b.reasons ?? 0,
     ]);
   const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, statKey } = index;
   const text = JSON.stringify({
@@ -243,6 +261,13 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
     await unlink(tmp).catch(() => {});
     throw error;
   }
+}
+
+/** Count one invalid line of `block` under its reason. */
+export function countReason(block: IndexBlock, reason: EventLineProblem): void {
+  block.invalid++;
+  block.reasons ??= {};
+  block.reasons[reason] = (block.reasons[reason] ?? 0) + 1;
 }
 
 function emptyBlock(start: number): IndexBlock {
@@ -276,7 +301,7 @@ export async function extendFileIndex(
   prev: FileIndex | null,
   maxLineBytes: number,
   blockBytes: number,
-  loadParser: () => Promise<typeof parseLogLine>,
+  loadParser: () => Promise<typeof checkLogLine>,
   onProgress?: (progress: IndexProgress) => void,
 ): Promise<{ index: FileIndex; partial: IndexBlock | null; bytesRead: number }> {
   const from = prev?.indexedEnd ?? 0;
@@ -290,19 +315,24 @@ export async function extendFileIndex(
   let lineEnd = from;
   // Lines the byte scan cannot vouch for, parsed once the chunk has been scanned.
   let slow: { bytes: Buffer; start: number; end: number; block: IndexBlock; lastTs: number }[] = [];
-  let parser: typeof parseLogLine | null = null;
+  let parser: typeof checkLogLine | null = null;
 
   const close = (): void => {
     if (cur.end > cur.start) blocks.push(cur);
     cur = emptyBlock(cur.end);
     lastTs = Number.NEGATIVE_INFINITY;
   };
-  const parse = (bytes: Buffer, start: number): number | null => {
+  // A parsed line: its ts, NaN when blank, null when invalid (counted in `block`, with its reason).
+  const parse = (bytes: Buffer, block: IndexBlock): number | null => {
     let text = bytes.toString("utf8");
     if (text.endsWith("\r")) text = text.slice(0, -1);
-    const res = parser!(text, file, start);
-    if (!res.ok) return res.blank ? Number.NaN : null;
-    return res.record.event.tsMs;
+    const res = parser!(text, file);
+    if (!res.ok) {
+      if (res.blank) return Number.NaN;
+      countReason(block, res.reason);
+      return null;
+    }
+    return res.tsMs;
   };
   const note = (block: IndexBlock, ts: number): void => {
     if (ts < block.minTs) block.minTs = ts;
@@ -318,7 +348,8 @@ export async function extendFileIndex(
     cur.unverified = true;
     cur.pure = false;
     let ts = scanTs(chunk, s, e);
-    if (!Number.isNaN(ts)) {
+    // A `ts` read at the line's end (bare v3) is the last top-level key: no later one can override it.
+    if (!Number.isNaN(ts) && tsFirst(chunk, s)) {
       for (let k = 0; k < next.length; k++) {
         let at = next[k]!;
         if (at !== -1 && at < s) {
@@ -353,9 +384,8 @@ export async function extendFileIndex(
     if (slow.length === 0) return;
     parser ??= await loadParser();
     for (const l of slow) {
-      const ts = parse(l.bytes, l.start);
-      if (ts === null) l.block.invalid++;
-      else if (Number.isFinite(ts)) note(l.block, ts);
+      const ts = parse(l.bytes, l.block);
+      if (ts !== null && Number.isFinite(ts)) note(l.block, ts);
     }
     slow = [];
   };
@@ -421,7 +451,8 @@ export async function extendFileIndex(
   if (carryLen > 0 && !discarding) {
     // A torn line never parses; a complete one without its newline yet is kept, unpersisted.
     parser ??= await loadParser();
-    const ts = parse(Buffer.concat(carry), carryStart);
+    // Not counted if it does not parse (a torn line): a scratch block takes its count.
+    const ts = parse(Buffer.concat(carry), emptyBlock(carryStart));
     if (ts !== null && Number.isFinite(ts)) {
       partial = { ...emptyBlock(carryStart), end: pos, minTs: ts, maxTs: ts, pure: false, partial: true };
     }

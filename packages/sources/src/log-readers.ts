@@ -1,9 +1,9 @@
-import { parseLogLine } from "./parse-log-line.js";
+import { checkLogLine, parseLogLine } from "./parse-log-line.js";
 import { createLogReaders, type ReadEventBytes, type ReadEvents, type ReadLogLayout } from "./read-events.js";
 
 // The readers of the package's main door, with the line parser imported statically (the main door
 // loads the schema anyway). `./event-log.ts` makes its own pair that loads the parser lazily.
-const readers = createLogReaders(async () => parseLogLine);
+const readers = createLogReaders(async () => ({ parseLogLine, checkLogLine }));
 
 /**
  * Stream event-log records (legacy `events.jsonl` and `events/YYYY-MM.jsonl`) in time order across

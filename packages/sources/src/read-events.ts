@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { type FileHandle, open, stat } from "node:fs/promises";
-import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
+import type { EventLineProblem, LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { describeReadError, EventLogReadError } from "./errors.js";
 import { listEventLogFiles } from "./event-log-files.js";
 import {
@@ -14,7 +14,7 @@ import {
   saveFileIndex,
 } from "./log-index.js";
 import { mapLimited } from "./map-limited.js";
-import type { parseLogLine } from "./parse-log-line.js";
+import type { LineParsers, parseLogLine } from "./parse-log-line.js";
 import { scanFirstTs, scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
 
@@ -39,12 +39,20 @@ export interface ReadEventsOptions {
   blockBytes?: number;
   /** At most this many log files are open at once. @default 16 */
   maxOpenFiles?: number;
+  /**
+   * Also read the rotated-aside `events/YYYY-MM.jsonl.legacy*` files (FORMATS-TODAY R1.2), merged
+   * by `ts` with the rest. They are not the live log (R1.3), so the default leaves them out.
+   * @default false
+   */
+  includeLegacy?: boolean;
 }
 
 /** Counters of one read, updated as it streams. */
 export interface EventReadStats {
   /** Invalid lines in the blocks the window touches (and in blocks with no valid line). */
   invalid: number;
+  /** `invalid` by reason: not JSON, no name (`unknown-shape`), no `ts`, a dual name mismatch, … */
+  invalidReasons?: Partial<Record<EventLineProblem, number>>;
   oversized: number;
   files: number;
   /** Bytes read from the log files: indexing plus the blocks read for output. */
@@ -102,7 +110,7 @@ interface Loaded {
 type Mode = "records" | "bytes";
 
 /** How the readers get the line parser: statically from the main door, lazily from `./event-log`. */
-export type LoadParser = () => Promise<typeof parseLogLine>;
+export type LoadParser = () => Promise<LineParsers>;
 
 /**
  * Open handles, least recently used closed first: never one per file for thousands of files. A
@@ -238,6 +246,7 @@ class LogQuery {
    * never loads it.
    */
   #parse: typeof parseLogLine | null = null;
+  #parsers: LineParsers | null = null;
 
   readonly #loadParser: LoadParser;
 
@@ -302,6 +311,7 @@ class LogQuery {
 
   async #indexAll(): Promise<{ files: string[]; perFile: IndexBlock[][] }> {
     const files = await listEventLogFiles(this.#dir, {
+      includeLegacy: this.#options.includeLegacy === true,
       throwOnUnlistable: true,
       onSkipped: (file, reason) => this.#unreadable(file, reason),
     });
@@ -349,18 +359,27 @@ class LogQuery {
       for (const block of blocks) {
         if (!Number.isFinite(block.minTs)) {
           // No valid line: nothing to read, but its bad lines still count.
-          this.stats.invalid += block.invalid;
-          this.stats.oversized += block.oversized;
+          this.#count(block);
           continue;
         }
         if (block.maxTs < this.#sinceMs || block.minTs >= this.#untilMs) continue;
-        this.stats.invalid += block.invalid;
-        this.stats.oversized += block.oversized;
+        this.#count(block);
         pool.push({ source, file, block });
       }
     }
     pool.sort(poolBefore);
     return pool;
+  }
+
+  #count(block: IndexBlock): void {
+    this.stats.invalid += block.invalid;
+    this.stats.oversized += block.oversized;
+    if (block.reasons) {
+      this.stats.invalidReasons ??= {};
+      const into = this.stats.invalidReasons;
+      for (const [reason, n] of Object.entries(block.reasons) as [EventLineProblem, number][])
+        into[reason] = (into[reason] ?? 0) + n;
+    }
   }
 
   #unreadable(file: string, reason: string): void {
@@ -439,7 +458,7 @@ class LogQuery {
         prev,
         maxLineBytes,
         blockBytes,
-        () => this.#parser(),
+        () => this.#checker(),
         progress,
       );
       this.stats.bytesRead += bytesRead;
@@ -469,8 +488,14 @@ class LogQuery {
   }
 
   async #parser(): Promise<typeof parseLogLine> {
-    this.#parse ??= await this.#loadParser();
+    this.#parsers ??= await this.#loadParser();
+    this.#parse = this.#parsers.parseLogLine;
     return this.#parse;
+  }
+
+  async #checker(): Promise<LineParsers["checkLogLine"]> {
+    this.#parsers ??= await this.#loadParser();
+    return this.#parsers.checkLogLine;
   }
 
   #headTs(l: Loaded): number {
@@ -545,6 +570,7 @@ class LogQuery {
     const seen = {
       pure: verify && isUtf8(buf),
       invalid: 0,
+      reasons: {} as Partial<Record<EventLineProblem, number>>,
       min: Infinity,
       max: -Infinity,
       sorted: true,
@@ -564,12 +590,21 @@ class LogQuery {
         const res = this.#parse!(text, pb.file, base + i);
         ts = res.ok ? res.record.event.tsMs : Number.NaN;
         if (res.ok) record = res.record;
-        // An unverified block counted only the lines its byte scan parsed: count the others now.
-        else if (unverified && !res.blank && Number.isFinite(scanFirstTs(buf, i, nl))) this.stats.invalid++;
+        // An unverified block counted only the lines its byte scan parsed: count the others now
+        // (with their reasons, so the counts by reason are exact too).
+        else if (unverified && !res.blank && Number.isFinite(scanFirstTs(buf, i, nl))) {
+          this.stats.invalid++;
+          this.stats.invalidReasons ??= {};
+          const into = this.stats.invalidReasons;
+          into[res.reason] = (into[res.reason] ?? 0) + 1;
+        }
         if (verify) {
           if (!res.ok) {
             seen.pure = false;
-            if (!res.blank) seen.invalid++;
+            if (!res.blank) {
+              seen.invalid++;
+              seen.reasons[res.reason] = (seen.reasons[res.reason] ?? 0) + 1;
+            }
           } else if (Number.isFinite(ts)) {
             if (ts < seen.min) seen.min = ts;
             if (ts > seen.max) seen.max = ts;
@@ -592,6 +627,8 @@ class LogQuery {
       b.pure = seen.pure;
       b.sorted = seen.sorted;
       b.invalid = seen.invalid;
+      if (seen.invalid > 0) b.reasons = seen.reasons;
+      else delete b.reasons;
       b.minTs = seen.min;
       b.maxTs = seen.max;
       delete b.unverified;
@@ -763,6 +800,7 @@ class Batches<T extends LogRecord | Buffer> implements AsyncIterableIterator<T> 
 function newStats(): EventReadStats {
   return {
     invalid: 0,
+    invalidReasons: {},
     oversized: 0,
     files: 0,
     bytesRead: 0,

@@ -21,15 +21,52 @@ function daysIn(year: number, month: number): number {
 
 /**
  * The `ts` of the line `buf[start, end)` read from its bytes, without parsing the JSON or making a
- * string: only when the line starts with `{"ts":"` and the value is `YYYY-MM-DDTHH:MM:SSZ` or
- * `…SS.mmmZ` (what the writers stamp). NaN otherwise. This is a shortcut, not a definition: the
+ * string: when the line starts with `{"ts":"` (what the v1 and canonical writers put first) or ends
+ * with `,"ts":"…"}` (the bare v3 lines of FORMATS-TODAY R1.13 put it last), and the value is
+ * `YYYY-MM-DDTHH:MM:SSZ` or `…SS.mmmZ`. NaN otherwise. This is a shortcut, not a definition: the
  * log index records, per block, whether it agrees with the full parse on every line, and it is used
  * only in blocks where it does. It imports nothing, so the byte path loads no schema code.
  */
 export function scanTs(buf: Buffer, start: number, end: number): number {
-  const at = start + PREFIX.length;
+  if (tsFirst(buf, start)) return tsAt(buf, start + PREFIX.length, end);
+  return tsAtTail(buf, start, end);
+}
+
+/**
+ * Whether the line at `start` begins `{"ts":"`: then `scanTs` reads the first `ts` written, which
+ * a later top-level `ts` would override once parsed (see `SUSPICIOUS`). Otherwise `scanTs` reads a
+ * `ts` that closes the line (`,"ts":"…"}`): in a valid line that is the top-level object's last
+ * key (the `"` before `}` ends a string of time characters, opened after `:` by an unescaped quote,
+ * its key `"ts"` after a comma), and the last of duplicate keys is the one a parse keeps.
+ */
+export function tsFirst(buf: Buffer, start: number): boolean {
+  for (let k = 0; k < PREFIX.length; k++) if (buf[start + k] !== PREFIX[k]) return false;
+  return true;
+}
+
+// `,"ts":"` and the closing `"}` around a 20- or 24-byte value at the very end of the line.
+const TAIL_KEY = [0x2c, 0x22, 0x74, 0x73, 0x22, 0x3a, 0x22];
+
+function tsAtTail(buf: Buffer, start: number, end: number): number {
+  if (buf[end - 1] !== 0x7d || buf[end - 2] !== QUOTE) return Number.NaN;
+  for (const len of [20, 24]) {
+    const at = end - 2 - len;
+    const key = at - TAIL_KEY.length;
+    if (key <= start) continue;
+    let match = true;
+    for (let k = 0; k < TAIL_KEY.length; k++) {
+      if (buf[key + k] !== TAIL_KEY[k]) {
+        match = false;
+        break;
+      }
+    }
+    if (match) return tsAt(buf, at, end - 1);
+  }
+  return Number.NaN;
+}
+
+function tsAt(buf: Buffer, at: number, end: number): number {
   if (end - at < 21) return Number.NaN;
-  for (let k = 0; k < PREFIX.length; k++) if (buf[start + k] !== PREFIX[k]) return Number.NaN;
   let len: number;
   if (buf[at + 19] === 0x5a && buf[at + 20] === QUOTE) len = 20;
   else if (end - at >= 25 && buf[at + 19] === 0x2e && buf[at + 23] === 0x5a && buf[at + 24] === QUOTE)
@@ -72,13 +109,13 @@ export const SUSPICIOUS: readonly Buffer[] = [',"ts"', ', "', ",  ", "\t", "\r",
 );
 
 /**
- * `scanTs`, and only when nothing else on the line could be the key `ts` once parsed (no
- * `SUSPICIOUS` pattern): then a valid line's parsed `ts` is this one. What the index's byte scan
+ * `scanTs`, and only when nothing else on the line could be the key `ts` once parsed (a `ts`
+ * closing the line, or a first one with no `SUSPICIOUS` pattern on the line): then a valid line's parsed `ts` is this one. What the index's byte scan
  * trusts, one line at a time (the scan itself looks for the patterns once per chunk).
  */
 export function scanFirstTs(buf: Buffer, start: number, end: number): number {
   const ts = scanTs(buf, start, end);
-  if (Number.isNaN(ts)) return ts;
+  if (Number.isNaN(ts) || !tsFirst(buf, start)) return ts;
   const line = buf.subarray(start, end);
   for (const p of SUSPICIOUS) if (line.indexOf(p) !== -1) return Number.NaN;
   return ts;
