@@ -6,6 +6,7 @@ import type { NeedsYouItem, Snapshot } from "@catalyst/schema";
 import { type AlertReceiver, startAlertReceiver, waitUntil } from "@catalyst/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  answerPushRequest,
   createDispatcher,
   createExecChannel,
   createIncidentStore,
@@ -14,7 +15,9 @@ import {
   createNtfyChannel,
   createWebhookChannel,
   notifyFlagsOf,
+  notifyTestUsage,
   redactUrl,
+  runNotifyTest,
   startAlertingAfter,
 } from "./index.js";
 
@@ -393,6 +396,62 @@ describe("createLoggedAlerting", () => {
     };
     await expect(createLoggedAlerting(options)).rejects.toThrow(
       `refused ${join(dir, "state", "catalyst-monitor")}`,
+    );
+  });
+});
+
+describe("bin support", () => {
+  it("answers the push routes: off, too large, bad JSON, the endpoint's answer", async () => {
+    expect(await answerPushRequest(null, { action: "key" })).toEqual({
+      status: 404,
+      body: {
+        error: { code: "push_off", message: "Web Push is off (start the monitor with --notify-push)" },
+      },
+    });
+    const seen: unknown[] = [];
+    const push = {
+      key: () => ({ publicKey: "k" }),
+      subscribe: async (body: unknown) => {
+        seen.push(body);
+        return { status: 201 as const, body: { ok: true } };
+      },
+      unsubscribe: async () => ({ status: 200 as const, body: {} }),
+    };
+    expect(await answerPushRequest(push, { action: "key" })).toEqual({
+      status: 200,
+      body: { publicKey: "k" },
+    });
+    const text = async () => '{"endpoint":"x"}';
+    expect((await answerPushRequest(push, { action: "subscribe", text })).status).toBe(413);
+    expect((await answerPushRequest(push, { action: "subscribe", contentLength: "9000", text })).status).toBe(
+      413,
+    );
+    const bad = await answerPushRequest(push, {
+      action: "subscribe",
+      contentLength: "3",
+      text: async () => "{x",
+    });
+    expect(bad.status).toBe(400);
+    expect(await answerPushRequest(push, { action: "subscribe", contentLength: "16", text })).toEqual({
+      status: 201,
+      body: { ok: true },
+    });
+    expect(seen).toEqual([{ endpoint: "x" }]);
+  });
+
+  it("reports a test alert as lines and an exit code, or null without a channel", async () => {
+    const where = { env: { XDG_CONFIG_HOME: join(dir, "config") }, home: dir };
+    expect(await runNotifyTest(notifyFlagsOf({}, {}), "http://127.0.0.1:7400/", where)).toBeNull();
+    const report = await runNotifyTest(
+      notifyFlagsOf({ "notify-webhook": [receiver.url] }, {}),
+      "http://127.0.0.1:7400/",
+      where,
+    );
+    expect(report?.code).toBe(0);
+    expect(report?.lines.at(-1)).toBe("test alert sent through 1 channel(s)\n");
+    expect(report?.lines[0]).toMatch(/^ok {6}/);
+    expect(notifyTestUsage("catalyst-monitor notify test")).toContain(
+      "Usage: catalyst-monitor notify test [--notify-*",
     );
   });
 });

@@ -8,6 +8,8 @@ export {
   readSecretFile,
   sendTestAlert,
 } from "./alerting.js";
+export type { PushRequest } from "./bin-support.js";
+export { answerPushRequest, notifyTestUsage, runNotifyTest } from "./bin-support.js";
 export type { Channel } from "./channel.js";
 export type { ChannelHealth, DispatchEvent, Dispatcher, DispatcherOptions } from "./dispatcher.js";
 export { createDispatcher } from "./dispatcher.js";
