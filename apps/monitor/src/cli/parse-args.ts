@@ -18,6 +18,8 @@ import {
   DURATION_EXAMPLES,
   isInsideDir,
   parseDuration,
+  parsePort,
+  parsePositiveDecimal,
   resolveCatalystDir,
   resolveJobsDir,
 } from "@catalyst/sources/command-line";
@@ -70,12 +72,6 @@ export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 /** @default port when neither `--port` nor `MONITOR_PORT` is set (FORMATS §1.6). */
 export const DEFAULT_PORT = 7400;
-
-function parsePort(text: string): number | null {
-  if (!/^\d{1,5}$/.test(text.trim())) return null;
-  const port = Number(text.trim());
-  return port <= 65535 ? port : null;
-}
 
 /** @default `--history`: a week of log, enough to cover orchestrations still running. */
 export const DEFAULT_HISTORY_MS = 7 * 24 * 3_600_000;
@@ -131,8 +127,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
 
   let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
   if (values["max-file-mb"] !== undefined) {
-    const mb = Number(values["max-file-mb"]);
-    if (!/^\d+(\.\d+)?$/.test(values["max-file-mb"].trim()) || !(mb > 0) || mb > 1024)
+    const mb = parsePositiveDecimal(values["max-file-mb"], 1024);
+    if (mb === null)
       throw new UsageError(
         `--max-file-mb must be a number of MiB above 0 and at most 1024, got ${JSON.stringify(values["max-file-mb"])}`,
       );
@@ -174,9 +170,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
 
   let budgetUsd: number | null = null;
   if (values["budget-usd"] !== undefined) {
-    const text = values["budget-usd"].trim();
-    const usd = Number(text);
-    if (!/^\d+(\.\d+)?$/.test(text) || !(usd > 0) || usd > 1e9)
+    const usd = parsePositiveDecimal(values["budget-usd"], 1e9);
+    if (usd === null)
       throw new UsageError(
         `--budget-usd must be a number of US dollars above 0, e.g. --budget-usd 250, got ${JSON.stringify(values["budget-usd"])}`,
       );
