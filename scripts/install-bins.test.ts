@@ -202,7 +202,7 @@ describe("pnpm install-bins into a temp prefix", () => {
     expect(version.stdout).toBe(`${topPackage.version}\n`);
     const once = await run("catalyst-top", ["--demo", "--once"], binEnv({ NO_COLOR: "1" }));
     expect(once.code, once.stderr).toBe(0);
-    expect(once.stdout).toMatch(/3 orch · 18 workers/);
+    expect(once.stdout).toMatch(/4 orch · 24 workers/);
     expect(once.stdout).toContain("TICKET");
   });
 
