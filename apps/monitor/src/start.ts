@@ -4,20 +4,19 @@
 import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import {
-  type CentralEngine,
+  centralHealth,
   createBudgetWatch,
-  createCentralEngine,
-  createEngine,
   createEventLoopDelayMeter,
-  type Engine,
-  type EngineOptions,
-  rateLimitedWarn,
-  reportSourceErrors,
+  createFleet,
+  type Fleet,
+  logHistory,
+  startFolding,
+  startPublishing,
 } from "@catalyst/engine";
 import { createDemoFleet } from "@catalyst/fleet-sim";
+import { followMonitor } from "@catalyst/metrics";
 import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
-import { createRelayPublisher, RelayConnectError, redactUrl } from "@catalyst/relay";
 import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import {
@@ -40,7 +39,6 @@ import type { Logger } from "./logger.js";
 import { startMonitorAlerting } from "./notify-wiring.js";
 import { createApp } from "./server/create-app.js";
 import { listenApp } from "./server/listen.js";
-import { wireMonitorMetrics } from "./server/metrics-wiring.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
 export interface MainIo {
@@ -111,7 +109,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const feed = withLoadingState(fleet.engine.feed, loading);
     hub = createSseHub(feed, { onClientEvent: clientEventLogger(logger, io.env) });
     let alerting: Alerting | null = null;
-    const metrics = wireMonitorMetrics({
+    const metrics = followMonitor({
       parts: fleet.engine.parts,
       hub,
       sourceReadErrors: fleet.sourceReadErrors,
@@ -215,21 +213,9 @@ async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<{ dir:
   return { dir: fleet.dir, jobsDir: fleet.jobsDir };
 }
 
-/** The fleet: the engine of the local catalyst dir, or centrally of every host on the broker. */
-interface Fleet {
-  engine: Engine | CentralEngine;
-  central: CentralEngine | null;
-  /** The `--nats` URL with any user, password or token replaced by `***` (it may be logged). */
-  natsShown: string | null;
-  /** Where the start-up history starts (for the log). */
-  historySince: Date;
-  /** File-system errors the local watcher recovered from, since start (for /metrics). */
-  sourceReadErrors: () => number;
-}
-
 /**
- * The engine for the options, not yet started; `onLoaded` runs once loading is over,
- * `onSnapshotTimer` refreshes every SSE client.
+ * The engine for the options (`@catalyst/engine`'s fleet), not yet started; `onLoaded` runs once
+ * loading is over, `onSnapshotTimer` refreshes every SSE client.
  */
 async function startFleet(
   options: CliOptions,
@@ -251,51 +237,27 @@ async function startFleet(
         : "PR polling enabled",
     { tokenSource: github?.source },
   );
-  const warn = rateLimitedWarn(logger);
-  const common = {
+  const { centralBroker } = secrets;
+  return createFleet({
+    catalystDir,
+    jobsDir,
+    maxFileBytes: options.maxFileBytes,
+    cacheDir: resolveCacheDir(env),
     githubToken: github?.token ?? null,
     historyMs: options.historyMs,
+    central:
+      centralBroker !== null && options.nats !== null
+        ? {
+            url: options.nats,
+            broker: centralBroker,
+            durable: options.durable,
+            staleAfterMs: options.staleAfterMs,
+          }
+        : null,
     logger,
-    // Loading is over: every client gets the full snapshot, without the `loading` mark.
     onLoaded,
     onSnapshotTimer,
-    // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
-    onListenerError: (error: unknown) => logger.error("a subscriber failed", { error: String(error) }),
-  } satisfies Partial<EngineOptions>;
-  const historySince = new Date(Date.now() - options.historyMs);
-  if (secrets.centralBroker !== null && options.nats !== null) {
-    const central = createCentralEngine({
-      ...common,
-      servers: secrets.centralBroker.servers,
-      auth: secrets.centralBroker.auth,
-      durable: options.durable,
-      staleAfterMs: options.staleAfterMs,
-      // One line per 10 s while the broker is away (never the URL: it may hold credentials).
-      onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
-    });
-    return {
-      engine: central,
-      central,
-      natsShown: redactUrl(options.nats),
-      historySince,
-      sourceReadErrors: () => 0,
-    };
-  }
-  // Each source error is counted for /metrics; the log gets one line per kind every 10 s.
-  let sourceReadErrors = 0;
-  const report = reportSourceErrors(logger);
-  const engine = createEngine({
-    ...common,
-    catalystDir,
-    maxFileBytes: options.maxFileBytes,
-    jobsDir,
-    cacheDir: resolveCacheDir(env),
-    onSourceError: (error) => {
-      sourceReadErrors += 1;
-      report(error);
-    },
   });
-  return { engine, central: null, natsShown: null, historySince, sourceReadErrors: () => sourceReadErrors };
 }
 
 /** What SSE clients coming, going and being dropped is logged as (only drops unless debugging). */
@@ -307,25 +269,6 @@ function clientEventLogger(logger: Logger, env: NodeJS.ProcessEnv) {
       : debug && logger.debug(`SSE client ${e.type}`, { clients: e.clients, resumed: e.resumed });
 }
 
-/** The `/healthz` fields of a central monitor: the broker connection and the hosts. */
-function centralHealth({ central, natsShown }: Fleet) {
-  if (central === null || natsShown === null) return {};
-  const { parts } = central;
-  return { central: { nats: () => ({ url: natsShown, ...parts.nats() }), hosts: () => parts.hosts() } };
-}
-
-/** Starts folding the sources into fuse; a central monitor says that the broker failed it. */
-async function startFolding({ engine, central }: Fleet): Promise<void> {
-  try {
-    await engine.start();
-  } catch (error) {
-    if (central === null) throw error;
-    throw new Error(
-      `cannot read from the NATS broker given to --nats (${error instanceof Error ? error.message : String(error)})`,
-    );
-  }
-}
-
 /** `--publish`: also publishes the catalyst dir to the broker. */
 async function startPublisher(
   options: CliOptions,
@@ -335,28 +278,14 @@ async function startPublisher(
   logger: Logger,
   cleanups: CleanupStack,
 ): Promise<void> {
-  const warn = rateLimitedWarn(logger);
-  const publisher = createRelayPublisher({
-    servers: broker.servers,
-    auth: broker.auth,
+  const stop = await startPublishing({
+    broker,
     hostName: options.hostName,
     catalystDir,
     stateDir: resolveCacheDir(env),
-    // A broker that is down fails every publish: one line per 10 s (never the URL: it may hold credentials).
-    onError: (error) => warn("publish", "publishing to NATS failed; retrying", { error: String(error) }),
+    logger,
   });
-  try {
-    await publisher.start();
-  } catch (error) {
-    // A RelayConnectError already names the broker (credentials hidden) and what went wrong.
-    throw new Error(
-      error instanceof RelayConnectError
-        ? `--publish: ${error.message}`
-        : `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
-    );
-  }
-  cleanups.defer(() => publisher.stop());
-  logger.info("publishing to NATS JetStream", { hostName: options.hostName, auth: broker.description });
+  cleanups.defer(stop);
 }
 
 /** `--pid-file`: written last, so removed first on the way out (the exit deadline never leaves it). */
@@ -367,17 +296,6 @@ async function writePidFile(pidFile: string, cleanups: CleanupStack): Promise<vo
     throw new PidFileError(pidFile, { cause: error });
   }
   cleanups.defer(() => rm(pidFile, { force: true }));
-}
-
-/** One line once the start-up history is folded in. */
-function logHistory(fleet: Fleet, historyMs: number, logger: Logger): void {
-  void fleet.engine.historyLoaded().then(({ records, error, complete }) => {
-    if (error !== null || historyMs <= 0) return;
-    const fields = { since: fleet.historySince.toISOString(), lines: records };
-    // Stopped part-way (SIGTERM while folding): say so, never "folded" with a partial count (issue 25).
-    if (complete === false) logger.info("event log history fold stopped early", fields);
-    else logger.info("event log history folded in", fields);
-  });
 }
 
 function logStarted(

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { formatUptime, probeMonitorHealth } from "./health-probe.js";
+import { describeHealthProbe, formatUptime, probeMonitorHealth } from "./health-probe.js";
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -46,5 +46,20 @@ describe("probeMonitorHealth", () => {
       "2h 5m",
       "3d 4h",
     ]);
+  });
+});
+
+describe("describeHealthProbe", () => {
+  const url = "http://127.0.0.1:7400/";
+  it("says what each probe found, and how it went", () => {
+    expect(describeHealthProbe({ kind: "unreachable", cause: "ECONNREFUSED" }, url)).toEqual({
+      line: "monitor: not answering at http://127.0.0.1:7400/ (ECONNREFUSED)\n",
+      outcome: "not-running",
+    });
+    expect(describeHealthProbe({ kind: "http-error", status: 401, body: "no" }, url)).toEqual({
+      line: "monitor: http://127.0.0.1:7400/healthz answered HTTP 401: no\n",
+      outcome: "failed",
+    });
+    expect(describeHealthProbe({ kind: "not-a-monitor" }, url).outcome).toBe("failed");
   });
 });

@@ -74,3 +74,36 @@ export function formatUptime(seconds: number): string {
   const m = Math.floor((s % 3_600) / 60);
   return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
 }
+
+/**
+ * What a probe of `url` says, as one line for a status command (ending in a newline) and how it
+ * went: `ok` (answered healthy or not), `failed` (an HTTP error or not a monitor), `not-running`.
+ */
+export function describeHealthProbe(
+  probe: HealthProbe,
+  url: string,
+): { line: string; outcome: "ok" | "failed" | "not-running" } {
+  switch (probe.kind) {
+    case "unreachable":
+      return { line: `monitor: not answering at ${url} (${probe.cause})\n`, outcome: "not-running" };
+    case "http-error":
+      return {
+        line: `monitor: ${url}healthz answered HTTP ${probe.status}: ${probe.body.slice(0, 200)}\n`,
+        outcome: "failed",
+      };
+    case "not-a-monitor":
+      return {
+        line: `monitor: ${url}healthz did not answer like catalyst-monitor; is something else on that port?\n`,
+        outcome: "failed",
+      };
+    case "ok": {
+      const { health } = probe;
+      return {
+        line:
+          `monitor: ${health.status} at ${url}, version ${health.version}, up ${formatUptime(health.uptimeSec)}, ` +
+          `${health.clients.count} SSE client${health.clients.count === 1 ? "" : "s"}, watching ${health.catalystDir}\n`,
+        outcome: "ok",
+      };
+    }
+  }
+}

@@ -11,7 +11,7 @@ export { createFleetStore } from "./fleet-store.js";
 export type { FleetFollower, FollowFleetOptions } from "./follow-fleet.js";
 export { followFleet } from "./follow-fleet.js";
 export type { HealthProbe, HealthProbeOptions } from "./health-probe.js";
-export { formatUptime, probeMonitorHealth } from "./health-probe.js";
+export { describeHealthProbe, formatUptime, probeMonitorHealth } from "./health-probe.js";
 export {
   describeStaleHost,
   fleetHosts,

@@ -12,6 +12,8 @@ export type { Engine, EngineOptions } from "./engine.js";
 export { createEngine, rateLimitedWarn, reportSourceErrors } from "./engine.js";
 export type { EventLoopDelay, EventLoopDelayMeter } from "./event-loop-delay.js";
 export { createEventLoopDelayMeter } from "./event-loop-delay.js";
+export type { Fleet, FleetLogger, FleetOptions } from "./fleet.js";
+export { centralHealth, createFleet, logHistory, startFolding, startPublishing } from "./fleet.js";
 export type { HealthInputs } from "./health.js";
 export {
   degradedSources,

@@ -3,5 +3,7 @@ export type { FleetCounts, OrchestratorCounts, TokenKind } from "./fleet-counts.
 export { boundedCiStatus, boundedWorkerStatus, createFleetCounts, TOKEN_KINDS } from "./fleet-counts.js";
 export type { CountsFeed } from "./follow-feed.js";
 export { followFleet } from "./follow-feed.js";
+export type { MonitorWiring, SseHubCounters } from "./follow-monitor.js";
+export { followMonitor } from "./follow-monitor.js";
 export type { MonitorMetrics, MonitorMetricsSources, SseFigures } from "./monitor-metrics.js";
 export { createMonitorMetrics } from "./monitor-metrics.js";

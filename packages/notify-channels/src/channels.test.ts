@@ -6,13 +6,19 @@ import type { NeedsYouItem, Snapshot } from "@catalyst/schema";
 import { type AlertReceiver, startAlertReceiver, waitUntil } from "@catalyst/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  answerPushRequest,
   createDispatcher,
   createExecChannel,
   createIncidentStore,
+  createLoggedAlerting,
   createNotifyRuntime,
   createNtfyChannel,
   createWebhookChannel,
+  notifyFlagsOf,
+  notifyTestUsage,
   redactUrl,
+  runNotifyTest,
+  startAlertingAfter,
 } from "./index.js";
 
 // Real receivers: a Hono server on an ephemeral port as the webhook and as ntfy, real child
@@ -340,5 +346,112 @@ describe("runtime", () => {
     await runtime.start();
     expect(problems).toEqual([`${store.path}: not valid JSON`]);
     await runtime.stop();
+  });
+});
+
+describe("createLoggedAlerting", () => {
+  const env = () => ({ XDG_STATE_HOME: join(dir, "state"), XDG_CONFIG_HOME: join(dir, "config") });
+  it("reports deliveries to the bin's log and starts only once the history is in", async () => {
+    const lines: string[] = [];
+    const log = {
+      info: (m: string) => lines.push(`info ${m}`),
+      warn: (m: string) => lines.push(`warn ${m}`),
+      error: (m: string) => lines.push(`error ${m}`),
+    };
+    const feed = createFeed();
+    const alerting = await createLoggedAlerting({
+      flags: notifyFlagsOf({ "notify-webhook": [receiver.url], "notify-hold": "100ms" }, {}),
+      env: env(),
+      home: dir,
+      feed,
+      dashboardUrl: "http://127.0.0.1:7400/",
+      checkDir: () => {},
+      identity: "/tmp/catalyst",
+      log,
+    });
+    expect(lines).toEqual(["info alerts enabled"]);
+    let loaded = (): void => {};
+    startAlertingAfter(alerting, new Promise<void>((r) => (loaded = r)), log);
+    loaded();
+    await waitUntil("alerting started", async () => {
+      feed.needs([dead("W1")]);
+      return lines.includes("info alert delivered");
+    });
+    expect(lines).toContain("info alert");
+    await alerting.stop();
+  });
+
+  it("refuses a state dir the bin must not write into", async () => {
+    const options = {
+      flags: notifyFlagsOf({ "notify-webhook": [receiver.url] }, {}),
+      env: env(),
+      home: dir,
+      feed: createFeed(),
+      dashboardUrl: "http://127.0.0.1:7400/",
+      checkDir: (what: string, path: string) => {
+        if (what === "state") throw new Error(`refused ${path}`);
+      },
+      identity: "/tmp/catalyst",
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+    };
+    await expect(createLoggedAlerting(options)).rejects.toThrow(
+      `refused ${join(dir, "state", "catalyst-monitor")}`,
+    );
+  });
+});
+
+describe("bin support", () => {
+  it("answers the push routes: off, too large, bad JSON, the endpoint's answer", async () => {
+    expect(await answerPushRequest(null, { action: "key" })).toEqual({
+      status: 404,
+      body: {
+        error: { code: "push_off", message: "Web Push is off (start the monitor with --notify-push)" },
+      },
+    });
+    const seen: unknown[] = [];
+    const push = {
+      key: () => ({ publicKey: "k" }),
+      subscribe: async (body: unknown) => {
+        seen.push(body);
+        return { status: 201 as const, body: { ok: true } };
+      },
+      unsubscribe: async () => ({ status: 200 as const, body: {} }),
+    };
+    expect(await answerPushRequest(push, { action: "key" })).toEqual({
+      status: 200,
+      body: { publicKey: "k" },
+    });
+    const text = async () => '{"endpoint":"x"}';
+    expect((await answerPushRequest(push, { action: "subscribe", text })).status).toBe(413);
+    expect((await answerPushRequest(push, { action: "subscribe", contentLength: "9000", text })).status).toBe(
+      413,
+    );
+    const bad = await answerPushRequest(push, {
+      action: "subscribe",
+      contentLength: "3",
+      text: async () => "{x",
+    });
+    expect(bad.status).toBe(400);
+    expect(await answerPushRequest(push, { action: "subscribe", contentLength: "16", text })).toEqual({
+      status: 201,
+      body: { ok: true },
+    });
+    expect(seen).toEqual([{ endpoint: "x" }]);
+  });
+
+  it("reports a test alert as lines and an exit code, or null without a channel", async () => {
+    const where = { env: { XDG_CONFIG_HOME: join(dir, "config") }, home: dir };
+    expect(await runNotifyTest(notifyFlagsOf({}, {}), "http://127.0.0.1:7400/", where)).toBeNull();
+    const report = await runNotifyTest(
+      notifyFlagsOf({ "notify-webhook": [receiver.url] }, {}),
+      "http://127.0.0.1:7400/",
+      where,
+    );
+    expect(report?.code).toBe(0);
+    expect(report?.lines.at(-1)).toBe("test alert sent through 1 channel(s)\n");
+    expect(report?.lines[0]).toMatch(/^ok {6}/);
+    expect(notifyTestUsage("catalyst-monitor notify test")).toContain(
+      "Usage: catalyst-monitor notify test [--notify-*",
+    );
   });
 });

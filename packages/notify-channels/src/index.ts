@@ -8,6 +8,8 @@ export {
   readSecretFile,
   sendTestAlert,
 } from "./alerting.js";
+export type { PushRequest } from "./bin-support.js";
+export { answerPushRequest, notifyTestUsage, runNotifyTest } from "./bin-support.js";
 export type { Channel } from "./channel.js";
 export type { ChannelHealth, DispatchEvent, Dispatcher, DispatcherOptions } from "./dispatcher.js";
 export { createDispatcher } from "./dispatcher.js";
@@ -17,6 +19,8 @@ export { createExecChannel } from "./exec-channel.js";
 export type { FetchLike } from "./http-post.js";
 export type { IncidentStore } from "./incident-store.js";
 export { createIncidentStore } from "./incident-store.js";
+export type { AlertLog, LoggedAlertingOptions } from "./logged-alerting.js";
+export { createLoggedAlerting, startAlertingAfter } from "./logged-alerting.js";
 export type { NotifyFlags } from "./notify-flags.js";
 export {
   hasNotifyChannels,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { natsConnectOptions } from "./broker.js";
-import { parseNatsUrl, redactUrl, resolveNatsConnection } from "./command-line.js";
+import { parseNatsUrl, redactUrl, relayRoleFlagsOf, resolveNatsConnection } from "./command-line.js";
 import { NatsCredentialsError } from "./errors.js";
 
 const URL = "nats://127.0.0.1:4222";
@@ -145,5 +145,53 @@ describe("resolveNatsConnection", () => {
     const s = await resolveNatsConnection("nats://u:envs3cret@h:1", {}, { NATS_TOKEN: "ignored" });
     expect(s).toMatchObject({ servers: ["nats://h:1"], auth: { user: "u", pass: "envs3cret" } });
     expect(s.description).toBe("user u from the URL");
+  });
+});
+
+describe("relayRoleFlagsOf", () => {
+  const none = { dirGiven: false, demo: false };
+  it("defaults to no role, the default consumer and stale time", () => {
+    const role = relayRoleFlagsOf({}, none);
+    expect(role).toMatchObject({
+      publish: null,
+      nats: null,
+      staleAfterMs: 30_000,
+      durable: "catalyst-central",
+    });
+    expect(role.hostName.length).toBeGreaterThan(0);
+  });
+  it("reads the central monitor's flags", () => {
+    expect(relayRoleFlagsOf({ nats: URL, "stale-after": "2m", durable: "c-1" }, none)).toMatchObject({
+      nats: URL,
+      staleAfterMs: 120_000,
+      durable: "c-1",
+    });
+  });
+  it.each([
+    [{ "host-name": "a" }, none, "--host-name names this machine on the broker; pass --publish with it"],
+    [
+      { nats: URL },
+      { dirGiven: true, demo: false },
+      "--nats reads every host from the broker; do not pass --dir with it",
+    ],
+    [
+      { nats: URL },
+      { dirGiven: false, demo: true },
+      "--nats and --demo cannot be combined (the demo is one local fleet)",
+    ],
+    [
+      { nats: URL, publish: URL },
+      none,
+      "--nats reads from the broker and --publish writes to it; run them as two monitors",
+    ],
+    [{ durable: "x" }, none, "--durable names the central monitor's consumer; pass --nats with it"],
+    [
+      { nats: URL, "stale-after": "500ms" },
+      none,
+      '--stale-after must be a duration of at least 1s such as 30s, 2m, got "500ms"',
+    ],
+    [{ nats: URL, durable: "a.b" }, none, '--durable must be 1 to 64 letters, digits, - or _, got "a.b"'],
+  ])("refuses %j", (values, context, message) => {
+    expect(() => relayRoleFlagsOf(values, context)).toThrow(message);
   });
 });

@@ -4,8 +4,9 @@
 // parsing stay fast; the client is loaded only to connect.
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { readTokenFile, UsageError } from "@catalyst/sources/command-line";
+import { parseDuration, readTokenFile, UsageError } from "@catalyst/sources/command-line";
 import { NatsCredentialsError } from "./errors.js";
 
 /**
@@ -324,4 +325,80 @@ async function readCapped(flag: string, file: string, max: number): Promise<Buff
     const code = (error as { code?: string }).code ?? String(error);
     throw new NatsCredentialsError(`${flag} ${file} cannot be read (${code})`, flag, { cause: error });
   }
+}
+
+/** `node:util` parseArgs definitions of the flags that choose a monitor's role on a broker. */
+export const RELAY_ROLE_OPTIONS = {
+  publish: { type: "string" },
+  "host-name": { type: "string" },
+  nats: { type: "string" },
+  "stale-after": { type: "string" },
+  durable: { type: "string" },
+} as const;
+
+/** @default `--stale-after`: six missed heartbeats (publishers beat every 5 s). */
+export const DEFAULT_STALE_AFTER_MS = 30_000;
+/** @default `--durable` */
+export const DEFAULT_DURABLE = "catalyst-central";
+
+/** The role flags after validation: publish a catalyst dir, or read every host centrally. */
+export interface RelayRoleFlags {
+  /** `--publish <nats-url>`: also publish the catalyst dir to this NATS JetStream broker. */
+  publish: string | null;
+  /** `--host-name`: this machine's name on the broker (default the hostname). */
+  hostName: string;
+  /** `--nats <nats-url>`: the central monitor of every host publishing there (no catalyst dir). */
+  nats: string | null;
+  /** `--stale-after`: a host without a heartbeat this long is stale (ms). */
+  staleAfterMs: number;
+  /** `--durable`: the central monitor's consumer name on the broker. */
+  durable: string;
+}
+
+/**
+ * Reads and checks the role flags (`RELAY_ROLE_OPTIONS`) out of parseArgs values; `dirGiven` and
+ * `demo` say whether the command line also named a catalyst dir or the demo. A bad flag or a
+ * combination that cannot work throws `UsageError`.
+ */
+export function relayRoleFlagsOf(
+  values: Partial<Record<keyof typeof RELAY_ROLE_OPTIONS, string>>,
+  context: { dirGiven: boolean; demo: boolean },
+): RelayRoleFlags {
+  const publish = values.publish ?? null;
+  if (publish !== null) checkNatsUrlFlag("--publish", publish);
+  if (values["host-name"] !== undefined && publish === null)
+    throw new UsageError("--host-name names this machine on the broker; pass --publish with it");
+  const hostName = values["host-name"] ?? hostname();
+  const nats = values.nats ?? null;
+  if (nats !== null) {
+    checkNatsUrlFlag("--nats", nats);
+    if (context.dirGiven)
+      throw new UsageError("--nats reads every host from the broker; do not pass --dir with it");
+    if (context.demo)
+      throw new UsageError("--nats and --demo cannot be combined (the demo is one local fleet)");
+    if (publish !== null)
+      throw new UsageError(
+        "--nats reads from the broker and --publish writes to it; run them as two monitors",
+      );
+  }
+  if (values["stale-after"] !== undefined && nats === null)
+    throw new UsageError("--stale-after applies to the central monitor; pass --nats with it");
+  if (values.durable !== undefined && nats === null)
+    throw new UsageError("--durable names the central monitor's consumer; pass --nats with it");
+  let staleAfterMs = DEFAULT_STALE_AFTER_MS;
+  if (values["stale-after"] !== undefined) {
+    const parsed = parseDuration(values["stale-after"]);
+    if (parsed === null || parsed < 1000)
+      throw new UsageError(
+        `--stale-after must be a duration of at least 1s such as 30s, 2m, got ${JSON.stringify(values["stale-after"])}`,
+      );
+    staleAfterMs = parsed;
+  }
+  const durable = values.durable ?? DEFAULT_DURABLE;
+  // A JetStream consumer name: no whitespace, dots, wildcards or path separators.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(durable))
+    throw new UsageError(`--durable must be 1 to 64 letters, digits, - or _, got ${JSON.stringify(durable)}`);
+  if (hostName.trim() === "" || hostName.length > 200)
+    throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
+  return { publish, hostName, nats, staleAfterMs, durable };
 }

@@ -8,6 +8,8 @@ import {
   EXIT_USAGE,
   isInsideDir,
   parseDuration,
+  parsePort,
+  parsePositiveDecimal,
   readFlags,
   readPackageVersion,
   readTokenFile,
@@ -220,5 +222,19 @@ describe("createCleanupStack", () => {
     await stack.run();
     await stack.run();
     expect(ran).toEqual(["pid file", "server", "demo"]);
+  });
+});
+
+describe("parsePort and parsePositiveDecimal", () => {
+  it("reads a port of up to five digits, 0 to 65535", () => {
+    expect(parsePort(" 7400 ")).toBe(7400);
+    expect(parsePort("0")).toBe(0);
+    for (const bad of ["65536", "-1", "80a", "", "123456", "1e3"]) expect(parsePort(bad), bad).toBeNull();
+  });
+  it("reads a plain decimal above 0 and at most the maximum", () => {
+    expect(parsePositiveDecimal("2.5", 1024)).toBe(2.5);
+    expect(parsePositiveDecimal(" 1024 ", 1024)).toBe(1024);
+    for (const bad of ["0", "0.0", "1025", "-1", "1e3", ".5", "abc", ""])
+      expect(parsePositiveDecimal(bad, 1024), bad).toBeNull();
   });
 });

@@ -54,6 +54,23 @@ const MAX_DURATION_MS = 8.64e15;
 /** Examples of the duration grammar, for help texts and error messages. */
 export const DURATION_EXAMPLES = "90s, 15m, 2h, 7d or 1w";
 
+/** A TCP port written as up to five digits (0 to 65535, surrounding spaces allowed); null otherwise. */
+export function parsePort(text: string): number | null {
+  if (!/^\d{1,5}$/.test(text.trim())) return null;
+  const port = Number(text.trim());
+  return port <= 65535 ? port : null;
+}
+
+/**
+ * A plain decimal number (digits with an optional fraction, no sign or exponent; surrounding
+ * spaces allowed) above 0 and at most `max`; null otherwise. For flags such as `--max-file-mb`.
+ */
+export function parsePositiveDecimal(text: string, max: number): number | null {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  return /^\d+(\.\d+)?$/.test(trimmed) && value > 0 && value <= max ? value : null;
+}
+
 /**
  * A whole number with a unit, `90s`, `15m`, `2h`, `7d`, `1w`, in milliseconds; null when the text
  * is not one (or is longer than dates reach). `--history` and replay's relative times both use it.

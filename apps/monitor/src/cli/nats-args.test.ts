@@ -1,6 +1,7 @@
 import { redactUrl } from "@catalyst/relay";
+import { DEFAULT_DURABLE, DEFAULT_STALE_AFTER_MS } from "@catalyst/relay/command-line";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DURABLE, DEFAULT_STALE_AFTER_MS, parseCliArgs } from "./parse-args.js";
+import { parseCliArgs } from "./parse-args.js";
 
 const parse = (...args: string[]) => parseCliArgs(args, {}, "/home/u");
 

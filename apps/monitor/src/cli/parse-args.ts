@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -8,23 +7,27 @@ import {
   notifyFlagsOf,
 } from "@catalyst/notify-channels";
 import {
-  checkNatsUrlFlag,
   NATS_CONNECTION_OPTIONS,
   type NatsConnectionFlags,
   natsFlagsOf,
+  RELAY_ROLE_OPTIONS,
+  type RelayRoleFlags,
+  relayRoleFlagsOf,
 } from "@catalyst/relay/command-line";
 import {
   DURATION_EXAMPLES,
   isInsideDir,
   parseDuration,
+  parsePort,
+  parsePositiveDecimal,
   resolveCatalystDir,
   resolveJobsDir,
 } from "@catalyst/sources/command-line";
 import { isLoopbackHost } from "@catalyst/sse-server";
 import { UsageError } from "../errors.js";
 
-/** The monitor's settings after flags and environment are read. */
-export interface CliOptions {
+/** The monitor's settings after flags and environment are read (the broker role's from relay). */
+export interface CliOptions extends RelayRoleFlags {
   /** Absolute catalyst dir (`--dir`, `CATALYST_DIR`, `~/catalyst`); unused with `--demo`. */
   dir: string;
   port: number;
@@ -52,16 +55,6 @@ export interface CliOptions {
   logFormat: "text" | "json";
   /** How far back the event log is folded in at start-up, in ms; 0 turns it off. */
   historyMs: number;
-  /** `--publish <nats-url>`: also publish the catalyst dir to this NATS JetStream broker. */
-  publish: string | null;
-  /** `--host-name`: this machine's name on the broker (default the hostname). */
-  hostName: string;
-  /** `--nats <nats-url>`: the central monitor of every host publishing there (no catalyst dir). */
-  nats: string | null;
-  /** `--stale-after`: a host without a heartbeat this long is stale (ms). */
-  staleAfterMs: number;
-  /** `--durable`: the central monitor's consumer name on the broker. */
-  durable: string;
   /** `--budget-usd`: the daily budget; today's spend past it raises a `budget` needs-you row. */
   budgetUsd: number | null;
   /** The `--nats-*` credential flags (paths and a user name, never a secret); main reads the files. */
@@ -80,19 +73,8 @@ export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
 /** @default port when neither `--port` nor `MONITOR_PORT` is set (FORMATS §1.6). */
 export const DEFAULT_PORT = 7400;
 
-function parsePort(text: string): number | null {
-  if (!/^\d{1,5}$/.test(text.trim())) return null;
-  const port = Number(text.trim());
-  return port <= 65535 ? port : null;
-}
-
 /** @default `--history`: a week of log, enough to cover orchestrations still running. */
 export const DEFAULT_HISTORY_MS = 7 * 24 * 3_600_000;
-
-/** @default `--stale-after`: six missed heartbeats (publishers beat every 5 s). */
-export const DEFAULT_STALE_AFTER_MS = 30_000;
-/** @default `--durable` */
-export const DEFAULT_DURABLE = "catalyst-central";
 
 /** Reads argv (without node and script) and env into options; a bad flag throws `UsageError`. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, home: string): CliOptions {
@@ -145,8 +127,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
 
   let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
   if (values["max-file-mb"] !== undefined) {
-    const mb = Number(values["max-file-mb"]);
-    if (!/^\d+(\.\d+)?$/.test(values["max-file-mb"].trim()) || !(mb > 0) || mb > 1024)
+    const mb = parsePositiveDecimal(values["max-file-mb"], 1024);
+    if (mb === null)
       throw new UsageError(
         `--max-file-mb must be a number of MiB above 0 and at most 1024, got ${JSON.stringify(values["max-file-mb"])}`,
       );
@@ -184,47 +166,12 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     historyMs = parsed;
   }
 
-  const publish = values.publish ?? null;
-  if (publish !== null) checkNatsUrlFlag("--publish", publish);
-  if (values["host-name"] !== undefined && publish === null)
-    throw new UsageError("--host-name names this machine on the broker; pass --publish with it");
-  const hostName = values["host-name"] ?? hostname();
-  const nats = values.nats ?? null;
-  if (nats !== null) {
-    checkNatsUrlFlag("--nats", nats);
-    if (values.dir !== undefined)
-      throw new UsageError("--nats reads every host from the broker; do not pass --dir with it");
-    if (demo) throw new UsageError("--nats and --demo cannot be combined (the demo is one local fleet)");
-    if (publish !== null)
-      throw new UsageError(
-        "--nats reads from the broker and --publish writes to it; run them as two monitors",
-      );
-  }
-  if (values["stale-after"] !== undefined && nats === null)
-    throw new UsageError("--stale-after applies to the central monitor; pass --nats with it");
-  if (values.durable !== undefined && nats === null)
-    throw new UsageError("--durable names the central monitor's consumer; pass --nats with it");
-  let staleAfterMs = DEFAULT_STALE_AFTER_MS;
-  if (values["stale-after"] !== undefined) {
-    const parsed = parseDuration(values["stale-after"]);
-    if (parsed === null || parsed < 1000)
-      throw new UsageError(
-        `--stale-after must be a duration of at least 1s such as 30s, 2m, got ${JSON.stringify(values["stale-after"])}`,
-      );
-    staleAfterMs = parsed;
-  }
-  const durable = values.durable ?? DEFAULT_DURABLE;
-  // A JetStream consumer name: no whitespace, dots, wildcards or path separators.
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(durable))
-    throw new UsageError(`--durable must be 1 to 64 letters, digits, - or _, got ${JSON.stringify(durable)}`);
-  if (hostName.trim() === "" || hostName.length > 200)
-    throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
+  const relayRole = relayRoleFlagsOf(values, { dirGiven: values.dir !== undefined, demo });
 
   let budgetUsd: number | null = null;
   if (values["budget-usd"] !== undefined) {
-    const text = values["budget-usd"].trim();
-    const usd = Number(text);
-    if (!/^\d+(\.\d+)?$/.test(text) || !(usd > 0) || usd > 1e9)
+    const usd = parsePositiveDecimal(values["budget-usd"], 1e9);
+    if (usd === null)
       throw new UsageError(
         `--budget-usd must be a number of US dollars above 0, e.g. --budget-usd 250, got ${JSON.stringify(values["budget-usd"])}`,
       );
@@ -253,11 +200,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     pidFile,
     logFormat,
     historyMs,
-    publish,
-    hostName,
-    nats,
-    staleAfterMs,
-    durable,
+    ...relayRole,
     budgetUsd,
     natsFlags: natsFlagsOf(values),
     notify,
@@ -285,11 +228,7 @@ function parseFlags(argv: readonly string[]) {
       "pid-file": { type: "string" },
       "log-format": { type: "string" },
       history: { type: "string" },
-      publish: { type: "string" },
-      "host-name": { type: "string" },
-      nats: { type: "string" },
-      "stale-after": { type: "string" },
-      durable: { type: "string" },
+      ...RELAY_ROLE_OPTIONS,
       "budget-usd": { type: "string" },
       ...NATS_CONNECTION_OPTIONS,
       ...NOTIFY_CLI_OPTIONS,

@@ -1,4 +1,4 @@
-import { formatUptime, probeMonitorHealth } from "@catalyst/client";
+import { describeHealthProbe, probeMonitorHealth } from "@catalyst/client";
 import {
   installHints,
   readServiceArgs,
@@ -107,26 +107,13 @@ async function status(command: ServiceCommand, io: ServiceIo, paths: ServicePath
     token: options.token,
     timeoutMs: io.statusTimeoutMs ?? 5_000,
   });
-  if (probe.kind === "unreachable") {
-    io.stdout(`monitor: not answering at ${url} (${probe.cause})\n`);
-    return SERVICE_EXIT.notRunning;
-  }
-  if (probe.kind === "http-error") {
-    io.stdout(`monitor: ${url}healthz answered HTTP ${probe.status}: ${probe.body.slice(0, 200)}\n`);
-    return SERVICE_EXIT.failed;
-  }
-  if (probe.kind === "not-a-monitor") {
-    io.stdout(
-      `monitor: ${url}healthz did not answer like catalyst-monitor; is something else on that port?\n`,
-    );
-    return SERVICE_EXIT.failed;
-  }
-  const { health } = probe;
-  io.stdout(
-    `monitor: ${health.status} at ${url}, version ${health.version}, up ${formatUptime(health.uptimeSec)}, ` +
-      `${health.clients.count} SSE client${health.clients.count === 1 ? "" : "s"}, watching ${health.catalystDir}\n`,
-  );
-  return SERVICE_EXIT.ok;
+  const { line, outcome } = describeHealthProbe(probe, url);
+  io.stdout(line);
+  return outcome === "ok"
+    ? SERVICE_EXIT.ok
+    : outcome === "failed"
+      ? SERVICE_EXIT.failed
+      : SERVICE_EXIT.notRunning;
 }
 
 /** `catalyst-monitor service …`: returns the exit code; user mistakes are one line on stderr. */

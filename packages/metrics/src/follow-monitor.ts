@@ -1,11 +1,24 @@
-import type { MonitorParts } from "@catalyst/engine";
-import { createMonitorMetrics, followFleet, type MonitorMetrics } from "@catalyst/metrics";
-import type { SseHub } from "@catalyst/sse-server";
+// `/metrics` of a running monitor: fleet counts that follow fuse, the SSE hub's figures and the
+// monitor's own, from the parts as they are shaped (structural types: no engine or SSE import).
+import { type CountsFeed, followFleet } from "./follow-feed.js";
+import { createMonitorMetrics, type MonitorMetrics } from "./monitor-metrics.js";
 
-/** What the app's wiring knows beyond the parts: the hub, errors it counted, start-up. */
-export interface MetricsWiring {
-  parts: MonitorParts;
-  hub: SseHub;
+/** The SSE hub's counters, as `@catalyst/sse-server`'s hub has them. */
+export interface SseHubCounters {
+  sentCounts(): { frames: number; bytes: number };
+  clientCount(): number;
+  resyncCount(): number;
+  droppedCount(): number;
+}
+
+/** What a monitor knows: its engine's parts (fuse, watcher, PR poller), the hub, errors, start-up. */
+export interface MonitorWiring {
+  parts: {
+    fuse: CountsFeed;
+    watcher: { watched?: () => { files: number; directories: number } };
+    prPoller: { stats?: () => { rateLimit: { remaining: number | null } | null } };
+  };
+  hub: SseHubCounters;
   /** Source errors the watcher reported to the app (each counted, even when the log line was skipped). */
   sourceReadErrors: () => number;
   startup: () => { loading: boolean; seconds: number | null };
@@ -14,7 +27,7 @@ export interface MetricsWiring {
 }
 
 /** `/metrics` for the monitor: fleet counts that follow fuse, and the monitor's own figures. */
-export function wireMonitorMetrics(wiring: MetricsWiring): { metrics: MonitorMetrics; stop: () => void } {
+export function followMonitor(wiring: MonitorWiring): { metrics: MonitorMetrics; stop: () => void } {
   const { parts, hub } = wiring;
   const { counts, stop } = followFleet(parts.fuse);
   const watcher = parts.watcher;
