@@ -16,6 +16,7 @@ import { countWorkers, getText, percentile, watchSeqs, writeFleet, writeSignal }
 import {
   fmtMs,
   load,
+  loadNote,
   MONITOR_FROM_SOURCE,
   machine,
   median,
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
   const runs = Number(arg("runs", "3"));
   const dist = process.argv.includes("--dist");
   const loadBefore = load();
+  const loadNoteBefore = loadNote();
   const startedAt = new Date().toISOString();
   const results: Run[] = [];
   for (let r = 0; r < runs; r++) {
@@ -228,8 +230,8 @@ async function main(): Promise<void> {
   };
   const coreP99 = median(of("execution-core").map((x) => x.p99));
   const body = `Run ${startedAt} on ${machine()}; load average before: ${loadBefore}, after: ${load()}.
-**The box was loaded**: other developers were building and testing on the same 2 cores during the run,
-so these figures are pessimistic. Monitor from ${dist ? "dist" : "source (tsx)"}; ${writes} writes per run at ${rate}/s,
+${loadNoteBefore}
+Monitor from ${dist ? "dist" : "source (tsx)"}; ${writes} writes per run at ${rate}/s,
 ${runs} runs, each kind on a fresh dir, alternating. Latency is a phase file (or signal file) written
 with tmp + rename → the SSE frame carrying it; "§3.4 ok" counts written tickets whose \`/api/snapshot\`
 entry then had phase \`verify\`, status \`running\`, column \`Validate\` and the last write's marker.

@@ -13,7 +13,18 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { fmtMs, load, machine, median, ROOT, sleep, startListening, TSX, writeSection } from "./support.ts";
+import {
+  fmtMs,
+  load,
+  loadNote,
+  machine,
+  median,
+  ROOT,
+  sleep,
+  startListening,
+  TSX,
+  writeSection,
+} from "./support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -191,7 +202,7 @@ async function main(): Promise<void> {
     const floor50 = pct(floorMs, 50);
     const floor99 = pct(floorMs, 99);
     const goal = HOLD_MS + 100;
-    const body = `Run on ${new Date().toISOString().slice(0, 10)}, ${machine()}; load average ${load()} at the end. **The box was loaded** by six other developers' builds and tests while this ran (2 shared cores), so these are upper bounds.
+    const body = `Run on ${new Date().toISOString().slice(0, 10)}, ${machine()}; load average ${load()} at the end. ${loadNote()}
 
 \`node --import tsx bench/p9-alerts.ts --workers ${WORKERS} --singles ${SINGLES} --bursts ${BURSTS} --hold ${HOLD_MS / 1000}s\`: the monitor from source (tsx) on ${WORKERS} workers (${WORKERS / PER} orchestrators × ${PER}); single failures written 2.1 s apart (below the channel's rate limit of 30 a minute); \`--notify-hold ${HOLD_MS / 1000}s\`, one webhook (a node:http receiver on loopback), one SSE client.
 

@@ -8,6 +8,7 @@ export {
   BENCHMARKS,
   type ListeningChild as Child,
   load,
+  loadNote,
   machine,
   startListening,
   writeSection,

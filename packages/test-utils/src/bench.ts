@@ -25,6 +25,17 @@ export function load(): string {
     .join(", ");
 }
 
+/**
+ * A sentence on how busy the box was, from the 1-minute load average against the core count: a
+ * figure from a loaded box is an upper bound, and the section should say so.
+ */
+export function loadNote(): string {
+  const busy = loadavg()[0]! / Math.max(1, cpus().length);
+  return busy > 0.75
+    ? `**The box was loaded** (1-minute load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores): other work shared the cores, so these figures are upper bounds.`
+    : `The box was quiet (1-minute load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores).`;
+}
+
 /** Hand-written notes below a section's generated text start at this line and survive a re-run. */
 export const NOTES_MARKER = "<!-- notes: kept when the bench rewrites this section -->";
 
