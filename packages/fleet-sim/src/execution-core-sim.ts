@@ -1,5 +1,6 @@
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { PIPELINE_PHASES } from "@catalyst/schema/constants";
 import type { SeededRandom } from "./seeded-random.js";
 import { renderJson } from "./write-json-file.js";
 
@@ -9,18 +10,7 @@ import { renderJson } from "./write-json-file.js";
 // `<jobsDir>/<bg_job_id>/state.json` per running phase, in a jobs dir the simulation owns.
 
 /** The pipeline order (R3.5). */
-const PHASES = [
-  "triage",
-  "research",
-  "plan",
-  "implement",
-  "verify",
-  "review",
-  "pr",
-  "monitor-merge",
-  "monitor-deploy",
-  "teardown",
-] as const;
+const PHASES = PIPELINE_PHASES;
 
 /** How a simulated ticket's story goes. */
 export type TicketFate = "ships" | "needs-input" | "fails" | "blocked" | "yields";
