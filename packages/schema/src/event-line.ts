@@ -3,6 +3,7 @@ import { KNOWN_EVENT_TYPES, type KnownEventType } from "./constants.js";
 import {
   classifyEnvelope,
   type DroppedEvent,
+  type EnvelopeFields,
   type EnvelopeShape,
   type EventLineProblem,
   envelopeNameProblem,
@@ -72,7 +73,22 @@ export type EventLine = z.infer<typeof EventLine>;
  * One event, the same whatever shape it was written in (FORMATS-TODAY §1.5). `raw` is the parsed
  * line itself. A dual line is one event.
  */
-export interface NormalizedEvent {
+/**
+ * One line of any shape, normalised. The FORMATS-TODAY fields (host, PR numbers, sessions, phase,
+ * severity) are `EnvelopeFields`' own, documented there.
+ */
+export interface NormalizedEvent
+  extends Pick<
+    EnvelopeFields,
+    | "host"
+    | "prNumber"
+    | "prNumbers"
+    | "catalystSession"
+    | "claudeSession"
+    | "phase"
+    | "severityText"
+    | "severityNumber"
+  > {
   ts: string;
   /** `ts` in epoch milliseconds. */
   tsMs: number;
@@ -93,20 +109,6 @@ export interface NormalizedEvent {
   shape: EventShape;
   /** Today's envelope shape (FORMATS-TODAY R1.7). */
   envelope: Exclude<EnvelopeShape, "unknown">;
-  /** R1.22, an FQDN cut to its first label. */
-  host: string | null;
-  /** R1.23. */
-  prNumber: number | null;
-  /** Every PR number the line names (all of a check suite's `prNumbers`). */
-  prNumbers: number[];
-  /** R1.24: `sess_…` catalyst session and Claude Code session UUID, never mixed. */
-  catalystSession: string | null;
-  claudeSession: string | null;
-  /** R1.25. */
-  phase: string | number | null;
-  /** R1.17: INFO/9 when the line has none. */
-  severityText: string;
-  severityNumber: number;
   /** Set on an oversized-line tombstone (R1.6): what was dropped. The line is not that event. */
   dropped: DroppedEvent | null;
   raw: EventLine;
