@@ -36,7 +36,9 @@ export default defineConfig([
   { ...baseTsup, ...bundleWorkspaceTsup },
   {
     ...baseTsup,
-    entry: ["src/bin.ts"],
+    // The log index's worker thread (sources' index-pool) is looked for beside the chunk that
+    // starts it: emitted as dist/index-worker.js, sharing the byte scan's chunk with the bin.
+    entry: { bin: "src/bin.ts", "index-worker": "../../packages/sources/src/index-worker.ts" },
     dts: false,
     clean: false,
     sourcemap: false,

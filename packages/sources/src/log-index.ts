@@ -1,4 +1,4 @@
-import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import type { EventLineProblem } from "@catalyst/schema";
@@ -59,6 +59,14 @@ export interface FileIndex {
   statKey?: string;
 }
 
+/**
+ * What the index needs of an open file: positioned reads. A `FileHandle` is one; an index worker
+ * (`index-worker.ts`) reads the main thread's descriptor with `readSync` behind the same shape.
+ */
+export interface RangeReader {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
 /** Progress of a first scan over an unindexed file (or the unindexed end of a growing one). */
 export interface IndexProgress {
   file: string;
@@ -103,7 +111,7 @@ function fingerprint(bytes: Uint8Array): string {
   return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
-async function readRange(handle: FileHandle, start: number, end: number): Promise<Buffer> {
+async function readRange(handle: RangeReader, start: number, end: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(end - start);
   let got = 0;
   while (got < buf.length) {
@@ -114,7 +122,7 @@ async function readRange(handle: FileHandle, start: number, end: number): Promis
   return got === buf.length ? buf : buf.subarray(0, got);
 }
 
-async function fingerprints(handle: FileHandle, end: number): Promise<{ head: string; tail: string }> {
+async function fingerprints(handle: RangeReader, end: number): Promise<{ head: string; tail: string }> {
   const head = fingerprint(await readRange(handle, 0, Math.min(HASH_SPAN, end)));
   // A short file: the head already covers the tail, one read is enough.
   const tail = end <= HASH_SPAN ? head : fingerprint(await readRange(handle, end - HASH_SPAN, end));
@@ -210,7 +218,7 @@ export async function loadUnchangedIndex(
  */
 export async function loadFileIndex(
   indexDir: string,
-  handle: FileHandle,
+  handle: RangeReader,
   file: string,
   info: { dev: number; ino: number; size: number },
   maxLineBytes: number,
@@ -283,6 +291,13 @@ function emptyBlock(start: number): IndexBlock {
   };
 }
 
+/** What `extendFileIndex` found: the index, a complete unterminated last line, the bytes read. */
+export interface ExtendResult {
+  index: FileIndex;
+  partial: IndexBlock | null;
+  bytesRead: number;
+}
+
 /**
  * Index `file` from `prev.indexedEnd` (or 0) to its last complete line, reading it once in chunks.
  * The `ts` of a line is read from its bytes (`scanTs`: no JSON.parse, no string) when the line
@@ -295,7 +310,7 @@ function emptyBlock(start: number): IndexBlock {
  * as a `partial` block, not counted in `indexedEnd`.
  */
 export async function extendFileIndex(
-  handle: FileHandle,
+  handle: RangeReader,
   file: string,
   info: { dev: number; ino: number; size: number },
   prev: FileIndex | null,
@@ -303,7 +318,7 @@ export async function extendFileIndex(
   blockBytes: number,
   loadParser: () => Promise<typeof checkLogLine>,
   onProgress?: (progress: IndexProgress) => void,
-): Promise<{ index: FileIndex; partial: IndexBlock | null; bytesRead: number }> {
+): Promise<ExtendResult> {
   const from = prev?.indexedEnd ?? 0;
   const blocks = prev ? prev.blocks.filter((b) => !b.partial) : [];
   let cur = emptyBlock(from);
