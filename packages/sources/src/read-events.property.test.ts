@@ -298,7 +298,7 @@ describe("readEvents exactness (property)", () => {
 describe("readEvents with index worker threads (issue 25)", () => {
   async function listing(dir: string): Promise<Map<string, string>> {
     const { readdir, readFile } = await import("node:fs/promises");
-    const sub = join(dir, "event-index-v3");
+    const sub = join(dir, "event-index-v4");
     const out = new Map<string, string>();
     for (const name of await readdir(sub)) out.set(name, await readFile(join(sub, name), "utf8"));
     return out;
