@@ -45,9 +45,9 @@ export default defineConfig([
     splitting: true,
     noExternal: [/.*/],
     esbuildPlugins: [noZodLocales, relayBeside],
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
+    // Only the shebang: nothing bundled here calls `require` (the relay bundle below does), and
+    // a createRequire banner would load node:module and import.meta on every start.
+    banner: { js: "#!/usr/bin/env node" },
     esbuildOptions(options) {
       options.conditions = ["@catalyst/source", "module", "import", "node"];
     },

@@ -1,7 +1,6 @@
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { ExtendResult, FileIndex } from "./log-index.js";
 
 /** One file for an index worker: the main thread's open descriptor and what it checked. */
@@ -45,11 +44,12 @@ export function defaultIndexWorkers(): number {
  * then a small bootstrap registers tsx's loader in the worker first (a worker's `--import` does
  * not apply its hooks to the worker's own entry on Node 20). Null when neither can work.
  */
-function workerEntry(): { entry: URL | string; eval?: true; execArgv?: string[] } | null {
+async function workerEntry(): Promise<{ entry: URL | string; eval?: true; execArgv?: string[] } | null> {
   const here = import.meta.url;
   if (!here.startsWith("file:")) return null;
   if (!here.endsWith(".ts")) return { entry: new URL("./index-worker.js", here) };
   try {
+    const { createRequire } = await import("node:module");
     const tsxDir = createRequire(here)
       .resolve("tsx/package.json")
       .replace(/package\.json$/, "");
@@ -64,6 +64,10 @@ function workerEntry(): { entry: URL | string; eval?: true; execArgv?: string[] 
     return null;
   }
 }
+
+// node:worker_threads (and the internals it pulls in) is loaded with the first worker: a query over
+// an indexed log starts no worker and should not pay for loading it.
+let workerModule: Promise<typeof import("node:worker_threads")> | null = null;
 
 interface Slot {
   worker: Worker;
@@ -88,6 +92,8 @@ export class IndexPool {
   #nextId = 1;
   #broken = false;
   #closed = false;
+  /** Workers being started (the module is loaded on first use). */
+  #starting = 0;
   /** Workers started so far (never more than the size). */
   started = 0;
 
@@ -114,11 +120,16 @@ export class IndexPool {
 
   #pump(): void {
     while (this.#queue.length > 0 && this.available) {
-      let slot = this.#slots.find((s) => s.job === null);
+      const slot = this.#slots.find((s) => s.job === null);
       if (slot === undefined) {
-        if (this.#slots.length >= this.#size) return;
-        slot = this.#spawn();
-        if (slot === undefined) return;
+        if (this.#slots.length + this.#starting < this.#size) {
+          this.#starting++;
+          void this.#spawn().finally(() => {
+            this.#starting--;
+            this.#pump();
+          });
+        }
+        return;
       }
       const next = this.#queue.shift()!;
       slot.job = next.slotJob;
@@ -127,14 +138,17 @@ export class IndexPool {
     }
   }
 
-  #spawn(): Slot | undefined {
-    const entry = workerEntry();
+  async #spawn(): Promise<void> {
+    const entry = await workerEntry();
     if (entry === null) {
       this.#fail("index worker entry not found");
-      return undefined;
+      return;
     }
     let worker: Worker;
     try {
+      workerModule ??= import("node:worker_threads");
+      const { Worker } = await workerModule;
+      if (!this.available) return;
       worker = new Worker(entry.entry, {
         ...(entry.eval ? { eval: true } : {}),
         ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
@@ -146,11 +160,12 @@ export class IndexPool {
       });
     } catch (error) {
       this.#fail(error instanceof Error ? error.message : String(error));
-      return undefined;
+      return;
     }
     this.started++;
     const slot: Slot = { worker, job: null };
     this.#slots.push(slot);
+    worker.unref();
     worker.on("message", (reply: IndexWorkerReply) => {
       const job = slot.job;
       if (job === null || job.id !== reply.id) return;
@@ -175,7 +190,6 @@ export class IndexPool {
     worker.on("exit", (code) => {
       if (this.#slots.includes(slot)) died(`index worker exited (${code})`);
     });
-    return slot;
   }
 
   /** No more jobs: those waiting go back to the caller (to index on its own thread). */

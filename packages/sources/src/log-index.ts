@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import type { EventLineProblem } from "@catalyst/schema";
@@ -151,7 +152,10 @@ type StoredIndex = Omit<FileIndex, "blocks"> & { v: number; blocks: StoredBlock[
 
 async function readStored(indexDir: string, file: string): Promise<StoredIndex | null> {
   try {
-    return JSON.parse(await readFile(indexPath(indexDir, file), "utf8"));
+    // A small file (a few hundred bytes per 256 KiB block of log), read in one go: the promise
+    // readFile takes several thread-pool round trips per file, a good part of a warm query's time
+    // to its first line over 76 files; one sync read of it holds the event loop for microseconds.
+    return JSON.parse(readFileSync(indexPath(indexDir, file), "utf8"));
   } catch {
     return null;
   }
