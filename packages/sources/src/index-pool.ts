@@ -33,8 +33,13 @@ class WorkerFileError extends Error {
   }
 }
 
-/** @default index workers: the cores there are, at most 4 (one file at a time each). */
+/**
+ * @default index workers: the cores there are, at most 4 (one file at a time each), once built
+ * or bundled. From source (tests, `tsx`) none unless asked for: each worker would compile its
+ * TypeScript through tsx first (a second or more on a busy box), slower than indexing here.
+ */
 export function defaultIndexWorkers(): number {
+  if (import.meta.url.endsWith(".ts")) return 0;
   return Math.max(0, Math.min(4, availableParallelism()));
 }
 
