@@ -15,7 +15,7 @@ import {
   loadUnchangedIndex,
   saveFileIndex,
 } from "./log-index.js";
-import { mapLimited } from "./map-limited.js";
+import { createLimiter, mapLimited } from "./map-limited.js";
 import type { LineParsers, parseLogLine } from "./parse-log-line.js";
 import { scanFirstTs, scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
@@ -245,6 +245,8 @@ class LogQuery {
   /** Indexes built or extended by this read, saved when it closes. */
   readonly #unsaved = new Set<FileIndex>();
   #fileIndexes: (FileIndex | null)[] = [];
+  /** Files scanned on this thread at once (the others wait, their handles open: within the cap). */
+  readonly #scanGate = createLimiter(2);
   /** Index worker threads, while #indexAll runs. */
   #workers: IndexPool | null = null;
   /** Set by layout(): nothing will be read, so no parser is worth loading ahead. */
@@ -505,15 +507,10 @@ class LogQuery {
           if (this.#done) return NONE;
         }
       }
-      extended ??= await extendFileIndex(
-        handle,
-        file,
-        info,
-        prev,
-        maxLineBytes,
-        blockBytes,
-        () => this.#checker(),
-        progress,
+      // On this thread the scan is CPU work: two files at a time keep the disk busy, and more
+      // would only hold more fresh 1 MiB chunk buffers (page faults, GC) for no speed.
+      extended ??= await this.#scanGate(() =>
+        extendFileIndex(handle, file, info, prev, maxLineBytes, blockBytes, () => this.#checker(), progress),
       );
       const { index, partial, bytesRead } = extended;
       this.stats.bytesRead += bytesRead;
