@@ -1,10 +1,28 @@
 import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { parseLogLine } from "@catalyst/sources";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import { type BrokerOptions, connectNats, toConnectError } from "./broker.js";
-import { type RelayNames, resolveNames } from "./names.js";
+import { escapeToken, unescapeToken } from "./keys.js";
+import { type RelayNames, type ResolvedNames, resolveNames } from "./names.js";
 import { createSpillSorter, type RelayEvent } from "./spill-sorter.js";
+import {
+  HOUR_MS,
+  indexKeyOf,
+  metaKeyOf,
+  normaliseRanges,
+  parseBucket,
+  parseMeta,
+  type SeqRange,
+} from "./time-index.js";
 import type { LogMessage } from "./wire.js";
 
 /** Options of {@link readRelayEvents}. */
@@ -27,6 +45,17 @@ export interface ReadRelayEventsOptions extends BrokerOptions, RelayNames {
   onProgress?: (progress: { received: number; total: number }) => void;
   /** Stops the read; the iteration then ends early. */
   signal?: AbortSignal;
+  /**
+   * Read a `since`/`until` window through the stream's time index (the publishers' per host and
+   * hour sequence ranges) instead of the whole stream; hosts without an index are read whole.
+   * False: always the whole stream. @default true
+   */
+  index?: boolean;
+  /**
+   * After the window, hand out every line published from then on (stream order, the same filters,
+   * `since` included) until `signal` aborts; a lost broker ends the iteration with a RelayConnectError.
+   */
+  follow?: boolean;
 }
 
 /** What a read met on its way. */
@@ -46,6 +75,14 @@ export interface RelayEventStats {
   spilledBytes: number;
   /** The broker has no such stream yet (nothing was ever published). */
   streamMissing: boolean;
+  /** The stream's messages when the read began (what a whole read would read). */
+  streamMessages: number;
+  /** The window was read through the time index. */
+  indexed: boolean;
+  /** Sequence ranges read (1 for a whole read). */
+  ranges: number;
+  /** Lines handed out after the window (`follow`). */
+  live: number;
 }
 
 /** Reconnects tried during one read before it gives up (the read has an end, unlike the relay). */
@@ -72,6 +109,10 @@ export function readRelayEvents(
     runs: 0,
     spilledBytes: 0,
     streamMissing: false,
+    streamMessages: 0,
+    indexed: false,
+    ranges: 0,
+    live: 0,
   };
   return {
     stats,
@@ -88,34 +129,66 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
     budgetBytes: options.memoryBytes ?? 64 * 1024 * 1024,
     ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
   });
+  /** The line as an event when it passes the hosts, the window and the filter; null otherwise. */
+  const toEvent = (data: LogMessage): RelayEvent | null => {
+    if (hosts !== null && !hosts.has(data.host)) return null;
+    const parsed = parseLogLine(data.text, data.file, data.offset);
+    if (!parsed.ok) {
+      stats.invalid++;
+      return null;
+    }
+    const tsMs = parsed.record.event.tsMs;
+    if (!(tsMs >= sinceMs && tsMs < untilMs)) return null;
+    if (options.filter && !options.filter(parsed.record.event)) return null;
+    return {
+      host: data.host,
+      file: data.file,
+      generation: data.generation,
+      offset: data.offset,
+      tsMs,
+      text: data.text,
+    };
+  };
+  const collect = async (data: LogMessage): Promise<void> => {
+    const event = toEvent(data);
+    if (event === null) return;
+    stats.matched++;
+    await sorter.add(event);
+  };
+  let nc: NatsConnection | null = null;
   try {
-    const nc = await connectNats({
+    nc = await connectNats({
       ...options,
       maxReconnectAttempts: options.maxReconnectAttempts ?? READ_RECONNECT_ATTEMPTS,
     });
-    try {
-      await readStream(nc, names.stream, options, stats, async (data) => {
-        if (hosts !== null && !hosts.has(data.host)) return;
-        const parsed = parseLogLine(data.text, data.file, data.offset);
-        if (!parsed.ok) {
-          stats.invalid++;
-          return;
+    const state = await streamState(nc, names.stream, options.servers);
+    if (state === null) stats.streamMissing = true;
+    else {
+      stats.streamMessages = state.messages;
+      if (state.messages > 0 && state.last >= state.first) {
+        const windowed = options.since !== undefined || options.until !== undefined;
+        const plan =
+          windowed && options.index !== false
+            ? await planIndexedRead(nc, names, state, sinceMs, untilMs, hosts, options.servers)
+            : null;
+        if (plan === null) {
+          stats.ranges = 1;
+          await readStream(nc, names.stream, state, options, stats, collect);
+        } else {
+          stats.indexed = true;
+          stats.ranges = plan.length;
+          const jsm = await jetstreamManager(nc);
+          for (const range of plan) {
+            if (options.signal?.aborted) break;
+            await readRange(nc, jsm, names.stream, range, options, stats, collect);
+          }
         }
-        const tsMs = parsed.record.event.tsMs;
-        if (!(tsMs >= sinceMs && tsMs < untilMs)) return;
-        if (options.filter && !options.filter(parsed.record.event)) return;
-        stats.matched++;
-        await sorter.add({
-          host: data.host,
-          file: data.file,
-          generation: data.generation,
-          offset: data.offset,
-          tsMs,
-          text: data.text,
-        });
-      });
-    } finally {
-      await nc.close().catch(() => {});
+      }
+    }
+    if (!options.follow) {
+      const c = nc;
+      nc = null;
+      await c.close().catch(() => {});
     }
     if (options.signal?.aborted) return;
     for await (const e of sorter.drain()) {
@@ -127,8 +200,33 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
     stats.runs = sorter.stats.runs;
     stats.spilledBytes = sorter.stats.spilledBytes;
     stats.duplicates = sorter.stats.duplicates;
+    if (options.follow && nc !== null && !options.signal?.aborted)
+      yield* followStream(nc, names, state?.last ?? 0, options, stats, toEvent);
   } finally {
     await sorter.dispose();
+    await nc?.close().catch(() => {});
+  }
+}
+
+interface StreamState {
+  first: number;
+  last: number;
+  messages: number;
+}
+
+/** The stream's first and last sequence now; null when there is no stream yet. */
+async function streamState(
+  nc: NatsConnection,
+  stream: string,
+  servers: string | string[],
+): Promise<StreamState | null> {
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(stream);
+    return { first: info.state.first_seq, last: info.state.last_seq, messages: info.state.messages };
+  } catch (error) {
+    if (isStreamNotFound(error)) return null;
+    throw toConnectError(error, servers);
   }
 }
 
@@ -136,25 +234,12 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
 async function readStream(
   nc: NatsConnection,
   stream: string,
+  state: StreamState,
   options: ReadRelayEventsOptions,
   stats: RelayEventStats,
   onMessage: (data: LogMessage) => Promise<void>,
 ): Promise<void> {
-  let first: number;
-  let last: number;
-  let count: number;
-  try {
-    const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(stream);
-    ({ first_seq: first, last_seq: last, messages: count } = info.state);
-  } catch (error) {
-    if (isStreamNotFound(error)) {
-      stats.streamMissing = true;
-      return;
-    }
-    throw toConnectError(error, options.servers);
-  }
-  if (count === 0 || last < first) return;
+  const { first, last } = state;
   const total = last - first + 1;
   const consumer = await jetstream(nc).consumers.get(stream, {});
   const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024 });
@@ -164,14 +249,7 @@ async function readStream(
     for await (const m of messages) {
       if (options.signal?.aborted) break;
       stats.messages++;
-      let data: LogMessage | null = null;
-      try {
-        data = m.json<LogMessage>();
-      } catch {
-        data = null;
-      }
-      if (isLogMessage(data)) await onMessage(data);
-      else stats.malformed++;
+      await handle(m, stats, onMessage);
       if (options.onProgress && stats.messages % 1000 === 0)
         options.onProgress({ received: m.seq - first + 1, total });
       // The last message at start, or nothing left (the tail was removed by a limit meanwhile).
@@ -191,6 +269,290 @@ async function readStream(
     );
   }
   options.onProgress?.({ received: total, total });
+}
+
+async function handle(
+  m: JsMsg,
+  stats: RelayEventStats,
+  onMessage: (data: LogMessage) => Promise<void>,
+): Promise<void> {
+  let data: LogMessage | null = null;
+  try {
+    data = m.json<LogMessage>();
+  } catch {
+    data = null;
+  }
+  if (isLogMessage(data)) await onMessage(data);
+  else stats.malformed++;
+}
+
+/** One piece of an indexed read: the messages of `subject` with sequences in [lo, hi]. */
+interface PlannedRange {
+  subject: string;
+  lo: number;
+  hi: number;
+}
+
+/** Hour buckets looked up for one host at most; a wider window reads the host whole. */
+const MAX_HOUR_LOOKUPS = 20_000;
+/** Index lookups in flight at once. */
+const LOOKUPS_IN_FLIGHT = 64;
+
+/**
+ * The sequence ranges that hold every line of the window, per host, from the time index; null when
+ * the broker has no index (a whole read then). A host without an index is read whole (its subjects
+ * only); a host's lines before its index began and after its last indexed sequence are read whole
+ * too; a subject not of the relay's shape is read whole.
+ */
+async function planIndexedRead(
+  nc: NatsConnection,
+  names: ResolvedNames,
+  state: StreamState,
+  sinceMs: number,
+  untilMs: number,
+  hosts: Set<string> | null,
+  servers: string | string[],
+): Promise<PlannedRange[] | null> {
+  const { first, last } = state;
+  let jsm: JetStreamManager;
+  let subjects: Record<string, number>;
+  try {
+    jsm = await jetstreamManager(nc);
+    try {
+      await jsm.streams.info(`KV_${names.indexBucket}`);
+    } catch (error) {
+      if (isStreamNotFound(error)) return null;
+      throw error;
+    }
+    const info = await jsm.streams.info(names.stream, { subjects_filter: `${names.subjectPrefix}.>` });
+    subjects = info.state.subjects ?? {};
+  } catch (error) {
+    throw toConnectError(error, servers);
+  }
+  const kv = await new Kvm(nc).open(names.indexBucket);
+  const tokens = new Set<string>();
+  const plan: PlannedRange[] = [];
+  for (const subject of Object.keys(subjects)) {
+    const rest = subject.slice(names.subjectPrefix.length + 1).split(".");
+    if (rest.length === 2) tokens.add(rest[0]!);
+    else plan.push({ subject, lo: first, hi: last });
+  }
+  const lowHour = Number.isFinite(sinceMs) ? Math.floor(sinceMs / HOUR_MS) : Number.NEGATIVE_INFINITY;
+  const highHour = Number.isFinite(untilMs) ? Math.floor((untilMs - 1) / HOUR_MS) : Number.POSITIVE_INFINITY;
+  for (const token of [...tokens].sort()) {
+    const host = unescapeToken(token);
+    if (hosts !== null && (host === null || !hosts.has(host))) continue;
+    const subject = `${names.subjectPrefix}.${token}.*`;
+    let ranges: SeqRange[] = [[first, last]];
+    // A host token this relay did not write has no index.
+    if (host !== null && escapeToken(host) === token) {
+      try {
+        ranges = await hostRanges(kv, host, first, last, lowHour, highHour);
+      } catch (error) {
+        throw toConnectError(error, servers);
+      }
+    }
+    for (const [lo, hi] of normaliseRanges(
+      ranges
+        .map(([lo, hi]): SeqRange => [Math.max(lo, first), Math.min(hi, last)])
+        .filter(([lo, hi]) => lo <= hi),
+    ))
+      plan.push({ subject, lo, hi });
+  }
+  return plan;
+}
+
+/** One host's ranges of the hours [lowHour, highHour], plus what its index does not cover. */
+async function hostRanges(
+  kv: Awaited<ReturnType<Kvm["open"]>>,
+  host: string,
+  first: number,
+  last: number,
+  lowHour: number,
+  highHour: number,
+): Promise<SeqRange[]> {
+  const e = await kv.get(metaKeyOf(host));
+  const meta = e && e.operation === "PUT" ? parseMeta(e.string()) : null;
+  if (meta === null) return [[first, last]];
+  const out: SeqRange[] = [];
+  if (meta.from > first) out.push([first, meta.from - 1]);
+  if (meta.mark < last) out.push([meta.mark + 1, last]);
+  const hours: number[] = [];
+  for (const [lo, hi] of Object.values(meta.blocks)) {
+    const from = Math.max(lo, lowHour);
+    const to = Math.min(hi, highHour);
+    if (to - from + 1 + hours.length > MAX_HOUR_LOOKUPS) return [[first, last]];
+    for (let h = from; h <= to; h++) hours.push(h);
+  }
+  for (let i = 0; i < hours.length; i += LOOKUPS_IN_FLIGHT) {
+    const got = await Promise.all(
+      hours.slice(i, i + LOOKUPS_IN_FLIGHT).map((h) => kv.get(indexKeyOf(host, h))),
+    );
+    for (const entry of got) {
+      if (!entry || entry.operation !== "PUT") continue;
+      const bucket = parseBucket(entry.string());
+      // A bucket that cannot be read: the host is read whole rather than missing a line.
+      if (bucket === null) return [[first, last]];
+      out.push(...bucket.ranges);
+    }
+  }
+  return out;
+}
+
+/**
+ * Read one planned range: an ephemeral consumer filtered on the range's subject from `lo`, until
+ * `hi`. A gap in the delivery sequence (a pull lost with the connection) is an error, never a
+ * silently missing line.
+ */
+async function readRange(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  range: PlannedRange,
+  options: ReadRelayEventsOptions,
+  stats: RelayEventStats,
+  onMessage: (data: LogMessage) => Promise<void>,
+): Promise<void> {
+  let name: string;
+  let pending: number;
+  try {
+    const ci = await jsm.consumers.add(stream, {
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: range.lo,
+      filter_subject: range.subject,
+      inactive_threshold: nanos(30_000),
+      mem_storage: true,
+      num_replicas: 1,
+    });
+    name = ci.name;
+    pending = ci.num_pending;
+  } catch (error) {
+    throw toConnectError(error, options.servers);
+  }
+  const closed = nc.closed().then((error) => error);
+  try {
+    if (pending === 0) return;
+    const consumer = await jetstream(nc).consumers.get(stream, name);
+    const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024 });
+    let done = false;
+    let delivered = 0;
+    try {
+      for await (const m of messages) {
+        if (options.signal?.aborted) break;
+        delivered++;
+        if (m.info.deliverySequence !== delivered) break; // a lost pull: reported below
+        if (m.seq > range.hi) {
+          done = true;
+          break;
+        }
+        stats.messages++;
+        await handle(m, stats, onMessage);
+        if (options.onProgress && stats.messages % 1000 === 0)
+          options.onProgress({ received: stats.messages, total: stats.streamMessages });
+        if (m.seq >= range.hi || m.info.pending === 0) {
+          done = true;
+          break;
+        }
+      }
+    } finally {
+      await messages.close().catch(() => {});
+    }
+    if (!done && !options.signal?.aborted) {
+      const error = await Promise.race([closed, Promise.resolve(undefined)]);
+      throw toConnectError(
+        error ?? new Error(`the read of ${range.subject} broke off (connection lost)`),
+        options.servers,
+      );
+    }
+  } finally {
+    jsm.consumers.delete(stream, name).catch(() => {});
+  }
+}
+
+/** How often a follow looks again for a stream that does not exist yet. */
+const STREAM_POLL_MS = 1_000;
+
+/**
+ * Every line published after `after`, in stream order, through the same filters, until the signal
+ * aborts. A connection that closes for good (the broker lost past the reconnect attempts) throws.
+ */
+async function* followStream(
+  nc: NatsConnection,
+  names: ResolvedNames,
+  after: number,
+  options: ReadRelayEventsOptions,
+  stats: RelayEventStats,
+  toEvent: (data: LogMessage) => RelayEvent | null,
+): AsyncGenerator<RelayEvent> {
+  const signal = options.signal;
+  const closed = nc.closed().then((error) => ({ error }));
+  const lost = async (error: unknown): Promise<never> => {
+    throw toConnectError(error ?? new Error("the connection closed"), options.servers);
+  };
+  // No stream yet: wait for the first publisher.
+  while (stats.streamMissing) {
+    if (signal?.aborted) return;
+    const state = await streamState(nc, names.stream, options.servers).catch(async (error) => {
+      if (nc.isClosed()) return lost((await closed).error);
+      throw error;
+    });
+    if (state !== null) break;
+    const wait = await Promise.race([
+      new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), STREAM_POLL_MS).unref()),
+      closed,
+      abortOf(signal),
+    ]);
+    if (wait === "abort") return;
+    if (wait !== "tick") return lost(wait.error);
+  }
+  const consumer = await jetstream(nc).consumers.get(names.stream, {
+    filter_subjects: `${names.subjectPrefix}.>`,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: after + 1,
+  });
+  const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024, expires: 5_000 });
+  const stop = (): void => void messages.close().catch(() => {});
+  signal?.addEventListener("abort", stop, { once: true });
+  let lostWith: { error: Error | void } | null = null;
+  void closed.then((c) => {
+    lostWith = c;
+    stop();
+  });
+  try {
+    for await (const m of messages) {
+      if (signal?.aborted) break;
+      stats.messages++;
+      let data: LogMessage | null = null;
+      try {
+        data = m.json<LogMessage>();
+      } catch {
+        data = null;
+      }
+      if (!isLogMessage(data)) {
+        stats.malformed++;
+        continue;
+      }
+      const event = toEvent(data);
+      if (event === null) continue;
+      stats.live++;
+      yield event;
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    await messages.close().catch(() => {});
+  }
+  if (signal?.aborted) return;
+  const gone = lostWith ?? (nc.isClosed() ? await closed : null);
+  await lost(gone?.error ?? new Error("the stream's consumer ended"));
+}
+
+function abortOf(signal: AbortSignal | undefined): Promise<"abort"> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve("abort");
+    signal.addEventListener("abort", () => resolve("abort"), { once: true });
+  });
 }
 
 function isLogMessage(data: unknown): data is LogMessage {
