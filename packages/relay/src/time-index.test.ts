@@ -67,7 +67,12 @@ describe("addSeq", () => {
 describe("parseMeta", () => {
   it("refuses what it did not write", () => {
     expect(parseMeta('{"v":1,"from":1,"mark":0,"blocks":{"3":[504,510]}}')).not.toBeNull();
-    for (const bad of ["{", "null", '{"v":2,"from":1,"mark":0,"blocks":{}}', '{"v":1,"from":"1","mark":0,"blocks":{}}'])
+    for (const bad of [
+      "{",
+      "null",
+      '{"v":2,"from":1,"mark":0,"blocks":{}}',
+      '{"v":1,"from":"1","mark":0,"blocks":{}}',
+    ])
       expect(parseMeta(bad)).toBeNull();
   });
 });
