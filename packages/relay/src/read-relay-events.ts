@@ -11,6 +11,8 @@ import {
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import { type BrokerOptions, connectNats, toConnectError } from "./broker.js";
+import { redactUrl } from "./command-line.js";
+import { RelayConnectError } from "./errors.js";
 import { escapeToken, unescapeToken } from "./keys.js";
 import { type RelayNames, type ResolvedNames, resolveNames } from "./names.js";
 import { createSpillSorter, type RelayEvent } from "./spill-sorter.js";
@@ -56,6 +58,8 @@ export interface ReadRelayEventsOptions extends BrokerOptions, RelayNames {
    * `since` included) until `signal` aborts; a lost broker ends the iteration with a RelayConnectError.
    */
   follow?: boolean;
+  /** With `follow`: false skips the window, only lines published from now on. @default true */
+  history?: boolean;
 }
 
 /** What a read met on its way. */
@@ -165,7 +169,7 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
     if (state === null) stats.streamMissing = true;
     else {
       stats.streamMessages = state.messages;
-      if (state.messages > 0 && state.last >= state.first) {
+      if (state.messages > 0 && state.last >= state.first && !(options.follow && options.history === false)) {
         const windowed = options.since !== undefined || options.until !== undefined;
         const plan =
           windowed && options.index !== false
@@ -488,7 +492,16 @@ async function* followStream(
   const signal = options.signal;
   const closed = nc.closed().then((error) => ({ error }));
   const lost = async (error: unknown): Promise<never> => {
-    throw toConnectError(error ?? new Error("the connection closed"), options.servers);
+    const cause = toConnectError(error ?? new Error("the connection closed"), options.servers);
+    const where = redactUrl(Array.isArray(options.servers) ? options.servers.join(",") : options.servers);
+    const reason = /\(([^()]*)\)$/.exec(cause.message)?.[1] ?? "the connection closed";
+    throw new RelayConnectError(
+      `lost the NATS broker at ${where} while following (${reason})`,
+      "unreachable",
+      {
+        cause,
+      },
+    );
   };
   // No stream yet: wait for the first publisher.
   while (stats.streamMissing) {
