@@ -6,6 +6,8 @@
 //              [--p5-seconds 90] [--p5-mb 150] [--p6-runs 5] [--rounds 3]
 //              [--p7-sizes 1000,2000,4000,8000,10000,16000] [--p7-writes 1000] [--p7-rate 200]
 //              [--p8-hosts 10] [--p8-workers 200] [--p8-writes 1000] [--p8-rate 200] [--p8-outage-ms 5000]
+//              [--p11b-hosts 5] [--p11b-lines 2000000] [--p11b-months 3] [--p11b-runs 5] [--p11b-full-runs 2]
+// P11b (central /api/events on a 2 M-line stream, ~10 min) runs only when asked: --only p11b.
 // The defaults keep the issue's 1 GB log for P4 and finish in about 17 minutes on a 2-core box (P7: 2–3).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -13,6 +15,7 @@ import { type P5Shape, runP5 } from "./p5-rss.ts";
 import { P6_SHAPE, runP6 } from "./p6-cold-start.ts";
 import { P7_HEADING, p7Figures, p7Section, parseP7Args, runP7 } from "./p7-scale.ts";
 import { P8_HEADING, p8Figures, p8Section, parseP8Args, runP8 } from "./p8-hosts.ts";
+import { P11B_HEADING, p11bFigures, p11bSection, parseP11bArgs, runP11b } from "./p11-central-events.ts";
 import { type Figure, monitorFigures, replayFigures, scaleRows, summaryTable } from "./summary.ts";
 import { BENCHMARKS, fmtMs, load, machine, ROOT, writeSection } from "./support.ts";
 
@@ -30,6 +33,7 @@ const P5: P5Shape = { seconds: Number(opt("p5-seconds", "90")), mb: Number(opt("
 const P6_RUNS = Number(opt("p6-runs", "5"));
 const P7 = parseP7Args(argv, "p7-");
 const P8 = parseP8Args(argv, "p8-");
+const P11B = parseP11bArgs(argv, "p11b-");
 
 interface Step {
   name: string;
@@ -235,6 +239,22 @@ if (only.has("p8")) {
   } catch (error) {
     console.error(`P8 failed: ${error instanceof Error ? error.message : String(error)}`);
     results.push({ name: "P8 several machines", seconds: (performance.now() - t0) / 1000, code: 1 });
+  }
+}
+
+if (only.has("p11b")) {
+  console.log(
+    `\n── bench: P11b (/api/events?since=1h on a ${P11B.lines}-line stream of ${P11B.hosts} hosts)`,
+  );
+  const t0 = performance.now();
+  try {
+    const result = await runP11b(P11B);
+    results.push({ name: "P11b central /api/events", seconds: (performance.now() - t0) / 1000, code: 0 });
+    await writeSection(P11B_HEADING, p11bSection(result));
+    figures.push(...p11bFigures(result));
+  } catch (error) {
+    console.error(`P11b failed: ${error instanceof Error ? error.message : String(error)}`);
+    results.push({ name: "P11b central /api/events", seconds: (performance.now() - t0) / 1000, code: 1 });
   }
 }
 
