@@ -5,7 +5,7 @@
 // central `catalyst-monitor --nats` (median of several), the same window read in-process through
 // the index and as the whole read it replaces (index off), with the messages each read.
 //
-//   node --import tsx bench/p11-central-events.ts [--hosts 5] [--lines 2000000] [--months 3]
+//   node --conditions=@catalyst/source --import tsx bench/p11-central-events.ts [--hosts 5] [--lines 2000000] [--months 3]
 //                                                  [--runs 5] [--full-runs 2] [--slice 20000]
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p11b` runs it too.
 import { appendFile, mkdir, mkdtemp, rm } from "node:fs/promises";

@@ -15,7 +15,6 @@ import { type P5Shape, runP5 } from "./p5-rss.ts";
 import { P6_SHAPE, runP6 } from "./p6-cold-start.ts";
 import { P7_HEADING, p7Figures, p7Section, parseP7Args, runP7 } from "./p7-scale.ts";
 import { P8_HEADING, p8Figures, p8Section, parseP8Args, runP8 } from "./p8-hosts.ts";
-import { P11B_HEADING, p11bFigures, p11bSection, parseP11bArgs, runP11b } from "./p11-central-events.ts";
 import { type Figure, monitorFigures, replayFigures, scaleRows, summaryTable } from "./summary.ts";
 import { BENCHMARKS, fmtMs, load, machine, ROOT, writeSection } from "./support.ts";
 
@@ -33,7 +32,6 @@ const P5: P5Shape = { seconds: Number(opt("p5-seconds", "90")), mb: Number(opt("
 const P6_RUNS = Number(opt("p6-runs", "5"));
 const P7 = parseP7Args(argv, "p7-");
 const P8 = parseP8Args(argv, "p8-");
-const P11B = parseP11bArgs(argv, "p11b-");
 
 interface Step {
   name: string;
@@ -242,20 +240,24 @@ if (only.has("p8")) {
   }
 }
 
+// P11b reads the relay from source (the @catalyst/source condition), so it runs as its own process
+// and writes its own section.
 if (only.has("p11b")) {
-  console.log(
-    `\n── bench: P11b (/api/events?since=1h on a ${P11B.lines}-line stream of ${P11B.hosts} hosts)`,
-  );
-  const t0 = performance.now();
-  try {
-    const result = await runP11b(P11B);
-    results.push({ name: "P11b central /api/events", seconds: (performance.now() - t0) / 1000, code: 0 });
-    await writeSection(P11B_HEADING, p11bSection(result));
-    figures.push(...p11bFigures(result));
-  } catch (error) {
-    console.error(`P11b failed: ${error instanceof Error ? error.message : String(error)}`);
-    results.push({ name: "P11b central /api/events", seconds: (performance.now() - t0) / 1000, code: 1 });
-  }
+  const flags = ["hosts", "lines", "months", "runs", "full-runs"].flatMap((name) => {
+    const value = opt(`p11b-${name}`, "");
+    return value === "" ? [] : [`--${name}`, value];
+  });
+  run({
+    name: "P11b central /api/events on a multi-million-line stream",
+    cmd: [
+      "node",
+      "--conditions=@catalyst/source",
+      "--import",
+      "tsx",
+      "bench/p11-central-events.ts",
+      ...flags,
+    ],
+  });
 }
 
 // The summary reads P1–P4 back from the sections this run (or the last one) wrote.
