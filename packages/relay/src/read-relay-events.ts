@@ -94,12 +94,15 @@ const READ_RECONNECT_ATTEMPTS = 20;
 
 /**
  * Read every host's event-log lines back from the stream and hand them out merged in the lines' own
- * `ts` order (then host, file, generation, byte offset), exact whatever the clocks did: the whole
- * stream up to its last message at start is read (an ordered consumer from the first sequence, not a
- * start time, since the broker's receive time is not the line's `ts`), each line is placed and
- * filtered by its own `ts`, and the window is sorted in a byte-bounded buffer that spills sorted runs
- * to a temp dir (removed afterwards) and merges them. Throws RelayConnectError when the broker
- * cannot be reached or refuses the credentials.
+ * `ts` order (then host, file, generation, byte offset), exact whatever the clocks did. A
+ * `since`/`until` window is read through the publishers' time index (time-index.ts: per host and
+ * hour of the lines' own `ts`, the sequence ranges holding them, plus whatever the index does not
+ * cover, read whole); without a window the stream up to its last message at start is read (an
+ * ordered consumer from the first sequence: the broker's receive time is not the line's `ts`).
+ * Each line is placed and filtered by its own `ts`, and the window is sorted in a byte-bounded
+ * buffer that spills sorted runs to a temp dir (removed afterwards) and merges them. With `follow`,
+ * the lines published after the read began follow in stream order. Throws RelayConnectError when
+ * the broker cannot be reached, refuses the credentials, or (following) is lost for good.
  */
 export function readRelayEvents(
   options: ReadRelayEventsOptions,
