@@ -2,6 +2,7 @@ import type { LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { parseLogLine } from "@catalyst/sources";
 import {
   AckPolicy,
+  type ConsumerInfo,
   DeliverPolicy,
   type JetStreamManager,
   type JsMsg,
@@ -168,16 +169,21 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
       ...options,
       maxReconnectAttempts: options.maxReconnectAttempts ?? READ_RECONNECT_ATTEMPTS,
     });
-    const state = await streamState(nc, names.stream, options.servers);
+    const useIndex = (options.since !== undefined || options.until !== undefined) && options.index !== false;
+    // A windowed read lists the stream's subjects (its hosts) with the same request.
+    const state = await streamState(
+      nc,
+      names.stream,
+      options.servers,
+      useIndex ? `${names.subjectPrefix}.>` : undefined,
+    );
     if (state === null) stats.streamMissing = true;
     else {
       stats.streamMessages = state.messages;
       if (state.messages > 0 && state.last >= state.first && !(options.follow && options.history === false)) {
-        const windowed = options.since !== undefined || options.until !== undefined;
-        const plan =
-          windowed && options.index !== false
-            ? await planIndexedRead(nc, names, state, sinceMs, untilMs, hosts, options.servers)
-            : null;
+        const plan = useIndex
+          ? await planIndexedRead(nc, names, state, sinceMs, untilMs, hosts, options.servers)
+          : null;
         if (plan === null) {
           stats.ranges = 1;
           await readStream(nc, names.stream, state, options, stats, collect);
@@ -185,10 +191,22 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
           stats.indexed = true;
           stats.ranges = plan.length;
           const jsm = await jetstreamManager(nc);
-          for (const range of plan) {
-            if (options.signal?.aborted) break;
-            await readRange(nc, jsm, names.stream, range, options, stats, collect);
-          }
+          // A few ranges read at once (each a round trip or more to set up); their lines reach the
+          // sorter one at a time, each reader waiting for its own.
+          let chain: Promise<void> = Promise.resolve();
+          const serial = (data: LogMessage): Promise<void> => {
+            chain = chain.then(() => collect(data));
+            return chain;
+          };
+          let next = 0;
+          const conn = nc;
+          const worker = async (): Promise<void> => {
+            while (next < plan.length && !options.signal?.aborted) {
+              const range = plan[next++]!;
+              await readRange(conn, jsm, names.stream, range, options, stats, serial);
+            }
+          };
+          await Promise.all(Array.from({ length: Math.min(RANGES_IN_FLIGHT, plan.length) }, worker));
         }
       }
     }
@@ -219,18 +237,33 @@ interface StreamState {
   first: number;
   last: number;
   messages: number;
+  /** Messages per subject, when asked for. */
+  subjects?: Record<string, number>;
 }
 
-/** The stream's first and last sequence now; null when there is no stream yet. */
+/** Ranges of an indexed read read at once. */
+const RANGES_IN_FLIGHT = 8;
+
+/** The stream's first and last sequence now (and its subjects under a filter); null when there is no stream yet. */
 async function streamState(
   nc: NatsConnection,
   stream: string,
   servers: string | string[],
+  subjectsFilter?: string,
 ): Promise<StreamState | null> {
   try {
     const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(stream);
-    return { first: info.state.first_seq, last: info.state.last_seq, messages: info.state.messages };
+    const info = await jsm.streams.info(
+      stream,
+      subjectsFilter === undefined ? undefined : { subjects_filter: subjectsFilter },
+    );
+    const state: StreamState = {
+      first: info.state.first_seq,
+      last: info.state.last_seq,
+      messages: info.state.messages,
+    };
+    if (subjectsFilter !== undefined) state.subjects = info.state.subjects ?? {};
+    return state;
   } catch (error) {
     if (isStreamNotFound(error)) return null;
     throw toConnectError(error, servers);
@@ -321,19 +354,12 @@ async function planIndexedRead(
   servers: string | string[],
 ): Promise<PlannedRange[] | null> {
   const { first, last } = state;
-  let jsm: JetStreamManager;
-  let subjects: Record<string, number>;
+  const subjects = state.subjects ?? {};
   try {
-    jsm = await jetstreamManager(nc);
-    try {
-      await jsm.streams.info(`KV_${names.indexBucket}`);
-    } catch (error) {
-      if (isStreamNotFound(error)) return null;
-      throw error;
-    }
-    const info = await jsm.streams.info(names.stream, { subjects_filter: `${names.subjectPrefix}.>` });
-    subjects = info.state.subjects ?? {};
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.info(`KV_${names.indexBucket}`);
   } catch (error) {
+    if (isStreamNotFound(error)) return null;
     throw toConnectError(error, servers);
   }
   const kv = await new Kvm(nc).open(names.indexBucket);
@@ -346,26 +372,29 @@ async function planIndexedRead(
   }
   const lowHour = Number.isFinite(sinceMs) ? Math.floor(sinceMs / HOUR_MS) : Number.NEGATIVE_INFINITY;
   const highHour = Number.isFinite(untilMs) ? Math.floor((untilMs - 1) / HOUR_MS) : Number.POSITIVE_INFINITY;
-  for (const token of [...tokens].sort()) {
-    const host = unescapeToken(token);
-    if (hosts !== null && (host === null || !hosts.has(host))) continue;
-    const subject = `${names.subjectPrefix}.${token}.*`;
-    let ranges: SeqRange[] = [[first, last]];
-    // A host token this relay did not write has no index.
-    if (host !== null && escapeToken(host) === token) {
-      try {
-        ranges = await hostRanges(kv, host, first, last, lowHour, highHour);
-      } catch (error) {
-        throw toConnectError(error, servers);
+  // Every host's index at once: a few KV gets each.
+  const perHost = await Promise.all(
+    [...tokens].sort().map(async (token): Promise<PlannedRange[]> => {
+      const host = unescapeToken(token);
+      if (hosts !== null && (host === null || !hosts.has(host))) return [];
+      const subject = `${names.subjectPrefix}.${token}.*`;
+      let ranges: SeqRange[] = [[first, last]];
+      // A host token this relay did not write has no index.
+      if (host !== null && escapeToken(host) === token) {
+        try {
+          ranges = await hostRanges(kv, host, first, last, lowHour, highHour);
+        } catch (error) {
+          throw toConnectError(error, servers);
+        }
       }
-    }
-    for (const [lo, hi] of normaliseRanges(
-      ranges
-        .map(([lo, hi]): SeqRange => [Math.max(lo, first), Math.min(hi, last)])
-        .filter(([lo, hi]) => lo <= hi),
-    ))
-      plan.push({ subject, lo, hi });
-  }
+      return normaliseRanges(
+        ranges
+          .map(([lo, hi]): SeqRange => [Math.max(lo, first), Math.min(hi, last)])
+          .filter(([lo, hi]) => lo <= hi),
+      ).map(([lo, hi]) => ({ subject, lo, hi }));
+    }),
+  );
+  for (const ranges of perHost) plan.push(...ranges);
   return plan;
 }
 
@@ -420,10 +449,9 @@ async function readRange(
   stats: RelayEventStats,
   onMessage: (data: LogMessage) => Promise<void>,
 ): Promise<void> {
-  let name: string;
-  let pending: number;
+  let ci: ConsumerInfo;
   try {
-    const ci = await jsm.consumers.add(stream, {
+    ci = await jsm.consumers.add(stream, {
       ack_policy: AckPolicy.None,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: range.lo,
@@ -432,15 +460,13 @@ async function readRange(
       mem_storage: true,
       num_replicas: 1,
     });
-    name = ci.name;
-    pending = ci.num_pending;
   } catch (error) {
     throw toConnectError(error, options.servers);
   }
   const closed = nc.closed().then((error) => error);
   try {
-    if (pending === 0) return;
-    const consumer = await jetstream(nc).consumers.get(stream, name);
+    if (ci.num_pending === 0) return;
+    const consumer = jetstream(nc).consumers.getConsumerFromInfo(ci);
     const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024 });
     let done = false;
     let delivered = 0;
@@ -473,7 +499,7 @@ async function readRange(
       );
     }
   } finally {
-    jsm.consumers.delete(stream, name).catch(() => {});
+    jsm.consumers.delete(stream, ci.name).catch(() => {});
   }
 }
 

@@ -224,6 +224,12 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
       if (read.stats.messages < whole.stats.messages / 2) sawFewer = true;
     }
     expect(sawFewer).toBe(true);
+    // Ranges read at once feed one sorter: spilled to runs, the same lines.
+    const wide = new Date(BASE - 22 * 24 * H);
+    const spilled = readRelayEvents({ ...base, since: wide, memoryBytes: 4096 });
+    expect(await collect(spilled)).toEqual(all.filter((e) => e.tsMs >= wide.getTime()));
+    expect(spilled.stats.runs).toBeGreaterThan(3);
+    expect(spilled.stats.ranges).toBeGreaterThan(3);
     // The reference itself: a windowed whole read equals the filtered whole read.
     const w = windows[2]!;
     const direct = await collect(
