@@ -94,6 +94,15 @@ export async function runP11b(shape: P11bShape): Promise<P11bResult> {
   if (!NATS_SERVER) throw new Error("nats-server is not installed (apt-get install nats-server)");
   const root = await mkdtemp(join(tmpdir(), "bench-p11b-"));
   const broker = await startNatsServer(join(root, "nats"));
+  // Stopped half-way (Ctrl-C, kill): the broker and the temp dir go too.
+  const onSignal = (): void => {
+    void broker
+      .kill()
+      .then(() => rm(root, { recursive: true, force: true }))
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const publishers: RelayPublisher[] = [];
   let central: Child | null = null;
   const loadBefore = load();
@@ -212,6 +221,8 @@ export async function runP11b(shape: P11bShape): Promise<P11bResult> {
       note: loadNote(),
     };
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await central?.stop();
     for (const p of publishers) await p.stop().catch(() => {});
     await broker.kill();
