@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { createRelayPublisher, type RelayPublisher, readRelayEvents } from "../packages/relay/src/index.ts";
 import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
 import { getText } from "./p7-scale.ts";
-import type { Figure } from "./summary.ts";
 import {
   type Child,
   fmtMs,
@@ -236,7 +235,7 @@ export function p11bSection(r: P11bResult): string {
   return `Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Load average (1, 5, 15 min) ${r.loadBefore} before, ${r.loadAfter} after. ${r.note}
 The box is shared with other developers working in parallel: the figures are upper bounds.
 
-\`node --import tsx bench/p11-central-events.ts --hosts ${s.hosts} --lines ${s.lines} --months ${s.months}\`: ${s.hosts} hosts, each
+\`node --conditions=@catalyst/source --import tsx bench/p11-central-events.ts --hosts ${s.hosts} --lines ${s.lines} --months ${s.months}\`: ${s.hosts} hosts, each
 publishing ${s.months} months of log (month files, each host's clock off by −6 h … +6 h, lines jittered ±10 min) through
 the real relay publisher into one \`nats-server -js\` (Debian, loopback), which keeps the stream's time index
 (per host and hour of each line's own \`ts\`, sequence ranges, KV \`catalyst-index\`).
@@ -252,23 +251,6 @@ the real relay publisher into one \`nats-server -js\` (Debian, loopback), which 
 
 Both reads give the same ${r.indexed.events} lines (\`src/read-relay-index.test.ts\` proves the equality on skewed hosts).
 `;
-}
-
-export function p11bFigures(r: P11bResult): Figure[] {
-  const api = median(r.api.ms);
-  const full = median(r.full.ms);
-  return [
-    {
-      p: "P11b",
-      what: `central /api/events?since=1h, ${r.published.toLocaleString("en")}-line stream of ${r.shape.hosts} hosts`,
-      goal: "< 500 ms on ≥ 2 M lines",
-      value: `${fmtMs(api)} ms (${r.indexed.messages.toLocaleString("en")} messages read)`,
-      baseline: `${fmtMs(full)} ms whole read (${r.full.messages.toLocaleString("en")} messages)`,
-      ratio: `${(api / full).toFixed(3)}×`,
-      met: r.published >= 2_000_000 ? (api < 500 ? "yes" : "no") : "n/a",
-      note: r.published >= 2_000_000 ? "see P11b" : "measured below 2 M lines; see P11b",
-    },
-  ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
