@@ -374,7 +374,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       await checkCursors();
       broker = await openBroker(options, names);
       timeIndex = createTimeIndexWriter(broker, names, host);
-      await timeIndex.open();
+      // Not fatal (a cluster still electing the new bucket's leader): the first chunk opens it again.
+      await timeIndex.open().catch((error: unknown) => options.onError?.(error));
       running = true;
       staleKeys = new Set<string>();
       const keys = await broker.kv.keys(`${escapeToken(host)}.>`);

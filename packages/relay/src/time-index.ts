@@ -128,7 +128,10 @@ export interface IndexedLine {
 
 /** What a host's publisher keeps of the index: opened at start, told each acknowledged chunk. */
 export interface TimeIndexWriter {
-  /** Opens (creates) the bucket and reads or starts the host's meta. */
+  /**
+   * Opens (creates) the bucket and reads or starts the host's meta. A failure is not final: the
+   * next `note` opens it again.
+   */
   open(): Promise<void>;
   /**
    * Records a chunk of acknowledged lines: each hour's ranges, then the meta (mark, blocks). Safe to
@@ -198,15 +201,19 @@ export function createTimeIndexWriter(
     return cached.revision === 0 ? k.create(key, data) : k.update(key, data, cached.revision);
   }
 
+  async function open(): Promise<void> {
+    const k = await new Kvm(broker.js).create(names.indexBucket, { history: 1, replicas: names.replicas });
+    meta = await loadMeta(k);
+    prev ??= meta.value.mark;
+    kv = k;
+  }
+
   return {
-    async open() {
-      kv = await new Kvm(broker.js).create(names.indexBucket, { history: 1, replicas: names.replicas });
-      meta = await loadMeta(kv);
-      prev = meta.value.mark;
-    },
+    open,
     async note(lines) {
-      const k = kv;
-      if (!k || lines.length === 0) return;
+      if (lines.length === 0) return;
+      if (!kv) await open();
+      const k = kv!;
       const sorted = [...lines].sort((a, b) => a.seq - b.seq);
       try {
         meta ??= await loadMeta(k);
