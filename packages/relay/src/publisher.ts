@@ -325,6 +325,13 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       queuedBytes -= job.bytes;
       for (const c of job.changes) await apply(c);
     }
+    // Caught up: the time index's head gets the last mark it was left without.
+    const index = timeIndex;
+    if (running && index && queue.length === 0) {
+      await retrying(() => index.flush()).catch(() => {});
+      // Changes queued meanwhile: this pump is still the running one, so it goes on.
+      if (running && (queue.length > 0 || overflowed)) return drain();
+    }
     if (queue.length === 0 && !overflowed) {
       const waiters = idleWaiters;
       idleWaiters = [];

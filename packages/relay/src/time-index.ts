@@ -27,6 +27,8 @@ export const HOUR_MS = 3_600_000;
 const BLOCK_HOURS = 168;
 /** Ranges kept per hour bucket; past it the two closest are merged (a wider superset). */
 export const MAX_RANGES = 32;
+/** The head (mark) is written at most this often when only the mark moved. */
+const META_EVERY_MS = 1_000;
 /** Hour buckets of one host kept in the publisher's memory. */
 const CACHE_BUCKETS = 64;
 
@@ -138,6 +140,8 @@ export interface TimeIndexWriter {
    * call again with the same lines after a failure (what was written is not written twice).
    */
   note(lines: readonly IndexedLine[]): Promise<void>;
+  /** Writes the head's mark if a `note` left it for later (the publisher calls it when idle). */
+  flush(): Promise<void>;
 }
 
 interface Cached<T> {
@@ -161,6 +165,9 @@ export function createTimeIndexWriter(
   /** The host's last sequence indexed by this process (the meta's mark at start). */
   let prev: number | null = null;
   const buckets = new Map<number, Cached<IndexBucket>>();
+  let metaWrittenAt = 0;
+  /** A mark not written yet (the head is written at most once a second). */
+  let pendingMark: number | null = null;
   const metaKey = metaKeyOf(host);
 
   /** The meta not written yet (a new host): where this process started its index. */
@@ -210,6 +217,21 @@ export function createTimeIndexWriter(
 
   return {
     open,
+    async flush() {
+      const k = kv;
+      const m = meta;
+      if (!k || !m || pendingMark === null || pendingMark <= m.value.mark) return;
+      try {
+        const value: IndexMeta = { ...m.value, mark: pendingMark };
+        const revision = await write(k, metaKey, m, value);
+        meta = { value, revision };
+        metaWrittenAt = Date.now();
+        pendingMark = null;
+      } catch (error) {
+        meta = null;
+        throw error;
+      }
+    },
     async note(lines) {
       if (lines.length === 0) return;
       if (!kv) await open();
@@ -244,9 +266,19 @@ export function createTimeIndexWriter(
           const revision = await write(k, indexKeyOf(host, hour), t.cached, value);
           buckets.set(hour, { value, revision });
         }
+        // The head moves at most once a second unless a block is new: a mark that lags only makes
+        // readers read the host's last lines whole (they are after the mark), never miss one.
+        const newBlock = Object.keys(blocks).some(
+          (b) => m.value.blocks[b]?.[0] !== blocks[b]![0] || m.value.blocks[b]?.[1] !== blocks[b]![1],
+        );
+        const now = Date.now();
         const value: IndexMeta = { v: 1, from: m.value.from, mark, blocks };
-        const revision = await write(k, metaKey, m, value);
-        meta = { value, revision };
+        if (newBlock || m.revision === 0 || now - metaWrittenAt >= META_EVERY_MS) {
+          const revision = await write(k, metaKey, m, value);
+          meta = { value, revision };
+          metaWrittenAt = now;
+          pendingMark = null;
+        } else pendingMark = mark;
         prev = p;
       } catch (error) {
         // Lost a race or the broker: read everything again on the retry.
