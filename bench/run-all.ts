@@ -6,6 +6,8 @@
 //              [--p5-seconds 90] [--p5-mb 150] [--p6-runs 5] [--rounds 3]
 //              [--p7-sizes 1000,2000,4000,8000,10000,16000] [--p7-writes 1000] [--p7-rate 200]
 //              [--p8-hosts 10] [--p8-workers 200] [--p8-writes 1000] [--p8-rate 200] [--p8-outage-ms 5000]
+//              [--p11b-hosts 5] [--p11b-lines 2000000] [--p11b-months 3] [--p11b-runs 5] [--p11b-full-runs 2]
+// P11b (central /api/events on a 2 M-line stream, ~10 min) runs only when asked: --only p11b.
 // The defaults keep the issue's 1 GB log for P4 and finish in about 17 minutes on a 2-core box (P7: 2–3).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -236,6 +238,26 @@ if (only.has("p8")) {
     console.error(`P8 failed: ${error instanceof Error ? error.message : String(error)}`);
     results.push({ name: "P8 several machines", seconds: (performance.now() - t0) / 1000, code: 1 });
   }
+}
+
+// P11b reads the relay from source (the @catalyst/source condition), so it runs as its own process
+// and writes its own section.
+if (only.has("p11b")) {
+  const flags = ["hosts", "lines", "months", "runs", "full-runs"].flatMap((name) => {
+    const value = opt(`p11b-${name}`, "");
+    return value === "" ? [] : [`--${name}`, value];
+  });
+  run({
+    name: "P11b central /api/events on a multi-million-line stream",
+    cmd: [
+      "node",
+      "--conditions=@catalyst/source",
+      "--import",
+      "tsx",
+      "bench/p11-central-events.ts",
+      ...flags,
+    ],
+  });
 }
 
 // The summary reads P1–P4 back from the sections this run (or the last one) wrote.

@@ -274,6 +274,13 @@ describe.skipIf(skipReason !== null)("catalyst-monitor --nats: the central view 
       events: unknown[];
     };
     expect(otherHost.events).toEqual([]);
+    // A since window is read through the stream's time index: the same lines as without one.
+    const windowed = (await (
+      await fetch(
+        `${central.url}api/events?orchestrator=alpha%2Fmanual&limit=1000&since=1970-01-01T00:00:00Z`,
+      )
+    ).json()) as typeof eventsBody;
+    expect(windowed.events).toEqual(eventsBody.events);
 
     // catalyst-top follows the central monitor.
     const top = spawnBin("top", ["--url", central.url, "--once"], { env: centralEnv });

@@ -13,6 +13,7 @@ Usage:
   catalyst-replay --cost --since <ts> [--until <ts>] [--orchestrator <id>] [--format pretty|json|jsonl]
   catalyst-replay --nats <url> --since <ts> [--until <ts>] [--host <name>] [filters]
                   [--format pretty|jsonl|json] [--with-host] [--nats-* credentials]
+  catalyst-replay --nats <url> [--since <ts>] --follow [--wait-for] [--host <name>] [filters]
 
 Options:
   --since <ts>           print events at or after this time (inclusive)
@@ -59,9 +60,11 @@ per-block ts index kept in $CATALYST_CACHE_DIR (else $XDG_CACHE_HOME/catalyst, e
 ~/.cache/catalyst; never the catalyst dir) lets it skip what is outside the window; the first run
 over a log builds it.
 
-Several machines (--nats): the whole stream is read (not from a start time: the broker's receive
-time is not a line's ts), and every host's lines come out merged by their own ts, then host, file
-and byte offset, exact whatever the hosts' clocks did. pretty shows the host in the first column;
+Several machines (--nats): the window is read through the stream's time index, which each
+publisher keeps per host and hour of its lines' own ts (never a broker time, which is not a
+line's ts), and every host's lines come out merged by their own ts, then host, file and byte
+offset, exact whatever the hosts' clocks did. --follow then prints each line published from then
+on, in the order the broker got them, until Ctrl-C (exit 0); a broker lost for good exits 1. pretty shows the host in the first column;
 jsonl prints the lines as written (add --with-host to know each line's host). A window larger than
 CATALYST_REPLAY_SORT_BYTES (default 64 MiB) is sorted on disk in a temp dir that is removed
 afterwards.

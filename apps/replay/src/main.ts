@@ -65,7 +65,8 @@ export async function main(argv: readonly string[], io: ReplayMainIo): Promise<n
           io.stderr.write(`${BIN}: no matching line within ${(command.options.timeoutMs ?? 0) / 1000}s\n`);
         return 1;
       }
-      return command.options.nats && controller.signal.aborted ? INTERRUPTED : 0;
+      // An interrupted one-shot --nats read printed part of its window; a follow ends on Ctrl-C.
+      return command.options.nats && !command.options.follow && controller.signal.aborted ? INTERRUPTED : 0;
     });
     // An interrupted --nats read printed only part of the window: say so in the exit code.
     return await Promise.race([run, interrupted]);

@@ -209,7 +209,14 @@ describe("catalyst-replay --nats usage", () => {
   it("refuses what does not go with --nats, and never echoes the URL", async () => {
     const cases: [string[], RegExp][] = [
       [["--nats", "http://u:s3cret@x", "--since", "2h"], /^catalyst-replay: --nats must be a NATS URL/],
-      [["--nats", "nats://h:4222", "--since", "2h", "--follow"], /--follow cannot be used with --nats/],
+      [
+        ["--nats", "nats://h:4222", "--at", "2026-04-14T19:30:00Z", "--snapshot"],
+        /--snapshot cannot be used with --nats/,
+      ],
+      [
+        ["--nats", "nats://h:4222", "--follow", "--format", "json"],
+        /--format json cannot be used with --follow/,
+      ],
       [["--nats", "nats://h:4222", "--since", "2h", "--dir", "/x"], /--dir cannot be used with --nats/],
       [["--since", "2h", "--with-host"], /--with-host needs --nats <url>/],
       [["--since", "2h", "--nats-creds", "/x"], /--nats-creds needs --nats <url>/],

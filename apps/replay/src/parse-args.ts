@@ -264,7 +264,6 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   if (nats) {
     for (const [flag, why] of [
       ["--dir", "it reads the broker's stream, not a local dir"],
-      ["--follow", "it replays what the stream holds; follow a host locally"],
       ["--snapshot", "fold a host's log locally"],
       ["--at", "fold a host's log locally"],
       ["--include-legacy", "the stream holds what hosts published from their live log"],

@@ -36,6 +36,8 @@ export async function replayNats(options: ReplayOptions, io: ReplayIo): Promise<
     ...(nats.sortBytes ? { memoryBytes: nats.sortBytes } : {}),
     ...(io.signal ? { signal: io.signal } : {}),
     ...(progress ? { onProgress: progress.report } : {}),
+    // --follow: live lines after the window (stream order); --follow alone: live lines only.
+    ...(options.follow ? { follow: true, history: options.since !== undefined } : {}),
   });
 
   const colour = options.format === "pretty" && shouldUseColour(io.env ?? {}, io.isTTY ?? false);
@@ -74,7 +76,9 @@ export async function replayNats(options: ReplayOptions, io: ReplayIo): Promise<
         });
       const full = out.push(format(e, summary.printed));
       summary.printed++;
-      if (first || full) await out.flush();
+      if (options.waitFor) break;
+      // Live lines go out as they come; the window's first at once, then in chunks.
+      if (first || full || records.stats.live > 0) await out.flush();
       first = false;
     }
   } finally {
@@ -85,7 +89,7 @@ export async function replayNats(options: ReplayOptions, io: ReplayIo): Promise<
   const stats = records.stats;
   summary.invalid = stats.invalid + stats.malformed;
   if (options.strict && summary.invalid > 0) throw new MalformedLineError(summary);
-  if (stats.streamMissing)
+  if (stats.streamMissing && !options.follow)
     io.err.write("catalyst-replay: the broker has no event stream yet (nothing was published to it)\n");
   if (summary.invalid > 0)
     io.err.write(
@@ -95,7 +99,7 @@ export async function replayNats(options: ReplayOptions, io: ReplayIo): Promise<
     io.err.write(
       `catalyst-replay: printed once ${stats.duplicates} line${stats.duplicates === 1 ? "" : "s"} the stream held twice\n`,
     );
-  if (summary.printed === 0 && (io.errIsTTY ?? io.isTTY ?? false) && !stats.streamMissing)
+  if (summary.printed === 0 && (io.errIsTTY ?? io.isTTY ?? false) && !stats.streamMissing && !options.follow)
     io.err.write("catalyst-replay: no events matched\n");
   return summary;
 }

@@ -62,7 +62,8 @@ export interface CentralParts extends MonitorParts {
   consumer: RelayConsumer;
   /**
    * `/api/events` on the central monitor: every host's lines read from the stream (`readRelayEvents`:
-   * the whole stream, filtered by each line's own ts, sorted by time then host, file, offset), with
+   * a `since`/`until` window through the stream's time index, else the whole stream; filtered by
+   * each line's own ts, sorted by time then host, file, offset), with
    * orchestrator ids and files namespaced as the live view has them. The catalyst dir it is given
    * is ignored.
    */
@@ -175,6 +176,7 @@ function centralReadEvents(options: CentralOptions): ReadEvents {
       ...(options.auth === undefined ? {} : { auth: options.auth }),
       ...(options.stream === undefined ? {} : { stream: options.stream }),
       ...(options.subjectPrefix === undefined ? {} : { subjectPrefix: options.subjectPrefix }),
+      ...(options.indexBucket === undefined ? {} : { indexBucket: options.indexBucket }),
       ...(read.since === undefined ? {} : { since: read.since }),
       ...(read.until === undefined ? {} : { until: read.until }),
       // A query is not a live consumer: one attempt, then an error the route reports.

@@ -4,6 +4,8 @@ import { nanos } from "@nats-io/transport-node";
 export interface RelayNames {
   /** KV bucket of the last state per key. @default "catalyst-state" */
   bucket?: string;
+  /** KV bucket of the stream's time index (per host and hour of the lines' own ts). @default "catalyst-index" */
+  indexBucket?: string;
   /** Stream of event-log lines. @default "CATALYST_EVENTS" */
   stream?: string;
   /** Subject prefix of the stream. @default "catalyst.events" */
@@ -18,6 +20,7 @@ export interface RelayNames {
 
 export interface ResolvedNames {
   bucket: string;
+  indexBucket: string;
   stream: string;
   subjectPrefix: string;
   replicas: number;
@@ -26,6 +29,7 @@ export interface ResolvedNames {
 export function resolveNames(n: RelayNames = {}): ResolvedNames {
   return {
     bucket: n.bucket ?? "catalyst-state",
+    indexBucket: n.indexBucket ?? "catalyst-index",
     stream: n.stream ?? "CATALYST_EVENTS",
     subjectPrefix: n.subjectPrefix ?? "catalyst.events",
     replicas: n.replicas ?? 1,

@@ -6,6 +6,7 @@ import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
 import { escapeToken, eventSubjectOf, messageIdOf, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
+import { createTimeIndexWriter, type IndexedLine, type TimeIndexWriter } from "./time-index.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
 /** Options of {@link createRelayPublisher}. */
@@ -90,6 +91,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     queuedChanges: 0,
   };
   let broker: Broker | null = null;
+  /** The stream's time index of this host (time-index.ts), told each acknowledged chunk. */
+  let timeIndex: TimeIndexWriter | null = null;
   let watcher: SourceWatcher | null = null;
   let unsubscribe: (() => void) | null = null;
   let cursors: Cursors = {};
@@ -183,7 +186,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
 
   async function publishLines(change: Extract<SourceChange, { kind: "log-lines" }>): Promise<void> {
     const b = broker!;
-    const pending: { subject: string; data: string; id: string; file: string; end: number }[] = [];
+    const pending: { subject: string; data: string; id: string; file: string; end: number; tsMs: number }[] =
+      [];
     for (const r of change.records) {
       const file = rel(r.file);
       const cur = cursors[file] ?? { generation: 0, offset: 0 };
@@ -195,6 +199,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         id: messageIdOf(host, file, cur.generation, r.offset),
         file,
         end: r.offset + Buffer.byteLength(r.text) + 1,
+        tsMs: r.event.tsMs,
       });
     }
     for (let i = 0; i < pending.length; i += maxInFlight) {
@@ -202,6 +207,10 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       const acks = await retrying(() =>
         Promise.all(chunk.map((p) => b.js.publish(p.subject, p.data, { msgID: p.id }))),
       );
+      // The time index learns each line's sequence before the cursor moves past it.
+      const indexed: IndexedLine[] = acks.map((ack, j) => ({ seq: ack.seq, tsMs: chunk[j]!.tsMs }));
+      const index = timeIndex;
+      if (index) await retrying(() => index.note(indexed));
       for (const [j, ack] of acks.entries()) {
         if (ack.duplicate) stats.duplicatesDropped++;
         else stats.linesPublished++;
@@ -316,6 +325,13 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       queuedBytes -= job.bytes;
       for (const c of job.changes) await apply(c);
     }
+    // Caught up: the time index's head gets the last mark it was left without.
+    const index = timeIndex;
+    if (running && index && queue.length === 0) {
+      await retrying(() => index.flush()).catch(() => {});
+      // Changes queued meanwhile: this pump is still the running one, so it goes on.
+      if (running && (queue.length > 0 || overflowed)) return drain();
+    }
     if (queue.length === 0 && !overflowed) {
       const waiters = idleWaiters;
       idleWaiters = [];
@@ -364,6 +380,9 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       cursors = await loadCursors(path);
       await checkCursors();
       broker = await openBroker(options, names);
+      timeIndex = createTimeIndexWriter(broker, names, host);
+      // Not fatal (a cluster still electing the new bucket's leader): the first chunk opens it again.
+      await timeIndex.open().catch((error: unknown) => options.onError?.(error));
       running = true;
       staleKeys = new Set<string>();
       const keys = await broker.kv.keys(`${escapeToken(host)}.>`);

@@ -1,0 +1,261 @@
+// P11b: the central monitor's `/api/events?since=1h` on a stream of ≥ 2 M lines (several hosts ×
+// months). Each host's log is written as month files (clocks that lie: hosts hours ahead and behind,
+// lines jittered and out of order) and published by the real relay publisher, which keeps the
+// stream's time index. Measured: how long the publishing took, `/api/events?since=<1 h ago>` on the
+// central `catalyst-monitor --nats` (median of several), the same window read in-process through
+// the index and as the whole read it replaces (index off), with the messages each read.
+//
+//   node --conditions=@catalyst/source --import tsx bench/p11-central-events.ts [--hosts 5] [--lines 2000000] [--months 3]
+//                                                  [--runs 5] [--full-runs 2] [--slice 20000]
+// Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p11b` runs it too.
+import { appendFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRelayPublisher, type RelayPublisher, readRelayEvents } from "../packages/relay/src/index.ts";
+import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
+import { getText } from "./p7-scale.ts";
+import {
+  type Child,
+  fmtMs,
+  load,
+  loadNote,
+  MONITOR_FROM_SOURCE,
+  machine,
+  median,
+  startListening,
+  writeSection,
+} from "./support.ts";
+
+export interface P11bShape {
+  hosts: number;
+  lines: number;
+  months: number;
+  /** Timed `/api/events` and indexed reads. */
+  runs: number;
+  /** Timed whole reads (slow: the whole stream each). */
+  fullRuns: number;
+  /** Lines appended per host before waiting for its publisher to catch up. */
+  slice: number;
+}
+
+export const P11B_DEFAULTS: P11bShape = {
+  hosts: 5,
+  lines: 2_000_000,
+  months: 3,
+  runs: 5,
+  fullRuns: 2,
+  slice: 20_000,
+};
+
+export const P11B_HEADING = "P11b: central /api/events on a ≥2 M-line stream";
+
+export function parseP11bArgs(argv: string[], prefix = ""): P11bShape {
+  const opt = (name: string, fallback: number): number => {
+    const i = argv.indexOf(`--${prefix}${name}`);
+    return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
+  };
+  return {
+    hosts: opt("hosts", P11B_DEFAULTS.hosts),
+    lines: opt("lines", P11B_DEFAULTS.lines),
+    months: opt("months", P11B_DEFAULTS.months),
+    runs: opt("runs", P11B_DEFAULTS.runs),
+    fullRuns: opt("full-runs", P11B_DEFAULTS.fullRuns),
+    slice: opt("slice", P11B_DEFAULTS.slice),
+  };
+}
+
+export interface P11bResult {
+  shape: P11bShape;
+  published: number;
+  publishMs: number;
+  centralStartMs: number;
+  api: { ms: number[]; events: number };
+  indexed: { ms: number[]; messages: number; events: number };
+  full: { ms: number[]; messages: number; events: number };
+  loadBefore: string;
+  loadAfter: string;
+  note: string;
+}
+
+const H = 3_600_000;
+const hostName = (h: number) => `host-${h}`;
+/** Each host's clock error: from 6 h behind to 6 h ahead. */
+const skewOf = (h: number, hosts: number) => (hosts <= 1 ? 0 : Math.round(((h / (hosts - 1)) * 12 - 6) * H));
+
+function lineOf(tsMs: number, host: number, n: number): string {
+  const orch = `orch-${host}-${Math.floor(n / 50_000)}`;
+  return `{"ts":"${new Date(tsMs).toISOString()}","orchestrator":"${orch}","worker":"CTL-${n % 997}","event":"worker-status-changed","detail":{"n":${n},"status":"implementing","note":"p11b filler text to make a realistic line"}}\n`;
+}
+
+const monthFile = (tsMs: number) => `events/${new Date(tsMs).toISOString().slice(0, 7)}.jsonl`;
+
+export async function runP11b(shape: P11bShape): Promise<P11bResult> {
+  if (!NATS_SERVER) throw new Error("nats-server is not installed (apt-get install nats-server)");
+  const root = await mkdtemp(join(tmpdir(), "bench-p11b-"));
+  const broker = await startNatsServer(join(root, "nats"));
+  // Stopped half-way (Ctrl-C, kill): the broker and the temp dir go too.
+  const onSignal = (): void => {
+    void broker
+      .kill()
+      .then(() => rm(root, { recursive: true, force: true }))
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const publishers: RelayPublisher[] = [];
+  let central: Child | null = null;
+  const loadBefore = load();
+  try {
+    const now = Date.now();
+    const spanMs = shape.months * 30 * 24 * H;
+    const perHost = Math.ceil(shape.lines / shape.hosts);
+    const dirs: string[] = [];
+    for (let h = 0; h < shape.hosts; h++) {
+      const dir = join(root, hostName(h));
+      await mkdir(join(dir, "events"), { recursive: true });
+      dirs.push(dir);
+      const p = createRelayPublisher({
+        servers: broker.url,
+        hostName: hostName(h),
+        catalystDir: dir,
+        stateDir: join(root, "state"),
+        maxInFlight: 2048,
+      });
+      await p.start();
+      publishers.push(p);
+    }
+    // Lines in time order (each host's own clock), jittered ±10 min, a month file per month; the
+    // last lines of each host are in the hour before now (on its clock).
+    const t0 = performance.now();
+    let written = 0;
+    for (let from = 0; from < perHost; from += shape.slice) {
+      const to = Math.min(perHost, from + shape.slice);
+      for (let h = 0; h < shape.hosts; h++) {
+        const texts = new Map<string, string>();
+        for (let n = from; n < to; n++) {
+          const ts =
+            now -
+            spanMs +
+            (n / perHost) * spanMs +
+            skewOf(h, shape.hosts) +
+            ((n * 7919) % 1200_000) -
+            600_000;
+          const file = monthFile(ts);
+          texts.set(file, (texts.get(file) ?? "") + lineOf(ts, h, n));
+        }
+        for (const [file, text] of texts) await appendFile(join(dirs[h]!, file), text);
+        written += to - from;
+      }
+      // Each publisher catches up before the next slice, so its queue stays small.
+      const deadline = Date.now() + 600_000;
+      while (publishers.reduce((a, p) => a + p.stats().linesPublished, 0) < written) {
+        if (Date.now() > deadline) throw new Error("the publishers did not catch up in 10 min");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      process.stdout.write(`\rP11b: published ${written} of ${perHost * shape.hosts} lines`);
+    }
+    for (const p of publishers) await p.idle();
+    const publishMs = performance.now() - t0;
+    const published = publishers.reduce((a, p) => a + p.stats().linesPublished, 0);
+    console.log(
+      `\nP11b: ${published} lines from ${shape.hosts} hosts published in ${(publishMs / 1000).toFixed(0)} s`,
+    );
+    for (const p of publishers) await p.stop();
+    publishers.length = 0;
+
+    const since = new Date(Date.now() - H);
+    const window = { servers: broker.url, since };
+    const indexed = { ms: [] as number[], messages: 0, events: 0 };
+    const full = { ms: [] as number[], messages: 0, events: 0 };
+    for (let i = 0; i < shape.runs; i++) {
+      const t = performance.now();
+      const read = readRelayEvents(window);
+      let n = 0;
+      for await (const _ of read) n++;
+      indexed.ms.push(performance.now() - t);
+      indexed.messages = read.stats.messages;
+      indexed.events = n;
+    }
+    for (let i = 0; i < shape.fullRuns; i++) {
+      const t = performance.now();
+      const read = readRelayEvents({ ...window, index: false });
+      let n = 0;
+      for await (const _ of read) n++;
+      full.ms.push(performance.now() - t);
+      full.messages = read.stats.messages;
+      full.events = n;
+    }
+    console.log(
+      `P11b: since 1 h in-process: indexed ${fmtMs(median(indexed.ms))} ms (${indexed.messages} messages), whole ${fmtMs(median(full.ms))} ms (${full.messages} messages)`,
+    );
+
+    // The central monitor: its start-up still reads the stream once (its durable's catch-up).
+    const c0 = performance.now();
+    central = await startListening(
+      [...MONITOR_FROM_SOURCE, "--nats", broker.url, "--port", "0", "--history", "1h"],
+      { timeoutMs: 900_000, env: { CATALYST_CACHE_DIR: join(root, "cache") } },
+    );
+    const centralStartMs = performance.now() - c0;
+    const api = { ms: [] as number[], events: 0 };
+    const query = `${central.url}api/events?since=${encodeURIComponent(since.toISOString())}&limit=10000`;
+    for (let i = 0; i < shape.runs + 1; i++) {
+      const res = await getText(query);
+      if (res.status !== 200)
+        throw new Error(`/api/events answered ${res.status}: ${res.text.slice(0, 200)}`);
+      // The first request warms the route's code; the rest are timed.
+      if (i > 0) api.ms.push(res.ms);
+      api.events = (JSON.parse(res.text) as { events: unknown[] }).events.length;
+    }
+    console.log(`P11b: central /api/events?since=1h: ${fmtMs(median(api.ms))} ms (${api.events} events)`);
+    return {
+      shape,
+      published,
+      publishMs,
+      centralStartMs,
+      api,
+      indexed,
+      full,
+      loadBefore,
+      loadAfter: load(),
+      note: loadNote(),
+    };
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await central?.stop();
+    for (const p of publishers) await p.stop().catch(() => {});
+    await broker.kill();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+export function p11bSection(r: P11bResult): string {
+  const s = r.shape;
+  const ms = (xs: number[]) => `${fmtMs(median(xs))} ms (runs ${xs.map(fmtMs).join(", ")})`;
+  return `Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Load average (1, 5, 15 min) ${r.loadBefore} before, ${r.loadAfter} after. ${r.note}
+The box is shared with other developers working in parallel: the figures are upper bounds.
+
+\`node --conditions=@catalyst/source --import tsx bench/p11-central-events.ts --hosts ${s.hosts} --lines ${s.lines} --months ${s.months}\`: ${s.hosts} hosts, each
+publishing ${s.months} months of log (month files, each host's clock off by −6 h … +6 h, lines jittered ±10 min) through
+the real relay publisher into one \`nats-server -js\` (Debian, loopback), which keeps the stream's time index
+(per host and hour of each line's own \`ts\`, sequence ranges, KV \`catalyst-index\`).
+
+| What | Figure |
+| --- | --- |
+| Lines on the stream | ${r.published.toLocaleString("en")} |
+| Publishing them (writes, publisher, index) | ${(r.publishMs / 1000).toFixed(0)} s (${Math.round(r.published / (r.publishMs / 1000)).toLocaleString("en")} lines/s) |
+| Central \`/api/events?since=<1 h ago>\` (HTTP, ${r.api.events} events) | ${ms(r.api.ms)} |
+| The same window in-process, through the index | ${ms(r.indexed.ms)}, ${r.indexed.messages.toLocaleString("en")} messages read |
+| The same window as a whole read (index off: what \`/api/events\` did before) | ${ms(r.full.ms)}, ${r.full.messages.toLocaleString("en")} messages read |
+| Central monitor start-up (listening; its durable's catch-up still reads the stream once) | ${(r.centralStartMs / 1000).toFixed(1)} s |
+
+Both reads give the same ${r.indexed.events} lines (\`src/read-relay-index.test.ts\` proves the equality on skewed hosts).
+`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const shape = parseP11bArgs(process.argv.slice(2));
+  const result = await runP11b(shape);
+  await writeSection(P11B_HEADING, p11bSection(result));
+  console.log(`P11b: BENCHMARKS.md section "${P11B_HEADING}" written`);
+}

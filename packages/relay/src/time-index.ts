@@ -1,0 +1,291 @@
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import { escapeToken } from "./keys.js";
+import type { ResolvedNames } from "./names.js";
+
+// The time index of the event stream: for each host and each hour of its lines' own `ts` (never the
+// broker's stamp: clocks lie), the stream sequence ranges holding that hour's lines. It lives in its
+// own KV bucket (`catalyst-index`), written by each host's publisher after JetStream acknowledged a
+// chunk (the publish ack names the sequence) and before the publisher's cursor moves on:
+//
+//   <host>.<hour>   { v: 1, ranges: [[lo, hi], …] }   hour = floor(ts / 1 h), may be negative
+//   <host>.=meta    { v: 1, from, mark, blocks }
+//
+// `mark` is the host's last indexed sequence: every line of the host in [from, mark] lies in a range
+// of its own hour (or is a copy of a line that does, a re-publish after the duplicate window). Lines
+// before `from` (published before the host's index began) and after `mark` (published, not yet
+// indexed: a publisher that died between the ack and the index write) are not indexed, so a reader
+// reads them whole, filtered by the host's subjects. `blocks` maps each week of hours the host has
+// lines in to the smallest and largest hour seen there, so a reader fetches only hours that can
+// exist (a line stamped 2099 adds one block, not 70 years of lookups).
+//
+// A range is a superset: reading it with the host's subject filter may meet lines of other hours
+// (a late line, a merged range), which the reader drops by their own `ts`; it never misses one.
+
+export const HOUR_MS = 3_600_000;
+/** Hours per block of the meta's directory: one week. */
+const BLOCK_HOURS = 168;
+/** Ranges kept per hour bucket; past it the two closest are merged (a wider superset). */
+export const MAX_RANGES = 32;
+/** The head (mark) is written at most this often when only the mark moved. */
+const META_EVERY_MS = 1_000;
+/** Hour buckets of one host kept in the publisher's memory. */
+const CACHE_BUCKETS = 64;
+
+export const META_TOKEN = "=meta";
+
+export type SeqRange = [number, number];
+
+export interface IndexMeta {
+  v: 1;
+  /** The first sequence the host's index covers; the host's lines before it are not indexed. */
+  from: number;
+  /** The host's last indexed sequence. */
+  mark: number;
+  /** Week number (floor(hour / 168)) → [smallest, largest] hour with lines. */
+  blocks: Record<string, [number, number]>;
+}
+
+export interface IndexBucket {
+  v: 1;
+  ranges: SeqRange[];
+}
+
+export const hourOf = (tsMs: number): number => Math.floor(tsMs / HOUR_MS);
+export const blockOf = (hour: number): number => Math.floor(hour / BLOCK_HOURS);
+
+export function indexKeyOf(host: string, hour: number): string {
+  return `${escapeToken(host)}.${hour}`;
+}
+
+export function metaKeyOf(host: string): string {
+  return `${escapeToken(host)}.${META_TOKEN}`;
+}
+
+/**
+ * Add one sequence of a host to an hour's ranges. `prev` is the host's previous sequence (no line of
+ * the host lies between it and `seq`): a range ending there is extended, so lines of one hour
+ * published one after another stay one range. A sequence at or below `prev` (a copy re-published
+ * with its old sequence) gets a range of its own. Past {@link MAX_RANGES} the two ranges with the
+ * smallest gap are merged. Pure; returns the same array when nothing changed.
+ */
+export function addSeq(ranges: readonly SeqRange[], seq: number, prev: number | null): SeqRange[] {
+  if (ranges.some(([lo, hi]) => lo <= seq && seq <= hi)) return ranges as SeqRange[];
+  let out: SeqRange[];
+  const tail = prev !== null && seq > prev ? ranges.findIndex(([, hi]) => hi === prev) : -1;
+  if (tail >= 0) out = ranges.map((r, i): SeqRange => (i === tail ? [r[0], seq] : [r[0], r[1]]));
+  else out = [...ranges.map((r): SeqRange => [r[0], r[1]]), [seq, seq]];
+  return normaliseRanges(out);
+}
+
+/** Sorted, overlapping and touching ranges joined, at most {@link MAX_RANGES}. */
+export function normaliseRanges(input: readonly SeqRange[]): SeqRange[] {
+  const sorted = [...input].sort((a, b) => a[0] - b[0]);
+  const out: SeqRange[] = [];
+  for (const [lo, hi] of sorted) {
+    const last = out.at(-1);
+    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else out.push([lo, hi]);
+  }
+  while (out.length > MAX_RANGES) {
+    let best = 0;
+    for (let i = 1; i < out.length - 1; i++)
+      if (out[i + 1]![0] - out[i]![1] < out[best + 1]![0] - out[best]![1]) best = i;
+    out.splice(best, 2, [out[best]![0], out[best + 1]![1]]);
+  }
+  return out;
+}
+
+export function parseBucket(text: string): IndexBucket | null {
+  try {
+    const v = JSON.parse(text) as IndexBucket;
+    if (v?.v !== 1 || !Array.isArray(v.ranges)) return null;
+    const ok = v.ranges.every(
+      (r) => Array.isArray(r) && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1]) && r[0] <= r[1],
+    );
+    return ok ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function parseMeta(text: string): IndexMeta | null {
+  try {
+    const v = JSON.parse(text) as IndexMeta;
+    if (v?.v !== 1 || !Number.isSafeInteger(v.from) || !Number.isSafeInteger(v.mark)) return null;
+    if (v.blocks === null || typeof v.blocks !== "object") return null;
+    for (const b of Object.values(v.blocks))
+      if (!Array.isArray(b) || !Number.isSafeInteger(b[0]) || !Number.isSafeInteger(b[1])) return null;
+    return v;
+  } catch {
+    return null;
+  }
+}
+
+/** One acknowledged line: its stream sequence and its own `ts`. */
+export interface IndexedLine {
+  seq: number;
+  tsMs: number;
+}
+
+/** What a host's publisher keeps of the index: opened at start, told each acknowledged chunk. */
+export interface TimeIndexWriter {
+  /**
+   * Opens (creates) the bucket and reads or starts the host's meta. A failure is not final: the
+   * next `note` opens it again.
+   */
+  open(): Promise<void>;
+  /**
+   * Records a chunk of acknowledged lines: each hour's ranges, then the meta (mark, blocks). Safe to
+   * call again with the same lines after a failure (what was written is not written twice).
+   */
+  note(lines: readonly IndexedLine[]): Promise<void>;
+  /** Writes the head's mark if a `note` left it for later (the publisher calls it when idle). */
+  flush(): Promise<void>;
+}
+
+interface Cached<T> {
+  value: T;
+  /** The KV revision it was read at (0: absent). */
+  revision: number;
+}
+
+/**
+ * The index writer of one host. Every write is a compare-and-set on the revision read: a write that
+ * lost a race (a second publisher under the same host name) drops the cached value, and the retry
+ * adds the same sequences to what the bucket holds now, so ranges are only ever joined.
+ */
+export function createTimeIndexWriter(
+  broker: { js: JetStreamClient; jsm: JetStreamManager },
+  names: ResolvedNames,
+  host: string,
+): TimeIndexWriter {
+  let kv: KV | null = null;
+  let meta: Cached<IndexMeta> | null = null;
+  /** The host's last sequence indexed by this process (the meta's mark at start). */
+  let prev: number | null = null;
+  const buckets = new Map<number, Cached<IndexBucket>>();
+  let metaWrittenAt = 0;
+  /** A mark not written yet (the head is written at most once a second). */
+  let pendingMark: number | null = null;
+  const metaKey = metaKeyOf(host);
+
+  /** The meta not written yet (a new host): where this process started its index. */
+  let fresh: IndexMeta | null = null;
+
+  async function loadMeta(k: KV): Promise<Cached<IndexMeta>> {
+    const e = await k.get(metaKey);
+    if (e && e.operation === "PUT") {
+      const value = parseMeta(e.string());
+      if (value) return { value, revision: e.revision };
+    }
+    if (!fresh) {
+      // No index for this host yet: what it published so far (an older publisher) is read whole.
+      const info = await broker.jsm.streams.info(names.stream);
+      const last = info.state.last_seq;
+      fresh = { v: 1, from: last + 1, mark: last, blocks: {} };
+    }
+    return { value: fresh, revision: e?.revision ?? 0 };
+  }
+
+  async function loadBucket(k: KV, hour: number): Promise<Cached<IndexBucket>> {
+    const hit = buckets.get(hour);
+    if (hit) {
+      buckets.delete(hour);
+      buckets.set(hour, hit);
+      return hit;
+    }
+    const e = await k.get(indexKeyOf(host, hour));
+    const value = e && e.operation === "PUT" ? parseBucket(e.string()) : null;
+    const got = { value: value ?? { v: 1 as const, ranges: [] }, revision: e?.revision ?? 0 };
+    buckets.set(hour, got);
+    while (buckets.size > CACHE_BUCKETS) buckets.delete(buckets.keys().next().value!);
+    return got;
+  }
+
+  async function write<T>(k: KV, key: string, cached: Cached<T>, value: T): Promise<number> {
+    const data = JSON.stringify(value);
+    return cached.revision === 0 ? k.create(key, data) : k.update(key, data, cached.revision);
+  }
+
+  async function open(): Promise<void> {
+    const k = await new Kvm(broker.js).create(names.indexBucket, { history: 1, replicas: names.replicas });
+    meta = await loadMeta(k);
+    prev ??= meta.value.mark;
+    kv = k;
+  }
+
+  return {
+    open,
+    async flush() {
+      const k = kv;
+      const m = meta;
+      if (!k || !m || pendingMark === null || pendingMark <= m.value.mark) return;
+      try {
+        const value: IndexMeta = { ...m.value, mark: pendingMark };
+        const revision = await write(k, metaKey, m, value);
+        meta = { value, revision };
+        metaWrittenAt = Date.now();
+        pendingMark = null;
+      } catch (error) {
+        meta = null;
+        throw error;
+      }
+    },
+    async note(lines) {
+      if (lines.length === 0) return;
+      if (!kv) await open();
+      const k = kv!;
+      const sorted = [...lines].sort((a, b) => a.seq - b.seq);
+      try {
+        meta ??= await loadMeta(k);
+        const m = meta;
+        let p = prev;
+        const touched = new Map<number, { cached: Cached<IndexBucket>; ranges: SeqRange[] }>();
+        const blocks: Record<string, [number, number]> = { ...m.value.blocks };
+        let mark = m.value.mark;
+        for (const line of sorted) {
+          const hour = hourOf(Number.isFinite(line.tsMs) ? line.tsMs : 0);
+          let t = touched.get(hour);
+          if (!t) {
+            const cached = await loadBucket(k, hour);
+            t = { cached, ranges: cached.value.ranges };
+            touched.set(hour, t);
+          }
+          t.ranges = addSeq(t.ranges, line.seq, p);
+          if (p === null || line.seq > p) p = line.seq;
+          if (line.seq > mark) mark = line.seq;
+          const block = String(blockOf(hour));
+          const b = blocks[block];
+          blocks[block] = b ? [Math.min(b[0], hour), Math.max(b[1], hour)] : [hour, hour];
+        }
+        // The hours first, then the meta: a mark never covers a line its hour does not hold yet.
+        for (const [hour, t] of touched) {
+          if (t.ranges === t.cached.value.ranges) continue;
+          const value: IndexBucket = { v: 1, ranges: t.ranges };
+          const revision = await write(k, indexKeyOf(host, hour), t.cached, value);
+          buckets.set(hour, { value, revision });
+        }
+        // The head moves at most once a second unless a block is new: a mark that lags only makes
+        // readers read the host's last lines whole (they are after the mark), never miss one.
+        const newBlock = Object.keys(blocks).some(
+          (b) => m.value.blocks[b]?.[0] !== blocks[b]![0] || m.value.blocks[b]?.[1] !== blocks[b]![1],
+        );
+        const now = Date.now();
+        const value: IndexMeta = { v: 1, from: m.value.from, mark, blocks };
+        if (newBlock || m.revision === 0 || now - metaWrittenAt >= META_EVERY_MS) {
+          const revision = await write(k, metaKey, m, value);
+          meta = { value, revision };
+          metaWrittenAt = now;
+          pendingMark = null;
+        } else pendingMark = mark;
+        prev = p;
+      } catch (error) {
+        // Lost a race or the broker: read everything again on the retry.
+        buckets.clear();
+        meta = null;
+        throw error;
+      }
+    },
+  };
+}
