@@ -33,6 +33,11 @@ export interface P7Shape {
   rate: number;
   /** Run the monitor from source (tsx) instead of dist/bin.js. */
   source: boolean;
+  /**
+   * Stamp each write's `updatedAt` as a writer with a fast clock would: a unique time in 2030
+   * (issue 26's stalls came with these), instead of the writer's now.
+   */
+  fastClock: boolean;
 }
 
 export const P7_DEFAULTS: P7Shape = {
@@ -40,6 +45,7 @@ export const P7_DEFAULTS: P7Shape = {
   writes: 1000,
   rate: 200,
   source: false,
+  fastClock: false,
 };
 
 export interface P7Point {
@@ -83,14 +89,24 @@ export function signalText(i: number, status: string, error: string | null, upda
   })}\n`;
 }
 
-/** Writes one worker's signal file (tmp + rename) carrying `seq-N` in its error field. */
-export async function writeSignal(dir: string, worker: number, seq: number): Promise<void> {
+const FAST_CLOCK_BASE = Date.parse("2030-01-01T00:00:00.000Z");
+
+/**
+ * Writes one worker's signal file (tmp + rename) carrying `seq-N` in its error field; `fastClock`
+ * stamps a unique `updatedAt` in 2030 instead of now.
+ */
+export async function writeSignal(
+  dir: string,
+  worker: number,
+  seq: number,
+  fastClock = false,
+): Promise<void> {
   const path = join(dir, "runs", orchOf(worker), "workers", `${ticketOf(worker)}.json`);
   const text = signalText(
     worker,
     seq % 2 === 0 ? "validating" : "implementing",
     `seq-${seq}`,
-    new Date().toISOString(),
+    new Date(fastClock ? FAST_CLOCK_BASE + seq * 1000 : Date.now()).toISOString(),
   );
   await writeFile(`${path}.${seq}.tmp`, text);
   await rename(`${path}.${seq}.tmp`, path);
@@ -261,7 +277,7 @@ export async function measure(
       const worker = (seq * stride) % workers;
       writtenAt.set(seq, performance.now());
       lastSeqOf.set(worker, seq);
-      batch.push(writeSignal(dir, worker, seq));
+      batch.push(writeSignal(dir, worker, seq, shape.fastClock));
     }
     await Promise.all(batch);
   }
@@ -462,6 +478,7 @@ export function parseP7Args(argv: readonly string[], prefix = ""): P7Shape {
     writes: Number(opt("writes") ?? P7_DEFAULTS.writes),
     rate: Number(opt("rate") ?? P7_DEFAULTS.rate),
     source: argv.includes(`--${prefix}source`),
+    fastClock: argv.includes(`--${prefix}fast-clock`),
   };
 }
 
