@@ -37,8 +37,16 @@ export interface P7Shape {
    * Stamp each write's `updatedAt` as a writer with a fast clock would: a unique time in 2030
    * (issue 26's stalls came with these), instead of the writer's now.
    */
-  fastClock: boolean;
+  fastClock?: boolean;
+  /**
+   * `flat`: \`runs/<orch>/workers/\`, compact JSON, no global state. \`busy\`: a busy operator's
+   * (issue 26): \`wt/<project>/<orch>/workers/\` with pretty (jq-style) JSON, a global \`state.json\`
+   * listing every worker and a local one per orchestrator, one log line per worker.
+   */
+  fleet?: P7Fleet;
 }
+
+export type P7Fleet = "flat" | "busy";
 
 export const P7_DEFAULTS: P7Shape = {
   sizes: [1000, 2000, 4000, 8000, 10000, 16000],
@@ -46,6 +54,7 @@ export const P7_DEFAULTS: P7Shape = {
   rate: 200,
   source: false,
   fastClock: false,
+  fleet: "flat",
 };
 
 export interface P7Point {
@@ -74,19 +83,38 @@ const TWO_HOURS_AGO = new Date(Date.now() - 7_200_000).toISOString().replace(/\.
 export const orchOf = (i: number) => `orch-p7-${String(Math.floor(i / PER_ORCHESTRATOR)).padStart(4, "0")}`;
 export const ticketOf = (i: number) => `P7-${String(i).padStart(5, "0")}`;
 
-export function signalText(i: number, status: string, error: string | null, updatedAt: string): string {
-  return `${JSON.stringify({
-    ticket: ticketOf(i),
-    orchestrator: orchOf(i),
-    workerName: `${orchOf(i)}-${ticketOf(i)}`,
-    status,
-    phase: 3,
-    startedAt: HOUR_AGO,
-    updatedAt,
-    pr: null,
-    pid: null,
-    error,
-  })}\n`;
+const PROJECTS = 5;
+/** The busy shape's project of a worker (orchestrators are spread over five). */
+const projectOf = (i: number) => `proj-${Math.floor(i / PER_ORCHESTRATOR) % PROJECTS}`;
+
+/** The orchestrator directory of worker `i` in a fleet of that shape. */
+export function orchDirOf(dir: string, i: number, fleet: P7Fleet = "flat"): string {
+  return fleet === "busy" ? join(dir, "wt", projectOf(i), orchOf(i)) : join(dir, "runs", orchOf(i));
+}
+
+export function signalText(
+  i: number,
+  status: string,
+  error: string | null,
+  updatedAt: string,
+  fleet: P7Fleet = "flat",
+): string {
+  return `${JSON.stringify(
+    {
+      ticket: ticketOf(i),
+      orchestrator: orchOf(i),
+      workerName: `${orchOf(i)}-${ticketOf(i)}`,
+      status,
+      phase: 3,
+      startedAt: HOUR_AGO,
+      updatedAt,
+      pr: null,
+      pid: null,
+      error,
+    },
+    null,
+    fleet === "busy" ? 2 : undefined,
+  )}\n`;
 }
 
 const FAST_CLOCK_BASE = Date.parse("2030-01-01T00:00:00.000Z");
@@ -100,19 +128,22 @@ export async function writeSignal(
   worker: number,
   seq: number,
   fastClock = false,
+  fleet: P7Fleet = "flat",
 ): Promise<void> {
-  const path = join(dir, "runs", orchOf(worker), "workers", `${ticketOf(worker)}.json`);
+  const path = join(orchDirOf(dir, worker, fleet), "workers", `${ticketOf(worker)}.json`);
   const text = signalText(
     worker,
     seq % 2 === 0 ? "validating" : "implementing",
     `seq-${seq}`,
     new Date(fastClock ? FAST_CLOCK_BASE + seq * 1000 : Date.now()).toISOString(),
+    fleet,
   );
   await writeFile(`${path}.${seq}.tmp`, text);
   await rename(`${path}.${seq}.tmp`, path);
 }
 
-export async function writeFleet(dir: string, workers: number): Promise<void> {
+export async function writeFleet(dir: string, workers: number, fleet: P7Fleet = "flat"): Promise<void> {
+  if (fleet === "busy") return writeBusyFleet(dir, workers);
   for (let o = 0; o * PER_ORCHESTRATOR < workers; o++) {
     await mkdir(join(dir, "runs", orchOf(o * PER_ORCHESTRATOR), "workers"), { recursive: true });
   }
@@ -139,6 +170,105 @@ export async function writeFleet(dir: string, workers: number): Promise<void> {
     }
     await Promise.all(batch);
   }
+  await mkdir(join(dir, "events"), { recursive: true });
+  await writeFile(join(dir, "events", `${TWO_HOURS_AGO.slice(0, 7)}.jsonl`), `${lines.join("\n")}\n`);
+}
+
+/** Writes like jq does: pretty JSON to a temp file, then rename over the target. */
+async function writeJq(path: string, value: unknown): Promise<void> {
+  await writeFile(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Issue 26's busy operator: O orchestrators × 20 workers under `wt/<project>/<orch>/workers/`,
+ * pretty JSON written tmp+rename, a local `state.json` per orchestrator (one wave of its 20), a
+ * global `state.json` listing every worker, one log line per worker, every worker last updated an
+ * hour ago (so every one is stalled and a "needs you" row).
+ */
+export async function writeBusyFleet(dir: string, workers: number): Promise<void> {
+  const global: { version: string; lastUpdated: string; orchestrators: Record<string, unknown> } = {
+    version: "1.0.0",
+    lastUpdated: HOUR_AGO,
+    orchestrators: {},
+  };
+  const lines: string[] = [];
+  for (let start = 0; start < workers; start += PER_ORCHESTRATOR) {
+    const id = orchOf(start);
+    const orchDir = orchDirOf(dir, start, "busy");
+    await mkdir(join(orchDir, "workers"), { recursive: true });
+    const tickets: string[] = [];
+    const entries: Record<string, unknown> = {};
+    const writes: Array<Promise<void>> = [];
+    for (let i = start; i < Math.min(workers, start + PER_ORCHESTRATOR); i++) {
+      const ticket = ticketOf(i);
+      tickets.push(ticket);
+      writes.push(
+        writeFile(
+          join(orchDir, "workers", `${ticket}.json.tmp`),
+          signalText(i, "implementing", null, HOUR_AGO, "busy"),
+        ).then(() =>
+          rename(join(orchDir, "workers", `${ticket}.json.tmp`), join(orchDir, "workers", `${ticket}.json`)),
+        ),
+      );
+      entries[ticket] = {
+        ticketId: ticket,
+        title: `Ticket ${ticket}`,
+        status: "implementing",
+        phase: 3,
+        branch: `${id}-${ticket}`,
+        pr: null,
+        updatedAt: HOUR_AGO,
+        needsAttention: false,
+        attentionReason: null,
+      };
+      lines.push(
+        JSON.stringify({
+          ts: TWO_HOURS_AGO,
+          orchestrator: id,
+          worker: ticket,
+          event: "worker-status-change",
+          detail: { from: "planning", to: "implementing" },
+        }),
+      );
+    }
+    writes.push(
+      writeJq(join(orchDir, "state.json"), {
+        orchestrator: id,
+        startedAt: TWO_HOURS_AGO,
+        baseBranch: "main",
+        totalTickets: tickets.length,
+        totalWaves: 1,
+        currentWave: 1,
+        waves: [{ wave: 1, status: "in_progress", tickets }],
+        workers: {},
+      }),
+    );
+    await Promise.all(writes);
+    global.orchestrators[id] = {
+      id,
+      projectKey: projectOf(start),
+      repository: `acme/${projectOf(start)}`,
+      baseBranch: "main",
+      status: "active",
+      startedAt: TWO_HOURS_AGO,
+      worktreeDir: orchDir,
+      stateFile: join(orchDir, "state.json"),
+      progress: {
+        totalTickets: tickets.length,
+        completedTickets: 0,
+        failedTickets: 0,
+        inProgressTickets: tickets.length,
+        currentWave: 1,
+        totalWaves: 1,
+      },
+      workers: entries,
+      attention: [],
+      updatedAt: HOUR_AGO,
+      lastHeartbeat: HOUR_AGO,
+    };
+  }
+  await writeJq(join(dir, "state.json"), global);
   await mkdir(join(dir, "events"), { recursive: true });
   await writeFile(join(dir, "events", `${TWO_HOURS_AGO.slice(0, 7)}.jsonl`), `${lines.join("\n")}\n`);
 }
@@ -277,7 +407,7 @@ export async function measure(
       const worker = (seq * stride) % workers;
       writtenAt.set(seq, performance.now());
       lastSeqOf.set(worker, seq);
-      batch.push(writeSignal(dir, worker, seq, shape.fastClock));
+      batch.push(writeSignal(dir, worker, seq, shape.fastClock, shape.fleet));
     }
     await Promise.all(batch);
   }
@@ -321,7 +451,7 @@ export async function runP7(shape: P7Shape): Promise<P7Point[]> {
   for (const workers of shape.sizes) {
     const dir = await mkdtemp(join(tmpdir(), "bench-p7-"));
     try {
-      await writeFleet(dir, workers);
+      await writeFleet(dir, workers, shape.fleet);
       for (const kind of ["monitor", "floor"] as const) {
         const point = await measure(kind, dir, workers, shape);
         console.log(
@@ -329,7 +459,7 @@ export async function runP7(shape: P7Shape): Promise<P7Point[]> {
         );
         points.push(point);
         // The next server starts from the same files: put them back as they were.
-        await writeFleet(dir, workers);
+        await writeFleet(dir, workers, shape.fleet);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -479,6 +609,7 @@ export function parseP7Args(argv: readonly string[], prefix = ""): P7Shape {
     rate: Number(opt("rate") ?? P7_DEFAULTS.rate),
     source: argv.includes(`--${prefix}source`),
     fastClock: argv.includes(`--${prefix}fast-clock`),
+    fleet: opt("fleet") === "busy" ? "busy" : "flat",
   };
 }
 
