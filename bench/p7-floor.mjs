@@ -20,8 +20,20 @@ const read = async (path) => {
   }
 };
 
-for (const orch of await readdir(runs)) {
-  const workersDir = join(runs, orch, "workers");
+// `runs/<orch>/workers/`, or a busy operator's `wt/<project>/<orch>/workers/`.
+const list = async (path) => {
+  try {
+    return await readdir(path);
+  } catch {
+    return [];
+  }
+};
+const workerDirs = (await list(runs)).map((orch) => join(runs, orch, "workers"));
+for (const project of await list(join(dir, "wt")))
+  for (const orch of await list(join(dir, "wt", project)))
+    workerDirs.push(join(dir, "wt", project, orch, "workers"));
+
+for (const workersDir of workerDirs) {
   const names = (await readdir(workersDir)).filter((n) => n.endsWith(".json"));
   await Promise.all(names.map((n) => read(join(workersDir, n))));
   watch(workersDir, (_event, name) => {

@@ -16,6 +16,7 @@ import type { Figure } from "./summary.ts";
 import {
   fmtMs,
   load,
+  loadNote,
   MONITOR_FROM_SOURCE,
   machine,
   memoryOf,
@@ -33,13 +34,30 @@ export interface P7Shape {
   rate: number;
   /** Run the monitor from source (tsx) instead of dist/bin.js. */
   source: boolean;
+  /**
+   * Stamp each write's `updatedAt` as a writer with a fast clock would: a unique time in 2030
+   * (issue 26's stalls came with these), instead of the writer's now.
+   */
+  fastClock?: boolean;
+  /**
+   * `flat`: \`runs/<orch>/workers/\`, compact JSON, no global state. \`busy\`: a busy operator's
+   * (issue 26): \`wt/<project>/<orch>/workers/\` with pretty (jq-style) JSON, a global \`state.json\`
+   * listing every worker and a local one per orchestrator, one log line per worker.
+   */
+  fleet?: P7Fleet;
+  /** Each size this many times (monitor, then floor, per run). @default 1 */
+  runs?: number;
 }
+
+export type P7Fleet = "flat" | "busy";
 
 export const P7_DEFAULTS: P7Shape = {
   sizes: [1000, 2000, 4000, 8000, 10000, 16000],
   writes: 1000,
   rate: 200,
   source: false,
+  fastClock: false,
+  fleet: "flat",
 };
 
 export interface P7Point {
@@ -53,6 +71,10 @@ export interface P7Point {
   worstLoopDelayMs: number | null;
   p50: number;
   p99: number;
+  /** The slowest write → frame (absent in figures read back from an older section). */
+  max?: number;
+  /** Which of `runs` (from 1). */
+  run?: number;
   /** SSE bytes received during the write phase, per write. */
   bytesPerWrite: number;
   /** Written workers whose last write never arrived. */
@@ -68,35 +90,67 @@ const TWO_HOURS_AGO = new Date(Date.now() - 7_200_000).toISOString().replace(/\.
 export const orchOf = (i: number) => `orch-p7-${String(Math.floor(i / PER_ORCHESTRATOR)).padStart(4, "0")}`;
 export const ticketOf = (i: number) => `P7-${String(i).padStart(5, "0")}`;
 
-export function signalText(i: number, status: string, error: string | null, updatedAt: string): string {
-  return `${JSON.stringify({
-    ticket: ticketOf(i),
-    orchestrator: orchOf(i),
-    workerName: `${orchOf(i)}-${ticketOf(i)}`,
-    status,
-    phase: 3,
-    startedAt: HOUR_AGO,
-    updatedAt,
-    pr: null,
-    pid: null,
-    error,
-  })}\n`;
+const PROJECTS = 5;
+/** The busy shape's project of a worker (orchestrators are spread over five). */
+const projectOf = (i: number) => `proj-${Math.floor(i / PER_ORCHESTRATOR) % PROJECTS}`;
+
+/** The orchestrator directory of worker `i` in a fleet of that shape. */
+export function orchDirOf(dir: string, i: number, fleet: P7Fleet = "flat"): string {
+  return fleet === "busy" ? join(dir, "wt", projectOf(i), orchOf(i)) : join(dir, "runs", orchOf(i));
 }
 
-/** Writes one worker's signal file (tmp + rename) carrying `seq-N` in its error field. */
-export async function writeSignal(dir: string, worker: number, seq: number): Promise<void> {
-  const path = join(dir, "runs", orchOf(worker), "workers", `${ticketOf(worker)}.json`);
+export function signalText(
+  i: number,
+  status: string,
+  error: string | null,
+  updatedAt: string,
+  fleet: P7Fleet = "flat",
+): string {
+  return `${JSON.stringify(
+    {
+      ticket: ticketOf(i),
+      orchestrator: orchOf(i),
+      workerName: `${orchOf(i)}-${ticketOf(i)}`,
+      status,
+      phase: 3,
+      startedAt: HOUR_AGO,
+      updatedAt,
+      pr: null,
+      pid: null,
+      error,
+    },
+    null,
+    fleet === "busy" ? 2 : undefined,
+  )}\n`;
+}
+
+const FAST_CLOCK_BASE = Date.parse("2030-01-01T00:00:00.000Z");
+
+/**
+ * Writes one worker's signal file (tmp + rename) carrying `seq-N` in its error field; `fastClock`
+ * stamps a unique `updatedAt` in 2030 instead of now.
+ */
+export async function writeSignal(
+  dir: string,
+  worker: number,
+  seq: number,
+  fastClock = false,
+  fleet: P7Fleet = "flat",
+): Promise<void> {
+  const path = join(orchDirOf(dir, worker, fleet), "workers", `${ticketOf(worker)}.json`);
   const text = signalText(
     worker,
     seq % 2 === 0 ? "validating" : "implementing",
     `seq-${seq}`,
-    new Date().toISOString(),
+    new Date(fastClock ? FAST_CLOCK_BASE + seq * 1000 : Date.now()).toISOString(),
+    fleet,
   );
   await writeFile(`${path}.${seq}.tmp`, text);
   await rename(`${path}.${seq}.tmp`, path);
 }
 
-export async function writeFleet(dir: string, workers: number): Promise<void> {
+export async function writeFleet(dir: string, workers: number, fleet: P7Fleet = "flat"): Promise<void> {
+  if (fleet === "busy") return writeBusyFleet(dir, workers);
   for (let o = 0; o * PER_ORCHESTRATOR < workers; o++) {
     await mkdir(join(dir, "runs", orchOf(o * PER_ORCHESTRATOR), "workers"), { recursive: true });
   }
@@ -123,6 +177,105 @@ export async function writeFleet(dir: string, workers: number): Promise<void> {
     }
     await Promise.all(batch);
   }
+  await mkdir(join(dir, "events"), { recursive: true });
+  await writeFile(join(dir, "events", `${TWO_HOURS_AGO.slice(0, 7)}.jsonl`), `${lines.join("\n")}\n`);
+}
+
+/** Writes like jq does: pretty JSON to a temp file, then rename over the target. */
+async function writeJq(path: string, value: unknown): Promise<void> {
+  await writeFile(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Issue 26's busy operator: O orchestrators × 20 workers under `wt/<project>/<orch>/workers/`,
+ * pretty JSON written tmp+rename, a local `state.json` per orchestrator (one wave of its 20), a
+ * global `state.json` listing every worker, one log line per worker, every worker last updated an
+ * hour ago (so every one is stalled and a "needs you" row).
+ */
+export async function writeBusyFleet(dir: string, workers: number): Promise<void> {
+  const global: { version: string; lastUpdated: string; orchestrators: Record<string, unknown> } = {
+    version: "1.0.0",
+    lastUpdated: HOUR_AGO,
+    orchestrators: {},
+  };
+  const lines: string[] = [];
+  for (let start = 0; start < workers; start += PER_ORCHESTRATOR) {
+    const id = orchOf(start);
+    const orchDir = orchDirOf(dir, start, "busy");
+    await mkdir(join(orchDir, "workers"), { recursive: true });
+    const tickets: string[] = [];
+    const entries: Record<string, unknown> = {};
+    const writes: Array<Promise<void>> = [];
+    for (let i = start; i < Math.min(workers, start + PER_ORCHESTRATOR); i++) {
+      const ticket = ticketOf(i);
+      tickets.push(ticket);
+      writes.push(
+        writeFile(
+          join(orchDir, "workers", `${ticket}.json.tmp`),
+          signalText(i, "implementing", null, HOUR_AGO, "busy"),
+        ).then(() =>
+          rename(join(orchDir, "workers", `${ticket}.json.tmp`), join(orchDir, "workers", `${ticket}.json`)),
+        ),
+      );
+      entries[ticket] = {
+        ticketId: ticket,
+        title: `Ticket ${ticket}`,
+        status: "implementing",
+        phase: 3,
+        branch: `${id}-${ticket}`,
+        pr: null,
+        updatedAt: HOUR_AGO,
+        needsAttention: false,
+        attentionReason: null,
+      };
+      lines.push(
+        JSON.stringify({
+          ts: TWO_HOURS_AGO,
+          orchestrator: id,
+          worker: ticket,
+          event: "worker-status-change",
+          detail: { from: "planning", to: "implementing" },
+        }),
+      );
+    }
+    writes.push(
+      writeJq(join(orchDir, "state.json"), {
+        orchestrator: id,
+        startedAt: TWO_HOURS_AGO,
+        baseBranch: "main",
+        totalTickets: tickets.length,
+        totalWaves: 1,
+        currentWave: 1,
+        waves: [{ wave: 1, status: "in_progress", tickets }],
+        workers: {},
+      }),
+    );
+    await Promise.all(writes);
+    global.orchestrators[id] = {
+      id,
+      projectKey: projectOf(start),
+      repository: `acme/${projectOf(start)}`,
+      baseBranch: "main",
+      status: "active",
+      startedAt: TWO_HOURS_AGO,
+      worktreeDir: orchDir,
+      stateFile: join(orchDir, "state.json"),
+      progress: {
+        totalTickets: tickets.length,
+        completedTickets: 0,
+        failedTickets: 0,
+        inProgressTickets: tickets.length,
+        currentWave: 1,
+        totalWaves: 1,
+      },
+      workers: entries,
+      attention: [],
+      updatedAt: HOUR_AGO,
+      lastHeartbeat: HOUR_AGO,
+    };
+  }
+  await writeJq(join(dir, "state.json"), global);
   await mkdir(join(dir, "events"), { recursive: true });
   await writeFile(join(dir, "events", `${TWO_HOURS_AGO.slice(0, 7)}.jsonl`), `${lines.join("\n")}\n`);
 }
@@ -261,7 +414,7 @@ export async function measure(
       const worker = (seq * stride) % workers;
       writtenAt.set(seq, performance.now());
       lastSeqOf.set(worker, seq);
-      batch.push(writeSignal(dir, worker, seq));
+      batch.push(writeSignal(dir, worker, seq, shape.fastClock, shape.fleet));
     }
     await Promise.all(batch);
   }
@@ -285,6 +438,7 @@ export async function measure(
     worstWaitMs,
     worstLoopDelayMs,
     p50: percentile(latencies, 50),
+    max: latencies.length === 0 ? Number.NaN : latencies[latencies.length - 1]!,
     p99: percentile(latencies, 99),
     bytesPerWrite: bytes / shape.writes,
     lost: finals.filter((s) => !stream.firstSeen.has(s)).length,
@@ -305,16 +459,17 @@ export async function runP7(shape: P7Shape): Promise<P7Point[]> {
   for (const workers of shape.sizes) {
     const dir = await mkdtemp(join(tmpdir(), "bench-p7-"));
     try {
-      await writeFleet(dir, workers);
-      for (const kind of ["monitor", "floor"] as const) {
-        const point = await measure(kind, dir, workers, shape);
-        console.log(
-          `P7 ${kind} ${workers}: cold ${fmtMs(point.coldStartMs)} ms, loop ${point.worstLoopDelayMs ?? "–"} ms, p50 ${fmtMs(point.p50)} p99 ${fmtMs(point.p99)} ms, ${point.bytesPerWrite.toFixed(0)} B/write, lost ${point.lost}, RSS ${point.rssMB.toFixed(0)} MB`,
-        );
-        points.push(point);
-        // The next server starts from the same files: put them back as they were.
-        await writeFleet(dir, workers);
-      }
+      await writeFleet(dir, workers, shape.fleet);
+      for (let run = 1; run <= (shape.runs ?? 1); run++)
+        for (const kind of ["monitor", "floor"] as const) {
+          const point = { ...(await measure(kind, dir, workers, shape)), run };
+          console.log(
+            `P7 ${kind} ${workers} run ${run}: max ${fmtMs(point.max ?? Number.NaN)} ms, load ${load()}, cold ${fmtMs(point.coldStartMs)} ms, loop ${point.worstLoopDelayMs ?? "–"} ms, p50 ${fmtMs(point.p50)} p99 ${fmtMs(point.p99)} ms, ${point.bytesPerWrite.toFixed(0)} B/write, lost ${point.lost}, RSS ${point.rssMB.toFixed(0)} MB`,
+          );
+          points.push(point);
+          // The next server starts from the same files: put them back as they were.
+          await writeFleet(dir, workers, shape.fleet);
+        }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -364,18 +519,38 @@ export function p7Goals(points: P7Point[]) {
   };
 }
 
+/** Per size: the write goals of issue 26 in every run (p99 ≤ 2× that run's floor, nothing over 100 ms). */
+function perRunGoals(points: P7Point[]): string {
+  const lines: string[] = [];
+  for (const workers of [...new Set(points.map((p) => p.workers))]) {
+    const monitor = points.filter((p) => p.workers === workers && p.server === "monitor");
+    const ok = monitor.filter((m) => {
+      const floor = points.find((p) => p.workers === workers && p.server === "floor" && p.run === m.run);
+      return floor !== undefined && m.p99 <= 2 * floor.p99;
+    }).length;
+    const under100 = monitor.filter((m) => (m.max ?? Number.POSITIVE_INFINITY) <= 100).length;
+    lines.push(
+      `- ${workers.toLocaleString("en")} workers: write p99 ≤ 2× the floor's in ${ok} of ${monitor.length} runs, no write over 100 ms in ${under100} of ${monitor.length}, bytes per write ${monitor.map((m) => m.bytesPerWrite.toFixed(0)).join(", ")}.`,
+    );
+  }
+  return `Every run (issue 26's goals):\n${lines.join("\n")}`;
+}
+
 /** The BENCHMARKS.md section body. */
 export function p7Section(points: P7Point[], shape: P7Shape, runAt: Date, loadBefore: string): string {
   const g = p7Goals(points);
   const row = (p: P7Point) =>
-    `| ${p.workers.toLocaleString("en")} | ${p.server} | ${fmtMs(p.coldStartMs)} | ${p.worstWaitMs === null ? "–" : fmtMs(p.worstWaitMs)} | ${p.worstLoopDelayMs ?? "–"} | ${fmtMs(p.p50)} | ${fmtMs(p.p99)} | ${p.bytesPerWrite.toFixed(0)} | ${p.delivered}/${shape.writes} | ${p.lost} | ${p.rssMB.toFixed(0)} | ${p.peakMB.toFixed(0)} |`;
+    `| ${p.workers.toLocaleString("en")} | ${p.run ?? 1} | ${p.server} | ${fmtMs(p.coldStartMs)} | ${p.worstWaitMs === null ? "–" : fmtMs(p.worstWaitMs)} | ${p.worstLoopDelayMs ?? "–"} | ${fmtMs(p.p50)} | ${fmtMs(p.p99)} | ${fmtMs(p.max ?? Number.NaN)} | ${p.bytesPerWrite.toFixed(0)} | ${p.delivered}/${shape.writes} | ${p.lost} | ${p.rssMB.toFixed(0)} | ${p.peakMB.toFixed(0)} |`;
   const met = (ok: boolean) => (ok ? "**met**" : "**missed**");
   return `Run ${runAt.toISOString()} with \`node --import tsx bench/p7-scale.ts\` (flags \`--sizes\`, \`--writes\`, \`--rate\`, \`--source\`; \`pnpm bench --only p7\` runs it too).
-Machine: ${machine()}; load average ${loadBefore} at the start.${shape.source ? " The monitor ran from source (tsx), not the built bin." : ""}
+Machine: ${machine()}; load average ${loadBefore} at the start, ${load()} at the end. ${loadNote()}${shape.source ? " The monitor ran from source (tsx), not the built bin." : ""}
 
 Fleets of ${shape.sizes.map((n) => n.toLocaleString("en")).join(", ")} workers, 20 per orchestrator, every signal file last
-updated an hour ago (so every worker is stalled and listed in "needs you"), plus an event log of
-three status lines per worker that the monitor folds in at start. Each size is served by the
+updated an hour ago (so every worker is stalled and listed in "needs you"), ${
+    shape.fleet === "busy"
+      ? "in issue 26's busy-operator shape (`--fleet busy`: `wt/<project>/<orch>/workers/`, pretty JSON written tmp+rename, a global `state.json` listing every worker, a local one per orchestrator, one log line per worker)"
+      : "plus an event log of three status lines per worker"
+  } that the monitor folds in at start; ${shape.runs ?? 1} run(s) per size${shape.fastClock ? ", each write stamped `updatedAt` in 2030 (`--fast-clock`: a writer with a fast clock, as in issue 26)" : ""}. Each size is served by the
 built monitor and then by the floor (\`bench/p7-floor.mjs\`: read every file, \`fs.watch\` each
 workers dir, send the changed file as one SSE frame; no fusion, no history). Cold start: spawn →
 \`/api/snapshot\` holds every worker and no \`loading\` mark (polled every 20 ms; "worst wait" is
@@ -386,9 +561,11 @@ frame that carries it, bytes are every SSE byte received during the writes over 
 writes, "lost" counts written workers whose last write never arrived (20 s allowed). RSS is
 \`VmRSS\` after the writes, peak \`VmHWM\`, in MB (10⁶ bytes).
 
-| workers | server | cold start, ms | worst /api wait while loading, ms | worst loop delay, ms | write p50, ms | write p99, ms | bytes/write | writes seen | lost finals | RSS, MB | peak, MB |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| workers | run | server | cold start, ms | worst /api wait while loading, ms | worst loop delay, ms | write p50, ms | write p99, ms | write max, ms | bytes/write | writes seen | lost finals | RSS, MB | peak, MB |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${points.map(row).join("\n")}
+
+${perRunGoals(points)}
 
 Goals at 10,000 workers (figures interpolated log-linearly when 10,000 was not a size of the run):
 - cold start ≤ 2 s: ${met(g.coldMet)} (${fmtMs(g.cold10k)} ms).
@@ -462,6 +639,9 @@ export function parseP7Args(argv: readonly string[], prefix = ""): P7Shape {
     writes: Number(opt("writes") ?? P7_DEFAULTS.writes),
     rate: Number(opt("rate") ?? P7_DEFAULTS.rate),
     source: argv.includes(`--${prefix}source`),
+    fastClock: argv.includes(`--${prefix}fast-clock`),
+    fleet: opt("fleet") === "busy" ? "busy" : "flat",
+    runs: Number(opt("runs") ?? 1),
   };
 }
 
@@ -470,6 +650,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const runAt = new Date();
   const loadBefore = load();
   const points = await runP7(shape);
+  if (process.argv.includes("--print")) process.exit(0);
   await writeSection(P7_HEADING, p7Section(points, shape, runAt, loadBefore));
   console.log(`P7 written to BENCHMARKS.md in ${((Date.now() - runAt.getTime()) / 1000).toFixed(0)} s`);
 }

@@ -55,3 +55,53 @@ describe("monitor start-up in slices", () => {
     );
   });
 });
+
+describe("a global state.json that lists the whole fleet", () => {
+  it("goes in as slices of orchestrators on the first read, not as one apply that builds every worker", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "monitor-global-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const orchestrators: Record<string, unknown> = {};
+    for (let o = 0; o < 30; o++) {
+      const id = `orch-g-${o}`;
+      const workers: Record<string, unknown> = {};
+      for (let w = 0; w < 5; w++)
+        workers[`G-${o}-${w}`] = {
+          ticketId: `G-${o}-${w}`,
+          title: "t",
+          status: "implementing",
+          phase: 3,
+          updatedAt: hourAgo,
+          needsAttention: false,
+        };
+      orchestrators[id] = {
+        id,
+        status: "active",
+        startedAt: hourAgo,
+        updatedAt: hourAgo,
+        workers,
+        attention: [],
+      };
+    }
+    await writeFile(
+      join(dir, "state.json"),
+      JSON.stringify({ version: "1.0.0", lastUpdated: hourAgo, orchestrators }, null, 2),
+    );
+    const parts = buildParts({ catalystDir: dir, githubToken: null });
+    // Worker views fuse built per apply call: with the whole file in one call, all 150 at once.
+    const perCall: number[] = [];
+    const apply = parts.fuse.apply.bind(parts.fuse);
+    parts.fuse.apply = (inputs, now) => {
+      const deltas = apply(inputs, now);
+      perCall.push(deltas.filter((d) => d.event === "worker-update").length);
+      return deltas;
+    };
+    const monitor = createMonitor(parts, { history: null });
+    cleanup.push(() => monitor.stop());
+    await monitor.start();
+    const snapshot = parts.fuse.snapshot();
+    expect(snapshot.orchestrators.reduce((n, o) => n + Object.keys(o.workers).length, 0)).toBe(150);
+    expect(perCall.reduce((a, b) => a + b, 0)).toBe(150);
+    expect(Math.max(...perCall)).toBeLessThanOrEqual(50);
+  });
+});

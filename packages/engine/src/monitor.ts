@@ -93,9 +93,12 @@ export interface MonitorParts {
 export interface MonitorOptions {
   /** `{kind:"tick"}` for fuse's time-based rules (stalls). @default 5_000 */
   tickMs?: number;
-  /** Full snapshot to every SSE client. @default 60_000 */
+  /**
+   * Full snapshot to every SSE client after this long without a delta (a keep-alive clients can
+   * see; while deltas flow none is sent). @default 60_000
+   */
   snapshotMs?: number;
-  /** Called on the snapshot timer (the SSE hub's broadcast). */
+  /** Called on the snapshot timer when no delta went out during the last period (the SSE hub's broadcast). */
   onSnapshotTimer?: () => void;
   /** Called once start-up loading is over (scan and history in), e.g. to send every client a snapshot. */
   onLoaded?: () => void;
@@ -113,6 +116,12 @@ export interface MonitorOptions {
 const HISTORY_BATCH = 250;
 const CHUNK = 50;
 const SLICE_MS = 20;
+/**
+ * A global `state.json` read for the first time names every worker of the fleet: fuse would build
+ * them all in one apply (seconds at 10,000 workers, the event loop blocked meanwhile). It goes in
+ * as growing prefixes of this many orchestrators, each applied on its own (issue 26).
+ */
+const GLOBAL_SLICE = 10;
 /** Re-tracking the pollers builds their whole lists: at most this often. */
 const RETRACK_MS = 250;
 
@@ -137,6 +146,41 @@ export interface Monitor {
   historyLoaded(): Promise<HistoryResult>;
   /** What start-up is still doing, or null once the scan and the history are in. */
   loading(): LoadingState | null;
+}
+
+/**
+ * A first global-state read as growing prefixes of its orchestrators: each step adds
+ * GLOBAL_SLICE of them (the earlier ones are the same objects, so fuse's diff passes over them),
+ * and the last step is the read itself. Only a file not seen before: a later read is diffed
+ * against the last one, which a prefix would shrink.
+ */
+function sliceFirstGlobalState(input: FuseInput, seen: Set<string>): FuseInput[] {
+  if (input.kind !== "global-state" || seen.has(input.file)) return [input];
+  seen.add(input.file);
+  if (!input.result.ok) return [input];
+  const { value } = input.result;
+  const entries = Object.entries(value.orchestrators ?? {});
+  if (entries.length <= GLOBAL_SLICE) return [input];
+  const out: FuseInput[] = [];
+  for (let end = GLOBAL_SLICE; end < entries.length; end += GLOBAL_SLICE) {
+    out.push({
+      ...input,
+      result: {
+        ...input.result,
+        value: { ...value, orchestrators: Object.fromEntries(entries.slice(0, end)) },
+      },
+    });
+  }
+  out.push(input);
+  return out;
+}
+
+/** Where the chunk that starts at `at` ends: CHUNK inputs, or a global state alone (it names many workers). */
+function chunkEnd(inputs: readonly FuseInput[], at: number): number {
+  if (inputs[at]?.kind === "global-state") return at + 1;
+  let end = at;
+  while (end < inputs.length && end - at < CHUNK && inputs[end]!.kind !== "global-state") end++;
+  return end;
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -204,7 +248,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
         const sliceStart = performance.now();
         while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) {
           const job = queue[0]!;
-          const end = Math.min(job.at + CHUNK, job.inputs.length);
+          const end = chunkEnd(job.inputs, job.at);
           applyNow(
             job.at === 0 && end === job.inputs.length ? job.inputs : job.inputs.slice(job.at, end),
             job.what,
@@ -220,9 +264,13 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       running = false;
     }
   };
-  const apply = (inputs: readonly FuseInput[], what: string): Promise<void> => {
+  const seenGlobal = new Set<string>();
+  const apply = (given: readonly FuseInput[], what: string): Promise<void> => {
+    const inputs = given.some((i) => i.kind === "global-state")
+      ? given.flatMap((i) => sliceFirstGlobalState(i, seenGlobal))
+      : given;
     if (stopped || inputs.length === 0) return running ? pumping : Promise.resolve();
-    if (!running && inputs.length <= CHUNK) {
+    if (!running && inputs.length <= CHUNK && !inputs.some((i) => i.kind === "global-state")) {
       applyNow(inputs, what);
       retrack();
       return Promise.resolve();
@@ -318,7 +366,17 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       prPoller.start();
       liveness.start();
       const tick = setInterval(() => apply([{ kind: "tick" }], "tick"), options.tickMs ?? 5_000);
-      const refresh = setInterval(() => options.onSnapshotTimer?.(), options.snapshotMs ?? 60_000);
+      // The refresh is a whole snapshot (megabytes at 10,000 workers): only after a period in which
+      // no delta went out, so a client's stream is never silent for long. While deltas flow they
+      // keep the stream alive, and a refresh in the middle of writes multiplied the bytes each
+      // write cost by the fleet's size (issue 26: 6.9 KB per write at 8,000 workers).
+      let lastIdAtRefresh = fuse.lastId();
+      const refresh = setInterval(() => {
+        const id = fuse.lastId();
+        const quiet = id === lastIdAtRefresh;
+        lastIdAtRefresh = id;
+        if (quiet) options.onSnapshotTimer?.();
+      }, options.snapshotMs ?? 60_000);
       tick.unref?.();
       refresh.unref?.();
       timers.push(tick, refresh);

@@ -1,5 +1,6 @@
 import { StateImportError } from "./errors.js";
 import type { FuseState } from "./state.js";
+import { migrateTicketOwners } from "./ticket-owners.js";
 
 /** The version of {@link exportState}'s format; {@link importState} accepts only this one. */
 export const STATE_EXPORT_VERSION = 1;
@@ -30,7 +31,9 @@ export function importState(data: unknown): FuseState {
   const exported = data as Partial<FuseStateExport> | null;
   if (exported?.v !== STATE_EXPORT_VERSION || typeof exported.state !== "object" || exported.state === null)
     throw new StateImportError(`not a fuse state export of version ${STATE_EXPORT_VERSION}`);
-  return restoreHoles(structuredClone(exported.state)) as FuseState;
+  const state = restoreHoles(structuredClone(exported.state)) as FuseState;
+  migrateTicketOwners(state);
+  return state;
 }
 
 /** Keyed maps (`{size, buckets}`) store empty buckets as holes, which JSON wrote as null. */

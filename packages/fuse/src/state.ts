@@ -16,6 +16,7 @@ import type {
   WorkerView,
 } from "@catalyst/schema";
 import { emptyKeyedMap, type KeyedMap } from "./keyed-map.js";
+import type { TicketOwners } from "./ticket-owners.js";
 
 // Everything fuse remembers, as plain data (no Maps, no classes), so a state can be inspected,
 // cloned with structuredClone or written to disk by a caller. Per-worker maps are KeyedMaps, so a
@@ -199,7 +200,7 @@ export interface FuseState {
    * Ticket → the orchestrators that have a worker with that key (published, or known from the log):
    * where an event that names only a ticket (v3, v1 reap lines, execution-core) is folded.
    */
-  ticketOwners?: KeyedMap<string[]>;
+  ticketOwners?: TicketOwners;
   /** Host → its newest `node.heartbeat` (FORMATS-TODAY R1.31); liveness is derived at snapshot time. */
   nodes?: Record<string, NodeHeartbeat>;
 }

@@ -1,30 +1,99 @@
-import { deleteKey, emptyKeyedMap, getKey, setKey } from "./keyed-map.js";
 import type { FuseState } from "./state.js";
 
 // Which orchestrators have a worker with a given ticket. Today's log names many events only by
 // ticket (v3 lines, v1 reap lines, execution-core events whose orchestrator is the ticket), so the
-// fold looks the ticket up here instead of walking the fleet. A persistent KeyedMap: one change
-// copies one small bucket, and earlier states stay intact.
+// fold looks the ticket up here instead of walking the fleet.
+//
+// It is the one fleet-wide map of the state, so it is persistent with two levels of 64 slots: one
+// change copies two 64-slot arrays and a leaf of about fleet / 4,096 tickets. (A one-level map of
+// 64 buckets copied ~160 entries per new worker at 10,000 workers: most of a start-up's CPU and
+// garbage, issue 26.) Plain data, so exportState writes it as JSON (an empty slot becomes null).
+
+type Leaf = Readonly<Record<string, readonly string[]>>;
+type Level = ReadonlyArray<Leaf | null | undefined>;
+
+/** Ticket → owning orchestrators, persistent (earlier states stay intact). */
+export interface TicketOwners {
+  readonly size: number;
+  readonly slots: ReadonlyArray<Level | null | undefined>;
+}
+
+const WIDTH = 64;
+
+function hashOf(key: string): number {
+  let hash = 0;
+  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+  return hash >>> 0;
+}
+
+function leafOf(table: TicketOwners | undefined, ticket: string): Leaf | null | undefined {
+  if (!table) return undefined;
+  const h = hashOf(ticket);
+  return table.slots[h % WIDTH]?.[Math.floor(h / WIDTH) % WIDTH];
+}
 
 /** The orchestrators that know `ticket` (empty when none does). */
 export function ownersOfTicket(state: FuseState, ticket: string): readonly string[] {
-  return state.ticketOwners ? (getKey(state.ticketOwners, ticket) ?? []) : [];
+  const leaf = leafOf(state.ticketOwners, ticket);
+  return leaf != null && Object.hasOwn(leaf, ticket) ? leaf[ticket]! : [];
+}
+
+function withOwners(
+  table: TicketOwners | undefined,
+  ticket: string,
+  owners: readonly string[],
+): TicketOwners {
+  const h = hashOf(ticket);
+  const outer = h % WIDTH;
+  const inner = Math.floor(h / WIDTH) % WIDTH;
+  const slots = table ? table.slots.slice() : new Array<Level | undefined>(WIDTH).fill(undefined);
+  const level = (slots[outer] ?? new Array<Leaf | undefined>(WIDTH).fill(undefined)).slice();
+  const leaf: Record<string, readonly string[]> = { ...(level[inner] ?? {}) };
+  const had = Object.hasOwn(leaf, ticket);
+  if (owners.length === 0) delete leaf[ticket];
+  else
+    Object.defineProperty(leaf, ticket, {
+      value: owners,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  level[inner] = leaf;
+  slots[outer] = level;
+  const size = (table?.size ?? 0) + (owners.length === 0 ? (had ? -1 : 0) : had ? 0 : 1);
+  return { size, slots };
 }
 
 /** Record that `orchestrator` has a worker `ticket`. */
 export function addTicketOwner(state: FuseState, ticket: string, orchestrator: string): void {
-  const map = state.ticketOwners ?? emptyKeyedMap<string[]>();
-  const owners = getKey(map, ticket) ?? [];
+  const owners = ownersOfTicket(state, ticket);
   if (owners.includes(orchestrator)) return;
-  state.ticketOwners = setKey(map, ticket, [...owners, orchestrator]);
+  state.ticketOwners = withOwners(state.ticketOwners, ticket, [...owners, orchestrator]);
 }
 
 /** Record that `orchestrator` no longer has a worker `ticket`. */
 export function removeTicketOwner(state: FuseState, ticket: string, orchestrator: string): void {
-  const map = state.ticketOwners;
-  if (!map) return;
-  const owners = getKey(map, ticket);
-  if (!owners?.includes(orchestrator)) return;
-  const rest = owners.filter((o) => o !== orchestrator);
-  state.ticketOwners = rest.length === 0 ? deleteKey(map, ticket) : setKey(map, ticket, rest);
+  const owners = ownersOfTicket(state, ticket);
+  if (!owners.includes(orchestrator)) return;
+  state.ticketOwners = withOwners(
+    state.ticketOwners,
+    ticket,
+    owners.filter((o) => o !== orchestrator),
+  );
+}
+
+/**
+ * A state exported before the two-level table held a one-level keyed map (`{size, buckets}`) here:
+ * the same owners, moved into the current table.
+ */
+export function migrateTicketOwners(state: FuseState): void {
+  const old = state.ticketOwners as unknown as { buckets?: unknown } | undefined;
+  if (!old || !Array.isArray(old.buckets)) return;
+  let table: TicketOwners | undefined;
+  for (const bucket of old.buckets as Array<Record<string, string[]> | null | undefined>) {
+    if (bucket == null) continue;
+    for (const ticket of Object.keys(bucket)) table = withOwners(table, ticket, bucket[ticket]!);
+  }
+  if (table) state.ticketOwners = table;
+  else delete state.ticketOwners;
 }

@@ -18,6 +18,9 @@ import { createLogTailer, type LogTailer } from "./tail-event-log.js";
 import { createNodeFiles, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 import { createFsDirWatcher, type DirWatch, type DirWatcher } from "./watch-dir.js";
 
+/** About how many files one slice of a periodic rescan reads before live changes get their turn. */
+const RESCAN_SLICE_FILES = 64;
+
 /** Options of {@link createSourceWatcher}. */
 export interface SourceWatcherOptions {
   catalystDir: string;
@@ -159,6 +162,10 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   let waitTimer: NodeJS.Timeout | null = null;
   const pending = new Map<string, Task>();
   let draining: Promise<void> | null = null;
+  /** The rescan in progress: orchestrators to re-read (null: structure first) and how far it got. */
+  let rescan: { ids: string[] | null; at: number } | null = null;
+  /** Another rescan was asked for while one ran: start again once it is done. */
+  let rescanAgain = false;
   /** While the initial scan runs, events queue up but wait, so the scan goes out first as one batch. */
   let initializing = false;
   /** Set by a watch error: the next rescan re-creates every watch. */
@@ -198,23 +205,51 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     enqueue({ kind: "rescan" });
   }
 
+  // A live change is read in the round after it arrives, never behind a whole rescan: a rescan
+  // (every file again, half a second at 2,000 workers) goes in slices of about RESCAN_SLICE_FILES
+  // files, one slice per round beside the live tasks (issue 26: writes waited for it, every 30 s).
   async function drain(): Promise<void> {
-    while (running && pending.size > 0) {
+    while (running && (pending.size > 0 || rescan !== null)) {
       const round = [...pending.values()];
       pending.clear();
       const out: SourceChange[] = [];
-      const rescan = round.some((t) => t.kind === "rescan");
+      if (round.some((t) => t.kind === "rescan")) {
+        if (rescan === null) rescan = { ids: null, at: 0 };
+        else rescanAgain = true;
+      }
       try {
-        if (rescan) await runRescan(out);
-        else {
-          if (round.some((t) => t.kind === "discover")) await runDiscover(out);
-          await Promise.all(round.map((t) => runTask(t, out)));
-        }
+        if (round.some((t) => t.kind === "discover")) await runDiscover(out);
+        await Promise.all([...round.map((t) => runTask(t, out)), rescan !== null ? rescanSlice(out) : null]);
       } catch (error) {
         noteError(error);
       }
       if (out.length > 0) emit(out);
     }
+  }
+
+  /** One slice of the rescan in progress: first the structure and the global state, then a few orchestrators. */
+  async function rescanSlice(out: SourceChange[]): Promise<void> {
+    const cursor = rescan;
+    if (cursor === null) return;
+    if (cursor.ids === null) {
+      await rescanStructure(out);
+      cursor.ids = [...orchs.keys()];
+      return;
+    }
+    const slice: Tracked[] = [];
+    let files = 0;
+    while (cursor.at < cursor.ids.length && files < RESCAN_SLICE_FILES) {
+      const t = orchs.get(cursor.ids[cursor.at++]!);
+      if (!t) continue;
+      slice.push(t);
+      files += 2 + t.signals.size + t.tickets.size;
+    }
+    await Promise.all(slice.map((t) => rescanOrchestrator(t, out)));
+    if (cursor.at < cursor.ids.length || rescan !== cursor) return;
+    health.lastSuccessAt = new Date().toISOString();
+    health.nextRunAt = new Date(Date.now() + rescanIntervalMs).toISOString();
+    rescan = rescanAgain ? { ids: null, at: 0 } : null;
+    rescanAgain = false;
   }
 
   async function runTask(task: Task, out: SourceChange[]): Promise<void> {
@@ -284,13 +319,16 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   /**
    * Read a file and parse it; when the text does not parse, wait `reparseDelayMs` and read once more,
    * so a file caught mid-rewrite is seen whole. The second read's text and result are the ones used.
+   * A text equal to `known` (the last one emitted) is not parsed again: `"unchanged"`.
    */
   async function readParsed<R extends { ok: boolean }>(
     file: string,
     parse: (text: string) => R,
-  ): Promise<{ text: string; result: R } | { error: unknown } | null | "busy"> {
+    known: string | null | undefined,
+  ): Promise<{ text: string; result: R } | { error: unknown } | null | "busy" | "unchanged"> {
     const got = await readText(file);
     if (got === null || got === "busy" || "error" in got) return got;
+    if (got.text === known) return "unchanged";
     const result = parse(got.text);
     if (result.ok || reparseDelayMs <= 0) return { text: got.text, result };
     await new Promise((resolve) => setTimeout(resolve, reparseDelayMs));
@@ -324,8 +362,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
 
   async function readGlobal(out: SourceChange[]): Promise<void> {
     const file = globalStatePath(dir);
-    const got = await readParsed(file, (text) => parseGlobalStateText(text, file));
-    if (got === "busy") return;
+    const got = await readParsed(file, (text) => parseGlobalStateText(text, file), globalText);
+    if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (globalText !== null) out.push({ kind: "global-state-removed", file });
       globalText = null;
@@ -343,8 +381,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
 
   async function readLocal(t: Tracked, out: SourceChange[]): Promise<void> {
     const file = localStatePath(t.ref);
-    const got = await readParsed(file, (text) => parseLocalStateText(text, file));
-    if (got === "busy") return;
+    const got = await readParsed(file, (text) => parseLocalStateText(text, file), t.local);
+    if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (t.local !== null) out.push({ kind: "local-state-removed", orchestrator: t.ref.id, file });
       t.local = null;
@@ -366,8 +404,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   }
 
   async function readSignal(t: Tracked, file: string, out: SourceChange[]): Promise<void> {
-    const got = await readParsed(file, (text) => toSignalRead(t.ref.id, file, text).result);
-    if (got === "busy") return;
+    const got = await readParsed(
+      file,
+      (text) => toSignalRead(t.ref.id, file, text).result,
+      t.signals.get(file),
+    );
+    if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (t.signals.delete(file)) {
         out.push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
@@ -418,8 +460,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     const phase = phaseOfFileName(basename(file));
     if (phase === null) return;
     const orchestrator = t.ref.id;
-    const got = await readParsed(file, (text) => toPhaseRead(orchestrator, ticket, phase, file, text).result);
-    if (got === "busy") return;
+    const got = await readParsed(
+      file,
+      (text) => toPhaseRead(orchestrator, ticket, phase, file, text).result,
+      tt.files.get(file),
+    );
+    if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (tt.files.delete(file))
         out.push({ kind: "phase-signal-removed", orchestrator, ticket, phase, file });
@@ -668,8 +714,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     );
   }
 
-  async function runRescan(out: SourceChange[]): Promise<void> {
-    // After a watch error re-create every watch; then re-read everything. Only differences come out.
+  /** The first part of a rescan: re-create the watches after a watch error, discover, the global state. */
+  async function rescanStructure(out: SourceChange[]): Promise<void> {
     if (rewatch) {
       rewatch = false;
       for (const t of orchs.values()) {
@@ -681,12 +727,19 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     await runDiscover(out);
     await readGlobal(out);
-    for (const t of orchs.values()) {
-      await readLocal(t, out);
-      await readAllSignals(t, out);
-      await readAllTickets(t, out);
-      await readBriefingMeta(t, out);
-    }
+  }
+
+  async function rescanOrchestrator(t: Tracked, out: SourceChange[]): Promise<void> {
+    await readLocal(t, out);
+    await readAllSignals(t, out);
+    await readAllTickets(t, out);
+    await readBriefingMeta(t, out);
+  }
+
+  /** The whole rescan at once (the initial scan, which goes out as one batch). Only differences come out. */
+  async function runRescan(out: SourceChange[]): Promise<void> {
+    await rescanStructure(out);
+    for (const t of orchs.values()) await rescanOrchestrator(t, out);
     health.lastSuccessAt = new Date().toISOString();
     health.nextRunAt = new Date(Date.now() + rescanIntervalMs).toISOString();
   }
@@ -769,6 +822,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       rescanTimer = null;
       await draining;
       pending.clear();
+      rescan = null;
+      rescanAgain = false;
       // The tailer's last pass still reaches subscribers; unsubscribe after it.
       await tailer?.stop();
       unsubscribeTailer?.();
