@@ -288,14 +288,10 @@ class LogQuery {
     await this.#handles.closeAll();
   }
 
+  /** Index (or re-validate the index of) every file, then lay out the blocks in merge order. */
   /** Index (or check the index of) every file: each file's blocks, in listing order. */
   async layout(): Promise<LogLayout> {
     const { files, perFile } = await this.#indexAll();
-    // Saved like a read's (#start): a read in this process finds these files in memory and would
-    // not save them, so every later process would index them again.
-    const unsaved = new Set(this.#unsaved);
-    this.#unsaved.clear();
-    await this.#save(unsaved);
     return {
       files: files.map((file, i) => {
         const index = this.#fileIndexes[i];
