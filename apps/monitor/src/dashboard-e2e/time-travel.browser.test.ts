@@ -9,11 +9,13 @@ import { createTimeTravel } from "@catalyst/engine";
 import { readEvents } from "@catalyst/sources";
 import { createScriptedFeed } from "@catalyst/test-utils";
 import {
+  bodyData,
   buildDashboardBundle,
   launchChromium,
   openPage,
   rowStatus,
   screenshot,
+  waitForRowStatus,
 } from "@catalyst/test-utils/browser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,9 +65,7 @@ describe("dashboard time travel in Chromium", () => {
   it("?at= shows that moment with a 'viewing' bar, and 'back to live' returns", async () => {
     const { page, problems } = await openPage(await browser, `${server.base}/?at=2026-04-14T03:00:00Z`);
     await page.waitForSelector("[data-role=tt-bar]:not([hidden])");
-    await page.waitForFunction(() =>
-      document.querySelector(`tr[data-worker="CTL-1"], [data-worker="CTL-1"]`),
-    );
+    await page.waitForSelector('tr.worker[data-worker="CTL-1"]');
     expect(await page.locator("[data-role=tt-bar]").textContent()).toContain(
       "viewing 2026-04-14 03:00:00 UTC",
     );
@@ -73,7 +73,7 @@ describe("dashboard time travel in Chromium", () => {
     // At 03:00 the worker was waiting on a question: the needs-you panel shows it.
     expect(await page.locator(`#needs-you .needs-item[data-worker="CTL-1"]`).count()).toBe(1);
     // The scrubber spans the log: its left end is the first line.
-    await page.waitForFunction(() => !(document.querySelector(".tt-range") as HTMLInputElement).disabled);
+    await page.waitForSelector(".tt-range:not([disabled])");
     expect(await page.locator(".tt-range").getAttribute("min")).toBe(
       String(Date.parse("2026-04-14T01:00:00Z")),
     );
@@ -81,18 +81,15 @@ describe("dashboard time travel in Chromium", () => {
     // Typing another time moves there, and the URL shares it.
     await page.fill(".tt-input", "2026-04-14 05:00");
     await page.press(".tt-input", "Enter");
-    await page.waitForFunction(() => document.body.dataset.viewing === "2026-04-14T05:00:00.000Z");
-    await page.waitForFunction(
-      () => !document.querySelector("[data-role=tt-bar]")?.textContent?.includes("loading"),
-    );
-    expect(await rowStatus(page, ORCH, "CTL-1")).toBe("implementing");
+    await page.waitForSelector('body[data-viewing="2026-04-14T05:00:00.000Z"]');
+    await waitForRowStatus(page, ORCH, "CTL-1", "implementing");
     expect(new URL(page.url()).searchParams.get("at")).toBe("2026-04-14T05:00:00.000Z");
     await screenshot(page, "dashboard-time-travel");
 
     await page.click("[data-role=tt-live]");
     await page.waitForSelector("[data-role=tt-bar][hidden]", { state: "attached" });
     expect(new URL(page.url()).searchParams.get("at")).toBeNull();
-    expect(await page.evaluate(() => document.body.dataset.viewing)).toBe("");
+    expect(await bodyData(page, "viewing")).toBe("");
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);
