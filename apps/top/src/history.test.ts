@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killAllSpawned, spawnBin, startMonitorBin } from "@catalyst/test-utils";
+import { killAllSpawned, spawnBin } from "@catalyst/test-utils";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAt, parseTopArgs } from "./cli.js";
 
