@@ -59,7 +59,13 @@ export const ALLOWED = {
     "@catalyst/metrics",
     "@catalyst/notify-channels",
   ],
-  "catalyst-replay": ["@catalyst/schema", "@catalyst/sources", "@catalyst/fuse", "@catalyst/relay"],
+  "catalyst-replay": [
+    "@catalyst/schema",
+    "@catalyst/sources",
+    "@catalyst/fuse",
+    "@catalyst/relay",
+    "@catalyst/engine",
+  ],
   "catalyst-top": [
     "@catalyst/schema",
     "@catalyst/sources",

@@ -123,6 +123,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       feed,
       hub,
       apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
+      ...(fleet.timeTravel ? { snapshotAt: fleet.timeTravel.snapshotAt } : {}),
       loading,
       eventLoopDelay: () => delay.read(),
       catalystDir: fleet.natsShown === null ? catalystDir : `${fleet.natsShown} (central)`,

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { checkpointDir } from "@catalyst/engine/time-travel";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkpointDir } from "./checkpoints.js";
 import { createStringSink, parseReplayArgs, replay } from "./index.js";
 import { makeTempDir, removeDir } from "./log-fixture.test-helper.js";
 
@@ -118,7 +118,7 @@ describe("--at --snapshot from fold checkpoints", () => {
       const pick = (): number => Math.floor(lo + rand() * (hi - lo));
       // Lay down checkpoints (every 40 lines) with a fold to the end.
       await snapshot(dir, hi + 1000, cache, "40");
-      const laid = (await readdir(cps)).filter((n) => n.endsWith(".json")).length;
+      const laid = (await readdir(cps)).filter((n) => n.endsWith(".json.gz")).length;
       expect(laid).toBeGreaterThan(5);
       const compare = async (): Promise<void> => {
         for (let k = 0; k < 6; k++) {
@@ -138,12 +138,12 @@ describe("--at --snapshot from fold checkpoints", () => {
       // after B are no longer valid; those before B still are.
       const backfillAt = Math.floor(lo + (hi - lo) * 0.5);
       const before = (await readdir(cps))
-        .map((n) => Number(n.replace(".json", "")))
+        .map((n) => Number(n.replace(".json.gz", "")))
         .filter((t) => t < backfillAt);
       await appendFile(join(dir, files[2]!), `${line(rand, backfillAt, 9999)}\n`);
       await writeFile(join(dir, "events", "2026-05.jsonl"), `${line(rand, backfillAt + 1000, 9998)}\n`);
       await compare();
-      const after = (await readdir(cps)).map((n) => Number(n.replace(".json", "")));
+      const after = (await readdir(cps)).map((n) => Number(n.replace(".json.gz", "")));
       for (const t of before) expect(after).toContain(t);
       // And at the end, past the backfill, equal again.
       expect(await snapshot(dir, hi + 5000, cache, "40")).toBe(

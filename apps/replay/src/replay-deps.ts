@@ -1,11 +1,6 @@
-import type { FuseInput, LogRecord, NormalizedEvent, Snapshot, SourceChange } from "@catalyst/schema";
-import {
-  type IndexProgress,
-  type LogLayout,
-  readEventBytes,
-  readEvents,
-  readLogLayout,
-} from "@catalyst/sources/event-log";
+import type { FoldAtOptions, FoldAtResult } from "@catalyst/engine/time-travel";
+import type { FuseInput, LogRecord, NormalizedEvent, SourceChange } from "@catalyst/schema";
+import { type IndexProgress, readEventBytes, readEvents } from "@catalyst/sources/event-log";
 
 /** Counters the log readers keep while they stream (the @catalyst/sources EventReadStats). */
 export interface ReadStats {
@@ -49,29 +44,15 @@ export interface ReplayDeps {
     subscribe(listener: (changes: SourceChange[]) => void): () => void;
   };
   /**
-   * Fold a stream of records into the fleet at `at`, holding only the fold's state, not the
-   * events: from `fold.from` (an exported fuse state, a checkpoint) when given, and handing
-   * `fold.onCheckpoint` the exported state every `fold.every` lines, at a point where every
-   * line with `ts <= atMs` is folded in.
+   * The fleet at `at` from the log (`--at --snapshot`): @catalyst/engine's `foldAt`, from the
+   * nearest fold checkpoint in `options.cacheDir`, leaving new ones behind.
    */
-  foldEvents(records: AsyncIterable<LogRecord>, at: Date, fold?: FoldOptions): Promise<Snapshot>;
-  /** The log's layout by its index (fold checkpoints check their validity with it). Optional. */
-  readLogLayout?(catalystDir: string, options: { indexDir?: string }): Promise<LogLayout>;
+  foldAt(catalystDir: string, at: Date, options: FoldAtOptions): Promise<FoldAtResult>;
   /** `--cost`: the signal and state files of the dir, as fuse inputs (@catalyst/sources' scan). */
   scanDir?(dir: string): Promise<FuseInput[]>;
 }
 
-/** Checkpoints of a fold (see `ReplayDeps.foldEvents`). */
-export interface FoldOptions {
-  from?: unknown;
-  every?: number;
-  /** Awaited before the fold goes on, so at most one checkpoint is held in memory at a time. */
-  onCheckpoint?: (state: unknown, atMs: number) => void | Promise<void>;
-}
-
-const FOLD_BATCH = 512;
-
-/** The real ones: @catalyst/sources for the log, @catalyst/fuse for time travel. */
+/** The real ones: @catalyst/sources for the log, @catalyst/engine's time travel for `--at --snapshot`. */
 export const defaultReplayDeps: ReplayDeps = {
   readEvents,
   readEventBytes,
@@ -107,39 +88,8 @@ export const defaultReplayDeps: ReplayDeps = {
     return scanCatalystDir(dir);
   },
   // Loaded only for --snapshot, so a plain --since run does not pay for fuse at start-up.
-  readLogLayout,
-  foldEvents: async (records, at, options = {}) => {
-    const { createInitialState, exportState, importState, reduce, toSnapshot } = await import(
-      "@catalyst/fuse"
-    );
-    let state = options.from === undefined ? createInitialState() : importState(options.from);
-    let batch: LogRecord[] = [];
-    const fold = (): void => {
-      if (batch.length === 0) return;
-      state = reduce(state, { kind: "log-lines", records: batch, replayed: true }, at).state;
-      batch = [];
-    };
-    const every = options.onCheckpoint
-      ? (options.every ?? Number.POSITIVE_INFINITY)
-      : Number.POSITIVE_INFINITY;
-    let sinceCheckpoint = 0;
-    let lastTs = Number.NEGATIVE_INFINITY;
-    for await (const record of records) {
-      const ts = record.event.tsMs;
-      // Records come in ts order: before the first line of a later ts, every line up to lastTs is in.
-      if (sinceCheckpoint >= every && ts > lastTs && Number.isFinite(lastTs)) {
-        fold();
-        await options.onCheckpoint?.(exportState(state), lastTs);
-        sinceCheckpoint = 0;
-      }
-      lastTs = ts;
-      sinceCheckpoint++;
-      batch.push(record);
-      if (batch.length >= FOLD_BATCH) fold();
-    }
-    if (batch.length > 0) fold();
-    // One tick at `at` publishes every orchestrator, as a one-shot fold does.
-    state = reduce(state, { kind: "tick" }, at).state;
-    return toSnapshot(state, at);
+  foldAt: async (catalystDir, at, options) => {
+    const { foldAt } = await import("@catalyst/engine/time-travel");
+    return foldAt(catalystDir, at, options);
   },
 };

@@ -95,24 +95,6 @@ describe("replay", () => {
     expect(again.text).toBe(""); // indexed: nothing to report
   });
 
-  it("folds --snapshot from a stream to the same fleet as fuse's one-shot foldEvents", async () => {
-    const { foldEvents } = await import("@catalyst/fuse");
-    const { readEvents } = await import("@catalyst/sources");
-    const { defaultReplayDeps } = await import("./replay-deps.js");
-    for (const at of ["2026-04-14T19:20:00Z", "2026-04-14T20:33:00Z", "2026-04-15T00:00:00Z"]) {
-      const until = new Date(Date.parse(at) + 1);
-      const records = [];
-      for await (const r of readEvents(dir, { until })) records.push(r);
-      const streamed = await defaultReplayDeps.foldEvents(readEvents(dir, { until }), new Date(at));
-      expect(streamed).toEqual(
-        foldEvents(
-          records.map((r) => r.event),
-          new Date(at),
-        ),
-      );
-    }
-  });
-
   it("merges the legacy and monthly files in time order, since inclusive and until exclusive", async () => {
     const all = await run("--since", "2026-04-14", "--format", "jsonl");
     expect(all.out).toBe(`${EXAMPLE.join("\n")}\n`);

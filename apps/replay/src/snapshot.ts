@@ -1,21 +1,11 @@
-import { resolve } from "node:path";
-import type { LogRecord, Snapshot } from "@catalyst/schema";
-import type { LogLayout } from "@catalyst/sources/event-log";
-import {
-  addReasons,
-  CHECKPOINT_LINES,
-  type Checkpoint,
-  checkpointDir,
-  coverage,
-  findCheckpoint,
-  saveCheckpoint,
-} from "./checkpoints.js";
+import type { FoldAtStats } from "@catalyst/engine/time-travel";
+import type { Snapshot } from "@catalyst/schema";
 import { createPaint, shouldUseColour } from "./colour.js";
 import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { formatSnapshot } from "./format-snapshot.js";
 import type { ReplayOptions } from "./parse-args.js";
-import type { FoldOptions, ReplayDeps } from "./replay-deps.js";
+import type { ReplayDeps } from "./replay-deps.js";
 import {
   type ReplayIo,
   type ReplaySummary,
@@ -27,7 +17,7 @@ import {
 } from "./replay-io.js";
 
 /**
- * `--at <ts> --snapshot`: fold every event up to and including `at` with @catalyst/fuse and
+ * `--at <ts> --snapshot`: fold every event up to and including `at` (@catalyst/engine's time travel) and
  * print the fleet as it was then. `--orchestrator` and `--worker` narrow what is printed.
  */
 export async function printSnapshot(
@@ -39,71 +29,44 @@ export async function printSnapshot(
   const filter = buildEventFilter({
     ...(options.orchestrators ? { orchestrators: options.orchestrators } : {}),
   });
-  // Fold checkpoints (issue 25): start from the latest valid one at or before `at`, and leave
-  // new ones behind. Only for the whole fleet (a filtered fold is another state) and with a cache dir.
-  const read = readOptions(options, io);
-  let checkpoints: { dir: string; layout: LogLayout; from: Checkpoint | null } | null = null;
-  if (filter === undefined && options.cacheDir !== undefined && deps.readLogLayout) {
-    const layout = await deps.readLogLayout(options.dir, read);
-    if (layout.stats.unreadableCount === 0) {
-      const dir = checkpointDir(options.cacheDir, options.dir);
-      checkpoints = { dir, layout, from: await findCheckpoint(dir, at.getTime(), layout) };
-    }
-  }
-  const from = checkpoints?.from ?? null;
-  const records = deps.readEvents(options.dir, {
-    ...(from ? { since: new Date(from.atMs + 1) } : {}),
-    // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
-    until: new Date(at.getTime() + 1),
-    ...(filter ? { filter } : {}),
-    ...read,
-  });
-  const fold: FoldOptions = {
-    ...(from ? { from: from.state } : {}),
-    ...(checkpoints
-      ? {
-          // A checkpoint every CHECKPOINT_LINES lines; CATALYST_REPLAY_CHECKPOINT_LINES tunes it (tests).
-          every: Number(io.env?.CATALYST_REPLAY_CHECKPOINT_LINES) || CHECKPOINT_LINES,
-          onCheckpoint: (state: unknown, atMs: number) =>
-            saveCheckpoint(checkpoints.dir, {
-              v: 2,
-              dir: resolve(options.dir),
-              atMs,
-              files: coverage(checkpoints.layout),
-              invalid: (from?.invalid ?? 0) + records.stats.invalid,
-              invalidReasons: addReasons(from?.invalidReasons, records.stats.invalidReasons) ?? {},
-              oversized: (from?.oversized ?? 0) + records.stats.oversized,
-              state,
-            }),
-        }
-      : {}),
-  };
-  // Streamed into the fold: memory holds the fleet's state, never the log's events.
-  async function* checked(): AsyncGenerator<LogRecord> {
-    for await (const record of records) {
-      if (options.strict && records.stats.invalid + records.stats.oversized > 0) {
-        throw new MalformedLineError(records.stats);
-      }
-      yield record;
-    }
-  }
+  // Folded by @catalyst/engine from the latest valid fold checkpoint at or before `at` in the
+  // cache dir, leaving new ones behind (only for the whole fleet: a filtered fold is another state).
+  const { onProgress, indexDir, includeLegacy } = readOptions(options, io);
   let folded: Snapshot;
+  let stats: FoldAtStats;
   try {
-    folded = await deps.foldEvents(checked(), at, fold);
+    const result = await deps.foldAt(options.dir, at, {
+      ...(indexDir !== undefined ? { cacheDir: indexDir } : {}),
+      ...(includeLegacy ? { includeLegacy } : {}),
+      onProgress,
+      ...(filter ? { filter } : {}),
+      // CATALYST_REPLAY_CHECKPOINT_LINES tunes the checkpoint spacing (tests).
+      ...(Number(io.env?.CATALYST_REPLAY_CHECKPOINT_LINES) > 0
+        ? { checkpointLines: Number(io.env?.CATALYST_REPLAY_CHECKPOINT_LINES) }
+        : {}),
+      ...(options.strict
+        ? {
+            onRecord: (read: { invalid: number; oversized: number }) => {
+              if (read.invalid + read.oversized > 0) throw new MalformedLineError(read);
+            },
+          }
+        : {}),
+    });
+    folded = result.snapshot;
+    stats = result.stats;
   } catch (error) {
     throw wrapReadError(error, options.dir);
   }
-  const reasons = addReasons(from?.invalidReasons, records.stats.invalidReasons);
   const summary: ReplaySummary = {
     printed: 0,
-    invalid: (from?.invalid ?? 0) + records.stats.invalid,
-    ...(reasons ? { invalidReasons: reasons } : {}),
-    oversized: (from?.oversized ?? 0) + records.stats.oversized,
-    files: records.stats.files,
+    invalid: stats.invalid,
+    ...(stats.invalidReasons ? { invalidReasons: stats.invalidReasons } : {}),
+    oversized: stats.oversized,
+    files: stats.files,
   };
   if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
-  reportIndex(records.stats, options, io);
-  reportUnreadable(records.stats, io);
+  reportIndex(stats, options, io);
+  reportUnreadable(stats, io);
 
   const snapshot = narrowSnapshot(folded, options);
   summary.printed = snapshot.orchestrators.length;

@@ -53,6 +53,8 @@ function stateText(s: SourceState, nowMs: number): string {
       return `reconnecting (${s.reason}), retry ${Math.max(0, Math.ceil((s.retryAt - nowMs) / 1000))}s`;
     case "embedded":
       return s.loading ? "in-process, loading…" : "in-process";
+    case "historical":
+      return `viewing ${s.at} (the past, not live)`;
   }
 }
 
@@ -224,7 +226,7 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
           catalyst-top
         </Text>{" "}
         {fit(source.label, Math.max(10, columns - 50), false)} ·{" "}
-        <Text color={c(source.state().state === "reconnecting" ? "yellow" : "green")}>
+        <Text color={c(["reconnecting", "historical"].includes(source.state().state) ? "yellow" : "green")}>
           {stateText(source.state(), nowMs)}
         </Text>
         {snapshot?.loading ? ` · loading ${snapshot.loading.phase} (${snapshot.loading.records} lines)` : ""}

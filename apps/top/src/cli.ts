@@ -1,6 +1,12 @@
 // Command-line options of catalyst-top, read like the other bins' (readFlags, resolveCatalystDir).
 import { homedir } from "node:os";
-import { readFlags, resolveCatalystDir, UsageError } from "@catalyst/sources/command-line";
+import {
+  DURATION_EXAMPLES,
+  parseDuration,
+  readFlags,
+  resolveCatalystDir,
+  UsageError,
+} from "@catalyst/sources/command-line";
 
 export const DEFAULT_URL = "http://127.0.0.1:7400";
 
@@ -11,6 +17,8 @@ export interface TopOptions {
   token: string | null;
   tokenFile: string | null;
   once: boolean;
+  /** `--at`: show the fleet at this past time instead of live. */
+  at: Date | null;
   format: "table" | "json";
   help: boolean;
   version: boolean;
@@ -23,6 +31,7 @@ Usage:
   catalyst-top --dir <catalyst dir>      run in-process on a catalyst dir (no monitor needed)
   catalyst-top --demo                    run in-process on a simulated fleet
   catalyst-top --once [--format json]    print one table (or the snapshot) and exit
+  catalyst-top --at <time> [--dir D | --url U]   the fleet at a past time (not live)
 
 Options:
   --url <url>          the monitor to follow (default ${DEFAULT_URL})
@@ -31,6 +40,9 @@ Options:
   --dir <dir>          embedded mode on this catalyst dir (~ expanded)
   --demo               embedded mode on the simulated demo fleet
   --once               print one plain table and exit (the default when stdout is not a terminal)
+  --at <time>          show the fleet as the event log had it then: an ISO 8601 time
+                       (2026-04-14T03:00:00Z), a date (UTC midnight) or a duration ago (${DURATION_EXAMPLES});
+                       from the monitor's /api/snapshot?at=, or with --dir folded in-process
   --format table|json  with --once: a table (default) or the snapshot as JSON
   -h, --help           this text
   -v, --version        the version
@@ -50,6 +62,7 @@ const OPTIONS = {
   dir: { type: "string" },
   demo: { type: "boolean" },
   once: { type: "boolean" },
+  at: { type: "string" },
   format: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
@@ -64,6 +77,7 @@ export function parseTopArgs(
   env: NodeJS.ProcessEnv,
   home: string = homedir(),
   cwd: string = process.cwd(),
+  now: () => number = Date.now,
 ): TopOptions {
   const { values, switches } = readFlags(argv, OPTIONS);
   // Given twice, the last one counts.
@@ -80,6 +94,7 @@ export function parseTopArgs(
     token: last("--token"),
     tokenFile: last("--token-file"),
     once: switches.has("--once"),
+    at: null,
     format,
     help: switches.has("--help"),
     version: switches.has("--version"),
@@ -97,6 +112,28 @@ export function parseTopArgs(
       throw new UsageError(`--url ${o.url} is not an http(s) URL`);
     }
   }
+  const atText = last("--at");
+  if (atText !== null) {
+    if (demo) throw new UsageError("--at cannot be used with --demo (the simulated fleet has no past)");
+    o.at = parseAt(atText, now);
+  }
   if (o.token === null && o.tokenFile === null) o.token = env.CATALYST_MONITOR_TOKEN?.trim() || null;
   return o;
+}
+
+/** `--at`: an ISO 8601 time with a zone, a date (UTC midnight), or a duration before now. */
+export function parseAt(text: string, now: () => number = Date.now): Date {
+  const value = text.trim();
+  const ago = parseDuration(value);
+  if (ago !== null) return new Date(now() - ago);
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value)
+    ? Date.parse(`${value}T00:00:00Z`)
+    : /(Z|[+-]\d{2}:?\d{2})$/i.test(value)
+      ? Date.parse(value)
+      : Number.NaN;
+  if (!Number.isFinite(ms))
+    throw new UsageError(
+      `--at ${text} is not a time: give an ISO 8601 time with its zone (2026-04-14T03:00:00Z), a date, or a duration ago (${DURATION_EXAMPLES})`,
+    );
+  return new Date(ms);
 }

@@ -11,7 +11,9 @@ export type SourceState =
   | { state: "connecting" }
   | { state: "live"; resumed: boolean }
   | { state: "reconnecting"; attempt: number; reason: string; retryAt: number }
-  | { state: "embedded"; loading: boolean };
+  | { state: "embedded"; loading: boolean }
+  /** `--at`: one past moment from the event log, never updated. */
+  | { state: "historical"; at: string };
 
 /** One line of a worker's history. */
 export interface EventLineView {

@@ -16,6 +16,7 @@ import { createElement } from "react";
 import { TopApp } from "./app.js";
 import { HELP_TEXT, parseTopArgs, type TopOptions } from "./cli.js";
 import { embeddedSource, type FleetSource, remoteSource } from "./fleet-source.js";
+import { type HistoryTarget, historicalSnapshot, historicalSource } from "./history.js";
 import { createLiveView } from "./live-view.js";
 import { plainTable } from "./plain.js";
 
@@ -38,6 +39,8 @@ async function onceSnapshot(
   token: string | null,
   env: NodeJS.ProcessEnv,
 ): Promise<Snapshot> {
+  const past = historyTarget(options, token);
+  if (past !== null) return historicalSnapshot(past, env);
   if (options.mode === "url") {
     const base = options.url.replace(/\/+$/, "");
     const q = token === null ? "" : `?${new URLSearchParams({ token })}`;
@@ -62,6 +65,12 @@ async function onceSnapshot(
   } finally {
     await source.stop();
   }
+}
+
+/** `--at`: where the past fleet comes from (null when live). */
+function historyTarget(options: TopOptions, token: string | null): HistoryTarget | null {
+  if (options.at === null || options.mode === "demo") return null;
+  return { mode: options.mode, url: options.url, dir: options.dir, token, at: options.at };
 }
 
 /** The in-process source; on a real dir, PR polling uses the token the monitor would (the demo's PRs are made up). */
@@ -115,7 +124,12 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
       io.stdout.write(
         options.format === "json"
           ? `${JSON.stringify(snapshot, null, 2)}\n`
-          : plainTable(snapshot, io.stdout.columns || 100),
+          : // Ages in a past fleet are as they were then.
+            plainTable(
+              snapshot,
+              io.stdout.columns || 100,
+              snapshot.at ? Date.parse(snapshot.at) : Date.now(),
+            ),
       );
       return 0;
     } catch (error) {
@@ -123,8 +137,13 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
     }
   }
 
+  const past = historyTarget(options, token);
   const source: FleetSource =
-    options.mode === "url" ? remoteSource({ url: options.url, token }) : await embedded(options, io.env);
+    past !== null
+      ? historicalSource(past, io.env)
+      : options.mode === "url"
+        ? remoteSource({ url: options.url, token })
+        : await embedded(options, io.env);
   const view = createLiveView(source.store);
   const color = !("NO_COLOR" in io.env) || io.env.NO_COLOR === "";
   io.stdout.write(ENTER_ALT);
@@ -135,13 +154,22 @@ export async function main(argv: readonly string[], io: TopIo): Promise<number> 
     io.stdout.write(LEAVE_ALT);
   };
   process.on("exit", restore);
-  const app = render(createElement(TopApp, { view, source, color }), {
-    stdout: io.stdout,
-    stdin: io.stdin,
-    exitOnCtrlC: true,
-    patchConsole: false,
-    maxFps: 10,
-  });
+  const app = render(
+    createElement(TopApp, {
+      view,
+      source,
+      color,
+      // A past fleet: ages as they were then.
+      ...(past !== null ? { now: () => past.at.getTime() } : {}),
+    }),
+    {
+      stdout: io.stdout,
+      stdin: io.stdin,
+      exitOnCtrlC: true,
+      patchConsole: false,
+      maxFps: 10,
+    },
+  );
   // SIGTERM, or SIGHUP when the terminal goes away: quit as on `q`, and resolve anyway after 3 s
   // (the bin then exits, whatever is still stopping).
   let forceQuit: (code: number) => void = () => {};

@@ -16,6 +16,8 @@ import {
 /** The whole fleet as plain text lines (no colour, no cursor codes), `columns` wide. */
 export function plainTable(snapshot: Snapshot, columns = 100, nowMs = Date.now()): string {
   const lines: string[] = [];
+  if (snapshot.at !== undefined)
+    lines.push(`viewing ${snapshot.at} (the past, from the event log; not live)`);
   lines.push(countsLine(countFleet(snapshot)));
   const hosts = hostParts(snapshot, nowMs);
   if (hosts !== null) lines.push(hostsLine(hosts));

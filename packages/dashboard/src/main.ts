@@ -14,6 +14,7 @@ import { renderConnection, renderSnapshotTime, renderSummary } from "./view-head
 import { createHostsView, tickHostBadges } from "./view-hosts.js";
 import { renderNeedsYou } from "./view-needs-you.js";
 import { renderSpend, renderTopSpenders } from "./view-spend.js";
+import { createTimeTravelView } from "./view-time-travel.js";
 import { tickTimelines } from "./view-timeline.js";
 import { HIGHLIGHT_MS } from "./view-worker-row.js";
 
@@ -30,6 +31,7 @@ function startDashboard(): void {
     fleet: requireElement("fleet"),
     events: requireElement("events"),
     drawer: requireElement("briefing-drawer"),
+    timeTravel: requireElement("time-travel"),
   };
   const store = createStore();
   let filters: Filters = parseFilters(location.search);
@@ -72,27 +74,36 @@ function startDashboard(): void {
   });
   const renderStats = { renders: 0, totalMs: 0, maxMs: 0 };
   const drawer = createBriefingDrawer(page.drawer, new URLSearchParams(location.search).get("token"));
+  // `?at=`: the fleet at a past time instead of the live one (the connection keeps running).
+  const travel = createTimeTravelView(page.timeTravel, {
+    token: new URLSearchParams(location.search).get("token"),
+    onChange: () => scheduleRender(),
+  });
+  const noHighlights = new Map<string, number>();
 
   // An alert's deep link names a worker: show its row once (view-alerts.ts).
   let linkedDone = false;
   const render = () => {
     const started = performance.now();
     const state = store.getState();
-    const now = Date.now();
-    renderSummary(page.summary, state.snapshot);
-    renderSpend(page.spend, state.snapshot, store.spent, now);
-    renderSnapshotTime(page.snapshotTime, state.snapshot, state.lastId);
-    renderNeedsYou(page.needsYou, state.snapshot, filters, now);
-    hostsView.render(state.snapshot, filters, now);
-    renderTopSpenders(page.topSpenders, state.snapshot);
-    filterBar.update(state.snapshot, filters, countVisible(state.snapshot, filters));
+    // Viewing a past time: that moment's fleet, with its ages and timeline edge as of then.
+    const past = travel.atMs();
+    const snapshot = past === null ? state.snapshot : travel.snapshot();
+    const now = past ?? Date.now();
+    renderSummary(page.summary, snapshot);
+    renderSpend(page.spend, state.snapshot, store.spent, Date.now());
+    renderSnapshotTime(page.snapshotTime, snapshot, state.lastId);
+    renderNeedsYou(page.needsYou, snapshot, filters, now);
+    hostsView.render(snapshot, filters, now);
+    renderTopSpenders(page.topSpenders, snapshot);
+    filterBar.update(snapshot, filters, countVisible(snapshot, filters));
     fleetView.render({
-      snapshot: state.snapshot,
+      snapshot,
       filters,
-      changedAt: state.changedAt,
+      changedAt: past === null ? state.changedAt : noHighlights,
       now,
       // Only a multi-host monitor's snapshot has hosts: then the table gains its Host column.
-      staleHosts: state.snapshot?.hosts ? staleHostNames(state.snapshot) : null,
+      staleHosts: snapshot?.hosts ? staleHostNames(snapshot) : null,
       onClearFilters: () => setFilters({ ...NO_FILTERS }),
       timelines,
       onView: setTimeline,
@@ -105,7 +116,7 @@ function startDashboard(): void {
       orchestrators: state.snapshot?.orchestrators ?? [],
     });
     // A background tab shows how many things need the operator.
-    const needs = state.snapshot ? state.snapshot.needsYou.length + state.snapshot.sourceErrors.length : 0;
+    const needs = snapshot ? snapshot.needsYou.length + snapshot.sourceErrors.length : 0;
     document.title = needs > 0 ? `(${needs}) Catalyst fleet monitor` : "Catalyst fleet monitor";
     document.body.dataset.ready = state.snapshot ? "true" : "false";
     if (!linkedDone && state.snapshot) linkedDone = focusLinkedWorker(location.search);
@@ -161,8 +172,11 @@ function startDashboard(): void {
   page.connection.querySelector("[data-role=retry]")?.addEventListener("click", () => connection.retryNow());
 
   startTicker((now) => {
-    tickTimelines(document, now);
-    tickAges(document, now);
+    travel.tick(now);
+    // A past moment stands still: its ages and "now" edge are as of then.
+    const shownNow = travel.atMs() ?? now;
+    tickTimelines(document, shownNow);
+    tickAges(document, shownNow);
     tickHostBadges(document, now);
     expireHighlights(document, now, HIGHLIGHT_MS);
     if (status.state === "reconnecting") renderConnection(page.connection, status, now);

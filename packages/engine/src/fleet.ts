@@ -1,6 +1,7 @@
 // The fleet a monitor runs: the engine of a local catalyst dir, or the central engine of every
 // host on a NATS broker, and the steps around it (folding in, the start-up history line, publishing
 // the catalyst dir). The library never prints: the app passes its logger in.
+
 import {
   createRelayPublisher,
   type NatsConnectionSettings,
@@ -16,6 +17,7 @@ import {
   reportSourceErrors,
 } from "./engine.js";
 import type { EngineLogger } from "./monitor.js";
+import { createTimeTravel, type TimeTravel } from "./snapshot-at.js";
 
 /** The app's logger as the fleet uses it: warnings, errors and the odd info line. */
 export interface FleetLogger extends EngineLogger {
@@ -32,6 +34,8 @@ export interface Fleet {
   historySince: Date;
   /** File-system errors the local watcher recovered from, since start (for /metrics). */
   sourceReadErrors: () => number;
+  /** The fleet at a past time from the local event log (`/api/snapshot?at=`); null when central. */
+  timeTravel: TimeTravel | null;
 }
 
 /** What `createFleet` needs: the local catalyst dir's settings, or a central broker. */
@@ -87,6 +91,7 @@ export function createFleet(options: FleetOptions): Fleet {
       natsShown: redactUrl(options.central.url),
       historySince,
       sourceReadErrors: () => 0,
+      timeTravel: null,
     };
   }
   // Each source error is counted for /metrics; the log gets one line per kind every 10 s.
@@ -103,7 +108,14 @@ export function createFleet(options: FleetOptions): Fleet {
       report(error);
     },
   });
-  return { engine, central: null, natsShown: null, historySince, sourceReadErrors: () => sourceReadErrors };
+  return {
+    engine,
+    central: null,
+    natsShown: null,
+    historySince,
+    sourceReadErrors: () => sourceReadErrors,
+    timeTravel: createTimeTravel({ catalystDir: options.catalystDir, cacheDir: options.cacheDir }),
+  };
 }
 
 /** The `/healthz` fields of a central monitor: the broker connection and the hosts. */

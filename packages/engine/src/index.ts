@@ -35,3 +35,21 @@ export type {
   WatcherLike,
 } from "./monitor.js";
 export { createMonitor } from "./monitor.js";
+export type {
+  Checkpoint,
+  FoldAtOptions,
+  FoldAtResult,
+  FoldAtStats,
+  HistoricalSnapshot,
+  TimeTravel,
+  TimeTravelOptions,
+} from "./time-travel.js";
+export {
+  CHECKPOINT_LINES,
+  checkpointDir,
+  createTimeTravel,
+  foldAt,
+  logSignature,
+  MAX_CHECKPOINTS,
+  TimeTravelBusyError,
+} from "./time-travel.js";

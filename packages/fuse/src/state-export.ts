@@ -23,15 +23,33 @@ export function exportState(state: FuseState): FuseStateExport {
 }
 
 /**
+ * `JSON.stringify(exportState(state))`, without building the copy in between: what a checkpoint
+ * writer keeps on disk, at a third of the memory. Pure.
+ */
+export function exportStateJson(state: FuseState): string {
+  return `{"v":${STATE_EXPORT_VERSION},"state":${JSON.stringify(state)}}`;
+}
+
+/** Options of {@link importState}. */
+export interface ImportStateOptions {
+  /**
+   * The data is the caller's to give away (e.g. just `JSON.parse`d and used for nothing else): the
+   * state is built in place instead of from a copy, which halves the memory a large import needs.
+   * The data must not be used afterwards. Default false (the data is copied and left as it was).
+   */
+  adopt?: boolean;
+}
+
+/**
  * The state from {@link exportState}'s data (e.g. after `JSON.parse`). Throws `StateImportError`
  * on another version or on data that is not an exported state; it does not check every field,
  * so pass only what exportState wrote.
  */
-export function importState(data: unknown): FuseState {
+export function importState(data: unknown, options: ImportStateOptions = {}): FuseState {
   const exported = data as Partial<FuseStateExport> | null;
   if (exported?.v !== STATE_EXPORT_VERSION || typeof exported.state !== "object" || exported.state === null)
     throw new StateImportError(`not a fuse state export of version ${STATE_EXPORT_VERSION}`);
-  const state = restoreHoles(structuredClone(exported.state)) as FuseState;
+  const state = restoreHoles(options.adopt ? exported.state : structuredClone(exported.state)) as FuseState;
   migrateTicketOwners(state);
   return state;
 }

@@ -323,5 +323,10 @@ export const Snapshot = z.object({
    * with its liveness at `generatedAt`.
    */
   nodes: z.array(NodeView).optional(),
+  /**
+   * Present only on a historical answer (`GET /api/snapshot?at=`, issue 25): the fleet as the event
+   * log had it at this time, folded from the log alone (no signal files, no pollers).
+   */
+  at: Timestamp.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;

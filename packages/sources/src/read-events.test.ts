@@ -166,3 +166,21 @@ describe("readEvents", () => {
     }
   });
 });
+
+describe("readLogLayout", () => {
+  it("keeps the index it builds, so the next process need not index again (time travel reads the layout first)", async () => {
+    const { readLogLayout } = await import("./event-log.js");
+    root = await makeTree({
+      "catalyst/events/2026-04.jsonl": `${v1Line("2026-04-14T01:00:00Z")}\n${v1Line("2026-04-14T02:00:00Z")}\n`,
+    });
+    const dir = join(root, "catalyst");
+    const indexDir = join(root, "cache");
+    const layout = await readLogLayout(dir, { indexDir });
+    expect(layout.stats.bytesIndexed).toBeGreaterThan(0);
+    // A read in the same process finds the file in memory; the index must be on disk all the same.
+    await collect(readEvents(dir, { indexDir }));
+    const { readdir } = await import("node:fs/promises");
+    const saved = await readdir(join(indexDir, "event-index-v3"));
+    expect(saved.filter((n) => n.includes("2026-04.jsonl"))).toHaveLength(1);
+  });
+});

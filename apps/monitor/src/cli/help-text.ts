@@ -68,7 +68,8 @@ Signals:
   SIGHUP re-opens the log files and rescans the catalyst dir, keeping clients connected.
   SIGINT, SIGTERM, SIGQUIT and SIGUSR2 stop cleanly (log line, pid file removed), exit 0.
 
-Endpoints: GET / (dashboard), /events (SSE), /api/snapshot, /api/events, /api/alerts, /healthz
+Endpoints: GET / (dashboard), /events (SSE), /api/snapshot (?at=<ts>: the fleet at a past time),
+/api/events, /api/alerts, /healthz
 `;
 
 /** The \`service --help\` text. */

@@ -27,6 +27,7 @@ import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
 import { mountPushRoutes } from "./push-routes.js";
+import { type SnapshotAt, serveSnapshotAt } from "./snapshot-at-api.js";
 import { mountStaticAssets } from "./static-assets.js";
 
 /** Health reporters of the running pieces, read by `/healthz`. */
@@ -63,6 +64,8 @@ export interface AppDeps {
   onError?: (error: unknown) => void;
   /** What `/api/snapshot` serves; `feed.snapshot` when absent. */
   apiSnapshot?: () => Snapshot;
+  /** `/api/snapshot?at=`: the fleet at a past time from the event log; absent: 501 (central monitor). */
+  snapshotAt?: SnapshotAt;
   /** What start-up is still doing (null once loaded), for `/healthz`. */
   loading?: () => LoadingState | null;
   /** Event-loop delay since the previous read, for `/healthz`. */
@@ -130,7 +133,9 @@ export function createApp(deps: AppDeps): Hono {
   let snapshotJson: { snapshot: Snapshot; bytes: Uint8Array<ArrayBuffer> } | null = null;
   const encoder = new TextEncoder();
   const serializeSnapshot = createSnapshotSerializer();
-  app.get("/api/snapshot", (c) => {
+  app.get("/api/snapshot", async (c) => {
+    const at = c.req.query("at");
+    if (at !== undefined) return serveSnapshotAt(c, at, deps.snapshotAt ?? null);
     const snapshot = deps.apiSnapshot?.() ?? deps.feed.snapshot();
     if (snapshotJson?.snapshot !== snapshot)
       snapshotJson = { snapshot, bytes: encoder.encode(serializeSnapshot(snapshot)) };

@@ -9,7 +9,8 @@ export type { ReadEvents };
 export const DEFAULT_EVENTS_LIMIT = 1000;
 const MAX_EVENTS_LIMIT = 10_000;
 
-function parseTime(text: string | undefined): Date | null | "invalid" {
+/** A query time: ISO 8601, or a bare date (UTC midnight); null when absent, "invalid" when not a time. */
+export function parseTime(text: string | undefined): Date | null | "invalid" {
   if (text === undefined || text.trim() === "") return null;
   const value = text.trim();
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : timestampMs(value);

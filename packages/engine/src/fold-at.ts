@@ -1,0 +1,200 @@
+import { resolve } from "node:path";
+import { createInitialState, exportStateJson, importState, reduce, toSnapshot } from "@catalyst/fuse";
+import type { LogRecord, NormalizedEvent, Snapshot } from "@catalyst/schema";
+import {
+  type EventReadStats,
+  type IndexProgress,
+  type LogLayout,
+  type ReadEvents,
+  type ReadLogLayout,
+  readEvents,
+  readLogLayout,
+} from "@catalyst/sources/event-log";
+import {
+  addReasons,
+  CHECKPOINT_LINES,
+  type Checkpoint,
+  checkpointDir,
+  coverage,
+  findCheckpoint,
+  MAX_CHECKPOINTS,
+  saveCheckpoint,
+} from "./fold-checkpoints.js";
+
+/** Options of {@link foldAt}. */
+export interface FoldAtOptions {
+  /**
+   * The user cache dir: the log index and the fold checkpoints live there. Absent: the index is
+   * kept in memory only and no checkpoint is read or written (every call folds from the start).
+   */
+  cacheDir?: string;
+  /** Also read rotated `*.legacy*` month files. */
+  includeLegacy?: boolean;
+  /** Progress of indexing a part of the log read for the first time. */
+  onProgress?: (progress: IndexProgress) => void;
+  /** Fold only the events it keeps (a narrowed fleet: no checkpoint is read or written then). */
+  filter?: (event: NormalizedEvent) => boolean;
+  /** A checkpoint every this many lines folded (default {@link CHECKPOINT_LINES}). */
+  checkpointLines?: number;
+  /** Checkpoints kept per catalyst dir (default {@link MAX_CHECKPOINTS}). */
+  maxCheckpoints?: number;
+  /**
+   * Called with the read's counters before each line is folded; throw from it to stop the fold
+   * (catalyst-replay's `--strict` stops at the first malformed line).
+   */
+  onRecord?: (stats: EventReadStats) => void;
+  /** The log's layout when the caller has just read it (see {@link logSignature}). */
+  layout?: LogLayout;
+  /** The log readers (tests pass their own for races they cannot provoke). Default: @catalyst/sources'. */
+  readers?: { readEvents: ReadEvents; readLogLayout: ReadLogLayout };
+}
+
+/** What {@link foldAt} read, over the whole log up to `at` (a checkpoint's counts included). */
+export interface FoldAtStats {
+  invalid: number;
+  invalidReasons?: Readonly<Record<string, number>>;
+  oversized: number;
+  files: number;
+  bytesRead: number;
+  bytesIndexed: number;
+  indexSaveError?: string;
+  unreadable?: readonly { file: string; reason: string }[];
+  unreadableCount: number;
+}
+
+/** The fleet at a time, and how it was reached. */
+export interface FoldAtResult {
+  snapshot: Snapshot;
+  stats: FoldAtStats;
+  /** The time of the checkpoint the fold started from, null when it started from the beginning. */
+  checkpointMs: number | null;
+  /** Lines folded by this call (after the checkpoint). */
+  folded: number;
+}
+
+const FOLD_BATCH = 512;
+
+/**
+ * The fleet as the event log had it at `at`: every line with `ts <= at` folded with
+ * @catalyst/fuse, exactly as one fold from the start would (the log alone: no signal files, no
+ * pollers). From the latest valid fold checkpoint at or before `at` when `cacheDir` is given, and
+ * leaving new ones behind every `checkpointLines` lines. Memory holds the fleet's state, never the
+ * log's events. Throws what the log readers throw (`EventLogReadError` naming the path).
+ */
+export async function foldAt(
+  catalystDir: string,
+  at: Date,
+  options: FoldAtOptions = {},
+): Promise<FoldAtResult> {
+  const readers = options.readers ?? { readEvents, readLogLayout };
+  const read = {
+    ...(options.cacheDir !== undefined ? { indexDir: options.cacheDir } : {}),
+    ...(options.includeLegacy ? { includeLegacy: true } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
+  let checkpoints: { dir: string; layout: LogLayout } | null = null;
+  let from: Checkpoint | null = null;
+  if (options.filter === undefined && options.cacheDir !== undefined) {
+    const layout = options.layout ?? (await readers.readLogLayout(catalystDir, read));
+    if ((layout.stats.unreadableCount ?? 0) === 0) {
+      const dir = checkpointDir(options.cacheDir, catalystDir);
+      checkpoints = { dir, layout };
+      from = await findCheckpoint(dir, at.getTime(), layout);
+    }
+  }
+  const records = readers.readEvents(catalystDir, {
+    ...(from ? { since: new Date(from.atMs + 1) } : {}),
+    // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
+    until: new Date(at.getTime() + 1),
+    ...(options.filter ? { filter: options.filter } : {}),
+    ...read,
+  });
+  const stats = records.stats;
+  const every = checkpoints ? (options.checkpointLines ?? CHECKPOINT_LINES) : Number.POSITIVE_INFINITY;
+  const absolute = resolve(catalystDir);
+
+  let state = from ? importState(from.state, { adopt: true }) : createInitialState();
+  // The checkpoint's counts; its state is the fold's now, and nothing else holds on to it.
+  const base = from
+    ? {
+        atMs: from.atMs,
+        invalid: from.invalid,
+        invalidReasons: from.invalidReasons,
+        oversized: from.oversized,
+        lines: from.lines,
+      }
+    : null;
+  from = null;
+  const baseLines = base?.lines ?? 0;
+  let batch: LogRecord[] = [];
+  const fold = (): void => {
+    if (batch.length === 0) return;
+    state = reduce(state, { kind: "log-lines", records: batch, replayed: true }, at).state;
+    batch = [];
+  };
+  let folded = 0;
+  let sinceCheckpoint = 0;
+  let lastTs = Number.NEGATIVE_INFINITY;
+  for await (const record of records) {
+    options.onRecord?.(stats);
+    const ts = record.event.tsMs;
+    // Records come in ts order: before the first line of a later ts, every line up to lastTs is in.
+    if (checkpoints && sinceCheckpoint >= every && ts > lastTs && Number.isFinite(lastTs)) {
+      fold();
+      await saveCheckpoint(
+        checkpoints.dir,
+        {
+          v: 3,
+          dir: absolute,
+          atMs: lastTs,
+          files: coverage(checkpoints.layout),
+          invalid: (base?.invalid ?? 0) + stats.invalid,
+          invalidReasons: addReasons(base?.invalidReasons, stats.invalidReasons) ?? {},
+          oversized: (base?.oversized ?? 0) + stats.oversized,
+          lines: baseLines + folded,
+        },
+        exportStateJson(state),
+        options.maxCheckpoints ?? MAX_CHECKPOINTS,
+      );
+      sinceCheckpoint = 0;
+    }
+    lastTs = ts;
+    sinceCheckpoint++;
+    folded++;
+    batch.push(record);
+    if (batch.length >= FOLD_BATCH) fold();
+  }
+  fold();
+  // One tick at `at` publishes every orchestrator, as a one-shot fold does.
+  state = reduce(state, { kind: "tick" }, at).state;
+  const reasons = addReasons(base?.invalidReasons, stats.invalidReasons);
+  return {
+    snapshot: toSnapshot(state, at),
+    stats: {
+      invalid: (base?.invalid ?? 0) + stats.invalid,
+      ...(reasons ? { invalidReasons: reasons } : {}),
+      oversized: (base?.oversized ?? 0) + stats.oversized,
+      files: stats.files,
+      bytesRead: stats.bytesRead,
+      bytesIndexed: stats.bytesIndexed ?? 0,
+      ...(stats.indexSaveError !== undefined ? { indexSaveError: stats.indexSaveError } : {}),
+      ...(stats.unreadable && stats.unreadable.length > 0 ? { unreadable: stats.unreadable } : {}),
+      unreadableCount: stats.unreadableCount ?? 0,
+    },
+    checkpointMs: base?.atMs ?? null,
+    folded,
+  };
+}
+
+/**
+ * A short text that changes whenever the log's files change (one added, removed, replaced, grown
+ * or shrunk): what a cache of answers over the log keys them with.
+ */
+export function logSignature(layout: LogLayout): string {
+  let h = 0x811c9dc5;
+  for (const f of layout.files) {
+    const text = `${f.file}\0${f.dev}\0${f.ino}\0${f.head}\0${f.length}\n`;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  }
+  return `${layout.files.length}:${(h >>> 0).toString(16)}`;
+}
