@@ -12,9 +12,9 @@ export default defineConfig([
   {
     ...baseTsup,
     ...bundleWorkspaceTsup,
-    // The log index's worker thread (sources' index-pool looks for it beside the bundle that
-    // starts it): the start-up history and /api/events index big logs off the event loop.
-    entry: { bin: "src/bin.ts", "index-worker": "../../packages/sources/src/index-worker.ts" },
+    entry: { bin: "src/bin.ts" },
+    // One file: sources' lazy imports (the line parser) are bundled in, not split into chunks.
+    splitting: false,
     dts: false,
     clean: false,
     banner: { js: "#!/usr/bin/env node" },
@@ -22,5 +22,17 @@ export default defineConfig([
       await rm("dist/public", { recursive: true, force: true });
       await cp(publicDir, "dist/public", { recursive: true });
     },
+  },
+  // The log index's worker thread (sources' index-pool looks for it beside the bundle that
+  // starts it): the start-up history and /api/events index big logs off the event loop. Its own
+  // bundle, not split, so `bin.js` stays one file that needs no shared chunk beside it.
+  {
+    ...baseTsup,
+    ...bundleWorkspaceTsup,
+    entry: { "index-worker": "../../packages/sources/src/index-worker.ts" },
+    dts: false,
+    clean: false,
+    sourcemap: false,
+    splitting: false,
   },
 ]);

@@ -99,7 +99,7 @@ export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs = 240_0
 
 /**
  * Builds the app as `pnpm --filter catalyst-monitor build` does, then copies `dist/bin.js` (one
- * bundle; only its npm dependencies stay external) into a private dir with its own `public/`, so a later build by
+ * bundle) and the log index's `dist/index-worker.js`; only its npm dependencies stay external) into a private dir with its own `public/`, so a later build by
  * another test cannot pull files from under the running monitor. Returns that dir.
  */
 export async function buildMonitorApp(): Promise<string> {
@@ -110,6 +110,7 @@ export async function buildMonitorApp(): Promise<string> {
   await withBuildLock(async () => {
     await run("pnpm", ["run", "build"], { cwd: MONITOR_DIR, maxBuffer: 16 * 1024 * 1024 });
     await copyFile(join(MONITOR_DIR, "dist", "bin.js"), join(outDir, "bin.js"));
+    await copyFile(join(MONITOR_DIR, "dist", "index-worker.js"), join(outDir, "index-worker.js"));
     await cp(join(MONITOR_DIR, "dist", "public"), join(outDir, "public"), { recursive: true });
   });
   return outDir;
