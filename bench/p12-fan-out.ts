@@ -90,7 +90,7 @@ interface ClientProc {
   reset(): void;
 }
 
-function spawnClients(url: string, count: number, minSeq: number): ClientProc {
+function spawnClients(url: string, count: number, minSeq: number, writes: number): ClientProc {
   // The soft fd limit must cover `count` sockets; raise it to the hard limit in the child's shell.
   const script = join(ROOT, "bench", "p12-clients.mjs");
   const child = spawn(
@@ -103,6 +103,7 @@ function spawnClients(url: string, count: number, minSeq: number): ClientProc {
       url,
       String(count),
       String(minSeq),
+      String(writes),
     ],
     { stdio: ["pipe", "pipe", "inherit"] },
   );
@@ -244,7 +245,7 @@ async function measure(
   const per = Math.ceil(clients / shape.procs);
   const procs: ClientProc[] = [];
   for (let left = clients; left > 0; left -= per)
-    procs.push(spawnClients(`${server.url}events`, Math.min(per, left), minSeq));
+    procs.push(spawnClients(`${server.url}events`, Math.min(per, left), minSeq, shape.rate * shape.seconds));
   try {
     await Promise.all(procs.map((p) => p.until(/ready\n/, 180_000)));
     await sleep(1000);
@@ -279,7 +280,6 @@ async function measure(
       }
       const got = reports.reduce((s, r) => s + r.received, 0);
       if (got !== progress.got) progress = { got, at: Date.now() };
-      if (process.env.P12_DEBUG) console.log(JSON.stringify(reports.map((r) => ({ ...r, buckets: r.buckets.length }))));
       if (got >= expected || Date.now() > settle || Date.now() - progress.at > 3000) break;
     }
     const cpuAfter = cpuOf(pid);
