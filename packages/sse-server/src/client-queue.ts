@@ -347,13 +347,11 @@ class SinkClientQueue implements ClientQueue, Flushable, Backlog {
       this.frames = [];
       this.bytes = 0;
       this.writes += 1;
+      // Corked even for one frame: a Node response then skips its own cork and nextTick per write.
       let ok = true;
-      if (frames.length === 1) ok = sink.write(frames[0]!);
-      else {
-        sink.cork?.();
-        for (const frame of frames) ok = sink.write(frame);
-        sink.uncork?.();
-      }
+      sink.cork?.();
+      for (const frame of frames) ok = sink.write(frame);
+      sink.uncork?.();
       if (!ok) {
         this.blocked = true;
         sink.once("drain", this.onDrain);
