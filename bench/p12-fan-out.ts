@@ -40,11 +40,14 @@ export interface P12Shape {
   procs: number;
   source: boolean;
   prof: string | null;
+  /** Other monitor bins measured in the same run (`--compare label=path/to/dist/bin.js`). */
+  compare: Map<string, string>;
 }
 
 export interface P12Run {
   clients: number;
-  server: "monitor" | "floor";
+  /** "monitor" (this tree), "floor", or the label of a `--compare` bin. */
+  server: string;
   p50: number;
   p99: number;
   max: number;
@@ -61,6 +64,8 @@ export interface P12Run {
   sndbuf: number;
   /** /proc/net/sockstat TCP mem (pages, both ends, whole box) with the clients connected minus before. */
   sockstatDeltaKB: number;
+  /** Slab memory of TCP sockets, inodes, files, epoll entries (/proc/slabinfo, both ends, whole box) with the clients connected minus before. */
+  slabDeltaKB: number;
   loopMaxMs: number | null;
 }
 
@@ -81,6 +86,13 @@ export function parseP12Args(argv: readonly string[]): P12Shape {
     procs: Number(argOf(argv, "procs", "2")),
     source: argv.includes("--source"),
     prof: argv.includes("--prof") ? argOf(argv, "prof", "/tmp/p12-prof") : null,
+    compare: new Map(
+      argv
+        .flatMap((a, i) => (a === "--compare" && argv[i + 1] !== undefined ? [argv[i + 1]!] : []))
+        .map(
+          (spec) => [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)] as [string, string],
+        ),
+    ),
   };
 }
 
@@ -169,6 +181,30 @@ function cpuOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+// The kernel's objects of a TCP connection (socket, inode, file, epoll entry, skb heads): bytes in use.
+const SLABS = new Set([
+  "TCP",
+  "TCPv6",
+  "sock_inode_cache",
+  "filp",
+  "dentry",
+  "eventpoll_epi",
+  "eventpoll_pwq",
+  "skbuff_head_cache",
+]);
+function slabBytes(): number {
+  try {
+    let bytes = 0;
+    for (const line of readFileSync("/proc/slabinfo", "utf8").split("\n")) {
+      const f = line.split(/\s+/);
+      if (SLABS.has(f[0]!)) bytes += Number(f[1]) * Number(f[3]);
+    }
+    return bytes;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function sockstatTcpPages(): number {
   const m = /TCP: .* mem (\d+)/.exec(readFileSync("/proc/net/sockstat", "utf8"));
   return m ? Number(m[1]) : Number.NaN;
@@ -215,23 +251,26 @@ async function writeSignal(dir: string, worker: number, seq: number): Promise<vo
 }
 
 async function measure(
-  kind: "monitor" | "floor",
+  kind: string,
   dir: string,
   clients: number,
   shape: P12Shape,
   run: number,
 ): Promise<P12Run> {
   const sockstatBefore = sockstatTcpPages();
+  const slabBefore = slabBytes();
   const profArgs =
-    shape.prof !== null && kind === "monitor"
+    shape.prof !== null && kind !== "floor"
       ? ["--cpu-prof", `--cpu-prof-dir=${shape.prof}`, `--cpu-prof-name=monitor-${clients}-${run}.cpuprofile`]
       : [];
   const args =
     kind === "floor"
       ? [join(ROOT, "bench", "p7-floor.mjs"), dir]
-      : shape.source
-        ? [...profArgs, ...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
-        : [...profArgs, join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
+      : kind !== "monitor"
+        ? [...profArgs, shape.compare.get(kind)!, "--dir", dir, "--port", "0"]
+        : shape.source
+          ? [...profArgs, ...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
+          : [...profArgs, join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
   const server = await startListening(args, { timeoutMs: 120_000 });
   const pid = server.child.pid!;
   const port = Number(new URL(server.url).port);
@@ -251,6 +290,7 @@ async function measure(
     await sleep(1000);
     const idle = memoryOf(pid);
     const sockstatConnected = sockstatTcpPages();
+    const slabConnected = slabBytes();
     const cpuBefore = cpuOf(pid);
     const writes = shape.rate * shape.seconds;
     const started = performance.now();
@@ -285,7 +325,7 @@ async function measure(
     const cpuAfter = cpuOf(pid);
     const mem = memoryOf(pid);
     let loopMaxMs: number | null = null;
-    if (kind === "monitor") {
+    if (kind !== "floor") {
       const health = JSON.parse((await getText(`${server.url}healthz`)).text) as {
         eventLoopDelayMs?: { max: number };
       };
@@ -307,6 +347,7 @@ async function measure(
       kernelBytesPerConn: kernel.sockets > 0 ? kernel.bytes / kernel.sockets : Number.NaN,
       sndbuf: kernel.sndbuf,
       sockstatDeltaKB: ((sockstatConnected - sockstatBefore) * 4096) / 1024,
+      slabDeltaKB: (slabConnected - slabBefore) / 1024,
       loopMaxMs,
     };
   } finally {
@@ -329,13 +370,15 @@ export async function runP12(shape: P12Shape): Promise<P12Run[]> {
     await writeFleet(dir, shape.workers);
     for (const clients of shape.sizes) {
       for (let r = 0; r < shape.runs; r++) {
-        const kinds = shape.floorSizes.includes(clients)
-          ? (["monitor", "floor"] as const)
-          : (["monitor"] as const);
+        const kinds = [
+          "monitor",
+          ...shape.compare.keys(),
+          ...(shape.floorSizes.includes(clients) ? ["floor"] : []),
+        ];
         for (const kind of kinds) {
           const run = await measure(kind, dir, clients, shape, r);
           console.log(
-            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer}, RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, loop max ${run.loopMaxMs ?? "–"} ms; load ${load()}`,
+            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer}, RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms; load ${load()}`,
           );
           runs.push(run);
         }
@@ -365,7 +408,8 @@ export function p12Section(
   const rows = [...groups.values()].map((g) => {
     const m = (pick: (r: P12Run) => number) => median(g.map(pick));
     const kib = (b: number) => (Number.isNaN(b) ? "–" : (b / 1024).toFixed(1));
-    return `| ${g[0]!.server === "monitor" ? "catalyst-monitor" : "floor (p7-floor.mjs)"} | ${g[0]!.clients} | ${fmtMs(m((r) => r.p50))} | ${fmtMs(m((r) => r.p99))} | ${fmtMs(m((r) => r.max))} | ${m((r) => r.lost)} | ${m((r) => r.idleRssMB).toFixed(0)} | ${m((r) => r.peakRssMB).toFixed(0)} | ${(((m((r) => r.idleRssMB) - m((r) => r.rssAtStartMB)) * 1e6) / g[0]!.clients / 1024).toFixed(1)} | ${m((r) => r.cpuSeconds).toFixed(1)} | ${kib(m((r) => r.kernelBytesPerConn))} | ${kib(m((r) => r.sndbuf))} | ${(m((r) => r.sockstatDeltaKB) / g[0]!.clients).toFixed(1)} | ${g.map((r) => `${fmtMs(r.p99)}`).join(" / ")} |`;
+    const name = g[0]!.server;
+    return `| ${name === "monitor" ? "catalyst-monitor" : name === "floor" ? "floor (p7-floor.mjs)" : `catalyst-monitor at ${name}`} | ${g[0]!.clients} | ${fmtMs(m((r) => r.p50))} | ${fmtMs(m((r) => r.p99))} | ${fmtMs(m((r) => r.max))} | ${m((r) => r.lost)} | ${m((r) => r.idleRssMB).toFixed(0)} | ${m((r) => r.peakRssMB).toFixed(0)} | ${(((m((r) => r.idleRssMB) - m((r) => r.rssAtStartMB)) * 1e6) / g[0]!.clients / 1024).toFixed(1)} | ${m((r) => r.cpuSeconds).toFixed(1)} | ${kib(m((r) => r.kernelBytesPerConn))} | ${kib(m((r) => r.sndbuf))} | ${(m((r) => r.sockstatDeltaKB) / g[0]!.clients).toFixed(1)} | ${(m((r) => r.slabDeltaKB) / g[0]!.clients / 2).toFixed(1)} | ${g.map((r) => `${fmtMs(r.p99)}`).join(" / ")} |`;
   });
   return `Run ${runAt.toISOString()} with \`node --import tsx bench/p12-fan-out.ts\` (flags \`--sizes\`, \`--runs\`, \`--seconds\`, \`--rate\`, \`--workers\`, \`--procs\`, \`--floor-sizes\`, \`--source\`, \`--prof <dir>\`).
 Machine: ${machine()}; load average ${loadBefore} at the start, ${loadAfter} at the end. ${note}
@@ -378,10 +422,11 @@ one string \`res.write\` per client) on the same fleet, where listed. Medians of
 RSS from \`/proc/<pid>/status\` (idle: all clients connected, before the writes; peak: VmHWM); per client = (idle − before any client) / N.
 Kernel per connection: the server's sockets' \`ss -tm\` skmem (receive + queued send + forward-allocated memory) halfway through the writes;
 sndbuf is the kernel's send-buffer cap of one server socket (what a stalled client may pin there before the hub's queue takes over);
-sockstat is the box's TCP memory (\`/proc/net/sockstat\`, both ends, other users included) with the clients connected minus before.
+sockstat is the box's TCP buffer memory (\`/proc/net/sockstat\`, both ends, other users included) with the clients connected minus before, per client;
+slab is the kernel objects of a connection (\`/proc/slabinfo\`: TCP socket, socket inode, file, dentry, epoll entry, skb heads) with the clients connected minus before, halved (both ends are on this box).
 
-| server | clients | p50 ms | p99 ms | max ms | lost | RSS idle MB | RSS peak MB | RSS per client KiB | CPU s | kernel KiB/conn | sndbuf KiB | sockstat KiB/conn | p99 each run |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| server | clients | p50 ms | p99 ms | max ms | lost | RSS idle MB | RSS peak MB | RSS per client KiB | CPU s | kernel buffers KiB/conn | sndbuf KiB | sockstat KiB/conn | slab KiB/conn | p99 each run |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}`;
 }
 
