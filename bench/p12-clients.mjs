@@ -76,26 +76,41 @@ function onBytes(client, bytes) {
   if (!endsFrame(b)) client.tail = Buffer.from(b.subarray(Math.max(scanned, b.length - MARK.length - 40)));
 }
 
-const sockets = [];
-
-for (let i = 0; i < count; i++) {
-  const client = { tail: null, seen: new Uint8Array(writes), ready: false, bytes: 0 };
+const sockets = new Set();
+const errors = {};
+let reconnects = 0;
+let stopping = false;
+// A client is an EventSource: when its connection fails or ends, it connects again after the
+// server's `retry:` (2 s), and a fresh snapshot then carries what it missed.
+function open(client) {
   const socket = connect({
     port: Number(url.port),
     host: url.hostname,
     onread: { buffer: SHARED, callback: (n, buf) => onBytes(client, buf.subarray(0, n)) },
   });
+  sockets.add(socket);
   socket.on("connect", () => {
     connected += 1;
     socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
   });
   socket.on("close", () => {
+    sockets.delete(socket);
+    if (stopping) return;
     closed += 1;
+    client.tail = null;
+    setTimeout(() => {
+      reconnects += 1;
+      open(client);
+    }, 2000);
   });
-  socket.on("error", () => {});
-  sockets.push(socket);
-  // Connect in small steps, as browsers coming back would, not as one SYN flood.
-  if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 5));
+  socket.on("error", (error) => {
+    errors[error.code ?? "other"] = (errors[error.code ?? "other"] ?? 0) + 1;
+  });
+}
+for (let i = 0; i < count; i++) {
+  open({ tail: null, seen: new Uint8Array(writes), ready: false, bytes: 0 });
+  // Connect in steps (2,000 a second per process), as browsers coming back would, not as one SYN flood.
+  if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 let buffered = "";
 process.stdin.setEncoding("utf8");
@@ -108,7 +123,9 @@ process.stdin.on("data", (d) => {
     if (line === "report") {
       const buckets = [];
       for (let i = 0; i < hist.length; i++) if (hist[i] > 0) buckets.push([i, hist[i]]);
-      process.stdout.write(`${JSON.stringify({ received, closed, connected, ready, maxMs, buckets })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ received, closed, connected, ready, reconnects, errors, maxMs, buckets })}\n`,
+      );
     } else if (line === "reset") {
       hist.fill(0);
       maxMs = 0;
@@ -118,6 +135,7 @@ process.stdin.on("data", (d) => {
   }
 });
 process.stdin.on("end", () => {
+  stopping = true;
   for (const socket of sockets) socket.destroy();
   process.exit(0);
 });
