@@ -6,9 +6,11 @@
 // and peak, server CPU, and the kernel's cost per connection (`ss -tm` of the server's sockets,
 // /proc/net/sockstat).
 //
-//   node --import tsx bench/p12-fan-out.ts [--sizes 1000,5000,10000] [--runs 3] [--seconds 10]
-//        [--rate 50] [--workers 200] [--procs 2] [--floor-sizes 1000,5000] [--source] [--prof dir]
-// Rewrites its own BENCHMARKS.md section unless --no-write.
+//   node --import tsx bench/p12-fan-out.ts [--sizes 1000,5000,10000] [--runs 3] [--seconds 8]
+//        [--rate 50] [--workers 200] [--procs 2] [--floor-sizes 1000] [--source] [--prof dir]
+//        [--compare main=/path/to/other/apps/monitor/dist/bin.js]
+// Rewrites its own BENCHMARKS.md section unless --no-write; `pnpm bench --only p12` runs it too
+// (flags `--p12-sizes` etc.). About 15 minutes at the defaults on a loaded 2-core box.
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
@@ -54,6 +56,9 @@ export interface P12Run {
   /** Client × write pairs that never arrived (a client closed by the server loses the rest). */
   lost: number;
   closedByServer: number;
+  /** Socket errors the clients saw, by code (ECONNRESET, ECONNREFUSED, ...), and reconnects made. */
+  errors: Record<string, number>;
+  reconnects: number;
   idleRssMB: number;
   peakRssMB: number;
   rssAtStartMB: number;
@@ -74,21 +79,23 @@ const argOf = (argv: readonly string[], name: string, fallback: string) => {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
 };
 
-export function parseP12Args(argv: readonly string[]): P12Shape {
+/** The flags, each `--<prefix><name>` (run-all passes the prefix `p12-`). */
+export function parseP12Args(argv: readonly string[], prefix = ""): P12Shape {
   const list = (s: string) => s.split(",").filter(Boolean).map(Number);
+  const arg = (name: string, fallback: string) => argOf(argv, `${prefix}${name}`, fallback);
   return {
-    sizes: list(argOf(argv, "sizes", "1000,5000,10000")),
-    floorSizes: list(argOf(argv, "floor-sizes", "1000,5000")),
-    runs: Number(argOf(argv, "runs", "3")),
-    seconds: Number(argOf(argv, "seconds", "10")),
-    rate: Number(argOf(argv, "rate", "50")),
-    workers: Number(argOf(argv, "workers", "200")),
-    procs: Number(argOf(argv, "procs", "2")),
-    source: argv.includes("--source"),
-    prof: argv.includes("--prof") ? argOf(argv, "prof", "/tmp/p12-prof") : null,
+    sizes: list(arg("sizes", "1000,5000,10000")),
+    floorSizes: list(arg("floor-sizes", "1000")),
+    runs: Number(arg("runs", "3")),
+    seconds: Number(arg("seconds", "8")),
+    rate: Number(arg("rate", "50")),
+    workers: Number(arg("workers", "200")),
+    procs: Number(arg("procs", "2")),
+    source: argv.includes(`--${prefix}source`),
+    prof: argv.includes(`--${prefix}prof`) ? arg("prof", "/tmp/p12-prof") : null,
     compare: new Map(
       argv
-        .flatMap((a, i) => (a === "--compare" && argv[i + 1] !== undefined ? [argv[i + 1]!] : []))
+        .flatMap((a, i) => (a === `--${prefix}compare` && argv[i + 1] !== undefined ? [argv[i + 1]!] : []))
         .map(
           (spec) => [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)] as [string, string],
         ),
@@ -152,6 +159,8 @@ function spawnClients(url: string, count: number, minSeq: number, writes: number
 interface Report {
   received: number;
   closed: number;
+  reconnects: number;
+  errors: Record<string, number>;
   maxMs: number;
   buckets: Array<[number, number]>;
 }
@@ -340,6 +349,11 @@ async function measure(
       max: Math.max(...reports.map((r) => r.maxMs)),
       lost: expected - received,
       closedByServer: reports.reduce((s, r) => s + r.closed, 0),
+      errors: reports.reduce<Record<string, number>>((all, r) => {
+        for (const [code, n] of Object.entries(r.errors ?? {})) all[code] = (all[code] ?? 0) + n;
+        return all;
+      }, {}),
+      reconnects: reports.reduce((s, r) => s + (r.reconnects ?? 0), 0),
       rssAtStartMB: rssAtStart / 1e6,
       idleRssMB: (idle?.rss ?? Number.NaN) / 1e6,
       peakRssMB: (mem?.peak ?? Number.NaN) / 1e6,
@@ -378,7 +392,7 @@ export async function runP12(shape: P12Shape): Promise<P12Run[]> {
         for (const kind of kinds) {
           const run = await measure(kind, dir, clients, shape, r);
           console.log(
-            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer}, RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms; load ${load()}`,
+            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms; load ${load()}`,
           );
           runs.push(run);
         }
@@ -409,7 +423,7 @@ export function p12Section(
     const m = (pick: (r: P12Run) => number) => median(g.map(pick));
     const kib = (b: number) => (Number.isNaN(b) ? "–" : (b / 1024).toFixed(1));
     const name = g[0]!.server;
-    return `| ${name === "monitor" ? "catalyst-monitor" : name === "floor" ? "floor (p7-floor.mjs)" : `catalyst-monitor at ${name}`} | ${g[0]!.clients} | ${fmtMs(m((r) => r.p50))} | ${fmtMs(m((r) => r.p99))} | ${fmtMs(m((r) => r.max))} | ${m((r) => r.lost)} | ${m((r) => r.idleRssMB).toFixed(0)} | ${m((r) => r.peakRssMB).toFixed(0)} | ${(((m((r) => r.idleRssMB) - m((r) => r.rssAtStartMB)) * 1e6) / g[0]!.clients / 1024).toFixed(1)} | ${m((r) => r.cpuSeconds).toFixed(1)} | ${kib(m((r) => r.kernelBytesPerConn))} | ${kib(m((r) => r.sndbuf))} | ${(m((r) => r.sockstatDeltaKB) / g[0]!.clients).toFixed(1)} | ${(m((r) => r.slabDeltaKB) / g[0]!.clients / 2).toFixed(1)} | ${g.map((r) => `${fmtMs(r.p99)}`).join(" / ")} |`;
+    return `| ${name === "monitor" ? "catalyst-monitor" : name === "floor" ? "floor (p7-floor.mjs)" : `catalyst-monitor at ${name}`} | ${g[0]!.clients} | ${fmtMs(m((r) => r.p50))} | ${fmtMs(m((r) => r.p99))} | ${fmtMs(m((r) => r.max))} | ${m((r) => r.lost)} | ${m((r) => r.idleRssMB).toFixed(0)} | ${m((r) => r.peakRssMB).toFixed(0)} | ${(((m((r) => r.idleRssMB) - m((r) => r.rssAtStartMB)) * 1e6) / g[0]!.clients / 1024).toFixed(1)} | ${m((r) => r.cpuSeconds).toFixed(1)} | ${m((r) => (r.cpuSeconds * 1e6) / Math.max(1, r.clients * shape.rate * shape.seconds - r.lost)).toFixed(1)} | ${kib(m((r) => r.kernelBytesPerConn))} | ${kib(m((r) => r.sndbuf))} | ${(m((r) => r.sockstatDeltaKB) / g[0]!.clients).toFixed(1)} | ${(m((r) => r.slabDeltaKB) / g[0]!.clients / 2).toFixed(1)} | ${g.map((r) => `${fmtMs(r.p99)}`).join(" / ")} |`;
   });
   return `Run ${runAt.toISOString()} with \`node --import tsx bench/p12-fan-out.ts\` (flags \`--sizes\`, \`--runs\`, \`--seconds\`, \`--rate\`, \`--workers\`, \`--procs\`, \`--floor-sizes\`, \`--source\`, \`--prof <dir>\`).
 Machine: ${machine()}; load average ${loadBefore} at the start, ${loadAfter} at the end. ${note}
@@ -425,8 +439,8 @@ sndbuf is the kernel's send-buffer cap of one server socket (what a stalled clie
 sockstat is the box's TCP buffer memory (\`/proc/net/sockstat\`, both ends, other users included) with the clients connected minus before, per client;
 slab is the kernel objects of a connection (\`/proc/slabinfo\`: TCP socket, socket inode, file, dentry, epoll entry, skb heads) with the clients connected minus before, halved (both ends are on this box).
 
-| server | clients | p50 ms | p99 ms | max ms | lost | RSS idle MB | RSS peak MB | RSS per client KiB | CPU s | kernel buffers KiB/conn | sndbuf KiB | sockstat KiB/conn | slab KiB/conn | p99 each run |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| server | clients | p50 ms | p99 ms | max ms | lost | RSS idle MB | RSS peak MB | RSS per client KiB | CPU s | CPU µs per frame delivered | kernel buffers KiB/conn | sndbuf KiB | sockstat KiB/conn | slab KiB/conn | p99 each run |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}`;
 }
 
