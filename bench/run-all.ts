@@ -7,7 +7,9 @@
 //              [--p7-sizes 1000,2000,4000,8000,10000,16000] [--p7-writes 1000] [--p7-rate 200]
 //              [--p8-hosts 10] [--p8-workers 200] [--p8-writes 1000] [--p8-rate 200] [--p8-outage-ms 5000]
 //              [--p11b-hosts 5] [--p11b-lines 2000000] [--p11b-months 3] [--p11b-runs 5] [--p11b-full-runs 2]
-// P11b (central /api/events on a 2 M-line stream, ~10 min) runs only when asked: --only p11b.
+//              [--p12-sizes 1000,5000,10000] [--p12-runs 3] [--p12-compare main=<bin>]
+// P11b (central /api/events on a 2 M-line stream, ~10 min) and P12 (SSE fan-out, ~15 min) run only
+// when asked: --only p11b, --only p12.
 // The defaults keep the issue's 1 GB log for P4 and finish in about 17 minutes on a 2-core box (P7: 2–3).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -15,8 +17,9 @@ import { type P5Shape, runP5 } from "./p5-rss.ts";
 import { P6_SHAPE, runP6 } from "./p6-cold-start.ts";
 import { P7_HEADING, p7Figures, p7Section, parseP7Args, runP7 } from "./p7-scale.ts";
 import { P8_HEADING, p8Figures, p8Section, parseP8Args, runP8 } from "./p8-hosts.ts";
+import { P12_HEADING, p12Section, parseP12Args, runP12 } from "./p12-fan-out.ts";
 import { type Figure, monitorFigures, replayFigures, scaleRows, summaryTable } from "./summary.ts";
-import { BENCHMARKS, fmtMs, load, machine, ROOT, writeSection } from "./support.ts";
+import { BENCHMARKS, fmtMs, load, loadNote, machine, ROOT, writeSection } from "./support.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -32,6 +35,7 @@ const P5: P5Shape = { seconds: Number(opt("p5-seconds", "90")), mb: Number(opt("
 const P6_RUNS = Number(opt("p6-runs", "5"));
 const P7 = parseP7Args(argv, "p7-");
 const P8 = parseP8Args(argv, "p8-");
+const P12 = parseP12Args(argv, "p12-");
 
 interface Step {
   name: string;
@@ -110,7 +114,7 @@ const run = (step: Step) => {
 
 if (only.has("packages")) for (const step of steps) run(step);
 // P5 and P6 measure the built bin, as users run it; build it fresh from the current source.
-if (only.has("p5") || only.has("p6") || only.has("p7") || only.has("p8"))
+if (only.has("p5") || only.has("p6") || only.has("p7") || only.has("p8") || only.has("p12"))
   run({
     name: "build catalyst-monitor (for P5–P8)",
     cmd: ["pnpm", "--filter", "catalyst-monitor", "run", "build"],
@@ -213,6 +217,17 @@ not how users do.`,
     met: met ? "yes" : "no",
     note: met ? "" : "Node start-up plus loading the bundle take most of it; see P6",
   });
+}
+
+// P12 (SSE fan-out to 1k–10k clients) runs only when asked for: `--only p12` (about 15 minutes).
+if (only.has("p12")) {
+  console.log(`\n── bench: P12 (${P12.sizes.join(", ")} SSE clients, ${P12.runs} runs)`);
+  const t0 = performance.now();
+  const loadBefore = load();
+  const note = loadNote();
+  const runs = await runP12(P12);
+  results.push({ name: "P12 SSE fan-out", seconds: (performance.now() - t0) / 1000, code: 0 });
+  await writeSection(P12_HEADING, p12Section(runs, P12, startedAt, loadBefore, load(), note));
 }
 
 if (only.has("p7")) {

@@ -218,100 +218,184 @@ export function createClientQueue(
   };
 }
 
-/** The part of a Node `ServerResponse` a socket-backed queue writes to. */
+/** The part of a Node `ServerResponse` (or socket) a socket-backed queue writes to. */
 export interface ByteSink {
   write(chunk: Uint8Array): boolean;
   end(): void;
   destroy(): void;
   once(event: "drain" | "close", listener: () => void): unknown;
   off(event: "drain" | "close", listener: () => void): unknown;
+  /** Holds writes until `uncork`, which sends them in one system call (a Node response or socket has both). */
+  cork?(): void;
+  uncork?(): void;
+}
+
+/** A queue whose waiting frames a `FlushScheduler` writes out. */
+export interface Flushable {
+  flushNow(): void;
 }
 
 /**
- * Creates a queue that writes straight to a Node response, the fast path under
- * @hono/node-server: while `write` reports the socket's buffer full, frames wait here until
- * `drain`, where the same limits apply; on overflow the connection is destroyed.
+ * Writes out every queue that has frames waiting in one pass for all clients (not a microtask
+ * each): the first slice of `sliceSize` queues in a microtask after the frames were queued, the
+ * rest in later slices with I/O between them, so a fan-out to 10,000 clients never holds the
+ * event loop, and frames queued meanwhile go out with the ones before them, in one write.
  */
+export interface FlushScheduler {
+  schedule(queue: Flushable): void;
+  /** Passes started and slices run since creation (a pass has one slice per `sliceSize` queues). */
+  counts(): { passes: number; slices: number };
+}
+
+export function createFlushScheduler(sliceSize = 256): FlushScheduler {
+  let due: Flushable[] = [];
+  let at = 0;
+  let armed = false;
+  let passes = 0;
+  let slices = 0;
+  const run = (): void => {
+    slices += 1;
+    const end = Math.min(due.length, at + sliceSize);
+    while (at < end) {
+      const queue = due[at]!;
+      at += 1;
+      queue.flushNow();
+    }
+    if (at < due.length) {
+      setImmediate(run);
+      return;
+    }
+    due = [];
+    at = 0;
+    armed = false;
+  };
+  return {
+    schedule(queue) {
+      due.push(queue);
+      if (armed) return;
+      armed = true;
+      passes += 1;
+      queueMicrotask(run);
+    },
+    counts: () => ({ passes, slices }),
+  };
+}
+
+/**
+ * A queue that writes straight to a Node response (the fast path under @hono/node-server). Frames
+ * are shared: the same encoded bytes go to every client, never copied per client; frames that
+ * wait together go out corked, as one writev. While `write` reports the socket's buffer full,
+ * frames wait here until `drain`, where the limits apply; on overflow the connection is destroyed.
+ * A class, so that a connection costs one object and two bound listeners, not a dozen closures.
+ */
+class SinkClientQueue implements ClientQueue, Flushable, Backlog {
+  frames: Uint8Array[] = [];
+  bytes = 0;
+  private writes = 0;
+  private done = false;
+  private closing = false;
+  private blocked = false;
+  private scheduled = false;
+  private readonly onClose = (): void => this.finish("cancelled");
+  private readonly onDrain = (): void => {
+    this.blocked = false;
+    this.flushNow();
+  };
+
+  constructor(
+    private readonly limits: ClientQueueLimits,
+    private readonly onEnd: (reason: ClientEndReason) => void,
+    private readonly sink: ByteSink,
+    private readonly onOverflow: OverflowHandler | undefined,
+    private readonly scheduler: FlushScheduler,
+  ) {
+    sink.once("close", this.onClose);
+  }
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  private finish(reason: ClientEndReason): void {
+    if (this.done) return;
+    this.done = true;
+    this.frames = [];
+    this.bytes = 0;
+    this.sink.off("close", this.onClose);
+    this.sink.off("drain", this.onDrain);
+    this.onEnd(reason);
+  }
+
+  push(frame: Uint8Array): boolean {
+    if (this.done || this.closing) return false;
+    if (!admit(this, frame, this.limits, this.onOverflow)) {
+      this.abort();
+      return false;
+    }
+    if (!this.scheduled && !this.blocked) {
+      this.scheduled = true;
+      this.scheduler.schedule(this);
+    }
+    return true;
+  }
+
+  flushNow(): void {
+    this.scheduled = false;
+    if (this.done || this.blocked) return;
+    const { frames, sink } = this;
+    if (frames.length > 0) {
+      this.frames = [];
+      this.bytes = 0;
+      this.writes += 1;
+      // Corked even for one frame: a Node response then skips its own cork and nextTick per write.
+      let ok = true;
+      sink.cork?.();
+      for (const frame of frames) ok = sink.write(frame);
+      sink.uncork?.();
+      if (!ok) {
+        this.blocked = true;
+        sink.once("drain", this.onDrain);
+        return;
+      }
+    }
+    if (this.closing) {
+      sink.end();
+      this.finish("closed");
+    }
+  }
+
+  close(): void {
+    if (this.done || this.closing) return;
+    this.closing = true;
+    this.flushNow();
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.finish("overflow");
+    this.sink.destroy();
+  }
+
+  disconnect(): void {
+    this.finish("cancelled");
+  }
+
+  depth(): number {
+    return this.frames.length;
+  }
+
+  written(): number {
+    return this.writes;
+  }
+}
+
+/** Creates a queue writing to `sink`, flushed by `scheduler` (by default one of its own). */
 export function createSinkClientQueue(
   limits: ClientQueueLimits,
   onEnd: (reason: ClientEndReason) => void,
   sink: ByteSink,
   onOverflow?: OverflowHandler,
+  scheduler: FlushScheduler = createFlushScheduler(),
 ): ClientQueue {
-  const backlog: Backlog = { frames: [], bytes: 0 };
-  let writes = 0;
-  let ended = false;
-  let closing = false;
-  let blocked = false;
-  let flushScheduled = false;
-
-  const onClose = (): void => finish("cancelled");
-  const onDrain = (): void => {
-    blocked = false;
-    flush();
-  };
-  const finish = (reason: ClientEndReason): void => {
-    if (ended) return;
-    ended = true;
-    takeAll(backlog);
-    sink.off("close", onClose);
-    sink.off("drain", onDrain);
-    onEnd(reason);
-  };
-  const flush = (): void => {
-    if (ended || blocked) return;
-    const out = takeAll(backlog);
-    if (out !== null) {
-      writes += 1;
-      if (!sink.write(out)) {
-        blocked = true;
-        sink.once("drain", onDrain);
-        return;
-      }
-    }
-    if (closing) {
-      sink.end();
-      finish("closed");
-    }
-  };
-  sink.once("close", onClose);
-
-  return {
-    push(frame) {
-      if (ended || closing) return false;
-      if (!admit(backlog, frame, limits, onOverflow)) {
-        this.abort();
-        return false;
-      }
-      // One write per microtask: all deltas of one fuse apply reach the socket together.
-      if (!flushScheduled && !blocked) {
-        flushScheduled = true;
-        queueMicrotask(() => {
-          flushScheduled = false;
-          flush();
-        });
-      }
-      return true;
-    },
-    close() {
-      if (ended || closing) return;
-      closing = true;
-      flush();
-    },
-    abort() {
-      if (ended) return;
-      finish("overflow");
-      sink.destroy();
-    },
-    disconnect() {
-      finish("cancelled");
-    },
-    depth() {
-      return backlog.frames.length;
-    },
-    written: () => writes,
-    get ended() {
-      return ended;
-    },
-  };
+  return new SinkClientQueue(limits, onEnd, sink, onOverflow, scheduler);
 }

@@ -34,9 +34,12 @@ export function respondSse(
   if (outgoing === undefined || outgoing.headersSent)
     return new Response(hub.open(open), { status: 200, headers });
   // No web-stream hop per frame: that cut the CPU of a 1,000-client fan-out by about 40%
-  // (BENCHMARKS.md, P3).
-  outgoing.writeHead(200, headers);
-  outgoing.flushHeaders();
+  // (BENCHMARKS.md, P3). No chunked framing either: the stream ends only with its connection, so
+  // its body is delimited by the close (RFC 9112 §6.3), and each write is the shared frame bytes
+  // alone rather than a hex length, the frame and two CRLFs (BENCHMARKS.md, P12). The headers go
+  // out with the first frames, in the same write.
+  outgoing.removeHeader("transfer-encoding");
+  outgoing.writeHead(200, { ...headers, Connection: "close" });
   try {
     hub.attach(open, outgoing);
   } catch (error) {

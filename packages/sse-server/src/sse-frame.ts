@@ -1,24 +1,27 @@
 // SSE wire framing (WHATWG "server-sent events"): one `field: value` per line, a blank line ends
-// the message. Payloads are single-line JSON, so no data field ever needs splitting.
+// the message. Payloads are single-line JSON, so no data field ever needs splitting. Frames are
+// Node Buffers: a socket write takes a Buffer as it is, where a plain Uint8Array gets a new Buffer
+// view on every write, per client (BENCHMARKS.md, P12).
+import { Buffer } from "node:buffer";
 
-const encoder = new TextEncoder();
+const encode = (text: string): Uint8Array => Buffer.from(text, "utf8");
 
 /** Frames one SSE message: `id:`, `event:` and a one-line JSON `data:`, as bytes. */
 export function encodeSseFrame(id: number, event: string, data: unknown): Uint8Array {
-  return encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  return encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /** The same for a payload already serialised as one line of JSON. */
 export function encodeSseText(id: number, event: string, json: string): Uint8Array {
-  return encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${json}\n\n`);
+  return encode(`id: ${id}\nevent: ${event}\ndata: ${json}\n\n`);
 }
 
 /** Frames the reconnect-delay hint the client should use (`retry:` in milliseconds). */
 export function encodeSseRetry(ms: number): Uint8Array {
-  return encoder.encode(`retry: ${Math.max(0, Math.floor(ms))}\n\n`);
+  return encode(`retry: ${Math.max(0, Math.floor(ms))}\n\n`);
 }
 
 /** Frames a comment line; clients ignore it, proxies and sockets see traffic (keep-alive). */
 export function encodeSseComment(text: string): Uint8Array {
-  return encoder.encode(`: ${text.replace(/[\r\n]+/g, " ")}\n\n`);
+  return encode(`: ${text.replace(/[\r\n]+/g, " ")}\n\n`);
 }

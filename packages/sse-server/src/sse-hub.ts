@@ -4,6 +4,7 @@ import {
   type ClientEndReason,
   type ClientQueue,
   createClientQueue,
+  createFlushScheduler,
   createSinkClientQueue,
   type OverflowHandler,
 } from "./client-queue.js";
@@ -29,6 +30,8 @@ export interface SseHubOptions {
   /** The `retry:` hint sent first. @default 2000 */
   retryMs?: number;
   onClientEvent?: (event: ClientEvent) => void;
+  /** Clients written per slice of a flush pass; I/O runs between slices. @default 256 */
+  flushSliceSize?: number;
 }
 
 /** How one client connects. */
@@ -105,6 +108,8 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     sent.bytes += frame.byteLength;
     queue.push(frame);
   };
+  // One flush pass for every client with frames waiting, in slices (see createFlushScheduler).
+  const flusher = createFlushScheduler(options.flushSliceSize);
   const serializeSnapshot = createSnapshotSerializer();
   // One encoded snapshot per snapshot object (fuse returns the same object until its state or
   // time moves), shared by every client that needs it.
@@ -234,7 +239,9 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
       return stream!;
     },
     attach(options, sink) {
-      connect(options, (onEnd, onOverflow) => createSinkClientQueue(limits, onEnd, sink, onOverflow));
+      connect(options, (onEnd, onOverflow) =>
+        createSinkClientQueue(limits, onEnd, sink, onOverflow, flusher),
+      );
     },
     broadcastSnapshot() {
       if (clients.size === 0) return;

@@ -117,7 +117,12 @@ export function createApp(deps: AppDeps): Hono {
     const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? null;
     // Under @hono/node-server the stream is written to the Node response directly (RESPONSE_ALREADY_SENT).
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    const open = { lastEventId, filter: parsed.filter, signal: c.req.raw.signal };
+    // A Node response reports its own close to the hub; only the web-stream path needs the
+    // request's AbortSignal (reading it makes an AbortController and a listener per connection).
+    const open =
+      outgoing === undefined || outgoing.headersSent
+        ? { lastEventId, filter: parsed.filter, signal: c.req.raw.signal }
+        : { lastEventId, filter: parsed.filter };
     const response = respondSse(hub, open, {
       // Hono runs HEAD through the GET route.
       head: c.req.method === "HEAD",

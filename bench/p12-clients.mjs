@@ -1,0 +1,141 @@
+// P12's SSE clients, many to a process so the measured server, not the clients, is the bottleneck:
+// `node p12-clients.mjs <url> <count> <minSeq> <writes>` opens <count> plain sockets on GET <url>, reads
+// every byte into one shared buffer (no allocation per read), and times each write at each client:
+// a write carries `"error":"seq-<N>@<epoch ms>"`, so the latency is the arrival time (same clock)
+// minus the stamp. Prints "ready" once every client has its snapshot. On "report" on stdin it
+// prints one JSON line: a latency histogram, frames received, clients closed by the server.
+// Exits when stdin closes.
+import { connect } from "node:net";
+
+const url = new URL(process.argv[2]);
+const count = Number(process.argv[3]);
+const minSeq = Number(process.argv[4] ?? 0);
+const writes = Number(process.argv[5] ?? 100_000);
+const MARK = Buffer.from('"error":"seq-');
+const SHARED = Buffer.alloc(256 * 1024);
+
+// 0.1 ms buckets below 100 ms, 1 ms buckets to 10 s, then one overflow bucket (and the max).
+const hist = new Uint32Array(1000 + 9900 + 1);
+let maxMs = 0;
+let received = 0;
+let closed = 0;
+let ready = 0;
+let connected = 0;
+const record = (ms) => {
+  if (ms < 0) ms = 0;
+  if (ms > maxMs) maxMs = ms;
+  hist[ms < 100 ? Math.floor(ms * 10) : ms < 10_000 ? 1000 + Math.floor(ms - 100) : hist.length - 1] += 1;
+};
+
+const now = () => performance.timeOrigin + performance.now();
+
+// A read that ends a frame: a blank line, plus the chunk's CRLF under chunked transfer-encoding.
+const endsFrame = (b) =>
+  b.length >= 2 &&
+  ((b[b.length - 1] === 10 && b[b.length - 2] === 10) ||
+    (b.length >= 4 && b[b.length - 1] === 10 && b[b.length - 2] === 13 && b[b.length - 3] === 10));
+
+function onBytes(client, bytes) {
+  let b = bytes;
+  if (client.tail !== null) {
+    b = Buffer.concat([client.tail, bytes]);
+    client.tail = null;
+  }
+  if (!client.ready) {
+    client.bytes += b.length;
+    // The snapshot is one data line: the read that ends in a blank line after it completes it.
+    if (client.bytes > 200 && endsFrame(b)) {
+      client.ready = true;
+      ready += 1;
+      if (ready === count) process.stdout.write("ready\n");
+    }
+    return;
+  }
+  let at = b.indexOf(MARK);
+  let scanned = 0;
+  while (at >= 0) {
+    const start = at + MARK.length;
+    const end = b.indexOf(34, start);
+    if (end < 0) {
+      client.tail = Buffer.from(b.subarray(at));
+      return;
+    }
+    const text = b.latin1Slice(start, end);
+    const sep = text.indexOf("@");
+    const seq = Number(text.slice(0, sep));
+    // Frames of different workers may arrive in any order: count each write once per client.
+    if (seq >= minSeq && seq < minSeq + writes && client.seen[seq - minSeq] === 0) {
+      client.seen[seq - minSeq] = 1;
+      received += 1;
+      record(now() - Number(text.slice(sep + 1)));
+    }
+    scanned = end;
+    at = b.indexOf(MARK, end);
+  }
+  // A mark cut by the end of this read: keep the last bytes for the next one.
+  if (!endsFrame(b)) client.tail = Buffer.from(b.subarray(Math.max(scanned, b.length - MARK.length - 40)));
+}
+
+const sockets = new Set();
+const errors = {};
+let reconnects = 0;
+let stopping = false;
+// A client is an EventSource: when its connection fails or ends, it connects again after the
+// server's `retry:` (2 s), and a fresh snapshot then carries what it missed.
+function open(client) {
+  const socket = connect({
+    port: Number(url.port),
+    host: url.hostname,
+    onread: { buffer: SHARED, callback: (n, buf) => onBytes(client, buf.subarray(0, n)) },
+  });
+  sockets.add(socket);
+  socket.on("connect", () => {
+    connected += 1;
+    socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+  });
+  socket.on("close", () => {
+    sockets.delete(socket);
+    if (stopping) return;
+    closed += 1;
+    client.tail = null;
+    setTimeout(() => {
+      reconnects += 1;
+      open(client);
+    }, 2000);
+  });
+  socket.on("error", (error) => {
+    errors[error.code ?? "other"] = (errors[error.code ?? "other"] ?? 0) + 1;
+  });
+}
+for (let i = 0; i < count; i++) {
+  open({ tail: null, seen: new Uint8Array(writes), ready: false, bytes: 0 });
+  // Connect in steps (2,000 a second per process), as browsers coming back would, not as one SYN flood.
+  if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+let buffered = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (d) => {
+  buffered += d;
+  let nl = buffered.indexOf("\n");
+  while (nl >= 0) {
+    const line = buffered.slice(0, nl);
+    buffered = buffered.slice(nl + 1);
+    if (line === "report") {
+      const buckets = [];
+      for (let i = 0; i < hist.length; i++) if (hist[i] > 0) buckets.push([i, hist[i]]);
+      process.stdout.write(
+        `${JSON.stringify({ received, closed, connected, ready, reconnects, errors, maxMs, buckets })}\n`,
+      );
+    } else if (line === "reset") {
+      hist.fill(0);
+      maxMs = 0;
+      received = 0;
+    }
+    nl = buffered.indexOf("\n");
+  }
+});
+process.stdin.on("end", () => {
+  stopping = true;
+  for (const socket of sockets) socket.destroy();
+  process.exit(0);
+});
