@@ -31,6 +31,9 @@ class FakeEventSource {
   send(name: string, id: number, data: unknown) {
     this.listeners.get(name)?.({ data: JSON.stringify(data), lastEventId: String(id) });
   }
+  keepAlive() {
+    this.listeners.get("ka")?.({ data: "{}", lastEventId: "" });
+  }
   fail() {
     this.readyState = FakeEventSource.CLOSED;
     this.onerror?.();
@@ -135,6 +138,19 @@ describe("createMonitorConnection", () => {
     expect(statuses.at(-1)).toMatchObject({ state: "reconnecting", reason: "no data for 10s" });
     await vi.advanceTimersByTimeAsync(500);
     expect(FakeEventSource.instances).toHaveLength(2);
+  });
+
+  it("keeps a stream alive on keep-alive events alone, and they move neither frames nor the resume id", async () => {
+    start({ silentAfterMs: 10_000 });
+    latest().open();
+    latest().send("snapshot", 3, { orchestrators: [] });
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(6000);
+      latest().keepAlive();
+    }
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(statuses.at(-1)).toMatchObject({ state: "live" });
+    expect(frames.map((f) => f.id)).toEqual([3]);
   });
 
   it("stop() closes the stream and cancels a pending reconnect", async () => {

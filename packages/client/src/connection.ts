@@ -5,6 +5,7 @@ import {
   type Delta,
   type HealthResponse,
   SSE_EVENT_NAMES,
+  SSE_KEEP_ALIVE_EVENT,
   type SseEventName,
 } from "@catalyst/schema/constants";
 import { type Backoff, backoffDelay, canResume } from "./reconnect-policy.js";
@@ -167,6 +168,10 @@ export function createMonitorConnection(options: ConnectionOptions): Connection 
         handleMessage(name, event);
       });
     }
+    // The hub's keep-alive carries nothing; it only says the stream is alive.
+    es.addEventListener(SSE_KEEP_ALIVE_EVENT, () => {
+      if (source === es) armWatchdog(es);
+    });
   };
 
   const scheduleReconnect = (reason: string) => {

@@ -217,6 +217,13 @@ export const SSE_EVENT_NAMES = [
   "hosts",
 ] as const;
 /**
+ * The keep-alive event: `event: ka`, `data: {}`, no `id:` (the resume point does not move). A named
+ * event rather than an SSE comment because a browser's EventSource never shows comments, and a
+ * client's silence watchdog must see that a filtered stream matching nothing is still alive.
+ */
+export const SSE_KEEP_ALIVE_EVENT = "ka";
+
+/**
  * The identity of a "needs you" row across `needs-you` deltas: one row per orchestrator, worker
  * and reason, and for `attention` rows also per message (one per attention type and ticket).
  */

@@ -3,6 +3,7 @@
 // Node Buffers: a socket write takes a Buffer as it is, where a plain Uint8Array gets a new Buffer
 // view on every write, per client (BENCHMARKS.md, P12).
 import { Buffer } from "node:buffer";
+import { SSE_KEEP_ALIVE_EVENT } from "@catalyst/schema/constants";
 
 const encode = (text: string): Uint8Array => Buffer.from(text, "utf8");
 
@@ -21,7 +22,7 @@ export function encodeSseRetry(ms: number): Uint8Array {
   return encode(`retry: ${Math.max(0, Math.floor(ms))}\n\n`);
 }
 
-/** Frames a comment line; clients ignore it, proxies and sockets see traffic (keep-alive). */
-export function encodeSseComment(text: string): Uint8Array {
-  return encode(`: ${text.replace(/[\r\n]+/g, " ")}\n\n`);
+/** Frames the keep-alive event (`event: ka`, data `{}`, no id: the resume point does not move). */
+export function encodeSseKeepAlive(): Uint8Array {
+  return encode(`event: ${SSE_KEEP_ALIVE_EVENT}\ndata: {}\n\n`);
 }

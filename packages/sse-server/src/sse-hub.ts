@@ -10,7 +10,7 @@ import {
 } from "./client-queue.js";
 import { type DeltaFilter, isOpenFilter, matchesDelta } from "./delta-filter.js";
 import { createSnapshotSerializer } from "./snapshot-json.js";
-import { encodeSseComment, encodeSseFrame, encodeSseRetry, encodeSseText } from "./sse-frame.js";
+import { encodeSseFrame, encodeSseKeepAlive, encodeSseRetry, encodeSseText } from "./sse-frame.js";
 
 /** A connect, disconnect or drop, for the app's debug log. */
 export interface ClientEvent {
@@ -77,7 +77,10 @@ interface Client {
   resyncedAt: number | null;
 }
 
-const KEEP_ALIVE = encodeSseComment("ka");
+// A named event, not a comment: a browser's EventSource never shows comments, and the client's
+// silence watchdog must see a filtered stream that matches nothing for a while is still alive.
+// No `id:`, so it leaves the client's resume point alone.
+const KEEP_ALIVE = encodeSseKeepAlive();
 
 /** A `Last-Event-ID`: fuse ids are safe integers (16 digits once based on the start time). */
 export function parseEventId(text: string | null): number | null {

@@ -145,10 +145,10 @@ describe("SSE /events over a real socket", () => {
     expect(server.hub.clientCount()).toBe(0);
   });
 
-  it("sends a ': ka' keep-alive comment at the configured interval", async () => {
+  it("sends the 'ka' keep-alive event (no id) at the configured interval", async () => {
     server = await startTestServer(createScriptedFeed(), { sse: { keepAliveMs: 40 } });
-    const raw = await readRaw(server, "/events", /\n: ka\n\n/);
-    expect(raw).toMatch(/event: snapshot[\s\S]*\n: ka\n\n/);
+    const raw = await readRaw(server, "/events", /\nevent: ka\ndata: \{\}\n\n/);
+    expect(raw).toMatch(/event: snapshot[\s\S]*\nevent: ka\ndata: \{\}\n\n/);
   });
 
   it("pushes a full snapshot frame to every client on broadcastSnapshot", async () => {
