@@ -126,6 +126,7 @@ export {
   OrchestratorUpdate,
   PrUpdate,
   SSE_EVENT_NAMES,
+  SSE_KEEP_ALIVE_EVENT,
   SseEventName,
   WaveCompleted,
   WorkerRemoved,

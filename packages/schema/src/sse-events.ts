@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SSE_EVENT_NAMES } from "./constants.js";
+import { SSE_EVENT_NAMES, SSE_KEEP_ALIVE_EVENT } from "./constants.js";
 import { EventLine } from "./event-line.js";
 import {
   CorruptMarker,
@@ -114,7 +114,7 @@ export const LogEvent = z.object({
  */
 export const HostsUpdate = z.object({ ts: Timestamp, hosts: z.array(HostView) });
 
-export { SSE_EVENT_NAMES };
+export { SSE_EVENT_NAMES, SSE_KEEP_ALIVE_EVENT };
 export const SseEventName = z.enum(SSE_EVENT_NAMES);
 export type SseEventName = z.infer<typeof SseEventName>;
 

@@ -91,7 +91,8 @@ const MAX_FREE_CHUNKS = 16;
 // v4: the byte scan trusts another set of lines (no other `ts"` that may close a key, no `\u`,
 // instead of six comma and whitespace patterns): a v3 index counted other lines as parsed.
 const FORMAT_VERSION = 4;
-const INDEX_SUBDIR = "event-index-v4";
+/** The index cache's subdirectory; its name changes with the index format. */
+export const INDEX_SUBDIR = "event-index-v4";
 
 /**
  * The user cache dir for the log index, never inside the catalyst dir: `$CATALYST_CACHE_DIR`, else

@@ -180,7 +180,8 @@ describe("readLogLayout", () => {
     // A read in the same process finds the file in memory; the index must be on disk all the same.
     await collect(readEvents(dir, { indexDir }));
     const { readdir } = await import("node:fs/promises");
-    const saved = await readdir(join(indexDir, "event-index-v3"));
+    const { INDEX_SUBDIR } = await import("./log-index.js");
+    const saved = await readdir(join(indexDir, INDEX_SUBDIR));
     expect(saved.filter((n) => n.includes("2026-04.jsonl"))).toHaveLength(1);
   });
 });
