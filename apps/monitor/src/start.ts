@@ -163,7 +163,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       cleanups,
     );
     if (secrets.broker !== null)
-      await startPublisher(options, secrets.broker, catalystDir, io.env, logger, cleanups);
+      await startPublisher(options, secrets.broker, catalystDir, io.env, logger, cleanups, fleet);
     if (options.pidFile !== null) await writePidFile(options.pidFile, cleanups);
     logHistory(fleet, options.historyMs, logger);
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
@@ -277,6 +277,7 @@ async function startPublisher(
   env: NodeJS.ProcessEnv,
   logger: Logger,
   cleanups: CleanupStack,
+  fleet: Fleet,
 ): Promise<void> {
   const stop = await startPublishing({
     broker,
@@ -284,6 +285,8 @@ async function startPublisher(
     catalystDir,
     stateDir: resolveCacheDir(env),
     logger,
+    // This host's pid and job checks go with its files (issue 28).
+    liveness: fleet.engine.parts.liveness,
   });
   cleanups.defer(stop);
 }

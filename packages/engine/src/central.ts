@@ -24,8 +24,9 @@ import {
 
 // The central monitor of several machines: the relay consumer stands where a catalyst dir's watcher
 // stands, and fuse gets every host's changes, ids namespaced `<host>/<id>`. Worker pids belong to
-// the publishing machines, so nothing here checks them: a silent host is marked stale in `hosts`,
-// and its workers keep their last known state (never dead because their host went quiet).
+// the publishing machines, so nothing here checks them: each host relays its own answers, a silent
+// host is marked stale in `hosts`, and its workers keep their last known state and answer (never
+// dead because their host went quiet).
 
 /** Settings of the central parts. */
 export interface CentralOptions extends RelayNames {
@@ -78,22 +79,41 @@ function hostsEqual(a: readonly HostView[] | null, b: readonly HostView[]): bool
   return a.every((h, i) => h.name === b[i]!.name && h.stale === b[i]!.stale);
 }
 
-/** No pid checks centrally: the pids are on the publishing machines. */
-function disabledLiveness(): LivenessPollerLike {
+/**
+ * No pid checks centrally (the pids are on the publishing machines): each host's own answers, as
+ * its publisher relayed them through the KV, one per changed answer. A silent host relays nothing,
+ * so its workers keep their last answer: "host stale", never dead because the host went quiet.
+ */
+function relayedLiveness(consumer: RelayConsumer): LivenessPollerLike {
+  type Listener = Parameters<LivenessPollerLike["subscribe"]>[0];
+  const listeners = new Set<Listener>();
   const health: ComponentHealth = {
-    enabled: false,
+    enabled: true,
     reason:
-      "central monitor (--nats): worker pids belong to the publishing machines, so none is checked here; a silent host shows as stale, its workers keep their last state",
+      "central monitor (--nats): each host checks its own workers' pids and jobs and relays the answers; a silent host shows as stale, its workers keep their last answer",
     lastSuccessAt: null,
     lastErrorAt: null,
     lastError: null,
     nextRunAt: null,
   };
+  let unsubscribe: (() => void) | null = consumer.subscribe(({ liveness }) => {
+    if (liveness === undefined || liveness.length === 0) return;
+    health.lastSuccessAt = new Date().toISOString();
+    for (const l of [...listeners]) l(liveness);
+  });
   return {
     start() {},
-    async stop() {},
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = null;
+    },
     track() {},
-    subscribe: () => () => {},
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
     health: () => ({ ...health }),
   };
 }
@@ -246,7 +266,7 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     fuse: createFuse({ idBase: clock.now().getTime() * 1000, ...listenerErrors }),
     watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace),
     prPoller: createPrPoller({ token: options.githubToken, clock, ...listenerErrors }),
-    liveness: disabledLiveness(),
+    liveness: relayedLiveness(consumer),
     clock,
     consumer,
     readEvents: centralReadEvents(options),

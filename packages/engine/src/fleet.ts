@@ -15,7 +15,7 @@ import {
   rateLimitedWarn,
   reportSourceErrors,
 } from "./engine.js";
-import type { EngineLogger } from "./monitor.js";
+import type { EngineLogger, LivenessPollerLike } from "./monitor.js";
 
 /** The app's logger as the fleet uses it: warnings, errors and the odd info line. */
 export interface FleetLogger extends EngineLogger {
@@ -143,6 +143,11 @@ export async function startPublishing(options: {
   catalystDir: string;
   stateDir: string;
   logger: FleetLogger;
+  /**
+   * The host's own pid / job checks (the local engine's liveness poller): every answer at start,
+   * then each changed one, relayed so a central monitor shows `alive` and raises dead workers.
+   */
+  liveness?: Pick<LivenessPollerLike, "subscribe" | "checkNow">;
 }): Promise<() => Promise<void>> {
   const { broker, logger } = options;
   const warn = rateLimitedWarn(logger);
@@ -165,6 +170,13 @@ export async function startPublishing(options: {
         : `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
     );
   }
+  const liveness = options.liveness;
+  const unsubscribe = liveness?.subscribe((reports) => publisher.publishLiveness(reports));
+  // The poller reports changes only, and its first round ran before the publisher started.
+  if (liveness?.checkNow) publisher.publishLiveness(liveness.checkNow());
   logger.info("publishing to NATS JetStream", { hostName: options.hostName, auth: broker.description });
-  return () => publisher.stop();
+  return async () => {
+    unsubscribe?.();
+    await publisher.stop();
+  };
 }

@@ -1,4 +1,4 @@
-import type { ComponentHealth, LogRecord, SourceChange } from "@catalyst/schema";
+import type { ComponentHealth, LivenessResult, LogRecord, SourceChange } from "@catalyst/schema";
 import { parseLogLine } from "@catalyst/sources";
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
@@ -43,6 +43,11 @@ export interface HostChanges {
    * order across a restart: a line the stopped run pulled but never handled comes an ack wait later.
    */
   seq?: number;
+  /**
+   * Liveness answers a host relayed (its own pid / job checks), orchestrator ids namespaced; then
+   * `changes` is empty. Only answers, never removals: a gone worker goes with its signal file.
+   */
+  liveness?: Array<{ orchestrator: string; worker: string; result: LivenessResult }>;
 }
 
 /** What start-up is doing: the KV's current values, then the stream up to its sequence at start. */
@@ -158,8 +163,53 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   }
 
   function fromState(entry: KvWatchEntry): void {
+    const key = parseStateKey(entry.key);
+    if (key?.kind === "liveness") {
+      fromLiveness(entry, key.host);
+      return;
+    }
     const change = stateChange(entry);
     if (change) emit(change.host, [change.change]);
+  }
+
+  /** A host's liveness answer for one worker (a removal carries nothing: the worker goes with its file). */
+  function fromLiveness(entry: KvWatchEntry, h: string): void {
+    if (entry.operation !== "PUT") return;
+    let m: StateMessage;
+    try {
+      m = entry.json<StateMessage>();
+    } catch (error) {
+      stats.malformed++;
+      options.onError?.(error);
+      return;
+    }
+    const r = m.kind === "liveness" ? (m.result as Partial<LivenessResult> | null) : null;
+    if (
+      m.kind !== "liveness" ||
+      typeof m.orchestrator !== "string" ||
+      typeof m.worker !== "string" ||
+      !r ||
+      (r.alive !== null && typeof r.alive !== "boolean") ||
+      typeof r.reason !== "string" ||
+      typeof r.checkedAt !== "string"
+    ) {
+      stats.malformed++;
+      return;
+    }
+    stats.stateUpdates++;
+    lastSeen.set(h, Date.now());
+    const batch: HostChanges = {
+      host: h,
+      changes: [],
+      liveness: [{ orchestrator: ns(h, m.orchestrator), worker: m.worker, result: m.result }],
+    };
+    for (const l of [...listeners]) {
+      try {
+        l(batch);
+      } catch (error) {
+        options.onError?.(error);
+      }
+    }
   }
 
   /** The change a KV entry stands for, with its host. */
@@ -170,6 +220,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       return null;
     }
     const h = key.host;
+    if (key.kind === "liveness") return null; // see fromLiveness
     if (key.kind === "heartbeat") {
       if (entry.operation === "PUT") beats.set(h, Math.max(beats.get(h) ?? 0, entry.created.getTime()));
       return null;

@@ -13,7 +13,12 @@ export { NatsCredentialsError, RelayConnectError } from "./errors.js";
 export type { RelayNames } from "./names.js";
 export { resolveNames } from "./names.js";
 export type { Namespace } from "./namespace-host.js";
-export type { RelayPublisher, RelayPublisherOptions, RelayPublisherStats } from "./publisher.js";
+export type {
+  RelayLivenessReport,
+  RelayPublisher,
+  RelayPublisherOptions,
+  RelayPublisherStats,
+} from "./publisher.js";
 export { createRelayPublisher } from "./publisher.js";
 export type { ReadRelayEventsOptions, RelayEventStats } from "./read-relay-events.js";
 export { readRelayEvents, toLogRecord } from "./read-relay-events.js";

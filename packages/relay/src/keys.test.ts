@@ -44,6 +44,8 @@ describe("broker names", () => {
       { kind: "signal", host: "h", orchestrator: "o", key: "PROJ-7" },
       { kind: "phase", host: "h", orchestrator: "execution-core", ticket: "CTL-412", phase: "monitor-merge" },
       { kind: "phase", host: "h.1", orchestrator: "o", ticket: "=phase", phase: "plan" },
+      { kind: "liveness", host: "h", orchestrator: "o", worker: "PROJ-7" },
+      { kind: "liveness", host: "h", orchestrator: "o", worker: "=live" },
     ] as const;
     for (const k of keys) {
       const key = stateKeyOf(k);

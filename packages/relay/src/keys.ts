@@ -47,6 +47,8 @@ export const ORCH_TOKEN = "=orch";
 export const HOST_TOKEN = "=host";
 /** Third token of a per-phase file's key: `<host>.<orch>.=phase.<ticket>.<phase>` (FORMATS-TODAY §2.3, §3). */
 export const PHASE_TOKEN = "=phase";
+/** Third token of a worker's relayed liveness answer: `<host>.<orch>.=live.<worker>`. */
+export const LIVE_TOKEN = "=live";
 /** Log lines with no orchestrator go to this subject token. */
 export const NO_ORCH_TOKEN = "=none";
 
@@ -57,9 +59,10 @@ export type StateKey =
   | { kind: "local-state"; host: string; orchestrator: string }
   | { kind: "orchestrator"; host: string; orchestrator: string }
   | { kind: "global-state"; host: string }
-  | { kind: "heartbeat"; host: string };
+  | { kind: "heartbeat"; host: string }
+  | { kind: "liveness"; host: string; orchestrator: string; worker: string };
 
-/** The KV key of one piece of state: `<host>.<orch>.<ticket>`, `<host>.<orch>.=local`, `<host>.<orch>.=orch`, `<host>.=global`, `<host>.=host` (heartbeat). */
+/** The KV key of one piece of state: `<host>.<orch>.<ticket>`, `<host>.<orch>.=live.<worker>`, `<host>.<orch>.=local`, `<host>.<orch>.=orch`, `<host>.=global`, `<host>.=host` (heartbeat). */
 export function stateKeyOf(k: StateKey): string {
   const host = escapeToken(k.host);
   switch (k.kind) {
@@ -75,6 +78,8 @@ export function stateKeyOf(k: StateKey): string {
       return `${host}.${escapeToken(k.orchestrator)}.${escapeToken(k.key)}`;
     case "phase":
       return `${host}.${escapeToken(k.orchestrator)}.${PHASE_TOKEN}.${escapeToken(k.ticket)}.${escapeToken(k.phase)}`;
+    case "liveness":
+      return `${host}.${escapeToken(k.orchestrator)}.${LIVE_TOKEN}.${escapeToken(k.worker)}`;
   }
 }
 
@@ -89,6 +94,11 @@ export function parseStateKey(key: string): StateKey | null {
     const [orchestrator, ticket, phase] = [parts[1]!, parts[3]!, parts[4]!].map(unescapeToken);
     if (orchestrator == null || ticket == null || phase == null) return null;
     return { kind: "phase", host, orchestrator, ticket, phase };
+  }
+  if (parts.length === 4 && parts[2] === LIVE_TOKEN) {
+    const [orchestrator, worker] = [parts[1]!, parts[3]!].map(unescapeToken);
+    if (orchestrator == null || worker == null) return null;
+    return { kind: "liveness", host, orchestrator, worker };
   }
   if (parts.length !== 3) return null;
   const orchestrator = unescapeToken(parts[1]!);

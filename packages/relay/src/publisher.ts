@@ -1,10 +1,10 @@
 import { stat } from "node:fs/promises";
 import { join, relative } from "node:path";
-import type { SourceChange } from "@catalyst/schema";
+import type { LivenessResult, SourceChange } from "@catalyst/schema";
 import { createSourceWatcher, type SourceWatcher, type SourceWatcherOptions } from "@catalyst/sources";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
-import { escapeToken, eventSubjectOf, messageIdOf, stateKeyOf } from "./keys.js";
+import { escapeToken, eventSubjectOf, messageIdOf, parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
@@ -30,6 +30,13 @@ export interface RelayPublisherOptions extends BrokerOptions, RelayNames {
   onError?: (error: unknown) => void;
 }
 
+/** One worker's liveness answer on its own host (the pid liveness poller's report). */
+export interface RelayLivenessReport {
+  orchestrator: string;
+  worker: string;
+  result: LivenessResult;
+}
+
 /** What the publisher has done so far. */
 export interface RelayPublisherStats {
   linesPublished: number;
@@ -39,6 +46,8 @@ export interface RelayPublisherStats {
   retries: number;
   resyncs: number;
   queuedChanges: number;
+  /** Liveness answers written to the KV (one per changed answer). */
+  livenessPuts: number;
 }
 
 export interface RelayPublisher {
@@ -48,12 +57,24 @@ export interface RelayPublisher {
   stats(): RelayPublisherStats;
   /** Resolves when everything seen so far is acknowledged by JetStream. */
   idle(): Promise<void>;
+  /**
+   * This host's pid / job checks (the liveness poller's reports, changed answers or all of them):
+   * each worker's answer is written to its KV key when it differs from the one last written, so
+   * the cost follows the change. Answers wait in a map of one per worker (never dropped with an
+   * overflowing queue).
+   */
+  publishLiveness(reports: readonly RelayLivenessReport[]): void;
 }
 
 type Job =
   | { kind: "changes"; changes: SourceChange[]; bytes: number }
   | { kind: "sweep" }
-  | { kind: "heartbeat" };
+  | { kind: "heartbeat" }
+  | { kind: "liveness" };
+
+/** What makes one liveness answer differ from another (never `checkedAt`, which moves every check). */
+const answerOf = (r: LivenessResult): string =>
+  JSON.stringify([r.pid, r.alive, r.reason, r.jobId ?? null, r.jobState ?? null]);
 
 function sizeOf(changes: SourceChange[]): number {
   let n = 0;
@@ -88,6 +109,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     retries: 0,
     resyncs: 0,
     queuedChanges: 0,
+    livenessPuts: 0,
   };
   let broker: Broker | null = null;
   let watcher: SourceWatcher | null = null;
@@ -104,6 +126,13 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   let wake: (() => void) | null = null;
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   let heartbeat: NodeJS.Timeout | null = null;
+  // --- Liveness (issue 28) ---
+  /** Liveness key → the answer last written under it. */
+  const liveSent = new Map<string, string>();
+  /** Liveness key → the newest answer not yet written (one per worker: a bound by the fleet). */
+  const livePending = new Map<string, RelayLivenessReport>();
+  /** `<orch>\0<ticket>` of every signal / phase file written since start: workers the sweep keeps the liveness of. */
+  const workersWritten = new Set<string>();
 
   const rel = (file: string) => relative(dir, file) || file;
 
@@ -154,6 +183,11 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   async function putState(key: string, value: StateMessage): Promise<void> {
     const b = broker!;
     staleKeys?.delete(key);
+    // Remembered only while a sweep is pending (it keeps these workers' liveness keys).
+    if (staleKeys !== null && value.kind === "signal")
+      workersWritten.add(`${value.orchestrator}\0${value.key}`);
+    if (staleKeys !== null && value.kind === "phase")
+      workersWritten.add(`${value.orchestrator}\0${value.ticket}`);
     await retrying(() => b.kv.put(key, JSON.stringify(value)));
     stats.statePuts++;
   }
@@ -179,6 +213,30 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     });
     await deleteState(own);
     for (const k of keys) if (k !== own) await deleteState(k);
+    const prefix = `${escapeToken(host)}.${escapeToken(id)}.`;
+    for (const k of [...liveSent.keys()]) if (k.startsWith(prefix)) liveSent.delete(k);
+  }
+
+  /** A worker's file is gone: its liveness key goes with it. */
+  async function forgetLiveness(orchestrator: string, worker: string): Promise<void> {
+    const key = stateKeyOf({ kind: "liveness", host, orchestrator, worker });
+    livePending.delete(key);
+    liveSent.delete(key);
+    // Also when this run never wrote it: an earlier run's key, kept by the start-up sweep.
+    await deleteState(key);
+  }
+
+  /** Writes the answers waiting in `livePending` that differ from what the KV holds. */
+  async function flushLiveness(): Promise<void> {
+    for (const [key, report] of [...livePending]) {
+      if (livePending.get(key) !== report) continue; // replaced meanwhile: the newer one comes next
+      livePending.delete(key);
+      const answer = answerOf(report.result);
+      if (liveSent.get(key) === answer) continue;
+      await putState(key, { host, kind: "liveness", ...report });
+      liveSent.set(key, answer);
+      stats.livenessPuts++;
+    }
   }
 
   async function publishLines(change: Extract<SourceChange, { kind: "log-lines" }>): Promise<void> {
@@ -233,7 +291,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
           result: c.result,
         });
       case "signal-removed":
-        return deleteState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }));
+        await deleteState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }));
+        return forgetLiveness(c.orchestrator, c.key);
       // Per-phase files (execution-core, orchestrate overlays) go like signal files, one key each.
       case "phase-signal":
         return putState(
@@ -306,10 +365,22 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         });
         continue;
       }
+      if (job.kind === "liveness") {
+        await flushLiveness();
+        continue;
+      }
       if (job.kind === "sweep") {
         const stale = staleKeys ?? new Set<string>();
         staleKeys = null;
-        for (const key of stale) await deleteState(key);
+        for (const key of stale) {
+          // A liveness key written by an earlier run stays while its worker's file does: the
+          // poller's next answer replaces it (no flicker to unknown centrally on a restart).
+          const parsed = parseStateKey(key);
+          if (parsed?.kind === "liveness" && workersWritten.has(`${parsed.orchestrator}\0${parsed.worker}`))
+            continue;
+          await deleteState(key);
+        }
+        workersWritten.clear();
         continue;
       }
       stats.queuedChanges -= job.changes.length;
@@ -354,8 +425,10 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       return keys;
     });
     staleKeys.delete(stateKeyOf({ kind: "heartbeat", host }));
+    workersWritten.clear();
     await startWatcher();
     queue.push({ kind: "sweep" });
+    if (livePending.size > 0) queue.push({ kind: "liveness" });
   }
 
   return {
@@ -397,6 +470,25 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       idleWaiters = [];
     },
     stats: () => ({ ...stats }),
+    publishLiveness(reports) {
+      for (const report of reports) {
+        const key = stateKeyOf({
+          kind: "liveness",
+          host,
+          orchestrator: report.orchestrator,
+          worker: report.worker,
+        });
+        if (!livePending.has(key) && liveSent.get(key) === answerOf(report.result)) continue;
+        livePending.set(key, {
+          orchestrator: report.orchestrator,
+          worker: report.worker,
+          result: report.result,
+        });
+      }
+      if (livePending.size === 0 || queue.some((j) => j.kind === "liveness")) return;
+      queue.push({ kind: "liveness" });
+      kick();
+    },
     idle() {
       if (!running || (queue.length === 0 && !pump && !overflowed)) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));

@@ -1,5 +1,6 @@
 import type {
   GlobalState,
+  LivenessResult,
   LocalState,
   OrchestratorRef,
   ParseResult,
@@ -41,5 +42,7 @@ export type StateMessage =
     }
   | { host: string; kind: "local-state"; orchestrator: string; file: string; result: ParseResult<LocalState> }
   | { host: string; kind: "global-state"; file: string; result: ParseResult<GlobalState> }
+  /** A worker's pid (or execution-core job) check on its own host, written when the answer changes. */
+  | { host: string; kind: "liveness"; orchestrator: string; worker: string; result: LivenessResult }
   /** Written every `heartbeatMs` by a running publisher. */
   | { host: string; kind: "heartbeat"; at: string; intervalMs: number };
