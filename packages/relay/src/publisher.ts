@@ -22,8 +22,8 @@ export interface RelayPublisherOptions extends BrokerOptions, RelayNames {
   maxQueuedBytes?: number;
   /** First retry delay after the broker failed a publish; doubles up to 5 s. @default 250 */
   retryMs?: number;
-  /** Passed to the sources watcher (not `catalystDir` / `logFrom`). */
-  watcher?: Omit<SourceWatcherOptions, "catalystDir" | "logFrom">;
+  /** Passed to the sources watcher (not `catalystDir` / `logFrom` / `logResumeAt`). */
+  watcher?: Omit<SourceWatcherOptions, "catalystDir" | "logFrom" | "logResumeAt">;
   /** How often the host's heartbeat key is written, so a central view can tell a silent host from a gone one. @default 5_000 */
   heartbeatMs?: number;
   /** Hears errors the publisher recovered from (a failed publish it will retry). The library never logs. */
@@ -48,6 +48,8 @@ export interface RelayPublisherStats {
   queuedChanges: number;
   /** Liveness answers written to the KV (one per changed answer). */
   livenessPuts: number;
+  /** Log lines the watcher delivered that a cursor already covered (re-read, not published). */
+  linesBelowCursor: number;
 }
 
 export interface RelayPublisher {
@@ -110,6 +112,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     resyncs: 0,
     queuedChanges: 0,
     livenessPuts: 0,
+    linesBelowCursor: 0,
   };
   let broker: Broker | null = null;
   let watcher: SourceWatcher | null = null;
@@ -155,7 +158,14 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   }
 
   function kick(): void {
-    if (!pump && running) pump = drain().finally(() => (pump = null));
+    if (pump || !running) return;
+    pump = drain().finally(() => {
+      pump = null;
+      // A job queued (or an idle() begun) after the loop's last look but before this callback
+      // would wait for the next heartbeat otherwise.
+      if (queue.length > 0 || overflowed) kick();
+      else resolveIdle();
+    });
   }
 
   async function retrying<T>(op: () => Promise<T>): Promise<T> {
@@ -245,7 +255,10 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     for (const r of change.records) {
       const file = rel(r.file);
       const cur = cursors[file] ?? { generation: 0, offset: 0 };
-      if (r.offset < cur.offset) continue; // acknowledged before a restart
+      if (r.offset < cur.offset) {
+        stats.linesBelowCursor++; // acknowledged before a restart
+        continue;
+      }
       const msg: LogMessage = { host, file, generation: cur.generation, offset: r.offset, text: r.text };
       pending.push({
         subject: eventSubjectOf(names.subjectPrefix, host, r.event.orchestrator),
@@ -387,11 +400,13 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       queuedBytes -= job.bytes;
       for (const c of job.changes) await apply(c);
     }
-    if (queue.length === 0 && !overflowed) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const w of waiters) w();
-    }
+    if (queue.length === 0 && !overflowed) resolveIdle();
+  }
+
+  function resolveIdle(): void {
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Lines kept by the cursors must still be in the files; a file now shorter was truncated while we were away. */
@@ -406,7 +421,14 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   }
 
   async function startWatcher(): Promise<void> {
-    watcher = createSourceWatcher({ ...options.watcher, catalystDir: dir, logFrom: "start" });
+    // Each log file resumes at its cursor (a line boundary) rather than being re-read from 0; a
+    // file the cursors do not know, or one no longer matching them, is read from its start.
+    watcher = createSourceWatcher({
+      ...options.watcher,
+      catalystDir: dir,
+      logFrom: "start",
+      logResumeAt: (file) => cursors[rel(file)]?.offset ?? null,
+    });
     unsubscribe = watcher.subscribe(enqueue);
     await watcher.start();
   }
