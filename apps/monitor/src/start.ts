@@ -252,6 +252,7 @@ async function startFleet(
             broker: centralBroker,
             durable: options.durable,
             staleAfterMs: options.staleAfterMs,
+            forgetAfterMs: options.forgetAfterMs,
           }
         : null,
     logger,

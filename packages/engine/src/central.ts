@@ -45,6 +45,14 @@ export interface CentralOptions extends RelayNames {
   /** How often the stale marks are re-computed. @default 1_000 */
   hostsCheckMs?: number;
   /**
+   * A host whose last heartbeat is older than this is gone for good: its KV keys are deleted (as
+   * `catalyst-monitor hosts forget` does), so every central monitor drops it. Null: never.
+   * @default 7 days
+   */
+  forgetAfterMs?: number | null;
+  /** Told when a host was forgotten for `forgetAfterMs` (for the log), or why that failed. */
+  onHostForgotten?: (host: string, result: { keys: number } | { error: unknown }) => void;
+  /**
    * Start-up history: lines an earlier run of this durable folded, stamped at or after this, are
    * folded again (replayed). Null: none.
    */
@@ -57,6 +65,8 @@ export interface CentralOptions extends RelayNames {
 
 /** Default {@link CentralOptions.staleAfterMs}: six missed heartbeats. */
 export const DEFAULT_STALE_AFTER_MS = 30_000;
+/** Default {@link CentralOptions.forgetAfterMs}: a week without a heartbeat. */
+export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The central parts: the monitor's parts plus the relay consumer and the hosts. */
 export interface CentralParts extends MonitorParts {
@@ -127,6 +137,7 @@ function relayWatcher(
   hosts: () => HostView[],
   checkMs: number,
   pace: { pending: Promise<void> | void },
+  onCheck: () => void = () => {},
 ): WatcherLike {
   type Listener = Parameters<WatcherLike["subscribe"]>[0];
   const listeners = new Set<Listener>();
@@ -137,6 +148,7 @@ function relayWatcher(
     for (const l of [...listeners]) pace.pending = l(changes);
   };
   const feedHosts = (): void => {
+    onCheck();
     const now = hosts();
     // Only the set and the stale marks count: a heartbeat every 5 s per host is not a change.
     if (hostsEqual(lastFed, now)) return;
@@ -251,6 +263,27 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     ...(options.onRelayError === undefined ? {} : { onError: options.onRelayError }),
   });
   const startedAt = clock.now().getTime();
+  const forgetAfterMs = options.forgetAfterMs === undefined ? DEFAULT_FORGET_AFTER_MS : options.forgetAfterMs;
+  const forgetting = new Set<string>();
+  // Hosts silent past forgetAfterMs: their keys deleted (once per host at a time; the heartbeat's
+  // deletion then drops the host from every consumer's list).
+  const forgetGone = (): void => {
+    if (forgetAfterMs === null) return;
+    const now = clock.now().getTime();
+    const beats = consumer.heartbeats();
+    for (const name of forgetting) if (!beats.has(name)) forgetting.delete(name);
+    for (const [name, beat] of beats) {
+      if (now - beat <= forgetAfterMs || forgetting.has(name)) continue;
+      forgetting.add(name);
+      consumer.forgetHost(name).then(
+        (keys) => options.onHostForgotten?.(name, { keys }),
+        (error: unknown) => {
+          forgetting.delete(name); // tried again on a later check
+          options.onHostForgotten?.(name, { error });
+        },
+      );
+    }
+  };
   const hosts = (): HostView[] => {
     const now = clock.now().getTime();
     const beats = consumer.heartbeats();
@@ -264,7 +297,7 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
   };
   return {
     fuse: createFuse({ idBase: clock.now().getTime() * 1000, ...listenerErrors }),
-    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace),
+    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace, forgetGone),
     prPoller: createPrPoller({ token: options.githubToken, clock, ...listenerErrors }),
     liveness: relayedLiveness(consumer),
     clock,

@@ -48,6 +48,8 @@ export interface FleetOptions {
     broker: Pick<NatsConnectionSettings, "servers" | "auth">;
     durable: string;
     staleAfterMs: number;
+    /** A host silent this long is forgotten (its keys deleted); null: never. */
+    forgetAfterMs: number | null;
   } | null;
   logger: FleetLogger;
   /** Runs once loading is over. */
@@ -78,6 +80,14 @@ export function createFleet(options: FleetOptions): Fleet {
       auth: options.central.broker.auth,
       durable: options.central.durable,
       staleAfterMs: options.central.staleAfterMs,
+      forgetAfterMs: options.central.forgetAfterMs,
+      onHostForgotten: (host, result) =>
+        "keys" in result
+          ? logger.info("forgot a host silent past --forget-after", { host, keys: result.keys })
+          : logger.warn("could not forget a host silent past --forget-after", {
+              host,
+              error: String(result.error),
+            }),
       // One line per 10 s while the broker is away (never the URL: it may hold credentials).
       onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
     });

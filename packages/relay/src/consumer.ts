@@ -4,6 +4,7 @@ import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@na
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
+import { deleteHostKeys } from "./forget-host.js";
 import { parseStateKey } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
@@ -79,6 +80,11 @@ export interface RelayConsumer {
    */
   staleHosts(thresholdMs: number, now?: number): string[];
   progress(): RelayProgress;
+  /**
+   * Deletes every KV key of a host gone for good (`hosts forget`, `--forget-after`): every
+   * consumer of the bucket (this one too) drops its state and the host. Resolves to the keys deleted.
+   */
+  forgetHost(host: string): Promise<number>;
   /** The broker connection: connected or not, the last error. */
   health(): ComponentHealth & { connected: boolean };
   stats(): {
@@ -120,6 +126,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   const sinceMs = options.history ? options.history.since.getTime() : null;
   const listeners = new Set<(batch: HostChanges) => void>();
   const lastSeen = new Map<string, number>();
+  /** Hosts whose heartbeat key was deleted (forgotten): not listed again until they beat again. */
+  const forgotten = new Set<string>();
   const beats = new Map<string, number>();
   const stats = { lines: 0, historyLines: 0, redeliveriesDropped: 0, stateUpdates: 0, malformed: 0 };
   const progress: RelayProgress = { phase: "connecting", records: 0, targetSeq: 0, ackFloor: 0 };
@@ -143,7 +151,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   const above = new Set<number>();
 
   function emit(host: string, changes: SourceChange[], seq?: number): void {
-    lastSeen.set(host, Date.now());
+    if (!forgotten.has(host)) lastSeen.set(host, Date.now());
     const batch: HostChanges = seq === undefined ? { host, changes } : { host, changes, seq };
     for (const l of [...listeners]) {
       try {
@@ -197,7 +205,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       return;
     }
     stats.stateUpdates++;
-    lastSeen.set(h, Date.now());
+    if (!forgotten.has(h)) lastSeen.set(h, Date.now());
     const batch: HostChanges = {
       host: h,
       changes: [],
@@ -222,7 +230,15 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     const h = key.host;
     if (key.kind === "liveness") return null; // see fromLiveness
     if (key.kind === "heartbeat") {
-      if (entry.operation === "PUT") beats.set(h, Math.max(beats.get(h) ?? 0, entry.created.getTime()));
+      if (entry.operation === "PUT") {
+        forgotten.delete(h);
+        beats.set(h, Math.max(beats.get(h) ?? 0, entry.created.getTime()));
+      } else {
+        // Forgotten (its keys deleted, the heartbeat last): gone from the host list.
+        forgotten.add(h);
+        beats.delete(h);
+        lastSeen.delete(h);
+      }
       return null;
     }
     stats.stateUpdates++;
@@ -577,6 +593,11 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         .sort();
     },
     progress: () => ({ ...progress }),
+    async forgetHost(host) {
+      const b = broker;
+      if (!b) throw new Error("the relay consumer is not started");
+      return deleteHostKeys(b.kv, host);
+    },
     health: () => ({ ...health }),
     stats: () => ({ ...stats }),
   };

@@ -1,16 +1,18 @@
-// Liveness relayed (issue 28): a host's own pid checks reach the central monitor through the KV,
-// one write per changed answer; a worker killed on the host turns `alive: false` centrally with a
-// "dead" needs-you row, and a silent host's workers keep their last answer (host stale, never dead).
+// What issue 28 relays to central monitors, on one real nats-server: a host's own pid checks reach
+// the central monitor through the KV, one write per changed answer; a worker killed on the host
+// turns `alive: false` centrally with a "dead" needs-you row, and a silent host's workers keep their
+// last answer (host stale, never dead). Two central monitors (two durables) show the same fleet,
+// and a host silent past --forget-after is dropped by both.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openBroker, resolveNames } from "@catalyst/relay";
+import { createRelayPublisher, openBroker, resolveNames } from "@catalyst/relay";
 import type { Snapshot } from "@catalyst/schema";
 import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCentralEngine } from "./central.js";
+import { type CentralEngine, createCentralEngine } from "./central.js";
 import { createEngine } from "./engine.js";
 import { startPublishing } from "./fleet.js";
 
@@ -72,7 +74,7 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
       cleanups.push(() => host.stop());
       await host.start();
       const stopPublishing = await startPublishing({
-        broker: { servers: server.url, auth: undefined, description: "none" },
+        broker: { servers: [server.url], auth: {}, description: "none" },
         hostName: "box",
         catalystDir: dir,
         stateDir: join(root, "state"),
@@ -143,6 +145,90 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
           .needsYou.filter((n) => n.reason === "dead")
           .map((n) => n.worker),
       ).toEqual(["T-1"]);
+    } finally {
+      for (const c of cleanups.reverse()) await c().catch(() => {});
+    }
+  }, 90_000);
+
+  it("two central monitors on one stream show the same fleet; a host silent past forget-after leaves both", async () => {
+    const names = { stream: "TWO", subjectPrefix: "two.events", bucket: "two-state" };
+    const cleanups: (() => Promise<unknown>)[] = [];
+    try {
+      const publishers = [];
+      for (const h of ["north", "south"]) {
+        const dir = join(root, h);
+        await mkdir(join(dir, "runs", "o1", "workers"), { recursive: true });
+        await mkdir(join(dir, "events"), { recursive: true });
+        for (const t of ["T-1", "T-2"])
+          await writeFile(
+            join(dir, "runs", "o1", "workers", `${t}.json`),
+            JSON.stringify({ ticket: t, status: "implementing", phase: 3 }),
+          );
+        const ts = new Date().toISOString();
+        await writeFile(
+          join(dir, "events", `${ts.slice(0, 7)}.jsonl`),
+          `${JSON.stringify({ ts, orchestrator: "o1", worker: "T-3", event: "worker-failed", detail: null })}\n`,
+        );
+        const p = createRelayPublisher({
+          ...names,
+          servers: server.url,
+          hostName: h,
+          catalystDir: dir,
+          stateDir: join(root, "state-two"),
+          heartbeatMs: 200,
+        });
+        cleanups.push(() => p.stop());
+        await p.start();
+        await p.idle();
+        publishers.push(p);
+      }
+      const centrals: CentralEngine[] = [];
+      for (const durable of ["view-a", "view-b"]) {
+        const c = createCentralEngine({
+          ...names,
+          servers: server.url,
+          durable,
+          githubToken: null,
+          staleAfterMs: 1_000,
+          forgetAfterMs: 2_000,
+          hostsCheckMs: 100,
+        });
+        cleanups.push(() => c.stop());
+        await c.start();
+        centrals.push(c);
+      }
+      const fleet = (c: CentralEngine) =>
+        c
+          .snapshot()
+          .orchestrators.map((o) => [o.id, Object.keys(o.workers).sort(), o.workers["T-3"]?.status])
+          .sort();
+      const expected = [
+        ["north/o1", ["T-1", "T-2", "T-3"], "failed"],
+        ["south/o1", ["T-1", "T-2", "T-3"], "failed"],
+      ];
+      expect(fleet(centrals[0]!)).toEqual(expected);
+      expect(fleet(centrals[1]!)).toEqual(expected);
+      expect(centrals.map((c) => c.snapshot().hosts?.map((h) => h.name))).toEqual([
+        ["north", "south"],
+        ["north", "south"],
+      ]);
+
+      // "south" goes for good: stale after 1 s, forgotten after 2 s by whichever central looks first.
+      await publishers[1]!.stop();
+      for (const c of centrals)
+        await waitUntil(
+          "south forgotten",
+          () => JSON.stringify(c.snapshot().hosts?.map((h) => h.name)) === '["north"]',
+          20_000,
+        );
+      for (const c of centrals)
+        expect(
+          c
+            .snapshot()
+            .orchestrators.filter((o) => o.host === "south")
+            .flatMap((o) => Object.keys(o.workers).filter((w) => w !== "T-3")),
+        ).toEqual([]);
+      expect(fleet(centrals[0]!)).toEqual(fleet(centrals[1]!));
     } finally {
       for (const c of cleanups.reverse()) await c().catch(() => {});
     }
