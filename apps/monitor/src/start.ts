@@ -129,6 +129,8 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       publicDir: fileURLToPath(new URL("./public/", import.meta.url)),
       access: { host: options.host, port: () => port, token: secrets.token, allowHosts: options.allowHosts },
       readEvents: fleet.engine.readEvents,
+      // Centrally a briefing's text comes from the broker (relayed by its host, issue 28).
+      ...(fleet.central === null ? {} : { readBriefing: fleet.central.parts.readBriefing }),
       ...centralHealth(fleet),
       health: {
         sources: fleet.engine.parts.watcher.health,

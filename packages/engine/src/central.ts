@@ -9,7 +9,7 @@ import {
   toLogRecord,
 } from "@catalyst/relay";
 import type { ComponentHealth, HostView, LoadingState, LogRecord, Snapshot } from "@catalyst/schema";
-import type { EventReadStats, ReadEventsOptions } from "@catalyst/sources";
+import type { BriefingTextResult, EventReadStats, ReadEventsOptions } from "@catalyst/sources";
 import type { ReadEvents } from "./build-parts.js";
 import { snapshotWithLoading } from "./engine.js";
 import {
@@ -80,6 +80,12 @@ export interface CentralParts extends MonitorParts {
   readEvents: ReadEvents;
   /** Every host seen, sorted, with its current heartbeat and stale mark. */
   hosts(): HostView[];
+  /**
+   * `/api/briefing` on the central monitor: a relayed briefing's text (by the orchestrator path
+   * the snapshot shows, namespaced), read from the broker's KV when asked. Same shape as sources'
+   * `readBriefingText`.
+   */
+  readBriefing(orchestratorPath: string, wave: number | null): Promise<BriefingTextResult>;
   /** The broker connection, for `/healthz`. */
   nats(): { connected: boolean; lastError: string | null; lastErrorAt: string | null };
 }
@@ -304,6 +310,7 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     consumer,
     readEvents: centralReadEvents(options),
     hosts,
+    readBriefing: (path, wave) => consumer.readBriefing(path, wave),
     nats() {
       const h = consumer.health();
       return { connected: h.connected, lastError: h.lastError, lastErrorAt: h.lastErrorAt };

@@ -1,11 +1,11 @@
 import type { ComponentHealth, LivenessResult, LogRecord, SourceChange } from "@catalyst/schema";
-import { parseLogLine } from "@catalyst/sources";
+import { type BriefingTextResult, parseLogLine } from "@catalyst/sources";
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { deleteHostKeys } from "./forget-host.js";
-import { parseStateKey } from "./keys.js";
+import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
 import type { LogMessage, StateMessage } from "./wire.js";
@@ -85,6 +85,12 @@ export interface RelayConsumer {
    * consumer of the bucket (this one too) drops its state and the host. Resolves to the keys deleted.
    */
   forgetHost(host: string): Promise<number>;
+  /**
+   * A relayed briefing's text (what `/api/briefing` serves centrally), by the orchestrator path
+   * as this consumer namespaces it and the wave (null: `DASHBOARD.md`): read from the KV when asked,
+   * never held in memory. Cut at 256 KiB by the publisher.
+   */
+  readBriefing(orchestratorPath: string, wave: number | null): Promise<BriefingTextResult>;
   /** The broker connection: connected or not, the last error. */
   health(): ComponentHealth & { connected: boolean };
   stats(): {
@@ -129,7 +135,16 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   /** Hosts whose heartbeat key was deleted (forgotten): not listed again until they beat again. */
   const forgotten = new Set<string>();
   const beats = new Map<string, number>();
-  const stats = { lines: 0, historyLines: 0, redeliveriesDropped: 0, stateUpdates: 0, malformed: 0 };
+  const stats = {
+    hostSkipped: 0,
+    lines: 0,
+    historyLines: 0,
+    redeliveriesDropped: 0,
+    stateUpdates: 0,
+    malformed: 0,
+  };
+  /** Namespaced orchestrator path → its host and host-local id (for `readBriefing`); one per orchestrator. */
+  const orchestratorPaths = new Map<string, { host: string; orchestrator: string }>();
   const progress: RelayProgress = { phase: "connecting", records: 0, targetSeq: 0, ackFloor: 0 };
   const health = {
     enabled: true,
@@ -245,6 +260,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     if (entry.operation !== "PUT") {
       switch (key.kind) {
         case "orchestrator":
+          for (const [p, o] of orchestratorPaths)
+            if (o.host === h && o.orchestrator === key.orchestrator) orchestratorPaths.delete(p);
           return { host: h, change: { kind: "orchestrator-removed", id: ns(h, key.orchestrator) } };
         case "signal":
           return {
@@ -278,6 +295,21 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
           };
         case "global-state":
           return { host: h, change: { kind: "global-state-removed", file: file(h, "state.json") } };
+        case "briefing": {
+          const name = key.wave === null ? "DASHBOARD.md" : `wave-${key.wave}-briefing.md`;
+          return {
+            host: h,
+            change: {
+              kind: "briefing-removed",
+              orchestrator: ns(h, key.orchestrator),
+              file: file(h, `${key.orchestrator}/${name}`),
+              wave: key.wave,
+            },
+          };
+        }
+        case "skipped":
+          // The host's file started over (or went): its marker goes, as a local monitor's does.
+          return { host: h, change: { kind: "log-reset", file: file(h, key.file), reason: "truncated" } };
       }
     }
     let m: StateMessage;
@@ -290,6 +322,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
     switch (m.kind) {
       case "orchestrator":
+        orchestratorPaths.set(file(h, m.orchestrator.path), { host: h, orchestrator: m.orchestrator.id });
         return {
           host: h,
           change: {
@@ -343,6 +376,30 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
           change: { kind: "global-state", file: f, result: namespaceGlobalState(m.result, h, ns, f) },
         };
       }
+      case "briefing":
+        return {
+          host: h,
+          change: {
+            kind: "briefing",
+            orchestrator: ns(h, m.orchestrator),
+            file: file(h, m.file),
+            wave: m.wave,
+            bytes: m.bytes,
+            modifiedAt: m.modifiedAt,
+          },
+        };
+      case "skipped":
+        stats.hostSkipped++;
+        return {
+          host: h,
+          change: {
+            kind: "log-skipped",
+            file: file(h, m.file),
+            offset: m.offset,
+            reason: m.reason,
+            detail: `on host ${h}: ${m.detail}`,
+          },
+        };
       default:
         stats.malformed++;
         return null;
@@ -593,6 +650,24 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         .sort();
     },
     progress: () => ({ ...progress }),
+    async readBriefing(orchestratorPath, wave) {
+      const name = wave === null ? "DASHBOARD.md" : `wave-${wave}-briefing.md`;
+      const where = orchestratorPaths.get(orchestratorPath);
+      const b = broker;
+      const shown = `${orchestratorPath}/${name}`;
+      if (!where || !b) return { ok: false, reason: "missing", file: shown };
+      try {
+        const e = await b.kv.get(
+          stateKeyOf({ kind: "briefing", host: where.host, orchestrator: where.orchestrator, wave }),
+        );
+        if (e?.operation !== "PUT") return { ok: false, reason: "missing", file: shown };
+        const m = e.json<StateMessage>();
+        if (m.kind !== "briefing" || m.text === null) return { ok: false, reason: "unreadable", file: shown };
+        return { ok: true, text: m.text, file: shown, truncated: m.truncated };
+      } catch {
+        return { ok: false, reason: "unreadable", file: shown };
+      }
+    },
     async forgetHost(host) {
       const b = broker;
       if (!b) throw new Error("the relay consumer is not started");

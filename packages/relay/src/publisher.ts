@@ -1,12 +1,22 @@
 import { stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import type { LivenessResult, SourceChange } from "@catalyst/schema";
-import { createSourceWatcher, type SourceWatcher, type SourceWatcherOptions } from "@catalyst/sources";
+import {
+  createSourceWatcher,
+  readBriefingText,
+  type SourceWatcher,
+  type SourceWatcherOptions,
+} from "@catalyst/sources";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
 import { escapeToken, eventSubjectOf, messageIdOf, parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
-import type { LogMessage, StateMessage } from "./wire.js";
+import {
+  type LogMessage,
+  MAX_RELAYED_BRIEFING_BYTES,
+  MAX_RELAYED_DETAIL_CHARS,
+  type StateMessage,
+} from "./wire.js";
 
 /** Options of {@link createRelayPublisher}. */
 export interface RelayPublisherOptions extends BrokerOptions, RelayNames {
@@ -136,6 +146,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   const livePending = new Map<string, RelayLivenessReport>();
   /** `<orch>\0<ticket>` of every signal / phase file written since start: workers the sweep keeps the liveness of. */
   const workersWritten = new Set<string>();
+  /** Skipped lines per log file (relative path) in this run, for the file's marker. */
+  const skipCounts = new Map<string, number>();
 
   const rel = (file: string) => relative(dir, file) || file;
 
@@ -350,10 +362,45 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         const cur = cursors[file] ?? { generation: 0, offset: 0 };
         cursors[file] = { generation: cur.generation + 1, offset: 0 };
         await saveCursors(path, cursors);
+        // The file starts over: its skipped-line marker goes (as a local monitor drops it).
+        skipCounts.delete(file);
+        await deleteState(stateKeyOf({ kind: "skipped", host, file }));
         return;
       }
+      // Briefings and skipped-line markers (issue 28).
+      case "briefing": {
+        const got = await readBriefingText(dirname(c.file), c.wave, MAX_RELAYED_BRIEFING_BYTES);
+        return putState(stateKeyOf({ kind: "briefing", host, orchestrator: c.orchestrator, wave: c.wave }), {
+          host,
+          kind: "briefing",
+          orchestrator: c.orchestrator,
+          file: rel(c.file),
+          wave: c.wave,
+          bytes: c.bytes,
+          modifiedAt: c.modifiedAt,
+          text: got.ok ? got.text : null,
+          truncated: got.ok ? got.truncated : false,
+        });
+      }
+      case "briefing-removed":
+        return deleteState(
+          stateKeyOf({ kind: "briefing", host, orchestrator: c.orchestrator, wave: c.wave }),
+        );
+      case "log-skipped": {
+        const file = rel(c.file);
+        const count = (skipCounts.get(file) ?? 0) + 1;
+        skipCounts.set(file, count);
+        return putState(stateKeyOf({ kind: "skipped", host, file }), {
+          host,
+          kind: "skipped",
+          file,
+          offset: c.offset,
+          reason: c.reason,
+          detail: c.detail.slice(0, MAX_RELAYED_DETAIL_CHARS),
+          count,
+        });
+      }
       default:
-        // Briefings and skipped log lines are not relayed (yet).
         return;
     }
   }
@@ -390,6 +437,15 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
           // poller's next answer replaces it (no flicker to unknown centrally on a restart).
           const parsed = parseStateKey(key);
           if (parsed?.kind === "liveness" && workersWritten.has(`${parsed.orchestrator}\0${parsed.worker}`))
+            continue;
+          // A resumed file is not read again before its cursor: its marker stays while the file does.
+          if (
+            parsed?.kind === "skipped" &&
+            (await stat(join(dir, parsed.file)).then(
+              () => true,
+              () => false,
+            ))
+          )
             continue;
           await deleteState(key);
         }

@@ -1,11 +1,13 @@
-// A restarted publisher resumes each log file at its cursor instead of re-reading it from 0, and
-// keeps the liveness keys of workers that are still there (issue 28). One nats-server for the file.
+// Issue 28 on the publishing side, one nats-server for the file: a restarted publisher resumes each
+// log file at its cursor instead of re-reading it from 0, keeps the liveness keys of workers that
+// are still there, and relays briefings (capped) and skipped-line markers to a consumer.
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NATS_SERVER, type NatsServer, startNatsServer } from "@catalyst/test-utils";
+import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBroker } from "./broker.js";
+import { createRelayConsumer, type HostChanges } from "./consumer.js";
 import { resolveNames } from "./names.js";
 import { createRelayPublisher, type RelayPublisherOptions } from "./publisher.js";
 
@@ -130,6 +132,78 @@ describe.skipIf(NATS_SERVER === null)("relay publisher restarts", () => {
       });
     } finally {
       await broker.nc.close();
+    }
+  }, 60_000);
+
+  it("relays briefings (their text capped) and the lines a host could not parse", async () => {
+    const dir = join(root, "brief");
+    const month = `${new Date().toISOString().slice(0, 7)}.jsonl`;
+    await mkdir(join(dir, "runs", "o1", "workers"), { recursive: true });
+    await mkdir(join(dir, "events"), { recursive: true });
+    await writeFile(
+      join(dir, "runs", "o1", "workers", "T-1.json"),
+      JSON.stringify({ ticket: "T-1", status: "implementing" }),
+    );
+    await writeFile(join(dir, "runs", "o1", "DASHBOARD.md"), "# Dashboard of o1");
+    await writeFile(join(dir, "runs", "o1", "wave-2-briefing.md"), "b".repeat(300 * 1024));
+    await writeFile(join(dir, "events", month), `${lines(0, 2)}not json at all\n${lines(2, 1)}`);
+    const names = { stream: "BRIEF", subjectPrefix: "brief.events", bucket: "brief-state" };
+    const publisher = createRelayPublisher({
+      ...names,
+      servers: server.url,
+      hostName: "bx",
+      catalystDir: dir,
+      stateDir: join(root, "state"),
+    });
+    const consumer = createRelayConsumer({ ...names, servers: server.url, durable: "brief" });
+    const got: HostChanges[] = [];
+    consumer.subscribe((b) => got.push(b));
+    try {
+      await publisher.start();
+      await publisher.idle();
+      await consumer.start();
+      const changes = got.flatMap((b) => b.changes);
+      expect(
+        changes.filter((c) => c.kind === "briefing").map((c) => [c.orchestrator, c.wave, c.bytes]),
+      ).toEqual(
+        expect.arrayContaining([
+          ["bx/o1", null, 17],
+          ["bx/o1", 2, 300 * 1024],
+        ]),
+      );
+      const skipped = changes.filter((c) => c.kind === "log-skipped");
+      expect(skipped).toEqual([
+        expect.objectContaining({
+          file: `bx/events/${month}`,
+          reason: "invalid",
+          detail: expect.stringMatching(/^on host bx: /),
+        }),
+      ]);
+      expect(consumer.stats().hostSkipped).toBe(1);
+
+      const path = changes.find((c) => c.kind === "orchestrator-added")!;
+      const orchPath = path.kind === "orchestrator-added" ? path.orchestrator.path : "";
+      expect(await consumer.readBriefing(orchPath, null)).toMatchObject({
+        ok: true,
+        text: "# Dashboard of o1",
+        truncated: false,
+      });
+      const wave = await consumer.readBriefing(orchPath, 2);
+      expect(wave).toMatchObject({ ok: true, truncated: true });
+      expect(wave.ok && wave.text.length).toBe(256 * 1024);
+      expect(await consumer.readBriefing(orchPath, 7)).toMatchObject({ ok: false, reason: "missing" });
+
+      // A briefing removed on the host is removed centrally.
+      got.length = 0;
+      await rm(join(dir, "runs", "o1", "DASHBOARD.md"));
+      await waitUntil(
+        "briefing removed",
+        () => got.some((b) => b.changes.some((c) => c.kind === "briefing-removed")),
+        20_000,
+      );
+    } finally {
+      await consumer.stop();
+      await publisher.stop();
     }
   }, 60_000);
 });
