@@ -3,7 +3,8 @@
 // `catalyst-monitor --publish` wires them). Prints `ready` once every host's files and answers are
 // acknowledged by the broker; stops on SIGTERM.
 //
-//   node --conditions=@catalyst/source --import tsx bench/p11-hosts-child.ts '<json config>'
+//   node --conditions=@catalyst/source --import tsx bench/p11-hosts-child.ts <config.json>
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLivenessPoller } from "../packages/pollers/src/index.ts";
 import { createRelayPublisher } from "../packages/relay/src/index.ts";
@@ -17,7 +18,7 @@ interface Config {
   livenessMs: number;
 }
 
-const config = JSON.parse(process.argv[2] ?? "{}") as Config;
+const config = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as Config;
 const stops: Array<() => Promise<void>> = [];
 const publishers = config.hosts.map((host) =>
   createRelayPublisher({
