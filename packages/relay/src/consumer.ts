@@ -94,6 +94,8 @@ export interface RelayConsumer {
   /** The broker connection: connected or not, the last error. */
   health(): ComponentHealth & { connected: boolean };
   stats(): {
+    /** Skipped-line markers the hosts relayed (lines a host could not take). */
+    hostSkipped: number;
     lines: number;
     historyLines: number;
     redeliveriesDropped: number;
