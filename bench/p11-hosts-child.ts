@@ -28,8 +28,10 @@ const publishers = config.hosts.map((host) =>
     stateDir: join(config.root, "state"),
   }),
 );
+const began = performance.now();
 for (const [h, publisher] of publishers.entries()) {
   await publisher.start();
+  process.stderr.write(`P11 host ${config.hosts[h]} scanning after ${Math.round(performance.now() - began)} ms\n`);
   const poller = createLivenessPoller({ intervalMs: config.livenessMs, firstCheckDelayMs: 10 });
   poller.subscribe((reports) => publisher.publishLiveness(reports));
   poller.track(config.targets[h] ?? []);
@@ -42,6 +44,7 @@ for (const [h, publisher] of publishers.entries()) {
 }
 await Promise.all(publishers.map((p) => p.idle()));
 const puts = publishers.reduce((n, p) => n + p.stats().livenessPuts, 0);
+process.stderr.write(`P11 hosts idle after ${Math.round(performance.now() - began)} ms\n`);
 process.stdout.write(`ready ${puts}\n`);
 
 const stop = async () => {

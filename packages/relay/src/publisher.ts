@@ -136,7 +136,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   let idleWaiters: (() => void)[] = [];
   /** Keys of this host on the broker at start; the ones the first scan does not write are deleted. */
   let staleKeys: Set<string> | null = null;
-  let wake: (() => void) | null = null;
+  /** Wakes every retry waiting out its delay (stop, or nothing left to wait for). */
+  const wakers = new Set<() => void>();
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   let heartbeat: NodeJS.Timeout | null = null;
   // --- Liveness (issue 28) ---
@@ -190,13 +191,14 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         stats.retries++;
         options.onError?.(error);
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          wake = () => {
+          const wake = () => {
             clearTimeout(t);
+            wakers.delete(wake);
             resolve();
           };
+          const t = setTimeout(wake, delay);
+          wakers.add(wake);
         });
-        wake = null;
         delay = Math.min(delay * 2, 5_000);
       }
     }
@@ -250,15 +252,22 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
 
   /** Writes the answers waiting in `livePending` that differ from what the KV holds. */
   async function flushLiveness(): Promise<void> {
+    const window: Promise<void>[] = [];
     for (const [key, report] of [...livePending]) {
       if (livePending.get(key) !== report) continue; // replaced meanwhile: the newer one comes next
       livePending.delete(key);
       const answer = answerOf(report.result);
       if (liveSent.get(key) === answer) continue;
-      await putState(key, { host, kind: "liveness", ...report });
-      liveSent.set(key, answer);
-      stats.livenessPuts++;
+      // Distinct keys: up to maxInFlight writes awaited together.
+      window.push(
+        putState(key, { host, kind: "liveness", ...report }).then(() => {
+          liveSent.set(key, answer);
+          stats.livenessPuts++;
+        }),
+      );
+      if (window.length >= maxInFlight) await Promise.all(window.splice(0));
     }
+    await Promise.all(window);
   }
 
   async function publishLines(change: Extract<SourceChange, { kind: "log-lines" }>): Promise<void> {
@@ -405,6 +414,68 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     }
   }
 
+  /**
+   * The KV keys a change writes when it is a plain put or delete (null: anything else, which runs
+   * alone, in order: log lines, resets, a removed orchestrator's key listing).
+   */
+  function plainKeys(c: SourceChange): string[] | null {
+    switch (c.kind) {
+      case "orchestrator-added":
+        return [stateKeyOf({ kind: "orchestrator", host, orchestrator: c.orchestrator.id })];
+      case "signal":
+        return [stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key })];
+      case "signal-removed":
+        return [
+          stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }),
+          stateKeyOf({ kind: "liveness", host, orchestrator: c.orchestrator, worker: c.key }),
+        ];
+      case "phase-signal":
+      case "phase-signal-removed":
+        return [
+          stateKeyOf({ kind: "phase", host, orchestrator: c.orchestrator, ticket: c.ticket, phase: c.phase }),
+        ];
+      case "local-state":
+      case "local-state-removed":
+        return [stateKeyOf({ kind: "local-state", host, orchestrator: c.orchestrator })];
+      case "global-state":
+      case "global-state-removed":
+        return [stateKeyOf({ kind: "global-state", host })];
+      case "briefing":
+      case "briefing-removed":
+        return [stateKeyOf({ kind: "briefing", host, orchestrator: c.orchestrator, wave: c.wave })];
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * Applies a batch in order, with up to `maxInFlight` plain KV writes of distinct keys awaited
+   * together (a first scan of thousands of workers is not thousands of round trips in a row); two
+   * writes of one key, and anything that is not a plain write, wait for what is in flight.
+   */
+  async function applyAll(changes: readonly SourceChange[]): Promise<void> {
+    let window: Promise<void>[] = [];
+    let keys = new Set<string>();
+    const settle = async () => {
+      const w = window;
+      window = [];
+      keys = new Set();
+      await Promise.all(w);
+    };
+    for (const c of changes) {
+      const ks = plainKeys(c);
+      if (ks === null) {
+        await settle();
+        await apply(c);
+        continue;
+      }
+      if (window.length >= maxInFlight || ks.some((k) => keys.has(k))) await settle();
+      for (const k of ks) keys.add(k);
+      window.push(apply(c));
+    }
+    await settle();
+  }
+
   async function drain(): Promise<void> {
     while (running) {
       const job = queue.shift();
@@ -454,7 +525,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       }
       stats.queuedChanges -= job.changes.length;
       queuedBytes -= job.bytes;
-      for (const c of job.changes) await apply(c);
+      await applyAll(job.changes);
     }
     if (queue.length === 0 && !overflowed) resolveIdle();
   }
@@ -538,7 +609,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       await watcher?.stop();
       watcher = null;
       running = false;
-      wake?.();
+      for (const w of [...wakers]) w();
       await pump?.catch(() => {});
       await saveCursors(path, cursors).catch(() => {});
       const b = broker;
