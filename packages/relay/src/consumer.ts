@@ -104,6 +104,8 @@ export interface RelayConsumer {
   };
 }
 
+/** KV values handed to listeners at once per host while the current values load. */
+const INITIAL_BATCH = 1_000;
 /** History lines handed to listeners at once: a bound in count and in bytes of line text. */
 const HISTORY_BATCH_LINES = 500;
 const HISTORY_BATCH_BYTES = 1024 * 1024;
@@ -187,6 +189,44 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     options.onError?.(error);
   }
 
+  /**
+   * While the KV's current values load, changes are handed over per host in batches of up to
+   * INITIAL_BATCH rather than one by one (a fleet of 50,000 workers is 100 batches, not 50,000
+   * listener calls); null once they are in.
+   */
+  let initialBatch: Map<string, HostChanges> | null = null;
+  let initialCount = 0;
+
+  function deliver(batch: HostChanges): void {
+    if (initialBatch !== null) {
+      const held = initialBatch.get(batch.host);
+      if (held === undefined) initialBatch.set(batch.host, { ...batch, changes: [...batch.changes] });
+      else {
+        held.changes.push(...batch.changes);
+        if (batch.liveness && held.liveness) held.liveness.push(...batch.liveness);
+        else if (batch.liveness) held.liveness = [...batch.liveness];
+      }
+      if (++initialCount >= INITIAL_BATCH) flushInitial(true);
+      return;
+    }
+    for (const l of [...listeners]) {
+      try {
+        l(batch);
+      } catch (error) {
+        options.onError?.(error);
+      }
+    }
+  }
+
+  /** Hands over what the initial load holds; `more`: keep batching after. */
+  function flushInitial(more: boolean): void {
+    const held = initialBatch;
+    initialBatch = null;
+    initialCount = 0;
+    for (const batch of held?.values() ?? []) deliver(batch);
+    if (more) initialBatch = new Map();
+  }
+
   function fromState(entry: KvWatchEntry): void {
     const key = parseStateKey(entry.key);
     if (key?.kind === "liveness") {
@@ -194,7 +234,9 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       return;
     }
     const change = stateChange(entry);
-    if (change) emit(change.host, [change.change]);
+    if (!change) return;
+    if (!forgotten.has(change.host)) lastSeen.set(change.host, Date.now());
+    deliver({ host: change.host, changes: [change.change] });
   }
 
   /** A host's liveness answer for one worker (a removal carries nothing: the worker goes with its file). */
@@ -223,18 +265,11 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
     stats.stateUpdates++;
     if (!forgotten.has(h)) lastSeen.set(h, Date.now());
-    const batch: HostChanges = {
+    deliver({
       host: h,
       changes: [],
       liveness: [{ orchestrator: ns(h, m.orchestrator), worker: m.worker, result: m.result }],
-    };
-    for (const l of [...listeners]) {
-      try {
-        l(batch);
-      } catch (error) {
-        options.onError?.(error);
-      }
-    }
+    });
   }
 
   /** The change a KV entry stands for, with its host. */
@@ -582,14 +617,23 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         initialDone = resolve;
       });
       if (status.values === 0) initialDone();
+      else initialBatch = new Map();
+      const done = () => {
+        if (initialBatch !== null) flushInitial(false);
+        initialDone();
+      };
       loops.push(
         (async () => {
           for await (const e of w) {
             fromState(e);
-            if (e.isUpdate) initialDone();
+            // The watcher marks the last current value `isUpdate`: the initial load is in.
+            if (e.isUpdate) done();
           }
-          initialDone();
-        })().catch(noteError),
+          done();
+        })().catch((error: unknown) => {
+          done();
+          noteError(error);
+        }),
       );
       await initial;
       // A stop() while start-up waited (a listener may call it): nothing more to set up.
