@@ -112,6 +112,34 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
       expect(worker(central.snapshot(), "T-1")).toMatchObject({ pid: children[0]!.pid, alive: true });
       expect(writes.sort()).toEqual(["PUT box.o1.=live.T-1", "PUT box.o1.=live.T-2"]);
 
+      // T-2's file rewritten after its answer: in the KV its answer now comes first. A central
+      // monitor started now still shows it alive (answers are handed over after the files).
+      await writeFile(
+        join(dir, "runs", "o1", "workers", "T-2.json"),
+        JSON.stringify({
+          ticket: "T-2",
+          status: "validating",
+          phase: 4,
+          pid: children[1]!.pid,
+          startedAt: new Date().toISOString(),
+        }),
+      );
+      await waitUntil(
+        "T-2 validating centrally",
+        () => worker(central.snapshot(), "T-2")?.status === "validating",
+        20_000,
+      );
+      const late = createCentralEngine({
+        servers: server.url,
+        githubToken: null,
+        durable: "late",
+        historyMs: 0,
+      });
+      cleanups.push(() => late.stop());
+      await late.start();
+      expect(worker(late.snapshot(), "T-2")).toMatchObject({ status: "validating", alive: true });
+      await late.stop();
+
       // Killed on the host: one more write, for that worker only, and a "dead" row centrally.
       writes.length = 0;
       await kill(children[0]!);

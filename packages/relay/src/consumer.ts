@@ -194,19 +194,28 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
    * INITIAL_BATCH rather than one by one (a fleet of 50,000 workers is 100 batches, not 50,000
    * listener calls); null once they are in.
    */
-  let initialBatch: Map<string, HostChanges> | null = null;
+  let initialBatch: Map<string, SourceChange[]> | null = null;
   let initialCount = 0;
+  /**
+   * Liveness answers of the initial load, handed over after every file: the KV gives values in
+   * the order they were last written, so a worker's answer can come before its signal file, and
+   * fuse applies an answer to the worker its file describes. One per worker at most.
+   */
+  let initialLiveness: Map<string, NonNullable<HostChanges["liveness"]>> | null = null;
 
   function deliver(batch: HostChanges): void {
-    if (initialBatch !== null) {
-      const held = initialBatch.get(batch.host);
-      if (held === undefined) initialBatch.set(batch.host, { ...batch, changes: [...batch.changes] });
-      else {
-        held.changes.push(...batch.changes);
-        if (batch.liveness && held.liveness) held.liveness.push(...batch.liveness);
-        else if (batch.liveness) held.liveness = [...batch.liveness];
+    if (initialBatch !== null && initialLiveness !== null) {
+      if (batch.liveness) {
+        const held = initialLiveness.get(batch.host);
+        if (held) held.push(...batch.liveness);
+        else initialLiveness.set(batch.host, [...batch.liveness]);
       }
-      if (++initialCount >= INITIAL_BATCH) flushInitial(true);
+      if (batch.changes.length > 0) {
+        const held = initialBatch.get(batch.host);
+        if (held) held.push(...batch.changes);
+        else initialBatch.set(batch.host, [...batch.changes]);
+        if (++initialCount >= INITIAL_BATCH) flushInitial(true);
+      }
       return;
     }
     for (const l of [...listeners]) {
@@ -218,13 +227,22 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
   }
 
-  /** Hands over what the initial load holds; `more`: keep batching after. */
+  /** Hands over the files the initial load holds; `more`: keep batching after, else the answers too. */
   function flushInitial(more: boolean): void {
     const held = initialBatch;
+    const answers = initialLiveness;
     initialBatch = null;
+    initialLiveness = null;
     initialCount = 0;
-    for (const batch of held?.values() ?? []) deliver(batch);
-    if (more) initialBatch = new Map();
+    for (const [host, changes] of held ?? []) deliver({ host, changes });
+    if (more) {
+      initialBatch = new Map();
+      initialLiveness = answers;
+      return;
+    }
+    for (const [host, liveness] of answers ?? [])
+      for (let i = 0; i < liveness.length; i += INITIAL_BATCH)
+        deliver({ host, changes: [], liveness: liveness.slice(i, i + INITIAL_BATCH) });
   }
 
   function fromState(entry: KvWatchEntry): void {
@@ -617,7 +635,10 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         initialDone = resolve;
       });
       if (status.values === 0) initialDone();
-      else initialBatch = new Map();
+      else {
+        initialBatch = new Map();
+        initialLiveness = new Map();
+      }
       const done = () => {
         if (initialBatch !== null) flushInitial(false);
         initialDone();
