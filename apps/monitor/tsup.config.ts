@@ -12,7 +12,9 @@ export default defineConfig([
   {
     ...baseTsup,
     ...bundleWorkspaceTsup,
-    entry: ["src/bin.ts"],
+    // The log index's worker thread (sources' index-pool looks for it beside the bundle that
+    // starts it): the start-up history and /api/events index big logs off the event loop.
+    entry: { bin: "src/bin.ts", "index-worker": "../../packages/sources/src/index-worker.ts" },
     dts: false,
     clean: false,
     banner: { js: "#!/usr/bin/env node" },

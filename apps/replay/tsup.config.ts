@@ -36,16 +36,18 @@ export default defineConfig([
   { ...baseTsup, ...bundleWorkspaceTsup },
   {
     ...baseTsup,
-    entry: ["src/bin.ts"],
+    // The log index's worker thread (sources' index-pool) is looked for beside the chunk that
+    // starts it: emitted as dist/index-worker.js, sharing the byte scan's chunk with the bin.
+    entry: { bin: "src/bin.ts", "index-worker": "../../packages/sources/src/index-worker.ts" },
     dts: false,
     clean: false,
     sourcemap: false,
     splitting: true,
     noExternal: [/.*/],
     esbuildPlugins: [noZodLocales, relayBeside],
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
+    // Only the shebang: nothing bundled here calls `require` (the relay bundle below does), and
+    // a createRequire banner would load node:module and import.meta on every start.
+    banner: { js: "#!/usr/bin/env node" },
     esbuildOptions(options) {
       options.conditions = ["@catalyst/source", "module", "import", "node"];
     },

@@ -17,7 +17,8 @@ const relayBeside: Plugin = {
 
 /**
  * Bundle the real bin (with the workspace packages read from source, and zod inlined)
- * into one ESM file under a fresh temp dir (with `relay.js` beside it for --nats), and return its path. Tests and the bench run it
+ * into one ESM file under a fresh temp dir (with `relay.js` beside it for --nats and
+ * `index-worker.js` for the log index's worker threads), and return its path. Tests and the bench run it
  * with plain `node`, which starts far faster than `node --import tsx`.
  */
 export async function bundleBin(options: { external?: string[] } = {}): Promise<string> {
@@ -48,5 +49,10 @@ export async function bundleBin(options: { external?: string[] } = {}): Promise<
     esbuildPlugins: [relayBeside],
   });
   await build({ ...common, entry: { relay: join(appRoot, "../../packages/relay/src/index.ts") } });
+  // The log index's worker beside the bin, as the real build emits it (sources' index-pool).
+  await build({
+    ...common,
+    entry: { "index-worker": join(appRoot, "../../packages/sources/src/index-worker.ts") },
+  });
   return join(outDir, "catalyst-replay.js");
 }

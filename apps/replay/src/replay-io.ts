@@ -19,7 +19,7 @@ export interface ReplayIo {
   env?: Record<string, string | undefined>;
   /** Ends `--follow` (Ctrl-C in the CLI). */
   signal?: AbortSignal;
-  /** The clock for "indexing takes more than a second" progress. @default performance.now */
+  /** The clock for "indexing takes more than a second" progress. @default Date.now (not `performance`, whose module costs start-up) */
   nowMs?: () => number;
 }
 
@@ -41,7 +41,7 @@ export function readOptions(
   options: ReplayOptions,
   io: ReplayIo,
 ): { indexDir?: string; includeLegacy?: boolean; onProgress: (p: IndexProgress) => void } {
-  const now = io.nowMs ?? (() => performance.now());
+  const now = io.nowMs ?? Date.now;
   const started = now();
   let lastPrinted = started;
   let printedAny = false;

@@ -1,9 +1,10 @@
-import { type FileHandle, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import type { EventLineProblem } from "@catalyst/schema";
 import type { checkLogLine } from "./parse-log-line.js";
-import { SUSPICIOUS, scanTs, tsFirst } from "./scan-ts.js";
+import { ESCAPE_U, mayCloseKey, scanTs, TS_QUOTE, tsFirst } from "./scan-ts.js";
 
 /**
  * One block of a log file: whole lines `[start, end)`, and what a reader needs to know without
@@ -59,6 +60,14 @@ export interface FileIndex {
   statKey?: string;
 }
 
+/**
+ * What the index needs of an open file: positioned reads. A `FileHandle` is one; an index worker
+ * (`index-worker.ts`) reads the main thread's descriptor with `readSync` behind the same shape.
+ */
+export interface RangeReader {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
 /** Progress of a first scan over an unindexed file (or the unindexed end of a growing one). */
 export interface IndexProgress {
   file: string;
@@ -79,8 +88,10 @@ const MAX_FREE_CHUNKS = 16;
 // R1.9), so a v1 index counts the wrong lines; blocks also keep the reasons of their invalid lines.
 // v3: both that and issue 25's unverified blocks (flag 4) and statKey; a v2 index has no unverified
 // flag and no reasons were kept by a v1 one, so neither is read as v3.
-const FORMAT_VERSION = 3;
-const INDEX_SUBDIR = "event-index-v3";
+// v4: the byte scan trusts another set of lines (no other `ts"` that may close a key, no `\u`,
+// instead of six comma and whitespace patterns): a v3 index counted other lines as parsed.
+const FORMAT_VERSION = 4;
+const INDEX_SUBDIR = "event-index-v4";
 
 /**
  * The user cache dir for the log index, never inside the catalyst dir: `$CATALYST_CACHE_DIR`, else
@@ -103,7 +114,7 @@ function fingerprint(bytes: Uint8Array): string {
   return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
-async function readRange(handle: FileHandle, start: number, end: number): Promise<Buffer> {
+async function readRange(handle: RangeReader, start: number, end: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(end - start);
   let got = 0;
   while (got < buf.length) {
@@ -114,7 +125,7 @@ async function readRange(handle: FileHandle, start: number, end: number): Promis
   return got === buf.length ? buf : buf.subarray(0, got);
 }
 
-async function fingerprints(handle: FileHandle, end: number): Promise<{ head: string; tail: string }> {
+async function fingerprints(handle: RangeReader, end: number): Promise<{ head: string; tail: string }> {
   const head = fingerprint(await readRange(handle, 0, Math.min(HASH_SPAN, end)));
   // A short file: the head already covers the tail, one read is enough.
   const tail = end <= HASH_SPAN ? head : fingerprint(await readRange(handle, end - HASH_SPAN, end));
@@ -141,7 +152,10 @@ type StoredIndex = Omit<FileIndex, "blocks"> & { v: number; blocks: StoredBlock[
 
 async function readStored(indexDir: string, file: string): Promise<StoredIndex | null> {
   try {
-    return JSON.parse(await readFile(indexPath(indexDir, file), "utf8"));
+    // A small file (a few hundred bytes per 256 KiB block of log), read in one go: the promise
+    // readFile takes several thread-pool round trips per file, a good part of a warm query's time
+    // to its first line over 76 files; one sync read of it holds the event loop for microseconds.
+    return JSON.parse(readFileSync(indexPath(indexDir, file), "utf8"));
   } catch {
     return null;
   }
@@ -210,7 +224,7 @@ export async function loadUnchangedIndex(
  */
 export async function loadFileIndex(
   indexDir: string,
-  handle: FileHandle,
+  handle: RangeReader,
   file: string,
   info: { dev: number; ino: number; size: number },
   maxLineBytes: number,
@@ -283,19 +297,26 @@ function emptyBlock(start: number): IndexBlock {
   };
 }
 
+/** What `extendFileIndex` found: the index, a complete unterminated last line, the bytes read. */
+export interface ExtendResult {
+  index: FileIndex;
+  partial: IndexBlock | null;
+  bytesRead: number;
+}
+
 /**
  * Index `file` from `prev.indexedEnd` (or 0) to its last complete line, reading it once in chunks.
  * The `ts` of a line is read from its bytes (`scanTs`: no JSON.parse, no string) when the line
- * starts with `{"ts":"<UTC time>"` and holds none of the `SUSPICIOUS` patterns (another top-level
- * key after a comma, a `\u` escape: either could make the parsed `ts` differ from the first one
- * written); any other line is parsed (the slow path,
+ * starts with `{"ts":"<UTC time>"` and holds no other `ts"` that may close a key and no `\u`
+ * escape (either could make the parsed `ts` differ from the first one written: see
+ * `scanFirstTs`); any other line is parsed (the slow path,
  * which loads the line parser only when first needed). Blocks built this way are *unverified*:
  * their min/max bound the `ts` of every line that turns out valid (an invalid line only widens
  * them), and their lines are parsed when read. An unterminated last line that parses comes back
  * as a `partial` block, not counted in `indexedEnd`.
  */
 export async function extendFileIndex(
-  handle: FileHandle,
+  handle: RangeReader,
   file: string,
   info: { dev: number; ino: number; size: number },
   prev: FileIndex | null,
@@ -303,7 +324,7 @@ export async function extendFileIndex(
   blockBytes: number,
   loadParser: () => Promise<typeof checkLogLine>,
   onProgress?: (progress: IndexProgress) => void,
-): Promise<{ index: FileIndex; partial: IndexBlock | null; bytesRead: number }> {
+): Promise<ExtendResult> {
   const from = prev?.indexedEnd ?? 0;
   const blocks = prev ? prev.blocks.filter((b) => !b.partial) : [];
   let cur = emptyBlock(from);
@@ -338,31 +359,38 @@ export async function extendFileIndex(
     if (ts < block.minTs) block.minTs = ts;
     if (ts > block.maxTs) block.maxTs = ts;
   };
-  // The next place each SUSPICIOUS pattern occurs in the chunk, found once per chunk pass
-  // (amortised linear: on a clean log each pattern costs one search per chunk, not per line).
+  // The next `ts"` and `\u` in the chunk (-2: not looked for yet; -1: none left in it), found
+  // once per occurrence, not per line: each line costs one search for the next line's `ts"`.
   let chunk: Buffer = Buffer.alloc(0);
   let chunkLen = 0;
-  let next: number[] = SUSPICIOUS.map(() => -2);
+  let nextKey = -2;
+  let nextEsc = -2;
+  // Whether `[s, e)` (starting `{"ts"`) holds another `ts"` that may close a key, or a `\u`: the
+  // same rule as `scanFirstTs`, which a read uses to know which lines this scan vouched for.
+  const otherTs = (s: number, e: number): boolean => {
+    if (nextEsc !== -1 && nextEsc < s) {
+      nextEsc = chunk.indexOf(ESCAPE_U, s);
+      if (nextEsc >= chunkLen) nextEsc = -1;
+    }
+    if (nextEsc !== -1 && nextEsc < e) return true;
+    let from = s + 3;
+    for (;;) {
+      if (nextKey !== -1 && nextKey < from) {
+        nextKey = chunk.indexOf(TS_QUOTE, from);
+        if (nextKey >= chunkLen) nextKey = -1;
+      }
+      if (nextKey === -1 || nextKey >= e) return false;
+      if (mayCloseKey(chunk, nextKey, e)) return true;
+      from = nextKey + 1;
+    }
+  };
   const lineAt = (s: number, e: number, start: number, end: number): void => {
     if (cur.end === cur.start) cur.start = start;
     cur.unverified = true;
     cur.pure = false;
     let ts = scanTs(chunk, s, e);
     // A `ts` read at the line's end (bare v3) is the last top-level key: no later one can override it.
-    if (!Number.isNaN(ts) && tsFirst(chunk, s)) {
-      for (let k = 0; k < next.length; k++) {
-        let at = next[k]!;
-        if (at !== -1 && at < s) {
-          at = chunk.indexOf(SUSPICIOUS[k]!, s);
-          if (at >= chunkLen) at = -1;
-          next[k] = at;
-        }
-        if (at !== -1 && at < e) {
-          ts = Number.NaN;
-          break;
-        }
-      }
-    }
+    if (!Number.isNaN(ts) && tsFirst(chunk, s) && otherTs(s, e)) ts = Number.NaN;
     if (!Number.isNaN(ts)) {
       note(cur, ts);
       if (ts < lastTs) cur.sorted = false;
@@ -403,7 +431,8 @@ export async function extendFileIndex(
       bytesRead += n;
       chunk = buf;
       chunkLen = n;
-      next = SUSPICIOUS.map(() => -2); // -2: not looked for yet; -1: none left in this chunk
+      nextKey = -2;
+      nextEsc = -2;
       let i = 0;
       while (i < n) {
         const nl = buf.indexOf(10, i);
@@ -425,12 +454,13 @@ export async function extendFileIndex(
         else if (carry.length > 0) {
           // A line across chunks: scan a copy of it on its own.
           const whole = Buffer.concat([...carry, buf.subarray(i, nl)]);
-          const saved = { chunk, chunkLen, next };
+          const saved = { chunk, chunkLen, nextKey, nextEsc };
           chunk = whole;
           chunkLen = whole.length;
-          next = SUSPICIOUS.map(() => -2);
+          nextKey = -2;
+          nextEsc = -2;
           lineAt(0, whole.length, start, end);
-          ({ chunk, chunkLen, next } = saved);
+          ({ chunk, chunkLen, nextKey, nextEsc } = saved);
         } else lineAt(i, nl, start, end);
         carry = [];
         carryLen = 0;

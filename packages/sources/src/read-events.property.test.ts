@@ -294,3 +294,93 @@ describe("readEvents exactness (property)", () => {
     );
   });
 });
+
+describe("readEvents with index worker threads (issue 25)", () => {
+  async function listing(dir: string): Promise<Map<string, string>> {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const sub = join(dir, "event-index-v4");
+    const out = new Map<string, string>();
+    for (const name of await readdir(sub)) out.set(name, await readFile(join(sub, name), "utf8"));
+    return out;
+  }
+
+  it("index in workers exactly what the calling thread indexes, and read the same lines, under skew", async () => {
+    const seed = Number(process.env.SOURCES_SEED ?? Date.now() % 1_000_000);
+    const rand = rng(seed);
+    const { cp } = await import("node:fs/promises");
+    // Two rounds: each starts its workers, which from source (tsx) takes a while on a busy box.
+    for (let round = 0; round < 2; round++) {
+      let files = generate(rand);
+      while (files.length < 2) files = generate(rand);
+      root = await writeFiles(files);
+      cache = await mkdtemp(join(tmpdir(), "catalyst-cache-"));
+      // A fresh copy of the log for the in-thread index: this process remembers files by path.
+      const copy = await mkdtemp(join(tmpdir(), "catalyst-log-"));
+      const here = await mkdtemp(join(tmpdir(), "catalyst-cache-"));
+      try {
+        await cp(root, copy, { recursive: true });
+        const blockBytes = 512 + Math.floor(rand() * 4096);
+        // Past every line: nothing is read, so the saved index is the one indexing built.
+        const none = { blockBytes, maxOpenFiles: 2, since: new Date(FAR_FUTURE + 1) };
+        const inWorkers = readEvents(root, {
+          ...none,
+          indexDir: cache,
+          indexWorkers: 2,
+          indexWorkerMinBytes: 0,
+        });
+        await collect(inWorkers);
+        // Every byte was indexed by a worker, by at most two of them.
+        expect(inWorkers.stats.bytesIndexed).toBeGreaterThan(0);
+        expect(inWorkers.stats.bytesIndexedInWorkers, `seed ${seed}`).toBe(inWorkers.stats.bytesIndexed);
+        expect(inWorkers.stats.indexWorkers ?? 0).toBeGreaterThan(0);
+        expect(inWorkers.stats.indexWorkers ?? 0).toBeLessThanOrEqual(2);
+        await collect(readEvents(copy, { ...none, indexDir: here, indexWorkers: 0 }));
+        const strip = (m: Map<string, string>): string[] =>
+          [...m.values()]
+            .map((t) => t.replace(/"file":"[^"]*","dev":\d+,"ino":\d+/, "").replace(/"statKey":"[^"]*"/, ""))
+            .sort();
+        expect(strip(await listing(cache)), `seed ${seed} round ${round}`).toEqual(
+          strip(await listing(here)),
+        );
+        // And a window read over the index the workers built is the full scan.
+        for (let q = 0; q < 3; q++) {
+          const w = pickWindow(rand, files);
+          const got = await collect(readEvents(root, { ...windowOptions(w), blockBytes, indexDir: cache }));
+          const want = fullScan(files, w.sinceMs, w.untilMs).map((l) => `${l.file}:${l.seq}`);
+          expect(ids(got), `seed ${seed} round ${round} query ${q}`).toEqual(want);
+        }
+      } finally {
+        await removeTree(here);
+        await removeTree(copy);
+        await removeTree(root);
+        await removeTree(cache);
+      }
+    }
+  });
+
+  it("indexes the newest files first, so a late window's files are ready first", async () => {
+    const text = (month: string): string =>
+      Array.from(
+        { length: 50 },
+        (_, i) => `{"ts":"2026-${month}-01T00:00:${String(i).padStart(2, "0")}Z","event":"archive"}\n`,
+      ).join("");
+    root = await makeTree({
+      "events/2026-02.jsonl": text("02"),
+      "events/2026-03.jsonl": text("03"),
+      "events/2026-04.jsonl": text("04"),
+    });
+    const order: string[] = [];
+    const stream = readEvents(root, {
+      maxOpenFiles: 1,
+      indexWorkers: 0,
+      onProgress: (p) => {
+        const name = p.file.slice(-13);
+        if (order.at(-1) !== name) order.push(name);
+      },
+    });
+    const got = await collect(stream);
+    expect(order).toEqual(["2026-04.jsonl", "2026-03.jsonl", "2026-02.jsonl"]);
+    expect(got.map((r) => r.event.tsMs)).toEqual([...got.map((r) => r.event.tsMs)].sort((a, b) => a - b));
+    expect(got).toHaveLength(150);
+  });
+});

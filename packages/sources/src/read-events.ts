@@ -3,8 +3,10 @@ import { type FileHandle, open, stat } from "node:fs/promises";
 import type { EventLineProblem, LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { describeReadError, EventLogReadError } from "./errors.js";
 import { listEventLogFiles } from "./event-log-files.js";
+import { defaultIndexWorkers, IndexPool, IndexPoolUnavailable } from "./index-pool.js";
 import {
   DEFAULT_BLOCK_BYTES,
+  type ExtendResult,
   extendFileIndex,
   type FileIndex,
   type IndexBlock,
@@ -13,7 +15,7 @@ import {
   loadUnchangedIndex,
   saveFileIndex,
 } from "./log-index.js";
-import { mapLimited } from "./map-limited.js";
+import { createLimiter, mapLimited } from "./map-limited.js";
 import type { LineParsers, parseLogLine } from "./parse-log-line.js";
 import { scanFirstTs, scanTs } from "./scan-ts.js";
 import { errorCode } from "./text-files.js";
@@ -45,6 +47,15 @@ export interface ReadEventsOptions {
    * @default false
    */
   includeLegacy?: boolean;
+  /**
+   * Worker threads that index files in parallel (a first run, or files that grew a lot): started
+   * only when a file has at least `indexWorkerMinBytes` to index, at most this many, one file at a
+   * time each. 0 indexes on the calling thread. The result is the same either way.
+   * @default the cores there are, at most 4
+   */
+  indexWorkers?: number;
+  /** A file with fewer bytes than this to index is indexed on the calling thread. @default 1 MiB */
+  indexWorkerMinBytes?: number;
 }
 
 /** Counters of one read, updated as it streams. */
@@ -59,6 +70,9 @@ export interface EventReadStats {
   bytesRead: number;
   /** Bytes indexed in this run (0 when every file's index was current). */
   bytesIndexed: number;
+  /** Of `bytesIndexed`, those indexed by worker threads, and how many workers were started. */
+  bytesIndexedInWorkers?: number;
+  indexWorkers?: number;
   /** Set when the index could not be saved to `indexDir` (the read still works). */
   indexSaveError?: string;
   /**
@@ -73,6 +87,8 @@ export interface EventReadStats {
 /** @default line cap of the log readers */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 const DEFAULT_MAX_OPEN_FILES = 16;
+/** Below this, handing a file to a worker costs more than indexing it here. */
+const DEFAULT_WORKER_MIN_BYTES = 1024 * 1024;
 /** Records per batch handed out by readEvents; bytes per chunk by readEventBytes. */
 const BATCH_RECORDS = 512;
 const BATCH_BYTES = 256 * 1024;
@@ -229,6 +245,12 @@ class LogQuery {
   /** Indexes built or extended by this read, saved when it closes. */
   readonly #unsaved = new Set<FileIndex>();
   #fileIndexes: (FileIndex | null)[] = [];
+  /** Files scanned on this thread at once (the others wait, their handles open: within the cap). */
+  readonly #scanGate = createLimiter(2);
+  /** Index worker threads, while #indexAll runs. */
+  #workers: IndexPool | null = null;
+  /** Set by layout(): nothing will be read, so no parser is worth loading ahead. */
+  #layoutOnly = false;
   /**
    * The first batches are small and each is twice the last, up to the full size: a caller that
    * wants ten lines (a limit-10 page, `| head`) reads the blocks of about ten lines, and the
@@ -270,6 +292,8 @@ class LogQuery {
 
   async close(): Promise<void> {
     this.#done = true;
+    // Closed while indexing (a daemon stopping): stop the workers before any handle they read closes.
+    await this.#workers?.close();
     // Save what this read verified (see #split), so the next one needs no parser for those blocks.
     const toSave = new Set<FileIndex>();
     for (const source of this.#verified) {
@@ -288,9 +312,9 @@ class LogQuery {
     await this.#handles.closeAll();
   }
 
-  /** Index (or re-validate the index of) every file, then lay out the blocks in merge order. */
   /** Index (or check the index of) every file: each file's blocks, in listing order. */
   async layout(): Promise<LogLayout> {
+    this.#layoutOnly = true;
     const { files, perFile } = await this.#indexAll();
     return {
       files: files.map((file, i) => {
@@ -320,17 +344,28 @@ class LogQuery {
     // of small reads per file, and the latency of thousands of them in a row is the time to first line.
     const perFile: IndexBlock[][] = new Array(files.length);
     this.#fileIndexes = new Array(files.length).fill(null);
-    let nextFile = 0;
+    // Files to index go to worker threads when there are cores (started only when a file needs
+    // one). Newest first: the files a late window reads are indexed first (and the longest jobs,
+    // the biggest of a growing log, start first).
+    this.#workers = new IndexPool(this.#options.indexWorkers ?? defaultIndexWorkers());
+    let nextFile = files.length - 1;
     const worker = async (): Promise<void> => {
-      while (nextFile < files.length) {
-        const i = nextFile++;
+      while (nextFile >= 0) {
+        const i = nextFile--;
         const { blocks, index } = await this.#indexOne(files[i]!);
         perFile[i] = blocks;
         this.#fileIndexes[i] = index;
       }
     };
     const width = Math.min(files.length, this.#options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
-    await Promise.all(Array.from({ length: width }, worker));
+    try {
+      await Promise.all(Array.from({ length: width }, worker));
+    } finally {
+      const pool = this.#workers;
+      this.#workers = null;
+      await pool.close();
+      if (pool.started > 0) this.stats.indexWorkers = (this.stats.indexWorkers ?? 0) + pool.started;
+    }
     return { files, perFile };
   }
 
@@ -451,16 +486,33 @@ class LogQuery {
         return { blocks: prev.blocks, index: prev };
       }
       const progress = onProgress ? (p: IndexProgress) => onProgress(p) : undefined;
-      const { index, partial, bytesRead } = await extendFileIndex(
-        handle,
-        file,
-        info,
-        prev,
-        maxLineBytes,
-        blockBytes,
-        () => this.#checker(),
-        progress,
+      let extended: ExtendResult | null = null;
+      const pool = this.#workers;
+      const minBytes = this.#options.indexWorkerMinBytes ?? DEFAULT_WORKER_MIN_BYTES;
+      if (pool?.available && info.size - (prev?.indexedEnd ?? 0) >= minBytes) {
+        // The worker reads this handle's descriptor; it stays open until the reply (or until the
+        // pool is closed, which waits for its workers to stop).
+        const job = { fd: handle.fd, file, info, prev, maxLineBytes, blockBytes };
+        // Meanwhile this thread loads the line parser the output will need (a new index's blocks
+        // are parsed when read): its compile overlaps the scan instead of following it.
+        if (this.#mode === "records" || !this.#layoutOnly) void this.#parser().catch(() => {});
+        try {
+          extended = await pool.run(
+            job,
+            progress ? (done, total) => progress({ file, done, total }) : undefined,
+          );
+          this.stats.bytesIndexedInWorkers = (this.stats.bytesIndexedInWorkers ?? 0) + extended.bytesRead;
+        } catch (error) {
+          if (!(error instanceof IndexPoolUnavailable)) throw error;
+          if (this.#done) return NONE;
+        }
+      }
+      // On this thread the scan is CPU work: two files at a time keep the disk busy, and more
+      // would only hold more fresh 1 MiB chunk buffers (page faults, GC) for no speed.
+      extended ??= await this.#scanGate(() =>
+        extendFileIndex(handle, file, info, prev, maxLineBytes, blockBytes, () => this.#checker(), progress),
       );
+      const { index, partial, bytesRead } = extended;
       this.stats.bytesRead += bytesRead;
       this.stats.bytesIndexed += bytesRead;
       // Stamped with the stat it describes when the file did not move while it was read.

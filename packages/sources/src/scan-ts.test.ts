@@ -34,6 +34,13 @@ describe("scanTs", () => {
     expect(first('{"ts":"2026-08-13T10:00:00Z","name":"a"}')).toBe(at);
     expect(first('{"ts":"2026-08-13T10:00:00Z", "ts":"2020-01-01T00:00:00Z"}')).toBeNaN();
     expect(first('{"ts":"2026-08-13T10:00:00Z","t\\u0073":"2020-01-01T00:00:00Z"}')).toBeNaN();
+    // Another `ts"` that may close a key: any whitespace before the colon, a nested one, or a key
+    // merely ending in `ts` (a parse decides); a value ending in `ts`, or an escaped quote, is not.
+    expect(first('{"ts":"2026-08-13T10:00:00Z","a":1 ,\t"ts" :"2020-01-01T00:00:00Z"}')).toBeNaN();
+    expect(first('{"ts":"2026-08-13T10:00:00Z","x":{"ts":"2020-01-01T00:00:00Z"}}')).toBeNaN();
+    expect(first('{"ts":"2026-08-13T10:00:00Z","parts":1}')).toBeNaN();
+    expect(first('{"ts":"2026-08-13T10:00:00Z","note":"parts","list":["ts"]}')).toBe(at);
+    expect(first('{"ts":"2026-08-13T10:00:00Z","note":"say \\"ts\\": here"}')).toBe(at);
     // A nested object closing the line is not the top level: not a closing ts.
     expect(first('{"name":"a","x":{"ts":"2026-08-13T10:00:00Z"}}')).toBeNaN();
     for (const line of [

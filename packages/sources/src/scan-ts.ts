@@ -34,7 +34,7 @@ export function scanTs(buf: Buffer, start: number, end: number): number {
 
 /**
  * Whether the line at `start` begins `{"ts":"`: then `scanTs` reads the first `ts` written, which
- * a later top-level `ts` would override once parsed (see `SUSPICIOUS`). Otherwise `scanTs` reads a
+ * a later top-level `ts` would override once parsed (see `scanFirstTs`). Otherwise `scanTs` reads a
  * `ts` that closes the line (`,"ts":"…"}`): in a valid line that is the top-level object's last
  * key (the `"` before `}` ends a string of time characters, opened after `:` by an unescaped quote,
  * its key `"ts"` after a comma), and the last of duplicate keys is the one a parse keeps.
@@ -65,22 +65,27 @@ function tsAtTail(buf: Buffer, start: number, end: number): number {
   return Number.NaN;
 }
 
-function tsAt(buf: Buffer, at: number, end: number): number {
-  if (end - at < 21) return Number.NaN;
-  let len: number;
-  if (buf[at + 19] === 0x5a && buf[at + 20] === QUOTE) len = 20;
-  else if (end - at >= 25 && buf[at + 19] === 0x2e && buf[at + 23] === 0x5a && buf[at + 24] === QUOTE)
-    len = 24;
-  else return Number.NaN;
+// The last `YYYY-MM-DDTHH` read and its time: lines of one hour share it, so most lines cost a
+// 13-byte compare and three two-digit numbers instead of a calendar check and a Date.UTC.
+const lastHour = new Uint8Array(13);
+let lastHourMs = Number.NaN;
+
+function hourAt(buf: Buffer, at: number): number {
+  if (!Number.isNaN(lastHourMs)) {
+    let same = true;
+    for (let k = 0; k < 13; k++) {
+      if (buf[at + k] !== lastHour[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastHourMs;
+  }
   if (buf[at + 4] !== 0x2d || buf[at + 7] !== 0x2d || buf[at + 10] !== 0x54) return Number.NaN;
-  if (buf[at + 13] !== 0x3a || buf[at + 16] !== 0x3a) return Number.NaN;
   const year = digits(buf, at, 4);
   const month = digits(buf, at + 5, 2);
   const day = digits(buf, at + 8, 2);
   const hour = digits(buf, at + 11, 2);
-  const minute = digits(buf, at + 14, 2);
-  const second = digits(buf, at + 17, 2);
-  const ms = len === 24 ? digits(buf, at + 20, 3) : 0;
   if (
     year < 1000 ||
     month < 1 ||
@@ -92,31 +97,62 @@ function tsAt(buf: Buffer, at: number, end: number): number {
   ) {
     return Number.NaN; // the parser decides (and the block is then not pure)
   }
+  for (let k = 0; k < 13; k++) lastHour[k] = buf[at + k]!;
+  lastHourMs = Date.UTC(year, month - 1, day, hour);
+  return lastHourMs;
+}
+
+function tsAt(buf: Buffer, at: number, end: number): number {
+  if (end - at < 21) return Number.NaN;
+  let len: number;
+  if (buf[at + 19] === 0x5a && buf[at + 20] === QUOTE) len = 20;
+  else if (end - at >= 25 && buf[at + 19] === 0x2e && buf[at + 23] === 0x5a && buf[at + 24] === QUOTE)
+    len = 24;
+  else return Number.NaN;
+  if (buf[at + 13] !== 0x3a || buf[at + 16] !== 0x3a) return Number.NaN;
+  const base = hourAt(buf, at);
+  if (Number.isNaN(base)) return Number.NaN;
+  const minute = digits(buf, at + 14, 2);
+  const second = digits(buf, at + 17, 2);
+  const ms = len === 24 ? digits(buf, at + 20, 3) : 0;
   if (minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  return base + minute * 60_000 + second * 1000 + ms;
+}
+
+/** `ts"`: the end of every string ending in `ts`, keys among them. */
+export const TS_QUOTE: Buffer = Buffer.from('ts"');
+/** `\u`: an escape could spell `ts`. */
+export const ESCAPE_U: Buffer = Buffer.from("\\u");
+
+/**
+ * Whether the `ts"` found at `at` may close a key: a raw `"` in JSON text always delimits a
+ * string (inside one it is escaped, `\"`, so `ts\"` does not match), and `ts` cannot end anything
+ * else, so `ts"` closes a string ending in `ts`. A value is followed by `,`, `}` or `]`; only a
+ * key by `:` (after optional whitespace). So anything else after it (or the line's end) might be
+ * a key `"ts"` (or `"parts"`, which is only a cost: the line is parsed).
+ */
+export function mayCloseKey(buf: Buffer, at: number, end: number): boolean {
+  if (at + 3 >= end) return true;
+  const c = buf[at + 3];
+  return c !== 0x2c && c !== 0x7d && c !== 0x5d;
 }
 
 /**
- * Byte patterns that could make a line's parsed top-level `ts` differ from the first one written.
- * Another top-level key comes after a comma and optional JSON whitespace: compact `,"ts"`, or a
- * comma then whitespace (`, "`, `,  `; a raw tab or CR, which a JSON string cannot hold, can only
- * be whitespace); and `\u` could spell `ts` as an escape. A JSON string cannot hold a raw `"`, so
- * `, "` is never text. A line holding none of them, starting `{"ts":"<UTC time>"`, has that `ts`
- * once parsed (if it parses at all). Nested `"ts"` keys do not matter and are not looked for.
- */
-export const SUSPICIOUS: readonly Buffer[] = [',"ts"', ', "', ",  ", "\t", "\r", "\\u"].map((p) =>
-  Buffer.from(p),
-);
-
-/**
  * `scanTs`, and only when nothing else on the line could be the key `ts` once parsed (a `ts`
- * closing the line, or a first one with no `SUSPICIOUS` pattern on the line): then a valid line's parsed `ts` is this one. What the index's byte scan
- * trusts, one line at a time (the scan itself looks for the patterns once per chunk).
+ * closing the line; or a first one, and no other `ts"` on the line that may close a key, and no
+ * `\u` escape): then a valid line's parsed `ts` is this one. JSON.parse keeps the last of
+ * duplicate keys; nested `ts` keys only cost a parse. What the index's byte scan trusts, one line
+ * at a time (the scan itself looks for the patterns once per chunk, with the same rule).
  */
 export function scanFirstTs(buf: Buffer, start: number, end: number): number {
   const ts = scanTs(buf, start, end);
   if (Number.isNaN(ts) || !tsFirst(buf, start)) return ts;
-  const line = buf.subarray(start, end);
-  for (const p of SUSPICIOUS) if (line.indexOf(p) !== -1) return Number.NaN;
+  const esc = buf.indexOf(ESCAPE_U, start);
+  if (esc !== -1 && esc < end) return Number.NaN;
+  let at = buf.indexOf(TS_QUOTE, start + 3);
+  while (at !== -1 && at < end) {
+    if (mayCloseKey(buf, at, end)) return Number.NaN;
+    at = buf.indexOf(TS_QUOTE, at + 1);
+  }
   return ts;
 }
