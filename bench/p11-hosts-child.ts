@@ -31,7 +31,9 @@ const publishers = config.hosts.map((host) =>
 const began = performance.now();
 for (const [h, publisher] of publishers.entries()) {
   await publisher.start();
-  process.stderr.write(`P11 host ${config.hosts[h]} scanning after ${Math.round(performance.now() - began)} ms\n`);
+  process.stderr.write(
+    `P11 host ${config.hosts[h]} scanning after ${Math.round(performance.now() - began)} ms\n`,
+  );
   const poller = createLivenessPoller({ intervalMs: config.livenessMs, firstCheckDelayMs: 10 });
   poller.subscribe((reports) => publisher.publishLiveness(reports));
   poller.track(config.targets[h] ?? []);
