@@ -6,10 +6,11 @@
 //              [--p5-seconds 90] [--p5-mb 150] [--p6-runs 5] [--rounds 3]
 //              [--p7-sizes 1000,2000,4000,8000,10000,16000] [--p7-writes 1000] [--p7-rate 200]
 //              [--p8-hosts 10] [--p8-workers 200] [--p8-writes 1000] [--p8-rate 200] [--p8-outage-ms 5000]
+//              [--p11-hosts 25] [--p11-workers 2000] [--p11-writes 500] [--p11-rate 100] [--p11-liveness-ms 1000]
 //              [--p11b-hosts 5] [--p11b-lines 2000000] [--p11b-months 3] [--p11b-runs 5] [--p11b-full-runs 2]
 //              [--p12-sizes 1000,5000,10000] [--p12-runs 3] [--p12-compare main=<bin>]
-// P11b (central /api/events on a 2 M-line stream, ~10 min) and P12 (SSE fan-out, ~15 min) run only
-// when asked: --only p11b, --only p12.
+// P11 (central monitor at 25 × 2,000 workers: needs a quiet box), P11b (central /api/events on a
+// 2 M-line stream, ~10 min) and P12 (SSE fan-out, ~15 min) run only when asked: --only p11,p11b,p12.
 // The defaults keep the issue's 1 GB log for P4 and finish in about 17 minutes on a 2-core box (P7: 2–3).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -17,6 +18,7 @@ import { type P5Shape, runP5 } from "./p5-rss.ts";
 import { P6_SHAPE, runP6 } from "./p6-cold-start.ts";
 import { P7_HEADING, p7Figures, p7Section, parseP7Args, runP7 } from "./p7-scale.ts";
 import { P8_HEADING, p8Figures, p8Section, parseP8Args, runP8 } from "./p8-hosts.ts";
+import { P11_HEADING, p11Figures, p11Section, parseP11Args, runP11 } from "./p11-central.ts";
 import { P12_HEADING, p12Section, parseP12Args, runP12 } from "./p12-fan-out.ts";
 import { type Figure, monitorFigures, replayFigures, scaleRows, summaryTable } from "./summary.ts";
 import { BENCHMARKS, fmtMs, load, loadNote, machine, ROOT, writeSection } from "./support.ts";
@@ -35,6 +37,7 @@ const P5: P5Shape = { seconds: Number(opt("p5-seconds", "90")), mb: Number(opt("
 const P6_RUNS = Number(opt("p6-runs", "5"));
 const P7 = parseP7Args(argv, "p7-");
 const P8 = parseP8Args(argv, "p8-");
+const P11 = parseP11Args(argv, "p11-");
 const P12 = parseP12Args(argv, "p12-");
 
 interface Step {
@@ -114,7 +117,14 @@ const run = (step: Step) => {
 
 if (only.has("packages")) for (const step of steps) run(step);
 // P5 and P6 measure the built bin, as users run it; build it fresh from the current source.
-if (only.has("p5") || only.has("p6") || only.has("p7") || only.has("p8") || only.has("p12"))
+if (
+  only.has("p5") ||
+  only.has("p6") ||
+  only.has("p7") ||
+  only.has("p8") ||
+  only.has("p11") ||
+  only.has("p12")
+)
   run({
     name: "build catalyst-monitor (for P5–P8)",
     cmd: ["pnpm", "--filter", "catalyst-monitor", "run", "build"],
@@ -255,6 +265,23 @@ if (only.has("p8")) {
   }
 }
 
+if (only.has("p11")) {
+  console.log(
+    `\n── bench: P11 (central monitor, ${P11.hosts} hosts × ${P11.workersPerHost} workers through NATS)`,
+  );
+  const t0 = performance.now();
+  const loadBefore = load();
+  try {
+    const result = await runP11(P11);
+    results.push({ name: "P11 central monitor", seconds: (performance.now() - t0) / 1000, code: 0 });
+    await writeSection(P11_HEADING, p11Section(result, startedAt, loadBefore));
+    figures.push(...p11Figures(result));
+  } catch (error) {
+    console.error(`P11 failed: ${error instanceof Error ? error.message : String(error)}`);
+    results.push({ name: "P11 central monitor", seconds: (performance.now() - t0) / 1000, code: 1 });
+  }
+}
+
 // P11b reads the relay from source (the @catalyst/source condition), so it runs as its own process
 // and writes its own section.
 if (only.has("p11b")) {
@@ -321,6 +348,10 @@ const table = [
     "P8",
     figures.filter((x) => x.p === "P8"),
   ),
+  ...keepOld(
+    "P11",
+    figures.filter((x) => x.p === "P11"),
+  ),
 ].join("\n");
 const previousSteps = /\nSteps of the run (\([^)]*\)): ([^\n]*)\.\n/.exec(doc);
 const steps_ =
@@ -342,7 +373,7 @@ monitor section, P4 from the replay section, P5–P7 from the system sections be
 measured against its baseline in the same run; the ratio is this figure over the baseline's
 (lower is better). Every missed goal is marked **no** with its reason; the sections hold the
 detail. Sizes of this run: sources log ${LOG_MB} MB, replay log ${REPLAY_SIZE} (${REPLAY_RUNS} runs), monitor ${ROUNDS} rounds, P5 ${P5.seconds} s / ${P5.mb} MB,
-P6 ${P6_RUNS} runs, P7 ${P7.sizes.join("/")} workers with ${P7.writes} writes at ${P7.rate}/s, P8 ${P8.hosts} hosts × ${P8.workersPerHost} workers.
+P6 ${P6_RUNS} runs, P7 ${P7.sizes.join("/")} workers with ${P7.writes} writes at ${P7.rate}/s, P8 ${P8.hosts} hosts × ${P8.workersPerHost} workers, P11 ${P11.hosts} hosts × ${P11.workersPerHost} workers.
 
 ${table}
 

@@ -4,6 +4,7 @@ import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { reportCliError, resolvesInsideDir, UsageError } from "@catalyst/sources/command-line";
 import { HELP_TEXT } from "./cli/help-text.js";
+import { runHostsCommand } from "./cli/hosts-command.js";
 import { runNotifyCommand } from "./cli/notify-command.js";
 import { type CliOptions, parseCliArgs } from "./cli/parse-args.js";
 import { runServiceCommand } from "./cli/service-command.js";
@@ -61,6 +62,7 @@ async function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
  */
 export async function main(argv: readonly string[], io: MainIo): Promise<number> {
   if (argv[0] === "notify") return runNotifyCommand(argv.slice(1), io, homedir());
+  if (argv[0] === "hosts") return runHostsCommand(argv.slice(1), io);
   if (argv[0] === "service")
     return runServiceCommand(argv.slice(1), {
       ...io,

@@ -130,6 +130,8 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       publicDir: fileURLToPath(new URL("./public/", import.meta.url)),
       access: { host: options.host, port: () => port, token: secrets.token, allowHosts: options.allowHosts },
       readEvents: fleet.engine.readEvents,
+      // Centrally a briefing's text comes from the broker (relayed by its host, issue 28).
+      ...(fleet.central === null ? {} : { readBriefing: fleet.central.parts.readBriefing }),
       ...centralHealth(fleet),
       health: {
         sources: fleet.engine.parts.watcher.health,
@@ -164,7 +166,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       cleanups,
     );
     if (secrets.broker !== null)
-      await startPublisher(options, secrets.broker, catalystDir, io.env, logger, cleanups);
+      await startPublisher(options, secrets.broker, catalystDir, io.env, logger, cleanups, fleet);
     if (options.pidFile !== null) await writePidFile(options.pidFile, cleanups);
     logHistory(fleet, options.historyMs, logger);
     const url = `http://${formatUrlHost(options.host)}:${port}/`;
@@ -253,6 +255,7 @@ async function startFleet(
             broker: centralBroker,
             durable: options.durable,
             staleAfterMs: options.staleAfterMs,
+            forgetAfterMs: options.forgetAfterMs,
           }
         : null,
     logger,
@@ -278,6 +281,7 @@ async function startPublisher(
   env: NodeJS.ProcessEnv,
   logger: Logger,
   cleanups: CleanupStack,
+  fleet: Fleet,
 ): Promise<void> {
   const stop = await startPublishing({
     broker,
@@ -285,6 +289,8 @@ async function startPublisher(
     catalystDir,
     stateDir: resolveCacheDir(env),
     logger,
+    // This host's pid and job checks go with its files (issue 28).
+    liveness: fleet.engine.parts.liveness,
   });
   cleanups.defer(stop);
 }

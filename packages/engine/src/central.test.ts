@@ -62,7 +62,7 @@ describe.skipIf(NATS_SERVER === null)("createCentralEngine", () => {
     expect(workers["T-1"]).toMatchObject({ status: "implementing", alive: null });
     expect(workers["T-2"]).toMatchObject({ status: "failed" }); // only the log says so
     expect(snap.hosts).toEqual([{ name: "box", lastHeartbeat: expect.any(String), stale: false }]);
-    expect(engine.parts.liveness.health()).toMatchObject({ enabled: false });
+    expect(engine.parts.liveness.health()).toMatchObject({ enabled: true }); // relayed from the host
     expect(typeof engine.parts.readEvents).toBe("function");
 
     deltas.length = 0;

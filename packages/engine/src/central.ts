@@ -9,7 +9,7 @@ import {
   toLogRecord,
 } from "@catalyst/relay";
 import type { ComponentHealth, HostView, LoadingState, LogRecord, Snapshot } from "@catalyst/schema";
-import type { EventReadStats, ReadEventsOptions } from "@catalyst/sources";
+import type { BriefingTextResult, EventReadStats, ReadEventsOptions } from "@catalyst/sources";
 import type { ReadEvents } from "./build-parts.js";
 import { snapshotWithLoading } from "./engine.js";
 import {
@@ -24,8 +24,9 @@ import {
 
 // The central monitor of several machines: the relay consumer stands where a catalyst dir's watcher
 // stands, and fuse gets every host's changes, ids namespaced `<host>/<id>`. Worker pids belong to
-// the publishing machines, so nothing here checks them: a silent host is marked stale in `hosts`,
-// and its workers keep their last known state (never dead because their host went quiet).
+// the publishing machines, so nothing here checks them: each host relays its own answers, a silent
+// host is marked stale in `hosts`, and its workers keep their last known state and answer (never
+// dead because their host went quiet).
 
 /** Settings of the central parts. */
 export interface CentralOptions extends RelayNames {
@@ -44,6 +45,14 @@ export interface CentralOptions extends RelayNames {
   /** How often the stale marks are re-computed. @default 1_000 */
   hostsCheckMs?: number;
   /**
+   * A host whose last heartbeat is older than this is gone for good: its KV keys are deleted (as
+   * `catalyst-monitor hosts forget` does), so every central monitor drops it. Null: never.
+   * @default 7 days
+   */
+  forgetAfterMs?: number | null;
+  /** Told when a host was forgotten for `forgetAfterMs` (for the log), or why that failed. */
+  onHostForgotten?: (host: string, result: { keys: number } | { error: unknown }) => void;
+  /**
    * Start-up history: lines an earlier run of this durable folded, stamped at or after this, are
    * folded again (replayed). Null: none.
    */
@@ -56,6 +65,8 @@ export interface CentralOptions extends RelayNames {
 
 /** Default {@link CentralOptions.staleAfterMs}: six missed heartbeats. */
 export const DEFAULT_STALE_AFTER_MS = 30_000;
+/** Default {@link CentralOptions.forgetAfterMs}: a week without a heartbeat. */
+export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The central parts: the monitor's parts plus the relay consumer and the hosts. */
 export interface CentralParts extends MonitorParts {
@@ -70,6 +81,12 @@ export interface CentralParts extends MonitorParts {
   readEvents: ReadEvents;
   /** Every host seen, sorted, with its current heartbeat and stale mark. */
   hosts(): HostView[];
+  /**
+   * `/api/briefing` on the central monitor: a relayed briefing's text (by the orchestrator path
+   * the snapshot shows, namespaced), read from the broker's KV when asked. Same shape as sources'
+   * `readBriefingText`.
+   */
+  readBriefing(orchestratorPath: string, wave: number | null): Promise<BriefingTextResult>;
   /** The broker connection, for `/healthz`. */
   nats(): { connected: boolean; lastError: string | null; lastErrorAt: string | null };
 }
@@ -79,22 +96,41 @@ function hostsEqual(a: readonly HostView[] | null, b: readonly HostView[]): bool
   return a.every((h, i) => h.name === b[i]!.name && h.stale === b[i]!.stale);
 }
 
-/** No pid checks centrally: the pids are on the publishing machines. */
-function disabledLiveness(): LivenessPollerLike {
+/**
+ * No pid checks centrally (the pids are on the publishing machines): each host's own answers, as
+ * its publisher relayed them through the KV, one per changed answer. A silent host relays nothing,
+ * so its workers keep their last answer: "host stale", never dead because the host went quiet.
+ */
+function relayedLiveness(consumer: RelayConsumer): LivenessPollerLike {
+  type Listener = Parameters<LivenessPollerLike["subscribe"]>[0];
+  const listeners = new Set<Listener>();
   const health: ComponentHealth = {
-    enabled: false,
+    enabled: true,
     reason:
-      "central monitor (--nats): worker pids belong to the publishing machines, so none is checked here; a silent host shows as stale, its workers keep their last state",
+      "central monitor (--nats): each host checks its own workers' pids and jobs and relays the answers; a silent host shows as stale, its workers keep their last answer",
     lastSuccessAt: null,
     lastErrorAt: null,
     lastError: null,
     nextRunAt: null,
   };
+  let unsubscribe: (() => void) | null = consumer.subscribe(({ liveness }) => {
+    if (liveness === undefined || liveness.length === 0) return;
+    health.lastSuccessAt = new Date().toISOString();
+    for (const l of [...listeners]) l(liveness);
+  });
   return {
     start() {},
-    async stop() {},
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = null;
+    },
     track() {},
-    subscribe: () => () => {},
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
     health: () => ({ ...health }),
   };
 }
@@ -108,6 +144,7 @@ function relayWatcher(
   hosts: () => HostView[],
   checkMs: number,
   pace: { pending: Promise<void> | void },
+  onCheck: () => void = () => {},
 ): WatcherLike {
   type Listener = Parameters<WatcherLike["subscribe"]>[0];
   const listeners = new Set<Listener>();
@@ -118,6 +155,7 @@ function relayWatcher(
     for (const l of [...listeners]) pace.pending = l(changes);
   };
   const feedHosts = (): void => {
+    onCheck();
     const now = hosts();
     // Only the set and the stale marks count: a heartbeat every 5 s per host is not a change.
     if (hostsEqual(lastFed, now)) return;
@@ -233,6 +271,27 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     ...(options.onRelayError === undefined ? {} : { onError: options.onRelayError }),
   });
   const startedAt = clock.now().getTime();
+  const forgetAfterMs = options.forgetAfterMs === undefined ? DEFAULT_FORGET_AFTER_MS : options.forgetAfterMs;
+  const forgetting = new Set<string>();
+  // Hosts silent past forgetAfterMs: their keys deleted (once per host at a time; the heartbeat's
+  // deletion then drops the host from every consumer's list).
+  const forgetGone = (): void => {
+    if (forgetAfterMs === null) return;
+    const now = clock.now().getTime();
+    const beats = consumer.heartbeats();
+    for (const name of forgetting) if (!beats.has(name)) forgetting.delete(name);
+    for (const [name, beat] of beats) {
+      if (now - beat <= forgetAfterMs || forgetting.has(name)) continue;
+      forgetting.add(name);
+      consumer.forgetHost(name).then(
+        (keys) => options.onHostForgotten?.(name, { keys }),
+        (error: unknown) => {
+          forgetting.delete(name); // tried again on a later check
+          options.onHostForgotten?.(name, { error });
+        },
+      );
+    }
+  };
   const hosts = (): HostView[] => {
     const now = clock.now().getTime();
     const beats = consumer.heartbeats();
@@ -246,13 +305,14 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
   };
   return {
     fuse: createFuse({ idBase: clock.now().getTime() * 1000, ...listenerErrors }),
-    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace),
+    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace, forgetGone),
     prPoller: createPrPoller({ token: options.githubToken, clock, ...listenerErrors }),
-    liveness: disabledLiveness(),
+    liveness: relayedLiveness(consumer),
     clock,
     consumer,
     readEvents: centralReadEvents(options),
     hosts,
+    readBriefing: (path, wave) => consumer.readBriefing(path, wave),
     nats() {
       const h = consumer.health();
       return { connected: h.connected, lastError: h.lastError, lastErrorAt: h.lastErrorAt };

@@ -16,7 +16,7 @@ import {
   rateLimitedWarn,
   reportSourceErrors,
 } from "./engine.js";
-import type { EngineLogger } from "./monitor.js";
+import type { EngineLogger, LivenessPollerLike } from "./monitor.js";
 import { createTimeTravel, type TimeTravel } from "./snapshot-at.js";
 
 /** The app's logger as the fleet uses it: warnings, errors and the odd info line. */
@@ -52,6 +52,8 @@ export interface FleetOptions {
     broker: Pick<NatsConnectionSettings, "servers" | "auth">;
     durable: string;
     staleAfterMs: number;
+    /** A host silent this long is forgotten (its keys deleted); null: never. */
+    forgetAfterMs: number | null;
   } | null;
   logger: FleetLogger;
   /** Runs once loading is over. */
@@ -82,6 +84,14 @@ export function createFleet(options: FleetOptions): Fleet {
       auth: options.central.broker.auth,
       durable: options.central.durable,
       staleAfterMs: options.central.staleAfterMs,
+      forgetAfterMs: options.central.forgetAfterMs,
+      onHostForgotten: (host, result) =>
+        "keys" in result
+          ? logger.info("forgot a host silent past --forget-after", { host, keys: result.keys })
+          : logger.warn("could not forget a host silent past --forget-after", {
+              host,
+              error: String(result.error),
+            }),
       // One line per 10 s while the broker is away (never the URL: it may hold credentials).
       onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
     });
@@ -155,6 +165,11 @@ export async function startPublishing(options: {
   catalystDir: string;
   stateDir: string;
   logger: FleetLogger;
+  /**
+   * The host's own pid / job checks (the local engine's liveness poller): every answer at start,
+   * then each changed one, relayed so a central monitor shows `alive` and raises dead workers.
+   */
+  liveness?: Pick<LivenessPollerLike, "subscribe" | "checkNow">;
 }): Promise<() => Promise<void>> {
   const { broker, logger } = options;
   const warn = rateLimitedWarn(logger);
@@ -177,6 +192,13 @@ export async function startPublishing(options: {
         : `cannot publish to the NATS broker given to --publish (${error instanceof Error ? error.message : String(error)})`,
     );
   }
+  const liveness = options.liveness;
+  const unsubscribe = liveness?.subscribe((reports) => publisher.publishLiveness(reports));
+  // The poller reports changes only, and its first round ran before the publisher started.
+  if (liveness?.checkNow) publisher.publishLiveness(liveness.checkNow());
   logger.info("publishing to NATS JetStream", { hostName: options.hostName, auth: broker.description });
-  return () => publisher.stop();
+  return async () => {
+    unsubscribe?.();
+    await publisher.stop();
+  };
 }

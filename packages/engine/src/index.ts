@@ -7,7 +7,12 @@ export { createBudgetWatch } from "./budget-watch.js";
 export type { PartsOptions, ReadEvents } from "./build-parts.js";
 export { buildParts } from "./build-parts.js";
 export type { CentralEngine, CentralEngineOptions, CentralOptions, CentralParts } from "./central.js";
-export { buildCentralParts, createCentralEngine, DEFAULT_STALE_AFTER_MS } from "./central.js";
+export {
+  buildCentralParts,
+  createCentralEngine,
+  DEFAULT_FORGET_AFTER_MS,
+  DEFAULT_STALE_AFTER_MS,
+} from "./central.js";
 export type { Engine, EngineOptions } from "./engine.js";
 export { createEngine, rateLimitedWarn, reportSourceErrors } from "./engine.js";
 export type { EventLoopDelay, EventLoopDelayMeter } from "./event-loop-delay.js";

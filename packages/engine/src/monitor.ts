@@ -78,6 +78,8 @@ export interface LivenessPollerLike {
     listener: (results: Array<{ orchestrator: string; worker: string; result: LivenessResult }>) => void,
   ): () => void;
   health(): ComponentHealth;
+  /** Checks every tracked worker now and returns every answer (a publisher's first full set; optional). */
+  checkNow?(): Array<{ orchestrator: string; worker: string; result: LivenessResult }>;
 }
 
 /** The running pieces the monitor wires: sources → fuse ← pollers. */

@@ -156,6 +156,7 @@ describe("relayRoleFlagsOf", () => {
       publish: null,
       nats: null,
       staleAfterMs: 30_000,
+      forgetAfterMs: 7 * 24 * 60 * 60 * 1000,
       durable: "catalyst-central",
     });
     expect(role.hostName.length).toBeGreaterThan(0);
@@ -167,7 +168,22 @@ describe("relayRoleFlagsOf", () => {
       durable: "c-1",
     });
   });
+  it("reads --forget-after: a duration longer than --stale-after, or 0 for never", () => {
+    expect(relayRoleFlagsOf({ nats: URL, "forget-after": "2d" }, none).forgetAfterMs).toBe(2 * 86_400_000);
+    expect(relayRoleFlagsOf({ nats: URL, "forget-after": "0" }, none).forgetAfterMs).toBeNull();
+  });
   it.each([
+    [{ "forget-after": "7d" }, none, "--forget-after applies to the central monitor; pass --nats with it"],
+    [
+      { nats: URL, "forget-after": "soon" },
+      none,
+      '--forget-after must be 0 (never) or a duration of at least 1m such as 7d, 12h, got "soon"',
+    ],
+    [
+      { nats: URL, "stale-after": "10m", "forget-after": "5m" },
+      none,
+      "--forget-after (5m) must be longer than --stale-after: a host is stale before it is forgotten",
+    ],
     [{ "host-name": "a" }, none, "--host-name names this machine on the broker; pass --publish with it"],
     [
       { nats: URL },

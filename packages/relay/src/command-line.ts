@@ -333,11 +333,14 @@ export const RELAY_ROLE_OPTIONS = {
   "host-name": { type: "string" },
   nats: { type: "string" },
   "stale-after": { type: "string" },
+  "forget-after": { type: "string" },
   durable: { type: "string" },
 } as const;
 
 /** @default `--stale-after`: six missed heartbeats (publishers beat every 5 s). */
 export const DEFAULT_STALE_AFTER_MS = 30_000;
+/** @default `--forget-after`: a week without a heartbeat. */
+export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 /** @default `--durable` */
 export const DEFAULT_DURABLE = "catalyst-central";
 
@@ -351,6 +354,8 @@ export interface RelayRoleFlags {
   nats: string | null;
   /** `--stale-after`: a host without a heartbeat this long is stale (ms). */
   staleAfterMs: number;
+  /** `--forget-after`: a host without a heartbeat this long is gone for good, its keys deleted (ms); null: never (`0`). */
+  forgetAfterMs: number | null;
   /** `--durable`: the central monitor's consumer name on the broker. */
   durable: string;
 }
@@ -383,6 +388,8 @@ export function relayRoleFlagsOf(
   }
   if (values["stale-after"] !== undefined && nats === null)
     throw new UsageError("--stale-after applies to the central monitor; pass --nats with it");
+  if (values["forget-after"] !== undefined && nats === null)
+    throw new UsageError("--forget-after applies to the central monitor; pass --nats with it");
   if (values.durable !== undefined && nats === null)
     throw new UsageError("--durable names the central monitor's consumer; pass --nats with it");
   let staleAfterMs = DEFAULT_STALE_AFTER_MS;
@@ -394,11 +401,25 @@ export function relayRoleFlagsOf(
       );
     staleAfterMs = parsed;
   }
+  let forgetAfterMs: number | null = DEFAULT_FORGET_AFTER_MS;
+  const forget = values["forget-after"];
+  if (forget !== undefined) {
+    const parsed = forget.trim() === "0" ? 0 : parseDuration(forget);
+    if (parsed === null || (parsed > 0 && parsed < 60_000))
+      throw new UsageError(
+        `--forget-after must be 0 (never) or a duration of at least 1m such as 7d, 12h, got ${JSON.stringify(forget)}`,
+      );
+    if (parsed > 0 && parsed <= staleAfterMs)
+      throw new UsageError(
+        `--forget-after (${forget}) must be longer than --stale-after: a host is stale before it is forgotten`,
+      );
+    forgetAfterMs = parsed === 0 ? null : parsed;
+  }
   const durable = values.durable ?? DEFAULT_DURABLE;
   // A JetStream consumer name: no whitespace, dots, wildcards or path separators.
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(durable))
     throw new UsageError(`--durable must be 1 to 64 letters, digits, - or _, got ${JSON.stringify(durable)}`);
   if (hostName.trim() === "" || hostName.length > 200)
     throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
-  return { publish, hostName, nats, staleAfterMs, durable };
+  return { publish, hostName, nats, staleAfterMs, forgetAfterMs, durable };
 }

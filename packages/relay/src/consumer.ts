@@ -1,10 +1,11 @@
-import type { ComponentHealth, LogRecord, SourceChange } from "@catalyst/schema";
-import { parseLogLine } from "@catalyst/sources";
+import type { ComponentHealth, LivenessResult, LogRecord, SourceChange } from "@catalyst/schema";
+import { type BriefingTextResult, parseLogLine } from "@catalyst/sources";
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
-import { parseStateKey } from "./keys.js";
+import { deleteHostKeys } from "./forget-host.js";
+import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
 import type { LogMessage, StateMessage } from "./wire.js";
@@ -43,6 +44,11 @@ export interface HostChanges {
    * order across a restart: a line the stopped run pulled but never handled comes an ack wait later.
    */
   seq?: number;
+  /**
+   * Liveness answers a host relayed (its own pid / job checks), orchestrator ids namespaced; then
+   * `changes` is empty. Only answers, never removals: a gone worker goes with its signal file.
+   */
+  liveness?: Array<{ orchestrator: string; worker: string; result: LivenessResult }>;
 }
 
 /** What start-up is doing: the KV's current values, then the stream up to its sequence at start. */
@@ -74,9 +80,22 @@ export interface RelayConsumer {
    */
   staleHosts(thresholdMs: number, now?: number): string[];
   progress(): RelayProgress;
+  /**
+   * Deletes every KV key of a host gone for good (`hosts forget`, `--forget-after`): every
+   * consumer of the bucket (this one too) drops its state and the host. Resolves to the keys deleted.
+   */
+  forgetHost(host: string): Promise<number>;
+  /**
+   * A relayed briefing's text (what `/api/briefing` serves centrally), by the orchestrator path
+   * as this consumer namespaces it and the wave (null: `DASHBOARD.md`): read from the KV when asked,
+   * never held in memory. Cut at 256 KiB by the publisher.
+   */
+  readBriefing(orchestratorPath: string, wave: number | null): Promise<BriefingTextResult>;
   /** The broker connection: connected or not, the last error. */
   health(): ComponentHealth & { connected: boolean };
   stats(): {
+    /** Skipped-line markers the hosts relayed (lines a host could not take). */
+    hostSkipped: number;
     lines: number;
     historyLines: number;
     redeliveriesDropped: number;
@@ -85,6 +104,8 @@ export interface RelayConsumer {
   };
 }
 
+/** KV values handed to listeners at once per host while the current values load. */
+const INITIAL_BATCH = 1_000;
 /** History lines handed to listeners at once: a bound in count and in bytes of line text. */
 const HISTORY_BATCH_LINES = 500;
 const HISTORY_BATCH_BYTES = 1024 * 1024;
@@ -115,8 +136,19 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   const sinceMs = options.history ? options.history.since.getTime() : null;
   const listeners = new Set<(batch: HostChanges) => void>();
   const lastSeen = new Map<string, number>();
+  /** Hosts whose heartbeat key was deleted (forgotten): not listed again until they beat again. */
+  const forgotten = new Set<string>();
   const beats = new Map<string, number>();
-  const stats = { lines: 0, historyLines: 0, redeliveriesDropped: 0, stateUpdates: 0, malformed: 0 };
+  const stats = {
+    hostSkipped: 0,
+    lines: 0,
+    historyLines: 0,
+    redeliveriesDropped: 0,
+    stateUpdates: 0,
+    malformed: 0,
+  };
+  /** Namespaced orchestrator path → its host and host-local id (for `readBriefing`); one per orchestrator. */
+  const orchestratorPaths = new Map<string, { host: string; orchestrator: string }>();
   const progress: RelayProgress = { phase: "connecting", records: 0, targetSeq: 0, ackFloor: 0 };
   const health = {
     enabled: true,
@@ -138,7 +170,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   const above = new Set<number>();
 
   function emit(host: string, changes: SourceChange[], seq?: number): void {
-    lastSeen.set(host, Date.now());
+    if (!forgotten.has(host)) lastSeen.set(host, Date.now());
     const batch: HostChanges = seq === undefined ? { host, changes } : { host, changes, seq };
     for (const l of [...listeners]) {
       try {
@@ -157,9 +189,105 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     options.onError?.(error);
   }
 
+  /**
+   * While the KV's current values load, changes are handed over per host in batches of up to
+   * INITIAL_BATCH rather than one by one (a fleet of 50,000 workers is 100 batches, not 50,000
+   * listener calls); null once they are in.
+   */
+  let initialBatch: Map<string, SourceChange[]> | null = null;
+  let initialCount = 0;
+  /**
+   * Liveness answers of the initial load, handed over after every file: the KV gives values in
+   * the order they were last written, so a worker's answer can come before its signal file, and
+   * fuse applies an answer to the worker its file describes. One per worker at most.
+   */
+  let initialLiveness: Map<string, NonNullable<HostChanges["liveness"]>> | null = null;
+
+  function deliver(batch: HostChanges): void {
+    if (initialBatch !== null && initialLiveness !== null) {
+      if (batch.liveness) {
+        const held = initialLiveness.get(batch.host);
+        if (held) held.push(...batch.liveness);
+        else initialLiveness.set(batch.host, [...batch.liveness]);
+      }
+      if (batch.changes.length > 0) {
+        const held = initialBatch.get(batch.host);
+        if (held) held.push(...batch.changes);
+        else initialBatch.set(batch.host, [...batch.changes]);
+        if (++initialCount >= INITIAL_BATCH) flushInitial(true);
+      }
+      return;
+    }
+    for (const l of [...listeners]) {
+      try {
+        l(batch);
+      } catch (error) {
+        options.onError?.(error);
+      }
+    }
+  }
+
+  /** Hands over the files the initial load holds; `more`: keep batching after, else the answers too. */
+  function flushInitial(more: boolean): void {
+    const held = initialBatch;
+    const answers = initialLiveness;
+    initialBatch = null;
+    initialLiveness = null;
+    initialCount = 0;
+    for (const [host, changes] of held ?? []) deliver({ host, changes });
+    if (more) {
+      initialBatch = new Map();
+      initialLiveness = answers;
+      return;
+    }
+    for (const [host, liveness] of answers ?? [])
+      for (let i = 0; i < liveness.length; i += INITIAL_BATCH)
+        deliver({ host, changes: [], liveness: liveness.slice(i, i + INITIAL_BATCH) });
+  }
+
   function fromState(entry: KvWatchEntry): void {
+    const key = parseStateKey(entry.key);
+    if (key?.kind === "liveness") {
+      fromLiveness(entry, key.host);
+      return;
+    }
     const change = stateChange(entry);
-    if (change) emit(change.host, [change.change]);
+    if (!change) return;
+    if (!forgotten.has(change.host)) lastSeen.set(change.host, Date.now());
+    deliver({ host: change.host, changes: [change.change] });
+  }
+
+  /** A host's liveness answer for one worker (a removal carries nothing: the worker goes with its file). */
+  function fromLiveness(entry: KvWatchEntry, h: string): void {
+    if (entry.operation !== "PUT") return;
+    let m: StateMessage;
+    try {
+      m = entry.json<StateMessage>();
+    } catch (error) {
+      stats.malformed++;
+      options.onError?.(error);
+      return;
+    }
+    const r = m.kind === "liveness" ? (m.result as Partial<LivenessResult> | null) : null;
+    if (
+      m.kind !== "liveness" ||
+      typeof m.orchestrator !== "string" ||
+      typeof m.worker !== "string" ||
+      !r ||
+      (r.alive !== null && typeof r.alive !== "boolean") ||
+      typeof r.reason !== "string" ||
+      typeof r.checkedAt !== "string"
+    ) {
+      stats.malformed++;
+      return;
+    }
+    stats.stateUpdates++;
+    if (!forgotten.has(h)) lastSeen.set(h, Date.now());
+    deliver({
+      host: h,
+      changes: [],
+      liveness: [{ orchestrator: ns(h, m.orchestrator), worker: m.worker, result: m.result }],
+    });
   }
 
   /** The change a KV entry stands for, with its host. */
@@ -170,14 +298,25 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       return null;
     }
     const h = key.host;
+    if (key.kind === "liveness") return null; // see fromLiveness
     if (key.kind === "heartbeat") {
-      if (entry.operation === "PUT") beats.set(h, Math.max(beats.get(h) ?? 0, entry.created.getTime()));
+      if (entry.operation === "PUT") {
+        forgotten.delete(h);
+        beats.set(h, Math.max(beats.get(h) ?? 0, entry.created.getTime()));
+      } else {
+        // Forgotten (its keys deleted, the heartbeat last): gone from the host list.
+        forgotten.add(h);
+        beats.delete(h);
+        lastSeen.delete(h);
+      }
       return null;
     }
     stats.stateUpdates++;
     if (entry.operation !== "PUT") {
       switch (key.kind) {
         case "orchestrator":
+          for (const [p, o] of orchestratorPaths)
+            if (o.host === h && o.orchestrator === key.orchestrator) orchestratorPaths.delete(p);
           return { host: h, change: { kind: "orchestrator-removed", id: ns(h, key.orchestrator) } };
         case "signal":
           return {
@@ -211,6 +350,21 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
           };
         case "global-state":
           return { host: h, change: { kind: "global-state-removed", file: file(h, "state.json") } };
+        case "briefing": {
+          const name = key.wave === null ? "DASHBOARD.md" : `wave-${key.wave}-briefing.md`;
+          return {
+            host: h,
+            change: {
+              kind: "briefing-removed",
+              orchestrator: ns(h, key.orchestrator),
+              file: file(h, `${key.orchestrator}/${name}`),
+              wave: key.wave,
+            },
+          };
+        }
+        case "skipped":
+          // The host's file started over (or went): its marker goes, as a local monitor's does.
+          return { host: h, change: { kind: "log-reset", file: file(h, key.file), reason: "truncated" } };
       }
     }
     let m: StateMessage;
@@ -223,6 +377,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
     switch (m.kind) {
       case "orchestrator":
+        orchestratorPaths.set(file(h, m.orchestrator.path), { host: h, orchestrator: m.orchestrator.id });
         return {
           host: h,
           change: {
@@ -276,6 +431,30 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
           change: { kind: "global-state", file: f, result: namespaceGlobalState(m.result, h, ns, f) },
         };
       }
+      case "briefing":
+        return {
+          host: h,
+          change: {
+            kind: "briefing",
+            orchestrator: ns(h, m.orchestrator),
+            file: file(h, m.file),
+            wave: m.wave,
+            bytes: m.bytes,
+            modifiedAt: m.modifiedAt,
+          },
+        };
+      case "skipped":
+        stats.hostSkipped++;
+        return {
+          host: h,
+          change: {
+            kind: "log-skipped",
+            file: file(h, m.file),
+            offset: m.offset,
+            reason: m.reason,
+            detail: `on host ${h}: ${m.detail}`,
+          },
+        };
       default:
         stats.malformed++;
         return null;
@@ -456,14 +635,26 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         initialDone = resolve;
       });
       if (status.values === 0) initialDone();
+      else {
+        initialBatch = new Map();
+        initialLiveness = new Map();
+      }
+      const done = () => {
+        if (initialBatch !== null) flushInitial(false);
+        initialDone();
+      };
       loops.push(
         (async () => {
           for await (const e of w) {
             fromState(e);
-            if (e.isUpdate) initialDone();
+            // The watcher marks the last current value `isUpdate`: the initial load is in.
+            if (e.isUpdate) done();
           }
-          initialDone();
-        })().catch(noteError),
+          done();
+        })().catch((error: unknown) => {
+          done();
+          noteError(error);
+        }),
       );
       await initial;
       // A stop() while start-up waited (a listener may call it): nothing more to set up.
@@ -526,6 +717,29 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         .sort();
     },
     progress: () => ({ ...progress }),
+    async readBriefing(orchestratorPath, wave) {
+      const name = wave === null ? "DASHBOARD.md" : `wave-${wave}-briefing.md`;
+      const where = orchestratorPaths.get(orchestratorPath);
+      const b = broker;
+      const shown = `${orchestratorPath}/${name}`;
+      if (!where || !b) return { ok: false, reason: "missing", file: shown };
+      try {
+        const e = await b.kv.get(
+          stateKeyOf({ kind: "briefing", host: where.host, orchestrator: where.orchestrator, wave }),
+        );
+        if (e?.operation !== "PUT") return { ok: false, reason: "missing", file: shown };
+        const m = e.json<StateMessage>();
+        if (m.kind !== "briefing" || m.text === null) return { ok: false, reason: "unreadable", file: shown };
+        return { ok: true, text: m.text, file: shown, truncated: m.truncated };
+      } catch {
+        return { ok: false, reason: "unreadable", file: shown };
+      }
+    },
+    async forgetHost(host) {
+      const b = broker;
+      if (!b) throw new Error("the relay consumer is not started");
+      return deleteHostKeys(b.kv, host);
+    },
     health: () => ({ ...health }),
     stats: () => ({ ...stats }),
   };

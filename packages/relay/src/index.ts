@@ -10,10 +10,17 @@ export type { HostChanges, RelayConsumer, RelayConsumerOptions, RelayProgress } 
 export { createRelayConsumer } from "./consumer.js";
 export type { RelayConnectProblem } from "./errors.js";
 export { NatsCredentialsError, RelayConnectError } from "./errors.js";
+export type { BrokerHost } from "./forget-host.js";
+export { forgetHost, listBrokerHosts } from "./forget-host.js";
 export type { RelayNames } from "./names.js";
 export { resolveNames } from "./names.js";
 export type { Namespace } from "./namespace-host.js";
-export type { RelayPublisher, RelayPublisherOptions, RelayPublisherStats } from "./publisher.js";
+export type {
+  RelayLivenessReport,
+  RelayPublisher,
+  RelayPublisherOptions,
+  RelayPublisherStats,
+} from "./publisher.js";
 export { createRelayPublisher } from "./publisher.js";
 export type { ReadRelayEventsOptions, RelayEventStats } from "./read-relay-events.js";
 export { readRelayEvents, toLogRecord } from "./read-relay-events.js";

@@ -44,6 +44,11 @@ describe("broker names", () => {
       { kind: "signal", host: "h", orchestrator: "o", key: "PROJ-7" },
       { kind: "phase", host: "h", orchestrator: "execution-core", ticket: "CTL-412", phase: "monitor-merge" },
       { kind: "phase", host: "h.1", orchestrator: "o", ticket: "=phase", phase: "plan" },
+      { kind: "liveness", host: "h", orchestrator: "o", worker: "PROJ-7" },
+      { kind: "liveness", host: "h", orchestrator: "o", worker: "=live" },
+      { kind: "briefing", host: "h", orchestrator: "o", wave: null },
+      { kind: "briefing", host: "h", orchestrator: "o", wave: 12 },
+      { kind: "skipped", host: "h", file: "events/2026-04.jsonl" },
     ] as const;
     for (const k of keys) {
       const key = stateKeyOf(k);

@@ -47,6 +47,12 @@ export const ORCH_TOKEN = "=orch";
 export const HOST_TOKEN = "=host";
 /** Third token of a per-phase file's key: `<host>.<orch>.=phase.<ticket>.<phase>` (FORMATS-TODAY §2.3, §3). */
 export const PHASE_TOKEN = "=phase";
+/** Third token of a worker's relayed liveness answer: `<host>.<orch>.=live.<worker>`. */
+export const LIVE_TOKEN = "=live";
+/** Third token of a briefing's key: `<host>.<orch>.=brief.<w<N>|dashboard>`. */
+export const BRIEF_TOKEN = "=brief";
+/** Second token of a log file's skipped-line marker: `<host>.=skip.<file>`. */
+export const SKIP_TOKEN = "=skip";
 /** Log lines with no orchestrator go to this subject token. */
 export const NO_ORCH_TOKEN = "=none";
 
@@ -57,9 +63,12 @@ export type StateKey =
   | { kind: "local-state"; host: string; orchestrator: string }
   | { kind: "orchestrator"; host: string; orchestrator: string }
   | { kind: "global-state"; host: string }
-  | { kind: "heartbeat"; host: string };
+  | { kind: "heartbeat"; host: string }
+  | { kind: "liveness"; host: string; orchestrator: string; worker: string }
+  | { kind: "briefing"; host: string; orchestrator: string; wave: number | null }
+  | { kind: "skipped"; host: string; file: string };
 
-/** The KV key of one piece of state: `<host>.<orch>.<ticket>`, `<host>.<orch>.=local`, `<host>.<orch>.=orch`, `<host>.=global`, `<host>.=host` (heartbeat). */
+/** The KV key of one piece of state: `<host>.<orch>.<ticket>`, `<host>.<orch>.=live.<worker>`, `<host>.<orch>.=local`, `<host>.<orch>.=orch`, `<host>.=global`, `<host>.=host` (heartbeat). */
 export function stateKeyOf(k: StateKey): string {
   const host = escapeToken(k.host);
   switch (k.kind) {
@@ -75,6 +84,12 @@ export function stateKeyOf(k: StateKey): string {
       return `${host}.${escapeToken(k.orchestrator)}.${escapeToken(k.key)}`;
     case "phase":
       return `${host}.${escapeToken(k.orchestrator)}.${PHASE_TOKEN}.${escapeToken(k.ticket)}.${escapeToken(k.phase)}`;
+    case "liveness":
+      return `${host}.${escapeToken(k.orchestrator)}.${LIVE_TOKEN}.${escapeToken(k.worker)}`;
+    case "briefing":
+      return `${host}.${escapeToken(k.orchestrator)}.${BRIEF_TOKEN}.${k.wave === null ? "dashboard" : `w${k.wave}`}`;
+    case "skipped":
+      return `${host}.${SKIP_TOKEN}.${escapeToken(k.file)}`;
   }
 }
 
@@ -89,6 +104,23 @@ export function parseStateKey(key: string): StateKey | null {
     const [orchestrator, ticket, phase] = [parts[1]!, parts[3]!, parts[4]!].map(unescapeToken);
     if (orchestrator == null || ticket == null || phase == null) return null;
     return { kind: "phase", host, orchestrator, ticket, phase };
+  }
+  if (parts.length === 3 && parts[1] === SKIP_TOKEN) {
+    const file = unescapeToken(parts[2]!);
+    return file === null ? null : { kind: "skipped", host, file };
+  }
+  if (parts.length === 4 && parts[2] === BRIEF_TOKEN) {
+    const orchestrator = unescapeToken(parts[1]!);
+    const w = parts[3]!;
+    if (orchestrator === null) return null;
+    if (w === "dashboard") return { kind: "briefing", host, orchestrator, wave: null };
+    const m = /^w(0|[1-9]\d{0,8})$/.exec(w);
+    return m ? { kind: "briefing", host, orchestrator, wave: Number(m[1]) } : null;
+  }
+  if (parts.length === 4 && parts[2] === LIVE_TOKEN) {
+    const [orchestrator, worker] = [parts[1]!, parts[3]!].map(unescapeToken);
+    if (orchestrator == null || worker == null) return null;
+    return { kind: "liveness", host, orchestrator, worker };
   }
   if (parts.length !== 3) return null;
   const orchestrator = unescapeToken(parts[1]!);

@@ -1,13 +1,23 @@
 import { stat } from "node:fs/promises";
-import { join, relative } from "node:path";
-import type { SourceChange } from "@catalyst/schema";
-import { createSourceWatcher, type SourceWatcher, type SourceWatcherOptions } from "@catalyst/sources";
+import { dirname, join, relative } from "node:path";
+import type { LivenessResult, SourceChange } from "@catalyst/schema";
+import {
+  createSourceWatcher,
+  readBriefingText,
+  type SourceWatcher,
+  type SourceWatcherOptions,
+} from "@catalyst/sources";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
-import { escapeToken, eventSubjectOf, messageIdOf, stateKeyOf } from "./keys.js";
+import { escapeToken, eventSubjectOf, messageIdOf, parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { createTimeIndexWriter, type IndexedLine, type TimeIndexWriter } from "./time-index.js";
-import type { LogMessage, StateMessage } from "./wire.js";
+import {
+  type LogMessage,
+  MAX_RELAYED_BRIEFING_BYTES,
+  MAX_RELAYED_DETAIL_CHARS,
+  type StateMessage,
+} from "./wire.js";
 
 /** Options of {@link createRelayPublisher}. */
 export interface RelayPublisherOptions extends BrokerOptions, RelayNames {
@@ -23,12 +33,19 @@ export interface RelayPublisherOptions extends BrokerOptions, RelayNames {
   maxQueuedBytes?: number;
   /** First retry delay after the broker failed a publish; doubles up to 5 s. @default 250 */
   retryMs?: number;
-  /** Passed to the sources watcher (not `catalystDir` / `logFrom`). */
-  watcher?: Omit<SourceWatcherOptions, "catalystDir" | "logFrom">;
+  /** Passed to the sources watcher (not `catalystDir` / `logFrom` / `logResumeAt`). */
+  watcher?: Omit<SourceWatcherOptions, "catalystDir" | "logFrom" | "logResumeAt">;
   /** How often the host's heartbeat key is written, so a central view can tell a silent host from a gone one. @default 5_000 */
   heartbeatMs?: number;
   /** Hears errors the publisher recovered from (a failed publish it will retry). The library never logs. */
   onError?: (error: unknown) => void;
+}
+
+/** One worker's liveness answer on its own host (the pid liveness poller's report). */
+export interface RelayLivenessReport {
+  orchestrator: string;
+  worker: string;
+  result: LivenessResult;
 }
 
 /** What the publisher has done so far. */
@@ -40,6 +57,10 @@ export interface RelayPublisherStats {
   retries: number;
   resyncs: number;
   queuedChanges: number;
+  /** Liveness answers written to the KV (one per changed answer). */
+  livenessPuts: number;
+  /** Log lines the watcher delivered that a cursor already covered (re-read, not published). */
+  linesBelowCursor: number;
 }
 
 export interface RelayPublisher {
@@ -49,12 +70,24 @@ export interface RelayPublisher {
   stats(): RelayPublisherStats;
   /** Resolves when everything seen so far is acknowledged by JetStream. */
   idle(): Promise<void>;
+  /**
+   * This host's pid / job checks (the liveness poller's reports, changed answers or all of them):
+   * each worker's answer is written to its KV key when it differs from the one last written, so
+   * the cost follows the change. Answers wait in a map of one per worker (never dropped with an
+   * overflowing queue).
+   */
+  publishLiveness(reports: readonly RelayLivenessReport[]): void;
 }
 
 type Job =
   | { kind: "changes"; changes: SourceChange[]; bytes: number }
   | { kind: "sweep" }
-  | { kind: "heartbeat" };
+  | { kind: "heartbeat" }
+  | { kind: "liveness" };
+
+/** What makes one liveness answer differ from another (never `checkedAt`, which moves every check). */
+const answerOf = (r: LivenessResult): string =>
+  JSON.stringify([r.pid, r.alive, r.reason, r.jobId ?? null, r.jobState ?? null]);
 
 function sizeOf(changes: SourceChange[]): number {
   let n = 0;
@@ -89,6 +122,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     retries: 0,
     resyncs: 0,
     queuedChanges: 0,
+    livenessPuts: 0,
+    linesBelowCursor: 0,
   };
   let broker: Broker | null = null;
   /** The stream's time index of this host (time-index.ts), told each acknowledged chunk. */
@@ -104,9 +139,19 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   let idleWaiters: (() => void)[] = [];
   /** Keys of this host on the broker at start; the ones the first scan does not write are deleted. */
   let staleKeys: Set<string> | null = null;
-  let wake: (() => void) | null = null;
+  /** Wakes every retry waiting out its delay (stop, or nothing left to wait for). */
+  const wakers = new Set<() => void>();
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   let heartbeat: NodeJS.Timeout | null = null;
+  // --- Liveness (issue 28) ---
+  /** Liveness key → the answer last written under it. */
+  const liveSent = new Map<string, string>();
+  /** Liveness key → the newest answer not yet written (one per worker: a bound by the fleet). */
+  const livePending = new Map<string, RelayLivenessReport>();
+  /** `<orch>\0<ticket>` of every signal / phase file written since start: workers the sweep keeps the liveness of. */
+  const workersWritten = new Set<string>();
+  /** Skipped lines per log file (relative path) in this run, for the file's marker. */
+  const skipCounts = new Map<string, number>();
 
   const rel = (file: string) => relative(dir, file) || file;
 
@@ -129,7 +174,14 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   }
 
   function kick(): void {
-    if (!pump && running) pump = drain().finally(() => (pump = null));
+    if (pump || !running) return;
+    pump = drain().finally(() => {
+      pump = null;
+      // A job queued (or an idle() begun) after the loop's last look but before this callback
+      // would wait for the next heartbeat otherwise.
+      if (queue.length > 0 || overflowed) kick();
+      else resolveIdle();
+    });
   }
 
   async function retrying<T>(op: () => Promise<T>): Promise<T> {
@@ -142,13 +194,14 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         stats.retries++;
         options.onError?.(error);
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          wake = () => {
+          const wake = () => {
             clearTimeout(t);
+            wakers.delete(wake);
             resolve();
           };
+          const t = setTimeout(wake, delay);
+          wakers.add(wake);
         });
-        wake = null;
         delay = Math.min(delay * 2, 5_000);
       }
     }
@@ -157,6 +210,11 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   async function putState(key: string, value: StateMessage): Promise<void> {
     const b = broker!;
     staleKeys?.delete(key);
+    // Remembered only while a sweep is pending (it keeps these workers' liveness keys).
+    if (staleKeys !== null && value.kind === "signal")
+      workersWritten.add(`${value.orchestrator}\0${value.key}`);
+    if (staleKeys !== null && value.kind === "phase")
+      workersWritten.add(`${value.orchestrator}\0${value.ticket}`);
     await retrying(() => b.kv.put(key, JSON.stringify(value)));
     stats.statePuts++;
   }
@@ -182,6 +240,37 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     });
     await deleteState(own);
     for (const k of keys) if (k !== own) await deleteState(k);
+    const prefix = `${escapeToken(host)}.${escapeToken(id)}.`;
+    for (const k of [...liveSent.keys()]) if (k.startsWith(prefix)) liveSent.delete(k);
+  }
+
+  /** A worker's file is gone: its liveness key goes with it. */
+  async function forgetLiveness(orchestrator: string, worker: string): Promise<void> {
+    const key = stateKeyOf({ kind: "liveness", host, orchestrator, worker });
+    livePending.delete(key);
+    liveSent.delete(key);
+    // Also when this run never wrote it: an earlier run's key, kept by the start-up sweep.
+    await deleteState(key);
+  }
+
+  /** Writes the answers waiting in `livePending` that differ from what the KV holds. */
+  async function flushLiveness(): Promise<void> {
+    const window: Promise<void>[] = [];
+    for (const [key, report] of [...livePending]) {
+      if (livePending.get(key) !== report) continue; // replaced meanwhile: the newer one comes next
+      livePending.delete(key);
+      const answer = answerOf(report.result);
+      if (liveSent.get(key) === answer) continue;
+      // Distinct keys: up to maxInFlight writes awaited together.
+      window.push(
+        putState(key, { host, kind: "liveness", ...report }).then(() => {
+          liveSent.set(key, answer);
+          stats.livenessPuts++;
+        }),
+      );
+      if (window.length >= maxInFlight) await Promise.all(window.splice(0));
+    }
+    await Promise.all(window);
   }
 
   async function publishLines(change: Extract<SourceChange, { kind: "log-lines" }>): Promise<void> {
@@ -191,7 +280,10 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     for (const r of change.records) {
       const file = rel(r.file);
       const cur = cursors[file] ?? { generation: 0, offset: 0 };
-      if (r.offset < cur.offset) continue; // acknowledged before a restart
+      if (r.offset < cur.offset) {
+        stats.linesBelowCursor++; // acknowledged before a restart
+        continue;
+      }
       const msg: LogMessage = { host, file, generation: cur.generation, offset: r.offset, text: r.text };
       pending.push({
         subject: eventSubjectOf(names.subjectPrefix, host, r.event.orchestrator),
@@ -242,7 +334,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
           result: c.result,
         });
       case "signal-removed":
-        return deleteState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }));
+        await deleteState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }));
+        return forgetLiveness(c.orchestrator, c.key);
       // Per-phase files (execution-core, orchestrate overlays) go like signal files, one key each.
       case "phase-signal":
         return putState(
@@ -287,12 +380,109 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         const cur = cursors[file] ?? { generation: 0, offset: 0 };
         cursors[file] = { generation: cur.generation + 1, offset: 0 };
         await saveCursors(path, cursors);
+        // The file starts over: its skipped-line marker goes (as a local monitor drops it).
+        skipCounts.delete(file);
+        await deleteState(stateKeyOf({ kind: "skipped", host, file }));
         return;
       }
+      // Briefings and skipped-line markers (issue 28).
+      case "briefing": {
+        const got = await readBriefingText(dirname(c.file), c.wave, MAX_RELAYED_BRIEFING_BYTES);
+        return putState(stateKeyOf({ kind: "briefing", host, orchestrator: c.orchestrator, wave: c.wave }), {
+          host,
+          kind: "briefing",
+          orchestrator: c.orchestrator,
+          file: rel(c.file),
+          wave: c.wave,
+          bytes: c.bytes,
+          modifiedAt: c.modifiedAt,
+          text: got.ok ? got.text : null,
+          truncated: got.ok ? got.truncated : false,
+        });
+      }
+      case "briefing-removed":
+        return deleteState(
+          stateKeyOf({ kind: "briefing", host, orchestrator: c.orchestrator, wave: c.wave }),
+        );
+      case "log-skipped": {
+        const file = rel(c.file);
+        const count = (skipCounts.get(file) ?? 0) + 1;
+        skipCounts.set(file, count);
+        return putState(stateKeyOf({ kind: "skipped", host, file }), {
+          host,
+          kind: "skipped",
+          file,
+          offset: c.offset,
+          reason: c.reason,
+          detail: c.detail.slice(0, MAX_RELAYED_DETAIL_CHARS),
+          count,
+        });
+      }
       default:
-        // Briefings and skipped log lines are not relayed (yet).
         return;
     }
+  }
+
+  /**
+   * The KV keys a change writes when it is a plain put or delete (null: anything else, which runs
+   * alone, in order: log lines, resets, a removed orchestrator's key listing).
+   */
+  function plainKeys(c: SourceChange): string[] | null {
+    switch (c.kind) {
+      case "orchestrator-added":
+        return [stateKeyOf({ kind: "orchestrator", host, orchestrator: c.orchestrator.id })];
+      case "signal":
+        return [stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key })];
+      case "signal-removed":
+        return [
+          stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }),
+          stateKeyOf({ kind: "liveness", host, orchestrator: c.orchestrator, worker: c.key }),
+        ];
+      case "phase-signal":
+      case "phase-signal-removed":
+        return [
+          stateKeyOf({ kind: "phase", host, orchestrator: c.orchestrator, ticket: c.ticket, phase: c.phase }),
+        ];
+      case "local-state":
+      case "local-state-removed":
+        return [stateKeyOf({ kind: "local-state", host, orchestrator: c.orchestrator })];
+      case "global-state":
+      case "global-state-removed":
+        return [stateKeyOf({ kind: "global-state", host })];
+      case "briefing":
+      case "briefing-removed":
+        return [stateKeyOf({ kind: "briefing", host, orchestrator: c.orchestrator, wave: c.wave })];
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * Applies a batch in order, with up to `maxInFlight` plain KV writes of distinct keys awaited
+   * together (a first scan of thousands of workers is not thousands of round trips in a row); two
+   * writes of one key, and anything that is not a plain write, wait for what is in flight.
+   */
+  async function applyAll(changes: readonly SourceChange[]): Promise<void> {
+    let window: Promise<void>[] = [];
+    let keys = new Set<string>();
+    const settle = async () => {
+      const w = window;
+      window = [];
+      keys = new Set();
+      await Promise.all(w);
+    };
+    for (const c of changes) {
+      const ks = plainKeys(c);
+      if (ks === null) {
+        await settle();
+        await apply(c);
+        continue;
+      }
+      if (window.length >= maxInFlight || ks.some((k) => keys.has(k))) await settle();
+      for (const k of ks) keys.add(k);
+      window.push(apply(c));
+    }
+    await settle();
   }
 
   async function drain(): Promise<void> {
@@ -315,15 +505,36 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         });
         continue;
       }
+      if (job.kind === "liveness") {
+        await flushLiveness();
+        continue;
+      }
       if (job.kind === "sweep") {
         const stale = staleKeys ?? new Set<string>();
         staleKeys = null;
-        for (const key of stale) await deleteState(key);
+        for (const key of stale) {
+          // A liveness key written by an earlier run stays while its worker's file does: the
+          // poller's next answer replaces it (no flicker to unknown centrally on a restart).
+          const parsed = parseStateKey(key);
+          if (parsed?.kind === "liveness" && workersWritten.has(`${parsed.orchestrator}\0${parsed.worker}`))
+            continue;
+          // A resumed file is not read again before its cursor: its marker stays while the file does.
+          if (
+            parsed?.kind === "skipped" &&
+            (await stat(join(dir, parsed.file)).then(
+              () => true,
+              () => false,
+            ))
+          )
+            continue;
+          await deleteState(key);
+        }
+        workersWritten.clear();
         continue;
       }
       stats.queuedChanges -= job.changes.length;
       queuedBytes -= job.bytes;
-      for (const c of job.changes) await apply(c);
+      await applyAll(job.changes);
     }
     // Caught up: the time index's head gets the last mark it was left without.
     const index = timeIndex;
@@ -332,11 +543,13 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       // Changes queued meanwhile: this pump is still the running one, so it goes on.
       if (running && (queue.length > 0 || overflowed)) return drain();
     }
-    if (queue.length === 0 && !overflowed) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const w of waiters) w();
-    }
+    if (queue.length === 0 && !overflowed) resolveIdle();
+  }
+
+  function resolveIdle(): void {
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Lines kept by the cursors must still be in the files; a file now shorter was truncated while we were away. */
@@ -351,7 +564,14 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   }
 
   async function startWatcher(): Promise<void> {
-    watcher = createSourceWatcher({ ...options.watcher, catalystDir: dir, logFrom: "start" });
+    // Each log file resumes at its cursor (a line boundary) rather than being re-read from 0; a
+    // file the cursors do not know, or one no longer matching them, is read from its start.
+    watcher = createSourceWatcher({
+      ...options.watcher,
+      catalystDir: dir,
+      logFrom: "start",
+      logResumeAt: (file) => cursors[rel(file)]?.offset ?? null,
+    });
     unsubscribe = watcher.subscribe(enqueue);
     await watcher.start();
   }
@@ -370,8 +590,10 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       return keys;
     });
     staleKeys.delete(stateKeyOf({ kind: "heartbeat", host }));
+    workersWritten.clear();
     await startWatcher();
     queue.push({ kind: "sweep" });
+    if (livePending.size > 0) queue.push({ kind: "liveness" });
   }
 
   return {
@@ -406,7 +628,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       await watcher?.stop();
       watcher = null;
       running = false;
-      wake?.();
+      for (const w of [...wakers]) w();
       await pump?.catch(() => {});
       await saveCursors(path, cursors).catch(() => {});
       const b = broker;
@@ -416,6 +638,25 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       idleWaiters = [];
     },
     stats: () => ({ ...stats }),
+    publishLiveness(reports) {
+      for (const report of reports) {
+        const key = stateKeyOf({
+          kind: "liveness",
+          host,
+          orchestrator: report.orchestrator,
+          worker: report.worker,
+        });
+        if (!livePending.has(key) && liveSent.get(key) === answerOf(report.result)) continue;
+        livePending.set(key, {
+          orchestrator: report.orchestrator,
+          worker: report.worker,
+          result: report.result,
+        });
+      }
+      if (livePending.size === 0 || queue.some((j) => j.kind === "liveness")) return;
+      queue.push({ kind: "liveness" });
+      kick();
+    },
     idle() {
       if (!running || (queue.length === 0 && !pump && !overflowed)) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));

@@ -172,6 +172,11 @@ function stateFingerprint(m: StateMessage): string {
       return `orchestrator ${m.orchestrator.id}`;
     case "heartbeat":
       return "heartbeat";
+    case "briefing":
+      return `briefing ${m.file} ${m.bytes}`;
+    case "liveness":
+    case "skipped":
+      return m.kind;
     default:
       return `${m.kind} ${JSON.stringify(m.result)}`;
   }
@@ -193,7 +198,9 @@ export async function kvOfHost(
       const e = await kv.get(k);
       if (e?.operation !== "PUT") continue;
       const m = e.json<StateMessage>();
-      if (m.kind !== "heartbeat") out.set(k, stateFingerprint(m));
+      // Not files a scan finds: the heartbeat, pid answers, skipped-line markers.
+      if (m.kind !== "heartbeat" && m.kind !== "liveness" && m.kind !== "skipped")
+        out.set(k, stateFingerprint(m));
     }
     return out;
   } finally {
@@ -243,6 +250,12 @@ export async function expectedKv(host: string, dir: string): Promise<Map<string,
         out.set(
           stateKeyOf({ kind: "global-state", host }),
           stateFingerprint({ ...c, host, file: rel(c.file) }),
+        );
+        return;
+      case "briefing":
+        out.set(
+          stateKeyOf({ kind: "briefing", host, orchestrator: c.orchestrator, wave: c.wave }),
+          `briefing ${rel(c.file)} ${c.bytes}`,
         );
         return;
       default:

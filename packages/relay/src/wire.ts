@@ -1,5 +1,6 @@
 import type {
   GlobalState,
+  LivenessResult,
   LocalState,
   OrchestratorRef,
   ParseResult,
@@ -18,6 +19,11 @@ export interface LogMessage {
   offset: number;
   text: string;
 }
+
+/** The most of a briefing's text that goes into its KV value (NATS caps a message at 1 MiB by default). */
+export const MAX_RELAYED_BRIEFING_BYTES = 256 * 1024;
+/** The most of a skipped line's detail that is relayed. */
+export const MAX_RELAYED_DETAIL_CHARS = 1_000;
 
 /** One KV value. */
 export type StateMessage =
@@ -41,5 +47,30 @@ export type StateMessage =
     }
   | { host: string; kind: "local-state"; orchestrator: string; file: string; result: ParseResult<LocalState> }
   | { host: string; kind: "global-state"; file: string; result: ParseResult<GlobalState> }
+  /** A worker's pid (or execution-core job) check on its own host, written when the answer changes. */
+  | { host: string; kind: "liveness"; orchestrator: string; worker: string; result: LivenessResult }
+  /** A briefing (`DASHBOARD.md`, `wave-<N>-briefing.md`) with its text, cut at `MAX_RELAYED_BRIEFING_BYTES`. */
+  | {
+      host: string;
+      kind: "briefing";
+      orchestrator: string;
+      file: string;
+      wave: number | null;
+      bytes: number;
+      modifiedAt: string | null;
+      /** Null when the file could not be read when it changed. */
+      text: string | null;
+      truncated: boolean;
+    }
+  /** The last line of a log file the host could not take (invalid, oversized, not a file), and how many so far. */
+  | {
+      host: string;
+      kind: "skipped";
+      file: string;
+      offset: number;
+      reason: "invalid" | "oversized" | "unreadable";
+      detail: string;
+      count: number;
+    }
   /** Written every `heartbeatMs` by a running publisher. */
   | { host: string; kind: "heartbeat"; at: string; intervalMs: number };

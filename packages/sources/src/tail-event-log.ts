@@ -14,6 +14,12 @@ export interface LogTailerOptions {
   catalystDir: string;
   /** Where to begin in files that exist at the first start. @default "end" */
   from?: "end" | "start";
+  /**
+   * A byte offset to resume a file that exists at the first start from (instead of `from`), e.g. a
+   * relay publisher's cursor. Used only when it is within the file and just after a newline;
+   * otherwise (or null) the file begins by `from`.
+   */
+  resumeAt?: (file: string) => number | null;
   /** Lines longer than this are reported as `log-skipped` and dropped. @default 1 MiB */
   maxLineBytes?: number;
   /** Backstop poll of every log file, for filesystems whose events are lost. @default 1_000 */
@@ -316,7 +322,11 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
     }
   }
 
-  async function openAt(path: string, from: "end" | "start"): Promise<TailedFile | null> {
+  async function openAt(
+    path: string,
+    from: "end" | "start",
+    resume: number | null = null,
+  ): Promise<TailedFile | null> {
     let handle: FileHandle;
     try {
       handle = await open(path, OPEN_FLAGS);
@@ -331,7 +341,12 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
       return null;
     }
     let offset = 0;
-    if (from === "end" && st.size > 0) {
+    if (resume !== null && Number.isSafeInteger(resume) && resume > 0 && resume <= st.size) {
+      // Resumed only at a line boundary: anything else reads by `from`.
+      const before = await readAt(handle, resume - 1, 1);
+      if (before[0] === 10) offset = resume;
+    }
+    if (offset === 0 && from === "end" && st.size > 0) {
       // Start after the last complete line, so a line being written now is read whole.
       const back = Math.min(st.size, maxLineBytes);
       const tailBytes = await readAt(handle, st.size - back, back);
@@ -418,7 +433,9 @@ export function createLogTailer(options: LogTailerOptions): LogTailer {
     }
     if (ino === null) return;
     if (!tf) {
-      const opened = await openAt(path, startedOnce ? "start" : (options.from ?? "end"));
+      const opened = startedOnce
+        ? await openAt(path, "start")
+        : await openAt(path, options.from ?? "end", options.resumeAt?.(path) ?? null);
       if (!opened) return;
       tf = opened;
       files.set(path, tf);

@@ -28,6 +28,11 @@ export interface SourceWatcherOptions {
   rescanIntervalMs?: number;
   /** Where the log tail begins in files that exist at start. @default "end" */
   logFrom?: "end" | "start";
+  /**
+   * A byte offset to resume an existing log file from instead of `logFrom` (absolute path in),
+   * honoured at a line boundary within the file; null: by `logFrom`. A relay publisher's cursor.
+   */
+  logResumeAt?: (file: string) => number | null;
   /** How often to look for a missing `catalystDir`. @default 1_000 */
   waitIntervalMs?: number;
   /** Signal and state files larger than this are refused and reported as corrupt. @default 4 MiB */
@@ -786,6 +791,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     tailer = createLogTailer({
       catalystDir: dir,
       from: options.logFrom ?? "end",
+      ...(options.logResumeAt === undefined ? {} : { resumeAt: options.logResumeAt }),
       onError: (error) => noteError(error),
     });
     unsubscribeTailer = tailer.subscribe(emit);

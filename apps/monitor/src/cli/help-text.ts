@@ -10,11 +10,13 @@ Usage:
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
                    [--max-file-mb 4] [--jobs-dir <path>] [--publish <nats-url> [--host-name <name>] [--nats-* ...]]
                    [--budget-usd <n>] [--help] [--version]
-  catalyst-monitor --nats <nats-url> [--stale-after 30s] [--durable <name>] [--port 7400]
+  catalyst-monitor --nats <nats-url> [--stale-after 30s] [--forget-after 7d] [--durable <name>] [--port 7400]
                    [--host 127.0.0.1] [--token-file <path>] [--history 7d] [--log-format text|json]
                    (the central view of several machines; no catalyst dir)
   catalyst-monitor service print|install|uninstall|status [--systemd|--launchd] [flags]
                    (run it as a user service; see catalyst-monitor service --help)
+  catalyst-monitor hosts list|forget <host> --nats <nats-url> [--force]
+                   (the hosts on a broker; forget one gone for good; see hosts --help)
   catalyst-monitor notify test [--notify-* ...]
                    (send a test alert through every configured channel; exit 1 if one failed)
 
@@ -44,10 +46,12 @@ Options:
   --host-name <name>   this machine's name on the broker (default: the hostname)
   --nats <url>         be the central monitor: read every host that publishes to this NATS
                        JetStream broker (nats://host:4222) instead of a catalyst dir; ids are
-                       <host>/<id>, workers carry no liveness (their pids are on their hosts).
-                       Not with --dir, --demo or --publish
+                       <host>/<id>; each host checks its own workers' pids and jobs and relays
+                       the answers (alive, dead). Not with --dir, --demo or --publish
   --stale-after <d>    with --nats: a host silent this long is marked stale (default 30s; hosts
                        beat every 5s); its workers keep their last state, never marked dead
+  --forget-after <d>   with --nats: a host silent this long is gone for good: its keys are deleted
+                       from the broker and every central monitor drops it (default 7d; 0 = never)
   --durable <name>     with --nats: the broker-side consumer name; a restarted monitor with the
                        same name folds the history again and misses nothing (default
                        catalyst-central); run two central monitors with two names

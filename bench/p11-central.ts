@@ -1,0 +1,381 @@
+// P11: the central monitor at 50,000 workers (issue 28). 25 simulated hosts × 2,000 workers (flags
+// shrink it) publish through one `nats-server -js` into the built central `catalyst-monitor --nats`
+// with one SSE client. The hosts live in one child process (bench/p11-hosts-child.ts: a relay
+// publisher and a pid liveness poller per host, their answers relayed); every worker's signal
+// carries the pid of a real `sleep` on its "host". Measured: the central's cold start (spawn →
+// /api/snapshot with every worker, every `alive` answer and no `loading`), host write → central SSE
+// frame p50/p99, a pid killed on a host → `alive:false` at the central, and lost writes across a
+// broker killed (SIGKILL) and restarted while the hosts keep writing.
+//
+//   node --import tsx bench/p11-central.ts [--hosts 25] [--workers 2000] [--writes 500] [--rate 100]
+//                                          [--liveness-ms 1000] [--outage-ms 5000]
+// Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p11` runs it too.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
+import { getText, percentile, watchSeqs } from "./p7-scale.ts";
+import type { Figure } from "./summary.ts";
+import {
+  type Child,
+  fmtMs,
+  load,
+  loadNote,
+  machine,
+  memoryOf,
+  ROOT,
+  sleep,
+  startListening,
+  TSX,
+  writeSection,
+} from "./support.ts";
+
+export interface P11Shape {
+  hosts: number;
+  workersPerHost: number;
+  /** Paced signal writes for the latency figure (spread over the hosts). */
+  writes: number;
+  rate: number;
+  /** The hosts' pid check interval (`catalyst-monitor` checks every 5 s). */
+  livenessMs: number;
+  outageMs: number;
+}
+
+export const P11_DEFAULTS: P11Shape = {
+  hosts: 25,
+  workersPerHost: 2000,
+  writes: 500,
+  rate: 100,
+  livenessMs: 1000,
+  outageMs: 5000,
+};
+
+export const P11_HEADING = "P11: central monitor at 50,000 workers";
+
+export interface P11Result {
+  shape: P11Shape;
+  hostsReadyMs: number;
+  livenessPuts: number;
+  centralColdStartMs: number;
+  latency: { p50: number; p99: number; lost: number; delivered: number; bytesPerWrite: number };
+  killToDeadMs: number;
+  recovery: { outageWrites: number; recoveryMs: number; lost: number };
+  centralRssMB: number;
+}
+
+const BIN = join(ROOT, "apps/monitor/dist/bin.js");
+const PER_ORCHESTRATOR = 20;
+const hostName = (h: number) => `h${String(h).padStart(2, "0")}`;
+const orchOf = (i: number) => `orch-p11-${String(Math.floor(i / PER_ORCHESTRATOR)).padStart(4, "0")}`;
+const ticketOf = (i: number) => `P11-${String(i).padStart(5, "0")}`;
+
+function signalText(i: number, pid: number, startedAt: string, seq: number | null): string {
+  return `${JSON.stringify({
+    ticket: ticketOf(i),
+    orchestrator: orchOf(i),
+    status: seq !== null && seq % 2 === 0 ? "validating" : "implementing",
+    phase: 3,
+    startedAt,
+    updatedAt: new Date().toISOString(),
+    pr: null,
+    pid,
+    error: seq === null ? null : `seq-${seq}`,
+  })}\n`;
+}
+
+async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+async function sleeper(): Promise<ChildProcess & { pid: number }> {
+  const child = spawn("sleep", ["3600"], { stdio: "ignore" });
+  await once(child, "spawn");
+  return child as ChildProcess & { pid: number };
+}
+
+export async function runP11(shape: P11Shape): Promise<P11Result> {
+  if (!NATS_SERVER) throw new Error("nats-server is not installed (apt-get install nats-server)");
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm --filter catalyst-monitor build\``);
+  const root = await mkdtemp(join(tmpdir(), "bench-p11-"));
+  const sleepers: ChildProcess[] = [];
+  const children: Child[] = [];
+  let hostsChild: ChildProcess | null = null;
+  const broker = await startNatsServer(join(root, "nats"));
+  try {
+    // One real process per host stands for its workers' pids; host 0's worker 0 has its own (the victim).
+    const pids: number[] = [];
+    for (let h = 0; h < shape.hosts; h++) {
+      const s = await sleeper();
+      sleepers.push(s);
+      pids.push(s.pid);
+    }
+    const victim = await sleeper();
+    sleepers.push(victim);
+    const startedAt = new Date(Date.now() + 1000).toISOString(); // after every sleeper started
+    const pidOf = (h: number, i: number) => (h === 0 && i === 0 ? victim.pid : pids[h]!);
+    const targets: Array<Array<{ orchestrator: string; worker: string; pid: number; startedAt: string }>> =
+      [];
+    for (let h = 0; h < shape.hosts; h++) {
+      const dir = join(root, hostName(h));
+      const list = [];
+      for (let o = 0; o * PER_ORCHESTRATOR < shape.workersPerHost; o++)
+        await mkdir(join(dir, "runs", orchOf(o * PER_ORCHESTRATOR), "workers"), { recursive: true });
+      await mkdir(join(dir, "events"), { recursive: true });
+      for (let start = 0; start < shape.workersPerHost; start += 500) {
+        const batch: Array<Promise<void>> = [];
+        for (let i = start; i < Math.min(shape.workersPerHost, start + 500); i++) {
+          batch.push(
+            writeFile(
+              join(dir, "runs", orchOf(i), "workers", `${ticketOf(i)}.json`),
+              signalText(i, pidOf(h, i), startedAt, null),
+            ),
+          );
+          list.push({ orchestrator: orchOf(i), worker: ticketOf(i), pid: pidOf(h, i), startedAt });
+        }
+        await Promise.all(batch);
+      }
+      targets.push(list);
+    }
+    const total = shape.hosts * shape.workersPerHost;
+
+    // The hosts: publish every file and every pid answer, then say ready.
+    const h0 = performance.now();
+    const config = {
+      servers: broker.url,
+      root,
+      hosts: Array.from({ length: shape.hosts }, (_, h) => hostName(h)),
+      targets,
+      livenessMs: shape.livenessMs,
+    };
+    // Too large for argv at 50,000 targets: handed over in a file.
+    const configFile = join(root, "hosts.json");
+    await writeFile(configFile, JSON.stringify(config));
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@catalyst/source", "--import", TSX, join(ROOT, "bench/p11-hosts-child.ts"), configFile],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    hostsChild = child;
+    const readyLine = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      child.stdout!.setEncoding("utf8");
+      child.stdout!.on("data", (c: string) => {
+        text += c;
+        const m = /ready (\d+)\n/.exec(text);
+        if (m) resolve(m[1]!);
+      });
+      child.on("exit", (code) => reject(new Error(`the hosts' process exited with ${code}`)));
+    });
+    const hostsReadyMs = performance.now() - h0;
+    const livenessPuts = Number(readyLine);
+    console.log(
+      `P11 hosts: ${total} workers and ${livenessPuts} pid answers published in ${fmtMs(hostsReadyMs)} ms`,
+    );
+
+    // 1. Central cold start: every worker, every alive answer, no loading mark.
+    const t0 = performance.now();
+    const central = await startListening([BIN, "--nats", broker.url, "--port", "0", "--history", "0"]);
+    children.push(central);
+    let centralColdStartMs = Number.NaN;
+    for (const deadline = Date.now() + 300_000; Date.now() < deadline; ) {
+      const res = await getText(`${central.url}api/snapshot`);
+      if (!res.text.includes('"loading":{') && res.text.split('"alive":true').length - 1 >= total) {
+        centralColdStartMs = performance.now() - t0;
+        break;
+      }
+      await sleep(100);
+    }
+    console.log(`P11 central cold start: ${fmtMs(centralColdStartMs)} ms`);
+
+    const signals = watchSeqs(central.url);
+    const deaths = watchSeqs(central.url, /"worker":"P11-(\d+)","alive":false/g);
+    await waitFor(() => signals.ready() && deaths.ready(), 120_000);
+
+    // 2. Paced writes: latency.
+    const writtenAt = new Map<number, number>();
+    const finals = new Map<string, number>();
+    const stride = 7919;
+    const perTick = Math.max(1, Math.round(shape.rate / 100));
+    let seq = 0;
+    const write = async (h: number, i: number, s: number) => {
+      const path = join(root, hostName(h), "runs", orchOf(i), "workers", `${ticketOf(i)}.json`);
+      await writeFile(`${path}.${s}.tmp`, signalText(i, pidOf(h, i), startedAt, s));
+      await rename(`${path}.${s}.tmp`, path);
+    };
+    const paced = async (count: number, rate: number) => {
+      const started = performance.now();
+      const first = seq;
+      while (seq < first + count) {
+        const wait = started + ((seq - first) / rate) * 1000 - performance.now();
+        if (wait > 0) await sleep(wait);
+        const batch: Array<Promise<void>> = [];
+        for (let k = 0; k < perTick && seq < first + count; k++, seq++) {
+          const h = seq % shape.hosts;
+          // Worker 0 of host 0 is the victim: never rewritten.
+          const i = 1 + ((Math.floor(seq / shape.hosts) * stride) % (shape.workersPerHost - 1));
+          writtenAt.set(seq, performance.now());
+          finals.set(`${h}:${i}`, seq);
+          batch.push(write(h, i, seq));
+        }
+        await Promise.all(batch);
+      }
+    };
+    const bytesBefore = signals.bytes();
+    await paced(shape.writes, shape.rate);
+    const allFinalsSeen = () => [...finals.values()].every((s) => signals.firstSeen.has(s));
+    await waitFor(allFinalsSeen, 60_000);
+    const latencies: number[] = [];
+    for (const [s, at] of signals.firstSeen) {
+      const w = writtenAt.get(s);
+      if (w !== undefined && s < shape.writes) latencies.push(at - w);
+    }
+    latencies.sort((a, b) => a - b);
+    const latency = {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      lost: [...finals.values()].filter((s) => !signals.firstSeen.has(s)).length,
+      delivered: latencies.length,
+      bytesPerWrite: (signals.bytes() - bytesBefore) / shape.writes,
+    };
+    console.log(
+      `P11 write → frame: p50 ${fmtMs(latency.p50)} p99 ${fmtMs(latency.p99)} ms, lost ${latency.lost}`,
+    );
+
+    // 3. A pid killed on host 0 → `alive:false` for that worker at the central.
+    const k0 = performance.now();
+    victim.kill("SIGKILL");
+    await once(victim, "exit");
+    await waitFor(() => deaths.firstSeen.has(0), 60_000);
+    const killToDeadMs = (deaths.firstSeen.get(0) ?? Number.NaN) - k0;
+    console.log(`P11 pid killed → alive:false at the central: ${fmtMs(killToDeadMs)} ms`);
+
+    // 4. The broker killed while the hosts keep writing, then restarted: nothing lost.
+    finals.clear();
+    await broker.kill("SIGKILL");
+    const outageFirst = seq;
+    await paced(Math.round((shape.outageMs / 1000) * 50), 50);
+    const outageWrites = seq - outageFirst;
+    const r0 = performance.now();
+    await broker.restart();
+    const back = performance.now();
+    for (let h = 0; h < shape.hosts; h++, seq++) {
+      finals.set(`${h}:1`, seq);
+      await write(h, 1, seq);
+    }
+    await waitFor(allFinalsSeen, 120_000);
+    const recoveredAt = Math.max(...[...finals.values()].map((s) => signals.firstSeen.get(s) ?? Number.NaN));
+    const recovery = {
+      outageWrites,
+      recoveryMs: recoveredAt - back,
+      lost: [...finals.values()].filter((s) => !signals.firstSeen.has(s)).length,
+    };
+    console.log(
+      `P11 recovery: ${outageWrites} writes during a ${shape.outageMs} ms outage (restart ${fmtMs(back - r0)} ms), all seen ${fmtMs(recovery.recoveryMs)} ms after, lost ${recovery.lost}`,
+    );
+    const centralMem = memoryOf(central.child.pid!);
+    signals.close();
+    deaths.close();
+    return {
+      shape,
+      hostsReadyMs,
+      livenessPuts,
+      centralColdStartMs,
+      latency,
+      killToDeadMs,
+      recovery,
+      centralRssMB: (centralMem?.rss ?? Number.NaN) / 1e6,
+    };
+  } finally {
+    for (const c of children.reverse()) await c.stop().catch(() => {});
+    if (hostsChild && hostsChild.exitCode === null) {
+      const exited = once(hostsChild, "exit");
+      hostsChild.kill("SIGTERM");
+      await Promise.race([exited, sleep(10_000)]);
+      hostsChild.kill("SIGKILL");
+    }
+    for (const s of sleepers) s.kill("SIGKILL");
+    await broker.kill("SIGKILL").catch(() => {});
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+export function p11Section(r: P11Result, runAt: Date, loadBefore: string, busy = loadNote()): string {
+  const s = r.shape;
+  const total = s.hosts * s.workersPerHost;
+  const mark = (ok: boolean) => (ok ? "met" : "not met");
+  const smaller =
+    total < 50_000
+      ? `**Smaller than the issue's 25 × 2,000 (50,000) workers**: run at ${s.hosts} × ${s.workersPerHost} because the shared box could not take the full size while others worked (see the load above).\n\n`
+      : "";
+  return `Run ${runAt.toISOString()} with \`node --import tsx bench/p11-central.ts\` (flags \`--hosts\`, \`--workers\`, \`--writes\`, \`--rate\`, \`--liveness-ms\`, \`--outage-ms\`; \`pnpm bench --only p11\` runs it too).
+Machine: ${machine()}; load average ${loadBefore} at the start. ${busy}
+
+${smaller}${s.hosts} simulated hosts × ${s.workersPerHost} workers (${total} in all) publish through one \`nats-server -js\`
+(Debian, single node, loopback) into the built central \`catalyst-monitor --nats\` with one SSE client.
+The hosts run in one child process: per host a relay publisher of its catalyst dir and a pid
+liveness poller (every ${s.livenessMs} ms; \`catalyst-monitor\` checks every 5 s, which then bounds the
+kill figure) whose answers it relays, one KV write per changed answer. Every worker's signal names
+the pid of a real \`sleep\` on its host; host 0's worker 0 has its own, killed in step 3.
+
+| figure | value | goal |
+|---|---|---|
+| hosts ready: every file and ${r.livenessPuts} pid answers acknowledged by the broker | ${fmtMs(r.hostsReadyMs)} ms | – |
+| central cold start (spawn → /api/snapshot with all ${total} workers alive, no \`loading\`) | ${fmtMs(r.centralColdStartMs)} ms | ≤ 5 s: ${mark(r.centralColdStartMs <= 5000)} |
+| host write → central SSE frame, ${s.writes} writes at ${s.rate}/s | p50 ${fmtMs(r.latency.p50)} ms, p99 ${fmtMs(r.latency.p99)} ms, ${r.latency.bytesPerWrite.toFixed(0)} bytes/write, lost ${r.latency.lost} | p99 < 50 ms: ${mark(r.latency.p99 < 50)} |
+| a pid killed on a host → \`alive:false\` frame at the central | ${fmtMs(r.killToDeadMs)} ms | ≤ 2 s: ${mark(r.killToDeadMs <= 2000)} |
+| broker SIGKILLed for ${(s.outageMs / 1000).toFixed(0)} s while the hosts wrote ${r.recovery.outageWrites} signals, restarted | all seen ${fmtMs(r.recovery.recoveryMs)} ms after it was back, lost ${r.recovery.lost} | 0 lost: ${mark(r.recovery.lost === 0)} |
+| central monitor RSS after the run | ${r.centralRssMB.toFixed(0)} MB | – |`;
+}
+
+export function p11Figures(r: P11Result): Figure[] {
+  const total = r.shape.hosts * r.shape.workersPerHost;
+  const lost = r.latency.lost + r.recovery.lost;
+  return [
+    {
+      p: "P11",
+      what: `central monitor, ${r.shape.hosts} hosts × ${r.shape.workersPerHost} workers (${total}) via NATS`,
+      goal: "cold start ≤ 5 s, write p99 < 50 ms, kill → dead ≤ 2 s, 0 lost",
+      value: `cold ${fmtMs(r.centralColdStartMs)} ms, p99 ${fmtMs(r.latency.p99)} ms, kill → dead ${fmtMs(r.killToDeadMs)} ms, ${lost} lost`,
+      baseline: "–",
+      ratio: "–",
+      met:
+        r.centralColdStartMs <= 5000 && r.latency.p99 < 50 && r.killToDeadMs <= 2000 && lost === 0
+          ? "yes"
+          : "no",
+      note: `pid checks every ${r.shape.livenessMs} ms on the hosts; see P11`,
+    },
+  ];
+}
+
+export function parseP11Args(argv: readonly string[], prefix = ""): P11Shape {
+  const opt = (name: string, fallback: number) => {
+    const i = argv.indexOf(`--${prefix}${name}`);
+    return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
+  };
+  return {
+    hosts: opt("hosts", P11_DEFAULTS.hosts),
+    workersPerHost: opt("workers", P11_DEFAULTS.workersPerHost),
+    writes: opt("writes", P11_DEFAULTS.writes),
+    rate: opt("rate", P11_DEFAULTS.rate),
+    livenessMs: opt("liveness-ms", P11_DEFAULTS.livenessMs),
+    outageMs: opt("outage-ms", P11_DEFAULTS.outageMs),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const shape = parseP11Args(process.argv.slice(2));
+  const runAt = new Date();
+  const loadBefore = load();
+  const result = await runP11(shape);
+  const busy = loadNote();
+  await writeSection(P11_HEADING, p11Section(result, runAt, loadBefore, busy));
+  console.log(`P11 written to BENCHMARKS.md in ${((Date.now() - runAt.getTime()) / 1000).toFixed(0)} s`);
+}
