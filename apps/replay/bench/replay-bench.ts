@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { machine, writeSection } from "@catalyst/test-utils/bench";
+import { loadNote, machine, writeSection } from "@catalyst/test-utils/bench";
 import { generateLog } from "./generate-log.js";
 
 const APP = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -285,7 +285,7 @@ async function main(): Promise<void> {
 
     const section = [
       `Run ${new Date().toISOString().slice(0, 16)}Z with \`pnpm --filter catalyst-replay bench -- --size ${fmtBytes(args.sizeBytes).replace(" ", "")} --runs ${args.runs}\`.`,
-      `Machine: ${machine()}; load average ${loadStart.join(", ")} at the start and ${loadEnd.join(", ")} at the end (a shared, busy box: the other engineers' tests run at the same time).`,
+      `Machine: ${machine()}; load average ${loadStart.join(", ")} at the start and ${loadEnd.join(", ")} at the end. ${loadNote()}`,
       `Log: ${fmtBytes(log.bytes)}, ${log.lines.toLocaleString("en-US")} lines in ${log.files.length} monthly files (\`events/2020-01.jsonl\` … \`2026-04.jsonl\`), v1, session and canonical shapes, in time order, warm page cache. The bin is the shipped \`dist/bin.js\` (bundled, split at its lazy imports). Index: ${fmtBytes(cacheBytes)} in \`$CATALYST_CACHE_DIR\`, built by the first run below; every other run reads it.`,
       `Each tool's stdout is a pipe read by the bench; "first line" is spawn → first stdout byte; peak RSS from \`/usr/bin/time -f %M\`. Medians of ${args.runs} runs, tools interleaved within each run. ${rgVersion ? `rg is ${rgVersion}.` : "rg is not installed, so its rows are skipped (install ripgrep to include them)."} Node ${process.version} has no \`module.enableCompileCache\` (it arrived in Node 22.1), so the bin cannot use the compile cache here. A first run indexes in up to ${Math.min(4, availableParallelism())} worker threads (one per core, at most 4; issue 25), which share the box's cores with everything else running.`,
       "",
