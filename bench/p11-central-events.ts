@@ -22,6 +22,7 @@ import {
   MONITOR_FROM_SOURCE,
   machine,
   median,
+  numericFlags,
   startListening,
   writeSection,
 } from "./support.ts";
@@ -50,10 +51,7 @@ export const P11B_DEFAULTS: P11bShape = {
 export const P11B_HEADING = "P11b: central /api/events on a ≥2 M-line stream";
 
 export function parseP11bArgs(argv: string[], prefix = ""): P11bShape {
-  const opt = (name: string, fallback: number): number => {
-    const i = argv.indexOf(`--${prefix}${name}`);
-    return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
-  };
+  const opt = numericFlags(argv, prefix);
   return {
     hosts: opt("hosts", P11B_DEFAULTS.hosts),
     lines: opt("lines", P11B_DEFAULTS.lines),

@@ -26,6 +26,7 @@ import {
   loadNote,
   machine,
   memoryOf,
+  numericFlags,
   ROOT,
   sleep,
   startListening,
@@ -356,10 +357,7 @@ export function p11Figures(r: P11Result): Figure[] {
 }
 
 export function parseP11Args(argv: readonly string[], prefix = ""): P11Shape {
-  const opt = (name: string, fallback: number) => {
-    const i = argv.indexOf(`--${prefix}${name}`);
-    return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
-  };
+  const opt = numericFlags(argv, prefix);
   return {
     hosts: opt("hosts", P11_DEFAULTS.hosts),
     workersPerHost: opt("workers", P11_DEFAULTS.workersPerHost),

@@ -31,6 +31,7 @@ import {
   load,
   machine,
   memoryOf,
+  numericFlags,
   ROOT,
   sleep,
   startListening,
@@ -354,10 +355,7 @@ export function p8Figures(r: P8Result): Figure[] {
 }
 
 export function parseP8Args(argv: readonly string[], prefix = ""): P8Shape {
-  const opt = (name: string, fallback: number) => {
-    const i = argv.indexOf(`--${prefix}${name}`);
-    return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
-  };
+  const opt = numericFlags(argv, prefix);
   return {
     hosts: opt("hosts", P8_DEFAULTS.hosts),
     workersPerHost: opt("workers", P8_DEFAULTS.workersPerHost),

@@ -25,6 +25,17 @@ export const MONITOR_FROM_SOURCE = [
   `${ROOT}apps/monitor/src/bin.ts`,
 ];
 
+/** A reader of numeric `--<prefix><name> <value>` flags, each with its fallback. */
+export function numericFlags(
+  argv: readonly string[],
+  prefix = "",
+): (name: string, fallback: number) => number {
+  return (name, fallback) => {
+    const i = argv.indexOf(`--${prefix}${name}`);
+    return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
+  };
+}
+
 export function median(values: number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
