@@ -340,6 +340,20 @@ export const RELAY_ROLE_OPTIONS = {
 /** @default `--stale-after`: six missed heartbeats (publishers beat every 5 s). */
 export const DEFAULT_STALE_AFTER_MS = 30_000;
 /** @default `--forget-after`: a week without a heartbeat. */
+/**
+ * `--stale-after`'s value in ms ({@link DEFAULT_STALE_AFTER_MS} when absent). Throws `UsageError`
+ * for anything but a duration of at least 1 s.
+ */
+export function staleAfterOf(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_STALE_AFTER_MS;
+  const parsed = parseDuration(value);
+  if (parsed === null || parsed < 1000)
+    throw new UsageError(
+      `--stale-after must be a duration of at least 1s such as 30s, 2m, got ${JSON.stringify(value)}`,
+    );
+  return parsed;
+}
+
 export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 /** @default `--durable` */
 export const DEFAULT_DURABLE = "catalyst-central";
@@ -392,15 +406,7 @@ export function relayRoleFlagsOf(
     throw new UsageError("--forget-after applies to the central monitor; pass --nats with it");
   if (values.durable !== undefined && nats === null)
     throw new UsageError("--durable names the central monitor's consumer; pass --nats with it");
-  let staleAfterMs = DEFAULT_STALE_AFTER_MS;
-  if (values["stale-after"] !== undefined) {
-    const parsed = parseDuration(values["stale-after"]);
-    if (parsed === null || parsed < 1000)
-      throw new UsageError(
-        `--stale-after must be a duration of at least 1s such as 30s, 2m, got ${JSON.stringify(values["stale-after"])}`,
-      );
-    staleAfterMs = parsed;
-  }
+  const staleAfterMs = staleAfterOf(values["stale-after"]);
   let forgetAfterMs: number | null = DEFAULT_FORGET_AFTER_MS;
   const forget = values["forget-after"];
   if (forget !== undefined) {

@@ -4,12 +4,12 @@
 import { parseArgs } from "node:util";
 import {
   checkNatsUrlFlag,
-  DEFAULT_STALE_AFTER_MS,
   NATS_CONNECTION_HELP,
   NATS_CONNECTION_OPTIONS,
   natsFlagsOf,
+  staleAfterOf,
 } from "@catalyst/relay/command-line";
-import { parseDuration, reportCliError, UsageError } from "@catalyst/sources/command-line";
+import { reportCliError, UsageError } from "@catalyst/sources/command-line";
 import type { MainIo } from "../main.js";
 import { resolveBrokerConnection } from "./nats-connection.js";
 
@@ -90,15 +90,7 @@ export async function runHostsCommand(argv: readonly string[], io: MainIo): Prom
     checkNatsUrlFlag("--nats", values.nats);
     if (action === "list" && (values.force || values["stale-after"] !== undefined))
       throw new UsageError("--force and --stale-after apply to hosts forget");
-    let staleAfterMs = DEFAULT_STALE_AFTER_MS;
-    if (values["stale-after"] !== undefined) {
-      const d = parseDuration(values["stale-after"]);
-      if (d === null || d < 1000)
-        throw new UsageError(
-          `--stale-after must be a duration of at least 1s such as 30s, 2m, got ${JSON.stringify(values["stale-after"])}`,
-        );
-      staleAfterMs = d;
-    }
+    const staleAfterMs = staleAfterOf(values["stale-after"]);
     const broker = await resolveBrokerConnection(values.nats, natsFlagsOf(values), io.env);
     // The NATS client is loaded only for an action that talks to the broker.
     const relay = await import("@catalyst/relay");
