@@ -54,8 +54,9 @@ Options:
                        the answers (alive, dead). Not with --dir, --demo or --publish
   --stale-after <d>    with --nats: a host silent this long is marked stale (default 30s; hosts
                        beat every 5s); its workers keep their last state, never marked dead
-  --forget-after <d>   with --nats: a host silent this long is gone for good: its keys are deleted
-                       from the broker and every central monitor drops it (default 7d; 0 = never)
+  --forget-after <d>   with --nats: a host silent this long is gone for good: its keys, log lines
+                       and time index are deleted from the broker and every central monitor
+                       drops it (default 7d; 0 = never)
   --durable <name>     with --nats: the broker-side consumer name; a restarted monitor with the
                        same name folds the history again and misses nothing (default
                        catalyst-central); run two central monitors with two names

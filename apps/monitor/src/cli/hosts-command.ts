@@ -24,9 +24,11 @@ Usage:
 Actions:
   list     every host with a key on the broker: its last heartbeat and how many keys it has
   forget   delete every key the host has on the broker (its workers, states, liveness answers
-           and heartbeat); every central monitor drops the host and its workers at once. Its
-           event-log lines stay on the stream until the stream's retention ages them out.
-           Refused while the host still beats (its publisher would write its keys again):
+           and heartbeat): every central monitor drops the host and its workers at once. Its
+           event-log lines and their time index are purged from the broker too, so the host
+           does not come back in /api/events, catalyst-replay --nats or a restarted central
+           monitor's history (a running central monitor keeps what it already folded from
+           them until it restarts). Refused while the host still beats (its publisher would write its keys again):
            stop its monitor first, or pass --force. A central monitor forgets a host by itself
            once it has been silent for --forget-after (default 7d).
 
@@ -120,9 +122,10 @@ export async function runHostsCommand(argv: readonly string[], io: MainIo): Prom
       throw new Error(
         `host ${JSON.stringify(name)} beat ${ago(beatAge)}: its publisher is still running and would write its keys again; stop its monitor first, or pass --force`,
       );
-    const keys = await relay.forgetHost({ ...connection, host: name });
+    const gone = await relay.forgetHost({ ...connection, host: name });
+    const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
     io.stdout(
-      `forgot host ${JSON.stringify(name)}: deleted ${keys} key${keys === 1 ? "" : "s"} on ${where}; central monitors drop it now\n`,
+      `forgot host ${JSON.stringify(name)}: deleted ${n(gone.keys, "key")}, ${n(gone.lines, "log line")} and ${n(gone.indexKeys, "index key")} on ${where}; central monitors drop it now\n`,
     );
     return 0;
   } catch (error) {
