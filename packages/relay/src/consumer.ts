@@ -453,7 +453,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             file: file(h, m.file),
             offset: m.offset,
             reason: m.reason,
-            detail: `on host ${h}: ${m.detail}`,
+            // The host's count since its publisher started, as `hosts list` shows it.
+            detail: `on host ${h}: ${m.detail}${typeof m.count === "number" && m.count > 1 ? ` (${m.count} lines skipped in this file)` : ""}`,
           },
         };
       default:

@@ -14,6 +14,11 @@ export interface BrokerHost {
   lastHeartbeat: Date | null;
   /** Its keys in the KV (signals, states, liveness, heartbeat). */
   keys: number;
+  /**
+   * Event-log lines the host could not take (invalid, oversized, unreadable), from its
+   * skipped-line markers: the count since its publisher started, summed over its log files.
+   */
+  skipped: { lines: number; files: number };
 }
 
 /** What forgetting a host removed from the broker. */
@@ -71,14 +76,37 @@ export async function listBrokerHosts(options: BrokerOptions & RelayNames): Prom
   const broker = await openBroker(options, resolveNames(options));
   try {
     const counts = new Map<string, number>();
+    const markers: string[] = [];
     for await (const k of await broker.kv.keys()) {
       const parsed = parseStateKey(k);
       if (parsed) counts.set(parsed.host, (counts.get(parsed.host) ?? 0) + 1);
+      if (parsed?.kind === "skipped") markers.push(k);
+    }
+    // One marker per log file with a skipped line: few, each read once.
+    const skipped = new Map<string, { lines: number; files: number }>();
+    for (const k of markers) {
+      const e = await broker.kv.get(k);
+      if (e?.operation !== "PUT") continue;
+      let count = 1;
+      try {
+        const m = e.json<{ host?: unknown; count?: unknown }>();
+        if (typeof m.count === "number" && Number.isSafeInteger(m.count) && m.count > 0) count = m.count;
+      } catch {
+        // A marker that cannot be read still says one line was skipped.
+      }
+      const host = parseStateKey(k)!.host;
+      const s = skipped.get(host) ?? { lines: 0, files: 0 };
+      skipped.set(host, { lines: s.lines + count, files: s.files + 1 });
     }
     const out: BrokerHost[] = [];
     for (const [name, keys] of counts) {
       const beat = await broker.kv.get(stateKeyOf({ kind: "heartbeat", host: name }));
-      out.push({ name, keys, lastHeartbeat: beat?.operation === "PUT" ? beat.created : null });
+      out.push({
+        name,
+        keys,
+        lastHeartbeat: beat?.operation === "PUT" ? beat.created : null,
+        skipped: skipped.get(name) ?? { lines: 0, files: 0 },
+      });
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } finally {

@@ -22,7 +22,9 @@ Usage:
   catalyst-monitor hosts forget <host> --nats <nats-url> [--force] [--stale-after 30s] [--nats-* ...]
 
 Actions:
-  list     every host with a key on the broker: its last heartbeat and how many keys it has
+  list     every host with a key on the broker: its last heartbeat, how many keys it has, and
+           how many event-log lines it could not take (invalid, oversized, unreadable) since
+           its publisher started, when any
   forget   delete every key the host has on the broker (its workers, states, liveness answers
            and heartbeat): every central monitor drops the host and its workers at once. Its
            event-log lines and their time index are purged from the broker too, so the host
@@ -107,7 +109,12 @@ export async function runHostsCommand(argv: readonly string[], io: MainIo): Prom
           h.lastHeartbeat === null
             ? "no heartbeat"
             : `last heartbeat ${ago(now - h.lastHeartbeat.getTime())}`;
-        io.stdout(`${h.name}\t${beat}\t${h.keys} key${h.keys === 1 ? "" : "s"}\n`);
+        // Lines the host could not take (its skipped-line markers), as its sourceErrors say per file.
+        const skipped =
+          h.skipped.lines === 0
+            ? ""
+            : `\t${h.skipped.lines} log line${h.skipped.lines === 1 ? "" : "s"} skipped in ${h.skipped.files} file${h.skipped.files === 1 ? "" : "s"}`;
+        io.stdout(`${h.name}\t${beat}\t${h.keys} key${h.keys === 1 ? "" : "s"}${skipped}\n`);
       }
       return 0;
     }
