@@ -2,7 +2,7 @@
 // lines (its limits discarded them, or a purge), the week's hour keys leave the index bucket and
 // its head, and a window read through the index still equals the whole read of what the stream
 // holds. Real nats-server; a stream whose first messages are purged.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NATS_SERVER, type NatsServer, startNatsServer } from "@catalyst/test-utils";
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, openBroker } from "./broker.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
 import { resolveNames } from "./names.js";
+import { createRelayPublisher } from "./publisher.js";
 import { readRelayEvents } from "./read-relay-events.js";
 import type { RelayEvent } from "./spill-sorter.js";
 import { blockOf, createTimeIndexWriter, hourOf, metaKeyOf, parseMeta } from "./time-index.js";
@@ -51,7 +52,7 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
     });
     const broker: Broker = await openBroker({ servers: server!.url }, names);
     try {
-      // Two hosts, one line every 3 h of their own ts for four weeks, published interleaved; a
+      // Two hosts, one line every 6 h of their own ts for four weeks, published interleaved; a
       // late line of week 0 arrives at the end (its week's top is then the stream's last lines).
       const hosts = ["north", "south"];
       const writers = new Map(hosts.map((h) => [h, createTimeIndexWriter(broker, names, h)]));
@@ -69,8 +70,8 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
         });
         await writers.get(host)!.note([{ seq: ack.seq, tsMs }]);
       };
-      const lines = (4 * 168) / 3;
-      for (let i = 0; i < lines; i++) for (const h of hosts) await publish(h, i, BASE + i * 3 * H);
+      const lines = (4 * 168) / 6;
+      for (let i = 0; i < lines; i++) for (const h of hosts) await publish(h, i, BASE + i * 6 * H);
       await publish("south", lines, BASE + 5 * H); // late: week 0 of south stays
       for (const w of writers.values()) await w.flush();
 
@@ -129,6 +130,58 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       const before = (await kv.get(metaKeyOf("north")))!.revision;
       expect(await writers.get("north")!.prune(true)).toBe(0);
       expect((await kv.get(metaKeyOf("north")))!.revision).toBe(before);
+    } finally {
+      await broker.nc.close();
+    }
+  }, 60_000);
+
+  it("a publisher prunes its host's index when it is idle", async () => {
+    const names = resolveNames({
+      stream: "PRUNE2",
+      subjectPrefix: "prune2.events",
+      indexBucket: "prune2-index",
+    });
+    const broker: Broker = await openBroker({ servers: server!.url }, names);
+    try {
+      // An earlier run of host "box" indexed a week of lines that the stream has since dropped.
+      const writer = createTimeIndexWriter(broker, names, "box");
+      for (let i = 0; i < 5; i++) {
+        const text = JSON.stringify({
+          ts: new Date(BASE + i * H).toISOString(),
+          orchestrator: "o1",
+          event: "x",
+        });
+        const data = JSON.stringify({ host: "box", file: "events/x.jsonl", generation: 0, offset: i, text });
+        const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, "box", "o1"), data);
+        await writer.note([{ seq: ack.seq, tsMs: BASE + i * H }]);
+      }
+      await writer.flush();
+      await broker.jsm.streams.purge(names.stream);
+      const kv = await new Kvm(broker.js).open(names.indexBucket);
+      const keys = async () => {
+        const out: string[] = [];
+        for await (const k of await kv.keys("box.>")) out.push(k);
+        return out.sort();
+      };
+      expect((await keys()).length).toBe(6);
+
+      const dir = join(root, "box");
+      await mkdir(dir, { recursive: true });
+      const publisher = createRelayPublisher({
+        ...names,
+        servers: server!.url,
+        hostName: "box",
+        catalystDir: dir,
+        stateDir: join(root, "state-box"),
+      });
+      try {
+        await publisher.start();
+        await publisher.idle();
+      } finally {
+        await publisher.stop();
+      }
+      expect(await keys()).toEqual([metaKeyOf("box")]);
+      expect(parseMeta((await kv.get(metaKeyOf("box")))!.string())!.blocks).toEqual({});
     } finally {
       await broker.nc.close();
     }
