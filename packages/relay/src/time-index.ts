@@ -364,7 +364,9 @@ export function createTimeIndexWriter(
           const block = String(blockOf(hour));
           const b = blocks[block];
           blocks[block] = b ? [Math.min(b[0], hour), Math.max(b[1], hour)] : [hour, hour];
-          tops[block] = Math.max(tops[block] ?? line.seq, line.seq);
+          // A week indexed before tops were kept has none: pruning looks its top up in its hours
+          // (this line's sequence alone could be below an older line's, a duplicate's ack).
+          if (!b || tops[block] !== undefined) tops[block] = Math.max(tops[block] ?? line.seq, line.seq);
         }
         // The hours first, then the meta: a mark never covers a line its hour does not hold yet.
         for (const [hour, t] of touched) {
