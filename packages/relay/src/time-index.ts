@@ -281,6 +281,8 @@ export function createTimeIndexWriter(
     async prune(force = false) {
       const now = Date.now();
       if (!force && now - prunedAt < pruneEveryMs) return 0;
+      // Tried again after a while, not on every idle, when it fails (a user without purge rights).
+      prunedAt = now;
       if (!kv) await open();
       const k = kv!;
       try {
@@ -327,7 +329,6 @@ export function createTimeIndexWriter(
           metaWrittenAt = Date.now();
           pendingMeta = null;
         }
-        prunedAt = now;
         return gone;
       } catch (error) {
         buckets.clear();
