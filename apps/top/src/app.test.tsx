@@ -104,6 +104,13 @@ describe("TopApp", () => {
     await waitFrame(app, /TICKET/);
   });
 
+  it("opens the row the cursor moved to when Enter comes in the same read as the move", async () => {
+    const { app, asked } = setup();
+    app.stdin.write("j\r");
+    await waitFrame(app, /worker-failed/);
+    expect(asked).toEqual(["orch-b/B-1"]);
+  });
+
   it("filters with /, f and o", async () => {
     const { app } = setup();
     app.stdin.write("/");

@@ -86,7 +86,15 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
     setModeState(next);
   };
   const [filter, setFilter] = useState<ViewFilter>(NO_VIEW_FILTER);
-  const [selected, setSelected] = useState(0);
+  // The selection too: Enter right after a move (same read, or before React re-subscribed the key
+  // handler) must open the row the cursor is on now, not the one of the last render.
+  const [selected, setSelectedState] = useState(0);
+  const selectedRef = useRef(0);
+  const setSelected = (next: number | ((s: number) => number)) => {
+    const value = typeof next === "function" ? next(selectedRef.current) : next;
+    selectedRef.current = value;
+    setSelectedState(value);
+  };
   const [pickIndex, setPickIndex] = useState(0);
   const [detail, setDetail] = useState<{
     row: WorkerRow;
@@ -186,7 +194,7 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
     else if (input === "g") setSelected(0);
     else if (input === "G") setSelected(Math.max(0, workerList.length - 1));
     else if (key.return) {
-      const row = workerList[sel];
+      const row = workerList[clamp(selectedRef.current, 0, last)];
       if (row) openDetail(row);
     } else if (input === "/") setMode("filter");
     else if (input === "o") {
@@ -206,7 +214,11 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
       setSelected(0);
     }
   };
+  // The key handler always runs the latest render's closure (ink re-subscribes only after commit).
+  const onKeyRef = useRef(onKey);
+  onKeyRef.current = onKey;
   useInput((input, key) => {
+    const onKey = onKeyRef.current;
     // Several printable keys in one read (typed fast or pasted): one at a time, in order.
     if (input.length > 1 && !key.ctrl && !key.meta && !key.return && !key.escape && !key.tab)
       for (const ch of input) {
