@@ -3,7 +3,7 @@ import { sharedProject } from "../vitest.shared.ts";
 
 // The fault suite drives the real bins as child processes; files run one at a time so the
 // loaded box is not shared between several monitors under test.
-const base = sharedProject("faults");
+const base = sharedProject("faults", { isolate: true });
 export default defineProject({
   ...base,
   test: {

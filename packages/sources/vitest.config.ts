@@ -1,4 +1,4 @@
 import { defineProject } from "vitest/config";
 import { sharedProject } from "../../vitest.shared.ts";
 
-export default defineProject(sharedProject("@catalyst/sources"));
+export default defineProject(sharedProject("@catalyst/sources", { isolate: true }));
