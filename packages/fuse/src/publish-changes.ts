@@ -34,8 +34,11 @@ export interface PublishContext {
   /** Re-evaluate "needs you" for every worker (a tick), not only the dirty ones. */
   everyone: boolean;
   logged: readonly LoggedWaveCompletion[];
-  /** Counts the work done (worker views built, rows derived), so tests can check it follows the change. */
-  work: { visited: number };
+  /**
+   * Counts the work done (worker views built, rows derived; orchestrators published), so tests can
+   * check it follows the change.
+   */
+  work: { visited: number; published?: number };
 }
 
 const NOT_PLAIN_FIELDS = new Set(["pr", "alive", "sources"]);
@@ -328,6 +331,7 @@ function publishNeedsYou(
 /** Recompute every view the draft marked dirty and append the deltas that describe the change. */
 export function publishChanges(draft: StateDraft, ctx: PublishContext, out: DeltaDraft[]): void {
   const ids = [...draft.dirty.keys()].sort();
+  if (ctx.work.published !== undefined) ctx.work.published += ids.length;
   const scopes = new Map<string, NeedsScope>();
   const gone: OrchestratorRecord[] = [];
   for (const id of ids) {
