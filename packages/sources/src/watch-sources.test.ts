@@ -68,7 +68,13 @@ describe("createSourceWatcher", () => {
     const reads: string[] = [];
     watcher = createSourceWatcher({
       catalystDir: root,
-      files: { list: (d) => nodeFiles.list(d), read: (f) => (reads.push(f), nodeFiles.read(f)) },
+      files: {
+        list: (d) => nodeFiles.list(d),
+        read: (f) => {
+          reads.push(f);
+          return nodeFiles.read(f);
+        },
+      },
     });
     const changes: SourceChange[] = [];
     watcher.subscribe((b) => changes.push(...b));
