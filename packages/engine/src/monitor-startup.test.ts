@@ -91,8 +91,8 @@ describe("a global state.json that lists the whole fleet", () => {
     // Worker views fuse built per apply call: with the whole file in one call, all 150 at once.
     const perCall: number[] = [];
     const apply = parts.fuse.apply.bind(parts.fuse);
-    parts.fuse.apply = (inputs, now) => {
-      const deltas = apply(inputs, now);
+    parts.fuse.apply = (inputs, now, options) => {
+      const deltas = apply(inputs, now, options);
       perCall.push(deltas.filter((d) => d.event === "worker-update").length);
       return deltas;
     };
@@ -103,5 +103,75 @@ describe("a global state.json that lists the whole fleet", () => {
     expect(snapshot.orchestrators.reduce((n, o) => n + Object.keys(o.workers).length, 0)).toBe(150);
     expect(perCall.reduce((a, b) => a + b, 0)).toBe(150);
     expect(Math.max(...perCall)).toBeLessThanOrEqual(50);
+  });
+});
+
+describe("the first scan of a busy operator's fleet", () => {
+  // Issue 26: signal files, local states and a global state.json listing every worker. The scan
+  // sends the global state last; applied as it came, every worker was built from its signal file
+  // and again when the global state named it, and each file rebuilt its whole orchestrator.
+  it("builds each worker once, with its orchestrator's reads and its global entry in one apply", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "monitor-busy-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const orchestrators: Record<string, unknown> = {};
+    for (let o = 0; o < 25; o++) {
+      const id = `orch-b-${o}`;
+      const orchDir = join(dir, "wt", `proj-${o % 3}`, id);
+      await mkdir(join(orchDir, "workers"), { recursive: true });
+      const tickets = Array.from({ length: 6 }, (_, w) => `B-${o}-${w}`);
+      await writeFile(
+        join(orchDir, "state.json"),
+        JSON.stringify({ orchestrator: id, currentWave: 1, waves: [{ wave: 1, tickets }] }, null, 2),
+      );
+      const workers: Record<string, unknown> = {};
+      for (const ticket of tickets) {
+        await writeFile(
+          join(orchDir, "workers", `${ticket}.json`),
+          JSON.stringify(
+            { ticket, orchestrator: id, status: "implementing", phase: 3, updatedAt: hourAgo },
+            null,
+            2,
+          ),
+        );
+        workers[ticket] = {
+          ticketId: ticket,
+          title: `Ticket ${ticket}`,
+          status: "implementing",
+          updatedAt: hourAgo,
+        };
+      }
+      orchestrators[id] = {
+        id,
+        status: "active",
+        startedAt: hourAgo,
+        updatedAt: hourAgo,
+        workers,
+        attention: [],
+      };
+    }
+    await writeFile(
+      join(dir, "state.json"),
+      JSON.stringify({ version: "1.0.0", lastUpdated: hourAgo, orchestrators }, null, 2),
+    );
+    const parts = buildParts({ catalystDir: dir, githubToken: null });
+    const perCall: number[] = [];
+    const apply = parts.fuse.apply.bind(parts.fuse);
+    parts.fuse.apply = (inputs, now, options) => {
+      const deltas = apply(inputs, now, options);
+      perCall.push(deltas.filter((d) => d.event === "worker-update").length);
+      return deltas;
+    };
+    const monitor = createMonitor(parts, { history: null });
+    cleanup.push(() => monitor.stop());
+    await monitor.start();
+    const snapshot = parts.fuse.snapshot();
+    const titles = snapshot.orchestrators.flatMap((o) => Object.values(o.workers).map((w) => w.title));
+    expect(titles).toHaveLength(150);
+    expect(titles.every((t) => typeof t === "string" && t.startsWith("Ticket "))).toBe(true);
+    expect(snapshot.needsYou).toHaveLength(150);
+    // One worker-update per worker over the whole start-up, a slice of orchestrators per apply.
+    expect(perCall.reduce((a, b) => a + b, 0)).toBe(150);
+    expect(Math.max(...perCall)).toBeLessThanOrEqual(60);
   });
 });

@@ -26,7 +26,11 @@ export interface EngineLogger {
 
 /** Fuse as the monitor drives it. */
 export interface FuseLike extends DeltaFeed {
-  apply(inputs: FuseInput | readonly FuseInput[], now: Date): Delta[];
+  /**
+   * `coalesce` (fuse's `ApplyOptions`): publish each orchestrator the batch touches once; the
+   * monitor asks for it while loading. A fuse without the option applies the batch as usual.
+   */
+  apply(inputs: FuseInput | readonly FuseInput[], now: Date, options?: { coalesce?: boolean }): Delta[];
   /** Pids and PRs to poll, with a version that grows when either list changes (fuse keeps them). */
   targets(): {
     version: number;
@@ -150,39 +154,125 @@ export interface Monitor {
   loading(): LoadingState | null;
 }
 
+type GlobalStateInput = Extract<FuseInput, { kind: "global-state" }>;
+
 /**
  * A first global-state read as growing prefixes of its orchestrators: each step adds
  * GLOBAL_SLICE of them (the earlier ones are the same objects, so fuse's diff passes over them),
  * and the last step is the read itself. Only a file not seen before: a later read is diffed
- * against the last one, which a prefix would shrink.
+ * against the last one, which a prefix would shrink. Returns each step with the ids it adds.
  */
-function sliceFirstGlobalState(input: FuseInput, seen: Set<string>): FuseInput[] {
-  if (input.kind !== "global-state" || seen.has(input.file)) return [input];
-  seen.add(input.file);
-  if (!input.result.ok) return [input];
-  const { value } = input.result;
-  const entries = Object.entries(value.orchestrators ?? {});
-  if (entries.length <= GLOBAL_SLICE) return [input];
-  const out: FuseInput[] = [];
-  for (let end = GLOBAL_SLICE; end < entries.length; end += GLOBAL_SLICE) {
-    out.push({
-      ...input,
-      result: {
-        ...input.result,
-        value: { ...value, orchestrators: Object.fromEntries(entries.slice(0, end)) },
-      },
-    });
+function globalPrefixes(input: GlobalStateInput): Array<{ input: FuseInput; ids: string[] }> {
+  const value = input.result.ok ? input.result.value : null;
+  const entries = Object.entries(value?.orchestrators ?? {});
+  if (value === null || !input.result.ok || entries.length <= GLOBAL_SLICE)
+    return [{ input, ids: entries.map(([id]) => id) }];
+  const out: Array<{ input: FuseInput; ids: string[] }> = [];
+  for (let start = 0; start < entries.length; start += GLOBAL_SLICE) {
+    const end = Math.min(entries.length, start + GLOBAL_SLICE);
+    const ids = entries.slice(start, end).map(([id]) => id);
+    if (end === entries.length) out.push({ input, ids });
+    else
+      out.push({
+        input: {
+          ...input,
+          result: {
+            ...input.result,
+            value: { ...value, orchestrators: Object.fromEntries(entries.slice(0, end)) },
+          },
+        },
+        ids,
+      });
   }
-  out.push(input);
   return out;
 }
 
-/** Where the chunk that starts at `at` ends: CHUNK inputs, or a global state alone (it names many workers). */
-function chunkEnd(inputs: readonly FuseInput[], at: number): number {
-  if (inputs[at]?.kind === "global-state") return at + 1;
-  let end = at;
-  while (end < inputs.length && end - at < CHUNK && inputs[end]!.kind !== "global-state") end++;
-  return end;
+function sliceFirstGlobalState(input: FuseInput, seen: Set<string>): FuseInput[] {
+  if (input.kind !== "global-state" || seen.has(input.file)) return [input];
+  seen.add(input.file);
+  return globalPrefixes(input).map((step) => step.input);
+}
+
+/** The inputs of a first read of files, which the start-up may reorder (see planFirstRead). */
+const FIRST_READ_KINDS: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind"]>([
+  "orchestrator-added",
+  "signal",
+  "phase-signal",
+  "local-state",
+  "briefing",
+  "global-state",
+]);
+
+function orchestratorOf(input: FuseInput): string | null {
+  if (input.kind === "orchestrator-added") return input.orchestrator.id;
+  return "orchestrator" in input && typeof input.orchestrator === "string" ? input.orchestrator : null;
+}
+
+/**
+ * The watcher's first scan as slices that each hold every read of GLOBAL_SLICE orchestrators:
+ * their added, local state and signal files together with the global-state prefix that lists
+ * them, so a coalesced apply builds each worker once, with all its sources (issue 26: the scan
+ * sends the global state last, and at 10,000 workers each one was built from its signal file and
+ * again when the global state came in). The batch holds one read per file, so their order does not
+ * change the state they make. Null when the batch holds anything else (a later read, a log line,
+ * a removal): it then goes in as it came.
+ */
+export function planFirstRead(inputs: readonly FuseInput[], seenGlobal: Set<string>): FuseInput[][] | null {
+  const byOrchestrator = new Map<string, FuseInput[]>();
+  const globals: GlobalStateInput[] = [];
+  for (const input of inputs) {
+    if (!FIRST_READ_KINDS.has(input.kind)) return null;
+    if (input.kind === "global-state") {
+      if (seenGlobal.has(input.file) || globals.some((g) => g.file === input.file)) return null;
+      globals.push(input);
+      continue;
+    }
+    const id = orchestratorOf(input);
+    if (id === null) return null;
+    const list = byOrchestrator.get(id);
+    if (list) list.push(input);
+    else byOrchestrator.set(id, [input]);
+  }
+  const slices: FuseInput[][] = [];
+  const take = (ids: readonly string[], into: FuseInput[]): void => {
+    for (const id of ids) {
+      const reads = byOrchestrator.get(id);
+      if (reads === undefined) continue;
+      byOrchestrator.delete(id);
+      for (const read of reads) into.push(read);
+    }
+  };
+  for (const global of globals) {
+    seenGlobal.add(global.file);
+    for (const step of globalPrefixes(global)) {
+      const slice: FuseInput[] = [step.input];
+      take(step.ids, slice);
+      slices.push(slice);
+    }
+  }
+  // Orchestrators no global state lists, GLOBAL_SLICE at a time.
+  const rest = [...byOrchestrator.keys()];
+  for (let at = 0; at < rest.length; at += GLOBAL_SLICE) {
+    const slice: FuseInput[] = [];
+    take(rest.slice(at, at + GLOBAL_SLICE), slice);
+    slices.push(slice);
+  }
+  return slices;
+}
+
+/** Batches of CHUNK inputs, a global state alone (it names many workers). */
+function chunksOf(inputs: readonly FuseInput[]): FuseInput[][] {
+  if (inputs.length <= CHUNK && !inputs.some((i) => i.kind === "global-state")) return [inputs.slice()];
+  const out: FuseInput[][] = [];
+  let at = 0;
+  while (at < inputs.length) {
+    let end = at + 1;
+    if (inputs[at]!.kind !== "global-state")
+      while (end < inputs.length && end - at < CHUNK && inputs[end]!.kind !== "global-state") end++;
+    out.push(inputs.slice(at, end));
+    at = end;
+  }
+  return out;
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -228,17 +318,19 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     }
   };
 
-  const applyNow = (inputs: readonly FuseInput[], what: string): void => {
+  const applyNow = (inputs: readonly FuseInput[], what: string, coalesce: boolean): void => {
     try {
-      fuse.apply(inputs, clock.now());
+      if (coalesce) fuse.apply(inputs, clock.now(), { coalesce: true });
+      else fuse.apply(inputs, clock.now());
     } catch (error) {
       options.logger?.error(`could not apply ${what}`, { error: String(error) });
     }
   };
 
   // One queue keeps every input in arrival order; a small batch with nothing ahead of it is
-  // applied at once, anything else is pumped in slices.
-  const queue: Array<{ inputs: readonly FuseInput[]; what: string; at: number }> = [];
+  // applied at once, anything else is pumped in slices. While loading, each slice is applied
+  // coalesced: an orchestrator is rebuilt once per slice, not once per file (issue 26).
+  const queue: Array<{ chunks: readonly FuseInput[][]; what: string; at: number; coalesce: boolean }> = [];
   // `running` (not the promise) says whether a pump is active: a pump whose work fits in one
   // slice finishes before `pump()` even returns its promise.
   let running = false;
@@ -250,13 +342,9 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
         const sliceStart = performance.now();
         while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) {
           const job = queue[0]!;
-          const end = chunkEnd(job.inputs, job.at);
-          applyNow(
-            job.at === 0 && end === job.inputs.length ? job.inputs : job.inputs.slice(job.at, end),
-            job.what,
-          );
-          job.at = end;
-          if (job.at >= job.inputs.length) queue.shift();
+          applyNow(job.chunks[job.at]!, job.what, job.coalesce);
+          job.at += 1;
+          if (job.at >= job.chunks.length) queue.shift();
         }
         retrack();
         if (queue.length > 0) await yieldToLoop();
@@ -267,17 +355,29 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     }
   };
   const seenGlobal = new Set<string>();
-  const apply = (given: readonly FuseInput[], what: string): Promise<void> => {
-    const inputs = given.some((i) => i.kind === "global-state")
-      ? given.flatMap((i) => sliceFirstGlobalState(i, seenGlobal))
-      : given;
-    if (stopped || inputs.length === 0) return running ? pumping : Promise.resolve();
-    if (!running && inputs.length <= CHUNK && !inputs.some((i) => i.kind === "global-state")) {
-      applyNow(inputs, what);
+  const apply = (given: readonly FuseInput[], what: string, firstRead = false): Promise<void> => {
+    if (stopped || given.length === 0) return running ? pumping : Promise.resolve();
+    const coalesce = loading !== null;
+    const planned = firstRead ? planFirstRead(given, seenGlobal) : null;
+    if (
+      planned === null &&
+      !running &&
+      given.length <= CHUNK &&
+      !given.some((i) => i.kind === "global-state")
+    ) {
+      applyNow(given, what, coalesce);
       retrack();
       return Promise.resolve();
     }
-    queue.push({ inputs, what, at: 0 });
+    const chunks =
+      planned ??
+      chunksOf(
+        given.some((i) => i.kind === "global-state")
+          ? given.flatMap((i) => sliceFirstGlobalState(i, seenGlobal))
+          : given,
+      );
+    if (chunks.length === 0) return running ? pumping : Promise.resolve();
+    queue.push({ chunks, what, at: 0, coalesce });
     if (!running) pumping = pump();
     return pumping;
   };
@@ -336,8 +436,9 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
               else if (change.kind === "log-reset") liveLogKeys.clear();
             }
           }
-          const applied = apply(changes, "source changes");
-          if (loading?.phase === "scanning") initial = applied;
+          const scanning = loading?.phase === "scanning";
+          const applied = apply(changes, "source changes", scanning);
+          if (scanning) initial = applied;
           return applied;
         }),
       );

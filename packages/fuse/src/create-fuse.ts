@@ -8,10 +8,25 @@ import { createTargetIndex, type PollTargets } from "./target-index.js";
 import { isoOf } from "./time.js";
 import { toSnapshot } from "./to-snapshot.js";
 
+/** How `apply` treats a batch. */
+export interface ApplyOptions {
+  /**
+   * Publish each orchestrator the batch touches once, not once per input: the inputs that only
+   * store a read (orchestrator-added, signal, phase-signal, local-state, briefing, global-state,
+   * liveness) are taken in first and their views rebuilt together, before the next input of another
+   * kind and at the end. Meant for a first read of a fleet (20 signal files of one orchestrator
+   * rebuild it once, not 20 times). The snapshot afterwards is the one applying the inputs one by
+   * one gives; the deltas describe the batch in fewer steps: a worker read twice is sent once, with
+   * its last view, and what held only part-way (a wave complete for one input) is not reported.
+   * @default false
+   */
+  coalesce?: boolean;
+}
+
 /** The stateful wrapper apps and tools use: sequencing, a resumable ring, and fan-out. */
 export interface Fuse {
   /** Reduce the inputs in order, give the deltas increasing ids (1, 2, 3, …), store and publish them. */
-  apply(inputs: FuseInput | readonly FuseInput[], now: Date): Delta[];
+  apply(inputs: FuseInput | readonly FuseInput[], now: Date, options?: ApplyOptions): Delta[];
   /** The fleet as of the last apply (`generatedAt` = that now; before any apply, the epoch). */
   snapshot(): Snapshot;
   /** The id of the newest delta; `idBase` (0 by default) before any. */
@@ -70,12 +85,12 @@ export function createFuse(options?: CreateFuseOptions): Fuse {
   let lastNow = new Date(EPOCH_MS);
 
   return {
-    apply(inputs, now) {
+    apply(inputs, now, applyOptions) {
       isoOf(now); // reject an invalid Date before touching anything
       const list: readonly FuseInput[] = Array.isArray(inputs) ? inputs : [inputs as FuseInput];
       const batch: Delta[] = [];
       // The state is private to this fuse (snapshots and deltas never hold its record table).
-      const result = reduceBatch(state, list, now, resolved, true);
+      const result = reduceBatch(state, list, now, resolved, true, applyOptions?.coalesce === true);
       state = result.state;
       for (const draft of result.deltas) {
         last += 1;

@@ -119,6 +119,27 @@ export function deriveWorkerNeeds(
   return items;
 }
 
+/** `needsDue.atMs` of an orchestrator whose rows no passing of time can change (finite: JSON-safe). */
+export const NEEDS_NEVER_DUE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The earliest time (ms) at which `deriveWorkerNeeds` could give this worker other rows with nothing
+ * but the clock moved: when its stall comes due. NEEDS_NEVER_DUE when time cannot change them
+ * (terminal, waiting, already stalled); 0 (always) for a pipeline ticket, whose rules read the
+ * clock in more ways.
+ */
+export function workerNeedsDueMs(w: WorkerView, nowMs: number, stallAfterMs: number): number {
+  if (w.pipeline) return 0;
+  if (w.status === "stalled" || isTerminalStatus(w.status) || w.status === "signal_corrupt")
+    return NEEDS_NEVER_DUE;
+  if (w.pr && (w.pr.state === "open" || w.pr.state === "merged")) return NEEDS_NEVER_DUE;
+  if (WAITING_STATUSES.has(w.status)) return NEEDS_NEVER_DUE;
+  const lastMs = msOf(newestTimestamp(w.updatedAt, w.lastHeartbeat));
+  if (!Number.isFinite(lastMs) || nowMs - lastMs > stallAfterMs) return NEEDS_NEVER_DUE;
+  // stalledSince holds once nowMs - lastMs > stallAfterMs.
+  return lastMs + stallAfterMs + 1;
+}
+
 // Today's workers that wait on purpose (FORMATS-TODAY §1.7): on a human (its own attention row),
 // or held by the scheduler. Not stalled.
 const WAITING_STATUSES: ReadonlySet<string> = new Set(["needs-input", "needs-human", "queued", "blocked"]);

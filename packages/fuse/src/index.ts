@@ -3,7 +3,7 @@ export { applyDelta } from "./apply-delta.js";
 export { EXECUTION_CORE_ID } from "./build-pipeline-view.js";
 export { CORRUPT_STATUS } from "./build-worker-view.js";
 export { compareNeedsYou } from "./compare-needs-you.js";
-export type { CreateFuseOptions, Fuse } from "./create-fuse.js";
+export type { ApplyOptions, CreateFuseOptions, Fuse } from "./create-fuse.js";
 export { createFuse } from "./create-fuse.js";
 export type { DeltaDraft } from "./delta-draft.js";
 export type { CurrentPhase, DerivedPipeline, PhaseFiles } from "./derive-pipeline.js";

@@ -100,6 +100,9 @@ function markGlobalChanges(
   for (const id of ids) {
     const before = ownValue(prev?.orchestrators, id);
     const after = ownValue(next?.orchestrators, id);
+    // The same entry object (a caller that feeds a file in growing prefixes, as the monitor does
+    // at start-up): nothing in it moved, and its record exists since it was first listed.
+    if (before !== undefined && before === after) continue;
     draft.orchestrator(id, true);
     if (!before || !after || !sameValue(before.attention, after.attention)) {
       // Attention marks tickets (needsAttention); a new or vanished entry changes every worker.

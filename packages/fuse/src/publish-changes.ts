@@ -15,7 +15,13 @@ import {
 } from "./build-orchestrator-view.js";
 import { buildWorkerView } from "./build-worker-view.js";
 import { type DeltaDraft, livenessChangeDelta, prUpdateDelta, workerUpdateDelta } from "./delta-draft.js";
-import { attentionTicketsOf, deriveOrchestratorNeeds, deriveWorkerNeeds } from "./derive-needs-you.js";
+import {
+  attentionTicketsOf,
+  deriveOrchestratorNeeds,
+  deriveWorkerNeeds,
+  NEEDS_NEVER_DUE,
+  workerNeedsDueMs,
+} from "./derive-needs-you.js";
 import type { StateDraft } from "./draft.js";
 import type { LoggedWaveCompletion } from "./fold-log-event.js";
 import { deleteKey, emptyKeyedMap, forEachKey, getKey, type KeyedMap, keysOf, setKey } from "./keyed-map.js";
@@ -34,8 +40,11 @@ export interface PublishContext {
   /** Re-evaluate "needs you" for every worker (a tick), not only the dirty ones. */
   everyone: boolean;
   logged: readonly LoggedWaveCompletion[];
-  /** Counts the work done (worker views built, rows derived), so tests can check it follows the change. */
-  work: { visited: number };
+  /**
+   * Counts the work done (worker views built, rows derived; orchestrators published), so tests can
+   * check it follows the change.
+   */
+  work: { visited: number; published?: number };
 }
 
 const NOT_PLAIN_FIELDS = new Set(["pr", "alive", "sources"]);
@@ -256,16 +265,16 @@ function refreshNeeds(
   const view = rec.view;
   if (!view) return;
   const tickets = attentionTicketsOf(view.summary);
+  // When a stall next comes due here: exact after a pass over every worker; after a few, the
+  // earlier of the last figure and theirs (a tick may then re-derive once too early, never late).
+  const { stallAfterMs } = ctx.options;
+  const known = rec.needsDue?.stallAfterMs === stallAfterMs ? rec.needsDue.atMs : 0;
+  let due = scope === "all" ? NEEDS_NEVER_DUE : known;
   const derive = (worker: WorkerView) => {
     ctx.work.visited += 1;
+    due = Math.min(due, workerNeedsDueMs(worker, ctx.nowMs, stallAfterMs));
     return uniqueRows(
-      deriveWorkerNeeds(
-        worker,
-        tickets,
-        getKey(rec.liveness, worker.ticket),
-        ctx.nowMs,
-        ctx.options.stallAfterMs,
-      ),
+      deriveWorkerNeeds(worker, tickets, getKey(rec.liveness, worker.ticket), ctx.nowMs, stallAfterMs),
     );
   };
   let workerNeeds = rec.workerNeeds;
@@ -288,10 +297,30 @@ function refreshNeeds(
   const own = uniqueRows(deriveOrchestratorNeeds(view.summary));
   const ownChanged = !sameValue(own, rec.ownNeeds);
   if (ownChanged) diffRows(rec.ownNeeds, own, diff);
-  if (!ownChanged && workerNeeds === rec.workerNeeds) return;
+  // After a partial pass the later derivation time counts: a tick before it (a clock that went
+  // back) re-derives.
+  const fromMs =
+    scope === "all" || rec.needsDue === undefined ? ctx.nowMs : Math.max(rec.needsDue.fromMs, ctx.nowMs);
+  const dueChanged =
+    rec.needsDue?.atMs !== due ||
+    rec.needsDue.stallAfterMs !== stallAfterMs ||
+    rec.needsDue.fromMs !== fromMs;
+  if (!ownChanged && workerNeeds === rec.workerNeeds && !dueChanged) return;
   const writable = draft.orchestrator(rec.id, true);
   writable.workerNeeds = workerNeeds;
+  if (dueChanged) writable.needsDue = { fromMs, atMs: due, stallAfterMs };
   if (ownChanged) writable.ownNeeds = own;
+}
+
+/** No stall can have come due in this orchestrator since its rows were derived. */
+function notDue(rec: OrchestratorRecord | undefined, ctx: PublishContext): boolean {
+  const due = rec?.needsDue;
+  return (
+    due !== undefined &&
+    due.stallAfterMs === ctx.options.stallAfterMs &&
+    due.fromMs <= ctx.nowMs &&
+    ctx.nowMs < due.atMs
+  );
 }
 
 function publishNeedsYou(
@@ -304,8 +333,12 @@ function publishNeedsYou(
   const { state } = draft;
   const diff: NeedsDiff = { added: [], changed: [], removed: [] };
   for (const rec of gone) diff.removed.push(...needsRowsOf(rec));
+  // A tick re-derives the orchestrators where a stall may have come due, not the fleet: at 10,000
+  // workers that all stalled long ago it passes every one by (issue 26).
   const targets: Array<[string, NeedsScope]> = ctx.everyone
-    ? Object.keys(state.orchestrators).map((id) => [id, "all"])
+    ? Object.keys(state.orchestrators)
+        .filter((id) => scopes.has(id) || !notDue(ownValue(state.orchestrators, id), ctx))
+        .map((id) => [id, "all"])
     : [...scopes];
   for (const [id, scope] of targets) {
     const rec = ownValue(state.orchestrators, id);
@@ -328,6 +361,7 @@ function publishNeedsYou(
 /** Recompute every view the draft marked dirty and append the deltas that describe the change. */
 export function publishChanges(draft: StateDraft, ctx: PublishContext, out: DeltaDraft[]): void {
   const ids = [...draft.dirty.keys()].sort();
+  if (ctx.work.published !== undefined) ctx.work.published += ids.length;
   const scopes = new Map<string, NeedsScope>();
   const gone: OrchestratorRecord[] = [];
   for (const id of ids) {

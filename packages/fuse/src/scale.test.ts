@@ -2,7 +2,7 @@
 // does the same work and sends the same bytes. Counted, never timed.
 import type { Delta, FuseInput } from "@catalyst/schema";
 import { describe, expect, it } from "vitest";
-import { applyDelta, createFuse, createInitialState, reduce } from "./index.js";
+import { applyDelta, createFuse, createInitialState, reduce, toSnapshot } from "./index.js";
 import { at, orchestratorAdded, signal, working } from "./inputs.test-helper.js";
 
 const PER_ORCHESTRATOR = 20;
@@ -89,6 +89,27 @@ describe("scale: one change costs the same at 100 and 5,000 workers", () => {
     });
     expect(visited[0]).toBe(visited[1]);
     expect(visited[0]).toBeLessThanOrEqual(4);
+  });
+
+  // Issue 26: every tick (5 s) re-derived every worker's rows, 10,000 at a time.
+  it("re-derives on a tick only the orchestrators where a stall can have come due", () => {
+    const workers = 2000;
+    let state = createInitialState();
+    for (const input of fleetInputs(workers)) state = reduce(state, input, at(0)).state;
+    const first = reduce(state, { kind: "tick" }, at(120));
+    expect(toSnapshot(first.state, at(120)).needsYou).toHaveLength(workers);
+    // Every worker is stalled already: the passing of time changes nothing more.
+    const idle = reduce(first.state, { kind: "tick" }, at(121));
+    expect(idle.visited).toBe(0);
+    expect(idle.deltas).toEqual([]);
+    // One worker moves: it is not stalled until 15 minutes later, and only its orchestrator is due then.
+    const moved = reduce(idle.state, oneWrite(workers), at(121)).state;
+    expect(reduce(moved, { kind: "tick" }, at(130)).visited).toBe(0);
+    const due = reduce(moved, { kind: "tick" }, at(137));
+    expect(due.visited).toBe(PER_ORCHESTRATOR);
+    expect(toSnapshot(due.state, at(137)).needsYou).toHaveLength(workers);
+    // A clock that went back re-derives.
+    expect(reduce(due.state, { kind: "tick" }, at(100)).visited).toBe(workers);
   });
 
   it("patches a client's copy to the live snapshot with the keyed needs-you delta", () => {

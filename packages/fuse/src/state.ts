@@ -156,6 +156,13 @@ export interface OrchestratorRecord {
   workerNeeds: KeyedMap<NeedsYouItem[]>;
   /** The orchestrator's own published "needs you" rows (attention items, unreadable state). */
   ownNeeds: NeedsYouItem[];
+  /**
+   * The earliest time (`atMs`) at which the passing of time alone can change a worker's rows here
+   * (a stall coming due under `stallAfterMs`), as of the derivation at `fromMs`: a `tick` between
+   * the two, with the same stallAfterMs, passes this orchestrator by (a clock that went back does
+   * not). Absent: not known, the next tick re-derives. `atMs` NEEDS_NEVER_DUE: no change pending.
+   */
+  needsDue?: { fromMs: number; atMs: number; stallAfterMs: number };
   /** Briefing file name → its metadata (`DASHBOARD.md`, `wave-<N>-briefing.md`). */
   briefings: Record<string, BriefingMeta>;
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
 import { open, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,5 +44,16 @@ describe("readRegularFile", () => {
     await expect(readRegularFile(join(root, "big.json"), 1000)).rejects.toBeInstanceOf(FileRejectedError);
     await expect(readRegularFile(join(root, "gone.json"))).rejects.toMatchObject({ code: "ENOENT" });
     await expect(readRegularFile(root)).rejects.toMatchObject({ code: "EISDIR" });
+  });
+
+  // The buffer is sized to what stat says (issue 26); a file longer than that (one that grew
+  // after the stat, or a /proc file, whose stat size is 0) is still read whole, up to the cap.
+  it("reads a file longer than its stat size whole, and still stops at the cap", async () => {
+    const proc = "/proc/self/status";
+    expect(statSync(proc).size).toBe(0);
+    const text = await readRegularFile(proc);
+    expect(text).toMatch(/^Name:/);
+    expect(text).toMatch(/VmRSS:/);
+    await expect(readRegularFile(proc, 100)).rejects.toThrow(/over the 100-byte cap/);
   });
 });

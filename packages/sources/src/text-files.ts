@@ -49,13 +49,21 @@ export function readRegularFile(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES)
         if (!st.isFile()) return finish(new FileRejectedError(path, `not a regular file (${fileKind(st)})`));
         if (st.size > maxBytes)
           return finish(new FileRejectedError(path, `too large (${st.size} bytes, cap ${maxBytes})`));
-        // Read at most cap + 1 bytes whatever stat said: the file may grow between stat and read.
-        const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(st.size, 0) + 64 * 1024));
+        // Room for what stat said plus one byte, so a file that grew since is noticed; the buffer
+        // then grows (doubling) up to cap + 1 bytes whatever stat said. A buffer sized to the file,
+        // not 64 KiB more: a start-up reads 10,000 small files, and 64 KiB each was 650 MB of
+        // short-lived memory (issue 26). Under 4 KiB it comes from Node's shared pool.
+        let buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(st.size, 0) + 1));
         let length = 0;
         const step = (): void => {
           fsRead(fd, buf, length, buf.length - length, length, (readError, bytesRead) => {
             if (readError) return finish(readError);
             length += bytesRead;
+            if (bytesRead > 0 && length === buf.length && buf.length <= maxBytes) {
+              const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, buf.length * 2));
+              buf.copy(bigger, 0, 0, length);
+              buf = bigger;
+            }
             if (bytesRead > 0 && length < buf.length) return step();
             if (length > maxBytes)
               return finish(new FileRejectedError(path, `too large (over the ${maxBytes}-byte cap)`));

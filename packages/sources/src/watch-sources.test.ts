@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import type { SourceChange } from "@catalyst/schema";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSourceWatcher, type SourceWatcher, scanCatalystDir } from "./index.js";
+import { createSourceWatcher, nodeFiles, type SourceWatcher, scanCatalystDir } from "./index.js";
 import { makeTree, removeTree, signalText, v1Line, waitFor } from "./test-tree.test-helper.js";
 
 let root = "";
@@ -53,6 +53,45 @@ describe("createSourceWatcher", () => {
     // Global and local state plus two signal files; the root, runs/, wt/ and each orchestrator's dirs.
     expect(watcher!.watched().files).toBe(4);
     expect(watcher!.watched().directories).toBeGreaterThanOrEqual(5);
+  });
+
+  // Issue 26: the discover of the first scan reads each orchestrator it finds; the scan then read
+  // every one of them again, so a start-up read each file twice.
+  it("reads every file once during the initial scan", async () => {
+    root = await makeTree({
+      "state.json": JSON.stringify({ orchestrators: {} }),
+      "runs/orch-a/state.json": JSON.stringify({ currentWave: 1 }),
+      "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
+      "runs/orch-a/workers/CTL-2.json": signalText("CTL-2"),
+      "wt/ctl/orch-b/workers/CTL-3.json": signalText("CTL-3"),
+    });
+    const reads: string[] = [];
+    watcher = createSourceWatcher({
+      catalystDir: root,
+      files: {
+        list: (d) => nodeFiles.list(d),
+        read: (f) => {
+          reads.push(f);
+          return nodeFiles.read(f);
+        },
+      },
+    });
+    const changes: SourceChange[] = [];
+    watcher.subscribe((b) => changes.push(...b));
+    await watcher.start();
+    expect(changes.filter((c) => c.kind === "signal")).toHaveLength(3);
+    expect(reads.sort()).toEqual(
+      [
+        "state.json",
+        "runs/orch-a/state.json",
+        "runs/orch-a/workers/CTL-1.json",
+        "runs/orch-a/workers/CTL-2.json",
+        "wt/ctl/orch-b/state.json",
+        "wt/ctl/orch-b/workers/CTL-3.json",
+      ]
+        .map((f) => join(root, f))
+        .sort(),
+    );
   });
 
   it("calls every subscriber when one throws, goes on watching, and hands the error to onListenerError", async () => {

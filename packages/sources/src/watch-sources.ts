@@ -677,7 +677,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     if (added) enqueue({ kind: "discover" });
   }
 
-  async function runDiscover(out: SourceChange[]): Promise<void> {
+  /** Tracks the orchestrators that appeared and reads them whole; returns the ones it read. */
+  async function runDiscover(out: SourceChange[]): Promise<Tracked[]> {
     const found = await discoverOrchestrators(dir);
     const byId = new Map(found.map((r) => [r.id, r]));
     for (const [id, t] of orchs) {
@@ -717,10 +718,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         ]),
       ),
     );
+    return added;
   }
 
   /** The first part of a rescan: re-create the watches after a watch error, discover, the global state. */
-  async function rescanStructure(out: SourceChange[]): Promise<void> {
+  async function rescanStructure(out: SourceChange[]): Promise<Tracked[]> {
     if (rewatch) {
       rewatch = false;
       for (const t of orchs.values()) {
@@ -730,8 +732,9 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       for (const w of structural.values()) w.close();
       structural.clear();
     }
-    await runDiscover(out);
+    const added = await runDiscover(out);
     await readGlobal(out);
+    return added;
   }
 
   async function rescanOrchestrator(t: Tracked, out: SourceChange[]): Promise<void> {
@@ -741,10 +744,14 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     await readBriefingMeta(t, out);
   }
 
-  /** The whole rescan at once (the initial scan, which goes out as one batch). Only differences come out. */
+  /**
+   * The whole rescan at once (the initial scan, which goes out as one batch). Only differences come
+   * out. An orchestrator the discover just found was read whole by it: it is not read a second time
+   * (at start-up that is every one; reading each file twice doubled the scan, issue 26).
+   */
   async function runRescan(out: SourceChange[]): Promise<void> {
-    await rescanStructure(out);
-    for (const t of orchs.values()) await rescanOrchestrator(t, out);
+    const fresh = new Set(await rescanStructure(out));
+    for (const t of orchs.values()) if (!fresh.has(t)) await rescanOrchestrator(t, out);
     health.lastSuccessAt = new Date().toISOString();
     health.nextRunAt = new Date(Date.now() + rescanIntervalMs).toISOString();
   }
