@@ -316,6 +316,11 @@ class LogQuery {
   async layout(): Promise<LogLayout> {
     this.#layoutOnly = true;
     const { files, perFile } = await this.#indexAll();
+    // Saved here too (a read saves them in #start): the layout may be all a caller reads of the
+    // files past its window (time travel), and they must not be indexed again by every later run.
+    const unsaved = new Set(this.#unsaved);
+    this.#unsaved.clear();
+    await this.#save(unsaved);
     return {
       files: files.map((file, i) => {
         const index = this.#fileIndexes[i];
