@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { createInitialState, exportStateJson, importState, reduce, toSnapshot } from "@catalyst/fuse";
+import { createInitialState, reduce, toSnapshot } from "@catalyst/fuse";
 import type { LogRecord, NormalizedEvent, Snapshot } from "@catalyst/schema";
 import {
   type EventReadStats,
@@ -113,7 +113,7 @@ export async function foldAt(
   const every = checkpoints ? (options.checkpointLines ?? CHECKPOINT_LINES) : Number.POSITIVE_INFINITY;
   const absolute = resolve(catalystDir);
 
-  let state = from ? importState(from.state, { adopt: true }) : createInitialState();
+  let state = from ? from.state : createInitialState();
   // The checkpoint's counts; its state is the fold's now, and nothing else holds on to it.
   const base = from
     ? {
@@ -144,7 +144,7 @@ export async function foldAt(
       await saveCheckpoint(
         checkpoints.dir,
         {
-          v: 3,
+          v: 4,
           dir: absolute,
           atMs: lastTs,
           files: coverage(checkpoints.layout),
@@ -153,7 +153,7 @@ export async function foldAt(
           oversized: (base?.oversized ?? 0) + stats.oversized,
           lines: baseLines + folded,
         },
-        exportStateJson(state),
+        state,
         options.maxCheckpoints ?? MAX_CHECKPOINTS,
       );
       sinceCheckpoint = 0;
