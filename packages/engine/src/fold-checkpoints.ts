@@ -1,14 +1,9 @@
+import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { once } from "node:events";
 import { createGunzip, createGzip } from "node:zlib";
-import {
-  type FuseState,
-  importState,
-  restoreExportHoles,
-  STATE_EXPORT_VERSION,
-} from "@catalyst/fuse";
+import { type FuseState, importState, restoreExportHoles, STATE_EXPORT_VERSION } from "@catalyst/fuse";
 import type { EventReadStats, LogLayout } from "@catalyst/sources/event-log";
 
 /**
