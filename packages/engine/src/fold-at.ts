@@ -10,6 +10,7 @@ import {
   readEvents,
   readLogLayout,
 } from "@catalyst/sources/event-log";
+import { removeSupersededCaches } from "./cache-cleanup.js";
 import {
   addReasons,
   CHECKPOINT_LINES,
@@ -94,6 +95,7 @@ export async function foldAt(
   };
   let checkpoints: { dir: string; layout: LogLayout } | null = null;
   let from: Checkpoint | null = null;
+  if (options.cacheDir !== undefined) await removeSupersededCaches(options.cacheDir, catalystDir);
   if (options.filter === undefined && options.cacheDir !== undefined) {
     const layout = options.layout ?? (await readers.readLogLayout(catalystDir, read));
     if ((layout.stats.unreadableCount ?? 0) === 0) {

@@ -5,6 +5,7 @@ import { foldEvents } from "@catalyst/fuse";
 import { readEvents, readLogLayout } from "@catalyst/sources/event-log";
 import { afterEach, describe, expect, it } from "vitest";
 import { foldAt } from "./fold-at.js";
+import { removeSupersededCaches } from "./cache-cleanup.js";
 import { checkpointDir, thin } from "./fold-checkpoints.js";
 import { createTimeTravel, TimeTravelBusyError } from "./snapshot-at.js";
 
@@ -170,5 +171,37 @@ describe("createTimeTravel", () => {
     const refused = settled.filter((s) => s.status === "rejected");
     expect(refused.length).toBe(2);
     for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(TimeTravelBusyError);
+  });
+});
+
+describe("removeSupersededCaches", () => {
+  it("removes our older cache versions from the cache dir and nothing else, never from the catalyst dir", async () => {
+    const cacheDir = await tempDir("time-travel-cache-");
+    const keep = [
+      "event-index-v4",
+      "fold-checkpoints-v4",
+      "fold-checkpoints-v9",
+      "event-index-v3.bak",
+      "other-v1",
+      "my-event-index-v1",
+    ];
+    const old = ["event-index-v1", "event-index-v3", "fold-checkpoints-v2", "fold-checkpoints-v3"];
+    for (const name of [...keep, ...old]) {
+      await mkdir(join(cacheDir, name, "sub"), { recursive: true });
+      await writeFile(join(cacheDir, name, "sub", "f.json"), "{}");
+    }
+    // A file with an old name is not a dir of ours.
+    await writeFile(join(cacheDir, "fold-checkpoints-v1"), "not a dir");
+    const dir = await writeLog(20);
+    await foldAt(dir, new Date(BASE + 30 * MINUTE), { cacheDir });
+    const left = (await readdir(cacheDir)).sort();
+    for (const name of old) expect(left).not.toContain(name);
+    for (const name of [...keep, "fold-checkpoints-v1"]) expect(left).toContain(name);
+
+    // A cache dir inside the catalyst dir is never cleaned (nothing is written into the catalyst dir).
+    const inside = join(dir, "cache");
+    await mkdir(join(inside, "event-index-v3"), { recursive: true });
+    expect(await removeSupersededCaches(inside, dir)).toEqual([]);
+    expect(await readdir(inside)).toContain("event-index-v3");
   });
 });

@@ -3,6 +3,7 @@
 // (catalyst-replay's `--at --snapshot`) loads it without the watchers, the pollers or the relay.
 export type { FoldAtOptions, FoldAtResult, FoldAtStats } from "./fold-at.js";
 export { foldAt, logSignature } from "./fold-at.js";
+export { removeSupersededCaches } from "./cache-cleanup.js";
 export type { Checkpoint } from "./fold-checkpoints.js";
 export { CHECKPOINT_LINES, checkpointDir, MAX_CHECKPOINTS } from "./fold-checkpoints.js";
 export type { HistoricalSnapshot, TimeTravel, TimeTravelOptions } from "./snapshot-at.js";
