@@ -90,8 +90,11 @@ async function snapshot(dir: string, at: number, cache: string, every: string): 
   );
   if (command.kind !== "replay") throw new Error("not a replay");
   const out = createStringSink();
-  await replay(command.options, { out, err: createStringSink(), env });
-  return out.text;
+  const err = createStringSink();
+  await replay(command.options, { out, err, env });
+  // The malformed-line count (stderr) must be the full fold's too, not only the fleet.
+  const skipped = err.text.split("\n").filter((l) => l.includes("malformed"));
+  return `${out.text}${skipped.join("\n")}`;
 }
 
 describe("--at --snapshot from fold checkpoints", () => {

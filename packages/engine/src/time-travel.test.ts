@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { foldEvents } from "@catalyst/fuse";
 import { readEvents, readLogLayout } from "@catalyst/sources/event-log";
 import { afterEach, describe, expect, it } from "vitest";
-import { foldAt } from "./fold-at.js";
 import { removeSupersededCaches } from "./cache-cleanup.js";
+import { foldAt } from "./fold-at.js";
 import { checkpointDir, thin } from "./fold-checkpoints.js";
 import { createTimeTravel, TimeTravelBusyError } from "./snapshot-at.js";
 
