@@ -51,6 +51,8 @@ const SUFFIX = ".jsonl.gz";
 export const MAX_CHECKPOINTS = 96;
 /** A checkpoint every this many lines folded (about 4 MB of a typical log). */
 export const CHECKPOINT_LINES = 16_384;
+/** Parsing or writing a checkpoint gives the event loop a turn at least this often. */
+const YIELD_AFTER_MS = 10;
 /** A line of a checkpoint longer than this is not read (a corrupt file must not take the memory). */
 const MAX_CHECKPOINT_LINE = 256 * 1024 * 1024;
 
@@ -142,12 +144,19 @@ async function readLines(path: string, take: (value: unknown) => boolean): Promi
     }
     return take(JSON.parse(text));
   };
+  let turn = performance.now();
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       let from = 0;
       for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, from)) {
         if (!parse(chunk, from, nl)) return;
         from = nl + 1;
+        // Chunks already inflated come without a turn of the event loop in between: give one back
+        // every few milliseconds of parsing (a monitor answers other requests meanwhile).
+        if (performance.now() - turn > YIELD_AFTER_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turn = performance.now();
+        }
       }
       if (from < chunk.length) {
         // JSON text holds no raw newline: the rest is the start of the next line.
@@ -312,11 +321,16 @@ async function writeGzipLines(path: string, lines: Iterable<string>): Promise<vo
   gzip.pipe(out);
   try {
     let pending = "";
+    let turn = performance.now();
     for (const line of lines) {
       pending += `${line}\n`;
       if (pending.length < 64 * 1024) continue;
       if (!gzip.write(pending)) await Promise.race([once(gzip, "drain"), failed]);
       pending = "";
+      if (performance.now() - turn > YIELD_AFTER_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turn = performance.now();
+      }
     }
     gzip.end(pending);
     await Promise.race([once(out, "close"), failed]);
