@@ -32,12 +32,16 @@ function iso(ms: number): string {
 async function writeLog(dir: string): Promise<number> {
   const lines: string[] = [];
   let ms = BASE;
+  const tick = (): number => {
+    ms += 1000;
+    return ms;
+  };
   for (let o = 0; o < ORCHS; o++) {
     const orch = `orch-${o}`;
     const tickets = Array.from({ length: WORKERS }, (_, w) => `CTL-${o * WORKERS + w}`);
     lines.push(
       JSON.stringify({
-        ts: iso((ms += 1000)),
+        ts: iso(tick()),
         orchestrator: orch,
         worker: null,
         event: "orchestrator-started",
@@ -47,7 +51,7 @@ async function writeLog(dir: string): Promise<number> {
     for (const t of tickets) {
       lines.push(
         JSON.stringify({
-          ts: iso((ms += 1000)),
+          ts: iso(tick()),
           orchestrator: orch,
           worker: t,
           event: "worker-dispatched",
@@ -57,7 +61,7 @@ async function writeLog(dir: string): Promise<number> {
       for (let k = 0; k < 3; k++)
         lines.push(
           JSON.stringify({
-            ts: iso((ms += 1000)),
+            ts: iso(tick()),
             orchestrator: orch,
             worker: t,
             event: "worker-status-change",
@@ -110,7 +114,7 @@ try {
   const gunzipAsync = promisify(gunzip);
   const rows: Record<string, number[]> = {};
   const add = (k: string, v: number): void => {
-    (rows[k] ??= []).push(v);
+    rows[k] = [...(rows[k] ?? []), v];
   };
   const cpDir = join(root, "cp");
   const header = {
