@@ -9,11 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzip, gzip } from "node:zlib";
+import {
+  checkpointDir,
+  createTimeTravel,
+  foldAt,
+  readCheckpoint,
+  saveCheckpoint,
+} from "@catalyst/engine/time-travel";
 import { createInitialState, exportStateJson, importState, reduce } from "@catalyst/fuse";
 import { readEvents } from "@catalyst/sources/event-log";
 import { loadNote } from "@catalyst/test-utils/bench";
-import { readCheckpoint, saveCheckpoint } from "../../../packages/engine/src/fold-checkpoints.js";
-import { checkpointDir, createTimeTravel, foldAt } from "../../../packages/engine/src/time-travel.js";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -5,7 +5,14 @@
 export { removeSupersededCaches } from "./cache-cleanup.js";
 export type { FoldAtOptions, FoldAtResult, FoldAtStats } from "./fold-at.js";
 export { foldAt, logSignature } from "./fold-at.js";
-export type { Checkpoint } from "./fold-checkpoints.js";
-export { CHECKPOINT_LINES, checkpointDir, MAX_CHECKPOINTS } from "./fold-checkpoints.js";
+export type { Checkpoint, CheckpointHeader } from "./fold-checkpoints.js";
+export {
+  CHECKPOINT_LINES,
+  CHECKPOINT_SUBDIR,
+  checkpointDir,
+  MAX_CHECKPOINTS,
+  readCheckpoint,
+  saveCheckpoint,
+} from "./fold-checkpoints.js";
 export type { HistoricalSnapshot, TimeTravel, TimeTravelOptions } from "./snapshot-at.js";
 export { createTimeTravel, TimeTravelBusyError } from "./snapshot-at.js";
