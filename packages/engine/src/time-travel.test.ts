@@ -1,6 +1,7 @@
-import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { foldEvents } from "@catalyst/fuse";
 import { readEvents, readLogLayout } from "@catalyst/sources/event-log";
 import { afterEach, describe, expect, it } from "vitest";
@@ -103,6 +104,27 @@ describe("foldAt", () => {
       if (t < backfill) expect(left).toContain(t);
     }
     expect(left.filter((t) => t >= backfill && t <= at.getTime())).toEqual([]);
+  });
+
+  it("a torn or foreign checkpoint file is removed and the answer is still a full fold's", async () => {
+    const dir = await writeLog(300);
+    const cacheDir = await tempDir("time-travel-cache-");
+    await foldAt(dir, new Date(BASE + 400 * MINUTE), { cacheDir, checkpointLines: 50 });
+    const cps = checkpointDir(cacheDir, dir);
+    const names = (await readdir(cps)).sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+    const last = names.at(-1)!;
+    const before = names.at(-2)!;
+    // Torn: the gzip stream cut in half. Foreign: a valid gzip of something else.
+    const bytes = await readFile(join(cps, last));
+    await writeFile(join(cps, last), bytes.subarray(0, bytes.length >> 1));
+    await writeFile(join(cps, before), gzipSync('{"v":3,"not":"ours"}\n'));
+    const at = new Date(BASE + 299 * MINUTE);
+    const result = await foldAt(dir, at, { cacheDir, checkpointLines: 1_000_000 });
+    expect(result.snapshot).toEqual(await oneShot(dir, at));
+    expect(result.checkpointMs).not.toBeNull();
+    const left = await readdir(cps);
+    expect(left).not.toContain(last);
+    expect(left).not.toContain(before);
   });
 
   it("thins checkpoints evenly and keeps the oldest and newest", () => {
