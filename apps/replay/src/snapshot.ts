@@ -4,6 +4,7 @@ import { createPaint, shouldUseColour } from "./colour.js";
 import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { formatSnapshot } from "./format-snapshot.js";
+import { createOutputBuffer } from "./output-buffer.js";
 import type { ReplayOptions } from "./parse-args.js";
 import type { ReplayDeps } from "./replay-deps.js";
 import {
@@ -15,6 +16,7 @@ import {
   skippedMessage,
   wrapReadError,
 } from "./replay-io.js";
+import { writeJson } from "./write-json.js";
 
 /**
  * `--at <ts> --snapshot`: fold every event up to and including `at` (@catalyst/engine's time travel) and
@@ -73,10 +75,14 @@ export async function printSnapshot(
   if (options.format === "pretty") {
     const colour = shouldUseColour(io.env ?? {}, io.isTTY ?? false);
     io.out.write(formatSnapshot(snapshot, at, createPaint(colour)));
-  } else if (options.format === "jsonl") {
-    io.out.write(`${JSON.stringify(snapshot)}\n`);
   } else {
-    io.out.write(`${JSON.stringify(snapshot, null, 2)}\n`);
+    // One orchestrator at a time (with the sink's backpressure): never the whole fleet as one string.
+    await writeJson(
+      snapshot,
+      options.format === "jsonl" ? 0 : 2,
+      "orchestrators",
+      createOutputBuffer(io.out),
+    );
   }
   const skipped = skippedMessage(summary);
   if (skipped !== null) io.err.write(skipped);

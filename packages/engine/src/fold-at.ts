@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { createInitialState, exportStateJson, importState, reduce, toSnapshot } from "@catalyst/fuse";
+import { createInitialState, reduce, toSnapshot } from "@catalyst/fuse";
 import type { LogRecord, NormalizedEvent, Snapshot } from "@catalyst/schema";
 import {
   type EventReadStats,
@@ -10,6 +10,7 @@ import {
   readEvents,
   readLogLayout,
 } from "@catalyst/sources/event-log";
+import { removeSupersededCaches } from "./cache-cleanup.js";
 import {
   addReasons,
   CHECKPOINT_LINES,
@@ -94,12 +95,17 @@ export async function foldAt(
   };
   let checkpoints: { dir: string; layout: LogLayout } | null = null;
   let from: Checkpoint | null = null;
+  if (options.cacheDir !== undefined) await removeSupersededCaches(options.cacheDir, catalystDir);
   if (options.filter === undefined && options.cacheDir !== undefined) {
     const layout = options.layout ?? (await readers.readLogLayout(catalystDir, read));
     if ((layout.stats.unreadableCount ?? 0) === 0) {
       const dir = checkpointDir(options.cacheDir, catalystDir);
       checkpoints = { dir, layout };
       from = await findCheckpoint(dir, at.getTime(), layout);
+      // A block before it that no read has parsed whole may hold more malformed lines than its
+      // byte scan counted: fold from the start this once (the read verifies the blocks it takes).
+      if (from && layout.files.some((f) => f.blocks.some((b) => b.unverified && b.maxTs <= from!.atMs)))
+        from = null;
     }
   }
   const records = readers.readEvents(catalystDir, {
@@ -113,17 +119,12 @@ export async function foldAt(
   const every = checkpoints ? (options.checkpointLines ?? CHECKPOINT_LINES) : Number.POSITIVE_INFINITY;
   const absolute = resolve(catalystDir);
 
-  let state = from ? importState(from.state, { adopt: true }) : createInitialState();
+  let state = from ? from.state : createInitialState();
   // The checkpoint's counts; its state is the fold's now, and nothing else holds on to it.
-  const base = from
-    ? {
-        atMs: from.atMs,
-        invalid: from.invalid,
-        invalidReasons: from.invalidReasons,
-        oversized: from.oversized,
-        lines: from.lines,
-      }
-    : null;
+  // The lines before the checkpoint are its state; their malformed lines are counted from the
+  // layout (below), as the blocks a read from the start would have counted.
+  const base = from ? { atMs: from.atMs, lines: from.lines } : null;
+  const before = from && checkpoints ? countedBefore(checkpoints.layout, from.atMs) : null;
   from = null;
   const baseLines = base?.lines ?? 0;
   let batch: LogRecord[] = [];
@@ -144,16 +145,17 @@ export async function foldAt(
       await saveCheckpoint(
         checkpoints.dir,
         {
-          v: 3,
+          v: 4,
           dir: absolute,
           atMs: lastTs,
           files: coverage(checkpoints.layout),
-          invalid: (base?.invalid ?? 0) + stats.invalid,
-          invalidReasons: addReasons(base?.invalidReasons, stats.invalidReasons) ?? {},
-          oversized: (base?.oversized ?? 0) + stats.oversized,
+          // The read's counters when written (informational: an answer counts from the layout).
+          invalid: stats.invalid,
+          invalidReasons: stats.invalidReasons ?? {},
+          oversized: stats.oversized,
           lines: baseLines + folded,
         },
-        exportStateJson(state),
+        state,
         options.maxCheckpoints ?? MAX_CHECKPOINTS,
       );
       sinceCheckpoint = 0;
@@ -167,13 +169,13 @@ export async function foldAt(
   fold();
   // One tick at `at` publishes every orchestrator, as a one-shot fold does.
   state = reduce(state, { kind: "tick" }, at).state;
-  const reasons = addReasons(base?.invalidReasons, stats.invalidReasons);
+  const reasons = addReasons(before?.invalidReasons, stats.invalidReasons);
   return {
     snapshot: toSnapshot(state, at),
     stats: {
-      invalid: (base?.invalid ?? 0) + stats.invalid,
+      invalid: (before?.invalid ?? 0) + stats.invalid,
       ...(reasons ? { invalidReasons: reasons } : {}),
-      oversized: (base?.oversized ?? 0) + stats.oversized,
+      oversized: (before?.oversized ?? 0) + stats.oversized,
       files: stats.files,
       bytesRead: stats.bytesRead,
       bytesIndexed: stats.bytesIndexed ?? 0,
@@ -197,4 +199,36 @@ export function logSignature(layout: LogLayout): string {
     for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   }
   return `${layout.files.length}:${(h >>> 0).toString(16)}`;
+}
+
+/**
+ * The malformed lines a read from the start counts and a read from just after `atMs` does not:
+ * those of the blocks that hold a valid line and end at or before `atMs` (a block with no valid
+ * line is counted by every read; one reaching past `atMs` by the read from the checkpoint too).
+ * So the counts of an answer from a checkpoint are those of a full fold, wherever the checkpoint
+ * fell inside a block.
+ */
+function countedBefore(
+  layout: LogLayout,
+  atMs: number,
+): { invalid: number; oversized: number; invalidReasons?: Checkpoint["invalidReasons"] } {
+  let invalid = 0;
+  let oversized = 0;
+  let invalidReasons: Record<string, number> | undefined;
+  for (const f of layout.files)
+    for (const b of f.blocks) {
+      if (!Number.isFinite(b.minTs) || b.maxTs > atMs) continue;
+      invalid += b.invalid;
+      oversized += b.oversized;
+      if (b.reasons)
+        for (const [reason, n] of Object.entries(b.reasons)) {
+          invalidReasons ??= {};
+          invalidReasons[reason] = (invalidReasons[reason] ?? 0) + (n ?? 0);
+        }
+    }
+  return {
+    invalid,
+    oversized,
+    ...(invalidReasons ? { invalidReasons: invalidReasons as Checkpoint["invalidReasons"] } : {}),
+  };
 }

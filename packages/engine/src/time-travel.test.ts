@@ -1,9 +1,11 @@
-import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { foldEvents } from "@catalyst/fuse";
 import { readEvents, readLogLayout } from "@catalyst/sources/event-log";
 import { afterEach, describe, expect, it } from "vitest";
+import { removeSupersededCaches } from "./cache-cleanup.js";
 import { foldAt } from "./fold-at.js";
 import { checkpointDir, thin } from "./fold-checkpoints.js";
 import { createTimeTravel, TimeTravelBusyError } from "./snapshot-at.js";
@@ -104,6 +106,27 @@ describe("foldAt", () => {
     expect(left.filter((t) => t >= backfill && t <= at.getTime())).toEqual([]);
   });
 
+  it("a torn or foreign checkpoint file is removed and the answer is still a full fold's", async () => {
+    const dir = await writeLog(300);
+    const cacheDir = await tempDir("time-travel-cache-");
+    await foldAt(dir, new Date(BASE + 400 * MINUTE), { cacheDir, checkpointLines: 50 });
+    const cps = checkpointDir(cacheDir, dir);
+    const names = (await readdir(cps)).sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+    const last = names.at(-1)!;
+    const before = names.at(-2)!;
+    // Torn: the gzip stream cut in half. Foreign: a valid gzip of something else.
+    const bytes = await readFile(join(cps, last));
+    await writeFile(join(cps, last), bytes.subarray(0, bytes.length >> 1));
+    await writeFile(join(cps, before), gzipSync('{"v":3,"not":"ours"}\n'));
+    const at = new Date(BASE + 299 * MINUTE);
+    const result = await foldAt(dir, at, { cacheDir, checkpointLines: 1_000_000 });
+    expect(result.snapshot).toEqual(await oneShot(dir, at));
+    expect(result.checkpointMs).not.toBeNull();
+    const left = await readdir(cps);
+    expect(left).not.toContain(last);
+    expect(left).not.toContain(before);
+  });
+
   it("thins checkpoints evenly and keeps the oldest and newest", () => {
     const times = Array.from({ length: 20 }, (_, i) => i * 10);
     const dropped = thin(times, 5);
@@ -170,5 +193,37 @@ describe("createTimeTravel", () => {
     const refused = settled.filter((s) => s.status === "rejected");
     expect(refused.length).toBe(2);
     for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(TimeTravelBusyError);
+  });
+});
+
+describe("removeSupersededCaches", () => {
+  it("removes our older cache versions from the cache dir and nothing else, never from the catalyst dir", async () => {
+    const cacheDir = await tempDir("time-travel-cache-");
+    const keep = [
+      "event-index-v4",
+      "fold-checkpoints-v4",
+      "fold-checkpoints-v9",
+      "event-index-v3.bak",
+      "other-v1",
+      "my-event-index-v1",
+    ];
+    const old = ["event-index-v1", "event-index-v3", "fold-checkpoints-v2", "fold-checkpoints-v3"];
+    for (const name of [...keep, ...old]) {
+      await mkdir(join(cacheDir, name, "sub"), { recursive: true });
+      await writeFile(join(cacheDir, name, "sub", "f.json"), "{}");
+    }
+    // A file with an old name is not a dir of ours.
+    await writeFile(join(cacheDir, "fold-checkpoints-v1"), "not a dir");
+    const dir = await writeLog(20);
+    await foldAt(dir, new Date(BASE + 30 * MINUTE), { cacheDir });
+    const left = (await readdir(cacheDir)).sort();
+    for (const name of old) expect(left).not.toContain(name);
+    for (const name of [...keep, "fold-checkpoints-v1"]) expect(left).toContain(name);
+
+    // A cache dir inside the catalyst dir is never cleaned (nothing is written into the catalyst dir).
+    const inside = join(dir, "cache");
+    await mkdir(join(inside, "event-index-v3"), { recursive: true });
+    expect(await removeSupersededCaches(inside, dir)).toEqual([]);
+    expect(await readdir(inside)).toContain("event-index-v3");
   });
 });

@@ -25,7 +25,13 @@ export { createSpendTracker } from "./spend-tracker.js";
 export type { FuseState } from "./state.js";
 export { createInitialState } from "./state.js";
 export type { FuseStateExport, ImportStateOptions } from "./state-export.js";
-export { exportState, exportStateJson, importState, STATE_EXPORT_VERSION } from "./state-export.js";
+export {
+  exportState,
+  exportStateJson,
+  importState,
+  restoreExportHoles,
+  STATE_EXPORT_VERSION,
+} from "./state-export.js";
 export type { PollTargets } from "./target-index.js";
 export { livenessTargetOf, prRefOf } from "./target-index.js";
 export { toSnapshot } from "./to-snapshot.js";

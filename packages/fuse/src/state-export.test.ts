@@ -3,7 +3,7 @@ import { StateImportError } from "./errors.js";
 import { line, logLines } from "./inputs.test-helper.js";
 import { reduce } from "./reduce.js";
 import { createInitialState } from "./state.js";
-import { exportState, exportStateJson, importState } from "./state-export.js";
+import { exportState, exportStateJson, importState, restoreExportHoles } from "./state-export.js";
 import { toSnapshot } from "./to-snapshot.js";
 
 // Issue 25: a fold's state kept as JSON (time-travel checkpoints) folds on exactly as the original.
@@ -37,6 +37,22 @@ describe("exportState / exportStateJson / importState", () => {
     const data = JSON.parse(text);
     reduce(importState(data), rest, AT);
     expect(JSON.stringify(data)).toBe(text);
+  });
+
+  it("takes an export parsed piece by piece (restoreExportHoles on each, then holesRestored)", () => {
+    const half = reduce(createInitialState(), first, AT).state;
+    const direct = toSnapshot(reduce(reduce(half, rest, AT).state, { kind: "tick" }, AT).state, AT);
+    const { orchestrators, ...others } = JSON.parse(JSON.stringify(half)) as Record<string, unknown> & {
+      orchestrators: Record<string, unknown>;
+    };
+    const state: Record<string, unknown> = { ...(restoreExportHoles(others) as object), orchestrators: {} };
+    for (const [id, record] of Object.entries(orchestrators))
+      (state.orchestrators as Record<string, unknown>)[id] = restoreExportHoles(
+        JSON.parse(JSON.stringify(record)),
+      );
+    const imported = importState({ v: 1, state }, { adopt: true, holesRestored: true });
+    const resumed = reduce(imported, rest, AT).state;
+    expect(toSnapshot(reduce(resumed, { kind: "tick" }, AT).state, AT)).toEqual(direct);
   });
 
   it("refuses what exportState did not write", () => {

@@ -38,6 +38,12 @@ export interface ImportStateOptions {
    * The data must not be used afterwards. Default false (the data is copied and left as it was).
    */
   adopt?: boolean;
+  /**
+   * Every part of the data already went through {@link restoreExportHoles} (a caller that parses
+   * a large export piece by piece, between turns of the event loop): the walk over the whole state
+   * that restores them is skipped. Only with `adopt`.
+   */
+  holesRestored?: boolean;
 }
 
 /**
@@ -49,9 +55,22 @@ export function importState(data: unknown, options: ImportStateOptions = {}): Fu
   const exported = data as Partial<FuseStateExport> | null;
   if (exported?.v !== STATE_EXPORT_VERSION || typeof exported.state !== "object" || exported.state === null)
     throw new StateImportError(`not a fuse state export of version ${STATE_EXPORT_VERSION}`);
-  const state = restoreHoles(options.adopt ? exported.state : structuredClone(exported.state)) as FuseState;
+  const state = (
+    options.adopt && options.holesRestored
+      ? exported.state
+      : restoreHoles(options.adopt ? exported.state : structuredClone(exported.state))
+  ) as FuseState;
   migrateTicketOwners(state);
   return state;
+}
+
+/**
+ * Restore, in place, what JSON changed in one part of an export (a value under `state`, e.g. one
+ * orchestrator's record just parsed): keyed maps' empty buckets, written as null. Returns `value`.
+ * Then {@link importState} with `{ adopt: true, holesRestored: true }` takes the whole.
+ */
+export function restoreExportHoles(value: unknown): unknown {
+  return restoreHoles(value);
 }
 
 /** Keyed maps (`{size, buckets}`) store empty buckets as holes, which JSON wrote as null. */

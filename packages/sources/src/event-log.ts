@@ -7,7 +7,7 @@ import type { LineParsers } from "./parse-log-line.js";
 import { createLogReaders, type ReadEventBytes, type ReadEvents, type ReadLogLayout } from "./read-events.js";
 
 export type { IndexProgress } from "./log-index.js";
-export { resolveCacheDir } from "./log-index.js";
+export { INDEX_SUBDIR, resolveCacheDir } from "./log-index.js";
 export type {
   EventReadStats,
   LogLayout,

@@ -15,7 +15,7 @@ export { readEventsPage } from "./events-page.js";
 export type { JobLiveness } from "./job-state.js";
 export { MAX_JOB_STATE_BYTES, readJobLiveness } from "./job-state.js";
 export type { IndexProgress } from "./log-index.js";
-export { resolveCacheDir } from "./log-index.js";
+export { INDEX_SUBDIR, resolveCacheDir } from "./log-index.js";
 export { readEventBytes, readEvents, readLogLayout } from "./log-readers.js";
 export type { LogLineResult } from "./parse-log-line.js";
 export { parseLogLine } from "./parse-log-line.js";

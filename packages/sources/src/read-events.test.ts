@@ -177,10 +177,14 @@ describe("readLogLayout", () => {
     const indexDir = join(root, "cache");
     const layout = await readLogLayout(dir, { indexDir });
     expect(layout.stats.bytesIndexed).toBeGreaterThan(0);
-    // A read in the same process finds the file in memory; the index must be on disk all the same.
-    await collect(readEvents(dir, { indexDir }));
     const { readdir } = await import("node:fs/promises");
     const { INDEX_SUBDIR } = await import("./log-index.js");
+    // Saved by the layout itself: a `--at` before the log's end reads only part of the log after
+    // it, and the files past `at` must not be indexed again by every later run.
+    const afterLayout = await readdir(join(indexDir, INDEX_SUBDIR));
+    expect(afterLayout.filter((n) => n.includes("2026-04.jsonl"))).toHaveLength(1);
+    // A read in the same process finds the file in memory; the index must be on disk all the same.
+    await collect(readEvents(dir, { indexDir }));
     const saved = await readdir(join(indexDir, INDEX_SUBDIR));
     expect(saved.filter((n) => n.includes("2026-04.jsonl"))).toHaveLength(1);
   });

@@ -316,6 +316,11 @@ class LogQuery {
   async layout(): Promise<LogLayout> {
     this.#layoutOnly = true;
     const { files, perFile } = await this.#indexAll();
+    // Saved here too (a read saves them in #start): the layout may be all a caller reads of the
+    // files past its window (time travel), and they must not be indexed again by every later run.
+    const unsaved = new Set(this.#unsaved);
+    this.#unsaved.clear();
+    await this.#save(unsaved);
     return {
       files: files.map((file, i) => {
         const index = this.#fileIndexes[i];
@@ -326,7 +331,16 @@ class LogQuery {
           ino: index?.ino ?? 0,
           head: index?.head ?? "",
           length: blocks.reduce((n, b) => Math.max(n, b.end), 0),
-          blocks: blocks.map((b) => ({ start: b.start, end: b.end, minTs: b.minTs, maxTs: b.maxTs })),
+          blocks: blocks.map((b) => ({
+            start: b.start,
+            end: b.end,
+            minTs: b.minTs,
+            maxTs: b.maxTs,
+            invalid: b.invalid,
+            oversized: b.oversized,
+            ...(b.reasons ? { reasons: { ...b.reasons } } : {}),
+            ...(b.unverified ? { unverified: true as const } : {}),
+          })),
         };
       }),
       stats: this.stats,
@@ -907,7 +921,21 @@ export interface LogLayout {
     head: string;
     /** Bytes covered by the blocks (the end of the last line, or of a complete unterminated one). */
     length: number;
-    blocks: { start: number; end: number; minTs: number; maxTs: number }[];
+    /**
+     * The file's index blocks. `invalid`, `oversized` and `reasons`: the malformed lines a read
+     * that takes the block counts (a block not yet read whole may count more when it is read).
+     */
+    blocks: {
+      start: number;
+      end: number;
+      minTs: number;
+      maxTs: number;
+      invalid: number;
+      oversized: number;
+      reasons?: Partial<Record<EventLineProblem, number>>;
+      /** The block's counts are those of its byte scan only (see `invalid`). */
+      unverified?: true;
+    }[];
   }[];
   stats: EventReadStats;
 }
