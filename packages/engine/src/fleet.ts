@@ -9,6 +9,7 @@ import {
   redactUrl,
 } from "@catalyst/relay";
 import { type CentralEngine, type CentralEngineOptions, createCentralEngine } from "./central.js";
+import { createCentralTimeTravel } from "./central-time-travel.js";
 import {
   createEngine,
   type Engine,
@@ -34,7 +35,10 @@ export interface Fleet {
   historySince: Date;
   /** File-system errors the local watcher recovered from, since start (for /metrics). */
   sourceReadErrors: () => number;
-  /** The fleet at a past time from the local event log (`/api/snapshot?at=`); null when central. */
+  /**
+   * The fleet at a past time (`/api/snapshot?at=`): from the local event log, or centrally from
+   * every host's relayed lines (`createCentralTimeTravel`, checkpoints in the cache dir).
+   */
   timeTravel: TimeTravel | null;
 }
 
@@ -101,7 +105,11 @@ export function createFleet(options: FleetOptions): Fleet {
       natsShown: redactUrl(options.central.url),
       historySince,
       sourceReadErrors: () => 0,
-      timeTravel: null,
+      timeTravel: createCentralTimeTravel({
+        servers: options.central.broker.servers,
+        ...(options.central.broker.auth === undefined ? {} : { auth: options.central.broker.auth }),
+        cacheDir: options.cacheDir,
+      }),
     };
   }
   // Each source error is counted for /metrics; the log gets one line per kind every 10 s.

@@ -12,6 +12,8 @@ export type { RelayConnectProblem } from "./errors.js";
 export { NatsCredentialsError, RelayConnectError } from "./errors.js";
 export type { BrokerHost } from "./forget-host.js";
 export { forgetHost, listBrokerHosts } from "./forget-host.js";
+export type { LateLineCheck, StreamPosition } from "./late-lines.js";
+export { checkLateLines, readStreamPosition } from "./late-lines.js";
 export type { RelayNames } from "./names.js";
 export { resolveNames } from "./names.js";
 export type { Namespace } from "./namespace-host.js";
