@@ -8,6 +8,7 @@ import {
   checkLateLines,
   type NatsAuth,
   type RelayNames,
+  readLogStart,
   readRelayEvents,
   readStreamPosition,
   resolveNames,
@@ -372,6 +373,12 @@ export interface CentralTimeTravelServiceOptions extends CentralTimeTravelOption
 
 /** The central time-travel service: a {@link TimeTravel}, and what its answers cost so far. */
 export interface CentralTimeTravel extends TimeTravel {
+  /**
+   * The own ts of the earliest line of every host on the stream (null: none yet), the start of the
+   * log's span for the dashboard's scrubber. Read through the time index (the earliest hour's
+   * lines); kept while no line stored since is earlier (checked as checkpoints are).
+   */
+  logStart(): Promise<Date | null>;
   /** Answers computed and served from the cache, and the stream messages read for them. */
   counts(): { folds: number; cacheHits: number } & CentralFoldStats;
 }
@@ -395,6 +402,7 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
   };
   let chain: Promise<unknown> = Promise.resolve();
   let waiting = 0;
+  let start: { ms: number; position: StreamPosition } | null = null;
 
   const answer = async (at: Date): Promise<HistoricalSnapshot> => {
     let key: string | null = null;
@@ -434,5 +442,26 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
       });
     },
     counts: () => ({ ...totals }),
+    async logStart() {
+      const known = start;
+      if (known !== null) {
+        // Still the earliest unless a line stored since is stamped before it.
+        const check = await checkLateLines({
+          ...broker(options),
+          maxReconnectAttempts: 0,
+          since: known.position,
+          atMs: known.ms - 1,
+        });
+        if (!check.late && check.position !== null) {
+          start = { ms: known.ms, position: check.position };
+          return new Date(known.ms);
+        }
+      }
+      const position = await readStreamPosition({ ...broker(options), maxReconnectAttempts: 0 });
+      if (position === null) return null;
+      const ms = await readLogStart({ ...broker(options), maxReconnectAttempts: 0 });
+      start = ms === null ? null : { ms, position };
+      return ms === null ? null : new Date(ms);
+    },
   };
 }

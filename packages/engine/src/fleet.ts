@@ -40,6 +40,11 @@ export interface Fleet {
    * every host's relayed lines (`createCentralTimeTravel`, checkpoints in the cache dir).
    */
   timeTravel: TimeTravel | null;
+  /**
+   * The own ts of the log's first line (the dashboard scrubber's span) when the monitor has a
+   * cheaper way than its `readEvents` (centrally: the stream's time index); null: ask `readEvents`.
+   */
+  logStart: (() => Promise<Date | null>) | null;
 }
 
 /** What `createFleet` needs: the local catalyst dir's settings, or a central broker. */
@@ -99,17 +104,19 @@ export function createFleet(options: FleetOptions): Fleet {
       // One line per 10 s while the broker is away (never the URL: it may hold credentials).
       onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
     });
+    const timeTravel = createCentralTimeTravel({
+      servers: options.central.broker.servers,
+      ...(options.central.broker.auth === undefined ? {} : { auth: options.central.broker.auth }),
+      cacheDir: options.cacheDir,
+    });
     return {
       engine: central,
       central,
       natsShown: redactUrl(options.central.url),
       historySince,
       sourceReadErrors: () => 0,
-      timeTravel: createCentralTimeTravel({
-        servers: options.central.broker.servers,
-        ...(options.central.broker.auth === undefined ? {} : { auth: options.central.broker.auth }),
-        cacheDir: options.cacheDir,
-      }),
+      timeTravel,
+      logStart: () => timeTravel.logStart(),
     };
   }
   // Each source error is counted for /metrics; the log gets one line per kind every 10 s.
@@ -133,6 +140,7 @@ export function createFleet(options: FleetOptions): Fleet {
     historySince,
     sourceReadErrors: () => sourceReadErrors,
     timeTravel: createTimeTravel({ catalystDir: options.catalystDir, cacheDir: options.cacheDir }),
+    logStart: null,
   };
 }
 

@@ -14,6 +14,7 @@ export type { BrokerHost } from "./forget-host.js";
 export { forgetHost, listBrokerHosts } from "./forget-host.js";
 export type { LateLineCheck, StreamPosition } from "./late-lines.js";
 export { checkLateLines, readStreamPosition } from "./late-lines.js";
+export { readLogStart } from "./log-start.js";
 export type { RelayNames } from "./names.js";
 export { resolveNames } from "./names.js";
 export type { Namespace } from "./namespace-host.js";
