@@ -106,6 +106,14 @@ async function write(host: Host, count: number, fromMs: number, jitterMs: number
   return count;
 }
 
+/** The own ts of the earliest line on the stream, from the whole stream (no index). */
+async function earliest(names: RelayNames): Promise<number> {
+  let min = Number.POSITIVE_INFINITY;
+  for await (const e of readRelayEvents({ servers: server!.url, ...names, index: false }))
+    min = Math.min(min, e.tsMs);
+  return min;
+}
+
 /** The reference: every line of the whole stream (no index) with ts <= at, namespaced, one fold. */
 async function fullFold(names: RelayNames, at: Date) {
   const events: NormalizedEvent[] = [];
@@ -205,6 +213,10 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
     });
     expect((await foldCentralAt(times[3]!, options)).snapshot).toEqual(viaLocal.snapshot);
 
+    // The scrubber's span starts at the earliest line (beta's, 3 days back), through the index.
+    const service = createCentralTimeTravel(options);
+    expect((await service.logStart())?.getTime()).toBe(await earliest(names));
+
     // A late publisher (delta: a new host whose lines are stamped an hour after BASE) and a backfill
     // on gamma (stamped BASE + 40 min, appended now): checkpoints before BASE + 40 min stay.
     const lateMs = BASE + 40 * MINUTE;
@@ -226,6 +238,11 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
       const r = await foldCentralAt(at, options);
       expect(r.snapshot, `after the late lines: ${at.toISOString()}`).toEqual(await fullFold(names, at));
     }
+    // Still the earliest (kept, checked); then a line stamped ten days back moves it.
+    expect((await service.logStart())?.getTime()).toBe(await earliest(names));
+    written += await write(delta, 1, BASE - 10 * 24 * H, 0, random);
+    await settled();
+    expect((await service.logStart())?.getTime()).toBe(BASE - 10 * 24 * H);
   }, 60_000);
 });
 
