@@ -369,3 +369,14 @@ describe.skipIf(skipReason !== null)("central time travel on a longer stream", (
     }
   }, 60_000);
 });
+
+describe("central time travel without a broker", () => {
+  it("rejects with a RelayConnectError naming the broker (the route's 503), never a fleet", async () => {
+    const service = createCentralTimeTravel({ servers: "nats://127.0.0.1:1", cached: 0 });
+    await expect(service.snapshotAt(new Date())).rejects.toMatchObject({
+      name: "RelayConnectError",
+      message: expect.stringContaining("127.0.0.1:1"),
+    });
+    await expect(service.logStart()).rejects.toMatchObject({ name: "RelayConnectError" });
+  });
+});
