@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { foldEvents } from "@catalyst/fuse";
 import {
   createRelayPublisher,
+  forgetHost,
   type RelayNames,
   type RelayPublisher,
   readRelayEvents,
@@ -243,6 +244,16 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
     written += await write(delta, 1, BASE - 10 * 24 * H, 0, random);
     await settled();
     expect((await service.logStart())?.getTime()).toBe(BASE - 10 * 24 * H);
+
+    // A host forgotten (its lines purged from the stream): every checkpoint had its lines, none is used.
+    await delta.publisher!.stop();
+    delta.publisher = null;
+    await forgetHost({ servers: server!.url, ...names, host: "delta" });
+    const forgotten = await foldCentralAt(times[0]!, options);
+    expect(forgotten.checkpointMs).toBeNull();
+    expect(forgotten.stats.invalidated).toBeGreaterThan(0);
+    expect(forgotten.snapshot).toEqual(await fullFold(names, times[0]!));
+    expect(forgotten.snapshot.orchestrators.some((o) => o.id.startsWith("delta/"))).toBe(false);
   }, 60_000);
 });
 

@@ -123,6 +123,7 @@ function isPosition(p: unknown): p is StreamPosition {
     Number.isSafeInteger(v.first) &&
     Number.isSafeInteger(v.last) &&
     Number.isSafeInteger(v.deleted) &&
+    Number.isSafeInteger(v.messages) &&
     (v.index === null ||
       (typeof v.index === "object" &&
         typeof v.index?.created === "string" &&
@@ -408,7 +409,7 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
     let key: string | null = null;
     if (capacity > 0) {
       const p = await readStreamPosition({ ...broker(options), maxReconnectAttempts: 0 });
-      key = `${at.getTime()}\0${p === null ? "none" : `${p.created}\0${p.first}\0${p.last}\0${p.deleted}`}`;
+      key = `${at.getTime()}\0${p === null ? "none" : `${p.created}\0${p.first}\0${p.last}\0${p.deleted}\0${p.messages}`}`;
       const hit = cache.get(key);
       if (hit !== undefined) {
         totals.cacheHits++;

@@ -35,8 +35,10 @@ export interface StreamPosition {
   first: number;
   /** Last sequence: every line stored later has a higher one. */
   last: number;
-  /** Messages deleted in the middle (by hand). */
+  /** Messages deleted in the middle (by hand, or a host's lines purged when it was forgotten). */
   deleted: number;
+  /** Messages held: with `last`, says whether any was removed since (each one stored takes the next sequence). */
+  messages: number;
   /** The index bucket's stream (creation time, last sequence), read before `last`; null when there is no index. */
   index: { created: string; seq: number } | null;
 }
@@ -92,6 +94,7 @@ async function positionOf(
       first: info.state.first_seq,
       last: info.state.last_seq,
       deleted: info.state.num_deleted ?? 0,
+      messages: info.state.messages,
       index: index === null ? null : { created: index.created, seq: index.state.last_seq },
     },
   };
@@ -161,8 +164,12 @@ export async function checkLateLines(
     position = now.position;
     if (position.created !== since.created) return answer(true, "the stream was made again");
     if (position.last < since.last) return answer(true, "the stream went back");
+    // Lines only ever arrive with new sequences: fewer held than that means some were removed (a
+    // limit, a purge, a forgotten host), and a fold that had them is not the whole any more.
     const removed =
-      (since.last >= since.first && position.first > since.first) || position.deleted !== since.deleted;
+      since.messages + (position.last - since.last) > position.messages ||
+      (since.last >= since.first && position.first > since.first) ||
+      position.deleted !== since.deleted;
     if (removed) return answer(true, "lines were removed from the stream");
     if (position.last === since.last) return answer(false, null);
 
