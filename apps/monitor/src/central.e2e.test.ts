@@ -268,7 +268,9 @@ describe.skipIf(skipReason !== null)("catalyst-monitor --nats: the central view 
     // /api/events answers from the stream: every host, the orchestrator filter in central ids.
     const eventsRes = await fetch(`${central.url}api/events?orchestrator=alpha%2Fmanual&limit=1000`);
     expect(eventsRes.status).toBe(200);
-    const eventsBody = (await eventsRes.json()) as { events: Array<{ worker?: string; event: string }> };
+    const eventsBody = (await eventsRes.json()) as {
+      events: Array<{ worker?: string; event: string; ts: string }>;
+    };
     expect(eventsBody.events.filter((e) => e.worker === "L-1").map((e) => e.event)).toEqual([
       "worker-dispatched",
       "worker-failed",
@@ -284,6 +286,38 @@ describe.skipIf(skipReason !== null)("catalyst-monitor --nats: the central view 
       )
     ).json()) as typeof eventsBody;
     expect(windowed.events).toEqual(eventsBody.events);
+
+    // Time travel over the stream (issue 25): every host at a moment, ids as live, `at` set; a line
+    // published late (stamped before that moment) is in the next answer; the scrubber's span.
+    const l1At = Date.parse(eventsBody.events.findLast((e) => e.worker === "L-1")!.ts);
+    const atRes = await fetch(`${central.url}api/snapshot?at=${new Date(l1At + 1).toISOString()}`);
+    expect(atRes.status).toBe(200);
+    const past = (await atRes.json()) as Snapshot;
+    expect(past.at).toBe(new Date(l1At + 1).toISOString());
+    expect(past.orchestrators.find((o) => o.id === "alpha/manual")?.workers["L-1"]?.status).toBe("failed");
+    expect(past.orchestrators.every((o) => /^(alpha|beta|gamma)\//.test(o.id))).toBe(true);
+    const early = new Date(l1At - 60_000);
+    const earlier = (await (
+      await fetch(`${central.url}api/snapshot?at=${early.toISOString()}`)
+    ).json()) as Snapshot;
+    expect(earlier.orchestrators.find((o) => o.id === "alpha/manual")?.workers["L-1"]).toBeUndefined();
+    expect((await fetch(`${central.url}api/snapshot?at=not-a-time`)).status).toBe(400);
+    await appendFile(log, logLine(new Date(l1At - 30_000), "worker-dispatched", "LATE-1", n++));
+    await waitUntil(
+      "the late line in the answer at the earlier moment",
+      async () =>
+        (
+          (await (await fetch(`${central.url}api/snapshot?at=${early.toISOString()}`)).json()) as Snapshot
+        ).orchestrators.find((o) => o.id === "alpha/manual")?.workers["LATE-1"] === undefined &&
+        (
+          (await (
+            await fetch(`${central.url}api/snapshot?at=${new Date(l1At).toISOString()}`)
+          ).json()) as Snapshot
+        ).orchestrators.find((o) => o.id === "alpha/manual")?.workers["LATE-1"] !== undefined,
+      30_000,
+    );
+    const span = (await (await fetch(`${central.url}api/log-span`)).json()) as { first: string | null };
+    expect(Date.parse(span.first ?? "")).toBeLessThanOrEqual(l1At - 30_000);
 
     // catalyst-top follows the central monitor.
     const top = spawnBin("top", ["--url", central.url, "--once"], { env: centralEnv });

@@ -75,6 +75,11 @@ describe("GET /api/snapshot?at=", () => {
     expect(statusOf(at6, "CTL-1")).toBe("implementing");
     expect(statusOf(at6, "CTL-2")).toBeDefined();
 
+    // The scrubber's span: the log's first line, behind the same token.
+    const span = await fetch(`${monitor.url}api/log-span`, { headers: auth });
+    expect(await span.json()).toEqual({ first: "2026-04-14T01:00:00.000Z" });
+    expect((await fetch(`${monitor.url}api/log-span`)).status).toBe(401);
+
     // The live snapshot has no `at`.
     const live = (await (await get("")).json()) as Snapshot;
     expect(live.at).toBeUndefined();

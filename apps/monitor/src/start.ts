@@ -124,6 +124,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       hub,
       apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
       ...(fleet.timeTravel ? { snapshotAt: fleet.timeTravel.snapshotAt } : {}),
+      ...(fleet.logStart ? { logStart: fleet.logStart } : {}),
       loading,
       eventLoopDelay: () => delay.read(),
       catalystDir: fleet.natsShown === null ? catalystDir : `${fleet.natsShown} (central)`,

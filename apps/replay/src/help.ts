@@ -13,6 +13,7 @@ Usage:
   catalyst-replay --cost --since <ts> [--until <ts>] [--orchestrator <id>] [--format pretty|json|jsonl]
   catalyst-replay --nats <url> --since <ts> [--until <ts>] [--host <name>] [filters]
                   [--format pretty|jsonl|json] [--with-host] [--nats-* credentials]
+  catalyst-replay --nats <url> --at <ts> --snapshot [--orchestrator <host>/<id>] [--format ...]
   catalyst-replay --nats <url> [--since <ts>] --follow [--wait-for] [--host <name>] [filters]
 
 Options:

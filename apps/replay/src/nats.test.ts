@@ -205,13 +205,44 @@ describe.skipIf(skipReason !== null)("catalyst-replay --nats", () => {
   }, 60_000);
 });
 
+describe.skipIf(skipReason !== null)("catalyst-replay --nats --at --snapshot", () => {
+  it("prints every host's fleet at that time, a skewed host's part as its own --at --snapshot has it", async () => {
+    const when = "2026-04-14T20:00:00Z";
+    const res = await runBin(["--nats", server!.url, "--at", when, "--snapshot", "--format", "json"], {
+      CATALYST_CACHE_DIR: join(root, "cache-snapshot"),
+    });
+    expect(res.code, res.stderr).toBe(0);
+    type Fleet = {
+      at?: string;
+      orchestrators: { id: string; workers: Record<string, { status: string }> }[];
+    };
+    const central = JSON.parse(res.stdout.toString("utf8")) as Fleet;
+    const statuses = (f: Fleet, id: string) =>
+      Object.fromEntries(
+        Object.entries(f.orchestrators.find((o) => o.id === id)?.workers ?? {}).map(([k, w]) => [
+          k,
+          w.status,
+        ]),
+      );
+    // beta's clock runs 12 h fast: its own fold at that time, namespaced, is the central one's part.
+    const local = await runBin(["--dir", dirs.get("beta")!, "--at", when, "--snapshot", "--format", "json"]);
+    expect(local.code, local.stderr).toBe(0);
+    const own = JSON.parse(local.stdout.toString("utf8")) as Fleet;
+    expect(Object.keys(statuses(own, ORCH)).length).toBeGreaterThan(0);
+    expect(statuses(central, `beta/${ORCH}`)).toEqual(statuses(own, ORCH));
+    expect(central.orchestrators.map((o) => o.id).sort()).toEqual(
+      HOSTS.map((h) => `${h.name}/${ORCH}`).sort(),
+    );
+  }, 60_000);
+});
+
 describe("catalyst-replay --nats usage", () => {
   it("refuses what does not go with --nats, and never echoes the URL", async () => {
     const cases: [string[], RegExp][] = [
       [["--nats", "http://u:s3cret@x", "--since", "2h"], /^catalyst-replay: --nats must be a NATS URL/],
       [
-        ["--nats", "nats://h:4222", "--at", "2026-04-14T19:30:00Z", "--snapshot"],
-        /--snapshot cannot be used with --nats/,
+        ["--nats", "nats://h:4222", "--at", "2026-04-14T19:30:00Z", "--snapshot", "--host", "a"],
+        /--host cannot be used with --snapshot/,
       ],
       [
         ["--nats", "nats://h:4222", "--follow", "--format", "json"],

@@ -264,13 +264,17 @@ export function parseReplayArgs(argv: readonly string[], context: ParseArgsConte
   if (nats) {
     for (const [flag, why] of [
       ["--dir", "it reads the broker's stream, not a local dir"],
-      ["--snapshot", "fold a host's log locally"],
-      ["--at", "fold a host's log locally"],
       ["--include-legacy", "the stream holds what hosts published from their live log"],
     ] as const) {
       if (values.has(flag) || flags.has(flag))
         throw new UsageError(`${flag} cannot be used with --nats (${why})`, { flag });
     }
+    // --at --snapshot: every host's fleet at that time (the central monitor's time travel).
+    if (snapshot && nats.hosts)
+      throw new UsageError(
+        "--host cannot be used with --snapshot (the fleet at a time is every host's; narrow it with --orchestrator <host>/<id>)",
+        { flag: "--host" },
+      );
   }
 
   const home = context.home ?? homedir();

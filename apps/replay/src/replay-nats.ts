@@ -5,6 +5,7 @@ import { clean, createPrettyFormatter } from "./format-pretty.js";
 import { createOutputBuffer } from "./output-buffer.js";
 import type { ReplayOptions } from "./parse-args.js";
 import type { ReplayIo, ReplaySummary } from "./replay-io.js";
+import { writeSnapshot } from "./snapshot.js";
 
 const MAX_HOST_WIDTH = 24;
 
@@ -102,6 +103,33 @@ export async function replayNats(options: ReplayOptions, io: ReplayIo): Promise<
   if (summary.printed === 0 && (io.errIsTTY ?? io.isTTY ?? false) && !stats.streamMissing && !options.follow)
     io.err.write("catalyst-replay: no events matched\n");
   return summary;
+}
+
+/**
+ * `--nats --at <ts> --snapshot`: every host's fleet at that time, folded from the stream's lines
+ * with their own ts at or before it (@catalyst/engine's central time travel, the central monitor's
+ * `/api/snapshot?at=`), from fold checkpoints in the user cache dir; ids `<host>/<id>`.
+ */
+export async function printNatsSnapshot(options: ReplayOptions, io: ReplayIo): Promise<ReplaySummary> {
+  const nats = options.nats!;
+  const at = options.at as Date;
+  const relay = await import("@catalyst/relay");
+  let settings: Awaited<ReturnType<typeof relay.resolveNatsConnection>>;
+  try {
+    settings = await relay.resolveNatsConnection(nats.url, nats.flags, io.env ?? {});
+  } catch (error) {
+    if (error instanceof relay.NatsCredentialsError)
+      throw new UsageError(error.message, { flag: error.source }, { cause: error });
+    throw error;
+  }
+  const { foldCentralAt } = await import("@catalyst/engine/central-time-travel");
+  const result = await foldCentralAt(at, {
+    servers: settings.servers,
+    ...(settings.auth === undefined ? {} : { auth: settings.auth }),
+    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+  });
+  const printed = writeSnapshot(result.snapshot, at, options, io);
+  return { printed, invalid: 0, oversized: 0, files: 0 };
 }
 
 /** "reading the stream: 40%" on a terminal's stderr, at most once a second, after the first second. */

@@ -36,8 +36,8 @@ export async function replay(
 ): Promise<ReplaySummary> {
   if (options.nats) {
     // Loaded only for --nats: a local replay never pays for the NATS client.
-    const { replayNats } = await import("./replay-nats.js");
-    return replayNats(options, io);
+    const { printNatsSnapshot, replayNats } = await import("./replay-nats.js");
+    return options.snapshot ? printNatsSnapshot(options, io) : replayNats(options, io);
   }
   await assertDirectory(options.dir);
   if (options.snapshot) return printSnapshot(options, io, deps);

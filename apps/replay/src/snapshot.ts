@@ -70,8 +70,18 @@ export async function printSnapshot(
   reportIndex(stats, options, io);
   reportUnreadable(stats, io);
 
+  summary.printed = writeSnapshot(folded, at, options, io);
+  const skipped = skippedMessage(summary);
+  if (skipped !== null) io.err.write(skipped);
+  return summary;
+}
+
+/**
+ * Print the fleet at `at` in `options.format`, narrowed to `--orchestrator` / `--worker`; returns
+ * the orchestrators printed (also `--nats --at --snapshot`'s output).
+ */
+export function writeSnapshot(folded: Snapshot, at: Date, options: ReplayOptions, io: ReplayIo): number {
   const snapshot = narrowSnapshot(folded, options);
-  summary.printed = snapshot.orchestrators.length;
   if (options.format === "pretty") {
     const colour = shouldUseColour(io.env ?? {}, io.isTTY ?? false);
     io.out.write(formatSnapshot(snapshot, at, createPaint(colour)));
@@ -84,9 +94,7 @@ export async function printSnapshot(
       createOutputBuffer(io.out),
     );
   }
-  const skipped = skippedMessage(summary);
-  if (skipped !== null) io.err.write(skipped);
-  return summary;
+  return snapshot.orchestrators.length;
 }
 
 function narrowSnapshot(snapshot: Snapshot, options: ReplayOptions): Snapshot {

@@ -131,13 +131,14 @@ export function createTimeTravelView(
     if (e.key === "Enter") typedTime();
   });
 
-  // The log's span: its first line (one line asked for), to now.
+  // The log's span: its first line (`/api/log-span`: locally one line read, centrally the stream's
+  // time index), to now.
   void (async () => {
     try {
-      const res = await fetch(`/api/events?${query({ since: "1970-01-01T00:00:00Z", limit: "1" })}`);
+      const res = await fetch(`/api/log-span?${query({})}`);
       if (!res.ok) return;
-      const page = (await res.json()) as { events?: Array<{ ts?: string }> };
-      const first = Date.parse(page.events?.[0]?.ts ?? "");
+      const span = (await res.json()) as { first?: string | null };
+      const first = Date.parse(span.first ?? "");
       if (!Number.isFinite(first)) return;
       spanStart = first;
       range.min = String(first);

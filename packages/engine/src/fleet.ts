@@ -9,6 +9,7 @@ import {
   redactUrl,
 } from "@catalyst/relay";
 import { type CentralEngine, type CentralEngineOptions, createCentralEngine } from "./central.js";
+import { createCentralTimeTravel } from "./central-time-travel.js";
 import {
   createEngine,
   type Engine,
@@ -34,8 +35,16 @@ export interface Fleet {
   historySince: Date;
   /** File-system errors the local watcher recovered from, since start (for /metrics). */
   sourceReadErrors: () => number;
-  /** The fleet at a past time from the local event log (`/api/snapshot?at=`); null when central. */
+  /**
+   * The fleet at a past time (`/api/snapshot?at=`): from the local event log, or centrally from
+   * every host's relayed lines (`createCentralTimeTravel`, checkpoints in the cache dir).
+   */
   timeTravel: TimeTravel | null;
+  /**
+   * The own ts of the log's first line (the dashboard scrubber's span) when the monitor has a
+   * cheaper way than its `readEvents` (centrally: the stream's time index); null: ask `readEvents`.
+   */
+  logStart: (() => Promise<Date | null>) | null;
 }
 
 /** What `createFleet` needs: the local catalyst dir's settings, or a central broker. */
@@ -100,13 +109,19 @@ export function createFleet(options: FleetOptions): Fleet {
       // One line per 10 s while the broker is away (never the URL: it may hold credentials).
       onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
     });
+    const timeTravel = createCentralTimeTravel({
+      servers: options.central.broker.servers,
+      ...(options.central.broker.auth === undefined ? {} : { auth: options.central.broker.auth }),
+      cacheDir: options.cacheDir,
+    });
     return {
       engine: central,
       central,
       natsShown: redactUrl(options.central.url),
       historySince,
       sourceReadErrors: () => 0,
-      timeTravel: null,
+      timeTravel,
+      logStart: () => timeTravel.logStart(),
     };
   }
   // Each source error is counted for /metrics; the log gets one line per kind every 10 s.
@@ -131,6 +146,7 @@ export function createFleet(options: FleetOptions): Fleet {
     historySince,
     sourceReadErrors: () => sourceReadErrors,
     timeTravel: createTimeTravel({ catalystDir: options.catalystDir, cacheDir: options.cacheDir }),
+    logStart: null,
   };
 }
 

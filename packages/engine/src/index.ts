@@ -13,6 +13,14 @@ export {
   DEFAULT_FORGET_AFTER_MS,
   DEFAULT_STALE_AFTER_MS,
 } from "./central.js";
+export type {
+  CentralFoldResult,
+  CentralFoldStats,
+  CentralTimeTravel,
+  CentralTimeTravelOptions,
+  CentralTimeTravelServiceOptions,
+} from "./central-time-travel.js";
+export { centralCheckpointDir, createCentralTimeTravel, foldCentralAt } from "./central-time-travel.js";
 export type { Engine, EngineOptions } from "./engine.js";
 export { createEngine, rateLimitedWarn, reportSourceErrors } from "./engine.js";
 export type { EventLoopDelay, EventLoopDelayMeter } from "./event-loop-delay.js";

@@ -327,7 +327,7 @@ async function handle(
 }
 
 /** One piece of an indexed read: the messages of `subject` with sequences in [lo, hi]. */
-interface PlannedRange {
+export interface PlannedRange {
   subject: string;
   lo: number;
   hi: number;
@@ -440,7 +440,7 @@ async function hostRanges(
  * `hi`. A gap in the delivery sequence (a pull lost with the connection) is an error, never a
  * silently missing line.
  */
-async function readRange(
+export async function readRange(
   nc: NatsConnection,
   jsm: JetStreamManager,
   stream: string,
@@ -597,7 +597,7 @@ function abortOf(signal: AbortSignal | undefined): Promise<"abort"> {
   });
 }
 
-function isLogMessage(data: unknown): data is LogMessage {
+export function isLogMessage(data: unknown): data is LogMessage {
   if (data === null || typeof data !== "object") return false;
   const d = data as Record<string, unknown>;
   return (
@@ -609,7 +609,7 @@ function isLogMessage(data: unknown): data is LogMessage {
   );
 }
 
-function isStreamNotFound(error: unknown): boolean {
+export function isStreamNotFound(error: unknown): boolean {
   const e = error as { message?: string; name?: string; code?: number; api_error?: { err_code?: number } };
   return (
     e?.name === "StreamNotFoundError" ||

@@ -27,7 +27,7 @@ import { type ReadBriefing, serveBriefing } from "./briefing-api.js";
 import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
 import { mountPushRoutes } from "./push-routes.js";
-import { type SnapshotAt, serveSnapshotAt } from "./snapshot-at-api.js";
+import { type LogStart, type SnapshotAt, serveLogSpan, serveSnapshotAt } from "./snapshot-at-api.js";
 import { mountStaticAssets } from "./static-assets.js";
 
 /** Health reporters of the running pieces, read by `/healthz`. */
@@ -64,8 +64,10 @@ export interface AppDeps {
   onError?: (error: unknown) => void;
   /** What `/api/snapshot` serves; `feed.snapshot` when absent. */
   apiSnapshot?: () => Snapshot;
-  /** `/api/snapshot?at=`: the fleet at a past time from the event log; absent: 501 (central monitor). */
+  /** `/api/snapshot?at=`: the fleet at a past time from the event log (centrally: every host's, from the stream); absent: 501. */
   snapshotAt?: SnapshotAt;
+  /** `/api/log-span`'s start when cheaper than `readEvents` (the central monitor's time index); absent: `readEvents`. */
+  logStart?: LogStart;
   /** What start-up is still doing (null once loaded), for `/healthz`. */
   loading?: () => LoadingState | null;
   /** Event-loop delay since the previous read, for `/healthz`. */
@@ -157,6 +159,7 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   app.get("/api/events", (c) => serveEvents(c, deps.catalystDir, deps.readEvents));
+  app.get("/api/log-span", (c) => serveLogSpan(c, deps.catalystDir, deps.readEvents, deps.logStart ?? null));
 
   app.get("/api/alerts", (c) => {
     const after = c.req.query("after") ?? "0";
