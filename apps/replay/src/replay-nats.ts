@@ -128,7 +128,7 @@ export async function printNatsSnapshot(options: ReplayOptions, io: ReplayIo): P
     ...(settings.auth === undefined ? {} : { auth: settings.auth }),
     ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
   });
-  const printed = writeSnapshot(result.snapshot, at, options, io);
+  const printed = await writeSnapshot(result.snapshot, at, options, io);
   return { printed, invalid: 0, oversized: 0, files: 0 };
 }
 

@@ -70,7 +70,7 @@ export async function printSnapshot(
   reportIndex(stats, options, io);
   reportUnreadable(stats, io);
 
-  summary.printed = writeSnapshot(folded, at, options, io);
+  summary.printed = await writeSnapshot(folded, at, options, io);
   const skipped = skippedMessage(summary);
   if (skipped !== null) io.err.write(skipped);
   return summary;
@@ -80,7 +80,12 @@ export async function printSnapshot(
  * Print the fleet at `at` in `options.format`, narrowed to `--orchestrator` / `--worker`; returns
  * the orchestrators printed (also `--nats --at --snapshot`'s output).
  */
-export function writeSnapshot(folded: Snapshot, at: Date, options: ReplayOptions, io: ReplayIo): number {
+export async function writeSnapshot(
+  folded: Snapshot,
+  at: Date,
+  options: ReplayOptions,
+  io: ReplayIo,
+): Promise<number> {
   const snapshot = narrowSnapshot(folded, options);
   if (options.format === "pretty") {
     const colour = shouldUseColour(io.env ?? {}, io.isTTY ?? false);
