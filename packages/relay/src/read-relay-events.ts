@@ -233,7 +233,8 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
   }
 }
 
-interface StreamState {
+/** The stream's first and last sequence (and its subjects, when listed). */
+export interface StreamState {
   first: number;
   last: number;
   messages: number;
@@ -327,7 +328,7 @@ async function handle(
 }
 
 /** One piece of an indexed read: the messages of `subject` with sequences in [lo, hi]. */
-interface PlannedRange {
+export interface PlannedRange {
   subject: string;
   lo: number;
   hi: number;
@@ -344,7 +345,7 @@ const LOOKUPS_IN_FLIGHT = 64;
  * only); a host's lines before its index began and after its last indexed sequence are read whole
  * too; a subject not of the relay's shape is read whole.
  */
-async function planIndexedRead(
+export async function planIndexedRead(
   nc: NatsConnection,
   names: ResolvedNames,
   state: StreamState,
