@@ -1,4 +1,10 @@
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import type { ResolvedNames } from "./names.js";
 import { type PlannedRange, planIndexedRead, type StreamState } from "./read-relay-events.js";
@@ -79,6 +85,7 @@ export async function* readWindowInStreamOrder(
     }
   }
   stats.ranges = plan === null ? 1 : plan.length;
+
   const laneBytes = Math.max(MIN_LANE_BYTES, Math.floor(options.maxBytes / Math.max(1, lanes.size)));
   const readers = [...lanes].map(([subject, ranges]) =>
     readLane(
