@@ -224,61 +224,56 @@ async function fill(
   publishers: RelayPublisher[],
 ): Promise<Filled> {
   const now = Date.now();
-    const spanMs = shape.months * 30 * 24 * H;
-    const perHost = Math.ceil(shape.lines / shape.hosts);
-    const dirs: string[] = [];
+  const spanMs = shape.months * 30 * 24 * H;
+  const perHost = Math.ceil(shape.lines / shape.hosts);
+  const dirs: string[] = [];
+  for (let h = 0; h < shape.hosts; h++) {
+    const dir = join(root, hostName(h));
+    await mkdir(join(dir, "events"), { recursive: true });
+    dirs.push(dir);
+    const p = createRelayPublisher({
+      servers: servers,
+      hostName: hostName(h),
+      catalystDir: dir,
+      stateDir: join(root, "state"),
+      maxInFlight: 2048,
+    });
+    await p.start();
+    publishers.push(p);
+  }
+  // Lines in time order (each host's own clock), jittered ±10 min, a month file per month; the
+  // last lines of each host are in the hour before now (on its clock).
+  const t0 = performance.now();
+  let written = 0;
+  for (let from = 0; from < perHost; from += shape.slice) {
+    const to = Math.min(perHost, from + shape.slice);
     for (let h = 0; h < shape.hosts; h++) {
-      const dir = join(root, hostName(h));
-      await mkdir(join(dir, "events"), { recursive: true });
-      dirs.push(dir);
-      const p = createRelayPublisher({
-        servers: servers,
-        hostName: hostName(h),
-        catalystDir: dir,
-        stateDir: join(root, "state"),
-        maxInFlight: 2048,
-      });
-      await p.start();
-      publishers.push(p);
-    }
-    // Lines in time order (each host's own clock), jittered ±10 min, a month file per month; the
-    // last lines of each host are in the hour before now (on its clock).
-    const t0 = performance.now();
-    let written = 0;
-    for (let from = 0; from < perHost; from += shape.slice) {
-      const to = Math.min(perHost, from + shape.slice);
-      for (let h = 0; h < shape.hosts; h++) {
-        const texts = new Map<string, string>();
-        for (let n = from; n < to; n++) {
-          const ts =
-            now -
-            spanMs +
-            (n / perHost) * spanMs +
-            skewOf(h, shape.hosts) +
-            ((n * 7919) % 1200_000) -
-            600_000;
-          const file = monthFile(ts);
-          texts.set(file, (texts.get(file) ?? "") + lineOf(ts, h, n));
-        }
-        for (const [file, text] of texts) await appendFile(join(dirs[h]!, file), text);
-        written += to - from;
+      const texts = new Map<string, string>();
+      for (let n = from; n < to; n++) {
+        const ts =
+          now - spanMs + (n / perHost) * spanMs + skewOf(h, shape.hosts) + ((n * 7919) % 1200_000) - 600_000;
+        const file = monthFile(ts);
+        texts.set(file, (texts.get(file) ?? "") + lineOf(ts, h, n));
       }
-      // Each publisher catches up before the next slice, so its queue stays small.
-      const deadline = Date.now() + 600_000;
-      while (publishers.reduce((a, p) => a + p.stats().linesPublished, 0) < written) {
-        if (Date.now() > deadline) throw new Error("the publishers did not catch up in 10 min");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      process.stdout.write(`\rP11b: published ${written} of ${perHost * shape.hosts} lines`);
+      for (const [file, text] of texts) await appendFile(join(dirs[h]!, file), text);
+      written += to - from;
     }
-    for (const p of publishers) await p.idle();
-    const publishMs = performance.now() - t0;
-    const published = publishers.reduce((a, p) => a + p.stats().linesPublished, 0);
-    console.log(
-      `\nP11b: ${published} lines from ${shape.hosts} hosts published in ${(publishMs / 1000).toFixed(0)} s`,
-    );
-    for (const p of publishers) await p.stop();
-    publishers.length = 0;
+    // Each publisher catches up before the next slice, so its queue stays small.
+    const deadline = Date.now() + 600_000;
+    while (publishers.reduce((a, p) => a + p.stats().linesPublished, 0) < written) {
+      if (Date.now() > deadline) throw new Error("the publishers did not catch up in 10 min");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.stdout.write(`\rP11b: published ${written} of ${perHost * shape.hosts} lines`);
+  }
+  for (const p of publishers) await p.idle();
+  const publishMs = performance.now() - t0;
+  const published = publishers.reduce((a, p) => a + p.stats().linesPublished, 0);
+  console.log(
+    `\nP11b: ${published} lines from ${shape.hosts} hosts published in ${(publishMs / 1000).toFixed(0)} s`,
+  );
+  for (const p of publishers) await p.stop();
+  publishers.length = 0;
   const filled: Filled = { shape, published, publishMs, now };
   if (shape.store !== undefined) await writeFile(join(root, "filled.json"), JSON.stringify(filled));
   return filled;

@@ -17,7 +17,6 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openBroker, resolveNames } from "../packages/relay/src/index.ts";
 import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
 import { getText, percentile, watchSeqs } from "./p7-scale.ts";
 import type { Figure } from "./summary.ts";
@@ -87,27 +86,50 @@ export interface P11Result {
 
 const BIN = join(ROOT, "apps/monitor/dist/bin.js");
 
-/** Every signal put the broker stamped, as a bare KV watcher in this process sees it: seq → times. */
+/**
+ * Every signal put the broker stamped, as a bare KV watcher in a process of its own sees it
+ * (bench/p11-stamps-child.ts): seq → the broker's stamp and the watcher's receipt, on this
+ * process's monotonic clock.
+ */
 async function watchStamps(servers: string) {
-  const broker = await openBroker({ servers }, resolveNames());
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@catalyst/source", "--import", TSX, join(ROOT, "bench/p11-stamps-child.ts"), servers],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   const stamps = new Map<number, { created: number; received: number }>();
-  const watch = await broker.kv.watch({ key: ">", include: "updates" });
-  void (async () => {
-    for await (const e of watch) {
-      const received = performance.now();
-      if (e.operation !== "PUT" || !e.key.includes("P11-")) continue;
-      const m = /"error":"seq-(\d+)"/.exec(e.string());
-      if (!m) continue;
-      const seq = Number(m[1]);
-      // The broker's stamp (wall clock) on this process's monotonic clock.
-      if (!stamps.has(seq)) stamps.set(seq, { created: e.created.getTime() - performance.timeOrigin, received });
+  let text = "";
+  let watching: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    watching = resolve;
+  });
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (c: string) => {
+    text += c;
+    const lines = text.split("\n");
+    text = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line === "watching") watching();
+      const [seq, created, received] = line.split(" ").map(Number);
+      if (seq === undefined || received === undefined || stamps.has(seq)) continue;
+      stamps.set(seq, {
+        created: created! - performance.timeOrigin,
+        received: received - performance.timeOrigin,
+      });
     }
-  })().catch(() => {});
+  });
+  await Promise.race([
+    ready,
+    once(child, "exit").then(() => Promise.reject(new Error("the stamp watcher exited"))),
+  ]);
   return {
     stamps,
     async close() {
-      watch.stop();
-      await broker.nc.close();
+      if (child.exitCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(5_000)]);
+      child.kill("SIGKILL");
     },
   };
 }
@@ -214,7 +236,13 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
       await writeFile(configFile, JSON.stringify(config));
       const child = spawn(
         process.execPath,
-        ["--conditions=@catalyst/source", "--import", TSX, join(ROOT, "bench/p11-hosts-child.ts"), configFile],
+        [
+          "--conditions=@catalyst/source",
+          "--import",
+          TSX,
+          join(ROOT, "bench/p11-hosts-child.ts"),
+          configFile,
+        ],
         { stdio: ["ignore", "pipe", "inherit"] },
       );
       hostsChildren.push(child);
