@@ -297,7 +297,7 @@ the real relay publisher into one \`nats-server -js\` (Debian, loopback), which 
 | Central \`/api/events?since=<1 h ago>\` (HTTP, ${r.api.events} events) | ${ms(r.api.ms)} |
 | The same window in-process, through the index | ${ms(r.indexed.ms)}, ${r.indexed.messages.toLocaleString("en")} messages read |
 | The same window as a whole read (index off: what \`/api/events\` did before) | ${ms(r.full.ms)}, ${r.full.messages.toLocaleString("en")} messages read |
-| Central monitor start-up from source (spawn → listening: every host's state, the `--history 1h` window read through the index) | ${(r.centralStartMs / 1000).toFixed(1)} s |
+| Central monitor start-up from source (spawn → listening: every host's state, the \`--history 1h\` window read through the index) | ${(r.centralStartMs / 1000).toFixed(1)} s |
 
 Both reads give the same ${r.indexed.events} lines (\`src/read-relay-index.test.ts\` proves the equality on skewed hosts).
 `;
