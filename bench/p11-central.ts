@@ -181,6 +181,18 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
   const hostsChildren: ChildProcess[] = [];
   let stampWatch: Awaited<ReturnType<typeof watchStamps>> | null = null;
   const broker = await startNatsServer(join(root, "nats"));
+  // Stopped half-way (Ctrl-C, kill): the hosts' processes, the sleepers and the broker go too.
+  const onSignal = (): void => {
+    for (const c of [...hostsChildren, ...sleepers]) c.kill("SIGKILL");
+    for (const c of children) c.child.kill("SIGKILL");
+    void stampWatch?.close();
+    void broker
+      .kill("SIGKILL")
+      .then(() => rm(root, { recursive: true, force: true }))
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     // One real process per host stands for its workers' pids; host 0's worker 0 has its own (the victim).
     const pids: number[] = [];
@@ -402,6 +414,8 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
       centralRssMB: (centralMem?.rss ?? Number.NaN) / 1e6,
     };
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     for (const c of children.reverse()) await c.stop().catch(() => {});
     await stampWatch?.close().catch(() => {});
     for (const hostsChild of hostsChildren) {
