@@ -455,7 +455,7 @@ the pid of a real \`sleep\` on its host; host 0's worker 0 has its own, killed i
 | central cold start (spawn → /api/snapshot with all ${total} workers alive, no \`loading\`) | ${fmtMs(r.centralColdStartMs)} ms | ≤ 5 s: ${mark(r.centralColdStartMs <= 5000)} |
 | host write → central SSE frame, ${s.writes} writes at ${s.rate}/s | p50 ${fmtMs(r.latency.p50)} ms, p99 ${fmtMs(r.latency.p99)} ms, ${r.latency.bytesPerWrite.toFixed(0)} bytes/write, lost ${r.latency.lost} | p99 < 50 ms: ${mark(r.latency.p99 < 50)} |
 | … of which host: write → the broker's stamp on the KV put (watcher, read, publisher: the simulator's processes) | p50 ${fmtMs(r.stages.host.p50)} ms, p99 ${fmtMs(r.stages.host.p99)} ms (${r.stages.stamped} writes stamped) | – |
-| … broker's stamp → a bare KV watcher in the bench process (the broker and the box, no monitor) | p50 ${fmtMs(r.stages.delivery.p50)} ms, p99 ${fmtMs(r.stages.delivery.p99)} ms | – |
+| … broker's stamp → a bare KV watcher in a process of its own (the broker and the box, no monitor) | p50 ${fmtMs(r.stages.delivery.p50)} ms, p99 ${fmtMs(r.stages.delivery.p99)} ms | – |
 | … broker's stamp → the central's SSE frame (delivery to the central, fold, frame) | p50 ${fmtMs(r.stages.central.p50)} ms, p99 ${fmtMs(r.stages.central.p99)} ms; load average ${r.loadDuringWrites} after the writes | – |
 | a pid killed on a host → \`alive:false\` frame at the central | ${fmtMs(r.killToDeadMs)} ms | ≤ 2 s: ${mark(r.killToDeadMs <= 2000)} |
 | broker SIGKILLed for ${(s.outageMs / 1000).toFixed(0)} s while the hosts wrote ${r.recovery.outageWrites} signals, restarted | all seen ${fmtMs(r.recovery.recoveryMs)} ms after it was back, lost ${r.recovery.lost} | 0 lost: ${mark(r.recovery.lost === 0)} |
