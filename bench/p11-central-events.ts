@@ -7,8 +7,11 @@
 //
 //   node --conditions=@catalyst/source --import tsx bench/p11-central-events.ts [--hosts 5] [--lines 2000000] [--months 3]
 //                                                  [--runs 5] [--full-runs 2] [--slice 20000]
+//                                                  [--store <dir> [--fill-only]]
+// `--store` keeps the broker's store in <dir>: the first run fills it (`--fill-only`: and stops),
+// a later one measures on it without publishing again (its window: the hour before the fill).
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p11b` runs it too.
-import { appendFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRelayPublisher, type RelayPublisher, readRelayEvents } from "../packages/relay/src/index.ts";
@@ -37,6 +40,13 @@ export interface P11bShape {
   fullRuns: number;
   /** Lines appended per host before waiting for its publisher to catch up. */
   slice: number;
+  /**
+   * Keep the broker's store (and the host dirs) here: a first run fills it, a later run with the
+   * same dir measures on it without publishing again (the window is the hour before the fill ended).
+   */
+  store?: string;
+  /** Fill the store and stop (no measuring). */
+  fillOnly?: boolean;
 }
 
 export const P11B_DEFAULTS: P11bShape = {
@@ -59,7 +69,23 @@ export function parseP11bArgs(argv: string[], prefix = ""): P11bShape {
     runs: opt("runs", P11B_DEFAULTS.runs),
     fullRuns: opt("full-runs", P11B_DEFAULTS.fullRuns),
     slice: opt("slice", P11B_DEFAULTS.slice),
+    ...stringFlag(argv, `--${prefix}store`),
+    ...(argv.includes(`--${prefix}fill-only`) ? { fillOnly: true } : {}),
   };
+}
+
+function stringFlag(argv: string[], flag: string): { store?: string } {
+  const i = argv.indexOf(flag);
+  return i >= 0 && argv[i + 1] !== undefined ? { store: argv[i + 1] } : {};
+}
+
+/** What a filled store holds (`<store>/filled.json`). */
+interface Filled {
+  shape: P11bShape;
+  published: number;
+  publishMs: number;
+  /** The bench's clock when the fill began: every host's lines end in the hour before it. */
+  now: number;
 }
 
 export interface P11bResult {
@@ -87,15 +113,31 @@ function lineOf(tsMs: number, host: number, n: number): string {
 
 const monthFile = (tsMs: number) => `events/${new Date(tsMs).toISOString().slice(0, 7)}.jsonl`;
 
-export async function runP11b(shape: P11bShape): Promise<P11bResult> {
+async function readFilled(store: string | undefined): Promise<Filled | null> {
+  if (store === undefined) return null;
+  try {
+    return JSON.parse(await readFile(join(store, "filled.json"), "utf8")) as Filled;
+  } catch {
+    return null;
+  }
+}
+
+export async function runP11b(shape: P11bShape): Promise<P11bResult | null> {
   if (!NATS_SERVER) throw new Error("nats-server is not installed (apt-get install nats-server)");
-  const root = await mkdtemp(join(tmpdir(), "bench-p11b-"));
+  const root = shape.store ?? (await mkdtemp(join(tmpdir(), "bench-p11b-")));
+  await mkdir(root, { recursive: true });
+  let filled = await readFilled(shape.store);
+  if (filled) {
+    console.log(`P11b: measuring on the store in ${root} (${filled.published} lines, filled before)`);
+    shape = { ...shape, hosts: filled.shape.hosts, lines: filled.shape.lines, months: filled.shape.months };
+  }
   const broker = await startNatsServer(join(root, "nats"));
+  const keep = shape.store !== undefined;
   // Stopped half-way (Ctrl-C, kill): the broker and the temp dir go too.
   const onSignal = (): void => {
     void broker
       .kill()
-      .then(() => rm(root, { recursive: true, force: true }))
+      .then(() => (keep ? undefined : rm(root, { recursive: true, force: true })))
       .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
@@ -104,64 +146,11 @@ export async function runP11b(shape: P11bShape): Promise<P11bResult> {
   let central: Child | null = null;
   const loadBefore = load();
   try {
-    const now = Date.now();
-    const spanMs = shape.months * 30 * 24 * H;
-    const perHost = Math.ceil(shape.lines / shape.hosts);
-    const dirs: string[] = [];
-    for (let h = 0; h < shape.hosts; h++) {
-      const dir = join(root, hostName(h));
-      await mkdir(join(dir, "events"), { recursive: true });
-      dirs.push(dir);
-      const p = createRelayPublisher({
-        servers: broker.url,
-        hostName: hostName(h),
-        catalystDir: dir,
-        stateDir: join(root, "state"),
-        maxInFlight: 2048,
-      });
-      await p.start();
-      publishers.push(p);
-    }
-    // Lines in time order (each host's own clock), jittered ±10 min, a month file per month; the
-    // last lines of each host are in the hour before now (on its clock).
-    const t0 = performance.now();
-    let written = 0;
-    for (let from = 0; from < perHost; from += shape.slice) {
-      const to = Math.min(perHost, from + shape.slice);
-      for (let h = 0; h < shape.hosts; h++) {
-        const texts = new Map<string, string>();
-        for (let n = from; n < to; n++) {
-          const ts =
-            now -
-            spanMs +
-            (n / perHost) * spanMs +
-            skewOf(h, shape.hosts) +
-            ((n * 7919) % 1200_000) -
-            600_000;
-          const file = monthFile(ts);
-          texts.set(file, (texts.get(file) ?? "") + lineOf(ts, h, n));
-        }
-        for (const [file, text] of texts) await appendFile(join(dirs[h]!, file), text);
-        written += to - from;
-      }
-      // Each publisher catches up before the next slice, so its queue stays small.
-      const deadline = Date.now() + 600_000;
-      while (publishers.reduce((a, p) => a + p.stats().linesPublished, 0) < written) {
-        if (Date.now() > deadline) throw new Error("the publishers did not catch up in 10 min");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      process.stdout.write(`\rP11b: published ${written} of ${perHost * shape.hosts} lines`);
-    }
-    for (const p of publishers) await p.idle();
-    const publishMs = performance.now() - t0;
-    const published = publishers.reduce((a, p) => a + p.stats().linesPublished, 0);
-    console.log(
-      `\nP11b: ${published} lines from ${shape.hosts} hosts published in ${(publishMs / 1000).toFixed(0)} s`,
-    );
-    for (const p of publishers) await p.stop();
-    publishers.length = 0;
+    if (!filled) filled = await fill(shape, root, broker.url, publishers);
+    if (shape.fillOnly) return null;
+    const { now, published, publishMs } = filled;
 
-    const since = new Date(Date.now() - H);
+    const since = new Date(now - H);
     const window = { servers: broker.url, since };
     const indexed = { ms: [] as number[], messages: 0, events: 0 };
     const full = { ms: [] as number[], messages: 0, events: 0 };
@@ -223,8 +212,71 @@ export async function runP11b(shape: P11bShape): Promise<P11bResult> {
     await central?.stop();
     for (const p of publishers) await p.stop().catch(() => {});
     await broker.kill();
-    await rm(root, { recursive: true, force: true });
+    if (!keep) await rm(root, { recursive: true, force: true });
   }
+}
+
+/** Write and publish the hosts' months of log; with a store, note what it holds. */
+async function fill(
+  shape: P11bShape,
+  root: string,
+  servers: string,
+  publishers: RelayPublisher[],
+): Promise<Filled> {
+  const now = Date.now();
+  const spanMs = shape.months * 30 * 24 * H;
+  const perHost = Math.ceil(shape.lines / shape.hosts);
+  const dirs: string[] = [];
+  for (let h = 0; h < shape.hosts; h++) {
+    const dir = join(root, hostName(h));
+    await mkdir(join(dir, "events"), { recursive: true });
+    dirs.push(dir);
+    const p = createRelayPublisher({
+      servers: servers,
+      hostName: hostName(h),
+      catalystDir: dir,
+      stateDir: join(root, "state"),
+      maxInFlight: 2048,
+    });
+    await p.start();
+    publishers.push(p);
+  }
+  // Lines in time order (each host's own clock), jittered ±10 min, a month file per month; the
+  // last lines of each host are in the hour before now (on its clock).
+  const t0 = performance.now();
+  let written = 0;
+  for (let from = 0; from < perHost; from += shape.slice) {
+    const to = Math.min(perHost, from + shape.slice);
+    for (let h = 0; h < shape.hosts; h++) {
+      const texts = new Map<string, string>();
+      for (let n = from; n < to; n++) {
+        const ts =
+          now - spanMs + (n / perHost) * spanMs + skewOf(h, shape.hosts) + ((n * 7919) % 1200_000) - 600_000;
+        const file = monthFile(ts);
+        texts.set(file, (texts.get(file) ?? "") + lineOf(ts, h, n));
+      }
+      for (const [file, text] of texts) await appendFile(join(dirs[h]!, file), text);
+      written += to - from;
+    }
+    // Each publisher catches up before the next slice, so its queue stays small.
+    const deadline = Date.now() + 600_000;
+    while (publishers.reduce((a, p) => a + p.stats().linesPublished, 0) < written) {
+      if (Date.now() > deadline) throw new Error("the publishers did not catch up in 10 min");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.stdout.write(`\rP11b: published ${written} of ${perHost * shape.hosts} lines`);
+  }
+  for (const p of publishers) await p.idle();
+  const publishMs = performance.now() - t0;
+  const published = publishers.reduce((a, p) => a + p.stats().linesPublished, 0);
+  console.log(
+    `\nP11b: ${published} lines from ${shape.hosts} hosts published in ${(publishMs / 1000).toFixed(0)} s`,
+  );
+  for (const p of publishers) await p.stop();
+  publishers.length = 0;
+  const filled: Filled = { shape, published, publishMs, now };
+  if (shape.store !== undefined) await writeFile(join(root, "filled.json"), JSON.stringify(filled));
+  return filled;
 }
 
 export function p11bSection(r: P11bResult): string {
@@ -245,7 +297,7 @@ the real relay publisher into one \`nats-server -js\` (Debian, loopback), which 
 | Central \`/api/events?since=<1 h ago>\` (HTTP, ${r.api.events} events) | ${ms(r.api.ms)} |
 | The same window in-process, through the index | ${ms(r.indexed.ms)}, ${r.indexed.messages.toLocaleString("en")} messages read |
 | The same window as a whole read (index off: what \`/api/events\` did before) | ${ms(r.full.ms)}, ${r.full.messages.toLocaleString("en")} messages read |
-| Central monitor start-up (listening; its durable's catch-up still reads the stream once) | ${(r.centralStartMs / 1000).toFixed(1)} s |
+| Central monitor start-up from source (spawn → listening: every host's state, the \`--history 1h\` window read through the index) | ${(r.centralStartMs / 1000).toFixed(1)} s |
 
 Both reads give the same ${r.indexed.events} lines (\`src/read-relay-index.test.ts\` proves the equality on skewed hosts).
 `;
@@ -254,6 +306,8 @@ Both reads give the same ${r.indexed.events} lines (\`src/read-relay-index.test.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const shape = parseP11bArgs(process.argv.slice(2));
   const result = await runP11b(shape);
-  await writeSection(P11B_HEADING, p11bSection(result));
-  console.log(`P11b: BENCHMARKS.md section "${P11B_HEADING}" written`);
+  if (result) {
+    await writeSection(P11B_HEADING, p11bSection(result));
+    console.log(`P11b: BENCHMARKS.md section "${P11B_HEADING}" written`);
+  } else console.log(`P11b: the store in ${shape.store} is filled; run again with --store to measure`);
 }

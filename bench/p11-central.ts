@@ -1,14 +1,15 @@
 // P11: the central monitor at 50,000 workers (issue 28). 25 simulated hosts × 2,000 workers (flags
 // shrink it) publish through one `nats-server -js` into the built central `catalyst-monitor --nats`
-// with one SSE client. The hosts live in one child process (bench/p11-hosts-child.ts: a relay
-// publisher and a pid liveness poller per host, their answers relayed); every worker's signal
+// with one SSE client. The hosts live in `--procs` child processes (bench/p11-hosts-child.ts: a
+// relay publisher and a pid liveness poller per host, their answers relayed); every worker's signal
 // carries the pid of a real `sleep` on its "host". Measured: the central's cold start (spawn →
 // /api/snapshot with every worker, every `alive` answer and no `loading`), host write → central SSE
-// frame p50/p99, a pid killed on a host → `alive:false` at the central, and lost writes across a
+// frame p50/p99 (split at the broker's stamp on each KV put: the host's part, the broker's
+// delivery to a bare watcher, the central's part), a pid killed on a host → `alive:false` at the central, and lost writes across a
 // broker killed (SIGKILL) and restarted while the hosts keep writing.
 //
 //   node --import tsx bench/p11-central.ts [--hosts 25] [--workers 2000] [--writes 500] [--rate 100]
-//                                          [--liveness-ms 1000] [--outage-ms 5000]
+//                                          [--liveness-ms 1000] [--outage-ms 5000] [--procs 5]
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p11` runs it too.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -43,6 +44,8 @@ export interface P11Shape {
   /** The hosts' pid check interval (`catalyst-monitor` checks every 5 s). */
   livenessMs: number;
   outageMs: number;
+  /** Processes the simulated hosts are split over (one event loop for 25 hosts starves them). */
+  procs: number;
 }
 
 export const P11_DEFAULTS: P11Shape = {
@@ -52,6 +55,7 @@ export const P11_DEFAULTS: P11Shape = {
   rate: 100,
   livenessMs: 1000,
   outageMs: 5000,
+  procs: 5,
 };
 
 export const P11_HEADING = "P11: central monitor at 50,000 workers";
@@ -62,12 +66,78 @@ export interface P11Result {
   livenessPuts: number;
   centralColdStartMs: number;
   latency: { p50: number; p99: number; lost: number; delivered: number; bytesPerWrite: number };
+  /**
+   * Where a write's time goes, p50 and p99 of each part (ms): host (write → the broker's stamp on
+   * the KV put: the host's watcher, file read and publisher, in the simulator's processes), delivery
+   * (the stamp → a bare KV watcher in the bench process: the broker and the box), central (the
+   * stamp → the central's SSE frame: delivery to the central, fold, frame).
+   */
+  stages: {
+    host: { p50: number; p99: number };
+    delivery: { p50: number; p99: number };
+    central: { p50: number; p99: number };
+    stamped: number;
+  };
+  loadDuringWrites: string;
   killToDeadMs: number;
   recovery: { outageWrites: number; recoveryMs: number; lost: number };
   centralRssMB: number;
 }
 
 const BIN = join(ROOT, "apps/monitor/dist/bin.js");
+
+/**
+ * Every signal put the broker stamped, as a bare KV watcher in a process of its own sees it
+ * (bench/p11-stamps-child.ts): seq → the broker's stamp and the watcher's receipt, on this
+ * process's monotonic clock.
+ */
+async function watchStamps(servers: string) {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@catalyst/source", "--import", TSX, join(ROOT, "bench/p11-stamps-child.ts"), servers],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const stamps = new Map<number, { created: number; received: number }>();
+  let text = "";
+  let watching: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    watching = resolve;
+  });
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (c: string) => {
+    text += c;
+    const lines = text.split("\n");
+    text = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line === "watching") watching();
+      const [seq, created, received] = line.split(" ").map(Number);
+      if (seq === undefined || received === undefined || stamps.has(seq)) continue;
+      stamps.set(seq, {
+        created: created! - performance.timeOrigin,
+        received: received - performance.timeOrigin,
+      });
+    }
+  });
+  await Promise.race([
+    ready,
+    once(child, "exit").then(() => Promise.reject(new Error("the stamp watcher exited"))),
+  ]);
+  return {
+    stamps,
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(5_000)]);
+      child.kill("SIGKILL");
+    },
+  };
+}
+
+function p5099(values: number[]): { p50: number; p99: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
 const PER_ORCHESTRATOR = 20;
 const hostName = (h: number) => `h${String(h).padStart(2, "0")}`;
 const orchOf = (i: number) => `orch-p11-${String(Math.floor(i / PER_ORCHESTRATOR)).padStart(4, "0")}`;
@@ -108,8 +178,21 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
   const root = await mkdtemp(join(tmpdir(), "bench-p11-"));
   const sleepers: ChildProcess[] = [];
   const children: Child[] = [];
-  let hostsChild: ChildProcess | null = null;
+  const hostsChildren: ChildProcess[] = [];
+  let stampWatch: Awaited<ReturnType<typeof watchStamps>> | null = null;
   const broker = await startNatsServer(join(root, "nats"));
+  // Stopped half-way (Ctrl-C, kill): the hosts' processes, the sleepers and the broker go too.
+  const onSignal = (): void => {
+    for (const c of [...hostsChildren, ...sleepers]) c.kill("SIGKILL");
+    for (const c of children) c.child.kill("SIGKILL");
+    void stampWatch?.close();
+    void broker
+      .kill("SIGKILL")
+      .then(() => rm(root, { recursive: true, force: true }))
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     // One real process per host stands for its workers' pids; host 0's worker 0 has its own (the victim).
     const pids: number[] = [];
@@ -147,38 +230,51 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
     }
     const total = shape.hosts * shape.workersPerHost;
 
-    // The hosts: publish every file and every pid answer, then say ready.
+    // The hosts, split over `procs` processes: publish every file and every pid answer, then say ready.
     const h0 = performance.now();
-    const config = {
-      servers: broker.url,
-      root,
-      hosts: Array.from({ length: shape.hosts }, (_, h) => hostName(h)),
-      targets,
-      livenessMs: shape.livenessMs,
-    };
-    // Too large for argv at 50,000 targets: handed over in a file.
-    const configFile = join(root, "hosts.json");
-    await writeFile(configFile, JSON.stringify(config));
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@catalyst/source", "--import", TSX, join(ROOT, "bench/p11-hosts-child.ts"), configFile],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    hostsChild = child;
-    const readyLine = await new Promise<string>((resolve, reject) => {
-      let text = "";
-      child.stdout!.setEncoding("utf8");
-      child.stdout!.on("data", (c: string) => {
-        text += c;
-        const m = /ready (\d+)\n/.exec(text);
-        if (m) resolve(m[1]!);
-      });
-      child.on("exit", (code) => reject(new Error(`the hosts' process exited with ${code}`)));
-    });
+    const procs = Math.max(1, Math.min(shape.procs, shape.hosts));
+    const readies: Array<Promise<number>> = [];
+    for (let p = 0; p < procs; p++) {
+      const mine = Array.from({ length: shape.hosts }, (_, h) => h).filter((h) => h % procs === p);
+      const config = {
+        servers: broker.url,
+        root,
+        hosts: mine.map(hostName),
+        targets: mine.map((h) => targets[h]!),
+        livenessMs: shape.livenessMs,
+      };
+      // Too large for argv at 50,000 targets: handed over in a file.
+      const configFile = join(root, `hosts-${p}.json`);
+      await writeFile(configFile, JSON.stringify(config));
+      const child = spawn(
+        process.execPath,
+        [
+          "--conditions=@catalyst/source",
+          "--import",
+          TSX,
+          join(ROOT, "bench/p11-hosts-child.ts"),
+          configFile,
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      hostsChildren.push(child);
+      readies.push(
+        new Promise<number>((resolve, reject) => {
+          let text = "";
+          child.stdout!.setEncoding("utf8");
+          child.stdout!.on("data", (c: string) => {
+            text += c;
+            const m = /ready (\d+)\n/.exec(text);
+            if (m) resolve(Number(m[1]));
+          });
+          child.on("exit", (code) => reject(new Error(`a hosts' process exited with ${code}`)));
+        }),
+      );
+    }
+    const livenessPuts = (await Promise.all(readies)).reduce((a, b) => a + b, 0);
     const hostsReadyMs = performance.now() - h0;
-    const livenessPuts = Number(readyLine);
     console.log(
-      `P11 hosts: ${total} workers and ${livenessPuts} pid answers published in ${fmtMs(hostsReadyMs)} ms`,
+      `P11 hosts (${procs} processes): ${total} workers and ${livenessPuts} pid answers published in ${fmtMs(hostsReadyMs)} ms`,
     );
 
     // 1. Central cold start: every worker, every alive answer, no loading mark.
@@ -229,8 +325,10 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
         await Promise.all(batch);
       }
     };
+    stampWatch = await watchStamps(broker.url);
     const bytesBefore = signals.bytes();
     await paced(shape.writes, shape.rate);
+    const loadDuringWrites = load();
     const allFinalsSeen = () => [...finals.values()].every((s) => signals.firstSeen.has(s));
     await waitFor(allFinalsSeen, 60_000);
     const latencies: number[] = [];
@@ -246,8 +344,27 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
       delivered: latencies.length,
       bytesPerWrite: (signals.bytes() - bytesBefore) / shape.writes,
     };
+    const host: number[] = [];
+    const delivery: number[] = [];
+    const centralPart: number[] = [];
+    for (const [s, at] of signals.firstSeen) {
+      const w = writtenAt.get(s);
+      const stamp = stampWatch.stamps.get(s);
+      if (w === undefined || stamp === undefined || s >= shape.writes) continue;
+      host.push(stamp.created - w);
+      delivery.push(stamp.received - stamp.created);
+      centralPart.push(at - stamp.created);
+    }
+    await stampWatch.close();
+    stampWatch = null;
+    const stages = {
+      host: p5099(host),
+      delivery: p5099(delivery),
+      central: p5099(centralPart),
+      stamped: host.length,
+    };
     console.log(
-      `P11 write → frame: p50 ${fmtMs(latency.p50)} p99 ${fmtMs(latency.p99)} ms, lost ${latency.lost}`,
+      `P11 write → frame: p50 ${fmtMs(latency.p50)} p99 ${fmtMs(latency.p99)} ms, lost ${latency.lost}; host p50 ${fmtMs(stages.host.p50)} p99 ${fmtMs(stages.host.p99)}, broker → bare watcher p50 ${fmtMs(stages.delivery.p50)} p99 ${fmtMs(stages.delivery.p99)}, broker → central frame p50 ${fmtMs(stages.central.p50)} p99 ${fmtMs(stages.central.p99)} (load ${loadDuringWrites})`,
     );
 
     // 3. A pid killed on host 0 → `alive:false` for that worker at the central.
@@ -290,13 +407,19 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
       livenessPuts,
       centralColdStartMs,
       latency,
+      stages,
+      loadDuringWrites,
       killToDeadMs,
       recovery,
       centralRssMB: (centralMem?.rss ?? Number.NaN) / 1e6,
     };
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     for (const c of children.reverse()) await c.stop().catch(() => {});
-    if (hostsChild && hostsChild.exitCode === null) {
+    await stampWatch?.close().catch(() => {});
+    for (const hostsChild of hostsChildren) {
+      if (hostsChild.exitCode !== null) continue;
       const exited = once(hostsChild, "exit");
       hostsChild.kill("SIGTERM");
       await Promise.race([exited, sleep(10_000)]);
@@ -316,12 +439,12 @@ export function p11Section(r: P11Result, runAt: Date, loadBefore: string, busy =
     total < 50_000
       ? `**Smaller than the issue's 25 × 2,000 (50,000) workers**: run at ${s.hosts} × ${s.workersPerHost} because the shared box could not take the full size while others worked (see the load above).\n\n`
       : "";
-  return `Run ${runAt.toISOString()} with \`node --import tsx bench/p11-central.ts\` (flags \`--hosts\`, \`--workers\`, \`--writes\`, \`--rate\`, \`--liveness-ms\`, \`--outage-ms\`; \`pnpm bench --only p11\` runs it too).
+  return `Run ${runAt.toISOString()} with \`node --import tsx bench/p11-central.ts\` (flags \`--hosts\`, \`--workers\`, \`--writes\`, \`--rate\`, \`--liveness-ms\`, \`--outage-ms\`, \`--procs\`; \`pnpm bench --only p11\` runs it too).
 Machine: ${machine()}; load average ${loadBefore} at the start. ${busy}
 
 ${smaller}${s.hosts} simulated hosts × ${s.workersPerHost} workers (${total} in all) publish through one \`nats-server -js\`
 (Debian, single node, loopback) into the built central \`catalyst-monitor --nats\` with one SSE client.
-The hosts run in one child process: per host a relay publisher of its catalyst dir and a pid
+The hosts run in ${s.procs} child processes (hosts dealt round-robin): per host a relay publisher of its catalyst dir and a pid
 liveness poller (every ${s.livenessMs} ms; \`catalyst-monitor\` checks every 5 s, which then bounds the
 kill figure) whose answers it relays, one KV write per changed answer. Every worker's signal names
 the pid of a real \`sleep\` on its host; host 0's worker 0 has its own, killed in step 3.
@@ -331,6 +454,9 @@ the pid of a real \`sleep\` on its host; host 0's worker 0 has its own, killed i
 | hosts ready: every file and ${r.livenessPuts} pid answers acknowledged by the broker | ${fmtMs(r.hostsReadyMs)} ms | – |
 | central cold start (spawn → /api/snapshot with all ${total} workers alive, no \`loading\`) | ${fmtMs(r.centralColdStartMs)} ms | ≤ 5 s: ${mark(r.centralColdStartMs <= 5000)} |
 | host write → central SSE frame, ${s.writes} writes at ${s.rate}/s | p50 ${fmtMs(r.latency.p50)} ms, p99 ${fmtMs(r.latency.p99)} ms, ${r.latency.bytesPerWrite.toFixed(0)} bytes/write, lost ${r.latency.lost} | p99 < 50 ms: ${mark(r.latency.p99 < 50)} |
+| … of which host: write → the broker's stamp on the KV put (watcher, read, publisher: the simulator's processes) | p50 ${fmtMs(r.stages.host.p50)} ms, p99 ${fmtMs(r.stages.host.p99)} ms (${r.stages.stamped} writes stamped) | – |
+| … broker's stamp → a bare KV watcher in a process of its own (the broker and the box, no monitor) | p50 ${fmtMs(r.stages.delivery.p50)} ms, p99 ${fmtMs(r.stages.delivery.p99)} ms | – |
+| … broker's stamp → the central's SSE frame (delivery to the central, fold, frame) | p50 ${fmtMs(r.stages.central.p50)} ms, p99 ${fmtMs(r.stages.central.p99)} ms; load average ${r.loadDuringWrites} after the writes | – |
 | a pid killed on a host → \`alive:false\` frame at the central | ${fmtMs(r.killToDeadMs)} ms | ≤ 2 s: ${mark(r.killToDeadMs <= 2000)} |
 | broker SIGKILLed for ${(s.outageMs / 1000).toFixed(0)} s while the hosts wrote ${r.recovery.outageWrites} signals, restarted | all seen ${fmtMs(r.recovery.recoveryMs)} ms after it was back, lost ${r.recovery.lost} | 0 lost: ${mark(r.recovery.lost === 0)} |
 | central monitor RSS after the run | ${r.centralRssMB.toFixed(0)} MB | – |`;
@@ -365,6 +491,7 @@ export function parseP11Args(argv: readonly string[], prefix = ""): P11Shape {
     rate: opt("rate", P11_DEFAULTS.rate),
     livenessMs: opt("liveness-ms", P11_DEFAULTS.livenessMs),
     outageMs: opt("outage-ms", P11_DEFAULTS.outageMs),
+    procs: opt("procs", P11_DEFAULTS.procs),
   };
 }
 

@@ -265,6 +265,8 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
     ...(options.stream === undefined ? {} : { stream: options.stream }),
     ...(options.subjectPrefix === undefined ? {} : { subjectPrefix: options.subjectPrefix }),
+    // Start-up reads the history window through the stream's time index, never the whole stream.
+    ...(options.indexBucket === undefined ? {} : { indexBucket: options.indexBucket }),
     history: options.historySince === null ? null : { since: options.historySince },
     // A history batch is folded before the next is read: the monitor's queue holds one at a time.
     pace: () => pace.pending,

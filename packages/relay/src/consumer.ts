@@ -5,6 +5,7 @@ import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { deleteHostKeys, purgeHostHistory } from "./forget-host.js";
+import { readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
 import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
@@ -102,6 +103,12 @@ export interface RelayConsumer {
     redeliveriesDropped: number;
     stateUpdates: number;
     malformed: number;
+    /**
+     * What start-up read of the stream: `messages` (the history window's ranges through the time
+     * index, then the lines this durable never acked), `ranges`, `indexed` (false: no index on
+     * the broker, the history was read whole).
+     */
+    startup: { messages: number; ranges: number; indexed: boolean };
   };
 }
 
@@ -123,10 +130,11 @@ const MAX_FOLDED_ABOVE_FLOOR = 100_000;
  * message becomes the `SourceChange` the host's own watcher saw, with ids namespaced by host so
  * two hosts' orchestrator `o1` stay two orchestrators.
  *
- * Restart without loss or duplicates: a new process has folded nothing, so at start the stream is
- * read in order from its first message up to its last sequence L: lines up to the durable's ack
- * floor S (folded by an earlier run) are delivered as `replayed` history when their own `ts` is in
- * the history window, lines in (S, L] as new. The durable then delivers what follows; anything at
+ * Restart without loss or duplicates: a new process has folded nothing, so at start, with L the
+ * stream's last sequence: lines up to the durable's ack floor S (folded by an earlier run) whose
+ * own `ts` is in the history window are delivered as `replayed` history, in stream order, read
+ * through the publishers' time index (the window's ranges, never the whole stream); then lines in
+ * (S, L] in order as new. The durable then delivers what follows; anything at
  * or below a sequence already delivered is acked and dropped, so each message reaches the
  * listeners once per run. A message is acked after the listeners returned.
  */
@@ -169,6 +177,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   // delivered beyond it.
   let floor = 0;
   const above = new Set<number>();
+  /** What start-up read of the stream: the history window through the index, then the unacked lines. */
+  const startup: WindowReadStats = { messages: 0, ranges: 0, indexed: false };
 
   function emit(host: string, changes: SourceChange[], seq?: number): void {
     if (!forgotten.has(host)) lastSeen.set(host, Date.now());
@@ -525,15 +535,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   }
 
   /**
-   * Read the stream in order from its start up to `target` (an ordered consumer: no server-side
-   * state, gaps are reset by the client): up to `ackFloor` as replayed history filtered by each
-   * line's own ts, after it as new lines.
+   * Start-up, never the whole stream: the history window (lines up to `ackFloor`, what earlier
+   * runs of this durable folded, whose own ts is at or after `since`) read through the time index
+   * in stream order, replayed; then the lines this durable never acked, (ackFloor, target], in
+   * order as new. Lines before the window are not read (the local monitor folds no more at start).
    */
-  async function catchUp(b: Broker, target: number, ackFloor: number): Promise<void> {
+  async function catchUp(b: Broker, first: number, target: number, ackFloor: number): Promise<void> {
     if (target === 0) return;
-    const ordered = await b.js.consumers.get(names.stream, { deliver_policy: DeliverPolicy.All });
-    const iter = await ordered.consume({ max_bytes: maxBytes });
-    history = iter;
     let batch = new Map<string, LogRecord[]>();
     let batchLines = 0;
     let batchBytes = 0;
@@ -546,36 +554,67 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       for (const [host, records] of full) emit(host, [{ kind: "log-lines", records, replayed: true }]);
       await options.pace?.();
     };
+    const historyTo = Math.min(ackFloor, target);
+    if (sinceMs !== null && historyTo >= first) {
+      const window = readWindowInStreamOrder(
+        b.nc,
+        b.js,
+        b.jsm,
+        {
+          names,
+          servers: options.servers,
+          sinceMs,
+          first,
+          last: historyTo,
+          maxBytes,
+          stopped: () => broker !== b,
+        },
+        startup,
+      );
+      for await (const m of window) {
+        const data = decode(m);
+        if (!data) continue;
+        const record = toRecord(data);
+        // Clocks lie: the window is the line's own ts, never the broker's stamp.
+        if (typeof record === "string" || record.event.tsMs < sinceMs) continue;
+        const list = batch.get(data.host);
+        if (list) list.push(record);
+        else batch.set(data.host, [record]);
+        batchLines += 1;
+        batchBytes += data.text.length;
+        stats.historyLines++;
+        progress.records++;
+        if (batchLines >= HISTORY_BATCH_LINES || batchBytes >= HISTORY_BATCH_BYTES) await flush();
+      }
+      await flush();
+    }
+    // Nothing at or below the ack floor is delivered by the durable again.
+    if (ackFloor > floor) {
+      floor = ackFloor;
+      for (const seq of above) if (seq <= floor) above.delete(seq);
+      while (above.delete(floor + 1)) floor += 1;
+    }
+    if (broker !== b || target <= ackFloor) return;
+    const ordered = await b.js.consumers.get(names.stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(first, ackFloor + 1),
+    });
+    const iter = await ordered.consume({ max_bytes: maxBytes });
+    history = iter;
     try {
       for await (const m of iter) {
         if (broker !== b) break; // stopped (e.g. from a listener) while catching up
         const seq = m.seq;
+        startup.messages++;
         if (seq <= target && firstTime(seq)) {
           const data = decode(m);
-          if (data && seq <= ackFloor) {
-            const record = toRecord(data);
-            // Clocks lie: the window is the line's own ts, never the broker's stamp.
-            if (typeof record !== "string" && (sinceMs === null || record.event.tsMs >= sinceMs)) {
-              if (sinceMs !== null) {
-                const list = batch.get(data.host);
-                if (list) list.push(record);
-                else batch.set(data.host, [record]);
-                batchLines += 1;
-                batchBytes += data.text.length;
-                stats.historyLines++;
-                progress.records++;
-                if (batchLines >= HISTORY_BATCH_LINES || batchBytes >= HISTORY_BATCH_BYTES) await flush();
-              }
-            }
-          } else if (data) {
-            await flush(); // keep stream order between history and new lines
+          if (data) {
             fromLog(data, seq);
             progress.records++;
           }
         }
         if (seq >= target || m.info.pending === 0) break;
       }
-      await flush();
     } finally {
       history = null;
       await iter.close().catch(() => {});
@@ -663,7 +702,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       if (broker !== b) return;
 
       progress.phase = "history";
-      await catchUp(b, target, ackFloor);
+      await catchUp(b, streamInfo.state.first_seq, target, ackFloor);
       if (broker !== b) return;
       // The durable delivers what follows; the floor makes sure nothing up to L comes twice.
       if (floor < target) {
@@ -745,6 +784,6 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       return keys;
     },
     health: () => ({ ...health }),
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, startup: { ...startup } }),
   };
 }

@@ -190,7 +190,8 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
         } else {
           stats.indexed = true;
           stats.ranges = plan.length;
-          const jsm = await jetstreamManager(nc);
+          // JetStream was checked by the stream's info: no API check round trip again.
+          const jsm = await jetstreamManager(nc, { checkAPI: false });
           // A few ranges read at once (each a round trip or more to set up); their lines reach the
           // sorter one at a time, each reader waiting for its own.
           let chain: Promise<void> = Promise.resolve();
@@ -233,7 +234,8 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
   }
 }
 
-interface StreamState {
+/** The stream's first and last sequence (and its subjects, when listed). */
+export interface StreamState {
   first: number;
   last: number;
   messages: number;
@@ -344,7 +346,7 @@ const LOOKUPS_IN_FLIGHT = 64;
  * only); a host's lines before its index began and after its last indexed sequence are read whole
  * too; a subject not of the relay's shape is read whole.
  */
-async function planIndexedRead(
+export async function planIndexedRead(
   nc: NatsConnection,
   names: ResolvedNames,
   state: StreamState,
@@ -356,13 +358,13 @@ async function planIndexedRead(
   const { first, last } = state;
   const subjects = state.subjects ?? {};
   try {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
     await jsm.streams.info(`KV_${names.indexBucket}`);
   } catch (error) {
     if (isStreamNotFound(error)) return null;
     throw toConnectError(error, servers);
   }
-  const kv = await new Kvm(nc).open(names.indexBucket);
+  const kv = await new Kvm(jetstream(nc, { checkAPI: false })).open(names.indexBucket);
   const tokens = new Set<string>();
   const plan: PlannedRange[] = [];
   for (const subject of Object.keys(subjects)) {
