@@ -31,8 +31,11 @@ export interface PublishContext {
   nowIso: string;
   nowMs: number;
   options: ResolvedOptions;
-  /** Re-evaluate "needs you" for every worker (a tick), not only the dirty ones. */
-  everyone: boolean;
+  /**
+   * Re-evaluate "needs you" for every worker (a tick), not only the dirty ones; a `[k, n]` part:
+   * for the orchestrators at places k, k + n, k + 2n… of the record table only (a tick's part).
+   */
+  everyone: boolean | readonly [number, number];
   logged: readonly LoggedWaveCompletion[];
   /** Counts the work done (worker views built, rows derived), so tests can check it follows the change. */
   work: { visited: number };
@@ -304,9 +307,16 @@ function publishNeedsYou(
   const { state } = draft;
   const diff: NeedsDiff = { added: [], changed: [], removed: [] };
   for (const rec of gone) diff.removed.push(...needsRowsOf(rec));
-  const targets: Array<[string, NeedsScope]> = ctx.everyone
-    ? Object.keys(state.orchestrators).map((id) => [id, "all"])
-    : [...scopes];
+  let targets: Array<[string, NeedsScope]>;
+  if (ctx.everyone === true) targets = Object.keys(state.orchestrators).map((id) => [id, "all"]);
+  else if (ctx.everyone === false) targets = [...scopes];
+  else {
+    const [k, n] = ctx.everyone;
+    const ids = Object.keys(state.orchestrators);
+    const part = new Map<string, NeedsScope>(scopes);
+    for (let i = k; i < ids.length; i += n) part.set(ids[i]!, "all");
+    targets = [...part];
+  }
   for (const [id, scope] of targets) {
     const rec = ownValue(state.orchestrators, id);
     if (rec) refreshNeeds(draft, rec, scope, ctx, diff);

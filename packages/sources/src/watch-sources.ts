@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
@@ -18,8 +19,23 @@ import { createLogTailer, type LogTailer } from "./tail-event-log.js";
 import { createNodeFiles, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 import { createFsDirWatcher, type DirWatch, type DirWatcher } from "./watch-dir.js";
 
+/**
+ * Per-stage timestamps of the live path, opt-in (issue 26): the monitor subscribes to this channel
+ * when `CATALYST_MONITOR_TRACE` names a file. Without a subscriber a stage costs one property read.
+ * Stages: `watch` (an fs event named a signal file), `read` (its text read and parsed), `emit`
+ * (the batch holding it went to the subscribers), `rescan-slice` / `rescan-slice-end`.
+ */
+const stages = channel("catalyst:stage");
+
 /** About how many files one slice of a periodic rescan reads before live changes get their turn. */
 const RESCAN_SLICE_FILES = 64;
+
+/** The signal files a batch carries (for the stage trace). */
+function signalFilesOf(changes: readonly SourceChange[]): string[] {
+  const files: string[] = [];
+  for (const c of changes) if (c.kind === "signal") files.push(c.file);
+  return files;
+}
 
 /** Options of {@link createSourceWatcher}. */
 export interface SourceWatcherOptions {
@@ -217,6 +233,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     while (running && (pending.size > 0 || rescan !== null)) {
       const round = [...pending.values()];
       pending.clear();
+      if (stages.hasSubscribers) stages.publish({ stage: "round", n: round.length, rescan: rescan !== null });
       const out: SourceChange[] = [];
       if (round.some((t) => t.kind === "rescan")) {
         if (rescan === null) rescan = { ids: null, at: 0 };
@@ -228,7 +245,10 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       } catch (error) {
         noteError(error);
       }
-      if (out.length > 0) emit(out);
+      if (out.length > 0) {
+        if (stages.hasSubscribers) stages.publish({ stage: "emit", n: out.length, keys: signalFilesOf(out) });
+        emit(out);
+      }
     }
   }
 
@@ -249,7 +269,9 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       slice.push(t);
       files += 2 + t.signals.size + t.tickets.size;
     }
+    if (stages.hasSubscribers) stages.publish({ stage: "rescan-slice", n: files });
     await Promise.all(slice.map((t) => rescanOrchestrator(t, out)));
+    if (stages.hasSubscribers) stages.publish({ stage: "rescan-slice-end", n: files });
     if (cursor.at < cursor.ids.length || rescan !== cursor) return;
     health.lastSuccessAt = new Date().toISOString();
     health.nextRunAt = new Date(Date.now() + rescanIntervalMs).toISOString();
@@ -414,6 +436,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       (text) => toSignalRead(t.ref.id, file, text).result,
       t.signals.get(file),
     );
+    if (stages.hasSubscribers) stages.publish({ stage: "read", key: file });
     if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (t.signals.delete(file)) {
@@ -579,8 +602,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       if (name === null) {
         enqueue({ kind: "signals", id });
         enqueue({ kind: "tickets", id });
-      } else if (isSignalFileName(name)) enqueue({ kind: "signal", id, file: join(workers, name) });
-      else if (isTicketDirName(name)) enqueue({ kind: "ticket", id, ticket: name });
+      } else if (isSignalFileName(name)) {
+        const file = join(workers, name);
+        if (stages.hasSubscribers) stages.publish({ stage: "watch", key: file });
+        enqueue({ kind: "signal", id, file });
+      } else if (isTicketDirName(name)) enqueue({ kind: "ticket", id, ticket: name });
     });
   }
 

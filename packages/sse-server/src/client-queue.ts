@@ -1,3 +1,8 @@
+import { channel } from "node:diagnostics_channel";
+
+/** Per-stage timestamps, opt-in (issue 26): `flush` / `flush-end` around each slice of a flush pass. */
+const stages = channel("catalyst:stage");
+
 /** Limits of one SSE client's queue of frames not yet taken by its socket. */
 export interface ClientQueueLimits {
   /** @default 1000 */
@@ -256,11 +261,14 @@ export function createFlushScheduler(sliceSize = 256): FlushScheduler {
   const run = (): void => {
     slices += 1;
     const end = Math.min(due.length, at + sliceSize);
+    const traced = stages.hasSubscribers;
+    if (traced) stages.publish({ stage: "flush", n: end - at, pass: passes });
     while (at < end) {
       const queue = due[at]!;
       at += 1;
       queue.flushNow();
     }
+    if (traced) stages.publish({ stage: "flush-end", n: due.length - at });
     if (at < due.length) {
       setImmediate(run);
       return;
