@@ -131,6 +131,13 @@ interface Tracked {
   ref: OrchestratorRef;
   /** Last text read per signal file path; only a different text is emitted again. */
   signals: Map<string, string>;
+  /**
+   * Per signal file, the serial of the newest read whose change went out: a change from an older
+   * read still waiting in a rescan's round is dropped rather than sent after a newer one.
+   */
+  emitted: Map<string, number>;
+  /** Per signal file, a change read but not emitted yet (it waits in a round), for a live read to send. */
+  unsent: Map<string, SourceChange>;
   local: string | null;
   /** Briefing file path → `size:mtime` last emitted. */
   briefings: Map<string, string>;
@@ -192,6 +199,17 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   /** Set by a watch error: the next rescan re-creates every watch. */
   let rewatch = false;
   const health: ComponentHealth = initialHealth();
+  /**
+   * Reads of a signal file, one at a time per file (the next waits for the one before), so what a
+   * file's last read saw is always its newest text; each read that produced a change numbers it.
+   */
+  const signalReads = new Map<string, Promise<void>>();
+  const serialOf = new WeakMap<SourceChange, number>();
+  let serial = 0;
+  /** Live signal files being read now, those that changed again meanwhile, and the reads' promises. */
+  const liveBusy = new Set<string>();
+  const liveAgain = new Set<string>();
+  const liveReads = new Set<Promise<void>>();
 
   function emit(changes: SourceChange[]): void {
     for (const l of [...listeners]) {
@@ -245,11 +263,64 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       } catch (error) {
         noteError(error);
       }
-      if (out.length > 0) {
-        if (stages.hasSubscribers) stages.publish({ stage: "emit", n: out.length, keys: signalFilesOf(out) });
-        emit(out);
-      }
+      emitFresh(out);
     }
+  }
+
+  /**
+   * Emits a batch without the signal changes a newer read of the same file has already sent (a
+   * rescan's read that finished before a live one but waited in its round for the others).
+   */
+  function emitFresh(out: SourceChange[]): void {
+    const fresh = out.filter((c) => {
+      if (c.kind !== "signal" && c.kind !== "signal-removed") return true;
+      const n = serialOf.get(c);
+      const t = orchs.get(c.orchestrator);
+      if (n === undefined || t === undefined) return true;
+      // Sent already (by a live read), or older than what was.
+      if (n <= (t.emitted.get(c.file) ?? 0)) return false;
+      t.emitted.set(c.file, n);
+      if (t.unsent.get(c.file) === c) t.unsent.delete(c.file);
+      return true;
+    });
+    if (fresh.length === 0) return;
+    if (stages.hasSubscribers) stages.publish({ stage: "emit", n: fresh.length, keys: signalFilesOf(fresh) });
+    emit(fresh);
+  }
+
+  /**
+   * A live change of one signal file: read at once and emitted on its own, never behind a round of
+   * other reads or a rescan's slice (issue 26: the write → frame tail). While the file is being
+   * read, further events only mark it for one more read after.
+   */
+  function readLive(id: string, file: string): void {
+    if (!running || !present) return;
+    if (initializing) {
+      enqueue({ kind: "signal", id, file });
+      return;
+    }
+    if (liveBusy.has(file)) {
+      liveAgain.add(file);
+      return;
+    }
+    const t = orchs.get(id);
+    if (!t) return;
+    liveBusy.add(file);
+    const out: SourceChange[] = [];
+    const done: Promise<void> = readSignal(t, file, out, true)
+      .catch((error: unknown) => noteError(error))
+      .then(() => {
+        // The text was already read by a round (a rescan slice) whose change has not gone out
+        // yet: this read found it unchanged, so it sends that change now.
+        const unsent = t.unsent.get(file);
+        if (out.length === 0 && unsent !== undefined) out.push(unsent);
+        liveBusy.delete(file);
+        liveReads.delete(done);
+        // An orchestrator removed meanwhile takes its workers with it.
+        if (running && orchs.get(id) === t) emitFresh(out);
+        if (liveAgain.delete(file)) readLive(id, file);
+      });
+    liveReads.add(done);
   }
 
   /** One slice of the rescan in progress: first the structure and the global state, then a few orchestrators. */
@@ -329,9 +400,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
    * process is out of descriptors (EMFILE, ENFILE): that is no fault of the file, so nothing is
    * marked, the error goes to the health and `onError`, and the next rescan reads it again.
    */
-  async function readText(file: string): Promise<{ text: string } | { error: unknown } | null | "busy"> {
+  async function readText(
+    file: string,
+    urgent = false,
+  ): Promise<{ text: string } | { error: unknown } | null | "busy"> {
     try {
-      return { text: await gate(() => files.read(file)) };
+      return { text: await gate(() => files.read(file), urgent) };
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return null;
@@ -352,15 +426,16 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     file: string,
     parse: (text: string) => R,
     known: string | null | undefined,
+    urgent = false,
   ): Promise<{ text: string; result: R } | { error: unknown } | null | "busy" | "unchanged"> {
-    const got = await readText(file);
+    const got = await readText(file, urgent);
     if (got === null || got === "busy" || "error" in got) return got;
     if (got.text === known) return "unchanged";
     const result = parse(got.text);
     if (result.ok || reparseDelayMs <= 0) return { text: got.text, result };
     await new Promise((resolve) => setTimeout(resolve, reparseDelayMs));
     if (!running) return { text: got.text, result };
-    const again = await readText(file);
+    const again = await readText(file, urgent);
     if (again === null || again === "busy" || "error" in again) return again;
     return { text: again.text, result: again.text === got.text ? result : parse(again.text) };
   }
@@ -430,23 +505,52 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     out.push({ kind: "local-state", orchestrator: t.ref.id, file, result: got.result });
   }
 
-  async function readSignal(t: Tracked, file: string, out: SourceChange[]): Promise<void> {
+  /** Reads one signal file after any read of it under way (see `signalReads`). */
+  function readSignal(t: Tracked, file: string, out: SourceChange[], urgent = false): Promise<void> {
+    const before = signalReads.get(file);
+    // The initial scan reads each file once and nothing else reads meanwhile: no bookkeeping.
+    if (initializing && before === undefined) return readSignalNow(t, file, out, urgent);
+    const run =
+      before === undefined
+        ? readSignalNow(t, file, out, urgent)
+        : before.then(() => readSignalNow(t, file, out, urgent));
+    const settled = run.catch(() => {});
+    signalReads.set(file, settled);
+    void settled.then(() => {
+      if (signalReads.get(file) === settled) signalReads.delete(file);
+    });
+    return run;
+  }
+
+  async function readSignalNow(
+    t: Tracked,
+    file: string,
+    out: SourceChange[],
+    urgent: boolean,
+  ): Promise<void> {
     const got = await readParsed(
       file,
       (text) => toSignalRead(t.ref.id, file, text).result,
       t.signals.get(file),
+      urgent,
     );
+    const push = (change: SourceChange): void => {
+      serial += 1;
+      serialOf.set(change, serial);
+      if (!initializing) t.unsent.set(file, change);
+      out.push(change);
+    };
     if (stages.hasSubscribers) stages.publish({ stage: "read", key: file });
     if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (t.signals.delete(file)) {
-        out.push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
+        push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
       }
       return;
     }
     if ("error" in got) {
       t.signals.set(file, "");
-      out.push({
+      push({
         kind: "signal",
         orchestrator: t.ref.id,
         key: signalKey(file),
@@ -457,7 +561,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (t.signals.get(file) === got.text) return;
     t.signals.set(file, got.text);
-    out.push({ kind: "signal", orchestrator: t.ref.id, key: signalKey(file), file, result: got.result });
+    push({ kind: "signal", orchestrator: t.ref.id, key: signalKey(file), file, result: got.result });
   }
 
   async function readAllSignals(t: Tracked, out: SourceChange[]): Promise<void> {
@@ -605,7 +709,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       } else if (isSignalFileName(name)) {
         const file = join(workers, name);
         if (stages.hasSubscribers) stages.publish({ stage: "watch", key: file });
-        enqueue({ kind: "signal", id, file });
+        readLive(id, file);
       } else if (isTicketDirName(name)) enqueue({ kind: "ticket", id, ticket: name });
     });
   }
@@ -720,6 +824,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       const t: Tracked = {
         ref,
         signals: new Map(),
+        emitted: new Map(),
+        unsent: new Map(),
         local: null,
         briefings: new Map(),
         orchWatch: null,
@@ -853,6 +959,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       waitTimer = null;
       rescanTimer = null;
       await draining;
+      await Promise.all([...liveReads]);
       pending.clear();
       rescan = null;
       rescanAgain = false;
