@@ -29,6 +29,8 @@ const stages = channel("catalyst:stage");
 
 /** About how many files one slice of a periodic rescan reads before live changes get their turn. */
 const RESCAN_SLICE_FILES = 64;
+/** The longest pause between two slices of a rescan (each pause is as long as the slice before). */
+const RESCAN_PAUSE_MAX_MS = 100;
 
 /** The signal files a batch carries (for the stage trace). */
 function signalFilesOf(changes: readonly SourceChange[]): string[] {
@@ -257,6 +259,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         if (rescan === null) rescan = { ids: null, at: 0 };
         else rescanAgain = true;
       }
+      const startedAt = performance.now();
       try {
         if (round.some((t) => t.kind === "discover")) await runDiscover(out);
         await Promise.all([...round.map((t) => runTask(t, out)), rescan !== null ? rescanSlice(out) : null]);
@@ -264,6 +267,14 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         noteError(error);
       }
       emitFresh(out);
+      // A rescan with nothing else to do pauses as long as its slice took (at most
+      // RESCAN_PAUSE_MAX_MS), so it takes at most about half of the process: back to back, its
+      // reads and their callbacks kept the event loop from the live changes' fs events on a busy
+      // machine (issue 26, P7 at 8,000 workers: the 30 s rescan held writes up to a second).
+      if (rescan !== null && pending.size === 0 && running) {
+        const pause = Math.min(RESCAN_PAUSE_MAX_MS, performance.now() - startedAt);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
   }
 
