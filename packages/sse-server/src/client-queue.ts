@@ -241,12 +241,13 @@ export interface Flushable {
 }
 
 /**
- * Clients written per slice of a flush pass. A write to a socket costs ~3.5 µs on a loopback
- * (P12), so a slice holds the event loop ~4 ms; 1,000 clients get a frame in one slice. (It was
- * 256: at 1,000 clients a frame waited for three turns of the event loop before the last client
- * got it, each turn with whatever I/O had come in meanwhile; issue 26.)
+ * Clients written per slice of a flush pass. Between slices the event loop runs I/O, and frames
+ * that arrive meanwhile go out with the next write of each client: on a busy machine that is what
+ * keeps the number of writes (the cost, ~3.5 µs each on a loopback) below one per client per
+ * delta. A slice of 1,024 (one pass for 1,000 clients) tried for issue 26 doubled the CPU of a
+ * 1,000-client fan-out on a loaded box and fell behind (BENCHMARKS.md, P12 notes).
  */
-export const DEFAULT_FLUSH_SLICE = 1024;
+export const DEFAULT_FLUSH_SLICE = 256;
 
 /**
  * Writes out every queue that has frames waiting in one pass for all clients (not a microtask

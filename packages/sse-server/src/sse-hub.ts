@@ -31,7 +31,7 @@ export interface SseHubOptions {
   /** The `retry:` hint sent first. @default 2000 */
   retryMs?: number;
   onClientEvent?: (event: ClientEvent) => void;
-  /** Clients written per slice of a flush pass; I/O runs between slices. @default 1024 */
+  /** Clients written per slice of a flush pass; I/O runs between slices. @default 256 */
   flushSliceSize?: number;
 }
 
