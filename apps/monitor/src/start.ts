@@ -255,6 +255,7 @@ async function startFleet(
     cacheDir: resolveCacheDir(env),
     githubToken: github?.token ?? null,
     historyMs: options.historyMs,
+    livenessIntervalMs: options.pidIntervalMs,
     central:
       centralBroker !== null && options.nats !== null
         ? {

@@ -1,5 +1,10 @@
 import { createFuse } from "@catalyst/fuse";
-import { createLivenessPoller, createPrPoller, systemClock } from "@catalyst/pollers";
+import {
+  createLivenessPoller,
+  createPrPoller,
+  DEFAULT_LIVENESS_INTERVAL_MS,
+  systemClock,
+} from "@catalyst/pollers";
 import { createSourceWatcher, type ReadEvents, readEvents, readJobLiveness } from "@catalyst/sources";
 import type { MonitorParts } from "./monitor.js";
 
@@ -52,7 +57,7 @@ export function buildParts(options: PartsOptions): MonitorParts & { readEvents: 
     prPoller: createPrPoller({ token: options.githubToken, clock, ...listenerErrors }),
     liveness: createLivenessPoller({
       clock,
-      intervalMs: options.livenessIntervalMs ?? 5_000,
+      intervalMs: options.livenessIntervalMs ?? DEFAULT_LIVENESS_INTERVAL_MS,
       ...(jobsDir === null ? {} : { deps: { jobProbe: (jobId: string) => readJobLiveness(jobsDir, jobId) } }),
       ...listenerErrors,
     }),

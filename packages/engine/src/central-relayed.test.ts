@@ -2,7 +2,7 @@
 // the central monitor through the KV, one write per changed answer; a worker killed on the host
 // turns `alive: false` centrally with a "dead" needs-you row, and a silent host's workers keep their
 // last answer (host stale, never dead). Two central monitors (two durables) show the same fleet,
-// and a host silent past --forget-after is dropped by both.
+// and a host silent past --forget-after is dropped by both, its log lines purged from the broker.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -257,6 +257,13 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
             .flatMap((o) => Object.keys(o.workers).filter((w) => w !== "T-3")),
         ).toEqual([]);
       expect(fleet(centrals[0]!)).toEqual(fleet(centrals[1]!));
+      // Its log lines went from the broker with it: /api/events has north's line only.
+      const files = async () => {
+        const out: string[] = [];
+        for await (const r of centrals[0]!.readEvents("", {})) out.push(r.file.split("/")[0]!);
+        return out.join(",");
+      };
+      await waitUntil("south's lines purged", async () => (await files()) === "north", 20_000);
     } finally {
       for (const c of cleanups.reverse()) await c().catch(() => {});
     }

@@ -46,6 +46,11 @@ export interface FleetOptions {
   cacheDir: string;
   githubToken: string | null;
   historyMs: number;
+  /**
+   * `--pid-interval`: how often the local catalyst dir's worker pids (and execution-core jobs) are
+   * checked; unused centrally (each host checks its own). @default 5_000
+   */
+  livenessIntervalMs?: number;
   /** `--nats`: read every host from this broker instead of the catalyst dir. */
   central: {
     url: string;
@@ -113,6 +118,7 @@ export function createFleet(options: FleetOptions): Fleet {
     maxFileBytes: options.maxFileBytes,
     jobsDir: options.jobsDir,
     cacheDir: options.cacheDir,
+    ...(options.livenessIntervalMs === undefined ? {} : { livenessIntervalMs: options.livenessIntervalMs }),
     onSourceError: (error) => {
       sourceReadErrors += 1;
       report(error);

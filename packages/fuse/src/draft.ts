@@ -1,4 +1,5 @@
 import { ownValue, setOwn } from "./own-property.js";
+import { parkLiveness, unparkLiveness } from "./pending-liveness.js";
 import { createOrchestratorRecord, type FuseState, type OrchestratorRecord } from "./state.js";
 
 /**
@@ -40,6 +41,8 @@ export function createDraft(base: FuseState, ownsTable = false): StateDraft {
     if (existing && copiedRecords.has(id)) return existing;
     if (!existing && !create) return undefined;
     const record = existing ? { ...existing } : createOrchestratorRecord(id);
+    // Answers that came before the orchestrator did (see pending-liveness.ts).
+    if (!existing) record.liveness = unparkLiveness(state, id) ?? record.liveness;
     setOwn(state.orchestrators, id, record);
     copiedRecords.add(id);
     return record;
@@ -49,6 +52,9 @@ export function createDraft(base: FuseState, ownsTable = false): StateDraft {
     state,
     orchestrator: orchestrator as StateDraft["orchestrator"],
     remove(id) {
+      const record = ownValue(state.orchestrators, id);
+      // A record dropped with answers in it (it held nothing else yet): kept for when it appears.
+      if (record) parkLiveness(state, id, record.liveness);
       delete state.orchestrators[id];
       copiedRecords.delete(id);
     },

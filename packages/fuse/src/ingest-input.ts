@@ -3,6 +3,7 @@ import type { StateDraft } from "./draft.js";
 import { ingestPhaseFile } from "./ingest-phase-file.js";
 import { deleteKey, emptyKeyedMap, forEachKey, getKey, setKey } from "./keyed-map.js";
 import { ownValue } from "./own-property.js";
+import { dropParkedLiveness } from "./pending-liveness.js";
 import { sameValue } from "./same-value.js";
 import {
   MAX_LOG_PROBLEMS,
@@ -131,6 +132,7 @@ export function ingestInput(
     }
     case "orchestrator-removed": {
       // The directory is gone, and with it the signal files and the local state.
+      dropParkedLiveness(state, input.id);
       const rec = draft.orchestrator(input.id, false);
       if (!rec) return;
       rec.ref = null;
@@ -220,6 +222,8 @@ export function ingestInput(
       return;
     }
     case "liveness": {
+      // An orchestrator not known yet gets a record that is dropped after this input, its answers
+      // parked until it appears (see pending-liveness.ts).
       const rec = draft.orchestrator(input.orchestrator, true);
       rec.liveness = setKey(rec.liveness, input.worker, input.result);
       draft.markWorker(rec.id, input.worker);

@@ -6,6 +6,7 @@ import { foldLogEvent, type LoggedWaveCompletion } from "./fold-log-event.js";
 import { ingestInput } from "./ingest-input.js";
 import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { dropParkedLivenessOfGoneHosts } from "./pending-liveness.js";
 import { publishChanges } from "./publish-changes.js";
 import { sameValue } from "./same-value.js";
 import { type FuseState, MAX_LOG_PROBLEMS } from "./state.js";
@@ -131,6 +132,8 @@ function reduceInto(
       if (record.event.dropped) markUnplacedTombstone(draft.state, record);
     }
   } else if (input.kind === "hosts") {
+    // A host that left the list (forgotten) takes its parked liveness answers with it.
+    dropParkedLivenessOfGoneHosts(draft.state, input.hosts);
     // The host list is small (one row per machine) and published whole when it differs.
     if (draft.state.hosts === null || !sameValue(draft.state.hosts, input.hosts)) {
       const hosts = input.hosts.map((h) => ({ ...h }));

@@ -203,6 +203,22 @@ export interface FuseState {
   ticketOwners?: TicketOwners;
   /** Host → its newest `node.heartbeat` (FORMATS-TODAY R1.31); liveness is derived at snapshot time. */
   nodes?: Record<string, NodeHeartbeat>;
+  /**
+   * Liveness answers for orchestrators with no record yet (a central monitor can read a host's
+   * answer before the files that make its orchestrator exist), handed to the record when it
+   * appears. Bounded; see pending-liveness.ts.
+   */
+  pendingLiveness?: PendingLiveness;
+}
+
+/** Parked liveness answers: orchestrator id → worker key → answer and the order it was parked in. */
+export interface PendingLiveness {
+  answers: KeyedMap<{ workers: Record<string, { result: LivenessResult; at: number }> }>;
+  count: number;
+  /** Their size as JSON (ids and keys included), roughly. */
+  bytes: number;
+  /** The next parking order number. */
+  next: number;
 }
 
 /** The newest `node.heartbeat` of one host. */

@@ -6,7 +6,12 @@ export { GithubGraphqlError, RequestTimeoutError } from "./errors.js";
 export type { GithubTokenSource } from "./github-token.js";
 export { resolveGithubToken } from "./github-token.js";
 export type { LivenessPoller, LivenessPollerOptions, LivenessReport } from "./liveness-poller.js";
-export { createLivenessPoller } from "./liveness-poller.js";
+export {
+  createLivenessPoller,
+  DEFAULT_LIVENESS_INTERVAL_MS,
+  MAX_LIVENESS_INTERVAL_MS,
+  MIN_LIVENESS_INTERVAL_MS,
+} from "./liveness-poller.js";
 export type { JobProbe, JobProbeAnswer, KillProbe, LivenessDeps } from "./pid-liveness.js";
 export { checkLiveness, DEFAULT_START_SLACK_MS, isPidAlive } from "./pid-liveness.js";
 export type { PrPoller, PrPollerOptions, PrPollerStats } from "./pr-poller.js";

@@ -1,7 +1,12 @@
 import type { ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { killAndWait, spawnSleeper, waitUntil } from "./child-process.test-helper.js";
-import { createLivenessPoller, type LivenessPoller } from "./index.js";
+import {
+  createLivenessPoller,
+  type LivenessPoller,
+  MAX_LIVENESS_INTERVAL_MS,
+  MIN_LIVENESS_INTERVAL_MS,
+} from "./index.js";
 
 const children: ChildProcess[] = [];
 const pollers: LivenessPoller[] = [];
@@ -89,6 +94,17 @@ describe("createLivenessPoller", () => {
     await waitUntil(() => dead.includes(child.pid), 5_000, "the death to be reported");
     await poller.stop();
     expect(poller.health().nextRunAt).toBeNull();
+  });
+
+  it("checks on the interval it is given, and refuses one out of bounds", () => {
+    const poller = createLivenessPoller({ clock: fixedClock, intervalMs: 750 });
+    pollers.push(poller);
+    poller.start();
+    const h = poller.health();
+    expect(Date.parse(h.nextRunAt!) - Date.parse(h.lastSuccessAt!)).toBe(750);
+    for (const intervalMs of [0, -5, Number.NaN, MIN_LIVENESS_INTERVAL_MS - 1, MAX_LIVENESS_INTERVAL_MS + 1])
+      expect(() => createLivenessPoller({ intervalMs })).toThrow(RangeError);
+    expect(() => createLivenessPoller({ intervalMs: MAX_LIVENESS_INTERVAL_MS })).not.toThrow();
   });
 
   it("keeps going when a subscriber throws, and hands the error to onListenerError", () => {

@@ -10,10 +10,20 @@ export interface LivenessReport {
   result: LivenessResult;
 }
 
+/** How often tracked pids are checked unless told otherwise: every 5 s. */
+export const DEFAULT_LIVENESS_INTERVAL_MS = 5_000;
+/** The shortest check interval the poller accepts (tests run fast clocks; the bins ask for more). */
+export const MIN_LIVENESS_INTERVAL_MS = 10;
+/** The longest check interval accepted: a dead worker should not wait more than an hour to show. */
+export const MAX_LIVENESS_INTERVAL_MS = 3_600_000;
+
 /** Options of `createLivenessPoller`. */
 export interface LivenessPollerOptions {
   clock?: Clock;
-  /** @default 5_000 */
+  /**
+   * From {@link MIN_LIVENESS_INTERVAL_MS} to {@link MAX_LIVENESS_INTERVAL_MS}; outside that range
+   * `createLivenessPoller` throws a RangeError. @default 5_000
+   */
   intervalMs?: number;
   /**
    * A worker first tracked (or tracked with a new pid) while running is checked this soon, on its
@@ -52,7 +62,15 @@ function sameAnswer(a: LivenessResult, b: LivenessResult): boolean {
 /** Creates the pid liveness poller (seed: every 5 s → `liveness-change`). Never throws on bad pids. */
 export function createLivenessPoller(options: LivenessPollerOptions = {}): LivenessPoller {
   const clock = options.clock ?? systemClock;
-  const intervalMs = options.intervalMs ?? 5_000;
+  const intervalMs = options.intervalMs ?? DEFAULT_LIVENESS_INTERVAL_MS;
+  if (
+    !Number.isFinite(intervalMs) ||
+    intervalMs < MIN_LIVENESS_INTERVAL_MS ||
+    intervalMs > MAX_LIVENESS_INTERVAL_MS
+  )
+    throw new RangeError(
+      `the liveness poller's intervalMs must be from ${MIN_LIVENESS_INTERVAL_MS} to ${MAX_LIVENESS_INTERVAL_MS}, got ${intervalMs}`,
+    );
   const firstCheckDelayMs = options.firstCheckDelayMs ?? 100;
   /** Keys tracked since the last check, checked on their own by `firstTimer`. */
   const fresh = new Set<string>();

@@ -4,7 +4,7 @@ import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@na
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
-import { deleteHostKeys } from "./forget-host.js";
+import { deleteHostKeys, purgeHostHistory } from "./forget-host.js";
 import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
@@ -82,7 +82,8 @@ export interface RelayConsumer {
   progress(): RelayProgress;
   /**
    * Deletes every KV key of a host gone for good (`hosts forget`, `--forget-after`): every
-   * consumer of the bucket (this one too) drops its state and the host. Resolves to the keys deleted.
+   * consumer of the bucket (this one too) drops its state and the host. Then purges its lines and
+   * time index from the broker. Resolves to the keys deleted.
    */
   forgetHost(host: string): Promise<number>;
   /**
@@ -452,7 +453,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             file: file(h, m.file),
             offset: m.offset,
             reason: m.reason,
-            detail: `on host ${h}: ${m.detail}`,
+            // The host's count since its publisher started, as `hosts list` shows it.
+            detail: `on host ${h}: ${m.detail}${typeof m.count === "number" && m.count > 1 ? ` (${m.count} lines skipped in this file)` : ""}`,
           },
         };
       default:
@@ -738,7 +740,9 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     async forgetHost(host) {
       const b = broker;
       if (!b) throw new Error("the relay consumer is not started");
-      return deleteHostKeys(b.kv, host);
+      const keys = await deleteHostKeys(b.kv, host);
+      await purgeHostHistory(b, names, host); // its lines and index too: gone for good
+      return keys;
     },
     health: () => ({ ...health }),
     stats: () => ({ ...stats }),

@@ -10,7 +10,7 @@ export type { HostChanges, RelayConsumer, RelayConsumerOptions, RelayProgress } 
 export { createRelayConsumer } from "./consumer.js";
 export type { RelayConnectProblem } from "./errors.js";
 export { NatsCredentialsError, RelayConnectError } from "./errors.js";
-export type { BrokerHost } from "./forget-host.js";
+export type { BrokerHost, ForgottenHost } from "./forget-host.js";
 export { forgetHost, listBrokerHosts } from "./forget-host.js";
 export type { RelayNames } from "./names.js";
 export { resolveNames } from "./names.js";

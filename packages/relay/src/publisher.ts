@@ -540,6 +540,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     const index = timeIndex;
     if (running && index && queue.length === 0) {
       await retrying(() => index.flush()).catch(() => {});
+      // And drops the weeks the stream no longer holds (at most once a minute; not fatal).
+      await index.prune().catch((error: unknown) => options.onError?.(error));
       // Changes queued meanwhile: this pump is still the running one, so it goes on.
       if (running && (queue.length > 0 || overflowed)) return drain();
     }

@@ -9,7 +9,7 @@ import type { ResolvedNames } from "./names.js";
 // chunk (the publish ack names the sequence) and before the publisher's cursor moves on:
 //
 //   <host>.<hour>   { v: 1, ranges: [[lo, hi], …] }   hour = floor(ts / 1 h), may be negative
-//   <host>.=meta    { v: 1, from, mark, blocks }
+//   <host>.=meta    { v: 1, from, mark, blocks, tops }
 //
 // `mark` is the host's last indexed sequence: every line of the host in [from, mark] lies in a range
 // of its own hour (or is a copy of a line that does, a re-publish after the duplicate window). Lines
@@ -21,6 +21,12 @@ import type { ResolvedNames } from "./names.js";
 //
 // A range is a superset: reading it with the host's subject filter may meet lines of other hours
 // (a late line, a merged range), which the reader drops by their own `ts`; it never misses one.
+//
+// Pruned with the stream: `tops` maps each week to the highest sequence of the host's lines in it,
+// so once the stream's first sequence is past a week's top (its max age, max messages or bytes, or
+// a purge discarded every line of it) the week's hour keys are purged from the bucket and the week
+// leaves `blocks`. A reader clips every range to the stream's first sequence anyway, so what is
+// removed is only what could no longer match: a window read stays equal to the whole read.
 
 export const HOUR_MS = 3_600_000;
 /** Hours per block of the meta's directory: one week. */
@@ -31,6 +37,8 @@ export const MAX_RANGES = 32;
 const META_EVERY_MS = 1_000;
 /** Hour buckets of one host kept in the publisher's memory. */
 const CACHE_BUCKETS = 64;
+/** How often the publisher looks whether the stream discarded a week of the host's lines. */
+export const PRUNE_EVERY_MS = 60_000;
 
 export const META_TOKEN = "=meta";
 
@@ -44,6 +52,11 @@ export interface IndexMeta {
   mark: number;
   /** Week number (floor(hour / 168)) → [smallest, largest] hour with lines. */
   blocks: Record<string, [number, number]>;
+  /**
+   * Week number → the highest stream sequence of the host's lines in it (written since pruning
+   * came; a week without one is looked up when pruning). Readers ignore it.
+   */
+  tops?: Record<string, number>;
 }
 
 export interface IndexBucket {
@@ -113,10 +126,15 @@ export function parseMeta(text: string): IndexMeta | null {
   try {
     const v = JSON.parse(text) as IndexMeta;
     if (v?.v !== 1 || !Number.isSafeInteger(v.from) || !Number.isSafeInteger(v.mark)) return null;
-    if (v.blocks === null || typeof v.blocks !== "object") return null;
+    if (v.blocks === null || typeof v.blocks !== "object" || Array.isArray(v.blocks)) return null;
     for (const b of Object.values(v.blocks))
       if (!Array.isArray(b) || !Number.isSafeInteger(b[0]) || !Number.isSafeInteger(b[1])) return null;
-    return v;
+    // Tops are a pruning hint: ones that cannot be read are dropped (the week is looked up instead).
+    const tops: Record<string, number> = {};
+    if (v.tops !== null && typeof v.tops === "object")
+      for (const [block, top] of Object.entries(v.tops))
+        if (Object.hasOwn(v.blocks, block) && Number.isSafeInteger(top)) tops[block] = top;
+    return { v: 1, from: v.from, mark: v.mark, blocks: v.blocks, tops };
   } catch {
     return null;
   }
@@ -142,6 +160,31 @@ export interface TimeIndexWriter {
   note(lines: readonly IndexedLine[]): Promise<void>;
   /** Writes the head's mark if a `note` left it for later (the publisher calls it when idle). */
   flush(): Promise<void>;
+  /**
+   * Removes the weeks of hour keys whose lines the stream no longer holds (its first sequence is
+   * past the week's top), at most once per `pruneEveryMs` unless `force`. Resolves to how many
+   * weeks went. Called by the publisher when idle, so never at the same time as `note`.
+   */
+  prune(force?: boolean): Promise<number>;
+}
+
+/** Options of {@link createTimeIndexWriter}. */
+export interface TimeIndexWriterOptions {
+  /** @default {@link PRUNE_EVERY_MS} */
+  pruneEveryMs?: number;
+}
+
+/** Two heads of one host joined: the union of the weeks, the larger mark and tops. */
+function joinMeta(a: IndexMeta, b: IndexMeta | null): IndexMeta {
+  if (b === null) return a;
+  const blocks: Record<string, [number, number]> = { ...a.blocks };
+  for (const [k, r] of Object.entries(b.blocks)) {
+    const x = blocks[k];
+    blocks[k] = x ? [Math.min(x[0], r[0]), Math.max(x[1], r[1])] : [r[0], r[1]];
+  }
+  const tops: Record<string, number> = { ...a.tops };
+  for (const [k, t] of Object.entries(b.tops ?? {})) tops[k] = Math.max(tops[k] ?? t, t);
+  return { v: 1, from: a.from, mark: Math.max(a.mark, b.mark), blocks, tops };
 }
 
 interface Cached<T> {
@@ -159,15 +202,18 @@ export function createTimeIndexWriter(
   broker: { js: JetStreamClient; jsm: JetStreamManager },
   names: ResolvedNames,
   host: string,
+  writerOptions: TimeIndexWriterOptions = {},
 ): TimeIndexWriter {
+  const pruneEveryMs = writerOptions.pruneEveryMs ?? PRUNE_EVERY_MS;
+  let prunedAt = Number.NEGATIVE_INFINITY;
   let kv: KV | null = null;
   let meta: Cached<IndexMeta> | null = null;
   /** The host's last sequence indexed by this process (the meta's mark at start). */
   let prev: number | null = null;
   const buckets = new Map<number, Cached<IndexBucket>>();
   let metaWrittenAt = 0;
-  /** A mark not written yet (the head is written at most once a second). */
-  let pendingMark: number | null = null;
+  /** A head not written yet (it is written at most once a second when only the mark moved). */
+  let pendingMeta: IndexMeta | null = null;
   const metaKey = metaKeyOf(host);
 
   /** The meta not written yet (a new host): where this process started its index. */
@@ -220,14 +266,72 @@ export function createTimeIndexWriter(
     async flush() {
       const k = kv;
       const m = meta;
-      if (!k || !m || pendingMark === null || pendingMark <= m.value.mark) return;
+      if (!k || !m || pendingMeta === null) return;
       try {
-        const value: IndexMeta = { ...m.value, mark: pendingMark };
+        const value = joinMeta(m.value, pendingMeta);
         const revision = await write(k, metaKey, m, value);
         meta = { value, revision };
         metaWrittenAt = Date.now();
-        pendingMark = null;
+        pendingMeta = null;
       } catch (error) {
+        meta = null;
+        throw error;
+      }
+    },
+    async prune(force = false) {
+      const now = Date.now();
+      if (!force && now - prunedAt < pruneEveryMs) return 0;
+      // Tried again after a while, not on every idle, when it fails (a user without purge rights).
+      prunedAt = now;
+      if (!kv) await open();
+      const k = kv!;
+      try {
+        meta ??= await loadMeta(k);
+        const m = meta;
+        const base = joinMeta(m.value, pendingMeta);
+        const info = await broker.jsm.streams.info(names.stream);
+        // The first sequence the stream still holds (past the last one when it is empty).
+        const first = info.state.messages === 0 ? info.state.last_seq + 1 : info.state.first_seq;
+        const blocks = { ...base.blocks };
+        const tops = { ...base.tops };
+        let gone = 0;
+        for (const [block, [lo, hi]] of Object.entries(base.blocks)) {
+          let top = tops[block];
+          if (top === undefined) {
+            // A week written before tops were kept: its top from its hour keys (at most 168).
+            top = 0;
+            for (let hour = lo; hour <= hi; hour++) {
+              const e = await k.get(indexKeyOf(host, hour));
+              const bucket = e && e.operation === "PUT" ? parseBucket(e.string()) : null;
+              if (e && e.operation === "PUT" && bucket === null) top = Number.MAX_SAFE_INTEGER;
+              for (const [, rhi] of bucket?.ranges ?? []) top = Math.max(top, rhi);
+            }
+            tops[block] = top;
+          }
+          if (top >= first) continue;
+          // Every line of the week is gone from the stream: its hour keys go (no delete markers
+          // left behind: the bucket's own stream is purged by subject), then the week.
+          for (let hour = lo; hour <= hi; hour++) {
+            await broker.jsm.streams.purge(`KV_${names.indexBucket}`, {
+              filter: `$KV.${names.indexBucket}.${indexKeyOf(host, hour)}`,
+            });
+            buckets.delete(hour);
+          }
+          delete blocks[block];
+          delete tops[block];
+          gone++;
+        }
+        const changed = gone > 0 || Object.keys(tops).length !== Object.keys(base.tops ?? {}).length;
+        if (changed) {
+          const value: IndexMeta = { v: 1, from: base.from, mark: base.mark, blocks, tops };
+          const revision = await write(k, metaKey, m, value);
+          meta = { value, revision };
+          metaWrittenAt = Date.now();
+          pendingMeta = null;
+        }
+        return gone;
+      } catch (error) {
+        buckets.clear();
         meta = null;
         throw error;
       }
@@ -240,10 +344,13 @@ export function createTimeIndexWriter(
       try {
         meta ??= await loadMeta(k);
         const m = meta;
+        // What an earlier chunk left unwritten counts too: a head never loses a week or a top.
+        const base = joinMeta(m.value, pendingMeta);
         let p = prev;
         const touched = new Map<number, { cached: Cached<IndexBucket>; ranges: SeqRange[] }>();
-        const blocks: Record<string, [number, number]> = { ...m.value.blocks };
-        let mark = m.value.mark;
+        const blocks: Record<string, [number, number]> = { ...base.blocks };
+        const tops: Record<string, number> = { ...base.tops };
+        let mark = base.mark;
         for (const line of sorted) {
           const hour = hourOf(Number.isFinite(line.tsMs) ? line.tsMs : 0);
           let t = touched.get(hour);
@@ -258,6 +365,9 @@ export function createTimeIndexWriter(
           const block = String(blockOf(hour));
           const b = blocks[block];
           blocks[block] = b ? [Math.min(b[0], hour), Math.max(b[1], hour)] : [hour, hour];
+          // A week indexed before tops were kept has none: pruning looks its top up in its hours
+          // (this line's sequence alone could be below an older line's, a duplicate's ack).
+          if (!b || tops[block] !== undefined) tops[block] = Math.max(tops[block] ?? line.seq, line.seq);
         }
         // The hours first, then the meta: a mark never covers a line its hour does not hold yet.
         for (const [hour, t] of touched) {
@@ -272,13 +382,13 @@ export function createTimeIndexWriter(
           (b) => m.value.blocks[b]?.[0] !== blocks[b]![0] || m.value.blocks[b]?.[1] !== blocks[b]![1],
         );
         const now = Date.now();
-        const value: IndexMeta = { v: 1, from: m.value.from, mark, blocks };
+        const value: IndexMeta = { v: 1, from: m.value.from, mark, blocks, tops };
         if (newBlock || m.revision === 0 || now - metaWrittenAt >= META_EVERY_MS) {
           const revision = await write(k, metaKey, m, value);
           meta = { value, revision };
           metaWrittenAt = now;
-          pendingMark = null;
-        } else pendingMark = mark;
+          pendingMeta = null;
+        } else pendingMeta = value;
         prev = p;
       } catch (error) {
         // Lost a race or the broker: read everything again on the retry.

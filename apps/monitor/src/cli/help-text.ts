@@ -8,7 +8,8 @@ Usage:
   catalyst-monitor [--dir <catalyst dir>] [--port 7400] [--host 127.0.0.1]
                    [--token-file <path> | --token <t>] [--allow-host <name>]...
                    [--history 7d] [--demo] [--pid-file <path>] [--log-format text|json]
-                   [--max-file-mb 4] [--jobs-dir <path>] [--publish <nats-url> [--host-name <name>] [--nats-* ...]]
+                   [--max-file-mb 4] [--jobs-dir <path>] [--pid-interval 5s]
+                   [--publish <nats-url> [--host-name <name>] [--nats-* ...]]
                    [--budget-usd <n>] [--help] [--version]
   catalyst-monitor --nats <nats-url> [--stale-after 30s] [--forget-after 7d] [--durable <name>] [--port 7400]
                    [--host 127.0.0.1] [--token-file <path>] [--history 7d] [--log-format text|json]
@@ -41,6 +42,9 @@ Options:
   --jobs-dir <path>    Claude Code's jobs dir, for the liveness of execution-core phases
                        (<bg_job_id>/state.json; env CATALYST_REVIVE_JOBS_DIR, default
                        ~/.claude/jobs; --demo uses its own simulated one)
+  --pid-interval <d>   how often the workers' pids (and execution-core jobs) are checked, so how
+                       soon a dead worker shows (500ms, 2s, 1m; 100ms to 1h; default 5s); with
+                       --publish the answers go to the central monitor too. Not with --nats
   --publish <url>      also publish the catalyst dir to a NATS JetStream broker (nats://host:4222),
                        for a central view of several machines; the dashboard is still served
   --host-name <name>   this machine's name on the broker (default: the hostname)
@@ -50,8 +54,9 @@ Options:
                        the answers (alive, dead). Not with --dir, --demo or --publish
   --stale-after <d>    with --nats: a host silent this long is marked stale (default 30s; hosts
                        beat every 5s); its workers keep their last state, never marked dead
-  --forget-after <d>   with --nats: a host silent this long is gone for good: its keys are deleted
-                       from the broker and every central monitor drops it (default 7d; 0 = never)
+  --forget-after <d>   with --nats: a host silent this long is gone for good: its keys, log lines
+                       and time index are deleted from the broker and every central monitor
+                       drops it (default 7d; 0 = never)
   --durable <name>     with --nats: the broker-side consumer name; a restarted monitor with the
                        same name folds the history again and misses nothing (default
                        catalyst-central); run two central monitors with two names

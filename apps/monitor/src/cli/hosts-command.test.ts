@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRelayPublisher, listBrokerHosts } from "@catalyst/relay";
+import { createRelayPublisher, listBrokerHosts, readRelayEvents } from "@catalyst/relay";
 import { NATS_SERVER, type NatsServer, startNatsServer } from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../main.js";
@@ -55,6 +55,14 @@ describe.skipIf(NATS_SERVER === null)("catalyst-monitor hosts (on a broker)", ()
         join(dir, "runs", "o1", "workers", "T-1.json"),
         JSON.stringify({ ticket: "T-1", status: "implementing" }),
       );
+      // Two log lines each: on the stream and in the time index.
+      await mkdir(join(dir, "events"), { recursive: true });
+      const ts = new Date().toISOString();
+      const line = (w: string) =>
+        `${JSON.stringify({ ts, orchestrator: "o1", worker: w, event: "worker-started", detail: null })}\n`;
+      // live-box also has two lines it cannot take: counted by hosts list.
+      const bad = h === "live-box" ? "not json\n{torn\n" : "";
+      await writeFile(join(dir, "events", `${ts.slice(0, 7)}.jsonl`), line("T-1") + bad + line("T-2"));
       const p = createRelayPublisher({
         servers: server.url,
         hostName: h,
@@ -69,7 +77,7 @@ describe.skipIf(NATS_SERVER === null)("catalyst-monitor hosts (on a broker)", ()
       const list = await run("hosts", "list", "--nats", server.url);
       expect(list.code).toBe(0);
       expect(list.out.split("\n").filter(Boolean)).toEqual([
-        expect.stringMatching(/^live-box\tlast heartbeat \d+s ago\t3 keys$/),
+        expect.stringMatching(/^live-box\tlast heartbeat \d+s ago\t4 keys\t2 log lines skipped in 1 file$/),
         expect.stringMatching(/^old-box\tlast heartbeat \d+s ago\t3 keys$/),
       ]);
 
@@ -88,9 +96,18 @@ describe.skipIf(NATS_SERVER === null)("catalyst-monitor hosts (on a broker)", ()
       const forgot = await run("hosts", "forget", "old-box", "--nats", server.url, "--force");
       expect(forgot).toMatchObject({
         code: 0,
-        out: `forgot host "old-box": deleted 3 keys on ${server.url}; central monitors drop it now\n`,
+        out: `forgot host "old-box": deleted 3 keys, 2 log lines and 2 index keys on ${server.url}; central monitors drop it now\n`,
       });
       expect((await listBrokerHosts({ servers: server.url })).map((h) => h.name)).toEqual(["live-box"]);
+      // Its lines are gone from a whole read and a windowed (indexed) one; the other host's stay.
+      const hostsOf = async (since?: Date) => {
+        const out: string[] = [];
+        for await (const e of readRelayEvents({ servers: server.url, ...(since ? { since } : {}) }))
+          out.push(`${e.host} ${JSON.parse(e.text).worker}`);
+        return out.sort();
+      };
+      expect(await hostsOf()).toEqual(["live-box T-1", "live-box T-2"]);
+      expect(await hostsOf(new Date(Date.now() - 3_600_000))).toEqual(["live-box T-1", "live-box T-2"]);
     } finally {
       for (const p of publishers) await p.stop();
     }

@@ -22,11 +22,15 @@ Usage:
   catalyst-monitor hosts forget <host> --nats <nats-url> [--force] [--stale-after 30s] [--nats-* ...]
 
 Actions:
-  list     every host with a key on the broker: its last heartbeat and how many keys it has
+  list     every host with a key on the broker: its last heartbeat, how many keys it has, and
+           how many event-log lines it could not take (invalid, oversized, unreadable) since
+           its publisher started, when any
   forget   delete every key the host has on the broker (its workers, states, liveness answers
-           and heartbeat); every central monitor drops the host and its workers at once. Its
-           event-log lines stay on the stream until the stream's retention ages them out.
-           Refused while the host still beats (its publisher would write its keys again):
+           and heartbeat): every central monitor drops the host and its workers at once. Its
+           event-log lines and their time index are purged from the broker too, so the host
+           does not come back in /api/events, catalyst-replay --nats or a restarted central
+           monitor's history (a running central monitor keeps what it already folded from
+           them until it restarts). Refused while the host still beats (its publisher would write its keys again):
            stop its monitor first, or pass --force. A central monitor forgets a host by itself
            once it has been silent for --forget-after (default 7d).
 
@@ -105,7 +109,12 @@ export async function runHostsCommand(argv: readonly string[], io: MainIo): Prom
           h.lastHeartbeat === null
             ? "no heartbeat"
             : `last heartbeat ${ago(now - h.lastHeartbeat.getTime())}`;
-        io.stdout(`${h.name}\t${beat}\t${h.keys} key${h.keys === 1 ? "" : "s"}\n`);
+        // Lines the host could not take (its skipped-line markers), as its sourceErrors say per file.
+        const skipped =
+          h.skipped.lines === 0
+            ? ""
+            : `\t${h.skipped.lines} log line${h.skipped.lines === 1 ? "" : "s"} skipped in ${h.skipped.files} file${h.skipped.files === 1 ? "" : "s"}`;
+        io.stdout(`${h.name}\t${beat}\t${h.keys} key${h.keys === 1 ? "" : "s"}${skipped}\n`);
       }
       return 0;
     }
@@ -120,9 +129,10 @@ export async function runHostsCommand(argv: readonly string[], io: MainIo): Prom
       throw new Error(
         `host ${JSON.stringify(name)} beat ${ago(beatAge)}: its publisher is still running and would write its keys again; stop its monitor first, or pass --force`,
       );
-    const keys = await relay.forgetHost({ ...connection, host: name });
+    const gone = await relay.forgetHost({ ...connection, host: name });
+    const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
     io.stdout(
-      `forgot host ${JSON.stringify(name)}: deleted ${keys} key${keys === 1 ? "" : "s"} on ${where}; central monitors drop it now\n`,
+      `forgot host ${JSON.stringify(name)}: deleted ${n(gone.keys, "key")}, ${n(gone.lines, "log line")} and ${n(gone.indexKeys, "index key")} on ${where}; central monitors drop it now\n`,
     );
     return 0;
   } catch (error) {

@@ -6,6 +6,7 @@ import {
   type NotifyFlags,
   notifyFlagsOf,
 } from "@catalyst/notify-channels";
+import { DEFAULT_LIVENESS_INTERVAL_MS } from "@catalyst/pollers";
 import {
   NATS_CONNECTION_OPTIONS,
   type NatsConnectionFlags,
@@ -55,6 +56,8 @@ export interface CliOptions extends RelayRoleFlags {
   logFormat: "text" | "json";
   /** How far back the event log is folded in at start-up, in ms; 0 turns it off. */
   historyMs: number;
+  /** `--pid-interval`: how often worker pids (and execution-core jobs) are checked, in ms. */
+  pidIntervalMs: number;
   /** `--budget-usd`: the daily budget; today's spend past it raises a `budget` needs-you row. */
   budgetUsd: number | null;
   /** The `--nats-*` credential flags (paths and a user name, never a secret); main reads the files. */
@@ -75,6 +78,25 @@ export const DEFAULT_PORT = 7400;
 
 /** @default `--history`: a week of log, enough to cover orchestrations still running. */
 export const DEFAULT_HISTORY_MS = 7 * 24 * 3_600_000;
+
+/** `--pid-interval` bounds: a check every 100 ms at the most, every hour at the least. */
+export const MIN_PID_INTERVAL_MS = 100;
+export const MAX_PID_INTERVAL_MS = 3_600_000;
+
+/**
+ * `--pid-interval`'s value in ms: `500ms` or a duration (`2s`, `1m`), from 100 ms to 1 h; the
+ * liveness poller's 5 s when absent. Throws `UsageError` otherwise.
+ */
+export function pidIntervalOf(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_LIVENESS_INTERVAL_MS;
+  const ms = /^\s*(\d{1,9})ms\s*$/.exec(value);
+  const parsed = ms ? Number(ms[1]) : parseDuration(value);
+  if (parsed === null || parsed < MIN_PID_INTERVAL_MS || parsed > MAX_PID_INTERVAL_MS)
+    throw new UsageError(
+      `--pid-interval must be a duration from 100ms to 1h such as 500ms, 2s, 1m, got ${JSON.stringify(value)}`,
+    );
+  return parsed;
+}
 
 /** Reads argv (without node and script) and env into options; a bad flag throws `UsageError`. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, home: string): CliOptions {
@@ -167,6 +189,11 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
   }
 
   const relayRole = relayRoleFlagsOf(values, { dirGiven: values.dir !== undefined, demo });
+  const pidIntervalMs = pidIntervalOf(values["pid-interval"]);
+  if (values["pid-interval"] !== undefined && relayRole.nats !== null)
+    throw new UsageError(
+      "--pid-interval sets how often this machine checks its workers' pids; the central monitor (--nats) checks none: pass it to each --publish host",
+    );
 
   let budgetUsd: number | null = null;
   if (values["budget-usd"] !== undefined) {
@@ -201,6 +228,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, ho
     logFormat,
     historyMs,
     ...relayRole,
+    pidIntervalMs,
     budgetUsd,
     natsFlags: natsFlagsOf(values),
     notify,
@@ -228,6 +256,7 @@ function parseFlags(argv: readonly string[]) {
       "pid-file": { type: "string" },
       "log-format": { type: "string" },
       history: { type: "string" },
+      "pid-interval": { type: "string" },
       ...RELAY_ROLE_OPTIONS,
       "budget-usd": { type: "string" },
       ...NATS_CONNECTION_OPTIONS,

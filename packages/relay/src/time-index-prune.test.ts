@@ -1,0 +1,192 @@
+// The time index is pruned with the stream: once the stream no longer holds a week of a host's
+// lines (its limits discarded them, or a purge), the week's hour keys leave the index bucket and
+// its head, and a window read through the index still equals the whole read of what the stream
+// holds. Real nats-server; a stream whose first messages are purged.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NATS_SERVER, type NatsServer, startNatsServer } from "@catalyst/test-utils";
+import { Kvm } from "@nats-io/kv";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Broker, openBroker } from "./broker.js";
+import { eventSubjectOf, messageIdOf } from "./keys.js";
+import { resolveNames } from "./names.js";
+import { createRelayPublisher } from "./publisher.js";
+import { readRelayEvents } from "./read-relay-events.js";
+import type { RelayEvent } from "./spill-sorter.js";
+import { blockOf, createTimeIndexWriter, hourOf, metaKeyOf, parseMeta } from "./time-index.js";
+
+const skipReason = NATS_SERVER
+  ? null
+  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+if (skipReason) console.warn(`time index pruning test skipped: ${skipReason}`);
+
+const H = 3_600_000;
+/** The first hour of a week of the index (weeks count from the epoch, not from a Monday). */
+const BASE = Math.ceil(Date.parse("2026-03-01T00:00:00Z") / (168 * H)) * 168 * H;
+
+async function collect(it: AsyncIterable<RelayEvent>): Promise<RelayEvent[]> {
+  const out: RelayEvent[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+let root = "";
+let server: NatsServer | null = null;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "relay-index-prune-"));
+  if (skipReason) return;
+  server = await startNatsServer(join(root, "store"));
+}, 60_000);
+afterAll(async () => {
+  await server?.kill();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe.skipIf(skipReason !== null)("time index pruning", () => {
+  it("drops the weeks the stream no longer holds and stays exact", async () => {
+    const names = resolveNames({
+      stream: "PRUNE",
+      subjectPrefix: "prune.events",
+      indexBucket: "prune-index",
+    });
+    const broker: Broker = await openBroker({ servers: server!.url }, names);
+    try {
+      // Two hosts, one line every 6 h of their own ts for four weeks, published interleaved; a
+      // late line of week 0 arrives at the end (its week's top is then the stream's last lines).
+      const hosts = ["north", "south"];
+      const writers = new Map(hosts.map((h) => [h, createTimeIndexWriter(broker, names, h)]));
+      const publish = async (host: string, n: number, tsMs: number) => {
+        const text = JSON.stringify({
+          ts: new Date(tsMs).toISOString(),
+          orchestrator: "o1",
+          worker: `W-${n}`,
+          event: "worker-started",
+          detail: null,
+        });
+        const data = JSON.stringify({ host, file: "events/x.jsonl", generation: 0, offset: n * 1000, text });
+        const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, host, "o1"), data, {
+          msgID: messageIdOf(host, "events/x.jsonl", 0, n * 1000),
+        });
+        await writers.get(host)!.note([{ seq: ack.seq, tsMs }]);
+      };
+      const lines = (4 * 168) / 6;
+      for (let i = 0; i < lines; i++) for (const h of hosts) await publish(h, i, BASE + i * 6 * H);
+      await publish("south", lines, BASE + 5 * H); // late: week 0 of south stays
+      for (const w of writers.values()) await w.flush();
+
+      const kv = await new Kvm(broker.js).open(names.indexBucket);
+      const keysOf = async (host: string) => {
+        const out: string[] = [];
+        for await (const k of await kv.keys(`${host}.>`)) out.push(k);
+        return out.sort();
+      };
+      const weeksOf = async (host: string) => {
+        const e = await kv.get(metaKeyOf(host));
+        return Object.keys(parseMeta(e!.string())!.blocks).map(Number).sort();
+      };
+      const week0 = blockOf(hourOf(BASE));
+      expect(await weeksOf("north")).toEqual([week0, week0 + 1, week0 + 2, week0 + 3]);
+      const northKeys = (await keysOf("north")).length;
+
+      // The stream's first half, weeks 0 and 1 of both hosts, goes (as a max age or max messages
+      // would discard it): sequences below `cut`.
+      const info = await broker.jsm.streams.info(names.stream);
+      const cut = lines + 1;
+      await broker.jsm.streams.purge(names.stream, { seq: cut });
+      for (const w of writers.values()) await w.prune(true);
+
+      // North: weeks 0 and 1 are wholly gone (their lines are the first half), so are their keys.
+      expect(await weeksOf("north")).toEqual([week0 + 2, week0 + 3]);
+      const left = await keysOf("north");
+      expect(left.length).toBeLessThan(northKeys / 2 + 2);
+      for (const k of left) {
+        const hour = Number(k.split(".")[1]);
+        if (Number.isFinite(hour)) expect(blockOf(hour)).toBeGreaterThanOrEqual(week0 + 2);
+      }
+      // South's week 0 holds its late line, still on the stream: kept.
+      expect(await weeksOf("south")).toEqual([week0, week0 + 2, week0 + 3]);
+      // Nothing left behind in the bucket's stream for the pruned keys (no delete markers).
+      const kvInfo = await broker.jsm.streams.info(`KV_${names.indexBucket}`);
+      expect(kvInfo.state.messages).toBe((await keysOf("north")).length + (await keysOf("south")).length);
+
+      // Exact: every window through the index equals the whole read of what the stream holds.
+      const base = { servers: server!.url, ...names };
+      const all = await collect(readRelayEvents({ ...base, index: false }));
+      expect(all.length).toBe(info.state.messages - (cut - 1));
+      const windows = [
+        { since: BASE, until: BASE + 7 * 24 * H },
+        { since: BASE + 10 * 24 * H, until: BASE + 16 * 24 * H },
+        { since: BASE + 4 * H, until: BASE + 6 * H },
+        { since: BASE + 20 * 24 * H, until: BASE + 40 * 24 * H },
+      ];
+      for (const w of windows) {
+        const read = readRelayEvents({ ...base, since: new Date(w.since), until: new Date(w.until) });
+        const got = await collect(read);
+        expect(read.stats.indexed).toBe(true);
+        expect(got, JSON.stringify(w)).toEqual(all.filter((e) => e.tsMs >= w.since && e.tsMs < w.until));
+      }
+      // A second prune with nothing new to drop writes nothing.
+      const before = (await kv.get(metaKeyOf("north")))!.revision;
+      expect(await writers.get("north")!.prune(true)).toBe(0);
+      expect((await kv.get(metaKeyOf("north")))!.revision).toBe(before);
+    } finally {
+      await broker.nc.close();
+    }
+  }, 60_000);
+
+  it("a publisher prunes its host's index when it is idle, also one written before tops", async () => {
+    const names = resolveNames({
+      stream: "PRUNE2",
+      subjectPrefix: "prune2.events",
+      indexBucket: "prune2-index",
+    });
+    const broker: Broker = await openBroker({ servers: server!.url }, names);
+    try {
+      // An earlier run of host "box" indexed a week of lines that the stream has since dropped.
+      const writer = createTimeIndexWriter(broker, names, "box");
+      for (let i = 0; i < 5; i++) {
+        const text = JSON.stringify({
+          ts: new Date(BASE + i * H).toISOString(),
+          orchestrator: "o1",
+          event: "x",
+        });
+        const data = JSON.stringify({ host: "box", file: "events/x.jsonl", generation: 0, offset: i, text });
+        const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, "box", "o1"), data);
+        await writer.note([{ seq: ack.seq, tsMs: BASE + i * H }]);
+      }
+      await writer.flush();
+      await broker.jsm.streams.purge(names.stream);
+      const kv = await new Kvm(broker.js).open(names.indexBucket);
+      // Its head as a publisher from before pruning wrote it: no tops (looked up in the hours).
+      const { tops: _tops, ...old } = parseMeta((await kv.get(metaKeyOf("box")))!.string())!;
+      await kv.put(metaKeyOf("box"), JSON.stringify(old));
+      const keys = async () => {
+        const out: string[] = [];
+        for await (const k of await kv.keys("box.>")) out.push(k);
+        return out.sort();
+      };
+      expect((await keys()).length).toBe(6);
+
+      const dir = join(root, "box");
+      await mkdir(dir, { recursive: true });
+      const publisher = createRelayPublisher({
+        ...names,
+        servers: server!.url,
+        hostName: "box",
+        catalystDir: dir,
+        stateDir: join(root, "state-box"),
+      });
+      try {
+        await publisher.start();
+        await publisher.idle();
+      } finally {
+        await publisher.stop();
+      }
+      expect(await keys()).toEqual([metaKeyOf("box")]);
+      expect(parseMeta((await kv.get(metaKeyOf("box")))!.string())!.blocks).toEqual({});
+    } finally {
+      await broker.nc.close();
+    }
+  }, 60_000);
+});
