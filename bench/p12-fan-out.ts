@@ -72,6 +72,12 @@ export interface P12Run {
   /** Slab memory of TCP sockets, inodes, files, epoll entries (/proc/slabinfo, both ends, whole box) with the clients connected minus before. */
   slabDeltaKB: number;
   loopMaxMs: number | null;
+  /**
+   * The kernel's `TcpExt` ListenOverflows and ListenDrops (/proc/net/netstat, the whole box) over
+   * the connect storm: handshakes dropped because the accept queue was full.
+   */
+  listenOverflows: number;
+  listenDrops: number;
 }
 
 const argOf = (argv: readonly string[], name: string, fallback: string) => {
@@ -214,6 +220,20 @@ function slabBytes(): number {
   }
 }
 
+/** `TcpExt: ListenOverflows` and `ListenDrops` from /proc/net/netstat (NaN when unreadable). */
+function listenCounters(): { overflows: number; drops: number } {
+  try {
+    const lines = readFileSync("/proc/net/netstat", "utf8").split("\n");
+    const head = lines.findIndex((l) => l.startsWith("TcpExt:"));
+    const names = lines[head]!.split(/\s+/);
+    const values = lines[head + 1]!.split(/\s+/);
+    const of = (name: string) => Number(values[names.indexOf(name)]);
+    return { overflows: of("ListenOverflows"), drops: of("ListenDrops") };
+  } catch {
+    return { overflows: Number.NaN, drops: Number.NaN };
+  }
+}
+
 function sockstatTcpPages(): number {
   const m = /TCP: .* mem (\d+)/.exec(readFileSync("/proc/net/sockstat", "utf8"));
   return m ? Number(m[1]) : Number.NaN;
@@ -289,6 +309,7 @@ async function measure(
     if (kind === "floor" || !res.text.includes('"loading":{')) break;
   }
   const rssAtStart = memoryOf(pid)?.rss ?? Number.NaN;
+  const listenBefore = listenCounters();
   const minSeq = nextSeq;
   const per = Math.ceil(clients / shape.procs);
   const procs: ClientProc[] = [];
@@ -297,6 +318,7 @@ async function measure(
   try {
     await Promise.all(procs.map((p) => p.until(/ready\n/, 180_000)));
     await sleep(1000);
+    const listenAfter = listenCounters();
     const idle = memoryOf(pid);
     const sockstatConnected = sockstatTcpPages();
     const slabConnected = slabBytes();
@@ -363,6 +385,8 @@ async function measure(
       sockstatDeltaKB: ((sockstatConnected - sockstatBefore) * 4096) / 1024,
       slabDeltaKB: (slabConnected - slabBefore) / 1024,
       loopMaxMs,
+      listenOverflows: listenAfter.overflows - listenBefore.overflows,
+      listenDrops: listenAfter.drops - listenBefore.drops,
     };
   } finally {
     for (const p of procs) p.child.stdin.end();
@@ -392,7 +416,7 @@ export async function runP12(shape: P12Shape): Promise<P12Run[]> {
         for (const kind of kinds) {
           const run = await measure(kind, dir, clients, shape, r);
           console.log(
-            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms; load ${load()}`,
+            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}; load ${load()}`,
           );
           runs.push(run);
         }
@@ -425,7 +449,7 @@ export function p12Section(
     const name = g[0]!.server;
     // The clients' histogram ends at 10 s: a percentile in its last bucket is "≥ 10 s".
     const pct = (v: number) => (v >= 10_000 ? "≥ 10 s" : fmtMs(v));
-    return `| ${name === "monitor" ? "catalyst-monitor" : name === "floor" ? "floor (p7-floor.mjs)" : `catalyst-monitor at ${name}`} | ${g[0]!.clients} | ${pct(m((r) => r.p50))} | ${pct(m((r) => r.p99))} | ${fmtMs(m((r) => r.max))} | ${m((r) => r.lost)} | ${m((r) => r.idleRssMB).toFixed(0)} | ${m((r) => r.peakRssMB).toFixed(0)} | ${(((m((r) => r.idleRssMB) - m((r) => r.rssAtStartMB)) * 1e6) / g[0]!.clients / 1024).toFixed(1)} | ${m((r) => r.cpuSeconds).toFixed(1)} | ${m((r) => (r.cpuSeconds * 1e6) / Math.max(1, r.clients * shape.rate * shape.seconds - r.lost)).toFixed(1)} | ${kib(m((r) => r.kernelBytesPerConn))} | ${kib(m((r) => r.sndbuf))} | ${(m((r) => r.sockstatDeltaKB) / g[0]!.clients).toFixed(1)} | ${(m((r) => r.slabDeltaKB) / g[0]!.clients / 2).toFixed(1)} | ${g.map((r) => pct(r.p99)).join(" / ")} |`;
+    return `| ${name === "monitor" ? "catalyst-monitor" : name === "floor" ? "floor (p7-floor.mjs)" : `catalyst-monitor at ${name}`} | ${g[0]!.clients} | ${pct(m((r) => r.p50))} | ${pct(m((r) => r.p99))} | ${fmtMs(m((r) => r.max))} | ${m((r) => r.lost)} | ${m((r) => r.idleRssMB).toFixed(0)} | ${m((r) => r.peakRssMB).toFixed(0)} | ${(((m((r) => r.idleRssMB) - m((r) => r.rssAtStartMB)) * 1e6) / g[0]!.clients / 1024).toFixed(1)} | ${m((r) => r.cpuSeconds).toFixed(1)} | ${m((r) => (r.cpuSeconds * 1e6) / Math.max(1, r.clients * shape.rate * shape.seconds - r.lost)).toFixed(1)} | ${kib(m((r) => r.kernelBytesPerConn))} | ${kib(m((r) => r.sndbuf))} | ${(m((r) => r.sockstatDeltaKB) / g[0]!.clients).toFixed(1)} | ${(m((r) => r.slabDeltaKB) / g[0]!.clients / 2).toFixed(1)} | ${g.map((r) => r.listenOverflows ?? "–").join(" / ")} | ${g.map((r) => pct(r.p99)).join(" / ")} |`;
   });
   return `Run ${runAt.toISOString()} with \`node --import tsx bench/p12-fan-out.ts\` (flags \`--sizes\`, \`--runs\`, \`--seconds\`, \`--rate\`, \`--workers\`, \`--procs\`, \`--floor-sizes\`, \`--source\`, \`--prof <dir>\`).
 Machine: ${machine()}; load average ${loadBefore} at the start, ${loadAfter} at the end. ${note}
@@ -441,8 +465,8 @@ sndbuf is the kernel's send-buffer cap of one server socket (what a stalled clie
 sockstat is the box's TCP buffer memory (\`/proc/net/sockstat\`, both ends, other users included) with the clients connected minus before, per client;
 slab is the kernel objects of a connection (\`/proc/slabinfo\`: TCP socket, socket inode, file, dentry, epoll entry, skb heads) with the clients connected minus before, halved (both ends are on this box).
 
-| server | clients | p50 ms | p99 ms | max ms | lost | RSS idle MB | RSS peak MB | RSS per client KiB | CPU s | CPU µs per frame delivered | kernel buffers KiB/conn | sndbuf KiB | sockstat KiB/conn | slab KiB/conn | p99 each run |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| server | clients | p50 ms | p99 ms | max ms | lost | RSS idle MB | RSS peak MB | RSS per client KiB | CPU s | CPU µs per frame delivered | kernel buffers KiB/conn | sndbuf KiB | sockstat KiB/conn | slab KiB/conn | listen overflows each run | p99 each run |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}`;
 }
 

@@ -5,13 +5,15 @@
 // signal writes at 200/s with per-write latency, frame bytes, lost final states and RSS.
 //
 //   node --import tsx bench/p7-scale.ts [--sizes 1000,2000,4000,8000,10000,16000] [--writes 1000]
-//                                       [--rate 200] [--source]
+//                                       [--rate 200] [--source] [--runs 1] [--fast-clock]
+//                                       [--fleet flat|busy] [--trace [--keep-trace]] [--print]
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p7` runs it too.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { attribute, attributionReport, readTrace, type TracedWrite } from "./p7-trace.ts";
 import type { Figure } from "./summary.ts";
 import {
   fmtMs,
@@ -47,6 +49,11 @@ export interface P7Shape {
   fleet?: P7Fleet;
   /** Each size this many times (monitor, then floor, per run). @default 1 */
   runs?: number;
+  /**
+   * Trace the monitor's stages (CATALYST_MONITOR_TRACE) and print where each write's time went,
+   * for the slowest writes too (`bench/p7-trace.ts`).
+   */
+  trace?: boolean;
 }
 
 export type P7Fleet = "flat" | "busy";
@@ -286,14 +293,19 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function spawnServer(kind: "monitor" | "floor", dir: string, source: boolean): Promise<Server> {
+async function spawnServer(
+  kind: "monitor" | "floor",
+  dir: string,
+  source: boolean,
+  env: Record<string, string> = {},
+): Promise<Server> {
   const args =
     kind === "floor"
       ? [join(ROOT, "bench", "p7-floor.mjs"), dir]
       : source
         ? [...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
         : [join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
-  const server = await startListening(args, { timeoutMs: 120_000 });
+  const server = await startListening(args, { timeoutMs: 120_000, env });
   return { pid: server.child.pid!, url: server.url, stop: server.stop };
 }
 
@@ -373,7 +385,14 @@ export async function measure(
   shape: P7Shape,
 ): Promise<P7Point> {
   const t0 = performance.now();
-  const server = await spawnServer(kind, dir, shape.source);
+  const tracePath =
+    shape.trace && kind === "monitor" ? join(dir, "..", `p7-trace-${process.pid}.jsonl`) : null;
+  const server = await spawnServer(
+    kind,
+    dir,
+    shape.source,
+    tracePath === null ? {} : { CATALYST_MONITOR_TRACE: tracePath },
+  );
   let worstWaitMs: number | null = null;
   let coldStartMs = Number.NaN;
   const deadline = Date.now() + 180_000;
@@ -400,6 +419,7 @@ export async function measure(
   while (!stream.ready()) await sleep(10);
   const bytesBefore = stream.bytes();
   const writtenAt = new Map<number, number>();
+  const fileOf = new Map<number, string>();
   const lastSeqOf = new Map<number, number>();
   const stride = 7919; // a prime: consecutive writes land on workers far apart
   const perTick = Math.max(1, Math.round(shape.rate / 100));
@@ -413,6 +433,7 @@ export async function measure(
     for (let k = 0; k < perTick && seq < shape.writes; k++, seq++) {
       const worker = (seq * stride) % workers;
       writtenAt.set(seq, performance.now());
+      fileOf.set(seq, join(orchDirOf(dir, worker, shape.fleet), "workers", `${ticketOf(worker)}.json`));
       lastSeqOf.set(worker, seq);
       batch.push(writeSignal(dir, worker, seq, shape.fastClock, shape.fleet));
     }
@@ -431,6 +452,21 @@ export async function measure(
   const mem = memoryOf(server.pid);
   stream.close();
   await server.stop();
+  if (tracePath !== null) {
+    const origin = performance.timeOrigin;
+    const writes: TracedWrite[] = [...writtenAt].map(([seq, at]) => {
+      const seen = stream.firstSeen.get(seq);
+      return {
+        seq,
+        file: fileOf.get(seq)!,
+        at: origin + at,
+        seen: seen === undefined ? null : origin + seen,
+      };
+    });
+    console.log(attributionReport(attribute(writes, readTrace(tracePath))));
+    if (process.argv.includes("--keep-trace")) console.log(`trace kept: ${tracePath}`);
+    else await rm(tracePath, { force: true });
+  }
   return {
     workers,
     server: kind,
@@ -642,6 +678,7 @@ export function parseP7Args(argv: readonly string[], prefix = ""): P7Shape {
     fastClock: argv.includes(`--${prefix}fast-clock`),
     fleet: opt("fleet") === "busy" ? "busy" : "flat",
     runs: Number(opt("runs") ?? 1),
+    trace: argv.includes(`--${prefix}trace`),
   };
 }
 

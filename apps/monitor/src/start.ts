@@ -39,6 +39,7 @@ import type { Logger } from "./logger.js";
 import { startMonitorAlerting } from "./notify-wiring.js";
 import { createApp } from "./server/create-app.js";
 import { listenApp } from "./server/listen.js";
+import { startStageTrace } from "./stage-trace.js";
 
 /** Where the process talks to the world; tests of `main` may pass their own. */
 export interface MainIo {
@@ -65,6 +66,12 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
   const secrets = await readSecrets(options, io.env);
   const cleanups = createCleanupStack();
   try {
+    // Opt-in: per-stage timestamps of the live path and GC pauses, for latency work (issue 26).
+    const tracePath = io.env.CATALYST_MONITOR_TRACE;
+    if (tracePath !== undefined && tracePath !== "") {
+      const trace = startStageTrace(tracePath);
+      cleanups.defer(async () => trace.stop());
+    }
     const demo = options.demo ? await startDemo(logger, cleanups) : null;
     const catalystDir = demo?.dir ?? options.dir;
     // Execution-core liveness: the demo's own simulated jobs unless --jobs-dir says otherwise.

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import type {
   ComponentHealth,
   Delta,
@@ -97,7 +98,10 @@ export interface MonitorParts {
 
 /** Timers and hooks of the wiring. */
 export interface MonitorOptions {
-  /** `{kind:"tick"}` for fuse's time-based rules (stalls). @default 5_000 */
+  /**
+   * Period of fuse's time-based rules (stalls): every worker is re-derived once per period, one
+   * sixteenth of the orchestrators at a time (`{kind: "tick", part}`). @default 5_000
+   */
   tickMs?: number;
   /**
    * Full snapshot to every SSE client after this long without a delta (a keep-alive clients can
@@ -117,6 +121,12 @@ export interface MonitorOptions {
   history?: { since: Date; read: (since: Date) => AsyncIterable<LogRecord> } | null;
 }
 
+/**
+ * Per-stage timestamps, opt-in (issue 26; see sources' watcher): `apply` / `apply-end` around each
+ * fuse apply, with what was applied and how many inputs.
+ */
+const stages = channel("catalyst:stage");
+
 // Start-up work is cut into slices so the event loop never waits long (HTTP answers meanwhile):
 // inputs are applied CHUNK at a time until SLICE_MS has passed, then the loop gets a turn.
 const HISTORY_BATCH = 250;
@@ -128,6 +138,8 @@ const SLICE_MS = 20;
  * as growing prefixes of this many orchestrators, each applied on its own (issue 26).
  */
 const GLOBAL_SLICE = 10;
+/** A tick period's parts (see `{kind: "tick", part}`): each apply re-derives 1/TICK_PARTS of the fleet. */
+const TICK_PARTS = 16;
 /** Re-tracking the pollers builds their whole lists: at most this often. */
 const RETRACK_MS = 250;
 
@@ -319,12 +331,15 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
   };
 
   const applyNow = (inputs: readonly FuseInput[], what: string, coalesce: boolean): void => {
+    const traced = stages.hasSubscribers;
+    if (traced) stages.publish({ stage: "apply", what, n: inputs.length });
     try {
       if (coalesce) fuse.apply(inputs, clock.now(), { coalesce: true });
       else fuse.apply(inputs, clock.now());
     } catch (error) {
       options.logger?.error(`could not apply ${what}`, { error: String(error) });
     }
+    if (traced) stages.publish({ stage: "apply-end", what, n: inputs.length });
   };
 
   // One queue keeps every input in arrival order; a small batch with nothing ahead of it is
@@ -468,7 +483,18 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       retrackNow();
       prPoller.start();
       liveness.start();
-      const tick = setInterval(() => apply([{ kind: "tick" }], "tick"), options.tickMs ?? 5_000);
+      // The time rules re-derive every worker: at 8,000 workers one whole tick held the event loop
+      // for tens of ms every 5 s, and each write arriving meanwhile waited (issue 26). One part of
+      // the orchestrators at a time, TICK_PARTS parts per period: each still once per `tickMs`.
+      const tickMs = options.tickMs ?? 5_000;
+      let tickPart = 0;
+      const tick = setInterval(
+        () => {
+          apply([{ kind: "tick", part: [tickPart, TICK_PARTS] }], "tick");
+          tickPart = (tickPart + 1) % TICK_PARTS;
+        },
+        Math.max(1, Math.floor(tickMs / TICK_PARTS)),
+      );
       // The refresh is a whole snapshot (megabytes at 10,000 workers): only after a period in which
       // no delta went out, so a client's stream is never silent for long. While deltas flow they
       // keep the stream alive, and a refresh in the middle of writes multiplied the bytes each

@@ -37,8 +37,11 @@ export interface PublishContext {
   nowIso: string;
   nowMs: number;
   options: ResolvedOptions;
-  /** Re-evaluate "needs you" for every worker (a tick), not only the dirty ones. */
-  everyone: boolean;
+  /**
+   * Re-evaluate "needs you" for every worker (a tick), not only the dirty ones; a `[k, n]` part:
+   * for the orchestrators at places k, k + n, k + 2n… of the record table only (a tick's part).
+   */
+  everyone: boolean | readonly [number, number];
   logged: readonly LoggedWaveCompletion[];
   /**
    * Counts the work done (worker views built, rows derived; orchestrators published), so tests can
@@ -334,12 +337,20 @@ function publishNeedsYou(
   const diff: NeedsDiff = { added: [], changed: [], removed: [] };
   for (const rec of gone) diff.removed.push(...needsRowsOf(rec));
   // A tick re-derives the orchestrators where a stall may have come due, not the fleet: at 10,000
-  // workers that all stalled long ago it passes every one by (issue 26).
-  const targets: Array<[string, NeedsScope]> = ctx.everyone
-    ? Object.keys(state.orchestrators)
-        .filter((id) => scopes.has(id) || !notDue(ownValue(state.orchestrators, id), ctx))
-        .map((id) => [id, "all"])
-    : [...scopes];
+  // workers that all stalled long ago it passes every one by (issue 26). A tick's part `[k, n]`
+  // looks only at the orchestrators at places k, k + n, k + 2n… of the record table.
+  let targets: Array<[string, NeedsScope]>;
+  if (ctx.everyone === false) targets = [...scopes];
+  else {
+    const [k, n] = ctx.everyone === true ? [0, 1] : ctx.everyone;
+    const ids = Object.keys(state.orchestrators);
+    const part = new Map<string, NeedsScope>(scopes);
+    for (let i = k; i < ids.length; i += n) {
+      const id = ids[i]!;
+      if (scopes.has(id) || !notDue(ownValue(state.orchestrators, id), ctx)) part.set(id, "all");
+    }
+    targets = [...part];
+  }
   for (const [id, scope] of targets) {
     const rec = ownValue(state.orchestrators, id);
     if (rec) refreshNeeds(draft, rec, scope, ctx, diff);

@@ -151,6 +151,13 @@ function publishBudget(
   });
 }
 
+/** A tick's `[k, n]` part when it names one (0 ≤ k < n, integers); else null (the whole fleet). */
+function validPart(part: readonly [number, number] | undefined): readonly [number, number] | null {
+  if (part === undefined) return null;
+  const [k, n] = part;
+  return Number.isInteger(k) && Number.isInteger(n) && n > 0 && k >= 0 && k < n ? part : null;
+}
+
 function reduceInto(
   draft: StateDraft,
   input: FuseInput,
@@ -188,7 +195,14 @@ function reduceInto(
   }
   publishChanges(
     draft,
-    { nowIso, nowMs, options: resolved, everyone: input.kind === "tick", logged, work },
+    {
+      nowIso,
+      nowMs,
+      options: resolved,
+      everyone: input.kind === "tick" ? (validPart(input.part) ?? true) : false,
+      logged,
+      work,
+    },
     deltas,
   );
   return work.visited - visitedBefore;

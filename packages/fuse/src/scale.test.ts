@@ -121,3 +121,36 @@ describe("scale: one change costs the same at 100 and 5,000 workers", () => {
     }
   });
 });
+
+// Issue 26: a whole tick re-derives every worker at once (tens of ms at 8,000 workers, every 5 s,
+// each write arriving meanwhile waiting for it). A tick's part does 1/n of it, and the n parts
+// together find what one whole tick finds.
+describe("a tick in parts", () => {
+  const workers = 400;
+  const fresh = () => {
+    let state = createInitialState();
+    for (const input of fleetInputs(workers)) state = reduce(state, input, at(0)).state;
+    return state;
+  };
+
+  it("visits about 1/n of the workers per part", () => {
+    const whole = reduce(fresh(), { kind: "tick" }, at(120)).visited;
+    const part = reduce(fresh(), { kind: "tick", part: [1, 4] }, at(120)).visited;
+    expect(whole).toBeGreaterThanOrEqual(workers);
+    expect(part).toBeGreaterThan(0);
+    expect(part).toBeLessThanOrEqual(Math.ceil(whole / 4) + PER_ORCHESTRATOR);
+  });
+
+  it("finds every stalled worker once all n parts have run, as one whole tick does", () => {
+    const fuse = createFuse();
+    fuse.apply(fleetInputs(workers), at(0));
+    for (let k = 0; k < 4; k++) fuse.apply({ kind: "tick", part: [k, 4] }, at(120));
+    expect(fuse.snapshot().needsYou).toHaveLength(workers);
+    expect(fuse.snapshot().needsYou).toEqual(stalledFleet(workers).snapshot().needsYou);
+  });
+
+  it("takes a malformed part as a whole tick", () => {
+    const part = reduce(fresh(), { kind: "tick", part: [5, 4] }, at(120)).visited;
+    expect(part).toBeGreaterThanOrEqual(workers);
+  });
+});

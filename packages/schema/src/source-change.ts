@@ -119,7 +119,12 @@ export type FuseInput =
   | SourceChange
   | { kind: "pr-status"; status: PrStatus }
   | { kind: "liveness"; orchestrator: string; worker: string; result: LivenessResult }
-  | { kind: "tick" }
+  /**
+   * Re-evaluates the time-based rules (stalls). Whole, every worker; with `part: [k, n]`, only the
+   * orchestrators whose place in fuse's list is k modulo n, so a wiring can spread one pass over
+   * n applies instead of holding the event loop for the whole fleet at once (issue 26).
+   */
+  | { kind: "tick"; part?: readonly [index: number, of: number] }
   /**
    * The hosts of a monitor that fuses several machines, whole and sorted, each marked stale or not
    * by the wiring (fuse has no clock). Published as a `hosts` delta when it differs.

@@ -23,12 +23,24 @@ export async function mapLimited<T, R>(
 /** How many files a directory read opens at once. */
 export const READ_CONCURRENCY = 16;
 
-/** A gate that runs at most `limit` of the calls given to it at once, the rest in arrival order. */
-export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+/**
+ * A gate that runs at most `limit` of the calls given to it at once, the rest in arrival order;
+ * an `urgent` call goes ahead of every waiting one that is not (a live change before a rescan's reads).
+ */
+export function createLimiter(limit: number): <R>(fn: () => Promise<R>, urgent?: boolean) => Promise<R> {
   let active = 0;
+  let urgentWaiting = 0;
   const waiting: Array<() => void> = [];
-  return async (fn) => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+  return async (fn, urgent = false) => {
+    if (active >= limit)
+      await new Promise<void>((resolve) => {
+        if (!urgent) waiting.push(resolve);
+        else
+          waiting.splice(urgentWaiting++, 0, () => {
+            urgentWaiting -= 1;
+            resolve();
+          });
+      });
     active += 1;
     try {
       return await fn();

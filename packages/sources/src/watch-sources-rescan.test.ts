@@ -125,3 +125,82 @@ describe("the periodic rescan", () => {
     expect(batches).toHaveLength(1);
   });
 });
+
+// Issue 26, the tail that was left: a live change still waited for the round it arrived in (the
+// rescan slice, or any other reads under way) before it was read, and its change for every read of
+// that round. A live signal change is read at once and emitted on its own.
+describe("a live signal change during a rescan", () => {
+  function fleet(): Record<string, string> {
+    const tree: Record<string, string> = {};
+    for (let o = 0; o < 4; o++)
+      for (let k = 0; k < 5; k++) tree[`runs/orch-${o}/workers/W-${o}-${k}.json`] = signalText(`W-${o}-${k}`);
+    return tree;
+  }
+
+  it("is emitted while a read of the rescan is still waiting", async () => {
+    root = await makeTree(fleet());
+    const held = join(root, "runs/orch-0/workers/W-0-0.json");
+    const live = join(root, "runs/orch-3/workers/W-3-4.json");
+    const fs = holdingFiles(held);
+    const seen: SourceChange[] = [];
+    watcher = createSourceWatcher({ catalystDir: root, files: fs.files, rescanIntervalMs: 60_000 });
+    watcher.subscribe((batch) => seen.push(...batch));
+    await watcher.start();
+    const scanned = watcher.health().lastSuccessAt;
+    fs.arm();
+    watcher.reopen();
+    await fs.reached;
+    writeAtomic(live, signalText("W-3-4", "validating", 4));
+    // Not released yet: the rescan's read of `held` is still waiting when the live change goes out.
+    await waitFor(
+      () =>
+        seen.some(
+          (c) =>
+            c.kind === "signal" && c.file === live && c.result.ok && c.result.value.status === "validating",
+        ),
+      10_000,
+      "the live write while the rescan waits",
+    );
+    // The rescan has not finished (it would have stamped its success).
+    expect(watcher.health().lastSuccessAt).toBe(scanned);
+  });
+
+  it("never reads one file twice at once, and its newest text is the one that stays", async () => {
+    root = await makeTree(fleet());
+    const file = join(root, "runs/orch-1/workers/W-1-2.json");
+    const fs = holdingFiles(file);
+    const inFlight = new Map<string, number>();
+    let most = 0;
+    const files: TextFiles = {
+      list: fs.files.list,
+      async read(path) {
+        const n = (inFlight.get(path) ?? 0) + 1;
+        inFlight.set(path, n);
+        most = Math.max(most, n);
+        try {
+          return await fs.files.read(path);
+        } finally {
+          inFlight.set(path, (inFlight.get(path) ?? 1) - 1);
+        }
+      },
+    };
+    const seen: SourceChange[] = [];
+    watcher = createSourceWatcher({ catalystDir: root, files, rescanIntervalMs: 60_000 });
+    watcher.subscribe((batch) => seen.push(...batch));
+    await watcher.start();
+    fs.arm();
+    watcher.reopen();
+    // The rescan's read of this very file waits; the file changes twice meanwhile.
+    await fs.reached;
+    writeAtomic(file, signalText("W-1-2", "validating", 4));
+    writeAtomic(file, signalText("W-1-2", "shipping", 5));
+    release();
+    const statusOf = () => {
+      const last = seen.filter((c) => c.kind === "signal" && c.file === file).at(-1);
+      return last?.kind === "signal" && last.result.ok ? last.result.value.status : null;
+    };
+    await waitFor(() => statusOf() === "shipping", 10_000, "the newest text");
+    expect(most).toBe(1);
+    expect(statusOf()).toBe("shipping");
+  });
+});

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
@@ -18,8 +19,25 @@ import { createLogTailer, type LogTailer } from "./tail-event-log.js";
 import { createNodeFiles, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
 import { createFsDirWatcher, type DirWatch, type DirWatcher } from "./watch-dir.js";
 
+/**
+ * Per-stage timestamps of the live path, opt-in (issue 26): the monitor subscribes to this channel
+ * when `CATALYST_MONITOR_TRACE` names a file. Without a subscriber a stage costs one property read.
+ * Stages: `watch` (an fs event named a signal file), `read` (its text read and parsed), `emit`
+ * (the batch holding it went to the subscribers), `rescan-slice` / `rescan-slice-end`.
+ */
+const stages = channel("catalyst:stage");
+
 /** About how many files one slice of a periodic rescan reads before live changes get their turn. */
 const RESCAN_SLICE_FILES = 64;
+/** The longest pause between two slices of a rescan (each pause is as long as the slice before). */
+const RESCAN_PAUSE_MAX_MS = 100;
+
+/** The signal files a batch carries (for the stage trace). */
+function signalFilesOf(changes: readonly SourceChange[]): string[] {
+  const files: string[] = [];
+  for (const c of changes) if (c.kind === "signal") files.push(c.file);
+  return files;
+}
 
 /** Options of {@link createSourceWatcher}. */
 export interface SourceWatcherOptions {
@@ -115,6 +133,13 @@ interface Tracked {
   ref: OrchestratorRef;
   /** Last text read per signal file path; only a different text is emitted again. */
   signals: Map<string, string>;
+  /**
+   * Per signal file, the serial of the newest read whose change went out: a change from an older
+   * read still waiting in a rescan's round is dropped rather than sent after a newer one.
+   */
+  emitted: Map<string, number>;
+  /** Per signal file, a change read but not emitted yet (it waits in a round), for a live read to send. */
+  unsent: Map<string, SourceChange>;
   local: string | null;
   /** Briefing file path → `size:mtime` last emitted. */
   briefings: Map<string, string>;
@@ -176,6 +201,20 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   /** Set by a watch error: the next rescan re-creates every watch. */
   let rewatch = false;
   const health: ComponentHealth = initialHealth();
+  /**
+   * Reads of a signal file, one at a time per file (the next waits for the one before), so what a
+   * file's last read saw is always its newest text; each read that produced a change numbers it.
+   */
+  const signalReads = new Map<string, Promise<void>>();
+  const serialOf = new WeakMap<SourceChange, number>();
+  let serial = 0;
+  /** Live signal files being read now, those that changed again meanwhile, and the reads' promises. */
+  const liveBusy = new Set<string>();
+  const liveAgain = new Set<string>();
+  const liveReads = new Set<Promise<void>>();
+  /** Live reads finished and not emitted yet, and the turn that emits them (see flushLive). */
+  let liveDone: Array<{ t: Tracked; changes: SourceChange[] }> = [];
+  let liveFlush: NodeJS.Immediate | null = null;
 
   function emit(changes: SourceChange[]): void {
     for (const l of [...listeners]) {
@@ -217,19 +256,103 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     while (running && (pending.size > 0 || rescan !== null)) {
       const round = [...pending.values()];
       pending.clear();
+      if (stages.hasSubscribers) stages.publish({ stage: "round", n: round.length, rescan: rescan !== null });
       const out: SourceChange[] = [];
       if (round.some((t) => t.kind === "rescan")) {
         if (rescan === null) rescan = { ids: null, at: 0 };
         else rescanAgain = true;
       }
+      const startedAt = performance.now();
       try {
         if (round.some((t) => t.kind === "discover")) await runDiscover(out);
         await Promise.all([...round.map((t) => runTask(t, out)), rescan !== null ? rescanSlice(out) : null]);
       } catch (error) {
         noteError(error);
       }
-      if (out.length > 0) emit(out);
+      emitFresh(out);
+      // A rescan with nothing else to do pauses as long as its slice took (at most
+      // RESCAN_PAUSE_MAX_MS), so it takes at most about half of the process: back to back, its
+      // reads and their callbacks kept the event loop from the live changes' fs events on a busy
+      // machine (issue 26, P7 at 8,000 workers: the 30 s rescan held writes up to a second).
+      if (rescan !== null && pending.size === 0 && running) {
+        const pause = Math.min(RESCAN_PAUSE_MAX_MS, performance.now() - startedAt);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
+  }
+
+  /**
+   * Emits a batch without the signal changes a newer read of the same file has already sent (a
+   * rescan's read that finished before a live one but waited in its round for the others).
+   */
+  function emitFresh(out: SourceChange[]): void {
+    const fresh = out.filter((c) => {
+      if (c.kind !== "signal" && c.kind !== "signal-removed") return true;
+      const n = serialOf.get(c);
+      const t = orchs.get(c.orchestrator);
+      if (n === undefined || t === undefined) return true;
+      // Sent already (by a live read), or older than what was.
+      if (n <= (t.emitted.get(c.file) ?? 0)) return false;
+      t.emitted.set(c.file, n);
+      if (t.unsent.get(c.file) === c) t.unsent.delete(c.file);
+      return true;
+    });
+    if (fresh.length === 0) return;
+    if (stages.hasSubscribers) stages.publish({ stage: "emit", n: fresh.length, keys: signalFilesOf(fresh) });
+    emit(fresh);
+  }
+
+  /**
+   * A live change of one signal file: read at once and emitted on its own, never behind a round of
+   * other reads or a rescan's slice (issue 26: the write → frame tail). While the file is being
+   * read, further events only mark it for one more read after.
+   */
+  function readLive(id: string, file: string): void {
+    if (!running || !present) return;
+    if (initializing) {
+      enqueue({ kind: "signal", id, file });
+      return;
+    }
+    if (liveBusy.has(file)) {
+      liveAgain.add(file);
+      return;
+    }
+    const t = orchs.get(id);
+    if (!t) return;
+    liveBusy.add(file);
+    const out: SourceChange[] = [];
+    const done: Promise<void> = readSignal(t, file, out, true)
+      .catch((error: unknown) => noteError(error))
+      .then(() => {
+        // The text was already read by a round (a rescan slice) whose change has not gone out
+        // yet: this read found it unchanged, so it sends that change now.
+        const unsent = t.unsent.get(file);
+        if (out.length === 0 && unsent !== undefined) out.push(unsent);
+        liveBusy.delete(file);
+        liveReads.delete(done);
+        if (out.length > 0) {
+          liveDone.push({ t, changes: out });
+          liveFlush ??= setImmediate(flushLive);
+        }
+        if (liveAgain.delete(file)) readLive(id, file);
+      });
+    liveReads.add(done);
+  }
+
+  /**
+   * The live reads that finished in one turn of the event loop go out as one batch: on a busy
+   * machine many finish together, and one batch is one fuse apply and one write per SSE client
+   * instead of one each (a 1,000-client fan-out fell behind without it). Idle, a read is alone.
+   */
+  function flushLive(): void {
+    liveFlush = null;
+    const done = liveDone;
+    liveDone = [];
+    if (!running) return;
+    const out: SourceChange[] = [];
+    // An orchestrator removed meanwhile takes its workers with it.
+    for (const d of done) if (orchs.get(d.t.ref.id) === d.t) out.push(...d.changes);
+    emitFresh(out);
   }
 
   /** One slice of the rescan in progress: first the structure and the global state, then a few orchestrators. */
@@ -249,7 +372,9 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       slice.push(t);
       files += 2 + t.signals.size + t.tickets.size;
     }
+    if (stages.hasSubscribers) stages.publish({ stage: "rescan-slice", n: files });
     await Promise.all(slice.map((t) => rescanOrchestrator(t, out)));
+    if (stages.hasSubscribers) stages.publish({ stage: "rescan-slice-end", n: files });
     if (cursor.at < cursor.ids.length || rescan !== cursor) return;
     health.lastSuccessAt = new Date().toISOString();
     health.nextRunAt = new Date(Date.now() + rescanIntervalMs).toISOString();
@@ -307,9 +432,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
    * process is out of descriptors (EMFILE, ENFILE): that is no fault of the file, so nothing is
    * marked, the error goes to the health and `onError`, and the next rescan reads it again.
    */
-  async function readText(file: string): Promise<{ text: string } | { error: unknown } | null | "busy"> {
+  async function readText(
+    file: string,
+    urgent = false,
+  ): Promise<{ text: string } | { error: unknown } | null | "busy"> {
     try {
-      return { text: await gate(() => files.read(file)) };
+      return { text: await gate(() => files.read(file), urgent) };
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return null;
@@ -330,15 +458,16 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     file: string,
     parse: (text: string) => R,
     known: string | null | undefined,
+    urgent = false,
   ): Promise<{ text: string; result: R } | { error: unknown } | null | "busy" | "unchanged"> {
-    const got = await readText(file);
+    const got = await readText(file, urgent);
     if (got === null || got === "busy" || "error" in got) return got;
     if (got.text === known) return "unchanged";
     const result = parse(got.text);
     if (result.ok || reparseDelayMs <= 0) return { text: got.text, result };
     await new Promise((resolve) => setTimeout(resolve, reparseDelayMs));
     if (!running) return { text: got.text, result };
-    const again = await readText(file);
+    const again = await readText(file, urgent);
     if (again === null || again === "busy" || "error" in again) return again;
     return { text: again.text, result: again.text === got.text ? result : parse(again.text) };
   }
@@ -408,22 +537,52 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     out.push({ kind: "local-state", orchestrator: t.ref.id, file, result: got.result });
   }
 
-  async function readSignal(t: Tracked, file: string, out: SourceChange[]): Promise<void> {
+  /** Reads one signal file after any read of it under way (see `signalReads`). */
+  function readSignal(t: Tracked, file: string, out: SourceChange[], urgent = false): Promise<void> {
+    const before = signalReads.get(file);
+    // The initial scan reads each file once and nothing else reads meanwhile: no bookkeeping.
+    if (initializing && before === undefined) return readSignalNow(t, file, out, urgent);
+    const run =
+      before === undefined
+        ? readSignalNow(t, file, out, urgent)
+        : before.then(() => readSignalNow(t, file, out, urgent));
+    const settled = run.catch(() => {});
+    signalReads.set(file, settled);
+    void settled.then(() => {
+      if (signalReads.get(file) === settled) signalReads.delete(file);
+    });
+    return run;
+  }
+
+  async function readSignalNow(
+    t: Tracked,
+    file: string,
+    out: SourceChange[],
+    urgent: boolean,
+  ): Promise<void> {
     const got = await readParsed(
       file,
       (text) => toSignalRead(t.ref.id, file, text).result,
       t.signals.get(file),
+      urgent,
     );
+    const push = (change: SourceChange): void => {
+      serial += 1;
+      serialOf.set(change, serial);
+      if (!initializing) t.unsent.set(file, change);
+      out.push(change);
+    };
+    if (stages.hasSubscribers) stages.publish({ stage: "read", key: file });
     if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (t.signals.delete(file)) {
-        out.push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
+        push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
       }
       return;
     }
     if ("error" in got) {
       t.signals.set(file, "");
-      out.push({
+      push({
         kind: "signal",
         orchestrator: t.ref.id,
         key: signalKey(file),
@@ -434,7 +593,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (t.signals.get(file) === got.text) return;
     t.signals.set(file, got.text);
-    out.push({ kind: "signal", orchestrator: t.ref.id, key: signalKey(file), file, result: got.result });
+    push({ kind: "signal", orchestrator: t.ref.id, key: signalKey(file), file, result: got.result });
   }
 
   async function readAllSignals(t: Tracked, out: SourceChange[]): Promise<void> {
@@ -579,8 +738,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       if (name === null) {
         enqueue({ kind: "signals", id });
         enqueue({ kind: "tickets", id });
-      } else if (isSignalFileName(name)) enqueue({ kind: "signal", id, file: join(workers, name) });
-      else if (isTicketDirName(name)) enqueue({ kind: "ticket", id, ticket: name });
+      } else if (isSignalFileName(name)) {
+        const file = join(workers, name);
+        if (stages.hasSubscribers) stages.publish({ stage: "watch", key: file });
+        readLive(id, file);
+      } else if (isTicketDirName(name)) enqueue({ kind: "ticket", id, ticket: name });
     });
   }
 
@@ -695,6 +857,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       const t: Tracked = {
         ref,
         signals: new Map(),
+        emitted: new Map(),
+        unsent: new Map(),
         local: null,
         briefings: new Map(),
         orchWatch: null,
@@ -834,6 +998,10 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       waitTimer = null;
       rescanTimer = null;
       await draining;
+      await Promise.all([...liveReads]);
+      if (liveFlush !== null) clearImmediate(liveFlush);
+      liveFlush = null;
+      liveDone = [];
       pending.clear();
       rescan = null;
       rescanAgain = false;

@@ -1,3 +1,8 @@
+import { channel } from "node:diagnostics_channel";
+
+/** Per-stage timestamps, opt-in (issue 26): `flush` / `flush-end` around each slice of a flush pass. */
+const stages = channel("catalyst:stage");
+
 /** Limits of one SSE client's queue of frames not yet taken by its socket. */
 export interface ClientQueueLimits {
   /** @default 1000 */
@@ -236,6 +241,15 @@ export interface Flushable {
 }
 
 /**
+ * Clients written per slice of a flush pass. Between slices the event loop runs I/O, and frames
+ * that arrive meanwhile go out with the next write of each client: on a busy machine that is what
+ * keeps the number of writes (the cost, ~3.5 µs each on a loopback) below one per client per
+ * delta. A slice of 1,024 (one pass for 1,000 clients) tried for issue 26 doubled the CPU of a
+ * 1,000-client fan-out on a loaded box and fell behind (BENCHMARKS.md, P12 notes).
+ */
+export const DEFAULT_FLUSH_SLICE = 256;
+
+/**
  * Writes out every queue that has frames waiting in one pass for all clients (not a microtask
  * each): the first slice of `sliceSize` queues in a microtask after the frames were queued, the
  * rest in later slices with I/O between them, so a fan-out to 10,000 clients never holds the
@@ -247,7 +261,7 @@ export interface FlushScheduler {
   counts(): { passes: number; slices: number };
 }
 
-export function createFlushScheduler(sliceSize = 256): FlushScheduler {
+export function createFlushScheduler(sliceSize = DEFAULT_FLUSH_SLICE): FlushScheduler {
   let due: Flushable[] = [];
   let at = 0;
   let armed = false;
@@ -256,11 +270,14 @@ export function createFlushScheduler(sliceSize = 256): FlushScheduler {
   const run = (): void => {
     slices += 1;
     const end = Math.min(due.length, at + sliceSize);
+    const traced = stages.hasSubscribers;
+    if (traced) stages.publish({ stage: "flush", n: end - at, pass: passes });
     while (at < end) {
       const queue = due[at]!;
       at += 1;
       queue.flushNow();
     }
+    if (traced) stages.publish({ stage: "flush-end", n: due.length - at });
     if (at < due.length) {
       setImmediate(run);
       return;

@@ -72,3 +72,22 @@ describe("respondSse", () => {
     await waitUntil("every connection closed", () => clients.every((c) => c.closed()));
   });
 });
+
+describe("listenHttp's accept queue", () => {
+  // Issue 26: Node's default listen backlog (511) overflowed while 10,000 clients reconnected at
+  // once; the kernel then dropped handshakes. `ss` shows a listening socket's backlog as Send-Q.
+  it("asks the kernel for an accept queue of 4,096 (capped by net.core.somaxconn)", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { readFileSync } = await import("node:fs");
+    const listening = await listenHttp((_req, res) => res.end(), { host: "127.0.0.1", port: 0 });
+    cleanup.push(() => listening.close());
+    const ss = spawnSync("ss", ["-ltnH", `sport = :${listening.port}`], { encoding: "utf8" });
+    if (ss.error !== undefined || ss.status !== 0) {
+      console.warn("skipped: `ss` (iproute2) is not available");
+      return;
+    }
+    const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8"));
+    const sendQ = Number(ss.stdout.trim().split(/\s+/)[2]);
+    expect(sendQ).toBe(Math.min(4096, somaxconn));
+  });
+});

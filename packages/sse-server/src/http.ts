@@ -69,10 +69,19 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * The accept queue asked of the kernel (it caps it at `net.core.somaxconn`, 4096 on Linux since
+ * 5.4). Node's default is 511: 10,000 EventSources reconnecting at once (a monitor restart)
+ * overflowed it while the event loop was busy sending snapshots, and the kernel dropped the
+ * handshakes past it (`ListenOverflows` in /proc/net/netstat), so clients waited for SYN
+ * retransmits (1 s, 3 s, ...) or were reset (issue 26).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Serves `listener` on host:port (port 0 picks a free one); EADDRINUSE becomes PortInUseError. */
 export function listenHttp(
   listener: RequestListener,
-  options: { host: string; port: number },
+  options: { host: string; port: number; backlog?: number },
 ): Promise<Listening> {
   const server = createServer(listener);
   // SSE connections are long-lived by design: no request or keep-alive timeout may cut them.
@@ -98,6 +107,6 @@ export function listenHttp(
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    server.listen(options.port, options.host);
+    server.listen({ port: options.port, host: options.host, backlog: options.backlog ?? LISTEN_BACKLOG });
   });
 }

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import type { Delta, DeltaFeed, Snapshot } from "@catalyst/schema";
 import {
   type ByteSink,
@@ -77,6 +78,9 @@ interface Client {
   resyncedAt: number | null;
 }
 
+/** Per-stage timestamps, opt-in (issue 26): `hub` when deltas reach the hub (see client-queue's flush stages). */
+const stages = channel("catalyst:stage");
+
 // A named event, not a comment: a browser's EventSource never shows comments, and the client's
 // silence watchdog must see a filtered stream that matches nothing for a while is still alive.
 // No `id:`, so it leaves the client's resume point alone.
@@ -145,6 +149,7 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
   };
 
   const onDeltas = (deltas: Delta[]): void => {
+    if (stages.hasSubscribers) stages.publish({ stage: "hub", n: deltas.length, clients: clients.size });
     for (const delta of deltas) {
       let frame: Uint8Array | null = null;
       for (const client of clients) {

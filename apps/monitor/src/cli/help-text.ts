@@ -72,6 +72,8 @@ Environment:
   GITHUB_TOKEN / GH_TOKEN (or a logged-in gh) enable PR status polling.
   CATALYST_MONITOR_TOKEN sets the token (like --token, but not visible in the process list).
   CATALYST_MONITOR_DEBUG=1 logs client connects and disconnects.
+  CATALYST_MONITOR_TRACE=<file> writes a timestamp per stage of each live change and each GC
+    pause to <file> as JSON lines (for latency work; bench/p7-scale.ts --trace reads it).
 
 Signals:
   SIGHUP re-opens the log files and rescans the catalyst dir, keeping clients connected.
