@@ -16,7 +16,9 @@ import {
   toLogRecord,
 } from "@catalyst/relay";
 import type { LogRecord, Snapshot } from "@catalyst/schema";
-import { type HistoricalSnapshot, type TimeTravel, TimeTravelBusyError } from "./time-travel.js";
+import { thin } from "./fold-checkpoints.js";
+import { oneAtATime } from "./snapshot-at.js";
+import type { HistoricalSnapshot, TimeTravel } from "./time-travel.js";
 
 // Time travel on the central monitor (issue 25): the fleet of every host at a past moment, folded
 // from the relayed log lines with their own `ts` at or before it, in the order the local fold uses
@@ -172,19 +174,6 @@ async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
   await rename(tmp, path);
 }
 
-/** Which times to drop so that at most `max` stay: the one leaving the smallest gap each time, never the ends. */
-function thinTimes(times: readonly number[], max: number): number[] {
-  const kept = [...times].sort((a, b) => a - b);
-  const dropped: number[] = [];
-  while (kept.length > Math.max(max, 2)) {
-    let best = 1;
-    for (let i = 2; i < kept.length - 1; i++)
-      if (kept[i + 1]! - kept[i - 1]! < kept[best + 1]! - kept[best - 1]!) best = i;
-    dropped.push(...kept.splice(best, 1));
-  }
-  return dropped;
-}
-
 /** Best effort: a cache dir that cannot be written only costs speed. */
 async function saveCheckpoint(
   dir: string,
@@ -201,7 +190,7 @@ async function saveCheckpoint(
     );
     await writeAtomic(headerPath(dir, header.atMs), JSON.stringify({ ...header, id }));
     const times = await listTimes(dir);
-    if (times.length > max) for (const t of thinTimes(times, max)) await removeCheckpoint(dir, t);
+    if (times.length > max) for (const t of thin(times, max)) await removeCheckpoint(dir, t);
   } catch {
     // Not written: the answer is the same, the next one is not faster.
   }
@@ -401,8 +390,6 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
     indexEntries: 0,
     invalidated: 0,
   };
-  let chain: Promise<unknown> = Promise.resolve();
-  let waiting = 0;
   let start: { ms: number; position: StreamPosition } | null = null;
 
   const answer = async (at: Date): Promise<HistoricalSnapshot> => {
@@ -433,15 +420,7 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
   };
 
   return {
-    snapshotAt(at) {
-      if (waiting > maxWaiting) return Promise.reject(new TimeTravelBusyError(waiting));
-      waiting++;
-      const run = chain.then(() => answer(at));
-      chain = run.catch(() => {});
-      return run.finally(() => {
-        waiting--;
-      });
-    },
+    snapshotAt: oneAtATime(maxWaiting, answer),
     counts: () => ({ ...totals }),
     async logStart() {
       const known = start;

@@ -27,6 +27,28 @@ export class TimeTravelBusyError extends Error {
   }
 }
 
+/**
+ * One answer at a time, in the order asked, with at most `maxWaiting` questions behind the one in
+ * progress; more are refused with {@link TimeTravelBusyError}. Shared by the local and the central
+ * time travel.
+ */
+export function oneAtATime<T>(
+  maxWaiting: number,
+  answer: (at: Date) => Promise<T>,
+): (at: Date) => Promise<T> {
+  let chain: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  return (at) => {
+    if (waiting > maxWaiting) return Promise.reject(new TimeTravelBusyError(waiting));
+    waiting++;
+    const run = chain.then(() => answer(at));
+    chain = run.catch(() => {});
+    return run.finally(() => {
+      waiting--;
+    });
+  };
+}
+
 /** The time-travel service of a monitor: see {@link createTimeTravel}. */
 export interface TimeTravel {
   /**
@@ -52,8 +74,6 @@ export function createTimeTravel(options: TimeTravelOptions): TimeTravel {
   const capacity = Math.max(0, options.cached ?? 4);
   const maxWaiting = Math.max(0, options.maxWaiting ?? 8);
   const cache = new Map<string, Awaited<ReturnType<TimeTravel["snapshotAt"]>>>();
-  let chain: Promise<unknown> = Promise.resolve();
-  let waiting = 0;
   let folds = 0;
   let cacheHits = 0;
 
@@ -87,15 +107,7 @@ export function createTimeTravel(options: TimeTravelOptions): TimeTravel {
   };
 
   return {
-    snapshotAt(at) {
-      if (waiting > maxWaiting) return Promise.reject(new TimeTravelBusyError(waiting));
-      waiting++;
-      const run = chain.then(() => answer(at));
-      chain = run.catch(() => {});
-      return run.finally(() => {
-        waiting--;
-      });
-    },
+    snapshotAt: oneAtATime(maxWaiting, answer),
     counts: () => ({ folds, cacheHits }),
   };
 }
