@@ -11,10 +11,10 @@ import { type BrokerOptions, connectNats, toConnectError } from "./broker.js";
 import { escapeToken, unescapeToken } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import {
+  emptyRelayEventStats,
   isLogMessage,
   isStreamNotFound,
   type PlannedRange,
-  type RelayEventStats,
   readRange,
 } from "./read-relay-events.js";
 import { hourOf, type IndexMeta, metaKeyOf, normaliseRanges, parseBucket, parseMeta } from "./time-index.js";
@@ -134,20 +134,7 @@ export async function checkLateLines(
   const names = resolveNames(options);
   const { since, atMs } = options;
   const nc = await connectNats({ ...options, maxReconnectAttempts: options.maxReconnectAttempts ?? 0 });
-  const stats: RelayEventStats = {
-    messages: 0,
-    matched: 0,
-    malformed: 0,
-    invalid: 0,
-    duplicates: 0,
-    runs: 0,
-    spilledBytes: 0,
-    streamMissing: false,
-    streamMessages: 0,
-    indexed: true,
-    ranges: 0,
-    live: 0,
-  };
+  const stats = emptyRelayEventStats(true);
   let indexEntries = 0;
   let position: StreamPosition | null = null;
   const answer = (late: boolean, reason: string | null): LateLineCheck => ({

@@ -93,6 +93,24 @@ export interface RelayEventStats {
 /** Reconnects tried during one read before it gives up (the read has an end, unlike the relay). */
 const READ_RECONNECT_ATTEMPTS = 20;
 
+/** Counters of a read before it starts (`indexed`: whether it goes through the time index). */
+export function emptyRelayEventStats(indexed: boolean): RelayEventStats {
+  return {
+    messages: 0,
+    matched: 0,
+    malformed: 0,
+    invalid: 0,
+    duplicates: 0,
+    runs: 0,
+    spilledBytes: 0,
+    streamMissing: false,
+    streamMessages: 0,
+    indexed,
+    ranges: 0,
+    live: 0,
+  };
+}
+
 /**
  * Read every host's event-log lines back from the stream and hand them out merged in the lines' own
  * `ts` order (then host, file, generation, byte offset), exact whatever the clocks did. A
@@ -108,20 +126,7 @@ const READ_RECONNECT_ATTEMPTS = 20;
 export function readRelayEvents(
   options: ReadRelayEventsOptions,
 ): AsyncIterable<RelayEvent> & { readonly stats: RelayEventStats } {
-  const stats: RelayEventStats = {
-    messages: 0,
-    matched: 0,
-    malformed: 0,
-    invalid: 0,
-    duplicates: 0,
-    runs: 0,
-    spilledBytes: 0,
-    streamMissing: false,
-    streamMessages: 0,
-    indexed: false,
-    ranges: 0,
-    live: 0,
-  };
+  const stats = emptyRelayEventStats(false);
   return {
     stats,
     [Symbol.asyncIterator]: () => read(options, stats),
