@@ -15,16 +15,7 @@ const MAX_HOST_WIDTH = 24;
  */
 export async function replayNats(options: ReplayOptions, io: ReplayIo): Promise<ReplaySummary> {
   const nats = options.nats!;
-  const relay = await import("@catalyst/relay");
-  let settings: Awaited<ReturnType<typeof relay.resolveNatsConnection>>;
-  try {
-    settings = await relay.resolveNatsConnection(nats.url, nats.flags, io.env ?? {});
-  } catch (error) {
-    // A credentials file that is missing, empty or too large is a command-line mistake.
-    if (error instanceof relay.NatsCredentialsError)
-      throw new UsageError(error.message, { flag: error.source }, { cause: error });
-    throw error;
-  }
+  const { relay, settings } = await natsSettings(options, io);
   const filter = buildEventFilter(options);
   const progress = progressReporter(io);
   const records = relay.readRelayEvents({
@@ -111,17 +102,8 @@ export async function replayNats(options: ReplayOptions, io: ReplayIo): Promise<
  * `/api/snapshot?at=`), from fold checkpoints in the user cache dir; ids `<host>/<id>`.
  */
 export async function printNatsSnapshot(options: ReplayOptions, io: ReplayIo): Promise<ReplaySummary> {
-  const nats = options.nats!;
   const at = options.at as Date;
-  const relay = await import("@catalyst/relay");
-  let settings: Awaited<ReturnType<typeof relay.resolveNatsConnection>>;
-  try {
-    settings = await relay.resolveNatsConnection(nats.url, nats.flags, io.env ?? {});
-  } catch (error) {
-    if (error instanceof relay.NatsCredentialsError)
-      throw new UsageError(error.message, { flag: error.source }, { cause: error });
-    throw error;
-  }
+  const { settings } = await natsSettings(options, io);
   const { foldCentralAt } = await import("@catalyst/engine/central-time-travel");
   const result = await foldCentralAt(at, {
     servers: settings.servers,
@@ -158,4 +140,18 @@ function progressReporter(
       io.err.write("\r\u001b[K");
     },
   };
+}
+
+/** The relay module (loaded only for `--nats`) and the connection settings from the `--nats*` flags. */
+async function natsSettings(options: ReplayOptions, io: ReplayIo) {
+  const nats = options.nats!;
+  const relay = await import("@catalyst/relay");
+  try {
+    return { relay, settings: await relay.resolveNatsConnection(nats.url, nats.flags, io.env ?? {}) };
+  } catch (error) {
+    // A credentials file that is missing, empty or too large is a command-line mistake.
+    if (error instanceof relay.NatsCredentialsError)
+      throw new UsageError(error.message, { flag: error.source }, { cause: error });
+    throw error;
+  }
 }
