@@ -135,8 +135,8 @@ class BadCheckpoint extends Error {}
  * its own turn of the event loop). Stops (and closes the file) when `take` returns false.
  */
 async function readLines(path: string, take: (value: unknown) => boolean): Promise<void> {
-  const input = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const input = createReadStream(path, { highWaterMark: 64 * 1024 });
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   input.on("error", (error) => gunzip.destroy(error));
   input.pipe(gunzip);
   let parts: Buffer[] = [];
