@@ -109,7 +109,11 @@ async function listTimes(dir: string): Promise<number[]> {
  * Whether the checkpoint dir of `catalystDir` holds a checkpoint at or before `atMs`: listed, not
  * read (it may yet turn out stale). A caller's hint that a fold to `atMs` will likely be short.
  */
-export async function hasCheckpointBefore(cacheDir: string, catalystDir: string, atMs: number): Promise<boolean> {
+export async function hasCheckpointBefore(
+  cacheDir: string,
+  catalystDir: string,
+  atMs: number,
+): Promise<boolean> {
   return (await listTimes(checkpointDir(cacheDir, catalystDir))).some((t) => t <= atMs);
 }
 
