@@ -16,8 +16,9 @@ import {
   readCheckpoint,
   saveCheckpoint,
 } from "@catalyst/engine/time-travel";
-import { createInitialState, exportStateJson, importState, reduce } from "@catalyst/fuse";
+import { createInitialState, exportStateJson, importState, reduce, toSnapshot } from "@catalyst/fuse";
 import { readEvents } from "@catalyst/sources/event-log";
+import { snapshotJsonStream } from "@catalyst/sse-server";
 import { loadNote } from "@catalyst/test-utils/bench";
 
 const arg = (name: string, fallback: number): number => {
@@ -164,9 +165,37 @@ try {
   const laid = (await readdir(checkpointDir(cacheDir, dir))).length;
   for (let run = 0; run < RUNS; run++) {
     const travel = createTimeTravel({ catalystDir: dir, cacheDir, cached: 0 });
+    const answer = await longestTurn(() => travel.snapshotAt(new Date(lastMs - 60_000 * run)));
+    add("createTimeTravel.snapshotAt (whole answer, from a checkpoint; tick and snapshot sliced)", answer.ms);
+    // The same end of the fold in one go (as before issue 25's slicing): the tick and toSnapshot.
+    // A copy with no view built yet (toSnapshot caches an orchestrator's view by identity).
+    const fresh = importState(JSON.parse(exportStateJson(state)), { adopt: true });
     add(
-      "createTimeTravel.snapshotAt (whole answer, from a checkpoint)",
-      (await longestTurn(() => travel.snapshotAt(new Date(lastMs - 60_000 * run)))).ms,
+      "old: final tick + toSnapshot in one go",
+      (
+        await longestTurn(async () => {
+          toSnapshot(reduce(fresh, { kind: "tick" }, at).state, at);
+        })
+      ).ms,
+    );
+    // The HTTP body: one JSON.stringify of the answer (old) against the streamed writer.
+    add(
+      "old: JSON.stringify of the answer (HTTP body)",
+      (
+        await longestTurn(async () => {
+          JSON.stringify(answer.value);
+        })
+      ).ms,
+    );
+    add(
+      "snapshotJsonStream of the answer (HTTP body, read whole)",
+      (
+        await longestTurn(async () => {
+          // Read chunk by chunk, as the socket would take them.
+          for await (const chunk of snapshotJsonStream(answer.value) as unknown as AsyncIterable<Uint8Array>)
+            void chunk;
+        })
+      ).ms,
     );
   }
   process.stdout.write(

@@ -28,13 +28,7 @@ export async function finishFold(
 ): Promise<Snapshot> {
   const { sliceMs } = options;
   if (sliceMs === undefined) return toSnapshot(reduce(state, { kind: "tick" }, at).state, at);
-  let turn = performance.now();
-  const pause = async (): Promise<void> => {
-    if (performance.now() - turn < sliceMs) return;
-    options.onSlice?.();
-    await new Promise((resolve) => setImmediate(resolve));
-    turn = performance.now();
-  };
+  const pause = eventLoopTurns(sliceMs, options.onSlice);
   let ticked = state;
   for (let k = 0; k < FINAL_TICK_PARTS; k++) {
     ticked = reduce(ticked, { kind: "tick", part: [k, FINAL_TICK_PARTS] }, at).state;
@@ -46,4 +40,18 @@ export async function finishFold(
     if (step.done) return step.value;
     await pause();
   }
+}
+
+/**
+ * A function to call between pieces of work: it gives the event loop a turn (setImmediate) once
+ * `sliceMs` passed since the last one (0: every call), calling `onSlice` when it does.
+ */
+export function eventLoopTurns(sliceMs: number, onSlice?: () => void): () => Promise<void> {
+  let turn = performance.now();
+  return async () => {
+    if (performance.now() - turn < sliceMs) return;
+    onSlice?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    turn = performance.now();
+  };
 }
