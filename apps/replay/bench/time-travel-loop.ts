@@ -18,7 +18,6 @@ import {
 } from "@catalyst/engine/time-travel";
 import { createInitialState, exportStateJson, importState, reduce, toSnapshot } from "@catalyst/fuse";
 import { readEvents } from "@catalyst/sources/event-log";
-import { snapshotJsonStream } from "@catalyst/sse-server";
 import { loadNote } from "@catalyst/test-utils/bench";
 
 const arg = (name: string, fallback: number): number => {
@@ -181,25 +180,6 @@ try {
       (
         await longestTurn(async () => {
           toSnapshot(reduce(fresh, { kind: "tick" }, at).state, at);
-        })
-      ).ms,
-    );
-    // The HTTP body: one JSON.stringify of the answer (old) against the streamed writer.
-    add(
-      "old: JSON.stringify of the answer (HTTP body)",
-      (
-        await longestTurn(async () => {
-          JSON.stringify(answer.value);
-        })
-      ).ms,
-    );
-    add(
-      "snapshotJsonStream of the answer (HTTP body, read whole)",
-      (
-        await longestTurn(async () => {
-          // Read chunk by chunk, as the socket would take them.
-          for await (const chunk of snapshotJsonStream(answer.value) as unknown as AsyncIterable<Uint8Array>)
-            void chunk;
         })
       ).ms,
     );
