@@ -36,6 +36,11 @@ export interface CentralOptions extends RelayNames {
   connectOptions?: Record<string, unknown>;
   /** Credentials read from the `--nats-*` flags / NATS_* variables (`@catalyst/relay/command-line`); never printed. */
   auth?: NatsAuth;
+  /**
+   * How long start-up waits for a broker that cannot be reached yet (down, starting) or does not
+   * answer its JetStream requests in time, before `start()` fails. @default 0: fails at once
+   */
+  connectWaitMs?: number;
   /** The durable consumer's name: a restarted monitor resumes after its ack floor. @default "catalyst-central" */
   durable?: string;
   /** GitHub token for PR polling; null disables it (health says why). */
@@ -262,6 +267,7 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     ...(options.connectOptions === undefined ? {} : { connectOptions: options.connectOptions }),
     ...(options.auth === undefined ? {} : { auth: options.auth }),
     ...(options.durable === undefined ? {} : { durable: options.durable }),
+    ...(options.connectWaitMs === undefined ? {} : { connectWaitMs: options.connectWaitMs }),
     ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
     ...(options.stream === undefined ? {} : { stream: options.stream }),
     ...(options.subjectPrefix === undefined ? {} : { subjectPrefix: options.subjectPrefix }),

@@ -3,9 +3,10 @@ import { type BriefingTextResult, parseLogLine } from "@catalyst/sources";
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
-import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
+import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from "./broker.js";
 import { deleteHostKeys, purgeHostHistory } from "./forget-host.js";
 import { readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
+import { isConsumerNotFound, retryJetStream } from "./jetstream-calls.js";
 import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
@@ -643,24 +644,40 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       health.lastSuccessAt = new Date().toISOString();
       loops.push(watchConnection(b).catch(() => {}));
       const durable = options.durable ?? "catalyst-central";
-      const streamInfo = await b.jsm.streams.info(names.stream);
+      // A loaded broker may answer late: each start-up request is asked again (bounded) before
+      // start() gives up with a one-line error naming it.
+      const policy = { ...startupRetryPolicy(options), stopped: () => broker !== b };
+      const ask = <T>(what: string, run: () => Promise<T>): Promise<T> =>
+        retryJetStream(what, options.servers, run, policy);
+      const streamInfo = await ask(`the info of stream ${names.stream}`, () =>
+        b.jsm.streams.info(names.stream),
+      );
       const target = streamInfo.state.messages === 0 ? 0 : streamInfo.state.last_seq;
       // Sequences before the stream's first message are gone (limits, purges): never waited for.
       floor = Math.max(0, streamInfo.state.first_seq - 1);
       above.clear();
       let ackFloor: number;
-      try {
-        const info = await b.jsm.consumers.info(names.stream, durable);
+      // Only a durable that is not there is made anew (a request that timed out is asked again).
+      const existing = await ask(`the info of durable consumer ${durable}`, () =>
+        b.jsm.consumers.info(names.stream, durable).catch((error: unknown) => {
+          if (isConsumerNotFound(error)) return null;
+          throw error;
+        }),
+      );
+      if (existing !== null) {
         // A durable created at sequence N has acked nothing before N, but folded nothing either.
-        ackFloor = Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1);
-      } catch {
+        ackFloor = Math.max(existing.ack_floor.stream_seq, (existing.config.opt_start_seq ?? 1) - 1);
+      } else {
         // A new durable: everything already in the stream is history, what follows is new.
-        await b.jsm.consumers.add(names.stream, {
+        const config = {
           durable_name: durable,
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: streamInfo.state.last_seq + 1,
-        });
+        };
+        await ask(`the creation of durable consumer ${durable}`, () =>
+          b.jsm.consumers.add(names.stream, config),
+        );
         ackFloor = streamInfo.state.last_seq;
       }
       progress.targetSeq = target;
@@ -668,7 +685,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
 
       // The KV's current values first (the watcher marks the last of them `isUpdate`).
       progress.phase = "state";
-      const status = await b.kv.status();
+      const status = await ask(`the status of KV bucket ${names.bucket}`, () => b.kv.status());
       watch = await b.kv.watch({ key: ">" });
       const w = watch;
       let initialDone: () => void = () => {};
@@ -711,7 +728,9 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         for (const seq of above) if (seq <= floor) above.delete(seq);
         while (above.delete(floor + 1)) floor += 1;
       }
-      const consumer = await b.js.consumers.get(names.stream, durable);
+      const consumer = await ask(`durable consumer ${durable}`, () =>
+        b.js.consumers.get(names.stream, durable),
+      );
       // JetStream takes one bound per pull: bytes, which also bounds the count (a message is never empty).
       // Pulls expire after 5 s (30 s by default): a pull waiting at a cluster node that died is
       // only noticed when its heartbeats stop, and until then nothing arrives.

@@ -12,8 +12,8 @@ export interface NatsServer {
   port: number;
   /** Stop it (SIGKILL by default: a crash), keeping the store dir. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Start it again on the same port and store dir. */
-  restart(): Promise<void>;
+  /** Start it again on the same port and store dir (with JetStream unless `jetstream: false`). */
+  restart(options?: { jetstream?: boolean }): Promise<void>;
 }
 
 /** Options of {@link startNatsServer}. */
@@ -25,16 +25,19 @@ export interface NatsServerOptions {
   args?: string[];
   /** The scheme of `url`: `tls` for a broker that requires TLS. @default "nats" */
   scheme?: "nats" | "tls";
+  /** False: a broker without JetStream (its API requests get no answer). @default true */
+  jetstream?: boolean;
 }
 
 function launch(
   storeDir: string,
   port: number,
   extra: string[],
+  jetstream = true,
 ): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     NATS_SERVER!,
-    ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, ...extra],
+    [...(jetstream ? ["-js"] : []), "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, ...extra],
     {
       stdio: ["ignore", "ignore", "pipe"],
     },
@@ -66,7 +69,7 @@ export async function startNatsServer(
   options: NatsServerOptions = {},
 ): Promise<NatsServer> {
   const extra = options.args ?? [];
-  let { child, port } = await launch(storeDir, -1, extra);
+  let { child, port } = await launch(storeDir, -1, extra, options.jetstream ?? true);
   const server: NatsServer = {
     url: `${options.scheme ?? "nats"}://127.0.0.1:${port}`,
     port,
@@ -76,8 +79,8 @@ export async function startNatsServer(
       child.kill(signal);
       await gone;
     },
-    async restart() {
-      ({ child } = await launch(storeDir, port, extra));
+    async restart(again = {}) {
+      ({ child } = await launch(storeDir, port, extra, again.jetstream ?? true));
     },
   };
   return server;
