@@ -98,7 +98,13 @@ export interface CentralParts extends MonitorParts {
 
 function hostsEqual(a: readonly HostView[] | null, b: readonly HostView[]): boolean {
   if (a === null || a.length !== b.length) return false;
-  return a.every((h, i) => h.name === b[i]!.name && h.stale === b[i]!.stale);
+  return a.every(
+    (h, i) =>
+      h.name === b[i]!.name &&
+      h.stale === b[i]!.stale &&
+      (h.skipped?.lines ?? 0) === (b[i]!.skipped?.lines ?? 0) &&
+      (h.skipped?.files ?? 0) === (b[i]!.skipped?.files ?? 0),
+  );
 }
 
 /**
@@ -304,11 +310,19 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     const now = clock.now().getTime();
     const beats = consumer.heartbeats();
     const names = new Set([...beats.keys(), ...consumer.hosts().keys()]);
+    const skipped = consumer.skipped();
     return [...names].sort().map((name) => {
       const beat = beats.get(name);
       // A host never heard beating is stale once the monitor has waited as long as the threshold.
       const stale = beat === undefined ? now - startedAt > staleAfterMs : now - beat > staleAfterMs;
-      return { name, lastHeartbeat: beat === undefined ? null : new Date(beat).toISOString(), stale };
+      const view: HostView = {
+        name,
+        lastHeartbeat: beat === undefined ? null : new Date(beat).toISOString(),
+        stale,
+      };
+      const lines = skipped.get(name);
+      if (lines !== undefined && lines.lines > 0) view.skipped = lines;
+      return view;
     });
   };
   return {

@@ -77,6 +77,12 @@ export interface RelayConsumer {
   /** Each publishing host's last heartbeat, as the broker stamped it (ms since the epoch). */
   heartbeats(): Map<string, number>;
   /**
+   * Per host, the lines its publisher could not take, from its skipped-line markers (one per log
+   * file, with the count this run): `{ lines, files }`, as `hosts list` shows them. Hosts without
+   * a marker are absent.
+   */
+  skipped(): Map<string, { lines: number; files: number }>;
+  /**
    * Hosts whose last heartbeat is older than `thresholdMs` (broker's stamp against `now`, so the
    * two clocks should agree within the threshold): silent or gone, not their workers dead.
    */
@@ -103,6 +109,8 @@ export interface RelayConsumer {
     historyLines: number;
     redeliveriesDropped: number;
     stateUpdates: number;
+    /** KV values the start-up's load read (one per key: the bucket's last value of each). */
+    stateLoaded: number;
     malformed: number;
     /**
      * What start-up read of the stream: `messages` (the history window's ranges through the time
@@ -115,6 +123,13 @@ export interface RelayConsumer {
 
 /** KV values handed to listeners at once per host while the current values load. */
 const INITIAL_BATCH = 1_000;
+/** KV values pulled at once while loading the current values. */
+const STATE_PULL = 10_000;
+/** The event loop gets a turn after this many KV values of the load. */
+const STATE_YIELD = 1_000;
+
+/** What the consumer reads of a KV value: a watch entry, or a message of the bucket's stream. */
+type StateEntry = Pick<KvWatchEntry, "key" | "operation" | "created"> & { json<T>(): T };
 /** History lines handed to listeners at once: a bound in count and in bytes of line text. */
 const HISTORY_BATCH_LINES = 500;
 const HISTORY_BATCH_BYTES = 1024 * 1024;
@@ -148,6 +163,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   const lastSeen = new Map<string, number>();
   /** Hosts whose heartbeat key was deleted (forgotten): not listed again until they beat again. */
   const forgotten = new Set<string>();
+  /** Per host, per log file (its marker key's file token): the lines skipped there. */
+  const skippedLines = new Map<string, Map<string, number>>();
   const beats = new Map<string, number>();
   const stats = {
     hostSkipped: 0,
@@ -155,6 +172,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     historyLines: 0,
     redeliveriesDropped: 0,
     stateUpdates: 0,
+    stateLoaded: 0,
     malformed: 0,
   };
   /** Namespaced orchestrator path → its host and host-local id (for `readBriefing`); one per orchestrator. */
@@ -171,6 +189,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   };
   let broker: Broker | null = null;
   let watch: QueuedIterator<KvWatchEntry> | null = null;
+  let stateLoad: ConsumerMessages | null = null;
   let messages: ConsumerMessages | null = null;
   let history: ConsumerMessages | null = null;
   let loops: Promise<void>[] = [];
@@ -257,7 +276,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         deliver({ host, changes: [], liveness: liveness.slice(i, i + INITIAL_BATCH) });
   }
 
-  function fromState(entry: KvWatchEntry): void {
+  function fromState(entry: StateEntry): void {
     const key = parseStateKey(entry.key);
     if (key?.kind === "liveness") {
       fromLiveness(entry, key.host);
@@ -270,7 +289,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   }
 
   /** A host's liveness answer for one worker (a removal carries nothing: the worker goes with its file). */
-  function fromLiveness(entry: KvWatchEntry, h: string): void {
+  function fromLiveness(entry: StateEntry, h: string): void {
     if (entry.operation !== "PUT") return;
     let m: StateMessage;
     try {
@@ -303,7 +322,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   }
 
   /** The change a KV entry stands for, with its host. */
-  function stateChange(entry: KvWatchEntry): { host: string; change: SourceChange } | null {
+  function stateChange(entry: StateEntry): { host: string; change: SourceChange } | null {
     const key = parseStateKey(entry.key);
     if (!key) {
       stats.malformed++;
@@ -320,6 +339,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         forgotten.add(h);
         beats.delete(h);
         lastSeen.delete(h);
+        skippedLines.delete(h);
       }
       return null;
     }
@@ -374,9 +394,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             },
           };
         }
-        case "skipped":
+        case "skipped": {
+          const files = skippedLines.get(h);
+          files?.delete(key.file);
+          if (files?.size === 0) skippedLines.delete(h);
           // The host's file started over (or went): its marker goes, as a local monitor's does.
           return { host: h, change: { kind: "log-reset", file: file(h, key.file), reason: "truncated" } };
+        }
       }
     }
     let m: StateMessage;
@@ -455,8 +479,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             modifiedAt: m.modifiedAt,
           },
         };
-      case "skipped":
+      case "skipped": {
         stats.hostSkipped++;
+        const count =
+          typeof m.count === "number" && Number.isSafeInteger(m.count) && m.count > 0 ? m.count : 1;
+        const files = skippedLines.get(h) ?? new Map<string, number>();
+        files.set(key.kind === "skipped" ? key.file : m.file, count);
+        skippedLines.set(h, files);
         return {
           host: h,
           change: {
@@ -468,6 +497,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             detail: `on host ${h}: ${m.detail}${typeof m.count === "number" && m.count > 1 ? ` (${m.count} lines skipped in this file)` : ""}`,
           },
         };
+      }
       default:
         stats.malformed++;
         return null;
@@ -622,6 +652,46 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
   }
 
+  /**
+   * Every key's current value, read from the bucket's stream (last per subject) with an ordered
+   * consumer, in pulls of STATE_PULL messages, yielding to the event loop every STATE_YIELD; resolves
+   * to how many were read.
+   */
+  async function loadState(
+    b: Broker,
+    bucketStream: string,
+    onEntry: (entry: StateEntry, seq: number) => void,
+  ): Promise<number> {
+    const prefix = `$KV.${names.bucket}.`;
+    const ordered = await b.js.consumers.get(bucketStream, { deliver_policy: DeliverPolicy.LastPerSubject });
+    // A count bound: pulls bounded only in bytes stalled on a last-per-subject consumer (nats.js 3.4).
+    const iter = await ordered.consume({ max_messages: STATE_PULL });
+    stateLoad = iter;
+    let n = 0;
+    try {
+      for await (const m of iter) {
+        if (!broker || broker !== b) break;
+        n++;
+        const op = m.headers?.get("KV-Operation");
+        onEntry(
+          {
+            key: m.subject.startsWith(prefix) ? m.subject.slice(prefix.length) : m.subject,
+            operation: op === "DEL" || op === "PURGE" ? op : "PUT",
+            created: m.time,
+            json: <T>() => m.json<T>(),
+          },
+          m.seq,
+        );
+        if (m.info.pending === 0) break;
+        if (n % STATE_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      stateLoad = null;
+      await iter.close().catch(() => {});
+    }
+    return n;
+  }
+
   async function watchConnection(b: Broker): Promise<void> {
     for await (const s of b.nc.status()) {
       if (s.type === "disconnect") {
@@ -683,38 +753,49 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       progress.targetSeq = target;
       progress.ackFloor = ackFloor;
 
-      // The KV's current values first (the watcher marks the last of them `isUpdate`).
+      // The KV's current values first: read from the bucket's stream, the last value of each key
+      // (an ordered pull, faster than a watch's initial values), then a watch from the next
+      // revision for what changes after.
       progress.phase = "state";
-      const status = await ask(`the status of KV bucket ${names.bucket}`, () => b.kv.status());
-      watch = await b.kv.watch({ key: ">" });
-      const w = watch;
-      let initialDone: () => void = () => {};
-      const initial = new Promise<void>((resolve) => {
-        initialDone = resolve;
-      });
-      if (status.values === 0) initialDone();
-      else {
+      const bucketStream = `KV_${names.bucket}`;
+      const kvInfo = await ask(`the info of KV bucket ${names.bucket}`, () =>
+        b.jsm.streams.info(bucketStream),
+      );
+      const kvLast = kvInfo.state.last_seq;
+      /** Keys the load gave a value written after kvLast: the watch delivers those again, not to go back. */
+      const loadedAfter = new Map<string, number>();
+      if (kvInfo.state.messages > 0) {
         initialBatch = new Map();
         initialLiveness = new Map();
+        try {
+          const n = await loadState(b, bucketStream, (entry, seq) => {
+            if (seq > kvLast) loadedAfter.set(entry.key, seq);
+            fromState(entry);
+          });
+          stats.stateLoaded = n;
+        } finally {
+          if (initialBatch !== null) flushInitial(false);
+        }
       }
-      const done = () => {
-        if (initialBatch !== null) flushInitial(false);
-        initialDone();
-      };
+      // A stop() while start-up waited (a listener may call it): nothing more to set up.
+      if (broker !== b) return;
+      watch = await ask(`a watch of KV bucket ${names.bucket}`, () =>
+        b.kv.watch({ key: ">", resumeFromRevision: kvLast + 1 }),
+      );
+      const w = watch;
       loops.push(
         (async () => {
           for await (const e of w) {
+            if (loadedAfter.size > 0) {
+              const loaded = loadedAfter.get(e.key);
+              // Older than (or the very) value the load gave: already applied.
+              if (loaded !== undefined && e.revision <= loaded) continue;
+              if (loaded !== undefined) loadedAfter.delete(e.key);
+            }
             fromState(e);
-            // The watcher marks the last current value `isUpdate`: the initial load is in.
-            if (e.isUpdate) done();
           }
-          done();
-        })().catch((error: unknown) => {
-          done();
-          noteError(error);
-        }),
+        })().catch(noteError),
       );
-      await initial;
       // A stop() while start-up waited (a listener may call it): nothing more to set up.
       if (broker !== b) return;
 
@@ -757,6 +838,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       if (!b) return;
       broker = null;
       watch?.stop();
+      await stateLoad?.close().catch(() => {});
       await history?.close().catch(() => {});
       await messages?.close();
       await b.nc.drain().catch(() => {});
@@ -770,6 +852,15 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     },
     hosts: () => new Map(lastSeen),
     heartbeats: () => new Map(beats),
+    skipped() {
+      const out = new Map<string, { lines: number; files: number }>();
+      for (const [h, files] of skippedLines) {
+        let lines = 0;
+        for (const n of files.values()) lines += n;
+        out.set(h, { lines, files: files.size });
+      }
+      return out;
+    },
     staleHosts(thresholdMs, now = Date.now()) {
       return [...beats]
         .filter(([, at]) => now - at > thresholdMs)
