@@ -55,6 +55,14 @@ export interface CentralOptions extends RelayNames {
    * @default 7 days
    */
   forgetAfterMs?: number | null;
+  /**
+   * How often the time index of hosts whose publisher is gone (stale, see `staleAfterMs`) is
+   * pruned: their weeks whose lines the stream no longer holds (a running publisher prunes its
+   * own). Null: never. @default 10 minutes
+   */
+  indexPruneEveryMs?: number | null;
+  /** Told what a prune of gone hosts' index dropped (weeks), or why it failed. */
+  onIndexPruned?: (hosts: readonly string[], result: { weeks: number } | { error: unknown }) => void;
   /** Told when a host was forgotten for `forgetAfterMs` (for the log), or why that failed. */
   onHostForgotten?: (host: string, result: { keys: number } | { error: unknown }) => void;
   /**
@@ -70,6 +78,8 @@ export interface CentralOptions extends RelayNames {
 
 /** Default {@link CentralOptions.staleAfterMs}: six missed heartbeats. */
 export const DEFAULT_STALE_AFTER_MS = 30_000;
+/** Default {@link CentralOptions.indexPruneEveryMs}. */
+export const DEFAULT_INDEX_PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** Default {@link CentralOptions.forgetAfterMs}: a week without a heartbeat. */
 export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -306,6 +316,31 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
       );
     }
   };
+  const pruneEveryMs =
+    options.indexPruneEveryMs === undefined ? DEFAULT_INDEX_PRUNE_EVERY_MS : options.indexPruneEveryMs;
+  let prunedAt = clock.now().getTime();
+  let pruning = false;
+  // The time index of hosts silent past the stale threshold: no publisher prunes it any more.
+  const pruneGone = (): void => {
+    const now = clock.now().getTime();
+    if (pruneEveryMs === null || pruning || now - prunedAt < pruneEveryMs) return;
+    prunedAt = now;
+    const gone = [...consumer.heartbeats()]
+      .filter(([name, beat]) => now - beat > staleAfterMs && !forgetting.has(name))
+      .map(([name]) => name)
+      .sort();
+    if (gone.length === 0) return;
+    pruning = true;
+    consumer
+      .pruneIndex(gone)
+      .then(
+        (weeks) => options.onIndexPruned?.(gone, { weeks }),
+        (error: unknown) => options.onIndexPruned?.(gone, { error }),
+      )
+      .finally(() => {
+        pruning = false;
+      });
+  };
   const hosts = (): HostView[] => {
     const now = clock.now().getTime();
     const beats = consumer.heartbeats();
@@ -327,7 +362,10 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
   };
   return {
     fuse: createFuse({ idBase: clock.now().getTime() * 1000, ...listenerErrors }),
-    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace, forgetGone),
+    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace, () => {
+      forgetGone();
+      pruneGone();
+    }),
     prPoller: createPrPoller({ token: options.githubToken, clock, ...listenerErrors }),
     liveness: relayedLiveness(consumer),
     clock,

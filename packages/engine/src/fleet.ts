@@ -111,6 +111,15 @@ export function createFleet(options: FleetOptions): Fleet {
               host,
               error: String(result.error),
             }),
+      onIndexPruned: (hosts, result) => {
+        if ("weeks" in result) {
+          if (result.weeks > 0)
+            logger.info("pruned the time index of silent hosts", { hosts, weeks: result.weeks });
+        } else
+          warn("index-prune", "could not prune the time index of silent hosts", {
+            error: String(result.error),
+          });
+      },
       // One line per 10 s while the broker is away (never the URL: it may hold credentials).
       onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
     });

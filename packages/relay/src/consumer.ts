@@ -10,6 +10,7 @@ import { isConsumerNotFound, retryJetStream } from "./jetstream-calls.js";
 import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
+import { createTimeIndexWriter } from "./time-index.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
 /** Options of {@link createRelayConsumer}. */
@@ -94,6 +95,13 @@ export interface RelayConsumer {
    * time index from the broker. Resolves to the keys deleted.
    */
   forgetHost(host: string): Promise<number>;
+  /**
+   * Prunes the time index of hosts whose publisher is gone (a running publisher prunes its own):
+   * each host's weeks of hour keys whose lines the stream no longer holds, the same rule as the
+   * publisher's. Resolves to the weeks dropped in all. Call it only for hosts silent for a while:
+   * a publisher writing a late line into a week being pruned could lose that line's index entry.
+   */
+  pruneIndex(hosts: readonly string[]): Promise<number>;
   /**
    * A relayed briefing's text (what `/api/briefing` serves centrally), by the orchestrator path
    * as this consumer namespaces it and the wave (null: `DASHBOARD.md`): read from the KV when asked,
@@ -885,6 +893,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       } catch {
         return { ok: false, reason: "unreadable", file: shown };
       }
+    },
+    async pruneIndex(hosts) {
+      const b = broker;
+      if (!b) throw new Error("the relay consumer is not started");
+      let weeks = 0;
+      for (const host of hosts) weeks += await createTimeIndexWriter(b, names, host).prune(true);
+      return weeks;
     },
     async forgetHost(host) {
       const b = broker;

@@ -1,7 +1,8 @@
 // The time index is pruned with the stream: once the stream no longer holds a week of a host's
 // lines (its limits discarded them, or a purge), the week's hour keys leave the index bucket and
 // its head, and a window read through the index still equals the whole read of what the stream
-// holds. Real nats-server; a stream whose first messages are purged.
+// holds. Real nats-server; a stream whose first messages are purged. A host whose publisher is
+// gone has its index pruned by a central consumer (`pruneIndex`), by the same rule.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { NATS_SERVER, type NatsServer, startNatsServer } from "@catalyst/test-ut
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, openBroker } from "./broker.js";
+import { createRelayConsumer } from "./consumer.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
 import { resolveNames } from "./names.js";
 import { createRelayPublisher } from "./publisher.js";
@@ -94,7 +96,21 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       const info = await broker.jsm.streams.info(names.stream);
       const cut = lines + 1;
       await broker.jsm.streams.purge(names.stream, { seq: cut });
-      for (const w of writers.values()) await w.prune(true);
+      // South's publisher prunes its own; north's is gone: a central consumer prunes its index.
+      await writers.get("south")!.prune(true);
+      const central = createRelayConsumer({
+        servers: server!.url,
+        durable: "prune-central",
+        stream: "PRUNE",
+        subjectPrefix: "prune.events",
+        indexBucket: "prune-index",
+      });
+      await central.start();
+      try {
+        expect(await central.pruneIndex(["north"])).toBe(2);
+      } finally {
+        await central.stop();
+      }
 
       // North: weeks 0 and 1 are wholly gone (their lines are the first half), so are their keys.
       expect(await weeksOf("north")).toEqual([week0 + 2, week0 + 3]);
@@ -128,7 +144,7 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       }
       // A second prune with nothing new to drop writes nothing.
       const before = (await kv.get(metaKeyOf("north")))!.revision;
-      expect(await writers.get("north")!.prune(true)).toBe(0);
+      expect(await createTimeIndexWriter(broker, names, "north").prune(true)).toBe(0);
       expect((await kv.get(metaKeyOf("north")))!.revision).toBe(before);
     } finally {
       await broker.nc.close();
