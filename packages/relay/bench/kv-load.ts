@@ -1,6 +1,6 @@
 // P11 part: how long the central's initial load of the state KV takes at fleet size, watch vs. an
 // ordered pull of the bucket's stream (last value per key). One nats-server, N keys of ~300 bytes.
-// cd packages/relay && node --conditions=@catalyst/source --import tsx bench/kv-load.ts [--keys 100000] [--runs 3]
+// cd packages/relay && node --conditions=@catalyst/source --import tsx bench/kv-load.ts [--keys 100000] [--runs 3] [--pull 10000]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

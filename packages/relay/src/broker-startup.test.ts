@@ -3,10 +3,7 @@
 // not up yet is waited for, a JetStream that does not answer is asked again with a backoff, and
 // giving up is one line naming what was not answered. Real nats-servers: one stopped, one without
 // JetStream, each replaced by a working one on the same port while the start-up waits.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
+import { NATS_SKIP_REASON, type NatsServer, startTestBroker, waitUntil } from "@catalyst/test-utils";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,9 +11,7 @@ import { createRelayConsumer, type RelayConsumer } from "./consumer.js";
 import { RelayConnectError } from "./errors.js";
 import { retryJetStream } from "./jetstream-calls.js";
 
-const skipReason = NATS_SERVER
-  ? null
-  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`broker start-up tests skipped: ${skipReason}`);
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -25,11 +20,9 @@ afterEach(async () => {
 });
 
 async function server(jetstream = true): Promise<NatsServer> {
-  const root = await mkdtemp(join(tmpdir(), "relay-startup-"));
-  cleanups.push(() => rm(root, { recursive: true, force: true }));
-  const s = await startNatsServer(join(root, "store"), { jetstream });
-  cleanups.push(() => s.kill());
-  return s;
+  const broker = await startTestBroker("relay-broker-startup", { jetstream });
+  cleanups.push(() => broker.stop());
+  return broker.server;
 }
 
 function consumerOf(url: string): RelayConsumer {

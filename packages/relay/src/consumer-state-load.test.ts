@@ -2,27 +2,28 @@
 // last value of each key once (counted), then a watch from the next revision, so a key written
 // while the load runs ends at its last value and never goes back to an older one. And the skipped-
 // line markers as per-host counts (`skipped()`, what the central's host rows and /metrics show).
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { SourceChange } from "@catalyst/schema";
-import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
+import {
+  NATS_SKIP_REASON,
+  type NatsServer,
+  startTestBroker,
+  type TestBroker,
+  waitUntil,
+} from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, openBroker } from "./broker.js";
 import { createRelayConsumer } from "./consumer.js";
 import { stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 
-const skipReason = NATS_SERVER
-  ? null
-  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`consumer state-load tests skipped: ${skipReason}`);
 
 const names: RelayNames = { stream: "LOAD", subjectPrefix: "load.events", bucket: "load-state" };
 const HOSTS = ["h1", "h2"];
 const PER_HOST = 400;
 
-let root = "";
+let testBroker: TestBroker | null = null;
 let server: NatsServer | null = null;
 let broker: Broker | null = null;
 
@@ -43,8 +44,8 @@ function keyOf(host: string, n: number): string {
 
 beforeAll(async () => {
   if (skipReason) return;
-  root = await mkdtemp(join(tmpdir(), "relay-state-load-"));
-  server = await startNatsServer(join(root, "store"));
+  testBroker = await startTestBroker("relay-state-load");
+  server = testBroker.server;
   broker = await openBroker({ servers: server.url }, resolveNames(names));
   const kv = broker.kv;
   for (const host of HOSTS) {
@@ -74,8 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await broker?.nc.close().catch(() => {});
-  await server?.kill();
-  if (root) await rm(root, { recursive: true, force: true });
+  await testBroker?.stop();
 });
 
 describe.skipIf(skipReason !== null)("the central consumer's first load of the state KV", () => {

@@ -3,10 +3,9 @@
 // its head, and a window read through the index still equals the whole read of what the stream
 // holds. Real nats-server; a stream whose first messages are purged. A host whose publisher is
 // gone has its index pruned by a central consumer (`pruneIndex`), by the same rule.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { NATS_SERVER, type NatsServer, startNatsServer } from "@catalyst/test-utils";
+import { NATS_SKIP_REASON, type NatsServer, startTestBroker, type TestBroker } from "@catalyst/test-utils";
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, openBroker } from "./broker.js";
@@ -18,9 +17,7 @@ import { readRelayEvents } from "./read-relay-events.js";
 import type { RelayEvent } from "./spill-sorter.js";
 import { blockOf, createTimeIndexWriter, hourOf, metaKeyOf, parseMeta } from "./time-index.js";
 
-const skipReason = NATS_SERVER
-  ? null
-  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`time index pruning test skipped: ${skipReason}`);
 
 const H = 3_600_000;
@@ -35,14 +32,14 @@ async function collect(it: AsyncIterable<RelayEvent>): Promise<RelayEvent[]> {
 
 let root = "";
 let server: NatsServer | null = null;
+let testBroker: TestBroker | null = null;
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "relay-index-prune-"));
   if (skipReason) return;
-  server = await startNatsServer(join(root, "store"));
+  testBroker = await startTestBroker("relay-index-prune");
+  ({ server, root } = testBroker);
 }, 60_000);
 afterAll(async () => {
-  await server?.kill();
-  await rm(root, { recursive: true, force: true });
+  await testBroker?.stop();
 });
 
 describe.skipIf(skipReason !== null)("time index pruning", () => {

@@ -1,6 +1,9 @@
 // A real `nats-server -js` on a loopback port with its own store dir, for the relay and monitor tests.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const CANDIDATES = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
 
@@ -84,4 +87,39 @@ export async function startNatsServer(
     },
   };
   return server;
+}
+
+/** Why the nats tests skip (null when nats-server is installed); each says it once. */
+export const NATS_SKIP_REASON = NATS_SERVER
+  ? null
+  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+
+/** A broker in a temp dir of its own, for a test file's `beforeAll`. */
+export interface TestBroker {
+  server: NatsServer;
+  url: string;
+  /** The temp dir (the store is under it); removed by `stop()`. */
+  root: string;
+  /** Kills the broker and removes its dir. */
+  stop(): Promise<void>;
+}
+
+/** Starts a nats-server with its store in a new temp dir named after `prefix`. */
+export async function startTestBroker(prefix: string, options: NatsServerOptions = {}): Promise<TestBroker> {
+  const root = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  try {
+    const server = await startNatsServer(join(root, "store"), options);
+    return {
+      server,
+      url: server.url,
+      root,
+      async stop() {
+        await server.kill();
+        await rm(root, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
 }
