@@ -112,15 +112,52 @@ function signalText(ticket: string, status: string, phase: number): string {
 
 describe("catalyst-monitor --nats without a broker", () => {
   it("exits 1 with one line that names the flag, never the credentials", async () => {
-    const run = spawnBin("monitor", ["--nats", "nats://alice:s3cret@127.0.0.1:1", "--port", "0"]);
+    const run = spawnBin("monitor", [
+      "--nats",
+      "nats://alice:s3cret@127.0.0.1:1",
+      "--port",
+      "0",
+      "--nats-wait",
+      "1s",
+    ]);
     const { code } = await run.exit;
     expect(code).toBe(1);
     expect(run.stderr()).toContain(
       "catalyst-monitor: could not start: cannot read from the NATS broker given to --nats",
     );
+    expect(run.stderr()).toMatch(
+      /cannot reach the NATS broker at nats:\/\/127\.0\.0\.1:1 after waiting \d+ s/,
+    );
     expect(run.stderr() + run.stdout()).not.toContain("s3cret");
     expect(run.stderr()).not.toMatch(/\n\s+at /); // no stack trace
   }, 60_000);
+});
+
+describe.skipIf(skipReason !== null)("catalyst-monitor --nats started before its broker", () => {
+  it("waits for the broker (--nats-wait, 60 s by default) and comes up once nats-server starts", async () => {
+    const root = await mkdtemp(join(tmpdir(), "monitor-central-wait-"));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const server = await startNatsServer(join(root, "store"));
+    cleanups.push(() => server.kill());
+    await server.kill();
+    const run = spawnBin("monitor", ["--nats", server.url, "--port", "0"]);
+    cleanups.push(() => kill9(run));
+    // Past its argument checks and into start-up, where it connects.
+    await waitUntil("the central monitor starting", () => {
+      if (run.child.exitCode !== null) throw new Error(`central monitor exited: ${run.stderr()}`);
+      return /PR polling/.test(run.stderr());
+    });
+    await server.restart();
+    await waitUntil(
+      "the central monitor listening",
+      () => {
+        if (run.child.exitCode !== null) throw new Error(`central monitor exited: ${run.stderr()}`);
+        return /listening on http:\/\/127\.0\.0\.1:\d+\//.test(run.stdout());
+      },
+      60_000,
+    );
+    expect(run.stderr()).not.toMatch(/\n\s+at /);
+  }, 90_000);
 });
 
 describe.skipIf(skipReason !== null)("catalyst-monitor --nats: the central view of several hosts", () => {

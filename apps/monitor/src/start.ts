@@ -265,6 +265,7 @@ async function startFleet(
             durable: options.durable,
             staleAfterMs: options.staleAfterMs,
             forgetAfterMs: options.forgetAfterMs,
+            connectWaitMs: options.natsWaitMs,
           }
         : null,
     logger,
@@ -297,6 +298,7 @@ async function startPublisher(
     hostName: options.hostName,
     catalystDir,
     stateDir: resolveCacheDir(env),
+    connectWaitMs: options.natsWaitMs,
     logger,
     // This host's pid and job checks go with its files (issue 28).
     liveness: fleet.engine.parts.liveness,

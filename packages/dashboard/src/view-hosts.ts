@@ -1,6 +1,6 @@
 // The hosts strip of a monitor that fuses several machines (`catalyst-monitor --nats`): each host
 // with its last heartbeat, and a "stale" badge for a host that went silent (its workers keep their
-// last known state; they are not dead). Clicking a host filters the page to it. On a single-host
+// last known state; they are not dead), and how many log lines its publisher skipped. Clicking a host filters the page to it. On a single-host
 // monitor the snapshot has no hosts and the strip stays hidden, so the page is as it always was.
 import { describeStaleHost, formatSilence, heartbeatAgeMs } from "@catalyst/client";
 import type { HostView, Snapshot } from "@catalyst/schema";
@@ -52,6 +52,16 @@ function renderHost(host: HostView, selected: boolean, now: number, onPick: (nam
           ? "no heartbeat yet"
           : el("span", null, "heartbeat ", ageCell(host.lastHeartbeat, now, false), " ago"),
       ),
+    host.skipped && host.skipped.lines > 0
+      ? el(
+          "span",
+          {
+            class: "chip tone-stalled host-skipped",
+            title: `log lines this host's publisher could not take, in ${host.skipped.files} file${host.skipped.files === 1 ? "" : "s"} (catalyst-monitor hosts list)`,
+          },
+          `${host.skipped.lines} line${host.skipped.lines === 1 ? "" : "s"} skipped`,
+        )
+      : null,
   );
 }
 

@@ -133,10 +133,19 @@ describe("dashboard of several hosts (scripted server)", () => {
     monitor.push(
       hostsUpdate(
         12,
-        staleBeta(0).map((h) => ({ ...h, stale: false })),
+        // alpha's publisher skipped lines meanwhile: the count shows on its host (issue 28).
+        staleBeta(0).map((h) => ({
+          ...h,
+          stale: false,
+          ...(h.name === "alpha" ? { skipped: { lines: 3, files: 1 } } : {}),
+        })),
       ),
     );
     await badge.waitFor({ state: "detached", timeout: 10_000 });
+    expect(await page.locator('#hosts .host[data-host="alpha"] .host-skipped').textContent()).toBe(
+      "3 lines skipped",
+    );
+    expect(await page.locator('#hosts .host[data-host="beta"] .host-skipped').count()).toBe(0);
     await page.waitForSelector(`tr.worker.is-dead[data-worker="WEB-2"]`);
     expect(await web2.locator(".col-proc").textContent()).toBe("dead 8002");
     expect(await page.locator("tr.worker.is-host-stale").count()).toBe(0);

@@ -4,94 +4,104 @@
 // "dead" row at once, not alive-unknown until its next change. Real nats-server, real pid.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRelayPublisher, openBroker, resolveNames } from "@catalyst/relay";
 import type { LivenessResult } from "@catalyst/schema";
-import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
+import {
+  NATS_SKIP_REASON,
+  type NatsServer,
+  startTestBroker,
+  type TestBroker,
+  waitUntil,
+} from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCentralEngine } from "./central.js";
 
-describe.skipIf(NATS_SERVER === null)("central monitor: a liveness answer before the worker's file", () => {
-  let root = "";
-  let server: NatsServer;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), "engine-central-first-"));
-    server = await startNatsServer(join(root, "store"));
-  }, 30_000);
-  afterAll(async () => {
-    await server?.kill();
-    await rm(root, { recursive: true, force: true });
-  });
+describe.skipIf(NATS_SKIP_REASON !== null)(
+  "central monitor: a liveness answer before the worker's file",
+  () => {
+    let broker: TestBroker | null = null;
+    let server: NatsServer;
+    let root = "";
+    beforeAll(async () => {
+      broker = await startTestBroker("engine-central-first");
+      server = broker.server;
+      root = broker.root;
+    }, 30_000);
+    afterAll(async () => {
+      await broker?.stop();
+    });
 
-  it("keeps the answer and shows the worker dead when its file arrives", async () => {
-    const cleanups: (() => Promise<unknown>)[] = [];
-    try {
-      // A real pid that is dead: a child that ran and was reaped.
-      const child = spawn("sleep", ["60"], { stdio: "ignore" });
-      await once(child, "spawn");
-      const pid = child.pid!;
-      const exited = once(child, "exit");
-      child.kill("SIGKILL");
-      await exited;
+    it("keeps the answer and shows the worker dead when its file arrives", async () => {
+      const cleanups: (() => Promise<unknown>)[] = [];
+      try {
+        // A real pid that is dead: a child that ran and was reaped.
+        const child = spawn("sleep", ["60"], { stdio: "ignore" });
+        await once(child, "spawn");
+        const pid = child.pid!;
+        const exited = once(child, "exit");
+        child.kill("SIGKILL");
+        await exited;
 
-      const central = createCentralEngine({ servers: server.url, githubToken: null, historyMs: 0 });
-      cleanups.push(() => central.stop());
-      await central.start();
+        const central = createCentralEngine({ servers: server.url, githubToken: null, historyMs: 0 });
+        cleanups.push(() => central.stop());
+        await central.start();
 
-      // The host's answer reaches the broker first (its publisher wrote it, its files still queued).
-      const broker = await openBroker({ servers: server.url }, resolveNames({}));
-      cleanups.push(() => broker.nc.close());
-      const result: LivenessResult = {
-        pid,
-        alive: false,
-        reason: "dead",
-        checkedAt: new Date().toISOString(),
-      };
-      await broker.kv.put(
-        "box.o1.=live.T-1",
-        JSON.stringify({ host: "box", kind: "liveness", orchestrator: "o1", worker: "T-1", result }),
-      );
-      await waitUntil(
-        "the answer reached the central monitor",
-        () => central.parts.liveness.health().lastSuccessAt !== null,
-        20_000,
-      );
-      expect(central.snapshot().orchestrators).toEqual([]);
-
-      // Then the host's files.
-      const dir = join(root, "catalyst");
-      await mkdir(join(dir, "runs", "o1", "workers"), { recursive: true });
-      await writeFile(
-        join(dir, "runs", "o1", "workers", "T-1.json"),
-        JSON.stringify({
-          ticket: "T-1",
-          status: "implementing",
-          phase: 3,
+        // The host's answer reaches the broker first (its publisher wrote it, its files still queued).
+        const broker = await openBroker({ servers: server.url }, resolveNames({}));
+        cleanups.push(() => broker.nc.close());
+        const result: LivenessResult = {
           pid,
-          startedAt: new Date().toISOString(),
-        }),
-      );
-      const publisher = createRelayPublisher({
-        servers: server.url,
-        hostName: "box",
-        catalystDir: dir,
-        stateDir: join(root, "state"),
-      });
-      cleanups.push(() => publisher.stop());
-      await publisher.start();
-      const workerOf = () => central.snapshot().orchestrators.find((o) => o.id === "box/o1")?.workers["T-1"];
-      await waitUntil("T-1 at the central monitor", () => workerOf() !== undefined, 20_000);
-      expect(workerOf()).toMatchObject({ pid, alive: false });
-      expect(
-        central
-          .snapshot()
-          .needsYou.filter((n) => n.reason === "dead")
-          .map((n) => n.worker),
-      ).toEqual(["T-1"]);
-    } finally {
-      for (const c of cleanups.reverse()) await c().catch(() => {});
-    }
-  }, 60_000);
-});
+          alive: false,
+          reason: "dead",
+          checkedAt: new Date().toISOString(),
+        };
+        await broker.kv.put(
+          "box.o1.=live.T-1",
+          JSON.stringify({ host: "box", kind: "liveness", orchestrator: "o1", worker: "T-1", result }),
+        );
+        await waitUntil(
+          "the answer reached the central monitor",
+          () => central.parts.liveness.health().lastSuccessAt !== null,
+          20_000,
+        );
+        expect(central.snapshot().orchestrators).toEqual([]);
+
+        // Then the host's files.
+        const dir = join(root, "catalyst");
+        await mkdir(join(dir, "runs", "o1", "workers"), { recursive: true });
+        await writeFile(
+          join(dir, "runs", "o1", "workers", "T-1.json"),
+          JSON.stringify({
+            ticket: "T-1",
+            status: "implementing",
+            phase: 3,
+            pid,
+            startedAt: new Date().toISOString(),
+          }),
+        );
+        const publisher = createRelayPublisher({
+          servers: server.url,
+          hostName: "box",
+          catalystDir: dir,
+          stateDir: join(root, "state"),
+        });
+        cleanups.push(() => publisher.stop());
+        await publisher.start();
+        const workerOf = () =>
+          central.snapshot().orchestrators.find((o) => o.id === "box/o1")?.workers["T-1"];
+        await waitUntil("T-1 at the central monitor", () => workerOf() !== undefined, 20_000);
+        expect(workerOf()).toMatchObject({ pid, alive: false });
+        expect(
+          central
+            .snapshot()
+            .needsYou.filter((n) => n.reason === "dead")
+            .map((n) => n.worker),
+        ).toEqual(["T-1"]);
+      } finally {
+        for (const c of cleanups.reverse()) await c().catch(() => {});
+      }
+    }, 60_000);
+  },
+);

@@ -44,11 +44,15 @@ describe.skipIf(NATS_SERVER === null)("createCentralEngine", () => {
     await publisher.start();
     await publisher.idle();
 
+    const pruned: { hosts: string[]; result: { weeks: number } | { error: unknown } }[] = [];
     const engine = createCentralEngine({
       servers: server.url,
       githubToken: null,
       staleAfterMs: 1_500,
       hostsCheckMs: 100,
+      // The time index of a host silent past the stale threshold is pruned by the central.
+      indexPruneEveryMs: 200,
+      onIndexPruned: (hosts, result) => pruned.push({ hosts: [...hosts], result }),
     });
     cleanups.push(() => engine.stop());
     const deltas: Delta[] = [];
@@ -65,6 +69,7 @@ describe.skipIf(NATS_SERVER === null)("createCentralEngine", () => {
     expect(engine.parts.liveness.health()).toMatchObject({ enabled: true }); // relayed from the host
     expect(typeof engine.parts.readEvents).toBe("function");
 
+    expect(pruned).toEqual([]); // box is publishing: its publisher prunes its own
     deltas.length = 0;
     await publisher.stop();
     await waitUntil("box stale", () => engine.snapshot().hosts?.[0]?.stale === true, 30_000);
@@ -73,5 +78,8 @@ describe.skipIf(NATS_SERVER === null)("createCentralEngine", () => {
     expect(deltas.map((d) => d.event).filter((e) => e !== "hosts")).toEqual([]);
     expect(deltas.filter((d) => d.event === "hosts")).toHaveLength(1);
     expect(engine.parts.hosts()[0]).toMatchObject({ name: "box", stale: true });
+    // Only once box went silent: its index looked at (nothing the stream dropped, no week to prune).
+    await waitUntil("box's index pruned by the central", () => pruned.length > 0, 30_000);
+    expect(pruned[0]).toEqual({ hosts: ["box"], result: { weeks: 0 } });
   }, 90_000);
 });

@@ -36,6 +36,11 @@ export interface CentralOptions extends RelayNames {
   connectOptions?: Record<string, unknown>;
   /** Credentials read from the `--nats-*` flags / NATS_* variables (`@catalyst/relay/command-line`); never printed. */
   auth?: NatsAuth;
+  /**
+   * How long start-up waits for a broker that cannot be reached yet (down, starting) or does not
+   * answer its JetStream requests in time, before `start()` fails. @default 0: fails at once
+   */
+  connectWaitMs?: number;
   /** The durable consumer's name: a restarted monitor resumes after its ack floor. @default "catalyst-central" */
   durable?: string;
   /** GitHub token for PR polling; null disables it (health says why). */
@@ -50,6 +55,14 @@ export interface CentralOptions extends RelayNames {
    * @default 7 days
    */
   forgetAfterMs?: number | null;
+  /**
+   * How often the time index of hosts whose publisher is gone (stale, see `staleAfterMs`) is
+   * pruned: their weeks whose lines the stream no longer holds (a running publisher prunes its
+   * own). Null: never. @default 10 minutes
+   */
+  indexPruneEveryMs?: number | null;
+  /** Told what a prune of gone hosts' index dropped (weeks), or why it failed. */
+  onIndexPruned?: (hosts: readonly string[], result: { weeks: number } | { error: unknown }) => void;
   /** Told when a host was forgotten for `forgetAfterMs` (for the log), or why that failed. */
   onHostForgotten?: (host: string, result: { keys: number } | { error: unknown }) => void;
   /**
@@ -65,6 +78,8 @@ export interface CentralOptions extends RelayNames {
 
 /** Default {@link CentralOptions.staleAfterMs}: six missed heartbeats. */
 export const DEFAULT_STALE_AFTER_MS = 30_000;
+/** Default {@link CentralOptions.indexPruneEveryMs}. */
+export const DEFAULT_INDEX_PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** Default {@link CentralOptions.forgetAfterMs}: a week without a heartbeat. */
 export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -93,7 +108,13 @@ export interface CentralParts extends MonitorParts {
 
 function hostsEqual(a: readonly HostView[] | null, b: readonly HostView[]): boolean {
   if (a === null || a.length !== b.length) return false;
-  return a.every((h, i) => h.name === b[i]!.name && h.stale === b[i]!.stale);
+  return a.every(
+    (h, i) =>
+      h.name === b[i]!.name &&
+      h.stale === b[i]!.stale &&
+      (h.skipped?.lines ?? 0) === (b[i]!.skipped?.lines ?? 0) &&
+      (h.skipped?.files ?? 0) === (b[i]!.skipped?.files ?? 0),
+  );
 }
 
 /**
@@ -262,6 +283,7 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
     ...(options.connectOptions === undefined ? {} : { connectOptions: options.connectOptions }),
     ...(options.auth === undefined ? {} : { auth: options.auth }),
     ...(options.durable === undefined ? {} : { durable: options.durable }),
+    ...(options.connectWaitMs === undefined ? {} : { connectWaitMs: options.connectWaitMs }),
     ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
     ...(options.stream === undefined ? {} : { stream: options.stream }),
     ...(options.subjectPrefix === undefined ? {} : { subjectPrefix: options.subjectPrefix }),
@@ -294,20 +316,56 @@ export function buildCentralParts(options: CentralOptions): CentralParts {
       );
     }
   };
+  const pruneEveryMs =
+    options.indexPruneEveryMs === undefined ? DEFAULT_INDEX_PRUNE_EVERY_MS : options.indexPruneEveryMs;
+  let prunedAt = clock.now().getTime();
+  let pruning = false;
+  // The time index of hosts silent past the stale threshold: no publisher prunes it any more.
+  const pruneGone = (): void => {
+    const now = clock.now().getTime();
+    if (pruneEveryMs === null || pruning || now - prunedAt < pruneEveryMs) return;
+    prunedAt = now;
+    const gone = [...consumer.heartbeats()]
+      .filter(([name, beat]) => now - beat > staleAfterMs && !forgetting.has(name))
+      .map(([name]) => name)
+      .sort();
+    if (gone.length === 0) return;
+    pruning = true;
+    consumer
+      .pruneIndex(gone)
+      .then(
+        (weeks) => options.onIndexPruned?.(gone, { weeks }),
+        (error: unknown) => options.onIndexPruned?.(gone, { error }),
+      )
+      .finally(() => {
+        pruning = false;
+      });
+  };
   const hosts = (): HostView[] => {
     const now = clock.now().getTime();
     const beats = consumer.heartbeats();
     const names = new Set([...beats.keys(), ...consumer.hosts().keys()]);
+    const skipped = consumer.skipped();
     return [...names].sort().map((name) => {
       const beat = beats.get(name);
       // A host never heard beating is stale once the monitor has waited as long as the threshold.
       const stale = beat === undefined ? now - startedAt > staleAfterMs : now - beat > staleAfterMs;
-      return { name, lastHeartbeat: beat === undefined ? null : new Date(beat).toISOString(), stale };
+      const view: HostView = {
+        name,
+        lastHeartbeat: beat === undefined ? null : new Date(beat).toISOString(),
+        stale,
+      };
+      const lines = skipped.get(name);
+      if (lines !== undefined && lines.lines > 0) view.skipped = lines;
+      return view;
     });
   };
   return {
     fuse: createFuse({ idBase: clock.now().getTime() * 1000, ...listenerErrors }),
-    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace, forgetGone),
+    watcher: relayWatcher(consumer, hosts, options.hostsCheckMs ?? 1_000, pace, () => {
+      forgetGone();
+      pruneGone();
+    }),
     prPoller: createPrPoller({ token: options.githubToken, clock, ...listenerErrors }),
     liveness: relayedLiveness(consumer),
     clock,

@@ -68,6 +68,8 @@ export interface FleetOptions {
     staleAfterMs: number;
     /** A host silent this long is forgotten (its keys deleted); null: never. */
     forgetAfterMs: number | null;
+    /** How long start-up waits for a broker that is down, starting or slow (`--nats-wait`). @default 0 */
+    connectWaitMs?: number;
   } | null;
   logger: FleetLogger;
   /** Runs once loading is over. */
@@ -99,6 +101,9 @@ export function createFleet(options: FleetOptions): Fleet {
       durable: options.central.durable,
       staleAfterMs: options.central.staleAfterMs,
       forgetAfterMs: options.central.forgetAfterMs,
+      ...(options.central.connectWaitMs === undefined
+        ? {}
+        : { connectWaitMs: options.central.connectWaitMs }),
       onHostForgotten: (host, result) =>
         "keys" in result
           ? logger.info("forgot a host silent past --forget-after", { host, keys: result.keys })
@@ -106,6 +111,15 @@ export function createFleet(options: FleetOptions): Fleet {
               host,
               error: String(result.error),
             }),
+      onIndexPruned: (hosts, result) => {
+        if ("weeks" in result) {
+          if (result.weeks > 0)
+            logger.info("pruned the time index of silent hosts", { hosts, weeks: result.weeks });
+        } else
+          warn("index-prune", "could not prune the time index of silent hosts", {
+            error: String(result.error),
+          });
+      },
       // One line per 10 s while the broker is away (never the URL: it may hold credentials).
       onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
     });
@@ -186,6 +200,8 @@ export async function startPublishing(options: {
   hostName: string;
   catalystDir: string;
   stateDir: string;
+  /** How long start-up waits for a broker that is down, starting or slow (`--nats-wait`). @default 0 */
+  connectWaitMs?: number;
   logger: FleetLogger;
   /**
    * The host's own pid / job checks (the local engine's liveness poller): every answer at start,
@@ -201,6 +217,7 @@ export async function startPublishing(options: {
     hostName: options.hostName,
     catalystDir: options.catalystDir,
     stateDir: options.stateDir,
+    ...(options.connectWaitMs === undefined ? {} : { connectWaitMs: options.connectWaitMs }),
     // A broker that is down fails every publish: one line per 10 s (never the URL: it may hold credentials).
     onError: (error) => warn("publish", "publishing to NATS failed; retrying", { error: String(error) }),
   });

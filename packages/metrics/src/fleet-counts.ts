@@ -50,7 +50,8 @@ export interface FleetCounts {
   hosts(): {
     total: number;
     stale: number;
-    list: ReadonlyArray<{ name: string; lastHeartbeat: string | null; stale: boolean }>;
+    /** `skipped`: lines the host's publisher could not take (0 when it reported none). */
+    list: ReadonlyArray<{ name: string; lastHeartbeat: string | null; stale: boolean; skipped: number }>;
   } | null;
   /** Fleet-level "needs you" rows (orchestrator "", e.g. `budget`) by reason. */
   fleetNeedsYou(): ReadonlyMap<string, number>;
@@ -249,7 +250,12 @@ export function createFleetCounts(): FleetCounts {
     hosts = {
       total: list.length,
       stale: list.filter((h) => h.stale).length,
-      list: list.map((h) => ({ name: h.name, lastHeartbeat: h.lastHeartbeat, stale: h.stale })),
+      list: list.map((h) => ({
+        name: h.name,
+        lastHeartbeat: h.lastHeartbeat,
+        stale: h.stale,
+        skipped: h.skipped?.lines ?? 0,
+      })),
     };
   };
 

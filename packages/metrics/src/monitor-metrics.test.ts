@@ -107,7 +107,7 @@ describe("the monitor's metrics", () => {
     expect(samples(text, "catalyst_sse_frames_sent_total")[0]!.value).toBe(25);
   });
 
-  it("hosts and the age of each host's heartbeat on a central monitor", async () => {
+  it("hosts, the age of each host's heartbeat and its skipped lines on a central monitor", async () => {
     const fuse = createFuse();
     const { counts } = followFleet(fuse);
     fuse.apply(
@@ -115,7 +115,12 @@ describe("the monitor's metrics", () => {
         kind: "hosts",
         hosts: [
           { name: "alpha", lastHeartbeat: "2026-04-14T19:21:50.000Z", stale: false },
-          { name: "beta", lastHeartbeat: "2026-04-14T19:20:00.000Z", stale: true },
+          {
+            name: "beta",
+            lastHeartbeat: "2026-04-14T19:20:00.000Z",
+            stale: true,
+            skipped: { lines: 7, files: 2 },
+          },
         ],
       },
       NOW,
@@ -127,6 +132,10 @@ describe("the monitor's metrics", () => {
     expect(samples(text, "catalyst_relay_lag_seconds")).toEqual([
       { labels: '{host="alpha"}', value: 10 },
       { labels: '{host="beta"}', value: 120 },
+    ]);
+    expect(samples(text, "catalyst_host_skipped_lines")).toEqual([
+      { labels: '{host="alpha"}', value: 0 },
+      { labels: '{host="beta"}', value: 7 },
     ]);
   });
 });

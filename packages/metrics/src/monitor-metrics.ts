@@ -111,6 +111,16 @@ export function createMonitorMetrics(sources: MonitorMetricsSources): MonitorMet
       }
     },
   });
+  new Gauge({
+    name: "catalyst_host_skipped_lines",
+    help: "Log lines each host's publisher could not take, this run (central monitor only).",
+    labelNames: ["host"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const h of fleet.hosts()?.list ?? []) this.set({ host: h.name }, h.skipped);
+    },
+  });
 
   const sse = sources.sse;
   if (sse !== undefined) {

@@ -1,8 +1,16 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { type KV, Kvm } from "@nats-io/kv";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { type NatsAuth, redactUrl } from "./command-line.js";
 import { RelayConnectError, type RelayConnectProblem } from "./errors.js";
+import {
+  isStreamNotFound,
+  jsClient,
+  jsManager,
+  kvManager,
+  type RetryPolicy,
+  retryJetStream,
+} from "./jetstream-calls.js";
 import { DEFAULT_DUPLICATE_WINDOW_MS, type ResolvedNames, windowNanos } from "./names.js";
 
 /** How to reach the broker. Credentials pass straight to the NATS client and are never echoed in errors. */
@@ -15,6 +23,12 @@ export interface BrokerOptions {
   connectOptions?: Record<string, unknown>;
   /** Reconnect forever by default: a broker restart must not end the relay. */
   maxReconnectAttempts?: number;
+  /**
+   * How long the first connection keeps trying a broker it cannot reach yet (down, starting),
+   * and how long start-up keeps asking a JetStream that does not answer in time, before giving up.
+   * @default 0: an unreachable broker fails at once; a slow request is asked 4 times
+   */
+  connectWaitMs?: number;
 }
 
 export interface Broker {
@@ -31,25 +45,54 @@ export async function openBroker(
   duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS,
 ): Promise<Broker> {
   const nc = await connectNats(options);
+  const servers = options.servers;
+  const policy = startupRetryPolicy(options);
   try {
-    const jsm = await jetstreamManager(nc);
-    try {
-      await jsm.streams.info(names.stream);
-    } catch {
-      await jsm.streams.add({
-        name: names.stream,
-        subjects: [`${names.subjectPrefix}.>`],
-        duplicate_window: windowNanos(duplicateWindowMs),
-        num_replicas: names.replicas,
-      });
-    }
-    const js = jetstream(nc);
-    const kv = await new Kvm(js).create(names.bucket, { history: 1, replicas: names.replicas });
+    const jsm = await jsManager(nc, servers, {}, policy);
+    const streamExists = await retryJetStream(
+      `the info of stream ${names.stream}`,
+      servers,
+      () =>
+        jsm.streams.info(names.stream).then(
+          () => true,
+          (error: unknown) => {
+            if (isStreamNotFound(error)) return false;
+            throw error;
+          },
+        ),
+      policy,
+    );
+    if (!streamExists)
+      await retryJetStream(
+        `the creation of stream ${names.stream}`,
+        servers,
+        () =>
+          jsm.streams.add({
+            name: names.stream,
+            subjects: [`${names.subjectPrefix}.>`],
+            duplicate_window: windowNanos(duplicateWindowMs),
+            num_replicas: names.replicas,
+          }),
+        policy,
+      );
+    const js = jsClient(nc);
+    const kv = await retryJetStream(
+      `the opening of KV bucket ${names.bucket}`,
+      servers,
+      () => kvManager(nc).create(names.bucket, { history: 1, replicas: names.replicas }),
+      policy,
+    );
     return { nc, js, jsm, kv };
   } catch (error) {
     await nc.close().catch(() => {});
     throw error;
   }
+}
+
+/** The retry of start-up requests: 4 tries at least, more while `connectWaitMs` has not passed. */
+export function startupRetryPolicy(options: Pick<BrokerOptions, "connectWaitMs">): RetryPolicy {
+  // Each try waits up to JETSTREAM_TIMEOUT_MS (20 s) for its answer, then 0.5, 1, 2, 4, 4… s.
+  return { tries: 4, withinMs: options.connectWaitMs ?? 0 };
 }
 
 /** The NATS `connect()` options for plain-data credentials: token, user/pass, creds, TLS. */
@@ -72,16 +115,36 @@ export function natsConnectOptions(auth: NatsAuth | undefined): Record<string, u
  * a one-line message: the broker (credentials hidden) and what went wrong, never a secret.
  */
 export async function connectNats(options: BrokerOptions): Promise<NatsConnection> {
-  try {
-    return await connect({
-      ...natsConnectOptions(options.auth),
-      ...options.connectOptions,
-      servers: options.servers,
-      maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
-      reconnectTimeWait: 250,
-    });
-  } catch (error) {
-    throw toConnectError(error, options.servers);
+  const waitMs = options.connectWaitMs ?? 0;
+  const started = Date.now();
+  let delay = 250;
+  for (;;) {
+    try {
+      return await connect({
+        ...natsConnectOptions(options.auth),
+        ...options.connectOptions,
+        servers: options.servers,
+        maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+        reconnectTimeWait: 250,
+      });
+    } catch (error) {
+      const failure = toConnectError(error, options.servers);
+      // Only a broker not there yet is waited for: refused credentials or TLS never get better.
+      if (failure.problem !== "unreachable" || waitMs <= 0) throw failure;
+      const waited = Date.now() - started;
+      if (waited + delay > waitMs) {
+        const seconds = Math.max(1, Math.round(waited / 1000));
+        throw new RelayConnectError(
+          failure.message.replace(" (", ` after waiting ${seconds} s (`),
+          "unreachable",
+          {
+            cause: error,
+          },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(2_000, delay * 2);
+    }
   }
 }
 

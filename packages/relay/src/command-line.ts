@@ -335,6 +335,7 @@ export const RELAY_ROLE_OPTIONS = {
   "stale-after": { type: "string" },
   "forget-after": { type: "string" },
   durable: { type: "string" },
+  "nats-wait": { type: "string" },
 } as const;
 
 /** @default `--stale-after`: six missed heartbeats (publishers beat every 5 s). */
@@ -357,6 +358,8 @@ export function staleAfterOf(value: string | undefined): number {
 export const DEFAULT_FORGET_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 /** @default `--durable` */
 export const DEFAULT_DURABLE = "catalyst-central";
+/** @default `--nats-wait`: how long start-up waits for a broker that is down, starting or slow. */
+export const DEFAULT_NATS_WAIT_MS = 60_000;
 
 /** The role flags after validation: publish a catalyst dir, or read every host centrally. */
 export interface RelayRoleFlags {
@@ -372,6 +375,11 @@ export interface RelayRoleFlags {
   forgetAfterMs: number | null;
   /** `--durable`: the central monitor's consumer name on the broker. */
   durable: string;
+  /**
+   * `--nats-wait`: how long start-up waits for a broker that cannot be reached yet or does not
+   * answer its JetStream requests in time, before giving up (ms; 0: an unreachable broker fails at once).
+   */
+  natsWaitMs: number;
 }
 
 /**
@@ -421,11 +429,23 @@ export function relayRoleFlagsOf(
       );
     forgetAfterMs = parsed === 0 ? null : parsed;
   }
+  if (values["nats-wait"] !== undefined && nats === null && publish === null)
+    throw new UsageError("--nats-wait applies to --nats or --publish; pass one of them with it");
+  let natsWaitMs = DEFAULT_NATS_WAIT_MS;
+  const wait = values["nats-wait"];
+  if (wait !== undefined) {
+    const parsed = wait.trim() === "0" ? 0 : parseDuration(wait);
+    if (parsed === null || parsed > 60 * 60_000)
+      throw new UsageError(
+        `--nats-wait must be 0 (do not wait) or a duration of at most 1h such as 30s, 5m, got ${JSON.stringify(wait)}`,
+      );
+    natsWaitMs = parsed;
+  }
   const durable = values.durable ?? DEFAULT_DURABLE;
   // A JetStream consumer name: no whitespace, dots, wildcards or path separators.
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(durable))
     throw new UsageError(`--durable must be 1 to 64 letters, digits, - or _, got ${JSON.stringify(durable)}`);
   if (hostName.trim() === "" || hostName.length > 200)
     throw new UsageError("--host-name must be a non-empty name of at most 200 characters");
-  return { publish, hostName, nats, staleAfterMs, forgetAfterMs, durable };
+  return { publish, hostName, nats, staleAfterMs, forgetAfterMs, durable, natsWaitMs };
 }

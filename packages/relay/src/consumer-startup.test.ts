@@ -4,10 +4,7 @@
 // also when restarted on its durable. The stream is written directly (pipelined publishes, one
 // host's lines stamped on its own skewed clock, with 1970, 2099 and weeks-late lines) and indexed
 // by the publishers' own index writer, so 30,000 lines take seconds.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { NATS_SERVER, type NatsServer, startNatsServer } from "@catalyst/test-utils";
+import { NATS_SKIP_REASON, type NatsServer, startTestBroker, type TestBroker } from "@catalyst/test-utils";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,9 +14,7 @@ import { eventSubjectOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { createTimeIndexWriter, type IndexedLine } from "./time-index.js";
 
-const skipReason = NATS_SERVER
-  ? null
-  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`consumer start-up tests skipped: ${skipReason}`);
 
 const H = 3_600_000;
@@ -36,7 +31,7 @@ const HOSTS = [
   { name: "true", skewMs: 0 },
 ];
 
-let root = "";
+let testBroker: TestBroker | null = null;
 let server: NatsServer | null = null;
 let broker: Broker | null = null;
 /** Every line on the stream: its sequence, host, own ts and number. */
@@ -132,9 +127,9 @@ function perHost(list: typeof lines, label: (l: (typeof lines)[number]) => strin
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "relay-startup-"));
   if (skipReason) return;
-  server = await startNatsServer(join(root, "store"));
+  testBroker = await startTestBroker("relay-startup");
+  server = testBroker.server;
   // In memory: the stream is written in seconds (the relay creates it on disk; the reads are the same).
   const nc = await connect({ servers: server.url });
   const resolved = resolveNames(names);
@@ -151,8 +146,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await broker?.nc.close();
-  await server?.kill();
-  await rm(root, { recursive: true, force: true });
+  await testBroker?.stop();
 });
 
 describe.skipIf(skipReason !== null)("the central consumer's start-up", () => {

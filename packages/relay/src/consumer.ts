@@ -3,12 +3,14 @@ import { type BriefingTextResult, parseLogLine } from "@catalyst/sources";
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
-import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
+import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from "./broker.js";
 import { deleteHostKeys, purgeHostHistory } from "./forget-host.js";
 import { readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
+import { isConsumerNotFound, retryJetStream } from "./jetstream-calls.js";
 import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
+import { createTimeIndexWriter } from "./time-index.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
 /** Options of {@link createRelayConsumer}. */
@@ -76,6 +78,12 @@ export interface RelayConsumer {
   /** Each publishing host's last heartbeat, as the broker stamped it (ms since the epoch). */
   heartbeats(): Map<string, number>;
   /**
+   * Per host, the lines its publisher could not take, from its skipped-line markers (one per log
+   * file, with the count this run): `{ lines, files }`, as `hosts list` shows them. Hosts without
+   * a marker are absent.
+   */
+  skipped(): Map<string, { lines: number; files: number }>;
+  /**
    * Hosts whose last heartbeat is older than `thresholdMs` (broker's stamp against `now`, so the
    * two clocks should agree within the threshold): silent or gone, not their workers dead.
    */
@@ -87,6 +95,13 @@ export interface RelayConsumer {
    * time index from the broker. Resolves to the keys deleted.
    */
   forgetHost(host: string): Promise<number>;
+  /**
+   * Prunes the time index of hosts whose publisher is gone (a running publisher prunes its own):
+   * each host's weeks of hour keys whose lines the stream no longer holds, the same rule as the
+   * publisher's. Resolves to the weeks dropped in all. Call it only for hosts silent for a while:
+   * a publisher writing a late line into a week being pruned could lose that line's index entry.
+   */
+  pruneIndex(hosts: readonly string[]): Promise<number>;
   /**
    * A relayed briefing's text (what `/api/briefing` serves centrally), by the orchestrator path
    * as this consumer namespaces it and the wave (null: `DASHBOARD.md`): read from the KV when asked,
@@ -102,6 +117,8 @@ export interface RelayConsumer {
     historyLines: number;
     redeliveriesDropped: number;
     stateUpdates: number;
+    /** KV values the start-up's load read (one per key: the bucket's last value of each). */
+    stateLoaded: number;
     malformed: number;
     /**
      * What start-up read of the stream: `messages` (the history window's ranges through the time
@@ -114,6 +131,13 @@ export interface RelayConsumer {
 
 /** KV values handed to listeners at once per host while the current values load. */
 const INITIAL_BATCH = 1_000;
+/** KV values pulled at once while loading the current values. */
+const STATE_PULL = 10_000;
+/** The event loop gets a turn after this many KV values of the load. */
+const STATE_YIELD = 1_000;
+
+/** What the consumer reads of a KV value: a watch entry, or a message of the bucket's stream. */
+type StateEntry = Pick<KvWatchEntry, "key" | "operation" | "created"> & { json<T>(): T };
 /** History lines handed to listeners at once: a bound in count and in bytes of line text. */
 const HISTORY_BATCH_LINES = 500;
 const HISTORY_BATCH_BYTES = 1024 * 1024;
@@ -147,6 +171,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   const lastSeen = new Map<string, number>();
   /** Hosts whose heartbeat key was deleted (forgotten): not listed again until they beat again. */
   const forgotten = new Set<string>();
+  /** Per host, per log file (its marker key's file token): the lines skipped there. */
+  const skippedLines = new Map<string, Map<string, number>>();
   const beats = new Map<string, number>();
   const stats = {
     hostSkipped: 0,
@@ -154,6 +180,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     historyLines: 0,
     redeliveriesDropped: 0,
     stateUpdates: 0,
+    stateLoaded: 0,
     malformed: 0,
   };
   /** Namespaced orchestrator path → its host and host-local id (for `readBriefing`); one per orchestrator. */
@@ -170,6 +197,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   };
   let broker: Broker | null = null;
   let watch: QueuedIterator<KvWatchEntry> | null = null;
+  let stateLoad: ConsumerMessages | null = null;
   let messages: ConsumerMessages | null = null;
   let history: ConsumerMessages | null = null;
   let loops: Promise<void>[] = [];
@@ -256,7 +284,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         deliver({ host, changes: [], liveness: liveness.slice(i, i + INITIAL_BATCH) });
   }
 
-  function fromState(entry: KvWatchEntry): void {
+  function fromState(entry: StateEntry): void {
     const key = parseStateKey(entry.key);
     if (key?.kind === "liveness") {
       fromLiveness(entry, key.host);
@@ -269,7 +297,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   }
 
   /** A host's liveness answer for one worker (a removal carries nothing: the worker goes with its file). */
-  function fromLiveness(entry: KvWatchEntry, h: string): void {
+  function fromLiveness(entry: StateEntry, h: string): void {
     if (entry.operation !== "PUT") return;
     let m: StateMessage;
     try {
@@ -302,7 +330,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   }
 
   /** The change a KV entry stands for, with its host. */
-  function stateChange(entry: KvWatchEntry): { host: string; change: SourceChange } | null {
+  function stateChange(entry: StateEntry): { host: string; change: SourceChange } | null {
     const key = parseStateKey(entry.key);
     if (!key) {
       stats.malformed++;
@@ -319,6 +347,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         forgotten.add(h);
         beats.delete(h);
         lastSeen.delete(h);
+        skippedLines.delete(h);
       }
       return null;
     }
@@ -373,9 +402,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             },
           };
         }
-        case "skipped":
+        case "skipped": {
+          const files = skippedLines.get(h);
+          files?.delete(key.file);
+          if (files?.size === 0) skippedLines.delete(h);
           // The host's file started over (or went): its marker goes, as a local monitor's does.
           return { host: h, change: { kind: "log-reset", file: file(h, key.file), reason: "truncated" } };
+        }
       }
     }
     let m: StateMessage;
@@ -454,8 +487,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             modifiedAt: m.modifiedAt,
           },
         };
-      case "skipped":
+      case "skipped": {
         stats.hostSkipped++;
+        const count =
+          typeof m.count === "number" && Number.isSafeInteger(m.count) && m.count > 0 ? m.count : 1;
+        const files = skippedLines.get(h) ?? new Map<string, number>();
+        files.set(key.kind === "skipped" ? key.file : m.file, count);
+        skippedLines.set(h, files);
         return {
           host: h,
           change: {
@@ -467,6 +505,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
             detail: `on host ${h}: ${m.detail}${typeof m.count === "number" && m.count > 1 ? ` (${m.count} lines skipped in this file)` : ""}`,
           },
         };
+      }
       default:
         stats.malformed++;
         return null;
@@ -621,6 +660,46 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
   }
 
+  /**
+   * Every key's current value, read from the bucket's stream (last per subject) with an ordered
+   * consumer, in pulls of STATE_PULL messages, yielding to the event loop every STATE_YIELD; resolves
+   * to how many were read.
+   */
+  async function loadState(
+    b: Broker,
+    bucketStream: string,
+    onEntry: (entry: StateEntry, seq: number) => void,
+  ): Promise<number> {
+    const prefix = `$KV.${names.bucket}.`;
+    const ordered = await b.js.consumers.get(bucketStream, { deliver_policy: DeliverPolicy.LastPerSubject });
+    // A count bound: pulls bounded only in bytes stalled on a last-per-subject consumer (nats.js 3.4).
+    const iter = await ordered.consume({ max_messages: STATE_PULL });
+    stateLoad = iter;
+    let n = 0;
+    try {
+      for await (const m of iter) {
+        if (!broker || broker !== b) break;
+        n++;
+        const op = m.headers?.get("KV-Operation");
+        onEntry(
+          {
+            key: m.subject.startsWith(prefix) ? m.subject.slice(prefix.length) : m.subject,
+            operation: op === "DEL" || op === "PURGE" ? op : "PUT",
+            created: m.time,
+            json: <T>() => m.json<T>(),
+          },
+          m.seq,
+        );
+        if (m.info.pending === 0) break;
+        if (n % STATE_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      stateLoad = null;
+      await iter.close().catch(() => {});
+    }
+    return n;
+  }
+
   async function watchConnection(b: Broker): Promise<void> {
     for await (const s of b.nc.status()) {
       if (s.type === "disconnect") {
@@ -643,61 +722,88 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       health.lastSuccessAt = new Date().toISOString();
       loops.push(watchConnection(b).catch(() => {}));
       const durable = options.durable ?? "catalyst-central";
-      const streamInfo = await b.jsm.streams.info(names.stream);
+      // A loaded broker may answer late: each start-up request is asked again (bounded) before
+      // start() gives up with a one-line error naming it.
+      const policy = { ...startupRetryPolicy(options), stopped: () => broker !== b };
+      const ask = <T>(what: string, run: () => Promise<T>): Promise<T> =>
+        retryJetStream(what, options.servers, run, policy);
+      const streamInfo = await ask(`the info of stream ${names.stream}`, () =>
+        b.jsm.streams.info(names.stream),
+      );
       const target = streamInfo.state.messages === 0 ? 0 : streamInfo.state.last_seq;
       // Sequences before the stream's first message are gone (limits, purges): never waited for.
       floor = Math.max(0, streamInfo.state.first_seq - 1);
       above.clear();
       let ackFloor: number;
-      try {
-        const info = await b.jsm.consumers.info(names.stream, durable);
+      // Only a durable that is not there is made anew (a request that timed out is asked again).
+      const existing = await ask(`the info of durable consumer ${durable}`, () =>
+        b.jsm.consumers.info(names.stream, durable).catch((error: unknown) => {
+          if (isConsumerNotFound(error)) return null;
+          throw error;
+        }),
+      );
+      if (existing !== null) {
         // A durable created at sequence N has acked nothing before N, but folded nothing either.
-        ackFloor = Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1);
-      } catch {
+        ackFloor = Math.max(existing.ack_floor.stream_seq, (existing.config.opt_start_seq ?? 1) - 1);
+      } else {
         // A new durable: everything already in the stream is history, what follows is new.
-        await b.jsm.consumers.add(names.stream, {
+        const config = {
           durable_name: durable,
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: streamInfo.state.last_seq + 1,
-        });
+        };
+        await ask(`the creation of durable consumer ${durable}`, () =>
+          b.jsm.consumers.add(names.stream, config),
+        );
         ackFloor = streamInfo.state.last_seq;
       }
       progress.targetSeq = target;
       progress.ackFloor = ackFloor;
 
-      // The KV's current values first (the watcher marks the last of them `isUpdate`).
+      // The KV's current values first: read from the bucket's stream, the last value of each key
+      // (an ordered pull, faster than a watch's initial values), then a watch from the next
+      // revision for what changes after.
       progress.phase = "state";
-      const status = await b.kv.status();
-      watch = await b.kv.watch({ key: ">" });
-      const w = watch;
-      let initialDone: () => void = () => {};
-      const initial = new Promise<void>((resolve) => {
-        initialDone = resolve;
-      });
-      if (status.values === 0) initialDone();
-      else {
+      const bucketStream = `KV_${names.bucket}`;
+      const kvInfo = await ask(`the info of KV bucket ${names.bucket}`, () =>
+        b.jsm.streams.info(bucketStream),
+      );
+      const kvLast = kvInfo.state.last_seq;
+      /** Keys the load gave a value written after kvLast: the watch delivers those again, not to go back. */
+      const loadedAfter = new Map<string, number>();
+      if (kvInfo.state.messages > 0) {
         initialBatch = new Map();
         initialLiveness = new Map();
+        try {
+          const n = await loadState(b, bucketStream, (entry, seq) => {
+            if (seq > kvLast) loadedAfter.set(entry.key, seq);
+            fromState(entry);
+          });
+          stats.stateLoaded = n;
+        } finally {
+          if (initialBatch !== null) flushInitial(false);
+        }
       }
-      const done = () => {
-        if (initialBatch !== null) flushInitial(false);
-        initialDone();
-      };
+      // A stop() while start-up waited (a listener may call it): nothing more to set up.
+      if (broker !== b) return;
+      watch = await ask(`a watch of KV bucket ${names.bucket}`, () =>
+        b.kv.watch({ key: ">", resumeFromRevision: kvLast + 1 }),
+      );
+      const w = watch;
       loops.push(
         (async () => {
           for await (const e of w) {
+            if (loadedAfter.size > 0) {
+              const loaded = loadedAfter.get(e.key);
+              // Older than (or the very) value the load gave: already applied.
+              if (loaded !== undefined && e.revision <= loaded) continue;
+              if (loaded !== undefined) loadedAfter.delete(e.key);
+            }
             fromState(e);
-            // The watcher marks the last current value `isUpdate`: the initial load is in.
-            if (e.isUpdate) done();
           }
-          done();
-        })().catch((error: unknown) => {
-          done();
-          noteError(error);
-        }),
+        })().catch(noteError),
       );
-      await initial;
       // A stop() while start-up waited (a listener may call it): nothing more to set up.
       if (broker !== b) return;
 
@@ -711,7 +817,9 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         for (const seq of above) if (seq <= floor) above.delete(seq);
         while (above.delete(floor + 1)) floor += 1;
       }
-      const consumer = await b.js.consumers.get(names.stream, durable);
+      const consumer = await ask(`durable consumer ${durable}`, () =>
+        b.js.consumers.get(names.stream, durable),
+      );
       // JetStream takes one bound per pull: bytes, which also bounds the count (a message is never empty).
       // Pulls expire after 5 s (30 s by default): a pull waiting at a cluster node that died is
       // only noticed when its heartbeats stop, and until then nothing arrives.
@@ -738,6 +846,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       if (!b) return;
       broker = null;
       watch?.stop();
+      await stateLoad?.close().catch(() => {});
       await history?.close().catch(() => {});
       await messages?.close();
       await b.nc.drain().catch(() => {});
@@ -751,6 +860,15 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     },
     hosts: () => new Map(lastSeen),
     heartbeats: () => new Map(beats),
+    skipped() {
+      const out = new Map<string, { lines: number; files: number }>();
+      for (const [h, files] of skippedLines) {
+        let lines = 0;
+        for (const n of files.values()) lines += n;
+        out.set(h, { lines, files: files.size });
+      }
+      return out;
+    },
     staleHosts(thresholdMs, now = Date.now()) {
       return [...beats]
         .filter(([, at]) => now - at > thresholdMs)
@@ -775,6 +893,13 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       } catch {
         return { ok: false, reason: "unreadable", file: shown };
       }
+    },
+    async pruneIndex(hosts) {
+      const b = broker;
+      if (!b) throw new Error("the relay consumer is not started");
+      let weeks = 0;
+      for (const host of hosts) weeks += await createTimeIndexWriter(b, names, host).prune(true);
+      return weeks;
     },
     async forgetHost(host) {
       const b = broker;

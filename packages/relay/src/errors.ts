@@ -15,7 +15,7 @@ export class NatsCredentialsError extends Error {
 }
 
 /** Why a connection to the broker failed. */
-export type RelayConnectProblem = "auth" | "tls" | "unreachable" | "other";
+export type RelayConnectProblem = "auth" | "tls" | "unreachable" | "timeout" | "other";
 
 /**
  * The broker could not be reached or refused us. The message is one line naming the broker
@@ -24,8 +24,15 @@ export type RelayConnectProblem = "auth" | "tls" | "unreachable" | "other";
 export class RelayConnectError extends Error {
   override name = "RelayConnectError";
   readonly problem: RelayConnectProblem;
-  constructor(message: string, problem: RelayConnectProblem, options?: { cause?: unknown }) {
-    super(message, options);
+  /** With `timeout`: the request the broker did not answer in time, in words ("the stream's info"). */
+  readonly operation: string | null;
+  constructor(
+    message: string,
+    problem: RelayConnectProblem,
+    options?: { cause?: unknown; operation?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.problem = problem;
+    this.operation = options?.operation ?? null;
   }
 }

@@ -1,22 +1,10 @@
 import { parseLogLine } from "@catalyst/sources";
-import {
-  DeliverPolicy,
-  type JetStreamManager,
-  jetstream,
-  jetstreamManager,
-  type StreamInfo,
-} from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
+import { DeliverPolicy, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { type BrokerOptions, connectNats, toConnectError } from "./broker.js";
+import { isStreamNotFound, jsClient, jsManager, kvManager } from "./jetstream-calls.js";
 import { escapeToken, unescapeToken } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
-import {
-  emptyRelayEventStats,
-  isLogMessage,
-  isStreamNotFound,
-  type PlannedRange,
-  readRange,
-} from "./read-relay-events.js";
+import { emptyRelayEventStats, isLogMessage, type PlannedRange, readRange } from "./read-relay-events.js";
 import { hourOf, type IndexMeta, metaKeyOf, normaliseRanges, parseBucket, parseMeta } from "./time-index.js";
 
 // What a fold of the stream "up to a time" needs to stay exact across calls (issue 25, the central
@@ -109,7 +97,7 @@ export async function readStreamPosition(options: Options): Promise<StreamPositi
   const names = resolveNames(options);
   const nc = await connectNats({ ...options, maxReconnectAttempts: options.maxReconnectAttempts ?? 0 });
   try {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jsManager(nc, options.servers);
     return (await positionOf(jsm, names, false))?.position ?? null;
   } catch (error) {
     throw toConnectError(error, options.servers);
@@ -145,7 +133,7 @@ export async function checkLateLines(
     indexEntries,
   });
   try {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jsManager(nc, options.servers);
     const now = await positionOf(jsm, names, true);
     if (now === null) return answer(true, "the stream is gone");
     position = now.position;
@@ -182,7 +170,7 @@ export async function checkLateLines(
       since.index.seq <= index.seq;
     if (!indexUsable) for (const t of tokens) whole.add(t);
     else {
-      const kv = await new Kvm(nc).open(names.indexBucket);
+      const kv = await kvManager(nc).open(names.indexBucket);
       // Each host's head before the hours: a mark read here covers lines whose hours were written before it.
       const list = [...tokens];
       for (let i = 0; i < list.length; i += LOOKUPS_IN_FLIGHT) {
@@ -205,7 +193,7 @@ export async function checkLateLines(
       const from = since.index!.seq + 1;
       if (from <= kvLast) {
         const prefix = `$KV.${names.indexBucket}.`;
-        const consumer = await jetstream(nc).consumers.get(bucketStream, {
+        const consumer = await jsClient(nc).consumers.get(bucketStream, {
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: from,
         });
@@ -276,7 +264,7 @@ export async function checkLateLines(
         stop.abort();
       }
     };
-    const jsmRead = await jetstreamManager(nc);
+    const jsmRead = await jsManager(nc, options.servers);
     for (const range of toRead) {
       if (found !== null) break;
       await readRange(

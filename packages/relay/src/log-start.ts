@@ -1,9 +1,8 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
 import { type BrokerOptions, connectNats, toConnectError } from "./broker.js";
+import { isStreamNotFound, jsManager, kvManager } from "./jetstream-calls.js";
 import { escapeToken, unescapeToken } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
-import { isStreamNotFound, readRelayEvents } from "./read-relay-events.js";
+import { readRelayEvents } from "./read-relay-events.js";
 import { HOUR_MS, metaKeyOf, parseMeta } from "./time-index.js";
 
 /**
@@ -18,7 +17,7 @@ export async function readLogStart(options: BrokerOptions & RelayNames): Promise
   let earliestHour: number | null = null;
   const nc = await connectNats({ ...options, maxReconnectAttempts: options.maxReconnectAttempts ?? 0 });
   try {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jsManager(nc, options.servers);
     let subjects: Record<string, number>;
     try {
       const info = await jsm.streams.info(names.stream, { subjects_filter: `${names.subjectPrefix}.>` });
@@ -36,7 +35,7 @@ export async function readLogStart(options: BrokerOptions & RelayNames): Promise
       indexed = false;
     }
     if (indexed) {
-      const kv = await new Kvm(nc).open(names.indexBucket);
+      const kv = await kvManager(nc).open(names.indexBucket);
       const tokens = new Set<string>();
       for (const subject of Object.keys(subjects)) {
         const rest = subject.slice(names.subjectPrefix.length + 1).split(".");

@@ -207,9 +207,28 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     }
   }
 
+  /**
+   * Per orchestrator id, the keys this run wrote under it and has not deleted: its removal deletes
+   * them whatever a key listing returns (a listing served by a cluster node still catching up after
+   * a node loss can miss a key just written, which then stayed behind: the `=local` of an
+   * orchestrator whose files were gone).
+   */
+  const writtenUnder = new Map<string, Set<string>>();
+
+  function orchestratorOfKey(key: string): string | null {
+    const parsed = parseStateKey(key);
+    return parsed !== null && "orchestrator" in parsed ? parsed.orchestrator : null;
+  }
+
   async function putState(key: string, value: StateMessage): Promise<void> {
     const b = broker!;
     staleKeys?.delete(key);
+    const orch = value.kind === "orchestrator" ? value.orchestrator.id : orchestratorOfKey(key);
+    if (orch !== null) {
+      const set = writtenUnder.get(orch) ?? new Set<string>();
+      set.add(key);
+      writtenUnder.set(orch, set);
+    }
     // Remembered only while a sweep is pending (it keeps these workers' liveness keys).
     if (staleKeys !== null && value.kind === "signal")
       workersWritten.add(`${value.orchestrator}\0${value.key}`);
@@ -222,6 +241,9 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   async function deleteState(key: string): Promise<void> {
     const b = broker!;
     staleKeys?.delete(key);
+    const orch = orchestratorOfKey(key);
+    const set = orch === null ? undefined : writtenUnder.get(orch);
+    if (set?.delete(key) && set.size === 0) writtenUnder.delete(orch!);
     await retrying(() => b.kv.delete(key));
     stats.stateDeletes++;
   }
@@ -238,8 +260,12 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       for await (const k of await b.kv.keys(`${escapeToken(host)}.${escapeToken(id)}.>`)) out.push(k);
       return out;
     });
+    // What this run wrote under it too, and its state key always (a listing can miss a key).
+    const all = new Set([...keys, ...(writtenUnder.get(id) ?? []), own]);
+    all.add(stateKeyOf({ kind: "local-state", host, orchestrator: id }));
     await deleteState(own);
-    for (const k of keys) if (k !== own) await deleteState(k);
+    for (const k of all) if (k !== own) await deleteState(k);
+    writtenUnder.delete(id);
     const prefix = `${escapeToken(host)}.${escapeToken(id)}.`;
     for (const k of [...liveSent.keys()]) if (k.startsWith(prefix)) liveSent.delete(k);
   }

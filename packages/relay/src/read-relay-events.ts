@@ -6,14 +6,13 @@ import {
   DeliverPolicy,
   type JetStreamManager,
   type JsMsg,
-  jetstream,
-  jetstreamManager,
 } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import { type BrokerOptions, connectNats, toConnectError } from "./broker.js";
 import { redactUrl } from "./command-line.js";
 import { RelayConnectError } from "./errors.js";
+import { isStreamNotFound, jsClient, jsManager, kvManager, retryJetStream } from "./jetstream-calls.js";
 import { escapeToken, unescapeToken } from "./keys.js";
 import { type RelayNames, type ResolvedNames, resolveNames } from "./names.js";
 import { createSpillSorter, type RelayEvent } from "./spill-sorter.js";
@@ -196,7 +195,7 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
           stats.indexed = true;
           stats.ranges = plan.length;
           // JetStream was checked by the stream's info: no API check round trip again.
-          const jsm = await jetstreamManager(nc, { checkAPI: false });
+          const jsm = await jsManager(nc, options.servers, { checkAPI: false });
           // A few ranges read at once (each a round trip or more to set up); their lines reach the
           // sorter one at a time, each reader waiting for its own.
           let chain: Promise<void> = Promise.resolve();
@@ -259,10 +258,12 @@ async function streamState(
   subjectsFilter?: string,
 ): Promise<StreamState | null> {
   try {
-    const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(
-      stream,
-      subjectsFilter === undefined ? undefined : { subjects_filter: subjectsFilter },
+    const jsm = await jsManager(nc, servers);
+    const info = await retryJetStream(`the info of stream ${stream}`, servers, () =>
+      jsm.streams.info(
+        stream,
+        subjectsFilter === undefined ? undefined : { subjects_filter: subjectsFilter },
+      ),
     );
     const state: StreamState = {
       first: info.state.first_seq,
@@ -288,7 +289,7 @@ async function readStream(
 ): Promise<void> {
   const { first, last } = state;
   const total = last - first + 1;
-  const consumer = await jetstream(nc).consumers.get(stream, {});
+  const consumer = await jsClient(nc).consumers.get(stream, {});
   const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024 });
   const closed = nc.closed().then((error) => error);
   let done = false;
@@ -363,13 +364,17 @@ export async function planIndexedRead(
   const { first, last } = state;
   const subjects = state.subjects ?? {};
   try {
-    const jsm = await jetstreamManager(nc, { checkAPI: false });
-    await jsm.streams.info(`KV_${names.indexBucket}`);
+    const jsm = await jsManager(nc, servers, { checkAPI: false });
+    await retryJetStream(`the info of the index bucket ${names.indexBucket}`, servers, () =>
+      jsm.streams.info(`KV_${names.indexBucket}`),
+    );
   } catch (error) {
     if (isStreamNotFound(error)) return null;
     throw toConnectError(error, servers);
   }
-  const kv = await new Kvm(jetstream(nc, { checkAPI: false })).open(names.indexBucket);
+  const kv = await retryJetStream(`the opening of the index bucket ${names.indexBucket}`, servers, () =>
+    kvManager(nc, { checkAPI: false }).open(names.indexBucket),
+  );
   const tokens = new Set<string>();
   const plan: PlannedRange[] = [];
   for (const subject of Object.keys(subjects)) {
@@ -407,7 +412,7 @@ export async function planIndexedRead(
 
 /** One host's ranges of the hours [lowHour, highHour], plus what its index does not cover. */
 async function hostRanges(
-  kv: Awaited<ReturnType<Kvm["open"]>>,
+  kv: KV,
   host: string,
   first: number,
   last: number,
@@ -473,7 +478,7 @@ export async function readRange(
   const closed = nc.closed().then((error) => error);
   try {
     if (ci.num_pending === 0) return;
-    const consumer = jetstream(nc).consumers.getConsumerFromInfo(ci);
+    const consumer = jsClient(nc).consumers.getConsumerFromInfo(ci);
     const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024 });
     let done = false;
     let delivered = 0;
@@ -555,7 +560,7 @@ async function* followStream(
     if (wait === "abort") return;
     if (wait !== "tick") return lost(wait.error);
   }
-  const consumer = await jetstream(nc).consumers.get(names.stream, {
+  const consumer = await jsClient(nc).consumers.get(names.stream, {
     filter_subjects: `${names.subjectPrefix}.>`,
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: after + 1,
@@ -613,15 +618,6 @@ export function isLogMessage(data: unknown): data is LogMessage {
     typeof d.text === "string" &&
     Number.isSafeInteger(d.offset) &&
     Number.isSafeInteger(d.generation)
-  );
-}
-
-export function isStreamNotFound(error: unknown): boolean {
-  const e = error as { message?: string; name?: string; code?: number; api_error?: { err_code?: number } };
-  return (
-    e?.name === "StreamNotFoundError" ||
-    e?.api_error?.err_code === 10059 ||
-    /stream not found/i.test(e?.message ?? "")
   );
 }
 

@@ -1,14 +1,15 @@
 // The time index is pruned with the stream: once the stream no longer holds a week of a host's
 // lines (its limits discarded them, or a purge), the week's hour keys leave the index bucket and
 // its head, and a window read through the index still equals the whole read of what the stream
-// holds. Real nats-server; a stream whose first messages are purged.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+// holds. Real nats-server; a stream whose first messages are purged. A host whose publisher is
+// gone has its index pruned by a central consumer (`pruneIndex`), by the same rule.
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { NATS_SERVER, type NatsServer, startNatsServer } from "@catalyst/test-utils";
+import { NATS_SKIP_REASON, type NatsServer, startTestBroker, type TestBroker } from "@catalyst/test-utils";
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, openBroker } from "./broker.js";
+import { createRelayConsumer } from "./consumer.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
 import { resolveNames } from "./names.js";
 import { createRelayPublisher } from "./publisher.js";
@@ -16,9 +17,7 @@ import { readRelayEvents } from "./read-relay-events.js";
 import type { RelayEvent } from "./spill-sorter.js";
 import { blockOf, createTimeIndexWriter, hourOf, metaKeyOf, parseMeta } from "./time-index.js";
 
-const skipReason = NATS_SERVER
-  ? null
-  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`time index pruning test skipped: ${skipReason}`);
 
 const H = 3_600_000;
@@ -33,14 +32,14 @@ async function collect(it: AsyncIterable<RelayEvent>): Promise<RelayEvent[]> {
 
 let root = "";
 let server: NatsServer | null = null;
+let testBroker: TestBroker | null = null;
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "relay-index-prune-"));
   if (skipReason) return;
-  server = await startNatsServer(join(root, "store"));
+  testBroker = await startTestBroker("relay-index-prune");
+  ({ server, root } = testBroker);
 }, 60_000);
 afterAll(async () => {
-  await server?.kill();
-  await rm(root, { recursive: true, force: true });
+  await testBroker?.stop();
 });
 
 describe.skipIf(skipReason !== null)("time index pruning", () => {
@@ -94,7 +93,21 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       const info = await broker.jsm.streams.info(names.stream);
       const cut = lines + 1;
       await broker.jsm.streams.purge(names.stream, { seq: cut });
-      for (const w of writers.values()) await w.prune(true);
+      // South's publisher prunes its own; north's is gone: a central consumer prunes its index.
+      await writers.get("south")!.prune(true);
+      const central = createRelayConsumer({
+        servers: server!.url,
+        durable: "prune-central",
+        stream: "PRUNE",
+        subjectPrefix: "prune.events",
+        indexBucket: "prune-index",
+      });
+      await central.start();
+      try {
+        expect(await central.pruneIndex(["north"])).toBe(2);
+      } finally {
+        await central.stop();
+      }
 
       // North: weeks 0 and 1 are wholly gone (their lines are the first half), so are their keys.
       expect(await weeksOf("north")).toEqual([week0 + 2, week0 + 3]);
@@ -128,7 +141,7 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       }
       // A second prune with nothing new to drop writes nothing.
       const before = (await kv.get(metaKeyOf("north")))!.revision;
-      expect(await writers.get("north")!.prune(true)).toBe(0);
+      expect(await createTimeIndexWriter(broker, names, "north").prune(true)).toBe(0);
       expect((await kv.get(metaKeyOf("north")))!.revision).toBe(before);
     } finally {
       await broker.nc.close();

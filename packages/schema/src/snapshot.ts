@@ -287,6 +287,13 @@ export const HostView = z.object({
    * workers keep their last known state; they are not marked dead.
    */
   stale: z.boolean(),
+  /**
+   * Lines this host's publisher could not take (its skipped-line markers: the count this run, and
+   * in how many log files), as `catalyst-monitor hosts list` shows them; absent when there are none.
+   */
+  skipped: z
+    .object({ lines: z.number().int().nonnegative(), files: z.number().int().nonnegative() })
+    .optional(),
 });
 export type HostView = z.infer<typeof HostView>;
 

@@ -18,8 +18,8 @@ export {
 } from "./fleet-fixture.js";
 export type { NatsCluster } from "./nats-cluster.js";
 export { startNatsCluster } from "./nats-cluster.js";
-export type { NatsServer, NatsServerOptions } from "./nats-server.js";
-export { NATS_SERVER, startNatsServer } from "./nats-server.js";
+export type { NatsServer, NatsServerOptions, TestBroker } from "./nats-server.js";
+export { NATS_SERVER, NATS_SKIP_REASON, startNatsServer, startTestBroker } from "./nats-server.js";
 export type { TestPushKeys } from "./push-decrypt.js";
 export { createTestPushKeys } from "./push-decrypt.js";
 export type { ScriptedFeed } from "./scripted-feed.js";

@@ -1,6 +1,9 @@
 // A real `nats-server -js` on a loopback port with its own store dir, for the relay and monitor tests.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const CANDIDATES = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
 
@@ -12,8 +15,8 @@ export interface NatsServer {
   port: number;
   /** Stop it (SIGKILL by default: a crash), keeping the store dir. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Start it again on the same port and store dir. */
-  restart(): Promise<void>;
+  /** Start it again on the same port and store dir (with JetStream unless `jetstream: false`). */
+  restart(options?: { jetstream?: boolean }): Promise<void>;
 }
 
 /** Options of {@link startNatsServer}. */
@@ -25,16 +28,19 @@ export interface NatsServerOptions {
   args?: string[];
   /** The scheme of `url`: `tls` for a broker that requires TLS. @default "nats" */
   scheme?: "nats" | "tls";
+  /** False: a broker without JetStream (its API requests get no answer). @default true */
+  jetstream?: boolean;
 }
 
 function launch(
   storeDir: string,
   port: number,
   extra: string[],
+  jetstream = true,
 ): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     NATS_SERVER!,
-    ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, ...extra],
+    [...(jetstream ? ["-js"] : []), "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, ...extra],
     {
       stdio: ["ignore", "ignore", "pipe"],
     },
@@ -66,7 +72,7 @@ export async function startNatsServer(
   options: NatsServerOptions = {},
 ): Promise<NatsServer> {
   const extra = options.args ?? [];
-  let { child, port } = await launch(storeDir, -1, extra);
+  let { child, port } = await launch(storeDir, -1, extra, options.jetstream ?? true);
   const server: NatsServer = {
     url: `${options.scheme ?? "nats"}://127.0.0.1:${port}`,
     port,
@@ -76,9 +82,44 @@ export async function startNatsServer(
       child.kill(signal);
       await gone;
     },
-    async restart() {
-      ({ child } = await launch(storeDir, port, extra));
+    async restart(again = {}) {
+      ({ child } = await launch(storeDir, port, extra, again.jetstream ?? true));
     },
   };
   return server;
+}
+
+/** Why the nats tests skip (null when nats-server is installed); each says it once. */
+export const NATS_SKIP_REASON = NATS_SERVER
+  ? null
+  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+
+/** A broker in a temp dir of its own, for a test file's `beforeAll`. */
+export interface TestBroker {
+  server: NatsServer;
+  url: string;
+  /** The temp dir (the store is under it); removed by `stop()`. */
+  root: string;
+  /** Kills the broker and removes its dir. */
+  stop(): Promise<void>;
+}
+
+/** Starts a nats-server with its store in a new temp dir named after `prefix`. */
+export async function startTestBroker(prefix: string, options: NatsServerOptions = {}): Promise<TestBroker> {
+  const root = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  try {
+    const server = await startNatsServer(join(root, "store"), options);
+    return {
+      server,
+      url: server.url,
+      root,
+      async stop() {
+        await server.kill();
+        await rm(root, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -57,6 +57,8 @@ Options:
   --forget-after <d>   with --nats: a host silent this long is gone for good: its keys, log lines
                        and time index are deleted from the broker and every central monitor
                        drops it (default 7d; 0 = never)
+  --nats-wait <d>      with --nats or --publish: how long start-up waits for a broker that is
+                       down, still starting or slow to answer (default 60s; 0 = fail at once)
   --durable <name>     with --nats: the broker-side consumer name; a restarted monitor with the
                        same name folds the history again and misses nothing (default
                        catalyst-central); run two central monitors with two names
