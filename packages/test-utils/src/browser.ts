@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
 import { REPO_ROOT } from "./spawn-bin.js";
 
 const run = promisify(execFile);
@@ -61,13 +61,37 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-/** Builds the dashboard (@catalyst/dashboard's tsup config: app.js + static files) into a fresh temp dir (so no other test's build can clobber it). */
-export async function buildDashboardBundle(): Promise<string> {
-  const outDir = await mkdtemp(join(tmpdir(), "catalyst-dashboard-"));
+/** Builds the dashboard (@catalyst/dashboard's tsup config: app.js + static files) into a fresh temp dir under `parent` (so no other test's build can clobber it). */
+export async function buildDashboardBundle(parent: string = tmpdir()): Promise<string> {
+  const outDir = await mkdtemp(join(parent, "catalyst-dashboard-"));
   await run("pnpm", ["exec", "tsup", "--config", "tsup.browser.config.ts", "--out-dir", outDir, "--silent"], {
     cwd: DASHBOARD_DIR,
   });
   return outDir;
+}
+
+let sharedBundle: Promise<string> | null = null;
+
+/**
+ * The dashboard bundle built once per test process (a project's files share one module registry,
+ * see vitest.shared.ts) for its browser tests, which only read it; callers must not change or
+ * remove it. It is built under the run's shared dir, which the project's global setup
+ * (`src/shared-dir.global-setup.ts`) removes when the run ends. A failed build is not kept.
+ */
+export function sharedDashboardBundle(): Promise<string> {
+  if (sharedBundle === null) {
+    const root = inject("catalystSharedDir");
+    if (!root)
+      throw new Error(
+        "sharedDashboardBundle needs the project's globalSetup to list @catalyst/test-utils' src/shared-dir.global-setup.ts",
+      );
+    const building = buildDashboardBundle(root);
+    sharedBundle = building;
+    building.catch(() => {
+      if (sharedBundle === building) sharedBundle = null;
+    });
+  }
+  return sharedBundle;
 }
 
 // Serialises `pnpm run build` of the monitor between test files and processes: tsup's `clean`

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Alerting, createAlerting, notifyFlagsOf } from "@catalyst/notify-channels";
 import { createScriptedFeed } from "@catalyst/test-utils";
-import { launchChromium, buildDashboardBundle } from "@catalyst/test-utils/browser";
+import { launchChromium, sharedDashboardBundle } from "@catalyst/test-utils/browser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../server/test-support.test-helper.js";
@@ -24,7 +24,7 @@ beforeAll(async () => {
   browser = launchChromium();
   browser.catch(() => {});
   root = await mkdtemp(join(tmpdir(), "dashboard-alerts-"));
-  publicDir = await buildDashboardBundle();
+  publicDir = await sharedDashboardBundle();
   alerting = await createAlerting({
     flags: notifyFlagsOf({ "notify-push": true, "notify-hold": "0" }, {}),
     feed,
@@ -51,7 +51,6 @@ afterAll(async () => {
   await server?.close();
   await alerting?.stop();
   await rm(root, { recursive: true, force: true });
-  if (publicDir) await rm(publicDir, { recursive: true, force: true });
 });
 
 describe("dashboard alerts in Chromium", () => {
