@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { expect, inject } from "vitest";
@@ -96,10 +96,13 @@ export function sharedDashboardBundle(): Promise<string> {
 
 // Serialises `pnpm run build` of the monitor between test files and processes: tsup's `clean`
 // empties dist/ first, so two builds at once (or a build during another file's run) break each other.
-const BUILD_LOCK = join(tmpdir(), "catalyst-monitor-build.lock.d");
+// The lock is this checkout's own (beside the dist/ it guards, in the gitignored test-artifacts/):
+// another clone or worktree on the box builds its own dist/ and need not wait for this one.
+const BUILD_LOCK = join(MONITOR_DIR, "test-artifacts", "build.lock.d");
 
 export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  await mkdir(dirname(BUILD_LOCK), { recursive: true });
   for (;;) {
     try {
       await mkdir(BUILD_LOCK);
