@@ -1,4 +1,10 @@
 import { defineProject } from "vitest/config";
 import { sharedProject } from "../../vitest.shared.ts";
 
-export default defineProject(sharedProject("catalyst-monitor"));
+const shared = sharedProject("catalyst-monitor");
+
+// The browser tests share one dashboard bundle, built under a dir that lives as long as the run.
+export default defineProject({
+  ...shared,
+  test: { ...shared.test, globalSetup: ["../../packages/test-utils/src/shared-dir.global-setup.ts"] },
+});

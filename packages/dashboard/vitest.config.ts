@@ -1,4 +1,10 @@
 import { defineProject } from "vitest/config";
 import { sharedProject } from "../../vitest.shared.ts";
 
-export default defineProject(sharedProject("@catalyst/dashboard"));
+const shared = sharedProject("@catalyst/dashboard");
+
+// The browser tests share one dashboard bundle, built under a dir that lives as long as the run.
+export default defineProject({
+  ...shared,
+  test: { ...shared.test, globalSetup: ["../test-utils/src/shared-dir.global-setup.ts"] },
+});

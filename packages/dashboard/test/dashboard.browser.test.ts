@@ -1,17 +1,16 @@
 // The dashboard in real headless Chromium against a scripted stand-in server, which lets each
 // test send exact frames: load and fleet, live deltas, filters, needs-you, reconnect after a
 // restart on the same port, and hostile strings. The real app is covered by dashboard.e2e.test.ts.
-import { rm } from "node:fs/promises";
 import { fleetSnapshot, workerUpdate, workerView } from "@catalyst/test-utils";
 import {
   bodyData,
-  buildDashboardBundle,
   comesBefore,
   expectVisibleWorkers,
   launchChromium,
   openPage,
   screenshot,
   scrollToTop,
+  sharedDashboardBundle,
   waitForConnection,
   waitForCount,
   waitForRowStatus,
@@ -33,7 +32,7 @@ const pages: Page[] = [];
 beforeAll(async () => {
   browser = launchChromium();
   browser.catch(() => {});
-  publicDir = await buildDashboardBundle();
+  publicDir = await sharedDashboardBundle();
 }, 120_000);
 
 afterEach(async () => {
@@ -44,7 +43,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await (await browser?.catch(() => null))?.close();
-  if (publicDir) await rm(publicDir, { recursive: true, force: true });
 });
 
 async function open(path = "/"): Promise<{ page: Page; problems: string[]; monitor: ScriptedMonitor }> {

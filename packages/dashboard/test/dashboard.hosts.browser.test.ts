@@ -3,14 +3,13 @@
 // `hosts` frame turning a host stale and back (its workers marked "host stale", never dead), the
 // host filter in the URL and from the strip, the phone layout; and a single-host snapshot that
 // shows none of it.
-import { rm } from "node:fs/promises";
 import type { HostView, Snapshot } from "@catalyst/schema";
 import { fleetSnapshot, hostsUpdate, multiHostSnapshot } from "@catalyst/test-utils";
 import {
-  buildDashboardBundle,
   expectVisibleWorkers,
   launchChromium,
   screenshot,
+  sharedDashboardBundle,
   waitForConnection,
 } from "@catalyst/test-utils/browser";
 import type { Browser, Page } from "playwright-core";
@@ -28,7 +27,7 @@ const pages: Page[] = [];
 beforeAll(async () => {
   browser = launchChromium();
   browser.catch(() => {});
-  publicDir = await buildDashboardBundle();
+  publicDir = await sharedDashboardBundle();
 }, 120_000);
 
 afterEach(async () => {
@@ -39,7 +38,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await (await browser?.catch(() => null))?.close();
-  if (publicDir) await rm(publicDir, { recursive: true, force: true });
 });
 
 async function open(

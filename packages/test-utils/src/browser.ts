@@ -2,12 +2,12 @@
 // launching Debian's Chromium through playwright-core, screenshots, and waiting on page state (never sleeping).
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
 import { REPO_ROOT } from "./spawn-bin.js";
 
 const run = promisify(execFile);
@@ -61,21 +61,48 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-/** Builds the dashboard (@catalyst/dashboard's tsup config: app.js + static files) into a fresh temp dir (so no other test's build can clobber it). */
-export async function buildDashboardBundle(): Promise<string> {
-  const outDir = await mkdtemp(join(tmpdir(), "catalyst-dashboard-"));
+/** Builds the dashboard (@catalyst/dashboard's tsup config: app.js + static files) into a fresh temp dir under `parent` (so no other test's build can clobber it). */
+export async function buildDashboardBundle(parent: string = tmpdir()): Promise<string> {
+  const outDir = await mkdtemp(join(parent, "catalyst-dashboard-"));
   await run("pnpm", ["exec", "tsup", "--config", "tsup.browser.config.ts", "--out-dir", outDir, "--silent"], {
     cwd: DASHBOARD_DIR,
   });
   return outDir;
 }
 
+let sharedBundle: Promise<string> | null = null;
+
+/**
+ * The dashboard bundle built once per test process (a project's files share one module registry,
+ * see vitest.shared.ts) for its browser tests, which only read it; callers must not change or
+ * remove it. It is built under the run's shared dir, which the project's global setup
+ * (`src/shared-dir.global-setup.ts`) removes when the run ends. A failed build is not kept.
+ */
+export function sharedDashboardBundle(): Promise<string> {
+  if (sharedBundle === null) {
+    const root = inject("catalystSharedDir");
+    if (!root)
+      throw new Error(
+        "sharedDashboardBundle needs the project's globalSetup to list @catalyst/test-utils' src/shared-dir.global-setup.ts",
+      );
+    const building = buildDashboardBundle(root);
+    sharedBundle = building;
+    building.catch(() => {
+      if (sharedBundle === building) sharedBundle = null;
+    });
+  }
+  return sharedBundle;
+}
+
 // Serialises `pnpm run build` of the monitor between test files and processes: tsup's `clean`
 // empties dist/ first, so two builds at once (or a build during another file's run) break each other.
-const BUILD_LOCK = join(tmpdir(), "catalyst-monitor-build.lock.d");
+// The lock is this checkout's own (beside the dist/ it guards, in the gitignored test-artifacts/):
+// another clone or worktree on the box builds its own dist/ and need not wait for this one.
+const BUILD_LOCK = join(MONITOR_DIR, "test-artifacts", "build.lock.d");
 
 export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  await mkdir(dirname(BUILD_LOCK), { recursive: true });
   for (;;) {
     try {
       await mkdir(BUILD_LOCK);
@@ -97,10 +124,26 @@ export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs = 240_0
   }
 }
 
+/** The `build` scripts of apps/monitor (the dashboard's, then its own tsup build) and the dashboard. */
+const MONITOR_BUILD_SCRIPT = "pnpm --filter @catalyst/dashboard run build && tsup";
+const DASHBOARD_BUILD_SCRIPT = "tsup";
+
+/** A member's `build` script. */
+async function buildScript(dir: string): Promise<string | undefined> {
+  const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as {
+    scripts?: { build?: string };
+  };
+  return pkg.scripts?.build;
+}
+
 /**
  * Builds the app as `pnpm --filter catalyst-monitor build` does, then copies `dist/bin.js` (one
  * bundle) and the log index's `dist/index-worker.js`; only its npm dependencies stay external) into a private dir with its own `public/`, so a later build by
  * another test cannot pull files from under the running monitor. Returns that dir.
+ *
+ * The build script's two tsup runs are run with `--no-dts`: declaration files are not among the
+ * copied files, and generating them was most of the build's CPU. A build script other than the
+ * one known here is run as it is.
  */
 export async function buildMonitorApp(): Promise<string> {
   // Inside apps/monitor (under the gitignored test-artifacts/) so the bin still finds hono and
@@ -108,7 +151,14 @@ export async function buildMonitorApp(): Promise<string> {
   await mkdir(join(MONITOR_DIR, "test-artifacts"), { recursive: true });
   const outDir = await mkdtemp(join(MONITOR_DIR, "test-artifacts", "app-"));
   await withBuildLock(async () => {
-    await run("pnpm", ["run", "build"], { cwd: MONITOR_DIR, maxBuffer: 16 * 1024 * 1024 });
+    const options = { maxBuffer: 16 * 1024 * 1024 };
+    const known =
+      (await buildScript(MONITOR_DIR)) === MONITOR_BUILD_SCRIPT &&
+      (await buildScript(DASHBOARD_DIR)) === DASHBOARD_BUILD_SCRIPT;
+    if (known) {
+      await run("pnpm", ["exec", "tsup", "--no-dts"], { ...options, cwd: DASHBOARD_DIR });
+      await run("pnpm", ["exec", "tsup", "--no-dts"], { ...options, cwd: MONITOR_DIR });
+    } else await run("pnpm", ["run", "build"], { ...options, cwd: MONITOR_DIR });
     await copyFile(join(MONITOR_DIR, "dist", "bin.js"), join(outDir, "bin.js"));
     await copyFile(join(MONITOR_DIR, "dist", "index-worker.js"), join(outDir, "index-worker.js"));
     await cp(join(MONITOR_DIR, "dist", "public"), join(outDir, "public"), { recursive: true });

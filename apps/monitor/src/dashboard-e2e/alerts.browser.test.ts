@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Alerting, createAlerting, notifyFlagsOf } from "@catalyst/notify-channels";
 import { createScriptedFeed } from "@catalyst/test-utils";
-import { buildDashboardBundle, launchChromium } from "@catalyst/test-utils/browser";
+import { launchChromium, sharedDashboardBundle } from "@catalyst/test-utils/browser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../server/test-support.test-helper.js";
@@ -24,7 +24,7 @@ beforeAll(async () => {
   browser = launchChromium();
   browser.catch(() => {});
   root = await mkdtemp(join(tmpdir(), "dashboard-alerts-"));
-  publicDir = await buildDashboardBundle();
+  publicDir = await sharedDashboardBundle();
   alerting = await createAlerting({
     flags: notifyFlagsOf({ "notify-push": true, "notify-hold": "0" }, {}),
     feed,
@@ -51,7 +51,6 @@ afterAll(async () => {
   await server?.close();
   await alerting?.stop();
   await rm(root, { recursive: true, force: true });
-  if (publicDir) await rm(publicDir, { recursive: true, force: true });
 });
 
 describe("dashboard alerts in Chromium", () => {
@@ -108,6 +107,18 @@ describe("dashboard alerts in Chromium", () => {
         },
       ),
     );
+    // `navigator.serviceWorker.ready` resolves while the worker is still "activating" (its activate
+    // handler clears old caches and claims the page), and a DevTools push sent then was seen to
+    // show nothing. DevTools reports each version's status, so the push waits for "activated".
+    const activated = new Set<string>();
+    let onActivated = (): void => {};
+    cdp.on(
+      "ServiceWorker.workerVersionUpdated",
+      (e: { versions: Array<{ registrationId: string; status: string }> }) => {
+        for (const v of e.versions) if (v.status === "activated") activated.add(v.registrationId);
+        onActivated();
+      },
+    );
     await cdp.send("ServiceWorker.enable");
     // Registered as the "Enable alerts" button does (a string: this package's tsconfig has no DOM types).
     await page.evaluate(`(async () => {
@@ -115,33 +126,34 @@ describe("dashboard alerts in Chromium", () => {
       await navigator.serviceWorker.ready;
     })()`);
     const registrationId = await registered;
+    await new Promise<void>((resolve) => {
+      onActivated = () => {
+        if (activated.has(registrationId)) resolve();
+      };
+      onActivated();
+    });
     const payload = {
       title: "CTL-9 needs input · orch-a",
       body: "which API?",
       url: `${server.base}/?orch=orch-a&worker=CTL-9`,
       tag: "t1",
     };
-    // DevTools' push delivery can be lost while the worker is still starting (seen on a loaded
-    // box: no notification at all), so it is sent again, up to three times, until one shows; the same
-    // tag replaces a notification, so the answer below is still exactly one.
-    let shown: unknown = [];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      await cdp.send("ServiceWorker.deliverPushMessage", {
-        origin: server.base,
-        registrationId,
-        data: JSON.stringify(payload),
-      });
-      shown = await page.evaluate(`(async () => {
-        const reg = await navigator.serviceWorker.ready;
-        for (let i = 0; i < 50; i += 1) {
-          const list = await reg.getNotifications();
-          if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        return [];
-      })()`);
-      if (Array.isArray(shown) && shown.length > 0) break;
-    }
+    // One push, to an activated worker; the notification is waited for (up to 30 s on a loaded box).
+    await cdp.send("ServiceWorker.deliverPushMessage", {
+      origin: server.base,
+      registrationId,
+      data: JSON.stringify(payload),
+    });
+    const shown = await page.evaluate(`(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      const deadline = Date.now() + 30000;
+      while (Date.now() < deadline) {
+        const list = await reg.getNotifications();
+        if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return [];
+    })()`);
     expect(shown).toEqual([{ title: payload.title, body: payload.body, tag: "t1" }]);
     expect(problems).toEqual([]);
     await context.close();

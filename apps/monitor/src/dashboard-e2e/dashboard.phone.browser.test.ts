@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createFuse } from "@catalyst/fuse";
 import { WORKER_LIFECYCLE } from "@catalyst/schema/constants";
 import { scanCatalystDir } from "@catalyst/sources";
-import { buildDashboardBundle, comesBefore, launchChromium, screenshot } from "@catalyst/test-utils/browser";
+import { comesBefore, launchChromium, screenshot, sharedDashboardBundle } from "@catalyst/test-utils/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../server/test-support.test-helper.js";
@@ -135,7 +135,7 @@ beforeAll(async () => {
   }
   const fuse = createFuse();
   fuse.apply(await scanCatalystDir(dir), new Date());
-  publicDir = await buildDashboardBundle();
+  publicDir = await sharedDashboardBundle();
   server = await startTestServer(fuse, { deps: { publicDir, catalystDir: dir } });
 }, 120_000);
 
@@ -147,7 +147,6 @@ afterAll(async () => {
   await server?.close();
   await (await browser?.catch(() => null))?.close();
   await rm(root, { recursive: true, force: true });
-  if (publicDir) await rm(publicDir, { recursive: true, force: true });
 });
 
 const SIZES = [

@@ -10,11 +10,11 @@ import { readEvents } from "@catalyst/sources";
 import { createScriptedFeed } from "@catalyst/test-utils";
 import {
   bodyData,
-  buildDashboardBundle,
   launchChromium,
   openPage,
   rowStatus,
   screenshot,
+  sharedDashboardBundle,
   waitForRowStatus,
 } from "@catalyst/test-utils/browser";
 import type { Browser } from "playwright-core";
@@ -47,7 +47,7 @@ beforeAll(async () => {
       line("2026-04-14T04:10:00Z", "worker-status-change", "CTL-1", { from: "planning", to: "implementing" }),
     ].join("\n")}\n`,
   );
-  publicDir = await buildDashboardBundle();
+  publicDir = await sharedDashboardBundle();
   const travel = createTimeTravel({ catalystDir: dir, cacheDir: join(root, "cache") });
   server = await startTestServer(createScriptedFeed(), {
     deps: { publicDir, catalystDir: dir, readEvents, snapshotAt: travel.snapshotAt },
@@ -58,7 +58,6 @@ afterAll(async () => {
   await (await browser?.catch(() => null))?.close();
   await server?.close();
   await rm(root, { recursive: true, force: true });
-  if (publicDir) await rm(publicDir, { recursive: true, force: true });
 });
 
 describe("dashboard time travel in Chromium", () => {
