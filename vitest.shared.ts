@@ -3,8 +3,11 @@ import { join } from "node:path";
 import type { UserWorkspaceConfig } from "vitest/config";
 
 // Every bin and reader a test starts keeps its event-log index here (children get it through
-// their env), so test runs never write into the user's ~/.cache.
-const cacheDir = process.env.CATALYST_CACHE_DIR ?? join(tmpdir(), `catalyst-test-cache-${process.pid}`);
+// their env), so test runs never write into the user's ~/.cache. A dir this file names (not one
+// given in CATALYST_CACHE_DIR) is removed when the run ends (vitest.cache.global-setup.ts).
+export const ownTestCacheDir = process.env.CATALYST_CACHE_DIR === undefined;
+export const cacheDir =
+  process.env.CATALYST_CACHE_DIR ?? join(tmpdir(), `catalyst-test-cache-${process.pid}`);
 
 // Tests read sibling packages from source through this export condition (see STYLE.md),
 // so no build is needed before `vitest run`.
