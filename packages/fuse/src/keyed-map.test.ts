@@ -36,4 +36,32 @@ describe("withChanges", () => {
       ),
     );
   });
+
+  it("setKey with a draft's fresh set changes only what that draft made, and makes the same map", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(key, fc.integer())),
+        fc.array(fc.tuple(key, fc.integer())),
+        (initial, sets) => {
+          let base: KeyedMap<number> = emptyKeyedMap();
+          for (const [k, v] of initial) base = setKey(base, k, v);
+          const before = JSON.stringify(Object.entries(toRecord(base)));
+          const fresh = new WeakSet<object>();
+          let plain = base;
+          let inPlace = base;
+          for (const [k, v] of sets) {
+            plain = setKey(plain, k, v);
+            inPlace = setKey(inPlace, k, v, fresh);
+          }
+          expect(inPlace.size).toBe(plain.size);
+          expect(Object.entries(toRecord(inPlace))).toEqual(Object.entries(toRecord(plain)));
+          expect(JSON.stringify(Object.entries(toRecord(base)))).toBe(before);
+          // The next draft (a new fresh set) copies before it writes.
+          const kept = JSON.stringify(Object.entries(toRecord(inPlace)));
+          setKey(inPlace, "k1", -1, new WeakSet());
+          expect(JSON.stringify(Object.entries(toRecord(inPlace)))).toBe(kept);
+        },
+      ),
+    );
+  });
 });
