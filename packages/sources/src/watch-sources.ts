@@ -448,7 +448,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     try {
       // The first scan reads synchronously, in slices (see syncTurn); everything after it, async.
       if (initializing && files.readSync !== undefined) {
-        await syncTurn();
+        // Thousands of reads wait for the same turn: each looks again when it resumes.
+        for (let turn = syncTurn(); turn !== null; turn = syncTurn()) await turn;
         return { text: files.readSync(file) };
       }
       return { text: await gate(() => files.read(file), urgent) };
@@ -487,12 +488,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   }
 
   /**
-   * Resolves at once while the current slice of synchronous reads is under SYNC_SLICE_MS old, else
-   * after a turn of the event loop (shared by every read waiting), so the first scan's synchronous
-   * reads never hold the loop for long: HTTP answers and SIGTERM get their turn between slices.
+   * Null while the current slice of synchronous reads is under SYNC_SLICE_MS old; else the turn of
+   * the event loop that starts the next slice (one for every read waiting), so the first scan's
+   * synchronous reads never hold the loop for long: HTTP answers and SIGTERM get their turn.
    */
-  function syncTurn(): Promise<void> | void {
-    if (syncBreak === null && performance.now() - syncSliceAt < SYNC_SLICE_MS) return;
+  function syncTurn(): Promise<void> | null {
+    if (syncBreak === null && performance.now() - syncSliceAt < SYNC_SLICE_MS) return null;
     syncBreak ??= new Promise<void>((resolve) =>
       setImmediate(() => {
         syncBreak = null;
