@@ -16,7 +16,7 @@ import {
   readCheckpoint,
   saveCheckpoint,
 } from "@catalyst/engine/time-travel";
-import { createInitialState, exportStateJson, importState, reduce } from "@catalyst/fuse";
+import { createInitialState, exportStateJson, importState, reduce, toSnapshot } from "@catalyst/fuse";
 import { readEvents } from "@catalyst/sources/event-log";
 import { loadNote } from "@catalyst/test-utils/bench";
 
@@ -160,13 +160,28 @@ try {
   }
   // A whole `?at=` answer from a checkpoint, as the monitor gives it.
   const cacheDir = join(root, "cache");
-  await foldAt(dir, at, { cacheDir, checkpointLines: 4096 });
+  // Checkpoints as the monitor lays them (every 16,384 lines): an answer folds up to that many.
+  await foldAt(dir, at, { cacheDir });
   const laid = (await readdir(checkpointDir(cacheDir, dir))).length;
   for (let run = 0; run < RUNS; run++) {
     const travel = createTimeTravel({ catalystDir: dir, cacheDir, cached: 0 });
+    const answer = await longestTurn(() => travel.snapshotAt(new Date(lastMs - 60_000 * run)));
+    add("createTimeTravel.snapshotAt (whole answer from a checkpoint, sliced)", answer.ms);
+    // The same fold from the same checkpoint in one go (the CLI's; the monitor's before slicing).
     add(
-      "createTimeTravel.snapshotAt (whole answer, from a checkpoint)",
-      (await longestTurn(() => travel.snapshotAt(new Date(lastMs - 60_000 * run)))).ms,
+      "old: foldAt in one go (from a checkpoint)",
+      (await longestTurn(() => foldAt(dir, new Date(lastMs - 60_000 * run), { cacheDir }))).ms,
+    );
+    // The same end of the fold in one go (as before issue 25's slicing): the tick and toSnapshot.
+    // A copy with no view built yet (toSnapshot caches an orchestrator's view by identity).
+    const fresh = importState(JSON.parse(exportStateJson(state)), { adopt: true });
+    add(
+      "old: final tick + toSnapshot in one go",
+      (
+        await longestTurn(async () => {
+          toSnapshot(reduce(fresh, { kind: "tick" }, at).state, at);
+        })
+      ).ms,
     );
   }
   process.stdout.write(

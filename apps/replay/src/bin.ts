@@ -13,6 +13,11 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
+  // Loaded only for --at --snapshot from a checkpoint (see short-fold-heap.ts).
+  tuneHeapForShortFold: async () => {
+    const { tuneHeapForShortFold } = await import("./short-fold-heap.js");
+    tuneHeapForShortFold();
+  },
 });
 // stdout may be a pipe written asynchronously: exit once what was written is out.
 process.stdout.write("", () => process.exit(code));

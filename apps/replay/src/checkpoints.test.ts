@@ -155,3 +155,39 @@ describe("--at --snapshot from fold checkpoints", () => {
     }, 120_000);
   }
 });
+
+describe("--at --snapshot heap tuning", () => {
+  it("asks the bin to tune the heap only when a checkpoint at or before --at is there", async () => {
+    const rand = rng(44);
+    const dir = join(root, "log-tune");
+    await mkdir(join(dir, "events"), { recursive: true });
+    const { text, times } = fileLines(rand, 200, 0);
+    await writeFile(join(dir, "events", "2026-04.jsonl"), text);
+    const cache = join(root, "cache-tune");
+    const env = { CATALYST_CACHE_DIR: cache, CATALYST_REPLAY_CHECKPOINT_LINES: "40" };
+    const run = async (at: number, extra: string[] = []): Promise<number> => {
+      const command = parseReplayArgs(
+        ["--at", new Date(at).toISOString(), "--snapshot", "--format", "jsonl", "--dir", dir, ...extra],
+        { now: new Date(BASE + 1000 * HOUR), env },
+      );
+      if (command.kind !== "replay") throw new Error("not a replay");
+      let tuned = 0;
+      await replay(command.options, {
+        out: createStringSink(),
+        err: createStringSink(),
+        env,
+        tuneHeapForShortFold: async () => {
+          tuned++;
+        },
+      });
+      return tuned;
+    };
+    const hi = Math.max(...times);
+    // No checkpoint yet: a fold from the start keeps V8's defaults (and lays checkpoints).
+    expect(await run(hi)).toBe(0);
+    expect(await run(hi)).toBe(1);
+    // Before the first checkpoint, or narrowed to one orchestrator (no checkpoint used): not tuned.
+    expect(await run(Math.min(...times))).toBe(0);
+    expect(await run(hi, ["--orchestrator", "orch-0"])).toBe(0);
+  });
+});

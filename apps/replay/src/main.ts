@@ -14,6 +14,11 @@ export interface ReplayMainIo {
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /**
+   * Called before an `--at --snapshot` fold that starts from a checkpoint: the bin tunes the
+   * process's heap there (see short-fold-heap.ts); tests running main in-process leave it out.
+   */
+  tuneHeapForShortFold?: () => Promise<void>;
 }
 
 /** Exit code of an interrupted `--nats` read (and of a second Ctrl-C): 128 + SIGINT. */
@@ -58,6 +63,7 @@ export async function main(argv: readonly string[], io: ReplayMainIo): Promise<n
       errIsTTY: io.stderr.isTTY === true,
       env: io.env,
       signal: controller.signal,
+      ...(io.tuneHeapForShortFold ? { tuneHeapForShortFold: io.tuneHeapForShortFold } : {}),
     }).then((summary) => {
       if (timeout !== null) clearTimeout(timeout);
       if (command.options.waitFor && summary.printed === 0) {

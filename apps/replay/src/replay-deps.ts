@@ -48,6 +48,8 @@ export interface ReplayDeps {
    * nearest fold checkpoint in `options.cacheDir`, leaving new ones behind.
    */
   foldAt(catalystDir: string, at: Date, options: FoldAtOptions): Promise<FoldAtResult>;
+  /** Whether `cacheDir` holds a fold checkpoint of `catalystDir` at or before `at` (listed, not read). */
+  hasCheckpointBefore?(cacheDir: string, catalystDir: string, at: Date): Promise<boolean>;
   /** `--cost`: the signal and state files of the dir, as fuse inputs (@catalyst/sources' scan). */
   scanDir?(dir: string): Promise<FuseInput[]>;
 }
@@ -91,5 +93,9 @@ export const defaultReplayDeps: ReplayDeps = {
   foldAt: async (catalystDir, at, options) => {
     const { foldAt } = await import("@catalyst/engine/time-travel");
     return foldAt(catalystDir, at, options);
+  },
+  hasCheckpointBefore: async (cacheDir, catalystDir, at) => {
+    const { hasCheckpointBefore } = await import("@catalyst/engine/time-travel");
+    return hasCheckpointBefore(cacheDir, catalystDir, at.getTime());
   },
 };

@@ -19,6 +19,11 @@ export interface ReplayIo {
   env?: Record<string, string | undefined>;
   /** Ends `--follow` (Ctrl-C in the CLI). */
   signal?: AbortSignal;
+  /**
+   * Called before an `--at --snapshot` fold that will start from a fold checkpoint (the bin
+   * tunes V8's heap for a short fold that keeps what it builds: see short-fold-heap.ts).
+   */
+  tuneHeapForShortFold?: () => Promise<void>;
   /** The clock for "indexing takes more than a second" progress. @default Date.now (not `performance`, whose module costs start-up) */
   nowMs?: () => number;
 }

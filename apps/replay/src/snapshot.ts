@@ -37,6 +37,14 @@ export async function printSnapshot(
   let folded: Snapshot;
   let stats: FoldAtStats;
   try {
+    // A fold from a checkpoint is short and keeps what it builds: the bin sizes the heap for that.
+    if (
+      io.tuneHeapForShortFold &&
+      indexDir !== undefined &&
+      !filter &&
+      (await deps.hasCheckpointBefore?.(indexDir, options.dir, at))
+    )
+      await io.tuneHeapForShortFold();
     const result = await deps.foldAt(options.dir, at, {
       ...(indexDir !== undefined ? { cacheDir: indexDir } : {}),
       ...(includeLegacy ? { includeLegacy } : {}),

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { createInitialState, reduce, toSnapshot } from "@catalyst/fuse";
+import { createInitialState, reduce } from "@catalyst/fuse";
 import type { LogRecord, NormalizedEvent, Snapshot } from "@catalyst/schema";
 import {
   type EventReadStats,
@@ -11,6 +11,7 @@ import {
   readLogLayout,
 } from "@catalyst/sources/event-log";
 import { removeSupersededCaches } from "./cache-cleanup.js";
+import { eventLoopTurns, finishFold } from "./finish-fold.js";
 import {
   addReasons,
   CHECKPOINT_LINES,
@@ -46,6 +47,12 @@ export interface FoldAtOptions {
   onRecord?: (stats: EventReadStats) => void;
   /** The log's layout when the caller has just read it (see {@link logSignature}). */
   layout?: LogLayout;
+  /**
+   * Give the event loop a turn at least this often (ms): between batches of lines folded, and while
+   * finishing (the final tick and the snapshot, one orchestrator at a time). Absent: in one go (a
+   * CLI). See finish-fold.ts.
+   */
+  sliceMs?: number;
   /** The log readers (tests pass their own for races they cannot provoke). Default: @catalyst/sources'. */
   readers?: { readEvents: ReadEvents; readLogLayout: ReadLogLayout };
 }
@@ -133,6 +140,7 @@ export async function foldAt(
     state = reduce(state, { kind: "log-lines", records: batch, replayed: true }, at).state;
     batch = [];
   };
+  const pause = options.sliceMs !== undefined ? eventLoopTurns(options.sliceMs) : null;
   let folded = 0;
   let sinceCheckpoint = 0;
   let lastTs = Number.NEGATIVE_INFINITY;
@@ -164,14 +172,22 @@ export async function foldAt(
     sinceCheckpoint++;
     folded++;
     batch.push(record);
-    if (batch.length >= FOLD_BATCH) fold();
+    if (batch.length >= FOLD_BATCH) {
+      fold();
+      // Lines already read ahead come without a turn of the event loop in between.
+      await pause?.();
+    }
   }
   fold();
-  // One tick at `at` publishes every orchestrator, as a one-shot fold does.
-  state = reduce(state, { kind: "tick" }, at).state;
+  // One tick at `at` publishes every orchestrator, as a one-shot fold does; then the snapshot.
+  const snapshot = await finishFold(
+    state,
+    at,
+    options.sliceMs !== undefined ? { sliceMs: options.sliceMs } : {},
+  );
   const reasons = addReasons(before?.invalidReasons, stats.invalidReasons);
   return {
-    snapshot: toSnapshot(state, at),
+    snapshot,
     stats: {
       invalid: (before?.invalid ?? 0) + stats.invalid,
       ...(reasons ? { invalidReasons: reasons } : {}),

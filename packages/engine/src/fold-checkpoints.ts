@@ -105,6 +105,18 @@ async function listTimes(dir: string): Promise<number[]> {
     .sort((a, b) => b - a);
 }
 
+/**
+ * Whether the checkpoint dir of `catalystDir` holds a checkpoint at or before `atMs`: listed, not
+ * read (it may yet turn out stale). A caller's hint that a fold to `atMs` will likely be short.
+ */
+export async function hasCheckpointBefore(
+  cacheDir: string,
+  catalystDir: string,
+  atMs: number,
+): Promise<boolean> {
+  return (await listTimes(checkpointDir(cacheDir, catalystDir))).some((t) => t <= atMs);
+}
+
 function isHeader(cp: unknown, t: number): cp is CheckpointHeader {
   const c = cp as Partial<CheckpointHeader> | null;
   return (
@@ -127,8 +139,8 @@ class BadCheckpoint extends Error {}
  * its own turn of the event loop). Stops (and closes the file) when `take` returns false.
  */
 async function readLines(path: string, take: (value: unknown) => boolean): Promise<void> {
-  const input = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const input = createReadStream(path, { highWaterMark: 64 * 1024 });
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   input.on("error", (error) => gunzip.destroy(error));
   input.pipe(gunzip);
   let parts: Buffer[] = [];

@@ -83,6 +83,9 @@ describe("foldAt", () => {
       expect(result.folded).toBeLessThanOrEqual(50);
       expect(result.snapshot).toEqual(await oneShot(dir, at));
       expect(result.stats.invalid).toBeGreaterThanOrEqual(1); // the "not json" line
+      // Finished a share at a time (a monitor's answer): the same fleet.
+      const sliced = await foldAt(dir, at, { cacheDir, checkpointLines: 50, sliceMs: 0 });
+      expect(sliced.snapshot).toEqual(result.snapshot);
     }
   });
 

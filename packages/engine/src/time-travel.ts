@@ -10,6 +10,7 @@ export {
   CHECKPOINT_LINES,
   CHECKPOINT_SUBDIR,
   checkpointDir,
+  hasCheckpointBefore,
   MAX_CHECKPOINTS,
   readCheckpoint,
   saveCheckpoint,

@@ -34,4 +34,4 @@ export {
 } from "./state-export.js";
 export type { PollTargets } from "./target-index.js";
 export { livenessTargetOf, prRefOf } from "./target-index.js";
-export { toSnapshot } from "./to-snapshot.js";
+export { toSnapshot, toSnapshotSteps } from "./to-snapshot.js";

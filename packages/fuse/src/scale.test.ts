@@ -2,7 +2,7 @@
 // does the same work and sends the same bytes. Counted, never timed.
 import type { Delta, FuseInput } from "@catalyst/schema";
 import { describe, expect, it } from "vitest";
-import { applyDelta, createFuse, createInitialState, reduce, toSnapshot } from "./index.js";
+import { applyDelta, createFuse, createInitialState, reduce, toSnapshot, toSnapshotSteps } from "./index.js";
 import { at, orchestratorAdded, signal, working } from "./inputs.test-helper.js";
 
 const PER_ORCHESTRATOR = 20;
@@ -152,5 +152,24 @@ describe("a tick in parts", () => {
   it("takes a malformed part as a whole tick", () => {
     const part = reduce(fresh(), { kind: "tick", part: [5, 4] }, at(120)).visited;
     expect(part).toBeGreaterThanOrEqual(workers);
+  });
+});
+
+describe("toSnapshotSteps", () => {
+  it("builds the snapshot one orchestrator a step, equal to toSnapshot", () => {
+    let state = createInitialState();
+    for (const input of fleetInputs(200)) state = reduce(state, input, at(0)).state;
+    state = reduce(state, { kind: "tick" }, at(120)).state;
+    const steps = toSnapshotSteps(state, at(120));
+    let taken = 0;
+    let step = steps.next();
+    while (!step.done) {
+      taken++;
+      step = steps.next();
+    }
+    // 200 workers, 20 an orchestrator: ten steps, then the snapshot.
+    expect(taken).toBe(10);
+    expect(step.value).toEqual(toSnapshot(state, at(120)));
+    expect(step.value.needsYou.length).toBeGreaterThan(0);
   });
 });

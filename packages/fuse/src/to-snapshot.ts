@@ -32,6 +32,21 @@ function orchestratorView(view: PublishedOrchestrator): OrchestratorView {
  * deltas already sent.
  */
 export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions): Snapshot {
+  const steps = toSnapshotSteps(state, now);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * {@link toSnapshot} in steps, for a caller that must not hold its event loop for a whole large
+ * fleet (a monitor answering a time-travel question): each `next()` adds one orchestrator (its
+ * view and its "needs you" rows), and the last one returns the snapshot, equal to
+ * `toSnapshot(state, now)`. Give the loop a turn between steps as often as wanted; `state` must not
+ * change until the last step (a reduce returns a new state and leaves the old one as it was).
+ */
+export function* toSnapshotSteps(state: FuseState, now: Date): Generator<undefined, Snapshot, undefined> {
   const orchestrators: OrchestratorView[] = [];
   // The sorted list is built here, once per snapshot, so a change never re-sorts the fleet.
   const needsYou: NeedsYouItem[] = [];
@@ -44,6 +59,7 @@ export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions):
     forEachKey(rec.workerNeeds, (items) => {
       needsYou.push(...items);
     });
+    yield;
   }
   if (state.budgetRow !== null) needsYou.push(state.budgetRow);
   needsYou.sort(compareNeedsYou);
