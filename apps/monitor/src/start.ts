@@ -157,6 +157,10 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     const listening = await listenApp(app, { host: options.host, port: options.port });
     port = listening.port;
     cleanups.defer(() => listening.close());
+    // The URL at once: the socket answers from here on (the fleet so far, marked `loading`), and
+    // a large fleet takes seconds to read. stdout's `listening on` line still comes once the first
+    // scan is in, as scripts and supervisors wait for it to mean "watching every file".
+    logger.info("serving while the fleet loads", { url: `http://${formatUrlHost(options.host)}:${port}/` });
     cleanups.defer(() => hub?.close());
     loadingOf = () => fleet.engine.loading();
     await startFolding(fleet);

@@ -1,3 +1,4 @@
+import { registerDraftState } from "./draft-fresh.js";
 import { ownValue, setOwn } from "./own-property.js";
 import { parkLiveness, unparkLiveness } from "./pending-liveness.js";
 import { createOrchestratorRecord, type FuseState, type OrchestratorRecord } from "./state.js";
@@ -33,6 +34,8 @@ export function createDraft(base: FuseState, ownsTable = false): StateDraft {
     ...base,
     orchestrators: ownsTable ? base.orchestrators : { ...base.orchestrators },
   };
+  // What this draft's writes create may be changed in place by its later writes (draft-fresh.ts).
+  registerDraftState(state);
   const copiedRecords = new Set<string>();
   const dirty = new Map<string, Set<string> | "all">();
 

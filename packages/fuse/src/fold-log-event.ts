@@ -1,5 +1,6 @@
 import type { AttentionItem, NormalizedEvent } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
+import { freshOf } from "./draft-fresh.js";
 import { foldNodeHeartbeat, foldTodayWorkerEvent, isTodayPrEvent } from "./fold-today-event.js";
 import { forEachKey, getKey, setKey } from "./keyed-map.js";
 import type { LogWave, OrchestratorLogFacts, TimedStatus, WorkerLogFacts } from "./state.js";
@@ -175,7 +176,7 @@ function openWorker(
     // a tombstone is not the worker's activity: it does not move updatedAt
   } else if (msOf(ts) > futureLimitMs) facts.futureTs = newestTimestamp(facts.futureTs, ts);
   else facts.lastTs = newestTimestamp(facts.lastTs, ts);
-  rec.logWorkers = setKey(rec.logWorkers, worker, facts);
+  rec.logWorkers = setKey(rec.logWorkers, worker, facts, freshOf(draft.state));
   if (!known) addTicketOwner(draft.state, worker, orchestrator);
   draft.markWorker(orchestrator, worker);
   return facts;

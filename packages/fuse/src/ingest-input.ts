@@ -1,5 +1,6 @@
 import type { FuseInput, GlobalState, ParseResult, SignalFileRead } from "@catalyst/schema";
 import type { StateDraft } from "./draft.js";
+import { freshOf } from "./draft-fresh.js";
 import { ingestPhaseFile } from "./ingest-phase-file.js";
 import { deleteKey, emptyKeyedMap, forEachKey, getKey, setKey } from "./keyed-map.js";
 import { ownValue } from "./own-property.js";
@@ -50,12 +51,14 @@ function reindexSignal(
     if (prev && oldKey !== null) {
       const left = (getKey(rec.workerFiles, oldKey) ?? []).filter((k) => k !== prev.key);
       rec.workerFiles =
-        left.length > 0 ? setKey(rec.workerFiles, oldKey, left) : deleteKey(rec.workerFiles, oldKey);
+        left.length > 0
+          ? setKey(rec.workerFiles, oldKey, left, freshOf(draft.state))
+          : deleteKey(rec.workerFiles, oldKey);
     }
     if (next && newKey !== null) {
       const list = getKey(rec.workerFiles, newKey) ?? [];
       if (!list.includes(next.key))
-        rec.workerFiles = setKey(rec.workerFiles, newKey, [...list, next.key].sort());
+        rec.workerFiles = setKey(rec.workerFiles, newKey, [...list, next.key].sort(), freshOf(draft.state));
     }
   }
   if (oldKey !== null) draft.markWorker(rec.id, oldKey);
@@ -84,7 +87,7 @@ function ingestSignal(draft: StateDraft, read: SignalFileRead, nowIso: string): 
         },
         warnings: prev?.warnings ?? [],
       };
-  rec.signals = setKey(rec.signals, read.key, next);
+  rec.signals = setKey(rec.signals, read.key, next, freshOf(draft.state));
   reindexSignal(draft, rec, prev, next);
 }
 
@@ -228,7 +231,7 @@ export function ingestInput(
       // An orchestrator not known yet gets a record that is dropped after this input, its answers
       // parked until it appears (see pending-liveness.ts).
       const rec = draft.orchestrator(input.orchestrator, true);
-      rec.liveness = setKey(rec.liveness, input.worker, input.result);
+      rec.liveness = setKey(rec.liveness, input.worker, input.result, freshOf(draft.state));
       draft.markWorker(rec.id, input.worker);
       return;
     }

@@ -24,7 +24,7 @@ import {
 } from "./derive-needs-you.js";
 import type { StateDraft } from "./draft.js";
 import type { LoggedWaveCompletion } from "./fold-log-event.js";
-import { deleteKey, emptyKeyedMap, forEachKey, getKey, type KeyedMap, keysOf, setKey } from "./keyed-map.js";
+import { emptyKeyedMap, forEachKey, getKey, type KeyedMap, keysOf, withChanges } from "./keyed-map.js";
 import type { ResolvedOptions } from "./options.js";
 import { buildOrchestratorContext } from "./orchestrator-context.js";
 import { ownValue } from "./own-property.js";
@@ -130,7 +130,8 @@ function publishOrchestrator(
     keys = all;
   }
   const before: KeyedMap<WorkerView> = old?.workers ?? emptyKeyedMap();
-  let workers = before;
+  // Every worker that changed, applied to the map in one step once all are known.
+  const changes: Array<readonly [string, WorkerView | undefined]> = [];
   let progress = old?.summary.progress ?? { total: 0, done: 0, failed: 0, active: 0 };
   const workerDeltas: DeltaDraft[] = [];
   for (const key of keys) {
@@ -142,17 +143,18 @@ function publishOrchestrator(
     if (prev) progress = countProgress(progress, prev, -1);
     if (view === null) {
       removeTicketOwner(draft.state, key, id);
-      workers = deleteKey(workers, key);
+      changes.push([key, undefined]);
       workerDeltas.push({ event: "worker-removed", data: { orchestrator: id, worker: key, ts: ctx.nowIso } });
     } else {
       progress = countProgress(progress, view, 1);
       if (!prev) addTicketOwner(draft.state, key, id);
-      workers = setKey(workers, key, view);
+      changes.push([key, view]);
       workerDeltas.push(
         ...(prev ? workerChangeDeltas(prev, view, ctx.nowIso) : [workerUpdateDelta(view, ctx.nowIso)]),
       );
     }
   }
+  const workers = withChanges(before, changes);
   if (marks === "all") progress = buildProgress(workers);
   const summary = buildOrchestratorSummary(context, progress);
   const summaryChanged = !old || !sameValue(old.summary, summary);
@@ -280,14 +282,16 @@ function refreshNeeds(
       deriveWorkerNeeds(worker, tickets, getKey(rec.liveness, worker.ticket), ctx.nowMs, stallAfterMs),
     );
   };
-  let workerNeeds = rec.workerNeeds;
+  // Each key is updated at most once per pass, so the rows before are the record's; the changed
+  // rows go into the map in one step at the end.
+  const changes: Array<readonly [string, NeedsYouItem[] | undefined]> = [];
   const update = (key: string, worker: WorkerView | undefined): void => {
     const items = worker ? derive(worker) : [];
-    const prev = getKey(workerNeeds, key) ?? [];
+    const prev = getKey(rec.workerNeeds, key) ?? [];
     if (prev.length === 0 && items.length === 0) return;
     if (sameValue(prev, items)) return;
     diffRows(prev, items, diff);
-    workerNeeds = items.length === 0 ? deleteKey(workerNeeds, key) : setKey(workerNeeds, key, items);
+    changes.push([key, items.length === 0 ? undefined : items]);
   };
   if (scope === "all") {
     forEachKey(view.workers, (worker, key) => update(key, worker));
@@ -297,6 +301,7 @@ function refreshNeeds(
   } else {
     for (const key of scope) update(key, getKey(view.workers, key));
   }
+  const workerNeeds = withChanges(rec.workerNeeds, changes);
   const own = uniqueRows(deriveOrchestratorNeeds(view.summary));
   const ownChanged = !sameValue(own, rec.ownNeeds);
   if (ownChanged) diffRows(rec.ownNeeds, own, diff);

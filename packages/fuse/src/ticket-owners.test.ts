@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createDraft } from "./draft.js";
 import { createInitialState } from "./state.js";
 import { exportState, importState } from "./state-export.js";
 import { addTicketOwner, ownersOfTicket, removeTicketOwner } from "./ticket-owners.js";
@@ -29,6 +30,32 @@ describe("the ticket owner table", () => {
     for (const level of state.ticketOwners!.slots)
       for (const leaf of level ?? []) biggest = Math.max(biggest, Object.keys(leaf ?? {}).length);
     expect(biggest).toBeLessThan(20);
+  });
+
+  it("is copied once per draft, never changing the state the draft started from", () => {
+    const base = createInitialState();
+    addTicketOwner(base, "CTL-0", "orch-a");
+    const first = createDraft(base);
+    addTicketOwner(first.state, "CTL-1", "orch-a");
+    const table = first.state.ticketOwners!;
+    const slots = table.slots;
+    for (let i = 2; i < 200; i++) addTicketOwner(first.state, `CTL-${i}`, "orch-a");
+    // The draft's own copy takes the later adds in place: one copy of the top array, not 199.
+    expect(first.state.ticketOwners).toBe(table);
+    expect(first.state.ticketOwners!.slots).toBe(slots);
+    expect(first.state.ticketOwners!.size).toBe(200);
+    expect(base.ticketOwners!.size).toBe(1);
+    expect(ownersOfTicket(base, "CTL-5")).toEqual([]);
+    // The next draft copies before it writes: the first draft's result stays as it was.
+    const second = createDraft(first.state);
+    addTicketOwner(second.state, "CTL-5", "orch-b");
+    removeTicketOwner(second.state, "CTL-6", "orch-a");
+    expect(second.state.ticketOwners).not.toBe(table);
+    expect(ownersOfTicket(second.state, "CTL-5")).toEqual(["orch-a", "orch-b"]);
+    expect(ownersOfTicket(second.state, "CTL-6")).toEqual([]);
+    expect(ownersOfTicket(first.state, "CTL-5")).toEqual(["orch-a"]);
+    expect(ownersOfTicket(first.state, "CTL-6")).toEqual(["orch-a"]);
+    expect(first.state.ticketOwners!.size).toBe(200);
   });
 
   it("survives an export, and reads an export of the older one-level table", () => {

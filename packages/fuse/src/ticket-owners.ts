@@ -1,3 +1,4 @@
+import { freshOf } from "./draft-fresh.js";
 import type { FuseState } from "./state.js";
 
 // Which orchestrators have a worker with a given ticket. Today's log names many events only by
@@ -38,17 +39,35 @@ export function ownersOfTicket(state: FuseState, ticket: string): readonly strin
   return leaf != null && Object.hasOwn(leaf, ticket) ? leaf[ticket]! : [];
 }
 
+/**
+ * The table with `ticket`'s owners set. Arrays and leaves in `fresh` (created earlier by the same
+ * draft, so no other state holds them) are changed in place; anything else is copied first, and
+ * the copy is marked fresh.
+ */
 function withOwners(
   table: TicketOwners | undefined,
   ticket: string,
   owners: readonly string[],
+  fresh?: WeakSet<object>,
 ): TicketOwners {
   const h = hashOf(ticket);
   const outer = h % WIDTH;
   const inner = Math.floor(h / WIDTH) % WIDTH;
-  const slots = table ? table.slots.slice() : new Array<Level | undefined>(WIDTH).fill(undefined);
-  const level = (slots[outer] ?? new Array<Leaf | undefined>(WIDTH).fill(undefined)).slice();
-  const leaf: Record<string, readonly string[]> = { ...(level[inner] ?? {}) };
+  const own = <T extends object>(value: T | null | undefined, copy: (from: T | null | undefined) => T): T => {
+    if (fresh !== undefined && value != null && fresh.has(value)) return value;
+    const made = copy(value);
+    fresh?.add(made);
+    return made;
+  };
+  const slots = own(table?.slots as Array<Level | null | undefined> | undefined, (from) =>
+    from ? from.slice() : new Array<Level | undefined>(WIDTH).fill(undefined),
+  );
+  const level = own(slots[outer] as Array<Leaf | null | undefined> | null | undefined, (from) =>
+    from ? from.slice() : new Array<Leaf | undefined>(WIDTH).fill(undefined),
+  );
+  const leaf = own(level[inner] as Record<string, readonly string[]> | null | undefined, (from) => ({
+    ...(from ?? {}),
+  }));
   const had = Object.hasOwn(leaf, ticket);
   if (owners.length === 0) delete leaf[ticket];
   else
@@ -61,14 +80,22 @@ function withOwners(
   level[inner] = leaf;
   slots[outer] = level;
   const size = (table?.size ?? 0) + (owners.length === 0 ? (had ? -1 : 0) : had ? 0 : 1);
-  return { size, slots };
+  if (table !== undefined && fresh?.has(table)) {
+    const same = table as { size: number; slots: TicketOwners["slots"] };
+    same.size = size;
+    same.slots = slots;
+    return table;
+  }
+  const next: TicketOwners = { size, slots };
+  fresh?.add(next);
+  return next;
 }
 
 /** Record that `orchestrator` has a worker `ticket`. */
 export function addTicketOwner(state: FuseState, ticket: string, orchestrator: string): void {
   const owners = ownersOfTicket(state, ticket);
   if (owners.includes(orchestrator)) return;
-  state.ticketOwners = withOwners(state.ticketOwners, ticket, [...owners, orchestrator]);
+  state.ticketOwners = withOwners(state.ticketOwners, ticket, [...owners, orchestrator], freshOf(state));
 }
 
 /** Record that `orchestrator` no longer has a worker `ticket`. */
@@ -79,6 +106,7 @@ export function removeTicketOwner(state: FuseState, ticket: string, orchestrator
     state.ticketOwners,
     ticket,
     owners.filter((o) => o !== orchestrator),
+    freshOf(state),
   );
 }
 

@@ -1,3 +1,4 @@
+import { compileFastValid } from "./fast-valid.js";
 import { GlobalState } from "./global-state.js";
 import { LocalState } from "./local-state.js";
 import { type ParseResult, parseJsonText } from "./parse-result.js";
@@ -11,7 +12,7 @@ export const UNKNOWN_STATUS = "unknown";
 
 // A signal file's identity is its ticket: without one it is corrupt. A bad status or phase gets a
 // stand-in (the phase from the status when it is a lifecycle one), everything else is dropped.
-const signalPolicy: TolerancePolicy = {
+export const signalPolicy: TolerancePolicy = {
   isIdentity: (path) => path.length === 1 && path[0] === "ticket",
   fallback: (path, doc) => {
     if (path.length !== 1) return undefined;
@@ -21,8 +22,13 @@ const signalPolicy: TolerancePolicy = {
   },
 };
 
+// The documents zod would accept unchanged skip zod (fast-valid.ts); anything else goes to zod.
+const signalValid = compileFastValid(WorkerSignal);
+const globalValid = compileFastValid(GlobalState);
+const localValid = compileFastValid(LocalState);
+
 // state.json entries are all optional: a bad field is dropped from its entry, never the whole file.
-const statePolicy: TolerancePolicy = { isIdentity: () => false };
+export const statePolicy: TolerancePolicy = { isIdentity: () => false };
 
 /**
  * Parse the text of a worker signal file. Torn, empty or non-object text, or a missing or
@@ -31,21 +37,27 @@ const statePolicy: TolerancePolicy = { isIdentity: () => false };
  */
 export function parseSignalText(text: string, file?: string): ParseResult<WorkerSignal> {
   return parseJsonText(WorkerSignal, text, file, (decoded) =>
-    parseTolerant(WorkerSignal, decoded, signalPolicy, file),
+    signalValid(decoded)
+      ? { ok: true, value: decoded as WorkerSignal }
+      : parseTolerant(WorkerSignal, decoded, signalPolicy, file),
   );
 }
 
 /** Parse the text of the global `state.json`; a bad field of an entry is dropped with a warning. */
 export function parseGlobalStateText(text: string, file?: string): ParseResult<GlobalState> {
   return parseJsonText(GlobalState, text, file, (decoded) =>
-    parseTolerant(GlobalState, decoded, statePolicy, file),
+    globalValid(decoded)
+      ? { ok: true, value: decoded as GlobalState }
+      : parseTolerant(GlobalState, decoded, statePolicy, file),
   );
 }
 
 /** Parse the text of an orchestrator-local `state.json`; a bad field is dropped with a warning. */
 export function parseLocalStateText(text: string, file?: string): ParseResult<LocalState> {
   return parseJsonText(LocalState, text, file, (decoded) =>
-    parseTolerant(LocalState, decoded, statePolicy, file),
+    localValid(decoded)
+      ? { ok: true, value: decoded as LocalState }
+      : parseTolerant(LocalState, decoded, statePolicy, file),
   );
 }
 

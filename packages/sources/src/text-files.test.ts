@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileRejectedError } from "./errors.js";
 import { makeTree, removeTree } from "./test-tree.test-helper.js";
-import { readRegularFile } from "./text-files.js";
+import { readRegularFile as readAsync, readRegularFileSync } from "./text-files.js";
 
 // Issue 17: only regular files are read, never blocking on open, and never past the size cap.
 
@@ -15,13 +15,22 @@ beforeAll(async () => {
 });
 afterAll(() => removeTree(root));
 
-describe("readRegularFile", () => {
+// The watcher's first scan reads synchronously (issue 26): the same checks, the same errors.
+const readers: Array<[string, (path: string, maxBytes?: number) => Promise<string>]> = [
+  ["readRegularFile", readAsync],
+  [
+    "readRegularFileSync",
+    (path, maxBytes) => new Promise((resolve) => resolve(readRegularFileSync(path, maxBytes))),
+  ],
+];
+
+describe.each(readers)("%s", (name, readRegularFile) => {
   it("reads a regular file", async () => {
     expect(await readRegularFile(join(root, "ok.json"))).toBe('{"a":1}');
   });
 
   it("refuses a FIFO without blocking on the open", async () => {
-    const fifo = join(root, "x.json");
+    const fifo = join(root, `x-${name}.json`);
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     await expect(readRegularFile(fifo)).rejects.toThrow(
       new FileRejectedError(fifo, "not a regular file (a FIFO)"),
@@ -29,10 +38,10 @@ describe("readRegularFile", () => {
   });
 
   it("refuses a symlink to /dev/zero and a sparse file over the cap, before reading", async () => {
-    const zero = join(root, "zero.json");
+    const zero = join(root, `zero-${name}.json`);
     await symlink("/dev/zero", zero);
     await expect(readRegularFile(zero)).rejects.toThrow(/a character device/);
-    const sparse = join(root, "sparse.json");
+    const sparse = join(root, `sparse-${name}.json`);
     const handle = await open(sparse, "w");
     await handle.truncate(1_900_000_000);
     await handle.close();

@@ -94,6 +94,88 @@ describe("createSourceWatcher", () => {
     );
   });
 
+  // Issue 26: the first scan reads its files synchronously (in slices); later changes, async.
+  it("reads the first scan synchronously when it can, and live changes asynchronously", async () => {
+    root = await makeTree({
+      "state.json": JSON.stringify({ orchestrators: {} }),
+      "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
+      "runs/orch-a/workers/CTL-2.json": signalText("CTL-2"),
+    });
+    const sync: string[] = [];
+    const async: string[] = [];
+    watcher = createSourceWatcher({
+      catalystDir: root,
+      // However loaded the machine, no read here counts as slow.
+      syncReadSlowMs: 60_000,
+      files: {
+        list: (d) => nodeFiles.list(d),
+        read: (f) => {
+          async.push(f);
+          return nodeFiles.read(f);
+        },
+        readSync: (f) => {
+          sync.push(f);
+          return nodeFiles.readSync!(f);
+        },
+      },
+    });
+    const changes: SourceChange[] = [];
+    watcher.subscribe((b) => changes.push(...b));
+    await watcher.start();
+    expect(changes.filter((c) => c.kind === "signal")).toHaveLength(2);
+    expect(sync.sort()).toEqual(
+      [
+        "state.json",
+        "runs/orch-a/state.json",
+        "runs/orch-a/workers/CTL-1.json",
+        "runs/orch-a/workers/CTL-2.json",
+      ]
+        .map((f) => join(root, f))
+        .sort(),
+    );
+    expect(async).toEqual([]);
+    const file = join(root, "runs/orch-a/workers/CTL-2.json");
+    writeAtomic(file, signalText("CTL-2", "validating", 4));
+    await waitFor(() =>
+      changes.some((c) => c.kind === "signal" && c.result.ok && c.result.value.status === "validating"),
+    );
+    expect(async).toContain(file);
+    expect(sync).toHaveLength(4);
+  });
+
+  it("reads the rest of the first scan async after a synchronous read that waited (a slow disk)", async () => {
+    root = await makeTree({
+      "state.json": JSON.stringify({ orchestrators: {} }),
+      "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
+      "runs/orch-a/workers/CTL-2.json": signalText("CTL-2"),
+    });
+    const sync: string[] = [];
+    const async: string[] = [];
+    watcher = createSourceWatcher({
+      catalystDir: root,
+      files: {
+        list: (d) => nodeFiles.list(d),
+        read: (f) => {
+          async.push(f);
+          return nodeFiles.read(f);
+        },
+        readSync: (f) => {
+          sync.push(f);
+          // A read that waits 20 ms, as one from a busy disk would (well over the 5 ms limit).
+          const until = performance.now() + 20;
+          while (performance.now() < until);
+          return nodeFiles.readSync!(f);
+        },
+      },
+    });
+    const changes: SourceChange[] = [];
+    watcher.subscribe((b) => changes.push(...b));
+    await watcher.start();
+    expect(changes.filter((c) => c.kind === "signal")).toHaveLength(2);
+    expect(sync).toHaveLength(1);
+    expect(async).toHaveLength(3);
+  });
+
   it("calls every subscriber when one throws, goes on watching, and hands the error to onListenerError", async () => {
     root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1", "researching", 1) });
     const errors: unknown[] = [];

@@ -27,6 +27,17 @@ import { createFsDirWatcher, type DirWatch, type DirWatcher } from "./watch-dir.
  */
 const stages = channel("catalyst:stage");
 
+/**
+ * The first scan reads its files synchronously (far cheaper than four thread-pool round trips per
+ * file for thousands of small files, issue 26), in slices of at most about this long.
+ */
+const SYNC_SLICE_MS = 10;
+/**
+ * A synchronous read slower than this waited on the disk, not the page cache: the rest of that
+ * scan reads async, so a slow disk costs the event loop one read, not one per file.
+ */
+const SYNC_SLOW_MS = 5;
+
 /** About how many files one slice of a periodic rescan reads before live changes get their turn. */
 const RESCAN_SLICE_FILES = 64;
 /** The longest pause between two slices of a rescan (each pause is as long as the slice before). */
@@ -76,6 +87,11 @@ export interface SourceWatcherOptions {
    * reported: a writer rewriting in place (`jq … > file`) is often caught half-way. @default 30
    */
   reparseDelayMs?: number;
+  /**
+   * The first scan reads synchronously (in slices) until one such read takes longer than this,
+   * then async (see SYNC_SLOW_MS). @default 5
+   */
+  syncReadSlowMs?: number;
 }
 
 /** The live view of a Catalyst dir; see {@link createSourceWatcher}. */
@@ -168,6 +184,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   const rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
   const waitIntervalMs = options.waitIntervalMs ?? 1_000;
   const reparseDelayMs = options.reparseDelayMs ?? 30;
+  const syncReadSlowMs = options.syncReadSlowMs ?? SYNC_SLOW_MS;
   const files: TextFiles =
     options.files ?? (options.maxFileBytes === undefined ? nodeFiles : createNodeFiles(options.maxFileBytes));
   // Every read of this watcher shares one gate: however many orchestrators are read at once, at
@@ -198,6 +215,11 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   let rescanAgain = false;
   /** While the initial scan runs, events queue up but wait, so the scan goes out first as one batch. */
   let initializing = false;
+  /** When the current slice of the first scan's synchronous reads began, and the turn that ends it. */
+  let syncSliceAt = 0;
+  let syncBreak: Promise<void> | null = null;
+  /** False once a synchronous read of the first scan was slow (see SYNC_SLOW_MS). */
+  let syncReads = true;
   /** Set by a watch error: the next rescan re-creates every watch. */
   let rewatch = false;
   const health: ComponentHealth = initialHealth();
@@ -437,6 +459,19 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     urgent = false,
   ): Promise<{ text: string } | { error: unknown } | null | "busy"> {
     try {
+      // The first scan reads synchronously, in slices (see syncTurn); everything after it, async.
+      if (initializing && syncReads && files.readSync !== undefined) {
+        // Thousands of reads wait for the same turn: each looks again when it resumes.
+        for (let turn = syncTurn(); turn !== null; turn = syncTurn()) await turn;
+        const started = performance.now();
+        try {
+          return { text: files.readSync(file) };
+        } finally {
+          // A read that waited on the disk (a cold cache on a busy one, a network mount) would
+          // hold the event loop: the rest of the scan reads async, as every later read does.
+          if (performance.now() - started > syncReadSlowMs) syncReads = false;
+        }
+      }
       return { text: await gate(() => files.read(file), urgent) };
     } catch (error) {
       const code = errorCode(error);
@@ -470,6 +505,23 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     const again = await readText(file, urgent);
     if (again === null || again === "busy" || "error" in again) return again;
     return { text: again.text, result: again.text === got.text ? result : parse(again.text) };
+  }
+
+  /**
+   * Null while the current slice of synchronous reads is under SYNC_SLICE_MS old; else the turn of
+   * the event loop that starts the next slice (one for every read waiting), so the first scan's
+   * synchronous reads never hold the loop for long: HTTP answers and SIGTERM get their turn.
+   */
+  function syncTurn(): Promise<void> | null {
+    if (syncBreak === null && performance.now() - syncSliceAt < SYNC_SLICE_MS) return null;
+    syncBreak ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        syncBreak = null;
+        syncSliceAt = performance.now();
+        resolve();
+      }),
+    );
+    return syncBreak;
   }
 
   async function readBriefingMeta(t: Tracked, out: SourceChange[]): Promise<void> {
@@ -949,6 +1001,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     health.reason = null;
     watcher = createFsDirWatcher();
     initializing = true;
+    syncReads = true;
+    syncSliceAt = performance.now();
     const initial: SourceChange[] = [];
     try {
       await runRescan(initial);

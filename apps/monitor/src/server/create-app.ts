@@ -28,6 +28,7 @@ import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
 import { mountPushRoutes } from "./push-routes.js";
 import { type LogStart, type SnapshotAt, serveLogSpan, serveSnapshotAt } from "./snapshot-at-api.js";
+import { createSnapshotBytes } from "./snapshot-bytes.js";
 import { mountStaticAssets } from "./static-assets.js";
 
 /** Health reporters of the running pieces, read by `/healthz`. */
@@ -136,17 +137,15 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   // Serialised and encoded once per snapshot object: many pollers of a large fleet share the bytes
-  // (a string body was encoded to UTF-8 again for every answer: 10 MB at 10,000 workers).
-  let snapshotJson: { snapshot: Snapshot; bytes: Uint8Array<ArrayBuffer> } | null = null;
-  const encoder = new TextEncoder();
-  const serializeSnapshot = createSnapshotSerializer();
+  // (a string body was encoded to UTF-8 again for every answer: 10 MB at 10,000 workers); while
+  // loading, rebuilt at most as often as their cost allows (snapshot-bytes.ts).
+  const snapshotBytes = createSnapshotBytes({ serialize: createSnapshotSerializer() });
+  const currentSnapshot = deps.apiSnapshot ?? (() => deps.feed.snapshot());
   app.get("/api/snapshot", async (c) => {
     const at = c.req.query("at");
     if (at !== undefined) return serveSnapshotAt(c, at, deps.snapshotAt ?? null);
-    const snapshot = deps.apiSnapshot?.() ?? deps.feed.snapshot();
-    if (snapshotJson?.snapshot !== snapshot)
-      snapshotJson = { snapshot, bytes: encoder.encode(serializeSnapshot(snapshot)) };
-    return c.body(snapshotJson.bytes, 200, { "Content-Type": "application/json" });
+    const bytes = snapshotBytes.get(currentSnapshot, (deps.loading?.() ?? null) !== null);
+    return c.body(bytes, 200, { "Content-Type": "application/json" });
   });
 
   const metrics = deps.metrics;
