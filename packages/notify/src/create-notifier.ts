@@ -16,7 +16,11 @@ export interface Notifier {
   seed(snapshot: Snapshot, now: number): Alert[];
   /** Fuse's deltas as they are published. Returns the alerts due now (one-shot events, hold 0). */
   apply(deltas: readonly Delta[], now: number): Alert[];
-  /** Alerts whose hold-down or clear hold ended by `now`. */
+  /**
+   * Alerts whose hold-down or clear hold ended by `now`, handling at most `duePerTick` of those
+   * timers: while more are due, `nextDeadline()` stays at or before `now`, so call again (after
+   * other work; the event loop is never held for the whole fleet).
+   */
   tick(now: number): Alert[];
   /** When `tick` next has something to do (ms since the epoch), or null. */
   nextDeadline(): number | null;
@@ -251,9 +255,11 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
     counts.alertsSent += 1;
   }
 
+  // At most `duePerTick` due timers (stale ones included: each is a heap pop); the rest stay
+  // due for the next call.
   function tick(now: number): Alert[] {
     const out: Alert[] = [];
-    for (;;) {
+    for (let handled = 0; handled < opts.duePerTick; handled++) {
       const top = heap.peek();
       if (top === undefined || top.at > now) break;
       heap.pop();
