@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import type { Alert, Notifier, NotifierStats } from "@catalyst/notify";
 import type { Delta, Snapshot } from "@catalyst/schema";
 import type { IncidentStore } from "./incident-store.js";
@@ -5,6 +6,9 @@ import type { IncidentStore } from "./incident-store.js";
 // Drives the pure notifier over a live delta feed: one timer armed at its next deadline, the
 // open incidents persisted whenever they changed (one write in flight at a time, the latest
 // state last), the last alerts kept for the bell, and every alert handed to the dispatcher.
+
+/** Per-stage timestamps, opt-in (issue 26): `alerts` after each timer tick, with its duration. */
+const stages = channel("catalyst:stage");
 
 /** What the runtime reads from fuse (the monitor's feed fits). */
 export interface AlertFeed {
@@ -103,7 +107,11 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       () => {
         timer = null;
         timerAt = null;
-        emit(notifier.tick(Math.max(clock(), next)));
+        const started = performance.now();
+        const alerts = notifier.tick(Math.max(clock(), next));
+        if (stages.hasSubscribers)
+          stages.publish({ stage: "alerts", n: alerts.length, ms: performance.now() - started });
+        emit(alerts);
         after();
       },
       Math.max(0, next - clock()),
