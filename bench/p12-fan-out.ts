@@ -383,7 +383,9 @@ async function measure(
           ? [...profArgs, ...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
           : [...profArgs, join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
   const tracePath =
-    shape.trace === true && kind !== "floor" ? join(dir, "..", `p12-trace-${process.pid}-${run}.jsonl`) : null;
+    shape.trace === true && kind !== "floor"
+      ? join(dir, "..", `p12-trace-${process.pid}-${run}.jsonl`)
+      : null;
   const stamps: Array<{ at: number; path: string }> = [];
   const server = await startListening(args, {
     timeoutMs: 120_000,

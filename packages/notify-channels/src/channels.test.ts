@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -294,6 +295,32 @@ describe("runtime", () => {
     expect(runtime.recent()).toHaveLength(1);
     await runtime.stop();
     d.stop();
+  });
+
+  it("ticks again at once while hold-downs are still due after a bounded tick", async () => {
+    // One dead worker in each of 25 orchestrators (25 incidents); a tick handles 10 due
+    // hold-downs, so the runtime's own timer must come back until every one is handled.
+    const ticks: number[] = [];
+    const onStage = (m: unknown) => {
+      const message = m as { stage?: string; n?: number };
+      if (message.stage === "alerts") ticks.push(message.n ?? -1);
+    };
+    subscribe("catalyst:stage", onStage);
+    const feed = createFeed();
+    const alerts: string[] = [];
+    const runtime = createNotifyRuntime({
+      feed,
+      notifier: createNotifier({ holdMs: 100, duePerTick: 10 }),
+      deliver: (a) => alerts.push(a.title),
+    });
+    await runtime.start();
+    feed.needs(Array.from({ length: 25 }, (_, i) => ({ ...dead("W1"), orchestrator: `orch-${i}` })));
+    await waitUntil("25 alerts", () => alerts.length === 25);
+    await waitUntil("nothing pending", () => runtime.stats().pending === 0);
+    await runtime.stop();
+    unsubscribe("catalyst:stage", onStage);
+    expect(new Set(alerts).size).toBe(25);
+    expect(ticks).toEqual([10, 10, 5]);
   });
 
   it("persists the open incident (0600, outside the catalyst dir) and does not repeat it after a restart", async () => {
