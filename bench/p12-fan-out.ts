@@ -78,7 +78,7 @@ export interface P12Run {
    * With `--trace`: write → the frame handed to the kernel for the first clients (the first flush
    * slice after it) and for every client, p50 and p99 over the writes (see `serverSide`).
    */
-  serverShare?: { firstP50: number; firstP99: number; lastP50: number; lastP99: number; writes: number };
+  serverShare?: { firstP50: number; firstP99: number; lastP50: number; lastP99: number; writes: number; unmatched: number };
   /** Kernel memory of the server's sockets (ss skmem: rmem + wmem queued + forward alloc), per connection, during the writes. */
   kernelBytesPerConn: number;
   /** Send buffer size (ss skmem tb) of a server socket: what one stalled client may pin in the kernel. */
@@ -338,11 +338,21 @@ function serverSide(
   const firstAfter = <T>(list: readonly T[], ok: (x: T) => boolean) => list.findIndex(ok);
   const firsts: number[] = [];
   const lasts: number[] = [];
-  for (const { at, path } of stamps) {
+  let unmatched = 0;
+  for (const [k, { at, path }] of stamps.entries()) {
     const reads = readsOf.get(path) ?? [];
+    // Its read comes before the next write of the same file, or it was folded into that one's.
+    const next = stamps.slice(k + 1).find((s) => s.path === path)?.at ?? Number.POSITIVE_INFINITY;
     const read = reads[firstAfter(reads, (t) => t >= at)];
+    if (read === undefined || read >= next) {
+      unmatched += 1;
+      continue;
+    }
     const hub = read === undefined ? undefined : hubs[firstAfter(hubs, (t) => t >= read)];
-    if (hub === undefined) continue;
+    if (hub === undefined) {
+      unmatched += 1;
+      continue;
+    }
     let i = firstAfter(slices, (x) => x.start >= hub);
     if (i < 0) continue;
     firsts.push(slices[i]!.end - at);
@@ -358,6 +368,7 @@ function serverSide(
     lastP50: pct(lasts, 50),
     lastP99: pct(lasts, 99),
     writes: lasts.length,
+    unmatched,
   };
 }
 
@@ -516,7 +527,7 @@ export async function runP12(shape: P12Shape): Promise<P12Run[]> {
         for (const kind of kinds) {
           const run = await measure(kind, dir, clients, shape, r);
           console.log(
-            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes)`}; load ${load()}`,
+            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes matched, ${run.serverShare.unmatched} not)`}; load ${load()}`,
           );
           runs.push(run);
         }
