@@ -78,7 +78,14 @@ export interface P12Run {
    * With `--trace`: write → the frame handed to the kernel for the first clients (the first flush
    * slice after it) and for every client, p50 and p99 over the writes (see `serverSide`).
    */
-  serverShare?: { firstP50: number; firstP99: number; lastP50: number; lastP99: number; writes: number; unmatched: number };
+  serverShare?: {
+    firstP50: number;
+    firstP99: number;
+    lastP50: number;
+    lastP99: number;
+    writes: number;
+    unmatched: number;
+  };
   /** Kernel memory of the server's sockets (ss skmem: rmem + wmem queued + forward alloc), per connection, during the writes. */
   kernelBytesPerConn: number;
   /** Send buffer size (ss skmem tb) of a server socket: what one stalled client may pin in the kernel. */
