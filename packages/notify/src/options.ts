@@ -36,7 +36,7 @@ export interface NotifierOptions {
  * the same millisecond: handled in one tick they held the event loop 40–90 ms (issue 26), and
  * every file change that arrived meanwhile waited.
  */
-export const DEFAULT_DUE_PER_TICK = 512;
+export const DEFAULT_DUE_PER_TICK = 256;
 
 export interface ResolvedOptions {
   holdMs: number;
