@@ -7,7 +7,10 @@ import type { IncidentStore } from "./incident-store.js";
 // open incidents persisted whenever they changed (one write in flight at a time, the latest
 // state last), the last alerts kept for the bell, and every alert handed to the dispatcher.
 
-/** Per-stage timestamps, opt-in (issue 26): `alerts` after each timer tick, with its duration. */
+/**
+ * Per-stage timestamps, opt-in (issue 26): `alerts` after each timer tick and `alerts-seed` after
+ * the seed from the fleet's snapshot, each with its duration.
+ */
 const stages = channel("catalyst:stage");
 
 /** What the runtime reads from fuse (the monitor's feed fits). */
@@ -132,7 +135,11 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
         notifier.restore(incidents, clock());
         savedVersion = notifier.version();
       }
-      emit(notifier.seed(options.feed.snapshot(), clock()));
+      const seeding = performance.now();
+      const seeded = notifier.seed(options.feed.snapshot(), clock());
+      if (stages.hasSubscribers)
+        stages.publish({ stage: "alerts-seed", n: seeded.length, ms: performance.now() - seeding });
+      emit(seeded);
       unsubscribe = options.feed.subscribe((deltas) => {
         emit(notifier.apply(deltas, clock()));
         after();
