@@ -13,6 +13,12 @@ import type { IncidentStore } from "./incident-store.js";
  */
 const stages = channel("catalyst:stage");
 
+/**
+ * Workers and rows seeded per step before the event loop runs again (a few ms of work on a quiet
+ * machine). The deltas held meanwhile are those of the seed's own duration, applied right after.
+ */
+const SEED_PART = 1000;
+
 /** What the runtime reads from fuse (the monitor's feed fits). */
 export interface AlertFeed {
   snapshot(): Snapshot;
@@ -135,15 +141,37 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
         notifier.restore(incidents, clock());
         savedVersion = notifier.version();
       }
-      const seeding = performance.now();
-      const seeded = notifier.seed(options.feed.snapshot(), clock());
-      if (stages.hasSubscribers)
-        stages.publish({ stage: "alerts-seed", n: seeded.length, ms: performance.now() - seeding });
-      emit(seeded);
+      // The seed goes in parts with I/O between them; deltas that come meanwhile are held and
+      // applied after it, in order (the snapshot and the subscription are taken together).
+      const snapshot = options.feed.snapshot();
+      let held: Delta[][] | null = [];
       unsubscribe = options.feed.subscribe((deltas) => {
+        if (held !== null) {
+          held.push(deltas);
+          return;
+        }
         emit(notifier.apply(deltas, clock()));
         after();
       });
+      const parts = notifier.seedInParts(snapshot, clock(), SEED_PART);
+      for (;;) {
+        const started = performance.now();
+        const next = parts.next();
+        if (stages.hasSubscribers)
+          stages.publish({
+            stage: "alerts-seed",
+            n: next.done ? 0 : next.value.length,
+            ms: performance.now() - started,
+          });
+        if (next.done) break;
+        emit(next.value);
+        if (stopped) return;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (stopped) return;
+      }
+      const waiting = held;
+      held = null;
+      for (const deltas of waiting) emit(notifier.apply(deltas, clock()));
       after();
     },
     async stop() {

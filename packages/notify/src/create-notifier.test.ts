@@ -1,6 +1,7 @@
 import type { Delta, NeedsYouItem, Snapshot, WorkerView } from "@catalyst/schema";
 import { describe, expect, it } from "vitest";
 import { createNotifier, createTestAlert, NotifyOptionsError, parseOptInKinds } from "./index.js";
+import type { Alert } from "./types.js";
 
 // Every test drives the engine with plain deltas and an explicit clock: no timers, no sleeps.
 
@@ -187,6 +188,22 @@ describe("correlation", () => {
     expect(alerts.map((a) => [a.title, a.count])).toEqual(inOnePass.map((a) => [a.title, a.count]));
     expect(bounded.stats()).toMatchObject({ alertsSent: 100, openIncidents: 100, pending: 0 });
     expect(() => createNotifier({ duePerTick: 0 })).toThrow(NotifyOptionsError);
+  });
+
+  it("seeds in parts to the same conditions and alerts as in one call", () => {
+    const rows = Array.from({ length: 95 }, (_, i) => row(`T-${i}`, "stalled", `orch-${i % 7}`));
+    const snapshot = { generatedAt: "", orchestrators: [], needsYou: rows, sourceErrors: [] } as Snapshot;
+    const whole = createNotifier({ holdMs: 0 });
+    const once = whole.seed(snapshot, T0);
+    const parted = createNotifier({ holdMs: 0 });
+    const parts = parted.seedInParts(snapshot, T0, 10);
+    const steps: Alert[][] = [];
+    for (let next = parts.next(); !next.done; next = parts.next()) steps.push(next.value);
+    // 95 rows in parts of 10: 9 empty steps, then the 95th row, the tick and its 7 alerts.
+    expect(steps).toHaveLength(10);
+    expect(steps.slice(0, -1).every((step) => step.length === 0)).toBe(true);
+    expect(steps.at(-1)!.map((a) => [a.title, a.count])).toEqual(once.map((a) => [a.title, a.count]));
+    expect(parted.stats()).toEqual(whole.stats());
   });
 
   it("counts a central monitor's workers per host, across its orchestrators", () => {
