@@ -7,7 +7,7 @@
 // /proc/net/sockstat).
 //
 //   node --import tsx bench/p12-fan-out.ts [--sizes 1000,5000,10000] [--runs 3] [--seconds 8]
-//        [--rate 50] [--workers 200] [--procs 2] [--floor-sizes 1000] [--source] [--prof dir]
+//        [--rate 50] [--workers 200] [--procs 2] [--floor-sizes 1000] [--source] [--prof dir] [--trace]
 //        [--compare main=/path/to/other/apps/monitor/dist/bin.js]
 // Rewrites its own BENCHMARKS.md section unless --no-write; `pnpm bench --only p12` runs it too
 // (flags `--p12-sizes` etc.). About 15 minutes at the defaults on a loaded 2-core box.
@@ -42,6 +42,12 @@ export interface P12Shape {
   procs: number;
   source: boolean;
   prof: string | null;
+  /**
+   * Record the monitor's stage trace (CATALYST_MONITOR_TRACE) and report, per write, when the
+   * server handed the frame to the kernel for its first and its last client (the server's share
+   * of the latency, without the clients' processes).
+   */
+  trace?: boolean;
   /** Other monitor bins measured in the same run (`--compare label=path/to/dist/bin.js`). */
   compare: Map<string, string>;
 }
@@ -63,6 +69,23 @@ export interface P12Run {
   peakRssMB: number;
   rssAtStartMB: number;
   cpuSeconds: number;
+  /**
+   * CPU of the bench's own client processes over the same stretch: they share the cores with the
+   * server, so when it is near the server's, the clients are a large part of what is measured.
+   */
+  clientCpuSeconds?: number;
+  /**
+   * With `--trace`: write → the frame handed to the kernel for the first clients (the first flush
+   * slice after it) and for every client, p50 and p99 over the writes (see `serverSide`).
+   */
+  serverShare?: {
+    firstP50: number;
+    firstP99: number;
+    lastP50: number;
+    lastP99: number;
+    writes: number;
+    unmatched: number;
+  };
   /** Kernel memory of the server's sockets (ss skmem: rmem + wmem queued + forward alloc), per connection, during the writes. */
   kernelBytesPerConn: number;
   /** Send buffer size (ss skmem tb) of a server socket: what one stalled client may pin in the kernel. */
@@ -99,6 +122,7 @@ export function parseP12Args(argv: readonly string[], prefix = ""): P12Shape {
     procs: Number(arg("procs", "2")),
     source: argv.includes(`--${prefix}source`),
     prof: argv.includes(`--${prefix}prof`) ? arg("prof", "/tmp/p12-prof") : null,
+    trace: argv.includes(`--${prefix}trace`),
     compare: new Map(
       argv
         .flatMap((a, i) => (a === `--${prefix}compare` && argv[i + 1] !== undefined ? [argv[i + 1]!] : []))
@@ -265,10 +289,16 @@ function socketMemory(port: number): Promise<{ sockets: number; bytes: number; s
 
 let nextSeq = 0;
 
-async function writeSignal(dir: string, worker: number, seq: number): Promise<void> {
+async function writeSignal(
+  dir: string,
+  worker: number,
+  seq: number,
+  stamps?: Array<{ at: number; path: string }>,
+): Promise<void> {
   const path = join(dir, "runs", orchOf(worker), "workers", `${ticketOf(worker)}.json`);
   await writeFile(`${path}.${seq}.tmp`, "");
   const stamp = performance.timeOrigin + performance.now();
+  stamps?.push({ at: stamp, path });
   const text = signalText(
     worker,
     seq % 2 === 0 ? "validating" : "implementing",
@@ -277,6 +307,76 @@ async function writeSignal(dir: string, worker: number, seq: number): Promise<vo
   );
   await writeFile(`${path}.${seq}.tmp`, text);
   await rename(`${path}.${seq}.tmp`, path);
+}
+
+/**
+ * The server's share of each write's latency, from its stage trace: the write's stamp → the first
+ * read of its file after it → the hub, which queues the frame to every client → the flush slices
+ * after it: the first one's end (its first clients handed the frame) and the end of the slice by
+ * which as many client writes as there are clients were made (every client handed it: a client
+ * is queued at most once at a time, so each of them is written once within those).
+ */
+function serverSide(
+  stamps: ReadonlyArray<{ at: number; path: string }>,
+  tracePath: string,
+  clients: number,
+): P12Run["serverShare"] {
+  const lines = readFileSync(tracePath, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { t: number; stage: string; key?: string; n?: number });
+  const readsOf = new Map<string, number[]>();
+  const hubs: number[] = [];
+  const slices: Array<{ start: number; end: number; n: number }> = [];
+  let open: { start: number; end: number; n: number } | null = null;
+  for (const l of lines) {
+    if (l.stage === "read" && l.key !== undefined) {
+      const list = readsOf.get(l.key) ?? [];
+      list.push(l.t);
+      readsOf.set(l.key, list);
+    } else if (l.stage === "hub") hubs.push(l.t);
+    else if (l.stage === "flush") open = { start: l.t, end: l.t, n: l.n ?? 0 };
+    else if (l.stage === "flush-end" && open !== null) {
+      open.end = l.t;
+      slices.push(open);
+      open = null;
+    }
+  }
+  const firstAfter = <T>(list: readonly T[], ok: (x: T) => boolean) => list.findIndex(ok);
+  const firsts: number[] = [];
+  const lasts: number[] = [];
+  let unmatched = 0;
+  for (const [k, { at, path }] of stamps.entries()) {
+    const reads = readsOf.get(path) ?? [];
+    // Its read comes before the next write of the same file, or it was folded into that one's.
+    const next = stamps.slice(k + 1).find((s) => s.path === path)?.at ?? Number.POSITIVE_INFINITY;
+    const read = reads[firstAfter(reads, (t) => t >= at)];
+    if (read === undefined || read >= next) {
+      unmatched += 1;
+      continue;
+    }
+    const hub = read === undefined ? undefined : hubs[firstAfter(hubs, (t) => t >= read)];
+    if (hub === undefined) {
+      unmatched += 1;
+      continue;
+    }
+    let i = firstAfter(slices, (x) => x.start >= hub);
+    if (i < 0) continue;
+    firsts.push(slices[i]!.end - at);
+    for (let written = slices[i]!.n; written < clients && i + 1 < slices.length; ) written += slices[++i]!.n;
+    lasts.push(slices[i]!.end - at);
+  }
+  if (lasts.length === 0) return undefined;
+  const pct = (xs: number[], p: number) =>
+    xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+  return {
+    firstP50: pct(firsts, 50),
+    firstP99: pct(firsts, 99),
+    lastP50: pct(lasts, 50),
+    lastP99: pct(lasts, 99),
+    writes: lasts.length,
+    unmatched,
+  };
 }
 
 async function measure(
@@ -300,7 +400,16 @@ async function measure(
         : shape.source
           ? [...profArgs, ...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
           : [...profArgs, join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
-  const server = await startListening(args, { timeoutMs: 120_000 });
+  const tracePath =
+    shape.trace === true && kind !== "floor"
+      ? join(dir, "..", `p12-trace-${process.pid}-${run}.jsonl`)
+      : null;
+  const stamps: Array<{ at: number; path: string }> = [];
+  const server = await startListening(args, {
+    timeoutMs: 120_000,
+    env: tracePath === null ? {} : { CATALYST_MONITOR_TRACE: tracePath },
+  });
+  let serverShare: P12Run["serverShare"] | undefined;
   const pid = server.child.pid!;
   const port = Number(new URL(server.url).port);
   // A full snapshot first, so every client connects to the same settled state.
@@ -323,6 +432,7 @@ async function measure(
     const sockstatConnected = sockstatTcpPages();
     const slabConnected = slabBytes();
     const cpuBefore = cpuOf(pid);
+    const clientCpuBefore = procs.reduce((sum, p) => sum + cpuOf(p.child.pid!), 0);
     const writes = shape.rate * shape.seconds;
     const started = performance.now();
     const finals = new Map<number, number>();
@@ -335,7 +445,7 @@ async function measure(
       const seq = nextSeq++;
       const worker = (k * stride) % shape.workers;
       finals.set(worker, seq);
-      await writeSignal(dir, worker, seq);
+      await writeSignal(dir, worker, seq, stamps);
       if (k === Math.floor(writes / 2)) kernel = await socketMemory(port);
     }
     // Settle: every client has every write, or nothing new arrived for 3 s, or 20 s.
@@ -354,6 +464,7 @@ async function measure(
       if (got >= expected || Date.now() > settle || Date.now() - progress.at > 3000) break;
     }
     const cpuAfter = cpuOf(pid);
+    const clientCpuAfter = procs.reduce((sum, p) => sum + cpuOf(p.child.pid!), 0);
     const mem = memoryOf(pid);
     let loopMaxMs: number | null = null;
     if (kind !== "floor") {
@@ -363,6 +474,11 @@ async function measure(
       loopMaxMs = health.eventLoopDelayMs?.max ?? null;
     }
     const received = reports.reduce((s, r) => s + r.received, 0);
+    if (tracePath !== null) {
+      await server.stop();
+      serverShare = serverSide(stamps, tracePath, clients);
+      await rm(tracePath, { force: true });
+    }
     return {
       clients,
       server: kind,
@@ -380,6 +496,7 @@ async function measure(
       idleRssMB: (idle?.rss ?? Number.NaN) / 1e6,
       peakRssMB: (mem?.peak ?? Number.NaN) / 1e6,
       cpuSeconds: cpuAfter - cpuBefore,
+      clientCpuSeconds: clientCpuAfter - clientCpuBefore,
       kernelBytesPerConn: kernel.sockets > 0 ? kernel.bytes / kernel.sockets : Number.NaN,
       sndbuf: kernel.sndbuf,
       sockstatDeltaKB: ((sockstatConnected - sockstatBefore) * 4096) / 1024,
@@ -387,6 +504,7 @@ async function measure(
       loopMaxMs,
       listenOverflows: listenAfter.overflows - listenBefore.overflows,
       listenDrops: listenAfter.drops - listenBefore.drops,
+      ...(serverShare === undefined ? {} : { serverShare }),
     };
   } finally {
     for (const p of procs) p.child.stdin.end();
@@ -416,7 +534,7 @@ export async function runP12(shape: P12Shape): Promise<P12Run[]> {
         for (const kind of kinds) {
           const run = await measure(kind, dir, clients, shape, r);
           console.log(
-            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}; load ${load()}`,
+            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes matched, ${run.serverShare.unmatched} not)`}; load ${load()}`,
           );
           runs.push(run);
         }

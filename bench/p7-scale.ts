@@ -7,6 +7,7 @@
 //   node --import tsx bench/p7-scale.ts [--sizes 1000,2000,4000,8000,10000,16000] [--writes 1000]
 //                                       [--rate 200] [--source] [--runs 1] [--fast-clock]
 //                                       [--fleet flat|busy] [--trace [--keep-trace]] [--print]
+//                                       [--node-args "<node flags for the monitor>"]
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p7` runs it too.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
@@ -293,18 +294,25 @@ interface Server {
   stop(): Promise<void>;
 }
 
+const nodeArgsAt = process.argv.indexOf("--node-args");
+const monitorNodeArgs =
+  nodeArgsAt >= 0 ? (process.argv[nodeArgsAt + 1] ?? "").split(" ").filter((a) => a !== "") : [];
+
 async function spawnServer(
   kind: "monitor" | "floor",
   dir: string,
   source: boolean,
   env: Record<string, string> = {},
 ): Promise<Server> {
+  // Node flags for the monitor only (`--node-args "--cpu-prof --cpu-prof-dir=/tmp/p"`,
+  // `--max-semi-space-size=…`): NODE_OPTIONS refuses some and would reach the floor too.
+  const nodeArgs = kind === "floor" ? [] : monitorNodeArgs;
   const args =
     kind === "floor"
       ? [join(ROOT, "bench", "p7-floor.mjs"), dir]
       : source
-        ? [...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
-        : [join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
+        ? [...nodeArgs, ...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
+        : [...nodeArgs, join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
   const server = await startListening(args, { timeoutMs: 120_000, env });
   return { pid: server.child.pid!, url: server.url, stop: server.stop };
 }

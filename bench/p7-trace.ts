@@ -128,6 +128,9 @@ export function attribute(writes: readonly TracedWrite[], trace: readonly StageL
       else if (l.t >= w.at && l.stage === "apply-end" && l.what !== "source changes")
         during.push(`apply ${l.what} ending at +${(l.t - w.at).toFixed(0)} ms`);
       else if (l.t >= w.at && l.stage === "rescan-slice") during.push(`rescan slice (${l.n} files)`);
+      else if (l.t >= w.at && l.stage === "alerts")
+        during.push(`alert tick ${l.ms?.toFixed(1)} ms (${l.n} alerts)`);
+      else if (l.t >= w.at && l.stage === "alerts-seed") during.push(`alert seed ${l.ms?.toFixed(1)} ms`);
     }
     rows.push({ write: w, total: w.seen - w.at, gaps, during });
   }

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -294,6 +295,62 @@ describe("runtime", () => {
     expect(runtime.recent()).toHaveLength(1);
     await runtime.stop();
     d.stop();
+  });
+
+  it("ticks again at once while hold-downs are still due after a bounded tick", async () => {
+    // One dead worker in each of 25 orchestrators (25 incidents); a tick handles 10 due
+    // hold-downs, so the runtime's own timer must come back until every one is handled.
+    const ticks: number[] = [];
+    const onStage = (m: unknown) => {
+      const message = m as { stage?: string; n?: number };
+      if (message.stage === "alerts") ticks.push(message.n ?? -1);
+    };
+    subscribe("catalyst:stage", onStage);
+    const feed = createFeed();
+    const alerts: string[] = [];
+    const runtime = createNotifyRuntime({
+      feed,
+      notifier: createNotifier({ holdMs: 100, duePerTick: 10 }),
+      deliver: (a) => alerts.push(a.title),
+    });
+    await runtime.start();
+    feed.needs(Array.from({ length: 25 }, (_, i) => ({ ...dead("W1"), orchestrator: `orch-${i}` })));
+    await waitUntil("25 alerts", () => alerts.length === 25);
+    await waitUntil("nothing pending", () => runtime.stats().pending === 0);
+    await runtime.stop();
+    unsubscribe("catalyst:stage", onStage);
+    expect(new Set(alerts).size).toBe(25);
+    expect(ticks).toEqual([10, 10, 5]);
+  });
+
+  it("seeds in parts and applies a delta that came meanwhile after the seed, in order", async () => {
+    // 2,500 dead workers at start, one per orchestrator: the seed takes parts of 1,000. The
+    // last one's row is removed while the seed is under way: applied at once, the removal would
+    // find nothing and the seed would then raise it from the older snapshot (a false alert).
+    const rows = Array.from({ length: 2500 }, (_, i) => ({ ...dead("W1"), orchestrator: `orch-${i}` }));
+    const feed = createFeed(rows);
+    const alerts: string[] = [];
+    const seedParts: number[] = [];
+    const onStage = (m: unknown) => {
+      if ((m as { stage?: string }).stage === "alerts-seed") seedParts.push(1);
+    };
+    subscribe("catalyst:stage", onStage);
+    const runtime = createNotifyRuntime({
+      feed,
+      notifier: createNotifier({ holdMs: 100 }),
+      deliver: (a) => alerts.push(a.incident),
+    });
+    const started = runtime.start();
+    feed.needs([], [rows[2499]!]);
+    await started;
+    unsubscribe("catalyst:stage", onStage);
+    await waitUntil("2,499 alerts", () => alerts.length === 2499);
+    await waitUntil("nothing pending", () => runtime.stats().pending === 0);
+    await runtime.stop();
+    expect(alerts).not.toContain("dead|orch-2499|W1");
+    expect(runtime.stats()).toMatchObject({ suppressed: 1, openIncidents: 2499 });
+    // Two parts of 1,000 rows, the last 500 with the tick, and the end.
+    expect(seedParts).toHaveLength(4);
   });
 
   it("persists the open incident (0600, outside the catalyst dir) and does not repeat it after a restart", async () => {

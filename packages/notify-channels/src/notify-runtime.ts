@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import type { Alert, Notifier, NotifierStats } from "@catalyst/notify";
 import type { Delta, Snapshot } from "@catalyst/schema";
 import type { IncidentStore } from "./incident-store.js";
@@ -5,6 +6,18 @@ import type { IncidentStore } from "./incident-store.js";
 // Drives the pure notifier over a live delta feed: one timer armed at its next deadline, the
 // open incidents persisted whenever they changed (one write in flight at a time, the latest
 // state last), the last alerts kept for the bell, and every alert handed to the dispatcher.
+
+/**
+ * Per-stage timestamps, opt-in (issue 26): `alerts` after each timer tick and `alerts-seed` after
+ * the seed from the fleet's snapshot, each with its duration.
+ */
+const stages = channel("catalyst:stage");
+
+/**
+ * Workers and rows seeded per step before the event loop runs again (a few ms of work on a quiet
+ * machine). The deltas held meanwhile are those of the seed's own duration, applied right after.
+ */
+const SEED_PART = 1000;
 
 /** What the runtime reads from fuse (the monitor's feed fits). */
 export interface AlertFeed {
@@ -103,7 +116,11 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       () => {
         timer = null;
         timerAt = null;
-        emit(notifier.tick(Math.max(clock(), next)));
+        const started = performance.now();
+        const alerts = notifier.tick(Math.max(clock(), next));
+        if (stages.hasSubscribers)
+          stages.publish({ stage: "alerts", n: alerts.length, ms: performance.now() - started });
+        emit(alerts);
         after();
       },
       Math.max(0, next - clock()),
@@ -124,11 +141,37 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
         notifier.restore(incidents, clock());
         savedVersion = notifier.version();
       }
-      emit(notifier.seed(options.feed.snapshot(), clock()));
+      // The seed goes in parts with I/O between them; deltas that come meanwhile are held and
+      // applied after it, in order (the snapshot and the subscription are taken together).
+      const snapshot = options.feed.snapshot();
+      let held: Delta[][] | null = [];
       unsubscribe = options.feed.subscribe((deltas) => {
+        if (held !== null) {
+          held.push(deltas);
+          return;
+        }
         emit(notifier.apply(deltas, clock()));
         after();
       });
+      const parts = notifier.seedInParts(snapshot, clock(), SEED_PART);
+      for (;;) {
+        const started = performance.now();
+        const next = parts.next();
+        if (stages.hasSubscribers)
+          stages.publish({
+            stage: "alerts-seed",
+            n: next.done ? 0 : next.value.length,
+            ms: performance.now() - started,
+          });
+        if (next.done) break;
+        emit(next.value);
+        if (stopped) return;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (stopped) return;
+      }
+      const waiting = held;
+      held = null;
+      for (const deltas of waiting) emit(notifier.apply(deltas, clock()));
       after();
     },
     async stop() {

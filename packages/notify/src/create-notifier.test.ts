@@ -1,6 +1,7 @@
 import type { Delta, NeedsYouItem, Snapshot, WorkerView } from "@catalyst/schema";
 import { describe, expect, it } from "vitest";
 import { createNotifier, createTestAlert, NotifyOptionsError, parseOptInKinds } from "./index.js";
+import type { Alert } from "./types.js";
 
 // Every test drives the engine with plain deltas and an explicit clock: no timers, no sleeps.
 
@@ -160,6 +161,49 @@ describe("correlation", () => {
     // After the window a new failure is a new incident.
     n.apply([needs([row("CTL-100", "dead")])], T0 + 120_000);
     expect(n.tick(T0 + 125_000)).toHaveLength(1);
+  });
+
+  it("ends a fleet's hold-downs a bounded number at a time, with the alerts of one pass", () => {
+    // 2,000 stalled workers in 100 orchestrators, all seen at one start: their hold-downs end in
+    // the same millisecond. One tick handles at most `duePerTick` of them (issue 26: 8,000 in
+    // one tick held the event loop for tens of ms); the caller ticks again while one is due.
+    const rows: NeedsYouItem[] = [];
+    for (let o = 0; o < 100; o++)
+      for (let w = 0; w < 20; w++) rows.push(row(`T-${o}-${w}`, "stalled", `orch-${o}`));
+    const whole = createNotifier({ duePerTick: 1_000_000 });
+    whole.apply([needs(rows)], T0);
+    const inOnePass = whole.tick(T0 + 5_000);
+    const bounded = createNotifier({ duePerTick: 300 });
+    bounded.apply([needs(rows)], T0);
+    const passes: number[] = [];
+    const alerts = [];
+    for (let now = T0 + 5_000; bounded.nextDeadline() !== null && bounded.nextDeadline()! <= now; now += 1) {
+      const some = bounded.tick(now);
+      passes.push(some.length);
+      alerts.push(...some);
+    }
+    // 2,000 timers at 300 a tick: 7 ticks; each fires the incidents of the orchestrators it reached.
+    expect(passes).toHaveLength(7);
+    expect(inOnePass).toHaveLength(100);
+    expect(alerts.map((a) => [a.title, a.count])).toEqual(inOnePass.map((a) => [a.title, a.count]));
+    expect(bounded.stats()).toMatchObject({ alertsSent: 100, openIncidents: 100, pending: 0 });
+    expect(() => createNotifier({ duePerTick: 0 })).toThrow(NotifyOptionsError);
+  });
+
+  it("seeds in parts to the same conditions and alerts as in one call", () => {
+    const rows = Array.from({ length: 95 }, (_, i) => row(`T-${i}`, "stalled", `orch-${i % 7}`));
+    const snapshot = { generatedAt: "", orchestrators: [], needsYou: rows, sourceErrors: [] } as Snapshot;
+    const whole = createNotifier({ holdMs: 0 });
+    const once = whole.seed(snapshot, T0);
+    const parted = createNotifier({ holdMs: 0 });
+    const parts = parted.seedInParts(snapshot, T0, 10);
+    const steps: Alert[][] = [];
+    for (let next = parts.next(); !next.done; next = parts.next()) steps.push(next.value);
+    // 95 rows in parts of 10: 9 empty steps, then the 95th row, the tick and its 7 alerts.
+    expect(steps).toHaveLength(10);
+    expect(steps.slice(0, -1).every((step) => step.length === 0)).toBe(true);
+    expect(steps.at(-1)!.map((a) => [a.title, a.count])).toEqual(once.map((a) => [a.title, a.count]));
+    expect(parted.stats()).toEqual(whole.stats());
   });
 
   it("counts a central monitor's workers per host, across its orchestrators", () => {

@@ -7,6 +7,7 @@ export type { NotifierOptions } from "./options.js";
 export {
   DEFAULT_CLEAR_HOLD_MS,
   DEFAULT_CORRELATE_MS,
+  DEFAULT_DUE_PER_TICK,
   DEFAULT_HOLD_MS,
   parseOptInKinds,
 } from "./options.js";

@@ -23,7 +23,20 @@ export interface NotifierOptions {
   dashboardUrl?: string | null;
   /** One-shot events remembered to never send twice (PR merged, wave completed…). @default 10000 */
   seenEventsLimit?: number;
+  /**
+   * Due hold-downs and clear holds handled per `tick` (and per `apply`); the rest stay due, so
+   * `nextDeadline` is then at or before now and the caller ticks again after other work.
+   * @default DEFAULT_DUE_PER_TICK
+   */
+  duePerTick?: number;
 }
+
+/**
+ * Due timers handled per tick. A restart with 8,000 stalled workers makes 8,000 hold-downs end in
+ * the same millisecond: handled in one tick they held the event loop 40–90 ms (issue 26), and
+ * every file change that arrived meanwhile waited.
+ */
+export const DEFAULT_DUE_PER_TICK = 256;
 
 export interface ResolvedOptions {
   holdMs: number;
@@ -33,6 +46,7 @@ export interface ResolvedOptions {
   kinds: ReadonlySet<OptInKind>;
   dashboardUrl: string | null;
   seenEventsLimit: number;
+  duePerTick: number;
 }
 
 function ms(name: string, value: number | undefined, fallback: number): number {
@@ -54,6 +68,9 @@ export function resolveOptions(options: NotifierOptions = {}): ResolvedOptions {
   const seenEventsLimit = options.seenEventsLimit ?? 10_000;
   if (!Number.isInteger(seenEventsLimit) || seenEventsLimit < 1)
     throw new NotifyOptionsError("seenEventsLimit", "an integer >= 1", seenEventsLimit);
+  const duePerTick = options.duePerTick ?? DEFAULT_DUE_PER_TICK;
+  if (!Number.isInteger(duePerTick) || duePerTick < 1)
+    throw new NotifyOptionsError("duePerTick", "an integer >= 1", duePerTick);
   return {
     holdMs,
     correlateMs: ms("correlateMs", options.correlateMs, DEFAULT_CORRELATE_MS),
@@ -62,6 +79,7 @@ export function resolveOptions(options: NotifierOptions = {}): ResolvedOptions {
     kinds,
     dashboardUrl: options.dashboardUrl ?? null,
     seenEventsLimit,
+    duePerTick,
   };
 }
 
