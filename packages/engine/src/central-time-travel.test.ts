@@ -195,7 +195,7 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
       ["alpha", "beta", "gamma"].flatMap((h) => [0, 1, 2].map((i) => `${h}/orch-${i}`)).sort(),
     );
     const dir = centralCheckpointDir(cacheDir, options);
-    const laid = (await readdir(dir)).filter((f) => f.endsWith(".json"));
+    const laid = (await readdir(dir)).filter((f) => f.endsWith(".jsonl.gz"));
     expect(laid.length).toBeGreaterThanOrEqual(8);
     for (const at of times.slice(1)) {
       const r = await foldCentralAt(at, options);
@@ -221,7 +221,9 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
     // A late publisher (delta: a new host whose lines are stamped an hour after BASE) and a backfill
     // on gamma (stamped BASE + 40 min, appended now): checkpoints before BASE + 40 min stay.
     const lateMs = BASE + 40 * MINUTE;
-    const before = (await readdir(dir)).filter((f) => f.endsWith(".json")).map((f) => Number.parseInt(f, 10));
+    const before = (await readdir(dir))
+      .filter((f) => f.endsWith(".jsonl.gz"))
+      .map((f) => Number.parseInt(f, 10));
     const delta = await hostDir("delta");
     hosts.push(delta);
     written += await write(delta, 30, BASE + H, 0, random);
@@ -233,7 +235,9 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
     expect(end.snapshot).toEqual(await fullFold(names, times[0]!));
     expect(end.stats.invalidated).toBeGreaterThan(0);
     expect(end.checkpointMs).toBeLessThan(lateMs);
-    const after = (await readdir(dir)).filter((f) => f.endsWith(".json")).map((f) => Number.parseInt(f, 10));
+    const after = (await readdir(dir))
+      .filter((f) => f.endsWith(".jsonl.gz"))
+      .map((f) => Number.parseInt(f, 10));
     for (const t of before.filter((t) => t < lateMs)) expect(after).toContain(t);
     for (const at of times.slice(1)) {
       const r = await foldCentralAt(at, options);

@@ -15,6 +15,12 @@ import { type FuseState, importState, restoreExportHoles, STATE_EXPORT_VERSION }
 // `<name>.<pid>.<random>.tmp` and renamed; a temp file a crash left behind is removed by the next
 // process that opens the dir ({@link removeCrashLeftTemps}).
 
+/**
+ * The central monitor's checkpoints' subdir of the cache dir (central-time-travel.ts); the v1
+ * before it (the whole state as one JSON text) is removed when met (cache-cleanup.ts).
+ */
+export const CENTRAL_CHECKPOINT_SUBDIR = "central-checkpoints-v2";
+
 /** FNV-1a of a text as 8 hex digits: the name of one log's or one stream's checkpoint dir. */
 export function hashText(text: string): string {
   let h = 0x811c9dc5;
@@ -32,8 +38,16 @@ const YIELD_AFTER_MS = 10;
 const MAX_CHECKPOINT_LINE = 256 * 1024 * 1024;
 /** A temp file untouched this long was left by a writer that died (a live one writes every few ms). */
 export const CRASH_LEFT_AFTER_MS = 15 * 60_000;
-/** The temp files our writers make (`<atMs>.jsonl.gz.<pid>[.<hex>].tmp`), and nothing else. */
-const TEMP_NAME = /^-?\d+\.jsonl\.gz\.\d+(?:\.[0-9a-f]+)?\.tmp$/;
+/**
+ * The temp files our writers make (`<atMs>.jsonl.gz.<pid>[.<hex>].tmp`, and the central store's
+ * `<atMs>.checked.json.<pid>.<hex>.tmp`), and nothing else.
+ */
+const TEMP_NAME = /^-?\d+\.(?:jsonl\.gz|checked\.json)\.\d+(?:\.[0-9a-f]+)?\.tmp$/;
+
+/** A temp name beside `path` for a write that is renamed to it (see {@link removeCrashLeftTemps}). */
+export function tempPathOf(path: string): string {
+  return `${path}.${process.pid}.${Math.floor(Math.random() * 0x1_0000_0000).toString(16)}.tmp`;
+}
 
 /** The times of the checkpoints in `dir`, newest first (none when it cannot be listed). */
 export async function listCheckpointTimes(dir: string): Promise<number[]> {
@@ -178,7 +192,7 @@ export async function writeCheckpointFile(
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
   const path = checkpointPath(dir, atMs);
-  const tmp = `${path}.${process.pid}.${Math.floor(Math.random() * 0x1_0000_0000).toString(16)}.tmp`;
+  const tmp = tempPathOf(path);
   await writeGzipLines(tmp, stateLines(header, state));
   await rename(tmp, path);
 }
@@ -239,7 +253,7 @@ const swept = new Set<string>();
 
 /**
  * Remove the temp files a writer that died left in a checkpoint dir: only names our writers make
- * (`<atMs>.jsonl.gz.<pid>[.<hex>].tmp`), only plain files untouched for {@link CRASH_LEFT_AFTER_MS}
+ * (see TEMP_NAME), only plain files untouched for {@link CRASH_LEFT_AFTER_MS}
  * (a live writer touches its file every few milliseconds), only directly in `dir`. Once per dir
  * and process unless `again`; best effort: returns the names removed, never throws.
  */
