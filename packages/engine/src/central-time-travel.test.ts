@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { foldEvents } from "@catalyst/fuse";
@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCentralEngine } from "./central.js";
 import { centralCheckpointDir, createCentralTimeTravel, foldCentralAt } from "./central-time-travel.js";
 import { foldAt } from "./fold-at.js";
+import { FOLD_BATCH, type FoldProgress, TICK_PART } from "./fold-loop.js";
 import { TimeTravelBusyError } from "./snapshot-at.js";
 
 // Issue 25 on the central monitor: the fleet of every host at a time, folded from checkpoints in the
@@ -394,4 +395,125 @@ describe("central time travel without a broker", () => {
     });
     await expect(service.logStart()).rejects.toMatchObject({ name: "RelayConnectError" });
   });
+});
+
+describe("central checkpoints in the cache dir", () => {
+  it("the first question removes crash-left temp files and the superseded v1 dir, nothing else, even with the broker away", async () => {
+    const cacheDir = join(root, "sweep-cache");
+    const options = { servers: "nats://127.0.0.1:1", stream: "TT_SWEEP", cacheDir };
+    const dir = centralCheckpointDir(cacheDir, options);
+    await mkdir(dir, { recursive: true });
+    await mkdir(join(cacheDir, "central-checkpoints-v1", "0123abcd"), { recursive: true });
+    await writeFile(join(cacheDir, "central-checkpoints-v1", "0123abcd", "5.json"), "{}");
+    await mkdir(join(cacheDir, "central-checkpoints-mine"), { recursive: true });
+    const hourAgo = new Date(Date.now() - 60 * MINUTE);
+    const files = {
+      crashLeft: "1712000000000.jsonl.gz.4242.9f3a01bc.tmp",
+      crashLeftChecked: "1712000000000.checked.json.4242.77aa.tmp",
+      crashLeftOldForm: "1712000000001.jsonl.gz.4242.tmp",
+      beingWritten: "1712000000002.jsonl.gz.4243.0c0ffee0.tmp",
+      notOurs: "notes.tmp",
+      notOursEither: "1712000000003.jsonl.gz.tmp",
+    };
+    for (const [key, name] of Object.entries(files)) {
+      await writeFile(join(dir, name), "x");
+      if (key !== "beingWritten") await utimes(join(dir, name), hourAgo, hourAgo);
+    }
+    // A directory with one of our temp names is not a file we wrote.
+    await mkdir(join(dir, "1712000000004.jsonl.gz.4242.ab.tmp"));
+    await utimes(join(dir, "1712000000004.jsonl.gz.4242.ab.tmp"), hourAgo, hourAgo);
+
+    await expect(foldCentralAt(new Date(BASE), options)).rejects.toMatchObject({ name: "RelayConnectError" });
+    const left = (await readdir(dir)).sort();
+    expect(left).toEqual(
+      [files.beingWritten, files.notOurs, files.notOursEither, "1712000000004.jsonl.gz.4242.ab.tmp"].sort(),
+    );
+    const top = (await readdir(cacheDir)).sort();
+    expect(top).toEqual(["central-checkpoints-mine", "central-checkpoints-v2"]);
+  });
+});
+
+/** The most lines folded and orchestrators ticked between two turns of the event loop while `work` runs. */
+async function mostBetweenTurns<T>(
+  work: (onProgress: (p: FoldProgress) => void) => Promise<T>,
+): Promise<{ lines: number; ticked: number; turns: number; value: T }> {
+  let current: FoldProgress = { folded: 0, ticked: 0 };
+  let seen = { folded: 0, ticked: 0 };
+  const most = { lines: 0, ticked: 0, turns: 0 };
+  let done = false;
+  const look = (): void => {
+    most.lines = Math.max(most.lines, current.folded - seen.folded);
+    most.ticked = Math.max(most.ticked, current.ticked - seen.ticked);
+    seen = { ...current };
+    most.turns++;
+    if (!done) setImmediate(look);
+  };
+  setImmediate(look);
+  try {
+    const value = await work((p) => {
+      current = { ...p };
+    });
+    look();
+    return { ...most, value };
+  } finally {
+    done = true;
+  }
+}
+
+describe.skipIf(skipReason !== null)("central time travel and the event loop", () => {
+  it("folds at most one batch of lines, and ticks at most one part of the fleet, between two turns", async () => {
+    const names: RelayNames = {
+      stream: "TT_TURNS",
+      subjectPrefix: "ttturns.events",
+      bucket: "ttturns-state",
+      indexBucket: "ttturns-index",
+    };
+    // One host, 100 orchestrators of 4 workers, 3 lines a worker: 1,200 lines (more than two batches).
+    const host = await hostDir("turns-a");
+    let text = "";
+    let n = 0;
+    for (let o = 0; o < 100; o++)
+      for (let w = 0; w < 4; w++)
+        for (let k = 0; k < 3; k++)
+          text += `${JSON.stringify({
+            ts: new Date(BASE + n++ * 1000).toISOString(),
+            orchestrator: `orch-${o}`,
+            worker: `CTL-${o * 4 + w}`,
+            event: k === 0 ? "worker-dispatched" : "worker-status-change",
+            detail: k === 0 ? null : { from: STATUSES[k - 1], to: STATUSES[k] },
+          })}\n`;
+    await appendFile(join(host.dir, "events", "2026-04.jsonl"), text);
+    const publisher = createRelayPublisher({
+      servers: server!.url,
+      ...names,
+      hostName: host.name,
+      catalystDir: host.dir,
+      stateDir: join(root, "turns-state"),
+      heartbeatMs: 60_000,
+      maxInFlight: 1024,
+    });
+    await publisher.start();
+    try {
+      await waitUntil("the lines published", async () => (await streamMessages("TT_TURNS")) === n, 30_000);
+      await publisher.idle();
+      const at = new Date(BASE + n * 1000);
+      const plain = { servers: server!.url, ...names };
+      const cached = { ...plain, cacheDir: join(root, "turns-cache"), checkpointLines: 300 };
+      const rounds = [
+        { round: "no cache dir", when: at, options: plain },
+        { round: "laying checkpoints", when: at, options: cached },
+        { round: "from a checkpoint", when: new Date(at.getTime() - 1), options: cached },
+      ];
+      for (const { round, when, options } of rounds) {
+        const seen = await mostBetweenTurns((onProgress) => foldCentralAt(when, { ...options, onProgress }));
+        expect(seen.value.folded, round).toBeGreaterThan(0);
+        expect(seen.lines, round).toBeLessThanOrEqual(FOLD_BATCH);
+        expect(seen.ticked, round).toBeLessThanOrEqual(TICK_PART);
+        expect(seen.value.snapshot.orchestrators).toHaveLength(100);
+        expect(seen.value.snapshot, round).toEqual(await fullFold(names, when));
+      }
+    } finally {
+      await publisher.stop();
+    }
+  }, 60_000);
 });
