@@ -517,3 +517,83 @@ describe.skipIf(skipReason !== null)("central time travel and the event loop", (
     }
   }, 60_000);
 });
+
+describe.skipIf(skipReason !== null)("central time travel with a host whose clock runs behind", () => {
+  it("costs every checkpoint after the lagging clock and a fold of every host's lines since it, each time it publishes (counted)", async () => {
+    const names: RelayNames = {
+      stream: "TT_BEHIND",
+      subjectPrefix: "ttbehind.events",
+      bucket: "ttbehind-state",
+      indexBucket: "ttbehind-index",
+    };
+    // "right" has 20 h of lines from BASE (300, one every 4 min); "behind" runs 3 days slow and has
+    // published 100 lines so far, stamped from BASE - 3 d.
+    const right = await hostDir("behind-right");
+    const behind = await hostDir("behind-slow");
+    const LAG = 3 * 24 * H;
+    let total = 0;
+    const append = async (host: Host, count: number, fromMs: number): Promise<void> => {
+      let text = "";
+      for (let i = 0; i < count; i++) text += line(host.n++, fromMs + i * 4 * MINUTE);
+      await appendFile(join(host.dir, "events", "2026-04.jsonl"), text);
+      total += count;
+    };
+    await append(right, 300, BASE);
+    await append(behind, 100, BASE - LAG);
+    const publishers = [right, behind].map((h) =>
+      createRelayPublisher({
+        servers: server!.url,
+        ...names,
+        hostName: h.name,
+        catalystDir: h.dir,
+        stateDir: join(root, "behind-state"),
+        heartbeatMs: 60_000,
+        maxInFlight: 1024,
+      }),
+    );
+    for (const p of publishers) await p.start();
+    const published = async (): Promise<void> => {
+      await waitUntil("published", async () => (await streamMessages("TT_BEHIND")) === total, 30_000);
+      for (const p of publishers) await p.idle();
+    };
+    try {
+      await published();
+      const cacheDir = join(root, "behind-cache");
+      const options = { servers: server!.url, ...names, cacheDir, checkpointLines: 50 };
+      const dir = centralCheckpointDir(cacheDir, options);
+      const laid = async (): Promise<number[]> =>
+        (await readdir(dir)).filter((f) => f.endsWith(".jsonl.gz")).map((f) => Number.parseInt(f, 10));
+      const at = new Date(BASE + 20 * H);
+      const first = await foldCentralAt(at, options);
+      expect(first.folded).toBe(400);
+      let behindFront = BASE - LAG + 99 * 4 * MINUTE;
+      for (const round of [1, 2]) {
+        // The slow host goes on writing at its own clock: 5 lines just after its last one.
+        const before = await laid();
+        const lateMs = behindFront + 4 * MINUTE;
+        await append(behind, 5, lateMs);
+        behindFront = lateMs + 4 * 4 * MINUTE;
+        await published();
+        const r = await foldCentralAt(at, options);
+        expect(r.snapshot, `round ${round}`).toEqual(await fullFold(names, at));
+        // Every checkpoint at or after the late lines' time is spoilt (each one checked on the
+        // broker, then removed), and the fold starts before them: all of "right"'s 300 lines again.
+        const spoilt = before.filter((t) => t >= lateMs).length;
+        expect(spoilt, `round ${round}`).toBeGreaterThanOrEqual(5);
+        expect(r.stats.invalidated, `round ${round}`).toBe(spoilt);
+        expect(r.checkpointMs!, `round ${round}`).toBeLessThan(lateMs);
+        expect(r.folded, `round ${round}`).toBeGreaterThanOrEqual(300 + 5);
+      }
+      // The same five lines from the host whose clock is right (stamped after every checkpoint)
+      // spoil nothing: the question folds from the last checkpoint.
+      await append(right, 5, BASE + 20 * H + MINUTE);
+      await published();
+      const control = await foldCentralAt(at, options);
+      expect(control.stats.invalidated).toBe(0);
+      expect(control.folded).toBeLessThanOrEqual(50);
+      expect(control.snapshot).toEqual(await fullFold(names, at));
+    } finally {
+      for (const p of publishers) await p.stop();
+    }
+  }, 60_000);
+});
