@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzip, gzip } from "node:zlib";
 import { foldCentralAt } from "../packages/engine/src/central-time-travel.ts";
-import { readCheckpointFile, writeCheckpointFile } from "../packages/engine/src/checkpoint-file.ts";
+import { readCheckpoint, saveCheckpoint } from "../packages/engine/src/time-travel.ts";
 import { createInitialState, exportStateJson, importState, reduce } from "../packages/fuse/src/index.ts";
 import { createRelayPublisher, readRelayEvents, readStreamPosition } from "../packages/relay/src/index.ts";
 import type { LogRecord } from "../packages/schema/src/index.ts";
@@ -167,9 +167,18 @@ try {
   };
   const gzipAsync = promisify(gzip);
   const gunzipAsync = promisify(gunzip);
-  const position = await readStreamPosition({ servers: server.url, ...names });
-  const header = { v: 2, central: true, atMs: lastMs, position, lines, id: "0123456789abcdef" };
-  const isHeader = (v: unknown): v is typeof header => (v as { v?: unknown } | null)?.v === 2;
+  // The file form the central store writes (checkpoint-file.ts), through the door that has it:
+  // the local store's header in place of the central one (a line of ~200 bytes either way).
+  const header = {
+    v: 4 as const,
+    dir,
+    atMs: lastMs,
+    files: [],
+    invalid: 0,
+    invalidReasons: {},
+    oversized: 0,
+    lines,
+  };
   for (let run = 0; run < RUNS; run++) {
     let gz: Buffer = Buffer.alloc(0);
     add(
@@ -187,13 +196,10 @@ try {
       }),
     );
     const cpDir = join(root, `cp-${run}`);
-    add(
-      "central checkpoint (v2): write",
-      await measure(() => writeCheckpointFile(cpDir, lastMs, header, state)),
-    );
+    add("central checkpoint (v2): write", await measure(() => saveCheckpoint(cpDir, header, state)));
     add(
       "central checkpoint (v2): read",
-      await measure(() => readCheckpointFile(join(cpDir, `${lastMs}.jsonl.gz`), isHeader, () => true)),
+      await measure(() => readCheckpoint(join(cpDir, `${lastMs}.jsonl.gz`), lastMs, () => true)),
     );
   }
   const broker = { servers: server.url, ...names };
