@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { foldEvents } from "@catalyst/fuse";
@@ -461,24 +461,24 @@ async function mostBetweenTurns<T>(
 }
 
 describe.skipIf(skipReason !== null)("central time travel and the event loop", () => {
-  it("folds at most one batch of lines, and ticks at most one part of the fleet, between two turns", async () => {
+  it("folds at most one batch of lines, and ticks at most one part of the fleet, between two turns; a torn checkpoint or a foreign .checked.json is never used", async () => {
     const names: RelayNames = {
       stream: "TT_TURNS",
       subjectPrefix: "ttturns.events",
       bucket: "ttturns-state",
       indexBucket: "ttturns-index",
     };
-    // One host, 100 orchestrators of 4 workers, 3 lines a worker: 1,200 lines (more than two batches).
+    // One host, 100 orchestrators of 2 workers, 3 lines a worker: 600 lines (more than a batch).
     const host = await hostDir("turns-a");
     let text = "";
     let n = 0;
     for (let o = 0; o < 100; o++)
-      for (let w = 0; w < 4; w++)
+      for (let w = 0; w < 2; w++)
         for (let k = 0; k < 3; k++)
           text += `${JSON.stringify({
             ts: new Date(BASE + n++ * 1000).toISOString(),
             orchestrator: `orch-${o}`,
-            worker: `CTL-${o * 4 + w}`,
+            worker: `CTL-${o * 2 + w}`,
             event: k === 0 ? "worker-dispatched" : "worker-status-change",
             detail: k === 0 ? null : { from: STATUSES[k - 1], to: STATUSES[k] },
           })}\n`;
@@ -498,7 +498,7 @@ describe.skipIf(skipReason !== null)("central time travel and the event loop", (
       await publisher.idle();
       const at = new Date(BASE + n * 1000);
       const plain = { servers: server!.url, ...names };
-      const cached = { ...plain, cacheDir: join(root, "turns-cache"), checkpointLines: 300 };
+      const cached = { ...plain, cacheDir: join(root, "turns-cache"), checkpointLines: 150 };
       const rounds = [
         { round: "no cache dir", when: at, options: plain },
         { round: "laying checkpoints", when: at, options: cached },
@@ -512,6 +512,52 @@ describe.skipIf(skipReason !== null)("central time travel and the event loop", (
         expect(seen.value.snapshot.orchestrators).toHaveLength(100);
         expect(seen.value.snapshot, round).toEqual(await fullFold(names, when));
       }
+
+      // A torn checkpoint (its gzip cut in half) is removed, and a `.checked.json` naming another
+      // checkpoint's id is not believed, and the answer stays exact.
+      const dir = centralCheckpointDir(cached.cacheDir, cached);
+      const times = (await readdir(dir))
+        .filter((f) => f.endsWith(".jsonl.gz"))
+        .map((f) => Number.parseInt(f, 10))
+        .sort((a, b) => a - b);
+      expect(times.length).toBeGreaterThanOrEqual(3);
+      const torn = times.at(-1)!;
+      const bytes = await readFile(join(dir, `${torn}.jsonl.gz`));
+      await writeFile(join(dir, `${torn}.jsonl.gz`), bytes.subarray(0, bytes.length >> 1));
+      // A line stamped just before the second newest checkpoint, stored now: it spoils that one.
+      const spoilt = times.at(-2)!;
+      await appendFile(
+        join(host.dir, "events", "2026-04.jsonl"),
+        `${JSON.stringify({
+          ts: new Date(spoilt - 1).toISOString(),
+          orchestrator: "orch-0",
+          worker: "LATE-1",
+          event: "worker-dispatched",
+          detail: null,
+        })}\n`,
+      );
+      await waitUntil(
+        "the late line published",
+        async () => (await streamMessages("TT_TURNS")) === n + 1,
+        30_000,
+      );
+      await publisher.idle();
+      // Believed, this would say the spoilt checkpoint was checked after the late line was stored.
+      const now = await readStreamPosition({ servers: server!.url, ...names });
+      await writeFile(
+        join(dir, `${spoilt}.checked.json`),
+        JSON.stringify({ id: "not-its-id", position: now }),
+      );
+      const after = await foldCentralAt(at, cached);
+      expect(after.snapshot).toEqual(await fullFold(names, at));
+      expect(
+        after.snapshot.orchestrators.find((o) => o.id === "turns-a/orch-0")?.workers["LATE-1"],
+      ).toBeDefined();
+      expect(after.checkpointMs).not.toBeNull();
+      expect(after.checkpointMs!).toBeLessThan(spoilt - 1);
+      const left = await readdir(dir);
+      expect(left).not.toContain(`${torn}.jsonl.gz`);
+      expect(left).not.toContain(`${spoilt}.checked.json`);
     } finally {
       await publisher.stop();
     }
