@@ -2,6 +2,7 @@ import type { Dirent } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { INDEX_SUBDIR } from "@catalyst/sources/event-log";
+import { CENTRAL_CHECKPOINT_SUBDIR } from "./checkpoint-file.js";
 import { CHECKPOINT_SUBDIR } from "./fold-checkpoints.js";
 
 /** `<name>-v<n>`: the version of one of our cache subdirs. */
@@ -14,7 +15,8 @@ const done = new Set<string>();
 
 /**
  * Remove the older versions of our own cache subdirs (`event-index-v3` beside `event-index-v4`,
- * `fold-checkpoints-v3` beside `fold-checkpoints-v4`, …) from the user cache dir: a format bump
+ * `fold-checkpoints-v3` beside `fold-checkpoints-v4`, `central-checkpoints-v1` beside
+ * `central-checkpoints-v2`, …) from the user cache dir: a format bump
  * otherwise leaves the old one behind in every user's cache for good. Only exact `<base>-v<n>`
  * names with n below the current version, only directly in `cacheDir`, never when the cache dir
  * is (or is inside) the catalyst dir, once per cache dir and process. Best effort: returns the
@@ -29,7 +31,7 @@ export async function removeSupersededCaches(cacheDir: string, catalystDir?: str
   }
   if (done.has(root)) return [];
   done.add(root);
-  const current = [INDEX_SUBDIR, CHECKPOINT_SUBDIR].map((name) => {
+  const current = [INDEX_SUBDIR, CHECKPOINT_SUBDIR, CENTRAL_CHECKPOINT_SUBDIR].map((name) => {
     const m = /^(.+)-v(\d+)$/.exec(name) as RegExpExecArray;
     return { base: m[1] as string, version: Number(m[2]) };
   });

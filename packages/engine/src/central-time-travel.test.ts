@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { foldEvents } from "@catalyst/fuse";
@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCentralEngine } from "./central.js";
 import { centralCheckpointDir, createCentralTimeTravel, foldCentralAt } from "./central-time-travel.js";
 import { foldAt } from "./fold-at.js";
+import { FOLD_BATCH, type FoldProgress, TICK_PART } from "./fold-loop.js";
 import { TimeTravelBusyError } from "./snapshot-at.js";
 
 // Issue 25 on the central monitor: the fleet of every host at a time, folded from checkpoints in the
@@ -195,7 +196,7 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
       ["alpha", "beta", "gamma"].flatMap((h) => [0, 1, 2].map((i) => `${h}/orch-${i}`)).sort(),
     );
     const dir = centralCheckpointDir(cacheDir, options);
-    const laid = (await readdir(dir)).filter((f) => f.endsWith(".json"));
+    const laid = (await readdir(dir)).filter((f) => f.endsWith(".jsonl.gz"));
     expect(laid.length).toBeGreaterThanOrEqual(8);
     for (const at of times.slice(1)) {
       const r = await foldCentralAt(at, options);
@@ -221,7 +222,9 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
     // A late publisher (delta: a new host whose lines are stamped an hour after BASE) and a backfill
     // on gamma (stamped BASE + 40 min, appended now): checkpoints before BASE + 40 min stay.
     const lateMs = BASE + 40 * MINUTE;
-    const before = (await readdir(dir)).filter((f) => f.endsWith(".json")).map((f) => Number.parseInt(f, 10));
+    const before = (await readdir(dir))
+      .filter((f) => f.endsWith(".jsonl.gz"))
+      .map((f) => Number.parseInt(f, 10));
     const delta = await hostDir("delta");
     hosts.push(delta);
     written += await write(delta, 30, BASE + H, 0, random);
@@ -233,7 +236,9 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
     expect(end.snapshot).toEqual(await fullFold(names, times[0]!));
     expect(end.stats.invalidated).toBeGreaterThan(0);
     expect(end.checkpointMs).toBeLessThan(lateMs);
-    const after = (await readdir(dir)).filter((f) => f.endsWith(".json")).map((f) => Number.parseInt(f, 10));
+    const after = (await readdir(dir))
+      .filter((f) => f.endsWith(".jsonl.gz"))
+      .map((f) => Number.parseInt(f, 10));
     for (const t of before.filter((t) => t < lateMs)) expect(after).toContain(t);
     for (const at of times.slice(1)) {
       const r = await foldCentralAt(at, options);
@@ -390,4 +395,251 @@ describe("central time travel without a broker", () => {
     });
     await expect(service.logStart()).rejects.toMatchObject({ name: "RelayConnectError" });
   });
+});
+
+describe("central checkpoints in the cache dir", () => {
+  it("the first question removes crash-left temp files and the superseded v1 dir, nothing else, even with the broker away", async () => {
+    const cacheDir = join(root, "sweep-cache");
+    const options = { servers: "nats://127.0.0.1:1", stream: "TT_SWEEP", cacheDir };
+    const dir = centralCheckpointDir(cacheDir, options);
+    await mkdir(dir, { recursive: true });
+    await mkdir(join(cacheDir, "central-checkpoints-v1", "0123abcd"), { recursive: true });
+    await writeFile(join(cacheDir, "central-checkpoints-v1", "0123abcd", "5.json"), "{}");
+    await mkdir(join(cacheDir, "central-checkpoints-mine"), { recursive: true });
+    const hourAgo = new Date(Date.now() - 60 * MINUTE);
+    const files = {
+      crashLeft: "1712000000000.jsonl.gz.4242.9f3a01bc.tmp",
+      crashLeftChecked: "1712000000000.checked.json.4242.77aa.tmp",
+      crashLeftOldForm: "1712000000001.jsonl.gz.4242.tmp",
+      beingWritten: "1712000000002.jsonl.gz.4243.0c0ffee0.tmp",
+      notOurs: "notes.tmp",
+      notOursEither: "1712000000003.jsonl.gz.tmp",
+    };
+    for (const [key, name] of Object.entries(files)) {
+      await writeFile(join(dir, name), "x");
+      if (key !== "beingWritten") await utimes(join(dir, name), hourAgo, hourAgo);
+    }
+    // A directory with one of our temp names is not a file we wrote.
+    await mkdir(join(dir, "1712000000004.jsonl.gz.4242.ab.tmp"));
+    await utimes(join(dir, "1712000000004.jsonl.gz.4242.ab.tmp"), hourAgo, hourAgo);
+
+    await expect(foldCentralAt(new Date(BASE), options)).rejects.toMatchObject({ name: "RelayConnectError" });
+    const left = (await readdir(dir)).sort();
+    expect(left).toEqual(
+      [files.beingWritten, files.notOurs, files.notOursEither, "1712000000004.jsonl.gz.4242.ab.tmp"].sort(),
+    );
+    const top = (await readdir(cacheDir)).sort();
+    expect(top).toEqual(["central-checkpoints-mine", "central-checkpoints-v2"]);
+  });
+});
+
+/** The most lines folded and orchestrators ticked between two turns of the event loop while `work` runs. */
+async function mostBetweenTurns<T>(
+  work: (onProgress: (p: FoldProgress) => void) => Promise<T>,
+): Promise<{ lines: number; ticked: number; turns: number; value: T }> {
+  let current: FoldProgress = { folded: 0, ticked: 0 };
+  let seen = { folded: 0, ticked: 0 };
+  const most = { lines: 0, ticked: 0, turns: 0 };
+  let done = false;
+  const look = (): void => {
+    most.lines = Math.max(most.lines, current.folded - seen.folded);
+    most.ticked = Math.max(most.ticked, current.ticked - seen.ticked);
+    seen = { ...current };
+    most.turns++;
+    if (!done) setImmediate(look);
+  };
+  setImmediate(look);
+  try {
+    const value = await work((p) => {
+      current = { ...p };
+    });
+    look();
+    return { ...most, value };
+  } finally {
+    done = true;
+  }
+}
+
+describe.skipIf(skipReason !== null)("central time travel and the event loop", () => {
+  it("folds at most one batch of lines, and ticks at most one part of the fleet, between two turns; a torn checkpoint or a foreign .checked.json is never used", async () => {
+    const names: RelayNames = {
+      stream: "TT_TURNS",
+      subjectPrefix: "ttturns.events",
+      bucket: "ttturns-state",
+      indexBucket: "ttturns-index",
+    };
+    // One host, 100 orchestrators of 2 workers, 3 lines a worker: 600 lines (more than a batch).
+    const host = await hostDir("turns-a");
+    let text = "";
+    let n = 0;
+    for (let o = 0; o < 100; o++)
+      for (let w = 0; w < 2; w++)
+        for (let k = 0; k < 3; k++)
+          text += `${JSON.stringify({
+            ts: new Date(BASE + n++ * 1000).toISOString(),
+            orchestrator: `orch-${o}`,
+            worker: `CTL-${o * 2 + w}`,
+            event: k === 0 ? "worker-dispatched" : "worker-status-change",
+            detail: k === 0 ? null : { from: STATUSES[k - 1], to: STATUSES[k] },
+          })}\n`;
+    await appendFile(join(host.dir, "events", "2026-04.jsonl"), text);
+    const publisher = createRelayPublisher({
+      servers: server!.url,
+      ...names,
+      hostName: host.name,
+      catalystDir: host.dir,
+      stateDir: join(root, "turns-state"),
+      heartbeatMs: 60_000,
+      maxInFlight: 1024,
+    });
+    await publisher.start();
+    try {
+      await waitUntil("the lines published", async () => (await streamMessages("TT_TURNS")) === n, 30_000);
+      await publisher.idle();
+      const at = new Date(BASE + n * 1000);
+      const plain = { servers: server!.url, ...names };
+      const cached = { ...plain, cacheDir: join(root, "turns-cache"), checkpointLines: 150 };
+      const rounds = [
+        { round: "no cache dir", when: at, options: plain },
+        { round: "laying checkpoints", when: at, options: cached },
+        { round: "from a checkpoint", when: new Date(at.getTime() - 1), options: cached },
+      ];
+      for (const { round, when, options } of rounds) {
+        const seen = await mostBetweenTurns((onProgress) => foldCentralAt(when, { ...options, onProgress }));
+        expect(seen.value.folded, round).toBeGreaterThan(0);
+        expect(seen.lines, round).toBeLessThanOrEqual(FOLD_BATCH);
+        expect(seen.ticked, round).toBeLessThanOrEqual(TICK_PART);
+        expect(seen.value.snapshot.orchestrators).toHaveLength(100);
+        expect(seen.value.snapshot, round).toEqual(await fullFold(names, when));
+      }
+
+      // A torn checkpoint (its gzip cut in half) is removed, and a `.checked.json` naming another
+      // checkpoint's id is not believed, and the answer stays exact.
+      const dir = centralCheckpointDir(cached.cacheDir, cached);
+      const times = (await readdir(dir))
+        .filter((f) => f.endsWith(".jsonl.gz"))
+        .map((f) => Number.parseInt(f, 10))
+        .sort((a, b) => a - b);
+      expect(times.length).toBeGreaterThanOrEqual(3);
+      const torn = times.at(-1)!;
+      const bytes = await readFile(join(dir, `${torn}.jsonl.gz`));
+      await writeFile(join(dir, `${torn}.jsonl.gz`), bytes.subarray(0, bytes.length >> 1));
+      // A line stamped just before the second newest checkpoint, stored now: it spoils that one.
+      const spoilt = times.at(-2)!;
+      await appendFile(
+        join(host.dir, "events", "2026-04.jsonl"),
+        `${JSON.stringify({
+          ts: new Date(spoilt - 1).toISOString(),
+          orchestrator: "orch-0",
+          worker: "LATE-1",
+          event: "worker-dispatched",
+          detail: null,
+        })}\n`,
+      );
+      await waitUntil(
+        "the late line published",
+        async () => (await streamMessages("TT_TURNS")) === n + 1,
+        30_000,
+      );
+      await publisher.idle();
+      // Believed, this would say the spoilt checkpoint was checked after the late line was stored.
+      const now = await readStreamPosition({ servers: server!.url, ...names });
+      await writeFile(
+        join(dir, `${spoilt}.checked.json`),
+        JSON.stringify({ id: "not-its-id", position: now }),
+      );
+      const after = await foldCentralAt(at, cached);
+      expect(after.snapshot).toEqual(await fullFold(names, at));
+      expect(
+        after.snapshot.orchestrators.find((o) => o.id === "turns-a/orch-0")?.workers["LATE-1"],
+      ).toBeDefined();
+      expect(after.checkpointMs).not.toBeNull();
+      expect(after.checkpointMs!).toBeLessThan(spoilt - 1);
+      const left = await readdir(dir);
+      expect(left).not.toContain(`${torn}.jsonl.gz`);
+      expect(left).not.toContain(`${spoilt}.checked.json`);
+    } finally {
+      await publisher.stop();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(skipReason !== null)("central time travel with a host whose clock runs behind", () => {
+  it("costs every checkpoint after the lagging clock and a fold of every host's lines since it, each time it publishes (counted)", async () => {
+    const names: RelayNames = {
+      stream: "TT_BEHIND",
+      subjectPrefix: "ttbehind.events",
+      bucket: "ttbehind-state",
+      indexBucket: "ttbehind-index",
+    };
+    // "right" has 20 h of lines from BASE (300, one every 4 min); "behind" runs 3 days slow and has
+    // published 100 lines so far, stamped from BASE - 3 d.
+    const right = await hostDir("behind-right");
+    const behind = await hostDir("behind-slow");
+    const LAG = 3 * 24 * H;
+    let total = 0;
+    const append = async (host: Host, count: number, fromMs: number): Promise<void> => {
+      let text = "";
+      for (let i = 0; i < count; i++) text += line(host.n++, fromMs + i * 4 * MINUTE);
+      await appendFile(join(host.dir, "events", "2026-04.jsonl"), text);
+      total += count;
+    };
+    await append(right, 300, BASE);
+    await append(behind, 100, BASE - LAG);
+    const publishers = [right, behind].map((h) =>
+      createRelayPublisher({
+        servers: server!.url,
+        ...names,
+        hostName: h.name,
+        catalystDir: h.dir,
+        stateDir: join(root, "behind-state"),
+        heartbeatMs: 60_000,
+        maxInFlight: 1024,
+      }),
+    );
+    for (const p of publishers) await p.start();
+    const published = async (): Promise<void> => {
+      await waitUntil("published", async () => (await streamMessages("TT_BEHIND")) === total, 30_000);
+      for (const p of publishers) await p.idle();
+    };
+    try {
+      await published();
+      const cacheDir = join(root, "behind-cache");
+      const options = { servers: server!.url, ...names, cacheDir, checkpointLines: 50 };
+      const dir = centralCheckpointDir(cacheDir, options);
+      const laid = async (): Promise<number[]> =>
+        (await readdir(dir)).filter((f) => f.endsWith(".jsonl.gz")).map((f) => Number.parseInt(f, 10));
+      const at = new Date(BASE + 20 * H);
+      const first = await foldCentralAt(at, options);
+      expect(first.folded).toBe(400);
+      let behindFront = BASE - LAG + 99 * 4 * MINUTE;
+      for (const round of [1, 2]) {
+        // The slow host goes on writing at its own clock: 5 lines just after its last one.
+        const before = await laid();
+        const lateMs = behindFront + 4 * MINUTE;
+        await append(behind, 5, lateMs);
+        behindFront = lateMs + 4 * 4 * MINUTE;
+        await published();
+        const r = await foldCentralAt(at, options);
+        expect(r.snapshot, `round ${round}`).toEqual(await fullFold(names, at));
+        // Every checkpoint at or after the late lines' time is spoilt (each one checked on the
+        // broker, then removed), and the fold starts before them: all of "right"'s 300 lines again.
+        const spoilt = before.filter((t) => t >= lateMs).length;
+        expect(spoilt, `round ${round}`).toBeGreaterThanOrEqual(5);
+        expect(r.stats.invalidated, `round ${round}`).toBe(spoilt);
+        expect(r.checkpointMs!, `round ${round}`).toBeLessThan(lateMs);
+        expect(r.folded, `round ${round}`).toBeGreaterThanOrEqual(300 + 5);
+      }
+      // The same five lines from the host whose clock is right (stamped after every checkpoint)
+      // spoil nothing: the question folds from the last checkpoint.
+      await append(right, 5, BASE + 20 * H + MINUTE);
+      await published();
+      const control = await foldCentralAt(at, options);
+      expect(control.stats.invalidated).toBe(0);
+      expect(control.folded).toBeLessThanOrEqual(50);
+      expect(control.snapshot).toEqual(await fullFold(names, at));
+    } finally {
+      for (const p of publishers) await p.stop();
+    }
+  }, 60_000);
 });

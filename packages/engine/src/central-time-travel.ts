@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { gunzip, gzip } from "node:zlib";
-import { createInitialState, exportStateJson, importState, reduce, toSnapshot } from "@catalyst/fuse";
+import type { FuseState } from "@catalyst/fuse";
 import {
   checkLateLines,
   type NatsAuth,
@@ -16,7 +14,21 @@ import {
   toLogRecord,
 } from "@catalyst/relay";
 import type { LogRecord, Snapshot } from "@catalyst/schema";
+import { removeSupersededCaches } from "./cache-cleanup.js";
+import {
+  CENTRAL_CHECKPOINT_SUBDIR,
+  checkpointPath,
+  hashText,
+  listCheckpointTimes,
+  readCheckpointFile,
+  readCheckpointHeader,
+  removeCheckpointFile,
+  removeCrashLeftTemps,
+  tempPathOf,
+  writeCheckpointFile,
+} from "./checkpoint-file.js";
 import { thin } from "./fold-checkpoints.js";
+import { type FoldCheckpointStore, type FoldLineSource, type FoldProgress, foldWith } from "./fold-loop.js";
 import { oneAtATime } from "./snapshot-at.js";
 import type { HistoricalSnapshot, TimeTravel } from "./time-travel.js";
 
@@ -35,13 +47,13 @@ import type { HistoricalSnapshot, TimeTravel } from "./time-travel.js";
 // time. A checkpoint found valid is moved forward to the position of the check, so the next check
 // starts there. Then only the window (atMs, at] is read, through the time index.
 //
-// On disk, in the cache dir (never the catalyst dir): `central-checkpoints-v1/<hash of the broker
-// and stream>/<atMs>.json` (the header: position, lines, the state's id) and `<atMs>.state.gz`
-// (gzip of `{"id": …, "state": fuse's exportStateJson}`); the id ties the two, so a header written
-// by another process over a different state is never believed.
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
+// On disk, in the cache dir (never the catalyst dir): `central-checkpoints-v2/<hash of the broker
+// and stream>/<atMs>.jsonl.gz`, the form the local checkpoints have (checkpoint-file.ts: gzip JSON
+// lines, streamed both ways with a turn of the event loop every few milliseconds) with this
+// store's header (position, lines, a random id), and beside it, once a check has moved it on,
+// `<atMs>.checked.json` (`{id, position}`: the position the checkpoint was last found valid at;
+// believed only with the id of the checkpoint beside it, so one written for a checkpoint since
+// replaced is never).
 
 /** Where the stream is and how to reach it. */
 export interface CentralTimeTravelOptions extends RelayNames {
@@ -56,6 +68,15 @@ export interface CentralTimeTravelOptions extends RelayNames {
   maxCheckpoints?: number;
   /** Parent of the temp dir a big window spills to (never the catalyst dir). @default os.tmpdir() */
   tmpDir?: string;
+  /**
+   * The catalyst dir of this machine, if any: superseded cache subdirs are never removed when the
+   * cache dir is (or is inside) it.
+   */
+  catalystDir?: string;
+  /** Called before each line is folded and after each part of the final tick (progress; tests count the work between turns). */
+  onProgress?: (progress: FoldProgress) => void;
+  /** The snapshot one orchestrator a step, a turn of the event loop at least this often (ms; see finishFold). Absent: in one go. */
+  sliceMs?: number;
 }
 
 /** What one answer cost. */
@@ -80,31 +101,25 @@ export interface CentralFoldResult {
   stats: CentralFoldStats;
 }
 
-const SUBDIR = "central-checkpoints-v1";
-const FOLD_BATCH = 512;
 const DEFAULT_CHECKPOINT_LINES = 16_384;
 const DEFAULT_MAX_CHECKPOINTS = 96;
-/** A header is small; a bigger file is not ours. */
-const MAX_HEADER_BYTES = 64 * 1024;
+/** A `.checked.json` is small; a bigger file is not ours. */
+const MAX_CHECKED_BYTES = 64 * 1024;
 
+/** The header line of a central checkpoint. */
 interface Header {
-  v: 1;
+  v: 2;
+  central: true;
   atMs: number;
-  /** Every line stored up to `position.last` with ts <= atMs is folded in. */
+  /** Every line stored up to `position.last` with ts <= atMs is folded in (when written). */
   position: StreamPosition;
   /** Lines folded in (where the next checkpoint goes). */
   lines: number;
-  /** The state file's id. */
+  /** This checkpoint's own id (what a `.checked.json` beside it must name). */
   id: string;
 }
 
-function hashText(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, "0");
-}
-
-/** The checkpoint dir of one broker and stream: `<cacheDir>/central-checkpoints-v1/<hash>`. */
+/** The checkpoint dir of one broker and stream: `<cacheDir>/central-checkpoints-v2/<hash>`. */
 export function centralCheckpointDir(cacheDir: string, options: CentralTimeTravelOptions): string {
   const names = resolveNames(options);
   const servers = (Array.isArray(options.servers) ? [...options.servers] : options.servers.split(","))
@@ -113,7 +128,7 @@ export function centralCheckpointDir(cacheDir: string, options: CentralTimeTrave
     .join(",");
   return join(
     cacheDir,
-    SUBDIR,
+    CENTRAL_CHECKPOINT_SUBDIR,
     hashText(`${servers}\0${names.stream}\0${names.subjectPrefix}\0${names.indexBucket}`),
   );
 }
@@ -133,89 +148,48 @@ function isPosition(p: unknown): p is StreamPosition {
   );
 }
 
-function isHeader(h: unknown, t: number): h is Header {
-  const v = h as Partial<Header> | null;
-  return (
-    v?.v === 1 &&
-    v.atMs === t &&
-    isPosition(v.position) &&
-    Number.isSafeInteger(v.lines) &&
-    typeof v.id === "string"
-  );
-}
+const headerOf =
+  (t: number) =>
+  (h: unknown): h is Header => {
+    const v = h as Partial<Header> | null;
+    return (
+      v?.v === 2 &&
+      v.central === true &&
+      v.atMs === t &&
+      isPosition(v.position) &&
+      Number.isSafeInteger(v.lines) &&
+      typeof v.id === "string"
+    );
+  };
 
-/** Checkpoint times in `dir`, newest first (none when it cannot be listed). */
-async function listTimes(dir: string): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .map((n) => /^(-?\d+)\.json$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
-    .filter((t) => Number.isSafeInteger(t))
-    .sort((a, b) => b - a);
-}
-
-const headerPath = (dir: string, t: number): string => join(dir, `${t}.json`);
-const statePath = (dir: string, t: number): string => join(dir, `${t}.state.gz`);
+const checkedPath = (dir: string, t: number): string => join(dir, `${t}.checked.json`);
 
 async function removeCheckpoint(dir: string, t: number): Promise<void> {
-  await unlink(headerPath(dir, t)).catch(() => {});
-  await unlink(statePath(dir, t)).catch(() => {});
+  await removeCheckpointFile(dir, t);
+  await unlink(checkedPath(dir, t)).catch(() => {});
 }
 
-async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
-/** Best effort: a cache dir that cannot be written only costs speed. */
-async function saveCheckpoint(
-  dir: string,
-  header: Omit<Header, "id">,
-  stateJson: string,
-  max: number,
-): Promise<void> {
+/** The position the checkpoint with this id was last found valid at, if a check moved it on. */
+async function readChecked(dir: string, t: number, id: string): Promise<StreamPosition | null> {
   try {
-    await mkdir(dir, { recursive: true });
-    const id = randomBytes(8).toString("hex");
-    await writeAtomic(
-      statePath(dir, header.atMs),
-      await gzipAsync(`{"id":${JSON.stringify(id)},"state":${stateJson}}`, { level: 1 }),
-    );
-    await writeAtomic(headerPath(dir, header.atMs), JSON.stringify({ ...header, id }));
-    const times = await listTimes(dir);
-    if (times.length > max) for (const t of thin(times, max)) await removeCheckpoint(dir, t);
-  } catch {
-    // Not written: the answer is the same, the next one is not faster.
-  }
-}
-
-async function readHeader(dir: string, t: number): Promise<Header | null> {
-  try {
-    const buf = await readFile(headerPath(dir, t));
-    if (buf.length > MAX_HEADER_BYTES) return null;
-    const h: unknown = JSON.parse(buf.toString("utf8"));
-    return isHeader(h, t) ? h : null;
+    const buf = await readFile(checkedPath(dir, t));
+    if (buf.length > MAX_CHECKED_BYTES) return null;
+    const v = JSON.parse(buf.toString("utf8")) as { id?: unknown; position?: unknown } | null;
+    return v?.id === id && isPosition(v.position) ? v.position : null;
   } catch {
     return null;
   }
 }
 
-async function readState(dir: string, t: number, id: string): Promise<unknown | null> {
+async function writeChecked(dir: string, t: number, id: string, position: StreamPosition): Promise<void> {
+  const path = checkedPath(dir, t);
+  const tmp = tempPathOf(path);
   try {
-    const v = JSON.parse((await gunzipAsync(await readFile(statePath(dir, t)))).toString("utf8")) as {
-      id?: unknown;
-      state?: unknown;
-    };
-    return v?.id === id && typeof v.state === "object" && v.state !== null ? v.state : null;
+    await writeFile(tmp, JSON.stringify({ id, position }));
+    await rename(tmp, path);
   } catch {
-    return null;
+    // Not moved on: the next check starts further back, and reads a little more.
+    await unlink(tmp).catch(() => {});
   }
 }
 
@@ -228,52 +202,90 @@ const broker = (o: CentralTimeTravelOptions) => ({
   ...(o.indexBucket === undefined ? {} : { indexBucket: o.indexBucket }),
 });
 
+/** A checkpoint found valid: its state, and the position its check read (where it is valid now). */
+interface CentralStart {
+  atMs: number;
+  lines: number;
+  state: FuseState;
+  position: StreamPosition;
+}
+
 /**
- * The latest checkpoint at or before `atMs` that no late line has spoilt, with the position its
- * check read (the position it is now valid at); spoilt or unreadable ones met on the way are removed.
+ * The checkpoint store of one stream in `dir`. `find` returns the latest checkpoint at or before
+ * `atMs` that no late line has spoilt (spoilt, torn or foreign ones met on the way are removed),
+ * and leaves in `position` where the stream stood before the read that follows (the checkpoint's
+ * check, or a fresh read when none is found): what the checkpoints the fold lays hold.
  */
-async function findCheckpoint(
+function centralStore(
   dir: string,
-  atMs: number,
   options: CentralTimeTravelOptions,
   stats: CentralFoldStats,
-): Promise<{ header: Header; state: unknown; position: StreamPosition } | null> {
-  for (const t of await listTimes(dir)) {
-    if (t > atMs) continue;
-    const header = await readHeader(dir, t);
-    if (header === null) {
-      await removeCheckpoint(dir, t);
-      continue;
-    }
-    const check = await checkLateLines({
-      ...broker(options),
-      maxReconnectAttempts: 0,
-      since: header.position,
-      atMs: t,
-    });
-    stats.checkMessages += check.messages;
-    stats.indexEntries += check.indexEntries;
-    if (check.late || check.position === null) {
-      stats.invalidated++;
-      await removeCheckpoint(dir, t);
-      continue;
-    }
-    const state = await readState(dir, t, header.id);
-    if (state === null) {
-      await removeCheckpoint(dir, t);
-      continue;
-    }
-    // Still valid up to where the check looked: the next check starts from there.
-    if (
-      check.position.last !== header.position.last ||
-      check.position.index?.seq !== header.position.index?.seq
-    )
-      await writeAtomic(headerPath(dir, t), JSON.stringify({ ...header, position: check.position })).catch(
-        () => {},
-      );
-    return { header, state, position: check.position };
-  }
-  return null;
+): FoldCheckpointStore<CentralStart> & { position: StreamPosition | null } {
+  const store = {
+    position: null as StreamPosition | null,
+    every: options.checkpointLines ?? DEFAULT_CHECKPOINT_LINES,
+    async find(atMs: number): Promise<CentralStart | null> {
+      if (options.cacheDir !== undefined) await removeSupersededCaches(options.cacheDir, options.catalystDir);
+      await removeCrashLeftTemps(dir);
+      for (const t of await listCheckpointTimes(dir)) {
+        if (t > atMs) continue;
+        const isHeader = headerOf(t);
+        let header: Header;
+        try {
+          header = await readCheckpointHeader(checkpointPath(dir, t), isHeader);
+        } catch {
+          await removeCheckpoint(dir, t);
+          continue;
+        }
+        const since = (await readChecked(dir, t, header.id)) ?? header.position;
+        const check = await checkLateLines({ ...broker(options), maxReconnectAttempts: 0, since, atMs: t });
+        stats.checkMessages += check.messages;
+        stats.indexEntries += check.indexEntries;
+        if (check.late || check.position === null) {
+          stats.invalidated++;
+          await removeCheckpoint(dir, t);
+          continue;
+        }
+        let read: { header: Header; state: FuseState } | null;
+        try {
+          read = await readCheckpointFile(checkpointPath(dir, t), isHeader, (h) => h.id === header.id);
+        } catch {
+          await removeCheckpoint(dir, t);
+          continue;
+        }
+        // Replaced by another process since its header was read: its own check comes another time.
+        if (read === null) continue;
+        // Still valid up to where the check looked: the next check starts there.
+        if (check.position.last !== since.last || check.position.index?.seq !== since.index?.seq)
+          await writeChecked(dir, t, header.id, check.position);
+        store.position = check.position;
+        return { atMs: t, lines: header.lines, state: read.state, position: check.position };
+      }
+      store.position = await readStreamPosition({ ...broker(options), maxReconnectAttempts: 0 });
+      return null;
+    },
+    async save(atMs: number, lines: number, state: FuseState): Promise<void> {
+      if (store.position === null) return;
+      const header: Header = {
+        v: 2,
+        central: true,
+        atMs,
+        position: store.position,
+        lines,
+        id: randomBytes(8).toString("hex"),
+      };
+      try {
+        // A `.checked.json` of the checkpoint this one replaces names another id: never believed.
+        await writeCheckpointFile(dir, atMs, header, state);
+        const times = await listCheckpointTimes(dir);
+        const max = options.maxCheckpoints ?? DEFAULT_MAX_CHECKPOINTS;
+        if (times.length > max) for (const t of thin(times, max)) await removeCheckpoint(dir, t);
+      } catch {
+        // Not written: the answer is the same, the next one is not faster.
+      }
+    },
+  };
+  return store;
 }
 
 /**
@@ -285,73 +297,58 @@ async function findCheckpoint(
  */
 export async function foldCentralAt(at: Date, options: CentralTimeTravelOptions): Promise<CentralFoldResult> {
   const stats: CentralFoldStats = { windowMessages: 0, checkMessages: 0, indexEntries: 0, invalidated: 0 };
-  const dir = options.cacheDir === undefined ? null : centralCheckpointDir(options.cacheDir, options);
-  const found = dir === null ? null : await findCheckpoint(dir, at.getTime(), options, stats);
-  // Read before the window: a checkpoint laid by this fold holds every line stored up to it.
-  const position =
-    found?.position ?? (await readStreamPosition({ ...broker(options), maxReconnectAttempts: 0 }));
-  let state = found ? importState(found.state, { adopt: true }) : createInitialState();
-  const base = found ? { atMs: found.header.atMs, lines: found.header.lines } : null;
-  let folded = 0;
-  if (position !== null) {
-    const events = readRelayEvents({
-      ...broker(options),
-      ...(base ? { since: new Date(base.atMs + 1) } : {}),
-      // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
-      until: new Date(at.getTime() + 1),
-      ...(options.tmpDir === undefined ? {} : { tmpDir: options.tmpDir }),
-      // A question, not a live consumer: one attempt, then an error the caller reports.
-      maxReconnectAttempts: 0,
-    });
-    const every =
-      dir === null ? Number.POSITIVE_INFINITY : (options.checkpointLines ?? DEFAULT_CHECKPOINT_LINES);
-    let batch: LogRecord[] = [];
-    const fold = (): void => {
-      if (batch.length === 0) return;
-      state = reduce(state, { kind: "log-lines", records: batch, replayed: true }, at).state;
-      batch = [];
-    };
-    let sinceCheckpoint = 0;
-    let lastTs = Number.NEGATIVE_INFINITY;
-    try {
-      for await (const event of events) {
-        const parsed = toLogRecord(event);
-        if (parsed === null) continue;
-        // Namespaced as the live central has it (the relay consumer's `<host>/<id>`).
-        const { host, ...rest } = parsed;
-        const ev = rest.event;
-        const record: LogRecord = {
-          ...rest,
-          file: `${host}/${rest.file}`,
-          event: ev.orchestrator === null ? ev : { ...ev, orchestrator: `${host}/${ev.orchestrator}` },
-        };
-        const ts = ev.tsMs;
-        // Lines come in ts order: before the first line of a later ts, every line up to lastTs is in.
-        if (dir !== null && sinceCheckpoint >= every && ts > lastTs && Number.isFinite(lastTs)) {
-          fold();
-          await saveCheckpoint(
-            dir,
-            { v: 1, atMs: lastTs, position, lines: (base?.lines ?? 0) + folded },
-            exportStateJson(state),
-            options.maxCheckpoints ?? DEFAULT_MAX_CHECKPOINTS,
-          );
-          sinceCheckpoint = 0;
+  const store =
+    options.cacheDir === undefined
+      ? null
+      : centralStore(centralCheckpointDir(options.cacheDir, options), options, stats);
+  const source: FoldLineSource = {
+    async *read(sinceMs, atMs) {
+      // Read before the window (the store's find did): a checkpoint laid by this fold holds every
+      // line stored up to it. No stream yet: no line.
+      const position =
+        store !== null
+          ? store.position
+          : await readStreamPosition({ ...broker(options), maxReconnectAttempts: 0 });
+      if (position === null) return;
+      const events = readRelayEvents({
+        ...broker(options),
+        ...(sinceMs !== null ? { since: new Date(sinceMs + 1) } : {}),
+        // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
+        until: new Date(atMs + 1),
+        ...(options.tmpDir === undefined ? {} : { tmpDir: options.tmpDir }),
+        // A question, not a live consumer: one attempt, then an error the caller reports.
+        maxReconnectAttempts: 0,
+      });
+      try {
+        for await (const event of events) {
+          const parsed = toLogRecord(event);
+          if (parsed === null) continue;
+          // Namespaced as the live central has it (the relay consumer's `<host>/<id>`).
+          const { host, ...rest } = parsed;
+          const ev = rest.event;
+          const record: LogRecord = {
+            ...rest,
+            file: `${host}/${rest.file}`,
+            event: ev.orchestrator === null ? ev : { ...ev, orchestrator: `${host}/${ev.orchestrator}` },
+          };
+          yield record;
         }
-        lastTs = ts;
-        sinceCheckpoint++;
-        folded++;
-        batch.push(record);
-        if (batch.length >= FOLD_BATCH) fold();
+      } finally {
+        stats.windowMessages = events.stats.messages;
       }
-    } finally {
-      stats.windowMessages = events.stats.messages;
-    }
-    fold();
-  }
-  // One tick at `at` publishes every orchestrator, as the local fold does.
-  state = reduce(state, { kind: "tick" }, at).state;
-  return { snapshot: toSnapshot(state, at), checkpointMs: base?.atMs ?? null, folded, stats };
+    },
+  };
+  const result = await foldWith(at, {
+    source,
+    store,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.sliceMs !== undefined ? { sliceMs: options.sliceMs } : {}),
+  });
+  return { snapshot: result.snapshot, checkpointMs: result.from?.atMs ?? null, folded: result.folded, stats };
 }
+
+/** While building an answer's snapshot, the event loop gets a turn at least this often (ms). */
+const ANSWER_SLICE_MS = 10;
 
 /** Options of {@link createCentralTimeTravel}. */
 export interface CentralTimeTravelServiceOptions extends CentralTimeTravelOptions {
@@ -405,7 +402,8 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
         return hit;
       }
     }
-    const result = await foldCentralAt(at, options);
+    // The monitor keeps serving while the snapshot is built (the fold already turns between batches).
+    const result = await foldCentralAt(at, { sliceMs: ANSWER_SLICE_MS, ...options });
     totals.folds++;
     totals.windowMessages += result.stats.windowMessages;
     totals.checkMessages += result.stats.checkMessages;

@@ -5,7 +5,7 @@ import { createInitialState, type FuseState, reduce, toSnapshot } from "@catalys
 import type { LogRecord } from "@catalyst/schema";
 import { readEvents } from "@catalyst/sources/event-log";
 import { afterEach, describe, expect, it } from "vitest";
-import { finishFold } from "./finish-fold.js";
+import { finishFold, TICK_PART } from "./finish-fold.js";
 
 // Issue 25: a monitor's time-travel answer is finished (the final tick and the snapshot) a share at
 // a time, with turns of the event loop in between, and equals the answer made in one go. Counted.
@@ -46,17 +46,17 @@ async function fleet(orchestrators: number): Promise<FuseState> {
 
 describe("finishFold", () => {
   it("gives the loop a turn between every share of the tick and every orchestrator, and equals one go", async () => {
-    const state = await fleet(12);
+    const state = await fleet(40);
     // Hours later: every worker has stalled by then, so the tick has rows to derive.
     const at = new Date(BASE + 6 * 3600_000);
     let slices = 0;
     const sliced = await finishFold(state, at, { sliceMs: 0, onSlice: () => slices++ });
-    // 16 shares of the tick, then one step per orchestrator.
-    expect(slices).toBe(16 + 12);
+    // A turn between the tick's parts of TICK_PART orchestrators, then one step per orchestrator.
+    expect(slices).toBe(Math.ceil(40 / TICK_PART) - 1 + 40);
     const whole = await finishFold(state, at);
     expect(sliced).toEqual(whole);
     expect(whole).toEqual(toSnapshot(reduce(state, { kind: "tick" }, at).state, at));
-    expect(whole.orchestrators).toHaveLength(12);
+    expect(whole.orchestrators).toHaveLength(40);
     expect(whole.needsYou.length).toBeGreaterThan(0);
   });
 });

@@ -1,39 +1,50 @@
 import { type FuseState, reduce, toSnapshot, toSnapshotSteps } from "@catalyst/fuse";
 import type { Snapshot } from "@catalyst/schema";
 
-/** The final tick is done in this many parts (each a share of the orchestrators), like the monitor's. */
-const FINAL_TICK_PARTS = 16;
+/** Orchestrators re-derived by one part of the final tick, between two turns of the event loop. */
+export const TICK_PART = 32;
 
 /** How {@link finishFold} shares the event loop. */
 export interface FinishFoldOptions {
   /**
-   * Give the event loop a turn whenever this many milliseconds passed since the last one (0: after
-   * every step). Absent: all in one go (a CLI, which has nothing else to do meanwhile).
+   * While building the snapshot (one orchestrator a step), give the event loop a turn whenever this
+   * many milliseconds passed since the last one (0: after every step). Absent: the snapshot in one
+   * go (a CLI, which has nothing else to do meanwhile).
    */
   sliceMs?: number;
   /** Called at each turn given back (tests count them). */
   onSlice?: () => void;
+  /** Called after each part of the final tick with the orchestrators it re-derived. */
+  onTicked?: (orchestrators: number) => void;
 }
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The end of a fold at `at`: one tick at `at` (so every stall due by then shows, as a one-shot fold
- * has it) and the snapshot. With `sliceMs`, in steps (a share of the orchestrators for the tick,
- * one orchestrator for the snapshot) with turns of the event loop in between, so a monitor
- * answering a time-travel question keeps serving at 10,000 workers.
+ * has it), in parts of {@link TICK_PART} orchestrators (those at places k, k + n, … of the record
+ * table) with a turn of the event loop between parts, then the snapshot (with `sliceMs`, one
+ * orchestrator a step with turns in between), so a monitor answering a time-travel question keeps
+ * serving at 10,000 workers. Equal to `toSnapshot(reduce(state, tick), at)`.
  */
 export async function finishFold(
   state: FuseState,
   at: Date,
   options: FinishFoldOptions = {},
 ): Promise<Snapshot> {
-  const { sliceMs } = options;
-  if (sliceMs === undefined) return toSnapshot(reduce(state, { kind: "tick" }, at).state, at);
-  const pause = eventLoopTurns(sliceMs, options.onSlice);
+  const count = Object.keys(state.orchestrators).length;
+  const parts = Math.max(1, Math.ceil(count / TICK_PART));
   let ticked = state;
-  for (let k = 0; k < FINAL_TICK_PARTS; k++) {
-    ticked = reduce(ticked, { kind: "tick", part: [k, FINAL_TICK_PARTS] }, at).state;
-    await pause();
+  for (let k = 0; k < parts; k++) {
+    if (k > 0) {
+      options.onSlice?.();
+      await turn();
+    }
+    ticked = reduce(ticked, { kind: "tick", part: [k, parts] }, at).state;
+    options.onTicked?.(k < count ? Math.floor((count - 1 - k) / parts) + 1 : 0);
   }
+  if (options.sliceMs === undefined) return toSnapshot(ticked, at);
+  const pause = eventLoopTurns(options.sliceMs, options.onSlice);
   const steps = toSnapshotSteps(ticked, at);
   for (;;) {
     const step = steps.next();
@@ -47,11 +58,11 @@ export async function finishFold(
  * `sliceMs` passed since the last one (0: every call), calling `onSlice` when it does.
  */
 export function eventLoopTurns(sliceMs: number, onSlice?: () => void): () => Promise<void> {
-  let turn = performance.now();
+  let last = performance.now();
   return async () => {
-    if (performance.now() - turn < sliceMs) return;
+    if (performance.now() - last < sliceMs) return;
     onSlice?.();
-    await new Promise((resolve) => setImmediate(resolve));
-    turn = performance.now();
+    await turn();
+    last = performance.now();
   };
 }

@@ -127,6 +127,7 @@ export function createFleet(options: FleetOptions): Fleet {
       servers: options.central.broker.servers,
       ...(options.central.broker.auth === undefined ? {} : { auth: options.central.broker.auth }),
       cacheDir: options.cacheDir,
+      catalystDir: options.catalystDir,
     });
     return {
       engine: central,

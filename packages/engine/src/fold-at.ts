@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
-import { createInitialState, reduce } from "@catalyst/fuse";
-import type { LogRecord, NormalizedEvent, Snapshot } from "@catalyst/schema";
+import type { NormalizedEvent, Snapshot } from "@catalyst/schema";
 import {
   type EventReadStats,
   type IndexProgress,
@@ -11,7 +10,6 @@ import {
   readLogLayout,
 } from "@catalyst/sources/event-log";
 import { removeSupersededCaches } from "./cache-cleanup.js";
-import { eventLoopTurns, finishFold } from "./finish-fold.js";
 import {
   addReasons,
   CHECKPOINT_LINES,
@@ -22,6 +20,7 @@ import {
   MAX_CHECKPOINTS,
   saveCheckpoint,
 } from "./fold-checkpoints.js";
+import { type FoldCheckpointStore, type FoldLineSource, foldWith } from "./fold-loop.js";
 
 /** Options of {@link foldAt}. */
 export interface FoldAtOptions {
@@ -48,9 +47,9 @@ export interface FoldAtOptions {
   /** The log's layout when the caller has just read it (see {@link logSignature}). */
   layout?: LogLayout;
   /**
-   * Give the event loop a turn at least this often (ms): between batches of lines folded, and while
-   * finishing (the final tick and the snapshot, one orchestrator at a time). Absent: in one go (a
-   * CLI). See finish-fold.ts.
+   * While building the snapshot (one orchestrator a step), give the event loop a turn at least this
+   * often (ms). Absent: the snapshot in one go (a CLI). The fold itself always turns after every
+   * batch of lines and between parts of the final tick (fold-loop.ts, finish-fold.ts).
    */
   sliceMs?: number;
   /** The log readers (tests pass their own for races they cannot provoke). Default: @catalyst/sources'. */
@@ -80,8 +79,6 @@ export interface FoldAtResult {
   folded: number;
 }
 
-const FOLD_BATCH = 512;
-
 /**
  * The fleet as the event log had it at `at`: every line with `ts <= at` folded with
  * @catalyst/fuse, exactly as one fold from the start would (the log alone: no signal files, no
@@ -101,93 +98,74 @@ export async function foldAt(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
   let checkpoints: { dir: string; layout: LogLayout } | null = null;
-  let from: Checkpoint | null = null;
   if (options.cacheDir !== undefined) await removeSupersededCaches(options.cacheDir, catalystDir);
   if (options.filter === undefined && options.cacheDir !== undefined) {
     const layout = options.layout ?? (await readers.readLogLayout(catalystDir, read));
-    if ((layout.stats.unreadableCount ?? 0) === 0) {
-      const dir = checkpointDir(options.cacheDir, catalystDir);
-      checkpoints = { dir, layout };
-      from = await findCheckpoint(dir, at.getTime(), layout);
-      // A block before it that no read has parsed whole may hold more malformed lines than its
-      // byte scan counted: fold from the start this once (the read verifies the blocks it takes).
-      if (from && layout.files.some((f) => f.blocks.some((b) => b.unverified && b.maxTs <= from!.atMs)))
-        from = null;
-    }
+    if ((layout.stats.unreadableCount ?? 0) === 0)
+      checkpoints = { dir: checkpointDir(options.cacheDir, catalystDir), layout };
   }
-  const records = readers.readEvents(catalystDir, {
-    ...(from ? { since: new Date(from.atMs + 1) } : {}),
-    // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
-    until: new Date(at.getTime() + 1),
-    ...(options.filter ? { filter: options.filter } : {}),
-    ...read,
-  });
-  const stats = records.stats;
-  const every = checkpoints ? (options.checkpointLines ?? CHECKPOINT_LINES) : Number.POSITIVE_INFINITY;
   const absolute = resolve(catalystDir);
-
-  let state = from ? from.state : createInitialState();
-  // The checkpoint's counts; its state is the fold's now, and nothing else holds on to it.
-  // The lines before the checkpoint are its state; their malformed lines are counted from the
-  // layout (below), as the blocks a read from the start would have counted.
-  const base = from ? { atMs: from.atMs, lines: from.lines } : null;
-  const before = from && checkpoints ? countedBefore(checkpoints.layout, from.atMs) : null;
-  from = null;
-  const baseLines = base?.lines ?? 0;
-  let batch: LogRecord[] = [];
-  const fold = (): void => {
-    if (batch.length === 0) return;
-    state = reduce(state, { kind: "log-lines", records: batch, replayed: true }, at).state;
-    batch = [];
+  let records: ReturnType<ReadEvents> | null = null;
+  const source: FoldLineSource = {
+    read: (sinceMs, atMs) => {
+      records = readers.readEvents(catalystDir, {
+        ...(sinceMs !== null ? { since: new Date(sinceMs + 1) } : {}),
+        // `until` is exclusive; the fleet "at" a time includes what happened in that millisecond.
+        until: new Date(atMs + 1),
+        ...(options.filter ? { filter: options.filter } : {}),
+        ...read,
+      });
+      return records;
+    },
   };
-  const pause = options.sliceMs !== undefined ? eventLoopTurns(options.sliceMs) : null;
-  let folded = 0;
-  let sinceCheckpoint = 0;
-  let lastTs = Number.NEGATIVE_INFINITY;
-  for await (const record of records) {
-    options.onRecord?.(stats);
-    const ts = record.event.tsMs;
-    // Records come in ts order: before the first line of a later ts, every line up to lastTs is in.
-    if (checkpoints && sinceCheckpoint >= every && ts > lastTs && Number.isFinite(lastTs)) {
-      fold();
-      await saveCheckpoint(
-        checkpoints.dir,
-        {
-          v: 4,
-          dir: absolute,
-          atMs: lastTs,
-          files: coverage(checkpoints.layout),
-          // The read's counters when written (informational: an answer counts from the layout).
-          invalid: stats.invalid,
-          invalidReasons: stats.invalidReasons ?? {},
-          oversized: stats.oversized,
-          lines: baseLines + folded,
-        },
-        state,
-        options.maxCheckpoints ?? MAX_CHECKPOINTS,
-      );
-      sinceCheckpoint = 0;
-    }
-    lastTs = ts;
-    sinceCheckpoint++;
-    folded++;
-    batch.push(record);
-    if (batch.length >= FOLD_BATCH) {
-      fold();
-      // Lines already read ahead come without a turn of the event loop in between.
-      await pause?.();
-    }
-  }
-  fold();
-  // One tick at `at` publishes every orchestrator, as a one-shot fold does; then the snapshot.
-  const snapshot = await finishFold(
-    state,
-    at,
-    options.sliceMs !== undefined ? { sliceMs: options.sliceMs } : {},
-  );
+  const store: FoldCheckpointStore<Checkpoint> | null =
+    checkpoints === null
+      ? null
+      : {
+          every: options.checkpointLines ?? CHECKPOINT_LINES,
+          find: async (atMs) => {
+            const { dir, layout } = checkpoints!;
+            const from = await findCheckpoint(dir, atMs, layout);
+            // A block before it that no read has parsed whole may hold more malformed lines than its
+            // byte scan counted: fold from the start this once (the read verifies the blocks it takes).
+            if (from && layout.files.some((f) => f.blocks.some((b) => b.unverified && b.maxTs <= from.atMs)))
+              return null;
+            return from;
+          },
+          save: async (atMs, lines, state) => {
+            const stats = records!.stats;
+            await saveCheckpoint(
+              checkpoints!.dir,
+              {
+                v: 4,
+                dir: absolute,
+                atMs,
+                files: coverage(checkpoints!.layout),
+                // The read's counters when written (informational: an answer counts from the layout).
+                invalid: stats.invalid,
+                invalidReasons: stats.invalidReasons ?? {},
+                oversized: stats.oversized,
+                lines,
+              },
+              state,
+              options.maxCheckpoints ?? MAX_CHECKPOINTS,
+            );
+          },
+        };
+  const onRecord = options.onRecord;
+  const result = await foldWith(at, {
+    source,
+    store,
+    ...(onRecord ? { onProgress: () => onRecord(records!.stats) } : {}),
+    ...(options.sliceMs !== undefined ? { sliceMs: options.sliceMs } : {}),
+  });
+  const stats = (records as ReturnType<ReadEvents> | null)!.stats;
+  // The lines before the checkpoint are its state; their malformed lines are counted from the
+  // layout, as the blocks a read from the start would have counted.
+  const before = result.from && checkpoints ? countedBefore(checkpoints.layout, result.from.atMs) : null;
   const reasons = addReasons(before?.invalidReasons, stats.invalidReasons);
   return {
-    snapshot,
+    snapshot: result.snapshot,
     stats: {
       invalid: (before?.invalid ?? 0) + stats.invalid,
       ...(reasons ? { invalidReasons: reasons } : {}),
@@ -199,8 +177,8 @@ export async function foldAt(
       ...(stats.unreadable && stats.unreadable.length > 0 ? { unreadable: stats.unreadable } : {}),
       unreadableCount: stats.unreadableCount ?? 0,
     },
-    checkpointMs: base?.atMs ?? null,
-    folded,
+    checkpointMs: result.from?.atMs ?? null,
+    folded: result.folded,
   };
 }
 

@@ -1,0 +1,261 @@
+// Issue 25 on the central monitor: how long a central `?at=` answer and its checkpoints hold the
+// event loop at ~9,600 workers (240 orchestrators of 40, one host), and how long a central
+// checkpoint takes to write and read. The log is published by the real relay publisher into a real
+// `nats-server -js`; the answers are `foldCentralAt` in-process (what `GET /api/snapshot?at=` on
+// `catalyst-monitor --nats` runs). Beside them, from the same run: the old central checkpoint
+// (v1: the whole state as one JSON text, gzip / gunzip, JSON.parse, importState). The longest turn
+// is the largest gap between ticks of a 1 ms timer. Prints; the section in BENCHMARKS.md is by hand.
+//
+//   node --conditions=@catalyst/source --import tsx bench/p11-central-at.ts [--orchestrators 240] [--runs 3]
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { gunzip, gzip } from "node:zlib";
+import { foldCentralAt } from "../packages/engine/src/central-time-travel.ts";
+import { readCheckpoint, saveCheckpoint } from "../packages/engine/src/time-travel.ts";
+import { createInitialState, exportStateJson, importState, reduce } from "../packages/fuse/src/index.ts";
+import { createRelayPublisher, readRelayEvents, readStreamPosition } from "../packages/relay/src/index.ts";
+import type { LogRecord } from "../packages/schema/src/index.ts";
+import { readEvents } from "../packages/sources/src/event-log.ts";
+import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
+import { loadNote, median, numericFlags } from "./support.ts";
+
+const flag = numericFlags(process.argv.slice(2));
+const ORCHS = flag("orchestrators", 240);
+const RUNS = flag("runs", 3);
+const WORKERS = 40;
+const BASE = Date.parse("2026-03-01T00:00:00Z");
+const STATUSES = ["researching", "planning", "implementing", "validating", "pr-created"];
+
+if (!NATS_SERVER) {
+  process.stderr.write("p11-central-at: nats-server is not installed (apt-get install nats-server)\n");
+  process.exit(2);
+}
+
+function iso(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+/** The log of one host: every orchestrator starts, dispatches its 40 workers, moves each 3 times. */
+async function writeLog(dir: string): Promise<{ lastMs: number; lines: number }> {
+  const lines: string[] = [];
+  let ms = BASE;
+  const tick = (): number => {
+    ms += 1000;
+    return ms;
+  };
+  for (let o = 0; o < ORCHS; o++) {
+    const orchestrator = `orch-${o}`;
+    const tickets = Array.from({ length: WORKERS }, (_, w) => `CTL-${o * WORKERS + w}`);
+    lines.push(
+      JSON.stringify({
+        ts: iso(tick()),
+        orchestrator,
+        worker: null,
+        event: "orchestrator-started",
+        detail: { tickets },
+      }),
+    );
+    for (const worker of tickets) {
+      lines.push(
+        JSON.stringify({ ts: iso(tick()), orchestrator, worker, event: "worker-dispatched", detail: null }),
+      );
+      for (let k = 0; k < 3; k++)
+        lines.push(
+          JSON.stringify({
+            ts: iso(tick()),
+            orchestrator,
+            worker,
+            event: "worker-status-change",
+            detail: { from: STATUSES[k], to: STATUSES[k + 1] },
+          }),
+        );
+    }
+  }
+  await mkdir(join(dir, "events"), { recursive: true });
+  await writeFile(join(dir, "events", "2026-03.jsonl"), `${lines.join("\n")}\n`);
+  return { lastMs: ms, lines: lines.length };
+}
+
+/**
+ * The longest event-loop turn (ms) while `work` runs, the most CPU time the process used within one
+ * turn (ms, every thread: on a loaded box a long turn is often the process waiting for a core,
+ * which this tells apart), and how long it took.
+ */
+async function measure<T>(
+  work: () => Promise<T>,
+): Promise<{ turn: number; cpu: number; wall: number; value: T }> {
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let most = 0;
+  let mostCpu = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage(lastCpu);
+    most = Math.max(most, now - last);
+    mostCpu = Math.max(mostCpu, (cpu.user + cpu.system) / 1000);
+    last = now;
+    lastCpu = process.cpuUsage();
+  }, 1);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    most = 0;
+    mostCpu = 0;
+    last = performance.now();
+    lastCpu = process.cpuUsage();
+    const started = performance.now();
+    const value = await work();
+    const wall = performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return { turn: most, cpu: mostCpu, wall, value };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const root = await mkdtemp(join(tmpdir(), "central-at-bench-"));
+const server = await startNatsServer(join(root, "store"));
+try {
+  const dir = join(root, "host");
+  const { lastMs, lines } = await writeLog(dir);
+  const at = new Date(lastMs);
+  const names = {
+    stream: "BENCH_AT",
+    subjectPrefix: "benchat.events",
+    bucket: "benchat-state",
+    indexBucket: "benchat-index",
+  };
+  const publishStart = performance.now();
+  const publisher = createRelayPublisher({
+    servers: server.url,
+    ...names,
+    hostName: "bench",
+    catalystDir: dir,
+    stateDir: join(root, "relay-state"),
+    heartbeatMs: 60_000,
+    maxInFlight: 4096,
+  });
+  await publisher.start();
+  for (;;) {
+    const p = await readStreamPosition({ servers: server.url, ...names });
+    if ((p?.last ?? 0) >= lines) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await publisher.idle();
+  const publishMs = performance.now() - publishStart;
+
+  // The state itself (the local fold of the same lines), for the checkpoint file alone.
+  let state = createInitialState();
+  let batch: LogRecord[] = [];
+  for await (const r of readEvents(dir)) {
+    batch.push(r);
+    if (batch.length === 512) {
+      state = reduce(state, { kind: "log-lines", records: batch, replayed: true }, at).state;
+      batch = [];
+    }
+  }
+  state = reduce(state, { kind: "log-lines", records: batch, replayed: true }, at).state;
+  const stateBytes = exportStateJson(state).length;
+
+  const rows: Record<string, { turn: number[]; cpu: number[]; wall: number[] }> = {};
+  const add = (k: string, m: { turn: number; cpu: number; wall: number }): void => {
+    rows[k] ??= { turn: [], cpu: [], wall: [] };
+    rows[k].turn.push(m.turn);
+    rows[k].cpu.push(m.cpu);
+    rows[k].wall.push(m.wall);
+  };
+  const gzipAsync = promisify(gzip);
+  const gunzipAsync = promisify(gunzip);
+  // The file form the central store writes (checkpoint-file.ts), through the door that has it:
+  // the local store's header in place of the central one (a line of ~200 bytes either way).
+  const header = {
+    v: 4 as const,
+    dir,
+    atMs: lastMs,
+    files: [],
+    invalid: 0,
+    invalidReasons: {},
+    oversized: 0,
+    lines,
+  };
+  for (let run = 0; run < RUNS; run++) {
+    let gz: Buffer = Buffer.alloc(0);
+    add(
+      "old central checkpoint (v1): exportStateJson + gzip (write)",
+      await measure(async () => {
+        gz = await gzipAsync(`{"id":"x","state":${exportStateJson(state)}}`, { level: 1 });
+      }),
+    );
+    add(
+      "old central checkpoint (v1): gunzip + JSON.parse + importState (read)",
+      await measure(async () => {
+        importState((JSON.parse((await gunzipAsync(gz)).toString("utf8")) as { state: unknown }).state, {
+          adopt: true,
+        });
+      }),
+    );
+    const cpDir = join(root, `cp-${run}`);
+    add("central checkpoint (v2): write", await measure(() => saveCheckpoint(cpDir, header, state)));
+    add(
+      "central checkpoint (v2): read",
+      await measure(() => readCheckpoint(join(cpDir, `${lastMs}.jsonl.gz`), lastMs, () => true)),
+    );
+  }
+  const broker = { servers: server.url, ...names };
+  for (let run = 0; run < RUNS; run++) {
+    add("readStreamPosition (connect, two stream infos)", await measure(() => readStreamPosition(broker)));
+    add(
+      "readRelayEvents alone, every line (no fold)",
+      await measure(async () => {
+        let n = 0;
+        for await (const _ of readRelayEvents({ ...broker, until: new Date(lastMs + 1) })) n++;
+        return n;
+      }),
+    );
+  }
+  for (let run = 0; run < RUNS; run++)
+    add(
+      "readRelayEvents alone, the last ~1,000 lines (no fold)",
+      await measure(async () => {
+        let n = 0;
+        for await (const _ of readRelayEvents({
+          ...broker,
+          since: new Date(lastMs - 1000_000),
+          until: new Date(lastMs + 1),
+        }))
+          n++;
+        return n;
+      }),
+    );
+  add("foldCentralAt, no cache dir (every line)", await measure(() => foldCentralAt(at, broker)));
+  const cacheDir = join(root, "cache");
+  // One checkpoint ~1,000 lines before the end; the answers below start from it.
+  const laying = await measure(() =>
+    foldCentralAt(at, { ...broker, cacheDir, checkpointLines: lines - 1000 }),
+  );
+  add("foldCentralAt, first (every line, lays one checkpoint)", laying);
+  for (let run = 0; run < RUNS; run++)
+    add(
+      "foldCentralAt from the checkpoint (check, read, ~1,000 lines, tick, snapshot)",
+      await measure(() =>
+        foldCentralAt(new Date(lastMs - run * 1000), { ...broker, cacheDir, checkpointLines: lines }),
+      ),
+    );
+  const workers = Object.keys(state.orchestrators).length * WORKERS;
+  process.stdout.write(
+    `${workers} workers in ${ORCHS} orchestrators, ${lines} lines (published in ${(publishMs / 1000).toFixed(1)} s); state JSON ${(stateBytes / 1e6).toFixed(1)} MB; medians of ${RUNS} runs (the first fold: one)\n`,
+  );
+  process.stdout.write(
+    "| step | longest event-loop turn | most CPU in one turn | wall |\n|---|---|---|---|\n",
+  );
+  for (const [k, v] of Object.entries(rows))
+    process.stdout.write(
+      `| ${k} | ${median(v.turn).toFixed(0)} ms | ${median(v.cpu).toFixed(0)} ms | ${median(v.wall).toFixed(0)} ms |\n`,
+    );
+  process.stdout.write(`${loadNote()}\n`);
+  await publisher.stop();
+} finally {
+  await server.kill();
+  await rm(root, { recursive: true, force: true });
+}
