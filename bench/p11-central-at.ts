@@ -18,6 +18,7 @@ import { createInitialState, exportStateJson, importState, reduce } from "../pac
 import { createRelayPublisher, readRelayEvents, readStreamPosition } from "../packages/relay/src/index.ts";
 import type { LogRecord } from "../packages/schema/src/index.ts";
 import { readEvents } from "../packages/sources/src/event-log.ts";
+import { measureTurns, writeTimeTravelLog } from "../packages/test-utils/src/bench.ts";
 import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
 import { loadNote, median, numericFlags } from "./support.ts";
 
@@ -26,99 +27,21 @@ const ORCHS = flag("orchestrators", 240);
 const RUNS = flag("runs", 3);
 const WORKERS = 40;
 const BASE = Date.parse("2026-03-01T00:00:00Z");
-const STATUSES = ["researching", "planning", "implementing", "validating", "pr-created"];
 
 if (!NATS_SERVER) {
   process.stderr.write("p11-central-at: nats-server is not installed (apt-get install nats-server)\n");
   process.exit(2);
 }
 
-function iso(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
-}
-
-/** The log of one host: every orchestrator starts, dispatches its 40 workers, moves each 3 times. */
-async function writeLog(dir: string): Promise<{ lastMs: number; lines: number }> {
-  const lines: string[] = [];
-  let ms = BASE;
-  const tick = (): number => {
-    ms += 1000;
-    return ms;
-  };
-  for (let o = 0; o < ORCHS; o++) {
-    const orchestrator = `orch-${o}`;
-    const tickets = Array.from({ length: WORKERS }, (_, w) => `CTL-${o * WORKERS + w}`);
-    lines.push(
-      JSON.stringify({
-        ts: iso(tick()),
-        orchestrator,
-        worker: null,
-        event: "orchestrator-started",
-        detail: { tickets },
-      }),
-    );
-    for (const worker of tickets) {
-      lines.push(
-        JSON.stringify({ ts: iso(tick()), orchestrator, worker, event: "worker-dispatched", detail: null }),
-      );
-      for (let k = 0; k < 3; k++)
-        lines.push(
-          JSON.stringify({
-            ts: iso(tick()),
-            orchestrator,
-            worker,
-            event: "worker-status-change",
-            detail: { from: STATUSES[k], to: STATUSES[k + 1] },
-          }),
-        );
-    }
-  }
-  await mkdir(join(dir, "events"), { recursive: true });
-  await writeFile(join(dir, "events", "2026-03.jsonl"), `${lines.join("\n")}\n`);
-  return { lastMs: ms, lines: lines.length };
-}
-
-/**
- * The longest event-loop turn (ms) while `work` runs, the most CPU time the process used within one
- * turn (ms, every thread: on a loaded box a long turn is often the process waiting for a core,
- * which this tells apart), and how long it took.
- */
-async function measure<T>(
-  work: () => Promise<T>,
-): Promise<{ turn: number; cpu: number; wall: number; value: T }> {
-  let last = performance.now();
-  let lastCpu = process.cpuUsage();
-  let most = 0;
-  let mostCpu = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    const cpu = process.cpuUsage(lastCpu);
-    most = Math.max(most, now - last);
-    mostCpu = Math.max(mostCpu, (cpu.user + cpu.system) / 1000);
-    last = now;
-    lastCpu = process.cpuUsage();
-  }, 1);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    most = 0;
-    mostCpu = 0;
-    last = performance.now();
-    lastCpu = process.cpuUsage();
-    const started = performance.now();
-    const value = await work();
-    const wall = performance.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    return { turn: most, cpu: mostCpu, wall, value };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 const root = await mkdtemp(join(tmpdir(), "central-at-bench-"));
 const server = await startNatsServer(join(root, "store"));
 try {
   const dir = join(root, "host");
-  const { lastMs, lines } = await writeLog(dir);
+  const { lastMs, lines } = await writeTimeTravelLog(dir, {
+    orchestrators: ORCHS,
+    workers: WORKERS,
+    baseMs: BASE,
+  });
   const at = new Date(lastMs);
   const names = {
     stream: "BENCH_AT",
@@ -183,31 +106,34 @@ try {
     let gz: Buffer = Buffer.alloc(0);
     add(
       "old central checkpoint (v1): exportStateJson + gzip (write)",
-      await measure(async () => {
+      await measureTurns(async () => {
         gz = await gzipAsync(`{"id":"x","state":${exportStateJson(state)}}`, { level: 1 });
       }),
     );
     add(
       "old central checkpoint (v1): gunzip + JSON.parse + importState (read)",
-      await measure(async () => {
+      await measureTurns(async () => {
         importState((JSON.parse((await gunzipAsync(gz)).toString("utf8")) as { state: unknown }).state, {
           adopt: true,
         });
       }),
     );
     const cpDir = join(root, `cp-${run}`);
-    add("central checkpoint (v2): write", await measure(() => saveCheckpoint(cpDir, header, state)));
+    add("central checkpoint (v2): write", await measureTurns(() => saveCheckpoint(cpDir, header, state)));
     add(
       "central checkpoint (v2): read",
-      await measure(() => readCheckpoint(join(cpDir, `${lastMs}.jsonl.gz`), lastMs, () => true)),
+      await measureTurns(() => readCheckpoint(join(cpDir, `${lastMs}.jsonl.gz`), lastMs, () => true)),
     );
   }
   const broker = { servers: server.url, ...names };
   for (let run = 0; run < RUNS; run++) {
-    add("readStreamPosition (connect, two stream infos)", await measure(() => readStreamPosition(broker)));
+    add(
+      "readStreamPosition (connect, two stream infos)",
+      await measureTurns(() => readStreamPosition(broker)),
+    );
     add(
       "readRelayEvents alone, every line (no fold)",
-      await measure(async () => {
+      await measureTurns(async () => {
         let n = 0;
         for await (const _ of readRelayEvents({ ...broker, until: new Date(lastMs + 1) })) n++;
         return n;
@@ -217,7 +143,7 @@ try {
   for (let run = 0; run < RUNS; run++)
     add(
       "readRelayEvents alone, the last ~1,000 lines (no fold)",
-      await measure(async () => {
+      await measureTurns(async () => {
         let n = 0;
         for await (const _ of readRelayEvents({
           ...broker,
@@ -228,17 +154,17 @@ try {
         return n;
       }),
     );
-  add("foldCentralAt, no cache dir (every line)", await measure(() => foldCentralAt(at, broker)));
+  add("foldCentralAt, no cache dir (every line)", await measureTurns(() => foldCentralAt(at, broker)));
   const cacheDir = join(root, "cache");
   // One checkpoint ~1,000 lines before the end; the answers below start from it.
-  const laying = await measure(() =>
+  const laying = await measureTurns(() =>
     foldCentralAt(at, { ...broker, cacheDir, checkpointLines: lines - 1000 }),
   );
   add("foldCentralAt, first (every line, lays one checkpoint)", laying);
   for (let run = 0; run < RUNS; run++)
     add(
       "foldCentralAt from the checkpoint (check, read, ~1,000 lines, tick, snapshot)",
-      await measure(() =>
+      await measureTurns(() =>
         foldCentralAt(new Date(lastMs - run * 1000), { ...broker, cacheDir, checkpointLines: lines }),
       ),
     );

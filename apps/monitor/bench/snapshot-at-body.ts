@@ -6,7 +6,10 @@
 import type { Snapshot } from "@catalyst/schema";
 import { snapshotJsonStream } from "@catalyst/sse-server";
 import { fleetSnapshot, orchestratorView, workerView } from "@catalyst/test-utils";
-import { loadNote } from "@catalyst/test-utils/bench";
+import { loadNote, measureTurns } from "@catalyst/test-utils/bench";
+
+const measureTurnsMs = async (work: () => Promise<unknown>): Promise<number> =>
+  (await measureTurns(work)).turn;
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,26 +18,6 @@ const arg = (name: string, fallback: number): number => {
 const ORCHS = arg("orchestrators", 240);
 const RUNS = arg("runs", 5);
 const WORKERS = 40;
-
-async function longestTurn(work: () => Promise<unknown>): Promise<number> {
-  let last = performance.now();
-  let most = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    most = Math.max(most, now - last);
-    last = now;
-  }, 1);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    most = 0;
-    last = performance.now();
-    await work();
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    return most;
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 const base = fleetSnapshot();
 const answer: Snapshot & { at: string } = {
@@ -54,12 +37,12 @@ const rows: Record<string, number[]> = {
 };
 for (let run = 0; run < RUNS; run++) {
   rows["JSON.stringify (before)"]!.push(
-    await longestTurn(async () => {
+    await measureTurnsMs(async () => {
       JSON.stringify(answer);
     }),
   );
   rows["snapshotJsonStream, chunk by chunk"]!.push(
-    await longestTurn(async () => {
+    await measureTurnsMs(async () => {
       for await (const chunk of snapshotJsonStream(answer) as unknown as AsyncIterable<Uint8Array>)
         void chunk;
     }),

@@ -18,7 +18,7 @@ import {
 } from "@catalyst/engine/time-travel";
 import { createInitialState, exportStateJson, importState, reduce, toSnapshot } from "@catalyst/fuse";
 import { readEvents } from "@catalyst/sources/event-log";
-import { loadNote } from "@catalyst/test-utils/bench";
+import { loadNote, measureTurns, writeTimeTravelLog } from "@catalyst/test-utils/bench";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,85 +28,13 @@ const ORCHS = arg("orchestrators", 240);
 const RUNS = arg("runs", 3);
 const WORKERS = 40;
 const BASE = Date.parse("2026-03-01T00:00:00Z");
-const STATUSES = ["researching", "planning", "implementing", "validating", "pr-created"];
-
-function iso(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
-}
-
-async function writeLog(dir: string): Promise<number> {
-  const lines: string[] = [];
-  let ms = BASE;
-  const tick = (): number => {
-    ms += 1000;
-    return ms;
-  };
-  for (let o = 0; o < ORCHS; o++) {
-    const orch = `orch-${o}`;
-    const tickets = Array.from({ length: WORKERS }, (_, w) => `CTL-${o * WORKERS + w}`);
-    lines.push(
-      JSON.stringify({
-        ts: iso(tick()),
-        orchestrator: orch,
-        worker: null,
-        event: "orchestrator-started",
-        detail: { tickets },
-      }),
-    );
-    for (const t of tickets) {
-      lines.push(
-        JSON.stringify({
-          ts: iso(tick()),
-          orchestrator: orch,
-          worker: t,
-          event: "worker-dispatched",
-          detail: null,
-        }),
-      );
-      for (let k = 0; k < 3; k++)
-        lines.push(
-          JSON.stringify({
-            ts: iso(tick()),
-            orchestrator: orch,
-            worker: t,
-            event: "worker-status-change",
-            detail: { from: STATUSES[k], to: STATUSES[k + 1] },
-          }),
-        );
-    }
-  }
-  await mkdir(join(dir, "events"), { recursive: true });
-  await writeFile(join(dir, "events", "2026-03.jsonl"), `${lines.join("\n")}\n`);
-  return ms;
-}
-
-/** The longest event-loop turn (ms) while `work` runs: the largest gap between ticks of a 1 ms timer. */
-async function longestTurn<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  let last = performance.now();
-  let most = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    most = Math.max(most, now - last);
-    last = now;
-  }, 1);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    most = 0;
-    last = performance.now();
-    const value = await work();
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    return { ms: most, value };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const root = await mkdtemp(join(tmpdir(), "tt-loop-"));
 try {
   const dir = join(root, "catalyst");
-  const lastMs = await writeLog(dir);
+  const { lastMs } = await writeTimeTravelLog(dir, { orchestrators: ORCHS, workers: WORKERS, baseMs: BASE });
   const at = new Date(lastMs);
   let state = createInitialState();
   const batch = [];
@@ -137,40 +65,41 @@ try {
     add(
       "old: exportStateJson + gzip (write)",
       (
-        await longestTurn(async () => {
+        await measureTurns(async () => {
           gz = await gzipAsync(exportStateJson(state), { level: 1 });
         })
-      ).ms,
+      ).turn,
     );
     add(
       "old: gunzip + JSON.parse + importState (read)",
       (
-        await longestTurn(async () => {
+        await measureTurns(async () => {
           importState(JSON.parse((await gunzipAsync(gz)).toString("utf8")), { adopt: true });
         })
-      ).ms,
+      ).turn,
     );
     await rm(cpDir, { recursive: true, force: true });
-    add("v4: saveCheckpoint (write)", (await longestTurn(() => saveCheckpoint(cpDir, header, state))).ms);
+    add("v4: saveCheckpoint (write)", (await measureTurns(() => saveCheckpoint(cpDir, header, state))).turn);
     const name = (await readdir(cpDir))[0]!;
     add(
       "v4: readCheckpoint (read)",
-      (await longestTurn(() => readCheckpoint(join(cpDir, name), lastMs, () => true))).ms,
+      (await measureTurns(() => readCheckpoint(join(cpDir, name), lastMs, () => true))).turn,
     );
   }
   // A whole `?at=` answer from a checkpoint, as the monitor gives it.
   const cacheDir = join(root, "cache");
   // Checkpoints as the monitor lays them (every 16,384 lines): an answer folds up to that many.
   await foldAt(dir, at, { cacheDir });
-  const laid = (await readdir(checkpointDir(cacheDir, dir))).length;
+  // A log under 16,384 lines lays none (the answers below then fold from the start).
+  const laid = (await readdir(checkpointDir(cacheDir, dir)).catch(() => [])).length;
   for (let run = 0; run < RUNS; run++) {
     const travel = createTimeTravel({ catalystDir: dir, cacheDir, cached: 0 });
-    const answer = await longestTurn(() => travel.snapshotAt(new Date(lastMs - 60_000 * run)));
-    add("createTimeTravel.snapshotAt (whole answer from a checkpoint, sliced)", answer.ms);
-    // The same fold from the same checkpoint in one go (the CLI's; the monitor's before slicing).
+    const answer = await measureTurns(() => travel.snapshotAt(new Date(lastMs - 60_000 * run)));
+    add("createTimeTravel.snapshotAt (whole answer from a checkpoint, sliced)", answer.turn);
+    // The same fold from the same checkpoint as the CLI asks it (the snapshot in one go).
     add(
-      "old: foldAt in one go (from a checkpoint)",
-      (await longestTurn(() => foldAt(dir, new Date(lastMs - 60_000 * run), { cacheDir }))).ms,
+      "foldAt as the CLI calls it (from a checkpoint, snapshot in one go)",
+      (await measureTurns(() => foldAt(dir, new Date(lastMs - 60_000 * run), { cacheDir }))).turn,
     );
     // The same end of the fold in one go (as before issue 25's slicing): the tick and toSnapshot.
     // A copy with no view built yet (toSnapshot caches an orchestrator's view by identity).
@@ -178,10 +107,10 @@ try {
     add(
       "old: final tick + toSnapshot in one go",
       (
-        await longestTurn(async () => {
+        await measureTurns(async () => {
           toSnapshot(reduce(fresh, { kind: "tick" }, at).state, at);
         })
-      ).ms,
+      ).turn,
     );
   }
   process.stdout.write(
