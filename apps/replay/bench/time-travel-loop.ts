@@ -2,9 +2,9 @@
 // (240 orchestrators of 40). Old checkpoint path (the whole state as one JSON text: stringify,
 // gzip / gunzip, JSON.parse, importState) against the v4 one (JSON lines, one orchestrator at a
 // time), and a whole `?at=` answer from a checkpoint (createTimeTravel). The longest turn of the
-// event loop is taken from perf_hooks' monitorEventLoopDelay. Usage (from apps/replay):
+// event loop is the largest gap between ticks of a 1 ms timer (measureTurns). Usage (from apps/replay):
 //   node --conditions=@catalyst/source --import tsx bench/time-travel-loop.ts [--orchestrators 240] [--runs 3]
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
