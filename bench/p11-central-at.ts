@@ -7,7 +7,7 @@
 // is the largest gap between ticks of a 1 ms timer. Prints; the section in BENCHMARKS.md is by hand.
 //
 //   node --conditions=@catalyst/source --import tsx bench/p11-central-at.ts [--orchestrators 240] [--runs 3]
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
