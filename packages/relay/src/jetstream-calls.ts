@@ -16,6 +16,13 @@ import { RelayConnectError } from "./errors.js";
 /** How long one JetStream request waits for its answer (the client's default is 5 s). */
 export const JETSTREAM_TIMEOUT_MS = 20_000;
 
+/**
+ * How long one of the publisher's writes (a line's publish, a state put) waits for its ack. The
+ * publisher asks again itself (with a backoff), so a write sent while the broker is down or
+ * restarting should fail soon and be re-sent, not hold the publisher for JETSTREAM_TIMEOUT_MS.
+ */
+export const PUBLISH_TIMEOUT_MS = 5_000;
+
 /** A JetStream client with the relay's request timeout. */
 export function jsClient(nc: NatsConnection, options: { checkAPI?: boolean } = {}): JetStreamClient {
   return jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS, ...options });
