@@ -1,5 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
+import { Kvm } from "@nats-io/kv";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { type NatsAuth, redactUrl } from "./command-line.js";
 import { RelayConnectError, type RelayConnectProblem } from "./errors.js";
@@ -75,11 +76,19 @@ export async function openBroker(
           }),
         policy,
       );
-    const js = jsClient(nc);
-    const kv = await retryJetStream(
+    await retryJetStream(
       `the opening of KV bucket ${names.bucket}`,
       servers,
       () => kvManager(nc).create(names.bucket, { history: 1, replicas: names.replicas }),
+      policy,
+    );
+    // The data path (publishes, state writes, the watch) on the shorter timeout: its callers
+    // ask again, and a request sent into an outage should not hold them 20 s.
+    const js = jsClient(nc);
+    const kv = await retryJetStream(
+      `the binding of KV bucket ${names.bucket}`,
+      servers,
+      () => new Kvm(js).open(names.bucket),
       policy,
     );
     return { nc, js, jsm, kv };

@@ -13,19 +13,20 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { redactUrl } from "./command-line.js";
 import { RelayConnectError } from "./errors.js";
 
-/** How long one JetStream request waits for its answer (the client's default is 5 s). */
+/** How long one JetStream management request waits for its answer (the client's default is 5 s). */
 export const JETSTREAM_TIMEOUT_MS = 20_000;
 
 /**
- * How long one of the publisher's writes (a line's publish, a state put) waits for its ack. The
- * publisher asks again itself (with a backoff), so a write sent while the broker is down or
- * restarting should fail soon and be re-sent, not hold the publisher for JETSTREAM_TIMEOUT_MS.
+ * How long a request of the running data path waits: a publisher's line publishes and state
+ * writes, a reader's pulls. Their callers ask again themselves, so one sent into a broker outage or
+ * a node loss should fail soon and go again once the broker answers, not hold the data path for
+ * JETSTREAM_TIMEOUT_MS (a three-node cluster losing a node took ~4× as long to catch up with 20 s).
  */
-export const PUBLISH_TIMEOUT_MS = 5_000;
+export const DATA_TIMEOUT_MS = 5_000;
 
-/** A JetStream client with the relay's request timeout. */
+/** A JetStream client for the data path ({@link DATA_TIMEOUT_MS}; publishes, pulls, consumers). */
 export function jsClient(nc: NatsConnection, options: { checkAPI?: boolean } = {}): JetStreamClient {
-  return jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS, ...options });
+  return jetstream(nc, { timeout: DATA_TIMEOUT_MS, ...options });
 }
 
 /** A JetStream manager with the relay's request timeout (its API check retried as any request). */
@@ -43,9 +44,12 @@ export function jsManager(
   );
 }
 
-/** The KV manager over a client with the relay's request timeout. */
+/**
+ * The KV manager over a client with the relay's (start-up) request timeout, for creating and
+ * opening buckets; a bucket that lives on in the data path is bound to a {@link jsClient}.
+ */
 export function kvManager(nc: NatsConnection, options: { checkAPI?: boolean } = {}): Kvm {
-  return new Kvm(jsClient(nc, options));
+  return new Kvm(jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS, ...options }));
 }
 
 /** How often and how patiently {@link retryJetStream} tries. */

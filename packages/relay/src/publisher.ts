@@ -9,7 +9,6 @@ import {
 } from "@catalyst/sources";
 import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
-import { PUBLISH_TIMEOUT_MS } from "./jetstream-calls.js";
 import { escapeToken, eventSubjectOf, messageIdOf, parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { createTimeIndexWriter, type IndexedLine, type TimeIndexWriter } from "./time-index.js";
@@ -235,7 +234,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       workersWritten.add(`${value.orchestrator}\0${value.key}`);
     if (staleKeys !== null && value.kind === "phase")
       workersWritten.add(`${value.orchestrator}\0${value.ticket}`);
-    await retrying(() => b.kv.put(key, JSON.stringify(value), { timeout: PUBLISH_TIMEOUT_MS }));
+    await retrying(() => b.kv.put(key, JSON.stringify(value)));
     stats.statePuts++;
   }
 
@@ -324,9 +323,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     for (let i = 0; i < pending.length; i += maxInFlight) {
       const chunk = pending.slice(i, i + maxInFlight);
       const acks = await retrying(() =>
-        Promise.all(
-          chunk.map((p) => b.js.publish(p.subject, p.data, { msgID: p.id, timeout: PUBLISH_TIMEOUT_MS })),
-        ),
+        Promise.all(chunk.map((p) => b.js.publish(p.subject, p.data, { msgID: p.id }))),
       );
       // The time index learns each line's sequence before the cursor moves past it.
       const indexed: IndexedLine[] = acks.map((ack, j) => ({ seq: ack.seq, tsMs: chunk[j]!.tsMs }));
