@@ -138,22 +138,29 @@ describe("dashboard alerts in Chromium", () => {
       url: `${server.base}/?orch=orch-a&worker=CTL-9`,
       tag: "t1",
     };
-    // One push, to an activated worker; the notification is waited for (up to 30 s on a loaded box).
-    await cdp.send("ServiceWorker.deliverPushMessage", {
-      origin: server.base,
-      registrationId,
-      data: JSON.stringify(payload),
-    });
-    const shown = await page.evaluate(`(async () => {
-      const reg = await navigator.serviceWorker.ready;
-      const deadline = Date.now() + 30000;
-      while (Date.now() < deadline) {
-        const list = await reg.getNotifications();
-        if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return [];
-    })()`);
+    // A push to an activated worker; the notification is waited for 10 s. Even then a DevTools
+    // delivery was seen to show nothing (once in a clean-clone CI run, cause not found), so the
+    // push is sent again, up to 3 times in all: the same tag replaces a notification, so the test
+    // still asks for exactly one.
+    let shown: unknown = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await cdp.send("ServiceWorker.deliverPushMessage", {
+        origin: server.base,
+        registrationId,
+        data: JSON.stringify(payload),
+      });
+      shown = await page.evaluate(`(async () => {
+        const reg = await navigator.serviceWorker.ready;
+        const deadline = Date.now() + 10000;
+        while (Date.now() < deadline) {
+          const list = await reg.getNotifications();
+          if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return [];
+      })()`);
+      if (Array.isArray(shown) && shown.length > 0) break;
+    }
     expect(shown).toEqual([{ title: payload.title, body: payload.body, tag: "t1" }]);
     expect(problems).toEqual([]);
     await context.close();
