@@ -18,7 +18,8 @@ export interface FinishFoldOptions {
   onTicked?: (orchestrators: number) => void;
 }
 
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** One turn of the event loop (what the fold loop and its tail give back between pieces of work). */
+export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The end of a fold at `at`: one tick at `at` (so every stall due by then shows, as a one-shot fold

@@ -1,6 +1,6 @@
 import { createInitialState, type FuseState, reduce } from "@catalyst/fuse";
 import type { LogRecord, Snapshot } from "@catalyst/schema";
-import { finishFold } from "./finish-fold.js";
+import { finishFold, turn } from "./finish-fold.js";
 
 export { TICK_PART } from "./finish-fold.js";
 
@@ -66,8 +66,6 @@ export interface FoldWithResult<S extends FoldStart> {
 
 /** Lines folded by one `reduce`: also the most folded between two turns of the event loop. */
 export const FOLD_BATCH = 512;
-
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The fleet as the source's lines had it at `at`: every line with `ts <= at` folded with
