@@ -278,8 +278,14 @@ class LogQuery {
   #parsers: LineParsers | null = null;
 
   readonly #loadParser: LoadParser;
-  /** The index manifest of the dir (undefined: not read yet; null: none usable). */
+  /**
+   * The index manifest of the dir (undefined: not read yet; null: none usable or not used). Only
+   * a process's first query over a dir reads and writes it: later ones find the files in memory
+   * (`memoryIndex`), and a monitor answering queries while its log grows must not rewrite the
+   * whole manifest after each append.
+   */
   #manifest: IndexManifest | null | undefined = undefined;
+  #useManifest = false;
   /** Some file's index came from elsewhere than the manifest: write it again. */
   #manifestStale = false;
   /** Files stat-ed synchronously since the last turn given to the event loop. */
@@ -361,6 +367,11 @@ class LogQuery {
   }
 
   async #indexAll(): Promise<{ files: string[]; perFile: IndexBlock[][] }> {
+    if (this.#options.indexDir !== undefined && !manifestDirs.has(this.#dir)) {
+      this.#useManifest = true;
+      if (manifestDirs.size >= MANIFEST_DIRS) manifestDirs.clear();
+      manifestDirs.add(this.#dir);
+    }
     const files = await listEventLogFiles(this.#dir, {
       includeLegacy: this.#options.includeLegacy === true,
       throwOnUnlistable: true,
@@ -410,7 +421,7 @@ class LogQuery {
         this.stats.indexSaveError ??= error instanceof Error ? error.message : String(error);
       }
     });
-    if (!this.#manifestStale && indexes.size === 0) return;
+    if (!this.#useManifest || (!this.#manifestStale && indexes.size === 0)) return;
     this.#manifestStale = false;
     // Not noted when it cannot be written: the per-file indexes are what a read needs (their
     // saves say so), and a read-only cache of current ones is read as before, one file each.
@@ -486,7 +497,8 @@ class LogQuery {
       if (indexDir !== undefined && st.isFile()) {
         const info = { dev: st.dev, ino: st.ino, size: st.size, statKey };
         // The manifest first: one file read for all, no JSON per block.
-        if (this.#manifest === undefined) this.#manifest = loadIndexManifest(indexDir, this.#dir);
+        if (this.#manifest === undefined)
+          this.#manifest = this.#useManifest ? loadIndexManifest(indexDir, this.#dir) : null;
         const listed = this.#manifest && manifestIndex(this.#manifest, file, info, maxLineBytes, blockBytes);
         if (listed) {
           remember(file, key, listed.blocks, listed);
@@ -917,6 +929,9 @@ function newStats(): EventReadStats {
  * (least recently used dropped first). Bounded in files and in blocks.
  */
 const memoryIndex = new Map<string, { key: string; blocks: IndexBlock[]; index: FileIndex }>();
+/** The dirs whose index manifest this process has used (see `LogQuery.#manifest`). */
+const manifestDirs = new Set<string>();
+const MANIFEST_DIRS = 1000;
 const NONE: { blocks: IndexBlock[]; index: FileIndex | null } = Object.freeze({
   blocks: [],
   index: null,
