@@ -1,9 +1,9 @@
 // The relay's faults on real brokers: a three-node JetStream cluster losing a node, a broker down
 // until every publisher's queue overflowed, a host's publisher frozen (SIGSTOP) past the stale
-// threshold and one gone for good, a central consumer restarted. Every host is two processes with its own catalyst dir: a fleet-sim
-// writer and a relay publisher. Each case freezes the writers at the end and proves that every
-// line on disk is in the stream once and reached the consumer once, and that the KV equals what a
-// fresh scan of each host's files says.
+// threshold and one gone for good, a central consumer restarted. Every host is two processes with
+// its own catalyst dir: a fleet-sim writer and a relay publisher. Each case freezes the writers at
+// the end and proves that every line on disk is in the stream once and reached the consumer once,
+// and that the KV equals what a fresh scan of each host's files says.
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
