@@ -59,12 +59,16 @@ async function root(prefix: string): Promise<string> {
   return dir;
 }
 
-/** `count` hosts, each a fleet process and a publisher process, started side by side. */
+/**
+ * `count` hosts, each a fleet process and a publisher process, started side by side; each
+ * publisher once its fleet runs and `brokerReady` has resolved (the fleets start meanwhile).
+ */
 async function startHosts(
   dir: string,
   servers: string | string[],
   count: number,
   options: ChildPublisherOptions = {},
+  brokerReady: Promise<unknown> = Promise.resolve(),
 ): Promise<Host[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
@@ -72,6 +76,7 @@ async function startHosts(
       const hostDir = join(dir, name);
       const fleet = await spawnFleet(hostDir, 90 + i);
       cleanups.push(() => killChild(fleet, "SIGTERM"));
+      await brokerReady;
       const host: Host = { name, dir: hostDir, fleet, publisher: await startPublisher() };
       async function startPublisher(): Promise<ChildPublisher> {
         const p = await spawnPublisher(servers, name, hostDir, join(dir, "state"), options);
@@ -170,8 +175,9 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
     const cluster = await startNatsCluster(join(dir, "cluster"));
     cleanups.push(() => cluster.kill());
     // The stream and the bucket with three replicas, as the relay creates them (once, not by three
-    // publishers at once, whose creation requests may time out while the cluster is young).
-    await waitFor(
+    // publishers at once, whose creation requests may time out while the cluster is young); the
+    // hosts' fleets start meanwhile, their publishers after it.
+    const created = waitFor(
       "the stream and the bucket created",
       async () => {
         const broker = await openBroker(
@@ -183,7 +189,7 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
       },
       60_000,
     );
-    const hosts = await startHosts(dir, cluster.urls, 3, { replicas: 3 });
+    const hosts = await startHosts(dir, cluster.urls, 3, { replicas: 3 }, created);
     // The victim is the stream's leader, and the central consumer is connected to it too (listed
     // first, no shuffle).
     const { stream, bucket } = await clusterInfo(cluster.urls);
