@@ -1,31 +1,21 @@
 // The scaffolding the central monitor's relayed-liveness tests share (central-relayed.test.ts,
-// central-liveness-first.test.ts): real pids (a sleeping child, or one already dead and reaped), a
-// host's worker signal file, the worker and its "dead" rows as a central snapshot shows them, and
-// cleanups run last-first whatever the test did.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+// central-liveness-first.test.ts): real pids (a sleeping child from the pollers' test helper, or
+// one already dead and reaped), a host's worker signal file, the worker and its "dead" rows as a
+// central snapshot shows them, and cleanups run last-first whatever the test did.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Snapshot } from "@catalyst/schema";
+import { killAndWait, spawnSleeper } from "../../pollers/src/child-process.test-helper.js";
 
-/** A real live pid: `sleep 60`, spawned. */
-export async function spawnSleeper(): Promise<ChildProcess & { pid: number }> {
-  const child = spawn("sleep", ["60"], { stdio: "ignore" });
-  await once(child, "spawn");
-  return child as ChildProcess & { pid: number };
-}
+/** A real live pid for the length of a test: `sleep 60`. */
+export const spawnLivePid = () => spawnSleeper(60);
 
 /** SIGKILLs the child and waits for its exit (at once when it has already gone). */
-export async function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
-}
+export const killChild = killAndWait;
 
 /** A real pid that is dead: a child that ran and was reaped. */
 export async function deadPid(): Promise<number> {
-  const child = await spawnSleeper();
+  const child = await spawnLivePid();
   await killChild(child);
   return child.pid;
 }

@@ -13,7 +13,7 @@ import { type CentralEngine, createCentralEngine } from "./central.js";
 import {
   deadWorkers,
   killChild,
-  spawnSleeper,
+  spawnLivePid,
   withCleanups,
   workerOf as worker,
   writeWorkerSignal,
@@ -37,7 +37,7 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
 
   it("shows a host's answers, flags a worker killed there, and keeps a stale host's workers as they were", async () => {
     await withCleanups(async (cleanups) => {
-      const children = [await spawnSleeper(), await spawnSleeper()];
+      const children = [await spawnLivePid(), await spawnLivePid()];
       for (const c of children) cleanups.push(() => killChild(c));
       const dir = join(root, "catalyst");
       for (const [i, child] of children.entries())

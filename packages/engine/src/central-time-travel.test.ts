@@ -12,7 +12,13 @@ import {
 import type { NormalizedEvent } from "@catalyst/schema";
 import { createSeededRandom, NATS_SKIP_REASON, type NatsServer, startNatsServer } from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LogHost, logHost, publisherOf, waitForStream } from "../../relay/src/log-hosts.test-helper.js";
+import {
+  hostsOnStream,
+  type LogHost,
+  logHost,
+  publisherOf,
+  waitForStream,
+} from "../../relay/src/log-hosts.test-helper.js";
 import { createCentralEngine } from "./central.js";
 import { centralCheckpointDir, createCentralTimeTravel, foldCentralAt } from "./central-time-travel.js";
 import { foldAt } from "./fold-at.js";
@@ -110,14 +116,14 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
   const hosts: Host[] = [];
   let written = 0;
 
-  const publisher = (host: Host) => publisherOf(server!.url, names, host, join(root, "state"));
-  const settled = () =>
-    waitForStream(
-      server!.url,
-      names.stream!,
-      written,
-      hosts.map((h) => h.publisher),
-    );
+  const stream = hostsOnStream(
+    () => server!.url,
+    names,
+    () => join(root, "state"),
+    hosts,
+  );
+  const publisher = stream.publisher;
+  const settled = () => stream.settled(written);
 
   afterAll(async () => {
     for (const h of hosts) await h.publisher?.stop();

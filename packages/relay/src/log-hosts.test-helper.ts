@@ -66,3 +66,26 @@ export function publisherOf(
     ...extra,
   });
 }
+
+/**
+ * One stream's hosts, bound for a suite whose server and dir exist only once its `beforeAll` ran
+ * (hence the getters): a host's publisher, and `settled(count)`, the wait until the stream holds
+ * `count` messages and every host's publisher is idle.
+ */
+export function hostsOnStream(
+  servers: () => string,
+  names: RelayNames,
+  stateDir: () => string,
+  hosts: readonly LogHost[],
+) {
+  return {
+    publisher: (host: LogHost) => publisherOf(servers(), names, host, stateDir()),
+    settled: (count: number) =>
+      waitForStream(
+        servers(),
+        names.stream!,
+        count,
+        hosts.map((h) => h.publisher),
+      ),
+  };
+}

@@ -6,7 +6,7 @@ import { headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBroker } from "./broker.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
-import { type LogHost, logHost, publisherOf, waitForStream } from "./log-hosts.test-helper.js";
+import { hostsOnStream, type LogHost, logHost, publisherOf, waitForStream } from "./log-hosts.test-helper.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import type { RelayPublisher } from "./publisher.js";
 import { type ReadRelayEventsOptions, readRelayEvents } from "./read-relay-events.js";
@@ -80,14 +80,14 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
     written += count;
   }
 
-  const publisher = (host: Host) => publisherOf(server!.url, names, host, join(root, "state"));
-  const settled = () =>
-    waitForStream(
-      server!.url,
-      names.stream!,
-      written,
-      hosts.map((h) => h.publisher),
-    );
+  const stream = hostsOnStream(
+    () => server!.url,
+    names,
+    () => join(root, "state"),
+    hosts,
+  );
+  const publisher = stream.publisher;
+  const settled = () => stream.settled(written);
 
   beforeAll(async () => {
     if (skipReason) return;
