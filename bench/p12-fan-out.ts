@@ -139,7 +139,13 @@ interface ClientProc {
   reset(): void;
 }
 
-function spawnClients(url: string, count: number, minSeq: number, writes: number): ClientProc {
+function spawnClients(
+  url: string,
+  count: number,
+  minSeq: number,
+  writes: number,
+  profArgs: string[] = [],
+): ClientProc {
   // The soft fd limit must cover `count` sockets; raise it to the hard limit in the child's shell.
   const script = join(ROOT, "bench", "p12-clients.mjs");
   const child = spawn(
@@ -148,6 +154,7 @@ function spawnClients(url: string, count: number, minSeq: number, writes: number
       "-c",
       `ulimit -n $(ulimit -Hn) 2>/dev/null; exec "$0" "$@"`,
       process.execPath,
+      ...profArgs,
       script,
       url,
       String(count),
@@ -422,8 +429,27 @@ async function measure(
   const minSeq = nextSeq;
   const per = Math.ceil(clients / shape.procs);
   const procs: ClientProc[] = [];
-  for (let left = clients; left > 0; left -= per)
-    procs.push(spawnClients(`${server.url}events`, Math.min(per, left), minSeq, shape.rate * shape.seconds));
+  // With --prof the clients are profiled too (`clients-<kind>-<n>-<run>-<proc>.cpuprofile`): their
+  // share of the shared cores, split into the kernel's reads and their own JavaScript.
+  for (let left = clients; left > 0; left -= per) {
+    const clientProf =
+      shape.prof === null
+        ? []
+        : [
+            "--cpu-prof",
+            `--cpu-prof-dir=${shape.prof}`,
+            `--cpu-prof-name=clients-${kind.replace(/[^\w.-]/g, "_")}-${clients}-${run}-${procs.length}.cpuprofile`,
+          ];
+    procs.push(
+      spawnClients(
+        `${server.url}events`,
+        Math.min(per, left),
+        minSeq,
+        shape.rate * shape.seconds,
+        clientProf,
+      ),
+    );
+  }
   try {
     await Promise.all(procs.map((p) => p.until(/ready\n/, 180_000)));
     await sleep(1000);
