@@ -74,6 +74,9 @@ export interface P12Run {
    * server, so when it is near the server's, the clients are a large part of what is measured.
    */
   clientCpuSeconds?: number;
+  /** The kernel (system) part of `cpuSeconds` and of `clientCpuSeconds`. */
+  cpuSysSeconds?: number;
+  clientCpuSysSeconds?: number;
   /**
    * With `--trace`: write → the frame handed to the kernel for the first clients (the first flush
    * slice after it) and for every client, p50 and p99 over the writes (see `serverSide`).
@@ -225,6 +228,12 @@ function percentileOf(reports: Report[], p: number): number {
 function cpuOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The system (kernel) part of `cpuOf`: a process's system calls (sends, reads, epoll). */
+function sysOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[12]) / 100;
 }
 
 // The kernel's objects of a TCP connection (socket, inode, file, epoll entry, skb heads): bytes in use.
@@ -459,6 +468,8 @@ async function measure(
     const slabConnected = slabBytes();
     const cpuBefore = cpuOf(pid);
     const clientCpuBefore = procs.reduce((sum, p) => sum + cpuOf(p.child.pid!), 0);
+    const sysBefore = sysOf(pid);
+    const clientSysBefore = procs.reduce((sum, p) => sum + sysOf(p.child.pid!), 0);
     const writes = shape.rate * shape.seconds;
     const started = performance.now();
     const finals = new Map<number, number>();
@@ -491,6 +502,8 @@ async function measure(
     }
     const cpuAfter = cpuOf(pid);
     const clientCpuAfter = procs.reduce((sum, p) => sum + cpuOf(p.child.pid!), 0);
+    const sysAfter = sysOf(pid);
+    const clientSysAfter = procs.reduce((sum, p) => sum + sysOf(p.child.pid!), 0);
     const mem = memoryOf(pid);
     let loopMaxMs: number | null = null;
     if (kind !== "floor") {
@@ -523,6 +536,8 @@ async function measure(
       peakRssMB: (mem?.peak ?? Number.NaN) / 1e6,
       cpuSeconds: cpuAfter - cpuBefore,
       clientCpuSeconds: clientCpuAfter - clientCpuBefore,
+      cpuSysSeconds: sysAfter - sysBefore,
+      clientCpuSysSeconds: clientSysAfter - clientSysBefore,
       kernelBytesPerConn: kernel.sockets > 0 ? kernel.bytes / kernel.sockets : Number.NaN,
       sndbuf: kernel.sndbuf,
       sockstatDeltaKB: ((sockstatConnected - sockstatBefore) * 4096) / 1024,
@@ -560,7 +575,7 @@ export async function runP12(shape: P12Shape): Promise<P12Run[]> {
         for (const kind of kinds) {
           const run = await measure(kind, dir, clients, shape, r);
           console.log(
-            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes matched, ${run.serverShare.unmatched} not)`}; load ${load()}`,
+            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, ${run.cpuSysSeconds?.toFixed(1) ?? "–"} s of it kernel (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s, ${run.clientCpuSysSeconds?.toFixed(1) ?? "–"} s kernel), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes matched, ${run.serverShare.unmatched} not)`}; load ${load()}`,
           );
           runs.push(run);
         }
