@@ -73,22 +73,22 @@ function onBytes(client, buf, n) {
   while (at >= 0 && at < len) {
     let p = at + MARK.length;
     let seq = 0;
-    let c = 0;
-    while (p < len && (c = b[p]) >= 48 && c <= 57) {
+    for (; p < len; p += 1) {
+      const c = b[p];
+      if (c < 48 || c > 57) break;
       seq = seq * 10 + (c - 48);
-      p += 1;
     }
     let stamp = 0;
     let scale = 0;
-    if (p < len && c === 64) {
-      p += 1;
-      while (p < len && (c = b[p]) !== 34) {
+    if (p < len && b[p] === 64) {
+      for (p += 1; p < len; p += 1) {
+        const c = b[p];
+        if (c === 34) break;
         if (c === 46) scale = 1;
         else {
           stamp = stamp * 10 + (c - 48);
           if (scale > 0) scale *= 10;
         }
-        p += 1;
       }
     }
     if (p >= len) {
