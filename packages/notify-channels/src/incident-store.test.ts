@@ -83,7 +83,9 @@ describe("incident store", () => {
     // Rewriting every open incident on each change would be 400 × 51 = 20,400 incidents.
     expect(store.stats()).toEqual({ appended: 50, rewritten: 400, rewrites: 1 });
     const file = (await stat(store.path)).size;
-    expect((await stat(store.journalPath)).size).toBeLessThanOrEqual(Math.max(file, 64 * 1024));
+    const journal = await stat(store.journalPath);
+    expect(journal.size).toBeLessThanOrEqual(Math.max(file, 64 * 1024));
+    expect(journal.mode & 0o777).toBe(0o600);
 
     // A restart reads the file and the journal: the same incidents, and nothing is sent again.
     const again = createIncidentStore(dir);
