@@ -50,6 +50,11 @@ export interface P12Shape {
   trace?: boolean;
   /** Other monitor bins measured in the same run (`--compare label=path/to/dist/bin.js`). */
   compare: Map<string, string>;
+  /**
+   * Another client script for every other client process (`--clients-compare path.mjs`, same
+   * arguments and report): the clients' own CPU compared on the same server, frames and load.
+   */
+  clientsCompare?: string | null;
 }
 
 export interface P12Run {
@@ -126,6 +131,7 @@ export function parseP12Args(argv: readonly string[], prefix = ""): P12Shape {
     source: argv.includes(`--${prefix}source`),
     prof: argv.includes(`--${prefix}prof`) ? arg("prof", "/tmp/p12-prof") : null,
     trace: argv.includes(`--${prefix}trace`),
+    clientsCompare: argv.includes(`--${prefix}clients-compare`) ? arg("clients-compare", "") || null : null,
     compare: new Map(
       argv
         .flatMap((a, i) => (a === `--${prefix}compare` && argv[i + 1] !== undefined ? [argv[i + 1]!] : []))
@@ -148,9 +154,9 @@ function spawnClients(
   minSeq: number,
   writes: number,
   profArgs: string[] = [],
+  script = join(ROOT, "bench", "p12-clients.mjs"),
 ): ClientProc {
   // The soft fd limit must cover `count` sockets; raise it to the hard limit in the child's shell.
-  const script = join(ROOT, "bench", "p12-clients.mjs");
   const child = spawn(
     "sh",
     [
@@ -468,6 +474,7 @@ async function measure(
     const slabConnected = slabBytes();
     const cpuBefore = cpuOf(pid);
     const clientCpuBefore = procs.reduce((sum, p) => sum + cpuOf(p.child.pid!), 0);
+    const perProcBefore = procs.map((p) => [cpuOf(p.child.pid!), sysOf(p.child.pid!)] as const);
     const sysBefore = sysOf(pid);
     const clientSysBefore = procs.reduce((sum, p) => sum + sysOf(p.child.pid!), 0);
     const writes = shape.rate * shape.seconds;
@@ -502,6 +509,16 @@ async function measure(
     }
     const cpuAfter = cpuOf(pid);
     const clientCpuAfter = procs.reduce((sum, p) => sum + cpuOf(p.child.pid!), 0);
+    if (shape.clientsCompare)
+      console.log(
+        `P12 ${kind} ${clients} clients (run ${run + 1}), CPU per client process (cpu s / kernel s): ${procs
+          .map((p, i) => {
+            const [cpu, sys] = perProcBefore[i]!;
+            const label = i % 2 === 1 ? "compared" : "p12-clients.mjs";
+            return `${label} ${(cpuOf(p.child.pid!) - cpu).toFixed(2)} / ${(sysOf(p.child.pid!) - sys).toFixed(2)}`;
+          })
+          .join(", ")}`,
+      );
     const sysAfter = sysOf(pid);
     const clientSysAfter = procs.reduce((sum, p) => sum + sysOf(p.child.pid!), 0);
     const mem = memoryOf(pid);
