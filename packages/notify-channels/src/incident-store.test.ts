@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, rm, stat } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNotifier, type Notifier } from "@catalyst/notify";
@@ -154,5 +154,30 @@ describe("incident store", () => {
     expect(again.stats()).toEqual({ appended: 0, rewritten: 3, rewrites: 1 });
     await expect(stat(again.journalPath)).rejects.toThrow();
     expect((await createIncidentStore(dir).load()).problem).toBeNull();
+  });
+
+  it("ignores a journal left beside a newer file by a crash between the rewrite and its removal", async () => {
+    const store = createIncidentStore(dir);
+    const { notifier } = openFleet(3, 2);
+    await save(store, notifier);
+    notifier.apply(needs([dead("orch-0", "W9")]), T0 + HOLD);
+    tickAll(notifier, T0 + 2 * HOLD);
+    await save(store, notifier);
+    expect(store.stats().appended).toBe(1);
+    const oldJournal = await readFile(store.journalPath, "utf8");
+
+    // orch-0's workers come back: its incident closes; the state is then written whole.
+    const back = [dead("orch-0", "W0"), dead("orch-0", "W1"), dead("orch-0", "W9")];
+    notifier.apply(needs([], back), T0 + 3 * HOLD);
+    tickAll(notifier, T0 + 3 * HOLD + 3_600_000);
+    notifier.takeChanges();
+    await store.save(notifier.openIncidents());
+    expect(notifier.openIncidents()).toHaveLength(2);
+    // The crash: the old journal is still there (its removal never happened).
+    await writeFile(store.journalPath, oldJournal);
+
+    const loaded = await createIncidentStore(dir).load();
+    expect(loaded.problem).toBeNull();
+    expect(byKey(loaded.incidents)).toEqual(byKey(notifier.openIncidents()));
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { IncidentChanges, PersistedIncident } from "@catalyst/notify";
@@ -46,7 +47,10 @@ export interface IncidentStore {
   stats(): IncidentStoreStats;
 }
 
-type JournalLine = { put: PersistedIncident } | { removed: string };
+// Each whole file names a fresh journal id and every journal line carries the id of the file it
+// was appended to: a crash between writing a new file and removing the old journal leaves lines
+// of the older file beside it, which a load then ignores instead of replaying stale states.
+type JournalLine = { journal: string } & ({ put: PersistedIncident } | { removed: string });
 
 function isIncident(value: unknown): value is PersistedIncident {
   const v = value as Partial<PersistedIncident> | null;
@@ -68,10 +72,10 @@ function isIncident(value: unknown): value is PersistedIncident {
 
 function parseJournalLine(line: string): JournalLine | null {
   try {
-    const value = JSON.parse(line) as { put?: unknown; removed?: unknown } | null;
-    if (value === null || typeof value !== "object") return null;
-    if (isIncident(value.put)) return { put: value.put };
-    if (typeof value.removed === "string") return { removed: value.removed };
+    const value = JSON.parse(line) as { journal?: unknown; put?: unknown; removed?: unknown } | null;
+    if (value === null || typeof value !== "object" || typeof value.journal !== "string") return null;
+    if (isIncident(value.put)) return { journal: value.journal, put: value.put };
+    if (typeof value.removed === "string") return { journal: value.journal, removed: value.removed };
     return null;
   } catch {
     return null;
@@ -86,13 +90,17 @@ export function createIncidentStore(stateDir: string, name = "notify-incidents.j
   // Sizes as this process knows them; null until a load or a write told (then: rewrite first).
   let fileBytes: number | null = null;
   let journalBytes: number | null = null;
+  // The journal id of the whole file on disk (see JournalLine).
+  let journalId = "";
 
   async function rewrite(incidents: readonly PersistedIncident[]): Promise<void> {
     // Until the journal is gone, a crash leaves it beside the new file: replayed over it, each of
     // its lines is an incident's state no newer than the file's (the caller took the changes and
     // the whole state in one turn), so the last line per incident agrees with the file.
     journalBytes = null;
-    const bytes = await writeJsonFile(path, { version: 1, incidents });
+    const id = randomUUID();
+    const bytes = await writeJsonFile(path, { version: 1, journal: id, incidents });
+    journalId = id;
     await rm(journalPath, { force: true });
     fileBytes = bytes;
     journalBytes = 0;
@@ -106,10 +114,13 @@ export function createIncidentStore(stateDir: string, name = "notify-incidents.j
     async load() {
       const read = await readJsonFile(path);
       let incidents: PersistedIncident[] = [];
+      let fileJournal: string | null = null;
       const problems: string[] = [];
       if (read !== null && !read.ok) problems.push(`${path}: ${read.error}`);
       else if (read !== null) {
-        const list = (read.value as { incidents?: unknown } | null)?.incidents;
+        const value = read.value as { incidents?: unknown; journal?: unknown } | null;
+        const list = value?.incidents;
+        if (typeof value?.journal === "string") fileJournal = value.journal;
         if (!Array.isArray(list)) problems.push(`${path}: no incidents list`);
         else {
           incidents = list.filter(isIncident);
@@ -126,6 +137,7 @@ export function createIncidentStore(stateDir: string, name = "notify-incidents.j
           if (line === "") continue;
           const entry = parseJournalLine(line);
           if (entry === null) skipped += 1;
+          else if (entry.journal !== fileJournal) continue;
           else if ("put" in entry) byKey.set(entry.put.incident, entry.put);
           else byKey.delete(entry.removed);
         }
@@ -133,15 +145,13 @@ export function createIncidentStore(stateDir: string, name = "notify-incidents.j
         if (skipped > 0) problems.push(`${journalPath}: ${skipped} unreadable lines skipped`);
       }
       // Nothing known about the files' sizes after a problem: the next save rewrites them.
-      if (problems.length === 0) {
-        // No file yet: the first save writes it whole (and makes the dir).
-        fileBytes =
-          read === null
-            ? null
-            : await stat(path).then(
-                (s) => s.size,
-                () => null,
-              );
+      if (problems.length === 0 && fileJournal !== null) {
+        journalId = fileJournal;
+        // A file without a journal id (none yet, or one an older version wrote) is rewritten first.
+        fileBytes = await stat(path).then(
+          (s) => s.size,
+          () => null,
+        );
         journalBytes = journal === null || !journal.ok ? 0 : Buffer.byteLength(journal.text);
       }
       return { incidents, problem: problems.length > 0 ? problems.join("; ") : null };
@@ -153,8 +163,9 @@ export function createIncidentStore(stateDir: string, name = "notify-incidents.j
       if (known && changes.put.length === 0 && changes.removed.length === 0) return;
       let text = "";
       if (fileBytes !== null && journalBytes !== null) {
-        for (const put of changes.put) text += `${JSON.stringify({ put })}\n`;
-        for (const removed of changes.removed) text += `${JSON.stringify({ removed })}\n`;
+        const journal = journalId;
+        for (const put of changes.put) text += `${JSON.stringify({ journal, put })}\n`;
+        for (const removed of changes.removed) text += `${JSON.stringify({ journal, removed })}\n`;
       }
       const bytes = Buffer.byteLength(text);
       if (
