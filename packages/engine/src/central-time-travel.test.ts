@@ -293,17 +293,6 @@ describe.skipIf(skipReason !== null)("central time travel on a longer stream", (
       total += 1;
       await waitForStream(server!.url, "TT_LONG", total, publishers);
       const fourth = await foldCentralAt(later, options);
-      console.log(
-        "COUNTS",
-        JSON.stringify({
-          first: first.stats,
-          second: second.stats,
-          third: third.stats,
-          fourth: fourth.stats,
-          fc: fourth.checkpointMs !== null ? (fourth.checkpointMs - BASE) / H : null,
-          w: Object.keys(fourth.snapshot.orchestrators[0]!.workers).length,
-        }),
-      );
       expect(fourth.snapshot).toEqual(await fullFold(names, later));
       expect(
         fourth.snapshot.orchestrators.find((o) => o.id === "long-a/orch-0")?.workers["LATE-1"],
