@@ -278,6 +278,210 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
   }
 }
 
+/**
+ * The manifest: every file's index of one catalyst dir in one file
+ * (`<cache>/event-index-v4/manifest-<hash of the dir>.bin`), so that a warm query reads one small
+ * file instead of one per month file and parses no block as JSON. It is only a copy of the
+ * per-file indexes (which stay the truth): an entry is used under exactly the rule of
+ * `loadUnchangedIndex` (same device, inode, line cap and block size, the file's stat still
+ * `statKey`, the index covering the whole file), anything else falls back to the per-file index.
+ *
+ * Form: `CIXM`, the format version and the header's length (u32 LE each), the header (JSON: the
+ * dir and one entry per file with its identity, stat key, fingerprints, block count and the
+ * reasons of blocks that have some), zero padding to 8 bytes, then 7 float64 LE per block
+ * (start, end, minTs, maxTs with ±Infinity for none, invalid, oversized, flags).
+ */
+const MANIFEST_MAGIC = 0x4d584943; // "CIXM" read as u32 LE
+const BLOCK_FLOATS = 7;
+/** A manifest larger than this is not read (a reader has a size cap): ~2.3 M blocks, ~600 TB of log. */
+const MAX_MANIFEST_BYTES = 128 * 1024 * 1024;
+/** The block data is the platform's float64 bytes: kept only where those are little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+/** Temp names of this process's manifest writes (two queries may write at once). */
+let manifestWrites = 0;
+
+interface ManifestEntry {
+  file: string;
+  dev: number;
+  ino: number;
+  maxLineBytes: number;
+  blockBytes: number;
+  indexedEnd: number;
+  head: string;
+  tail: string;
+  statKey: string;
+  /** Blocks of this entry; where they start in the block data (set on read). */
+  n: number;
+  at?: number;
+  /** `[block number, reasons]` for the blocks with reasons. */
+  reasons?: [number, Partial<Record<EventLineProblem, number>>][];
+}
+
+/** A read manifest: its entries by file and the block data they point into. */
+export interface IndexManifest {
+  entries: Map<string, ManifestEntry>;
+  /** Every block's 7 numbers, entry after entry. */
+  data: Float64Array;
+}
+
+function manifestPath(indexDir: string, catalystDir: string): string {
+  return join(indexDir, INDEX_SUBDIR, `manifest-${fingerprint(Buffer.from(catalystDir))}.bin`);
+}
+
+/**
+ * The manifest of `catalystDir`'s log, or null when there is none or it is not one we wrote
+ * (any damage: wrong magic, version or length, a header that does not parse). Synchronous: one
+ * small read, at the start of a query.
+ */
+export function loadIndexManifest(indexDir: string, catalystDir: string): IndexManifest | null {
+  if (!LITTLE_ENDIAN) return null;
+  try {
+    const data = readFileSync(manifestPath(indexDir, catalystDir));
+    if (data.length < 12 || data.length > MAX_MANIFEST_BYTES) return null;
+    if (data.readUInt32LE(0) !== MANIFEST_MAGIC || data.readUInt32LE(4) !== FORMAT_VERSION) return null;
+    const headerEnd = 12 + data.readUInt32LE(8);
+    if (headerEnd > data.length) return null;
+    const header = JSON.parse(data.toString("utf8", 12, headerEnd)) as { dir?: unknown; entries?: unknown };
+    if (header.dir !== catalystDir || !Array.isArray(header.entries)) return null;
+    const dataStart = (headerEnd + 7) & ~7;
+    const entries = new Map<string, ManifestEntry>();
+    let at = 0;
+    for (const entry of header.entries as ManifestEntry[]) {
+      if (typeof entry?.file !== "string" || !Number.isInteger(entry.n) || entry.n < 0) return null;
+      entry.at = at;
+      at += entry.n;
+      entries.set(entry.file, entry);
+    }
+    if (data.length !== dataStart + at * BLOCK_FLOATS * 8) return null;
+    // One copy into an aligned array: typed-array loads, not a Buffer method call per number.
+    const floats = new Float64Array(at * BLOCK_FLOATS);
+    new Uint8Array(floats.buffer).set(data.subarray(dataStart));
+    return { entries, data: floats };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The index of `file` from the manifest, under the rule of `loadUnchangedIndex`: null unless the
+ * file is exactly as it was when indexed (same stat key) and the index covers all of it.
+ */
+export function manifestIndex(
+  manifest: IndexManifest,
+  file: string,
+  info: { dev: number; ino: number; size: number; statKey: string },
+  maxLineBytes: number,
+  blockBytes: number,
+): FileIndex | null {
+  const e = manifest.entries.get(file);
+  if (
+    e === undefined ||
+    e.dev !== info.dev ||
+    e.ino !== info.ino ||
+    e.maxLineBytes !== maxLineBytes ||
+    e.blockBytes !== blockBytes ||
+    e.statKey !== info.statKey ||
+    e.indexedEnd !== info.size
+  )
+    return null;
+  const { data } = manifest;
+  const blocks: IndexBlock[] = new Array(e.n);
+  let p = (e.at ?? 0) * BLOCK_FLOATS;
+  for (let i = 0; i < e.n; i++, p += BLOCK_FLOATS) {
+    const flags = data[p + 6]!;
+    const block: IndexBlock = {
+      start: data[p]!,
+      end: data[p + 1]!,
+      minTs: data[p + 2]!,
+      maxTs: data[p + 3]!,
+      invalid: data[p + 4]!,
+      oversized: data[p + 5]!,
+      sorted: (flags & 1) !== 0,
+      pure: (flags & 2) !== 0,
+    };
+    if ((flags & 4) !== 0) block.unverified = true;
+    blocks[i] = block;
+  }
+  for (const [i, reasons] of e.reasons ?? []) {
+    const block = blocks[i];
+    if (block !== undefined && reasons && typeof reasons === "object") block.reasons = { ...reasons };
+  }
+  const { file: f, dev, ino, indexedEnd, head, tail, statKey } = e;
+  return { file: f, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, blocks, statKey };
+}
+
+/**
+ * Write the manifest of `catalystDir` from the indexes a query holds (those stamped with the stat
+ * they describe), atomically (temp file + rename): concurrent writers leave one whole manifest,
+ * and every entry is checked against its file's stat when read. Throws when the cache dir is not
+ * writable.
+ */
+export async function saveIndexManifest(
+  indexDir: string,
+  catalystDir: string,
+  indexes: readonly (FileIndex | null)[],
+): Promise<void> {
+  if (!LITTLE_ENDIAN) return;
+  const entries: ManifestEntry[] = [];
+  const kept: IndexBlock[][] = [];
+  for (const index of indexes) {
+    if (index === null || index.statKey === undefined) continue;
+    const blocks = index.blocks.filter((b) => !b.partial);
+    const reasons: [number, Partial<Record<EventLineProblem, number>>][] = [];
+    blocks.forEach((b, i) => {
+      if (b.reasons) reasons.push([i, b.reasons]);
+    });
+    const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, statKey } = index;
+    entries.push({
+      file,
+      dev,
+      ino,
+      maxLineBytes,
+      blockBytes,
+      indexedEnd,
+      head,
+      tail,
+      statKey,
+      n: blocks.length,
+      ...(reasons.length > 0 ? { reasons } : {}),
+    });
+    kept.push(blocks);
+  }
+  const header = Buffer.from(JSON.stringify({ dir: catalystDir, entries }), "utf8");
+  const dataStart = (12 + header.length + 7) & ~7;
+  const count = kept.reduce((n, b) => n + b.length, 0);
+  const floats = new Float64Array(count * BLOCK_FLOATS);
+  let p = 0;
+  for (const blocks of kept) {
+    for (const b of blocks) {
+      floats[p] = b.start;
+      floats[p + 1] = b.end;
+      floats[p + 2] = b.minTs;
+      floats[p + 3] = b.maxTs;
+      floats[p + 4] = b.invalid;
+      floats[p + 5] = b.oversized;
+      floats[p + 6] = (b.sorted ? 1 : 0) | (b.pure ? 2 : 0) | (b.unverified ? 4 : 0);
+      p += BLOCK_FLOATS;
+    }
+  }
+  const out = Buffer.alloc(dataStart + floats.byteLength);
+  out.writeUInt32LE(MANIFEST_MAGIC, 0);
+  out.writeUInt32LE(FORMAT_VERSION, 4);
+  out.writeUInt32LE(header.length, 8);
+  header.copy(out, 12);
+  out.set(new Uint8Array(floats.buffer), dataStart);
+  const path = manifestPath(indexDir, catalystDir);
+  await mkdir(join(indexDir, INDEX_SUBDIR), { recursive: true });
+  const tmp = `${path}.${process.pid}.${++manifestWrites}.tmp`;
+  try {
+    await writeFile(tmp, out);
+    await rename(tmp, path);
+  } catch (error) {
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
+}
+
 /** Count one invalid line of `block` under its reason. */
 export function countReason(block: IndexBlock, reason: EventLineProblem): void {
   block.invalid++;

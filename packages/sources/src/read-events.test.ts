@@ -189,3 +189,29 @@ describe("readLogLayout", () => {
     expect(saved.filter((n) => n.includes("2026-04.jsonl"))).toHaveLength(1);
   });
 });
+
+describe("the index manifest", () => {
+  it("is read and written by a process's first query over a dir only: a later one after an append leaves it alone", async () => {
+    const { appendFile, readdir, rm } = await import("node:fs/promises");
+    const { INDEX_SUBDIR } = await import("./log-index.js");
+    root = await makeTree({
+      "catalyst/events/2026-03.jsonl": `${v1Line("2026-03-14T01:00:00Z")}\n`,
+      "catalyst/events/2026-04.jsonl": `${v1Line("2026-04-14T01:00:00Z")}\n`,
+    });
+    const dir = join(root, "catalyst");
+    const indexDir = join(root, "cache");
+    const manifests = async (): Promise<string[]> =>
+      (await readdir(join(indexDir, INDEX_SUBDIR))).filter((n) => n.startsWith("manifest-"));
+    expect(await collect(readEvents(dir, { indexDir }))).toHaveLength(2);
+    const [name] = await manifests();
+    expect(name).toBeDefined();
+    await rm(join(indexDir, INDEX_SUBDIR, name!));
+    // The file grew: this process indexes its new end (its other file is in memory) ...
+    await appendFile(join(dir, "events/2026-04.jsonl"), `${v1Line("2026-04-15T01:00:00Z")}\n`);
+    const again = readEvents(dir, { indexDir });
+    expect(await collect(again)).toHaveLength(3);
+    expect(again.stats.bytesIndexed).toBeGreaterThan(0);
+    // ... and saves that file's index, but does not write the whole manifest again.
+    expect(await manifests()).toEqual([]);
+  });
+});

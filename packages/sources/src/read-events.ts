@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
-import { type FileHandle, open, stat } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import type { EventLineProblem, LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { describeReadError, EventLogReadError } from "./errors.js";
 import { listEventLogFiles } from "./event-log-files.js";
@@ -10,10 +11,14 @@ import {
   extendFileIndex,
   type FileIndex,
   type IndexBlock,
+  type IndexManifest,
   type IndexProgress,
   loadFileIndex,
+  loadIndexManifest,
   loadUnchangedIndex,
+  manifestIndex,
   saveFileIndex,
+  saveIndexManifest,
 } from "./log-index.js";
 import { createLimiter, mapLimited } from "./map-limited.js";
 import type { LineParsers, parseLogLine } from "./parse-log-line.js";
@@ -87,6 +92,8 @@ export interface EventReadStats {
 /** @default line cap of the log readers */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 const DEFAULT_MAX_OPEN_FILES = 16;
+/** Files stat-ed in a row (synchronously) before the event loop gets a turn. */
+const SYNC_STATS_PER_TURN = 64;
 /** Below this, handing a file to a worker costs more than indexing it here. */
 const DEFAULT_WORKER_MIN_BYTES = 1024 * 1024;
 /** Records per batch handed out by readEvents; bytes per chunk by readEventBytes. */
@@ -271,6 +278,18 @@ class LogQuery {
   #parsers: LineParsers | null = null;
 
   readonly #loadParser: LoadParser;
+  /**
+   * The index manifest of the dir (undefined: not read yet; null: none usable or not used). Only
+   * a process's first query over a dir reads and writes it: later ones find the files in memory
+   * (`memoryIndex`), and a monitor answering queries while its log grows must not rewrite the
+   * whole manifest after each append.
+   */
+  #manifest: IndexManifest | null | undefined = undefined;
+  #useManifest = false;
+  /** Some file's index came from elsewhere than the manifest: write it again. */
+  #manifestStale = false;
+  /** Files stat-ed synchronously since the last turn given to the event loop. */
+  #syncStats = 0;
 
   constructor(
     dir: string,
@@ -348,6 +367,11 @@ class LogQuery {
   }
 
   async #indexAll(): Promise<{ files: string[]; perFile: IndexBlock[][] }> {
+    if (this.#options.indexDir !== undefined && !manifestDirs.has(this.#dir)) {
+      this.#useManifest = true;
+      if (manifestDirs.size >= MANIFEST_DIRS) manifestDirs.clear();
+      manifestDirs.add(this.#dir);
+    }
     const files = await listEventLogFiles(this.#dir, {
       includeLegacy: this.#options.includeLegacy === true,
       throwOnUnlistable: true,
@@ -383,10 +407,13 @@ class LogQuery {
     return { files, perFile };
   }
 
-  /** Write indexes to `indexDir`, 16 at a time; a cache dir that cannot be written is noted once. */
+  /**
+   * Write indexes to `indexDir`, 16 at a time, then the dir's manifest when it is out of date; a
+   * cache dir that cannot be written is noted once.
+   */
   async #save(indexes: Set<FileIndex>): Promise<void> {
     const indexDir = this.#options.indexDir;
-    if (indexDir === undefined || indexes.size === 0) return;
+    if (indexDir === undefined) return;
     await mapLimited([...indexes], DEFAULT_MAX_OPEN_FILES, async (index) => {
       try {
         await saveFileIndex(indexDir, index);
@@ -394,6 +421,11 @@ class LogQuery {
         this.stats.indexSaveError ??= error instanceof Error ? error.message : String(error);
       }
     });
+    if (!this.#useManifest || (!this.#manifestStale && indexes.size === 0)) return;
+    this.#manifestStale = false;
+    // Not noted when it cannot be written: the per-file indexes are what a read needs (their
+    // saves say so), and a read-only cache of current ones is read as before, one file each.
+    await saveIndexManifest(indexDir, this.#dir, this.#fileIndexes).catch(() => {});
   }
 
   async #start(): Promise<PoolBlock[]> {
@@ -446,7 +478,13 @@ class LogQuery {
     let key: string | null = null;
     let statKey: string | undefined;
     try {
-      const st = await stat(file);
+      // A sync stat is a few microseconds where the promise one is a thread-pool round trip (a
+      // good part of a warm query's time to its first line); the event loop gets a turn every 64.
+      if (++this.#syncStats >= SYNC_STATS_PER_TURN) {
+        this.#syncStats = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      const st = statSync(file);
       statKey = `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
       key = `${st.dev}:${st.ino}:${statKey}:${maxLineBytes}:${blockBytes}`;
       const known = memoryIndex.get(file);
@@ -458,6 +496,15 @@ class LogQuery {
       // Unchanged since it was indexed (by any process): the stored index, without opening the file.
       if (indexDir !== undefined && st.isFile()) {
         const info = { dev: st.dev, ino: st.ino, size: st.size, statKey };
+        // The manifest first: one file read for all, no JSON per block.
+        if (this.#manifest === undefined)
+          this.#manifest = this.#useManifest ? loadIndexManifest(indexDir, this.#dir) : null;
+        const listed = this.#manifest && manifestIndex(this.#manifest, file, info, maxLineBytes, blockBytes);
+        if (listed) {
+          remember(file, key, listed.blocks, listed);
+          return { blocks: listed.blocks, index: listed };
+        }
+        this.#manifestStale = true;
         const stored = await loadUnchangedIndex(indexDir, file, info, maxLineBytes, blockBytes);
         if (stored) {
           remember(file, key, stored.blocks, stored);
@@ -470,6 +517,7 @@ class LogQuery {
       this.#unreadable(file, describeReadError(error));
       return NONE;
     }
+    this.#manifestStale = true;
     let handle: FileHandle;
     try {
       handle = await open(file, "r");
@@ -881,6 +929,9 @@ function newStats(): EventReadStats {
  * (least recently used dropped first). Bounded in files and in blocks.
  */
 const memoryIndex = new Map<string, { key: string; blocks: IndexBlock[]; index: FileIndex }>();
+/** The dirs whose index manifest this process has used (see `LogQuery.#manifest`). */
+const manifestDirs = new Set<string>();
+const MANIFEST_DIRS = 1000;
 const NONE: { blocks: IndexBlock[]; index: FileIndex | null } = Object.freeze({
   blocks: [],
   index: null,
