@@ -898,7 +898,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       const b = broker;
       if (!b) throw new Error("the relay consumer is not started");
       let weeks = 0;
-      for (const host of hosts) weeks += await createTimeIndexWriter(b, names, host).prune(true);
+      for (const host of hosts)
+        weeks += await createTimeIndexWriter(b, names, host, { servers: options.servers }).prune(true);
       return weeks;
     },
     async forgetHost(host) {

@@ -1,5 +1,7 @@
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jsClient, kvManager, type RetryPolicy, retryJetStream } from "./jetstream-calls.js";
 import { escapeToken } from "./keys.js";
 import type { ResolvedNames } from "./names.js";
 
@@ -172,6 +174,14 @@ export interface TimeIndexWriter {
 export interface TimeIndexWriterOptions {
   /** @default {@link PRUNE_EVERY_MS} */
   pruneEveryMs?: number;
+  /** The broker's URLs, named (without credentials) when the bucket's creation gives up. */
+  servers?: string | string[];
+  /**
+   * How `open()` asks again for the bucket's creation (the caller's start-up policy); the open
+   * that `note()` or `prune()` does itself when `open()` failed asks once (its caller tries again
+   * later), so the publisher's queue is not held. @default 4 tries
+   */
+  retry?: RetryPolicy;
 }
 
 /** Two heads of one host joined: the union of the weeks, the larger mark and tops. */
@@ -199,7 +209,7 @@ interface Cached<T> {
  * adds the same sequences to what the bucket holds now, so ranges are only ever joined.
  */
 export function createTimeIndexWriter(
-  broker: { js: JetStreamClient; jsm: JetStreamManager },
+  broker: { nc: NatsConnection; jsm: JetStreamManager },
   names: ResolvedNames,
   host: string,
   writerOptions: TimeIndexWriterOptions = {},
@@ -254,15 +264,28 @@ export function createTimeIndexWriter(
     return cached.revision === 0 ? k.create(key, data) : k.update(key, data, cached.revision);
   }
 
-  async function open(): Promise<void> {
-    const k = await new Kvm(broker.js).create(names.indexBucket, { history: 1, replicas: names.replicas });
+  /**
+   * The bucket made if missing and bound. Its management calls (create, info) wait as long as the
+   * relay's other management requests (JETSTREAM_TIMEOUT_MS, asked again per `policy`); the
+   * bound bucket writes and reads on a data-path client (DATA_TIMEOUT_MS), as `broker.js` does.
+   */
+  async function open(policy: RetryPolicy = writerOptions.retry ?? {}): Promise<void> {
+    const servers = writerOptions.servers ?? broker.nc.getServer();
+    await retryJetStream(
+      `the opening of KV bucket ${names.indexBucket}`,
+      servers,
+      () => kvManager(broker.nc).create(names.indexBucket, { history: 1, replicas: names.replicas }),
+      policy,
+    );
+    // Bound without a request (the creation just answered): a client of the data path.
+    const k = await new Kvm(jsClient(broker.nc, { checkAPI: false })).open(names.indexBucket);
     meta = await loadMeta(k);
     prev ??= meta.value.mark;
     kv = k;
   }
 
   return {
-    open,
+    open: () => open(),
     async flush() {
       const k = kv;
       const m = meta;
@@ -283,7 +306,7 @@ export function createTimeIndexWriter(
       if (!force && now - prunedAt < pruneEveryMs) return 0;
       // Tried again after a while, not on every idle, when it fails (a user without purge rights).
       prunedAt = now;
-      if (!kv) await open();
+      if (!kv) await open({ tries: 1 });
       const k = kv!;
       try {
         meta ??= await loadMeta(k);
@@ -338,7 +361,7 @@ export function createTimeIndexWriter(
     },
     async note(lines) {
       if (lines.length === 0) return;
-      if (!kv) await open();
+      if (!kv) await open({ tries: 1 });
       const k = kv!;
       const sorted = [...lines].sort((a, b) => a.seq - b.seq);
       try {
