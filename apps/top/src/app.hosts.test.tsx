@@ -86,6 +86,45 @@ describe("TopApp with several hosts (scripted monitor over a real socket)", () =
     expect(rowOf(app, "WEB-2")).toContain("DEAD");
   });
 
+  it("shows each host's skipped lines from the snapshot and from hosts frames, and drops them when gone", async () => {
+    const snap = multiHostSnapshot();
+    snap.hosts = snap.hosts!.map((h) => (h.name === "beta" ? { ...h, skipped: { lines: 12, files: 2 } } : h));
+    const { server, app } = await follow(snap);
+    await waitFrame(app, /hosts: alpha · beta \(12 lines skipped\)/);
+
+    // A hosts frame: alpha's publisher skipped a line, beta went stale (still 12 skipped).
+    const hosts: HostView[] = [
+      {
+        name: "alpha",
+        lastHeartbeat: new Date().toISOString(),
+        stale: false,
+        skipped: { lines: 1, files: 1 },
+      },
+      {
+        name: "beta",
+        lastHeartbeat: new Date(Date.now() - 125_000).toISOString(),
+        stale: true,
+        skipped: { lines: 12, files: 2 },
+      },
+    ];
+    server.push(hostsUpdate(4, hosts));
+    await waitFrame(
+      app,
+      /hosts: alpha \(1 line skipped\) · beta STALE \(no heartbeat for 2 min\) \(12 lines skipped\)/,
+    );
+
+    // Back, and a restarted publisher: no skipped counts, so no chips.
+    server.push(
+      hostsUpdate(
+        5,
+        hosts.map(({ skipped: _, ...h }) => ({ ...h, stale: false })),
+      ),
+    );
+    await waitFrame(app, /hosts: every host reporting/);
+    await waitFrame(app, /hosts: alpha · beta(?! \()/);
+    expect(frame(app)).not.toContain("skipped");
+  });
+
   it("cycles the host filter with h (all → alpha → beta → all) and documents the key in help", async () => {
     const { app } = await follow(multiHostSnapshot());
     await waitFrame(app, /rows 1-4 of 4/);

@@ -16,14 +16,15 @@ import {
   formatHeaderRow,
   formatWorkerRow,
   hostColumnWidth,
+  hostNameText,
   hostParts,
-  hostPartText,
   NO_VIEW_FILTER,
   nextHost,
   orchestratorLine,
   orchestratorList,
   phaseBar,
   prCell,
+  skippedPartText,
   spendLine,
   type ViewFilter,
   type WorkerRow,
@@ -264,9 +265,10 @@ export function TopApp({ view, source, color, now = Date.now }: TopAppProps) {
                 <Text bold={filter.host === h.name}>{h.name}</Text>
               ) : (
                 <Text color={c("yellow")} bold={filter.host === h.name}>
-                  {hostPartText(h)}
+                  {hostNameText(h)}
                 </Text>
               )}
+              {h.skipped === null ? null : <Text color={c("yellow")}> {skippedPartText(h)}</Text>}
             </Text>
           ))}
         </Text>

@@ -186,6 +186,11 @@ describe("several hosts", () => {
     // --once prints the same: the hosts line, the HOST column, no DEAD on the stale host.
     const plain = plainTable(stale, 100, now).split("\n");
     expect(plain[1]).toBe("hosts: alpha · beta STALE (no heartbeat for 2 min)");
+    // A host's skipped lines (its publisher's skipped-line markers) follow its name, on --once too.
+    const skipped = { ...stale, hosts: stale.hosts!.map((h) => ({ ...h, skipped: { lines: 3, files: 1 } })) };
+    expect(plainTable(skipped, 100, now).split("\n")[1]).toBe(
+      "hosts: alpha (3 lines skipped) · beta STALE (no heartbeat for 2 min) (3 lines skipped)",
+    );
     expect(plain.find((l) => l.startsWith(" TICKET"))).toContain("HOST");
     expect(plain.find((l) => l.startsWith(" WEB-2"))).toMatch(/beta .*stale host/);
     expect(plainTable(fleet, 100, now)).not.toMatch(/HOST|hosts:/);

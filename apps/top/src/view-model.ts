@@ -1,6 +1,6 @@
 // The screen as data: which workers show, in what order, which slice of them fits, and the counts
 // in the header. Pure functions of the snapshot and the view state, so the components only draw.
-import { describeStaleHost, staleHostNames } from "@catalyst/client";
+import { describeSkippedLines, describeStaleHost, staleHostNames } from "@catalyst/client";
 import type {
   HostView,
   NeedsYouItem,
@@ -170,18 +170,24 @@ export function hostColumnWidth(snapshot: Pick<Snapshot, "hosts"> | null): numbe
   return clamp(Math.max(4, ...hosts.map((h) => h.name.length)), 4, 12);
 }
 
-/** One host of the header's hosts line: its name and, when stale, the silence in words. */
+/** One host of the header's hosts line: its name, when stale the silence in words, and its skipped lines. */
 export interface HostPart {
   name: string;
   /** "stale — no heartbeat for 2 min", or null for a host that reports. */
   stale: string | null;
+  /** "3 lines skipped" (its publisher's skipped-line markers, as the dashboard's hosts strip says), or null for none. */
+  skipped: string | null;
 }
 
 /** The header's hosts line, host by host (null on a single-host monitor). */
 export function hostParts(snapshot: Pick<Snapshot, "hosts"> | null, nowMs: number): HostPart[] | null {
   const hosts = snapshot?.hosts;
   if (!hosts) return null;
-  return hosts.map((h) => ({ name: h.name, stale: describeStaleHost(h, nowMs) }));
+  return hosts.map((h) => ({
+    name: h.name,
+    stale: describeStaleHost(h, nowMs),
+    skipped: describeSkippedLines(h),
+  }));
 }
 
 /** The slice of `total` rows that fits `height` lines and keeps `selected` in view. */
@@ -242,14 +248,26 @@ export function prCell(worker: WorkerView): string {
   return `#${pr.number} ${ci}${pr.stale ? "?" : ""}`;
 }
 
-/** The hosts line as plain text: `hosts: alpha · beta STALE (no heartbeat for 2 min)`. */
+/**
+ * The hosts line as plain text: `hosts: alpha (3 lines skipped) · beta STALE (no heartbeat for 2 min)`.
+ */
 export function hostsLine(parts: readonly HostPart[]): string {
   return `hosts: ${parts.map(hostPartText).join(" · ")}`;
 }
 
-/** One host of the hosts line: its name, and `STALE (…)` when stale. */
+/** One host of the hosts line: its name, `STALE (…)` when stale, and `(N lines skipped)` when any. */
 export function hostPartText(part: HostPart): string {
+  return `${hostNameText(part)}${part.skipped === null ? "" : ` ${skippedPartText(part)}`}`;
+}
+
+/** A host's name, with `STALE (…)` when stale. */
+export function hostNameText(part: HostPart): string {
   return part.stale === null ? part.name : `${part.name} STALE (${part.stale.replace(/^stale — /, "")})`;
+}
+
+/** `(3 lines skipped)`, or "" when the host skipped none. */
+export function skippedPartText(part: HostPart): string {
+  return part.skipped === null ? "" : `(${part.skipped})`;
 }
 
 /** `yes`, `DEAD`, or `-` when unknown; `stale host` when its host went silent (never `DEAD`). */

@@ -1,6 +1,7 @@
 import type { HostView } from "@catalyst/schema/constants";
 import { describe, expect, it } from "vitest";
 import {
+  describeSkippedLines,
   describeStaleHost,
   fleetHosts,
   formatSilence,
@@ -46,5 +47,12 @@ describe("hosts", () => {
       "2 h",
       "2 d",
     ]);
+  });
+
+  it("words a host's skipped lines, and says nothing for none or an older monitor", () => {
+    expect(describeSkippedLines({ skipped: { lines: 3, files: 2 } })).toBe("3 lines skipped");
+    expect(describeSkippedLines({ skipped: { lines: 1, files: 1 } })).toBe("1 line skipped");
+    expect(describeSkippedLines({ skipped: { lines: 0, files: 0 } })).toBeNull();
+    expect(describeSkippedLines({})).toBeNull();
   });
 });

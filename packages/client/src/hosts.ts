@@ -46,3 +46,12 @@ export function describeStaleHost(host: HostView, nowMs: number): string | null 
   const age = heartbeatAgeMs(host, nowMs);
   return age === null ? "stale — no heartbeat yet" : `stale — no heartbeat for ${formatSilence(age)}`;
 }
+
+/**
+ * The skipped-lines chip's words: "3 lines skipped" for a host whose publisher could not take some
+ * log lines (its skipped-line markers), or null when it skipped none (or the monitor does not say).
+ */
+export function describeSkippedLines(host: Pick<HostView, "skipped">): string | null {
+  const lines = host.skipped?.lines ?? 0;
+  return lines > 0 ? `${lines} line${lines === 1 ? "" : "s"} skipped` : null;
+}

@@ -13,6 +13,7 @@ export { followFleet } from "./follow-fleet.js";
 export type { HealthProbe, HealthProbeOptions } from "./health-probe.js";
 export { describeHealthProbe, formatUptime, probeMonitorHealth } from "./health-probe.js";
 export {
+  describeSkippedLines,
   describeStaleHost,
   fleetHosts,
   formatSilence,

@@ -2,7 +2,7 @@
 // with its last heartbeat, and a "stale" badge for a host that went silent (its workers keep their
 // last known state; they are not dead), and how many log lines its publisher skipped. Clicking a host filters the page to it. On a single-host
 // monitor the snapshot has no hosts and the strip stays hidden, so the page is as it always was.
-import { describeStaleHost, formatSilence, heartbeatAgeMs } from "@catalyst/client";
+import { describeSkippedLines, describeStaleHost, formatSilence, heartbeatAgeMs } from "@catalyst/client";
 import type { HostView, Snapshot } from "@catalyst/schema";
 import { el, replaceChildren } from "./dom.js";
 import type { Filters } from "./filters.js";
@@ -59,7 +59,7 @@ function renderHost(host: HostView, selected: boolean, now: number, onPick: (nam
             class: "chip tone-stalled host-skipped",
             title: `log lines this host's publisher could not take, in ${host.skipped.files} file${host.skipped.files === 1 ? "" : "s"} (catalyst-monitor hosts list)`,
           },
-          `${host.skipped.lines} line${host.skipped.lines === 1 ? "" : "s"} skipped`,
+          describeSkippedLines(host),
         )
       : null,
   );

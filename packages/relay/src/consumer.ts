@@ -5,7 +5,7 @@ import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
 import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from "./broker.js";
 import { deleteHostKeys, purgeHostHistory } from "./forget-host.js";
-import { readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
+import { pullCountOf, readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
 import { isConsumerNotFound, retryJetStream } from "./jetstream-calls.js";
 import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
@@ -17,7 +17,10 @@ import type { LogMessage, StateMessage } from "./wire.js";
 export interface RelayConsumerOptions extends BrokerOptions, RelayNames {
   /** The durable consumer's name: a restarted consumer with the same name resumes after its last ack. @default "catalyst-central" */
   durable?: string;
-  /** Bytes pulled at once: the consumer's buffer bound (and so its count bound). @default 4 MiB */
+  /**
+   * Bytes pulled at once: the consumer's buffer bound (and so its count bound). The start-up reads
+   * ask it as a count of 4 KiB lines (at least 64; see pullCountOf). @default 4 MiB
+   */
   maxBytes?: number;
   /** How host-local ids become fleet-wide ones. @default `${host}/${id}` */
   namespace?: Namespace;
@@ -638,7 +641,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(first, ackFloor + 1),
     });
-    const iter = await ordered.consume({ max_bytes: maxBytes });
+    // By count (pullCountOf): a pull bounded only in bytes stalls on a line larger than it.
+    const iter = await ordered.consume({ max_messages: pullCountOf(maxBytes) });
     history = iter;
     try {
       for await (const m of iter) {
@@ -898,7 +902,8 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       const b = broker;
       if (!b) throw new Error("the relay consumer is not started");
       let weeks = 0;
-      for (const host of hosts) weeks += await createTimeIndexWriter(b, names, host).prune(true);
+      for (const host of hosts)
+        weeks += await createTimeIndexWriter(b, names, host, { servers: options.servers }).prune(true);
       return weeks;
     },
     async forgetHost(host) {

@@ -14,8 +14,8 @@ import { type PlannedRange, planIndexedRead, type StreamState } from "./read-rel
 // index (per host, the sequence ranges of the window's hours plus what the index does not cover),
 // and handed out in STREAM order, as a whole read would: one lane per host reads its ranges in
 // order (an ephemeral filtered consumer per range), and the lanes are merged by sequence. Each
-// lane holds one pull (`maxBytes` shared by the lanes), so memory stays bounded whatever the
-// window. The lines are not filtered by `ts` here (a range also holds lines of its neighbours):
+// lane holds one pull (`maxBytes` shared by the lanes, asked as a count, see pullCountOf), so memory
+// stays bounded whatever the window. The lines are not filtered by `ts` here (a range also holds lines of its neighbours):
 // the caller filters, exactly as it filters a whole read.
 
 /** Where and what to read. */
@@ -44,6 +44,23 @@ export interface WindowReadStats {
 }
 
 const MIN_LANE_BYTES = 64 * 1024;
+
+/** A log line's size as the pulls count it (event lines are a few hundred bytes; a longer one is one message). */
+const PULL_LINE_BYTES = 4 * 1024;
+/** The fewest messages one pull asks for, whatever its byte share. */
+const MIN_PULL_MESSAGES = 64;
+
+/**
+ * How many messages one start-up pull asks for, given its bytes: `maxBytes` of 4 KiB lines (at
+ * least 64). Pulls are bounded by count, not bytes: with a byte-bounded pull, nats.js 3.4 counts the
+ * bytes of pulls the server ended at their message count as still pending, so later pulls shrink,
+ * and a line larger than what is left of them (30 KB after 300 lines of 200 B) ends each pull with
+ * "message size exceeds maxbytes" and nothing more is asked until two heartbeats are missed (30 s);
+ * the central's start-up read stalled there (as the state load did on a last-per-subject consumer).
+ */
+export function pullCountOf(maxBytes: number): number {
+  return Math.max(MIN_PULL_MESSAGES, Math.floor(maxBytes / PULL_LINE_BYTES));
+}
 
 /**
  * The stream's messages in [first, last] that may hold a line stamped at or after `sinceMs`, in
@@ -143,7 +160,9 @@ async function* readLane(
     });
     try {
       if (ci.num_pending === 0) continue;
-      const messages = await js.consumers.getConsumerFromInfo(ci).consume({ max_bytes: maxBytes });
+      const messages = await js.consumers
+        .getConsumerFromInfo(ci)
+        .consume({ max_messages: pullCountOf(maxBytes) });
       let done = false;
       let delivered = 0;
       try {

@@ -7,7 +7,7 @@ import {
   type SourceWatcher,
   type SourceWatcherOptions,
 } from "@catalyst/sources";
-import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
+import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from "./broker.js";
 import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
 import { escapeToken, eventSubjectOf, messageIdOf, parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
@@ -630,7 +630,10 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       cursors = await loadCursors(path);
       await checkCursors();
       broker = await openBroker(options, names);
-      timeIndex = createTimeIndexWriter(broker, names, host);
+      timeIndex = createTimeIndexWriter(broker, names, host, {
+        servers: options.servers,
+        retry: startupRetryPolicy(options),
+      });
       // Not fatal (a cluster still electing the new bucket's leader): the first chunk opens it again.
       await timeIndex.open().catch((error: unknown) => options.onError?.(error));
       running = true;

@@ -202,4 +202,70 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       await broker.nc.close();
     }
   }, 60_000);
+
+  it("keeps the index entry of a late line written into a week while it is pruned", async () => {
+    const names = resolveNames({
+      stream: "PRUNE3",
+      subjectPrefix: "prune3.events",
+      indexBucket: "prune3-index",
+    });
+    const broker: Broker = await openBroker({ servers: server!.url }, names);
+    try {
+      // Publishers that write their head only when a week is new (it lags its hours, as a
+      // publisher's head does for up to a second), each a line an hour in week 0 and one in week 1.
+      const hosts = ["lag", "race"];
+      const writers = new Map(
+        hosts.map((h) => [h, createTimeIndexWriter(broker, names, h, { metaEveryMs: 3_600_000 })]),
+      );
+      let n = 0;
+      const publish = async (host: string, tsMs: number) => {
+        const text = JSON.stringify({ ts: new Date(tsMs).toISOString(), orchestrator: "o1", event: "x" });
+        const data = JSON.stringify({ host, file: "events/x.jsonl", generation: 0, offset: n++, text });
+        const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, host, "o1"), data);
+        await writers.get(host)!.note([{ seq: ack.seq, tsMs }]);
+        return ack.seq;
+      };
+      for (const h of hosts) for (let i = 0; i < 4; i++) await publish(h, BASE + i * H);
+      let cut = 0;
+      for (const h of hosts) {
+        const seq = await publish(h, BASE + 8 * 24 * H);
+        cut = cut === 0 ? seq : cut;
+      }
+      for (const w of writers.values()) await w.flush();
+      // The stream drops week 0's lines: the head of each host says week 0's top is below it.
+      await broker.jsm.streams.purge(names.stream, { seq: cut });
+
+      // "lag": its publisher, back, writes a late line into week 0's hour 2; its head lags.
+      await publish("lag", BASE + 2 * H + 60_000);
+      // "race": a late line written into week 0's hour 1 after the prune read the week's hours
+      // and before it purged them (its publisher's head written too).
+      const raced = createTimeIndexWriter(broker, names, "race", {
+        beforePrunePurge: async () => {
+          await publish("race", BASE + H + 60_000);
+          await writers.get("race")!.flush();
+        },
+      });
+      const pruning = raced.prune(true).catch((error: unknown) => error);
+      expect(await createTimeIndexWriter(broker, names, "lag").prune(true)).toBe(0);
+      // The race's prune lost its head write to the publisher's (its week is back): an error.
+      expect(await pruning).toBeInstanceOf(Error);
+
+      // Exact: each window through the index equals the whole read, late lines included.
+      const base = { servers: server!.url, ...names };
+      const all = await collect(readRelayEvents({ ...base, index: false }));
+      expect(all.map((e) => `${e.host}@${(e.tsMs - BASE) / H}`).sort()).toEqual([
+        "lag@192",
+        "lag@2.0166666666666666",
+        "race@1.0166666666666666",
+        "race@192",
+      ]);
+      const read = readRelayEvents({ ...base, since: new Date(BASE), until: new Date(BASE + 7 * 24 * H) });
+      const got = await collect(read);
+      expect(read.stats.indexed).toBe(true);
+      expect(got).toEqual(all.filter((e) => e.tsMs < BASE + 7 * 24 * H));
+      expect(got).toHaveLength(2);
+    } finally {
+      await broker.nc.close();
+    }
+  }, 60_000);
 });

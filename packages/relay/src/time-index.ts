@@ -1,5 +1,7 @@
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jsClient, kvManager, type RetryPolicy, retryJetStream } from "./jetstream-calls.js";
 import { escapeToken } from "./keys.js";
 import type { ResolvedNames } from "./names.js";
 
@@ -25,8 +27,10 @@ import type { ResolvedNames } from "./names.js";
 // Pruned with the stream: `tops` maps each week to the highest sequence of the host's lines in it,
 // so once the stream's first sequence is past a week's top (its max age, max messages or bytes, or
 // a purge discarded every line of it) the week's hour keys are purged from the bucket and the week
-// leaves `blocks`. A reader clips every range to the stream's first sequence anyway, so what is
-// removed is only what could no longer match: a window read stays equal to the whole read.
+// leaves `blocks`, but only when the week's hour keys, read then, hold no line the stream still has,
+// and each key is purged only up to the revision read (a late line written meanwhile stays). A
+// reader clips every range to the stream's first sequence anyway, so what is removed is only what
+// could no longer match: a window read stays equal to the whole read.
 
 export const HOUR_MS = 3_600_000;
 /** Hours per block of the meta's directory: one week. */
@@ -172,6 +176,21 @@ export interface TimeIndexWriter {
 export interface TimeIndexWriterOptions {
   /** @default {@link PRUNE_EVERY_MS} */
   pruneEveryMs?: number;
+  /** How often the head is written when only its mark moved. @default {@link META_EVERY_MS} */
+  metaEveryMs?: number;
+  /**
+   * Tests only: awaited after a prune read a week's hour keys and before it purges them, so a
+   * test can write into the week in between (the race the bounded purge is for).
+   */
+  beforePrunePurge?: () => Promise<void>;
+  /** The broker's URLs, named (without credentials) when the bucket's creation gives up. */
+  servers?: string | string[];
+  /**
+   * How `open()` asks again for the bucket's creation (the caller's start-up policy); the open
+   * that `note()` or `prune()` does itself when `open()` failed asks once (its caller tries again
+   * later), so the publisher's queue is not held. @default 4 tries
+   */
+  retry?: RetryPolicy;
 }
 
 /** Two heads of one host joined: the union of the weeks, the larger mark and tops. */
@@ -199,12 +218,14 @@ interface Cached<T> {
  * adds the same sequences to what the bucket holds now, so ranges are only ever joined.
  */
 export function createTimeIndexWriter(
-  broker: { js: JetStreamClient; jsm: JetStreamManager },
+  broker: { nc: NatsConnection; jsm: JetStreamManager },
   names: ResolvedNames,
   host: string,
   writerOptions: TimeIndexWriterOptions = {},
 ): TimeIndexWriter {
   const pruneEveryMs = writerOptions.pruneEveryMs ?? PRUNE_EVERY_MS;
+  const metaEveryMs = writerOptions.metaEveryMs ?? META_EVERY_MS;
+  const options = writerOptions;
   let prunedAt = Number.NEGATIVE_INFINITY;
   let kv: KV | null = null;
   let meta: Cached<IndexMeta> | null = null;
@@ -254,15 +275,28 @@ export function createTimeIndexWriter(
     return cached.revision === 0 ? k.create(key, data) : k.update(key, data, cached.revision);
   }
 
-  async function open(): Promise<void> {
-    const k = await new Kvm(broker.js).create(names.indexBucket, { history: 1, replicas: names.replicas });
+  /**
+   * The bucket made if missing and bound. Its management calls (create, info) wait as long as the
+   * relay's other management requests (JETSTREAM_TIMEOUT_MS, asked again per `policy`); the
+   * bound bucket writes and reads on a data-path client (DATA_TIMEOUT_MS), as `broker.js` does.
+   */
+  async function open(policy: RetryPolicy = writerOptions.retry ?? {}): Promise<void> {
+    const servers = writerOptions.servers ?? broker.nc.getServer();
+    await retryJetStream(
+      `the opening of KV bucket ${names.indexBucket}`,
+      servers,
+      () => kvManager(broker.nc).create(names.indexBucket, { history: 1, replicas: names.replicas }),
+      policy,
+    );
+    // Bound without a request (the creation just answered): a client of the data path.
+    const k = await new Kvm(jsClient(broker.nc, { checkAPI: false })).open(names.indexBucket);
     meta = await loadMeta(k);
     prev ??= meta.value.mark;
     kv = k;
   }
 
   return {
-    open,
+    open: () => open(),
     async flush() {
       const k = kv;
       const m = meta;
@@ -283,7 +317,7 @@ export function createTimeIndexWriter(
       if (!force && now - prunedAt < pruneEveryMs) return 0;
       // Tried again after a while, not on every idle, when it fails (a user without purge rights).
       prunedAt = now;
-      if (!kv) await open();
+      if (!kv) await open({ tries: 1 });
       const k = kv!;
       try {
         meta ??= await loadMeta(k);
@@ -296,24 +330,39 @@ export function createTimeIndexWriter(
         const tops = { ...base.tops };
         let gone = 0;
         for (const [block, [lo, hi]] of Object.entries(base.blocks)) {
-          let top = tops[block];
-          if (top === undefined) {
-            // A week written before tops were kept: its top from its hour keys (at most 168).
-            top = 0;
-            for (let hour = lo; hour <= hi; hour++) {
-              const e = await k.get(indexKeyOf(host, hour));
-              const bucket = e && e.operation === "PUT" ? parseBucket(e.string()) : null;
-              if (e && e.operation === "PUT" && bucket === null) top = Number.MAX_SAFE_INTEGER;
-              for (const [, rhi] of bucket?.ranges ?? []) top = Math.max(top, rhi);
-            }
-            tops[block] = top;
-          }
-          if (top >= first) continue;
-          // Every line of the week is gone from the stream: its hour keys go (no delete markers
-          // left behind: the bucket's own stream is purged by subject), then the week.
+          // A week the head says the stream still holds lines of stays (no reads). A week written
+          // before tops were kept has none: its hour keys decide below.
+          if ((tops[block] ?? -1) >= first) continue;
+          // Every hour key of the week is read, and the week goes only if none holds a line the
+          // stream still has. The head can lag its hours (a publisher writes a line's hour, then
+          // its head, at most once a second), so a late line written into this week since the
+          // head was read is seen here and keeps the week.
+          const read: Array<{ hour: number; revision: number }> = [];
+          let top = 0;
           for (let hour = lo; hour <= hi; hour++) {
+            const e = await k.get(indexKeyOf(host, hour));
+            if (!e) continue;
+            read.push({ hour, revision: e.revision });
+            if (e.operation !== "PUT") continue;
+            const bucket = parseBucket(e.string());
+            if (bucket === null) top = Number.MAX_SAFE_INTEGER;
+            for (const [, rhi] of bucket?.ranges ?? []) top = Math.max(top, rhi);
+          }
+          if (top >= first) {
+            tops[block] = Math.max(tops[block] ?? top, top);
+            continue;
+          }
+          // Every line of the week is gone from the stream: its hour keys go (no delete markers
+          // left behind: the bucket's own stream is purged by subject), then the week. Each key
+          // only up to the revision read (a purge of the subject's messages below the next
+          // sequence): a line a publisher writes into the hour meanwhile is a later message of the
+          // key, so it stays, and the publisher puts the week back in the head (its head write
+          // then fails against this one and is made again from what the bucket holds).
+          await options.beforePrunePurge?.();
+          for (const { hour, revision } of read) {
             await broker.jsm.streams.purge(`KV_${names.indexBucket}`, {
               filter: `$KV.${names.indexBucket}.${indexKeyOf(host, hour)}`,
+              seq: revision + 1,
             });
             buckets.delete(hour);
           }
@@ -338,7 +387,7 @@ export function createTimeIndexWriter(
     },
     async note(lines) {
       if (lines.length === 0) return;
-      if (!kv) await open();
+      if (!kv) await open({ tries: 1 });
       const k = kv!;
       const sorted = [...lines].sort((a, b) => a.seq - b.seq);
       try {
@@ -383,7 +432,7 @@ export function createTimeIndexWriter(
         );
         const now = Date.now();
         const value: IndexMeta = { v: 1, from: m.value.from, mark, blocks, tops };
-        if (newBlock || m.revision === 0 || now - metaWrittenAt >= META_EVERY_MS) {
+        if (newBlock || m.revision === 0 || now - metaWrittenAt >= metaEveryMs) {
           const revision = await write(k, metaKey, m, value);
           meta = { value, revision };
           metaWrittenAt = now;
