@@ -94,7 +94,7 @@ describe("the spill sorter in pieces", () => {
   });
 
   it("spilled to run files (and merged in passes): the same order, the same bounds", async () => {
-    const all = events(4 * SORT_RUN + 37);
+    const all = events(2 * SORT_RUN + 37);
     const inMemory = await drainWatched(all, 1 << 30);
     const spilled = await drainWatched(all, 64 * 1024);
     expect(spilled.stats.runs).toBeGreaterThan(4);
