@@ -61,6 +61,12 @@ export interface ReadRelayEventsOptions extends BrokerOptions, RelayNames {
   follow?: boolean;
   /** With `follow`: false skips the window, only lines published from now on. @default true */
   history?: boolean;
+  /**
+   * Keep each line's parse with its event, so `toLogRecord(event)` gives it without parsing the
+   * line again (for a caller that folds or formats every line). Costs about twice a line's text in
+   * memory per line held, counted in `memoryBytes`. @default false
+   */
+  keepRecords?: boolean;
 }
 
 /** What a read met on its way. */
@@ -143,8 +149,8 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
     ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
   });
   /**
-   * The line as an event when it passes the hosts, the window and the filter; null otherwise. Its
-   * parse is kept for `toLogRecord`, so a line read is parsed once.
+   * The line as an event when it passes the hosts, the window and the filter, with its parse (kept
+   * for `toLogRecord` with `keepRecords`, so a line read is parsed once); null otherwise.
    */
   const toEvent = (data: LogMessage): { event: RelayEvent; record: LogRecord } | null => {
     if (hosts !== null && !hosts.has(data.host)) return null;
@@ -174,8 +180,10 @@ async function* read(options: ReadRelayEventsOptions, stats: RelayEventStats): A
     const got = toEvent(data);
     if (got !== null) {
       stats.matched++;
-      parsedRecords.set(got.event, got.record);
-      await sorter.add(got.event, recordBytes(got.event));
+      if (options.keepRecords) {
+        parsedRecords.set(got.event, got.record);
+        await sorter.add(got.event, recordBytes(got.event));
+      } else await sorter.add(got.event);
     }
     await pace();
   };
@@ -602,7 +610,7 @@ async function* followStream(
       const got = toEvent(data);
       if (got === null) continue;
       stats.live++;
-      parsedRecords.set(got.event, got.record);
+      if (options.keepRecords) parsedRecords.set(got.event, got.record);
       yield got.event;
     }
   } finally {
@@ -635,8 +643,9 @@ export function isLogMessage(data: unknown): data is LogMessage {
 }
 
 /**
- * The parse of each line `readRelayEvents` handed out (from memory; a window that spilled to disk
- * hands out new objects, parsed again by toLogRecord), until `toLogRecord` takes it.
+ * The parse of each line a `readRelayEvents` with `keepRecords` handed out (from memory; a window
+ * that spilled to disk hands out new objects, parsed again by toLogRecord), until `toLogRecord`
+ * takes it.
  */
 const parsedRecords = new WeakMap<RelayEvent, LogRecord>();
 
@@ -647,8 +656,8 @@ function recordBytes(event: RelayEvent): number {
 
 /**
  * A relay event as the `LogRecord` the local readers give (file relative to its host's catalyst
- * dir); null if its line does not parse. An event `readRelayEvents` handed out is not parsed again:
- * its read's parse is taken (once; a second call parses anew).
+ * dir); null if its line does not parse. An event a `readRelayEvents` with `keepRecords` handed
+ * out is not parsed again: its read's parse is taken (once; a second call parses anew).
  */
 export function toLogRecord(event: RelayEvent): (LogRecord & { host: string }) | null {
   const known = parsedRecords.get(event);

@@ -90,9 +90,9 @@ function oracle(sinceMs: number, untilMs: number, hosts: Set<string> | null): Re
 }
 
 describe.skipIf(skipReason !== null)("readRelayEvents: once per line, a few hundred per turn", () => {
-  it("parses each line once, toLogRecord included, and gives what a fresh parse gives", async () => {
+  it("with keepRecords parses each line once, toLogRecord included, and gives what a fresh parse gives", async () => {
     const before = readWork.parses;
-    const read = readRelayEvents({ servers: broker!.url, ...names });
+    const read = readRelayEvents({ servers: broker!.url, ...names, keepRecords: true });
     const events: RelayEvent[] = [];
     const records: unknown[] = [];
     for await (const e of read) {
@@ -123,6 +123,7 @@ describe.skipIf(skipReason !== null)("readRelayEvents: once per line, a few hund
       hosts: ["h2"],
       since: new Date(sinceMs),
       until: new Date(untilMs),
+      keepRecords: true,
     });
     const got: RelayEvent[] = [];
     for await (const e of windowed) {
@@ -134,6 +135,14 @@ describe.skipIf(skipReason !== null)("readRelayEvents: once per line, a few hund
     // h2's lines, and its line stored twice (a message of its own).
     expect(readWork.parses - one).toBe(stored.filter((m) => m.host === "h2").length);
     expect(readWork.parses - one).toBe(PER_HOST + 1);
+
+    // Without keepRecords nothing is held beside the events: toLogRecord parses, the same record.
+    const plain = readWork.parses;
+    const unkept = readRelayEvents({ servers: broker!.url, ...names });
+    let i = 0;
+    for await (const e of unkept) expect(toLogRecord(e)).toEqual(records[i++]);
+    expect(i).toBe(events.length);
+    expect(readWork.parses - plain).toBe(unkept.stats.messages - unkept.stats.malformed + events.length);
   });
 
   it("parses, sorts and hands out a bounded number of lines between two turns of the event loop", async () => {
