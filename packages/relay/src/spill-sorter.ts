@@ -1,6 +1,7 @@
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pacer, readWork, SORT_RUN } from "./read-pace.js";
 
 /** One event-log line read back from the stream, with its host and its own `ts` (ms). */
 export interface RelayEvent {
@@ -54,7 +55,8 @@ export interface SpillSorterOptions {
 }
 
 export interface SpillSorter {
-  add(event: RelayEvent): Promise<void>;
+  /** Hold one event; `extraBytes`: memory held with it elsewhere (its parsed record), for the budget. */
+  add(event: RelayEvent, extraBytes?: number): Promise<void>;
   /** Every event added, in order, each line once; removes the temp dir when done or abandoned. */
   drain(): AsyncGenerator<RelayEvent>;
   /** Remove the temp dir (after an error before drain). */
@@ -71,18 +73,43 @@ const READ_CHUNK = 64 * 1024;
 const WRITE_CHUNK = 1024 * 1024;
 
 /**
- * An external sort of relay events: held in memory up to `budgetBytes`, then sorted and written to
- * a run file in a fresh temp dir; drained by a k-way merge of the runs (in passes of `fanIn` when
- * there are more). Memory stays within the budget plus one read chunk per open run.
+ * An external sort of relay events: held in memory up to `budgetBytes`, then written to a run file
+ * in a fresh temp dir; drained by a k-way merge of the runs (in passes of `fanIn` when there are
+ * more). Memory stays within the budget plus one read chunk per open run.
+ *
+ * It never holds the event loop for a whole window: the buffer is sorted a run of `SORT_RUN`
+ * events at a time as it fills (read-pace.ts), those sorted runs are merged (by a heap; ties go to
+ * the earlier run, so the order is exactly a stable sort of the whole buffer), and writing a run
+ * and draining give the event loop a turn every `LINES_PER_TURN` events.
  */
 export function createSpillSorter(options: SpillSorterOptions): SpillSorter {
   const fanIn = Math.max(2, options.fanIn ?? 32);
-  let buffer: RelayEvent[] = [];
+  /** Sorted runs of the buffer, in the order their events were added. */
+  let sorted: RelayEvent[][] = [];
+  /** The buffer's newest events, not sorted yet (fewer than SORT_RUN). */
+  let tail: RelayEvent[] = [];
   let bytes = 0;
   let dir: string | null = null;
   let runs: string[] = [];
   let runCount = 0;
   const stats: SpillStats = { runs: 0, spilledBytes: 0, duplicates: 0 };
+
+  function sortTail(): void {
+    if (tail.length === 0) return;
+    tail.sort(compareRelayEvents);
+    readWork.sorted += tail.length;
+    sorted.push(tail);
+    tail = [];
+  }
+
+  /** The buffer in order (its sorted runs merged), emptied. */
+  function takeBuffer(): Iterable<RelayEvent> {
+    sortTail();
+    const held = sorted;
+    sorted = [];
+    bytes = 0;
+    return held.length === 1 ? held[0]! : mergeSorted(held);
+  }
 
   async function newRunPath(): Promise<string> {
     dir ??= await mkdtemp(join(options.tmpDir ?? tmpdir(), "catalyst-relay-sort-"));
@@ -92,6 +119,7 @@ export function createSpillSorter(options: SpillSorterOptions): SpillSorter {
   async function writeRun(events: AsyncIterable<RelayEvent> | Iterable<RelayEvent>): Promise<string> {
     const path = await newRunPath();
     const handle = await open(path, "w", 0o600);
+    const pace = pacer();
     try {
       let chunk = "";
       for await (const e of events) {
@@ -101,6 +129,7 @@ export function createSpillSorter(options: SpillSorterOptions): SpillSorter {
           await handle.write(chunk);
           chunk = "";
         }
+        await pace();
       }
       if (chunk !== "") {
         stats.spilledBytes += Buffer.byteLength(chunk);
@@ -114,15 +143,12 @@ export function createSpillSorter(options: SpillSorterOptions): SpillSorter {
   }
 
   async function spill(): Promise<void> {
-    buffer.sort(compareRelayEvents);
-    const events = buffer;
-    buffer = [];
-    bytes = 0;
-    runs.push(await writeRun(events));
+    runs.push(await writeRun(takeBuffer()));
   }
 
   async function dispose(): Promise<void> {
-    buffer = [];
+    sorted = [];
+    tail = [];
     bytes = 0;
     runs = [];
     if (dir !== null) {
@@ -134,19 +160,18 @@ export function createSpillSorter(options: SpillSorterOptions): SpillSorter {
 
   return {
     stats,
-    async add(event) {
-      buffer.push(event);
-      bytes += sizeOf(event);
+    async add(event, extraBytes = 0) {
+      tail.push(event);
+      bytes += sizeOf(event) + extraBytes;
+      if (tail.length >= SORT_RUN) sortTail();
       if (bytes > options.budgetBytes) await spill();
     },
     async *drain() {
       try {
         let source: AsyncIterable<RelayEvent> | Iterable<RelayEvent>;
-        if (runs.length === 0) {
-          buffer.sort(compareRelayEvents);
-          source = buffer;
-        } else {
-          if (buffer.length > 0) await spill();
+        if (runs.length === 0) source = takeBuffer();
+        else {
+          if (tail.length > 0 || sorted.length > 0) await spill();
           // More runs than files open at once: merge them in passes into fewer, longer runs.
           while (runs.length > fanIn) {
             const group = runs.splice(0, fanIn);
@@ -155,6 +180,7 @@ export function createSpillSorter(options: SpillSorterOptions): SpillSorter {
           }
           source = mergeRuns(runs);
         }
+        const pace = pacer();
         let last: RelayEvent | null = null;
         for await (const e of source) {
           // Sorted, so a line published twice (outside JetStream's duplicate window) is adjacent.
@@ -164,6 +190,7 @@ export function createSpillSorter(options: SpillSorterOptions): SpillSorter {
           }
           last = e;
           yield e;
+          await pace();
         }
       } finally {
         await dispose();
@@ -171,6 +198,47 @@ export function createSpillSorter(options: SpillSorterOptions): SpillSorter {
     },
     dispose,
   };
+}
+
+/**
+ * A k-way merge of sorted in-memory runs given in the order their events were added: equal events
+ * come out in that order, so the result is what one stable sort of them all gives.
+ */
+function* mergeSorted(lists: RelayEvent[][]): Generator<RelayEvent> {
+  const heap: { head: RelayEvent; list: number; at: number }[] = [];
+  const before = (a: (typeof heap)[number], b: (typeof heap)[number]): boolean => {
+    const c = compareRelayEvents(a.head, b.head);
+    return c < 0 || (c === 0 && a.list < b.list);
+  };
+  const down = (start: number): void => {
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let min = i;
+      if (l < heap.length && before(heap[l]!, heap[min]!)) min = l;
+      if (r < heap.length && before(heap[r]!, heap[min]!)) min = r;
+      if (min === i) return;
+      [heap[min], heap[i]] = [heap[i]!, heap[min]!];
+      i = min;
+    }
+  };
+  lists.forEach((list, i) => {
+    if (list.length > 0) heap.push({ head: list[0]!, list: i, at: 0 });
+  });
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  while (heap.length > 0) {
+    const top = heap[0]!;
+    yield top.head;
+    const list = lists[top.list]!;
+    if (++top.at < list.length) top.head = list[top.at]!;
+    else {
+      const end = heap.pop()!;
+      if (heap.length === 0) return;
+      heap[0] = end;
+    }
+    down(0);
+  }
 }
 
 /** A k-way merge of sorted run files, one read chunk per file in memory. */
