@@ -30,8 +30,6 @@ export async function replayNats(options: ReplayOptions, io: ReplayIo): Promise<
     ...(progress ? { onProgress: progress.report } : {}),
     // --follow: live lines after the window (stream order); --follow alone: live lines only.
     ...(options.follow ? { follow: true, history: options.since !== undefined } : {}),
-    // The pretty format parses every line for its record: the read's parse is it.
-    ...(options.format === "pretty" ? { keepRecords: true } : {}),
   });
 
   const colour = options.format === "pretty" && shouldUseColour(io.env ?? {}, io.isTTY ?? false);

@@ -318,8 +318,6 @@ export async function foldCentralAt(at: Date, options: CentralTimeTravelOptions)
         ...(options.tmpDir === undefined ? {} : { tmpDir: options.tmpDir }),
         // A question, not a live consumer: one attempt, then an error the caller reports.
         maxReconnectAttempts: 0,
-        // Every line is folded: its read's parse is the record (each line parsed once).
-        keepRecords: true,
       });
       try {
         for await (const event of events) {

@@ -240,8 +240,6 @@ function centralReadEvents(options: CentralOptions): ReadEvents {
       ...(read.until === undefined ? {} : { until: read.until }),
       // A query is not a live consumer: one attempt, then an error the route reports.
       maxReconnectAttempts: 0,
-      // Every line becomes a record: its read's parse is it (each line parsed once).
-      keepRecords: true,
     });
     const stats: EventReadStats = {
       get invalid() {
