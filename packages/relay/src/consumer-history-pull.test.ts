@@ -11,6 +11,7 @@ import { openBroker } from "./broker.js";
 import { createRelayConsumer } from "./consumer.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
 import { resolveNames } from "./names.js";
+import { readRelayEvents } from "./read-relay-events.js";
 import type { LogMessage } from "./wire.js";
 
 const skipReason = NATS_SKIP_REASON;
@@ -84,12 +85,20 @@ async function startAndCount(durable: string): Promise<{ lines: number; replayed
   }
 }
 
-describe.skipIf(skipReason !== null)("the central consumer's start-up pulls", () => {
+describe.skipIf(skipReason !== null)("relay pulls past a long line", () => {
   it("reads a new durable's history window past a long line without stalling", async () => {
     expect(await startAndCount("fresh")).toEqual({ lines: LINES, replayed: LINES });
   }, 15_000);
 
   it("reads what a durable never acked past a long line without stalling", async () => {
     expect(await startAndCount("unacked")).toEqual({ lines: LINES, replayed: 0 });
+  }, 15_000);
+
+  it("readRelayEvents (what /api/events and catalyst-replay --nats run) reads past a long line without stalling", async () => {
+    for (const index of [false, true]) {
+      let lines = 0;
+      for await (const _ of readRelayEvents({ servers: testBroker!.url, ...names, index })) lines += 1;
+      expect(lines).toBe(LINES);
+    }
   }, 15_000);
 });

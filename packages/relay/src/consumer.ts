@@ -5,11 +5,12 @@ import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
 import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from "./broker.js";
 import { deleteHostKeys, purgeHostHistory } from "./forget-host.js";
-import { pullCountOf, readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
+import { readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
 import { isConsumerNotFound, retryJetStream } from "./jetstream-calls.js";
 import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
+import { pullCountOf } from "./read-pace.js";
 import { createTimeIndexWriter } from "./time-index.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
@@ -824,10 +825,11 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       const consumer = await ask(`durable consumer ${durable}`, () =>
         b.js.consumers.get(names.stream, durable),
       );
-      // JetStream takes one bound per pull: bytes, which also bounds the count (a message is never empty).
-      // Pulls expire after 5 s (30 s by default): a pull waiting at a cluster node that died is
-      // only noticed when its heartbeats stop, and until then nothing arrives.
-      messages = await consumer.consume({ max_bytes: maxBytes, expires: 5_000 });
+      // By count (pullCountOf), as the start-up reads: a pull bounded only in bytes stalls on a
+      // line larger than what nats.js thinks is left of it. Pulls expire after 5 s (30 s by
+      // default): a pull waiting at a cluster node that died is only noticed when its heartbeats
+      // stop, and until then nothing arrives.
+      messages = await consumer.consume({ max_messages: pullCountOf(maxBytes), expires: 5_000 });
       const ms = messages;
       loops.push(
         (async () => {

@@ -7,6 +7,7 @@ import {
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import type { ResolvedNames } from "./names.js";
+import { pullCountOf } from "./read-pace.js";
 import { type PlannedRange, planIndexedRead, type StreamState } from "./read-relay-events.js";
 
 // The central consumer's start-up history without reading the whole stream: the lines whose own
@@ -44,23 +45,6 @@ export interface WindowReadStats {
 }
 
 const MIN_LANE_BYTES = 64 * 1024;
-
-/** A log line's size as the pulls count it (event lines are a few hundred bytes; a longer one is one message). */
-const PULL_LINE_BYTES = 4 * 1024;
-/** The fewest messages one pull asks for, whatever its byte share. */
-const MIN_PULL_MESSAGES = 64;
-
-/**
- * How many messages one start-up pull asks for, given its bytes: `maxBytes` of 4 KiB lines (at
- * least 64). Pulls are bounded by count, not bytes: with a byte-bounded pull, nats.js 3.4 counts the
- * bytes of pulls the server ended at their message count as still pending, so later pulls shrink,
- * and a line larger than what is left of them (30 KB after 300 lines of 200 B) ends each pull with
- * "message size exceeds maxbytes" and nothing more is asked until two heartbeats are missed (30 s);
- * the central's start-up read stalled there (as the state load did on a last-per-subject consumer).
- */
-export function pullCountOf(maxBytes: number): number {
-  return Math.max(MIN_PULL_MESSAGES, Math.floor(maxBytes / PULL_LINE_BYTES));
-}
 
 /**
  * The stream's messages in [first, last] that may hold a line stamped at or after `sinceMs`, in

@@ -28,3 +28,20 @@ export function pacer(every: number = LINES_PER_TURN): () => Promise<void> | und
     return turn();
   };
 }
+
+/** A log line's size as the pulls count it (event lines are a few hundred bytes; a longer one is one message). */
+const PULL_LINE_BYTES = 4 * 1024;
+/** The fewest messages one pull asks for, whatever its byte share. */
+const MIN_PULL_MESSAGES = 64;
+
+/**
+ * How many messages one pull asks for (every relay pull: the start-up reads, the live durable, `readRelayEvents`), given its bytes: `maxBytes` of 4 KiB lines (at
+ * least 64). Pulls are bounded by count, not bytes: with a byte-bounded pull, nats.js 3.4 counts the
+ * bytes of pulls the server ended at their message count as still pending, so later pulls shrink,
+ * and a line larger than what is left of them (30 KB after 300 lines of 200 B) ends each pull with
+ * "message size exceeds maxbytes" and nothing more is asked until two heartbeats are missed (30 s);
+ * the central's start-up read stalled there (as the state load did on a last-per-subject consumer).
+ */
+export function pullCountOf(maxBytes: number): number {
+  return Math.max(MIN_PULL_MESSAGES, Math.floor(maxBytes / PULL_LINE_BYTES));
+}

@@ -15,7 +15,7 @@ import { RelayConnectError } from "./errors.js";
 import { isStreamNotFound, jsClient, jsManager, kvManager, retryJetStream } from "./jetstream-calls.js";
 import { escapeToken, unescapeToken } from "./keys.js";
 import { type RelayNames, type ResolvedNames, resolveNames } from "./names.js";
-import { pacer, readWork } from "./read-pace.js";
+import { pacer, pullCountOf, readWork } from "./read-pace.js";
 import { createSpillSorter, type RelayEvent } from "./spill-sorter.js";
 import {
   HOUR_MS,
@@ -42,7 +42,7 @@ export interface ReadRelayEventsOptions extends BrokerOptions, RelayNames {
   memoryBytes?: number;
   /** Parent of the temp dir of spilled runs (never the catalyst dir). @default os.tmpdir() */
   tmpDir?: string;
-  /** Bytes pulled from the broker at once. @default 1 MiB */
+  /** Bytes pulled from the broker at once, asked as a count of 4 KiB lines (see pullCountOf). @default 1 MiB */
   maxBytes?: number;
   /** Told how far the read of the stream is (messages), at most every 1,000 messages. */
   onProgress?: (progress: { received: number; total: number }) => void;
@@ -310,7 +310,7 @@ async function readStream(
   const { first, last } = state;
   const total = last - first + 1;
   const consumer = await jsClient(nc).consumers.get(stream, {});
-  const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024 });
+  const messages = await consumer.consume({ max_messages: pullCountOf(options.maxBytes ?? 1024 * 1024) });
   const closed = nc.closed().then((error) => error);
   let done = false;
   try {
@@ -499,7 +499,7 @@ export async function readRange(
   try {
     if (ci.num_pending === 0) return;
     const consumer = jsClient(nc).consumers.getConsumerFromInfo(ci);
-    const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024 });
+    const messages = await consumer.consume({ max_messages: pullCountOf(options.maxBytes ?? 1024 * 1024) });
     let done = false;
     let delivered = 0;
     try {
@@ -585,7 +585,10 @@ async function* followStream(
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: after + 1,
   });
-  const messages = await consumer.consume({ max_bytes: options.maxBytes ?? 1024 * 1024, expires: 5_000 });
+  const messages = await consumer.consume({
+    max_messages: pullCountOf(options.maxBytes ?? 1024 * 1024),
+    expires: 5_000,
+  });
   const stop = (): void => void messages.close().catch(() => {});
   signal?.addEventListener("abort", stop, { once: true });
   let lostWith: { error: Error | void } | null = null;
