@@ -75,14 +75,14 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
     }
     return text;
   };
-  type Built = { snapshot: Snapshot; bytes: Uint8Array; at: number; costMs: number; seq: number };
+  type Built = { snapshot: Snapshot; bytes: Uint8Array<ArrayBuffer>; at: number; costMs: number; seq: number };
   let built: Built | null = null;
-  let building: { snapshot: Snapshot; done: Promise<Uint8Array> } | null = null;
+  let building: { snapshot: Snapshot; done: Promise<Uint8Array<ArrayBuffer>> } | null = null;
   let builds = 0;
   let turns = 0;
   let seq = 0;
 
-  const build = async (snapshot: Snapshot, startedAt: number, firstCostMs: number): Promise<Uint8Array> => {
+  const build = async (snapshot: Snapshot, startedAt: number, firstCostMs: number): Promise<Uint8Array<ArrayBuffer>> => {
     const mine = ++seq;
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -123,7 +123,7 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
 
   return {
     /** The bytes to answer with; `snapshot` is called only when they may be rebuilt. */
-    async get(snapshot: () => Snapshot, loading: boolean): Promise<Uint8Array> {
+    async get(snapshot: () => Snapshot, loading: boolean): Promise<Uint8Array<ArrayBuffer>> {
       const started = now();
       if (loading && built !== null && started - built.at < Math.max(refreshMs, costFactor * built.costMs))
         return built.bytes;
