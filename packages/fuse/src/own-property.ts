@@ -11,10 +11,5 @@ export function ownValue<V>(
 
 /** Set `record[key]` as an own, enumerable data property (never the prototype setter). */
 export function setOwn<V>(record: Record<string, V>, key: string, value: V): void {
-  // Only `__proto__` is an accessor of Object.prototype: any other key assigned to a plain record
-  // becomes an own data property, and plain assignment is several times cheaper than
-  // defineProperty (a start-up builds hundreds of thousands of these, issue 26).
-  if (key === "__proto__")
-    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
-  else record[key] = value;
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
 }

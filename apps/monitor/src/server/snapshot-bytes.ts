@@ -82,12 +82,11 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
   let turns = 0;
   let seq = 0;
 
-  const build = async (snapshot: Snapshot, startedAt: number, firstCostMs: number): Promise<Uint8Array<ArrayBuffer>> => {
+  const build = async (snapshot: Snapshot, startedAt: number): Promise<Uint8Array<ArrayBuffer>> => {
     const mine = ++seq;
     const chunks: Uint8Array[] = [];
     let size = 0;
     let text = "";
-    let costMs = firstCostMs;
     let sliceStart = now();
     const pieces = jsonPieces(snapshot, orchestratorJson);
     for (let piece = pieces.next(); !piece.done; piece = pieces.next()) {
@@ -99,7 +98,6 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
         text = "";
       }
       if (now() - sliceStart >= sliceMs) {
-        costMs += now() - sliceStart;
         turns += 1;
         await yieldToLoop();
         sliceStart = now();
@@ -114,10 +112,13 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
       bytes.set(chunk, at);
       at += chunk.length;
     }
-    costMs += now() - sliceStart;
     builds += 1;
+    // Kept from when it is ready, for as long as it took from the first ask: on a busy machine a
+    // build waits longer between its shares, and is then kept longer (as one made in one piece was).
+    const end = now();
+    const costMs = end - startedAt;
     // Two builds may overlap (a newer snapshot asked for meanwhile): the later one's bytes stand.
-    if (built === null || built.seq < mine) built = { snapshot, bytes, at: startedAt, costMs, seq: mine };
+    if (built === null || built.seq < mine) built = { snapshot, bytes, at: end, costMs, seq: mine };
     return bytes;
   };
 
@@ -132,7 +133,7 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
       const current = snapshot();
       if (built?.snapshot === current) return built.bytes;
       if (building?.snapshot === current) return building.done;
-      const job = { snapshot: current, done: build(current, started, now() - started) };
+      const job = { snapshot: current, done: build(current, started) };
       building = job;
       try {
         return await job.done;
