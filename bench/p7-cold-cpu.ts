@@ -18,7 +18,9 @@ const arg = (name: string, fallback: string): string => {
 const workers = Number(arg("workers", "10000"));
 const runs = Number(arg("runs", "3"));
 const bins = arg("bin", join(ROOT, "apps/monitor/dist/bin.js")).split(",");
-const nodeArgs = arg("node-args", "").split(" ").filter((a) => a !== "");
+const nodeArgs = arg("node-args", "")
+  .split(" ")
+  .filter((a) => a !== "");
 const TICKS = 100; // USER_HZ on Linux
 
 function cpuMs(pid: number): number {
@@ -36,7 +38,9 @@ try {
   for (let run = 1; run <= runs; run++) {
     for (const bin of bins) {
       const t0 = performance.now();
-      const server = await startListening([...nodeArgs, bin, "--dir", dir, "--port", "0"], { timeoutMs: 120_000 });
+      const server = await startListening([...nodeArgs, bin, "--dir", dir, "--port", "0"], {
+        timeoutMs: 120_000,
+      });
       const pid = server.child.pid!;
       let worstWait = 0;
       let cold = Number.NaN;

@@ -75,7 +75,13 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
     }
     return text;
   };
-  type Built = { snapshot: Snapshot; bytes: Uint8Array<ArrayBuffer>; at: number; costMs: number; seq: number };
+  type Built = {
+    snapshot: Snapshot;
+    bytes: Uint8Array<ArrayBuffer>;
+    at: number;
+    costMs: number;
+    seq: number;
+  };
   let built: Built | null = null;
   let building: { snapshot: Snapshot; done: Promise<Uint8Array<ArrayBuffer>> } | null = null;
   let builds = 0;
