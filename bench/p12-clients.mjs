@@ -27,53 +27,88 @@ const record = (ms) => {
   hist[ms < 100 ? Math.floor(ms * 10) : ms < 10_000 ? 1000 + Math.floor(ms - 100) : hist.length - 1] += 1;
 };
 
-const now = () => performance.timeOrigin + performance.now();
+// The getter is not free (7 % of the clients' JavaScript when read per frame).
+const ORIGIN = performance.timeOrigin;
+const now = () => ORIGIN + performance.now();
 
-// A read that ends a frame: a blank line, plus the chunk's CRLF under chunked transfer-encoding.
-const endsFrame = (b) =>
-  b.length >= 2 &&
-  ((b[b.length - 1] === 10 && b[b.length - 2] === 10) ||
-    (b.length >= 4 && b[b.length - 1] === 10 && b[b.length - 2] === 13 && b[b.length - 3] === 10));
+// A read (the first `len` bytes of `b`) that ends a frame: a blank line, plus the chunk's CRLF
+// under chunked transfer-encoding.
+const endsFrame = (b, len) =>
+  len >= 2 &&
+  ((b[len - 1] === 10 && b[len - 2] === 10) ||
+    (len >= 4 && b[len - 1] === 10 && b[len - 2] === 13 && b[len - 3] === 10));
 
-function onBytes(client, bytes) {
-  let b = bytes;
+// One read of `n` bytes into `buf` (the shared buffer). Usually scanned in place: the mark is
+// written just past the read as a sentinel, so a search never runs into the stale bytes of
+// earlier reads, and no Buffer view is made per read (a view per read was 15 % of the clients'
+// JavaScript). A read that continues a cut mark, or a client still reading its snapshot, takes
+// a copy.
+function onBytes(client, buf, n) {
+  let b = buf;
+  let len = n;
   if (client.tail !== null) {
-    b = Buffer.concat([client.tail, bytes]);
+    b = Buffer.concat([client.tail, buf.subarray(0, n)]);
+    len = b.length;
     client.tail = null;
   }
   if (!client.ready) {
-    client.bytes += b.length;
+    client.bytes += len;
     // The snapshot is one data line: the read that ends in a blank line after it completes it.
-    if (client.bytes > 200 && endsFrame(b)) {
+    if (client.bytes > 200 && endsFrame(b, len)) {
       client.ready = true;
       ready += 1;
       if (ready === count) process.stdout.write("ready\n");
     }
     return;
   }
+  // The stamp is read from the bytes (digits, "@", digits and a fraction, then the quote): no
+  // string is made per frame, so the clients' own JavaScript stays small beside the kernel's reads
+  // (they share the cores with the server they measure).
+  if (b === buf) {
+    if (len + MARK.length <= b.length) MARK.copy(b, len);
+    else b = b.subarray(0, len);
+  }
   let at = b.indexOf(MARK);
   let scanned = 0;
-  while (at >= 0) {
-    const start = at + MARK.length;
-    const end = b.indexOf(34, start);
-    if (end < 0) {
-      client.tail = Buffer.from(b.subarray(at));
+  while (at >= 0 && at < len) {
+    let p = at + MARK.length;
+    let seq = 0;
+    for (; p < len; p += 1) {
+      const c = b[p];
+      if (c < 48 || c > 57) break;
+      seq = seq * 10 + (c - 48);
+    }
+    let stamp = 0;
+    let scale = 0;
+    if (p < len && b[p] === 64) {
+      for (p += 1; p < len; p += 1) {
+        const c = b[p];
+        if (c === 34) break;
+        if (c === 46) scale = 1;
+        else {
+          stamp = stamp * 10 + (c - 48);
+          if (scale > 0) scale *= 10;
+        }
+      }
+    }
+    if (p >= len) {
+      // The mark is cut by the end of this read: keep it for the next one.
+      client.tail = Buffer.from(b.subarray(at, len));
       return;
     }
-    const text = b.latin1Slice(start, end);
-    const sep = text.indexOf("@");
-    const seq = Number(text.slice(0, sep));
+    if (scale > 0) stamp /= scale;
     // Frames of different workers may arrive in any order: count each write once per client.
     if (seq >= minSeq && seq < minSeq + writes && client.seen[seq - minSeq] === 0) {
       client.seen[seq - minSeq] = 1;
       received += 1;
-      record(now() - Number(text.slice(sep + 1)));
+      record(now() - stamp);
     }
-    scanned = end;
-    at = b.indexOf(MARK, end);
+    scanned = p;
+    at = b.indexOf(MARK, p);
   }
   // A mark cut by the end of this read: keep the last bytes for the next one.
-  if (!endsFrame(b)) client.tail = Buffer.from(b.subarray(Math.max(scanned, b.length - MARK.length - 40)));
+  if (!endsFrame(b, len))
+    client.tail = Buffer.from(b.subarray(Math.max(scanned, len - MARK.length - 40), len));
 }
 
 const sockets = new Set();
@@ -86,7 +121,7 @@ function open(client) {
   const socket = connect({
     port: Number(url.port),
     host: url.hostname,
-    onread: { buffer: SHARED, callback: (n, buf) => onBytes(client, buf.subarray(0, n)) },
+    onread: { buffer: SHARED, callback: (n, buf) => onBytes(client, buf, n) },
   });
   sockets.add(socket);
   socket.on("connect", () => {

@@ -50,6 +50,11 @@ export interface P12Shape {
   trace?: boolean;
   /** Other monitor bins measured in the same run (`--compare label=path/to/dist/bin.js`). */
   compare: Map<string, string>;
+  /**
+   * Another client script for every other client process (`--clients-compare path.mjs`, same
+   * arguments and report): the clients' own CPU compared on the same server, frames and load.
+   */
+  clientsCompare?: string | null;
 }
 
 export interface P12Run {
@@ -74,6 +79,9 @@ export interface P12Run {
    * server, so when it is near the server's, the clients are a large part of what is measured.
    */
   clientCpuSeconds?: number;
+  /** The kernel (system) part of `cpuSeconds` and of `clientCpuSeconds`. */
+  cpuSysSeconds?: number;
+  clientCpuSysSeconds?: number;
   /**
    * With `--trace`: write → the frame handed to the kernel for the first clients (the first flush
    * slice after it) and for every client, p50 and p99 over the writes (see `serverSide`).
@@ -123,6 +131,7 @@ export function parseP12Args(argv: readonly string[], prefix = ""): P12Shape {
     source: argv.includes(`--${prefix}source`),
     prof: argv.includes(`--${prefix}prof`) ? arg("prof", "/tmp/p12-prof") : null,
     trace: argv.includes(`--${prefix}trace`),
+    clientsCompare: argv.includes(`--${prefix}clients-compare`) ? arg("clients-compare", "") || null : null,
     compare: new Map(
       argv
         .flatMap((a, i) => (a === `--${prefix}compare` && argv[i + 1] !== undefined ? [argv[i + 1]!] : []))
@@ -139,15 +148,22 @@ interface ClientProc {
   reset(): void;
 }
 
-function spawnClients(url: string, count: number, minSeq: number, writes: number): ClientProc {
+function spawnClients(
+  url: string,
+  count: number,
+  minSeq: number,
+  writes: number,
+  profArgs: string[] = [],
+  script = join(ROOT, "bench", "p12-clients.mjs"),
+): ClientProc {
   // The soft fd limit must cover `count` sockets; raise it to the hard limit in the child's shell.
-  const script = join(ROOT, "bench", "p12-clients.mjs");
   const child = spawn(
     "sh",
     [
       "-c",
       `ulimit -n $(ulimit -Hn) 2>/dev/null; exec "$0" "$@"`,
       process.execPath,
+      ...profArgs,
       script,
       url,
       String(count),
@@ -218,6 +234,12 @@ function percentileOf(reports: Report[], p: number): number {
 function cpuOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The system (kernel) part of `cpuOf`: a process's system calls (sends, reads, epoll). */
+function sysOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[12]) / 100;
 }
 
 // The kernel's objects of a TCP connection (socket, inode, file, epoll entry, skb heads): bytes in use.
@@ -422,8 +444,27 @@ async function measure(
   const minSeq = nextSeq;
   const per = Math.ceil(clients / shape.procs);
   const procs: ClientProc[] = [];
-  for (let left = clients; left > 0; left -= per)
-    procs.push(spawnClients(`${server.url}events`, Math.min(per, left), minSeq, shape.rate * shape.seconds));
+  // With --prof the clients are profiled too (`clients-<kind>-<n>-<run>-<proc>.cpuprofile`): their
+  // share of the shared cores, split into the kernel's reads and their own JavaScript.
+  for (let left = clients; left > 0; left -= per) {
+    const clientProf =
+      shape.prof === null
+        ? []
+        : [
+            "--cpu-prof",
+            `--cpu-prof-dir=${shape.prof}`,
+            `--cpu-prof-name=clients-${kind.replace(/[^\w.-]/g, "_")}-${clients}-${run}-${procs.length}.cpuprofile`,
+          ];
+    procs.push(
+      spawnClients(
+        `${server.url}events`,
+        Math.min(per, left),
+        minSeq,
+        shape.rate * shape.seconds,
+        clientProf,
+      ),
+    );
+  }
   try {
     await Promise.all(procs.map((p) => p.until(/ready\n/, 180_000)));
     await sleep(1000);
@@ -433,6 +474,9 @@ async function measure(
     const slabConnected = slabBytes();
     const cpuBefore = cpuOf(pid);
     const clientCpuBefore = procs.reduce((sum, p) => sum + cpuOf(p.child.pid!), 0);
+    const perProcBefore = procs.map((p) => [cpuOf(p.child.pid!), sysOf(p.child.pid!)] as const);
+    const sysBefore = sysOf(pid);
+    const clientSysBefore = procs.reduce((sum, p) => sum + sysOf(p.child.pid!), 0);
     const writes = shape.rate * shape.seconds;
     const started = performance.now();
     const finals = new Map<number, number>();
@@ -465,6 +509,18 @@ async function measure(
     }
     const cpuAfter = cpuOf(pid);
     const clientCpuAfter = procs.reduce((sum, p) => sum + cpuOf(p.child.pid!), 0);
+    if (shape.clientsCompare)
+      console.log(
+        `P12 ${kind} ${clients} clients (run ${run + 1}), CPU per client process (cpu s / kernel s): ${procs
+          .map((p, i) => {
+            const [cpu, sys] = perProcBefore[i]!;
+            const label = i % 2 === 1 ? "compared" : "p12-clients.mjs";
+            return `${label} ${(cpuOf(p.child.pid!) - cpu).toFixed(2)} / ${(sysOf(p.child.pid!) - sys).toFixed(2)}`;
+          })
+          .join(", ")}`,
+      );
+    const sysAfter = sysOf(pid);
+    const clientSysAfter = procs.reduce((sum, p) => sum + sysOf(p.child.pid!), 0);
     const mem = memoryOf(pid);
     let loopMaxMs: number | null = null;
     if (kind !== "floor") {
@@ -497,6 +553,8 @@ async function measure(
       peakRssMB: (mem?.peak ?? Number.NaN) / 1e6,
       cpuSeconds: cpuAfter - cpuBefore,
       clientCpuSeconds: clientCpuAfter - clientCpuBefore,
+      cpuSysSeconds: sysAfter - sysBefore,
+      clientCpuSysSeconds: clientSysAfter - clientSysBefore,
       kernelBytesPerConn: kernel.sockets > 0 ? kernel.bytes / kernel.sockets : Number.NaN,
       sndbuf: kernel.sndbuf,
       sockstatDeltaKB: ((sockstatConnected - sockstatBefore) * 4096) / 1024,
@@ -534,7 +592,7 @@ export async function runP12(shape: P12Shape): Promise<P12Run[]> {
         for (const kind of kinds) {
           const run = await measure(kind, dir, clients, shape, r);
           console.log(
-            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes matched, ${run.serverShare.unmatched} not)`}; load ${load()}`,
+            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, ${run.cpuSysSeconds?.toFixed(1) ?? "–"} s of it kernel (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s, ${run.clientCpuSysSeconds?.toFixed(1) ?? "–"} s kernel), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes matched, ${run.serverShare.unmatched} not)`}; load ${load()}`,
           );
           runs.push(run);
         }

@@ -1,9 +1,9 @@
 // The relay's faults on real brokers: a three-node JetStream cluster losing a node, a broker down
-// for 30 s, a host's publisher frozen (SIGSTOP) past the stale threshold and one gone for good, a
-// central consumer restarted. Every host is two processes with its own catalyst dir: a fleet-sim
-// writer and a relay publisher. Each case freezes the writers at the end and proves that every
-// line on disk is in the stream once and reached the consumer once, and that the KV equals what a
-// fresh scan of each host's files says.
+// until every publisher's queue overflowed, a host's publisher frozen (SIGSTOP) past the stale
+// threshold and one gone for good, a central consumer restarted. Every host is two processes with
+// its own catalyst dir: a fleet-sim writer and a relay publisher. Each case freezes the writers at
+// the end and proves that every line on disk is in the stream once and reached the consumer once,
+// and that the KV equals what a fresh scan of each host's files says.
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -59,12 +59,16 @@ async function root(prefix: string): Promise<string> {
   return dir;
 }
 
-/** `count` hosts, each a fleet process and a publisher process, started side by side. */
+/**
+ * `count` hosts, each a fleet process and a publisher process, started side by side; each
+ * publisher once its fleet runs and `brokerReady` has resolved (the fleets start meanwhile).
+ */
 async function startHosts(
   dir: string,
   servers: string | string[],
   count: number,
   options: ChildPublisherOptions = {},
+  brokerReady: Promise<unknown> = Promise.resolve(),
 ): Promise<Host[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
@@ -72,6 +76,7 @@ async function startHosts(
       const hostDir = join(dir, name);
       const fleet = await spawnFleet(hostDir, 90 + i);
       cleanups.push(() => killChild(fleet, "SIGTERM"));
+      await brokerReady;
       const host: Host = { name, dir: hostDir, fleet, publisher: await startPublisher() };
       async function startPublisher(): Promise<ChildPublisher> {
         const p = await spawnPublisher(servers, name, hostDir, join(dir, "state"), options);
@@ -170,8 +175,9 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
     const cluster = await startNatsCluster(join(dir, "cluster"));
     cleanups.push(() => cluster.kill());
     // The stream and the bucket with three replicas, as the relay creates them (once, not by three
-    // publishers at once, whose creation requests may time out while the cluster is young).
-    await waitFor(
+    // publishers at once, whose creation requests may time out while the cluster is young); the
+    // hosts' fleets start meanwhile, their publishers after it.
+    const created = waitFor(
       "the stream and the bucket created",
       async () => {
         const broker = await openBroker(
@@ -183,7 +189,7 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
       },
       60_000,
     );
-    const hosts = await startHosts(dir, cluster.urls, 3, { replicas: 3 });
+    const hosts = await startHosts(dir, cluster.urls, 3, { replicas: 3 }, created);
     // The victim is the stream's leader, and the central consumer is connected to it too (listed
     // first, no shuffle).
     const { stream, bucket } = await clusterInfo(cluster.urls);
@@ -226,7 +232,7 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
     await expectExactlyOnce(hosts, cluster.urls, received, consumer);
   }, 240_000);
 
-  it("a broker down for 30 s while hosts keep writing: nothing lost, nothing twice, the publishers' queues stayed bounded", async () => {
+  it("a broker down while hosts keep writing, until every publisher's queue overflowed: nothing lost, nothing twice, the publishers' queues stayed bounded", async () => {
     const dir = await root("relay-outage");
     const server: NatsServer = await startNatsServer(join(dir, "store"));
     cleanups.push(() => server.kill());
@@ -241,15 +247,36 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
     );
 
     await server.kill("SIGKILL");
-    const down = Date.now();
     const linesAtKill = await Promise.all(hosts.map(async (h) => (await linesOnDisk(h.name, h.dir)).length));
-    // The outage is a deliberate duration: the hosts keep writing for 30 real seconds.
-    await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - down))));
-    const during = await Promise.all(hosts.map((h) => h.publisher.stats()));
-    for (const [i, h] of hosts.entries()) {
-      expect((await linesOnDisk(h.name, h.dir)).length).toBeGreaterThan(linesAtKill[i]! + 50);
-      expect(during[i]!.retries).toBeGreaterThan(0);
-    }
+    const retriesAtKill = await Promise.all(hosts.map(async (h) => (await h.publisher.stats()).retries));
+    // The broker stays down until each publisher has had to drop its queue, however long that
+    // takes (it was a fixed 30 s): first its sends fail (retries grow; from then on its loop is
+    // held in the retry and takes nothing more off the queue), then, with its host still writing,
+    // its queue ends empty although it held changes since (or although 50 more lines came): the
+    // queue passed its bound and was dropped, to be re-read from the cursors once the broker is back.
+    await waitFor(
+      "every publisher retrying with the broker down",
+      async () =>
+        (await Promise.all(hosts.map((h) => h.publisher.stats()))).every(
+          (s, i) => s.retries > retriesAtKill[i]!,
+        ),
+      60_000,
+    );
+    for (const h of hosts) h.publisher.mark();
+    const linesAtMark = await Promise.all(hosts.map(async (h) => (await linesOnDisk(h.name, h.dir)).length));
+    await waitFor(
+      "every publisher's queue over its bound and dropped, 50 more lines on each host",
+      async () => {
+        for (const [i, h] of hosts.entries()) {
+          const s = await h.publisher.stats();
+          const lines = (await linesOnDisk(h.name, h.dir)).length;
+          if (lines <= linesAtKill[i]! + 50 || s.queuedChanges !== 0) return false;
+          if (s.peakSinceMark === 0 && lines < linesAtMark[i]! + 50) return false;
+        }
+        return true;
+      },
+      120_000,
+    );
     await server.restart();
     await expectExactlyOnce(hosts, server.url, received, consumer);
     for (const h of hosts) {
@@ -293,9 +320,15 @@ describe.skipIf(skipReason !== null)("relay faults on real nats-server brokers",
       () => consumer.staleHosts(threshold).join() === [frozen.name, gone.name].join(),
       30_000,
     );
-    // Silent for 50 heartbeats while its host keeps writing (a deliberate duration).
-    await new Promise((r) => setTimeout(r, Math.max(0, 5_000 - (Date.now() - frozenAt))));
-    expect((await linesOnDisk(frozen.name, frozen.dir)).length).toBeGreaterThan(linesAtFreeze + 20);
+    // Silent for 50 heartbeats (a deliberate duration) while its host keeps writing: at least 5 s,
+    // and until the host wrote 20 lines meanwhile (a loaded box may write slower than that).
+    await waitFor(
+      "5 s frozen and 20 lines written meanwhile",
+      async () =>
+        Date.now() - frozenAt >= 5_000 &&
+        (await linesOnDisk(frozen.name, frozen.dir)).length > linesAtFreeze + 20,
+      60_000,
+    );
     expect(consumer.staleHosts(threshold)).toEqual([frozen.name, gone.name]);
 
     frozen.publisher.child.kill("SIGCONT");

@@ -2,9 +2,6 @@
 // hands values over in the order they were written, and a publisher writes its answers apart from
 // its file changes): the answer is kept and applied when the worker appears, so a dead worker is a
 // "dead" row at once, not alive-unknown until its next change. Real nats-server, real pid.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRelayPublisher, openBroker, resolveNames } from "@catalyst/relay";
 import type { LivenessResult } from "@catalyst/schema";
@@ -17,6 +14,13 @@ import {
 } from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCentralEngine } from "./central.js";
+import {
+  deadPid,
+  deadWorkers,
+  withCleanups,
+  workerOf,
+  writeWorkerSignal,
+} from "./central-fleet.test-helper.js";
 
 describe.skipIf(NATS_SKIP_REASON !== null)(
   "central monitor: a liveness answer before the worker's file",
@@ -34,16 +38,8 @@ describe.skipIf(NATS_SKIP_REASON !== null)(
     });
 
     it("keeps the answer and shows the worker dead when its file arrives", async () => {
-      const cleanups: (() => Promise<unknown>)[] = [];
-      try {
-        // A real pid that is dead: a child that ran and was reaped.
-        const child = spawn("sleep", ["60"], { stdio: "ignore" });
-        await once(child, "spawn");
-        const pid = child.pid!;
-        const exited = once(child, "exit");
-        child.kill("SIGKILL");
-        await exited;
-
+      await withCleanups(async (cleanups) => {
+        const pid = await deadPid();
         const central = createCentralEngine({ servers: server.url, githubToken: null, historyMs: 0 });
         cleanups.push(() => central.stop());
         await central.start();
@@ -70,17 +66,7 @@ describe.skipIf(NATS_SKIP_REASON !== null)(
 
         // Then the host's files.
         const dir = join(root, "catalyst");
-        await mkdir(join(dir, "runs", "o1", "workers"), { recursive: true });
-        await writeFile(
-          join(dir, "runs", "o1", "workers", "T-1.json"),
-          JSON.stringify({
-            ticket: "T-1",
-            status: "implementing",
-            phase: 3,
-            pid,
-            startedAt: new Date().toISOString(),
-          }),
-        );
+        await writeWorkerSignal(dir, "o1", "T-1", { status: "implementing", pid });
         const publisher = createRelayPublisher({
           servers: server.url,
           hostName: "box",
@@ -89,19 +75,14 @@ describe.skipIf(NATS_SKIP_REASON !== null)(
         });
         cleanups.push(() => publisher.stop());
         await publisher.start();
-        const workerOf = () =>
-          central.snapshot().orchestrators.find((o) => o.id === "box/o1")?.workers["T-1"];
-        await waitUntil("T-1 at the central monitor", () => workerOf() !== undefined, 20_000);
-        expect(workerOf()).toMatchObject({ pid, alive: false });
-        expect(
-          central
-            .snapshot()
-            .needsYou.filter((n) => n.reason === "dead")
-            .map((n) => n.worker),
-        ).toEqual(["T-1"]);
-      } finally {
-        for (const c of cleanups.reverse()) await c().catch(() => {});
-      }
+        await waitUntil(
+          "T-1 at the central monitor",
+          () => workerOf(central.snapshot(), "T-1") !== undefined,
+          20_000,
+        );
+        expect(workerOf(central.snapshot(), "T-1")).toMatchObject({ pid, alive: false });
+        expect(deadWorkers(central.snapshot())).toEqual(["T-1"]);
+      });
     }, 60_000);
   },
 );

@@ -3,36 +3,25 @@
 // turns `alive: false` centrally with a "dead" needs-you row, and a silent host's workers keep their
 // last answer (host stale, never dead). Two central monitors (two durables) show the same fleet,
 // and a host silent past --forget-after is dropped by both, its log lines purged from the broker.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRelayPublisher, openBroker, resolveNames } from "@catalyst/relay";
-import type { Snapshot } from "@catalyst/schema";
 import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CentralEngine, createCentralEngine } from "./central.js";
+import {
+  deadWorkers,
+  killChild,
+  spawnLivePid,
+  withCleanups,
+  workerOf as worker,
+  writeWorkerSignal,
+} from "./central-fleet.test-helper.js";
 import { createEngine } from "./engine.js";
 import { startPublishing } from "./fleet.js";
 
 const quiet = { info() {}, warn() {}, error() {} };
-
-async function sleeper(): Promise<ChildProcess & { pid: number }> {
-  const child = spawn("sleep", ["60"], { stdio: "ignore" });
-  await once(child, "spawn");
-  return child as ChildProcess & { pid: number };
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
-}
-
-const worker = (snap: Snapshot, ticket: string, orchestrator = "box/o1") =>
-  snap.orchestrators.find((o) => o.id === orchestrator)?.workers[ticket];
 
 describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor", () => {
   let root = "";
@@ -47,23 +36,12 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
   });
 
   it("shows a host's answers, flags a worker killed there, and keeps a stale host's workers as they were", async () => {
-    const children = [await sleeper(), await sleeper()];
-    const cleanups: (() => Promise<unknown>)[] = children.map((c) => () => kill(c));
-    try {
+    await withCleanups(async (cleanups) => {
+      const children = [await spawnLivePid(), await spawnLivePid()];
+      for (const c of children) cleanups.push(() => killChild(c));
       const dir = join(root, "catalyst");
-      await mkdir(join(dir, "runs", "o1", "workers"), { recursive: true });
-      for (const [i, child] of children.entries()) {
-        await writeFile(
-          join(dir, "runs", "o1", "workers", `T-${i + 1}.json`),
-          JSON.stringify({
-            ticket: `T-${i + 1}`,
-            status: "implementing",
-            phase: 3,
-            pid: child.pid,
-            startedAt: new Date().toISOString(),
-          }),
-        );
-      }
+      for (const [i, child] of children.entries())
+        await writeWorkerSignal(dir, "o1", `T-${i + 1}`, { status: "implementing", pid: child.pid });
       // The host: its own engine checks pids every 200 ms, and publishes its dir and its answers.
       const host = createEngine({
         catalystDir: dir,
@@ -114,16 +92,7 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
 
       // T-2's file rewritten after its answer: in the KV its answer now comes first. A central
       // monitor started now still shows it alive (answers are handed over after the files).
-      await writeFile(
-        join(dir, "runs", "o1", "workers", "T-2.json"),
-        JSON.stringify({
-          ticket: "T-2",
-          status: "validating",
-          phase: 4,
-          pid: children[1]!.pid,
-          startedAt: new Date().toISOString(),
-        }),
-      );
+      await writeWorkerSignal(dir, "o1", "T-2", { status: "validating", phase: 4, pid: children[1]!.pid });
       await waitUntil(
         "T-2 validating centrally",
         () => worker(central.snapshot(), "T-2")?.status === "validating",
@@ -142,7 +111,7 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
 
       // Killed on the host: one more write, for that worker only, and a "dead" row centrally.
       writes.length = 0;
-      await kill(children[0]!);
+      await killChild(children[0]!);
       await waitUntil("T-1 dead centrally", () => worker(central.snapshot(), "T-1")?.alive === false, 20_000);
       const dead = central.snapshot().needsYou.filter((n) => n.reason === "dead");
       expect(dead.map((n) => [n.orchestrator, n.worker])).toEqual([["box/o1", "T-1"]]);
@@ -160,38 +129,25 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
       await stopPublishing();
       publishing = false;
       await waitUntil("box stale", () => central.snapshot().hosts?.[0]?.stale === true, 20_000);
-      await kill(children[1]!);
+      await killChild(children[1]!);
       await waitUntil(
         "the host saw T-2 die",
         () => worker(host.snapshot(), "T-2", "o1")?.alive === false,
         20_000,
       );
       expect(worker(central.snapshot(), "T-2")).toMatchObject({ alive: true });
-      expect(
-        central
-          .snapshot()
-          .needsYou.filter((n) => n.reason === "dead")
-          .map((n) => n.worker),
-      ).toEqual(["T-1"]);
-    } finally {
-      for (const c of cleanups.reverse()) await c().catch(() => {});
-    }
+      expect(deadWorkers(central.snapshot())).toEqual(["T-1"]);
+    });
   }, 90_000);
 
   it("two central monitors on one stream show the same fleet; a host silent past forget-after leaves both", async () => {
     const names = { stream: "TWO", subjectPrefix: "two.events", bucket: "two-state" };
-    const cleanups: (() => Promise<unknown>)[] = [];
-    try {
+    await withCleanups(async (cleanups) => {
       const publishers = [];
       for (const h of ["north", "south"]) {
         const dir = join(root, h);
-        await mkdir(join(dir, "runs", "o1", "workers"), { recursive: true });
         await mkdir(join(dir, "events"), { recursive: true });
-        for (const t of ["T-1", "T-2"])
-          await writeFile(
-            join(dir, "runs", "o1", "workers", `${t}.json`),
-            JSON.stringify({ ticket: t, status: "implementing", phase: 3 }),
-          );
+        for (const t of ["T-1", "T-2"]) await writeWorkerSignal(dir, "o1", t, { status: "implementing" });
         const ts = new Date().toISOString();
         await writeFile(
           join(dir, "events", `${ts.slice(0, 7)}.jsonl`),
@@ -264,8 +220,6 @@ describe.skipIf(NATS_SERVER === null)("liveness relayed to the central monitor",
         return out.join(",");
       };
       await waitUntil("south's lines purged", async () => (await files()) === "north", 20_000);
-    } finally {
-      for (const c of cleanups.reverse()) await c().catch(() => {});
-    }
+    });
   }, 90_000);
 });

@@ -3,17 +3,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { foldEvents } from "@catalyst/fuse";
 import {
-  createRelayPublisher,
   forgetHost,
   type RelayNames,
-  type RelayPublisher,
   readRelayEvents,
   readStreamPosition,
   toLogRecord,
 } from "@catalyst/relay";
 import type { NormalizedEvent } from "@catalyst/schema";
-import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
+import { createSeededRandom, NATS_SKIP_REASON, type NatsServer, startNatsServer } from "@catalyst/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  hostsOnStream,
+  type LogHost,
+  logHost,
+  publisherOf,
+  waitForStream,
+} from "../../relay/src/log-hosts.test-helper.js";
 import { createCentralEngine } from "./central.js";
 import { centralCheckpointDir, createCentralTimeTravel, foldCentralAt } from "./central-time-travel.js";
 import { foldAt } from "./fold-at.js";
@@ -27,9 +32,7 @@ import { TimeTravelBusyError } from "./snapshot-at.js";
 // question reads about its window (counted). A real nats-server and real relay publishers on real
 // log files.
 
-const skipReason = NATS_SERVER
-  ? null
-  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`central time travel tests skipped: ${skipReason}`);
 
 const H = 3_600_000;
@@ -51,18 +54,6 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** A seeded generator: the same cases every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function line(i: number, ms: number): string {
   const ts = new Date(ms).toISOString();
   const orchestrator = `orch-${i % 3}`;
@@ -78,24 +69,10 @@ function line(i: number, ms: number): string {
   })}\n`;
 }
 
-/** Lines stored on a stream (nothing is ever removed from these). */
-async function streamMessages(stream: string): Promise<number> {
-  return (await readStreamPosition({ servers: server!.url, stream }))?.last ?? 0;
-}
-
-interface Host {
-  name: string;
-  dir: string;
-  n: number;
-  publisher: RelayPublisher | null;
-}
+type Host = LogHost;
 
 /** A host's catalyst dir with an empty log. */
-async function hostDir(name: string): Promise<Host> {
-  const dir = join(root, name);
-  await mkdir(join(dir, "events"), { recursive: true });
-  return { name, dir, n: 0, publisher: null };
-}
+const hostDir = (name: string): Promise<Host> => logHost(root, name);
 
 /** `count` lines from `fromMs`, one a minute, jittered by up to ± `jitterMs` (out of order). */
 async function write(host: Host, count: number, fromMs: number, jitterMs: number, random: () => number) {
@@ -135,29 +112,18 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
     bucket: "ttskew-state",
     indexBucket: "ttskew-index",
   };
-  const random = rng(25);
+  const random = createSeededRandom(25).next;
   const hosts: Host[] = [];
   let written = 0;
 
-  function publisherOf(host: Host): RelayPublisher {
-    return createRelayPublisher({
-      servers: server!.url,
-      ...names,
-      hostName: host.name,
-      catalystDir: host.dir,
-      stateDir: join(root, "state"),
-      heartbeatMs: 60_000,
-    });
-  }
-
-  async function settled(): Promise<void> {
-    await waitUntil(
-      "every line on the stream",
-      async () => (await streamMessages(names.stream!)) === written,
-      30_000,
-    );
-    for (const h of hosts) await h.publisher?.idle();
-  }
+  const stream = hostsOnStream(
+    () => server!.url,
+    names,
+    () => join(root, "state"),
+    hosts,
+  );
+  const publisher = stream.publisher;
+  const settled = () => stream.settled(written);
 
   afterAll(async () => {
     for (const h of hosts) await h.publisher?.stop();
@@ -173,7 +139,7 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
       const h = await hostDir(name);
       hosts.push(h);
       written += await write(h, 150, BASE + skewMs, 20 * MINUTE, random);
-      h.publisher = publisherOf(h);
+      h.publisher = publisher(h);
       await h.publisher.start();
     }
     await settled();
@@ -229,7 +195,7 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
     hosts.push(delta);
     written += await write(delta, 30, BASE + H, 0, random);
     written += await write(hosts[2]!, 5, lateMs, 0, random);
-    delta.publisher = publisherOf(delta);
+    delta.publisher = publisher(delta);
     await delta.publisher.start();
     await settled();
     const end = await foldCentralAt(times[0]!, options);
@@ -270,36 +236,23 @@ describe.skipIf(skipReason !== null)("central time travel on a longer stream", (
       bucket: "ttlong-state",
       indexBucket: "ttlong-index",
     };
-    const random = rng(7);
+    const random = createSeededRandom(7).next;
     // Two hosts, 40 hours of 15 lines each (one every 4 minutes): 1,200 lines.
     const hosts = [await hostDir("long-a"), await hostDir("long-b")];
     let total = 0;
-    const publishers: RelayPublisher[] = [];
+    const publishers = [];
     for (const h of hosts) {
       let text = "";
       for (let i = 0; i < 600; i++)
         text += line(h.n++, BASE + i * 4 * MINUTE + Math.floor(random() * MINUTE));
       await appendFile(join(h.dir, "events", "2026-04.jsonl"), text);
       total += 600;
-      const p = createRelayPublisher({
-        servers: server!.url,
-        ...names,
-        hostName: h.name,
-        catalystDir: h.dir,
-        stateDir: join(root, "long-state"),
-        heartbeatMs: 60_000,
-        maxInFlight: 1024,
-      });
+      const p = publisherOf(server!.url, names, h, join(root, "long-state"), { maxInFlight: 1024 });
       await p.start();
       publishers.push(p);
     }
     try {
-      await waitUntil(
-        "the long stream published",
-        async () => (await streamMessages("TT_LONG")) === total,
-        30_000,
-      );
-      for (const p of publishers) await p.idle();
+      await waitForStream(server!.url, "TT_LONG", total, publishers);
       const cacheDir = join(root, "long-cache");
       const options = { servers: server!.url, ...names, cacheDir, checkpointLines: 100 };
       const at = new Date(BASE + 30 * H);
@@ -322,12 +275,7 @@ describe.skipIf(skipReason !== null)("central time travel on a longer stream", (
         await appendFile(join(h.dir, "events", "2026-04.jsonl"), text);
         total += 20;
       }
-      await waitUntil(
-        "the new lines published",
-        async () => (await streamMessages("TT_LONG")) === total,
-        30_000,
-      );
-      for (const p of publishers) await p.idle();
+      await waitForStream(server!.url, "TT_LONG", total, publishers);
       const third = await foldCentralAt(later, options);
       expect(third.snapshot).toEqual(second.snapshot);
       expect(third.stats.invalidated).toBe(0);
@@ -343,24 +291,8 @@ describe.skipIf(skipReason !== null)("central time travel on a longer stream", (
       };
       await appendFile(join(hosts[0]!.dir, "events", "2026-04.jsonl"), `${JSON.stringify(lateLine)}\n`);
       total += 1;
-      await waitUntil(
-        "the late line published",
-        async () => (await streamMessages("TT_LONG")) === total,
-        30_000,
-      );
-      for (const p of publishers) await p.idle();
+      await waitForStream(server!.url, "TT_LONG", total, publishers);
       const fourth = await foldCentralAt(later, options);
-      console.log(
-        "COUNTS",
-        JSON.stringify({
-          first: first.stats,
-          second: second.stats,
-          third: third.stats,
-          fourth: fourth.stats,
-          fc: fourth.checkpointMs !== null ? (fourth.checkpointMs - BASE) / H : null,
-          w: Object.keys(fourth.snapshot.orchestrators[0]!.workers).length,
-        }),
-      );
       expect(fourth.snapshot).toEqual(await fullFold(names, later));
       expect(
         fourth.snapshot.orchestrators.find((o) => o.id === "long-a/orch-0")?.workers["LATE-1"],
@@ -483,19 +415,12 @@ describe.skipIf(skipReason !== null)("central time travel and the event loop", (
             detail: k === 0 ? null : { from: STATUSES[k - 1], to: STATUSES[k] },
           })}\n`;
     await appendFile(join(host.dir, "events", "2026-04.jsonl"), text);
-    const publisher = createRelayPublisher({
-      servers: server!.url,
-      ...names,
-      hostName: host.name,
-      catalystDir: host.dir,
-      stateDir: join(root, "turns-state"),
-      heartbeatMs: 60_000,
+    const publisher = publisherOf(server!.url, names, host, join(root, "turns-state"), {
       maxInFlight: 1024,
     });
     await publisher.start();
     try {
-      await waitUntil("the lines published", async () => (await streamMessages("TT_TURNS")) === n, 30_000);
-      await publisher.idle();
+      await waitForStream(server!.url, "TT_TURNS", n, [publisher]);
       const at = new Date(BASE + n * 1000);
       const plain = { servers: server!.url, ...names };
       const cached = { ...plain, cacheDir: join(root, "turns-cache"), checkpointLines: 150 };
@@ -536,12 +461,7 @@ describe.skipIf(skipReason !== null)("central time travel and the event loop", (
           detail: null,
         })}\n`,
       );
-      await waitUntil(
-        "the late line published",
-        async () => (await streamMessages("TT_TURNS")) === n + 1,
-        30_000,
-      );
-      await publisher.idle();
+      await waitForStream(server!.url, "TT_TURNS", n + 1, [publisher]);
       // Believed, this would say the spoilt checkpoint was checked after the late line was stored.
       const now = await readStreamPosition({ servers: server!.url, ...names });
       await writeFile(
@@ -587,21 +507,10 @@ describe.skipIf(skipReason !== null)("central time travel with a host whose cloc
     await append(right, 300, BASE);
     await append(behind, 100, BASE - LAG);
     const publishers = [right, behind].map((h) =>
-      createRelayPublisher({
-        servers: server!.url,
-        ...names,
-        hostName: h.name,
-        catalystDir: h.dir,
-        stateDir: join(root, "behind-state"),
-        heartbeatMs: 60_000,
-        maxInFlight: 1024,
-      }),
+      publisherOf(server!.url, names, h, join(root, "behind-state"), { maxInFlight: 1024 }),
     );
     for (const p of publishers) await p.start();
-    const published = async (): Promise<void> => {
-      await waitUntil("published", async () => (await streamMessages("TT_BEHIND")) === total, 30_000);
-      for (const p of publishers) await p.idle();
-    };
+    const published = () => waitForStream(server!.url, "TT_BEHIND", total, publishers);
     try {
       await published();
       const cacheDir = join(root, "behind-cache");

@@ -17,7 +17,7 @@ export { ChannelConfigError, ChannelError } from "./errors.js";
 export type { ExecChannelOptions } from "./exec-channel.js";
 export { createExecChannel } from "./exec-channel.js";
 export type { FetchLike } from "./http-post.js";
-export type { IncidentStore } from "./incident-store.js";
+export type { IncidentStore, IncidentStoreStats } from "./incident-store.js";
 export { createIncidentStore } from "./incident-store.js";
 export type { AlertLog, LoggedAlertingOptions } from "./logged-alerting.js";
 export { createLoggedAlerting, startAlertingAfter } from "./logged-alerting.js";

@@ -4,8 +4,8 @@ import type { Delta, Snapshot } from "@catalyst/schema";
 import type { IncidentStore } from "./incident-store.js";
 
 // Drives the pure notifier over a live delta feed: one timer armed at its next deadline, the
-// open incidents persisted whenever they changed (one write in flight at a time, the latest
-// state last), the last alerts kept for the bell, and every alert handed to the dispatcher.
+// open incidents persisted whenever they changed (one write in flight at a time, only the
+// incidents that changed, the latest state last), the last alerts kept for the bell, and every alert handed to the dispatcher.
 
 /**
  * Per-stage timestamps, opt-in (issue 26): `alerts` after each timer tick and `alerts-seed` after
@@ -84,12 +84,17 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
     }
   }
 
+  // What changed since the last write is taken in the same turn as the write starts (with the
+  // whole state, should the store rewrite it), so a write costs what changed (issue 26).
+  function writeChanges(): Promise<void> {
+    if (store === null) return Promise.resolve();
+    return store.saveChanges(notifier.takeChanges(), () => notifier.openIncidents());
+  }
+
   function persist(): void {
     if (store === null || saving !== null || notifier.version() === savedVersion) return;
     const version = notifier.version();
-    const incidents = notifier.openIncidents();
-    saving = store
-      .save(incidents)
+    saving = writeChanges()
       .then(
         () => {
           savedVersion = version;
@@ -99,7 +104,9 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       )
       .finally(() => {
         saving = null;
-        // Changed again while writing: write the newer state (a failed write is retried on the next change).
+        // Changed again while writing: write the newer state. A failed write is retried on the
+        // next change; the store then rewrites the whole state (the changes it failed to append
+        // are in it).
         if (!stopped && notifier.version() !== version && savedVersion === version) persist();
       });
   }
@@ -183,7 +190,7 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       if (saving !== null) await saving;
       if (store !== null && notifier.version() !== savedVersion) {
         try {
-          await store.save(notifier.openIncidents());
+          await writeChanges();
           savedVersion = notifier.version();
         } catch (error) {
           onProblem(`cannot write ${store.path}: ${String((error as { code?: unknown }).code ?? error)}`);

@@ -21,18 +21,17 @@ export function resolveConfigDir(env: NodeJS.ProcessEnv, home: string): string {
 /** At most this much is read back from any of these files. */
 const MAX_BYTES = 4 * 1024 * 1024;
 
-/** Reads a JSON file; null when it does not exist; `{ok: false}` when unreadable or not JSON. */
-export async function readJsonFile(
+/** Reads a text file (at most 4 MiB); null when it does not exist; `{ok: false}` when unreadable. */
+export async function readTextFile(
   path: string,
-): Promise<{ ok: true; value: unknown } | { ok: false; error: string } | null> {
-  let text: string;
+): Promise<{ ok: true; text: string } | { ok: false; error: string } | null> {
   try {
     const handle = await open(path, "r");
     try {
       const info = await handle.stat();
       if (!info.isFile()) return { ok: false, error: "not a regular file" };
       if (info.size > MAX_BYTES) return { ok: false, error: `larger than ${MAX_BYTES} bytes` };
-      text = await readFile(handle, "utf8");
+      return { ok: true, text: await readFile(handle, "utf8") };
     } finally {
       await handle.close();
     }
@@ -40,21 +39,33 @@ export async function readJsonFile(
     if ((error as { code?: unknown }).code === "ENOENT") return null;
     return { ok: false, error: String((error as { code?: unknown }).code ?? error) };
   }
+}
+
+/** Reads a JSON file; null when it does not exist; `{ok: false}` when unreadable or not JSON. */
+export async function readJsonFile(
+  path: string,
+): Promise<{ ok: true; value: unknown } | { ok: false; error: string } | null> {
+  const read = await readTextFile(path);
+  if (read === null || !read.ok) return read;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: JSON.parse(read.text) as unknown };
   } catch {
     return { ok: false, error: "not valid JSON" };
   }
 }
 
-/** Writes JSON whole: a 0600 temp file beside it, then rename; the dir is made 0700 if missing. */
-export async function writeJsonFile(path: string, value: unknown): Promise<void> {
+/**
+ * Writes JSON whole: a 0600 temp file beside it, then rename; the dir is made 0700 if missing.
+ * Returns the bytes written.
+ */
+export async function writeJsonFile(path: string, value: unknown): Promise<number> {
   const dir = path.slice(0, path.lastIndexOf("/"));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
+  const text = `${JSON.stringify(value, null, 1)}\n`;
   const handle = await open(tmp, "w", 0o600);
   try {
-    await handle.writeFile(`${JSON.stringify(value, null, 1)}\n`);
+    await handle.writeFile(text);
     await handle.sync();
   } finally {
     await handle.close();
@@ -66,4 +77,5 @@ export async function writeJsonFile(path: string, value: unknown): Promise<void>
     await rm(tmp, { force: true });
     throw error;
   }
+  return Buffer.byteLength(text);
 }

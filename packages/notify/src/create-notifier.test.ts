@@ -314,6 +314,26 @@ describe("restart", () => {
     expect(out).toMatchObject([{ state: "resolved", incident: "failed|orch-a|CTL-1" }]);
   });
 
+  it("hands a store only the incidents that changed since the last take", () => {
+    const n = createNotifier({ resolved: true });
+    n.apply([needs([row("CTL-1"), row("CTL-2", "attention")])], T0);
+    n.tick(T0 + 5_000);
+    expect(
+      n
+        .takeChanges()
+        .put.map((p) => p.incident)
+        .sort(),
+    ).toEqual(["attention|orch-a|CTL-2|CTL-2 attention: exit 1", "failed|orch-a|CTL-1"]);
+    expect(n.takeChanges()).toEqual({ put: [], removed: [] });
+    n.apply([needs([], [row("CTL-1")])], T0 + 10_000);
+    n.tick(T0 + 100_000);
+    expect(n.takeChanges()).toEqual({ put: [], removed: ["failed|orch-a|CTL-1"] });
+    // What was restored is what the store holds already.
+    const second = createNotifier();
+    second.restore(n.openIncidents(), T0 + 100_000);
+    expect(second.takeChanges()).toEqual({ put: [], removed: [] });
+  });
+
   it("closes a restored incident whose condition is gone", () => {
     const first = createNotifier();
     first.apply([needs([row("CTL-1")])], T0);

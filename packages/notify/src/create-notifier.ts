@@ -2,7 +2,7 @@ import type { Delta, NeedsYouItem, Snapshot, WorkerView } from "@catalyst/schema
 import { deepLink, groupTitle, listSome, oneLine, severityOf, singleTitle } from "./alert-text.js";
 import { createDeadlineHeap } from "./deadline-heap.js";
 import { type NotifierOptions, type ResolvedOptions, resolveOptions } from "./options.js";
-import type { Alert, NotifierStats, OptInKind, PersistedIncident } from "./types.js";
+import type { Alert, IncidentChanges, NotifierStats, OptInKind, PersistedIncident } from "./types.js";
 
 // Conditions come and go with fuse's deltas; an incident is what the operator is told about.
 // A condition waits out the hold-down (`pending`), then opens an incident or joins the open one
@@ -35,6 +35,12 @@ export interface Notifier {
   openIncidents(): PersistedIncident[];
   /** Grows whenever the set of open incidents or their members changed: persist when it moved. */
   version(): number;
+  /**
+   * The incidents opened, changed or closed since the last call (or since `restore`), each once in
+   * its state now, and forgets them: what a store appends, so a write costs what changed, not every
+   * open incident (issue 26). `openIncidents()` taken in the same turn includes all of them.
+   */
+  takeChanges(): IncidentChanges;
   /** Incidents persisted by an earlier run; call before `seed`. Members not seen again close quietly. */
   restore(incidents: readonly PersistedIncident[], now: number): void;
   stats(): NotifierStats;
@@ -102,6 +108,19 @@ function isCiFailing(w: WorkerView): boolean {
   return pr.ciStatus.split(",").some((part) => part.trim() === "failing");
 }
 
+function persisted(inc: Incident): PersistedIncident {
+  return {
+    incident: inc.key,
+    kind: inc.kind,
+    orchestrator: inc.orchestrator,
+    worker: inc.worker,
+    host: inc.host,
+    title: inc.title,
+    openedAt: inc.openedAt,
+    members: [...inc.members],
+  };
+}
+
 /** Creates the rule engine; throws `NotifyOptionsError` for options out of range. */
 export function createNotifier(options: NotifierOptions = {}): Notifier {
   const opts: ResolvedOptions = resolveOptions(options);
@@ -112,6 +131,8 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
   const hostOf = new Map<string, string>();
   const seenEvents = new Set<string>();
   let version = 0;
+  /** Keys of the incidents changed since the last `takeChanges` (open or closed now). */
+  const changed = new Set<string>();
   const counts = { alertsSent: 0, firing: 0, resolved: 0, suppressed: 0, correlated: 0 };
 
   // Workers of one host (a central monitor knows it) or else of one orchestrator, per kind.
@@ -202,6 +223,7 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
       open.total += 1;
       counts.correlated += 1;
       version += 1;
+      changed.add(open.key);
       return;
     }
     // Every condition of the group still pending joins this incident: they failed together.
@@ -237,6 +259,7 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
     incidents.set(inc.key, inc);
     g.incident = inc;
     version += 1;
+    changed.add(inc.key);
     const message = single
       ? oneLine(c.detail)
       : oneLine(`${listSome(members.map((m) => m.worker ?? m.key).sort())}: ${c.detail}`);
@@ -251,6 +274,7 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
     if (inc === null) return;
     inc.members.delete(c.key);
     version += 1;
+    changed.add(inc.key);
     if (inc.members.size > 0) return;
     incidents.delete(inc.key);
     if (inc.group.incident === inc) inc.group.incident = null;
@@ -488,18 +512,20 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
       }
     },
     openIncidents() {
-      return [...incidents.values()].map((inc) => ({
-        incident: inc.key,
-        kind: inc.kind,
-        orchestrator: inc.orchestrator,
-        worker: inc.worker,
-        host: inc.host,
-        title: inc.title,
-        openedAt: inc.openedAt,
-        members: [...inc.members],
-      }));
+      return [...incidents.values()].map(persisted);
     },
     version: () => version,
+    takeChanges() {
+      const put: PersistedIncident[] = [];
+      const removed: string[] = [];
+      for (const key of changed) {
+        const inc = incidents.get(key);
+        if (inc === undefined) removed.push(key);
+        else put.push(persisted(inc));
+      }
+      changed.clear();
+      return { put, removed };
+    },
     restore(list, now) {
       for (const p of list) {
         if (incidents.has(p.incident) || p.members.length === 0) continue;
@@ -548,6 +574,8 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
         }
       }
       version += 1;
+      // What was restored is what the store holds: nothing to write back.
+      changed.clear();
     },
     stats() {
       let pending = 0;

@@ -11,5 +11,12 @@ export {
   DEFAULT_HOLD_MS,
   parseOptInKinds,
 } from "./options.js";
-export type { Alert, NotifierStats, OptInKind, PersistedIncident, Severity } from "./types.js";
+export type {
+  Alert,
+  IncidentChanges,
+  NotifierStats,
+  OptInKind,
+  PersistedIncident,
+  Severity,
+} from "./types.js";
 export { OPT_IN_KINDS } from "./types.js";

@@ -24,6 +24,14 @@ export interface PersistedIncident {
   members: string[];
 }
 
+/** What changed among the open incidents since the last `takeChanges()`. */
+export interface IncidentChanges {
+  /** Incidents opened or changed, in their state now. */
+  put: PersistedIncident[];
+  /** Keys of incidents closed since. */
+  removed: string[];
+}
+
 /** Counters for metrics and `/healthz`. */
 export interface NotifierStats {
   /** Alerts produced (firing and resolved, test alerts excluded). */

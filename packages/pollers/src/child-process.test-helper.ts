@@ -3,9 +3,9 @@ import { once } from "node:events";
 
 // Test helper: real child processes for liveness tests.
 
-/** Spawns `sleep 30`, resolved once the OS has given it a pid. */
-export async function spawnSleeper(): Promise<ChildProcess & { pid: number }> {
-  const child = spawn("sleep", ["30"], { stdio: "ignore" });
+/** Spawns `sleep <seconds>` (30 unless given), resolved once the OS has given it a pid. */
+export async function spawnSleeper(seconds = 30): Promise<ChildProcess & { pid: number }> {
+  const child = spawn("sleep", [String(seconds)], { stdio: "ignore" });
   await once(child, "spawn");
   if (child.pid === undefined) throw new Error("spawned child has no pid");
   return child as ChildProcess & { pid: number };

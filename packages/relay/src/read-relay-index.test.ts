@@ -1,14 +1,14 @@
-import { appendFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, headers } from "@nats-io/transport-node";
+import { createSeededRandom, NATS_SKIP_REASON, type NatsServer, startNatsServer } from "@catalyst/test-utils";
+import { headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBroker } from "./broker.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
+import { hostsOnStream, type LogHost, logHost, publisherOf, waitForStream } from "./log-hosts.test-helper.js";
 import { type RelayNames, resolveNames } from "./names.js";
-import { createRelayPublisher, type RelayPublisher } from "./publisher.js";
+import type { RelayPublisher } from "./publisher.js";
 import { type ReadRelayEventsOptions, readRelayEvents } from "./read-relay-events.js";
 import type { RelayEvent } from "./spill-sorter.js";
 
@@ -18,9 +18,7 @@ import type { RelayEvent } from "./spill-sorter.js";
 // appended days after their time, a publisher restarted mid-way, a host published by an older
 // publisher without an index), and a narrow window on a big stream reads few messages (counted).
 
-const skipReason = NATS_SERVER
-  ? null
-  : "nats-server is not installed (apt-get install nats-server; .ci/run does)";
+const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`time index tests skipped: ${skipReason}`);
 
 const H = 3_600_000;
@@ -28,18 +26,6 @@ const BASE = Date.parse("2026-03-01T00:00:00Z");
 
 let root = "";
 let server: NatsServer | null = null;
-
-/** A seeded generator: the same cases every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function line(tsMs: number, orch: string, n: number): string {
   return `${JSON.stringify({ ts: new Date(tsMs).toISOString(), orchestrator: orch, worker: `W-${n}`, event: "worker-started", detail: null })}\n`;
@@ -49,18 +35,6 @@ async function collect(it: AsyncIterable<RelayEvent>): Promise<RelayEvent[]> {
   const out: RelayEvent[] = [];
   for await (const e of it) out.push(e);
   return out;
-}
-
-async function streamMessages(url: string, stream: string): Promise<number> {
-  const nc = await connect({ servers: url });
-  try {
-    const jsm = await jetstreamManager(nc);
-    return (await jsm.streams.info(stream)).state.messages;
-  } catch {
-    return 0;
-  } finally {
-    await nc.close();
-  }
 }
 
 beforeAll(async () => {
@@ -74,13 +48,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-interface Host {
-  name: string;
-  dir: string;
+interface Host extends LogHost {
   /** How far the host's clock is off. */
   skewMs: number;
-  n: number;
-  publisher: RelayPublisher | null;
 }
 
 describe.skipIf(skipReason !== null)("the stream's time index", () => {
@@ -91,7 +61,7 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
     indexBucket: "skewed-index",
   };
   let written = 0;
-  const random = rng(28);
+  const random = createSeededRandom(28).next;
   const hosts: Host[] = [];
 
   /** `count` lines of one host: its clock's time, jittered ±90 min, now and then 1970, 2099 or days late. */
@@ -110,25 +80,14 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
     written += count;
   }
 
-  function publisherOf(host: Host): RelayPublisher {
-    return createRelayPublisher({
-      servers: server!.url,
-      ...names,
-      hostName: host.name,
-      catalystDir: host.dir,
-      stateDir: join(root, "state"),
-      heartbeatMs: 60_000,
-    });
-  }
-
-  async function settled(): Promise<void> {
-    await waitUntil(
-      "every line on the stream",
-      async () => (await streamMessages(server!.url, names.stream!)) === written,
-      30_000,
-    );
-    for (const h of hosts) await h.publisher?.idle();
-  }
+  const stream = hostsOnStream(
+    () => server!.url,
+    names,
+    () => join(root, "state"),
+    hosts,
+  );
+  const publisher = stream.publisher;
+  const settled = () => stream.settled(written);
 
   beforeAll(async () => {
     if (skipReason) return;
@@ -138,9 +97,7 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
       ["gamma", 0],
       ["legacy", 2 * H],
     ] as const) {
-      const dir = join(root, name);
-      await mkdir(join(dir, "events"), { recursive: true });
-      hosts.push({ name, dir, skewMs, n: 0, publisher: null });
+      hosts.push({ ...(await logHost(root, name)), skewMs });
     }
     // An older publisher (no index) sent "legacy"'s first lines: written to the stream directly.
     const legacy = hosts[3]!;
@@ -162,7 +119,7 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
     // Stage 1: every host's first lines, then the publishers (each reads its log from the start).
     for (const h of hosts) await write(h, 120, 0, 0);
     for (const h of hosts) {
-      h.publisher = publisherOf(h);
+      h.publisher = publisher(h);
       await h.publisher.start();
     }
     await settled();
@@ -173,7 +130,7 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
     const beta = hosts[1]!;
     await beta.publisher!.stop();
     await write(beta, 80, 30, 0.2);
-    beta.publisher = publisherOf(beta);
+    beta.publisher = publisher(beta);
     await beta.publisher.start();
     await write(hosts[0]!, 40, 90, 0.1);
     await settled();
@@ -194,7 +151,7 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
       { since: BASE - 21 * 24 * H, until: BASE - 16 * 24 * H },
       { since: BASE + 100 * H },
     ];
-    const pick = rng(2026);
+    const pick = createSeededRandom(2026).next;
     for (let i = 0; i < 10; i++) {
       const since = BASE - 22 * 24 * H + Math.floor(pick() * 27 * 24 * H);
       const w: (typeof windows)[number] = { since };
@@ -271,30 +228,18 @@ describe.skipIf(skipReason !== null)("a narrow window on a big stream", () => {
     const publishers: RelayPublisher[] = [];
     let total = 0;
     for (const name of ["busy", "steady"]) {
-      const dir = join(root, `big-${name}`);
-      await mkdir(join(dir, "events"), { recursive: true });
+      const host = await logHost(root, `big-${name}`);
       let text = "";
       for (let hour = 0; hour < 100; hour++)
         for (let i = 0; i < 30; i++) text += line(BASE + hour * H + i * 120_000 - 600_000, "o1", total++);
-      await appendFile(join(dir, "events", "2026-03.jsonl"), text);
-      const p = createRelayPublisher({
-        servers: server!.url,
-        ...names,
-        hostName: name,
-        catalystDir: dir,
-        stateDir: join(root, "big-state"),
-        heartbeatMs: 60_000,
+      await appendFile(join(host.dir, "events", "2026-03.jsonl"), text);
+      const p = publisherOf(server!.url, names, { ...host, name }, join(root, "big-state"), {
         maxInFlight: 1024,
       });
       await p.start();
       publishers.push(p);
     }
-    await waitUntil(
-      "the big stream published",
-      async () => (await streamMessages(server!.url, "BIG")) === total,
-      60_000,
-    );
-    for (const p of publishers) await p.idle();
+    await waitForStream(server!.url, "BIG", total, publishers, 60_000);
     const since = new Date(BASE + 80 * H);
     const until = new Date(BASE + 81 * H);
     const read = readRelayEvents({ servers: server!.url, ...names, since, until });

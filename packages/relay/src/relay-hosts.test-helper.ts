@@ -23,8 +23,8 @@ export type ChildPublisherOptions = Pick<
   "heartbeatMs" | "maxQueuedChanges" | "maxQueuedBytes" | "replicas" | "retryMs" | "maxInFlight"
 >;
 
-/** The child's stats plus the largest queue it saw (sampled every 5 ms). */
-export type ChildPublisherStats = RelayPublisherStats & { peakQueuedChanges: number };
+/** The child's stats plus the largest queue it saw (sampled every 5 ms), overall and since its last `mark()`. */
+export type ChildPublisherStats = RelayPublisherStats & { peakQueuedChanges: number; peakSinceMark: number };
 
 /** A publisher in its own process (publish-child.test-helper.ts). */
 export interface ChildPublisher {
@@ -32,6 +32,8 @@ export interface ChildPublisher {
   published: number;
   idle(): Promise<void>;
   stats(): Promise<ChildPublisherStats>;
+  /** Starts `peakSinceMark` again from the queue as it is now (seen by every later `stats()`). */
+  mark(): void;
 }
 
 function spawnHelper(script: string, args: string[]): ChildProcess {
@@ -86,6 +88,9 @@ export async function spawnPublisher(
         statsWaiters.push(resolve);
         child.stdin!.write("stats\n");
       });
+    },
+    mark() {
+      child.stdin!.write("mark\n");
     },
   };
   child.stderr!.on("data", (b: Buffer) => {

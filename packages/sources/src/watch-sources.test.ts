@@ -2,7 +2,14 @@ import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import type { SourceChange } from "@catalyst/schema";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSourceWatcher, nodeFiles, type SourceWatcher, scanCatalystDir } from "./index.js";
+import {
+  createSourceWatcher,
+  nodeFiles,
+  type SourceWatcher,
+  type SourceWatcherOptions,
+  scanCatalystDir,
+  type TextFiles,
+} from "./index.js";
 import { makeTree, removeTree, signalText, v1Line, waitFor } from "./test-tree.test-helper.js";
 
 let root = "";
@@ -19,10 +26,18 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-async function startWatcher(options: { logFrom?: "end" | "start"; rescanIntervalMs?: number } = {}) {
+/**
+ * Starts the file's watcher on `root` with `options` (its first listeners `first`, subscribed
+ * before the one that records every batch) and resolves once its initial scan is delivered.
+ */
+async function startWatcher(
+  options: Partial<SourceWatcherOptions> = {},
+  first: ((batch: SourceChange[]) => void)[] = [],
+) {
   const batches: SourceChange[][] = [];
   const latest = new Map<string, SourceChange>();
   watcher = createSourceWatcher({ catalystDir: root, waitIntervalMs: 20, ...options });
+  for (const listener of first) watcher.subscribe(listener);
   watcher.subscribe((b) => {
     batches.push(b);
     for (const c of b) if (c.kind === "signal") latest.set(c.file, c);
@@ -34,6 +49,38 @@ async function startWatcher(options: { logFrom?: "end" | "start"; rescanInterval
     return last?.kind === "signal" && last.result.ok ? last.result.value : null;
   };
   return { batches, all, lastSignal };
+}
+
+/**
+ * The real files, each read recorded: `async` (read) and `sync` (readSync, offered only when
+ * `beforeSyncRead` is given; it runs before each synchronous read).
+ */
+function recordingFiles(beforeSyncRead?: () => void) {
+  const sync: string[] = [];
+  const async: string[] = [];
+  const files: TextFiles = {
+    list: (d) => nodeFiles.list(d),
+    read: (f) => {
+      async.push(f);
+      return nodeFiles.read(f);
+    },
+    ...(beforeSyncRead && {
+      readSync: (f: string) => {
+        sync.push(f);
+        beforeSyncRead();
+        return nodeFiles.readSync!(f);
+      },
+    }),
+  };
+  return { files, sync, async };
+}
+
+/** A rewrite of `file` to "planning", then "implementing", each seen by the watcher `w` (it watches the file). */
+async function expectWatched(w: Awaited<ReturnType<typeof startWatcher>>, file: string, ticket: string) {
+  writeAtomic(file, signalText(ticket, "planning", 2));
+  await waitFor(() => w.lastSignal(file)?.status === "planning", 5_000, `${ticket} planning`);
+  writeAtomic(file, signalText(ticket, "implementing", 3));
+  await waitFor(() => w.lastSignal(file)?.status === "implementing", 5_000, `${ticket} re-watched`);
 }
 
 describe("createSourceWatcher", () => {
@@ -65,21 +112,9 @@ describe("createSourceWatcher", () => {
       "runs/orch-a/workers/CTL-2.json": signalText("CTL-2"),
       "wt/ctl/orch-b/workers/CTL-3.json": signalText("CTL-3"),
     });
-    const reads: string[] = [];
-    watcher = createSourceWatcher({
-      catalystDir: root,
-      files: {
-        list: (d) => nodeFiles.list(d),
-        read: (f) => {
-          reads.push(f);
-          return nodeFiles.read(f);
-        },
-      },
-    });
-    const changes: SourceChange[] = [];
-    watcher.subscribe((b) => changes.push(...b));
-    await watcher.start();
-    expect(changes.filter((c) => c.kind === "signal")).toHaveLength(3);
+    const { files, async: reads } = recordingFiles();
+    const w = await startWatcher({ files });
+    expect(w.all().filter((c) => c.kind === "signal")).toHaveLength(3);
     expect(reads.sort()).toEqual(
       [
         "state.json",
@@ -101,28 +136,10 @@ describe("createSourceWatcher", () => {
       "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
       "runs/orch-a/workers/CTL-2.json": signalText("CTL-2"),
     });
-    const sync: string[] = [];
-    const async: string[] = [];
-    watcher = createSourceWatcher({
-      catalystDir: root,
-      // However loaded the machine, no read here counts as slow.
-      syncReadSlowMs: 60_000,
-      files: {
-        list: (d) => nodeFiles.list(d),
-        read: (f) => {
-          async.push(f);
-          return nodeFiles.read(f);
-        },
-        readSync: (f) => {
-          sync.push(f);
-          return nodeFiles.readSync!(f);
-        },
-      },
-    });
-    const changes: SourceChange[] = [];
-    watcher.subscribe((b) => changes.push(...b));
-    await watcher.start();
-    expect(changes.filter((c) => c.kind === "signal")).toHaveLength(2);
+    const { files, sync, async } = recordingFiles(() => {});
+    // However loaded the machine, no read here counts as slow.
+    const w = await startWatcher({ files, syncReadSlowMs: 60_000 });
+    expect(w.all().filter((c) => c.kind === "signal")).toHaveLength(2);
     expect(sync.sort()).toEqual(
       [
         "state.json",
@@ -136,9 +153,7 @@ describe("createSourceWatcher", () => {
     expect(async).toEqual([]);
     const file = join(root, "runs/orch-a/workers/CTL-2.json");
     writeAtomic(file, signalText("CTL-2", "validating", 4));
-    await waitFor(() =>
-      changes.some((c) => c.kind === "signal" && c.result.ok && c.result.value.status === "validating"),
-    );
+    await waitFor(() => w.lastSignal(file)?.status === "validating");
     expect(async).toContain(file);
     expect(sync).toHaveLength(4);
   });
@@ -149,29 +164,13 @@ describe("createSourceWatcher", () => {
       "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
       "runs/orch-a/workers/CTL-2.json": signalText("CTL-2"),
     });
-    const sync: string[] = [];
-    const async: string[] = [];
-    watcher = createSourceWatcher({
-      catalystDir: root,
-      files: {
-        list: (d) => nodeFiles.list(d),
-        read: (f) => {
-          async.push(f);
-          return nodeFiles.read(f);
-        },
-        readSync: (f) => {
-          sync.push(f);
-          // A read that waits 20 ms, as one from a busy disk would (well over the 5 ms limit).
-          const until = performance.now() + 20;
-          while (performance.now() < until);
-          return nodeFiles.readSync!(f);
-        },
-      },
+    const { files, sync, async } = recordingFiles(() => {
+      // A read that waits 20 ms, as one from a busy disk would (well over the 5 ms limit).
+      const until = performance.now() + 20;
+      while (performance.now() < until);
     });
-    const changes: SourceChange[] = [];
-    watcher.subscribe((b) => changes.push(...b));
-    await watcher.start();
-    expect(changes.filter((c) => c.kind === "signal")).toHaveLength(2);
+    const w = await startWatcher({ files });
+    expect(w.all().filter((c) => c.kind === "signal")).toHaveLength(2);
     expect(sync).toHaveLength(1);
     expect(async).toHaveLength(3);
   });
@@ -179,23 +178,16 @@ describe("createSourceWatcher", () => {
   it("calls every subscriber when one throws, goes on watching, and hands the error to onListenerError", async () => {
     root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1", "researching", 1) });
     const errors: unknown[] = [];
-    watcher = createSourceWatcher({
-      catalystDir: root,
-      waitIntervalMs: 20,
-      onListenerError: (error) => errors.push(error),
-    });
-    watcher.subscribe(() => {
+    const throwing = () => {
       throw new Error("subscriber bug");
-    });
-    const seen: SourceChange[] = [];
-    watcher.subscribe((b) => seen.push(...b));
-    await watcher.start();
-    expect(seen.length).toBeGreaterThan(0);
+    };
+    const w = await startWatcher({ onListenerError: (error) => errors.push(error) }, [throwing]);
+    expect(w.all().length).toBeGreaterThan(0);
     expect(errors).toEqual([new Error("subscriber bug")]);
     writeAtomic(join(root, "runs/orch-a/workers/CTL-2.json"), signalText("CTL-2"));
-    await waitFor(() => seen.some((c) => c.kind === "signal" && c.file.endsWith("CTL-2.json")));
+    await waitFor(() => w.all().some((c) => c.kind === "signal" && c.file.endsWith("CTL-2.json")));
     expect(errors.length).toBeGreaterThan(1);
-    expect(watcher.health().lastError).toBeNull();
+    expect(watcher!.health().lastError).toBeNull();
   });
 
   it("re-reads a signal file on tmp+rename, ignores the .tmp write, and reports removal", async () => {
@@ -271,18 +263,7 @@ describe("createSourceWatcher", () => {
       "removal",
     );
     mkdirSync(workers);
-    writeAtomic(join(workers, "CTL-2.json"), signalText("CTL-2", "planning", 2));
-    await waitFor(
-      () => w.lastSignal(join(workers, "CTL-2.json"))?.status === "planning",
-      5_000,
-      "new signal",
-    );
-    writeAtomic(join(workers, "CTL-2.json"), signalText("CTL-2", "implementing", 3));
-    await waitFor(
-      () => w.lastSignal(join(workers, "CTL-2.json"))?.status === "implementing",
-      5_000,
-      "re-watched",
-    );
+    await expectWatched(w, join(workers, "CTL-2.json"), "CTL-2");
   });
 
   it("finds by the periodic rescan what no watch covers: a wt/ dir that gains workers/ later", async () => {
@@ -334,19 +315,8 @@ describe("createSourceWatcher", () => {
     await waitFor(() => w.all().some((c) => c.kind === "orchestrator-removed"), 5_000, "removal");
     await waitFor(() => watcher!.health().reason?.includes("waiting") === true, 5_000, "waiting state");
     mkdirSync(join(root, "runs/orch-b/workers"), { recursive: true });
-    writeAtomic(join(root, "runs/orch-b/workers/CTL-2.json"), signalText("CTL-2", "planning", 2));
-    await waitFor(
-      () => w.lastSignal(join(root, "runs/orch-b/workers/CTL-2.json"))?.status === "planning",
-      5_000,
-      "re-created dir scanned",
-    );
-    // And watched again, not only scanned once.
-    writeAtomic(join(root, "runs/orch-b/workers/CTL-2.json"), signalText("CTL-2", "implementing", 3));
-    await waitFor(
-      () => w.lastSignal(join(root, "runs/orch-b/workers/CTL-2.json"))?.status === "implementing",
-      5_000,
-      "re-watched",
-    );
+    // Scanned, and watched again (not only scanned once).
+    await expectWatched(w, join(root, "runs/orch-b/workers/CTL-2.json"), "CTL-2");
     await watcher!.stop();
     watcher = null;
     root = parent;

@@ -1,0 +1,91 @@
+// The scaffolding the stream's read tests share (read-relay-index.test.ts here, the engine's
+// central-time-travel.test.ts): hosts that are just a catalyst dir with an event log, each with a
+// real relay publisher on one real nats-server, and the wait until every line written is on the
+// stream and every publisher is idle (nothing more to come).
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { waitUntil } from "@catalyst/test-utils";
+import { readStreamPosition } from "./late-lines.js";
+import type { RelayNames } from "./names.js";
+import { createRelayPublisher, type RelayPublisher, type RelayPublisherOptions } from "./publisher.js";
+
+/** A host: its catalyst dir, how many lines it wrote so far, and its publisher (null: none running). */
+export interface LogHost {
+  name: string;
+  dir: string;
+  n: number;
+  publisher: RelayPublisher | null;
+}
+
+/** A host named `name` under `root`, with an empty `events/` dir. */
+export async function logHost(root: string, name: string): Promise<LogHost> {
+  const dir = join(root, name);
+  await mkdir(join(dir, "events"), { recursive: true });
+  return { name, dir, n: 0, publisher: null };
+}
+
+/** The messages stored on a stream so far (its last sequence: these tests never remove any). */
+export async function streamMessages(servers: string, stream: string): Promise<number> {
+  return (await readStreamPosition({ servers, stream }))?.last ?? 0;
+}
+
+/** Waits until `stream` holds `count` messages, then until each publisher is idle. */
+export async function waitForStream(
+  servers: string,
+  stream: string,
+  count: number,
+  publishers: Iterable<RelayPublisher | null>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitUntil(
+    `${count} messages on the stream ${stream}`,
+    async () => (await streamMessages(servers, stream)) === count,
+    timeoutMs,
+  );
+  for (const p of publishers) await p?.idle();
+}
+
+/**
+ * A relay publisher of `host` on `names` (not started), as these tests run it: a one-minute
+ * heartbeat (no heartbeats in the way of counting messages), `extra` on top.
+ */
+export function publisherOf(
+  servers: string,
+  names: RelayNames,
+  host: Pick<LogHost, "name" | "dir">,
+  stateDir: string,
+  extra: Partial<RelayPublisherOptions> = {},
+): RelayPublisher {
+  return createRelayPublisher({
+    servers,
+    ...names,
+    hostName: host.name,
+    catalystDir: host.dir,
+    stateDir,
+    heartbeatMs: 60_000,
+    ...extra,
+  });
+}
+
+/**
+ * One stream's hosts, bound for a suite whose server and dir exist only once its `beforeAll` ran
+ * (hence the getters): a host's publisher, and `settled(count)`, the wait until the stream holds
+ * `count` messages and every host's publisher is idle.
+ */
+export function hostsOnStream(
+  servers: () => string,
+  names: RelayNames,
+  stateDir: () => string,
+  hosts: readonly LogHost[],
+) {
+  return {
+    publisher: (host: LogHost) => publisherOf(servers(), names, host, stateDir()),
+    settled: (count: number) =>
+      waitForStream(
+        servers(),
+        names.stream!,
+        count,
+        hosts.map((h) => h.publisher),
+      ),
+  };
+}
