@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { channel } from "node:diagnostics_channel";
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -147,7 +148,7 @@ function taskKey(t: Task): string {
 
 interface Tracked {
   ref: OrchestratorRef;
-  /** Last text read per signal file path; only a different text is emitted again. */
+  /** Last text read per signal file path, as its {@link contentKey}; only a different text is emitted again. */
   signals: Map<string, string>;
   /**
    * Per signal file, the serial of the newest read whose change went out: a change from an older
@@ -156,6 +157,7 @@ interface Tracked {
   emitted: Map<string, number>;
   /** Per signal file, a change read but not emitted yet (it waits in a round), for a live read to send. */
   unsent: Map<string, SourceChange>;
+  /** The local state.json's last text, as its {@link contentKey}. */
   local: string | null;
   /** Briefing file path → `size:mtime` last emitted. */
   briefings: Map<string, string>;
@@ -167,8 +169,17 @@ interface Tracked {
 
 interface TrackedTicket {
   watch: DirWatch | null;
-  /** Last text read per phase file path; only a different text is emitted again. */
+  /** Last text read per phase file path, as its {@link contentKey}; only a different text is emitted again. */
   files: Map<string, string>;
+}
+
+/**
+ * What the watcher keeps of a file's text to tell a changed read from the same one: its length and
+ * SHA-1, never "" (which marks an unreadable file). Keeping every text itself held the whole fleet's
+ * files in memory (issue 26: ~14 MB at 10,000 workers, a 3.9 MB global state.json among them).
+ */
+export function contentKey(text: string): string {
+  return `${text.length}:${hash("sha1", text, "base64")}`;
 }
 
 /**
@@ -199,6 +210,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       }));
   const orchs = new Map<string, Tracked>();
   const structural = new Map<string, DirWatch>();
+  /** The global state.json's last text, as its {@link contentKey}. */
   let globalText: string | null = null;
   let watcher: DirWatcher | null = null;
   let tailer: LogTailer | null = null;
@@ -487,24 +499,26 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   /**
    * Read a file and parse it; when the text does not parse, wait `reparseDelayMs` and read once more,
    * so a file caught mid-rewrite is seen whole. The second read's text and result are the ones used.
-   * A text equal to `known` (the last one emitted) is not parsed again: `"unchanged"`.
+   * A text whose {@link contentKey} is `known` (the last one emitted) is not parsed again:
+   * `"unchanged"`; otherwise the answer carries the key of the text it parsed.
    */
   async function readParsed<R extends { ok: boolean }>(
     file: string,
     parse: (text: string) => R,
     known: string | null | undefined,
     urgent = false,
-  ): Promise<{ text: string; result: R } | { error: unknown } | null | "busy" | "unchanged"> {
+  ): Promise<{ key: string; result: R } | { error: unknown } | null | "busy" | "unchanged"> {
     const got = await readText(file, urgent);
     if (got === null || got === "busy" || "error" in got) return got;
-    if (got.text === known) return "unchanged";
+    const key = contentKey(got.text);
+    if (key === known) return "unchanged";
     const result = parse(got.text);
-    if (result.ok || reparseDelayMs <= 0) return { text: got.text, result };
+    if (result.ok || reparseDelayMs <= 0) return { key, result };
     await new Promise((resolve) => setTimeout(resolve, reparseDelayMs));
-    if (!running) return { text: got.text, result };
+    if (!running) return { key, result };
     const again = await readText(file, urgent);
     if (again === null || again === "busy" || "error" in again) return again;
-    return { text: again.text, result: again.text === got.text ? result : parse(again.text) };
+    return { key: contentKey(again.text), result: again.text === got.text ? result : parse(again.text) };
   }
 
   /**
@@ -560,8 +574,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       out.push({ kind: "global-state", file, result: unreadableResult(file, got.error) });
       return;
     }
-    if (got.text === globalText) return;
-    globalText = got.text;
+    if (got.key === globalText) return;
+    globalText = got.key;
     out.push({ kind: "global-state", file, result: got.result });
   }
 
@@ -584,8 +598,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       });
       return;
     }
-    if (got.text === t.local) return;
-    t.local = got.text;
+    if (got.key === t.local) return;
+    t.local = got.key;
     out.push({ kind: "local-state", orchestrator: t.ref.id, file, result: got.result });
   }
 
@@ -643,8 +657,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       });
       return;
     }
-    if (t.signals.get(file) === got.text) return;
-    t.signals.set(file, got.text);
+    if (t.signals.get(file) === got.key) return;
+    t.signals.set(file, got.key);
     push({ kind: "signal", orchestrator: t.ref.id, key: signalKey(file), file, result: got.result });
   }
 
@@ -699,8 +713,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       });
       return;
     }
-    if (tt.files.get(file) === got.text) return;
-    tt.files.set(file, got.text);
+    if (tt.files.get(file) === got.key) return;
+    tt.files.set(file, got.key);
     out.push({ kind: "phase-signal", orchestrator, ticket, phase, file, result: got.result });
   }
 

@@ -13,7 +13,6 @@ import type {
 } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
 import {
-  createSnapshotSerializer,
   createSseHub,
   parseDeltaFilter,
   respondSse,
@@ -139,12 +138,12 @@ export function createApp(deps: AppDeps): Hono {
   // Serialised and encoded once per snapshot object: many pollers of a large fleet share the bytes
   // (a string body was encoded to UTF-8 again for every answer: 10 MB at 10,000 workers); while
   // loading, rebuilt at most as often as their cost allows (snapshot-bytes.ts).
-  const snapshotBytes = createSnapshotBytes({ serialize: createSnapshotSerializer() });
+  const snapshotBytes = createSnapshotBytes();
   const currentSnapshot = deps.apiSnapshot ?? (() => deps.feed.snapshot());
   app.get("/api/snapshot", async (c) => {
     const at = c.req.query("at");
     if (at !== undefined) return serveSnapshotAt(c, at, deps.snapshotAt ?? null);
-    const bytes = snapshotBytes.get(currentSnapshot, (deps.loading?.() ?? null) !== null);
+    const bytes = await snapshotBytes.get(currentSnapshot, (deps.loading?.() ?? null) !== null);
     return c.body(bytes, 200, { "Content-Type": "application/json" });
   });
 
