@@ -12,6 +12,11 @@ export type { Listening } from "./http.js";
 export { listenHttp, PortInUseError, respondSse, SSE_HEADERS } from "./http.js";
 export { throttleWhileLoading, withLoadingState } from "./loading-feed.js";
 export type { JsonStreamOptions } from "./snapshot-json.js";
-export { createSnapshotSerializer, snapshotJsonPieces, snapshotJsonStream } from "./snapshot-json.js";
+export {
+  createOrchestratorJsonCache,
+  createSnapshotSerializer,
+  snapshotJsonPieces,
+  snapshotJsonStream,
+} from "./snapshot-json.js";
 export type { ClientEvent, OpenClientOptions, SseHub, SseHubOptions } from "./sse-hub.js";
 export { createSseHub, parseEventId } from "./sse-hub.js";

@@ -35,13 +35,25 @@ describe("createSnapshotSerializer", () => {
 });
 
 describe("snapshotJsonPieces / snapshotJsonStream", () => {
-  it("write exactly what JSON.stringify writes, one orchestrator a piece", async () => {
+  it("write exactly what JSON.stringify writes, one orchestrator and one needs-you row a piece", async () => {
     const snap = fleetSnapshot();
     const answer = { ...snap, at: "2026-04-14T03:00:00.000Z", unreadable: undefined, hosts: [] };
     const pieces = [...snapshotJsonPieces(answer)];
     expect(pieces.join("")).toBe(JSON.stringify(answer));
-    // generatedAt, then one piece per orchestrator, then needsYou, sourceErrors, hosts, at, and "}".
-    expect(pieces).toHaveLength(1 + snap.orchestrators.length + 4 + 1);
+    // generatedAt, one piece per orchestrator, one per needs-you row (or one for none), then
+    // sourceErrors, hosts, at, and "}".
+    const rows = Math.max(1, snap.needsYou.length);
+    expect(pieces).toHaveLength(1 + snap.orchestrators.length + rows + 3 + 1);
+    // With an orchestrator cache: the same text, each view asked for once.
+    const asked: unknown[] = [];
+    const cached = [
+      ...snapshotJsonPieces(answer, (view) => {
+        asked.push(view);
+        return JSON.stringify(view);
+      }),
+    ];
+    expect(cached.join("")).toBe(JSON.stringify(answer));
+    expect(asked).toEqual(snap.orchestrators);
     for (const empty of [{ orchestrators: [] }, { ...snap, orchestrators: [] }])
       expect([...snapshotJsonPieces(empty)].join("")).toBe(JSON.stringify(empty));
 

@@ -1,14 +1,13 @@
 import type { OrchestratorView, Snapshot } from "@catalyst/schema";
 
 /**
- * Serialises snapshots, reusing the JSON of every orchestrator seen before: fuse hands out the
- * same OrchestratorView object while an orchestrator is unchanged, so after one change only that
- * orchestrator is stringified again and the rest is string concatenation. The text equals
- * `JSON.stringify(snapshot)`.
+ * The JSON of an orchestrator view, kept per view object: fuse hands out the same
+ * OrchestratorView while an orchestrator is unchanged, so after one change only that orchestrator
+ * is stringified again.
  */
-export function createSnapshotSerializer(): (snapshot: Snapshot) => string {
+export function createOrchestratorJsonCache(): (view: OrchestratorView) => string {
   const cache = new WeakMap<OrchestratorView, string>();
-  const orchestratorJson = (view: OrchestratorView): string => {
+  return (view) => {
     let text = cache.get(view);
     if (text === undefined) {
       text = JSON.stringify(view);
@@ -16,37 +15,38 @@ export function createSnapshotSerializer(): (snapshot: Snapshot) => string {
     }
     return text;
   };
-  return (snapshot) => {
-    const { generatedAt, orchestrators, needsYou, sourceErrors, ...rest } = snapshot;
-    const parts = [
-      `{"generatedAt":${JSON.stringify(generatedAt)}`,
-      `,"orchestrators":[${orchestrators.map(orchestratorJson).join(",")}]`,
-      `,"needsYou":${JSON.stringify(needsYou)}`,
-      `,"sourceErrors":${JSON.stringify(sourceErrors)}`,
-    ];
-    // Fields added later (e.g. `loading`) in their own order, as JSON.stringify would write them.
-    const tail = JSON.stringify(rest);
-    if (tail !== "{}") parts.push(`,${tail.slice(1, -1)}`);
-    parts.push("}");
-    return parts.join("");
-  };
 }
 
 /**
- * The JSON of a snapshot (or of any object with an `orchestrators` array, e.g. a time-travel
- * answer with `at`) in pieces: the fields before the orchestrators, then one piece per
- * orchestrator, then the rest. Joined, the pieces equal `JSON.stringify(value)`; each is made only
- * when asked for, so a caller can give its event loop a turn between them.
+ * Serialises snapshots, reusing the JSON of every orchestrator seen before (see
+ * {@link createOrchestratorJsonCache}): the rest is string concatenation. The text equals
+ * `JSON.stringify(snapshot)`.
  */
-export function* snapshotJsonPieces(value: {
-  orchestrators: readonly unknown[];
-}): Generator<string, void, undefined> {
+export function createSnapshotSerializer(): (snapshot: Snapshot) => string {
+  const orchestratorJson = createOrchestratorJsonCache();
+  return (snapshot) => [...snapshotJsonPieces(snapshot, orchestratorJson)].join("");
+}
+
+/** The fields whose arrays {@link snapshotJsonPieces} hands out an item at a time (both grow with the fleet). */
+const PIECEWISE = new Set(["orchestrators", "needsYou"]);
+
+/**
+ * The JSON of a snapshot (or of any object with an `orchestrators` array, e.g. a time-travel
+ * answer with `at`) in pieces: one piece per orchestrator and per needs-you row, one per other
+ * field. Joined, the pieces equal `JSON.stringify(value)`; each is made only when asked for, so a
+ * caller can give its event loop a turn between them. `orchestratorJson` may serve each
+ * orchestrator's text from a cache ({@link createOrchestratorJsonCache}).
+ */
+export function* snapshotJsonPieces(
+  value: { orchestrators: readonly unknown[] },
+  orchestratorJson?: (view: OrchestratorView) => string,
+): Generator<string, void, undefined> {
   let first = true;
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
     const name = `${first ? "{" : ","}${JSON.stringify(key)}:`;
     first = false;
-    if (key !== "orchestrators" || !Array.isArray(v)) {
+    if (!PIECEWISE.has(key) || !Array.isArray(v)) {
       yield `${name}${JSON.stringify(v)}`;
       continue;
     }
@@ -54,8 +54,12 @@ export function* snapshotJsonPieces(value: {
       yield `${name}[]`;
       continue;
     }
+    const itemJson = key === "orchestrators" && orchestratorJson ? orchestratorJson : JSON.stringify;
     for (const [i, item] of v.entries()) {
-      const text = item === undefined || typeof item === "function" ? "null" : JSON.stringify(item);
+      const text =
+        item === undefined || typeof item === "function" || typeof item === "symbol"
+          ? "null"
+          : itemJson(item);
       yield `${i === 0 ? `${name}[` : ","}${text}${i === v.length - 1 ? "]" : ""}`;
     }
   }

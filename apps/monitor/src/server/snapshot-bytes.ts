@@ -1,4 +1,5 @@
-import type { OrchestratorView, Snapshot } from "@catalyst/schema";
+import type { Snapshot } from "@catalyst/schema";
+import { createOrchestratorJsonCache, snapshotJsonPieces } from "@catalyst/sse-server";
 
 /** How `/api/snapshot` keeps its bytes; see {@link createSnapshotBytes}. */
 export interface SnapshotBytesOptions {
@@ -25,30 +26,6 @@ export interface SnapshotBytesOptions {
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Every piece of a snapshot's JSON, in order; joined they equal `JSON.stringify(snapshot)`. */
-function* jsonPieces(
-  snapshot: Snapshot,
-  orchestratorJson: (view: OrchestratorView) => string,
-): Generator<string, void, undefined> {
-  const { generatedAt, orchestrators, needsYou, sourceErrors, ...rest } = snapshot;
-  yield `{"generatedAt":${JSON.stringify(generatedAt)},"orchestrators":[`;
-  for (let i = 0; i < orchestrators.length; i++) {
-    const text = orchestratorJson(orchestrators[i]!);
-    yield i === 0 ? text : `,${text}`;
-  }
-  yield `],"needsYou":[`;
-  // Rows are plain objects: the array's JSON is theirs joined by commas, a row at a time.
-  for (let i = 0; i < needsYou.length; i++) {
-    const text = JSON.stringify(needsYou[i]);
-    yield i === 0 ? text : `,${text}`;
-  }
-  yield `],"sourceErrors":${JSON.stringify(sourceErrors)}`;
-  // Fields added later (e.g. `loading`) in their own order, as JSON.stringify would write them.
-  const tail = JSON.stringify(rest);
-  if (tail !== "{}") yield `,${tail.slice(1, -1)}`;
-  yield "}";
-}
-
 /**
  * The encoded JSON of the current snapshot, built once per snapshot object (many pollers share the
  * bytes; an answer asked for while a build of the same snapshot is under way waits for it). A
@@ -66,15 +43,7 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
   const now = options.now ?? (() => performance.now());
   const yieldToLoop = options.yieldToLoop ?? nextTurn;
   const encoder = new TextEncoder();
-  const cache = new WeakMap<OrchestratorView, string>();
-  const orchestratorJson = (view: OrchestratorView): string => {
-    let text = cache.get(view);
-    if (text === undefined) {
-      text = JSON.stringify(view);
-      cache.set(view, text);
-    }
-    return text;
-  };
+  const orchestratorJson = createOrchestratorJsonCache();
   type Built = {
     snapshot: Snapshot;
     bytes: Uint8Array<ArrayBuffer>;
@@ -94,7 +63,7 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
     let size = 0;
     let text = "";
     let sliceStart = now();
-    const pieces = jsonPieces(snapshot, orchestratorJson);
+    const pieces = snapshotJsonPieces(snapshot, orchestratorJson);
     for (let piece = pieces.next(); !piece.done; piece = pieces.next()) {
       text += piece.value;
       if (text.length >= chunkChars) {
