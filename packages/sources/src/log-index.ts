@@ -300,15 +300,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 /** Temp names of this process's manifest writes (two queries may write at once). */
 let manifestWrites = 0;
 
-interface ManifestEntry {
-  file: string;
-  dev: number;
-  ino: number;
-  maxLineBytes: number;
-  blockBytes: number;
-  indexedEnd: number;
-  head: string;
-  tail: string;
+/** A file's index in the manifest: its fields but the blocks, which are in the block data. */
+interface ManifestEntry extends Omit<FileIndex, "blocks" | "statKey"> {
   statKey: string;
   /** Blocks of this entry; where they start in the block data (set on read). */
   n: number;
