@@ -60,6 +60,12 @@ export interface FileIndex {
   statKey?: string;
 }
 
+/** What an index file and a manifest entry both write of an index, in this order: all but blocks and stat. */
+function identityOf(index: FileIndex): Omit<FileIndex, "blocks" | "statKey"> {
+  const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail } = index;
+  return { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail };
+}
+
 /**
  * What the index needs of an open file: positioned reads. A `FileHandle` is one; an index worker
  * (`index-worker.ts`) reads the main thread's descriptor with `readSync` behind the same shape.
@@ -254,17 +260,10 @@ export async function saveFileIndex(indexDir: string, index: FileIndex): Promise
       (b.sorted ? 1 : 0) | (b.pure ? 2 : 0) | (b.unverified ? 4 : 0),
       b.reasons ?? 0,
     ]);
-  const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, statKey } = index;
+  const { statKey } = index;
   const text = JSON.stringify({
     v: FORMAT_VERSION,
-    file,
-    dev,
-    ino,
-    maxLineBytes,
-    blockBytes,
-    indexedEnd,
-    head,
-    tail,
+    ...identityOf(index),
     blocks,
     ...(statKey === undefined ? {} : { statKey }),
   });
@@ -424,17 +423,9 @@ export async function saveIndexManifest(
     blocks.forEach((b, i) => {
       if (b.reasons) reasons.push([i, b.reasons]);
     });
-    const { file, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, statKey } = index;
     entries.push({
-      file,
-      dev,
-      ino,
-      maxLineBytes,
-      blockBytes,
-      indexedEnd,
-      head,
-      tail,
-      statKey,
+      ...identityOf(index),
+      statKey: index.statKey,
       n: blocks.length,
       ...(reasons.length > 0 ? { reasons } : {}),
     });
