@@ -63,6 +63,18 @@ function openFleet(orchestrators: number, members: number): { notifier: Notifier
   return { notifier, rows };
 }
 
+/** Three incidents written whole, then one change (orch-0 gains a member) appended to the journal. */
+async function oneAppended(): Promise<{ store: IncidentStore; notifier: Notifier }> {
+  const store = createIncidentStore(dir);
+  const { notifier } = openFleet(3, 2);
+  await save(store, notifier);
+  notifier.apply(needs([dead("orch-0", "W9")]), T0 + HOLD);
+  tickAll(notifier, T0 + 2 * HOLD);
+  await save(store, notifier);
+  expect(store.stats().appended).toBe(1);
+  return { store, notifier };
+}
+
 describe("incident store", () => {
   it("writes only the incidents that changed: 50 changes among 400 incidents × 20 members", async () => {
     const store = createIncidentStore(dir);
@@ -137,13 +149,7 @@ describe("incident store", () => {
   });
 
   it("skips a torn last journal line, says so, and rewrites the whole file on the next save", async () => {
-    const store = createIncidentStore(dir);
-    const { notifier } = openFleet(3, 2);
-    await save(store, notifier);
-    notifier.apply(needs([dead("orch-0", "W9")]), T0 + HOLD);
-    tickAll(notifier, T0 + 2 * HOLD);
-    await save(store, notifier);
-    expect(store.stats().appended).toBe(1);
+    const { store, notifier } = await oneAppended();
     await appendFile(store.journalPath, '{"put":{"incident":"dead|orch');
 
     const again = createIncidentStore(dir);
@@ -157,13 +163,7 @@ describe("incident store", () => {
   });
 
   it("ignores a journal left beside a newer file by a crash between the rewrite and its removal", async () => {
-    const store = createIncidentStore(dir);
-    const { notifier } = openFleet(3, 2);
-    await save(store, notifier);
-    notifier.apply(needs([dead("orch-0", "W9")]), T0 + HOLD);
-    tickAll(notifier, T0 + 2 * HOLD);
-    await save(store, notifier);
-    expect(store.stats().appended).toBe(1);
+    const { store, notifier } = await oneAppended();
     const oldJournal = await readFile(store.journalPath, "utf8");
 
     // orch-0's workers come back: its incident closes; the state is then written whole.
