@@ -13,6 +13,7 @@ import type {
 } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
 import {
+  createSnapshotBytes,
   createSseHub,
   parseDeltaFilter,
   respondSse,
@@ -27,7 +28,6 @@ import { type ReadEvents, serveEvents } from "./events-api.js";
 import { jsonError } from "./json-error.js";
 import { mountPushRoutes } from "./push-routes.js";
 import { type LogStart, type SnapshotAt, serveLogSpan, serveSnapshotAt } from "./snapshot-at-api.js";
-import { createSnapshotBytes } from "./snapshot-bytes.js";
 import { mountStaticAssets } from "./static-assets.js";
 
 /** Health reporters of the running pieces, read by `/healthz`. */
@@ -137,7 +137,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Serialised and encoded once per snapshot object: many pollers of a large fleet share the bytes
   // (a string body was encoded to UTF-8 again for every answer: 10 MB at 10,000 workers); while
-  // loading, rebuilt at most as often as their cost allows (snapshot-bytes.ts).
+  // loading, rebuilt at most as often as their cost allows (sse-server's createSnapshotBytes).
   const snapshotBytes = createSnapshotBytes();
   const currentSnapshot = deps.apiSnapshot ?? (() => deps.feed.snapshot());
   app.get("/api/snapshot", async (c) => {

@@ -1,5 +1,5 @@
 import type { Snapshot } from "@catalyst/schema";
-import { createOrchestratorJsonCache, snapshotJsonPieces } from "@catalyst/sse-server";
+import { createOrchestratorJsonCache, snapshotJsonPieces } from "./snapshot-json.js";
 
 /** How `/api/snapshot` keeps its bytes; see {@link createSnapshotBytes}. */
 export interface SnapshotBytesOptions {
