@@ -1,4 +1,4 @@
-import type { Snapshot } from "@catalyst/schema";
+import type { OrchestratorView, Snapshot } from "@catalyst/schema";
 import { createOrchestratorJsonCache, snapshotJsonPieces } from "./snapshot-json.js";
 
 /** How `/api/snapshot` keeps its bytes; see {@link createSnapshotBytes}. */
@@ -22,6 +22,8 @@ export interface SnapshotBytesOptions {
   now?: () => number;
   /** Gives the event loop a turn (tests may count them). @default setImmediate */
   yieldToLoop?: () => Promise<void>;
+  /** The orchestrator-JSON cache, shared with the SSE hub's snapshot frames. @default a cache of its own */
+  orchestratorJson?: (view: OrchestratorView) => string;
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -43,7 +45,7 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
   const now = options.now ?? (() => performance.now());
   const yieldToLoop = options.yieldToLoop ?? nextTurn;
   const encoder = new TextEncoder();
-  const orchestratorJson = createOrchestratorJsonCache();
+  const orchestratorJson = options.orchestratorJson ?? createOrchestratorJsonCache();
   type Built = {
     snapshot: Snapshot;
     bytes: Uint8Array<ArrayBuffer>;

@@ -19,11 +19,12 @@ export function createOrchestratorJsonCache(): (view: OrchestratorView) => strin
 
 /**
  * Serialises snapshots, reusing the JSON of every orchestrator seen before (see
- * {@link createOrchestratorJsonCache}): the rest is string concatenation. The text equals
+ * {@link createOrchestratorJsonCache}; pass one to share it): the rest is string concatenation. The text equals
  * `JSON.stringify(snapshot)`.
  */
-export function createSnapshotSerializer(): (snapshot: Snapshot) => string {
-  const orchestratorJson = createOrchestratorJsonCache();
+export function createSnapshotSerializer(
+  orchestratorJson: (view: OrchestratorView) => string = createOrchestratorJsonCache(),
+): (snapshot: Snapshot) => string {
   return (snapshot) => [...snapshotJsonPieces(snapshot, orchestratorJson)].join("");
 }
 

@@ -1,5 +1,5 @@
 import { channel } from "node:diagnostics_channel";
-import type { Delta, DeltaFeed, Snapshot } from "@catalyst/schema";
+import type { Delta, DeltaFeed, OrchestratorView, Snapshot } from "@catalyst/schema";
 import {
   type ByteSink,
   type ClientEndReason,
@@ -33,6 +33,13 @@ export interface SseHubOptions {
   onClientEvent?: (event: ClientEvent) => void;
   /** Clients written per slice of a flush pass; I/O runs between slices. @default 256 */
   flushSliceSize?: number;
+  /**
+   * The orchestrator-JSON cache of the snapshot frames ({@link createOrchestratorJsonCache}); pass
+   * the one `createSnapshotBytes` uses, so a client connecting after `/api/snapshot` was answered
+   * reuses its orchestrators' text (at 10,000 workers a first snapshot frame made from nothing
+   * held the loop ~120 ms). @default a cache of the hub's own
+   */
+  orchestratorJson?: (view: OrchestratorView) => string;
 }
 
 /** How one client connects. */
@@ -117,7 +124,7 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
   };
   // One flush pass for every client with frames waiting, in slices (see createFlushScheduler).
   const flusher = createFlushScheduler(options.flushSliceSize);
-  const serializeSnapshot = createSnapshotSerializer();
+  const serializeSnapshot = createSnapshotSerializer(options.orchestratorJson);
   // One encoded snapshot per snapshot object (fuse returns the same object until its state or
   // time moves), shared by every client that needs it.
   let snapshotCache: { snapshot: Snapshot; id: number; frame: Uint8Array } | null = null;

@@ -13,6 +13,7 @@ import type {
 } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
 import {
+  createOrchestratorJsonCache,
   createSnapshotBytes,
   createSseHub,
   parseDeltaFilter,
@@ -100,7 +101,10 @@ function definedHealth(health: HealthReporters = {}): Pick<HealthInputs, "source
  * and the dashboard, all behind the Host/Origin/token guard.
  */
 export function createApp(deps: AppDeps): Hono {
-  const hub = deps.hub ?? createSseHub(deps.feed, deps.sse);
+  // One orchestrator-JSON cache for `/api/snapshot` and the SSE snapshot frames: a client that
+  // connects after the snapshot was answered (a dashboard's first load) reuses its text.
+  const orchestratorJson = createOrchestratorJsonCache();
+  const hub = deps.hub ?? createSseHub(deps.feed, { orchestratorJson, ...deps.sse });
   const startedAt = deps.startedAt ?? new Date();
   const app = new Hono();
   const security = securityHeaders(deps.publicDir);
@@ -138,7 +142,7 @@ export function createApp(deps: AppDeps): Hono {
   // Serialised and encoded once per snapshot object: many pollers of a large fleet share the bytes
   // (a string body was encoded to UTF-8 again for every answer: 10 MB at 10,000 workers); while
   // loading, rebuilt at most as often as their cost allows (sse-server's createSnapshotBytes).
-  const snapshotBytes = createSnapshotBytes();
+  const snapshotBytes = createSnapshotBytes({ orchestratorJson });
   const currentSnapshot = deps.apiSnapshot ?? (() => deps.feed.snapshot());
   app.get("/api/snapshot", async (c) => {
     const at = c.req.query("at");
