@@ -154,6 +154,7 @@ async function expectKvOfHost(servers: string | string[], h: Host): Promise<void
   const want = await expectedKv(h.name, h.dir);
   expect(want.size).toBeGreaterThan(0);
   let got = new Map<string, string>();
+  let waited: string | undefined;
   await waitFor(
     `the KV of ${h.name} equal to its files`,
     async () => {
@@ -161,8 +162,10 @@ async function expectKvOfHost(servers: string | string[], h: Host): Promise<void
       return sorted(got.keys()).join() === sorted(want.keys()).join();
     },
     60_000,
-  ).catch(() => {});
-  expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
+  ).catch((error: Error) => {
+    waited = error.message;
+  });
+  expect(Object.fromEntries(got), waited).toEqual(Object.fromEntries(want));
 }
 
 async function publishedSoFar(hosts: Host[]): Promise<number[]> {

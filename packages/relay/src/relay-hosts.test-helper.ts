@@ -10,7 +10,7 @@ import { createSourceWatcher } from "@catalyst/sources";
 import { waitUntil } from "@catalyst/test-utils";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { connect, nanos } from "@nats-io/transport-node";
+import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
 import { escapeToken, stateKeyOf } from "./keys.js";
 import type { RelayPublisherOptions, RelayPublisherStats } from "./publisher.js";
 import type { LogMessage, StateMessage } from "./wire.js";
@@ -192,25 +192,43 @@ export async function kvOfHost(
   servers: string | string[],
   host: string,
   bucket = "catalyst-state",
+  timeoutMs = 10_000,
 ): Promise<Map<string, string>> {
   const nc = await connect({ servers });
+  // One read is bounded: a key listing that stalls (seen once in a loaded CI run: the first
+  // read of a host never returned, so a 60 s wait saw nothing) is given up and asked again.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`reading the KV of ${host} took over ${timeoutMs} ms`));
+      void nc.close();
+    }, timeoutMs);
+  });
   try {
-    const kv = await new Kvm(jetstream(nc)).open(bucket);
-    const out = new Map<string, string>();
-    const keys: string[] = [];
-    for await (const k of await kv.keys(`${escapeToken(host)}.>`)) keys.push(k);
-    for (const k of keys) {
-      const e = await kv.get(k);
-      if (e?.operation !== "PUT") continue;
-      const m = e.json<StateMessage>();
-      // Not files a scan finds: the heartbeat, pid answers, skipped-line markers.
-      if (m.kind !== "heartbeat" && m.kind !== "liveness" && m.kind !== "skipped")
-        out.set(k, stateFingerprint(m));
-    }
-    return out;
+    const read = readKvOfHost(nc, host, bucket);
+    // A read given up on fails later, when its connection closes: nobody waits for it then.
+    read.catch(() => {});
+    return await Promise.race([read, stalled]);
   } finally {
+    clearTimeout(timer);
     await nc.close();
   }
+}
+
+async function readKvOfHost(nc: NatsConnection, host: string, bucket: string): Promise<Map<string, string>> {
+  const kv = await new Kvm(jetstream(nc)).open(bucket);
+  const out = new Map<string, string>();
+  const keys: string[] = [];
+  for await (const k of await kv.keys(`${escapeToken(host)}.>`)) keys.push(k);
+  for (const k of keys) {
+    const e = await kv.get(k);
+    if (e?.operation !== "PUT") continue;
+    const m = e.json<StateMessage>();
+    // Not files a scan finds: the heartbeat, pid answers, skipped-line markers.
+    if (m.kind !== "heartbeat" && m.kind !== "liveness" && m.kind !== "skipped")
+      out.set(k, stateFingerprint(m));
+  }
+  return out;
 }
 
 /** The KV a publisher of `dir` should leave, from a fresh scan of the dir: key → fingerprint. */
