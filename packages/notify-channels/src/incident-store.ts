@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { open, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { IncidentChanges, PersistedIncident } from "@catalyst/notify";
-import { readJsonFile, readTextFile, writeJsonFile } from "./state-files.js";
+import { readJsonFile, readTextFile, writeJsonFile, writeSynced } from "./state-files.js";
 
 // The open incidents between runs: a whole file (`notify-incidents.json`, version 1) and a journal
 // beside it (`.journal`, one JSON line per incident opened, changed or closed since the file was
@@ -179,13 +179,7 @@ export function createIncidentStore(stateDir: string, name = "notify-incidents.j
       const before = journalBytes;
       // A failed or torn append may leave part of a line: the next save rewrites everything.
       journalBytes = null;
-      const handle = await open(journalPath, "a", 0o600);
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeSynced(journalPath, "a", text);
       journalBytes = before + bytes;
       counts.appended += changes.put.length + changes.removed.length;
     },

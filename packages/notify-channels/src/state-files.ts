@@ -63,13 +63,7 @@ export async function writeJsonFile(path: string, value: unknown): Promise<numbe
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   const text = `${JSON.stringify(value, null, 1)}\n`;
-  const handle = await open(tmp, "w", 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeSynced(tmp, "w", text);
   try {
     await chmod(tmp, 0o600);
     await rename(tmp, path);
@@ -78,4 +72,15 @@ export async function writeJsonFile(path: string, value: unknown): Promise<numbe
     throw error;
   }
   return Buffer.byteLength(text);
+}
+
+/** Writes (`"w"`) or appends (`"a"`) text to a 0600 file and flushes it to disk before returning. */
+export async function writeSynced(path: string, flags: "w" | "a", text: string): Promise<void> {
+  const handle = await open(path, flags, 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
