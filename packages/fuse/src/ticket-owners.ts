@@ -125,3 +125,17 @@ export function migrateTicketOwners(state: FuseState): void {
   if (table) state.ticketOwners = table;
   else delete state.ticketOwners;
 }
+
+/** Every ticket of the table with its owners (in no set order). */
+export function forEachTicketOwners(
+  state: FuseState,
+  visit: (ticket: string, owners: readonly string[]) => void,
+): void {
+  for (const level of state.ticketOwners?.slots ?? []) {
+    if (level == null) continue;
+    for (const leaf of level) {
+      if (leaf == null) continue;
+      for (const ticket of Object.keys(leaf)) visit(ticket, leaf[ticket]!);
+    }
+  }
+}
