@@ -97,7 +97,7 @@ describe("fuse: a state in per-host pieces", () => {
       exportHostState(state, "beta", { nodes: ["beta-node"] }),
     ];
     // Plain JSON data: what a checkpoint writes and reads back.
-    const merged = mergeHostStates(JSON.parse(JSON.stringify(pieces)));
+    const merged = mergeHostStates(JSON.parse(JSON.stringify(pieces)), { parsed: true });
     expect(merged).not.toBeNull();
     expect(toSnapshot(merged!, NOW)).toEqual(toSnapshot(state, NOW));
     const next = hostLines("alpha", { ts: TS, worker: "A-1", event: "worker-done", detail: null });

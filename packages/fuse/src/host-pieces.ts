@@ -1,4 +1,5 @@
 import type { LogRecord } from "@catalyst/schema";
+import { registerDraftState } from "./draft-fresh.js";
 import { StateImportError } from "./errors.js";
 import { type FuseState, MAX_LOG_PROBLEMS } from "./state.js";
 import { restoreExportHoles } from "./state-export.js";
@@ -42,9 +43,12 @@ function pick<V>(record: Record<string, V>, keep: (key: string) => boolean): Rec
 }
 
 /**
- * The part of `state` that belongs to `host` (ids `<host>/…`), as JSON-safe data (pure: the state
- * is not touched). What no input names by host (the `hosts` list, the budget row, PR answers) goes
- * whole with every piece. Parked liveness answers go with their orchestrator's host.
+ * The part of `state` that belongs to `host` (ids `<host>/…`), as plain data (pure: the state is
+ * not touched). It shares the state's objects, as fuse's states share theirs with the states they
+ * came from (no copy, so cutting a 10,000-worker state costs a pass over its ids, not its size):
+ * treat it as read-only; `JSON.stringify` it to keep it. What no input names by host (the `hosts`
+ * list, the budget row, PR answers) goes whole with every piece. Parked liveness answers go with
+ * their orchestrator's host.
  */
 export function exportHostState(
   state: FuseState,
@@ -86,20 +90,34 @@ export function exportHostState(
       next: state.pendingLiveness.next,
     };
   }
-  // Plain data: JSON keeps it all but a keyed map's holes, which merge restores.
-  return { v: HOST_PIECE_VERSION, host, state: JSON.parse(JSON.stringify(piece)) };
+  // Plain data: JSON keeps it all but a keyed map's holes, which merge restores (`parsed`).
+  return { v: HOST_PIECE_VERSION, host, state: piece };
+}
+
+/** Options of {@link mergeHostStates}. */
+export interface MergeHostStatesOptions {
+  /**
+   * The pieces went through JSON (`JSON.parse` of what `JSON.stringify` wrote): keyed maps' holes,
+   * written as null, are restored in place, and the data is the merged state's (do not use it
+   * again). Default false: pieces as {@link exportHostState} returned them.
+   */
+  parsed?: boolean;
 }
 
 /**
- * One state from pieces of different hosts (each from {@link exportHostState}, possibly after
- * JSON), in the order given: hosts' maps side by side, the ticket table's owners joined, the
- * fleet-wide fields (hosts list, budget row, PR answers) of the first piece. Null when the pieces
- * cannot make one state exactly: two pieces of one host, a host name holding `/`, log-file
- * problems in more than one piece or as many as fuse keeps (their order and eviction run across
- * hosts), one node name in two pieces, or parked liveness answers (bounded fleet-wide). Pure; the
- * pieces are copied, not adopted. Throws `StateImportError` on data that is not a piece.
+ * One state from pieces of different hosts (each from {@link exportHostState}), in the order
+ * given: hosts' maps side by side, the ticket table's owners joined, the fleet-wide fields (hosts
+ * list, budget row, PR answers) of the first piece. The state shares the pieces' objects (never
+ * changed afterwards: fuse copies what it changes). Null when the pieces cannot make one state
+ * exactly: two pieces of one host, a host name holding `/` or empty, log-file problems in more
+ * than one piece or as many as fuse keeps (their order and eviction run across hosts), one node
+ * name in two pieces, or parked liveness answers (bounded fleet-wide). Pure otherwise. Throws
+ * `StateImportError` on data that is not a piece.
  */
-export function mergeHostStates(pieces: readonly HostStatePiece[]): FuseState | null {
+export function mergeHostStates(
+  pieces: readonly HostStatePiece[],
+  options: MergeHostStatesOptions = {},
+): FuseState | null {
   const seen = new Set<string>();
   const parts: Record<string, unknown>[] = [];
   for (const piece of pieces) {
@@ -107,7 +125,7 @@ export function mergeHostStates(pieces: readonly HostStatePiece[]): FuseState | 
       throw new StateImportError(`not a host state piece of version ${HOST_PIECE_VERSION}`);
     if (seen.has(piece.host) || piece.host.includes("/") || piece.host === "") return null;
     seen.add(piece.host);
-    parts.push(restoreExportHoles(structuredClone(piece.state)) as Record<string, unknown>);
+    parts.push((options.parsed ? restoreExportHoles(piece.state) : piece.state) as Record<string, unknown>);
   }
   const state: FuseState = {
     orchestrators: {},
@@ -120,10 +138,12 @@ export function mergeHostStates(pieces: readonly HostStatePiece[]): FuseState | 
     logProblems: {},
     logFiles: {},
   };
+  // The ticket table is built here: its copies change in place (nothing else holds them yet).
+  registerDraftState(state);
   let problemPieces = 0;
   let nodes: FuseState["nodes"];
   for (const [i, part] of parts.entries()) {
-    if (part.pendingLiveness !== undefined && (part.pendingLiveness as unknown[]).length > 0) return null;
+    if (Array.isArray(part.pendingLiveness) && part.pendingLiveness.length > 0) return null;
     if (i === 0) {
       state.hosts = part.hosts as FuseState["hosts"];
       state.budgetRow = part.budgetRow as FuseState["budgetRow"];

@@ -16,7 +16,12 @@ export {
 } from "./derive-pipeline.js";
 export { FuseOptionsError, InvalidTimeError, StateImportError } from "./errors.js";
 export { foldEvents } from "./fold-events.js";
-export type { ExportHostStateOptions, HostStatePiece, LogLineReach } from "./host-pieces.js";
+export type {
+  ExportHostStateOptions,
+  HostStatePiece,
+  LogLineReach,
+  MergeHostStatesOptions,
+} from "./host-pieces.js";
 export {
   exportHostState,
   HOST_PIECE_VERSION,
