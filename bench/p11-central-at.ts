@@ -250,7 +250,7 @@ async function slowHost(
     `${lines} lines of one host + 400 of a host 3 days slow; checkpoints every ${options.checkpointLines} lines; first fold ${first.wall.toFixed(0)} ms, ${first.value.folded} lines\n`,
   );
   process.stdout.write(
-    "| round | lines folded | lines folded to mend | checkpoints removed | mended | stream messages (window + check) | CPU | longest turn | wall |\n|---|---|---|---|---|---|---|---|---|\n",
+    "| round | lines folded | lines folded to mend | checkpoints removed | mended | stream messages (window + check) | CPU | longest turn | most CPU in one turn | wall |\n|---|---|---|---|---|---|---|---|---|---|\n",
   );
   const cpus: number[] = [];
   const walls: number[] = [];
@@ -266,7 +266,7 @@ async function slowHost(
     walls.push(m.wall);
     const stats = m.value.stats as typeof m.value.stats & { mended?: number; mendFolded?: number };
     process.stdout.write(
-      `| ${run + 1} | ${m.value.folded} | ${stats.mendFolded ?? "–"} | ${stats.invalidated} | ${stats.mended ?? "–"} | ${stats.windowMessages} + ${stats.checkMessages} | ${cpuMs.toFixed(0)} ms | ${m.turn.toFixed(0)} ms | ${m.wall.toFixed(0)} ms |\n`,
+      `| ${run + 1} | ${m.value.folded} | ${stats.mendFolded ?? "–"} | ${stats.invalidated} | ${stats.mended ?? "–"} | ${stats.windowMessages} + ${stats.checkMessages} | ${cpuMs.toFixed(0)} ms | ${m.turn.toFixed(0)} ms | ${m.cpu.toFixed(0)} ms | ${m.wall.toFixed(0)} ms |\n`,
     );
   }
   process.stdout.write(
