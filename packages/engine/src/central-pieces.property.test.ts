@@ -12,9 +12,9 @@ import { parseLogLine } from "@catalyst/sources";
 import { createSeededRandom } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
 import {
+  addReach,
   emptyReach,
   type HostReach,
-  joinReach,
   nodesOf,
   noteLine,
   reachCrossing,
@@ -222,7 +222,7 @@ describe("central checkpoints' per-host pieces", () => {
                 : mergeHostStates([exportHostState(b.state, late, { nodes: nodesOf(b.reach, late) })]);
             expect(piece).not.toBeNull();
             piece = foldLines(piece!, window, pieceReach, now);
-            pieceReach = joinReach(
+            pieceReach = addReach(
               restrictReach(laidReach, (h) => h !== late),
               pieceReach,
             );

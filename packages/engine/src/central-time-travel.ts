@@ -45,12 +45,12 @@ import {
   foldWith,
 } from "./fold-loop.js";
 import {
+  addReach,
   emptyReach,
   fromJson,
   type HostReach,
   type HostReachJson,
   isReachJson,
-  joinReach,
   nodesOf,
   noteLine,
   reachCrossing,
@@ -345,6 +345,8 @@ function centralStore(
     if (late === null || late.length === 0 || spoilt.position === null) return null;
     const reachAt = fromJson(spoilt.header.reach);
     if (reachCrossing(reachAt) !== null) return null;
+    // The work between the reads below is a pass over the fleet's ids each: a turn between them.
+    await turn();
     // The late hosts' pieces: from the latest earlier checkpoint none of their lines spoilt.
     let base: { t: number; state: FuseState; reach: HostReach } | null = null;
     for (const t of older) {
@@ -404,11 +406,12 @@ function centralStore(
       stats.windowMessages += events.stats.messages;
     }
     fold();
-    reach = joinReach(
+    reach = addReach(
       restrictReach(reachAt, (h) => !isLate(h)),
       reach,
     );
     if (reachCrossing(reach) !== null) return null;
+    await turn();
     const atSpoilt = await stateOf(spoilt.t, spoilt.header);
     if (atSpoilt === null) return null;
     const hosts = stateHosts(atSpoilt);
@@ -417,13 +420,15 @@ function centralStore(
     const others = new Set(hosts);
     for (const list of reachAt.nodes.values()) for (const h of list) others.add(h);
     const folded = state;
-    const merged = mergeHostStates([
-      ...late.map((h) => exportHostState(folded, h, { nodes: nodesOf(reach, h) })),
-      ...[...others]
-        .filter((h) => !isLate(h))
-        .sort()
-        .map((h) => exportHostState(atSpoilt, h, { nodes: nodesOf(reachAt, h) })),
-    ]);
+    const pieces: HostStatePiece[] = late.map((h) =>
+      exportHostState(folded, h, { nodes: nodesOf(reach, h) }),
+    );
+    for (const h of [...others].filter((h) => !isLate(h)).sort()) {
+      await turn();
+      pieces.push(exportHostState(atSpoilt, h, { nodes: nodesOf(reachAt, h) }));
+    }
+    await turn();
+    const merged = mergeHostStates(pieces);
     if (merged === null) return null;
     const header: Header = {
       v: 3,

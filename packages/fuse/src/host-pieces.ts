@@ -1,9 +1,9 @@
 import type { LogRecord } from "@catalyst/schema";
-import { registerDraftState } from "./draft-fresh.js";
 import { StateImportError } from "./errors.js";
+import { setOwn } from "./own-property.js";
 import { type FuseState, MAX_LOG_PROBLEMS } from "./state.js";
 import { restoreExportHoles } from "./state-export.js";
-import { addTicketOwner, forEachTicketOwners } from "./ticket-owners.js";
+import { forEachTicketOwners, ticketOwnersFrom } from "./ticket-owners.js";
 
 // A fused state cut into one piece per host, and put back together (issue 25: the central
 // monitor's time-travel checkpoints keep one piece per host, so a host whose clock runs behind
@@ -38,8 +38,13 @@ const hasPrefix = (prefix: string) => (key: string) => key.startsWith(prefix);
 
 function pick<V>(record: Record<string, V>, keep: (key: string) => boolean): Record<string, V> {
   const out: Record<string, V> = {};
-  for (const key of Object.keys(record)) if (keep(key)) out[key] = record[key]!;
+  for (const key of Object.keys(record)) if (keep(key)) setOwn(out, key, record[key]!);
   return out;
+}
+
+/** `Object.assign` for data keys (a key `__proto__` is a key, never the prototype). */
+function assignOwn<V>(to: Record<string, V>, from: Record<string, V> | undefined): void {
+  if (from) for (const key of Object.keys(from)) setOwn(to, key, from[key]!);
 }
 
 /**
@@ -69,10 +74,11 @@ export function exportHostState(
     logProblems: pick(state.logProblems, mine),
     logFiles: pick(state.logFiles, mine),
   };
-  const owners: Record<string, string[]> = {};
+  // `[ticket, owners]` pairs (a ticket may be any string, `__proto__` too).
+  const owners: [string, string[]][] = [];
   forEachTicketOwners(state, (ticket, ids) => {
     const own = ids.filter(mine);
-    if (own.length > 0) owners[ticket] = own;
+    if (own.length > 0) owners.push([ticket, own]);
   });
   piece.ticketOwners = owners;
   if (state.nodes) piece.nodes = pick(state.nodes, (name) => nodes.has(name));
@@ -138,8 +144,7 @@ export function mergeHostStates(
     logProblems: {},
     logFiles: {},
   };
-  // The ticket table is built here: its copies change in place (nothing else holds them yet).
-  registerDraftState(state);
+  const owners: [string, string[]][] = [];
   let problemPieces = 0;
   let nodes: FuseState["nodes"];
   for (const [i, part] of parts.entries()) {
@@ -149,24 +154,25 @@ export function mergeHostStates(
       state.budgetRow = part.budgetRow as FuseState["budgetRow"];
       state.prStatuses = part.prStatuses as FuseState["prStatuses"];
     }
-    Object.assign(state.orchestrators, part.orchestrators);
-    Object.assign(state.globals, part.globals);
-    Object.assign(state.wavesCompleted, part.wavesCompleted);
-    Object.assign(state.logFiles, part.logFiles);
+    assignOwn(state.orchestrators, part.orchestrators as FuseState["orchestrators"]);
+    assignOwn(state.globals, part.globals as FuseState["globals"]);
+    assignOwn(state.wavesCompleted, part.wavesCompleted as FuseState["wavesCompleted"]);
+    assignOwn(state.logFiles, part.logFiles as FuseState["logFiles"]);
     const problems = part.logProblems as FuseState["logProblems"];
     if (Object.keys(problems).length > 0) problemPieces++;
-    Object.assign(state.logProblems, problems);
+    assignOwn(state.logProblems, problems);
     if (part.nodes !== undefined) {
       const own = part.nodes as NonNullable<FuseState["nodes"]>;
       for (const name of Object.keys(own)) {
         if (nodes !== undefined && Object.hasOwn(nodes, name)) return null;
-        nodes = { ...(nodes ?? {}), [name]: own[name]! };
+        nodes ??= {};
+        setOwn(nodes, name, own[name]!);
       }
     }
-    const owners = part.ticketOwners as Record<string, string[]>;
-    for (const ticket of Object.keys(owners))
-      for (const id of owners[ticket]!) addTicketOwner(state, ticket, id);
+    for (const pair of part.ticketOwners as [string, string[]][]) owners.push(pair);
   }
+  const table = ticketOwnersFrom(owners);
+  if (table !== undefined) state.ticketOwners = table;
   if (problemPieces > 1 || Object.keys(state.logProblems).length >= MAX_LOG_PROBLEMS) return null;
   if (nodes !== undefined) state.nodes = nodes;
   // The published list, as fuse derives it: unreadable global files, then the log files' problems.
