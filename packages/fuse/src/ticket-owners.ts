@@ -157,8 +157,11 @@ export function ticketOwnersFrom(
     const h = hashOf(ticket);
     const outer = h % WIDTH;
     const inner = Math.floor(h / WIDTH) % WIDTH;
-    const level = (slots[outer] ??= new Array(WIDTH).fill(undefined));
-    const leaf = (level[inner] ??= {});
+    const level =
+      slots[outer] ?? new Array<Record<string, readonly string[]> | undefined>(WIDTH).fill(undefined);
+    slots[outer] = level;
+    const leaf = level[inner] ?? {};
+    level[inner] = leaf;
     const had = Object.hasOwn(leaf, ticket) ? leaf[ticket]! : null;
     if (had === null) size++;
     const joined = had === null ? owners : [...had, ...owners.filter((o) => !had.includes(o))];
