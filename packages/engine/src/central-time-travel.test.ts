@@ -502,7 +502,7 @@ describe.skipIf(skipReason !== null)("central time travel and the event loop", (
 });
 
 describe.skipIf(skipReason !== null)("central time travel with a host whose clock runs behind", () => {
-  it("mends the checkpoints after the lagging clock with that host's lines alone, each time it publishes (counted)", async () => {
+  it("mends the checkpoints after the lagging clock with that host's lines alone, each time it publishes (counted), until a line reaches across hosts", async () => {
     const names: RelayNames = {
       stream: "TT_BEHIND",
       subjectPrefix: "ttbehind.events",
@@ -571,6 +571,21 @@ describe.skipIf(skipReason !== null)("central time travel with a host whose cloc
       expect(control.stats.mended).toBe(0);
       expect(control.folded).toBeLessThanOrEqual(50);
       expect(control.snapshot).toEqual(await fullFold(names, at));
+      // A line of the slow host naming only a ticket that "right"'s lines name too (CTL-3): fuse
+      // folds it onto both hosts' workers, so the hosts' pieces no longer fold apart. No mend: the
+      // spoilt checkpoints are removed and every host's lines folded again, exact as before.
+      const lateMs = behindFront + 4 * MINUTE;
+      await appendFile(
+        join(behind.dir, "events", "2026-04.jsonl"),
+        `${JSON.stringify({ ts: new Date(lateMs).toISOString(), worker: "CTL-3", event: "worker-done", detail: null })}\n`,
+      );
+      total += 1;
+      await published();
+      const crossing = await foldCentralAt(at, options);
+      expect(crossing.stats.mended).toBe(0);
+      expect(crossing.stats.invalidated).toBeGreaterThanOrEqual(5);
+      expect(crossing.folded).toBeGreaterThanOrEqual(300);
+      expect(crossing.snapshot).toEqual(await fullFold(names, at));
     } finally {
       for (const p of publishers) await p.stop();
     }

@@ -336,11 +336,14 @@ function centralStore(
     }
   };
 
+  /** Whether the last mend that failed leaves the older checkpoints worth a mend of their own. */
+  let mendable = false;
   /**
    * The checkpoint `spoilt` mended (see above), with `older` the times before it (newest first);
    * null when it cannot be mended exactly.
    */
   const mend = async (spoilt: Checked, older: number[], atMs: number): Promise<CentralStart | null> => {
+    mendable = false;
     const late = spoilt.lateHosts;
     if (late === null || late.length === 0 || spoilt.position === null) return null;
     const reachAt = fromJson(spoilt.header.reach);
@@ -348,7 +351,7 @@ function centralStore(
     // The work between the reads below is a pass over the fleet's ids each: a turn between them.
     await turn();
     // The late hosts' pieces: from the latest earlier checkpoint none of their lines spoilt.
-    let base: { t: number; state: FuseState; reach: HostReach } | null = null;
+    let base: { t: number; pieces: HostStatePiece[]; reach: HostReach } | null = null;
     for (const t of older) {
       const c = await check(t);
       if (c === null || c.position === null) continue;
@@ -360,20 +363,15 @@ function centralStore(
       if (c.lateHosts.some((h) => late.includes(h))) continue;
       const state = await stateOf(t, c.header);
       if (state === null) continue;
-      base = { t, state, reach: fromJson(c.header.reach) };
+      const reach = fromJson(c.header.reach);
+      // Only the late hosts' pieces are kept (they share its objects); the rest of it can go.
+      base = { t, reach, pieces: late.map((h) => exportHostState(state, h, { nodes: nodesOf(reach, h) })) };
       break;
     }
     const isLate = (h: string): boolean => late.includes(h);
     let reach = base === null ? emptyReach() : restrictReach(base.reach, isLate);
-    let state: FuseState | null = createInitialState();
-    if (base !== null) {
-      const from = base.state;
-      const pieces: HostStatePiece[] = late.map((h) =>
-        exportHostState(from, h, { nodes: nodesOf(base!.reach, h) }),
-      );
-      state = mergeHostStates(pieces);
-      if (state === null) return null;
-    }
+    let state: FuseState | null = base === null ? createInitialState() : mergeHostStates(base.pieces);
+    if (state === null) return null;
     // The late hosts' lines since, alone, folded onto their pieces.
     const events = readRelayEvents({
       ...broker(options),
@@ -413,7 +411,11 @@ function centralStore(
     if (reachCrossing(reach) !== null) return null;
     await turn();
     const atSpoilt = await stateOf(spoilt.t, spoilt.header);
-    if (atSpoilt === null) return null;
+    if (atSpoilt === null) {
+      // Torn or replaced: not a reason the next older checkpoint cannot be mended.
+      mendable = true;
+      return null;
+    }
     const hosts = stateHosts(atSpoilt);
     if (hosts === null || stateHosts(state) === null) return null;
     // Every host with a part: its ids, or only node heartbeats its lines carried.
@@ -458,6 +460,9 @@ function centralStore(
       if (options.cacheDir !== undefined) await removeSupersededCaches(options.cacheDir, options.catalystDir);
       await removeCrashLeftTemps(dir);
       const times = (await listCheckpointTimes(dir)).filter((t) => t <= atMs);
+      // A mend that failed is not tried again on the older checkpoints of this question (each
+      // would read and fold as much for the same reason): they are checked as before.
+      let mending = true;
       for (const [i, t] of times.entries()) {
         const c = await check(t);
         if (c === null) continue;
@@ -467,11 +472,12 @@ function centralStore(
           continue;
         }
         if (c.lateHosts === null || c.lateHosts.length > 0) {
-          const mended = await mend(c, times.slice(i + 1), atMs);
+          const mended = mending ? await mend(c, times.slice(i + 1), atMs) : null;
           if (mended !== null) {
             store.position = c.position;
             return mended;
           }
+          mending = mendable;
           stats.invalidated++;
           await removeCheckpoint(dir, t);
           continue;
