@@ -43,9 +43,10 @@ export interface NotifyRuntimeOptions {
   /**
    * Where alerts go (the dispatcher, usually). With a store, `options.key` is the alert's key in
    * the outbox and `options.skip` the channels that already took it; return the ids of the
-   * channels it was queued on, and report each one's end with `delivered(key, channelId)`.
+   * channels it was queued on (a string array; anything else counts as none), and report each
+   * one's end with `delivered(key, channelId)`.
    */
-  deliver: (alert: Alert, options?: DispatchOptions) => readonly string[] | undefined | void;
+  deliver: (alert: Alert, options?: DispatchOptions) => unknown;
   store?: IncidentStore | null;
   /** @default Date.now */
   clock?: () => number;
@@ -107,7 +108,8 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
   function send(entry: OutboxEntry): void {
     const record = outbox.get(entry.id);
     if (record === undefined) return;
-    const queued = options.deliver(entry.alert, { key: entry.id, skip: entry.done }) ?? [];
+    const answer = options.deliver(entry.alert, { key: entry.id, skip: entry.done });
+    const queued: readonly string[] = Array.isArray(answer) ? answer : [];
     // A channel may have reported already (a queue over its bound drops at once).
     record.waiting = new Set(queued.filter((id) => !entry.done.includes(id)));
     if (record.waiting.size === 0) finish(entry.id);
