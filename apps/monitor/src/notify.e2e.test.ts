@@ -136,6 +136,44 @@ describe("catalyst-monitor alerts", () => {
     expect(text).toContain("alert delivered");
   }, 120_000);
 
+  it("neither repeats nor loses an alert when the monitor is killed while its request is in flight", async () => {
+    await writeWorker("CTL-1", "implementing");
+    const first = await start();
+    await waitUntil("alerting to start", async () => (await health(first)).notify !== undefined);
+
+    // The receiver kills the monitor once the alert's request is in, before it answers: the
+    // monitor cannot know whether the alert was taken.
+    receiver.beforeAnswer(async () => {
+      receiver.beforeAnswer(null);
+      first.child.kill("SIGKILL");
+      await first.exit;
+      return "drop";
+    });
+    await writeWorker("CTL-1", "failed");
+    expect((await first.exit).signal).toBe("SIGKILL");
+    expect(receiver.arrived).toHaveLength(1);
+    expect(receiver.received).toHaveLength(0);
+
+    // Restarted on the same state dir, the worker still failed: the alert is sent again (not
+    // lost), as the same alert with the same key, and no second alert follows.
+    const second = await start();
+    const [taken] = await receiver.waitForCount(1, 30_000);
+    await waitUntil("the restarted monitor to settle", async () => {
+      const n = (await health(second)).notify;
+      const channel = n?.channels[0];
+      return n?.openIncidents === 1 && n.pending === 0 && channel?.queued === 0 && channel.sent === 1;
+    });
+    const incident = `failed|${ORCH}|CTL-1`;
+    expect(JSON.parse(taken!.body)).toMatchObject({ kind: "failed", state: "firing", incident });
+    const requests = receiver.arrived.filter((r) => JSON.parse(r.body).incident === incident);
+    expect(requests).toHaveLength(2);
+    // What a receiver that deduplicates sees: one key, one alert.
+    expect(new Set(requests.map((r) => r.headers["idempotency-key"] ?? r.body)).size).toBe(1);
+    expect(requests[0]!.headers["idempotency-key"]).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+    expect(requests[1]!.body).toBe(requests[0]!.body);
+    expect((await health(second)).notify?.alertsSent).toBe(0);
+  }, 120_000);
+
   it("notify test says which channel worked and exits 1 when one failed", async () => {
     const out = join(dir, "..", `notify-test-${process.pid}.json`);
     const ok = spawnBin("monitor", [
