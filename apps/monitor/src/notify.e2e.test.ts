@@ -147,7 +147,7 @@ describe("catalyst-monitor alerts", () => {
       receiver.beforeAnswer(null);
       first.child.kill("SIGKILL");
       await first.exit;
-      return "drop";
+      return "drop" as const;
     });
     await writeWorker("CTL-1", "failed");
     expect((await first.exit).signal).toBe("SIGKILL");
