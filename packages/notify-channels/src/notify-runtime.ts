@@ -175,6 +175,19 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       });
   }
 
+  /** One write now, outside the one-at-a-time chain (stop: nothing else writes then); then sends what it held. */
+  async function writeNow(): Promise<void> {
+    if (store === null || (notifier.version() === savedVersion && !outboxDirty())) return;
+    const sending = outboxChanges.add;
+    try {
+      await writeChanges();
+      savedVersion = notifier.version();
+    } catch (error) {
+      onProblem(`cannot write ${store.path}: ${String((error as { code?: unknown }).code ?? error)}`);
+    }
+    for (const entry of sending) send(entry);
+  }
+
   function arm(): void {
     if (stopped) return;
     const next = notifier.nextDeadline();
@@ -215,6 +228,7 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       if (store !== null) {
         const { incidents, outbox: owed, problem } = await store.load();
         if (problem !== null) onProblem(problem);
+        if (stopped) return;
         notifier.restore(incidents, clock());
         savedVersion = notifier.version();
         // What the last run wrote but no channel confirmed: sent again, with the same keys.
@@ -262,16 +276,11 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       if (timer !== null) clearTimeout(timer);
       timer = null;
       if (saving !== null) await saving;
+      // What is not written yet (alerts made while the last write ran), then sent: the drain
+      // gives the channels a chance to take it; the last write keeps what they confirmed.
+      await writeNow();
       if (drain !== undefined) await drain();
-      if (saving !== null) await saving;
-      if (store !== null && (notifier.version() !== savedVersion || outboxDirty())) {
-        try {
-          await writeChanges();
-          savedVersion = notifier.version();
-        } catch (error) {
-          onProblem(`cannot write ${store.path}: ${String((error as { code?: unknown }).code ?? error)}`);
-        }
-      }
+      await writeNow();
     },
     delivered(key, channelId) {
       const record = outbox.get(key);
