@@ -1,7 +1,7 @@
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createNotifier, type Notifier } from "@catalyst/notify";
+import { createNotifier, type Notifier, type PersistedIncident } from "@catalyst/notify";
 import type { NeedsYouItem, Snapshot } from "@catalyst/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dead, deadFleet, HOLD, needs, T0, tickAll } from "./dead-fleet.test-helper.js";
@@ -130,6 +130,20 @@ describe("incident store", () => {
     expect(again.stats()).toEqual({ appended: 0, rewritten: 3, rewrites: 1 });
     await expect(stat(again.journalPath)).rejects.toThrow();
     expect((await createIncidentStore(dir).load()).problem).toBeNull();
+  });
+
+  it("reads what an earlier version wrote: a file without an outbox and a journal of one incident per line", async () => {
+    const { notifier } = openFleet(2, 1);
+    const [a, b] = byKey(notifier.openIncidents()) as [PersistedIncident, PersistedIncident];
+    const store = createIncidentStore(dir);
+    await writeFile(store.path, JSON.stringify({ version: 1, journal: "j1", incidents: [a] }));
+    const lines = [
+      { journal: "j1", put: b },
+      { journal: "j1", removed: a.incident },
+    ];
+    await writeFile(store.journalPath, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const loaded = await store.load();
+    expect(loaded).toEqual({ incidents: [b], outbox: [], problem: null });
   });
 
   it("ignores a journal left beside a newer file by a crash between the rewrite and its removal", async () => {
