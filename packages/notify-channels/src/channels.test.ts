@@ -16,6 +16,7 @@ import {
   createNotifyRuntime,
   createNtfyChannel,
   createWebhookChannel,
+  deliveryKeyOf,
   type NotifyRuntime,
   notifyFlagsOf,
   notifyTestUsage,
@@ -52,11 +53,15 @@ const alert: Alert = {
 
 describe("webhook", () => {
   it("POSTs the alert as JSON", async () => {
-    const d = createDispatcher([createWebhookChannel({ url: `${receiver.url}/hook/secret?token=abc` })]);
-    d.dispatch(alert);
+    const channel = createWebhookChannel({ url: `${receiver.url}/hook/secret?token=abc` });
+    const d = createDispatcher([channel]);
+    expect(d.dispatch(alert, { key: "k1" })).toEqual([channel.id]);
     const [req] = await receiver.waitForCount(1);
     expect(req!.path).toBe("/hook/secret?token=abc");
     expect(req!.headers["content-type"]).toBe("application/json");
+    // The same for every attempt of this alert on this channel: a receiver collapses a re-send.
+    expect(req!.headers["idempotency-key"]).toBe(`"${deliveryKeyOf("k1", channel.id!)}"`);
+    expect(channel.id).not.toContain("secret");
     const body = JSON.parse(req!.body);
     for (const key of [
       "kind",
@@ -97,10 +102,13 @@ describe("webhook", () => {
 
 describe("ntfy", () => {
   it("publishes with Title, Priority, Tags, Click and the bearer token", async () => {
-    const d = createDispatcher([createNtfyChannel({ url: `${receiver.url}/my-topic`, token: "tk_secret" })]);
-    d.dispatch(alert);
+    const channel = createNtfyChannel({ url: `${receiver.url}/my-topic`, token: "tk_secret" });
+    const d = createDispatcher([channel]);
+    d.dispatch(alert, { key: "k1" });
     const [req] = await receiver.waitForCount(1);
     expect(req!.path).toBe("/my-topic");
+    // ntfy 2.16+: a message with the same sequence id replaces the notification in place.
+    expect(req!.headers["x-sequence-id"]).toBe(deliveryKeyOf("k1", channel.id!));
     expect(req!.body).toBe(alert.message);
     expect(req!.headers.priority).toBe("5");
     expect(req!.headers.tags).toBe("rotating_light,failed");
