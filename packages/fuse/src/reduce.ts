@@ -1,8 +1,9 @@
-import type { FuseInput, LogRecord, NeedsYouItem } from "@catalyst/schema";
+import type { FuseInput, LogRecord, NeedsYouItem, NormalizedEvent } from "@catalyst/schema";
 import type { DeltaDraft } from "./delta-draft.js";
 import { logEventDelta } from "./delta-draft.js";
 import { createDraft, type StateDraft } from "./draft.js";
 import { foldLogEvent, type LoggedWaveCompletion } from "./fold-log-event.js";
+import { isTodayPrEvent } from "./fold-today-event.js";
 import { ingestInput } from "./ingest-input.js";
 import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -25,6 +26,50 @@ function markUnplacedTombstone(state: FuseState, record: LogRecord): void {
   const files = Object.keys(next);
   if (files.length > MAX_LOG_PROBLEMS) delete next[files[0]!];
   state.logProblems = next;
+}
+
+/**
+ * What lines of a batch folded that becomes true only at the publish: an archived orchestrator
+ * that nothing else names is dropped (a later line of it starts afresh, its tickets are no longer
+ * its own); the tickets of a wave's list become its workers (ticket owners, in the order the
+ * publishes add them). Lines that read these publish the lines before them first.
+ */
+interface PendingPublish {
+  archived: Set<string>;
+  waves: boolean;
+}
+
+function emptyPending(): PendingPublish {
+  return { archived: new Set(), waves: false };
+}
+
+function notePending(event: NormalizedEvent, pending: PendingPublish): void {
+  if (event.orchestrator === null) return;
+  if (event.type === "archive") pending.archived.add(event.orchestrator);
+  else if (event.type === "wave-started" || event.type === "wave-completed") pending.waves = true;
+}
+
+function readsPending(draft: StateDraft, event: NormalizedEvent, pending: PendingPublish): boolean {
+  if (event.name === "node.heartbeat" || !Number.isFinite(event.tsMs)) return false;
+  // After a wave line: one publish more per wave line, at most.
+  if (pending.waves) return true;
+  const { orchestrator } = event;
+  // An archived orchestrator named again: the publish would have dropped it first.
+  if (orchestrator !== null && pending.archived.has(orchestrator)) return true;
+  // Lines found by ticket (no orchestrator, or the ticket as orchestrator, R1.20) and tombstones
+  // (a problem of their file when no worker has the ticket) read the ticket owners.
+  const ticket = event.worker;
+  const byTicket =
+    orchestrator === null ||
+    (ticket !== null && (orchestrator === ticket || orchestrator.endsWith(`/${ticket}`)));
+  if ((byTicket || event.dropped !== null) && pending.archived.size > 0) return true;
+  // A PR line without a worker is matched by PR number against the orchestrator's worker views.
+  return (
+    orchestrator !== null &&
+    ticket === null &&
+    (event.type === "github.pr.merged" || isTodayPrEvent(event)) &&
+    draft.dirty.has(orchestrator)
+  );
 }
 
 /**
@@ -167,17 +212,28 @@ function reduceInto(
   deltas: DeltaDraft[],
   work: { visited: number; published?: number } = { visited: 0 },
 ): number {
-  const logged: LoggedWaveCompletion[] = [];
+  let logged: LoggedWaveCompletion[] = [];
   const futureLimitMs = nowMs + FUTURE_SKEW_MS;
   const visitedBefore = work.visited;
   if (input.kind === "log-lines") {
     const copied = new Set<string>();
+    const pending = emptyPending();
     for (const record of input.records) {
       if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
       if (!input.replayed) deltas.push(logEventDelta(record));
+      // A line that reads what only a publish makes true publishes the lines before it first, so
+      // the fold is the same however the lines are batched (one line per batch is the reference).
+      if (readsPending(draft, record.event, pending)) {
+        publishChanges(draft, { nowIso, nowMs, options: resolved, everyone: false, logged, work }, deltas);
+        draft.dirty.clear();
+        logged = [];
+        pending.archived.clear();
+        pending.waves = false;
+      }
       const completion = foldLogEvent(draft, record.event, futureLimitMs);
       if (completion) logged.push(completion);
       if (record.event.dropped) markUnplacedTombstone(draft.state, record);
+      notePending(record.event, pending);
     }
   } else if (input.kind === "hosts") {
     // A host that left the list (forgotten) takes its parked liveness answers with it.
