@@ -252,6 +252,8 @@ class LogQuery {
   /** Indexes built or extended by this read, saved when it closes. */
   readonly #unsaved = new Set<FileIndex>();
   #fileIndexes: (FileIndex | null)[] = [];
+  /** The files this read lists (indexed or not). */
+  #files: readonly string[] = [];
   /** Files scanned on this thread at once (the others wait, their handles open: within the cap). */
   readonly #scanGate = createLimiter(2);
   /** Index worker threads, while #indexAll runs. */
@@ -378,6 +380,7 @@ class LogQuery {
       onSkipped: (file, reason) => this.#unreadable(file, reason),
     });
     this.stats.files = files.length;
+    this.#files = files;
     // Check (or build) the files' indexes a few at a time: with a current index this is a handful
     // of small reads per file, and the latency of thousands of them in a row is the time to first line.
     const perFile: IndexBlock[][] = new Array(files.length);
@@ -390,7 +393,10 @@ class LogQuery {
     const worker = async (): Promise<void> => {
       while (nextFile >= 0) {
         const i = nextFile--;
-        const { blocks, index } = await this.#indexOne(files[i]!);
+        const { blocks, index, fromManifest } = await this.#indexOne(files[i]!);
+        // An index from elsewhere than the manifest: write the manifest again. A file that could
+        // not be indexed (unreadable) has none and changes nothing in it.
+        if (index !== null && fromManifest !== true) this.#manifestStale = true;
         perFile[i] = blocks;
         this.#fileIndexes[i] = index;
       }
@@ -425,7 +431,7 @@ class LogQuery {
     this.#manifestStale = false;
     // Not noted when it cannot be written: the per-file indexes are what a read needs (their
     // saves say so), and a read-only cache of current ones is read as before, one file each.
-    await saveIndexManifest(indexDir, this.#dir, this.#fileIndexes).catch(() => {});
+    await saveIndexManifest(indexDir, this.#dir, this.#fileIndexes, this.#files).catch(() => {});
   }
 
   async #start(): Promise<PoolBlock[]> {
@@ -468,7 +474,9 @@ class LogQuery {
     if (this.stats.unreadable.length < MAX_NAMED_UNREADABLE) this.stats.unreadable.push({ file, reason });
   }
 
-  async #indexOne(file: string): Promise<{ blocks: IndexBlock[]; index: FileIndex | null }> {
+  async #indexOne(
+    file: string,
+  ): Promise<{ blocks: IndexBlock[]; index: FileIndex | null; fromManifest?: true }> {
     const { indexDir, onProgress } = this.#options;
     const maxLineBytes = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const blockBytes = this.#options.blockBytes ?? DEFAULT_BLOCK_BYTES;
@@ -502,9 +510,8 @@ class LogQuery {
         const listed = this.#manifest && manifestIndex(this.#manifest, file, info, maxLineBytes, blockBytes);
         if (listed) {
           remember(file, key, listed.blocks, listed);
-          return { blocks: listed.blocks, index: listed };
+          return { blocks: listed.blocks, index: listed, fromManifest: true };
         }
-        this.#manifestStale = true;
         const stored = await loadUnchangedIndex(indexDir, file, info, maxLineBytes, blockBytes);
         if (stored) {
           remember(file, key, stored.blocks, stored);
@@ -517,7 +524,6 @@ class LogQuery {
       this.#unreadable(file, describeReadError(error));
       return NONE;
     }
-    this.#manifestStale = true;
     let handle: FileHandle;
     try {
       handle = await open(file, "r");
