@@ -1,4 +1,5 @@
-// Benchmark P4: the shipped catalyst-replay bin (dist/bin.cjs, which imports dist/bin.js for all but a plain jsonl query; built here with tsup) on a generated
+// Benchmark P4: the shipped catalyst-replay bin (dist/bin.cjs, which imports dist/bin.js for all
+// but a plain jsonl query; built here with tsup) on a generated
 // log (default 1 GB in 76 monthly files) against `node -e 0`, `cat`, the seed's awk recipe and `rg`,
 // in the same run. Usage (from apps/replay):
 //   pnpm bench [-- --size 1GB --runs 3 --no-write]

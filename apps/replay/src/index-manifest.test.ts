@@ -19,6 +19,10 @@ beforeAll(async () => {
   cache = join(root, "cache");
   sub = join(cache, "event-index-v4");
   await writeTree(dir, {
+    // Wholly before the window: one file of bad lines only (counted whatever the window), one of
+    // good lines (skipped whole: a warm query does not even make its blocks).
+    "events/2026-01.jsonl": "not json either\n",
+    "events/2026-02.jsonl": `${v1Line("2026-02-10T10:00:00Z", "worker-dispatched", "CTL-0")}\n`,
     "events/2026-03.jsonl": `${[
       v1Line("2026-03-30T10:00:00Z", "worker-dispatched", "CTL-1"),
       "not json",
@@ -53,8 +57,8 @@ describe("the index manifest", () => {
         .split("\n")
         .map((l) => JSON.parse(l).ts),
     ).toEqual(["2026-03-31T10:00:00Z", "2026-04-01T10:00:00Z", "2026-04-02T10:00:00Z"]);
-    expect(first.stderr).toMatch(/skipped 1 malformed line/);
-    expect(await perFile()).toHaveLength(2);
+    expect(first.stderr).toMatch(/skipped 2 malformed lines/);
+    expect(await perFile()).toHaveLength(4);
     expect(await manifests()).toHaveLength(1);
 
     // The per-file indexes gone: the manifest alone serves the query (nothing is indexed again).

@@ -384,29 +384,85 @@ export function manifestIndex(
   )
     return null;
   const { data } = manifest;
-  const blocks: IndexBlock[] = new Array(e.n);
-  let p = (e.at ?? 0) * BLOCK_FLOATS;
-  for (let i = 0; i < e.n; i++, p += BLOCK_FLOATS) {
-    const flags = data[p + 6]!;
-    const block: IndexBlock = {
-      start: data[p]!,
-      end: data[p + 1]!,
-      minTs: data[p + 2]!,
-      maxTs: data[p + 3]!,
-      invalid: data[p + 4]!,
-      oversized: data[p + 5]!,
-      sorted: (flags & 1) !== 0,
-      pure: (flags & 2) !== 0,
-    };
-    if ((flags & 4) !== 0) block.unverified = true;
-    blocks[i] = block;
-  }
-  for (const [i, reasons] of e.reasons ?? []) {
-    const block = blocks[i];
-    if (block !== undefined && reasons && typeof reasons === "object") block.reasons = { ...reasons };
-  }
+  const at = e.at ?? 0;
+  const reasonsOf = e.reasons;
+  // The block objects are made on first use of `blocks`: a query whose window misses the file
+  // looks only at its span (manifestSpan), without making thousands of objects it does not need.
+  const makeBlocks = (): IndexBlock[] => {
+    const blocks: IndexBlock[] = new Array(e.n);
+    let p = at * BLOCK_FLOATS;
+    for (let i = 0; i < e.n; i++, p += BLOCK_FLOATS) {
+      const flags = data[p + 6]!;
+      const block: IndexBlock = {
+        start: data[p]!,
+        end: data[p + 1]!,
+        minTs: data[p + 2]!,
+        maxTs: data[p + 3]!,
+        invalid: data[p + 4]!,
+        oversized: data[p + 5]!,
+        sorted: (flags & 1) !== 0,
+        pure: (flags & 2) !== 0,
+      };
+      if ((flags & 4) !== 0) block.unverified = true;
+      blocks[i] = block;
+    }
+    for (const [i, reasons] of reasonsOf ?? []) {
+      const block = blocks[i];
+      if (block !== undefined && reasons && typeof reasons === "object") block.reasons = { ...reasons };
+    }
+    return blocks;
+  };
   const { file: f, dev, ino, indexedEnd, head, tail, statKey } = e;
-  return { file: f, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, blocks, statKey };
+  const index = { file: f, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, statKey } as FileIndex;
+  let made: IndexBlock[] | undefined;
+  Object.defineProperty(index, "blocks", {
+    enumerable: true,
+    configurable: true,
+    // Once made, the objects are the truth (a read may verify a block and change them).
+    get: () => {
+      if (made === undefined) {
+        made = makeBlocks();
+        fromManifest.delete(index);
+      }
+      return made;
+    },
+    set: (blocks: IndexBlock[]) => {
+      made = blocks;
+      fromManifest.delete(index);
+    },
+  });
+  fromManifest.set(index, { data, at, n: e.n });
+  return index;
+}
+
+/** The block data behind the indexes manifestIndex made, until their block objects are made. */
+const fromManifest = new WeakMap<FileIndex, { data: Float64Array; at: number; n: number }>();
+
+/** How many blocks an index has, without making the block objects of one from the manifest. */
+export function blockCount(index: FileIndex): number {
+  return fromManifest.get(index)?.n ?? index.blocks.length;
+}
+
+/**
+ * The smallest `minTs` and largest `maxTs` of an index's blocks from the manifest, and whether
+ * one of them has no valid line (such a block's bad lines count whatever the window), read from
+ * the block data; undefined for any other index (use its `blocks`).
+ */
+export function manifestSpan(index: FileIndex): { minTs: number; maxTs: number; empty: boolean } | undefined {
+  const entry = fromManifest.get(index);
+  if (entry === undefined) return undefined;
+  const { data, at, n } = entry;
+  let minTs = Number.POSITIVE_INFINITY;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  let empty = false;
+  for (let i = 0, p = at * BLOCK_FLOATS; i < n; i++, p += BLOCK_FLOATS) {
+    const lo = data[p + 2]!;
+    const hi = data[p + 3]!;
+    if (!Number.isFinite(lo)) empty = true;
+    if (lo < minTs) minTs = lo;
+    if (hi > maxTs) maxTs = hi;
+  }
+  return { minTs, maxTs, empty };
 }
 
 /**

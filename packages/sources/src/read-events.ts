@@ -6,6 +6,7 @@ import { describeReadError, EventLogReadError } from "./errors.js";
 import { listEventLogFilesSync } from "./event-log-files.js";
 import { defaultIndexWorkers, IndexPool, IndexPoolUnavailable } from "./index-pool.js";
 import {
+  blockCount,
   DEFAULT_BLOCK_BYTES,
   type ExtendResult,
   extendFileIndex,
@@ -17,6 +18,7 @@ import {
   loadIndexManifest,
   loadUnchangedIndex,
   manifestIndex,
+  manifestSpan,
   saveFileIndex,
   saveIndexManifest,
 } from "./log-index.js";
@@ -380,8 +382,8 @@ class LogQuery {
     await this.#save(unsaved);
     return {
       files: files.map((file, i) => {
-        const index = this.#fileIndexes[i];
-        const blocks = perFile[i]!;
+        const index = this.#fileIndexes[i] ?? null;
+        const blocks = perFile[i] ?? index?.blocks ?? [];
         return {
           file,
           dev: index?.dev ?? 0,
@@ -404,7 +406,11 @@ class LogQuery {
     };
   }
 
-  async #indexAll(): Promise<{ files: string[]; perFile: IndexBlock[][] }> {
+  /**
+   * Every file's blocks, in listing order; a file whose index came from the manifest has none here
+   * (undefined): its index's `blocks`, made on first use, are its blocks.
+   */
+  async #indexAll(): Promise<{ files: string[]; perFile: (IndexBlock[] | undefined)[] }> {
     if (this.#options.indexDir !== undefined && !manifestDirs.has(this.#dir)) {
       this.#useManifest = true;
       if (manifestDirs.size >= MANIFEST_DIRS) manifestDirs.clear();
@@ -419,7 +425,7 @@ class LogQuery {
     this.#files = files;
     // Check (or build) the files' indexes a few at a time: with a current index this is a handful
     // of small reads per file, and the latency of thousands of them in a row is the time to first line.
-    const perFile: IndexBlock[][] = new Array(files.length);
+    const perFile: (IndexBlock[] | undefined)[] = new Array(files.length);
     this.#fileIndexes = new Array(files.length).fill(null);
     // Files to index go to worker threads when there are cores (started only when a file needs
     // one). Newest first: the files a late window reads are indexed first (and the longest jobs,
@@ -478,8 +484,16 @@ class LogQuery {
     await this.#save(unsaved);
     const pool: PoolBlock[] = [];
     for (const [source, file] of files.entries()) {
-      const blocks = perFile[source]!;
-      for (const block of blocks) {
+      const index = this.#fileIndexes[source] ?? null;
+      let blocks = perFile[source];
+      if (blocks === undefined && index !== null) {
+        // From the manifest: a file wholly outside the window, with no block of only bad lines
+        // (those count whatever the window), adds nothing; its block objects are never made.
+        const span = manifestSpan(index);
+        if (span && !span.empty && (span.maxTs < this.#sinceMs || span.minTs >= this.#untilMs)) continue;
+        blocks = index.blocks;
+      }
+      for (const block of blocks ?? []) {
         if (!Number.isFinite(block.minTs)) {
           // No valid line: nothing to read, but its bad lines still count.
           this.#count(block);
@@ -512,7 +526,7 @@ class LogQuery {
 
   async #indexOne(
     file: string,
-  ): Promise<{ blocks: IndexBlock[]; index: FileIndex | null; fromManifest?: true }> {
+  ): Promise<{ blocks?: IndexBlock[]; index: FileIndex | null; fromManifest?: true }> {
     const { indexDir, onProgress } = this.#options;
     const maxLineBytes = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const blockBytes = this.#options.blockBytes ?? DEFAULT_BLOCK_BYTES;
@@ -535,7 +549,9 @@ class LogQuery {
       if (known !== undefined && known.key === key) {
         memoryIndex.delete(file); // most recently used last
         memoryIndex.set(file, known);
-        return { blocks: known.blocks, index: known.index };
+        return known.blocks === undefined
+          ? { index: known.index }
+          : { blocks: known.blocks, index: known.index };
       }
       // Unchanged since it was indexed (by any process): the stored index, without opening the file.
       if (indexDir !== undefined && st.isFile()) {
@@ -545,8 +561,8 @@ class LogQuery {
           this.#manifest = this.#useManifest ? loadIndexManifest(indexDir, this.#dir) : null;
         const listed = this.#manifest && manifestIndex(this.#manifest, file, info, maxLineBytes, blockBytes);
         if (listed) {
-          remember(file, key, listed.blocks, listed);
-          return { blocks: listed.blocks, index: listed, fromManifest: true };
+          remember(file, key, undefined, listed);
+          return { index: listed, fromManifest: true };
         }
         const stored = await loadUnchangedIndex(indexDir, file, info, maxLineBytes, blockBytes);
         if (stored) {
@@ -980,11 +996,11 @@ function newStats(): EventReadStats {
  * The blocks of files this process indexed, by path, with the stat key they were valid for
  * (least recently used dropped first). Bounded in files and in blocks.
  */
-const memoryIndex = new Map<string, { key: string; blocks: IndexBlock[]; index: FileIndex }>();
+const memoryIndex = new Map<string, { key: string; blocks?: IndexBlock[]; index: FileIndex }>();
 /** The dirs whose index manifest this process has used (see `LogQuery.#manifest`). */
 const manifestDirs = new Set<string>();
 const MANIFEST_DIRS = 1000;
-const NONE: { blocks: IndexBlock[]; index: FileIndex | null } = Object.freeze({
+const NONE: { blocks?: IndexBlock[]; index: FileIndex | null } = Object.freeze({
   blocks: [],
   index: null,
 }) as never;
@@ -992,20 +1008,27 @@ const MEMORY_INDEX_FILES = 20_000;
 const MEMORY_INDEX_BLOCKS = 200_000;
 let memoryIndexBlocks = 0;
 
-function remember(file: string, key: string | null, blocks: IndexBlock[], index: FileIndex): void {
+/** `blocks` undefined: the index's own (from the manifest, made on first use). */
+function remember(
+  file: string,
+  key: string | null,
+  blocks: IndexBlock[] | undefined,
+  index: FileIndex,
+): void {
   if (key === null) return;
   const old = memoryIndex.get(file);
   if (old !== undefined) {
-    memoryIndexBlocks -= old.blocks.length;
+    memoryIndexBlocks -= old.blocks?.length ?? blockCount(old.index);
     memoryIndex.delete(file);
   }
-  if (blocks.length > MEMORY_INDEX_BLOCKS / 4) return;
-  memoryIndex.set(file, { key, blocks, index });
-  memoryIndexBlocks += blocks.length;
+  const count = blocks?.length ?? blockCount(index);
+  if (count > MEMORY_INDEX_BLOCKS / 4) return;
+  memoryIndex.set(file, blocks === undefined ? { key, index } : { key, blocks, index });
+  memoryIndexBlocks += count;
   for (const [name, entry] of memoryIndex) {
     if (memoryIndex.size <= MEMORY_INDEX_FILES && memoryIndexBlocks <= MEMORY_INDEX_BLOCKS) break;
     memoryIndex.delete(name);
-    memoryIndexBlocks -= entry.blocks.length;
+    memoryIndexBlocks -= entry.blocks?.length ?? blockCount(entry.index);
   }
 }
 
