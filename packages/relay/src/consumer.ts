@@ -911,7 +911,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     async forgetHost(host) {
       const b = broker;
       if (!b) throw new Error("the relay consumer is not started");
-      const keys = await deleteHostKeys(b.kv, host);
+      const keys = await deleteHostKeys(b, names, host, options.servers);
       await purgeHostHistory(b, names, host); // its lines and index too: gone for good
       return keys;
     },
