@@ -11,7 +11,7 @@ import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
 import { pullCountOf } from "./read-pace.js";
-import { createTimeIndexWriter } from "./time-index.js";
+import { createTimeIndexWriter, pruneHosts } from "./time-index.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
 /** Options of {@link createRelayConsumer}. */
@@ -102,8 +102,11 @@ export interface RelayConsumer {
   /**
    * Prunes the time index of hosts whose publisher is gone (a running publisher prunes its own):
    * each host's weeks of hour keys whose lines the stream no longer holds, the same rule as the
-   * publisher's. Resolves to the weeks dropped in all. Call it only for hosts silent for a while:
-   * a publisher writing a late line into a week being pruned could lose that line's index entry.
+   * publisher's. Resolves to the weeks dropped in all. A host whose prune fails (a publisher that
+   * came back wins the race for the head) is tried again at once, up to 3 times, and a host that
+   * still fails does not stop the others: then it rejects with an `IndexPruneError` naming those
+   * hosts and the weeks pruned for the rest. A late line a publisher writes into a week being
+   * pruned keeps its index entry (each key is purged only up to the revision read).
    */
   pruneIndex(hosts: readonly string[]): Promise<number>;
   /**
@@ -903,10 +906,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     async pruneIndex(hosts) {
       const b = broker;
       if (!b) throw new Error("the relay consumer is not started");
-      let weeks = 0;
-      for (const host of hosts)
-        weeks += await createTimeIndexWriter(b, names, host, { servers: options.servers }).prune(true);
-      return weeks;
+      return pruneHosts(hosts, (host) => createTimeIndexWriter(b, names, host, { servers: options.servers }));
     },
     async forgetHost(host) {
       const b = broker;
