@@ -671,11 +671,16 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   /**
    * Every key's current value, read from the bucket's stream (last per subject) with an ordered
    * consumer, in pulls of STATE_PULL messages, yielding to the event loop every STATE_YIELD; resolves
-   * to how many were read.
+   * to how many were read. It ends at the first value stored at or after `last` (the bucket's last
+   * sequence when it was looked at: every key's value up to there came before it, in stream order),
+   * or when the broker says none is pending. Not on the pending count alone: on a bucket being
+   * written (heartbeats, pid answers) the count the broker sends with each message stayed above 0
+   * for tens of seconds (P11, 20,000 workers: a 34 s wait with every value in).
    */
   async function loadState(
     b: Broker,
     bucketStream: string,
+    last: number,
     onEntry: (entry: StateEntry, seq: number) => void,
   ): Promise<number> {
     const prefix = `$KV.${names.bucket}.`;
@@ -698,7 +703,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
           },
           m.seq,
         );
-        if (m.info.pending === 0) break;
+        if (m.seq >= last || m.info.pending === 0) break;
         if (n % STATE_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
@@ -784,7 +789,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         initialBatch = new Map();
         initialLiveness = new Map();
         try {
-          const n = await loadState(b, bucketStream, (entry, seq) => {
+          const n = await loadState(b, bucketStream, kvLast, (entry, seq) => {
             if (seq > kvLast) loadedAfter.set(entry.key, seq);
             fromState(entry);
           });
