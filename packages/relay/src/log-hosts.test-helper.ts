@@ -6,10 +6,13 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type NatsServer, startNatsServer, waitUntil } from "@catalyst/test-utils";
+import type { JetStreamClient } from "@nats-io/jetstream";
 import { afterAll, beforeAll } from "vitest";
+import { eventSubjectOf, messageIdOf } from "./keys.js";
 import { readStreamPosition } from "./late-lines.js";
 import type { RelayNames } from "./names.js";
 import { createRelayPublisher, type RelayPublisher, type RelayPublisherOptions } from "./publisher.js";
+import type { LogMessage } from "./wire.js";
 
 /**
  * A suite's broker: a new temp dir (`prefix-…`) and a nats-server with its store in it, made in a
@@ -117,4 +120,36 @@ export function hostsOnStream(
         hosts.map((h) => h.publisher),
       ),
   };
+}
+
+/**
+ * `count` log lines of host `h`, orchestrator `o` (worker `W-<i>`, event `x`, all at one ts)
+ * published straight to the stream as a publisher would (its message ids), line `i` at byte offset
+ * `i * offsetStep`; `detail(i)`, when given, is the line's detail.
+ */
+export async function publishLines(
+  js: JetStreamClient,
+  subjectPrefix: string,
+  count: number,
+  options: { offsetStep: number; detail?: (i: number) => string },
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const text = JSON.stringify({
+      ts: "2026-04-14T18:00:00Z",
+      orchestrator: "o",
+      worker: `W-${i}`,
+      event: "x",
+      ...(options.detail === undefined ? {} : { detail: options.detail(i) }),
+    });
+    const msg: LogMessage = {
+      host: "h",
+      file: "events/2026-04.jsonl",
+      generation: 0,
+      offset: i * options.offsetStep,
+      text,
+    };
+    await js.publish(eventSubjectOf(subjectPrefix, "h", "o"), JSON.stringify(msg), {
+      msgID: messageIdOf("h", msg.file, 0, msg.offset),
+    });
+  }
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, openBroker } from "./broker.js";
 import { createRelayConsumer } from "./consumer.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
-import { resolveNames } from "./names.js";
+import { type ResolvedNames, resolveNames } from "./names.js";
 import { createRelayPublisher } from "./publisher.js";
 import { readRelayEvents } from "./read-relay-events.js";
 import type { RelayEvent } from "./spill-sorter.js";
@@ -37,6 +37,40 @@ async function collect(it: AsyncIterable<RelayEvent>): Promise<RelayEvent[]> {
   const out: RelayEvent[] = [];
   for await (const e of it) out.push(e);
   return out;
+}
+
+/**
+ * Publishers of `hosts` that write their head only when a week is new (it lags its hours, as a
+ * publisher's head does for up to a second), each `perHost` lines an hour apart in week 0 and one
+ * in week 1, all indexed; then the stream drops week 0's lines (the head of each host says week
+ * 0's top is below its first sequence). `publish` adds a line of a host and indexes it.
+ */
+async function weekZeroDropped(
+  broker: Broker,
+  names: ResolvedNames,
+  hosts: readonly string[],
+  perHost: number,
+) {
+  const writers = new Map(
+    hosts.map((h) => [h, createTimeIndexWriter(broker, names, h, { metaEveryMs: 3_600_000 })]),
+  );
+  let n = 0;
+  const publish = async (host: string, tsMs: number) => {
+    const text = JSON.stringify({ ts: new Date(tsMs).toISOString(), orchestrator: "o1", event: "x" });
+    const data = JSON.stringify({ host, file: "events/x.jsonl", generation: 0, offset: n++, text });
+    const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, host, "o1"), data);
+    await writers.get(host)!.note([{ seq: ack.seq, tsMs }]);
+    return ack.seq;
+  };
+  for (const h of hosts) for (let i = 0; i < perHost; i++) await publish(h, BASE + i * H);
+  let cut = 0;
+  for (const h of hosts) {
+    const seq = await publish(h, BASE + 8 * 24 * H);
+    cut = cut === 0 ? seq : cut;
+  }
+  for (const w of writers.values()) await w.flush();
+  await broker.jsm.streams.purge(names.stream, { seq: cut });
+  return { writers, publish };
 }
 
 let root = "";
@@ -220,29 +254,7 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
     });
     const broker: Broker = await openBroker({ servers: server!.url }, names);
     try {
-      // Publishers that write their head only when a week is new (it lags its hours, as a
-      // publisher's head does for up to a second), each a line an hour in week 0 and one in week 1.
-      const hosts = ["lag", "race"];
-      const writers = new Map(
-        hosts.map((h) => [h, createTimeIndexWriter(broker, names, h, { metaEveryMs: 3_600_000 })]),
-      );
-      let n = 0;
-      const publish = async (host: string, tsMs: number) => {
-        const text = JSON.stringify({ ts: new Date(tsMs).toISOString(), orchestrator: "o1", event: "x" });
-        const data = JSON.stringify({ host, file: "events/x.jsonl", generation: 0, offset: n++, text });
-        const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, host, "o1"), data);
-        await writers.get(host)!.note([{ seq: ack.seq, tsMs }]);
-        return ack.seq;
-      };
-      for (const h of hosts) for (let i = 0; i < 4; i++) await publish(h, BASE + i * H);
-      let cut = 0;
-      for (const h of hosts) {
-        const seq = await publish(h, BASE + 8 * 24 * H);
-        cut = cut === 0 ? seq : cut;
-      }
-      for (const w of writers.values()) await w.flush();
-      // The stream drops week 0's lines: the head of each host says week 0's top is below it.
-      await broker.jsm.streams.purge(names.stream, { seq: cut });
+      const { writers, publish } = await weekZeroDropped(broker, names, ["lag", "race"], 4);
 
       // "lag": its publisher, back, writes a late line into week 0's hour 2; its head lags.
       await publish("lag", BASE + 2 * H + 60_000);
@@ -287,25 +299,7 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
     try {
       // Three gone hosts, a line an hour in week 0 and one in week 1; the stream drops week 0.
       const hosts = ["fail", "ok", "race"];
-      const writers = new Map(
-        hosts.map((h) => [h, createTimeIndexWriter(broker, names, h, { metaEveryMs: 3_600_000 })]),
-      );
-      let n = 0;
-      const publish = async (host: string, tsMs: number) => {
-        const text = JSON.stringify({ ts: new Date(tsMs).toISOString(), orchestrator: "o1", event: "x" });
-        const data = JSON.stringify({ host, file: "events/x.jsonl", generation: 0, offset: n++, text });
-        const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, host, "o1"), data);
-        await writers.get(host)!.note([{ seq: ack.seq, tsMs }]);
-        return ack.seq;
-      };
-      for (const h of hosts) for (let i = 0; i < 3; i++) await publish(h, BASE + i * H);
-      let cut = 0;
-      for (const h of hosts) {
-        const seq = await publish(h, BASE + 8 * 24 * H);
-        cut = cut === 0 ? seq : cut;
-      }
-      for (const w of writers.values()) await w.flush();
-      await broker.jsm.streams.purge(names.stream, { seq: cut });
+      const { writers, publish } = await weekZeroDropped(broker, names, hosts, 3);
       const kv = await new Kvm(broker.js).open(names.indexBucket);
       const weeksOf = async (host: string) => {
         const e = await kv.get(metaKeyOf(host));
