@@ -331,9 +331,12 @@ export function p11bSection(r: P11bResult): string {
   return `Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Load average (1, 5, 15 min) ${r.loadBefore} before, ${r.loadAfter} after. ${r.note}
 The box is shared with other developers working in parallel: the figures are upper bounds.
 
-\`node --conditions=@catalyst/source --import tsx bench/p11-central-events.ts --hosts ${s.hosts} --lines ${s.lines} --months ${s.months}\`: ${s.hosts} hosts, each
-publishing ${s.months} months of log (month files, each host's clock off by −6 h … +6 h, lines jittered ±10 min) through
-the real relay publisher into one \`nats-server -js\` (Debian, loopback), which keeps the stream's time index
+\`node --conditions=@catalyst/source --import tsx bench/p11-central-events.ts --hosts ${s.hosts} --lines ${s.lines} --months ${s.months}${s.directFill ? " --direct-fill" : ""}\`: ${s.hosts} hosts, each
+publishing ${s.months} months of log (month files, each host's clock off by −6 h … +6 h, lines jittered ±10 min) ${
+    s.directFill
+      ? "straight to the stream (the relay publisher's subjects, messages and ids, indexed by its time-index writer)"
+      : "through\nthe real relay publisher"
+  } into one \`nats-server -js\` (Debian, loopback), with the stream's time index
 (per host and hour of each line's own \`ts\`, sequence ranges, KV \`catalyst-index\`).
 
 | What | Figure |
