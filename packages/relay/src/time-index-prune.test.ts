@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, openBroker } from "./broker.js";
 import { createRelayConsumer } from "./consumer.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
+import { listKeys } from "./kv-keys.js";
 import { type ResolvedNames, resolveNames } from "./names.js";
 import { createRelayPublisher } from "./publisher.js";
 import { readRelayEvents } from "./read-relay-events.js";
@@ -118,11 +119,8 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       for (const w of writers.values()) await w.flush();
 
       const kv = await new Kvm(broker.js).open(names.indexBucket);
-      const keysOf = async (host: string) => {
-        const out: string[] = [];
-        for await (const k of await kv.keys(`${host}.>`)) out.push(k);
-        return out.sort();
-      };
+      const keysOf = async (host: string) =>
+        (await listKeys(broker, names.indexBucket, `${host}.>`, { servers: server!.url })).sort();
       const weeksOf = async (host: string) => {
         const e = await kv.get(metaKeyOf(host));
         return Object.keys(parseMeta(e!.string())!.blocks).map(Number).sort();
@@ -217,11 +215,8 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       // Its head as a publisher from before pruning wrote it: no tops (looked up in the hours).
       const { tops: _tops, ...old } = parseMeta((await kv.get(metaKeyOf("box")))!.string())!;
       await kv.put(metaKeyOf("box"), JSON.stringify(old));
-      const keys = async () => {
-        const out: string[] = [];
-        for await (const k of await kv.keys("box.>")) out.push(k);
-        return out.sort();
-      };
+      const keys = async () =>
+        (await listKeys(broker, names.indexBucket, "box.>", { servers: server!.url })).sort();
       expect((await keys()).length).toBe(6);
 
       const dir = join(root, "box");
