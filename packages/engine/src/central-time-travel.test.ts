@@ -1,5 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile, mkdir, readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { foldEvents } from "@catalyst/fuse";
 import {
@@ -10,9 +9,10 @@ import {
   toLogRecord,
 } from "@catalyst/relay";
 import type { NormalizedEvent } from "@catalyst/schema";
-import { createSeededRandom, NATS_SKIP_REASON, type NatsServer, startNatsServer } from "@catalyst/test-utils";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSeededRandom, NATS_SKIP_REASON, type NatsServer } from "@catalyst/test-utils";
+import { describe, expect, it } from "vitest";
 import {
+  brokerForSuite,
   hostsOnStream,
   type LogHost,
   logHost,
@@ -43,15 +43,9 @@ const STATUSES = ["researching", "planning", "implementing", "validating", "pr-c
 let root = "";
 let server: NatsServer | null = null;
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "central-time-travel-"));
-  if (skipReason) return;
-  server = await startNatsServer(join(root, "store"));
-}, 60_000);
-
-afterAll(async () => {
-  await server?.kill();
-  await rm(root, { recursive: true, force: true });
+brokerForSuite("central-time-travel", skipReason !== null, (s, dir) => {
+  server = s;
+  root = dir;
 });
 
 function line(i: number, ms: number): string {
@@ -116,18 +110,13 @@ describe.skipIf(skipReason !== null)("central time travel", () => {
   const hosts: Host[] = [];
   let written = 0;
 
-  const stream = hostsOnStream(
+  const { publisher, settled } = hostsOnStream(
     () => server!.url,
     names,
     () => join(root, "state"),
     hosts,
+    () => written,
   );
-  const publisher = stream.publisher;
-  const settled = () => stream.settled(written);
-
-  afterAll(async () => {
-    for (const h of hosts) await h.publisher?.stop();
-  });
 
   it("equals one fold of every line up to the time under skewed clocks, a late publisher and a backfill", async () => {
     // alpha's clock 7 h ahead, beta's 3 days behind, gamma right; lines jittered ±20 min.
