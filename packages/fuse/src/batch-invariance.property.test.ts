@@ -164,14 +164,15 @@ function foldBatches(records: readonly LogRecord[], cuts: ReadonlySet<number>): 
 
 // Keyed maps and the ticket-owner table are sparse arrays of buckets: one filled and emptied again
 // is written `{}`, one never filled `null`, and the arrays' lengths depend on the last bucket ever
-// set. The same maps, so the comparison reads an emptied bucket as null and drops trailing nulls.
+// set. The same maps, so the comparison reads an emptied bucket or level as null and drops
+// trailing nulls.
 function withoutEmptiedBuckets(value: unknown): unknown {
   if (Array.isArray(value)) {
-    const items = value.map((item) =>
-      item !== null && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length === 0
-        ? null
-        : withoutEmptiedBuckets(item),
-    );
+    const items = value.map((item) => {
+      const inner = withoutEmptiedBuckets(item);
+      const empty = inner !== null && typeof inner === "object" && Object.keys(inner as object).length === 0;
+      return empty ? null : inner;
+    });
     while (items.length > 0 && items[items.length - 1] === null) items.pop();
     return items;
   }

@@ -36,23 +36,54 @@ function markUnplacedTombstone(state: FuseState, record: LogRecord): void {
  */
 interface PendingPublish {
   archived: Set<string>;
-  waves: boolean;
+  waveTickets: Set<string>;
 }
 
 function emptyPending(): PendingPublish {
-  return { archived: new Set(), waves: false };
+  return { archived: new Set(), waveTickets: new Set() };
 }
 
-function notePending(event: NormalizedEvent, pending: PendingPublish): void {
+// Called before the line is folded: a wave line's tickets, and those of the list it replaces.
+function notePending(draft: StateDraft, event: NormalizedEvent, pending: PendingPublish): void {
   if (event.orchestrator === null) return;
   if (event.type === "archive") pending.archived.add(event.orchestrator);
-  else if (event.type === "wave-started" || event.type === "wave-completed") pending.waves = true;
+  else if (event.type === "wave-started" || event.type === "wave-completed") {
+    const detail = event.detail as { tickets?: unknown; wave?: unknown } | null;
+    const tickets = detail?.tickets;
+    if (Array.isArray(tickets))
+      for (const t of tickets) if (typeof t === "string") pending.waveTickets.add(t);
+    const waves = draft.orchestrator(event.orchestrator, false)?.log?.waves;
+    const before =
+      waves && Object.hasOwn(waves, String(detail?.wave)) ? waves[String(detail?.wave)] : undefined;
+    for (const t of before?.tickets ?? []) pending.waveTickets.add(t);
+  }
+}
+
+/** A line names one of `tickets`: as its worker, a tombstone's, a wave's, a coalesced change's. */
+function namesWaveTicket(event: NormalizedEvent, tickets: ReadonlySet<string>): boolean {
+  if (tickets.size === 0) return false;
+  if (event.worker !== null && tickets.has(event.worker)) return true;
+  if (event.dropped?.ticket != null && tickets.has(event.dropped.ticket)) return true;
+  if (event.type === "wave-started" || event.type === "wave-completed") {
+    // Another wave line with a ticket of the batch's waves (the owners' order is the publishes').
+    const list = (event.detail as { tickets?: unknown } | null)?.tickets;
+    return Array.isArray(list) && list.some((t) => typeof t === "string" && tickets.has(t));
+  }
+  if (event.type !== "worker-phase-advanced") return false;
+  const changes = (event.detail as { changes?: unknown } | null)?.changes;
+  return (
+    Array.isArray(changes) &&
+    changes.some((c) => {
+      const worker = (c as { worker?: unknown } | null)?.worker;
+      return typeof worker === "string" && tickets.has(worker);
+    })
+  );
 }
 
 function readsPending(draft: StateDraft, event: NormalizedEvent, pending: PendingPublish): boolean {
   if (event.name === "node.heartbeat" || !Number.isFinite(event.tsMs)) return false;
-  // After a wave line: one publish more per wave line, at most.
-  if (pending.waves) return true;
+  // A ticket of a wave line of the batch, named again (as a worker, by ticket, by a tombstone).
+  if (namesWaveTicket(event, pending.waveTickets)) return true;
   const { orchestrator } = event;
   // An archived orchestrator named again: the publish would have dropped it first.
   if (orchestrator !== null && pending.archived.has(orchestrator)) return true;
@@ -228,12 +259,12 @@ function reduceInto(
         draft.dirty.clear();
         logged = [];
         pending.archived.clear();
-        pending.waves = false;
+        pending.waveTickets.clear();
       }
+      notePending(draft, record.event, pending);
       const completion = foldLogEvent(draft, record.event, futureLimitMs);
       if (completion) logged.push(completion);
       if (record.event.dropped) markUnplacedTombstone(draft.state, record);
-      notePending(record.event, pending);
     }
   } else if (input.kind === "hosts") {
     // A host that left the list (forgotten) takes its parked liveness answers with it.
