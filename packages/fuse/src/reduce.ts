@@ -251,7 +251,6 @@ function reduceInto(
     const pending = emptyPending();
     for (const record of input.records) {
       if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
-      if (!input.replayed) deltas.push(logEventDelta(record));
       // A line that reads what only a publish makes true publishes the lines before it first, so
       // the fold is the same however the lines are batched (one line per batch is the reference).
       if (readsPending(draft, record.event, pending)) {
@@ -261,6 +260,7 @@ function reduceInto(
         pending.archived.clear();
         pending.waveTickets.clear();
       }
+      if (!input.replayed) deltas.push(logEventDelta(record));
       notePending(draft, record.event, pending);
       const completion = foldLogEvent(draft, record.event, futureLimitMs);
       if (completion) logged.push(completion);
