@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createInitialState, exportState, type FuseState, reduce, toSnapshot } from "./index.js";
 import { logLines } from "./inputs.test-helper.js";
+import { type BatchWork, reduceBatch } from "./reduce.js";
 
 // A fold of log lines does not depend on how they are batched: the monitor tails in whatever
 // chunks its reads give, and checkpoints start batches elsewhere than a fold from the start. For
@@ -282,5 +283,21 @@ describe("a fold of log lines is independent of how they are batched", () => {
       },
     ]);
     sameFold(foldBatches(records, new Set()), foldBatches(records, new Set([0, 1])));
+  });
+
+  it("publishes early once per wave line and archive, not once per line", () => {
+    const base = { other: "T-3", pr: 7, node: "n-1", inFlight: 0, tick: 0 } as const;
+    const specs: LineSpec[] = [{ ...base, kind: "wave-started", orch: "o-1", ticket: "T-1", to: "done" }];
+    for (let i = 0; i < 60; i++)
+      specs.push({ ...base, kind: "status", orch: "o-1", ticket: TICKETS[i % 3]!, to: STATUSES[i % 5]! });
+    specs.push({ ...base, kind: "archive", orch: "o-2", ticket: "T-1", to: "done" });
+    for (let i = 0; i < 60; i++)
+      specs.push({ ...base, kind: "ticket-only", orch: "o-1", ticket: TICKETS[i % 3]!, to: "done" });
+    const records = recordsOf(specs);
+    const work: BatchWork = { visited: 0, published: 0 };
+    reduceBatch(createInitialState(), [{ kind: "log-lines", records }], NOW, undefined, false, false, work);
+    // The wave's first ticket named again, the first ticket-only line after the archive, the end.
+    expect(work.published).toBe(4);
+    sameFold(foldBatches(records, new Set()), foldBatches(records, new Set(records.map((_, i) => i))));
   });
 });
