@@ -16,6 +16,8 @@ export {
 } from "./derive-pipeline.js";
 export { FuseOptionsError, InvalidTimeError, StateImportError } from "./errors.js";
 export { foldEvents } from "./fold-events.js";
+export type { LogLineReach } from "./fold-log-event.js";
+export { logLineReach, planEarlyHistory } from "./fold-log-event.js";
 export type { FuseOptions } from "./options.js";
 export { DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, DEFAULT_STALL_AFTER_MS } from "./options.js";
 export { overlaySignal, selectOverlay } from "./phase-overlay.js";
