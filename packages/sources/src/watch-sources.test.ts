@@ -175,6 +175,29 @@ describe("createSourceWatcher", () => {
     expect(async).toHaveLength(3);
   });
 
+  it("reads a signal file caught mid-rewrite during the synchronous first scan again, and uses its whole text", async () => {
+    root = await makeTree({
+      "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
+      "runs/orch-a/workers/CTL-2.json": signalText("CTL-2", "validating", 4),
+    });
+    const torn = join(root, "runs/orch-a/workers/CTL-2.json");
+    let tornReads = 0;
+    const files: TextFiles = {
+      list: nodeFiles.list,
+      read: nodeFiles.read,
+      readSync: (f) => {
+        // The first read of CTL-2 sees half a file, as a reader racing a writer without rename would.
+        if (f === torn && tornReads++ === 0) return signalText("CTL-2", "validating", 4).slice(0, 20);
+        return nodeFiles.readSync!(f);
+      },
+    };
+    const w = await startWatcher({ files, syncReadSlowMs: 60_000, reparseDelayMs: 5 });
+    const signals = w.all().filter((c) => c.kind === "signal");
+    expect(signals).toHaveLength(2);
+    expect(tornReads).toBeGreaterThan(1);
+    expect(w.lastSignal(torn)?.status).toBe("validating");
+  });
+
   it("calls every subscriber when one throws, goes on watching, and hands the error to onListenerError", async () => {
     root = await makeTree({ "runs/orch-a/workers/CTL-1.json": signalText("CTL-1", "researching", 1) });
     const errors: unknown[] = [];
