@@ -451,10 +451,11 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     running = true;
     try {
       while (queue.length > 0 && !stopped) {
-        if (gate !== null && queue[0] === early?.job) await gate;
+        const held = (): boolean => gate !== null && queue[0] === early?.job;
+        if (held()) await gate;
         if (stopped) break;
         const sliceStart = performance.now();
-        while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) {
+        while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS && !held()) {
           const job = queue[0]!;
           applyNow(job.chunks[job.at]!, job.what, job.coalesce);
           job.at += 1;
