@@ -239,15 +239,15 @@ function foldByTicket(
  * - `fleet`: it changes no orchestrator (a `node.heartbeat`, a line naming neither orchestrator
  *   nor ticket, a line with no valid time).
  */
-export type LogLineReach =
+export type LineFoldReach =
   | { kind: "own"; orchestrator: string; tickets: readonly string[] }
   | { kind: "views"; orchestrator: string | null; tickets: readonly string[] }
   | { kind: "fleet" };
 
-const FLEET_REACH: LogLineReach = { kind: "fleet" };
+const FLEET_REACH: LineFoldReach = { kind: "fleet" };
 
-/** See {@link LogLineReach}; follows {@link foldLogEvent} branch by branch. */
-export function logLineReach(event: NormalizedEvent): LogLineReach {
+/** See {@link LineFoldReach}; follows {@link foldLogEvent} branch by branch. */
+export function lineFoldReach(event: NormalizedEvent): LineFoldReach {
   const orchestrator = event.orchestrator;
   const ticket = event.worker;
   if (event.dropped) {
@@ -286,7 +286,7 @@ export function logLineReach(event: NormalizedEvent): LogLineReach {
  * line after the views gives.
  */
 export function planEarlyHistory(events: readonly NormalizedEvent[]): Array<string | null> {
-  const reach = events.map(logLineReach);
+  const reach = events.map(lineFoldReach);
   const lateOrchestrators = new Set<string>();
   const lateTickets = new Set<string>();
   for (const r of reach) {

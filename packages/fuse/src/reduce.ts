@@ -2,7 +2,7 @@ import type { FuseInput, LogRecord, NeedsYouItem } from "@catalyst/schema";
 import type { DeltaDraft } from "./delta-draft.js";
 import { logEventDelta } from "./delta-draft.js";
 import { createDraft, type StateDraft } from "./draft.js";
-import { foldLogEvent, type LoggedWaveCompletion, logLineReach } from "./fold-log-event.js";
+import { foldLogEvent, type LoggedWaveCompletion, lineFoldReach } from "./fold-log-event.js";
 import { ingestInput } from "./ingest-input.js";
 import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -65,13 +65,13 @@ const DEFERRABLE: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind"]>([
 
 /**
  * Replayed log lines (history, no `log-event` deltas) that read nothing published (each line's
- * reach is its own orchestrator or none, see `logLineReach`): in a coalesced batch they are
+ * reach is its own orchestrator or none, see `lineFoldReach`): in a coalesced batch they are
  * folded at once and published with the reads around them, which gives the state publishing in
  * between gives.
  */
 function foldsAheadOfViews(input: Extract<FuseInput, { kind: "log-lines" }>): boolean {
   if (input.replayed !== true) return false;
-  for (const record of input.records) if (logLineReach(record.event).kind === "views") return false;
+  for (const record of input.records) if (lineFoldReach(record.event).kind === "views") return false;
   return true;
 }
 
