@@ -2,7 +2,7 @@ import type { FuseInput, LogRecord, NeedsYouItem } from "@catalyst/schema";
 import type { DeltaDraft } from "./delta-draft.js";
 import { logEventDelta } from "./delta-draft.js";
 import { createDraft, type StateDraft } from "./draft.js";
-import { foldLogEvent, type LoggedWaveCompletion } from "./fold-log-event.js";
+import { foldLogEvent, type LoggedWaveCompletion, lineFoldReach } from "./fold-log-event.js";
 import { ingestInput } from "./ingest-input.js";
 import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -63,6 +63,35 @@ const DEFERRABLE: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind"]>([
   "liveness",
 ]);
 
+/**
+ * Replayed log lines (history, no `log-event` deltas) that read nothing published (each line's
+ * reach is its own orchestrator or none, see `lineFoldReach`): in a coalesced batch they are
+ * folded at once and published with the reads around them, which gives the state publishing in
+ * between gives.
+ */
+function foldsAheadOfViews(input: Extract<FuseInput, { kind: "log-lines" }>): boolean {
+  if (input.replayed !== true) return false;
+  for (const record of input.records) if (lineFoldReach(record.event).kind === "views") return false;
+  return true;
+}
+
+function foldLogLines(
+  draft: StateDraft,
+  input: Extract<FuseInput, { kind: "log-lines" }>,
+  futureLimitMs: number,
+  deltas: DeltaDraft[],
+  logged: LoggedWaveCompletion[],
+): void {
+  const copied = new Set<string>();
+  for (const record of input.records) {
+    if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
+    if (!input.replayed) deltas.push(logEventDelta(record));
+    const completion = foldLogEvent(draft, record.event, futureLimitMs);
+    if (completion) logged.push(completion);
+    if (record.event.dropped) markUnplacedTombstone(draft.state, record);
+  }
+}
+
 /** What a batch did, for tests that check the work follows the change. */
 export interface BatchWork {
   /** Worker views rebuilt and "needs you" rows re-derived. */
@@ -98,13 +127,20 @@ export function reduceBatch(
   const draft = createDraft(state, ownsState);
   const deltas: DeltaDraft[] = [];
   let deferred = false;
+  let logged: LoggedWaveCompletion[] = [];
   const publishDeferred = (): void => {
     if (!deferred) return;
     deferred = false;
-    publishChanges(draft, { nowIso, nowMs, options: resolved, everyone: false, logged: [], work }, deltas);
+    publishChanges(draft, { nowIso, nowMs, options: resolved, everyone: false, logged, work }, deltas);
+    logged = [];
     draft.dirty.clear();
   };
   for (const input of inputs) {
+    if (coalesce && input.kind === "log-lines" && foldsAheadOfViews(input)) {
+      foldLogLines(draft, input, nowMs + FUTURE_SKEW_MS, deltas, logged);
+      deferred = true;
+      continue;
+    }
     if (coalesce && DEFERRABLE.has(input.kind)) {
       ingestInput(draft, input as Exclude<FuseInput, { kind: "log-lines" }>, nowIso);
       deferred = true;
@@ -171,14 +207,7 @@ function reduceInto(
   const futureLimitMs = nowMs + FUTURE_SKEW_MS;
   const visitedBefore = work.visited;
   if (input.kind === "log-lines") {
-    const copied = new Set<string>();
-    for (const record of input.records) {
-      if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
-      if (!input.replayed) deltas.push(logEventDelta(record));
-      const completion = foldLogEvent(draft, record.event, futureLimitMs);
-      if (completion) logged.push(completion);
-      if (record.event.dropped) markUnplacedTombstone(draft.state, record);
-    }
+    foldLogLines(draft, input, futureLimitMs, deltas, logged);
   } else if (input.kind === "hosts") {
     // A host that left the list (forgotten) takes its parked liveness answers with it.
     dropParkedLivenessOfGoneHosts(draft.state, input.hosts);
