@@ -1,4 +1,5 @@
 import { channel } from "node:diagnostics_channel";
+import { planEarlyHistory } from "@catalyst/fuse";
 import type {
   ComponentHealth,
   Delta,
@@ -118,7 +119,16 @@ export interface MonitorOptions {
    * so statuses and merges only the log knows survive a restart (SEED: workers exit before merge).
    * Null or absent: no history.
    */
-  history?: { since: Date; read: (since: Date) => AsyncIterable<LogRecord> } | null;
+  history?: {
+    since: Date;
+    read: (since: Date) => AsyncIterable<LogRecord>;
+    /**
+     * Fold the lines fuse can place without the published views with the first read of their
+     * orchestrators, so each is published once at start-up (fuse's `planEarlyHistory`; the rest
+     * after the scan, as before). False: every line after the scan is published. @default true
+     */
+    foldEarly?: boolean;
+  } | null;
 }
 
 /**
@@ -130,6 +140,14 @@ const stages = channel("catalyst:stage");
 // Start-up work is cut into slices so the event loop never waits long (HTTP answers meanwhile):
 // inputs are applied CHUNK at a time until SLICE_MS has passed, then the loop gets a turn.
 const HISTORY_BATCH = 250;
+/**
+ * The start-up history read before the first scan is published, to fold most of it with its
+ * orchestrators' first read (issue 26: folded after the scan, it re-published every orchestrator
+ * the log names, at 10,000 workers the whole fleet once more). A longer history goes in after the
+ * scan as before; these bound what is held meanwhile.
+ */
+const EARLY_MAX_LINES = 32_768;
+const EARLY_MAX_CHARS = 8 * 1024 * 1024;
 const CHUNK = 50;
 const SLICE_MS = 20;
 /**
@@ -230,6 +248,14 @@ function orchestratorOf(input: FuseInput): string | null {
  * a removal): it then goes in as it came.
  */
 export function planFirstRead(inputs: readonly FuseInput[], seenGlobal: Set<string>): FuseInput[][] | null {
+  return planFirstReadSlices(inputs, seenGlobal)?.slices ?? null;
+}
+
+/** {@link planFirstRead} with the orchestrators each slice reads. */
+function planFirstReadSlices(
+  inputs: readonly FuseInput[],
+  seenGlobal: Set<string>,
+): { slices: FuseInput[][]; ids: string[][] } | null {
   const byOrchestrator = new Map<string, FuseInput[]>();
   const globals: GlobalStateInput[] = [];
   for (const input of inputs) {
@@ -246,6 +272,7 @@ export function planFirstRead(inputs: readonly FuseInput[], seenGlobal: Set<stri
     else byOrchestrator.set(id, [input]);
   }
   const slices: FuseInput[][] = [];
+  const sliceIds: string[][] = [];
   const take = (ids: readonly string[], into: FuseInput[]): void => {
     for (const id of ids) {
       const reads = byOrchestrator.get(id);
@@ -260,16 +287,31 @@ export function planFirstRead(inputs: readonly FuseInput[], seenGlobal: Set<stri
       const slice: FuseInput[] = [step.input];
       take(step.ids, slice);
       slices.push(slice);
+      sliceIds.push(step.ids);
     }
   }
   // Orchestrators no global state lists, GLOBAL_SLICE at a time.
   const rest = [...byOrchestrator.keys()];
   for (let at = 0; at < rest.length; at += GLOBAL_SLICE) {
     const slice: FuseInput[] = [];
-    take(rest.slice(at, at + GLOBAL_SLICE), slice);
+    const ids = rest.slice(at, at + GLOBAL_SLICE);
+    take(ids, slice);
     slices.push(slice);
+    sliceIds.push(ids);
   }
-  return slices;
+  return { slices, ids: sliceIds };
+}
+
+/** The start-up history read before the scan is published (see EARLY_MAX_LINES). */
+interface HistoryHead {
+  lines: LogRecord[];
+  /** Every line of the window is in `lines`. */
+  done: boolean;
+  /** The rest of the window (when not done). */
+  rest: AsyncIterator<LogRecord>;
+  error: unknown;
+  /** Per line: folded with its orchestrator's first read (then not again after the scan). */
+  early: boolean[] | null;
 }
 
 /** Batches of CHUNK inputs, a global state alone (it names many workers). */
@@ -288,6 +330,56 @@ function chunksOf(inputs: readonly FuseInput[]): FuseInput[][] {
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function emptyIterator(): AsyncIterator<LogRecord> {
+  return { next: async () => ({ done: true, value: undefined }) };
+}
+
+/** A queued batch: its slices, applied in order from `at`. */
+interface Job {
+  chunks: FuseInput[][];
+  what: string;
+  at: number;
+  coalesce: boolean;
+}
+
+/**
+ * Puts each early history line (fuse's `planEarlyHistory`) into the slice of the first read that
+ * holds its orchestrator's files, as one replayed `log-lines` input per slice (fuse folds it
+ * with the slice's reads and publishes once); lines of orchestrators the scan did not find go in
+ * slices of their own after the scan's, whole orchestrators of HISTORY_BATCH lines or so each.
+ * Marks the lines folded so.
+ */
+function attachEarlyHistory(job: Job, sliceIds: readonly string[][], head: HistoryHead): void {
+  const plan = planEarlyHistory(head.lines.map((line) => line.event));
+  const byOrchestrator = new Map<string, LogRecord[]>();
+  plan.forEach((orchestrator, i) => {
+    if (orchestrator === null) return;
+    const list = byOrchestrator.get(orchestrator);
+    if (list) list.push(head.lines[i]!);
+    else byOrchestrator.set(orchestrator, [head.lines[i]!]);
+  });
+  head.early = plan.map((orchestrator) => orchestrator !== null);
+  sliceIds.forEach((ids, k) => {
+    const records: LogRecord[] = [];
+    for (const id of ids) {
+      const lines = byOrchestrator.get(id);
+      if (lines === undefined) continue;
+      byOrchestrator.delete(id);
+      for (const line of lines) records.push(line);
+    }
+    if (records.length > 0) job.chunks[k]!.push({ kind: "log-lines", records, replayed: true });
+  });
+  let records: LogRecord[] = [];
+  for (const lines of byOrchestrator.values()) {
+    for (const line of lines) records.push(line);
+    if (records.length >= HISTORY_BATCH) {
+      job.chunks.push([{ kind: "log-lines", records, replayed: true }]);
+      records = [];
+    }
+  }
+  if (records.length > 0) job.chunks.push([{ kind: "log-lines", records, replayed: true }]);
+}
 
 /**
  * Wires the parts: watcher batches and poller answers go into fuse, in order, through one queue
@@ -345,7 +437,12 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
   // One queue keeps every input in arrival order; a small batch with nothing ahead of it is
   // applied at once, anything else is pumped in slices. While loading, each slice is applied
   // coalesced: an orchestrator is rebuilt once per slice, not once per file (issue 26).
-  const queue: Array<{ chunks: readonly FuseInput[][]; what: string; at: number; coalesce: boolean }> = [];
+  const queue: Job[] = [];
+  // The first read, held back until the history that goes in with it is read (see start()).
+  let earlyWanted = false;
+  let early: { job: Job; ids: string[][] } | null = null;
+  let gate: Promise<void> | null = null;
+  let openGate: () => void = () => {};
   // `running` (not the promise) says whether a pump is active: a pump whose work fits in one
   // slice finishes before `pump()` even returns its promise.
   let running = false;
@@ -354,8 +451,11 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     running = true;
     try {
       while (queue.length > 0 && !stopped) {
+        const held = (): boolean => gate !== null && queue[0] === early?.job;
+        if (held()) await gate;
+        if (stopped) break;
         const sliceStart = performance.now();
-        while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) {
+        while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS && !held()) {
           const job = queue[0]!;
           applyNow(job.chunks[job.at]!, job.what, job.coalesce);
           job.at += 1;
@@ -373,7 +473,8 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
   const apply = (given: readonly FuseInput[], what: string, firstRead = false): Promise<void> => {
     if (stopped || given.length === 0) return running ? pumping : Promise.resolve();
     const coalesce = loading !== null;
-    const planned = firstRead ? planFirstRead(given, seenGlobal) : null;
+    const plan = firstRead ? planFirstReadSlices(given, seenGlobal) : null;
+    const planned = plan?.slices ?? null;
     if (
       planned === null &&
       !running &&
@@ -392,7 +493,14 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
           : given,
       );
     if (chunks.length === 0) return running ? pumping : Promise.resolve();
-    queue.push({ chunks, what, at: 0, coalesce });
+    const job: Job = { chunks, what, at: 0, coalesce };
+    queue.push(job);
+    if (plan !== null && earlyWanted && early === null) {
+      early = { job, ids: plan.ids };
+      gate = new Promise((resolve) => {
+        openGate = resolve;
+      });
+    }
     if (!running) pumping = pump();
     return pumping;
   };
@@ -400,7 +508,32 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
   // Runs after the first snapshot is live, so a large log never delays start-up.
   // Folded in batches with a turn of the event loop after each, so /healthz, SSE and SIGTERM
   // are served while a large log loads.
-  const loadHistory = async (history: NonNullable<MonitorOptions["history"]>): Promise<HistoryResult> => {
+  // The history's first lines, read after the watcher's log tail began (so no line falls between
+  // the two) and before the first read is published; stops at EARLY_MAX_LINES / EARLY_MAX_CHARS.
+  const readHistoryHead = async (history: NonNullable<MonitorOptions["history"]>): Promise<HistoryHead> => {
+    const lines: LogRecord[] = [];
+    let chars = 0;
+    let rest: AsyncIterator<LogRecord> | null = null;
+    try {
+      rest = history.read(history.since)[Symbol.asyncIterator]();
+      while (!stopped && lines.length < EARLY_MAX_LINES && chars < EARLY_MAX_CHARS) {
+        const next = await rest.next();
+        if (next.done) return { lines, done: true, rest, error: null, early: null };
+        const record = next.value;
+        if (liveLogKeys?.has(`${record.file}:${record.offset}`)) continue;
+        lines.push(record);
+        chars += record.text.length;
+      }
+      return { lines, done: false, rest, error: null, early: null };
+    } catch (error) {
+      return { lines, done: true, rest: rest ?? emptyIterator(), error: error ?? "error", early: null };
+    }
+  };
+
+  const loadHistory = async (
+    history: NonNullable<MonitorOptions["history"]>,
+    head: HistoryHead | null,
+  ): Promise<HistoryResult> => {
     let records = 0;
     let batch: LogRecord[] = [];
     const flush = async (): Promise<void> => {
@@ -411,12 +544,33 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       await yieldToLoop();
     };
     try {
-      for await (const record of history.read(history.since)) {
+      if (head !== null) {
+        // Lines folded with the first read are skipped; the others go in the batches they always
+        // went in (every HISTORY_BATCH lines of the window), so a line that resolves through the
+        // published views sees them as it did.
+        for (let i = 0; i < head.lines.length && !stopped; i++) {
+          if (head.early?.[i] !== true) batch.push(head.lines[i]!);
+          records += 1;
+          if (records % HISTORY_BATCH === 0) {
+            if (loading) loading = { ...loading, records };
+            await flush();
+          }
+        }
+        if (head.error !== null) throw head.error;
+        if (head.done || stopped) {
+          if (!head.done) await head.rest.return?.();
+          await flush();
+          return { records, error: null, complete: !stopped };
+        }
+      }
+      const source: AsyncIterable<LogRecord> =
+        head === null ? history.read(history.since) : { [Symbol.asyncIterator]: () => head.rest };
+      for await (const record of source) {
         if (stopped) break;
         if (liveLogKeys?.has(`${record.file}:${record.offset}`)) continue;
         batch.push(record);
         records += 1;
-        if (batch.length >= HISTORY_BATCH) {
+        if (records % HISTORY_BATCH === 0) {
           if (loading) loading = { ...loading, records };
           await flush();
         }
@@ -478,7 +632,25 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
           ),
         ),
       );
-      await watcher.start();
+      // The first read waits (unpublished) until the history's first lines are read: those that
+      // fuse can place without the published views go in with their orchestrators' files, so
+      // each orchestrator is published once, not once for the scan and again for its log lines.
+      // Read after the watcher's log tail began: a line written meanwhile is tailed, not lost.
+      earlyWanted = history !== null && history.foldEarly !== false;
+      let head: HistoryHead | null = null;
+      try {
+        await watcher.start();
+        earlyWanted = false;
+        if (history !== null && early !== null && !stopped) {
+          head = await readHistoryHead(history);
+          if (head.done && head.error === null && !stopped) attachEarlyHistory(early.job, early.ids, head);
+          loading = { ...loading, records: head.lines.length };
+        }
+      } finally {
+        earlyWanted = false;
+        openGate();
+        gate = null;
+      }
       await initial;
       retrackNow();
       prPoller.start();
@@ -511,7 +683,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       timers.push(tick, refresh);
       if (history) {
         loading = { ...loading, phase: "history" };
-        historyDone = loadHistory(history);
+        historyDone = loadHistory(history, head);
       } else {
         loading = null;
         options.onLoaded?.();
@@ -525,6 +697,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     },
     async stop() {
       stopped = true;
+      openGate();
       if (retrackTimer !== null) clearTimeout(retrackTimer);
       for (const timer of timers.splice(0)) clearInterval(timer);
       for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();

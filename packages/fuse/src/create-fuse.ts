@@ -14,7 +14,8 @@ export interface ApplyOptions {
    * Publish each orchestrator the batch touches once, not once per input: the inputs that only
    * store a read (orchestrator-added, signal, phase-signal, local-state, briefing, global-state,
    * liveness) are taken in first and their views rebuilt together, before the next input of another
-   * kind and at the end. Meant for a first read of a fleet (20 signal files of one orchestrator
+   * kind and at the end; so are replayed `log-lines` that read no published view (each line's
+   * `lineFoldReach` is not `views`). Meant for a first read of a fleet (20 signal files of one orchestrator
    * rebuild it once, not 20 times). The snapshot afterwards is the one applying the inputs one by
    * one gives; the deltas describe the batch in fewer steps: a worker read twice is sent once, with
    * its last view, and what held only part-way (a wave complete for one input) is not reported.

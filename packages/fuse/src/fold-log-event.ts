@@ -225,6 +225,85 @@ function foldByTicket(
 }
 
 /**
+ * What folding one log line touches, for a caller that folds start-up history before the views
+ * are published (see `planEarlyHistory`):
+ * - `own`: it changes the record of `orchestrator` alone (its log facts, the facts of the workers
+ *   it names) and reads nothing published, so it gives the same state folded before or after that
+ *   orchestrator's files are published; `tickets` are the workers it names (its worker, a wave's
+ *   tickets, a coalesced phase change's workers), which become that orchestrator's workers;
+ * - `views`: it resolves through what is published: a line naming only a ticket (every
+ *   orchestrator that has it, by the ticket-owner table), a `github.*` line with no worker (the
+ *   orchestrator's published workers, by PR number), a tombstone (the owners of its ticket), an
+ *   execution-core line whose orchestrator is its ticket (whether that record exists);
+ *   `orchestrator` is the record it names (or null) and `tickets` the tickets it resolves through;
+ * - `fleet`: it changes no orchestrator (a `node.heartbeat`, a line naming neither orchestrator
+ *   nor ticket, a line with no valid time).
+ */
+export type LineFoldReach =
+  | { kind: "own"; orchestrator: string; tickets: readonly string[] }
+  | { kind: "views"; orchestrator: string | null; tickets: readonly string[] }
+  | { kind: "fleet" };
+
+const FLEET_REACH: LineFoldReach = { kind: "fleet" };
+
+/** See {@link LineFoldReach}; follows {@link foldLogEvent} branch by branch. */
+export function lineFoldReach(event: NormalizedEvent): LineFoldReach {
+  const orchestrator = event.orchestrator;
+  const ticket = event.worker;
+  if (event.dropped) {
+    const tickets = [event.dropped.ticket, ticket].filter((t): t is string => t !== null);
+    return { kind: "views", orchestrator, tickets };
+  }
+  if (!Number.isFinite(event.tsMs) || event.name === "node.heartbeat") return FLEET_REACH;
+  if (orchestrator === null)
+    return ticket === null ? FLEET_REACH : { kind: "views", orchestrator: null, tickets: [ticket] };
+  if (ticket !== null && (orchestrator === ticket || orchestrator.endsWith(`/${ticket}`)))
+    return { kind: "views", orchestrator, tickets: [ticket] };
+  if (ticket === null && (event.type === "github.pr.merged" || isTodayPrEvent(event)))
+    return { kind: "views", orchestrator, tickets: [] };
+  const tickets: string[] = ticket === null ? [] : [ticket];
+  const detail = record(event.detail);
+  if (event.type === "wave-started" || event.type === "wave-completed") {
+    for (const t of strings(detail.tickets) ?? []) tickets.push(t);
+  } else if (event.type === "worker-phase-advanced" && Array.isArray(detail.changes)) {
+    for (const raw of detail.changes) {
+      const worker = text(record(raw).worker);
+      if (worker !== null) tickets.push(worker);
+    }
+  }
+  return { kind: "own", orchestrator, tickets };
+}
+
+/**
+ * Start-up history (lines in log order, each with its event) split so that most of it can be
+ * folded before the views are published: `early[i]` is the orchestrator line i may be folded with,
+ * ahead of every view (in the same apply as that orchestrator's first read, one publish for
+ * both), or null when it must be folded after the views, in log order, as the history always was.
+ * An orchestrator's lines are all early or all late (their order among themselves is kept); they
+ * are late when a `views` line names it or one of the tickets it names, so no late line can see
+ * a difference. Folding the early lines with their orchestrators and then the late ones in their
+ * order (in the same batches as before, counted over every line) gives the state folding every
+ * line after the views gives.
+ */
+export function planEarlyHistory(events: readonly NormalizedEvent[]): Array<string | null> {
+  const reach = events.map(lineFoldReach);
+  const lateOrchestrators = new Set<string>();
+  const lateTickets = new Set<string>();
+  for (const r of reach) {
+    if (r.kind !== "views") continue;
+    if (r.orchestrator !== null) lateOrchestrators.add(r.orchestrator);
+    for (const t of r.tickets) lateTickets.add(t);
+  }
+  if (lateTickets.size > 0)
+    for (const r of reach)
+      if (r.kind === "own" && r.tickets.some((t) => lateTickets.has(t)))
+        lateOrchestrators.add(r.orchestrator);
+  return reach.map((r) =>
+    r.kind === "own" && !lateOrchestrators.has(r.orchestrator) ? r.orchestrator : null,
+  );
+}
+
+/**
  * Fold one event-log line into the draft: history fills in what signal files miss, such as
  * `pr.mergedAt` and statuses a worker exits before writing (SEED "Workers exit before merge").
  * Returns the wave completion when the line is a `wave-completed`.

@@ -16,6 +16,8 @@ export {
 } from "./derive-pipeline.js";
 export { FuseOptionsError, InvalidTimeError, StateImportError } from "./errors.js";
 export { foldEvents } from "./fold-events.js";
+export type { LineFoldReach } from "./fold-log-event.js";
+export { lineFoldReach, planEarlyHistory } from "./fold-log-event.js";
 export type {
   ExportHostStateOptions,
   HostStatePiece,

@@ -11,5 +11,10 @@ export function ownValue<V>(
 
 /** Set `record[key]` as an own, enumerable data property (never the prototype setter). */
 export function setOwn<V>(record: Record<string, V>, key: string, value: V): void {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  // `__proto__` is the one key with a setter on Object.prototype; every other key is assigned
+  // as an own data property, and assigning is several times cheaper than defineProperty (issue
+  // 26: setOwn was 3 % of a 10,000-worker start-up's CPU).
+  if (key === "__proto__")
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }

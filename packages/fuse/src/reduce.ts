@@ -2,8 +2,7 @@ import type { FuseInput, LogRecord, NeedsYouItem, NormalizedEvent } from "@catal
 import type { DeltaDraft } from "./delta-draft.js";
 import { logEventDelta } from "./delta-draft.js";
 import { createDraft, type StateDraft } from "./draft.js";
-import { foldLogEvent, type LoggedWaveCompletion } from "./fold-log-event.js";
-import { isTodayPrEvent } from "./fold-today-event.js";
+import { foldLogEvent, type LoggedWaveCompletion, lineFoldReach } from "./fold-log-event.js";
 import { ingestInput } from "./ingest-input.js";
 import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -59,48 +58,20 @@ function notePending(draft: StateDraft, event: NormalizedEvent, pending: Pending
   }
 }
 
-/** A line names one of `tickets`: as its worker, a tombstone's, a wave's, a coalesced change's. */
-function namesWaveTicket(event: NormalizedEvent, tickets: ReadonlySet<string>): boolean {
-  if (tickets.size === 0) return false;
-  if (event.worker !== null && tickets.has(event.worker)) return true;
-  if (event.dropped?.ticket != null && tickets.has(event.dropped.ticket)) return true;
-  if (event.type === "wave-started" || event.type === "wave-completed") {
-    // Another wave line with a ticket of the batch's waves (the owners' order is the publishes').
-    const list = (event.detail as { tickets?: unknown } | null)?.tickets;
-    return Array.isArray(list) && list.some((t) => typeof t === "string" && tickets.has(t));
-  }
-  if (event.type !== "worker-phase-advanced") return false;
-  const changes = (event.detail as { changes?: unknown } | null)?.changes;
-  return (
-    Array.isArray(changes) &&
-    changes.some((c) => {
-      const worker = (c as { worker?: unknown } | null)?.worker;
-      return typeof worker === "string" && tickets.has(worker);
-    })
-  );
-}
-
+// Follows `lineFoldReach` (what a line touches and reads): the tickets it names include a wave
+// list's and a tombstone's; a `views` line resolves through the ticket owners or the views.
 function readsPending(draft: StateDraft, event: NormalizedEvent, pending: PendingPublish): boolean {
-  if (event.name === "node.heartbeat" || !Number.isFinite(event.tsMs)) return false;
-  // A ticket of a wave line of the batch, named again (as a worker, by ticket, by a tombstone).
-  if (namesWaveTicket(event, pending.waveTickets)) return true;
-  const { orchestrator } = event;
+  const reach = lineFoldReach(event);
+  if (reach.kind === "fleet") return false;
+  // A ticket of a wave line of the batch, named again.
+  if (pending.waveTickets.size > 0 && reach.tickets.some((t) => pending.waveTickets.has(t))) return true;
   // An archived orchestrator named again: the publish would have dropped it first.
-  if (orchestrator !== null && pending.archived.has(orchestrator)) return true;
-  // Lines found by ticket (no orchestrator, or the ticket as orchestrator, R1.20) and tombstones
-  // (a problem of their file when no worker has the ticket) read the ticket owners.
-  const ticket = event.worker;
-  const byTicket =
-    orchestrator === null ||
-    (ticket !== null && (orchestrator === ticket || orchestrator.endsWith(`/${ticket}`)));
-  if ((byTicket || event.dropped !== null) && pending.archived.size > 0) return true;
+  if (reach.orchestrator !== null && pending.archived.has(reach.orchestrator)) return true;
+  if (reach.kind === "own") return false;
+  // Lines found by ticket and tombstones read the owners an archive's publish removes.
+  if (pending.archived.size > 0) return true;
   // A PR line without a worker is matched by PR number against the orchestrator's worker views.
-  return (
-    orchestrator !== null &&
-    ticket === null &&
-    (event.type === "github.pr.merged" || isTodayPrEvent(event)) &&
-    draft.dirty.has(orchestrator)
-  );
+  return reach.tickets.length === 0 && reach.orchestrator !== null && draft.dirty.has(reach.orchestrator);
 }
 
 /**
@@ -139,6 +110,49 @@ const DEFERRABLE: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind"]>([
   "liveness",
 ]);
 
+/**
+ * Replayed log lines (history, no `log-event` deltas) that read nothing published (each line's
+ * reach is its own orchestrator or none, see `lineFoldReach`): in a coalesced batch they are
+ * folded at once and published with the reads around them, which gives the state publishing in
+ * between gives.
+ */
+function foldsAheadOfViews(input: Extract<FuseInput, { kind: "log-lines" }>): boolean {
+  if (input.replayed !== true) return false;
+  for (const record of input.records) if (lineFoldReach(record.event).kind === "views") return false;
+  return true;
+}
+
+/**
+ * Fold a batch of log lines into the draft. With `publish` (which publishes what the draft marked
+ * and empties `logged`), a line that reads what only a publish makes true has the lines before it
+ * published first, so the fold is the same however the lines are batched (one line per batch is
+ * the reference, see `readsPending`).
+ */
+function foldLogLines(
+  draft: StateDraft,
+  input: Extract<FuseInput, { kind: "log-lines" }>,
+  futureLimitMs: number,
+  deltas: DeltaDraft[],
+  logged: LoggedWaveCompletion[],
+  publish?: () => void,
+): void {
+  const copied = new Set<string>();
+  const pending = emptyPending();
+  for (const record of input.records) {
+    if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
+    if (publish && readsPending(draft, record.event, pending)) {
+      publish();
+      pending.archived.clear();
+      pending.waveTickets.clear();
+    }
+    if (!input.replayed) deltas.push(logEventDelta(record));
+    if (publish) notePending(draft, record.event, pending);
+    const completion = foldLogEvent(draft, record.event, futureLimitMs);
+    if (completion) logged.push(completion);
+    if (record.event.dropped) markUnplacedTombstone(draft.state, record);
+  }
+}
+
 /** What a batch did, for tests that check the work follows the change. */
 export interface BatchWork {
   /** Worker views rebuilt and "needs you" rows re-derived. */
@@ -174,13 +188,20 @@ export function reduceBatch(
   const draft = createDraft(state, ownsState);
   const deltas: DeltaDraft[] = [];
   let deferred = false;
+  let logged: LoggedWaveCompletion[] = [];
   const publishDeferred = (): void => {
     if (!deferred) return;
     deferred = false;
-    publishChanges(draft, { nowIso, nowMs, options: resolved, everyone: false, logged: [], work }, deltas);
+    publishChanges(draft, { nowIso, nowMs, options: resolved, everyone: false, logged, work }, deltas);
+    logged = [];
     draft.dirty.clear();
   };
   for (const input of inputs) {
+    if (coalesce && input.kind === "log-lines" && foldsAheadOfViews(input)) {
+      foldLogLines(draft, input, nowMs + FUTURE_SKEW_MS, deltas, logged);
+      deferred = true;
+      continue;
+    }
     if (coalesce && DEFERRABLE.has(input.kind)) {
       ingestInput(draft, input as Exclude<FuseInput, { kind: "log-lines" }>, nowIso);
       deferred = true;
@@ -243,29 +264,16 @@ function reduceInto(
   deltas: DeltaDraft[],
   work: { visited: number; published?: number } = { visited: 0 },
 ): number {
-  let logged: LoggedWaveCompletion[] = [];
+  const logged: LoggedWaveCompletion[] = [];
   const futureLimitMs = nowMs + FUTURE_SKEW_MS;
   const visitedBefore = work.visited;
   if (input.kind === "log-lines") {
-    const copied = new Set<string>();
-    const pending = emptyPending();
-    for (const record of input.records) {
-      if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
-      // A line that reads what only a publish makes true publishes the lines before it first, so
-      // the fold is the same however the lines are batched (one line per batch is the reference).
-      if (readsPending(draft, record.event, pending)) {
-        publishChanges(draft, { nowIso, nowMs, options: resolved, everyone: false, logged, work }, deltas);
-        draft.dirty.clear();
-        logged = [];
-        pending.archived.clear();
-        pending.waveTickets.clear();
-      }
-      if (!input.replayed) deltas.push(logEventDelta(record));
-      notePending(draft, record.event, pending);
-      const completion = foldLogEvent(draft, record.event, futureLimitMs);
-      if (completion) logged.push(completion);
-      if (record.event.dropped) markUnplacedTombstone(draft.state, record);
-    }
+    // A line that reads what only a publish makes true publishes the lines before it first.
+    foldLogLines(draft, input, futureLimitMs, deltas, logged, () => {
+      publishChanges(draft, { nowIso, nowMs, options: resolved, everyone: false, logged, work }, deltas);
+      draft.dirty.clear();
+      logged.length = 0;
+    });
   } else if (input.kind === "hosts") {
     // A host that left the list (forgotten) takes its parked liveness answers with it.
     dropParkedLivenessOfGoneHosts(draft.state, input.hosts);

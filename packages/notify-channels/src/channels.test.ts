@@ -347,7 +347,7 @@ describe("runtime", () => {
   });
 
   it("seeds in parts and applies a delta that came meanwhile after the seed, in order", async () => {
-    // 2,500 dead workers at start, one per orchestrator: the seed takes parts of 1,000. The
+    // 2,500 dead workers at start, one per orchestrator: the seed takes parts of 250. The
     // last one's row is removed while the seed is under way: applied at once, the removal would
     // find nothing and the seed would then raise it from the older snapshot (a false alert).
     const rows = Array.from({ length: 2500 }, (_, i) => ({ ...dead("W1"), orchestrator: `orch-${i}` }));
@@ -374,8 +374,8 @@ describe("runtime", () => {
     await runtime.stop();
     expect(alerts).not.toContain("dead|orch-2499|W1");
     expect(runtime.stats()).toMatchObject({ suppressed: 1, openIncidents: 2499 });
-    // Two parts of 1,000 rows, the last 500 with the tick, and the end.
-    expect(seedParts).toHaveLength(4);
+    // Ten parts of 250 rows, the tick, and the end.
+    expect(seedParts).toHaveLength(12);
   });
 
   it("persists the open incident (0600, outside the catalyst dir) and does not repeat it after a restart", async () => {

@@ -206,6 +206,39 @@ describe("correlation", () => {
     expect(parted.stats()).toEqual(whole.stats());
   });
 
+  it("seeds in parts that follow its rows and PRs, not the workers with neither (counted)", () => {
+    const orchestrator = (id: string, workers: WorkerView[]) =>
+      ({
+        id,
+        status: "active",
+        waves: [],
+        workers: Object.fromEntries(workers.map((w) => [w.ticket, w])),
+      }) as never;
+    const idle = Array.from({ length: 50 }, (_, i) => workerView(`T-${i}`, null));
+    const failing = workerView("T-PR", { ciStatus: "failing" });
+    const snapshot = emptySnapshot([row("T-1", "stalled"), row("T-2", "stalled"), row("T-3", "stalled")]);
+    snapshot.orchestrators.push(orchestrator("orch-a", [...idle, failing]), orchestrator("orch-b", idle));
+    const steps = (n: ReturnType<typeof createNotifier>) => {
+      const parts = n.seedInParts(snapshot, T0, 10);
+      let count = 0;
+      for (let next = parts.next(); !next.done; next = parts.next()) count += 1;
+      return count;
+    };
+    // Parts of 10: two orchestrators, the one worker with a PR and three rows are 6, so the seed
+    // is one step (the tick); the 101 idle workers are passed by.
+    const fresh = createNotifier({ holdMs: 0 });
+    expect(steps(fresh)).toBe(1);
+    expect(fresh.stats()).toMatchObject({ pending: 0, openIncidents: 2 });
+    // An earlier run's CI incident may need clearing: then every worker is looked at (52 units,
+    // a step; 51, a step; the tick).
+    const first = createNotifier({ holdMs: 0 });
+    first.apply([prUpdate(workerView("T-7", { ciStatus: "failing" }))], T0);
+    first.tick(T0);
+    const restarted = createNotifier({ holdMs: 0 });
+    restarted.restore(first.openIncidents(), T0);
+    expect(steps(restarted)).toBe(3);
+  });
+
   it("counts a central monitor's workers per host, across its orchestrators", () => {
     const n = createNotifier();
     const orchUpdate = (id: string, host: string): Delta => ({

@@ -15,8 +15,10 @@ export interface Notifier {
   /** The fleet as it is when alerting starts (after the monitor loaded): conditions already present. */
   seed(snapshot: Snapshot, now: number): Alert[];
   /**
-   * The same seed in steps of about `partSize` workers and rows, so the caller can yield between
-   * them (8,000 stalled workers in one call held the event loop ~0.5 s on a loaded box, issue 26).
+   * The same seed in steps of about `partSize` orchestrators, workers and rows, so the caller can
+   * yield between them (8,000 stalled workers in one call held the event loop ~0.5 s on a loaded
+   * box, issue 26). A worker with no PR counts only when an earlier run's CI incident was restored
+   * (it may clear it); otherwise it is passed by, so the seed's work follows its rows and PRs.
    * Each step returns nothing but the last, which returns what `seed` would. Apply no delta before
    * the last step: hold them and apply them, in order, after it.
    */
@@ -338,14 +340,28 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
   }
 
   // The seed as steps of about `partSize` workers and rows each; the last step gives the alerts.
+  // A worker with no PR can only clear a CI condition, and there is none to clear unless an earlier
+  // run's incidents brought one back (restore): otherwise such workers are passed by, so the seed's
+  // work follows its rows and PRs, not the fleet (issue 26: 10,000 stalled workers, no PR).
   function* seedParts(snapshot: Snapshot, now: number, partSize: number): Generator<Alert[], void> {
+    let ciConditions = false;
+    for (const c of conditions.values())
+      if (c.kind === "ci-failing") {
+        ciConditions = true;
+        break;
+      }
     let done = 0;
     for (const o of snapshot.orchestrators) {
       orchestratorState(o.id, o.host, o.status, now, null);
-      for (const w of Object.values(o.workers)) worker(w, now, null);
+      done += 1;
+      for (const key in o.workers) {
+        const w = o.workers[key]!;
+        if (w.pr === null && !ciConditions) continue;
+        worker(w, now, null);
+        done += 1;
+      }
       for (const wave of o.waves)
         if (wave.completedAt !== null) seenEvents.add(`wave-completed|${o.id}|${wave.wave}`);
-      done += 1 + Object.keys(o.workers).length;
       if (done >= partSize) {
         done = 0;
         yield [];

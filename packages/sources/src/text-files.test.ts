@@ -65,4 +65,15 @@ describe.each(readers)("%s", (name, readRegularFile) => {
     expect(text).toMatch(/VmRSS:/);
     await expect(readRegularFile(proc, 100)).rejects.toThrow(/over the 100-byte cap/);
   });
+
+  // The synchronous reads share one buffer: a short file read after a long one is itself alone.
+  it("reads a short file after a long one as itself, and one larger than 64 KiB whole", async () => {
+    await writeFile(join(root, "long.json"), "L".repeat(5000));
+    await writeFile(join(root, "short.json"), "S");
+    await writeFile(join(root, "huge.json"), "H".repeat(100_000));
+    expect(await readRegularFile(join(root, "long.json"))).toBe("L".repeat(5000));
+    expect(await readRegularFile(join(root, "short.json"))).toBe("S");
+    expect(await readRegularFile(join(root, "huge.json"))).toBe("H".repeat(100_000));
+    expect(await readRegularFile(join(root, "short.json"))).toBe("S");
+  });
 });

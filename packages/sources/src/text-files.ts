@@ -92,6 +92,9 @@ export function readRegularFile(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES)
   });
 }
 
+/** The buffer synchronous reads of small files share (see readRegularFileSync). */
+const syncScratch = Buffer.allocUnsafeSlow(64 * 1024);
+
 /** {@link readRegularFile}, synchronously: the same checks, the same errors. */
 export function readRegularFileSync(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES): string {
   let fd: number;
@@ -106,8 +109,11 @@ export function readRegularFileSync(path: string, maxBytes = DEFAULT_MAX_FILE_BY
     if (!st.isFile()) throw new FileRejectedError(path, `not a regular file (${fileKind(st)})`);
     if (st.size > maxBytes)
       throw new FileRejectedError(path, `too large (${st.size} bytes, cap ${maxBytes})`);
-    // As the async read: room for what stat said plus one byte, doubling up to cap + 1.
-    let buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(st.size, 0) + 1));
+    // As the async read: room for what stat said plus one byte, doubling up to cap + 1. A file
+    // that fits is read into one scratch buffer kept for every synchronous read (nothing else
+    // runs meanwhile), so the first scan's 10,000 reads allocate no buffer each (issue 26).
+    const room = Math.min(maxBytes + 1, Math.max(st.size, 0) + 1);
+    let buf = room <= syncScratch.length ? syncScratch : Buffer.allocUnsafe(room);
     let length = 0;
     for (;;) {
       const bytesRead = readSync(fd, buf, length, buf.length - length, length);

@@ -158,11 +158,11 @@ describe("createSourceWatcher", () => {
     expect(sync).toHaveLength(4);
   });
 
-  it("reads the rest of the first scan async after a synchronous read that waited (a slow disk)", async () => {
+  it("reads the rest of the first scan async after three synchronous reads in a row that waited (a slow disk)", async () => {
+    const tickets = ["CTL-1", "CTL-2", "CTL-3", "CTL-4", "CTL-5"];
     root = await makeTree({
       "state.json": JSON.stringify({ orchestrators: {} }),
-      "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
-      "runs/orch-a/workers/CTL-2.json": signalText("CTL-2"),
+      ...Object.fromEntries(tickets.map((t) => [`runs/orch-a/workers/${t}.json`, signalText(t)])),
     });
     const { files, sync, async } = recordingFiles(() => {
       // A read that waits 20 ms, as one from a busy disk would (well over the 5 ms limit).
@@ -170,9 +170,52 @@ describe("createSourceWatcher", () => {
       while (performance.now() < until);
     });
     const w = await startWatcher({ files });
-    expect(w.all().filter((c) => c.kind === "signal")).toHaveLength(2);
-    expect(sync).toHaveLength(1);
-    expect(async).toHaveLength(3);
+    expect(w.all().filter((c) => c.kind === "signal")).toHaveLength(5);
+    expect(sync).toHaveLength(3);
+    // The global and local state, five signal files, less the three read synchronously.
+    expect(async).toHaveLength(7 - 3);
+  });
+
+  it("keeps reading the first scan synchronously after one slow read (a GC pause, the scheduler)", async () => {
+    const tickets = ["CTL-1", "CTL-2", "CTL-3", "CTL-4", "CTL-5"];
+    root = await makeTree({
+      "state.json": JSON.stringify({ orchestrators: {} }),
+      ...Object.fromEntries(tickets.map((t) => [`runs/orch-a/workers/${t}.json`, signalText(t)])),
+    });
+    let reads = 0;
+    const { files, sync, async } = recordingFiles(() => {
+      // Every other read waits 20 ms: never three in a row.
+      if (reads++ % 2 === 1) return;
+      const until = performance.now() + 20;
+      while (performance.now() < until);
+    });
+    const w = await startWatcher({ files });
+    expect(w.all().filter((c) => c.kind === "signal")).toHaveLength(5);
+    expect(async).toEqual([]);
+    expect(sync).toHaveLength(7);
+  });
+
+  it("reads a signal file caught mid-rewrite during the synchronous first scan again, and uses its whole text", async () => {
+    root = await makeTree({
+      "runs/orch-a/workers/CTL-1.json": signalText("CTL-1"),
+      "runs/orch-a/workers/CTL-2.json": signalText("CTL-2", "validating", 4),
+    });
+    const torn = join(root, "runs/orch-a/workers/CTL-2.json");
+    let tornReads = 0;
+    const files: TextFiles = {
+      list: nodeFiles.list,
+      read: nodeFiles.read,
+      readSync: (f) => {
+        // The first read of CTL-2 sees half a file, as a reader racing a writer without rename would.
+        if (f === torn && tornReads++ === 0) return signalText("CTL-2", "validating", 4).slice(0, 20);
+        return nodeFiles.readSync!(f);
+      },
+    };
+    const w = await startWatcher({ files, syncReadSlowMs: 60_000, reparseDelayMs: 5 });
+    const signals = w.all().filter((c) => c.kind === "signal");
+    expect(signals).toHaveLength(2);
+    expect(tornReads).toBeGreaterThan(1);
+    expect(w.lastSignal(torn)?.status).toBe("validating");
   });
 
   it("calls every subscriber when one throws, goes on watching, and hands the error to onListenerError", async () => {

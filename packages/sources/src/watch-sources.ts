@@ -6,15 +6,18 @@ import {
   type ComponentHealth,
   initialHealth,
   type OrchestratorRef,
+  type ParseResult,
   parseGlobalStateText,
   parseLocalStateText,
+  parseSignalText,
   type SourceChange,
+  type WorkerSignal,
 } from "@catalyst/schema";
 import { discoverOrchestrators, EXECUTION_CORE_DIR, listSubdirs } from "./discover-orchestrators.js";
 import { createLimiter, mapLimited, READ_CONCURRENCY } from "./map-limited.js";
 import { briefingWaveOf, statBriefings } from "./read-briefings.js";
 import { isTicketDirName, phaseOfFileName, toPhaseRead } from "./read-phase-files.js";
-import { isSignalFileName, signalKey, toSignalRead, unreadableResult } from "./read-signals.js";
+import { isSignalFileName, signalKey, unreadableResult } from "./read-signals.js";
 import { globalStatePath, localStatePath } from "./read-state.js";
 import { createLogTailer, type LogTailer } from "./tail-event-log.js";
 import { createNodeFiles, errorCode, nodeFiles, type TextFiles } from "./text-files.js";
@@ -34,10 +37,14 @@ const stages = channel("catalyst:stage");
  */
 const SYNC_SLICE_MS = 10;
 /**
- * A synchronous read slower than this waited on the disk, not the page cache: the rest of that
- * scan reads async, so a slow disk costs the event loop one read, not one per file.
+ * SLOW_READS_IN_A_ROW synchronous reads in a row slower than this waited on the disk, not the page
+ * cache: the rest of that scan reads async, so a slow disk costs the event loop a few reads, not
+ * one per file. One slow read alone is not enough: a GC pause or the scheduler of a loaded box
+ * lands in a read now and then, and one such read turned a whole 10,000-file scan async (issue 26:
+ * in 3 of 3 runs at load 10, from 500 reads on; the scan then cost twice the CPU).
  */
 const SYNC_SLOW_MS = 5;
+const SLOW_READS_IN_A_ROW = 3;
 
 /** About how many files one slice of a periodic rescan reads before live changes get their turn. */
 const RESCAN_SLICE_FILES = 64;
@@ -89,8 +96,8 @@ export interface SourceWatcherOptions {
    */
   reparseDelayMs?: number;
   /**
-   * The first scan reads synchronously (in slices) until one such read takes longer than this,
-   * then async (see SYNC_SLOW_MS). @default 5
+   * The first scan reads synchronously (in slices) until three reads in a row take longer than
+   * this, then async (see SYNC_SLOW_MS). @default 5
    */
   syncReadSlowMs?: number;
 }
@@ -230,7 +237,9 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   /** When the current slice of the first scan's synchronous reads began, and the turn that ends it. */
   let syncSliceAt = 0;
   let syncBreak: Promise<void> | null = null;
-  /** False once a synchronous read of the first scan was slow (see SYNC_SLOW_MS). */
+  /** Slow synchronous reads in a row (see SYNC_SLOW_MS). */
+  let slowSyncReads = 0;
+  /** False once SLOW_READS_IN_A_ROW synchronous reads of the first scan in a row were slow. */
   let syncReads = true;
   /** Set by a watch error: the next rescan re-creates every watch. */
   let rewatch = false;
@@ -481,19 +490,24 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
         } finally {
           // A read that waited on the disk (a cold cache on a busy one, a network mount) would
           // hold the event loop: the rest of the scan reads async, as every later read does.
-          if (performance.now() - started > syncReadSlowMs) syncReads = false;
+          noteSyncRead(performance.now() - started);
         }
       }
       return { text: await gate(() => files.read(file), urgent) };
     } catch (error) {
-      const code = errorCode(error);
-      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return null;
-      if (code === "EMFILE" || code === "ENFILE") {
-        noteError(error);
-        return "busy";
-      }
-      return { error };
+      return readFailure(error);
     }
+  }
+
+  /** What readText answers for a read that threw. */
+  function readFailure(error: unknown): { error: unknown } | null | "busy" {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return null;
+    if (code === "EMFILE" || code === "ENFILE") {
+      noteError(error);
+      return "busy";
+    }
+    return { error };
   }
 
   /**
@@ -519,6 +533,12 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     const again = await readText(file, urgent);
     if (again === null || again === "busy" || "error" in again) return again;
     return { key: contentKey(again.text), result: again.text === got.text ? result : parse(again.text) };
+  }
+
+  /** Counts slow synchronous reads in a row; the SLOW_READS_IN_A_ROW-th turns the rest async. */
+  function noteSyncRead(ms: number): void {
+    if (ms <= syncReadSlowMs) slowSyncReads = 0;
+    else if (++slowSyncReads >= SLOW_READS_IN_A_ROW) syncReads = false;
   }
 
   /**
@@ -626,29 +646,65 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     out: SourceChange[],
     urgent: boolean,
   ): Promise<void> {
-    const got = await readParsed(
-      file,
-      (text) => toSignalRead(t.ref.id, file, text).result,
-      t.signals.get(file),
-      urgent,
-    );
-    const push = (change: SourceChange): void => {
-      serial += 1;
-      serialOf.set(change, serial);
-      if (!initializing) t.unsent.set(file, change);
-      out.push(change);
-    };
+    const got = await readParsed(file, (text) => parseSignalText(text, file), t.signals.get(file), urgent);
+    settleSignal(t, file, got, out);
+  }
+
+  /**
+   * The first scan's read of one signal file with no promise, no closure and no buffer of its
+   * own (issue 26: 10,000 of them, and the garbage of each turned into GC pauses in the scan's
+   * slices); the same answer as readSignalNow. False, having done nothing, when the text does not
+   * parse: that read waits and reads again (readSignalNow).
+   */
+  function readSignalSync(t: Tracked, file: string, out: SourceChange[]): boolean {
+    const started = performance.now();
+    let text: string;
+    try {
+      text = files.readSync!(file);
+    } catch (error) {
+      settleSignal(t, file, readFailure(error), out);
+      return true;
+    } finally {
+      noteSyncRead(performance.now() - started);
+    }
+    const key = contentKey(text);
+    if (key === t.signals.get(file)) {
+      settleSignal(t, file, "unchanged", out);
+      return true;
+    }
+    const result = parseSignalText(text, file);
+    if (!result.ok && reparseDelayMs > 0) return false;
+    settleSignal(t, file, { key, result }, out);
+    return true;
+  }
+
+  function settleSignal(
+    t: Tracked,
+    file: string,
+    got:
+      | { key: string; result: ParseResult<WorkerSignal> }
+      | { error: unknown }
+      | null
+      | "busy"
+      | "unchanged",
+    out: SourceChange[],
+  ): void {
     if (stages.hasSubscribers) stages.publish({ stage: "read", key: file });
     if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (t.signals.delete(file)) {
-        push({ kind: "signal-removed", orchestrator: t.ref.id, key: signalKey(file), file });
+        pushSignal(t, file, out, {
+          kind: "signal-removed",
+          orchestrator: t.ref.id,
+          key: signalKey(file),
+          file,
+        });
       }
       return;
     }
     if ("error" in got) {
       t.signals.set(file, "");
-      push({
+      pushSignal(t, file, out, {
         kind: "signal",
         orchestrator: t.ref.id,
         key: signalKey(file),
@@ -659,7 +715,20 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     }
     if (t.signals.get(file) === got.key) return;
     t.signals.set(file, got.key);
-    push({ kind: "signal", orchestrator: t.ref.id, key: signalKey(file), file, result: got.result });
+    pushSignal(t, file, out, {
+      kind: "signal",
+      orchestrator: t.ref.id,
+      key: signalKey(file),
+      file,
+      result: got.result,
+    });
+  }
+
+  function pushSignal(t: Tracked, file: string, out: SourceChange[], change: SourceChange): void {
+    serial += 1;
+    serialOf.set(change, serial);
+    if (!initializing) t.unsent.set(file, change);
+    out.push(change);
   }
 
   async function readAllSignals(t: Tracked, out: SourceChange[]): Promise<void> {
@@ -671,8 +740,23 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       names = [];
     }
     // Files listed now plus files known before: the latter come out as removals when gone.
-    const paths = new Set([...names.map((n) => join(workers, n)), ...t.signals.keys()]);
-    const perFile: SourceChange[][] = await mapLimited([...paths], READ_CONCURRENCY, async (f) => {
+    const paths = [...new Set([...names.map((n) => join(workers, n)), ...t.signals.keys()])];
+    let done = 0;
+    if (initializing && files.readSync !== undefined) {
+      // The first scan reads synchronously (see readText): file after file, in its slices.
+      const mine: SourceChange[] = [];
+      while (done < paths.length && syncReads && initializing) {
+        for (let turn = syncTurn(); turn !== null; turn = syncTurn()) await turn;
+        if (!syncReads || !initializing) break;
+        const file = paths[done]!;
+        if (!readSignalSync(t, file, mine)) await readSignal(t, file, mine);
+        done += 1;
+      }
+      for (const c of mine) out.push(c);
+      if (done === paths.length) return;
+    }
+    const rest = done === 0 ? paths : paths.slice(done);
+    const perFile: SourceChange[][] = await mapLimited(rest, READ_CONCURRENCY, async (f) => {
       const one: SourceChange[] = [];
       await readSignal(t, f, one);
       return one;
@@ -1016,6 +1100,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     watcher = createFsDirWatcher();
     initializing = true;
     syncReads = true;
+    slowSyncReads = 0;
     syncSliceAt = performance.now();
     const initial: SourceChange[] = [];
     try {
