@@ -146,12 +146,12 @@ function recordsOf(specs: readonly LineSpec[]): LogRecord[] {
   return input.records;
 }
 
-function foldBatches(records: readonly LogRecord[], cuts: ReadonlySet<number>): FuseState {
+function foldBatches(records: readonly LogRecord[], cuts: ReadonlySet<number>, replayed = false): FuseState {
   let state = createInitialState();
   let batch: LogRecord[] = [];
   const flush = () => {
     if (batch.length === 0) return;
-    const input: FuseInput = { kind: "log-lines", records: batch };
+    const input: FuseInput = { kind: "log-lines", records: batch, replayed };
     state = reduce(state, input, NOW).state;
     batch = [];
   };
@@ -300,5 +300,17 @@ describe("a fold of log lines is independent of how they are batched", () => {
     // first ticket-only line; then o-1 at the end. Not once per line, nor the fleet each time.
     expect(work.published).toBe(3);
     sameFold(foldBatches(records, new Set()), foldBatches(records, new Set(records.map((_, i) => i))));
+  });
+
+  it("replayed history folded ahead of the views (coalesce) with an archive in it", () => {
+    const base = { other: "T-3", pr: 7, node: "n-1", inFlight: 0, tick: 0 } as const;
+    const records = recordsOf([
+      { ...base, kind: "status", orch: "o-1", ticket: "T-1", to: "implementing" },
+      { ...base, kind: "archive", orch: "o-1", ticket: "T-1", to: "done" },
+      { ...base, kind: "status", orch: "o-1", ticket: "T-2", to: "implementing" },
+    ]);
+    const input: FuseInput = { kind: "log-lines", records, replayed: true };
+    const coalesced = reduceBatch(createInitialState(), [input], NOW, undefined, false, true).state;
+    sameFold(coalesced, foldBatches(records, new Set(records.map((_, i) => i)), true));
   });
 });

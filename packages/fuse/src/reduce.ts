@@ -168,11 +168,13 @@ const DEFERRABLE: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind"]>([
  * Replayed log lines (history, no `log-event` deltas) that read nothing published (each line's
  * reach is its own orchestrator or none, see `lineFoldReach`): in a coalesced batch they are
  * folded at once and published with the reads around them, which gives the state publishing in
- * between gives.
+ * between gives. Not with an `archive` line: its publish can drop the orchestrator before the
+ * lines after it (see `readsPending`).
  */
 function foldsAheadOfViews(input: Extract<FuseInput, { kind: "log-lines" }>): boolean {
   if (input.replayed !== true) return false;
-  for (const record of input.records) if (lineFoldReach(record.event).kind === "views") return false;
+  for (const record of input.records)
+    if (record.event.type === "archive" || lineFoldReach(record.event).kind === "views") return false;
   return true;
 }
 
