@@ -13,8 +13,7 @@ import {
   startFolding,
   startPublishing,
 } from "@catalyst/engine";
-import { createDemoFleet } from "@catalyst/fleet-sim";
-import { followMonitor } from "@catalyst/metrics";
+import { followMonitor } from "@catalyst/metrics/follow";
 import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
 import type { LoadingState } from "@catalyst/schema";
@@ -219,6 +218,8 @@ async function readSecrets(options: CliOptions, env: NodeJS.ProcessEnv): Promise
 
 /** `--demo`: starts the simulated fleet and returns its catalyst dir and its simulated jobs dir. */
 async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<{ dir: string; jobsDir: string }> {
+  // Loaded only for --demo.
+  const { createDemoFleet } = await import("@catalyst/fleet-sim");
   const fleet = createDemoFleet({
     onError: (error) => logger.warn("demo step failed", { error: String(error) }),
   });
