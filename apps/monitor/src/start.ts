@@ -16,7 +16,7 @@ import {
 import { followMonitor } from "@catalyst/metrics/follow";
 import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
-import type { LoadingState } from "@catalyst/schema";
+import type { LoadingState, Snapshot } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import {
   type CleanupStack,
@@ -25,6 +25,8 @@ import {
   readTokenFlag,
 } from "@catalyst/sources/command-line";
 import {
+  createLoadingMark,
+  createSlicedSnapshot,
   createSseHub,
   formatUrlHost,
   type SseHub,
@@ -128,7 +130,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       metrics: metrics.metrics,
       feed,
       hub,
-      apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
+      apiSnapshot: throttleWhileLoading(apiSnapshot(fleet, loading), loading),
       ...(fleet.timeTravel ? { snapshotAt: fleet.timeTravel.snapshotAt } : {}),
       ...(fleet.logStart ? { logStart: fleet.logStart } : {}),
       loading,
@@ -277,6 +279,18 @@ async function startFleet(
     onLoaded,
     onSnapshotTimer,
   });
+}
+
+/**
+ * `/api/snapshot`'s snapshot: made one orchestrator at a time with turns of the event loop in
+ * between (a 10,000-worker fleet's took one 30 ms block, issue 26), marked while loading.
+ */
+function apiSnapshot(fleet: Fleet, loading: () => LoadingState | null): () => Snapshot | Promise<Snapshot> {
+  const feed = fleet.engine.feed;
+  const mark = createLoadingMark(loading);
+  if (feed.snapshotSteps === undefined) return () => mark(feed.snapshot());
+  const sliced = createSlicedSnapshot(() => feed.snapshotSteps!());
+  return async () => mark(await sliced.get());
 }
 
 /** What SSE clients coming, going and being dropped is logged as (only drops unless debugging). */
