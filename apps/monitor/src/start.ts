@@ -82,8 +82,10 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     // Start-up time for /metrics, and the budget's first check, once loading is done.
     let loadedSeconds: number | null = null;
     let budget: ReturnType<typeof createBudgetWatch> | null = null;
+    let metricsRegistry: (() => void) | null = null;
     const onLoaded = (): void => {
       loadedSeconds = (Date.now() - startedMs) / 1000;
+      metricsRegistry?.();
       budget?.check();
       hub?.broadcastSnapshot();
     };
@@ -125,6 +127,11 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       alertsSent: () => alerting?.health().alertsSent ?? 0,
     });
     cleanups.defer(async () => metrics.stop());
+    // The registry (prom-client and Node's default metrics) is built once loading is over, off the
+    // start-up path. Built at start-up (as before) or only at the first scrape, P7's 2,000-worker
+    // write tail was worse in the second case on a loaded box (issue 26; BENCHMARKS.md).
+    metricsRegistry = () => void metrics.metrics.render().catch(() => {});
+    if (loadedSeconds !== null) metricsRegistry();
     let port = options.port;
     const app = createApp({
       metrics: metrics.metrics,
