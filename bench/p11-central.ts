@@ -10,6 +10,7 @@
 //
 //   node --import tsx bench/p11-central.ts [--hosts 25] [--workers 2000] [--writes 500] [--rate 100]
 //                                          [--liveness-ms 1000] [--outage-ms 5000] [--procs 5]
+//                                          [--central-cpu-prof <dir>] (the central's --cpu-prof)
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p11` runs it too.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -46,6 +47,8 @@ export interface P11Shape {
   outageMs: number;
   /** Processes the simulated hosts are split over (one event loop for 25 hosts starves them). */
   procs: number;
+  /** A dir for the central monitor's `--cpu-prof` profile (`--central-cpu-prof <dir>`); none by default. */
+  centralCpuProf?: string;
 }
 
 export const P11_DEFAULTS: P11Shape = {
@@ -279,7 +282,18 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
 
     // 1. Central cold start: every worker, every alive answer, no loading mark.
     const t0 = performance.now();
-    const central = await startListening([BIN, "--nats", broker.url, "--port", "0", "--history", "0"]);
+    const prof =
+      shape.centralCpuProf === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", shape.centralCpuProf];
+    const central = await startListening([
+      ...prof,
+      BIN,
+      "--nats",
+      broker.url,
+      "--port",
+      "0",
+      "--history",
+      "0",
+    ]);
     children.push(central);
     let centralColdStartMs = Number.NaN;
     for (const deadline = Date.now() + 300_000; Date.now() < deadline; ) {
@@ -484,6 +498,7 @@ export function p11Figures(r: P11Result): Figure[] {
 
 export function parseP11Args(argv: readonly string[], prefix = ""): P11Shape {
   const opt = numericFlags(argv, prefix);
+  const profAt = argv.indexOf(`--${prefix}central-cpu-prof`);
   return {
     hosts: opt("hosts", P11_DEFAULTS.hosts),
     workersPerHost: opt("workers", P11_DEFAULTS.workersPerHost),
@@ -492,6 +507,7 @@ export function parseP11Args(argv: readonly string[], prefix = ""): P11Shape {
     livenessMs: opt("liveness-ms", P11_DEFAULTS.livenessMs),
     outageMs: opt("outage-ms", P11_DEFAULTS.outageMs),
     procs: opt("procs", P11_DEFAULTS.procs),
+    ...(profAt >= 0 && argv[profAt + 1] !== undefined ? { centralCpuProf: argv[profAt + 1]! } : {}),
   };
 }
 

@@ -8,9 +8,16 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createNotifier, type Notifier } from "../packages/notify/src/index.ts";
+import { createNotifier } from "../packages/notify/src/index.ts";
+import {
+  dead,
+  deadFleet,
+  HOLD,
+  needs,
+  T0,
+  tickAll,
+} from "../packages/notify-channels/src/dead-fleet.test-helper.ts";
 import { createIncidentStore } from "../packages/notify-channels/src/index.ts";
-import type { Delta, NeedsYouItem } from "../packages/schema/src/index.ts";
 import { loadNote, machine, median } from "./support.ts";
 
 const argv = process.argv.slice(2);
@@ -22,29 +29,10 @@ const incidents = Number(arg("incidents", "400"));
 const members = Number(arg("members", "20"));
 const changes = Number(arg("changes", "200"));
 
-const T0 = Date.parse("2026-12-07T09:00:00Z");
-const HOLD = 1000;
-let id = 0;
-const dead = (orchestrator: string, worker: string): NeedsYouItem => ({
-  orchestrator,
-  worker,
-  reason: "dead",
-  message: "pid gone",
-  since: null,
-});
-const needs = (added: NeedsYouItem[]): Delta[] => [
-  { id: ++id, event: "needs-you", data: { ts: new Date(T0).toISOString(), added, changed: [], removed: [] } },
-];
-const tickAll = (n: Notifier, now: number) => {
-  for (let next = n.nextDeadline(); next !== null && next <= now; next = n.nextDeadline()) n.tick(now);
-};
-
 const dir = await mkdtemp(join(tmpdir(), "p9-incident-store-"));
 try {
   const notifier = createNotifier({ holdMs: HOLD, correlateMs: 24 * 3_600_000 });
-  const rows: NeedsYouItem[] = [];
-  for (let o = 0; o < incidents; o++) for (let w = 0; w < members; w++) rows.push(dead(`orch-${o}`, `W${w}`));
-  notifier.apply(needs(rows), T0);
+  notifier.apply(needs(deadFleet(incidents, members)), T0);
   tickAll(notifier, T0 + HOLD);
   const journal = createIncidentStore(dir, "journal.json");
   const whole = createIncidentStore(dir, "whole.json");

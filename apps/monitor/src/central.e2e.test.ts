@@ -188,7 +188,9 @@ describe.skipIf(skipReason !== null)("catalyst-monitor --nats: the central view 
         return files.length > 0;
       });
       // A copy of the fleet as it was: the host's files stand still, so a restart can be compared.
-      await cp(scratch, dir, { recursive: true });
+      // Without the writer's temp files: one renamed between the copy's listing and its lstat
+      // failed the copy (ENOENT), twice in five runs on the loaded box.
+      await cp(scratch, dir, { recursive: true, filter: (src) => !src.endsWith(".tmp") });
       await fleet.stop();
     }
     // An orchestrator of alpha's written by hand, so the test knows its every line.

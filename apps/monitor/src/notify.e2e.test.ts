@@ -16,8 +16,10 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runNotifyCommand } from "./cli/notify-command.js";
 
 // The real bin, a real catalyst dir and a Hono server as the webhook: a failure that lasts is
-// sent once, the monitor restarted with the incident open does not repeat it, and a webhook that
-// is down is shown failing in /healthz and gets the alert once it is back.
+// sent once; a monitor killed while the request is in flight sends the same alert again after a
+// restart, with the same key, and nothing else; restarted with the incident open and delivered it
+// sends nothing; and a webhook that is down is shown failing in /healthz and gets the alert once
+// it is back.
 
 const ORCH = "orch-alerts";
 let receiver: AlertReceiver;
@@ -83,35 +85,57 @@ async function json<T>(url: string): Promise<T> {
 const health = (run: MonitorRun) => json<HealthResponse>(`${run.url}healthz`);
 
 describe("catalyst-monitor alerts", () => {
-  it("sends a lasting failure once, not again after a restart, and retries a webhook that was down", async () => {
+  it("sends a lasting failure once, even across a kill -9 mid-request and a restart, and retries a webhook that was down", async () => {
     await writeWorker("CTL-1", "implementing");
     const first = await start();
     await waitUntil("alerting to start", async () => (await health(first)).notify !== undefined);
 
+    // The receiver kills the monitor once the alert's request is in, before it answers: the
+    // monitor cannot know whether the alert was taken.
+    receiver.beforeAnswer(async () => {
+      receiver.beforeAnswer(null);
+      first.child.kill("SIGKILL");
+      await first.exit;
+      return "drop" as const;
+    });
     await writeWorker("CTL-1", "failed");
-    const [req] = await receiver.waitForCount(1, 30_000);
-    expect(JSON.parse(req!.body)).toMatchObject({
+    expect((await first.exit).signal).toBe("SIGKILL");
+    expect(receiver.arrived).toHaveLength(1);
+    expect(receiver.received).toHaveLength(0);
+    const incident = `failed|${ORCH}|CTL-1`;
+    expect(JSON.parse(receiver.arrived[0]!.body)).toMatchObject({
       kind: "failed",
-      incident: `failed|${ORCH}|CTL-1`,
+      state: "firing",
+      incident,
       worker: "CTL-1",
       url: `${first.url}?orch=${ORCH}&worker=CTL-1`,
     });
-    const alerts = await json<AlertsResponse>(`${first.url}api/alerts`);
-    expect(alerts).toMatchObject({ lastSeq: 1, open: 1, alerts: [{ seq: 1, kind: "failed" }] });
-    expect((await json<AlertsResponse>(`${first.url}api/alerts?after=1`)).alerts).toEqual([]);
-    await waitUntil(
-      "the delivery to be counted",
-      async () => (await health(first)).notify?.channels[0]?.sent === 1,
-    );
-    await first.stop();
 
-    // Restarted with the worker still failed: the incident is restored, nothing is sent.
+    // Restarted on the same state dir, the worker still failed: the alert is sent again (not
+    // lost), as the same alert with the same key, and no second alert follows.
     const second = await start();
-    await waitUntil("the incident restored", async () => {
+    await receiver.waitForCount(1, 30_000);
+    await waitUntil("the restarted monitor to settle", async () => {
       const n = (await health(second)).notify;
+      const channel = n?.channels[0];
+      return n?.openIncidents === 1 && n.pending === 0 && channel?.queued === 0 && channel.sent === 1;
+    });
+    const requests = receiver.arrived.filter((r) => JSON.parse(r.body).incident === incident);
+    expect(requests).toHaveLength(2);
+    // What a receiver that deduplicates sees: one key, one alert.
+    expect(new Set(requests.map((r) => r.headers["idempotency-key"] ?? r.body)).size).toBe(1);
+    expect(requests[0]!.headers["idempotency-key"]).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+    expect(requests[1]!.body).toBe(requests[0]!.body);
+    expect((await health(second)).notify?.alertsSent).toBe(0);
+    await second.stop();
+
+    // Restarted again, the incident still open and delivered: nothing is sent.
+    const third = await start();
+    await waitUntil("the incident restored", async () => {
+      const n = (await health(third)).notify;
       return n !== undefined && n.openIncidents === 1 && n.pending === 0;
     });
-    expect((await health(second)).notify?.alertsSent).toBe(0);
+    expect((await health(third)).notify?.alertsSent).toBe(0);
     expect(receiver.received).toHaveLength(1);
 
     // The webhook goes down; a new failure (another orchestrator: the same one within 30 s would be
@@ -119,7 +143,7 @@ describe("catalyst-monitor alerts", () => {
     receiver.respondWith(503);
     await writeWorker("CTL-2", "failed", "orch-other");
     await waitUntil("the channel to fail", async () => {
-      const h = await health(second);
+      const h = await health(third);
       return h.status === "degraded" && h.notify?.channels[0]?.state === "failing";
     });
     receiver.respondWith(200);
@@ -127,14 +151,21 @@ describe("catalyst-monitor alerts", () => {
     expect(JSON.parse(got[1]!.body)).toMatchObject({ kind: "failed", worker: "CTL-2" });
     await waitUntil(
       "the channel to recover",
-      async () => (await health(second)).notify?.channels[0]?.state === "ok",
+      async () => (await health(third)).notify?.channels[0]?.state === "ok",
     );
+    const alerts = await json<AlertsResponse>(`${third.url}api/alerts`);
+    expect(alerts).toMatchObject({
+      lastSeq: 1,
+      open: 2,
+      alerts: [{ seq: 1, kind: "failed", worker: "CTL-2" }],
+    });
+    expect((await json<AlertsResponse>(`${third.url}api/alerts?after=1`)).alerts).toEqual([]);
 
     // Secrets in the URL never reach the log or /healthz.
-    const text = `${first.stderr()}${second.stderr()}${JSON.stringify(await health(second))}`;
+    const text = `${first.stderr()}${second.stderr()}${third.stderr()}${JSON.stringify(await health(third))}`;
     expect(text).not.toContain("SECRET");
     expect(text).toContain("alert delivered");
-  }, 120_000);
+  }, 180_000);
 
   it("notify test says which channel worked and exits 1 when one failed", async () => {
     const out = join(dir, "..", `notify-test-${process.pid}.json`);

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     const env = { ...process.env, CATALYST_CACHE_DIR: join(root, "cache") };
     const scratch = await mkdtemp(join(tmpdir(), "catalyst-first-line-scratch-"));
     const late = `${new Date(lastMs).toISOString().slice(0, 10)}T00:00:00Z`;
-    const bins = [join(APP, "dist", "bin.js"), ...args.compare];
+    const bins = [join(APP, "dist", "bin.cjs"), ...args.compare];
     const query = (bin: string): string[] => [
       process.execPath,
       bin,

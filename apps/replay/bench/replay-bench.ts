@@ -1,4 +1,5 @@
-// Benchmark P4: the shipped catalyst-replay bin (dist/bin.js, built here with tsup) on a generated
+// Benchmark P4: the shipped catalyst-replay bin (dist/bin.cjs, which imports dist/bin.js for all
+// but a plain jsonl query; built here with tsup) on a generated
 // log (default 1 GB in 76 monthly files) against `node -e 0`, `cat`, the seed's awk recipe and `rg`,
 // in the same run. Usage (from apps/replay):
 //   pnpm bench [-- --size 1GB --runs 3 --no-write]
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     process.stderr.write("building the bin (tsup) ...\n");
     const built = spawnSync("pnpm", ["exec", "tsup"], { cwd: APP, stdio: ["ignore", "ignore", "inherit"] });
     if (built.status !== 0) throw new Error("tsup failed");
-    const bin = join(APP, "dist", "bin.js");
+    const bin = join(APP, "dist", "bin.cjs");
     const rg = spawnSync("rg", ["--version"], { encoding: "utf8" });
     const rgVersion = rg.status === 0 ? rg.stdout.split("\n")[0] : null;
 
@@ -286,7 +287,7 @@ async function main(): Promise<void> {
     const section = [
       `Run ${new Date().toISOString().slice(0, 16)}Z with \`pnpm --filter catalyst-replay bench -- --size ${fmtBytes(args.sizeBytes).replace(" ", "")} --runs ${args.runs}\`.`,
       `Machine: ${machine()}; load average ${loadStart.join(", ")} at the start and ${loadEnd.join(", ")} at the end. ${loadNote()}`,
-      `Log: ${fmtBytes(log.bytes)}, ${log.lines.toLocaleString("en-US")} lines in ${log.files.length} monthly files (\`events/2020-01.jsonl\` … \`2026-04.jsonl\`), v1, session and canonical shapes, in time order, warm page cache. The bin is the shipped \`dist/bin.js\` (bundled, split at its lazy imports). Index: ${fmtBytes(cacheBytes)} in \`$CATALYST_CACHE_DIR\`, built by the first run below; every other run reads it.`,
+      `Log: ${fmtBytes(log.bytes)}, ${log.lines.toLocaleString("en-US")} lines in ${log.files.length} monthly files (\`events/2020-01.jsonl\` … \`2026-04.jsonl\`), v1, session and canonical shapes, in time order, warm page cache. The bin is the shipped \`dist/bin.cjs\` (a CommonJS start that runs a plain jsonl query and imports \`dist/bin.js\`, bundled and split at its lazy imports, for the rest). Index: ${fmtBytes(cacheBytes)} in \`$CATALYST_CACHE_DIR\`, built by the first run below; every other run reads it.`,
       `Each tool's stdout is a pipe read by the bench; "first line" is spawn → first stdout byte; peak RSS from \`/usr/bin/time -f %M\`. Medians of ${args.runs} runs, tools interleaved within each run. ${rgVersion ? `rg is ${rgVersion}.` : "rg is not installed, so its rows are skipped (install ripgrep to include them)."} Node ${process.version} has no \`module.enableCompileCache\` (it arrived in Node 22.1), so the bin cannot use the compile cache here. A first run indexes in up to ${Math.min(4, availableParallelism())} worker threads (one per core, at most 4; issue 25), which share the box's cores with everything else running.`,
       "",
       "| scenario | tool | first line | total | peak RSS | output |",

@@ -1,14 +1,10 @@
-// The bin: the only place that exits. main resolves with the exit code.
+// The bin's ES module body (dist/bin.js): every command. The installed bin starts in fast-bin.ts
+// (dist/bin.cjs), which runs a plain jsonl query itself and imports this for anything else. The
+// only place, with fast-bin.ts, that exits. main resolves with the exit code.
+import { exitWhenFlushed, guardStdio } from "./bin-io.js";
 import { main } from "./main.js";
 
-// `catalyst-replay ... | head` closes stdout early: that is a normal end, not a crash.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0);
-  process.stderr.write(`catalyst-replay: cannot write output: ${error.message}\n`);
-  process.exit(1);
-});
-process.stderr.on("error", () => {});
-
+guardStdio();
 const code = await main(process.argv.slice(2), {
   env: process.env,
   stdout: process.stdout,
@@ -19,5 +15,4 @@ const code = await main(process.argv.slice(2), {
     tuneHeapForShortFold();
   },
 });
-// stdout may be a pipe written asynchronously: exit once what was written is out.
-process.stdout.write("", () => process.exit(code));
+exitWhenFlushed(code);

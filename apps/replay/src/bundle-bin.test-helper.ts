@@ -3,23 +3,17 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "tsup";
+import { esmBeside, lazyFsPromises, relayBeside } from "../bundle-plugins.js";
 
 const appRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** As in tsup.config.ts: the bin loads `@catalyst/relay` (only for --nats) from `./relay.js` beside it. */
-type Plugin = NonNullable<NonNullable<Parameters<typeof build>[0]>["esbuildPlugins"]>[number];
-const relayBeside: Plugin = {
-  name: "relay-beside",
-  setup(b) {
-    b.onResolve({ filter: /^@catalyst\/relay$/ }, () => ({ path: "./relay.js", external: true }));
-  },
-};
-
 /**
- * Bundle the real bin (with the workspace packages read from source, and zod inlined)
- * into one ESM file under a fresh temp dir (with `relay.js` beside it for --nats and
- * `index-worker.js` for the log index's worker threads), and return its path. Tests and the bench run it
- * with plain `node`, which starts far faster than `node --import tsx`.
+ * Bundle the real bin (with the workspace packages read from source, and zod inlined) under a
+ * fresh temp dir, as the shipped one is laid out: its CommonJS start `catalyst-replay.cjs`
+ * (src/fast-bin.ts), the ES module bin `bin.js` it imports for anything but a plain jsonl query
+ * (one file here), `line-parser.js`, `relay.js` for --nats and `index-worker.js` for the log
+ * index's worker threads. Returns the start's path. Tests and the bench run it with plain `node`,
+ * which starts far faster than `node --import tsx`.
  */
 export async function bundleBin(options: { external?: string[] } = {}): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), "catalyst-replay-bin-"));
@@ -45,8 +39,22 @@ export async function bundleBin(options: { external?: string[] } = {}): Promise<
   };
   await build({
     ...common,
-    entry: { "catalyst-replay": join(appRoot, "src/bin.ts") },
+    entry: { bin: join(appRoot, "src/bin.ts") },
     esbuildPlugins: [relayBeside],
+  });
+  await build({
+    ...common,
+    entry: { "line-parser": join(appRoot, "../../packages/sources/src/parse-log-line.ts") },
+  });
+  await build({
+    ...common,
+    entry: { "catalyst-replay": join(appRoot, "src/fast-bin.ts") },
+    format: ["cjs" as const],
+    outExtension: () => ({ js: ".cjs" }),
+    shims: true,
+    banner: {},
+    removeNodeProtocol: false,
+    esbuildPlugins: [lazyFsPromises, esmBeside, relayBeside],
   });
   await build({ ...common, entry: { relay: join(appRoot, "../../packages/relay/src/index.ts") } });
   // The log index's worker beside the bin, as the real build emits it (sources' index-pool).
@@ -54,5 +62,5 @@ export async function bundleBin(options: { external?: string[] } = {}): Promise<
     ...common,
     entry: { "index-worker": join(appRoot, "../../packages/sources/src/index-worker.ts") },
   });
-  return join(outDir, "catalyst-replay.js");
+  return join(outDir, "catalyst-replay.cjs");
 }

@@ -1,6 +1,9 @@
 // A bad command line: the one UsageError of the three bins (`catalyst-replay: <message>`, exit 2).
 export { UsageError } from "@catalyst/sources/command-line";
 
+/** The prefix of every error line (`catalyst-replay: <message>`). */
+export const BIN = "catalyst-replay";
+
 /** The event log could not be read: the CLI names the path and exits with code 1. */
 export class ReplayReadError extends Error {
   override name = "ReplayReadError";

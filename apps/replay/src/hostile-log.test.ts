@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, removeDir } from "./log-fixture.test-helper.js";
@@ -93,17 +93,24 @@ describe("history that cannot be read", () => {
       await chmod(dirname(NODE_ARGS[0]!), 0o755);
       const drop = asRoot ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
       const bin = [process.execPath, ...NODE_ARGS].map(shellQuote).join(" ");
-      const result = await runShell(
-        `${drop}${bin} --since 2026-01-01 --format jsonl --dir ${shellQuote(dir)}`,
-        {
+      const run = () =>
+        runShell(`${drop}${bin} --since 2026-01-01 --format jsonl --dir ${shellQuote(dir)}`, {
           CATALYST_CACHE_DIR: cache,
-        },
-      );
+        });
+      const result = await run();
       expect(result.stderr).toContain(
         `cannot read ${join(dir, "events", "2026-04.jsonl")} (permission denied)`,
       );
       expect(result.stdout.toString("utf8")).toBe(`${good}\n`);
       expect(result.code).toBe(1);
+      // The index manifest is written once, not again on every run while the file stays unreadable.
+      const sub = join(cache, "event-index-v4");
+      const manifest = join(sub, (await readdir(sub)).find((n) => n.startsWith("manifest-"))!);
+      const before = await stat(manifest);
+      const again = await run();
+      expect(again.code).toBe(1);
+      expect(again.stdout.toString("utf8")).toBe(`${good}\n`);
+      expect((await stat(manifest)).ino).toBe(before.ino);
     },
     60_000,
   );

@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, removeDir, v1Line, writeTree } from "./log-fixture.test-helper.js";
@@ -19,6 +19,10 @@ beforeAll(async () => {
   cache = join(root, "cache");
   sub = join(cache, "event-index-v4");
   await writeTree(dir, {
+    // Wholly before the window: one file of bad lines only (counted whatever the window), one of
+    // good lines (skipped whole: a warm query does not even make its blocks).
+    "events/2026-01.jsonl": "not json either\n",
+    "events/2026-02.jsonl": `${v1Line("2026-02-10T10:00:00Z", "worker-dispatched", "CTL-0")}\n`,
     "events/2026-03.jsonl": `${[
       v1Line("2026-03-30T10:00:00Z", "worker-dispatched", "CTL-1"),
       "not json",
@@ -53,8 +57,8 @@ describe("the index manifest", () => {
         .split("\n")
         .map((l) => JSON.parse(l).ts),
     ).toEqual(["2026-03-31T10:00:00Z", "2026-04-01T10:00:00Z", "2026-04-02T10:00:00Z"]);
-    expect(first.stderr).toMatch(/skipped 1 malformed line/);
-    expect(await perFile()).toHaveLength(2);
+    expect(first.stderr).toMatch(/skipped 2 malformed lines/);
+    expect(await perFile()).toHaveLength(4);
     expect(await manifests()).toHaveLength(1);
 
     // The per-file indexes gone: the manifest alone serves the query (nothing is indexed again).
@@ -88,5 +92,47 @@ describe("the index manifest", () => {
     expect(old.stdout.toString()).toBe(`${want}${late}\n`);
     expect(old.stderr).toBe(first.stderr);
     expect(await manifests()).toEqual([name]);
+  });
+
+  it("is not rewritten by runs with and without --include-legacy taking turns, a month file growing between them", async () => {
+    const legacy = v1Line("2026-04-01T12:00:00Z", "worker-dispatched", "CTL-9");
+    await writeFile(join(dir, "events/2026-04.jsonl.legacy"), `${legacy}\n`);
+    const run = (withLegacy: boolean) =>
+      runBin(
+        [
+          "--since",
+          "2026-04-01",
+          "--format",
+          "jsonl",
+          "--dir",
+          dir,
+          ...(withLegacy ? ["--include-legacy"] : []),
+        ],
+        {
+          CATALYST_CACHE_DIR: cache,
+        },
+      );
+    const path = async (): Promise<string> => join(sub, (await manifests())[0]!);
+    const ino = async (): Promise<number> => (await stat(await path())).ino;
+    expect((await run(true)).code).toBe(0); // indexes the rotated file: the manifest gains it
+    const written = await ino();
+    // A run without the rotated file and with an appended line: it writes the manifest again (the
+    // grown file), keeping the rotated file's entry ...
+    await appendFile(
+      join(dir, "events/2026-04.jsonl"),
+      `${v1Line("2026-04-05T10:00:00Z", "worker-dispatched", "CTL-6")}\n`,
+    );
+    const plain = await run(false);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout.toString()).not.toContain("CTL-9");
+    const kept = await ino();
+    expect(kept).not.toBe(written);
+    // ... so the next run with it finds every file in the manifest and leaves it alone, and so does
+    // the next run without it.
+    const withIt = await run(true);
+    expect(withIt.stdout.toString()).toContain(legacy);
+    expect(await ino()).toBe(kept);
+    expect((await run(false)).code).toBe(0);
+    expect(await ino()).toBe(kept);
   });
 });

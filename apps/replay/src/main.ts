@@ -2,12 +2,12 @@
 // importing this module runs nothing.
 import { reportCliError } from "@catalyst/sources/command-line";
 import packageJson from "../package.json" with { type: "json" };
+import { BIN } from "./errors.js";
 import { renderHelp } from "./help.js";
 import { parseReplayArgs } from "./parse-args.js";
 import { replay } from "./replay.js";
 
-/** The prefix of every error line (`catalyst-replay: <message>`). */
-export const BIN = "catalyst-replay";
+export { BIN } from "./errors.js";
 
 /** Where the process talks to the world; the bin passes the real process's streams. */
 export interface ReplayMainIo {

@@ -124,3 +124,12 @@ export function skippedMessage(summary: ReplaySummary): string | null {
     .join(", ");
   return `catalyst-replay: skipped ${skipped} malformed line${skipped === 1 ? "" : "s"} (${summary.invalid} invalid, ${summary.oversized} oversized${reasons ? `; ${reasons}` : ""})\n`;
 }
+
+/** After the records: the skipped-lines count, and "no events matched" on a terminal. */
+export function reportEnd(summary: ReplaySummary, io: ReplayIo): void {
+  const skipped = skippedMessage(summary);
+  if (skipped !== null) io.err.write(skipped);
+  if (summary.printed === 0 && (io.errIsTTY ?? io.isTTY ?? false)) {
+    io.err.write("catalyst-replay: no events matched\n");
+  }
+}

@@ -1,21 +1,20 @@
-import { accessSync, constants, statSync } from "node:fs";
-import { join } from "node:path";
 import type { LogRecord, NormalizedEvent, SourceChange } from "@catalyst/schema";
 import { createPaint, shouldUseColour } from "./colour.js";
 import { printCost } from "./cost-report.js";
-import { MalformedLineError, ReplayReadError } from "./errors.js";
+import { MalformedLineError } from "./errors.js";
 import { buildEventFilter } from "./event-filter.js";
 import { createPrettyFormatter, type RecordFormatter } from "./format-pretty.js";
 import { createOutputBuffer, type OutputBuffer } from "./output-buffer.js";
 import type { ReplayOptions } from "./parse-args.js";
+import { assertDirectory, isBytesQuery, replayBytes } from "./replay-bytes.js";
 import { defaultReplayDeps, type ReadStats, type ReplayDeps } from "./replay-deps.js";
 import {
   type ReplayIo,
   type ReplaySummary,
   readOptions,
+  reportEnd,
   reportIndex,
   reportUnreadable,
-  skippedMessage,
   wrapReadError,
 } from "./replay-io.js";
 import { printSnapshot } from "./snapshot.js";
@@ -38,13 +37,11 @@ export async function replay(
     const { printNatsSnapshot, replayNats } = await import("./replay-nats.js");
     return options.snapshot ? printNatsSnapshot(options, io) : replayNats(options, io);
   }
-  await assertDirectory(options.dir);
+  assertDirectory(options.dir);
   if (options.snapshot) return printSnapshot(options, io, deps);
   if (options.cost) return printCost(options, io, deps, deps.scanDir ?? defaultReplayDeps.scanDir!);
+  if (isBytesQuery(options)) return replayBytes(options, io, deps);
   const filter = buildEventFilter(options);
-  if (options.format === "jsonl" && !options.follow && filter === undefined) {
-    return replayBytes(options, io, deps);
-  }
 
   const colour = options.format === "pretty" && shouldUseColour(io.env ?? {}, io.isTTY ?? false);
   const format = pickFormatter(options, colour);
@@ -125,53 +122,6 @@ export async function replay(
   await live.run(scannedEnd, matches, format, out, io);
   if (!options.waitFor) reportEnd(summary, io);
   return summary;
-}
-
-/**
- * The jsonl fast path: no filter needs parsed fields, so the lines are copied out as the original
- * bytes (sources' readEventBytes), in chunks, waiting for stdout to drain (backpressure).
- */
-async function replayBytes(options: ReplayOptions, io: ReplayIo, deps: ReplayDeps): Promise<ReplaySummary> {
-  const summary: ReplaySummary = { printed: 0, invalid: 0, oversized: 0, files: 0 };
-  const chunks = deps.readEventBytes(options.dir, {
-    ...(options.since ? { since: options.since } : {}),
-    ...(options.until ? { until: options.until } : {}),
-    ...readOptions(options, io),
-  });
-  try {
-    for await (const chunk of chunks) {
-      if (options.strict && chunks.stats.invalid + chunks.stats.oversized > 0) {
-        throw new MalformedLineError(chunks.stats);
-      }
-      summary.printed += countLines(chunk);
-      // The reader reuses a chunk's memory on its next step, so each write is waited for: that is
-      // the backpressure too (a slow reader of stdout slows the log reading, memory stays flat).
-      await new Promise<void>((resolve, reject) => {
-        io.out.write(chunk, (error) => (error ? reject(error) : resolve()));
-      });
-    }
-  } catch (error) {
-    throw wrapReadError(error, options.dir);
-  }
-  summary.invalid = chunks.stats.invalid;
-  if (chunks.stats.invalidReasons) summary.invalidReasons = chunks.stats.invalidReasons;
-  summary.oversized = chunks.stats.oversized;
-  summary.files = chunks.stats.files;
-  if (options.strict && summary.invalid + summary.oversized > 0) throw new MalformedLineError(summary);
-  reportIndex(chunks.stats, options, io);
-  reportEnd(summary, io);
-  reportUnreadable(chunks.stats, io);
-  return summary;
-}
-
-function countLines(chunk: Buffer): number {
-  let n = 0;
-  let i = chunk.indexOf(10);
-  while (i !== -1) {
-    n++;
-    i = chunk.indexOf(10, i + 1);
-  }
-  return n;
 }
 
 /** A record the pretty view cannot render (e.g. nested too deeply) gets a marker, not a crash. */
@@ -296,41 +246,4 @@ function emptyRecords(): AsyncIterable<LogRecord> & {
     stats: { invalid: 0, oversized: 0, files: 0, bytesRead: 0 },
     async *[Symbol.asyncIterator]() {},
   };
-}
-
-async function assertDirectory(dir: string): Promise<void> {
-  // Synchronous: three checks of a few microseconds each, where promise ones would be three
-  // thread-pool round trips in a row before the first line (each a wait for a core on a busy box).
-  // A missing --dir is almost always a typo, so it fails loudly rather than printing nothing.
-  try {
-    const info = statSync(dir);
-    if (!info.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
-  } catch (cause) {
-    throw new ReplayReadError(dir, { cause });
-  }
-  // No events/ is an empty log; an events/ that is a file or cannot be listed is an error, not
-  // "nothing matched".
-  const events = join(dir, "events");
-  try {
-    const info = statSync(events);
-    if (!info.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
-    accessSync(events, constants.R_OK | constants.X_OK);
-  } catch (cause) {
-    if (errnoOf(cause) === "ENOENT") return;
-    throw new ReplayReadError(events, { cause });
-  }
-}
-
-function errnoOf(error: unknown): string | undefined {
-  return error && typeof error === "object" && "code" in error && typeof error.code === "string"
-    ? error.code
-    : undefined;
-}
-
-function reportEnd(summary: ReplaySummary, io: ReplayIo): void {
-  const skipped = skippedMessage(summary);
-  if (skipped !== null) io.err.write(skipped);
-  if (summary.printed === 0 && (io.errIsTTY ?? io.isTTY ?? false)) {
-    io.err.write("catalyst-replay: no events matched\n");
-  }
 }

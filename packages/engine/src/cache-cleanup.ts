@@ -15,8 +15,8 @@ const done = new Set<string>();
 
 /**
  * Remove the older versions of our own cache subdirs (`event-index-v3` beside `event-index-v4`,
- * `fold-checkpoints-v3` beside `fold-checkpoints-v4`, `central-checkpoints-v1` beside
- * `central-checkpoints-v2`, …) from the user cache dir: a format bump
+ * `fold-checkpoints-v3` beside `fold-checkpoints-v4`, `central-checkpoints-v1` and `-v2`
+ * beside `central-checkpoints-v3`, …) from the user cache dir: a format bump
  * otherwise leaves the old one behind in every user's cache for good. Only exact `<base>-v<n>`
  * names with n below the current version, only directly in `cacheDir`, never when the cache dir
  * is (or is inside) the catalyst dir, once per cache dir and process. Best effort: returns the

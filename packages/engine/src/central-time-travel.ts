@@ -1,7 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { FuseState } from "@catalyst/fuse";
+import {
+  createInitialState,
+  exportHostState,
+  type FuseState,
+  type HostStatePiece,
+  mergeHostStates,
+  reduce,
+  stateHosts,
+} from "@catalyst/fuse";
 import {
   checkLateLines,
   type NatsAuth,
@@ -27,8 +35,28 @@ import {
   tempPathOf,
   writeCheckpointFile,
 } from "./checkpoint-file.js";
+import { turn } from "./finish-fold.js";
 import { thin } from "./fold-checkpoints.js";
-import { type FoldCheckpointStore, type FoldLineSource, type FoldProgress, foldWith } from "./fold-loop.js";
+import {
+  FOLD_BATCH,
+  type FoldCheckpointStore,
+  type FoldLineSource,
+  type FoldProgress,
+  foldWith,
+} from "./fold-loop.js";
+import {
+  addReach,
+  emptyReach,
+  fromJson,
+  type HostReach,
+  type HostReachJson,
+  isReachJson,
+  nodesOf,
+  noteLine,
+  reachCrossing,
+  restrictReach,
+  toJson,
+} from "./host-reach.js";
 import { oneAtATime } from "./snapshot-at.js";
 import type { HistoricalSnapshot, TimeTravel } from "./time-travel.js";
 
@@ -44,13 +72,17 @@ import type { HistoricalSnapshot, TimeTravel } from "./time-travel.js";
 // after that position has ts <= atMs, which relay's `checkLateLines` answers from the stream's time
 // index (the hour keys written since, the current hour's new lines, the hosts' unindexed tails), so
 // a host that published late or backfilled invalidates only the checkpoints at or after its lines'
-// time. A checkpoint found valid is moved forward to the position of the check, so the next check
-// starts there. Then only the window (atMs, at] is read, through the time index.
+// time, and of those only that host's piece: while the hosts' lines fold apart (fuse's
+// `logLineReach`), the checkpoint is mended by folding that host's lines alone onto its piece of an
+// earlier checkpoint (see centralStore). A checkpoint found valid is moved forward to the position
+// of the check, so the next check starts there. Then only the window (atMs, at] is read, through
+// the time index.
 //
-// On disk, in the cache dir (never the catalyst dir): `central-checkpoints-v2/<hash of the broker
+// On disk, in the cache dir (never the catalyst dir): `central-checkpoints-v3/<hash of the broker
 // and stream>/<atMs>.jsonl.gz`, the form the local checkpoints have (checkpoint-file.ts: gzip JSON
 // lines, streamed both ways with a turn of the event loop every few milliseconds) with this
-// store's header (position, lines, a random id), and beside it, once a check has moved it on,
+// store's header (position, lines, a random id, which hosts' lines named each ticket and node so
+// far), and beside it, once a check has moved it on,
 // `<atMs>.checked.json` (`{id, position}`: the position the checkpoint was last found valid at;
 // believed only with the id of the checkpoint beside it, so one written for a checkpoint since
 // replaced is never).
@@ -89,6 +121,10 @@ export interface CentralFoldStats {
   indexEntries: number;
   /** Checkpoints found invalid (a late line at or before their time) and removed. */
   invalidated: number;
+  /** Checkpoints spoilt by some hosts' late lines and mended: those hosts' pieces folded again, the file rewritten. */
+  mended: number;
+  /** Lines folded to mend checkpoints (the late hosts' lines only). */
+  mendFolded: number;
 }
 
 /** The fleet at a time from the stream, and how it was reached. */
@@ -108,7 +144,7 @@ const MAX_CHECKED_BYTES = 64 * 1024;
 
 /** The header line of a central checkpoint. */
 interface Header {
-  v: 2;
+  v: 3;
   central: true;
   atMs: number;
   /** Every line stored up to `position.last` with ts <= atMs is folded in (when written). */
@@ -117,9 +153,11 @@ interface Header {
   lines: number;
   /** This checkpoint's own id (what a `.checked.json` beside it must name). */
   id: string;
+  /** Which hosts' lines named each ticket and node so far (whether the hosts' pieces fold apart). */
+  reach: HostReachJson;
 }
 
-/** The checkpoint dir of one broker and stream: `<cacheDir>/central-checkpoints-v2/<hash>`. */
+/** The checkpoint dir of one broker and stream: `<cacheDir>/central-checkpoints-v3/<hash>`. */
 export function centralCheckpointDir(cacheDir: string, options: CentralTimeTravelOptions): string {
   const names = resolveNames(options);
   const servers = (Array.isArray(options.servers) ? [...options.servers] : options.servers.split(","))
@@ -153,12 +191,13 @@ const headerOf =
   (h: unknown): h is Header => {
     const v = h as Partial<Header> | null;
     return (
-      v?.v === 2 &&
+      v?.v === 3 &&
       v.central === true &&
       v.atMs === t &&
       isPosition(v.position) &&
       Number.isSafeInteger(v.lines) &&
-      typeof v.id === "string"
+      typeof v.id === "string" &&
+      isReachJson(v.reach)
     );
   };
 
@@ -210,69 +249,260 @@ interface CentralStart {
   position: StreamPosition;
 }
 
+/** A checkpoint's header and what its check on the broker found. */
+interface Checked {
+  t: number;
+  header: Header;
+  /** Where the check read the stream (null: no stream). */
+  position: StreamPosition | null;
+  /** Hosts with lines stored late for it (empty: none); null when all are spoilt (lines removed, …). */
+  lateHosts: string[] | null;
+}
+
+/** One line of the stream, namespaced as the live central has it (`<host>/<file>`, `<host>/<orchestrator>`). */
+function namespaced(event: Parameters<typeof toLogRecord>[0]): { host: string; record: LogRecord } | null {
+  const parsed = toLogRecord(event);
+  if (parsed === null) return null;
+  const { host, ...rest } = parsed;
+  const ev = rest.event;
+  return {
+    host,
+    record: {
+      ...rest,
+      file: `${host}/${rest.file}`,
+      event: ev.orchestrator === null ? ev : { ...ev, orchestrator: `${host}/${ev.orchestrator}` },
+    },
+  };
+}
+
 /**
  * The checkpoint store of one stream in `dir`. `find` returns the latest checkpoint at or before
- * `atMs` that no late line has spoilt (spoilt, torn or foreign ones met on the way are removed),
- * and leaves in `position` where the stream stood before the read that follows (the checkpoint's
- * check, or a fresh read when none is found): what the checkpoints the fold lays hold.
+ * `atMs` that no late line has spoilt, or one spoilt only by some hosts' late lines and mended
+ * (below); spoilt, torn or foreign ones met on the way are removed. It leaves in `position` where
+ * the stream stood before the read that follows (the checkpoint's check, or a fresh read when none
+ * is found): what the checkpoints the fold lays hold; and in `reach` the hosts' reach so far.
+ *
+ * Mending: a checkpoint is one piece per host (fuse's `exportHostState`). When its check finds
+ * late lines of some hosts only, and the hosts' lines so far fold apart (`reachCrossing`: no
+ * ticket looked up across hosts named by two, no node named by two), those hosts' pieces come
+ * from the latest earlier checkpoint none of their lines spoilt (or empty ones), their lines since
+ * are read alone (the index's per-host hours) and folded onto them, and the other hosts' pieces
+ * come from the spoilt checkpoint: merged (`mergeHostStates`), that is the fold of every line up
+ * to its time, and it is written again. Anything else (lines removed, a stream made again, pieces
+ * that do not fold apart or merge) is the whole re-fold: the checkpoint is removed as before.
  */
 function centralStore(
   dir: string,
   options: CentralTimeTravelOptions,
   stats: CentralFoldStats,
-): FoldCheckpointStore<CentralStart> & { position: StreamPosition | null } {
+): FoldCheckpointStore<CentralStart> & { position: StreamPosition | null; reach: HostReach } {
+  /** Read a checkpoint's header and check it on the broker; null (and removed) when torn or foreign. */
+  const check = async (t: number): Promise<Checked | null> => {
+    let header: Header;
+    try {
+      header = await readCheckpointHeader(checkpointPath(dir, t), headerOf(t));
+    } catch {
+      await removeCheckpoint(dir, t);
+      return null;
+    }
+    const since = (await readChecked(dir, t, header.id)) ?? header.position;
+    const found = await checkLateLines({
+      ...broker(options),
+      maxReconnectAttempts: 0,
+      since,
+      atMs: t,
+      byHost: true,
+    });
+    stats.checkMessages += found.messages;
+    stats.indexEntries += found.indexEntries;
+    // Still valid up to where the check looked: the next check starts there.
+    if (
+      !found.late &&
+      found.position !== null &&
+      (found.position.last !== since.last || found.position.index?.seq !== since.index?.seq)
+    )
+      await writeChecked(dir, t, header.id, found.position);
+    return { t, header, position: found.position, lateHosts: found.late ? (found.lateHosts ?? null) : [] };
+  };
+
+  /** The state of a checkpoint whose header is `header`; null when replaced or torn (removed). */
+  const stateOf = async (t: number, header: Header): Promise<FuseState | null> => {
+    try {
+      const read = await readCheckpointFile(checkpointPath(dir, t), headerOf(t), (h) => h.id === header.id);
+      return read === null ? null : read.state;
+    } catch {
+      await removeCheckpoint(dir, t);
+      return null;
+    }
+  };
+
+  /** Whether the last mend that failed leaves the older checkpoints worth a mend of their own. */
+  let mendable = false;
+  /**
+   * The checkpoint `spoilt` mended (see above), with `older` the times before it (newest first);
+   * null when it cannot be mended exactly.
+   */
+  const mend = async (spoilt: Checked, older: number[], atMs: number): Promise<CentralStart | null> => {
+    mendable = false;
+    const late = spoilt.lateHosts;
+    if (late === null || late.length === 0 || spoilt.position === null) return null;
+    const reachAt = fromJson(spoilt.header.reach);
+    if (reachCrossing(reachAt) !== null) return null;
+    // The work between the reads below is a pass over the fleet's ids each: a turn between them.
+    await turn();
+    // The late hosts' pieces: from the latest earlier checkpoint none of their lines spoilt.
+    let base: { t: number; pieces: HostStatePiece[]; reach: HostReach } | null = null;
+    for (const t of older) {
+      const c = await check(t);
+      if (c === null || c.position === null) continue;
+      if (c.lateHosts === null) {
+        stats.invalidated++;
+        await removeCheckpoint(dir, t);
+        continue;
+      }
+      if (c.lateHosts.some((h) => late.includes(h))) continue;
+      const state = await stateOf(t, c.header);
+      if (state === null) continue;
+      const reach = fromJson(c.header.reach);
+      // Only the late hosts' pieces are kept (they share its objects); the rest of it can go.
+      base = { t, reach, pieces: late.map((h) => exportHostState(state, h, { nodes: nodesOf(reach, h) })) };
+      break;
+    }
+    const isLate = (h: string): boolean => late.includes(h);
+    let reach = base === null ? emptyReach() : restrictReach(base.reach, isLate);
+    let state: FuseState | null = base === null ? createInitialState() : mergeHostStates(base.pieces);
+    if (state === null) return null;
+    // The late hosts' lines since, alone, folded onto their pieces.
+    const events = readRelayEvents({
+      ...broker(options),
+      hosts: late,
+      ...(base !== null ? { since: new Date(base.t + 1) } : {}),
+      until: new Date(spoilt.t + 1),
+      ...(options.tmpDir === undefined ? {} : { tmpDir: options.tmpDir }),
+      maxReconnectAttempts: 0,
+    });
+    const now = new Date(atMs);
+    let batch: LogRecord[] = [];
+    const fold = (): void => {
+      if (batch.length > 0)
+        state = reduce(state!, { kind: "log-lines", records: batch, replayed: true }, now).state;
+      batch = [];
+    };
+    try {
+      for await (const event of events) {
+        const line = namespaced(event);
+        if (line === null) continue;
+        noteLine(reach, line.host, line.record);
+        batch.push(line.record);
+        stats.mendFolded++;
+        if (batch.length >= FOLD_BATCH) {
+          fold();
+          await turn();
+        }
+      }
+    } finally {
+      stats.windowMessages += events.stats.messages;
+    }
+    fold();
+    reach = addReach(
+      restrictReach(reachAt, (h) => !isLate(h)),
+      reach,
+    );
+    if (reachCrossing(reach) !== null) return null;
+    await turn();
+    const atSpoilt = await stateOf(spoilt.t, spoilt.header);
+    if (atSpoilt === null) {
+      // Torn or replaced: not a reason the next older checkpoint cannot be mended.
+      mendable = true;
+      return null;
+    }
+    const hosts = stateHosts(atSpoilt);
+    if (hosts === null || stateHosts(state) === null) return null;
+    // Every host with a part: its ids, or only node heartbeats its lines carried.
+    const others = new Set(hosts);
+    for (const list of reachAt.nodes.values()) for (const h of list) others.add(h);
+    const folded = state;
+    const pieces: HostStatePiece[] = late.map((h) =>
+      exportHostState(folded, h, { nodes: nodesOf(reach, h) }),
+    );
+    for (const h of [...others].filter((h) => !isLate(h)).sort()) {
+      await turn();
+      pieces.push(exportHostState(atSpoilt, h, { nodes: nodesOf(reachAt, h) }));
+    }
+    await turn();
+    const merged = mergeHostStates(pieces);
+    if (merged === null) return null;
+    const header: Header = {
+      v: 3,
+      central: true,
+      atMs: spoilt.t,
+      position: spoilt.position,
+      lines: spoilt.header.lines,
+      id: randomBytes(8).toString("hex"),
+      reach: toJson(reach),
+    };
+    try {
+      await writeCheckpointFile(dir, spoilt.t, header, merged);
+      await unlink(checkedPath(dir, spoilt.t)).catch(() => {});
+      stats.mended++;
+    } catch {
+      // Not written: this answer is the same, the next one mends again.
+    }
+    store.reach = reach;
+    return { atMs: spoilt.t, lines: spoilt.header.lines, state: merged, position: spoilt.position };
+  };
+
   const store = {
     position: null as StreamPosition | null,
+    reach: emptyReach(),
     every: options.checkpointLines ?? DEFAULT_CHECKPOINT_LINES,
     async find(atMs: number): Promise<CentralStart | null> {
       if (options.cacheDir !== undefined) await removeSupersededCaches(options.cacheDir, options.catalystDir);
       await removeCrashLeftTemps(dir);
-      for (const t of await listCheckpointTimes(dir)) {
-        if (t > atMs) continue;
-        const isHeader = headerOf(t);
-        let header: Header;
-        try {
-          header = await readCheckpointHeader(checkpointPath(dir, t), isHeader);
-        } catch {
-          await removeCheckpoint(dir, t);
-          continue;
-        }
-        const since = (await readChecked(dir, t, header.id)) ?? header.position;
-        const check = await checkLateLines({ ...broker(options), maxReconnectAttempts: 0, since, atMs: t });
-        stats.checkMessages += check.messages;
-        stats.indexEntries += check.indexEntries;
-        if (check.late || check.position === null) {
+      const times = (await listCheckpointTimes(dir)).filter((t) => t <= atMs);
+      // A mend that failed is not tried again on the older checkpoints of this question (each
+      // would read and fold as much for the same reason): they are checked as before.
+      let mending = true;
+      for (const [i, t] of times.entries()) {
+        const c = await check(t);
+        if (c === null) continue;
+        if (c.position === null) {
           stats.invalidated++;
           await removeCheckpoint(dir, t);
           continue;
         }
-        let read: { header: Header; state: FuseState } | null;
-        try {
-          read = await readCheckpointFile(checkpointPath(dir, t), isHeader, (h) => h.id === header.id);
-        } catch {
+        if (c.lateHosts === null || c.lateHosts.length > 0) {
+          const mended = mending ? await mend(c, times.slice(i + 1), atMs) : null;
+          if (mended !== null) {
+            store.position = c.position;
+            return mended;
+          }
+          mending = mendable;
+          stats.invalidated++;
           await removeCheckpoint(dir, t);
           continue;
         }
+        const state = await stateOf(t, c.header);
         // Replaced by another process since its header was read: its own check comes another time.
-        if (read === null) continue;
-        // Still valid up to where the check looked: the next check starts there.
-        if (check.position.last !== since.last || check.position.index?.seq !== since.index?.seq)
-          await writeChecked(dir, t, header.id, check.position);
-        store.position = check.position;
-        return { atMs: t, lines: header.lines, state: read.state, position: check.position };
+        if (state === null) continue;
+        store.position = c.position;
+        store.reach = fromJson(c.header.reach);
+        return { atMs: t, lines: c.header.lines, state, position: c.position };
       }
       store.position = await readStreamPosition({ ...broker(options), maxReconnectAttempts: 0 });
+      store.reach = emptyReach();
       return null;
     },
     async save(atMs: number, lines: number, state: FuseState): Promise<void> {
       if (store.position === null) return;
       const header: Header = {
-        v: 2,
+        v: 3,
         central: true,
         atMs,
         position: store.position,
         lines,
         id: randomBytes(8).toString("hex"),
+        reach: toJson(store.reach),
       };
       try {
         // A `.checked.json` of the checkpoint this one replaces names another id: never believed.
@@ -296,11 +526,20 @@ function centralStore(
  * RelayConnectError when the broker cannot be read.
  */
 export async function foldCentralAt(at: Date, options: CentralTimeTravelOptions): Promise<CentralFoldResult> {
-  const stats: CentralFoldStats = { windowMessages: 0, checkMessages: 0, indexEntries: 0, invalidated: 0 };
+  const stats: CentralFoldStats = {
+    windowMessages: 0,
+    checkMessages: 0,
+    indexEntries: 0,
+    invalidated: 0,
+    mended: 0,
+    mendFolded: 0,
+  };
   const store =
     options.cacheDir === undefined
       ? null
       : centralStore(centralCheckpointDir(options.cacheDir, options), options, stats);
+  /** The host of each line handed to the fold. */
+  const hostOf = new WeakMap<LogRecord, string>();
   const source: FoldLineSource = {
     async *read(sinceMs, atMs) {
       // Read before the window (the store's find did): a checkpoint laid by this fold holds every
@@ -321,26 +560,28 @@ export async function foldCentralAt(at: Date, options: CentralTimeTravelOptions)
       });
       try {
         for await (const event of events) {
-          const parsed = toLogRecord(event);
-          if (parsed === null) continue;
-          // Namespaced as the live central has it (the relay consumer's `<host>/<id>`).
-          const { host, ...rest } = parsed;
-          const ev = rest.event;
-          const record: LogRecord = {
-            ...rest,
-            file: `${host}/${rest.file}`,
-            event: ev.orchestrator === null ? ev : { ...ev, orchestrator: `${host}/${ev.orchestrator}` },
-          };
-          yield record;
+          const line = namespaced(event);
+          if (line === null) continue;
+          hostOf.set(line.record, line.host);
+          yield line.record;
         }
       } finally {
-        stats.windowMessages = events.stats.messages;
+        stats.windowMessages += events.stats.messages;
       }
     },
   };
   const result = await foldWith(at, {
     source,
     store,
+    // What each folded line names, by host, for the checkpoints this fold lays.
+    ...(store === null
+      ? {}
+      : {
+          observe: (record: LogRecord) => {
+            const host = hostOf.get(record);
+            if (host !== undefined) noteLine(store.reach, host, record);
+          },
+        }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.sliceMs !== undefined ? { sliceMs: options.sliceMs } : {}),
   });
@@ -386,6 +627,8 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
     checkMessages: 0,
     indexEntries: 0,
     invalidated: 0,
+    mended: 0,
+    mendFolded: 0,
   };
   let start: { ms: number; position: StreamPosition } | null = null;
 
@@ -409,6 +652,8 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
     totals.checkMessages += result.stats.checkMessages;
     totals.indexEntries += result.stats.indexEntries;
     totals.invalidated += result.stats.invalidated;
+    totals.mended += result.stats.mended;
+    totals.mendFolded += result.stats.mendFolded;
     const value: HistoricalSnapshot = { ...result.snapshot, at: at.toISOString() };
     if (key !== null) {
       cache.set(key, value);

@@ -6,7 +6,7 @@ import { createGunzip, createGzip } from "node:zlib";
 import { type FuseState, importState, restoreExportHoles, STATE_EXPORT_VERSION } from "@catalyst/fuse";
 
 // One fold checkpoint on disk, the form the local (`fold-checkpoints-v4`) and the central
-// (`central-checkpoints-v2`) time travel share: `<atMs>.jsonl.gz`, gzip (level 1) of JSON lines:
+// (`central-checkpoints-v3`) time travel share: `<atMs>.jsonl.gz`, gzip (level 1) of JSON lines:
 // a header (each store has its own, checked before any state is parsed), then the fuse state's
 // top-level fields but its orchestrators (as fuse's `exportState` writes them), then one
 // `[id, record]` line per orchestrator, then `{"end":<orchestrators>}`. Written and read as a
@@ -17,9 +17,10 @@ import { type FuseState, importState, restoreExportHoles, STATE_EXPORT_VERSION }
 
 /**
  * The central monitor's checkpoints' subdir of the cache dir (central-time-travel.ts); the v1
- * before it (the whole state as one JSON text) is removed when met (cache-cleanup.ts).
+ * (the whole state as one JSON text) and v2 (no per-host reach in the header) before it are
+ * removed when met (cache-cleanup.ts).
  */
-export const CENTRAL_CHECKPOINT_SUBDIR = "central-checkpoints-v2";
+export const CENTRAL_CHECKPOINT_SUBDIR = "central-checkpoints-v3";
 
 /** FNV-1a of a text as 8 hex digits: the name of one log's or one stream's checkpoint dir. */
 export function hashText(text: string): string {

@@ -53,6 +53,8 @@ export interface FoldWithOptions<S extends FoldStart> {
   onProgress?: (progress: FoldProgress) => void;
   /** The snapshot one orchestrator a step, a turn of the event loop at least this often (see finishFold). */
   sliceMs?: number;
+  /** Told each line as it joins the fold, after the checkpoint before it was laid (a store's own bookkeeping). */
+  observe?: (record: LogRecord) => void;
 }
 
 /** The fleet at a time, and how it was reached. */
@@ -109,6 +111,7 @@ export async function foldWith<S extends FoldStart>(
     lastTs = ts;
     sinceCheckpoint++;
     progress.folded++;
+    options.observe?.(record);
     batch.push(record);
     if (batch.length >= FOLD_BATCH) {
       fold();

@@ -16,6 +16,19 @@ export {
 } from "./derive-pipeline.js";
 export { FuseOptionsError, InvalidTimeError, StateImportError } from "./errors.js";
 export { foldEvents } from "./fold-events.js";
+export type {
+  ExportHostStateOptions,
+  HostStatePiece,
+  LogLineReach,
+  MergeHostStatesOptions,
+} from "./host-pieces.js";
+export {
+  exportHostState,
+  HOST_PIECE_VERSION,
+  logLineReach,
+  mergeHostStates,
+  stateHosts,
+} from "./host-pieces.js";
 export type { FuseOptions } from "./options.js";
 export { DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, DEFAULT_STALL_AFTER_MS } from "./options.js";
 export { overlaySignal, selectOverlay } from "./phase-overlay.js";

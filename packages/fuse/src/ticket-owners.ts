@@ -125,3 +125,52 @@ export function migrateTicketOwners(state: FuseState): void {
   if (table) state.ticketOwners = table;
   else delete state.ticketOwners;
 }
+
+/** Every ticket of the table with its owners (in no set order). */
+export function forEachTicketOwners(
+  state: FuseState,
+  visit: (ticket: string, owners: readonly string[]) => void,
+): void {
+  for (const level of state.ticketOwners?.slots ?? []) {
+    if (level == null) continue;
+    for (const leaf of level) {
+      if (leaf == null) continue;
+      for (const ticket of Object.keys(leaf)) visit(ticket, leaf[ticket]!);
+    }
+  }
+}
+
+/**
+ * A table of these tickets' owners, built in one pass (a merge of host pieces): the same lookups
+ * as adding each owner in turn, without copying a slot per ticket. A ticket given twice keeps the
+ * owners of both, in order.
+ */
+export function ticketOwnersFrom(
+  entries: Iterable<readonly [string, readonly string[]]>,
+): TicketOwners | undefined {
+  const slots: Array<Array<Record<string, readonly string[]> | undefined> | undefined> = new Array(
+    WIDTH,
+  ).fill(undefined);
+  let size = 0;
+  for (const [ticket, owners] of entries) {
+    if (owners.length === 0) continue;
+    const h = hashOf(ticket);
+    const outer = h % WIDTH;
+    const inner = Math.floor(h / WIDTH) % WIDTH;
+    const level =
+      slots[outer] ?? new Array<Record<string, readonly string[]> | undefined>(WIDTH).fill(undefined);
+    slots[outer] = level;
+    const leaf = level[inner] ?? {};
+    level[inner] = leaf;
+    const had = Object.hasOwn(leaf, ticket) ? leaf[ticket]! : null;
+    if (had === null) size++;
+    const joined = had === null ? owners : [...had, ...owners.filter((o) => !had.includes(o))];
+    Object.defineProperty(leaf, ticket, {
+      value: joined,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return size === 0 ? undefined : { size, slots };
+}

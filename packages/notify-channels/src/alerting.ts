@@ -122,33 +122,41 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
     );
     push = createPushEndpoints(vapid, subscriptions, allowHttp);
   }
-  const dispatcher = createDispatcher(channels, { ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+  // A channel that took an alert (or refused it for good) is done with it in the outbox.
+  let runtime: NotifyRuntime | null = null;
+  const dispatcher = createDispatcher(channels, {
+    onEvent: (event) => {
+      if (event.type !== "failed" && event.key !== null) runtime?.delivered(event.key, event.channelId);
+      options.onEvent?.(event);
+    },
+  });
   const notifier = createNotifier({
     holdMs: options.flags.holdMs,
     resolved: options.flags.resolved,
     kinds: options.flags.kinds,
     dashboardUrl: options.dashboardUrl,
   });
-  const runtime = createNotifyRuntime({
+  runtime = createNotifyRuntime({
     feed: options.feed,
     notifier,
-    deliver: (alert) => dispatcher.dispatch(alert),
+    deliver: (alert, how) => dispatcher.dispatch(alert, how),
     store: hasNotifyChannels(options.flags)
       ? createIncidentStore(options.stateDir, incidentStoreName(options.identity))
       : null,
     ...(options.onProblem ? { onProblem: options.onProblem } : {}),
   });
+  const live = runtime;
   let started = false;
   return {
     async start() {
       if (started) return;
       started = true;
-      await runtime.start();
+      await live.start();
     },
-    runtime,
+    runtime: live,
     dispatcher,
     health() {
-      const stats = runtime.stats();
+      const stats = live.stats();
       return {
         channels: dispatcher.health(),
         openIncidents: stats.openIncidents,
@@ -157,19 +165,21 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
       };
     },
     alerts(after) {
-      const recent = runtime.recent();
+      const recent = live.recent();
       return {
         alerts: recent.filter((a) => a.seq > after),
         lastSeq: recent.at(-1)?.seq ?? after,
-        open: runtime.stats().openIncidents,
+        open: live.stats().openIncidents,
       };
     },
-    subscribe: (listener) => runtime.subscribe(listener),
+    subscribe: (listener) => live.subscribe(listener),
     push,
     async stop() {
-      await runtime.stop();
-      // A short grace for alerts already queued (a shutdown must not hang on a dead receiver).
-      await Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, 500).unref())]);
+      // A short grace for alerts already queued (a shutdown must not hang on a dead receiver);
+      // what the channels took meanwhile is written with the last save, the rest stays owed.
+      await live.stop(() =>
+        Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, 500).unref())]),
+      );
       dispatcher.stop();
     },
   };

@@ -1,4 +1,5 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,8 @@ import {
   createNotifyRuntime,
   createNtfyChannel,
   createWebhookChannel,
+  deliveryKeyOf,
+  type NotifyRuntime,
   notifyFlagsOf,
   notifyTestUsage,
   redactUrl,
@@ -50,11 +53,15 @@ const alert: Alert = {
 
 describe("webhook", () => {
   it("POSTs the alert as JSON", async () => {
-    const d = createDispatcher([createWebhookChannel({ url: `${receiver.url}/hook/secret?token=abc` })]);
-    d.dispatch(alert);
+    const channel = createWebhookChannel({ url: `${receiver.url}/hook/secret?token=abc` });
+    const d = createDispatcher([channel]);
+    expect(d.dispatch(alert, { key: "k1" })).toEqual([channel.id]);
     const [req] = await receiver.waitForCount(1);
     expect(req!.path).toBe("/hook/secret?token=abc");
     expect(req!.headers["content-type"]).toBe("application/json");
+    // The same for every attempt of this alert on this channel: a receiver collapses a re-send.
+    expect(req!.headers["idempotency-key"]).toBe(`"${deliveryKeyOf("k1", channel.id!)}"`);
+    expect(channel.id).not.toContain("secret");
     const body = JSON.parse(req!.body);
     for (const key of [
       "kind",
@@ -95,10 +102,13 @@ describe("webhook", () => {
 
 describe("ntfy", () => {
   it("publishes with Title, Priority, Tags, Click and the bearer token", async () => {
-    const d = createDispatcher([createNtfyChannel({ url: `${receiver.url}/my-topic`, token: "tk_secret" })]);
-    d.dispatch(alert);
+    const channel = createNtfyChannel({ url: `${receiver.url}/my-topic`, token: "tk_secret" });
+    const d = createDispatcher([channel]);
+    d.dispatch(alert, { key: "k1" });
     const [req] = await receiver.waitForCount(1);
     expect(req!.path).toBe("/my-topic");
+    // ntfy 2.16+: a message with the same sequence id replaces the notification in place.
+    expect(req!.headers["x-sequence-id"]).toBe(deliveryKeyOf("k1", channel.id!));
     expect(req!.body).toBe(alert.message);
     expect(req!.headers.priority).toBe("5");
     expect(req!.headers.tags).toBe("rotating_light,failed");
@@ -319,7 +329,9 @@ describe("runtime", () => {
     const runtime = createNotifyRuntime({
       feed,
       notifier: createNotifier({ holdMs: 100, duePerTick: 10 }),
-      deliver: (a) => alerts.push(a.title),
+      deliver: (a) => {
+        alerts.push(a.title);
+      },
     });
     await runtime.start();
     feed.needs(Array.from({ length: 25 }, (_, i) => ({ ...dead("W1"), orchestrator: `orch-${i}` })));
@@ -349,7 +361,9 @@ describe("runtime", () => {
     const runtime = createNotifyRuntime({
       feed,
       notifier: createNotifier({ holdMs: 100 }),
-      deliver: (a) => alerts.push(a.incident),
+      deliver: (a) => {
+        alerts.push(a.incident);
+      },
     });
     const started = runtime.start();
     feed.needs([], [rows[2499]!]);
@@ -368,17 +382,23 @@ describe("runtime", () => {
     const stateDir = join(dir, "state");
     const store = createIncidentStore(stateDir);
     const feed = createFeed();
-    const d = createDispatcher([createWebhookChannel({ url: receiver.url })]);
+    let runtime: NotifyRuntime | null = null;
+    const d = createDispatcher([createWebhookChannel({ url: receiver.url })], {
+      onEvent: (e) => {
+        if (e.type === "sent" && e.key !== null) runtime?.delivered(e.key, e.channelId);
+      },
+    });
     const first = createNotifyRuntime({
       feed,
       notifier: createNotifier({ holdMs: 100 }),
-      deliver: (a) => d.dispatch(a),
+      deliver: (a, how) => d.dispatch(a, how),
       store,
     });
+    runtime = first;
     await first.start();
     feed.needs([dead("W1")]);
     await receiver.waitForCount(1);
-    await first.stop();
+    await first.stop(() => d.idle());
     expect((await stat(store.path)).mode & 0o777).toBe(0o600);
     expect((await store.load()).incidents).toMatchObject([
       { incident: "dead|orch-a|W1", members: ["dead|orch-a|W1"] },
@@ -389,15 +409,65 @@ describe("runtime", () => {
     const second = createNotifyRuntime({
       feed: again,
       notifier: createNotifier({ holdMs: 100 }),
-      deliver: (a) => d.dispatch(a),
+      deliver: (a, how) => d.dispatch(a, how),
       store,
     });
+    runtime = second;
     await second.start();
     expect(second.stats()).toMatchObject({ pending: 0, openIncidents: 1, alertsSent: 0 });
     await second.stop();
     await d.idle();
     expect(receiver.received).toHaveLength(1);
     d.stop();
+  });
+
+  it("writes an alert to the outbox before it is sent, and a restart sends what is still owed once, with its key", async () => {
+    const store = createIncidentStore(join(dir, "state"));
+    const sent: Array<{ incident: string; key: string | undefined; skip: readonly string[] }> = [];
+    let onDisk = 0;
+    const run = (feed: ReturnType<typeof createFeed>) =>
+      createNotifyRuntime({
+        feed,
+        notifier: createNotifier({ holdMs: 100 }),
+        deliver: (a, how) => {
+          // Synchronously, as the dispatcher would start sending: the alert must be on disk.
+          const text = `${readFileSync(store.path, "utf8")}${existsSync(store.journalPath) ? readFileSync(store.journalPath, "utf8") : ""}`;
+          if (how?.key !== undefined && how.key !== null && new RegExp(`"id": ?"${how.key}"`).test(text))
+            onDisk += 1;
+          sent.push({ incident: a.incident, key: how?.key ?? undefined, skip: how?.skip ?? [] });
+          return ["ch-a", "ch-b"].filter((c) => !how?.skip?.includes(c));
+        },
+        store,
+      });
+
+    const feed = createFeed();
+    const first = run(feed);
+    await first.start();
+    feed.needs([dead("W1")]);
+    await waitUntil("the alert to be sent", () => sent.length === 1);
+    expect(onDisk).toBe(1);
+    const key = sent[0]!.key!;
+    expect(key).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // One channel took it; the crash comes before the other answered.
+    first.delivered(key, "ch-a");
+    await first.stop();
+
+    // Restarted (the worker still dead): the incident is restored, nothing new alerts, and the
+    // alert goes again only to the channel that had not taken it, with the same key.
+    const second = run(createFeed([dead("W1")]));
+    await second.start();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual({ incident: "dead|orch-a|W1", key, skip: ["ch-a"] });
+    expect(second.stats()).toMatchObject({ pending: 0, openIncidents: 1, alertsSent: 0 });
+    second.delivered(key, "ch-b");
+    await second.stop();
+
+    // Every channel has it now: a third start sends nothing.
+    const third = run(createFeed([dead("W1")]));
+    await third.start();
+    await third.stop();
+    expect(sent).toHaveLength(2);
+    expect((await store.load()).outbox).toEqual([]);
   });
 
   it("starts empty from an unreadable store and says so", async () => {

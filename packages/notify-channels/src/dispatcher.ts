@@ -1,5 +1,6 @@
 import type { Alert } from "@catalyst/notify";
 import type { Channel } from "./channel.js";
+import { deliveryKeyOf } from "./delivery-key.js";
 import { ChannelError } from "./errors.js";
 
 // One queue per channel, so a slow or dead receiver delays only itself. `dispatch` only enqueues:
@@ -29,10 +30,47 @@ export interface DispatcherOptions {
   onEvent?: (event: DispatchEvent) => void;
 }
 
+/**
+ * `channelId` is the channel's id (`Channel.id`), `key` the alert's key in the outbox (null for an
+ * alert dispatched without one): a `sent` or `dropped` ends what that channel owes for it.
+ */
 export type DispatchEvent =
-  | { type: "sent"; channel: string; incident: string; attempts: number }
-  | { type: "failed"; channel: string; incident: string; error: string; retryInMs: number | null }
-  | { type: "dropped"; channel: string; incident: string; reason: "queue-full" | "refused" };
+  | {
+      type: "sent";
+      channel: string;
+      channelId: string;
+      incident: string;
+      key: string | null;
+      attempts: number;
+    }
+  | {
+      type: "failed";
+      channel: string;
+      channelId: string;
+      incident: string;
+      key: string | null;
+      error: string;
+      retryInMs: number | null;
+    }
+  | {
+      type: "dropped";
+      channel: string;
+      channelId: string;
+      incident: string;
+      key: string | null;
+      reason: "queue-full" | "refused";
+    };
+
+/** How `dispatch` queues one alert. */
+export interface DispatchOptions {
+  /**
+   * The alert's key in the outbox (`alertKeyOf`): each channel sends a delivery key made from it
+   * and its own id, the same after a restart, so a receiver can collapse a re-send.
+   */
+  key?: string | null;
+  /** Ids of channels that already have it (a re-send after a restart skips them). */
+  skip?: readonly string[];
+}
 
 /** One channel's state, as `/healthz` shows it under `notify`. */
 export interface ChannelHealth {
@@ -50,8 +88,8 @@ export interface ChannelHealth {
 }
 
 export interface Dispatcher {
-  /** Queues the alert on every channel; returns at once. */
-  dispatch(alert: Alert): void;
+  /** Queues the alert on every channel (but those skipped); returns at once, with the ids of the channels it was queued on. */
+  dispatch(alert: Alert, options?: DispatchOptions): string[];
   /** One try per channel, now, bypassing queues and limits (`notify test`). */
   sendNow(alert: Alert): Promise<Array<{ channel: string; ok: boolean; error: string | null }>>;
   health(): ChannelHealth[];
@@ -62,12 +100,14 @@ export interface Dispatcher {
 
 interface Queued {
   alert: Alert;
+  key: string | null;
   bytes: number;
   attempts: number;
 }
 
 interface Lane {
   channel: Channel;
+  id: string;
   queue: Queued[];
   bytes: number;
   busy: boolean;
@@ -92,6 +132,7 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
   let idleWaiters: Array<() => void> = [];
   const lanes: Lane[] = channels.map((channel) => ({
     channel,
+    id: channel.id ?? channel.name,
     queue: [],
     bytes: 0,
     busy: false,
@@ -151,8 +192,18 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
     lane.tokens -= 1;
     lane.busy = true;
     head.attempts += 1;
+    const about = {
+      channel: lane.channel.name,
+      channelId: lane.id,
+      incident: head.alert.incident,
+      key: head.key,
+    };
     void lane.channel
-      .send(head.alert, AbortSignal.timeout(timeoutMs))
+      .send(
+        head.alert,
+        AbortSignal.timeout(timeoutMs),
+        head.key === null ? undefined : deliveryKeyOf(head.key, lane.id),
+      )
       .then(
         () => {
           lane.queue.shift();
@@ -160,12 +211,7 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
           lane.health.sent += 1;
           lane.health.state = "ok";
           lane.health.lastSentAt = new Date(clock()).toISOString();
-          onEvent({
-            type: "sent",
-            channel: lane.channel.name,
-            incident: head.alert.incident,
-            attempts: head.attempts,
-          });
+          onEvent({ type: "sent", ...about, attempts: head.attempts });
           return 0;
         },
         (error: unknown) => {
@@ -180,29 +226,12 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
             lane.queue.shift();
             lane.bytes -= head.bytes;
             lane.health.dropped += 1;
-            onEvent({
-              type: "failed",
-              channel: lane.channel.name,
-              incident: head.alert.incident,
-              error: message,
-              retryInMs: null,
-            });
-            onEvent({
-              type: "dropped",
-              channel: lane.channel.name,
-              incident: head.alert.incident,
-              reason: "refused",
-            });
+            onEvent({ type: "failed", ...about, error: message, retryInMs: null });
+            onEvent({ type: "dropped", ...about, reason: "refused" });
             return 0;
           }
           const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(20, head.attempts - 1));
-          onEvent({
-            type: "failed",
-            channel: lane.channel.name,
-            incident: head.alert.incident,
-            error: message,
-            retryInMs: delay,
-          });
+          onEvent({ type: "failed", ...about, error: message, retryInMs: delay });
           return delay;
         },
       )
@@ -215,11 +244,15 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
   }
 
   return {
-    dispatch(alert) {
-      if (stopped) return;
+    dispatch(alert, options = {}) {
+      if (stopped) return [];
       const bytes = JSON.stringify(alert).length;
+      const key = options.key ?? null;
+      const queued: string[] = [];
       for (const lane of lanes) {
-        lane.queue.push({ alert, bytes, attempts: 0 });
+        if (options.skip?.includes(lane.id)) continue;
+        queued.push(lane.id);
+        lane.queue.push({ alert, key, bytes, attempts: 0 });
         lane.bytes += bytes;
         // Over a bound: drop the oldest waiting alert, never the one being sent.
         while (lane.queue.length > 1 && (lane.queue.length > maxQueue || lane.bytes > maxQueueBytes)) {
@@ -231,13 +264,16 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
           onEvent({
             type: "dropped",
             channel: lane.channel.name,
+            channelId: lane.id,
             incident: dropped.alert.incident,
+            key: dropped.key,
             reason: "queue-full",
           });
         }
         lane.health.queued = lane.queue.length;
         pump(lane);
       }
+      return queued;
     },
     async sendNow(alert) {
       return Promise.all(

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { Alert } from "@catalyst/notify";
 import type { Channel } from "./channel.js";
+import { channelIdOf } from "./delivery-key.js";
 import { ChannelConfigError, ChannelError } from "./errors.js";
 
 export interface ExecChannelOptions {
@@ -13,7 +14,7 @@ export interface ExecChannelOptions {
 
 /**
  * Runs a command per alert with the alert JSON on stdin (and its title, message, severity, kind and
- * URL in `CATALYST_ALERT_*`); exit 0 is delivered. The command is never logged: it may hold a secret.
+ * URL in `CATALYST_ALERT_*`, and its delivery key in `CATALYST_ALERT_KEY`); exit 0 is delivered. The command is never logged: it may hold a secret.
  */
 export function createExecChannel(options: ExecChannelOptions): Channel {
   if (options.command.trim() === "")
@@ -22,8 +23,9 @@ export function createExecChannel(options: ExecChannelOptions): Channel {
   const name = `exec ${options.command.trim().split(/\s+/)[0]!.split("/").pop()}`;
   return {
     name,
+    id: channelIdOf("exec", options.command),
     kind: "exec",
-    send(alert: Alert, signal: AbortSignal) {
+    send(alert: Alert, signal: AbortSignal, key?: string) {
       return new Promise<void>((resolve, reject) => {
         const child = spawn("/bin/sh", ["-c", options.command], {
           stdio: ["pipe", "ignore", "ignore"],
@@ -37,6 +39,8 @@ export function createExecChannel(options: ExecChannelOptions): Channel {
             CATALYST_ALERT_KIND: alert.kind,
             CATALYST_ALERT_STATE: alert.state,
             CATALYST_ALERT_URL: alert.url ?? "",
+            // The same for a re-send of this alert after a crash: a command can skip one it ran.
+            CATALYST_ALERT_KEY: key ?? "",
           },
         });
         let settled = false;

@@ -1,9 +1,10 @@
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createNotifier, type Notifier } from "@catalyst/notify";
-import type { Delta, NeedsYouItem, Snapshot } from "@catalyst/schema";
+import { createNotifier, type Notifier, type PersistedIncident } from "@catalyst/notify";
+import type { NeedsYouItem, Snapshot } from "@catalyst/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dead, deadFleet, HOLD, needs, T0, tickAll } from "./dead-fleet.test-helper.js";
 import { createIncidentStore, type IncidentStore } from "./index.js";
 
 // The incident store's cost follows the change (issue 26): counted in incidents written, not timed.
@@ -17,35 +18,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const T0 = Date.parse("2026-12-07T09:00:00Z");
-const HOLD = 1000;
-const dead = (orchestrator: string, worker: string): NeedsYouItem => ({
-  orchestrator,
-  worker,
-  reason: "dead",
-  message: "pid gone",
-  since: null,
-});
-let deltaId = 0;
-const needs = (added: NeedsYouItem[], removed: NeedsYouItem[] = []): Delta[] => {
-  deltaId += 1;
-  return [
-    {
-      id: deltaId,
-      event: "needs-you",
-      data: { ts: new Date(T0).toISOString(), added, changed: [], removed },
-    },
-  ];
-};
-
-/** Every due timer handled at `now` (ticks are bounded). */
-function tickAll(notifier: Notifier, now: number): number {
-  let alerts = 0;
-  for (let next = notifier.nextDeadline(); next !== null && next <= now; next = notifier.nextDeadline())
-    alerts += notifier.tick(now).length;
-  return alerts;
-}
-
 const save = (store: IncidentStore, notifier: Notifier) =>
   store.saveChanges(notifier.takeChanges(), () => notifier.openIncidents());
 
@@ -55,9 +27,7 @@ const byKey = (list: { incident: string }[]) =>
 /** `orchestrators` incidents of `members` dead workers each, open at T0 + HOLD. */
 function openFleet(orchestrators: number, members: number): { notifier: Notifier; rows: NeedsYouItem[] } {
   const notifier = createNotifier({ holdMs: HOLD, correlateMs: 3_600_000 });
-  const rows: NeedsYouItem[] = [];
-  for (let o = 0; o < orchestrators; o++)
-    for (let w = 0; w < members; w++) rows.push(dead(`orch-${o}`, `W${w}`));
+  const rows = deadFleet(orchestrators, members);
   notifier.apply(needs(rows), T0);
   expect(tickAll(notifier, T0 + HOLD)).toBe(orchestrators);
   return { notifier, rows };
@@ -160,6 +130,20 @@ describe("incident store", () => {
     expect(again.stats()).toEqual({ appended: 0, rewritten: 3, rewrites: 1 });
     await expect(stat(again.journalPath)).rejects.toThrow();
     expect((await createIncidentStore(dir).load()).problem).toBeNull();
+  });
+
+  it("reads what an earlier version wrote: a file without an outbox and a journal of one incident per line", async () => {
+    const { notifier } = openFleet(2, 1);
+    const [a, b] = byKey(notifier.openIncidents()) as [PersistedIncident, PersistedIncident];
+    const store = createIncidentStore(dir);
+    await writeFile(store.path, JSON.stringify({ version: 1, journal: "j1", incidents: [a] }));
+    const lines = [
+      { journal: "j1", put: b },
+      { journal: "j1", removed: a.incident },
+    ];
+    await writeFile(store.journalPath, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const loaded = await store.load();
+    expect(loaded).toEqual({ incidents: [b], outbox: [], problem: null });
   });
 
   it("ignores a journal left beside a newer file by a crash between the rewrite and its removal", async () => {

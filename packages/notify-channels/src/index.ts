@@ -11,13 +11,27 @@ export {
 export type { PushRequest } from "./bin-support.js";
 export { answerPushRequest, notifyTestUsage, runNotifyTest } from "./bin-support.js";
 export type { Channel } from "./channel.js";
-export type { ChannelHealth, DispatchEvent, Dispatcher, DispatcherOptions } from "./dispatcher.js";
+export { alertKeyOf, channelIdOf, deliveryKeyOf } from "./delivery-key.js";
+export type {
+  ChannelHealth,
+  DispatchEvent,
+  Dispatcher,
+  DispatcherOptions,
+  DispatchOptions,
+} from "./dispatcher.js";
 export { createDispatcher } from "./dispatcher.js";
 export { ChannelConfigError, ChannelError } from "./errors.js";
 export type { ExecChannelOptions } from "./exec-channel.js";
 export { createExecChannel } from "./exec-channel.js";
 export type { FetchLike } from "./http-post.js";
-export type { IncidentStore, IncidentStoreStats } from "./incident-store.js";
+export type {
+  IncidentStore,
+  IncidentStoreStats,
+  OutboxChanges,
+  OutboxEntry,
+  StoreChanges,
+  StoreState,
+} from "./incident-store.js";
 export { createIncidentStore } from "./incident-store.js";
 export type { AlertLog, LoggedAlertingOptions } from "./logged-alerting.js";
 export { createLoggedAlerting, startAlertingAfter } from "./logged-alerting.js";
@@ -45,4 +59,4 @@ export {
   pushPayload,
 } from "./web-push-channel.js";
 export type { WebhookChannelOptions, WebhookFormat } from "./webhook-channel.js";
-export { createWebhookChannel, webhookBody } from "./webhook-channel.js";
+export { createWebhookChannel, webhookBody, webhookHeaders } from "./webhook-channel.js";

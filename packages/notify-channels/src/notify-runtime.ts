@@ -1,11 +1,20 @@
 import { channel } from "node:diagnostics_channel";
 import type { Alert, Notifier, NotifierStats } from "@catalyst/notify";
 import type { Delta, Snapshot } from "@catalyst/schema";
-import type { IncidentStore } from "./incident-store.js";
+import { alertKeyOf } from "./delivery-key.js";
+import type { DispatchOptions } from "./dispatcher.js";
+import type { IncidentStore, OutboxChanges, OutboxEntry } from "./incident-store.js";
 
 // Drives the pure notifier over a live delta feed: one timer armed at its next deadline, the
 // open incidents persisted whenever they changed (one write in flight at a time, only the
 // incidents that changed, the latest state last), the last alerts kept for the bell, and every alert handed to the dispatcher.
+//
+// With a store, an alert is sent only after it is on disk: the write that holds the incident it
+// opened or closed also holds the alert in the outbox (fsynced), and the alert goes to the
+// channels once that write is done. Each channel that takes it (or refuses it for good) is
+// written with a later save; a restart sends what the outbox still owes, with the same delivery
+// keys. So a crash never loses an alert and never makes a second, different one for an incident;
+// a crash while a request is in flight sends that request again with the same key.
 
 /** The gap between two timer ticks while due timers are left over from a bounded tick. */
 const CATCH_UP_GAP_MS = 5;
@@ -31,8 +40,13 @@ export interface AlertFeed {
 export interface NotifyRuntimeOptions {
   feed: AlertFeed;
   notifier: Notifier;
-  /** Where alerts go (the dispatcher, usually). */
-  deliver: (alert: Alert) => void;
+  /**
+   * Where alerts go (the dispatcher, usually). With a store, `options.key` is the alert's key in
+   * the outbox and `options.skip` the channels that already took it; return the ids of the
+   * channels it was queued on (a string array; anything else counts as none), and report each
+   * one's end with `delivered(key, channelId)`.
+   */
+  deliver: (alert: Alert, options?: DispatchOptions) => unknown;
   store?: IncidentStore | null;
   /** @default Date.now */
   clock?: () => number;
@@ -45,8 +59,13 @@ export interface NotifyRuntimeOptions {
 export interface NotifyRuntime {
   /** Restores the persisted incidents, seeds from the feed's snapshot and starts following it. */
   start(): Promise<void>;
-  /** Stops the timer and the subscription and writes the incidents one last time. */
-  stop(): Promise<void>;
+  /**
+   * Stops the timer and the subscription, waits for `drain` (deliveries still under way, e.g. a
+   * short grace) and writes the incidents and the outbox one last time.
+   */
+  stop(drain?: () => Promise<unknown>): Promise<void>;
+  /** A channel took the alert of this outbox key, or refused it for good: it is not owed any more. */
+  delivered(key: string, channelId: string): void;
   /** The last alerts, oldest first, each with its sequence number in this run (1, 2, …). */
   recent(): Array<Alert & { seq: number }>;
   /** Every alert as it is made (SSE `alert` events, Web Push). */
@@ -72,13 +91,42 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
   let savedVersion = notifier.version();
   let saving: Promise<void> | null = null;
   let stopped = false;
+  // The outbox: alerts owed to channels, by key, with the channels still owing (null until the
+  // alert was handed to the dispatcher), and what changed since the last write.
+  const outbox = new Map<string, { entry: OutboxEntry; waiting: Set<string> | null }>();
+  let outboxChanges: OutboxChanges = { add: [], done: [], finished: [] };
+
+  const outboxDirty = () =>
+    outboxChanges.add.length + outboxChanges.done.length + outboxChanges.finished.length > 0;
+
+  function finish(key: string): void {
+    outbox.delete(key);
+    outboxChanges.finished.push(key);
+  }
+
+  /** Hands an alert of the outbox to the channels that still owe it. */
+  function send(entry: OutboxEntry): void {
+    const record = outbox.get(entry.id);
+    if (record === undefined) return;
+    const answer = options.deliver(entry.alert, { key: entry.id, skip: entry.done });
+    const queued: readonly string[] = Array.isArray(answer) ? answer : [];
+    // A channel may have reported already (a queue over its bound drops at once).
+    record.waiting = new Set(queued.filter((id) => !entry.done.includes(id)));
+    if (record.waiting.size === 0) finish(entry.id);
+  }
 
   function emit(alerts: readonly Alert[]): void {
     for (const alert of alerts) {
       seq += 1;
       recent.push({ ...alert, seq });
       if (recent.length > limit) recent.shift();
-      options.deliver(alert);
+      if (store === null) options.deliver(alert);
+      else {
+        // Sent once the write that holds it is done (persist).
+        const entry: OutboxEntry = { id: alertKeyOf(alert), alert, done: [] };
+        outbox.set(entry.id, { entry, waiting: null });
+        outboxChanges.add.push(entry);
+      }
       for (const l of listeners) {
         try {
           l(alert);
@@ -91,14 +139,22 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
 
   // What changed since the last write is taken in the same turn as the write starts (with the
   // whole state, should the store rewrite it), so a write costs what changed (issue 26).
+  // The outbox's entries are copied: a rewrite serialises them after a turn of I/O.
   function writeChanges(): Promise<void> {
     if (store === null) return Promise.resolve();
-    return store.saveChanges(notifier.takeChanges(), () => notifier.openIncidents());
+    const changes = { ...notifier.takeChanges(), outbox: outboxChanges };
+    outboxChanges = { add: [], done: [], finished: [] };
+    return store.saveChanges(changes, () => ({
+      incidents: notifier.openIncidents(),
+      outbox: [...outbox.values()].map(({ entry }) => ({ ...entry, done: [...entry.done] })),
+    }));
   }
 
   function persist(): void {
-    if (store === null || saving !== null || notifier.version() === savedVersion) return;
+    if (store === null || saving !== null) return;
+    if (notifier.version() === savedVersion && !outboxDirty()) return;
     const version = notifier.version();
+    const sending = outboxChanges.add;
     saving = writeChanges()
       .then(
         () => {
@@ -109,11 +165,27 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       )
       .finally(() => {
         saving = null;
+        // On disk now (or the write failed: a lost alert is worse than one a crash could repeat).
+        for (const entry of sending) send(entry);
         // Changed again while writing: write the newer state. A failed write is retried on the
         // next change; the store then rewrites the whole state (the changes it failed to append
         // are in it).
-        if (!stopped && notifier.version() !== version && savedVersion === version) persist();
+        if (!stopped && ((notifier.version() !== version && savedVersion === version) || outboxDirty()))
+          persist();
       });
+  }
+
+  /** One write now, outside the one-at-a-time chain (stop: nothing else writes then); then sends what it held. */
+  async function writeNow(): Promise<void> {
+    if (store === null || (notifier.version() === savedVersion && !outboxDirty())) return;
+    const sending = outboxChanges.add;
+    try {
+      await writeChanges();
+      savedVersion = notifier.version();
+    } catch (error) {
+      onProblem(`cannot write ${store.path}: ${String((error as { code?: unknown }).code ?? error)}`);
+    }
+    for (const entry of sending) send(entry);
   }
 
   function arm(): void {
@@ -154,10 +226,15 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
   return {
     async start() {
       if (store !== null) {
-        const { incidents, problem } = await store.load();
+        const { incidents, outbox: owed, problem } = await store.load();
         if (problem !== null) onProblem(problem);
+        if (stopped) return;
         notifier.restore(incidents, clock());
         savedVersion = notifier.version();
+        // What the last run wrote but no channel confirmed: sent again, with the same keys.
+        for (const entry of owed) outbox.set(entry.id, { entry, waiting: null });
+        for (const entry of owed) send(entry);
+        persist();
       }
       // The seed goes in parts with I/O between them; deltas that come meanwhile are held and
       // applied after it, in order (the snapshot and the subscription are taken together).
@@ -192,21 +269,28 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       for (const deltas of waiting) emit(notifier.apply(deltas, clock()));
       after();
     },
-    async stop() {
+    async stop(drain) {
       stopped = true;
       unsubscribe?.();
       unsubscribe = null;
       if (timer !== null) clearTimeout(timer);
       timer = null;
       if (saving !== null) await saving;
-      if (store !== null && notifier.version() !== savedVersion) {
-        try {
-          await writeChanges();
-          savedVersion = notifier.version();
-        } catch (error) {
-          onProblem(`cannot write ${store.path}: ${String((error as { code?: unknown }).code ?? error)}`);
-        }
-      }
+      // What is not written yet (alerts made while the last write ran), then sent: the drain
+      // gives the channels a chance to take it; the last write keeps what they confirmed.
+      await writeNow();
+      if (drain !== undefined) await drain();
+      await writeNow();
+    },
+    delivered(key, channelId) {
+      const record = outbox.get(key);
+      if (record === undefined || record.entry.done.includes(channelId)) return;
+      record.entry.done.push(channelId);
+      outboxChanges.done.push({ id: key, channel: channelId });
+      record.waiting?.delete(channelId);
+      if (record.waiting?.size === 0) finish(key);
+      // Not urgent: a crash before this is written sends the alert again with the same key.
+      if (!stopped) persist();
     },
     recent: () => [...recent],
     subscribe(listener) {

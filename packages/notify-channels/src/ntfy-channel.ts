@@ -1,5 +1,6 @@
 import type { Alert } from "@catalyst/notify";
 import type { Channel } from "./channel.js";
+import { channelIdOf } from "./delivery-key.js";
 import { ChannelConfigError } from "./errors.js";
 import { type FetchLike, postTo } from "./http-post.js";
 import { parseHttpUrl, redactUrl } from "./redact-url.js";
@@ -28,8 +29,12 @@ function headerText(text: string): string {
     : `=?UTF-8?B?${Buffer.from(clean, "utf8").toString("base64")}?=`;
 }
 
-/** The headers ntfy reads for an alert: Title, Priority, Tags and Click. */
-export function ntfyHeaders(alert: Alert, token: string | null): Record<string, string> {
+/**
+ * The headers ntfy reads for an alert: Title, Priority, Tags and Click, and with a key
+ * `X-Sequence-ID`: ntfy 2.16 and later has its clients replace the notification of an earlier
+ * message with the same sequence id in place, so a re-send after a crash shows once.
+ */
+export function ntfyHeaders(alert: Alert, token: string | null, key?: string): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "text/plain; charset=utf-8",
     "user-agent": "catalyst-monitor",
@@ -41,6 +46,7 @@ export function ntfyHeaders(alert: Alert, token: string | null): Record<string, 
     ].join(","),
   };
   if (alert.url !== null) headers.Click = alert.url;
+  if (key !== undefined) headers["X-Sequence-ID"] = key;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   return headers;
 }
@@ -54,12 +60,13 @@ export function createNtfyChannel(options: NtfyChannelOptions): Channel {
   const token = options.token ?? null;
   return {
     name,
+    id: channelIdOf("ntfy", options.url),
     kind: "ntfy",
-    send: (alert, signal) =>
+    send: (alert, signal, key) =>
       postTo(
         name,
         options.url,
-        { headers: ntfyHeaders(alert, token), body: alert.message },
+        { headers: ntfyHeaders(alert, token, key), body: alert.message },
         signal,
         fetchImpl,
       ),

@@ -5,9 +5,11 @@ import { createTestAlert } from "@catalyst/notify";
 import { type AlertReceiver, createTestPushKeys, startAlertReceiver } from "@catalyst/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  alertKeyOf,
   checkPushEndpoint,
   createDispatcher,
   createWebPushChannel,
+  deliveryKeyOf,
   loadPushSubscriptions,
   loadVapidKeys,
   parsePushSubscription,
@@ -56,9 +58,11 @@ describe("Web Push", () => {
     await subscriptions.add(parsed.subscription);
     const vapid = await loadVapidKeys(dir);
     const d = createDispatcher([createWebPushChannel({ vapid, subscriptions })]);
-    d.dispatch(alert);
+    d.dispatch(alert, { key: alertKeyOf(alert) });
     const [req] = await pushService.waitForCount(1);
     expect(req!.headers["content-encoding"]).toBe("aes128gcm");
+    // A re-send after a crash replaces this message at the push service while it is undelivered.
+    expect(req!.headers.topic).toBe(deliveryKeyOf(alertKeyOf(alert), "webpush"));
     expect(req!.headers.urgency).toBe("high");
     expect(req!.headers.authorization).toMatch(new RegExp(`^vapid t=.+, k=${vapid.publicKey}$`));
     expect(JSON.parse(keys.decrypt(req!.bytes))).toEqual({

@@ -166,8 +166,9 @@ export function createWebPushChannel(options: {
   const name = "webpush";
   return {
     name,
+    id: "webpush",
     kind: "webpush",
-    async send(alert, signal) {
+    async send(alert, signal, key) {
       const subs = options.subscriptions.list();
       let failure: ChannelError | null = null;
       let delivered = 0;
@@ -178,6 +179,9 @@ export function createWebPushChannel(options: {
           vapidDetails: options.vapid,
           TTL: 3_600,
           urgency: alert.severity === "critical" ? "high" : "normal",
+          // RFC 8030 5.4: the push service replaces a message with the same Topic that it has not
+          // delivered yet; one it delivered is replaced on screen by the notification's tag.
+          ...(key !== undefined ? { topic: key } : {}),
         });
         const headers = Object.fromEntries(Object.entries(details.headers).map(([k, v]) => [k, String(v)]));
         try {

@@ -1,5 +1,6 @@
 import type { Alert } from "@catalyst/notify";
 import type { Channel } from "./channel.js";
+import { channelIdOf } from "./delivery-key.js";
 import { ChannelConfigError } from "./errors.js";
 import { type FetchLike, postTo } from "./http-post.js";
 import { parseHttpUrl, redactUrl } from "./redact-url.js";
@@ -35,6 +36,20 @@ export function webhookBody(alert: Alert, format: WebhookFormat): unknown {
   return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
 }
 
+/**
+ * The headers of a webhook request. `Idempotency-Key` (a structured-field string, as the IETF
+ * httpapi draft "The Idempotency-Key HTTP Header Field" defines it) is the same for every attempt of
+ * one alert, after a restart too: a receiver that keeps the keys it saw collapses a re-send.
+ */
+export function webhookHeaders(key?: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "catalyst-monitor",
+  };
+  if (key !== undefined) headers["Idempotency-Key"] = `"${key}"`;
+  return headers;
+}
+
 /** POSTs each alert as JSON to `url`. */
 export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   if (parseHttpUrl(options.url) === null)
@@ -44,15 +59,13 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   const name = `webhook ${redactUrl(options.url)}`;
   return {
     name,
+    id: channelIdOf("webhook", `${format} ${options.url}`),
     kind: "webhook",
-    send: (alert, signal) =>
+    send: (alert, signal, key) =>
       postTo(
         name,
         options.url,
-        {
-          headers: { "content-type": "application/json", "user-agent": "catalyst-monitor" },
-          body: JSON.stringify(webhookBody(alert, format)),
-        },
+        { headers: webhookHeaders(key), body: JSON.stringify(webhookBody(alert, format)) },
         signal,
         fetchImpl,
       ),

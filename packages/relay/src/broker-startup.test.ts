@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createRelayConsumer, type RelayConsumer } from "./consumer.js";
 import { RelayConnectError } from "./errors.js";
 import { retryJetStream } from "./jetstream-calls.js";
+import { answerUnavailable } from "./unready-broker.test-helper.js";
 
 const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`broker start-up tests skipped: ${skipReason}`);
@@ -51,26 +52,13 @@ describe.skipIf(skipReason !== null)("start-up against a broker that is not read
 
   it("a broker whose JetStream does not answer yet is asked again until it does", async () => {
     const broker = await server(false);
-    // Another client answers the start-up's JetStream requests as a cluster without a leader
-    // does (503, "temporarily unavailable"); once it is gone they get no answer at all.
-    const watcher = await connect({ servers: broker.url });
-    let requests = 0;
-    const unavailable = JSON.stringify({
-      error: { code: 503, err_code: 10008, description: "JetStream system temporarily unavailable" },
-    });
-    watcher.subscribe("$JS.API.>", {
-      callback: (_error, m) => {
-        requests++;
-        m.respond(unavailable);
-      },
-    });
-    await watcher.flush();
+    // JetStream answers 503 (a cluster without a leader) until it recovers.
+    const jetStream = await answerUnavailable(broker);
+    cleanups.push(() => jetStream.close());
     const consumer = consumerOf(broker.url);
     const started = consumer.start();
-    await waitUntil("the start-up asking JetStream twice", () => requests >= 2);
-    await watcher.close();
-    await broker.kill();
-    await broker.restart({ jetstream: true });
+    await waitUntil("the start-up asking JetStream twice", () => jetStream.requests() >= 2);
+    await jetStream.recover();
     await started;
     expect(consumer.progress().phase).toBe("live");
   }, 60_000);

@@ -9,10 +9,9 @@ import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBroker } from "./broker.js";
 import { createRelayConsumer } from "./consumer.js";
-import { eventSubjectOf, messageIdOf } from "./keys.js";
+import { publishLines } from "./log-hosts.test-helper.js";
 import { resolveNames } from "./names.js";
 import { readRelayEvents } from "./read-relay-events.js";
-import type { LogMessage } from "./wire.js";
 
 const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`consumer history pull tests skipped: ${skipReason}`);
@@ -27,25 +26,10 @@ beforeAll(async () => {
   testBroker = await startTestBroker("relay-history-pull");
   const broker = await openBroker({ servers: testBroker.url }, names);
   try {
-    for (let i = 0; i < LINES; i++) {
-      const text = JSON.stringify({
-        ts: "2026-04-14T18:00:00Z",
-        orchestrator: "o",
-        worker: `W-${i}`,
-        event: "x",
-        detail: i === BIG ? "y".repeat(30_000) : "z".repeat(100),
-      });
-      const msg: LogMessage = {
-        host: "h",
-        file: "events/2026-04.jsonl",
-        generation: 0,
-        offset: i * 100_000,
-        text,
-      };
-      await broker.js.publish(eventSubjectOf(names.subjectPrefix, "h", "o"), JSON.stringify(msg), {
-        msgID: messageIdOf("h", msg.file, 0, msg.offset),
-      });
-    }
+    await publishLines(broker.js, names.subjectPrefix, LINES, {
+      offsetStep: 100_000,
+      detail: (i) => (i === BIG ? "y".repeat(30_000) : "z".repeat(100)),
+    });
     // A durable that acked nothing: its start-up reads the whole stream as never acked.
     await broker.jsm.consumers.add(names.stream, {
       durable_name: "unacked",

@@ -22,6 +22,8 @@ if (skipReason) console.warn(`consumer state-load tests skipped: ${skipReason}`)
 const names: RelayNames = { stream: "LOAD", subjectPrefix: "load.events", bucket: "load-state" };
 const HOSTS = ["h1", "h2"];
 const PER_HOST = 400;
+/** The keys in the bucket: the signals, a heartbeat per host, two markers (the removed key's marker counts). */
+const KEYS = HOSTS.length * PER_HOST + HOSTS.length + 2;
 
 let testBroker: TestBroker | null = null;
 let server: NatsServer | null = null;
@@ -106,8 +108,11 @@ describe.skipIf(skipReason !== null)("the central consumer's first load of the s
     await started;
     try {
       const loaded = consumer.stats().stateLoaded;
-      // One value per key in the bucket: signals, heartbeats, markers, the removed key's marker.
-      expect(loaded).toBe(HOSTS.length * PER_HOST + HOSTS.length + 2);
+      // At most one value per key in the bucket (signals, heartbeats, markers, the removed key's
+      // marker), and the first value past the load's end: a late write that replaced a key's value
+      // before the load reached it comes through the watch instead.
+      expect(loaded).toBeLessThanOrEqual(KEYS + 1);
+      expect(loaded).toBeGreaterThanOrEqual(KEYS - 20);
       await waitUntil("the late writes delivered", () =>
         Array.from({ length: 20 }, (_, i) => seen.get(`h1/T-${i + 1}`)?.at(-1)).every((v) => v === 3),
       );

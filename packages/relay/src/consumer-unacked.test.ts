@@ -7,9 +7,8 @@ import { nanos } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { openBroker } from "./broker.js";
 import { createRelayConsumer } from "./consumer.js";
-import { eventSubjectOf, messageIdOf } from "./keys.js";
+import { publishLines } from "./log-hosts.test-helper.js";
 import { resolveNames } from "./names.js";
-import type { LogMessage } from "./wire.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -25,24 +24,7 @@ describe.skipIf(NATS_SERVER === null)("a central consumer restarted with the sam
     const names = resolveNames();
     const broker = await openBroker({ servers: server.url }, names);
     cleanups.push(() => broker.nc.close());
-    for (let i = 0; i < 40; i++) {
-      const line = JSON.stringify({
-        ts: "2026-04-14T18:00:00Z",
-        orchestrator: "o",
-        worker: `W-${i}`,
-        event: "x",
-      });
-      const msg: LogMessage = {
-        host: "h",
-        file: "events/2026-04.jsonl",
-        generation: 0,
-        offset: i * 100,
-        text: line,
-      };
-      await broker.js.publish(eventSubjectOf(names.subjectPrefix, "h", "o"), JSON.stringify(msg), {
-        msgID: messageIdOf("h", msg.file, 0, msg.offset),
-      });
-    }
+    await publishLines(broker.js, names.subjectPrefix, 40, { offsetStep: 100 });
     // A 4 s ack wait (30 s by default) so the unacked lines come back soon, after the new run started.
     await broker.jsm.consumers.add(names.stream, {
       durable_name: "central",

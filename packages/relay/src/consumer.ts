@@ -11,7 +11,7 @@ import { parseStateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
 import { pullCountOf } from "./read-pace.js";
-import { createTimeIndexWriter } from "./time-index.js";
+import { createTimeIndexWriter, pruneHosts } from "./time-index.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
 /** Options of {@link createRelayConsumer}. */
@@ -102,8 +102,11 @@ export interface RelayConsumer {
   /**
    * Prunes the time index of hosts whose publisher is gone (a running publisher prunes its own):
    * each host's weeks of hour keys whose lines the stream no longer holds, the same rule as the
-   * publisher's. Resolves to the weeks dropped in all. Call it only for hosts silent for a while:
-   * a publisher writing a late line into a week being pruned could lose that line's index entry.
+   * publisher's. Resolves to the weeks dropped in all. A host whose prune fails (a publisher that
+   * came back wins the race for the head) is tried again at once, up to 3 times, and a host that
+   * still fails does not stop the others: then it rejects with an `IndexPruneError` naming those
+   * hosts and the weeks pruned for the rest. A late line a publisher writes into a week being
+   * pruned keeps its index entry (each key is purged only up to the revision read).
    */
   pruneIndex(hosts: readonly string[]): Promise<number>;
   /**
@@ -668,11 +671,16 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   /**
    * Every key's current value, read from the bucket's stream (last per subject) with an ordered
    * consumer, in pulls of STATE_PULL messages, yielding to the event loop every STATE_YIELD; resolves
-   * to how many were read.
+   * to how many were read. It ends at the first value stored at or after `last` (the bucket's last
+   * sequence when it was looked at: every key's value up to there came before it, in stream order),
+   * or when the broker says none is pending. Not on the pending count alone: on a bucket being
+   * written (heartbeats, pid answers) the count the broker sends with each message stayed above 0
+   * for tens of seconds (P11, 20,000 workers: a 34 s wait with every value in).
    */
   async function loadState(
     b: Broker,
     bucketStream: string,
+    last: number,
     onEntry: (entry: StateEntry, seq: number) => void,
   ): Promise<number> {
     const prefix = `$KV.${names.bucket}.`;
@@ -695,7 +703,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
           },
           m.seq,
         );
-        if (m.info.pending === 0) break;
+        if (m.seq >= last || m.info.pending === 0) break;
         if (n % STATE_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
@@ -781,7 +789,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
         initialBatch = new Map();
         initialLiveness = new Map();
         try {
-          const n = await loadState(b, bucketStream, (entry, seq) => {
+          const n = await loadState(b, bucketStream, kvLast, (entry, seq) => {
             if (seq > kvLast) loadedAfter.set(entry.key, seq);
             fromState(entry);
           });
@@ -903,15 +911,12 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     async pruneIndex(hosts) {
       const b = broker;
       if (!b) throw new Error("the relay consumer is not started");
-      let weeks = 0;
-      for (const host of hosts)
-        weeks += await createTimeIndexWriter(b, names, host, { servers: options.servers }).prune(true);
-      return weeks;
+      return pruneHosts(hosts, (host) => createTimeIndexWriter(b, names, host, { servers: options.servers }));
     },
     async forgetHost(host) {
       const b = broker;
       if (!b) throw new Error("the relay consumer is not started");
-      const keys = await deleteHostKeys(b.kv, host);
+      const keys = await deleteHostKeys(b, names, host, options.servers);
       await purgeHostHistory(b, names, host); // its lines and index too: gone for good
       return keys;
     },

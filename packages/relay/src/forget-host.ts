@@ -2,9 +2,9 @@
 // their event-log lines and time index purged from the broker, so a forgotten host does not come
 // back in `/api/events`, `catalyst-replay --nats` or a restarted central monitor's history.
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { KV } from "@nats-io/kv";
-import { type BrokerOptions, openBroker } from "./broker.js";
+import { type Broker, type BrokerOptions, openBroker } from "./broker.js";
 import { escapeToken, parseStateKey, stateKeyOf } from "./keys.js";
+import { listKeys } from "./kv-keys.js";
 import { type RelayNames, type ResolvedNames, resolveNames } from "./names.js";
 
 /** A host as the broker's KV knows it. */
@@ -33,12 +33,18 @@ export interface ForgottenHost {
 
 /**
  * Deletes every KV key of one host, its heartbeat last (a central monitor forgets the host when
- * the heartbeat goes). Returns how many keys were deleted. See {@link purgeHostHistory} for its
- * lines.
+ * the heartbeat goes). Returns how many keys were deleted. The keys are listed with a bound
+ * ({@link listKeys}): a broker that stops answering fails the forget, never holds it. See
+ * {@link purgeHostHistory} for its lines.
  */
-export async function deleteHostKeys(kv: KV, host: string): Promise<number> {
-  const keys: string[] = [];
-  for await (const k of await kv.keys(`${escapeToken(host)}.>`)) keys.push(k);
+export async function deleteHostKeys(
+  broker: Broker,
+  names: ResolvedNames,
+  host: string,
+  servers: string | string[],
+): Promise<number> {
+  const keys = await listKeys(broker, names.bucket, `${escapeToken(host)}.>`, { servers });
+  const kv = broker.kv;
   const beat = stateKeyOf({ kind: "heartbeat", host });
   keys.sort((a, b) => Number(a === beat) - Number(b === beat));
   for (const k of keys) await kv.delete(k);
@@ -73,11 +79,12 @@ export async function purgeHostHistory(
 
 /** Every host with a key in the KV, sorted by name, with its last heartbeat. One pass over the keys. */
 export async function listBrokerHosts(options: BrokerOptions & RelayNames): Promise<BrokerHost[]> {
-  const broker = await openBroker(options, resolveNames(options));
+  const names = resolveNames(options);
+  const broker = await openBroker(options, names);
   try {
     const counts = new Map<string, number>();
     const markers: string[] = [];
-    for await (const k of await broker.kv.keys()) {
+    for (const k of await listKeys(broker, names.bucket, ">", { servers: options.servers })) {
       const parsed = parseStateKey(k);
       if (parsed) counts.set(parsed.host, (counts.get(parsed.host) ?? 0) + 1);
       if (parsed?.kind === "skipped") markers.push(k);
@@ -124,7 +131,7 @@ export async function forgetHost(
   const names = resolveNames(options);
   const broker = await openBroker(options, names);
   try {
-    const keys = await deleteHostKeys(broker.kv, options.host);
+    const keys = await deleteHostKeys(broker, names, options.host, options.servers);
     return { keys, ...(await purgeHostHistory(broker, names, options.host)) };
   } finally {
     await broker.nc.close().catch(() => {});

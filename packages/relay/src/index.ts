@@ -28,3 +28,4 @@ export { createRelayPublisher } from "./publisher.js";
 export type { ReadRelayEventsOptions, RelayEventStats } from "./read-relay-events.js";
 export { readRelayEvents, toLogRecord } from "./read-relay-events.js";
 export type { RelayEvent } from "./spill-sorter.js";
+export { IndexPruneError } from "./time-index.js";

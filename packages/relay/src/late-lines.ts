@@ -42,6 +42,12 @@ export interface LateLineCheck {
   late: boolean;
   /** Why it is late, in words (tests, logs). */
   reason: string | null;
+  /**
+   * With `byHost`: the hosts with a line stored late (sorted; empty when none), or null when the
+   * lateness is not any one host's (lines removed, the stream or its index made again, an index
+   * key that names no host). Without `byHost`: absent.
+   */
+  lateHosts?: string[] | null;
   /** Event-stream messages read. */
   messages: number;
   /** Index entries read (hour keys written since `since`). */
@@ -117,20 +123,24 @@ export async function readStreamPosition(options: Options): Promise<StreamPositi
  * lines and the unindexed tails; nothing when the stream did not grow.
  */
 export async function checkLateLines(
-  options: Options & { since: StreamPosition; atMs: number },
+  options: Options & { since: StreamPosition; atMs: number; byHost?: boolean },
 ): Promise<LateLineCheck> {
   const names = resolveNames(options);
   const { since, atMs } = options;
+  const byHost = options.byHost === true;
+  /** With byHost: the hosts found late so far. */
+  const lateHosts = new Set<string>();
   const nc = await connectNats({ ...options, maxReconnectAttempts: options.maxReconnectAttempts ?? 0 });
   const stats = emptyRelayEventStats(true);
   let indexEntries = 0;
   let position: StreamPosition | null = null;
-  const answer = (late: boolean, reason: string | null): LateLineCheck => ({
+  const answer = (late: boolean, reason: string | null, hostsKnown = false): LateLineCheck => ({
     position,
     late,
     reason,
     messages: stats.messages,
     indexEntries,
+    ...(byHost ? { lateHosts: !late || hostsKnown ? [...lateHosts].sort() : null } : {}),
   });
   try {
     const jsm = await jsManager(nc, options.servers);
@@ -217,6 +227,11 @@ export async function checkLateLines(
                   // A range's ends are sequences of that hour's lines: one after `since` in an
                   // earlier hour is a line stamped before atMs, stored late.
                   if (hour < atHour) {
+                    const host = unescapeToken(token);
+                    if (byHost && host !== null) {
+                      lateHosts.add(host);
+                      break;
+                    }
                     done = true;
                     return answer(
                       true,
@@ -241,6 +256,8 @@ export async function checkLateLines(
       }
     }
     for (const token of tokens) {
+      const tokenHost = unescapeToken(token);
+      if (tokenHost !== null && lateHosts.has(tokenHost)) continue;
       const subject = `${names.subjectPrefix}.${token}.*`;
       const ranges: [number, number][] = [];
       const meta = metas.get(token);
@@ -254,19 +271,32 @@ export async function checkLateLines(
         toRead.push({ subject, lo: a, hi: b });
     }
     stats.ranges = toRead.length;
-    const stop = new AbortController();
+    let stop = new AbortController();
     let found: string | null = null;
     const onMessage = async (data: unknown): Promise<void> => {
-      if (found !== null || !isLogMessage(data)) return;
+      if (found !== null || !isLogMessage(data) || lateHosts.has(data.host)) return;
       const parsed = parseLogLine(data.text, data.file, data.offset);
       if (parsed.ok && parsed.record.event.tsMs <= atMs) {
-        found = `a line of ${data.host} stamped ${new Date(parsed.record.event.tsMs).toISOString()} was stored after the fold`;
-        stop.abort();
+        const what = `a line of ${data.host} stamped ${new Date(parsed.record.event.tsMs).toISOString()} was stored after the fold`;
+        if (byHost) {
+          // This host is late; its other lines need no reading, the other hosts' still do.
+          lateHosts.add(data.host);
+          if (data.host === unescapeToken(range.subject.slice(names.subjectPrefix.length + 1).split(".")[0]!))
+            stop.abort();
+        } else {
+          found = what;
+          stop.abort();
+        }
       }
     };
     const jsmRead = await jsManager(nc, options.servers);
-    for (const range of toRead) {
+    let range: PlannedRange = toRead[0]!;
+    for (range of toRead) {
       if (found !== null) break;
+      const token = range.subject.slice(names.subjectPrefix.length + 1).split(".")[0]!;
+      const host = unescapeToken(token);
+      if (host !== null && lateHosts.has(host)) continue;
+      if (stop.signal.aborted) stop = new AbortController();
       await readRange(
         nc,
         jsmRead,
@@ -277,6 +307,10 @@ export async function checkLateLines(
         onMessage,
       );
     }
+    if (byHost)
+      return lateHosts.size === 0
+        ? answer(false, null)
+        : answer(true, `late lines of ${[...lateHosts].sort().join(", ")}`, true);
     return found === null ? answer(false, null) : answer(true, found);
   } catch (error) {
     throw toConnectError(error, options.servers);

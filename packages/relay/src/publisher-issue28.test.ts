@@ -8,6 +8,7 @@ import { NATS_SERVER, type NatsServer, startNatsServer, waitUntil } from "@catal
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBroker } from "./broker.js";
 import { createRelayConsumer, type HostChanges } from "./consumer.js";
+import { listKeys } from "./kv-keys.js";
 import { resolveNames } from "./names.js";
 import { createRelayPublisher, type RelayPublisherOptions } from "./publisher.js";
 
@@ -123,8 +124,9 @@ describe.skipIf(NATS_SERVER === null)("relay publisher restarts", () => {
     await run(options);
     const broker = await openBroker({ servers: server.url }, resolveNames(options));
     try {
-      const keys: string[] = [];
-      for await (const k of await broker.kv.keys("live.o1.=live.>")) keys.push(k);
+      const keys = await listKeys(broker, resolveNames(options).bucket, "live.o1.=live.>", {
+        servers: server.url,
+      });
       expect(keys).toEqual(["live.o1.=live.T-1"]);
       expect((await broker.kv.get("live.o1.=live.T-1"))?.json()).toMatchObject({
         kind: "liveness",

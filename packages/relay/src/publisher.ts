@@ -10,6 +10,7 @@ import {
 import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from "./broker.js";
 import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
 import { escapeToken, eventSubjectOf, messageIdOf, parseStateKey, stateKeyOf } from "./keys.js";
+import { listKeys } from "./kv-keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { createTimeIndexWriter, type IndexedLine, type TimeIndexWriter } from "./time-index.js";
 import {
@@ -184,6 +185,11 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     });
   }
 
+  /** The keys under a pattern, listed with a bound ({@link listKeys}): never a wait for ever. */
+  function listStateKeys(b: Broker, filter: string): Promise<string[]> {
+    return listKeys(b, names.bucket, filter, { servers: options.servers, stopped: () => broker !== b });
+  }
+
   async function retrying<T>(op: () => Promise<T>): Promise<T> {
     let delay = baseRetry;
     for (;;) {
@@ -255,11 +261,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   async function removeOrchestrator(id: string): Promise<void> {
     const b = broker!;
     const own = stateKeyOf({ kind: "orchestrator", host, orchestrator: id });
-    const keys = await retrying(async () => {
-      const out: string[] = [];
-      for await (const k of await b.kv.keys(`${escapeToken(host)}.${escapeToken(id)}.>`)) out.push(k);
-      return out;
-    });
+    const keys = await retrying(() => listStateKeys(b, `${escapeToken(host)}.${escapeToken(id)}.>`));
     // What this run wrote under it too, and its state key always (a listing can miss a key).
     const all = new Set([...keys, ...(writtenUnder.get(id) ?? []), own]);
     all.add(stateKeyOf({ kind: "local-state", host, orchestrator: id }));
@@ -612,11 +614,7 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
     // The dropped queue may have held removals: as at start, the keys the new scan does not write
     // are deleted after it (the heartbeat's excepted: it is not a file).
     const b = broker!;
-    staleKeys = await retrying(async () => {
-      const keys = new Set<string>();
-      for await (const k of await b.kv.keys(`${escapeToken(host)}.>`)) keys.add(k);
-      return keys;
-    });
+    staleKeys = new Set(await retrying(() => listStateKeys(b, `${escapeToken(host)}.>`)));
     staleKeys.delete(stateKeyOf({ kind: "heartbeat", host }));
     workersWritten.clear();
     await startWatcher();
@@ -637,9 +635,16 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       // Not fatal (a cluster still electing the new bucket's leader): the first chunk opens it again.
       await timeIndex.open().catch((error: unknown) => options.onError?.(error));
       running = true;
-      staleKeys = new Set<string>();
-      const keys = await broker.kv.keys(`${escapeToken(host)}.>`);
-      for await (const k of keys) staleKeys.add(k);
+      try {
+        // Bounded: a broker that stops answering fails the start with one line, never holds it.
+        staleKeys = new Set(await listStateKeys(broker, `${escapeToken(host)}.>`));
+      } catch (error) {
+        running = false;
+        const b = broker;
+        broker = null;
+        await b.nc.close().catch(() => {});
+        throw error;
+      }
       await startWatcher();
       queue.push({ kind: "heartbeat" }, { kind: "sweep" });
       kick();

@@ -1,12 +1,18 @@
-import { appendFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createSeededRandom, NATS_SKIP_REASON, type NatsServer, startNatsServer } from "@catalyst/test-utils";
+import { createSeededRandom, NATS_SKIP_REASON, type NatsServer } from "@catalyst/test-utils";
 import { headers } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openBroker } from "./broker.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
-import { hostsOnStream, type LogHost, logHost, publisherOf, waitForStream } from "./log-hosts.test-helper.js";
+import {
+  brokerForSuite,
+  hostsOnStream,
+  type LogHost,
+  logHost,
+  publisherOf,
+  waitForStream,
+} from "./log-hosts.test-helper.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import type { RelayPublisher } from "./publisher.js";
 import { type ReadRelayEventsOptions, readRelayEvents } from "./read-relay-events.js";
@@ -37,15 +43,9 @@ async function collect(it: AsyncIterable<RelayEvent>): Promise<RelayEvent[]> {
   return out;
 }
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "relay-index-"));
-  if (skipReason) return;
-  server = await startNatsServer(join(root, "store"));
-}, 60_000);
-
-afterAll(async () => {
-  await server?.kill();
-  await rm(root, { recursive: true, force: true });
+brokerForSuite("relay-index", skipReason !== null, (s, dir) => {
+  server = s;
+  root = dir;
 });
 
 interface Host extends LogHost {
@@ -80,14 +80,13 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
     written += count;
   }
 
-  const stream = hostsOnStream(
+  const { publisher, settled } = hostsOnStream(
     () => server!.url,
     names,
     () => join(root, "state"),
     hosts,
+    () => written,
   );
-  const publisher = stream.publisher;
-  const settled = () => stream.settled(written);
 
   beforeAll(async () => {
     if (skipReason) return;
@@ -135,10 +134,6 @@ describe.skipIf(skipReason !== null)("the stream's time index", () => {
     await write(hosts[0]!, 40, 90, 0.1);
     await settled();
   }, 90_000);
-
-  afterAll(async () => {
-    for (const h of hosts) await h.publisher?.stop();
-  });
 
   it("reads every window exactly as the whole stream read does, and never more messages", async () => {
     const base: ReadRelayEventsOptions = { servers: server!.url, ...names };

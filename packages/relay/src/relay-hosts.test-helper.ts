@@ -12,6 +12,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
 import { escapeToken, stateKeyOf } from "./keys.js";
+import { listKeys } from "./kv-keys.js";
 import type { RelayPublisherOptions, RelayPublisherStats } from "./publisher.js";
 import type { LogMessage, StateMessage } from "./wire.js";
 
@@ -218,8 +219,9 @@ export async function kvOfHost(
 async function readKvOfHost(nc: NatsConnection, host: string, bucket: string): Promise<Map<string, string>> {
   const kv = await new Kvm(jetstream(nc)).open(bucket);
   const out = new Map<string, string>();
-  const keys: string[] = [];
-  for await (const k of await kv.keys(`${escapeToken(host)}.>`)) keys.push(k);
+  // The relay's bounded listing (a CI run once hung in `kv.keys()` here).
+  const jsm = await jetstreamManager(nc);
+  const keys = await listKeys({ nc, jsm }, bucket, `${escapeToken(host)}.>`, { servers: nc.getServer() });
   for (const k of keys) {
     const e = await kv.get(k);
     if (e?.operation !== "PUT") continue;

@@ -11,6 +11,7 @@ import { openBroker } from "./broker.js";
 import { jsManager } from "./jetstream-calls.js";
 import { resolveNames } from "./names.js";
 import { createTimeIndexWriter, hourOf, indexKeyOf, parseBucket } from "./time-index.js";
+import { answerUnavailable } from "./unready-broker.test-helper.js";
 
 const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`time index open test skipped: ${skipReason}`);
@@ -32,19 +33,8 @@ describe.skipIf(skipReason !== null)("the time index writer's open", () => {
     await server.kill();
     await server.restart({ jetstream: false });
 
-    const watcher = await connect({ servers: server.url });
-    cleanups.push(() => watcher.close());
-    let requests = 0;
-    const unavailable = JSON.stringify({
-      error: { code: 503, err_code: 10008, description: "JetStream system temporarily unavailable" },
-    });
-    watcher.subscribe("$JS.API.>", {
-      callback: (_error, m) => {
-        requests++;
-        m.respond(unavailable);
-      },
-    });
-    await watcher.flush();
+    const jetStream = await answerUnavailable(server);
+    cleanups.push(() => jetStream.close());
 
     const nc: NatsConnection = await connect({
       servers: server.url,
@@ -62,12 +52,10 @@ describe.skipIf(skipReason !== null)("the time index writer's open", () => {
       settled = true;
     });
     opening.catch(() => {});
-    await waitUntil("the writer asking for the bucket twice", () => requests >= 2, 15_000);
+    await waitUntil("the writer asking for the bucket twice", () => jetStream.requests() >= 2, 15_000);
     // The old open (one try on the data client) had failed at the first 503.
     expect(settled).toBe(false);
-    await watcher.close();
-    await server.kill();
-    await server.restart({ jetstream: true });
+    await jetStream.recover();
     await opening;
 
     const tsMs = Date.parse("2026-04-14T18:30:00Z");

@@ -11,11 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, openBroker } from "./broker.js";
 import { createRelayConsumer } from "./consumer.js";
 import { eventSubjectOf, messageIdOf } from "./keys.js";
-import { resolveNames } from "./names.js";
+import { listKeys } from "./kv-keys.js";
+import { type ResolvedNames, resolveNames } from "./names.js";
 import { createRelayPublisher } from "./publisher.js";
 import { readRelayEvents } from "./read-relay-events.js";
 import type { RelayEvent } from "./spill-sorter.js";
-import { blockOf, createTimeIndexWriter, hourOf, metaKeyOf, parseMeta } from "./time-index.js";
+import {
+  blockOf,
+  createTimeIndexWriter,
+  hourOf,
+  IndexPruneError,
+  metaKeyOf,
+  PRUNE_TRIES,
+  parseMeta,
+  pruneHosts,
+} from "./time-index.js";
 
 const skipReason = NATS_SKIP_REASON;
 if (skipReason) console.warn(`time index pruning test skipped: ${skipReason}`);
@@ -28,6 +38,40 @@ async function collect(it: AsyncIterable<RelayEvent>): Promise<RelayEvent[]> {
   const out: RelayEvent[] = [];
   for await (const e of it) out.push(e);
   return out;
+}
+
+/**
+ * Publishers of `hosts` that write their head only when a week is new (it lags its hours, as a
+ * publisher's head does for up to a second), each `perHost` lines an hour apart in week 0 and one
+ * in week 1, all indexed; then the stream drops week 0's lines (the head of each host says week
+ * 0's top is below its first sequence). `publish` adds a line of a host and indexes it.
+ */
+async function weekZeroDropped(
+  broker: Broker,
+  names: ResolvedNames,
+  hosts: readonly string[],
+  perHost: number,
+) {
+  const writers = new Map(
+    hosts.map((h) => [h, createTimeIndexWriter(broker, names, h, { metaEveryMs: 3_600_000 })]),
+  );
+  let n = 0;
+  const publish = async (host: string, tsMs: number) => {
+    const text = JSON.stringify({ ts: new Date(tsMs).toISOString(), orchestrator: "o1", event: "x" });
+    const data = JSON.stringify({ host, file: "events/x.jsonl", generation: 0, offset: n++, text });
+    const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, host, "o1"), data);
+    await writers.get(host)!.note([{ seq: ack.seq, tsMs }]);
+    return ack.seq;
+  };
+  for (const h of hosts) for (let i = 0; i < perHost; i++) await publish(h, BASE + i * H);
+  let cut = 0;
+  for (const h of hosts) {
+    const seq = await publish(h, BASE + 8 * 24 * H);
+    cut = cut === 0 ? seq : cut;
+  }
+  for (const w of writers.values()) await w.flush();
+  await broker.jsm.streams.purge(names.stream, { seq: cut });
+  return { writers, publish };
 }
 
 let root = "";
@@ -75,11 +119,8 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       for (const w of writers.values()) await w.flush();
 
       const kv = await new Kvm(broker.js).open(names.indexBucket);
-      const keysOf = async (host: string) => {
-        const out: string[] = [];
-        for await (const k of await kv.keys(`${host}.>`)) out.push(k);
-        return out.sort();
-      };
+      const keysOf = async (host: string) =>
+        (await listKeys(broker, names.indexBucket, `${host}.>`, { servers: server!.url })).sort();
       const weeksOf = async (host: string) => {
         const e = await kv.get(metaKeyOf(host));
         return Object.keys(parseMeta(e!.string())!.blocks).map(Number).sort();
@@ -174,11 +215,8 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       // Its head as a publisher from before pruning wrote it: no tops (looked up in the hours).
       const { tops: _tops, ...old } = parseMeta((await kv.get(metaKeyOf("box")))!.string())!;
       await kv.put(metaKeyOf("box"), JSON.stringify(old));
-      const keys = async () => {
-        const out: string[] = [];
-        for await (const k of await kv.keys("box.>")) out.push(k);
-        return out.sort();
-      };
+      const keys = async () =>
+        (await listKeys(broker, names.indexBucket, "box.>", { servers: server!.url })).sort();
       expect((await keys()).length).toBe(6);
 
       const dir = join(root, "box");
@@ -211,29 +249,7 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
     });
     const broker: Broker = await openBroker({ servers: server!.url }, names);
     try {
-      // Publishers that write their head only when a week is new (it lags its hours, as a
-      // publisher's head does for up to a second), each a line an hour in week 0 and one in week 1.
-      const hosts = ["lag", "race"];
-      const writers = new Map(
-        hosts.map((h) => [h, createTimeIndexWriter(broker, names, h, { metaEveryMs: 3_600_000 })]),
-      );
-      let n = 0;
-      const publish = async (host: string, tsMs: number) => {
-        const text = JSON.stringify({ ts: new Date(tsMs).toISOString(), orchestrator: "o1", event: "x" });
-        const data = JSON.stringify({ host, file: "events/x.jsonl", generation: 0, offset: n++, text });
-        const ack = await broker.js.publish(eventSubjectOf(names.subjectPrefix, host, "o1"), data);
-        await writers.get(host)!.note([{ seq: ack.seq, tsMs }]);
-        return ack.seq;
-      };
-      for (const h of hosts) for (let i = 0; i < 4; i++) await publish(h, BASE + i * H);
-      let cut = 0;
-      for (const h of hosts) {
-        const seq = await publish(h, BASE + 8 * 24 * H);
-        cut = cut === 0 ? seq : cut;
-      }
-      for (const w of writers.values()) await w.flush();
-      // The stream drops week 0's lines: the head of each host says week 0's top is below it.
-      await broker.jsm.streams.purge(names.stream, { seq: cut });
+      const { writers, publish } = await weekZeroDropped(broker, names, ["lag", "race"], 4);
 
       // "lag": its publisher, back, writes a late line into week 0's hour 2; its head lags.
       await publish("lag", BASE + 2 * H + 60_000);
@@ -264,6 +280,62 @@ describe.skipIf(skipReason !== null)("time index pruning", () => {
       expect(read.stats.indexed).toBe(true);
       expect(got).toEqual(all.filter((e) => e.tsMs < BASE + 7 * 24 * H));
       expect(got).toHaveLength(2);
+    } finally {
+      await broker.nc.close();
+    }
+  }, 60_000);
+  it("tries a host again after it lost the race, and a host that fails does not stop the others", async () => {
+    const names = resolveNames({
+      stream: "PRUNE4",
+      subjectPrefix: "prune4.events",
+      indexBucket: "prune4-index",
+    });
+    const broker: Broker = await openBroker({ servers: server!.url }, names);
+    try {
+      // Three gone hosts, a line an hour in week 0 and one in week 1; the stream drops week 0.
+      const hosts = ["fail", "ok", "race"];
+      const { writers, publish } = await weekZeroDropped(broker, names, hosts, 3);
+      const kv = await new Kvm(broker.js).open(names.indexBucket);
+      const weeksOf = async (host: string) => {
+        const e = await kv.get(metaKeyOf(host));
+        return Object.keys(parseMeta(e!.string())!.blocks).map(Number).sort();
+      };
+      const week0 = blockOf(hourOf(BASE));
+
+      // "fail": every try fails (a purge the broker refuses); "race": its publisher comes back and
+      // writes a late line into week 0 between the prune's read and its purge, once.
+      const hooks = { fail: 0, race: 0 };
+      const pruned = pruneHosts(hosts, (host) =>
+        createTimeIndexWriter(broker, names, host, {
+          beforePrunePurge: async () => {
+            if (host === "fail") {
+              hooks.fail++;
+              throw new Error("purge refused");
+            }
+            if (host === "race" && hooks.race++ === 0) {
+              await publish("race", BASE + H + 60_000);
+              await writers.get("race")!.flush();
+            }
+          },
+        }),
+      ).catch((error: unknown) => error);
+      const error = await pruned;
+      expect(error).toBeInstanceOf(IndexPruneError);
+      const e = error as IndexPruneError;
+      expect(e.failed.map((f) => f.host)).toEqual(["fail"]);
+      expect(e.message).toBe(
+        `could not prune the time index of host fail (${PRUNE_TRIES} tries; fail: purge refused); 1 week pruned for the other hosts`,
+      );
+      expect(hooks.fail).toBe(PRUNE_TRIES);
+      // "ok" came after the failing host and was pruned; "race" lost once, was tried again and
+      // keeps week 0, which holds its late line.
+      expect(e.weeks).toBe(1);
+      expect(await weeksOf("ok")).toEqual([week0 + 1]);
+      expect(await weeksOf("fail")).toEqual([week0, week0 + 1]);
+      expect(hooks.race).toBe(1);
+      expect(await weeksOf("race")).toEqual([week0, week0 + 1]);
+      // Tried again, the race's prune now succeeds (nothing to drop): it never fails twice in a row.
+      expect(await pruneHosts(["race"], (h) => createTimeIndexWriter(broker, names, h))).toBe(0);
     } finally {
       await broker.nc.close();
     }

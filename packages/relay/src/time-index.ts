@@ -448,3 +448,56 @@ export function createTimeIndexWriter(
     },
   };
 }
+
+/** How many times {@link pruneHosts} tries one host's prune before it goes on to the next. */
+export const PRUNE_TRIES = 3;
+
+/** Some hosts' time index could not be pruned; the others' was (`weeks`). */
+export class IndexPruneError extends Error {
+  override name = "IndexPruneError";
+  constructor(
+    /** Weeks pruned for the hosts that did not fail. */
+    readonly weeks: number,
+    /** Each host that still failed after its tries, with its last error. */
+    readonly failed: ReadonlyArray<{ host: string; error: unknown }>,
+  ) {
+    const first = failed[0]!;
+    const reason = first.error instanceof Error ? first.error.message : String(first.error);
+    super(
+      `could not prune the time index of ${failed.length === 1 ? "host" : "hosts"} ${failed.map((f) => f.host).join(", ")} (${PRUNE_TRIES} tries; ${first.host}: ${reason}); ${weeks} ${weeks === 1 ? "week" : "weeks"} pruned for the other hosts`,
+      { cause: first.error },
+    );
+  }
+}
+
+/**
+ * Prunes the time index of several hosts (a central consumer's `pruneIndex`, for hosts whose
+ * publisher is gone), each with its own writer. A host whose prune fails is tried again at once,
+ * up to {@link PRUNE_TRIES} times: a publisher that came back and wrote into a week meanwhile wins
+ * the head's compare-and-set, and the next try reads the head it wrote (the week is kept). A host
+ * that still fails does not stop the others; resolves to the weeks pruned, or rejects with an
+ * {@link IndexPruneError} naming the hosts that failed once every host was tried.
+ */
+export async function pruneHosts(
+  hosts: readonly string[],
+  writerOf: (host: string) => TimeIndexWriter,
+): Promise<number> {
+  let weeks = 0;
+  const failed: Array<{ host: string; error: unknown }> = [];
+  for (const host of hosts) {
+    // One writer per host: after a failure it reads the head and hours again.
+    const writer = writerOf(host);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        weeks += await writer.prune(true);
+        break;
+      } catch (error) {
+        if (attempt < PRUNE_TRIES) continue;
+        failed.push({ host, error });
+        break;
+      }
+    }
+  }
+  if (failed.length > 0) throw new IndexPruneError(weeks, failed);
+  return weeks;
+}

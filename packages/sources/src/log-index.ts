@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
@@ -328,7 +328,14 @@ function manifestPath(indexDir: string, catalystDir: string): string {
 export function loadIndexManifest(indexDir: string, catalystDir: string): IndexManifest | null {
   if (!LITTLE_ENDIAN) return null;
   try {
-    const data = readFileSync(manifestPath(indexDir, catalystDir));
+    return parseManifest(readFileSync(manifestPath(indexDir, catalystDir)), catalystDir);
+  } catch {
+    return null;
+  }
+}
+
+function parseManifest(data: Buffer, catalystDir: string): IndexManifest | null {
+  try {
     if (data.length < 12 || data.length > MAX_MANIFEST_BYTES) return null;
     if (data.readUInt32LE(0) !== MANIFEST_MAGIC || data.readUInt32LE(4) !== FORMAT_VERSION) return null;
     const headerEnd = 12 + data.readUInt32LE(8);
@@ -377,29 +384,85 @@ export function manifestIndex(
   )
     return null;
   const { data } = manifest;
-  const blocks: IndexBlock[] = new Array(e.n);
-  let p = (e.at ?? 0) * BLOCK_FLOATS;
-  for (let i = 0; i < e.n; i++, p += BLOCK_FLOATS) {
-    const flags = data[p + 6]!;
-    const block: IndexBlock = {
-      start: data[p]!,
-      end: data[p + 1]!,
-      minTs: data[p + 2]!,
-      maxTs: data[p + 3]!,
-      invalid: data[p + 4]!,
-      oversized: data[p + 5]!,
-      sorted: (flags & 1) !== 0,
-      pure: (flags & 2) !== 0,
-    };
-    if ((flags & 4) !== 0) block.unverified = true;
-    blocks[i] = block;
-  }
-  for (const [i, reasons] of e.reasons ?? []) {
-    const block = blocks[i];
-    if (block !== undefined && reasons && typeof reasons === "object") block.reasons = { ...reasons };
-  }
+  const at = e.at ?? 0;
+  const reasonsOf = e.reasons;
+  // The block objects are made on first use of `blocks`: a query whose window misses the file
+  // looks only at its span (manifestSpan), without making thousands of objects it does not need.
+  const makeBlocks = (): IndexBlock[] => {
+    const blocks: IndexBlock[] = new Array(e.n);
+    let p = at * BLOCK_FLOATS;
+    for (let i = 0; i < e.n; i++, p += BLOCK_FLOATS) {
+      const flags = data[p + 6]!;
+      const block: IndexBlock = {
+        start: data[p]!,
+        end: data[p + 1]!,
+        minTs: data[p + 2]!,
+        maxTs: data[p + 3]!,
+        invalid: data[p + 4]!,
+        oversized: data[p + 5]!,
+        sorted: (flags & 1) !== 0,
+        pure: (flags & 2) !== 0,
+      };
+      if ((flags & 4) !== 0) block.unverified = true;
+      blocks[i] = block;
+    }
+    for (const [i, reasons] of reasonsOf ?? []) {
+      const block = blocks[i];
+      if (block !== undefined && reasons && typeof reasons === "object") block.reasons = { ...reasons };
+    }
+    return blocks;
+  };
   const { file: f, dev, ino, indexedEnd, head, tail, statKey } = e;
-  return { file: f, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, blocks, statKey };
+  const index = { file: f, dev, ino, maxLineBytes, blockBytes, indexedEnd, head, tail, statKey } as FileIndex;
+  let made: IndexBlock[] | undefined;
+  Object.defineProperty(index, "blocks", {
+    enumerable: true,
+    configurable: true,
+    // Once made, the objects are the truth (a read may verify a block and change them).
+    get: () => {
+      if (made === undefined) {
+        made = makeBlocks();
+        fromManifest.delete(index);
+      }
+      return made;
+    },
+    set: (blocks: IndexBlock[]) => {
+      made = blocks;
+      fromManifest.delete(index);
+    },
+  });
+  fromManifest.set(index, { data, at, n: e.n });
+  return index;
+}
+
+/** The block data behind the indexes manifestIndex made, until their block objects are made. */
+const fromManifest = new WeakMap<FileIndex, { data: Float64Array; at: number; n: number }>();
+
+/** How many blocks an index has, without making the block objects of one from the manifest. */
+export function blockCount(index: FileIndex): number {
+  return fromManifest.get(index)?.n ?? index.blocks.length;
+}
+
+/**
+ * The smallest `minTs` and largest `maxTs` of an index's blocks from the manifest, and whether
+ * one of them has no valid line (such a block's bad lines count whatever the window), read from
+ * the block data; undefined for any other index (use its `blocks`).
+ */
+export function manifestSpan(index: FileIndex): { minTs: number; maxTs: number; empty: boolean } | undefined {
+  const entry = fromManifest.get(index);
+  if (entry === undefined) return undefined;
+  const { data, at, n } = entry;
+  let minTs = Number.POSITIVE_INFINITY;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  let empty = false;
+  for (let i = 0, p = at * BLOCK_FLOATS; i < n; i++, p += BLOCK_FLOATS) {
+    const lo = data[p + 2]!;
+    const hi = data[p + 3]!;
+    if (!Number.isFinite(lo)) empty = true;
+    if (lo < minTs) minTs = lo;
+    if (hi > maxTs) maxTs = hi;
+  }
+  return { minTs, maxTs, empty };
 }
 
 /**
@@ -407,37 +470,39 @@ export function manifestIndex(
  * they describe), atomically (temp file + rename): concurrent writers leave one whole manifest,
  * and every entry is checked against its file's stat when read. Throws when the cache dir is not
  * writable.
+ *
+ * `listed` names every file the query considered (indexed or not). The entries of the manifest
+ * on disk for files outside it are kept while their file's stat still matches: a query that
+ * leaves some files out (no `includeLegacy`) does not drop what a query that read them wrote, so
+ * the two kinds of query do not take turns rewriting it. Entries are in path order, and a
+ * manifest that would come out byte for byte as it is on disk is not written again (a file that
+ * cannot be indexed, e.g. mode 000, leaves the manifest alone run after run).
  */
 export async function saveIndexManifest(
   indexDir: string,
   catalystDir: string,
   indexes: readonly (FileIndex | null)[],
+  listed: readonly string[] = [],
 ): Promise<void> {
   if (!LITTLE_ENDIAN) return;
-  const entries: ManifestEntry[] = [];
-  const kept: IndexBlock[][] = [];
+  const path = manifestPath(indexDir, catalystDir);
+  let current: Buffer | null = null;
+  try {
+    current = readFileSync(path);
+  } catch {
+    // none yet, or unreadable: written below
+  }
+  const parts: { entry: ManifestEntry; floats: Float64Array }[] = [];
+  const ours = new Set<string>(listed);
   for (const index of indexes) {
     if (index === null || index.statKey === undefined) continue;
+    ours.add(index.file);
     const blocks = index.blocks.filter((b) => !b.partial);
     const reasons: [number, Partial<Record<EventLineProblem, number>>][] = [];
+    const floats = new Float64Array(blocks.length * BLOCK_FLOATS);
     blocks.forEach((b, i) => {
       if (b.reasons) reasons.push([i, b.reasons]);
-    });
-    entries.push({
-      ...identityOf(index),
-      statKey: index.statKey,
-      n: blocks.length,
-      ...(reasons.length > 0 ? { reasons } : {}),
-    });
-    kept.push(blocks);
-  }
-  const header = Buffer.from(JSON.stringify({ dir: catalystDir, entries }), "utf8");
-  const dataStart = (12 + header.length + 7) & ~7;
-  const count = kept.reduce((n, b) => n + b.length, 0);
-  const floats = new Float64Array(count * BLOCK_FLOATS);
-  let p = 0;
-  for (const blocks of kept) {
-    for (const b of blocks) {
+      const p = i * BLOCK_FLOATS;
       floats[p] = b.start;
       floats[p + 1] = b.end;
       floats[p + 2] = b.minTs;
@@ -445,16 +510,42 @@ export async function saveIndexManifest(
       floats[p + 4] = b.invalid;
       floats[p + 5] = b.oversized;
       floats[p + 6] = (b.sorted ? 1 : 0) | (b.pure ? 2 : 0) | (b.unverified ? 4 : 0);
-      p += BLOCK_FLOATS;
-    }
+    });
+    parts.push({
+      entry: {
+        ...identityOf(index),
+        statKey: index.statKey,
+        n: blocks.length,
+        ...(reasons.length > 0 ? { reasons } : {}),
+      },
+      floats,
+    });
   }
-  const out = Buffer.alloc(dataStart + floats.byteLength);
+  const previous = current === null ? null : parseManifest(current, catalystDir);
+  for (const [file, entry] of previous?.entries ?? []) {
+    if (ours.has(file) || !stillAsIndexed(entry)) continue;
+    const { at = 0, ...rest } = entry;
+    const from = at * BLOCK_FLOATS;
+    parts.push({ entry: rest, floats: previous!.data.subarray(from, from + entry.n * BLOCK_FLOATS) });
+  }
+  parts.sort((a, b) => (a.entry.file < b.entry.file ? -1 : a.entry.file > b.entry.file ? 1 : 0));
+  const header = Buffer.from(
+    JSON.stringify({ dir: catalystDir, entries: parts.map((p) => p.entry) }),
+    "utf8",
+  );
+  const dataStart = (12 + header.length + 7) & ~7;
+  const count = parts.reduce((n, p) => n + p.floats.length, 0);
+  const out = Buffer.alloc(dataStart + count * 8);
   out.writeUInt32LE(MANIFEST_MAGIC, 0);
   out.writeUInt32LE(FORMAT_VERSION, 4);
   out.writeUInt32LE(header.length, 8);
   header.copy(out, 12);
-  out.set(new Uint8Array(floats.buffer), dataStart);
-  const path = manifestPath(indexDir, catalystDir);
+  let p = dataStart;
+  for (const { floats } of parts) {
+    out.set(new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength), p);
+    p += floats.byteLength;
+  }
+  if (current?.equals(out)) return;
   await mkdir(join(indexDir, INDEX_SUBDIR), { recursive: true });
   const tmp = `${path}.${process.pid}.${++manifestWrites}.tmp`;
   try {
@@ -463,6 +554,22 @@ export async function saveIndexManifest(
   } catch (error) {
     await unlink(tmp).catch(() => {});
     throw error;
+  }
+}
+
+/** A manifest entry of a file another query read: kept only while the file is as it was indexed. */
+function stillAsIndexed(entry: ManifestEntry): boolean {
+  try {
+    const st = statSync(entry.file);
+    return (
+      st.isFile() &&
+      st.dev === entry.dev &&
+      st.ino === entry.ino &&
+      `${st.size}:${st.mtimeMs}:${st.ctimeMs}` === entry.statKey &&
+      entry.indexedEnd === st.size
+    );
+  } catch {
+    return false;
   }
 }
 

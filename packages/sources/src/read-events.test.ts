@@ -215,3 +215,65 @@ describe("the index manifest", () => {
     expect(await manifests()).toEqual([]);
   });
 });
+
+describe("the index manifest's writes", () => {
+  it("keeps the entries of files a query left out while they are as indexed, and is not rewritten when its bytes would not change", async () => {
+    const { appendFile, readFile, stat } = await import("node:fs/promises");
+    const { statSync } = await import("node:fs");
+    const { DEFAULT_BLOCK_BYTES, INDEX_SUBDIR, loadIndexManifest, manifestIndex, saveIndexManifest } =
+      await import("./log-index.js");
+    root = await makeTree({
+      "catalyst/events/2026-03.jsonl": `${v1Line("2026-03-14T01:00:00Z")}\n`,
+      "catalyst/events/2026-04.jsonl": `${v1Line("2026-04-14T01:00:00Z")}\n`,
+      "catalyst/events/2026-04.jsonl.legacy": `${v1Line("2026-04-01T01:00:00Z")}\n`,
+    });
+    const dir = join(root, "catalyst");
+    const indexDir = join(root, "cache");
+    const [march, april, legacy] = ["2026-03.jsonl", "2026-04.jsonl", "2026-04.jsonl.legacy"].map((n) =>
+      join(dir, "events", n),
+    ) as [string, string, string];
+    // A query that reads the rotated file too writes the manifest with all three.
+    expect(await collect(readEvents(dir, { indexDir, includeLegacy: true }))).toHaveLength(3);
+    const sub = join(indexDir, INDEX_SUBDIR);
+    const path = join(
+      sub,
+      (await import("node:fs/promises").then((fs) => fs.readdir(sub))).find((n) =>
+        n.startsWith("manifest-"),
+      )!,
+    );
+    const indexOf = (file: string) => {
+      const st = statSync(file);
+      const info = {
+        dev: st.dev,
+        ino: st.ino,
+        size: st.size,
+        statKey: `${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
+      };
+      return manifestIndex(loadIndexManifest(indexDir, dir)!, file, info, 1024 * 1024, DEFAULT_BLOCK_BYTES);
+    };
+    const files = (): string[] => [...loadIndexManifest(indexDir, dir)!.entries.keys()].sort();
+    const ino = async (): Promise<number> => (await stat(path)).ino;
+    const first = await ino();
+    const bytes = await readFile(path);
+    expect(files()).toEqual([march, april, legacy].sort());
+
+    // A query without the rotated file (it lists only the month files): the same bytes, no write.
+    const months = [indexOf(march), indexOf(april)];
+    await saveIndexManifest(indexDir, dir, months, [march, april]);
+    expect(await ino()).toBe(first);
+    expect((await readFile(path)).equals(bytes)).toBe(true);
+
+    // A listed file that could not be indexed (mode 000 for a non-root reader): its entry goes, once.
+    await saveIndexManifest(indexDir, dir, [months[0]!, null], [march, april]);
+    const second = await ino();
+    expect(second).not.toBe(first);
+    expect(files()).toEqual([march, legacy].sort());
+    await saveIndexManifest(indexDir, dir, [months[0]!, null], [march, april]);
+    expect(await ino()).toBe(second);
+
+    // The rotated file changed since it was indexed: its entry is no longer kept by others.
+    await appendFile(legacy, `${v1Line("2026-04-02T01:00:00Z")}\n`);
+    await saveIndexManifest(indexDir, dir, months, [march, april]);
+    expect(files()).toEqual([march, april].sort());
+  });
+});

@@ -1,11 +1,12 @@
 import { isUtf8 } from "node:buffer";
-import { statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import type { EventLineProblem, LogRecord, NormalizedEvent } from "@catalyst/schema";
 import { describeReadError, EventLogReadError } from "./errors.js";
-import { listEventLogFiles } from "./event-log-files.js";
+import { listEventLogFilesSync } from "./event-log-files.js";
 import { defaultIndexWorkers, IndexPool, IndexPoolUnavailable } from "./index-pool.js";
 import {
+  blockCount,
   DEFAULT_BLOCK_BYTES,
   type ExtendResult,
   extendFileIndex,
@@ -17,6 +18,7 @@ import {
   loadIndexManifest,
   loadUnchangedIndex,
   manifestIndex,
+  manifestSpan,
   saveFileIndex,
   saveIndexManifest,
 } from "./log-index.js";
@@ -105,6 +107,8 @@ const MAX_FREE_BUFFERS = 16;
 /** Blocks read ahead at most (thousands of tiny month files must not mean thousands of reads). */
 const READ_AHEAD_BLOCKS = 32;
 const MAX_NAMED_UNREADABLE = 100;
+/** Bytes of blocks read synchronously, at most, before the first batch is handed out. */
+const SYNC_FIRST_BYTES = 1024 * 1024;
 /** Errors of the process, not of a file: the read fails with a clear error rather than skip files. */
 const PROCESS_ERRORS = new Set(["EMFILE", "ENFILE", "ENOMEM"]);
 
@@ -216,6 +220,35 @@ async function readBlock(handles: HandleCache, pb: PoolBlock, spare: Buffer | un
   }
 }
 
+/**
+ * A block read with synchronous calls (open, read, close): for the first batch of a query only,
+ * so that a warm query writes its first line before anything starts the thread pool (whose start
+ * the main thread waits for: 10–30 ms on a busy box).
+ */
+function readBlockSync(pb: PoolBlock, spare: Buffer | undefined): Buffer {
+  const { start, end } = pb.block;
+  const size = end - start;
+  const buf =
+    spare !== undefined && spare.length >= size
+      ? spare.subarray(0, size)
+      : Buffer.allocUnsafeSlow(size + (size >> 3)).subarray(0, size);
+  let fd: number | undefined;
+  try {
+    fd = openSync(pb.file, "r");
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, got, size - got, start + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === size ? buf : buf.subarray(0, got);
+  } catch (error) {
+    throw new EventLogReadError(pb.file, { cause: error });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** Merge order of blocks: smallest `ts` first, then file, then offset. */
 function poolBefore(a: PoolBlock, b: PoolBlock): number {
   return a.block.minTs - b.block.minTs || a.source - b.source || a.block.start - b.block.start;
@@ -252,6 +285,8 @@ class LogQuery {
   /** Indexes built or extended by this read, saved when it closes. */
   readonly #unsaved = new Set<FileIndex>();
   #fileIndexes: (FileIndex | null)[] = [];
+  /** The files this read lists (indexed or not). */
+  #files: readonly string[] = [];
   /** Files scanned on this thread at once (the others wait, their handles open: within the cap). */
   readonly #scanGate = createLimiter(2);
   /** Index worker threads, while #indexAll runs. */
@@ -290,6 +325,11 @@ class LogQuery {
   #manifestStale = false;
   /** Files stat-ed synchronously since the last turn given to the event loop. */
   #syncStats = 0;
+  /**
+   * Bytes that may still be read synchronously, without read-ahead, until the first batch is
+   * handed out (see readBlockSync); 0 from then on.
+   */
+  #syncBytes = SYNC_FIRST_BYTES;
 
   constructor(
     dir: string,
@@ -342,8 +382,8 @@ class LogQuery {
     await this.#save(unsaved);
     return {
       files: files.map((file, i) => {
-        const index = this.#fileIndexes[i];
-        const blocks = perFile[i]!;
+        const index = this.#fileIndexes[i] ?? null;
+        const blocks = perFile[i] ?? index?.blocks ?? [];
         return {
           file,
           dev: index?.dev ?? 0,
@@ -366,21 +406,26 @@ class LogQuery {
     };
   }
 
-  async #indexAll(): Promise<{ files: string[]; perFile: IndexBlock[][] }> {
+  /**
+   * Every file's blocks, in listing order; a file whose index came from the manifest has none here
+   * (undefined): its index's `blocks`, made on first use, are its blocks.
+   */
+  async #indexAll(): Promise<{ files: string[]; perFile: (IndexBlock[] | undefined)[] }> {
     if (this.#options.indexDir !== undefined && !manifestDirs.has(this.#dir)) {
       this.#useManifest = true;
       if (manifestDirs.size >= MANIFEST_DIRS) manifestDirs.clear();
       manifestDirs.add(this.#dir);
     }
-    const files = await listEventLogFiles(this.#dir, {
+    const files = listEventLogFilesSync(this.#dir, {
       includeLegacy: this.#options.includeLegacy === true,
       throwOnUnlistable: true,
       onSkipped: (file, reason) => this.#unreadable(file, reason),
     });
     this.stats.files = files.length;
+    this.#files = files;
     // Check (or build) the files' indexes a few at a time: with a current index this is a handful
     // of small reads per file, and the latency of thousands of them in a row is the time to first line.
-    const perFile: IndexBlock[][] = new Array(files.length);
+    const perFile: (IndexBlock[] | undefined)[] = new Array(files.length);
     this.#fileIndexes = new Array(files.length).fill(null);
     // Files to index go to worker threads when there are cores (started only when a file needs
     // one). Newest first: the files a late window reads are indexed first (and the longest jobs,
@@ -390,7 +435,10 @@ class LogQuery {
     const worker = async (): Promise<void> => {
       while (nextFile >= 0) {
         const i = nextFile--;
-        const { blocks, index } = await this.#indexOne(files[i]!);
+        const { blocks, index, fromManifest } = await this.#indexOne(files[i]!);
+        // An index from elsewhere than the manifest: write the manifest again. A file that could
+        // not be indexed (unreadable) has none and changes nothing in it.
+        if (index !== null && fromManifest !== true) this.#manifestStale = true;
         perFile[i] = blocks;
         this.#fileIndexes[i] = index;
       }
@@ -425,7 +473,7 @@ class LogQuery {
     this.#manifestStale = false;
     // Not noted when it cannot be written: the per-file indexes are what a read needs (their
     // saves say so), and a read-only cache of current ones is read as before, one file each.
-    await saveIndexManifest(indexDir, this.#dir, this.#fileIndexes).catch(() => {});
+    await saveIndexManifest(indexDir, this.#dir, this.#fileIndexes, this.#files).catch(() => {});
   }
 
   async #start(): Promise<PoolBlock[]> {
@@ -436,8 +484,16 @@ class LogQuery {
     await this.#save(unsaved);
     const pool: PoolBlock[] = [];
     for (const [source, file] of files.entries()) {
-      const blocks = perFile[source]!;
-      for (const block of blocks) {
+      const index = this.#fileIndexes[source] ?? null;
+      let blocks = perFile[source];
+      if (blocks === undefined && index !== null) {
+        // From the manifest: a file wholly outside the window, with no block of only bad lines
+        // (those count whatever the window), adds nothing; its block objects are never made.
+        const span = manifestSpan(index);
+        if (span && !span.empty && (span.maxTs < this.#sinceMs || span.minTs >= this.#untilMs)) continue;
+        blocks = index.blocks;
+      }
+      for (const block of blocks ?? []) {
         if (!Number.isFinite(block.minTs)) {
           // No valid line: nothing to read, but its bad lines still count.
           this.#count(block);
@@ -468,7 +524,9 @@ class LogQuery {
     if (this.stats.unreadable.length < MAX_NAMED_UNREADABLE) this.stats.unreadable.push({ file, reason });
   }
 
-  async #indexOne(file: string): Promise<{ blocks: IndexBlock[]; index: FileIndex | null }> {
+  async #indexOne(
+    file: string,
+  ): Promise<{ blocks?: IndexBlock[]; index: FileIndex | null; fromManifest?: true }> {
     const { indexDir, onProgress } = this.#options;
     const maxLineBytes = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const blockBytes = this.#options.blockBytes ?? DEFAULT_BLOCK_BYTES;
@@ -491,7 +549,9 @@ class LogQuery {
       if (known !== undefined && known.key === key) {
         memoryIndex.delete(file); // most recently used last
         memoryIndex.set(file, known);
-        return { blocks: known.blocks, index: known.index };
+        return known.blocks === undefined
+          ? { index: known.index }
+          : { blocks: known.blocks, index: known.index };
       }
       // Unchanged since it was indexed (by any process): the stored index, without opening the file.
       if (indexDir !== undefined && st.isFile()) {
@@ -501,10 +561,9 @@ class LogQuery {
           this.#manifest = this.#useManifest ? loadIndexManifest(indexDir, this.#dir) : null;
         const listed = this.#manifest && manifestIndex(this.#manifest, file, info, maxLineBytes, blockBytes);
         if (listed) {
-          remember(file, key, listed.blocks, listed);
-          return { blocks: listed.blocks, index: listed };
+          remember(file, key, undefined, listed);
+          return { index: listed, fromManifest: true };
         }
-        this.#manifestStale = true;
         const stored = await loadUnchangedIndex(indexDir, file, info, maxLineBytes, blockBytes);
         if (stored) {
           remember(file, key, stored.blocks, stored);
@@ -517,7 +576,6 @@ class LogQuery {
       this.#unreadable(file, describeReadError(error));
       return NONE;
     }
-    this.#manifestStale = true;
     let handle: FileHandle;
     try {
       handle = await open(file, "r");
@@ -637,7 +695,13 @@ class LogQuery {
     if (head !== undefined && head.at === at) {
       this.#ahead.shift();
       data = head.data;
+    } else if (this.#syncBytes >= pb.block.end - pb.block.start) {
+      // Before the first batch: this block alone, synchronously, and no read-ahead yet.
+      this.#syncBytes -= pb.block.end - pb.block.start;
+      await this.#addLoaded(pb, readBlockSync(pb, this.#free.pop()));
+      return;
     } else data = readBlock(this.#handles, pb, this.#free.pop());
+    this.#syncBytes = 0;
     // Bounded read-ahead: the next blocks in merge order, read while this one is handed out.
     let inFlight = this.#ahead.reduce((n, a) => n + a.bytes, 0);
     let next = this.#ahead.length > 0 ? this.#ahead[this.#ahead.length - 1]!.at + 1 : at + 1;
@@ -649,7 +713,10 @@ class LogQuery {
       inFlight += block.end - block.start;
       next++;
     }
-    const buf = await data;
+    await this.#addLoaded(pb, await data);
+  }
+
+  async #addLoaded(pb: PoolBlock, buf: Buffer): Promise<void> {
     this.stats.bytesRead += buf.length;
     const b = pb.block;
     const inside = b.minTs >= this.#sinceMs && b.maxTs < this.#untilMs;
@@ -814,6 +881,7 @@ class LogQuery {
       }
       if (this.#mode === "bytes" ? size >= this.#batchBytes : out.length >= this.#batchRecords) {
         this.#grow();
+        this.#syncBytes = 0;
         return true;
       }
     }
@@ -928,11 +996,11 @@ function newStats(): EventReadStats {
  * The blocks of files this process indexed, by path, with the stat key they were valid for
  * (least recently used dropped first). Bounded in files and in blocks.
  */
-const memoryIndex = new Map<string, { key: string; blocks: IndexBlock[]; index: FileIndex }>();
+const memoryIndex = new Map<string, { key: string; blocks?: IndexBlock[]; index: FileIndex }>();
 /** The dirs whose index manifest this process has used (see `LogQuery.#manifest`). */
 const manifestDirs = new Set<string>();
 const MANIFEST_DIRS = 1000;
-const NONE: { blocks: IndexBlock[]; index: FileIndex | null } = Object.freeze({
+const NONE: { blocks?: IndexBlock[]; index: FileIndex | null } = Object.freeze({
   blocks: [],
   index: null,
 }) as never;
@@ -940,20 +1008,27 @@ const MEMORY_INDEX_FILES = 20_000;
 const MEMORY_INDEX_BLOCKS = 200_000;
 let memoryIndexBlocks = 0;
 
-function remember(file: string, key: string | null, blocks: IndexBlock[], index: FileIndex): void {
+/** `blocks` undefined: the index's own (from the manifest, made on first use). */
+function remember(
+  file: string,
+  key: string | null,
+  blocks: IndexBlock[] | undefined,
+  index: FileIndex,
+): void {
   if (key === null) return;
   const old = memoryIndex.get(file);
   if (old !== undefined) {
-    memoryIndexBlocks -= old.blocks.length;
+    memoryIndexBlocks -= old.blocks?.length ?? blockCount(old.index);
     memoryIndex.delete(file);
   }
-  if (blocks.length > MEMORY_INDEX_BLOCKS / 4) return;
-  memoryIndex.set(file, { key, blocks, index });
-  memoryIndexBlocks += blocks.length;
+  const count = blocks?.length ?? blockCount(index);
+  if (count > MEMORY_INDEX_BLOCKS / 4) return;
+  memoryIndex.set(file, blocks === undefined ? { key, index } : { key, blocks, index });
+  memoryIndexBlocks += count;
   for (const [name, entry] of memoryIndex) {
     if (memoryIndex.size <= MEMORY_INDEX_FILES && memoryIndexBlocks <= MEMORY_INDEX_BLOCKS) break;
     memoryIndex.delete(name);
-    memoryIndexBlocks -= entry.blocks.length;
+    memoryIndexBlocks -= entry.blocks?.length ?? blockCount(entry.index);
   }
 }
 

@@ -20,7 +20,15 @@ export interface ReceivedRequest {
 export interface AlertReceiver {
   /** The base URL, e.g. `http://127.0.0.1:41234`; POST to any path under it. */
   url: string;
+  /** Requests answered with a 2xx: what the receiver took. */
   received: ReceivedRequest[];
+  /** Every request as it arrived, answered or not. */
+  arrived: ReceivedRequest[];
+  /**
+   * Called with each request before it is answered; the answer waits for what it returns, and
+   * `"drop"` leaves it unanswered and not taken (say, once the sender was killed meanwhile). Null: none.
+   */
+  beforeAnswer(hook: ((request: ReceivedRequest) => Promise<"drop" | undefined> | undefined) | null): void;
   /** The status to answer with from now on (default 200). */
   respondWith(status: number): void;
   /** Resolves with the request once `count` requests arrived (a listener, not a poll). */
@@ -33,21 +41,25 @@ export interface AlertReceiver {
 /** Starts the receiver on 127.0.0.1 and an ephemeral port. */
 export async function startAlertReceiver(): Promise<AlertReceiver> {
   const received: ReceivedRequest[] = [];
+  const arrived: ReceivedRequest[] = [];
+  let hook: ((request: ReceivedRequest) => Promise<"drop" | undefined> | undefined) | null = null;
   let status = 200;
   let refused = 0;
   const waiters = new Set<() => void>();
   const app = new Hono();
   app.post("*", async (c) => {
     const bytes = Buffer.from(await c.req.arrayBuffer());
-    const body = bytes.toString("utf8");
+    const request: ReceivedRequest = {
+      path: new URL(c.req.url).pathname + new URL(c.req.url).search,
+      headers: c.req.header(),
+      body: bytes.toString("utf8"),
+      bytes,
+      at: Date.now(),
+    };
+    arrived.push(request);
+    if (hook !== null && (await hook(request)) === "drop") return c.text("dropped", 503);
     if (status >= 200 && status < 300) {
-      received.push({
-        path: new URL(c.req.url).pathname + new URL(c.req.url).search,
-        headers: c.req.header(),
-        body,
-        bytes,
-        at: Date.now(),
-      });
+      received.push(request);
       for (const w of waiters) w();
     } else refused += 1;
     return c.text(status >= 300 ? "no" : "ok", status as 200);
@@ -59,6 +71,10 @@ export async function startAlertReceiver(): Promise<AlertReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     received,
+    arrived,
+    beforeAnswer(next) {
+      hook = next;
+    },
     respondWith(next) {
       status = next;
     },

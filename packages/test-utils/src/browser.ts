@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { expect, inject } from "vitest";
+import { SHARED_DIR_KEY } from "./shared-dir.js";
 import { REPO_ROOT } from "./spawn-bin.js";
 
 const run = promisify(execFile);
@@ -80,7 +81,7 @@ let sharedBundle: Promise<string> | null = null;
  */
 export function sharedDashboardBundle(): Promise<string> {
   if (sharedBundle === null) {
-    const root = inject("catalystSharedDir");
+    const root = inject(SHARED_DIR_KEY);
     if (!root)
       throw new Error(
         "sharedDashboardBundle needs the project's globalSetup to list @catalyst/test-utils' src/shared-dir.global-setup.ts",

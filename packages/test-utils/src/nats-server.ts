@@ -15,6 +15,8 @@ export interface NatsServer {
   port: number;
   /** Stop it (SIGKILL by default: a crash), keeping the store dir. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends it a signal without waiting for anything (SIGSTOP / SIGCONT: a broker that stops answering). */
+  signal(signal: NodeJS.Signals): void;
   /** Start it again on the same port and store dir (with JetStream unless `jetstream: false`). */
   restart(options?: { jetstream?: boolean }): Promise<void>;
 }
@@ -81,6 +83,9 @@ export async function startNatsServer(
       const gone = new Promise<void>((r) => child.once("exit", () => r()));
       child.kill(signal);
       await gone;
+    },
+    signal(signal) {
+      child.kill(signal);
     },
     async restart(again = {}) {
       ({ child } = await launch(storeDir, port, extra, again.jetstream ?? true));

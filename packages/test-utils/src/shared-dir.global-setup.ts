@@ -4,17 +4,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** A temp dir that lives as long as the test run (see shared-dir.global-setup.ts). */
-    catalystSharedDir: string;
-  }
-}
+import { SHARED_DIR_KEY } from "./shared-dir.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), "catalyst-test-shared-"));
-  project.provide("catalystSharedDir", dir);
+  project.provide(SHARED_DIR_KEY, dir);
   return async () => {
     await rm(dir, { recursive: true, force: true });
   };
