@@ -13,8 +13,10 @@ export default defineConfig([
     ...baseTsup,
     ...bundleWorkspaceTsup,
     entry: { bin: "src/bin.ts" },
-    // One file: sources' lazy imports (the line parser) are bundled in, not split into chunks.
-    splitting: false,
+    // Split: what only some flags need (the NATS client for --nats / --publish, prom-client for a
+    // scrape of /metrics, web-push for browser push) is loaded from its own chunk on first use, so
+    // a plain start neither parses nor runs it. The chunks sit beside bin.js in dist/.
+    splitting: true,
     dts: false,
     clean: false,
     banner: { js: "#!/usr/bin/env node" },
@@ -25,7 +27,7 @@ export default defineConfig([
   },
   // The log index's worker thread (sources' index-pool looks for it beside the bundle that
   // starts it): the start-up history and /api/events index big logs off the event loop. Its own
-  // bundle, not split, so `bin.js` stays one file that needs no shared chunk beside it.
+  // bundle, not split, so it shares no chunk with bin.js.
   {
     ...baseTsup,
     ...bundleWorkspaceTsup,

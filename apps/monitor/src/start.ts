@@ -13,11 +13,10 @@ import {
   startFolding,
   startPublishing,
 } from "@catalyst/engine";
-import { createDemoFleet } from "@catalyst/fleet-sim";
-import { followMonitor } from "@catalyst/metrics";
+import { followMonitor } from "@catalyst/metrics/follow";
 import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
-import type { LoadingState } from "@catalyst/schema";
+import type { LoadingState, Snapshot } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import {
   type CleanupStack,
@@ -26,6 +25,8 @@ import {
   readTokenFlag,
 } from "@catalyst/sources/command-line";
 import {
+  createLoadingMark,
+  createSlicedSnapshot,
   createSseHub,
   formatUrlHost,
   type SseHub,
@@ -81,8 +82,10 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     // Start-up time for /metrics, and the budget's first check, once loading is done.
     let loadedSeconds: number | null = null;
     let budget: ReturnType<typeof createBudgetWatch> | null = null;
+    let metricsRegistry: (() => void) | null = null;
     const onLoaded = (): void => {
       loadedSeconds = (Date.now() - startedMs) / 1000;
+      metricsRegistry?.();
       budget?.check();
       hub?.broadcastSnapshot();
     };
@@ -124,12 +127,17 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
       alertsSent: () => alerting?.health().alertsSent ?? 0,
     });
     cleanups.defer(async () => metrics.stop());
+    // The registry (prom-client and Node's default metrics) is built once loading is over, off the
+    // start-up path. Built at start-up (as before) or only at the first scrape, P7's 2,000-worker
+    // write tail was worse in the second case on a loaded box (issue 26; BENCHMARKS.md).
+    metricsRegistry = () => void metrics.metrics.render().catch(() => {});
+    if (loadedSeconds !== null) metricsRegistry();
     let port = options.port;
     const app = createApp({
       metrics: metrics.metrics,
       feed,
       hub,
-      apiSnapshot: throttleWhileLoading(() => feed.snapshot(), loading),
+      apiSnapshot: throttleWhileLoading(apiSnapshot(fleet, loading), loading),
       ...(fleet.timeTravel ? { snapshotAt: fleet.timeTravel.snapshotAt } : {}),
       ...(fleet.logStart ? { logStart: fleet.logStart } : {}),
       loading,
@@ -219,6 +227,8 @@ async function readSecrets(options: CliOptions, env: NodeJS.ProcessEnv): Promise
 
 /** `--demo`: starts the simulated fleet and returns its catalyst dir and its simulated jobs dir. */
 async function startDemo(logger: Logger, cleanups: CleanupStack): Promise<{ dir: string; jobsDir: string }> {
+  // Loaded only for --demo.
+  const { createDemoFleet } = await import("@catalyst/fleet-sim");
   const fleet = createDemoFleet({
     onError: (error) => logger.warn("demo step failed", { error: String(error) }),
   });
@@ -276,6 +286,18 @@ async function startFleet(
     onLoaded,
     onSnapshotTimer,
   });
+}
+
+/**
+ * `/api/snapshot`'s snapshot: made one orchestrator at a time with turns of the event loop in
+ * between (a 10,000-worker fleet's took one 30 ms block, issue 26), marked while loading.
+ */
+function apiSnapshot(fleet: Fleet, loading: () => LoadingState | null): () => Snapshot | Promise<Snapshot> {
+  const feed = fleet.engine.feed;
+  const mark = createLoadingMark(loading);
+  if (feed.snapshotSteps === undefined) return () => mark(feed.snapshot());
+  const sliced = createSlicedSnapshot(() => feed.snapshotSteps!());
+  return async () => mark(await sliced.get());
 }
 
 /** What SSE clients coming, going and being dropped is logged as (only drops unless debugging). */

@@ -23,7 +23,7 @@ describe("createFleet", () => {
     const cacheDir = await mkdtemp(join(tmpdir(), "engine-fleet-cache-"));
     cleanup.push(() => rm(cacheDir, { recursive: true, force: true }));
     let loaded = 0;
-    const fleet = createFleet({
+    const fleet = await createFleet({
       catalystDir: root,
       jobsDir: null,
       maxFileBytes: 1024 * 1024,

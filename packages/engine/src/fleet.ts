@@ -2,14 +2,8 @@
 // host on a NATS broker, and the steps around it (folding in, the start-up history line, publishing
 // the catalyst dir). The library never prints: the app passes its logger in.
 
-import {
-  createRelayPublisher,
-  type NatsConnectionSettings,
-  RelayConnectError,
-  redactUrl,
-} from "@catalyst/relay";
-import { type CentralEngine, type CentralEngineOptions, createCentralEngine } from "./central.js";
-import { createCentralTimeTravel } from "./central-time-travel.js";
+import type { NatsConnectionSettings } from "@catalyst/relay";
+import type { CentralEngine, CentralEngineOptions } from "./central.js";
 import {
   createEngine,
   type Engine,
@@ -78,11 +72,10 @@ export interface FleetOptions {
   onSnapshotTimer: () => void;
 }
 
-/** The engine for the options, not yet started. */
-export function createFleet(options: FleetOptions): Fleet {
+/** The options the local and the central engine share. */
+export function commonOptions(options: FleetOptions) {
   const { logger } = options;
-  const warn = rateLimitedWarn(logger);
-  const common = {
+  return {
     githubToken: options.githubToken,
     historyMs: options.historyMs,
     logger,
@@ -92,52 +85,17 @@ export function createFleet(options: FleetOptions): Fleet {
     // A throwing subscriber (a bug in our own wiring) is logged; the libraries carry on.
     onListenerError: (error: unknown) => logger.error("a subscriber failed", { error: String(error) }),
   } satisfies Partial<EngineOptions> & Partial<CentralEngineOptions>;
+}
+
+/** The engine for the options, not yet started (the central engine is loaded on demand). */
+export async function createFleet(options: FleetOptions): Promise<Fleet> {
+  const { logger } = options;
+  const common = commonOptions(options);
   const historySince = new Date(Date.now() - options.historyMs);
+  // The central engine (and with it the NATS client) is loaded only for `--nats`.
   if (options.central !== null) {
-    const central = createCentralEngine({
-      ...common,
-      servers: options.central.broker.servers,
-      auth: options.central.broker.auth,
-      durable: options.central.durable,
-      staleAfterMs: options.central.staleAfterMs,
-      forgetAfterMs: options.central.forgetAfterMs,
-      ...(options.central.connectWaitMs === undefined
-        ? {}
-        : { connectWaitMs: options.central.connectWaitMs }),
-      onHostForgotten: (host, result) =>
-        "keys" in result
-          ? logger.info("forgot a host silent past --forget-after", { host, keys: result.keys })
-          : logger.warn("could not forget a host silent past --forget-after", {
-              host,
-              error: String(result.error),
-            }),
-      onIndexPruned: (hosts, result) => {
-        if ("weeks" in result) {
-          if (result.weeks > 0)
-            logger.info("pruned the time index of silent hosts", { hosts, weeks: result.weeks });
-        } else
-          warn("index-prune", "could not prune the time index of silent hosts", {
-            error: String(result.error),
-          });
-      },
-      // One line per 10 s while the broker is away (never the URL: it may hold credentials).
-      onRelayError: (error) => warn("relay", "reading from NATS failed; retrying", { error: String(error) }),
-    });
-    const timeTravel = createCentralTimeTravel({
-      servers: options.central.broker.servers,
-      ...(options.central.broker.auth === undefined ? {} : { auth: options.central.broker.auth }),
-      cacheDir: options.cacheDir,
-      catalystDir: options.catalystDir,
-    });
-    return {
-      engine: central,
-      central,
-      natsShown: redactUrl(options.central.url),
-      historySince,
-      sourceReadErrors: () => 0,
-      timeTravel,
-      logStart: () => timeTravel.logStart(),
-    };
+    const { createCentralFleet } = await import("./central-fleet.js");
+    return createCentralFleet(options, options.central, historySince);
   }
   // Each source error is counted for /metrics; the log gets one line per kind every 10 s.
   let sourceReadErrors = 0;
@@ -212,6 +170,8 @@ export async function startPublishing(options: {
 }): Promise<() => Promise<void>> {
   const { broker, logger } = options;
   const warn = rateLimitedWarn(logger);
+  // The NATS client is loaded only for `--publish`.
+  const { createRelayPublisher, RelayConnectError } = await import("@catalyst/relay");
   const publisher = createRelayPublisher({
     servers: broker.servers,
     auth: broker.auth,

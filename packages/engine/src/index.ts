@@ -6,13 +6,9 @@ export type { BudgetOver, BudgetWatch, BudgetWatchOptions } from "./budget-watch
 export { createBudgetWatch } from "./budget-watch.js";
 export type { PartsOptions, ReadEvents } from "./build-parts.js";
 export { buildParts } from "./build-parts.js";
+// The central monitor's values (NATS) are in their own door, `@catalyst/engine/central`: naming them
+// here would put the NATS client in every bundle of this door (`createFleet` loads it only for --nats).
 export type { CentralEngine, CentralEngineOptions, CentralOptions, CentralParts } from "./central.js";
-export {
-  buildCentralParts,
-  createCentralEngine,
-  DEFAULT_FORGET_AFTER_MS,
-  DEFAULT_STALE_AFTER_MS,
-} from "./central.js";
 export type {
   CentralFoldResult,
   CentralFoldStats,
@@ -20,7 +16,6 @@ export type {
   CentralTimeTravelOptions,
   CentralTimeTravelServiceOptions,
 } from "./central-time-travel.js";
-export { centralCheckpointDir, createCentralTimeTravel, foldCentralAt } from "./central-time-travel.js";
 export type { Engine, EngineOptions } from "./engine.js";
 export { createEngine, rateLimitedWarn, reportSourceErrors } from "./engine.js";
 export type { EventLoopDelay, EventLoopDelayMeter } from "./event-loop-delay.js";

@@ -11,6 +11,7 @@ import type {
   LogRecord,
   PrRef,
   PrStatus,
+  Snapshot,
   SourceChange,
 } from "@catalyst/schema";
 
@@ -33,6 +34,8 @@ export interface FuseLike extends DeltaFeed {
    * monitor asks for it while loading. A fuse without the option applies the batch as usual.
    */
   apply(inputs: FuseInput | readonly FuseInput[], now: Date, options?: { coalesce?: boolean }): Delta[];
+  /** `snapshot()` one orchestrator a step (fuse's `snapshotSteps`), for answers made in slices. */
+  snapshotSteps?(): Generator<undefined, Snapshot, undefined>;
   /** Pids and PRs to poll, with a version that grows when either list changes (fuse keeps them). */
   targets(): {
     version: number;

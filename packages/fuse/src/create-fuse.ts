@@ -6,7 +6,7 @@ import { reduceBatch } from "./reduce.js";
 import { createInitialState, type FuseState } from "./state.js";
 import { createTargetIndex, type PollTargets } from "./target-index.js";
 import { isoOf } from "./time.js";
-import { toSnapshot } from "./to-snapshot.js";
+import { toSnapshot, toSnapshotSteps } from "./to-snapshot.js";
 
 /** How `apply` treats a batch. */
 export interface ApplyOptions {
@@ -30,6 +30,14 @@ export interface Fuse {
   apply(inputs: FuseInput | readonly FuseInput[], now: Date, options?: ApplyOptions): Delta[];
   /** The fleet as of the last apply (`generatedAt` = that now; before any apply, the epoch). */
   snapshot(): Snapshot;
+  /**
+   * {@link Fuse.snapshot} in steps, for a caller that must not hold its event loop for a whole
+   * large fleet: each `next()` adds one orchestrator, and the last returns the snapshot
+   * `snapshot()` gave at the first `next()` (equal to it, and the very same object when it was
+   * already made; then there is no step at all). Applies in between do not change what the steps
+   * return; a finished snapshot of the still current state is kept for `snapshot()` to hand out.
+   */
+  snapshotSteps(): Generator<undefined, Snapshot, undefined>;
   /** The id of the newest delta; `idBase` (0 by default) before any. */
   lastId(): number;
   /** The deltas after `id`, or a gap when some were evicted or `id` is not one this fuse issued. */
@@ -117,6 +125,15 @@ export function createFuse(options?: CreateFuseOptions): Fuse {
         memo = { state, nowMs: lastNow.getTime(), snapshot: toSnapshot(state, lastNow) };
       }
       return memo.snapshot;
+    },
+    *snapshotSteps() {
+      const at = state;
+      const now = lastNow;
+      if (memo !== null && memo.state === at && memo.nowMs === now.getTime()) return memo.snapshot;
+      const snapshot = yield* toSnapshotSteps(at, now);
+      // Still current (no apply came between the steps): `snapshot()` hands out this one.
+      if (state === at && lastNow === now) memo = { state: at, nowMs: now.getTime(), snapshot };
+      return snapshot;
     },
     targets: () => targets.current(),
     lastId() {

@@ -173,3 +173,42 @@ describe("toSnapshotSteps", () => {
     expect(step.value.needsYou.length).toBeGreaterThan(0);
   });
 });
+
+describe("fuse.snapshotSteps", () => {
+  it("adds one orchestrator a step and hands out the snapshot snapshot() gives, kept for it", () => {
+    const fuse = stalledFleet(200);
+    const steps = fuse.snapshotSteps();
+    let taken = 0;
+    let step = steps.next();
+    while (!step.done) {
+      taken++;
+      step = steps.next();
+    }
+    // 200 workers, 20 an orchestrator: ten steps, then the snapshot, which snapshot() now hands out.
+    expect(taken).toBe(10);
+    expect(step.value.needsYou.length).toBe(200);
+    expect(fuse.snapshot()).toBe(step.value);
+    // Made already: no step at all.
+    expect(fuse.snapshotSteps().next()).toEqual({ done: true, value: step.value });
+  });
+
+  it("returns the fleet as it was when asked, whatever is applied between the steps", () => {
+    const fuse = stalledFleet(200);
+    const before = fuse.snapshot();
+    fuse.apply({ kind: "tick" }, at(122)); // a new time: the kept snapshot is stale
+    const twin = stalledFleet(200);
+    twin.apply({ kind: "tick" }, at(122));
+    const asked = twin.snapshot();
+    const steps = fuse.snapshotSteps();
+    steps.next();
+    fuse.apply(oneWrite(200), at(123));
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    expect(step.value.generatedAt).toBe(at(122).toISOString());
+    expect(step.value).toEqual(asked);
+    expect(before.generatedAt).not.toBe(step.value.generatedAt);
+    // Not current any more: snapshot() makes the newer one.
+    expect(fuse.snapshot()).not.toBe(step.value);
+    expect(fuse.snapshot().generatedAt).toBe(at(123).toISOString());
+  });
+});

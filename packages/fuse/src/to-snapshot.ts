@@ -43,15 +43,20 @@ export function toSnapshot(state: FuseState, now: Date, _options?: FuseOptions):
  * {@link toSnapshot} in steps, for a caller that must not hold its event loop for a whole large
  * fleet (a monitor answering a time-travel question): each `next()` adds one orchestrator (its
  * view and its "needs you" rows), and the last one returns the snapshot, equal to
- * `toSnapshot(state, now)`. Give the loop a turn between steps as often as wanted; `state` must not
- * change until the last step (a reduce returns a new state and leaves the old one as it was).
+ * `toSnapshot(state, now)` at the first step. Give the loop a turn between steps as often as
+ * wanted: the steps keep the orchestrator records they found at the first step (a fuse's applies
+ * replace records, never change a published one).
  */
 export function* toSnapshotSteps(state: FuseState, now: Date): Generator<undefined, Snapshot, undefined> {
   const orchestrators: OrchestratorView[] = [];
   // The sorted list is built here, once per snapshot, so a change never re-sorts the fleet.
   const needsYou: NeedsYouItem[] = [];
-  for (const id of Object.keys(state.orchestrators).sort(compareIds)) {
-    const rec = ownValue(state.orchestrators, id);
+  // The records as they are at the first step: a fuse changes its table in place, but never a
+  // record it published (copied before a write), so the steps see one moment of the fleet.
+  const records = Object.keys(state.orchestrators)
+    .sort(compareIds)
+    .map((id) => ownValue(state.orchestrators, id));
+  for (const rec of records) {
     const view = rec?.view;
     if (!rec || !view) continue;
     orchestrators.push(orchestratorView(view));

@@ -1,7 +1,7 @@
 // `/metrics` of a running monitor: fleet counts that follow fuse, the SSE hub's figures and the
 // monitor's own, from the parts as they are shaped (structural types: no engine or SSE import).
 import { type CountsFeed, followFleet } from "./follow-feed.js";
-import { createMonitorMetrics, type MonitorMetrics } from "./monitor-metrics.js";
+import type { MonitorMetrics } from "./monitor-metrics.js";
 
 /** The SSE hub's counters, as `@catalyst/sse-server`'s hub has them. */
 export interface SseHubCounters {
@@ -26,31 +26,52 @@ export interface MonitorWiring {
   alertsSent?: () => number;
 }
 
-/** `/metrics` for the monitor: fleet counts that follow fuse, and the monitor's own figures. */
-export function followMonitor(wiring: MonitorWiring): { metrics: MonitorMetrics; stop: () => void } {
+/** `Content-Type` of the exposition text (the Prometheus text format 0.0.4, as prom-client's registry). */
+const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+/**
+ * `/metrics` for the monitor: fleet counts that follow fuse from the start, and the monitor's own
+ * figures. The registry (and prom-client with it) is built at the first `render()`, so a monitor
+ * that is never scraped never loads it; Node's default metrics (GC, event-loop lag) count from then.
+ */
+export function followMonitor(wiring: MonitorWiring): {
+  metrics: Pick<MonitorMetrics, "contentType" | "render">;
+  stop: () => void;
+} {
   const { parts, hub } = wiring;
   const { counts, stop } = followFleet(parts.fuse);
   const watcher = parts.watcher;
   const prPoller = parts.prPoller;
-  const metrics = createMonitorMetrics({
-    fleet: counts,
-    sse: () => {
-      const sent = hub.sentCounts();
-      return {
-        clients: hub.clientCount(),
-        framesSent: sent.frames,
-        bytesSent: sent.bytes,
-        resyncs: hub.resyncCount(),
-        dropped: hub.droppedCount(),
-      };
+  const build = async (): Promise<MonitorMetrics> => {
+    const { createMonitorMetrics } = await import("./monitor-metrics.js");
+    return createMonitorMetrics({
+      fleet: counts,
+      sse: () => {
+        const sent = hub.sentCounts();
+        return {
+          clients: hub.clientCount(),
+          framesSent: sent.frames,
+          bytesSent: sent.bytes,
+          resyncs: hub.resyncCount(),
+          dropped: hub.droppedCount(),
+        };
+      },
+      sourceReadErrors: wiring.sourceReadErrors,
+      startup: wiring.startup,
+      ...(watcher.watched === undefined ? {} : { watched: () => watcher.watched!() }),
+      ...(prPoller.stats === undefined
+        ? {}
+        : { githubRateLimitRemaining: () => prPoller.stats!().rateLimit?.remaining ?? null }),
+      ...(wiring.alertsSent === undefined ? {} : { alertsSent: wiring.alertsSent }),
+    });
+  };
+  let built: Promise<MonitorMetrics> | null = null;
+  const metrics = {
+    contentType: PROMETHEUS_TEXT,
+    render: async () => {
+      built ??= build();
+      return (await built).render();
     },
-    sourceReadErrors: wiring.sourceReadErrors,
-    startup: wiring.startup,
-    ...(watcher.watched === undefined ? {} : { watched: () => watcher.watched!() }),
-    ...(prPoller.stats === undefined
-      ? {}
-      : { githubRateLimitRemaining: () => prPoller.stats!().rateLimit?.remaining ?? null }),
-    ...(wiring.alertsSent === undefined ? {} : { alertsSent: wiring.alertsSent }),
-  });
+  };
   return { metrics, stop };
 }

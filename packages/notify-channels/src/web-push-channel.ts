@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Alert } from "@catalyst/notify";
-import webpush from "web-push";
 import type { Channel } from "./channel.js";
 import { ChannelError } from "./errors.js";
 import { type FetchLike, postTo } from "./http-post.js";
@@ -10,6 +9,15 @@ import { readJsonFile, writeJsonFile } from "./state-files.js";
 // user's config dir (0600), with the subscriptions the dashboards registered; `web-push` builds
 // each request (VAPID JWT, aes128gcm payload encryption) and we send it ourselves, so failures
 // become redacted ChannelErrors and a 404/410 ("this subscription is gone") removes it.
+
+/** `web-push`, loaded on first use: a monitor that sends no browser push never loads it. */
+type WebPush = typeof import("web-push");
+let webPushModule: Promise<WebPush> | null = null;
+function loadWebPush(): Promise<WebPush> {
+  // A CommonJS package: its exports are the namespace's `default`.
+  webPushModule ??= import("web-push").then((m) => (m as WebPush & { default?: WebPush }).default ?? m);
+  return webPushModule;
+}
 
 /** A browser's PushSubscription as JSON (`subscription.toJSON()`). */
 export interface PushSubscriptionJson {
@@ -92,7 +100,7 @@ export async function loadVapidKeys(
       return { publicKey: v.publicKey, privateKey: v.privateKey, subject: v.subject ?? subject };
   }
   if (read !== null && !read.ok) throw new Error(`${path}: ${read.error} (remove it to make new keys)`);
-  const keys = webpush.generateVAPIDKeys();
+  const keys = (await loadWebPush()).generateVAPIDKeys();
   const made: VapidKeys = { publicKey: keys.publicKey, privateKey: keys.privateKey, subject };
   await writeJsonFile(path, made);
   return made;
@@ -164,6 +172,8 @@ export function createWebPushChannel(options: {
       const subs = options.subscriptions.list();
       let failure: ChannelError | null = null;
       let delivered = 0;
+      if (subs.length === 0) return;
+      const webpush = await loadWebPush();
       for (const sub of subs) {
         const details = webpush.generateRequestDetails(sub, pushPayload(alert), {
           vapidDetails: options.vapid,

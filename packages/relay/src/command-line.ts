@@ -9,6 +9,8 @@ import { resolve } from "node:path";
 import { parseDuration, readTokenFile, UsageError } from "@catalyst/sources/command-line";
 import { NatsCredentialsError } from "./errors.js";
 
+export { NatsCredentialsError };
+
 /**
  * `node:util` parseArgs definitions of the NATS connection flags. Secrets are never flags (`ps`
  * shows argv): a token or password comes from a file or the environment.

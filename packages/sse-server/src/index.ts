@@ -11,6 +11,7 @@ export { NO_FILTER, parseDeltaFilter } from "./delta-filter.js";
 export type { Listening } from "./http.js";
 export { listenHttp, PortInUseError, respondSse, SSE_HEADERS } from "./http.js";
 export { throttleWhileLoading, withLoadingState } from "./loading-feed.js";
+export { createLoadingMark, createSlicedSnapshot, type SlicedSnapshotOptions } from "./sliced-snapshot.js";
 export { createSnapshotBytes, type SnapshotBytesOptions } from "./snapshot-bytes.js";
 export type { JsonStreamOptions } from "./snapshot-json.js";
 export {

@@ -1,4 +1,5 @@
 import type { DeltaFeed, LoadingState, Snapshot } from "@catalyst/schema";
+import { createLoadingMark } from "./sliced-snapshot.js";
 
 /**
  * The feed as clients see it while the monitor loads: every snapshot is the fleet read so far,
@@ -7,17 +8,9 @@ import type { DeltaFeed, LoadingState, Snapshot } from "@catalyst/schema";
  * until the fleet or the progress moves, so its bytes are encoded once.
  */
 export function withLoadingState(feed: DeltaFeed, loading: () => LoadingState | null): DeltaFeed {
-  let memo: { base: Snapshot; state: LoadingState; snapshot: Snapshot } | null = null;
+  const mark = createLoadingMark(loading);
   return {
-    snapshot() {
-      const base = feed.snapshot();
-      const state = loading();
-      if (state === null) return base;
-      if (memo === null || memo.base !== base || memo.state !== state) {
-        memo = { base, state, snapshot: { ...base, loading: state } };
-      }
-      return memo.snapshot;
-    },
+    snapshot: () => mark(feed.snapshot()),
     lastId: () => feed.lastId(),
     since: (id) => feed.since(id),
     subscribe: (listener) => feed.subscribe(listener),
@@ -30,13 +23,13 @@ export function withLoadingState(feed: DeltaFeed, loading: () => LoadingState | 
  * pay it on every request and slow the loading itself. Once loaded, every change is served.
  * Only for plain reads: an SSE snapshot must match its id, so the hub never uses this.
  */
-export function throttleWhileLoading(
-  snapshot: () => Snapshot,
+export function throttleWhileLoading<T extends Snapshot | Promise<Snapshot>>(
+  snapshot: () => T,
   loading: () => LoadingState | null,
   refreshMs = 1000,
   now: () => number = () => performance.now(),
-): () => Snapshot {
-  let cached: { snapshot: Snapshot; at: number } | null = null;
+): () => T {
+  let cached: { snapshot: T; at: number } | null = null;
   return () => {
     if (loading() !== null && cached !== null && now() - cached.at < refreshMs) return cached.snapshot;
     cached = { snapshot: snapshot(), at: now() };

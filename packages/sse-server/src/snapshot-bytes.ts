@@ -100,14 +100,20 @@ export function createSnapshotBytes(options: SnapshotBytesOptions = {}) {
   };
 
   return {
-    /** The bytes to answer with; `snapshot` is called only when they may be rebuilt. */
-    async get(snapshot: () => Snapshot, loading: boolean): Promise<Uint8Array<ArrayBuffer>> {
+    /**
+     * The bytes to answer with; `snapshot` is called only when they may be rebuilt (it may hand
+     * the snapshot out later, e.g. made in slices by `createSlicedSnapshot`).
+     */
+    async get(
+      snapshot: () => Snapshot | Promise<Snapshot>,
+      loading: boolean,
+    ): Promise<Uint8Array<ArrayBuffer>> {
       const started = now();
       if (loading && built !== null && started - built.at < Math.max(refreshMs, costFactor * built.costMs))
         return built.bytes;
       // While loading, a build under way is as fresh as a new one would be.
       if (loading && building !== null) return building.done;
-      const current = snapshot();
+      const current = await snapshot();
       if (built?.snapshot === current) return built.bytes;
       if (building?.snapshot === current) return building.done;
       const job = { snapshot: current, done: build(current, started) };

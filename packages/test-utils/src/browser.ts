@@ -2,7 +2,7 @@
 // launching Debian's Chromium through playwright-core, screenshots, and waiting on page state (never sleeping).
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, cp, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -138,8 +138,8 @@ async function buildScript(dir: string): Promise<string | undefined> {
 }
 
 /**
- * Builds the app as `pnpm --filter catalyst-monitor build` does, then copies `dist/bin.js` (one
- * bundle) and the log index's `dist/index-worker.js`; only its npm dependencies stay external) into a private dir with its own `public/`, so a later build by
+ * Builds the app as `pnpm --filter catalyst-monitor build` does, then copies `dist/bin.js` with its
+ * chunks and the log index's `dist/index-worker.js` (only npm dependencies stay external) into a private dir with its own `public/`, so a later build by
  * another test cannot pull files from under the running monitor. Returns that dir.
  *
  * The build script's two tsup runs are run with `--no-dts`: declaration files are not among the
@@ -160,8 +160,10 @@ export async function buildMonitorApp(): Promise<string> {
       await run("pnpm", ["exec", "tsup", "--no-dts"], { ...options, cwd: DASHBOARD_DIR });
       await run("pnpm", ["exec", "tsup", "--no-dts"], { ...options, cwd: MONITOR_DIR });
     } else await run("pnpm", ["run", "build"], { ...options, cwd: MONITOR_DIR });
-    await copyFile(join(MONITOR_DIR, "dist", "bin.js"), join(outDir, "bin.js"));
-    await copyFile(join(MONITOR_DIR, "dist", "index-worker.js"), join(outDir, "index-worker.js"));
+    // bin.js, the chunks it loads (split: what only some flags need is its own chunk) and the log
+    // index's index-worker.js.
+    for (const name of await readdir(join(MONITOR_DIR, "dist")))
+      if (name.endsWith(".js")) await copyFile(join(MONITOR_DIR, "dist", name), join(outDir, name));
     await cp(join(MONITOR_DIR, "dist", "public"), join(outDir, "public"), { recursive: true });
   });
   return outDir;

@@ -6,7 +6,7 @@ import {
   type NatsConnectionSettings,
   NatsCredentialsError,
   resolveNatsConnection,
-} from "@catalyst/relay";
+} from "@catalyst/relay/command-line";
 import { UsageError } from "../errors.js";
 
 /** Read the credentials for `url`; never returns or throws a message holding a secret. */

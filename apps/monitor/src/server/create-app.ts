@@ -64,7 +64,7 @@ export interface AppDeps {
   /** Called with an unexpected handler error (the app answers 500). */
   onError?: (error: unknown) => void;
   /** What `/api/snapshot` serves; `feed.snapshot` when absent. */
-  apiSnapshot?: () => Snapshot;
+  apiSnapshot?: () => Snapshot | Promise<Snapshot>;
   /** `/api/snapshot?at=`: the fleet at a past time from the event log (centrally: every host's, from the stream); absent: 501. */
   snapshotAt?: SnapshotAt;
   /** `/api/log-span`'s start when cheaper than `readEvents` (the central monitor's time index); absent: `readEvents`. */
