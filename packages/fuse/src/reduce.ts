@@ -1,4 +1,4 @@
-import type { FuseInput, LogRecord, NeedsYouItem } from "@catalyst/schema";
+import type { FuseInput, LogRecord, NeedsYouItem, NormalizedEvent } from "@catalyst/schema";
 import type { DeltaDraft } from "./delta-draft.js";
 import { logEventDelta } from "./delta-draft.js";
 import { createDraft, type StateDraft } from "./draft.js";
@@ -7,7 +7,7 @@ import { ingestInput } from "./ingest-input.js";
 import { admitLogRecord } from "./log-file-marks.js";
 import { type FuseOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { dropParkedLivenessOfGoneHosts } from "./pending-liveness.js";
-import { publishChanges } from "./publish-changes.js";
+import { type PublishContext, publishChanges } from "./publish-changes.js";
 import { sameValue } from "./same-value.js";
 import { type FuseState, MAX_LOG_PROBLEMS } from "./state.js";
 import { ownersOfTicket } from "./ticket-owners.js";
@@ -25,6 +25,107 @@ function markUnplacedTombstone(state: FuseState, record: LogRecord): void {
   const files = Object.keys(next);
   if (files.length > MAX_LOG_PROBLEMS) delete next[files[0]!];
   state.logProblems = next;
+}
+
+/**
+ * What lines of a batch folded that becomes true only at the publish: an archived orchestrator
+ * that nothing else names is dropped (a later line of it starts afresh, its tickets are no longer
+ * its own); the tickets of a wave's list become its workers (ticket owners, in the order the
+ * publishes add them). Lines that read these publish the lines before them first.
+ */
+interface PendingPublish {
+  archived: Set<string>;
+  /** Orchestrators with a wave line in the batch, and the tickets those lines named or dropped. */
+  waveOrchestrators: Set<string>;
+  waveTickets: Set<string>;
+}
+
+function emptyPending(): PendingPublish {
+  return { archived: new Set(), waveOrchestrators: new Set(), waveTickets: new Set() };
+}
+
+// Called before the line is folded: a wave line's tickets, and those of the list it replaces.
+function notePending(draft: StateDraft, event: NormalizedEvent, pending: PendingPublish): void {
+  if (event.orchestrator === null) return;
+  if (event.type === "archive") pending.archived.add(event.orchestrator);
+  else if (event.type === "wave-started" || event.type === "wave-completed") {
+    pending.waveOrchestrators.add(event.orchestrator);
+    const detail = event.detail as { tickets?: unknown; wave?: unknown } | null;
+    const tickets = detail?.tickets;
+    if (Array.isArray(tickets))
+      for (const t of tickets) if (typeof t === "string") pending.waveTickets.add(t);
+    const waves = draft.orchestrator(event.orchestrator, false)?.log?.waves;
+    const before =
+      waves && Object.hasOwn(waves, String(detail?.wave)) ? waves[String(detail?.wave)] : undefined;
+    for (const t of before?.tickets ?? []) pending.waveTickets.add(t);
+  }
+}
+
+/**
+ * The orchestrators to publish before folding `event` (none: null), and what of `pending` that
+ * settles. Follows `lineFoldReach` (what a line names and reads): the tickets it names include a
+ * wave list's and a tombstone's; a `views` line resolves through the ticket owners or the views.
+ */
+function readsPending(
+  draft: StateDraft,
+  event: NormalizedEvent,
+  pending: PendingPublish,
+): Set<string> | null {
+  const reach = lineFoldReach(event);
+  if (reach.kind === "fleet") return null;
+  const ids = new Set<string>();
+  // A ticket of a wave line of the batch, named again: the wave's publish makes it a worker.
+  if (pending.waveTickets.size > 0 && reach.tickets.some((t) => pending.waveTickets.has(t))) {
+    for (const id of pending.waveOrchestrators) ids.add(id);
+    pending.waveOrchestrators.clear();
+    pending.waveTickets.clear();
+  }
+  // An archived orchestrator named again (the publish would have dropped it first), or a line
+  // found by ticket or a tombstone, which read the owners an archive's publish removes.
+  if (
+    pending.archived.size > 0 &&
+    (reach.kind === "views" || (reach.orchestrator !== null && pending.archived.has(reach.orchestrator)))
+  ) {
+    for (const id of pending.archived) ids.add(id);
+    pending.archived.clear();
+  }
+  // A PR line without a worker is matched by PR number against the orchestrator's worker views.
+  if (
+    reach.kind === "views" &&
+    reach.tickets.length === 0 &&
+    reach.orchestrator !== null &&
+    draft.dirty.has(reach.orchestrator)
+  )
+    ids.add(reach.orchestrator);
+  return ids.size === 0 ? null : ids;
+}
+
+/**
+ * Publish the marked orchestrators among `ids` (with their logged wave completions) and leave
+ * the other marks and completions for later: only what the next line reads is published early.
+ */
+function publishSome(
+  draft: StateDraft,
+  ids: ReadonlySet<string>,
+  ctx: Omit<PublishContext, "logged">,
+  logged: LoggedWaveCompletion[],
+  deltas: DeltaDraft[],
+): void {
+  const rest = new Map(draft.dirty);
+  draft.dirty.clear();
+  for (const id of ids) {
+    const marks = rest.get(id);
+    if (marks === undefined) continue;
+    draft.dirty.set(id, marks);
+    rest.delete(id);
+  }
+  const now = logged.filter((done) => ids.has(done.orchestrator));
+  const later = logged.filter((done) => !ids.has(done.orchestrator));
+  publishChanges(draft, { ...ctx, logged: now }, deltas);
+  draft.dirty.clear();
+  for (const [id, marks] of rest) draft.dirty.set(id, marks);
+  logged.length = 0;
+  logged.push(...later);
 }
 
 /**
@@ -67,25 +168,38 @@ const DEFERRABLE: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind"]>([
  * Replayed log lines (history, no `log-event` deltas) that read nothing published (each line's
  * reach is its own orchestrator or none, see `lineFoldReach`): in a coalesced batch they are
  * folded at once and published with the reads around them, which gives the state publishing in
- * between gives.
+ * between gives. Not with an `archive` line: its publish can drop the orchestrator before the
+ * lines after it (see `readsPending`).
  */
 function foldsAheadOfViews(input: Extract<FuseInput, { kind: "log-lines" }>): boolean {
   if (input.replayed !== true) return false;
-  for (const record of input.records) if (lineFoldReach(record.event).kind === "views") return false;
+  for (const record of input.records)
+    if (record.event.type === "archive" || lineFoldReach(record.event).kind === "views") return false;
   return true;
 }
 
+/**
+ * Fold a batch of log lines into the draft. With `publish` (which publishes the named
+ * orchestrators' marks and wave completions), a line that reads what only a publish makes true
+ * has what it reads of the lines before it published first, so the fold is the same however the
+ * lines are batched (one line per batch is the reference, see `readsPending`).
+ */
 function foldLogLines(
   draft: StateDraft,
   input: Extract<FuseInput, { kind: "log-lines" }>,
   futureLimitMs: number,
   deltas: DeltaDraft[],
   logged: LoggedWaveCompletion[],
+  publish?: (ids: ReadonlySet<string>) => void,
 ): void {
   const copied = new Set<string>();
+  const pending = emptyPending();
   for (const record of input.records) {
     if (!admitLogRecord(draft.state, record, input.replayed === true, copied)) continue;
+    const ids = publish ? readsPending(draft, record.event, pending) : null;
+    if (ids) publish?.(ids);
     if (!input.replayed) deltas.push(logEventDelta(record));
+    if (publish) notePending(draft, record.event, pending);
     const completion = foldLogEvent(draft, record.event, futureLimitMs);
     if (completion) logged.push(completion);
     if (record.event.dropped) markUnplacedTombstone(draft.state, record);
@@ -207,7 +321,10 @@ function reduceInto(
   const futureLimitMs = nowMs + FUTURE_SKEW_MS;
   const visitedBefore = work.visited;
   if (input.kind === "log-lines") {
-    foldLogLines(draft, input, futureLimitMs, deltas, logged);
+    // A line that reads what only a publish makes true publishes the lines before it first.
+    foldLogLines(draft, input, futureLimitMs, deltas, logged, (ids) =>
+      publishSome(draft, ids, { nowIso, nowMs, options: resolved, everyone: false, work }, logged, deltas),
+    );
   } else if (input.kind === "hosts") {
     // A host that left the list (forgotten) takes its parked liveness answers with it.
     dropParkedLivenessOfGoneHosts(draft.state, input.hosts);
