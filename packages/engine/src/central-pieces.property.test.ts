@@ -9,7 +9,7 @@ import {
 } from "@catalyst/fuse";
 import type { LogRecord, Snapshot } from "@catalyst/schema";
 import { parseLogLine } from "@catalyst/sources";
-import { createSeededRandom } from "@catalyst/test-utils";
+import { createSeededRandom, tombstoneLine } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
 import {
   addReach,
@@ -103,22 +103,7 @@ function randomLog(seed: number, shared: { tickets: boolean; nodes: boolean }): 
         // A tombstone: placed on the ticket's workers, or a problem of its file when none has the
         // ticket (session.context names none). One host's only: the problems of two hosts' files
         // do not merge (mergeHostStates).
-        line = {
-          ts,
-          severityText: "ERROR",
-          severityNumber: 17,
-          body: { message: "event dropped" },
-          attributes: {
-            "event.name": "catalyst.event.oversized",
-            "event.entity": "event",
-            "event.action": "dropped",
-            "catalyst.event.oversized.name":
-              random() < 0.5 ? "session.context" : `phase.plan.complete.${ticket}`,
-            "catalyst.event.oversized.bytes": 300_000,
-            "catalyst.event.oversized.cap": 262_144,
-          },
-          resource: { "service.name": "catalyst.event-append", "host.name": host },
-        };
+        line = tombstoneLine(ts, random() < 0.5 ? "session.context" : `phase.plan.complete.${ticket}`, host);
       else line = { ts, orchestrator, event: pick(["orchestrator-started", "archive"]), detail: null };
       const text = JSON.stringify(line);
       lines.push({ host, ms, text, offset });

@@ -1,4 +1,5 @@
 import type { FuseInput, LogRecord } from "@catalyst/schema";
+import { tombstoneLine } from "@catalyst/test-utils";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createInitialState, exportState, type FuseState, reduce, toSnapshot } from "./index.js";
@@ -115,22 +116,7 @@ function lineOf(l: LineSpec, index: number): Record<string, unknown> {
         detail: { attentionType: "stalled", reason: "slow" },
       };
     case "tombstone":
-      return {
-        ts,
-        severityText: "ERROR",
-        severityNumber: 17,
-        body: { message: "event dropped" },
-        attributes: {
-          "event.name": "catalyst.event.oversized",
-          "event.entity": "event",
-          "event.action": "dropped",
-          "catalyst.event.oversized.name":
-            l.to === "done" ? "session.context" : `phase.plan.complete.${l.ticket}`,
-          "catalyst.event.oversized.bytes": 300_000,
-          "catalyst.event.oversized.cap": 262_144,
-        },
-        resource: { "service.name": "catalyst.event-append", "host.name": "h" },
-      };
+      return tombstoneLine(ts, l.to === "done" ? "session.context" : `phase.plan.complete.${l.ticket}`, "h");
     case "heartbeat":
       return {
         ts,

@@ -1,6 +1,8 @@
 // A fused state of several hosts cut into one piece per host and merged again (issue 25, the
 // central checkpoints); what a log line reaches beyond its own orchestrator.
+
 import { type FuseInput, type LogRecord, parseGlobalStateText } from "@catalyst/schema";
+import { tombstoneLine } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
 import {
   createInitialState,
@@ -46,20 +48,7 @@ const heartbeat = (node: string, ts: string) => ({
   resource: { "service.name": "catalyst.execution-core", "host.name": node },
 });
 
-const tombstone = (ts: string, name: string) => ({
-  ts,
-  severityText: "ERROR",
-  severityNumber: 17,
-  body: { message: "event dropped" },
-  attributes: {
-    "event.name": "catalyst.event.oversized",
-    "event.entity": "event",
-    "event.action": "dropped",
-    "catalyst.event.oversized.name": name,
-    "catalyst.event.oversized.bytes": 300_000,
-    "catalyst.event.oversized.cap": 262_144,
-  },
-});
+const tombstone = (ts: string, name: string) => tombstoneLine(ts, name);
 
 function run(inputs: FuseInput[]): FuseState {
   let state = createInitialState();

@@ -1,7 +1,7 @@
 import type { LogRecord } from "@catalyst/schema";
 import { StateImportError } from "./errors.js";
 import { setOwn } from "./own-property.js";
-import { type FuseState, MAX_LOG_PROBLEMS } from "./state.js";
+import { createInitialState, type FuseState, MAX_LOG_PROBLEMS } from "./state.js";
 import { restoreExportHoles } from "./state-export.js";
 import { forEachTicketOwners, ticketOwnersFrom } from "./ticket-owners.js";
 
@@ -133,17 +133,7 @@ export function mergeHostStates(
     seen.add(piece.host);
     parts.push((options.parsed ? restoreExportHoles(piece.state) : piece.state) as Record<string, unknown>);
   }
-  const state: FuseState = {
-    orchestrators: {},
-    globals: {},
-    hosts: null,
-    budgetRow: null,
-    prStatuses: {},
-    wavesCompleted: {},
-    sourceErrors: [],
-    logProblems: {},
-    logFiles: {},
-  };
+  const state: FuseState = createInitialState();
   const owners: [string, string[]][] = [];
   let problemPieces = 0;
   let nodes: FuseState["nodes"];

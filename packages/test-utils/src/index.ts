@@ -44,6 +44,7 @@ export {
   startMonitorBin,
   waitForListening,
 } from "./spawn-bin.js";
+export { tombstoneLine } from "./tombstone.js";
 export type { WaitUntilOptions } from "./wait-until.js";
 export { waitUntil } from "./wait-until.js";
 export { writeAtomic } from "./write-atomic.js";
