@@ -197,14 +197,17 @@ class HandleCache {
   }
 }
 
+/** A block's buffer: a spare one reused whole, or a new one with some room to fit the next blocks too. */
+function blockBuffer(size: number, spare: Buffer | undefined): Buffer {
+  return spare !== undefined && spare.length >= size
+    ? spare.subarray(0, size)
+    : Buffer.allocUnsafeSlow(size + (size >> 3)).subarray(0, size);
+}
+
 async function readBlock(handles: HandleCache, pb: PoolBlock, spare: Buffer | undefined): Promise<Buffer> {
   const { start, end } = pb.block;
-  // A spare buffer is reused whole; a new one gets some room so that it fits the next blocks too.
   const size = end - start;
-  const buf =
-    spare !== undefined && spare.length >= size
-      ? spare.subarray(0, size)
-      : Buffer.allocUnsafeSlow(size + (size >> 3)).subarray(0, size);
+  const buf = blockBuffer(size, spare);
   try {
     return await handles.use(pb.file, async (handle) => {
       let got = 0;
@@ -228,10 +231,7 @@ async function readBlock(handles: HandleCache, pb: PoolBlock, spare: Buffer | un
 function readBlockSync(pb: PoolBlock, spare: Buffer | undefined): Buffer {
   const { start, end } = pb.block;
   const size = end - start;
-  const buf =
-    spare !== undefined && spare.length >= size
-      ? spare.subarray(0, size)
-      : Buffer.allocUnsafeSlow(size + (size >> 3)).subarray(0, size);
+  const buf = blockBuffer(size, spare);
   let fd: number | undefined;
   try {
     fd = openSync(pb.file, "r");
