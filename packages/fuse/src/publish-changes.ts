@@ -374,9 +374,17 @@ function publishNeedsYou(
   });
 }
 
-/** Recompute every view the draft marked dirty and append the deltas that describe the change. */
-export function publishChanges(draft: StateDraft, ctx: PublishContext, out: DeltaDraft[]): void {
-  const ids = [...draft.dirty.keys()].sort();
+/**
+ * Recompute every view the draft marked dirty (with `only`: those of these orchestrators, the
+ * other marks left alone, a cost that follows `only`) and append the deltas that describe the change.
+ */
+export function publishChanges(
+  draft: StateDraft,
+  ctx: PublishContext,
+  out: DeltaDraft[],
+  only?: ReadonlySet<string>,
+): void {
+  const ids = (only ? [...only].filter((id) => draft.dirty.has(id)) : [...draft.dirty.keys()]).sort();
   if (ctx.work.published !== undefined) ctx.work.published += ids.length;
   const scopes = new Map<string, NeedsScope>();
   const gone: OrchestratorRecord[] = [];

@@ -111,19 +111,10 @@ function publishSome(
   logged: LoggedWaveCompletion[],
   deltas: DeltaDraft[],
 ): void {
-  const rest = new Map(draft.dirty);
-  draft.dirty.clear();
-  for (const id of ids) {
-    const marks = rest.get(id);
-    if (marks === undefined) continue;
-    draft.dirty.set(id, marks);
-    rest.delete(id);
-  }
   const now = logged.filter((done) => ids.has(done.orchestrator));
   const later = logged.filter((done) => !ids.has(done.orchestrator));
-  publishChanges(draft, { ...ctx, logged: now }, deltas);
-  draft.dirty.clear();
-  for (const [id, marks] of rest) draft.dirty.set(id, marks);
+  publishChanges(draft, { ...ctx, logged: now }, deltas, ids);
+  for (const id of ids) draft.dirty.delete(id);
   logged.length = 0;
   logged.push(...later);
 }
