@@ -127,6 +127,23 @@ export interface CentralFoldStats {
   mendFolded: number;
 }
 
+/** Every counter of `CentralFoldStats` (the service sums them over its answers). */
+const FOLD_STAT_KEYS = [
+  "windowMessages",
+  "checkMessages",
+  "indexEntries",
+  "invalidated",
+  "mended",
+  "mendFolded",
+] as const satisfies readonly (keyof CentralFoldStats)[];
+
+function noFoldStats(): CentralFoldStats {
+  return Object.fromEntries(FOLD_STAT_KEYS.map((key) => [key, 0])) as Record<
+    (typeof FOLD_STAT_KEYS)[number],
+    number
+  >;
+}
+
 /** The fleet at a time from the stream, and how it was reached. */
 export interface CentralFoldResult {
   snapshot: Snapshot;
@@ -526,14 +543,7 @@ function centralStore(
  * RelayConnectError when the broker cannot be read.
  */
 export async function foldCentralAt(at: Date, options: CentralTimeTravelOptions): Promise<CentralFoldResult> {
-  const stats: CentralFoldStats = {
-    windowMessages: 0,
-    checkMessages: 0,
-    indexEntries: 0,
-    invalidated: 0,
-    mended: 0,
-    mendFolded: 0,
-  };
+  const stats = noFoldStats();
   const store =
     options.cacheDir === undefined
       ? null
@@ -620,16 +630,7 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
   const capacity = Math.max(0, options.cached ?? 4);
   const maxWaiting = Math.max(0, options.maxWaiting ?? 8);
   const cache = new Map<string, HistoricalSnapshot>();
-  const totals = {
-    folds: 0,
-    cacheHits: 0,
-    windowMessages: 0,
-    checkMessages: 0,
-    indexEntries: 0,
-    invalidated: 0,
-    mended: 0,
-    mendFolded: 0,
-  };
+  const totals = { folds: 0, cacheHits: 0, ...noFoldStats() };
   let start: { ms: number; position: StreamPosition } | null = null;
 
   const answer = async (at: Date): Promise<HistoricalSnapshot> => {
@@ -648,12 +649,7 @@ export function createCentralTimeTravel(options: CentralTimeTravelServiceOptions
     // The monitor keeps serving while the snapshot is built (the fold already turns between batches).
     const result = await foldCentralAt(at, { sliceMs: ANSWER_SLICE_MS, ...options });
     totals.folds++;
-    totals.windowMessages += result.stats.windowMessages;
-    totals.checkMessages += result.stats.checkMessages;
-    totals.indexEntries += result.stats.indexEntries;
-    totals.invalidated += result.stats.invalidated;
-    totals.mended += result.stats.mended;
-    totals.mendFolded += result.stats.mendFolded;
+    for (const key of FOLD_STAT_KEYS) totals[key] += result.stats[key];
     const value: HistoricalSnapshot = { ...result.snapshot, at: at.toISOString() };
     if (key !== null) {
       cache.set(key, value);

@@ -48,6 +48,17 @@ function oneWrite(workers: number): FuseInput {
   );
 }
 
+/** Runs a snapshot's steps to the end: how many steps it took, and what the last one returned. */
+function drainSteps<T>(steps: Generator<unknown, T>): { taken: number; value: T } {
+  let taken = 0;
+  let step = steps.next();
+  while (!step.done) {
+    taken++;
+    step = steps.next();
+  }
+  return { taken, value: step.value };
+}
+
 function bytesOf(deltas: readonly Delta[]): number {
   return deltas.reduce((n, d) => n + Buffer.byteLength(JSON.stringify(d.data)), 0);
 }
@@ -161,16 +172,11 @@ describe("toSnapshotSteps", () => {
     for (const input of fleetInputs(200)) state = reduce(state, input, at(0)).state;
     state = reduce(state, { kind: "tick" }, at(120)).state;
     const steps = toSnapshotSteps(state, at(120));
-    let taken = 0;
-    let step = steps.next();
-    while (!step.done) {
-      taken++;
-      step = steps.next();
-    }
+    const { taken, value } = drainSteps(steps);
     // 200 workers, 20 an orchestrator: ten steps, then the snapshot.
     expect(taken).toBe(10);
-    expect(step.value).toEqual(toSnapshot(state, at(120)));
-    expect(step.value.needsYou.length).toBeGreaterThan(0);
+    expect(value).toEqual(toSnapshot(state, at(120)));
+    expect(value.needsYou.length).toBeGreaterThan(0);
   });
 });
 
@@ -178,18 +184,13 @@ describe("fuse.snapshotSteps", () => {
   it("adds one orchestrator a step and hands out the snapshot snapshot() gives, kept for it", () => {
     const fuse = stalledFleet(200);
     const steps = fuse.snapshotSteps();
-    let taken = 0;
-    let step = steps.next();
-    while (!step.done) {
-      taken++;
-      step = steps.next();
-    }
+    const { taken, value } = drainSteps(steps);
     // 200 workers, 20 an orchestrator: ten steps, then the snapshot, which snapshot() now hands out.
     expect(taken).toBe(10);
-    expect(step.value.needsYou.length).toBe(200);
-    expect(fuse.snapshot()).toBe(step.value);
+    expect(value.needsYou.length).toBe(200);
+    expect(fuse.snapshot()).toBe(value);
     // Made already: no step at all.
-    expect(fuse.snapshotSteps().next()).toEqual({ done: true, value: step.value });
+    expect(fuse.snapshotSteps().next()).toEqual({ done: true, value });
   });
 
   it("returns the fleet as it was when asked, whatever is applied between the steps", () => {
@@ -202,13 +203,12 @@ describe("fuse.snapshotSteps", () => {
     const steps = fuse.snapshotSteps();
     steps.next();
     fuse.apply(oneWrite(200), at(123));
-    let step = steps.next();
-    while (!step.done) step = steps.next();
-    expect(step.value.generatedAt).toBe(at(122).toISOString());
-    expect(step.value).toEqual(asked);
-    expect(before.generatedAt).not.toBe(step.value.generatedAt);
+    const { value } = drainSteps(steps);
+    expect(value.generatedAt).toBe(at(122).toISOString());
+    expect(value).toEqual(asked);
+    expect(before.generatedAt).not.toBe(value.generatedAt);
     // Not current any more: snapshot() makes the newer one.
-    expect(fuse.snapshot()).not.toBe(step.value);
+    expect(fuse.snapshot()).not.toBe(value);
     expect(fuse.snapshot().generatedAt).toBe(at(123).toISOString());
   });
 });
