@@ -34,10 +34,10 @@ export interface ServiceSpec {
 
 /**
  * The Node flags a service runs the monitor with. A young generation of 8 MiB semi-spaces
- * (V8's default on 64-bit is 16 MiB) gives more but shorter scavenges, which is what a write
- * waiting behind one feels: at 2,000–10,000 workers the write phase's scavenges went from
- * 8–104 ms to 3–24 ms apiece and RSS fell 8–15 MB (BENCHMARKS.md, issue 26, branch issue-26gc).
- * V8 sizes the young generation once, at start, so only a flag can set it.
+ * (V8's default on 64-bit is 16 MiB) gives twice the scavenges at half the pause each, which is
+ * what a write waiting behind one feels: in P7's write phase (2,000 and 8,000 workers, loaded box)
+ * the median scavenge pause went from 17–18 to 8 ms and RSS fell 8–15 MB (BENCHMARKS.md, issue 26,
+ * branch issue-26gc). V8 sizes the young generation once, at start, so only a flag can set it.
  */
 export const MONITOR_NODE_ARGS: readonly string[] = ["--max-semi-space-size=8"];
 
