@@ -134,7 +134,7 @@ describe("MONITOR_NODE_ARGS", () => {
           ...flags,
           "-e",
           `let keep = [];
-for (let i = 0; i < 3e6; i++) { keep.push({ i }); if (keep.length > 2e5) keep = []; }
+for (let i = 0; i < 5e5; i++) { keep.push({ i }); if (keep.length > 2e5) keep = []; }
 const v8 = require("node:v8");
 process.stdout.write(String(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size));`,
         ],
