@@ -7,7 +7,7 @@ import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from 
 import { deleteHostKeys, purgeHostHistory } from "./forget-host.js";
 import { readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
 import { isConsumerNotFound, retryJetStream } from "./jetstream-calls.js";
-import { parseStateKey, stateKeyOf } from "./keys.js";
+import { parseStateKey, type StateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
 import { pullCountOf } from "./read-pace.js";
@@ -285,7 +285,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       fromLiveness(entry, key.host);
       return;
     }
-    const change = stateChange(entry);
+    const change = stateChange(entry, key);
     if (!change) return;
     if (!forgotten.has(change.host)) lastSeen.set(change.host, Date.now());
     deliver({ host: change.host, changes: [change.change] });
@@ -324,9 +324,11 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     });
   }
 
-  /** The change a KV entry stands for, with its host. */
-  function stateChange(entry: StateEntry): { host: string; change: SourceChange } | null {
-    const key = parseStateKey(entry.key);
+  /** The change a KV entry stands for, with its host (`key`: its key, parsed). */
+  function stateChange(
+    entry: StateEntry,
+    key: StateKey | null,
+  ): { host: string; change: SourceChange } | null {
     if (!key) {
       stats.malformed++;
       return null;
