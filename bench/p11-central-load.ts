@@ -9,7 +9,9 @@
 //
 //   node --conditions=@catalyst/source --expose-gc --import tsx bench/p11-central-load.ts [--hosts 25] [--workers 2000] [--runs 3]
 //        [--cpu-prof <dir>] (a CPU profile of each run's start())
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+//        [--bin] (the built catalyst-monitor --nats, spawned: module load and /api/snapshot included)
+//        [--node-flag <flag>]... (with --bin: node flags for every second run)
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +20,10 @@ import { createCentralEngine } from "../packages/engine/src/central-index.ts";
 import { createRelayPublisher, openBroker, resolveNames } from "../packages/relay/src/index.ts";
 import { escapeToken } from "../packages/relay/src/keys.ts";
 import type { Delta } from "../packages/schema/src/index.ts";
+import { startListening } from "../packages/test-utils/src/bench.ts";
 import { startNatsServer } from "../packages/test-utils/src/nats-server.ts";
+import { getText } from "./p7-scale.ts";
+import { ROOT } from "./support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +31,8 @@ const { values } = parseArgs({
     workers: { type: "string" },
     runs: { type: "string" },
     "cpu-prof": { type: "string" },
+    bin: { type: "boolean" },
+    "node-flag": { type: "string", multiple: true },
   },
 });
 const HOSTS = Number(values.hosts ?? 25);
@@ -33,6 +40,8 @@ const WORKERS = Number(values.workers ?? 2000);
 const RUNS = Number(values.runs ?? 3);
 /** A dir for a CPU profile of each run's start() (`--cpu-prof <dir>`). */
 const PROFILE = values["cpu-prof"];
+/** Spawn the built `catalyst-monitor --nats` (module load and HTTP included, as P11 measures) instead. */
+const BIN = values.bin === true;
 const PER_ORCHESTRATOR = 20;
 const orchOf = (i: number) => `orch-p11-${String(Math.floor(i / PER_ORCHESTRATOR)).padStart(4, "0")}`;
 const ticketOf = (i: number) => `P11-${String(i).padStart(5, "0")}`;
@@ -137,8 +146,40 @@ try {
   await b.nc.close();
   await tb.nc.close();
 
-  const rows: string[] = [];
-  for (let r = 0; r < RUNS; r++) {
+  for (let r = 0; r < RUNS && BIN; r++) {
+    const prof = PROFILE === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", PROFILE];
+    // Every other run with the `--node-flag`s given (e.g. a V8 heap flag), to compare in one fill.
+    const flags = r % 2 === 1 ? (values["node-flag"] ?? []) : [];
+    const t = performance.now();
+    const central = await startListening(
+      [...flags, ...prof, join(ROOT, "apps/monitor/dist/bin.js"), "--nats", server.url, "--port", "0", "--history", "0"],
+      { timeoutMs: 300_000 },
+    );
+    const listening = performance.now() - t;
+    let ms = Number.NaN;
+    let polls = 0;
+    for (const deadline = Date.now() + 300_000; Date.now() < deadline; ) {
+      const res = await getText(`${central.url}api/snapshot`);
+      polls++;
+      if (!res.text.includes('"loading":{') && res.text.split('"alive":true').length - 1 >= total) {
+        ms = performance.now() - t;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The central's own CPU time to there (utime + stime, in clock ticks of 10 ms): on a loaded box
+    // a steadier figure than the wall time.
+    const stat = (await readFile(`/proc/${central.child.pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+    const cpuMs = (Number(stat[11]) + Number(stat[12])) * 10;
+    const rss = Number(
+      /VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${central.child.pid}/status`, "utf8"))?.[1] ?? Number.NaN,
+    );
+    console.log(
+      `bin run ${r + 1}${flags.length > 0 ? ` (${flags.join(" ")})` : ""}: cold start ${ms.toFixed(0)} ms (CPU ${cpuMs} ms; listening after ${listening.toFixed(0)} ms, ${polls} polls), RSS ${(rss / 1024).toFixed(0)} MB; ${loadNote()}`,
+    );
+    await central.stop();
+  }
+  for (let r = 0; r < RUNS && !BIN; r++) {
     (globalThis as { gc?: () => void }).gc?.();
     const central = createCentralEngine({
       servers: server.url,
@@ -180,7 +221,6 @@ try {
     const heapMB = process.memoryUsage().heapUsed / 1024 / 1024;
     const row = `run ${r + 1}: ${ms.toFixed(0)} ms (CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms), ${workers} workers, ${answered} alive, loading ${snap.loading === undefined ? "none" : "yes"}, ${workerDeltas} worker deltas (${deltas} deltas), heap ${heapMB.toFixed(0)} MB; ${loadNote()}`;
     console.log(row);
-    rows.push(row);
     if (workers !== total || answered !== total) console.log(`  INCOMPLETE: expected ${total}`);
     await central.stop();
   }
