@@ -141,8 +141,6 @@ export interface RelayConsumer {
 
 /** KV values pulled at once while loading the current values. */
 const STATE_PULL = 10_000;
-/** The event loop gets a turn after this many KV values of the load. */
-const STATE_YIELD = 1_000;
 
 /** What the consumer reads of a KV value: a watch entry, or a message of the bucket's stream. */
 type StateEntry = Pick<KvWatchEntry, "key" | "operation" | "created"> & { json<T>(): T };
@@ -660,12 +658,14 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
 
   /**
    * Every key's current value, read from the bucket's stream (last per subject) with an ordered
-   * consumer, in pulls of STATE_PULL messages, yielding to the event loop every STATE_YIELD; resolves
-   * to how many were read. It ends at the first value stored at or after `last` (the bucket's last
-   * sequence when it was looked at: every key's value up to there came before it, in stream order),
-   * or when the broker says none is pending. Not on the pending count alone: on a bucket being
-   * written (heartbeats, pid answers) the count the broker sends with each message stayed above 0
-   * for tens of seconds (P11, 20,000 workers: a 34 s wait with every value in).
+   * consumer, in pulls of STATE_PULL messages; resolves to how many were read. Each message is
+   * handled in the consumer's callback as it is parsed (an async iterator's promise per message
+   * was a third of the load's CPU at 100,000 keys); the event loop gets a turn between the socket's
+   * reads. It ends at the first value stored at or after `last` (the bucket's last sequence when it
+   * was looked at: every key's value up to there came before it, in stream order), or when the
+   * broker says none is pending. Not on the pending count alone: on a bucket being written
+   * (heartbeats, pid answers) the count the broker sends with each message stayed above 0 for tens
+   * of seconds (P11, 20,000 workers: a 34 s wait with every value in).
    */
   async function loadState(
     b: Broker,
@@ -675,27 +675,55 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   ): Promise<number> {
     const prefix = `$KV.${names.bucket}.`;
     const ordered = await b.js.consumers.get(bucketStream, { deliver_policy: DeliverPolicy.LastPerSubject });
-    // A count bound: pulls bounded only in bytes stalled on a last-per-subject consumer (nats.js 3.4).
-    const iter = await ordered.consume({ max_messages: STATE_PULL });
-    stateLoad = iter;
     let n = 0;
-    try {
-      for await (const m of iter) {
-        if (!broker || broker !== b) break;
+    let ended = false;
+    let end: (error?: unknown) => void = () => {};
+    const finished = new Promise<void>((resolve, reject) => {
+      end = (error?: unknown) => {
+        if (ended) return;
+        ended = true;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+    });
+    // A count bound: pulls bounded only in bytes stalled on a last-per-subject consumer (nats.js 3.4).
+    const iter = await ordered.consume({
+      max_messages: STATE_PULL,
+      callback: (m) => {
+        if (ended) return;
+        if (!broker || broker !== b) {
+          end();
+          return;
+        }
         n++;
         const op = m.headers?.get("KV-Operation");
-        onEntry(
-          {
-            key: m.subject.startsWith(prefix) ? m.subject.slice(prefix.length) : m.subject,
-            operation: op === "DEL" || op === "PURGE" ? op : "PUT",
-            created: m.time,
-            json: <T>() => m.json<T>(),
-          },
-          m.seq,
-        );
-        if (m.seq >= last || m.info.pending === 0) break;
-        if (n % STATE_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+        try {
+          onEntry(
+            {
+              key: m.subject.startsWith(prefix) ? m.subject.slice(prefix.length) : m.subject,
+              operation: op === "DEL" || op === "PURGE" ? op : "PUT",
+              get created() {
+                return m.time;
+              },
+              json: <T>() => m.json<T>(),
+            },
+            m.seq,
+          );
+        } catch (error) {
+          end(error);
+          return;
+        }
+        if (m.seq >= last || m.info.pending === 0) end();
+      },
+    });
+    stateLoad = iter;
+    // Closed from elsewhere (stop()) or by the client (an error): the load ends there.
+    void iter.closed().then(
+      (error) => end(error === undefined || error === null ? undefined : error),
+      (error: unknown) => end(error),
+    );
+    try {
+      await finished;
     } finally {
       stateLoad = null;
       await iter.close().catch(() => {});
