@@ -156,9 +156,14 @@ const SLICE_MS = 20;
 /**
  * A global `state.json` read for the first time names every worker of the fleet: fuse would build
  * them all in one apply (seconds at 10,000 workers, the event loop blocked meanwhile). It goes in
- * as growing prefixes of this many orchestrators, each applied on its own (issue 26).
+ * as growing prefixes of its orchestrators, each applied on its own (issue 26), and so does the
+ * first scan, a slice of orchestrators with their files per apply. A slice holds whole
+ * orchestrators until the next would take it past SLICE_WEIGHT units of work: a file read is
+ * one, a worker a global state entry lists is one (fuse builds it); at least one orchestrator a
+ * slice. Ten orchestrators a slice (before) were 39–105 ms of work each at 10,000 workers of 20
+ * workers an orchestrator (their files, global entries and log lines), three are about a third.
  */
-const GLOBAL_SLICE = 10;
+const SLICE_WEIGHT = 128;
 /** A tick period's parts (see `{kind: "tick", part}`): each apply re-derives 1/TICK_PARTS of the fleet. */
 const TICK_PARTS = 16;
 /** Re-tracking the pollers builds their whole lists: at most this often. */
@@ -189,21 +194,55 @@ export interface Monitor {
 
 type GlobalStateInput = Extract<FuseInput, { kind: "global-state" }>;
 
+/** The workers a global state entry lists (each is one unit of SLICE_WEIGHT). */
+function listedWorkers(entry: unknown): number {
+  const workers = (entry as { workers?: unknown } | null)?.workers;
+  if (workers === null || typeof workers !== "object") return 0;
+  let n = 0;
+  for (const _ in workers) n += 1;
+  return n;
+}
+
 /**
- * A first global-state read as growing prefixes of its orchestrators: each step adds
- * GLOBAL_SLICE of them (the earlier ones are the same objects, so fuse's diff passes over them),
- * and the last step is the read itself. Only a file not seen before: a later read is diffed
- * against the last one, which a prefix would shrink. Returns each step with the ids it adds.
+ * Cuts a list of weighted items into runs of at most SLICE_WEIGHT (a heavier item alone): the
+ * end index of each run.
  */
-function globalPrefixes(input: GlobalStateInput): Array<{ input: FuseInput; ids: string[] }> {
+function sliceEnds(weights: readonly number[]): number[] {
+  const ends: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (sum > 0 && sum + w > SLICE_WEIGHT) {
+      ends.push(i);
+      sum = 0;
+    }
+    sum += w;
+  }
+  if (weights.length > 0) ends.push(weights.length);
+  return ends;
+}
+
+/**
+ * A first global-state read as growing prefixes of its orchestrators: each step adds a slice of
+ * them (SLICE_WEIGHT: each orchestrator weighs its listed workers plus `extra(id)`, its files);
+ * the earlier ones are the same objects, so fuse's diff passes over them, and the last step is
+ * the read itself. Only a file not seen before: a later read is diffed against the last one,
+ * which a prefix would shrink. Returns each step with the ids it adds.
+ */
+function globalPrefixes(
+  input: GlobalStateInput,
+  extra: (id: string) => number = () => 1,
+): Array<{ input: FuseInput; ids: string[] }> {
   const value = input.result.ok ? input.result.value : null;
   const entries = Object.entries(value?.orchestrators ?? {});
-  if (value === null || !input.result.ok || entries.length <= GLOBAL_SLICE)
+  const ends = sliceEnds(entries.map(([id, entry]) => listedWorkers(entry) + extra(id)));
+  if (value === null || !input.result.ok || ends.length <= 1)
     return [{ input, ids: entries.map(([id]) => id) }];
   const out: Array<{ input: FuseInput; ids: string[] }> = [];
-  for (let start = 0; start < entries.length; start += GLOBAL_SLICE) {
-    const end = Math.min(entries.length, start + GLOBAL_SLICE);
+  let start = 0;
+  for (const end of ends) {
     const ids = entries.slice(start, end).map(([id]) => id);
+    start = end;
     if (end === entries.length) out.push({ input, ids });
     else
       out.push({
@@ -242,7 +281,7 @@ function orchestratorOf(input: FuseInput): string | null {
 }
 
 /**
- * The watcher's first scan as slices that each hold every read of GLOBAL_SLICE orchestrators:
+ * The watcher's first scan as slices that each hold every read of a few orchestrators (SLICE_WEIGHT):
  * their added, local state and signal files together with the global-state prefix that lists
  * them, so a coalesced apply builds each worker once, with all its sources (issue 26: the scan
  * sends the global state last, and at 10,000 workers each one was built from its signal file and
@@ -284,20 +323,23 @@ function planFirstReadSlices(
       for (const read of reads) into.push(read);
     }
   };
+  const reads = (id: string): number => byOrchestrator.get(id)?.length ?? 0;
   for (const global of globals) {
     seenGlobal.add(global.file);
-    for (const step of globalPrefixes(global)) {
+    for (const step of globalPrefixes(global, reads)) {
       const slice: FuseInput[] = [step.input];
       take(step.ids, slice);
       slices.push(slice);
       sliceIds.push(step.ids);
     }
   }
-  // Orchestrators no global state lists, GLOBAL_SLICE at a time.
+  // Orchestrators no global state lists, by the weight of their files.
   const rest = [...byOrchestrator.keys()];
-  for (let at = 0; at < rest.length; at += GLOBAL_SLICE) {
+  let at = 0;
+  for (const end of sliceEnds(rest.map(reads))) {
     const slice: FuseInput[] = [];
-    const ids = rest.slice(at, at + GLOBAL_SLICE);
+    const ids = rest.slice(at, end);
+    at = end;
     take(ids, slice);
     slices.push(slice);
     sliceIds.push(ids);
@@ -646,7 +688,11 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
         earlyWanted = false;
         if (history !== null && early !== null && !stopped) {
           head = await readHistoryHead(history);
-          if (head.done && head.error === null && !stopped) attachEarlyHistory(early.job, early.ids, head);
+          if (head.done && head.error === null && !stopped) {
+            attachEarlyHistory(early.job, early.ids, head);
+            // Planning a large history is work of its own: the first slice gets a turn of its own.
+            await yieldToLoop();
+          }
           loading = { ...loading, records: head.lines.length };
         }
       } finally {
