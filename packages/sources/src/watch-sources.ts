@@ -46,6 +46,9 @@ const SYNC_SLICE_MS = 10;
 const SYNC_SLOW_MS = 5;
 const SLOW_READS_IN_A_ROW = 3;
 
+/** Orchestrators whose files one discovery reads at a time (each lists its directories first). */
+const ORCH_CONCURRENCY = 16;
+
 /**
  * A text at least this long (the global `state.json`, ~4 MB at 10,000 workers) is keyed, checked
  * and decoded with a turn of the event loop between the steps, and its parse runs in steps of
@@ -1035,8 +1038,15 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       }
     }
     const added: Tracked[] = [];
+    let since = performance.now();
     for (const ref of found) {
       if (orchs.has(ref.id)) continue;
+      // Hundreds of orchestrators found at once (the first scan): their watches are set up in
+      // steps of STEP_MS with a turn between (issue 26: 500 in one block held the loop ~40 ms).
+      if (performance.now() - since >= STEP_MS) {
+        await turn();
+        since = performance.now();
+      }
       const t: Tracked = {
         ref,
         signals: new Map(),
@@ -1055,15 +1065,16 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       added.push(t);
     }
     await watchStructure();
-    await Promise.all(
-      added.map(async (t) =>
-        Promise.all([
-          readLocal(t, out),
-          readAllSignals(t, out),
-          readAllTickets(t, out),
-          readBriefingMeta(t, out),
-        ]),
-      ),
+    // ORCH_CONCURRENCY orchestrators read at a time: started all at once, 500 orchestrators' four
+    // reads each were 2,000 directory listings whose answers came back in bursts of back-to-back
+    // callbacks (issue 26: up to ~90 ms without a timer's turn at 10,000 workers).
+    await mapLimited(added, ORCH_CONCURRENCY, (t) =>
+      Promise.all([
+        readLocal(t, out),
+        readAllSignals(t, out),
+        readAllTickets(t, out),
+        readBriefingMeta(t, out),
+      ]),
     );
     return added;
   }
