@@ -194,6 +194,16 @@ export interface Monitor {
 
 type GlobalStateInput = Extract<FuseInput, { kind: "global-state" }>;
 
+/**
+ * An input of the start-up queue, or a global-state prefix made when its slice is applied: made
+ * all at once, the prefixes of a 500-orchestrator state.json (one per slice) were ~40,000 keys
+ * copied in one block (issue 26).
+ */
+type Slot = FuseInput | (() => FuseInput);
+
+const inputOf = (slot: Slot): FuseInput => (typeof slot === "function" ? slot() : slot);
+const isGlobalSlot = (slot: Slot): boolean => typeof slot === "function" || slot.kind === "global-state";
+
 /** The workers a global state entry lists (each is one unit of SLICE_WEIGHT). */
 function listedWorkers(entry: unknown): number {
   const workers = (entry as { workers?: unknown } | null)?.workers;
@@ -232,13 +242,13 @@ function sliceEnds(weights: readonly number[]): number[] {
 function globalPrefixes(
   input: GlobalStateInput,
   extra: (id: string) => number = () => 1,
-): Array<{ input: FuseInput; ids: string[] }> {
-  const value = input.result.ok ? input.result.value : null;
-  const entries = Object.entries(value?.orchestrators ?? {});
+): Array<{ input: Slot; ids: string[] }> {
+  const result = input.result;
+  const entries = Object.entries(result.ok ? result.value.orchestrators : {});
   const ends = sliceEnds(entries.map(([id, entry]) => listedWorkers(entry) + extra(id)));
-  if (value === null || !input.result.ok || ends.length <= 1)
-    return [{ input, ids: entries.map(([id]) => id) }];
-  const out: Array<{ input: FuseInput; ids: string[] }> = [];
+  if (!result.ok || ends.length <= 1) return [{ input, ids: entries.map(([id]) => id) }];
+  const value = result.value;
+  const out: Array<{ input: Slot; ids: string[] }> = [];
   let start = 0;
   for (const end of ends) {
     const ids = entries.slice(start, end).map(([id]) => id);
@@ -246,20 +256,20 @@ function globalPrefixes(
     if (end === entries.length) out.push({ input, ids });
     else
       out.push({
-        input: {
+        input: (): FuseInput => ({
           ...input,
           result: {
-            ...input.result,
+            ...result,
             value: { ...value, orchestrators: Object.fromEntries(entries.slice(0, end)) },
           },
-        },
+        }),
         ids,
       });
   }
   return out;
 }
 
-function sliceFirstGlobalState(input: FuseInput, seen: Set<string>): FuseInput[] {
+function sliceFirstGlobalState(input: FuseInput, seen: Set<string>): Slot[] {
   if (input.kind !== "global-state" || seen.has(input.file)) return [input];
   seen.add(input.file);
   return globalPrefixes(input).map((step) => step.input);
@@ -290,14 +300,14 @@ function orchestratorOf(input: FuseInput): string | null {
  * a removal): it then goes in as it came.
  */
 export function planFirstRead(inputs: readonly FuseInput[], seenGlobal: Set<string>): FuseInput[][] | null {
-  return planFirstReadSlices(inputs, seenGlobal)?.slices ?? null;
+  return planFirstReadSlices(inputs, seenGlobal)?.slices.map((slice) => slice.map(inputOf)) ?? null;
 }
 
 /** {@link planFirstRead} with the orchestrators each slice reads. */
 function planFirstReadSlices(
   inputs: readonly FuseInput[],
   seenGlobal: Set<string>,
-): { slices: FuseInput[][]; ids: string[][] } | null {
+): { slices: Slot[][]; ids: string[][] } | null {
   const byOrchestrator = new Map<string, FuseInput[]>();
   const globals: GlobalStateInput[] = [];
   for (const input of inputs) {
@@ -313,9 +323,9 @@ function planFirstReadSlices(
     if (list) list.push(input);
     else byOrchestrator.set(id, [input]);
   }
-  const slices: FuseInput[][] = [];
+  const slices: Slot[][] = [];
   const sliceIds: string[][] = [];
-  const take = (ids: readonly string[], into: FuseInput[]): void => {
+  const take = (ids: readonly string[], into: Slot[]): void => {
     for (const id of ids) {
       const reads = byOrchestrator.get(id);
       if (reads === undefined) continue;
@@ -327,7 +337,7 @@ function planFirstReadSlices(
   for (const global of globals) {
     seenGlobal.add(global.file);
     for (const step of globalPrefixes(global, reads)) {
-      const slice: FuseInput[] = [step.input];
+      const slice: Slot[] = [step.input];
       take(step.ids, slice);
       slices.push(slice);
       sliceIds.push(step.ids);
@@ -337,7 +347,7 @@ function planFirstReadSlices(
   const rest = [...byOrchestrator.keys()];
   let at = 0;
   for (const end of sliceEnds(rest.map(reads))) {
-    const slice: FuseInput[] = [];
+    const slice: Slot[] = [];
     const ids = rest.slice(at, end);
     at = end;
     take(ids, slice);
@@ -360,14 +370,14 @@ interface HistoryHead {
 }
 
 /** Batches of CHUNK inputs, a global state alone (it names many workers). */
-function chunksOf(inputs: readonly FuseInput[]): FuseInput[][] {
-  if (inputs.length <= CHUNK && !inputs.some((i) => i.kind === "global-state")) return [inputs.slice()];
-  const out: FuseInput[][] = [];
+function chunksOf(inputs: readonly Slot[]): Slot[][] {
+  if (inputs.length <= CHUNK && !inputs.some(isGlobalSlot)) return [inputs.slice()];
+  const out: Slot[][] = [];
   let at = 0;
   while (at < inputs.length) {
     let end = at + 1;
-    if (inputs[at]!.kind !== "global-state")
-      while (end < inputs.length && end - at < CHUNK && inputs[end]!.kind !== "global-state") end++;
+    if (!isGlobalSlot(inputs[at]!))
+      while (end < inputs.length && end - at < CHUNK && !isGlobalSlot(inputs[end]!)) end++;
     out.push(inputs.slice(at, end));
     at = end;
   }
@@ -382,7 +392,7 @@ function emptyIterator(): AsyncIterator<LogRecord> {
 
 /** A queued batch: its slices, applied in order from `at`. */
 interface Job {
-  chunks: FuseInput[][];
+  chunks: Slot[][];
   what: string;
   at: number;
   coalesce: boolean;
@@ -467,7 +477,10 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     }
   };
 
-  const applyNow = (inputs: readonly FuseInput[], what: string, coalesce: boolean): void => {
+  const applyNow = (slots: readonly Slot[], what: string, coalesce: boolean): void => {
+    const inputs = slots.some((slot) => typeof slot === "function")
+      ? slots.map(inputOf)
+      : (slots as FuseInput[]);
     const traced = stages.hasSubscribers;
     if (traced) stages.publish({ stage: "apply", what, n: inputs.length });
     try {
