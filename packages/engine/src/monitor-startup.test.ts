@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { LogRecord } from "@catalyst/schema";
+import { readEvents } from "@catalyst/sources";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildParts } from "./build-parts.js";
 import { createMonitor } from "./monitor.js";
@@ -225,5 +227,70 @@ describe("the first scan's slices are cut by work, not by a count of orchestrato
     // Main put all eight (160 workers) in one apply.
     expect(Math.max(...perCall)).toBeLessThanOrEqual(60);
     expect(perCall.filter((n) => n > 0)).toEqual([60, 60, 40]);
+  });
+});
+
+describe("the start-up history's first lines", () => {
+  // Issue 26: a reader whose blocks are read already hands its lines out without a turn of the
+  // event loop; the monitor read 10,000 of them (the history folded with the first read) in one
+  // block of ~60 ms. Counted: the most lines taken with no turn between them.
+  it("are read 512 at a time at most, with a turn of the event loop between", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "monitor-head-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const workers = join(dir, "runs", ORCH, "workers");
+    await mkdir(workers, { recursive: true });
+    await writeFile(join(workers, "H-0.json"), signal("H-0", "implementing"));
+    await mkdir(join(dir, "events"), { recursive: true });
+    const base = Date.now() - 3_600_000;
+    const lines = Array.from({ length: 1_500 }, (_, i) =>
+      JSON.stringify({
+        ts: new Date(base + i * 1000).toISOString(),
+        orchestrator: ORCH,
+        worker: `H-${i % 50}`,
+        event: "worker-dispatched",
+      }),
+    );
+    await writeFile(
+      join(dir, "events", `${new Date(base).toISOString().slice(0, 7)}.jsonl`),
+      `${lines.join("\n")}\n`,
+    );
+    const since = new Date(base - 60_000);
+    const records: LogRecord[] = [];
+    for await (const r of readEvents(dir, { since })) records.push(r);
+    expect(records).toHaveLength(1_500);
+
+    let tick = 0;
+    let ticking = true;
+    const ticker = (): void => {
+      tick += 1;
+      if (ticking) setImmediate(ticker);
+    };
+    setImmediate(ticker);
+    let most = 0;
+    let run = 0;
+    let last = -1;
+    const parts = buildParts({ catalystDir: dir, githubToken: null });
+    const monitor = createMonitor(parts, {
+      history: {
+        since,
+        // Every line ready at once: no I/O, so no turn unless the monitor gives one.
+        read: async function* () {
+          for (const r of records) {
+            run = tick === last ? run + 1 : 1;
+            last = tick;
+            most = Math.max(most, run);
+            yield r;
+          }
+        },
+      },
+    });
+    cleanup.push(() => monitor.stop());
+    await monitor.start();
+    const history = await monitor.historyLoaded();
+    ticking = false;
+    expect(history).toMatchObject({ records: 1_500, complete: true });
+    expect(Object.keys(parts.fuse.snapshot().orchestrators[0]?.workers ?? {})).toHaveLength(50);
+    // All 1,500 in one go before.
+    expect(most).toBeLessThanOrEqual(512);
   });
 });
