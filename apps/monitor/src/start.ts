@@ -130,7 +130,7 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     // The registry (prom-client and Node's default metrics) is built once loading is over, off the
     // start-up path. Built at start-up (as before) or only at the first scrape, P7's 2,000-worker
     // write tail was worse in the second case on a loaded box (issue 26; BENCHMARKS.md).
-    metricsRegistry = () => void metrics.metrics.render().catch(() => {});
+    metricsRegistry = () => void metrics.prepare().catch(() => {});
     if (loadedSeconds !== null) metricsRegistry();
     let port = options.port;
     const app = createApp({
