@@ -88,6 +88,25 @@ describe("createSnapshotFrames", () => {
     expect(frames.builds()).toBe(1);
   });
 
+  it("stays exact as the fleet grows and shrinks between builds (one buffer, sized from the last frame)", async () => {
+    let snap = fleet(1, 1);
+    const scripted = createScriptedFeed();
+    const frames = createSnapshotFrames({ ...scripted, snapshot: () => snap });
+    for (const [o, w] of [
+      [1, 1],
+      [40, 20],
+      [2, 1],
+      [41, 20],
+      [40, 20],
+    ] as const) {
+      snap = fleet(o, w, `${o}x${w}`);
+      const json = await frames.json(false);
+      expect(text(json)).toBe(JSON.stringify(snap));
+      // Never much larger than the frame it holds.
+      expect(json.buffer.byteLength).toBeLessThan(json.length + json.length / 8 + 64 * 1024 + 64);
+    }
+  });
+
   it("builds in steps with turns of the event loop between them (issue 26)", async () => {
     // 200 orchestrators, each step 3 ms of the fake clock, slices of 8 ms.
     const f = steppedFeed(fleet(200, 20), { stepMs: 3 });

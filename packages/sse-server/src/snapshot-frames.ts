@@ -40,8 +40,6 @@ export interface SnapshotFramesOptions {
    * snapshot frame made in one piece held the loop for over 100 ms). @default 8
    */
   sliceMs?: number;
-  /** JSON text gathered before it is encoded into one chunk. @default 256 KiB */
-  chunkChars?: number;
   now?: () => number;
   /** Gives the event loop a turn (tests may count them). @default setImmediate */
   yieldToLoop?: () => Promise<void>;
@@ -71,6 +69,10 @@ export interface SnapshotFrames {
   turns(): number;
 }
 
+/** Room a frame's buffer is given beyond the last frame's size. */
+const SLACK = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 type Waiter = (encoded: EncodedSnapshot | Error) => void;
@@ -82,9 +84,9 @@ interface Job {
   steps: Iterator<undefined, Snapshot, undefined> | null;
   snapshot: Snapshot | null;
   pieces: Generator<string, void, undefined> | null;
-  chunks: Buffer[];
+  /** The frame written so far: `size` bytes of `buffer`. */
+  buffer: Buffer<ArrayBuffer>;
   size: number;
-  text: string;
   waiters: Waiter[];
 }
 
@@ -104,7 +106,6 @@ export function createSnapshotFrames(
   const refreshMs = options.loadingRefreshMs ?? 1_000;
   const costFactor = options.costFactor ?? 10;
   const sliceMs = options.sliceMs ?? 8;
-  const chunkChars = options.chunkChars ?? 256 * 1024;
   const now = options.now ?? (() => performance.now());
   const yieldToLoop = options.yieldToLoop ?? nextTurn;
   const orchestratorJson = options.orchestratorJson ?? createOrchestratorJsonCache();
@@ -116,10 +117,21 @@ export function createSnapshotFrames(
   let builds = 0;
   let turns = 0;
 
-  const addText = (job: Job, text: string): void => {
-    const chunk = Buffer.from(text, "utf8");
-    job.chunks.push(chunk);
-    job.size += chunk.length;
+  // The frame is written straight into one buffer sized from the last frame (a fleet changes
+  // little between two), grown when short: no chunks joined at the end, no second copy of it.
+  const write = (job: Job, text: string): void => {
+    const room = job.buffer.length - job.size;
+    if (room < text.length * 3) {
+      const need = Buffer.byteLength(text, "utf8");
+      if (room < need) {
+        const grown = Buffer.allocUnsafeSlow(
+          Math.max(Math.ceil(job.buffer.length * 1.5), job.size + need + SLACK),
+        );
+        job.buffer.copy(grown, 0, 0, job.size);
+        job.buffer = grown;
+      }
+    }
+    job.size += job.buffer.write(text, job.size, "utf8");
   };
 
   /** One step of a build; true when it is done. */
@@ -132,23 +144,24 @@ export function createSnapshotFrames(
       // Already encoded (nothing moved since): the same bytes.
       if (current !== null && current.snapshot === job.snapshot && current.id === job.id) return true;
       job.pieces = snapshotJsonPieces(job.snapshot, orchestratorJson);
-      addText(job, `id: ${job.id}\nevent: snapshot\ndata: `);
+      const last = current?.frame.length ?? 0;
+      job.buffer = Buffer.allocUnsafeSlow(last + Math.ceil(last / 16) + SLACK);
+      write(job, `id: ${job.id}\nevent: snapshot\ndata: `);
       return false;
     }
     const piece = job.pieces!.next();
     if (!piece.done) {
-      job.text += piece.value;
-      if (job.text.length >= chunkChars) {
-        addText(job, job.text);
-        job.text = "";
-      }
+      write(job, piece.value);
       return false;
     }
-    addText(job, `${job.text}\n\n`);
-    job.text = "";
+    write(job, "\n\n");
     job.pieces = null;
-    const frame = Buffer.concat(job.chunks, job.size);
-    job.chunks = [];
+    // Kept as it is unless far larger than the frame (the fleet shrank): then copied to size.
+    const frame =
+      job.buffer.length - job.size > Math.max(SLACK, job.size / 8)
+        ? Buffer.from(job.buffer.subarray(0, job.size))
+        : job.buffer.subarray(0, job.size);
+    job.buffer = EMPTY;
     const headerLength = `id: ${job.id}\nevent: snapshot\ndata: `.length;
     const end = now();
     builds += 1;
@@ -204,9 +217,8 @@ export function createSnapshotFrames(
       steps: feed.snapshotSteps?.() ?? oneStep(feed),
       snapshot: null,
       pieces: null,
-      chunks: [],
+      buffer: EMPTY,
       size: 0,
-      text: "",
       waiters,
     };
     building = job;
