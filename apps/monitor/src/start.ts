@@ -16,7 +16,7 @@ import {
 import { followMonitor } from "@catalyst/metrics/follow";
 import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
-import type { LoadingState, Snapshot } from "@catalyst/schema";
+import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import {
   type CleanupStack,

@@ -1,4 +1,4 @@
-import type { DeltaFeed, LoadingState, Snapshot } from "@catalyst/schema";
+import type { LoadingState, Snapshot } from "@catalyst/schema";
 import type { SteppedDeltaFeed } from "./snapshot-frames.js";
 
 /**

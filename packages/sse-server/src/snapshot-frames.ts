@@ -251,7 +251,7 @@ export function createSnapshotFrames(
   };
 }
 
-/** A feed without steps: its whole snapshot in the first step. */
-function* oneStep(feed: DeltaFeed): Generator<undefined, Snapshot, undefined> {
-  return feed.snapshot();
+/** A feed without steps: its whole snapshot at the first `next()`. */
+function oneStep(feed: DeltaFeed): Iterator<undefined, Snapshot, undefined> {
+  return { next: () => ({ done: true, value: feed.snapshot() }) };
 }

@@ -1,4 +1,4 @@
-import type { OrchestratorView, Snapshot } from "@catalyst/schema";
+import type { OrchestratorView } from "@catalyst/schema";
 
 /**
  * The JSON of an orchestrator view, kept per view object: fuse hands out the same

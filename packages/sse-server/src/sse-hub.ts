@@ -1,5 +1,5 @@
 import { channel } from "node:diagnostics_channel";
-import type { Delta, DeltaFeed, OrchestratorView, Snapshot } from "@catalyst/schema";
+import type { Delta } from "@catalyst/schema";
 import {
   type ByteSink,
   type ClientEndReason,
@@ -170,7 +170,10 @@ export function createSseHub(feed: SteppedDeltaFeed, options: SseHubOptions = {}
       let replay: Uint8Array[] | null = null;
       if (deltas !== null) {
         if (!isOpenFilter(client.filter)) replay = encodeMissed(deltas, client.filter);
-        else replay = shared === undefined ? (shared = encodeMissed(deltas, NO_FILTER)) : shared;
+        else {
+          if (shared === undefined) shared = encodeMissed(deltas, NO_FILTER);
+          replay = shared;
+        }
       }
       if (replay === null) {
         if (!client.hasSnapshot) {

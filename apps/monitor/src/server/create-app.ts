@@ -5,11 +5,9 @@ import type { PushEndpoints } from "@catalyst/notify-channels";
 import type {
   AlertsResponse,
   ComponentHealth,
-  DeltaFeed,
   HealthResponse,
   HostView,
   LoadingState,
-  Snapshot,
 } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
 import {
