@@ -170,4 +170,53 @@ describe("createSseHub", () => {
     expect(hub.clientCount()).toBe(1);
     await client.cancel();
   });
+
+  it("a client whose deltas since the frame would overflow its queue gets that frame, then a newer one, and no delta between", async () => {
+    const feed = createScriptedFeed();
+    const orchestrators = fleetSnapshot().orchestrators;
+    const big: Snapshot = {
+      ...emptySnapshot(),
+      orchestrators: Array.from({ length: 30 }, (_, i) => orchestrators[i % orchestrators.length]!),
+    };
+    let clock = 0;
+    let burst = true;
+    const stepped: SteppedDeltaFeed = {
+      ...feed,
+      snapshot: () => big,
+      *snapshotSteps() {
+        for (let i = 0; i < big.orchestrators.length; i++) {
+          clock += 1;
+          yield;
+        }
+        return big;
+      },
+    };
+    const frames = createSnapshotFrames(stepped, {
+      now: () => clock,
+      yieldToLoop: () =>
+        new Promise<void>((resolve) => {
+          // The first build meets a burst of deltas (a start-up applying slices): more than the queue holds.
+          if (burst)
+            feed.publish(Array.from({ length: 5 }, (_, n) => removedDraft("orch-a", `B${clock}-${n}`)));
+          setImmediate(resolve);
+        }),
+    });
+    const hub = createSseHub(stepped, { frames, maxQueueFrames: 8 });
+    hubs.push(hub);
+    const client = reader(hub.open({ lastEventId: null, filter: NO_FILTER }));
+    await client.until("event: snapshot");
+    burst = false;
+    const last = feed.lastId();
+    expect(last).toBeGreaterThan(8);
+    // The next frame is at the id the burst reached, and then the client is live.
+    await client.until(`id: ${last}\nevent: snapshot`);
+    feed.publish([removedDraft("orch-a", "after")]);
+    const text = await client.until('"after"');
+    expect(frames.builds()).toBe(2);
+    expect(text.match(/event: snapshot/g)).toHaveLength(2);
+    // No burst delta reached it: both snapshots cover them.
+    expect(text).not.toContain('event: worker-removed\ndata: {"orchestrator":"orch-a","worker":"B');
+    expect(text.indexOf(`id: ${last + 1}\n`)).toBeGreaterThan(text.indexOf(`id: ${last}\nevent: snapshot`));
+    await client.cancel();
+  });
 });

@@ -233,6 +233,8 @@ export function createSseHub(feed: SteppedDeltaFeed, options: SseHubOptions = {}
     if (c.resyncedAt !== null && written <= c.resyncedAt) return null;
     c.resyncedAt = written;
     resyncs += 1;
+    // Its backlog (a snapshot frame among it, maybe) is dropped: what it holds is not whole.
+    c.hasSnapshot = false;
     if (c.open && clients.delete(c)) {
       waiting.add(c);
       // Not from inside a push (a fan-out may be under way): in a microtask.
