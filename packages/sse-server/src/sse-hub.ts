@@ -85,7 +85,10 @@ interface Client {
   open: boolean;
   /** Deltas up to this id are already in a snapshot (and the deltas after it) the client was sent. */
   skipThrough: number;
-  /** A snapshot frame was queued to it (one that waits for a newer one has something to show). */
+  /**
+   * It holds a whole state: a snapshot frame (and the deltas after it) or a resume's replay was
+   * queued to it, and no backlog dropped since. One that waits for a newer frame has something to show.
+   */
   hasSnapshot: boolean;
   /** `queue.written()` at the last resync: a client that took nothing since is dropped instead. */
   resyncedAt: number | null;
@@ -318,6 +321,8 @@ export function createSseHub(feed: SteppedDeltaFeed, options: SseHubOptions = {}
       // The replay and the subscription happen in one synchronous step, so no delta can fall
       // between them.
       for (const frame of replay) send(queue, frame);
+      // What it held before, with the missed deltas: a whole state.
+      client.hasSnapshot = true;
       clients.add(client);
     } else {
       // A snapshot: the client waits for the frame (made now for a small fleet, in steps for a
@@ -355,12 +360,9 @@ export function createSseHub(feed: SteppedDeltaFeed, options: SseHubOptions = {}
       // after its id (which they may have had already: the snapshot replaces what they hold).
       frames.request((encoded) => {
         if (closed || encoded instanceof Error) return;
-        const behind = deliver([...clients], encoded);
-        for (const client of behind) {
-          clients.delete(client);
-          waiting.add(client);
-        }
-        requestForWaiting();
+        // A live client whose deltas since would not fit its queue is sent nothing (it holds a
+        // whole state already) and stays live.
+        deliver([...clients], encoded);
       }, true);
     },
     clientCount: () => clients.size + waiting.size,
