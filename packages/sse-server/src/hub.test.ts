@@ -219,4 +219,41 @@ describe("createSseHub", () => {
     expect(text.indexOf(`id: ${last + 1}\n`)).toBeGreaterThan(text.indexOf(`id: ${last}\nevent: snapshot`));
     await client.cancel();
   });
+
+  it("a snapshot frame larger than the queue's byte limit goes out with the retry hint before it and the deltas after it", async () => {
+    const feed = createScriptedFeed();
+    const snapshot = fleetSnapshot();
+    let turn = false;
+    const stepped: SteppedDeltaFeed = {
+      ...feed,
+      snapshot: () => snapshot,
+      *snapshotSteps() {
+        // One turn of the event loop in the build, with a delta applied meanwhile.
+        turn = true;
+        yield;
+        return snapshot;
+      },
+    };
+    let clock = 0;
+    const frames = createSnapshotFrames(stepped, {
+      now: () => (clock += 10),
+      yieldToLoop: async () => {
+        if (turn) feed.publish([removedDraft("orch-a", "T-meanwhile")]);
+        turn = false;
+      },
+    });
+    const limit = 512;
+    const hub = createSseHub(stepped, { frames, maxQueueBytes: limit });
+    hubs.push(hub);
+    // Made now, in one step: the retry hint is still queued when the frame comes.
+    const first = reader(hub.open({ lastEventId: null, filter: NO_FILTER }));
+    const text = await first.until("T-meanwhile");
+    expect(text.startsWith("retry: 2000\n\n")).toBe(true);
+    expect(frames.current()!.frame.length).toBeGreaterThan(limit);
+    expect(text).toContain("id: 0\nevent: snapshot\n");
+    expect(text.indexOf("id: 1\nevent: worker-removed")).toBeGreaterThan(text.indexOf("event: snapshot"));
+    expect(hub.resyncCount()).toBe(0);
+    expect(hub.droppedCount()).toBe(0);
+    await first.cancel();
+  });
 });
