@@ -46,15 +46,16 @@ export interface FuseLike extends DeltaFeed {
 
 /**
  * The sources watcher: initial scan and live changes, as batches. A watcher of several hosts (the
- * relay's, see central.ts) also sends `{kind: "hosts"}`. The listener returns a promise that
- * settles once the batch is applied, so a watcher that reads a large start-up backlog can wait for
- * it before reading more.
+ * relay's, see central.ts) also sends `{kind: "hosts"}`, and in its first read the relayed
+ * liveness answers with the files they belong to (`{kind: "liveness"}`, after those files). The
+ * listener returns a promise that settles once the batch is applied, so a watcher that reads a
+ * large start-up backlog can wait for it before reading more.
  */
 export interface WatcherLike {
   /** Resolves once the first read of everything is delivered to the listeners. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  subscribe(listener: (changes: Array<SourceChange | HostsInput>) => Promise<void> | void): () => void;
+  subscribe(listener: (changes: Array<WatcherInput>) => Promise<void> | void): () => void;
   health(): ComponentHealth;
   /** SIGHUP: re-open held files and rescan (optional for test doubles). */
   reopen?(): void;
@@ -66,6 +67,12 @@ export interface WatcherLike {
 
 /** The hosts of a monitor of several machines, as fuse takes them. */
 export type HostsInput = Extract<FuseInput, { kind: "hosts" }>;
+
+/** A liveness answer, as fuse takes it (a central monitor's first read carries the relayed ones). */
+export type LivenessInput = Extract<FuseInput, { kind: "liveness" }>;
+
+/** What a watcher sends. */
+export type WatcherInput = SourceChange | HostsInput | LivenessInput;
 
 /** The GitHub PR poller. */
 export interface PrPollerLike {
@@ -226,7 +233,10 @@ function sliceFirstGlobalState(input: FuseInput, seen: Set<string>): FuseInput[]
   return globalPrefixes(input).map((step) => step.input);
 }
 
-/** The inputs of a first read of files, which the start-up may reorder (see planFirstRead). */
+/**
+ * The inputs of a first read of files, which the start-up may reorder (see planFirstRead); a
+ * relayed liveness answer stays after the files of its orchestrator that came before it.
+ */
 const FIRST_READ_KINDS: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind"]>([
   "orchestrator-added",
   "signal",
@@ -234,6 +244,7 @@ const FIRST_READ_KINDS: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind
   "local-state",
   "briefing",
   "global-state",
+  "liveness",
 ]);
 
 function orchestratorOf(input: FuseInput): string | null {
@@ -247,8 +258,11 @@ function orchestratorOf(input: FuseInput): string | null {
  * them, so a coalesced apply builds each worker once, with all its sources (issue 26: the scan
  * sends the global state last, and at 10,000 workers each one was built from its signal file and
  * again when the global state came in). The batch holds one read per file, so their order does not
- * change the state they make. Null when the batch holds anything else (a later read, a log line,
- * a removal): it then goes in as it came.
+ * change the state they make. A central monitor's first read also holds each worker's relayed
+ * liveness answer (one per worker, after its orchestrator's files): it goes into its
+ * orchestrator's slice, still after those files, so the worker is built once, with its answer
+ * (issue 28). Null when the batch holds anything else (a later read, a log line, a removal): it
+ * then goes in as it came.
  */
 export function planFirstRead(inputs: readonly FuseInput[], seenGlobal: Set<string>): FuseInput[][] | null {
   return planFirstReadSlices(inputs, seenGlobal)?.slices ?? null;
