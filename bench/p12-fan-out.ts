@@ -109,6 +109,12 @@ export interface P12Run {
    */
   listenOverflows: number;
   listenDrops: number;
+  /**
+   * The connect storm: wall time from starting the clients to every client holding its snapshot,
+   * and the server's CPU over it (per connection: accept, request, headers, the snapshot's send).
+   */
+  connectSeconds?: number;
+  connectCpuSeconds?: number;
 }
 
 const argOf = (argv: readonly string[], name: string, fallback: string) => {
@@ -441,6 +447,8 @@ async function measure(
   }
   const rssAtStart = memoryOf(pid)?.rss ?? Number.NaN;
   const listenBefore = listenCounters();
+  const connectCpuBefore = cpuOf(pid);
+  const connectStarted = performance.now();
   const minSeq = nextSeq;
   const per = Math.ceil(clients / shape.procs);
   const procs: ClientProc[] = [];
@@ -467,6 +475,8 @@ async function measure(
   }
   try {
     await Promise.all(procs.map((p) => p.until(/ready\n/, 180_000)));
+    const connectSeconds = (performance.now() - connectStarted) / 1000;
+    const connectCpuSeconds = cpuOf(pid) - connectCpuBefore;
     await sleep(1000);
     const listenAfter = listenCounters();
     const idle = memoryOf(pid);
@@ -562,6 +572,8 @@ async function measure(
       loopMaxMs,
       listenOverflows: listenAfter.overflows - listenBefore.overflows,
       listenDrops: listenAfter.drops - listenBefore.drops,
+      connectSeconds,
+      connectCpuSeconds,
       ...(serverShare === undefined ? {} : { serverShare }),
     };
   } finally {
@@ -592,7 +604,7 @@ export async function runP12(shape: P12Shape): Promise<P12Run[]> {
         for (const kind of kinds) {
           const run = await measure(kind, dir, clients, shape, r);
           console.log(
-            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, ${run.cpuSysSeconds?.toFixed(1) ?? "–"} s of it kernel (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s, ${run.clientCpuSysSeconds?.toFixed(1) ?? "–"} s kernel), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes matched, ${run.serverShare.unmatched} not)`}; load ${load()}`,
+            `P12 ${kind} ${clients} clients (run ${r + 1}): p50 ${fmtMs(run.p50)} p99 ${fmtMs(run.p99)} max ${fmtMs(run.max)} ms, lost ${run.lost}, closed ${run.closedByServer} (errors ${JSON.stringify(run.errors)}, reconnects ${run.reconnects}), RSS start ${run.rssAtStartMB.toFixed(0)} idle ${run.idleRssMB.toFixed(0)} peak ${run.peakRssMB.toFixed(0)} MB, CPU ${run.cpuSeconds.toFixed(1)} s, ${run.cpuSysSeconds?.toFixed(1) ?? "–"} s of it kernel (clients ${run.clientCpuSeconds?.toFixed(1) ?? "–"} s, ${run.clientCpuSysSeconds?.toFixed(1) ?? "–"} s kernel), kernel ${(run.kernelBytesPerConn / 1024).toFixed(1)} KiB/conn (sndbuf ${run.sndbuf}), sockstat +${run.sockstatDeltaKB.toFixed(0)} KiB, slab +${(run.slabDeltaKB / 1024).toFixed(1)} MiB, loop max ${run.loopMaxMs ?? "–"} ms, listen overflows ${run.listenOverflows} drops ${run.listenDrops}, connect ${run.connectSeconds?.toFixed(1) ?? "–"} s (server CPU ${run.connectCpuSeconds === undefined ? "–" : ((run.connectCpuSeconds * 1e6) / run.clients).toFixed(0)} µs per client)${run.serverShare === undefined ? "" : `, server: write → first clients handed the frame p50 ${fmtMs(run.serverShare.firstP50)} p99 ${fmtMs(run.serverShare.firstP99)}, → every client p50 ${fmtMs(run.serverShare.lastP50)} p99 ${fmtMs(run.serverShare.lastP99)} ms (${run.serverShare.writes} writes matched, ${run.serverShare.unmatched} not)`}; load ${load()}`,
           );
           runs.push(run);
         }
