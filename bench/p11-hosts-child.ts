@@ -1,11 +1,16 @@
 // P11's simulated hosts, in one process apart from the bench's measuring one: for each host, a relay
 // publisher of its catalyst dir and a pid liveness poller whose answers it relays (as
 // `catalyst-monitor --publish` wires them). Prints `ready` once every host's files and answers are
-// acknowledged by the broker; stops on SIGTERM.
+// acknowledged by the broker; stops on SIGTERM. With `trace` set, the stages of each write's way out
+// (the watcher's and the publisher's, see apps/monitor/src/stage-trace.ts), GC pauses and every
+// event-loop stall over 20 ms (`lag`) go to that file as JSON lines.
 //
 //   node --conditions=@catalyst/source --import tsx bench/p11-hosts-child.ts <config.json>
+
+import { channel } from "node:diagnostics_channel";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { startStageTrace } from "../apps/monitor/src/stage-trace.ts";
 import { createLivenessPoller } from "../packages/pollers/src/index.ts";
 import { createRelayPublisher } from "../packages/relay/src/index.ts";
 
@@ -16,9 +21,23 @@ interface Config {
   /** Per host: the workers to check, with their pids. */
   targets: Array<Array<{ orchestrator: string; worker: string; pid: number; startedAt: string }>>;
   livenessMs: number;
+  /** A file for the stage trace; none by default. */
+  trace?: string;
 }
 
 const config = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as Config;
+const trace = config.trace === undefined ? null : startStageTrace(config.trace);
+if (trace !== null) {
+  // Event-loop stalls: a 10 ms timer that fired late by more than 20 ms (a pid sweep, a rescan
+  // slice, a GC pause: whatever held the loop while a write waited).
+  const stages = channel("catalyst:stage");
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 30) stages.publish({ stage: "lag", ms: Number((now - last - 10).toFixed(1)) });
+    last = now;
+  }, 10).unref();
+}
 const stops: Array<() => Promise<void>> = [];
 const publishers = config.hosts.map((host) =>
   createRelayPublisher({
@@ -51,6 +70,7 @@ process.stdout.write(`ready ${puts}\n`);
 
 const stop = async () => {
   await Promise.allSettled(stops.map((s) => s()));
+  trace?.stop();
   process.exit(0);
 };
 process.on("SIGTERM", () => void stop());

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import { stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { LivenessResult, SourceChange } from "@catalyst/schema";
@@ -86,6 +87,21 @@ type Job =
   | { kind: "heartbeat" }
   | { kind: "liveness" };
 
+/**
+ * Per-stage timestamps of a signal's way out, opt-in (issue 28, as the sources watcher's): the
+ * monitor subscribes to this channel when `CATALYST_MONITOR_TRACE` names a file, the P11 bench's
+ * simulated hosts when asked to trace. Stages, each with the signal file's path: `relay-queue` (the
+ * watcher's batch holding it was queued), `relay-put` (its KV put was sent), `relay-acked` (the
+ * broker acknowledged it). Without a subscriber a stage costs one property read.
+ */
+const stages = channel("catalyst:stage");
+
+function signalFilesOf(changes: readonly SourceChange[]): string[] {
+  const files: string[] = [];
+  for (const c of changes) if (c.kind === "signal") files.push(c.file);
+  return files;
+}
+
 /** What makes one liveness answer differ from another (never `checkedAt`, which moves every check). */
 const answerOf = (r: LivenessResult): string =>
   JSON.stringify([r.pid, r.alive, r.reason, r.jobId ?? null, r.jobState ?? null]);
@@ -158,6 +174,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
 
   function enqueue(changes: SourceChange[]): void {
     if (overflowed) return;
+    if (stages.hasSubscribers)
+      stages.publish({ stage: "relay-queue", n: changes.length, keys: signalFilesOf(changes) });
     const bytes = sizeOf(changes);
     if (stats.queuedChanges + changes.length > maxQueuedChanges || queuedBytes + bytes > maxQueuedBytes) {
       // Bounded: drop the queue and re-read the dir from the cursors once what is in flight is done.
@@ -352,8 +370,10 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         });
       case "orchestrator-removed":
         return removeOrchestrator(c.id);
-      case "signal":
-        return putState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }), {
+      case "signal": {
+        const traced = stages.hasSubscribers;
+        if (traced) stages.publish({ stage: "relay-put", key: c.file });
+        await putState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }), {
           host,
           kind: "signal",
           orchestrator: c.orchestrator,
@@ -361,6 +381,9 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
           file: rel(c.file),
           result: c.result,
         });
+        if (traced) stages.publish({ stage: "relay-acked", key: c.file });
+        return;
+      }
       case "signal-removed":
         await deleteState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }));
         return forgetLiveness(c.orchestrator, c.key);
