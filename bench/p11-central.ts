@@ -268,6 +268,7 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
     if (dedicated) {
       const run = await startListening(
         [
+          ...(dedicatedTrace === null ? [] : ["--import", join(ROOT, "bench/p11-lag-preload.mjs")]),
           BIN,
           "--dir",
           join(root, hostName(0)),

@@ -17,7 +17,8 @@ export interface HostWrite {
 
 export const HOST_STAGES = [
   "write→fs event",
-  "fs event→publisher queue (read, emit)",
+  "fs event→read (the last before the queue)",
+  "read→publisher queue (emit)",
   "queue→KV put sent",
   "put sent→broker stamp",
 ] as const;
@@ -54,6 +55,7 @@ export function attributeHost(writes: readonly HostWrite[], files: readonly stri
     return m;
   };
   const watch = byKey("watch");
+  const read = byKey("read");
   const queued = byKey("relay-queue");
   const put = byKey("relay-put");
   const rows: HostAttribution["rows"] = [];
@@ -72,7 +74,12 @@ export function attributeHost(writes: readonly HostWrite[], files: readonly stri
     const watchT = after(watch, w.file, w.at);
     const queueT = after(queued, w.file, w.at);
     const putT = after(put, w.file, queueT);
-    const marks = [w.at, watchT ?? queueT, queueT, putT, w.stamp];
+    // The publisher's read: the last of the file's reads up to its queueing (a dedicated host's
+    // local view reads it too).
+    const reads = read.get(w.file) ?? [];
+    const ri = queueT === undefined ? -1 : firstAtOrAfter(reads, queueT + 0.001) - 1;
+    const readT = ri >= 0 && reads[ri]! >= w.at ? reads[ri] : queueT;
+    const marks = [w.at, watchT ?? readT, readT, queueT, putT, w.stamp];
     if (marks.some((m) => m === undefined || m > w.stamp! + 5)) {
       unmatched += 1;
       continue;
@@ -88,6 +95,7 @@ export function attributeHost(writes: readonly HostWrite[], files: readonly stri
       if (start > w.stamp) continue;
       if (l.stage === "lag") during.push(`stall ${l.ms?.toFixed(0)} ms`);
       else if (l.stage === "gc" && l.t >= w.at) during.push(`gc ${l.ms?.toFixed(1)} ms`);
+      else if (l.stage === "apply" && l.t >= w.at && l.t <= w.stamp) during.push(`apply ${l.what} (${l.n})`);
       else if (l.stage === "rescan-slice" && l.t <= w.stamp) during.push(`rescan slice (${l.n} files)`);
     }
     rows.push({ write: w, total: w.stamp - w.at, gaps, during });
@@ -107,18 +115,18 @@ export function hostAttributionReport(title: string, a: HostAttribution, slowest
   const sorted = [...a.rows].sort((x, y) => y.total - x.total);
   const tail = sorted.slice(0, Math.max(1, Math.ceil(sorted.length / 100)));
   out.push(
-    `  ${"stage".padEnd(40)} ${"p50".padStart(8)} ${"p99".padStart(8)} ${"tail 1% median".padStart(15)}`,
+    `  ${"stage".padEnd(44)} ${"p50".padStart(8)} ${"p99".padStart(8)} ${"tail 1% median".padStart(15)}`,
   );
   HOST_STAGES.forEach((name, i) => {
     const all = a.rows.map((r) => r.gaps[i]!);
     const t = tail.map((r) => r.gaps[i]!);
     out.push(
-      `  ${name.padEnd(40)} ${pct(all, 50).toFixed(1).padStart(8)} ${pct(all, 99).toFixed(1).padStart(8)} ${pct(t, 50).toFixed(1).padStart(15)}`,
+      `  ${name.padEnd(44)} ${pct(all, 50).toFixed(1).padStart(8)} ${pct(all, 99).toFixed(1).padStart(8)} ${pct(t, 50).toFixed(1).padStart(15)}`,
     );
   });
   const totals = a.rows.map((r) => r.total);
   out.push(
-    `  ${"total".padEnd(40)} ${pct(totals, 50).toFixed(1).padStart(8)} ${pct(totals, 99).toFixed(1).padStart(8)}`,
+    `  ${"total".padEnd(44)} ${pct(totals, 50).toFixed(1).padStart(8)} ${pct(totals, 99).toFixed(1).padStart(8)}`,
   );
   out.push("  slowest:");
   for (const r of sorted.slice(0, slowest))
