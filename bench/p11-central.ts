@@ -25,7 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NATS_SERVER, startNatsServer } from "../packages/test-utils/src/nats-server.ts";
 import { getText, percentile, watchSeqs } from "./p7-scale.ts";
-import { attributeHost, type HostWrite, hostAttributionReport } from "./p11-trace.ts";
+import { attributeHost, type HostWrite, hostAttributionReport, stallSummary } from "./p11-trace.ts";
 import type { Figure } from "./summary.ts";
 import {
   type Child,
@@ -493,8 +493,11 @@ export async function runP11(shape: P11Shape): Promise<P11Result> {
         },
       };
       const present = traceFiles.filter((f) => existsSync(f));
-      if (present.length > 0)
-        figures.attribution = hostAttributionReport(name, attributeHost(traced, present));
+      if (present.length > 0) {
+        const from = Math.min(...traced.map((t) => t.at));
+        const to = Math.max(...traced.map((t) => t.stamp ?? t.at));
+        figures.attribution = `${hostAttributionReport(name, attributeHost(traced, present))}\n  ${stallSummary(present, from, to)}`;
+      }
       console.log(
         `P11 write → frame, ${name}: ${figures.writes} writes, p50 ${fmtMs(figures.latency.p50)} p99 ${fmtMs(figures.latency.p99)} ms, lost ${figures.latency.lost}; host p50 ${fmtMs(figures.stages.host.p50)} p99 ${fmtMs(figures.stages.host.p99)}, broker → bare watcher p50 ${fmtMs(figures.stages.delivery.p50)} p99 ${fmtMs(figures.stages.delivery.p99)}, broker → central frame p50 ${fmtMs(figures.stages.central.p50)} p99 ${fmtMs(figures.stages.central.p99)} (load ${loadDuringWrites})`,
       );

@@ -32,10 +32,22 @@ if (trace !== null) {
   // slice, a GC pause: whatever held the loop while a write waited).
   const stages = channel("catalyst:stage");
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   setInterval(() => {
     const now = performance.now();
-    if (now - last > 30) stages.publish({ stage: "lag", ms: Number((now - last - 10).toFixed(1)) });
+    const cpu = process.cpuUsage();
+    // The process's own CPU time over the stall: near its length, the loop was busy (our work or
+    // GC); far below it, the process waited for a core (the box's load).
+    if (now - last > 30) {
+      const used = (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000;
+      stages.publish({
+        stage: "lag",
+        ms: Number((now - last - 10).toFixed(1)),
+        cpu: Number(used.toFixed(1)),
+      });
+    }
     last = now;
+    lastCpu = cpu;
   }, 10).unref();
 }
 const stops: Array<() => Promise<void>> = [];

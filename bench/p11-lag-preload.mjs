@@ -6,8 +6,16 @@ import { channel } from "node:diagnostics_channel";
 
 const stages = channel("catalyst:stage");
 let last = performance.now();
+let lastCpu = process.cpuUsage();
 setInterval(() => {
   const now = performance.now();
-  if (now - last > 30) stages.publish({ stage: "lag", ms: Number((now - last - 10).toFixed(1)) });
+  const cpu = process.cpuUsage();
+  // The process's own CPU time over the stall: near its length, the loop was busy (our work or
+  // GC); far below it, the process waited for a core (the box's load).
+  if (now - last > 30) {
+    const used = (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000;
+    stages.publish({ stage: "lag", ms: Number((now - last - 10).toFixed(1)), cpu: Number(used.toFixed(1)) });
+  }
   last = now;
+  lastCpu = cpu;
 }, 10).unref();

@@ -93,7 +93,7 @@ export function attributeHost(writes: readonly HostWrite[], files: readonly stri
       // A stall or pause ends at its line's time: it counts when it overlapped the write's way.
       const start = l.t - (l.ms ?? 0);
       if (start > w.stamp) continue;
-      if (l.stage === "lag") during.push(`stall ${l.ms?.toFixed(0)} ms`);
+      if (l.stage === "lag") during.push(`stall ${l.ms?.toFixed(0)} ms (cpu ${l.cpu?.toFixed(0)})`);
       else if (l.stage === "gc" && l.t >= w.at) during.push(`gc ${l.ms?.toFixed(1)} ms`);
       else if (l.stage === "apply" && l.t >= w.at && l.t <= w.stamp) during.push(`apply ${l.what} (${l.n})`);
       else if (l.stage === "rescan-slice" && l.t <= w.stamp) during.push(`rescan slice (${l.n} files)`);
@@ -101,6 +101,17 @@ export function attributeHost(writes: readonly HostWrite[], files: readonly stri
     rows.push({ write: w, total: w.stamp - w.at, gaps, during });
   }
   return { rows, unmatched };
+}
+
+/** The stalls of the traces: how many, their total, and the process's own CPU time in them (ms). */
+export function stallSummary(files: readonly string[], from: number, to: number): string {
+  const stalls = files
+    .flatMap((f) => readTrace(f))
+    .filter((l) => l.stage === "lag" && l.t >= from && l.t - (l.ms ?? 0) <= to);
+  const ms = stalls.reduce((a, l) => a + (l.ms ?? 0), 0);
+  const cpu = stalls.reduce((a, l) => a + (l.cpu ?? 0), 0);
+  const big = stalls.filter((l) => (l.ms ?? 0) >= 50);
+  return `while the writes ran, ${stalls.length} stalls over 20 ms (${big.length} over 50 ms), ${ms.toFixed(0)} ms in all, of which the process ran ${cpu.toFixed(0)} ms (the rest it waited for a core)`;
 }
 
 const pct = (values: number[], p: number) => {

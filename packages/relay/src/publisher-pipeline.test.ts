@@ -72,7 +72,7 @@ describe.skipIf(NATS_SERVER === null)("relay publisher, writes in flight", () =>
       }
       await waitUntil("both acked", () => seen("relay-acked", "T-1") && seen("relay-acked", "T-2"), 20_000);
       await publisher.idle();
-      const broker = await openBroker({ servers: server.url }, resolveNames(options));
+      const broker = await openBroker({ servers: server.url }, resolveNames({}));
       try {
         const valueOf = async (key: string) => (await broker.kv.get(key))?.string() ?? "";
         await waitUntil(
