@@ -122,11 +122,14 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
     );
     push = createPushEndpoints(vapid, subscriptions, allowHttp);
   }
-  // A channel that took an alert (or refused it for good) is done with it in the outbox.
+  // A channel that took an alert (or refused it for good) is done with it in the outbox; one whose
+  // full queue deferred it owes it still, and is offered it again when it has room.
   let runtime: NotifyRuntime | null = null;
   const dispatcher = createDispatcher(channels, {
     onEvent: (event) => {
-      if (event.type !== "failed" && event.key !== null) runtime?.delivered(event.key, event.channelId);
+      if (event.type === "deferred") runtime?.deferred(event.key, event.channelId);
+      else if (event.type === "room") runtime?.room(event.channelId);
+      else if (event.type !== "failed" && event.key !== null) runtime?.delivered(event.key, event.channelId);
       options.onEvent?.(event);
     },
   });

@@ -16,6 +16,7 @@ import {
   createNotifyRuntime,
   createNtfyChannel,
   createWebhookChannel,
+  type DispatchEvent,
   deliveryKeyOf,
   type NotifyRuntime,
   notifyFlagsOf,
@@ -219,6 +220,39 @@ describe("dispatcher", () => {
     expect(big.health()[0]!.dropped).toBeGreaterThan(0);
     d.stop();
     big.stop();
+  });
+
+  it("defers a keyed alert its full queue cannot take (owed, not dropped) and says when it has room", async () => {
+    receiver.respondWith(503);
+    const events: DispatchEvent[] = [];
+    const d = createDispatcher([createWebhookChannel({ url: receiver.url })], {
+      maxQueue: 4,
+      retryBaseMs: 20,
+      retryMaxMs: 20,
+      onEvent: (e) => events.push(e),
+    });
+    for (let i = 0; i < 10; i += 1) d.dispatch({ ...alert, incident: `i${i}` }, { key: `k${i}` });
+    expect(d.health()[0]).toMatchObject({ queued: 4, dropped: 0, deferred: 6 });
+    expect(events.filter((e) => e.type === "deferred").map((e) => e.key)).toEqual([
+      "k4",
+      "k5",
+      "k6",
+      "k7",
+      "k8",
+      "k9",
+    ]);
+    expect(events.some((e) => e.type === "dropped" || e.type === "room")).toBe(false);
+    receiver.respondWith(200);
+    await waitUntil("room", () => events.some((e) => e.type === "room"));
+    // Once, when the queue is down to half its bound.
+    const sentBefore = events.findIndex((e) => e.type === "room");
+    expect(events.slice(0, sentBefore).filter((e) => e.type === "sent")).toHaveLength(2);
+    // `only` offers a deferred alert to the channel that has room.
+    expect(d.dispatch({ ...alert, incident: "i4" }, { key: "k4", only: [d.health()[0]!.name] })).toEqual([]);
+    await d.idle();
+    expect(events.filter((e) => e.type === "room")).toHaveLength(1);
+    expect(receiver.received.map((r) => JSON.parse(r.body).incident)).toEqual(["i0", "i1", "i2", "i3"]);
+    d.stop();
   });
 
   it("rate-limits each channel: a burst goes, the rest waits in the queue", async () => {
@@ -467,6 +501,62 @@ describe("runtime", () => {
     await third.start();
     await third.stop();
     expect(sent).toHaveLength(2);
+    expect((await store.load()).outbox).toEqual([]);
+  });
+
+  it("never loses an alert to a full channel queue: each is offered again when there is room, or after a restart", async () => {
+    // 12 alerts (one per orchestrator) at a channel that is down, whose queue holds 3: 9 are
+    // deferred, still owed in the outbox. Stopped while the channel is still down, restarted with
+    // it back: every alert arrives, each once, none dropped.
+    receiver.respondWith(503);
+    const store = createIncidentStore(join(dir, "state"));
+    const rows = Array.from({ length: 12 }, (_, i) => ({ ...dead("W1"), orchestrator: `orch-${i}` }));
+    const events: DispatchEvent[] = [];
+    const run = (feed: ReturnType<typeof createFeed>) => {
+      let runtime: NotifyRuntime | null = null;
+      const d = createDispatcher([createWebhookChannel({ url: receiver.url })], {
+        maxQueue: 3,
+        retryBaseMs: 20,
+        retryMaxMs: 40,
+        ratePerMinute: 60_000,
+        burst: 100,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === "deferred") runtime?.deferred(e.key, e.channelId);
+          else if (e.type === "room") runtime?.room(e.channelId);
+          else if (e.type !== "failed" && e.key !== null) runtime?.delivered(e.key, e.channelId);
+        },
+      });
+      runtime = createNotifyRuntime({
+        feed,
+        notifier: createNotifier({ holdMs: 50 }),
+        deliver: (a, how) => d.dispatch(a, how),
+        store,
+      });
+      return { runtime, d };
+    };
+    const feed = createFeed();
+    const first = run(feed);
+    await first.runtime.start();
+    feed.needs(rows);
+    await waitUntil("12 alerts made", () => first.runtime.recent().length === 12);
+    await waitUntil("9 deferred", () => events.filter((e) => e.type === "deferred").length === 9);
+    await first.runtime.stop();
+    first.d.stop();
+    expect((await store.load()).outbox).toHaveLength(12);
+
+    receiver.respondWith(200);
+    const second = run(createFeed(rows));
+    await second.runtime.start();
+    await waitUntil("every alert", () => receiver.received.length >= 12);
+    await second.d.idle();
+    await second.runtime.stop();
+    second.d.stop();
+    const incidents = receiver.received.map((r) => JSON.parse(r.body).incident as string);
+    expect(incidents.sort()).toEqual(rows.map((r) => `dead|${r.orchestrator}|W1`).sort());
+    expect(new Set(receiver.received.map((r) => r.headers["idempotency-key"])).size).toBe(12);
+    expect(events.some((e) => e.type === "dropped")).toBe(false);
+    expect(events.filter((e) => e.type === "room").length).toBeGreaterThan(0);
     expect((await store.load()).outbox).toEqual([]);
   });
 

@@ -6,8 +6,9 @@ import { ChannelError } from "./errors.js";
 // One queue per channel, so a slow or dead receiver delays only itself. `dispatch` only enqueues:
 // delivery runs on promises and timers, never on the caller's turn of the event loop. A failed
 // alert stays at the head of its queue and is retried with backoff until it goes through
-// (a channel down then back loses nothing); only a queue over its bounds drops, oldest first,
-// and counts it.
+// (a channel down then back loses nothing). At a queue's bounds, an alert with an outbox key is
+// deferred (not queued: the outbox still owes it, and a `room` event says when to offer it again),
+// so nothing saved is lost; only an alert without a key is dropped, oldest first, and counted.
 
 export interface DispatcherOptions {
   /** Alerts waiting per channel. @default 200 */
@@ -32,7 +33,10 @@ export interface DispatcherOptions {
 
 /**
  * `channelId` is the channel's id (`Channel.id`), `key` the alert's key in the outbox (null for an
- * alert dispatched without one): a `sent` or `dropped` ends what that channel owes for it.
+ * alert dispatched without one): a `sent` or `dropped` ends what that channel owes for it. A
+ * `deferred` alert (a keyed one the channel's full queue did not take) is still owed: offer it again
+ * to that channel (`only`) after the channel's next `room` event, which comes once its queue is down
+ * to half its bounds.
  */
 export type DispatchEvent =
   | {
@@ -59,7 +63,15 @@ export type DispatchEvent =
       incident: string;
       key: string | null;
       reason: "queue-full" | "refused";
-    };
+    }
+  | {
+      type: "deferred";
+      channel: string;
+      channelId: string;
+      incident: string;
+      key: string;
+    }
+  | { type: "room"; channel: string; channelId: string };
 
 /** How `dispatch` queues one alert. */
 export interface DispatchOptions {
@@ -70,6 +82,8 @@ export interface DispatchOptions {
   key?: string | null;
   /** Ids of channels that already have it (a re-send after a restart skips them). */
   skip?: readonly string[];
+  /** Only these channels (a deferred alert offered again to the channel that has room). */
+  only?: readonly string[];
 }
 
 /** One channel's state, as `/healthz` shows it under `notify`. */
@@ -81,6 +95,8 @@ export interface ChannelHealth {
   sent: number;
   failed: number;
   dropped: number;
+  /** Keyed alerts the full queue did not take (each still owed, offered again when it has room). */
+  deferred: number;
   queued: number;
   lastError: string | null;
   lastErrorAt: string | null;
@@ -114,6 +130,8 @@ interface Lane {
   timer: ReturnType<typeof setTimeout> | null;
   tokens: number;
   tokensAt: number;
+  /** An alert was deferred since the last `room` event. */
+  owesRoom: boolean;
   health: ChannelHealth;
 }
 
@@ -139,6 +157,7 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
     timer: null,
     tokens: burst,
     tokensAt: clock(),
+    owesRoom: false,
     health: {
       name: channel.name,
       kind: channel.kind,
@@ -146,6 +165,7 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
       sent: 0,
       failed: 0,
       dropped: 0,
+      deferred: 0,
       queued: 0,
       lastError: null,
       lastErrorAt: null,
@@ -238,6 +258,10 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
       .then((delay) => {
         lane.busy = false;
         lane.health.queued = lane.queue.length;
+        if (lane.owesRoom && lane.queue.length <= maxQueue / 2 && lane.bytes <= maxQueueBytes / 2) {
+          lane.owesRoom = false;
+          onEvent({ type: "room", channel: lane.channel.name, channelId: lane.id });
+        }
         if (delay > 0) schedule(lane, delay);
         else pump(lane);
       });
@@ -251,12 +275,37 @@ export function createDispatcher(channels: readonly Channel[], options: Dispatch
       const queued: string[] = [];
       for (const lane of lanes) {
         if (options.skip?.includes(lane.id)) continue;
+        if (options.only !== undefined && !options.only.includes(lane.id)) continue;
+        const full =
+          lane.queue.length > 0 && (lane.queue.length >= maxQueue || lane.bytes + bytes > maxQueueBytes);
+        if (full && key !== null) {
+          // The outbox holds it: offered again on this lane's next `room`.
+          lane.owesRoom = true;
+          lane.health.deferred += 1;
+          onEvent({
+            type: "deferred",
+            channel: lane.channel.name,
+            channelId: lane.id,
+            incident: alert.incident,
+            key,
+          });
+          continue;
+        }
         queued.push(lane.id);
         lane.queue.push({ alert, key, bytes, attempts: 0 });
         lane.bytes += bytes;
-        // Over a bound: drop the oldest waiting alert, never the one being sent.
+        // Over a bound (alerts without a key): drop the oldest waiting alert without a key, never
+        // the one being sent and never one the outbox owes.
         while (lane.queue.length > 1 && (lane.queue.length > maxQueue || lane.bytes > maxQueueBytes)) {
-          const dropAt = lane.busy ? 1 : 0;
+          const from = lane.busy ? 1 : 0;
+          let dropAt = -1;
+          for (let i = from; i < lane.queue.length; i += 1) {
+            if (lane.queue[i]!.key === null) {
+              dropAt = i;
+              break;
+            }
+          }
+          if (dropAt < 0) break;
           const [dropped] = lane.queue.splice(dropAt, 1);
           if (dropped === undefined) break;
           lane.bytes -= dropped.bytes;

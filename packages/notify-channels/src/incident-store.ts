@@ -48,7 +48,7 @@ export interface StoreState {
 }
 
 /** At most this many outbox entries are read back (the oldest beyond it are dropped, and reported). */
-const OUTBOX_LIMIT = 1000;
+export const OUTBOX_LIMIT = 1000;
 
 /** The journal is folded into the file before it grows past the file's size and this. */
 const JOURNAL_FLOOR = 64 * 1024;

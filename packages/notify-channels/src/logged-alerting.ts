@@ -48,16 +48,19 @@ export async function createLoggedAlerting(input: LoggedAlertingOptions): Promis
     identity: input.identity,
     onProblem: (problem) => log.warn(`alerts: ${problem}`),
     // Channel names and errors are redacted by the library (no URL path, query or token).
-    onEvent: (e) =>
-      e.type === "sent"
-        ? log.info("alert delivered", { channel: e.channel, incident: e.incident, attempts: e.attempts })
-        : e.type === "failed"
-          ? log.warn("alert delivery failed", {
-              error: e.error,
-              incident: e.incident,
-              retryInMs: e.retryInMs,
-            })
-          : log.warn("alert dropped", { channel: e.channel, incident: e.incident, reason: e.reason }),
+    onEvent: (e) => {
+      if (e.type === "sent")
+        log.info("alert delivered", { channel: e.channel, incident: e.incident, attempts: e.attempts });
+      else if (e.type === "failed")
+        log.warn("alert delivery failed", { error: e.error, incident: e.incident, retryInMs: e.retryInMs });
+      else if (e.type === "dropped")
+        log.warn("alert dropped", { channel: e.channel, incident: e.incident, reason: e.reason });
+      else if (e.type === "deferred")
+        log.warn("alert deferred: the channel's queue is full; sent when it has room", {
+          channel: e.channel,
+          incident: e.incident,
+        });
+    },
   });
   alerting.subscribe((a) =>
     log.info("alert", { kind: a.kind, state: a.state, incident: a.incident, title: a.title }),

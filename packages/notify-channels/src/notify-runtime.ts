@@ -3,7 +3,7 @@ import type { Alert, Notifier, NotifierStats } from "@catalyst/notify";
 import type { Delta, Snapshot } from "@catalyst/schema";
 import { alertKeyOf } from "./delivery-key.js";
 import type { DispatchOptions } from "./dispatcher.js";
-import type { IncidentStore, OutboxChanges, OutboxEntry } from "./incident-store.js";
+import { type IncidentStore, OUTBOX_LIMIT, type OutboxChanges, type OutboxEntry } from "./incident-store.js";
 
 // Drives the pure notifier over a live delta feed: one timer armed at its next deadline, the
 // open incidents persisted whenever they changed (one write in flight at a time, only the
@@ -67,11 +67,21 @@ export interface NotifyRuntime {
   stop(drain?: () => Promise<unknown>): Promise<void>;
   /** A channel took the alert of this outbox key, or refused it for good: it is not owed any more. */
   delivered(key: string, channelId: string): void;
+  /** A channel's full queue did not take the alert of this outbox key: still owed, offered again on `room`. */
+  deferred(key: string, channelId: string): void;
+  /** A channel has room again: the alerts it deferred are offered to it again, oldest first. */
+  room(channelId: string): void;
   /** The last alerts, oldest first, each with its sequence number in this run (1, 2, …). */
   recent(): Array<Alert & { seq: number }>;
   /** Every alert as it is made (SSE `alert` events, Web Push). */
   subscribe(listener: (alert: Alert) => void): () => void;
   stats(): NotifierStats;
+}
+
+interface OutboxRecord {
+  entry: OutboxEntry;
+  waiting: Set<string> | null;
+  deferred: Set<string>;
 }
 
 /** Creates the runtime; nothing happens until `start()`. */
@@ -92,9 +102,12 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
   let savedVersion = notifier.version();
   let saving: Promise<void> | null = null;
   let stopped = false;
-  // The outbox: alerts owed to channels, by key, with the channels still owing (null until the
-  // alert was handed to the dispatcher), and what changed since the last write.
-  const outbox = new Map<string, { entry: OutboxEntry; waiting: Set<string> | null }>();
+  // The outbox: alerts owed to channels, by key (oldest first), with the channels still owing (null
+  // until the alert was handed to the dispatcher) and those whose full queue deferred it, and what
+  // changed since the last write.
+  const outbox = new Map<string, OutboxRecord>();
+  // Channels that deferred alerts and have not had room since (so `room` skips the outbox walk otherwise).
+  const deferredOn = new Set<string>();
   let outboxChanges: OutboxChanges = { add: [], done: [], finished: [] };
 
   const outboxDirty = () =>
@@ -111,8 +124,9 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
     if (record === undefined) return;
     const answer = options.deliver(entry.alert, { key: entry.id, skip: entry.done });
     const queued: readonly string[] = Array.isArray(answer) ? answer : [];
-    // A channel may have reported already (a queue over its bound drops at once).
+    // A channel may have reported already (a queue over its bound defers at once).
     record.waiting = new Set(queued.filter((id) => !entry.done.includes(id)));
+    for (const id of record.deferred) if (!entry.done.includes(id)) record.waiting.add(id);
     if (record.waiting.size === 0) finish(entry.id);
   }
 
@@ -125,8 +139,17 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       else {
         // Sent once the write that holds it is done (persist).
         const entry: OutboxEntry = { id: alertKeyOf(alert), alert, done: [] };
-        outbox.set(entry.id, { entry, waiting: null });
+        outbox.set(entry.id, { entry, waiting: null, deferred: new Set() });
         outboxChanges.add.push(entry);
+        // The bound (the store reads back as many): a channel down for long enough loses the
+        // oldest alert it owes, and says so.
+        for (const [key, old] of outbox) {
+          if (outbox.size <= OUTBOX_LIMIT) break;
+          finish(key);
+          onProblem(
+            `more than ${OUTBOX_LIMIT} alerts owed to channels: the oldest (${old.entry.alert.incident}) is dropped`,
+          );
+        }
       }
       for (const l of listeners) {
         try {
@@ -233,7 +256,7 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
         notifier.restore(incidents, clock());
         savedVersion = notifier.version();
         // What the last run wrote but no channel confirmed: sent again, with the same keys.
-        for (const entry of owed) outbox.set(entry.id, { entry, waiting: null });
+        for (const entry of owed) outbox.set(entry.id, { entry, waiting: null, deferred: new Set() });
         for (const entry of owed) send(entry);
         persist();
       }
@@ -292,6 +315,23 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
       if (record.waiting?.size === 0) finish(key);
       // Not urgent: a crash before this is written sends the alert again with the same key.
       if (!stopped) persist();
+    },
+    deferred(key, channelId) {
+      const record = outbox.get(key);
+      if (record === undefined || record.entry.done.includes(channelId)) return;
+      record.deferred.add(channelId);
+      record.waiting?.add(channelId);
+      deferredOn.add(channelId);
+    },
+    room(channelId) {
+      if (!deferredOn.delete(channelId)) return;
+      for (const record of outbox.values()) {
+        if (!record.deferred.has(channelId)) continue;
+        const answer = options.deliver(record.entry.alert, { key: record.entry.id, only: [channelId] });
+        // Deferred again (the `deferred` call marked the channel once more): the rest wait for the next room.
+        if (!Array.isArray(answer) || !answer.includes(channelId)) return;
+        record.deferred.delete(channelId);
+      }
     },
     recent: () => [...recent],
     subscribe(listener) {
