@@ -2,15 +2,16 @@
 // publisher of its catalyst dir and a pid liveness poller whose answers it relays (as
 // `catalyst-monitor --publish` wires them). Prints `ready` once every host's files and answers are
 // acknowledged by the broker; stops on SIGTERM. With `trace` set, the stages of each write's way out
-// (the watcher's and the publisher's, see apps/monitor/src/stage-trace.ts), GC pauses and every
+// (the watcher's and the publisher's on the `catalyst:stage` channel, written as the monitor's
+// CATALYST_MONITOR_TRACE writes them), GC pauses and every
 // event-loop stall over 20 ms (`lag`) go to that file as JSON lines.
 //
 //   node --conditions=@catalyst/source --import tsx bench/p11-hosts-child.ts <config.json>
 
 import { channel } from "node:diagnostics_channel";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startStageTrace } from "../apps/monitor/src/stage-trace.ts";
+import { PerformanceObserver } from "node:perf_hooks";
 import { createLivenessPoller } from "../packages/pollers/src/index.ts";
 import { createRelayPublisher } from "../packages/relay/src/index.ts";
 
@@ -26,7 +27,42 @@ interface Config {
 }
 
 const config = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as Config;
-const trace = config.trace === undefined ? null : startStageTrace(config.trace);
+/** The stage trace: JSON lines stamped with the epoch time in ms, written out every second. */
+function startTrace(file: string): { stop(): void } {
+  writeFileSync(file, "");
+  let held: string[] = [];
+  const flush = () => {
+    if (held.length > 0) appendFileSync(file, `${held.join("\n")}\n`);
+    held = [];
+  };
+  const onStage = (message: unknown) => {
+    // Bounded: a trace that cannot keep up drops lines rather than grow without end.
+    if (held.length < 200_000)
+      held.push(
+        JSON.stringify({
+          t: Number((performance.timeOrigin + performance.now()).toFixed(3)),
+          ...(message as object),
+        }),
+      );
+  };
+  channel("catalyst:stage").subscribe(onStage);
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) onStage({ stage: "gc", ms: Number(entry.duration.toFixed(3)) });
+  });
+  gc.observe({ entryTypes: ["gc"] });
+  const timer = setInterval(flush, 1000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      gc.disconnect();
+      channel("catalyst:stage").unsubscribe(onStage);
+      flush();
+    },
+  };
+}
+
+const trace = config.trace === undefined ? null : startTrace(config.trace);
 if (trace !== null) {
   // Event-loop stalls: a 10 ms timer that fired late by more than 20 ms (a pid sweep, a rescan
   // slice, a GC pause: whatever held the loop while a write waited).

@@ -74,17 +74,17 @@ describe.skipIf(NATS_SERVER === null)("relay publisher, writes in flight", () =>
       await publisher.idle();
       const broker = await openBroker({ servers: server.url }, resolveNames({}));
       try {
-        const valueOf = async (key: string) => (await broker.kv.get(key))?.string() ?? "";
+        const textOf = async (key: string) => (await broker.kv.get(key))?.string() ?? "";
         await waitUntil(
           "T-1's newest text on the broker",
           async () =>
             (
-              await valueOf(stateKeyOf({ kind: "signal", host: "pipe", orchestrator: "o1", key: "T-1" }))
+              await textOf(stateKeyOf({ kind: "signal", host: "pipe", orchestrator: "o1", key: "T-1" }))
             ).includes("third"),
           20_000,
         );
         expect(
-          await valueOf(stateKeyOf({ kind: "signal", host: "pipe", orchestrator: "o1", key: "T-2" })),
+          await textOf(stateKeyOf({ kind: "signal", host: "pipe", orchestrator: "o1", key: "T-2" })),
         ).toContain("second");
       } finally {
         await broker.nc.close();
