@@ -7,13 +7,19 @@
 //   node --import tsx bench/p7-scale.ts [--sizes 1000,2000,4000,8000,10000,16000] [--writes 1000]
 //                                       [--rate 200] [--source] [--runs 1] [--fast-clock]
 //                                       [--fleet flat|busy] [--trace [--keep-trace]] [--print]
-//                                       [--node-args "<node flags for the monitor>"]
+//                                       [--node-args "<node flags for the monitor>"] [--gc]
+//                                       [--bare-node]
+// The monitor runs with the Node flags its service files use (MONITOR_NODE_ARGS), then
+// `--node-args`; `--bare-node` leaves the service's flags out (V8's defaults).
+// `--gc` runs the monitor with `--trace-gc-nvp` and prints, per run, the GCs of the write phase:
+// how many of each kind, their pauses, and the bytes allocated and promoted per write.
 // Run alone it rewrites its own BENCHMARKS.md section; `pnpm bench --only p7` runs it too.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MONITOR_NODE_ARGS } from "../packages/service-files/src/index.ts";
 import { attribute, attributionReport, readTrace, type TracedWrite } from "./p7-trace.ts";
 import type { Figure } from "./summary.ts";
 import {
@@ -77,6 +83,8 @@ export interface P7Point {
   worstWaitMs: number | null;
   /** `eventLoopDelayMs.max` of the first /healthz (the histogram runs from start). */
   worstLoopDelayMs: number | null;
+  /** `eventLoopDelayMs.max` from that read until the first SSE client had its snapshot frame. */
+  connectLoopDelayMs?: number | null;
   p50: number;
   p99: number;
   /** The slowest write → frame (absent in figures read back from an older section). */
@@ -87,6 +95,8 @@ export interface P7Point {
   bytesPerWrite: number;
   /** Written workers whose last write never arrived. */
   lost: number;
+  /** The write phase's GCs (monitor, `--gc` only). */
+  gc?: P7Gc;
   delivered: number;
   rssMB: number;
   peakMB: number;
@@ -291,12 +301,68 @@ export async function writeBusyFleet(dir: string, workers: number): Promise<void
 interface Server {
   pid: number;
   url: string;
+  stdout(): string;
   stop(): Promise<void>;
 }
 
+/** The write phase's GCs, from the monitor's `--trace-gc-nvp` lines (`--gc`). */
+export interface P7Gc {
+  scavenges: number;
+  scavengeMs: number;
+  /** Each scavenge's pause, ms, in order. */
+  pauses: number[];
+  maxScavengeMs: number;
+  /** Mark-compacts (incremental steps and finalisations included). */
+  majors: number;
+  majorMs: number;
+  /** Bytes allocated (V8 heap) over the phase. */
+  allocated: number;
+  /** Bytes promoted to the old generation. */
+  promoted: number;
+}
+
+export function gcOfNvp(text: string): P7Gc {
+  const gc: P7Gc = {
+    scavenges: 0,
+    scavengeMs: 0,
+    pauses: [],
+    maxScavengeMs: 0,
+    majors: 0,
+    majorMs: 0,
+    allocated: 0,
+    promoted: 0,
+  };
+  for (const line of text.split("\n")) {
+    const kind = / gc=(\w+) /.exec(line)?.[1];
+    if (kind === undefined) continue;
+    const num = (name: string) => Number(new RegExp(` ${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
+    const pause = num("pause");
+    if (kind === "s") {
+      gc.scavenges += 1;
+      gc.scavengeMs += pause;
+      gc.pauses.push(pause);
+      gc.maxScavengeMs = Math.max(gc.maxScavengeMs, pause);
+    } else {
+      gc.majors += 1;
+      gc.majorMs += pause;
+    }
+    gc.allocated += num("allocated");
+    gc.promoted += num("promoted");
+  }
+  return gc;
+}
+
+const traceGc = process.argv.includes("--gc") || process.argv.includes("--gc-log");
+/** `--gc-log <file>`: the write phase's `--trace-gc-nvp` lines are appended there. */
+const gcLog = process.argv.includes("--gc-log")
+  ? process.argv[process.argv.indexOf("--gc-log") + 1]
+  : undefined;
+
 const nodeArgsAt = process.argv.indexOf("--node-args");
-const monitorNodeArgs =
-  nodeArgsAt >= 0 ? (process.argv[nodeArgsAt + 1] ?? "").split(" ").filter((a) => a !== "") : [];
+const monitorNodeArgs = [
+  ...(process.argv.includes("--bare-node") ? [] : MONITOR_NODE_ARGS),
+  ...(nodeArgsAt >= 0 ? (process.argv[nodeArgsAt + 1] ?? "").split(" ").filter((a) => a !== "") : []),
+];
 
 async function spawnServer(
   kind: "monitor" | "floor",
@@ -306,7 +372,7 @@ async function spawnServer(
 ): Promise<Server> {
   // Node flags for the monitor only (`--node-args "--cpu-prof --cpu-prof-dir=/tmp/p"`,
   // `--max-semi-space-size=…`): NODE_OPTIONS refuses some and would reach the floor too.
-  const nodeArgs = kind === "floor" ? [] : monitorNodeArgs;
+  const nodeArgs = kind === "floor" ? [] : traceGc ? [...monitorNodeArgs, "--trace-gc-nvp"] : monitorNodeArgs;
   const args =
     kind === "floor"
       ? [join(ROOT, "bench", "p7-floor.mjs"), dir]
@@ -314,7 +380,7 @@ async function spawnServer(
         ? [...nodeArgs, ...MONITOR_FROM_SOURCE, "--dir", dir, "--port", "0"]
         : [...nodeArgs, join(ROOT, "apps/monitor/dist/bin.js"), "--dir", dir, "--port", "0"];
   const server = await startListening(args, { timeoutMs: 120_000, env });
-  return { pid: server.child.pid!, url: server.url, stop: server.stop };
+  return { pid: server.child.pid!, url: server.url, stdout: server.stdout, stop: server.stop };
 }
 
 export function getText(url: string): Promise<{ status: number; text: string; ms: number }> {
@@ -425,7 +491,17 @@ export async function measure(
 
   const stream = watchSeqs(server.url);
   while (!stream.ready()) await sleep(10);
+  // The worst loop delay from the full snapshot through the first SSE client's snapshot frame
+  // (the meter restarts at each /healthz read): right after the cold start.
+  let connectLoopDelayMs: number | null = null;
+  if (kind === "monitor") {
+    const health = JSON.parse((await getText(`${server.url}healthz`)).text) as {
+      eventLoopDelayMs?: { max: number };
+    };
+    connectLoopDelayMs = health.eventLoopDelayMs?.max ?? null;
+  }
   const bytesBefore = stream.bytes();
+  const stdoutBefore = server.stdout().length;
   const writtenAt = new Map<number, number>();
   const fileOf = new Map<number, string>();
   const lastSeqOf = new Map<number, number>();
@@ -451,6 +527,16 @@ export async function measure(
   const settle = Date.now() + 20_000;
   while (Date.now() < settle && finals.some((s) => !stream.firstSeen.has(s))) await sleep(50);
   const bytes = stream.bytes() - bytesBefore;
+  const gcText = traceGc && kind === "monitor" ? server.stdout().slice(stdoutBefore) : "";
+  const gc = traceGc && kind === "monitor" ? gcOfNvp(gcText) : undefined;
+  if (gcLog !== undefined && gc !== undefined)
+    await appendFile(
+      gcLog,
+      gcText
+        .split("\n")
+        .filter((l) => l.includes(" gc="))
+        .join("\n") + "\n",
+    );
   const latencies: number[] = [];
   for (const [s, at] of stream.firstSeen) {
     const written = writtenAt.get(s);
@@ -481,11 +567,13 @@ export async function measure(
     coldStartMs,
     worstWaitMs,
     worstLoopDelayMs,
+    connectLoopDelayMs,
     p50: percentile(latencies, 50),
     max: latencies.length === 0 ? Number.NaN : latencies[latencies.length - 1]!,
     p99: percentile(latencies, 99),
     bytesPerWrite: bytes / shape.writes,
     lost: finals.filter((s) => !stream.firstSeen.has(s)).length,
+    ...(gc === undefined ? {} : { gc }),
     delivered: stream.firstSeen.size,
     rssMB: (mem?.rss ?? Number.NaN) / 1e6,
     peakMB: (mem?.peak ?? Number.NaN) / 1e6,
@@ -508,8 +596,14 @@ export async function runP7(shape: P7Shape): Promise<P7Point[]> {
         for (const kind of ["monitor", "floor"] as const) {
           const point = { ...(await measure(kind, dir, workers, shape)), run };
           console.log(
-            `P7 ${kind} ${workers} run ${run}: max ${fmtMs(point.max ?? Number.NaN)} ms, load ${load()}, cold ${fmtMs(point.coldStartMs)} ms, loop ${point.worstLoopDelayMs ?? "–"} ms, p50 ${fmtMs(point.p50)} p99 ${fmtMs(point.p99)} ms, ${point.bytesPerWrite.toFixed(0)} B/write, lost ${point.lost}, RSS ${point.rssMB.toFixed(0)} MB`,
+            `P7 ${kind} ${workers} run ${run}: max ${fmtMs(point.max ?? Number.NaN)} ms, load ${load()}, cold ${fmtMs(point.coldStartMs)} ms, loop ${point.worstLoopDelayMs ?? "–"} ms (then to the first SSE snapshot ${point.connectLoopDelayMs ?? "–"} ms), p50 ${fmtMs(point.p50)} p99 ${fmtMs(point.p99)} ms, ${point.bytesPerWrite.toFixed(0)} B/write, lost ${point.lost}, RSS ${point.rssMB.toFixed(0)} MB`,
           );
+          if (point.gc !== undefined) {
+            const g = point.gc;
+            console.log(
+              `  gc in the writes: ${g.scavenges} scavenges, ${g.scavengeMs.toFixed(1)} ms (${g.pauses.map((ms) => ms.toFixed(0)).join(" / ")}), ${g.majors} major ${g.majorMs.toFixed(1)} ms; ${(g.allocated / shape.writes / 1024).toFixed(1)} KiB allocated, ${(g.promoted / shape.writes / 1024).toFixed(2)} KiB promoted per write`,
+            );
+          }
           points.push(point);
           // The next server starts from the same files: put them back as they were.
           await writeFleet(dir, workers, shape.fleet);
@@ -587,7 +681,7 @@ export function p7Section(points: P7Point[], shape: P7Shape, runAt: Date, loadBe
     `| ${p.workers.toLocaleString("en")} | ${p.run ?? 1} | ${p.server} | ${fmtMs(p.coldStartMs)} | ${p.worstWaitMs === null ? "–" : fmtMs(p.worstWaitMs)} | ${p.worstLoopDelayMs ?? "–"} | ${fmtMs(p.p50)} | ${fmtMs(p.p99)} | ${fmtMs(p.max ?? Number.NaN)} | ${p.bytesPerWrite.toFixed(0)} | ${p.delivered}/${shape.writes} | ${p.lost} | ${p.rssMB.toFixed(0)} | ${p.peakMB.toFixed(0)} |`;
   const met = (ok: boolean) => (ok ? "**met**" : "**missed**");
   return `Run ${runAt.toISOString()} with \`node --import tsx bench/p7-scale.ts\` (flags \`--sizes\`, \`--writes\`, \`--rate\`, \`--source\`; \`pnpm bench --only p7\` runs it too).
-Machine: ${machine()}; load average ${loadBefore} at the start, ${load()} at the end. ${loadNote()}${shape.source ? " The monitor ran from source (tsx), not the built bin." : ""}
+Machine: ${machine()}; load average ${loadBefore} at the start, ${load()} at the end. ${loadNote()}${shape.source ? " The monitor ran from source (tsx), not the built bin." : ""} Node flags of the monitor: ${monitorNodeArgs.length === 0 ? "none" : monitorNodeArgs.map((a) => `\`${a}\``).join(" ")}.
 
 Fleets of ${shape.sizes.map((n) => n.toLocaleString("en")).join(", ")} workers, 20 per orchestrator, every signal file last
 updated an hour ago (so every worker is stalled and listed in "needs you"), ${

@@ -16,7 +16,7 @@ import {
 import { followMonitor } from "@catalyst/metrics/follow";
 import type { Alerting } from "@catalyst/notify-channels";
 import { resolveGithubToken } from "@catalyst/pollers";
-import type { LoadingState, Snapshot } from "@catalyst/schema";
+import type { LoadingState } from "@catalyst/schema";
 import { resolveCacheDir } from "@catalyst/sources";
 import {
   type CleanupStack,
@@ -25,12 +25,10 @@ import {
   readTokenFlag,
 } from "@catalyst/sources/command-line";
 import {
-  createLoadingMark,
-  createSlicedSnapshot,
+  createSnapshotFrames,
   createSseHub,
   formatUrlHost,
   type SseHub,
-  throttleWhileLoading,
   withLoadingState,
 } from "@catalyst/sse-server";
 import { resolveBrokerConnection } from "./cli/nats-connection.js";
@@ -117,7 +115,10 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     let loadingOf: () => LoadingState | null = () => starting;
     const loading = (): LoadingState | null => loadingOf();
     const feed = withLoadingState(fleet.engine.feed, loading);
-    hub = createSseHub(feed, { onClientEvent: clientEventLogger(logger, io.env) });
+    // One encoding of the snapshot, built in steps, for the SSE snapshot frames and /api/snapshot
+    // (issue 26: ~10 MB at 10,000 workers, built and held twice before).
+    const snapshotFrames = createSnapshotFrames(feed);
+    hub = createSseHub(feed, { frames: snapshotFrames, onClientEvent: clientEventLogger(logger, io.env) });
     let alerting: Alerting | null = null;
     const metrics = followMonitor({
       parts: fleet.engine.parts,
@@ -130,14 +131,14 @@ export async function startMonitor(options: CliOptions, io: MainIo, logger: Logg
     // The registry (prom-client and Node's default metrics) is built once loading is over, off the
     // start-up path. Built at start-up (as before) or only at the first scrape, P7's 2,000-worker
     // write tail was worse in the second case on a loaded box (issue 26; BENCHMARKS.md).
-    metricsRegistry = () => void metrics.metrics.render().catch(() => {});
+    metricsRegistry = () => void metrics.prepare().catch(() => {});
     if (loadedSeconds !== null) metricsRegistry();
     let port = options.port;
     const app = createApp({
       metrics: metrics.metrics,
       feed,
       hub,
-      apiSnapshot: throttleWhileLoading(apiSnapshot(fleet, loading), loading),
+      snapshotFrames,
       ...(fleet.timeTravel ? { snapshotAt: fleet.timeTravel.snapshotAt } : {}),
       ...(fleet.logStart ? { logStart: fleet.logStart } : {}),
       loading,
@@ -286,18 +287,6 @@ async function startFleet(
     onLoaded,
     onSnapshotTimer,
   });
-}
-
-/**
- * `/api/snapshot`'s snapshot: made one orchestrator at a time with turns of the event loop in
- * between (a 10,000-worker fleet's took one 30 ms block, issue 26), marked while loading.
- */
-function apiSnapshot(fleet: Fleet, loading: () => LoadingState | null): () => Snapshot | Promise<Snapshot> {
-  const feed = fleet.engine.feed;
-  const mark = createLoadingMark(loading);
-  if (feed.snapshotSteps === undefined) return () => mark(feed.snapshot());
-  const sliced = createSlicedSnapshot(() => feed.snapshotSteps!());
-  return async () => mark(await sliced.get());
 }
 
 /** What SSE clients coming, going and being dropped is logged as (only drops unless debugging). */

@@ -19,6 +19,7 @@ import {
   type HostsInput,
   type LivenessPollerLike,
   type MonitorParts,
+  type WatcherInput,
   type WatcherLike,
 } from "./monitor.js";
 
@@ -134,9 +135,11 @@ function relayedLiveness(consumer: RelayConsumer): LivenessPollerLike {
     lastError: null,
     nextRunAt: null,
   };
-  let unsubscribe: (() => void) | null = consumer.subscribe(({ liveness }) => {
+  let unsubscribe: (() => void) | null = consumer.subscribe(({ changes, liveness }) => {
     if (liveness === undefined || liveness.length === 0) return;
     health.lastSuccessAt = new Date().toISOString();
+    // A first-load batch (a host's files and answers): the watcher applies the answers with the files.
+    if (changes.length > 0) return;
     for (const l of [...listeners]) l(liveness);
   });
   return {
@@ -186,7 +189,17 @@ function relayWatcher(
   };
   return {
     async start() {
-      unsubscribe = consumer.subscribe(({ changes }) => send(changes));
+      unsubscribe = consumer.subscribe(({ changes, liveness }) => {
+        // A first-load batch carries the host's answers too: applied after its files, in the same
+        // pass, so each worker is built once with its answer (relayedLiveness leaves them).
+        if (changes.length === 0 || liveness === undefined || liveness.length === 0) {
+          send(changes);
+          return;
+        }
+        const inputs: WatcherInput[] = changes.slice();
+        for (const answer of liveness) inputs.push({ kind: "liveness", ...answer });
+        send(inputs);
+      });
       await consumer.start();
       feedHosts();
       timer = setInterval(feedHosts, checkMs);

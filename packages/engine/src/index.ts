@@ -35,11 +35,13 @@ export type {
   FuseLike,
   HistoryResult,
   HostsInput,
+  LivenessInput,
   LivenessPollerLike,
   Monitor,
   MonitorOptions,
   MonitorParts,
   PrPollerLike,
+  WatcherInput,
   WatcherLike,
 } from "./monitor.js";
 export { createMonitor } from "./monitor.js";

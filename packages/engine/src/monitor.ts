@@ -46,15 +46,16 @@ export interface FuseLike extends DeltaFeed {
 
 /**
  * The sources watcher: initial scan and live changes, as batches. A watcher of several hosts (the
- * relay's, see central.ts) also sends `{kind: "hosts"}`. The listener returns a promise that
- * settles once the batch is applied, so a watcher that reads a large start-up backlog can wait for
- * it before reading more.
+ * relay's, see central.ts) also sends `{kind: "hosts"}`, and in its first read the relayed
+ * liveness answers with the files they belong to (`{kind: "liveness"}`, after those files). The
+ * listener returns a promise that settles once the batch is applied, so a watcher that reads a
+ * large start-up backlog can wait for it before reading more.
  */
 export interface WatcherLike {
   /** Resolves once the first read of everything is delivered to the listeners. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  subscribe(listener: (changes: Array<SourceChange | HostsInput>) => Promise<void> | void): () => void;
+  subscribe(listener: (changes: Array<WatcherInput>) => Promise<void> | void): () => void;
   health(): ComponentHealth;
   /** SIGHUP: re-open held files and rescan (optional for test doubles). */
   reopen?(): void;
@@ -66,6 +67,12 @@ export interface WatcherLike {
 
 /** The hosts of a monitor of several machines, as fuse takes them. */
 export type HostsInput = Extract<FuseInput, { kind: "hosts" }>;
+
+/** A liveness answer, as fuse takes it (a central monitor's first read carries the relayed ones). */
+export type LivenessInput = Extract<FuseInput, { kind: "liveness" }>;
+
+/** What a watcher sends. */
+export type WatcherInput = SourceChange | HostsInput | LivenessInput;
 
 /** The GitHub PR poller. */
 export interface PrPollerLike {
@@ -152,13 +159,21 @@ const HISTORY_BATCH = 250;
 const EARLY_MAX_LINES = 32_768;
 const EARLY_MAX_CHARS = 8 * 1024 * 1024;
 const CHUNK = 50;
+/** The history's first lines are read HEAD_RUN lines or HEAD_STEP_MS at a time, with a turn between. */
+const HEAD_RUN = 512;
+const HEAD_STEP_MS = 8;
 const SLICE_MS = 20;
 /**
  * A global `state.json` read for the first time names every worker of the fleet: fuse would build
  * them all in one apply (seconds at 10,000 workers, the event loop blocked meanwhile). It goes in
- * as growing prefixes of this many orchestrators, each applied on its own (issue 26).
+ * as growing prefixes of its orchestrators, each applied on its own (issue 26), and so does the
+ * first scan, a slice of orchestrators with their files per apply. A slice holds whole
+ * orchestrators until the next would take it past SLICE_WEIGHT units of work: a file read is
+ * one, a worker a global state entry lists is one (fuse builds it); at least one orchestrator a
+ * slice. Ten orchestrators a slice (before) were 39–105 ms of work each at 10,000 workers of 20
+ * workers an orchestrator (their files, global entries and log lines), three are about a third.
  */
-const GLOBAL_SLICE = 10;
+const SLICE_WEIGHT = 128;
 /** A tick period's parts (see `{kind: "tick", part}`): each apply re-derives 1/TICK_PARTS of the fleet. */
 const TICK_PARTS = 16;
 /** Re-tracking the pollers builds their whole lists: at most this often. */
@@ -190,43 +205,90 @@ export interface Monitor {
 type GlobalStateInput = Extract<FuseInput, { kind: "global-state" }>;
 
 /**
- * A first global-state read as growing prefixes of its orchestrators: each step adds
- * GLOBAL_SLICE of them (the earlier ones are the same objects, so fuse's diff passes over them),
- * and the last step is the read itself. Only a file not seen before: a later read is diffed
- * against the last one, which a prefix would shrink. Returns each step with the ids it adds.
+ * An input of the start-up queue, or a global-state prefix made when its slice is applied: made
+ * all at once, the prefixes of a 500-orchestrator state.json (one per slice) were ~40,000 keys
+ * copied in one block (issue 26).
  */
-function globalPrefixes(input: GlobalStateInput): Array<{ input: FuseInput; ids: string[] }> {
-  const value = input.result.ok ? input.result.value : null;
-  const entries = Object.entries(value?.orchestrators ?? {});
-  if (value === null || !input.result.ok || entries.length <= GLOBAL_SLICE)
-    return [{ input, ids: entries.map(([id]) => id) }];
-  const out: Array<{ input: FuseInput; ids: string[] }> = [];
-  for (let start = 0; start < entries.length; start += GLOBAL_SLICE) {
-    const end = Math.min(entries.length, start + GLOBAL_SLICE);
+type Slot = FuseInput | (() => FuseInput);
+
+const inputOf = (slot: Slot): FuseInput => (typeof slot === "function" ? slot() : slot);
+const isGlobalSlot = (slot: Slot): boolean => typeof slot === "function" || slot.kind === "global-state";
+
+/** The workers a global state entry lists (each is one unit of SLICE_WEIGHT). */
+function listedWorkers(entry: unknown): number {
+  const workers = (entry as { workers?: unknown } | null)?.workers;
+  if (workers === null || typeof workers !== "object") return 0;
+  let n = 0;
+  for (const _ in workers) n += 1;
+  return n;
+}
+
+/**
+ * Cuts a list of weighted items into runs of at most SLICE_WEIGHT (a heavier item alone): the
+ * end index of each run.
+ */
+function sliceEnds(weights: readonly number[]): number[] {
+  const ends: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (sum > 0 && sum + w > SLICE_WEIGHT) {
+      ends.push(i);
+      sum = 0;
+    }
+    sum += w;
+  }
+  if (weights.length > 0) ends.push(weights.length);
+  return ends;
+}
+
+/**
+ * A first global-state read as growing prefixes of its orchestrators: each step adds a slice of
+ * them (SLICE_WEIGHT: each orchestrator weighs its listed workers plus `extra(id)`, its files);
+ * the earlier ones are the same objects, so fuse's diff passes over them, and the last step is
+ * the read itself. Only a file not seen before: a later read is diffed against the last one,
+ * which a prefix would shrink. Returns each step with the ids it adds.
+ */
+function globalPrefixes(
+  input: GlobalStateInput,
+  extra: (id: string) => number = () => 1,
+): Array<{ input: Slot; ids: string[] }> {
+  const result = input.result;
+  const entries = Object.entries(result.ok ? result.value.orchestrators : {});
+  const ends = sliceEnds(entries.map(([id, entry]) => listedWorkers(entry) + extra(id)));
+  if (!result.ok || ends.length <= 1) return [{ input, ids: entries.map(([id]) => id) }];
+  const value = result.value;
+  const out: Array<{ input: Slot; ids: string[] }> = [];
+  let start = 0;
+  for (const end of ends) {
     const ids = entries.slice(start, end).map(([id]) => id);
+    start = end;
     if (end === entries.length) out.push({ input, ids });
     else
       out.push({
-        input: {
+        input: (): FuseInput => ({
           ...input,
           result: {
-            ...input.result,
+            ...result,
             value: { ...value, orchestrators: Object.fromEntries(entries.slice(0, end)) },
           },
-        },
+        }),
         ids,
       });
   }
   return out;
 }
 
-function sliceFirstGlobalState(input: FuseInput, seen: Set<string>): FuseInput[] {
+function sliceFirstGlobalState(input: FuseInput, seen: Set<string>): Slot[] {
   if (input.kind !== "global-state" || seen.has(input.file)) return [input];
   seen.add(input.file);
   return globalPrefixes(input).map((step) => step.input);
 }
 
-/** The inputs of a first read of files, which the start-up may reorder (see planFirstRead). */
+/**
+ * The inputs of a first read of files, which the start-up may reorder (see planFirstRead); a
+ * relayed liveness answer stays after the files of its orchestrator that came before it.
+ */
 const FIRST_READ_KINDS: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind"]>([
   "orchestrator-added",
   "signal",
@@ -234,6 +296,7 @@ const FIRST_READ_KINDS: ReadonlySet<FuseInput["kind"]> = new Set<FuseInput["kind
   "local-state",
   "briefing",
   "global-state",
+  "liveness",
 ]);
 
 function orchestratorOf(input: FuseInput): string | null {
@@ -242,23 +305,26 @@ function orchestratorOf(input: FuseInput): string | null {
 }
 
 /**
- * The watcher's first scan as slices that each hold every read of GLOBAL_SLICE orchestrators:
+ * The watcher's first scan as slices that each hold every read of a few orchestrators (SLICE_WEIGHT):
  * their added, local state and signal files together with the global-state prefix that lists
  * them, so a coalesced apply builds each worker once, with all its sources (issue 26: the scan
  * sends the global state last, and at 10,000 workers each one was built from its signal file and
  * again when the global state came in). The batch holds one read per file, so their order does not
- * change the state they make. Null when the batch holds anything else (a later read, a log line,
- * a removal): it then goes in as it came.
+ * change the state they make. A central monitor's first read also holds each worker's relayed
+ * liveness answer (one per worker, after its orchestrator's files): it goes into its
+ * orchestrator's slice, still after those files, so the worker is built once, with its answer
+ * (issue 28). Null when the batch holds anything else (a later read, a log line, a removal): it
+ * then goes in as it came.
  */
 export function planFirstRead(inputs: readonly FuseInput[], seenGlobal: Set<string>): FuseInput[][] | null {
-  return planFirstReadSlices(inputs, seenGlobal)?.slices ?? null;
+  return planFirstReadSlices(inputs, seenGlobal)?.slices.map((slice) => slice.map(inputOf)) ?? null;
 }
 
 /** {@link planFirstRead} with the orchestrators each slice reads. */
 function planFirstReadSlices(
   inputs: readonly FuseInput[],
   seenGlobal: Set<string>,
-): { slices: FuseInput[][]; ids: string[][] } | null {
+): { slices: Slot[][]; ids: string[][] } | null {
   const byOrchestrator = new Map<string, FuseInput[]>();
   const globals: GlobalStateInput[] = [];
   for (const input of inputs) {
@@ -274,9 +340,9 @@ function planFirstReadSlices(
     if (list) list.push(input);
     else byOrchestrator.set(id, [input]);
   }
-  const slices: FuseInput[][] = [];
+  const slices: Slot[][] = [];
   const sliceIds: string[][] = [];
-  const take = (ids: readonly string[], into: FuseInput[]): void => {
+  const take = (ids: readonly string[], into: Slot[]): void => {
     for (const id of ids) {
       const reads = byOrchestrator.get(id);
       if (reads === undefined) continue;
@@ -284,20 +350,23 @@ function planFirstReadSlices(
       for (const read of reads) into.push(read);
     }
   };
+  const reads = (id: string): number => byOrchestrator.get(id)?.length ?? 0;
   for (const global of globals) {
     seenGlobal.add(global.file);
-    for (const step of globalPrefixes(global)) {
-      const slice: FuseInput[] = [step.input];
+    for (const step of globalPrefixes(global, reads)) {
+      const slice: Slot[] = [step.input];
       take(step.ids, slice);
       slices.push(slice);
       sliceIds.push(step.ids);
     }
   }
-  // Orchestrators no global state lists, GLOBAL_SLICE at a time.
+  // Orchestrators no global state lists, by the weight of their files.
   const rest = [...byOrchestrator.keys()];
-  for (let at = 0; at < rest.length; at += GLOBAL_SLICE) {
-    const slice: FuseInput[] = [];
-    const ids = rest.slice(at, at + GLOBAL_SLICE);
+  let at = 0;
+  for (const end of sliceEnds(rest.map(reads))) {
+    const slice: Slot[] = [];
+    const ids = rest.slice(at, end);
+    at = end;
     take(ids, slice);
     slices.push(slice);
     sliceIds.push(ids);
@@ -318,14 +387,14 @@ interface HistoryHead {
 }
 
 /** Batches of CHUNK inputs, a global state alone (it names many workers). */
-function chunksOf(inputs: readonly FuseInput[]): FuseInput[][] {
-  if (inputs.length <= CHUNK && !inputs.some((i) => i.kind === "global-state")) return [inputs.slice()];
-  const out: FuseInput[][] = [];
+function chunksOf(inputs: readonly Slot[]): Slot[][] {
+  if (inputs.length <= CHUNK && !inputs.some(isGlobalSlot)) return [inputs.slice()];
+  const out: Slot[][] = [];
   let at = 0;
   while (at < inputs.length) {
     let end = at + 1;
-    if (inputs[at]!.kind !== "global-state")
-      while (end < inputs.length && end - at < CHUNK && inputs[end]!.kind !== "global-state") end++;
+    if (!isGlobalSlot(inputs[at]!))
+      while (end < inputs.length && end - at < CHUNK && !isGlobalSlot(inputs[end]!)) end++;
     out.push(inputs.slice(at, end));
     at = end;
   }
@@ -340,7 +409,7 @@ function emptyIterator(): AsyncIterator<LogRecord> {
 
 /** A queued batch: its slices, applied in order from `at`. */
 interface Job {
-  chunks: FuseInput[][];
+  chunks: Slot[][];
   what: string;
   at: number;
   coalesce: boolean;
@@ -425,7 +494,10 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     }
   };
 
-  const applyNow = (inputs: readonly FuseInput[], what: string, coalesce: boolean): void => {
+  const applyNow = (slots: readonly Slot[], what: string, coalesce: boolean): void => {
+    const inputs = slots.some((slot) => typeof slot === "function")
+      ? slots.map(inputOf)
+      : (slots as FuseInput[]);
     const traced = stages.hasSubscribers;
     if (traced) stages.publish({ stage: "apply", what, n: inputs.length });
     try {
@@ -519,7 +591,18 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
     let rest: AsyncIterator<LogRecord> | null = null;
     try {
       rest = history.read(history.since)[Symbol.asyncIterator]();
+      let since = performance.now();
+      let run = 0;
       while (!stopped && lines.length < EARLY_MAX_LINES && chars < EARLY_MAX_CHARS) {
+        // A reader whose blocks are already read hands its lines out without a turn of the event
+        // loop: HEAD_RUN lines or HEAD_STEP_MS at most, then a turn (issue 26: 10,000 lines
+        // were one block of ~60 ms).
+        if (++run > HEAD_RUN || performance.now() - since >= HEAD_STEP_MS) {
+          await yieldToLoop();
+          if (stopped) break;
+          since = performance.now();
+          run = 1;
+        }
         const next = await rest.next();
         if (next.done) return { lines, done: true, rest, error: null, early: null };
         const record = next.value;
@@ -646,7 +729,11 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
         earlyWanted = false;
         if (history !== null && early !== null && !stopped) {
           head = await readHistoryHead(history);
-          if (head.done && head.error === null && !stopped) attachEarlyHistory(early.job, early.ids, head);
+          if (head.done && head.error === null && !stopped) {
+            attachEarlyHistory(early.job, early.ids, head);
+            // Planning a large history is work of its own: the first slice gets a turn of its own.
+            await yieldToLoop();
+          }
           loading = { ...loading, records: head.lines.length };
         }
       } finally {

@@ -320,6 +320,50 @@ const dead = (w: string): NeedsYouItem => ({
 });
 
 describe("runtime", () => {
+  it("makes the seed's snapshot in steps with turns of the event loop between them (issue 26)", async () => {
+    // A fleet's snapshot one orchestrator a step (fuse's snapshotSteps); each step here is 10 ms
+    // of work, so each is followed by a turn. A delta that comes during the steps is held and
+    // applied after the seed. Made whole (before), the snapshot was one block.
+    const base = createFeed();
+    let ticks = 0;
+    let ticking = true;
+    const tick = (): void => {
+      ticks += 1;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const seen: number[] = [];
+    const feed = {
+      ...base,
+      snapshot: () => {
+        throw new Error("the runtime should take the snapshot in steps");
+      },
+      *snapshotSteps(): Generator<undefined, Snapshot, undefined> {
+        for (let i = 0; i < 3; i++) {
+          seen.push(ticks);
+          const until = performance.now() + 10;
+          while (performance.now() < until) {}
+          if (i === 1) base.needs([dead("W-late")]);
+          yield;
+        }
+        return { ...base.snapshot(), needsYou: [dead("W-seed")] };
+      },
+    };
+    const runtime = createNotifyRuntime({
+      feed,
+      notifier: createNotifier({ holdMs: 60_000 }),
+      deliver: () => {},
+    });
+    await runtime.start();
+    ticking = false;
+    expect(seen).toHaveLength(3);
+    expect(seen[1]!).toBeGreaterThan(seen[0]!);
+    expect(seen[2]!).toBeGreaterThan(seen[1]!);
+    // Both rows are open incidents: the seeded one and the one held during the steps.
+    expect(runtime.stats().pending).toBe(2);
+    await runtime.stop();
+  });
+
   it("sends one message for 50 workers dying together, after the hold-down, driven by its own timer", async () => {
     const feed = createFeed();
     const d = createDispatcher([createWebhookChannel({ url: receiver.url })]);

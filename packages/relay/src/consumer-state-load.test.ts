@@ -22,8 +22,8 @@ if (skipReason) console.warn(`consumer state-load tests skipped: ${skipReason}`)
 const names: RelayNames = { stream: "LOAD", subjectPrefix: "load.events", bucket: "load-state" };
 const HOSTS = ["h1", "h2"];
 const PER_HOST = 400;
-/** The keys in the bucket: the signals, a heartbeat per host, two markers (the removed key's marker counts). */
-const KEYS = HOSTS.length * PER_HOST + HOSTS.length + 2;
+/** The keys in the bucket: the signals, a heartbeat per host, two markers (the removed key's marker counts), h1's pid answer. */
+const KEYS = HOSTS.length * PER_HOST + HOSTS.length + 3;
 
 let testBroker: TestBroker | null = null;
 let server: NatsServer | null = null;
@@ -63,6 +63,17 @@ beforeAll(async () => {
       JSON.stringify({ host, kind: "heartbeat", at: "x" }),
     );
   }
+  // A pid answer h1 relayed, after its files.
+  await kv.put(
+    stateKeyOf({ kind: "liveness", host: "h1", orchestrator: "o", worker: "T-5" }),
+    JSON.stringify({
+      host: "h1",
+      kind: "liveness",
+      orchestrator: "o",
+      worker: "T-5",
+      result: { pid: 5, alive: true, reason: "alive", checkedAt: new Date(0).toISOString() },
+    }),
+  );
   // A removed key stays removed; two markers of skipped lines on h1 (3 + 1 lines).
   await kv.delete(keyOf("h2", 0));
   for (const [file, count] of [
@@ -87,7 +98,13 @@ describe.skipIf(skipReason !== null)("the central consumer's first load of the s
     const seen = new Map<string, number[]>();
     let removals = 0;
     let signals = 0;
-    consumer.subscribe(({ host, changes }) => {
+    /** Batches of more than one change (the load's): per host, the changes and answers each held. */
+    const loadBatches: Array<{ host: string; changes: number; answers: string[] }> = [];
+    const answersAlone: string[] = [];
+    consumer.subscribe(({ host, changes, liveness }) => {
+      const answers = (liveness ?? []).map((a) => `${a.orchestrator}/${a.worker}`);
+      if (changes.length > 1) loadBatches.push({ host, changes: changes.length, answers });
+      else answersAlone.push(...answers);
       for (const c of changes as SourceChange[]) {
         if (c.kind === "signal") {
           signals++;
@@ -131,6 +148,12 @@ describe.skipIf(skipReason !== null)("the central consumer's first load of the s
       expect(signals).toBeGreaterThanOrEqual(HOSTS.length * PER_HOST - 1);
       expect(signals).toBeLessThanOrEqual(HOSTS.length * PER_HOST - 1 + 20);
       expect(removals).toBe(1);
+      // The load hands each host over in one batch, its pid answers with its files (so a reader
+      // builds each worker once, with its answer), never the answer on its own.
+      expect(loadBatches.map((b) => b.host).sort()).toEqual(HOSTS);
+      expect(loadBatches.find((b) => b.host === "h1")?.answers).toEqual(["h1/o/T-5"]);
+      expect(loadBatches.find((b) => b.host === "h2")?.answers).toEqual([]);
+      expect(answersAlone).toEqual([]);
       expect(consumer.skipped()).toEqual(new Map([["h1", { lines: 4, files: 2 }]]));
 
       // A marker removed (the file started over): its lines go from the count.

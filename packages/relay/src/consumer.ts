@@ -7,7 +7,7 @@ import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from 
 import { deleteHostKeys, purgeHostHistory } from "./forget-host.js";
 import { readWindowInStreamOrder, type WindowReadStats } from "./history-window.js";
 import { isConsumerNotFound, retryJetStream } from "./jetstream-calls.js";
-import { parseStateKey, stateKeyOf } from "./keys.js";
+import { parseStateKey, type StateKey, stateKeyOf } from "./keys.js";
 import { type RelayNames, resolveNames } from "./names.js";
 import { type Namespace, namespaceGlobalState } from "./namespace-host.js";
 import { pullCountOf } from "./read-pace.js";
@@ -52,8 +52,11 @@ export interface HostChanges {
    */
   seq?: number;
   /**
-   * Liveness answers a host relayed (its own pid / job checks), orchestrator ids namespaced; then
-   * `changes` is empty. Only answers, never removals: a gone worker goes with its signal file.
+   * Liveness answers a host relayed (its own pid / job checks), orchestrator ids namespaced. Only
+   * answers, never removals: a gone worker goes with its signal file. Live, `changes` is then
+   * empty. The first load of the KV hands each host over in one batch with both: its files in
+   * `changes` and its answers here, to be applied after them (in the same pass, so a reader can
+   * build each worker once, with its answer).
    */
   liveness?: Array<{ orchestrator: string; worker: string; result: LivenessResult }>;
 }
@@ -136,12 +139,8 @@ export interface RelayConsumer {
   };
 }
 
-/** KV values handed to listeners at once per host while the current values load. */
-const INITIAL_BATCH = 1_000;
 /** KV values pulled at once while loading the current values. */
 const STATE_PULL = 10_000;
-/** The event loop gets a turn after this many KV values of the load. */
-const STATE_YIELD = 1_000;
 
 /** What the consumer reads of a KV value: a watch entry, or a message of the bucket's stream. */
 type StateEntry = Pick<KvWatchEntry, "key" | "operation" | "created"> & { json<T>(): T };
@@ -236,32 +235,29 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   }
 
   /**
-   * While the KV's current values load, changes are handed over per host in batches of up to
-   * INITIAL_BATCH rather than one by one (a fleet of 50,000 workers is 100 batches, not 50,000
-   * listener calls); null once they are in.
+   * While the KV's current values load, each host's changes and liveness answers are held (in the
+   * order read) and handed over once every value is in: one batch per host with its files and its
+   * answers (a fleet of 50,000 workers is 25 batches, not 100,000 listener calls). The KV gives
+   * values in the order they were last written, so a host's answers mostly come after all its
+   * files (its poller writes them once the files are out), and an answer may come before its
+   * worker's file; fuse applies an answer to the worker its file describes, so the answers go
+   * after the files. Handed over in batches as they came, each worker was built from its file and
+   * again from its answer (P11). Null once they are in.
    */
-  let initialBatch: Map<string, SourceChange[]> | null = null;
-  let initialCount = 0;
-  /**
-   * Liveness answers of the initial load, handed over after every file: the KV gives values in
-   * the order they were last written, so a worker's answer can come before its signal file, and
-   * fuse applies an answer to the worker its file describes. One per worker at most.
-   */
-  let initialLiveness: Map<string, NonNullable<HostChanges["liveness"]>> | null = null;
+  let initial: Map<
+    string,
+    { changes: SourceChange[]; liveness: NonNullable<HostChanges["liveness"]> }
+  > | null = null;
 
   function deliver(batch: HostChanges): void {
-    if (initialBatch !== null && initialLiveness !== null) {
-      if (batch.liveness) {
-        const held = initialLiveness.get(batch.host);
-        if (held) held.push(...batch.liveness);
-        else initialLiveness.set(batch.host, [...batch.liveness]);
+    if (initial !== null) {
+      let held = initial.get(batch.host);
+      if (held === undefined) {
+        held = { changes: [], liveness: [] };
+        initial.set(batch.host, held);
       }
-      if (batch.changes.length > 0) {
-        const held = initialBatch.get(batch.host);
-        if (held) held.push(...batch.changes);
-        else initialBatch.set(batch.host, [...batch.changes]);
-        if (++initialCount >= INITIAL_BATCH) flushInitial(true);
-      }
+      for (const change of batch.changes) held.changes.push(change);
+      if (batch.liveness) for (const answer of batch.liveness) held.liveness.push(answer);
       return;
     }
     for (const l of [...listeners]) {
@@ -273,22 +269,12 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     }
   }
 
-  /** Hands over the files the initial load holds; `more`: keep batching after, else the answers too. */
-  function flushInitial(more: boolean): void {
-    const held = initialBatch;
-    const answers = initialLiveness;
-    initialBatch = null;
-    initialLiveness = null;
-    initialCount = 0;
-    for (const [host, changes] of held ?? []) deliver({ host, changes });
-    if (more) {
-      initialBatch = new Map();
-      initialLiveness = answers;
-      return;
-    }
-    for (const [host, liveness] of answers ?? [])
-      for (let i = 0; i < liveness.length; i += INITIAL_BATCH)
-        deliver({ host, changes: [], liveness: liveness.slice(i, i + INITIAL_BATCH) });
+  /** Hands over what the initial load holds: per host, its files and then its answers, in one batch. */
+  function flushInitial(): void {
+    const held = initial;
+    initial = null;
+    for (const [host, { changes, liveness }] of held ?? [])
+      deliver(liveness.length === 0 ? { host, changes } : { host, changes, liveness });
   }
 
   function fromState(entry: StateEntry): void {
@@ -297,7 +283,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       fromLiveness(entry, key.host);
       return;
     }
-    const change = stateChange(entry);
+    const change = stateChange(entry, key);
     if (!change) return;
     if (!forgotten.has(change.host)) lastSeen.set(change.host, Date.now());
     deliver({ host: change.host, changes: [change.change] });
@@ -336,9 +322,11 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
     });
   }
 
-  /** The change a KV entry stands for, with its host. */
-  function stateChange(entry: StateEntry): { host: string; change: SourceChange } | null {
-    const key = parseStateKey(entry.key);
+  /** The change a KV entry stands for, with its host (`key`: its key, parsed). */
+  function stateChange(
+    entry: StateEntry,
+    key: StateKey | null,
+  ): { host: string; change: SourceChange } | null {
     if (!key) {
       stats.malformed++;
       return null;
@@ -670,12 +658,14 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
 
   /**
    * Every key's current value, read from the bucket's stream (last per subject) with an ordered
-   * consumer, in pulls of STATE_PULL messages, yielding to the event loop every STATE_YIELD; resolves
-   * to how many were read. It ends at the first value stored at or after `last` (the bucket's last
-   * sequence when it was looked at: every key's value up to there came before it, in stream order),
-   * or when the broker says none is pending. Not on the pending count alone: on a bucket being
-   * written (heartbeats, pid answers) the count the broker sends with each message stayed above 0
-   * for tens of seconds (P11, 20,000 workers: a 34 s wait with every value in).
+   * consumer, in pulls of STATE_PULL messages; resolves to how many were read. Each message is
+   * handled in the consumer's callback as it is parsed (an async iterator's promise per message
+   * was a third of the load's CPU at 100,000 keys); the event loop gets a turn between the socket's
+   * reads. It ends at the first value stored at or after `last` (the bucket's last sequence when it
+   * was looked at: every key's value up to there came before it, in stream order), or when the
+   * broker says none is pending. Not on the pending count alone: on a bucket being written
+   * (heartbeats, pid answers) the count the broker sends with each message stayed above 0 for tens
+   * of seconds (P11, 20,000 workers: a 34 s wait with every value in).
    */
   async function loadState(
     b: Broker,
@@ -685,27 +675,55 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
   ): Promise<number> {
     const prefix = `$KV.${names.bucket}.`;
     const ordered = await b.js.consumers.get(bucketStream, { deliver_policy: DeliverPolicy.LastPerSubject });
-    // A count bound: pulls bounded only in bytes stalled on a last-per-subject consumer (nats.js 3.4).
-    const iter = await ordered.consume({ max_messages: STATE_PULL });
-    stateLoad = iter;
     let n = 0;
-    try {
-      for await (const m of iter) {
-        if (!broker || broker !== b) break;
+    let ended = false;
+    let end: (error?: unknown) => void = () => {};
+    const finished = new Promise<void>((resolve, reject) => {
+      end = (error?: unknown) => {
+        if (ended) return;
+        ended = true;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+    });
+    // A count bound: pulls bounded only in bytes stalled on a last-per-subject consumer (nats.js 3.4).
+    const iter = await ordered.consume({
+      max_messages: STATE_PULL,
+      callback: (m) => {
+        if (ended) return;
+        if (!broker || broker !== b) {
+          end();
+          return;
+        }
         n++;
         const op = m.headers?.get("KV-Operation");
-        onEntry(
-          {
-            key: m.subject.startsWith(prefix) ? m.subject.slice(prefix.length) : m.subject,
-            operation: op === "DEL" || op === "PURGE" ? op : "PUT",
-            created: m.time,
-            json: <T>() => m.json<T>(),
-          },
-          m.seq,
-        );
-        if (m.seq >= last || m.info.pending === 0) break;
-        if (n % STATE_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+        try {
+          onEntry(
+            {
+              key: m.subject.startsWith(prefix) ? m.subject.slice(prefix.length) : m.subject,
+              operation: op === "DEL" || op === "PURGE" ? op : "PUT",
+              get created() {
+                return m.time;
+              },
+              json: <T>() => m.json<T>(),
+            },
+            m.seq,
+          );
+        } catch (error) {
+          end(error);
+          return;
+        }
+        if (m.seq >= last || m.info.pending === 0) end();
+      },
+    });
+    stateLoad = iter;
+    // Closed from elsewhere (stop()) or by the client (an error): the load ends there.
+    void iter.closed().then(
+      (error) => end(error === undefined || error === null ? undefined : error),
+      (error: unknown) => end(error),
+    );
+    try {
+      await finished;
     } finally {
       stateLoad = null;
       await iter.close().catch(() => {});
@@ -786,8 +804,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
       /** Keys the load gave a value written after kvLast: the watch delivers those again, not to go back. */
       const loadedAfter = new Map<string, number>();
       if (kvInfo.state.messages > 0) {
-        initialBatch = new Map();
-        initialLiveness = new Map();
+        initial = new Map();
         try {
           const n = await loadState(b, bucketStream, kvLast, (entry, seq) => {
             if (seq > kvLast) loadedAfter.set(entry.key, seq);
@@ -795,7 +812,7 @@ export function createRelayConsumer(options: RelayConsumerOptions): RelayConsume
           });
           stats.stateLoaded = n;
         } finally {
-          if (initialBatch !== null) flushInitial(false);
+          if (initial !== null) flushInitial();
         }
       }
       // A stop() while start-up waited (a listener may call it): nothing more to set up.

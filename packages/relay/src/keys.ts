@@ -23,8 +23,12 @@ export function escapeToken(text: string): string {
   return out;
 }
 
+/** A token with no escape in it: itself (most keys; a central reads one per KV value at start-up). */
+const ALL_PLAIN = /^[A-Za-z0-9-]+$/;
+
 /** The inverse of {@link escapeToken}; null when `token` is not something it produced. */
 export function unescapeToken(token: string): string | null {
+  if (ALL_PLAIN.test(token)) return token;
   if (token === "_") return "";
   const bytes: number[] = [];
   for (let i = 0; i < token.length; i++) {

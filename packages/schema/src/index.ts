@@ -46,6 +46,7 @@ export {
 export { generateJsonSchemas, PUBLISHED_SCHEMAS, renderJsonSchema } from "./json-schemas.js";
 export { LocalState, localWaves, Wave } from "./local-state.js";
 export {
+  parseGlobalStateSteps,
   parseGlobalStateText,
   parseJobStateText,
   parseLocalStateText,

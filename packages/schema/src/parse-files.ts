@@ -1,7 +1,14 @@
 import { compileFastValid } from "./fast-valid.js";
-import { GlobalState } from "./global-state.js";
+import { GlobalState, OrchestratorEntry } from "./global-state.js";
 import { LocalState } from "./local-state.js";
-import { type ParseResult, parseJsonText } from "./parse-result.js";
+import {
+  jsonDepth,
+  MAX_JSON_DEPTH,
+  makeIssue,
+  type ParseResult,
+  parseJsonText,
+  trimForMessage,
+} from "./parse-result.js";
 import { JobState, PhaseSignal } from "./phase-signal.js";
 import { phaseOfStatus } from "./status.js";
 import { parseTolerant, type TolerancePolicy } from "./tolerant-parse.js";
@@ -28,6 +35,7 @@ export const signalPolicy: TolerancePolicy = {
 // within 2 times without it (10 of 10), though the check itself accepts those writes cheaply; see
 // BENCHMARKS.md "The 2,000-worker write tail". A state.json is one file per orchestrator.
 const globalValid = compileFastValid(GlobalState);
+const entryValid = compileFastValid(OrchestratorEntry);
 const localValid = compileFastValid(LocalState);
 
 // state.json entries are all optional: a bad field is dropped from its entry, never the whole file.
@@ -51,6 +59,57 @@ export function parseGlobalStateText(text: string, file?: string): ParseResult<G
       ? { ok: true, value: decoded as GlobalState }
       : parseTolerant(GlobalState, decoded, statePolicy, file),
   );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * {@link parseGlobalStateText} in steps, for a caller that gives the event loop a turn between
+ * them (issue 26: at 10,000 workers the global `state.json` is ~4 MB, and its nesting check,
+ * decode and check ran as one block of ~100 ms). Yields after the nesting check, after the decode
+ * and after each orchestrator entry checked; returns the result `parseGlobalStateText` gives for
+ * the same text. A document the fast check does not accept as it is (a bad field, a stray shape)
+ * goes to zod's tolerant parse whole, in the last step, as before.
+ */
+export function* parseGlobalStateSteps(
+  text: string,
+  file?: string,
+): Generator<undefined, ParseResult<GlobalState>, undefined> {
+  if (text.trim() === "" || jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    return parseGlobalStateText(text, file);
+  yield;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return {
+      ok: false,
+      error: makeIssue({
+        ...(file === undefined ? {} : { file }),
+        path: "$",
+        expected: "valid JSON",
+        received: `${trimForMessage(text, 60)} (${reason})`,
+      }),
+    };
+  }
+  yield;
+  const whole = (): ParseResult<GlobalState> =>
+    globalValid(decoded)
+      ? { ok: true, value: decoded as GlobalState }
+      : parseTolerant(GlobalState, decoded, statePolicy, file);
+  if (!isPlainObject(decoded) || !Object.hasOwn(decoded, "orchestrators")) return whole();
+  const orchestrators = decoded.orchestrators;
+  // The fast check of the record, one entry a step (fast-valid's record rule: a plain object,
+  // no `__proto__` key, every value an entry); the rest of the document with an empty record.
+  if (!isPlainObject(orchestrators) || !globalValid({ ...decoded, orchestrators: {} })) return whole();
+  for (const key in orchestrators) {
+    if (key === "__proto__" || !entryValid(orchestrators[key])) return whole();
+    yield;
+  }
+  return { ok: true, value: decoded as GlobalState };
 }
 
 /** Parse the text of an orchestrator-local `state.json`; a bad field is dropped with a warning. */

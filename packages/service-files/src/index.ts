@@ -13,6 +13,7 @@ export {
 export type { ServiceKind, ServicePaths, ServiceSpec } from "./service-files.js";
 export {
   LAUNCHD_LABEL,
+  MONITOR_NODE_ARGS,
   readServiceArgs,
   renderLaunchdPlist,
   renderSystemdUnit,

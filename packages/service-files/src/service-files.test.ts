@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  MONITOR_NODE_ARGS,
   readServiceArgs,
   renderLaunchdPlist,
   renderSystemdUnit,
@@ -109,6 +110,43 @@ describe("renderSystemdUnit", () => {
     expect(() => renderSystemdUnit(spec({ args: ["--dir", "/tmp/a\nExecStartPre=/bin/rm"] }))).toThrow(
       /control character/,
     );
+    expect(() =>
+      renderSystemdUnit(spec({ nodeArgs: ["--max-semi-space-size=8\nExecStartPre=/bin/rm"] })),
+    ).toThrow(/node flag .* control character/);
+  });
+
+  it("puts node's flags between node and the bin; status still reads back the monitor's flags alone", () => {
+    const unit = renderSystemdUnit(spec({ nodeArgs: [...MONITOR_NODE_ARGS] }));
+    expect(unit).toContain(
+      `ExecStart=${process.execPath} ${MONITOR_NODE_ARGS.join(" ")} /opt/catalyst/lib/node_modules/catalyst-monitor/dist/bin.js --dir`,
+    );
+    expect(readServiceArgs(unit)).toEqual(spec().args);
+  });
+});
+
+describe("MONITOR_NODE_ARGS", () => {
+  it("are flags this node takes at start, and they cap the young generation at 2 × 8 MiB", () => {
+    // Survivors make V8 grow new space up to its cap; print the size it grew to.
+    const grown = (flags: readonly string[]) => {
+      const res = spawnSync(
+        process.execPath,
+        [
+          ...flags,
+          "-e",
+          `let keep = [];
+for (let i = 0; i < 5e5; i++) { keep.push({ i }); if (keep.length > 2e5) keep = []; }
+const v8 = require("node:v8");
+process.stdout.write(String(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size));`,
+        ],
+        { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
+      );
+      expect(res.stderr).toBe("");
+      return Number(res.stdout);
+    };
+    const MiB = 1024 * 1024;
+    expect(grown(MONITOR_NODE_ARGS)).toBeLessThanOrEqual(16 * MiB);
+    // V8's own cap is higher, so the check above can fail.
+    expect(grown([])).toBeGreaterThan(16 * MiB);
   });
 });
 
@@ -126,12 +164,12 @@ describe("renderLaunchdPlist", () => {
   }
 
   it("is a plist a real parser reads back to the exact arguments", (ctx) => {
-    const text = renderLaunchdPlist(spec({ args: AWKWARD }));
+    const text = renderLaunchdPlist(spec({ args: AWKWARD, nodeArgs: [...MONITOR_NODE_ARGS] }));
     const plist = parsePlist(text);
     if (plist === null) return ctx.skip("python3 is not installed");
     expect(plist).toEqual({
       Label: "dev.catalyst.monitor",
-      ProgramArguments: [process.execPath, spec().bin, ...AWKWARD],
+      ProgramArguments: [process.execPath, ...MONITOR_NODE_ARGS, spec().bin, ...AWKWARD],
       EnvironmentVariables: { PATH: "/usr/local/bin:/usr/bin:/bin" },
       RunAtLoad: true,
       KeepAlive: { SuccessfulExit: false },

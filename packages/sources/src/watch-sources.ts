@@ -7,7 +7,7 @@ import {
   initialHealth,
   type OrchestratorRef,
   type ParseResult,
-  parseGlobalStateText,
+  parseGlobalStateSteps,
   parseLocalStateText,
   parseSignalText,
   type SourceChange,
@@ -45,6 +45,35 @@ const SYNC_SLICE_MS = 10;
  */
 const SYNC_SLOW_MS = 5;
 const SLOW_READS_IN_A_ROW = 3;
+
+/** Orchestrators whose files one discovery reads at a time (each lists its directories first). */
+const ORCH_CONCURRENCY = 16;
+
+/**
+ * A text at least this long (the global `state.json`, ~4 MB at 10,000 workers) is keyed, checked
+ * and decoded with a turn of the event loop between the steps, and its parse runs in steps of
+ * about STEP_MS (issue 26: read, keyed and parsed in one block it held the loop ~100 ms).
+ */
+const LARGE_TEXT = 256 * 1024;
+const STEP_MS = 8;
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Runs a parser's steps (a generator that yields between them), giving the event loop a turn
+ * whenever STEP_MS has passed since the last one. Returns the steps' result.
+ */
+async function runSteps<T>(steps: Generator<undefined, T, undefined>): Promise<T> {
+  let since = performance.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+    if (performance.now() - since >= STEP_MS) {
+      await turn();
+      since = performance.now();
+    }
+  }
+}
 
 /** About how many files one slice of a periodic rescan reads before live changes get their turn. */
 const RESCAN_SLICE_FILES = 64;
@@ -518,21 +547,28 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
    */
   async function readParsed<R extends { ok: boolean }>(
     file: string,
-    parse: (text: string) => R,
+    parse: (text: string) => R | Promise<R>,
     known: string | null | undefined,
     urgent = false,
   ): Promise<{ key: string; result: R } | { error: unknown } | null | "busy" | "unchanged"> {
     const got = await readText(file, urgent);
     if (got === null || got === "busy" || "error" in got) return got;
+    // A large text: the read, its key and its parse each get a turn of their own.
+    const large = got.text.length >= LARGE_TEXT;
+    if (large) await turn();
     const key = contentKey(got.text);
     if (key === known) return "unchanged";
-    const result = parse(got.text);
+    if (large) await turn();
+    const result = await parse(got.text);
     if (result.ok || reparseDelayMs <= 0) return { key, result };
     await new Promise((resolve) => setTimeout(resolve, reparseDelayMs));
     if (!running) return { key, result };
     const again = await readText(file, urgent);
     if (again === null || again === "busy" || "error" in again) return again;
-    return { key: contentKey(again.text), result: again.text === got.text ? result : parse(again.text) };
+    return {
+      key: contentKey(again.text),
+      result: again.text === got.text ? result : await parse(again.text),
+    };
   }
 
   /** Counts slow synchronous reads in a row; the SLOW_READS_IN_A_ROW-th turns the rest async. */
@@ -582,7 +618,7 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
 
   async function readGlobal(out: SourceChange[]): Promise<void> {
     const file = globalStatePath(dir);
-    const got = await readParsed(file, (text) => parseGlobalStateText(text, file), globalText);
+    const got = await readParsed(file, (text) => runSteps(parseGlobalStateSteps(text, file)), globalText);
     if (got === "busy" || got === "unchanged") return;
     if (got === null) {
       if (globalText !== null) out.push({ kind: "global-state-removed", file });
@@ -1002,8 +1038,15 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       }
     }
     const added: Tracked[] = [];
+    let since = performance.now();
     for (const ref of found) {
       if (orchs.has(ref.id)) continue;
+      // Hundreds of orchestrators found at once (the first scan): their watches are set up in
+      // steps of STEP_MS with a turn between (issue 26: 500 in one block held the loop ~40 ms).
+      if (performance.now() - since >= STEP_MS) {
+        await turn();
+        since = performance.now();
+      }
       const t: Tracked = {
         ref,
         signals: new Map(),
@@ -1022,15 +1065,16 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
       added.push(t);
     }
     await watchStructure();
-    await Promise.all(
-      added.map(async (t) =>
-        Promise.all([
-          readLocal(t, out),
-          readAllSignals(t, out),
-          readAllTickets(t, out),
-          readBriefingMeta(t, out),
-        ]),
-      ),
+    // ORCH_CONCURRENCY orchestrators read at a time: started all at once, 500 orchestrators' four
+    // reads each were 2,000 directory listings whose answers came back in bursts of back-to-back
+    // callbacks (issue 26: up to ~90 ms without a timer's turn at 10,000 workers).
+    await mapLimited(added, ORCH_CONCURRENCY, (t) =>
+      Promise.all([
+        readLocal(t, out),
+        readAllSignals(t, out),
+        readAllTickets(t, out),
+        readBriefingMeta(t, out),
+      ]),
     );
     return added;
   }

@@ -38,8 +38,20 @@ describe("createClientQueue", () => {
 
     const byBytes = createClientQueue({ maxFrames: 100, maxBytes: 10 }, (r) => ends.push(r));
     expect(byBytes.push(bytes("0123456789ABCDEF"))).toBe(true); // one big frame (a snapshot) still goes
-    expect(byBytes.push(bytes("more"))).toBe(false);
+    // and does not count against the bytes of the frames beside it, up to the limit.
+    expect(byBytes.push(bytes("more"))).toBe(true);
+    expect(byBytes.push(bytes("0123456"))).toBe(false);
     await expect(byBytes.stream.getReader().read()).rejects.toThrow(/too slow/);
+  });
+
+  it("lets one frame over the byte limit pass beside others, but not a second one", () => {
+    const ends: ClientEndReason[] = [];
+    const q = createClientQueue({ maxFrames: 100, maxBytes: 10 }, (r) => ends.push(r));
+    expect(q.push(bytes("retry"))).toBe(true);
+    expect(q.push(bytes("0123456789ABCDEF"))).toBe(true);
+    expect(q.push(bytes("delta"))).toBe(true);
+    expect(q.push(bytes("FEDCBA9876543210"))).toBe(false);
+    expect(ends).toEqual(["overflow"]);
   });
 
   it("reports a reader that cancels (disconnect) once", async () => {

@@ -41,12 +41,15 @@ export type OverflowHandler = () => Uint8Array | null;
 interface Backlog {
   frames: Uint8Array[];
   bytes: number;
+  /** The size of one frame larger than maxBytes among them (a big snapshot), or 0. */
+  big: number;
 }
 
 /**
  * Queues a frame within the limits. On overflow the backlog becomes the handler's replacement
  * frame; false when there is none (the caller then drops the client). One frame larger than
- * maxBytes (a big snapshot) still goes out; a backlog does not.
+ * maxBytes (a big snapshot) still goes out, and does not count against the bytes of the frames
+ * around it (at most maxBytes of them); a backlog beyond that does not.
  */
 function admit(
   backlog: Backlog,
@@ -56,12 +59,16 @@ function admit(
 ): boolean {
   backlog.frames.push(frame);
   backlog.bytes += frame.byteLength;
-  const { frames, bytes } = backlog;
-  if (frames.length > limits.maxFrames || (frames.length > 1 && bytes > limits.maxBytes)) {
+  // One frame larger than maxBytes (a snapshot: the same bytes for every client) does not count
+  // against the bytes, so the `retry:` before it and the deltas after it still fit beside it.
+  if (backlog.big === 0 && frame.byteLength > limits.maxBytes) backlog.big = frame.byteLength;
+  const { frames, bytes, big } = backlog;
+  if (frames.length > limits.maxFrames || (frames.length > 1 && bytes - big > limits.maxBytes)) {
     const replacement = onOverflow?.() ?? null;
     if (replacement === null) return false;
     backlog.frames = [replacement];
     backlog.bytes = replacement.byteLength;
+    backlog.big = replacement.byteLength > limits.maxBytes ? replacement.byteLength : 0;
   }
   return true;
 }
@@ -72,6 +79,7 @@ function takeAll(backlog: Backlog): Uint8Array | null {
   if (frames.length === 0) return null;
   backlog.frames = [];
   backlog.bytes = 0;
+  backlog.big = 0;
   if (frames.length === 1) return frames[0]!;
   const out = new Uint8Array(bytes);
   let at = 0;
@@ -94,7 +102,7 @@ export function createClientQueue(
   destroy?: () => void,
   onOverflow?: OverflowHandler,
 ): ClientQueue & { readonly stream: ReadableStream<Uint8Array> } {
-  const backlog: Backlog = { frames: [], bytes: 0 };
+  const backlog: Backlog = { frames: [], bytes: 0, big: 0 };
   let writes = 0;
   let ended = false;
   let closing = false;
@@ -308,6 +316,7 @@ export function createFlushScheduler(sliceSize = DEFAULT_FLUSH_SLICE): FlushSche
 class SinkClientQueue implements ClientQueue, Flushable, Backlog {
   frames: Uint8Array[] = [];
   bytes = 0;
+  big = 0;
   private writes = 0;
   private done = false;
   private closing = false;
@@ -338,6 +347,7 @@ class SinkClientQueue implements ClientQueue, Flushable, Backlog {
     this.done = true;
     this.frames = [];
     this.bytes = 0;
+    this.big = 0;
     this.sink.off("close", this.onClose);
     this.sink.off("drain", this.onDrain);
     this.onEnd(reason);
@@ -363,6 +373,7 @@ class SinkClientQueue implements ClientQueue, Flushable, Backlog {
     if (frames.length > 0) {
       this.frames = [];
       this.bytes = 0;
+      this.big = 0;
       this.writes += 1;
       // Corked even for one frame: a Node response then skips its own cork and nextTick per write.
       let ok = true;

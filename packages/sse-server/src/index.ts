@@ -10,13 +10,17 @@ export type { DeltaFilter } from "./delta-filter.js";
 export { NO_FILTER, parseDeltaFilter } from "./delta-filter.js";
 export type { Listening } from "./http.js";
 export { listenHttp, PortInUseError, respondSse, SSE_HEADERS } from "./http.js";
-export { throttleWhileLoading, withLoadingState } from "./loading-feed.js";
-export { createLoadingMark, createSlicedSnapshot, type SlicedSnapshotOptions } from "./sliced-snapshot.js";
-export { createSnapshotBytes, type SnapshotBytesOptions } from "./snapshot-bytes.js";
+export { createLoadingMark, withLoadingState } from "./loading-feed.js";
+export {
+  createSnapshotFrames,
+  type EncodedSnapshot,
+  type SnapshotFrames,
+  type SnapshotFramesOptions,
+  type SteppedDeltaFeed,
+} from "./snapshot-frames.js";
 export type { JsonStreamOptions } from "./snapshot-json.js";
 export {
   createOrchestratorJsonCache,
-  createSnapshotSerializer,
   snapshotJsonPieces,
   snapshotJsonStream,
 } from "./snapshot-json.js";

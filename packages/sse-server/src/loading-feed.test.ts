@@ -1,7 +1,7 @@
 import type { LoadingState, Snapshot } from "@catalyst/schema";
 import { createScriptedFeed, emptySnapshot, removedDraft } from "@catalyst/test-utils";
 import { describe, expect, it } from "vitest";
-import { throttleWhileLoading, withLoadingState } from "./loading-feed.js";
+import { createLoadingMark, withLoadingState } from "./loading-feed.js";
 
 const LOADING: LoadingState = { phase: "history", records: 500, startedAt: "2026-04-14T19:00:00Z" };
 
@@ -16,35 +16,45 @@ describe("withLoadingState", () => {
     expect(wrapped.lastId()).toBe(feed.lastId());
     loading = null;
     expect(wrapped.snapshot().loading).toBeUndefined();
+    expect(wrapped.snapshotSteps).toBeUndefined();
+  });
+
+  it("keeps the feed's snapshotSteps, step for step, marked as snapshot() is", () => {
+    const base = emptySnapshot();
+    let stepped = 0;
+    const feed = {
+      ...createScriptedFeed(),
+      snapshot: () => base,
+      *snapshotSteps(): Generator<undefined, Snapshot, undefined> {
+        for (let i = 0; i < 3; i++) {
+          stepped += 1;
+          yield;
+        }
+        return base;
+      },
+    };
+    const wrapped = withLoadingState(feed, () => LOADING);
+    const it = wrapped.snapshotSteps!();
+    let steps = 0;
+    let step = it.next();
+    for (; !step.done; step = it.next()) steps += 1;
+    expect(steps).toBe(3);
+    expect(stepped).toBe(3);
+    expect(step.value.loading).toEqual(LOADING);
+    // The same marked object as snapshot() hands out.
+    expect(step.value).toBe(wrapped.snapshot());
   });
 });
 
-describe("throttleWhileLoading", () => {
-  it("rebuilds the snapshot at most once per interval while loading, and on every call after", () => {
-    let builds = 0;
-    let clock = 0;
-    let loading: LoadingState | null = LOADING;
-    const build = (): Snapshot => {
-      builds += 1;
-      return emptySnapshot();
-    };
-    const get = throttleWhileLoading(
-      build,
-      () => loading,
-      1000,
-      () => clock,
-    );
-    for (let i = 0; i < 50; i++) {
-      get();
-      clock += 10;
-    }
-    expect(builds).toBe(1);
-    clock += 1000;
-    get();
-    expect(builds).toBe(2);
-    loading = null;
-    get();
-    get();
-    expect(builds).toBe(4);
+describe("createLoadingMark", () => {
+  it("marks while loading, with one object per snapshot and progress", () => {
+    let state: LoadingState | null = { phase: "scanning", records: 0, startedAt: "2026-04-14T19:00:00.000Z" };
+    const mark = createLoadingMark(() => state);
+    const base = emptySnapshot();
+    const marked = mark(base);
+    expect(marked.loading).toBe(state);
+    expect(mark(base)).toBe(marked);
+    state = null;
+    expect(mark(base)).toBe(base);
   });
 });

@@ -1,4 +1,4 @@
-import type { OrchestratorView, Snapshot } from "@catalyst/schema";
+import type { OrchestratorView } from "@catalyst/schema";
 
 /**
  * The JSON of an orchestrator view, kept per view object: fuse hands out the same
@@ -15,17 +15,6 @@ export function createOrchestratorJsonCache(): (view: OrchestratorView) => strin
     }
     return text;
   };
-}
-
-/**
- * Serialises snapshots, reusing the JSON of every orchestrator seen before (see
- * {@link createOrchestratorJsonCache}; pass one to share it): the rest is string concatenation. The text equals
- * `JSON.stringify(snapshot)`.
- */
-export function createSnapshotSerializer(
-  orchestratorJson: (view: OrchestratorView) => string = createOrchestratorJsonCache(),
-): (snapshot: Snapshot) => string {
-  return (snapshot) => [...snapshotJsonPieces(snapshot, orchestratorJson)].join("");
 }
 
 /** The fields whose arrays {@link snapshotJsonPieces} hands out an item at a time (both grow with the fleet). */

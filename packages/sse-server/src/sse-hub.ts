@@ -1,5 +1,5 @@
 import { channel } from "node:diagnostics_channel";
-import type { Delta, DeltaFeed, OrchestratorView, Snapshot } from "@catalyst/schema";
+import type { Delta } from "@catalyst/schema";
 import {
   type ByteSink,
   type ClientEndReason,
@@ -9,9 +9,14 @@ import {
   createSinkClientQueue,
   type OverflowHandler,
 } from "./client-queue.js";
-import { type DeltaFilter, isOpenFilter, matchesDelta } from "./delta-filter.js";
-import { createSnapshotSerializer } from "./snapshot-json.js";
-import { encodeSseFrame, encodeSseKeepAlive, encodeSseRetry, encodeSseText } from "./sse-frame.js";
+import { type DeltaFilter, isOpenFilter, matchesDelta, NO_FILTER } from "./delta-filter.js";
+import {
+  createSnapshotFrames,
+  type EncodedSnapshot,
+  type SnapshotFrames,
+  type SteppedDeltaFeed,
+} from "./snapshot-frames.js";
+import { encodeSseFrame, encodeSseKeepAlive, encodeSseRetry } from "./sse-frame.js";
 
 /** A connect, disconnect or drop, for the app's debug log. */
 export interface ClientEvent {
@@ -34,12 +39,11 @@ export interface SseHubOptions {
   /** Clients written per slice of a flush pass; I/O runs between slices. @default 256 */
   flushSliceSize?: number;
   /**
-   * The orchestrator-JSON cache of the snapshot frames ({@link createOrchestratorJsonCache}); pass
-   * the one `createSnapshotBytes` uses, so a client connecting after `/api/snapshot` was answered
-   * reuses its orchestrators' text (at 10,000 workers a first snapshot frame made from nothing
-   * held the loop ~120 ms). @default a cache of the hub's own
+   * The snapshot frames, built in steps ({@link createSnapshotFrames}); pass the ones
+   * `/api/snapshot` answers from, so one encoding of the snapshot serves both (at 10,000 workers
+   * it is ~10 MB). @default frames of the hub's own
    */
-  orchestratorJson?: (view: OrchestratorView) => string;
+  frames?: SnapshotFrames;
 }
 
 /** How one client connects. */
@@ -79,8 +83,13 @@ interface Client {
   queue: ClientQueue;
   filter: DeltaFilter;
   open: boolean;
-  /** Deltas up to this id are already in a snapshot the client was sent (after a resync). */
+  /** Deltas up to this id are already in a snapshot (and the deltas after it) the client was sent. */
   skipThrough: number;
+  /**
+   * It holds a whole state: a snapshot frame (and the deltas after it) or a resume's replay was
+   * queued to it, and no backlog dropped since. One that waits for a newer frame has something to show.
+   */
+  hasSnapshot: boolean;
   /** `queue.written()` at the last resync: a client that took nothing since is dropped instead. */
   resyncedAt: number | null;
 }
@@ -103,14 +112,18 @@ export function parseEventId(text: string | null): number | null {
 }
 
 /** Creates the hub. It subscribes to the feed while it has clients and runs the keep-alive timer then. */
-export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseHub {
+export function createSseHub(feed: SteppedDeltaFeed, options: SseHubOptions = {}): SseHub {
   const limits = {
     maxFrames: options.maxQueueFrames ?? 1000,
     maxBytes: options.maxQueueBytes ?? 8 * 1024 * 1024,
   };
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   const retryFrame = encodeSseRetry(options.retryMs ?? 2000);
+  // Live clients: they get every delta as it comes.
   const clients = new Set<Client>();
+  // Clients waiting for a snapshot frame (connecting, or resynced after falling behind): they get
+  // no deltas until it is built; then the frame and the deltas after its id.
+  const waiting = new Set<Client>();
   let unsubscribe: (() => void) | null = null;
   let keepAlive: ReturnType<typeof setInterval> | null = null;
   let dropped = 0;
@@ -124,35 +137,115 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
   };
   // One flush pass for every client with frames waiting, in slices (see createFlushScheduler).
   const flusher = createFlushScheduler(options.flushSliceSize);
-  const serializeSnapshot = createSnapshotSerializer(options.orchestratorJson);
-  // One encoded snapshot per snapshot object (fuse returns the same object until its state or
-  // time moves), shared by every client that needs it.
-  let snapshotCache: { snapshot: Snapshot; id: number; frame: Uint8Array } | null = null;
+  // The snapshot frames are built in steps, with turns of the event loop between them, once per
+  // snapshot for every client that needs one meanwhile (and for /api/snapshot when shared).
+  const frames = options.frames ?? createSnapshotFrames(feed);
+  let requested = false;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
 
-  const snapshotFrame = (): Uint8Array => {
-    const snapshot = feed.snapshot();
-    const id = feed.lastId();
-    if (snapshotCache?.snapshot !== snapshot || snapshotCache.id !== id) {
-      snapshotCache = { snapshot, id, frame: encodeSseText(id, "snapshot", serializeSnapshot(snapshot)) };
+  const encodeMissed = (deltas: readonly Delta[], filter: DeltaFilter): Uint8Array[] | null => {
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    for (const delta of deltas) {
+      if (!matchesDelta(filter, delta)) continue;
+      const frame = encodeSseFrame(delta.id, delta.event, delta.data);
+      out.push(frame);
+      bytes += frame.byteLength;
+      if (out.length >= limits.maxFrames || bytes > limits.maxBytes) return null;
     }
-    return snapshotCache.frame;
+    return out;
+  };
+
+  /**
+   * A snapshot frame for `targets`, then the deltas after its id: they are live from there. One
+   * whose deltas since would not fit its queue waits for a newer frame (and gets this one only
+   * if it has none yet, to show something meanwhile).
+   */
+  const deliver = (targets: Iterable<Client>, encoded: EncodedSnapshot): Client[] => {
+    const missed = encoded.id === feed.lastId() ? null : feed.since(encoded.id);
+    const deltas = missed === null ? [] : missed.ok ? missed.deltas : null;
+    // The deltas since, encoded once for every client without a filter.
+    let shared: Uint8Array[] | null | undefined;
+    const behind: Client[] = [];
+    const through = feed.lastId();
+    for (const client of targets) {
+      if (!client.open) continue;
+      let replay: Uint8Array[] | null = null;
+      if (deltas !== null) {
+        if (!isOpenFilter(client.filter)) replay = encodeMissed(deltas, client.filter);
+        else {
+          if (shared === undefined) shared = encodeMissed(deltas, NO_FILTER);
+          replay = shared;
+        }
+      }
+      if (replay === null) {
+        if (!client.hasSnapshot) {
+          client.hasSnapshot = true;
+          send(client.queue, encoded.frame);
+        }
+        behind.push(client);
+        continue;
+      }
+      client.hasSnapshot = true;
+      client.skipThrough = through;
+      send(client.queue, encoded.frame);
+      for (const frame of replay) send(client.queue, frame);
+      waiting.delete(client);
+      clients.add(client);
+    }
+    return behind;
+  };
+
+  const onWaitingFrame = (encoded: EncodedSnapshot | Error): void => {
+    requested = false;
+    if (closed) return;
+    // A build that failed (a bug in the feed): the clients waiting are ended rather than left hanging.
+    if (encoded instanceof Error) {
+      for (const client of [...waiting]) client.queue.abort();
+      return;
+    }
+    const behind = deliver([...waiting], encoded);
+    if (behind.length === 0) return;
+    // Too many deltas since this build began (a start-up applying slice after slice): the next
+    // build is asked for once ten times this one's cost has passed, not at once and again.
+    if (retryTimer !== null) return;
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = null;
+        requestForWaiting();
+      },
+      Math.min(10 * encoded.costMs, 5_000),
+    );
+    retryTimer.unref?.();
+  };
+
+  const requestForWaiting = (): void => {
+    if (requested || closed || waiting.size === 0) return;
+    requested = true;
+    frames.request(onWaitingFrame);
   };
 
   // A client whose queue overflowed but has been reading gets its backlog replaced by one fresh
   // snapshot (a burst, e.g. start-up, must not cost it the connection); one that took nothing
-  // since its last resync is stalled and is dropped.
+  // since its last resync is stalled and is dropped. The snapshot is built in steps: until it is
+  // ready the client waits (no deltas), its backlog replaced by the small `retry:` frame.
   const overflowHandler = (client: () => Client | null) => (): Uint8Array | null => {
     const c = client();
     if (c === null) return null;
     const written = c.queue.written();
     if (c.resyncedAt !== null && written <= c.resyncedAt) return null;
     c.resyncedAt = written;
-    c.skipThrough = feed.lastId();
     resyncs += 1;
-    const frame = snapshotFrame();
+    // Its backlog (a snapshot frame among it, maybe) is dropped: what it holds is not whole.
+    c.hasSnapshot = false;
+    if (c.open && clients.delete(c)) {
+      waiting.add(c);
+      // Not from inside a push (a fan-out may be under way): in a microtask.
+      queueMicrotask(requestForWaiting);
+    }
     sent.frames += 1;
-    sent.bytes += frame.byteLength;
-    return frame;
+    sent.bytes += retryFrame.byteLength;
+    return retryFrame;
   };
 
   const onDeltas = (deltas: Delta[]): void => {
@@ -168,35 +261,25 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     }
   };
 
-  const encodeMissed = (deltas: readonly Delta[], filter: DeltaFilter): Uint8Array[] | null => {
-    const frames: Uint8Array[] = [];
-    let bytes = 0;
-    for (const delta of deltas) {
-      if (!matchesDelta(filter, delta)) continue;
-      const frame = encodeSseFrame(delta.id, delta.event, delta.data);
-      frames.push(frame);
-      bytes += frame.byteLength;
-      if (frames.length >= limits.maxFrames || bytes > limits.maxBytes) return null;
-    }
-    return frames;
-  };
-
   const startShared = (): void => {
     if (unsubscribe === null) unsubscribe = feed.subscribe(onDeltas);
     if (keepAlive === null && keepAliveMs > 0) {
       keepAlive = setInterval(() => {
         for (const client of clients) send(client.queue, KEEP_ALIVE);
+        for (const client of waiting) send(client.queue, KEEP_ALIVE);
       }, keepAliveMs);
       keepAlive.unref?.();
     }
   };
 
   const stopSharedIfIdle = (): void => {
-    if (clients.size > 0) return;
+    if (clients.size > 0 || waiting.size > 0) return;
     unsubscribe?.();
     unsubscribe = null;
     if (keepAlive !== null) clearInterval(keepAlive);
     keepAlive = null;
+    if (retryTimer !== null) clearTimeout(retryTimer);
+    retryTimer = null;
   };
 
   const connect = (
@@ -211,11 +294,12 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
       if (client === null || !client.open) return;
       client.open = false;
       clients.delete(client);
+      waiting.delete(client);
       if (reason === "overflow") dropped += 1;
       stopSharedIfIdle();
       options.onClientEvent?.({
         type: reason === "overflow" ? "drop" : "disconnect",
-        clients: clients.size,
+        clients: clients.size + waiting.size,
         resumed: resumeFrom !== null,
       });
     };
@@ -223,24 +307,36 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
       onEnd,
       overflowHandler(() => client),
     );
-    client = { queue, filter, open: true, skipThrough: 0, resyncedAt: null };
+    client = { queue, filter, open: true, skipThrough: 0, hasSnapshot: false, resyncedAt: null };
     if (closed || signal?.aborted) {
       client.open = false;
       queue.close();
       return;
     }
-    // Snapshot (or replay) and subscription happen in one synchronous step, so no delta can
-    // fall between them.
     send(queue, retryFrame);
     const missed = resumeFrom === null ? null : feed.since(resumeFrom);
     // Missed deltas that would not fit the queue are sent as one fresh snapshot instead.
     const replay = missed?.ok ? encodeMissed(missed.deltas, filter) : null;
-    if (replay !== null) for (const frame of replay) send(queue, frame);
-    else send(queue, snapshotFrame());
-    clients.add(client);
+    if (replay !== null) {
+      // The replay and the subscription happen in one synchronous step, so no delta can fall
+      // between them.
+      for (const frame of replay) send(queue, frame);
+      // What it held before, with the missed deltas: a whole state.
+      client.hasSnapshot = true;
+      clients.add(client);
+    } else {
+      // A snapshot: the client waits for the frame (made now for a small fleet, in steps for a
+      // large one, shared with every client asking meanwhile), then gets the deltas after its id.
+      waiting.add(client);
+    }
     startShared();
     signal?.addEventListener("abort", onAbort, { once: true });
-    options.onClientEvent?.({ type: "connect", clients: clients.size, resumed: missed?.ok === true });
+    options.onClientEvent?.({
+      type: "connect",
+      clients: clients.size + waiting.size,
+      resumed: missed?.ok === true,
+    });
+    if (replay === null) requestForWaiting();
   };
 
   return {
@@ -260,22 +356,30 @@ export function createSseHub(feed: DeltaFeed, options: SseHubOptions = {}): SseH
     },
     broadcastSnapshot() {
       if (clients.size === 0) return;
-      const frame = snapshotFrame();
-      for (const client of clients) send(client.queue, frame);
+      // A snapshot taken from now on, to the clients live when it is ready, followed by the deltas
+      // after its id (which they may have had already: the snapshot replaces what they hold).
+      frames.request((encoded) => {
+        if (closed || encoded instanceof Error) return;
+        // A live client whose deltas since would not fit its queue is sent nothing (it holds a
+        // whole state already) and stays live.
+        deliver([...clients], encoded);
+      }, true);
     },
-    clientCount: () => clients.size,
-    queueDepths: () => [...clients].map((c) => c.queue.depth()),
+    clientCount: () => clients.size + waiting.size,
+    queueDepths: () => [...clients, ...waiting].map((c) => c.queue.depth()),
     subscribed: () => unsubscribe !== null,
     droppedCount: () => dropped,
     resyncCount: () => resyncs,
     sentCounts: () => ({ ...sent }),
     close() {
       closed = true;
-      for (const client of [...clients]) client.queue.close();
+      const all = [...clients, ...waiting];
+      for (const client of all) client.queue.close();
       // A stalled client cannot take its last frames; it is released here, its socket by the server.
-      for (const client of [...clients]) {
+      for (const client of all) {
         client.open = false;
         clients.delete(client);
+        waiting.delete(client);
       }
       stopSharedIfIdle();
     },

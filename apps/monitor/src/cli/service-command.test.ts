@@ -97,7 +97,7 @@ describe("catalyst-monitor service install / uninstall", () => {
     );
     const text = await readFile(unit, "utf8");
     expect(text).toContain(
-      `ExecStart=${process.execPath} /opt/catalyst-monitor/dist/bin.js --port 7411 --dir ${h.catalyst} --log-format json\n`,
+      `ExecStart=${process.execPath} --max-semi-space-size=8 /opt/catalyst-monitor/dist/bin.js --port 7411 --dir ${h.catalyst} --log-format json\n`,
     );
     expect((await stat(unit)).mode & 0o777).toBe(0o644);
     // Nothing was created in the catalyst dir (it does not even exist).

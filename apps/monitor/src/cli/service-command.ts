@@ -1,6 +1,7 @@
 import { describeHealthProbe, probeMonitorHealth } from "@catalyst/client";
 import {
   installHints,
+  MONITOR_NODE_ARGS,
   readServiceArgs,
   readServiceFile,
   removeServiceFile,
@@ -47,6 +48,7 @@ function specFor(command: ServiceCommand, io: ServiceIo, paths: ServicePaths): S
   const { options } = command;
   return {
     node: io.execPath,
+    nodeArgs: [...MONITOR_NODE_ARGS],
     bin: io.binPath,
     args: command.monitorArgs,
     path: io.env.PATH || "/usr/local/bin:/usr/bin:/bin",

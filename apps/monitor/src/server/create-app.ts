@@ -5,21 +5,20 @@ import type { PushEndpoints } from "@catalyst/notify-channels";
 import type {
   AlertsResponse,
   ComponentHealth,
-  DeltaFeed,
   HealthResponse,
   HostView,
   LoadingState,
-  Snapshot,
 } from "@catalyst/schema";
 import { readBriefingText } from "@catalyst/sources";
 import {
-  createOrchestratorJsonCache,
-  createSnapshotBytes,
+  createSnapshotFrames,
   createSseHub,
   parseDeltaFilter,
   respondSse,
+  type SnapshotFrames,
   type SseHub,
   type SseHubOptions,
+  type SteppedDeltaFeed,
 } from "@catalyst/sse-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
@@ -41,7 +40,7 @@ export interface HealthReporters {
 /** Everything the app serves from; `createApp` opens no socket and starts nothing. */
 export interface AppDeps {
   /** Fuse (or anything shaped like it): snapshot, ids, ring and delta subscription. */
-  feed: DeltaFeed;
+  feed: SteppedDeltaFeed;
   /** The SSE hub; created from `feed` and `sse` when absent. Pass one to read its counters. */
   hub?: SseHub;
   sse?: SseHubOptions;
@@ -63,8 +62,11 @@ export interface AppDeps {
   startedAt?: Date;
   /** Called with an unexpected handler error (the app answers 500). */
   onError?: (error: unknown) => void;
-  /** What `/api/snapshot` serves; `feed.snapshot` when absent. */
-  apiSnapshot?: () => Snapshot | Promise<Snapshot>;
+  /**
+   * The snapshot's encodings `/api/snapshot` answers from (sse-server's `createSnapshotFrames`);
+   * pass the ones `hub` was made with, so both share one. Made from `feed` when absent.
+   */
+  snapshotFrames?: SnapshotFrames;
   /** `/api/snapshot?at=`: the fleet at a past time from the event log (centrally: every host's, from the stream); absent: 501. */
   snapshotAt?: SnapshotAt;
   /** `/api/log-span`'s start when cheaper than `readEvents` (the central monitor's time index); absent: `readEvents`. */
@@ -101,10 +103,11 @@ function definedHealth(health: HealthReporters = {}): Pick<HealthInputs, "source
  * and the dashboard, all behind the Host/Origin/token guard.
  */
 export function createApp(deps: AppDeps): Hono {
-  // One orchestrator-JSON cache for `/api/snapshot` and the SSE snapshot frames: a client that
-  // connects after the snapshot was answered (a dashboard's first load) reuses its text.
-  const orchestratorJson = createOrchestratorJsonCache();
-  const hub = deps.hub ?? createSseHub(deps.feed, { orchestratorJson, ...deps.sse });
+  // One encoding of the snapshot for `/api/snapshot` and the SSE snapshot frames, built in steps:
+  // a client that connects after the snapshot was answered (a dashboard's first load) gets the
+  // same bytes, and ~10 MB at 10,000 workers is not built and held twice (issue 26).
+  const frames = deps.snapshotFrames ?? createSnapshotFrames(deps.feed);
+  const hub = deps.hub ?? createSseHub(deps.feed, { frames, ...deps.sse });
   const startedAt = deps.startedAt ?? new Date();
   const app = new Hono();
   const security = securityHeaders(deps.publicDir);
@@ -141,13 +144,11 @@ export function createApp(deps: AppDeps): Hono {
 
   // Serialised and encoded once per snapshot object: many pollers of a large fleet share the bytes
   // (a string body was encoded to UTF-8 again for every answer: 10 MB at 10,000 workers); while
-  // loading, rebuilt at most as often as their cost allows (sse-server's createSnapshotBytes).
-  const snapshotBytes = createSnapshotBytes({ orchestratorJson });
-  const currentSnapshot = deps.apiSnapshot ?? (() => deps.feed.snapshot());
+  // loading, rebuilt at most as often as their cost allows (sse-server's createSnapshotFrames).
   app.get("/api/snapshot", async (c) => {
     const at = c.req.query("at");
     if (at !== undefined) return serveSnapshotAt(c, at, deps.snapshotAt ?? null);
-    const bytes = await snapshotBytes.get(currentSnapshot, (deps.loading?.() ?? null) !== null);
+    const bytes = await frames.json((deps.loading?.() ?? null) !== null);
     return c.body(bytes, 200, { "Content-Type": "application/json" });
   });
 
