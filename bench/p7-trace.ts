@@ -22,6 +22,8 @@ interface StageLine {
   what?: string;
   n?: number;
   ms?: number;
+  /** A `lag` stall's own CPU time (bench/p11-lag-preload.mjs). */
+  cpu?: number;
   kind?: number | null;
   rescan?: boolean;
 }

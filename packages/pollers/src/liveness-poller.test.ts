@@ -7,6 +7,7 @@ import {
   MAX_LIVENESS_INTERVAL_MS,
   MIN_LIVENESS_INTERVAL_MS,
 } from "./index.js";
+import { LIVENESS_SLICE } from "./liveness-poller.js";
 
 const children: ChildProcess[] = [];
 const pollers: LivenessPoller[] = [];
@@ -93,6 +94,74 @@ describe("createLivenessPoller", () => {
     await killAndWait(child);
     await waitUntil(() => dead.includes(child.pid), 5_000, "the death to be reported");
     await poller.stop();
+    expect(poller.health().nextRunAt).toBeNull();
+  });
+
+  it("checks a timed round in slices, a turn of the event loop apart, and reports its changes once", async () => {
+    const child = await spawnSleeper();
+    children.push(child);
+    const count = LIVENESS_SLICE * 3 + 7;
+    let probes = 0;
+    const kill = (pid: number, signal: NodeJS.Signals | number) => {
+      probes++;
+      process.kill(pid, signal);
+    };
+    const poller = createLivenessPoller({ intervalMs: 60_000, deps: { kill, processStartMs: () => null } });
+    pollers.push(poller);
+    const reports: number[] = [];
+    poller.subscribe((results) => reports.push(results.length));
+    poller.track(
+      Array.from({ length: count }, (_, i) => ({
+        orchestrator: "o",
+        worker: `w${i}`,
+        pid: child.pid,
+        startedAt: null,
+      })),
+    );
+    // Turns of the event loop between the slices: the round's first slice runs in start() itself.
+    let turns = 0;
+    let counting = true;
+    const turn = () => {
+      turns++;
+      if (counting) setImmediate(turn);
+    };
+    setImmediate(turn);
+    poller.start();
+    expect(probes).toBe(LIVENESS_SLICE);
+    expect(reports).toEqual([]);
+    await waitUntil(() => reports.length > 0, 5_000, "the round's report");
+    counting = false;
+    expect(probes).toBe(count);
+    expect(reports).toEqual([count]);
+    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(poller.health().lastSuccessAt).not.toBeNull();
+  });
+
+  it("stops a round in progress", async () => {
+    const child = await spawnSleeper();
+    children.push(child);
+    let probes = 0;
+    const kill = (pid: number, signal: NodeJS.Signals | number) => {
+      probes++;
+      process.kill(pid, signal);
+    };
+    const poller = createLivenessPoller({ intervalMs: 60_000, deps: { kill, processStartMs: () => null } });
+    const reports: number[] = [];
+    poller.subscribe((results) => reports.push(results.length));
+    poller.track(
+      Array.from({ length: LIVENESS_SLICE * 2 }, (_, i) => ({
+        orchestrator: "o",
+        worker: `w${i}`,
+        pid: child.pid,
+        startedAt: null,
+      })),
+    );
+    poller.start();
+    await poller.stop();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(probes).toBe(LIVENESS_SLICE);
+    expect(reports).toEqual([]);
     expect(poller.health().nextRunAt).toBeNull();
   });
 

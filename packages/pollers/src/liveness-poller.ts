@@ -17,6 +17,15 @@ export const MIN_LIVENESS_INTERVAL_MS = 10;
 /** The longest check interval accepted: a dead worker should not wait more than an hour to show. */
 export const MAX_LIVENESS_INTERVAL_MS = 3_600_000;
 
+/**
+ * Workers checked per turn of the event loop in a timed round. A check is a `kill(pid, 0)` and a
+ * read of `/proc/<pid>/stat`, ~50 µs (BENCHMARKS.md, "Pollers"): a 2,000-worker round in one go
+ * held the event loop 40–180 ms, up to 460 ms on a loaded box, and a signal file written meanwhile
+ * waited for all of it before the host's watcher and relay publisher saw it (issue 28, P11's
+ * host part). A round of this many or fewer still runs in one go.
+ */
+export const LIVENESS_SLICE = 100;
+
 /** Options of `createLivenessPoller`. */
 export interface LivenessPollerOptions {
   clock?: Clock;
@@ -80,6 +89,8 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
   const listeners = new Set<(results: LivenessReport[]) => void>();
   const health = createHealthState();
   let timer: NodeJS.Timeout | null = null;
+  /** The next slice of a timed round in progress. */
+  let slice: NodeJS.Immediate | null = null;
   let running = false;
 
   const onListenerError = options.onListenerError ?? rethrowLater;
@@ -88,21 +99,23 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
     health.lastError = describeError(error);
   };
 
+  /** Checks one worker (gone from the tracked set: nothing); its report to `all`, and to `changed` when new. */
+  const checkOne = (key: string, now: Date, all: LivenessReport[] | null, changed: LivenessReport[]) => {
+    const target = targets.get(key);
+    if (!target) return;
+    fresh.delete(key);
+    const result = checkLiveness(target, now, options.deps);
+    const report = { orchestrator: target.orchestrator, worker: target.worker, result };
+    all?.push(report);
+    const before = last.get(key);
+    if (!before || !sameAnswer(before, result)) changed.push(report);
+    last.set(key, result);
+  };
   const check = (keys: Iterable<string>): LivenessReport[] => {
     const now = clock.now();
     const all: LivenessReport[] = [];
     const changed: LivenessReport[] = [];
-    for (const key of keys) {
-      const target = targets.get(key);
-      if (!target) continue;
-      fresh.delete(key);
-      const result = checkLiveness(target, now, options.deps);
-      const report = { orchestrator: target.orchestrator, worker: target.worker, result };
-      all.push(report);
-      const before = last.get(key);
-      if (!before || !sameAnswer(before, result)) changed.push(report);
-      last.set(key, result);
-    }
+    for (const key of keys) checkOne(key, now, all, changed);
     health.lastSuccessAt = now.toISOString();
     if (changed.length > 0) notifyListeners(listeners, changed, onListenerError);
     return all;
@@ -124,13 +137,34 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
     timer = setTimeout(tick, intervalMs);
     timer.unref?.();
   };
+  // A timed round: LIVENESS_SLICE workers per turn of the event loop, the changed answers reported
+  // together at its end, the next round `intervalMs` after it.
   const tick = () => {
-    try {
-      checkNow();
-    } catch (error) {
-      recordError(error);
-    }
-    if (running) schedule();
+    timer = null;
+    const keys = [...targets.keys()];
+    const changed: LivenessReport[] = [];
+    let at = 0;
+    const next = () => {
+      slice = null;
+      if (!running) return;
+      const now = clock.now();
+      try {
+        const end = Math.min(keys.length, at + LIVENESS_SLICE);
+        for (; at < end; at++) checkOne(keys[at]!, now, null, changed);
+      } catch (error) {
+        recordError(error);
+        if (running) schedule();
+        return;
+      }
+      if (at < keys.length) {
+        slice = setImmediate(next);
+        return;
+      }
+      health.lastSuccessAt = now.toISOString();
+      if (changed.length > 0) notifyListeners(listeners, changed, onListenerError);
+      if (running) schedule();
+    };
+    next();
   };
 
   return {
@@ -143,6 +177,8 @@ export function createLivenessPoller(options: LivenessPollerOptions = {}): Liven
       running = false;
       if (timer !== null) clearTimeout(timer);
       if (firstTimer !== null) clearTimeout(firstTimer);
+      if (slice !== null) clearImmediate(slice);
+      slice = null;
       timer = null;
       firstTimer = null;
       fresh.clear();

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import { stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { LivenessResult, SourceChange } from "@catalyst/schema";
@@ -86,6 +87,21 @@ type Job =
   | { kind: "heartbeat" }
   | { kind: "liveness" };
 
+/**
+ * Per-stage timestamps of a signal's way out, opt-in (issue 28, as the sources watcher's): the
+ * monitor subscribes to this channel when `CATALYST_MONITOR_TRACE` names a file, the P11 bench's
+ * simulated hosts when asked to trace. Stages, each with the signal file's path: `relay-queue` (the
+ * watcher's batch holding it was queued), `relay-put` (its KV put was sent), `relay-acked` (the
+ * broker acknowledged it). Without a subscriber a stage costs one property read.
+ */
+const stages = channel("catalyst:stage");
+
+function signalFilesOf(changes: readonly SourceChange[]): string[] {
+  const files: string[] = [];
+  for (const c of changes) if (c.kind === "signal") files.push(c.file);
+  return files;
+}
+
 /** What makes one liveness answer differ from another (never `checkedAt`, which moves every check). */
 const answerOf = (r: LivenessResult): string =>
   JSON.stringify([r.pid, r.alive, r.reason, r.jobId ?? null, r.jobState ?? null]);
@@ -158,6 +174,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
 
   function enqueue(changes: SourceChange[]): void {
     if (overflowed) return;
+    if (stages.hasSubscribers)
+      stages.publish({ stage: "relay-queue", n: changes.length, keys: signalFilesOf(changes) });
     const bytes = sizeOf(changes);
     if (stats.queuedChanges + changes.length > maxQueuedChanges || queuedBytes + bytes > maxQueuedBytes) {
       // Bounded: drop the queue and re-read the dir from the cursors once what is in flight is done.
@@ -175,6 +193,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   }
 
   function kick(): void {
+    // A pump waiting for its writes in flight takes the new job at once.
+    wakeDrain?.();
     if (pump || !running) return;
     pump = drain().finally(() => {
       pump = null;
@@ -352,8 +372,10 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
         });
       case "orchestrator-removed":
         return removeOrchestrator(c.id);
-      case "signal":
-        return putState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }), {
+      case "signal": {
+        const traced = stages.hasSubscribers;
+        if (traced) stages.publish({ stage: "relay-put", key: c.file });
+        await putState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }), {
           host,
           kind: "signal",
           orchestrator: c.orchestrator,
@@ -361,6 +383,9 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
           file: rel(c.file),
           result: c.result,
         });
+        if (traced) stages.publish({ stage: "relay-acked", key: c.file });
+        return;
+      }
       case "signal-removed":
         await deleteState(stateKeyOf({ kind: "signal", host, orchestrator: c.orchestrator, key: c.key }));
         return forgetLiveness(c.orchestrator, c.key);
@@ -486,43 +511,87 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
   }
 
   /**
-   * Applies a batch in order, with up to `maxInFlight` plain KV writes of distinct keys awaited
-   * together (a first scan of thousands of workers is not thousands of round trips in a row); two
-   * writes of one key, and anything that is not a plain write, wait for what is in flight.
+   * Plain KV writes of the watcher's batches still waiting for their acks, by key, carried from one
+   * batch to the next: a signal written while the put before it waits for its ack goes out at once
+   * instead of a round trip later (issue 28: at 50 writes/s into one host on a loaded box the wait
+   * behind the previous ack was up to ~100 ms of the host's part). At most `maxInFlight`.
+   */
+  const inFlight = new Map<string, Promise<void>>();
+  const inFlightAll = new Set<Promise<void>>();
+  /** The first failure of a write in flight, thrown where the pump next waits for them. */
+  let inFlightError: { error: unknown } | null = null;
+  /** Wakes a pump waiting for its writes in flight (a job was queued). */
+  let wakeDrain: (() => void) | null = null;
+
+  function rethrowInFlight(): void {
+    const failed = inFlightError;
+    inFlightError = null;
+    if (failed) throw failed.error;
+  }
+
+  /** Waits for every write in flight. */
+  async function settleAll(): Promise<void> {
+    while (inFlightAll.size > 0) await Promise.allSettled([...inFlightAll]);
+    rethrowInFlight();
+  }
+
+  /**
+   * Applies a batch in order, its plain KV writes of distinct keys sent without waiting for each
+   * other's acks (up to `maxInFlight` at once, with those of the batches before: a first scan of
+   * thousands of workers is not thousands of round trips in a row); a second write of a key waits
+   * for the first, and anything that is not a plain write waits for everything in flight.
    */
   async function applyAll(changes: readonly SourceChange[]): Promise<void> {
-    let window: Promise<void>[] = [];
-    let keys = new Set<string>();
-    const settle = async () => {
-      const w = window;
-      window = [];
-      keys = new Set();
-      await Promise.all(w);
-    };
     for (const c of changes) {
       const ks = plainKeys(c);
       if (ks === null) {
-        await settle();
+        await settleAll();
         await apply(c);
         continue;
       }
-      if (window.length >= maxInFlight || ks.some((k) => keys.has(k))) await settle();
-      for (const k of ks) keys.add(k);
-      window.push(apply(c));
+      const before = ks.flatMap((k) => inFlight.get(k) ?? []);
+      if (before.length > 0) await Promise.allSettled(before);
+      while (inFlightAll.size >= maxInFlight) await Promise.race(inFlightAll);
+      rethrowInFlight();
+      const write: Promise<void> = apply(c)
+        .catch((error: unknown) => {
+          inFlightError ??= { error };
+        })
+        .finally(() => {
+          inFlightAll.delete(write);
+          for (const k of ks) if (inFlight.get(k) === write) inFlight.delete(k);
+        });
+      inFlightAll.add(write);
+      for (const k of ks) inFlight.set(k, write);
     }
-    await settle();
+  }
+
+  /** Waits until the writes in flight are acknowledged or a job is queued, whichever is first. */
+  async function awaitInFlightOrJob(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      wakeDrain = resolve;
+      void Promise.allSettled([...inFlightAll]).then(() => resolve());
+    });
+    wakeDrain = null;
+    rethrowInFlight();
   }
 
   async function drain(): Promise<void> {
     while (running) {
       const job = queue.shift();
       if (!job) {
+        if (inFlightAll.size > 0) {
+          await awaitInFlightOrJob();
+          continue;
+        }
         if (overflowed) {
           await resync();
           continue;
         }
         break;
       }
+      // Only the watcher's batches go out beside writes in flight; every other job after them.
+      if (job.kind !== "changes") await settleAll();
       if (job.kind === "heartbeat") {
         const key = stateKeyOf({ kind: "heartbeat", host });
         await putState(key, {
@@ -564,6 +633,8 @@ export function createRelayPublisher(options: RelayPublisherOptions): RelayPubli
       queuedBytes -= job.bytes;
       await applyAll(job.changes);
     }
+    // Never done with writes in flight (stop() and idle() wait for the pump).
+    await settleAll();
     // Caught up: the time index's head gets the last mark it was left without.
     const index = timeIndex;
     if (running && index && queue.length === 0) {
