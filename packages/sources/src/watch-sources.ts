@@ -125,8 +125,8 @@ export interface SourceWatcherOptions {
    */
   reparseDelayMs?: number;
   /**
-   * The first scan reads synchronously (in slices) until three reads in a row take longer than
-   * this, then async (see SYNC_SLOW_MS). @default 5
+   * The first scan and live signal reads are synchronous until three reads in a row take longer
+   * than this, then async (see SYNC_SLOW_MS). @default 5
    */
   syncReadSlowMs?: number;
 }
@@ -268,7 +268,10 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
   let syncBreak: Promise<void> | null = null;
   /** Slow synchronous reads in a row (see SYNC_SLOW_MS). */
   let slowSyncReads = 0;
-  /** False once SLOW_READS_IN_A_ROW synchronous reads of the first scan in a row were slow. */
+  /**
+   * False once SLOW_READS_IN_A_ROW synchronous reads in a row were slow (the first scan's, then
+   * the live reads'): every read after that is async, until the watch begins again.
+   */
   let syncReads = true;
   /** Set by a watch error: the next rescan re-creates every watch. */
   let rewatch = false;
@@ -393,22 +396,45 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     if (!t) return;
     liveBusy.add(file);
     const out: SourceChange[] = [];
+    // Read at once, synchronously, when no other read of the file is under way and synchronous
+    // reads have been fast (see noteSyncRead): an async read is four steps through the thread
+    // pool (open, stat, read, close), each waiting for a turn of the event loop, and on a busy
+    // machine those waits were most of a write's way to the frame (issue 28, P11: p99 260 ms).
+    // A text that does not parse is read again later, asynchronously, as before.
+    if (syncReads && files.readSync !== undefined && !signalReads.has(file)) {
+      let read = false;
+      try {
+        read = readSignalSync(t, file, out);
+      } catch (error) {
+        noteError(error);
+        read = true;
+      }
+      if (read) {
+        liveRead(t, id, file, out);
+        return;
+      }
+    }
     const done: Promise<void> = readSignal(t, file, out, true)
       .catch((error: unknown) => noteError(error))
       .then(() => {
-        // The text was already read by a round (a rescan slice) whose change has not gone out
-        // yet: this read found it unchanged, so it sends that change now.
-        const unsent = t.unsent.get(file);
-        if (out.length === 0 && unsent !== undefined) out.push(unsent);
-        liveBusy.delete(file);
         liveReads.delete(done);
-        if (out.length > 0) {
-          liveDone.push({ t, changes: out });
-          liveFlush ??= setImmediate(flushLive);
-        }
-        if (liveAgain.delete(file)) readLive(id, file);
+        liveRead(t, id, file, out);
       });
     liveReads.add(done);
+  }
+
+  /** A live read of `file` is done: its changes go out with the others of this turn (flushLive). */
+  function liveRead(t: Tracked, id: string, file: string, out: SourceChange[]): void {
+    // The text was already read by a round (a rescan slice) whose change has not gone out
+    // yet: this read found it unchanged, so it sends that change now.
+    const unsent = t.unsent.get(file);
+    if (out.length === 0 && unsent !== undefined) out.push(unsent);
+    liveBusy.delete(file);
+    if (out.length > 0) {
+      liveDone.push({ t, changes: out });
+      liveFlush ??= setImmediate(flushLive);
+    }
+    if (liveAgain.delete(file)) readLive(id, file);
   }
 
   /**
@@ -509,7 +535,8 @@ export function createSourceWatcher(options: SourceWatcherOptions): SourceWatche
     urgent = false,
   ): Promise<{ text: string } | { error: unknown } | null | "busy"> {
     try {
-      // The first scan reads synchronously, in slices (see syncTurn); everything after it, async.
+      // The first scan reads synchronously, in slices (see syncTurn); after it only live signal
+      // reads are synchronous (readLive), everything else async.
       if (initializing && syncReads && files.readSync !== undefined) {
         // Thousands of reads wait for the same turn: each looks again when it resumes.
         for (let turn = syncTurn(); turn !== null; turn = syncTurn()) await turn;
