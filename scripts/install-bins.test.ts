@@ -220,7 +220,8 @@ describe("pnpm install-bins into a temp prefix", () => {
     expect(out.code, out.stderr).toBe(0);
     const bin = join(prefix, "lib", "node_modules", "catalyst-monitor", "dist", "bin.js");
     expect(out.stdout).toContain(
-      `ExecStart=${process.execPath} ${bin} --dir ${join(work, "catalyst")} --port 7400`,
+      // The service's node flags (MONITOR_NODE_ARGS) go between node and the bin.
+      `ExecStart=${process.execPath} --max-semi-space-size=8 ${bin} --dir ${join(work, "catalyst")} --port 7400`,
     );
     const analyze = spawnSync("systemd-analyze", ["--version"]);
     if (analyze.error)
