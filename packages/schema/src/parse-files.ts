@@ -1,14 +1,7 @@
 import { compileFastValid } from "./fast-valid.js";
 import { GlobalState, OrchestratorEntry } from "./global-state.js";
 import { LocalState } from "./local-state.js";
-import {
-  jsonDepth,
-  MAX_JSON_DEPTH,
-  makeIssue,
-  type ParseResult,
-  parseJsonText,
-  trimForMessage,
-} from "./parse-result.js";
+import { invalidJson, jsonDepth, MAX_JSON_DEPTH, type ParseResult, parseJsonText } from "./parse-result.js";
 import { JobState, PhaseSignal } from "./phase-signal.js";
 import { phaseOfStatus } from "./status.js";
 import { parseTolerant, type TolerancePolicy } from "./tolerant-parse.js";
@@ -84,16 +77,7 @@ export function* parseGlobalStateSteps(
   try {
     decoded = JSON.parse(text);
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    return {
-      ok: false,
-      error: makeIssue({
-        ...(file === undefined ? {} : { file }),
-        path: "$",
-        expected: "valid JSON",
-        received: `${trimForMessage(text, 60)} (${reason})`,
-      }),
-    };
+    return invalidJson(text, file, cause);
   }
   yield;
   const whole = (): ParseResult<GlobalState> =>

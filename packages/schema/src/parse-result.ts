@@ -145,6 +145,20 @@ export function jsonDepth(text: string, cap = Number.POSITIVE_INFINITY): number 
   return max;
 }
 
+/** The issue of a text `JSON.parse` refused (`cause`), at `$`. */
+export function invalidJson(text: string, file: string | undefined, cause: unknown): ParseResult<never> {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return {
+    ok: false,
+    error: makeIssue({
+      ...(file === undefined ? {} : { file }),
+      path: "$",
+      expected: "valid JSON",
+      received: `${trimForMessage(text, 60)} (${reason})`,
+    }),
+  };
+}
+
 /**
  * Decode JSON text and validate it; empty, torn, non-JSON or too deeply nested text (over
  * `maxDepth`) becomes an issue at `$`.
@@ -178,16 +192,7 @@ export function parseJsonText<S extends z.ZodType>(
   try {
     decoded = JSON.parse(text);
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    return {
-      ok: false,
-      error: makeIssue({
-        ...fileField,
-        path: "$",
-        expected: "valid JSON",
-        received: `${trimForMessage(text, 60)} (${reason})`,
-      }),
-    };
+    return invalidJson(text, file, cause);
   }
   return validate(decoded);
 }
