@@ -14,6 +14,7 @@ import type {
   Snapshot,
   SourceChange,
 } from "@catalyst/schema";
+import { turn } from "./finish-fold.js";
 
 // Structural views of the library objects the monitor wires together; the real `Fuse`,
 // `SourceWatcher`, `PrPoller` and `LivenessPoller` fit them (see build-parts.ts).
@@ -401,8 +402,6 @@ function chunksOf(inputs: readonly Slot[]): Slot[][] {
   return out;
 }
 
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 function emptyIterator(): AsyncIterator<LogRecord> {
   return { next: async () => ({ done: true, value: undefined }) };
 }
@@ -537,7 +536,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
           if (job.at >= job.chunks.length) queue.shift();
         }
         retrack();
-        if (queue.length > 0) await yieldToLoop();
+        if (queue.length > 0) await turn();
       }
     } finally {
       queue.length = 0;
@@ -598,7 +597,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
         // loop: HEAD_RUN lines or HEAD_STEP_MS at most, then a turn (issue 26: 10,000 lines
         // were one block of ~60 ms).
         if (++run > HEAD_RUN || performance.now() - since >= HEAD_STEP_MS) {
-          await yieldToLoop();
+          await turn();
           if (stopped) break;
           since = performance.now();
           run = 1;
@@ -627,7 +626,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
       const records = batch;
       batch = [];
       await apply([{ kind: "log-lines", records, replayed: true }], "log history");
-      await yieldToLoop();
+      await turn();
     };
     try {
       if (head !== null) {
@@ -732,7 +731,7 @@ export function createMonitor(parts: MonitorParts, options: MonitorOptions = {})
           if (head.done && head.error === null && !stopped) {
             attachEarlyHistory(early.job, early.ids, head);
             // Planning a large history is work of its own: the first slice gets a turn of its own.
-            await yieldToLoop();
+            await turn();
           }
           loading = { ...loading, records: head.lines.length };
         }
