@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import type { DeltaFeed, OrchestratorView, Snapshot } from "@catalyst/schema";
 import { createOrchestratorJsonCache, snapshotJsonPieces } from "./snapshot-json.js";
+import { SSE_FRAME_END, sseFrameHead } from "./sse-frame.js";
 
 /** A feed whose snapshot can also be made a step at a time (fuse's `snapshotSteps()`). */
 export interface SteppedDeltaFeed extends DeltaFeed {
@@ -146,7 +147,7 @@ export function createSnapshotFrames(
       job.pieces = snapshotJsonPieces(job.snapshot, orchestratorJson);
       const last = current?.frame.length ?? 0;
       job.buffer = Buffer.allocUnsafeSlow(last + Math.ceil(last / 16) + SLACK);
-      write(job, `id: ${job.id}\nevent: snapshot\ndata: `);
+      write(job, sseFrameHead(job.id, "snapshot"));
       return false;
     }
     const piece = job.pieces!.next();
@@ -154,7 +155,7 @@ export function createSnapshotFrames(
       write(job, piece.value);
       return false;
     }
-    write(job, "\n\n");
+    write(job, SSE_FRAME_END);
     job.pieces = null;
     // Kept as it is unless far larger than the frame (the fleet shrank): then copied to size.
     const frame =
@@ -162,14 +163,14 @@ export function createSnapshotFrames(
         ? Buffer.from(job.buffer.subarray(0, job.size))
         : job.buffer.subarray(0, job.size);
     job.buffer = EMPTY;
-    const headerLength = `id: ${job.id}\nevent: snapshot\ndata: `.length;
+    const headerLength = sseFrameHead(job.id, "snapshot").length;
     const end = now();
     builds += 1;
     current = {
       snapshot: job.snapshot,
       id: job.id,
       frame,
-      json: frame.subarray(headerLength, frame.length - 2),
+      json: frame.subarray(headerLength, frame.length - SSE_FRAME_END.length),
       at: end,
       costMs: end - job.startedAt,
     };

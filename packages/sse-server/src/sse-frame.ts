@@ -7,14 +7,17 @@ import { SSE_KEEP_ALIVE_EVENT } from "@catalyst/schema/constants";
 
 const encode = (text: string): Uint8Array => Buffer.from(text, "utf8");
 
-/** Frames one SSE message: `id:`, `event:` and a one-line JSON `data:`, as bytes. */
-export function encodeSseFrame(id: number, event: string, data: unknown): Uint8Array {
-  return encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** A message's lines up to its `data:` payload (ASCII: its length is its byte length). */
+export function sseFrameHead(id: number, event: string): string {
+  return `id: ${id}\nevent: ${event}\ndata: `;
 }
 
-/** The same for a payload already serialised as one line of JSON. */
-export function encodeSseText(id: number, event: string, json: string): Uint8Array {
-  return encode(`id: ${id}\nevent: ${event}\ndata: ${json}\n\n`);
+/** The end of a message, after its one-line payload. */
+export const SSE_FRAME_END = "\n\n";
+
+/** Frames one SSE message: `id:`, `event:` and a one-line JSON `data:`, as bytes. */
+export function encodeSseFrame(id: number, event: string, data: unknown): Uint8Array {
+  return encode(`${sseFrameHead(id, event)}${JSON.stringify(data)}${SSE_FRAME_END}`);
 }
 
 /** Frames the reconnect-delay hint the client should use (`retry:` in milliseconds). */
