@@ -346,8 +346,8 @@ export function createNotifyRuntime(options: NotifyRuntimeOptions): NotifyRuntim
     deferred(key, channelId) {
       const record = outbox.get(key);
       if (record === undefined || record.entry.done.includes(channelId)) return;
+      // `send` counts it as still waiting (a `room` re-offer finds it waiting already).
       record.deferred.add(channelId);
-      record.waiting?.add(channelId);
       deferredOn.add(channelId);
     },
     room(channelId) {
