@@ -7,6 +7,7 @@ import {
   readBriefingText,
   type SourceWatcher,
   type SourceWatcherOptions,
+  signalFilesOf,
 } from "@catalyst/sources";
 import { type Broker, type BrokerOptions, openBroker, startupRetryPolicy } from "./broker.js";
 import { type Cursors, cursorPath, loadCursors, saveCursors } from "./cursor.js";
@@ -95,12 +96,6 @@ type Job =
  * broker acknowledged it). Without a subscriber a stage costs one property read.
  */
 const stages = channel("catalyst:stage");
-
-function signalFilesOf(changes: readonly SourceChange[]): string[] {
-  const files: string[] = [];
-  for (const c of changes) if (c.kind === "signal") files.push(c.file);
-  return files;
-}
 
 /** What makes one liveness answer differ from another (never `checkedAt`, which moves every check). */
 const answerOf = (r: LivenessResult): string =>

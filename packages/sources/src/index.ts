@@ -46,4 +46,4 @@ export { createLogTailer } from "./tail-event-log.js";
 export type { TextFiles } from "./text-files.js";
 export { nodeFiles } from "./text-files.js";
 export type { SourceWatcher, SourceWatcherOptions } from "./watch-sources.js";
-export { createSourceWatcher } from "./watch-sources.js";
+export { createSourceWatcher, signalFilesOf } from "./watch-sources.js";

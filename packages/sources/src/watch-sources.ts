@@ -80,8 +80,8 @@ const RESCAN_SLICE_FILES = 64;
 /** The longest pause between two slices of a rescan (each pause is as long as the slice before). */
 const RESCAN_PAUSE_MAX_MS = 100;
 
-/** The signal files a batch carries (for the stage trace). */
-function signalFilesOf(changes: readonly SourceChange[]): string[] {
+/** The signal files a batch carries (for the `catalyst:stage` trace: the watcher's and the relay publisher's). */
+export function signalFilesOf(changes: readonly SourceChange[]): string[] {
   const files: string[] = [];
   for (const c of changes) if (c.kind === "signal") files.push(c.file);
   return files;
